@@ -1,0 +1,96 @@
+/*
+ * counters.h - every counter of the stack, one X-macro list
+ *
+ * Each dropped packet increments exactly one counter that says why.  The
+ * names are stable: the control socket, tests and fuzzers read them.
+ * Add new counters at the end of their layer's block.
+ */
+#ifndef TAPIR_COUNTERS_H
+#define TAPIR_COUNTERS_H
+
+#define STACK_COUNTERS(X)                                                        \
+	/* Ethernet */                                                           \
+	X(ETH_RX, "eth.rx")                                                      \
+	X(ETH_TX, "eth.tx")                                                      \
+	X(ETH_TX_ERR, "eth.tx_err")                                              \
+	X(ETH_DROP_RUNT, "eth.drop.runt")                                        \
+	X(ETH_DROP_NOT_US, "eth.drop.not_us")                                    \
+	X(ETH_DROP_ETHERTYPE, "eth.drop.ethertype")                              \
+	X(ETH_DROP_SRC_MULTICAST, "eth.drop.src_multicast")                      \
+	/* ARP */                                                                \
+	X(ARP_RX, "arp.rx")                                                      \
+	X(ARP_REQUESTS_SENT, "arp.requests_sent")                                \
+	X(ARP_REPLIES_SENT, "arp.replies_sent")                                  \
+	X(ARP_GRATUITOUS_SENT, "arp.gratuitous_sent")                            \
+	X(ARP_LEARNED, "arp.learned")                                            \
+	X(ARP_UPDATED, "arp.updated")                                            \
+	X(ARP_EXPIRED, "arp.expired")                                            \
+	X(ARP_DROP_MALFORMED, "arp.drop.malformed")                              \
+	X(ARP_DROP_BAD_SENDER, "arp.drop.bad_sender")                            \
+	X(ARP_DROP_CONFLICT, "arp.drop.conflict")                                \
+	X(ARP_DROP_NOT_FOR_US, "arp.drop.not_for_us")                            \
+	X(ARP_DROP_CACHE_FULL, "arp.drop.cache_full")                            \
+	X(ARP_PENDING_QUEUED, "arp.pending_queued")                              \
+	X(ARP_PENDING_SENT, "arp.pending_sent")                                  \
+	X(ARP_DROP_PENDING_FULL, "arp.drop.pending_full")                        \
+	X(ARP_DROP_PENDING_TIMEOUT, "arp.drop.pending_timeout")                  \
+	/* IPv4 */                                                               \
+	X(IPV4_RX, "ipv4.rx")                                                    \
+	X(IPV4_DELIVERED, "ipv4.delivered")                                      \
+	X(IPV4_TX, "ipv4.tx")                                                    \
+	X(IPV4_FRAGS_TX, "ipv4.frags_tx")                                        \
+	X(IPV4_DROP_TRUNCATED, "ipv4.drop.truncated")                            \
+	X(IPV4_DROP_VERSION, "ipv4.drop.version")                                \
+	X(IPV4_DROP_IHL, "ipv4.drop.ihl")                                        \
+	X(IPV4_DROP_TOTAL_LEN, "ipv4.drop.total_len")                            \
+	X(IPV4_DROP_CHECKSUM, "ipv4.drop.checksum")                              \
+	X(IPV4_DROP_OPTIONS, "ipv4.drop.options")                                \
+	X(IPV4_DROP_SOURCE_ROUTE, "ipv4.drop.source_route")                      \
+	X(IPV4_DROP_BAD_SRC, "ipv4.drop.bad_src")                                \
+	X(IPV4_DROP_NOT_US, "ipv4.drop.not_us")                                  \
+	X(IPV4_DROP_PROTO, "ipv4.drop.proto")                                    \
+	X(IPV4_DROP_NO_ROUTE, "ipv4.drop.no_route")                              \
+	X(IPV4_DROP_TX_TOO_BIG, "ipv4.drop.tx_too_big")                          \
+	X(IPV4_PMTU_UPDATED, "ipv4.pmtu_updated")                                \
+	X(IPV4_PMTU_IGNORED, "ipv4.pmtu_ignored")                                \
+	/* Reassembly */                                                         \
+	X(REASM_FRAGS_IN, "reasm.frags_in")                                      \
+	X(REASM_COMPLETED, "reasm.completed")                                    \
+	X(REASM_DUPLICATE, "reasm.duplicate")                                    \
+	X(REASM_DROP_OVERLAP, "reasm.drop.overlap")                              \
+	X(REASM_DROP_DEAD, "reasm.drop.dead")                                    \
+	X(REASM_DROP_TOO_BIG, "reasm.drop.too_big")                              \
+	X(REASM_DROP_BAD_LEN, "reasm.drop.bad_len")                              \
+	X(REASM_DROP_BAD_END, "reasm.drop.bad_end")                              \
+	X(REASM_DROP_TIMEOUT, "reasm.drop.timeout")                              \
+	X(REASM_DROP_EVICTED, "reasm.drop.evicted")                              \
+	X(REASM_DROP_NOMEM, "reasm.drop.nomem")                                  \
+	/* ICMPv4 */                                                             \
+	X(ICMP_RX, "icmp.rx")                                                    \
+	X(ICMP_ECHO_REPLIES_SENT, "icmp.echo_replies_sent")                      \
+	X(ICMP_ERRORS_SENT, "icmp.errors_sent")                                  \
+	X(ICMP_ERRORS_RX, "icmp.errors_rx")                                      \
+	X(ICMP_DROP_MALFORMED, "icmp.drop.malformed")                            \
+	X(ICMP_DROP_CHECKSUM, "icmp.drop.checksum")                              \
+	X(ICMP_DROP_BROADCAST_ECHO, "icmp.drop.broadcast_echo")                  \
+	X(ICMP_DROP_TYPE, "icmp.drop.type")                                      \
+	X(ICMP_ERRORS_RATE_LIMITED, "icmp.errors_rate_limited")                  \
+	X(ICMP_ERRORS_SUPPRESSED, "icmp.errors_suppressed")                      \
+	/* UDP */                                                                \
+	X(UDP_RX, "udp.rx")                                                      \
+	X(UDP_TX, "udp.tx")                                                      \
+	X(UDP_DELIVERED, "udp.delivered")                                        \
+	X(UDP_DROP_MALFORMED, "udp.drop.malformed")                              \
+	X(UDP_DROP_LENGTH, "udp.drop.length")                                    \
+	X(UDP_DROP_CHECKSUM, "udp.drop.checksum")                                \
+	X(UDP_DROP_NO_LISTENER, "udp.drop.no_listener")                          \
+	X(UDP_DROP_BAD_PORT, "udp.drop.bad_port")
+
+enum stack_counter {
+#define X(id, name) CTR_##id,
+	STACK_COUNTERS(X)
+#undef X
+	CTR__COUNT
+};
+
+#endif /* TAPIR_COUNTERS_H */
