@@ -48,6 +48,7 @@
 	X(IPV4_DROP_SOURCE_ROUTE, "ipv4.drop.source_route")                      \
 	X(IPV4_DROP_BAD_SRC, "ipv4.drop.bad_src")                                \
 	X(IPV4_DROP_NOT_US, "ipv4.drop.not_us")                                  \
+	X(IPV4_DROP_LINK_BCAST, "ipv4.drop.link_broadcast")                     \
 	X(IPV4_DROP_PROTO, "ipv4.drop.proto")                                    \
 	X(IPV4_DROP_NO_ROUTE, "ipv4.drop.no_route")                              \
 	X(IPV4_DROP_TX_TOO_BIG, "ipv4.drop.tx_too_big")                          \
@@ -84,7 +85,50 @@
 	X(UDP_DROP_LENGTH, "udp.drop.length")                                    \
 	X(UDP_DROP_CHECKSUM, "udp.drop.checksum")                                \
 	X(UDP_DROP_NO_LISTENER, "udp.drop.no_listener")                          \
-	X(UDP_DROP_BAD_PORT, "udp.drop.bad_port")
+	X(UDP_DROP_BAD_PORT, "udp.drop.bad_port")                         \
+	/* TCP */                                                                \
+	X(TCP_RX, "tcp.rx")                                               \
+	X(TCP_TX, "tcp.tx")                                               \
+	X(TCP_RETRANSMITS, "tcp.retransmits")                             \
+	X(TCP_FAST_RETRANSMITS, "tcp.fast_retransmits")                   \
+	X(TCP_RTO_TIMEOUTS, "tcp.rto_timeouts")                           \
+	X(TCP_ACTIVE_OPENS, "tcp.active_opens")                           \
+	X(TCP_PASSIVE_OPENS, "tcp.passive_opens")                         \
+	X(TCP_ESTABLISHED, "tcp.established")                             \
+	X(TCP_RESETS_SENT, "tcp.resets_sent")                             \
+	X(TCP_RESETS_RX, "tcp.resets_rx")                                 \
+	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks")                       \
+	X(TCP_CHALLENGE_ACKS_LIMITED, "tcp.challenge_acks_limited")       \
+	X(TCP_SYNCOOKIES_SENT, "tcp.syncookies_sent")                     \
+	X(TCP_SYNCOOKIES_OK, "tcp.syncookies_ok")                         \
+	X(TCP_SYNCOOKIES_FAILED, "tcp.syncookies_failed")                 \
+	X(TCP_ABORT_TIMEOUT, "tcp.abort_timeout")                         \
+	X(TCP_KEEPALIVE_PROBES, "tcp.keepalive_probes")                   \
+	X(TCP_ZERO_WINDOW_PROBES, "tcp.zero_window_probes")               \
+	X(TCP_DELAYED_ACKS, "tcp.delayed_acks")                           \
+	X(TCP_OOO_QUEUED, "tcp.ooo_queued")                               \
+	X(TCP_DUP_DATA, "tcp.dup_data")                                   \
+	X(TCP_PMTU_UPDATES, "tcp.pmtu_updates")                           \
+	X(TCP_TIME_WAIT_REUSED, "tcp.time_wait_reused")                   \
+	X(TCP_FIN_WAIT2_TIMEOUTS, "tcp.fin_wait2_timeouts")               \
+	X(TCP_DROP_MALFORMED, "tcp.drop.malformed")                       \
+	X(TCP_DROP_CHECKSUM, "tcp.drop.checksum")                         \
+	X(TCP_DROP_BROADCAST, "tcp.drop.broadcast")                       \
+	X(TCP_DROP_NO_LISTENER, "tcp.drop.no_listener")                   \
+	X(TCP_DROP_BACKLOG, "tcp.drop.backlog")                           \
+	X(TCP_DROP_CONN_LIMIT, "tcp.drop.conn_limit")                     \
+	X(TCP_DROP_NOMEM, "tcp.drop.nomem")                               \
+	X(TCP_DROP_PAWS, "tcp.drop.paws")                                 \
+	X(TCP_DROP_OUT_OF_WINDOW, "tcp.drop.out_of_window")               \
+	X(TCP_DROP_BAD_ACK, "tcp.drop.bad_ack")                           \
+	X(TCP_DROP_NO_ACK, "tcp.drop.no_ack")                             \
+	X(TCP_DROP_OOO_FULL, "tcp.drop.ooo_full")                         \
+	X(TCP_DROP_LISTEN, "tcp.drop.listen")                             \
+	X(TCP_DROP_SYN_SENT, "tcp.drop.syn_sent")                         \
+	X(TCP_DROP_RST_INVALID, "tcp.drop.rst_invalid")                   \
+	X(TCP_DROP_AFTER_CLOSE, "tcp.drop.after_close")                   \
+	X(TCP_DROP_ICMP_INVALID, "tcp.drop.icmp_invalid")                 \
+	X(TCP_DROP_RCVBUF_FULL, "tcp.drop.rcvbuf_full")
 
 enum stack_counter {
 #define X(id, name) CTR_##id,

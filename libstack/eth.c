@@ -1,1 +1,100 @@
-/* placeholder */
+/*
+ * eth.c - Ethernet II: input demultiplexing and the write path to the device
+ *
+ * Input accepts frames to our MAC and to group (broadcast/multicast)
+ * addresses, and drops runts, frames from group source addresses and unknown
+ * EtherTypes, each counted.  Output asks the device for a buffer, writes the
+ * 14-byte header and lends the rest to the caller's fill function.  Frames
+ * shorter than the 60-byte Ethernet minimum are zero-padded.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "wire/eth.h"
+
+#define ETH_MIN_FRAME 60
+
+void eth_input(struct stack *st, const uint8_t *frame, size_t len)
+{
+	struct eth_view v;
+	const uint8_t *dst;
+	bool group;
+
+	CTR_INC(st, ETH_RX);
+	if (eth_view_check(&v, frame, len) < 0) {
+		CTR_INC(st, ETH_DROP_RUNT);
+		return;
+	}
+	dst = eth_dst(&v);
+	group = eth_addr_is_multicast(dst);
+	if (!group && memcmp(dst, st->mac, 6) != 0) {
+		CTR_INC(st, ETH_DROP_NOT_US);
+		return;
+	}
+	if (eth_addr_is_multicast(eth_src(&v))) {
+		CTR_INC(st, ETH_DROP_SRC_MULTICAST);
+		return;
+	}
+	switch (eth_ethertype(&v)) {
+	case ETHERTYPE_IPV4:
+		ipv4_input(st, eth_payload(&v), eth_payload_len(&v), group);
+		break;
+	case ETHERTYPE_ARP:
+		arp_input(st, eth_payload(&v), eth_payload_len(&v));
+		break;
+	default:
+		CTR_INC(st, ETH_DROP_ETHERTYPE);
+		break;
+	}
+}
+
+struct eth_fill_ctx {
+	struct eth_repr hdr;
+	size_t size;
+	netif_fill_fn fill;
+	void *ctx;
+};
+
+static size_t eth_fill(uint8_t *buf, size_t size, void *arg)
+{
+	struct eth_fill_ctx *c = arg;
+	size_t n;
+
+	eth_repr_emit(&c->hdr, buf);
+	n = ETH_HDR_LEN + c->fill(buf + ETH_HDR_LEN, c->size, c->ctx);
+	if (n < ETH_MIN_FRAME && size >= ETH_MIN_FRAME) {
+		memset(buf + n, 0, ETH_MIN_FRAME - n);
+		n = ETH_MIN_FRAME;
+	}
+	return n;
+}
+
+int eth_write(struct stack *st, const uint8_t *src, const uint8_t dst[6], uint16_t ethertype,
+	      size_t size, netif_fill_fn fill, void *ctx)
+{
+	struct eth_fill_ctx c;
+	size_t frame;
+	int rc;
+
+	if (size == 0)
+		size = st->mtu;
+	if (size > st->mtu)
+		return -EMSGSIZE;
+	memcpy(c.hdr.dst, dst, 6);
+	memcpy(c.hdr.src, src ? src : st->mac, 6);
+	c.hdr.ethertype = ethertype;
+	c.size = size;
+	c.fill = fill;
+	c.ctx = ctx;
+	frame = ETH_HDR_LEN + size;
+	if (frame < ETH_MIN_FRAME)
+		frame = ETH_MIN_FRAME;
+	rc = st->nif.ops->write(st->nif.dev, frame, eth_fill, &c);
+	if (rc < 0) {
+		CTR_INC(st, ETH_TX_ERR);
+		return rc;
+	}
+	CTR_INC(st, ETH_TX);
+	return 0;
+}

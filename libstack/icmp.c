@@ -1,1 +1,236 @@
-/* placeholder */
+/*
+ * icmp.c - ICMPv4 (RFC 792, RFC 1122 3.2.2): echo, errors out and in, PMTU
+ *
+ * Echo requests to our address are answered with the same identifier,
+ * sequence number and data, whatever the size (up to 65,507 bytes: the reply
+ * is fragmented like any datagram); echo requests to a broadcast address are
+ * ignored (as Linux does by default, against smurf amplification).
+ *
+ * Errors we send (destination unreachable: port, protocol; time exceeded:
+ * reassembly) quote the offending IP header and the first 8 bytes of its
+ * data.  None is sent about an ICMP error, a datagram sent to a broadcast or
+ * multicast address (IP or link layer), a non-first fragment, or a source
+ * that is not a single host; and they pass a token bucket of
+ * cfg.icmp_error_rate per second with a burst of cfg.icmp_error_burst.
+ *
+ * Errors we receive are checked (the quoted header must be one we could have
+ * sent: from our address) and passed to the protocol that sent the quoted
+ * datagram; "fragmentation needed" also lowers the path MTU (RFC 1191).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "wire/bytes.h"
+#include "wire/icmp.h"
+#include "wire/ipv4.h"
+
+#define QUOTE_DATA 8
+
+struct icmp_fill_ctx {
+	struct icmp_repr r;
+};
+
+static size_t icmp_fill(uint8_t *buf, size_t size, void *arg)
+{
+	struct icmp_fill_ctx *c = arg;
+
+	(void)size;
+	icmp_repr_emit(&c->r, buf);
+	return ICMP_HDR_LEN;
+}
+
+/* Take a token from the error bucket.  Return: true if allowed */
+static bool rate_ok(struct stack *st)
+{
+	uint64_t cap = (uint64_t)st->cfg.icmp_error_burst * STACK_NS_PER_SEC;
+	uint64_t elapsed = st->now - st->icmp_refill;
+
+	/* Tokens are kept in units of 1/1e9 of a message. */
+	if (elapsed > STACK_NS_PER_SEC * 3600)
+		elapsed = STACK_NS_PER_SEC * 3600;
+	st->icmp_tokens += elapsed * st->cfg.icmp_error_rate;
+	if (st->icmp_tokens > cap)
+		st->icmp_tokens = cap;
+	st->icmp_refill = st->now;
+	if (st->icmp_tokens < STACK_NS_PER_SEC)
+		return false;
+	st->icmp_tokens -= STACK_NS_PER_SEC;
+	return true;
+}
+
+void icmp_send_error(struct stack *st, uint8_t type, uint8_t code, uint32_t rest,
+		     const uint8_t *ip_hdr, size_t ip_hdr_len, const uint8_t *payload,
+		     size_t payload_len, bool broadcast)
+{
+	struct icmp_fill_ctx c;
+	uint8_t quote[IPV4_MAX_HDR_LEN + QUOTE_DATA];
+	struct stack_iov iov;
+	size_t qdata = payload_len < QUOTE_DATA ? payload_len : QUOTE_DATA;
+	uint32_t src, dst;
+	uint16_t frag;
+
+	if (ip_hdr_len < IPV4_HDR_LEN || ip_hdr_len > IPV4_MAX_HDR_LEN) {
+		CTR_INC(st, ICMP_ERRORS_SUPPRESSED);
+		return;
+	}
+	src = get_be32(ip_hdr + 12);
+	dst = get_be32(ip_hdr + 16);
+	frag = get_be16(ip_hdr + 6);
+	if (broadcast || ipv4_addr_is_multicast(dst) || dst == IPV4_ADDR_BROADCAST ||
+	    (frag & IPV4_OFFSET_MASK) != 0 || src == 0 || src == IPV4_ADDR_BROADCAST ||
+	    ipv4_addr_is_multicast(src) || (st->bcast && src == st->bcast)) {
+		CTR_INC(st, ICMP_ERRORS_SUPPRESSED);
+		return;
+	}
+	/* Never an error about an ICMP error (or about an unreadable ICMP message). */
+	if (ip_hdr[9] == IP_PROTO_ICMP && (payload_len < 1 || icmp_type_is_error(payload[0]))) {
+		CTR_INC(st, ICMP_ERRORS_SUPPRESSED);
+		return;
+	}
+	if (!rate_ok(st)) {
+		CTR_INC(st, ICMP_ERRORS_RATE_LIMITED);
+		return;
+	}
+	memcpy(quote, ip_hdr, ip_hdr_len);
+	memcpy(quote + ip_hdr_len, payload, qdata);
+	memset(&c, 0, sizeof(c));
+	c.r.type = type;
+	c.r.code = code;
+	c.r.rest = rest;
+	c.r.data = quote;
+	c.r.data_len = ip_hdr_len + qdata;
+	iov.base = quote;
+	iov.len = c.r.data_len;
+	if (ipv4_write(st, NULL, src, IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov, 1) == 0)
+		CTR_INC(st, ICMP_ERRORS_SENT);
+}
+
+/* RFC 1191 plateaus, for routers that send a next-hop MTU of 0. */
+static uint32_t plateau_below(uint32_t len)
+{
+	static const uint32_t plateaus[] = { 65535, 32000, 17914, 8166, 4352, 2002, 1492,
+					     1006,  508,   296,   68 };
+
+	for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++)
+		if (plateaus[i] < len)
+			return plateaus[i];
+	return 68;
+}
+
+static void error_input(struct stack *st, const struct icmp_repr *r)
+{
+	const uint8_t *q = r->data;
+	size_t hl;
+	uint32_t qsrc, qdst;
+	uint8_t qproto;
+	struct proto_handler *h;
+
+	/* The quote: an IP header (possibly cut short in its total length) + data. */
+	if (r->data_len < IPV4_HDR_LEN || (q[0] >> 4) != 4) {
+		CTR_INC(st, ICMP_DROP_MALFORMED);
+		return;
+	}
+	hl = (size_t)(q[0] & 0x0f) * 4;
+	if (hl < IPV4_HDR_LEN || hl + QUOTE_DATA > r->data_len) {
+		CTR_INC(st, ICMP_DROP_MALFORMED);
+		return;
+	}
+	qsrc = get_be32(q + 12);
+	qdst = get_be32(q + 16);
+	qproto = q[9];
+	if (qsrc != st->cfg.addr) {
+		CTR_INC(st, ICMP_DROP_MALFORMED);
+		return;
+	}
+	CTR_INC(st, ICMP_ERRORS_RX);
+	if (r->type == ICMP_DEST_UNREACH && r->code == ICMP_UNREACH_FRAG_NEEDED) {
+		uint32_t mtu = r->rest & 0xffff;
+
+		if (mtu == 0)
+			mtu = plateau_below(get_be16(q + 2));
+		/* TCP validates the quoted sequence number before trusting this; other
+		 * protocols have no state to check against. */
+		h = &st->protos[qproto];
+		if (!(qproto == IP_PROTO_TCP && h->err))
+			ipv4_pmtu_update(st, qdst, mtu);
+	}
+	h = &st->protos[qproto];
+	if (h->err)
+		h->err(h->ctx, r->type, r->code, r->rest, q, r->data_len);
+}
+
+void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len)
+{
+	struct icmp_repr r;
+	int rc;
+
+	CTR_INC(st, ICMP_RX);
+	rc = icmp_repr_parse(&r, data, len);
+	if (rc == -EILSEQ) {
+		CTR_INC(st, ICMP_DROP_CHECKSUM);
+		return;
+	}
+	if (rc < 0) {
+		CTR_INC(st, ICMP_DROP_MALFORMED);
+		return;
+	}
+	switch (r.type) {
+	case ICMP_ECHO_REQUEST: {
+		struct icmp_fill_ctx c;
+		struct stack_iov iov = { r.data, r.data_len };
+
+		if (m->ip_broadcast || m->link_broadcast) {
+			CTR_INC(st, ICMP_DROP_BROADCAST_ECHO);
+			return;
+		}
+		memset(&c, 0, sizeof(c));
+		c.r.type = ICMP_ECHO_REPLY;
+		c.r.rest = r.rest;
+		c.r.data = r.data;
+		c.r.data_len = r.data_len;
+		if (ipv4_write(st, NULL, m->src, IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov,
+			       1) == 0)
+			CTR_INC(st, ICMP_ECHO_REPLIES_SENT);
+		return;
+	}
+	case ICMP_ECHO_REPLY:
+		if (st->echo_reply)
+			st->echo_reply(st->echo_reply_ctx, m->src, (uint16_t)(r.rest >> 16),
+				       (uint16_t)r.rest, r.data, r.data_len, st->now);
+		return;
+	case ICMP_DEST_UNREACH:
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAM_PROBLEM:
+		error_input(st, &r);
+		return;
+	default:
+		/* Redirects (we have one router), source quench (deprecated, RFC
+		 * 6633), timestamps and the rest are not answered. */
+		CTR_INC(st, ICMP_DROP_TYPE);
+		return;
+	}
+}
+
+void icmp_set_echo_reply_handler(struct stack *st, icmp_echo_reply_fn fn, void *ctx)
+{
+	st->echo_reply = fn;
+	st->echo_reply_ctx = ctx;
+}
+
+int icmp_send_echo(struct stack *st, uint32_t dst, uint16_t id, uint16_t seq, uint8_t ttl,
+		   const uint8_t *data, size_t len)
+{
+	struct icmp_fill_ctx c;
+	struct stack_iov iov = { data, len };
+	struct ipv4_write_opts o = { .fragment = true, .ttl = ttl };
+
+	if (len > 65535 - IPV4_HDR_LEN - ICMP_HDR_LEN)
+		return -EMSGSIZE;
+	memset(&c, 0, sizeof(c));
+	c.r.type = ICMP_ECHO_REQUEST;
+	c.r.rest = (uint32_t)id << 16 | seq;
+	c.r.data = data;
+	c.r.data_len = len;
+	return ipv4_write(st, &o, dst, IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov, 1);
+}

@@ -1,1 +1,469 @@
-/* placeholder */
+/*
+ * ipv4.c - IPv4 input validation and delivery, output with routing and
+ *          fragmentation, and the path-MTU cache
+ *
+ * Theory of operation
+ *
+ * Input: the header is checked (version, IHL, total length against the bytes
+ * received, so Ethernet padding is trimmed; checksum; options walked and
+ * length-checked).  Source-routed datagrams are dropped (we never forward).
+ * Sources that cannot be a single host (broadcast, multicast, reserved,
+ * loopback, our own address, 0.0.0.0 except a UDP broadcast as DHCP sends)
+ * are dropped.  We accept datagrams to our address, 255.255.255.255 and the
+ * subnet broadcast; a unicast datagram that came as a link-layer broadcast is
+ * dropped (RFC 1122 3.3.6).  Fragments go to the reassembly table
+ * (ipv4_reasm.c); whole datagrams are delivered to ICMP, UDP or a registered
+ * protocol, and an unknown protocol gets an ICMP protocol unreachable.
+ *
+ * Output: ipv4_write() routes on-link destinations through ARP and the rest
+ * through the gateway; broadcasts go to ff:ff:ff:ff:ff:ff.  The transport
+ * header written by the caller's fill and the payload pieces are gathered
+ * into one frame, or into fragments of (path MTU - 20) & ~7 bytes when the
+ * datagram is larger than the path MTU.  Each datagram gets the next ID of a
+ * counter started at a random value.  With fragment = false, DF is set and a
+ * datagram larger than the path MTU fails with -EMSGSIZE.
+ *
+ * Path MTU: ICMP "fragmentation needed" lowers a per-destination entry
+ * (RFC 1191), never below 68; entries expire after cfg.pmtu_timeout_ns.  The
+ * cache is a small array (cfg.pmtu_cache_size); when full, the entry closest
+ * to expiry is replaced.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "wire/bytes.h"
+#include "wire/eth.h"
+#include "wire/ipv4.h"
+
+#define IPV4_MIN_MTU 68
+#define IPV4_MAX_PAYLOAD (65535 - IPV4_HDR_LEN)
+#define MAX_PIECES 18
+
+static void reasm_expired(void *ctx, const uint8_t *quote, size_t quote_len);
+
+int ipv4_init(struct stack *st)
+{
+	struct reasm_config rc = {
+		.max_bytes = st->cfg.reasm_max_bytes,
+		.timeout_ns = st->cfg.reasm_timeout_ns,
+	};
+
+	st->reasm = reasm_new(&rc, st->ctr);
+	st->pmtu = calloc(st->cfg.pmtu_cache_size, sizeof(*st->pmtu));
+	if (!st->reasm || !st->pmtu) {
+		reasm_free(st->reasm);
+		free(st->pmtu);
+		return -ENOMEM;
+	}
+	st->ip_id = (uint16_t)stack_random32(st);
+	uint64_t key[2];
+
+	st->cfg.random(st->cfg.random_ctx, key, sizeof(key));
+	reasm_set_hash_key(st->reasm, key[0], key[1]);
+	return 0;
+}
+
+void ipv4_free(struct stack *st)
+{
+	reasm_free(st->reasm);
+	st->reasm = NULL;
+	free(st->pmtu);
+	st->pmtu = NULL;
+}
+
+int ipv4_register_proto(struct stack *st, uint8_t proto, ipv4_proto_fn rx, ipv4_icmp_err_fn err,
+			void *ctx)
+{
+	if (proto == IP_PROTO_ICMP || proto == IP_PROTO_UDP)
+		return -EADDRINUSE;
+	if (rx && st->protos[proto].rx)
+		return -EADDRINUSE;
+	st->protos[proto].rx = rx;
+	st->protos[proto].err = err;
+	st->protos[proto].ctx = ctx;
+	return 0;
+}
+
+/* ---- path MTU ---- */
+
+static struct pmtu_slot *pmtu_find(struct stack *st, uint32_t dst)
+{
+	for (size_t i = 0; i < st->npmtu; i++) {
+		struct pmtu_slot *p = &st->pmtu[i];
+
+		if (p->dst != dst)
+			continue;
+		if (p->expires <= st->now) {
+			st->pmtu[i] = st->pmtu[--st->npmtu];
+			return NULL;
+		}
+		return p;
+	}
+	return NULL;
+}
+
+size_t ipv4_mtu(struct stack *st, uint32_t dst)
+{
+	struct pmtu_slot *p = st->npmtu ? pmtu_find(st, dst) : NULL;
+
+	if (p && p->mtu < st->mtu)
+		return p->mtu;
+	return st->mtu;
+}
+
+void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
+{
+	struct pmtu_slot *p;
+
+	if (mtu < IPV4_MIN_MTU || mtu >= ipv4_mtu(st, dst)) {
+		CTR_INC(st, IPV4_PMTU_IGNORED);
+		return;
+	}
+	p = pmtu_find(st, dst);
+	if (!p) {
+		if (st->npmtu < st->cfg.pmtu_cache_size) {
+			p = &st->pmtu[st->npmtu++];
+		} else {
+			p = &st->pmtu[0];
+			for (size_t i = 1; i < st->npmtu; i++)
+				if (st->pmtu[i].expires < p->expires)
+					p = &st->pmtu[i];
+		}
+		p->dst = dst;
+	}
+	p->mtu = mtu;
+	p->expires = st->now + st->cfg.pmtu_timeout_ns;
+	CTR_INC(st, IPV4_PMTU_UPDATED);
+	stack_log(st, STACK_LOG_INFO, "ipv4: path MTU to %u.%u.%u.%u is now %u", dst >> 24,
+		  (dst >> 16) & 255, (dst >> 8) & 255, dst & 255, mtu);
+}
+
+size_t ipv4_pmtu_list(const struct stack *st, struct pmtu_entry *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->npmtu && n < max; i++) {
+		if (st->pmtu[i].expires <= st->now)
+			continue;
+		out[n].dst = st->pmtu[i].dst;
+		out[n].mtu = st->pmtu[i].mtu;
+		out[n].expires = st->pmtu[i].expires;
+		n++;
+	}
+	return n;
+}
+
+/* ---- output ---- */
+
+struct frag_fill_ctx {
+	struct ipv4_repr hdr;
+	const struct stack_iov *pieces;
+	int npieces;
+	size_t offset;   /* into the gathered payload */
+	size_t len;      /* bytes of payload in this frame */
+};
+
+/* Copy @len bytes starting @off bytes into the gathered @pieces. */
+static void gather(uint8_t *dst, const struct stack_iov *pieces, int npieces, size_t off,
+		   size_t len)
+{
+	for (int i = 0; i < npieces && len; i++) {
+		size_t pl = pieces[i].len;
+
+		if (off >= pl) {
+			off -= pl;
+			continue;
+		}
+		size_t n = pl - off < len ? pl - off : len;
+
+		memcpy(dst, (const uint8_t *)pieces[i].base + off, n);
+		dst += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+static size_t frag_fill(uint8_t *buf, size_t size, void *arg)
+{
+	struct frag_fill_ctx *c = arg;
+	size_t hl = ipv4_repr_header_len(&c->hdr);
+
+	(void)size;
+	c->hdr.payload_len = c->len;
+	ipv4_repr_emit(&c->hdr, buf);
+	gather(buf + hl, c->pieces, c->npieces, c->offset, c->len);
+	return hl + c->len;
+}
+
+/* Next-hop MAC for @dst, or -EAGAIN (queue for @nexthop), or -ENETUNREACH. */
+static int route(struct stack *st, uint32_t dst, uint8_t mac[6], uint32_t *nexthop)
+{
+	if (dst == IPV4_ADDR_BROADCAST || (st->bcast && dst == st->bcast)) {
+		memcpy(mac, eth_broadcast, 6);
+		return 0;
+	}
+	if (ipv4_addr_is_multicast(dst)) {
+		mac[0] = 0x01;
+		mac[1] = 0x00;
+		mac[2] = 0x5e;
+		mac[3] = (dst >> 16) & 0x7f;
+		mac[4] = (dst >> 8) & 0xff;
+		mac[5] = dst & 0xff;
+		return 0;
+	}
+	if (dst == 0 || ipv4_addr_is_loopback(dst) || ipv4_addr_is_reserved(dst) ||
+	    dst == st->cfg.addr)
+		return -ENETUNREACH;
+	if (stack_on_link(st, dst))
+		*nexthop = dst;
+	else if (st->cfg.gateway)
+		*nexthop = st->cfg.gateway;
+	else
+		return -ENETUNREACH;
+	return arp_resolve(st, *nexthop, mac);
+}
+
+int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t dst, uint8_t proto,
+	       size_t size, netif_fill_fn fill, void *ctx, const struct stack_iov *iov, int iovcnt)
+{
+	static const struct ipv4_write_opts defaults = { .fragment = true };
+	struct stack_iov pieces[MAX_PIECES];
+	uint8_t hdrbuf[128], *hdr = hdrbuf;
+	struct frag_fill_ctx c;
+	uint8_t mac[6];
+	uint32_t nexthop = 0;
+	size_t total = 0, mtu, maxfrag;
+	int npieces = 0, rc;
+
+	if (!opts)
+		opts = &defaults;
+	if (iovcnt < 0 || iovcnt > MAX_PIECES - 1 || (size && !fill))
+		return -EINVAL;
+	if (size > sizeof(hdrbuf)) {
+		hdr = malloc(size);
+		if (!hdr)
+			return -ENOMEM;
+	}
+	if (size) {
+		size_t n = fill(hdr, size, ctx);
+
+		pieces[npieces++] = (struct stack_iov){ hdr, n };
+		total += n;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		if (!iov[i].len)
+			continue;
+		pieces[npieces++] = iov[i];
+		total += iov[i].len;
+	}
+	if (total > IPV4_MAX_PAYLOAD) {
+		rc = -EMSGSIZE;
+		goto out;
+	}
+	rc = route(st, dst, mac, &nexthop);
+	if (rc == -EAGAIN) {
+		rc = arp_queue(st, nexthop, opts, dst, proto, pieces, npieces, total);
+		goto out;
+	}
+	if (rc < 0) {
+		CTR_INC(st, IPV4_DROP_NO_ROUTE);
+		goto out;
+	}
+	mtu = ipv4_mtu(st, dst);
+	memset(&c, 0, sizeof(c));
+	c.hdr.src = opts->src ? opts->src : st->cfg.addr;
+	c.hdr.dst = dst;
+	c.hdr.proto = proto;
+	c.hdr.ttl = opts->ttl ? opts->ttl : st->cfg.default_ttl;
+	c.hdr.tos = opts->tos;
+	c.hdr.id = st->ip_id++;
+	c.hdr.df = !opts->fragment;
+	c.pieces = pieces;
+	c.npieces = npieces;
+	if (IPV4_HDR_LEN + total <= mtu) {
+		c.len = total;
+		rc = eth_write(st, NULL, mac, ETHERTYPE_IPV4, IPV4_HDR_LEN + total, frag_fill, &c);
+		if (rc == 0)
+			CTR_INC(st, IPV4_TX);
+		goto out;
+	}
+	if (!opts->fragment) {
+		CTR_INC(st, IPV4_DROP_TX_TOO_BIG);
+		rc = -EMSGSIZE;
+		goto out;
+	}
+	maxfrag = (mtu - IPV4_HDR_LEN) & ~(size_t)7;
+	for (size_t off = 0; off < total; off += maxfrag) {
+		c.offset = off;
+		c.len = total - off < maxfrag ? total - off : maxfrag;
+		c.hdr.frag_offset = (uint32_t)off;
+		c.hdr.mf = off + c.len < total;
+		rc = eth_write(st, NULL, mac, ETHERTYPE_IPV4, IPV4_HDR_LEN + c.len, frag_fill, &c);
+		if (rc < 0)
+			goto out;
+		CTR_INC(st, IPV4_FRAGS_TX);
+	}
+	CTR_INC(st, IPV4_TX);
+out:
+	if (hdr != hdrbuf)
+		free(hdr);
+	return rc;
+}
+
+/* ---- input ---- */
+
+static bool src_ok(const struct stack *st, uint32_t src, uint32_t dst, uint8_t proto)
+{
+	if (src == 0)
+		return dst == IPV4_ADDR_BROADCAST && proto == IP_PROTO_UDP;
+	if (src == IPV4_ADDR_BROADCAST || (st->bcast && src == st->bcast))
+		return false;
+	if (ipv4_addr_is_multicast(src) || ipv4_addr_is_reserved(src) ||
+	    ipv4_addr_is_loopback(src) || src == st->cfg.addr)
+		return false;
+	return true;
+}
+
+static void deliver(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *payload,
+		    size_t len)
+{
+	struct proto_handler *h;
+
+	CTR_INC(st, IPV4_DELIVERED);
+	switch (m->proto) {
+	case IP_PROTO_ICMP:
+		icmp_input(st, m, payload, len);
+		return;
+	case IP_PROTO_UDP:
+		udp_input(st, m, payload, len);
+		return;
+	}
+	h = &st->protos[m->proto];
+	if (h->rx && h->rx(h->ctx, m, payload, len) != -EPROTONOSUPPORT)
+		return;
+	CTR_INC(st, IPV4_DROP_PROTO);
+	icmp_send_error(st, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTOCOL, 0, m->ip_header,
+			m->ip_header_len, payload, len, m->link_broadcast || m->ip_broadcast);
+}
+
+static int check_header(struct stack *st, struct ipv4_view *v, struct ipv4_repr *r,
+			const uint8_t *pkt, size_t len)
+{
+	static const enum stack_counter bad[] = {
+		[IPV4_BAD_TRUNCATED] = CTR_IPV4_DROP_TRUNCATED,
+		[IPV4_BAD_VERSION] = CTR_IPV4_DROP_VERSION,
+		[IPV4_BAD_IHL] = CTR_IPV4_DROP_IHL,
+		[IPV4_BAD_TOTAL_LEN] = CTR_IPV4_DROP_TOTAL_LEN,
+		[IPV4_BAD_CHECKSUM] = CTR_IPV4_DROP_CHECKSUM,
+		[IPV4_BAD_OPTIONS] = CTR_IPV4_DROP_OPTIONS,
+	};
+	int rc = ipv4_view_check(v, pkt, len);
+
+	if (rc == 0)
+		rc = ipv4_repr_parse(r, v);
+	if (rc < 0) {
+		unsigned why = (unsigned)-rc;
+
+		st->ctr[why < sizeof(bad) / sizeof(bad[0]) && bad[why] ? bad[why]
+								      : CTR_IPV4_DROP_TRUNCATED]++;
+		return rc;
+	}
+	return 0;
+}
+
+void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broadcast)
+{
+	struct ipv4_view v;
+	struct ipv4_repr r;
+	struct ipv4_rx_meta m;
+	uint8_t *whole = NULL;
+	size_t whole_len = 0;
+	bool ip_bcast;
+
+	CTR_INC(st, IPV4_RX);
+	if (check_header(st, &v, &r, pkt, len) < 0)
+		return;
+	if (r.options_len) {
+		struct ipv4_options_info oi;
+
+		if (ipv4_options_parse(r.options, r.options_len, &oi) < 0) {
+			CTR_INC(st, IPV4_DROP_OPTIONS);
+			return;
+		}
+		if (oi.source_route) {
+			CTR_INC(st, IPV4_DROP_SOURCE_ROUTE);
+			return;
+		}
+	}
+	if (!src_ok(st, r.src, r.dst, r.proto)) {
+		CTR_INC(st, IPV4_DROP_BAD_SRC);
+		return;
+	}
+	ip_bcast = r.dst == IPV4_ADDR_BROADCAST || (st->bcast && r.dst == st->bcast);
+	if (r.dst != st->cfg.addr && !ip_bcast) {
+		CTR_INC(st, IPV4_DROP_NOT_US);
+		return;
+	}
+	if (link_broadcast && !ip_bcast) {
+		CTR_INC(st, IPV4_DROP_LINK_BCAST);
+		return;
+	}
+	if (r.mf || r.frag_offset) {
+		struct reasm_frag f = {
+			.src = r.src, .dst = r.dst, .id = r.id, .proto = r.proto,
+			.offset = r.frag_offset, .more = r.mf,
+			.hdr = pkt, .hdr_len = ipv4_header_len(&v),
+			.payload = ipv4_payload(&v), .len = ipv4_payload_len(&v),
+		};
+
+		if (reasm_input(st->reasm, st->now, &f, &whole, &whole_len) != 1)
+			return;
+		if (ipv4_view_check(&v, whole, whole_len) < 0) {
+			free(whole);
+			return;
+		}
+	}
+	m.src = r.src;
+	m.dst = r.dst;
+	m.proto = r.proto;
+	m.ttl = r.ttl;
+	m.tos = r.tos;
+	m.link_broadcast = link_broadcast;
+	m.ip_broadcast = ip_bcast;
+	m.ip_header = v.buf;
+	m.ip_header_len = ipv4_header_len(&v);
+	deliver(st, &m, ipv4_payload(&v), ipv4_payload_len(&v));
+	free(whole);
+}
+
+/* ---- timers ---- */
+
+static void reasm_expired(void *ctx, const uint8_t *quote, size_t quote_len)
+{
+	struct stack *st = ctx;
+	size_t hl;
+
+	if (quote_len < IPV4_HDR_LEN)
+		return;
+	hl = (size_t)(quote[0] & 0x0f) * 4;
+	if (hl < IPV4_HDR_LEN || hl > quote_len)
+		return;
+	/* The quoted datagram was addressed to us or to a broadcast address. */
+	uint32_t dst = get_be32(quote + 16);
+	bool bcast = dst == IPV4_ADDR_BROADCAST || (st->bcast && dst == st->bcast);
+
+	icmp_send_error(st, ICMP_TIME_EXCEEDED, 1, 0, quote, hl, quote + hl, quote_len - hl,
+			bcast);
+}
+
+void ipv4_poll(struct stack *st)
+{
+	reasm_poll(st->reasm, st->now, reasm_expired, st);
+}
+
+uint64_t ipv4_next_deadline(const struct stack *st)
+{
+	return reasm_next_deadline(st->reasm);
+}

@@ -83,4 +83,9 @@ struct reasm_info {
 };
 size_t reasm_list(const struct reasm *r, struct reasm_info *out, size_t max);
 
+/* Key the table's hash with 128 secret random bits (the host's random
+ * source), so senders cannot choose keys that share a bucket.  Any time;
+ * held entries are rehashed.  Until called the key is 0. */
+void reasm_set_hash_key(struct reasm *r, uint64_t k0, uint64_t k1);
+
 #endif /* TAPIR_IPV4_REASM_H */

@@ -1,1 +1,238 @@
-/* placeholder */
+/*
+ * stack.c - stack lifetime, the host-facing entry points, counters and helpers
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "wire/eth.h"
+
+static const char *const counter_names[] = {
+#define X(id, name) [CTR_##id] = name,
+	STACK_COUNTERS(X)
+#undef X
+};
+static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == CTR__COUNT,
+	      "every counter has a name");
+
+const char *stack_counter_name(enum stack_counter c)
+{
+	if ((unsigned)c >= CTR__COUNT)
+		return "?";
+	return counter_names[c];
+}
+
+uint64_t stack_counter(const struct stack *st, enum stack_counter c)
+{
+	if ((unsigned)c >= CTR__COUNT)
+		return 0;
+	return st->ctr[c];
+}
+
+void stack_stats(const struct stack *st, uint64_t out[CTR__COUNT])
+{
+	memcpy(out, st->ctr, sizeof(st->ctr));
+}
+
+void stack_config_defaults(struct stack_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->prefix_len = 24;
+	cfg->default_ttl = 64;
+	cfg->arp_cache_size = 1024;
+	cfg->arp_timeout_ns = 60 * STACK_NS_PER_SEC;
+	cfg->arp_pending_per_addr = 3;
+	cfg->arp_pending_bytes = 256 * 1024;
+	cfg->reasm_max_bytes = 4 * 1024 * 1024;
+	cfg->reasm_timeout_ns = 30 * STACK_NS_PER_SEC;
+	cfg->icmp_error_rate = 100;
+	cfg->icmp_error_burst = 50;
+	cfg->pmtu_cache_size = 256;
+	cfg->pmtu_timeout_ns = 600 * STACK_NS_PER_SEC;
+	tcp_config_defaults(&cfg->tcp);
+}
+
+void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!st->cfg.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	st->cfg.log(st->cfg.log_ctx, level, msg);
+}
+
+uint32_t stack_random32(struct stack *st)
+{
+	uint32_t v = 0;
+
+	st->cfg.random(st->cfg.random_ctx, &v, sizeof(v));
+	return v;
+}
+
+static int config_check(const struct stack_config *cfg, const struct netif *nif)
+{
+	if (!cfg->random || !nif || !nif->ops || !nif->ops->write || !nif->ops->mtu ||
+	    !nif->ops->mac)
+		return -EINVAL;
+	if (cfg->addr == 0 || cfg->prefix_len > 32 || cfg->default_ttl == 0)
+		return -EINVAL;
+	if (cfg->arp_cache_size == 0 || cfg->arp_cache_size > (1u << 24))
+		return -EINVAL;
+	if (cfg->pmtu_cache_size == 0 || cfg->pmtu_cache_size > 65536)
+		return -EINVAL;
+	return 0;
+}
+
+int stack_new(struct stack **out, const struct stack_config *cfg, const struct netif *nif,
+	      uint64_t now)
+{
+	struct stack *st;
+	int rc = config_check(cfg, nif);
+
+	if (rc < 0)
+		return rc;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->cfg = *cfg;
+	st->nif = *nif;
+	st->now = now;
+	st->nif.ops->mac(st->nif.dev, st->mac);
+	st->mtu = st->nif.ops->mtu(st->nif.dev);
+	if (st->mtu < 68 || st->mtu > 65535 - ETH_HDR_LEN || eth_addr_is_multicast(st->mac) ||
+	    eth_addr_is_zero(st->mac)) {
+		free(st);
+		return -EINVAL;
+	}
+	st->netmask = cfg->prefix_len ? ~0u << (32 - cfg->prefix_len) : 0;
+	st->bcast = cfg->prefix_len <= 30 ? (cfg->addr | ~st->netmask) : 0;
+	if (cfg->gateway && !stack_on_link(st, cfg->gateway)) {
+		free(st);
+		return -EINVAL;
+	}
+	rc = arp_init(st);
+	if (rc == 0) {
+		rc = ipv4_init(st);
+		if (rc < 0)
+			arp_free(st);
+	}
+	if (rc == 0) {
+		rc = tcp_init(st);
+		if (rc < 0) {
+			ipv4_free(st);
+			arp_free(st);
+		}
+	}
+	if (rc < 0) {
+		free(st);
+		return rc;
+	}
+	st->icmp_tokens = (uint64_t)cfg->icmp_error_burst * STACK_NS_PER_SEC;
+	st->icmp_refill = now;
+	*out = st;
+	return 0;
+}
+
+void stack_free(struct stack *st)
+{
+	if (!st)
+		return;
+	tcp_fini(st);
+	udp_free_all(st);
+	ipv4_free(st);
+	arp_free(st);
+	free(st);
+}
+
+void stack_start(struct stack *st, uint64_t now)
+{
+	st->now = now;
+	arp_announce(st);
+}
+
+void stack_input(struct stack *st, const uint8_t *frame, size_t len, uint64_t now)
+{
+	if (now > st->now)
+		st->now = now;
+	eth_input(st, frame, len);
+}
+
+void stack_poll(struct stack *st, uint64_t now)
+{
+	if (now > st->now)
+		st->now = now;
+	arp_poll(st);
+	ipv4_poll(st);
+	tcp_poll(st);
+}
+
+uint64_t stack_next_deadline(const struct stack *st)
+{
+	uint64_t a = st->arp.deadline, b = ipv4_next_deadline(st), c = tcp_next_deadline(st);
+
+	if (b < a)
+		a = b;
+	return c < a ? c : a;
+}
+
+void stack_flush(struct stack *st)
+{
+	if (st->nif.ops->flush)
+		st->nif.ops->flush(st->nif.dev);
+}
+
+uint32_t stack_addr(const struct stack *st)
+{
+	return st->cfg.addr;
+}
+
+void stack_mac(const struct stack *st, uint8_t mac[6])
+{
+	memcpy(mac, st->mac, 6);
+}
+
+int ipv4_addr_parse(const char *s, uint32_t *out)
+{
+	uint32_t addr = 0;
+	int parts = 0;
+
+	if (!s)
+		return -EINVAL;
+	for (;;) {
+		unsigned v = 0;
+		int digits = 0;
+
+		while (*s >= '0' && *s <= '9') {
+			v = v * 10 + (unsigned)(*s - '0');
+			if (++digits > 3 || v > 255)
+				return -EINVAL;
+			s++;
+		}
+		if (!digits)
+			return -EINVAL;
+		addr = addr << 8 | v;
+		if (++parts == 4)
+			break;
+		if (*s++ != '.')
+			return -EINVAL;
+	}
+	if (*s)
+		return -EINVAL;
+	*out = addr;
+	return 0;
+}
+
+char *ipv4_addr_format(uint32_t addr, char *buf)
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
+		 addr & 255);
+	return buf;
+}

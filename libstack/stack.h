@@ -30,6 +30,7 @@
 
 #include "counters.h"
 #include "netif.h"
+#include "tcp_config.h"
 
 #define STACK_NS_PER_SEC 1000000000ull
 #define STACK_NO_DEADLINE UINT64_MAX
@@ -53,6 +54,7 @@ struct stack_config {
 	uint32_t icmp_error_burst;  /* bucket size, 50 */
 	size_t pmtu_cache_size;     /* path-MTU entries, 256 */
 	uint64_t pmtu_timeout_ns;   /* 10 min (RFC 1191) */
+	struct tcp_config tcp;      /* TCP defaults (tcp_config.h) */
 	/* Fill @len bytes with random bytes; required. */
 	void (*random)(void *ctx, void *buf, size_t len);
 	void *random_ctx;

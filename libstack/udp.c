@@ -1,1 +1,161 @@
-/* placeholder */
+/*
+ * udp.c - UDP (RFC 768): listeners, delivery, sending
+ *
+ * Listeners are kept in a small array sorted by port (binary search).
+ * Received datagrams have their length checked against the IP payload and
+ * their checksum verified unless it is 0 (not computed).  A datagram to a
+ * port without a listener is answered with ICMP port unreachable, unless it
+ * was a broadcast.  Sent datagrams always carry a checksum (0 goes out as
+ * 0xffff).  An ephemeral source port is chosen at random in 49152-65535.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "wire/ipv4.h"
+#include "wire/udp.h"
+
+#define UDP_MAX_PAYLOAD (65535 - IPV4_HDR_LEN - UDP_HDR_LEN)
+
+/* Return: index of @port, or -(insertion point) - 1 */
+static long udp_find(const struct stack *st, uint16_t port)
+{
+	size_t lo = 0, hi = st->nudp;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (st->udp[mid].port == port)
+			return (long)mid;
+		if (st->udp[mid].port < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long)lo - 1;
+}
+
+int udp_listen(struct stack *st, uint16_t port, udp_recv_fn cb, void *ctx)
+{
+	long at;
+
+	if (port == 0 || !cb)
+		return -EINVAL;
+	at = udp_find(st, port);
+	if (at >= 0)
+		return -EADDRINUSE;
+	at = -at - 1;
+	if (st->nudp == st->udp_cap) {
+		size_t cap = st->udp_cap ? st->udp_cap * 2 : 8;
+		struct udp_listener *n = realloc(st->udp, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		st->udp = n;
+		st->udp_cap = cap;
+	}
+	memmove(&st->udp[at + 1], &st->udp[at], (st->nudp - (size_t)at) * sizeof(*st->udp));
+	st->udp[at] = (struct udp_listener){ port, cb, ctx };
+	st->nudp++;
+	return 0;
+}
+
+int udp_unlisten(struct stack *st, uint16_t port)
+{
+	long at = udp_find(st, port);
+
+	if (at < 0)
+		return -ENOENT;
+	memmove(&st->udp[at], &st->udp[at + 1], (st->nudp - (size_t)at - 1) * sizeof(*st->udp));
+	st->nudp--;
+	return 0;
+}
+
+void udp_free_all(struct stack *st)
+{
+	free(st->udp);
+	st->udp = NULL;
+	st->nudp = st->udp_cap = 0;
+}
+
+void udp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len)
+{
+	struct udp_repr r;
+	struct udp_meta um;
+	long at;
+	int rc;
+
+	CTR_INC(st, UDP_RX);
+	rc = udp_repr_parse(&r, data, len, m->src, m->dst);
+	if (rc == -EILSEQ) {
+		CTR_INC(st, UDP_DROP_CHECKSUM);
+		return;
+	}
+	if (rc < 0) {
+		if (len < UDP_HDR_LEN)
+			CTR_INC(st, UDP_DROP_MALFORMED);
+		else
+			CTR_INC(st, UDP_DROP_LENGTH);
+		return;
+	}
+	if (r.dst_port == 0) {
+		CTR_INC(st, UDP_DROP_BAD_PORT);
+		return;
+	}
+	at = udp_find(st, r.dst_port);
+	if (at < 0) {
+		CTR_INC(st, UDP_DROP_NO_LISTENER);
+		icmp_send_error(st, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, m->ip_header,
+				m->ip_header_len, data, len, m->link_broadcast || m->ip_broadcast);
+		return;
+	}
+	um.src = m->src;
+	um.dst = m->dst;
+	um.src_port = r.src_port;
+	um.dst_port = r.dst_port;
+	um.ttl = m->ttl;
+	um.broadcast = m->ip_broadcast;
+	CTR_INC(st, UDP_DELIVERED);
+	st->udp[at].cb(st->udp[at].ctx, &um, r.payload, r.payload_len);
+}
+
+struct udp_fill_ctx {
+	struct udp_repr r;
+	uint32_t src, dst;
+};
+
+static size_t udp_fill(uint8_t *buf, size_t size, void *arg)
+{
+	struct udp_fill_ctx *c = arg;
+
+	(void)size;
+	udp_repr_emit(&c->r, buf, c->src, c->dst);
+	return UDP_HDR_LEN;
+}
+
+int udp_sendto(struct stack *st, uint16_t src_port, uint32_t dst, uint16_t dst_port, uint8_t ttl,
+	       const uint8_t *data, size_t len)
+{
+	struct udp_fill_ctx c;
+	struct ipv4_write_opts o = { .fragment = true, .ttl = ttl };
+	struct stack_iov iov = { data, len };
+	int rc;
+
+	if (len > UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (dst_port == 0)
+		return -EINVAL;
+	if (src_port == 0)
+		src_port = (uint16_t)(49152 + stack_random32(st) % 16384);
+	c.r.src_port = src_port;
+	c.r.dst_port = dst_port;
+	c.r.payload = data;
+	c.r.payload_len = len;
+	c.src = st->cfg.addr;
+	c.dst = dst;
+	rc = ipv4_write(st, &o, dst, IP_PROTO_UDP, UDP_HDR_LEN, udp_fill, &c, &iov, 1);
+	if (rc == 0)
+		CTR_INC(st, UDP_TX);
+	return rc;
+}

@@ -1,1 +1,52 @@
-/* placeholder */
+/*
+ * udp.c - UDP datagram representation (RFC 768)
+ */
+#include "udp.h"
+
+#include <errno.h>
+
+#include "bytes.h"
+#include "checksum.h"
+#include "ipv4.h"
+
+int udp_repr_parse(struct udp_repr *r, const uint8_t *buf, size_t len,
+		   uint32_t src, uint32_t dst)
+{
+	uint16_t ulen;
+
+	if (len < UDP_HDR_LEN)
+		return -EBADMSG;
+	ulen = get_be16(buf + 4);
+	if (ulen < UDP_HDR_LEN || ulen > len)
+		return -EBADMSG;
+	if (get_be16(buf + 6) != 0) {
+		uint64_t sum = inet_csum_pseudo(src, dst, IPV4_PROTO_UDP, ulen);
+
+		sum = inet_csum_add(sum, buf, ulen);
+		if (inet_csum_fold(sum) != 0)
+			return -EILSEQ;
+	}
+	r->src_port = get_be16(buf + 0);
+	r->dst_port = get_be16(buf + 2);
+	r->payload = buf + UDP_HDR_LEN;
+	r->payload_len = ulen - UDP_HDR_LEN;
+	return 0;
+}
+
+void udp_repr_emit(const struct udp_repr *r, uint8_t *buf, uint32_t src, uint32_t dst)
+{
+	uint16_t ulen = (uint16_t)(UDP_HDR_LEN + r->payload_len);
+	uint64_t sum;
+	uint16_t csum;
+
+	put_be16(buf + 0, r->src_port);
+	put_be16(buf + 2, r->dst_port);
+	put_be16(buf + 4, ulen);
+	put_be16(buf + 6, 0);
+	sum = inet_csum_pseudo(src, dst, IPV4_PROTO_UDP, ulen);
+	sum = inet_csum_add(sum, buf, UDP_HDR_LEN);
+	if (r->payload_len)
+		sum = inet_csum_add(sum, r->payload, r->payload_len);
+	csum = inet_csum_fold(sum);
+	put_be16(buf + 6, csum ? csum : 0xffff);
+}

@@ -1,0 +1,72 @@
+/*
+ * tap.h - Linux TAP backend
+ *
+ * tap_open() attaches to the TAP interface @name in the current network
+ * namespace (IFF_TAP | IFF_NO_PI, non-blocking), creating it when it does
+ * not exist.  When tapird created it, it also sets the interface's MTU to
+ * the configured one and brings it up, so that the kernel side is usable at
+ * once; an interface that already existed is left as it is.  A created
+ * interface disappears when the descriptor is closed (it is not persistent).
+ *
+ * The frame logic (buffers, batching, MTU, MAC) is the generic fdev core
+ * (fdev.h), which a macOS vmnet backend can share.
+ */
+#ifndef TAPIR_TAP_H
+#define TAPIR_TAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fdev.h"
+#include "netif.h"
+
+#define TAP_BATCH_MAX 256  /* frames per tap_read_batch(), so timers still run */
+
+struct tap;
+
+/* Frame received; @frame is lent for the call only. */
+typedef void (*tap_rx_fn)(void *ctx, const uint8_t *frame, size_t len);
+
+/**
+ * tap_open() - Attach to (or create) a TAP interface
+ * @out:    Receives the device
+ * @name:   Interface name (1..15 characters)
+ * @mtu:    Largest Ethernet payload, 68..65521; frames up to @mtu + 14 bytes
+ * @mac:    Our MAC address (the stack's, not the kernel side's)
+ * @err:    Receives a message on error
+ * @errlen: Size of @err
+ *
+ * Return: 0, or a negative errno (message in @err)
+ */
+int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6], char *err,
+	     size_t errlen);
+
+/* Close the descriptor and free the device.  NULL is allowed. */
+void tap_close(struct tap *t);
+
+/* Fill @out with the netif of @t (valid while @t lives). */
+void tap_netif(struct tap *t, struct netif *out);
+
+/* Return: the descriptor, for polling (owned by @t) */
+int tap_fd(const struct tap *t);
+
+/* Return: the interface name given by the kernel */
+const char *tap_name(const struct tap *t);
+
+/* Return: true if tap_open() created the interface */
+bool tap_created(const struct tap *t);
+
+/* Return: the kernel's MTU of the interface, or a negative errno */
+int tap_kernel_mtu(const struct tap *t);
+
+/**
+ * tap_read_batch() - Read the frames that are ready, at most TAP_BATCH_MAX
+ * Return: frames read, or a negative errno if the device failed
+ */
+int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx);
+
+/* Copy the device's counters into @out. */
+void tap_get_stats(const struct tap *t, struct fdev_stats *out);
+
+#endif /* TAPIR_TAP_H */

@@ -1,0 +1,198 @@
+/*
+ * units.c - strict parsers for configuration values (see units.h)
+ */
+#include "units.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct unit {
+	const char *name;
+	uint64_t scale;
+};
+
+/*
+ * parse_scaled() - Parse "DIGITS[.DIGITS]UNIT" where UNIT is one of @units
+ * @bare_ok: a number without unit is allowed (scale 1), else only "0"
+ */
+static int parse_scaled(const char *s, const struct unit *units, bool bare_ok, uint64_t max,
+			uint64_t *out)
+{
+	const char *p = s;
+	unsigned __int128 ip = 0, frac = 0, fscale = 1;
+	bool digits = false;
+
+	while (*p >= '0' && *p <= '9') {
+		ip = ip * 10 + (unsigned)(*p - '0');
+		if (ip > UINT64_MAX)
+			return -ERANGE;
+		digits = true;
+		p++;
+	}
+	if (*p == '.') {
+		p++;
+		bool fdigits = false;
+		while (*p >= '0' && *p <= '9') {
+			if (fscale >= 1000000000000000000ull)
+				return -ERANGE;  /* more than 18 fractional digits */
+			frac = frac * 10 + (unsigned)(*p - '0');
+			fscale *= 10;
+			fdigits = true;
+			p++;
+		}
+		if (!fdigits)
+			return -EINVAL;
+	}
+	if (!digits)
+		return -EINVAL;
+
+	uint64_t scale = 0;
+	if (*p == '\0') {
+		if (bare_ok)
+			scale = 1;
+		else if (ip == 0 && frac == 0)
+			scale = 1;
+		else
+			return -EINVAL;
+	} else {
+		for (const struct unit *u = units; u->name; u++)
+			if (!strcmp(p, u->name)) {
+				scale = u->scale;
+				break;
+			}
+		if (!scale)
+			return -EINVAL;
+	}
+	unsigned __int128 v = ip * scale;
+	unsigned __int128 f = frac * scale;
+	if (f % fscale)
+		return -ERANGE;  /* finer than the resolution */
+	v += f / fscale;
+	if (v > max)
+		return -ERANGE;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int units_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	static const struct unit none[] = { { NULL, 0 } };
+	if (strchr(s, '.'))
+		return -EINVAL;
+	return parse_scaled(s, none, true, max, out);
+}
+
+int units_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct unit u[] = {
+		{ "ns", 1 },
+		{ "us", 1000ull },
+		{ "ms", 1000000ull },
+		{ "s", 1000000000ull },
+		{ "min", 60000000000ull },
+		{ "h", 3600000000000ull },
+		{ NULL, 0 },
+	};
+	return parse_scaled(s, u, false, UINT64_MAX, ns);
+}
+
+int units_parse_ppm(const char *s, uint32_t *ppm)
+{
+	static const struct unit u[] = { { "%", 10000 }, { "ppm", 1 }, { NULL, 0 } };
+	uint64_t v;
+	int rc = parse_scaled(s, u, false, 1000000, &v);
+	if (rc)
+		return rc;
+	*ppm = (uint32_t)v;
+	return 0;
+}
+
+int units_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct unit u[] = {
+		{ "B", 1 },
+		{ "K", 1ull << 10 }, { "KiB", 1ull << 10 }, { "k", 1ull << 10 },
+		{ "M", 1ull << 20 }, { "MiB", 1ull << 20 },
+		{ "G", 1ull << 30 }, { "GiB", 1ull << 30 },
+		{ NULL, 0 },
+	};
+	return parse_scaled(s, u, true, UINT64_MAX, bytes);
+}
+
+int units_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int units_parse_mac(const char *s, uint8_t mac[6])
+{
+	uint8_t m[6];
+	if (strlen(s) != 17)
+		return -EINVAL;
+	char sep = s[2];
+	if (sep != ':' && sep != '-')
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		int hi = hexval(p[0]), lo = hexval(p[1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		if (i < 5 && p[2] != sep)
+			return -EINVAL;
+		m[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, m, 6);
+	return 0;
+}
+
+int units_parse_ipv4(const char *s, uint32_t *out)
+{
+	uint32_t a = 0;
+	const char *p = s;
+	for (int part = 0; part < 4; part++) {
+		if (part) {
+			if (*p != '.')
+				return -EINVAL;
+			p++;
+		}
+		unsigned v = 0, nd = 0;
+		const char *start = p;
+		while (*p >= '0' && *p <= '9' && nd < 4) {
+			v = v * 10 + (unsigned)(*p - '0');
+			nd++;
+			p++;
+		}
+		if (nd == 0 || nd > 3 || v > 255)
+			return -EINVAL;
+		if (nd > 1 && *start == '0')
+			return -EINVAL;  /* leading zero: octal in inet_aton, refuse */
+		a = a << 8 | v;
+	}
+	if (*p)
+		return -EINVAL;
+	*out = a;
+	return 0;
+}

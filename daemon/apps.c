@@ -1,0 +1,18 @@
+/*
+ * apps.c - the table of application types (runtime side)
+ */
+#include "apps.h"
+
+#include <string.h>
+
+static const struct app_type app_types[] = {
+	{ "echo", echo_start, echo_stop },
+};
+
+const struct app_type *app_type_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(app_types) / sizeof(app_types[0]); i++)
+		if (!strcmp(app_types[i].name, name))
+			return &app_types[i];
+	return NULL;
+}

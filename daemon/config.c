@@ -1,0 +1,903 @@
+/*
+ * config.c - tapird's configuration: INI file, boot arguments, validation
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootargs.h"
+#include "units.h"
+
+#define NS_PER_SEC 1000000000ull
+
+/* ---- messages ---- */
+
+static int errf(char *err, size_t errlen, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int errf(char *err, size_t errlen, const char *where, const char *fmt, ...)
+{
+	if (err && errlen) {
+		char msg[CONFIG_ERR_MAX];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		snprintf(err, errlen, "%s: %s", where, msg);
+	}
+	return -EINVAL;
+}
+
+static void set_where(struct config_where *w, const char *where)
+{
+	snprintf(w->text, sizeof(w->text), "%s", where);
+}
+
+const char *config_log_level_name(enum config_log_level l)
+{
+	static const char *const names[] = {
+		[CONFIG_LOG_ERR] = "error",
+		[CONFIG_LOG_WARN] = "warn",
+		[CONFIG_LOG_INFO] = "info",
+		[CONFIG_LOG_DEBUG] = "debug",
+	};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == CONFIG_LOG_DEBUG + 1, "log names");
+	return (unsigned)l <= CONFIG_LOG_DEBUG ? names[l] : "?";
+}
+
+char *config_format_ipv4(uint32_t a, char *buf)
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+	return buf;
+}
+
+char *config_format_mac(const uint8_t m[6], char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+/* ---- applications: the config side of each type ---- */
+
+struct app_conf_type {
+	const char *name;
+	void (*defaults)(union app_params *p);
+	/* Return: 0, -ENOENT (unknown key) or -EINVAL (message in @msg) */
+	int (*set)(union app_params *p, const char *key, const char *value, char *msg,
+		   size_t msglen);
+	/* UDP port the app listens on, 0 if none (for the uniqueness check) */
+	uint16_t (*udp_port)(const union app_params *p);
+};
+
+static int parse_port(const char *value, uint16_t *port, char *msg, size_t msglen)
+{
+	uint64_t v;
+	if (units_parse_u64(value, 65535, &v) || v == 0) {
+		snprintf(msg, msglen, "'%s' is not a port (1 to 65535)", value);
+		return -EINVAL;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static void echo_defaults(union app_params *p)
+{
+	p->echo.port = 7;
+}
+
+static int echo_set(union app_params *p, const char *key, const char *value, char *msg,
+		    size_t msglen)
+{
+	if (!strcmp(key, "port"))
+		return parse_port(value, &p->echo.port, msg, msglen);
+	return -ENOENT;
+}
+
+static uint16_t echo_udp_port(const union app_params *p)
+{
+	return p->echo.port;
+}
+
+static const struct app_conf_type app_conf_types[] = {
+	{ "echo", echo_defaults, echo_set, echo_udp_port },
+};
+
+static const struct app_conf_type *app_conf_type(const char *name)
+{
+	for (size_t i = 0; i < sizeof(app_conf_types) / sizeof(app_conf_types[0]); i++)
+		if (!strcmp(app_conf_types[i].name, name))
+			return &app_conf_types[i];
+	return NULL;
+}
+
+/* ---- init / free ---- */
+
+void config_init(struct tapird_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->backend, "tap");
+	strcpy(c->ifname, "tap0");
+	c->mtu = 1500;
+	impair_config_defaults(&c->impair);
+	c->prefix_len = 24;
+	c->ttl = 64;
+	c->reasm_max_bytes = 4u << 20;
+	c->reasm_timeout_ns = 30 * NS_PER_SEC;
+	c->arp_cache_size = 1024;
+	c->arp_timeout_ns = 60 * NS_PER_SEC;
+	c->icmp_error_rate = 100;
+	c->icmp_error_burst = 50;
+	c->log_level = CONFIG_LOG_INFO;
+}
+
+void config_free(struct tapird_config *c)
+{
+	for (size_t i = 0; i < c->napps; i++)
+		for (size_t k = 0; k < c->apps[i].nkeys; k++) {
+			free(c->apps[i].keys[k].key);
+			free(c->apps[i].keys[k].value);
+		}
+	free(c->apps);
+	c->apps = NULL;
+	c->napps = 0;
+}
+
+/* ---- sections ---- */
+
+enum section_kind { SEC_NETIF, SEC_IPV4, SEC_ARP, SEC_ICMP, SEC_LOG, SEC_APP, SEC_BAD };
+
+static enum section_kind section_kind(const char *s)
+{
+	static const char *const fixed[] = { "netif", "ipv4", "arp", "icmp", "log" };
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!strcmp(s, fixed[i]))
+			return (enum section_kind)i;
+	if (!strncmp(s, "app.", 4))
+		return SEC_APP;
+	return SEC_BAD;
+}
+
+static bool app_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > CONFIG_APP_NAME_MAX)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * section_check() - Check a section name; for [app.NAME] find or create the app
+ * @app: Receives the app for app sections (may be NULL)
+ */
+static int section_check(struct tapird_config *c, const char *section, const char *where,
+			 struct app_config **app, char *err, size_t errlen)
+{
+	enum section_kind k = section_kind(section);
+	if (app)
+		*app = NULL;
+	if (k == SEC_BAD) {
+		if (!strncmp(section, "kv.", 3))
+			return errf(err, errlen, where,
+				    "unknown section [%s] (no key-value stores yet)", section);
+		return errf(err, errlen, where,
+			    "unknown section [%s] (expected netif, ipv4, arp, icmp, log or "
+			    "app.NAME)", section);
+	}
+	if (k != SEC_APP)
+		return 0;
+	const char *name = section + 4;
+	if (!app_name_ok(name))
+		return errf(err, errlen, where,
+			    "bad application name '%s' (1 to %d letters, digits, '-' or '_')", name,
+			    CONFIG_APP_NAME_MAX);
+	for (size_t i = 0; i < c->napps; i++)
+		if (!strcmp(c->apps[i].name, name)) {
+			if (app)
+				*app = &c->apps[i];
+			return 0;
+		}
+	if (c->napps >= CONFIG_MAX_APPS)
+		return errf(err, errlen, where, "too many applications (at most %d)",
+			    CONFIG_MAX_APPS);
+	struct app_config *a = realloc(c->apps, (c->napps + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	c->apps = a;
+	a = &c->apps[c->napps++];
+	memset(a, 0, sizeof(*a));
+	strcpy(a->name, name);
+	set_where(&a->where, where);
+	if (app)
+		*app = a;
+	return 0;
+}
+
+static int app_key_set(struct app_config *a, const char *key, const char *value,
+		       const char *where, char *err, size_t errlen)
+{
+	if (!*key)
+		return errf(err, errlen, where, "empty key");
+	struct app_key *k = NULL;
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i].key, key))
+			k = &a->keys[i];
+	char *v = strdup(value);
+	if (!v)
+		return -ENOMEM;
+	if (k) {  /* given again: the last value wins */
+		free(k->value);
+		k->value = v;
+		set_where(&k->where, where);
+		return 0;
+	}
+	if (a->nkeys >= CONFIG_MAX_APP_KEYS) {
+		free(v);
+		return errf(err, errlen, where, "too many keys in [app.%s] (at most %d)", a->name,
+			    CONFIG_MAX_APP_KEYS);
+	}
+	char *kk = strdup(key);
+	if (!kk) {
+		free(v);
+		return -ENOMEM;
+	}
+	k = &a->keys[a->nkeys++];
+	k->key = kk;
+	k->value = v;
+	set_where(&k->where, where);
+	return 0;
+}
+
+/* ---- keys of the fixed sections ---- */
+
+/* Checks shared by the address and the gateway: a usable unicast address. */
+static const char *unicast_problem(uint32_t a)
+{
+	if ((a >> 24) == 0)
+		return "is in 0.0.0.0/8 (this network)";
+	if ((a >> 24) == 127)
+		return "is a loopback address";
+	if ((a >> 28) == 0xe)
+		return "is a multicast address";
+	if ((a >> 28) == 0xf)
+		return "is a reserved or broadcast address";
+	return NULL;
+}
+
+static uint32_t prefix_mask(uint8_t p)
+{
+	return p ? 0xffffffffu << (32 - p) : 0;
+}
+
+static int set_address(struct tapird_config *c, const char *value, const char *where, char *err,
+		       size_t errlen)
+{
+	char buf[32];
+	const char *slash = strchr(value, '/');
+	size_t alen = slash ? (size_t)(slash - value) : strlen(value);
+	if (!slash || alen >= sizeof(buf))
+		return errf(err, errlen, where,
+			    "[ipv4] address: '%s' is not ADDRESS/PREFIX (e.g. 192.0.2.2/24)", value);
+	memcpy(buf, value, alen);
+	buf[alen] = '\0';
+	uint32_t a;
+	uint64_t p;
+	if (units_parse_ipv4(buf, &a))
+		return errf(err, errlen, where, "[ipv4] address: '%s' is not an IPv4 address",
+			    buf);
+	if (units_parse_u64(slash + 1, 32, &p))
+		return errf(err, errlen, where,
+			    "[ipv4] address: prefix length '%s' is not 0 to 32", slash + 1);
+	const char *why = unicast_problem(a);
+	if (why)
+		return errf(err, errlen, where, "[ipv4] address: %s %s", buf, why);
+	uint32_t mask = prefix_mask((uint8_t)p);
+	if (p <= 30 && (a & ~mask) == 0)
+		return errf(err, errlen, where,
+			    "[ipv4] address: %s is the network address of /%u", buf, (unsigned)p);
+	if (p <= 30 && (a & ~mask) == ~mask)
+		return errf(err, errlen, where,
+			    "[ipv4] address: %s is the broadcast address of /%u", buf, (unsigned)p);
+	c->addr = a;
+	c->prefix_len = (uint8_t)p;
+	c->addr_set = true;
+	set_where(&c->w_addr, where);
+	return 0;
+}
+
+static int set_gateway(struct tapird_config *c, const char *value, const char *where, char *err,
+		       size_t errlen)
+{
+	uint32_t a;
+	if (!*value || !strcmp(value, "none")) {
+		c->gateway = 0;
+		set_where(&c->w_gateway, where);
+		return 0;
+	}
+	if (units_parse_ipv4(value, &a))
+		return errf(err, errlen, where, "[ipv4] gateway: '%s' is not an IPv4 address",
+			    value);
+	const char *why = unicast_problem(a);
+	if (why)
+		return errf(err, errlen, where, "[ipv4] gateway: %s %s", value, why);
+	c->gateway = a;
+	set_where(&c->w_gateway, where);
+	return 0;
+}
+
+/* Integer in [min, max] */
+static int set_uint(const char *sec, const char *key, const char *value, uint64_t min,
+		    uint64_t max, uint64_t *out, const char *where, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = units_parse_u64(value, UINT64_MAX, &v);
+	if (rc == -EINVAL)
+		return errf(err, errlen, where, "[%s] %s: '%s' is not a number", sec, key, value);
+	if (rc || v < min || v > max)
+		return errf(err, errlen, where,
+			    "[%s] %s: %s is out of range (%llu to %llu)", sec, key, value,
+			    (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+static int set_duration(const char *sec, const char *key, const char *value, uint64_t min,
+			uint64_t max, const char *range, uint64_t *out, const char *where,
+			char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = units_parse_duration(value, &v);
+	if (rc == -EINVAL)
+		return errf(err, errlen, where,
+			    "[%s] %s: '%s' is not a duration (e.g. 500ms, 30s, 2min)", sec, key,
+			    value);
+	if (rc || v < min || v > max)
+		return errf(err, errlen, where, "[%s] %s: %s is out of range (%s)", sec, key,
+			    value, range);
+	*out = v;
+	return 0;
+}
+
+static int set_netif(struct tapird_config *c, const char *key, const char *value,
+		     const char *where, char *err, size_t errlen)
+{
+	if (!strncmp(key, "impair.", 7)) {
+		char msg[CONFIG_ERR_MAX];
+		int rc = impair_config_set(&c->impair, key + 7, value, msg, sizeof(msg));
+		if (rc)
+			return errf(err, errlen, where, "[netif] %s: %s", key, msg);
+		if (!strcmp(key + 7, "seed"))
+			c->impair_seed_set = true;
+		return 0;
+	}
+	if (!strcmp(key, "backend")) {
+		if (strcmp(value, "tap"))
+			return errf(err, errlen, where,
+				    "[netif] backend: '%s' is not a backend (only tap)", value);
+		strcpy(c->backend, value);
+		return 0;
+	}
+	if (!strcmp(key, "name")) {
+		size_t len = strlen(value);
+		bool ok = len >= 1 && len <= CONFIG_IFNAME_MAX && strcmp(value, ".") &&
+			  strcmp(value, "..");
+		for (const char *p = value; ok && *p; p++)
+			if (*p == '/' || *p == ':' || (unsigned char)*p <= ' ' ||
+			    (unsigned char)*p >= 0x7f)
+				ok = false;
+		if (!ok)
+			return errf(err, errlen, where,
+				    "[netif] name: '%s' is not an interface name (1 to %d "
+				    "printable characters, no '/', ':' or spaces)", value,
+				    CONFIG_IFNAME_MAX);
+		strcpy(c->ifname, value);
+		return 0;
+	}
+	if (!strcmp(key, "mac")) {
+		uint8_t m[6];
+		if (units_parse_mac(value, m))
+			return errf(err, errlen, where,
+				    "[netif] mac: '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)",
+				    value);
+		if (m[0] & 1)
+			return errf(err, errlen, where,
+				    "[netif] mac: %s is a multicast address (need unicast)", value);
+		static const uint8_t zero[6];
+		if (!memcmp(m, zero, 6))
+			return errf(err, errlen, where, "[netif] mac: %s is all zeros", value);
+		memcpy(c->mac, m, 6);
+		c->mac_set = true;
+		return 0;
+	}
+	if (!strcmp(key, "mtu")) {
+		uint64_t v;
+		int rc = set_uint("netif", key, value, 68, 65521, &v, where, err, errlen);
+		if (!rc)
+			c->mtu = (uint32_t)v;
+		return rc;
+	}
+	return errf(err, errlen, where,
+		    "unknown key '%s' in [netif] (expected backend, name, mac, mtu, impair.*)",
+		    key);
+}
+
+static int set_ipv4(struct tapird_config *c, const char *key, const char *value,
+		    const char *where, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc;
+	if (!strcmp(key, "address"))
+		return set_address(c, value, where, err, errlen);
+	if (!strcmp(key, "gateway"))
+		return set_gateway(c, value, where, err, errlen);
+	if (!strcmp(key, "ttl")) {
+		rc = set_uint("ipv4", key, value, 1, 255, &v, where, err, errlen);
+		if (!rc)
+			c->ttl = (uint8_t)v;
+		return rc;
+	}
+	if (!strcmp(key, "reassembly_max_bytes")) {
+		rc = units_parse_size(value, &v);
+		if (rc == -EINVAL)
+			return errf(err, errlen, where,
+				    "[ipv4] %s: '%s' is not a size (e.g. 4194304, 4MiB)", key,
+				    value);
+		if (rc || v < 65535 || v > (1ull << 30))
+			return errf(err, errlen, where,
+				    "[ipv4] %s: %s is out of range (64KiB to 1GiB)", key, value);
+		c->reasm_max_bytes = v;
+		return 0;
+	}
+	if (!strcmp(key, "reassembly_timeout"))
+		return set_duration("ipv4", key, value, 1000000, 3600 * NS_PER_SEC, "1ms to 1h",
+				    &c->reasm_timeout_ns, where, err, errlen);
+	return errf(err, errlen, where,
+		    "unknown key '%s' in [ipv4] (expected address, gateway, ttl, "
+		    "reassembly_max_bytes, reassembly_timeout)", key);
+}
+
+static int set_arp(struct tapird_config *c, const char *key, const char *value,
+		   const char *where, char *err, size_t errlen)
+{
+	if (!strcmp(key, "cache_size"))
+		return set_uint("arp", key, value, 1, 1u << 20, &c->arp_cache_size, where, err,
+				errlen);
+	if (!strcmp(key, "timeout"))
+		return set_duration("arp", key, value, NS_PER_SEC, 86400 * NS_PER_SEC,
+				    "1s to 24h", &c->arp_timeout_ns, where, err, errlen);
+	return errf(err, errlen, where,
+		    "unknown key '%s' in [arp] (expected cache_size, timeout)", key);
+}
+
+static int set_icmp(struct tapird_config *c, const char *key, const char *value,
+		    const char *where, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc;
+	if (!strcmp(key, "error_rate") || !strcmp(key, "error_burst")) {
+		rc = set_uint("icmp", key, value, 0, 1000000, &v, where, err, errlen);
+		if (rc)
+			return rc;
+		if (key[6] == 'r')
+			c->icmp_error_rate = (uint32_t)v;
+		else
+			c->icmp_error_burst = (uint32_t)v;
+		return 0;
+	}
+	return errf(err, errlen, where,
+		    "unknown key '%s' in [icmp] (expected error_rate, error_burst)", key);
+}
+
+static int set_log(struct tapird_config *c, const char *key, const char *value,
+		   const char *where, char *err, size_t errlen)
+{
+	if (!strcmp(key, "level")) {
+		static const struct { const char *name; enum config_log_level l; } lv[] = {
+			{ "error", CONFIG_LOG_ERR }, { "err", CONFIG_LOG_ERR },
+			{ "warn", CONFIG_LOG_WARN }, { "warning", CONFIG_LOG_WARN },
+			{ "info", CONFIG_LOG_INFO }, { "debug", CONFIG_LOG_DEBUG },
+		};
+		for (size_t i = 0; i < sizeof(lv) / sizeof(lv[0]); i++)
+			if (!strcmp(value, lv[i].name)) {
+				c->log_level = lv[i].l;
+				return 0;
+			}
+		return errf(err, errlen, where,
+			    "[log] level: '%s' is not a level (error, warn, info, debug)", value);
+	}
+	if (!strcmp(key, "timestamps")) {
+		if (units_parse_bool(value, &c->log_timestamps))
+			return errf(err, errlen, where,
+				    "[log] timestamps: '%s' is not true or false", value);
+		return 0;
+	}
+	return errf(err, errlen, where, "unknown key '%s' in [log] (expected level, timestamps)",
+		    key);
+}
+
+int config_set(struct tapird_config *c, const char *section, const char *key, const char *value,
+	       const char *where, char *err, size_t errlen)
+{
+	struct app_config *app;
+	if (!*section)
+		return errf(err, errlen, where, "key '%s' outside of a [section]", key);
+	int rc = section_check(c, section, where, &app, err, errlen);
+	if (rc)
+		return rc;
+	if (!*key)
+		return errf(err, errlen, where, "empty key in [%s]", section);
+	switch (section_kind(section)) {
+	case SEC_NETIF:
+		return set_netif(c, key, value, where, err, errlen);
+	case SEC_IPV4:
+		return set_ipv4(c, key, value, where, err, errlen);
+	case SEC_ARP:
+		return set_arp(c, key, value, where, err, errlen);
+	case SEC_ICMP:
+		return set_icmp(c, key, value, where, err, errlen);
+	case SEC_LOG:
+		return set_log(c, key, value, where, err, errlen);
+	case SEC_APP:
+		return app_key_set(app, key, value, where, err, errlen);
+	case SEC_BAD:
+		break;
+	}
+	return -EINVAL;  /* not reached: section_check() refused it */
+}
+
+/* ---- INI text ---- */
+
+/*
+ * The reader hands inih one line at a time, so that we know the line number
+ * of every key, see sections that have no keys, refuse NUL bytes and
+ * overlong lines (which inih would silently split), and get an error out.
+ */
+struct ini_state {
+	struct tapird_config *c;
+	const char *name;
+	const char *text;
+	size_t len, pos;
+	unsigned line;
+	bool prev_name;  /* a key was seen since the last section (continuation) */
+	int rc;          /* first error */
+	unsigned err_line;
+	char *err;
+	size_t errlen;
+};
+
+static void ini_error(struct ini_state *s, int rc, const char *msg)
+{
+	if (s->rc)
+		return;
+	s->rc = rc;
+	s->err_line = s->line;
+	if (msg && s->err && s->errlen)
+		snprintf(s->err, s->errlen, "%s", msg);
+}
+
+static void where_line(const struct ini_state *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%u", s->name, s->line);
+}
+
+static bool is_inline_comment(const char *start, const char *p)
+{
+	return *p == ';' && p > start && (p[-1] == ' ' || p[-1] == '\t');
+}
+
+/* Mirror of inih's line classification, for section headers only. */
+static void ini_see_line(struct ini_state *s, const char *line)
+{
+	const char *start = line;
+	if (s->line == 1 && (unsigned char)start[0] == 0xEF && (unsigned char)start[1] == 0xBB &&
+	    (unsigned char)start[2] == 0xBF)
+		start += 3;
+	while (*start == ' ' || *start == '\t' || *start == '\r' || *start == '\n' ||
+	       *start == '\f' || *start == '\v')
+		start++;
+	if (*start == '\0' || *start == ';' || *start == '#')
+		return;
+	if (s->prev_name && start > line)
+		return;  /* continuation of the previous value */
+	if (*start == '[') {
+		const char *p = start + 1;
+		while (*p && *p != ']' && !is_inline_comment(start + 1, p))
+			p++;
+		if (*p != ']')
+			return;  /* inih reports it */
+		char section[CONFIG_WHERE_MAX];
+		size_t n = (size_t)(p - start - 1);
+		char where[CONFIG_WHERE_MAX];
+		where_line(s, where, sizeof(where));
+		s->prev_name = false;
+		if (n >= 50) {  /* inih would truncate it */
+			char msg[CONFIG_ERR_MAX];
+			errf(msg, sizeof(msg), where, "section name too long");
+			ini_error(s, -EINVAL, msg);
+			return;
+		}
+		memcpy(section, start + 1, n);
+		section[n] = '\0';
+		char msg[CONFIG_ERR_MAX];
+		int rc = section_check(s->c, section, where, NULL, msg, sizeof(msg));
+		if (rc)
+			ini_error(s, rc, msg);
+		return;
+	}
+	/* name=value (or name:value): a name that later lines may continue */
+	const char *p = start;
+	while (*p && *p != '=' && *p != ':' && !is_inline_comment(start, p))
+		p++;
+	if (*p == '=' || *p == ':') {
+		const char *e = p;
+		while (e > start && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		s->prev_name = e > start;
+	}
+}
+
+static char *cfg_ini_reader(char *str, int num, void *stream)
+{
+	struct ini_state *s = stream;
+	if (s->pos >= s->len || num < 2)
+		return NULL;
+	const char *p = s->text + s->pos;
+	size_t rest = s->len - s->pos;
+	const char *nl = memchr(p, '\n', rest);
+	size_t n = nl ? (size_t)(nl - p) + 1 : rest;
+	s->line++;
+	if (memchr(p, '\0', n)) {
+		char where[CONFIG_WHERE_MAX], msg[CONFIG_ERR_MAX];
+		where_line(s, where, sizeof(where));
+		errf(msg, sizeof(msg), where, "NUL byte in the line");
+		ini_error(s, -EINVAL, msg);
+		return NULL;
+	}
+	size_t content = n;
+	if (content && p[content - 1] == '\n')
+		content--;
+	if (content && p[content - 1] == '\r')
+		content--;
+	if (content > CONFIG_MAX_LINE || n > (size_t)num - 1) {
+		char where[CONFIG_WHERE_MAX], msg[CONFIG_ERR_MAX];
+		where_line(s, where, sizeof(where));
+		errf(msg, sizeof(msg), where, "line too long (at most %d characters)",
+		     CONFIG_MAX_LINE);
+		ini_error(s, -EINVAL, msg);
+		return NULL;
+	}
+	memcpy(str, p, n);
+	str[n] = '\0';
+	s->pos += n;
+	ini_see_line(s, str);
+	return str;
+}
+
+static int cfg_ini_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_state *s = user;
+	char where[CONFIG_WHERE_MAX], msg[CONFIG_ERR_MAX];
+	if (s->rc)
+		return 1;  /* the first error is the one reported */
+	where_line(s, where, sizeof(where));
+	int rc = config_set(s->c, section, name, value, where, msg, sizeof(msg));
+	if (rc) {
+		ini_error(s, rc, rc == -ENOMEM ? "out of memory" : msg);
+		return 0;
+	}
+	return 1;
+}
+
+int config_parse_ini(struct tapird_config *c, const char *name, const char *text, size_t len,
+		     char *err, size_t errlen)
+{
+	struct ini_state s = {
+		.c = c, .name = name, .text = text, .len = len, .err = err, .errlen = errlen,
+	};
+	int r = ini_parse_stream(cfg_ini_reader, &s, cfg_ini_handler, &s);
+	/* Our first error, unless inih found a syntax error on an earlier line. */
+	if (r > 0 && (!s.rc || (unsigned)r < s.err_line)) {
+		if (err && errlen)
+			snprintf(err, errlen,
+				 "%s:%d: syntax error (expected [section], key = value or a "
+				 "comment)", name, r);
+		return -EINVAL;
+	}
+	if (s.rc)
+		return s.rc;
+	if (r == -2) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	if (r < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot be parsed", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int config_load_file(struct tapird_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	char *buf = malloc(CONFIG_MAX_FILE + 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	size_t len = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
+	int rerr = ferror(f) ? errno : 0;
+	fclose(f);
+	int rc;
+	if (rerr) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(rerr));
+		rc = -rerr;
+	} else if (len > CONFIG_MAX_FILE) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: file too large (at most %u bytes)", path,
+				 CONFIG_MAX_FILE);
+		rc = -EINVAL;
+	} else {
+		rc = config_parse_ini(c, path, buf, len, err, errlen);
+	}
+	free(buf);
+	return rc;
+}
+
+/* ---- boot arguments ---- */
+
+int config_apply_args(struct tapird_config *c, char *const *args, size_t nargs, char *err,
+		      size_t errlen)
+{
+	size_t total = 1;
+	for (size_t i = 0; i < nargs; i++)
+		total += strlen(args[i]) + 1;
+	char *line = malloc(total);
+	if (!line)
+		return -ENOMEM;
+	size_t pos = 0;
+	for (size_t i = 0; i < nargs; i++) {
+		size_t l = strlen(args[i]);
+		if (i)
+			line[pos++] = ' ';
+		memcpy(line + pos, args[i], l);
+		pos += l;
+	}
+	line[pos] = '\0';
+
+	char **tok;
+	size_t ntok;
+	char msg[CONFIG_ERR_MAX];
+	int rc = bootargs_tokenize(line, &tok, &ntok, msg, sizeof(msg));
+	if (rc) {
+		if (err && errlen)
+			snprintf(err, errlen, "arguments '%s': %s", line, msg);
+		free(line);
+		return rc;
+	}
+	free(line);
+	for (size_t i = 0; i < ntok && !rc; i++) {
+		char where[CONFIG_WHERE_MAX];
+		snprintf(where, sizeof(where), "argument '%s'", tok[i]);
+		struct bootarg a;
+		rc = bootarg_split(tok[i], &a, msg, sizeof(msg));
+		if (rc) {
+			errf(err, errlen, where, "%s", msg);
+			break;
+		}
+		rc = config_set(c, a.section, a.key, a.value, where, err, errlen);
+		bootarg_release(&a);
+	}
+	bootargs_free(tok, ntok);
+	return rc;
+}
+
+/* ---- checks across keys ---- */
+
+static int finish_app(struct app_config *a, char *err, size_t errlen)
+{
+	const char *type = a->name;
+	const struct config_where *type_where = &a->where;
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i].key, "type")) {
+			type = a->keys[i].value;
+			type_where = &a->keys[i].where;
+		}
+	const struct app_conf_type *t = app_conf_type(type);
+	if (!t) {
+		if (type == a->name)
+			return errf(err, errlen, type_where->text,
+				    "[app.%s]: unknown application type '%s' (set type = echo)",
+				    a->name, type);
+		return errf(err, errlen, type_where->text,
+			    "[app.%s] type: unknown application type '%s' (known: echo)", a->name,
+			    type);
+	}
+	a->type = t->name;
+	t->defaults(&a->params);
+	for (size_t i = 0; i < a->nkeys; i++) {
+		const struct app_key *k = &a->keys[i];
+		char msg[CONFIG_ERR_MAX] = "";
+		if (!strcmp(k->key, "type"))
+			continue;
+		int rc = t->set(&a->params, k->key, k->value, msg, sizeof(msg));
+		if (rc == -ENOENT)
+			return errf(err, errlen, k->where.text,
+				    "unknown key '%s' in [app.%s] (type %s)", k->key, a->name,
+				    t->name);
+		if (rc)
+			return errf(err, errlen, k->where.text, "[app.%s] %s: %s", a->name, k->key,
+				    msg);
+	}
+	return 0;
+}
+
+/* Where the app's UDP port came from: its port key, else its section. */
+static const char *port_where(const struct app_config *a)
+{
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i].key, "port"))
+			return a->keys[i].where.text;
+	return a->where.text;
+}
+
+int config_finish(struct tapird_config *c, const char *source, char *err, size_t errlen)
+{
+	char ab[16], gb[16];
+	if (!c->addr_set)
+		return errf(err, errlen, source, "[ipv4] address is required");
+	if (c->gateway) {
+		uint32_t mask = prefix_mask(c->prefix_len);
+		const char *gw = c->w_gateway.text;
+		config_format_ipv4(c->gateway, gb);
+		config_format_ipv4(c->addr, ab);
+		if (c->gateway == c->addr)
+			return errf(err, errlen, gw, "[ipv4] gateway: %s is our own address", gb);
+		if ((c->gateway & mask) != (c->addr & mask) || c->prefix_len == 32)
+			return errf(err, errlen, gw,
+				    "[ipv4] gateway: %s is not on the subnet of %s/%u", gb, ab,
+				    c->prefix_len);
+		if (c->prefix_len <= 30 && (c->gateway & ~mask) == 0)
+			return errf(err, errlen, gw,
+				    "[ipv4] gateway: %s is the network address of %s/%u", gb, ab,
+				    c->prefix_len);
+		if (c->prefix_len <= 30 && (c->gateway & ~mask) == ~mask)
+			return errf(err, errlen, gw,
+				    "[ipv4] gateway: %s is the broadcast address of %s/%u", gb,
+				    ab, c->prefix_len);
+	}
+	for (size_t i = 0; i < c->napps; i++) {
+		int rc = finish_app(&c->apps[i], err, errlen);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < c->napps; i++) {
+		const struct app_conf_type *ti = app_conf_type(c->apps[i].type);
+		uint16_t pi = ti->udp_port ? ti->udp_port(&c->apps[i].params) : 0;
+		for (size_t j = 0; pi && j < i; j++) {
+			const struct app_conf_type *tj = app_conf_type(c->apps[j].type);
+			uint16_t pj = tj->udp_port ? tj->udp_port(&c->apps[j].params) : 0;
+			if (pi == pj)
+				return errf(err, errlen, port_where(&c->apps[i]),
+					    "[app.%s]: UDP port %u is already used by [app.%s]",
+					    c->apps[i].name, pi, c->apps[j].name);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,191 @@
+/*
+ * config.h - tapird's configuration: INI file, built-in default, boot-argument
+ *            overrides, validation
+ *
+ * Theory of operation
+ *
+ * A configuration is built in three steps, each of which returns an error
+ * message instead of exiting (so the whole path is unit-tested and fuzzed):
+ *
+ *   config_init()          code defaults (no address, no apps)
+ *   config_parse_ini()     an INI text (a file read by config_load_file(),
+ *                          or config_default_ini); keys are applied as read
+ *   config_apply_args()    boot arguments (--section.key=value), tokenised
+ *                          as in bootargs.h, applied with the same setter
+ *   config_finish()        resolve the apps (type, keys) and check what
+ *                          involves several keys (gateway on the subnet,
+ *                          address given, UDP ports unique)
+ *
+ * Every value is checked when set, and the place it came from ("FILE:LINE"
+ * or "argument '--x.y=z'") is kept, so every message reads
+ * "FILE:LINE: what is wrong" or "argument '--x.y=z': what is wrong".
+ * Unknown sections and keys are errors.  The INI syntax is inih's (comments
+ * start with ';' or '#', inline comments with " ;", a line starting with
+ * whitespace continues the previous value); lines are limited to
+ * CONFIG_MAX_LINE bytes and files to CONFIG_MAX_FILE bytes.
+ *
+ * Applications are [app.NAME] sections (NAME: letters, digits, '-', '_', at
+ * most CONFIG_APP_NAME_MAX), with a type= key defaulting to NAME.  The
+ * config side of each type (keys and their checks) is in the table in
+ * config.c; the runtime side (start/stop) is in apps.c.
+ *
+ * No global state; a struct tapird_config owns everything it points to.
+ */
+#ifndef TAPIR_CONFIG_H
+#define TAPIR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "impair.h"
+
+#define CONFIG_MAX_FILE (1u << 20)
+#define CONFIG_MAX_LINE 195       /* inih's 200-byte line buffer, minus CR LF NUL */
+#define CONFIG_MAX_APPS 64
+#define CONFIG_MAX_APP_KEYS 32
+#define CONFIG_APP_NAME_MAX 32
+#define CONFIG_WHERE_MAX 200
+#define CONFIG_IFNAME_MAX 15      /* IFNAMSIZ - 1 */
+#define CONFIG_ERR_MAX 512        /* a good size for error buffers */
+
+enum config_log_level {  /* same order as enum stack_log_level */
+	CONFIG_LOG_ERR,
+	CONFIG_LOG_WARN,
+	CONFIG_LOG_INFO,
+	CONFIG_LOG_DEBUG,
+};
+
+/* Where a value came from: "FILE:LINE" or "argument '--x.y=z'" */
+struct config_where {
+	char text[CONFIG_WHERE_MAX];
+};
+
+/* ---- applications ---- */
+
+struct app_echo_config {
+	uint16_t port;  /* UDP port, default 7 */
+};
+
+union app_params {
+	struct app_echo_config echo;
+};
+
+struct app_conf_type;  /* config.c's table entry */
+
+struct app_key {
+	char *key, *value;
+	struct config_where where;
+};
+
+struct app_config {
+	char name[CONFIG_APP_NAME_MAX + 1];
+	struct config_where where;       /* where the section was first seen */
+	/* Raw keys, as given (resolved by config_finish()) */
+	struct app_key keys[CONFIG_MAX_APP_KEYS];
+	size_t nkeys;
+	/* After config_finish(): */
+	const char *type;                /* type name, static storage */
+	union app_params params;
+};
+
+/* ---- the whole configuration ---- */
+
+struct tapird_config {
+	/* [netif] */
+	char backend[8];                 /* "tap" */
+	char ifname[CONFIG_IFNAME_MAX + 1];
+	uint8_t mac[6];
+	bool mac_set;                    /* false: the daemon picks a random one */
+	uint32_t mtu;
+	struct impair_config impair;
+	bool impair_seed_set;            /* false: the daemon picks a random seed */
+	/* [ipv4] (addresses in host order) */
+	uint32_t addr;
+	uint8_t prefix_len;
+	bool addr_set;
+	uint32_t gateway;                /* 0: none */
+	uint8_t ttl;
+	uint64_t reasm_max_bytes;
+	uint64_t reasm_timeout_ns;
+	/* [arp] */
+	uint64_t arp_cache_size;
+	uint64_t arp_timeout_ns;
+	/* [icmp] */
+	uint32_t icmp_error_rate, icmp_error_burst;
+	/* [log] */
+	enum config_log_level log_level;
+	bool log_timestamps;
+	/* [app.*] */
+	struct app_config *apps;         /* malloc'd array of @napps */
+	size_t napps;
+
+	/* Origins used by the checks across keys */
+	struct config_where w_addr, w_gateway;
+};
+
+/* The built-in configuration (the same text as conf/tapird.conf). */
+extern const char config_default_ini[];
+
+/* Fill @c with the code defaults: tap0, MTU 1500, TTL 64, ... no address. */
+void config_init(struct tapird_config *c);
+
+/* Free what @c owns (not @c).  Safe on an initialised config only. */
+void config_free(struct tapird_config *c);
+
+/**
+ * config_parse_ini() - Apply an INI text
+ * @c:      Configuration (from config_init())
+ * @name:   Source name used in messages ("tapird.conf", "(built-in)")
+ * @text:   The text, @len bytes, need not be NUL-terminated
+ * @len:    Its length
+ * @err:    Receives "NAME:LINE: what is wrong" on error
+ * @errlen: Size of @err
+ *
+ * Return: 0, -EINVAL (message in @err) or -ENOMEM
+ */
+int config_parse_ini(struct tapird_config *c, const char *name, const char *text, size_t len,
+		     char *err, size_t errlen);
+
+/* Read @path (at most CONFIG_MAX_FILE bytes) and config_parse_ini() it.
+ * Return: 0, -EINVAL, -ENOMEM, or -errno of the read ("PATH: reason" in @err) */
+int config_load_file(struct tapird_config *c, const char *path, char *err, size_t errlen);
+
+/**
+ * config_set() - Set one key
+ * @section: "netif", "ipv4", "arp", "icmp", "log" or "app.NAME"
+ * @where:   Origin, for messages ("FILE:LINE" or "argument '...'")
+ *
+ * Return: 0, -EINVAL ("WHERE: what is wrong" in @err), -ENOMEM
+ */
+int config_set(struct tapird_config *c, const char *section, const char *key, const char *value,
+	       const char *where, char *err, size_t errlen);
+
+/**
+ * config_apply_args() - Apply boot arguments
+ * @args:  Arguments (tapird's own options already removed), joined with
+ *         spaces and tokenised by bootargs_tokenize()
+ * @nargs: Number of @args
+ *
+ * Return: 0, -EINVAL ("argument '--x.y=z': what is wrong" in @err), -ENOMEM
+ */
+int config_apply_args(struct tapird_config *c, char *const *args, size_t nargs, char *err,
+		      size_t errlen);
+
+/**
+ * config_finish() - Resolve the apps and check the keys against each other
+ * @source: Name of the configuration's source, for errors that belong to no
+ *          line (a missing address)
+ *
+ * Return: 0 or -EINVAL (message in @err)
+ */
+int config_finish(struct tapird_config *c, const char *source, char *err, size_t errlen);
+
+/* Names for messages */
+const char *config_log_level_name(enum config_log_level l);
+/* Format "a.b.c.d" into @buf (>= 16 bytes).  Return: @buf */
+char *config_format_ipv4(uint32_t a, char *buf);
+/* Format "xx:xx:xx:xx:xx:xx" into @buf (>= 18 bytes).  Return: @buf */
+char *config_format_mac(const uint8_t mac[6], char *buf);
+
+#endif /* TAPIR_CONFIG_H */

@@ -1,0 +1,177 @@
+/*
+ * kv_embedded.c - read-only stores compiled into the program (embedded:NAME)
+ *
+ * kv-embed (kv_embed.c) turns a directory into a C file that defines a
+ * struct kv_embedded_fs and puts a pointer to it in the "kv_embedded" linker
+ * section.  The linker gathers those pointers between __start_kv_embedded and
+ * __stop_kv_embedded (GNU ld, gold, lld on ELF), so linking the generated
+ * file is the registration: no constructor, no mutable global.  The symbols
+ * are weak, so a program without embedded stores links too.
+ *
+ * Opening builds a kv_tree whose values point at the compiled-in bytes (not
+ * copied).  Every entry has the fs's fixed mtime.  Only files are embedded,
+ * so an empty directory does not appear.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kv_internal.h"
+
+extern const struct kv_embedded_fs *const __start_kv_embedded[] __attribute__((weak));
+extern const struct kv_embedded_fs *const __stop_kv_embedded[] __attribute__((weak));
+
+struct kv_emb {
+	struct kv_store s;
+	struct kv_tree t;
+};
+
+static struct kv_emb *E(struct kv_store *s)
+{
+	return (struct kv_emb *)s;
+}
+
+const struct kv_embedded_fs *kv_embedded_find(const char *name)
+{
+	if (!__start_kv_embedded || !__stop_kv_embedded || !name)
+		return NULL;
+	for (const struct kv_embedded_fs *const *p = __start_kv_embedded;
+	     p < __stop_kv_embedded; p++)
+		if (*p && (*p)->name && !strcmp((*p)->name, name))
+			return *p;
+	return NULL;
+}
+
+static int keyfail(struct kv_store *s, int code, const struct kv_key *k, const char *what)
+{
+	char *ks = kv_key_to_string(k);
+	int rc = kv_fail(s, code, "%s: %s", ks ? ks : "key", what);
+	free(ks);
+	return rc;
+}
+
+static int find(struct kv_store *s, const struct kv_key *k, enum kv_kind want,
+		struct kv_node **out)
+{
+	struct kv_node *n = kv_tree_lookup(&E(s)->t, k, NULL);
+	if (!n)
+		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+	if (want == KV_VALUE && n->kind != KV_VALUE)
+		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	if (want == KV_DICT && n->kind != KV_DICT)
+		return keyfail(s, KV_E_DICT_EXPECTED, k, "is a value");
+	*out = n;
+	return 0;
+}
+
+static int emb_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
+{
+	struct kv_node *n = kv_tree_lookup(&E(s)->t, k, NULL);
+	*kind = n ? n->kind : KV_NONE;
+	return 0;
+}
+
+static int emb_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
+{
+	struct kv_node *n = NULL;
+	int rc = find(s, k, KV_VALUE, &n);
+	if (!rc)
+		*size = n->size;
+	return rc;
+}
+
+static int emb_read(struct kv_store *s, const struct kv_key *k, uint64_t off, void *buf,
+		    size_t len, size_t *got)
+{
+	struct kv_node *n = NULL;
+	int rc = find(s, k, KV_VALUE, &n);
+	if (rc)
+		return rc;
+	*got = 0;
+	if (off < n->size) {
+		*got = n->size - off < len ? (size_t)(n->size - off) : len;
+		memcpy(buf, n->data + off, *got);
+	}
+	return 0;
+}
+
+static int emb_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, size_t *cnt)
+{
+	struct kv_node *n = NULL;
+	int rc = find(s, k, KV_DICT, &n);
+	if (rc)
+		return rc;
+	return kv_tree_list(n, out, cnt) ? kv_fail(s, KV_E_NOMEM, "out of memory") : 0;
+}
+
+static int emb_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
+{
+	struct kv_node *n = NULL;
+	int rc = find(s, k, KV_NONE, &n);
+	if (!rc)
+		*t = n->mtime;
+	return rc;
+}
+
+static void emb_close(struct kv_store *s)
+{
+	kv_tree_free(&E(s)->t);
+	free(s);
+}
+
+static const struct kv_ops emb_ops = {
+	.name = "embedded",
+	.close = emb_close,
+	.exists = emb_exists,
+	.size = emb_size,
+	.read = emb_read,
+	.list = emb_list,
+	.last_modified = emb_last_modified,
+};
+
+int kv_embedded_open(const struct kv_embedded_fs *fs, struct kv_store **out, char *err,
+		     size_t errlen)
+{
+	*out = NULL;
+	struct kv_emb *e = calloc(1, sizeof(*e));
+	if (!e)
+		return kv_errbuf(err, errlen, KV_E_NOMEM, "out of memory");
+	e->s.ops = &emb_ops;
+	kv_tree_init(&e->t);
+	struct timespec mt = { (time_t)fs->mtime, 0 };
+	e->t.root.mtime = mt;
+	for (size_t i = 0; i < fs->n_files; i++) {
+		struct kv_key k;
+		const struct kv_embedded_file *f = &fs->files[i];
+		int rc = kv_key_parse(f->path, &k);
+		if (rc || !k.n) {
+			if (!rc)
+				kv_key_free(&k);
+			emb_close(&e->s);
+			return kv_errbuf(err, errlen, KV_E_INVALID, "embedded:%s: bad path '%s'",
+					 fs->name, f->path);
+		}
+		struct kv_node *n = &e->t.root;
+		for (size_t j = 0; n && j < k.n; j++) {
+			struct kv_node *c = kv_tree_child(&e->t, n, k.seg[j]);
+			if (c && (c->kind == KV_VALUE) != (j + 1 == k.n))
+				c = NULL, n = NULL;   /* a file and a directory of one name */
+			else if (!c && !(c = kv_tree_add(&e->t, n, k.seg[j], strlen(k.seg[j]))))
+				n = NULL;
+			else
+				n = c;
+			if (n)
+				n->mtime = mt;
+		}
+		kv_key_free(&k);
+		if (!n) {
+			emb_close(&e->s);
+			return kv_errbuf(err, errlen, KV_E_INVALID, "embedded:%s: cannot add '%s'",
+					 fs->name, f->path);
+		}
+		n->kind = KV_VALUE;
+		n->data = (uint8_t *)(uintptr_t)f->data;
+		n->size = f->len;
+	}
+	*out = &e->s;
+	return 0;
+}

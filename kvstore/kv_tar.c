@@ -1,0 +1,977 @@
+/*
+ * kv_tar.c - the tar store (tar:/path/file.tar), read and append
+ *
+ * Theory of operation
+ * -------------------
+ * Opening reads every header once and builds an index (kv_tree) of members:
+ * a value records the offset and size of its data, so get_partial is one
+ * pread at the right place.  The archive is read through a small source
+ * abstraction, a file descriptor or a memory buffer (kv_tar_open_buffer, used
+ * by the fuzzer), and every read is checked against the source's length.
+ *
+ * Formats: ustar (name + prefix), GNU (L long names, K long link names, base-
+ * 256 numbers, S sparse members skipped with their extension blocks) and pax
+ * (x records path, size, mtime; g global headers are read and ignored).
+ * Regular files ('0', '\0', '7') are values, '5' (or a name ending in '/')
+ * dictionaries; parent dictionaries are implied by names.  Links, devices,
+ * fifos, sparse members (GNU 'S' or pax GNU.sparse.*), volume labels and
+ * unknown types are skipped: they are not visible.  Names are normalised
+ * (empty and "." segments dropped); an absolute name or a ".." segment makes
+ * the open fail.  A later member with the same name shadows the earlier one
+ * (as tar -x would leave it); a later "a/b" turns an earlier value "a" into a
+ * dictionary, and a later value "a" replaces an earlier dictionary "a".
+ * Dictionaries get the newest mtime of their entries.
+ *
+ * Limits: a GNU long name or pax header body is at most 1 MiB, names at most
+ * 64 KiB; sizes above INT64_MAX and negative numbers are refused; the index
+ * holds at most one node per 512 bytes of archive.
+ *
+ * End of archive: the first all-zero block (E).  A header with a bad
+ * checksum or a member running past the end of the file is an error for a
+ * read-only store; for a writable one it is the torn tail of an interrupted
+ * append: E is set there and the tail is overwritten with end-of-archive
+ * blocks at open.
+ *
+ * Writing is append-only.  A set (or a batch of sets) is written at E as new
+ * members: every block except the very first header block is written, then
+ * two zero blocks and zero padding to a multiple of 10240 bytes (GNU tar's
+ * record), then fsync; then the first header block (one 512-byte write) and
+ * fsync again.  Until that block lands, the block at E is still zero and the
+ * archive ends where it did: a crash leaves the old archive or the new one,
+ * for GNU tar and for us.  New members are ustar, with a pax header when the
+ * name, size or mtime does not fit (as GNU tar --format=pax).
+ *
+ * remove is possible only for the last member, when it does not shadow an
+ * earlier one: its first header block is zeroed (atomic) and the file cut.
+ * rename is possible for the same member: its data is read into memory, the
+ * member removed and re-appended under the new name; a crash between the two
+ * steps loses it (rename on tar is not crash-atomic).  Everything else
+ * answers -KV_E_APPEND_ONLY, as do batches that remove existing keys.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kv_internal.h"
+#include "tar_format.h"
+
+#define MAX_META (1u << 20)   /* GNU long name / pax header body */
+#define MAX_NAME (64u << 10)
+#define KV_NODE_EXPLICIT 0x8  /* dictionary that has its own member */
+
+struct src {
+	int fd;                /* -1 for a buffer */
+	const uint8_t *buf;
+	uint64_t len;
+};
+
+struct kv_tar {
+	struct kv_store s;
+	struct src src;
+	struct kv_tree t;
+	char *path;
+	uint64_t end;          /* E: offset of the end-of-archive blocks */
+	uint32_t seq;          /* members indexed */
+	struct kv_node *last;  /* last visible member ending at E, if removable */
+};
+
+static struct kv_tar *TT(struct kv_store *s)
+{
+	return (struct kv_tar *)s;
+}
+
+/* Read exactly @n bytes at @off.  Return: 0 or -1 (outside the source or I/O error). */
+static int src_read(const struct src *src, uint64_t off, void *buf, size_t n)
+{
+	if (off > src->len || n > src->len - off)
+		return -1;
+	if (src->fd < 0) {
+		memcpy(buf, src->buf + off, n);
+		return 0;
+	}
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(src->fd, (uint8_t *)buf + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/* Pending extended attributes for the next member. */
+struct pending {
+	char *longname;        /* GNU 'L' */
+	char *paxpath;         /* pax path= */
+	bool has_size;
+	uint64_t size;
+	bool has_mtime;
+	struct timespec mtime;
+	bool sparse;
+};
+
+static void pending_reset(struct pending *p)
+{
+	free(p->longname);
+	free(p->paxpath);
+	memset(p, 0, sizeof(*p));
+}
+
+struct ictx {
+	struct kv_tar *x;
+	char *err;
+	size_t errlen;
+	bool torn;             /* stopped at a torn tail (writable) */
+};
+
+static int ifail(struct ictx *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int ifail(struct ictx *c, int code, const char *fmt, ...)
+{
+	if (c->err && c->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}
+
+/* Parse a decimal "[-]digits[.frac]" time; Return: 0 or -1. */
+static int parse_time(const char *v, struct timespec *t)
+{
+	bool neg = *v == '-';
+	int64_t sec = 0;
+	long nsec = 0;
+	if (neg)
+		v++;
+	if (*v < '0' || *v > '9')
+		return -1;
+	for (; *v >= '0' && *v <= '9'; v++) {
+		if (sec > (INT64_MAX - 9) / 10)
+			return -1;
+		sec = sec * 10 + (*v - '0');
+	}
+	if (*v == '.') {
+		long scale = 100000000;
+		for (v++; *v >= '0' && *v <= '9'; v++) {
+			nsec += (*v - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*v)
+		return -1;
+	t->tv_sec = neg ? -sec : sec;
+	t->tv_nsec = neg ? 0 : nsec;
+	return 0;
+}
+
+/* Parse pax records "LEN key=value\n".  Return: 0 or -KV_E_STORAGE. */
+static int parse_pax(struct ictx *c, const char *d, size_t len, struct pending *p, bool global,
+		     uint64_t at)
+{
+	size_t pos = 0;
+	while (pos < len) {
+		size_t rl = 0, i = pos;
+		if (d[pos] == 0)
+			break;   /* some writers pad the body with NULs */
+		while (i < len && d[i] >= '0' && d[i] <= '9' && i - pos < 10)
+			rl = rl * 10 + (size_t)(d[i++] - '0');
+		if (i == pos || i >= len || d[i] != ' ' || rl < i - pos + 4 || rl > len - pos ||
+		    d[pos + rl - 1] != '\n')
+			return ifail(c, KV_E_STORAGE, "bad pax record at offset %llu",
+				     (unsigned long long)at);
+		const char *kv = d + i + 1, *end = d + pos + rl - 1;
+		const char *eq = memchr(kv, '=', (size_t)(end - kv));
+		if (!eq)
+			return ifail(c, KV_E_STORAGE, "pax record without '=' at offset %llu",
+				     (unsigned long long)at);
+		size_t kl = (size_t)(eq - kv), vl = (size_t)(end - eq - 1);
+		const char *val = eq + 1;
+		pos += rl;
+		if (global)
+			continue;
+		if (kl == 4 && !memcmp(kv, "path", 4)) {
+			if (vl > MAX_NAME || memchr(val, 0, vl))
+				return ifail(c, KV_E_STORAGE, "bad pax path at offset %llu",
+					     (unsigned long long)at);
+			free(p->paxpath);
+			p->paxpath = strndup(val, vl);
+			if (!p->paxpath)
+				return ifail(c, KV_E_NOMEM, "out of memory");
+		} else if ((kl == 4 && !memcmp(kv, "size", 4)) ||
+			   (kl == 5 && !memcmp(kv, "mtime", 5))) {
+			char num[40];
+			if (vl == 0 || vl >= sizeof(num))
+				return ifail(c, KV_E_STORAGE, "bad pax number at offset %llu",
+					     (unsigned long long)at);
+			memcpy(num, val, vl);
+			num[vl] = 0;
+			if (kl == 5) {
+				p->has_mtime = !parse_time(num, &p->mtime);
+				continue;
+			}
+			uint64_t v = 0;
+			for (size_t j = 0; j < vl; j++) {
+				if (num[j] < '0' || num[j] > '9' || v > (INT64_MAX - 9) / 10)
+					return ifail(c, KV_E_STORAGE, "bad pax size at offset %llu",
+						     (unsigned long long)at);
+				v = v * 10 + (uint64_t)(num[j] - '0');
+			}
+			p->has_size = true;
+			p->size = v;
+		} else if (kl > 11 && !memcmp(kv, "GNU.sparse.", 11)) {
+			p->sparse = true;
+		}
+	}
+	return 0;
+}
+
+/* Normalise @name into a key.  Return: 0, 1 for the root itself, or -KV_E_*. */
+static int name_to_key(struct ictx *c, const char *name, struct kv_key *k, uint64_t at)
+{
+	if (name[0] == '/')
+		return ifail(c, KV_E_INVALID, "member at offset %llu has an absolute name '%.200s': "
+			     "refused", (unsigned long long)at, name);
+	k->n = 0;
+	k->seg = NULL;
+	/* kv_key_parse refuses "." and "..": split by hand to drop "." and refuse "..". */
+	size_t cap = 0;
+	const char *p = name;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchrnul(p, '/');
+		size_t l = (size_t)(e - p);
+		if (l == 2 && p[0] == '.' && p[1] == '.') {
+			kv_key_free(k);
+			return ifail(c, KV_E_INVALID, "member at offset %llu has a '..' in its name "
+				     "'%.200s': refused", (unsigned long long)at, name);
+		}
+		if (!(l == 1 && p[0] == '.')) {
+			if (k->n == cap) {
+				cap = cap ? cap * 2 : 8;
+				char **ns = realloc(k->seg, cap * sizeof(*ns));
+				if (!ns) {
+					kv_key_free(k);
+					return ifail(c, KV_E_NOMEM, "out of memory");
+				}
+				k->seg = ns;
+			}
+			if (!(k->seg[k->n] = strndup(p, l))) {
+				kv_key_free(k);
+				return ifail(c, KV_E_NOMEM, "out of memory");
+			}
+			k->n++;
+		}
+		p = e;
+	}
+	return k->n ? 0 : 1;
+}
+
+/*
+ * Insert a member into the index (last one wins).  Return: the node or NULL
+ * (ENOMEM); *@shadows tells whether anything existing was replaced.
+ */
+static struct kv_node *index_insert(struct kv_tree *t, const struct kv_key *k, bool dir,
+				    bool *shadows)
+{
+	struct kv_node *n = &t->root;
+	*shadows = false;
+	for (size_t i = 0; i < k->n; i++) {
+		struct kv_node *c = kv_tree_child(t, n, k->seg[i]);
+		bool lastseg = i + 1 == k->n;
+		if (!c) {
+			c = kv_tree_add(t, n, k->seg[i], strlen(k->seg[i]));
+			if (!c)
+				return NULL;
+			if (lastseg && !dir)
+				c->kind = KV_VALUE;
+		} else if (lastseg) {
+			*shadows = true;
+			if (!dir && c->kind == KV_DICT) {
+				kv_tree_clear(t, c);
+				c->kind = KV_VALUE;
+				c->flags = 0;
+			} else if (dir && c->kind == KV_VALUE) {
+				c->kind = KV_DICT;
+			}
+		} else if (c->kind == KV_VALUE) {
+			*shadows = true;
+			c->kind = KV_DICT;
+		}
+		n = c;
+	}
+	return n;
+}
+
+static void dict_times(struct kv_node *n)
+{
+	struct timespec best = { 0, 0 };
+	for (size_t i = 0; i < n->nchild; i++) {
+		struct kv_node *c = n->child[i];
+		if (c->kind == KV_DICT)
+			dict_times(c);
+		if (c->mtime.tv_sec > best.tv_sec ||
+		    (c->mtime.tv_sec == best.tv_sec && c->mtime.tv_nsec > best.tv_nsec))
+			best = c->mtime;
+	}
+	n->mtime = best;
+}
+
+/* Build the index.  Return: 0 or -KV_E_*, message in the context. */
+static int tar_index(struct ictx *c, bool writable)
+{
+	struct kv_tar *x = c->x;
+	const struct src *src = &x->src;
+	struct pending p = { 0 };
+	uint8_t blk[TAR_BLOCK];
+	uint64_t pos = 0, start = 0;
+	int rc = 0;
+	x->last = NULL;
+	for (;;) {
+		if (src->len - pos < TAR_BLOCK) {
+			if (pos == src->len && !p.longname && !p.paxpath && pos == start)
+				break;   /* no end-of-archive blocks: accepted */
+			if (writable) {
+				c->torn = true;
+				pos = start;
+				break;
+			}
+			rc = ifail(c, KV_E_STORAGE, "truncated archive: header at offset %llu",
+				   (unsigned long long)pos);
+			break;
+		}
+		if (src_read(src, pos, blk, TAR_BLOCK)) {
+			rc = ifail(c, KV_E_STORAGE, "read error at offset %llu",
+				   (unsigned long long)pos);
+			break;
+		}
+		if (tar_block_zero(blk)) {
+			if (pos != start) {
+				if (!writable) {
+					rc = ifail(c, KV_E_STORAGE, "extended header without its member "
+						   "at offset %llu", (unsigned long long)start);
+					break;
+				}
+				c->torn = true;
+				pos = start;
+			}
+			break;
+		}
+		if (!tar_checksum_ok(blk)) {
+			if (writable) {
+				c->torn = true;
+				pos = start;
+				break;
+			}
+			rc = ifail(c, KV_E_STORAGE, "bad header checksum at offset %llu",
+				   (unsigned long long)pos);
+			break;
+		}
+		char type = (char)blk[TAR_TYPE];
+		uint64_t size;
+		if (tar_parse_num(blk + TAR_SIZE, 12, &size)) {
+			rc = ifail(c, KV_E_STORAGE, "bad size field at offset %llu",
+				   (unsigned long long)pos);
+			break;
+		}
+		if (type == '1' || type == '2' || type == '3' || type == '4' || type == '6')
+			size = 0;
+		if (p.has_size && (type == '0' || type == 0 || type == '7'))
+			size = p.size;
+		uint64_t data = pos + TAR_BLOCK;
+		/* GNU sparse: extension blocks sit between the header and the data. */
+		if (type == 'S' && blk[TAR_GNU_ISEXTENDED]) {
+			uint8_t ext[TAR_BLOCK];
+			do {
+				if (src_read(src, data, ext, TAR_BLOCK)) {
+					rc = -1;
+					break;
+				}
+				data += TAR_BLOCK;
+			} while (ext[TAR_GNU_EXT_ISEXTENDED]);
+			if (rc) {
+				rc = 0;
+				if (writable) {
+					c->torn = true;
+					pos = start;
+					break;
+				}
+				rc = ifail(c, KV_E_STORAGE, "truncated sparse header at offset %llu",
+					   (unsigned long long)pos);
+				break;
+			}
+		}
+		if (size > INT64_MAX - TAR_BLOCK || data > src->len ||
+		    tar_pad(size) > src->len - data) {
+			if (writable) {
+				c->torn = true;
+				pos = start;
+				break;
+			}
+			rc = ifail(c, KV_E_STORAGE, "member at offset %llu runs past the end of the "
+				   "archive", (unsigned long long)pos);
+			break;
+		}
+		uint64_t next = data + tar_pad(size);
+		if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
+			if (size > MAX_META) {
+				rc = ifail(c, KV_E_STORAGE, "extended header at offset %llu too "
+					   "large (%llu bytes)", (unsigned long long)pos,
+					   (unsigned long long)size);
+				break;
+			}
+			char *d = malloc((size_t)size + 1);
+			if (!d) {
+				rc = ifail(c, KV_E_NOMEM, "out of memory");
+				break;
+			}
+			if (src_read(src, data, d, (size_t)size)) {
+				free(d);
+				rc = ifail(c, KV_E_STORAGE, "read error at offset %llu",
+					   (unsigned long long)data);
+				break;
+			}
+			d[size] = 0;
+			if (type == 'L') {
+				free(p.longname);
+				p.longname = d;
+				if (strlen(d) > MAX_NAME) {
+					rc = ifail(c, KV_E_STORAGE, "GNU long name too long at "
+						   "offset %llu", (unsigned long long)pos);
+					break;
+				}
+			} else {
+				if (type != 'K')
+					rc = parse_pax(c, d, (size_t)size, &p, type == 'g', pos);
+				free(d);
+				if (rc)
+					break;
+			}
+			pos = next;
+			continue;
+		}
+		bool is_file = type == '0' || type == 0 || type == '7';
+		bool is_dir = type == '5';
+		if ((is_file || is_dir) && !p.sparse) {
+			char namebuf[257];
+			const char *name;
+			if (p.paxpath) {
+				name = p.paxpath;
+			} else if (p.longname) {
+				name = p.longname;
+			} else {
+				size_t nl = strnlen((const char *)blk + TAR_NAME, 100);
+				size_t pl = 0;
+				if (!memcmp(blk + TAR_MAGIC, "ustar\0", 6))
+					pl = strnlen((const char *)blk + TAR_PREFIX, 155);
+				if (pl) {
+					memcpy(namebuf, blk + TAR_PREFIX, pl);
+					namebuf[pl] = '/';
+				}
+				memcpy(namebuf + pl + (pl ? 1 : 0), blk + TAR_NAME, nl);
+				namebuf[pl + (pl ? 1 : 0) + nl] = 0;
+				name = namebuf;
+			}
+			size_t l = strlen(name);
+			if (is_file && l && name[l - 1] == '/' && type != '7') {
+				is_file = false;
+				is_dir = true;
+			}
+			struct kv_key k;
+			rc = name_to_key(c, name, &k, pos);
+			if (rc < 0)
+				break;
+			if (rc == 0) {
+				bool shadows;
+				struct kv_node *n = index_insert(&x->t, &k, is_dir, &shadows);
+				kv_key_free(&k);
+				if (!n) {
+					rc = ifail(c, KV_E_NOMEM, "out of memory");
+					break;
+				}
+				uint64_t mt = 0;
+				if (p.has_mtime) {
+					n->mtime = p.mtime;
+				} else {
+					n->mtime.tv_sec = tar_parse_num(blk + TAR_MTIME, 12, &mt) ? 0 :
+						(time_t)mt;
+					n->mtime.tv_nsec = 0;
+				}
+				if (is_dir) {
+					n->flags |= KV_NODE_EXPLICIT;
+				} else {
+					n->off = data;
+					n->size = size;
+				}
+				n->hdr_off = start;
+				n->seq = x->seq++;
+				x->last = shadows ? NULL : n;
+			} else {
+				x->last = NULL;
+			}
+			rc = 0;
+		} else {
+			x->last = NULL;
+		}
+		pending_reset(&p);
+		pos = next;
+		start = pos;
+	}
+	pending_reset(&p);
+	if (rc)
+		return rc;
+	x->end = pos;
+	if (x->last && x->last->kind == KV_DICT && x->last->nchild)
+		x->last = NULL;
+	dict_times(&x->t.root);
+	return 0;
+}
+
+static int keyfail(struct kv_store *s, int code, const struct kv_key *k, const char *what)
+{
+	char *ks = kv_key_to_string(k);
+	int rc = kv_fail(s, code, "%s: %s", ks ? ks : "key", what);
+	free(ks);
+	return rc;
+}
+
+static int find(struct kv_store *s, const struct kv_key *k, enum kv_kind want,
+		struct kv_node **out)
+{
+	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, NULL);
+	if (!n)
+		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+	if (want == KV_VALUE && n->kind != KV_VALUE)
+		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	if (want == KV_DICT && n->kind != KV_DICT)
+		return keyfail(s, KV_E_DICT_EXPECTED, k, "is a value");
+	*out = n;
+	return 0;
+}
+
+static int tar_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
+{
+	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, NULL);
+	*kind = n ? n->kind : KV_NONE;
+	return 0;
+}
+
+static int tar_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
+{
+	struct kv_node *n = NULL;
+	int rc = find(s, k, KV_VALUE, &n);
+	if (!rc)
+		*size = n->size;
+	return rc;
+}
+
+static int tar_read(struct kv_store *s, const struct kv_key *k, uint64_t off, void *buf,
+		    size_t len, size_t *got)
+{
+	struct kv_node *n = NULL;
+	int rc = find(s, k, KV_VALUE, &n);
+	if (rc)
+		return rc;
+	*got = 0;
+	if (off >= n->size)
+		return 0;
+	size_t want = n->size - off < len ? (size_t)(n->size - off) : len;
+	if (src_read(&TT(s)->src, n->off + off, buf, want))
+		return keyfail(s, KV_E_STORAGE, k, "read error (archive truncated?)");
+	*got = want;
+	return 0;
+}
+
+static int tar_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, size_t *cnt)
+{
+	struct kv_node *n = NULL;
+	int rc = find(s, k, KV_DICT, &n);
+	if (rc)
+		return rc;
+	return kv_tree_list(n, out, cnt) ? kv_fail(s, KV_E_NOMEM, "out of memory") : 0;
+}
+
+static int tar_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
+{
+	struct kv_node *n = NULL;
+	int rc = find(s, k, KV_NONE, &n);
+	if (!rc)
+		*t = n->mtime;
+	return rc;
+}
+
+static int write_at(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+static int sync_fd(int fd)
+{
+	while (fsync(fd))
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+/* Write end-of-archive blocks at @at and cut the file after its record.  Return: 0 or -errno. */
+static int write_end(struct kv_tar *x, uint64_t at)
+{
+	static const uint8_t zero[2 * TAR_RECORD];   /* > 2 blocks + a record */
+	uint64_t total = (at + 2 * TAR_BLOCK + TAR_RECORD - 1) / TAR_RECORD * TAR_RECORD;
+	int rc = write_at(x->src.fd, zero, (size_t)(total - at), at);
+	if (!rc && ftruncate(x->src.fd, (off_t)total))
+		rc = -errno;
+	if (!rc) {
+		struct stat st;
+		x->src.len = fstat(x->src.fd, &st) ? total : (uint64_t)st.st_size;
+	}
+	return rc;
+}
+
+static int wfail(struct kv_store *s, int e, const char *what)
+{
+	return kv_fail(s, kv_errno_code(e), "%s: %s: %s", TT(s)->path, what, strerror(e));
+}
+
+/* Check that @k can be set (parents not values, @k not a dictionary). */
+static int check_set(struct kv_store *s, const struct kv_key *k)
+{
+	bool blocked;
+	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, &blocked);
+	if (blocked)
+		return keyfail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
+	if (n && n->kind == KV_DICT)
+		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	return 0;
+}
+
+/* Append SET operations as new members, atomically (see the theory).  Return: 0 or -KV_E_*. */
+static int append(struct kv_store *s, const struct kv_op *ops, size_t n)
+{
+	struct kv_tar *x = TT(s);
+	int fd = x->src.fd;
+	uint8_t first[TAR_BLOCK];
+	uint64_t pos = x->end;
+	struct timespec now = kv_now();
+	uint64_t *hdr = calloc(n ? n : 1, sizeof(*hdr)), *dat = calloc(n ? n : 1, sizeof(*dat));
+	int rc = 0;
+	if (!hdr || !dat) {
+		free(hdr);
+		free(dat);
+		return kv_fail(s, KV_E_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; !rc && i < n; i++) {
+		char *ks = kv_key_to_string(&ops[i].key);
+		size_t cap = ks ? strlen(ks) + 4 * TAR_BLOCK : 0;
+		uint8_t *h = ks ? malloc(cap) : NULL;
+		size_t hl = h ? tar_header_build(h, cap, ks + 1, ops[i].len, now.tv_sec) : 0;
+		free(ks);
+		if (!hl) {
+			free(h);
+			rc = kv_fail(s, KV_E_NOMEM, "out of memory");
+			break;
+		}
+		hdr[i] = pos;
+		if (i == 0) {
+			memcpy(first, h, TAR_BLOCK);
+			rc = write_at(fd, h + TAR_BLOCK, hl - TAR_BLOCK, pos + TAR_BLOCK);
+		} else {
+			rc = write_at(fd, h, hl, pos);
+		}
+		free(h);
+		pos += hl;
+		dat[i] = pos;
+		if (!rc)
+			rc = write_at(fd, ops[i].data, ops[i].len, pos);
+		pos += tar_pad(ops[i].len);
+		if (rc)
+			rc = wfail(s, -rc, "write");
+	}
+	if (!rc && (rc = write_end(x, pos)))
+		rc = wfail(s, -rc, "write");
+	if (!rc && (rc = sync_fd(fd)))
+		rc = wfail(s, -rc, "fsync");
+	/* The commit point: the first header block replaces the zero block at E. */
+	if (!rc && (rc = write_at(fd, first, TAR_BLOCK, x->end)))
+		rc = wfail(s, -rc, "write");
+	if (!rc && (rc = sync_fd(fd)))
+		rc = wfail(s, -rc, "fsync");
+	if (rc) {
+		/* Nothing visible was written: restore the end marker at E. */
+		write_end(x, x->end);
+		free(hdr);
+		free(dat);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool shadows;
+		struct kv_node *node = index_insert(&x->t, &ops[i].key, false, &shadows);
+		if (!node) {
+			/* The archive is right; the index is not: make the store unusable. */
+			rc = kv_fail(s, KV_E_NOMEM, "out of memory updating the index; reopen");
+			break;
+		}
+		node->off = dat[i];
+		node->size = ops[i].len;
+		node->hdr_off = hdr[i];
+		node->mtime.tv_sec = now.tv_sec;
+		node->mtime.tv_nsec = 0;
+		node->seq = x->seq++;
+		x->last = shadows ? NULL : node;
+		for (struct kv_node *p = node->parent; p; p = p->parent)
+			p->mtime = node->mtime;
+	}
+	x->end = pos;
+	free(hdr);
+	free(dat);
+	return rc;
+}
+
+static int tar_set(struct kv_store *s, const struct kv_key *k, const void *data, size_t len)
+{
+	int rc = check_set(s, k);
+	if (rc)
+		return rc;
+	struct kv_op op = { KV_OP_SET, *k, data, len };
+	return append(s, &op, 1);
+}
+
+static int tar_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t off,
+			   const void *data, size_t len)
+{
+	int rc = check_set(s, k);
+	if (rc)
+		return rc;
+	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, NULL);
+	uint64_t old = n ? n->size : 0;
+	uint64_t size = off + len > old ? off + len : old;
+	if (size >= SIZE_MAX)
+		return kv_fail(s, KV_E_NOMEM, "value too large");
+	uint8_t *buf = calloc(1, size ? (size_t)size : 1);
+	if (!buf)
+		return kv_fail(s, KV_E_NOMEM, "out of memory");
+	if (old && src_read(&TT(s)->src, n->off, buf, (size_t)old)) {
+		free(buf);
+		return keyfail(s, KV_E_STORAGE, k, "read error");
+	}
+	if (len)
+		memcpy(buf + off, data, len);
+	struct kv_op op = { KV_OP_SET, *k, buf, (size_t)size };
+	rc = append(s, &op, 1);
+	free(buf);
+	return rc;
+}
+
+/* Return: true if @n is the last member and removing it reveals nothing older. */
+static bool removable(struct kv_tar *x, struct kv_node *n)
+{
+	return x->last == n && (n->kind == KV_VALUE || n->nchild == 0);
+}
+
+static int tar_remove(struct kv_store *s, const struct kv_key *k)
+{
+	struct kv_tar *x = TT(s);
+	struct kv_node *n = NULL;
+	int rc = find(s, k, KV_NONE, &n);
+	if (rc)
+		return rc;
+	if (!removable(x, n))
+		return keyfail(s, KV_E_APPEND_ONLY, k, "only the last member of a tar archive can "
+			       "be removed");
+	static const uint8_t zero[TAR_BLOCK];
+	uint64_t at = n->hdr_off;
+	if ((rc = write_at(x->src.fd, zero, TAR_BLOCK, at)) || (rc = sync_fd(x->src.fd)) ||
+	    (rc = write_end(x, at)) || (rc = sync_fd(x->src.fd)))
+		return wfail(s, -rc, "remove");
+	struct kv_node *p = n->parent;
+	kv_tree_del(&x->t, n);
+	/* Prune dictionaries that existed only through this member. */
+	while (p != &x->t.root && !p->nchild && !(p->flags & KV_NODE_EXPLICIT)) {
+		struct kv_node *pp = p->parent;
+		kv_tree_del(&x->t, p);
+		p = pp;
+	}
+	x->end = at;
+	x->last = NULL;
+	return 0;
+}
+
+static int tar_rename(struct kv_store *s, const struct kv_key *src, const struct kv_key *dst)
+{
+	struct kv_tar *x = TT(s);
+	struct kv_node *n = NULL;
+	int rc = find(s, src, KV_NONE, &n);
+	if (rc)
+		return rc;
+	bool blocked;
+	struct kv_node *d = kv_tree_lookup(&x->t, dst, &blocked);
+	if (blocked)
+		return keyfail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
+	if (d && !(d->kind == KV_VALUE && n->kind == KV_VALUE))
+		return keyfail(s, KV_E_ALREADY_PRESENT, dst, "already present");
+	if (n->kind != KV_VALUE || !removable(x, n))
+		return keyfail(s, KV_E_APPEND_ONLY, src, "only the last member of a tar archive "
+			       "can be renamed");
+	if (n->size >= SIZE_MAX)
+		return kv_fail(s, KV_E_NOMEM, "value too large");
+	uint8_t *buf = malloc(n->size ? (size_t)n->size : 1);
+	size_t len = (size_t)n->size;
+	if (!buf)
+		return kv_fail(s, KV_E_NOMEM, "out of memory");
+	if (src_read(&x->src, n->off, buf, len)) {
+		free(buf);
+		return keyfail(s, KV_E_STORAGE, src, "read error");
+	}
+	rc = tar_remove(s, src);
+	if (!rc) {
+		struct kv_op op = { KV_OP_SET, *dst, buf, len };
+		rc = append(s, &op, 1);
+	}
+	free(buf);
+	return rc;
+}
+
+static int tar_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
+{
+	size_t i = 0;
+	for (; i < n && ops[i].type == KV_OP_REMOVE; i++) {
+		if (kv_tree_lookup(&TT(s)->t, &ops[i].key, NULL))
+			return keyfail(s, KV_E_APPEND_ONLY, &ops[i].key, "a batch on a tar "
+				       "archive cannot remove existing keys");
+	}
+	for (size_t j = i; j < n; j++) {
+		int rc = check_set(s, &ops[j].key);
+		if (rc)
+			return rc;
+	}
+	return i < n ? append(s, ops + i, n - i) : 0;
+}
+
+static void tar_close(struct kv_store *s)
+{
+	struct kv_tar *x = TT(s);
+	if (x->src.fd >= 0)
+		close(x->src.fd);
+	kv_tree_free(&x->t);
+	free(x->path);
+	free(x);
+}
+
+static const struct kv_ops tar_ops_ro = {
+	.name = "tar",
+	.close = tar_close,
+	.exists = tar_exists,
+	.size = tar_size,
+	.read = tar_read,
+	.list = tar_list,
+	.last_modified = tar_last_modified,
+};
+
+static const struct kv_ops tar_ops_rw = {
+	.name = "tar",
+	.close = tar_close,
+	.exists = tar_exists,
+	.size = tar_size,
+	.read = tar_read,
+	.list = tar_list,
+	.last_modified = tar_last_modified,
+	.set = tar_set,
+	.set_partial = tar_set_partial,
+	.remove = tar_remove,
+	.rename = tar_rename,
+	.commit = tar_commit,
+};
+
+static int tar_new(struct kv_tar **out, const char *path, bool writable)
+{
+	struct kv_tar *x = calloc(1, sizeof(*x));
+	if (!x || !(x->path = strdup(path))) {
+		free(x);
+		return -KV_E_NOMEM;
+	}
+	x->s.ops = writable ? &tar_ops_rw : &tar_ops_ro;
+	x->s.writable = writable;
+	x->src.fd = -1;
+	kv_tree_init(&x->t);
+	*out = x;
+	return 0;
+}
+
+int kv_tar_open_buffer(const uint8_t *buf, size_t len, struct kv_store **out, char *err,
+		       size_t errlen)
+{
+	struct kv_tar *x;
+	*out = NULL;
+	if (tar_new(&x, "(buffer)", false))
+		return kv_errbuf(err, errlen, KV_E_NOMEM, "out of memory");
+	x->src.buf = buf;
+	x->src.len = len;
+	struct ictx c = { x, err, errlen, false };
+	int rc = tar_index(&c, false);
+	if (rc) {
+		tar_close(&x->s);
+		return rc;
+	}
+	*out = &x->s;
+	return 0;
+}
+
+int kv_tar_open(const char *path, bool writable, struct kv_store **out, char *err, size_t errlen)
+{
+	struct kv_tar *x;
+	*out = NULL;
+	if (!path || !*path)
+		return kv_errbuf(err, errlen, KV_E_INVALID, "tar: needs a file name");
+	if (tar_new(&x, path, writable))
+		return kv_errbuf(err, errlen, KV_E_NOMEM, "out of memory");
+	x->src.fd = open(path, (writable ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0644);
+	struct stat st;
+	if (x->src.fd < 0 || fstat(x->src.fd, &st)) {
+		int e = errno;
+		tar_close(&x->s);
+		return kv_errbuf(err, errlen, kv_errno_code(e), "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		tar_close(&x->s);
+		return kv_errbuf(err, errlen, KV_E_INVALID, "%s: not a regular file", path);
+	}
+	x->src.len = (uint64_t)st.st_size;
+	struct ictx c = { x, err, errlen, false };
+	int rc = tar_index(&c, writable);
+	if (!rc && writable && (c.torn || x->src.len == 0 || x->src.len - x->end < 2 * TAR_BLOCK)) {
+		/* New, torn or unterminated archive: write end-of-archive blocks at E. */
+		rc = write_end(x, x->end);
+		if (!rc)
+			rc = sync_fd(x->src.fd);
+		if (rc)
+			rc = kv_errbuf(err, errlen, kv_errno_code(-rc), "%s: %s", path,
+				       strerror(-rc));
+	}
+	if (rc) {
+		tar_close(&x->s);
+		return rc;
+	}
+	*out = &x->s;
+	return 0;
+}

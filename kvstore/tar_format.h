@@ -1,0 +1,73 @@
+/*
+ * tar_format.h - tar header fields: parsing numbers, building headers (internal)
+ *
+ * Used by the tar store, its tests and the fuzz harness.  All functions work
+ * on 512-byte blocks the caller owns; nothing is kept.
+ */
+#ifndef TAPIR_TAR_FORMAT_H
+#define TAPIR_TAR_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TAR_BLOCK 512
+#define TAR_RECORD 10240           /* GNU tar's default record: 20 blocks */
+#define TAR_OCTAL_MAX 077777777777ULL  /* largest size in 11 octal digits */
+
+/* Header field offsets (ustar, POSIX.1-1988 / 2001). */
+enum {
+	TAR_NAME = 0, TAR_MODE = 100, TAR_UID = 108, TAR_GID = 116, TAR_SIZE = 124,
+	TAR_MTIME = 136, TAR_CHKSUM = 148, TAR_TYPE = 156, TAR_LINKNAME = 157,
+	TAR_MAGIC = 257, TAR_VERSION = 263, TAR_UNAME = 265, TAR_GNAME = 297,
+	TAR_DEVMAJOR = 329, TAR_DEVMINOR = 337, TAR_PREFIX = 345,
+	TAR_GNU_ISEXTENDED = 482,      /* GNU 'S' header: more sparse blocks follow */
+	TAR_GNU_EXT_ISEXTENDED = 504,  /* in a GNU sparse extension block */
+};
+
+/**
+ * tar_parse_num() - Parse a numeric header field
+ * @f:   Field
+ * @len: Its size
+ * @out: Value (only non-negative values are accepted)
+ *
+ * Octal digits with optional leading spaces/NULs and a space/NUL terminator,
+ * or GNU base-256 (first byte 0x80).  Negative base-256 values, bad digits
+ * and values above INT64_MAX are refused.
+ *
+ * Return: 0 or -1
+ */
+int tar_parse_num(const uint8_t *f, size_t len, uint64_t *out);
+
+/* Return: true if the block's checksum field matches (unsigned or signed sum). */
+bool tar_checksum_ok(const uint8_t *blk);
+
+/* Compute and store the checksum of @blk. */
+void tar_checksum_set(uint8_t *blk);
+
+/* Return: true if all 512 bytes are zero. */
+bool tar_block_zero(const uint8_t *blk);
+
+/**
+ * tar_header_build() - Build the header blocks of a regular-file member
+ * @out:   Buffer
+ * @cap:   Its size (TAR_BLOCK * 3 + path length + 64 is always enough)
+ * @path:  Member name without a leading '/', "a/b"
+ * @size:  Data size
+ * @mtime: Modification time, seconds
+ *
+ * A plain ustar header (name split into prefix/name when needed) when
+ * everything fits, else a pax 'x' header with path=, size= or mtime= records
+ * followed by the ustar header, as GNU tar --format=pax writes them.
+ *
+ * Return: bytes written (a multiple of TAR_BLOCK), or 0 if @cap is too small
+ */
+size_t tar_header_build(uint8_t *out, size_t cap, const char *path, uint64_t size, int64_t mtime);
+
+/* Return: @n rounded up to a multiple of TAR_BLOCK (no overflow for n < 2^63). */
+static inline uint64_t tar_pad(uint64_t n)
+{
+	return (n + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1);
+}
+
+#endif /* TAPIR_TAR_FORMAT_H */

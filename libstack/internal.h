@@ -1,0 +1,172 @@
+/*
+ * internal.h - the stack's private state, shared by the layer files of libstack
+ *
+ * Nothing here is part of the public API (stack.h).  One struct stack holds
+ * every layer's state: there are no globals.
+ */
+#ifndef TAPIR_INTERNAL_H
+#define TAPIR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack.h"
+#include "ipv4_reasm.h"
+
+/* ---- ARP ---- */
+
+enum arp_state { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED };
+
+/* A datagram waiting for its next hop's MAC: the IP payload, copied. */
+struct arp_pending {
+	struct arp_pending *next;
+	struct ipv4_write_opts opts;
+	uint32_t dst;
+	uint8_t proto;
+	size_t len;
+	uint8_t data[];
+};
+
+struct arp_slot {
+	uint32_t ip;
+	uint8_t mac[6];
+	uint8_t state;           /* enum arp_state */
+	uint8_t requests;        /* requests sent while pending */
+	int32_t hash_next;       /* next slot in the same bucket, -1 = end */
+	uint64_t expires;        /* resolved: end of life */
+	uint64_t last_request;   /* last request we sent for this address */
+	bool requested_once;
+	struct arp_pending *pending;  /* FIFO of queued datagrams */
+	size_t npending;
+};
+
+struct arp_table {
+	struct arp_slot *slots;
+	size_t nslots;
+	int32_t *buckets;        /* nbuckets heads, -1 = empty */
+	size_t nbuckets;         /* power of two */
+	size_t used;
+	size_t pending_bytes;
+	uint64_t deadline;       /* lower bound of the next ARP timer */
+};
+
+/* ---- IPv4 ---- */
+
+struct proto_handler {
+	ipv4_proto_fn rx;
+	ipv4_icmp_err_fn err;
+	void *ctx;
+};
+
+struct pmtu_slot {
+	uint32_t dst;
+	uint32_t mtu;
+	uint64_t expires;
+};
+
+/* ---- UDP ---- */
+
+struct udp_listener {
+	uint16_t port;
+	udp_recv_fn cb;
+	void *ctx;
+};
+
+struct stack {
+	struct stack_config cfg;
+	struct netif nif;
+	uint8_t mac[6];
+	size_t mtu;
+	uint64_t now;
+	uint64_t ctr[CTR__COUNT];
+
+	/* IPv4 */
+	uint32_t netmask;
+	uint32_t bcast;          /* subnet broadcast, 0 if the prefix has none */
+	uint16_t ip_id;
+	struct reasm *reasm;
+	struct pmtu_slot *pmtu;
+	size_t npmtu;
+	struct proto_handler protos[256];
+
+	/* ARP */
+	struct arp_table arp;
+
+	/* ICMP */
+	uint64_t icmp_tokens;    /* in units of 1/rate seconds * 1e9 ... see icmp.c */
+	uint64_t icmp_refill;    /* time of the last refill */
+	icmp_echo_reply_fn echo_reply;
+	void *echo_reply_ctx;
+
+	/* UDP */
+	struct udp_listener *udp;
+	size_t nudp, udp_cap;
+
+	/* TCP (tcp.c) */
+	struct tcp_stack *tcp;
+};
+
+#define CTR_INC(st, c) ((st)->ctr[CTR_##c]++)
+
+void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+uint32_t stack_random32(struct stack *st);
+
+/* Is @ip on our link? */
+static inline bool stack_on_link(const struct stack *st, uint32_t ip)
+{
+	return (ip & st->netmask) == (st->cfg.addr & st->netmask);
+}
+
+/* eth.c */
+void eth_input(struct stack *st, const uint8_t *frame, size_t len);
+
+/* arp.c */
+int arp_init(struct stack *st);
+void arp_free(struct stack *st);
+void arp_input(struct stack *st, const uint8_t *payload, size_t len);
+void arp_poll(struct stack *st);
+void arp_announce(struct stack *st);
+/*
+ * Resolve @ip for sending.  Return: 0 with @mac set; -EAGAIN when the caller
+ * should queue with arp_queue(); other negative errno on failure.
+ */
+int arp_resolve(struct stack *st, uint32_t ip, uint8_t mac[6]);
+/* Queue a datagram for @nexthop (copied from @pieces).  Return: 0 or -ENOBUFS */
+int arp_queue(struct stack *st, uint32_t nexthop, const struct ipv4_write_opts *opts,
+	      uint32_t dst, uint8_t proto, const struct stack_iov *pieces, int npieces,
+	      size_t len);
+
+/* ipv4.c */
+int ipv4_init(struct stack *st);
+void ipv4_free(struct stack *st);
+void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broadcast);
+void ipv4_poll(struct stack *st);
+uint64_t ipv4_next_deadline(const struct stack *st);
+/* Record a smaller path MTU for @dst (from ICMP frag needed). */
+void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu);
+
+/* icmp.c */
+void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len);
+/*
+ * Send an ICMP error about the datagram whose IP header is @ip_hdr (with
+ * @ip_hdr_len bytes) followed by @payload_len bytes at @payload, unless the
+ * rules forbid it (error about an error, broadcast, non-first fragment) or
+ * the rate limit says no.
+ */
+void icmp_send_error(struct stack *st, uint8_t type, uint8_t code, uint32_t rest,
+		     const uint8_t *ip_hdr, size_t ip_hdr_len, const uint8_t *payload,
+		     size_t payload_len, bool broadcast);
+
+/* tcp.c: set up and tear down st->tcp, run its timers */
+int tcp_init(struct stack *st);
+void tcp_fini(struct stack *st);
+void tcp_poll(struct stack *st);
+uint64_t tcp_next_deadline(const struct stack *st);
+
+/* udp.c */
+void udp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len);
+void udp_free_all(struct stack *st);
+
+#endif /* TAPIR_INTERNAL_H */

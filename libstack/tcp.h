@@ -1,0 +1,211 @@
+/*
+ * tcp.h - libstack's TCP API (after Mirage's TCP flow): listen, connect, flows
+ *
+ * Theory of operation (for users; the implementation notes are in tcp.c)
+ *
+ * A struct tcp_flow is one connection, owned by the stack.  The application
+ * learns a flow pointer from its accept callback (tcp_listen()) or its
+ * connect callback (tcp_connect()); from then on the pointer stays valid
+ * until the application calls tcp_close() (or tcp_abort()) on it, whatever
+ * happens on the wire.  After tcp_close() returns, no callback is ever made
+ * for the flow again and the pointer must not be used: the stack finishes
+ * the close (FIN, TIME_WAIT, ...) on its own and frees the memory at a safe
+ * point (never under a running callback, as libuv's uv_close()).
+ *
+ * Callbacks run from stack_input() and stack_poll() (and never from a call
+ * the application makes, except that tcp_connect()'s callback never runs
+ * before tcp_connect() has returned).  Inside any callback the application
+ * may call any function here on any flow, including tcp_close() on the flow
+ * whose callback is running.
+ *
+ * Receiving: in-order data is handed to recv() straight from the received
+ * frame (no copy) unless reading is paused (tcp_read_pause()) or no recv
+ * callback is set yet, in which case it is queued (at most rcvbuf bytes; the
+ * advertised window closes as the queue fills).  recv() with len == 0 means
+ * end of stream (the peer's FIN).  Sending: tcp_write() copies into the
+ * flow's send buffer (a ring of sndbuf bytes) and returns how much it took;
+ * when it took less than asked, writable() is called once there is room
+ * again.  closed() reports the end of the connection: -ECONNRESET (reset by
+ * the peer), -ETIMEDOUT (retransmissions, keepalive or zero-window probes
+ * unanswered), -ECONNABORTED (the stack gave up, e.g. data arrived after
+ * shutdown), or 0 after an orderly close in both directions; the application
+ * must still call tcp_close() to release the flow.
+ *
+ * Addresses are IPv4 addresses in host byte order.  Errors are negative
+ * errno values; a function that takes a callback and returns an error never
+ * calls it.
+ */
+#ifndef TAPIR_TCP_H
+#define TAPIR_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack.h"
+
+struct tcp_flow;
+
+/* RFC 9293 states; TCP_LISTEN is only reported for listeners. */
+enum tcp_state {
+	TCP_CLOSED = 0,
+	TCP_LISTEN,
+	TCP_SYN_SENT,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+	TCP__NSTATES
+};
+
+/**
+ * struct tcp_flow_opts - per-flow options (defaults from stack_config.tcp)
+ * @keepalive:	Send keepalive probes (RFC 1122 4.2.3.6); off by default
+ * @ka_idle_ns:	Idle time before the first probe
+ * @ka_intvl_ns: Time between probes
+ * @ka_count:	Unanswered probes before the connection is dropped
+ * @nodelay:	Disable Nagle's algorithm
+ * @sndbuf:	Send buffer, bytes (at least 4 KiB is used)
+ * @rcvbuf:	Receive buffer: the largest window offered, bytes
+ * @cc:		Congestion control: TCP_CC_NEWRENO or TCP_CC_CUBIC
+ */
+struct tcp_flow_opts {
+	bool keepalive;
+	uint64_t ka_idle_ns, ka_intvl_ns;
+	unsigned ka_count;
+	bool nodelay;
+	size_t sndbuf, rcvbuf;
+	enum tcp_cc_algo cc;
+};
+
+/* Fill @o with the stack's defaults (stack_config.tcp). */
+void tcp_flow_opts_defaults(const struct stack *st, struct tcp_flow_opts *o);
+
+/**
+ * struct tcp_callbacks - what a flow tells its application
+ * @recv:	Data in order; @data is lent for the call only.  len == 0: end
+ *		of stream (FIN), delivered once, after all data
+ * @writable:	Room in the send buffer again after a short tcp_write()
+ * @closed:	The connection is over (see the theory above); called once
+ *
+ * Any member may be NULL.
+ */
+struct tcp_callbacks {
+	void (*recv)(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t len);
+	void (*writable)(void *ctx, struct tcp_flow *f);
+	void (*closed)(void *ctx, struct tcp_flow *f, int err);
+};
+
+/* A new connection is established; set its callbacks here (the flow is the
+ * application's until it calls tcp_close()). */
+typedef void (*tcp_accept_fn)(void *ctx, struct tcp_flow *f);
+/* Active open finished: @err 0 and @f established, or @err < 0
+ * (-ECONNREFUSED, -ETIMEDOUT, -ENETUNREACH...) and @f NULL. */
+typedef void (*tcp_connect_fn)(void *ctx, struct tcp_flow *f, int err);
+
+/**
+ * tcp_listen() - Accept connections on a port
+ * @st:   Stack
+ * @port: Local port (not 0)
+ * @o:    Options for accepted flows, or NULL for the defaults (copied)
+ * @cb:   Called for each established connection
+ * @ctx:  Passed to @cb
+ *
+ * Return: 0, -EINVAL, -EADDRINUSE, -ENOMEM
+ */
+int tcp_listen(struct stack *st, uint16_t port, const struct tcp_flow_opts *o, tcp_accept_fn cb,
+	       void *ctx);
+
+/* Stop listening; half-open connections of the port are reset.
+ * Return: 0 or -ENOENT */
+int tcp_unlisten(struct stack *st, uint16_t port);
+
+/**
+ * tcp_connect() - Open a connection from a random ephemeral port
+ * @st:   Stack
+ * @dst:  Remote address
+ * @port: Remote port (not 0)
+ * @o:    Options, or NULL for the defaults (copied)
+ * @cb:   Called once, from stack_input()/stack_poll(), with the result
+ * @ctx:  Passed to @cb
+ *
+ * Return: 0 (the SYN is on its way), -EINVAL, -EAGAIN (no free port),
+ *         -ENOBUFS (connection limit), -ENOMEM
+ */
+int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_flow_opts *o,
+		tcp_connect_fn cb, void *ctx);
+
+/* Set the callbacks and their context (@cb is copied; NULL clears them). */
+void tcp_flow_set_callbacks(struct tcp_flow *f, const struct tcp_callbacks *cb, void *ctx);
+
+/**
+ * tcp_write() - Queue data for sending
+ * @f:    Flow
+ * @data: Bytes, copied before return
+ * @len:  Length
+ *
+ * Return: bytes taken (may be fewer than @len; 0 when the buffer is full,
+ *         and writable() follows when there is room), -EPIPE after
+ *         shutdown(write)/close or once the connection is over, -ENOTCONN
+ */
+long tcp_write(struct tcp_flow *f, const void *data, size_t len);
+/* As tcp_write() for several pieces. */
+long tcp_writev(struct tcp_flow *f, const struct stack_iov *iov, int iovcnt);
+/* As tcp_write(), and push what is queued now whatever Nagle says. */
+long tcp_write_nodelay(struct tcp_flow *f, const void *data, size_t len);
+
+/**
+ * tcp_shutdown() - Close one or both directions
+ * @rd: No more data is delivered (arriving data is acknowledged and dropped)
+ * @wr: Send a FIN after the queued data
+ *
+ * Return: 0 or -ENOTCONN
+ */
+int tcp_shutdown(struct tcp_flow *f, bool rd, bool wr);
+
+/* Release the flow: FIN after queued data (RST if received data was left
+ * unread).  No callback after it returns; @f must not be used again. */
+void tcp_close(struct tcp_flow *f);
+/* Reset the connection (RST) and release the flow, as tcp_close(). */
+void tcp_abort(struct tcp_flow *f);
+
+/* Stop (true) or resume (false) delivering data.  While paused, data is
+ * queued up to rcvbuf and the window closes; resuming delivers the queue. */
+void tcp_read_pause(struct tcp_flow *f, bool paused);
+
+struct tcp_flow_info {
+	uint32_t local_addr, remote_addr;
+	uint16_t local_port, remote_port;
+	int state;                      /* enum tcp_state */
+	size_t snd_queue;               /* bytes in the send buffer (unacked + unsent) */
+	size_t rcv_queue;               /* bytes received in order, not yet delivered */
+	size_t ooo_bytes;               /* out-of-order bytes held */
+	uint32_t srtt_us, rttvar_us, rto_ms;
+	uint32_t cwnd, ssthresh;        /* bytes */
+	uint32_t mss;                   /* payload bytes per full segment we send */
+	uint32_t snd_wnd, rcv_wnd;      /* bytes */
+	uint8_t snd_wscale, rcv_wscale; /* 0 when not in use */
+	bool sack, timestamps, wscale;  /* negotiated options */
+	int cc;                         /* enum tcp_cc_algo */
+	uint64_t bytes_sent;            /* data bytes sent, retransmissions included */
+	uint64_t bytes_acked, bytes_received;
+	uint64_t segs_in, segs_out;
+	uint64_t retransmits;           /* segments retransmitted */
+	uint64_t fast_retransmits, rto_timeouts;
+	uint64_t dup_acks_in, ooo_segs_in;
+};
+
+/* Return: 0 and @out filled, or -EINVAL */
+int tcp_flow_info(const struct tcp_flow *f, struct tcp_flow_info *out);
+/* Return: "ESTABLISHED" etc., "?" for an unknown value */
+const char *tcp_state_name(int state);
+/* Copy the info of up to @max flows (not listeners).  Return: number copied */
+size_t tcp_flow_list(const struct stack *st, struct tcp_flow_info *out, size_t max);
+/* Return: number of flows the stack holds (TIME_WAIT and orphans included) */
+size_t tcp_flow_count(const struct stack *st);
+
+#endif /* TAPIR_TCP_H */

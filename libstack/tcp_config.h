@@ -1,0 +1,38 @@
+/*
+ * tcp_config.h - TCP defaults of a stack (part of struct stack_config)
+ */
+#ifndef TAPIR_TCP_CONFIG_H
+#define TAPIR_TCP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum tcp_cc_algo { TCP_CC_NEWRENO = 0, TCP_CC_CUBIC };
+
+struct tcp_config {
+	size_t max_connections;       /* all flows, listeners excluded: 16384 */
+	size_t backlog;               /* default SYN queue + accept queue per listener: 128 */
+	size_t sndbuf, rcvbuf;        /* default buffer sizes per flow: 256 KiB, 256 KiB */
+	size_t ooo_max_bytes;         /* out-of-order data held per flow: = rcvbuf */
+	uint64_t msl_ns;              /* TIME_WAIT lasts 2 MSL; MSL 30 s */
+	uint64_t fin_wait2_ns;        /* orphaned FIN_WAIT_2 timeout: 60 s */
+	unsigned max_retries;         /* data retransmissions before abort: 15 (RFC 1122 R2 >= 100 s) */
+	unsigned syn_retries;         /* SYN retransmissions: 6 */
+	bool keepalive;               /* off by default (RFC 1122 4.2.3.6) */
+	uint64_t keepalive_idle_ns;   /* 2 h */
+	uint64_t keepalive_intvl_ns;  /* 75 s */
+	unsigned keepalive_count;     /* 9 */
+	bool nodelay;                 /* Nagle off; default false (Nagle on) */
+	enum tcp_cc_algo cc;          /* NewReno by default */
+	bool syn_cookies;             /* when the SYN queue is full: true */
+	uint32_t challenge_ack_limit; /* challenge ACKs per second per flow (RFC 5961): 10 */
+	uint64_t delack_ns;           /* delayed-ACK timeout: 40 ms (RFC 9293: <= 500 ms) */
+	uint64_t rto_initial_ns;      /* RTO before any RTT sample: 1 s (RFC 6298) */
+	uint64_t rto_min_ns;          /* lower bound of the RTO: 200 ms (as Linux) */
+	uint64_t rto_max_ns;          /* upper bound of the RTO: 120 s */
+};
+
+void tcp_config_defaults(struct tcp_config *c);
+
+#endif /* TAPIR_TCP_CONFIG_H */

@@ -1,0 +1,135 @@
+/*
+ * icmp.h - ICMPv4 message representation (RFC 792)
+ *
+ * Every ICMP message starts with the same 8 bytes: type, code, checksum and
+ * four bytes whose meaning depends on the type (echo identifier and
+ * sequence, next-hop MTU, parameter-problem pointer, or unused).  That is all
+ * this layer decodes; the data after it (echo payload, or the offending
+ * datagram's header in an error) is handed on as it is.
+ */
+#ifndef TAPIR_WIRE_ICMP_H
+#define TAPIR_WIRE_ICMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ICMP_HDR_LEN 8
+
+/*
+ * Types and codes.  The same names and spellings as libstack/stack.h, and the
+ * ones <netinet/ip_icmp.h> shares have its values: redefinitions are identical.
+ */
+#define ICMP_ECHO_REPLY 0
+#define ICMP_DEST_UNREACH 3
+#define ICMP_SOURCE_QUENCH 4
+#define ICMP_REDIRECT 5
+#define ICMP_ECHO_REQUEST 8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAM_PROBLEM 12
+
+/* Codes of ICMP_DEST_UNREACH */
+#define ICMP_UNREACH_NET 0
+#define ICMP_UNREACH_HOST 1
+#define ICMP_UNREACH_PROTOCOL 2
+#define ICMP_UNREACH_PORT 3
+#define ICMP_UNREACH_FRAG_NEEDED 4
+#define ICMP_UNREACH_SRC_ROUTE_FAILED 5
+
+/* Codes of ICMP_TIME_EXCEEDED */
+#define ICMP_EXCEEDED_TTL 0
+#define ICMP_EXCEEDED_REASM 1
+
+/**
+ * struct icmp_repr - an ICMPv4 message
+ * @type:	ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, ...
+ * @code:	ICMP_UNREACH_* or ICMP_EXCEEDED_* for those types, else 0
+ * @rest:	Bytes 4..7 of the header as one big-endian word: echo
+ *		id << 16 | seq, frag-needed next-hop MTU in the low 16 bits,
+ *		parameter-problem pointer in the top 8 bits, else usually 0
+ * @data:	Bytes after the 8-byte header.  From icmp_repr_parse() it
+ *		points into the caller's buffer (valid as long as it is); for
+ *		emit it is read during the call only
+ * @data_len:	Length of @data
+ */
+struct icmp_repr {
+	uint8_t type, code;
+	uint32_t rest;
+	const uint8_t *data;
+	size_t data_len;
+};
+
+/**
+ * icmp_repr_parse() - Check and decode an ICMP message
+ * @r:		Representation to fill, untouched on error
+ * @buf:	The whole message (the IPv4 payload)
+ * @len:	Its length
+ *
+ * Return: 0 on success, -EBADMSG if @len < ICMP_HDR_LEN, -EILSEQ if the
+ *	   checksum over the whole message does not verify
+ */
+int icmp_repr_parse(struct icmp_repr *r, const uint8_t *buf, size_t len);
+
+/**
+ * icmp_repr_emit() - Write the 8-byte header of @r, checksum included
+ * @r:		Message to write
+ * @buf:	At least ICMP_HDR_LEN bytes; exactly ICMP_HDR_LEN are written
+ *
+ * The checksum covers the header and @r->data, which is NOT copied: the
+ * caller places it right after the header (e.g. as an IPv4 payload iovec).
+ */
+void icmp_repr_emit(const struct icmp_repr *r, uint8_t *buf);
+
+/**
+ * icmp_type_is_error() - Is @type an error message (RFC 1122 3.2.2)?
+ * @type:	ICMP type
+ *
+ * Return: true for destination unreachable, source quench, redirect, time
+ *	   exceeded and parameter problem (3, 4, 5, 11, 12): messages that
+ *	   must never be sent in answer to one another
+ */
+bool icmp_type_is_error(uint8_t type);
+
+/* Echo identifier of an echo request or reply */
+static inline uint16_t icmp_echo_id(const struct icmp_repr *r)
+{
+	return (uint16_t)(r->rest >> 16);
+}
+
+/* Echo sequence number of an echo request or reply */
+static inline uint16_t icmp_echo_seq(const struct icmp_repr *r)
+{
+	return (uint16_t)r->rest;
+}
+
+/* Next-hop MTU of a fragmentation-needed message (RFC 1191) */
+static inline uint16_t icmp_mtu(const struct icmp_repr *r)
+{
+	return (uint16_t)r->rest;
+}
+
+/* Offending byte offset of a parameter-problem message */
+static inline uint8_t icmp_pointer(const struct icmp_repr *r)
+{
+	return (uint8_t)(r->rest >> 24);
+}
+
+/* @rest for an echo request or reply */
+static inline uint32_t icmp_rest_echo(uint16_t id, uint16_t seq)
+{
+	return (uint32_t)id << 16 | seq;
+}
+
+/* @rest for a fragmentation-needed message */
+static inline uint32_t icmp_rest_mtu(uint16_t mtu)
+{
+	return mtu;
+}
+
+/* @rest for a parameter-problem message */
+static inline uint32_t icmp_rest_pointer(uint8_t pointer)
+{
+	return (uint32_t)pointer << 24;
+}
+
+#endif /* TAPIR_WIRE_ICMP_H */

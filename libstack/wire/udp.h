@@ -1,0 +1,65 @@
+/*
+ * udp.h - UDP datagram representation (RFC 768)
+ *
+ * The checksum covers the IPv4 pseudo-header, so parse and emit take the
+ * source and destination addresses (host byte order).  A checksum field of
+ * 0 means "not computed" and is accepted; a computed checksum of 0 is sent
+ * as 0xffff, its other one's-complement form.
+ */
+#ifndef TAPIR_WIRE_UDP_H
+#define TAPIR_WIRE_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define UDP_HDR_LEN 8
+#define UDP_MAX_PAYLOAD_LEN (65535 - UDP_HDR_LEN)
+
+/**
+ * struct udp_repr - a UDP datagram
+ * @src_port:		Source port (0 is not rejected here)
+ * @dst_port:		Destination port (0 is not rejected here)
+ * @payload:		Data after the header.  From udp_repr_parse() it points
+ *			into the caller's buffer (valid as long as it is); for
+ *			emit it is read during the call only
+ * @payload_len:	Length of @payload
+ */
+struct udp_repr {
+	uint16_t src_port, dst_port;
+	const uint8_t *payload;
+	size_t payload_len;
+};
+
+/**
+ * udp_repr_parse() - Check and decode a UDP datagram
+ * @r:		Representation to fill, untouched on error
+ * @buf:	Datagram (the IPv4 payload)
+ * @len:	Bytes at @buf; bytes past the UDP length field are ignored
+ * @src:	IPv4 source address, host byte order, for the pseudo-header
+ * @dst:	IPv4 destination address, host byte order
+ *
+ * The payload is trimmed to the length field.  A checksum field of 0 is
+ * accepted unverified; otherwise the checksum over pseudo-header, header and
+ * payload must verify.
+ *
+ * Return: 0 on success, -EBADMSG if @len < 8 or the length field is < 8 or
+ *	   > @len, -EILSEQ if the checksum is present and wrong
+ */
+int udp_repr_parse(struct udp_repr *r, const uint8_t *buf, size_t len,
+		   uint32_t src, uint32_t dst);
+
+/**
+ * udp_repr_emit() - Write the 8-byte header of @r, checksum included
+ * @r:		Datagram to write; @r->payload_len <= UDP_MAX_PAYLOAD_LEN
+ *		(the caller's bug otherwise: the length field wraps)
+ * @buf:	At least UDP_HDR_LEN bytes; exactly UDP_HDR_LEN are written
+ * @src:	IPv4 source address, host byte order, for the pseudo-header
+ * @dst:	IPv4 destination address, host byte order
+ *
+ * The checksum covers pseudo-header, header and @r->payload, which is NOT
+ * copied: the caller places it right after the header.  A computed checksum
+ * of 0 is written as 0xffff.
+ */
+void udp_repr_emit(const struct udp_repr *r, uint8_t *buf, uint32_t src, uint32_t dst);
+
+#endif /* TAPIR_WIRE_UDP_H */

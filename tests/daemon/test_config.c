@@ -1,0 +1,531 @@
+/*
+ * test_config.c - tapird's configuration: the default, valid files, every
+ * validation error with its line, boot-argument overrides
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#ifndef SOURCE_ROOT
+#error "SOURCE_ROOT must be defined"
+#endif
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+/* Parse + finish @text as "t.conf"; return the error code, message in @err. */
+static int load(struct tapird_config *c, const char *text, char *err, size_t errlen)
+{
+	config_init(c);
+	err[0] = '\0';
+	int rc = config_parse_ini(c, "t.conf", text, strlen(text), err, errlen);
+	if (!rc)
+		rc = config_finish(c, "t.conf", err, errlen);
+	return rc;
+}
+
+static void load_ok(struct tapird_config *c, const char *text)
+{
+	char err[CONFIG_ERR_MAX];
+	int rc = load(c, text, err, sizeof(err));
+	if (rc)
+		fail_msg("unexpected error %d: %s", rc, err);
+}
+
+static const struct app_config *app(const struct tapird_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->napps; i++)
+		if (!strcmp(c->apps[i].name, name))
+			return &c->apps[i];
+	fail_msg("no app %s", name);
+	return NULL;
+}
+
+static void test_default(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX] = "";
+	config_init(&c);
+	assert_int_equal(config_parse_ini(&c, "(built-in)", config_default_ini,
+					  strlen(config_default_ini), err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, "(built-in)", err, sizeof(err)), 0);
+	assert_string_equal(c.backend, "tap");
+	assert_string_equal(c.ifname, "tap0");
+	assert_int_equal(c.mtu, 1500);
+	assert_false(c.mac_set);
+	assert_true(c.addr_set);
+	assert_int_equal(c.addr, 0xc0000202);
+	assert_int_equal(c.prefix_len, 24);
+	assert_int_equal(c.gateway, 0xc0000201);
+	assert_int_equal(c.ttl, 64);
+	assert_int_equal(c.reasm_max_bytes, 4194304);
+	assert_true(c.reasm_timeout_ns == 30 * SEC);
+	assert_int_equal(c.arp_cache_size, 1024);
+	assert_true(c.arp_timeout_ns == 60 * SEC);
+	assert_int_equal(c.icmp_error_rate, 100);
+	assert_int_equal(c.icmp_error_burst, 50);
+	assert_int_equal(c.log_level, CONFIG_LOG_INFO);
+	assert_false(impair_config_active(&c.impair));
+	assert_int_equal(c.napps, 1);
+	assert_string_equal(c.apps[0].name, "echo");
+	assert_string_equal(c.apps[0].type, "echo");
+	assert_int_equal(c.apps[0].params.echo.port, 7);
+	config_free(&c);
+}
+
+/* The built-in default is the shipped example, byte for byte. */
+static void test_default_is_example(void **state)
+{
+	const char *path = SOURCE_ROOT "/conf/tapird.conf";
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("%s: cannot open", path);
+	static char buf[65536];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_string_equal(buf, config_default_ini);
+
+	/* and config_load_file() gives the same result */
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	config_init(&c);
+	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, path, err, sizeof(err)), 0);
+	assert_int_equal(c.napps, 1);
+	config_free(&c);
+}
+
+static void test_full(void **state)
+{
+	struct tapird_config c;
+	load_ok(&c,
+		"\xEF\xBB\xBF# every key\n"
+		"[netif]\n"
+		"backend = tap\n"
+		"name = tapir-test0\n"
+		"mac = 02:00:5E:00:53:AA\n"
+		"mtu = 65521\n"
+		"impair.loss = 1%\n"
+		"impair.duplicate = 0.5%\n"
+		"impair.reorder = 2500ppm\n"
+		"impair.corrupt = 1ppm\n"
+		"impair.delay = 10ms\n"
+		"impair.jitter = 500us\n"
+		"impair.seed = 0x2a\n"
+		"impair.direction = rx\n"
+		"\n"
+		"[ipv4]\n"
+		"address = 198.51.100.7/28 ; inline comment\n"
+		"gateway = 198.51.100.1\n"
+		"ttl = 255\n"
+		"reassembly_max_bytes = 1MiB\n"
+		"reassembly_timeout = 1.5s\n"
+		"[arp]\n"
+		"cache_size = 16\n"
+		"timeout = 2min\n"
+		"[icmp]\n"
+		"error_rate = 0\n"
+		"error_burst = 1000000\n"
+		"[log]\n"
+		"level = debug\n"
+		"timestamps = yes\n"
+		"[app.echo]\n"
+		"[app.e2]\n"
+		"type = echo\n"
+		"port = 7007\n"
+		"[app.third_one-3]\n"
+		"port = 9\n"
+		"type = echo\n");
+	assert_string_equal(c.ifname, "tapir-test0");
+	assert_true(c.mac_set);
+	static const uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x53, 0xaa };
+	assert_memory_equal(c.mac, mac, 6);
+	assert_int_equal(c.mtu, 65521);
+	assert_int_equal(c.impair.loss_ppm, 10000);
+	assert_int_equal(c.impair.dup_ppm, 5000);
+	assert_int_equal(c.impair.reorder_ppm, 2500);
+	assert_int_equal(c.impair.corrupt_ppm, 1);
+	assert_true(c.impair.delay_ns == 10 * MS);
+	assert_true(c.impair.jitter_ns == 500000);
+	assert_int_equal(c.impair.seed, 42);
+	assert_true(c.impair_seed_set);
+	assert_true(!c.impair.tx && c.impair.rx);
+	assert_int_equal(c.addr, 0xc6336407);
+	assert_int_equal(c.prefix_len, 28);
+	assert_int_equal(c.gateway, 0xc6336401);
+	assert_int_equal(c.ttl, 255);
+	assert_int_equal(c.reasm_max_bytes, 1 << 20);
+	assert_true(c.reasm_timeout_ns == 1500 * MS);
+	assert_int_equal(c.arp_cache_size, 16);
+	assert_true(c.arp_timeout_ns == 120 * SEC);
+	assert_int_equal(c.icmp_error_rate, 0);
+	assert_int_equal(c.icmp_error_burst, 1000000);
+	assert_int_equal(c.log_level, CONFIG_LOG_DEBUG);
+	assert_true(c.log_timestamps);
+	assert_int_equal(c.napps, 3);
+	assert_int_equal(app(&c, "echo")->params.echo.port, 7);
+	assert_int_equal(app(&c, "e2")->params.echo.port, 7007);
+	assert_string_equal(app(&c, "e2")->type, "echo");
+	assert_int_equal(app(&c, "third_one-3")->params.echo.port, 9);
+	config_free(&c);
+
+	/* No gateway, prefix 32 and 0, a section given twice, "name: value" */
+	load_ok(&c, "[ipv4]\naddress = 10.0.0.1/32\n[ipv4]\nttl: 3\n");
+	assert_int_equal(c.gateway, 0);
+	assert_int_equal(c.prefix_len, 32);
+	assert_int_equal(c.ttl, 3);
+	assert_int_equal(c.napps, 0);
+	config_free(&c);
+	load_ok(&c, "[ipv4]\naddress = 10.0.0.1/0\ngateway = 10.9.9.9\n");
+	assert_int_equal(c.prefix_len, 0);
+	config_free(&c);
+	load_ok(&c, "[ipv4]\naddress=10.0.0.1/24\ngateway=\n");
+	assert_int_equal(c.gateway, 0);
+	config_free(&c);
+	load_ok(&c, "[ipv4]\naddress=10.0.0.1/24\ngateway=10.0.0.2\ngateway=none\n");
+	assert_int_equal(c.gateway, 0);
+	config_free(&c);
+	/* an indented "[x]" after a key continues its value: it is no section */
+	load_ok(&c, "[ipv4]\naddress=10.0.0.1/24\n[app.x]\ntype=echo\nport=1\n  [app.web]\n"
+		    "port=8\n");
+	assert_int_equal(c.napps, 1);
+	assert_int_equal(c.apps[0].params.echo.port, 8);
+	config_free(&c);
+	/* /31: both addresses usable */
+	load_ok(&c, "[ipv4]\naddress=10.0.0.0/31\ngateway=10.0.0.1\n");
+	config_free(&c);
+}
+
+struct bad {
+	const char *text;
+	const char *msg;  /* expected message, from the start */
+};
+
+static void test_errors(void **state)
+{
+	static const struct bad bad[] = {
+		/* sections and keys */
+		{ "[ipv4]\naddress=10.0.0.1/24\n[nope]\n",
+		  "t.conf:3: unknown section [nope]" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.data]\npath=/x\n",
+		  "t.conf:3: unknown section [kv.data]" },
+		{ "mtu = 1500\n", "t.conf:1: key 'mtu' outside of a [section]" },
+		{ "[netif]\nmtu = 1500\nspeed = 10\n", "t.conf:3: unknown key 'speed' in [netif]" },
+		{ "[ipv4]\n\n\nmask = 24\n", "t.conf:4: unknown key 'mask' in [ipv4]" },
+		{ "[arp]\nsize=1\n", "t.conf:2: unknown key 'size' in [arp]" },
+		{ "[icmp]\nrate=1\n", "t.conf:2: unknown key 'rate' in [icmp]" },
+		{ "[log]\nfile=x\n", "t.conf:2: unknown key 'file' in [log]" },
+		{ "[netif]\n= 3\n", "t.conf:2: empty key in [netif]" },
+		{ "[netif]\nmtu 1500\n", "t.conf:2: syntax error" },
+		{ "[netif\nmtu=1500\n", "t.conf:1: syntax error" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.a b]\n", "t.conf:3: bad application name 'a b'" },
+		{ "[app.]\n", "t.conf:1: bad application name ''" },
+		{ "[app.abcdefghijabcdefghijabcdefghijabc]\n",
+		  "t.conf:1: bad application name" },
+		{ "[app.abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij]\n",
+		  "t.conf:1: section name too long" },
+		{ "[netif]\nname=x\nname=x\0\n", "t.conf:3: NUL byte" },
+		/* indented lines: a continuation after a key, a section after a section */
+		{ "[ipv4]\naddress=10.0.0.1/24\n  [app.web]\n",
+		  "t.conf:3: [ipv4] address: '[app.web]' is not ADDRESS/PREFIX" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[log]\n  [app.web]\n",
+		  "t.conf:4: [app.web]: unknown application type 'web'" },
+		/* netif */
+		{ "[netif]\nbackend = vmnet\n", "t.conf:2: [netif] backend: 'vmnet' is not a backend" },
+		{ "[netif]\nname = \n", "t.conf:2: [netif] name: '' is not an interface name" },
+		{ "[netif]\nname = abcdefghijklmnop\n", "t.conf:2: [netif] name: 'abcdefghijklmnop'" },
+		{ "[netif]\nname = a/b\n", "t.conf:2: [netif] name: 'a/b'" },
+		{ "[netif]\nname = ..\n", "t.conf:2: [netif] name: '..'" },
+		{ "[netif]\nmac = 01:00:5e:00:00:01\n", "t.conf:2: [netif] mac: 01:00:5e:00:00:01 is a multicast" },
+		{ "[netif]\nmac = 00:00:00:00:00:00\n", "t.conf:2: [netif] mac: 00:00:00:00:00:00 is all zeros" },
+		{ "[netif]\nmac = 02:00:00:00:00\n", "t.conf:2: [netif] mac: '02:00:00:00:00' is not a MAC" },
+		{ "[netif]\nmtu = 67\n", "t.conf:2: [netif] mtu: 67 is out of range (68 to 65521)" },
+		{ "[netif]\nmtu = 65522\n", "t.conf:2: [netif] mtu: 65522 is out of range" },
+		{ "[netif]\nmtu = 1500x\n", "t.conf:2: [netif] mtu: '1500x' is not a number" },
+		{ "[netif]\nmtu = 99999999999999999999999\n", "t.conf:2: [netif] mtu: 99999999999999999999999 is out of range" },
+		{ "[netif]\nimpair.loss = 101%\n", "t.conf:2: [netif] impair.loss: '101%' is out of range" },
+		{ "[netif]\nimpair.delay = 10\n", "t.conf:2: [netif] impair.delay: '10' is not a duration" },
+		{ "[netif]\nimpair.direction = up\n", "t.conf:2: [netif] impair.direction: 'up' is not a direction" },
+		{ "[netif]\nimpair.seed = x\n", "t.conf:2: [netif] impair.seed: 'x' is not a seed" },
+		{ "[netif]\nimpair.speed = 1\n", "t.conf:2: [netif] impair.speed: unknown impairment 'speed'" },
+		/* ipv4 */
+		{ "[ipv4]\naddress = 10.0.0.1\n", "t.conf:2: [ipv4] address: '10.0.0.1' is not ADDRESS/PREFIX" },
+		{ "[ipv4]\naddress = 10.0.0.1/33\n", "t.conf:2: [ipv4] address: prefix length '33' is not 0 to 32" },
+		{ "[ipv4]\naddress = 10.0.0.1/\n", "t.conf:2: [ipv4] address: prefix length '' is not 0 to 32" },
+		{ "[ipv4]\naddress = 10.0.0.256/24\n", "t.conf:2: [ipv4] address: '10.0.0.256' is not an IPv4" },
+		{ "[ipv4]\naddress = 224.0.0.1/24\n", "t.conf:2: [ipv4] address: 224.0.0.1 is a multicast" },
+		{ "[ipv4]\naddress = 127.0.0.1/8\n", "t.conf:2: [ipv4] address: 127.0.0.1 is a loopback" },
+		{ "[ipv4]\naddress = 0.0.0.0/0\n", "t.conf:2: [ipv4] address: 0.0.0.0 is in 0.0.0.0/8" },
+		{ "[ipv4]\naddress = 255.255.255.255/32\n", "t.conf:2: [ipv4] address: 255.255.255.255 is a reserved or broadcast" },
+		{ "[ipv4]\naddress = 10.0.0.0/24\n", "t.conf:2: [ipv4] address: 10.0.0.0 is the network address of /24" },
+		{ "[ipv4]\naddress = 10.0.0.255/24\n", "t.conf:2: [ipv4] address: 10.0.0.255 is the broadcast address of /24" },
+		{ "[ipv4]\ngateway = 10.0.0.1\n\naddress = 10.1.0.2/24\n",
+		  "t.conf:2: [ipv4] gateway: 10.0.0.1 is not on the subnet of 10.1.0.2/24" },
+		{ "[ipv4]\naddress = 10.0.0.1/32\ngateway = 10.0.0.2\n",
+		  "t.conf:3: [ipv4] gateway: 10.0.0.2 is not on the subnet of 10.0.0.1/32" },
+		{ "[ipv4]\naddress = 10.0.0.1/24\ngateway = 10.0.0.1\n",
+		  "t.conf:3: [ipv4] gateway: 10.0.0.1 is our own address" },
+		{ "[ipv4]\naddress = 10.0.0.1/24\ngateway = 10.0.0.255\n",
+		  "t.conf:3: [ipv4] gateway: 10.0.0.255 is the broadcast address" },
+		{ "[ipv4]\naddress = 10.0.0.1/24\ngateway = 10.0.0.0\n",
+		  "t.conf:3: [ipv4] gateway: 10.0.0.0 is the network address" },
+		{ "[ipv4]\naddress = 10.0.0.1/24\ngateway = 224.1.1.1\n",
+		  "t.conf:3: [ipv4] gateway: 224.1.1.1 is a multicast" },
+		{ "[ipv4]\naddress = 10.0.0.1/24\ngateway = x\n",
+		  "t.conf:3: [ipv4] gateway: 'x' is not an IPv4" },
+		{ "[ipv4]\nttl = 0\n", "t.conf:2: [ipv4] ttl: 0 is out of range (1 to 255)" },
+		{ "[ipv4]\nttl = 256\n", "t.conf:2: [ipv4] ttl: 256 is out of range" },
+		{ "[ipv4]\nreassembly_max_bytes = 4MB\n", "t.conf:2: [ipv4] reassembly_max_bytes: '4MB' is not a size" },
+		{ "[ipv4]\nreassembly_max_bytes = 2GiB\n", "t.conf:2: [ipv4] reassembly_max_bytes: 2GiB is out of range" },
+		{ "[ipv4]\nreassembly_timeout = 30\n", "t.conf:2: [ipv4] reassembly_timeout: '30' is not a duration" },
+		{ "[ipv4]\nreassembly_timeout = 0s\n", "t.conf:2: [ipv4] reassembly_timeout: 0s is out of range (1ms to 1h)" },
+		{ "[netif]\n[ipv4]\n", "t.conf: [ipv4] address is required" },
+		{ "", "t.conf: [ipv4] address is required" },
+		/* arp, icmp, log */
+		{ "[arp]\ncache_size = 0\n", "t.conf:2: [arp] cache_size: 0 is out of range" },
+		{ "[arp]\ntimeout = 0.5s\n", "t.conf:2: [arp] timeout: 0.5s is out of range (1s to 24h)" },
+		{ "[arp]\ntimeout = forever\n", "t.conf:2: [arp] timeout: 'forever' is not a duration" },
+		{ "[icmp]\nerror_rate = -1\n", "t.conf:2: [icmp] error_rate: '-1' is not a number" },
+		{ "[icmp]\nerror_burst = 1000001\n", "t.conf:2: [icmp] error_burst: 1000001 is out of range" },
+		{ "[log]\nlevel = loud\n", "t.conf:2: [log] level: 'loud' is not a level" },
+		{ "[log]\ntimestamps = sometimes\n", "t.conf:2: [log] timestamps: 'sometimes'" },
+		/* apps */
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.web]\nport=80\n",
+		  "t.conf:3: [app.web]: unknown application type 'web'" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.x]\nport=80\ntype=web\n",
+		  "t.conf:5: [app.x] type: unknown application type 'web'" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.echo]\nport=0\n",
+		  "t.conf:4: [app.echo] port: '0' is not a port (1 to 65535)" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.echo]\nport=65536\n",
+		  "t.conf:4: [app.echo] port: '65536' is not a port" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.echo]\nport=seven\n",
+		  "t.conf:4: [app.echo] port: 'seven' is not a port" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.echo]\nhost=x\n",
+		  "t.conf:4: unknown key 'host' in [app.echo] (type echo)" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.echo]\nport=7\n[app.e2]\ntype=echo\nport=7\n",
+		  "t.conf:7: [app.e2]: UDP port 7 is already used by [app.echo]" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.echo]\n[app.e2]\ntype=echo\n",
+		  "t.conf:4: [app.e2]: UDP port 7 is already used by [app.echo]" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tapird_config c;
+		char err[CONFIG_ERR_MAX];
+		/* texts may hold a NUL: use the size of the literal where given */
+		size_t len = strlen(bad[i].text);
+		if (strstr(bad[i].msg, "NUL"))
+			len += 2;
+		config_init(&c);
+		err[0] = '\0';
+		int rc = config_parse_ini(&c, "t.conf", bad[i].text, len, err, sizeof(err));
+		if (!rc)
+			rc = config_finish(&c, "t.conf", err, sizeof(err));
+		if (rc != -EINVAL)
+			fail_msg("case %zu: rc %d, expected -EINVAL (%s)", i, rc, bad[i].msg);
+		if (strncmp(err, bad[i].msg, strlen(bad[i].msg)))
+			fail_msg("case %zu: message\n  '%s'\nexpected to start with\n  '%s'", i,
+				 err, bad[i].msg);
+		config_free(&c);
+	}
+}
+
+static void test_first_error_wins(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	/* a syntax error before a bad value, and the other way round */
+	assert_int_equal(load(&c, "[netif]\nbad line\nmtu=1\n", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:2: syntax error (expected [section], key = value or a comment)");
+	config_free(&c);
+	assert_int_equal(load(&c, "[netif]\nmtu=1\nbad line\n", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t.conf:2: [netif] mtu"));
+	config_free(&c);
+}
+
+static void test_limits(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	/* a line of CONFIG_MAX_LINE characters is fine, one more is not */
+	char line[512];
+	int pre = snprintf(line, sizeof(line), "[ipv4]\naddress=10.0.0.1/24\n;");
+	memset(line + pre, 'x', CONFIG_MAX_LINE - 1);
+	strcpy(line + pre + CONFIG_MAX_LINE - 1, "\r\n");
+	load_ok(&c, line);
+	config_free(&c);
+	memset(line + pre, 'x', CONFIG_MAX_LINE);
+	strcpy(line + pre + CONFIG_MAX_LINE, "\n");
+	assert_int_equal(load(&c, line, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t.conf:3: line too long"));
+	config_free(&c);
+
+	/* too many apps */
+	static char text[65536];
+	size_t n = (size_t)snprintf(text, sizeof(text), "[ipv4]\naddress=10.0.0.1/24\n");
+	for (int i = 0; i <= CONFIG_MAX_APPS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "[app.a%d]\ntype=echo\nport=%d\n",
+				      i, 1000 + i);
+	assert_int_equal(load(&c, text, err, sizeof(err)), -EINVAL);
+	char want[64];
+	snprintf(want, sizeof(want), "t.conf:%d: too many applications", 3 + 3 * CONFIG_MAX_APPS);
+	if (strncmp(err, want, strlen(want)))
+		fail_msg("'%s', expected '%s'", err, want);
+	config_free(&c);
+
+	/* too many keys in one app; a repeated key does not count twice */
+	n = (size_t)snprintf(text, sizeof(text), "[ipv4]\naddress=10.0.0.1/24\n[app.x]\ntype=echo\n");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "port=%d\n", 1000 + i);
+	load_ok(&c, text);
+	assert_int_equal(app(&c, "x")->params.echo.port, 1099);
+	config_free(&c);
+	n = (size_t)snprintf(text, sizeof(text), "[ipv4]\naddress=10.0.0.1/24\n[app.x]\n");
+	for (int i = 0; i < CONFIG_MAX_APP_KEYS + 1; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "k%d=1\n", i);
+	assert_int_equal(load(&c, text, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "t.conf:%d: too many keys in [app.x]",
+		 4 + CONFIG_MAX_APP_KEYS);
+	if (strncmp(err, want, strlen(want)))
+		fail_msg("'%s', expected '%s'", err, want);
+	config_free(&c);
+}
+
+static int apply(struct tapird_config *c, const char *const *args, size_t n, char *err,
+		 size_t errlen)
+{
+	config_init(c);
+	err[0] = '\0';
+	int rc = config_parse_ini(c, "(built-in)", config_default_ini, strlen(config_default_ini),
+				  err, errlen);
+	assert_int_equal(rc, 0);
+	rc = config_apply_args(c, (char *const *)args, n, err, errlen);
+	if (!rc)
+		rc = config_finish(c, "(built-in)", err, errlen);
+	return rc;
+}
+
+static void test_bootargs(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	static const char *const args[] = {
+		"--netif.mtu=9000",
+		"--netif.impair.loss=1%",
+		"--netif.name=tap7",
+		"--ipv4.address=198.51.100.2/24",
+		"--ipv4.gateway=",
+		"--app.echo.port=7007",
+		/* two tokens in one argv, and a quoted value */
+		"--app.e2.type=echo --app.e2.port=\"7\"",
+		"--log.level=debug",
+		"--arp.timeout=5s",
+	};
+	int rc = apply(&c, args, sizeof(args) / sizeof(args[0]), err, sizeof(err));
+	if (rc)
+		fail_msg("%s", err);
+	assert_int_equal(c.mtu, 9000);
+	assert_int_equal(c.impair.loss_ppm, 10000);
+	assert_string_equal(c.ifname, "tap7");
+	assert_int_equal(c.addr, 0xc6336402);
+	assert_int_equal(c.gateway, 0);
+	assert_int_equal(c.napps, 2);
+	assert_int_equal(app(&c, "echo")->params.echo.port, 7007);
+	assert_int_equal(app(&c, "e2")->params.echo.port, 7);
+	assert_int_equal(c.log_level, CONFIG_LOG_DEBUG);
+	assert_true(c.arp_timeout_ns == 5 * SEC);
+	config_free(&c);
+
+	/* no arguments at all */
+	assert_int_equal(apply(&c, NULL, 0, err, sizeof(err)), 0);
+	config_free(&c);
+
+	static const struct {
+		const char *arg, *msg;
+	} bad[] = {
+		{ "--netif.mtu=1", "argument '--netif.mtu=1': [netif] mtu: 1 is out of range" },
+		{ "--netif.impair.loss=2", "argument '--netif.impair.loss=2': [netif] impair.loss: '2' is not a rate" },
+		{ "--ipv4.gateway=10.0.0.1", "argument '--ipv4.gateway=10.0.0.1': [ipv4] gateway: 10.0.0.1 is not on the subnet of 192.0.2.2/24" },
+		{ "--app.echo.colour=red", "argument '--app.echo.colour=red': unknown key 'colour' in [app.echo]" },
+		{ "--app.web.port=80", "argument '--app.web.port=80': [app.web]: unknown application type 'web'" },
+		{ "--app.e2.type=echo", "argument '--app.e2.type=echo': [app.e2]: UDP port 7 is already used by [app.echo]" },
+		{ "--app.echo=1", "argument '--app.echo=1': expected --app.NAME.key=value" },
+		{ "--nope.x=1", "argument '--nope.x=1': unknown section [nope]" },
+		{ "--netif.speed=1", "argument '--netif.speed=1': unknown key 'speed' in [netif]" },
+		{ "netif.mtu=1500", "argument 'netif.mtu=1500': expected --section.key=value" },
+		{ "--netif.mtu", "argument '--netif.mtu': expected --section.key=value (no '=')" },
+		{ "--log.level=\"debug", "arguments '--log.level=\"debug': unterminated quote" },
+		{ "--log.level=debug\\", "arguments '--log.level=debug\\': trailing backslash" },
+		{ "--app.x.type=echo --app.x.port=7", "argument '--app.x.port=7': [app.x]: UDP port 7 is already used" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *a[1] = { bad[i].arg };
+		rc = apply(&c, a, 1, err, sizeof(err));
+		if (rc != -EINVAL)
+			fail_msg("'%s': rc %d", bad[i].arg, rc);
+		if (strncmp(err, bad[i].msg, strlen(bad[i].msg)))
+			fail_msg("'%s': message\n  '%s'\nexpected to start with\n  '%s'",
+				 bad[i].arg, err, bad[i].msg);
+		config_free(&c);
+	}
+
+	/* arguments override the file, whatever the order in the file */
+	config_init(&c);
+	const char *text = "[netif]\nmtu=9000\n[ipv4]\naddress=10.0.0.1/24\n";
+	assert_int_equal(config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err)), 0);
+	const char *a1[] = { "--netif.mtu=1280" };
+	assert_int_equal(config_apply_args(&c, (char *const *)a1, 1, err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), 0);
+	assert_int_equal(c.mtu, 1280);
+	config_free(&c);
+}
+
+static void test_load_file(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	config_init(&c);
+	assert_int_equal(config_load_file(&c, "/nonexistent/tapird.conf", err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "/nonexistent/tapird.conf: No such file or directory");
+	config_free(&c);
+
+	char path[] = "/tmp/tapird-test-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text = "[ipv4]\naddress = 10.0.0.1/24\n\n[netif]\nmtu = 0\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	config_init(&c);
+	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), -EINVAL);
+	char want[128];
+	snprintf(want, sizeof(want), "%s:5: [netif] mtu: 0 is out of range", path);
+	if (strncmp(err, want, strlen(want)))
+		fail_msg("'%s', expected '%s'", err, want);
+	config_free(&c);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_default_is_example),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_first_error_wins),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_bootargs),
+		cmocka_unit_test(test_load_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
