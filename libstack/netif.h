@@ -35,7 +35,9 @@ struct netif_ops {
 	 * Lend a buffer of at least @size bytes (a whole frame, Ethernet header
 	 * included) to @fill and send what it wrote.  Return: 0, or a negative
 	 * errno (-EMSGSIZE if @size exceeds the device's frame size, -ENOBUFS
-	 * if the device queue is full); on error @fill is not called.
+	 * if the device queue is full).  A device that learns of the error
+	 * only when sending (a TAP's write(2)) may have called @fill already;
+	 * either way the frame is dropped and the caller keeps nothing.
 	 */
 	int (*write)(void *dev, size_t size, netif_fill_fn fill, void *ctx);
 	/* Optional (may be NULL): push out frames queued since the last flush. */

@@ -25,11 +25,21 @@ static void fake_random(void *ctx, void *buf, size_t len)
 	}
 }
 
-static void host_rx(void *ctx, const uint8_t *frame, size_t len)
+static void host_deliver(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct host *h = ctx;
 
 	stack_input(h->st, frame, len, h->w->now);
+}
+
+static void host_rx(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct host *h = ctx;
+
+	if (h->im)
+		impair_rx(h->im, frame, len);
+	else
+		stack_input(h->st, frame, len, h->w->now);
 }
 
 struct raw_arp_ctx {
@@ -129,14 +139,22 @@ struct world *world_new(void)
 
 void world_free(struct world *w)
 {
-	for (int i = 0; i < w->nhosts; i++)
+	for (int i = 0; i < w->nhosts; i++) {
 		stack_free(w->hosts[i].st);
+		impair_free(w->hosts[i].im);
+	}
 	raw_clear(w);
 	vnet_free(w->net);
 	free(w);
 }
 
 struct host *world_add(struct world *w, uint8_t last, const struct stack_config *cfg)
+{
+	return world_add_impaired(w, last, cfg, NULL);
+}
+
+struct host *world_add_impaired(struct world *w, uint8_t last, const struct stack_config *cfg,
+				const struct impair_config *icfg)
 {
 	struct host *h = &w->hosts[w->nhosts++];
 	struct stack_config c;
@@ -154,8 +172,16 @@ struct host *world_add(struct world *w, uint8_t last, const struct stack_config 
 	c.prefix_len = 24;
 	c.random = fake_random;
 	c.random_ctx = w;
-	if (vnet_attach(w->net, h->mac, 1500, host_rx, h, &h->nif) < 0)
+	if (vnet_attach(w->net, h->mac, 1500, host_rx, h, &h->port_nif) < 0)
 		abort();
+	h->nif = h->port_nif;
+	if (icfg) {
+		h->im = impair_new(icfg, &h->port_nif, host_deliver, h);
+		if (!h->im)
+			abort();
+		impair_poll(h->im, w->now);
+		impair_netif(h->im, &h->nif);
+	}
 	if (stack_new(&h->st, &c, &h->nif, w->now) < 0)
 		abort();
 	stack_start(h->st, w->now);
@@ -171,6 +197,17 @@ void world_pump(struct world *w)
 	} while (vnet_pending(w->net));
 }
 
+/* Run every host's timers (impairment first) at the current time, then pump. */
+static void world_poll(struct world *w)
+{
+	for (int i = 0; i < w->nhosts; i++) {
+		if (w->hosts[i].im)
+			impair_poll(w->hosts[i].im, w->now);
+		stack_poll(w->hosts[i].st, w->now);
+	}
+	world_pump(w);
+}
+
 void world_advance(struct world *w, uint64_t ns)
 {
 	uint64_t target = w->now + ns;
@@ -184,6 +221,8 @@ void world_advance(struct world *w, uint64_t ns)
 
 			if (d < next)
 				next = d;
+			if (w->hosts[i].im && (d = impair_next_deadline(w->hosts[i].im)) < next)
+				next = d;
 		}
 		if (next > target)
 			break;
@@ -191,12 +230,8 @@ void world_advance(struct world *w, uint64_t ns)
 			abort(); /* a timer that never stops firing */
 		if (next > w->now)
 			w->now = next;
-		for (int i = 0; i < w->nhosts; i++)
-			stack_poll(w->hosts[i].st, w->now);
-		world_pump(w);
+		world_poll(w);
 	}
 	w->now = target;
-	for (int i = 0; i < w->nhosts; i++)
-		stack_poll(w->hosts[i].st, w->now);
-	world_pump(w);
+	world_poll(w);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "stack.h"
+#include "impair.h"
 #include "vnetif.h"
 
 #define W_MAX_HOSTS 4
@@ -23,7 +24,9 @@ struct world;
 struct host {
 	struct world *w;
 	struct stack *st;
-	struct netif nif;
+	struct netif nif;       /* the stack's device: the switch port, or the impairment on it */
+	struct netif port_nif;  /* the switch port */
+	struct impair *im;      /* NULL unless added with world_add_impaired() */
 	uint8_t mac[6];
 	uint32_t ip;
 };
@@ -55,6 +58,9 @@ struct world *world_new(void);
 void world_free(struct world *w);
 /* Add a host 192.0.2.@last with MAC 02:00:00:00:00:@last; @cfg may be NULL. */
 struct host *world_add(struct world *w, uint8_t last, const struct stack_config *cfg);
+/* The same, with @icfg impairing the host's frames in the directions it names. */
+struct host *world_add_impaired(struct world *w, uint8_t last, const struct stack_config *cfg,
+				const struct impair_config *icfg);
 /* Deliver every queued frame. */
 void world_pump(struct world *w);
 /* Advance the clock by @ns, running every timer that falls due on the way. */

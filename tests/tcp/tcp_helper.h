@@ -1,0 +1,64 @@
+/*
+ * tcp_helper.h - segment builders and a recording application for TCP tests
+ *                (after lwIP's test/unit/tcp/tcp_helper.c)
+ *
+ * The stack under test is a host on the harness world (192.0.2.2); the test
+ * plays the peer from the raw port (192.0.2.99), crafting segments with
+ * th_send() and reading what the stack sent with th_segs()/th_last().
+ */
+#ifndef TAPIR_TCP_HELPER_H
+#define TAPIR_TCP_HELPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness.h"
+#include "tcp.h"
+#include "wire/tcp.h"
+
+#define PEER_IP IP(192, 0, 2, 99)
+#define MSEC 1000000ull
+
+/* Send @r (checksum computed) from the raw port to @h and deliver it. */
+void th_send(struct world *w, struct host *h, const struct tcp_repr *r);
+/* As th_send() from @src instead of the raw port's address. */
+void th_send_from(struct world *w, struct host *h, uint32_t src, const struct tcp_repr *r);
+/* Parse the TCP segments the raw port recorded (payloads point into them). */
+size_t th_segs(struct world *w, struct tcp_repr *out, size_t max);
+/* The last TCP segment recorded.  Return: false if none */
+bool th_last(struct world *w, struct tcp_repr *out);
+size_t th_count(struct world *w);
+
+/* A repr from the peer's port @sport to @dport. */
+struct tcp_repr th_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+		       uint16_t window);
+
+/* A recording application. */
+struct app {
+	struct stack *st;
+	struct tcp_flow *flow;          /* last accepted/connected flow */
+	int accepts, connects, connect_err;
+	uint8_t *data;
+	size_t len, cap;
+	int eofs, closes, close_err, writables;
+	bool close_in_recv, close_in_accept, write_in_recv;
+	bool close_on_closed;
+};
+void app_init(struct app *a, struct stack *st);
+void app_fini(struct app *a);
+void app_accept(void *ctx, struct tcp_flow *f);
+void app_connect(void *ctx, struct tcp_flow *f, int err);
+extern const struct tcp_callbacks app_cbs;
+
+/* A listener on @port of @h with @o (NULL: defaults) recording into @a. */
+void app_listen(struct app *a, struct host *h, uint16_t port, const struct tcp_flow_opts *o);
+
+/* Three-way handshake from the raw port to a listener on @h:@port.
+ * Returns the stack's ISS; *@peer_seq is the next sequence number to send. */
+uint32_t th_handshake(struct world *w, struct host *h, uint16_t sport, uint16_t port,
+		      uint32_t peer_isn, bool opts, uint32_t *peer_seq);
+
+uint8_t *th_pattern(size_t len, unsigned seed);
+
+#endif

@@ -1,0 +1,1512 @@
+/*
+ * test_tcp.c - TCP unit tests: crafted segments from the raw port against one
+ *              stack, and two stacks talking over vnetif, on a fake clock
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_helper.h"
+#include "wire/bytes.h"
+#include "wire/checksum.h"
+#include "wire/icmp.h"
+#include "wire/ipv4.h"
+#include "wire/eth.h"
+
+#define SEC STACK_NS_PER_SEC
+#define CTR(h, c) stack_counter((h)->st, CTR_##c)
+#define PORT 80
+#define SPORT 40000
+
+static struct tcp_repr segs[RAW_MAX_FRAMES];
+
+struct t {
+	struct world *w;
+	struct host *h;
+	struct app a;
+};
+
+static struct t *t_new(const struct stack_config *cfg)
+{
+	struct t *t = calloc(1, sizeof(*t));
+
+	t->w = world_new();
+	t->h = world_add(t->w, 2, cfg);
+	world_pump(t->w);
+	app_init(&t->a, t->h->st);
+	raw_clear(t->w);
+	return t;
+}
+
+static void t_free(struct t *t)
+{
+	app_fini(&t->a);
+	world_free(t->w);
+	free(t);
+}
+
+/* Established passive flow with options; returns our ISS, *ps next peer seq. */
+static uint32_t t_open(struct t *t, bool opts, uint32_t *ps)
+{
+	uint32_t iss;
+
+	app_listen(&t->a, t->h, PORT, NULL);
+	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, opts, ps);
+	assert_int_equal(t->a.accepts, 1);
+	assert_non_null(t->a.flow);
+	raw_clear(t->w);
+	return iss;
+}
+
+static struct tcp_repr data_seg(uint32_t seq, uint32_t ack, const void *p, size_t len)
+{
+	struct tcp_repr r = th_seg(SPORT, PORT, seq, ack, TCP_ACK | TCP_PSH, 65535);
+
+	r.payload = p;
+	r.payload_len = len;
+	return r;
+}
+
+/* ---- state machine ---- */
+
+static void test_passive_open_close(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss;
+	struct tcp_flow_info fi;
+
+	(void)state;
+	app_listen(&t->a, t->h, PORT, NULL);
+	r = th_seg(SPORT, PORT, 1000, 0, TCP_SYN, 65535);
+	r.has_mss = true;
+	r.mss = 1460;
+	r.wscale = 2;
+	r.sack_perm = true;
+	r.has_ts = true;
+	r.ts_val = 77;
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(s.ack, 1001);
+	assert_true(s.has_mss);
+	assert_int_equal(s.mss, 1460);
+	assert_true(s.wscale >= 3);
+	assert_true(s.sack_perm);
+	assert_true(s.has_ts);
+	assert_int_equal(s.ts_ecr, 77);
+	assert_int_equal(t->a.accepts, 0);
+	iss = s.seq;
+	/* data before the handshake completes is not delivered */
+	r = th_seg(SPORT, PORT, 1001, 0, TCP_PSH, 65535);
+	r.payload = (const uint8_t *)"early";
+	r.payload_len = 5;
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.len, 0);
+	r = th_seg(SPORT, PORT, 1001, iss + 1, TCP_ACK, 1000);
+	r.has_ts = true;
+	r.ts_val = 78;
+	r.ts_ecr = s.ts_val;
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.accepts, 1);
+	assert_int_equal(tcp_flow_info(t->a.flow, &fi), 0);
+	assert_int_equal(fi.state, TCP_ESTABLISHED);
+	assert_int_equal(fi.snd_wnd, 4000);
+	assert_true(fi.timestamps && fi.sack && fi.wscale);
+	assert_int_equal(fi.mss, 1460 - 12);
+	/* data, then FIN */
+	ps = 1001;
+	r = data_seg(ps, iss + 1, "hello", 5);
+	r.has_ts = true;
+	r.ts_val = 79;
+	th_send(t->w, t->h, &r);
+	ps += 5;
+	assert_int_equal(t->a.len, 5);
+	assert_memory_equal(t->a.data, "hello", 5);
+	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK | TCP_FIN, 1000);
+	r.has_ts = true;
+	r.ts_val = 80;
+	raw_clear(t->w);
+	th_send(t->w, t->h, &r);
+	ps++;
+	assert_int_equal(t->a.eofs, 1);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.ack, ps);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TCP_CLOSE_WAIT);
+	/* we close: FIN, LAST_ACK, then the peer's ACK frees the flow */
+	raw_clear(t->w);
+	tcp_close(t->a.flow);
+	world_pump(t->w);
+	assert_true(th_last(t->w, &s));
+	assert_true(s.flags & TCP_FIN);
+	assert_int_equal(s.seq, iss + 1);
+	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK, 1000);
+	r.has_ts = true;
+	r.ts_val = 81;
+	th_send(t->w, t->h, &r);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(t->a.closes, 0); /* closed before: no callback */
+	t_free(t);
+}
+
+static void test_active_open(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr s, r;
+
+	(void)state;
+	assert_int_equal(tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a), 0);
+	world_pump(t->w);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_SYN);
+	assert_true(s.src_port >= 49152);
+	assert_true(s.has_mss && s.sack_perm && s.has_ts && s.wscale >= 0);
+	assert_int_equal(t->a.connects, 0);
+	r = th_seg(80, s.src_port, 5000, s.seq + 1, TCP_SYN | TCP_ACK, 65535);
+	r.has_mss = true;
+	r.mss = 9000; /* clamped to the path MTU */
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.connects, 1);
+	assert_int_equal(t->a.connect_err, 0);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_ACK);
+	assert_int_equal(s.ack, 5001);
+	struct tcp_flow_info fi;
+
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.mss, 1460); /* no timestamps: the peer did not offer them */
+	assert_false(fi.wscale);
+	tcp_abort(t->a.flow);
+	world_pump(t->w);
+	assert_true(th_last(t->w, &s));
+	assert_true(s.flags & TCP_RST);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	t_free(t);
+}
+
+static void test_connect_refused(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr s, r;
+
+	(void)state;
+	tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a);
+	world_pump(t->w);
+	th_last(t->w, &s);
+	/* RST without ACK in SYN_SENT: ignored */
+	r = th_seg(80, s.src_port, 0, 0, TCP_RST, 0);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.connects, 0);
+	/* bad ACK: answered with RST, ignored */
+	raw_clear(t->w);
+	r = th_seg(80, s.src_port, 0, s.seq + 7, TCP_ACK, 0);
+	th_send(t->w, t->h, &r);
+	struct tcp_repr x;
+
+	assert_true(th_last(t->w, &x));
+	assert_int_equal(x.flags, TCP_RST);
+	assert_int_equal(x.seq, s.seq + 7);
+	r = th_seg(80, s.src_port, 0, s.seq + 1, TCP_RST | TCP_ACK, 0);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.connects, 1);
+	assert_int_equal(t->a.connect_err, -ECONNREFUSED);
+	assert_null(t->a.flow);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	t_free(t);
+}
+
+static void test_simultaneous_open(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr s, r;
+	struct tcp_flow_info fi;
+
+	(void)state;
+	tcp_connect(t->h->st, PEER_IP, 7777, NULL, app_connect, &t->a);
+	world_pump(t->w);
+	th_last(t->w, &s);
+	uint32_t iss = s.seq;
+	uint16_t lport = s.src_port;
+	/* the peer's SYN crosses ours */
+	raw_clear(t->w);
+	r = th_seg(7777, lport, 9000, 0, TCP_SYN, 65535);
+	r.has_mss = true;
+	r.mss = 1400;
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(s.seq, iss);
+	assert_int_equal(s.ack, 9001);
+	assert_int_equal(t->a.connects, 0);
+	/* the peer's SYN-ACK */
+	r = th_seg(7777, lport, 9000, iss + 1, TCP_SYN | TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	/* that was a retransmitted SYN (seq 9000 < rcv_nxt): ACK it */
+	r = th_seg(7777, lport, 9001, iss + 1, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.connects, 1);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TCP_ESTABLISHED);
+	assert_int_equal(fi.mss, 1400);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_simultaneous_close(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr s, r;
+	struct tcp_flow_info fi;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	struct tcp_flow *f = t->a.flow;
+
+	(void)state;
+	tcp_shutdown(f, false, true);
+	world_pump(t->w);
+	assert_true(th_last(t->w, &s));
+	assert_true(s.flags & TCP_FIN);
+	tcp_flow_info(f, &fi);
+	assert_int_equal(fi.state, TCP_FIN_WAIT_1);
+	/* the peer's FIN crosses ours (it has not seen our FIN) */
+	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK | TCP_FIN, 65535);
+	th_send(t->w, t->h, &r);
+	tcp_flow_info(f, &fi);
+	assert_int_equal(fi.state, TCP_CLOSING);
+	assert_int_equal(t->a.eofs, 1);
+	r = th_seg(SPORT, PORT, ps + 1, iss + 2, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	tcp_flow_info(f, &fi);
+	assert_int_equal(fi.state, TCP_TIME_WAIT);
+	assert_int_equal(t->a.closes, 1);
+	assert_int_equal(t->a.close_err, 0);
+	tcp_close(f);
+	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	/* retransmitted FIN in TIME_WAIT is re-ACKed */
+	raw_clear(t->w);
+	world_advance(t->w, 30 * SEC);
+	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK | TCP_FIN, 65535);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_ACK);
+	assert_int_equal(s.ack, ps + 1);
+	/* ... and restarts 2 MSL */
+	world_advance(t->w, 59 * SEC);
+	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	world_advance(t->w, 2 * SEC);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	t_free(t);
+}
+
+static void test_rst_rules(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+
+	(void)state;
+	/* SYN to a closed port: RST|ACK, seq 0, ack = seq + 1 */
+	r = th_seg(SPORT, 81, 500, 0, TCP_SYN, 65535);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_RST | TCP_ACK);
+	assert_int_equal(s.seq, 0);
+	assert_int_equal(s.ack, 501);
+	/* ACK to a closed port: RST with seq = ack */
+	raw_clear(t->w);
+	r = th_seg(SPORT, 81, 500, 12345, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_RST);
+	assert_int_equal(s.seq, 12345);
+	/* RST to a closed port: nothing */
+	raw_clear(t->w);
+	r = th_seg(SPORT, 81, 500, 12345, TCP_RST, 65535);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_count(t->w), 0);
+	/* bare ACK to a listener: RST */
+	app_listen(&t->a, t->h, PORT, NULL);
+	r = th_seg(SPORT, PORT, 500, 777, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_RST);
+	assert_int_equal(s.seq, 777);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_true(CTR(t->h, TCP_RESETS_SENT) >= 3);
+	t_free(t);
+}
+
+static void test_malformed_options(void **state)
+{
+	struct t *t = t_new(NULL);
+	uint8_t seg[64];
+	struct tcp_repr r, s;
+	struct tcp_flow_info fi;
+	static const uint8_t bad[][4] = {
+		{ 2, 0, 5, 0xb4 },   /* MSS with length 0 */
+		{ 8, 1, 0, 0 },      /* length 1 */
+		{ 1, 1, 8, 10 },     /* TS running past the header */
+	};
+
+	(void)state;
+	app_listen(&t->a, t->h, PORT, NULL);
+	for (unsigned i = 0; i < 3; i++) {
+		/* parse: the walk stops, the segment is kept */
+		memset(seg, 0, sizeof(seg));
+		put_be16(seg, 1000 + i);
+		put_be16(seg + 2, PORT);
+		put_be32(seg + 4, 100);
+		seg[12] = 6 << 4;
+		seg[13] = TCP_SYN;
+		put_be16(seg + 14, 1000);
+		memcpy(seg + 20, bad[i], 4);
+		assert_int_equal(tcp_repr_parse(&r, seg, 24, PEER_IP, t->h->ip, false), 0);
+		assert_true(r.opt_malformed);
+		assert_false(r.has_mss);
+		assert_false(r.has_ts);
+	}
+	/* through the stack: a SYN whose MSS option is cut gets MSS 536 */
+	r = th_seg(SPORT, PORT, 100, 0, TCP_SYN, 65535);
+	raw_clear(t->w);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	r = th_seg(SPORT, PORT, 101, s.seq + 1, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.mss, 536);
+	/* data offset past the segment: dropped, counted */
+	memset(seg, 0, sizeof(seg));
+	seg[12] = 15 << 4;
+	assert_int_equal(tcp_repr_parse(&r, seg, 40, 1, 2, false), -EBADMSG);
+	seg[12] = 4 << 4;
+	assert_int_equal(tcp_repr_parse(&r, seg, 40, 1, 2, false), -EBADMSG);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_mss_zero(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	struct tcp_flow_info fi;
+
+	(void)state;
+	app_listen(&t->a, t->h, PORT, NULL);
+	r = th_seg(SPORT, PORT, 100, 0, TCP_SYN, 65535);
+	r.has_mss = true;
+	r.mss = 0;
+	th_send(t->w, t->h, &r);
+	th_last(t->w, &s);
+	r = th_seg(SPORT, PORT, 101, s.seq + 1, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.mss, 536);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+/* Window scaling: the peer's window is shifted, ours offers rcvbuf. */
+static void test_wscale(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	struct tcp_flow_info fi;
+	uint32_t ps, iss = t_open(t, true, &ps);
+
+	(void)state;
+	(void)iss;
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.snd_wnd, 65535u << 7);
+	assert_true(fi.rcv_wscale >= 3);
+	tcp_write(t->a.flow, "x", 1);
+	world_pump(t->w);
+	assert_true(th_last(t->w, &s));
+	assert_true(((uint32_t)s.window << fi.rcv_wscale) >= 256 * 1024 - 1024);
+	(void)r;
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+/* Timestamps: RTT from the echo, PAWS drops an old timestamp. */
+static void test_timestamps_paws(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	struct tcp_flow_info fi;
+	uint32_t ps, iss = t_open(t, true, &ps);
+
+	(void)state;
+	tcp_write(t->a.flow, "abc", 3);
+	world_pump(t->w);
+	assert_true(th_last(t->w, &s));
+	assert_true(s.has_ts);
+	assert_int_equal(s.ts_ecr, 1001);
+	world_advance(t->w, 50 * MSEC);
+	r = th_seg(SPORT, PORT, ps, iss + 4, TCP_ACK, 65535);
+	r.has_ts = true;
+	r.ts_val = 1100;
+	r.ts_ecr = s.ts_val;
+	th_send(t->w, t->h, &r);
+	tcp_flow_info(t->a.flow, &fi);
+	/* samples: ~0 (the handshake, same instant), then 50 ms */
+	assert_int_equal(fi.srtt_us, (7 * 1 + 50000) / 8);
+	assert_int_equal(fi.rttvar_us, (3 * 0 + 49999) / 4);
+	/* old timestamp: dropped by PAWS, answered with an ACK */
+	raw_clear(t->w);
+	r = data_seg(ps, iss + 4, "zz", 2);
+	r.has_ts = true;
+	r.ts_val = 900;
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.len, 0);
+	assert_int_equal(CTR(t->h, TCP_DROP_PAWS), 1);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.ack, ps);
+	r.ts_val = 1200;
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.len, 2);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+/* ---- receiving ---- */
+
+static void test_ooo_sack_out(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, true, &ps);
+	uint8_t *p = th_pattern(3000, 1);
+
+	(void)state;
+	/* segments 2 and 3 of 3 arrive first */
+	r = data_seg(ps + 1000, iss + 1, p + 1000, 1000);
+	r.has_ts = true;
+	r.ts_val = 2000;
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s)); /* immediate ACK with SACK */
+	assert_int_equal(s.ack, ps);
+	assert_int_equal(s.nsack, 1);
+	assert_int_equal(s.sack[0].left, ps + 1000);
+	assert_int_equal(s.sack[0].right, ps + 2000);
+	assert_int_equal(t->a.len, 0);
+	r = data_seg(ps + 2500, iss + 1, p + 2500, 500);
+	r.has_ts = true;
+	r.ts_val = 2001;
+	th_send(t->w, t->h, &r);
+	th_last(t->w, &s);
+	assert_int_equal(s.nsack, 2);
+	assert_int_equal(s.sack[0].left, ps + 2500); /* the latest first */
+	assert_int_equal(s.sack[1].left, ps + 1000);
+	/* fill the holes */
+	r = data_seg(ps, iss + 1, p, 1000);
+	r.has_ts = true;
+	r.ts_val = 2002;
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.len, 2000);
+	r = data_seg(ps + 2000, iss + 1, p + 2000, 500);
+	r.has_ts = true;
+	r.ts_val = 2003;
+	raw_clear(t->w);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.len, 3000);
+	assert_memory_equal(t->a.data, p, 3000);
+	assert_true(th_last(t->w, &s)); /* hole filled: ACK at once */
+	assert_int_equal(s.ack, ps + 3000);
+	assert_int_equal(s.nsack, 0);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_ooo_bound(void **state)
+{
+	struct stack_config cfg;
+
+	stack_config_defaults(&cfg);
+	cfg.tcp.ooo_max_bytes = 4096;
+	struct t *t = t_new(&cfg);
+	struct tcp_repr r;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint8_t *p = th_pattern(20000, 2);
+	struct tcp_flow_info fi;
+
+	(void)state;
+	for (int i = 1; i < 10; i++) {
+		r = data_seg(ps + 1000 * i, iss + 1, p + 1000 * i, 1000);
+		th_send(t->w, t->h, &r);
+	}
+	tcp_flow_info(t->a.flow, &fi);
+	assert_true(fi.ooo_bytes <= 4096);
+	assert_true(CTR(t->h, TCP_DROP_OOO_FULL) > 0);
+	/* still correct once the rest comes in order */
+	for (int i = 0; i < 10; i++) {
+		r = data_seg(ps + 1000 * i, iss + 1, p + 1000 * i, 1000);
+		th_send(t->w, t->h, &r);
+	}
+	assert_int_equal(t->a.len, 10000);
+	assert_memory_equal(t->a.data, p, 10000);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_delayed_ack(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint8_t *p = th_pattern(4000, 3);
+
+	(void)state;
+	r = data_seg(ps, iss + 1, p, 1460);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_count(t->w), 0); /* delayed */
+	world_advance(t->w, 39 * MSEC);
+	assert_int_equal(th_count(t->w), 0);
+	world_advance(t->w, 2 * MSEC);
+	assert_int_equal(th_count(t->w), 1);
+	th_last(t->w, &s);
+	assert_int_equal(s.ack, ps + 1460);
+	/* every second full segment is ACKed at once */
+	raw_clear(t->w);
+	r = data_seg(ps + 1460, iss + 1, p, 1460);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_count(t->w), 0);
+	r = data_seg(ps + 2920, iss + 1, p, 1460);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_count(t->w), 1);
+	th_last(t->w, &s);
+	assert_int_equal(s.ack, ps + 4380);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_read_pause_window(void **state)
+{
+	struct stack_config cfg;
+
+	stack_config_defaults(&cfg);
+	cfg.tcp.rcvbuf = 8192;
+	struct t *t = t_new(&cfg);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint8_t *p = th_pattern(9000, 4);
+	size_t sent = 0;
+
+	(void)state;
+	tcp_read_pause(t->a.flow, true);
+	while (sent < 9000) {
+		r = data_seg(ps + (uint32_t)sent, iss + 1, p + sent, 1000);
+		th_send(t->w, t->h, &r);
+		sent += 1000;
+	}
+	world_advance(t->w, 100 * MSEC);
+	assert_int_equal(t->a.len, 0);
+	th_last(t->w, &s);
+	assert_int_equal(s.ack, ps + 8192); /* cut at the window */
+	assert_int_equal(s.window, 0);
+	/* resume: the queue is delivered and the window reopens */
+	raw_clear(t->w);
+	tcp_read_pause(t->a.flow, false);
+	world_pump(t->w);
+	assert_int_equal(t->a.len, 8192);
+	assert_memory_equal(t->a.data, p, 8192);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.window, 8192);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+/* Receiver SWS: reading a little does not move the window edge. */
+static void test_sws_receiver(void **state)
+{
+	struct stack_config cfg;
+
+	stack_config_defaults(&cfg);
+	cfg.tcp.rcvbuf = 65535;
+	struct t *t = t_new(&cfg);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint8_t *p = th_pattern(2000, 4);
+
+	(void)state;
+	tcp_read_pause(t->a.flow, true);
+	r = data_seg(ps, iss + 1, p, 100);
+	th_send(t->w, t->h, &r);
+	world_advance(t->w, 100 * MSEC);
+	th_last(t->w, &s);
+	/* the right edge does not move back, nor forward by less than an MSS */
+	assert_int_equal(s.ack + s.window, ps + 65535);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+/* ---- sending ---- */
+
+static void test_nagle(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+
+	(void)state;
+	tcp_write(t->a.flow, "aaaa", 4);
+	tcp_write(t->a.flow, "bbbb", 4);
+	tcp_write(t->a.flow, "cccc", 4);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 1); /* the rest waits for the ACK */
+	r = th_seg(SPORT, PORT, ps, iss + 5, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_count(t->w), 2);
+	th_last(t->w, &s);
+	assert_int_equal(s.payload_len, 8);
+	/* write_nodelay pushes at once */
+	raw_clear(t->w);
+	tcp_write_nodelay(t->a.flow, "dd", 2);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 1);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_nodelay_opt(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_flow_opts o;
+	uint32_t ps;
+
+	(void)state;
+	tcp_flow_opts_defaults(t->h->st, &o);
+	o.nodelay = true;
+	app_listen(&t->a, t->h, PORT, &o);
+	th_handshake(t->w, t->h, SPORT, PORT, 1000, false, &ps);
+	raw_clear(t->w);
+	tcp_write(t->a.flow, "aaaa", 4);
+	tcp_write(t->a.flow, "bbbb", 4);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 2);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_writable_and_sndbuf(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_flow_opts o;
+	struct tcp_repr r;
+	uint32_t ps, iss;
+	uint8_t *p = th_pattern(20000, 5);
+	long n;
+
+	(void)state;
+	tcp_flow_opts_defaults(t->h->st, &o);
+	o.sndbuf = 8192;
+	app_listen(&t->a, t->h, PORT, &o);
+	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, false, &ps);
+	n = tcp_write(t->a.flow, p, 20000);
+	assert_int_equal(n, 8192);
+	assert_int_equal(tcp_write(t->a.flow, p, 10), 0);
+	assert_int_equal(t->a.writables, 0);
+	r = th_seg(SPORT, PORT, ps, iss + 1 + 4000, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.writables, 1);
+	assert_int_equal(tcp_write(t->a.flow, p, 10000), 4000);
+	tcp_shutdown(t->a.flow, false, true);
+	assert_int_equal(tcp_write(t->a.flow, p, 1), -EPIPE);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_rto_karn_backoff(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint64_t t0;
+	struct tcp_flow_info fi;
+
+	(void)state;
+	/* first RTT sample: 100 ms */
+	tcp_write(t->a.flow, "a", 1);
+	world_advance(t->w, 100 * MSEC);
+	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.srtt_us, 100000);
+	assert_int_equal(fi.rto_ms, 300); /* 100 + 4 * 50 */
+	raw_clear(t->w);
+	tcp_write(t->a.flow, "b", 1);
+	world_pump(t->w);
+	t0 = t->w->now;
+	assert_int_equal(th_count(t->w), 1);
+	/* retransmissions at 300, 600 (x2), 1200 (x4) ms after */
+	world_advance(t->w, 299 * MSEC);
+	assert_int_equal(th_count(t->w), 1);
+	world_advance(t->w, 2 * MSEC);
+	assert_int_equal(th_count(t->w), 2);
+	world_advance(t->w, 598 * MSEC);
+	assert_int_equal(th_count(t->w), 2);
+	world_advance(t->w, 2 * MSEC);
+	assert_int_equal(th_count(t->w), 3);
+	world_advance(t->w, 1198 * MSEC);
+	assert_int_equal(th_count(t->w), 3);
+	world_advance(t->w, 2 * MSEC);
+	assert_int_equal(th_count(t->w), 4);
+	(void)t0;
+	/* Karn: the ACK of a retransmitted segment gives no sample */
+	r = th_seg(SPORT, PORT, ps, iss + 3, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.srtt_us, 100000);
+	assert_int_equal(fi.rto_timeouts, 3);
+	th_last(t->w, &s);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_retries_abort(void **state)
+{
+	struct stack_config cfg;
+
+	stack_config_defaults(&cfg);
+	cfg.tcp.max_retries = 5;
+	struct t *t = t_new(&cfg);
+	uint32_t ps;
+
+	(void)state;
+	t_open(t, false, &ps);
+	t->a.close_on_closed = true;
+	tcp_write(t->a.flow, "a", 1);
+	world_advance(t->w, 60 * SEC);
+	assert_int_equal(t->a.closes, 0); /* RFC 1122 R2: not before 100 s */
+	world_advance(t->w, 200 * SEC);
+	assert_int_equal(t->a.closes, 1);
+	assert_int_equal(t->a.close_err, -ETIMEDOUT);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(CTR(t->h, TCP_ABORT_TIMEOUT), 1);
+	t_free(t);
+}
+
+static void test_syn_retries(void **state)
+{
+	struct t *t = t_new(NULL);
+
+	(void)state;
+	tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a);
+	world_pump(t->w);
+	world_advance(t->w, 64 * SEC);
+	/* at 0, 1, 3, 7, 15, 31, 63 s: 7 SYNs sent, still waiting for the last */
+	assert_int_equal(th_count(t->w), 7);
+	assert_int_equal(t->a.connects, 0);
+	world_advance(t->w, 70 * SEC);
+	assert_int_equal(t->a.connects, 1);
+	assert_int_equal(t->a.connect_err, -ETIMEDOUT);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	t_free(t);
+}
+
+static void test_fast_retransmit_newreno(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint8_t *p = th_pattern(20000, 6);
+	size_t n;
+	struct tcp_flow_info fi0;
+	uint32_t M;
+
+	(void)state;
+	tcp_flow_info(t->a.flow, &fi0);
+	M = fi0.mss;
+	assert_int_equal(M, 536);
+	tcp_write(t->a.flow, p, 10 * M);
+	world_pump(t->w);
+	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+	assert_int_equal(n, 10); /* IW10 */
+	raw_clear(t->w);
+	/* segment 1 lost: an ACK for segment 0, then 3 duplicates */
+	for (int i = 0; i < 4; i++) {
+		r = th_seg(SPORT, PORT, ps, iss + 1 + M, TCP_ACK, 65535);
+		th_send(t->w, t->h, &r);
+	}
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.seq, iss + 1 + M);
+	assert_int_equal(s.payload_len, M);
+	assert_int_equal(CTR(t->h, TCP_FAST_RETRANSMITS), 1);
+	/* partial ACK (segment 4 also lost): retransmit it at once */
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps, iss + 1 + 4 * M, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+	assert_true(n >= 1);
+	assert_int_equal(segs[0].seq, iss + 1 + 4 * M);
+	/* full ACK ends recovery */
+	r = th_seg(SPORT, PORT, ps, iss + 1 + 10 * M, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	struct tcp_flow_info fi;
+
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.cwnd, fi.ssthresh);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_sack_recovery(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r;
+	uint32_t ps, iss = t_open(t, true, &ps);
+	uint8_t *p = th_pattern(20000, 7);
+	uint32_t mss = 1448, base = iss + 1;
+	size_t n;
+
+	(void)state;
+	tcp_write(t->a.flow, p, 10 * mss);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 10);
+	raw_clear(t->w);
+	/* segments 0 and 3 lost; the rest SACKed */
+	for (int i = 0; i < 4; i++) {
+		r = th_seg(SPORT, PORT, ps, base, TCP_ACK, 65535);
+		r.has_ts = true;
+		r.ts_val = 5000;
+		r.nsack = 2;
+		r.sack[0] = (struct tcp_sack_block){ base + 4 * mss, base + (5 + (uint32_t)i) * mss };
+		r.sack[1] = (struct tcp_sack_block){ base + mss, base + 3 * mss };
+		th_send(t->w, t->h, &r);
+		print_message("after ack %d: %zu segs\n", i, th_count(t->w));
+	}
+	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+	assert_true(n >= 2);
+	assert_int_equal(segs[0].seq, base);
+	assert_int_equal(segs[1].seq, base + 3 * mss); /* only the holes */
+	for (size_t i = 0; i < n; i++)
+		print_message("seg %zu: %u len %zu\n", i, segs[i].seq - base, segs[i].payload_len);
+	for (size_t i = 0; i < n; i++)
+		assert_true(segs[i].seq == base || segs[i].seq == base + 3 * mss ||
+			    seq_ge(segs[i].seq, base + 10 * mss));
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_zero_window_probe(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	size_t n, probes = 0;
+
+	(void)state;
+	/* the peer closes its window */
+	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 0);
+	th_send(t->w, t->h, &r);
+	tcp_write(t->a.flow, "data", 4);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 0);
+	/* probes back off; answered with a zero window, never abort */
+	uint64_t last = 0, gap = 0;
+
+	for (int sec = 0; sec < 1200; sec++) {
+		size_t before = th_count(t->w);
+
+		world_advance(t->w, SEC);
+		n = th_count(t->w);
+		if (n > before) {
+			th_last(t->w, &s);
+			assert_int_equal(s.seq, iss);      /* SND.UNA - 1 */
+			assert_int_equal(s.payload_len, 0);
+			probes++;
+			if (last)
+				gap = (uint64_t)sec - last;
+			last = (uint64_t)sec;
+			r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 0);
+			th_send(t->w, t->h, &r);
+		}
+	}
+	assert_true(probes >= 20);
+	assert_true(gap >= 59 && gap <= 61); /* backed off to 60 s */
+	assert_int_equal(t->a.closes, 0);
+	/* the window opens: data flows */
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 1000);
+	th_send(t->w, t->h, &r);
+	th_last(t->w, &s);
+	assert_int_equal(s.payload_len, 4);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_zero_window_unanswered(void **state)
+{
+	struct stack_config cfg;
+
+	stack_config_defaults(&cfg);
+	cfg.tcp.max_retries = 4;
+	struct t *t = t_new(&cfg);
+	struct tcp_repr r;
+	uint32_t ps, iss = t_open(t, false, &ps);
+
+	(void)state;
+	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 0);
+	th_send(t->w, t->h, &r);
+	tcp_write(t->a.flow, "data", 4);
+	world_advance(t->w, 1000 * SEC);
+	assert_int_equal(t->a.closes, 1);
+	assert_int_equal(t->a.close_err, -ETIMEDOUT);
+	tcp_close(t->a.flow);
+	t_free(t);
+}
+
+static void test_keepalive(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_flow_opts o;
+	struct tcp_repr r, s;
+	uint32_t ps, iss;
+
+	(void)state;
+	tcp_flow_opts_defaults(t->h->st, &o);
+	assert_false(o.keepalive);
+	o.keepalive = true;
+	o.ka_idle_ns = 10 * SEC;
+	o.ka_intvl_ns = 2 * SEC;
+	o.ka_count = 3;
+	app_listen(&t->a, t->h, PORT, &o);
+	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, false, &ps);
+	raw_clear(t->w);
+	world_advance(t->w, 9 * SEC);
+	assert_int_equal(th_count(t->w), 0);
+	world_advance(t->w, 2 * SEC);
+	assert_int_equal(th_count(t->w), 1);
+	th_last(t->w, &s);
+	assert_int_equal(s.seq, iss); /* SND.NXT - 1 */
+	assert_int_equal(s.payload_len, 0);
+	/* answered: idle again */
+	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	world_advance(t->w, 9 * SEC);
+	assert_int_equal(th_count(t->w), 1);
+	/* unanswered: 3 probes 2 s apart, then abort */
+	world_advance(t->w, 2 * SEC);
+	assert_int_equal(th_count(t->w), 2);
+	world_advance(t->w, 4 * SEC + MSEC);
+	assert_int_equal(th_count(t->w), 4);
+	assert_int_equal(t->a.closes, 0);
+	world_advance(t->w, 2 * SEC);
+	assert_int_equal(t->a.closes, 1);
+	assert_int_equal(t->a.close_err, -ETIMEDOUT);
+	assert_int_equal(CTR(t->h, TCP_KEEPALIVE_PROBES), 4);
+	tcp_close(t->a.flow);
+	t_free(t);
+}
+
+/* The stack answers a (kernel-style) keepalive probe: seq = RCV.NXT - 1. */
+static void test_keepalive_answered(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+
+	(void)state;
+	r = th_seg(SPORT, PORT, ps - 1, iss + 1, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.ack, ps);
+	assert_int_equal(s.flags, TCP_ACK);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_rfc5961(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	struct tcp_flow_info fi;
+
+	(void)state;
+	/* RST in the window but not at RCV.NXT: challenge ACK */
+	r = th_seg(SPORT, PORT, ps + 100, 0, TCP_RST, 0);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_ACK);
+	assert_int_equal(s.ack, ps);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TCP_ESTABLISHED);
+	/* RST outside the window: dropped silently */
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps + 10000000, 0, TCP_RST, 0);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_count(t->w), 0);
+	/* SYN in ESTABLISHED: challenge ACK */
+	r = th_seg(SPORT, PORT, ps + 5, 0, TCP_SYN, 0);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_ACK);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TCP_ESTABLISHED);
+	/* ACK of data never sent: challenge/ACK, dropped */
+	raw_clear(t->w);
+	r = data_seg(ps, iss + 1000, "x", 1);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.len, 0);
+	/* rate limit: 10 a second */
+	raw_clear(t->w);
+	for (int i = 0; i < 30; i++) {
+		r = th_seg(SPORT, PORT, ps + 1 + (uint32_t)i, 0, TCP_RST, 0);
+		th_send(t->w, t->h, &r);
+	}
+	assert_true(th_count(t->w) <= 10);
+	assert_true(CTR(t->h, TCP_CHALLENGE_ACKS_LIMITED) > 0);
+	/* exact RST: reset */
+	r = th_seg(SPORT, PORT, ps, 0, TCP_RST, 0);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.closes, 1);
+	assert_int_equal(t->a.close_err, -ECONNRESET);
+	tcp_close(t->a.flow);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	t_free(t);
+}
+
+static void test_isn(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t isn[3];
+
+	(void)state;
+	app_listen(&t->a, t->h, PORT, NULL);
+	for (int i = 0; i < 3; i++) {
+		r = th_seg(SPORT, PORT, 100, 0, TCP_SYN, 65535);
+		raw_clear(t->w);
+		th_send(t->w, t->h, &r);
+		th_last(t->w, &s);
+		isn[i] = s.seq;
+		/* reset the embryonic flow, move the clock */
+		r = th_seg(SPORT, PORT, 101, 0, TCP_RST, 0);
+		th_send(t->w, t->h, &r);
+		assert_int_equal(tcp_flow_count(t->h->st), 0);
+		world_advance(t->w, SEC);
+	}
+	/* same tuple: increasing with the 4 us clock (250000 per second) */
+	assert_int_equal(isn[1] - isn[0], 250000);
+	assert_int_equal(isn[2] - isn[1], 250000);
+	/* other tuples: unrelated */
+	r = th_seg(SPORT + 1, PORT, 100, 0, TCP_SYN, 65535);
+	raw_clear(t->w);
+	th_send(t->w, t->h, &r);
+	th_last(t->w, &s);
+	assert_true(s.seq - isn[2] > 1000000 || isn[2] - s.seq > 1000000);
+	t_free(t);
+}
+
+static void test_time_wait_reuse(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	struct tcp_flow *f = t->a.flow;
+
+	(void)state;
+	/* we close first: FIN_WAIT_1 -> FIN_WAIT_2 -> TIME_WAIT */
+	tcp_close(f);
+	world_pump(t->w);
+	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK | TCP_FIN, 65535);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	struct tcp_flow_info fi;
+
+	assert_int_equal(tcp_flow_list(t->h->st, &fi, 1), 1);
+	assert_int_equal(fi.state, TCP_TIME_WAIT);
+	/* an old duplicate SYN gets an ACK */
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps - 100, 0, TCP_SYN, 65535);
+	th_send(t->w, t->h, &r);
+	th_last(t->w, &s);
+	assert_int_equal(s.flags, TCP_ACK);
+	/* a new SYN above RCV.NXT reuses the tuple */
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps + 100000, 0, TCP_SYN, 65535);
+	th_send(t->w, t->h, &r);
+	th_last(t->w, &s);
+	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(s.ack, ps + 100001);
+	assert_int_equal(CTR(t->h, TCP_TIME_WAIT_REUSED), 1);
+	t_free(t);
+}
+
+static void test_fin_wait2_timeout(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r;
+	uint32_t ps, iss = t_open(t, false, &ps);
+
+	(void)state;
+	tcp_close(t->a.flow);
+	world_pump(t->w);
+	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	world_advance(t->w, 59 * SEC);
+	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	world_advance(t->w, 2 * SEC);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(CTR(t->h, TCP_FIN_WAIT2_TIMEOUTS), 1);
+	t_free(t);
+}
+
+static void test_syn_flood_cookies(void **state)
+{
+	struct stack_config cfg;
+
+	stack_config_defaults(&cfg);
+	cfg.tcp.backlog = 8;
+	struct world *w = world_new();
+	struct host *srv = world_add(w, 2, &cfg);
+	struct host *cli = world_add(w, 3, NULL);
+	struct app sa, ca;
+	struct tcp_repr r;
+
+	(void)state;
+	app_init(&sa, srv->st);
+	app_init(&ca, cli->st);
+	app_listen(&sa, srv, PORT, NULL);
+	world_pump(w);
+	/* a flood of SYNs from spoofed ports fills the SYN queue */
+	for (int i = 0; i < 200; i++) {
+		r = th_seg((uint16_t)(10000 + i), PORT, (uint32_t)i * 7919, 0, TCP_SYN, 65535);
+		r.has_mss = true;
+		r.mss = 1460;
+		th_send(w, srv, &r);
+	}
+	assert_int_equal(tcp_flow_count(srv->st), 8);
+	assert_true(stack_counter(srv->st, CTR_TCP_SYNCOOKIES_SENT) >= 190);
+	/* a legitimate client still connects, through a cookie */
+	assert_int_equal(tcp_connect(cli->st, srv->ip, PORT, NULL, app_connect, &ca), 0);
+	world_advance(w, 10 * MSEC);
+	assert_int_equal(ca.connects, 1);
+	assert_int_equal(ca.connect_err, 0);
+	assert_int_equal(sa.accepts, 1);
+	assert_int_equal(stack_counter(srv->st, CTR_TCP_SYNCOOKIES_OK), 1);
+	struct tcp_flow_info fi;
+
+	tcp_flow_info(sa.flow, &fi);
+	assert_true(fi.timestamps && fi.sack && fi.wscale);
+	assert_int_equal(fi.mss, 1460 - 12);
+	/* and data flows both ways */
+	uint8_t *p = th_pattern(300000, 9);
+
+	assert_int_equal(tcp_write(ca.flow, p, 200000), 200000);
+	world_advance(w, SEC);
+	assert_int_equal(sa.len, 200000);
+	assert_memory_equal(sa.data, p, 200000);
+	/* a forged cookie fails */
+	r = th_seg(12345, PORT, 1, 0xdeadbeef, TCP_ACK, 65535);
+	th_send(w, srv, &r);
+	assert_true(stack_counter(srv->st, CTR_TCP_SYNCOOKIES_FAILED) >= 1);
+	assert_int_equal(sa.accepts, 1);
+	free(p);
+	tcp_abort(ca.flow);
+	tcp_abort(sa.flow);
+	/* the half-open flows time out */
+	world_advance(w, 200 * SEC);
+	assert_int_equal(tcp_flow_count(srv->st), 0);
+	app_fini(&sa);
+	app_fini(&ca);
+	world_free(w);
+}
+
+static void test_conn_limit(void **state)
+{
+	struct stack_config cfg;
+
+	stack_config_defaults(&cfg);
+	cfg.tcp.max_connections = 3;
+	cfg.tcp.syn_cookies = false;
+	struct t *t = t_new(&cfg);
+	struct tcp_repr r;
+
+	(void)state;
+	app_listen(&t->a, t->h, PORT, NULL);
+	for (int i = 0; i < 10; i++) {
+		r = th_seg((uint16_t)(10000 + i), PORT, 1, 0, TCP_SYN, 65535);
+		th_send(t->w, t->h, &r);
+	}
+	assert_int_equal(tcp_flow_count(t->h->st), 3);
+	assert_int_equal(CTR(t->h, TCP_DROP_CONN_LIMIT), 7);
+	assert_int_equal(tcp_connect(t->h->st, PEER_IP, 1, NULL, app_connect, &t->a), -ENOBUFS);
+	world_advance(t->w, 300 * SEC);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	t_free(t);
+}
+
+static void test_backlog_no_cookies(void **state)
+{
+	struct stack_config cfg;
+
+	stack_config_defaults(&cfg);
+	cfg.tcp.backlog = 2;
+	cfg.tcp.syn_cookies = false;
+	struct t *t = t_new(&cfg);
+	struct tcp_repr r;
+
+	(void)state;
+	app_listen(&t->a, t->h, PORT, NULL);
+	for (int i = 0; i < 5; i++) {
+		r = th_seg((uint16_t)(10000 + i), PORT, 1, 0, TCP_SYN, 65535);
+		th_send(t->w, t->h, &r);
+	}
+	assert_int_equal(tcp_flow_count(t->h->st), 2);
+	assert_int_equal(CTR(t->h, TCP_DROP_BACKLOG), 3);
+	t_free(t);
+}
+
+/* ICMP frag needed quoting one of our segments lowers the MSS. */
+static void send_frag_needed(struct t *t, uint16_t mtu, uint32_t qseq)
+{
+	uint8_t icmp[8 + 28], frame[128];
+	struct ipv4_repr q = { .src = t->h->ip, .dst = PEER_IP, .proto = 6, .ttl = 64,
+			       .payload_len = 1480, .df = true };
+	struct ipv4_repr ip = { .src = PEER_IP, .dst = t->h->ip, .proto = 1, .ttl = 64,
+				.payload_len = sizeof(icmp) };
+	struct eth_repr e;
+
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = 3;
+	icmp[1] = 4;
+	put_be16(icmp + 6, mtu);
+	ipv4_repr_emit(&q, icmp + 8);
+	put_be16(icmp + 28, PORT);
+	put_be16(icmp + 30, SPORT);
+	put_be32(icmp + 32, qseq);
+	put_be16(icmp + 2, inet_csum(icmp, sizeof(icmp)));
+	memcpy(e.dst, t->h->mac, 6);
+	memcpy(e.src, t->w->raw_mac, 6);
+	e.ethertype = ETHERTYPE_IPV4;
+	eth_repr_emit(&e, frame);
+	ipv4_repr_emit(&ip, frame + 14);
+	memcpy(frame + 34, icmp, sizeof(icmp));
+	raw_send(t->w, frame, 34 + sizeof(icmp));
+	world_pump(t->w);
+}
+
+static void test_pmtu(void **state)
+{
+	struct t *t = t_new(NULL);
+	uint32_t ps, iss = t_open(t, true, &ps);
+	uint8_t *p = th_pattern(5000, 10);
+	struct tcp_flow_info fi;
+	size_t n;
+
+	(void)state;
+	tcp_write(t->a.flow, p, 3000);
+	world_pump(t->w);
+	/* quoting a sequence number outside the window: ignored */
+	send_frag_needed(t, 1000, iss + 100000);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.mss, 1448);
+	assert_int_equal(CTR(t->h, TCP_DROP_ICMP_INVALID), 1);
+	/* an MTU below 68: ignored */
+	send_frag_needed(t, 40, iss + 1);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.mss, 1448);
+	/* valid: MSS 960, the data is resent in smaller segments */
+	raw_clear(t->w);
+	send_frag_needed(t, 1000, iss + 1);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.mss, 948);
+	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+	assert_true(n >= 3);
+	for (size_t i = 0; i < n; i++)
+		assert_true(segs[i].payload_len <= 948);
+	assert_int_equal(segs[0].seq, iss + 1);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+/* ---- API safety ---- */
+
+static void test_close_in_callbacks(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss;
+
+	(void)state;
+	t->a.close_in_recv = true;
+	iss = t_open(t, false, &ps);
+	r = data_seg(ps, iss + 1, "hello", 5);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.len, 5);
+	assert_null(t->a.flow);
+	assert_true(th_last(t->w, &s));
+	assert_true(s.flags & TCP_FIN);
+	/* more data after close: RST, freed */
+	r = data_seg(ps + 5, iss + 1, "more", 4);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.len, 5);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	/* close inside accept */
+	tcp_unlisten(t->h->st, PORT);
+	struct app b;
+
+	app_init(&b, t->h->st);
+	b.close_in_accept = true;
+	app_listen(&b, t->h, PORT, NULL);
+	th_handshake(t->w, t->h, SPORT + 1, PORT, 5000, false, &ps);
+	assert_int_equal(b.accepts, 1);
+	th_last(t->w, &s);
+	assert_true(s.flags & TCP_FIN);
+	app_fini(&b);
+	t_free(t);
+}
+
+static void test_two_stacks_echo(void **state)
+{
+	struct world *w = world_new();
+	struct host *a = world_add(w, 2, NULL), *b = world_add(w, 3, NULL);
+	struct app sa, ca;
+	uint8_t *p = th_pattern(1000000, 11);
+	size_t off = 0;
+
+	(void)state;
+	app_init(&sa, a->st);
+	app_init(&ca, b->st);
+	sa.write_in_recv = true;
+	app_listen(&sa, a, 7, NULL);
+	world_pump(w);
+	assert_int_equal(tcp_connect(b->st, a->ip, 7, NULL, app_connect, &ca), 0);
+	world_advance(w, MSEC);
+	assert_int_equal(ca.connects, 1);
+	while (off < 1000000) {
+		long n = tcp_write(ca.flow, p + off, 1000000 - off);
+
+		assert_true(n >= 0);
+		off += (size_t)n;
+		world_advance(w, MSEC);
+	}
+	world_advance(w, SEC);
+	assert_int_equal(ca.len, 1000000);
+	assert_memory_equal(ca.data, p, 1000000);
+	/* orderly close from the client, then the server */
+	tcp_shutdown(ca.flow, false, true);
+	world_advance(w, MSEC);
+	assert_int_equal(sa.eofs, 1);
+	tcp_close(sa.flow);
+	world_advance(w, MSEC);
+	assert_int_equal(ca.eofs, 1);
+	assert_int_equal(ca.closes, 1);
+	assert_int_equal(ca.close_err, 0);
+	tcp_close(ca.flow);
+	world_advance(w, 61 * SEC);
+	assert_int_equal(tcp_flow_count(a->st), 0);
+	assert_int_equal(tcp_flow_count(b->st), 0);
+	free(p);
+	app_fini(&sa);
+	app_fini(&ca);
+	world_free(w);
+}
+
+static void test_cubic(void **state)
+{
+	struct world *w = world_new();
+	struct host *a = world_add(w, 2, NULL), *b = world_add(w, 3, NULL);
+	struct app sa, ca;
+	struct tcp_flow_opts o;
+	struct tcp_flow_info fi;
+	uint8_t *p = th_pattern(4000000, 12);
+	size_t off = 0;
+	uint32_t cw[3];
+
+	(void)state;
+	app_init(&sa, a->st);
+	app_init(&ca, b->st);
+	app_listen(&sa, a, 9, NULL);
+	tcp_flow_opts_defaults(b->st, &o);
+	o.cc = TCP_CC_CUBIC;
+	o.sndbuf = 4 << 20;
+	world_pump(w);
+	tcp_connect(b->st, a->ip, 9, &o, app_connect, &ca);
+	world_advance(w, MSEC);
+	assert_int_equal(ca.connects, 1);
+	/* fake a loss epoch: cwnd 100 segments, W_max 100 */
+	tcp_flow_info(ca.flow, &fi);
+	assert_int_equal(fi.cc, TCP_CC_CUBIC);
+	off += (size_t)tcp_write(ca.flow, p, 4000000);
+	for (int i = 0; i < 3; i++) {
+		world_advance(w, 20 * MSEC);
+		tcp_flow_info(ca.flow, &fi);
+		cw[i] = fi.cwnd;
+	}
+	assert_true(cw[1] >= cw[0] && cw[2] >= cw[1]);
+	world_advance(w, 10 * SEC);
+	assert_int_equal(sa.len, off);
+	assert_memory_equal(sa.data, p, off);
+	free(p);
+	tcp_abort(ca.flow);
+	tcp_abort(sa.flow);
+	app_fini(&sa);
+	app_fini(&ca);
+	world_free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_passive_open_close),
+		cmocka_unit_test(test_active_open),
+		cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_simultaneous_open),
+		cmocka_unit_test(test_simultaneous_close),
+		cmocka_unit_test(test_rst_rules),
+		cmocka_unit_test(test_malformed_options),
+		cmocka_unit_test(test_mss_zero),
+		cmocka_unit_test(test_wscale),
+		cmocka_unit_test(test_timestamps_paws),
+		cmocka_unit_test(test_ooo_sack_out),
+		cmocka_unit_test(test_ooo_bound),
+		cmocka_unit_test(test_delayed_ack),
+		cmocka_unit_test(test_read_pause_window),
+		cmocka_unit_test(test_sws_receiver),
+		cmocka_unit_test(test_nagle),
+		cmocka_unit_test(test_nodelay_opt),
+		cmocka_unit_test(test_writable_and_sndbuf),
+		cmocka_unit_test(test_rto_karn_backoff),
+		cmocka_unit_test(test_retries_abort),
+		cmocka_unit_test(test_syn_retries),
+		cmocka_unit_test(test_fast_retransmit_newreno),
+		cmocka_unit_test(test_sack_recovery),
+		cmocka_unit_test(test_zero_window_probe),
+		cmocka_unit_test(test_zero_window_unanswered),
+		cmocka_unit_test(test_keepalive),
+		cmocka_unit_test(test_keepalive_answered),
+		cmocka_unit_test(test_rfc5961),
+		cmocka_unit_test(test_isn),
+		cmocka_unit_test(test_time_wait_reuse),
+		cmocka_unit_test(test_fin_wait2_timeout),
+		cmocka_unit_test(test_syn_flood_cookies),
+		cmocka_unit_test(test_conn_limit),
+		cmocka_unit_test(test_backlog_no_cookies),
+		cmocka_unit_test(test_pmtu),
+		cmocka_unit_test(test_close_in_callbacks),
+		cmocka_unit_test(test_two_stacks_echo),
+		cmocka_unit_test(test_cubic),
+	};
+
+	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
+}
