@@ -61,6 +61,7 @@
  * clock.  Ephemeral ports: random start in 49152-65535, then linear probing.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -565,6 +566,7 @@ static struct tcp_flow *flow_new(struct stack *st, uint32_t raddr, uint16_t rpor
 	f->sbuf_seq = f->iss + 1;
 	f->push_seq = f->iss + 1;
 	f->recover = f->iss;
+	f->high_sack = f->rexmit_nxt = f->iss;
 	f->peer_mss = TCP_DEFAULT_MSS;
 	f->mss = TCP_DEFAULT_MSS;
 	f->rcv_ws = pick_wscale(f->o.rcvbuf);
@@ -1828,6 +1830,7 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 	bool was_ooo = f->ooo != NULL;
 
 	f->segs_in++;
+	if (getenv("TCP_DEBUG2")) fprintf(stderr, "%llu %s in st %d seq %u ack %u len %zu fl %x tsv %u tse %u | una %u nxt %u max %u rcv_nxt %u\n", (unsigned long long)(st->now/1000000), f->lport == 5001 ? "A" : "B", f->state, seg->seq - f->irs, seg->ack - f->iss, seg->payload_len, seg->flags, seg->ts_val, seg->ts_ecr, f->snd_una - f->iss, f->snd_nxt - f->iss, f->snd_max - f->iss, f->rcv_nxt - f->irs);
 	if (f->state == TCP_SYN_SENT) {
 		syn_sent_input(f, seg);
 		return;
@@ -1847,6 +1850,7 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 	if (f->ts_ok && seg->has_ts && !(seg->flags & TCP_RST) &&
 	    seq_lt(seg->ts_val, f->ts_recent)) {
 		CTR_INC(st, TCP_DROP_PAWS);
+		if (getenv("TCP_DEBUG")) fprintf(stderr, "PAWS drop ts_val %u ts_recent %u seq %u len %zu flags %x\n", seg->ts_val, f->ts_recent, seg->seq - f->irs, seg->payload_len, seg->flags);
 		send_ack(f);
 		return;
 	}
@@ -2072,7 +2076,7 @@ static struct tcp_flow *cookie_check(struct stack *st, struct tcp_listener *l, u
 	CTR_INC(st, TCP_PASSIVE_OPENS);
 	f->iss = cookie;
 	f->snd_una = f->snd_nxt = f->snd_max = seg->ack;
-	f->sbuf_seq = f->push_seq = f->recover = seg->ack;
+	f->sbuf_seq = f->push_seq = f->recover = f->high_sack = f->rexmit_nxt = seg->ack;
 	f->irs = peer_isn;
 	f->rcv_nxt = f->last_ack_sent = seg->seq;
 	f->rcv_adv = f->rcv_nxt + min32((uint32_t)l->o.rcvbuf, 65535);
