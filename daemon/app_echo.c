@@ -1,20 +1,28 @@
 /*
- * app_echo.c - UDP echo (RFC 862): every datagram goes back to its sender
+ * app_echo.c - echo (RFC 862) over UDP and TCP on one port
  *
- * The reply goes from the listening port to the sender's address and port.
- * Not answered (counted in the debug log): datagrams sent to a broadcast
- * address (no amplification) and datagrams from port 0 (no way to reply).
+ * UDP: every datagram goes back to its sender, from the listening port.  Not
+ * answered (counted in the debug log): datagrams sent to a broadcast address
+ * (no amplification) and datagrams from port 0 (no way to reply).
+ *
+ * TCP: every byte goes back on the same connection.  When the send buffer is
+ * full, the rest is held and reading paused until it has gone out, so a
+ * client that does not read cannot make us buffer without bound.  The
+ * peer's FIN is answered with ours once everything is echoed.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apps.h"
+#include "tcp_server.h"
 
 struct echo {
 	struct stack *st;
 	struct logger *log;
 	uint16_t port;
+	bool udp_listening;
+	struct tcp_server tcp;
 	uint64_t echoed, ignored, failed;
 };
 
@@ -36,6 +44,19 @@ static void echo_recv(void *ctx, const struct udp_meta *m, const uint8_t *data, 
 	e->echoed++;
 }
 
+static void echo_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
+{
+	if (len == 0) {
+		/* FIN: ours follows what is still to be echoed (see tcp_server.c). */
+		if (!c->pending_len)
+			tcp_shutdown(c->flow, false, true);
+		return;
+	}
+	tcp_conn_write_all(c, data, len);
+}
+
+static const struct tcp_server_ops echo_tcp_ops = { .recv = echo_tcp_recv };
+
 int echo_start(struct stack *st, const struct app_config *cfg, struct logger *log, void **state)
 {
 	struct echo *e = calloc(1, sizeof(*e));
@@ -51,7 +72,13 @@ int echo_start(struct stack *st, const struct app_config *cfg, struct logger *lo
 		free(e);
 		return rc;
 	}
-	log_info(log, "app %s: UDP echo on port %u", cfg->name, e->port);
+	e->udp_listening = true;
+	rc = tcp_server_start(&e->tcp, st, log, cfg->name, e->port, &echo_tcp_ops, e);
+	if (rc < 0) {
+		echo_stop(e);
+		return rc;
+	}
+	log_info(log, "app %s: echo on UDP and TCP port %u", cfg->name, e->port);
 	*state = e;
 	return 0;
 }
@@ -61,9 +88,12 @@ void echo_stop(void *state)
 	struct echo *e = state;
 	if (!e)
 		return;
-	udp_unlisten(e->st, e->port);
-	log_debug(e->log, "echo %u: %llu echoed, %llu ignored, %llu failed", e->port,
-		  (unsigned long long)e->echoed, (unsigned long long)e->ignored,
-		  (unsigned long long)e->failed);
+	if (e->udp_listening)
+		udp_unlisten(e->st, e->port);
+	tcp_server_stop(&e->tcp);
+	log_debug(e->log, "echo %u: %llu datagrams echoed, %llu ignored, %llu failed; "
+		  "%llu TCP connections", e->port, (unsigned long long)e->echoed,
+		  (unsigned long long)e->ignored, (unsigned long long)e->failed,
+		  (unsigned long long)e->tcp.accepted);
 	free(e);
 }

@@ -7,6 +7,8 @@
 
 static const struct app_type app_types[] = {
 	{ "echo", echo_start, echo_stop },
+	{ "discard", discard_start, discard_stop },
+	{ "source", source_start, source_stop },
 };
 
 const struct app_type *app_type_find(const char *name)

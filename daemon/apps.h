@@ -26,9 +26,17 @@ struct app_type {
 /* Return: the type called @name, or NULL */
 const struct app_type *app_type_find(const char *name);
 
-/* app_echo.c: UDP echo (RFC 862) */
+/* app_echo.c: echo (RFC 862) over UDP and TCP */
 int echo_start(struct stack *st, const struct app_config *cfg, struct logger *log,
 	       void **state);
 void echo_stop(void *state);
+
+/* app_discard.c: discard (RFC 863) over UDP and TCP; source (TCP bulk sender) */
+int discard_start(struct stack *st, const struct app_config *cfg, struct logger *log,
+		  void **state);
+void discard_stop(void *state);
+int source_start(struct stack *st, const struct app_config *cfg, struct logger *log,
+		 void **state);
+void source_stop(void *state);
 
 #endif /* TAPIR_APPS_H */

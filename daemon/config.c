@@ -70,8 +70,9 @@ struct app_conf_type {
 	/* Return: 0, -ENOENT (unknown key) or -EINVAL (message in @msg) */
 	int (*set)(union app_params *p, const char *key, const char *value, char *msg,
 		   size_t msglen);
-	/* UDP port the app listens on, 0 if none (for the uniqueness check) */
+	/* UDP and TCP ports the app listens on (for the uniqueness checks); NULL if none */
 	uint16_t (*udp_port)(const union app_params *p);
+	uint16_t (*tcp_port)(const union app_params *p);
 };
 
 static int parse_port(const char *value, uint16_t *port, char *msg, size_t msglen)
@@ -85,27 +86,42 @@ static int parse_port(const char *value, uint16_t *port, char *msg, size_t msgle
 	return 0;
 }
 
-static void echo_defaults(union app_params *p)
-{
-	p->echo.port = 7;
-}
-
-static int echo_set(union app_params *p, const char *key, const char *value, char *msg,
-		    size_t msglen)
+/* echo, discard and source share one shape: a port. */
+static int port_app_set(union app_params *p, const char *key, const char *value, char *msg,
+			size_t msglen)
 {
 	if (!strcmp(key, "port"))
 		return parse_port(value, &p->echo.port, msg, msglen);
 	return -ENOENT;
 }
 
-static uint16_t echo_udp_port(const union app_params *p)
+static uint16_t port_app_port(const union app_params *p)
 {
 	return p->echo.port;
 }
 
+static void echo_defaults(union app_params *p)
+{
+	p->echo.port = 7;
+}
+
+static void discard_defaults(union app_params *p)
+{
+	p->discard.port = 9;
+}
+
+static void source_defaults(union app_params *p)
+{
+	p->source.port = 19;
+}
+
 static const struct app_conf_type app_conf_types[] = {
-	{ "echo", echo_defaults, echo_set, echo_udp_port },
+	{ "echo", echo_defaults, port_app_set, port_app_port, port_app_port },
+	{ "discard", discard_defaults, port_app_set, port_app_port, port_app_port },
+	{ "source", source_defaults, port_app_set, NULL, port_app_port },
 };
+
+#define APP_TYPE_NAMES "echo, discard, source"
 
 static const struct app_conf_type *app_conf_type(const char *name)
 {
@@ -128,6 +144,7 @@ void config_init(struct tapird_config *c)
 	c->ttl = 64;
 	c->reasm_max_bytes = 4u << 20;
 	c->reasm_timeout_ns = 30 * NS_PER_SEC;
+	tcp_config_defaults(&c->tcp);
 	c->arp_cache_size = 1024;
 	c->arp_timeout_ns = 60 * NS_PER_SEC;
 	c->icmp_error_rate = 100;
@@ -149,11 +166,11 @@ void config_free(struct tapird_config *c)
 
 /* ---- sections ---- */
 
-enum section_kind { SEC_NETIF, SEC_IPV4, SEC_ARP, SEC_ICMP, SEC_LOG, SEC_APP, SEC_BAD };
+enum section_kind { SEC_NETIF, SEC_IPV4, SEC_ARP, SEC_ICMP, SEC_LOG, SEC_TCP, SEC_APP, SEC_BAD };
 
 static enum section_kind section_kind(const char *s)
 {
-	static const char *const fixed[] = { "netif", "ipv4", "arp", "icmp", "log" };
+	static const char *const fixed[] = { "netif", "ipv4", "arp", "icmp", "log", "tcp" };
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (!strcmp(s, fixed[i]))
 			return (enum section_kind)i;
@@ -189,7 +206,7 @@ static int section_check(struct tapird_config *c, const char *section, const cha
 			return errf(err, errlen, where,
 				    "unknown section [%s] (no key-value stores yet)", section);
 		return errf(err, errlen, where,
-			    "unknown section [%s] (expected netif, ipv4, arp, icmp, log or "
+			    "unknown section [%s] (expected netif, ipv4, arp, icmp, log, tcp or "
 			    "app.NAME)", section);
 	}
 	if (k != SEC_APP)
@@ -496,6 +513,117 @@ static int set_icmp(struct tapird_config *c, const char *key, const char *value,
 		    "unknown key '%s' in [icmp] (expected error_rate, error_burst)", key);
 }
 
+/* A size in bytes in [min, max] ("256KiB", "1MiB", "65536") */
+static int set_size(const char *sec, const char *key, const char *value, uint64_t min,
+		    uint64_t max, uint64_t *out, const char *where, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = units_parse_size(value, &v);
+	if (rc == -EINVAL)
+		return errf(err, errlen, where, "[%s] %s: '%s' is not a size (e.g. 256KiB)", sec,
+			    key, value);
+	if (rc || v < min || v > max)
+		return errf(err, errlen, where, "[%s] %s: %s is out of range (%llu to %llu bytes)",
+			    sec, key, value, (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+static int set_tcp_bool(const char *key, const char *value, bool *out, const char *where,
+			char *err, size_t errlen)
+{
+	if (units_parse_bool(value, out))
+		return errf(err, errlen, where, "[tcp] %s: '%s' is not true or false", key, value);
+	return 0;
+}
+
+/*
+ * [tcp]: the defaults of every flow (libstack's struct tcp_config).  The
+ * floors follow RFC 1122 4.2.3.5 (R2 of at least 100 s: with a 200 ms
+ * minimum RTO and doubling, 8 retransmissions take more than 100 s) and
+ * 3 minutes for SYNs (6 retries from a 1 s RTO).
+ */
+static int set_tcp(struct tapird_config *c, const char *key, const char *value,
+		   const char *where, char *err, size_t errlen)
+{
+	struct tcp_config *t = &c->tcp;
+	uint64_t v = 0;
+	int rc;
+
+	if (!strcmp(key, "keepalive"))
+		return set_tcp_bool(key, value, &t->keepalive, where, err, errlen);
+	if (!strcmp(key, "keepalive_idle"))
+		return set_duration("tcp", key, value, NS_PER_SEC, 86400 * 7 * NS_PER_SEC,
+				    "1s to 7d", &t->keepalive_idle_ns, where, err, errlen);
+	if (!strcmp(key, "keepalive_interval"))
+		return set_duration("tcp", key, value, NS_PER_SEC, 86400 * NS_PER_SEC,
+				    "1s to 24h", &t->keepalive_intvl_ns, where, err, errlen);
+	if (!strcmp(key, "keepalive_count")) {
+		rc = set_uint("tcp", key, value, 1, 1000, &v, where, err, errlen);
+		if (!rc)
+			t->keepalive_count = (unsigned)v;
+		return rc;
+	}
+	if (!strcmp(key, "nodelay"))
+		return set_tcp_bool(key, value, &t->nodelay, where, err, errlen);
+	if (!strcmp(key, "syn_cookies"))
+		return set_tcp_bool(key, value, &t->syn_cookies, where, err, errlen);
+	if (!strcmp(key, "congestion_control")) {
+		if (!strcmp(value, "newreno"))
+			t->cc = TCP_CC_NEWRENO;
+		else if (!strcmp(value, "cubic"))
+			t->cc = TCP_CC_CUBIC;
+		else
+			return errf(err, errlen, where,
+				    "[tcp] %s: '%s' is not newreno or cubic", key, value);
+		return 0;
+	}
+	if (!strcmp(key, "sndbuf") || !strcmp(key, "rcvbuf")) {
+		rc = set_size("tcp", key, value, 4096, 64u << 20, &v, where, err, errlen);
+		if (rc)
+			return rc;
+		if (key[0] == 's') {
+			t->sndbuf = (size_t)v;
+		} else {
+			t->rcvbuf = (size_t)v;
+			t->ooo_max_bytes = (size_t)v;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "msl"))
+		return set_duration("tcp", key, value, NS_PER_SEC / 1000, 600 * NS_PER_SEC,
+				    "1ms to 10min", &t->msl_ns, where, err, errlen);
+	if (!strcmp(key, "fin_wait2_timeout"))
+		return set_duration("tcp", key, value, NS_PER_SEC, 3600 * NS_PER_SEC, "1s to 1h",
+				    &t->fin_wait2_ns, where, err, errlen);
+	if (!strcmp(key, "backlog") || !strcmp(key, "max_connections")) {
+		rc = set_uint("tcp", key, value, 1, 1u << 20, &v, where, err, errlen);
+		if (rc)
+			return rc;
+		if (key[0] == 'b')
+			t->backlog = (size_t)v;
+		else
+			t->max_connections = (size_t)v;
+		return 0;
+	}
+	if (!strcmp(key, "max_retries") || !strcmp(key, "syn_retries")) {
+		rc = set_uint("tcp", key, value, key[0] == 'm' ? 8 : 1, 100, &v, where, err,
+			      errlen);
+		if (rc)
+			return rc;
+		if (key[0] == 'm')
+			t->max_retries = (unsigned)v;
+		else
+			t->syn_retries = (unsigned)v;
+		return 0;
+	}
+	return errf(err, errlen, where,
+		    "unknown key '%s' in [tcp] (expected keepalive, keepalive_idle, "
+		    "keepalive_interval, keepalive_count, nodelay, congestion_control, sndbuf, "
+		    "rcvbuf, msl, fin_wait2_timeout, backlog, max_connections, max_retries, "
+		    "syn_retries, syn_cookies)", key);
+}
+
 static int set_log(struct tapird_config *c, const char *key, const char *value,
 		   const char *where, char *err, size_t errlen)
 {
@@ -545,6 +673,8 @@ int config_set(struct tapird_config *c, const char *section, const char *key, co
 		return set_icmp(c, key, value, where, err, errlen);
 	case SEC_LOG:
 		return set_log(c, key, value, where, err, errlen);
+	case SEC_TCP:
+		return set_tcp(c, key, value, where, err, errlen);
 	case SEC_APP:
 		return app_key_set(app, key, value, where, err, errlen);
 	case SEC_BAD:
@@ -823,10 +953,10 @@ static int finish_app(struct app_config *a, char *err, size_t errlen)
 	if (!t) {
 		if (type == a->name)
 			return errf(err, errlen, type_where->text,
-				    "[app.%s]: unknown application type '%s' (set type = echo)",
+				    "[app.%s]: unknown application type '%s' (set type = one of " APP_TYPE_NAMES ")",
 				    a->name, type);
 		return errf(err, errlen, type_where->text,
-			    "[app.%s] type: unknown application type '%s' (known: echo)", a->name,
+			    "[app.%s] type: unknown application type '%s' (known: " APP_TYPE_NAMES ")", a->name,
 			    type);
 	}
 	a->type = t->name;
@@ -889,14 +1019,19 @@ int config_finish(struct tapird_config *c, const char *source, char *err, size_t
 	}
 	for (size_t i = 0; i < c->napps; i++) {
 		const struct app_conf_type *ti = app_conf_type(c->apps[i].type);
-		uint16_t pi = ti->udp_port ? ti->udp_port(&c->apps[i].params) : 0;
-		for (size_t j = 0; pi && j < i; j++) {
-			const struct app_conf_type *tj = app_conf_type(c->apps[j].type);
-			uint16_t pj = tj->udp_port ? tj->udp_port(&c->apps[j].params) : 0;
-			if (pi == pj)
-				return errf(err, errlen, port_where(&c->apps[i]),
-					    "[app.%s]: UDP port %u is already used by [app.%s]",
-					    c->apps[i].name, pi, c->apps[j].name);
+		for (int tcp = 0; tcp < 2; tcp++) {
+			uint16_t (*port_i)(const union app_params *) = tcp ? ti->tcp_port : ti->udp_port;
+			uint16_t pi = port_i ? port_i(&c->apps[i].params) : 0;
+			for (size_t j = 0; pi && j < i; j++) {
+				const struct app_conf_type *tj = app_conf_type(c->apps[j].type);
+				uint16_t (*port_j)(const union app_params *) =
+					tcp ? tj->tcp_port : tj->udp_port;
+				if (port_j && port_j(&c->apps[j].params) == pi)
+					return errf(err, errlen, port_where(&c->apps[i]),
+						    "[app.%s]: %s port %u is already used by [app.%s]",
+						    c->apps[i].name, tcp ? "TCP" : "UDP", pi,
+						    c->apps[j].name);
+			}
 		}
 	}
 	return 0;

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "impair.h"
+#include "tcp_config.h"
 
 #define CONFIG_MAX_FILE (1u << 20)
 #define CONFIG_MAX_LINE 195       /* inih's 200-byte line buffer, minus CR LF NUL */
@@ -63,12 +64,14 @@ struct config_where {
 
 /* ---- applications ---- */
 
-struct app_echo_config {
-	uint16_t port;  /* UDP port, default 7 */
+/* echo (RFC 862, TCP and UDP, port 7), discard (RFC 863, TCP and UDP,
+ * port 9), source (TCP, port 19: sends bytes until the peer closes) */
+struct app_port_config {
+	uint16_t port;
 };
 
 union app_params {
-	struct app_echo_config echo;
+	struct app_port_config echo, discard, source;
 };
 
 struct app_conf_type;  /* config.c's table entry */
@@ -113,6 +116,8 @@ struct tapird_config {
 	uint64_t arp_timeout_ns;
 	/* [icmp] */
 	uint32_t icmp_error_rate, icmp_error_burst;
+	/* [tcp] */
+	struct tcp_config tcp;
 	/* [log] */
 	enum config_log_level log_level;
 	bool log_timestamps;

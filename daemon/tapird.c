@@ -271,6 +271,7 @@ static int start_network(struct daemon *d)
 	sc.reasm_timeout_ns = c->reasm_timeout_ns;
 	sc.icmp_error_rate = c->icmp_error_rate;
 	sc.icmp_error_burst = c->icmp_error_burst;
+	sc.tcp = c->tcp;
 	sc.random = random_bytes;
 	sc.log = stack_log;
 	sc.log_ctx = d;

@@ -76,10 +76,18 @@ static void test_default(void **state)
 	assert_int_equal(c.icmp_error_burst, 50);
 	assert_int_equal(c.log_level, CONFIG_LOG_INFO);
 	assert_false(impair_config_active(&c.impair));
-	assert_int_equal(c.napps, 1);
+	assert_int_equal(c.napps, 3);
 	assert_string_equal(c.apps[0].name, "echo");
 	assert_string_equal(c.apps[0].type, "echo");
 	assert_int_equal(c.apps[0].params.echo.port, 7);
+	assert_string_equal(app(&c, "discard")->type, "discard");
+	assert_int_equal(app(&c, "discard")->params.discard.port, 9);
+	assert_string_equal(app(&c, "source")->type, "source");
+	assert_int_equal(app(&c, "source")->params.source.port, 19);
+	/* [tcp] is all defaults: keepalive off, NewReno, MSL 30 s */
+	assert_false(c.tcp.keepalive);
+	assert_int_equal(c.tcp.cc, TCP_CC_NEWRENO);
+	assert_true(c.tcp.msl_ns == 30 * SEC);
 	config_free(&c);
 }
 
@@ -102,7 +110,7 @@ static void test_default_is_example(void **state)
 	config_init(&c);
 	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
 	assert_int_equal(config_finish(&c, path, err, sizeof(err)), 0);
-	assert_int_equal(c.napps, 1);
+	assert_int_equal(c.napps, 3);
 	config_free(&c);
 }
 
@@ -438,7 +446,7 @@ static void test_bootargs(void **state)
 	assert_string_equal(c.ifname, "tap7");
 	assert_int_equal(c.addr, 0xc6336402);
 	assert_int_equal(c.gateway, 0);
-	assert_int_equal(c.napps, 2);
+	assert_int_equal(c.napps, 4);
 	assert_int_equal(app(&c, "echo")->params.echo.port, 7007);
 	assert_int_equal(app(&c, "e2")->params.echo.port, 7);
 	assert_int_equal(c.log_level, CONFIG_LOG_DEBUG);
@@ -515,6 +523,63 @@ static void test_load_file(void **state)
 	unlink(path);
 }
 
+/* [tcp] keys, their errors, and TCP port conflicts between apps. */
+static void test_tcp_section(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[tcp]\nkeepalive = true\n"
+		    "keepalive_idle = 10s\nkeepalive_interval = 2s\nkeepalive_count = 3\n"
+		    "congestion_control = cubic\nsndbuf = 1MiB\nrcvbuf = 512KiB\nmsl = 1s\n"
+		    "backlog = 1000\nmax_connections = 20000\nmax_retries = 8\n"
+		    "syn_retries = 2\nnodelay = true\nsyn_cookies = false\n"
+		    "fin_wait2_timeout = 5s\n");
+	assert_true(c.tcp.keepalive);
+	assert_true(c.tcp.keepalive_idle_ns == 10 * SEC);
+	assert_true(c.tcp.keepalive_intvl_ns == 2 * SEC);
+	assert_int_equal(c.tcp.keepalive_count, 3);
+	assert_int_equal(c.tcp.cc, TCP_CC_CUBIC);
+	assert_int_equal(c.tcp.sndbuf, 1 << 20);
+	assert_int_equal(c.tcp.rcvbuf, 512 << 10);
+	assert_true(c.tcp.msl_ns == SEC);
+	assert_int_equal(c.tcp.backlog, 1000);
+	assert_int_equal(c.tcp.max_connections, 20000);
+	assert_int_equal(c.tcp.max_retries, 8);
+	assert_int_equal(c.tcp.syn_retries, 2);
+	assert_true(c.tcp.nodelay);
+	assert_false(c.tcp.syn_cookies);
+	assert_true(c.tcp.fin_wait2_ns == 5 * SEC);
+	config_free(&c);
+
+	static const struct { const char *text, *want; } bad[] = {
+		{ "[tcp]\ncongestion_control = bbr\n", "t.conf:2: [tcp] congestion_control" },
+		{ "[tcp]\n\nmax_retries = 3\n", "t.conf:3: [tcp] max_retries: 3 is out of range" },
+		{ "[tcp]\nsndbuf = 12\n", "t.conf:2: [tcp] sndbuf: 12 is out of range" },
+		{ "[tcp]\nkeepalive = maybe\n", "t.conf:2: [tcp] keepalive" },
+		{ "[tcp]\nmsl = fast\n", "t.conf:2: [tcp] msl: 'fast' is not a duration" },
+		{ "[tcp]\nwindow = 3\n", "t.conf:2: unknown key 'window' in [tcp]" },
+		{ "[app.a]\ntype = source\nport = 7\n", "t.conf:3: [app.a]: TCP port 7 is already used" },
+		{ "[app.d2]\ntype = discard\n", "t.conf:1: [app.d2]: UDP port 9 is already used" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[512];
+
+		/* the default apps come first: echo 7, discard 9, source 19 */
+		snprintf(text, sizeof(text), "%s", bad[i].text);
+		config_init(&c);
+		int rc = config_parse_ini(&c, "(built-in)", config_default_ini,
+					  strlen(config_default_ini), err, sizeof(err));
+		assert_int_equal(rc, 0);
+		rc = config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err));
+		if (!rc)
+			rc = config_finish(&c, "t.conf", err, sizeof(err));
+		if (!rc || !strstr(err, bad[i].want))
+			fail_msg("case %zu: got %d '%s', want '%s'", i, rc, err, bad[i].want);
+		config_free(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bootargs),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_tcp_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,69 @@
+/*
+ * tcp_server.h - a TCP listener that keeps its connections, for tapird's apps
+ *
+ * The server listens on a port and tracks every accepted flow so that stop
+ * can close them all.  Each connection gets a struct tcp_conn; the app's
+ * handlers see it and may keep per-connection state in conn->app.  A
+ * connection ends with tcp_conn_close(), which closes the flow (no callback
+ * afterwards), unlinks and frees the conn.
+ */
+#ifndef TAPIR_TCP_SERVER_H
+#define TAPIR_TCP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "stack.h"
+#include "tcp.h"
+
+struct tcp_server;
+
+struct tcp_conn {
+	struct tcp_server *srv;
+	struct tcp_flow *flow;
+	struct tcp_conn *prev, *next;
+	void *app;                 /* the app's per-connection state */
+	/* Bytes the app could not write yet (echo): held while reading is paused */
+	uint8_t *pending;
+	size_t pending_len;
+	bool eof;                  /* the peer sent FIN */
+};
+
+struct tcp_server_ops {
+	/* A connection was accepted (optional). */
+	void (*accepted)(struct tcp_conn *c);
+	/* Data in order, or len == 0 for the peer's FIN (lent for the call). */
+	void (*recv)(struct tcp_conn *c, const uint8_t *data, size_t len);
+	/* Room in the send buffer again (optional). */
+	void (*writable)(struct tcp_conn *c);
+};
+
+struct tcp_server {
+	struct stack *st;
+	struct logger *log;
+	const char *name;
+	uint16_t port;
+	const struct tcp_server_ops *ops;
+	void *ctx;                 /* the app's state */
+	struct tcp_conn *conns;
+	size_t nconns;
+	uint64_t accepted, resets;
+};
+
+/* Return: 0 or negative errno (logged) */
+int tcp_server_start(struct tcp_server *s, struct stack *st, struct logger *log,
+		     const char *name, uint16_t port, const struct tcp_server_ops *ops, void *ctx);
+/* Close every connection and stop listening. */
+void tcp_server_stop(struct tcp_server *s);
+/* Close the flow (FIN after queued data) and free @c. */
+void tcp_conn_close(struct tcp_conn *c);
+/*
+ * Write @len bytes; what the send buffer cannot take is kept in c->pending
+ * and reading is paused until it has gone out (echo's back-pressure).
+ * Return: 0, or negative errno (the connection was closed)
+ */
+int tcp_conn_write_all(struct tcp_conn *c, const uint8_t *data, size_t len);
+
+#endif /* TAPIR_TCP_SERVER_H */
