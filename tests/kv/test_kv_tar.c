@@ -1,6 +1,7 @@
 /*
- * test_kv_tar.c - tar store: GNU tar's formats, long names, 4 GiB+ sizes,
- * appending (checked with tar -t and tar -x), torn tails, refused members
+ * test_kv_tar.c - tar store: GNU tar's and bsdtar's formats, long names, 4 GiB+
+ * sizes, sparse members, appending (checked with tar/bsdtar -t and -x), torn
+ * tails, refused members
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 
 #include "kv_test_util.h"
@@ -254,6 +256,409 @@ static void t_append(void **state)
 	tk_reset();
 }
 
+/*
+ * bsdtar (libarchive) archives.  Every shell command runs with LC_ALL set
+ * explicitly: bsdtar's pax writer marks names it cannot convert from the
+ * locale with hdrcharset=BINARY (LC_ALL=C), else it writes UTF-8 path=.
+ */
+#define UTF8_NAME "h\xc3\xa9llo-w\xc3\xb6rld-\xe6\x97\xa5\xe6\x9c\xac.txt"
+
+static char bs_seg150[151];
+
+static void put_file(const char *dir, const char *rel, const void *data, size_t len)
+{
+	char p[2048];
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	FILE *f = fopen(p, "wb");
+	if (!f)
+		fail_msg("create %s", p);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Source trees under @t: src holds a.txt, empty (0 bytes), multi.bin (5000
+ * bytes), d/e/f/g.txt, d/UTF8_NAME, L(120)/F(100) (221 chars: fits the ustar
+ * prefix split), L/F.dir/F (326 chars) and S(150) (one 150-char segment);
+ * srcu is src without the last two, which ustar cannot hold.
+ */
+static char *make_bsd_src(void)
+{
+	char *t = tmpdir_new("bsdsrc");
+	char rel[1024];
+	memset(long_dir, 'L', 120);
+	long_dir[120] = 0;
+	memset(long_file, 'F', 100);
+	long_file[100] = 0;
+	memset(bs_seg150, 'S', 150);
+	bs_seg150[150] = 0;
+	assert_int_equal(sh("mkdir -p '%s/src/d/e/f' '%s/src/%s/%s.dir'", t, t, long_dir,
+			    long_file), 0);
+	char dir[700];
+	snprintf(dir, sizeof(dir), "%s/src", t);
+	put_file(dir, "a.txt", "hello\n", 6);
+	put_file(dir, "empty", "", 0);
+	static uint8_t multi[5000];
+	for (size_t i = 0; i < sizeof(multi); i++)
+		multi[i] = (uint8_t)(i * 7 + i / 512);
+	put_file(dir, "multi.bin", multi, sizeof(multi));
+	put_file(dir, "d/e/f/g.txt", "deep\n", 5);
+	put_file(dir, "d/" UTF8_NAME, "\xc3\xbctf\n", 5);
+	snprintf(rel, sizeof(rel), "%s/%s", long_dir, long_file);
+	put_file(dir, rel, "long1\n", 6);
+	snprintf(rel, sizeof(rel), "%s/%s.dir/%s", long_dir, long_file, long_file);
+	assert_true(strlen(rel) > 255);
+	put_file(dir, rel, "long2\n", 6);
+	put_file(dir, bs_seg150, "seg150\n", 7);
+	assert_int_equal(sh("cp -a '%s/src' '%s/srcu' && rm -r '%s/srcu/%s/%s.dir' '%s/srcu/%s'",
+			    t, t, t, long_dir, long_file, t, bs_seg150), 0);
+	return t;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("open %s", path);
+	size_t cap = 4096, n = 0;
+	uint8_t *b = malloc(cap);
+	assert_non_null(b);
+	for (;;) {
+		size_t r = fread(b + n, 1, cap - n, f);
+		n += r;
+		if (n < cap)
+			break;
+		cap *= 2;
+		b = realloc(b, cap);
+		assert_non_null(b);
+	}
+	fclose(f);
+	*len = n;
+	return b;
+}
+
+/* @key's value equals the file @path: kv_size, kv_get, kv_get_partial (edges, blocks). */
+static void compare_value(struct kv_store *s, const char *key, const char *path,
+			  int check_mtime)
+{
+	size_t flen;
+	uint8_t *want = slurp(path, &flen);
+	uint64_t sz;
+	if (kv_size(s, K(key), &sz))
+		fail_msg("size %s: %s", key, kv_last_error(s));
+	assert_int_equal(sz, flen);
+	uint8_t *v;
+	size_t n;
+	if (kv_get(s, K(key), &v, &n))
+		fail_msg("get %s: %s", key, kv_last_error(s));
+	assert_int_equal(n, flen);
+	if (flen)
+		assert_memory_equal(v, want, flen);
+	assert_int_equal(v[n], 0);
+	free(v);
+	const uint64_t offs[] = { 0, 1, 511, 512, 513, flen / 2, flen ? flen - 1 : 0, flen,
+				  flen + 5, 1ULL << 40 };
+	const size_t lens[] = { 0, 1, 7, 512, 1000, flen + 10 };
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+			if (kv_get_partial(s, K(key), offs[i], lens[j], &v, &n))
+				fail_msg("get_partial %s @%llu: %s", key,
+					 (unsigned long long)offs[i], kv_last_error(s));
+			assert_non_null(v);
+			size_t exp = offs[i] >= flen ? 0 :
+				flen - offs[i] < lens[j] ? (size_t)(flen - offs[i]) : lens[j];
+			assert_int_equal(n, exp);
+			if (exp)
+				assert_memory_equal(v, want + offs[i], exp);
+			free(v);
+		}
+	}
+	if (check_mtime) {
+		struct stat st;
+		struct timespec t;
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(kv_last_modified(s, K(key), &t), 0);
+		assert_int_equal(t.tv_sec, st.st_mtim.tv_sec);
+		if (check_mtime > 1)   /* pax mtime= carries nanoseconds */
+			assert_int_equal(t.tv_nsec, st.st_mtim.tv_nsec);
+	}
+	free(want);
+}
+
+static int not_dots(const struct dirent *d)
+{
+	return strcmp(d->d_name, ".") && strcmp(d->d_name, "..");
+}
+
+static int by_strcmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* The store under @key ("" for the root) lists and reads exactly like the directory @dir. */
+static void compare_tree(struct kv_store *s, const char *dir, const char *key, int check_mtime)
+{
+	struct dirent **de;
+	int nd = scandir(dir, &de, not_dots, by_strcmp);
+	assert_true(nd >= 0);
+	struct kv_entry *e;
+	size_t n;
+	if (kv_list(s, K(key[0] ? key : "/"), &e, &n))
+		fail_msg("list %s: %s", key[0] ? key : "/", kv_last_error(s));
+	if (n != (size_t)nd) {
+		for (size_t i = 0; i < n; i++)
+			print_message("store %s: %s\n", key, e[i].name);
+		for (int i = 0; i < nd; i++)
+			print_message("dir %s: %s\n", dir, de[i]->d_name);
+		fail_msg("%s: %zu entries, directory has %d", key[0] ? key : "/", n, nd);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char cp[2048], ck[2048];
+		struct stat st;
+		assert_string_equal(e[i].name, de[i]->d_name);
+		snprintf(cp, sizeof(cp), "%s/%s", dir, de[i]->d_name);
+		snprintf(ck, sizeof(ck), "%s/%s", key, de[i]->d_name);
+		assert_int_equal(lstat(cp, &st), 0);
+		if (S_ISDIR(st.st_mode)) {
+			assert_int_equal(e[i].kind, KV_DICT);
+			compare_tree(s, cp, ck, check_mtime);
+		} else {
+			assert_true(S_ISREG(st.st_mode));
+			assert_int_equal(e[i].kind, KV_VALUE);
+			compare_value(s, ck, cp, check_mtime);
+		}
+	}
+	for (int i = 0; i < nd; i++)
+		free(de[i]);
+	free(de);
+	kv_entries_free(e, n);
+}
+
+/* The tar store's root digest equals the dir store's over @dir. */
+static void compare_digest(struct kv_store *s, const char *dir)
+{
+	char spec[1024], err[256];
+	struct kv_store *ds;
+	uint8_t d1[KV_DIGEST_LEN], d2[KV_DIGEST_LEN];
+	snprintf(spec, sizeof(spec), "dir:%s", dir);
+	if (kv_open(spec, false, &ds, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(kv_digest(s, K("/"), d1), 0);
+	assert_int_equal(kv_digest(ds, K("/"), d2), 0);
+	assert_memory_equal(d1, d2, KV_DIGEST_LEN);
+	kv_close(ds);
+}
+
+struct bsd_fmt {
+	const char *fmt;      /* bsdtar --format */
+	const char *lc;       /* LC_ALL for bsdtar */
+	const char *marker;   /* a string the archive must hold (NULL: none) */
+	const char *absent;   /* an ERE it must not match (NULL: none) */
+	int mtime;            /* compare_value's check_mtime */
+};
+
+/*
+ * ustar: plain headers, the 221-char name split into prefix + name.  pax:
+ * path= records (and mtime= with nanoseconds); under LC_ALL=C bsdtar adds
+ * hdrcharset=BINARY for the UTF-8 name.  gnutar: ././@LongLink 'L' members.
+ * rpax: "restricted pax" (bsdtar has no "--format restricted"; rpax is its
+ * name for it): ustar headers, a pax header (no atime=/ctime=) only for
+ * members ustar cannot hold.
+ */
+static const struct bsd_fmt bsd_fmts[] = {
+	{ "ustar", "C.UTF-8", "ustar", "path=|@LongLink", 1 },
+	{ "pax", "C.UTF-8", "path=", "hdrcharset", 2 },
+	{ "pax", "C", "hdrcharset=BINARY", NULL, 2 },
+	{ "gnutar", "C.UTF-8", "././@LongLink", "path=", 1 },
+	{ "rpax", "C.UTF-8", "path=", "ctime=", 1 },
+};
+
+/* Build @path from @t/src (srcu for ustar) with bsdtar; Return: the source dir used. */
+static const char *bsd_make(const char *t, const struct bsd_fmt *f, const char *path)
+{
+	bool ustar = !strcmp(f->fmt, "ustar");
+	if (ustar) {
+		/* Names listed one by one: "./L/" (123 chars with the slash) has no split. */
+		assert_int_equal(sh("LC_ALL=%s bsdtar --format ustar -C '%s/srcu' -cf '%s' a.txt "
+				    "empty multi.bin d '%s/%s' 2>'%s.err' && ! test -s '%s.err'",
+				    f->lc, t, path, long_dir, long_file, path, path), 0);
+	} else {
+		/* Under LC_ALL=C bsdtar warns "Can't translate pathname" (and exits 0). */
+		assert_int_equal(sh("LC_ALL=%s bsdtar --format %s -C '%s/src' -cf '%s' . 2>'%s.err' "
+				    "&& %s '%s.err'", f->lc, f->fmt, t, path, path,
+				    strcmp(f->lc, "C") ? "! test -s" : "grep -q translate", path), 0);
+	}
+	/* The archive really is in the format under test. */
+	if (f->marker)
+		assert_int_equal(sh("grep -aqF '%s' '%s'", f->marker, path), 0);
+	if (f->absent)
+		assert_int_not_equal(sh("grep -aqE '%s' '%s'", f->absent, path), 0);
+	return ustar ? "srcu" : "src";
+}
+
+static void t_bsdtar_formats(void **state)
+{
+	char *t = make_bsd_src();
+	for (size_t i = 0; i < sizeof(bsd_fmts) / sizeof(bsd_fmts[0]); i++) {
+		const struct bsd_fmt *f = &bsd_fmts[i];
+		char path[700], dir[700], err[256];
+		snprintf(path, sizeof(path), "%s/%s-%s.tar", t, f->fmt, f->lc);
+		snprintf(dir, sizeof(dir), "%s/%s", t, bsd_make(t, f, path));
+		for (int rw = 0; rw < 2; rw++) {
+			struct kv_store *s = open_tar(path, rw, err, sizeof(err));
+			if (!s)
+				fail_msg("bsdtar %s (%s): %s", f->fmt, f->lc, err);
+			compare_tree(s, dir, "", f->mtime);
+			compare_digest(s, dir);
+			kv_close(s);
+		}
+		/* And from memory (the fuzzer's entry point). */
+		size_t len;
+		uint8_t *buf = slurp(path, &len);
+		struct kv_store *s;
+		assert_int_equal(kv_tar_open_buffer(buf, len, &s, err, sizeof(err)), 0);
+		compare_tree(s, dir, "", f->mtime);
+		kv_close(s);
+		free(buf);
+		tk_reset();
+	}
+	tmpdir_rm(t);
+	tk_reset();
+}
+
+/*
+ * A bsdtar pax archive holding a 5 GiB sparse file (GNU.sparse.major=1: the
+ * member is named GNUSparseFile.0/big, its data starts with the sparse map).
+ * The store skips sparse members, as kv_tar.c documents: the members around
+ * it stay readable, the sparse one is not visible under either name.
+ */
+static void t_bsdtar_sparse(void **state)
+{
+	char *t = tmpdir_new("bsdsparse");
+	char path[700], err[256];
+	snprintf(path, sizeof(path), "%s/sp.tar", t);
+	assert_int_equal(sh("mkdir '%s/sp' && printf 'hi\\n' > '%s/sp/small' && "
+			    "printf 'after\\n' > '%s/sp/after.txt' && truncate -s 5G '%s/sp/big' && "
+			    "printf TAIL | dd of='%s/sp/big' bs=1 seek=5368709116 conv=notrunc "
+			    "2>/dev/null", t, t, t, t, t), 0);
+	/* ulimit: should bsdtar not find the holes, fail instead of writing 5 GiB. */
+	if (sh("ulimit -f 20480 && LC_ALL=C.UTF-8 bsdtar --format pax -C '%s/sp' -cf '%s' "
+	       "small big after.txt", t, path)) {
+		tmpdir_rm(t);
+		skip();   /* no SEEK_HOLE on $TMPDIR's file system */
+	}
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size < (1 << 20));
+	assert_int_equal(sh("grep -aq 'GNU.sparse.major=1' '%s' && grep -aq GNUSparseFile '%s'",
+			    path, path), 0);
+	/* Both tars see the 5 GiB member. */
+	assert_int_equal(sh("LC_ALL=C.UTF-8 tar -tvf '%s' | grep -q ' 5368709120 .*big$' && "
+			    "LC_ALL=C.UTF-8 bsdtar -tvf '%s' | grep -q ' 5368709120 .*big$'",
+			    path, path), 0);
+	for (int rw = 0; rw < 2; rw++) {
+		struct kv_store *s = open_tar(path, rw, err, sizeof(err));
+		if (!s)
+			fail_msg("%s", err);
+		enum kv_kind kind;
+		assert_int_equal(kv_exists(s, K("/big"), &kind), 0);
+		assert_int_equal(kind, KV_NONE);
+		assert_int_equal(kv_exists(s, K("/GNUSparseFile.0"), &kind), 0);
+		assert_int_equal(kind, KV_NONE);
+		assert_value(s, "/small", "hi\n");
+		assert_value(s, "/after.txt", "after\n");
+		struct kv_entry *e;
+		size_t n;
+		assert_int_equal(kv_list(s, K("/"), &e, &n), 0);
+		assert_int_equal(n, 2);
+		assert_string_equal(e[0].name, "after.txt");
+		assert_string_equal(e[1].name, "small");
+		kv_entries_free(e, n);
+		if (rw) {
+			/* Appending after a sparse member keeps it intact for bsdtar. */
+			assert_int_equal(kv_set(s, K("/added"), "add\n", 4), 0);
+		}
+		kv_close(s);
+	}
+	assert_int_equal(sh("test \"$(LC_ALL=C.UTF-8 bsdtar -tf '%s' | tr '\\n' ' ')\" = "
+			    "'small big after.txt added ' && mkdir '%s/x' && "
+			    "LC_ALL=C.UTF-8 bsdtar -C '%s/x' -xf '%s' big added && "
+			    "printf 'add\\n' | cmp - '%s/x/added' && "
+			    "test \"$(tail -c 4 '%s/x/big')\" = TAIL && "
+			    "test \"$(stat -c %%s '%s/x/big')\" = 5368709120",
+			    path, t, t, path, t, t, t), 0);
+	tmpdir_rm(t);
+	tk_reset();
+}
+
+/*
+ * Appending to bsdtar archives: the store's members (a shadowing a.txt, new
+ * dictionaries, a UTF-8 name, an empty value, a > 255-char name, a value of
+ * several blocks) are listed alike by GNU tar and bsdtar, and both extract
+ * the same tree, which is the source with the same changes made to it.
+ */
+static void t_bsdtar_append(void **state)
+{
+	char *t = make_bsd_src();
+	static uint8_t blob[3000];
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)(255 - i % 251);
+	for (size_t i = 0; i < sizeof(bsd_fmts) / sizeof(bsd_fmts[0]); i++) {
+		const struct bsd_fmt *f = &bsd_fmts[i];
+		char path[700], exp[700], err[256], lk[1100], rel[1024];
+		snprintf(path, sizeof(path), "%s/ap-%s-%s.tar", t, f->fmt, f->lc);
+		const char *sdir = bsd_make(t, f, path);
+		snprintf(exp, sizeof(exp), "%s/exp%zu", t, i);
+		assert_int_equal(sh("cp -a '%s/%s' '%s'", t, sdir, exp), 0);
+		struct kv_store *s = open_tar(path, true, err, sizeof(err));
+		if (!s)
+			fail_msg("%s: %s", f->fmt, err);
+		snprintf(rel, sizeof(rel), "%s/%s.dir2/%s-appended", long_dir, long_file, long_file);
+		snprintf(lk, sizeof(lk), "/%s", rel);
+		assert_true(strlen(rel) > 255);
+		assert_int_equal(kv_set(s, K("/a.txt"), "changed\n", 8), 0);
+		assert_int_equal(kv_set(s, K("/new/file"), "new\n", 4), 0);
+		assert_int_equal(kv_set(s, K("/new/empty"), "", 0), 0);
+		assert_int_equal(kv_set(s, K("/d/e/f/" UTF8_NAME), "u\n", 2), 0);
+		assert_int_equal(kv_set(s, K(lk), "lng\n", 4), 0);
+		assert_int_equal(kv_set(s, K("/blob"), blob, sizeof(blob)), 0);
+		kv_close(s);
+		assert_int_equal(sh("mkdir -p '%s/new' '%s/%s/%s.dir2'", exp, exp, long_dir,
+				    long_file), 0);
+		put_file(exp, "a.txt", "changed\n", 8);
+		put_file(exp, "new/file", "new\n", 4);
+		put_file(exp, "new/empty", "", 0);
+		put_file(exp, "d/e/f/" UTF8_NAME, "u\n", 2);
+		put_file(exp, rel, "lng\n", 4);
+		put_file(exp, "blob", blob, sizeof(blob));
+
+		/* The store, reopened, reads the expected tree. */
+		s = open_tar(path, false, err, sizeof(err));
+		if (!s)
+			fail_msg("%s: %s", f->fmt, err);
+		compare_tree(s, exp, "", 0);
+		compare_digest(s, exp);
+		kv_close(s);
+
+		/* GNU tar and bsdtar list the same members, including the appended ones. */
+		assert_int_equal(sh("cd '%s' && export LC_ALL=C.UTF-8 && "
+				    "tar -tf '%s' 2>/dev/null | sort > gl%zu && "
+				    "bsdtar -tf '%s' | sort > bl%zu && cmp gl%zu bl%zu && "
+				    "grep -qx new/file bl%zu && grep -qx new/empty bl%zu && "
+				    "grep -qx blob bl%zu && grep -qx 'd/e/f/" UTF8_NAME "' bl%zu && "
+				    "grep -qx '%s' bl%zu && test $(grep -c 'a.txt$' bl%zu) = 2",
+				    t, path, i, path, i, i, i, i, i, i, i, rel, i, i), 0);
+		/* ... and extract the same tree, equal to the expected one. */
+		assert_int_equal(sh("cd '%s' && export LC_ALL=C.UTF-8 && mkdir gx%zu bx%zu && "
+				    "tar -C gx%zu -xf '%s' 2>/dev/null && bsdtar -C bx%zu -xf '%s' && "
+				    "diff -r gx%zu bx%zu && diff -r '%s' gx%zu",
+				    t, i, i, i, path, i, path, i, i, exp, i), 0);
+		tk_reset();
+	}
+	tmpdir_rm(t);
+	tk_reset();
+}
+
 static void write_member(int fd, uint64_t *pos, const char *name, const char *data)
 {
 	uint8_t hdr[4096];
@@ -395,6 +800,9 @@ int main(void)
 		cmocka_unit_test(t_formats),
 		cmocka_unit_test(t_big),
 		cmocka_unit_test(t_append),
+		cmocka_unit_test(t_bsdtar_formats),
+		cmocka_unit_test(t_bsdtar_sparse),
+		cmocka_unit_test(t_bsdtar_append),
 		cmocka_unit_test(t_traversal),
 		cmocka_unit_test(t_torn_and_corrupt),
 	};
