@@ -60,6 +60,28 @@ int kv_fail(struct kv_store *s, int code, const char *fmt, ...)
 	return -code;
 }
 
+int kv_key_fail(struct kv_store *s, int code, const struct kv_key *k, const char *what)
+{
+	char *ks = kv_key_to_string(k);
+	int rc = kv_fail(s, code, "%s: %s", ks ? ks : "key", what);
+	free(ks);
+	return rc;
+}
+
+int kv_tree_find(struct kv_store *s, const struct kv_tree *t, const struct kv_key *k,
+		 enum kv_kind want, struct kv_node **out)
+{
+	struct kv_node *n = kv_tree_lookup(t, k, NULL);
+	if (!n)
+		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
+	if (want == KV_VALUE && n->kind != KV_VALUE)
+		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	if (want == KV_DICT && n->kind != KV_DICT)
+		return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "is a value");
+	*out = n;
+	return 0;
+}
+
 /**
  * kv_errbuf() - Write a message to a caller's buffer
  * @err:    Buffer or NULL

@@ -166,14 +166,6 @@ static int open_beneath(struct kv_dir *d, const char *rel, int flags, mode_t mod
 	return open_walk(d, rel, flags, mode);
 }
 
-static int keyfail(struct kv_store *s, int code, const struct kv_key *k, const char *what)
-{
-	char *ks = kv_key_to_string(k);
-	int rc = kv_fail(s, code, "%s: %s", ks ? ks : "key", what);
-	free(ks);
-	return rc;
-}
-
 static int errfail(struct kv_store *s, int e, const struct kv_key *k, const char *op)
 {
 	char *ks = kv_key_to_string(k);
@@ -191,7 +183,7 @@ static int check_reserved(struct kv_store *s, const struct kv_key *k)
 {
 	for (size_t i = 0; i < k->n; i++)
 		if (!strncmp(k->seg[i], RESERVED_PREFIX, strlen(RESERVED_PREFIX)))
-			return keyfail(s, KV_E_INVALID, k, "names starting with "
+			return kv_key_fail(s, KV_E_INVALID, k, "names starting with "
 				       RESERVED_PREFIX " are reserved");
 	return 0;
 }
@@ -254,8 +246,8 @@ static int open_value(struct kv_store *s, const struct kv_key *k, struct stat *s
 		return fd;
 	close(fd);
 	if (S_ISDIR(st->st_mode))
-		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
-	return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
 }
 
 static int dir_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
@@ -310,7 +302,7 @@ static int dir_list(struct kv_store *s, const struct kv_key *k, struct kv_entry 
 			enum kv_kind kind;
 			rc = kind_of(s, k, k->n, &kind, NULL);
 			if (!rc && kind == KV_VALUE)
-				return keyfail(s, KV_E_DICT_EXPECTED, k, "is a value");
+				return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "is a value");
 		}
 		return errfail(s, -fd, k, "open");
 	}
@@ -386,7 +378,7 @@ static int dir_last_modified(struct kv_store *s, const struct kv_key *k, struct 
 	if (rc)
 		return rc;
 	if (kind == KV_NONE)
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
 	*t = st.st_mtim;
 	return 0;
 }
@@ -429,7 +421,7 @@ static int make_parents(struct kv_store *s, const struct kv_key *k)
 		free(rel);
 		close(cur);
 		if (fd == -ENOTDIR)
-			return keyfail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
+			return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
 		if (fd < 0)
 			return errfail(s, -fd, k, "open");
 		cur = fd;
@@ -526,14 +518,14 @@ static int do_set(struct kv_store *s, const struct kv_key *k, const void *data, 
 	for (size_t i = 1; !rc && i < k->n; i++) {
 		rc = kind_of(s, k, i, &kind, NULL);
 		if (!rc && kind == KV_VALUE)
-			return keyfail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
+			return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
 	}
 	if (!rc)
 		rc = kind_of(s, k, k->n, &kind, NULL);
 	if (rc)
 		return rc;
 	if (kind == KV_DICT)
-		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	int from = -1;
 	struct stat st = { 0 };
 	if (partial && kind == KV_VALUE) {
@@ -646,7 +638,7 @@ static int dir_remove(struct kv_store *s, const struct kv_key *k)
 	if (rc)
 		return rc;
 	if (kind == KV_NONE)
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
 	return do_remove(s, k, false);
 }
 
@@ -660,14 +652,14 @@ static int dir_rename(struct kv_store *s, const struct kv_key *src, const struct
 		enum kv_kind pk;
 		rc = kind_of(s, dst, i, &pk, NULL);
 		if (!rc && pk == KV_VALUE)
-			return keyfail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
+			return kv_key_fail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
 	}
 	if (rc)
 		return rc;
 	if (sk == KV_NONE)
-		return keyfail(s, KV_E_NOT_FOUND, src, "not found");
+		return kv_key_fail(s, KV_E_NOT_FOUND, src, "not found");
 	if (dk != KV_NONE && !(dk == KV_VALUE && sk == KV_VALUE))
-		return keyfail(s, KV_E_ALREADY_PRESENT, dst, "already present");
+		return kv_key_fail(s, KV_E_ALREADY_PRESENT, dst, "already present");
 	struct kv_key spk = { src->n - 1, src->seg };
 	char *srel = relpath(&spk, spk.n);
 	if (!srel)

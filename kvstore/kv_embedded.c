@@ -41,28 +41,6 @@ const struct kv_embedded_fs *kv_embedded_find(const char *name)
 	return NULL;
 }
 
-static int keyfail(struct kv_store *s, int code, const struct kv_key *k, const char *what)
-{
-	char *ks = kv_key_to_string(k);
-	int rc = kv_fail(s, code, "%s: %s", ks ? ks : "key", what);
-	free(ks);
-	return rc;
-}
-
-static int find(struct kv_store *s, const struct kv_key *k, enum kv_kind want,
-		struct kv_node **out)
-{
-	struct kv_node *n = kv_tree_lookup(&E(s)->t, k, NULL);
-	if (!n)
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
-	if (want == KV_VALUE && n->kind != KV_VALUE)
-		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
-	if (want == KV_DICT && n->kind != KV_DICT)
-		return keyfail(s, KV_E_DICT_EXPECTED, k, "is a value");
-	*out = n;
-	return 0;
-}
-
 static int emb_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
 {
 	struct kv_node *n = kv_tree_lookup(&E(s)->t, k, NULL);
@@ -73,7 +51,7 @@ static int emb_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *
 static int emb_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
 {
 	struct kv_node *n = NULL;
-	int rc = find(s, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &E(s)->t, k, KV_VALUE, &n);
 	if (!rc)
 		*size = n->size;
 	return rc;
@@ -83,7 +61,7 @@ static int emb_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 		    size_t len, size_t *got)
 {
 	struct kv_node *n = NULL;
-	int rc = find(s, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &E(s)->t, k, KV_VALUE, &n);
 	if (rc)
 		return rc;
 	*got = 0;
@@ -97,7 +75,7 @@ static int emb_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 static int emb_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, size_t *cnt)
 {
 	struct kv_node *n = NULL;
-	int rc = find(s, k, KV_DICT, &n);
+	int rc = kv_tree_find(s, &E(s)->t, k, KV_DICT, &n);
 	if (rc)
 		return rc;
 	return kv_tree_list(n, out, cnt) ? kv_fail(s, KV_E_NOMEM, "out of memory") : 0;
@@ -106,7 +84,7 @@ static int emb_list(struct kv_store *s, const struct kv_key *k, struct kv_entry 
 static int emb_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
 {
 	struct kv_node *n = NULL;
-	int rc = find(s, k, KV_NONE, &n);
+	int rc = kv_tree_find(s, &E(s)->t, k, KV_NONE, &n);
 	if (!rc)
 		*t = n->mtime;
 	return rc;

@@ -72,6 +72,17 @@ int kv_tree_clone(struct kv_tree *dst, const struct kv_tree *src);
 /* Set @s's message and return -@code. */
 int kv_fail(struct kv_store *s, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Record "KEY: @what" as @s's error.  Return: -@code */
+int kv_key_fail(struct kv_store *s, int code, const struct kv_key *k, const char *what);
+/*
+ * kv_tree_find() - Look @k up in @t for store @s
+ * @want: KV_VALUE or KV_DICT to require that kind, KV_NONE for either
+ *
+ * Return: 0 and the node in @out, or the failure recorded on @s (not found,
+ *         value expected, dictionary expected)
+ */
+int kv_tree_find(struct kv_store *s, const struct kv_tree *t, const struct kv_key *k,
+		 enum kv_kind want, struct kv_node **out);
 /* Map an errno value to a kv_err code (positive). */
 int kv_errno_code(int e);
 /* Fill a caller's error buffer (may be NULL) and return -@code. */

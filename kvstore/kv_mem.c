@@ -27,28 +27,6 @@ static void touch(struct kv_node *n, struct timespec now)
 		n->mtime = now;
 }
 
-static int keyfail(struct kv_store *s, int code, const struct kv_key *k, const char *what)
-{
-	char *ks = kv_key_to_string(k);
-	int rc = kv_fail(s, code, "%s: %s", ks ? ks : "key", what);
-	free(ks);
-	return rc;
-}
-
-static int mem_find(struct kv_store *s, const struct kv_key *k, enum kv_kind want,
-		    struct kv_node **out)
-{
-	struct kv_node *n = kv_tree_lookup(&M(s)->t, k, NULL);
-	if (!n)
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
-	if (want == KV_VALUE && n->kind != KV_VALUE)
-		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
-	if (want == KV_DICT && n->kind != KV_DICT)
-		return keyfail(s, KV_E_DICT_EXPECTED, k, "is a value");
-	*out = n;
-	return 0;
-}
-
 static int mem_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
 {
 	struct kv_node *n = kv_tree_lookup(&M(s)->t, k, NULL);
@@ -59,7 +37,7 @@ static int mem_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *
 static int mem_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
 {
 	struct kv_node *n = NULL;
-	int rc = mem_find(s, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, k, KV_VALUE, &n);
 	if (!rc)
 		*size = n->size;
 	return rc;
@@ -69,7 +47,7 @@ static int mem_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 		    size_t len, size_t *got)
 {
 	struct kv_node *n = NULL;
-	int rc = mem_find(s, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, k, KV_VALUE, &n);
 	if (rc)
 		return rc;
 	*got = 0;
@@ -84,7 +62,7 @@ static int mem_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 static int mem_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, size_t *n)
 {
 	struct kv_node *d = NULL;
-	int rc = mem_find(s, k, KV_DICT, &d);
+	int rc = kv_tree_find(s, &M(s)->t, k, KV_DICT, &d);
 	if (rc)
 		return rc;
 	rc = kv_tree_list(d, out, n);
@@ -94,7 +72,7 @@ static int mem_list(struct kv_store *s, const struct kv_key *k, struct kv_entry 
 static int mem_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
 {
 	struct kv_node *n = NULL;
-	int rc = mem_find(s, k, KV_NONE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, k, KV_NONE, &n);
 	if (!rc)
 		*t = n->mtime;
 	return rc;
@@ -110,7 +88,7 @@ static int tree_set(struct kv_store *s, struct kv_tree *t, const struct kv_key *
 	struct kv_node *n = &t->root;
 	for (size_t i = 0; i < k->n; i++) {
 		if (n->kind != KV_DICT)
-			return keyfail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
+			return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
 		struct kv_node *c = kv_tree_child(t, n, k->seg[i]);
 		if (!c) {
 			c = kv_tree_add(t, n, k->seg[i], strlen(k->seg[i]));
@@ -125,7 +103,7 @@ static int tree_set(struct kv_store *s, struct kv_tree *t, const struct kv_key *
 		n = c;
 	}
 	if (n->kind != KV_VALUE)
-		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	if (n->flags & KV_NODE_OWNED)
 		free(n->data);
 	n->data = data;
@@ -154,7 +132,7 @@ static int mem_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t 
 	struct kv_node *n = kv_tree_lookup(&M(s)->t, k, NULL);
 	uint64_t old = n && n->kind == KV_VALUE ? n->size : 0;
 	if (n && n->kind != KV_VALUE)
-		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	uint64_t nsize = off + len > old ? off + len : old;
 	if (nsize >= SIZE_MAX)
 		return kv_fail(s, KV_E_NOMEM, "value too large");
@@ -174,7 +152,7 @@ static int mem_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t 
 static int mem_remove(struct kv_store *s, const struct kv_key *k)
 {
 	struct kv_node *n = NULL;
-	int rc = mem_find(s, k, KV_NONE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, k, KV_NONE, &n);
 	if (rc)
 		return rc;
 	struct kv_node *p = n->parent;
@@ -188,14 +166,14 @@ static int mem_rename(struct kv_store *s, const struct kv_key *src, const struct
 	struct kv_tree *t = &M(s)->t;
 	struct kv_node *n = NULL, *d = NULL;
 	bool blocked;
-	int rc = mem_find(s, src, KV_NONE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, src, KV_NONE, &n);
 	if (rc)
 		return rc;
 	d = kv_tree_lookup(t, dst, &blocked);
 	if (blocked)
-		return keyfail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
+		return kv_key_fail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
 	if (d && !(d->kind == KV_VALUE && n->kind == KV_VALUE))
-		return keyfail(s, KV_E_ALREADY_PRESENT, dst, "already present");
+		return kv_key_fail(s, KV_E_ALREADY_PRESENT, dst, "already present");
 	struct timespec now = kv_now();
 	if (n->kind == KV_VALUE) {
 		/* Move the buffer: set @dst to it, then drop @src's node. */

@@ -537,28 +537,6 @@ static int tar_index(struct ictx *c, bool writable)
 	return 0;
 }
 
-static int keyfail(struct kv_store *s, int code, const struct kv_key *k, const char *what)
-{
-	char *ks = kv_key_to_string(k);
-	int rc = kv_fail(s, code, "%s: %s", ks ? ks : "key", what);
-	free(ks);
-	return rc;
-}
-
-static int find(struct kv_store *s, const struct kv_key *k, enum kv_kind want,
-		struct kv_node **out)
-{
-	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, NULL);
-	if (!n)
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
-	if (want == KV_VALUE && n->kind != KV_VALUE)
-		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
-	if (want == KV_DICT && n->kind != KV_DICT)
-		return keyfail(s, KV_E_DICT_EXPECTED, k, "is a value");
-	*out = n;
-	return 0;
-}
-
 static int tar_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
 {
 	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, NULL);
@@ -569,7 +547,7 @@ static int tar_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *
 static int tar_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
 {
 	struct kv_node *n = NULL;
-	int rc = find(s, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, KV_VALUE, &n);
 	if (!rc)
 		*size = n->size;
 	return rc;
@@ -579,7 +557,7 @@ static int tar_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 		    size_t len, size_t *got)
 {
 	struct kv_node *n = NULL;
-	int rc = find(s, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, KV_VALUE, &n);
 	if (rc)
 		return rc;
 	*got = 0;
@@ -587,7 +565,7 @@ static int tar_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 		return 0;
 	size_t want = n->size - off < len ? (size_t)(n->size - off) : len;
 	if (src_read(&TT(s)->src, n->off + off, buf, want))
-		return keyfail(s, KV_E_STORAGE, k, "read error (archive truncated?)");
+		return kv_key_fail(s, KV_E_STORAGE, k, "read error (archive truncated?)");
 	*got = want;
 	return 0;
 }
@@ -595,7 +573,7 @@ static int tar_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 static int tar_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, size_t *cnt)
 {
 	struct kv_node *n = NULL;
-	int rc = find(s, k, KV_DICT, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, KV_DICT, &n);
 	if (rc)
 		return rc;
 	return kv_tree_list(n, out, cnt) ? kv_fail(s, KV_E_NOMEM, "out of memory") : 0;
@@ -604,7 +582,7 @@ static int tar_list(struct kv_store *s, const struct kv_key *k, struct kv_entry 
 static int tar_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
 {
 	struct kv_node *n = NULL;
-	int rc = find(s, k, KV_NONE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, KV_NONE, &n);
 	if (!rc)
 		*t = n->mtime;
 	return rc;
@@ -660,9 +638,9 @@ static int check_set(struct kv_store *s, const struct kv_key *k)
 	bool blocked;
 	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, &blocked);
 	if (blocked)
-		return keyfail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
+		return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
 	if (n && n->kind == KV_DICT)
-		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	return 0;
 }
 
@@ -773,7 +751,7 @@ static int tar_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t 
 		return kv_fail(s, KV_E_NOMEM, "out of memory");
 	if (old && src_read(&TT(s)->src, n->off, buf, (size_t)old)) {
 		free(buf);
-		return keyfail(s, KV_E_STORAGE, k, "read error");
+		return kv_key_fail(s, KV_E_STORAGE, k, "read error");
 	}
 	if (len)
 		memcpy(buf + off, data, len);
@@ -793,11 +771,11 @@ static int tar_remove(struct kv_store *s, const struct kv_key *k)
 {
 	struct kv_tar *x = TT(s);
 	struct kv_node *n = NULL;
-	int rc = find(s, k, KV_NONE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, KV_NONE, &n);
 	if (rc)
 		return rc;
 	if (!removable(x, n))
-		return keyfail(s, KV_E_APPEND_ONLY, k, "only the last member of a tar archive can "
+		return kv_key_fail(s, KV_E_APPEND_ONLY, k, "only the last member of a tar archive can "
 			       "be removed");
 	static const uint8_t zero[TAR_BLOCK];
 	uint64_t at = n->hdr_off;
@@ -821,17 +799,17 @@ static int tar_rename(struct kv_store *s, const struct kv_key *src, const struct
 {
 	struct kv_tar *x = TT(s);
 	struct kv_node *n = NULL;
-	int rc = find(s, src, KV_NONE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, src, KV_NONE, &n);
 	if (rc)
 		return rc;
 	bool blocked;
 	struct kv_node *d = kv_tree_lookup(&x->t, dst, &blocked);
 	if (blocked)
-		return keyfail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
+		return kv_key_fail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
 	if (d && !(d->kind == KV_VALUE && n->kind == KV_VALUE))
-		return keyfail(s, KV_E_ALREADY_PRESENT, dst, "already present");
+		return kv_key_fail(s, KV_E_ALREADY_PRESENT, dst, "already present");
 	if (n->kind != KV_VALUE || !removable(x, n))
-		return keyfail(s, KV_E_APPEND_ONLY, src, "only the last member of a tar archive "
+		return kv_key_fail(s, KV_E_APPEND_ONLY, src, "only the last member of a tar archive "
 			       "can be renamed");
 	if (n->size >= SIZE_MAX)
 		return kv_fail(s, KV_E_NOMEM, "value too large");
@@ -841,7 +819,7 @@ static int tar_rename(struct kv_store *s, const struct kv_key *src, const struct
 		return kv_fail(s, KV_E_NOMEM, "out of memory");
 	if (src_read(&x->src, n->off, buf, len)) {
 		free(buf);
-		return keyfail(s, KV_E_STORAGE, src, "read error");
+		return kv_key_fail(s, KV_E_STORAGE, src, "read error");
 	}
 	rc = tar_remove(s, src);
 	if (!rc) {
@@ -857,7 +835,7 @@ static int tar_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
 	size_t i = 0;
 	for (; i < n && ops[i].type == KV_OP_REMOVE; i++) {
 		if (kv_tree_lookup(&TT(s)->t, &ops[i].key, NULL))
-			return keyfail(s, KV_E_APPEND_ONLY, &ops[i].key, "a batch on a tar "
+			return kv_key_fail(s, KV_E_APPEND_ONLY, &ops[i].key, "a batch on a tar "
 				       "archive cannot remove existing keys");
 	}
 	for (size_t j = i; j < n; j++) {

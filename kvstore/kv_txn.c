@@ -81,14 +81,6 @@ static int view_kind(struct kv_txn *x, const struct kv_key *k, enum kv_kind *kin
 	}
 }
 
-static int keyfail(struct kv_store *s, int code, const struct kv_key *k, const char *what)
-{
-	char *ks = kv_key_to_string(k);
-	int rc = kv_fail(s, code, "%s: %s", ks ? ks : "key", what);
-	free(ks);
-	return rc;
-}
-
 static int txn_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
 {
 	return view_kind(T(s), k, kind);
@@ -101,13 +93,13 @@ static int txn_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
 	switch (resolve(T(s), k, &n, &merge)) {
 	case SRC_OV:
 		if (n->kind != KV_VALUE)
-			return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+			return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
 		*size = n->size;
 		return 0;
 	case SRC_BASE:
 		return from_base(T(s), T(s)->base->ops->size(T(s)->base, k, size));
 	default:
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
 	}
 }
 
@@ -119,7 +111,7 @@ static int txn_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 	switch (resolve(T(s), k, &n, &merge)) {
 	case SRC_OV:
 		if (n->kind != KV_VALUE)
-			return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+			return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
 		*got = 0;
 		if (off < n->size) {
 			*got = n->size - off < len ? (size_t)(n->size - off) : len;
@@ -129,7 +121,7 @@ static int txn_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 	case SRC_BASE:
 		return from_base(T(s), T(s)->base->ops->read(T(s)->base, k, off, buf, len, got));
 	default:
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
 	}
 }
 
@@ -147,9 +139,9 @@ static int txn_list(struct kv_store *s, const struct kv_key *k, struct kv_entry 
 	if (src == SRC_BASE)
 		return from_base(x, x->base->ops->list(x->base, k, out, cnt));
 	if (src == SRC_NONE)
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
 	if (n->kind != KV_DICT)
-		return keyfail(s, KV_E_DICT_EXPECTED, k, "is a value");
+		return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "is a value");
 	struct kv_entry *be = NULL;
 	size_t bn = 0;
 	if (merge) {
@@ -205,7 +197,7 @@ static int txn_last_modified(struct kv_store *s, const struct kv_key *k, struct 
 	case SRC_BASE:
 		return from_base(T(s), T(s)->base->ops->last_modified(T(s)->base, k, t));
 	default:
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
 	}
 }
 
@@ -241,7 +233,7 @@ static int check_parents(struct kv_txn *x, const struct kv_key *k)
 		if (rc)
 			return rc;
 		if (kind == KV_VALUE)
-			return keyfail(&x->s, KV_E_DICT_EXPECTED, k, "a parent is a value");
+			return kv_key_fail(&x->s, KV_E_DICT_EXPECTED, k, "a parent is a value");
 	}
 	return 0;
 }
@@ -256,7 +248,7 @@ static int stage_value(struct kv_txn *x, const struct kv_key *k, uint8_t *data, 
 	if (rc)
 		return rc;
 	if (kind == KV_DICT)
-		return keyfail(&x->s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+		return kv_key_fail(&x->s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	struct kv_node *p = ov_path(x, k, k->n - 1);
 	struct kv_node *n = p ? kv_tree_child(&x->ov, p, k->seg[k->n - 1]) : NULL;
 	if (p && !n)
@@ -330,7 +322,7 @@ static int txn_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t 
 	uint8_t *buf;
 	uint64_t blen;
 	if (kind == KV_DICT)
-		return keyfail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	if (kind == KV_VALUE) {
 		rc = view_get(x, k, off + len, &buf, &blen);
 		if (rc)
@@ -356,7 +348,7 @@ static int txn_remove(struct kv_store *s, const struct kv_key *k)
 	if (rc)
 		return rc;
 	if (kind == KV_NONE)
-		return keyfail(s, KV_E_NOT_FOUND, k, "not found");
+		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
 	struct kv_node *p = ov_path(x, k, k->n - 1);
 	struct kv_node *n = p ? kv_tree_child(&x->ov, p, k->seg[k->n - 1]) : NULL;
 	if (p && !n)
@@ -426,9 +418,9 @@ static int txn_rename(struct kv_store *s, const struct kv_key *src, const struct
 	if (rc)
 		return rc;
 	if (sk == KV_NONE)
-		return keyfail(s, KV_E_NOT_FOUND, src, "not found");
+		return kv_key_fail(s, KV_E_NOT_FOUND, src, "not found");
 	if (dk != KV_NONE && !(dk == KV_VALUE && sk == KV_VALUE))
-		return keyfail(s, KV_E_ALREADY_PRESENT, dst, "already present");
+		return kv_key_fail(s, KV_E_ALREADY_PRESENT, dst, "already present");
 	if (sk == KV_VALUE) {
 		uint8_t *buf;
 		uint64_t len;
