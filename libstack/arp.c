@@ -343,6 +343,10 @@ int arp_queue(struct stack *st, uint32_t nexthop, const struct ipv4_write_opts *
 	}
 	p->next = NULL;
 	p->opts = *opts;
+	if (opts->options_len) {
+		memcpy(p->options, opts->options, opts->options_len);
+		p->opts.options = p->options;
+	}
 	p->dst = dst;
 	p->proto = proto;
 	p->len = len;

@@ -160,6 +160,43 @@ static void error_input(struct stack *st, const struct icmp_repr *r)
 		h->err(h->ctx, r->type, r->code, r->rest, q, r->data_len);
 }
 
+/*
+ * A Record Route option in an echo request goes back in the reply with our
+ * address added (RFC 1122 3.2.2.6), when there is room; other options are not
+ * returned (Timestamp would need a wall clock the stack does not have).
+ * Return: length of the option written to @out, 0 if none
+ */
+static size_t echo_record_route(const struct stack *st, const struct ipv4_rx_meta *m,
+				uint8_t out[IPV4_MAX_OPTIONS_LEN])
+{
+	const uint8_t *opt = m->ip_header + IPV4_HDR_LEN;
+	size_t len = m->ip_header_len - IPV4_HDR_LEN, i = 0;
+
+	while (i < len && opt[i] != IPV4_OPT_EOL) {
+		size_t ol;
+
+		if (opt[i] == IPV4_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || opt[i + 1] < 2 || opt[i + 1] > len - i)
+			return 0;
+		ol = opt[i + 1];
+		if (opt[i] == IPV4_OPT_RR && ol >= 3) {
+			uint8_t ptr = opt[i + 2];
+
+			memcpy(out, opt + i, ol);
+			if (ptr >= 4 && (size_t)ptr + 3 <= ol) {
+				put_be32(out + ptr - 1, st->cfg.addr);
+				out[2] = (uint8_t)(ptr + 4);
+			}
+			return ol;
+		}
+		i += ol;
+	}
+	return 0;
+}
+
 void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len)
 {
 	struct icmp_repr r;
@@ -179,6 +216,8 @@ void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *d
 	case ICMP_ECHO_REQUEST: {
 		struct icmp_fill_ctx c;
 		struct stack_iov iov = { r.data, r.data_len };
+		uint8_t rr[IPV4_MAX_OPTIONS_LEN];
+		struct ipv4_write_opts o = { .fragment = true };
 
 		if (m->ip_broadcast || m->link_broadcast) {
 			CTR_INC(st, ICMP_DROP_BROADCAST_ECHO);
@@ -189,7 +228,9 @@ void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *d
 		c.r.rest = r.rest;
 		c.r.data = r.data;
 		c.r.data_len = r.data_len;
-		if (ipv4_write(st, NULL, m->src, IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov,
+		o.options_len = echo_record_route(st, m, rr);
+		o.options = rr;
+		if (ipv4_write(st, &o, m->src, IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov,
 			       1) == 0)
 			CTR_INC(st, ICMP_ECHO_REPLIES_SENT);
 		return;

@@ -21,7 +21,8 @@ enum arp_state { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED };
 /* A datagram waiting for its next hop's MAC: the IP payload, copied. */
 struct arp_pending {
 	struct arp_pending *next;
-	struct ipv4_write_opts opts;
+	struct ipv4_write_opts opts;    /* opts.options points at @options */
+	uint8_t options[40];
 	uint32_t dst;
 	uint8_t proto;
 	size_t len;

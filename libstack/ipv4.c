@@ -197,6 +197,32 @@ static size_t frag_fill(uint8_t *buf, size_t size, void *arg)
 	return hl + c->len;
 }
 
+/* Copy the options of @opt that have the copy flag into @out.  Return: length */
+static size_t copied_options(const uint8_t *opt, size_t len, uint8_t *out)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		size_t ol;
+
+		if (opt[i] == 0) /* end of list */
+			break;
+		if (opt[i] == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || opt[i + 1] < 2 || opt[i + 1] > len - i)
+			break;
+		ol = opt[i + 1];
+		if (opt[i] & 0x80) {
+			memcpy(out + n, opt + i, ol);
+			n += ol;
+		}
+		i += ol;
+	}
+	return n;
+}
+
 /* Next-hop MAC for @dst, or -EAGAIN (queue for @nexthop), or -ENETUNREACH. */
 static int route(struct stack *st, uint32_t dst, uint8_t mac[6], uint32_t *nexthop)
 {
@@ -232,14 +258,15 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 	struct stack_iov pieces[MAX_PIECES];
 	uint8_t hdrbuf[128], *hdr = hdrbuf;
 	struct frag_fill_ctx c;
-	uint8_t mac[6];
+	uint8_t mac[6], rest_opts[IPV4_MAX_OPTIONS_LEN];
 	uint32_t nexthop = 0;
-	size_t total = 0, mtu, maxfrag;
+	size_t total = 0, mtu, maxfrag, hl;
 	int npieces = 0, rc;
 
 	if (!opts)
 		opts = &defaults;
-	if (iovcnt < 0 || iovcnt > MAX_PIECES - 1 || (size && !fill))
+	if (iovcnt < 0 || iovcnt > MAX_PIECES - 1 || (size && !fill) ||
+	    opts->options_len > IPV4_MAX_OPTIONS_LEN || (opts->options_len && !opts->options))
 		return -EINVAL;
 	if (size > sizeof(hdrbuf)) {
 		hdr = malloc(size);
@@ -280,11 +307,14 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 	c.hdr.tos = opts->tos;
 	c.hdr.id = st->ip_id++;
 	c.hdr.df = !opts->fragment;
+	c.hdr.options = opts->options_len ? opts->options : NULL;
+	c.hdr.options_len = opts->options_len;
 	c.pieces = pieces;
 	c.npieces = npieces;
-	if (IPV4_HDR_LEN + total <= mtu) {
+	hl = ipv4_repr_header_len(&c.hdr);
+	if (hl + total <= mtu) {
 		c.len = total;
-		rc = eth_write(st, NULL, mac, ETHERTYPE_IPV4, IPV4_HDR_LEN + total, frag_fill, &c);
+		rc = eth_write(st, NULL, mac, ETHERTYPE_IPV4, hl + total, frag_fill, &c);
 		if (rc == 0)
 			CTR_INC(st, IPV4_TX);
 		goto out;
@@ -294,13 +324,19 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 		rc = -EMSGSIZE;
 		goto out;
 	}
-	maxfrag = (mtu - IPV4_HDR_LEN) & ~(size_t)7;
-	for (size_t off = 0; off < total; off += maxfrag) {
+	for (size_t off = 0; off < total; off += c.len) {
+		if (off > 0 && c.hdr.options) {
+			/* Later fragments repeat only the options marked "copy". */
+			c.hdr.options_len = copied_options(opts->options, opts->options_len, rest_opts);
+			c.hdr.options = c.hdr.options_len ? rest_opts : NULL;
+			hl = ipv4_repr_header_len(&c.hdr);
+		}
+		maxfrag = (mtu - hl) & ~(size_t)7;
 		c.offset = off;
 		c.len = total - off < maxfrag ? total - off : maxfrag;
 		c.hdr.frag_offset = (uint32_t)off;
 		c.hdr.mf = off + c.len < total;
-		rc = eth_write(st, NULL, mac, ETHERTYPE_IPV4, IPV4_HDR_LEN + c.len, frag_fill, &c);
+		rc = eth_write(st, NULL, mac, ETHERTYPE_IPV4, hl + c.len, frag_fill, &c);
 		if (rc < 0)
 			goto out;
 		CTR_INC(st, IPV4_FRAGS_TX);

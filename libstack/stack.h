@@ -152,6 +152,11 @@ struct ipv4_write_opts {
 	uint8_t ttl;    /* 0 = the default TTL */
 	uint32_t src;   /* 0 = our address */
 	uint8_t tos;
+	/* IP options (at most 40 bytes, borrowed for the call; copied when the
+	 * datagram must wait for ARP).  In fragments after the first only the
+	 * options with the copy flag (RFC 791) are repeated. */
+	const uint8_t *options;
+	size_t options_len;
 };
 
 /**

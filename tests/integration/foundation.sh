@@ -57,6 +57,11 @@ pass "kernel neighbour table has $MAC"
 pings 1500
 udp_echo 1500
 
+# Record Route comes back with tapird's address in it (RFC 1122 3.2.2.6).
+out=$(ping -R -c 1 -W 2 -s 3000 192.0.2.2 2>&1) || fail "ping -R: $out"
+echo "$out" | sed -n '/^RR:/,/^$/p' | grep -q "192.0.2.2" || fail "ping -R: no 192.0.2.2 in: $out"
+pass "ping -R shows 192.0.2.2 in the recorded route"
+
 # UDP to a closed port: the kernel socket sees ECONNREFUSED (ICMP port unreachable).
 $PY - <<'PYEOF' || fail "closed UDP port was not refused"
 import socket, sys

@@ -930,6 +930,57 @@ static void test_fragments_reordered_and_timeout(void **state)
 	world_free(w);
 }
 
+/* Record Route in an echo request comes back with our address (RFC 1122
+ * 3.2.2.6); a fragmented reply carries it in the first fragment only. */
+static void test_echo_record_route(void **state)
+{
+	struct world *w = world_new();
+	struct host *a = world_add(w, 1, NULL);
+	uint8_t f[4096], echo[4096];
+	/* RR with room for two addresses, one already recorded by the sender */
+	static const uint8_t rr[12] = { 7, 11, 8, 192, 0, 2, 99, 0, 0, 0, 0, 0 };
+
+	(void)state;
+	world_pump(w);
+	/* a path MTU of 576 towards the raw port makes the bigger reply fragment */
+	send_frag_needed(w, a, w->raw_ip, 576);
+	for (int big = 0; big < 2; big++) {
+		size_t elen = build_echo(echo, 44, (uint16_t)big, big ? 1000 : 16);
+		struct ipv4_repr ip = ip_to(a, IP_PROTO_ICMP, elen);
+
+		ip.options = rr;
+		ip.options_len = 11;
+		raw_clear(w);
+		raw_send(w, f, build_ip(f, a->mac, &ip, echo, elen));
+		world_pump(w);
+		size_t replies = 0, with_rr = 0;
+
+		for (size_t i = 0; i < w->nraw; i++) {
+			const uint8_t *g = w->raw[i].data + 14;
+
+			if (get_be16(w->raw[i].data + 12) != ETHERTYPE_IPV4 || g[9] != IP_PROTO_ICMP)
+				continue;
+			replies++;
+			size_t hl = (size_t)(g[0] & 15) * 4;
+
+			assert_int_equal(inet_csum(g, hl), 0);
+			if (hl == 20)
+				continue;
+			with_rr++;
+			assert_int_equal(get_be16(g + 6) & IPV4_OFFSET_MASK, 0);
+			assert_int_equal(g[20], 7);
+			assert_int_equal(g[21], 11);
+			assert_int_equal(g[22], 12);
+			assert_int_equal(get_be32(g + 23), IP(192, 0, 2, 99));
+			assert_int_equal(get_be32(g + 27), a->ip);
+		}
+		assert_int_equal(replies, big ? 2 : 1);
+		assert_int_equal(with_rr, 1);
+	}
+	assert_int_equal(CTR(a, ICMP_ECHO_REPLIES_SENT), 2);
+	world_free(w);
+}
+
 /* Three stacks and broadcast: everyone hears a subnet broadcast. */
 static void test_three_stacks_broadcast(void **state)
 {
@@ -1057,6 +1108,7 @@ int main(void)
 		cmocka_unit_test(test_udp_input_validation),
 		cmocka_unit_test(test_pmtu_from_frag_needed),
 		cmocka_unit_test(test_fragments_reordered_and_timeout),
+		cmocka_unit_test(test_echo_record_route),
 		cmocka_unit_test(test_three_stacks_broadcast),
 		cmocka_unit_test(test_impaired_wire_deterministic),
 	};
