@@ -128,7 +128,12 @@
 	X(TCP_DROP_RST_INVALID, "tcp.drop.rst_invalid")                   \
 	X(TCP_DROP_AFTER_CLOSE, "tcp.drop.after_close")                   \
 	X(TCP_DROP_ICMP_INVALID, "tcp.drop.icmp_invalid")                 \
-	X(TCP_DROP_RCVBUF_FULL, "tcp.drop.rcvbuf_full")
+	X(TCP_DROP_RCVBUF_FULL, "tcp.drop.rcvbuf_full")                   \
+	X(TCP_TX_ERR, "tcp.tx_err")                                       \
+	X(TCP_LOST_RETRANSMITS, "tcp.lost_retransmits")                   \
+	X(TCP_TAIL_LOSS_PROBES, "tcp.tail_loss_probes")                   \
+	X(TCP_DROP_SHUT_RD, "tcp.drop.shut_rd")                           \
+	X(TCP_DROP_AFTER_FIN, "tcp.drop.after_fin")
 
 enum stack_counter {
 #define X(id, name) CTR_##id,

@@ -20,10 +20,17 @@
  * as a cookie or answered with RST.  Flows follow RFC 9293 3.10.7 with PAWS
  * (RFC 7323), RFC 5961 (RST and SYN in synchronized states get a
  * rate-limited challenge ACK; ACKs far below SND.UNA are refused), SACK
- * (RFC 2018) and RFC 6675 recovery or NewReno (RFC 6582) without SACK.
+ * (RFC 2018) and RFC 6675 recovery or NewReno (RFC 6582) without SACK,
+ * with limited transmit (RFC 3042).  In SACK recovery each retransmitted
+ * hole remembers SND.MAX at the time; once data sent after it is SACKed
+ * (more than one MSS beyond), the retransmission is taken as lost and sent
+ * again instead of waiting for the RTO (as Linux's lost-retransmit marking).
+ * The scoreboard is a sorted array of at most 32 merged ranges, so every
+ * operation is O(ranges), never O(segments^2).  A reordered bare ACK that
+ * fails PAWS is dropped without an answer (no ACK ping-pong).
  * In-order data goes straight from the frame to recv(); out-of-order data is
- * copied into a sorted list bounded by ooo_max_bytes (each piece also costs
- * 64 bytes against the bound) and answered by an immediate ACK with SACK
+ * copied into a sorted list bounded by ooo_max_bytes (each piece costs at
+ * least 512 bytes against the bound) and answered by an immediate ACK with SACK
  * blocks.  Data is queued only while the application pauses reading or has
  * no recv callback yet.
  *
@@ -61,7 +68,6 @@
  * clock.  Ephemeral ports: random start in 49152-65535, then linear probing.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +83,8 @@
 #define TCP_DEFAULT_MSS 536
 #define TCP_MIN_MSS 88
 #define TCP_SB_MAX 32           /* SACK scoreboard ranges */
-#define TCP_OOO_OVERHEAD 64     /* charged per out-of-order piece */
+#define TCP_RTX_REC 64          /* retransmissions tracked in a recovery */
+#define TCP_OOO_MIN_CHARGE 512  /* an out-of-order piece costs at least this */
 #define TCP_PERSIST_MAX (60 * SEC)
 #define TCP_R2_FLOOR (100 * SEC)
 #define TCP_SNDBUF_MIN 4096
@@ -115,6 +122,9 @@ struct tcp_flow {
 	bool in_hash, zombie, known, app_closed, closed_reported;
 	bool rd_shut, fin_queued, fin_rcvd, eof_delivered, paused;
 	bool want_writable, ws_ok, sack_ok, ts_ok, persist, rtt_timing, in_recovery, ack_now;
+	bool sws_override;                /* persist timer: send a short segment */
+	bool pto_armed, tlp_out;          /* t_rtx is a tail loss probe; one is out */
+	uint32_t tlp_end;                 /* end of the probe segment */
 	uint8_t snd_ws, rcv_ws;
 	struct tcp_flow_opts o;
 
@@ -163,6 +173,10 @@ struct tcp_flow {
 	struct tcp_sack_block sb[TCP_SB_MAX];
 	unsigned nsb;
 	uint32_t sacked, high_sack, rexmit_nxt;
+	/* holes retransmitted in this recovery and the SND.MAX at that time: one
+	 * is lost again once data sent after it is SACKed */
+	struct { uint32_t seq, end, mark; } rtx[TCP_RTX_REC];
+	unsigned nrtx;
 
 	/* timers (0 = off) */
 	uint64_t t_rtx, t_delack, t_ka, t_wait;
@@ -617,6 +631,8 @@ static int send_repr(struct stack *st, uint32_t dst, struct tcp_repr *r)
 	rc = ipv4_write(st, &o, dst, IP_PROTO_TCP, tcp_repr_header_len(r), seg_fill_fn, &c, iov, n);
 	if (rc == 0)
 		CTR_INC(st, TCP_TX);
+	else
+		CTR_INC(st, TCP_TX_ERR);
 	return rc;
 }
 
@@ -783,11 +799,13 @@ static void send_rst(struct tcp_flow *f)
 		CTR_INC(f->st, TCP_RESETS_SENT);
 }
 
-static void send_syn(struct tcp_flow *f)
+/* Return: as ipv4_write() */
+static int send_syn(struct tcp_flow *f)
 {
 	struct tcp_repr r;
 	size_t mtu = ipv4_mtu(f->st, f->raddr);
 	bool active = f->state == TCP_SYN_SENT;
+	int rc;
 
 	fill_common(f, &r, f->iss, active ? TCP_SYN : TCP_SYN | TCP_ACK);
 	r.has_mss = true;
@@ -804,11 +822,13 @@ static void send_syn(struct tcp_flow *f)
 	f->snd_nxt = f->iss + 1;
 	if (seq_gt(f->snd_nxt, f->snd_max))
 		f->snd_max = f->snd_nxt;
-	if (send_repr(f->st, f->raddr, &r) == 0)
+	rc = send_repr(f->st, f->raddr, &r);
+	if (rc == 0)
 		ack_sent(f, &r);
 	if (!f->t_rtx)
 		f->t_rtx = f->st->now + f->rto;
 	timer_update(f);
+	return rc;
 }
 
 /* Effective send MSS: peer's MSS, the path MTU, minus timestamp option. */
@@ -825,18 +845,60 @@ static void update_mss(struct tcp_flow *f)
 	f->mss = m;
 }
 
-/* Send [seq, seq + len) from the send ring, with FIN if @fin. */
-static void xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx)
+static uint32_t flight(const struct tcp_flow *f);
+
+/*
+ * Arm the retransmission timer: a tail loss probe timeout (RFC 8985 7.2:
+ * 2 SRTT, + 200 ms with one segment in flight, at least 10 ms) when it comes
+ * before the RTO and SACK can tell what the probe finds, else the RTO.
+ */
+static bool pto_get(const struct tcp_flow *f, uint64_t *out)
+{
+	uint64_t pto = (uint64_t)f->srtt_us * 2000;
+
+	if (flight(f) <= f->mss)
+		pto += 200 * MS;
+	if (pto < 10 * MS)
+		pto = 10 * MS;
+	*out = pto;
+	return f->sack_ok && f->rtt_valid && !f->in_recovery && !f->tlp_out && f->retries == 0 &&
+	       (f->state == TCP_ESTABLISHED || f->state == TCP_CLOSE_WAIT) && pto < f->rto;
+}
+
+static void arm_rtx(struct tcp_flow *f)
+{
+	uint64_t pto;
+
+	f->pto_armed = pto_get(f, &pto);
+	f->t_rtx = f->st->now + (f->pto_armed ? pto : f->rto);
+	timer_update(f);
+}
+
+/* Send [seq, seq + len) from the send ring, with FIN if @fin.  SACK blocks
+ * take room from the data so the segment still fits the MTU.
+ * Return: data bytes sent (may be less than @len) */
+static uint32_t xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx)
 {
 	struct tcp_repr r;
-	size_t off = seq - f->sbuf_seq, pos;
+	size_t off = seq - f->sbuf_seq, pos, extra;
 	uint8_t flags = TCP_ACK;
+	int rc;
 
 	if (fin)
 		flags |= TCP_FIN;
 	if (len && seq + len == f->sbuf_seq + (uint32_t)f->slen)
 		flags |= TCP_PSH;
 	fill_common(f, &r, seq, flags);
+	extra = tcp_repr_header_len(&r) - TCP_HDR_LEN - (f->ts_ok ? 12 : 0);
+	if (extra && len + extra > f->mss) {
+		if (f->mss > extra + 64) {
+			len = f->mss - (uint32_t)extra;
+		} else {
+			r.nsack = 0;
+		}
+		r.flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
+		fin = false;
+	}
 	if (len) {
 		pos = (f->shead + off) % f->scap;
 		r.payload = f->sbuf + pos;
@@ -846,8 +908,11 @@ static void xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin, 
 			r.payload2_len = len - r.payload_len;
 		}
 	}
-	if (send_repr(f->st, f->raddr, &r) == 0)
+	rc = send_repr(f->st, f->raddr, &r);
+	if (rc == 0)
 		ack_sent(f, &r);
+	else if (rc == -EMSGSIZE)
+		update_mss(f);	/* the path MTU went down (another flow's ICMP) */
 	f->bytes_sent += len;
 	if (rtx) {
 		f->retransmits++;
@@ -861,9 +926,14 @@ static void xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin, 
 	}
 	if (!f->t_rtx || f->persist) {
 		f->persist = false;
-		f->t_rtx = f->st->now + f->rto;
-		timer_update(f);
+		arm_rtx(f);
+	} else if (!rtx && f->retries == 0) {
+		uint64_t pto;
+
+		if (pto_get(f, &pto))
+			arm_rtx(f);	/* new data: the probe timeout starts again */
 	}
+	return len;
 }
 
 /* If @seq is inside a SACKed range, return its end, else @seq. */
@@ -899,6 +969,16 @@ static uint32_t sack_pipe(const struct tcp_flow *f)
 			above += r - l;
 		}
 		lost = (f->high_sack - f->rexmit_nxt) - above;
+		for (unsigned i = 0; i < f->nrtx; i++) {
+			uint32_t l = f->rtx[i].seq, r = f->rtx[i].end;
+
+			if (seq_lt(l, f->rexmit_nxt))
+				l = f->rexmit_nxt;
+			if (seq_gt(r, f->high_sack))
+				r = f->high_sack;
+			if (seq_lt(l, r) && lost >= r - l)
+				lost -= r - l;
+		}
 	}
 	if (f->sacked + lost >= out)
 		return 0;
@@ -911,12 +991,63 @@ static bool can_send_data(const struct tcp_flow *f)
 	       f->state == TCP_FIN_WAIT_1 || f->state == TCP_CLOSING || f->state == TCP_LAST_ACK;
 }
 
+/* Return: end of a live retransmission record holding @seq, or 0 */
+static uint32_t rtx_covering(const struct tcp_flow *f, uint32_t seq)
+{
+	for (unsigned i = 0; i < f->nrtx; i++)
+		if (seq_ge(seq, f->rtx[i].seq) && seq_lt(seq, f->rtx[i].end))
+			return f->rtx[i].end ? f->rtx[i].end : 1;
+	return 0;
+}
+
+static void rtx_note(struct tcp_flow *f, uint32_t seq, uint32_t end)
+{
+	if (seq == end)
+		return;
+	if (f->nrtx == TCP_RTX_REC) {
+		memmove(&f->rtx[0], &f->rtx[1], (TCP_RTX_REC - 1) * sizeof(f->rtx[0]));
+		f->nrtx--;
+	}
+	f->rtx[f->nrtx].seq = seq;
+	f->rtx[f->nrtx].end = end;
+	f->rtx[f->nrtx].mark = f->snd_max;
+	f->nrtx++;
+}
+
+/* Drop records that are acked or SACKed; a record whose retransmission was
+ * overtaken by SACKed later data is lost again: walk back to it. */
+static void rtx_check(struct tcp_flow *f)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < f->nrtx; i++) {
+		uint32_t lim, s = f->rtx[i].seq;
+
+		if (seq_le(f->rtx[i].end, f->snd_una))
+			continue;
+		if (seq_lt(s, f->snd_una))
+			s = f->snd_una;
+		s = skip_sacked(f, s, &lim);
+		if (seq_ge(s, f->rtx[i].end))
+			continue;
+		if (seq_gt(f->high_sack, f->rtx[i].mark + f->mss)) {
+			if (seq_lt(s, f->rexmit_nxt))
+				f->rexmit_nxt = s;
+			CTR_INC(f->st, TCP_LOST_RETRANSMITS);
+			continue;
+		}
+		f->rtx[j++] = f->rtx[i];
+	}
+	f->nrtx = j;
+}
+
 static void output_recovery(struct tcp_flow *f)
 {
 	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen;
 
 	for (int guard = 0; guard < 1024; guard++) {
-		uint32_t pipe = sack_pipe(f), limit, s, len;
+		uint32_t pipe = sack_pipe(f), limit, s, len, sent;
+		bool fin;
 
 		if (pipe + f->mss > f->cwnd)
 			break;
@@ -924,8 +1055,15 @@ static void output_recovery(struct tcp_flow *f)
 			f->rexmit_nxt = f->snd_una;
 		s = skip_sacked(f, f->rexmit_nxt, &limit);
 		if (seq_lt(s, f->high_sack) && seq_lt(s, data_end)) {
+			uint32_t in_flight = rtx_covering(f, s);
+
+			if (in_flight) {
+				f->rexmit_nxt = in_flight;	/* retransmitted, not lost */
+				continue;
+			}
 			len = min32(f->mss, min32(limit - s, data_end - s));
-			xmit_data(f, s, len, false, true);
+			len = xmit_data(f, s, len, false, true);
+			rtx_note(f, s, s + len);
 			f->rexmit_nxt = s + len;
 			continue;
 		}
@@ -938,9 +1076,9 @@ static void output_recovery(struct tcp_flow *f)
 			if (seq_lt(wnd_end, f->snd_max + len))
 				break;
 			f->snd_nxt = f->snd_max;
-			xmit_data(f, f->snd_nxt, len,
-				  f->fin_queued && f->snd_nxt + len == data_end, false);
-			f->snd_nxt += len + (f->fin_queued && f->snd_nxt + len == data_end);
+			fin = f->fin_queued && f->snd_nxt + len == data_end;
+			sent = xmit_data(f, f->snd_nxt, len, fin, false);
+			f->snd_nxt += sent + (fin && sent == len);
 			f->snd_max = f->snd_nxt;
 			continue;
 		}
@@ -976,7 +1114,7 @@ static void tcp_output(struct tcp_flow *f)
 	}
 	data_end = f->sbuf_seq + (uint32_t)f->slen;
 	for (guard = 0; guard < 100000; guard++) {
-		uint32_t avail, inflight, wnd, usable, len, limit = 0;
+		uint32_t avail, inflight, wnd, usable, len, limit = 0, sent;
 		bool rtx, fin;
 
 		if (seq_ge(f->snd_nxt, data_end)) {
@@ -999,7 +1137,10 @@ static void tcp_output(struct tcp_flow *f)
 			}
 		}
 		avail = data_end - f->snd_nxt;
-		wnd = min32(f->snd_wnd, f->cwnd);
+		wnd = f->cwnd;
+		if (!f->in_recovery && f->dupacks && f->dupacks < 3)
+			wnd += f->dupacks * f->mss;	/* limited transmit (RFC 3042) */
+		wnd = min32(f->snd_wnd, wnd);
 		inflight = f->snd_nxt - f->snd_una;
 		usable = wnd > inflight ? wnd - inflight : 0;
 		len = min32(f->mss, avail);
@@ -1010,8 +1151,9 @@ static void tcp_output(struct tcp_flow *f)
 
 			if (usable == 0)
 				break;
-			/* sender SWS: a short segment only for half the peer's max window */
-			if (usable == swnd_usable && usable >= f->max_snd_wnd / 2 && usable > 0)
+			/* sender SWS: a short segment only for half the peer's max window,
+			 * or when the persist timer says so (RFC 1122 4.2.3.4) */
+			if (usable == swnd_usable && (usable >= f->max_snd_wnd / 2 || f->sws_override))
 				len = usable;
 			else
 				break;
@@ -1020,8 +1162,8 @@ static void tcp_output(struct tcp_flow *f)
 		    f->snd_nxt != f->snd_una && seq_ge(f->snd_nxt, f->push_seq))
 			break;	/* Nagle */
 		fin = f->fin_queued && f->snd_nxt + len == data_end;
-		xmit_data(f, f->snd_nxt, len, fin, rtx);
-		f->snd_nxt += len + fin;
+		sent = xmit_data(f, f->snd_nxt, len, fin, rtx);
+		f->snd_nxt += sent + (fin && sent == len);
 		if (seq_gt(f->snd_nxt, f->snd_max))
 			f->snd_max = f->snd_nxt;
 	}
@@ -1197,8 +1339,10 @@ static void deliver_queue(struct tcp_flow *f)
 static void deliver_data(struct tcp_flow *f, const uint8_t *data, size_t len)
 {
 	f->bytes_received += len;
-	if (f->rd_shut)
+	if (f->rd_shut) {
+		CTR_INC(f->st, TCP_DROP_SHUT_RD);
 		return;
+	}
 	if (f->rlen == 0 && can_deliver(f)) {
 		f->cb.recv(f->cb_ctx, f, data, len);
 		return;
@@ -1208,6 +1352,11 @@ static void deliver_data(struct tcp_flow *f, const uint8_t *data, size_t len)
 }
 
 /* ---- out-of-order queue ---- */
+
+static size_t ooo_cost(uint32_t len)
+{
+	return len < TCP_OOO_MIN_CHARGE ? TCP_OOO_MIN_CHARGE : len;
+}
 
 static void ooo_insert(struct tcp_flow *f, uint32_t seq, const uint8_t *data, uint32_t len)
 {
@@ -1236,7 +1385,7 @@ static void ooo_insert(struct tcp_flow *f, uint32_t seq, const uint8_t *data, ui
 
 		*pp = d->next;
 		f->ooo_bytes -= d->len;
-		f->ooo_charge -= d->len + TCP_OOO_OVERHEAD;
+		f->ooo_charge -= ooo_cost(d->len);
 		free(d);
 	}
 	if (*pp && seq_lt((*pp)->seq, end))
@@ -1244,7 +1393,7 @@ static void ooo_insert(struct tcp_flow *f, uint32_t seq, const uint8_t *data, ui
 	len = end - seq;
 	if (len == 0)
 		return;
-	if (f->ooo_charge + len + TCP_OOO_OVERHEAD > f->st->cfg.tcp.ooo_max_bytes) {
+	if (f->ooo_charge + ooo_cost(len) > f->st->cfg.tcp.ooo_max_bytes) {
 		CTR_INC(f->st, TCP_DROP_OOO_FULL);
 		return;
 	}
@@ -1259,7 +1408,7 @@ static void ooo_insert(struct tcp_flow *f, uint32_t seq, const uint8_t *data, ui
 	n->next = *pp;
 	*pp = n;
 	f->ooo_bytes += len;
-	f->ooo_charge += len + TCP_OOO_OVERHEAD;
+	f->ooo_charge += ooo_cost(len);
 	f->ooo_last_seq = seq;
 	CTR_INC(f->st, TCP_OOO_QUEUED);
 }
@@ -1273,7 +1422,7 @@ static void ooo_drain(struct tcp_flow *f)
 
 		f->ooo = o->next;
 		f->ooo_bytes -= o->len;
-		f->ooo_charge -= o->len + TCP_OOO_OVERHEAD;
+		f->ooo_charge -= ooo_cost(o->len);
 		if (seq_gt(end, f->rcv_nxt)) {
 			uint32_t skip = f->rcv_nxt - o->seq;
 
@@ -1310,7 +1459,7 @@ static uint32_t flight(const struct tcp_flow *f)
 /* ssthresh after a loss (RFC 5681 eq. 4; CUBIC: beta 0.7) */
 static uint32_t loss_ssthresh(struct tcp_flow *f)
 {
-	uint32_t fl = max32(flight(f), f->cwnd < flight(f) ? f->cwnd : flight(f));
+	uint32_t fl = flight(f);
 
 	if (f->o.cc == TCP_CC_CUBIC) {
 		uint32_t w = f->cwnd;
@@ -1365,8 +1514,8 @@ static void cc_on_ack(struct tcp_flow *f, uint32_t acked)
 		cw = f->cwnd;
 		if ((double)f->cubic_west > target)
 			target = f->cubic_west;
-		if (target > cw)
-			f->cwnd = cw + (uint32_t)((target - cw) * mss / cw) + 1;
+		if (target > cw)	/* (target - cwnd) / cwnd per segment acked */
+			f->cwnd = cw + (uint32_t)((target - cw) * acked / cw) + 1;
 		if (f->cwnd > (1u << 30))
 			f->cwnd = 1u << 30;
 		return;
@@ -1543,11 +1692,13 @@ static void ack_new(struct tcp_flow *f, const struct tcp_repr *seg)
 		cc_on_ack(f, acked);
 	}
 	/* retransmission timer (RFC 6298 5.2, 5.3) */
+	f->tlp_out = false;
 	if (f->snd_una == f->snd_max) {
 		f->t_rtx = 0;
+		f->pto_armed = false;
 		f->persist = false;
 	} else if (!f->persist) {
-		f->t_rtx = st->now + f->rto;
+		arm_rtx(f);
 	}
 	timer_update(f);
 }
@@ -1562,6 +1713,7 @@ static void enter_recovery(struct tcp_flow *f)
 	f->in_recovery = true;
 	f->fast_retransmits++;
 	CTR_INC(st, TCP_FAST_RETRANSMITS);
+	f->nrtx = 0;
 	if (f->sack_ok) {
 		f->cwnd = f->ssthresh;
 		f->rexmit_nxt = f->snd_una;
@@ -1573,7 +1725,8 @@ static void enter_recovery(struct tcp_flow *f)
 
 			(void)skip_sacked(f, f->snd_una, &limit);
 			len = min32(f->mss, min32(data_end - f->snd_una, limit - f->snd_una));
-			xmit_data(f, f->snd_una, len, false, true);
+			len = xmit_data(f, f->snd_una, len, false, true);
+			rtx_note(f, f->snd_una, f->snd_una + len);
 			f->rexmit_nxt = f->snd_una + len;
 		}
 	} else {
@@ -1636,6 +1789,13 @@ static bool process_ack(struct tcp_flow *f, const struct tcp_repr *seg)
 	}
 	if (f->persist && seg->flags & TCP_ACK)
 		f->probes = 0;	/* the peer answers our probes */
+	if (f->in_recovery && f->sack_ok && f->nrtx)
+		rtx_check(f);
+	if (f->tlp_out && !f->in_recovery && f->sack_ok && seq_ge(f->high_sack, f->tlp_end) &&
+	    seq_lt(f->snd_una, f->high_sack) && seq_gt(f->snd_una, f->recover)) {
+		f->tlp_out = false;
+		enter_recovery(f);	/* the probe arrived, something before it did not */
+	}
 	if (dup) {
 		f->dupacks++;
 		if (f->in_recovery && !f->sack_ok) {
@@ -1678,16 +1838,18 @@ static void schedule_ack(struct tcp_flow *f, bool now)
 
 static void time_wait_input(struct tcp_flow *f, const struct tcp_repr *seg)
 {
-	if (seg->flags & TCP_RST)
+	if (seg->flags & TCP_RST) {
+		CTR_INC(f->st, TCP_DROP_RST_INVALID);
 		return;	/* RFC 1337: no assassination */
+	}
 	if (seg->flags & TCP_FIN) {
 		f->t_wait = f->st->now + 2 * f->st->cfg.tcp.msl_ns;
 		timer_update(f);
 	}
 	if (seg->flags & TCP_SYN)
 		challenge_ack(f);
-	else
-		send_ack(f);
+	else if (seg->payload_len || (seg->flags & TCP_FIN))
+		send_ack(f);	/* a bare ACK is not answered: no ACK loops */
 }
 
 static void flow_input(struct tcp_flow *f, struct tcp_repr *seg);
@@ -1788,11 +1950,13 @@ static bool seq_check(struct tcp_flow *f, struct tcp_repr *seg)
 		}
 		seg->seq = f->rcv_nxt;
 		CTR_INC(f->st, TCP_DUP_DATA);
+		f->ack_now = true;	/* our ACK may have been lost */
 	}
 	/* right trim: beyond the window */
 	if (seq_gt(seg->seq + (uint32_t)seg->payload_len, f->rcv_nxt + wnd)) {
 		seg->payload_len = (f->rcv_nxt + wnd) - seg->seq;
 		seg->flags &= (uint8_t)~TCP_FIN;
+		f->ack_now = true;	/* e.g. a zero-window probe: tell the window */
 	}
 	return true;
 }
@@ -1830,7 +1994,6 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 	bool was_ooo = f->ooo != NULL;
 
 	f->segs_in++;
-	if (getenv("TCP_DEBUG2")) fprintf(stderr, "%llu %s in st %d seq %u ack %u len %zu fl %x tsv %u tse %u | una %u nxt %u max %u rcv_nxt %u\n", (unsigned long long)(st->now/1000000), f->lport == 5001 ? "A" : "B", f->state, seg->seq - f->irs, seg->ack - f->iss, seg->payload_len, seg->flags, seg->ts_val, seg->ts_ecr, f->snd_una - f->iss, f->snd_nxt - f->iss, f->snd_max - f->iss, f->rcv_nxt - f->irs);
 	if (f->state == TCP_SYN_SENT) {
 		syn_sent_input(f, seg);
 		return;
@@ -1846,12 +2009,20 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 		time_wait_input(f, seg);
 		return;
 	}
-	/* PAWS (RFC 7323 5) */
+	/* a retransmitted SYN while we wait for the handshake's ACK */
+	if (f->state == TCP_SYN_RECEIVED && f->lsn &&
+	    (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN && seg->seq == f->irs) {
+		if (f->ts_ok && seg->has_ts)
+			f->ts_recent = seg->ts_val;
+		send_syn(f);
+		return;
+	}
+	/* PAWS (RFC 7323 5); a reordered bare ACK is dropped without an answer */
 	if (f->ts_ok && seg->has_ts && !(seg->flags & TCP_RST) &&
 	    seq_lt(seg->ts_val, f->ts_recent)) {
 		CTR_INC(st, TCP_DROP_PAWS);
-		if (getenv("TCP_DEBUG")) fprintf(stderr, "PAWS drop ts_val %u ts_recent %u seq %u len %zu flags %x\n", seg->ts_val, f->ts_recent, seg->seq - f->irs, seg->payload_len, seg->flags);
-		send_ack(f);
+		if (seg->payload_len || (seg->flags & (TCP_SYN | TCP_FIN)))
+			send_ack(f);
 		return;
 	}
 	if (!seq_check(f, seg)) {
@@ -1882,10 +2053,6 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 	}
 	/* SYN in a synchronized state (RFC 5961 4) */
 	if (seg->flags & TCP_SYN) {
-		if (f->state == TCP_SYN_RECEIVED && f->lsn && seg->seq == f->irs) {
-			send_syn(f);	/* retransmitted SYN */
-			return;
-		}
 		challenge_ack(f);
 		return;
 	}
@@ -1980,6 +2147,8 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 			tcp_output(f);
 			return;
 		}
+	} else if (seg->payload_len && synchronized(f)) {
+		CTR_INC(st, TCP_DROP_AFTER_FIN);	/* data after the peer's FIN */
 	}
 	/* FIN (step 8) */
 	if ((seg->flags & TCP_FIN) && seg->seq + (uint32_t)seg->payload_len == f->rcv_nxt &&
@@ -2284,6 +2453,32 @@ static void flow_timeout_abort(struct tcp_flow *f)
 	flow_drop(f, -ETIMEDOUT);
 }
 
+/* RFC 8985 7.3: send one new segment, or the last one again. */
+static void tail_loss_probe(struct tcp_flow *f)
+{
+	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen, len, seq;
+
+	f->pto_armed = false;
+	f->tlp_out = true;
+	CTR_INC(f->st, TCP_TAIL_LOSS_PROBES);
+	if (f->snd_nxt == f->snd_max && seq_lt(f->snd_max, data_end) &&
+	    seq_ge(f->snd_una + f->snd_wnd, f->snd_max + min32(f->mss, data_end - f->snd_max))) {
+		seq = f->snd_max;
+		len = min32(f->mss, data_end - seq);
+		len = xmit_data(f, seq, len, false, false);
+		f->snd_nxt = f->snd_max = seq + len;
+	} else {
+		uint32_t end = seq_lt(data_end, f->snd_max) ? data_end : f->snd_max;
+
+		len = min32(f->mss, end - f->snd_una);
+		seq = end - len;
+		len = xmit_data(f, seq, len, f->fin_queued && f->snd_max == data_end + 1, true);
+	}
+	f->tlp_end = seq + len;
+	f->t_rtx = f->st->now + f->rto;
+	timer_update(f);
+}
+
 static void rtx_timeout(struct tcp_flow *f)
 {
 	struct stack *st = f->st;
@@ -2301,7 +2496,9 @@ static void rtx_timeout(struct tcp_flow *f)
 		CTR_INC(st, TCP_ZERO_WINDOW_PROBES);
 		f->persist = false;
 		if (f->snd_wnd > 0) {
-			tcp_output(f);	/* window too small for SWS: override */
+			f->sws_override = true;	/* window too small for SWS: override */
+			tcp_output(f);
+			f->sws_override = false;
 		} else {
 			struct tcp_repr r;
 
@@ -2332,6 +2529,16 @@ static void rtx_timeout(struct tcp_flow *f)
 	}
 	if (!can_send_data(f) || f->snd_una == f->snd_max)
 		return;
+	if (f->pto_armed) {
+		tail_loss_probe(f);
+		return;
+	}
+	if (f->snd_wnd == 0) {
+		/* the peer closed its window with data in flight: probe it */
+		f->snd_nxt = f->snd_una;
+		arm_persist(f);
+		return;
+	}
 	if (!f->first_rtx)
 		f->first_rtx = st->now;
 	if (f->retries >= c->max_retries && st->now - f->first_rtx >= TCP_R2_FLOOR) {
@@ -2347,6 +2554,8 @@ static void rtx_timeout(struct tcp_flow *f)
 	f->cwnd = f->mss;
 	f->bytes_acked_ca = 0;
 	f->in_recovery = false;
+	f->nrtx = 0;
+	f->pto_armed = false;
 	f->dupacks = 0;
 	f->recover = f->snd_max;
 	f->snd_nxt = f->snd_una;
@@ -2395,6 +2604,10 @@ static void flow_timers(struct tcp_flow *f)
 
 			if (f->ka_probes == 0 && idle_end > now) {
 				f->t_ka = idle_end;
+			} else if (f->snd_una != f->snd_max || f->persist) {
+				/* data in flight: retransmissions or probes watch the peer */
+				f->ka_probes = 0;
+				f->t_ka = now + f->o.ka_idle_ns;
 			} else if (f->ka_probes >= f->o.ka_count) {
 				flow_timeout_abort(f);
 				return;
@@ -2588,6 +2801,7 @@ int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_
 	struct tcp_flow *f;
 	uint32_t start;
 	uint16_t lport = 0;
+	int rc;
 
 	if (!t || port == 0 || !cb || dst == 0 || dst == st->cfg.addr ||
 	    ipv4_addr_is_multicast(dst) || dst == IPV4_ADDR_BROADCAST ||
@@ -2619,9 +2833,16 @@ int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_
 	f->connect_ctx = ctx;
 	f->rtt_start = st->now;
 	api_enter(st);
-	send_syn(f);
+	rc = send_syn(f);
+	if (rc == -ENETUNREACH || rc == -EINVAL) {
+		/* no route: fail now, without a callback */
+		f->on_connect = NULL;
+		f->state = TCP_CLOSED;
+		f->t_rtx = 0;
+		flow_maybe_free(f);
+	}
 	api_leave(st);
-	return 0;
+	return rc == -ENETUNREACH || rc == -EINVAL ? rc : 0;
 }
 
 void tcp_flow_set_callbacks(struct tcp_flow *f, const struct tcp_callbacks *cb, void *ctx)

@@ -192,6 +192,54 @@ static void test_active_open(void **state)
 	t_free(t);
 }
 
+/* Ephemeral ports: random in 49152-65535, never a tuple in use. */
+static void test_ephemeral_ports(void **state)
+{
+	struct t *t = t_new(NULL);
+	uint16_t ports[64];
+	size_t n;
+	unsigned sequential = 0;
+
+	(void)state;
+	for (int i = 0; i < 64; i++) {
+		assert_int_equal(tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a), 0);
+		world_pump(t->w); /* (the ARP queue holds 3 datagrams per address) */
+	}
+	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+	assert_int_equal(n, 64);
+	for (size_t i = 0; i < n; i++) {
+		ports[i] = segs[i].src_port;
+		assert_true(ports[i] >= 49152);
+		for (size_t j = 0; j < i; j++)
+			assert_true(ports[i] != ports[j]);
+		if (i && ports[i] == ports[i - 1] + 1)
+			sequential++;
+	}
+	assert_true(sequential < 4);
+	assert_int_equal(tcp_flow_count(t->h->st), 64);
+	world_advance(t->w, 200 * SEC);
+	assert_int_equal(t->a.connects, 64);
+	assert_int_equal(t->a.connect_err, -ETIMEDOUT);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	t_free(t);
+}
+
+static void test_connect_unreachable(void **state)
+{
+	struct t *t = t_new(NULL);
+
+	(void)state;
+	/* off-link and no gateway: an error at once, no callback */
+	assert_int_equal(tcp_connect(t->h->st, IP(198, 51, 100, 1), 80, NULL, app_connect, &t->a),
+			 -ENETUNREACH);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tcp_connect(t->h->st, t->h->ip, 80, NULL, app_connect, &t->a), -EINVAL);
+	assert_int_equal(tcp_connect(t->h->st, PEER_IP, 0, NULL, app_connect, &t->a), -EINVAL);
+	world_advance(t->w, 10 * SEC);
+	assert_int_equal(t->a.connects, 0);
+	t_free(t);
+}
+
 static void test_connect_refused(void **state)
 {
 	struct t *t = t_new(NULL);
@@ -612,6 +660,13 @@ static void test_read_pause_window(void **state)
 	th_last(t->w, &s);
 	assert_int_equal(s.ack, ps + 8192); /* cut at the window */
 	assert_int_equal(s.window, 0);
+	/* a zero-window probe carrying one byte is answered */
+	raw_clear(t->w);
+	r = data_seg(ps + 8192, iss + 1, p + 8192, 1);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.ack, ps + 8192);
+	assert_int_equal(s.window, 0);
 	/* resume: the queue is delivered and the window reopens */
 	raw_clear(t->w);
 	tcp_read_pause(t->a.flow, false);
@@ -651,6 +706,71 @@ static void test_sws_receiver(void **state)
 }
 
 /* ---- sending ---- */
+
+/* Sender SWS (RFC 1122 4.2.3.4): no small segment for a small usable window. */
+static void test_sws_sender(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint8_t *p = th_pattern(10000, 13);
+	size_t n;
+
+	(void)state;
+	/* the peer's window shrinks to 1000 bytes (max seen: 65535) */
+	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 1000);
+	th_send(t->w, t->h, &r);
+	tcp_write(t->a.flow, p, 10000);
+	world_pump(t->w);
+	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+	assert_int_equal(n, 1);
+	assert_int_equal(segs[0].payload_len, 536);
+	/* acked, window still 1000 from there: 464 usable is under half of the
+	 * largest window seen, so nothing but a full segment goes */
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps, iss + 1 + 536, TCP_ACK, 1000);
+	th_send(t->w, t->h, &r);
+	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+	assert_int_equal(n, 1);
+	assert_int_equal(segs[0].payload_len, 536);
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps, iss + 1 + 536, TCP_ACK, 1000);
+	r.window = 1000;
+	r.seq = ps;
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_count(t->w), 0);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+/* A retransmitted SYN in SYN_RECEIVED gets the SYN-ACK again. */
+static void test_syn_retransmitted(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s1, s2;
+
+	(void)state;
+	app_listen(&t->a, t->h, PORT, NULL);
+	r = th_seg(SPORT, PORT, 700, 0, TCP_SYN, 65535);
+	th_send(t->w, t->h, &r);
+	th_last(t->w, &s1);
+	raw_clear(t->w);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s2));
+	assert_int_equal(s2.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(s2.seq, s1.seq);
+	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	/* SYN-ACK retransmitted by the timer too, then given up */
+	raw_clear(t->w);
+	world_advance(t->w, 2 * SEC);
+	assert_true(th_count(t->w) >= 1);
+	world_advance(t->w, 300 * SEC);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(t->a.accepts, 0);
+	t_free(t);
+}
+
 
 static void test_nagle(void **state)
 {
@@ -900,6 +1020,44 @@ static void test_sack_recovery(void **state)
 	t_free(t);
 }
 
+/* Tail loss probe (RFC 8985 7): the last segment again after 2 SRTT, and
+ * its SACK starts recovery for the hole before it. */
+static void test_tail_loss_probe(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, true, &ps);
+	uint8_t *p = th_pattern(20000, 15);
+	uint32_t mss = 1448, base = iss + 1;
+
+	(void)state;
+	tcp_write(t->a.flow, p, 5 * mss);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 5);
+	world_advance(t->w, 9 * MSEC);
+	assert_int_equal(th_count(t->w), 5);
+	world_advance(t->w, 2 * MSEC); /* PTO: 10 ms (SRTT ~0) */
+	assert_int_equal(th_count(t->w), 6);
+	th_last(t->w, &s);
+	assert_int_equal(s.seq, base + 4 * mss);
+	assert_int_equal(CTR(t->h, TCP_TAIL_LOSS_PROBES), 1);
+	/* the probe is SACKed, the first four are not: fast retransmit */
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps, base, TCP_ACK, 65535);
+	r.has_ts = true;
+	r.ts_val = 3000;
+	r.nsack = 1;
+	r.sack[0] = (struct tcp_sack_block){ base + 4 * mss, base + 5 * mss };
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s) || true);
+	assert_int_equal(th_segs(t->w, segs, RAW_MAX_FRAMES) >= 1, 1);
+	assert_int_equal(segs[0].seq, base);
+	assert_int_equal(CTR(t->h, TCP_FAST_RETRANSMITS), 1);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
 static void test_zero_window_probe(void **state)
 {
 	struct t *t = t_new(NULL);
@@ -943,6 +1101,43 @@ static void test_zero_window_probe(void **state)
 	th_send(t->w, t->h, &r);
 	th_last(t->w, &s);
 	assert_int_equal(s.payload_len, 4);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+/* The window closes with data in flight: the RTO turns into probing and the
+ * connection survives as long as the probes are answered. */
+static void test_zero_window_inflight(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint8_t *p = th_pattern(3000, 14);
+
+	(void)state;
+	tcp_write(t->a.flow, p, 1608);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 3);
+	/* the first segment acked, window 0: two segments stay in flight */
+	r = th_seg(SPORT, PORT, ps, iss + 1 + 536, TCP_ACK, 0);
+	th_send(t->w, t->h, &r);
+	for (int i = 0; i < 40; i++) {
+		raw_clear(t->w);
+		world_advance(t->w, 30 * SEC);
+		if (th_last(t->w, &s)) {
+			assert_int_equal(s.payload_len, 0);
+			assert_int_equal(s.seq, iss + 536);
+			r = th_seg(SPORT, PORT, ps, iss + 1 + 536, TCP_ACK, 0);
+			th_send(t->w, t->h, &r);
+		}
+	}
+	assert_int_equal(t->a.closes, 0);
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps, iss + 1 + 536, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_segs(t->w, segs, RAW_MAX_FRAMES), 2);
+	assert_int_equal(segs[0].seq, iss + 1 + 536);
+	free(p);
 	tcp_abort(t->a.flow);
 	t_free(t);
 }
@@ -1338,6 +1533,48 @@ static void test_pmtu(void **state)
 	t_free(t);
 }
 
+/* Another flow's ICMP lowered the path MTU: the next send that does not fit
+ * makes this flow pick it up, and the data goes out in smaller segments. */
+static void test_pmtu_shared(void **state)
+{
+	struct t *t = t_new(NULL);
+	uint32_t ps1, ps2, iss1;
+	struct tcp_flow *f1, *f2;
+	uint8_t *p = th_pattern(5000, 16);
+	struct tcp_flow_info fi;
+	size_t n;
+
+	(void)state;
+	app_listen(&t->a, t->h, PORT, NULL);
+	iss1 = th_handshake(t->w, t->h, SPORT, PORT, 1000, true, &ps1);
+	f1 = t->a.flow;
+	th_handshake(t->w, t->h, SPORT + 1, PORT, 5000, true, &ps2);
+	f2 = t->a.flow;
+	tcp_write(f1, p, 100);
+	world_pump(t->w);
+	send_frag_needed(t, 1000, iss1 + 1);
+	tcp_flow_info(f1, &fi);
+	assert_int_equal(fi.mss, 948);
+	tcp_flow_info(f2, &fi);
+	assert_int_equal(fi.mss, 1448);
+	raw_clear(t->w);
+	tcp_write(f2, p, 3000);
+	world_pump(t->w);
+	assert_true(CTR(t->h, TCP_TX_ERR) >= 1);
+	tcp_flow_info(f2, &fi);
+	assert_int_equal(fi.mss, 948);
+	world_advance(t->w, 2 * SEC);
+	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+	assert_true(n >= 3);
+	for (size_t i = 0; i < n; i++)
+		if (segs[i].dst_port == SPORT + 1)
+			assert_true(segs[i].payload_len <= 948);
+	free(p);
+	tcp_abort(f1);
+	tcp_abort(f2);
+	t_free(t);
+}
+
 /* ---- API safety ---- */
 
 static void test_close_in_callbacks(void **state)
@@ -1421,6 +1658,120 @@ static void test_two_stacks_echo(void **state)
 	world_free(w);
 }
 
+/* One RTT of a raw peer: ACK every second segment the stack sent. */
+static void ack_round(struct t *t, uint32_t ps, uint32_t *tsv)
+{
+	size_t n = th_segs(t->w, segs, RAW_MAX_FRAMES), k = 0;
+	static uint32_t acks[RAW_MAX_FRAMES], ecrs[RAW_MAX_FRAMES];
+	struct tcp_repr r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!segs[i].payload_len || (i % 2 == 0 && i + 1 < n))
+			continue;
+		acks[k] = segs[i].seq + (uint32_t)segs[i].payload_len;
+		ecrs[k++] = segs[i].ts_val;
+	}
+	raw_clear(t->w);	/* what the ACKs make the stack send is the next round */
+	for (size_t i = 0; i < k; i++) {
+		r = th_seg(SPORT, PORT, ps, acks[i], TCP_ACK, 65535);
+		r.has_ts = true;
+		r.ts_val = ++*tsv;
+		r.ts_ecr = ecrs[i];
+		th_send(t->w, t->h, &r);
+	}
+}
+
+/* CUBIC (RFC 9438): beta 0.7 on loss, then W_max is reached after about K
+ * seconds and passed after (concave, then convex). */
+static void test_cubic_curve(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_flow_opts o;
+	struct tcp_flow_info fi;
+	struct tcp_repr r;
+	static uint8_t junk[65536];
+	uint32_t ps, iss, tsv = 2000, wmax, cw_before;
+	double k;
+
+	(void)state;
+	tcp_flow_opts_defaults(t->h->st, &o);
+	o.cc = TCP_CC_CUBIC;
+	o.sndbuf = 8 << 20;
+	app_listen(&t->a, t->h, PORT, &o);
+	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, true, &ps);
+	(void)iss;
+	raw_clear(t->w);
+	/* slow start to about 100 segments, 100 ms rounds (W_cubic, not
+	 * the Reno-friendly estimate, leads at this RTT) */
+	for (int i = 0; i < 200; i++) {
+		while (tcp_write(t->a.flow, junk, sizeof(junk)) > 0)
+			;
+		world_advance(t->w, 100 * MSEC);
+		tcp_flow_info(t->a.flow, &fi);
+		if (getenv("CUBIC_TRACE")) print_message("round %d cwnd %u flight segs %zu\n", i, fi.cwnd, th_count(t->w));
+		if (fi.cwnd >= 100 * fi.mss)
+			break;
+		ack_round(t, ps, &tsv);
+	}
+	tcp_flow_info(t->a.flow, &fi);
+	cw_before = fi.cwnd;
+	assert_true(cw_before >= 100 * fi.mss);
+	/* loss of the first segment of the window: 3 dupacks */
+	th_segs(t->w, segs, RAW_MAX_FRAMES);
+	uint32_t una = segs[0].seq;
+
+	for (int i = 0; i < 4; i++) {
+		r = th_seg(SPORT, PORT, ps, una, TCP_ACK, 65535);
+		r.has_ts = true;
+		r.ts_val = ++tsv;
+		r.nsack = 1;
+		r.sack[0] = (struct tcp_sack_block){ una + fi.mss, una + fi.mss * (2 + (uint32_t)i) };
+		th_send(t->w, t->h, &r);
+	}
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.fast_retransmits, 1);
+	assert_true(fi.ssthresh >= cw_before * 7 / 10 - fi.mss && fi.ssthresh <= cw_before * 7 / 10 + fi.mss);
+	wmax = cw_before;
+	/* recover: ACK everything sent */
+	ack_round(t, ps, &tsv);
+	k = 0;
+	{
+		double x = (double)wmax / fi.mss * 0.3 / 0.4;
+
+		for (k = 1; k * k * k < x; k += 0.01)
+			;
+	}
+	/* run rounds for K seconds: cwnd approaches W_max from below */
+	uint64_t start = t->w->now;
+	uint32_t at_half = 0, at_k = 0, at_2k = 0;
+
+	while (t->w->now - start < (uint64_t)(2 * k * SEC)) {
+		while (tcp_write(t->a.flow, junk, sizeof(junk)) > 0)
+			;
+		world_advance(t->w, 100 * MSEC);
+		ack_round(t, ps, &tsv);
+		tcp_flow_info(t->a.flow, &fi);
+		double el = (double)(t->w->now - start) / SEC;
+
+		if (getenv("CUBIC_TRACE"))
+			print_message("t %.2f cwnd %u ssth %u rto %llu fr %llu\n", el, fi.cwnd, fi.ssthresh,
+				      (unsigned long long)fi.rto_timeouts, (unsigned long long)fi.fast_retransmits);
+
+		if (!at_half && el >= k / 2)
+			at_half = fi.cwnd;
+		if (!at_k && el >= k)
+			at_k = fi.cwnd;
+		at_2k = fi.cwnd;
+	}
+	print_message("cubic: W_max %u, K %.2f s, cwnd at K/2 %u, at K %u, at 2K %u\n", wmax, k,
+		      at_half, at_k, at_2k);
+	assert_true(at_half > wmax * 7 / 10 && at_half < wmax);
+	assert_true(at_k > wmax * 9 / 10 && at_k < wmax * 11 / 10);
+	assert_true(at_2k > wmax * 12 / 10);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
 static void test_cubic(void **state)
 {
 	struct world *w = world_new();
@@ -1469,6 +1820,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_passive_open_close),
 		cmocka_unit_test(test_active_open),
+		cmocka_unit_test(test_ephemeral_ports),
+		cmocka_unit_test(test_connect_unreachable),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_simultaneous_close),
@@ -1482,6 +1835,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_delayed_ack),
 		cmocka_unit_test(test_read_pause_window),
 		cmocka_unit_test(test_sws_receiver),
+		cmocka_unit_test(test_sws_sender),
+		cmocka_unit_test(test_syn_retransmitted),
 		cmocka_unit_test(test_nagle),
 		cmocka_unit_test(test_nodelay_opt),
 		cmocka_unit_test(test_writable_and_sndbuf),
@@ -1490,7 +1845,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_syn_retries),
 		cmocka_unit_test(test_fast_retransmit_newreno),
 		cmocka_unit_test(test_sack_recovery),
+		cmocka_unit_test(test_tail_loss_probe),
 		cmocka_unit_test(test_zero_window_probe),
+		cmocka_unit_test(test_zero_window_inflight),
 		cmocka_unit_test(test_zero_window_unanswered),
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_keepalive_answered),
@@ -1502,9 +1859,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_conn_limit),
 		cmocka_unit_test(test_backlog_no_cookies),
 		cmocka_unit_test(test_pmtu),
+		cmocka_unit_test(test_pmtu_shared),
 		cmocka_unit_test(test_close_in_callbacks),
 		cmocka_unit_test(test_two_stacks_echo),
 		cmocka_unit_test(test_cubic),
+		cmocka_unit_test(test_cubic_curve),
 	};
 
 	struct CMUnitTest sel[sizeof(tests) / sizeof(tests[0])];
