@@ -96,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.random_ctx = &rng;
 	cfg.reasm_max_bytes = 256 * 1024;
 	cfg.arp_cache_size = 16;
+	cfg.tcp.max_connections = 64;
 	if (stack_new(&st, &cfg, &nif, now) < 0)
 		abort();
 	echo.st = st;
