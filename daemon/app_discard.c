@@ -46,9 +46,11 @@ static void discard_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len
 
 static const struct tcp_server_ops discard_tcp_ops = { .recv = discard_tcp_recv };
 
-int discard_start(struct stack *st, const struct app_config *cfg, struct logger *log,
-		  void **state)
+int discard_start(struct tapir_app_ctx *ctx, void **state)
 {
+	struct stack *st = ctx->st;
+	const struct app_config *cfg = ctx->cfg;
+	struct logger *log = ctx->log;
 	struct discard *d = calloc(1, sizeof(*d));
 
 	if (!d)
@@ -137,9 +139,11 @@ static const struct tcp_server_ops source_tcp_ops = {
 	.writable = source_push,
 };
 
-int source_start(struct stack *st, const struct app_config *cfg, struct logger *log,
-		 void **state)
+int source_start(struct tapir_app_ctx *ctx, void **state)
 {
+	struct stack *st = ctx->st;
+	const struct app_config *cfg = ctx->cfg;
+	struct logger *log = ctx->log;
 	struct source *s = calloc(1, sizeof(*s));
 
 	if (!s)

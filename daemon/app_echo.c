@@ -57,8 +57,11 @@ static void echo_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
 
 static const struct tcp_server_ops echo_tcp_ops = { .recv = echo_tcp_recv };
 
-int echo_start(struct stack *st, const struct app_config *cfg, struct logger *log, void **state)
+int echo_start(struct tapir_app_ctx *ctx, void **state)
 {
+	struct stack *st = ctx->st;
+	const struct app_config *cfg = ctx->cfg;
+	struct logger *log = ctx->log;
 	struct echo *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;

@@ -5,13 +5,15 @@
 
 #include <string.h>
 
-static const struct app_type app_types[] = {
-	{ "echo", echo_start, echo_stop },
-	{ "discard", discard_start, discard_stop },
-	{ "source", source_start, source_stop },
+static const struct tapir_app_type app_types[] = {
+	{ "echo", NULL, echo_start, echo_stop },
+	{ "discard", NULL, discard_start, discard_stop },
+	{ "source", NULL, source_start, source_stop },
+	{ "http", NULL, http_start, http_stop },
+	{ "kvhttp", NULL, kvhttp_start, http_stop },
 };
 
-const struct app_type *app_type_find(const char *name)
+const struct tapir_app_type *app_type_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(app_types) / sizeof(app_types[0]); i++)
 		if (!strcmp(app_types[i].name, name))

@@ -115,13 +115,147 @@ static void source_defaults(union app_params *p)
 	p->source.port = 19;
 }
 
+/* http and kvhttp: struct app_http_config */
+static void http_defaults(union app_params *p)
+{
+	struct app_http_config *h = &p->http;
+	memset(h, 0, sizeof(*h));
+	h->port = 80;
+	strcpy(h->index, "index.html");
+	h->idle_timeout_ns = 30 * NS_PER_SEC;
+	h->max_header_bytes = 8192;
+	h->max_headers = 64;
+	h->max_connections = 1024;
+	h->max_body = 1u << 20;
+	h->access_log = true;
+}
+
+static void kvhttp_defaults(union app_params *p)
+{
+	http_defaults(p);
+	p->kvhttp.port = 8080;
+	p->kvhttp.index[0] = '\0';
+}
+
+static int http_common_set(struct app_http_config *h, const char *key, const char *value,
+			   char *msg, size_t msglen)
+{
+	uint64_t v;
+	if (!strcmp(key, "port"))
+		return parse_port(value, &h->port, msg, msglen);
+	if (!strcmp(key, "kv")) {
+		size_t n = strlen(value);
+		if (n == 0 || n > CONFIG_APP_NAME_MAX) {
+			snprintf(msg, msglen, "'%s' is not the NAME of a [kv.NAME] section", value);
+			return -EINVAL;
+		}
+		memcpy(h->kv, value, n + 1);
+		return 0;
+	}
+	if (!strcmp(key, "idle_timeout")) {
+		int rc = units_parse_duration(value, &v);
+		if (rc || v < NS_PER_SEC / 10 || v > 3600 * NS_PER_SEC) {
+			snprintf(msg, msglen, "'%s' is not a duration from 100ms to 1h", value);
+			return -EINVAL;
+		}
+		h->idle_timeout_ns = v;
+		return 0;
+	}
+	if (!strcmp(key, "max_header_bytes")) {
+		if (units_parse_size(value, &v) || v < 256 || v > 65536) {
+			snprintf(msg, msglen, "'%s' is not a size from 256 to 65536 bytes", value);
+			return -EINVAL;
+		}
+		h->max_header_bytes = (uint32_t)v;
+		return 0;
+	}
+	if (!strcmp(key, "max_headers")) {
+		if (units_parse_u64(value, 1000, &v) || v == 0) {
+			snprintf(msg, msglen, "'%s' is not a number from 1 to 1000", value);
+			return -EINVAL;
+		}
+		h->max_headers = (uint32_t)v;
+		return 0;
+	}
+	if (!strcmp(key, "max_connections")) {
+		if (units_parse_u64(value, 1u << 20, &v) || v == 0) {
+			snprintf(msg, msglen, "'%s' is not a number from 1 to 1048576", value);
+			return -EINVAL;
+		}
+		h->max_connections = (uint32_t)v;
+		return 0;
+	}
+	if (!strcmp(key, "access_log")) {
+		if (units_parse_bool(value, &h->access_log)) {
+			snprintf(msg, msglen, "'%s' is not true or false", value);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int http_set(union app_params *p, const char *key, const char *value, char *msg,
+		    size_t msglen)
+{
+	if (!strcmp(key, "index")) {
+		size_t n = strlen(value);
+		if (n == 0 || n > CONFIG_HTTP_INDEX_MAX || strchr(value, '/') ||
+		    !strcmp(value, ".") || !strcmp(value, "..")) {
+			snprintf(msg, msglen, "'%s' is not a file name (at most %d bytes, no '/')",
+				 value, CONFIG_HTTP_INDEX_MAX);
+			return -EINVAL;
+		}
+		memcpy(p->http.index, value, n + 1);
+		return 0;
+	}
+	return http_common_set(&p->http, key, value, msg, msglen);
+}
+
+static int kvhttp_set(union app_params *p, const char *key, const char *value, char *msg,
+		      size_t msglen)
+{
+	uint64_t v;
+	if (!strcmp(key, "token")) {
+		size_t n = strlen(value);
+		if (n > CONFIG_HTTP_TOKEN_MAX) {
+			snprintf(msg, msglen, "too long (at most %d characters)",
+				 CONFIG_HTTP_TOKEN_MAX);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (value[i] <= ' ' || value[i] > '~') {
+				snprintf(msg, msglen, "must be printable ASCII without spaces");
+				return -EINVAL;
+			}
+		memcpy(p->kvhttp.token, value, n + 1);
+		return 0;
+	}
+	if (!strcmp(key, "max_body")) {
+		if (units_parse_size(value, &v) || v > (64u << 20)) {
+			snprintf(msg, msglen, "'%s' is not a size up to 64MiB", value);
+			return -EINVAL;
+		}
+		p->kvhttp.max_body = v;
+		return 0;
+	}
+	return http_common_set(&p->kvhttp, key, value, msg, msglen);
+}
+
+static uint16_t http_port(const union app_params *p)
+{
+	return p->http.port;
+}
+
 static const struct app_conf_type app_conf_types[] = {
 	{ "echo", echo_defaults, port_app_set, port_app_port, port_app_port },
 	{ "discard", discard_defaults, port_app_set, port_app_port, port_app_port },
 	{ "source", source_defaults, port_app_set, NULL, port_app_port },
+	{ "http", http_defaults, http_set, NULL, http_port },
+	{ "kvhttp", kvhttp_defaults, kvhttp_set, NULL, http_port },
 };
 
-#define APP_TYPE_NAMES "echo, discard, source"
+#define APP_TYPE_NAMES "echo, discard, source, http, kvhttp"
 
 static const struct app_conf_type *app_conf_type(const char *name)
 {
@@ -162,11 +296,26 @@ void config_free(struct tapird_config *c)
 	free(c->apps);
 	c->apps = NULL;
 	c->napps = 0;
+	for (size_t i = 0; i < c->nkvs; i++)
+		free(c->kvs[i].spec);
+	free(c->kvs);
+	c->kvs = NULL;
+	c->nkvs = 0;
+}
+
+const struct kv_config *config_kv_find(const struct tapird_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nkvs; i++)
+		if (!strcmp(c->kvs[i].name, name))
+			return &c->kvs[i];
+	return NULL;
 }
 
 /* ---- sections ---- */
 
-enum section_kind { SEC_NETIF, SEC_IPV4, SEC_ARP, SEC_ICMP, SEC_LOG, SEC_TCP, SEC_APP, SEC_BAD };
+enum section_kind {
+	SEC_NETIF, SEC_IPV4, SEC_ARP, SEC_ICMP, SEC_LOG, SEC_TCP, SEC_APP, SEC_KV, SEC_BAD
+};
 
 static enum section_kind section_kind(const char *s)
 {
@@ -176,6 +325,8 @@ static enum section_kind section_kind(const char *s)
 			return (enum section_kind)i;
 	if (!strncmp(s, "app.", 4))
 		return SEC_APP;
+	if (!strncmp(s, "kv.", 3))
+		return SEC_KV;
 	return SEC_BAD;
 }
 
@@ -191,6 +342,73 @@ static bool app_name_ok(const char *n)
 	return true;
 }
 
+/* [kv.NAME]: find or create the store's entry */
+static int kv_section_check(struct tapird_config *c, const char *name, const char *where,
+			    struct kv_config **out, char *err, size_t errlen)
+{
+	if (out)
+		*out = NULL;
+	if (!app_name_ok(name))
+		return errf(err, errlen, where,
+			    "bad key-value store name '%s' (1 to %d letters, digits, '-' or '_')",
+			    name, CONFIG_APP_NAME_MAX);
+	for (size_t i = 0; i < c->nkvs; i++)
+		if (!strcmp(c->kvs[i].name, name)) {
+			if (out)
+				*out = &c->kvs[i];
+			return 0;
+		}
+	if (c->nkvs >= CONFIG_MAX_KV)
+		return errf(err, errlen, where, "too many key-value stores (at most %d)",
+			    CONFIG_MAX_KV);
+	struct kv_config *k = realloc(c->kvs, (c->nkvs + 1) * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	c->kvs = k;
+	k = &c->kvs[c->nkvs++];
+	memset(k, 0, sizeof(*k));
+	strcpy(k->name, name);
+	set_where(&k->where, where);
+	if (out)
+		*out = k;
+	return 0;
+}
+
+static int set_kv(struct tapird_config *c, const char *section, const char *key,
+		  const char *value, const char *where, char *err, size_t errlen)
+{
+	struct kv_config *k;
+	int rc = kv_section_check(c, section + 3, where, &k, err, errlen);
+	if (rc)
+		return rc;
+	if (!strcmp(key, "store")) {
+		static const char *const kinds[] = { "mem:", "dir:", "tar:", "embedded:" };
+		bool ok = false;
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (!strncmp(value, kinds[i], strlen(kinds[i])))
+				ok = true;
+		if (!ok)
+			return errf(err, errlen, where,
+				    "[%s] store: '%s' is not a store (mem:, dir:PATH, tar:FILE or "
+				    "embedded:NAME)", section, value);
+		char *v = strdup(value);
+		if (!v)
+			return -ENOMEM;
+		free(k->spec);
+		k->spec = v;
+		set_where(&k->where_spec, where);
+		return 0;
+	}
+	if (!strcmp(key, "writable")) {
+		if (units_parse_bool(value, &k->writable))
+			return errf(err, errlen, where, "[%s] writable: '%s' is not true or false",
+				    section, value);
+		return 0;
+	}
+	return errf(err, errlen, where, "unknown key '%s' in [%s] (expected store, writable)", key,
+		    section);
+}
+
 /*
  * section_check() - Check a section name; for [app.NAME] find or create the app
  * @app: Receives the app for app sections (may be NULL)
@@ -201,14 +419,12 @@ static int section_check(struct tapird_config *c, const char *section, const cha
 	enum section_kind k = section_kind(section);
 	if (app)
 		*app = NULL;
-	if (k == SEC_BAD) {
-		if (!strncmp(section, "kv.", 3))
-			return errf(err, errlen, where,
-				    "unknown section [%s] (no key-value stores yet)", section);
+	if (k == SEC_BAD)
 		return errf(err, errlen, where,
-			    "unknown section [%s] (expected netif, ipv4, arp, icmp, log, tcp or "
-			    "app.NAME)", section);
-	}
+			    "unknown section [%s] (expected netif, ipv4, arp, icmp, log, tcp, "
+			    "kv.NAME or app.NAME)", section);
+	if (k == SEC_KV)
+		return kv_section_check(c, section + 3, where, NULL, err, errlen);
 	if (k != SEC_APP)
 		return 0;
 	const char *name = section + 4;
@@ -651,12 +867,51 @@ static int set_log(struct tapird_config *c, const char *key, const char *value,
 		    key);
 }
 
+/* [control]: name, socket, enabled */
+static int set_control(struct tapird_config *c, const char *key, const char *value,
+		       const char *where, char *err, size_t errlen)
+{
+	if (!strcmp(key, "name")) {
+		size_t n = strlen(value);
+		bool ok = n >= 1 && n < sizeof(c->control_name) && value[0] != '.';
+		for (const char *p = value; ok && *p; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
+		if (!ok)
+			return errf(err, errlen, where,
+				    "[control] name: '%s' is not an instance name (1 to 32 letters, "
+				    "digits, '-', '_' or '.', not first)", value);
+		strcpy(c->control_name, value);
+		return 0;
+	}
+	if (!strcmp(key, "socket")) {
+		if (value[0] != '/' || strlen(value) >= sizeof(c->control_socket))
+			return errf(err, errlen, where,
+				    "[control] socket: '%s' is not an absolute path of at most "
+				    "107 bytes", value);
+		strcpy(c->control_socket, value);
+		return 0;
+	}
+	if (!strcmp(key, "enabled")) {
+		bool on;
+		if (units_parse_bool(value, &on))
+			return errf(err, errlen, where,
+				    "[control] enabled: '%s' is not true or false", value);
+		c->control_disabled = !on;
+		return 0;
+	}
+	return errf(err, errlen, where,
+		    "unknown key '%s' in [control] (expected name, socket, enabled)", key);
+}
+
 int config_set(struct tapird_config *c, const char *section, const char *key, const char *value,
 	       const char *where, char *err, size_t errlen)
 {
 	struct app_config *app;
 	if (!*section)
 		return errf(err, errlen, where, "key '%s' outside of a [section]", key);
+	if (!strcmp(section, "control"))
+		return set_control(c, key, value, where, err, errlen);
 	int rc = section_check(c, section, where, &app, err, errlen);
 	if (rc)
 		return rc;
@@ -677,6 +932,8 @@ int config_set(struct tapird_config *c, const char *section, const char *key, co
 		return set_tcp(c, key, value, where, err, errlen);
 	case SEC_APP:
 		return app_key_set(app, key, value, where, err, errlen);
+	case SEC_KV:
+		return set_kv(c, section, key, value, where, err, errlen);
 	case SEC_BAD:
 		break;
 	}
@@ -757,7 +1014,8 @@ static void ini_see_line(struct ini_state *s, const char *line)
 		memcpy(section, start + 1, n);
 		section[n] = '\0';
 		char msg[CONFIG_ERR_MAX];
-		int rc = section_check(s->c, section, where, NULL, msg, sizeof(msg));
+		int rc = strcmp(section, "control") ?
+			 section_check(s->c, section, where, NULL, msg, sizeof(msg)) : 0;
 		if (rc)
 			ini_error(s, rc, msg);
 		return;
@@ -940,7 +1198,26 @@ int config_apply_args(struct tapird_config *c, char *const *args, size_t nargs, 
 
 /* ---- checks across keys ---- */
 
-static int finish_app(struct app_config *a, char *err, size_t errlen)
+/* An app of a type from outside: check its keys against the type's list. */
+static int finish_ext_app(struct app_config *a, const struct config_ext_type *t, char *err,
+			  size_t errlen)
+{
+	a->type = t->name;
+	for (size_t i = 0; i < a->nkeys; i++) {
+		const struct app_key *k = &a->keys[i];
+		bool known = !strcmp(k->key, "type");
+		for (size_t j = 0; !known && t->keys && t->keys[j]; j++)
+			known = !strcmp(t->keys[j], k->key);
+		if (!known)
+			return errf(err, errlen, k->where.text,
+				    "unknown key '%s' in [app.%s] (type %s)", k->key, a->name,
+				    t->name);
+	}
+	return 0;
+}
+
+static int finish_app(const struct tapird_config *c, struct app_config *a, char *err,
+		      size_t errlen)
 {
 	const char *type = a->name;
 	const struct config_where *type_where = &a->where;
@@ -950,6 +1227,11 @@ static int finish_app(struct app_config *a, char *err, size_t errlen)
 			type_where = &a->keys[i].where;
 		}
 	const struct app_conf_type *t = app_conf_type(type);
+	if (!t) {
+		for (size_t i = 0; i < c->n_ext_types; i++)
+			if (!strcmp(c->ext_types[i].name, type))
+				return finish_ext_app(a, &c->ext_types[i], err, errlen);
+	}
 	if (!t) {
 		if (type == a->name)
 			return errf(err, errlen, type_where->text,
@@ -978,13 +1260,19 @@ static int finish_app(struct app_config *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* Where an app's @key came from: the key's line, else the section's. */
+static const char *key_where(const struct app_config *a, const char *key)
+{
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i].key, key))
+			return a->keys[i].where.text;
+	return a->where.text;
+}
+
 /* Where the app's UDP port came from: its port key, else its section. */
 static const char *port_where(const struct app_config *a)
 {
-	for (size_t i = 0; i < a->nkeys; i++)
-		if (!strcmp(a->keys[i].key, "port"))
-			return a->keys[i].where.text;
-	return a->where.text;
+	return key_where(a, "port");
 }
 
 int config_finish(struct tapird_config *c, const char *source, char *err, size_t errlen)
@@ -1012,18 +1300,42 @@ int config_finish(struct tapird_config *c, const char *source, char *err, size_t
 				    "[ipv4] gateway: %s is the broadcast address of %s/%u", gb,
 				    ab, c->prefix_len);
 	}
+	for (size_t i = 0; i < c->nkvs; i++)
+		if (!c->kvs[i].spec)
+			return errf(err, errlen, c->kvs[i].where.text,
+				    "[kv.%s]: store = SPEC is required", c->kvs[i].name);
 	for (size_t i = 0; i < c->napps; i++) {
-		int rc = finish_app(&c->apps[i], err, errlen);
+		int rc = finish_app(c, &c->apps[i], err, errlen);
 		if (rc)
 			return rc;
+		const struct app_config *a = &c->apps[i];
+		bool kvhttp = !strcmp(a->type, "kvhttp");
+		if (!kvhttp && strcmp(a->type, "http"))
+			continue;
+		const struct kv_config *kv = a->params.http.kv[0] ?
+			config_kv_find(c, a->params.http.kv) : NULL;
+		if (!a->params.http.kv[0])
+			return errf(err, errlen, a->where.text,
+				    "[app.%s]: kv = NAME (a [kv.NAME] section) is required", a->name);
+		if (!kv)
+			return errf(err, errlen, key_where(a, "kv"),
+				    "[app.%s] kv: no section [kv.%s]", a->name, a->params.http.kv);
+		if (kvhttp && !kv->writable)
+			return errf(err, errlen, key_where(a, "kv"),
+				    "[app.%s] kv: [kv.%s] is read-only (kvhttp needs writable = true)",
+				    a->name, kv->name);
 	}
 	for (size_t i = 0; i < c->napps; i++) {
 		const struct app_conf_type *ti = app_conf_type(c->apps[i].type);
+		if (!ti)
+			continue;  /* a type from outside: no ports known */
 		for (int tcp = 0; tcp < 2; tcp++) {
 			uint16_t (*port_i)(const union app_params *) = tcp ? ti->tcp_port : ti->udp_port;
 			uint16_t pi = port_i ? port_i(&c->apps[i].params) : 0;
 			for (size_t j = 0; pi && j < i; j++) {
 				const struct app_conf_type *tj = app_conf_type(c->apps[j].type);
+				if (!tj)
+					continue;
 				uint16_t (*port_j)(const union app_params *) =
 					tcp ? tj->tcp_port : tj->udp_port;
 				if (port_j && port_j(&c->apps[j].params) == pi)

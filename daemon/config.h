@@ -27,7 +27,12 @@
  * Applications are [app.NAME] sections (NAME: letters, digits, '-', '_', at
  * most CONFIG_APP_NAME_MAX), with a type= key defaulting to NAME.  The
  * config side of each type (keys and their checks) is in the table in
- * config.c; the runtime side (start/stop) is in apps.c.
+ * config.c; the runtime side (start/stop) is in apps.c.  Types from outside
+ * (tapir_run()'s) are listed in ext_types with the keys they accept.
+ *
+ * Key-value stores are [kv.NAME] sections: store = SPEC (required, any
+ * kv_open() spec) and writable = BOOL (default false).  They are opened when
+ * tapird starts; apps name them with kv = NAME.
  *
  * No global state; a struct tapird_config owns everything it points to.
  */
@@ -70,8 +75,30 @@ struct app_port_config {
 	uint16_t port;
 };
 
+/*
+ * http (a site from a KV store, port 80) and kvhttp (a read-write KV store
+ * over HTTP, port 8080).  kv names a [kv.NAME] section (required; kvhttp's
+ * must be writable); index is http's directory index; token is kvhttp's
+ * bearer token (empty: none).
+ */
+#define CONFIG_HTTP_INDEX_MAX 63
+#define CONFIG_HTTP_TOKEN_MAX 128
+struct app_http_config {
+	uint16_t port;
+	char kv[CONFIG_APP_NAME_MAX + 1];
+	char index[CONFIG_HTTP_INDEX_MAX + 1];      /* http: "index.html" */
+	char token[CONFIG_HTTP_TOKEN_MAX + 1];      /* kvhttp: "" = no token */
+	uint64_t idle_timeout_ns;                   /* 30 s */
+	uint32_t max_header_bytes;                  /* request line + headers: 8 KiB */
+	uint32_t max_headers;                       /* header fields: 64 */
+	uint32_t max_connections;                   /* this app's: 1024 */
+	uint64_t max_body;                          /* kvhttp request body: 1 MiB */
+	bool access_log;                            /* a line per request (info) */
+};
+
 union app_params {
 	struct app_port_config echo, discard, source;
+	struct app_http_config http, kvhttp;
 };
 
 struct app_conf_type;  /* config.c's table entry */
@@ -79,6 +106,26 @@ struct app_conf_type;  /* config.c's table entry */
 struct app_key {
 	char *key, *value;
 	struct config_where where;
+};
+
+/*
+ * Application types from outside config.c (an out-of-tree app's
+ * struct tapir_app_type, see tapir_app.h): the keys they take besides
+ * type=; their values are kept raw, unchecked, in app_config.keys.
+ */
+struct config_ext_type {
+	const char *name;
+	const char *const *keys;         /* NULL-terminated; NULL: no keys */
+};
+
+/* [kv.NAME]: a key-value store the apps can use (kv = NAME) */
+#define CONFIG_MAX_KV 32
+struct kv_config {
+	char name[CONFIG_APP_NAME_MAX + 1];
+	struct config_where where;       /* the section */
+	char *spec;                      /* store = SPEC (kv.h: mem:, dir:, tar:, embedded:) */
+	struct config_where where_spec;
+	bool writable;                   /* writable = true (default false) */
 };
 
 struct app_config {
@@ -124,6 +171,18 @@ struct tapird_config {
 	/* [app.*] */
 	struct app_config *apps;         /* malloc'd array of @napps */
 	size_t napps;
+	/* [kv.*] */
+	struct kv_config *kvs;           /* malloc'd array of @nkvs */
+	size_t nkvs;
+	/* App types known besides the built-in ones (set before config_finish();
+	 * borrowed, must outlive the config) */
+	const struct config_ext_type *ext_types;
+	size_t n_ext_types;
+
+	/* [control] (control socket, control.h) */
+	char control_name[33];           /* instance name; "": the interface name */
+	char control_socket[108];        /* socket path; "": the default for the name */
+	bool control_disabled;           /* enabled = false */
 
 	/* Origins used by the checks across keys */
 	struct config_where w_addr, w_gateway;
@@ -158,7 +217,7 @@ int config_load_file(struct tapird_config *c, const char *path, char *err, size_
 
 /**
  * config_set() - Set one key
- * @section: "netif", "ipv4", "arp", "icmp", "log" or "app.NAME"
+ * @section: "netif", "ipv4", "arp", "icmp", "log", "tcp", "kv.NAME" or "app.NAME"
  * @where:   Origin, for messages ("FILE:LINE" or "argument '...'")
  *
  * Return: 0, -EINVAL ("WHERE: what is wrong" in @err), -ENOMEM
@@ -185,6 +244,9 @@ int config_apply_args(struct tapird_config *c, char *const *args, size_t nargs, 
  * Return: 0 or -EINVAL (message in @err)
  */
 int config_finish(struct tapird_config *c, const char *source, char *err, size_t errlen);
+
+/* Return: the [kv.NAME] store called @name, or NULL */
+const struct kv_config *config_kv_find(const struct tapird_config *c, const char *name);
 
 /* Names for messages */
 const char *config_log_level_name(enum config_log_level l);

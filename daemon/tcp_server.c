@@ -114,6 +114,8 @@ void tcp_conn_close(struct tcp_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	if (s->ops->freeing)
+		s->ops->freeing(c);
 	free(c->pending);
 	free(c->app);
 	free(c);

@@ -38,6 +38,9 @@ struct tcp_server_ops {
 	void (*recv)(struct tcp_conn *c, const uint8_t *data, size_t len);
 	/* Room in the send buffer again (optional). */
 	void (*writable)(struct tcp_conn *c);
+	/* @c is being freed: release what c->app owns besides itself
+	 * (optional; c->app is then free()d).  No flow call is allowed. */
+	void (*freeing)(struct tcp_conn *c);
 };
 
 struct tcp_server {

@@ -199,6 +199,19 @@ void stack_mac(const struct stack *st, uint8_t mac[6])
 	memcpy(mac, st->mac, 6);
 }
 
+size_t stack_reasm_list(const struct stack *st, struct reasm_info *out, size_t max)
+{
+	return st->reasm ? reasm_list(st->reasm, out, max) : 0;
+}
+
+size_t udp_list(const struct stack *st, uint16_t *ports, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < st->nudp && n < max; i++)
+		ports[n++] = st->udp[i].port;
+	return n;
+}
+
 int ipv4_addr_parse(const char *s, uint32_t *out)
 {
 	uint32_t addr = 0;

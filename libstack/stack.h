@@ -111,6 +111,9 @@ void stack_stats(const struct stack *st, uint64_t out[CTR__COUNT]);
 /* Addresses and helpers */
 uint32_t stack_addr(const struct stack *st);
 void stack_mac(const struct stack *st, uint8_t mac[6]);
+/* The reassembly table, for listings (ipv4_reasm.h).  Return: entries copied */
+struct reasm_info;
+size_t stack_reasm_list(const struct stack *st, struct reasm_info *out, size_t max);
 /* Parse "a.b.c.d" into host order.  Return: 0 or -EINVAL */
 int ipv4_addr_parse(const char *s, uint32_t *out);
 /* Format into @buf (at least 16 bytes).  Return: @buf */
@@ -270,6 +273,8 @@ typedef void (*udp_recv_fn)(void *ctx, const struct udp_meta *m, const uint8_t *
 int udp_listen(struct stack *st, uint16_t port, udp_recv_fn cb, void *ctx);
 /* Return: 0 or -ENOENT */
 int udp_unlisten(struct stack *st, uint16_t port);
+/* Copy up to @max listening ports into @ports.  Return: number copied */
+size_t udp_list(const struct stack *st, uint16_t *ports, size_t max);
 
 /**
  * udp_sendto() - Send one UDP datagram

@@ -124,6 +124,7 @@ struct tcp_flow {
 	bool want_writable, ws_ok, sack_ok, ts_ok, persist, rtt_timing, in_recovery, ack_now;
 	bool sws_override;                /* persist timer: send a short segment */
 	bool pto_armed, tlp_out;          /* t_rtx is a tail loss probe; one is out */
+	bool in_deliver;                  /* deliver_queue() is running */
 	uint32_t tlp_end;                 /* end of the probe segment */
 	uint8_t snd_ws, rcv_ws;
 	struct tcp_flow_opts o;
@@ -1307,6 +1308,9 @@ static void deliver_queue(struct tcp_flow *f)
 {
 	size_t before = f->rlen;
 
+	if (f->in_deliver)
+		return;	/* called again from a recv callback: the outer loop goes on */
+	f->in_deliver = true;
 	while (f->rlen && can_deliver(f)) {
 		size_t k = minsz(f->rlen, f->rcap - f->rhead);
 		const uint8_t *p = f->rbuf + f->rhead;
@@ -1324,6 +1328,7 @@ static void deliver_queue(struct tcp_flow *f)
 		f->eof_delivered = true;
 		f->cb.recv(f->cb_ctx, f, NULL, 0);
 	}
+	f->in_deliver = false;
 	if (before && !f->zombie && synchronized(f) && f->state != TCP_TIME_WAIT &&
 	    f->rlen < before) {
 		/* the window opened: tell the peer if it moved enough */
@@ -1530,6 +1535,18 @@ static void cc_on_ack(struct tcp_flow *f, uint32_t acked)
 
 /* ---- RTT ---- */
 
+static void rtt_sample(struct tcp_flow *f, uint64_t rtt_ns);
+
+/* An RTT sample from a timestamp echo, if the echo is plausible (RFC 7323
+ * 4.1: an echo from the future or from long ago is not used). */
+static void ts_sample(struct tcp_flow *f, uint32_t ecr)
+{
+	uint32_t d = ts_now(f) - ecr;
+
+	if (ecr && d < 120000)
+		rtt_sample(f, (uint64_t)d * MS);
+}
+
 static void rtt_sample(struct tcp_flow *f, uint64_t rtt_ns)
 {
 	const struct tcp_config *c = &f->st->cfg.tcp;
@@ -1658,10 +1675,7 @@ static void ack_new(struct tcp_flow *f, const struct tcp_repr *seg)
 		f->snd_nxt = ack;
 	/* RTT: timestamps (RFC 7323 4.1), else the timed segment (Karn) */
 	if (f->ts_ok && seg->has_ts && seg->ts_ecr) {
-		uint32_t d = ts_now(f) - seg->ts_ecr;
-
-		if (d < 0x7fffffff)
-			rtt_sample(f, (uint64_t)d * MS);
+		ts_sample(f, seg->ts_ecr);
 	} else if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
 		f->rtt_timing = false;
 		rtt_sample(f, st->now - f->rtt_start);
@@ -1890,7 +1904,7 @@ static void syn_sent_input(struct tcp_flow *f, struct tcp_repr *seg)
 		f->snd_wnd = (uint32_t)seg->window << f->snd_ws;
 		f->max_snd_wnd = f->snd_wnd;
 		if (f->ts_ok && seg->ts_ecr)
-			rtt_sample(f, (uint64_t)(ts_now(f) - seg->ts_ecr) * MS);
+			ts_sample(f, seg->ts_ecr);
 		else if (f->retries == 0)
 			rtt_sample(f, st->now - f->rtt_start);
 		f->t_rtx = 0;
@@ -2074,7 +2088,7 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 		f->t_rtx = 0;
 		f->retries = 0;
 		if (f->ts_ok && seg->has_ts && seg->ts_ecr)
-			rtt_sample(f, (uint64_t)(ts_now(f) - seg->ts_ecr) * MS);
+			ts_sample(f, seg->ts_ecr);
 		flow_established(f);
 		if (f->zombie || f->state == TCP_CLOSED)
 			return;
@@ -2556,6 +2570,13 @@ static void rtx_timeout(struct tcp_flow *f)
 	f->in_recovery = false;
 	f->nrtx = 0;
 	f->pto_armed = false;
+	if (f->retries >= 2) {
+		/* a second timeout in a row: forget SACK info, in case the
+		 * receiver dropped what it SACKed (RFC 2018 8) */
+		f->nsb = 0;
+		f->sacked = 0;
+		f->high_sack = f->snd_una;
+	}
 	f->dupacks = 0;
 	f->recover = f->snd_max;
 	f->snd_nxt = f->snd_una;

@@ -159,6 +159,11 @@ static void on_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t l
 	case 2:
 		tcp_read_pause(f, true);
 		break;
+	case 3:
+		tcp_read_pause(f, false);	/* from inside a delivery */
+		if (z->flows[i] == f)
+			tcp_write_nodelay(f, data, len > 50 ? 50 : len);
+		break;
 	default:
 		break;
 	}
@@ -248,7 +253,7 @@ static void inject(struct fz *z, const uint8_t *ip_payload, size_t len, uint8_t 
 static void send_segment(struct fz *z, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
-	uint8_t b[10] = { 0 }, seg[TCP_MAX_HDR_LEN + 1500];
+	uint8_t b[10] = { 0 }, seg[TCP_MAX_HDR_LEN + 1600];
 	struct tcp_repr r;
 	struct track *t;
 	size_t plen;
@@ -291,7 +296,7 @@ static void send_segment(struct fz *z, const uint8_t **pp, const uint8_t *end)
 				r.sack[i].right = r.sack[i].left + (uint32_t)b[9] * 20;
 			}
 	}
-	plen = b[8] & 1 ? (size_t)b[9] * 6 : b[9] & 15;
+	plen = b[8] & 1 ? (size_t)b[9] * 6 : b[9] & 15;	/* at most 1530 */
 	if (plen > (size_t)(end - p))
 		plen = (size_t)(end - p);
 	r.payload = p;

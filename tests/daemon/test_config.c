@@ -76,7 +76,7 @@ static void test_default(void **state)
 	assert_int_equal(c.icmp_error_burst, 50);
 	assert_int_equal(c.log_level, CONFIG_LOG_INFO);
 	assert_false(impair_config_active(&c.impair));
-	assert_int_equal(c.napps, 3);
+	assert_int_equal(c.napps, 4);
 	assert_string_equal(c.apps[0].name, "echo");
 	assert_string_equal(c.apps[0].type, "echo");
 	assert_int_equal(c.apps[0].params.echo.port, 7);
@@ -84,6 +84,14 @@ static void test_default(void **state)
 	assert_int_equal(app(&c, "discard")->params.discard.port, 9);
 	assert_string_equal(app(&c, "source")->type, "source");
 	assert_int_equal(app(&c, "source")->params.source.port, 19);
+	/* the demo site: the embedded store on port 80 */
+	assert_int_equal(c.nkvs, 1);
+	assert_string_equal(c.kvs[0].name, "site");
+	assert_string_equal(c.kvs[0].spec, "embedded:site");
+	assert_false(c.kvs[0].writable);
+	assert_string_equal(app(&c, "http")->type, "http");
+	assert_int_equal(app(&c, "http")->params.http.port, 80);
+	assert_string_equal(app(&c, "http")->params.http.kv, "site");
 	/* [tcp] is all defaults: keepalive off, NewReno, MSL 30 s */
 	assert_false(c.tcp.keepalive);
 	assert_int_equal(c.tcp.cc, TCP_CC_NEWRENO);
@@ -110,7 +118,7 @@ static void test_default_is_example(void **state)
 	config_init(&c);
 	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
 	assert_int_equal(config_finish(&c, path, err, sizeof(err)), 0);
-	assert_int_equal(c.napps, 3);
+	assert_int_equal(c.napps, 4);
 	config_free(&c);
 }
 
@@ -227,7 +235,30 @@ static void test_errors(void **state)
 		{ "[ipv4]\naddress=10.0.0.1/24\n[nope]\n",
 		  "t.conf:3: unknown section [nope]" },
 		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.data]\npath=/x\n",
-		  "t.conf:3: unknown section [kv.data]" },
+		  "t.conf:4: unknown key 'path' in [kv.data] (expected store, writable)" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.data]\nstore=ftp://x\n",
+		  "t.conf:4: [kv.data] store: 'ftp://x' is not a store" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.data]\nstore=mem:\nwritable=yes please\n",
+		  "t.conf:5: [kv.data] writable: 'yes please' is not true or false" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.a b]\n", "t.conf:3: bad key-value store name 'a b'" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.data]\nwritable=true\n",
+		  "t.conf:3: [kv.data]: store = SPEC is required" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.web]\ntype=http\nport=8000\n",
+		  "t.conf:3: [app.web]: kv = NAME (a [kv.NAME] section) is required" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[app.web]\ntype=http\nkv=nope\n",
+		  "t.conf:5: [app.web] kv: no section [kv.nope]" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=dir:/x\n[app.k]\ntype=kvhttp\nkv=s\n",
+		  "t.conf:7: [app.k] kv: [kv.s] is read-only (kvhttp needs writable = true)" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\n[app.w]\ntype=http\nkv=s\n"
+		  "index=a/b\n", "t.conf:8: [app.w] index: 'a/b' is not a file name" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\n[app.w]\ntype=http\nkv=s\n"
+		  "token=x\n", "t.conf:8: unknown key 'token' in [app.w] (type http)" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\n[app.w]\ntype=http\nkv=s\n"
+		  "idle_timeout=1ms\n", "t.conf:8: [app.w] idle_timeout: '1ms' is not a duration" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\nwritable=true\n[app.w]\n"
+		  "type=kvhttp\nkv=s\nmax_body=1GiB\n", "t.conf:9: [app.w] max_body: '1GiB'" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\nwritable=true\n[app.w]\n"
+		  "type=kvhttp\nkv=s\ntoken=a b\n", "t.conf:9: [app.w] token: must be printable" },
 		{ "mtu = 1500\n", "t.conf:1: key 'mtu' outside of a [section]" },
 		{ "[netif]\nmtu = 1500\nspeed = 10\n", "t.conf:3: unknown key 'speed' in [netif]" },
 		{ "[ipv4]\n\n\nmask = 24\n", "t.conf:4: unknown key 'mask' in [ipv4]" },
@@ -446,7 +477,7 @@ static void test_bootargs(void **state)
 	assert_string_equal(c.ifname, "tap7");
 	assert_int_equal(c.addr, 0xc6336402);
 	assert_int_equal(c.gateway, 0);
-	assert_int_equal(c.napps, 4);
+	assert_int_equal(c.napps, 5);  /* the default's four and e2 */
 	assert_int_equal(app(&c, "echo")->params.echo.port, 7007);
 	assert_int_equal(app(&c, "e2")->params.echo.port, 7);
 	assert_int_equal(c.log_level, CONFIG_LOG_DEBUG);
@@ -580,6 +611,87 @@ static void test_tcp_section(void **state)
 	}
 }
 
+/* [kv.NAME], http and kvhttp, and app types from outside (tapir_run()'s) */
+static void test_kv_http(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n"
+		    "[kv.site]\nstore = tar:/srv/site.tar\n"
+		    "[kv.data]\nstore = dir:/var/lib/x\nwritable = true\n"
+		    "[app.www]\ntype = http\nkv = site\n"
+		    "[app.www2]\ntype = http\nkv = site\nport = 8081\nindex = home.htm\n"
+		    "idle_timeout = 2s\nmax_header_bytes = 1KiB\nmax_headers = 10\n"
+		    "access_log = false\nmax_connections = 5\n"
+		    "[app.api]\ntype = kvhttp\nkv = data\ntoken = s3cret\nmax_body = 64KiB\n");
+	assert_int_equal(c.nkvs, 2);
+	assert_string_equal(config_kv_find(&c, "site")->spec, "tar:/srv/site.tar");
+	assert_false(config_kv_find(&c, "site")->writable);
+	assert_true(config_kv_find(&c, "data")->writable);
+	assert_null(config_kv_find(&c, "nope"));
+	const struct app_http_config *h = &app(&c, "www")->params.http;
+	assert_string_equal(app(&c, "www")->type, "http");
+	assert_int_equal(h->port, 80);
+	assert_string_equal(h->kv, "site");
+	assert_string_equal(h->index, "index.html");
+	assert_true(h->idle_timeout_ns == 30 * SEC);
+	assert_int_equal(h->max_header_bytes, 8192);
+	assert_true(h->access_log);
+	h = &app(&c, "www2")->params.http;
+	assert_int_equal(h->port, 8081);
+	assert_string_equal(h->index, "home.htm");
+	assert_true(h->idle_timeout_ns == 2 * SEC);
+	assert_int_equal(h->max_header_bytes, 1024);
+	assert_int_equal(h->max_headers, 10);
+	assert_int_equal(h->max_connections, 5);
+	assert_false(h->access_log);
+	h = &app(&c, "api")->params.kvhttp;
+	assert_string_equal(app(&c, "api")->type, "kvhttp");
+	assert_int_equal(h->port, 8080);
+	assert_string_equal(h->token, "s3cret");
+	assert_int_equal(h->max_body, 65536);
+	config_free(&c);
+
+	/* two http apps on one port */
+	config_init(&c);
+	const char *dup = "[ipv4]\naddress = 192.0.2.2/24\n[kv.s]\nstore = mem:\n"
+			  "[app.a]\ntype = http\nkv = s\n[app.b]\ntype = http\nkv = s\n";
+	assert_int_equal(config_parse_ini(&c, "t.conf", dup, strlen(dup), err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:8: [app.b]: TCP port 80 is already used by [app.a]");
+	config_free(&c);
+
+	/* a type from outside: its keys pass raw, others are refused */
+	static const char *const keys[] = { "greeting", "port", NULL };
+	static const struct config_ext_type ext[] = { { "hello", keys } };
+	const char *text = "[ipv4]\naddress = 192.0.2.2/24\n[app.hi]\ntype = hello\n"
+			   "greeting = hi there\nport = 7000\n[app.hello]\n";
+	config_init(&c);
+	c.ext_types = ext;
+	c.n_ext_types = 1;
+	assert_int_equal(config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), 0);
+	assert_string_equal(app(&c, "hi")->type, "hello");
+	assert_string_equal(app(&c, "hello")->type, "hello");
+	config_free(&c);
+	text = "[ipv4]\naddress = 192.0.2.2/24\n[app.hi]\ntype = hello\ncolour = red\n";
+	config_init(&c);
+	c.ext_types = ext;
+	c.n_ext_types = 1;
+	assert_int_equal(config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:5: unknown key 'colour' in [app.hi] (type hello)");
+	config_free(&c);
+	/* without the type known, the same file is refused */
+	text = "[ipv4]\naddress = 192.0.2.2/24\n[app.hi]\ntype = hello\n";
+	config_init(&c);
+	assert_int_equal(config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown application type 'hello'"));
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_bootargs),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_tcp_section),
+		cmocka_unit_test(test_kv_http),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,6 +97,8 @@ static void app_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t 
 {
 	struct app *a = ctx;
 
+	if (a->unpause_in_recv)
+		tcp_read_pause(f, false);	/* before @data is read: it must stay valid */
 	if (len == 0) {
 		a->eofs++;
 	} else {

@@ -44,6 +44,7 @@ struct app {
 	int eofs, closes, close_err, writables;
 	bool close_in_recv, close_in_accept, write_in_recv;
 	bool close_on_closed;
+	bool unpause_in_recv;           /* call tcp_read_pause(false) from recv */
 };
 void app_init(struct app *a, struct stack *st);
 void app_fini(struct app *a);

@@ -680,6 +680,35 @@ static void test_read_pause_window(void **state)
 	t_free(t);
 }
 
+/* Resuming reading from inside recv (while the queue is being delivered)
+ * neither reorders nor frees what is being delivered. */
+static void test_read_resume_reentrant(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint8_t *p = th_pattern(4000, 17);
+
+	(void)state;
+	tcp_read_pause(t->a.flow, true);
+	for (int i = 0; i < 4; i++) {
+		r = data_seg(ps + 1000 * (uint32_t)i, iss + 1, p + 1000 * i, 1000);
+		th_send(t->w, t->h, &r);
+	}
+	r = th_seg(SPORT, PORT, ps + 4000, iss + 1, TCP_ACK | TCP_FIN, 65535);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.len, 0);
+	assert_int_equal(t->a.eofs, 0);
+	t->a.unpause_in_recv = true;
+	tcp_read_pause(t->a.flow, false);
+	assert_int_equal(t->a.len, 4000);
+	assert_memory_equal(t->a.data, p, 4000);
+	assert_int_equal(t->a.eofs, 1);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
 /* Receiver SWS: reading a little does not move the window edge. */
 static void test_sws_receiver(void **state)
 {
@@ -1834,6 +1863,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ooo_bound),
 		cmocka_unit_test(test_delayed_ack),
 		cmocka_unit_test(test_read_pause_window),
+		cmocka_unit_test(test_read_resume_reentrant),
 		cmocka_unit_test(test_sws_receiver),
 		cmocka_unit_test(test_sws_sender),
 		cmocka_unit_test(test_syn_retransmitted),

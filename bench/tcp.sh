@@ -1,0 +1,178 @@
+#!/bin/bash
+# bench/tcp.sh - TCP throughput and latency of tapird next to the Linux kernel
+#
+# Usage: bench/tcp.sh [TAPIRD [TCPBENCH]]
+#        (defaults: build/daemon/tapird, build/bench/tcpbench; or
+#        `ninja -C BUILD bench-tcp`)
+#
+# Build tapird for this without sanitizers and optimised:
+#   meson setup build-bench --buildtype=release && ninja -C build-bench
+#   bench/tcp.sh build-bench/daemon/tapird build-bench/bench/tcpbench
+#
+# In a private network namespace (made here; nothing outside it is touched):
+#   tapir:  tap0, MTU 1500, the kernel at 192.0.2.1, tapird at 192.0.2.2 with
+#           its discard (9), source (19) and echo (7) apps;
+#   kernel: a veth pair, MTU 1500, to a second namespace where
+#           `tcpbench server` plays the same three apps at 198.51.100.2.
+# The same client (tcpbench, in the first namespace) measures both:
+#   bulk kernel->peer (send to discard), bulk peer->kernel (receive from
+#   source), and 64-byte echo round trips (median, p99).  Then again with 1 %
+#   random loss each way, dropped by nftables on the client's side.
+# Ratios: throughput tapir/kernel (higher is better); latency tapir/kernel
+# (lower is better; <= 1.00 means tapir is no slower).
+#
+# Environment: BENCH_SECS (bulk seconds, 5), BENCH_LOSS_SECS (10),
+# BENCH_RR (round trips, 20000).
+set -euo pipefail
+
+if [ -z "${TAPIR_BENCH_NS:-}" ]; then
+	export TAPIR_BENCH_OUTER_NS
+	TAPIR_BENCH_OUTER_NS=$(readlink /proc/self/ns/net)
+	if [ "$(id -u)" = 0 ]; then
+		TAPIR_BENCH_NS=1 exec unshare -n "$0" "$@"
+	fi
+	TAPIR_BENCH_NS=1 exec unshare -rn "$0" "$@"
+fi
+# Never run the rest in the namespace we were started in.
+if [ "$(readlink /proc/self/ns/net)" = "${TAPIR_BENCH_OUTER_NS:-}" ]; then
+	echo "bench/tcp.sh: still in the original network namespace, giving up" >&2
+	exit 1
+fi
+
+TAPIRD=$(realpath "${1:-build/daemon/tapird}")
+TCPBENCH=$(realpath "${2:-$(dirname "$TAPIRD")/../bench/tcpbench}")
+SECS=${BENCH_SECS:-5}
+LOSS_SECS=${BENCH_LOSS_SECS:-10}
+RR=${BENCH_RR:-20000}
+[ -x "$TAPIRD" ] || { echo "no tapird at $TAPIRD" >&2; exit 1; }
+[ -x "$TCPBENCH" ] || { echo "no tcpbench at $TCPBENCH" >&2; exit 1; }
+if grep -q __asan_init "$TAPIRD"; then
+	echo "warning: $TAPIRD is built with AddressSanitizer: figures are not meaningful" >&2
+fi
+
+TMP=$(mktemp -d)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+die() { echo "bench/tcp.sh: $*" >&2; [ -f "$TMP/tapird.log" ] && tail -20 "$TMP/tapird.log" >&2; exit 1; }
+
+ip link set lo up
+
+# ---- tapir: tap0 + tapird (built-in config: echo 7, discard 9, source 19)
+ip tuntap add dev tap0 mode tap
+ip addr add 192.0.2.1/24 dev tap0
+ip link set tap0 mtu 1500 up
+"$TAPIRD" --netif.name=tap0 --netif.mtu=1500 --netif.mac=02:00:00:00:00:02 \
+	--ipv4.address=192.0.2.2/24 >"$TMP/tapird.log" 2>&1 &
+TAPIRD_PID=$!
+PIDS="$PIDS $TAPIRD_PID"
+
+# ---- kernel: a veth pair into a second namespace, tcpbench server there
+unshare -n sleep infinity &
+SRV_NS=$!
+PIDS="$PIDS $SRV_NS"
+srv_ns_ok=0
+for _ in $(seq 1 50); do
+	if [ "$(readlink "/proc/$SRV_NS/ns/net")" != "$(readlink /proc/self/ns/net)" ]; then
+		srv_ns_ok=1
+		break
+	fi
+	sleep 0.1
+done
+[ "$srv_ns_ok" = 1 ] || die "the server namespace did not come up"
+ip link add veth0 type veth peer name veth1 netns "$SRV_NS"
+ip addr add 198.51.100.1/24 dev veth0
+ip link set veth0 mtu 1500 up
+nsenter -t "$SRV_NS" -n sh -c 'ip link set lo up &&
+	ip addr add 198.51.100.2/24 dev veth1 && ip link set veth1 mtu 1500 up'
+nsenter -t "$SRV_NS" -n "$TCPBENCH" server >"$TMP/server.log" 2>&1 &
+PIDS="$PIDS $!"
+
+for a in 192.0.2.2 198.51.100.2; do
+	ok=0
+	for _ in $(seq 1 40); do
+		if ping -c 1 -W 1 "$a" >/dev/null 2>&1; then ok=1; break; fi
+		sleep 0.25
+	done
+	[ "$ok" = 1 ] || die "$a does not answer ping"
+done
+sleep 0.5
+
+TAPIR=192.0.2.2
+KERNEL=198.51.100.2
+
+# run MODE ADDR PORT ARG: one tcpbench client run, its output line
+run() {
+	"$TCPBENCH" "$1" "$2" "$3" "$4" || die "tcpbench $* failed"
+	kill -0 "$TAPIRD_PID" 2>/dev/null || die "tapird died"
+}
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+row() { printf "%-34s %12s %14s %8s %s\n" "$@"; }
+
+echo "tcp benchmark: $(nproc) CPUs, $(uname -r), MTU 1500, bulk ${SECS} s, $RR round trips"
+echo "tapird: $TAPIRD"
+echo
+
+declare -A R
+measure() {  # measure SUFFIX SECS: fills R[send_tapir$1] ...
+	local sfx=$1 secs=$2 who addr
+	for who in tapir kernel; do
+		if [ "$who" = tapir ]; then addr=$TAPIR; else addr=$KERNEL; fi
+		R[send_$who$sfx]=$(run send "$addr" 9 "$secs" | field gbps)
+		R[recv_$who$sfx]=$(run recv "$addr" 19 "$secs" | field gbps)
+		if [ -z "$sfx" ]; then
+			local out
+			out=$(run rr "$addr" 7 "$RR")
+			R[rr50_$who]=$(echo "$out" | field median_us)
+			R[rr99_$who]=$(echo "$out" | field p99_us)
+		fi
+	done
+}
+
+measure "" "$SECS"
+row "test" "tapir" "kernel(veth)" "ratio" ""
+row "bulk kernel->tapird (Gbit/s)" "${R[send_tapir]}" "${R[send_kernel]}" \
+	"$(ratio "${R[send_tapir]}" "${R[send_kernel]}")" \
+	"$(awk -v x="${R[send_tapir]}" 'BEGIN { print (x >= 1.6 ? "target >= 1.6: met" : "target >= 1.6: MISSED") }')"
+row "bulk tapird->kernel (Gbit/s)" "${R[recv_tapir]}" "${R[recv_kernel]}" \
+	"$(ratio "${R[recv_tapir]}" "${R[recv_kernel]}")" \
+	"$(awk -v x="${R[recv_tapir]}" 'BEGIN { print (x >= 1.6 ? "target >= 1.6: met" : "target >= 1.6: MISSED") }')"
+row "echo 64 B round trip median (us)" "${R[rr50_tapir]}" "${R[rr50_kernel]}" \
+	"$(ratio "${R[rr50_tapir]}" "${R[rr50_kernel]}")" \
+	"$(awk -v a="${R[rr50_tapir]}" -v b="${R[rr50_kernel]}" 'BEGIN { print (a <= b ? "target <= kernel: met" : "target <= kernel: MISSED") }')"
+row "echo 64 B round trip p99 (us)" "${R[rr99_tapir]}" "${R[rr99_kernel]}" \
+	"$(ratio "${R[rr99_tapir]}" "${R[rr99_kernel]}")" ""
+
+# ---- 1 % random loss each way, on the client's side of both links
+command -v nft >/dev/null || die "nft not found (apt-get install nftables)"
+nft -f - <<'NFT' || die "cannot load the nftables rules"
+table inet tapirbench {
+	chain in {
+		type filter hook input priority 0;
+		iifname { "tap0", "veth0" } meta l4proto tcp numgen random mod 100 < 1 counter drop
+	}
+	chain out {
+		type filter hook output priority 0;
+		oifname { "tap0", "veth0" } meta l4proto tcp numgen random mod 100 < 1 counter drop
+	}
+}
+NFT
+measure "_loss" "$LOSS_SECS"
+nft delete table inet tapirbench
+echo
+echo "with 1 % random loss each way (nftables), bulk ${LOSS_SECS} s:"
+row "test" "tapir" "kernel(veth)" "ratio" "tapir lossy/lossless"
+for d in send recv; do
+	if [ "$d" = send ]; then name="bulk kernel->tapird (Gbit/s)"; else name="bulk tapird->kernel (Gbit/s)"; fi
+	rl=$(ratio "${R[${d}_tapir_loss]}" "${R[${d}_tapir]}")
+	row "$name" "${R[${d}_tapir_loss]}" "${R[${d}_kernel_loss]}" \
+		"$(ratio "${R[${d}_tapir_loss]}" "${R[${d}_kernel_loss]}")" \
+		"$rl $(awk -v x="$rl" 'BEGIN { print (x >= 0.5 ? "(target >= 0.50: met)" : "(target >= 0.50: MISSED)") }')"
+done
+kill -TERM "$TAPIRD_PID"
+wait "$TAPIRD_PID" || die "tapird exited with $? on SIGTERM"

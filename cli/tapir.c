@@ -1,0 +1,815 @@
+/*
+ * tapir.c - the tapir command: operate tapird instances over their control socket
+ *
+ * A table of subcommands, one *_main(argc, argv) each (wireguard-tools
+ * style).  Each sends one request (control.h) to the instance's socket and
+ * prints the result: a human table by default, the result object with
+ * --json.  Both outputs come from the same reply.  Exit status as ip(8):
+ * 0 success, 1 usage error, 2 runtime error (including an error reply).
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "tapir_version.h"
+#include "up.h"
+
+#define EXIT_USAGE 1
+#define EXIT_RUNTIME 2
+
+static bool json_out;
+
+/* ---- talking to an instance ---- */
+
+static int connect_path(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	strcpy(a.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	struct timeval tv = { .tv_sec = 70 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Send one request to @path; Return: the reply object, or NULL (message printed) */
+static json_t *request_path(const char *path, const char *cmd, json_t *args)
+{
+	json_t *req = json_pack("{s:i,s:s}", "v", CONTROL_VERSION, "cmd", cmd);
+	if (args)
+		json_object_set_new(req, "args", args);
+	char *line = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	int fd = connect_path(path);
+	if (fd < 0) {
+		fprintf(stderr, "tapir: %s: %s\n", path, strerror(-fd));
+		free(line);
+		return NULL;
+	}
+	size_t len = strlen(line);
+	line[len] = '\n';  /* json_dumps leaves the NUL: room for it */
+	ssize_t w = write(fd, line, len + 1);
+	free(line);
+	if (w != (ssize_t)(len + 1)) {
+		fprintf(stderr, "tapir: %s: write failed\n", path);
+		close(fd);
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			char *nb = realloc(buf, cap);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(buf + n - r, '\n', (size_t)r))
+			break;
+	}
+	close(fd);
+	json_error_t e;
+	json_t *rep = buf && n ? json_loadb(buf, n, JSON_DISABLE_EOF_CHECK, &e) : NULL;
+	free(buf);
+	if (!rep)
+		fprintf(stderr, "tapir: %s: no reply\n", path);
+	return rep;
+}
+
+static int sock_path(const char *name, char *path, size_t len)
+{
+	int rc = control_socket_path(name, path, len);
+	if (rc) {
+		fprintf(stderr, "tapir: '%s' is not an instance name\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Send, check the reply.  Return: the result (owned by *rep), or NULL (printed) */
+static json_t *call(const char *name, const char *cmd, json_t *args, json_t **rep)
+{
+	char path[4096];
+	*rep = NULL;
+	if (sock_path(name, path, sizeof(path))) {
+		json_decref(args);
+		return NULL;
+	}
+	*rep = request_path(path, cmd, args);
+	if (!*rep)
+		return NULL;
+	if (!json_is_true(json_object_get(*rep, "ok"))) {
+		json_t *err = json_object_get(*rep, "error");
+		if (json_out) {
+			json_dumpf(*rep, stdout, JSON_INDENT(2));
+			putchar('\n');
+		}
+		fprintf(stderr, "tapir: %s: %s: %s\n", name,
+			json_string_value(json_object_get(err, "code")) ?: "error",
+			json_string_value(json_object_get(err, "message")) ?: "?");
+		return NULL;
+	}
+	return json_object_get(*rep, "result");
+}
+
+static void print_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	putchar('\n');
+}
+
+/* The one print call for a field: JSON mode ignores it (the object is
+ * printed whole), human mode prints "label: value". */
+static void field(json_t *o, const char *key, const char *label)
+{
+	if (json_out)
+		return;
+	json_t *v = json_object_get(o, key);
+	if (json_is_string(v))
+		printf("%-12s %s\n", label, json_string_value(v));
+	else if (json_is_integer(v))
+		printf("%-12s %lld\n", label, (long long)json_integer_value(v));
+	else if (json_is_null(v) || !v)
+		printf("%-12s -\n", label);
+	else if (json_is_boolean(v))
+		printf("%-12s %s\n", label, json_is_true(v) ? "yes" : "no");
+}
+
+static const char *s_(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "-";
+}
+
+static long long i_(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* Usage checks */
+static int usage_err(const char *msg, const char *usage)
+{
+	fprintf(stderr, "tapir: %s\nusage: %s\n", msg, usage);
+	return EXIT_USAGE;
+}
+
+static bool want_help(int argc, char **argv, const char *usage, const char *help)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: %s\n\n%s\n", usage, help);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!*s || *s == '-')
+		return -EINVAL;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+#define SIMPLE(argc, argv, U, H)                                               \
+	do {                                                                   \
+		if (want_help(argc, argv, U, H))                               \
+			return 0;                                              \
+	} while (0)
+
+/* ---- subcommands ---- */
+
+static int status_main(int argc, char **argv)
+{
+	static const char U[] = "tapir status NAME [--json]";
+	SIMPLE(argc, argv, U, "Show an instance: version, uptime, backend, MAC, address, MTU.");
+	if (argc != 2)
+		return usage_err("status needs NAME", U);
+	json_t *rep, *r = call(argv[1], "status", NULL, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		print_json(r);
+	} else {
+		field(r, "name", "name:");
+		field(r, "version", "version:");
+		field(r, "pid", "pid:");
+		printf("%-12s %.1f s\n", "uptime:", (double)i_(r, "uptime_ms") / 1000);
+		field(r, "backend", "backend:");
+		field(r, "interface", "interface:");
+		field(r, "mac", "mac:");
+		printf("%-12s %s/%lld\n", "address:", s_(r, "address"), i_(r, "prefix_len"));
+		field(r, "gateway", "gateway:");
+		field(r, "mtu", "mtu:");
+		field(r, "log_level", "log level:");
+		field(r, "tcp_flows", "tcp flows:");
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int stats_main(int argc, char **argv)
+{
+	static const char U[] = "tapir stats NAME [--json]";
+	SIMPLE(argc, argv, U, "Show every counter of the stack, by layer.");
+	if (argc != 2)
+		return usage_err("stats needs NAME", U);
+	json_t *rep, *r = call(argv[1], "stats", NULL, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		print_json(r);
+	} else {
+		const char *layer;
+		json_t *l;
+		json_object_foreach(r, layer, l) {
+			const char *k;
+			json_t *v;
+			json_object_foreach(l, k, v) {
+				char name[128];
+				snprintf(name, sizeof(name), "%s.%s", layer, k);
+				printf("%-36s %lld\n", name, (long long)json_integer_value(v));
+			}
+		}
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int arp_main(int argc, char **argv)
+{
+	static const char U[] = "tapir arp NAME [list|flush] [--json]";
+	SIMPLE(argc, argv, U, "List the ARP cache, or flush it.");
+	if (argc < 2 || argc > 3)
+		return usage_err("arp needs NAME", U);
+	const char *action = argc == 3 ? argv[2] : "list";
+	if (strcmp(action, "list") && strcmp(action, "flush"))
+		return usage_err("arp: expected list or flush", U);
+	json_t *rep, *r = call(argv[1], "arp", json_pack("{s:s}", "action", action), &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		print_json(r);
+	} else if (!strcmp(action, "list")) {
+		printf("%-16s %-18s %-10s %s\n", "ADDRESS", "MAC", "STATE", "EXPIRES");
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(r, "entries"), i, e)
+			printf("%-16s %-18s %-10s %.1fs\n", s_(e, "ip"), s_(e, "mac"), s_(e, "state"),
+			       (double)i_(e, "expires_ms") / 1000);
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int route_main(int argc, char **argv)
+{
+	static const char U[] = "tapir route NAME [--json]";
+	SIMPLE(argc, argv, U, "Show the gateway, the MTU and the path-MTU cache.");
+	if (argc != 2)
+		return usage_err("route needs NAME", U);
+	json_t *rep, *r = call(argv[1], "pmtu", NULL, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		print_json(r);
+	} else {
+		printf("default via %s mtu %lld\n", s_(r, "gateway"), i_(r, "mtu"));
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(r, "entries"), i, e)
+			printf("%s pmtu %lld expires %.0fs\n", s_(e, "dst"), i_(e, "mtu"),
+			       (double)i_(e, "expires_ms") / 1000);
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int conns_main(int argc, char **argv)
+{
+	static const char U[] = "tapir conns NAME [--json]";
+	SIMPLE(argc, argv, U,
+	       "List TCP connections: 4-tuple, state, queues, RTT, cwnd, retransmits (as ss -ti).");
+	if (argc != 2)
+		return usage_err("conns needs NAME", U);
+	json_t *rep, *r = call(argv[1], "conns", NULL, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		print_json(r);
+	} else {
+		printf("%-12s %8s %8s %-22s %-22s\n", "STATE", "RECV-Q", "SEND-Q", "LOCAL", "PEER");
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(r, "connections"), i, e) {
+			char l[32], p[32];
+			snprintf(l, sizeof(l), "%s:%lld", s_(e, "local"), i_(e, "local_port"));
+			snprintf(p, sizeof(p), "%s:%lld", s_(e, "remote"), i_(e, "remote_port"));
+			printf("%-12s %8lld %8lld %-22s %-22s\n", s_(e, "state"), i_(e, "recv_queue"),
+			       i_(e, "send_queue"), l, p);
+			printf("\t rtt:%.3f/%.3f rto:%lld mss:%lld cwnd:%lld ssthresh:%lld "
+			       "bytes_sent:%lld bytes_received:%lld retrans:%lld\n",
+			       (double)i_(e, "rtt_us") / 1000, (double)i_(e, "rttvar_us") / 1000,
+			       i_(e, "rto_ms"), i_(e, "mss"), i_(e, "cwnd"), i_(e, "ssthresh"),
+			       i_(e, "bytes_sent"), i_(e, "bytes_received"), i_(e, "retransmits"));
+		}
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int udp_main(int argc, char **argv)
+{
+	static const char U[] = "tapir udp NAME [--json]";
+	SIMPLE(argc, argv, U, "List the UDP ports the instance listens on.");
+	if (argc != 2)
+		return usage_err("udp needs NAME", U);
+	json_t *rep, *r = call(argv[1], "udp", NULL, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		print_json(r);
+	} else {
+		printf("%-22s\n", "LOCAL");
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(r, "listeners"), i, e)
+			printf("%s:%lld\n", s_(e, "local"), i_(e, "port"));
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int reasm_main(int argc, char **argv)
+{
+	static const char U[] = "tapir reasm NAME [--json]";
+	SIMPLE(argc, argv, U, "List the datagrams being reassembled.");
+	if (argc != 2)
+		return usage_err("reasm needs NAME", U);
+	json_t *rep, *r = call(argv[1], "reasm", NULL, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		print_json(r);
+	} else {
+		printf("%-16s %-16s %6s %5s %8s %s\n", "SRC", "DST", "ID", "PROTO", "HELD", "EXPIRES");
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(r, "datagrams"), i, e)
+			printf("%-16s %-16s %6lld %5lld %8lld %.1fs\n", s_(e, "src"), s_(e, "dst"),
+			       i_(e, "id"), i_(e, "proto"), i_(e, "bytes_held"),
+			       (double)i_(e, "expires_ms") / 1000);
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int log_main(int argc, char **argv)
+{
+	static const char U[] = "tapir log NAME [error|warn|info|debug] [--json]";
+	SIMPLE(argc, argv, U, "Show or set the instance's log level.");
+	if (argc < 2 || argc > 3)
+		return usage_err("log needs NAME", U);
+	json_t *rep, *r = call(argv[1], "log",
+			       argc == 3 ? json_pack("{s:s}", "level", argv[2]) : NULL, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out)
+		print_json(r);
+	else
+		printf("%s\n", s_(r, "level"));
+	json_decref(rep);
+	return 0;
+}
+
+static int kv_main(int argc, char **argv)
+{
+	static const char U[] =
+		"tapir kv NAME stores | ls [KEY] | get KEY | put KEY VALUE | rm KEY  [--store S] [--json]";
+	SIMPLE(argc, argv, U,
+	       "Read and change the instance's key-value stores ([kv.NAME]); --store picks one\n"
+	       "(default: the first).");
+	const char *store = NULL;
+	int n = 0;
+	char *pos[5];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--store")) {
+			if (++i == argc)
+				return usage_err("--store needs a name", U);
+			store = argv[i];
+		} else if (n < 5) {
+			pos[n++] = argv[i];
+		} else {
+			return usage_err("too many arguments", U);
+		}
+	}
+	if (n < 2)
+		return usage_err("kv needs NAME and an action", U);
+	const char *act = pos[1];
+	int want = !strcmp(act, "stores") ? 2 : !strcmp(act, "ls") ? -1 : !strcmp(act, "put") ? 4 :
+		   (!strcmp(act, "get") || !strcmp(act, "rm")) ? 3 : 0;
+	if (!want)
+		return usage_err("kv: expected stores, ls, get, put or rm", U);
+	if ((want > 0 && n != want) || (want < 0 && n > 3))
+		return usage_err("kv: wrong number of arguments", U);
+	json_t *args = json_pack("{s:s}", "action", act);
+	if (store)
+		json_object_set_new(args, "store", json_string(store));
+	if (n >= 3)
+		json_object_set_new(args, "key", json_string(pos[2]));
+	if (n == 4)
+		json_object_set_new(args, "value", json_string(pos[3]));
+	json_t *rep, *r = call(pos[0], "kv", args, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		print_json(r);
+	} else if (!strcmp(act, "stores")) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(r, "stores"), i, e)
+			printf("%s\n", json_string_value(e));
+	} else if (!strcmp(act, "ls")) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(r, "entries"), i, e)
+			printf("%s%s\n", s_(e, "name"), !strcmp(s_(e, "kind"), "dict") ? "/" : "");
+	} else if (!strcmp(act, "get")) {
+		json_t *v = json_object_get(r, "value");
+		if (!json_is_string(v)) {
+			fprintf(stderr, "tapir: the value is not text; use --json\n");
+			json_decref(rep);
+			return EXIT_RUNTIME;
+		}
+		fwrite(json_string_value(v), 1, json_string_length(v), stdout);
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int capture_main(int argc, char **argv)
+{
+	static const char U[] = "tapir capture NAME start FILE [--count N] [--snaplen N] "
+				"[--max-bytes N] | stop | status [--json]";
+	SIMPLE(argc, argv, U,
+	       "Record every frame the instance sends and receives to a pcap FILE\n"
+	       "(opens in tcpdump/tshark); stops by itself after N frames or bytes.");
+	if (argc < 3)
+		return usage_err("capture needs NAME and start, stop or status", U);
+	const char *act = argv[2];
+	json_t *args = json_pack("{s:s}", "action", act);
+	if (!strcmp(act, "start")) {
+		if (argc < 4)
+			return json_decref(args), usage_err("capture start needs FILE", U);
+		char *abs = realpath(".", NULL);
+		char file[4096];
+		if (argv[3][0] == '/' || !abs)
+			snprintf(file, sizeof(file), "%s", argv[3]);
+		else
+			snprintf(file, sizeof(file), "%s/%s", abs, argv[3]);
+		free(abs);
+		json_object_set_new(args, "file", json_string(file));
+		for (int i = 4; i < argc; i++) {
+			const char *key = !strcmp(argv[i], "--count") ? "count" :
+					  !strcmp(argv[i], "--snaplen") ? "snaplen" :
+					  !strcmp(argv[i], "--max-bytes") ? "max_bytes" : NULL;
+			uint64_t v;
+			if (!key || i + 1 == argc || parse_u64(argv[i + 1], UINT32_MAX, &v)) {
+				json_decref(args);
+				return usage_err("capture start: bad option", U);
+			}
+			json_object_set_new(args, key, json_integer((json_int_t)v));
+			i++;
+		}
+	} else if ((strcmp(act, "stop") && strcmp(act, "status")) || argc != 3) {
+		json_decref(args);
+		return usage_err("capture: expected start FILE, stop or status", U);
+	}
+	json_t *rep, *r = call(argv[1], "capture", args, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out)
+		print_json(r);
+	else
+		printf("%s %s: %lld frames, %lld bytes\n",
+		       json_is_true(json_object_get(r, "active")) ? "capturing to" : "captured to",
+		       s_(r, "file"), i_(r, "frames"), i_(r, "bytes"));
+	json_decref(rep);
+	return 0;
+}
+
+static int probe_main(int argc, char **argv, bool trace)
+{
+	const char *U = trace ? "tapir traceroute NAME ADDR [-m MAXHOPS] [-w MS] [--json]"
+			      : "tapir ping NAME ADDR [-c COUNT] [-s SIZE] [-w MS] [--json]";
+	if (want_help(argc, argv, U,
+		      trace ? "Trace the route to ADDR from inside the stack (TTL-limited UDP)."
+			    : "Ping ADDR from inside the stack (ICMP echo)."))
+		return 0;
+	if (argc < 3)
+		return usage_err("needs NAME and ADDR", U);
+	json_t *args = json_pack("{s:s}", "addr", argv[2]);
+	for (int i = 3; i < argc; i++) {
+		const char *key = !strcmp(argv[i], "-c") && !trace ? "count" :
+				  !strcmp(argv[i], "-s") && !trace ? "size" :
+				  !strcmp(argv[i], "-m") && trace ? "max_hops" :
+				  !strcmp(argv[i], "-w") ? "timeout_ms" : NULL;
+		uint64_t v;
+		if (!key || i + 1 == argc || parse_u64(argv[i + 1], 100000, &v)) {
+			json_decref(args);
+			return usage_err("bad option", U);
+		}
+		json_object_set_new(args, key, json_integer((json_int_t)v));
+		i++;
+	}
+	json_t *rep, *r = call(argv[1], trace ? "traceroute" : "ping", args, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	int code = 0;
+	if (json_out)
+		print_json(r);
+	size_t i;
+	json_t *e;
+	if (!trace) {
+		if (!json_out) {
+			json_array_foreach(json_object_get(r, "replies"), i, e) {
+				if (json_is_null(json_object_get(e, "from")))
+					printf("seq=%lld timeout\n", i_(e, "seq"));
+				else
+					printf("%lld bytes from %s: seq=%lld time=%.3f ms\n",
+					       i_(e, "bytes"), s_(e, "from"), i_(e, "seq"),
+					       (double)i_(e, "rtt_us") / 1000);
+			}
+			printf("%lld sent, %lld received\n", i_(r, "sent"), i_(r, "received"));
+		}
+		if (i_(r, "received") == 0)
+			code = EXIT_RUNTIME;
+	} else {
+		if (!json_out)
+			json_array_foreach(json_object_get(r, "hops"), i, e) {
+				if (json_is_null(json_object_get(e, "from")))
+					printf("%2lld  *\n", i_(e, "ttl"));
+				else
+					printf("%2lld  %s  %.3f ms\n", i_(e, "ttl"), s_(e, "from"),
+					       (double)i_(e, "rtt_us") / 1000);
+			}
+		if (!json_is_true(json_object_get(r, "reached")))
+			code = EXIT_RUNTIME;
+	}
+	json_decref(rep);
+	return code;
+}
+
+static int ping_main(int argc, char **argv)
+{
+	return probe_main(argc, argv, false);
+}
+
+static int traceroute_main(int argc, char **argv)
+{
+	return probe_main(argc, argv, true);
+}
+
+static int down_main(int argc, char **argv)
+{
+	static const char U[] = "tapir down NAME [--json]";
+	SIMPLE(argc, argv, U, "Stop an instance (and its namespace, if 'up --netns new' made it).");
+	if (argc != 2)
+		return usage_err("down needs NAME", U);
+	json_t *rep, *r = call(argv[1], "shutdown", NULL, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	json_decref(rep);
+	char path[4096];
+	sock_path(argv[1], path, sizeof(path));
+	/* Wait (5 s at most) for the socket to go: the instance has stopped. */
+	for (int i = 0; i < 100 && access(path, F_OK) == 0; i++)
+		usleep(50000);
+	if (json_out)
+		printf("{\"name\": \"%s\", \"stopped\": true}\n", argv[1]);
+	else
+		printf("%s stopped\n", argv[1]);
+	return 0;
+}
+
+static int list_main(int argc, char **argv)
+{
+	static const char U[] = "tapir list [--json]";
+	SIMPLE(argc, argv, U, "List the running instances of this user (their sockets).");
+	if (argc != 1)
+		return usage_err("list takes no arguments", U);
+	char dir[4096];
+	if (control_runtime_dir(dir, sizeof(dir)))
+		return EXIT_RUNTIME;
+	json_t *arr = json_array();
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n < 6 || strcmp(de->d_name + n - 5, ".sock"))
+			continue;
+		char path[8192];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		json_t *rep = request_path(path, "status", NULL);
+		json_t *r = rep ? json_object_get(rep, "result") : NULL;
+		if (r)
+			json_array_append(arr, r);
+		json_decref(rep);
+	}
+	if (d)
+		closedir(d);
+	if (json_out) {
+		print_json(arr);
+	} else {
+		printf("%-16s %8s %-10s %-20s %s\n", "NAME", "PID", "BACKEND", "ADDRESS", "UPTIME");
+		size_t i;
+		json_t *e;
+		json_array_foreach(arr, i, e) {
+			char a[40];
+			snprintf(a, sizeof(a), "%s/%lld", s_(e, "address"), i_(e, "prefix_len"));
+			printf("%-16s %8lld %-10s %-20s %.0fs\n", s_(e, "name"), i_(e, "pid"),
+			       s_(e, "backend"), a, (double)i_(e, "uptime_ms") / 1000);
+		}
+	}
+	json_decref(arr);
+	return 0;
+}
+
+static int logs_main(int argc, char **argv)
+{
+	static const char U[] = "tapir logs NAME";
+	SIMPLE(argc, argv, U, "Print the log of an instance started by 'tapir up'.");
+	if (argc != 2)
+		return usage_err("logs needs NAME", U);
+	char dir[4096], path[8192];
+	if (!control_name_ok(argv[1]))
+		return usage_err("bad NAME", U);
+	if (control_runtime_dir(dir, sizeof(dir)))
+		return EXIT_RUNTIME;
+	snprintf(path, sizeof(path), "%s/%s.log", dir, argv[1]);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "tapir: %s: %s\n", path, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	char buf[8192];
+	size_t n;
+	if (json_out) {
+		json_t *lines = json_array();
+		while (fgets(buf, sizeof(buf), f)) {
+			buf[strcspn(buf, "\n")] = 0;
+			json_array_append_new(lines, json_string(buf));
+		}
+		json_t *o = json_pack("{s:s,s:o}", "name", argv[1], "lines", lines);
+		print_json(o);
+		json_decref(o);
+	} else {
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, stdout);
+	}
+	fclose(f);
+	return 0;
+}
+
+static int help_main(int argc, char **argv);
+
+static const struct subcommand {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *help;
+} subcommands[] = {
+	{ "up", up_main, "start an instance (--netns new: in a namespace of its own)" },
+	{ "down", down_main, "stop an instance" },
+	{ "list", list_main, "list the running instances" },
+	{ "status", status_main, "show an instance" },
+	{ "stats", stats_main, "show the counters" },
+	{ "arp", arp_main, "list or flush the ARP cache" },
+	{ "route", route_main, "show the route and the path-MTU cache" },
+	{ "conns", conns_main, "list TCP connections" },
+	{ "udp", udp_main, "list UDP listeners" },
+	{ "reasm", reasm_main, "list datagrams being reassembled" },
+	{ "kv", kv_main, "read and change key-value stores" },
+	{ "capture", capture_main, "record frames to a pcap file" },
+	{ "ping", ping_main, "ping from inside the stack" },
+	{ "traceroute", traceroute_main, "trace a route from inside the stack" },
+	{ "log", log_main, "show or set the log level" },
+	{ "logs", logs_main, "print an instance's log" },
+	{ "exec", exec_main, "run a command in an instance's namespace" },
+	{ "help", help_main, "show this help" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tapir [--json] COMMAND [ARGS...]\n\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-11s %s\n", subcommands[i].name, subcommands[i].help);
+	fprintf(f, "\n'tapir COMMAND --help' describes a command.  --json prints JSON.\n"
+		   "Exit status: 0 success, 1 usage error, 2 runtime error.\n");
+}
+
+static int help_main(int argc, char **argv)
+{
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	/* --json anywhere before "--" */
+	int n = 0;
+	bool dashdash = false;
+	for (int i = 0; i < argc; i++) {
+		if (!dashdash && (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))) {
+			json_out = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--"))
+			dashdash = true;
+		argv[n++] = argv[i];
+	}
+	argc = n;
+	argv[argc] = NULL;
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return help_main(0, NULL);
+	if (!strcmp(argv[1], "--version")) {
+		printf("tapir %s\n", TAPIR_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		if (strcmp(argv[1], subcommands[i].name))
+			continue;
+		/* Every command but list and help names an instance first */
+		if (argc > 2 && argv[2][0] != '-' && strcmp(argv[1], "list") &&
+		    strcmp(argv[1], "help") && !control_name_ok(argv[2])) {
+			fprintf(stderr, "tapir: '%s' is not an instance name (1 to 32 letters, "
+					"digits, '-', '_', '.')\n", argv[2]);
+			return EXIT_USAGE;
+		}
+		return subcommands[i].main(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "tapir: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,368 @@
+/*
+ * up.c - tapir up / exec: start an instance and run commands beside it
+ *
+ * Theory of operation
+ *
+ * `tapir up NAME --config F` starts tapird detached (its own session, the log
+ * in RUNDIR/NAME.log, TAPIR_RUNTIME_DIR set so that its socket lands in our
+ * runtime directory whatever uid it has inside a namespace) and waits until
+ * its control socket answers.
+ *
+ * With --netns new the child first makes a user + network namespace of its
+ * own (unshare(CLONE_NEWUSER | CLONE_NEWNET), mapping our uid to root inside,
+ * as pasta and `unshare -rn` do; no privilege needed), creates the TAP of the
+ * configuration there with the kernel side's address (--host-addr, by default
+ * the configured gateway with the configured prefix) and brings it and lo up,
+ * then becomes tapird.  The namespace lives as long as tapird.  With
+ * --netns PATH the child joins that network namespace instead (setns) and
+ * tapird attaches to (or creates) the TAP there.
+ *
+ * `tapir exec NAME -- CMD...` asks the instance for its pid, joins its user
+ * namespace (when it is not ours) and its network namespace, and execs CMD.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "control.h"
+#include "up.h"
+
+#define EXIT_USAGE 1
+#define EXIT_RUNTIME 2
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, s, strlen(s));
+	int e = errno;
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -e;
+}
+
+static int run(char *const argv[])
+{
+	pid_t p = fork();
+	if (p < 0)
+		return -1;
+	if (p == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	if (waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	return 0;
+}
+
+/* In the child: the new namespaces and the kernel side of the TAP */
+static int make_netns(const char *ifname, const char *host_addr, unsigned mtu)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET)) {
+		fprintf(stderr, "tapir: unshare(user, net): %s\n", strerror(errno));
+		return -1;
+	}
+	char map[64];
+	write_file("/proc/self/setgroups", "deny");
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+	if (write_file("/proc/self/uid_map", map)) {
+		fprintf(stderr, "tapir: uid_map: %s\n", strerror(errno));
+		return -1;
+	}
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+	write_file("/proc/self/gid_map", map);
+	char mtus[16];
+	snprintf(mtus, sizeof(mtus), "%u", mtu);
+	char *lo[] = { "ip", "link", "set", "lo", "up", NULL };
+	char *add[] = { "ip", "tuntap", "add", "dev", (char *)ifname, "mode", "tap", NULL };
+	char *addr[] = { "ip", "addr", "add", (char *)host_addr, "dev", (char *)ifname, NULL };
+	char *setmtu[] = { "ip", "link", "set", (char *)ifname, "mtu", mtus, NULL };
+	char *up[] = { "ip", "link", "set", (char *)ifname, "up", NULL };
+	if (run(lo) || run(add) || run(addr) || run(setmtu) || run(up)) {
+		fprintf(stderr, "tapir: cannot set up %s in the new namespace\n", ifname);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *tapird_path(void)
+{
+	const char *p = getenv("TAPIRD");
+	if (p && *p)
+		return p;
+	/* Beside this program (the build tree, or bin/ when installed) */
+	static char buf[4096];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 32);
+	if (n > 0) {
+		buf[n] = 0;
+		char *slash = strrchr(buf, '/');
+		if (slash) {
+			strcpy(slash + 1, "tapird");
+			if (access(buf, X_OK) == 0)
+				return buf;
+			strcpy(slash + 1, "../daemon/tapird");
+			if (access(buf, X_OK) == 0)
+				return buf;
+		}
+	}
+	return "tapird";
+}
+
+static bool instance_alive(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+int up_main(int argc, char **argv)
+{
+	static const char U[] =
+		"tapir up NAME [--config FILE] [--netns new|PATH] [--host-addr A/P] [-- ARGS...]";
+	const char *config = NULL, *netns = NULL, *host = NULL;
+	int extra = argc;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: %s\n\nStart tapird as instance NAME, detached, its log in the "
+			       "runtime directory\n(tapir logs NAME).  --netns new: in a new user + "
+			       "network namespace\n(no root needed) with the TAP's kernel side at "
+			       "--host-addr (default: the\nconfigured gateway); --netns PATH: in that "
+			       "network namespace.\nARGS are tapird boot arguments.\n", U);
+			return 0;
+		} else if (!strcmp(argv[i], "--")) {
+			extra = i + 1;
+			break;
+		}
+	if (argc < 2 || argv[1][0] == '-')
+		return fprintf(stderr, "tapir: up needs NAME\nusage: %s\n", U), EXIT_USAGE;
+	const char *name = argv[1];
+	for (int i = 2; i < extra && i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		const char **dst = !strcmp(argv[i], "--config") ? &config :
+				   !strcmp(argv[i], "--netns") ? &netns :
+				   !strcmp(argv[i], "--host-addr") ? &host : NULL;
+		if (!dst || i + 1 == argc)
+			return fprintf(stderr, "tapir: up: bad option '%s'\nusage: %s\n", argv[i], U),
+			       EXIT_USAGE;
+		*dst = argv[++i];
+	}
+	char path[4096], dir[4096], logp[8192];
+	if (control_socket_path(name, path, sizeof(path)) ||
+	    control_runtime_dir(dir, sizeof(dir)))
+		return fprintf(stderr, "tapir: '%s' is not an instance name\n", name), EXIT_USAGE;
+	if (instance_alive(path)) {
+		fprintf(stderr, "tapir: %s is already up (%s)\n", name, path);
+		return EXIT_RUNTIME;
+	}
+
+	/* The configuration, for the interface and the kernel side's address */
+	struct tapird_config cfg;
+	char err[CONFIG_ERR_MAX];
+	config_init(&cfg);
+	int rc = config ? config_load_file(&cfg, config, err, sizeof(err))
+			: config_parse_ini(&cfg, "(built-in)", config_default_ini,
+					   strlen(config_default_ini), err, sizeof(err));
+	if (!rc)
+		rc = config_finish(&cfg, config ? config : "(built-in)", err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "tapir: %s\n", err);
+		config_free(&cfg);
+		return EXIT_RUNTIME;
+	}
+	char hostbuf[40], gw[16];
+	if (!host && netns && !strcmp(netns, "new")) {
+		if (!cfg.gateway) {
+			config_free(&cfg);
+			fprintf(stderr, "tapir: no gateway in the configuration: give --host-addr\n");
+			return EXIT_USAGE;
+		}
+		snprintf(hostbuf, sizeof(hostbuf), "%s/%u", config_format_ipv4(cfg.gateway, gw),
+			 cfg.prefix_len);
+		host = hostbuf;
+	}
+	char ifname[CONFIG_IFNAME_MAX + 1];
+	strcpy(ifname, cfg.ifname);
+	unsigned mtu = cfg.mtu;
+	config_free(&cfg);
+
+	/* mkdir -p the runtime directory, 0700 */
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+			*p = 0;
+			mkdir(tmp, 0700);
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	snprintf(logp, sizeof(logp), "%s/%s.log", dir, name);
+
+	pid_t pid = fork();
+	if (pid < 0)
+		return perror("tapir: fork"), EXIT_RUNTIME;
+	if (pid == 0) {
+		setsid();
+		int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || nul < 0)
+			_exit(126);
+		dup2(nul, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (netns && !strcmp(netns, "new")) {
+			if (make_netns(ifname, host, mtu))
+				_exit(125);
+		} else if (netns) {
+			int ns = open(netns, O_RDONLY | O_CLOEXEC);
+			if (ns < 0 || setns(ns, CLONE_NEWNET)) {
+				fprintf(stderr, "tapir: %s: %s\n", netns, strerror(errno));
+				_exit(125);
+			}
+		}
+		setenv("TAPIR_RUNTIME_DIR", dir, 1);
+		char namearg[80];
+		snprintf(namearg, sizeof(namearg), "--control.name=%s", name);
+		char **av = calloc((size_t)argc + 8, sizeof(char *));
+		int n = 0;
+		av[n++] = (char *)tapird_path();
+		if (config) {
+			av[n++] = "--config";
+			av[n++] = (char *)config;
+		}
+		av[n++] = namearg;
+		for (int i = extra; i < argc; i++)
+			av[n++] = argv[i];
+		av[n] = NULL;
+		execvp(av[0], av);
+		fprintf(stderr, "tapir: %s: %s\n", av[0], strerror(errno));
+		_exit(127);
+	}
+	/* Wait for the socket (10 s), or for the child to die */
+	for (int i = 0; i < 200; i++) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			fprintf(stderr, "tapir: %s did not start (exit %d); log %s:\n", name,
+				WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), logp);
+			FILE *f = fopen(logp, "r");
+			char line[512];
+			while (f && fgets(line, sizeof(line), f))
+				fputs(line, stderr);
+			if (f)
+				fclose(f);
+			return EXIT_RUNTIME;
+		}
+		if (instance_alive(path)) {
+			printf("%s up: pid %d, socket %s, log %s\n", name, (int)pid, path, logp);
+			return 0;
+		}
+		usleep(50000);
+	}
+	fprintf(stderr, "tapir: %s: no control socket after 10 s (log %s)\n", name, logp);
+	kill(pid, SIGTERM);
+	return EXIT_RUNTIME;
+}
+
+/* The instance's pid, from its status.  Return: pid or -1 (printed) */
+static long instance_pid(const char *name)
+{
+	char path[4096];
+	if (control_socket_path(name, path, sizeof(path)))
+		return -1;
+	/* A tiny client of our own: connect, one request, one reply line */
+	FILE *p;
+	int fd = -1;
+	{
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		if (strlen(path) >= sizeof(a.sun_path))
+			return -1;
+		strcpy(a.sun_path, path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+			fprintf(stderr, "tapir: %s: %s\n", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+	}
+	static const char req[] = "{\"v\":1,\"cmd\":\"status\"}\n";
+	if (write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
+		close(fd);
+		return -1;
+	}
+	p = fdopen(fd, "r");
+	char line[8192];
+	long pid = -1;
+	if (p && fgets(line, sizeof(line), p)) {
+		json_t *r = json_loads(line, 0, NULL);
+		json_t *v = json_object_get(json_object_get(r, "result"), "pid");
+		if (json_is_integer(v))
+			pid = (long)json_integer_value(v);
+		json_decref(r);
+	}
+	if (p)
+		fclose(p);
+	if (pid <= 0)
+		fprintf(stderr, "tapir: %s: no pid in the status\n", name);
+	return pid;
+}
+
+static bool same_ns(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+	       sa.st_dev == sb.st_dev;
+}
+
+int exec_main(int argc, char **argv)
+{
+	static const char U[] = "tapir exec NAME -- CMD [ARGS...]";
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: %s\n\nRun CMD in the network namespace (and user namespace) of "
+		       "instance NAME.\n", U);
+		return 0;
+	}
+	if (argc < 4 || strcmp(argv[2], "--"))
+		return fprintf(stderr, "tapir: exec needs NAME -- CMD\nusage: %s\n", U), EXIT_USAGE;
+	long pid = instance_pid(argv[1]);
+	if (pid < 0)
+		return EXIT_RUNTIME;
+	char user[64], net[64];
+	snprintf(user, sizeof(user), "/proc/%ld/ns/user", pid);
+	snprintf(net, sizeof(net), "/proc/%ld/ns/net", pid);
+	int ufd = open(user, O_RDONLY | O_CLOEXEC);
+	int nfd = open(net, O_RDONLY | O_CLOEXEC);
+	if (ufd < 0 || nfd < 0) {
+		fprintf(stderr, "tapir: %s: %s\n", ufd < 0 ? user : net, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (!same_ns(user, "/proc/self/ns/user") && setns(ufd, CLONE_NEWUSER)) {
+		fprintf(stderr, "tapir: setns(%s): %s\n", user, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (setns(nfd, CLONE_NEWNET)) {
+		fprintf(stderr, "tapir: setns(%s): %s\n", net, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	close(ufd);
+	close(nfd);
+	execvp(argv[3], argv + 3);
+	fprintf(stderr, "tapir: %s: %s\n", argv[3], strerror(errno));
+	return EXIT_RUNTIME;
+}

@@ -1,0 +1,110 @@
+/*
+ * control.h - tapird's control protocol: one JSON request per line, one reply
+ *
+ * Theory of operation
+ *
+ * A client sends one JSON object per line and gets one JSON object per line
+ * back, in order.  The dispatcher is a pure function over bytes given a
+ * struct control (no sockets, no libuv): control_handle() takes one request
+ * line and returns the reply line, or NULL when the reply comes later (ping,
+ * traceroute), through env->deliver.  control_server.c puts it on a Unix
+ * socket in tapird's loop; fuzz/control drives it directly.
+ *
+ * Request:  {"v":1, "id":ANY, "cmd":"NAME", "args":{...}}   (v, id, args optional)
+ * Reply:    {"v":1, "id":ANY, "ok":true,  "result":{...}}
+ *           {"v":1, "id":ANY, "ok":false, "error":{"errno":22, "code":"EINVAL",
+ *                                                  "message":"..."}}
+ *
+ * Requests are at most CONTROL_MAX_LINE bytes.  Deferred operations are
+ * bounded (CONTROL_MAX_OPS), answered at the latest at their deadline
+ * (control_poll()) and dropped when their client goes (control_client_gone()).
+ *
+ * Ownership: replies are malloc'd, '\n'-terminated and owned by the caller.
+ * The env's pointers must outlive the struct control.
+ */
+#ifndef TAPIR_CONTROL_H
+#define TAPIR_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "stack.h"
+
+#define CONTROL_VERSION 1
+#define CONTROL_MAX_LINE 65536
+#define CONTROL_MAX_OPS 16
+#define CONTROL_MAX_PROBES 32
+
+struct capture;
+struct kv_store;
+
+struct control_kv {
+	const char *name;
+	struct kv_store *store;
+};
+
+struct control_env {
+	struct stack *st;
+	struct logger *log;          /* its level is changed by "log" */
+	const char *name, *version, *backend, *ifname;
+	uint32_t mtu;
+	uint8_t prefix_len;
+	uint32_t gateway;
+	uint64_t started;            /* ns, the clock of @now */
+	long pid;
+	struct capture *cap;         /* NULL: capture not available */
+	struct control_kv *kv;       /* the instance's stores */
+	size_t nkv;
+	void *ctx;
+	/* A deferred reply (malloc'd, taken over) for @client */
+	void (*deliver)(void *ctx, uint64_t client, char *reply, size_t len);
+	/* "shutdown" was asked (the reply is returned first) */
+	void (*shutdown)(void *ctx);
+	/* "reload" was asked.  Return: 0 or negative errno */
+	int (*reload)(void *ctx, char *err, size_t errlen);
+	/* Optional: device counters appended to "stats" (a json_t * object) */
+	void (*dev_stats)(void *ctx, void *json_obj);
+};
+
+struct control;
+
+/* Return: a new dispatcher (registers the stack's echo-reply handler), or NULL */
+struct control *control_new(const struct control_env *env);
+void control_free(struct control *c);
+
+/**
+ * control_handle() - Handle one request line
+ * @client: The client's id, given back to env->deliver for deferred replies
+ * @line:   The request, without its newline; any bytes
+ * @now:    Current time, ns
+ * @len_out: Receives the reply's length
+ *
+ * Return: the reply (malloc'd), or NULL when it is deferred (or out of memory)
+ */
+char *control_handle(struct control *c, uint64_t client, const char *line, size_t len,
+		     uint64_t now, size_t *len_out);
+
+/* An error reply for a request that could not be read (too long, ...) */
+char *control_error_reply(int err, const char *message, size_t *len_out);
+
+/* A received frame (Ethernet), for traceroute's ICMP errors */
+void control_rx_frame(struct control *c, const uint8_t *frame, size_t len, uint64_t now);
+
+/* Finish the deferred operations due at @now */
+void control_poll(struct control *c, uint64_t now);
+/* Return: when the next deferred operation is due, or UINT64_MAX */
+uint64_t control_next_deadline(const struct control *c);
+/* Forget @client's deferred operations */
+void control_client_gone(struct control *c, uint64_t client);
+
+/* Socket path for instance @name: TAPIR_RUNTIME_DIR, /run/tapir (root) or
+ * $XDG_RUNTIME_DIR/tapir, then NAME.sock.  Return: 0 or -ENAMETOOLONG/-EINVAL */
+int control_socket_path(const char *name, char *buf, size_t len);
+/* Runtime directory (same rules).  Return: 0 or -ENAMETOOLONG */
+int control_runtime_dir(char *buf, size_t len);
+/* Return: true if @name is a valid instance name (1..32 of [A-Za-z0-9_.-], no leading '.') */
+bool control_name_ok(const char *name);
+
+#endif /* TAPIR_CONTROL_H */

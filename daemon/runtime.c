@@ -1,0 +1,688 @@
+/*
+ * runtime.c - the tapir runtime (tapir_run()): configuration, libuv loop,
+ *             backend, stack, key-value stores, apps; tapird is a main() over it
+ *
+ * Theory of operation
+ *
+ * tapir_run() builds the whole configuration first (built-in default or --config
+ * FILE, then boot arguments, then config_finish()) and exits 2 with
+ * "WHERE: what is wrong" if anything is wrong, before touching the network.
+ * It then opens the TAP, wraps it in the impairment layer when one is
+ * configured, creates the stack on it, opens the [kv.NAME] stores, starts
+ * the apps (each with a struct tapir_app_ctx, tapir_app.h) and runs a libuv
+ * loop:
+ *
+ *   uv_poll (TAP readable) -> tap_read_batch(): each frame to stack_input()
+ *                             (through impair_rx() when impairing), then
+ *                             stack_flush()
+ *   uv_timer               -> impair_poll(), stack_poll(), stack_flush()
+ *   uv_timer (per app      -> the app's callback, then stack_flush()
+ *     timer, tapir_timer)
+ *   uv_signal INT, TERM    -> stop the apps, close the handles; main frees
+ *                             everything and exits 0
+ *
+ * After every event the one timer is re-armed from the earlier of
+ * stack_next_deadline() and impair_next_deadline().  Time is uv_hrtime()
+ * (monotonic ns); the stack's randomness comes from OpenSSL's RAND_bytes().
+ *
+ * Exit status: 0 after SIGINT/SIGTERM or --help/--version, 2 for a bad
+ * configuration or argument, 1 when the network cannot be set up or fails.
+ */
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <uv.h>
+
+#include <time.h>
+
+#include "apps.h"
+#include "config.h"
+#include "impair.h"
+#include "kv.h"
+#include "log.h"
+#include "stack.h"
+#include "tap.h"
+#include "tapir_app.h"
+#include "tapir_version.h"
+#include "tapird_ctl.h"
+
+struct running_app {
+	const struct tapir_app_type *type;
+	struct tapir_app_ctx ctx;
+	void *state;
+};
+
+struct open_kv {
+	const struct kv_config *cfg;
+	struct kv_store *store;
+};
+
+struct daemon {
+	uv_loop_t loop;
+	uv_poll_t poll;
+	uv_timer_t timer;
+	uv_signal_t sigint, sigterm;
+	bool handles_open;
+	struct tapird_config cfg;
+	struct logger log;
+	struct tap *tap;
+	struct impair *im;
+	struct stack *st;
+	struct running_app *apps;
+	size_t napps;
+	struct open_kv *kvs;
+	size_t nkvs;
+	/* App types from tapir_run()'s caller, and their config-side view */
+	const struct tapir_app_type *const *ext;
+	size_t next;
+	struct config_ext_type *ext_conf;
+	uint64_t now;
+	int exit_code;
+	bool stopping;
+	struct tapird_ctl *ctl;  /* control socket + capture (tapird_ctl.h) */
+};
+
+/* ---- randomness and logging for the stack ---- */
+
+static void random_bytes(void *ctx, void *buf, size_t len)
+{
+	if (RAND_bytes(buf, (int)len) == 1)
+		return;
+	/* OpenSSL failed (it never should): ask the kernel directly. */
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0)
+			continue;  /* EINTR; the call does not otherwise fail */
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void stack_log(void *ctx, enum stack_log_level level, const char *msg)
+{
+	struct daemon *d = ctx;
+	log_msg(&d->log, (enum config_log_level)level, "stack: %s", msg);
+}
+
+/* ---- the app context's devices ---- */
+
+static void app_random(void *buf, size_t len)
+{
+	random_bytes(NULL, buf, len);
+}
+
+static uint64_t app_mono_ns(void)
+{
+	return uv_hrtime();
+}
+
+static struct timespec app_wall(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return t;
+}
+
+static struct kv_store *app_kv(struct tapir_app_ctx *ctx, const char *name)
+{
+	struct daemon *d = ctx->runtime;
+	for (size_t i = 0; i < d->nkvs; i++)
+		if (!strcmp(d->kvs[i].cfg->name, name))
+			return d->kvs[i].store;
+	return NULL;
+}
+
+static bool app_kv_writable(struct tapir_app_ctx *ctx, const char *name)
+{
+	struct daemon *d = ctx->runtime;
+	for (size_t i = 0; i < d->nkvs; i++)
+		if (!strcmp(d->kvs[i].cfg->name, name))
+			return d->kvs[i].cfg->writable;
+	return false;
+}
+
+static const char *app_arg(const struct tapir_app_ctx *ctx, const char *key)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < ctx->cfg->nkeys; i++)
+		if (!strcmp(ctx->cfg->keys[i].key, key))
+			v = ctx->cfg->keys[i].value;
+	return v;
+}
+
+struct tapir_timer {
+	uv_timer_t h;
+	struct daemon *d;
+	tapir_timer_fn fn;
+	void *arg;
+};
+
+static void rearm(struct daemon *d);
+
+static void app_timer_cb(uv_timer_t *h)
+{
+	struct tapir_timer *t = h->data;
+	struct daemon *d = t->d;  /* @t may be freed by the callback */
+	d->now = uv_hrtime();
+	t->fn(t->arg);
+	if (!d->stopping) {
+		stack_flush(d->st);
+		rearm(d);
+	}
+}
+
+static struct tapir_timer *app_timer_new(struct tapir_app_ctx *ctx, tapir_timer_fn fn, void *arg)
+{
+	struct daemon *d = ctx->runtime;
+	struct tapir_timer *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	uv_timer_init(&d->loop, &t->h);  /* cannot fail on an initialised loop */
+	t->h.data = t;
+	t->d = d;
+	t->fn = fn;
+	t->arg = arg;
+	return t;
+}
+
+static void app_timer_arm(struct tapir_timer *t, uint64_t after_ns)
+{
+	uv_update_time(&t->d->loop);
+	uv_timer_start(&t->h, app_timer_cb, (after_ns + 999999) / 1000000, 0);
+}
+
+static void app_timer_stop(struct tapir_timer *t)
+{
+	uv_timer_stop(&t->h);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void app_timer_free(struct tapir_timer *t)
+{
+	if (!t)
+		return;
+	uv_timer_stop(&t->h);
+	uv_close((uv_handle_t *)&t->h, timer_closed);
+}
+
+/* ---- the loop ---- */
+
+static void on_timer(uv_timer_t *t);
+
+static void rearm(struct daemon *d)
+{
+	if (d->stopping)
+		return;
+	uint64_t deadline = stack_next_deadline(d->st);
+	if (d->im) {
+		uint64_t i = impair_next_deadline(d->im);
+		if (i < deadline)
+			deadline = i;
+	}
+	deadline = tapird_ctl_deadline(d->ctl, deadline);
+	if (deadline == STACK_NO_DEADLINE) {
+		uv_timer_stop(&d->timer);
+		return;
+	}
+	uint64_t now = uv_hrtime();
+	uint64_t ms = 0;
+	/* libuv timers have millisecond resolution: round up, never early. */
+	if (deadline > now)
+		ms = (deadline - now + 999999) / 1000000;
+	uv_update_time(&d->loop);
+	uv_timer_start(&d->timer, on_timer, ms, 0);
+}
+
+static void deliver(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct daemon *d = ctx;
+	stack_input(d->st, frame, len, d->now);
+}
+
+static void on_frame(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct daemon *d = ctx;
+	tapird_ctl_rx(d->ctl, frame, len, d->now);
+	if (d->im)
+		impair_rx(d->im, frame, len);
+	else
+		stack_input(d->st, frame, len, d->now);
+}
+
+static void stop(struct daemon *d, int code);
+
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+	struct daemon *d = p->data;
+	if (status < 0) {
+		log_err(&d->log, "%s: poll: %s", tap_name(d->tap), uv_strerror(status));
+		stop(d, 1);
+		return;
+	}
+	d->now = uv_hrtime();
+	if (d->im)
+		impair_poll(d->im, d->now);
+	int n = tap_read_batch(d->tap, on_frame, d);
+	stack_flush(d->st);
+	if (n < 0) {
+		log_err(&d->log, "%s: read: %s", tap_name(d->tap), strerror(-n));
+		stop(d, 1);
+		return;
+	}
+	rearm(d);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	d->now = uv_hrtime();
+	if (d->im)
+		impair_poll(d->im, d->now);
+	stack_poll(d->st, d->now);
+	tapird_ctl_poll(d->ctl, d->now);
+	stack_flush(d->st);
+	rearm(d);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	log_info(&d->log, "%s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	stop(d, d->exit_code);
+}
+
+static void stop_apps(struct daemon *d)
+{
+	for (size_t i = d->napps; i-- > 0;)
+		d->apps[i].type->stop(d->apps[i].state);
+	free(d->apps);
+	d->apps = NULL;
+	d->napps = 0;
+	for (size_t i = 0; i < d->nkvs; i++)
+		kv_close(d->kvs[i].store);
+	free(d->kvs);
+	d->kvs = NULL;
+	d->nkvs = 0;
+}
+
+/* Return: the app type called @name (built-in first), or NULL */
+static const struct tapir_app_type *find_type(const struct daemon *d, const char *name)
+{
+	const struct tapir_app_type *t = app_type_find(name);
+	for (size_t i = 0; !t && i < d->next; i++)
+		if (!strcmp(d->ext[i]->name, name))
+			t = d->ext[i];
+	return t;
+}
+
+/* Open the [kv.NAME] stores.  Return: 0, or -1 (logged, as "WHERE: ...") */
+static int open_stores(struct daemon *d)
+{
+	struct tapird_config *c = &d->cfg;
+	d->kvs = calloc(c->nkvs ? c->nkvs : 1, sizeof(*d->kvs));
+	if (!d->kvs) {
+		log_err(&d->log, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < c->nkvs; i++) {
+		char err[CONFIG_ERR_MAX] = "";
+		int rc = kv_open(c->kvs[i].spec, c->kvs[i].writable, &d->kvs[d->nkvs].store, err,
+				 sizeof(err));
+		if (rc) {
+			log_err(&d->log, "%s: [kv.%s] store: cannot open '%s'%s: %s",
+				c->kvs[i].where_spec.text, c->kvs[i].name, c->kvs[i].spec,
+				c->kvs[i].writable ? " writable" : "", *err ? err : kv_strerror(rc));
+			return -1;
+		}
+		tapird_ctl_add_kv(d->ctl, c->kvs[i].name, d->kvs[d->nkvs].store);
+		d->kvs[d->nkvs++].cfg = &c->kvs[i];
+		log_info(&d->log, "kv %s: %s%s", c->kvs[i].name, c->kvs[i].spec,
+			 c->kvs[i].writable ? " (writable)" : "");
+	}
+	return 0;
+}
+
+static void stop(struct daemon *d, int code)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	d->exit_code = code;
+	stop_apps(d);
+	tapird_ctl_stop(d->ctl);
+	if (d->handles_open) {
+		uv_close((uv_handle_t *)&d->poll, NULL);
+		uv_close((uv_handle_t *)&d->timer, NULL);
+		uv_close((uv_handle_t *)&d->sigint, NULL);
+		uv_close((uv_handle_t *)&d->sigterm, NULL);
+		d->handles_open = false;
+	}
+}
+
+/* ---- start-up ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tapird [--config FILE] [--section.key=value ...]\n"
+		"       tapird --help | --version\n"
+		"\n"
+		"Run a tapir stack on a TAP interface with the applications configured.\n"
+		"\n"
+		"  --config FILE   read the configuration from FILE (INI) instead of the\n"
+		"                  built-in default (shipped as conf/tapird.conf)\n"
+		"  --section.key=value\n"
+		"                  boot argument: override any key, e.g. --netif.mtu=9000,\n"
+		"                  --ipv4.address=198.51.100.2/24, --app.echo.port=7007,\n"
+		"                  --netif.impair.loss=1%%; split as MirageOS does (\\\n"
+		"                  escapes, \"...\" quotes)\n"
+		"  --help          show this help\n"
+		"  --version       show the version\n"
+		"\n"
+		"Exit status: 0 stopped by SIGINT/SIGTERM, 1 network error,\n"
+		"2 bad configuration or argument.\n");
+}
+
+static int start_network(struct daemon *d)
+{
+	struct tapird_config *c = &d->cfg;
+	char err[CONFIG_ERR_MAX];
+	char mac[18], addr[16];
+
+	if (!c->mac_set) {
+		random_bytes(NULL, c->mac, 6);
+		c->mac[0] = (uint8_t)((c->mac[0] & 0xfe) | 0x02);  /* unicast, local */
+	}
+	int rc = tap_open(&d->tap, c->ifname, c->mtu, c->mac, err, sizeof(err));
+	if (rc) {
+		log_err(&d->log, "%s", err);
+		return -1;
+	}
+	if (!tap_created(d->tap)) {
+		int kmtu = tap_kernel_mtu(d->tap);
+		if (kmtu > 0 && (uint32_t)kmtu != c->mtu)
+			log_warn(&d->log, "%s existed with MTU %d; ours is %u", tap_name(d->tap),
+				 kmtu, c->mtu);
+	}
+	struct netif nif;
+	tap_netif(d->tap, &nif);
+	if (tapird_ctl_new(&d->ctl, c)) {
+		log_err(&d->log, "out of memory");
+		return -1;
+	}
+	tapird_ctl_wrap_netif(d->ctl, &nif);
+	if (impair_config_active(&c->impair)) {
+		if (!c->impair_seed_set)
+			random_bytes(NULL, &c->impair.seed, sizeof(c->impair.seed));
+		d->im = impair_new(&c->impair, &nif, deliver, d);
+		if (!d->im) {
+			log_err(&d->log, "out of memory");
+			return -1;
+		}
+		const struct impair_config *i = &c->impair;
+		log_info(&d->log,
+			 "impairment (%s): loss %uppm duplicate %uppm reorder %uppm corrupt "
+			 "%uppm delay %lluns jitter %lluns seed %llu",
+			 i->tx && i->rx ? "both" : i->tx ? "tx" : "rx", i->loss_ppm, i->dup_ppm,
+			 i->reorder_ppm, i->corrupt_ppm, (unsigned long long)i->delay_ns,
+			 (unsigned long long)i->jitter_ns, (unsigned long long)i->seed);
+		impair_netif(d->im, &nif);
+	}
+
+	struct stack_config sc;
+	stack_config_defaults(&sc);
+	sc.addr = c->addr;
+	sc.prefix_len = c->prefix_len;
+	sc.gateway = c->gateway;
+	sc.default_ttl = c->ttl;
+	sc.arp_cache_size = (size_t)c->arp_cache_size;
+	sc.arp_timeout_ns = c->arp_timeout_ns;
+	sc.reasm_max_bytes = (size_t)c->reasm_max_bytes;
+	sc.reasm_timeout_ns = c->reasm_timeout_ns;
+	sc.icmp_error_rate = c->icmp_error_rate;
+	sc.icmp_error_burst = c->icmp_error_burst;
+	sc.tcp = c->tcp;
+	sc.random = random_bytes;
+	sc.log = stack_log;
+	sc.log_ctx = d;
+	d->now = uv_hrtime();
+	if (d->im)
+		impair_poll(d->im, d->now);
+	rc = stack_new(&d->st, &sc, &nif, d->now);
+	if (rc) {
+		log_err(&d->log, "cannot create the stack: %s", strerror(-rc));
+		return -1;
+	}
+
+	if (open_stores(d) < 0)
+		return -2;
+	d->apps = calloc(c->napps ? c->napps : 1, sizeof(*d->apps));
+	if (!d->apps) {
+		log_err(&d->log, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < c->napps; i++) {
+		const struct tapir_app_type *t = find_type(d, c->apps[i].type);
+		if (!t) {  /* config.c and apps.c disagree: a bug */
+			log_err(&d->log, "app %s: type %s has no implementation",
+				c->apps[i].name, c->apps[i].type);
+			return -1;
+		}
+		struct running_app *ra = &d->apps[d->napps];
+		ra->ctx = (struct tapir_app_ctx){
+			.name = c->apps[i].name,
+			.cfg = &c->apps[i],
+			.st = d->st,
+			.log = &d->log,
+			.kv = app_kv,
+			.kv_writable = app_kv_writable,
+			.arg = app_arg,
+			.mono_ns = app_mono_ns,
+			.wall = app_wall,
+			.random = app_random,
+			.timer_new = app_timer_new,
+			.timer_arm = app_timer_arm,
+			.timer_stop = app_timer_stop,
+			.timer_free = app_timer_free,
+			.runtime = d,
+		};
+		rc = t->start(&ra->ctx, &ra->state);
+		if (rc)
+			return -1;
+		ra->type = t;
+		d->napps++;
+	}
+	stack_start(d->st, d->now);
+	stack_flush(d->st);
+
+	printf("tapird: %s %s %s/%u mtu %u up\n", tap_name(d->tap),
+	       config_format_mac(c->mac, mac), config_format_ipv4(c->addr, addr),
+	       c->prefix_len, c->mtu);
+	fflush(stdout);
+	log_info(&d->log, "%s %s %s/%u mtu %u%s, %zu app(s)", tap_name(d->tap), mac, addr,
+		 c->prefix_len, c->mtu, tap_created(d->tap) ? " (created)" : "", d->napps);
+	return 0;
+}
+
+static void ctl_shutdown(void *ctx)
+{
+	struct daemon *d = ctx;
+	log_info(&d->log, "control: shutdown");
+	stop(d, 0);
+}
+
+static void ctl_rearm(void *ctx)
+{
+	rearm(ctx);
+}
+
+static int start_loop(struct daemon *d)
+{
+	int rc;
+	/* These cannot fail on an initialised loop. */
+	uv_timer_init(&d->loop, &d->timer);
+	uv_signal_init(&d->loop, &d->sigint);
+	uv_signal_init(&d->loop, &d->sigterm);
+	rc = uv_poll_init(&d->loop, &d->poll, tap_fd(d->tap));
+	if (rc) {
+		log_err(&d->log, "%s: cannot poll: %s", tap_name(d->tap), uv_strerror(rc));
+		uv_close((uv_handle_t *)&d->timer, NULL);
+		uv_close((uv_handle_t *)&d->sigint, NULL);
+		uv_close((uv_handle_t *)&d->sigterm, NULL);
+		return -1;
+	}
+	d->handles_open = true;
+	d->poll.data = d->timer.data = d->sigint.data = d->sigterm.data = d;
+	if ((rc = uv_poll_start(&d->poll, UV_READABLE, on_readable)) ||
+	    (rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) ||
+	    (rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM))) {
+		log_err(&d->log, "libuv: %s", uv_strerror(rc));
+		return -1;
+	}
+	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm };
+	if (tapird_ctl_start(d->ctl, &d->loop, d->st, &d->log, tap_name(d->tap), &h) < 0)
+		return -1;
+	rearm(d);
+	return 0;
+}
+
+static void cleanup(struct daemon *d, bool loop_ok)
+{
+	d->stopping = true;
+	stop_apps(d);
+	tapird_ctl_stop(d->ctl);
+	if (loop_ok) {
+		if (d->handles_open) {
+			d->stopping = true;
+			uv_close((uv_handle_t *)&d->poll, NULL);
+			uv_close((uv_handle_t *)&d->timer, NULL);
+			uv_close((uv_handle_t *)&d->sigint, NULL);
+			uv_close((uv_handle_t *)&d->sigterm, NULL);
+			d->handles_open = false;
+		}
+		uv_run(&d->loop, UV_RUN_DEFAULT);  /* run the close callbacks */
+		uv_loop_close(&d->loop);
+	}
+	stack_free(d->st);
+	tapird_ctl_free(d->ctl);
+	impair_free(d->im);
+	tap_close(d->tap);
+	config_free(&d->cfg);
+	free(d->ext_conf);
+}
+
+/* Parse options, configuration and boot arguments.  Return: -1 to go on, or an exit code */
+static int configure(struct daemon *d, int argc, char **argv)
+{
+	const char *file = NULL;
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("tapird %s\n", TAPIR_VERSION);
+			return 0;
+		}
+		if (!strcmp(a, "--config")) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "tapird: --config needs a FILE\n");
+				usage(stderr);
+				return 2;
+			}
+			file = argv[++i];
+		} else if (!strncmp(a, "--config=", 9)) {
+			file = a + 9;
+		} else if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else {
+			break;  /* boot arguments from here on */
+		}
+	}
+
+	char err[CONFIG_ERR_MAX];
+	int rc;
+	config_init(&d->cfg);
+	d->cfg.ext_types = d->ext_conf;
+	d->cfg.n_ext_types = d->next;
+	if (file)
+		rc = config_load_file(&d->cfg, file, err, sizeof(err));
+	else
+		rc = config_parse_ini(&d->cfg, "(built-in)", config_default_ini,
+				      strlen(config_default_ini), err, sizeof(err));
+	if (!rc)
+		rc = config_apply_args(&d->cfg, argv + i, (size_t)(argc - i), err, sizeof(err));
+	if (!rc)
+		rc = config_finish(&d->cfg, file ? file : "(built-in)", err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "%s\n", rc == -ENOMEM ? "tapird: out of memory" : err);
+		return 2;
+	}
+	return -1;
+}
+
+int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, size_t ntypes)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "tapird: out of memory\n");
+		return 1;
+	}
+	logger_init(&d->log, CONFIG_LOG_INFO, false);
+	d->ext = types;
+	d->next = types ? ntypes : 0;
+	d->ext_conf = calloc(d->next ? d->next : 1, sizeof(*d->ext_conf));
+	if (!d->ext_conf) {
+		fprintf(stderr, "tapird: out of memory\n");
+		free(d);
+		return 1;
+	}
+	for (size_t i = 0; i < d->next; i++) {
+		d->ext_conf[i].name = types[i]->name;
+		d->ext_conf[i].keys = types[i]->keys;
+	}
+
+	int code = configure(d, argc, argv);
+	if (code >= 0) {
+		config_free(&d->cfg);
+		free(d->ext_conf);
+		free(d);
+		return code;
+	}
+	logger_init(&d->log, d->cfg.log_level, d->cfg.log_timestamps);
+
+	int rc = uv_loop_init(&d->loop);
+	if (rc) {
+		log_err(&d->log, "uv_loop_init: %s", uv_strerror(rc));
+		cleanup(d, false);
+		free(d);
+		return 1;
+	}
+	rc = start_network(d);
+	if (rc < 0) {
+		cleanup(d, true);
+		free(d);
+		return rc == -2 ? 2 : 1;
+	}
+	if (start_loop(d) < 0) {
+		cleanup(d, true);
+		free(d);
+		return 1;
+	}
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	code = d->exit_code;
+	cleanup(d, true);
+	free(d);
+	return code;
+}

@@ -1,0 +1,106 @@
+/*
+ * tapir_app.h - the application API: unikernel-style apps on tapir's runtime
+ *
+ * Theory of operation
+ *
+ * As a MirageOS unikernel's start function receives its devices, a tapir app
+ * is a struct tapir_app_type whose start() receives a struct tapir_app_ctx:
+ * the stack (TCP and UDP: stack.h, tcp.h), the key-value stores the
+ * configuration opened ([kv.NAME] sections, kv.h), monotonic and wall clocks,
+ * randomness, timers, its configuration keys ([app.NAME] section and boot
+ * arguments --app.NAME.key=value) and the daemon's logger.  stop() undoes
+ * start() before the stack is freed.
+ *
+ * Apps run on the runtime's single libuv loop: every callback (flow
+ * callbacks, timers) runs there, one at a time; an app never blocks.  After
+ * each callback the runtime flushes the stack and re-arms its own timer, so
+ * an app that writes from a timer needs nothing more.
+ *
+ * tapir_run() is the whole daemon (configuration, TAP, stack, loop) as a
+ * library call: tapird is main() { return tapir_run(argc, argv, NULL, 0); },
+ * and an out-of-tree program passes its own app types, which [app.NAME]
+ * sections then name with type = NAME (see examples/hello/).
+ *
+ * Ownership: the runtime owns the ctx and everything it points to; they stay
+ * valid from start() until stop() returns.  Strings returned by arg() are
+ * the configuration's.  A timer belongs to the app that made it, which frees
+ * it (at the latest in stop()).
+ */
+#ifndef TAPIR_APP_H
+#define TAPIR_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "kv.h"
+#include "log.h"
+#include "stack.h"
+/* Apps include "tcp.h" for flows (not here: it cannot share a file with
+ * <uv.h>, whose <netinet/tcp.h> has enumerators of the same names). */
+
+struct tapir_timer;
+typedef void (*tapir_timer_fn)(void *arg);
+
+struct tapir_app_ctx {
+	const char *name;                /* the instance: NAME of [app.NAME] */
+	const struct app_config *cfg;    /* its configuration (built-in types: cfg->params) */
+	struct stack *st;                /* the network stack */
+	struct logger *log;              /* log_info(ctx->log, ...) */
+
+	/* Return: the store of section [kv.@name], or NULL if there is none */
+	struct kv_store *(*kv)(struct tapir_app_ctx *ctx, const char *name);
+	/* Return: whether [kv.@name] was opened writable */
+	bool (*kv_writable)(struct tapir_app_ctx *ctx, const char *name);
+	/* Return: the value of configuration key @key, or NULL if not given */
+	const char *(*arg)(const struct tapir_app_ctx *ctx, const char *key);
+	/* Monotonic time, ns (the clock the stack runs on) */
+	uint64_t (*mono_ns)(void);
+	/* Wall-clock time (CLOCK_REALTIME) */
+	struct timespec (*wall)(void);
+	/* Fill @buf with @len cryptographically strong random bytes */
+	void (*random)(void *buf, size_t len);
+
+	/*
+	 * Timers: timer_new() makes a stopped timer (NULL when out of memory);
+	 * timer_arm() (re)starts it to call @fn(@arg) once, @after_ns from now
+	 * (millisecond resolution, never early); timer_stop() stops it;
+	 * timer_free() stops and frees it (safe inside its own callback).
+	 */
+	struct tapir_timer *(*timer_new)(struct tapir_app_ctx *ctx, tapir_timer_fn fn, void *arg);
+	void (*timer_arm)(struct tapir_timer *t, uint64_t after_ns);
+	void (*timer_stop)(struct tapir_timer *t);
+	void (*timer_free)(struct tapir_timer *t);
+
+	void *runtime;                   /* the runtime's, opaque */
+};
+
+struct tapir_app_type {
+	const char *name;                /* type = NAME in [app.*] */
+	/* Keys the type accepts besides type= (NULL-terminated; NULL: none).
+	 * Built-in types check theirs in config.c instead (keys unused). */
+	const char *const *keys;
+	/*
+	 * Start an instance.  Return: 0 and the app's state in *@state, or a
+	 * negative errno (the app logs why; tapird then exits 1).
+	 */
+	int (*start)(struct tapir_app_ctx *ctx, void **state);
+	/* Stop it and free @state (every flow, listener and timer it has). */
+	void (*stop)(void *state);
+};
+
+/**
+ * tapir_run() - Run the daemon: configuration, TAP, stack, apps, loop
+ * @argc, @argv: tapird's command line (--config FILE, boot arguments)
+ * @types:       App types besides the built-in ones (echo, discard,
+ *               source, http, kvhttp); may be NULL
+ * @ntypes:      Number of @types
+ *
+ * Return: the exit status: 0 after SIGINT/SIGTERM (or --help), 1 when the
+ *         network cannot be set up, 2 for a bad configuration or argument
+ */
+int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, size_t ntypes);
+
+#endif /* TAPIR_APP_H */

@@ -1,0 +1,181 @@
+/*
+ * tapird_ctl.c - what the runtime needs to be operated: control socket + capture
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "control.h"
+#include "control_server.h"
+#include "tapir_version.h"
+#include "tapird_ctl.h"
+
+#define CTL_MAX_KV 64
+
+struct tapird_ctl {
+	const struct tapird_config *cfg;
+	struct capture *cap;
+	struct control *ctl;
+	struct control_server *srv;
+	struct tapird_ctl_hooks hooks;
+	struct stack *st;
+	struct control_kv kv[CTL_MAX_KV];
+	size_t nkv;
+	char name[64];
+	bool shutdown_asked;
+	bool stopped;
+};
+
+int tapird_ctl_new(struct tapird_ctl **out, const struct tapird_config *cfg)
+{
+	*out = NULL;
+	if (cfg->control_disabled)
+		return 0;
+	struct tapird_ctl *t = calloc(1, sizeof(*t));
+	if (!t || !(t->cap = capture_new())) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->cfg = cfg;
+	*out = t;
+	return 0;
+}
+
+void tapird_ctl_wrap_netif(struct tapird_ctl *t, struct netif *nif)
+{
+	if (!t)
+		return;
+	struct netif inner = *nif;
+	capture_netif(t->cap, &inner, nif);
+}
+
+void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct kv_store *store)
+{
+	if (!t || t->nkv == CTL_MAX_KV)
+		return;
+	t->kv[t->nkv].name = name;
+	t->kv[t->nkv].store = store;
+	t->nkv++;
+}
+
+static void on_shutdown(void *ctx)
+{
+	struct tapird_ctl *t = ctx;
+	t->shutdown_asked = true;
+}
+
+/* After each request: push out what it sent, then stop or re-arm */
+static void after_request(void *ctx)
+{
+	struct tapird_ctl *t = ctx;
+	stack_flush(t->st);
+	if (t->shutdown_asked && !t->stopped)
+		t->hooks.shutdown(t->hooks.ctx);
+	else
+		t->hooks.rearm(t->hooks.ctx);
+}
+
+static void deliver(void *ctx, uint64_t client, char *reply, size_t len)
+{
+	struct tapird_ctl *t = ctx;
+	if (t->srv)
+		control_server_deliver(t->srv, client, reply, len);
+	else
+		free(reply);
+}
+
+int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct stack *st,
+		     struct logger *log, const char *ifname, const struct tapird_ctl_hooks *h)
+{
+	if (!t)
+		return 0;
+	const struct tapird_config *c = t->cfg;
+	t->st = st;
+	t->hooks = *h;
+	snprintf(t->name, sizeof(t->name), "%s", c->control_name[0] ? c->control_name : ifname);
+	struct control_env env = {
+		.st = st,
+		.log = log,
+		.name = t->name,
+		.version = TAPIR_VERSION,
+		.backend = c->backend,
+		.ifname = ifname,
+		.mtu = c->mtu,
+		.prefix_len = c->prefix_len,
+		.gateway = c->gateway,
+		.started = uv_hrtime(),
+		.pid = (long)getpid(),
+		.cap = t->cap,
+		.kv = t->kv,
+		.nkv = t->nkv,
+		.ctx = t,
+		.deliver = deliver,
+		.shutdown = on_shutdown,
+	};
+	t->ctl = control_new(&env);
+	if (!t->ctl)
+		return -ENOMEM;
+	char path[4096];
+	int rc = 0;
+	if (c->control_socket[0])
+		snprintf(path, sizeof(path), "%s", c->control_socket);
+	else
+		rc = control_socket_path(t->name, path, sizeof(path));
+	if (rc) {
+		log_err(log, "control: no socket path for instance '%s' (set [control] name or "
+			     "socket)", t->name);
+		return rc;
+	}
+	rc = control_server_start(&t->srv, loop, path, t->ctl, log, after_request, t);
+	if (rc)
+		t->srv = NULL;
+	else
+		log_info(log, "control: listening on %s", path);
+	return rc;
+}
+
+void tapird_ctl_rx(struct tapird_ctl *t, const uint8_t *frame, size_t len, uint64_t now)
+{
+	if (!t)
+		return;
+	capture_frame(t->cap, frame, len);
+	if (t->ctl)
+		control_rx_frame(t->ctl, frame, len, now);
+}
+
+void tapird_ctl_poll(struct tapird_ctl *t, uint64_t now)
+{
+	if (t && t->ctl)
+		control_poll(t->ctl, now);
+}
+
+uint64_t tapird_ctl_deadline(const struct tapird_ctl *t, uint64_t deadline)
+{
+	if (!t || !t->ctl)
+		return deadline;
+	uint64_t d = control_next_deadline(t->ctl);
+	return d < deadline ? d : deadline;
+}
+
+void tapird_ctl_stop(struct tapird_ctl *t)
+{
+	if (!t || t->stopped)
+		return;
+	t->stopped = true;
+	control_server_stop(t->srv);
+	t->srv = NULL;
+	capture_stop(t->cap);
+}
+
+void tapird_ctl_free(struct tapird_ctl *t)
+{
+	if (!t)
+		return;
+	tapird_ctl_stop(t);
+	control_free(t->ctl);
+	capture_free(t->cap);
+	free(t);
+}

@@ -1,0 +1,48 @@
+/*
+ * tapird_ctl.h - what the runtime needs to be operated: control socket + capture
+ *
+ * The runtime (runtime.c) calls these at a few points of its loop; every
+ * function accepts a NULL @t (the control socket switched off or not yet
+ * created) and then does nothing.
+ *
+ *   start_network:  tapird_ctl_new(), tapird_ctl_wrap_netif() on the device's netif
+ *   each RX frame:  tapird_ctl_rx()      (capture, traceroute)
+ *   timer:          tapird_ctl_poll(); the deadline is tapird_ctl_deadline()
+ *   loop started:   tapird_ctl_start()   (listens on the socket)
+ *   stop():         tapird_ctl_stop();   cleanup: tapird_ctl_free()
+ */
+#ifndef TAPIR_TAPIRD_CTL_H
+#define TAPIR_TAPIRD_CTL_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "log.h"
+#include "netif.h"
+#include "stack.h"
+
+struct tapird_ctl;
+struct kv_store;
+
+struct tapird_ctl_hooks {
+	void *ctx;
+	void (*shutdown)(void *ctx);  /* stop the daemon (after the reply is sent) */
+	void (*rearm)(void *ctx);     /* after a request: re-arm the timer */
+};
+
+/* Return: 0 (and *out, NULL when [control] enabled = false) or -ENOMEM */
+int tapird_ctl_new(struct tapird_ctl **out, const struct tapird_config *cfg);
+void tapird_ctl_wrap_netif(struct tapird_ctl *t, struct netif *nif);
+void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct kv_store *store);
+/* Return: 0 or negative errno (logged) */
+int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct stack *st,
+		     struct logger *log, const char *ifname, const struct tapird_ctl_hooks *h);
+void tapird_ctl_rx(struct tapird_ctl *t, const uint8_t *frame, size_t len, uint64_t now);
+void tapird_ctl_poll(struct tapird_ctl *t, uint64_t now);
+/* Return: the earlier of @deadline and the control's next deadline */
+uint64_t tapird_ctl_deadline(const struct tapird_ctl *t, uint64_t deadline);
+void tapird_ctl_stop(struct tapird_ctl *t);
+void tapird_ctl_free(struct tapird_ctl *t);
+
+#endif /* TAPIR_TAPIRD_CTL_H */
