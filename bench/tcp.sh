@@ -116,6 +116,7 @@ row() { printf "%-34s %12s %14s %8s %s\n" "$@"; }
 
 echo "tcp benchmark: $(nproc) CPUs, $(uname -r), MTU 1500, bulk ${SECS} s, $RR round trips"
 echo "tapird: $TAPIRD"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew the figures)"
 echo
 
 declare -A R
@@ -174,5 +175,6 @@ for d in send recv; do
 		"$(ratio "${R[${d}_tapir_loss]}" "${R[${d}_kernel_loss]}")" \
 		"$rl $(awk -v x="$rl" 'BEGIN { print (x >= 0.5 ? "(target >= 0.50: met)" : "(target >= 0.50: MISSED)") }')"
 done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill -TERM "$TAPIRD_PID"
 wait "$TAPIRD_PID" || die "tapird exited with $? on SIGTERM"

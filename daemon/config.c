@@ -77,7 +77,7 @@ struct app_conf_type {
 
 static int parse_port(const char *value, uint16_t *port, char *msg, size_t msglen)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	if (units_parse_u64(value, 65535, &v) || v == 0) {
 		snprintf(msg, msglen, "'%s' is not a port (1 to 65535)", value);
 		return -EINVAL;
@@ -140,7 +140,7 @@ static void kvhttp_defaults(union app_params *p)
 static int http_common_set(struct app_http_config *h, const char *key, const char *value,
 			   char *msg, size_t msglen)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	if (!strcmp(key, "port"))
 		return parse_port(value, &h->port, msg, msglen);
 	if (!strcmp(key, "kv")) {
@@ -215,7 +215,7 @@ static int http_set(union app_params *p, const char *key, const char *value, cha
 static int kvhttp_set(union app_params *p, const char *key, const char *value, char *msg,
 		      size_t msglen)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	if (!strcmp(key, "token")) {
 		size_t n = strlen(value);
 		if (n > CONFIG_HTTP_TOKEN_MAX) {
@@ -570,7 +570,7 @@ static int set_gateway(struct tapird_config *c, const char *value, const char *w
 static int set_uint(const char *sec, const char *key, const char *value, uint64_t min,
 		    uint64_t max, uint64_t *out, const char *where, char *err, size_t errlen)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = units_parse_u64(value, UINT64_MAX, &v);
 	if (rc == -EINVAL)
 		return errf(err, errlen, where, "[%s] %s: '%s' is not a number", sec, key, value);
@@ -586,7 +586,7 @@ static int set_duration(const char *sec, const char *key, const char *value, uin
 			uint64_t max, const char *range, uint64_t *out, const char *where,
 			char *err, size_t errlen)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = units_parse_duration(value, &v);
 	if (rc == -EINVAL)
 		return errf(err, errlen, where,
@@ -651,7 +651,7 @@ static int set_netif(struct tapird_config *c, const char *key, const char *value
 		return 0;
 	}
 	if (!strcmp(key, "mtu")) {
-		uint64_t v;
+		uint64_t v = 0;
 		int rc = set_uint("netif", key, value, 68, 65521, &v, where, err, errlen);
 		if (!rc)
 			c->mtu = (uint32_t)v;
@@ -665,7 +665,7 @@ static int set_netif(struct tapird_config *c, const char *key, const char *value
 static int set_ipv4(struct tapird_config *c, const char *key, const char *value,
 		    const char *where, char *err, size_t errlen)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc;
 	if (!strcmp(key, "address"))
 		return set_address(c, value, where, err, errlen);
@@ -713,7 +713,7 @@ static int set_arp(struct tapird_config *c, const char *key, const char *value,
 static int set_icmp(struct tapird_config *c, const char *key, const char *value,
 		    const char *where, char *err, size_t errlen)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc;
 	if (!strcmp(key, "error_rate") || !strcmp(key, "error_burst")) {
 		rc = set_uint("icmp", key, value, 0, 1000000, &v, where, err, errlen);
@@ -733,7 +733,7 @@ static int set_icmp(struct tapird_config *c, const char *key, const char *value,
 static int set_size(const char *sec, const char *key, const char *value, uint64_t min,
 		    uint64_t max, uint64_t *out, const char *where, char *err, size_t errlen)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = units_parse_size(value, &v);
 	if (rc == -EINVAL)
 		return errf(err, errlen, where, "[%s] %s: '%s' is not a size (e.g. 256KiB)", sec,
@@ -900,8 +900,27 @@ static int set_control(struct tapird_config *c, const char *key, const char *val
 		c->control_disabled = !on;
 		return 0;
 	}
+	if (!strcmp(key, "user")) {
+		size_t n = strlen(value);
+		bool ok = n >= 1 && n < sizeof(c->control_user);
+		for (const char *p = value; ok && *p; p++)
+			ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f && *p != ':' &&
+			     *p != '/';
+		if (!ok)
+			return errf(err, errlen, where, "[control] user: '%s' is not a user name",
+				    value);
+		strcpy(c->control_user, value);
+		return 0;
+	}
+	if (!strcmp(key, "sandbox")) {
+		if (units_parse_bool(value, &c->sandbox))
+			return errf(err, errlen, where,
+				    "[control] sandbox: '%s' is not true or false", value);
+		return 0;
+	}
 	return errf(err, errlen, where,
-		    "unknown key '%s' in [control] (expected name, socket, enabled)", key);
+		    "unknown key '%s' in [control] (expected name, socket, enabled, user, "
+		    "sandbox)", key);
 }
 
 int config_set(struct tapird_config *c, const char *section, const char *key, const char *value,

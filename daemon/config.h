@@ -183,6 +183,8 @@ struct tapird_config {
 	char control_name[33];           /* instance name; "": the interface name */
 	char control_socket[108];        /* socket path; "": the default for the name */
 	bool control_disabled;           /* enabled = false */
+	char control_user[33];           /* user = NAME: drop to it once the TAP is open */
+	bool sandbox;                    /* sandbox = true: sandbox.h (--no-sandbox: off) */
 
 	/* Origins used by the checks across keys */
 	struct config_where w_addr, w_gateway;

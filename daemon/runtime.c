@@ -377,6 +377,8 @@ static void usage(FILE *f)
 		"\n"
 		"Run a tapir stack on a TAP interface with the applications configured.\n"
 		"\n"
+		"  --no-sandbox    for debugging: no privilege drop or seccomp, whatever\n"
+		"                  [control] sandbox says\n"
 		"  --config FILE   read the configuration from FILE (INI) instead of the\n"
 		"                  built-in default (shipped as conf/tapird.conf)\n"
 		"  --section.key=value\n"
@@ -583,6 +585,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 static int configure(struct daemon *d, int argc, char **argv)
 {
 	const char *file = NULL;
+	bool no_sandbox = false;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
@@ -603,6 +606,8 @@ static int configure(struct daemon *d, int argc, char **argv)
 			file = argv[++i];
 		} else if (!strncmp(a, "--config=", 9)) {
 			file = a + 9;
+		} else if (!strcmp(a, "--no-sandbox")) {
+			no_sandbox = true;
 		} else if (!strcmp(a, "--")) {
 			i++;
 			break;
@@ -629,6 +634,8 @@ static int configure(struct daemon *d, int argc, char **argv)
 		fprintf(stderr, "%s\n", rc == -ENOMEM ? "tapird: out of memory" : err);
 		return 2;
 	}
+	if (no_sandbox)
+		d->cfg.sandbox = false;  /* debugging: [control] sandbox off */
 	return -1;
 }
 

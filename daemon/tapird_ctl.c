@@ -2,6 +2,9 @@
  * tapird_ctl.c - what the runtime needs to be operated: control socket + capture
  */
 #include <errno.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include "control.h"
 #include "control_server.h"
 #include "tapir_version.h"
+#include "sandbox.h"
 #include "tapird_ctl.h"
 
 #define CTL_MAX_KV 64
@@ -32,8 +36,6 @@ struct tapird_ctl {
 int tapird_ctl_new(struct tapird_ctl **out, const struct tapird_config *cfg)
 {
 	*out = NULL;
-	if (cfg->control_disabled)
-		return 0;
 	struct tapird_ctl *t = calloc(1, sizeof(*t));
 	if (!t || !(t->cap = capture_new())) {
 		free(t);
@@ -87,14 +89,68 @@ static void deliver(void *ctx, uint64_t client, char *reply, size_t len)
 		free(reply);
 }
 
+/*
+ * The sd_notify protocol (no libsystemd): one datagram with "KEY=VALUE\n"
+ * lines to the AF_UNIX socket in $NOTIFY_SOCKET ('@': abstract).  Without
+ * the variable (not started by systemd) it does nothing.
+ */
+static void sd_notify_send(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	size_t n = strlen(path);
+	if (n >= sizeof(a.sun_path))
+		return;
+	memcpy(a.sun_path, path, n);
+	if (a.sun_path[0] == '@')
+		a.sun_path[0] = 0;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&a,
+	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+	close(fd);
+}
+
+/* Drop privileges ([control] user, sandbox) and tell systemd we are ready */
+static int enter_sandbox(struct tapird_ctl *t, struct logger *log, const char *sock,
+			 const char *ready)
+{
+	const struct tapird_config *c = t->cfg;
+	char err[256];
+	if (c->control_user[0] && !c->sandbox) {
+		log_err(log, "[control] user needs sandbox = true");
+		return -EINVAL;
+	}
+	if (c->sandbox) {
+		int rc = sandbox_enter(c->control_user, sock, err, sizeof(err));
+		if (rc) {
+			log_err(log, "sandbox: %s", err);
+			return rc;
+		}
+		log_info(log, "sandbox: %s%s, no capabilities, no new privileges, seccomp",
+			 c->control_user[0] ? "user " : "same user", c->control_user);
+	}
+	sd_notify_send(ready);
+	return 0;
+}
+
 int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct stack *st,
 		     struct logger *log, const char *ifname, const struct tapird_ctl_hooks *h)
 {
+	char state[128];
 	if (!t)
 		return 0;
 	const struct tapird_config *c = t->cfg;
 	t->st = st;
 	t->hooks = *h;
+	if (c->control_disabled) {
+		snprintf(state, sizeof(state), "READY=1\nSTATUS=%s up\nMAINPID=%ld", ifname,
+			 (long)getpid());
+		return enter_sandbox(t, log, NULL, state);
+	}
 	snprintf(t->name, sizeof(t->name), "%s", c->control_name[0] ? c->control_name : ifname);
 	struct control_env env = {
 		.st = st,
@@ -130,11 +186,14 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct stack *st,
 		return rc;
 	}
 	rc = control_server_start(&t->srv, loop, path, t->ctl, log, after_request, t);
-	if (rc)
+	if (rc) {
 		t->srv = NULL;
-	else
-		log_info(log, "control: listening on %s", path);
-	return rc;
+		return rc;
+	}
+	log_info(log, "control: listening on %s", path);
+	snprintf(state, sizeof(state), "READY=1\nSTATUS=%s up, control %.64s\nMAINPID=%ld",
+		 ifname, t->name, (long)getpid());
+	return enter_sandbox(t, log, path, state);
 }
 
 void tapird_ctl_rx(struct tapird_ctl *t, const uint8_t *frame, size_t len, uint64_t now)
@@ -165,6 +224,7 @@ void tapird_ctl_stop(struct tapird_ctl *t)
 	if (!t || t->stopped)
 		return;
 	t->stopped = true;
+	sd_notify_send("STOPPING=1");
 	control_server_stop(t->srv);
 	t->srv = NULL;
 	capture_stop(t->cap);

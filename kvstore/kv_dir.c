@@ -370,7 +370,7 @@ static int dir_list(struct kv_store *s, const struct kv_key *k, struct kv_entry 
 
 static int dir_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
 {
-	enum kv_kind kind;
+	enum kv_kind kind = KV_NONE;
 	struct stat st;
 	int rc = check_reserved(s, k);
 	if (!rc)
@@ -513,7 +513,7 @@ static int do_set(struct kv_store *s, const struct kv_key *k, const void *data, 
 		  bool partial, uint64_t off)
 {
 	struct kv_dir *d = D(s);
-	enum kv_kind kind;
+	enum kv_kind kind = KV_NONE;
 	int rc = check_reserved(s, k);
 	for (size_t i = 1; !rc && i < k->n; i++) {
 		rc = kind_of(s, k, i, &kind, NULL);
@@ -633,7 +633,7 @@ static int do_remove(struct kv_store *s, const struct kv_key *k, bool quiet)
 
 static int dir_remove(struct kv_store *s, const struct kv_key *k)
 {
-	enum kv_kind kind;
+	enum kv_kind kind = KV_NONE;
 	int rc = dir_exists(s, k, &kind);
 	if (rc)
 		return rc;

@@ -34,7 +34,9 @@
  * blocks.  Data is queued only while the application pauses reading or has
  * no recv callback yet.
  *
- * Output (tcp_output): the send buffer is a growing ring (up to sndbuf); a
+ * Output (tcp_output): the send buffer is a ring that grows by doubling from
+ * 2 KiB up to sndbuf and is freed whenever everything is acked (an idle flow
+ * holds no buffer; nor does a reader that keeps up, see Input); a
  * segment is gathered from the ring (one or two pieces) into the device
  * buffer by ipv4_write (DF set).  Sending obeys the peer's window, cwnd,
  * Nagle (unless nodelay or pushed by tcp_write_nodelay), and sender SWS
@@ -98,6 +100,10 @@ struct tcp_ooo {
 	uint32_t seq;
 	uint32_t len;
 	uint8_t data[];
+};
+
+struct tcp_rtx_rec {
+	uint32_t seq, end, mark;
 };
 
 struct tcp_listener {
@@ -176,7 +182,7 @@ struct tcp_flow {
 	uint32_t sacked, high_sack, rexmit_nxt;
 	/* holes retransmitted in this recovery and the SND.MAX at that time: one
 	 * is lost again once data sent after it is SACKed */
-	struct { uint32_t seq, end, mark; } rtx[TCP_RTX_REC];
+	struct tcp_rtx_rec *rtx;          /* TCP_RTX_REC entries, allocated at first use */
 	unsigned nrtx;
 
 	/* timers (0 = off) */
@@ -486,6 +492,7 @@ static void flow_free_mem(struct tcp_flow *f)
 	}
 	free(f->sbuf);
 	free(f->rbuf);
+	free(f->rtx);
 	free(f);
 }
 
@@ -509,10 +516,16 @@ static void flow_maybe_free(struct tcp_flow *f)
 {
 	struct tcp_stack *t = T(f->st);
 
-	if (f->zombie || f->state != TCP_CLOSED || (f->known && !f->app_closed))
+	if (f->zombie)
 		return;
-	hash_remove(t, f);
-	heap_remove(t, f);
+	if (f->state == TCP_CLOSED) {
+		/* a closed flow no longer owns its 4-tuple, even while the
+		 * application still holds it: segments get the closed-port answer */
+		hash_remove(t, f);
+		heap_remove(t, f);
+	}
+	if (f->state != TCP_CLOSED || (f->known && !f->app_closed))
+		return;
 	if (f->prev)
 		f->prev->next = f->next;
 	else
@@ -1005,6 +1018,12 @@ static void rtx_note(struct tcp_flow *f, uint32_t seq, uint32_t end)
 {
 	if (seq == end)
 		return;
+	if (!f->rtx) {
+		f->rtx = calloc(TCP_RTX_REC, sizeof(*f->rtx));
+		if (!f->rtx)
+			return;	/* lost retransmissions then wait for the RTO */
+		f->nrtx = 0;
+	}
 	if (f->nrtx == TCP_RTX_REC) {
 		memmove(&f->rtx[0], &f->rtx[1], (TCP_RTX_REC - 1) * sizeof(f->rtx[0]));
 		f->nrtx--;
@@ -1197,6 +1216,7 @@ static void flow_drop(struct tcp_flow *f, int err)
 {
 	f->state = TCP_CLOSED;
 	f->t_rtx = f->t_delack = f->t_ka = f->t_wait = 0;
+	hash_remove(T(f->st), f);	/* before the callbacks: the tuple is free */
 	if (!f->known && f->on_connect) {
 		tcp_connect_fn cb = f->on_connect;
 
@@ -1669,6 +1689,12 @@ static void ack_new(struct tcp_flow *f, const struct tcp_repr *seg)
 		f->slen -= n;
 		f->sbuf_seq += (uint32_t)n;
 		f->bytes_acked += n;
+		if (f->slen == 0) {
+			/* idle flows hold no send buffer */
+			free(f->sbuf);
+			f->sbuf = NULL;
+			f->scap = f->shead = 0;
+		}
 	}
 	f->snd_una = ack;
 	if (seq_lt(f->snd_nxt, ack))
@@ -2893,7 +2919,7 @@ static bool sbuf_reserve(struct tcp_flow *f, size_t want)
 	if (cap == f->o.sndbuf)
 		return false;
 	if (cap == 0)
-		cap = minsz(16384, f->o.sndbuf);
+		cap = minsz(2048, f->o.sndbuf);
 	while (cap < need && cap < f->o.sndbuf)
 		cap = minsz(cap * 2, f->o.sndbuf);
 	n = malloc(cap);

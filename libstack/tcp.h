@@ -69,8 +69,12 @@ enum tcp_state {
  * @ka_intvl_ns: Time between probes
  * @ka_count:	Unanswered probes before the connection is dropped
  * @nodelay:	Disable Nagle's algorithm
- * @sndbuf:	Send buffer, bytes (at least 4 KiB is used)
- * @rcvbuf:	Receive buffer: the largest window offered, bytes
+ * @sndbuf:	Send buffer, bytes (at least 4 KiB is used).  Allocated as
+ *		needed: it starts at 2 KiB, doubles, and is freed when
+ *		everything sent is acknowledged
+ * @rcvbuf:	Receive buffer: the largest window offered, bytes (4 KiB to
+ *		65535 << 14).  Memory is used only for data the application
+ *		has not taken (paused, or no recv callback yet)
  * @cc:		Congestion control: TCP_CC_NEWRENO or TCP_CC_CUBIC
  */
 struct tcp_flow_opts {
@@ -163,7 +167,8 @@ long tcp_write_nodelay(struct tcp_flow *f, const void *data, size_t len);
  * @rd: No more data is delivered (arriving data is acknowledged and dropped)
  * @wr: Send a FIN after the queued data
  *
- * Return: 0 or -ENOTCONN
+ * Return: 0, -ENOTCONN (not established, or over), -EINVAL (NULL or
+ *         closed flow)
  */
 int tcp_shutdown(struct tcp_flow *f, bool rd, bool wr);
 

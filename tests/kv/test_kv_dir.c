@@ -24,7 +24,7 @@
 
 static struct kv_store *open_dir(const char *path, bool rw)
 {
-	char spec[1024], err[256] = "";
+	char spec[1100], err[256] = "";
 	struct kv_store *s = NULL;
 	snprintf(spec, sizeof(spec), "dir:%s", path);
 	if (kv_open(spec, rw, &s, err, sizeof(err)))

@@ -73,6 +73,82 @@ static struct tcp_repr data_seg(uint32_t seq, uint32_t ack, const void *p, size_
 	return r;
 }
 
+/* ---- wire: fixed segments (checksums computed independently) ---- */
+
+/* A Linux-style SYN: MSS 1460, SACK_PERM, TS, NOP, WS 7. */
+static const uint8_t syn_fixture[] = {
+	0xa8, 0xca, 0x00, 0x50, 0x11, 0x22, 0x33, 0x44, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x02,
+	0xfa, 0xf0, 0xd7, 0x84, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a,
+	0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07,
+};
+/* Data with NOP NOP TS, NOP NOP SACK (2 blocks) and "hello". */
+static const uint8_t data_fixture[] = {
+	0x00, 0x50, 0xa8, 0xca, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xd0, 0x18,
+	0x01, 0xf5, 0x63, 0x01, 0x00, 0x00, 0x01, 0x01, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x64,
+	0x00, 0x00, 0x00, 0xc8, 0x01, 0x01, 0x05, 0x12, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00,
+	0x07, 0xd0, 0x00, 0x00, 0x0b, 0xb8, 0x00, 0x00, 0x0f, 0xa0, 0x68, 0x65, 0x6c, 0x6c,
+	0x6f,
+};
+
+static void test_wire_fixtures(void **state)
+{
+	const uint32_t a = IP(192, 0, 2, 1), b = IP(192, 0, 2, 2);
+	struct tcp_repr r;
+	uint8_t out[128];
+	uint8_t bad[sizeof(syn_fixture)];
+
+	(void)state;
+	assert_int_equal(tcp_repr_parse(&r, syn_fixture, sizeof(syn_fixture), a, b, true), 0);
+	assert_int_equal(r.src_port, 43210);
+	assert_int_equal(r.dst_port, 80);
+	assert_int_equal(r.seq, 0x11223344);
+	assert_int_equal(r.flags, TCP_SYN);
+	assert_int_equal(r.window, 64240);
+	assert_true(r.has_mss);
+	assert_int_equal(r.mss, 1460);
+	assert_true(r.sack_perm);
+	assert_true(r.has_ts);
+	assert_int_equal(r.ts_val, 0x01020304);
+	assert_int_equal(r.ts_ecr, 0);
+	assert_int_equal(r.wscale, 7);
+	assert_false(r.opt_malformed);
+	assert_int_equal(r.payload_len, 0);
+	/* emit: the same bytes (same option layout as Linux), nothing past it */
+	memset(out, 0xa5, sizeof(out));
+	assert_int_equal(tcp_repr_header_len(&r), sizeof(syn_fixture));
+	assert_int_equal(tcp_repr_emit(&r, out, a, b), sizeof(syn_fixture));
+	assert_memory_equal(out, syn_fixture, sizeof(syn_fixture));
+	assert_int_equal(out[sizeof(syn_fixture)], 0xa5);
+	/* a flipped bit fails the checksum, and is accepted unverified */
+	memcpy(bad, syn_fixture, sizeof(bad));
+	bad[5] ^= 0x10;
+	assert_int_equal(tcp_repr_parse(&r, bad, sizeof(bad), a, b, true), -EILSEQ);
+	assert_int_equal(tcp_repr_parse(&r, bad, sizeof(bad), a, b, false), 0);
+
+	assert_int_equal(tcp_repr_parse(&r, data_fixture, sizeof(data_fixture), b, a, true), 0);
+	assert_int_equal(r.flags, TCP_ACK | TCP_PSH);
+	assert_int_equal(r.ack, 0x99aabbcc);
+	assert_true(r.has_ts);
+	assert_int_equal(r.ts_val, 100);
+	assert_int_equal(r.ts_ecr, 200);
+	assert_int_equal(r.nsack, 2);
+	assert_int_equal(r.sack[0].left, 1000);
+	assert_int_equal(r.sack[1].right, 4000);
+	assert_int_equal(r.payload_len, 5);
+	assert_memory_equal(r.payload, "hello", 5);
+	memset(out, 0xa5, sizeof(out));
+	/* the payload in two pieces split at an odd offset: same checksum */
+	r.payload_len = 3;
+	r.payload2 = (const uint8_t *)"lo";
+	r.payload2_len = 2;
+	assert_int_equal(tcp_repr_emit(&r, out, b, a), sizeof(data_fixture) - 5);
+	memcpy(out + sizeof(data_fixture) - 5, "hello", 5);
+	assert_memory_equal(out, data_fixture, sizeof(data_fixture));
+	/* truncated: shorter than the header, or than the data offset */
+	assert_int_equal(tcp_repr_parse(&r, syn_fixture, 19, a, b, false), -EBADMSG);
+	assert_int_equal(tcp_repr_parse(&r, syn_fixture, 39, a, b, false), -EBADMSG);
+}
+
 /* ---- state machine ---- */
 
 static void test_passive_open_close(void **state)
@@ -1303,6 +1379,36 @@ static void test_rfc5961(void **state)
 	t_free(t);
 }
 
+/* After a reset, while the application still holds the flow, the tuple is
+ * closed: a later segment gets a RST and nothing reaches the application. */
+static void test_closed_flow_held(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	struct tcp_flow_info fi;
+
+	(void)state;
+	r = th_seg(SPORT, PORT, ps, 0, TCP_RST, 0);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(t->a.closes, 1);
+	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TCP_CLOSED);
+	raw_clear(t->w);
+	r = data_seg(ps, iss + 1, "late", 4);
+	r.flags |= TCP_FIN;
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_true(s.flags & TCP_RST);
+	assert_int_equal(t->a.len, 0);
+	assert_int_equal(t->a.eofs, 0);
+	assert_int_equal(tcp_write(t->a.flow, "x", 1), -EPIPE);
+	tcp_close(t->a.flow);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	t_free(t);
+}
+
 static void test_isn(void **state)
 {
 	struct t *t = t_new(NULL);
@@ -1847,6 +1953,7 @@ static void test_cubic(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wire_fixtures),
 		cmocka_unit_test(test_passive_open_close),
 		cmocka_unit_test(test_active_open),
 		cmocka_unit_test(test_ephemeral_ports),
@@ -1882,6 +1989,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_keepalive_answered),
 		cmocka_unit_test(test_rfc5961),
+		cmocka_unit_test(test_closed_flow_held),
 		cmocka_unit_test(test_isn),
 		cmocka_unit_test(test_time_wait_reuse),
 		cmocka_unit_test(test_fin_wait2_timeout),

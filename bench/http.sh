@@ -1,0 +1,175 @@
+#!/bin/bash
+# bench/http.sh - tapird's http app next to nginx on the Linux kernel, with wrk
+#
+# Usage: bench/http.sh [TAPIRD]   (default build/daemon/tapird; as root or
+#        with user namespaces; needs wrk and nginx-light: tools/deps --test,
+#        apt-get install nginx-light)
+#
+# Build tapird without sanitizers for this:
+#   meson setup build-bench --buildtype=release && ninja -C build-bench
+#   bench/http.sh build-bench/daemon/tapird
+#
+# In a private network namespace made here (nothing outside it is touched):
+#   tapir:  tap0, MTU 1500; tapird at 192.0.2.2, the http app (access log
+#           off) serving a dir store with 1k.bin and 100m.bin;
+#   kernel: a veth pair, MTU 1500, to a second namespace where nginx (one
+#           worker, access log off, sendfile) serves the same directory at
+#           198.51.100.2.
+# The same wrk commands run against both, one after the other:
+#   1 KiB file, 1 connection and 100 connections (requests/s), 100 MiB file,
+#   1 connection (MB/s).  Ratio: tapir/kernel, higher is better.
+#
+# Environment: BENCH_SECS (seconds per wrk run, 10).
+set -euo pipefail
+
+if [ -z "${TAPIR_BENCH_NS:-}" ]; then
+	export TAPIR_BENCH_OUTER_NS
+	TAPIR_BENCH_OUTER_NS=$(readlink /proc/self/ns/net)
+	if [ "$(id -u)" = 0 ]; then
+		TAPIR_BENCH_NS=1 exec unshare -n "$0" "$@"
+	fi
+	TAPIR_BENCH_NS=1 exec unshare -rn "$0" "$@"
+fi
+if [ "$(readlink /proc/self/ns/net)" = "${TAPIR_BENCH_OUTER_NS:-}" ]; then
+	echo "bench/http.sh: still in the original network namespace, giving up" >&2
+	exit 1
+fi
+
+TAPIRD=$(realpath "${1:-build/daemon/tapird}")
+SECS=${BENCH_SECS:-10}
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$TAPIRD" ] || { echo "no tapird at $TAPIRD" >&2; exit 1; }
+[ -x "$NGINX" ] || { echo "no nginx (apt-get install nginx-light)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "no wrk (apt-get install wrk)" >&2; exit 1; }
+if grep -q __asan_init "$TAPIRD"; then
+	echo "warning: $TAPIRD is built with AddressSanitizer: figures are not meaningful" >&2
+fi
+
+TMP=$(mktemp -d)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+die() { echo "bench/http.sh: $*" >&2; [ -f "$TMP/tapird.log" ] && tail -20 "$TMP/tapird.log" >&2; exit 1; }
+
+ip link set lo up
+mkdir -p "$TMP/www" "$TMP/nginx/logs"
+head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
+head -c $((100 << 20)) /dev/urandom >"$TMP/www/100m.bin"
+
+# ---- tapir
+ip tuntap add dev tap0 mode tap
+ip addr add 192.0.2.1/24 dev tap0
+ip link set tap0 mtu 1500 up
+cat >"$TMP/tapird.conf" <<CONF
+[netif]
+name = tap0
+mtu = 1500
+[ipv4]
+address = 192.0.2.2/24
+[control]
+enabled = false
+[kv.www]
+store = dir:$TMP/www
+[app.http]
+kv = www
+port = 80
+access_log = false
+CONF
+"$TAPIRD" --config "$TMP/tapird.conf" >"$TMP/tapird.log" 2>&1 &
+TAPIRD_PID=$!
+PIDS="$PIDS $TAPIRD_PID"
+
+# ---- kernel: veth into a second namespace, nginx there
+unshare -n sleep infinity &
+SRV_NS=$!
+PIDS="$PIDS $SRV_NS"
+for _ in $(seq 1 50); do
+	[ "$(readlink "/proc/$SRV_NS/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
+	sleep 0.1
+done
+[ "$(readlink "/proc/$SRV_NS/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
+	die "the server namespace did not come up"
+ip link add veth0 type veth peer name veth1 netns "$SRV_NS"
+ip addr add 198.51.100.1/24 dev veth0
+ip link set veth0 mtu 1500 up
+nsenter -t "$SRV_NS" -n sh -c 'ip link set lo up &&
+	ip addr add 198.51.100.2/24 dev veth1 && ip link set veth1 mtu 1500 up'
+cat >"$TMP/nginx/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes 1;
+user root root;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	client_body_temp_path $TMP/nginx/body;
+	proxy_temp_path $TMP/nginx/proxy;
+	fastcgi_temp_path $TMP/nginx/fastcgi;
+	uwsgi_temp_path $TMP/nginx/uwsgi;
+	scgi_temp_path $TMP/nginx/scgi;
+	default_type application/octet-stream;
+	server {
+		listen 198.51.100.2:80;
+		root $TMP/www;
+	}
+}
+CONF
+nsenter -t "$SRV_NS" -n "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" \
+	>"$TMP/nginx/out.log" 2>&1 &
+PIDS="$PIDS $!"
+
+for a in 192.0.2.2 198.51.100.2; do
+	ok=0
+	for _ in $(seq 1 40); do
+		if curl -sf -o /dev/null --max-time 1 "http://$a/1k.bin"; then ok=1; break; fi
+		sleep 0.25
+	done
+	[ "$ok" = 1 ] || die "http://$a/1k.bin does not answer ($(cat "$TMP/nginx/out.log" "$TMP/nginx/logs/error.log" 2>/dev/null | tail -3))"
+done
+for a in 192.0.2.2 198.51.100.2; do
+	[ "$(curl -sf "http://$a/100m.bin" | sha256sum)" = "$(sha256sum <"$TMP/www/100m.bin")" ] ||
+		die "http://$a/100m.bin differs"
+done
+
+# wrk_run ARGS...: its output; fails on socket errors or non-2xx answers
+wrk_run() {
+	local out
+	out=$(wrk "$@" 2>&1) || die "wrk $*: $out"
+	if echo "$out" | grep -q -e 'Socket errors' -e 'Non-2xx'; then
+		echo "warning: wrk $*: $(echo "$out" | grep -e 'Socket errors' -e 'Non-2xx')" >&2
+	fi
+	kill -0 "$TAPIRD_PID" 2>/dev/null || die "tapird died"
+	echo "$out"
+}
+rps() { awk '/^Requests\/sec/{print $2}'; }
+# Transfer/sec in MB/s (wrk prints KB, MB or GB)
+mbps() { awk '/^Transfer\/sec/{v=$2; u=substr(v, length(v)-1); v=v+0;
+	if (u=="GB") v*=1024; else if (u=="KB") v/=1024; printf "%.1f", v}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+row() { printf "%-36s %12s %14s %8s\n" "$@"; }
+
+echo "http benchmark: $(nproc) CPUs, $(uname -r), MTU 1500, wrk ${SECS} s per run"
+echo "tapird: $TAPIRD"
+echo "nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //')"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew the figures)"
+echo
+declare -A R
+for who in tapir kernel; do
+	if [ "$who" = tapir ]; then a=192.0.2.2; else a=198.51.100.2; fi
+	R[c1_$who]=$(wrk_run -t 1 -c 1 -d "${SECS}s" "http://$a/1k.bin" | rps)
+	R[c100_$who]=$(wrk_run -t 2 -c 100 -d "${SECS}s" "http://$a/1k.bin" | rps)
+	R[big_$who]=$(wrk_run -t 1 -c 1 -d "${SECS}s" --timeout 30s "http://$a/100m.bin" | mbps)
+done
+row "test" "tapir" "kernel(nginx)" "ratio"
+row "1 KiB, 1 connection (req/s)" "${R[c1_tapir]}" "${R[c1_kernel]}" "$(ratio "${R[c1_tapir]}" "${R[c1_kernel]}")"
+row "1 KiB, 100 connections (req/s)" "${R[c100_tapir]}" "${R[c100_kernel]}" "$(ratio "${R[c100_tapir]}" "${R[c100_kernel]}")"
+row "100 MiB, 1 connection (MB/s)" "${R[big_tapir]}" "${R[big_kernel]}" "$(ratio "${R[big_tapir]}" "${R[big_kernel]}")"

@@ -1,0 +1,109 @@
+/*
+ * test_sandbox.c - tapird's seccomp allowlist: what the loop uses passes,
+ * anything else (execve, a raw socket, mount) kills the process with SIGSYS
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sandbox.h"
+
+enum probe { P_ALLOWED, P_EXECVE, P_RAW_SOCKET, P_MOUNT, P_INET_SOCKET };
+
+/* Run @p in a sandboxed child.  Return: its wait status; *said = what it wrote first */
+static int run_child(enum probe p, char *said, size_t n)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[256];
+		close(fds[0]);
+		if (sandbox_seccomp(err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			_exit(99);
+		}
+		/* Allowed: write, socket(AF_UNIX), clock, memory */
+		if (write(fds[1], "in", 2) != 2)
+			_exit(98);
+		int u = socket(AF_UNIX, SOCK_DGRAM, 0);
+		void *m = malloc(1 << 20);
+		free(m);
+		if (u < 0)
+			_exit(97);
+		close(u);
+		switch (p) {
+		case P_ALLOWED:
+			_exit(0);
+		case P_EXECVE: {
+			char *argv[] = { "/bin/true", NULL };
+			execv(argv[0], argv);
+			_exit(96);
+		}
+		case P_RAW_SOCKET:
+			socket(AF_PACKET, SOCK_RAW, 0);
+			_exit(95);
+		case P_INET_SOCKET:
+			socket(AF_INET, SOCK_STREAM, 0);
+			_exit(94);
+		case P_MOUNT:
+			mount("none", "/", "tmpfs", 0, NULL);
+			_exit(93);
+		}
+		_exit(92);
+	}
+	close(fds[1]);
+	ssize_t r = read(fds[0], said, n - 1);
+	said[r > 0 ? r : 0] = 0;
+	close(fds[0]);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static void test_allowed_calls_pass(void **state)
+{
+	char said[8];
+	int st = run_child(P_ALLOWED, said, sizeof(said));
+	assert_string_equal(said, "in");
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void expect_killed(enum probe p)
+{
+	char said[8];
+	int st = run_child(p, said, sizeof(said));
+	assert_string_equal(said, "in");  /* it ran, sandboxed, until the forbidden call */
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void test_execve_kills(void **state) { expect_killed(P_EXECVE); }
+static void test_raw_socket_kills(void **state) { expect_killed(P_RAW_SOCKET); }
+static void test_inet_socket_kills(void **state) { expect_killed(P_INET_SOCKET); }
+static void test_mount_kills(void **state) { expect_killed(P_MOUNT); }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allowed_calls_pass),
+		cmocka_unit_test(test_execve_kills),
+		cmocka_unit_test(test_raw_socket_kills),
+		cmocka_unit_test(test_inet_socket_kills),
+		cmocka_unit_test(test_mount_kills),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
