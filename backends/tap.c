@@ -1,6 +1,7 @@
 /*
  * tap.c - Linux TAP backend (see tap.h)
  */
+#include "pcap.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -19,7 +20,28 @@ struct tap {
 	int fd;
 	char name[IFNAMSIZ];
 	bool created;
+	struct pcapdev *pc;  /* tap_open_pcap(): frames through libpcap instead */
 };
+
+int tap_open_pcap(struct tap **out, const char *device, size_t mtu, const uint8_t mac[6],
+		  char *err, size_t errlen)
+{
+	struct tap *t = calloc(1, sizeof(*t));
+	if (!t || strlen(device) >= IFNAMSIZ) {
+		free(t);
+		snprintf(err, errlen, "'%s': bad interface name", device);
+		return -EINVAL;
+	}
+	t->fd = -1;
+	strcpy(t->name, device);
+	int rc = pcapdev_open(&t->pc, device, mtu, mac, err, errlen);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
 
 /* Set the MTU and IFF_UP of interface @name through an ioctl socket. */
 static int tap_configure(const char *name, size_t mtu, char *err, size_t errlen)
@@ -121,6 +143,7 @@ void tap_close(struct tap *t)
 	if (!t)
 		return;
 	fdev_destroy(&t->dev);
+	pcapdev_close(t->pc);
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t);
@@ -128,12 +151,15 @@ void tap_close(struct tap *t)
 
 void tap_netif(struct tap *t, struct netif *out)
 {
-	fdev_netif(&t->dev, out);
+	if (t->pc)
+		pcapdev_netif(t->pc, out);
+	else
+		fdev_netif(&t->dev, out);
 }
 
 int tap_fd(const struct tap *t)
 {
-	return t->fd;
+	return t->pc ? pcapdev_fd(t->pc) : t->fd;
 }
 
 const char *tap_name(const struct tap *t)
@@ -161,10 +187,15 @@ int tap_kernel_mtu(const struct tap *t)
 
 int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx)
 {
+	if (t->pc)
+		return pcapdev_read_batch(t->pc, TAP_BATCH_MAX, cb, ctx);
 	return fdev_read_batch(&t->dev, TAP_BATCH_MAX, cb, ctx);
 }
 
 void tap_get_stats(const struct tap *t, struct fdev_stats *out)
 {
-	*out = t->dev.stats;
+	if (t->pc)
+		pcapdev_get_stats(t->pc, out);
+	else
+		*out = t->dev.stats;
 }

@@ -42,6 +42,11 @@ typedef void (*tap_rx_fn)(void *ctx, const uint8_t *frame, size_t len);
 int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6], char *err,
 	     size_t errlen);
 
+/* The pcap backend (pcap.h) behind the same interface: @device must exist;
+ * tap_created() is false.  Return: 0, or a negative errno (message in @err) */
+int tap_open_pcap(struct tap **out, const char *device, size_t mtu, const uint8_t mac[6],
+		  char *err, size_t errlen);
+
 /* Close the descriptor and free the device.  NULL is allowed. */
 void tap_close(struct tap *t);
 

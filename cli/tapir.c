@@ -521,7 +521,7 @@ static int capture_main(int argc, char **argv)
 			snprintf(file, sizeof(file), "%s/%s", abs, argv[3]);
 		free(abs);
 		json_object_set_new(args, "file", json_string(file));
-		for (int i = 4; i < argc; i++) {
+		for (int i = 4; i < argc; i += 2) {
 			const char *key = !strcmp(argv[i], "--count") ? "count" :
 					  !strcmp(argv[i], "--snaplen") ? "snaplen" :
 					  !strcmp(argv[i], "--max-bytes") ? "max_bytes" : NULL;
@@ -531,7 +531,6 @@ static int capture_main(int argc, char **argv)
 				return usage_err("capture start: bad option", U);
 			}
 			json_object_set_new(args, key, json_integer((json_int_t)v));
-			i++;
 		}
 	} else if ((strcmp(act, "stop") && strcmp(act, "status")) || argc != 3) {
 		json_decref(args);
@@ -563,7 +562,7 @@ static int probe_main(int argc, char **argv, bool trace)
 	if (argc < 3)
 		return usage_err("needs NAME and ADDR", U);
 	json_t *args = json_pack("{s:s}", "addr", argv[2]);
-	for (int i = 3; i < argc; i++) {
+	for (int i = 3; i < argc; i += 2) {
 		const char *key = !strcmp(argv[i], "-c") && !trace ? "count" :
 				  !strcmp(argv[i], "-s") && !trace ? "size" :
 				  !strcmp(argv[i], "-m") && trace ? "max_hops" :
@@ -574,7 +573,6 @@ static int probe_main(int argc, char **argv, bool trace)
 			return usage_err("bad option", U);
 		}
 		json_object_set_new(args, key, json_integer((json_int_t)v));
-		i++;
 	}
 	json_t *rep, *r = call(argv[1], trace ? "traceroute" : "ping", args, &rep);
 	if (!r) {

@@ -755,6 +755,13 @@ static void consume(struct hconn *h, size_t n)
 {
 	memmove(h->in, h->in + n, h->in_len - n);
 	h->in_len -= n;
+	if (h->in_cap > 65536 && h->in_len <= 16384) {  /* a big body went: shrink */
+		uint8_t *p = realloc(h->in, 16384);
+		if (p) {
+			h->in = p;
+			h->in_cap = 16384;
+		}
+	}
 	h->req_start = h->in_len ? h->a->ctx->mono_ns() : 0;
 	h->sent_continue = false;
 }

@@ -612,13 +612,13 @@ static int set_netif(struct tapird_config *c, const char *key, const char *value
 		return 0;
 	}
 	if (!strcmp(key, "backend")) {
-		if (strcmp(value, "tap"))
+		if (strcmp(value, "tap") && strcmp(value, "pcap"))
 			return errf(err, errlen, where,
-				    "[netif] backend: '%s' is not a backend (only tap)", value);
+				    "[netif] backend: '%s' is not a backend (tap or pcap)", value);
 		strcpy(c->backend, value);
 		return 0;
 	}
-	if (!strcmp(key, "name")) {
+	if (!strcmp(key, "name") || !strcmp(key, "device")) {  /* device: pcap's word */
 		size_t len = strlen(value);
 		bool ok = len >= 1 && len <= CONFIG_IFNAME_MAX && strcmp(value, ".") &&
 			  strcmp(value, "..");

@@ -403,7 +403,9 @@ static int start_network(struct daemon *d)
 		random_bytes(NULL, c->mac, 6);
 		c->mac[0] = (uint8_t)((c->mac[0] & 0xfe) | 0x02);  /* unicast, local */
 	}
-	int rc = tap_open(&d->tap, c->ifname, c->mtu, c->mac, err, sizeof(err));
+	int rc = !strcmp(c->backend, "pcap") ?
+		 tap_open_pcap(&d->tap, c->ifname, c->mtu, c->mac, err, sizeof(err)) :
+		 tap_open(&d->tap, c->ifname, c->mtu, c->mac, err, sizeof(err));
 	if (rc) {
 		log_err(&d->log, "%s", err);
 		return -1;

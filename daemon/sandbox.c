@@ -58,7 +58,9 @@ static const int allowed[] = {
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace), SCMP_SYS(prctl),
 	SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(sched_getaffinity), SCMP_SYS(kill),
 	SCMP_SYS(getppid), SCMP_SYS(set_tid_address), SCMP_SYS(prlimit64),
-	SCMP_SYS(getrlimit), SCMP_SYS(setrlimit),
+	SCMP_SYS(getrlimit), SCMP_SYS(setrlimit), SCMP_SYS(getdents), SCMP_SYS(tkill),
+	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(rt_sigsuspend), SCMP_SYS(arch_prctl),
+	SCMP_SYS(process_vm_readv), SCMP_SYS(pipe), SCMP_SYS(dup2),
 #endif
 };
 
@@ -69,14 +71,16 @@ int sandbox_seccomp(char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp_init failed");
 		return -ENOMEM;
 	}
+	const struct scmp_arg_cmp unix_only = { .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX,
+						.datum_b = 0 };
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && !rc; i++)
 		if (allowed[i] >= 0)  /* a call this architecture lacks is negative */
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
 	/* socket(): only AF_UNIX (sd_notify's datagram) */
 	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+					    &unix_only);
 	if (!rc)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);

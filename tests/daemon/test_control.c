@@ -1,0 +1,287 @@
+/*
+ * test_control.c - the control protocol's dispatcher without sockets:
+ * envelope and errors, status, kv, arp flush, deferred ping (timeout) and
+ * traceroute (an ICMP error frame completes it), client gone
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "control.h"
+#include "kv.h"
+
+static uint8_t sink[70000];
+static unsigned frames_out;
+
+static size_t sink_mtu(void *dev) { return 1500; }
+static void sink_mac(void *dev, uint8_t mac[6])
+{
+	static const uint8_t m[6] = { 2, 0, 0, 0, 0, 2 };
+	memcpy(mac, m, 6);
+}
+static int sink_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+{
+	fill(sink, size, ctx);
+	frames_out++;
+	return 0;
+}
+static const struct netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
+static void rnd(void *ctx, void *buf, size_t len) { memset(buf, 7, len); }
+
+struct fx {
+	struct stack *st;
+	struct kv_store *kv;
+	struct control_kv kvs[1];
+	struct logger log;
+	struct control *c;
+	json_t *delivered;
+	uint64_t delivered_to;
+	bool shutdown;
+};
+
+static void deliver(void *ctx, uint64_t client, char *reply, size_t len)
+{
+	struct fx *f = ctx;
+	json_decref(f->delivered);
+	f->delivered = json_loadb(reply, len, 0, NULL);
+	f->delivered_to = client;
+	free(reply);
+}
+
+static void on_shutdown(void *ctx) { ((struct fx *)ctx)->shutdown = true; }
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct stack_config sc;
+	stack_config_defaults(&sc);
+	sc.addr = 0xc0000202;
+	sc.gateway = 0xc0000201;
+	sc.random = rnd;
+	struct netif nif = { &sink_ops, NULL };
+	assert_int_equal(stack_new(&f->st, &sc, &nif, 1000000000ull), 0);
+	assert_int_equal(kv_open("mem:", true, &f->kv, NULL, 0), 0);
+	f->kvs[0] = (struct control_kv){ "data", f->kv };
+	logger_init(&f->log, CONFIG_LOG_INFO, false);
+	f->log.out = fopen("/dev/null", "w");
+	struct control_env env = {
+		.st = f->st, .log = &f->log, .name = "t", .version = "9", .backend = "sink",
+		.ifname = "s0", .mtu = 1500, .prefix_len = 24, .gateway = sc.gateway,
+		.started = 1000000000ull, .pid = 42, .kv = f->kvs, .nkv = 1, .ctx = f,
+		.deliver = deliver, .shutdown = on_shutdown,
+	};
+	f->c = control_new(&env);
+	assert_non_null(f->c);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	control_free(f->c);
+	stack_free(f->st);
+	kv_close(f->kv);
+	fclose(f->log.out);
+	json_decref(f->delivered);
+	free(f);
+	return 0;
+}
+
+/* Send @req, return the parsed reply (NULL when deferred) */
+static json_t *req(struct fx *f, const char *r, uint64_t now)
+{
+	size_t len = 0;
+	char *out = control_handle(f->c, 1, r, strlen(r), now, &len);
+	if (!out)
+		return NULL;
+	assert_true(len > 0 && out[len - 1] == '\n');
+	json_t *j = json_loadb(out, len, 0, NULL);
+	free(out);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "v")), 1);
+	return j;
+}
+
+static const char *err_code(json_t *j)
+{
+	assert_true(json_is_false(json_object_get(j, "ok")));
+	return json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+}
+
+static void test_errors(void **state)
+{
+	struct fx *f = *state;
+	const struct { const char *r, *code; } cases[] = {
+		{ "{\"cmd\":", "EBADMSG" }, { "[]", "EBADMSG" }, { "", "EBADMSG" },
+		{ "{}", "EINVAL" }, { "{\"cmd\":5}", "EINVAL" },
+		{ "{\"cmd\":\"frob\"}", "ENOSYS" }, { "{\"v\":2,\"cmd\":\"status\"}", "EPROTONOSUPPORT" },
+		{ "{\"cmd\":\"arp\",\"args\":[]}", "EINVAL" },
+		{ "{\"cmd\":\"arp\",\"args\":{\"action\":\"x\"}}", "EINVAL" },
+		{ "{\"cmd\":\"ping\",\"args\":{}}", "EINVAL" },
+		{ "{\"cmd\":\"ping\",\"args\":{\"addr\":\"1.2.3\"}}", "EINVAL" },
+		{ "{\"cmd\":\"ping\",\"args\":{\"addr\":\"192.0.2.1\",\"count\":0}}", "EINVAL" },
+		{ "{\"cmd\":\"capture\",\"args\":{\"action\":\"start\"}}", "ENOTSUP" },
+		{ "{\"cmd\":\"log\",\"args\":{\"level\":\"loud\"}}", "EINVAL" },
+		{ "{\"cmd\":\"kv\",\"args\":{\"action\":\"get\",\"key\":\"nope\"}}", "ENOENT" },
+		{ "{\"cmd\":\"kv\",\"args\":{\"action\":\"ls\",\"store\":\"x\"}}", "ENOENT" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = req(f, cases[i].r, 2000000000ull);
+		assert_string_equal(err_code(j), cases[i].code);
+		json_decref(j);
+	}
+	/* The id comes back, whatever its type */
+	json_t *j = req(f, "{\"id\":[1,\"a\"],\"cmd\":\"frob\"}", 0);
+	assert_int_equal(json_array_size(json_object_get(j, "id")), 2);
+	json_decref(j);
+	size_t len;
+	char *big = malloc(CONTROL_MAX_LINE + 2);
+	memset(big, ' ', CONTROL_MAX_LINE + 1);
+	char *out = control_handle(f->c, 1, big, CONTROL_MAX_LINE + 1, 0, &len);
+	assert_non_null(strstr(out, "EMSGSIZE"));
+	free(out);
+	free(big);
+}
+
+static void test_status_and_log(void **state)
+{
+	struct fx *f = *state;
+	json_t *j = req(f, "{\"v\":1,\"id\":3,\"cmd\":\"status\"}", 3500000000ull);
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), 3);
+	json_t *r = json_object_get(j, "result");
+	assert_string_equal(json_string_value(json_object_get(r, "address")), "192.0.2.2");
+	assert_string_equal(json_string_value(json_object_get(r, "gateway")), "192.0.2.1");
+	assert_string_equal(json_string_value(json_object_get(r, "mac")), "02:00:00:00:00:02");
+	assert_int_equal(json_integer_value(json_object_get(r, "uptime_ms")), 2500);
+	assert_int_equal(json_integer_value(json_object_get(r, "pid")), 42);
+	json_decref(j);
+	j = req(f, "{\"cmd\":\"log\",\"args\":{\"level\":\"debug\"}}", 0);
+	assert_int_equal(f->log.level, CONFIG_LOG_DEBUG);
+	json_decref(j);
+	j = req(f, "{\"cmd\":\"stats\"}", 0);
+	assert_true(json_is_integer(json_object_get(json_object_get(json_object_get(j, "result"),
+								    "eth"), "rx")));
+	json_decref(j);
+	j = req(f, "{\"cmd\":\"shutdown\"}", 0);
+	assert_true(f->shutdown);
+	json_decref(j);
+}
+
+static void test_kv(void **state)
+{
+	struct fx *f = *state;
+	json_decref(req(f, "{\"cmd\":\"kv\",\"args\":{\"action\":\"put\",\"key\":\"a/b\","
+			   "\"value\":\"hi\"}}", 0));
+	json_t *j = req(f, "{\"cmd\":\"kv\",\"args\":{\"action\":\"get\",\"key\":\"a/b\"}}", 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
+							      "value")), "hi");
+	json_decref(j);
+	json_decref(req(f, "{\"cmd\":\"kv\",\"args\":{\"action\":\"rm\",\"key\":\"a/b\"}}", 0));
+	j = req(f, "{\"cmd\":\"kv\",\"args\":{\"action\":\"get\",\"key\":\"a/b\"}}", 0);
+	assert_string_equal(err_code(j), "ENOENT");
+	json_decref(j);
+}
+
+static void test_ping_times_out(void **state)
+{
+	struct fx *f = *state;
+	unsigned before = frames_out;
+	assert_null(req(f, "{\"id\":5,\"cmd\":\"ping\",\"args\":{\"addr\":\"192.0.2.1\","
+			   "\"count\":2,\"timeout_ms\":500}}", 1000000000ull));
+	stack_flush(f->st);
+	assert_true(frames_out > before);  /* the ARP request for 192.0.2.1 */
+	assert_int_equal(control_next_deadline(f->c), 1500000000ull);
+	control_poll(f->c, 1499999999ull);
+	assert_null(f->delivered);
+	control_poll(f->c, 1500000000ull);
+	assert_non_null(f->delivered);
+	assert_int_equal(json_integer_value(json_object_get(f->delivered, "id")), 5);
+	json_t *r = json_object_get(f->delivered, "result");
+	assert_int_equal(json_integer_value(json_object_get(r, "sent")), 2);
+	assert_int_equal(json_integer_value(json_object_get(r, "received")), 0);
+	assert_int_equal(control_next_deadline(f->c), UINT64_MAX);
+}
+
+static size_t put_ip(uint8_t *p, const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
+		     uint8_t ttl, size_t payload)
+{
+	memset(p, 0, 20);
+	p[0] = 0x45;
+	p[2] = (uint8_t)((20 + payload) >> 8);
+	p[3] = (uint8_t)(20 + payload);
+	p[8] = ttl;
+	p[9] = proto;
+	memcpy(p + 12, src, 4);
+	memcpy(p + 16, dst, 4);
+	return 20;
+}
+
+static void test_traceroute_completes_on_icmp(void **state)
+{
+	struct fx *f = *state;
+	assert_null(req(f, "{\"cmd\":\"traceroute\",\"args\":{\"addr\":\"198.51.100.1\","
+			   "\"max_hops\":3}}", 1000000000ull));
+	/* Which source port did it use?  The first probe is in the pending ARP queue;
+	 * the control module numbers its traceroutes from 49153. */
+	static const uint8_t us[4] = { 192, 0, 2, 2 }, gw[4] = { 192, 0, 2, 1 },
+			     far[4] = { 198, 51, 100, 1 };
+	for (int hop = 1; hop <= 2; hop++) {
+		uint8_t fr[14 + 20 + 8 + 20 + 8] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0 };
+		uint8_t *ip = fr + 14;
+		put_ip(ip, hop == 1 ? gw : far, us, 1, 64, 8 + 28);
+		uint8_t *icmp = ip + 20;
+		icmp[0] = hop == 1 ? 11 : 3;
+		icmp[1] = hop == 1 ? 0 : 3;
+		uint8_t *q = icmp + 8;
+		put_ip(q, us, far, 17, 1, 8 + 32);
+		q[20] = 49153 >> 8;
+		q[21] = 49153 & 255;
+		q[22] = (uint8_t)((33434 + hop - 1) >> 8);
+		q[23] = (uint8_t)(33434 + hop - 1);
+		control_rx_frame(f->c, fr, sizeof(fr), 1000000000ull + (uint64_t)hop * 1000000);
+		if (hop == 1)
+			assert_null(f->delivered);
+	}
+	assert_non_null(f->delivered);
+	json_t *r = json_object_get(f->delivered, "result");
+	assert_true(json_is_true(json_object_get(r, "reached")));
+	json_t *hops = json_object_get(r, "hops");
+	assert_int_equal(json_array_size(hops), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hops, 0), "from")),
+			    "192.0.2.1");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(hops, 0), "rtt_us")),
+			 1000);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hops, 1), "from")),
+			    "198.51.100.1");
+}
+
+static void test_client_gone_drops_op(void **state)
+{
+	struct fx *f = *state;
+	assert_null(req(f, "{\"cmd\":\"ping\",\"args\":{\"addr\":\"192.0.2.1\"}}", 0));
+	control_client_gone(f->c, 1);
+	assert_int_equal(control_next_deadline(f->c), UINT64_MAX);
+	control_poll(f->c, UINT64_MAX - 1);
+	assert_null(f->delivered);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_and_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_traceroute_completes_on_icmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_gone_drops_op, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
