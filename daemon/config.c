@@ -658,7 +658,7 @@ static int set_netif(struct tapird_config *c, const char *key, const char *value
 		return rc;
 	}
 	return errf(err, errlen, where,
-		    "unknown key '%s' in [netif] (expected backend, name, mac, mtu, impair.*)",
+		    "unknown key '%s' in [netif] (expected backend, name, device, mac, mtu, impair.*)",
 		    key);
 }
 

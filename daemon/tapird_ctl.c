@@ -186,9 +186,16 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct stack *st,
 		return rc;
 	}
 	rc = control_server_start(&t->srv, loop, path, t->ctl, log, after_request, t);
-	if (rc) {
+	if (rc && c->control_socket[0]) {  /* a socket that was asked for is a must */
 		t->srv = NULL;
 		return rc;
+	}
+	if (rc) {  /* the default place: run on without a control socket */
+		t->srv = NULL;
+		log_warn(log, "control: no control socket (set [control] name or socket)");
+		snprintf(state, sizeof(state), "READY=1\nSTATUS=%s up\nMAINPID=%ld", ifname,
+			 (long)getpid());
+		return enter_sandbox(t, log, NULL, state);
 	}
 	log_info(log, "control: listening on %s", path);
 	snprintf(state, sizeof(state), "READY=1\nSTATUS=%s up, control %.64s\nMAINPID=%ld",
