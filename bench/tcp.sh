@@ -5,6 +5,8 @@
 #        (defaults: build/daemon/tapird, build/bench/tcpbench; or
 #        `ninja -C BUILD bench-tcp`)
 #
+# TAPIRD_ARGS adds boot arguments, e.g. TAPIRD_ARGS=--tcp.congestion_control=cubic
+#
 # Build tapird for this without sanitizers and optimised:
 #   meson setup build-bench --buildtype=release && ninja -C build-bench
 #   bench/tcp.sh build-bench/daemon/tapird build-bench/bench/tcpbench
@@ -66,8 +68,9 @@ ip link set lo up
 ip tuntap add dev tap0 mode tap
 ip addr add 192.0.2.1/24 dev tap0
 ip link set tap0 mtu 1500 up
+# shellcheck disable=SC2086 # TAPIRD_ARGS: extra boot arguments, split on spaces
 "$TAPIRD" --netif.name=tap0 --netif.mtu=1500 --netif.mac=02:00:00:00:00:02 \
-	--ipv4.address=192.0.2.2/24 >"$TMP/tapird.log" 2>&1 &
+	--ipv4.address=192.0.2.2/24 ${TAPIRD_ARGS:-} >"$TMP/tapird.log" 2>&1 &
 TAPIRD_PID=$!
 PIDS="$PIDS $TAPIRD_PID"
 
