@@ -2498,22 +2498,23 @@ static void tail_loss_probe(struct tcp_flow *f)
 {
 	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen, len, seq;
 
+	uint32_t end = seq_lt(data_end, f->snd_max) ? data_end : f->snd_max;
+
 	f->pto_armed = false;
 	f->tlp_out = true;
 	CTR_INC(f->st, TCP_TAIL_LOSS_PROBES);
-	if (f->snd_nxt == f->snd_max && seq_lt(f->snd_max, data_end) &&
-	    seq_ge(f->snd_una + f->snd_wnd, f->snd_max + min32(f->mss, data_end - f->snd_max))) {
-		seq = f->snd_max;
-		len = min32(f->mss, data_end - seq);
-		len = xmit_data(f, seq, len, false, false);
-		f->snd_nxt = f->snd_max = seq + len;
-	} else {
-		uint32_t end = seq_lt(data_end, f->snd_max) ? data_end : f->snd_max;
-
-		len = min32(f->mss, end - f->snd_una);
-		seq = end - len;
-		len = xmit_data(f, seq, len, f->fin_queued && f->snd_max == data_end + 1, true);
-	}
+	/*
+	 * The probe resends the last segment sent, even when new data is
+	 * waiting (RFC 8985 7.3 prefers new data).  A receiver that delays
+	 * ACKs (Linux: 40 ms) acknowledges a duplicate at once but sits on a
+	 * lone new segment, so when the ACK that ended the flight was lost, a
+	 * new-data probe adds the delayed-ACK time to the PTO: measured over
+	 * TAP with 1 % loss each way, that stall was a third of the time.  The
+	 * resent segment also repairs a lost tail directly.
+	 */
+	len = min32(f->mss, end - f->snd_una);
+	seq = end - len;
+	len = xmit_data(f, seq, len, f->fin_queued && f->snd_max == data_end + 1, true);
 	f->tlp_end = seq + len;
 	f->t_rtx = f->st->now + f->rto;
 	timer_update(f);

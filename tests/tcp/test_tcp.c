@@ -1163,6 +1163,34 @@ static void test_tail_loss_probe(void **state)
 	t_free(t);
 }
 
+/* With new data waiting (cwnd-limited), the probe still resends the last
+ * segment sent: a delayed-ACK receiver answers a duplicate at once. */
+static void test_tail_loss_probe_resends_last(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr s;
+	uint32_t ps, iss = t_open(t, true, &ps);
+	uint8_t *p = th_pattern(40000, 16);
+	uint32_t mss = 1448, base = iss + 1;
+
+	(void)state;
+	(void)ps;
+	tcp_write(t->a.flow, p, 20 * mss);
+	world_pump(t->w);
+	size_t sent = th_count(t->w);
+
+	assert_true(sent >= 2 && sent < 20); /* the initial window, not all 20 */
+	world_advance(t->w, 11 * MSEC);
+	assert_int_equal(th_count(t->w), sent + 1);
+	th_last(t->w, &s);
+	assert_int_equal(s.seq, base + (uint32_t)(sent - 1) * mss);
+	assert_int_equal(s.payload_len, mss);
+	assert_int_equal(CTR(t->h, TCP_TAIL_LOSS_PROBES), 1);
+	free(p);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
 static void test_zero_window_probe(void **state)
 {
 	struct t *t = t_new(NULL);
@@ -1983,6 +2011,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fast_retransmit_newreno),
 		cmocka_unit_test(test_sack_recovery),
 		cmocka_unit_test(test_tail_loss_probe),
+		cmocka_unit_test(test_tail_loss_probe_resends_last),
 		cmocka_unit_test(test_zero_window_probe),
 		cmocka_unit_test(test_zero_window_inflight),
 		cmocka_unit_test(test_zero_window_unanswered),
