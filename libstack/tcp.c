@@ -1286,6 +1286,28 @@ static void maybe_writable(struct tcp_flow *f)
 
 /* ---- receive queue ---- */
 
+
+/*
+ * ring_regrow() - Copy the @len bytes of a ring (@cap bytes, data from @head,
+ * wrapping) to the start of a new buffer of @newcap bytes (>= @len)
+ *
+ * Return: the new buffer (the caller frees the old one), or NULL
+ */
+static uint8_t *ring_regrow(const uint8_t *buf, size_t cap, size_t head, size_t len,
+			    size_t newcap)
+{
+	uint8_t *n = malloc(newcap);
+
+	if (!n)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t pos = (head + i) % cap, k = minsz(len - i, cap - pos);
+
+		memcpy(n + i, buf + pos, k);
+		i += k;
+	}
+	return n;
+}
 static bool rq_push(struct tcp_flow *f, const uint8_t *data, size_t len)
 {
 	if (f->rlen + len > f->rcap) {
@@ -1294,15 +1316,9 @@ static bool rq_push(struct tcp_flow *f, const uint8_t *data, size_t len)
 
 		while (cap < f->rlen + len)
 			cap *= 2;
-		n = malloc(cap);
+		n = ring_regrow(f->rbuf, f->rcap, f->rhead, f->rlen, cap);
 		if (!n)
 			return false;
-		for (size_t i = 0; i < f->rlen;) {
-			size_t pos = (f->rhead + i) % f->rcap, k = minsz(f->rlen - i, f->rcap - pos);
-
-			memcpy(n + i, f->rbuf + pos, k);
-			i += k;
-		}
 		free(f->rbuf);
 		f->rbuf = n;
 		f->rcap = cap;
@@ -2923,15 +2939,9 @@ static bool sbuf_reserve(struct tcp_flow *f, size_t want)
 		cap = minsz(2048, f->o.sndbuf);
 	while (cap < need && cap < f->o.sndbuf)
 		cap = minsz(cap * 2, f->o.sndbuf);
-	n = malloc(cap);
+	n = ring_regrow(f->sbuf, f->scap, f->shead, f->slen, cap);
 	if (!n)
 		return false;
-	for (size_t i = 0; i < f->slen;) {
-		size_t pos = (f->shead + i) % f->scap, k = minsz(f->slen - i, f->scap - pos);
-
-		memcpy(n + i, f->sbuf + pos, k);
-		i += k;
-	}
 	free(f->sbuf);
 	f->sbuf = n;
 	f->scap = cap;
