@@ -211,7 +211,46 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 			return 0;                                              \
 	} while (0)
 
+/*
+ * show() - Run @cmd on instance @name and print the result: JSON with --json,
+ * else through @table (given @arg).  Return: exit code
+ */
+static int show(const char *name, const char *cmd, json_t *args,
+		void (*table)(json_t *r, const char *arg), const char *arg)
+{
+	json_t *rep, *r = call(name, cmd, args, &rep);
+
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out)
+		print_json(r);
+	else
+		table(r, arg);
+	json_decref(rep);
+	return 0;
+}
+
 /* ---- subcommands ---- */
+
+/* The human table of `tapir status` */
+static void status_table(json_t *r, const char *arg)
+{
+	(void)arg;
+	field(r, "name", "name:");
+	field(r, "version", "version:");
+	field(r, "pid", "pid:");
+	printf("%-12s %.1f s\n", "uptime:", (double)i_(r, "uptime_ms") / 1000);
+	field(r, "backend", "backend:");
+	field(r, "interface", "interface:");
+	field(r, "mac", "mac:");
+	printf("%-12s %s/%lld\n", "address:", s_(r, "address"), i_(r, "prefix_len"));
+	field(r, "gateway", "gateway:");
+	field(r, "mtu", "mtu:");
+	field(r, "log_level", "log level:");
+	field(r, "tcp_flows", "tcp flows:");
+}
 
 static int status_main(int argc, char **argv)
 {
@@ -219,29 +258,24 @@ static int status_main(int argc, char **argv)
 	SIMPLE(argc, argv, U, "Show an instance: version, uptime, backend, MAC, address, MTU.");
 	if (argc != 2)
 		return usage_err("status needs NAME", U);
-	json_t *rep, *r = call(argv[1], "status", NULL, &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
+	return show(argv[1], "status", NULL, status_table, NULL);
+}
+
+/* The human table of `tapir stats` */
+static void stats_table(json_t *r, const char *arg)
+{
+	(void)arg;
+	const char *layer;
+	json_t *l;
+	json_object_foreach(r, layer, l) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(l, k, v) {
+			char name[128];
+			snprintf(name, sizeof(name), "%s.%s", layer, k);
+			printf("%-36s %lld\n", name, (long long)json_integer_value(v));
+		}
 	}
-	if (json_out) {
-		print_json(r);
-	} else {
-		field(r, "name", "name:");
-		field(r, "version", "version:");
-		field(r, "pid", "pid:");
-		printf("%-12s %.1f s\n", "uptime:", (double)i_(r, "uptime_ms") / 1000);
-		field(r, "backend", "backend:");
-		field(r, "interface", "interface:");
-		field(r, "mac", "mac:");
-		printf("%-12s %s/%lld\n", "address:", s_(r, "address"), i_(r, "prefix_len"));
-		field(r, "gateway", "gateway:");
-		field(r, "mtu", "mtu:");
-		field(r, "log_level", "log level:");
-		field(r, "tcp_flows", "tcp flows:");
-	}
-	json_decref(rep);
-	return 0;
 }
 
 static int stats_main(int argc, char **argv)
@@ -250,28 +284,20 @@ static int stats_main(int argc, char **argv)
 	SIMPLE(argc, argv, U, "Show every counter of the stack, by layer.");
 	if (argc != 2)
 		return usage_err("stats needs NAME", U);
-	json_t *rep, *r = call(argv[1], "stats", NULL, &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
-	}
-	if (json_out) {
-		print_json(r);
-	} else {
-		const char *layer;
-		json_t *l;
-		json_object_foreach(r, layer, l) {
-			const char *k;
-			json_t *v;
-			json_object_foreach(l, k, v) {
-				char name[128];
-				snprintf(name, sizeof(name), "%s.%s", layer, k);
-				printf("%-36s %lld\n", name, (long long)json_integer_value(v));
-			}
-		}
-	}
-	json_decref(rep);
-	return 0;
+	return show(argv[1], "stats", NULL, stats_table, NULL);
+}
+
+/* The human table of `tapir arp` */
+static void arp_table(json_t *r, const char *arg)
+{
+	if (strcmp(arg, "list"))
+		return;
+	printf("%-16s %-18s %-10s %s\n", "ADDRESS", "MAC", "STATE", "EXPIRES");
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "entries"), i, e)
+		printf("%-16s %-18s %-10s %.1fs\n", s_(e, "ip"), s_(e, "mac"), s_(e, "state"),
+		       (double)i_(e, "expires_ms") / 1000);
 }
 
 static int arp_main(int argc, char **argv)
@@ -283,23 +309,19 @@ static int arp_main(int argc, char **argv)
 	const char *action = argc == 3 ? argv[2] : "list";
 	if (strcmp(action, "list") && strcmp(action, "flush"))
 		return usage_err("arp: expected list or flush", U);
-	json_t *rep, *r = call(argv[1], "arp", json_pack("{s:s}", "action", action), &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
-	}
-	if (json_out) {
-		print_json(r);
-	} else if (!strcmp(action, "list")) {
-		printf("%-16s %-18s %-10s %s\n", "ADDRESS", "MAC", "STATE", "EXPIRES");
-		size_t i;
-		json_t *e;
-		json_array_foreach(json_object_get(r, "entries"), i, e)
-			printf("%-16s %-18s %-10s %.1fs\n", s_(e, "ip"), s_(e, "mac"), s_(e, "state"),
-			       (double)i_(e, "expires_ms") / 1000);
-	}
-	json_decref(rep);
-	return 0;
+	return show(argv[1], "arp", json_pack("{s:s}", "action", action), arp_table, action);
+}
+
+/* The human table of `tapir route` */
+static void route_table(json_t *r, const char *arg)
+{
+	(void)arg;
+	printf("default via %s mtu %lld\n", s_(r, "gateway"), i_(r, "mtu"));
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "entries"), i, e)
+		printf("%s pmtu %lld expires %.0fs\n", s_(e, "dst"), i_(e, "mtu"),
+		       (double)i_(e, "expires_ms") / 1000);
 }
 
 static int route_main(int argc, char **argv)
@@ -308,23 +330,28 @@ static int route_main(int argc, char **argv)
 	SIMPLE(argc, argv, U, "Show the gateway, the MTU and the path-MTU cache.");
 	if (argc != 2)
 		return usage_err("route needs NAME", U);
-	json_t *rep, *r = call(argv[1], "pmtu", NULL, &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
+	return show(argv[1], "pmtu", NULL, route_table, NULL);
+}
+
+/* The human table of `tapir conns` */
+static void conns_table(json_t *r, const char *arg)
+{
+	(void)arg;
+	printf("%-12s %8s %8s %-22s %-22s\n", "STATE", "RECV-Q", "SEND-Q", "LOCAL", "PEER");
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "connections"), i, e) {
+		char l[32], p[32];
+		snprintf(l, sizeof(l), "%s:%lld", s_(e, "local"), i_(e, "local_port"));
+		snprintf(p, sizeof(p), "%s:%lld", s_(e, "remote"), i_(e, "remote_port"));
+		printf("%-12s %8lld %8lld %-22s %-22s\n", s_(e, "state"), i_(e, "recv_queue"),
+		       i_(e, "send_queue"), l, p);
+		printf("\t rtt:%.3f/%.3f rto:%lld mss:%lld cwnd:%lld ssthresh:%lld "
+		       "bytes_sent:%lld bytes_received:%lld retrans:%lld\n",
+		       (double)i_(e, "rtt_us") / 1000, (double)i_(e, "rttvar_us") / 1000,
+		       i_(e, "rto_ms"), i_(e, "mss"), i_(e, "cwnd"), i_(e, "ssthresh"),
+		       i_(e, "bytes_sent"), i_(e, "bytes_received"), i_(e, "retransmits"));
 	}
-	if (json_out) {
-		print_json(r);
-	} else {
-		printf("default via %s mtu %lld\n", s_(r, "gateway"), i_(r, "mtu"));
-		size_t i;
-		json_t *e;
-		json_array_foreach(json_object_get(r, "entries"), i, e)
-			printf("%s pmtu %lld expires %.0fs\n", s_(e, "dst"), i_(e, "mtu"),
-			       (double)i_(e, "expires_ms") / 1000);
-	}
-	json_decref(rep);
-	return 0;
 }
 
 static int conns_main(int argc, char **argv)
@@ -334,32 +361,18 @@ static int conns_main(int argc, char **argv)
 	       "List TCP connections: 4-tuple, state, queues, RTT, cwnd, retransmits (as ss -ti).");
 	if (argc != 2)
 		return usage_err("conns needs NAME", U);
-	json_t *rep, *r = call(argv[1], "conns", NULL, &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
-	}
-	if (json_out) {
-		print_json(r);
-	} else {
-		printf("%-12s %8s %8s %-22s %-22s\n", "STATE", "RECV-Q", "SEND-Q", "LOCAL", "PEER");
-		size_t i;
-		json_t *e;
-		json_array_foreach(json_object_get(r, "connections"), i, e) {
-			char l[32], p[32];
-			snprintf(l, sizeof(l), "%s:%lld", s_(e, "local"), i_(e, "local_port"));
-			snprintf(p, sizeof(p), "%s:%lld", s_(e, "remote"), i_(e, "remote_port"));
-			printf("%-12s %8lld %8lld %-22s %-22s\n", s_(e, "state"), i_(e, "recv_queue"),
-			       i_(e, "send_queue"), l, p);
-			printf("\t rtt:%.3f/%.3f rto:%lld mss:%lld cwnd:%lld ssthresh:%lld "
-			       "bytes_sent:%lld bytes_received:%lld retrans:%lld\n",
-			       (double)i_(e, "rtt_us") / 1000, (double)i_(e, "rttvar_us") / 1000,
-			       i_(e, "rto_ms"), i_(e, "mss"), i_(e, "cwnd"), i_(e, "ssthresh"),
-			       i_(e, "bytes_sent"), i_(e, "bytes_received"), i_(e, "retransmits"));
-		}
-	}
-	json_decref(rep);
-	return 0;
+	return show(argv[1], "conns", NULL, conns_table, NULL);
+}
+
+/* The human table of `tapir udp` */
+static void udp_table(json_t *r, const char *arg)
+{
+	(void)arg;
+	printf("%-22s\n", "LOCAL");
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "listeners"), i, e)
+		printf("%s:%lld\n", s_(e, "local"), i_(e, "port"));
 }
 
 static int udp_main(int argc, char **argv)
@@ -368,22 +381,20 @@ static int udp_main(int argc, char **argv)
 	SIMPLE(argc, argv, U, "List the UDP ports the instance listens on.");
 	if (argc != 2)
 		return usage_err("udp needs NAME", U);
-	json_t *rep, *r = call(argv[1], "udp", NULL, &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
-	}
-	if (json_out) {
-		print_json(r);
-	} else {
-		printf("%-22s\n", "LOCAL");
-		size_t i;
-		json_t *e;
-		json_array_foreach(json_object_get(r, "listeners"), i, e)
-			printf("%s:%lld\n", s_(e, "local"), i_(e, "port"));
-	}
-	json_decref(rep);
-	return 0;
+	return show(argv[1], "udp", NULL, udp_table, NULL);
+}
+
+/* The human table of `tapir reasm` */
+static void reasm_table(json_t *r, const char *arg)
+{
+	(void)arg;
+	printf("%-16s %-16s %6s %5s %8s %s\n", "SRC", "DST", "ID", "PROTO", "HELD", "EXPIRES");
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "datagrams"), i, e)
+		printf("%-16s %-16s %6lld %5lld %8lld %.1fs\n", s_(e, "src"), s_(e, "dst"),
+		       i_(e, "id"), i_(e, "proto"), i_(e, "bytes_held"),
+		       (double)i_(e, "expires_ms") / 1000);
 }
 
 static int reasm_main(int argc, char **argv)
@@ -392,24 +403,7 @@ static int reasm_main(int argc, char **argv)
 	SIMPLE(argc, argv, U, "List the datagrams being reassembled.");
 	if (argc != 2)
 		return usage_err("reasm needs NAME", U);
-	json_t *rep, *r = call(argv[1], "reasm", NULL, &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
-	}
-	if (json_out) {
-		print_json(r);
-	} else {
-		printf("%-16s %-16s %6s %5s %8s %s\n", "SRC", "DST", "ID", "PROTO", "HELD", "EXPIRES");
-		size_t i;
-		json_t *e;
-		json_array_foreach(json_object_get(r, "datagrams"), i, e)
-			printf("%-16s %-16s %6lld %5lld %8lld %.1fs\n", s_(e, "src"), s_(e, "dst"),
-			       i_(e, "id"), i_(e, "proto"), i_(e, "bytes_held"),
-			       (double)i_(e, "expires_ms") / 1000);
-	}
-	json_decref(rep);
-	return 0;
+	return show(argv[1], "reasm", NULL, reasm_table, NULL);
 }
 
 static int log_main(int argc, char **argv)
