@@ -1,12 +1,18 @@
 /*
- * tap.c - Linux TAP backend (see tap.h)
+ * tap.c - frame-device backends: Linux TAP, pcap, macOS vmnet (see tap.h)
+ *
+ * The TAP parts (linux/if_tun.h, TUNSETIFF, the interface ioctls) are built
+ * on Linux only, the vmnet parts on macOS only; the fdev core under both and
+ * the pcap backend are the same everywhere.
  */
 #include "pcap.h"
 #include "tap.h"
+#ifdef __APPLE__
+#include "vmnet.h"
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +20,34 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/if_tun.h>
+#endif
 
 struct tap {
 	struct fdev dev;
-	int fd;
+	int fd;                    /* tap: ours; vmnet: the bridge's (vmnet.h) */
 	char name[IFNAMSIZ];
+	uint8_t mac[6];            /* what the stack uses (tap_mac()) */
 	bool created;
-	struct pcapdev *pc;  /* tap_open_pcap(): frames through libpcap instead */
+	struct pcapdev *pc;        /* tap_open_pcap(): frames through libpcap instead */
+	struct vmnet_bridge *vm;   /* vmnet: the bridge that owns @fd */
 };
+
+static int tap_open_vmnet(struct tap **out, size_t mtu, char *err, size_t errlen);
+
+int tap_open_backend(struct tap **out, const char *backend, const char *name, size_t mtu,
+		     const uint8_t mac[6], char *err, size_t errlen)
+{
+	if (!strcmp(backend, "tap"))
+		return tap_open(out, name, mtu, mac, err, errlen);
+	if (!strcmp(backend, "pcap"))
+		return tap_open_pcap(out, name, mtu, mac, err, errlen);
+	if (!strcmp(backend, "vmnet"))
+		return tap_open_vmnet(out, mtu, err, errlen);
+	snprintf(err, errlen, "'%s' is not a backend (tap, pcap or vmnet)", backend);
+	return -EINVAL;
+}
 
 int tap_open_pcap(struct tap **out, const char *device, size_t mtu, const uint8_t mac[6],
 		  char *err, size_t errlen)
@@ -34,6 +60,7 @@ int tap_open_pcap(struct tap **out, const char *device, size_t mtu, const uint8_
 	}
 	t->fd = -1;
 	strcpy(t->name, device);
+	memcpy(t->mac, mac, 6);
 	int rc = pcapdev_open(&t->pc, device, mtu, mac, err, errlen);
 	if (rc) {
 		free(t);
@@ -43,6 +70,7 @@ int tap_open_pcap(struct tap **out, const char *device, size_t mtu, const uint8_
 	return 0;
 }
 
+#ifdef __linux__
 /* Set the MTU and IFF_UP of interface @name through an ioctl socket. */
 static int tap_configure(const char *name, size_t mtu, char *err, size_t errlen)
 {
@@ -96,6 +124,7 @@ int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6
 		return -ENOMEM;
 	}
 	t->fd = -1;
+	memcpy(t->mac, mac, 6);
 	bool existed = if_nametoindex(name) != 0;
 
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -137,11 +166,62 @@ int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6
 	*out = t;
 	return 0;
 }
+#else  /* !__linux__ */
+int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6], char *err,
+	     size_t errlen)
+{
+	snprintf(err, errlen, "%s: the tap backend is Linux-only (/dev/net/tun)", name);
+	return -ENOTSUP;
+}
+#endif /* __linux__ */
+
+#ifdef __APPLE__
+static int tap_open_vmnet(struct tap **out, size_t mtu, char *err, size_t errlen)
+{
+	if (mtu < 68 || mtu > FDEV_MTU_MAX) {
+		snprintf(err, errlen, "vmnet: MTU %zu out of range (68 to %d)", mtu, FDEV_MTU_MAX);
+		return -EINVAL;
+	}
+	struct tap *t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	t->fd = -1;
+	strcpy(t->name, "vmnet");
+	t->created = true;  /* vmnet_start_interface() made it; it goes with the bridge */
+	int rc = vmnet_bridge_open(&t->vm, mtu, &t->fd, t->mac, err, errlen);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	rc = fdev_init(&t->dev, t->fd, mtu, t->mac);
+	if (rc) {
+		snprintf(err, errlen, "vmnet: %s", strerror(-rc));
+		tap_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+#else
+static int tap_open_vmnet(struct tap **out, size_t mtu, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "the vmnet backend is macOS-only (vmnet.framework)");
+	return -ENOTSUP;
+}
+#endif /* __APPLE__ */
 
 void tap_close(struct tap *t)
 {
 	if (!t)
 		return;
+#ifdef __APPLE__
+	if (t->vm) {  /* stops vmnet and the bridge first, then closes both ends */
+		vmnet_bridge_close(t->vm);
+		t->fd = -1;
+	}
+#endif
 	fdev_destroy(&t->dev);
 	pcapdev_close(t->pc);
 	if (t->fd >= 0)
@@ -167,6 +247,11 @@ const char *tap_name(const struct tap *t)
 	return t->name;
 }
 
+void tap_mac(const struct tap *t, uint8_t mac[6])
+{
+	memcpy(mac, t->mac, 6);
+}
+
 bool tap_created(const struct tap *t)
 {
 	return t->created;
@@ -174,6 +259,9 @@ bool tap_created(const struct tap *t)
 
 int tap_kernel_mtu(const struct tap *t)
 {
+#ifndef __linux__
+	return -ENOTSUP;
+#else
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;
@@ -183,6 +271,7 @@ int tap_kernel_mtu(const struct tap *t)
 	int rc = ioctl(s, SIOCGIFMTU, &ifr) < 0 ? -errno : ifr.ifr_mtu;
 	close(s);
 	return rc;
+#endif
 }
 
 int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx)
@@ -194,8 +283,17 @@ int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx)
 
 void tap_get_stats(const struct tap *t, struct fdev_stats *out)
 {
-	if (t->pc)
+	if (t->pc) {
 		pcapdev_get_stats(t->pc, out);
-	else
-		*out = t->dev.stats;
+		return;
+	}
+	*out = t->dev.stats;
+#ifdef __APPLE__
+	if (t->vm) {
+		uint64_t rx_errors, tx_errors;
+		vmnet_bridge_get_stats(t->vm, &rx_errors, &tx_errors);
+		out->rx_errors += rx_errors;
+		out->tx_errors += tx_errors;
+	}
+#endif
 }

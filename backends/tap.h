@@ -1,5 +1,8 @@
 /*
- * tap.h - Linux TAP backend
+ * tap.h - frame-device backends behind one handle: Linux TAP, pcap, macOS vmnet
+ *
+ * tap_open_backend() opens the backend named in the config ("tap", "pcap",
+ * "vmnet"); the rest of this interface is the same for all three.
  *
  * tap_open() attaches to the TAP interface @name in the current network
  * namespace (IFF_TAP | IFF_NO_PI, non-blocking), creating it when it does
@@ -9,7 +12,12 @@
  * interface disappears when the descriptor is closed (it is not persistent).
  *
  * The frame logic (buffers, batching, MTU, MAC) is the generic fdev core
- * (fdev.h), which a macOS vmnet backend can share.
+ * (fdev.h), which the macOS vmnet backend shares: vmnet.c only bridges
+ * vmnet.framework to a socketpair whose other end is an fdev (vmnet.h), so
+ * tap_read_batch(), tap_netif(), tap_fd() and tap_get_stats() are the TAP's
+ * code for it too.  The TAP itself is Linux-only: elsewhere tap_open()
+ * returns -ENOTSUP; vmnet is macOS-only: elsewhere opening it returns
+ * -ENOTSUP.
  */
 #ifndef TAPIR_TAP_H
 #define TAPIR_TAP_H
@@ -29,6 +37,28 @@ struct tap;
 typedef void (*tap_rx_fn)(void *ctx, const uint8_t *frame, size_t len);
 
 /**
+ * tap_open_backend() - Open the backend called @backend
+ * @out:     Receives the device
+ * @backend: "tap" (tap_open()), "pcap" (tap_open_pcap()) or "vmnet"
+ * @name:    Interface name for tap and pcap; ignored by vmnet, whose
+ *           tap_name() is "vmnet"
+ * @mtu:     Largest Ethernet payload, 68..65521 (vmnet: at most vmnet's MTU)
+ * @mac:     Our MAC address for tap and pcap; vmnet assigns the one the
+ *           stack must use, which tap_mac() tells
+ * @err:     Receives a message on error
+ * @errlen:  Size of @err
+ *
+ * A vmnet interface is created by the call and gone when closed, so
+ * tap_created() is true for it.
+ *
+ * Return: 0, -ENOTSUP (backend not available on this system), -EINVAL
+ *         (unknown backend, bad @name or @mtu) or another negative errno;
+ *         the message is in @err
+ */
+int tap_open_backend(struct tap **out, const char *backend, const char *name, size_t mtu,
+		     const uint8_t mac[6], char *err, size_t errlen);
+
+/**
  * tap_open() - Attach to (or create) a TAP interface
  * @out:    Receives the device
  * @name:   Interface name (1..15 characters)
@@ -37,7 +67,7 @@ typedef void (*tap_rx_fn)(void *ctx, const uint8_t *frame, size_t len);
  * @err:    Receives a message on error
  * @errlen: Size of @err
  *
- * Return: 0, or a negative errno (message in @err)
+ * Return: 0, or a negative errno (message in @err); -ENOTSUP when not on Linux
  */
 int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6], char *err,
 	     size_t errlen);
@@ -56,13 +86,17 @@ void tap_netif(struct tap *t, struct netif *out);
 /* Return: the descriptor, for polling (owned by @t) */
 int tap_fd(const struct tap *t);
 
-/* Return: the interface name given by the kernel */
+/* Return: the interface name given by the kernel ("vmnet" for vmnet) */
 const char *tap_name(const struct tap *t);
+
+/* Copy the MAC address the stack uses on @t into @mac (vmnet: vmnet's). */
+void tap_mac(const struct tap *t, uint8_t mac[6]);
 
 /* Return: true if tap_open() created the interface */
 bool tap_created(const struct tap *t);
 
-/* Return: the kernel's MTU of the interface, or a negative errno */
+/* Return: the kernel's MTU of the interface, or a negative errno (-ENOTSUP
+ * for vmnet, and anywhere but Linux) */
 int tap_kernel_mtu(const struct tap *t);
 
 /**
@@ -71,7 +105,9 @@ int tap_kernel_mtu(const struct tap *t);
  */
 int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx);
 
-/* Copy the device's counters into @out. */
+/* Copy the device's counters into @out (vmnet: the bridge's own failures are
+ * added: frames vmnet delivered that the socketpair could not take count as
+ * rx_errors, vmnet_write() failures as tx_errors; see vmnet.h). */
 void tap_get_stats(const struct tap *t, struct fdev_stats *out);
 
 #endif /* TAPIR_TAP_H */

@@ -23,6 +23,7 @@
 
 #include "control.h"
 #include "tapir_version.h"
+#include "units.h"
 #include "up.h"
 
 #define EXIT_USAGE 1
@@ -426,6 +427,30 @@ static int log_main(int argc, char **argv)
 	return 0;
 }
 
+/* The human table of `tapir reload` */
+static void reload_table(json_t *r, const char *arg)
+{
+	(void)arg;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "reopened"), i, e)
+		printf("re-opened %s\n", json_string_value(e));
+	json_array_foreach(json_object_get(r, "kept"), i, e)
+		printf("kept      %s (%s)\n", s_(e, "name"), s_(e, "reason"));
+}
+
+static int reload_main(int argc, char **argv)
+{
+	static const char U[] = "tapir reload NAME [--json]";
+	SIMPLE(argc, argv, U,
+	       "Re-open the instance's read-only key-value stores (a new site tar file, a\n"
+	       "changed directory); writable ones are kept.  If one cannot be opened, none\n"
+	       "changes.  Responses under way finish from the old store.  Same as SIGHUP.");
+	if (argc != 2)
+		return usage_err("reload needs NAME", U);
+	return show(argv[1], "reload", NULL, reload_table, NULL);
+}
+
 static int kv_main(int argc, char **argv)
 {
 	static const char U[] =
@@ -493,13 +518,66 @@ static int kv_main(int argc, char **argv)
 	return 0;
 }
 
+/* Human form of a capture reply */
+static void capture_table(json_t *r)
+{
+	static const struct {
+		const char *end, *text;
+	} ends[] = {
+		{ "stop", "stopped" },
+		{ "count", "count limit reached" },
+		{ "size", "file full (no rotation)" },
+		{ "error", "error" },
+	};
+	bool active = json_is_true(json_object_get(r, "active"));
+	printf("%s %s: %lld frames, %lld bytes\n", active ? "capturing to" : "captured to",
+	       s_(r, "file"), i_(r, "frames"), i_(r, "bytes"));
+	printf("files %lld (%lld rotations", i_(r, "files"), i_(r, "rotations"));
+	if (i_(r, "max_files"))
+		printf(", keeping %lld", i_(r, "max_files"));
+	printf("); current file %lld frames, %lld bytes\n", i_(r, "file_frames"),
+	       i_(r, "file_bytes"));
+	if (i_(r, "max_bytes"))
+		printf("size limit %lld bytes per file", i_(r, "max_bytes"));
+	else
+		printf("size limit none");
+	if (i_(r, "max_frames"))
+		printf("; count limit %lld frames", i_(r, "max_frames"));
+	else
+		printf("; count limit none");
+	printf("; snaplen %lld (%lld frames cut)\n", i_(r, "snaplen"), i_(r, "truncated"));
+	const char *end = json_string_value(json_object_get(r, "end"));
+	for (size_t i = 0; end && i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (!strcmp(end, ends[i].end))
+			printf("ended: %s\n", ends[i].text);
+	if (json_is_string(json_object_get(r, "error")))
+		printf("error: %s\n", s_(r, "error"));
+}
+
 static int capture_main(int argc, char **argv)
 {
 	static const char U[] = "tapir capture NAME start FILE [--count N] [--snaplen N] "
-				"[--max-bytes N] | stop | status [--json]";
+				"[--size BYTES [--files N]] | stop | status [--json]";
 	SIMPLE(argc, argv, U,
-	       "Record every frame the instance sends and receives to a pcap FILE\n"
-	       "(opens in tcpdump/tshark); stops by itself after N frames or bytes.");
+	       "Record every frame the instance sends and receives (both directions, with\n"
+	       "wall-clock timestamps) to a pcap FILE that opens in tcpdump/tshark.\n"
+	       "\n"
+	       "start FILE        FILE is made absolute from the current directory\n"
+	       "  --count N       stop after N frames in all (over all files)\n"
+	       "  --snaplen N     keep at most N bytes of each frame: 60 to 262144\n"
+	       "                  (default 262144); frames keep their original length\n"
+	       "  --size BYTES    limit each file to BYTES, headers included (suffixes K/k,\n"
+	       "                  M, G: powers of 1024; --max-bytes is the same); a file\n"
+	       "                  always takes at least one frame, frames are never split\n"
+	       "  --files N       with --size: rotate instead of stopping when the file is\n"
+	       "                  full, keeping N files (2 to 1000): FILE is the newest,\n"
+	       "                  then FILE.1 ... FILE.(N-1), the oldest is replaced\n"
+	       "                  (like tcpdump -C -W, logrotate)\n"
+	       "Without --files the capture stops when the file is full.\n"
+	       "stop              end the capture\n"
+	       "status            frames and bytes (in all and in the current file),\n"
+	       "                  files written and rotations, limits, snaplen, and why\n"
+	       "                  the capture ended (stop, count, size or an error)");
 	if (argc < 3)
 		return usage_err("capture needs NAME and start, stop or status", U);
 	const char *act = argv[2];
@@ -516,11 +594,21 @@ static int capture_main(int argc, char **argv)
 		free(abs);
 		json_object_set_new(args, "file", json_string(file));
 		for (int i = 4; i < argc; i += 2) {
-			const char *key = !strcmp(argv[i], "--count") ? "count" :
-					  !strcmp(argv[i], "--snaplen") ? "snaplen" :
-					  !strcmp(argv[i], "--max-bytes") ? "max_bytes" : NULL;
+			const char *o = argv[i];
+			bool size = !strcmp(o, "--size") || !strcmp(o, "--max-bytes");
+			const char *key = !strcmp(o, "--count") ? "count" :
+					  !strcmp(o, "--snaplen") ? "snaplen" :
+					  !strcmp(o, "--files") ? "files" :
+					  size ? "max_bytes" : NULL;
 			uint64_t v;
-			if (!key || i + 1 == argc || parse_u64(argv[i + 1], UINT32_MAX, &v)) {
+			if (!key || i + 1 == argc) {
+				json_decref(args);
+				return usage_err("capture start: bad option", U);
+			}
+			if (size ? units_parse_size(argv[i + 1], &v) || v > (UINT64_MAX >> 1)
+				 : parse_u64(argv[i + 1], UINT32_MAX, &v) != 0) {
+				fprintf(stderr, "tapir: capture start: %s: '%s' is not %s\n", o,
+					argv[i + 1], size ? "a size (e.g. 20000, 64K, 10M)" : "a number");
 				json_decref(args);
 				return usage_err("capture start: bad option", U);
 			}
@@ -538,9 +626,7 @@ static int capture_main(int argc, char **argv)
 	if (json_out)
 		print_json(r);
 	else
-		printf("%s %s: %lld frames, %lld bytes\n",
-		       json_is_true(json_object_get(r, "active")) ? "capturing to" : "captured to",
-		       s_(r, "file"), i_(r, "frames"), i_(r, "bytes"));
+		capture_table(r);
 	json_decref(rep);
 	return 0;
 }
@@ -743,6 +829,7 @@ static const struct subcommand {
 	{ "ping", ping_main, "ping from inside the stack" },
 	{ "traceroute", traceroute_main, "trace a route from inside the stack" },
 	{ "log", log_main, "show or set the log level" },
+	{ "reload", reload_main, "re-open the read-only key-value stores" },
 	{ "logs", logs_main, "print an instance's log" },
 	{ "exec", exec_main, "run a command in an instance's namespace" },
 	{ "help", help_main, "show this help" },

@@ -14,8 +14,11 @@
  * configuration there with the kernel side's address (--host-addr, by default
  * the configured gateway with the configured prefix) and brings it and lo up,
  * then becomes tapird.  The namespace lives as long as tapird.  With
- * --netns PATH the child joins that network namespace instead (setns) and
- * tapird attaches to (or creates) the TAP there.
+ * --netns PATH (/run/netns/NAME, /proc/PID/ns/net) the child joins that
+ * network namespace instead (setns; through its owning user namespace when
+ * that is one of ours, as `pasta PID` does) and tapird attaches to (or
+ * creates) the TAP there; with --host-addr as well the child first makes the
+ * TAP persistent there with that address (it outlives `tapir down`).
  *
  * `tapir exec NAME -- CMD...` asks the instance for its pid, joins its user
  * namespace (when it is not ours) and its network namespace, and execs CMD.
@@ -28,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -68,6 +73,8 @@ static int run(char *const argv[])
 	return 0;
 }
 
+static int host_side(const char *ifname, const char *host_addr, unsigned mtu);
+
 /* In the child: the new namespaces and the kernel side of the TAP */
 static int make_netns(const char *ifname, const char *host_addr, unsigned mtu)
 {
@@ -86,18 +93,57 @@ static int make_netns(const char *ifname, const char *host_addr, unsigned mtu)
 	}
 	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
 	write_file("/proc/self/gid_map", map);
+	return host_side(ifname, host_addr, mtu);
+}
+
+/*
+ * In the child, inside the instance's network namespace: the TAP (made
+ * persistent, unless it exists) with the kernel side's address, up, and lo up
+ */
+static int host_side(const char *ifname, const char *host_addr, unsigned mtu)
+{
 	char mtus[16];
 	snprintf(mtus, sizeof(mtus), "%u", mtu);
 	char *lo[] = { "ip", "link", "set", "lo", "up", NULL };
+	char *show[] = { "ip", "-o", "link", "show", "dev", (char *)ifname, NULL };
 	char *add[] = { "ip", "tuntap", "add", "dev", (char *)ifname, "mode", "tap", NULL };
-	char *addr[] = { "ip", "addr", "add", (char *)host_addr, "dev", (char *)ifname, NULL };
+	char *addr[] = { "ip", "addr", "replace", (char *)host_addr, "dev", (char *)ifname, NULL };
 	char *setmtu[] = { "ip", "link", "set", (char *)ifname, "mtu", mtus, NULL };
 	char *up[] = { "ip", "link", "set", (char *)ifname, "up", NULL };
-	if (run(lo) || run(add) || run(addr) || run(setmtu) || run(up)) {
-		fprintf(stderr, "tapir: cannot set up %s in the new namespace\n", ifname);
+	if (run(lo) || (run(show) && run(add)) || run(addr) || run(setmtu) || run(up)) {
+		fprintf(stderr, "tapir: cannot set up %s in the namespace\n", ifname);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * In the child: join the network namespace at @path (/run/netns/NAME,
+ * /proc/PID/ns/net).  When that needs privilege we lack, join the user
+ * namespace that owns it first (one of ours, e.g. made by `unshare -rn`),
+ * as `pasta PID` does.  Return: 0 or -1 (printed)
+ */
+static int join_netns(const char *path)
+{
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0) {
+		fprintf(stderr, "tapir: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = setns(ns, CLONE_NEWNET);
+	if (rc && errno == EPERM) {
+		int user = ioctl(ns, NS_GET_USERNS);
+		if (user >= 0 && !setns(user, CLONE_NEWUSER))
+			rc = setns(ns, CLONE_NEWNET);
+		else
+			errno = EPERM;
+		if (user >= 0)
+			close(user);
+	}
+	if (rc)
+		fprintf(stderr, "tapir: setns(%s): %s\n", path, strerror(errno));
+	close(ns);
+	return rc ? -1 : 0;
 }
 
 static const char *tapird_path(void)
@@ -230,11 +276,8 @@ int up_main(int argc, char **argv)
 			if (make_netns(ifname, host, mtu))
 				_exit(125);
 		} else if (netns) {
-			int ns = open(netns, O_RDONLY | O_CLOEXEC);
-			if (ns < 0 || setns(ns, CLONE_NEWNET)) {
-				fprintf(stderr, "tapir: %s: %s\n", netns, strerror(errno));
+			if (join_netns(netns) || (host && host_side(ifname, host, mtu)))
 				_exit(125);
-			}
 		}
 		setenv("TAPIR_RUNTIME_DIR", dir, 1);
 		char namearg[80];

@@ -102,6 +102,7 @@ struct hconn {
 	uint8_t *out;
 	size_t out_len, out_off, out_cap;
 	struct kv_key key;
+	struct kv_store *kv;           /* what the value streams from (kv_retain()ed) */
 	uint64_t body_off, body_end;
 };
 
@@ -129,6 +130,7 @@ static const char *status_text(int s)
 	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
 	case 501: return "Not Implemented";
 	case 505: return "HTTP Version Not Supported";
 	case 507: return "Insufficient Storage";
@@ -300,6 +302,7 @@ static bool respond(struct hconn *h, const struct http_request *req, int status,
 	h->out_off = 0;
 	if (!body && !no_body && stream_len) {
 		h->body_end = h->body_off + stream_len;
+		h->kv = kv_retain(h->a->kv);  /* a reload must not pull it from under us */
 	} else {
 		h->body_off = h->body_end = 0;
 		kv_key_free(&h->key);
@@ -346,13 +349,13 @@ static bool pump(struct hconn *h)
 			uint64_t left = h->body_end - h->body_off;
 			size_t room = h->out_cap - h->out_len;
 			size_t want = left < room ? (size_t)left : room;
-			int64_t got = kv_read(a->kv, &h->key, h->body_off, h->out + h->out_len, want);
+			int64_t got = kv_read(h->kv, &h->key, h->body_off, h->out + h->out_len, want);
 			if (got <= 0) {
 				/* The value shrank or failed under us: the length is
 				 * promised, so the connection must end. */
 				log_warn(a->ctx->log, "app %s: reading a value at %" PRIu64
 					 " failed: %s", a->ctx->name, h->body_off,
-					 got < 0 ? kv_last_error(a->kv) : "value shrank");
+					 got < 0 ? kv_last_error(h->kv) : "value shrank");
 				hconn_close(h);
 				return false;
 			}
@@ -380,6 +383,8 @@ static bool pump(struct hconn *h)
 			continue;
 		h->busy = false;
 		kv_key_free(&h->key);
+		kv_close(h->kv);
+		h->kv = NULL;
 		if (h->out_cap > 4096) {  /* keep idle connections small */
 			free(h->out);
 			h->out = NULL;
@@ -836,7 +841,10 @@ static bool drive(struct hconn *h)
 			}
 			return true;
 		}
-		bool ok = a->kvhttp ? handle_kvhttp(h, &req, h->in + rc, (size_t)blen) :
+		/* The store as of now: a reload may have replaced it. */
+		a->kv = a->ctx->kv(a->ctx, a->cfg->kv);
+		bool ok = !a->kv ? respond_error(h, &req, 503, NULL) :
+			a->kvhttp ? handle_kvhttp(h, &req, h->in + rc, (size_t)blen) :
 			handle_http(h, &req);
 		if (!ok)
 			return false;
@@ -919,6 +927,7 @@ static void http_freeing(struct tcp_conn *c)
 	free(h->in);
 	free(h->out);
 	kv_key_free(&h->key);
+	kv_close(h->kv);
 }
 
 static const struct tcp_server_ops http_tcp_ops = {
@@ -1001,6 +1010,16 @@ int http_start(struct tapir_app_ctx *ctx, void **state)
 int kvhttp_start(struct tapir_app_ctx *ctx, void **state)
 {
 	return start(ctx, state, true);
+}
+
+/* The runtime re-opened its stores: digests cached from the old ones go. */
+void http_reloaded(void *state)
+{
+	struct http_app *a = state;
+	for (size_t i = 0; i < DIGEST_SLOTS; i++) {
+		free(a->cache[i].path);
+		a->cache[i].path = NULL;
+	}
 }
 
 void http_stop(void *state)

@@ -6,11 +6,11 @@
 #include <string.h>
 
 static const struct tapir_app_type app_types[] = {
-	{ "echo", NULL, echo_start, echo_stop },
-	{ "discard", NULL, discard_start, discard_stop },
-	{ "source", NULL, source_start, source_stop },
-	{ "http", NULL, http_start, http_stop },
-	{ "kvhttp", NULL, kvhttp_start, http_stop },
+	{ "echo", NULL, echo_start, echo_stop, NULL },
+	{ "discard", NULL, discard_start, discard_stop, NULL },
+	{ "source", NULL, source_start, source_stop, NULL },
+	{ "http", NULL, http_start, http_stop, http_reloaded },
+	{ "kvhttp", NULL, kvhttp_start, http_stop, http_reloaded },
 };
 
 const struct tapir_app_type *app_type_find(const char *name)

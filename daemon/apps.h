@@ -27,6 +27,7 @@ void source_stop(void *state);
 /* app_http.c: the HTTP device: a site from a KV store (GET, HEAD) */
 int http_start(struct tapir_app_ctx *ctx, void **state);
 void http_stop(void *state);
+void http_reloaded(void *state);
 /* app_http.c: a read-write KV store over HTTP (GET, PUT, DELETE, POST /_batch) */
 int kvhttp_start(struct tapir_app_ctx *ctx, void **state);
 

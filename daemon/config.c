@@ -283,6 +283,7 @@ void config_init(struct tapird_config *c)
 	c->arp_timeout_ns = 60 * NS_PER_SEC;
 	c->icmp_error_rate = 100;
 	c->icmp_error_burst = 50;
+	c->sandbox = true;  /* [control] sandbox = false or --no-sandbox: off */
 	c->log_level = CONFIG_LOG_INFO;
 }
 
@@ -612,9 +613,16 @@ static int set_netif(struct tapird_config *c, const char *key, const char *value
 		return 0;
 	}
 	if (!strcmp(key, "backend")) {
-		if (strcmp(value, "tap") && strcmp(value, "pcap"))
+		if (strcmp(value, "tap") && strcmp(value, "pcap") && strcmp(value, "vmnet"))
 			return errf(err, errlen, where,
-				    "[netif] backend: '%s' is not a backend (tap or pcap)", value);
+				    "[netif] backend: '%s' is not a backend (tap, pcap or vmnet)",
+				    value);
+#ifndef __APPLE__
+		if (!strcmp(value, "vmnet"))  /* backends/vmnet.c is built on macOS only */
+			return errf(err, errlen, where,
+				    "[netif] backend: vmnet is macOS-only (vmnet.framework); "
+				    "use tap or pcap");
+#endif
 		strcpy(c->backend, value);
 		return 0;
 	}

@@ -439,25 +439,59 @@ static int cmd_reload(struct control *c, json_t *args, uint64_t now, json_t **re
 {
 	if (!c->env.reload)
 		ERR(ENOTSUP, "reload is not available");
-	int rc = c->env.reload(c->env.ctx, err, errlen);
-	if (rc)
+	json_t *o = json_object();
+	int rc = c->env.reload(c->env.ctx, o, err, errlen);
+	if (rc) {
+		json_decref(o);
 		return rc;
-	*res = json_object();
+	}
+	*res = o;
 	return 0;
 }
 
+/* The capture's state as the reply of every capture action */
+static json_t *capture_json(const struct capture_info *ci)
+{
+	const char *end = capture_end_str(ci->end);
+	return json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:i,s:s?,s:s?}",
+			 "active", ci->active, "file", ci->file,
+			 "frames", (json_int_t)ci->frames, "bytes", (json_int_t)ci->bytes,
+			 "file_frames", (json_int_t)ci->file_frames,
+			 "file_bytes", (json_int_t)ci->file_bytes,
+			 "truncated", (json_int_t)ci->truncated,
+			 "max_frames", (json_int_t)ci->max_frames,
+			 "max_bytes", (json_int_t)ci->max_bytes, "snaplen", (int)ci->snaplen,
+			 "max_files", (int)ci->max_files, "files", (int)ci->files,
+			 "rotations", (int)ci->rotations, "end", end,
+			 "error", ci->end == CAPTURE_END_ERROR ? ci->error : NULL);
+}
+
+/*
+ * cmd_capture() - "capture": start (file, count, max_bytes, snaplen, files),
+ * stop, status.  Every argument is checked (EINVAL) before the capture point
+ * is looked at, so the fuzzer, which has none, sees all of it.
+ */
 static int cmd_capture(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		       size_t errlen)
 {
 	const char *action, *file;
-	uint64_t count, max_bytes, snaplen;
+	uint64_t count, max_bytes, snaplen, files;
 	int rc;
 	if ((rc = arg_str(args, "action", &action, err, errlen)) ||
 	    (rc = arg_str(args, "file", &file, err, errlen)) ||
 	    (rc = arg_uint(args, "count", 0, 0, UINT32_MAX, &count, err, errlen)) ||
 	    (rc = arg_uint(args, "max_bytes", 0, 0, UINT64_MAX >> 1, &max_bytes, err, errlen)) ||
-	    (rc = arg_uint(args, "snaplen", 0, 0, 262144, &snaplen, err, errlen)))
+	    (rc = arg_uint(args, "snaplen", 0, 0, UINT64_MAX >> 1, &snaplen, err, errlen)) ||
+	    (rc = arg_uint(args, "files", 0, 0, UINT64_MAX >> 1, &files, err, errlen)))
 		return rc;
+	if (snaplen && (snaplen < CAPTURE_SNAPLEN_MIN || snaplen > CAPTURE_SNAPLEN_MAX))
+		ERR(EINVAL, "'snaplen' must be 0 (the default, %u) or from %u to %u",
+		    CAPTURE_SNAPLEN_MAX, CAPTURE_SNAPLEN_MIN, CAPTURE_SNAPLEN_MAX);
+	if (files && (files < CAPTURE_FILES_MIN || files > CAPTURE_FILES_MAX))
+		ERR(EINVAL, "'files' must be 0 (no rotation) or from %u to %u", CAPTURE_FILES_MIN,
+		    CAPTURE_FILES_MAX);
+	if (files && !max_bytes)
+		ERR(EINVAL, "'files' (rotation) needs 'max_bytes', the size of one file");
 	if (!c->env.cap)
 		ERR(ENOTSUP, "capture is not available");
 	if (!action || !strcmp(action, "status")) {
@@ -467,10 +501,15 @@ static int cmd_capture(struct control *c, json_t *args, uint64_t now, json_t **r
 			ERR(EINVAL, "'file' is required");
 		if (file[0] != '/')
 			ERR(EINVAL, "'file' must be an absolute path");
-		rc = capture_start(c->env.cap, file, count, max_bytes, (uint32_t)snaplen, err,
-				   errlen);
+		struct capture_opts o = {
+			.max_frames = count, .max_bytes = max_bytes, .snaplen = (uint32_t)snaplen,
+			.max_files = (uint32_t)files, .log = c->env.log,
+		};
+		rc = capture_start(c->env.cap, file, &o, err, errlen);
 		if (rc)
 			return rc;
+		if (c->env.log)
+			log_info(c->env.log, "capture: started to %s", file);
 	} else if (!strcmp(action, "stop")) {
 		if (capture_stop(c->env.cap))
 			ERR(ENOENT, "not capturing");
@@ -481,12 +520,9 @@ static int cmd_capture(struct control *c, json_t *args, uint64_t now, json_t **r
 	if (!ci)
 		return -ENOMEM;
 	capture_get_info(c->env.cap, ci);
-	*res = json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:i}", "active", ci->active, "file", ci->file,
-			 "frames", (json_int_t)ci->frames, "bytes", (json_int_t)ci->bytes,
-			 "max_frames", (json_int_t)ci->max_frames, "max_bytes",
-			 (json_int_t)ci->max_bytes, "snaplen", (int)ci->snaplen);
+	*res = capture_json(ci);
 	free(ci);
-	return 0;
+	return *res ? 0 : -ENOMEM;
 }
 
 /* ---- kv ---- */

@@ -62,8 +62,9 @@ struct control_env {
 	void (*deliver)(void *ctx, uint64_t client, char *reply, size_t len);
 	/* "shutdown" was asked (the reply is returned first) */
 	void (*shutdown)(void *ctx);
-	/* "reload" was asked.  Return: 0 or negative errno */
-	int (*reload)(void *ctx, char *err, size_t errlen);
+	/* "reload" was asked: re-open the stores and describe what was done in
+	 * @json_result (a json_t * object).  Return: 0 or negative errno */
+	int (*reload)(void *ctx, void *json_result, char *err, size_t errlen);
 	/* Optional: device counters appended to "stats" (a json_t * object) */
 	void (*dev_stats)(void *ctx, void *json_obj);
 };

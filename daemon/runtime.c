@@ -20,6 +20,7 @@
  *     timer, tapir_timer)
  *   uv_signal INT, TERM    -> stop the apps, close the handles; main frees
  *                             everything and exits 0
+ *   uv_signal HUP          -> reload_stores() (as the control "reload")
  *
  * After every event the one timer is re-armed from the earlier of
  * stack_next_deadline() and impair_next_deadline().  Time is uv_hrtime()
@@ -29,6 +30,7 @@
  * configuration or argument, 1 when the network cannot be set up or fails.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +66,7 @@ struct daemon {
 	uv_loop_t loop;
 	uv_poll_t poll;
 	uv_timer_t timer;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	bool handles_open;
 	struct tapird_config cfg;
 	struct logger log;
@@ -350,6 +352,66 @@ static int open_stores(struct daemon *d)
 	return 0;
 }
 
+/*
+ * Re-open the read-only stores (control "reload", SIGHUP): the operator put
+ * a new site tar file in place or changed the directory.  Every one opens
+ * before any is swapped, so a store that fails leaves all as they were.
+ * Writable stores are kept as they are: their contents are tapir's own and
+ * already current (and a mem: store would lose them).  A value still being
+ * streamed goes on from the store it started on (kv_retain()), which closes
+ * with the last such response.  Apps drop their caches (reloaded()).
+ * Return: 0, or a negative errno with @err set
+ */
+static int reload_stores(struct daemon *d, json_t *res, char *err, size_t errlen)
+{
+	struct kv_store **fresh = calloc(d->nkvs ? d->nkvs : 1, sizeof(*fresh));
+	json_t *reopened = json_array(), *kept = json_array();
+	if (!fresh || !reopened || !kept) {
+		free(fresh);
+		json_decref(reopened);
+		json_decref(kept);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->nkvs; i++) {
+		const struct kv_config *kc = d->kvs[i].cfg;
+		if (kc->writable || !strncmp(kc->spec, "mem:", 4)) {
+			json_array_append_new(kept, json_pack("{s:s, s:s}", "name", kc->name,
+				"reason", kc->writable ? "writable" : "mem: has nothing to re-read"));
+			continue;
+		}
+		char e[CONFIG_ERR_MAX] = "";
+		int rc = kv_open(kc->spec, false, &fresh[i], e, sizeof(e));
+		if (rc) {
+			snprintf(err, errlen, "[kv.%s] store: cannot re-open '%s': %s (no store "
+				 "was changed)", kc->name, kc->spec, *e ? e : kv_strerror(rc));
+			for (size_t j = 0; j < i; j++)
+				kv_close(fresh[j]);
+			free(fresh);
+			json_decref(reopened);
+			json_decref(kept);
+			return rc == -KV_E_NOT_FOUND ? -ENOENT : -EIO;
+		}
+	}
+	for (size_t i = 0; i < d->nkvs; i++) {
+		if (!fresh[i])
+			continue;
+		kv_close(d->kvs[i].store);  /* streams still reading hold their own */
+		d->kvs[i].store = fresh[i];
+		tapird_ctl_add_kv(d->ctl, d->kvs[i].cfg->name, fresh[i]);
+		json_array_append_new(reopened, json_string(d->kvs[i].cfg->name));
+	}
+	free(fresh);
+	for (size_t i = 0; i < d->napps; i++)
+		if (d->apps[i].type->reloaded)
+			d->apps[i].type->reloaded(d->apps[i].state);
+	log_info(&d->log, "reload: %zu store(s) re-opened, %zu kept", json_array_size(reopened),
+		 json_array_size(kept));
+	json_object_set_new(res, "reopened", reopened);
+	json_object_set_new(res, "kept", kept);
+	return 0;
+}
+
 static void stop(struct daemon *d, int code)
 {
 	if (d->stopping)
@@ -363,6 +425,7 @@ static void stop(struct daemon *d, int code)
 		uv_close((uv_handle_t *)&d->timer, NULL);
 		uv_close((uv_handle_t *)&d->sigint, NULL);
 		uv_close((uv_handle_t *)&d->sigterm, NULL);
+		uv_close((uv_handle_t *)&d->sighup, NULL);
 		d->handles_open = false;
 	}
 }
@@ -403,13 +466,13 @@ static int start_network(struct daemon *d)
 		random_bytes(NULL, c->mac, 6);
 		c->mac[0] = (uint8_t)((c->mac[0] & 0xfe) | 0x02);  /* unicast, local */
 	}
-	int rc = !strcmp(c->backend, "pcap") ?
-		 tap_open_pcap(&d->tap, c->ifname, c->mtu, c->mac, err, sizeof(err)) :
-		 tap_open(&d->tap, c->ifname, c->mtu, c->mac, err, sizeof(err));
+	int rc = tap_open_backend(&d->tap, c->backend, c->ifname, c->mtu, c->mac, err,
+				  sizeof(err));
 	if (rc) {
 		log_err(&d->log, "%s", err);
 		return -1;
 	}
+	tap_mac(d->tap, c->mac);  /* vmnet assigns its own */
 	if (!tap_created(d->tap)) {
 		int kmtu = tap_kernel_mtu(d->tap);
 		if (kmtu > 0 && (uint32_t)kmtu != c->mtu)
@@ -528,6 +591,56 @@ static void ctl_rearm(void *ctx)
 	rearm(ctx);
 }
 
+static int ctl_reload(void *ctx, void *json_result, char *err, size_t errlen)
+{
+	return reload_stores(ctx, json_result, err, errlen);
+}
+
+static void on_sighup(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	char err[CONFIG_ERR_MAX + 128];
+	if (d->stopping)
+		return;
+	json_t *o = json_object();
+	log_info(&d->log, "SIGHUP: reloading");
+	if (o && reload_stores(d, o, err, sizeof(err)))
+		log_err(&d->log, "reload: %s", err);
+	json_decref(o);
+}
+
+static json_t *counters_json(const char *const *names, const uint64_t *v, size_t n)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < n; i++)
+		json_object_set_new(o, names[i], json_integer((json_int_t)v[i]));
+	return o;
+}
+
+/* "stats": the device's counters (layer "dev") and the impairment's ("impair") */
+static void ctl_dev_stats(void *ctx, void *json_obj)
+{
+	struct daemon *d = ctx;
+	struct fdev_stats f;
+	tap_get_stats(d->tap, &f);
+	static const char *const fn[] = { "rx_frames", "rx_bytes", "tx_frames", "tx_bytes",
+					  "tx_drops", "tx_errors", "rx_errors", "rx_empty",
+					  "rx_capped" };
+	const uint64_t fv[] = { f.rx_frames, f.rx_bytes, f.tx_frames, f.tx_bytes, f.tx_drops,
+				f.tx_errors, f.rx_errors, f.rx_empty, f.rx_capped };
+	json_object_set_new(json_obj, "dev", counters_json(fn, fv, 9));
+	if (!d->im)
+		return;
+	struct impair_stats m;
+	impair_get_stats(d->im, &m);
+	static const char *const mn[] = { "tx_frames", "rx_frames", "dropped", "duplicated",
+					  "reordered", "corrupted", "delayed", "queue_full",
+					  "lower_errors" };
+	const uint64_t mv[] = { m.tx_frames, m.rx_frames, m.dropped, m.duplicated, m.reordered,
+				m.corrupted, m.delayed, m.queue_full, m.lower_errors };
+	json_object_set_new(json_obj, "impair", counters_json(mn, mv, 9));
+}
+
 static int start_loop(struct daemon *d)
 {
 	int rc;
@@ -535,23 +648,27 @@ static int start_loop(struct daemon *d)
 	uv_timer_init(&d->loop, &d->timer);
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sigterm);
+	uv_signal_init(&d->loop, &d->sighup);
 	rc = uv_poll_init(&d->loop, &d->poll, tap_fd(d->tap));
 	if (rc) {
 		log_err(&d->log, "%s: cannot poll: %s", tap_name(d->tap), uv_strerror(rc));
 		uv_close((uv_handle_t *)&d->timer, NULL);
 		uv_close((uv_handle_t *)&d->sigint, NULL);
 		uv_close((uv_handle_t *)&d->sigterm, NULL);
+		uv_close((uv_handle_t *)&d->sighup, NULL);
 		return -1;
 	}
 	d->handles_open = true;
-	d->poll.data = d->timer.data = d->sigint.data = d->sigterm.data = d;
+	d->poll.data = d->timer.data = d->sigint.data = d->sigterm.data = d->sighup.data = d;
 	if ((rc = uv_poll_start(&d->poll, UV_READABLE, on_readable)) ||
 	    (rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) ||
-	    (rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM))) {
+	    (rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM)) ||
+	    (rc = uv_signal_start(&d->sighup, on_sighup, SIGHUP))) {
 		log_err(&d->log, "libuv: %s", uv_strerror(rc));
 		return -1;
 	}
-	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm };
+	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
+				      .reload = ctl_reload, .dev_stats = ctl_dev_stats };
 	if (tapird_ctl_start(d->ctl, &d->loop, d->st, &d->log, tap_name(d->tap), &h) < 0)
 		return -1;
 	rearm(d);
@@ -570,6 +687,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 			uv_close((uv_handle_t *)&d->timer, NULL);
 			uv_close((uv_handle_t *)&d->sigint, NULL);
 			uv_close((uv_handle_t *)&d->sigterm, NULL);
+			uv_close((uv_handle_t *)&d->sighup, NULL);
 			d->handles_open = false;
 		}
 		uv_run(&d->loop, UV_RUN_DEFAULT);  /* run the close callbacks */

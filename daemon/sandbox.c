@@ -53,6 +53,9 @@ static const int allowed[] = {
 	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(flock),
 	SCMP_SYS(fchmod), SCMP_SYS(umask), SCMP_SYS(getcwd), SCMP_SYS(fallocate),
 	SCMP_SYS(tgkill), SCMP_SYS(rseq), SCMP_SYS(set_robust_list),
+	/* the dir store: lookups beneath its root, copy-on-write of values,
+	 * one syncfs() per batch */
+	SCMP_SYS(openat2), SCMP_SYS(copy_file_range), SCMP_SYS(syncfs),
 #ifdef SANDBOX_ASAN
 	/* LeakSanitizer stops the world at exit: a tracer thread */
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace), SCMP_SYS(prctl),

@@ -50,7 +50,14 @@ struct tapir_app_ctx {
 	struct stack *st;                /* the network stack */
 	struct logger *log;              /* log_info(ctx->log, ...) */
 
-	/* Return: the store of section [kv.@name], or NULL if there is none */
+	/*
+	 * Return: the store of section [kv.@name], or NULL if there is none.
+	 * A reload (control `reload`, SIGHUP) re-opens the read-only stores,
+	 * so look the store up again for each piece of work (it is cheap);
+	 * the pointer is good until the callback returns.  Work that outlasts
+	 * the callback (a value streamed out over many writable() calls)
+	 * holds it with kv_retain() and lets go with kv_close().
+	 */
 	struct kv_store *(*kv)(struct tapir_app_ctx *ctx, const char *name);
 	/* Return: whether [kv.@name] was opened writable */
 	bool (*kv_writable)(struct tapir_app_ctx *ctx, const char *name);
@@ -89,6 +96,9 @@ struct tapir_app_type {
 	int (*start)(struct tapir_app_ctx *ctx, void **state);
 	/* Stop it and free @state (every flow, listener and timer it has). */
 	void (*stop)(void *state);
+	/* Optional (NULL: nothing to do): the stores were just re-opened by a
+	 * reload; drop whatever was cached from the old ones. */
+	void (*reloaded)(void *state);
 };
 
 /**

@@ -56,7 +56,14 @@ void tapird_ctl_wrap_netif(struct tapird_ctl *t, struct netif *nif)
 
 void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct kv_store *store)
 {
-	if (!t || t->nkv == CTL_MAX_KV)
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nkv; i++)
+		if (!strcmp(t->kv[i].name, name)) {
+			t->kv[i].store = store;
+			return;
+		}
+	if (t->nkv == CTL_MAX_KV)
 		return;
 	t->kv[t->nkv].name = name;
 	t->kv[t->nkv].store = store;
@@ -67,6 +74,18 @@ static void on_shutdown(void *ctx)
 {
 	struct tapird_ctl *t = ctx;
 	t->shutdown_asked = true;
+}
+
+static int on_reload(void *ctx, void *json_result, char *err, size_t errlen)
+{
+	struct tapird_ctl *t = ctx;
+	return t->hooks.reload(t->hooks.ctx, json_result, err, errlen);
+}
+
+static void on_dev_stats(void *ctx, void *json_obj)
+{
+	struct tapird_ctl *t = ctx;
+	t->hooks.dev_stats(t->hooks.ctx, json_obj);
 }
 
 /* After each request: push out what it sent, then stop or re-arm */
@@ -170,6 +189,8 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct stack *st,
 		.ctx = t,
 		.deliver = deliver,
 		.shutdown = on_shutdown,
+		.reload = h->reload ? on_reload : NULL,
+		.dev_stats = h->dev_stats ? on_dev_stats : NULL,
 	};
 	t->ctl = control_new(&env);
 	if (!t->ctl)

@@ -29,11 +29,16 @@ struct tapird_ctl_hooks {
 	void *ctx;
 	void (*shutdown)(void *ctx);  /* stop the daemon (after the reply is sent) */
 	void (*rearm)(void *ctx);     /* after a request: re-arm the timer */
+	/* re-open the stores (control_env's reload); NULL: not available */
+	int (*reload)(void *ctx, void *json_result, char *err, size_t errlen);
+	/* device counters for "stats" (control_env's dev_stats); may be NULL */
+	void (*dev_stats)(void *ctx, void *json_obj);
 };
 
 /* Return: 0 (and *out, NULL when [control] enabled = false) or -ENOMEM */
 int tapird_ctl_new(struct tapird_ctl **out, const struct tapird_config *cfg);
 void tapird_ctl_wrap_netif(struct tapird_ctl *t, struct netif *nif);
+/* Register store @name for the kv commands (again after a reload: replaced) */
 void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct kv_store *store);
 /* Return: 0 or negative errno (logged) */
 int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct stack *st,

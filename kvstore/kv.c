@@ -287,8 +287,18 @@ int kv_open(const char *spec, bool writable, struct kv_store **out, char *err, s
 
 void kv_close(struct kv_store *s)
 {
-	if (s)
+	if (!s)
+		return;
+	if (s->extra_refs)
+		s->extra_refs--;
+	else
 		s->ops->close(s);
+}
+
+struct kv_store *kv_retain(struct kv_store *s)
+{
+	s->extra_refs++;
+	return s;
 }
 
 const char *kv_last_error(const struct kv_store *s)

@@ -173,6 +173,7 @@ struct kv_store {
 	bool writable;
 	bool in_batch;                 /* kv_batch() running: direct writes refused */
 	int last_err;                  /* most recent failure code (positive) */
+	unsigned extra_refs;           /* kv_retain()s not yet matched by kv_close() */
 	char errmsg[KV_ERRMSG_LEN];    /* and its message */
 };
 
@@ -190,8 +191,18 @@ struct kv_store {
  */
 int kv_open(const char *spec, bool writable, struct kv_store **out, char *err, size_t errlen);
 
-/* Close and free @s (NULL is accepted). */
+/*
+ * Drop one reference to @s: the store is closed and freed when the last one
+ * goes (NULL is accepted).  kv_open() gives the caller one reference.
+ */
 void kv_close(struct kv_store *s);
+
+/*
+ * Take another reference to @s, matched later by one kv_close(): what a
+ * reader that outlives its lookup keeps (an HTTP response streamed from a
+ * store while the daemon re-opens its stores).  Return: @s
+ */
+struct kv_store *kv_retain(struct kv_store *s);
 
 /* Return: message of the most recent failure on @s ("" if none); valid until the next call. */
 const char *kv_last_error(const struct kv_store *s);

@@ -281,7 +281,13 @@ static void test_errors(void **state)
 		{ "[ipv4]\naddress=10.0.0.1/24\n[log]\n  [app.web]\n",
 		  "t.conf:4: [app.web]: unknown application type 'web'" },
 		/* netif */
-		{ "[netif]\nbackend = vmnet\n", "t.conf:2: [netif] backend: 'vmnet' is not a backend" },
+		{ "[netif]\nbackend = tun\n",
+		  "t.conf:2: [netif] backend: 'tun' is not a backend (tap, pcap or vmnet)" },
+		{ "[netif]\nbackend = VMNET\n", "t.conf:2: [netif] backend: 'VMNET' is not a backend" },
+#ifndef __APPLE__
+		{ "[netif]\nname = tap0\nbackend = vmnet\n",
+		  "t.conf:3: [netif] backend: vmnet is macOS-only (vmnet.framework); use tap or pcap" },
+#endif
 		{ "[netif]\nname = \n", "t.conf:2: [netif] name: '' is not an interface name" },
 		{ "[netif]\nname = abcdefghijklmnop\n", "t.conf:2: [netif] name: 'abcdefghijklmnop'" },
 		{ "[netif]\nname = a/b\n", "t.conf:2: [netif] name: 'a/b'" },
@@ -376,6 +382,31 @@ static void test_errors(void **state)
 				 err, bad[i].msg);
 		config_free(&c);
 	}
+}
+
+/* [netif] backend: tap and pcap everywhere, vmnet only where it is built */
+static void test_backend(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	load_ok(&c, "[netif]\nbackend = pcap\ndevice = veth0\n[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_string_equal(c.backend, "pcap");
+	config_free(&c);
+	load_ok(&c, "[netif]\nbackend = pcap\nbackend = tap\n[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_string_equal(c.backend, "tap");
+	config_free(&c);
+	int rc = load(&c, "[netif]\nbackend = vmnet\n[ipv4]\naddress = 192.0.2.2/24\n", err,
+		      sizeof(err));
+#ifdef __APPLE__
+	assert_int_equal(rc, 0);
+	assert_string_equal(c.backend, "vmnet");
+#else
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(err, "t.conf:2: [netif] backend: vmnet is macOS-only "
+				 "(vmnet.framework); use tap or pcap");
+	assert_string_equal(c.backend, "tap");  /* unchanged */
+#endif
+	config_free(&c);
 }
 
 static void test_first_error_wins(void **state)
@@ -699,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_default_is_example),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_backend),
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bootargs),

@@ -14,9 +14,11 @@ TAPIR=$(realpath "$2")
 TMP=$(mktemp -d)
 chmod 0755 "$TMP"
 TUN_MODE=$(stat -c %a /dev/net/tun)
+NETNS=tapir-test-$$
 cleanup() {
 	chmod "$TUN_MODE" /dev/net/tun
 	for p in $(cat "$TMP"/*.pid 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+	ip netns del "$NETNS" 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -42,6 +44,13 @@ gateway = 192.0.2.1
 
 [app.echo]
 port = 7
+
+[kv.site]
+store = embedded:site
+
+[app.http]
+kv = site
+port = 80
 CONF
 done
 chmod 0644 "$TMP"/*.conf
@@ -77,11 +86,13 @@ for i in 1 2; do
 	r=$(echo "tcp n$i" | as_nobody "$TAPIR" exec "n$i" -- socat -T 3 - TCP:192.0.2.2:7) ||
 		fail "exec n$i tcp echo"
 	[ "$r" = "tcp n$i" ] || fail "tcp echo n$i: '$r'"
+	as_nobody "$TAPIR" exec "n$i" -- curl -sf --max-time 5 http://192.0.2.2/ |
+		grep -q "<title>tapir" || fail "exec n$i curl: no built-in site"
 	# ... and the instance sees its peer from inside.
 	as_nobody "$TAPIR" --json ping "n$i" 192.0.2.1 -c 1 | jq -e '.received == 1' >/dev/null ||
 		fail "ping from inside n$i"
 done
-pass "exec: ping, UDP and TCP echo from the namespace; ping from the stack"
+pass "exec: ping, UDP and TCP echo, curl from the namespace; ping from the stack"
 
 as_nobody "$TAPIR" logs n1 | grep -q "control: listening" || fail "logs n1"
 as_nobody "$TAPIR" --json logs n1 | jq -e '.lines | length > 0' >/dev/null || fail "logs --json"
@@ -101,4 +112,48 @@ done
 rc=0; as_nobody "$TAPIR" exec n1 -- true 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "exec on a stopped instance exited $rc"
 pass "down stops both; their namespaces go with them"
+
+# up --netns PATH: attach to a namespace that exists.  First, as nobody, to
+# /proc/PID/ns/net of a process in a user + network namespace of nobody's
+# own (the CLI joins the owning user namespace, as `pasta PID` does).
+setpriv --reuid=65534 --regid=65534 --clear-groups unshare -rn sleep 600 >/dev/null 2>&1 &
+HOLDER=$!  # setpriv execs unshare, which execs sleep: one pid
+echo "$HOLDER" >"$TMP/holder.pid"
+for _ in $(seq 1 50); do
+	[ "$(readlink "/proc/$HOLDER/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
+	sleep 0.1
+done
+[ "$(readlink "/proc/$HOLDER/ns/net")" != "$(readlink /proc/self/ns/net)" ] &&
+	[ "$(stat -c %u "/proc/$HOLDER")" = 65534 ] || fail "no namespace holder as nobody"
+out=$(as_nobody "$TAPIR" up att --config "$TMP/n1.conf" --netns "/proc/$HOLDER/ns/net" \
+	--host-addr 192.0.2.1/24) || fail "up --netns /proc/PID/ns/net: $out"
+as_nobody "$TAPIR" --json status att | jq -r .pid >"$TMP/att.pid"
+pid=$(cat "$TMP/att.pid")
+[ "$(readlink "/proc/$pid/ns/net")" = "$(readlink "/proc/$HOLDER/ns/net")" ] ||
+	fail "tapird is not in the holder's namespace"
+as_nobody "$TAPIR" exec att -- ping -c 2 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "exec att ping"
+r=$(echo "tcp att" | as_nobody "$TAPIR" exec att -- socat -T 3 - TCP:192.0.2.2:7) ||
+	fail "exec att tcp echo"
+[ "$r" = "tcp att" ] || fail "tcp echo att: '$r'"
+as_nobody "$TAPIR" down att >/dev/null || fail "down att"
+for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$HOLDER" || fail "down took the holder's namespace with it"
+as_nobody nsenter -t "$HOLDER" -U -n --preserve-credentials ip -o addr show dev tap0 |
+	grep -q "192.0.2.1/24" || fail "the TAP's kernel side is not in the holder's namespace"
+out=$(as_nobody "$TAPIR" up att --config "$TMP/n1.conf" --netns "/proc/$HOLDER/ns/net") ||
+	fail "up again on the persistent TAP: $out"
+as_nobody "$TAPIR" exec att -- ping -c 1 -W 2 192.0.2.2 >/dev/null || fail "ping after re-up"
+as_nobody "$TAPIR" down att >/dev/null || fail "down att (2)"
+pass "up --netns /proc/PID/ns/net as nobody: attached, TAP kept after down, re-attached"
+
+# Then as root, to a named namespace (ip netns add).
+ip netns add "$NETNS"
+out=$(TAPIR_RUNTIME_DIR="$TMP/rootrun" TAPIRD="$TAPIRD" "$TAPIR" up rt \
+	--config "$TMP/n2.conf" --netns "/run/netns/$NETNS" --host-addr 192.0.2.1/24) ||
+	fail "up --netns /run/netns/NAME: $out"
+TAPIR_RUNTIME_DIR="$TMP/rootrun" "$TAPIR" --json status rt | jq -r .pid >"$TMP/rt.pid"
+ip netns exec "$NETNS" ping -c 2 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "no ping in $NETNS"
+TAPIR_RUNTIME_DIR="$TMP/rootrun" "$TAPIR" down rt >/dev/null || fail "down rt"
+ip netns del "$NETNS"
+pass "up --netns /run/netns/NAME as root"
 echo "cli_netns: all passed"

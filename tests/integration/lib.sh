@@ -7,9 +7,22 @@
 # Re-run the calling script inside a fresh user+network namespace.
 enter_netns() {
 	if [ -z "${TAPIR_IN_NETNS:-}" ]; then
+		export TAPIR_OUTER_NETNS
+		TAPIR_OUTER_NETNS=$(readlink /proc/self/ns/net)
 		TAPIR_IN_NETNS=1 exec unshare -rn "$0" "$@"
 	fi
+	netns_check
 	ip link set lo up
+}
+
+# Never go on in the namespace the test was started in (a script that
+# re-executed itself records that namespace in TAPIR_OUTER_NETNS).
+netns_check() {
+	if [ -n "${TAPIR_OUTER_NETNS:-}" ] &&
+		[ "$(readlink /proc/self/ns/net)" = "$TAPIR_OUTER_NETNS" ]; then
+		echo "lib.sh: still in the original network namespace, giving up" >&2
+		exit 1
+	fi
 }
 
 TMP=$(mktemp -d)

@@ -152,6 +152,18 @@ static void t_exists(void **state)
 	assert_int_equal(kind_of(f->s, ""), KV_DICT);
 }
 
+/* kv_retain(): the store outlives the opener's kv_close() until the last
+ * reference goes (ASan's leak check sees the final close free it). */
+static void t_retain(void **state)
+{
+	struct fx *f = *state;
+	assert_ptr_equal(kv_retain(f->s), f->s);
+	assert_ptr_equal(kv_retain(f->s), f->s);
+	kv_close(f->s);
+	kv_close(f->s);
+	assert_str_value(f->s, "/a.txt", "hello\n", 6);  /* still the opener's */
+}
+
 static void t_get(void **state)
 {
 	struct fx *f = *state;
@@ -608,7 +620,7 @@ static struct fx protos[2][4];
 #define RO(fn, k) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &protos[0][k])
 #define RW(fn, k) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &protos[1][k])
 #define RO_ALL(k) RO(t_exists, k), RO(t_get, k), RO(t_partial, k), RO(t_list, k), \
-	RO(t_digest, k), RO(t_last_modified, k), RO(t_readonly, k), RO(t_bad_keys, k)
+	RO(t_digest, k), RO(t_last_modified, k), RO(t_readonly, k), RO(t_bad_keys, k), RO(t_retain, k)
 #define RW_ALL(k) RW(t_set, k), RW(t_set_errors, k), RW(t_set_partial, k), RW(t_remove, k), \
 	RW(t_rename, k), RW(t_batch, k), RW(t_exists, k), RW(t_get, k), RW(t_list, k), \
 	RW(t_digest, k), RW(t_bad_keys, k)
