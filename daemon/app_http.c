@@ -7,8 +7,17 @@
  * Both types share one connection engine on tcp_server.  Received bytes are
  * appended to the connection's input buffer; drive() parses a request head
  * from it (http_parse.c), waits for its body when it has one (bounded: 64 KiB
- * for http, max_body for kvhttp), answers, drops the request's bytes and
- * goes on with the next one (pipelining), one response at a time.
+ * for http, max_body for kvhttp; more is 413 and the connection closes),
+ * answers, drops the request's bytes and goes on with the next one
+ * (pipelining), one response at a time.
+ *
+ * A body is framed by Content-Length or by chunked transfer coding.  A
+ * chunked body is decoded in place as it arrives (read_chunked()): the data
+ * so far sits right behind the head, the bytes not yet decoded (and any
+ * pipelined request after the body) right behind the data, so the buffer
+ * holds head + decoded data + one read.  The http app does not need bodies:
+ * it frames and bounds them the same way but drops the data.  Expect:
+ * 100-continue is answered once the head is in and the body is not.
  *
  * A response is a head (and a small body) in the output buffer, optionally
  * followed by a byte range of a KV value, streamed: pump() reads the value
@@ -34,8 +43,9 @@
  * (416 when unsatisfiable, several ranges get the whole value).
  *
  * kvhttp: GET/HEAD a value (as http) or a dictionary as a JSON listing
- * [{"name":"a","type":"value"},...]; PUT sets (201 new, 204 replaced; body
- * with Content-Length, else 411); DELETE removes (204); POST /_batch applies
+ * [{"name":"a","type":"value"},...]; PUT sets (201 new, 204 replaced; the
+ * body, Content-Length or chunked, is the value: none is an empty one);
+ * DELETE removes (204); POST /_batch applies
  * its body's operations atomically with kv_batch().  The batch body is
  * lines, binary-safe:
  *
@@ -97,6 +107,9 @@ struct hconn {
 	uint64_t last_active;
 	uint64_t req_start;            /* first byte of the current request, 0: none */
 	bool paused, eof, close_after, sent_continue;
+	bool ck_active;                /* a chunked body is being decoded: */
+	struct http_chunked ck;
+	size_t ck_len;                 /* data bytes so far, right behind the head */
 	/* response in progress */
 	bool busy;
 	uint8_t *out;
@@ -769,6 +782,43 @@ static void consume(struct hconn *h, size_t n)
 	}
 	h->req_start = h->in_len ? h->a->ctx->mono_ns() : 0;
 	h->sent_continue = false;
+	h->ck_active = false;
+	h->ck_len = 0;
+}
+
+/*
+ * Decode what has arrived of the chunked body behind a head of @head bytes,
+ * in place: the data so far is h->ck_len bytes at h->in + @head (the http
+ * app keeps none), the input not decoded yet follows it.  @bmax bounds the
+ * data.  Return: 1 the body is complete, 0 more is needed, -STATUS
+ */
+static int read_chunked(struct hconn *h, size_t head, uint64_t bmax)
+{
+	if (!h->ck_active) {
+		http_chunked_init(&h->ck, bmax, h->a->lim.max_head);
+		h->ck_active = true;
+		h->ck_len = 0;
+	}
+	uint8_t *p = h->in + head + h->ck_len;
+	size_t avail = h->in_len - head - h->ck_len;
+	size_t used, produced;
+	int rc = http_chunked_decode(&h->ck, p, avail, h->a->kvhttp ? p : NULL, &used,
+				     &produced);
+	/* Close the gap the framing left: the rest follows the data. */
+	memmove(p + produced, p + used, avail - used);
+	h->in_len -= used - produced;
+	h->ck_len += produced;
+	return rc;
+}
+
+/* The peer waits for "100 Continue" before it sends the body. */
+static void send_continue(struct hconn *h, const struct http_request *req)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	if (req->expect_continue && !h->sent_continue) {
+		h->sent_continue = true;
+		tcp_write(h->c->flow, cont, sizeof(cont) - 1);
+	}
 }
 
 /*
@@ -811,25 +861,31 @@ static bool drive(struct hconn *h)
 		uint64_t blen = req.has_length ? req.content_length : 0;
 		uint64_t bmax = a->kvhttp ? a->cfg->max_body : HTTP_IGNORED_BODY;
 		if (req.chunked) {
-			if (!respond_error(h, &req, 411, NULL))
-				return false;
-			continue;
-		}
-		if (blen > bmax) {
+			int ck = read_chunked(h, (size_t)rc, bmax);
+			if (ck < 0) {
+				if (!respond_error(h, &req, -ck, NULL))
+					return false;
+				continue;
+			}
+			if (ck == 0) {
+				if (h->eof) {
+					hconn_close(h);
+					return false;
+				}
+				send_continue(h, &req);
+				return true;
+			}
+			blen = h->ck_len;
+		} else if (blen > bmax) {
 			if (!respond_error(h, &req, 413, NULL))
 				return false;
 			continue;
-		}
-		if (h->in_len - (size_t)rc < blen) {
+		} else if (h->in_len - (size_t)rc < blen) {
 			if (h->eof) {
 				hconn_close(h);
 				return false;
 			}
-			if (req.expect_continue && !h->sent_continue) {
-				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-				h->sent_continue = true;
-				tcp_write(h->c->flow, cont, sizeof(cont) - 1);
-			}
+			send_continue(h, &req);
 			if (h->in_cap < (size_t)rc + blen) {  /* room for the whole body */
 				uint8_t *p = realloc(h->in, (size_t)rc + blen);
 				if (!p) {

@@ -1,5 +1,6 @@
 /*
- * http_parse.c - HTTP/1.x request heads: parse and check, no allocation
+ * http_parse.c - HTTP/1.x request heads and chunked bodies: parse and check,
+ *                no allocation
  */
 #include "http_parse.h"
 
@@ -17,6 +18,17 @@ static bool is_tchar(uint8_t c)
 static bool is_vchar(uint8_t c)
 {
 	return c > 0x20 && c < 0x7f;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 static uint8_t lower(uint8_t c)
@@ -137,16 +149,85 @@ static bool list_has(const struct http_str *v, const char *tok)
 	return false;
 }
 
-/* The last coding of a Transfer-Encoding list */
-static struct http_str last_coding(const struct http_str *v)
+static bool is_ows(uint8_t c)
 {
-	size_t e = v->len;
-	while (e > 0 && (v->p[e - 1] == ' ' || v->p[e - 1] == '\t' || v->p[e - 1] == ','))
-		e--;
-	size_t s = e;
-	while (s > 0 && v->p[s - 1] != ',' && v->p[s - 1] != ' ' && v->p[s - 1] != '\t')
-		s--;
-	return (struct http_str){ v->p + s, e - s };
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * A Transfer-Encoding value: #( token *( OWS ";" OWS token BWS "=" BWS
+ * ( token / quoted-string ) ) ), empty list elements allowed (RFC 9110 5.6.1).
+ * Return: 0 "chunked" alone; -400 malformed, no coding, chunked with
+ *         parameters, twice or not last; -501 another coding
+ */
+static int transfer_codings(const struct http_str *v)
+{
+	const uint8_t *p = (const uint8_t *)v->p;
+	size_t i = 0, n = 0, nchunked = 0, chunked_at = 0;
+	bool other = false, chunked_params = false;
+	while (i < v->len) {
+		if (is_ows(p[i]) || p[i] == ',') {
+			i++;
+			continue;
+		}
+		size_t s = i;
+		while (i < v->len && is_tchar(p[i]))
+			i++;
+		if (i == s)
+			return -400;
+		struct http_str name = { v->p + s, i - s };
+		bool chunked = http_str_ieq(&name, "chunked");
+		n++;
+		if (chunked) {
+			nchunked++;
+			chunked_at = n;
+		} else {
+			other = true;
+		}
+		for (;;) {  /* parameters, up to the next element */
+			while (i < v->len && is_ows(p[i]))
+				i++;
+			if (i == v->len || p[i] == ',')
+				break;
+			if (p[i] != ';')
+				return -400;
+			chunked_params |= chunked;
+			i++;
+			while (i < v->len && is_ows(p[i]))
+				i++;
+			s = i;
+			while (i < v->len && is_tchar(p[i]))
+				i++;
+			if (i == s)
+				return -400;
+			while (i < v->len && is_ows(p[i]))
+				i++;
+			if (i == v->len || p[i] != '=')
+				return -400;
+			i++;
+			while (i < v->len && is_ows(p[i]))
+				i++;
+			if (i < v->len && p[i] == '"') {
+				for (i++; i < v->len && p[i] != '"'; i++)
+					if (p[i] == '\\' && ++i == v->len)
+						return -400;
+				if (i == v->len)
+					return -400;
+				i++;
+			} else {
+				s = i;
+				while (i < v->len && is_tchar(p[i]))
+					i++;
+				if (i == s)
+					return -400;
+			}
+		}
+	}
+	if (n == 0 || nchunked > 1 || (nchunked && chunked_at != n) || chunked_params)
+		return -400;  /* the body's length cannot be determined */
+	if (other)
+		return -501;  /* a coding we do not implement */
+	return 0;
 }
 
 /* Fields that frame the message; Return: 0 or -STATUS */
@@ -173,14 +254,15 @@ static int digest_fields(struct http_request *req)
 			req->has_length = true;
 			req->content_length = x;
 		} else if (http_str_ieq(nm, "transfer-encoding")) {
-			struct http_str c = last_coding(v);
-			if (te || !c.len)
+			/* One field only (a second one is a smuggling attempt more
+			 * likely than a list split in two), never in HTTP/1.0
+			 * (RFC 9112 6.1: the framing is faulty). */
+			if (te || req->minor == 0)
 				return -400;
 			te = true;
-			if (!http_str_ieq(&c, "chunked"))
-				return -501;
-			if (v->len != c.len)  /* a coding before chunked: gzip, ... */
-				return -501;
+			int rc = transfer_codings(v);
+			if (rc)
+				return rc;
 			req->chunked = true;
 		} else if (http_str_ieq(nm, "connection")) {
 			close |= list_has(v, "close");
@@ -192,7 +274,7 @@ static int digest_fields(struct http_request *req)
 		}
 	}
 	if (te && req->has_length)
-		return -400;  /* RFC 9112 6.1: a request smuggling attempt */
+		return -400;  /* RFC 9112 6.1, 6.3: a request smuggling attempt */
 	if (req->minor == 1 && hosts != 1)
 		return -400;
 	if (hosts > 1)
@@ -272,6 +354,181 @@ int http_parse_request(const uint8_t *buf, size_t len, const struct http_limits 
 	return (int)end;
 }
 
+/* ---- chunked bodies ---- */
+
+enum {
+	CK_SIZE_FIRST,   /* the first hex digit of a chunk-size */
+	CK_SIZE,         /* more hex digits, or what ends them */
+	CK_SIZE_BWS,     /* SP/HTAB after the size: only before ';' */
+	CK_EXT,          /* chunk-ext, up to CR */
+	CK_SIZE_LF,      /* LF ending the chunk-size line */
+	CK_DATA,         /* chunk-data: d->left bytes */
+	CK_DATA_CR,      /* CRLF after the data */
+	CK_DATA_LF,
+	CK_TRAILER,      /* start of a trailer field line, or CR of the last line */
+	CK_TRAILER_NAME,
+	CK_TRAILER_VALUE,
+	CK_TRAILER_LF,
+	CK_LAST_LF,      /* LF of the empty line that ends the body */
+	CK_DONE,
+};
+
+void http_chunked_init(struct http_chunked *d, uint64_t max_body, size_t max_trailers)
+{
+	memset(d, 0, sizeof(*d));
+	d->max_body = max_body;
+	d->max_trailers = max_trailers;
+	d->state = CK_SIZE_FIRST;
+}
+
+/* Characters of chunk-ext and trailer values: HTAB, SP, VCHAR, obs-text */
+static bool is_field_char(uint8_t c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+int http_chunked_decode(struct http_chunked *d, const uint8_t *in, size_t in_len, uint8_t *out,
+			size_t *used, size_t *produced)
+{
+	size_t i = 0, o = 0;
+	int rc = 0;
+	if (d->error) {
+		rc = d->error;
+		goto out;
+	}
+	while (i < in_len && d->state != CK_DONE) {
+		uint8_t c = in[i];
+		if (d->state == CK_DATA) {
+			size_t n = in_len - i;
+			if (n > d->left)
+				n = (size_t)d->left;
+			if (out)
+				memmove(out + o, in + i, n);
+			o += n;
+			i += n;
+			d->left -= n;
+			d->total += n;
+			if (!d->left)
+				d->state = CK_DATA_CR;
+			continue;
+		}
+		i++;
+		switch (d->state) {
+		case CK_SIZE_FIRST:
+		case CK_SIZE: {
+			int x = hexval((char)c);
+			if (c != '\r' && ++d->line > HTTP_CHUNK_LINE_MAX) {
+				rc = -400;
+				goto fail;
+			}
+			if (x >= 0) {
+				/* No wrap, and never more than the body may hold. */
+				if (d->left > (UINT64_MAX >> 4) ||
+				    (d->left << 4 | (uint64_t)x) > d->max_body - d->total) {
+					rc = -413;
+					goto fail;
+				}
+				d->left = d->left << 4 | (uint64_t)x;
+				d->state = CK_SIZE;
+			} else if (d->state == CK_SIZE_FIRST) {
+				rc = -400;
+				goto fail;
+			} else if (c == '\r') {
+				d->state = CK_SIZE_LF;
+			} else if (c == ';') {
+				d->state = CK_EXT;
+			} else if (is_ows(c)) {
+				d->state = CK_SIZE_BWS;
+			} else {
+				rc = -400;
+				goto fail;
+			}
+			break;
+		}
+		case CK_SIZE_BWS:
+		case CK_EXT:
+			if (c != '\r' && (++d->line > HTTP_CHUNK_LINE_MAX ||
+					    ++d->ext > HTTP_CHUNK_EXT_MAX)) {
+				rc = -400;
+				goto fail;
+			}
+			if (d->state == CK_SIZE_BWS) {
+				if (c == ';')
+					d->state = CK_EXT;
+				else if (!is_ows(c))
+					goto bad;
+			} else if (c == '\r') {
+				d->state = CK_SIZE_LF;
+			} else if (!is_field_char(c)) {
+				goto bad;
+			}
+			break;
+		case CK_SIZE_LF:
+			if (c != '\n')
+				goto bad;
+			d->line = 0;
+			d->state = d->left ? CK_DATA : CK_TRAILER;
+			break;
+		case CK_DATA_CR:
+			if (c != '\r')
+				goto bad;
+			d->state = CK_DATA_LF;
+			break;
+		case CK_DATA_LF:
+			if (c != '\n')
+				goto bad;
+			d->state = CK_SIZE_FIRST;
+			break;
+		case CK_TRAILER:
+		case CK_TRAILER_NAME:
+		case CK_TRAILER_VALUE:
+			/* Field lines count with their CRLF; the empty line not. */
+			if (!(c == '\r' && d->state == CK_TRAILER) &&
+			    ++d->trailers > d->max_trailers) {
+				rc = -431;
+				goto fail;
+			}
+			if (c == '\r' && d->state == CK_TRAILER)
+				d->state = CK_LAST_LF;
+			else if (c == '\r' && d->state == CK_TRAILER_VALUE)
+				d->state = CK_TRAILER_LF;
+			else if (is_tchar(c) && d->state != CK_TRAILER_VALUE)
+				d->state = CK_TRAILER_NAME;
+			else if (c == ':' && d->state == CK_TRAILER_NAME)
+				d->state = CK_TRAILER_VALUE;
+			else if (d->state != CK_TRAILER_VALUE || !is_field_char(c))
+				goto bad;  /* bare LF, folding, no name, controls */
+			break;
+		case CK_TRAILER_LF:
+			if (c != '\n')
+				goto bad;
+			if (++d->trailers > d->max_trailers) {
+				rc = -431;
+				goto fail;
+			}
+			d->state = CK_TRAILER;
+			break;
+		case CK_LAST_LF:
+			if (c != '\n')
+				goto bad;
+			d->state = CK_DONE;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	rc = d->state == CK_DONE;
+	goto out;
+bad:
+	rc = -400;
+fail:
+	d->error = rc;
+out:
+	*used = i;
+	*produced = o;
+	return rc;
+}
+
 static bool parse_u64(const char *p, size_t n, uint64_t *out)
 {
 	uint64_t x = 0;
@@ -329,17 +586,6 @@ int http_parse_range(const struct http_str *v, uint64_t size, uint64_t *first, u
 	*first = a;
 	*last = b >= size ? size - 1 : b;
 	return 1;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int http_url_decode(const struct http_str *target, char *out, size_t outlen)

@@ -1,5 +1,6 @@
 /*
- * http_parse.h - HTTP/1.x request heads: parse and check, no allocation
+ * http_parse.h - HTTP/1.x request heads and chunked bodies: parse and check,
+ *                no allocation
  *
  * Theory of operation
  *
@@ -14,21 +15,48 @@
  *
  * What the framing depends on is digested and checked (RFC 9112): exactly
  * one Host in HTTP/1.1, Content-Length digits only and all copies equal,
- * Transfer-Encoding not together with Content-Length, persistence from the
- * version and Connection.
+ * Transfer-Encoding not together with Content-Length (rejected, not
+ * resolved: RFC 9112 6.3 allows either, and rejecting leaves no smuggling
+ * ambiguity), not in HTTP/1.0, and exactly "chunked" (one field), and
+ * persistence from the version and Connection.
  *
- * Errors are the status to answer (negated): 400 malformed, 414 target
- * longer than max_target, 431 head longer than max_head or more than
- * max_headers fields, 505 a version other than HTTP/1.0 and HTTP/1.1,
- * 501 a transfer coding other than chunked.
+ * Transfer-Encoding, precisely: a list of codings (tokens, optional
+ * ";params", empty elements ignored).  "chunked" alone frames the body.
+ * chunked anywhere but last, or twice, is 400 (RFC 9112 6.1, 6.3: the
+ * length cannot be determined).  Any other coding (gzip, or gzip before
+ * chunked) is 501, a coding we do not implement, as nginx answers; the
+ * caller closes the connection after either.
+ *
+ * Chunked bodies (RFC 9112 7.1) are decoded by http_chunked_decode(), a
+ * byte-driven state machine that resumes wherever a TCP read ended:
+ *
+ *   chunk      = chunk-size [ BWS chunk-ext ] CRLF chunk-data CRLF
+ *   last-chunk = 1*"0" [ chunk-ext ] CRLF
+ *   then       *( field-line CRLF ) CRLF   (trailers: checked, ignored)
+ *
+ * Strict as llhttp: CRLF only (a bare LF or CR is 400), hex digits only,
+ * no space before the size's line end unless a ';' follows.  Bounds: the
+ * sum of chunk sizes is at most the caller's max_body (413 as soon as a
+ * size says it would be more, so 2^64 and more is 413 too, never a wrap); a
+ * chunk-size line at most HTTP_CHUNK_LINE_MAX bytes and all chunk-ext of a
+ * body at most HTTP_CHUNK_EXT_MAX (400); the trailer section at most the
+ * caller's max_trailers (431).  Extensions and trailer fields are checked
+ * for characters (no CTLs) and ignored.  The decoder allocates nothing and
+ * copies data bytes to a caller's buffer, which may be the input itself:
+ * decoding in place compacts the body at the front of what was received.
+ *
+ * Errors are the status to answer (negated): 400 malformed, 413 body too
+ * large, 414 target longer than max_target, 431 head (or trailers) longer
+ * than max_head or more than max_headers fields, 505 a version other than
+ * HTTP/1.0 and HTTP/1.1, 501 a transfer coding other than chunked.
  *
  * Everything is length-checked before each read; the fuzz harness is
- * fuzz/http_request.
+ * fuzz/http_request (heads, and bodies after them, fed in pieces).
  *
  * Why our own: Debian 12 packages only libhttp-parser (nodejs/http-parser
  * 2.9.4), whose upstream is archived and unmaintained since 2022; its
- * successor llhttp is not packaged.  A request head is all a GET/PUT server
- * needs parsed (bodies are framed by Content-Length only), which this file
+ * successor llhttp is not packaged.  A GET/PUT server needs the request
+ * head and the two body framings (Content-Length, chunked), which this file
  * does in a few hundred lines that fit our limits and statuses exactly.
  */
 #ifndef TAPIR_HTTP_PARSE_H
@@ -85,10 +113,52 @@ struct http_request {
  * @hdrs:      Array of @lim->max_headers fields
  *
  * Return: head length (> 0) when complete, 0 when more bytes are needed,
- *         or -STATUS (-400, -414, -431, -501, -505)
+ *         or -STATUS (-400, -414, -431, -501, -505); a body follows the
+ *         head when @req->has_length or @req->chunked
  */
 int http_parse_request(const uint8_t *buf, size_t len, const struct http_limits *lim,
 		       struct http_request *req, struct http_header *hdrs);
+
+#define HTTP_CHUNK_LINE_MAX 4096    /* one chunk-size line: size, BWS, chunk-ext */
+#define HTTP_CHUNK_EXT_MAX 16384    /* chunk-ext bytes in one body, all lines */
+
+/* A chunked body being decoded: set up by http_chunked_init(), then only
+ * http_chunked_decode() touches it.  Plain data, no pointers: a caller may
+ * keep it in a connection and move its buffers between calls. */
+struct http_chunked {
+	uint64_t max_body;       /* decoded bytes allowed */
+	size_t max_trailers;     /* trailer section bytes allowed */
+	uint64_t total;          /* data bytes decoded so far */
+	uint64_t left;           /* chunk-size being read, then data left in the chunk */
+	size_t line;             /* bytes of the current chunk-size line */
+	size_t ext;              /* chunk-ext bytes so far, all lines */
+	size_t trailers;         /* trailer section bytes so far */
+	int state;               /* private */
+	int error;               /* once failed, the -STATUS every later call returns */
+};
+
+/* Start decoding a body of at most @max_body data bytes whose trailer
+ * section may take @max_trailers bytes. */
+void http_chunked_init(struct http_chunked *d, uint64_t max_body, size_t max_trailers);
+
+/**
+ * http_chunked_decode() - Decode the next received bytes of a chunked body
+ * @d:            Decoder state
+ * @in, @in_len:  Bytes received after those earlier calls consumed (borrowed)
+ * @out:          Receives the data bytes: room for @in_len bytes; may be @in
+ *                or overlap it from below (in-place decoding); NULL drops
+ *                them (a body nobody needs, still framed and bounded)
+ * @used:         Receives how many bytes of @in were consumed (always set)
+ * @produced:     Receives how many data bytes went to @out (always set;
+ *                never more than *@used)
+ *
+ * Return: 1 the body is complete: it ended at *@used bytes into @in, and
+ *         what follows is the next request (later calls consume nothing
+ *         and return 1); 0 all of @in consumed, more is needed;
+ *         -400, -413, -431 (sticky: every later call returns it)
+ */
+int http_chunked_decode(struct http_chunked *d, const uint8_t *in, size_t in_len, uint8_t *out,
+			size_t *used, size_t *produced);
 
 /* Return: the value of the first field called @name (any case), or NULL */
 const struct http_str *http_header_find(const struct http_request *req, const char *name);

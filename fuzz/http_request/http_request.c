@@ -5,7 +5,16 @@
  * app could see is parsed (the head completes or fails consistently), then
  * the helpers the http app applies to a parsed request: the target's path,
  * Range against a few sizes, the If-Modified-Since date.
+ *
+ * The chunked body decoder gets what follows a head with Transfer-Encoding:
+ * chunked (and, to reach it without a head, the whole input when the head
+ * does not parse), three ways that must agree: in one call into another
+ * buffer, one byte per call in place as the app does it, and in pieces of
+ * sizes taken from the input with the data dropped.  The same answer, the
+ * same end of the body, the same data; after the body, the next request
+ * is parsed as the app would (pipelining).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +22,74 @@
 #include "http_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_BODY 1500
+#define MAX_TRAILERS 200
+
+/* Feed @body to a decoder in pieces whose sizes come from @sizes (1 at a
+ * time when NULL), in place when @keep, dropping data otherwise.  Return:
+ * the last answer; *@end where the body ended, *@dlen the data length */
+static int decode_pieces(uint8_t *body, size_t len, const uint8_t *sizes, size_t nsizes,
+			 bool keep, size_t *end, size_t *dlen)
+{
+	struct http_chunked d;
+	http_chunked_init(&d, MAX_BODY, MAX_TRAILERS);
+	size_t pos = 0, dec = 0, k = 0;
+	int rc = 0;
+	*end = *dlen = 0;
+	while (pos < len) {
+		size_t n = sizes ? (size_t)(sizes[k++ % nsizes] % 64) + 1 : 1;
+		if (n > len - pos)
+			n = len - pos;
+		size_t used, produced;
+		rc = http_chunked_decode(&d, body + pos, n, keep ? body + dec : NULL, &used,
+					 &produced);
+		if (produced > used || used > n || d.total > MAX_BODY || (rc == 0 && used != n))
+			abort();
+		pos += used;
+		dec += produced;
+		if (rc != 0)
+			break;
+	}
+	*end = pos;
+	*dlen = dec;
+	return rc;
+}
+
+/* The three ways of decoding @body agree. */
+static void check_chunked(const uint8_t *body, size_t len, const struct http_limits *lim,
+			  struct http_header *hdrs)
+{
+	uint8_t *out = malloc(len ? len : 1), *inplace = malloc(len ? len : 1);
+	uint8_t *drop = malloc(len ? len : 1);
+	if (!out || !inplace || !drop)
+		goto done;
+	memcpy(inplace, body, len);
+	memcpy(drop, body, len);
+	struct http_chunked d;
+	http_chunked_init(&d, MAX_BODY, MAX_TRAILERS);
+	size_t used, produced;
+	int rc = http_chunked_decode(&d, body, len, out, &used, &produced);
+	if (produced > used || used > len || (rc == 0 && used != len) || d.total != produced)
+		abort();
+	size_t end, dlen;
+	if (decode_pieces(inplace, len, NULL, 0, true, &end, &dlen) != rc || dlen != produced ||
+	    memcmp(inplace, out, dlen) || (rc >= 0 && end != used))
+		abort();
+	if (decode_pieces(drop, len, body, len < 8 ? len : 8, false, &end, &dlen) != rc ||
+	    dlen != produced || (rc >= 0 && end != used))
+		abort();
+	if (rc == 1) {
+		struct http_request next;
+		int n = http_parse_request(body + used, len - used, lim, &next, hdrs);
+		if (n > 0 && (size_t)n > len - used)
+			abort();
+	}
+done:
+	free(out);
+	free(inplace);
+	free(drop);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -53,6 +130,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char back[32];
 			http_date_format(t, back);
 		}
+		if (req.chunked)
+			check_chunked(buf + full, size - (size_t)full, &lim, hdrs);
+	} else {
+		check_chunked(buf, size, &lim, hdrs);
 	}
 	/* A shorter prefix never completes differently: it is incomplete, or the
 	 * same error (a limit crossed early), or complete at the same length. */

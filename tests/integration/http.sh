@@ -4,7 +4,8 @@
 # dir-backed site by SHA-256, ranges, ETag/304, 100 requests on one
 # connection, wrk for 10 s with 100 connections, a 1 GiB value with constant
 # RSS, malformed requests from http_bad_requests.txt, a slow client's 408,
-# kvhttp PUT/GET/DELETE/batch surviving a restart on a dir store.
+# kvhttp PUT/GET/DELETE/batch surviving a restart on a dir store, chunked
+# request bodies (curl -T -, 413, malformed, pipelined).
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 HERE=$(dirname "$(realpath "$0")")
@@ -73,6 +74,12 @@ kv = data
 port = 8080
 token = s3cret
 max_body = 64KiB
+[app.kvbig]
+type = kvhttp
+kv = data
+port = 8081
+token = s3cret
+max_body = 512KiB
 CONF
 # Under AddressSanitizer, freed memory waits in a quarantine (256 MiB by
 # default) that would count as RSS: keep it small, to measure tapird's own.
@@ -300,6 +307,92 @@ code=$("${K[@]}" -o /dev/null -w '%{http_code}' -X DELETE "http://$IP:8080/x/two
 code=$("${K[@]}" -o /dev/null -w '%{http_code}' -X DELETE "http://$IP:8080/x/two")
 [ "$code" = 404 ] || fail "DELETE again: $code"
 pass "kvhttp: token, PUT 201/204, GET, listing, 413, atomic batch, DELETE"
+
+# ---- chunked request bodies ----
+# curl -T - cannot know the size: it sends Transfer-Encoding: chunked.
+head -c 307200 /dev/urandom >"$TMP/v300k"
+out=$("${K[@]}" -v -o /dev/null -w '%{http_code}' -T - "http://$IP:8081/c/300k" <"$TMP/v300k" 2>"$TMP/curl.err")
+[ "$out" = 201 ] || fail "chunked PUT of 300 KiB: $out"
+grep -qi '^> transfer-encoding: chunked' "$TMP/curl.err" || fail "curl -T - did not send chunked"
+got=$("${K[@]}" "http://$IP:8081/c/300k" | sha256sum | cut -d' ' -f1)
+[ "$got" = "$(sha256sum <"$TMP/v300k" | cut -d' ' -f1)" ] || fail "GET after a chunked PUT: SHA-256 $got"
+# over max_body (512 KiB), chunk by chunk: 413 (curl may also see the close)
+head -c 600000 /dev/urandom >"$TMP/v600k"
+code=$("${K[@]}" -o /dev/null -w '%{http_code}' -T - "http://$IP:8081/c/600k" <"$TMP/v600k" 2>/dev/null || true)
+[ "$code" = 413 ] || fail "chunked PUT over max_body: $code"
+[ "$("${K[@]}" -o /dev/null -w '%{http_code}' "http://$IP:8081/c/600k")" = 404 ] ||
+	fail "a refused chunked PUT wrote something"
+# one chunk-size over max_body (64 KiB on 8080): 413 before any data
+auth='Authorization: Bearer s3cret\r\n'
+resp=$(printf "PUT /c/x HTTP/1.1\r\nHost: a\r\n${auth}Transfer-Encoding: chunked\r\n\r\n10001\r\n" |
+	socat -t 5 - "TCP:$IP:8080" | head -c 12)
+[ "$resp" = "HTTP/1.1 413" ] || fail "chunk-size over max_body: $resp"
+# malformed chunked bodies: 400 (bare LF, no CRLF after the data, not hex), then close
+for body in '5\nhello\r\n0\r\n\r\n' '5\r\nhelloX\r\n0\r\n\r\n' 'zz\r\n' \
+	    '5\r\nhello\r\n0\r\nX: a\n\r\n'; do
+	resp=$(printf "PUT /c/bad HTTP/1.1\r\nHost: a\r\n${auth}Transfer-Encoding: chunked\r\n\r\n$body" |
+		socat -t 5 - "TCP:$IP:8080" | head -c 12)
+	[ "$resp" = "HTTP/1.1 400" ] || fail "malformed chunked body $body: $resp"
+done
+for te in 'gzip, chunked:501' 'chunked, gzip:400'; do
+	resp=$(printf "PUT /c/bad HTTP/1.1\r\nHost: a\r\n${auth}Transfer-Encoding: ${te%:*}\r\n\r\n0\r\n\r\n" |
+		socat -t 5 - "TCP:$IP:8080" | head -c 12)
+	[ "$resp" = "HTTP/1.1 ${te#*:}" ] || fail "Transfer-Encoding: ${te%:*}: $resp"
+done
+[ "$("${K[@]}" -o /dev/null -w '%{http_code}' "http://$IP:8080/c/bad")" = 404 ] ||
+	fail "a malformed chunked PUT wrote something"
+# pipelined: a chunked PUT, a chunked batch and a GET in one write, on kvhttp;
+# a chunked body the site does not need, then a GET, on http
+$PY - "$IP" <<'PYEOF' || fail "pipelined chunked requests"
+import re, socket, sys
+def exchange(port, data, want):
+    s = socket.create_connection((sys.argv[1], port), timeout=10)
+    s.sendall(data)
+    got = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    statuses = [int(x) for x in re.findall(rb"HTTP/1\.1 (\d\d\d) ", got)]
+    if statuses != want:
+        print(port, "statuses", statuses, "want", want, got[-200:], file=sys.stderr)
+        sys.exit(1)
+    return got
+A = b"Host: a\r\nAuthorization: Bearer s3cret\r\n"
+got = exchange(8080,
+    b"PUT /c/pipe HTTP/1.1\r\n" + A + b"Transfer-Encoding: chunked\r\n\r\n"
+    b"6;x=y\r\npiped \r\n4\r\nbody\r\n0\r\nTrailer: t\r\n\r\n"
+    b"POST /_batch HTTP/1.1\r\n" + A + b"Transfer-Encoding: chunked\r\n\r\n"
+    b"d\r\nSET /c/two 2\n\r\n3\r\nok\n\r\n0\r\n\r\n"
+    b"GET /c/pipe HTTP/1.1\r\n" + A + b"\r\n"
+    b"GET /c/two HTTP/1.1\r\n" + A + b"Connection: close\r\n\r\n",
+    [201, 204, 200, 200])
+if b"\r\n\r\npiped body" not in got or not got.endswith(b"\r\n\r\nok"):
+    print("wrong bodies:", got[-300:], file=sys.stderr)
+    sys.exit(1)
+got = exchange(81,
+    b"GET /style.css HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"3\r\nabc\r\n0\r\n\r\n"
+    b"GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", [200, 200])
+if not got.endswith(b"<h1>home</h1>\n"):
+    sys.exit(1)
+# Expect: 100-continue with a chunked body: 100, then the answer
+s = socket.create_connection((sys.argv[1], 8080), timeout=10)
+s.sendall(b"PUT /c/cont HTTP/1.1\r\n" + A + b"Transfer-Encoding: chunked\r\n"
+          b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+first = s.recv(100)
+if not first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"):
+    print("no 100 Continue:", first, file=sys.stderr)
+    sys.exit(1)
+s.sendall(b"2\r\nhi\r\n0\r\n\r\n")
+rest = s.recv(1000)
+if not (first[25:] + rest).startswith(b"HTTP/1.1 201"):
+    print("after 100:", first, rest, file=sys.stderr)
+    sys.exit(1)
+PYEOF
+[ "$("${K[@]}" "http://$IP:8080/c/cont")" = hi ] || fail "chunked PUT after 100 Continue"
+pass "chunked bodies: curl -T - 300 KiB by SHA-256, 413 over max_body, malformed -> 400/501, pipelined, 100-continue"
 
 # restart on the same dir store: the data is still there
 stop_tapird
