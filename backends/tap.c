@@ -36,6 +36,39 @@ struct tap {
 
 static int tap_open_vmnet(struct tap **out, size_t mtu, char *err, size_t errlen);
 
+/*
+ * The device record every backend starts from: @name (1..IFNAMSIZ-1
+ * characters) and @mac recorded, no descriptor yet; @mtu checked when
+ * @check_mtu (pcap checks its own).  Return: the record, or NULL with @err
+ * set and *@rc the negative errno
+ */
+static struct tap *tap_new(const char *name, size_t mtu, bool check_mtu, const uint8_t mac[6],
+			   int *rc, char *err, size_t errlen)
+{
+	size_t nlen = strlen(name);
+	*rc = -EINVAL;
+	if (nlen == 0 || nlen >= IFNAMSIZ) {
+		snprintf(err, errlen, "'%s': bad interface name", name);
+		return NULL;
+	}
+	if (check_mtu && (mtu < 68 || mtu > FDEV_MTU_MAX)) {
+		snprintf(err, errlen, "%s: MTU %zu out of range (68 to %d)", name, mtu,
+			 FDEV_MTU_MAX);
+		return NULL;
+	}
+	struct tap *t = calloc(1, sizeof(*t));
+	if (!t) {
+		*rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->fd = -1;
+	memcpy(t->name, name, nlen + 1);
+	if (mac)
+		memcpy(t->mac, mac, 6);
+	return t;
+}
+
 int tap_open_backend(struct tap **out, const char *backend, const char *name, size_t mtu,
 		     const uint8_t mac[6], char *err, size_t errlen)
 {
@@ -52,16 +85,11 @@ int tap_open_backend(struct tap **out, const char *backend, const char *name, si
 int tap_open_pcap(struct tap **out, const char *device, size_t mtu, const uint8_t mac[6],
 		  char *err, size_t errlen)
 {
-	struct tap *t = calloc(1, sizeof(*t));
-	if (!t || strlen(device) >= IFNAMSIZ) {
-		free(t);
-		snprintf(err, errlen, "'%s': bad interface name", device);
-		return -EINVAL;
-	}
-	t->fd = -1;
-	strcpy(t->name, device);
-	memcpy(t->mac, mac, 6);
-	int rc = pcapdev_open(&t->pc, device, mtu, mac, err, errlen);
+	int rc;
+	struct tap *t = tap_new(device, mtu, false, mac, &rc, err, errlen);
+	if (!t)
+		return rc;
+	rc = pcapdev_open(&t->pc, device, mtu, mac, err, errlen);
 	if (rc) {
 		free(t);
 		return rc;
@@ -108,23 +136,10 @@ out:
 int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6], char *err,
 	     size_t errlen)
 {
-	size_t nlen = strlen(name);
-	if (nlen == 0 || nlen >= IFNAMSIZ) {
-		snprintf(err, errlen, "'%s': bad interface name", name);
-		return -EINVAL;
-	}
-	if (mtu < 68 || mtu > FDEV_MTU_MAX) {
-		snprintf(err, errlen, "%s: MTU %zu out of range (68 to %d)", name, mtu,
-			 FDEV_MTU_MAX);
-		return -EINVAL;
-	}
-	struct tap *t = calloc(1, sizeof(*t));
-	if (!t) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	t->fd = -1;
-	memcpy(t->mac, mac, 6);
+	int rc;
+	struct tap *t = tap_new(name, mtu, true, mac, &rc, err, errlen);
+	if (!t)
+		return rc;
 	bool existed = if_nametoindex(name) != 0;
 
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -137,7 +152,7 @@ int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	memcpy(ifr.ifr_name, name, nlen);
+	memcpy(ifr.ifr_name, t->name, sizeof(ifr.ifr_name));
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
 		snprintf(err, errlen, "%s: cannot attach as TAP (TUNSETIFF): %s%s", name,
@@ -149,7 +164,6 @@ int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6
 	memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
 	t->name[IFNAMSIZ - 1] = '\0';
 	t->created = !existed;
-	int rc;
 	if (t->created) {
 		rc = tap_configure(t->name, mtu, err, errlen);
 		if (rc) {
@@ -178,19 +192,12 @@ int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6
 #ifdef __APPLE__
 static int tap_open_vmnet(struct tap **out, size_t mtu, char *err, size_t errlen)
 {
-	if (mtu < 68 || mtu > FDEV_MTU_MAX) {
-		snprintf(err, errlen, "vmnet: MTU %zu out of range (68 to %d)", mtu, FDEV_MTU_MAX);
-		return -EINVAL;
-	}
-	struct tap *t = calloc(1, sizeof(*t));
-	if (!t) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	t->fd = -1;
-	strcpy(t->name, "vmnet");
+	int rc;
+	struct tap *t = tap_new("vmnet", mtu, true, NULL, &rc, err, errlen);
+	if (!t)
+		return rc;
 	t->created = true;  /* vmnet_start_interface() made it; it goes with the bridge */
-	int rc = vmnet_bridge_open(&t->vm, mtu, &t->fd, t->mac, err, errlen);
+	rc = vmnet_bridge_open(&t->vm, mtu, &t->fd, t->mac, err, errlen);
 	if (rc) {
 		free(t);
 		return rc;
