@@ -3,7 +3,11 @@
  *
  * UDP: every datagram goes back to its sender, from the listening port.  Not
  * answered (counted in the debug log): datagrams sent to a broadcast address
- * (no amplification) and datagrams from port 0 (no way to reply).
+ * (no amplification), datagrams from port 0 (no way to reply), and, as
+ * inetd does, datagrams from the ports of the other small services that
+ * answer every datagram (echo 7, daytime 13, qotd 17, chargen 19, time 37):
+ * a forged one would start two of them answering each other for ever (the
+ * echo-chargen loop, CVE-1999-0103).
  *
  * TCP: every byte goes back on the same connection.  When the send buffer is
  * full, the rest is held and reading paused until it has gone out, so a
@@ -26,10 +30,16 @@ struct echo {
 	uint64_t echoed, ignored, failed;
 };
 
+/* A source port whose service answers every datagram (see the top) */
+static bool loop_port(uint16_t p)
+{
+	return p == 7 || p == 13 || p == 17 || p == 19 || p == 37;
+}
+
 static void echo_recv(void *ctx, const struct udp_meta *m, const uint8_t *data, size_t len)
 {
 	struct echo *e = ctx;
-	if (m->broadcast || m->src_port == 0) {
+	if (m->broadcast || m->src_port == 0 || loop_port(m->src_port)) {
 		e->ignored++;
 		return;
 	}

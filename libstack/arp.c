@@ -25,8 +25,11 @@
  * (the oldest is dropped beyond that) and cfg.arp_pending_bytes in all; they
  * are sent in order when the reply arrives.
  *
- * When the cache is full, the resolved entry closest to expiry is evicted; if
- * every slot is pending, the new address is refused (counted).
+ * When the cache is full, the resolved entry closest to expiry is evicted,
+ * unless pending entries hold half the cache or more: then the pending entry
+ * asked for longest ago goes, its queued datagrams counted as
+ * arp.drop.cache_full (so a flood from spoofed on-link sources cannot lock
+ * real neighbours out).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -127,18 +130,35 @@ static struct arp_slot *slot_new(struct stack *st, uint32_t ip)
 	size_t h;
 
 	if (t->used == t->nslots) {
+		struct arp_slot *oldest_pending = NULL;
+		size_t npending = 0;
+
 		for (size_t i = 0; i < t->nslots; i++) {
 			struct arp_slot *c = &t->slots[i];
 
 			if (c->state == ARP_RESOLVED && (!victim || c->expires < victim->expires))
 				victim = c;
+			if (c->state == ARP_PENDING) {
+				npending++;
+				if (!oldest_pending || c->last_request < oldest_pending->last_request)
+					oldest_pending = c;
+			}
 		}
-		if (!victim) {
-			CTR_INC(st, ARP_DROP_CACHE_FULL);
-			return NULL;
+		/*
+		 * Datagrams from spoofed on-link sources make pending entries
+		 * that nobody will answer.  Refusing new addresses once every
+		 * slot is pending would lock out real neighbours (the gateway)
+		 * until the flood's entries time out, so pending entries may
+		 * hold at most half the cache: beyond that the one asked for
+		 * longest ago goes, with its queued datagrams.
+		 */
+		if (npending * 2 >= t->nslots || !victim) {
+			pending_drop_all(st, oldest_pending, CTR_ARP_DROP_CACHE_FULL);
+			slot_release(st, oldest_pending);
+		} else {
+			slot_release(st, victim);
+			CTR_INC(st, ARP_EXPIRED);
 		}
-		slot_release(st, victim);
-		CTR_INC(st, ARP_EXPIRED);
 	}
 	for (size_t i = 0; i < t->nslots; i++) {
 		if (t->slots[i].state == ARP_FREE) {

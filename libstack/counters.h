@@ -99,6 +99,8 @@
 	X(TCP_RESETS_RX, "tcp.resets_rx")                                 \
 	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks")                       \
 	X(TCP_CHALLENGE_ACKS_LIMITED, "tcp.challenge_acks_limited")       \
+	X(TCP_OOW_ACKS_LIMITED, "tcp.oow_acks_limited")                   \
+	X(TCP_SYN_RECEIVED_ABORTED, "tcp.syn_received_aborted")           \
 	X(TCP_SYNCOOKIES_SENT, "tcp.syncookies_sent")                     \
 	X(TCP_SYNCOOKIES_OK, "tcp.syncookies_ok")                         \
 	X(TCP_SYNCOOKIES_FAILED, "tcp.syncookies_failed")                 \

@@ -74,6 +74,8 @@ struct udp_listener {
 	void *ctx;
 };
 
+#define IPV4_ID_BUCKETS 1024
+
 struct stack {
 	struct stack_config cfg;
 	struct netif nif;
@@ -85,7 +87,10 @@ struct stack {
 	/* IPv4 */
 	uint32_t netmask;
 	uint32_t bcast;          /* subnet broadcast, 0 if the prefix has none */
-	uint16_t ip_id;
+	/* IP IDs: per-destination counters (ipv4.c, ipv4_next_id) */
+	uint64_t ip_id_key[2];
+	uint16_t ip_ids[IPV4_ID_BUCKETS];
+	uint32_t ip_id_stamp[IPV4_ID_BUCKETS]; /* ms of each counter's last use */
 	struct reasm *reasm;
 	struct pmtu_slot *pmtu;
 	size_t npmtu;
@@ -113,6 +118,8 @@ struct stack {
 void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint32_t stack_random32(struct stack *st);
+/* SipHash-2-4 of two 64-bit words under the 128-bit key @k */
+uint64_t stack_siphash(const uint64_t k[2], uint64_t a, uint64_t b);
 
 /* Is @ip on our link? */
 static inline bool stack_on_link(const struct stack *st, uint32_t ip)

@@ -19,9 +19,19 @@
  * through the gateway; broadcasts go to ff:ff:ff:ff:ff:ff.  The transport
  * header written by the caller's fill and the payload pieces are gathered
  * into one frame, or into fragments of (path MTU - 20) & ~7 bytes when the
- * datagram is larger than the path MTU.  Each datagram gets the next ID of a
- * counter started at a random value.  With fragment = false, DF is set and a
- * datagram larger than the path MTU fails with -EMSGSIZE.
+ * datagram is larger than the path MTU.  With fragment = false, DF is set and
+ * a datagram larger than the path MTU fails with -EMSGSIZE.
+ *
+ * IDs: not one global counter, which lets anyone who pings us count the
+ * datagrams we send to others (the "idle scan", and predictable IDs as in
+ * INFRA:HALT/NUMBER:JACK).  As RFC 7739 5.3 suggests and as Linux does
+ * (ip_idents_reserve), the ID comes from one of IPV4_ID_BUCKETS counters
+ * chosen by a keyed SipHash of (src, dst, proto), each started at random;
+ * a counter not used in the current millisecond first jumps ahead by a
+ * random amount below the milliseconds since its last use (at most 32,767),
+ * so that what one destination sees says little even about destinations
+ * that share its bucket.  IDs stay unique per (src, dst, proto) for far
+ * longer than a datagram lives (RFC 6864 4.2).
  *
  * Path MTU: ICMP "fragmentation needed" lowers a per-destination entry
  * (RFC 1191), never below 68; entries expire after cfg.pmtu_timeout_ns.  The
@@ -57,7 +67,8 @@ int ipv4_init(struct stack *st)
 		free(st->pmtu);
 		return -ENOMEM;
 	}
-	st->ip_id = (uint16_t)stack_random32(st);
+	st->cfg.random(st->cfg.random_ctx, st->ip_ids, sizeof(st->ip_ids));
+	st->cfg.random(st->cfg.random_ctx, st->ip_id_key, sizeof(st->ip_id_key));
 	uint64_t key[2];
 
 	st->cfg.random(st->cfg.random_ctx, key, sizeof(key));
@@ -156,6 +167,23 @@ size_t ipv4_pmtu_list(const struct stack *st, struct pmtu_entry *out, size_t max
 }
 
 /* ---- output ---- */
+
+/* The ID of the next datagram from @src to @dst (see "IDs" above). */
+static uint16_t ipv4_next_id(struct stack *st, uint32_t src, uint32_t dst, uint8_t proto)
+{
+	size_t b = (size_t)(stack_siphash(st->ip_id_key, (uint64_t)src << 32 | dst, proto) %
+			    IPV4_ID_BUCKETS);
+	uint32_t now_ms = (uint32_t)(st->now / 1000000), delta = 0;
+
+	if (st->ip_id_stamp[b] != now_ms) {
+		uint32_t elapsed = now_ms - st->ip_id_stamp[b];
+
+		st->ip_id_stamp[b] = now_ms;
+		delta = stack_random32(st) % (elapsed < 32768 ? elapsed : 32768);
+	}
+	st->ip_ids[b] = (uint16_t)(st->ip_ids[b] + 1 + delta);
+	return st->ip_ids[b];
+}
 
 struct frag_fill_ctx {
 	struct ipv4_repr hdr;
@@ -305,7 +333,7 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 	c.hdr.proto = proto;
 	c.hdr.ttl = opts->ttl ? opts->ttl : st->cfg.default_ttl;
 	c.hdr.tos = opts->tos;
-	c.hdr.id = st->ip_id++;
+	c.hdr.id = ipv4_next_id(st, c.hdr.src, dst, proto);
 	c.hdr.df = !opts->fragment;
 	c.hdr.options = opts->options_len ? opts->options : NULL;
 	c.hdr.options_len = opts->options_len;

@@ -196,6 +196,7 @@ struct tcp_flow {
 	/* RFC 5961 rate limit */
 	uint64_t chal_start;
 	uint32_t chal_count;
+	uint64_t oow_last;                /* last rate-limited ACK to an unacceptable segment */
 
 	int err;
 	/* statistics */
@@ -281,37 +282,7 @@ void tcp_flow_opts_defaults(const struct stack *st, struct tcp_flow_opts *o)
 	o->cc = c->cc;
 }
 
-/* ---- SipHash-2-4 (for ISNs, cookies and the flow hash) ---- */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                 \
-	do {                                                                     \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);        \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                           \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                           \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);        \
-	} while (0)
-
-/* SipHash-2-4 of two 64-bit words. */
-static uint64_t siphash2(const uint64_t k[2], uint64_t a, uint64_t b)
-{
-	uint64_t v0 = 0x736f6d6570736575ull ^ k[0], v1 = 0x646f72616e646f6dull ^ k[1];
-	uint64_t v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
-	uint64_t m[3] = { a, b, (uint64_t)16 << 56 };
-
-	for (int i = 0; i < 3; i++) {
-		v3 ^= m[i];
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m[i];
-	}
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
+/* ---- ISNs, cookies and the flow hash are keyed stack_siphash() (stack.c) ---- */
 
 static uint64_t tuple_word(uint32_t raddr, uint16_t rport, uint16_t lport)
 {
@@ -545,7 +516,7 @@ static void flow_maybe_free(struct tcp_flow *f)
 static uint32_t make_isn(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	struct tcp_stack *t = T(st);
-	uint64_t h = siphash2(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
+	uint64_t h = stack_siphash(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
 
 	return (uint32_t)h + (uint32_t)(st->now / 4000);
 }
@@ -599,7 +570,7 @@ static struct tcp_flow *flow_new(struct stack *st, uint32_t raddr, uint16_t rpor
 	f->mss = TCP_DEFAULT_MSS;
 	f->rcv_ws = pick_wscale(f->o.rcvbuf);
 	f->ssthresh = UINT32_MAX;
-	f->ts_offset = (uint32_t)siphash2(t->isn_key, tuple_word(raddr, rport, lport), 1);
+	f->ts_offset = (uint32_t)stack_siphash(t->isn_key, tuple_word(raddr, rport, lport), 1);
 	f->last_rcv = st->now;
 	h = hash_idx(t, raddr, rport, lport);
 	f->hnext = t->hash[h];
@@ -793,6 +764,28 @@ static void challenge_ack(struct tcp_flow *f)
 	}
 	f->chal_count++;
 	CTR_INC(st, TCP_CHALLENGE_ACKS);
+	send_ack(f);
+}
+
+/*
+ * The ACK that RFC 9293 3.10.7.4 asks for when a segment is not acceptable.
+ * For one that occupies no sequence space (a pure ACK) or carries SYN, at
+ * most one per 500 ms per flow, as Linux's tcp_invalid_ratelimit: two ends
+ * whose views of the connection differ, or a forger, cannot drive an ACK
+ * storm.  A segment with data or FIN (a zero-window probe, a duplicate) is
+ * always answered.
+ */
+static void oow_ack(struct tcp_flow *f, const struct tcp_repr *seg)
+{
+	struct stack *st = f->st;
+
+	if (!(seg->payload_len || (seg->flags & TCP_FIN)) || (seg->flags & TCP_SYN)) {
+		if (f->oow_last && st->now - f->oow_last < SEC / 2) {
+			CTR_INC(st, TCP_OOW_ACKS_LIMITED);
+			return;
+		}
+		f->oow_last = st->now;
+	}
 	send_ack(f);
 }
 
@@ -2084,7 +2077,7 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 	if (!seq_check(f, seg)) {
 		CTR_INC(st, TCP_DROP_OUT_OF_WINDOW);
 		if (!(seg->flags & TCP_RST))
-			send_ack(f);
+			oow_ack(f, seg);
 		return;
 	}
 	f->last_rcv = st->now;
@@ -2107,8 +2100,18 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 		flow_drop(f, f->state == TCP_SYN_RECEIVED ? -ECONNREFUSED : -ECONNRESET);
 		return;
 	}
-	/* SYN in a synchronized state (RFC 5961 4) */
+	/*
+	 * SYN (RFC 9293 3.10.7.4, fourth): in SYN-RECEIVED of a passive open
+	 * the half-open connection goes back to LISTEN (silently, as Linux
+	 * drops the request); in a synchronized state, a challenge ACK (RFC
+	 * 5961 4).  A retransmission of the SYN itself was answered above.
+	 */
 	if (seg->flags & TCP_SYN) {
+		if (f->state == TCP_SYN_RECEIVED && f->lsn) {
+			CTR_INC(st, TCP_SYN_RECEIVED_ABORTED);
+			flow_drop(f, 0);
+			return;
+		}
 		challenge_ack(f);
 		return;
 	}
@@ -2223,8 +2226,8 @@ static const uint16_t cookie_mss[8] = { 216, 536, 1200, 1360, 1440, 1460, 4312, 
 static uint32_t cookie_hash(struct tcp_stack *t, uint32_t raddr, uint16_t rport, uint16_t lport,
 			    uint32_t peer_isn, uint32_t count, uint32_t mssidx)
 {
-	return (uint32_t)siphash2(t->cookie_key, tuple_word(raddr, rport, lport),
-				  (uint64_t)peer_isn << 32 | count << 3 | mssidx) &
+	return (uint32_t)stack_siphash(t->cookie_key, tuple_word(raddr, rport, lport),
+				       (uint64_t)peer_isn << 32 | count << 3 | mssidx) &
 	       0xffffff;
 }
 
@@ -2358,7 +2361,10 @@ static void listen_input(struct stack *st, struct tcp_listener *l, const struct 
 		send_reset_for(st, m->src, seg);
 		return;
 	}
-	if (!(seg->flags & TCP_SYN)) {
+	/* RFC 9293 3.10.7.2: without SYN, drop.  SYN+FIN opens nothing real (a
+	 * scanner's probe, or an attempt to slip past filters): drop it, as
+	 * Linux does (tcp_rcv_state_process, TCP_LISTEN). */
+	if (!(seg->flags & TCP_SYN) || (seg->flags & TCP_FIN)) {
 		CTR_INC(st, TCP_DROP_LISTEN);
 		return;
 	}

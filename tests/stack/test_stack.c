@@ -384,6 +384,54 @@ static void test_arp_cache_bounded(void **state)
 	world_free(w);
 }
 
+/*
+ * Echo requests from spoofed on-link sources that never answer ARP fill the
+ * cache with pending entries; real neighbours must still be reachable (at
+ * most half the cache is pending before pending entries are evicted).
+ */
+static void test_arp_pending_flood_keeps_neighbours(void **state)
+{
+	struct world *w = world_new();
+	struct stack_config c;
+	struct arp_entry ents[64];
+	struct udp_log log_b = { 0 }, log_c = { 0 };
+	uint8_t f[256], echo[64], mac[6];
+
+	(void)state;
+	stack_config_defaults(&c);
+	c.arp_cache_size = 8;
+	struct host *a = world_add(w, 1, &c), *b = world_add(w, 2, NULL);
+	struct host *hc = world_add(w, 3, NULL);
+
+	world_pump(w);
+	assert_int_equal(udp_listen(b->st, 7000, udp_logger, &log_b), 0);
+	assert_int_equal(udp_listen(hc->st, 7000, udp_logger, &log_c), 0);
+	assert_int_equal(udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"b1", 2), 0);
+	world_pump(w);
+	assert_int_equal(log_b.n, 1);
+
+	for (int i = 0; i < 40; i++) {
+		size_t n = build_echo(echo, 0x4444, (uint16_t)i, 8);
+		struct ipv4_repr ip = ip_to(a, IP_PROTO_ICMP, n);
+
+		ip.src = IP(192, 0, 2, 100 + i);
+		raw_send(w, f, build_ip(f, a->mac, &ip, echo, n));
+		world_pump(w);
+	}
+	assert_true(CTR(a, ARP_DROP_CACHE_FULL) > 0);
+	assert_true(arp_list(a->st, ents, 64) <= 8);
+	/* b is still known; a new neighbour c can still be resolved */
+	assert_int_equal(arp_lookup(a->st, b->ip, mac), 0);
+	assert_int_equal(udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"b2", 2), 0);
+	assert_int_equal(udp_sendto(a->st, 1234, hc->ip, 7000, 0, (const uint8_t *)"c1", 2), 0);
+	world_pump(w);
+	assert_int_equal(log_b.n, 2);
+	assert_int_equal(log_c.n, 1);
+	free(log_b.last);
+	free(log_c.last);
+	world_free(w);
+}
+
 /* ---- ICMP echo ---- */
 
 static void test_ping_all_sizes(void **state)
@@ -414,6 +462,55 @@ static void test_ping_all_sizes(void **state)
 	assert_int_equal(CTR(a, REASM_COMPLETED), 3);
 	assert_int_equal(icmp_send_echo(a->st, b->ip, 1, 1, 0, log.data, 65508), -EMSGSIZE);
 	free(log.data);
+	world_free(w);
+}
+
+/* The IP ID of the last IPv4 datagram the raw port received. */
+static uint16_t raw_last_ip_id(const struct world *w)
+{
+	for (size_t i = w->nraw; i-- > 0;) {
+		const uint8_t *f = w->raw[i].data;
+
+		if (w->raw[i].len >= 34 && get_be16(f + 12) == ETHERTYPE_IPV4)
+			return get_be16(f + 14 + 4);
+	}
+	fail_msg("no IPv4 datagram");
+	return 0;
+}
+
+/*
+ * IP IDs come from per-destination counters (RFC 7739 5.3, as Linux): one
+ * destination cannot count the datagrams sent to another (idle scan), and a
+ * counter idle for a while jumps ahead by a random amount.
+ */
+static void test_ip_id_per_destination(void **state)
+{
+	struct world *w = world_new();
+	struct host *a = world_add(w, 1, NULL), *b = world_add(w, 2, NULL);
+	uint16_t id1, id2, id3;
+
+	(void)state;
+	world_pump(w);
+	assert_int_equal(udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
+				    (const uint8_t *)"x", 1), 0);
+	world_pump(w);
+	id1 = raw_last_ip_id(w);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(udp_sendto(a->st, 1000, b->ip, 9, 0, (const uint8_t *)"x", 1), 0);
+	world_pump(w);
+	assert_int_equal(udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
+				    (const uint8_t *)"x", 1), 0);
+	world_pump(w);
+	id2 = raw_last_ip_id(w);
+	/* same millisecond: the next value of the raw port's own counter */
+	assert_int_equal((uint16_t)(id2 - id1), 1);
+	/* a second later: a random jump ahead, never back, never 0 */
+	world_advance(w, SEC);
+	assert_int_equal(udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
+				    (const uint8_t *)"x", 1), 0);
+	world_pump(w);
+	id3 = raw_last_ip_id(w);
+	assert_true((uint16_t)(id3 - id2) >= 1 && (uint16_t)(id3 - id2) <= 1000);
 	world_free(w);
 }
 
@@ -1095,7 +1192,9 @@ int main(void)
 		cmocka_unit_test(test_arp_rate_limit_and_pending_bound),
 		cmocka_unit_test(test_arp_learning_rules),
 		cmocka_unit_test(test_arp_cache_bounded),
+		cmocka_unit_test(test_arp_pending_flood_keeps_neighbours),
 		cmocka_unit_test(test_ping_all_sizes),
+		cmocka_unit_test(test_ip_id_per_destination),
 		cmocka_unit_test(test_echo_to_broadcast_ignored),
 		cmocka_unit_test(test_udp_fragmentation_roundtrip),
 		cmocka_unit_test(test_df_and_emsgsize),

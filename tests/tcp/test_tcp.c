@@ -463,6 +463,28 @@ static void test_rst_rules(void **state)
 	assert_int_equal(s.seq, 777);
 	assert_int_equal(tcp_flow_count(t->h->st), 0);
 	assert_true(CTR(t->h, TCP_RESETS_SENT) >= 3);
+	/* SYN+FIN (dropped, as Linux), null and Xmas to a listener: nothing */
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, 500, 0, TCP_SYN | TCP_FIN, 65535);
+	th_send(t->w, t->h, &r);
+	r = th_seg(SPORT, PORT, 500, 0, 0, 65535);
+	th_send(t->w, t->h, &r);
+	r = th_seg(SPORT, PORT, 500, 0, TCP_FIN | TCP_PSH | TCP_URG, 65535);
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_count(t->w), 0);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(CTR(t->h, TCP_PASSIVE_OPENS), 0);
+	/* null and Xmas to a closed port: RST|ACK acking what they occupy */
+	r = th_seg(SPORT, 81, 900, 0, 0, 65535);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_RST | TCP_ACK);
+	assert_int_equal(s.ack, 900);
+	r = th_seg(SPORT, 81, 900, 0, TCP_FIN | TCP_PSH | TCP_URG, 65535);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_RST | TCP_ACK);
+	assert_int_equal(s.ack, 901);
 	t_free(t);
 }
 
@@ -1407,6 +1429,62 @@ static void test_rfc5961(void **state)
 	t_free(t);
 }
 
+/*
+ * RFC 9293 3.10.7.4: a SYN (not the retransmitted one) in SYN-RECEIVED of a
+ * passive open returns the connection to LISTEN; the retransmitted SYN gets
+ * the SYN-ACK again.  Unacceptable pure ACKs are answered at most once per
+ * 500 ms (as Linux), unacceptable data always.
+ */
+static void test_syn_in_syn_received_and_oow_acks(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+
+	(void)state;
+	app_listen(&t->a, t->h, PORT, NULL);
+	r = th_seg(SPORT, PORT, 1000, 0, TCP_SYN, 65535);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
+	raw_clear(t->w);
+	th_send(t->w, t->h, &r);  /* retransmitted: the SYN-ACK again */
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(s.ack, 1001);
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, 1001 + 10, 0, TCP_SYN, 65535);  /* another, in window */
+	th_send(t->w, t->h, &r);
+	assert_int_equal(th_count(t->w), 0);
+	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(CTR(t->h, TCP_SYN_RECEIVED_ABORTED), 1);
+	assert_int_equal(t->a.accepts, 0);
+	t_free(t);
+
+	t = t_new(NULL);
+	uint32_t ps, iss = t_open(t, false, &ps);
+	raw_clear(t->w);
+	for (int i = 0; i < 5; i++) {  /* pure ACKs far beyond the window */
+		r = th_seg(SPORT, PORT, ps + 100000000u, iss + 1, TCP_ACK, 65535);
+		th_send(t->w, t->h, &r);
+	}
+	assert_int_equal(th_count(t->w), 1);
+	assert_int_equal(CTR(t->h, TCP_OOW_ACKS_LIMITED), 4);
+	raw_clear(t->w);
+	for (int i = 0; i < 3; i++) {  /* old data: each answered */
+		r = data_seg(ps - 10, iss + 1, "0123456789", 10);
+		th_send(t->w, t->h, &r);
+	}
+	assert_int_equal(th_count(t->w), 3);
+	world_advance(t->w, 501 * MSEC);
+	raw_clear(t->w);
+	r = th_seg(SPORT, PORT, ps + 100000000u, iss + 1, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	assert_true(th_last(t->w, &s));
+	assert_int_equal(s.flags, TCP_ACK);
+	assert_int_equal(s.ack, ps);
+	t_free(t);
+}
+
 /* After a reset, while the application still holds the flow, the tuple is
  * closed: a later segment gets a RST and nothing reaches the application. */
 static void test_closed_flow_held(void **state)
@@ -2018,6 +2096,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_keepalive_answered),
 		cmocka_unit_test(test_rfc5961),
+		cmocka_unit_test(test_syn_in_syn_received_and_oow_acks),
 		cmocka_unit_test(test_closed_flow_held),
 		cmocka_unit_test(test_isn),
 		cmocka_unit_test(test_time_wait_reuse),
