@@ -6,9 +6,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define FDEV_ALIGN 64
+
+/* struct virtio_net_hdr (<linux/virtio_net.h>), little-endian fields */
+#define VNET_HDR_LEN 10
+#define VNET_F_NEEDS_CSUM 1
+#define VNET_F_DATA_VALID 2
+#define VNET_GSO_NONE 0
+#define VNET_GSO_TCPV4 1
 
 int fdev_init(struct fdev *d, int fd, size_t mtu, const uint8_t mac[6])
 {
@@ -30,6 +38,20 @@ int fdev_init(struct fdev *d, int fd, size_t mtu, const uint8_t mac[6])
 	return 0;
 }
 
+int fdev_enable_vnet(struct fdev *d)
+{
+	void *tx = NULL;
+
+	if (d->vnet)
+		return 0;
+	if (posix_memalign(&tx, FDEV_ALIGN, FDEV_RX_MAX))
+		return -ENOMEM;
+	free(d->tx_buf);
+	d->tx_buf = tx;
+	d->vnet = true;
+	return 0;
+}
+
 void fdev_destroy(struct fdev *d)
 {
 	free(d->tx_buf);
@@ -47,17 +69,24 @@ static void fdev_mac(void *dev, uint8_t mac[6])
 	memcpy(mac, ((struct fdev *)dev)->mac, 6);
 }
 
-static int fdev_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static void put_le16(uint8_t *p, uint16_t v)
 {
-	struct fdev *d = dev;
-	if (size > d->mtu + FDEV_ETH_HLEN)
-		return -EMSGSIZE;
-	size_t len = fill(d->tx_buf, size, ctx);
-	if (len > size)
-		len = size;
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+/* Send @len bytes of tx_buf, after the virtio-net header @vh when the
+ * device has one.  Return: 0 or a negative errno (counted) */
+static int fdev_send(struct fdev *d, const uint8_t *vh, size_t len)
+{
+	struct iovec iov[2] = {
+		{ (void *)vh, VNET_HDR_LEN },
+		{ d->tx_buf, len },
+	};
+	size_t want = len + (d->vnet ? VNET_HDR_LEN : 0);
 	ssize_t n;
 	do
-		n = write(d->fd, d->tx_buf, len);
+		n = d->vnet ? writev(d->fd, iov, 2) : write(d->fd, d->tx_buf, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		int e = errno;
@@ -68,13 +97,49 @@ static int fdev_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 		d->stats.tx_errors++;
 		return -e;
 	}
-	if ((size_t)n != len) {
+	if ((size_t)n != want) {
 		d->stats.tx_errors++;
 		return -EIO;
 	}
 	d->stats.tx_frames++;
 	d->stats.tx_bytes += len;
 	return 0;
+}
+
+static int fdev_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+{
+	struct fdev *d = dev;
+	uint8_t vh[VNET_HDR_LEN] = { 0 };  /* no offload: all zero */
+	bool gso = d->gso_pending;
+	d->gso_pending = false;  /* set_gso() covers this one write only */
+	if (size > (gso ? FDEV_RX_MAX : d->mtu + FDEV_ETH_HLEN))
+		return -EMSGSIZE;
+	size_t len = fill(d->tx_buf, size, ctx);
+	if (len > size)
+		len = size;
+	if (gso) {
+		vh[0] = VNET_F_NEEDS_CSUM;
+		vh[1] = VNET_GSO_TCPV4;
+		put_le16(vh + 2, d->gso.hdr_len);
+		put_le16(vh + 4, d->gso.gso_size);
+		put_le16(vh + 6, d->gso.csum_start);
+		put_le16(vh + 8, d->gso.csum_offset);
+	}
+	return fdev_send(d, vh, len);
+}
+
+static unsigned fdev_offloads(void *dev)
+{
+	struct fdev *d = dev;
+	return d->vnet ? NETIF_OFF_TSO4 | NETIF_OFF_RX_CSUM : 0;
+}
+
+static void fdev_set_gso(void *dev, const struct netif_gso *g)
+{
+	struct fdev *d = dev;
+	d->gso_pending = g && d->vnet && g->type == NETIF_GSO_TCPV4;
+	if (d->gso_pending)
+		d->gso = *g;
 }
 
 static const struct netif_ops fdev_ops = {
@@ -84,17 +149,34 @@ static const struct netif_ops fdev_ops = {
 	.flush = NULL,  /* every write is a system call already */
 };
 
+static const struct netif_offload_ops fdev_offload_ops = {
+	.offloads = fdev_offloads,
+	.set_gso = fdev_set_gso,
+};
+
 void fdev_netif(struct fdev *d, struct netif *out)
 {
 	out->ops = &fdev_ops;
 	out->dev = d;
 }
 
-int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
+void fdev_netif_offload(struct fdev *d, struct netif_offload *out)
+{
+	out->ops = d->vnet ? &fdev_offload_ops : NULL;
+	out->dev = d;
+}
+
+int fdev_read_batch_flags(struct fdev *d, size_t max, fdev_rx_flags_fn cb, void *ctx)
 {
 	size_t got = 0;
+	uint8_t vh[VNET_HDR_LEN];
+	struct iovec iov[2] = {
+		{ vh, VNET_HDR_LEN },
+		{ d->rx_buf, FDEV_RX_MAX },
+	};
 	while (got < max) {
-		ssize_t n = read(d->fd, d->rx_buf, FDEV_RX_MAX);
+		ssize_t n = d->vnet ? readv(d->fd, iov, 2) : read(d->fd, d->rx_buf, FDEV_RX_MAX);
+		unsigned flags = 0;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -103,6 +185,19 @@ int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
 			d->stats.rx_errors++;
 			return -errno;
 		}
+		if (d->vnet) {
+			if (n < VNET_HDR_LEN) {  /* cannot happen with a TAP: count, skip */
+				d->stats.rx_errors++;
+				continue;
+			}
+			n -= VNET_HDR_LEN;
+			if (vh[0] & VNET_F_NEEDS_CSUM)
+				flags |= NETIF_RX_CSUM_PARTIAL;
+			if (vh[0] & VNET_F_DATA_VALID)
+				flags |= NETIF_RX_CSUM_VALID;
+			if (vh[1] != VNET_GSO_NONE)
+				flags |= NETIF_RX_GSO;
+		}
 		if (n == 0) {  /* nothing to pass on; stop rather than spin */
 			d->stats.rx_empty++;
 			return (int)got;
@@ -110,8 +205,26 @@ int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
 		got++;
 		d->stats.rx_frames++;
 		d->stats.rx_bytes += (size_t)n;
-		cb(ctx, d->rx_buf, (size_t)n);
+		cb(ctx, d->rx_buf, (size_t)n, flags);
 	}
 	d->stats.rx_capped++;
 	return (int)got;
+}
+
+struct rx_plain {
+	fdev_rx_fn cb;
+	void *ctx;
+};
+
+static void rx_plain_cb(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
+{
+	struct rx_plain *p = ctx;
+	(void)flags;
+	p->cb(p->ctx, frame, len);
+}
+
+int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
+{
+	struct rx_plain p = { cb, ctx };
+	return fdev_read_batch_flags(d, max, rx_plain_cb, &p);
 }

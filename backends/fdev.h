@@ -11,6 +11,17 @@
  * has no more (EAGAIN) or @max frames were read, lending each to a callback.
  * The descriptor must be non-blocking.  Both buffers are 64-byte aligned.
  *
+ * Virtio-net header (fdev_enable_vnet(), the TAP with IFF_VNET_HDR): every
+ * read and write is prefixed by a 10-byte struct virtio_net_hdr, in little-
+ * endian order (the TAP is set to TUNSETVNETLE).  Received frames then may
+ * be super-segments (up to 65535 + 14 bytes) and carry checksum flags,
+ * passed on as NETIF_RX_* (fdev_read_batch_flags()); fdev_netif_offload()
+ * gives NETIF_OFF_TSO4 | NETIF_OFF_RX_CSUM (a write after set_gso() may be
+ * a super-segment of up to 65535 + 14 bytes, sent with NEEDS_CSUM and
+ * GSO_TCPV4), and the transmit buffer grows to that size.  Header and frame go out with
+ * one writev(2) and come in with one readv(2), so the frame buffers stay
+ * aligned.
+ *
  * Errors: a full device (EAGAIN, ENOBUFS on write) is a counted drop and
  * -ENOBUFS; since the frame exists only once filled, the fill callback has
  * already run when a write fails (the frame is dropped, as on a wire).
@@ -18,6 +29,7 @@
 #ifndef TAPIR_FDEV_H
 #define TAPIR_FDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +51,9 @@ struct fdev_stats {
 
 struct fdev {
 	int fd;
+	bool vnet;                 /* fdev_enable_vnet(): virtio-net header */
+	bool gso_pending;          /* @gso describes the next write */
+	struct netif_gso gso;
 	size_t mtu;
 	uint8_t mac[6];
 	uint8_t *tx_buf, *rx_buf;
@@ -47,6 +62,8 @@ struct fdev {
 
 /* Frame received; @frame is lent for the call only. */
 typedef void (*fdev_rx_fn)(void *ctx, const uint8_t *frame, size_t len);
+/* Frame received with its NETIF_RX_* flags; @frame is lent for the call only. */
+typedef void (*fdev_rx_flags_fn)(void *ctx, const uint8_t *frame, size_t len, unsigned flags);
 
 /**
  * fdev_init() - Set up a device on an open, non-blocking descriptor
@@ -59,11 +76,23 @@ typedef void (*fdev_rx_fn)(void *ctx, const uint8_t *frame, size_t len);
  */
 int fdev_init(struct fdev *d, int fd, size_t mtu, const uint8_t mac[6]);
 
+/**
+ * fdev_enable_vnet() - Expect a virtio-net header on every read and write
+ * @d: Device (its descriptor is a TAP opened with IFF_VNET_HDR, set to
+ *     little-endian headers, with TUNSETOFFLOAD done)
+ *
+ * Return: 0 or -ENOMEM (the device is left as it was)
+ */
+int fdev_enable_vnet(struct fdev *d);
+
 /* Free the buffers.  Safe on a zeroed or failed struct. */
 void fdev_destroy(struct fdev *d);
 
 /* Fill @out with the netif of @d (valid while @d lives). */
 void fdev_netif(struct fdev *d, struct netif *out);
+
+/* Fill @out with the offloads of @d (ops NULL without fdev_enable_vnet()). */
+void fdev_netif_offload(struct fdev *d, struct netif_offload *out);
 
 /**
  * fdev_read_batch() - Read frames until none is left or @max were read
@@ -76,5 +105,9 @@ void fdev_netif(struct fdev *d, struct netif *out);
  *         from read(2) other than EAGAIN/EINTR (the device is unusable)
  */
 int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx);
+
+/* As fdev_read_batch(), with each frame's NETIF_RX_* flags (0 without the
+ * virtio-net header). */
+int fdev_read_batch_flags(struct fdev *d, size_t max, fdev_rx_flags_fn cb, void *ctx);
 
 #endif /* TAPIR_FDEV_H */

@@ -32,6 +32,7 @@ struct tap {
 	bool created;
 	struct pcapdev *pc;        /* tap_open_pcap(): frames through libpcap instead */
 	struct vmnet_bridge *vm;   /* vmnet: the bridge that owns @fd */
+	char offload_err[64];      /* why offloads were asked for but not enabled */
 };
 
 static int tap_open_vmnet(struct tap **out, size_t mtu, char *err, size_t errlen);
@@ -69,11 +70,20 @@ static struct tap *tap_new(const char *name, size_t mtu, bool check_mtu, const u
 	return t;
 }
 
+static int tap_open_vnet(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6],
+			 bool offload, char *err, size_t errlen);
+
 int tap_open_backend(struct tap **out, const char *backend, const char *name, size_t mtu,
 		     const uint8_t mac[6], char *err, size_t errlen)
 {
+	return tap_open_backend_offload(out, backend, name, mtu, mac, false, err, errlen);
+}
+
+int tap_open_backend_offload(struct tap **out, const char *backend, const char *name, size_t mtu,
+			     const uint8_t mac[6], bool offload, char *err, size_t errlen)
+{
 	if (!strcmp(backend, "tap"))
-		return tap_open(out, name, mtu, mac, err, errlen);
+		return tap_open_vnet(out, name, mtu, mac, offload, err, errlen);
 	if (!strcmp(backend, "pcap"))
 		return tap_open_pcap(out, name, mtu, mac, err, errlen);
 	if (!strcmp(backend, "vmnet"))
@@ -133,8 +143,43 @@ out:
 	return rc;
 }
 
+/*
+ * Attach @fd to TAP @name (IFF_TAP | IFF_NO_PI, with IFF_VNET_HDR when
+ * @vnet) into @ifr.  With @vnet, also set little-endian headers and the
+ * offloads we take (TUN_F_CSUM | TUN_F_TSO4).  Return: 0 or -errno
+ */
+static int tap_attach(int fd, const char *name, bool vnet, struct ifreq *ifr)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	ifr->ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
+	memcpy(ifr->ifr_name, name, sizeof(ifr->ifr_name));
+	if (ioctl(fd, TUNSETIFF, ifr) < 0)
+		return -errno;
+	if (!vnet)
+		return 0;
+	int le = 1, sz = 10;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
+		return -errno;
+	if (ioctl(fd, TUNSETVNETLE, &le) < 0) {
+		int e = errno;
+		const uint16_t one = 1;
+		/* without the ioctl the header is in host order: fine if that is LE */
+		if (*(const uint8_t *)&one != 1)
+			return -e;
+	}
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0)
+		return -errno;
+	return 0;
+}
+
 int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6], char *err,
 	     size_t errlen)
+{
+	return tap_open_vnet(out, name, mtu, mac, false, err, errlen);
+}
+
+static int tap_open_vnet(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6],
+			 bool offload, char *err, size_t errlen)
 {
 	int rc;
 	struct tap *t = tap_new(name, mtu, true, mac, &rc, err, errlen);
@@ -150,11 +195,23 @@ int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6
 		return -e;
 	}
 	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	memcpy(ifr.ifr_name, t->name, sizeof(ifr.ifr_name));
-	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
-		int e = errno;
+	int e = offload ? -tap_attach(t->fd, t->name, true, &ifr) : 0;
+	if (offload && e) {
+		/* a fresh descriptor: a half-attached one cannot be re-attached */
+		close(t->fd);
+		t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (t->fd < 0) {
+			e = errno;
+			snprintf(err, errlen, "/dev/net/tun: %s", strerror(e));
+			free(t);
+			return -e;
+		}
+		snprintf(t->offload_err, sizeof(t->offload_err), "%s", strerror(e));
+		offload = false;
+	}
+	if (!offload)
+		e = -tap_attach(t->fd, t->name, false, &ifr);
+	if (e) {
 		snprintf(err, errlen, "%s: cannot attach as TAP (TUNSETIFF): %s%s", name,
 			 strerror(e),
 			 e == EINVAL || e == EBUSY ? " (is it a TAP device, and free?)" : "");
@@ -172,6 +229,8 @@ int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6
 		}
 	}
 	rc = fdev_init(&t->dev, t->fd, mtu, mac);
+	if (rc == 0 && offload)
+		rc = fdev_enable_vnet(&t->dev);
 	if (rc) {
 		snprintf(err, errlen, "%s: %s", name, strerror(-rc));
 		tap_close(t);
@@ -186,6 +245,13 @@ int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6
 {
 	snprintf(err, errlen, "%s: the tap backend is Linux-only (/dev/net/tun)", name);
 	return -ENOTSUP;
+}
+
+static int tap_open_vnet(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6],
+			 bool offload, char *err, size_t errlen)
+{
+	(void)offload;
+	return tap_open(out, name, mtu, mac, err, errlen);
 }
 #endif /* __linux__ */
 
@@ -279,6 +345,46 @@ int tap_kernel_mtu(const struct tap *t)
 	close(s);
 	return rc;
 #endif
+}
+
+void tap_netif_offload(struct tap *t, struct netif_offload *out)
+{
+	if (t->pc) {
+		out->ops = NULL;
+		out->dev = NULL;
+	} else {
+		fdev_netif_offload(&t->dev, out);
+	}
+}
+
+unsigned tap_offloads(const struct tap *t)
+{
+	return !t->pc && t->dev.vnet ? NETIF_OFF_TSO4 | NETIF_OFF_RX_CSUM : 0;
+}
+
+const char *tap_offload_error(const struct tap *t)
+{
+	return t->offload_err;
+}
+
+struct rx_flags0 {
+	tap_rx_flags_fn cb;
+	void *ctx;
+};
+
+static void rx_flags0_cb(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct rx_flags0 *p = ctx;
+	p->cb(p->ctx, frame, len, 0);
+}
+
+int tap_read_batch_flags(struct tap *t, tap_rx_flags_fn cb, void *ctx)
+{
+	if (t->pc) {
+		struct rx_flags0 p = { cb, ctx };
+		return pcapdev_read_batch(t->pc, TAP_BATCH_MAX, rx_flags0_cb, &p);
+	}
+	return fdev_read_batch_flags(&t->dev, TAP_BATCH_MAX, cb, ctx);
 }
 
 int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx)

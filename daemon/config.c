@@ -273,6 +273,7 @@ void config_init(struct tapird_config *c)
 	strcpy(c->backend, "tap");
 	strcpy(c->ifname, "tap0");
 	c->mtu = 1500;
+	c->offload = true;
 	impair_config_defaults(&c->impair);
 	c->prefix_len = 24;
 	c->ttl = 64;
@@ -658,6 +659,12 @@ static int set_netif(struct tapird_config *c, const char *key, const char *value
 		c->mac_set = true;
 		return 0;
 	}
+	if (!strcmp(key, "offload")) {
+		if (units_parse_bool(value, &c->offload))
+			return errf(err, errlen, where, "[netif] offload: '%s' is not true or false",
+				    value);
+		return 0;
+	}
 	if (!strcmp(key, "mtu")) {
 		uint64_t v = 0;
 		int rc = set_uint("netif", key, value, 68, 65521, &v, where, err, errlen);
@@ -666,7 +673,7 @@ static int set_netif(struct tapird_config *c, const char *key, const char *value
 		return rc;
 	}
 	return errf(err, errlen, where,
-		    "unknown key '%s' in [netif] (expected backend, name, device, mac, mtu, impair.*)",
+		    "unknown key '%s' in [netif] (expected backend, name, device, mac, mtu, offload, impair.*)",
 		    key);
 }
 

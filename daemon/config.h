@@ -148,6 +148,7 @@ struct tapird_config {
 	uint8_t mac[6];
 	bool mac_set;                    /* false: the daemon picks a random one */
 	uint32_t mtu;
+	bool offload;                    /* true: TAP offloads (virtio-net header, TSO) */
 	struct impair_config impair;
 	bool impair_seed_set;            /* false: the daemon picks a random seed */
 	/* [ipv4] (addresses in host order) */

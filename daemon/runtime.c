@@ -249,14 +249,14 @@ static void deliver(void *ctx, const uint8_t *frame, size_t len)
 	stack_input(d->st, frame, len, d->now);
 }
 
-static void on_frame(void *ctx, const uint8_t *frame, size_t len)
+static void on_frame(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
 {
 	struct daemon *d = ctx;
 	tapird_ctl_rx(d->ctl, frame, len, d->now);
 	if (d->im)
-		impair_rx(d->im, frame, len);
+		impair_rx(d->im, frame, len);  /* never with offloads: flags are 0 */
 	else
-		stack_input(d->st, frame, len, d->now);
+		stack_input_flags(d->st, frame, len, flags, d->now);
 }
 
 static void stop(struct daemon *d, int code);
@@ -272,7 +272,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
 	d->now = uv_hrtime();
 	if (d->im)
 		impair_poll(d->im, d->now);
-	int n = tap_read_batch(d->tap, on_frame, d);
+	int n = tap_read_batch_flags(d->tap, on_frame, d);
 	stack_flush(d->st);
 	if (n < 0) {
 		log_err(&d->log, "%s: read: %s", tap_name(d->tap), strerror(-n));
@@ -466,12 +466,18 @@ static int start_network(struct daemon *d)
 		random_bytes(NULL, c->mac, 6);
 		c->mac[0] = (uint8_t)((c->mac[0] & 0xfe) | 0x02);  /* unicast, local */
 	}
-	int rc = tap_open_backend(&d->tap, c->backend, c->ifname, c->mtu, c->mac, err,
-				  sizeof(err));
+	/* Offloads change frames (super-segments, partial checksums) that the
+	 * impairment layer works on one by one: not with it. */
+	bool offload = c->offload && !impair_config_active(&c->impair);
+	int rc = tap_open_backend_offload(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload,
+					  err, sizeof(err));
 	if (rc) {
 		log_err(&d->log, "%s", err);
 		return -1;
 	}
+	if (offload && !tap_offloads(d->tap) && !strcmp(c->backend, "tap"))
+		log_warn(&d->log, "%s: offloads unavailable (%s); running without",
+			 tap_name(d->tap), tap_offload_error(d->tap));
 	tap_mac(d->tap, c->mac);  /* vmnet assigns its own */
 	if (!tap_created(d->tap)) {
 		int kmtu = tap_kernel_mtu(d->tap);
@@ -527,6 +533,13 @@ static int start_network(struct daemon *d)
 	if (rc) {
 		log_err(&d->log, "cannot create the stack: %s", strerror(-rc));
 		return -1;
+	}
+	if (!d->im) {  /* offloads pass through the capture wrapper's write() */
+		struct netif_offload off;
+		tap_netif_offload(d->tap, &off);
+		stack_set_offload(d->st, &off);
+		if (off.ops)
+			log_info(&d->log, "%s: offloads on (TSO, checksum, GRO)", tap_name(d->tap));
 	}
 
 	if (open_stores(d) < 0)

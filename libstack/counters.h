@@ -90,6 +90,8 @@
 	X(TCP_RX, "tcp.rx")                                               \
 	X(TCP_TX, "tcp.tx")                                               \
 	X(TCP_RETRANSMITS, "tcp.retransmits")                             \
+	X(TCP_TSO_TX, "tcp.tso_tx")                                       \
+	X(TCP_RX_COALESCED, "tcp.rx_coalesced")                           \
 	X(TCP_FAST_RETRANSMITS, "tcp.fast_retransmits")                   \
 	X(TCP_RTO_TIMEOUTS, "tcp.rto_timeouts")                           \
 	X(TCP_ACTIVE_OPENS, "tcp.active_opens")                           \

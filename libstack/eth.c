@@ -15,7 +15,7 @@
 
 #define ETH_MIN_FRAME 60
 
-void eth_input(struct stack *st, const uint8_t *frame, size_t len)
+void eth_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flags)
 {
 	struct eth_view v;
 	const uint8_t *dst;
@@ -38,7 +38,7 @@ void eth_input(struct stack *st, const uint8_t *frame, size_t len)
 	}
 	switch (eth_ethertype(&v)) {
 	case ETHERTYPE_IPV4:
-		ipv4_input(st, eth_payload(&v), eth_payload_len(&v), group);
+		ipv4_input(st, eth_payload(&v), eth_payload_len(&v), group, flags);
 		break;
 	case ETHERTYPE_ARP:
 		arp_input(st, eth_payload(&v), eth_payload_len(&v));
@@ -91,6 +91,31 @@ int eth_write(struct stack *st, const uint8_t *src, const uint8_t dst[6], uint16
 	if (frame < ETH_MIN_FRAME)
 		frame = ETH_MIN_FRAME;
 	rc = st->nif.ops->write(st->nif.dev, frame, eth_fill, &c);
+	if (rc < 0) {
+		CTR_INC(st, ETH_TX_ERR);
+		return rc;
+	}
+	CTR_INC(st, ETH_TX);
+	return 0;
+}
+
+int eth_write_gso(struct stack *st, const uint8_t dst[6], size_t size, const struct netif_gso *g,
+		  netif_fill_fn fill, void *ctx)
+{
+	struct eth_fill_ctx c;
+	int rc;
+
+	if (!st->tso || size > 65535)
+		return -EMSGSIZE;
+	memcpy(c.hdr.dst, dst, 6);
+	memcpy(c.hdr.src, st->mac, 6);
+	c.hdr.ethertype = ETHERTYPE_IPV4;
+	c.size = size;
+	c.fill = fill;
+	c.ctx = ctx;
+	st->off.ops->set_gso(st->off.dev, g);
+	rc = st->nif.ops->write(st->nif.dev, ETH_HDR_LEN + size, eth_fill, &c);
+	st->off.ops->set_gso(st->off.dev, NULL);  /* in case write() never reached it */
 	if (rc < 0) {
 		CTR_INC(st, ETH_TX_ERR);
 		return rc;

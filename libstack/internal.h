@@ -81,6 +81,8 @@ struct stack {
 	struct netif nif;
 	uint8_t mac[6];
 	size_t mtu;
+	struct netif_offload off;  /* stack_set_offload() */
+	bool tso;                /* off takes TCPv4 super-segments */
 	uint64_t now;
 	uint64_t ctr[CTR__COUNT];
 
@@ -128,7 +130,10 @@ static inline bool stack_on_link(const struct stack *st, uint32_t ip)
 }
 
 /* eth.c */
-void eth_input(struct stack *st, const uint8_t *frame, size_t len);
+void eth_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flags);
+/* A TCP/IPv4 super-segment of @size bytes after the Ethernet header (netif_gso) */
+int eth_write_gso(struct stack *st, const uint8_t dst[6], size_t size, const struct netif_gso *g,
+		  netif_fill_fn fill, void *ctx);
 
 /* arp.c */
 int arp_init(struct stack *st);
@@ -149,7 +154,8 @@ int arp_queue(struct stack *st, uint32_t nexthop, const struct ipv4_write_opts *
 /* ipv4.c */
 int ipv4_init(struct stack *st);
 void ipv4_free(struct stack *st);
-void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broadcast);
+void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broadcast,
+		unsigned flags);
 void ipv4_poll(struct stack *st);
 uint64_t ipv4_next_deadline(const struct stack *st);
 /* Record a smaller path MTU for @dst (from ICMP frag needed). */

@@ -251,6 +251,41 @@ static size_t copied_options(const uint8_t *opt, size_t len, uint8_t *out)
 	return n;
 }
 
+/*
+ * Send the TCP super-segment in @c (@hl bytes of IP header, @total of TCP
+ * header + data) as one frame through the device's TSO; each segment it is
+ * cut into must fit @mtu.  The device increments the IP ID per segment.
+ */
+static int write_gso(struct stack *st, const struct ipv4_write_opts *opts, const uint8_t mac[6],
+		     struct frag_fill_ctx *c, size_t hl, size_t total, size_t mtu)
+{
+	struct netif_gso g;
+	uint8_t th[13];
+	size_t thl;
+	int rc;
+
+	if (!st->tso || c->hdr.proto != IP_PROTO_TCP || opts->fragment || total < sizeof(th)) {
+		CTR_INC(st, IPV4_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	gather(th, c->pieces, c->npieces, 0, sizeof(th));
+	thl = (size_t)(th[12] >> 4) * 4;
+	if (thl < 20 || thl > total || hl + thl + opts->gso_size > mtu) {
+		CTR_INC(st, IPV4_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	c->len = total;
+	g.type = NETIF_GSO_TCPV4;
+	g.hdr_len = (uint16_t)(ETH_HDR_LEN + hl + thl);
+	g.gso_size = opts->gso_size;
+	g.csum_start = (uint16_t)(ETH_HDR_LEN + hl);
+	g.csum_offset = 16;
+	rc = eth_write_gso(st, mac, hl + total, &g, frag_fill, c);
+	if (rc == 0)
+		CTR_INC(st, IPV4_TX);
+	return rc;
+}
+
 /* Next-hop MAC for @dst, or -EAGAIN (queue for @nexthop), or -ENETUNREACH. */
 static int route(struct stack *st, uint32_t dst, uint8_t mac[6], uint32_t *nexthop)
 {
@@ -340,6 +375,10 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 	c.pieces = pieces;
 	c.npieces = npieces;
 	hl = ipv4_repr_header_len(&c.hdr);
+	if (opts->gso_size) {
+		rc = write_gso(st, opts, mac, &c, hl, total, mtu);
+		goto out;
+	}
 	if (hl + total <= mtu) {
 		c.len = total;
 		rc = eth_write(st, NULL, mac, ETHERTYPE_IPV4, hl + total, frag_fill, &c);
@@ -437,7 +476,8 @@ static int check_header(struct stack *st, struct ipv4_view *v, struct ipv4_repr 
 	return 0;
 }
 
-void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broadcast)
+void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broadcast,
+		unsigned flags)
 {
 	struct ipv4_view v;
 	struct ipv4_repr r;
@@ -488,6 +528,7 @@ void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broa
 			free(whole);
 			return;
 		}
+		flags = 0;	/* they spoke of one fragment, not of the datagram */
 	}
 	m.src = r.src;
 	m.dst = r.dst;
@@ -498,6 +539,8 @@ void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broa
 	m.ip_broadcast = ip_bcast;
 	m.ip_header = v.buf;
 	m.ip_header_len = ipv4_header_len(&v);
+	m.l4_csum_ok = (flags & (NETIF_RX_CSUM_PARTIAL | NETIF_RX_CSUM_VALID)) != 0;
+	m.gso = (flags & NETIF_RX_GSO) != 0;
 	deliver(st, &m, ipv4_payload(&v), ipv4_payload_len(&v));
 	free(whole);
 }

@@ -191,6 +191,16 @@ void stack_free(struct stack *st)
 	free(st);
 }
 
+void stack_set_offload(struct stack *st, const struct netif_offload *off)
+{
+	st->tso = false;
+	memset(&st->off, 0, sizeof(st->off));
+	if (!off || !off->ops || !off->ops->offloads || !off->ops->set_gso)
+		return;
+	st->off = *off;
+	st->tso = (off->ops->offloads(off->dev) & NETIF_OFF_TSO4) != 0;
+}
+
 void stack_start(struct stack *st, uint64_t now)
 {
 	st->now = now;
@@ -199,9 +209,15 @@ void stack_start(struct stack *st, uint64_t now)
 
 void stack_input(struct stack *st, const uint8_t *frame, size_t len, uint64_t now)
 {
+	stack_input_flags(st, frame, len, 0, now);
+}
+
+void stack_input_flags(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
+		       uint64_t now)
+{
 	if (now > st->now)
 		st->now = now;
-	eth_input(st, frame, len);
+	eth_input(st, frame, len, flags);
 }
 
 void stack_poll(struct stack *st, uint64_t now)

@@ -81,6 +81,17 @@ int stack_new(struct stack **out, const struct stack_config *cfg, const struct n
 /* Free the stack and everything it holds.  NULL is allowed. */
 void stack_free(struct stack *st);
 
+/**
+ * stack_set_offload() - Use the device's offloads (netif.h)
+ * @st:  Stack, before any TCP connection exists
+ * @off: The device's offload ops (copied; the device must outlive the
+ *       stack), or NULL for none
+ *
+ * With NETIF_OFF_TSO4, TCP sends new data in super-segments of up to 64 KiB
+ * (whole MSS-sized segments within the windows); retransmissions stay one MSS.
+ */
+void stack_set_offload(struct stack *st, const struct netif_offload *off);
+
 /* Announce ourselves: send a gratuitous ARP.  Call once after stack_new(). */
 void stack_start(struct stack *st, uint64_t now);
 
@@ -92,6 +103,21 @@ void stack_start(struct stack *st, uint64_t now);
  * @now:   Current time, ns
  */
 void stack_input(struct stack *st, const uint8_t *frame, size_t len, uint64_t now);
+
+/**
+ * stack_input_flags() - Process one received frame with the device's metadata
+ * @st:    Stack
+ * @frame: Frame, Ethernet header included; lent for this call only
+ * @len:   Length of @frame (a NETIF_RX_GSO frame may exceed the MTU)
+ * @flags: NETIF_RX_* (netif.h): checksum already good or partial, GSO;
+ *         0 is stack_input()
+ * @now:   Current time, ns
+ *
+ * The flags cover the TCP or UDP checksum of an unfragmented datagram only;
+ * the IP header checksum is always verified.
+ */
+void stack_input_flags(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
+		       uint64_t now);
 
 /* Run the timers that are due at @now (ARP, reassembly, ...). */
 void stack_poll(struct stack *st, uint64_t now);
@@ -160,6 +186,14 @@ struct ipv4_write_opts {
 	 * options with the copy flag (RFC 791) are repeated. */
 	const uint8_t *options;
 	size_t options_len;
+	/* TCP segmentation offload: nonzero = the datagram is a TCP super-segment
+	 * (with fragment = false) sent as one frame through the device's
+	 * set_gso() + write() (stack_set_offload() with NETIF_OFF_TSO4, else
+	 * -EMSGSIZE), to be cut into segments of @gso_size payload bytes, each of
+	 * which must fit the path MTU.  The TCP checksum field holds the
+	 * pseudo-header sum (struct netif_gso).  The device increments the IP ID
+	 * per segment (DF is set, so IDs carry no meaning, RFC 6864). */
+	uint16_t gso_size;
 };
 
 /**
@@ -196,6 +230,8 @@ struct ipv4_rx_meta {
 	bool ip_broadcast;    /* sent to 255.255.255.255 or the subnet broadcast */
 	const uint8_t *ip_header;  /* whole IP header of the datagram */
 	size_t ip_header_len;
+	bool l4_csum_ok;      /* the device vouched for the TCP/UDP checksum: skip it */
+	bool gso;             /* a received super-segment (NETIF_RX_GSO) */
 };
 /**
  * typedef ipv4_proto_fn - Deliver a datagram's payload

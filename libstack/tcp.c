@@ -40,7 +40,13 @@
  * segment is gathered from the ring (one or two pieces) into the device
  * buffer by ipv4_write (DF set).  Sending obeys the peer's window, cwnd,
  * Nagle (unless nodelay or pushed by tcp_write_nodelay), and sender SWS
- * avoidance.  In SACK recovery, the RFC 6675 pipe decides: holes below the
+ * avoidance.  With a TSO device (stack_set_offload()), new data outside
+ * recovery goes out in super-segments of whole MSS-sized segments, at most
+ * 64 KiB and a quarter of cwnd (several ACKs per window, as Linux's TSO
+ * autosizing), which the device cuts up; a short tail only where Nagle would
+ * send it anyway; retransmissions, probes, segments with SACK blocks and
+ * flows with an MSS of 536 or less stay one MSS per frame.  Received super-segments (GRO) are taken whole and do not raise
+ * the receive-MSS estimate.  In SACK recovery, the RFC 6675 pipe decides: holes below the
  * highest SACKed byte are retransmitted first, then new data.  ACKs: at least
  * every second full segment, else after delack_ns; immediately for
  * out-of-order data or a filled hole.  The receive window's right edge only
@@ -599,14 +605,16 @@ static size_t seg_fill_fn(uint8_t *buf, size_t size, void *ctx)
 	return tcp_repr_emit(&c->r, buf, c->src, c->dst);
 }
 
-static int send_repr(struct stack *st, uint32_t dst, struct tcp_repr *r)
+/* Send @r; with @gso_size nonzero as a TSO super-segment (ipv4_write_opts). */
+static int send_repr_gso(struct stack *st, uint32_t dst, struct tcp_repr *r, uint32_t gso_size)
 {
 	struct seg_fill c;
-	struct ipv4_write_opts o = { .fragment = false };
+	struct ipv4_write_opts o = { .fragment = false, .gso_size = (uint16_t)gso_size };
 	struct stack_iov iov[2];
 	int n = 0, rc;
 
 	c.r = *r;
+	c.r.csum_partial = gso_size != 0;
 	c.src = st->cfg.addr;
 	c.dst = dst;
 	if (r->payload_len)
@@ -619,6 +627,11 @@ static int send_repr(struct stack *st, uint32_t dst, struct tcp_repr *r)
 	else
 		CTR_INC(st, TCP_TX_ERR);
 	return rc;
+}
+
+static int send_repr(struct stack *st, uint32_t dst, struct tcp_repr *r)
+{
+	return send_repr_gso(st, dst, r, 0);
 }
 
 /* A RST (or RST+ACK) in answer to @seg, which arrived from @src; no flow. */
@@ -859,17 +872,33 @@ static uint32_t flight(const struct tcp_flow *f);
  * 2 SRTT, + 200 ms with one segment in flight, at least 10 ms) when it comes
  * before the RTO and SACK can tell what the probe finds, else the RTO.
  */
-static bool pto_get(const struct tcp_flow *f, uint64_t *out)
+static bool pto_get_ext(const struct tcp_flow *f, uint32_t sending, uint64_t *out)
 {
 	uint64_t pto = (uint64_t)f->srtt_us * 2000;
 
-	if (flight(f) <= f->mss)
+	if (flight(f) + sending <= f->mss)
 		pto += 200 * MS;
 	if (pto < 10 * MS)
 		pto = 10 * MS;
 	*out = pto;
 	return f->sack_ok && f->rtt_valid && !f->in_recovery && !f->tlp_out && f->retries == 0 &&
 	       (f->state == TCP_ESTABLISHED || f->state == TCP_CLOSE_WAIT) && pto < f->rto;
+}
+
+static bool pto_get(const struct tcp_flow *f, uint64_t *out)
+{
+	return pto_get_ext(f, 0, out);
+}
+
+/* @sending: bytes going out now, not yet in the flight (a TSO super-segment:
+ * many segments, so no delayed-ACK allowance for a flight of one) */
+static void arm_rtx_ext(struct tcp_flow *f, uint32_t sending)
+{
+	uint64_t pto;
+
+	f->pto_armed = pto_get_ext(f, sending, &pto);
+	f->t_rtx = f->st->now + (f->pto_armed ? pto : f->rto);
+	timer_update(f);
 }
 
 static void arm_rtx(struct tcp_flow *f)
@@ -882,13 +911,17 @@ static void arm_rtx(struct tcp_flow *f)
 }
 
 /* Send [seq, seq + len) from the send ring, with FIN if @fin.  SACK blocks
- * take room from the data so the segment still fits the MTU.
+ * take room from the data so the segment still fits the MTU.  More than one
+ * MSS (only from tcp_output() when the device takes TSO) goes out as one
+ * super-segment that the device cuts into MSS-sized segments; with SACK
+ * blocks to send it is cut down to one segment here.
  * Return: data bytes sent (may be less than @len) */
 static uint32_t xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx)
 {
 	struct tcp_repr r;
 	size_t off = seq - f->sbuf_seq, pos, extra;
 	uint8_t flags = TCP_ACK;
+	uint32_t sending;
 	int rc;
 
 	if (fin)
@@ -915,7 +948,9 @@ static uint32_t xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool f
 			r.payload2_len = len - r.payload_len;
 		}
 	}
-	rc = send_repr(f->st, f->raddr, &r);
+	if (len > f->mss)
+		CTR_INC(f->st, TCP_TSO_TX);
+	rc = send_repr_gso(f->st, f->raddr, &r, len > f->mss ? f->mss : 0);
 	if (rc == 0)
 		ack_sent(f, &r);
 	else if (rc == -EMSGSIZE)
@@ -931,14 +966,15 @@ static uint32_t xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool f
 		f->rtt_seq = seq + len;
 		f->rtt_start = f->st->now;
 	}
+	sending = !rtx && len > f->mss ? len : 0;
 	if (!f->t_rtx || f->persist) {
 		f->persist = false;
-		arm_rtx(f);
+		arm_rtx_ext(f, sending);
 	} else if (!rtx && f->retries == 0) {
 		uint64_t pto;
 
-		if (pto_get(f, &pto))
-			arm_rtx(f);	/* new data: the probe timeout starts again */
+		if (pto_get_ext(f, sending, &pto))
+			arm_rtx_ext(f, sending);	/* new data: the probe timeout starts again */
 	}
 	return len;
 }
@@ -1099,6 +1135,30 @@ static void output_recovery(struct tcp_flow *f)
 	}
 }
 
+/*
+ * TSO for this flow?  Not below the default MSS: a peer that announces less
+ * (a broken path or an attack) gets one segment per frame, so that what we
+ * write is what it receives.
+ */
+static bool tso_ok(const struct tcp_flow *f)
+{
+	return f->st->tso && f->mss > TCP_DEFAULT_MSS;
+}
+
+/*
+ * Largest TSO super-segment payload: whole MSS, within a 64 KiB datagram, and
+ * at most a quarter of cwnd (at least 2 MSS), so that a window holds several
+ * super-segments: the peer then ACKs several times per round trip, and one
+ * lost ACK or frame does not stall the flight (as Linux's TSO autosizing).
+ */
+static uint32_t tso_max(const struct tcp_flow *f)
+{
+	uint32_t room = 65535 - 20 - TCP_HDR_LEN - 12;
+
+	room = min32(room, max32(f->cwnd / 4, 2 * f->mss));
+	return room / f->mss * f->mss;
+}
+
 static void arm_persist(struct tcp_flow *f)
 {
 	uint64_t iv = f->rto << (f->backoff < 16 ? f->backoff : 16);
@@ -1156,7 +1216,20 @@ static void tcp_output(struct tcp_flow *f)
 		wnd = min32(f->snd_wnd, wnd);
 		inflight = f->snd_nxt - f->snd_una;
 		usable = wnd > inflight ? wnd - inflight : 0;
-		len = min32(f->mss, avail);
+		len = min32(rtx || !tso_ok(f) ? f->mss : tso_max(f), avail);
+		if (len > f->mss) {
+			/* TSO: whole segments within the windows; a short tail only
+			 * where the one-segment rules below would send it too (Nagle) */
+			uint32_t tail = len % f->mss;
+
+			if (len > usable)
+				len = usable / f->mss * f->mss;
+			else if (tail && len == avail && !f->fin_queued && !f->o.nodelay &&
+				 seq_ge(f->snd_nxt + len - tail, f->push_seq))
+				len -= tail;
+			if (len < f->mss)
+				len = min32(f->mss, avail);
+		}
 		if (rtx && f->nsb && seq_lt(limit, f->snd_nxt + len))
 			len = limit - f->snd_nxt;
 		if (len > usable) {
@@ -2176,7 +2249,7 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 			flow_drop(f, -ECONNABORTED);
 			return;
 		}
-		if (seg->payload_len > f->rcv_mss)
+		if (seg->payload_len > f->rcv_mss && !seg->coalesced)
 			f->rcv_mss = (uint32_t)minsz(seg->payload_len, 65535);
 		if (seg->seq == f->rcv_nxt) {
 			f->rcv_nxt += (uint32_t)seg->payload_len;
@@ -2410,7 +2483,10 @@ static int tcp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payloa
 		CTR_INC(st, TCP_DROP_BROADCAST);
 		return 0;
 	}
-	rc = tcp_repr_parse(&seg, payload, len, m->src, m->dst, true);
+	rc = tcp_repr_parse(&seg, payload, len, m->src, m->dst, !m->l4_csum_ok);
+	seg.coalesced = m->gso;
+	if (seg.coalesced)
+		CTR_INC(st, TCP_RX_COALESCED);
 	if (rc == -EILSEQ) {
 		CTR_INC(st, TCP_DROP_CHECKSUM);
 		return 0;

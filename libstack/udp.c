@@ -87,7 +87,7 @@ void udp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *da
 	int rc;
 
 	CTR_INC(st, UDP_RX);
-	rc = udp_repr_parse(&r, data, len, m->src, m->dst);
+	rc = udp_repr_parse_opt(&r, data, len, m->src, m->dst, !m->l4_csum_ok);
 	if (rc == -EILSEQ) {
 		CTR_INC(st, UDP_DROP_CHECKSUM);
 		return;

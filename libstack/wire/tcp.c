@@ -211,6 +211,10 @@ size_t tcp_repr_emit(const struct tcp_repr *r, uint8_t *buf, uint32_t src, uint3
 		}
 	}
 	sum = inet_csum_pseudo(src, dst, IPV4_PROTO_TCP, (uint16_t)total);
+	if (r->csum_partial) {
+		put_be16(buf + 16, (uint16_t)~inet_csum_fold(sum));
+		return hl;
+	}
 	sum = inet_csum_add(sum, buf, hl);
 	if (r->payload_len)
 		sum = inet_csum_add(sum, r->payload, r->payload_len);

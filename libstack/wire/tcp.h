@@ -87,6 +87,13 @@ struct tcp_repr {
 	size_t payload_len;
 	const uint8_t *payload2;
 	size_t payload2_len;
+	/* Not on the wire: emit stores only the pseudo-header sum in the checksum
+	 * field, for a device that completes it (TSO, netif_gso); parse leaves
+	 * it false */
+	bool csum_partial;
+	/* Not on the wire: received as a super-segment (NETIF_RX_GSO); parse
+	 * leaves it false, the caller sets it */
+	bool coalesced;
 };
 
 /* Set @r to an empty segment: no options (wscale -1), no data. */

@@ -12,6 +12,12 @@
 int udp_repr_parse(struct udp_repr *r, const uint8_t *buf, size_t len,
 		   uint32_t src, uint32_t dst)
 {
+	return udp_repr_parse_opt(r, buf, len, src, dst, true);
+}
+
+int udp_repr_parse_opt(struct udp_repr *r, const uint8_t *buf, size_t len,
+		       uint32_t src, uint32_t dst, bool verify)
+{
 	uint16_t ulen;
 
 	if (len < UDP_HDR_LEN)
@@ -19,7 +25,7 @@ int udp_repr_parse(struct udp_repr *r, const uint8_t *buf, size_t len,
 	ulen = get_be16(buf + 4);
 	if (ulen < UDP_HDR_LEN || ulen > len)
 		return -EBADMSG;
-	if (get_be16(buf + 6) != 0) {
+	if (verify && get_be16(buf + 6) != 0) {
 		uint64_t sum = inet_csum_pseudo(src, dst, IPV4_PROTO_UDP, ulen);
 
 		sum = inet_csum_add(sum, buf, ulen);

@@ -9,6 +9,7 @@
 #ifndef TAPIR_WIRE_UDP_H
 #define TAPIR_WIRE_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,11 @@ struct udp_repr {
  */
 int udp_repr_parse(struct udp_repr *r, const uint8_t *buf, size_t len,
 		   uint32_t src, uint32_t dst);
+
+/* As udp_repr_parse(), but the checksum is verified only if @verify (a
+ * device vouched for it, or it holds only the pseudo-header sum). */
+int udp_repr_parse_opt(struct udp_repr *r, const uint8_t *buf, size_t len,
+		       uint32_t src, uint32_t dst, bool verify);
 
 /**
  * udp_repr_emit() - Write the 8-byte header of @r, checksum included

@@ -62,6 +62,7 @@ static void test_default(void **state)
 	assert_string_equal(c.backend, "tap");
 	assert_string_equal(c.ifname, "tap0");
 	assert_int_equal(c.mtu, 1500);
+	assert_true(c.offload);
 	assert_false(c.mac_set);
 	assert_true(c.addr_set);
 	assert_int_equal(c.addr, 0xc0000202);
@@ -409,6 +410,30 @@ static void test_backend(void **state)
 	config_free(&c);
 }
 
+/* [netif] offload: a boolean, true by default, also as a boot argument */
+static void test_offload(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_true(c.offload);
+	config_free(&c);
+	load_ok(&c, "[netif]\noffload = false\n[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_false(c.offload);
+	config_free(&c);
+	load_ok(&c, "[netif]\noffload = false\noffload = true\n[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_true(c.offload);
+	config_free(&c);
+	assert_int_equal(load(&c, "[netif]\noffload = maybe\n", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:2: [netif] offload: 'maybe' is not true or false");
+	config_free(&c);
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n");
+	const char *args[] = { "--netif.offload=false" };
+	assert_int_equal(config_apply_args(&c, (char *const *)args, 1, err, sizeof(err)), 0);
+	assert_false(c.offload);
+	config_free(&c);
+}
+
 static void test_first_error_wins(void **state)
 {
 	struct tapird_config c;
@@ -731,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_backend),
+		cmocka_unit_test(test_offload),
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bootargs),
