@@ -19,7 +19,8 @@
 #   1 KiB file, 1 connection and 100 connections (requests/s), 100 MiB file,
 #   1 connection (MB/s).  Ratio: tapir/kernel, higher is better.
 #
-# Environment: BENCH_SECS (seconds per wrk run, 10).
+# Environment: BENCH_SECS (seconds per wrk run, 10); TAPIRD_ARGS (boot
+# arguments for tapird, e.g. --netif.offload=false).
 set -euo pipefail
 
 if [ -z "${TAPIR_BENCH_NS:-}" ]; then
@@ -79,7 +80,8 @@ kv = www
 port = 80
 access_log = false
 CONF
-"$TAPIRD" --config "$TMP/tapird.conf" >"$TMP/tapird.log" 2>&1 &
+# shellcheck disable=SC2086  # TAPIRD_ARGS: boot arguments, split on spaces
+"$TAPIRD" --config "$TMP/tapird.conf" ${TAPIRD_ARGS:-} >"$TMP/tapird.log" 2>&1 &
 TAPIRD_PID=$!
 PIDS="$PIDS $TAPIRD_PID"
 
