@@ -45,8 +45,9 @@
  * 64 KiB and a quarter of cwnd (several ACKs per window, as Linux's TSO
  * autosizing), which the device cuts up; a short tail only where Nagle would
  * send it anyway; retransmissions, probes, segments with SACK blocks and
- * flows with an MSS of 536 or less stay one MSS per frame.  Received super-segments (GRO) are taken whole and do not raise
- * the receive-MSS estimate.  In SACK recovery, the RFC 6675 pipe decides: holes below the
+ * flows with an MSS of 536 or less stay one MSS per frame.  Received
+ * super-segments (GRO) are taken whole and do not raise the receive-MSS
+ * estimate.  In SACK recovery, the RFC 6675 pipe decides: holes below the
  * highest SACKed byte are retransmitted first, then new data.  ACKs: at least
  * every second full segment, else after delack_ns; immediately for
  * out-of-order data or a filled hole.  The receive window's right edge only
