@@ -1,7 +1,7 @@
 /*
  * tcp.h - libstack's TCP API (after Mirage's TCP flow): listen, connect, flows
  *
- * Theory of operation (for users; the implementation notes are in tcp.c)
+ * Theory of operation (for users; the implementation notes are in tcp/tcp_conn.h)
  *
  * A struct tcp_flow is one connection, owned by the stack.  The application
  * learns a flow pointer from its accept callback (tcp_listen()) or its
