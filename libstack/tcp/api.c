@@ -225,18 +225,29 @@ void tcp_flow_set_callbacks(struct tcp_flow *f, const struct tcp_callbacks *cb, 
 	}
 }
 
-static long write_common(struct tcp_flow *f, const struct stack_iov *iov, int iovcnt, bool push)
+/* Return: 0 if the application may queue data on @f, else -EPIPE or -ENOTCONN */
+static int write_check(const struct tcp_flow *f)
 {
-	size_t total = 0, room;
-
-	if (!f || iovcnt < 0)
-		return -EINVAL;
 	if (f->app_closed || f->fin_queued)
 		return -EPIPE;
 	if (f->state == TCP_CLOSED || f->state == TCP_TIME_WAIT)
 		return -EPIPE;
 	if (f->state != TCP_ESTABLISHED && f->state != TCP_CLOSE_WAIT)
 		return -ENOTCONN;
+	return 0;
+}
+
+static long write_common(struct tcp_flow *f, const struct stack_iov *iov, int iovcnt, bool push)
+{
+	size_t total = 0, room;
+	int rc;
+
+	if (!f || iovcnt < 0)
+		return -EINVAL;
+	f->sres = 0;	/* a reservation ends: we write where it was */
+	rc = write_check(f);
+	if (rc < 0)
+		return rc;
 	for (int i = 0; i < iovcnt; i++)
 		total += iov[i].len;
 	room = f->o.sndbuf - f->slen;
@@ -301,6 +312,90 @@ long tcp_write_nodelay(struct tcp_flow *f, const void *data, size_t len)
 	return write_common(f, &iov, 1, true);
 }
 
+void *tcp_write_reserve(struct tcp_flow *f, size_t *len, int *err)
+{
+	size_t want, room, tail, contig;
+	int rc;
+
+	if (!len) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	want = *len;
+	*len = 0;
+	if (!f) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	f->sres = 0;
+	rc = write_check(f);
+	if (rc < 0)
+		goto fail;
+	room = f->o.sndbuf - f->slen;
+	if (want == 0 || want > room) {
+		if (want > room)
+			f->want_writable = true;	/* less than wanted: say when there is more */
+		want = room;
+	}
+	if (want == 0) {
+		f->want_writable = true;
+		rc = -EAGAIN;
+		goto fail;
+	}
+	if (f->slen == 0)
+		f->shead = 0;	/* empty: the whole ring is one piece */
+	(void)tcp_sbuf_reserve(f, want);	/* on failure, what the ring has */
+	if (f->scap == f->slen) {
+		rc = f->scap ? -EAGAIN : -ENOMEM;
+		if (rc == -EAGAIN)
+			f->want_writable = true;
+		goto fail;
+	}
+	/* free space: [tail, end of ring) when the data does not wrap (then the
+	 * part before shead is a second piece), else [tail, shead) */
+	tail = (f->shead + f->slen) % f->scap;
+	contig = tail >= f->shead ? f->scap - tail : f->shead - tail;
+	*len = f->sres = minsz(contig, want);
+	if (err)
+		*err = 0;
+	return f->sbuf + tail;
+fail:
+	if (err)
+		*err = rc;
+	return NULL;
+}
+
+long tcp_write_commit(struct tcp_flow *f, size_t n, bool push)
+{
+	int rc;
+
+	if (!f)
+		return -EINVAL;
+	rc = write_check(f);
+	if (rc < 0) {
+		f->sres = 0;
+		return rc;
+	}
+	if (n > f->sres)
+		return -EINVAL;
+	f->sres = 0;
+	f->slen += n;
+	if (f->slen == 0 && f->sbuf) {
+		/* nothing written: idle flows hold no send buffer */
+		free(f->sbuf);
+		f->sbuf = NULL;
+		f->scap = f->shead = 0;
+	}
+	if (push)
+		f->push_seq = f->sbuf_seq + (uint32_t)f->slen;
+	if (n || push) {
+		api_enter(f->st);
+		tcp_output(f);
+		api_leave(f->st);
+	}
+	return (long)n;
+}
+
 /* Queue our FIN and move to the state that waits for it to be acked. */
 static void queue_fin(struct tcp_flow *f)
 {
@@ -323,6 +418,7 @@ int tcp_shutdown(struct tcp_flow *f, bool rd, bool wr)
 		return -EINVAL;
 	if (!synchronized(f) || f->state == TCP_TIME_WAIT)
 		return -ENOTCONN;
+	f->sres = 0;
 	api_enter(f->st);
 	if (rd) {
 		f->rd_shut = true;

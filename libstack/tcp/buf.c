@@ -134,5 +134,6 @@ bool tcp_sbuf_reserve(struct tcp_flow *f, size_t want)
 	f->sbuf = n;
 	f->scap = cap;
 	f->shead = 0;
+	f->sres = 0;	/* the ring moved */
 	return true;
 }

@@ -83,8 +83,9 @@ static void ack_new(struct tcp_flow *f, const struct tcp_repr *seg)
 		f->slen -= n;
 		f->sbuf_seq += (uint32_t)n;
 		f->bytes_acked += n;
-		if (f->slen == 0) {
-			/* idle flows hold no send buffer */
+		if (f->slen == 0 && !f->sres) {
+			/* idle flows hold no send buffer (unless the application
+			 * holds a reservation in it) */
 			free(f->sbuf);
 			f->sbuf = NULL;
 			f->scap = f->shead = 0;

@@ -159,6 +159,7 @@ struct tcp_flow {
 	uint32_t mss, peer_mss;
 	uint8_t *sbuf;
 	size_t scap, shead, slen;         /* ring: bytes from sbuf_seq */
+	size_t sres;                      /* reserved after the data (tcp_write_reserve) */
 	uint32_t sbuf_seq;
 
 	/* receive */
