@@ -162,8 +162,7 @@ int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_
 	struct tcp_stack *t = T(st);
 	struct tcp_flow_opts def;
 	struct tcp_flow *f;
-	uint32_t start;
-	uint16_t lport = 0;
+	uint16_t lport;
 	int rc;
 
 	if (!t || port == 0 || !cb || dst == 0 || dst == st->cfg.addr ||
@@ -176,15 +175,7 @@ int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_
 		tcp_flow_opts_defaults(st, &def);
 		o = &def;
 	}
-	start = stack_random32(st);
-	for (uint32_t i = 0; i < TCP_EPHEMERAL_N; i++) {
-		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % TCP_EPHEMERAL_N);
-
-		if (!tcp_flow_lookup(t, dst, port, p)) {
-			lport = p;
-			break;
-		}
-	}
+	lport = tcp_ephemeral_port(st, dst, port);
 	if (!lport)
 		return -EAGAIN;
 	f = tcp_flow_new(st, dst, port, lport, o);

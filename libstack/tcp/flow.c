@@ -101,6 +101,29 @@ void tcp_flow_maybe_free(struct tcp_flow *f)
 	t->zombies = f;
 }
 
+/**
+ * tcp_ephemeral_port() - Pick a free local port for a connection to @dst:@port
+ * @st:   Stack
+ * @dst:  Remote address
+ * @port: Remote port
+ *
+ * A random start in 49152-65535, then linear probing.
+ *
+ * Return: the port, or 0 when every one is taken for this remote end
+ */
+uint16_t tcp_ephemeral_port(struct stack *st, uint32_t dst, uint16_t port)
+{
+	uint32_t start = stack_random32(st);
+
+	for (uint32_t i = 0; i < TCP_EPHEMERAL_N; i++) {
+		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % TCP_EPHEMERAL_N);
+
+		if (!tcp_flow_lookup(T(st), dst, port, p))
+			return p;
+	}
+	return 0;
+}
+
 static uint32_t make_isn(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	struct tcp_stack *t = T(st);

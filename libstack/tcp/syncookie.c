@@ -4,8 +4,6 @@
  */
 #include "tcp/tcp_conn.h"
 
-/* ---- listeners ---- */
-
 static const uint16_t cookie_mss[8] = { 216, 536, 1200, 1360, 1440, 1460, 4312, 8960 };
 
 static uint32_t cookie_hash(struct tcp_stack *t, uint32_t raddr, uint16_t rport, uint16_t lport,

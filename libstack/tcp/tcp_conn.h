@@ -278,6 +278,7 @@ struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port)
 struct tcp_flow *tcp_flow_new(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
 			      const struct tcp_flow_opts *o);
 uint8_t tcp_pick_wscale(size_t rcvbuf);
+uint16_t tcp_ephemeral_port(struct stack *st, uint32_t dst, uint16_t port);
 void tcp_reap(struct tcp_stack *t);
 void tcp_flow_maybe_free(struct tcp_flow *f);
 void tcp_flow_drop(struct tcp_flow *f, int err);
