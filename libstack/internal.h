@@ -111,7 +111,7 @@ struct stack {
 	struct udp_listener *udp;
 	size_t nudp, udp_cap;
 
-	/* TCP (tcp.c) */
+	/* TCP (tcp/) */
 	struct tcp_stack *tcp;
 };
 
@@ -173,7 +173,7 @@ void icmp_send_error(struct stack *st, uint8_t type, uint8_t code, uint32_t rest
 		     const uint8_t *ip_hdr, size_t ip_hdr_len, const uint8_t *payload,
 		     size_t payload_len, bool broadcast);
 
-/* tcp.c: set up and tear down st->tcp, run its timers */
+/* tcp/: set up and tear down st->tcp (flow.c), run its timers (timer.c) */
 int tcp_init(struct stack *st);
 void tcp_fini(struct stack *st);
 void tcp_poll(struct stack *st);

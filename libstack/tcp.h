@@ -1,7 +1,7 @@
 /*
  * tcp.h - libstack's TCP API (after Mirage's TCP flow): listen, connect, flows
  *
- * Theory of operation (for users; the implementation notes are in tcp.c)
+ * Theory of operation (for users; the implementation notes are in tcp/tcp_conn.h)
  *
  * A struct tcp_flow is one connection, owned by the stack.  The application
  * learns a flow pointer from its accept callback (tcp_listen()) or its
@@ -25,7 +25,8 @@
  * end of stream (the peer's FIN).  Sending: tcp_write() copies into the
  * flow's send buffer (a ring of sndbuf bytes) and returns how much it took;
  * when it took less than asked, writable() is called once there is room
- * again.  closed() reports the end of the connection: -ECONNRESET (reset by
+ * again.  tcp_write_reserve()/tcp_write_commit() let the application write
+ * straight into that ring instead (no copy).  closed() reports the end of the connection: -ECONNRESET (reset by
  * the peer), -ETIMEDOUT (retransmissions, keepalive or zero-window probes
  * unanswered), -ECONNABORTED (the stack gave up, e.g. data arrived after
  * shutdown), or 0 after an orderly close in both directions; the application
@@ -157,6 +158,46 @@ void tcp_flow_set_callbacks(struct tcp_flow *f, const struct tcp_callbacks *cb, 
  *         shutdown(write)/close or once the connection is over, -ENOTCONN
  */
 long tcp_write(struct tcp_flow *f, const void *data, size_t len);
+/**
+ * tcp_write_reserve() - Lend the application free space in the send ring
+ * @f:   Flow
+ * @len: In: bytes wanted (0: as many as the send buffer allows).  Out: bytes
+ *       writable at the returned pointer (at most what was wanted; 0 with NULL)
+ * @err: If not NULL: 0 with space; -EAGAIN when the send buffer is full
+ *       (writable() follows when there is room), -EPIPE, -ENOTCONN as
+ *       tcp_write(), -ENOMEM, -EINVAL
+ *
+ * Zero-copy sending: write the data at the returned pointer, then queue it
+ * with tcp_write_commit().  The space is one contiguous piece of the ring,
+ * which grows (up to sndbuf) to fit @len; when the free space wraps around
+ * the ring's end, the piece is shorter than wanted: commit it and reserve
+ * again for the rest.  When less than wanted is free in all, writable()
+ * follows once there is room, as after a short tcp_write().
+ *
+ * The memory stays the stack's.  The application may write to it until it
+ * commits, reserves again, or calls tcp_write()/tcp_writev()/
+ * tcp_write_nodelay(), tcp_shutdown(), tcp_close() or tcp_abort() on @f;
+ * any of these ends the reservation (uncommitted bytes are not sent).
+ * stack_input() and stack_poll() may run in between: the reservation
+ * survives them.
+ *
+ * Return: pointer to *@len writable bytes, or NULL (*@len 0)
+ */
+void *tcp_write_reserve(struct tcp_flow *f, size_t *len, int *err);
+
+/**
+ * tcp_write_commit() - Queue bytes written at the tcp_write_reserve() pointer
+ * @f:    Flow
+ * @n:    Bytes written (at most the reserved length; 0 ends the reservation)
+ * @push: Send now whatever Nagle says (as tcp_write_nodelay())
+ *
+ * The bytes are sent as tcp_write() would send them.  The reservation ends.
+ *
+ * Return: @n, or -EINVAL (@n more than reserved, or no reservation), -EPIPE,
+ *         -ENOTCONN as tcp_write()
+ */
+long tcp_write_commit(struct tcp_flow *f, size_t n, bool push);
+
 /* As tcp_write() for several pieces. */
 long tcp_writev(struct tcp_flow *f, const struct stack_iov *iov, int iovcnt);
 /* As tcp_write(), and push what is queued now whatever Nagle says. */

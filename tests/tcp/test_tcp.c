@@ -2056,6 +2056,218 @@ static void test_cubic(void **state)
 	world_free(w);
 }
 
+/* ---- zero-copy send: tcp_write_reserve() / tcp_write_commit() ---- */
+
+/* Play the receiving peer: store the data of every segment the stack sent at
+ * its offset, ACK what arrived in order, until @total bytes arrived. */
+static void peer_take(struct t *t, uint32_t iss, uint32_t ps, uint8_t *buf, uint8_t *have,
+		      size_t total)
+{
+	size_t got = 0;
+
+	for (int round = 0; round < 1000 && got < total; round++) {
+		struct tcp_repr r;
+		size_t n;
+
+		world_pump(t->w);
+		n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+		for (size_t i = 0; i < n; i++) {
+			uint32_t off = segs[i].seq - (iss + 1);
+
+			if (!segs[i].payload_len)
+				continue;
+			assert_true(off + segs[i].payload_len <= total);
+			memcpy(buf + off, segs[i].payload, segs[i].payload_len);
+			memset(have + off, 1, segs[i].payload_len);
+		}
+		raw_clear(t->w);
+		while (got < total && have[got])
+			got++;
+		r = th_seg(SPORT, PORT, ps, iss + 1 + (uint32_t)got, TCP_ACK, 65535);
+		th_send(t->w, t->h, &r);
+	}
+	assert_int_equal(got, total);
+}
+
+static void test_write_reserve_commit(void **state)
+{
+	struct t *t = t_new(NULL);
+	uint32_t ps, iss = t_open(t, false, &ps);
+	uint8_t *p = th_pattern(20000, 9), *buf = calloc(1, 20000), *have = calloc(1, 20000);
+	size_t len, off = 0;
+	uint8_t *w;
+	int err = 1;
+
+	(void)state;
+	/* a piece of the size asked for */
+	len = 100;
+	w = tcp_write_reserve(t->a.flow, &len, &err);
+	assert_non_null(w);
+	assert_int_equal(len, 100);
+	assert_int_equal(err, 0);
+	memcpy(w, p, 100);
+	assert_int_equal(tcp_write_commit(t->a.flow, 100, false), 100);
+	off = 100;
+	/* more than the ring holds now: it grows */
+	len = 10000;
+	w = tcp_write_reserve(t->a.flow, &len, NULL);
+	assert_non_null(w);
+	assert_int_equal(len, 10000);
+	memcpy(w, p + off, 7000);
+	assert_int_equal(tcp_write_commit(t->a.flow, 7000, false), 7000);	/* part of it */
+	off += 7000;
+	peer_take(t, iss, ps, buf, have, off);
+	assert_memory_equal(buf, p, off);
+	assert_int_equal(CTR(t->h, TCP_RETRANSMITS), 0);
+	free(p);
+	free(buf);
+	free(have);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_write_reserve_wrap_full(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_flow_opts o;
+	struct tcp_repr r;
+	uint32_t ps, iss;
+	uint8_t *p = th_pattern(20000, 10), *buf = calloc(1, 20000), *have = calloc(1, 20000);
+	size_t len, off = 0;
+	uint8_t *w;
+	int err;
+
+	(void)state;
+	tcp_flow_opts_defaults(t->h->st, &o);
+	o.sndbuf = 8192;
+	app_listen(&t->a, t->h, PORT, &o);
+	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, false, &ps);
+	raw_clear(t->w);
+	/* 0: as much as the send buffer allows, in one piece while it is empty */
+	len = 0;
+	w = tcp_write_reserve(t->a.flow, &len, &err);
+	assert_non_null(w);
+	assert_int_equal(len, 8192);
+	memcpy(w, p, 6000);
+	assert_int_equal(tcp_write_commit(t->a.flow, 6000, false), 6000);
+	off = 6000;
+	/* the peer takes 4000: the free space wraps around the ring's end */
+	r = th_seg(SPORT, PORT, ps, iss + 1 + 4000, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	len = 0;
+	w = tcp_write_reserve(t->a.flow, &len, &err);
+	assert_non_null(w);
+	assert_int_equal(len, 8192 - 6000);	/* up to the end of the ring */
+	memcpy(w, p + off, len);
+	assert_int_equal(tcp_write_commit(t->a.flow, len, false), (long)len);
+	off += len;
+	len = 0;
+	w = tcp_write_reserve(t->a.flow, &len, &err);
+	assert_non_null(w);
+	assert_int_equal(len, 4000);	/* the start of the ring */
+	memcpy(w, p + off, len);
+	assert_int_equal(tcp_write_commit(t->a.flow, len, false), (long)len);
+	off += len;
+	/* full: no space, -EAGAIN, and writable() once the peer takes some */
+	len = 1;
+	assert_null(tcp_write_reserve(t->a.flow, &len, &err));
+	assert_int_equal(len, 0);
+	assert_int_equal(err, -EAGAIN);
+	assert_int_equal(t->a.writables, 0);
+	peer_take(t, iss, ps, buf, have, off);
+	assert_int_equal(t->a.writables, 1);
+	assert_memory_equal(buf, p, off);
+	free(p);
+	free(buf);
+	free(have);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
+static void test_write_reserve_rules(void **state)
+{
+	struct t *t = t_new(NULL);
+	struct tcp_repr r, s;
+	uint32_t ps, iss = t_open(t, false, &ps);
+	size_t len;
+	uint8_t *w;
+	int err;
+
+	(void)state;
+	/* no reservation, or more than reserved */
+	assert_int_equal(tcp_write_commit(t->a.flow, 1, false), -EINVAL);
+	len = 10;
+	w = tcp_write_reserve(t->a.flow, &len, &err);
+	assert_non_null(w);
+	assert_int_equal(tcp_write_commit(t->a.flow, 11, false), -EINVAL);
+	/* a tcp_write() ends the reservation */
+	tcp_write(t->a.flow, "aaaa", 4);
+	assert_int_equal(tcp_write_commit(t->a.flow, 4, false), -EINVAL);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 1);
+	/* a reservation survives the ACK that empties the send buffer */
+	len = 4;
+	w = tcp_write_reserve(t->a.flow, &len, &err);
+	assert_non_null(w);
+	assert_int_equal(len, 4);
+	r = th_seg(SPORT, PORT, ps, iss + 5, TCP_ACK, 65535);
+	th_send(t->w, t->h, &r);
+	memcpy(w, "bbbb", 4);
+	raw_clear(t->w);
+	assert_int_equal(tcp_write_commit(t->a.flow, 4, false), 4);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 1);
+	th_last(t->w, &s);
+	assert_int_equal(s.seq, iss + 5);
+	assert_int_equal(s.payload_len, 4);
+	assert_memory_equal(s.payload, "bbbb", 4);
+	/* Nagle holds a small commit while data is in flight; push sends it */
+	raw_clear(t->w);
+	len = 2;
+	w = tcp_write_reserve(t->a.flow, &len, &err);
+	assert_non_null(w);
+	memcpy(w, "cc", 2);
+	assert_int_equal(tcp_write_commit(t->a.flow, 2, false), 2);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 0);
+	len = 2;
+	w = tcp_write_reserve(t->a.flow, &len, &err);
+	assert_non_null(w);
+	memcpy(w, "dd", 2);
+	assert_int_equal(tcp_write_commit(t->a.flow, 2, true), 2);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 1);
+	th_last(t->w, &s);
+	assert_int_equal(s.payload_len, 4);
+	assert_memory_equal(s.payload, "ccdd", 4);
+	/* 0 bytes: the reservation ends, nothing is sent */
+	raw_clear(t->w);
+	len = 8;
+	assert_non_null(tcp_write_reserve(t->a.flow, &len, &err));
+	assert_int_equal(tcp_write_commit(t->a.flow, 0, false), 0);
+	assert_int_equal(tcp_write_commit(t->a.flow, 1, false), -EINVAL);
+	world_pump(t->w);
+	assert_int_equal(th_count(t->w), 0);
+	/* after shutdown(write): -EPIPE */
+	len = 8;
+	assert_non_null(tcp_write_reserve(t->a.flow, &len, &err));
+	tcp_shutdown(t->a.flow, false, true);
+	assert_int_equal(tcp_write_commit(t->a.flow, 8, false), -EPIPE);
+	len = 8;
+	assert_null(tcp_write_reserve(t->a.flow, &len, &err));
+	assert_int_equal(len, 0);
+	assert_int_equal(err, -EPIPE);
+	/* bad arguments */
+	len = 8;
+	assert_null(tcp_write_reserve(NULL, &len, &err));
+	assert_int_equal(err, -EINVAL);
+	assert_null(tcp_write_reserve(t->a.flow, NULL, &err));
+	assert_int_equal(err, -EINVAL);
+	assert_int_equal(tcp_write_commit(NULL, 0, false), -EINVAL);
+	tcp_abort(t->a.flow);
+	t_free(t);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2083,6 +2295,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_nagle),
 		cmocka_unit_test(test_nodelay_opt),
 		cmocka_unit_test(test_writable_and_sndbuf),
+		cmocka_unit_test(test_write_reserve_commit),
+		cmocka_unit_test(test_write_reserve_wrap_full),
+		cmocka_unit_test(test_write_reserve_rules),
 		cmocka_unit_test(test_rto_karn_backoff),
 		cmocka_unit_test(test_retries_abort),
 		cmocka_unit_test(test_syn_retries),

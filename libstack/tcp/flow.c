@@ -1,0 +1,336 @@
+/*
+ * flow.c - TCP flow table and lifecycle: lookup, creation (ISNs, window scale),
+ * ephemeral ports, teardown, deferred free; tcp_init() and tcp_fini()
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "tcp/tcp_conn.h"
+
+/* ---- flow table ---- */
+
+static size_t hash_idx(const struct tcp_stack *t, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	uint64_t h = (tuple_word(raddr, rport, lport) ^ t->hash_key) * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & t->hmask;
+}
+
+struct tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
+				 uint16_t lport)
+{
+	for (struct tcp_flow *f = t->hash[hash_idx(t, raddr, rport, lport)]; f; f = f->hnext)
+		if (f->raddr == raddr && f->rport == rport && f->lport == lport)
+			return f;
+	return NULL;
+}
+
+static void hash_remove(struct tcp_stack *t, struct tcp_flow *f)
+{
+	struct tcp_flow **pp = &t->hash[hash_idx(t, f->raddr, f->rport, f->lport)];
+
+	if (!f->in_hash)
+		return;
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+	f->in_hash = false;
+}
+
+struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port)
+{
+	for (size_t i = 0; i < t->nlsn; i++)
+		if (t->lsn[i]->port == port)
+			return t->lsn[i];
+	return NULL;
+}
+
+static void flow_free_mem(struct tcp_flow *f)
+{
+	tcp_ooo_clear(&f->ooo);
+	free(f->sbuf);
+	free(f->rbuf);
+	free(f->rtx);
+	free(f);
+}
+
+void tcp_reap(struct tcp_stack *t)
+{
+	if (t->depth > 0)
+		return;
+	while (t->zombies) {
+		struct tcp_flow *f = t->zombies;
+
+		t->zombies = f->znext;
+		flow_free_mem(f);
+	}
+	for (size_t i = 0; i < t->ndead; i++)
+		free(t->dead_lsn[i]);
+	t->ndead = 0;
+}
+
+/* Unlink a flow that is over and, if the application let go, free it later. */
+void tcp_flow_maybe_free(struct tcp_flow *f)
+{
+	struct tcp_stack *t = T(f->st);
+
+	if (f->zombie)
+		return;
+	if (f->state == TCP_CLOSED) {
+		/* a closed flow no longer owns its 4-tuple, even while the
+		 * application still holds it: segments get the closed-port answer */
+		hash_remove(t, f);
+		tcp_heap_remove(t, f);
+	}
+	if (f->state != TCP_CLOSED || (f->known && !f->app_closed))
+		return;
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		t->all = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	if (f->lsn) {
+		f->lsn->nsyn--;
+		f->lsn = NULL;
+	}
+	t->nflows--;
+	f->zombie = true;
+	f->znext = t->zombies;
+	t->zombies = f;
+}
+
+/**
+ * tcp_ephemeral_port() - Pick a free local port for a connection to @dst:@port
+ * @st:   Stack
+ * @dst:  Remote address
+ * @port: Remote port
+ *
+ * A random start in 49152-65535, then linear probing.
+ *
+ * Return: the port, or 0 when every one is taken for this remote end
+ */
+uint16_t tcp_ephemeral_port(struct stack *st, uint32_t dst, uint16_t port)
+{
+	uint32_t start = stack_random32(st);
+
+	for (uint32_t i = 0; i < TCP_EPHEMERAL_N; i++) {
+		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % TCP_EPHEMERAL_N);
+
+		if (!tcp_flow_lookup(T(st), dst, port, p))
+			return p;
+	}
+	return 0;
+}
+
+static uint32_t make_isn(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	struct tcp_stack *t = T(st);
+	uint64_t h = stack_siphash(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
+
+	return (uint32_t)h + (uint32_t)(st->now / 4000);
+}
+
+uint8_t tcp_pick_wscale(size_t rcvbuf)
+{
+	uint8_t ws = 0;
+
+	while (ws < TCP_MAX_WSCALE && (rcvbuf >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+struct tcp_flow *tcp_flow_new(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+			      const struct tcp_flow_opts *o)
+{
+	struct tcp_stack *t = T(st);
+	struct tcp_flow *f;
+	size_t h;
+
+	if (t->nflows >= st->cfg.tcp.max_connections) {
+		CTR_INC(st, TCP_DROP_CONN_LIMIT);
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		CTR_INC(st, TCP_DROP_NOMEM);
+		return NULL;
+	}
+	f->st = st;
+	f->laddr = st->cfg.addr;
+	f->raddr = raddr;
+	f->rport = rport;
+	f->lport = lport;
+	f->o = *o;
+	if (f->o.sndbuf < TCP_SNDBUF_MIN)
+		f->o.sndbuf = TCP_SNDBUF_MIN;
+	if (f->o.rcvbuf < TCP_RCVBUF_MIN)
+		f->o.rcvbuf = TCP_RCVBUF_MIN;
+	if (f->o.rcvbuf > (65535u << TCP_MAX_WSCALE))
+		f->o.rcvbuf = 65535u << TCP_MAX_WSCALE;
+	f->heap_idx = SIZE_MAX;
+	f->rto = st->cfg.tcp.rto_initial_ns;
+	f->iss = make_isn(st, raddr, rport, lport);
+	f->snd_una = f->snd_nxt = f->snd_max = f->iss;
+	f->sbuf_seq = f->iss + 1;
+	f->push_seq = f->iss + 1;
+	f->recover = f->iss;
+	f->high_sack = f->rexmit_nxt = f->iss;
+	f->peer_mss = TCP_DEFAULT_MSS;
+	f->mss = TCP_DEFAULT_MSS;
+	f->rcv_ws = tcp_pick_wscale(f->o.rcvbuf);
+	f->ssthresh = UINT32_MAX;
+	f->cc = tcp_cc_select(f->o.cc);
+	f->ts_offset = (uint32_t)stack_siphash(t->isn_key, tuple_word(raddr, rport, lport), 1);
+	f->last_rcv = st->now;
+	h = hash_idx(t, raddr, rport, lport);
+	f->hnext = t->hash[h];
+	t->hash[h] = f;
+	f->in_hash = true;
+	f->next = t->all;
+	if (t->all)
+		t->all->prev = f;
+	t->all = f;
+	t->nflows++;
+	return f;
+}
+
+/* ---- application notification ---- */
+
+static void report_closed(struct tcp_flow *f, int err)
+{
+	if (f->closed_reported || !f->known || f->app_closed)
+		return;
+	f->closed_reported = true;
+	if (f->cb.closed)
+		f->cb.closed(f->cb_ctx, f, err);
+}
+
+/* Tear the connection down: CLOSED, tell the application, maybe free. */
+void tcp_flow_drop(struct tcp_flow *f, int err)
+{
+	f->state = TCP_CLOSED;
+	f->t_rtx = f->t_delack = f->t_ka = f->t_wait = 0;
+	hash_remove(T(f->st), f);	/* before the callbacks: the tuple is free */
+	if (!f->known && f->on_connect) {
+		tcp_connect_fn cb = f->on_connect;
+
+		f->on_connect = NULL;
+		cb(f->connect_ctx, NULL, err ? err : -ECONNABORTED);
+	} else {
+		report_closed(f, err);
+	}
+	tcp_flow_maybe_free(f);
+}
+
+void tcp_enter_time_wait(struct tcp_flow *f)
+{
+	f->state = TCP_TIME_WAIT;
+	f->t_rtx = f->t_ka = f->t_delack = 0;
+	f->persist = false;
+	f->t_wait = f->st->now + 2 * f->st->cfg.tcp.msl_ns;
+	tcp_timer_update(f);
+	report_closed(f, 0);
+}
+
+void tcp_flow_established(struct tcp_flow *f)
+{
+	struct stack *st = f->st;
+
+	f->state = TCP_ESTABLISHED;
+	CTR_INC(st, TCP_ESTABLISHED);
+	tcp_update_mss(f);
+	/* RFC 6928 initial window */
+	f->cwnd = min32(10 * f->mss, max32(2 * f->mss, 14600));
+	tcp_cc_init(f);
+	f->last_rcv = st->now;
+	if (f->o.keepalive) {
+		f->t_ka = st->now + f->o.ka_idle_ns;
+		tcp_timer_update(f);
+	}
+	if (f->lsn) {
+		struct tcp_listener *l = f->lsn;
+
+		l->nsyn--;
+		f->lsn = NULL;
+		f->known = true;
+		if (l->dead) {
+			tcp_send_rst(f);
+			tcp_flow_drop(f, -ECONNABORTED);
+			return;
+		}
+		l->cb(l->ctx, f);
+	} else if (f->on_connect) {
+		tcp_connect_fn cb = f->on_connect;
+
+		f->on_connect = NULL;
+		f->known = true;
+		cb(f->connect_ctx, f, 0);
+	}
+}
+
+void tcp_maybe_writable(struct tcp_flow *f)
+{
+	if (!f->want_writable || f->app_closed || f->fin_queued)
+		return;
+	if (f->o.sndbuf - f->slen < f->o.sndbuf / 4)
+		return;
+	f->want_writable = false;
+	if (f->cb.writable)
+		f->cb.writable(f->cb_ctx, f);
+}
+
+/* ---- lifetime ---- */
+
+int tcp_init(struct stack *st)
+{
+	struct tcp_stack *t = calloc(1, sizeof(*t));
+	size_t n = 64;
+
+	if (!t)
+		return -ENOMEM;
+	while (n < st->cfg.tcp.max_connections && n < (1u << 20))
+		n *= 2;
+	t->hash = calloc(n, sizeof(*t->hash));
+	if (!t->hash) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->hmask = n - 1;
+	st->cfg.random(st->cfg.random_ctx, t->isn_key, sizeof(t->isn_key));
+	st->cfg.random(st->cfg.random_ctx, t->cookie_key, sizeof(t->cookie_key));
+	st->cfg.random(st->cfg.random_ctx, &t->hash_key, sizeof(t->hash_key));
+	st->tcp = t;
+	if (ipv4_register_proto(st, IP_PROTO_TCP, tcp_rx, tcp_icmp_err, st) < 0) {
+		free(t->hash);
+		free(t);
+		st->tcp = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void tcp_fini(struct stack *st)
+{
+	struct tcp_stack *t = T(st);
+
+	if (!t)
+		return;
+	while (t->all) {
+		struct tcp_flow *f = t->all;
+
+		t->all = f->next;
+		flow_free_mem(f);
+	}
+	t->depth = 0;
+	tcp_reap(t);
+	for (size_t i = 0; i < t->nlsn; i++)
+		free(t->lsn[i]);
+	free(t->lsn);
+	free(t->dead_lsn);
+	free(t->heap);
+	free(t->hash);
+	free(t);
+	st->tcp = NULL;
+}

@@ -1,0 +1,742 @@
+/*
+ * input.c - TCP segment input: the state machine (RFC 9293 3.10.7), ACK
+ * processing, listeners, and ICMP errors
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "tcp/tcp_conn.h"
+#include "wire/bytes.h"
+
+/* ---- out-of-order data (the queue itself is ooo.c) ---- */
+
+/* Queue the data of @seg, which is beyond rcv_nxt, and count what happened. */
+static void ooo_insert(struct tcp_flow *f, const struct tcp_repr *seg)
+{
+	switch (tcp_ooo_insert(&f->ooo, seg->seq, seg->payload, (uint32_t)seg->payload_len,
+			       f->st->cfg.tcp.ooo_max_bytes)) {
+	case TCP_OOO_QUEUED:
+		CTR_INC(f->st, TCP_OOO_QUEUED);
+		break;
+	case TCP_OOO_DUP:
+		CTR_INC(f->st, TCP_DUP_DATA);
+		break;
+	case TCP_OOO_FULL:
+		CTR_INC(f->st, TCP_DROP_OOO_FULL);
+		break;
+	case TCP_OOO_NOMEM:
+		CTR_INC(f->st, TCP_DROP_NOMEM);
+		break;
+	case TCP_OOO_NOTHING:
+		break;
+	}
+}
+
+/* Move pieces that became in order to the application. */
+static void ooo_drain(struct tcp_flow *f)
+{
+	struct tcp_ooo *o;
+
+	while (!f->zombie && (o = tcp_ooo_pop(&f->ooo, f->rcv_nxt)) != NULL) {
+		uint32_t end = o->seq + o->len;
+
+		if (seq_gt(end, f->rcv_nxt)) {
+			uint32_t skip = f->rcv_nxt - o->seq;
+
+			f->rcv_nxt = end;
+			tcp_deliver_data(f, o->data + skip, o->len - skip);
+		}
+		free(o);
+	}
+}
+
+/* ---- input ---- */
+
+static void take_options(struct tcp_flow *f, const struct tcp_repr *seg)
+{
+	if (seg->has_mss && seg->mss)
+		f->peer_mss = max32(seg->mss, TCP_MIN_MSS);
+	else
+		f->peer_mss = TCP_DEFAULT_MSS;
+	f->ws_ok = seg->wscale >= 0;
+	if (f->ws_ok)
+		f->snd_ws = (uint8_t)seg->wscale;
+	else
+		f->snd_ws = f->rcv_ws = 0;
+	f->sack_ok = seg->sack_perm;
+	f->ts_ok = seg->has_ts;
+	if (f->ts_ok)
+		f->ts_recent = seg->ts_val;
+}
+
+/* A new ACK covering [snd_una, ack). */
+static void ack_new(struct tcp_flow *f, const struct tcp_repr *seg)
+{
+	struct stack *st = f->st;
+	uint32_t ack = seg->ack, acked = ack - f->snd_una;
+	size_t n = 0;
+
+	if (seq_gt(ack, f->sbuf_seq))
+		n = minsz(ack - f->sbuf_seq, f->slen);
+	if (n) {
+		f->shead = (f->shead + n) % f->scap;
+		f->slen -= n;
+		f->sbuf_seq += (uint32_t)n;
+		f->bytes_acked += n;
+		if (f->slen == 0 && !f->sres) {
+			/* idle flows hold no send buffer (unless the application
+			 * holds a reservation in it) */
+			free(f->sbuf);
+			f->sbuf = NULL;
+			f->scap = f->shead = 0;
+		}
+	}
+	f->snd_una = ack;
+	if (seq_lt(f->snd_nxt, ack))
+		f->snd_nxt = ack;
+	/* RTT: timestamps (RFC 7323 4.1), else the timed segment (Karn) */
+	if (f->ts_ok && seg->has_ts && seg->ts_ecr) {
+		tcp_ts_sample(f, seg->ts_ecr);
+	} else if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
+		f->rtt_timing = false;
+		tcp_rtt_sample(f, st->now - f->rtt_start);
+	}
+	f->retries = 0;
+	f->first_rtx = 0;
+	f->probes = 0;
+	if (f->sack_ok)
+		tcp_sb_prune(f);
+	/* congestion control */
+	if (f->in_recovery) {
+		if (seq_ge(ack, f->recover)) {
+			f->in_recovery = false;
+			f->dupacks = 0;
+			f->cwnd = f->sack_ok ? f->ssthresh
+					     : min32(f->ssthresh, max32(flight(f), f->mss) + f->mss);
+		} else if (!f->sack_ok) {
+			/* NewReno partial ACK (RFC 6582 3.2 step 5) */
+			tcp_xmit_data(f, f->snd_una,
+				      min32(f->mss, f->sbuf_seq + (uint32_t)f->slen - f->snd_una),
+				      false, true);
+			f->cwnd = f->cwnd > acked ? f->cwnd - acked : 0;
+			f->cwnd += f->mss;
+			f->t_rtx = st->now + f->rto;
+		}
+	} else {
+		f->dupacks = 0;
+		tcp_cc_on_ack(f, acked);
+	}
+	/* retransmission timer (RFC 6298 5.2, 5.3) */
+	f->tlp_out = false;
+	if (f->snd_una == f->snd_max) {
+		f->t_rtx = 0;
+		f->pto_armed = false;
+		f->persist = false;
+	} else if (!f->persist) {
+		tcp_arm_rtx(f);
+	}
+	tcp_timer_update(f);
+}
+
+/* Step 5 of RFC 9293 3.10.7.4 for synchronized states.  Return: false to
+ * stop processing the segment. */
+static bool process_ack(struct tcp_flow *f, const struct tcp_repr *seg)
+{
+	uint32_t ack = seg->ack;
+	uint32_t wnd = (uint32_t)seg->window << f->snd_ws;
+	bool dup = false;
+
+	if (seq_gt(ack, f->snd_max)) {
+		CTR_INC(f->st, TCP_DROP_BAD_ACK);
+		tcp_challenge_ack(f);
+		return false;
+	}
+	if (seq_lt(ack, f->snd_una - max32(f->max_snd_wnd, 1))) {
+		CTR_INC(f->st, TCP_DROP_BAD_ACK);
+		tcp_challenge_ack(f);
+		return false;
+	}
+	if (f->sack_ok && seg->nsack) {
+		for (unsigned i = 0; i < seg->nsack; i++)
+			tcp_sb_add(f, seg->sack[i].left, seg->sack[i].right);
+	}
+	if (seq_gt(ack, f->snd_una)) {
+		ack_new(f, seg);
+	} else if (ack == f->snd_una && seg->payload_len == 0 &&
+		   !(seg->flags & (TCP_SYN | TCP_FIN)) && f->snd_max != f->snd_una &&
+		   wnd == f->snd_wnd) {
+		dup = true;
+		f->dup_acks_in++;
+	}
+	/* window update (RFC 9293 3.10.7.4) */
+	if (seq_lt(f->snd_wl1, seg->seq) ||
+	    (f->snd_wl1 == seg->seq && seq_le(f->snd_wl2, ack))) {
+		bool opened = f->snd_wnd == 0 && wnd > 0;
+
+		f->snd_wnd = wnd;
+		f->snd_wl1 = seg->seq;
+		f->snd_wl2 = ack;
+		if (wnd > f->max_snd_wnd)
+			f->max_snd_wnd = wnd;
+		if (opened && f->persist) {
+			f->persist = false;
+			f->t_rtx = 0;
+			f->backoff = 0;
+			if (f->snd_una != f->snd_max)
+				f->t_rtx = f->st->now + f->rto;
+		}
+	}
+	if (f->persist && seg->flags & TCP_ACK)
+		f->probes = 0;	/* the peer answers our probes */
+	if (f->in_recovery && f->sack_ok && f->nrtx)
+		tcp_rtx_check(f);
+	if (f->tlp_out && !f->in_recovery && f->sack_ok && seq_ge(f->high_sack, f->tlp_end) &&
+	    seq_lt(f->snd_una, f->high_sack) && seq_gt(f->snd_una, f->recover)) {
+		f->tlp_out = false;
+		tcp_enter_recovery(f);	/* the probe arrived, something before it did not */
+	}
+	if (dup) {
+		f->dupacks++;
+		if (f->in_recovery && !f->sack_ok) {
+			f->cwnd += f->mss;	/* NewReno inflation */
+		} else if (!f->in_recovery && seq_gt(f->snd_una, f->recover) &&
+			   (f->dupacks >= 3 || (f->sack_ok && f->sacked > 3 * f->mss))) {
+			tcp_enter_recovery(f);
+		} else if (!f->in_recovery && f->snd_una == f->recover &&
+			   (f->dupacks >= 3 || (f->sack_ok && f->sacked > 3 * f->mss))) {
+			/* RFC 6582 4.1: recover reached exactly after an RTO */
+			tcp_enter_recovery(f);
+		}
+	} else if (f->sack_ok && !f->in_recovery && f->sacked > 3 * f->mss &&
+		   seq_ge(f->snd_una, f->recover) && f->snd_una != f->snd_max) {
+		tcp_enter_recovery(f);
+	}
+	return true;
+}
+
+/* Our FIN is acknowledged? */
+static bool fin_acked(const struct tcp_flow *f)
+{
+	return f->fin_queued && f->snd_una == f->sbuf_seq + (uint32_t)f->slen + 1;
+}
+
+static void schedule_ack(struct tcp_flow *f, bool now)
+{
+	uint32_t mss2 = 2 * (f->rcv_mss ? f->rcv_mss : f->mss);
+
+	if (now || f->rcv_nxt - f->last_ack_sent >= mss2) {
+		f->t_delack = 0;
+		f->ack_now = true;
+		return;	/* tcp_output() sends it */
+	}
+	if (!f->t_delack) {
+		f->t_delack = f->st->now + f->st->cfg.tcp.delack_ns;
+		tcp_timer_update(f);
+	}
+}
+
+static void time_wait_input(struct tcp_flow *f, const struct tcp_repr *seg)
+{
+	if (seg->flags & TCP_RST) {
+		CTR_INC(f->st, TCP_DROP_RST_INVALID);
+		return;	/* RFC 1337: no assassination */
+	}
+	if (seg->flags & TCP_FIN) {
+		f->t_wait = f->st->now + 2 * f->st->cfg.tcp.msl_ns;
+		tcp_timer_update(f);
+	}
+	if (seg->flags & TCP_SYN)
+		tcp_challenge_ack(f);
+	else if (seg->payload_len || (seg->flags & TCP_FIN))
+		tcp_send_ack(f);	/* a bare ACK is not answered: no ACK loops */
+}
+
+static void flow_input(struct tcp_flow *f, struct tcp_repr *seg);
+
+/* SYN_SENT (RFC 9293 3.10.7.3). */
+static void syn_sent_input(struct tcp_flow *f, struct tcp_repr *seg)
+{
+	struct stack *st = f->st;
+
+	if (seg->flags & TCP_ACK) {
+		if (seq_le(seg->ack, f->iss) || seq_gt(seg->ack, f->snd_max)) {
+			CTR_INC(st, TCP_DROP_SYN_SENT);
+			if (!(seg->flags & TCP_RST))
+				tcp_send_reset_for(st, f->raddr, seg);
+			return;
+		}
+	}
+	if (seg->flags & TCP_RST) {
+		CTR_INC(st, TCP_RESETS_RX);
+		if (seg->flags & TCP_ACK)
+			tcp_flow_drop(f, -ECONNREFUSED);
+		else
+			CTR_INC(st, TCP_DROP_RST_INVALID);
+		return;
+	}
+	if (!(seg->flags & TCP_SYN)) {
+		CTR_INC(st, TCP_DROP_SYN_SENT);
+		return;
+	}
+	f->irs = seg->seq;
+	f->rcv_nxt = seg->seq + 1;
+	f->rcv_adv = f->rcv_nxt + min32((uint32_t)f->o.rcvbuf, 65535);
+	take_options(f, seg);
+	f->snd_wl1 = seg->seq;
+	f->snd_wl2 = seg->ack;
+	if (seg->flags & TCP_ACK) {
+		f->snd_una = seg->ack;
+		f->snd_wnd = (uint32_t)seg->window << f->snd_ws;
+		f->max_snd_wnd = f->snd_wnd;
+		if (f->ts_ok && seg->ts_ecr)
+			tcp_ts_sample(f, seg->ts_ecr);
+		else if (f->retries == 0)
+			tcp_rtt_sample(f, st->now - f->rtt_start);
+		f->t_rtx = 0;
+		f->retries = 0;
+		tcp_flow_established(f);
+		if (f->zombie || f->state == TCP_CLOSED)
+			return;
+		tcp_send_ack(f);
+		tcp_output(f);
+		return;
+	}
+	/* simultaneous open */
+	f->state = TCP_SYN_RECEIVED;
+	f->snd_wnd = seg->window;	/* not scaled in a SYN */
+	f->max_snd_wnd = f->snd_wnd;
+	f->t_rtx = 0;
+	f->retries = 0;
+	tcp_send_syn(f);
+}
+
+/* Trim @seg to the receive window.  Return: false if it is not acceptable. */
+static bool seq_check(struct tcp_flow *f, struct tcp_repr *seg)
+{
+	uint32_t wnd = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+	uint32_t slen = (uint32_t)seg->payload_len + !!(seg->flags & TCP_SYN) +
+			!!(seg->flags & TCP_FIN);
+	uint32_t seq = seg->seq, end = seq + slen;
+	bool ok;
+
+	if (slen == 0)
+		ok = wnd == 0 ? seq == f->rcv_nxt
+			      : seq_ge(seq, f->rcv_nxt) && seq_lt(seq, f->rcv_nxt + wnd);
+	else if (wnd == 0)
+		ok = seq == f->rcv_nxt;	/* ACK, RST, URG only: the data is cut below */
+	else
+		ok = (seq_ge(seq, f->rcv_nxt) && seq_lt(seq, f->rcv_nxt + wnd)) ||
+		     (seq_ge(end - 1, f->rcv_nxt) && seq_lt(end - 1, f->rcv_nxt + wnd));
+	if (!ok)
+		return false;
+	/* left trim: data we already have */
+	if (seq_lt(seq, f->rcv_nxt)) {
+		uint32_t d = f->rcv_nxt - seq;
+
+		if (seg->flags & TCP_SYN) {
+			seg->flags &= (uint8_t)~TCP_SYN;
+			d--;
+			seg->seq++;
+		}
+		if (d >= seg->payload_len) {
+			d -= (uint32_t)seg->payload_len;
+			seg->payload_len = 0;
+			if (d && (seg->flags & TCP_FIN))
+				seg->flags &= (uint8_t)~TCP_FIN;
+		} else {
+			seg->payload += d;
+			seg->payload_len -= d;
+		}
+		seg->seq = f->rcv_nxt;
+		CTR_INC(f->st, TCP_DUP_DATA);
+		f->ack_now = true;	/* our ACK may have been lost */
+	}
+	/* right trim: beyond the window */
+	if (seq_gt(seg->seq + (uint32_t)seg->payload_len, f->rcv_nxt + wnd)) {
+		seg->payload_len = (f->rcv_nxt + wnd) - seg->seq;
+		seg->flags &= (uint8_t)~TCP_FIN;
+		f->ack_now = true;	/* e.g. a zero-window probe: tell the window */
+	}
+	return true;
+}
+
+/* Process the FIN at rcv_nxt. */
+static void fin_input(struct tcp_flow *f)
+{
+	f->rcv_nxt++;
+	f->fin_rcvd = true;
+	switch (f->state) {
+	case TCP_SYN_RECEIVED:
+	case TCP_ESTABLISHED:
+		f->state = TCP_CLOSE_WAIT;
+		break;
+	case TCP_FIN_WAIT_1:
+		if (fin_acked(f))
+			tcp_enter_time_wait(f);
+		else
+			f->state = TCP_CLOSING;
+		break;
+	case TCP_FIN_WAIT_2:
+		f->t_wait = 0;
+		tcp_enter_time_wait(f);
+		break;
+	default:
+		break;
+	}
+	tcp_send_ack(f);
+	tcp_deliver_queue(f);
+}
+
+static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
+{
+	struct stack *st = f->st;
+	bool was_ooo = f->ooo.head != NULL;
+
+	f->segs_in++;
+	if (f->state == TCP_SYN_SENT) {
+		syn_sent_input(f, seg);
+		return;
+	}
+	if (f->state == TCP_TIME_WAIT) {
+		uint32_t slen = (uint32_t)seg->payload_len + !!(seg->flags & TCP_FIN);
+
+		if (!(seg->flags & TCP_RST) && (seg->flags & TCP_FIN) &&
+		    seg->seq + slen == f->rcv_nxt) {
+			time_wait_input(f, seg);	/* retransmitted FIN */
+			return;
+		}
+		time_wait_input(f, seg);
+		return;
+	}
+	/* a retransmitted SYN while we wait for the handshake's ACK */
+	if (f->state == TCP_SYN_RECEIVED && f->lsn &&
+	    (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN && seg->seq == f->irs) {
+		if (f->ts_ok && seg->has_ts)
+			f->ts_recent = seg->ts_val;
+		tcp_send_syn(f);
+		return;
+	}
+	/* PAWS (RFC 7323 5); a reordered bare ACK is dropped without an answer */
+	if (f->ts_ok && seg->has_ts && !(seg->flags & TCP_RST) &&
+	    seq_lt(seg->ts_val, f->ts_recent)) {
+		CTR_INC(st, TCP_DROP_PAWS);
+		if (seg->payload_len || (seg->flags & (TCP_SYN | TCP_FIN)))
+			tcp_send_ack(f);
+		return;
+	}
+	if (!seq_check(f, seg)) {
+		CTR_INC(st, TCP_DROP_OUT_OF_WINDOW);
+		if (!(seg->flags & TCP_RST))
+			tcp_oow_ack(f, seg);
+		return;
+	}
+	f->last_rcv = st->now;
+	f->ka_probes = 0;
+	/* timestamps to echo (RFC 7323 4.3) */
+	if (f->ts_ok && seg->has_ts && seq_le(seg->seq, f->last_ack_sent))
+		f->ts_recent = seg->ts_val;
+	/* RST (RFC 5961 3.2) */
+	if (seg->flags & TCP_RST) {
+		CTR_INC(st, TCP_RESETS_RX);
+		if (seg->seq != f->rcv_nxt) {
+			CTR_INC(st, TCP_DROP_RST_INVALID);
+			tcp_challenge_ack(f);
+			return;
+		}
+		if (f->state == TCP_SYN_RECEIVED && f->lsn) {
+			tcp_flow_drop(f, 0);	/* passive open: back to LISTEN */
+			return;
+		}
+		tcp_flow_drop(f, f->state == TCP_SYN_RECEIVED ? -ECONNREFUSED : -ECONNRESET);
+		return;
+	}
+	/*
+	 * SYN (RFC 9293 3.10.7.4, fourth): in SYN-RECEIVED of a passive open
+	 * the half-open connection goes back to LISTEN (silently, as Linux
+	 * drops the request); in a synchronized state, a challenge ACK (RFC
+	 * 5961 4).  A retransmission of the SYN itself was answered above.
+	 */
+	if (seg->flags & TCP_SYN) {
+		if (f->state == TCP_SYN_RECEIVED && f->lsn) {
+			CTR_INC(st, TCP_SYN_RECEIVED_ABORTED);
+			tcp_flow_drop(f, 0);
+			return;
+		}
+		tcp_challenge_ack(f);
+		return;
+	}
+	if (!(seg->flags & TCP_ACK)) {
+		CTR_INC(st, TCP_DROP_NO_ACK);
+		return;
+	}
+	if (f->state == TCP_SYN_RECEIVED) {
+		if (seq_le(seg->ack, f->snd_una) || seq_gt(seg->ack, f->snd_max)) {
+			CTR_INC(st, TCP_DROP_BAD_ACK);
+			tcp_send_reset_for(st, f->raddr, seg);
+			return;
+		}
+		f->snd_una = seg->ack;
+		f->snd_wnd = (uint32_t)seg->window << f->snd_ws;
+		f->max_snd_wnd = f->snd_wnd;
+		f->snd_wl1 = seg->seq;
+		f->snd_wl2 = seg->ack;
+		f->t_rtx = 0;
+		f->retries = 0;
+		if (f->ts_ok && seg->has_ts && seg->ts_ecr)
+			tcp_ts_sample(f, seg->ts_ecr);
+		tcp_flow_established(f);
+		if (f->zombie || f->state == TCP_CLOSED)
+			return;
+	} else {
+		bool fin_was_acked = fin_acked(f);
+
+		if (!process_ack(f, seg))
+			return;
+		if (!fin_was_acked && fin_acked(f)) {
+			switch (f->state) {
+			case TCP_FIN_WAIT_1:
+				f->state = TCP_FIN_WAIT_2;
+				f->t_rtx = 0;
+				if (f->app_closed) {
+					f->t_wait = st->now + st->cfg.tcp.fin_wait2_ns;
+					tcp_timer_update(f);
+				}
+				break;
+			case TCP_CLOSING:
+				tcp_enter_time_wait(f);
+				return;
+			case TCP_LAST_ACK:
+				tcp_flow_drop(f, 0);
+				return;
+			default:
+				break;
+			}
+		}
+		tcp_maybe_writable(f);
+		if (f->zombie || f->state == TCP_CLOSED)
+			return;
+	}
+	/* data (step 7) */
+	if (seg->payload_len && (f->state == TCP_ESTABLISHED || f->state == TCP_FIN_WAIT_1 ||
+				 f->state == TCP_FIN_WAIT_2)) {
+		if (f->app_closed) {
+			/* nobody will read it: reset (as Linux) */
+			CTR_INC(st, TCP_DROP_AFTER_CLOSE);
+			tcp_send_rst(f);
+			tcp_flow_drop(f, -ECONNABORTED);
+			return;
+		}
+		if (seg->payload_len > f->rcv_mss && !seg->coalesced)
+			f->rcv_mss = (uint32_t)minsz(seg->payload_len, 65535);
+		if (seg->seq == f->rcv_nxt) {
+			f->rcv_nxt += (uint32_t)seg->payload_len;
+			tcp_deliver_data(f, seg->payload, seg->payload_len);
+			if (f->zombie || f->state == TCP_CLOSED)
+				return;
+			if (f->ooo.head) {
+				ooo_drain(f);
+				if (f->zombie || f->state == TCP_CLOSED)
+					return;
+			}
+			if (f->ooo_fin && f->rcv_nxt == f->ooo_fin_seq && !f->ooo.head) {
+				f->ooo_fin = false;
+				fin_input(f);
+				if (f->zombie || f->state == TCP_CLOSED)
+					return;
+			}
+			schedule_ack(f, was_ooo || f->ooo.head || f->rlen);
+		} else {
+			f->ooo_segs_in++;
+			ooo_insert(f, seg);
+			if ((seg->flags & TCP_FIN) && !f->ooo_fin) {
+				f->ooo_fin = true;
+				f->ooo_fin_seq = seg->seq + (uint32_t)seg->payload_len;
+			}
+			schedule_ack(f, true);
+			tcp_output(f);
+			return;
+		}
+	} else if (seg->payload_len && synchronized(f)) {
+		CTR_INC(st, TCP_DROP_AFTER_FIN);	/* data after the peer's FIN */
+	}
+	/* FIN (step 8) */
+	if ((seg->flags & TCP_FIN) && seg->seq + (uint32_t)seg->payload_len == f->rcv_nxt &&
+	    !f->fin_rcvd) {
+		fin_input(f);
+		if (f->zombie || f->state == TCP_CLOSED)
+			return;
+	}
+	tcp_output(f);
+}
+
+static void listen_input(struct stack *st, struct tcp_listener *l, const struct ipv4_rx_meta *m,
+			 struct tcp_repr *seg)
+{
+	struct tcp_flow *f;
+
+	if (seg->flags & TCP_RST) {
+		CTR_INC(st, TCP_DROP_LISTEN);
+		return;
+	}
+	if (seg->flags & TCP_ACK) {
+		if (!(seg->flags & TCP_SYN) && st->cfg.tcp.syn_cookies) {
+			f = tcp_syncookie_check(st, l, m->src, seg);
+			if (f) {
+				tcp_flow_established(f);
+				if (!f->zombie && f->state != TCP_CLOSED) {
+					seg->flags &= (uint8_t)~TCP_SYN;
+					flow_input(f, seg);
+				}
+				return;
+			}
+		}
+		CTR_INC(st, TCP_DROP_LISTEN);
+		tcp_send_reset_for(st, m->src, seg);
+		return;
+	}
+	/* RFC 9293 3.10.7.2: without SYN, drop.  SYN+FIN opens nothing real (a
+	 * scanner's probe, or an attempt to slip past filters): drop it, as
+	 * Linux does (tcp_rcv_state_process, TCP_LISTEN). */
+	if (!(seg->flags & TCP_SYN) || (seg->flags & TCP_FIN)) {
+		CTR_INC(st, TCP_DROP_LISTEN);
+		return;
+	}
+	if (l->nsyn >= st->cfg.tcp.backlog) {
+		if (st->cfg.tcp.syn_cookies) {
+			tcp_syncookie_send(st, l, m->src, seg);
+			return;
+		}
+		CTR_INC(st, TCP_DROP_BACKLOG);
+		return;
+	}
+	f = tcp_flow_new(st, m->src, seg->src_port, seg->dst_port, &l->o);
+	if (!f)
+		return;
+	CTR_INC(st, TCP_PASSIVE_OPENS);
+	f->lsn = l;
+	l->nsyn++;
+	f->state = TCP_SYN_RECEIVED;
+	f->irs = seg->seq;
+	f->rcv_nxt = seg->seq + 1;
+	f->rcv_adv = f->rcv_nxt;
+	take_options(f, seg);
+	f->snd_wnd = seg->window;
+	f->max_snd_wnd = f->snd_wnd;
+	f->snd_wl1 = seg->seq;
+	f->rtt_start = st->now;
+	tcp_send_syn(f);
+}
+
+/* ---- entry points from IPv4 ---- */
+
+int tcp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size_t len)
+{
+	struct stack *st = ctx;
+	struct tcp_stack *t = T(st);
+	struct tcp_repr seg;
+	struct tcp_flow *f;
+	struct tcp_listener *l;
+	int rc;
+
+	CTR_INC(st, TCP_RX);
+	if (m->link_broadcast || m->ip_broadcast || m->dst != st->cfg.addr) {
+		CTR_INC(st, TCP_DROP_BROADCAST);
+		return 0;
+	}
+	rc = tcp_repr_parse(&seg, payload, len, m->src, m->dst, !m->l4_csum_ok);
+	seg.coalesced = m->gso;
+	if (seg.coalesced)
+		CTR_INC(st, TCP_RX_COALESCED);
+	if (rc == -EILSEQ) {
+		CTR_INC(st, TCP_DROP_CHECKSUM);
+		return 0;
+	}
+	if (rc < 0 || seg.src_port == 0 || seg.dst_port == 0) {
+		CTR_INC(st, TCP_DROP_MALFORMED);
+		return 0;
+	}
+	t->depth++;
+	f = tcp_flow_lookup(t, m->src, seg.src_port, seg.dst_port);
+	if (f && f->state == TCP_TIME_WAIT && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+	    seq_gt(seg.seq, f->rcv_nxt) && tcp_listener_find(t, seg.dst_port) &&
+	    !(f->ts_ok && seg.has_ts && seq_lt(seg.ts_val, f->ts_recent))) {
+		/* reuse of a TIME_WAIT tuple by a new connection */
+		CTR_INC(st, TCP_TIME_WAIT_REUSED);
+		f->state = TCP_CLOSED;
+		tcp_flow_maybe_free(f);
+		f = NULL;
+	}
+	if (f) {
+		flow_input(f, &seg);
+	} else if ((l = tcp_listener_find(t, seg.dst_port)) != NULL) {
+		listen_input(st, l, m, &seg);
+	} else {
+		CTR_INC(st, TCP_DROP_NO_LISTENER);
+		tcp_send_reset_for(st, m->src, &seg);
+	}
+	t->depth--;
+	tcp_reap(t);
+	return 0;
+}
+
+void tcp_icmp_err(void *ctx, uint8_t type, uint8_t code, uint32_t info,
+		  const uint8_t *quote, size_t quote_len)
+{
+	struct stack *st = ctx;
+	struct tcp_stack *t = T(st);
+	size_t hl;
+	uint32_t dst, seq, mtu;
+	uint16_t sport, dport;
+	struct tcp_flow *f;
+
+	if (quote_len < IPV4_HDR_LEN)
+		return;
+	hl = (size_t)(quote[0] & 15) * 4;
+	if (hl < IPV4_HDR_LEN || quote_len < hl + 8)
+		return;
+	dst = get_be32(quote + 16);
+	sport = get_be16(quote + hl);
+	dport = get_be16(quote + hl + 2);
+	seq = get_be32(quote + hl + 4);
+	f = tcp_flow_lookup(t, dst, dport, sport);
+	if (!f || f->state == TCP_TIME_WAIT || seq_lt(seq, f->snd_una) ||
+	    seq_ge(seq, f->snd_max)) {
+		CTR_INC(st, TCP_DROP_ICMP_INVALID);
+		return;
+	}
+	if (type != ICMP_DEST_UNREACH || code != ICMP_UNREACH_FRAG_NEEDED)
+		return;	/* soft errors (RFC 1122 4.2.3.9) */
+	mtu = info & 0xffff;
+	if (mtu == 0) {
+		uint32_t tl = get_be16(quote + 2);
+		static const uint32_t plateaus[] = { 32000, 17914, 8166, 4352, 2002, 1492,
+						     1006,  508,   296,  68 };
+
+		mtu = 68;
+		for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++)
+			if (plateaus[i] < tl) {
+				mtu = plateaus[i];
+				break;
+			}
+	}
+	if (mtu < 68) {
+		CTR_INC(st, TCP_DROP_ICMP_INVALID);
+		return;
+	}
+	ipv4_pmtu_update(st, dst, mtu);
+	CTR_INC(st, TCP_PMTU_UPDATES);
+	t->depth++;
+	{
+		uint32_t old = f->mss;
+
+		tcp_update_mss(f);
+		if (f->mss < old && synchronized(f)) {
+			/* resend what did not fit (RFC 1191: no congestion response) */
+			f->snd_nxt = f->snd_una;
+			f->rtt_timing = false;
+			tcp_output(f);
+		}
+	}
+	t->depth--;
+	tcp_reap(t);
+}

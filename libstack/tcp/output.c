@@ -1,0 +1,472 @@
+/*
+ * output.c - TCP output: building and sending segments (RST, SYN, ACK, data),
+ * the receive window we offer, SACK blocks, TSO super-segments
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "tcp/tcp_conn.h"
+
+/* ---- output ---- */
+
+struct seg_fill {
+	struct tcp_repr r;
+	uint32_t src, dst;
+};
+
+static size_t seg_fill_fn(uint8_t *buf, size_t size, void *ctx)
+{
+	struct seg_fill *c = ctx;
+
+	(void)size;
+	return tcp_repr_emit(&c->r, buf, c->src, c->dst);
+}
+
+/* Send @r; with @gso_size nonzero as a TSO super-segment (ipv4_write_opts). */
+static int send_repr_gso(struct stack *st, uint32_t dst, struct tcp_repr *r, uint32_t gso_size)
+{
+	struct seg_fill c;
+	struct ipv4_write_opts o = { .fragment = false, .gso_size = (uint16_t)gso_size };
+	struct stack_iov iov[2];
+	int n = 0, rc;
+
+	c.r = *r;
+	c.r.csum_partial = gso_size != 0;
+	c.src = st->cfg.addr;
+	c.dst = dst;
+	if (r->payload_len)
+		iov[n++] = (struct stack_iov){ r->payload, r->payload_len };
+	if (r->payload2_len)
+		iov[n++] = (struct stack_iov){ r->payload2, r->payload2_len };
+	rc = ipv4_write(st, &o, dst, IP_PROTO_TCP, tcp_repr_header_len(r), seg_fill_fn, &c, iov, n);
+	if (rc == 0)
+		CTR_INC(st, TCP_TX);
+	else
+		CTR_INC(st, TCP_TX_ERR);
+	return rc;
+}
+
+int tcp_send_repr(struct stack *st, uint32_t dst, struct tcp_repr *r)
+{
+	return send_repr_gso(st, dst, r, 0);
+}
+
+/* A RST (or RST+ACK) in answer to @seg, which arrived from @src; no flow. */
+void tcp_send_reset_for(struct stack *st, uint32_t src, const struct tcp_repr *seg)
+{
+	struct tcp_repr r;
+
+	if (seg->flags & TCP_RST)
+		return;
+	tcp_repr_init(&r);
+	r.src_port = seg->dst_port;
+	r.dst_port = seg->src_port;
+	if (seg->flags & TCP_ACK) {
+		r.seq = seg->ack;
+		r.flags = TCP_RST;
+	} else {
+		r.seq = 0;
+		r.ack = seg->seq + (uint32_t)seg->payload_len + !!(seg->flags & TCP_SYN) +
+			!!(seg->flags & TCP_FIN);
+		r.flags = TCP_RST | TCP_ACK;
+	}
+	if (tcp_send_repr(st, src, &r) == 0)
+		CTR_INC(st, TCP_RESETS_SENT);
+}
+
+/* The window we offer, with receiver SWS avoidance; updates rcv_adv. */
+uint16_t tcp_rcv_window(struct tcp_flow *f)
+{
+	size_t space = f->o.rcvbuf > f->rlen ? f->o.rcvbuf - f->rlen : 0;
+	uint32_t right = f->rcv_nxt + (uint32_t)space;
+	uint32_t step = min32((uint32_t)(f->o.rcvbuf / 2), f->rcv_mss ? f->rcv_mss : f->mss);
+	uint32_t wnd, field;
+	uint8_t ws = f->ws_ok ? f->rcv_ws : 0;
+
+	if (seq_lt(f->rcv_adv, f->rcv_nxt))
+		f->rcv_adv = f->rcv_nxt;
+	if (seq_ge(right, f->rcv_adv + step) || (space == f->o.rcvbuf && seq_gt(right, f->rcv_adv)))
+		f->rcv_adv = right;
+	wnd = f->rcv_adv - f->rcv_nxt;
+	field = (wnd + (1u << ws) - 1) >> ws;	/* round up: never move the edge back */
+	if (field > 65535)
+		field = 65535;
+	if (seq_gt(f->rcv_nxt + (field << ws), f->rcv_adv))
+		f->rcv_adv = f->rcv_nxt + (field << ws);
+	return (uint16_t)field;
+}
+
+/* SACK blocks to report: the run holding the latest arrival first. */
+static uint8_t build_sack(const struct tcp_flow *f, struct tcp_sack_block *out, size_t max)
+{
+	struct tcp_sack_block runs[TCP_MAX_SACK + 1];
+	size_t n = 0, first = SIZE_MAX;
+	const struct tcp_ooo *o = f->ooo.head;
+	uint8_t k = 0;
+
+	while (o) {
+		uint32_t l = o->seq, r = o->seq + o->len;
+		bool has_last = seq_ge(f->ooo.last_seq, l) && seq_lt(f->ooo.last_seq, r);
+
+		while (o->next && o->next->seq == r) {
+			o = o->next;
+			r += o->len;
+			if (seq_ge(f->ooo.last_seq, o->seq) && seq_lt(f->ooo.last_seq, r))
+				has_last = true;
+		}
+		o = o->next;
+		if (has_last && first == SIZE_MAX) {
+			first = n < TCP_MAX_SACK + 1 ? n : TCP_MAX_SACK;
+			runs[first] = (struct tcp_sack_block){ l, r };
+			if (n < TCP_MAX_SACK + 1)
+				n++;
+		} else if (n < TCP_MAX_SACK + 1) {
+			runs[n++] = (struct tcp_sack_block){ l, r };
+		}
+	}
+	if (first != SIZE_MAX)
+		out[k++] = runs[first];
+	for (size_t i = 0; i < n && k < max; i++)
+		if (i != first)
+			out[k++] = runs[i];
+	return k;
+}
+
+void tcp_fill_common(struct tcp_flow *f, struct tcp_repr *r, uint32_t seq, uint8_t flags)
+{
+	tcp_repr_init(r);
+	r->src_port = f->lport;
+	r->dst_port = f->rport;
+	r->seq = seq;
+	r->flags = flags;
+	if (f->state != TCP_SYN_SENT || (flags & TCP_ACK)) {
+		r->flags |= TCP_ACK;
+		r->ack = f->rcv_nxt;
+	}
+	if (flags & TCP_SYN) {
+		/* never scaled in a SYN */
+		r->window = (uint16_t)min32((uint32_t)f->o.rcvbuf, 65535);
+		if (f->state != TCP_SYN_SENT && seq_lt(f->rcv_adv, f->rcv_nxt + r->window))
+			f->rcv_adv = f->rcv_nxt + r->window;
+	} else
+		r->window = tcp_rcv_window(f);
+	if (f->ts_ok) {
+		r->has_ts = true;
+		r->ts_val = ts_now(f);
+		r->ts_ecr = f->ts_recent;
+	}
+	if (f->sack_ok && f->ooo.head && !(flags & TCP_SYN))
+		r->nsack = build_sack(f, r->sack, TCP_MAX_SACK);
+}
+
+/* Note that an ACK went out. */
+void tcp_ack_sent(struct tcp_flow *f, const struct tcp_repr *r)
+{
+	if (r->flags & TCP_ACK) {
+		f->last_ack_sent = r->ack;
+		f->t_delack = 0;
+		f->ack_now = false;
+	}
+	f->segs_out++;
+}
+
+void tcp_send_ack(struct tcp_flow *f)
+{
+	struct tcp_repr r;
+
+	tcp_fill_common(f, &r, f->snd_nxt, TCP_ACK);
+	if (tcp_send_repr(f->st, f->raddr, &r) == 0)
+		tcp_ack_sent(f, &r);
+}
+
+/* RFC 5961 challenge ACK, at most challenge_ack_limit a second per flow. */
+void tcp_challenge_ack(struct tcp_flow *f)
+{
+	struct stack *st = f->st;
+
+	if (st->now - f->chal_start >= SEC) {
+		f->chal_start = st->now;
+		f->chal_count = 0;
+	}
+	if (f->chal_count >= st->cfg.tcp.challenge_ack_limit) {
+		CTR_INC(st, TCP_CHALLENGE_ACKS_LIMITED);
+		return;
+	}
+	f->chal_count++;
+	CTR_INC(st, TCP_CHALLENGE_ACKS);
+	tcp_send_ack(f);
+}
+
+/*
+ * The ACK that RFC 9293 3.10.7.4 asks for when a segment is not acceptable.
+ * For one that occupies no sequence space (a pure ACK) or carries SYN, at
+ * most one per 500 ms per flow, as Linux's tcp_invalid_ratelimit: two ends
+ * whose views of the connection differ, or a forger, cannot drive an ACK
+ * storm.  A segment with data or FIN (a zero-window probe, a duplicate) is
+ * always answered.
+ */
+void tcp_oow_ack(struct tcp_flow *f, const struct tcp_repr *seg)
+{
+	struct stack *st = f->st;
+
+	if (!(seg->payload_len || (seg->flags & TCP_FIN)) || (seg->flags & TCP_SYN)) {
+		if (f->oow_last && st->now - f->oow_last < SEC / 2) {
+			CTR_INC(st, TCP_OOW_ACKS_LIMITED);
+			return;
+		}
+		f->oow_last = st->now;
+	}
+	tcp_send_ack(f);
+}
+
+void tcp_send_rst(struct tcp_flow *f)
+{
+	struct tcp_repr r;
+
+	tcp_repr_init(&r);
+	r.src_port = f->lport;
+	r.dst_port = f->rport;
+	r.seq = f->snd_nxt;
+	r.flags = TCP_RST;
+	if (f->state != TCP_SYN_SENT) {
+		r.flags |= TCP_ACK;
+		r.ack = f->rcv_nxt;
+	}
+	if (tcp_send_repr(f->st, f->raddr, &r) == 0)
+		CTR_INC(f->st, TCP_RESETS_SENT);
+}
+
+/* Return: as ipv4_write() */
+int tcp_send_syn(struct tcp_flow *f)
+{
+	struct tcp_repr r;
+	size_t mtu = ipv4_mtu(f->st, f->raddr);
+	bool active = f->state == TCP_SYN_SENT;
+	int rc;
+
+	tcp_fill_common(f, &r, f->iss, active ? TCP_SYN : TCP_SYN | TCP_ACK);
+	r.has_mss = true;
+	r.mss = (uint16_t)(mtu > 40 + TCP_MIN_MSS ? mtu - 40 : TCP_MIN_MSS);
+	if (active || f->ws_ok)
+		r.wscale = (int8_t)f->rcv_ws;
+	if (active || f->sack_ok)
+		r.sack_perm = true;
+	if (active || f->ts_ok) {
+		r.has_ts = true;
+		r.ts_val = ts_now(f);
+		r.ts_ecr = active ? 0 : f->ts_recent;
+	}
+	f->snd_nxt = f->iss + 1;
+	if (seq_gt(f->snd_nxt, f->snd_max))
+		f->snd_max = f->snd_nxt;
+	rc = tcp_send_repr(f->st, f->raddr, &r);
+	if (rc == 0)
+		tcp_ack_sent(f, &r);
+	if (!f->t_rtx)
+		f->t_rtx = f->st->now + f->rto;
+	tcp_timer_update(f);
+	return rc;
+}
+
+/* Effective send MSS: peer's MSS, the path MTU, minus timestamp option. */
+void tcp_update_mss(struct tcp_flow *f)
+{
+	size_t mtu = ipv4_mtu(f->st, f->raddr);
+	uint32_t m = mtu > 40 ? (uint32_t)(mtu - 40) : TCP_MIN_MSS;
+
+	m = min32(m, f->peer_mss);
+	if (f->ts_ok)
+		m -= 12;
+	if (m < TCP_MIN_MSS - 12)
+		m = TCP_MIN_MSS - 12;
+	f->mss = m;
+}
+
+/* Send [seq, seq + len) from the send ring, with FIN if @fin.  SACK blocks
+ * take room from the data so the segment still fits the MTU.  More than one
+ * MSS (only from tcp_output() when the device takes TSO) goes out as one
+ * super-segment that the device cuts into MSS-sized segments; with SACK
+ * blocks to send it is cut down to one segment here.
+ * Return: data bytes sent (may be less than @len) */
+uint32_t tcp_xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx)
+{
+	struct tcp_repr r;
+	size_t off = seq - f->sbuf_seq, pos, extra;
+	uint8_t flags = TCP_ACK;
+	uint32_t sending;
+	int rc;
+
+	if (fin)
+		flags |= TCP_FIN;
+	if (len && seq + len == f->sbuf_seq + (uint32_t)f->slen)
+		flags |= TCP_PSH;
+	tcp_fill_common(f, &r, seq, flags);
+	extra = tcp_repr_header_len(&r) - TCP_HDR_LEN - (f->ts_ok ? 12 : 0);
+	if (extra && len + extra > f->mss) {
+		if (f->mss > extra + 64) {
+			len = f->mss - (uint32_t)extra;
+		} else {
+			r.nsack = 0;
+		}
+		r.flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
+		fin = false;
+	}
+	if (len) {
+		pos = (f->shead + off) % f->scap;
+		r.payload = f->sbuf + pos;
+		r.payload_len = minsz(len, f->scap - pos);
+		if (r.payload_len < len) {
+			r.payload2 = f->sbuf;
+			r.payload2_len = len - r.payload_len;
+		}
+	}
+	if (len > f->mss)
+		CTR_INC(f->st, TCP_TSO_TX);
+	rc = send_repr_gso(f->st, f->raddr, &r, len > f->mss ? f->mss : 0);
+	if (rc == 0)
+		tcp_ack_sent(f, &r);
+	else if (rc == -EMSGSIZE)
+		tcp_update_mss(f);	/* the path MTU went down (another flow's ICMP) */
+	f->bytes_sent += len;
+	if (rtx) {
+		f->retransmits++;
+		CTR_INC(f->st, TCP_RETRANSMITS);
+		if (!f->ts_ok)
+			f->rtt_timing = false;	/* Karn */
+	} else if (!f->rtt_timing && len) {
+		f->rtt_timing = true;
+		f->rtt_seq = seq + len;
+		f->rtt_start = f->st->now;
+	}
+	sending = !rtx && len > f->mss ? len : 0;
+	if (!f->t_rtx || f->persist) {
+		f->persist = false;
+		tcp_arm_rtx_ext(f, sending);
+	} else if (!rtx && f->retries == 0) {
+		uint64_t pto;
+
+		if (tcp_pto_get_ext(f, sending, &pto))
+			tcp_arm_rtx_ext(f, sending);	/* new data: the probe timeout starts again */
+	}
+	return len;
+}
+
+/*
+ * TSO for this flow?  Not below the default MSS: a peer that announces less
+ * (a broken path or an attack) gets one segment per frame, so that what we
+ * write is what it receives.
+ */
+static bool tso_ok(const struct tcp_flow *f)
+{
+	return f->st->tso && f->mss > TCP_DEFAULT_MSS;
+}
+
+/*
+ * Largest TSO super-segment payload: whole MSS, within a 64 KiB datagram, and
+ * at most a quarter of cwnd (at least 2 MSS), so that a window holds several
+ * super-segments: the peer then ACKs several times per round trip, and one
+ * lost ACK or frame does not stall the flight (as Linux's TSO autosizing).
+ */
+static uint32_t tso_max(const struct tcp_flow *f)
+{
+	uint32_t room = 65535 - 20 - TCP_HDR_LEN - 12;
+
+	room = min32(room, max32(f->cwnd / 4, 2 * f->mss));
+	return room / f->mss * f->mss;
+}
+
+/* Send what the windows, Nagle and the state allow; then a pending ACK. */
+void tcp_output(struct tcp_flow *f)
+{
+	uint32_t data_end;
+	int guard;
+
+	if (f->zombie || !can_send_data(f)) {
+		if (f->zombie)
+			return;
+		goto ack;
+	}
+	if (f->in_recovery && f->sack_ok) {
+		tcp_output_recovery(f);
+		goto ack;
+	}
+	data_end = f->sbuf_seq + (uint32_t)f->slen;
+	for (guard = 0; guard < 100000; guard++) {
+		uint32_t avail, inflight, wnd, usable, len, limit = 0, sent;
+		bool rtx, fin;
+
+		if (seq_ge(f->snd_nxt, data_end)) {
+			if (f->fin_queued && f->snd_nxt == data_end) {
+				rtx = seq_lt(f->snd_nxt, f->snd_max);
+				tcp_xmit_data(f, f->snd_nxt, 0, true, rtx);
+				f->snd_nxt++;
+				if (seq_gt(f->snd_nxt, f->snd_max))
+					f->snd_max = f->snd_nxt;
+			}
+			break;
+		}
+		rtx = seq_lt(f->snd_nxt, f->snd_max);
+		if (rtx && f->nsb) {
+			uint32_t s = tcp_skip_sacked(f, f->snd_nxt, &limit);
+
+			if (s != f->snd_nxt) {
+				f->snd_nxt = seq_gt(s, data_end) ? data_end : s;
+				continue;
+			}
+		}
+		avail = data_end - f->snd_nxt;
+		wnd = f->cwnd;
+		if (!f->in_recovery && f->dupacks && f->dupacks < 3)
+			wnd += f->dupacks * f->mss;	/* limited transmit (RFC 3042) */
+		wnd = min32(f->snd_wnd, wnd);
+		inflight = f->snd_nxt - f->snd_una;
+		usable = wnd > inflight ? wnd - inflight : 0;
+		len = min32(rtx || !tso_ok(f) ? f->mss : tso_max(f), avail);
+		if (len > f->mss) {
+			/* TSO: whole segments within the windows; a short tail only
+			 * where the one-segment rules below would send it too (Nagle) */
+			uint32_t tail = len % f->mss;
+
+			if (len > usable)
+				len = usable / f->mss * f->mss;
+			else if (tail && len == avail && !f->fin_queued && !f->o.nodelay &&
+				 seq_ge(f->snd_nxt + len - tail, f->push_seq))
+				len -= tail;
+			if (len < f->mss)
+				len = min32(f->mss, avail);
+		}
+		if (rtx && f->nsb && seq_lt(limit, f->snd_nxt + len))
+			len = limit - f->snd_nxt;
+		if (len > usable) {
+			uint32_t swnd_usable = f->snd_wnd > inflight ? f->snd_wnd - inflight : 0;
+
+			if (usable == 0)
+				break;
+			/* sender SWS: a short segment only for half the peer's max window,
+			 * or when the persist timer says so (RFC 1122 4.2.3.4) */
+			if (usable == swnd_usable && (usable >= f->max_snd_wnd / 2 || f->sws_override))
+				len = usable;
+			else
+				break;
+		}
+		if (len < f->mss && len == avail && !f->fin_queued && !rtx && !f->o.nodelay &&
+		    f->snd_nxt != f->snd_una && seq_ge(f->snd_nxt, f->push_seq))
+			break;	/* Nagle */
+		fin = f->fin_queued && f->snd_nxt + len == data_end;
+		sent = tcp_xmit_data(f, f->snd_nxt, len, fin, rtx);
+		f->snd_nxt += sent + (fin && sent == len);
+		if (seq_gt(f->snd_nxt, f->snd_max))
+			f->snd_max = f->snd_nxt;
+	}
+	/* zero window: probe when nothing is outstanding */
+	if (f->snd_una == f->snd_max &&
+	    (seq_lt(f->snd_nxt, data_end) || (f->fin_queued && f->snd_nxt == data_end)) &&
+	    (!f->t_rtx || f->persist)) {
+		if (!f->persist)
+			tcp_arm_persist(f);
+	}
+ack:
+	if ((f->ack_now || (seq_gt(f->rcv_nxt, f->last_ack_sent) && !f->t_delack)) &&
+	    f->state != TCP_SYN_SENT && f->state != TCP_SYN_RECEIVED && f->state != TCP_CLOSED)
+		tcp_send_ack(f);
+}

@@ -1,0 +1,254 @@
+/*
+ * sack.c - TCP SACK scoreboard (RFC 2018) and loss recovery (RFC 6675 with
+ * SACK, NewReno RFC 6582 without), with lost-retransmission detection
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp_conn.h"
+
+/* If @seq is inside a SACKed range, return its end, else @seq. */
+uint32_t tcp_skip_sacked(const struct tcp_flow *f, uint32_t seq, uint32_t *limit)
+{
+	for (unsigned i = 0; i < f->nsb; i++) {
+		if (seq_ge(seq, f->sb[i].left) && seq_lt(seq, f->sb[i].right))
+			seq = f->sb[i].right;
+		else if (seq_lt(seq, f->sb[i].left)) {
+			*limit = f->sb[i].left;
+			return seq;
+		}
+	}
+	*limit = seq + 0x7fffffff;
+	return seq;
+}
+
+/* RFC 6675 pipe: outstanding bytes neither SACKed nor deemed lost. */
+static uint32_t sack_pipe(const struct tcp_flow *f)
+{
+	uint32_t out = f->snd_max - f->snd_una, lost = 0;
+
+	if (seq_lt(f->rexmit_nxt, f->high_sack)) {
+		uint32_t above = 0;
+
+		for (unsigned i = 0; i < f->nsb; i++) {
+			uint32_t l = f->sb[i].left, r = f->sb[i].right;
+
+			if (seq_le(r, f->rexmit_nxt))
+				continue;
+			if (seq_lt(l, f->rexmit_nxt))
+				l = f->rexmit_nxt;
+			above += r - l;
+		}
+		lost = (f->high_sack - f->rexmit_nxt) - above;
+		for (unsigned i = 0; i < f->nrtx; i++) {
+			uint32_t l = f->rtx[i].seq, r = f->rtx[i].end;
+
+			if (seq_lt(l, f->rexmit_nxt))
+				l = f->rexmit_nxt;
+			if (seq_gt(r, f->high_sack))
+				r = f->high_sack;
+			if (seq_lt(l, r) && lost >= r - l)
+				lost -= r - l;
+		}
+	}
+	if (f->sacked + lost >= out)
+		return 0;
+	return out - f->sacked - lost;
+}
+
+/* Return: end of a live retransmission record holding @seq, or 0 */
+static uint32_t rtx_covering(const struct tcp_flow *f, uint32_t seq)
+{
+	for (unsigned i = 0; i < f->nrtx; i++)
+		if (seq_ge(seq, f->rtx[i].seq) && seq_lt(seq, f->rtx[i].end))
+			return f->rtx[i].end ? f->rtx[i].end : 1;
+	return 0;
+}
+
+static void rtx_note(struct tcp_flow *f, uint32_t seq, uint32_t end)
+{
+	if (seq == end)
+		return;
+	if (!f->rtx) {
+		f->rtx = calloc(TCP_RTX_REC, sizeof(*f->rtx));
+		if (!f->rtx)
+			return;	/* lost retransmissions then wait for the RTO */
+		f->nrtx = 0;
+	}
+	if (f->nrtx == TCP_RTX_REC) {
+		memmove(&f->rtx[0], &f->rtx[1], (TCP_RTX_REC - 1) * sizeof(f->rtx[0]));
+		f->nrtx--;
+	}
+	f->rtx[f->nrtx].seq = seq;
+	f->rtx[f->nrtx].end = end;
+	f->rtx[f->nrtx].mark = f->snd_max;
+	f->nrtx++;
+}
+
+/* Drop records that are acked or SACKed; a record whose retransmission was
+ * overtaken by SACKed later data is lost again: walk back to it. */
+void tcp_rtx_check(struct tcp_flow *f)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < f->nrtx; i++) {
+		uint32_t lim, s = f->rtx[i].seq;
+
+		if (seq_le(f->rtx[i].end, f->snd_una))
+			continue;
+		if (seq_lt(s, f->snd_una))
+			s = f->snd_una;
+		s = tcp_skip_sacked(f, s, &lim);
+		if (seq_ge(s, f->rtx[i].end))
+			continue;
+		if (seq_gt(f->high_sack, f->rtx[i].mark + f->mss)) {
+			if (seq_lt(s, f->rexmit_nxt))
+				f->rexmit_nxt = s;
+			CTR_INC(f->st, TCP_LOST_RETRANSMITS);
+			continue;
+		}
+		f->rtx[j++] = f->rtx[i];
+	}
+	f->nrtx = j;
+}
+
+void tcp_output_recovery(struct tcp_flow *f)
+{
+	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen;
+
+	for (int guard = 0; guard < 1024; guard++) {
+		uint32_t pipe = sack_pipe(f), limit, s, len, sent;
+		bool fin;
+
+		if (pipe + f->mss > f->cwnd)
+			break;
+		if (seq_lt(f->rexmit_nxt, f->snd_una))
+			f->rexmit_nxt = f->snd_una;
+		s = tcp_skip_sacked(f, f->rexmit_nxt, &limit);
+		if (seq_lt(s, f->high_sack) && seq_lt(s, data_end)) {
+			uint32_t in_flight = rtx_covering(f, s);
+
+			if (in_flight) {
+				f->rexmit_nxt = in_flight;	/* retransmitted, not lost */
+				continue;
+			}
+			len = min32(f->mss, min32(limit - s, data_end - s));
+			len = tcp_xmit_data(f, s, len, false, true);
+			rtx_note(f, s, s + len);
+			f->rexmit_nxt = s + len;
+			continue;
+		}
+		f->rexmit_nxt = s;
+		/* new data */
+		if (seq_lt(f->snd_max, data_end)) {
+			uint32_t wnd_end = f->snd_una + f->snd_wnd;
+
+			len = min32(f->mss, data_end - f->snd_max);
+			if (seq_lt(wnd_end, f->snd_max + len))
+				break;
+			f->snd_nxt = f->snd_max;
+			fin = f->fin_queued && f->snd_nxt + len == data_end;
+			sent = tcp_xmit_data(f, f->snd_nxt, len, fin, false);
+			f->snd_nxt += sent + (fin && sent == len);
+			f->snd_max = f->snd_nxt;
+			continue;
+		}
+		break;
+	}
+}
+
+/* ---- SACK scoreboard ---- */
+
+void tcp_sb_prune(struct tcp_flow *f)
+{
+	unsigned j = 0;
+
+	f->sacked = 0;
+	for (unsigned i = 0; i < f->nsb; i++) {
+		struct tcp_sack_block b = f->sb[i];
+
+		if (seq_le(b.right, f->snd_una))
+			continue;
+		if (seq_lt(b.left, f->snd_una))
+			b.left = f->snd_una;
+		f->sb[j++] = b;
+		f->sacked += b.right - b.left;
+	}
+	f->nsb = j;
+	if (seq_lt(f->high_sack, f->snd_una))
+		f->high_sack = f->snd_una;
+}
+
+void tcp_sb_add(struct tcp_flow *f, uint32_t l, uint32_t r)
+{
+	unsigned i = 0, j;
+
+	if (seq_le(r, f->snd_una) || seq_gt(r, f->snd_max) || seq_ge(l, r) ||
+	    seq_lt(l, f->snd_una - 0x40000000u))
+		return;
+	if (seq_lt(l, f->snd_una))
+		l = f->snd_una;
+	while (i < f->nsb && seq_lt(f->sb[i].right, l))
+		i++;
+	/* merge with every range that touches [l, r) */
+	j = i;
+	while (j < f->nsb && seq_le(f->sb[j].left, r)) {
+		if (seq_lt(f->sb[j].left, l))
+			l = f->sb[j].left;
+		if (seq_gt(f->sb[j].right, r))
+			r = f->sb[j].right;
+		j++;
+	}
+	if (j == i) {
+		if (f->nsb == TCP_SB_MAX)
+			return;	/* full: ignore (conservative) */
+		memmove(&f->sb[i + 1], &f->sb[i], (f->nsb - i) * sizeof(f->sb[0]));
+		f->nsb++;
+	} else if (j > i + 1) {
+		memmove(&f->sb[i + 1], &f->sb[j], (f->nsb - j) * sizeof(f->sb[0]));
+		f->nsb -= j - i - 1;
+	}
+	f->sb[i].left = l;
+	f->sb[i].right = r;
+	if (seq_gt(r, f->high_sack))
+		f->high_sack = r;
+	f->sacked = 0;
+	for (i = 0; i < f->nsb; i++)
+		f->sacked += f->sb[i].right - f->sb[i].left;
+}
+
+void tcp_enter_recovery(struct tcp_flow *f)
+{
+	struct stack *st = f->st;
+	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen;
+
+	f->ssthresh = tcp_cc_ssthresh(f);
+	f->recover = f->snd_max;
+	f->in_recovery = true;
+	f->fast_retransmits++;
+	CTR_INC(st, TCP_FAST_RETRANSMITS);
+	f->nrtx = 0;
+	if (f->sack_ok) {
+		f->cwnd = f->ssthresh;
+		f->rexmit_nxt = f->snd_una;
+		if (seq_lt(f->high_sack, f->snd_una + 1))
+			f->high_sack = f->snd_una + 1; /* snd_una's segment is lost */
+		/* retransmit the first segment at once (RFC 6675 step 4.3) */
+		if (seq_lt(f->snd_una, data_end)) {
+			uint32_t limit, len;
+
+			(void)tcp_skip_sacked(f, f->snd_una, &limit);
+			len = min32(f->mss, min32(data_end - f->snd_una, limit - f->snd_una));
+			len = tcp_xmit_data(f, f->snd_una, len, false, true);
+			rtx_note(f, f->snd_una, f->snd_una + len);
+			f->rexmit_nxt = f->snd_una + len;
+		}
+	} else {
+		f->cwnd = f->ssthresh + 3 * f->mss;
+		if (seq_lt(f->snd_una, data_end))
+			tcp_xmit_data(f, f->snd_una, min32(f->mss, data_end - f->snd_una), false,
+				      true);
+		else if (f->fin_queued)
+			tcp_xmit_data(f, f->snd_una, 0, true, true);
+	}
+}

@@ -1,0 +1,338 @@
+/*
+ * tcp_conn.h - TCP internals shared by the parts in libstack/tcp/: the flow, the stack's
+ * TCP state, and the calls the parts make on each other
+ *
+ * Where things are: flow.c (flow table, lifecycle, ISNs, ports, deferred free),
+ * input.c (segment input, the state machine, listeners, ICMP errors),
+ * output.c (building and sending segments, TSO), timer.c (timer heap, RTT/RTO,
+ * retransmission, persist, keepalive, delayed ACK, TIME_WAIT), sack.c (SACK
+ * scoreboard and loss recovery), cc.h/cc.c + cc_reno.c + cc_cubic.c
+ * (congestion control), ooo.c (out-of-order queue), buf.c (send and receive
+ * buffers), syncookie.c (SYN cookies), api.c (the calls in tcp.h).
+ *
+ * Theory of operation
+ *
+ * Flows.  Every connection (listeners aside) is a struct tcp_flow found by a
+ * chained hash on (remote address, remote port, local port); all flows are
+ * also on a list (for listings and teardown).  A flow is "known" to the
+ * application once its accept or connect callback ran; it is freed when it is
+ * CLOSED and either unknown or released by tcp_close().  Freeing is deferred:
+ * the flow goes on a zombie list that is reaped when no TCP code is running
+ * (end of input, of poll, or of an API call made outside any callback), so
+ * nothing is freed under a running callback.  Listeners are an array; a
+ * removed listener is freed the same way.
+ *
+ * Input (tcp_rx): checksum, then a flow, a listener, or a RST.  Listener: a
+ * SYN makes a SYN_RECEIVED flow (at most backlog per listener; beyond that a
+ * SYN cookie answers when enabled: RFC 4987, with MSS in the cookie and
+ * window scale + SACK in the low bits of the timestamp), a bare ACK is checked
+ * as a cookie or answered with RST.  Flows follow RFC 9293 3.10.7 with PAWS
+ * (RFC 7323), RFC 5961 (RST and SYN in synchronized states get a
+ * rate-limited challenge ACK; ACKs far below SND.UNA are refused), SACK
+ * (RFC 2018) and RFC 6675 recovery or NewReno (RFC 6582) without SACK,
+ * with limited transmit (RFC 3042).  In SACK recovery each retransmitted
+ * hole remembers SND.MAX at the time; once data sent after it is SACKed
+ * (more than one MSS beyond), the retransmission is taken as lost and sent
+ * again instead of waiting for the RTO (as Linux's lost-retransmit marking).
+ * The scoreboard is a sorted array of at most 32 merged ranges, so every
+ * operation is O(ranges), never O(segments^2).  A reordered bare ACK that
+ * fails PAWS is dropped without an answer (no ACK ping-pong).
+ * In-order data goes straight from the frame to recv(); out-of-order data is
+ * copied into a sorted list bounded by ooo_max_bytes (each piece costs at
+ * least 512 bytes against the bound) and answered by an immediate ACK with SACK
+ * blocks.  Data is queued only while the application pauses reading or has
+ * no recv callback yet.
+ *
+ * Output (tcp_output): the send buffer is a ring that grows by doubling from
+ * 2 KiB up to sndbuf and is freed whenever everything is acked (an idle flow
+ * holds no buffer; nor does a reader that keeps up, see Input); a
+ * segment is gathered from the ring (one or two pieces) into the device
+ * buffer by ipv4_write (DF set).  Sending obeys the peer's window, cwnd,
+ * Nagle (unless nodelay or pushed by tcp_write_nodelay), and sender SWS
+ * avoidance.  With a TSO device (stack_set_offload()), new data outside
+ * recovery goes out in super-segments of whole MSS-sized segments, at most
+ * 64 KiB and a quarter of cwnd (several ACKs per window, as Linux's TSO
+ * autosizing), which the device cuts up; a short tail only where Nagle would
+ * send it anyway; retransmissions, probes, segments with SACK blocks and
+ * flows with an MSS of 536 or less stay one MSS per frame.  Received
+ * super-segments (GRO) are taken whole and do not raise the receive-MSS
+ * estimate.  In SACK recovery, the RFC 6675 pipe decides: holes below the
+ * highest SACKed byte are retransmitted first, then new data.  ACKs: at least
+ * every second full segment, else after delack_ns; immediately for
+ * out-of-order data or a filled hole.  The receive window's right edge only
+ * moves in steps of min(rcvbuf/2, MSS) (receiver SWS avoidance) and never
+ * back; window scaling offers at least rcvbuf.
+ *
+ * Timers: each flow has retransmit/persist, delayed ACK, keepalive and
+ * TIME_WAIT/FIN_WAIT_2 deadlines; the earliest is its key in a binary
+ * min-heap of flows, so tcp_next_deadline() is O(1).  Keys are updated
+ * lazily: a later deadline leaves the key alone and the flow is re-keyed
+ * when it pops.  RTO per RFC 6298 (1 s initial, Karn via timestamps or one
+ * timed segment, doubling backoff, cfg min/max); after max_retries timeouts
+ * (and at least 100 s, RFC 1122 R2) the flow is reset with -ETIMEDOUT; SYN
+ * and SYN-ACK after syn_retries.  Zero-window probes (one byte below
+ * SND.UNA) back off to 60 s and abort only after max_retries unanswered ones.
+ * Keepalive (RFC 1122 4.2.3.6) probes with SND.NXT-1 and aborts after
+ * ka_count unanswered probes.  TIME_WAIT lasts 2 MSL, re-ACKs retransmitted
+ * FINs (restarting the timer) and yields to a new SYN with a higher sequence
+ * number (RFC 6191 style reuse).  An orphaned FIN_WAIT_2 ends after
+ * fin_wait2_ns.
+ *
+ * Congestion control: IW per RFC 6928, slow start with ABC (L = 2),
+ * congestion avoidance per RFC 5681 or CUBIC (RFC 9438, beta 0.7, C 0.4,
+ * with the Reno-friendly region), selected per flow.
+ *
+ * ISNs: RFC 6528, SipHash-2-4 of the 4-tuple under a random key plus a 4 us
+ * clock.  Ephemeral ports: random start in 49152-65535, then linear probing.
+ */
+#ifndef TAPIR_TCP_CONN_H
+#define TAPIR_TCP_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include "tcp.h"
+#include "tcp/cc.h"
+#include "tcp/ooo.h"
+#include "wire/ipv4.h"
+#include "wire/tcp.h"
+
+#define MS 1000000ull
+#define SEC STACK_NS_PER_SEC
+
+#define TCP_DEFAULT_MSS 536
+#define TCP_MIN_MSS 88
+#define TCP_SB_MAX 32           /* SACK scoreboard ranges */
+#define TCP_RTX_REC 64          /* retransmissions tracked in a recovery */
+#define TCP_PERSIST_MAX (60 * SEC)
+#define TCP_R2_FLOOR (100 * SEC)
+#define TCP_SNDBUF_MIN 4096
+#define TCP_RCVBUF_MIN 4096
+#define TCP_COOKIE_PERIOD (64 * SEC)
+#define TCP_EPHEMERAL_LO 49152
+#define TCP_EPHEMERAL_N 16384
+
+struct tcp_rtx_rec {
+	uint32_t seq, end, mark;
+};
+
+struct tcp_listener {
+	uint16_t port;
+	bool dead;
+	struct tcp_flow_opts o;
+	tcp_accept_fn cb;
+	void *ctx;
+	size_t nsyn;              /* SYN_RECEIVED flows from this listener */
+	uint64_t last_cookie;     /* when we last answered with a cookie */
+};
+
+struct tcp_flow {
+	struct stack *st;
+	struct tcp_flow *hnext;           /* hash chain */
+	struct tcp_flow *next, *prev;     /* all flows */
+	struct tcp_flow *znext;           /* zombie list */
+	struct tcp_listener *lsn;         /* SYN_RECEIVED from a listener, not yet accepted */
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	uint8_t state;
+	bool in_hash, zombie, known, app_closed, closed_reported;
+	bool rd_shut, fin_queued, fin_rcvd, eof_delivered, paused;
+	bool want_writable, ws_ok, sack_ok, ts_ok, persist, rtt_timing, in_recovery, ack_now;
+	bool sws_override;                /* persist timer: send a short segment */
+	bool pto_armed, tlp_out;          /* t_rtx is a tail loss probe; one is out */
+	bool in_deliver;                  /* deliver_queue() is running */
+	uint32_t tlp_end;                 /* end of the probe segment */
+	uint8_t snd_ws, rcv_ws;
+	struct tcp_flow_opts o;
+
+	/* application */
+	struct tcp_callbacks cb;
+	void *cb_ctx;
+	tcp_connect_fn on_connect;
+	void *connect_ctx;
+
+	/* send */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
+	uint32_t push_seq;                /* Nagle does not hold data below this */
+	uint32_t mss, peer_mss;
+	uint8_t *sbuf;
+	size_t scap, shead, slen;         /* ring: bytes from sbuf_seq */
+	size_t sres;                      /* reserved after the data (tcp_write_reserve) */
+	uint32_t sbuf_seq;
+
+	/* receive */
+	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent, rcv_mss;
+	uint8_t *rbuf;
+	size_t rcap, rhead, rlen;         /* in-order data not yet delivered */
+	struct tcp_ooo_queue ooo;         /* out-of-order data (ooo.h) */
+	bool ooo_fin;
+	uint32_t ooo_fin_seq;
+
+	/* timestamps */
+	uint32_t ts_recent, ts_offset;
+
+	/* RTT / RTO */
+	uint32_t srtt_us, rttvar_us;
+	bool rtt_valid;
+	uint64_t rto;
+	uint32_t rtt_seq;
+	uint64_t rtt_start;
+
+	/* congestion control */
+	uint32_t cwnd, ssthresh, recover, bytes_acked_ca;
+	unsigned dupacks;
+	const struct tcp_cc_ops *cc;      /* the algorithm (cc.h), from o.cc */
+	union tcp_cc_state ccs;           /* its per-flow state */
+
+	/* SACK scoreboard (sender side), sorted, merged */
+	struct tcp_sack_block sb[TCP_SB_MAX];
+	unsigned nsb;
+	uint32_t sacked, high_sack, rexmit_nxt;
+	/* holes retransmitted in this recovery and the SND.MAX at that time: one
+	 * is lost again once data sent after it is SACKed */
+	struct tcp_rtx_rec *rtx;          /* TCP_RTX_REC entries, allocated at first use */
+	unsigned nrtx;
+
+	/* timers (0 = off) */
+	uint64_t t_rtx, t_delack, t_ka, t_wait;
+	uint64_t heap_key;
+	size_t heap_idx;                  /* SIZE_MAX: not in the heap */
+	unsigned retries, probes, ka_probes, backoff;
+	uint64_t first_rtx;
+	uint64_t last_rcv;
+
+	/* RFC 5961 rate limit */
+	uint64_t chal_start;
+	uint32_t chal_count;
+	uint64_t oow_last;                /* last rate-limited ACK to an unacceptable segment */
+
+	int err;
+	/* statistics */
+	uint64_t bytes_sent, bytes_acked, bytes_received, segs_in, segs_out;
+	uint64_t retransmits, fast_retransmits, rto_timeouts, dup_acks_in, ooo_segs_in;
+};
+
+struct tcp_stack {
+	struct tcp_flow **hash;
+	size_t hmask;
+	struct tcp_flow *all;
+	size_t nflows;
+	struct tcp_flow *zombies;
+	struct tcp_flow **heap;
+	size_t nheap, heap_cap;
+	struct tcp_listener **lsn;
+	size_t nlsn, lsn_cap;
+	struct tcp_listener **dead_lsn;
+	size_t ndead, dead_cap;
+	int depth;                        /* > 0 while TCP code or a callback runs */
+	uint64_t isn_key[2], cookie_key[2], hash_key;
+};
+
+/* ---- ISNs, cookies and the flow hash are keyed stack_siphash() (stack.c) ---- */
+
+static inline uint64_t tuple_word(uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	return (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport;
+}
+
+/* ---- small helpers ---- */
+
+static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static inline uint32_t max32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+static inline size_t minsz(size_t a, size_t b) { return a < b ? a : b; }
+
+static inline struct tcp_stack *T(const struct stack *st)
+{
+	return st->tcp;
+}
+
+static inline uint32_t ts_now(const struct tcp_flow *f)
+{
+	return (uint32_t)(f->st->now / MS) + f->ts_offset;
+}
+
+static inline bool synchronized(const struct tcp_flow *f)
+{
+	return f->state >= TCP_ESTABLISHED;
+}
+
+static inline bool can_send_data(const struct tcp_flow *f)
+{
+	return f->state == TCP_ESTABLISHED || f->state == TCP_CLOSE_WAIT ||
+	       f->state == TCP_FIN_WAIT_1 || f->state == TCP_CLOSING || f->state == TCP_LAST_ACK;
+}
+
+static inline uint32_t flight(const struct tcp_flow *f)
+{
+	return f->snd_max - f->snd_una;
+}
+
+/* ---- what the parts call on each other ---- */
+
+/* flow.c: flow table and lifecycle */
+struct tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
+				 uint16_t lport);
+struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port);
+struct tcp_flow *tcp_flow_new(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+			      const struct tcp_flow_opts *o);
+uint8_t tcp_pick_wscale(size_t rcvbuf);
+uint16_t tcp_ephemeral_port(struct stack *st, uint32_t dst, uint16_t port);
+void tcp_reap(struct tcp_stack *t);
+void tcp_flow_maybe_free(struct tcp_flow *f);
+void tcp_flow_drop(struct tcp_flow *f, int err);
+void tcp_enter_time_wait(struct tcp_flow *f);
+void tcp_flow_established(struct tcp_flow *f);
+void tcp_maybe_writable(struct tcp_flow *f);
+
+/* input.c: registered with IPv4 by tcp_init() */
+int tcp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size_t len);
+void tcp_icmp_err(void *ctx, uint8_t type, uint8_t code, uint32_t info,
+		  const uint8_t *quote, size_t quote_len);
+
+/* output.c: building and sending segments */
+int tcp_send_repr(struct stack *st, uint32_t dst, struct tcp_repr *r);
+void tcp_send_reset_for(struct stack *st, uint32_t src, const struct tcp_repr *seg);
+uint16_t tcp_rcv_window(struct tcp_flow *f);
+void tcp_fill_common(struct tcp_flow *f, struct tcp_repr *r, uint32_t seq, uint8_t flags);
+void tcp_ack_sent(struct tcp_flow *f, const struct tcp_repr *r);
+void tcp_send_ack(struct tcp_flow *f);
+void tcp_challenge_ack(struct tcp_flow *f);
+void tcp_oow_ack(struct tcp_flow *f, const struct tcp_repr *seg);
+void tcp_send_rst(struct tcp_flow *f);
+int tcp_send_syn(struct tcp_flow *f);
+void tcp_update_mss(struct tcp_flow *f);
+uint32_t tcp_xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx);
+void tcp_output(struct tcp_flow *f);
+
+/* timer.c: the timer heap, RTT and RTO, retransmission and persist timers */
+void tcp_heap_remove(struct tcp_stack *t, struct tcp_flow *f);
+void tcp_timer_update(struct tcp_flow *f);
+bool tcp_pto_get_ext(const struct tcp_flow *f, uint32_t sending, uint64_t *out);
+void tcp_arm_rtx_ext(struct tcp_flow *f, uint32_t sending);
+void tcp_arm_rtx(struct tcp_flow *f);
+void tcp_arm_persist(struct tcp_flow *f);
+void tcp_ts_sample(struct tcp_flow *f, uint32_t ecr);
+void tcp_rtt_sample(struct tcp_flow *f, uint64_t rtt_ns);
+
+/* sack.c: SACK scoreboard and loss recovery */
+uint32_t tcp_skip_sacked(const struct tcp_flow *f, uint32_t seq, uint32_t *limit);
+void tcp_sb_prune(struct tcp_flow *f);
+void tcp_sb_add(struct tcp_flow *f, uint32_t l, uint32_t r);
+void tcp_rtx_check(struct tcp_flow *f);
+void tcp_enter_recovery(struct tcp_flow *f);
+void tcp_output_recovery(struct tcp_flow *f);
+
+/* buf.c: send and receive buffers */
+bool tcp_sbuf_reserve(struct tcp_flow *f, size_t want);
+void tcp_deliver_queue(struct tcp_flow *f);
+void tcp_deliver_data(struct tcp_flow *f, const uint8_t *data, size_t len);
+
+/* syncookie.c: SYN cookies (RFC 4987) */
+void tcp_syncookie_send(struct stack *st, struct tcp_listener *l, uint32_t src,
+			const struct tcp_repr *seg);
+struct tcp_flow *tcp_syncookie_check(struct stack *st, struct tcp_listener *l, uint32_t src,
+				     const struct tcp_repr *seg);
+
+#endif /* TAPIR_TCP_CONN_H */
