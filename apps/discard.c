@@ -1,6 +1,6 @@
 /*
- * app_discard.c - discard (RFC 863) over UDP and TCP, and source: the bulk
- *                 sender (chargen-like, RFC 864 without the line structure)
+ * discard.c - discard (RFC 863) over UDP and TCP, and source: the bulk
+ *             sender (chargen-like, RFC 864 without the line structure)
  *
  * discard: datagrams and bytes are dropped; a TCP peer's FIN is answered
  * with ours.  source: on every TCP connection, sends a repeating printable

@@ -1,5 +1,5 @@
 /*
- * app_echo.c - echo (RFC 862) over UDP and TCP on one port
+ * echo.c - echo (RFC 862) over UDP and TCP on one port
  *
  * UDP: every datagram goes back to its sender, from the listening port.  Not
  * answered (counted in the debug log): datagrams sent to a broadcast address

@@ -14,21 +14,21 @@
 /* Return: the built-in type called @name, or NULL */
 const struct tapir_app_type *app_type_find(const char *name);
 
-/* app_echo.c: echo (RFC 862) over UDP and TCP */
+/* echo.c: echo (RFC 862) over UDP and TCP */
 int echo_start(struct tapir_app_ctx *ctx, void **state);
 void echo_stop(void *state);
 
-/* app_discard.c: discard (RFC 863) over UDP and TCP; source (TCP bulk sender) */
+/* discard.c: discard (RFC 863) over UDP and TCP; source (TCP bulk sender) */
 int discard_start(struct tapir_app_ctx *ctx, void **state);
 void discard_stop(void *state);
 int source_start(struct tapir_app_ctx *ctx, void **state);
 void source_stop(void *state);
 
-/* app_http.c: the HTTP device: a site from a KV store (GET, HEAD) */
+/* http/: the HTTP device: a site from a KV store (GET, HEAD) */
 int http_start(struct tapir_app_ctx *ctx, void **state);
 void http_stop(void *state);
 void http_reloaded(void *state);
-/* app_http.c: a read-write KV store over HTTP (GET, PUT, DELETE, POST /_batch) */
+/* http/: a read-write KV store over HTTP (GET, PUT, DELETE, POST /_batch) */
 int kvhttp_start(struct tapir_app_ctx *ctx, void **state);
 
 #endif /* TAPIR_APPS_H */
