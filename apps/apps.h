@@ -1,34 +1,32 @@
 /*
  * apps.h - the built-in applications tapird runs on its stack
  *
- * The runtime side of each built-in type is a struct tapir_app_type
- * (tapir_app.h): start() gets the app context, the resolved configuration in
- * ctx->cfg->params.  The config side (keys, checks) is the table in
- * config.c; a new built-in type needs an entry in both tables.
+ * Each built-in type is a struct tapir_app_type (tapir_app.h) defined next
+ * to its code, the same record an out-of-tree app passes to tapir_run();
+ * apps.c lists them in app_builtin_types[], the one list the runtime puts in
+ * front of the out-of-tree types.  start() gets the app context, the
+ * resolved configuration in ctx->cfg->params.  The config side (keys,
+ * checks) is still the table in config.c, joined to these by name.
  */
 #ifndef TAPIR_APPS_H
 #define TAPIR_APPS_H
 
+#include <stddef.h>
+
 #include "tapir_app.h"
 
-/* Return: the built-in type called @name, or NULL */
-const struct tapir_app_type *app_type_find(const char *name);
-
 /* echo.c: echo (RFC 862) over UDP and TCP */
-int echo_start(struct tapir_app_ctx *ctx, void **state);
-void echo_stop(void *state);
-
+extern const struct tapir_app_type app_echo_type;
 /* discard.c: discard (RFC 863) over UDP and TCP; source (TCP bulk sender) */
-int discard_start(struct tapir_app_ctx *ctx, void **state);
-void discard_stop(void *state);
-int source_start(struct tapir_app_ctx *ctx, void **state);
-void source_stop(void *state);
+extern const struct tapir_app_type app_discard_type;
+extern const struct tapir_app_type app_source_type;
+/* http/site.c: the HTTP device: a site from a KV store (GET, HEAD) */
+extern const struct tapir_app_type app_http_type;
+/* http/kvhttp.c: a read-write KV store over HTTP (GET, PUT, DELETE, POST /_batch) */
+extern const struct tapir_app_type app_kvhttp_type;
 
-/* http/: the HTTP device: a site from a KV store (GET, HEAD) */
-int http_start(struct tapir_app_ctx *ctx, void **state);
-void http_stop(void *state);
-void http_reloaded(void *state);
-/* http/: a read-write KV store over HTTP (GET, PUT, DELETE, POST /_batch) */
-int kvhttp_start(struct tapir_app_ctx *ctx, void **state);
+/* Every built-in type, in the order above; @app_builtin_ntypes of them */
+extern const struct tapir_app_type *const app_builtin_types[];
+extern const size_t app_builtin_ntypes;
 
 #endif /* TAPIR_APPS_H */
