@@ -6,7 +6,8 @@
  *             (http_send(): the one place KV data moves to a connection)
  * response.c  building responses without a stack: status line and header
  *             fields, error pages, content types, ETag, conditional
- *             requests and byte ranges (tests/apps/test_http_response.c)
+ *             requests, byte ranges, the JSON listing
+ *             (tests/apps/test_http_response.c)
  * site.c      type http: GET/HEAD from a KV store, the digest cache
  * kvhttp.c    type kvhttp: GET/HEAD/PUT/DELETE, POST /_batch, token
  *
@@ -184,5 +185,17 @@ struct http_value_reply {
  */
 void http_value_reply(const struct http_request *req, uint64_t size, time_t mtime,
 		      const char *etag, struct http_value_reply *r);
+
+/*
+ * http_listing_json() - A dictionary's listing, as kvhttp answers GET of it
+ * @e, @n: The entries (kv_list())
+ *
+ * [{"name":"a","type":"value"},{"name":"d","type":"dictionary"}] and a
+ * newline, written by jansson; a name that is not UTF-8 is listed with
+ * U+FFFD in place of each byte that is not part of a valid sequence.
+ *
+ * Return: the text (malloc'd, the caller frees it), or NULL: out of memory
+ */
+char *http_listing_json(const struct kv_entry *e, size_t n);
 
 #endif /* TAPIR_HTTP_INTERNAL_H */

@@ -2,8 +2,7 @@
  * kvhttp.c - the kvhttp app: a read-write KV store over HTTP
  *
  * GET/HEAD a value (as the http app, site.c) or a dictionary as a JSON
- * listing [{"name":"a","type":"value"},...] (jansson; a name that is not
- * UTF-8 is listed with U+FFFD for each bad byte); PUT sets (201 new, 204
+ * listing [{"name":"a","type":"value"},...] (http_listing_json()); PUT sets (201 new, 204
  * replaced; the body, Content-Length or chunked, is the value: none is an
  * empty one); DELETE removes (204); POST /_batch applies its body's
  * operations atomically with kv_batch().  The batch body is lines,
@@ -18,7 +17,6 @@
  * With a token, every request needs "Authorization: Bearer TOKEN" (401).
  */
 #include <errno.h>
-#include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,76 +109,6 @@ static int batch_apply(struct kv_store *txn, void *arg)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at @s (@n bytes left), 0 if none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
-		c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-	if (!len || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||  /* overlong, surrogate */
-	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))    /* overlong, > U+10FFFF */
-		return 0;
-	return len;
-}
-
-/* A JSON string of @name; bytes that are not UTF-8 become U+FFFD. */
-static json_t *json_name(const char *name)
-{
-	json_t *s = json_string(name);
-	if (s)
-		return s;
-	size_t n = strlen(name);
-	char *fixed = malloc(3 * n + 1);
-	if (!fixed)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		size_t l = utf8_seq((const unsigned char *)name + i, n - i);
-		if (l) {
-			memcpy(fixed + o, name + i, l);
-			o += l;
-			i += l;
-		} else {
-			memcpy(fixed + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	s = json_stringn(fixed, o);
-	free(fixed);
-	return s;
-}
-
-/* The listing of a dictionary: JSON, one line. Return: malloc'd, NULL: no memory */
-static char *listing(const struct kv_entry *e, size_t n)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < n; i++) {
-		json_t *o = json_pack("{s:o,s:s}", "name", json_name(e[i].name), "type",
-				      e[i].kind == KV_DICT ? "dictionary" : "value");
-		if (!o || json_array_append_new(arr, o)) {
-			json_decref(arr);
-			arr = NULL;
-		}
-	}
-	char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-	json_decref(arr);
-	char *line = s ? realloc(s, strlen(s) + 2) : NULL;
-	if (!line) {
-		free(s);
-		return NULL;
-	}
-	strcat(line, "\n");
-	return line;
-}
-
 static bool kvhttp_handle(struct hconn *h, const struct http_request *req, const uint8_t *body,
 			  size_t body_len)
 {
@@ -210,7 +138,7 @@ static bool kvhttp_handle(struct hconn *h, const struct http_request *req, const
 			kv_key_free(&h->key);
 			if (rc)
 				return http_respond_error(h, req, http_kv_status(rc), NULL);
-			char *json = listing(e, n);
+			char *json = http_listing_json(e, n);
 			kv_entries_free(e, n);
 			bool ok = json ? http_respond(h, req, 200, "application/json", NULL, json,
 						      strlen(json), 0) :

@@ -1,12 +1,14 @@
 /*
  * response.c - HTTP responses built without a stack: status line and header
  *              fields, error pages, content types, ETag, conditional
- *              requests (If-None-Match, If-Modified-Since) and byte ranges
+ *              requests (If-None-Match, If-Modified-Since), byte ranges,
+ *              and kvhttp's JSON listing (jansson)
  *
  * Nothing here does I/O or keeps state: conn.c puts what these build into a
  * connection, and tests/apps/test_http_response.c checks them alone.
  */
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,4 +218,73 @@ void http_value_reply(const struct http_request *req, uint64_t size, time_t mtim
 	}
 	r->status = 200;
 	r->len = size;
+}
+
+/* Length of the valid UTF-8 sequence at @s (@n bytes left), 0 if none. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+		c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	if (!len || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||  /* overlong, surrogate */
+	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))    /* overlong, > U+10FFFF */
+		return 0;
+	return len;
+}
+
+/* A JSON string of @name; bytes that are not UTF-8 become U+FFFD. */
+static json_t *json_name(const char *name)
+{
+	json_t *s = json_string(name);
+	if (s)
+		return s;
+	size_t n = strlen(name);
+	char *fixed = malloc(3 * n + 1);
+	if (!fixed)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq((const unsigned char *)name + i, n - i);
+		if (l) {
+			memcpy(fixed + o, name + i, l);
+			o += l;
+			i += l;
+		} else {
+			memcpy(fixed + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	s = json_stringn(fixed, o);
+	free(fixed);
+	return s;
+}
+
+char *http_listing_json(const struct kv_entry *e, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		json_t *o = json_pack("{s:o,s:s}", "name", json_name(e[i].name), "type",
+				      e[i].kind == KV_DICT ? "dictionary" : "value");
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	char *line = s ? realloc(s, strlen(s) + 2) : NULL;
+	if (!line) {
+		free(s);
+		return NULL;
+	}
+	strcat(line, "\n");
+	return line;
 }
