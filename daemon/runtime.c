@@ -77,10 +77,12 @@ struct daemon {
 	size_t napps;
 	struct open_kv *kvs;
 	size_t nkvs;
-	/* App types from tapir_run()'s caller, and their config-side view */
-	const struct tapir_app_type *const *ext;
-	size_t next;
+	/* Every app type: the built-in ones (apps.h), then tapir_run()'s
+	 * caller's; and the config-side view of the caller's */
+	const struct tapir_app_type **types;
+	size_t ntypes;
 	struct config_ext_type *ext_conf;
+	size_t next_conf;
 	uint64_t now;
 	int exit_code;
 	bool stopping;
@@ -318,11 +320,10 @@ static void stop_apps(struct daemon *d)
 /* Return: the app type called @name (built-in first), or NULL */
 static const struct tapir_app_type *find_type(const struct daemon *d, const char *name)
 {
-	const struct tapir_app_type *t = app_type_find(name);
-	for (size_t i = 0; !t && i < d->next; i++)
-		if (!strcmp(d->ext[i]->name, name))
-			t = d->ext[i];
-	return t;
+	for (size_t i = 0; i < d->ntypes; i++)
+		if (!strcmp(d->types[i]->name, name))
+			return d->types[i];
+	return NULL;
 }
 
 /* Open the [kv.NAME] stores.  Return: 0, or -1 (logged, as "WHERE: ...") */
@@ -712,6 +713,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 	tap_close(d->tap);
 	config_free(&d->cfg);
 	free(d->ext_conf);
+	free(d->types);
 }
 
 /* Parse options, configuration and boot arguments.  Return: -1 to go on, or an exit code */
@@ -753,7 +755,7 @@ static int configure(struct daemon *d, int argc, char **argv)
 	int rc;
 	config_init(&d->cfg);
 	d->cfg.ext_types = d->ext_conf;
-	d->cfg.n_ext_types = d->next;
+	d->cfg.n_ext_types = d->next_conf;
 	if (file)
 		rc = config_load_file(&d->cfg, file, err, sizeof(err));
 	else
@@ -780,23 +782,31 @@ int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, 
 		return 1;
 	}
 	logger_init(&d->log, CONFIG_LOG_INFO, false);
-	d->ext = types;
-	d->next = types ? ntypes : 0;
-	d->ext_conf = calloc(d->next ? d->next : 1, sizeof(*d->ext_conf));
-	if (!d->ext_conf) {
+	/* One list of types: the built-in ones first, as out-of-tree ones */
+	size_t next = types ? ntypes : 0;
+	d->types = calloc(app_builtin_ntypes + next, sizeof(*d->types));
+	d->ext_conf = calloc(next ? next : 1, sizeof(*d->ext_conf));
+	if (!d->types || !d->ext_conf) {
 		fprintf(stderr, "tapird: out of memory\n");
+		free(d->types);
+		free(d->ext_conf);
 		free(d);
 		return 1;
 	}
-	for (size_t i = 0; i < d->next; i++) {
+	for (size_t i = 0; i < app_builtin_ntypes; i++)
+		d->types[d->ntypes++] = app_builtin_types[i];
+	for (size_t i = 0; i < next; i++) {
+		d->types[d->ntypes++] = types[i];
 		d->ext_conf[i].name = types[i]->name;
 		d->ext_conf[i].keys = types[i]->keys;
 	}
+	d->next_conf = next;
 
 	int code = configure(d, argc, argv);
 	if (code >= 0) {
 		config_free(&d->cfg);
 		free(d->ext_conf);
+		free(d->types);
 		free(d);
 		return code;
 	}

@@ -1,5 +1,5 @@
 /*
- * http_request.c - fuzz the HTTP request parser (daemon/http_parse.c)
+ * http_request.c - fuzz the HTTP request parser (apps/http/http_parse.c)
  *
  * Arbitrary bytes as what a connection received: every prefix length the
  * app could see is parsed (the head completes or fails consistently), then

@@ -88,7 +88,7 @@ tapird_is_asan() {
 }
 
 # source_sha256 N: SHA-256 of the first N bytes of the source app's stream
-# (byte i is ' ' + i % 95, see daemon/app_discard.c)
+# (byte i is ' ' + i % 95, see apps/discard.c)
 source_sha256() {
 	$PY - "$1" <<'PYEOF'
 import hashlib, sys

@@ -1,6 +1,6 @@
 /*
- * app_discard.c - discard (RFC 863) over UDP and TCP, and source: the bulk
- *                 sender (chargen-like, RFC 864 without the line structure)
+ * discard.c - discard (RFC 863) over UDP and TCP, and source: the bulk
+ *             sender (chargen-like, RFC 864 without the line structure)
  *
  * discard: datagrams and bytes are dropped; a TCP peer's FIN is answered
  * with ours.  source: on every TCP connection, sends a repeating printable
@@ -46,7 +46,9 @@ static void discard_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len
 
 static const struct tcp_server_ops discard_tcp_ops = { .recv = discard_tcp_recv };
 
-int discard_start(struct tapir_app_ctx *ctx, void **state)
+static void discard_stop(void *state);
+
+static int discard_start(struct tapir_app_ctx *ctx, void **state)
 {
 	struct stack *st = ctx->st;
 	const struct app_config *cfg = ctx->cfg;
@@ -76,7 +78,7 @@ int discard_start(struct tapir_app_ctx *ctx, void **state)
 	return 0;
 }
 
-void discard_stop(void *state)
+static void discard_stop(void *state)
 {
 	struct discard *d = state;
 
@@ -139,7 +141,7 @@ static const struct tcp_server_ops source_tcp_ops = {
 	.writable = source_push,
 };
 
-int source_start(struct tapir_app_ctx *ctx, void **state)
+static int source_start(struct tapir_app_ctx *ctx, void **state)
 {
 	struct stack *st = ctx->st;
 	const struct app_config *cfg = ctx->cfg;
@@ -162,7 +164,7 @@ int source_start(struct tapir_app_ctx *ctx, void **state)
 	return 0;
 }
 
-void source_stop(void *state)
+static void source_stop(void *state)
 {
 	struct source *s = state;
 
@@ -171,3 +173,15 @@ void source_stop(void *state)
 	tcp_server_stop(&s->tcp);
 	free(s);
 }
+
+const struct tapir_app_type app_discard_type = {
+	.name = "discard",
+	.start = discard_start,
+	.stop = discard_stop,
+};
+
+const struct tapir_app_type app_source_type = {
+	.name = "source",
+	.start = source_start,
+	.stop = source_stop,
+};

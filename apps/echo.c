@@ -1,5 +1,5 @@
 /*
- * app_echo.c - echo (RFC 862) over UDP and TCP on one port
+ * echo.c - echo (RFC 862) over UDP and TCP on one port
  *
  * UDP: every datagram goes back to its sender, from the listening port.  Not
  * answered (counted in the debug log): datagrams sent to a broadcast address
@@ -67,7 +67,9 @@ static void echo_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
 
 static const struct tcp_server_ops echo_tcp_ops = { .recv = echo_tcp_recv };
 
-int echo_start(struct tapir_app_ctx *ctx, void **state)
+static void echo_stop(void *state);
+
+static int echo_start(struct tapir_app_ctx *ctx, void **state)
 {
 	struct stack *st = ctx->st;
 	const struct app_config *cfg = ctx->cfg;
@@ -96,7 +98,7 @@ int echo_start(struct tapir_app_ctx *ctx, void **state)
 	return 0;
 }
 
-void echo_stop(void *state)
+static void echo_stop(void *state)
 {
 	struct echo *e = state;
 	if (!e)
@@ -110,3 +112,9 @@ void echo_stop(void *state)
 		  (unsigned long long)e->tcp.accepted);
 	free(e);
 }
+
+const struct tapir_app_type app_echo_type = {
+	.name = "echo",
+	.start = echo_start,
+	.stop = echo_stop,
+};

@@ -1,0 +1,538 @@
+/*
+ * conn.c - the http and kvhttp apps' connection engine: requests in, bodies,
+ *          keep-alive and pipelining, limits and timeouts, the send path
+ *
+ * Theory of operation
+ *
+ * Both types (site.c, kvhttp.c) share this engine on tcp_server; a struct
+ * http_handler says what differs.  Received bytes are appended to the
+ * connection's input buffer; drive() parses a request head from it
+ * (http_parse.c), waits for its body when it has one (bounded: 64 KiB for
+ * http, max_body for kvhttp; more is 413 and the connection closes), hands
+ * the request to the handler, drops the request's bytes and goes on with the
+ * next one (pipelining), one response at a time.
+ *
+ * A body is framed by Content-Length or by chunked transfer coding.  A
+ * chunked body is decoded in place as it arrives (read_chunked()): the data
+ * so far sits right behind the head, the bytes not yet decoded (and any
+ * pipelined request after the body) right behind the data, so the buffer
+ * holds head + decoded data + one read.  The http app does not need bodies:
+ * it frames and bounds them the same way but drops the data.  Expect:
+ * 100-continue is answered once the head is in and the body is not.
+ *
+ * A response is a head (and a small body) in the output buffer, built by
+ * response.c, optionally followed by a byte range of a KV value, streamed:
+ * http_send() -- the one place KV data moves to the connection -- reads the
+ * value in chunks of HTTP_CHUNK bytes with kv_read() only when the previous
+ * chunk has gone into the TCP send buffer; when tcp_write() takes less, the
+ * writable() callback resumes it.  So a connection holds at most
+ * max_header_bytes + its body limit of input and HTTP_CHUNK of output,
+ * whatever the value's size, and a client that does not read stalls only
+ * itself.  While a response is in progress, reading pauses once
+ * max_header_bytes of pipelined input are buffered.
+ *
+ * Timeouts: one timer per app ticks every idle_timeout / 4 (100 ms to 1 s)
+ * and closes connections without progress for idle_timeout (no byte taken
+ * by the peer, nothing received) and answers 408 to a request head or body
+ * not complete idle_timeout after its first byte (slow clients).
+ * max_connections more connections are closed at once.
+ *
+ * Every request is logged (info, when access_log) as
+ * "app NAME: PEER \"METHOD TARGET HTTP/1.x\" STATUS BYTES".
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+
+/* ---- the connection engine ---- */
+
+static bool drive(struct hconn *h);
+
+static void hconn_close(struct hconn *h)
+{
+	tcp_conn_close(h->c);  /* calls http_freeing(), frees h */
+}
+
+static void log_access(struct hconn *h, const struct http_request *req, int status,
+		       uint64_t bytes)
+{
+	struct http_app *a = h->a;
+	a->requests++;
+	if (status >= 400)
+		a->errors++;
+	if (!a->cfg->access_log)
+		return;
+	if (req)
+		log_info(a->ctx->log, "app %s: %s \"%.*s %.*s HTTP/1.%d\" %d %" PRIu64,
+			 a->ctx->name, h->peer, (int)(req->method_str.len > 16 ? 16 :
+			 req->method_str.len), req->method_str.p,
+			 (int)(req->target.len > 256 ? 256 : req->target.len), req->target.p,
+			 req->minor, status, bytes);
+	else
+		log_info(a->ctx->log, "app %s: %s \"-\" %d %" PRIu64, a->ctx->name, h->peer,
+			 status, bytes);
+}
+
+static const char *date_now(struct http_app *a)
+{
+	struct timespec t = a->ctx->wall();
+	if (t.tv_sec != a->date_sec) {
+		a->date_sec = t.tv_sec;
+		http_date_format(t.tv_sec, a->date);
+	}
+	return a->date;
+}
+
+bool http_respond(struct hconn *h, const struct http_request *req, int status,
+		  const char *ctype, const char *extra, const void *body, size_t body_len,
+		  uint64_t stream_len)
+{
+	struct http_app *a = h->a;
+	struct http_buf b = { 0 };
+	bool head = req && req->method == HTTP_M_HEAD;
+	bool no_body = head || status == 204 || status == 304;
+	uint64_t clen = body ? body_len : stream_len;
+	if (!req || !req->keep_alive)
+		h->close_after = true;
+	struct http_head hd = {
+		.status = status,
+		.date = date_now(a),
+		.ctype = ctype,
+		.extra = extra,
+		.content_length = clen,
+		.close = h->close_after,
+		.keep_alive = req && req->minor == 0,
+	};
+	http_head_build(&b, &hd);
+	if (body && !no_body)
+		http_buf_add(&b, body, body_len);
+	if (b.oom) {
+		free(b.p);
+		kv_key_free(&h->key);
+		hconn_close(h);
+		return false;
+	}
+	log_access(h, req, status, no_body ? 0 : clen);
+	free(h->out);
+	h->out = (uint8_t *)b.p;
+	h->out_cap = b.cap;
+	h->out_len = b.len;
+	h->out_off = 0;
+	if (!body && !no_body && stream_len) {
+		h->body_end = h->body_off + stream_len;
+		h->kv = kv_retain(h->a->kv);  /* a reload must not pull it from under us */
+	} else {
+		h->body_off = h->body_end = 0;
+		kv_key_free(&h->key);
+	}
+	h->busy = true;
+	return true;
+}
+
+bool http_respond_error(struct hconn *h, const struct http_request *req, int status,
+			const char *extra)
+{
+	char body[128];
+	size_t n = http_error_body(status, body, sizeof(body));
+	if (http_status_closes(status))
+		h->close_after = true;  /* the framing may be off: do not read on */
+	return http_respond(h, req, status, "text/plain; charset=utf-8", extra, body, n, 0);
+}
+
+/*
+ * http_send() - The send path: the response head in h->out, then the value
+ * being streamed (h->key from h->kv, h->body_off to h->body_end), chunk by
+ * chunk, into the connection.  The only place KV data moves to a flow (a
+ * reserve/commit write on the flow's send ring would replace h->out here).
+ * @h: The connection, with a response in progress (h->busy)
+ *
+ * Return: false if the connection is gone
+ */
+static bool http_send(struct hconn *h)
+{
+	struct http_app *a = h->a;
+	for (;;) {
+		/* Refill behind what is left of the head or the last chunk, so that
+		 * a small response goes out as one write (Nagle would hold a
+		 * second small one until the peer's delayed ACK). */
+		if (h->body_off < h->body_end && h->out_len - h->out_off < HTTP_CHUNK / 2) {
+			memmove(h->out, h->out + h->out_off, h->out_len - h->out_off);
+			h->out_len -= h->out_off;
+			h->out_off = 0;
+			if (h->out_cap < HTTP_CHUNK + 4096) {
+				uint8_t *p = realloc(h->out, HTTP_CHUNK + 4096);
+				if (!p) {
+					hconn_close(h);
+					return false;
+				}
+				h->out = p;
+				h->out_cap = HTTP_CHUNK + 4096;
+			}
+			uint64_t left = h->body_end - h->body_off;
+			size_t room = h->out_cap - h->out_len;
+			size_t want = left < room ? (size_t)left : room;
+			int64_t got = kv_read(h->kv, &h->key, h->body_off, h->out + h->out_len, want);
+			if (got <= 0) {
+				/* The value shrank or failed under us: the length is
+				 * promised, so the connection must end. */
+				log_warn(a->ctx->log, "app %s: reading a value at %" PRIu64
+					 " failed: %s", a->ctx->name, h->body_off,
+					 got < 0 ? kv_last_error(h->kv) : "value shrank");
+				hconn_close(h);
+				return false;
+			}
+			h->out_len += (size_t)got;
+			h->body_off += (uint64_t)got;
+		}
+		if (h->out_off < h->out_len) {
+			const uint8_t *p = h->out + h->out_off;
+			size_t n_left = h->out_len - h->out_off;
+			/* The end of a response is pushed at once. */
+			long n = h->body_off < h->body_end ? tcp_write(h->c->flow, p, n_left) :
+				tcp_write_nodelay(h->c->flow, p, n_left);
+			if (n < 0) {
+				hconn_close(h);
+				return false;
+			}
+			if (n > 0)
+				h->last_active = a->ctx->mono_ns();
+			h->out_off += (size_t)n;
+			if (h->out_off < h->out_len)
+				return true;  /* writable() brings us back */
+			continue;
+		}
+		if (h->body_off < h->body_end)
+			continue;
+		h->busy = false;
+		kv_key_free(&h->key);
+		kv_close(h->kv);
+		h->kv = NULL;
+		if (h->out_cap > 4096) {  /* keep idle connections small */
+			free(h->out);
+			h->out = NULL;
+			h->out_cap = 0;
+		}
+		h->out_len = h->out_off = 0;
+		return true;
+	}
+}
+
+/* ---- driving a connection ---- */
+
+static void set_paused(struct hconn *h, bool paused)
+{
+	if (h->paused != paused) {
+		h->paused = paused;
+		tcp_read_pause(h->c->flow, paused);
+	}
+}
+
+/* Drop the first @n bytes of input. */
+static void consume(struct hconn *h, size_t n)
+{
+	memmove(h->in, h->in + n, h->in_len - n);
+	h->in_len -= n;
+	if (h->in_cap > 65536 && h->in_len <= 16384) {  /* a big body went: shrink */
+		uint8_t *p = realloc(h->in, 16384);
+		if (p) {
+			h->in = p;
+			h->in_cap = 16384;
+		}
+	}
+	h->req_start = h->in_len ? h->a->ctx->mono_ns() : 0;
+	h->sent_continue = false;
+	h->ck_active = false;
+	h->ck_len = 0;
+}
+
+/*
+ * Decode what has arrived of the chunked body behind a head of @head bytes,
+ * in place: the data so far is h->ck_len bytes at h->in + @head (the http
+ * app keeps none), the input not decoded yet follows it.  @bmax bounds the
+ * data.  Return: 1 the body is complete, 0 more is needed, -STATUS
+ */
+static int read_chunked(struct hconn *h, size_t head, uint64_t bmax)
+{
+	if (!h->ck_active) {
+		http_chunked_init(&h->ck, bmax, h->a->lim.max_head);
+		h->ck_active = true;
+		h->ck_len = 0;
+	}
+	uint8_t *p = h->in + head + h->ck_len;
+	size_t avail = h->in_len - head - h->ck_len;
+	size_t used, produced;
+	int rc = http_chunked_decode(&h->ck, p, avail, h->a->handler->keep_body ? p : NULL, &used,
+				     &produced);
+	/* Close the gap the framing left: the rest follows the data. */
+	memmove(p + produced, p + used, avail - used);
+	h->in_len -= used - produced;
+	h->ck_len += produced;
+	return rc;
+}
+
+/* The peer waits for "100 Continue" before it sends the body. */
+static void send_continue(struct hconn *h, const struct http_request *req)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	if (req->expect_continue && !h->sent_continue) {
+		h->sent_continue = true;
+		tcp_write(h->c->flow, cont, sizeof(cont) - 1);
+	}
+}
+
+/*
+ * Answer what can be answered.  Return: false if the connection is gone
+ */
+static bool drive(struct hconn *h)
+{
+	struct http_app *a = h->a;
+	for (;;) {
+		if (h->busy) {
+			if (!http_send(h))
+				return false;
+			if (h->busy) {
+				set_paused(h, h->in_len >= a->lim.max_head);
+				return true;
+			}
+		}
+		if (h->close_after || (h->eof && h->in_len == 0)) {
+			hconn_close(h);
+			return false;
+		}
+		set_paused(h, false);
+		if (!h->in_len)
+			return true;
+		struct http_request req;
+		int rc = http_parse_request(h->in, h->in_len, &a->lim, &req, a->hdrs);
+		if (rc == 0) {
+			if (h->eof) {  /* the peer will send no more: an incomplete request */
+				hconn_close(h);
+				return false;
+			}
+			return true;
+		}
+		if (rc < 0) {
+			if (!http_respond_error(h, NULL, -rc, NULL))
+				return false;
+			continue;
+		}
+		/* A body: http skips a small one; kvhttp reads one up to max_body. */
+		uint64_t blen = req.has_length ? req.content_length : 0;
+		uint64_t bmax = a->handler->keep_body ? a->cfg->max_body : HTTP_IGNORED_BODY;
+		if (req.chunked) {
+			int ck = read_chunked(h, (size_t)rc, bmax);
+			if (ck < 0) {
+				if (!http_respond_error(h, &req, -ck, NULL))
+					return false;
+				continue;
+			}
+			if (ck == 0) {
+				if (h->eof) {
+					hconn_close(h);
+					return false;
+				}
+				send_continue(h, &req);
+				return true;
+			}
+			blen = h->ck_len;
+		} else if (blen > bmax) {
+			if (!http_respond_error(h, &req, 413, NULL))
+				return false;
+			continue;
+		} else if (h->in_len - (size_t)rc < blen) {
+			if (h->eof) {
+				hconn_close(h);
+				return false;
+			}
+			send_continue(h, &req);
+			if (h->in_cap < (size_t)rc + blen) {  /* room for the whole body */
+				uint8_t *p = realloc(h->in, (size_t)rc + blen);
+				if (!p) {
+					hconn_close(h);
+					return false;
+				}
+				h->in = p;
+				h->in_cap = (size_t)rc + blen;
+			}
+			return true;
+		}
+		/* The store as of now: a reload may have replaced it. */
+		a->kv = a->ctx->kv(a->ctx, a->cfg->kv);
+		bool ok = !a->kv ? http_respond_error(h, &req, 503, NULL) :
+			a->handler->handle(h, &req, h->in + rc, (size_t)blen);
+		if (!ok)
+			return false;
+		consume(h, (size_t)rc + (size_t)blen);
+	}
+}
+
+static void http_accepted(struct tcp_conn *c)
+{
+	struct http_app *a = c->srv->ctx;
+	if (c->srv->nconns > a->cfg->max_connections) {
+		tcp_conn_close(c);
+		return;
+	}
+	struct hconn *h = calloc(1, sizeof(*h));
+	if (!h) {
+		tcp_conn_close(c);
+		return;
+	}
+	h->a = a;
+	h->c = c;
+	c->app = h;
+	h->last_active = a->ctx->mono_ns();
+	struct tcp_flow_info fi;
+	if (!tcp_flow_info(c->flow, &fi))
+		ipv4_addr_format(fi.remote_addr, h->peer);
+	else
+		strcpy(h->peer, "-");
+}
+
+static void http_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
+{
+	struct hconn *h = c->app;
+	if (!h)
+		return;
+	h->last_active = h->a->ctx->mono_ns();
+	if (len == 0) {
+		h->eof = true;
+		if (!h->busy)
+			drive(h);
+		return;
+	}
+	if (h->close_after)
+		return;  /* answering an error: the rest is dropped */
+	if (h->in_len + len > h->in_cap) {
+		size_t cap = h->in_cap ? h->in_cap : 4096;
+		while (cap < h->in_len + len)
+			cap *= 2;
+		uint8_t *p = realloc(h->in, cap);
+		if (!p) {
+			hconn_close(h);
+			return;
+		}
+		h->in = p;
+		h->in_cap = cap;
+	}
+	if (!h->in_len)
+		h->req_start = h->last_active;
+	memcpy(h->in + h->in_len, data, len);
+	h->in_len += len;
+	if (h->busy) {
+		set_paused(h, h->in_len >= h->a->lim.max_head);
+		return;
+	}
+	drive(h);
+}
+
+static void http_writable(struct tcp_conn *c)
+{
+	struct hconn *h = c->app;
+	if (h && h->busy)
+		drive(h);
+}
+
+static void http_freeing(struct tcp_conn *c)
+{
+	struct hconn *h = c->app;
+	if (!h)
+		return;
+	free(h->in);
+	free(h->out);
+	kv_key_free(&h->key);
+	kv_close(h->kv);
+}
+
+static const struct tcp_server_ops http_tcp_ops = {
+	.accepted = http_accepted,
+	.recv = http_recv,
+	.writable = http_writable,
+	.freeing = http_freeing,
+};
+
+static void http_tick(void *arg)
+{
+	struct http_app *a = arg;
+	uint64_t now = a->ctx->mono_ns(), idle = a->cfg->idle_timeout_ns;
+	struct tcp_conn *next;
+	for (struct tcp_conn *c = a->tcp.conns; c; c = next) {
+		next = c->next;
+		struct hconn *h = c->app;
+		if (!h)
+			continue;
+		if (!h->busy && h->in_len && !h->close_after && now - h->req_start > idle) {
+			/* A request that does not complete: 408, then close. */
+			if (http_respond_error(h, NULL, 408, NULL))
+				drive(h);
+			continue;
+		}
+		if (now - h->last_active > idle)
+			hconn_close(h);
+	}
+	a->ctx->timer_arm(a->tick, a->tick_ns);
+}
+
+int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_handler *hd)
+{
+	const struct app_http_config *cfg = &ctx->cfg->params.http;
+	struct http_app *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->ctx = ctx;
+	a->cfg = cfg;
+	a->handler = hd;
+	a->kv = ctx->kv(ctx, cfg->kv);
+	if (!a->kv) {
+		log_err(ctx->log, "app %s: no key-value store %s", ctx->name, cfg->kv);
+		free(a);
+		return -ENOENT;
+	}
+	a->lim.max_head = cfg->max_header_bytes;
+	a->lim.max_target = cfg->max_header_bytes < HTTP_MAX_PATH ? cfg->max_header_bytes :
+		HTTP_MAX_PATH;
+	a->lim.max_headers = cfg->max_headers;
+	a->hdrs = calloc(cfg->max_headers, sizeof(*a->hdrs));
+	a->tick = ctx->timer_new(ctx, http_tick, a);
+	if (!a->hdrs || !a->tick) {
+		http_app_stop(a);
+		return -ENOMEM;
+	}
+	a->tick_ns = cfg->idle_timeout_ns / 4;
+	if (a->tick_ns > 1000000000ull)
+		a->tick_ns = 1000000000ull;
+	if (a->tick_ns < 100000000ull)
+		a->tick_ns = 100000000ull;
+	int rc = tcp_server_start(&a->tcp, ctx->st, ctx->log, ctx->name, cfg->port,
+				  &http_tcp_ops, a);
+	if (rc < 0) {
+		http_app_stop(a);
+		return rc;
+	}
+	ctx->timer_arm(a->tick, a->tick_ns);
+	log_info(ctx->log, "app %s: %s on TCP port %u from kv %s", ctx->name,
+		 hd->type, cfg->port, cfg->kv);
+	*state = a;
+	return 0;
+}
+
+void http_app_stop(void *state)
+{
+	struct http_app *a = state;
+	if (!a)
+		return;
+	tcp_server_stop(&a->tcp);
+	if (a->tick)
+		a->ctx->timer_free(a->tick);
+	log_debug(a->ctx->log, "app %s: %" PRIu64 " requests, %" PRIu64 " errors", a->ctx->name,
+		  a->requests, a->errors);
+	for (size_t i = 0; i < HTTP_DIGEST_SLOTS; i++)
+		free(a->cache[i].path);
+	free(a->hdrs);
+	free(a);
+}

@@ -1,0 +1,152 @@
+/*
+ * site.c - the http app: a static site from a KV store (GET, HEAD), with
+ *          the digest cache behind its ETags
+ *
+ * The path, percent-decoded, is the key; a dictionary is served as its
+ * index file (a path without the trailing '/' is redirected, 301, to the
+ * one with it).  ETag: the first 16 bytes of the KV digest (SHA-256),
+ * cached per key with the value's size and mtime, dropped when the runtime
+ * re-opens its stores (reloaded()).  Conditional requests and ranges:
+ * http_value_reply() (response.c).  kvhttp serves its values here too.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+
+/* The digest of @path (cached by size and mtime). Return: 0 or -KV_E_* */
+static int cached_digest(struct http_app *a, const char *path, const struct kv_key *k,
+			 uint64_t size, struct timespec mtime, uint8_t out[KV_DIGEST_LEN])
+{
+	uint32_t hsh = 2166136261u;
+	for (const char *p = path; *p; p++)
+		hsh = (hsh ^ (uint8_t)*p) * 16777619u;
+	struct digest_slot *s = &a->cache[hsh % HTTP_DIGEST_SLOTS];
+	if (s->path && !strcmp(s->path, path) && s->size == size &&
+	    s->mtime.tv_sec == mtime.tv_sec && s->mtime.tv_nsec == mtime.tv_nsec) {
+		memcpy(out, s->digest, KV_DIGEST_LEN);
+		return 0;
+	}
+	int rc = kv_digest(a->kv, k, out);
+	if (rc)
+		return rc;
+	char *p = strdup(path);
+	if (p) {
+		free(s->path);
+		s->path = p;
+		s->size = size;
+		s->mtime = mtime;
+		memcpy(s->digest, out, KV_DIGEST_LEN);
+	}
+	return 0;
+}
+
+void http_app_reloaded(void *state)
+{
+	struct http_app *a = state;
+	for (size_t i = 0; i < HTTP_DIGEST_SLOTS; i++) {
+		free(a->cache[i].path);
+		a->cache[i].path = NULL;
+	}
+}
+
+bool http_serve_value(struct hconn *h, const struct http_request *req, const char *path)
+{
+	struct http_app *a = h->a;
+	uint64_t size;
+	struct timespec mt = { 0, 0 };
+	uint8_t dg[KV_DIGEST_LEN];
+	int rc = kv_size(a->kv, &h->key, &size);
+	if (!rc)
+		rc = kv_last_modified(a->kv, &h->key, &mt);
+	if (!rc)
+		rc = cached_digest(a, path, &h->key, size, mt, dg);
+	if (rc) {
+		kv_key_free(&h->key);
+		return http_respond_error(h, req, http_kv_status(rc), NULL);
+	}
+	char etag[HTTP_ETAG_LEN];
+	http_etag_format(dg, etag);
+	struct http_value_reply r;
+	http_value_reply(req, size, mt.tv_sec, etag, &r);
+	if (r.status == 304) {
+		kv_key_free(&h->key);
+		return http_respond(h, req, 304, NULL, r.extra, NULL, 0, 0);
+	}
+	if (r.status == 416) {
+		char body[64];
+		size_t n = http_error_body(416, body, sizeof(body));
+		kv_key_free(&h->key);
+		return http_respond(h, req, 416, "text/plain; charset=utf-8", r.extra, body, n, 0);
+	}
+	const char *ctype = http_content_type(path);
+	if (r.len == 0) {
+		kv_key_free(&h->key);
+		return http_respond(h, req, r.status, ctype, r.extra, "", 0, 0);
+	}
+	h->body_off = r.first;
+	return http_respond(h, req, r.status, ctype, r.extra, NULL, 0, r.len);
+}
+
+static bool site_handle(struct hconn *h, const struct http_request *req, const uint8_t *body,
+			size_t body_len)
+{
+	struct http_app *a = h->a;
+	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD)
+		return http_respond_error(h, req, 405, "Allow: GET, HEAD\r\n");
+	static char path[HTTP_MAX_PATH + 64];
+	int n = http_url_decode(&req->target, path, HTTP_MAX_PATH);
+	if (n < 0)
+		return http_respond_error(h, req, 400, NULL);
+	if (kv_key_parse(path, &h->key))
+		return http_respond_error(h, req, 400, NULL);
+	enum kv_kind kind;
+	int rc = kv_exists(a->kv, &h->key, &kind);
+	if (!rc && kind == KV_DICT) {
+		if (path[n - 1] != '/') {
+			char loc[HTTP_MAX_PATH + 32];
+			/* The target as sent (still encoded), without the query. */
+			size_t tl = 0;
+			while (tl < req->target.len && req->target.p[tl] != '?' &&
+			       req->target.p[tl] != '#')
+				tl++;
+			snprintf(loc, sizeof(loc), "Location: %.*s/\r\n", (int)tl, req->target.p);
+			kv_key_free(&h->key);
+			return http_respond_error(h, req, 301, loc);
+		}
+		struct kv_key k2;
+		if (kv_key_copy(&k2, &h->key, a->cfg->index)) {
+			kv_key_free(&h->key);
+			return http_respond_error(h, req, 500, NULL);
+		}
+		kv_key_free(&h->key);
+		h->key = k2;
+		snprintf(path + n, sizeof(path) - (size_t)n, "%s", a->cfg->index);
+		rc = kv_exists(a->kv, &h->key, &kind);
+	}
+	if (rc || kind != KV_VALUE) {
+		kv_key_free(&h->key);
+		return http_respond_error(h, req, rc ? http_kv_status(rc) : 404, NULL);
+	}
+	return http_serve_value(h, req, path);
+}
+
+static const struct http_handler site_handler = {
+	.type = "http",
+	.keep_body = false,
+	.handle = site_handle,
+};
+
+static int site_start(struct tapir_app_ctx *ctx, void **state)
+{
+	return http_app_start(ctx, state, &site_handler);
+}
+
+const struct tapir_app_type app_http_type = {
+	.name = "http",
+	.start = site_start,
+	.stop = http_app_stop,
+	.reloaded = http_app_reloaded,
+};
