@@ -272,7 +272,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
 	d->now = uv_hrtime();
 	if (d->im)
 		impair_poll(d->im, d->now);
-	int n = tap_read_batch_flags(d->tap, on_frame, d);
+	int n = tap_read_batch(d->tap, on_frame, d);
 	stack_flush(d->st);
 	if (n < 0) {
 		log_err(&d->log, "%s: read: %s", tap_name(d->tap), strerror(-n));
@@ -469,8 +469,8 @@ static int start_network(struct daemon *d)
 	/* Offloads change frames (super-segments, partial checksums) that the
 	 * impairment layer works on one by one: not with it. */
 	bool offload = c->offload && !impair_config_active(&c->impair);
-	int rc = tap_open_backend_offload(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload,
-					  err, sizeof(err));
+	int rc = tap_open_backend(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload, err,
+				  sizeof(err));
 	if (rc) {
 		log_err(&d->log, "%s", err);
 		return -1;
