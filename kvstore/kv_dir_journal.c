@@ -263,8 +263,8 @@ int kv_dir_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
 		r[i].key = ops[i].key;   /* borrowed, never freed through r */
 		if (ops[i].type == KV_OP_SET) {
 			char tmp[64];
-			int e = kv_dir_stage_file(d, -1, 0, ops[i].data, ops[i].len, 0, tmp, sizeof(tmp),
-					   false);
+			int e = kv_dir_stage_file(d, -1, 0, ops[i].data, ops[i].len, 0, tmp,
+						  sizeof(tmp), false);
 			if (e)
 				rc = kv_dir_errfail(s, -e, &ops[i].key, "write");
 			else if (!(r[i].tmp = strdup(tmp)))

@@ -187,7 +187,7 @@ int kv_dir_set(struct kv_store *s, const struct kv_key *k, const void *data, siz
 }
 
 int kv_dir_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t off,
-			   const void *data, size_t len)
+		       const void *data, size_t len)
 {
 	return do_set(s, k, data, len, true, off);
 }

@@ -551,7 +551,8 @@ int tar_scan(struct tar_scan *c)
 			if (p.has_mtime) {
 				m.mtime = p.mtime;
 			} else {
-				m.mtime.tv_sec = tar_parse_num(blk + TAR_MTIME, 12, &mt) ? 0 : (time_t)mt;
+				m.mtime.tv_sec = tar_parse_num(blk + TAR_MTIME, 12, &mt) ? 0 :
+					(time_t)mt;
 				m.mtime.tv_nsec = 0;
 			}
 			m.kind = is_dir ? TAR_MEMBER_DIR : TAR_MEMBER_FILE;
