@@ -166,7 +166,7 @@ void fdev_netif_offload(struct fdev *d, struct netif_offload *out)
 	out->dev = d;
 }
 
-int fdev_read_batch_flags(struct fdev *d, size_t max, fdev_rx_flags_fn cb, void *ctx)
+int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
 {
 	size_t got = 0;
 	uint8_t vh[VNET_HDR_LEN];
@@ -209,22 +209,4 @@ int fdev_read_batch_flags(struct fdev *d, size_t max, fdev_rx_flags_fn cb, void 
 	}
 	d->stats.rx_capped++;
 	return (int)got;
-}
-
-struct rx_plain {
-	fdev_rx_fn cb;
-	void *ctx;
-};
-
-static void rx_plain_cb(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
-{
-	struct rx_plain *p = ctx;
-	(void)flags;
-	p->cb(p->ctx, frame, len);
-}
-
-int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
-{
-	struct rx_plain p = { cb, ctx };
-	return fdev_read_batch_flags(d, max, rx_plain_cb, &p);
 }

@@ -15,7 +15,7 @@
  * read and write is prefixed by a 10-byte struct virtio_net_hdr, in little-
  * endian order (the TAP is set to TUNSETVNETLE).  Received frames then may
  * be super-segments (up to 65535 + 14 bytes) and carry checksum flags,
- * passed on as NETIF_RX_* (fdev_read_batch_flags()); fdev_netif_offload()
+ * passed on as NETIF_RX_* (fdev_read_batch()); fdev_netif_offload()
  * gives NETIF_OFF_TSO4 | NETIF_OFF_RX_CSUM (a write after set_gso() may be
  * a super-segment of up to 65535 + 14 bytes, sent with NEEDS_CSUM and
  * GSO_TCPV4), and the transmit buffer grows to that size.  Header and frame go out with
@@ -60,10 +60,9 @@ struct fdev {
 	struct fdev_stats stats;
 };
 
-/* Frame received; @frame is lent for the call only. */
-typedef void (*fdev_rx_fn)(void *ctx, const uint8_t *frame, size_t len);
-/* Frame received with its NETIF_RX_* flags; @frame is lent for the call only. */
-typedef void (*fdev_rx_flags_fn)(void *ctx, const uint8_t *frame, size_t len, unsigned flags);
+/* Frame received with its NETIF_RX_* flags (0 without the virtio-net
+ * header); @frame is lent for the call only.  Same shape as netif_rx_fn. */
+typedef void (*fdev_rx_fn)(void *ctx, const uint8_t *frame, size_t len, unsigned flags);
 
 /**
  * fdev_init() - Set up a device on an open, non-blocking descriptor
@@ -98,16 +97,13 @@ void fdev_netif_offload(struct fdev *d, struct netif_offload *out);
  * fdev_read_batch() - Read frames until none is left or @max were read
  * @d:   Device
  * @max: Most frames to read in this call
- * @cb:  Called with each frame
+ * @cb:  Called with each frame and its NETIF_RX_* flags (0 without the
+ *       virtio-net header)
  * @ctx: Passed to @cb
  *
  * Return: number of frames read (0 if none was ready), or a negative errno
  *         from read(2) other than EAGAIN/EINTR (the device is unusable)
  */
 int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx);
-
-/* As fdev_read_batch(), with each frame's NETIF_RX_* flags (0 without the
- * virtio-net header). */
-int fdev_read_batch_flags(struct fdev *d, size_t max, fdev_rx_flags_fn cb, void *ctx);
 
 #endif /* TAPIR_FDEV_H */

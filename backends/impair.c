@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct held {
 	struct held *next;
 	uint64_t release;  /* when it goes out */
 	int dir;
+	unsigned flags;    /* NETIF_RX_* (receive) */
 	size_t len;
 	alignas(max_align_t) uint8_t data[];
 };
@@ -30,10 +32,8 @@ struct direction {
 };
 
 struct impair {
+	struct netif_filter f;     /* lower: the device side; upper: the stack side */
 	struct impair_config cfg;
-	struct netif lower;
-	impair_rx_fn deliver;
-	void *deliver_ctx;
 	uint64_t now;
 	struct direction dirs[DIR__COUNT];
 	struct held *head, *tail;  /* sorted by release, FIFO among equals */
@@ -200,7 +200,7 @@ static bool chance(struct direction *d, uint32_t ppm)
 /* ---- the hold queue ---- */
 
 static struct held *held_new(struct impair *im, int dir, const uint8_t *frame, size_t len,
-			     uint64_t release)
+			     unsigned flags, uint64_t release)
 {
 	if (im->qframes >= IMPAIR_QUEUE_MAX_FRAMES || len > IMPAIR_QUEUE_MAX_BYTES - im->qbytes) {
 		im->stats.queue_full++;
@@ -214,6 +214,7 @@ static struct held *held_new(struct impair *im, int dir, const uint8_t *frame, s
 	h->next = NULL;
 	h->release = release;
 	h->dir = dir;
+	h->flags = flags;
 	h->len = len;
 	memcpy(h->data, frame, len);
 	im->qframes++;
@@ -263,14 +264,15 @@ static size_t copy_fill(uint8_t *buf, size_t size, void *ctx)
 }
 
 /* Hand a frame on now.  Return: 0 or the lower device's error (TX) */
-static int send_now(struct impair *im, int dir, const uint8_t *frame, size_t len)
+static int send_now(struct impair *im, int dir, const uint8_t *frame, size_t len,
+		    unsigned flags)
 {
 	if (dir == DIR_RX) {
-		im->deliver(im->deliver_ctx, frame, len);
+		netif_filter_pass(&im->f, frame, len, flags);
 		return 0;
 	}
 	struct copy_ctx c = { frame, len };
-	int rc = im->lower.ops->write(im->lower.dev, len, copy_fill, &c);
+	int rc = im->f.lower.ops->write(im->f.lower.dev, len, copy_fill, &c);
 	im->tx_sent = true;
 	return rc;
 }
@@ -279,7 +281,7 @@ static int send_now(struct impair *im, int dir, const uint8_t *frame, size_t len
 static void release_held(struct impair *im, struct held *h)
 {
 	if (h->release <= im->now) {
-		if (send_now(im, h->dir, h->data, h->len) < 0)
+		if (send_now(im, h->dir, h->data, h->len, h->flags) < 0)
 			im->stats.lower_errors++;
 		held_free(im, h);
 	} else {
@@ -288,11 +290,12 @@ static void release_held(struct impair *im, struct held *h)
 }
 
 /* Send @frame at @release: now if due, else copied into the queue. */
-static int emit(struct impair *im, int dir, const uint8_t *frame, size_t len, uint64_t release)
+static int emit(struct impair *im, int dir, const uint8_t *frame, size_t len, unsigned flags,
+		uint64_t release)
 {
 	if (release <= im->now)
-		return send_now(im, dir, frame, len);
-	struct held *h = held_new(im, dir, frame, len, release);
+		return send_now(im, dir, frame, len, flags);
+	struct held *h = held_new(im, dir, frame, len, flags, release);
 	if (!h)
 		return 0;
 	im->stats.delayed++;
@@ -312,11 +315,12 @@ static uint64_t release_time(struct impair *im, struct direction *d)
  * impair_frame() - Apply the impairments to one frame of direction @dir
  * @frame:   The frame; corruption writes into @scratch (at least @len bytes),
  *           copying @frame there first unless it already is @scratch
+ * @flags:   NETIF_RX_* (receive), kept with the frame and its copies
  *
  * Return: error of sending the original frame immediately (TX), else 0
  */
 static int impair_frame(struct impair *im, int dir, const uint8_t *frame, size_t len,
-			uint8_t *scratch)
+			unsigned flags, uint8_t *scratch)
 {
 	struct direction *d = &im->dirs[dir];
 	const struct impair_config *c = &im->cfg;
@@ -349,7 +353,7 @@ static int impair_frame(struct impair *im, int dir, const uint8_t *frame, size_t
 	for (unsigned i = 0; i < copies; i++) {
 		uint64_t rel = release_time(im, d);
 		if (i == 0 && hold) {
-			struct held *h = held_new(im, dir, p, len, rel);
+			struct held *h = held_new(im, dir, p, len, flags, rel);
 			if (h) {
 				im->stats.reordered++;
 				d->held = h;
@@ -357,7 +361,7 @@ static int impair_frame(struct impair *im, int dir, const uint8_t *frame, size_t
 			}
 			continue;
 		}
-		int r = emit(im, dir, p, len, rel);
+		int r = emit(im, dir, p, len, flags, rel);
 		if (i == 0)
 			rc = r;
 		if (before && d->held == before) {
@@ -385,25 +389,31 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
 
 /* ---- transmit side (netif) ---- */
 
+static struct impair *IM(void *dev)
+{
+	return (struct impair *)((char *)dev - offsetof(struct impair, f));
+}
+
 static size_t im_mtu(void *dev)
 {
-	struct impair *im = dev;
-	return im->lower.ops->mtu(im->lower.dev);
+	struct impair *im = IM(dev);
+	return im->f.lower.ops->mtu(im->f.lower.dev);
 }
 
 static void im_mac(void *dev, uint8_t mac[6])
 {
-	struct impair *im = dev;
-	im->lower.ops->mac(im->lower.dev, mac);
+	struct impair *im = IM(dev);
+	im->f.lower.ops->mac(im->f.lower.dev, mac);
 }
 
 static int im_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 {
-	struct impair *im = dev;
+	struct impair *im = IM(dev);
+	const struct netif *lower = &im->f.lower;
 	if (!im->cfg.tx)
-		return im->lower.ops->write(im->lower.dev, size, fill, ctx);
+		return lower->ops->write(lower->dev, size, fill, ctx);
 
-	if (size > im->lower.ops->mtu(im->lower.dev) + ETH_HDR_LEN)
+	if (size > lower->ops->mtu(lower->dev) + ETH_HDR_LEN)
 		return -EMSGSIZE;
 	if (grow(&im->tx_buf, &im->tx_cap, size ? size : 1))
 		return -ENOBUFS;
@@ -411,36 +421,24 @@ static int im_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 	if (len > size)
 		len = size;
 	im->stats.tx_frames++;
-	return impair_frame(im, DIR_TX, im->tx_buf, len, im->tx_buf);
+	return impair_frame(im, DIR_TX, im->tx_buf, len, 0, im->tx_buf);
 }
 
 static void im_flush(void *dev)
 {
-	struct impair *im = dev;
+	struct impair *im = IM(dev);
 	im->tx_sent = false;
-	if (im->lower.ops->flush)
-		im->lower.ops->flush(im->lower.dev);
-}
-
-static const struct netif_ops impair_ops = {
-	.mtu = im_mtu,
-	.mac = im_mac,
-	.write = im_write,
-	.flush = im_flush,
-};
-
-void impair_netif(struct impair *im, struct netif *out)
-{
-	out->ops = &impair_ops;
-	out->dev = im;
+	if (im->f.lower.ops->flush)
+		im->f.lower.ops->flush(im->f.lower.dev);
 }
 
 /* ---- receive side ---- */
 
-void impair_rx(struct impair *im, const uint8_t *frame, size_t len)
+static void im_rx(struct netif_filter *f, const uint8_t *frame, size_t len, unsigned flags)
 {
+	struct impair *im = IM(f);
 	if (!im->cfg.rx) {
-		im->deliver(im->deliver_ctx, frame, len);
+		netif_filter_pass(f, frame, len, flags);
 		return;
 	}
 	im->stats.rx_frames++;
@@ -448,7 +446,22 @@ void impair_rx(struct impair *im, const uint8_t *frame, size_t len)
 		im->stats.queue_full++;
 		return;
 	}
-	impair_frame(im, DIR_RX, frame, len, im->rx_buf);
+	impair_frame(im, DIR_RX, frame, len, flags, im->rx_buf);
+}
+
+static const struct netif_filter_ops impair_ops = {
+	.tx = {
+		.mtu = im_mtu,
+		.mac = im_mac,
+		.write = im_write,
+		.flush = im_flush,
+	},
+	.rx = im_rx,
+};
+
+struct netif_filter *impair_filter(struct impair *im)
+{
+	return &im->f;
 }
 
 /* ---- time ---- */
@@ -470,12 +483,12 @@ void impair_poll(struct impair *im, uint64_t now)
 		im->head = h->next;
 		if (!im->head)
 			im->tail = NULL;
-		if (send_now(im, h->dir, h->data, h->len) < 0)
+		if (send_now(im, h->dir, h->data, h->len, h->flags) < 0)
 			im->stats.lower_errors++;
 		held_free(im, h);
 	}
 	if (im->tx_sent)
-		im_flush(im);
+		im_flush(&im->f);
 }
 
 uint64_t impair_next_deadline(const struct impair *im)
@@ -489,24 +502,22 @@ uint64_t impair_next_deadline(const struct impair *im)
 
 /* ---- lifetime ---- */
 
-struct impair *impair_new(const struct impair_config *cfg, const struct netif *lower,
-			  impair_rx_fn deliver, void *deliver_ctx)
+struct impair *impair_new(const struct impair_config *cfg)
 {
-	if (!cfg || !lower || !lower->ops || !deliver)
+	if (!cfg)
 		return NULL;
 	struct impair *im = calloc(1, sizeof(*im));
 	if (!im)
 		return NULL;
+	im->f.ops = &impair_ops;
 	im->cfg = *cfg;
-	im->lower = *lower;
-	im->deliver = deliver;
-	im->deliver_ctx = deliver_ctx;
 	for (int dir = 0; dir < DIR__COUNT; dir++) {
 		uint64_t x = cfg->seed ^ (dir == DIR_RX ? 0x5851f42d4c957f2dull : 0);
 		for (int i = 0; i < 4; i++)
 			im->dirs[dir].rng[i] = splitmix64(&x);
 	}
-	size_t frame = lower->ops->mtu(lower->dev) + ETH_HDR_LEN;
+	/* Room for a 1500-byte MTU frame each way; bigger frames grow them. */
+	size_t frame = 1500 + ETH_HDR_LEN;
 	if (grow(&im->tx_buf, &im->tx_cap, frame) || grow(&im->rx_buf, &im->rx_cap, frame)) {
 		impair_free(im);
 		return NULL;

@@ -4,13 +4,15 @@
  *
  * Theory of operation
  *
- * An impair sits between a stack and its device.  Transmit: the stack writes
- * through the netif filled by impair_netif(); the frame is filled into a
- * scratch buffer, impaired, and written to @lower now or later.  Receive:
- * the host passes every received frame to impair_rx() instead of the stack;
- * it is impaired and handed to @deliver now or later.  Sans-I/O: the time is
- * the one given to the last impair_poll(), which also releases frames that
- * are due; impair_next_deadline() says when to call it next.
+ * An impair is a netif filter (netif.h): it sits anywhere in the chain
+ * between a stack and its device (impair_filter(), then netif_chain() or
+ * netif_filter_link()).  Transmit: the stage above writes through the
+ * filter's netif; the frame is filled into a scratch buffer, impaired, and
+ * written to the filter's @lower now or later.  Receive: the stage below
+ * hands every received frame to the filter's rx; it is impaired and passed
+ * to the filter's @upper now or later, with its NETIF_RX_* flags.  Sans-I/O:
+ * the time is the one given to the last impair_poll(), which also releases
+ * frames that are due; impair_next_deadline() says when to call it next.
  *
  * Per frame, in this order (each with its own probability, ppm):
  *   loss      - the frame is dropped (counted);
@@ -25,7 +27,8 @@
  *   delay     - every frame is sent delay + uniform(0..jitter) later; jitter
  *               can reorder frames too, as it does on a real path.
  * A direction that is not enabled (cfg.tx / cfg.rx) passes frames through
- * untouched (transmit then writes straight into @lower's buffer).
+ * untouched (transmit then writes straight into @lower's buffer).  Frames
+ * of any size the chain carries are taken (the scratch buffers grow).
  *
  * Randomness: xoshiro256** seeded from cfg.seed through splitmix64, one
  * generator per direction, so the same seed, configuration and input give
@@ -57,9 +60,6 @@ struct impair_config {
 	bool tx, rx;  /* directions impaired */
 };
 
-/* Same shape as vnet_rx_fn: @frame is lent for the call only. */
-typedef void (*impair_rx_fn)(void *ctx, const uint8_t *frame, size_t len);
-
 /* All rates 0, no delay, seed 0, both directions. */
 void impair_config_defaults(struct impair_config *c);
 
@@ -84,25 +84,21 @@ int impair_config_set(struct impair_config *c, const char *key, const char *valu
 struct impair;
 
 /**
- * impair_new() - Create an impairment wrapper
- * @cfg:         Configuration (copied)
- * @lower:       Device frames are written to (copied; must outlive the impair)
- * @deliver:     Receives frames passed to impair_rx(), when they are released
- * @deliver_ctx: Passed to @deliver
+ * impair_new() - Create an impairment filter
+ * @cfg: Configuration (copied)
  *
- * Return: the wrapper, or NULL (out of memory, or NULL @lower/@deliver)
+ * Link it into a chain (impair_filter(), netif_chain()) before the first
+ * frame or impair_poll(); the stages it is linked to must outlive it.
+ *
+ * Return: the filter, or NULL (out of memory, or NULL @cfg)
  */
-struct impair *impair_new(const struct impair_config *cfg, const struct netif *lower,
-			  impair_rx_fn deliver, void *deliver_ctx);
+struct impair *impair_new(const struct impair_config *cfg);
 
-/* Free the wrapper and every frame still held (they are dropped).  NULL ok. */
+/* Free the filter and every frame still held (they are dropped).  NULL ok. */
 void impair_free(struct impair *im);
 
-/* Fill @out with the transmit side: writes go through the impairment to @lower. */
-void impair_netif(struct impair *im, struct netif *out);
-
-/* Receive side: impair @frame (lent for this call) and deliver it now or later. */
-void impair_rx(struct impair *im, const uint8_t *frame, size_t len);
+/* Return: @im as a netif filter (owned by @im), for netif_chain() */
+struct netif_filter *impair_filter(struct impair *im);
 
 /* Set the time to @now (ns, monotonic) and release due frames, both directions. */
 void impair_poll(struct impair *im, uint64_t now);

@@ -128,7 +128,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	}
 	d->stats.rx_frames++;
 	d->stats.rx_bytes += h->caplen;
-	d->cb(d->ctx, bytes, h->caplen);
+	d->cb(d->ctx, bytes, h->caplen, 0);
 }
 
 int pcapdev_read_batch(struct pcapdev *d, size_t max, fdev_rx_fn cb, void *ctx)

@@ -74,13 +74,7 @@ static int tap_open_vnet(struct tap **out, const char *name, size_t mtu, const u
 			 bool offload, char *err, size_t errlen);
 
 int tap_open_backend(struct tap **out, const char *backend, const char *name, size_t mtu,
-		     const uint8_t mac[6], char *err, size_t errlen)
-{
-	return tap_open_backend_offload(out, backend, name, mtu, mac, false, err, errlen);
-}
-
-int tap_open_backend_offload(struct tap **out, const char *backend, const char *name, size_t mtu,
-			     const uint8_t mac[6], bool offload, char *err, size_t errlen)
+		     const uint8_t mac[6], bool offload, char *err, size_t errlen)
 {
 	if (!strcmp(backend, "tap"))
 		return tap_open_vnet(out, name, mtu, mac, offload, err, errlen);
@@ -365,26 +359,6 @@ unsigned tap_offloads(const struct tap *t)
 const char *tap_offload_error(const struct tap *t)
 {
 	return t->offload_err;
-}
-
-struct rx_flags0 {
-	tap_rx_flags_fn cb;
-	void *ctx;
-};
-
-static void rx_flags0_cb(void *ctx, const uint8_t *frame, size_t len)
-{
-	struct rx_flags0 *p = ctx;
-	p->cb(p->ctx, frame, len, 0);
-}
-
-int tap_read_batch_flags(struct tap *t, tap_rx_flags_fn cb, void *ctx)
-{
-	if (t->pc) {
-		struct rx_flags0 p = { cb, ctx };
-		return pcapdev_read_batch(t->pc, TAP_BATCH_MAX, rx_flags0_cb, &p);
-	}
-	return fdev_read_batch_flags(&t->dev, TAP_BATCH_MAX, cb, ctx);
 }
 
 int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx)

@@ -33,10 +33,9 @@
 
 struct tap;
 
-/* Frame received; @frame is lent for the call only. */
-typedef void (*tap_rx_fn)(void *ctx, const uint8_t *frame, size_t len);
-/* Frame received with its NETIF_RX_* flags; @frame is lent for the call only. */
-typedef void (*tap_rx_flags_fn)(void *ctx, const uint8_t *frame, size_t len, unsigned flags);
+/* Frame received with its NETIF_RX_* flags (always 0 without offloads);
+ * @frame is lent for the call only.  Same shape as netif_rx_fn. */
+typedef void (*tap_rx_fn)(void *ctx, const uint8_t *frame, size_t len, unsigned flags);
 
 /**
  * tap_open_backend() - Open the backend called @backend
@@ -47,6 +46,12 @@ typedef void (*tap_rx_flags_fn)(void *ctx, const uint8_t *frame, size_t len, uns
  * @mtu:     Largest Ethernet payload, 68..65521 (vmnet: at most vmnet's MTU)
  * @mac:     Our MAC address for tap and pcap; vmnet assigns the one the
  *           stack must use, which tap_mac() tells
+ * @offload: Ask for offloads.  For "tap": open with IFF_VNET_HDR and
+ *           TUNSETOFFLOAD (TUN_F_CSUM | TUN_F_TSO4): the netif then takes TSO
+ *           super-segments and received frames carry NETIF_RX_* flags
+ *           (tap_read_batch()).  When the TAP cannot (an existing TAP that
+ *           refuses the header, an old kernel), it is opened without:
+ *           tap_offloads() tells.  Other backends ignore it.
  * @err:     Receives a message on error
  * @errlen:  Size of @err
  *
@@ -58,27 +63,14 @@ typedef void (*tap_rx_flags_fn)(void *ctx, const uint8_t *frame, size_t len, uns
  *         the message is in @err
  */
 int tap_open_backend(struct tap **out, const char *backend, const char *name, size_t mtu,
-		     const uint8_t mac[6], char *err, size_t errlen);
-
-/**
- * tap_open_backend_offload() - tap_open_backend(), asking for offloads
- * @offload: For "tap": open with IFF_VNET_HDR and TUNSETOFFLOAD (TUN_F_CSUM
- *           | TUN_F_TSO4): the netif then takes TSO super-segments and
- *           received frames carry NETIF_RX_* flags (tap_read_batch_flags()).
- *           When the TAP cannot (an existing TAP that refuses the header, an
- *           old kernel), it is opened without: tap_offloads() tells.  Other
- *           backends ignore it.
- * Other parameters and return: as tap_open_backend()
- */
-int tap_open_backend_offload(struct tap **out, const char *backend, const char *name, size_t mtu,
-			     const uint8_t mac[6], bool offload, char *err, size_t errlen);
+		     const uint8_t mac[6], bool offload, char *err, size_t errlen);
 
 /* Fill @out with the offloads of @t (ops NULL = none; valid while @t lives). */
 void tap_netif_offload(struct tap *t, struct netif_offload *out);
 
 /* Return: the NETIF_OFF_* offloads in use on @t (0 = none) */
 unsigned tap_offloads(const struct tap *t);
-/* Return: why offloads asked of tap_open_backend_offload() are off ("" if
+/* Return: why offloads asked of tap_open_backend() are off ("" if
  * they are on or were not asked for); owned by @t */
 const char *tap_offload_error(const struct tap *t);
 
@@ -125,14 +117,15 @@ int tap_kernel_mtu(const struct tap *t);
 
 /**
  * tap_read_batch() - Read the frames that are ready, at most TAP_BATCH_MAX
+ * @t:   Device
+ * @cb:  Called with each frame and its NETIF_RX_* flags, for the netif chain
+ *       that ends in stack_input_flags() (always 0 without offloads; a device
+ *       with offloads may deliver partial checksums)
+ * @ctx: Passed to @cb
+ *
  * Return: frames read, or a negative errno if the device failed
  */
 int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx);
-
-/* As tap_read_batch(), with each frame's NETIF_RX_* flags for
- * stack_input_flags() (always 0 without offloads).  A device with offloads
- * must be read with this one: its frames may have partial checksums. */
-int tap_read_batch_flags(struct tap *t, tap_rx_flags_fn cb, void *ctx);
 
 /* Copy the device's counters into @out (vmnet: the bridge's own failures are
  * added: frames vmnet delivered that the socketpair could not take count as

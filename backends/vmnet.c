@@ -18,6 +18,7 @@
 
 #include "fdev.h"
 #include "vmnet.h"
+#include "wire/eth.h"
 
 #define VMNET_BATCH 32             /* frames per vmnet_read() / vmnet_write() */
 #define VMNET_CALL_BYTES (256 << 10)  /* vmnet's limit per read/write call */
@@ -136,21 +137,6 @@ static void bridge_tx(struct vmnet_bridge *b)
 	}
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned m[6];
-	char end;
-	if (!s || sscanf(s, "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
-			 &end) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (m[i] > 0xff)
-			return -EINVAL;
-		mac[i] = (uint8_t)m[i];
-	}
-	return 0;
-}
-
 /* The socketpair: non-blocking, close-on-exec, 4 MiB each way, no SIGPIPE. */
 static int open_pair(struct vmnet_bridge *b, char *err, size_t errlen)
 {
@@ -197,7 +183,7 @@ static int start_iface(struct vmnet_bridge *b, size_t mtu, uint8_t mac[6], char 
 		r.status = status;
 		if (status == VMNET_SUCCESS && param) {
 			const char *m = xpc_dictionary_get_string(param, vmnet_mac_address_key);
-			r.have_mac = parse_mac(m, r.mac) == 0;
+			r.have_mac = m && eth_addr_parse(m, r.mac) == 0;
 			r.mtu = xpc_dictionary_get_uint64(param, vmnet_mtu_key);
 			r.frame_max = xpc_dictionary_get_uint64(param, vmnet_max_packet_size_key);
 		}

@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,11 @@
 #define FLUSH_EVERY 64    /* frames between flushes of the current file */
 
 struct capture {
+	struct netif_filter f;  /* lower: the device side; upper: the stack side */
 	pcap_t *dead;
 	pcap_dumper_t *dump;
 	struct logger *log;  /* borrowed while capturing, else NULL */
 	struct capture_info info;
-	struct netif inner;
 };
 
 static const char *const end_names[] = {
@@ -41,9 +42,14 @@ const char *capture_end_str(enum capture_end e)
 	return (unsigned)e < CAPTURE_END_COUNT_ ? end_names[e] : NULL;
 }
 
+static const struct netif_filter_ops cap_ops;
+
 struct capture *capture_new(void)
 {
-	return calloc(1, sizeof(struct capture));
+	struct capture *c = calloc(1, sizeof(struct capture));
+	if (c)
+		c->f.ops = &cap_ops;
+	return c;
 }
 
 void capture_free(struct capture *c)
@@ -279,7 +285,12 @@ void capture_frame(struct capture *c, const uint8_t *frame, size_t len)
 	}
 }
 
-/* ---- the tap-through netif ---- */
+/* ---- the filter: transmit (netif) and receive ---- */
+
+static struct capture *CAP(void *dev)
+{
+	return (struct capture *)((char *)dev - offsetof(struct capture, f));
+}
 
 struct fill_wrap {
 	struct capture *c;
@@ -297,42 +308,50 @@ static size_t wrap_fill(uint8_t *buf, size_t size, void *arg)
 
 static size_t cap_mtu(void *dev)
 {
-	struct capture *c = dev;
-	return c->inner.ops->mtu(c->inner.dev);
+	struct capture *c = CAP(dev);
+	return c->f.lower.ops->mtu(c->f.lower.dev);
 }
 
 static void cap_mac(void *dev, uint8_t mac[6])
 {
-	struct capture *c = dev;
-	c->inner.ops->mac(c->inner.dev, mac);
+	struct capture *c = CAP(dev);
+	c->f.lower.ops->mac(c->f.lower.dev, mac);
 }
 
 static int cap_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 {
-	struct capture *c = dev;
+	struct capture *c = CAP(dev);
+	const struct netif *lower = &c->f.lower;
 	if (!c->dump)
-		return c->inner.ops->write(c->inner.dev, size, fill, ctx);
+		return lower->ops->write(lower->dev, size, fill, ctx);
 	struct fill_wrap w = { c, fill, ctx };
-	return c->inner.ops->write(c->inner.dev, size, wrap_fill, &w);
+	return lower->ops->write(lower->dev, size, wrap_fill, &w);
 }
 
 static void cap_flush(void *dev)
 {
-	struct capture *c = dev;
-	if (c->inner.ops->flush)
-		c->inner.ops->flush(c->inner.dev);
+	struct capture *c = CAP(dev);
+	if (c->f.lower.ops->flush)
+		c->f.lower.ops->flush(c->f.lower.dev);
 }
 
-static const struct netif_ops cap_ops = {
-	.mtu = cap_mtu,
-	.mac = cap_mac,
-	.write = cap_write,
-	.flush = cap_flush,
+static void cap_rx(struct netif_filter *f, const uint8_t *frame, size_t len, unsigned flags)
+{
+	capture_frame(CAP(f), frame, len);
+	netif_filter_pass(f, frame, len, flags);
+}
+
+static const struct netif_filter_ops cap_ops = {
+	.tx = {
+		.mtu = cap_mtu,
+		.mac = cap_mac,
+		.write = cap_write,
+		.flush = cap_flush,
+	},
+	.rx = cap_rx,
 };
 
-void capture_netif(struct capture *c, const struct netif *inner, struct netif *out)
+struct netif_filter *capture_filter(struct capture *c)
 {
-	c->inner = *inner;
-	out->ops = &cap_ops;
-	out->dev = c;
+	return &c->f;
 }

@@ -3,11 +3,14 @@
  *
  * Theory of operation
  *
- * capture_netif() wraps a netif so that every frame the stack writes is
- * recorded after it is filled in place (no copy); the daemon passes every
- * frame it reads to capture_frame().  Both go to the open dump, if any, with
- * the wall-clock time of the write or read (microseconds), so one file holds
- * both directions in the order the daemon saw them.
+ * A capture is a netif filter (netif.h, capture_filter()): every frame
+ * written through it is recorded after it is filled in place (no copy), and
+ * every frame received through it is recorded before it is passed on.  Both
+ * go to the open dump, if any, with the wall-clock time of the write or
+ * read (microseconds), so one file holds both directions in the order this
+ * point of the chain saw them: next to the device it records what the wire
+ * carried; above an impair filter, what the stack sent and got.
+ * capture_frame() records one frame by hand.
  *
  * Snap length: each record keeps caplen = min(len, snaplen) bytes of the
  * frame and the original length; the file header's snaplen is the same
@@ -90,8 +93,9 @@ struct capture *capture_new(void);
 /* Stop (if capturing) and free.  NULL is allowed. */
 void capture_free(struct capture *c);
 
-/* Fill @out with a netif that records what goes through @inner (copied). */
-void capture_netif(struct capture *c, const struct netif *inner, struct netif *out);
+/* Return: @c as a netif filter (owned by @c), for netif_chain(); it records
+ * both directions while a capture runs and passes every frame on. */
+struct netif_filter *capture_filter(struct capture *c);
 
 /**
  * capture_start() - Open (truncate) @path and record every frame from now on

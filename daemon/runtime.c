@@ -7,14 +7,16 @@
  * tapir_run() builds the whole configuration first (built-in default or --config
  * FILE, then boot arguments, then config_finish()) and exits 2 with
  * "WHERE: what is wrong" if anything is wrong, before touching the network.
- * It then opens the TAP, wraps it in the impairment layer when one is
- * configured, creates the stack on it, opens the [kv.NAME] stores, starts
- * the apps (each with a struct tapir_app_ctx, tapir_app.h) and runs a libuv
- * loop:
+ * It then opens the TAP, links the netif filters between it and the stack
+ * (netif_chain(), netif.h: the capture next to the device, then the
+ * impairment when one is configured), creates the stack on the top of the
+ * chain, opens the [kv.NAME] stores, starts the apps (each with a struct
+ * tapir_app_ctx, tapir_app.h) and runs a libuv loop:
  *
- *   uv_poll (TAP readable) -> tap_read_batch(): each frame to stack_input()
- *                             (through impair_rx() when impairing), then
- *                             stack_flush()
+ *   uv_poll (TAP readable) -> tap_read_batch(): each frame to the bottom of
+ *                             the chain (d->rx), whose filters pass it up
+ *                             to to_stack(): traceroute's watch, then
+ *                             stack_input_flags(); then stack_flush()
  *   uv_timer               -> impair_poll(), stack_poll(), stack_flush()
  *   uv_timer (per app      -> the app's callback, then stack_flush()
  *     timer, tapir_timer)
@@ -72,6 +74,7 @@ struct daemon {
 	struct logger log;
 	struct tap *tap;
 	struct impair *im;
+	struct netif_rx rx;      /* bottom of the netif chain: received frames go here */
 	struct stack *st;
 	struct running_app *apps;
 	size_t napps;
@@ -245,20 +248,12 @@ static void rearm(struct daemon *d)
 	uv_timer_start(&d->timer, on_timer, ms, 0);
 }
 
-static void deliver(void *ctx, const uint8_t *frame, size_t len)
-{
-	struct daemon *d = ctx;
-	stack_input(d->st, frame, len, d->now);
-}
-
-static void on_frame(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
+/* The top of the receive chain: what the filters pass on reaches the stack. */
+static void to_stack(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
 {
 	struct daemon *d = ctx;
 	tapird_ctl_rx(d->ctl, frame, len, d->now);
-	if (d->im)
-		impair_rx(d->im, frame, len);  /* never with offloads: flags are 0 */
-	else
-		stack_input_flags(d->st, frame, len, flags, d->now);
+	stack_input_flags(d->st, frame, len, flags, d->now);
 }
 
 static void stop(struct daemon *d, int code);
@@ -274,7 +269,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
 	d->now = uv_hrtime();
 	if (d->im)
 		impair_poll(d->im, d->now);
-	int n = tap_read_batch_flags(d->tap, on_frame, d);
+	int n = tap_read_batch(d->tap, d->rx.input, d->rx.ctx);
 	stack_flush(d->st);
 	if (n < 0) {
 		log_err(&d->log, "%s: read: %s", tap_name(d->tap), strerror(-n));
@@ -470,8 +465,8 @@ static int start_network(struct daemon *d)
 	/* Offloads change frames (super-segments, partial checksums) that the
 	 * impairment layer works on one by one: not with it. */
 	bool offload = c->offload && !impair_config_active(&c->impair);
-	int rc = tap_open_backend_offload(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload,
-					  err, sizeof(err));
+	int rc = tap_open_backend(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload, err,
+				  sizeof(err));
 	if (rc) {
 		log_err(&d->log, "%s", err);
 		return -1;
@@ -486,17 +481,20 @@ static int start_network(struct daemon *d)
 			log_warn(&d->log, "%s existed with MTU %d; ours is %u", tap_name(d->tap),
 				 kmtu, c->mtu);
 	}
-	struct netif nif;
-	tap_netif(d->tap, &nif);
 	if (tapird_ctl_new(&d->ctl, c)) {
 		log_err(&d->log, "out of memory");
 		return -1;
 	}
-	tapird_ctl_wrap_netif(d->ctl, &nif);
+	/* The filters, from the device up: the capture (records what the wire
+	 * carries), then the impairment. */
+	struct netif_filter *filters[2];
+	size_t nfilters = 0;
+	if (tapird_ctl_filter(d->ctl))
+		filters[nfilters++] = tapird_ctl_filter(d->ctl);
 	if (impair_config_active(&c->impair)) {
 		if (!c->impair_seed_set)
 			random_bytes(NULL, &c->impair.seed, sizeof(c->impair.seed));
-		d->im = impair_new(&c->impair, &nif, deliver, d);
+		d->im = impair_new(&c->impair);
 		if (!d->im) {
 			log_err(&d->log, "out of memory");
 			return -1;
@@ -508,8 +506,12 @@ static int start_network(struct daemon *d)
 			 i->tx && i->rx ? "both" : i->tx ? "tx" : "rx", i->loss_ppm, i->dup_ppm,
 			 i->reorder_ppm, i->corrupt_ppm, (unsigned long long)i->delay_ns,
 			 (unsigned long long)i->jitter_ns, (unsigned long long)i->seed);
-		impair_netif(d->im, &nif);
+		filters[nfilters++] = impair_filter(d->im);
 	}
+	struct netif dev, nif;
+	struct netif_rx up = { to_stack, d };
+	tap_netif(d->tap, &dev);
+	netif_chain(&dev, &up, filters, nfilters, &nif, &d->rx);
 
 	struct stack_config sc;
 	stack_config_defaults(&sc);

@@ -46,12 +46,9 @@ int tapird_ctl_new(struct tapird_ctl **out, const struct tapird_config *cfg)
 	return 0;
 }
 
-void tapird_ctl_wrap_netif(struct tapird_ctl *t, struct netif *nif)
+struct netif_filter *tapird_ctl_filter(struct tapird_ctl *t)
 {
-	if (!t)
-		return;
-	struct netif inner = *nif;
-	capture_netif(t->cap, &inner, nif);
+	return t ? capture_filter(t->cap) : NULL;
 }
 
 void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct kv_store *store)
@@ -228,7 +225,6 @@ void tapird_ctl_rx(struct tapird_ctl *t, const uint8_t *frame, size_t len, uint6
 {
 	if (!t)
 		return;
-	capture_frame(t->cap, frame, len);
 	if (t->ctl)
 		control_rx_frame(t->ctl, frame, len, now);
 }

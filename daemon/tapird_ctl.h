@@ -5,8 +5,9 @@
  * function accepts a NULL @t (the control socket switched off or not yet
  * created) and then does nothing.
  *
- *   start_network:  tapird_ctl_new(), tapird_ctl_wrap_netif() on the device's netif
- *   each RX frame:  tapird_ctl_rx()      (capture, traceroute)
+ *   start_network:  tapird_ctl_new(), tapird_ctl_filter() (the capture) into
+ *                   the device's netif chain, next to the device
+ *   each RX frame:  tapird_ctl_rx()      (traceroute), at the end of the chain
  *   timer:          tapird_ctl_poll(); the deadline is tapird_ctl_deadline()
  *   loop started:   tapird_ctl_start()   (listens on the socket)
  *   stop():         tapird_ctl_stop();   cleanup: tapird_ctl_free()
@@ -37,7 +38,8 @@ struct tapird_ctl_hooks {
 
 /* Return: 0 (and *out, NULL when [control] enabled = false) or -ENOMEM */
 int tapird_ctl_new(struct tapird_ctl **out, const struct tapird_config *cfg);
-void tapird_ctl_wrap_netif(struct tapird_ctl *t, struct netif *nif);
+/* Return: the capture as a netif filter (owned by @t), or NULL if @t is NULL */
+struct netif_filter *tapird_ctl_filter(struct tapird_ctl *t);
 /* Register store @name for the kv commands (again after a reload: replaced) */
 void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct kv_store *store);
 /* Return: 0 or negative errno (logged) */

@@ -1,5 +1,6 @@
 /*
  * kv.c - keys, errors, the checked wrappers around the vtable, digest, batch
+ * (the base library: no store type here; kv_open.c is the factory)
  */
 #include <assert.h>
 #include <errno.h>
@@ -258,31 +259,6 @@ void kv_entries_free(struct kv_entry *e, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(e[i].name);
 	free(e);
-}
-
-int kv_open(const char *spec, bool writable, struct kv_store **out, char *err, size_t errlen)
-{
-	*out = NULL;
-	if (!spec)
-		return kv_errbuf(err, errlen, KV_E_INVALID, "no store spec");
-	if (!strcmp(spec, "mem:"))
-		return kv_mem_open(out);
-	if (!strncmp(spec, "dir:", 4))
-		return kv_dir_open(spec + 4, writable, out, err, errlen);
-	if (!strncmp(spec, "tar:", 4))
-		return kv_tar_open(spec + 4, writable, out, err, errlen);
-	if (!strncmp(spec, "embedded:", 9)) {
-		if (writable)
-			return kv_errbuf(err, errlen, KV_E_INVALID,
-					 "embedded stores are read-only");
-		const struct kv_embedded_fs *fs = kv_embedded_find(spec + 9);
-		if (!fs)
-			return kv_errbuf(err, errlen, KV_E_NOT_FOUND,
-					 "no embedded store named '%s' is linked in", spec + 9);
-		return kv_embedded_open(fs, out, err, errlen);
-	}
-	return kv_errbuf(err, errlen, KV_E_INVALID,
-			 "unknown store spec '%s' (mem:, dir:PATH, tar:FILE, embedded:NAME)", spec);
 }
 
 void kv_close(struct kv_store *s)

@@ -3,28 +3,24 @@
  *
  * Theory of operation
  * -------------------
- * Opening reads every header once and builds an index (kv_tree) of members:
- * a value records the offset and size of its data, so get_partial is one
- * pread at the right place.  The archive is read through a small source
- * abstraction, a file descriptor or a memory buffer (kv_tar_open_buffer, used
- * by the fuzzer), and every read is checked against the source's length.
+ * Opening walks every header once with tar_scan() (tar_format.c, which
+ * holds the header parser: formats, limits, checks, the end of the archive)
+ * and builds an index (kv_tree) of the members it reports: a value records
+ * the offset and size of its data, so get_partial is one pread at the right
+ * place.  The archive is read through tar_format's source, a file descriptor
+ * or a memory buffer (kv_tar_open_buffer, used by the fuzzer).
  *
- * Formats: ustar (name + prefix), GNU (L long names, K long link names, base-
- * 256 numbers, S sparse members skipped with their extension blocks) and pax
- * (x records path, size, mtime; g global headers are read and ignored).
- * Regular files ('0', '\0', '7') are values, '5' (or a name ending in '/')
- * dictionaries; parent dictionaries are implied by names.  Links, devices,
- * fifos, sparse members (GNU 'S' or pax GNU.sparse.*), volume labels and
- * unknown types are skipped: they are not visible.  Names are normalised
- * (empty and "." segments dropped); an absolute name or a ".." segment makes
- * the open fail.  A later member with the same name shadows the earlier one
- * (as tar -x would leave it); a later "a/b" turns an earlier value "a" into a
- * dictionary, and a later value "a" replaces an earlier dictionary "a".
- * Dictionaries get the newest mtime of their entries.
+ * Regular files are values, directories dictionaries; parent dictionaries are
+ * implied by names.  Members the parser skips (links, devices, fifos, sparse
+ * members, volume labels, unknown types) are not visible.  Names are
+ * normalised (empty and "." segments dropped); an absolute name or a ".."
+ * segment makes the open fail.  A later member with the same name shadows the
+ * earlier one (as tar -x would leave it); a later "a/b" turns an earlier value
+ * "a" into a dictionary, and a later value "a" replaces an earlier dictionary
+ * "a".  Dictionaries get the newest mtime of their entries.
  *
- * Limits: a GNU long name or pax header body is at most 1 MiB, names at most
- * 64 KiB; sizes above INT64_MAX and negative numbers are refused; the index
- * holds at most one node per 512 bytes of archive.
+ * Limits: those of the parser (tar_format.c); the index holds at most one
+ * node per 512 bytes of archive.
  *
  * End of archive: the first all-zero block (E).  A header with a bad
  * checksum or a member running past the end of the file is an error for a
@@ -59,19 +55,11 @@
 #include "kv_internal.h"
 #include "tar_format.h"
 
-#define MAX_META (1u << 20)   /* GNU long name / pax header body */
-#define MAX_NAME (64u << 10)
 #define KV_NODE_EXPLICIT 0x8  /* dictionary that has its own member */
-
-struct src {
-	int fd;                /* -1 for a buffer */
-	const uint8_t *buf;
-	uint64_t len;
-};
 
 struct kv_tar {
 	struct kv_store s;
-	struct src src;
+	struct tar_source src;
 	struct kv_tree t;
 	char *path;
 	uint64_t end;          /* E: offset of the end-of-archive blocks */
@@ -82,45 +70,6 @@ struct kv_tar {
 static struct kv_tar *TT(struct kv_store *s)
 {
 	return (struct kv_tar *)s;
-}
-
-/* Read exactly @n bytes at @off.  Return: 0 or -1 (outside the source or I/O error). */
-static int src_read(const struct src *src, uint64_t off, void *buf, size_t n)
-{
-	if (off > src->len || n > src->len - off)
-		return -1;
-	if (src->fd < 0) {
-		memcpy(buf, src->buf + off, n);
-		return 0;
-	}
-	size_t done = 0;
-	while (done < n) {
-		ssize_t r = pread(src->fd, (uint8_t *)buf + done, n - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
-/* Pending extended attributes for the next member. */
-struct pending {
-	char *longname;        /* GNU 'L' */
-	char *paxpath;         /* pax path= */
-	bool has_size;
-	uint64_t size;
-	bool has_mtime;
-	struct timespec mtime;
-	bool sparse;
-};
-
-static void pending_reset(struct pending *p)
-{
-	free(p->longname);
-	free(p->paxpath);
-	memset(p, 0, sizeof(*p));
 }
 
 struct ictx {
@@ -141,96 +90,6 @@ static int ifail(struct ictx *c, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -code;
-}
-
-/* Parse a decimal "[-]digits[.frac]" time; Return: 0 or -1. */
-static int parse_time(const char *v, struct timespec *t)
-{
-	bool neg = *v == '-';
-	int64_t sec = 0;
-	long nsec = 0;
-	if (neg)
-		v++;
-	if (*v < '0' || *v > '9')
-		return -1;
-	for (; *v >= '0' && *v <= '9'; v++) {
-		if (sec > (INT64_MAX - 9) / 10)
-			return -1;
-		sec = sec * 10 + (*v - '0');
-	}
-	if (*v == '.') {
-		long scale = 100000000;
-		for (v++; *v >= '0' && *v <= '9'; v++) {
-			nsec += (*v - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (*v)
-		return -1;
-	t->tv_sec = neg ? -sec : sec;
-	t->tv_nsec = neg ? 0 : nsec;
-	return 0;
-}
-
-/* Parse pax records "LEN key=value\n".  Return: 0 or -KV_E_STORAGE. */
-static int parse_pax(struct ictx *c, const char *d, size_t len, struct pending *p, bool global,
-		     uint64_t at)
-{
-	size_t pos = 0;
-	while (pos < len) {
-		size_t rl = 0, i = pos;
-		if (d[pos] == 0)
-			break;   /* some writers pad the body with NULs */
-		while (i < len && d[i] >= '0' && d[i] <= '9' && i - pos < 10)
-			rl = rl * 10 + (size_t)(d[i++] - '0');
-		if (i == pos || i >= len || d[i] != ' ' || rl < i - pos + 4 || rl > len - pos ||
-		    d[pos + rl - 1] != '\n')
-			return ifail(c, KV_E_STORAGE, "bad pax record at offset %llu",
-				     (unsigned long long)at);
-		const char *kv = d + i + 1, *end = d + pos + rl - 1;
-		const char *eq = memchr(kv, '=', (size_t)(end - kv));
-		if (!eq)
-			return ifail(c, KV_E_STORAGE, "pax record without '=' at offset %llu",
-				     (unsigned long long)at);
-		size_t kl = (size_t)(eq - kv), vl = (size_t)(end - eq - 1);
-		const char *val = eq + 1;
-		pos += rl;
-		if (global)
-			continue;
-		if (kl == 4 && !memcmp(kv, "path", 4)) {
-			if (vl > MAX_NAME || memchr(val, 0, vl))
-				return ifail(c, KV_E_STORAGE, "bad pax path at offset %llu",
-					     (unsigned long long)at);
-			free(p->paxpath);
-			p->paxpath = strndup(val, vl);
-			if (!p->paxpath)
-				return ifail(c, KV_E_NOMEM, "out of memory");
-		} else if ((kl == 4 && !memcmp(kv, "size", 4)) ||
-			   (kl == 5 && !memcmp(kv, "mtime", 5))) {
-			char num[40];
-			if (vl == 0 || vl >= sizeof(num))
-				return ifail(c, KV_E_STORAGE, "bad pax number at offset %llu",
-					     (unsigned long long)at);
-			memcpy(num, val, vl);
-			num[vl] = 0;
-			if (kl == 5) {
-				p->has_mtime = !parse_time(num, &p->mtime);
-				continue;
-			}
-			uint64_t v = 0;
-			for (size_t j = 0; j < vl; j++) {
-				if (num[j] < '0' || num[j] > '9' || v > (INT64_MAX - 9) / 10)
-					return ifail(c, KV_E_STORAGE, "bad pax size at offset %llu",
-						     (unsigned long long)at);
-				v = v * 10 + (uint64_t)(num[j] - '0');
-			}
-			p->has_size = true;
-			p->size = v;
-		} else if (kl > 11 && !memcmp(kv, "GNU.sparse.", 11)) {
-			p->sparse = true;
-		}
-	}
-	return 0;
 }
 
 /* Normalise @name into a key.  Return: 0, 1 for the root itself, or -KV_E_*. */
@@ -327,210 +186,56 @@ static void dict_times(struct kv_node *n)
 	n->mtime = best;
 }
 
+/* Add one scanned member to the index (see the theory).  Return: 0 or -KV_E_*. */
+static int index_member(void *ctx, const struct tar_member *m)
+{
+	struct ictx *c = ctx;
+	struct kv_tar *x = c->x;
+	if (m->kind == TAR_MEMBER_SKIPPED) {
+		x->last = NULL;
+		return 0;
+	}
+	bool is_dir = m->kind == TAR_MEMBER_DIR;
+	struct kv_key k;
+	int rc = name_to_key(c, m->name, &k, m->at);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		x->last = NULL;
+		return 0;
+	}
+	bool shadows;
+	struct kv_node *n = index_insert(&x->t, &k, is_dir, &shadows);
+	kv_key_free(&k);
+	if (!n)
+		return ifail(c, KV_E_NOMEM, "out of memory");
+	n->mtime = m->mtime;
+	if (is_dir) {
+		n->flags |= KV_NODE_EXPLICIT;
+	} else {
+		n->off = m->data_off;
+		n->size = m->size;
+	}
+	n->hdr_off = m->hdr_off;
+	n->seq = x->seq++;
+	x->last = shadows ? NULL : n;
+	return 0;
+}
+
 /* Build the index.  Return: 0 or -KV_E_*, message in the context. */
 static int tar_index(struct ictx *c, bool writable)
 {
 	struct kv_tar *x = c->x;
-	const struct src *src = &x->src;
-	struct pending p = { 0 };
-	uint8_t blk[TAR_BLOCK];
-	uint64_t pos = 0, start = 0;
-	int rc = 0;
+	struct tar_scan sc = {
+		.src = &x->src, .writable = writable, .member = index_member, .ctx = c,
+		.err = c->err, .errlen = c->errlen,
+	};
 	x->last = NULL;
-	for (;;) {
-		if (src->len - pos < TAR_BLOCK) {
-			if (pos == src->len && !p.longname && !p.paxpath && pos == start)
-				break;   /* no end-of-archive blocks: accepted */
-			if (writable) {
-				c->torn = true;
-				pos = start;
-				break;
-			}
-			rc = ifail(c, KV_E_STORAGE, "truncated archive: header at offset %llu",
-				   (unsigned long long)pos);
-			break;
-		}
-		if (src_read(src, pos, blk, TAR_BLOCK)) {
-			rc = ifail(c, KV_E_STORAGE, "read error at offset %llu",
-				   (unsigned long long)pos);
-			break;
-		}
-		if (tar_block_zero(blk)) {
-			if (pos != start) {
-				if (!writable) {
-					rc = ifail(c, KV_E_STORAGE, "extended header without its member "
-						   "at offset %llu", (unsigned long long)start);
-					break;
-				}
-				c->torn = true;
-				pos = start;
-			}
-			break;
-		}
-		if (!tar_checksum_ok(blk)) {
-			if (writable) {
-				c->torn = true;
-				pos = start;
-				break;
-			}
-			rc = ifail(c, KV_E_STORAGE, "bad header checksum at offset %llu",
-				   (unsigned long long)pos);
-			break;
-		}
-		char type = (char)blk[TAR_TYPE];
-		uint64_t size;
-		if (tar_parse_num(blk + TAR_SIZE, 12, &size)) {
-			rc = ifail(c, KV_E_STORAGE, "bad size field at offset %llu",
-				   (unsigned long long)pos);
-			break;
-		}
-		if (type == '1' || type == '2' || type == '3' || type == '4' || type == '6')
-			size = 0;
-		if (p.has_size && (type == '0' || type == 0 || type == '7'))
-			size = p.size;
-		uint64_t data = pos + TAR_BLOCK;
-		/* GNU sparse: extension blocks sit between the header and the data. */
-		if (type == 'S' && blk[TAR_GNU_ISEXTENDED]) {
-			uint8_t ext[TAR_BLOCK];
-			do {
-				if (src_read(src, data, ext, TAR_BLOCK)) {
-					rc = -1;
-					break;
-				}
-				data += TAR_BLOCK;
-			} while (ext[TAR_GNU_EXT_ISEXTENDED]);
-			if (rc) {
-				rc = 0;
-				if (writable) {
-					c->torn = true;
-					pos = start;
-					break;
-				}
-				rc = ifail(c, KV_E_STORAGE, "truncated sparse header at offset %llu",
-					   (unsigned long long)pos);
-				break;
-			}
-		}
-		if (size > INT64_MAX - TAR_BLOCK || data > src->len ||
-		    tar_pad(size) > src->len - data) {
-			if (writable) {
-				c->torn = true;
-				pos = start;
-				break;
-			}
-			rc = ifail(c, KV_E_STORAGE, "member at offset %llu runs past the end of the "
-				   "archive", (unsigned long long)pos);
-			break;
-		}
-		uint64_t next = data + tar_pad(size);
-		if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
-			if (size > MAX_META) {
-				rc = ifail(c, KV_E_STORAGE, "extended header at offset %llu too "
-					   "large (%llu bytes)", (unsigned long long)pos,
-					   (unsigned long long)size);
-				break;
-			}
-			char *d = malloc((size_t)size + 1);
-			if (!d) {
-				rc = ifail(c, KV_E_NOMEM, "out of memory");
-				break;
-			}
-			if (src_read(src, data, d, (size_t)size)) {
-				free(d);
-				rc = ifail(c, KV_E_STORAGE, "read error at offset %llu",
-					   (unsigned long long)data);
-				break;
-			}
-			d[size] = 0;
-			if (type == 'L') {
-				free(p.longname);
-				p.longname = d;
-				if (strlen(d) > MAX_NAME) {
-					rc = ifail(c, KV_E_STORAGE, "GNU long name too long at "
-						   "offset %llu", (unsigned long long)pos);
-					break;
-				}
-			} else {
-				if (type != 'K')
-					rc = parse_pax(c, d, (size_t)size, &p, type == 'g', pos);
-				free(d);
-				if (rc)
-					break;
-			}
-			pos = next;
-			continue;
-		}
-		bool is_file = type == '0' || type == 0 || type == '7';
-		bool is_dir = type == '5';
-		if ((is_file || is_dir) && !p.sparse) {
-			char namebuf[257];
-			const char *name;
-			if (p.paxpath) {
-				name = p.paxpath;
-			} else if (p.longname) {
-				name = p.longname;
-			} else {
-				size_t nl = strnlen((const char *)blk + TAR_NAME, 100);
-				size_t pl = 0;
-				if (!memcmp(blk + TAR_MAGIC, "ustar\0", 6))
-					pl = strnlen((const char *)blk + TAR_PREFIX, 155);
-				if (pl) {
-					memcpy(namebuf, blk + TAR_PREFIX, pl);
-					namebuf[pl] = '/';
-				}
-				memcpy(namebuf + pl + (pl ? 1 : 0), blk + TAR_NAME, nl);
-				namebuf[pl + (pl ? 1 : 0) + nl] = 0;
-				name = namebuf;
-			}
-			size_t l = strlen(name);
-			if (is_file && l && name[l - 1] == '/' && type != '7') {
-				is_file = false;
-				is_dir = true;
-			}
-			struct kv_key k;
-			rc = name_to_key(c, name, &k, pos);
-			if (rc < 0)
-				break;
-			if (rc == 0) {
-				bool shadows;
-				struct kv_node *n = index_insert(&x->t, &k, is_dir, &shadows);
-				kv_key_free(&k);
-				if (!n) {
-					rc = ifail(c, KV_E_NOMEM, "out of memory");
-					break;
-				}
-				uint64_t mt = 0;
-				if (p.has_mtime) {
-					n->mtime = p.mtime;
-				} else {
-					n->mtime.tv_sec = tar_parse_num(blk + TAR_MTIME, 12, &mt) ? 0 :
-						(time_t)mt;
-					n->mtime.tv_nsec = 0;
-				}
-				if (is_dir) {
-					n->flags |= KV_NODE_EXPLICIT;
-				} else {
-					n->off = data;
-					n->size = size;
-				}
-				n->hdr_off = start;
-				n->seq = x->seq++;
-				x->last = shadows ? NULL : n;
-			} else {
-				x->last = NULL;
-			}
-			rc = 0;
-		} else {
-			x->last = NULL;
-		}
-		pending_reset(&p);
-		pos = next;
-		start = pos;
-	}
-	pending_reset(&p);
+	int rc = tar_scan(&sc);
 	if (rc)
 		return rc;
-	x->end = pos;
+	c->torn = sc.torn;
+	x->end = sc.end;
 	if (x->last && x->last->kind == KV_DICT && x->last->nchild)
 		x->last = NULL;
 	dict_times(&x->t.root);
@@ -564,7 +269,7 @@ static int tar_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 	if (off >= n->size)
 		return 0;
 	size_t want = n->size - off < len ? (size_t)(n->size - off) : len;
-	if (src_read(&TT(s)->src, n->off + off, buf, want))
+	if (tar_source_read(&TT(s)->src, n->off + off, buf, want))
 		return kv_key_fail(s, KV_E_STORAGE, k, "read error (archive truncated?)");
 	*got = want;
 	return 0;
@@ -749,7 +454,7 @@ static int tar_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t 
 	uint8_t *buf = calloc(1, size ? (size_t)size : 1);
 	if (!buf)
 		return kv_fail(s, KV_E_NOMEM, "out of memory");
-	if (old && src_read(&TT(s)->src, n->off, buf, (size_t)old)) {
+	if (old && tar_source_read(&TT(s)->src, n->off, buf, (size_t)old)) {
 		free(buf);
 		return kv_key_fail(s, KV_E_STORAGE, k, "read error");
 	}
@@ -817,7 +522,7 @@ static int tar_rename(struct kv_store *s, const struct kv_key *src, const struct
 	size_t len = (size_t)n->size;
 	if (!buf)
 		return kv_fail(s, KV_E_NOMEM, "out of memory");
-	if (src_read(&x->src, n->off, buf, len)) {
+	if (tar_source_read(&x->src, n->off, buf, len)) {
 		free(buf);
 		return kv_key_fail(s, KV_E_STORAGE, src, "read error");
 	}

@@ -1,10 +1,42 @@
 /*
- * tar_format.c - tar header fields: numbers, checksums, building headers
+ * tar_format.c - the tar format: header fields, building headers, and the
+ * header parser that walks an archive member by member
+ *
+ * Theory of operation
+ * -------------------
+ * tar_scan() reads every header once, through a small source abstraction (a
+ * file descriptor or a memory buffer), and every read is checked against the
+ * source's length.  It hands each member to a callback (the tar store builds
+ * its index from them) and reports where the archive ends.
+ *
+ * Formats: ustar (name + prefix), GNU (L long names, K long link names, base-
+ * 256 numbers, S sparse members skipped with their extension blocks) and pax
+ * (x records path, size, mtime; g global headers are read and ignored).
+ * Regular files ('0', '\0', '7') are files, '5' (or a name ending in '/')
+ * directories; links, devices, fifos, sparse members (GNU 'S' or pax
+ * GNU.sparse.*), volume labels and unknown types are reported as skipped.
+ *
+ * Limits: a GNU long name or pax header body is at most 1 MiB, names at most
+ * 64 KiB; sizes above INT64_MAX and negative numbers are refused.
+ *
+ * End of archive: the first all-zero block (E).  A header with a bad
+ * checksum or a member running past the end of the source is an error,
+ * unless the caller tolerates a torn tail (a writable store: the tail of an
+ * interrupted append); then the scan stops at the start of that member and
+ * says so.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "kv.h"
 #include "tar_format.h"
+
+#define MAX_META (1u << 20)   /* GNU long name / pax header body */
+#define MAX_NAME (64u << 10)
 
 int tar_parse_num(const uint8_t *f, size_t len, uint64_t *out)
 {
@@ -195,4 +227,349 @@ size_t tar_header_build(uint8_t *out, size_t cap, const char *path, uint64_t siz
 		return 0;
 	ustar_block(out + at, name, nlen, prefix, pfx, size, mtime, '0');
 	return at + TAR_BLOCK;
+}
+
+static int ifail(struct tar_scan *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int ifail(struct tar_scan *c, int code, const char *fmt, ...)
+{
+	if (c->err && c->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}
+
+/**
+ * tar_source_read() - Read exactly @n bytes at @off of an archive
+ * @src: Source
+ * @off: Offset
+ * @buf: Destination
+ * @n:   Bytes
+ *
+ * Return: 0 or -1 (outside the source or I/O error)
+ */
+int tar_source_read(const struct tar_source *src, uint64_t off, void *buf, size_t n)
+{
+	if (off > src->len || n > src->len - off)
+		return -1;
+	if (src->fd < 0) {
+		memcpy(buf, src->buf + off, n);
+		return 0;
+	}
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(src->fd, (uint8_t *)buf + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+
+/* Pending extended attributes for the next member. */
+struct pending {
+	char *longname;        /* GNU 'L' */
+	char *paxpath;         /* pax path= */
+	bool has_size;
+	uint64_t size;
+	bool has_mtime;
+	struct timespec mtime;
+	bool sparse;
+};
+
+static void pending_reset(struct pending *p)
+{
+	free(p->longname);
+	free(p->paxpath);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Parse a decimal "[-]digits[.frac]" time; Return: 0 or -1. */
+static int parse_time(const char *v, struct timespec *t)
+{
+	bool neg = *v == '-';
+	int64_t sec = 0;
+	long nsec = 0;
+	if (neg)
+		v++;
+	if (*v < '0' || *v > '9')
+		return -1;
+	for (; *v >= '0' && *v <= '9'; v++) {
+		if (sec > (INT64_MAX - 9) / 10)
+			return -1;
+		sec = sec * 10 + (*v - '0');
+	}
+	if (*v == '.') {
+		long scale = 100000000;
+		for (v++; *v >= '0' && *v <= '9'; v++) {
+			nsec += (*v - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*v)
+		return -1;
+	t->tv_sec = neg ? -sec : sec;
+	t->tv_nsec = neg ? 0 : nsec;
+	return 0;
+}
+
+/* Parse pax records "LEN key=value\n".  Return: 0 or -KV_E_STORAGE. */
+static int parse_pax(struct tar_scan *c, const char *d, size_t len, struct pending *p, bool global,
+		     uint64_t at)
+{
+	size_t pos = 0;
+	while (pos < len) {
+		size_t rl = 0, i = pos;
+		if (d[pos] == 0)
+			break;   /* some writers pad the body with NULs */
+		while (i < len && d[i] >= '0' && d[i] <= '9' && i - pos < 10)
+			rl = rl * 10 + (size_t)(d[i++] - '0');
+		if (i == pos || i >= len || d[i] != ' ' || rl < i - pos + 4 || rl > len - pos ||
+		    d[pos + rl - 1] != '\n')
+			return ifail(c, KV_E_STORAGE, "bad pax record at offset %llu",
+				     (unsigned long long)at);
+		const char *kv = d + i + 1, *end = d + pos + rl - 1;
+		const char *eq = memchr(kv, '=', (size_t)(end - kv));
+		if (!eq)
+			return ifail(c, KV_E_STORAGE, "pax record without '=' at offset %llu",
+				     (unsigned long long)at);
+		size_t kl = (size_t)(eq - kv), vl = (size_t)(end - eq - 1);
+		const char *val = eq + 1;
+		pos += rl;
+		if (global)
+			continue;
+		if (kl == 4 && !memcmp(kv, "path", 4)) {
+			if (vl > MAX_NAME || memchr(val, 0, vl))
+				return ifail(c, KV_E_STORAGE, "bad pax path at offset %llu",
+					     (unsigned long long)at);
+			free(p->paxpath);
+			p->paxpath = strndup(val, vl);
+			if (!p->paxpath)
+				return ifail(c, KV_E_NOMEM, "out of memory");
+		} else if ((kl == 4 && !memcmp(kv, "size", 4)) ||
+			   (kl == 5 && !memcmp(kv, "mtime", 5))) {
+			char num[40];
+			if (vl == 0 || vl >= sizeof(num))
+				return ifail(c, KV_E_STORAGE, "bad pax number at offset %llu",
+					     (unsigned long long)at);
+			memcpy(num, val, vl);
+			num[vl] = 0;
+			if (kl == 5) {
+				p->has_mtime = !parse_time(num, &p->mtime);
+				continue;
+			}
+			uint64_t v = 0;
+			for (size_t j = 0; j < vl; j++) {
+				if (num[j] < '0' || num[j] > '9' || v > (INT64_MAX - 9) / 10)
+					return ifail(c, KV_E_STORAGE, "bad pax size at offset %llu",
+						     (unsigned long long)at);
+				v = v * 10 + (uint64_t)(num[j] - '0');
+			}
+			p->has_size = true;
+			p->size = v;
+		} else if (kl > 11 && !memcmp(kv, "GNU.sparse.", 11)) {
+			p->sparse = true;
+		}
+	}
+	return 0;
+}
+
+/**
+ * tar_scan() - Walk the headers of an archive, member by member
+ * @c: Scan: source, callback, error buffer in; end and torn out
+ *
+ * Return: 0, the callback's negative return, or -KV_E_* with a message in
+ *         @c->err
+ */
+int tar_scan(struct tar_scan *c)
+{
+	const struct tar_source *src = c->src;
+	bool writable = c->writable;
+	struct pending p = { 0 };
+	uint8_t blk[TAR_BLOCK];
+	uint64_t pos = 0, start = 0;
+	int rc = 0;
+	c->torn = false;
+	for (;;) {
+		if (src->len - pos < TAR_BLOCK) {
+			if (pos == src->len && !p.longname && !p.paxpath && pos == start)
+				break;   /* no end-of-archive blocks: accepted */
+			if (writable) {
+				c->torn = true;
+				pos = start;
+				break;
+			}
+			rc = ifail(c, KV_E_STORAGE, "truncated archive: header at offset %llu",
+				   (unsigned long long)pos);
+			break;
+		}
+		if (tar_source_read(src, pos, blk, TAR_BLOCK)) {
+			rc = ifail(c, KV_E_STORAGE, "read error at offset %llu",
+				   (unsigned long long)pos);
+			break;
+		}
+		if (tar_block_zero(blk)) {
+			if (pos != start) {
+				if (!writable) {
+					rc = ifail(c, KV_E_STORAGE, "extended header without its member "
+						   "at offset %llu", (unsigned long long)start);
+					break;
+				}
+				c->torn = true;
+				pos = start;
+			}
+			break;
+		}
+		if (!tar_checksum_ok(blk)) {
+			if (writable) {
+				c->torn = true;
+				pos = start;
+				break;
+			}
+			rc = ifail(c, KV_E_STORAGE, "bad header checksum at offset %llu",
+				   (unsigned long long)pos);
+			break;
+		}
+		char type = (char)blk[TAR_TYPE];
+		uint64_t size;
+		if (tar_parse_num(blk + TAR_SIZE, 12, &size)) {
+			rc = ifail(c, KV_E_STORAGE, "bad size field at offset %llu",
+				   (unsigned long long)pos);
+			break;
+		}
+		if (type == '1' || type == '2' || type == '3' || type == '4' || type == '6')
+			size = 0;
+		if (p.has_size && (type == '0' || type == 0 || type == '7'))
+			size = p.size;
+		uint64_t data = pos + TAR_BLOCK;
+		/* GNU sparse: extension blocks sit between the header and the data. */
+		if (type == 'S' && blk[TAR_GNU_ISEXTENDED]) {
+			uint8_t ext[TAR_BLOCK];
+			do {
+				if (tar_source_read(src, data, ext, TAR_BLOCK)) {
+					rc = -1;
+					break;
+				}
+				data += TAR_BLOCK;
+			} while (ext[TAR_GNU_EXT_ISEXTENDED]);
+			if (rc) {
+				rc = 0;
+				if (writable) {
+					c->torn = true;
+					pos = start;
+					break;
+				}
+				rc = ifail(c, KV_E_STORAGE, "truncated sparse header at offset %llu",
+					   (unsigned long long)pos);
+				break;
+			}
+		}
+		if (size > INT64_MAX - TAR_BLOCK || data > src->len ||
+		    tar_pad(size) > src->len - data) {
+			if (writable) {
+				c->torn = true;
+				pos = start;
+				break;
+			}
+			rc = ifail(c, KV_E_STORAGE, "member at offset %llu runs past the end of the "
+				   "archive", (unsigned long long)pos);
+			break;
+		}
+		uint64_t next = data + tar_pad(size);
+		if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
+			if (size > MAX_META) {
+				rc = ifail(c, KV_E_STORAGE, "extended header at offset %llu too "
+					   "large (%llu bytes)", (unsigned long long)pos,
+					   (unsigned long long)size);
+				break;
+			}
+			char *d = malloc((size_t)size + 1);
+			if (!d) {
+				rc = ifail(c, KV_E_NOMEM, "out of memory");
+				break;
+			}
+			if (tar_source_read(src, data, d, (size_t)size)) {
+				free(d);
+				rc = ifail(c, KV_E_STORAGE, "read error at offset %llu",
+					   (unsigned long long)data);
+				break;
+			}
+			d[size] = 0;
+			if (type == 'L') {
+				free(p.longname);
+				p.longname = d;
+				if (strlen(d) > MAX_NAME) {
+					rc = ifail(c, KV_E_STORAGE, "GNU long name too long at "
+						   "offset %llu", (unsigned long long)pos);
+					break;
+				}
+			} else {
+				if (type != 'K')
+					rc = parse_pax(c, d, (size_t)size, &p, type == 'g', pos);
+				free(d);
+				if (rc)
+					break;
+			}
+			pos = next;
+			continue;
+		}
+		bool is_file = type == '0' || type == 0 || type == '7';
+		bool is_dir = type == '5';
+		struct tar_member m = { .kind = TAR_MEMBER_SKIPPED, .hdr_off = start, .at = pos };
+		char namebuf[257];
+		if ((is_file || is_dir) && !p.sparse) {
+			const char *name;
+			if (p.paxpath) {
+				name = p.paxpath;
+			} else if (p.longname) {
+				name = p.longname;
+			} else {
+				size_t nl = strnlen((const char *)blk + TAR_NAME, 100);
+				size_t pl = 0;
+				if (!memcmp(blk + TAR_MAGIC, "ustar\0", 6))
+					pl = strnlen((const char *)blk + TAR_PREFIX, 155);
+				if (pl) {
+					memcpy(namebuf, blk + TAR_PREFIX, pl);
+					namebuf[pl] = '/';
+				}
+				memcpy(namebuf + pl + (pl ? 1 : 0), blk + TAR_NAME, nl);
+				namebuf[pl + (pl ? 1 : 0) + nl] = 0;
+				name = namebuf;
+			}
+			size_t l = strlen(name);
+			if (is_file && l && name[l - 1] == '/' && type != '7') {
+				is_file = false;
+				is_dir = true;
+			}
+			uint64_t mt = 0;
+			if (p.has_mtime) {
+				m.mtime = p.mtime;
+			} else {
+				m.mtime.tv_sec = tar_parse_num(blk + TAR_MTIME, 12, &mt) ? 0 :
+					(time_t)mt;
+				m.mtime.tv_nsec = 0;
+			}
+			m.kind = is_dir ? TAR_MEMBER_DIR : TAR_MEMBER_FILE;
+			m.name = name;
+			m.data_off = is_dir ? 0 : data;
+			m.size = is_dir ? 0 : size;
+		}
+		rc = c->member(c->ctx, &m);
+		if (rc)
+			break;
+		pending_reset(&p);
+		pos = next;
+		start = pos;
+	}
+	pending_reset(&p);
+	if (rc)
+		return rc;
+	c->end = pos;
+	return 0;
 }

@@ -1,8 +1,10 @@
 /*
- * tar_format.h - tar header fields: parsing numbers, building headers (internal)
+ * tar_format.h - the tar format: header fields, building headers, parsing an
+ * archive's headers (internal)
  *
- * Used by the tar store, its tests and the fuzz harness.  All functions work
- * on 512-byte blocks the caller owns; nothing is kept.
+ * Used by the tar store, its tests and the fuzz harness (through the store).
+ * The field functions work on 512-byte blocks the caller owns; nothing is
+ * kept.
  */
 #ifndef TAPIR_TAR_FORMAT_H
 #define TAPIR_TAR_FORMAT_H
@@ -10,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define TAR_BLOCK 512
 #define TAR_RECORD 10240           /* GNU tar's default record: 20 blocks */
@@ -69,5 +72,61 @@ static inline uint64_t tar_pad(uint64_t n)
 {
 	return (n + TAR_BLOCK - 1) & ~(uint64_t)(TAR_BLOCK - 1);
 }
+
+/* Where an archive is read from: a file (@fd) or a buffer (@fd -1, @buf). */
+struct tar_source {
+	int fd;
+	const uint8_t *buf;    /* borrowed; must outlive every read */
+	uint64_t len;          /* bytes readable */
+};
+
+/* Read exactly @n bytes at @off.  Return: 0 or -1 (outside the source or I/O error). */
+int tar_source_read(const struct tar_source *src, uint64_t off, void *buf, size_t n);
+
+enum tar_member_kind {
+	TAR_MEMBER_FILE,       /* '0', '\0', '7' */
+	TAR_MEMBER_DIR,        /* '5', or a file name ending in '/' */
+	TAR_MEMBER_SKIPPED,    /* links, devices, fifos, sparse, labels, unknown */
+};
+
+/* One member, as tar_scan() hands it over (valid during the callback only). */
+struct tar_member {
+	enum tar_member_kind kind;
+	const char *name;      /* effective name (pax path, GNU long name or
+				* ustar prefix/name), as written; NULL if skipped */
+	uint64_t hdr_off;      /* first header block, extended headers included */
+	uint64_t at;           /* the member's own header block */
+	uint64_t data_off;     /* files: offset of the data */
+	uint64_t size;         /* files: data size (pax size= applied) */
+	struct timespec mtime; /* pax mtime=, else the header's (0 if unreadable) */
+};
+
+/* Return: 0 to go on, or a negative code that stops the scan and is returned. */
+typedef int (*tar_member_fn)(void *ctx, const struct tar_member *m);
+
+struct tar_scan {
+	/* In: */
+	const struct tar_source *src;
+	bool writable;         /* a torn tail ends the archive instead of failing */
+	tar_member_fn member;
+	void *ctx;
+	char *err;             /* message buffer or NULL */
+	size_t errlen;
+	/* Out: */
+	uint64_t end;          /* E: offset of the end-of-archive blocks */
+	bool torn;             /* stopped at a torn tail (writable only) */
+};
+
+/**
+ * tar_scan() - Walk the headers of an archive, member by member
+ * @c: Scan: source, callback, error buffer in; end and torn out
+ *
+ * Every header is read once and checked (see the theory in tar_format.c);
+ * each member is handed to @c->member in archive order.
+ *
+ * Return: 0, the callback's negative return, or -KV_E_* (kv.h) with a
+ *         message in @c->err
+ */
+int tar_scan(struct tar_scan *c);
 
 #endif /* TAPIR_TAR_FORMAT_H */

@@ -1,14 +1,17 @@
 /*
- * netif.h - the device interface libstack writes frames through (after Mirage_net)
+ * netif.h - the device interface libstack writes frames through (after Mirage_net),
+ *           and the filters that sit between a device and the stack
  *
- * A backend (tap, vnetif, pcap, impair wrapper) implements these operations.
+ * A backend (tap, vnetif, pcap) implements these operations; a filter
+ * (impair, the daemon's capture) implements them over the next stage.
  * The write path is the seed's: the stack asks the device for a buffer of a
  * requested size and fills the whole Ethernet frame in place, so a frame is
  * written once, into the device's memory.
  *
  * Ownership: the buffer given to @fill is lent by the device for the duration
  * of the call only; @fill must not keep the pointer.  Received frames are lent
- * to stack_input() for the duration of that call only.
+ * to each filter's rx() and to stack_input() for the duration of that call
+ * only.
  */
 #ifndef TAPIR_NETIF_H
 #define TAPIR_NETIF_H
@@ -108,5 +111,136 @@ struct netif_offload {
 	const struct netif_offload_ops *ops;  /* NULL: no offloads */
 	void *dev;
 };
+
+/*
+ * Filters (after smoltcp's phy wrappers PcapWriter and FaultInjector)
+ *
+ * A filter is a stage between a device and the stack that sees frames in
+ * both directions: transmit through its netif operations (write, flush),
+ * which end in @lower, the next stage towards the device; receive through
+ * its rx(), which hands each frame to @upper, the next stage towards the
+ * stack, with netif_filter_pass(): at once, later (a copy, e.g. delayed or
+ * reordered), or never (dropped).  Because every stage takes the same two
+ * calls, filters stack in any order:
+ *
+ *   stack --write--> f[n-1] --> ... --> f[0] --write--> device
+ *   stack <--rx----- f[n-1] <-- ... <-- f[0] <--rx----- device (host's read)
+ *
+ * netif_chain() links such a chain; the stack is created on the netif it
+ * returns, and the host hands every frame it reads to the netif_rx it
+ * returns (one call, which ends in the host's own call of stack_input).  A
+ * filter that holds frames has its own poll/deadline calls, which the host
+ * drives with the stack's.  Frames are lent for the duration of a call
+ * only, in both directions, and the rx flags (NETIF_RX_*) travel with them.
+ */
+
+/**
+ * netif_rx_fn - Take a received frame
+ * @ctx:   Receiver's context
+ * @frame: The frame, lent for the call only
+ * @len:   Its length
+ * @flags: NETIF_RX_* the device reported
+ */
+typedef void (*netif_rx_fn)(void *ctx, const uint8_t *frame, size_t len, unsigned flags);
+
+/* Where received frames go: a filter's rx side, or the end of the chain. */
+struct netif_rx {
+	netif_rx_fn input;
+	void *ctx;
+};
+
+struct netif_filter;
+
+struct netif_filter_ops {
+	/* Transmit side: @dev of each call is the struct netif_filter; what is
+	 * written goes to @lower (now or later).  mtu and mac usually ask
+	 * @lower.  flush may be NULL. */
+	struct netif_ops tx;
+	/* Receive side: @frame (lent for the call only) came from below; pass
+	 * it on with netif_filter_pass(), now or later, or drop it. */
+	void (*rx)(struct netif_filter *f, const uint8_t *frame, size_t len, unsigned flags);
+};
+
+/*
+ * Embedded in each filter's own struct (first member or not: filters find
+ * their struct from it).  @lower and @upper are set by netif_filter_link()
+ * (or netif_chain()) before the filter is used; a filter is in one chain.
+ */
+struct netif_filter {
+	const struct netif_filter_ops *ops;
+	struct netif lower;     /* next stage towards the device */
+	struct netif_rx upper;  /* next stage towards the stack */
+};
+
+/* Hand @frame to @rx (lent for the call only). */
+static inline void netif_rx_input(const struct netif_rx *rx, const uint8_t *frame, size_t len,
+				  unsigned flags)
+{
+	rx->input(rx->ctx, frame, len, flags);
+}
+
+/* Put @f between @lower (towards the device) and @upper (towards the stack); both copied. */
+static inline void netif_filter_link(struct netif_filter *f, const struct netif *lower,
+				     const struct netif_rx *upper)
+{
+	f->lower = *lower;
+	f->upper = *upper;
+}
+
+/* Fill @out with @f's transmit side (the netif the stage above writes through). */
+static inline void netif_filter_netif(struct netif_filter *f, struct netif *out)
+{
+	out->ops = &f->ops->tx;
+	out->dev = f;
+}
+
+static inline void netif_filter_input(void *ctx, const uint8_t *frame, size_t len,
+				      unsigned flags)
+{
+	struct netif_filter *f = ctx;
+	f->ops->rx(f, frame, len, flags);
+}
+
+/* Fill @out with @f's receive side (where the stage below hands frames). */
+static inline void netif_filter_rx(struct netif_filter *f, struct netif_rx *out)
+{
+	out->input = netif_filter_input;
+	out->ctx = f;
+}
+
+/* From a filter's rx(): pass @frame on to the next stage towards the stack. */
+static inline void netif_filter_pass(const struct netif_filter *f, const uint8_t *frame,
+				     size_t len, unsigned flags)
+{
+	f->upper.input(f->upper.ctx, frame, len, flags);
+}
+
+/**
+ * netif_chain() - Link filters between a device and the stack
+ * @dev:   The device's netif
+ * @up:    End of the receive chain (the host's function that calls stack_input)
+ * @f:     Filters, @f[0] next to the device, @f[n-1] next to the stack
+ * @n:     How many (0: @tx is @dev and @rx is @up)
+ * @tx:    Receives the netif the stack is to write through (the top of the chain)
+ * @rx:    Receives where the host is to hand every frame it reads (the bottom)
+ */
+static inline void netif_chain(const struct netif *dev, const struct netif_rx *up,
+			       struct netif_filter *const *f, size_t n, struct netif *tx,
+			       struct netif_rx *rx)
+{
+	struct netif lower = *dev;
+	for (size_t i = 0; i < n; i++) {
+		struct netif_rx upper = *up;
+		if (i + 1 < n)
+			netif_filter_rx(f[i + 1], &upper);
+		netif_filter_link(f[i], &lower, &upper);
+		netif_filter_netif(f[i], &lower);
+	}
+	*tx = lower;
+	if (n)
+		netif_filter_rx(f[0], rx);
+	else
+		*rx = *up;
+}
 
 #endif /* TAPIR_NETIF_H */

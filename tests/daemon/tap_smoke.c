@@ -50,7 +50,7 @@ static uint16_t csum(const uint8_t *p, size_t len)
 	return (uint16_t)~s;
 }
 
-static void on_frame(void *ctx, const uint8_t *f, size_t len)
+static void on_frame(void *ctx, const uint8_t *f, size_t len, unsigned flags)
 {
 	struct seen *s = ctx;
 	s->frames++;

@@ -73,7 +73,7 @@ static void sink_flush(void *dev)
 
 static const struct netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, sink_flush };
 
-static void sink_rx(void *ctx, const uint8_t *frame, size_t len)
+static void sink_rx(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
 {
 	sink_record(ctx, frame, len);
 }
@@ -82,7 +82,8 @@ struct fixture {
 	struct sink tx, rx;
 	struct netif lower;
 	struct impair *im;
-	struct netif nif;
+	struct netif nif;      /* the filter's transmit side */
+	struct netif_rx up;    /* its receive side */
 };
 
 static void fx_init(struct fixture *f, const struct impair_config *c)
@@ -90,9 +91,11 @@ static void fx_init(struct fixture *f, const struct impair_config *c)
 	memset(f, 0, sizeof(*f));
 	f->lower.ops = &sink_ops;
 	f->lower.dev = &f->tx;
-	f->im = impair_new(c, &f->lower, sink_rx, &f->rx);
+	f->im = impair_new(c);
 	assert_non_null(f->im);
-	impair_netif(f->im, &f->nif);
+	struct netif_filter *flt = impair_filter(f->im);
+	struct netif_rx sink = { sink_rx, &f->rx };
+	netif_chain(&f->lower, &sink, &flt, 1, &f->nif, &f->up);
 }
 
 static void fx_free(struct fixture *f)
@@ -127,7 +130,7 @@ static void rx(struct fixture *f, uint32_t id)
 {
 	uint8_t buf[FRAME_LEN];
 	make_frame(buf, id);
-	impair_rx(f->im, buf, sizeof(buf));
+	netif_rx_input(&f->up, buf, sizeof(buf), 0);
 }
 
 static void cfg_set(struct impair_config *c, const char *k, const char *v)
@@ -381,7 +384,7 @@ static void test_corrupt(void **state)
 		make_frame(orig, i);
 		uint32_t id = i;
 		f.nif.ops->write(f.nif.dev, FRAME_LEN, fill_id, &id);
-		impair_rx(f.im, orig, FRAME_LEN);
+		netif_rx_input(&f.up, orig, FRAME_LEN, 0);
 		const struct sink *s[2] = { &f.tx, &f.rx };
 		for (int k = 0; k < 2; k++) {
 			assert_int_equal(s[k]->last_len, FRAME_LEN);
@@ -474,8 +477,7 @@ static void test_errors_and_bounds(void **state)
 		rx(&f, i);
 	}
 	fx_free(&f);
-	struct netif none = { 0 };
-	assert_null(impair_new(&c, &none, sink_rx, NULL));
+	assert_null(impair_new(NULL));
 }
 
 int main(void)

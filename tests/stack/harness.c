@@ -25,7 +25,7 @@ static void fake_random(void *ctx, void *buf, size_t len)
 	}
 }
 
-static void host_deliver(void *ctx, const uint8_t *frame, size_t len)
+static void host_deliver(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
 {
 	struct host *h = ctx;
 
@@ -36,10 +36,7 @@ static void host_rx(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct host *h = ctx;
 
-	if (h->im)
-		impair_rx(h->im, frame, len);
-	else
-		stack_input(h->st, frame, len, h->w->now);
+	netif_rx_input(&h->rx, frame, len, 0);
 }
 
 struct raw_arp_ctx {
@@ -174,14 +171,17 @@ struct host *world_add_impaired(struct world *w, uint8_t last, const struct stac
 	c.random_ctx = w;
 	if (vnet_attach(w->net, h->mac, 1500, host_rx, h, &h->port_nif) < 0)
 		abort();
-	h->nif = h->port_nif;
+	struct netif_filter *f = NULL;
+	struct netif_rx up = { host_deliver, h };
 	if (icfg) {
-		h->im = impair_new(icfg, &h->port_nif, host_deliver, h);
+		h->im = impair_new(icfg);
 		if (!h->im)
 			abort();
-		impair_poll(h->im, w->now);
-		impair_netif(h->im, &h->nif);
+		f = impair_filter(h->im);
 	}
+	netif_chain(&h->port_nif, &up, &f, f ? 1 : 0, &h->nif, &h->rx);
+	if (h->im)
+		impair_poll(h->im, w->now);
 	if (stack_new(&h->st, &c, &h->nif, w->now) < 0)
 		abort();
 	stack_start(h->st, w->now);

@@ -27,6 +27,7 @@ struct host {
 	struct netif nif;       /* the stack's device: the switch port, or the impairment on it */
 	struct netif port_nif;  /* the switch port */
 	struct impair *im;      /* NULL unless added with world_add_impaired() */
+	struct netif_rx rx;     /* received frames: the impairment's rx, or the stack */
 	uint8_t mac[6];
 	uint32_t ip;
 };

@@ -20,7 +20,7 @@ static int open_err(const char *backend, const char *name, size_t mtu, char *err
 {
 	struct tap *t = NULL;
 	err[0] = '\0';
-	int rc = tap_open_backend(&t, backend, name, mtu, MAC, err, len);
+	int rc = tap_open_backend(&t, backend, name, mtu, MAC, false, err, len);
 	assert_null(t);
 	return rc;
 }
