@@ -246,7 +246,7 @@ static void rearm(struct daemon *d)
 static void deliver(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct daemon *d = ctx;
-	stack_input(d->st, frame, len, d->now);
+	stack_input(d->st, frame, len, 0, d->now);
 }
 
 static void on_frame(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
@@ -256,7 +256,7 @@ static void on_frame(void *ctx, const uint8_t *frame, size_t len, unsigned flags
 	if (d->im)
 		impair_rx(d->im, frame, len);  /* never with offloads: flags are 0 */
 	else
-		stack_input_flags(d->st, frame, len, flags, d->now);
+		stack_input(d->st, frame, len, flags, d->now);
 }
 
 static void stop(struct daemon *d, int code);

@@ -207,13 +207,8 @@ void stack_start(struct stack *st, uint64_t now)
 	arp_announce(st);
 }
 
-void stack_input(struct stack *st, const uint8_t *frame, size_t len, uint64_t now)
-{
-	stack_input_flags(st, frame, len, 0, now);
-}
-
-void stack_input_flags(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
-		       uint64_t now)
+void stack_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
+		 uint64_t now)
 {
 	if (now > st->now)
 		st->now = now;

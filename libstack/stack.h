@@ -99,25 +99,16 @@ void stack_start(struct stack *st, uint64_t now);
  * stack_input() - Process one received Ethernet frame
  * @st:    Stack
  * @frame: Frame, Ethernet header included; lent for this call only
- * @len:   Length of @frame
- * @now:   Current time, ns
- */
-void stack_input(struct stack *st, const uint8_t *frame, size_t len, uint64_t now);
-
-/**
- * stack_input_flags() - Process one received frame with the device's metadata
- * @st:    Stack
- * @frame: Frame, Ethernet header included; lent for this call only
  * @len:   Length of @frame (a NETIF_RX_GSO frame may exceed the MTU)
- * @flags: NETIF_RX_* (netif.h): checksum already good or partial, GSO;
- *         0 is stack_input()
+ * @flags: NETIF_RX_* (netif.h) the device reported: checksum already good or
+ *         partial, GSO; 0 when it says nothing
  * @now:   Current time, ns
  *
  * The flags cover the TCP or UDP checksum of an unfragmented datagram only;
  * the IP header checksum is always verified.
  */
-void stack_input_flags(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
-		       uint64_t now);
+void stack_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
+		 uint64_t now);
 
 /* Run the timers that are due at @now (ARP, reassembly, ...). */
 void stack_poll(struct stack *st, uint64_t now);

@@ -843,7 +843,7 @@ static void test_ipv4_input_validation(void **state)
 
 	/* Ethernet: runt (straight in: the switch drops runts), other MAC,
 	 * unknown ethertype, multicast source */
-	stack_input(a->st, f, 10, w->now);
+	stack_input(a->st, f, 10, 0, w->now);
 	n = build_ip(f, (const uint8_t[]){ 2, 0, 0, 0, 0, 0x33 }, &ip, echo, elen);
 	raw_send(w, f, n);
 	n = build_ip(f, a->mac, &ip, echo, elen);
