@@ -13,6 +13,7 @@
 
 #include "stack.h"
 #include "ipv4_reasm.h"
+#include "siphash.h"
 
 /* ---- ARP ---- */
 
@@ -120,8 +121,6 @@ struct stack {
 void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint32_t stack_random32(struct stack *st);
-/* SipHash-2-4 of two 64-bit words under the 128-bit key @k */
-uint64_t stack_siphash(const uint64_t k[2], uint64_t a, uint64_t b);
 
 /* Is @ip on our link? */
 static inline bool stack_on_link(const struct stack *st, uint32_t ip)

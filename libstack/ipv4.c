@@ -171,7 +171,7 @@ size_t ipv4_pmtu_list(const struct stack *st, struct pmtu_entry *out, size_t max
 /* The ID of the next datagram from @src to @dst (see "IDs" above). */
 static uint16_t ipv4_next_id(struct stack *st, uint32_t src, uint32_t dst, uint8_t proto)
 {
-	size_t b = (size_t)(stack_siphash(st->ip_id_key, (uint64_t)src << 32 | dst, proto) %
+	size_t b = (size_t)(siphash24_2w(st->ip_id_key, (uint64_t)src << 32 | dst, proto) %
 			    IPV4_ID_BUCKETS);
 	uint32_t now_ms = (uint32_t)(st->now / 1000000), delta = 0;
 

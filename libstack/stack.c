@@ -69,45 +69,6 @@ void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ..
 	st->cfg.log(st->cfg.log_ctx, level, msg);
 }
 
-/* ---- SipHash-2-4 (TCP ISNs, cookies, flow hash; IP ID buckets) ---- */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                 \
-	do {                                                                     \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);        \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                           \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                           \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);        \
-	} while (0)
-
-/**
- * stack_siphash() - SipHash-2-4 of two 64-bit words
- * @k: 128-bit secret key
- * @a: First word
- * @b: Second word
- *
- * Return: the 64-bit hash
- */
-uint64_t stack_siphash(const uint64_t k[2], uint64_t a, uint64_t b)
-{
-	uint64_t v0 = 0x736f6d6570736575ull ^ k[0], v1 = 0x646f72616e646f6dull ^ k[1];
-	uint64_t v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
-	uint64_t m[3] = { a, b, (uint64_t)16 << 56 };
-
-	for (int i = 0; i < 3; i++) {
-		v3 ^= m[i];
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m[i];
-	}
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
 uint32_t stack_random32(struct stack *st)
 {
 	uint32_t v = 0;

@@ -289,7 +289,7 @@ void tcp_flow_opts_defaults(const struct stack *st, struct tcp_flow_opts *o)
 	o->cc = c->cc;
 }
 
-/* ---- ISNs, cookies and the flow hash are keyed stack_siphash() (stack.c) ---- */
+/* ---- ISNs, cookies and the flow hash are keyed siphash24_2w() (siphash.c) ---- */
 
 static uint64_t tuple_word(uint32_t raddr, uint16_t rport, uint16_t lport)
 {
@@ -523,7 +523,7 @@ static void flow_maybe_free(struct tcp_flow *f)
 static uint32_t make_isn(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	struct tcp_stack *t = T(st);
-	uint64_t h = stack_siphash(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
+	uint64_t h = siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
 
 	return (uint32_t)h + (uint32_t)(st->now / 4000);
 }
@@ -577,7 +577,7 @@ static struct tcp_flow *flow_new(struct stack *st, uint32_t raddr, uint16_t rpor
 	f->mss = TCP_DEFAULT_MSS;
 	f->rcv_ws = pick_wscale(f->o.rcvbuf);
 	f->ssthresh = UINT32_MAX;
-	f->ts_offset = (uint32_t)stack_siphash(t->isn_key, tuple_word(raddr, rport, lport), 1);
+	f->ts_offset = (uint32_t)siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), 1);
 	f->last_rcv = st->now;
 	h = hash_idx(t, raddr, rport, lport);
 	f->hnext = t->hash[h];
@@ -2300,8 +2300,8 @@ static const uint16_t cookie_mss[8] = { 216, 536, 1200, 1360, 1440, 1460, 4312, 
 static uint32_t cookie_hash(struct tcp_stack *t, uint32_t raddr, uint16_t rport, uint16_t lport,
 			    uint32_t peer_isn, uint32_t count, uint32_t mssidx)
 {
-	return (uint32_t)stack_siphash(t->cookie_key, tuple_word(raddr, rport, lport),
-				       (uint64_t)peer_isn << 32 | count << 3 | mssidx) &
+	return (uint32_t)siphash24_2w(t->cookie_key, tuple_word(raddr, rport, lport),
+				      (uint64_t)peer_isn << 32 | count << 3 | mssidx) &
 	       0xffffff;
 }
 
