@@ -159,6 +159,9 @@ void ipv4_poll(struct stack *st);
 uint64_t ipv4_next_deadline(const struct stack *st);
 /* Record a smaller path MTU for @dst (from ICMP frag needed). */
 void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu);
+/* The RFC 1191 plateau below a datagram of @total_len bytes (68 at least),
+ * for routers that send "fragmentation needed" with a next-hop MTU of 0 */
+uint32_t ipv4_pmtu_plateau(uint32_t total_len);
 
 /* icmp.c */
 void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len);

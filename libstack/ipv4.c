@@ -151,6 +151,22 @@ void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
 		  (dst >> 16) & 255, (dst >> 8) & 255, dst & 255, mtu);
 }
 
+/*
+ * The plateaus of RFC 1191 section 7 (table 7-1), highest first.  65535
+ * can never be strictly below a 16-bit total length; it stays so that the
+ * table is the RFC's.
+ */
+static const uint32_t pmtu_plateaus[] = { 65535, 32000, 17914, 8166, 4352, 2002, 1492,
+					  1006,  508,   296,   68 };
+
+uint32_t ipv4_pmtu_plateau(uint32_t total_len)
+{
+	for (size_t i = 0; i < sizeof(pmtu_plateaus) / sizeof(pmtu_plateaus[0]); i++)
+		if (pmtu_plateaus[i] < total_len)
+			return pmtu_plateaus[i];
+	return IPV4_MIN_MTU;
+}
+
 size_t ipv4_pmtu_list(const struct stack *st, struct pmtu_entry *out, size_t max)
 {
 	size_t n = 0;

@@ -231,9 +231,32 @@ struct ipv4_rx_meta {
  */
 typedef int (*ipv4_proto_fn)(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload,
 			     size_t len);
-/* ICMP error about a datagram we sent (@quote is the quoted IP header + data) */
-typedef void (*ipv4_icmp_err_fn)(void *ctx, uint8_t type, uint8_t code, uint32_t info,
-				 const uint8_t *quote, size_t quote_len);
+/* The quote of an ICMP error, parsed (wire/icmp.h: addresses, protocol,
+ * ports, TCP sequence number, the quoted header and data) */
+struct icmp_quote;
+/**
+ * struct ipv4_icmp_err - An ICMP error about a datagram we sent
+ * @from:  Who sent the error (a router on the path, or the destination)
+ * @type:  ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED or ICMP_PARAM_PROBLEM
+ * @code:  ICMP_UNREACH_* ...
+ * @info:  Bytes 4..7 of the ICMP header, as one big-endian word
+ * @mtu:   For "fragmentation needed": the next-hop MTU the router reported,
+ *         or when it reported 0 the RFC 1191 plateau below the quoted total
+ *         length; 0 for other errors.  Not checked against anything: a
+ *         transport validates the quote before it believes this
+ * @quote: The quoted datagram: from our address, IP header complete, at
+ *         least 8 bytes of data
+ * All of it is lent for the call only.
+ */
+struct ipv4_icmp_err {
+	uint32_t from;
+	uint8_t type, code;
+	uint32_t info;
+	uint32_t mtu;
+	const struct icmp_quote *quote;
+};
+/* ICMP error about a datagram of the protocol (@e: lent for the call) */
+typedef void (*ipv4_icmp_err_fn)(void *ctx, const struct ipv4_icmp_err *e);
 int ipv4_register_proto(struct stack *st, uint8_t proto, ipv4_proto_fn rx, ipv4_icmp_err_fn err,
 			void *ctx);
 
