@@ -72,6 +72,7 @@ struct pmtu_slot {
 struct udp_listener {
 	uint16_t port;
 	udp_recv_fn cb;
+	udp_err_fn err;          /* may be NULL */
 	void *ctx;
 };
 
@@ -181,8 +182,8 @@ void tcp_fini(struct stack *st);
 void tcp_poll(struct stack *st);
 uint64_t tcp_next_deadline(const struct stack *st);
 
-/* udp.c */
-void udp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len);
+/* udp.c: register with IPv4, free the listeners */
+int udp_init(struct stack *st);
 void udp_free_all(struct stack *st);
 
 #endif /* TAPIR_INTERNAL_H */

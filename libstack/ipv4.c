@@ -12,8 +12,9 @@
  * are dropped.  We accept datagrams to our address, 255.255.255.255 and the
  * subnet broadcast; a unicast datagram that came as a link-layer broadcast is
  * dropped (RFC 1122 3.3.6).  Fragments go to the reassembly table
- * (ipv4_reasm.c); whole datagrams are delivered to ICMP, UDP or a registered
- * protocol, and an unknown protocol gets an ICMP protocol unreachable.
+ * (ipv4_reasm.c); whole datagrams are delivered to ICMP or to the protocol
+ * registered with ipv4_register_proto() (UDP, TCP), and an unknown protocol
+ * gets an ICMP protocol unreachable.
  *
  * Output: ipv4_write() routes on-link destinations through ARP and the rest
  * through the gateway; broadcasts go to ff:ff:ff:ff:ff:ff.  The transport
@@ -87,7 +88,7 @@ void ipv4_free(struct stack *st)
 int ipv4_register_proto(struct stack *st, uint8_t proto, ipv4_proto_fn rx, ipv4_icmp_err_fn err,
 			void *ctx)
 {
-	if (proto == IP_PROTO_ICMP || proto == IP_PROTO_UDP)
+	if (proto == IP_PROTO_ICMP)
 		return -EADDRINUSE;
 	if (rx && st->protos[proto].rx)
 		return -EADDRINUSE;
@@ -454,9 +455,6 @@ static void deliver(struct stack *st, const struct ipv4_rx_meta *m, const uint8_
 	switch (m->proto) {
 	case IP_PROTO_ICMP:
 		icmp_input(st, m, payload, len);
-		return;
-	case IP_PROTO_UDP:
-		udp_input(st, m, payload, len);
 		return;
 	}
 	h = &st->protos[m->proto];

@@ -125,6 +125,13 @@ int stack_new(struct stack **out, const struct stack_config *cfg, const struct n
 			arp_free(st);
 	}
 	if (rc == 0) {
+		rc = udp_init(st);
+		if (rc < 0) {
+			ipv4_free(st);
+			arp_free(st);
+		}
+	}
+	if (rc == 0) {
 		rc = tcp_init(st);
 		if (rc < 0) {
 			ipv4_free(st);

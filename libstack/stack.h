@@ -213,7 +213,7 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 /* Return: path MTU towards @dst (device MTU or smaller, from the PMTU cache) */
 size_t ipv4_mtu(struct stack *st, uint32_t dst);
 
-/* Handler for an IP protocol above IPv4 (TCP registers here). */
+/* Handler for an IP protocol above IPv4 (UDP and TCP register here). */
 struct ipv4_rx_meta {
 	uint32_t src, dst;
 	uint8_t proto, ttl, tos;
@@ -319,8 +319,36 @@ struct udp_meta {
 typedef void (*udp_recv_fn)(void *ctx, const struct udp_meta *m, const uint8_t *data,
 			    size_t len);
 
+/**
+ * struct udp_err - An ICMP error about a datagram sent from a listened port
+ * @from:     Who sent the error (a router on the path, or the destination)
+ * @type:     ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED or ICMP_PARAM_PROBLEM
+ * @code:     ICMP_UNREACH_PORT ...
+ * @mtu:      For "fragmentation needed", the next-hop MTU (already in the
+ *            path-MTU cache); else 0
+ * @dst:      Destination of the datagram the error is about
+ * @src_port: Its source port (the listener's)
+ * @dst_port: Its destination port
+ * @data:     The quoted UDP payload (often none: routers quote 8 bytes, the
+ *            UDP header); lent for the call only
+ * @data_len: Length of @data
+ */
+struct udp_err {
+	uint32_t from;
+	uint8_t type, code;
+	uint32_t mtu;
+	uint32_t dst;
+	uint16_t src_port, dst_port;
+	const uint8_t *data;
+	size_t data_len;
+};
+typedef void (*udp_err_fn)(void *ctx, const struct udp_err *e);
+
 /* Return: 0, -EADDRINUSE, -EINVAL (port 0), -ENOMEM */
 int udp_listen(struct stack *st, uint16_t port, udp_recv_fn cb, void *ctx);
+/* As udp_listen(), and @err (may be NULL) receives the ICMP errors about
+ * datagrams sent from @port (RFC 1122 4.1.3.3). */
+int udp_listen_err(struct stack *st, uint16_t port, udp_recv_fn cb, udp_err_fn err, void *ctx);
 /* Return: 0 or -ENOENT */
 int udp_unlisten(struct stack *st, uint16_t port);
 /* Copy up to @max listening ports into @ports.  Return: number copied */
