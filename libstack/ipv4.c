@@ -128,6 +128,7 @@ size_t ipv4_mtu(struct stack *st, uint32_t dst)
 void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
 {
 	struct pmtu_slot *p;
+	char addr[IPV4_ADDR_STRLEN];
 
 	if (mtu < IPV4_MIN_MTU || mtu >= ipv4_mtu(st, dst)) {
 		CTR_INC(st, IPV4_PMTU_IGNORED);
@@ -148,8 +149,8 @@ void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
 	p->mtu = mtu;
 	p->expires = st->now + st->cfg.pmtu_timeout_ns;
 	CTR_INC(st, IPV4_PMTU_UPDATED);
-	stack_log(st, STACK_LOG_INFO, "ipv4: path MTU to %u.%u.%u.%u is now %u", dst >> 24,
-		  (dst >> 16) & 255, (dst >> 8) & 255, dst & 255, mtu);
+	stack_log(st, STACK_LOG_INFO, "ipv4: path MTU to %s is now %u",
+		  ipv4_addr_format(dst, addr), mtu);
 }
 
 /*

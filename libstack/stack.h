@@ -131,7 +131,8 @@ void stack_mac(const struct stack *st, uint8_t mac[6]);
 /* The reassembly table, for listings (ipv4_reasm.h).  Return: entries copied */
 struct reasm_info;
 size_t stack_reasm_list(const struct stack *st, struct reasm_info *out, size_t max);
-/* Parse "a.b.c.d" into host order.  Return: 0 or -EINVAL */
+/* Address text, defined in wire/ipv4.c (declared in wire/ipv4.h too).
+ * Parse "a.b.c.d" (no leading zeros) into host order.  Return: 0 or -EINVAL */
 int ipv4_addr_parse(const char *s, uint32_t *out);
 /* Format into @buf (at least 16 bytes).  Return: @buf */
 char *ipv4_addr_format(uint32_t addr, char *buf);
