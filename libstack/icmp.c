@@ -13,9 +13,12 @@
  * that is not a single host; and they pass a token bucket of
  * cfg.icmp_error_rate per second with a burst of cfg.icmp_error_burst.
  *
- * Errors we receive are checked (the quoted header must be one we could have
- * sent: from our address) and passed to the protocol that sent the quoted
- * datagram; "fragmentation needed" also lowers the path MTU (RFC 1191).
+ * Errors we receive are checked (the quote, parsed once by icmp_quote_parse(),
+ * must hold a whole IP header and 8 bytes of data and be from our address)
+ * and passed as a struct ipv4_icmp_err to the protocol that sent the quoted
+ * datagram; "fragmentation needed" also lowers the path MTU (RFC 1191; a
+ * next-hop MTU of 0 is taken as the plateau below the quoted length), at
+ * once for protocols other than TCP, which checks the quote first.
  */
 #include <errno.h>
 #include <string.h>
