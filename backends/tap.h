@@ -119,7 +119,7 @@ int tap_kernel_mtu(const struct tap *t);
  * tap_read_batch() - Read the frames that are ready, at most TAP_BATCH_MAX
  * @t:   Device
  * @cb:  Called with each frame and its NETIF_RX_* flags, for the netif chain
- *       that ends in stack_input_flags() (always 0 without offloads; a device
+ *       that ends in stack_input() (always 0 without offloads; a device
  *       with offloads may deliver partial checksums)
  * @ctx: Passed to @cb
  *

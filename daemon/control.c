@@ -20,6 +20,8 @@
 #include "kv.h"
 #include "tcp.h"
 #include "ipv4_reasm.h"
+#include "wire/bytes.h"
+#include "wire/icmp.h"
 
 #define TRACE_PORT_BASE 33434
 #define LIST_MAX 4096
@@ -804,16 +806,14 @@ void control_rx_frame(struct control *c, const uint8_t *f, size_t len, uint64_t 
 	uint8_t type = icmp[0], code = icmp[1];
 	if (type != ICMP_TIME_EXCEEDED && type != ICMP_DEST_UNREACH)
 		return;
-	const uint8_t *q = icmp + 8;
-	size_t qlen = iplen - hl - 8;
-	size_t qhl = (size_t)(q[0] & 15) * 4;
-	if ((q[0] >> 4) != 4 || qhl < 20 || qhl + 8 > qlen || q[9] != IP_PROTO_UDP)
+	struct icmp_quote q;
+	if (icmp_quote_parse(&q, icmp + 8, iplen - hl - 8) < 0 || q.l4_len < 8 ||
+	    q.proto != IP_PROTO_UDP || !q.have_ports)
 		return;
-	uint32_t from = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 |
-			ip[15];
-	uint32_t qdst = (uint32_t)q[16] << 24 | (uint32_t)q[17] << 16 | (uint32_t)q[18] << 8 | q[19];
-	uint16_t sport = (uint16_t)(q[qhl] << 8 | q[qhl + 1]);
-	uint16_t dport = (uint16_t)(q[qhl + 2] << 8 | q[qhl + 3]);
+	uint32_t from = get_be32(ip + 12);
+	uint32_t qdst = q.dst;
+	uint16_t sport = q.src_port;
+	uint16_t dport = q.dst_port;
 	for (size_t i = 0; i < CONTROL_MAX_OPS; i++) {
 		struct op *o = &c->ops[i];
 		if (o->kind != OP_TRACE || o->ident != sport || o->dst != qdst ||

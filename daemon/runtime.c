@@ -16,7 +16,7 @@
  *   uv_poll (TAP readable) -> tap_read_batch(): each frame to the bottom of
  *                             the chain (d->rx), whose filters pass it up
  *                             to to_stack(): traceroute's watch, then
- *                             stack_input_flags(); then stack_flush()
+ *                             stack_input(); then stack_flush()
  *   uv_timer               -> impair_poll(), stack_poll(), stack_flush()
  *   uv_timer (per app      -> the app's callback, then stack_flush()
  *     timer, tapir_timer)
@@ -253,7 +253,7 @@ static void to_stack(void *ctx, const uint8_t *frame, size_t len, unsigned flags
 {
 	struct daemon *d = ctx;
 	tapird_ctl_rx(d->ctl, frame, len, d->now);
-	stack_input_flags(d->st, frame, len, flags, d->now);
+	stack_input(d->st, frame, len, flags, d->now);
 }
 
 static void stop(struct daemon *d, int code);

@@ -273,9 +273,10 @@ void arp_input(struct stack *st, const uint8_t *payload, size_t len)
 	if (r.spa == st->cfg.addr) {
 		/* Someone else claims our address (or our own frame looped back). */
 		CTR_INC(st, ARP_DROP_CONFLICT);
-		stack_log(st, STACK_LOG_WARN, "arp: address conflict: %02x:%02x:%02x:%02x:%02x:%02x "
-			  "claims our address", r.sha[0], r.sha[1], r.sha[2], r.sha[3], r.sha[4],
-			  r.sha[5]);
+		char mac[ETH_ADDR_STRLEN];
+
+		eth_addr_format(r.sha, mac);
+		stack_log(st, STACK_LOG_WARN, "arp: address conflict: %s claims our address", mac);
 		return;
 	}
 	for_us = r.tpa == st->cfg.addr;

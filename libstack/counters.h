@@ -86,6 +86,8 @@
 	X(UDP_DROP_CHECKSUM, "udp.drop.checksum")                                \
 	X(UDP_DROP_NO_LISTENER, "udp.drop.no_listener")                          \
 	X(UDP_DROP_BAD_PORT, "udp.drop.bad_port")                         \
+	X(UDP_ICMP_ERRORS_RX, "udp.icmp_errors_rx")                              \
+	X(UDP_ICMP_ERRORS_DELIVERED, "udp.icmp_errors_delivered")                \
 	/* TCP */                                                                \
 	X(TCP_RX, "tcp.rx")                                               \
 	X(TCP_TX, "tcp.tx")                                               \

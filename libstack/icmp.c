@@ -13,9 +13,12 @@
  * that is not a single host; and they pass a token bucket of
  * cfg.icmp_error_rate per second with a burst of cfg.icmp_error_burst.
  *
- * Errors we receive are checked (the quoted header must be one we could have
- * sent: from our address) and passed to the protocol that sent the quoted
- * datagram; "fragmentation needed" also lowers the path MTU (RFC 1191).
+ * Errors we receive are checked (the quote, parsed once by icmp_quote_parse(),
+ * must hold a whole IP header and 8 bytes of data and be from our address)
+ * and passed as a struct ipv4_icmp_err to the protocol that sent the quoted
+ * datagram; "fragmentation needed" also lowers the path MTU (RFC 1191; a
+ * next-hop MTU of 0 is taken as the plateau below the quoted length), at
+ * once for protocols other than TCP, which checks the quote first.
  */
 #include <errno.h>
 #include <string.h>
@@ -106,58 +109,41 @@ void icmp_send_error(struct stack *st, uint8_t type, uint8_t code, uint32_t rest
 		CTR_INC(st, ICMP_ERRORS_SENT);
 }
 
-/* RFC 1191 plateaus, for routers that send a next-hop MTU of 0. */
-static uint32_t plateau_below(uint32_t len)
+static void error_input(struct stack *st, const struct ipv4_rx_meta *m,
+			const struct icmp_repr *r)
 {
-	static const uint32_t plateaus[] = { 65535, 32000, 17914, 8166, 4352, 2002, 1492,
-					     1006,  508,   296,   68 };
-
-	for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++)
-		if (plateaus[i] < len)
-			return plateaus[i];
-	return 68;
-}
-
-static void error_input(struct stack *st, const struct icmp_repr *r)
-{
-	const uint8_t *q = r->data;
-	size_t hl;
-	uint32_t qsrc, qdst;
-	uint8_t qproto;
+	struct icmp_quote q;
+	struct ipv4_icmp_err e;
 	struct proto_handler *h;
 
 	/* The quote: an IP header (possibly cut short in its total length) + data. */
-	if (r->data_len < IPV4_HDR_LEN || (q[0] >> 4) != 4) {
+	if (icmp_quote_parse(&q, r->data, r->data_len) < 0 || q.l4_len < QUOTE_DATA) {
 		CTR_INC(st, ICMP_DROP_MALFORMED);
 		return;
 	}
-	hl = (size_t)(q[0] & 0x0f) * 4;
-	if (hl < IPV4_HDR_LEN || hl + QUOTE_DATA > r->data_len) {
-		CTR_INC(st, ICMP_DROP_MALFORMED);
-		return;
-	}
-	qsrc = get_be32(q + 12);
-	qdst = get_be32(q + 16);
-	qproto = q[9];
-	if (qsrc != st->cfg.addr) {
+	if (q.src != st->cfg.addr) {
 		CTR_INC(st, ICMP_DROP_MALFORMED);
 		return;
 	}
 	CTR_INC(st, ICMP_ERRORS_RX);
+	e.from = m->src;
+	e.type = r->type;
+	e.code = r->code;
+	e.info = r->rest;
+	e.mtu = 0;
+	e.quote = &q;
+	h = &st->protos[q.proto];
 	if (r->type == ICMP_DEST_UNREACH && r->code == ICMP_UNREACH_FRAG_NEEDED) {
-		uint32_t mtu = r->rest & 0xffff;
-
-		if (mtu == 0)
-			mtu = plateau_below(get_be16(q + 2));
+		e.mtu = icmp_mtu(r);
+		if (e.mtu == 0)
+			e.mtu = ipv4_pmtu_plateau(q.total_len);
 		/* TCP validates the quoted sequence number before trusting this; other
 		 * protocols have no state to check against. */
-		h = &st->protos[qproto];
-		if (!(qproto == IP_PROTO_TCP && h->err))
-			ipv4_pmtu_update(st, qdst, mtu);
+		if (!(q.proto == IP_PROTO_TCP && h->err))
+			ipv4_pmtu_update(st, q.dst, e.mtu);
 	}
-	h = &st->protos[qproto];
 	if (h->err)
-		h->err(h->ctx, r->type, r->code, r->rest, q, r->data_len);
+		h->err(h->ctx, &e);
 }
 
 /*
@@ -243,7 +229,7 @@ void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *d
 	case ICMP_DEST_UNREACH:
 	case ICMP_TIME_EXCEEDED:
 	case ICMP_PARAM_PROBLEM:
-		error_input(st, &r);
+		error_input(st, m, &r);
 		return;
 	default:
 		/* Redirects (we have one router), source quench (deprecated, RFC

@@ -13,6 +13,7 @@
 
 #include "stack.h"
 #include "ipv4_reasm.h"
+#include "siphash.h"
 
 /* ---- ARP ---- */
 
@@ -71,6 +72,7 @@ struct pmtu_slot {
 struct udp_listener {
 	uint16_t port;
 	udp_recv_fn cb;
+	udp_err_fn err;          /* may be NULL */
 	void *ctx;
 };
 
@@ -120,8 +122,6 @@ struct stack {
 void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint32_t stack_random32(struct stack *st);
-/* SipHash-2-4 of two 64-bit words under the 128-bit key @k */
-uint64_t stack_siphash(const uint64_t k[2], uint64_t a, uint64_t b);
 
 /* Is @ip on our link? */
 static inline bool stack_on_link(const struct stack *st, uint32_t ip)
@@ -160,6 +160,9 @@ void ipv4_poll(struct stack *st);
 uint64_t ipv4_next_deadline(const struct stack *st);
 /* Record a smaller path MTU for @dst (from ICMP frag needed). */
 void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu);
+/* The RFC 1191 plateau below a datagram of @total_len bytes (68 at least),
+ * for routers that send "fragmentation needed" with a next-hop MTU of 0 */
+uint32_t ipv4_pmtu_plateau(uint32_t total_len);
 
 /* icmp.c */
 void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len);
@@ -179,8 +182,8 @@ void tcp_fini(struct stack *st);
 void tcp_poll(struct stack *st);
 uint64_t tcp_next_deadline(const struct stack *st);
 
-/* udp.c */
-void udp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len);
+/* udp.c: register with IPv4, free the listeners */
+int udp_init(struct stack *st);
 void udp_free_all(struct stack *st);
 
 #endif /* TAPIR_INTERNAL_H */

@@ -12,8 +12,9 @@
  * are dropped.  We accept datagrams to our address, 255.255.255.255 and the
  * subnet broadcast; a unicast datagram that came as a link-layer broadcast is
  * dropped (RFC 1122 3.3.6).  Fragments go to the reassembly table
- * (ipv4_reasm.c); whole datagrams are delivered to ICMP, UDP or a registered
- * protocol, and an unknown protocol gets an ICMP protocol unreachable.
+ * (ipv4_reasm.c); whole datagrams are delivered to ICMP or to the protocol
+ * registered with ipv4_register_proto() (UDP, TCP), and an unknown protocol
+ * gets an ICMP protocol unreachable.
  *
  * Output: ipv4_write() routes on-link destinations through ARP and the rest
  * through the gateway; broadcasts go to ff:ff:ff:ff:ff:ff.  The transport
@@ -87,7 +88,7 @@ void ipv4_free(struct stack *st)
 int ipv4_register_proto(struct stack *st, uint8_t proto, ipv4_proto_fn rx, ipv4_icmp_err_fn err,
 			void *ctx)
 {
-	if (proto == IP_PROTO_ICMP || proto == IP_PROTO_UDP)
+	if (proto == IP_PROTO_ICMP)
 		return -EADDRINUSE;
 	if (rx && st->protos[proto].rx)
 		return -EADDRINUSE;
@@ -127,6 +128,7 @@ size_t ipv4_mtu(struct stack *st, uint32_t dst)
 void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
 {
 	struct pmtu_slot *p;
+	char addr[IPV4_ADDR_STRLEN];
 
 	if (mtu < IPV4_MIN_MTU || mtu >= ipv4_mtu(st, dst)) {
 		CTR_INC(st, IPV4_PMTU_IGNORED);
@@ -147,8 +149,24 @@ void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
 	p->mtu = mtu;
 	p->expires = st->now + st->cfg.pmtu_timeout_ns;
 	CTR_INC(st, IPV4_PMTU_UPDATED);
-	stack_log(st, STACK_LOG_INFO, "ipv4: path MTU to %u.%u.%u.%u is now %u", dst >> 24,
-		  (dst >> 16) & 255, (dst >> 8) & 255, dst & 255, mtu);
+	stack_log(st, STACK_LOG_INFO, "ipv4: path MTU to %s is now %u",
+		  ipv4_addr_format(dst, addr), mtu);
+}
+
+/*
+ * The plateaus of RFC 1191 section 7 (table 7-1), highest first.  65535
+ * can never be strictly below a 16-bit total length; it stays so that the
+ * table is the RFC's.
+ */
+static const uint32_t pmtu_plateaus[] = { 65535, 32000, 17914, 8166, 4352, 2002, 1492,
+					  1006,  508,   296,   68 };
+
+uint32_t ipv4_pmtu_plateau(uint32_t total_len)
+{
+	for (size_t i = 0; i < sizeof(pmtu_plateaus) / sizeof(pmtu_plateaus[0]); i++)
+		if (pmtu_plateaus[i] < total_len)
+			return pmtu_plateaus[i];
+	return IPV4_MIN_MTU;
 }
 
 size_t ipv4_pmtu_list(const struct stack *st, struct pmtu_entry *out, size_t max)
@@ -171,7 +189,7 @@ size_t ipv4_pmtu_list(const struct stack *st, struct pmtu_entry *out, size_t max
 /* The ID of the next datagram from @src to @dst (see "IDs" above). */
 static uint16_t ipv4_next_id(struct stack *st, uint32_t src, uint32_t dst, uint8_t proto)
 {
-	size_t b = (size_t)(stack_siphash(st->ip_id_key, (uint64_t)src << 32 | dst, proto) %
+	size_t b = (size_t)(siphash24_2w(st->ip_id_key, (uint64_t)src << 32 | dst, proto) %
 			    IPV4_ID_BUCKETS);
 	uint32_t now_ms = (uint32_t)(st->now / 1000000), delta = 0;
 
@@ -438,9 +456,6 @@ static void deliver(struct stack *st, const struct ipv4_rx_meta *m, const uint8_
 	switch (m->proto) {
 	case IP_PROTO_ICMP:
 		icmp_input(st, m, payload, len);
-		return;
-	case IP_PROTO_UDP:
-		udp_input(st, m, payload, len);
 		return;
 	}
 	h = &st->protos[m->proto];

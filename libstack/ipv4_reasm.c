@@ -94,6 +94,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "siphash.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
 
@@ -157,7 +158,7 @@ struct reasm {
 
 	struct reasm_dgram **buckets;
 	size_t nbuckets; /* power of two */
-	uint64_t k0, k1; /* hash key */
+	uint64_t key[2]; /* hash key */
 
 	struct reasm_dgram *oldest;
 	struct reasm_dgram *newest;
@@ -169,59 +170,12 @@ struct reasm {
 #define MAP_COST (REASM_MAP_WORDS * sizeof(uint64_t) + REASM_MALLOC_SLOP)
 #define NODE_COST(len) (sizeof(struct reasm_node) + (len) + REASM_MALLOC_SLOP)
 
-/* ---- hashing: SipHash-1-3 over two 64-bit words ------------------------ */
-
-static inline uint64_t rotl64(uint64_t x, unsigned int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND                                                               \
-	do {                                                                   \
-		v0 += v1;                                                      \
-		v1 = rotl64(v1, 13);                                           \
-		v1 ^= v0;                                                      \
-		v0 = rotl64(v0, 32);                                           \
-		v2 += v3;                                                      \
-		v3 = rotl64(v3, 16);                                           \
-		v3 ^= v2;                                                      \
-		v0 += v3;                                                      \
-		v3 = rotl64(v3, 21);                                           \
-		v3 ^= v0;                                                      \
-		v2 += v1;                                                      \
-		v1 = rotl64(v1, 17);                                           \
-		v1 ^= v2;                                                      \
-		v2 = rotl64(v2, 32);                                           \
-	} while (0)
-
-static uint64_t siphash13_2w(uint64_t k0, uint64_t k1, uint64_t m0, uint64_t m1)
-{
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
-	const uint64_t b = (uint64_t)16 << 56;
-
-	v3 ^= m0;
-	SIPROUND;
-	v0 ^= m0;
-	v3 ^= m1;
-	SIPROUND;
-	v0 ^= m1;
-	v3 ^= b;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
+/* ---- hashing: SipHash-1-3 (siphash.c) over two 64-bit words ----------- */
 
 static size_t bucket_of(const struct reasm *r, uint32_t src, uint32_t dst, uint16_t id,
 			uint8_t proto)
 {
-	uint64_t h = siphash13_2w(r->k0, r->k1, (uint64_t)src << 32 | dst,
+	uint64_t h = siphash13_2w(r->key, (uint64_t)src << 32 | dst,
 				  (uint64_t)id << 8 | proto);
 
 	return (size_t)h & (r->nbuckets - 1);
@@ -474,8 +428,8 @@ void reasm_set_hash_key(struct reasm *r, uint64_t k0, uint64_t k1)
 {
 	struct reasm_dgram *d;
 
-	r->k0 = k0;
-	r->k1 = k1;
+	r->key[0] = k0;
+	r->key[1] = k1;
 	memset(r->buckets, 0, r->nbuckets * sizeof(*r->buckets));
 	for (d = r->oldest; d; d = d->newer)
 		hash_insert(r, d);

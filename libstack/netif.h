@@ -35,7 +35,7 @@ typedef size_t (*netif_fill_fn)(uint8_t *buf, size_t size, void *ctx);
 
 /*
  * Receive flags: what the device (the host kernel) says about a received
- * frame; passed to stack_input_flags().
+ * frame; passed to stack_input().
  *
  * NETIF_RX_CSUM_PARTIAL: the frame's TCP or UDP checksum field holds only
  *   the pseudo-header sum (Linux CHECKSUM_PARTIAL; the data was never on a

@@ -69,45 +69,6 @@ void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ..
 	st->cfg.log(st->cfg.log_ctx, level, msg);
 }
 
-/* ---- SipHash-2-4 (TCP ISNs, cookies, flow hash; IP ID buckets) ---- */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                 \
-	do {                                                                     \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);        \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                           \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                           \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);        \
-	} while (0)
-
-/**
- * stack_siphash() - SipHash-2-4 of two 64-bit words
- * @k: 128-bit secret key
- * @a: First word
- * @b: Second word
- *
- * Return: the 64-bit hash
- */
-uint64_t stack_siphash(const uint64_t k[2], uint64_t a, uint64_t b)
-{
-	uint64_t v0 = 0x736f6d6570736575ull ^ k[0], v1 = 0x646f72616e646f6dull ^ k[1];
-	uint64_t v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
-	uint64_t m[3] = { a, b, (uint64_t)16 << 56 };
-
-	for (int i = 0; i < 3; i++) {
-		v3 ^= m[i];
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m[i];
-	}
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
 uint32_t stack_random32(struct stack *st)
 {
 	uint32_t v = 0;
@@ -164,6 +125,13 @@ int stack_new(struct stack **out, const struct stack_config *cfg, const struct n
 			arp_free(st);
 	}
 	if (rc == 0) {
+		rc = udp_init(st);
+		if (rc < 0) {
+			ipv4_free(st);
+			arp_free(st);
+		}
+	}
+	if (rc == 0) {
 		rc = tcp_init(st);
 		if (rc < 0) {
 			ipv4_free(st);
@@ -207,13 +175,8 @@ void stack_start(struct stack *st, uint64_t now)
 	arp_announce(st);
 }
 
-void stack_input(struct stack *st, const uint8_t *frame, size_t len, uint64_t now)
-{
-	stack_input_flags(st, frame, len, 0, now);
-}
-
-void stack_input_flags(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
-		       uint64_t now)
+void stack_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
+		 uint64_t now)
 {
 	if (now > st->now)
 		st->now = now;
@@ -265,42 +228,4 @@ size_t udp_list(const struct stack *st, uint16_t *ports, size_t max)
 	for (size_t i = 0; i < st->nudp && n < max; i++)
 		ports[n++] = st->udp[i].port;
 	return n;
-}
-
-int ipv4_addr_parse(const char *s, uint32_t *out)
-{
-	uint32_t addr = 0;
-	int parts = 0;
-
-	if (!s)
-		return -EINVAL;
-	for (;;) {
-		unsigned v = 0;
-		int digits = 0;
-
-		while (*s >= '0' && *s <= '9') {
-			v = v * 10 + (unsigned)(*s - '0');
-			if (++digits > 3 || v > 255)
-				return -EINVAL;
-			s++;
-		}
-		if (!digits)
-			return -EINVAL;
-		addr = addr << 8 | v;
-		if (++parts == 4)
-			break;
-		if (*s++ != '.')
-			return -EINVAL;
-	}
-	if (*s)
-		return -EINVAL;
-	*out = addr;
-	return 0;
-}
-
-char *ipv4_addr_format(uint32_t addr, char *buf)
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
-		 addr & 255);
-	return buf;
 }

@@ -99,25 +99,16 @@ void stack_start(struct stack *st, uint64_t now);
  * stack_input() - Process one received Ethernet frame
  * @st:    Stack
  * @frame: Frame, Ethernet header included; lent for this call only
- * @len:   Length of @frame
- * @now:   Current time, ns
- */
-void stack_input(struct stack *st, const uint8_t *frame, size_t len, uint64_t now);
-
-/**
- * stack_input_flags() - Process one received frame with the device's metadata
- * @st:    Stack
- * @frame: Frame, Ethernet header included; lent for this call only
  * @len:   Length of @frame (a NETIF_RX_GSO frame may exceed the MTU)
- * @flags: NETIF_RX_* (netif.h): checksum already good or partial, GSO;
- *         0 is stack_input()
+ * @flags: NETIF_RX_* (netif.h) the device reported: checksum already good or
+ *         partial, GSO; 0 when it says nothing
  * @now:   Current time, ns
  *
  * The flags cover the TCP or UDP checksum of an unfragmented datagram only;
  * the IP header checksum is always verified.
  */
-void stack_input_flags(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
-		       uint64_t now);
+void stack_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
+		 uint64_t now);
 
 /* Run the timers that are due at @now (ARP, reassembly, ...). */
 void stack_poll(struct stack *st, uint64_t now);
@@ -140,7 +131,8 @@ void stack_mac(const struct stack *st, uint8_t mac[6]);
 /* The reassembly table, for listings (ipv4_reasm.h).  Return: entries copied */
 struct reasm_info;
 size_t stack_reasm_list(const struct stack *st, struct reasm_info *out, size_t max);
-/* Parse "a.b.c.d" into host order.  Return: 0 or -EINVAL */
+/* Address text, defined in wire/ipv4.c (declared in wire/ipv4.h too).
+ * Parse "a.b.c.d" (no leading zeros) into host order.  Return: 0 or -EINVAL */
 int ipv4_addr_parse(const char *s, uint32_t *out);
 /* Format into @buf (at least 16 bytes).  Return: @buf */
 char *ipv4_addr_format(uint32_t addr, char *buf);
@@ -222,7 +214,7 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 /* Return: path MTU towards @dst (device MTU or smaller, from the PMTU cache) */
 size_t ipv4_mtu(struct stack *st, uint32_t dst);
 
-/* Handler for an IP protocol above IPv4 (TCP registers here). */
+/* Handler for an IP protocol above IPv4 (UDP and TCP register here). */
 struct ipv4_rx_meta {
 	uint32_t src, dst;
 	uint8_t proto, ttl, tos;
@@ -240,9 +232,32 @@ struct ipv4_rx_meta {
  */
 typedef int (*ipv4_proto_fn)(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload,
 			     size_t len);
-/* ICMP error about a datagram we sent (@quote is the quoted IP header + data) */
-typedef void (*ipv4_icmp_err_fn)(void *ctx, uint8_t type, uint8_t code, uint32_t info,
-				 const uint8_t *quote, size_t quote_len);
+/* The quote of an ICMP error, parsed (wire/icmp.h: addresses, protocol,
+ * ports, TCP sequence number, the quoted header and data) */
+struct icmp_quote;
+/**
+ * struct ipv4_icmp_err - An ICMP error about a datagram we sent
+ * @from:  Who sent the error (a router on the path, or the destination)
+ * @type:  ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED or ICMP_PARAM_PROBLEM
+ * @code:  ICMP_UNREACH_* ...
+ * @info:  Bytes 4..7 of the ICMP header, as one big-endian word
+ * @mtu:   For "fragmentation needed": the next-hop MTU the router reported,
+ *         or when it reported 0 the RFC 1191 plateau below the quoted total
+ *         length; 0 for other errors.  Not checked against anything: a
+ *         transport validates the quote before it believes this
+ * @quote: The quoted datagram: from our address, IP header complete, at
+ *         least 8 bytes of data
+ * All of it is lent for the call only.
+ */
+struct ipv4_icmp_err {
+	uint32_t from;
+	uint8_t type, code;
+	uint32_t info;
+	uint32_t mtu;
+	const struct icmp_quote *quote;
+};
+/* ICMP error about a datagram of the protocol (@e: lent for the call) */
+typedef void (*ipv4_icmp_err_fn)(void *ctx, const struct ipv4_icmp_err *e);
 int ipv4_register_proto(struct stack *st, uint8_t proto, ipv4_proto_fn rx, ipv4_icmp_err_fn err,
 			void *ctx);
 
@@ -305,8 +320,36 @@ struct udp_meta {
 typedef void (*udp_recv_fn)(void *ctx, const struct udp_meta *m, const uint8_t *data,
 			    size_t len);
 
+/**
+ * struct udp_err - An ICMP error about a datagram sent from a listened port
+ * @from:     Who sent the error (a router on the path, or the destination)
+ * @type:     ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED or ICMP_PARAM_PROBLEM
+ * @code:     ICMP_UNREACH_PORT ...
+ * @mtu:      For "fragmentation needed", the next-hop MTU (already in the
+ *            path-MTU cache); else 0
+ * @dst:      Destination of the datagram the error is about
+ * @src_port: Its source port (the listener's)
+ * @dst_port: Its destination port
+ * @data:     The quoted UDP payload (often none: routers quote 8 bytes, the
+ *            UDP header); lent for the call only
+ * @data_len: Length of @data
+ */
+struct udp_err {
+	uint32_t from;
+	uint8_t type, code;
+	uint32_t mtu;
+	uint32_t dst;
+	uint16_t src_port, dst_port;
+	const uint8_t *data;
+	size_t data_len;
+};
+typedef void (*udp_err_fn)(void *ctx, const struct udp_err *e);
+
 /* Return: 0, -EADDRINUSE, -EINVAL (port 0), -ENOMEM */
 int udp_listen(struct stack *st, uint16_t port, udp_recv_fn cb, void *ctx);
+/* As udp_listen(), and @err (may be NULL) receives the ICMP errors about
+ * datagrams sent from @port (RFC 1122 4.1.3.3). */
+int udp_listen_err(struct stack *st, uint16_t port, udp_recv_fn cb, udp_err_fn err, void *ctx);
 /* Return: 0 or -ENOENT */
 int udp_unlisten(struct stack *st, uint16_t port);
 /* Copy up to @max listening ports into @ports.  Return: number copied */

@@ -7,12 +7,18 @@
  * port without a listener is answered with ICMP port unreachable, unless it
  * was a broadcast.  Sent datagrams always carry a checksum (0 goes out as
  * 0xffff).  An ephemeral source port is chosen at random in 49152-65535.
+ *
+ * UDP registers with IPv4 like any protocol above it (udp_init()), so it
+ * also gets the ICMP errors about datagrams it sent: each is counted, and
+ * passed to the listener of the quoted source port if it asked for errors
+ * (udp_listen_err()).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/udp.h"
 
@@ -38,6 +44,11 @@ static long udp_find(const struct stack *st, uint16_t port)
 
 int udp_listen(struct stack *st, uint16_t port, udp_recv_fn cb, void *ctx)
 {
+	return udp_listen_err(st, port, cb, NULL, ctx);
+}
+
+int udp_listen_err(struct stack *st, uint16_t port, udp_recv_fn cb, udp_err_fn err, void *ctx)
+{
 	long at;
 
 	if (port == 0 || !cb)
@@ -56,7 +67,7 @@ int udp_listen(struct stack *st, uint16_t port, udp_recv_fn cb, void *ctx)
 		st->udp_cap = cap;
 	}
 	memmove(&st->udp[at + 1], &st->udp[at], (st->nudp - (size_t)at) * sizeof(*st->udp));
-	st->udp[at] = (struct udp_listener){ port, cb, ctx };
+	st->udp[at] = (struct udp_listener){ port, cb, err, ctx };
 	st->nudp++;
 	return 0;
 }
@@ -79,8 +90,9 @@ void udp_free_all(struct stack *st)
 	st->nudp = st->udp_cap = 0;
 }
 
-void udp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len)
+static int udp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len)
 {
+	struct stack *st = ctx;
 	struct udp_repr r;
 	struct udp_meta um;
 	long at;
@@ -90,25 +102,25 @@ void udp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *da
 	rc = udp_repr_parse_opt(&r, data, len, m->src, m->dst, !m->l4_csum_ok);
 	if (rc == -EILSEQ) {
 		CTR_INC(st, UDP_DROP_CHECKSUM);
-		return;
+		return 0;
 	}
 	if (rc < 0) {
 		if (len < UDP_HDR_LEN)
 			CTR_INC(st, UDP_DROP_MALFORMED);
 		else
 			CTR_INC(st, UDP_DROP_LENGTH);
-		return;
+		return 0;
 	}
 	if (r.dst_port == 0) {
 		CTR_INC(st, UDP_DROP_BAD_PORT);
-		return;
+		return 0;
 	}
 	at = udp_find(st, r.dst_port);
 	if (at < 0) {
 		CTR_INC(st, UDP_DROP_NO_LISTENER);
 		icmp_send_error(st, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, m->ip_header,
 				m->ip_header_len, data, len, m->link_broadcast || m->ip_broadcast);
-		return;
+		return 0;
 	}
 	um.src = m->src;
 	um.dst = m->dst;
@@ -118,6 +130,38 @@ void udp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *da
 	um.broadcast = m->ip_broadcast;
 	CTR_INC(st, UDP_DELIVERED);
 	st->udp[at].cb(st->udp[at].ctx, &um, r.payload, r.payload_len);
+	return 0;
+}
+
+static void udp_icmp_err(void *ctx, const struct ipv4_icmp_err *e)
+{
+	struct stack *st = ctx;
+	const struct icmp_quote *q = e->quote;
+	struct udp_err ue;
+	long at;
+
+	CTR_INC(st, UDP_ICMP_ERRORS_RX);
+	if (!q->have_ports)
+		return;
+	at = udp_find(st, q->src_port);
+	if (at < 0 || !st->udp[at].err)
+		return;
+	ue.from = e->from;
+	ue.type = e->type;
+	ue.code = e->code;
+	ue.mtu = e->mtu;
+	ue.dst = q->dst;
+	ue.src_port = q->src_port;
+	ue.dst_port = q->dst_port;
+	ue.data = q->l4_len > UDP_HDR_LEN ? q->l4 + UDP_HDR_LEN : NULL;
+	ue.data_len = q->l4_len > UDP_HDR_LEN ? q->l4_len - UDP_HDR_LEN : 0;
+	CTR_INC(st, UDP_ICMP_ERRORS_DELIVERED);
+	st->udp[at].err(st->udp[at].ctx, &ue);
+}
+
+int udp_init(struct stack *st)
+{
+	return ipv4_register_proto(st, IP_PROTO_UDP, udp_rx, udp_icmp_err, st);
 }
 
 struct udp_fill_ctx {

@@ -3,7 +3,7 @@
  *
  * Input: a sequence of records.  Each starts with an op byte:
  *   op % 4 == 0: a frame: 2-byte big-endian length (cut to what is left), bytes;
- *                (op >> 2) & 7 are its NETIF_RX_* flags (stack_input_flags():
+ *                (op >> 2) & 7 are its NETIF_RX_* flags (stack_input():
  *                partial/valid checksum, super-segment)
  *   op % 4 == 1: advance the clock by (next byte) * 50 ms, run timers
  *   op % 4 == 2: advance the clock by 31 s (reassembly and ARP timers)
@@ -120,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			i += 2;
 			if (len > size - i)
 				len = size - i;
-			stack_input_flags(st, data + i, len, (op >> 2) & 7u, now);
+			stack_input(st, data + i, len, (op >> 2) & 7u, now);
 			i += len;
 			break;
 		}

@@ -247,7 +247,7 @@ static void inject(struct fz *z, const uint8_t *ip_payload, size_t len, uint8_t 
 	ip.payload_len = len;
 	ipv4_repr_emit(&ip, frame + 14);
 	memcpy(frame + 34, ip_payload, len);
-	stack_input(z->st, frame, 34 + len, z->now);
+	stack_input(z->st, frame, 34 + len, 0, z->now);
 }
 
 static void send_segment(struct fz *z, const uint8_t **pp, const uint8_t *end)
@@ -382,7 +382,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (stack_new(&z->st, &cfg, &nif, z->now) < 0)
 		abort();
-	stack_input(z->st, arp_req, sizeof(arp_req), z->now);
+	stack_input(z->st, arp_req, sizeof(arp_req), 0, z->now);
 	tcp_flow_opts_defaults(z->st, &o);
 	o.keepalive = true;
 	o.ka_idle_ns = 5 * STACK_NS_PER_SEC;

@@ -127,7 +127,7 @@ uint16_t tcp_ephemeral_port(struct stack *st, uint32_t dst, uint16_t port)
 static uint32_t make_isn(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	struct tcp_stack *t = T(st);
-	uint64_t h = stack_siphash(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
+	uint64_t h = siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
 
 	return (uint32_t)h + (uint32_t)(st->now / 4000);
 }
@@ -182,7 +182,7 @@ struct tcp_flow *tcp_flow_new(struct stack *st, uint32_t raddr, uint16_t rport, 
 	f->rcv_ws = tcp_pick_wscale(f->o.rcvbuf);
 	f->ssthresh = UINT32_MAX;
 	f->cc = tcp_cc_select(f->o.cc);
-	f->ts_offset = (uint32_t)stack_siphash(t->isn_key, tuple_word(raddr, rport, lport), 1);
+	f->ts_offset = (uint32_t)siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), 1);
 	f->last_rcv = st->now;
 	h = hash_idx(t, raddr, rport, lport);
 	f->hnext = t->hash[h];

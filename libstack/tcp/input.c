@@ -7,6 +7,7 @@
 
 #include "tcp/tcp_conn.h"
 #include "wire/bytes.h"
+#include "wire/icmp.h"
 
 /* ---- out-of-order data (the queue itself is ooo.c) ---- */
 
@@ -679,51 +680,28 @@ int tcp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size
 	return 0;
 }
 
-void tcp_icmp_err(void *ctx, uint8_t type, uint8_t code, uint32_t info,
-		  const uint8_t *quote, size_t quote_len)
+void tcp_icmp_err(void *ctx, const struct ipv4_icmp_err *e)
 {
 	struct stack *st = ctx;
 	struct tcp_stack *t = T(st);
-	size_t hl;
-	uint32_t dst, seq, mtu;
-	uint16_t sport, dport;
+	const struct icmp_quote *q = e->quote;
+	uint32_t mtu;
 	struct tcp_flow *f;
 
-	if (quote_len < IPV4_HDR_LEN)
-		return;
-	hl = (size_t)(quote[0] & 15) * 4;
-	if (hl < IPV4_HDR_LEN || quote_len < hl + 8)
-		return;
-	dst = get_be32(quote + 16);
-	sport = get_be16(quote + hl);
-	dport = get_be16(quote + hl + 2);
-	seq = get_be32(quote + hl + 4);
-	f = tcp_flow_lookup(t, dst, dport, sport);
-	if (!f || f->state == TCP_TIME_WAIT || seq_lt(seq, f->snd_una) ||
-	    seq_ge(seq, f->snd_max)) {
+	f = q->have_seq ? tcp_flow_lookup(t, q->dst, q->dst_port, q->src_port) : NULL;
+	if (!f || f->state == TCP_TIME_WAIT || seq_lt(q->tcp_seq, f->snd_una) ||
+	    seq_ge(q->tcp_seq, f->snd_max)) {
 		CTR_INC(st, TCP_DROP_ICMP_INVALID);
 		return;
 	}
-	if (type != ICMP_DEST_UNREACH || code != ICMP_UNREACH_FRAG_NEEDED)
+	if (e->type != ICMP_DEST_UNREACH || e->code != ICMP_UNREACH_FRAG_NEEDED)
 		return;	/* soft errors (RFC 1122 4.2.3.9) */
-	mtu = info & 0xffff;
-	if (mtu == 0) {
-		uint32_t tl = get_be16(quote + 2);
-		static const uint32_t plateaus[] = { 32000, 17914, 8166, 4352, 2002, 1492,
-						     1006,  508,   296,  68 };
-
-		mtu = 68;
-		for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++)
-			if (plateaus[i] < tl) {
-				mtu = plateaus[i];
-				break;
-			}
-	}
+	mtu = e->mtu;	/* the plateau below the quoted length if the router said 0 */
 	if (mtu < 68) {
 		CTR_INC(st, TCP_DROP_ICMP_INVALID);
 		return;
 	}
-	ipv4_pmtu_update(st, dst, mtu);
+	ipv4_pmtu_update(st, q->dst, mtu);
 	CTR_INC(st, TCP_PMTU_UPDATES);
 	t->depth++;
 	{

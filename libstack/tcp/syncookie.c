@@ -9,8 +9,8 @@ static const uint16_t cookie_mss[8] = { 216, 536, 1200, 1360, 1440, 1460, 4312, 
 static uint32_t cookie_hash(struct tcp_stack *t, uint32_t raddr, uint16_t rport, uint16_t lport,
 			    uint32_t peer_isn, uint32_t count, uint32_t mssidx)
 {
-	return (uint32_t)stack_siphash(t->cookie_key, tuple_word(raddr, rport, lport),
-				       (uint64_t)peer_isn << 32 | count << 3 | mssidx) &
+	return (uint32_t)siphash24_2w(t->cookie_key, tuple_word(raddr, rport, lport),
+				      (uint64_t)peer_isn << 32 | count << 3 | mssidx) &
 	       0xffffff;
 }
 

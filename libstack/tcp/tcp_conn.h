@@ -230,7 +230,7 @@ struct tcp_stack {
 	uint64_t isn_key[2], cookie_key[2], hash_key;
 };
 
-/* ---- ISNs, cookies and the flow hash are keyed stack_siphash() (stack.c) ---- */
+/* ---- ISNs, cookies and the flow hash are keyed siphash24_2w() (siphash.c) ---- */
 
 static inline uint64_t tuple_word(uint32_t raddr, uint16_t rport, uint16_t lport)
 {
@@ -288,8 +288,7 @@ void tcp_maybe_writable(struct tcp_flow *f);
 
 /* input.c: registered with IPv4 by tcp_init() */
 int tcp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size_t len);
-void tcp_icmp_err(void *ctx, uint8_t type, uint8_t code, uint32_t info,
-		  const uint8_t *quote, size_t quote_len);
+void tcp_icmp_err(void *ctx, const struct ipv4_icmp_err *e);
 
 /* output.c: building and sending segments */
 int tcp_send_repr(struct stack *st, uint32_t dst, struct tcp_repr *r);

@@ -1,5 +1,5 @@
 /*
- * icmp.c - ICMPv4 message representation (RFC 792)
+ * icmp.c - ICMPv4 message representation and error quotes (RFC 792)
  */
 #include "icmp.h"
 
@@ -7,6 +7,7 @@
 
 #include "bytes.h"
 #include "checksum.h"
+#include "ipv4.h"
 
 int icmp_repr_parse(struct icmp_repr *r, const uint8_t *buf, size_t len)
 {
@@ -49,4 +50,33 @@ bool icmp_type_is_error(uint8_t type)
 	default:
 		return false;
 	}
+}
+
+int icmp_quote_parse(struct icmp_quote *q, const uint8_t *buf, size_t len)
+{
+	size_t hl;
+	bool first;
+
+	if (len < IPV4_HDR_LEN || (buf[0] >> 4) != 4)
+		return -EBADMSG;
+	hl = (size_t)(buf[0] & 0x0f) * 4;
+	if (hl < IPV4_HDR_LEN || hl > len)
+		return -EBADMSG;
+	q->src = get_be32(buf + 12);
+	q->dst = get_be32(buf + 16);
+	q->proto = buf[9];
+	q->total_len = get_be16(buf + 2);
+	q->frag_offset = (uint32_t)(get_be16(buf + 6) & IPV4_OFFSET_MASK) * 8;
+	q->ip_header = buf;
+	q->ip_header_len = hl;
+	q->l4 = buf + hl;
+	q->l4_len = len - hl;
+	first = q->frag_offset == 0;
+	q->have_ports = first && (q->proto == IPV4_PROTO_TCP || q->proto == IPV4_PROTO_UDP) &&
+			q->l4_len >= 4;
+	q->src_port = q->have_ports ? get_be16(q->l4) : 0;
+	q->dst_port = q->have_ports ? get_be16(q->l4 + 2) : 0;
+	q->have_seq = first && q->proto == IPV4_PROTO_TCP && q->l4_len >= 8;
+	q->tcp_seq = q->have_seq ? get_be32(q->l4 + 4) : 0;
+	return 0;
 }

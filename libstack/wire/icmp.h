@@ -3,9 +3,10 @@
  *
  * Every ICMP message starts with the same 8 bytes: type, code, checksum and
  * four bytes whose meaning depends on the type (echo identifier and
- * sequence, next-hop MTU, parameter-problem pointer, or unused).  That is all
- * this layer decodes; the data after it (echo payload, or the offending
- * datagram's header in an error) is handed on as it is.
+ * sequence, next-hop MTU, parameter-problem pointer, or unused).  The data
+ * after it is an echo payload, handed on as it is, or in an error the
+ * offending datagram's IP header and the start of its data (the "quote"),
+ * which icmp_quote_parse() decodes for the transports.
  */
 #ifndef TAPIR_WIRE_ICMP_H
 #define TAPIR_WIRE_ICMP_H
@@ -131,5 +132,57 @@ static inline uint32_t icmp_rest_pointer(uint8_t pointer)
 {
 	return (uint32_t)pointer << 24;
 }
+
+/**
+ * struct icmp_quote - the datagram an ICMP error quotes (RFC 792: its IP
+ *		       header and at least the first 8 bytes of its data;
+ *		       RFC 1812 routers may quote more)
+ * @src:	Quoted source address (host order): ours, if we sent it
+ * @dst:	Quoted destination address
+ * @proto:	Quoted IP protocol
+ * @total_len:	Quoted total length, of the datagram as it was sent (the
+ *		quote itself is usually shorter)
+ * @frag_offset: Quoted fragment offset in bytes; not 0 means the quoted data
+ *		does not start with a transport header
+ * @have_ports:	@src_port and @dst_port were read: TCP or UDP, fragment
+ *		offset 0 and at least 4 bytes of data quoted
+ * @src_port:	Quoted source port (our port, if we sent it)
+ * @dst_port:	Quoted destination port
+ * @have_seq:	@tcp_seq was read: TCP, fragment offset 0, at least 8 bytes
+ * @tcp_seq:	Quoted TCP sequence number
+ * @ip_header:	The quoted IP header, options included (into the caller's
+ *		buffer, valid as long as it is)
+ * @ip_header_len: Its length, from the IHL: 20 to 60
+ * @l4:		The quoted data after the header
+ * @l4_len:	How many bytes of it were quoted (0 or more)
+ */
+struct icmp_quote {
+	uint32_t src, dst;
+	uint8_t proto;
+	uint16_t total_len;
+	uint32_t frag_offset;
+	bool have_ports;
+	uint16_t src_port, dst_port;
+	bool have_seq;
+	uint32_t tcp_seq;
+	const uint8_t *ip_header;
+	size_t ip_header_len;
+	const uint8_t *l4;
+	size_t l4_len;
+};
+
+/**
+ * icmp_quote_parse() - Decode the quote of an ICMP error
+ * @q:		Quote to fill, untouched on error
+ * @buf:	The data after the ICMP header (struct icmp_repr .data)
+ * @len:	Its length
+ *
+ * The quoted header's checksum and total length are not checked: routers
+ * may have changed the datagram (TTL, options) or cut it.
+ *
+ * Return: 0 on success, -EBADMSG if @buf cannot hold an IPv4 header: shorter
+ *	   than 20 bytes, version not 4, IHL below 5 or beyond @len
+ */
+int icmp_quote_parse(struct icmp_quote *q, const uint8_t *buf, size_t len);
 
 #endif /* TAPIR_WIRE_ICMP_H */

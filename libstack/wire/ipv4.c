@@ -1,9 +1,12 @@
 /*
- * ipv4.c - IPv4 header view and representation (RFC 791), options included
+ * ipv4.c - IPv4 header view and representation (RFC 791), options included,
+ *          and the text form of addresses
  */
 #include "ipv4.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "checksum.h"
@@ -181,4 +184,40 @@ void ipv4_repr_emit(const struct ipv4_repr *r, uint8_t *buf)
 		memcpy(buf + IPV4_HDR_LEN, r->options, optlen);
 	memset(buf + IPV4_HDR_LEN + optlen, IPV4_OPT_EOL, hlen - IPV4_HDR_LEN - optlen);
 	put_be16(buf + 10, inet_csum(buf, hlen));
+}
+
+int ipv4_addr_parse(const char *s, uint32_t *out)
+{
+	uint32_t addr = 0;
+
+	if (!s)
+		return -EINVAL;
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part && *s++ != '.')
+			return -EINVAL;
+		while (*s >= '0' && *s <= '9') {
+			if (digits == 1 && v == 0)
+				return -EINVAL;	/* leading zero */
+			v = v * 10 + (unsigned)(*s - '0');
+			if (++digits > 3 || v > 255)
+				return -EINVAL;
+			s++;
+		}
+		if (!digits)
+			return -EINVAL;
+		addr = addr << 8 | v;
+	}
+	if (*s)
+		return -EINVAL;
+	*out = addr;
+	return 0;
+}
+
+char *ipv4_addr_format(uint32_t addr, char *buf)
+{
+	snprintf(buf, IPV4_ADDR_STRLEN, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255,
+		 (addr >> 8) & 255, addr & 255);
+	return buf;
 }

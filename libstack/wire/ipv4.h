@@ -9,6 +9,10 @@
  * The semantic checks -- header checksum, well-formed options -- are done by
  * ipv4_repr_parse().  Errors are the negated values of enum ipv4_bad, one per
  * reason, so the stack can count each drop under its own name.
+ *
+ * Addresses are host-order numbers; ipv4_addr_parse() and ipv4_addr_format()
+ * are their one text form (dotted quad), for the stack, the config and the
+ * CLI alike.
  */
 #ifndef TAPIR_WIRE_IPV4_H
 #define TAPIR_WIRE_IPV4_H
@@ -20,6 +24,7 @@
 #include "bytes.h"
 
 #define IPV4_HDR_LEN 20			/* without options */
+#define IPV4_ADDR_STRLEN 16		/* "255.255.255.255" and NUL */
 #define IPV4_MAX_HDR_LEN 60
 #define IPV4_MAX_OPTIONS_LEN 40
 #define IPV4_FLAG_RESERVED 0x8000
@@ -303,5 +308,25 @@ static inline bool ipv4_addr_is_unspecified(uint32_t a)
 {
 	return a == 0;
 }
+
+/**
+ * ipv4_addr_parse() - Parse a dotted quad "a.b.c.d"
+ * @s:		NUL-terminated string: four decimal numbers 0..255 of one to
+ *		three digits, without leading zeros (which inet_aton() would
+ *		read as octal), separated by dots, nothing before or after
+ * @out:	Address in host order, untouched on error
+ *
+ * Return: 0 on success, -EINVAL if @s is not exactly such an address
+ */
+int ipv4_addr_parse(const char *s, uint32_t *out);
+
+/**
+ * ipv4_addr_format() - Format @addr (host order) as a dotted quad
+ * @addr:	Address
+ * @buf:	IPV4_ADDR_STRLEN (16) bytes, NUL-terminated on return
+ *
+ * Return: @buf
+ */
+char *ipv4_addr_format(uint32_t addr, char *buf);
 
 #endif /* TAPIR_WIRE_IPV4_H */

@@ -29,7 +29,7 @@ static void host_deliver(void *ctx, const uint8_t *frame, size_t len, unsigned f
 {
 	struct host *h = ctx;
 
-	stack_input(h->st, frame, len, h->w->now);
+	stack_input(h->st, frame, len, 0, h->w->now);
 }
 
 static void host_rx(void *ctx, const uint8_t *frame, size_t len)

@@ -843,7 +843,7 @@ static void test_ipv4_input_validation(void **state)
 
 	/* Ethernet: runt (straight in: the switch drops runts), other MAC,
 	 * unknown ethertype, multicast source */
-	stack_input(a->st, f, 10, w->now);
+	stack_input(a->st, f, 10, 0, w->now);
 	n = build_ip(f, (const uint8_t[]){ 2, 0, 0, 0, 0, 0x33 }, &ip, echo, elen);
 	raw_send(w, f, n);
 	n = build_ip(f, a->mac, &ip, echo, elen);
@@ -972,6 +972,87 @@ static void test_pmtu_from_frag_needed(void **state)
 	/* and expire after 10 minutes */
 	world_advance(w, 601 * SEC);
 	assert_int_equal(ipv4_mtu(a->st, far), 1500);
+	world_free(w);
+}
+
+struct udp_err_log {
+	size_t n;
+	struct udp_err last;
+	uint8_t data[64];
+};
+
+static void udp_err_logger(void *ctx, const struct udp_err *e)
+{
+	struct udp_err_log *l = ctx;
+
+	l->n++;
+	l->last = *e;
+	assert_true(e->data_len <= sizeof(l->data));
+	if (e->data_len)
+		memcpy(l->data, e->data, e->data_len);
+}
+
+static int no_proto(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size_t len)
+{
+	return -EPROTONOSUPPORT;
+}
+
+/* UDP registers with IPv4 like TCP: errors about what it sent come back to it */
+static void test_udp_icmp_errors(void **state)
+{
+	struct world *w = world_new();
+	struct host *a = world_add(w, 1, NULL), *b = world_add(w, 2, NULL);
+	struct udp_log log = { 0 };
+	struct udp_err_log el = { 0 };
+	uint32_t far = IP(192, 0, 2, 99);
+
+	(void)state;
+	/* UDP's slot is taken, as TCP's is */
+	assert_int_equal(ipv4_register_proto(a->st, IP_PROTO_UDP, no_proto, NULL, NULL),
+			 -EADDRINUSE);
+	assert_int_equal(udp_listen_err(a->st, 4444, udp_logger, udp_err_logger, &el), 0);
+	assert_int_equal(udp_listen(a->st, 4445, udp_logger, &log), 0);
+	/* port unreachable from b: counted, and given to the listener of 4444 */
+	assert_int_equal(udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"zz", 2), 0);
+	world_pump(w);
+	assert_int_equal(CTR(a, ICMP_ERRORS_RX), 1);
+	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_RX), 1);
+	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_DELIVERED), 1);
+	assert_int_equal(el.n, 1);
+	assert_int_equal(el.last.from, b->ip);
+	assert_int_equal(el.last.type, ICMP_DEST_UNREACH);
+	assert_int_equal(el.last.code, ICMP_UNREACH_PORT);
+	assert_int_equal(el.last.mtu, 0);
+	assert_int_equal(el.last.dst, b->ip);
+	assert_int_equal(el.last.src_port, 4444);
+	assert_int_equal(el.last.dst_port, 9);
+	/* we quote 8 bytes of data: the UDP header, no payload */
+	assert_int_equal(el.last.data_len, 0);
+	/* a listener without an error callback, and a port nobody listens on:
+	 * counted only */
+	udp_sendto(a->st, 4445, b->ip, 9, 0, (const uint8_t *)"z", 1);
+	udp_sendto(a->st, 4446, b->ip, 9, 0, (const uint8_t *)"z", 1);
+	world_pump(w);
+	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_RX), 3);
+	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_DELIVERED), 1);
+	assert_int_equal(el.n, 1);
+	assert_int_equal(log.n, 0);
+	/* fragmentation needed (send_frag_needed quotes ports 0x1111): the MTU
+	 * goes to the cache and to the listener, from the RFC 1191 plateaus
+	 * when the router says 0 (below the quoted 1492 bytes: 1006) */
+	assert_int_equal(udp_listen_err(a->st, 0x1111, udp_logger, udp_err_logger, &el), 0);
+	send_frag_needed(w, a, far, 1000);
+	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_RX), 4);
+	assert_int_equal(el.n, 2);
+	assert_int_equal(el.last.code, ICMP_UNREACH_FRAG_NEEDED);
+	assert_int_equal(el.last.mtu, 1000);
+	assert_int_equal(el.last.dst, far);
+	assert_int_equal(el.last.src_port, 0x1111);
+	assert_int_equal(ipv4_mtu(a->st, far), 1000);
+	send_frag_needed(w, a, IP(192, 0, 2, 98), 0);
+	assert_int_equal(el.n, 3);
+	assert_int_equal(el.last.mtu, 1006);
+	assert_int_equal(ipv4_mtu(a->st, IP(192, 0, 2, 98)), 1006);
 	world_free(w);
 }
 
@@ -1206,6 +1287,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_input_validation),
 		cmocka_unit_test(test_udp_input_validation),
 		cmocka_unit_test(test_pmtu_from_frag_needed),
+		cmocka_unit_test(test_udp_icmp_errors),
 		cmocka_unit_test(test_fragments_reordered_and_timeout),
 		cmocka_unit_test(test_echo_record_route),
 		cmocka_unit_test(test_three_stacks_broadcast),

@@ -5,7 +5,7 @@
  * The stack under test (192.0.2.2) sits on a fake device that advertises
  * NETIF_OFF_TSO4 and records every frame with the netif_gso that came with
  * it (set_gso() then write()).  The test plays the peer (192.0.2.99) by
- * crafting frames and passing them to stack_input_flags().
+ * crafting frames and passing them to stack_input().
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,7 +194,7 @@ static void peer_ip(struct t *t, uint8_t proto, const uint8_t *l4, size_t l4_len
 	put_be16(f + 12, 0x0800);
 	ipv4_repr_emit(&ip, f + 14);
 	memcpy(f + 34, l4, l4_len);
-	stack_input_flags(t->st, f, len, flags, t->now);
+	stack_input(t->st, f, len, flags, t->now);
 	free(f);
 }
 
@@ -290,7 +290,7 @@ static void setup_conn(struct t *t, unsigned offloads, size_t to_write, uint16_t
 	memcpy(fr + 6, peer_mac, 6);
 	put_be16(fr + 12, 0x0806);
 	memcpy(fr + 14, arp, 28);
-	stack_input(t->st, fr, sizeof(fr), t->now);
+	stack_input(t->st, fr, sizeof(fr), 0, t->now);
 
 	struct tcp_repr s = seg(5000, 0, TCP_SYN, win);
 	s.has_mss = true;

@@ -1,5 +1,6 @@
 /*
- * test_icmp.c - ICMPv4 parse and emit against captured echo messages
+ * test_icmp.c - ICMPv4 parse and emit against captured echo messages, and
+ *               the quotes of ICMP errors
  */
 #include "wire_test.h"
 
@@ -172,6 +173,135 @@ static void test_icmp_helpers(void **state)
 	}
 }
 
+/*
+ * A quoted TCP segment as a router quotes it: IP header 192.0.2.2 ->
+ * 198.51.100.7, total length 1500, DF, and the first 8 bytes of the TCP
+ * header (ports 40000 -> 80, sequence number 0x01020304).
+ */
+static const uint8_t quote_tcp[] = {
+	0x45, 0x00, 0x05, 0xdc, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00,
+	0xc0, 0x00, 0x02, 0x02, 0xc6, 0x33, 0x64, 0x07,
+	0x9c, 0x40, 0x00, 0x50, 0x01, 0x02, 0x03, 0x04,
+};
+
+static void test_icmp_quote_tcp(void **state)
+{
+	uint8_t *buf = dup_bytes(quote_tcp, sizeof(quote_tcp));
+	struct icmp_quote q;
+
+	assert_int_equal(icmp_quote_parse(&q, buf, sizeof(quote_tcp)), 0);
+	assert_int_equal(q.src, 0xc0000202);
+	assert_int_equal(q.dst, 0xc6336407);
+	assert_int_equal(q.proto, 6);
+	assert_int_equal(q.total_len, 1500);
+	assert_int_equal(q.frag_offset, 0);
+	assert_true(q.have_ports);
+	assert_int_equal(q.src_port, 40000);
+	assert_int_equal(q.dst_port, 80);
+	assert_true(q.have_seq);
+	assert_int_equal(q.tcp_seq, 0x01020304);
+	assert_ptr_equal(q.ip_header, buf);
+	assert_int_equal(q.ip_header_len, 20);
+	assert_ptr_equal(q.l4, buf + 20);
+	assert_int_equal(q.l4_len, 8);
+	free(buf);
+}
+
+/* A quoted UDP datagram whose header carries 8 bytes of options (IHL 7) */
+static void test_icmp_quote_options(void **state)
+{
+	static const uint8_t quote[] = {
+		0x47, 0x00, 0x00, 0x3c, 0x00, 0x01, 0x00, 0x00, 0x01, 0x11, 0x00, 0x00,
+		0xc0, 0x00, 0x02, 0x02, 0xc6, 0x33, 0x64, 0x07,
+		0x07, 0x07, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00,	/* record route, 1 slot */
+		0xc3, 0x50, 0x82, 0x9a, 0x00, 0x28, 0x00, 0x00,	/* 50000 -> 33434 */
+	};
+	uint8_t *buf = dup_bytes(quote, sizeof(quote));
+	struct icmp_quote q;
+
+	assert_int_equal(icmp_quote_parse(&q, buf, sizeof(quote)), 0);
+	assert_int_equal(q.proto, 17);
+	assert_int_equal(q.ip_header_len, 28);
+	assert_ptr_equal(q.l4, buf + 28);
+	assert_int_equal(q.l4_len, 8);
+	assert_true(q.have_ports);
+	assert_int_equal(q.src_port, 50000);
+	assert_int_equal(q.dst_port, 33434);
+	assert_false(q.have_seq);	/* UDP */
+	free(buf);
+}
+
+/* Quotes cut short: no header, a header cut inside its options, data cut */
+static void test_icmp_quote_truncated(void **state)
+{
+	uint8_t tmp[sizeof(quote_tcp) + 8];
+	struct icmp_quote q;
+
+	for (size_t len = 0; len < 20; len++) {
+		uint8_t *buf = dup_bytes(quote_tcp, len);
+
+		assert_int_equal(icmp_quote_parse(&q, buf, len), -EBADMSG);
+		free(buf);
+	}
+	/* IHL 7 with only 24 bytes quoted */
+	memcpy(tmp, quote_tcp, sizeof(quote_tcp));
+	tmp[0] = 0x47;
+	uint8_t *cut = dup_bytes(tmp, 24);
+	assert_int_equal(icmp_quote_parse(&q, cut, 24), -EBADMSG);
+	free(cut);
+	/* the header alone: no ports */
+	uint8_t *hdr = dup_bytes(quote_tcp, 20);
+	assert_int_equal(icmp_quote_parse(&q, hdr, 20), 0);
+	assert_int_equal(q.l4_len, 0);
+	assert_false(q.have_ports);
+	assert_false(q.have_seq);
+	free(hdr);
+	/* ports but not the sequence number */
+	uint8_t *four = dup_bytes(quote_tcp, 24);
+	assert_int_equal(icmp_quote_parse(&q, four, 24), 0);
+	assert_true(q.have_ports);
+	assert_int_equal(q.src_port, 40000);
+	assert_false(q.have_seq);
+	free(four);
+}
+
+/* Not an IPv4 header: version 6, IHL below 5 */
+static void test_icmp_quote_bad_header(void **state)
+{
+	uint8_t tmp[sizeof(quote_tcp)];
+	struct icmp_quote q = { .src = 7 };
+
+	memcpy(tmp, quote_tcp, sizeof(tmp));
+	tmp[0] = 0x65;
+	assert_int_equal(icmp_quote_parse(&q, tmp, sizeof(tmp)), -EBADMSG);
+	tmp[0] = 0x44;
+	assert_int_equal(icmp_quote_parse(&q, tmp, sizeof(tmp)), -EBADMSG);
+	assert_int_equal(q.src, 7);	/* untouched on error */
+}
+
+/* A non-first fragment's data does not start with the transport header */
+static void test_icmp_quote_fragment(void **state)
+{
+	uint8_t tmp[sizeof(quote_tcp)];
+	struct icmp_quote q;
+
+	memcpy(tmp, quote_tcp, sizeof(tmp));
+	tmp[6] = 0x00;
+	tmp[7] = 0xb9;	/* offset 185 * 8 = 1480 */
+	assert_int_equal(icmp_quote_parse(&q, tmp, sizeof(tmp)), 0);
+	assert_int_equal(q.frag_offset, 1480);
+	assert_false(q.have_ports);
+	assert_false(q.have_seq);
+	assert_int_equal(q.src_port, 0);
+	assert_int_equal(q.l4_len, 8);
+	/* the first fragment (MF set, offset 0) has them */
+	tmp[6] = 0x20;
+	tmp[7] = 0x00;
+	assert_int_equal(icmp_quote_parse(&q, tmp, sizeof(tmp)), 0);
+	assert_true(q.have_ports);
+	assert_true(q.have_seq);
+}
+
 int run_icmp_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +314,11 @@ int run_icmp_tests(void)
 		cmocka_unit_test(test_icmp_bad_checksum),
 		cmocka_unit_test(test_icmp_frag_needed_roundtrip),
 		cmocka_unit_test(test_icmp_helpers),
+		cmocka_unit_test(test_icmp_quote_tcp),
+		cmocka_unit_test(test_icmp_quote_options),
+		cmocka_unit_test(test_icmp_quote_truncated),
+		cmocka_unit_test(test_icmp_quote_bad_header),
+		cmocka_unit_test(test_icmp_quote_fragment),
 	};
 
 	return cmocka_run_group_tests_name("icmp", tests, NULL, NULL);

@@ -629,6 +629,41 @@ static void test_ipv4_strerror(void **state)
 	assert_string_equal(ipv4_bad_strerror(IPV4_BAD_MAX + 1), "unknown");
 }
 
+/* The one text form of addresses: dotted quads, strict */
+static void test_ipv4_addr_parse_format(void **state)
+{
+	static const char *const bad[] = { "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4",
+					   "1.2.3.00", "1..2.3", "1.2.3.4 ", " 1.2.3.4", "a.b.c.d",
+					   "1.2.3.0004", "1.2.3.-4", "1.2.3.4/24", "0x1.2.3.4" };
+	char buf[IPV4_ADDR_STRLEN];
+	uint32_t a = 0;
+
+	assert_int_equal(ipv4_addr_parse("192.0.2.2", &a), 0);
+	assert_int_equal(a, 0xc0000202);
+	assert_int_equal(ipv4_addr_parse("0.0.0.0", &a), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(ipv4_addr_parse("255.255.255.255", &a), 0);
+	assert_int_equal(a, 0xffffffff);
+	assert_int_equal(ipv4_addr_parse("10.0.100.1", &a), 0);
+	assert_int_equal(a, 0x0a006401);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = 7;
+		assert_int_equal(ipv4_addr_parse(bad[i], &a), -EINVAL);
+		assert_int_equal(a, 7);	/* untouched */
+	}
+	assert_int_equal(ipv4_addr_parse(NULL, &a), -EINVAL);
+	memset(buf, FILL, sizeof(buf));
+	assert_ptr_equal(ipv4_addr_format(0xffffffff, buf), buf);
+	assert_string_equal(buf, "255.255.255.255");
+	assert_string_equal(ipv4_addr_format(0xc0000202, buf), "192.0.2.2");
+	assert_string_equal(ipv4_addr_format(0, buf), "0.0.0.0");
+	/* format then parse gives the address back */
+	for (uint32_t x = 1; x < 0xff000000u; x = x * 3 + 0x01010101u) {
+		assert_int_equal(ipv4_addr_parse(ipv4_addr_format(x, buf), &a), 0);
+		assert_int_equal(a, x);
+	}
+}
+
 int run_ipv4_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -659,6 +694,7 @@ int run_ipv4_tests(void)
 		cmocka_unit_test(test_ipv4_repr_parse_bad_options),
 		cmocka_unit_test(test_ipv4_addr_classes),
 		cmocka_unit_test(test_ipv4_strerror),
+		cmocka_unit_test(test_ipv4_addr_parse_format),
 	};
 
 	return cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
