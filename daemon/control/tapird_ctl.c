@@ -12,7 +12,7 @@
 
 #include "capture.h"
 #include "control.h"
-#include "control_server.h"
+#include "server.h"
 #include "tapir_version.h"
 #include "sandbox.h"
 #include "tapird_ctl.h"

@@ -7,7 +7,7 @@
  * back, in order.  The dispatcher is a pure function over bytes given a
  * struct control (no sockets, no libuv): control_handle() takes one request
  * line and returns the reply line, or NULL when the reply comes later (ping,
- * traceroute), through env->deliver.  control_server.c puts it on a Unix
+ * traceroute), through env->deliver.  server.c puts it on a Unix
  * socket in tapird's loop; fuzz/control drives it directly.
  *
  * Request:  {"v":1, "id":ANY, "cmd":"NAME", "args":{...}}   (v, id, args optional)

@@ -1,5 +1,5 @@
 /*
- * control.c - tapird's control protocol: request parser and dispatcher
+ * dispatch.c - tapird's control protocol: request parser and dispatcher
  *
  * Theory of operation: see control.h.  Every command is a function
  * (struct control *, args, now, &result) -> 0 or negative errno, with an
