@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "proto.h"
 #include "tapir_version.h"
 #include "units.h"
 #include "up.h"
@@ -57,22 +57,21 @@ static int connect_path(const char *path)
 /* Send one request to @path; Return: the reply object, or NULL (message printed) */
 static json_t *request_path(const char *path, const char *cmd, json_t *args)
 {
-	json_t *req = json_pack("{s:i,s:s}", "v", CONTROL_VERSION, "cmd", cmd);
-	if (args)
-		json_object_set_new(req, "args", args);
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
+	size_t len = 0;
+	char *line = control_request_encode(cmd, args, NULL, &len);
+	if (!line) {
+		fprintf(stderr, "tapir: out of memory\n");
+		return NULL;
+	}
 	int fd = connect_path(path);
 	if (fd < 0) {
 		fprintf(stderr, "tapir: %s: %s\n", path, strerror(-fd));
 		free(line);
 		return NULL;
 	}
-	size_t len = strlen(line);
-	line[len] = '\n';  /* json_dumps leaves the NUL: room for it */
-	ssize_t w = write(fd, line, len + 1);
+	ssize_t w = write(fd, line, len);
 	free(line);
-	if (w != (ssize_t)(len + 1)) {
+	if (w != (ssize_t)len) {
 		fprintf(stderr, "tapir: %s: write failed\n", path);
 		close(fd);
 		return NULL;
