@@ -145,6 +145,8 @@ static int kv_section_check(struct tapird_config *c, const char *name, const cha
 	memset(k, 0, sizeof(*k));
 	strcpy(k->name, name);
 	set_where(&k->where, where);
+	char msg[CONFIG_ERR_MAX];
+	conf_keys_defaults(config_kv_keys, config_kv_nkeys, k, msg, sizeof(msg));
 	if (out)
 		*out = k;
 	return 0;
