@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "proto.h"
 #include "tapir_version.h"
 #include "units.h"
 #include "up.h"
@@ -54,28 +54,29 @@ static int connect_path(const char *path)
 	return fd;
 }
 
-/* Send one request to @path; Return: the reply object, or NULL (message printed) */
-static json_t *request_path(const char *path, const char *cmd, json_t *args)
+/* Send one request to @path, decode the reply into @rep (release it).
+ * Return: 0, or -1 (message printed) */
+static int request_path(const char *path, const char *cmd, json_t *args,
+			struct control_reply *rep)
 {
-	json_t *req = json_pack("{s:i,s:s}", "v", CONTROL_VERSION, "cmd", cmd);
-	if (args)
-		json_object_set_new(req, "args", args);
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
+	size_t len = 0;
+	char *line = control_request_encode(cmd, args, NULL, &len);
+	if (!line) {
+		fprintf(stderr, "tapir: out of memory\n");
+		return -1;
+	}
 	int fd = connect_path(path);
 	if (fd < 0) {
 		fprintf(stderr, "tapir: %s: %s\n", path, strerror(-fd));
 		free(line);
-		return NULL;
+		return -1;
 	}
-	size_t len = strlen(line);
-	line[len] = '\n';  /* json_dumps leaves the NUL: room for it */
-	ssize_t w = write(fd, line, len + 1);
+	ssize_t w = write(fd, line, len);
 	free(line);
-	if (w != (ssize_t)(len + 1)) {
+	if (w != (ssize_t)len) {
 		fprintf(stderr, "tapir: %s: write failed\n", path);
 		close(fd);
-		return NULL;
+		return -1;
 	}
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
@@ -95,12 +96,11 @@ static json_t *request_path(const char *path, const char *cmd, json_t *args)
 			break;
 	}
 	close(fd);
-	json_error_t e;
-	json_t *rep = buf && n ? json_loadb(buf, n, JSON_DISABLE_EOF_CHECK, &e) : NULL;
+	int rc = buf && n ? control_reply_decode(buf, n, rep) : -1;
 	free(buf);
-	if (!rep)
+	if (rc)
 		fprintf(stderr, "tapir: %s: no reply\n", path);
-	return rep;
+	return rc ? -1 : 0;
 }
 
 static int sock_path(const char *name, char *path, size_t len)
@@ -122,21 +122,19 @@ static json_t *call(const char *name, const char *cmd, json_t *args, json_t **re
 		json_decref(args);
 		return NULL;
 	}
-	*rep = request_path(path, cmd, args);
-	if (!*rep)
+	struct control_reply cr;
+	if (request_path(path, cmd, args, &cr))
 		return NULL;
-	if (!json_is_true(json_object_get(*rep, "ok"))) {
-		json_t *err = json_object_get(*rep, "error");
+	*rep = cr.root;  /* the caller's, with everything below */
+	if (!cr.ok) {
 		if (json_out) {
 			json_dumpf(*rep, stdout, JSON_INDENT(2));
 			putchar('\n');
 		}
-		fprintf(stderr, "tapir: %s: %s: %s\n", name,
-			json_string_value(json_object_get(err, "code")) ?: "error",
-			json_string_value(json_object_get(err, "message")) ?: "?");
+		fprintf(stderr, "tapir: %s: %s: %s\n", name, cr.code, cr.message);
 		return NULL;
 	}
-	return json_object_get(*rep, "result");
+	return cr.result;
 }
 
 static void print_json(json_t *v)
@@ -746,11 +744,12 @@ static int list_main(int argc, char **argv)
 			continue;
 		char path[8192];
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		json_t *rep = request_path(path, "status", NULL);
-		json_t *r = rep ? json_object_get(rep, "result") : NULL;
-		if (r)
-			json_array_append(arr, r);
-		json_decref(rep);
+		struct control_reply cr;
+		if (request_path(path, "status", NULL, &cr))
+			continue;
+		if (cr.ok && cr.result)
+			json_array_append(arr, cr.result);
+		control_reply_release(&cr);
 	}
 	if (d)
 		closedir(d);

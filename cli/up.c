@@ -40,9 +40,10 @@
 
 #include <jansson.h>
 
-#include "config.h"
-#include "control.h"
+#include "peek.h"
+#include "proto.h"
 #include "up.h"
+#include "wire/ipv4.h"
 
 #define EXIT_USAGE 1
 #define EXIT_RUNTIME 2
@@ -215,35 +216,28 @@ int up_main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 
-	/* The configuration, for the interface and the kernel side's address */
-	struct tapird_config cfg;
-	char err[CONFIG_ERR_MAX];
-	config_init(&cfg);
-	int rc = config ? config_load_file(&cfg, config, err, sizeof(err))
-			: config_parse_ini(&cfg, "(built-in)", config_default_ini,
-					   strlen(config_default_ini), err, sizeof(err));
-	if (!rc)
-		rc = config_finish(&cfg, config ? config : "(built-in)", err, sizeof(err));
+	/* The configuration's interface and the kernel side's address (tapird
+	 * checks the rest of it) */
+	struct config_peek cfg;
+	char err[512];
+	int rc = config_peek_file(config, &cfg, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "tapir: %s\n", err);
-		config_free(&cfg);
 		return EXIT_RUNTIME;
 	}
 	char hostbuf[40], gw[16];
 	if (!host && netns && !strcmp(netns, "new")) {
 		if (!cfg.gateway) {
-			config_free(&cfg);
 			fprintf(stderr, "tapir: no gateway in the configuration: give --host-addr\n");
 			return EXIT_USAGE;
 		}
-		snprintf(hostbuf, sizeof(hostbuf), "%s/%u", config_format_ipv4(cfg.gateway, gw),
+		snprintf(hostbuf, sizeof(hostbuf), "%s/%u", ipv4_addr_format(cfg.gateway, gw),
 			 cfg.prefix_len);
 		host = hostbuf;
 	}
-	char ifname[CONFIG_IFNAME_MAX + 1];
+	char ifname[sizeof(cfg.ifname)];
 	strcpy(ifname, cfg.ifname);
 	unsigned mtu = cfg.mtu;
-	config_free(&cfg);
 
 	/* mkdir -p the runtime directory, 0700 */
 	char tmp[4096];
@@ -344,20 +338,23 @@ static long instance_pid(const char *name)
 			return -1;
 		}
 	}
-	static const char req[] = "{\"v\":1,\"cmd\":\"status\"}\n";
-	if (write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
+	size_t rlen = 0;
+	char *req = control_request_encode("status", NULL, NULL, &rlen);
+	if (!req || write(fd, req, rlen) != (ssize_t)rlen) {
+		free(req);
 		close(fd);
 		return -1;
 	}
+	free(req);
 	p = fdopen(fd, "r");
 	char line[8192];
 	long pid = -1;
-	if (p && fgets(line, sizeof(line), p)) {
-		json_t *r = json_loads(line, 0, NULL);
-		json_t *v = json_object_get(json_object_get(r, "result"), "pid");
+	struct control_reply r;
+	if (p && fgets(line, sizeof(line), p) && !control_reply_decode(line, strlen(line), &r)) {
+		json_t *v = json_object_get(r.result, "pid");
 		if (json_is_integer(v))
 			pid = (long)json_integer_value(v);
-		json_decref(r);
+		control_reply_release(&r);
 	}
 	if (p)
 		fclose(p);

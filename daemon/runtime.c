@@ -52,6 +52,7 @@
 #include "tapir_app.h"
 #include "tapir_version.h"
 #include "tapird_ctl.h"
+#include "wire/eth.h"
 
 struct running_app {
 	const struct tapir_app_type *type;
@@ -586,8 +587,9 @@ static int start_network(struct daemon *d)
 	stack_start(d->st, d->now);
 	stack_flush(d->st);
 
-	printf("tapird: %s %s %s/%u mtu %u up\n", tap_name(d->tap),
-	       config_format_mac(c->mac, mac), config_format_ipv4(c->addr, addr),
+	eth_addr_format(c->mac, mac);
+	printf("tapird: %s %s %s/%u mtu %u up\n", tap_name(d->tap), mac,
+	       ipv4_addr_format(c->addr, addr),
 	       c->prefix_len, c->mtu);
 	fflush(stdout);
 	log_info(&d->log, "%s %s %s/%u mtu %u%s, %zu app(s)", tap_name(d->tap), mac, addr,

@@ -87,7 +87,7 @@ struct tapir_app_ctx {
 struct tapir_app_type {
 	const char *name;                /* type = NAME in [app.*] */
 	/* Keys the type accepts besides type= (NULL-terminated; NULL: none).
-	 * Built-in types check theirs in config.c instead (keys unused). */
+	 * Built-in types check theirs by key table (conf/config_keys.c) instead (keys unused). */
 	const char *const *keys;
 	/*
 	 * Start an instance.  Return: 0 and the app's state in *@state, or a

@@ -748,6 +748,56 @@ static void test_kv_http(void **state)
 	config_free(&c);
 }
 
+/* Every key table: help on each key, defaults that its own setter accepts */
+static void check_table(const struct conf_key *keys, size_t n, size_t size)
+{
+	char msg[CONFIG_ERR_MAX] = "";
+	void *base = calloc(1, size);
+	assert_non_null(base);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(keys[i].help);
+		assert_true(keys[i].kind == CONF_CUSTOM || keys[i].offset < size);
+		assert_true(keys[i].kind == CONF_CUSTOM || keys[i].kind == CONF_DURATION ||
+			    keys[i].kind == CONF_BOOL || keys[i].kind == CONF_ENUM ||
+			    keys[i].offset + keys[i].size <= size);
+	}
+	if (conf_keys_defaults(keys, n, base, msg, sizeof(msg)))
+		fail_msg("default refused: %s", msg);
+	free(base);
+}
+
+static void test_key_tables(void **state)
+{
+	for (size_t i = 0; i < config_nsections; i++)
+		check_table(config_sections[i].keys, config_sections[i].nkeys,
+			    sizeof(struct tapird_config));
+	check_table(config_kv_keys, config_kv_nkeys, sizeof(struct kv_config));
+	for (size_t i = 0; i < config_napp_types; i++)
+		check_table(config_app_types[i].keys, config_app_types[i].nkeys,
+			    sizeof(union app_params));
+	/* The generic setter: kinds, limits, messages */
+	struct tapird_config c;
+	char msg[CONFIG_ERR_MAX];
+	config_init(&c);
+	const struct conf_key *mtu = conf_key_find(config_sections[0].keys,
+						   config_sections[0].nkeys, "mtu");
+	assert_non_null(mtu);
+	assert_int_equal(conf_key_set(mtu, &c, "9000", "x", msg, sizeof(msg)), 0);
+	assert_int_equal(c.mtu, 9000);
+	assert_int_equal(conf_key_set(mtu, &c, "70000", "x", msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(msg, "70000 is out of range (68 to 65521)");
+	assert_int_equal(c.mtu, 9000);
+	const struct conf_key *mac = conf_key_find(config_sections[0].keys,
+						   config_sections[0].nkeys, "mac");
+	assert_int_equal(conf_key_set(mac, &c, "02-00-5e-00-53-01", "x", msg, sizeof(msg)), 0);
+	assert_true(c.mac_set);
+	assert_int_equal(c.mac[5], 1);
+	assert_null(conf_key_find(config_sections[0].keys, config_sections[0].nkeys, "nope"));
+	assert_non_null(config_app_type("kvhttp"));
+	assert_null(config_app_type("nope"));
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_tcp_section),
 		cmocka_unit_test(test_kv_http),
+		cmocka_unit_test(test_key_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * control_server.h - the control protocol (control.h) on a Unix socket in a libuv loop
+ * server.h - the control protocol (control.h) on a Unix socket in a libuv loop
  *
  * The socket is created 0600 in a directory created 0700 (parents too); a
  * stale socket left by a dead instance is replaced, a live one is an error

@@ -26,8 +26,8 @@
  *
  * Applications are [app.NAME] sections (NAME: letters, digits, '-', '_', at
  * most CONFIG_APP_NAME_MAX), with a type= key defaulting to NAME.  The
- * config side of each type (keys and their checks) is in the table in
- * config.c; the runtime side (start/stop) is in apps.c.  Types from outside
+ * config side of each type (a key table, keys.h) is in config_keys.c; the
+ * runtime side (start/stop) is in apps.c.  Types from outside
  * (tapir_run()'s) are listed in ext_types with the keys they accept.
  *
  * Key-value stores are [kv.NAME] sections: store = SPEC (required, any
@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "impair.h"
+#include "keys.h"
 #include "tcp_config.h"
 
 #define CONFIG_MAX_FILE (1u << 20)
@@ -101,7 +102,27 @@ union app_params {
 	struct app_http_config http, kvhttp;
 };
 
-struct app_conf_type;  /* config.c's table entry */
+/*
+ * A built-in app type's config side: its keys (a struct conf_key table over
+ * its member of union app_params, defaults included) and the port it
+ * listens on, for the uniqueness checks.  The runtime side (start/stop) is
+ * in apps.c.
+ */
+struct app_conf_type {
+	const char *name;
+	const struct conf_key *keys;
+	size_t nkeys;
+	size_t port_offset;              /* offsetof the uint16_t port in union app_params */
+	bool udp, tcp;                   /* listens on that port with UDP, TCP */
+};
+
+/* The built-in types (config_keys.c), and one key table per type */
+extern const struct app_conf_type config_app_types[];
+extern const size_t config_napp_types;
+extern const struct conf_key app_echo_keys[], app_discard_keys[], app_source_keys[],
+	app_http_keys[], app_kvhttp_keys[];
+/* Return: the built-in type called @name, or NULL */
+const struct app_conf_type *config_app_type(const char *name);
 
 struct app_key {
 	char *key, *value;
@@ -191,6 +212,24 @@ struct tapird_config {
 	struct config_where w_addr, w_gateway;
 };
 
+/*
+ * The fixed sections ([netif], [ipv4], [arp], [icmp], [log], [tcp],
+ * [control]): a key table each (config_keys.c) over the struct at @offset
+ * in struct tapird_config; @more ends the list of keys in messages.
+ */
+struct config_section {
+	const char *name;
+	const struct conf_key *keys;
+	size_t nkeys;
+	size_t offset;
+	const char *more;
+};
+extern const struct config_section config_sections[];
+extern const size_t config_nsections;
+/* [kv.NAME]: keys over struct kv_config */
+extern const struct conf_key config_kv_keys[];
+extern const size_t config_kv_nkeys;
+
 /* The built-in configuration (the same text as conf/tapird.conf). */
 extern const char config_default_ini[];
 
@@ -253,9 +292,7 @@ const struct kv_config *config_kv_find(const struct tapird_config *c, const char
 
 /* Names for messages */
 const char *config_log_level_name(enum config_log_level l);
-/* Format "a.b.c.d" into @buf (>= 16 bytes).  Return: @buf */
-char *config_format_ipv4(uint32_t a, char *buf);
-/* Format "xx:xx:xx:xx:xx:xx" into @buf (>= 18 bytes).  Return: @buf */
-char *config_format_mac(const uint8_t mac[6], char *buf);
+/* The netmask of prefix length @p (0 to 32), host order */
+uint32_t config_prefix_mask(uint8_t p);
 
 #endif /* TAPIR_CONFIG_H */

@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "wire/eth.h"
+#include "wire/ipv4.h"
+
 struct unit {
 	const char *name;
 	uint64_t scale;
@@ -136,63 +139,21 @@ int units_parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int units_parse_mac(const char *s, uint8_t mac[6])
 {
-	uint8_t m[6];
-	if (strlen(s) != 17)
+	/* eth_addr_parse() takes ':' only: "02-00-..." is turned into "02:00-..." */
+	char buf[ETH_ADDR_STRLEN];
+	if (strlen(s) != ETH_ADDR_STRLEN - 1)
 		return -EINVAL;
-	char sep = s[2];
-	if (sep != ':' && sep != '-')
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		const char *p = s + 3 * i;
-		int hi = hexval(p[0]), lo = hexval(p[1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		if (i < 5 && p[2] != sep)
-			return -EINVAL;
-		m[i] = (uint8_t)(hi << 4 | lo);
-	}
-	memcpy(mac, m, 6);
-	return 0;
+	memcpy(buf, s, ETH_ADDR_STRLEN);
+	if (buf[2] == '-' && !strchr(buf, ':'))
+		for (char *p = buf; *p; p++)
+			if (*p == '-')
+				*p = ':';
+	return eth_addr_parse(buf, mac);
 }
 
 int units_parse_ipv4(const char *s, uint32_t *out)
 {
-	uint32_t a = 0;
-	const char *p = s;
-	for (int part = 0; part < 4; part++) {
-		if (part) {
-			if (*p != '.')
-				return -EINVAL;
-			p++;
-		}
-		unsigned v = 0, nd = 0;
-		const char *start = p;
-		while (*p >= '0' && *p <= '9' && nd < 4) {
-			v = v * 10 + (unsigned)(*p - '0');
-			nd++;
-			p++;
-		}
-		if (nd == 0 || nd > 3 || v > 255)
-			return -EINVAL;
-		if (nd > 1 && *start == '0')
-			return -EINVAL;  /* leading zero: octal in inet_aton, refuse */
-		a = a << 8 | v;
-	}
-	if (*p)
-		return -EINVAL;
-	*out = a;
-	return 0;
+	return ipv4_addr_parse(s, out);  /* strict: no leading zeros (octal in inet_aton) */
 }

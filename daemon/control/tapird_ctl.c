@@ -3,8 +3,6 @@
  */
 #include <errno.h>
 #include <stddef.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +10,9 @@
 
 #include "capture.h"
 #include "control.h"
-#include "control_server.h"
+#include "server.h"
 #include "tapir_version.h"
-#include "sandbox.h"
+#include "service.h"
 #include "tapird_ctl.h"
 
 #define CTL_MAX_KV 64
@@ -105,51 +103,14 @@ static void deliver(void *ctx, uint64_t client, char *reply, size_t len)
 		free(reply);
 }
 
-/*
- * The sd_notify protocol (no libsystemd): one datagram with "KEY=VALUE\n"
- * lines to the AF_UNIX socket in $NOTIFY_SOCKET ('@': abstract).  Without
- * the variable (not started by systemd) it does nothing.
- */
-static void sd_notify_send(const char *state)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	if (!path || (path[0] != '/' && path[0] != '@'))
-		return;
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	size_t n = strlen(path);
-	if (n >= sizeof(a.sun_path))
-		return;
-	memcpy(a.sun_path, path, n);
-	if (a.sun_path[0] == '@')
-		a.sun_path[0] = 0;
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&a,
-	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
-	close(fd);
-}
-
 /* Drop privileges ([control] user, sandbox) and tell systemd we are ready */
 static int enter_sandbox(struct tapird_ctl *t, struct logger *log, const char *sock,
 			 const char *ready)
 {
-	const struct tapird_config *c = t->cfg;
-	char err[256];
-	if (c->control_user[0] && !c->sandbox) {
-		log_err(log, "[control] user needs sandbox = true");
-		return -EINVAL;
-	}
-	if (c->sandbox) {
-		int rc = sandbox_enter(c->control_user, sock, err, sizeof(err));
-		if (rc) {
-			log_err(log, "sandbox: %s", err);
-			return rc;
-		}
-		log_info(log, "sandbox: %s%s, no capabilities, no new privileges, seccomp",
-			 c->control_user[0] ? "user " : "same user", c->control_user);
-	}
-	sd_notify_send(ready);
+	int rc = service_confine(t->cfg, log, sock);
+	if (rc)
+		return rc;
+	service_notify(ready);
 	return 0;
 }
 
@@ -248,7 +209,7 @@ void tapird_ctl_stop(struct tapird_ctl *t)
 	if (!t || t->stopped)
 		return;
 	t->stopped = true;
-	sd_notify_send("STOPPING=1");
+	service_notify("STOPPING=1");
 	control_server_stop(t->srv);
 	t->srv = NULL;
 	capture_stop(t->cap);

@@ -1,5 +1,5 @@
 /*
- * control_server.c - the control protocol on a Unix socket in a libuv loop
+ * server.c - the control protocol on a Unix socket in a libuv loop
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control_server.h"
+#include "server.h"
 
 struct conn {
 	uv_pipe_t pipe;

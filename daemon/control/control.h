@@ -7,7 +7,7 @@
  * back, in order.  The dispatcher is a pure function over bytes given a
  * struct control (no sockets, no libuv): control_handle() takes one request
  * line and returns the reply line, or NULL when the reply comes later (ping,
- * traceroute), through env->deliver.  control_server.c puts it on a Unix
+ * traceroute), through env->deliver.  server.c puts it on a Unix
  * socket in tapird's loop; fuzz/control drives it directly.
  *
  * Request:  {"v":1, "id":ANY, "cmd":"NAME", "args":{...}}   (v, id, args optional)
@@ -30,10 +30,9 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "proto.h"
 #include "stack.h"
 
-#define CONTROL_VERSION 1
-#define CONTROL_MAX_LINE 65536
 #define CONTROL_MAX_OPS 16
 #define CONTROL_MAX_PROBES 32
 
@@ -87,9 +86,6 @@ void control_free(struct control *c);
 char *control_handle(struct control *c, uint64_t client, const char *line, size_t len,
 		     uint64_t now, size_t *len_out);
 
-/* An error reply for a request that could not be read (too long, ...) */
-char *control_error_reply(int err, const char *message, size_t *len_out);
-
 /* A received frame (Ethernet), for traceroute's ICMP errors */
 void control_rx_frame(struct control *c, const uint8_t *frame, size_t len, uint64_t now);
 
@@ -99,13 +95,5 @@ void control_poll(struct control *c, uint64_t now);
 uint64_t control_next_deadline(const struct control *c);
 /* Forget @client's deferred operations */
 void control_client_gone(struct control *c, uint64_t client);
-
-/* Socket path for instance @name: TAPIR_RUNTIME_DIR, /run/tapir (root) or
- * $XDG_RUNTIME_DIR/tapir, then NAME.sock.  Return: 0 or -ENAMETOOLONG/-EINVAL */
-int control_socket_path(const char *name, char *buf, size_t len);
-/* Runtime directory (same rules).  Return: 0 or -ENAMETOOLONG */
-int control_runtime_dir(char *buf, size_t len);
-/* Return: true if @name is a valid instance name (1..32 of [A-Za-z0-9_.-], no leading '.') */
-bool control_name_ok(const char *name);
 
 #endif /* TAPIR_CONTROL_H */

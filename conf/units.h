@@ -1,7 +1,7 @@
 /*
  * units.h - strict parsers for configuration values (numbers with units)
  *
- * Shared by the impairment wrapper and the daemon's configuration.  Every
+ * Shared by the impairment wrapper, the daemon's configuration and the CLI.  Every
  * parser takes the whole NUL-terminated string (no surrounding whitespace, no
  * sign, decimal digits only) and either stores a value and returns 0, or
  * leaves @out untouched and returns -EINVAL (malformed) or -ERANGE (out of
@@ -39,10 +39,13 @@ int units_parse_size(const char *s, uint64_t *bytes);
 /* true/false, yes/no, on/off, 1/0.  Return: 0 or -EINVAL */
 int units_parse_bool(const char *s, bool *out);
 
-/* "02:00:5e:00:53:01" (or '-' separators), two hex digits per octet. */
+/* "02:00:5e:00:53:01" (or '-' separators), two hex digits per octet:
+ * eth_addr_parse() of libstack/wire/eth.h, with '-' separators allowed. */
 int units_parse_mac(const char *s, uint8_t mac[6]);
 
-/* Dotted quad "a.b.c.d", 1-3 digits per part, no leading zeros; host order. */
+/* Dotted quad "a.b.c.d", 1-3 digits per part, no leading zeros; host order.
+ * Stricter than ipv4_addr_parse() (stack.h), which takes leading zeros (octal
+ * in inet_aton): this goes when that refuses them too. */
 int units_parse_ipv4(const char *s, uint32_t *out);
 
 #endif /* TAPIR_UNITS_H */

@@ -1,0 +1,517 @@
+/*
+ * config.c - tapird's configuration: sections, apps, boot arguments, validation
+ *
+ * What each key accepts is in the key tables (config_keys.c, keys.h); the
+ * INI syntax is ini_read.c's.  This file finds the section of a key, keeps the
+ * [app.NAME] keys until the type is known, and checks across keys.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootargs.h"
+#include "ini_read.h"
+#include "keys.h"
+#include "stack.h"
+
+#define APP_TYPE_NAMES "echo, discard, source, http, kvhttp"
+
+/* ---- messages ---- */
+
+static int errf(char *err, size_t errlen, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int errf(char *err, size_t errlen, const char *where, const char *fmt, ...)
+{
+	if (err && errlen) {
+		char msg[CONFIG_ERR_MAX];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		snprintf(err, errlen, "%s: %s", where, msg);
+	}
+	return -EINVAL;
+}
+
+static void set_where(struct config_where *w, const char *where)
+{
+	snprintf(w->text, sizeof(w->text), "%s", where);
+}
+
+const char *config_log_level_name(enum config_log_level l)
+{
+	static const char *const names[] = {
+		[CONFIG_LOG_ERR] = "error",
+		[CONFIG_LOG_WARN] = "warn",
+		[CONFIG_LOG_INFO] = "info",
+		[CONFIG_LOG_DEBUG] = "debug",
+	};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == CONFIG_LOG_DEBUG + 1, "log names");
+	return (unsigned)l <= CONFIG_LOG_DEBUG ? names[l] : "?";
+}
+
+/* ---- init / free ---- */
+
+void config_init(struct tapird_config *c)
+{
+	char msg[CONFIG_ERR_MAX];
+	memset(c, 0, sizeof(*c));
+	/* The tables' defaults; [tcp]'s are libstack's, impair.* backends/impair's */
+	for (size_t i = 0; i < config_nsections; i++)
+		conf_keys_defaults(config_sections[i].keys, config_sections[i].nkeys,
+				   (char *)c + config_sections[i].offset, msg, sizeof(msg));
+	tcp_config_defaults(&c->tcp);
+	impair_config_defaults(&c->impair);
+	c->prefix_len = 24;
+}
+
+void config_free(struct tapird_config *c)
+{
+	for (size_t i = 0; i < c->napps; i++)
+		for (size_t k = 0; k < c->apps[i].nkeys; k++) {
+			free(c->apps[i].keys[k].key);
+			free(c->apps[i].keys[k].value);
+		}
+	free(c->apps);
+	c->apps = NULL;
+	c->napps = 0;
+	for (size_t i = 0; i < c->nkvs; i++)
+		free(c->kvs[i].spec);
+	free(c->kvs);
+	c->kvs = NULL;
+	c->nkvs = 0;
+}
+
+const struct kv_config *config_kv_find(const struct tapird_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nkvs; i++)
+		if (!strcmp(c->kvs[i].name, name))
+			return &c->kvs[i];
+	return NULL;
+}
+
+/* ---- sections ---- */
+
+/* Return: the fixed section called @name, or NULL */
+static const struct config_section *fixed_section(const char *name)
+{
+	for (size_t i = 0; i < config_nsections; i++)
+		if (!strcmp(config_sections[i].name, name))
+			return &config_sections[i];
+	return NULL;
+}
+
+static bool app_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > CONFIG_APP_NAME_MAX)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return false;
+	return true;
+}
+
+/* [kv.NAME]: find or create the store's entry */
+static int kv_section_check(struct tapird_config *c, const char *name, const char *where,
+			    struct kv_config **out, char *err, size_t errlen)
+{
+	if (out)
+		*out = NULL;
+	if (!app_name_ok(name))
+		return errf(err, errlen, where,
+			    "bad key-value store name '%s' (1 to %d letters, digits, '-' or '_')",
+			    name, CONFIG_APP_NAME_MAX);
+	for (size_t i = 0; i < c->nkvs; i++)
+		if (!strcmp(c->kvs[i].name, name)) {
+			if (out)
+				*out = &c->kvs[i];
+			return 0;
+		}
+	if (c->nkvs >= CONFIG_MAX_KV)
+		return errf(err, errlen, where, "too many key-value stores (at most %d)",
+			    CONFIG_MAX_KV);
+	struct kv_config *k = realloc(c->kvs, (c->nkvs + 1) * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	c->kvs = k;
+	k = &c->kvs[c->nkvs++];
+	memset(k, 0, sizeof(*k));
+	strcpy(k->name, name);
+	set_where(&k->where, where);
+	char msg[CONFIG_ERR_MAX];
+	conf_keys_defaults(config_kv_keys, config_kv_nkeys, k, msg, sizeof(msg));
+	if (out)
+		*out = k;
+	return 0;
+}
+
+/* A key of a table (@keys over @base): unknown keys and bad values are errors */
+static int set_by_table(const struct conf_key *keys, size_t nkeys, const char *more, void *base,
+			const char *section, const char *key, const char *value,
+			const char *where, char *err, size_t errlen)
+{
+	char msg[CONFIG_ERR_MAX], names[CONFIG_ERR_MAX];
+	const struct conf_key *k = conf_key_find(keys, nkeys, key);
+	if (!k)
+		return errf(err, errlen, where, "unknown key '%s' in [%s] (expected %s%s)", key,
+			    section, conf_keys_names(keys, nkeys, names, sizeof(names)), more);
+	int rc = conf_key_set(k, base, value, where, msg, sizeof(msg));
+	if (rc == -EINVAL)
+		return errf(err, errlen, where, "[%s] %s: %s", section, key, msg);
+	return rc;
+}
+
+/*
+ * section_check() - Check a section name; for [app.NAME] find or create the app
+ * @app: Receives the app for app sections (may be NULL)
+ */
+static int section_check(struct tapird_config *c, const char *section, const char *where,
+			 struct app_config **app, char *err, size_t errlen)
+{
+	if (app)
+		*app = NULL;
+	if (fixed_section(section))
+		return 0;
+	if (!strncmp(section, "kv.", 3))
+		return kv_section_check(c, section + 3, where, NULL, err, errlen);
+	if (strncmp(section, "app.", 4))
+		return errf(err, errlen, where,
+			    "unknown section [%s] (expected netif, ipv4, arp, icmp, log, tcp, "
+			    "control, kv.NAME or app.NAME)", section);
+	const char *name = section + 4;
+	if (!app_name_ok(name))
+		return errf(err, errlen, where,
+			    "bad application name '%s' (1 to %d letters, digits, '-' or '_')", name,
+			    CONFIG_APP_NAME_MAX);
+	for (size_t i = 0; i < c->napps; i++)
+		if (!strcmp(c->apps[i].name, name)) {
+			if (app)
+				*app = &c->apps[i];
+			return 0;
+		}
+	if (c->napps >= CONFIG_MAX_APPS)
+		return errf(err, errlen, where, "too many applications (at most %d)",
+			    CONFIG_MAX_APPS);
+	struct app_config *a = realloc(c->apps, (c->napps + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	c->apps = a;
+	a = &c->apps[c->napps++];
+	memset(a, 0, sizeof(*a));
+	strcpy(a->name, name);
+	set_where(&a->where, where);
+	if (app)
+		*app = a;
+	return 0;
+}
+
+static int app_key_set(struct app_config *a, const char *key, const char *value,
+		       const char *where, char *err, size_t errlen)
+{
+	if (!*key)
+		return errf(err, errlen, where, "empty key");
+	struct app_key *k = NULL;
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i].key, key))
+			k = &a->keys[i];
+	char *v = strdup(value);
+	if (!v)
+		return -ENOMEM;
+	if (k) {  /* given again: the last value wins */
+		free(k->value);
+		k->value = v;
+		set_where(&k->where, where);
+		return 0;
+	}
+	if (a->nkeys >= CONFIG_MAX_APP_KEYS) {
+		free(v);
+		return errf(err, errlen, where, "too many keys in [app.%s] (at most %d)", a->name,
+			    CONFIG_MAX_APP_KEYS);
+	}
+	char *kk = strdup(key);
+	if (!kk) {
+		free(v);
+		return -ENOMEM;
+	}
+	k = &a->keys[a->nkeys++];
+	k->key = kk;
+	k->value = v;
+	set_where(&k->where, where);
+	return 0;
+}
+
+int config_set(struct tapird_config *c, const char *section, const char *key, const char *value,
+	       const char *where, char *err, size_t errlen)
+{
+	struct app_config *app;
+	if (!*section)
+		return errf(err, errlen, where, "key '%s' outside of a [section]", key);
+	int rc = section_check(c, section, where, &app, err, errlen);
+	if (rc)
+		return rc;
+	if (!*key)
+		return errf(err, errlen, where, "empty key in [%s]", section);
+	if (app)
+		return app_key_set(app, key, value, where, err, errlen);
+	if (!strncmp(section, "kv.", 3)) {
+		struct kv_config *k;
+		rc = kv_section_check(c, section + 3, where, &k, err, errlen);
+		return rc ? rc : set_by_table(config_kv_keys, config_kv_nkeys, "", k, section, key,
+					      value, where, err, errlen);
+	}
+	if (!strcmp(section, "netif") && !strncmp(key, "impair.", 7)) {
+		char msg[CONFIG_ERR_MAX];
+		rc = impair_config_set(&c->impair, key + 7, value, msg, sizeof(msg));
+		if (rc)
+			return errf(err, errlen, where, "[netif] %s: %s", key, msg);
+		if (!strcmp(key + 7, "seed"))
+			c->impair_seed_set = true;
+		return 0;
+	}
+	const struct config_section *sec = fixed_section(section);
+	return set_by_table(sec->keys, sec->nkeys, sec->more, (char *)c + sec->offset, section, key,
+			    value, where, err, errlen);
+}
+
+/* ---- INI text ---- */
+
+static int ini_section(void *ctx, const char *section, const char *where, char *err,
+		       size_t errlen)
+{
+	return section_check(ctx, section, where, NULL, err, errlen);
+}
+
+static int ini_set(void *ctx, const char *section, const char *key, const char *value,
+		   const char *where, char *err, size_t errlen)
+{
+	return config_set(ctx, section, key, value, where, err, errlen);
+}
+
+static const struct conf_ini_ops config_ini_ops = { ini_section, ini_set };
+
+int config_parse_ini(struct tapird_config *c, const char *name, const char *text, size_t len,
+		     char *err, size_t errlen)
+{
+	return conf_ini_parse(name, text, len, &config_ini_ops, c, err, errlen);
+}
+
+int config_load_file(struct tapird_config *c, const char *path, char *err, size_t errlen)
+{
+	return conf_ini_load(path, &config_ini_ops, c, err, errlen);
+}
+
+/* ---- boot arguments ---- */
+
+int config_apply_args(struct tapird_config *c, char *const *args, size_t nargs, char *err,
+		      size_t errlen)
+{
+	size_t total = 1;
+	for (size_t i = 0; i < nargs; i++)
+		total += strlen(args[i]) + 1;
+	char *line = malloc(total);
+	if (!line)
+		return -ENOMEM;
+	size_t pos = 0;
+	for (size_t i = 0; i < nargs; i++) {
+		size_t l = strlen(args[i]);
+		if (i)
+			line[pos++] = ' ';
+		memcpy(line + pos, args[i], l);
+		pos += l;
+	}
+	line[pos] = '\0';
+
+	char **tok;
+	size_t ntok;
+	char msg[CONFIG_ERR_MAX];
+	int rc = bootargs_tokenize(line, &tok, &ntok, msg, sizeof(msg));
+	if (rc) {
+		if (err && errlen)
+			snprintf(err, errlen, "arguments '%s': %s", line, msg);
+		free(line);
+		return rc;
+	}
+	free(line);
+	for (size_t i = 0; i < ntok && !rc; i++) {
+		char where[CONFIG_WHERE_MAX];
+		snprintf(where, sizeof(where), "argument '%s'", tok[i]);
+		struct bootarg a;
+		rc = bootarg_split(tok[i], &a, msg, sizeof(msg));
+		if (rc) {
+			errf(err, errlen, where, "%s", msg);
+			break;
+		}
+		rc = config_set(c, a.section, a.key, a.value, where, err, errlen);
+		bootarg_release(&a);
+	}
+	bootargs_free(tok, ntok);
+	return rc;
+}
+
+/* ---- checks across keys ---- */
+
+/* An app of a type from outside: check its keys against the type's list. */
+static int finish_ext_app(struct app_config *a, const struct config_ext_type *t, char *err,
+			  size_t errlen)
+{
+	a->type = t->name;
+	for (size_t i = 0; i < a->nkeys; i++) {
+		const struct app_key *k = &a->keys[i];
+		bool known = !strcmp(k->key, "type");
+		for (size_t j = 0; !known && t->keys && t->keys[j]; j++)
+			known = !strcmp(t->keys[j], k->key);
+		if (!known)
+			return errf(err, errlen, k->where.text,
+				    "unknown key '%s' in [app.%s] (type %s)", k->key, a->name,
+				    t->name);
+	}
+	return 0;
+}
+
+static int finish_app(const struct tapird_config *c, struct app_config *a, char *err,
+		      size_t errlen)
+{
+	const char *type = a->name;
+	const struct config_where *type_where = &a->where;
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i].key, "type")) {
+			type = a->keys[i].value;
+			type_where = &a->keys[i].where;
+		}
+	const struct app_conf_type *t = config_app_type(type);
+	if (!t) {
+		for (size_t i = 0; i < c->n_ext_types; i++)
+			if (!strcmp(c->ext_types[i].name, type))
+				return finish_ext_app(a, &c->ext_types[i], err, errlen);
+	}
+	if (!t) {
+		if (type == a->name)
+			return errf(err, errlen, type_where->text,
+				    "[app.%s]: unknown application type '%s' (set type = one of " APP_TYPE_NAMES ")",
+				    a->name, type);
+		return errf(err, errlen, type_where->text,
+			    "[app.%s] type: unknown application type '%s' (known: " APP_TYPE_NAMES ")", a->name,
+			    type);
+	}
+	a->type = t->name;
+	char msg[CONFIG_ERR_MAX];
+	memset(&a->params, 0, sizeof(a->params));
+	conf_keys_defaults(t->keys, t->nkeys, &a->params, msg, sizeof(msg));
+	for (size_t i = 0; i < a->nkeys; i++) {
+		const struct app_key *k = &a->keys[i];
+		if (!strcmp(k->key, "type"))
+			continue;
+		const struct conf_key *ck = conf_key_find(t->keys, t->nkeys, k->key);
+		if (!ck)
+			return errf(err, errlen, k->where.text,
+				    "unknown key '%s' in [app.%s] (type %s)", k->key, a->name,
+				    t->name);
+		int rc = conf_key_set(ck, &a->params, k->value, k->where.text, msg, sizeof(msg));
+		if (rc == -EINVAL)
+			return errf(err, errlen, k->where.text, "[app.%s] %s: %s", a->name, k->key,
+				    msg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Where an app's @key came from: the key's line, else the section's. */
+static const char *key_where(const struct app_config *a, const char *key)
+{
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i].key, key))
+			return a->keys[i].where.text;
+	return a->where.text;
+}
+
+/* Where the app's UDP port came from: its port key, else its section. */
+static const char *port_where(const struct app_config *a)
+{
+	return key_where(a, "port");
+}
+
+static uint16_t app_port(const struct app_conf_type *t, const struct app_config *a)
+{
+	uint16_t p;
+	memcpy(&p, (const char *)&a->params + t->port_offset, sizeof(p));
+	return p;
+}
+
+int config_finish(struct tapird_config *c, const char *source, char *err, size_t errlen)
+{
+	char ab[16], gb[16];
+	if (!c->addr_set)
+		return errf(err, errlen, source, "[ipv4] address is required");
+	if (c->gateway) {
+		uint32_t mask = config_prefix_mask(c->prefix_len);
+		const char *gw = c->w_gateway.text;
+		ipv4_addr_format(c->gateway, gb);
+		ipv4_addr_format(c->addr, ab);
+		if (c->gateway == c->addr)
+			return errf(err, errlen, gw, "[ipv4] gateway: %s is our own address", gb);
+		if ((c->gateway & mask) != (c->addr & mask) || c->prefix_len == 32)
+			return errf(err, errlen, gw,
+				    "[ipv4] gateway: %s is not on the subnet of %s/%u", gb, ab,
+				    c->prefix_len);
+		if (c->prefix_len <= 30 && (c->gateway & ~mask) == 0)
+			return errf(err, errlen, gw,
+				    "[ipv4] gateway: %s is the network address of %s/%u", gb, ab,
+				    c->prefix_len);
+		if (c->prefix_len <= 30 && (c->gateway & ~mask) == ~mask)
+			return errf(err, errlen, gw,
+				    "[ipv4] gateway: %s is the broadcast address of %s/%u", gb,
+				    ab, c->prefix_len);
+	}
+	for (size_t i = 0; i < c->nkvs; i++)
+		if (!c->kvs[i].spec)
+			return errf(err, errlen, c->kvs[i].where.text,
+				    "[kv.%s]: store = SPEC is required", c->kvs[i].name);
+	for (size_t i = 0; i < c->napps; i++) {
+		int rc = finish_app(c, &c->apps[i], err, errlen);
+		if (rc)
+			return rc;
+		const struct app_config *a = &c->apps[i];
+		bool kvhttp = !strcmp(a->type, "kvhttp");
+		if (!kvhttp && strcmp(a->type, "http"))
+			continue;
+		const struct kv_config *kv = a->params.http.kv[0] ?
+			config_kv_find(c, a->params.http.kv) : NULL;
+		if (!a->params.http.kv[0])
+			return errf(err, errlen, a->where.text,
+				    "[app.%s]: kv = NAME (a [kv.NAME] section) is required", a->name);
+		if (!kv)
+			return errf(err, errlen, key_where(a, "kv"),
+				    "[app.%s] kv: no section [kv.%s]", a->name, a->params.http.kv);
+		if (kvhttp && !kv->writable)
+			return errf(err, errlen, key_where(a, "kv"),
+				    "[app.%s] kv: [kv.%s] is read-only (kvhttp needs writable = true)",
+				    a->name, kv->name);
+	}
+	for (size_t i = 0; i < c->napps; i++) {
+		const struct app_conf_type *ti = config_app_type(c->apps[i].type);
+		if (!ti)
+			continue;  /* a type from outside: no ports known */
+		uint16_t pi = app_port(ti, &c->apps[i]);
+		for (int tcp = 0; tcp < 2; tcp++) {
+			if (!(tcp ? ti->tcp : ti->udp))
+				continue;
+			for (size_t j = 0; j < i; j++) {
+				const struct app_conf_type *tj = config_app_type(c->apps[j].type);
+				if (tj && (tcp ? tj->tcp : tj->udp) && app_port(tj, &c->apps[j]) == pi)
+					return errf(err, errlen, port_where(&c->apps[i]),
+						    "[app.%s]: %s port %u is already used by [app.%s]",
+						    c->apps[i].name, tcp ? "TCP" : "UDP", pi,
+						    c->apps[j].name);
+			}
+		}
+	}
+	return 0;
+}

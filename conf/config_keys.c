@@ -1,0 +1,438 @@
+/*
+ * config_keys.c - tapird's key tables: the fixed sections, [kv.NAME] and the built-in app types
+ *
+ * One struct conf_key table per section (keys.h): the name, the kind and
+ * limits of the value, its default, where it goes, a line of help.  The
+ * checks that a kind alone cannot say (a unicast address, an interface
+ * name) are the small functions beside the tables.  [netif] impair.* keys
+ * are backends/impair's (config.c hands them over).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "keys.h"
+#include "proto.h"
+#include "units.h"
+
+#define SEC 1000000000ull
+#define N(t) (sizeof(t) / sizeof((t)[0]))
+
+/* ---- checks ---- */
+
+static int backend_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	if (strcmp(value, "tap") && strcmp(value, "pcap") && strcmp(value, "vmnet")) {
+		snprintf(msg, msglen, "'%s' is not a backend (tap, pcap or vmnet)", value);
+		return -EINVAL;
+	}
+#ifndef __APPLE__
+	if (!strcmp(value, "vmnet")) {  /* backends/vmnet.c is built on macOS only */
+		snprintf(msg, msglen, "vmnet is macOS-only (vmnet.framework); use tap or pcap");
+		return -EINVAL;
+	}
+#endif
+	return 0;
+}
+
+static int ifname_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	bool ok = strcmp(value, ".") && strcmp(value, "..");
+	for (const char *p = value; ok && *p; p++)
+		if (*p == '/' || *p == ':' || (unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			ok = false;
+	return ok ? 0 : -EINVAL;
+}
+
+static int mac_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	static const uint8_t zero[6];
+	const uint8_t *m = field;
+	if (m[0] & 1)
+		snprintf(msg, msglen, "%s is a multicast address (need unicast)", value);
+	else if (!memcmp(m, zero, 6))
+		snprintf(msg, msglen, "%s is all zeros", value);
+	else
+		return 0;
+	return -EINVAL;
+}
+
+/* A usable unicast address (the address and the gateway) */
+static const char *unicast_problem(uint32_t a)
+{
+	if ((a >> 24) == 0)
+		return "is in 0.0.0.0/8 (this network)";
+	if ((a >> 24) == 127)
+		return "is a loopback address";
+	if ((a >> 28) == 0xe)
+		return "is a multicast address";
+	if ((a >> 28) == 0xf)
+		return "is a reserved or broadcast address";
+	return NULL;
+}
+
+uint32_t config_prefix_mask(uint8_t p)
+{
+	return p ? 0xffffffffu << (32 - p) : 0;
+}
+
+/* [ipv4] address = A/P: addr, prefix_len, addr_set, w_addr */
+static int set_address(void *base, const char *value, const char *where, char *msg,
+		       size_t msglen)
+{
+	struct tapird_config *c = base;
+	char buf[32];
+	const char *slash = strchr(value, '/');
+	size_t alen = slash ? (size_t)(slash - value) : strlen(value);
+	uint32_t a;
+	uint64_t p;
+	if (!slash || alen >= sizeof(buf)) {
+		snprintf(msg, msglen, "'%s' is not ADDRESS/PREFIX (e.g. 192.0.2.2/24)", value);
+		return -EINVAL;
+	}
+	memcpy(buf, value, alen);
+	buf[alen] = '\0';
+	const char *why = NULL;
+	if (units_parse_ipv4(buf, &a))
+		snprintf(msg, msglen, "'%s' is not an IPv4 address", buf);
+	else if (units_parse_u64(slash + 1, 32, &p))
+		snprintf(msg, msglen, "prefix length '%s' is not 0 to 32", slash + 1);
+	else if ((why = unicast_problem(a)))
+		snprintf(msg, msglen, "%s %s", buf, why);
+	else if (p <= 30 && (a & ~config_prefix_mask((uint8_t)p)) == 0)
+		snprintf(msg, msglen, "%s is the network address of /%u", buf, (unsigned)p);
+	else if (p <= 30 && (a & ~config_prefix_mask((uint8_t)p)) == ~config_prefix_mask((uint8_t)p))
+		snprintf(msg, msglen, "%s is the broadcast address of /%u", buf, (unsigned)p);
+	else {
+		c->addr = a;
+		c->prefix_len = (uint8_t)p;
+		c->addr_set = true;
+		snprintf(c->w_addr.text, sizeof(c->w_addr.text), "%s", where);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* [ipv4] gateway = A, or "" / none */
+static int set_gateway(void *base, const char *value, const char *where, char *msg,
+		       size_t msglen)
+{
+	struct tapird_config *c = base;
+	uint32_t a = 0;
+	if (*value && strcmp(value, "none")) {
+		const char *why;
+		if (units_parse_ipv4(value, &a)) {
+			snprintf(msg, msglen, "'%s' is not an IPv4 address", value);
+			return -EINVAL;
+		}
+		if ((why = unicast_problem(a))) {
+			snprintf(msg, msglen, "%s %s", value, why);
+			return -EINVAL;
+		}
+	}
+	c->gateway = a;
+	snprintf(c->w_gateway.text, sizeof(c->w_gateway.text), "%s", where);
+	return 0;
+}
+
+static int name_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	return control_name_ok(value) ? 0 : -EINVAL;
+}
+
+static int socket_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	return value[0] == '/' ? 0 : -EINVAL;
+}
+
+static int user_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || *p == ':' || *p == '/')
+			return -EINVAL;
+	return 0;
+}
+
+/* [control] enabled = BOOL: control_disabled is its negation */
+static int set_enabled(void *base, const char *value, const char *where, char *msg,
+		       size_t msglen)
+{
+	bool on;
+	if (units_parse_bool(value, &on)) {
+		snprintf(msg, msglen, "'%s' is not true or false", value);
+		return -EINVAL;
+	}
+	((struct tapird_config *)base)->control_disabled = !on;
+	return 0;
+}
+
+/* [tcp] rcvbuf also bounds the out-of-order data held per flow */
+static int set_rcvbuf(void *base, const char *value, const char *where, char *msg, size_t msglen)
+{
+	static const struct conf_key k = {
+		.name = "rcvbuf", .kind = CONF_SIZE, CONF_AT(struct tcp_config, rcvbuf),
+		.min = 4096, .max = 64u << 20,
+	};
+	struct tcp_config *t = base;
+	int rc = conf_key_set(&k, t, value, where, msg, msglen);
+	if (!rc)
+		t->ooo_max_bytes = t->rcvbuf;
+	return rc;
+}
+
+/* [kv.NAME] store = SPEC: any kv_open() spec */
+static int set_store(void *base, const char *value, const char *where, char *msg,
+		     size_t msglen)
+{
+	static const char *const kinds[] = { "mem:", "dir:", "tar:", "embedded:" };
+	struct kv_config *k = base;
+	bool ok = false;
+	for (size_t i = 0; i < N(kinds); i++)
+		if (!strncmp(value, kinds[i], strlen(kinds[i])))
+			ok = true;
+	if (!ok) {
+		snprintf(msg, msglen, "'%s' is not a store (mem:, dir:PATH, tar:FILE or "
+			 "embedded:NAME)", value);
+		return -EINVAL;
+	}
+	char *v = strdup(value);
+	if (!v)
+		return -ENOMEM;
+	free(k->spec);
+	k->spec = v;
+	snprintf(k->where_spec.text, sizeof(k->where_spec.text), "%s", where);
+	return 0;
+}
+
+/* ---- the fixed sections ---- */
+
+#define TC struct tapird_config
+
+static const struct conf_key netif_keys[] = {
+	{ "backend", CONF_STRING, CONF_AT(TC, backend), .max = 7, .def = "tap",
+	  .check = backend_check, .help = "tap, pcap (an existing interface) or vmnet (macOS)" },
+	{ "name", CONF_STRING, CONF_AT(TC, ifname), .min = 1, .max = CONFIG_IFNAME_MAX,
+	  .def = "tap0", .check = ifname_check,
+	  .what = "an interface name (1 to 15 printable characters, no '/', ':' or spaces)",
+	  .help = "the TAP device (created if missing) or the pcap interface" },
+	{ "device", CONF_STRING, CONF_AT(TC, ifname), .min = 1, .max = CONFIG_IFNAME_MAX,
+	  .check = ifname_check,
+	  .what = "an interface name (1 to 15 printable characters, no '/', ':' or spaces)",
+	  .help = "the same as name (pcap's word)" },
+	{ "mac", CONF_MAC, CONF_AT(TC, mac), CONF_FLAG(TC, mac_set), .check = mac_check,
+	  .help = "our MAC address (default: a random locally administered one)" },
+	{ "mtu", CONF_UINT, CONF_AT(TC, mtu), .min = 68, .max = 65521, .def = "1500",
+	  .help = "the device's MTU" },
+	{ "offload", CONF_BOOL, CONF_AT(TC, offload), .def = "true",
+	  .help = "TAP offloads (virtio-net header, TSO out, GRO'd frames in)" },
+};
+
+static const struct conf_key ipv4_keys[] = {
+	{ "address", CONF_CUSTOM, .set = set_address, .help = "ADDRESS/PREFIX (required)" },
+	{ "gateway", CONF_CUSTOM, .set = set_gateway, .help = "the default router; none: none" },
+	{ "ttl", CONF_UINT, CONF_AT(TC, ttl), .min = 1, .max = 255, .def = "64",
+	  .help = "TTL of the datagrams we send" },
+	{ "reassembly_max_bytes", CONF_SIZE, CONF_AT(TC, reasm_max_bytes), .min = 65535,
+	  .max = 1ull << 30, .range = "64KiB to 1GiB", .def = "4MiB",
+	  .help = "fragments held for reassembly, all datagrams" },
+	{ "reassembly_timeout", CONF_DURATION, CONF_AT(TC, reasm_timeout_ns), .min = 1000000,
+	  .max = 3600 * SEC, .range = "1ms to 1h", .def = "30s",
+	  .help = "how long an incomplete datagram is kept" },
+};
+
+static const struct conf_key arp_keys[] = {
+	{ "cache_size", CONF_UINT, CONF_AT(TC, arp_cache_size), .min = 1, .max = 1u << 20,
+	  .def = "1024", .help = "entries of the ARP cache" },
+	{ "timeout", CONF_DURATION, CONF_AT(TC, arp_timeout_ns), .min = SEC, .max = 86400 * SEC,
+	  .range = "1s to 24h", .def = "60s", .help = "lifetime of a resolved entry" },
+};
+
+static const struct conf_key icmp_keys[] = {
+	{ "error_rate", CONF_UINT, CONF_AT(TC, icmp_error_rate), .max = 1000000, .def = "100",
+	  .help = "ICMP errors sent per second (token bucket rate)" },
+	{ "error_burst", CONF_UINT, CONF_AT(TC, icmp_error_burst), .max = 1000000, .def = "50",
+	  .help = "ICMP errors sent in a burst (token bucket size)" },
+};
+
+static const struct conf_enum log_levels[] = {
+	{ "error", CONFIG_LOG_ERR }, { "err", CONFIG_LOG_ERR },
+	{ "warn", CONFIG_LOG_WARN }, { "warning", CONFIG_LOG_WARN },
+	{ "info", CONFIG_LOG_INFO }, { "debug", CONFIG_LOG_DEBUG },
+	{ NULL, 0 },
+};
+
+static const struct conf_key log_keys[] = {
+	{ "level", CONF_ENUM, CONF_AT(TC, log_level), .names = log_levels, .def = "info",
+	  .what = "a level (error, warn, info, debug)", .help = "messages up to this level" },
+	{ "timestamps", CONF_BOOL, CONF_AT(TC, log_timestamps), .def = "false",
+	  .help = "prefix every line with the UTC time" },
+};
+
+/*
+ * [tcp]: the defaults of every flow (libstack's struct tcp_config, whose
+ * defaults are libstack's tcp_config_defaults()).  The floors follow
+ * RFC 1122 4.2.3.5 (R2 of at least 100 s: with a 200 ms minimum RTO and
+ * doubling, 8 retransmissions take more than 100 s) and 3 minutes for SYNs
+ * (6 retries from a 1 s RTO).
+ */
+#define TCPC struct tcp_config
+
+static const struct conf_enum cc_names[] = {
+	{ "newreno", TCP_CC_NEWRENO }, { "cubic", TCP_CC_CUBIC }, { NULL, 0 },
+};
+
+static const struct conf_key tcp_keys[] = {
+	{ "keepalive", CONF_BOOL, CONF_AT(TCPC, keepalive), .help = "keep-alive probes (RFC 1122)" },
+	{ "keepalive_idle", CONF_DURATION, CONF_AT(TCPC, keepalive_idle_ns), .min = SEC,
+	  .max = 7 * 86400 * SEC, .range = "1s to 7d", .help = "idle time before the first probe" },
+	{ "keepalive_interval", CONF_DURATION, CONF_AT(TCPC, keepalive_intvl_ns), .min = SEC,
+	  .max = 86400 * SEC, .range = "1s to 24h", .help = "time between probes" },
+	{ "keepalive_count", CONF_UINT, CONF_AT(TCPC, keepalive_count), .min = 1, .max = 1000,
+	  .help = "unanswered probes before the flow is dropped" },
+	{ "nodelay", CONF_BOOL, CONF_AT(TCPC, nodelay), .help = "Nagle's algorithm off" },
+	{ "congestion_control", CONF_ENUM, CONF_AT(TCPC, cc), .names = cc_names,
+	  .what = "newreno or cubic", .help = "the congestion controller" },
+	{ "sndbuf", CONF_SIZE, CONF_AT(TCPC, sndbuf), .min = 4096, .max = 64u << 20,
+	  .help = "send buffer per flow" },
+	{ "rcvbuf", CONF_CUSTOM, .set = set_rcvbuf,
+	  .help = "receive buffer per flow (4096 to 64MiB), also its out-of-order limit" },
+	{ "msl", CONF_DURATION, CONF_AT(TCPC, msl_ns), .min = SEC / 1000, .max = 600 * SEC,
+	  .range = "1ms to 10min", .help = "maximum segment lifetime (TIME_WAIT is 2 MSL)" },
+	{ "fin_wait2_timeout", CONF_DURATION, CONF_AT(TCPC, fin_wait2_ns), .min = SEC,
+	  .max = 3600 * SEC, .range = "1s to 1h", .help = "orphaned FIN_WAIT_2 lifetime" },
+	{ "backlog", CONF_UINT, CONF_AT(TCPC, backlog), .min = 1, .max = 1u << 20,
+	  .help = "SYN queue and accept queue per listener" },
+	{ "max_connections", CONF_UINT, CONF_AT(TCPC, max_connections), .min = 1,
+	  .max = 1u << 20, .help = "flows of the stack, listeners excluded" },
+	{ "max_retries", CONF_UINT, CONF_AT(TCPC, max_retries), .min = 8, .max = 100,
+	  .help = "data retransmissions before the flow is aborted" },
+	{ "syn_retries", CONF_UINT, CONF_AT(TCPC, syn_retries), .min = 1, .max = 100,
+	  .help = "SYN retransmissions before connect() fails" },
+	{ "syn_cookies", CONF_BOOL, CONF_AT(TCPC, syn_cookies),
+	  .help = "answer with SYN cookies when the SYN queue is full" },
+};
+
+static const struct conf_key control_keys[] = {
+	{ "name", CONF_STRING, CONF_AT(TC, control_name), .min = 1, .max = CONTROL_NAME_MAX,
+	  .check = name_check,
+	  .what = "an instance name (1 to 32 letters, digits, '-', '_' or '.', not first)",
+	  .help = "the instance name (default: the interface name)" },
+	{ "socket", CONF_STRING, CONF_AT(TC, control_socket), .min = 1, .max = 107,
+	  .check = socket_check, .what = "an absolute path of at most 107 bytes",
+	  .help = "the socket path (default: RUNDIR/NAME.sock)" },
+	{ "enabled", CONF_CUSTOM, .set = set_enabled, .help = "the control socket (true)" },
+	{ "user", CONF_STRING, CONF_AT(TC, control_user), .min = 1, .max = 32,
+	  .check = user_check, .what = "a user name",
+	  .help = "the user to become once the TAP is open" },
+	{ "sandbox", CONF_BOOL, CONF_AT(TC, sandbox), .def = "true",
+	  .help = "no capabilities, no new privileges, seccomp (sandbox.h)" },
+};
+
+const struct config_section config_sections[] = {
+	{ "netif", netif_keys, N(netif_keys), 0, ", impair.*" },
+	{ "ipv4", ipv4_keys, N(ipv4_keys), 0, "" },
+	{ "arp", arp_keys, N(arp_keys), 0, "" },
+	{ "icmp", icmp_keys, N(icmp_keys), 0, "" },
+	{ "log", log_keys, N(log_keys), 0, "" },
+	{ "tcp", tcp_keys, N(tcp_keys), offsetof(TC, tcp), "" },
+	{ "control", control_keys, N(control_keys), 0, "" },
+};
+const size_t config_nsections = N(config_sections);
+
+/* [kv.NAME]: struct kv_config */
+const struct conf_key config_kv_keys[] = {
+	{ "store", CONF_CUSTOM, .set = set_store,
+	  .help = "the store: mem:, dir:PATH, tar:FILE or embedded:NAME (required)" },
+	{ "writable", CONF_BOOL, CONF_AT(struct kv_config, writable), .def = "false",
+	  .help = "apps may write (kvhttp needs it)" },
+};
+const size_t config_kv_nkeys = N(config_kv_keys);
+
+/* ---- the built-in app types: one table each ---- */
+
+#define PORT_WHAT "a port (1 to 65535)"
+
+const struct conf_key app_echo_keys[] = {
+	{ "port", CONF_UINT, CONF_AT(struct app_port_config, port), .min = 1, .max = 65535,
+	  .def = "7", .what = PORT_WHAT, .help = "TCP and UDP port (RFC 862)" },
+};
+const struct conf_key app_discard_keys[] = {
+	{ "port", CONF_UINT, CONF_AT(struct app_port_config, port), .min = 1, .max = 65535,
+	  .def = "9", .what = PORT_WHAT, .help = "TCP and UDP port (RFC 863)" },
+};
+const struct conf_key app_source_keys[] = {
+	{ "port", CONF_UINT, CONF_AT(struct app_port_config, port), .min = 1, .max = 65535,
+	  .def = "19", .what = PORT_WHAT, .help = "TCP port; sends bytes until the peer closes" },
+};
+
+static int index_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	return strchr(value, '/') || !strcmp(value, ".") || !strcmp(value, "..") ? -EINVAL : 0;
+}
+
+static int token_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	for (const char *p = value; *p; p++)
+		if (*p <= ' ' || *p > '~') {
+			snprintf(msg, msglen, "must be printable ASCII without spaces");
+			return -EINVAL;
+		}
+	return 0;
+}
+
+#define HC struct app_http_config
+/* The keys http and kvhttp share; @dport is the default port */
+#define HTTP_COMMON_KEYS(dport)                                                              \
+	{ "port", CONF_UINT, CONF_AT(HC, port), .min = 1, .max = 65535, .def = dport,         \
+	  .what = PORT_WHAT, .help = "TCP port" },                                            \
+	{ "kv", CONF_STRING, CONF_AT(HC, kv), .min = 1, .max = CONFIG_APP_NAME_MAX,            \
+	  .what = "the NAME of a [kv.NAME] section", .help = "the store (required)" },        \
+	{ "idle_timeout", CONF_DURATION, CONF_AT(HC, idle_timeout_ns), .min = SEC / 10,       \
+	  .max = 3600 * SEC, .def = "30s", .what = "a duration from 100ms to 1h",              \
+	  .help = "a connection without a request is closed" },                               \
+	{ "max_header_bytes", CONF_SIZE, CONF_AT(HC, max_header_bytes), .min = 256,            \
+	  .max = 65536, .def = "8192", .what = "a size from 256 to 65536 bytes",               \
+	  .help = "request line and headers" },                                               \
+	{ "max_headers", CONF_UINT, CONF_AT(HC, max_headers), .min = 1, .max = 1000,           \
+	  .def = "64", .what = "a number from 1 to 1000", .help = "header fields" },           \
+	{ "max_connections", CONF_UINT, CONF_AT(HC, max_connections), .min = 1,                \
+	  .max = 1u << 20, .def = "1024", .what = "a number from 1 to 1048576",                \
+	  .help = "this app's connections" },                                                 \
+	{ "access_log", CONF_BOOL, CONF_AT(HC, access_log), .def = "true",                     \
+	  .help = "a line per request (info)" }
+
+const struct conf_key app_http_keys[] = {
+	HTTP_COMMON_KEYS("80"),
+	{ "index", CONF_STRING, CONF_AT(HC, index), .min = 1, .max = CONFIG_HTTP_INDEX_MAX,
+	  .def = "index.html", .check = index_check,
+	  .what = "a file name (at most 63 bytes, no '/')", .help = "the directory index" },
+};
+const struct conf_key app_kvhttp_keys[] = {
+	HTTP_COMMON_KEYS("8080"),
+	{ "token", CONF_STRING, CONF_AT(HC, token), .max = CONFIG_HTTP_TOKEN_MAX,
+	  .check = token_check, .help = "bearer token every request needs (default: none)" },
+	{ "max_body", CONF_SIZE, CONF_AT(HC, max_body), .max = 64u << 20, .def = "1MiB",
+	  .what = "a size up to 64MiB", .help = "request body" },
+};
+
+#define PORT_OF(type) offsetof(type, port)
+const struct app_conf_type config_app_types[] = {
+	{ "echo", app_echo_keys, N(app_echo_keys), PORT_OF(struct app_port_config), true, true },
+	{ "discard", app_discard_keys, N(app_discard_keys), PORT_OF(struct app_port_config),
+	  true, true },
+	{ "source", app_source_keys, N(app_source_keys), PORT_OF(struct app_port_config), false,
+	  true },
+	{ "http", app_http_keys, N(app_http_keys), PORT_OF(HC), false, true },
+	{ "kvhttp", app_kvhttp_keys, N(app_kvhttp_keys), PORT_OF(HC), false, true },
+};
+const size_t config_napp_types = N(config_app_types);
+
+const struct app_conf_type *config_app_type(const char *name)
+{
+	for (size_t i = 0; i < N(config_app_types); i++)
+		if (!strcmp(config_app_types[i].name, name))
+			return &config_app_types[i];
+	return NULL;
+}
