@@ -12,17 +12,18 @@
 #include <string.h>
 
 #include "apps.h"
+#include "tapir/udp.h"
 #include "tcp_server.h"
 
 struct discard {
-	struct stack *st;
+	struct tapir_stack *st;
 	uint16_t port;
 	bool udp_listening;
 	struct tcp_server tcp;
 	uint64_t datagrams, bytes;
 };
 
-static void discard_udp(void *ctx, const struct udp_meta *m, const uint8_t *data, size_t len)
+static void discard_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *data, size_t len)
 {
 	struct discard *d = ctx;
 
@@ -38,7 +39,7 @@ static void discard_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len
 
 	(void)data;
 	if (len == 0) {
-		tcp_shutdown(c->flow, false, true);
+		tapir_tcp_shutdown(c->flow, false, true);
 		return;
 	}
 	d->bytes += len;
@@ -50,7 +51,7 @@ static void discard_stop(void *state);
 
 static int discard_start(struct tapir_app_ctx *ctx, void **state)
 {
-	struct stack *st = ctx->st;
+	struct tapir_stack *st = ctx->st;
 	const struct app_config *cfg = ctx->cfg;
 	struct logger *log = ctx->log;
 	struct discard *d = calloc(1, sizeof(*d));
@@ -59,7 +60,7 @@ static int discard_start(struct tapir_app_ctx *ctx, void **state)
 		return -ENOMEM;
 	d->st = st;
 	d->port = cfg->params.discard.port;
-	int rc = udp_listen(st, d->port, discard_udp, d);
+	int rc = tapir_udp_listen(st, d->port, discard_udp, d);
 
 	if (rc < 0) {
 		log_err(log, "app %s: cannot listen on UDP port %u: %s", cfg->name, d->port,
@@ -85,7 +86,7 @@ static void discard_stop(void *state)
 	if (!d)
 		return;
 	if (d->udp_listening)
-		udp_unlisten(d->st, d->port);
+		tapir_udp_unlisten(d->st, d->port);
 	tcp_server_stop(&d->tcp);
 	free(d);
 }
@@ -106,7 +107,7 @@ static void source_push(struct tcp_conn *c)
 	size_t *off = c->app;
 
 	for (;;) {
-		long n = tcp_write(c->flow, s->pattern + *off, SOURCE_CHUNK);
+		long n = tapir_tcp_write(c->flow, s->pattern + *off, SOURCE_CHUNK);
 
 		if (n < 0) {
 			tcp_conn_close(c);
@@ -143,7 +144,7 @@ static const struct tcp_server_ops source_tcp_ops = {
 
 static int source_start(struct tapir_app_ctx *ctx, void **state)
 {
-	struct stack *st = ctx->st;
+	struct tapir_stack *st = ctx->st;
 	const struct app_config *cfg = ctx->cfg;
 	struct logger *log = ctx->log;
 	struct source *s = calloc(1, sizeof(*s));

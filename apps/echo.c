@@ -19,10 +19,11 @@
 #include <string.h>
 
 #include "apps.h"
+#include "tapir/udp.h"
 #include "tcp_server.h"
 
 struct echo {
-	struct stack *st;
+	struct tapir_stack *st;
 	struct logger *log;
 	uint16_t port;
 	bool udp_listening;
@@ -36,19 +37,19 @@ static bool loop_port(uint16_t p)
 	return p == 7 || p == 13 || p == 17 || p == 19 || p == 37;
 }
 
-static void echo_recv(void *ctx, const struct udp_meta *m, const uint8_t *data, size_t len)
+static void echo_recv(void *ctx, const struct tapir_udp_meta *m, const uint8_t *data, size_t len)
 {
 	struct echo *e = ctx;
 	if (m->broadcast || m->src_port == 0 || loop_port(m->src_port)) {
 		e->ignored++;
 		return;
 	}
-	int rc = udp_sendto(e->st, m->dst_port, m->src, m->src_port, 0, data, len);
+	int rc = tapir_udp_sendto(e->st, m->dst_port, m->src, m->src_port, 0, data, len);
 	if (rc < 0) {
 		char a[16];
 		e->failed++;
 		log_debug(e->log, "echo %u: reply of %zu bytes to %s:%u failed: %s", e->port, len,
-			  ipv4_addr_format(m->src, a), m->src_port, strerror(-rc));
+			  tapir_ipv4_addr_format(m->src, a), m->src_port, strerror(-rc));
 		return;
 	}
 	e->echoed++;
@@ -59,7 +60,7 @@ static void echo_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
 	if (len == 0) {
 		/* FIN: ours follows what is still to be echoed (see tcp_server.c). */
 		if (!c->pending_len)
-			tcp_shutdown(c->flow, false, true);
+			tapir_tcp_shutdown(c->flow, false, true);
 		return;
 	}
 	tcp_conn_write_all(c, data, len);
@@ -71,7 +72,7 @@ static void echo_stop(void *state);
 
 static int echo_start(struct tapir_app_ctx *ctx, void **state)
 {
-	struct stack *st = ctx->st;
+	struct tapir_stack *st = ctx->st;
 	const struct app_config *cfg = ctx->cfg;
 	struct logger *log = ctx->log;
 	struct echo *e = calloc(1, sizeof(*e));
@@ -80,7 +81,7 @@ static int echo_start(struct tapir_app_ctx *ctx, void **state)
 	e->st = st;
 	e->log = log;
 	e->port = cfg->params.echo.port;
-	int rc = udp_listen(st, e->port, echo_recv, e);
+	int rc = tapir_udp_listen(st, e->port, echo_recv, e);
 	if (rc < 0) {
 		log_err(log, "app %s: cannot listen on UDP port %u: %s", cfg->name, e->port,
 			strerror(-rc));
@@ -104,7 +105,7 @@ static void echo_stop(void *state)
 	if (!e)
 		return;
 	if (e->udp_listening)
-		udp_unlisten(e->st, e->port);
+		tapir_udp_unlisten(e->st, e->port);
 	tcp_server_stop(&e->tcp);
 	log_debug(e->log, "echo %u: %llu datagrams echoed, %llu ignored, %llu failed; "
 		  "%llu TCP connections", e->port, (unsigned long long)e->echoed,

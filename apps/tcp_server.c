@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void conn_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t len)
+static void conn_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
 {
 	struct tcp_conn *c = ctx;
 
@@ -18,13 +18,13 @@ static void conn_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t
 }
 
 /* Push what echo could not write before; resume reading once it is out. */
-static void conn_writable(void *ctx, struct tcp_flow *f)
+static void conn_writable(void *ctx, struct tapir_tcp_flow *f)
 {
 	struct tcp_conn *c = ctx;
 
 	(void)f;
 	if (c->pending_len) {
-		long n = tcp_write(c->flow, c->pending, c->pending_len);
+		long n = tapir_tcp_write(c->flow, c->pending, c->pending_len);
 
 		if (n < 0) {
 			tcp_conn_close(c);
@@ -35,16 +35,16 @@ static void conn_writable(void *ctx, struct tcp_flow *f)
 		if (c->pending_len)
 			return;
 		if (c->eof) {
-			tcp_shutdown(c->flow, false, true);
+			tapir_tcp_shutdown(c->flow, false, true);
 			return;
 		}
-		tcp_read_pause(c->flow, false);
+		tapir_tcp_read_pause(c->flow, false);
 	}
 	if (c->srv->ops->writable)
 		c->srv->ops->writable(c);
 }
 
-static void conn_closed(void *ctx, struct tcp_flow *f, int err)
+static void conn_closed(void *ctx, struct tapir_tcp_flow *f, int err)
 {
 	struct tcp_conn *c = ctx;
 
@@ -54,19 +54,19 @@ static void conn_closed(void *ctx, struct tcp_flow *f, int err)
 	tcp_conn_close(c);
 }
 
-static const struct tcp_callbacks conn_callbacks = {
+static const struct tapir_tcp_callbacks conn_callbacks = {
 	.recv = conn_recv,
 	.writable = conn_writable,
 	.closed = conn_closed,
 };
 
-static void on_accept(void *ctx, struct tcp_flow *f)
+static void on_accept(void *ctx, struct tapir_tcp_flow *f)
 {
 	struct tcp_server *s = ctx;
 	struct tcp_conn *c = calloc(1, sizeof(*c));
 
 	if (!c) {
-		tcp_abort(f);
+		tapir_tcp_abort(f);
 		return;
 	}
 	c->srv = s;
@@ -77,12 +77,12 @@ static void on_accept(void *ctx, struct tcp_flow *f)
 	s->conns = c;
 	s->nconns++;
 	s->accepted++;
-	tcp_flow_set_callbacks(f, &conn_callbacks, c);
+	tapir_tcp_flow_set_callbacks(f, &conn_callbacks, c);
 	if (s->ops->accepted)
 		s->ops->accepted(c);
 }
 
-int tcp_server_start(struct tcp_server *s, struct stack *st, struct logger *log,
+int tcp_server_start(struct tcp_server *s, struct tapir_stack *st, struct logger *log,
 		     const char *name, uint16_t port, const struct tcp_server_ops *ops, void *ctx)
 {
 	int rc;
@@ -94,7 +94,7 @@ int tcp_server_start(struct tcp_server *s, struct stack *st, struct logger *log,
 	s->port = port;
 	s->ops = ops;
 	s->ctx = ctx;
-	rc = tcp_listen(st, port, NULL, on_accept, s);
+	rc = tapir_tcp_listen(st, port, NULL, on_accept, s);
 	if (rc < 0)
 		log_err(log, "app %s: cannot listen on TCP port %u: %s", name, port,
 			strerror(-rc));
@@ -106,7 +106,7 @@ void tcp_conn_close(struct tcp_conn *c)
 	struct tcp_server *s = c->srv;
 
 	if (c->flow)
-		tcp_close(c->flow);
+		tapir_tcp_close(c->flow);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -125,7 +125,7 @@ void tcp_server_stop(struct tcp_server *s)
 {
 	if (!s->st)
 		return;
-	tcp_unlisten(s->st, s->port);
+	tapir_tcp_unlisten(s->st, s->port);
 	while (s->conns)
 		tcp_conn_close(s->conns);
 	s->st = NULL;
@@ -136,7 +136,7 @@ int tcp_conn_write_all(struct tcp_conn *c, const uint8_t *data, size_t len)
 	long n = 0;
 
 	if (!c->pending_len) {
-		n = tcp_write(c->flow, data, len);
+		n = tapir_tcp_write(c->flow, data, len);
 		if (n < 0) {
 			tcp_conn_close(c);
 			return (int)n;
@@ -148,7 +148,7 @@ int tcp_conn_write_all(struct tcp_conn *c, const uint8_t *data, size_t len)
 	uint8_t *p = realloc(c->pending, c->pending_len + len - (size_t)n);
 
 	if (!p) {
-		tcp_abort(c->flow);
+		tapir_tcp_abort(c->flow);
 		c->flow = NULL;
 		tcp_conn_close(c);
 		return -ENOMEM;
@@ -156,6 +156,6 @@ int tcp_conn_write_all(struct tcp_conn *c, const uint8_t *data, size_t len)
 	memcpy(p + c->pending_len, data + n, len - (size_t)n);
 	c->pending = p;
 	c->pending_len += len - (size_t)n;
-	tcp_read_pause(c->flow, true);
+	tapir_tcp_read_pause(c->flow, true);
 	return 0;
 }

@@ -15,14 +15,14 @@
 #include <stdint.h>
 
 #include "log.h"
-#include "stack.h"
-#include "tcp.h"
+#include "tapir/stack.h"
+#include "tapir/tcp.h"
 
 struct tcp_server;
 
 struct tcp_conn {
 	struct tcp_server *srv;
-	struct tcp_flow *flow;
+	struct tapir_tcp_flow *flow;
 	struct tcp_conn *prev, *next;
 	void *app;                 /* the app's per-connection state */
 	/* Bytes the app could not write yet (echo): held while reading is paused */
@@ -44,7 +44,7 @@ struct tcp_server_ops {
 };
 
 struct tcp_server {
-	struct stack *st;
+	struct tapir_stack *st;
 	struct logger *log;
 	const char *name;
 	uint16_t port;
@@ -56,7 +56,7 @@ struct tcp_server {
 };
 
 /* Return: 0 or negative errno (logged) */
-int tcp_server_start(struct tcp_server *s, struct stack *st, struct logger *log,
+int tcp_server_start(struct tcp_server *s, struct tapir_stack *st, struct logger *log,
 		     const char *name, uint16_t port, const struct tcp_server_ops *ops, void *ctx);
 /* Close every connection and stop listening. */
 void tcp_server_stop(struct tcp_server *s);

@@ -106,7 +106,7 @@ static int fdev_send(struct fdev *d, const uint8_t *vh, size_t len)
 	return 0;
 }
 
-static int fdev_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int fdev_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct fdev *d = dev;
 	uint8_t vh[VNET_HDR_LEN] = { 0 };  /* no offload: all zero */
@@ -131,36 +131,36 @@ static int fdev_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 static unsigned fdev_offloads(void *dev)
 {
 	struct fdev *d = dev;
-	return d->vnet ? NETIF_OFF_TSO4 | NETIF_OFF_RX_CSUM : 0;
+	return d->vnet ? TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_RX_CSUM : 0;
 }
 
-static void fdev_set_gso(void *dev, const struct netif_gso *g)
+static void fdev_set_gso(void *dev, const struct tapir_netif_gso *g)
 {
 	struct fdev *d = dev;
-	d->gso_pending = g && d->vnet && g->type == NETIF_GSO_TCPV4;
+	d->gso_pending = g && d->vnet && g->type == TAPIR_NETIF_GSO_TCPV4;
 	if (d->gso_pending)
 		d->gso = *g;
 }
 
-static const struct netif_ops fdev_ops = {
+static const struct tapir_netif_ops fdev_ops = {
 	.mtu = fdev_mtu,
 	.mac = fdev_mac,
 	.write = fdev_write,
 	.flush = NULL,  /* every write is a system call already */
 };
 
-static const struct netif_offload_ops fdev_offload_ops = {
+static const struct tapir_netif_offload_ops fdev_offload_ops = {
 	.offloads = fdev_offloads,
 	.set_gso = fdev_set_gso,
 };
 
-void fdev_netif(struct fdev *d, struct netif *out)
+void fdev_netif(struct fdev *d, struct tapir_netif *out)
 {
 	out->ops = &fdev_ops;
 	out->dev = d;
 }
 
-void fdev_netif_offload(struct fdev *d, struct netif_offload *out)
+void fdev_netif_offload(struct fdev *d, struct tapir_netif_offload *out)
 {
 	out->ops = d->vnet ? &fdev_offload_ops : NULL;
 	out->dev = d;
@@ -192,11 +192,11 @@ int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
 			}
 			n -= VNET_HDR_LEN;
 			if (vh[0] & VNET_F_NEEDS_CSUM)
-				flags |= NETIF_RX_CSUM_PARTIAL;
+				flags |= TAPIR_NETIF_RX_CSUM_PARTIAL;
 			if (vh[0] & VNET_F_DATA_VALID)
-				flags |= NETIF_RX_CSUM_VALID;
+				flags |= TAPIR_NETIF_RX_CSUM_VALID;
 			if (vh[1] != VNET_GSO_NONE)
-				flags |= NETIF_RX_GSO;
+				flags |= TAPIR_NETIF_RX_GSO;
 		}
 		if (n == 0) {  /* nothing to pass on; stop rather than spin */
 			d->stats.rx_empty++;

@@ -16,7 +16,7 @@
  * endian order (the TAP is set to TUNSETVNETLE).  Received frames then may
  * be super-segments (up to 65535 + 14 bytes) and carry checksum flags,
  * passed on as NETIF_RX_* (fdev_read_batch()); fdev_netif_offload()
- * gives NETIF_OFF_TSO4 | NETIF_OFF_RX_CSUM (a write after set_gso() may be
+ * gives TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_RX_CSUM (a write after set_gso() may be
  * a super-segment of up to 65535 + 14 bytes, sent with NEEDS_CSUM and
  * GSO_TCPV4), and the transmit buffer grows to that size.  Header and frame go out with
  * one writev(2) and come in with one readv(2), so the frame buffers stay
@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netif.h"
+#include "tapir/netif.h"
 
 #define FDEV_ETH_HLEN 14
 #define FDEV_MTU_MAX 65521                 /* Linux TAP: 65535 - 14 */
@@ -53,7 +53,7 @@ struct fdev {
 	int fd;
 	bool vnet;                 /* fdev_enable_vnet(): virtio-net header */
 	bool gso_pending;          /* @gso describes the next write */
-	struct netif_gso gso;
+	struct tapir_netif_gso gso;
 	size_t mtu;
 	uint8_t mac[6];
 	uint8_t *tx_buf, *rx_buf;
@@ -61,7 +61,7 @@ struct fdev {
 };
 
 /* Frame received with its NETIF_RX_* flags (0 without the virtio-net
- * header); @frame is lent for the call only.  Same shape as netif_rx_fn. */
+ * header); @frame is lent for the call only.  Same shape as tapir_netif_rx_fn. */
 typedef void (*fdev_rx_fn)(void *ctx, const uint8_t *frame, size_t len, unsigned flags);
 
 /**
@@ -88,10 +88,10 @@ int fdev_enable_vnet(struct fdev *d);
 void fdev_destroy(struct fdev *d);
 
 /* Fill @out with the netif of @d (valid while @d lives). */
-void fdev_netif(struct fdev *d, struct netif *out);
+void fdev_netif(struct fdev *d, struct tapir_netif *out);
 
 /* Fill @out with the offloads of @d (ops NULL without fdev_enable_vnet()). */
-void fdev_netif_offload(struct fdev *d, struct netif_offload *out);
+void fdev_netif_offload(struct fdev *d, struct tapir_netif_offload *out);
 
 /**
  * fdev_read_batch() - Read frames until none is left or @max were read

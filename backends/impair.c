@@ -32,7 +32,7 @@ struct direction {
 };
 
 struct impair {
-	struct netif_filter f;     /* lower: the device side; upper: the stack side */
+	struct tapir_netif_filter f;     /* lower: the device side; upper: the stack side */
 	struct impair_config cfg;
 	uint64_t now;
 	struct direction dirs[DIR__COUNT];
@@ -268,7 +268,7 @@ static int send_now(struct impair *im, int dir, const uint8_t *frame, size_t len
 		    unsigned flags)
 {
 	if (dir == DIR_RX) {
-		netif_filter_pass(&im->f, frame, len, flags);
+		tapir_netif_filter_pass(&im->f, frame, len, flags);
 		return 0;
 	}
 	struct copy_ctx c = { frame, len };
@@ -406,10 +406,10 @@ static void im_mac(void *dev, uint8_t mac[6])
 	im->f.lower.ops->mac(im->f.lower.dev, mac);
 }
 
-static int im_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int im_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct impair *im = IM(dev);
-	const struct netif *lower = &im->f.lower;
+	const struct tapir_netif *lower = &im->f.lower;
 	if (!im->cfg.tx)
 		return lower->ops->write(lower->dev, size, fill, ctx);
 
@@ -434,11 +434,11 @@ static void im_flush(void *dev)
 
 /* ---- receive side ---- */
 
-static void im_rx(struct netif_filter *f, const uint8_t *frame, size_t len, unsigned flags)
+static void im_rx(struct tapir_netif_filter *f, const uint8_t *frame, size_t len, unsigned flags)
 {
 	struct impair *im = IM(f);
 	if (!im->cfg.rx) {
-		netif_filter_pass(f, frame, len, flags);
+		tapir_netif_filter_pass(f, frame, len, flags);
 		return;
 	}
 	im->stats.rx_frames++;
@@ -449,7 +449,7 @@ static void im_rx(struct netif_filter *f, const uint8_t *frame, size_t len, unsi
 	impair_frame(im, DIR_RX, frame, len, flags, im->rx_buf);
 }
 
-static const struct netif_filter_ops impair_ops = {
+static const struct tapir_netif_filter_ops impair_ops = {
 	.tx = {
 		.mtu = im_mtu,
 		.mac = im_mac,
@@ -459,7 +459,7 @@ static const struct netif_filter_ops impair_ops = {
 	.rx = im_rx,
 };
 
-struct netif_filter *impair_filter(struct impair *im)
+struct tapir_netif_filter *impair_filter(struct impair *im)
 {
 	return &im->f;
 }

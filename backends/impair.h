@@ -5,8 +5,8 @@
  * Theory of operation
  *
  * An impair is a netif filter (netif.h): it sits anywhere in the chain
- * between a stack and its device (impair_filter(), then netif_chain() or
- * netif_filter_link()).  Transmit: the stage above writes through the
+ * between a stack and its device (impair_filter(), then tapir_netif_chain() or
+ * tapir_netif_filter_link()).  Transmit: the stage above writes through the
  * filter's netif; the frame is filled into a scratch buffer, impaired, and
  * written to the filter's @lower now or later.  Receive: the stage below
  * hands every received frame to the filter's rx; it is impaired and passed
@@ -46,7 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netif.h"
+#include "tapir/netif.h"
 
 #define IMPAIR_QUEUE_MAX_FRAMES 16384u
 #define IMPAIR_QUEUE_MAX_BYTES (64u << 20)
@@ -87,7 +87,7 @@ struct impair;
  * impair_new() - Create an impairment filter
  * @cfg: Configuration (copied)
  *
- * Link it into a chain (impair_filter(), netif_chain()) before the first
+ * Link it into a chain (impair_filter(), tapir_netif_chain()) before the first
  * frame or impair_poll(); the stages it is linked to must outlive it.
  *
  * Return: the filter, or NULL (out of memory, or NULL @cfg)
@@ -97,8 +97,8 @@ struct impair *impair_new(const struct impair_config *cfg);
 /* Free the filter and every frame still held (they are dropped).  NULL ok. */
 void impair_free(struct impair *im);
 
-/* Return: @im as a netif filter (owned by @im), for netif_chain() */
-struct netif_filter *impair_filter(struct impair *im);
+/* Return: @im as a netif filter (owned by @im), for tapir_netif_chain() */
+struct tapir_netif_filter *impair_filter(struct impair *im);
 
 /* Set the time to @now (ns, monotonic) and release due frames, both directions. */
 void impair_poll(struct impair *im, uint64_t now);

@@ -30,7 +30,7 @@ static void p_mac(void *dev, uint8_t mac[6])
 	memcpy(mac, ((struct pcapdev *)dev)->mac, 6);
 }
 
-static int p_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int p_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct pcapdev *d = dev;
 	if (size > d->mtu + FDEV_ETH_HLEN)
@@ -45,7 +45,7 @@ static int p_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 	return 0;
 }
 
-static const struct netif_ops p_ops = { .mtu = p_mtu, .mac = p_mac, .write = p_write };
+static const struct tapir_netif_ops p_ops = { .mtu = p_mtu, .mac = p_mac, .write = p_write };
 
 int pcapdev_open(struct pcapdev **out, const char *device, size_t mtu, const uint8_t mac[6],
 		 char *err, size_t errlen)
@@ -108,7 +108,7 @@ void pcapdev_close(struct pcapdev *d)
 	free(d);
 }
 
-void pcapdev_netif(struct pcapdev *d, struct netif *out)
+void pcapdev_netif(struct pcapdev *d, struct tapir_netif *out)
 {
 	out->ops = &p_ops;
 	out->dev = d;

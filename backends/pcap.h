@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "fdev.h"
-#include "netif.h"
+#include "tapir/netif.h"
 
 struct pcapdev;
 
@@ -24,7 +24,7 @@ struct pcapdev;
 int pcapdev_open(struct pcapdev **out, const char *device, size_t mtu, const uint8_t mac[6],
 		 char *err, size_t errlen);
 void pcapdev_close(struct pcapdev *p);
-void pcapdev_netif(struct pcapdev *p, struct netif *out);
+void pcapdev_netif(struct pcapdev *p, struct tapir_netif *out);
 /* Return: a descriptor to poll for readability */
 int pcapdev_fd(const struct pcapdev *p);
 /* Return: frames read (0 if none), or negative errno if the device failed */

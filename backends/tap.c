@@ -296,7 +296,7 @@ void tap_close(struct tap *t)
 	free(t);
 }
 
-void tap_netif(struct tap *t, struct netif *out)
+void tap_netif(struct tap *t, struct tapir_netif *out)
 {
 	if (t->pc)
 		pcapdev_netif(t->pc, out);
@@ -341,7 +341,7 @@ int tap_kernel_mtu(const struct tap *t)
 #endif
 }
 
-void tap_netif_offload(struct tap *t, struct netif_offload *out)
+void tap_netif_offload(struct tap *t, struct tapir_netif_offload *out)
 {
 	if (t->pc) {
 		out->ops = NULL;
@@ -353,7 +353,7 @@ void tap_netif_offload(struct tap *t, struct netif_offload *out)
 
 unsigned tap_offloads(const struct tap *t)
 {
-	return !t->pc && t->dev.vnet ? NETIF_OFF_TSO4 | NETIF_OFF_RX_CSUM : 0;
+	return !t->pc && t->dev.vnet ? TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_RX_CSUM : 0;
 }
 
 const char *tap_offload_error(const struct tap *t)

@@ -27,14 +27,14 @@
 #include <stdint.h>
 
 #include "fdev.h"
-#include "netif.h"
+#include "tapir/netif.h"
 
 #define TAP_BATCH_MAX 256  /* frames per tap_read_batch(), so timers still run */
 
 struct tap;
 
 /* Frame received with its NETIF_RX_* flags (always 0 without offloads);
- * @frame is lent for the call only.  Same shape as netif_rx_fn. */
+ * @frame is lent for the call only.  Same shape as tapir_netif_rx_fn. */
 typedef void (*tap_rx_fn)(void *ctx, const uint8_t *frame, size_t len, unsigned flags);
 
 /**
@@ -66,7 +66,7 @@ int tap_open_backend(struct tap **out, const char *backend, const char *name, si
 		     const uint8_t mac[6], bool offload, char *err, size_t errlen);
 
 /* Fill @out with the offloads of @t (ops NULL = none; valid while @t lives). */
-void tap_netif_offload(struct tap *t, struct netif_offload *out);
+void tap_netif_offload(struct tap *t, struct tapir_netif_offload *out);
 
 /* Return: the NETIF_OFF_* offloads in use on @t (0 = none) */
 unsigned tap_offloads(const struct tap *t);
@@ -97,7 +97,7 @@ int tap_open_pcap(struct tap **out, const char *device, size_t mtu, const uint8_
 void tap_close(struct tap *t);
 
 /* Fill @out with the netif of @t (valid while @t lives). */
-void tap_netif(struct tap *t, struct netif *out);
+void tap_netif(struct tap *t, struct tapir_netif *out);
 
 /* Return: the descriptor, for polling (owned by @t) */
 int tap_fd(const struct tap *t);
@@ -119,7 +119,7 @@ int tap_kernel_mtu(const struct tap *t);
  * tap_read_batch() - Read the frames that are ready, at most TAP_BATCH_MAX
  * @t:   Device
  * @cb:  Called with each frame and its NETIF_RX_* flags, for the netif chain
- *       that ends in stack_input() (always 0 without offloads; a device
+ *       that ends in tapir_stack_input() (always 0 without offloads; a device
  *       with offloads may deliver partial checksums)
  * @ctx: Passed to @cb
  *

@@ -47,7 +47,7 @@ struct vnet {
 	struct vnet_stats stats;
 };
 
-static const struct netif_ops vnet_ops;
+static const struct tapir_netif_ops vnet_ops;
 
 struct vnet *vnet_new(void)
 {
@@ -71,7 +71,7 @@ void vnet_free(struct vnet *n)
 }
 
 int vnet_attach(struct vnet *n, const uint8_t mac[6], size_t mtu, vnet_rx_fn rx, void *ctx,
-		struct netif *out)
+		struct tapir_netif *out)
 {
 	if (!n || !mac || !rx || !out || mtu == 0 || mtu > 65535 || n->nports >= VNET_MAX_PORTS)
 		return -EINVAL;
@@ -138,7 +138,7 @@ static void vnet_if_mac(void *dev, uint8_t mac[6])
 	memcpy(mac, ((struct vnet_port *)dev)->mac, 6);
 }
 
-static int vnet_if_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int vnet_if_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct vnet_port *port = dev;
 	struct vnet *n = port->net;
@@ -176,7 +176,7 @@ static int vnet_if_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 	return 0;
 }
 
-static const struct netif_ops vnet_ops = {
+static const struct tapir_netif_ops vnet_ops = {
 	.mtu = vnet_if_mtu,
 	.mac = vnet_if_mac,
 	.write = vnet_if_write,

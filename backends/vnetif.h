@@ -25,7 +25,7 @@
  * are queued; beyond that write() returns -ENOBUFS (fill is not called) and
  * drop_queue_full is incremented.
  *
- * Single-threaded; no global state.  The struct netif filled by
+ * Single-threaded; no global state.  The struct tapir_netif filled by
  * vnet_attach() points into the vnet: the vnet must outlive every user of it
  * (free stacks before vnet_free()).
  */
@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netif.h"
+#include "tapir/netif.h"
 
 #define VNET_QUEUE_MAX_FRAMES 65536u
 #define VNET_QUEUE_MAX_BYTES (64u << 20)
@@ -65,7 +65,7 @@ void vnet_free(struct vnet *n);
  *         or -ENOMEM; on error @out is untouched
  */
 int vnet_attach(struct vnet *n, const uint8_t mac[6], size_t mtu, vnet_rx_fn rx, void *ctx,
-		struct netif *out);
+		struct tapir_netif *out);
 
 /**
  * vnet_deliver() - Switch queued frames to their ports

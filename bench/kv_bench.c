@@ -7,7 +7,7 @@
  * Makes 1 KiB and 1 MiB files in a temporary directory, a GNU tar of them,
  * and a tar of 10,000 small members.  With the page cache warm (every file
  * is read once first), it times:
- *   - kv_get of the 1 KiB and 1 MiB values from the dir and tar stores,
+ *   - tapir_kv_get of the 1 KiB and 1 MiB values from the dir and tar stores,
  *     against one `cat` process reading the same file the same number of
  *     times (its start-up amortised over all the reads), in MB/s;
  *   - opening (indexing) the 10,000-member archive, against `tar -tf`.
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kv.h"
+#include "tapir/kv.h"
 
 extern char **environ;
 
@@ -75,18 +75,18 @@ static double time_cat(const char *file, int reps)
 	return best;
 }
 
-static double time_get(struct kv_store *s, const char *key, int reps)
+static double time_get(struct tapir_kv_store *s, const char *key, int reps)
 {
-	struct kv_key k;
+	struct tapir_kv_key k;
 	double best = 1e9;
-	kv_key_parse(key, &k);
+	tapir_kv_key_parse(key, &k);
 	for (int r = 0; r < 3; r++) {
 		double t0 = now();
 		for (int i = 0; i < reps; i++) {
 			uint8_t *v;
 			size_t n;
-			if (kv_get(s, &k, &v, &n)) {
-				fprintf(stderr, "kv_bench: get %s: %s\n", key, kv_last_error(s));
+			if (tapir_kv_get(s, &k, &v, &n)) {
+				fprintf(stderr, "kv_bench: get %s: %s\n", key, tapir_kv_last_error(s));
 				exit(2);
 			}
 			free(v);
@@ -95,7 +95,7 @@ static double time_get(struct kv_store *s, const char *key, int reps)
 		if (t < best)
 			best = t;
 	}
-	kv_key_free(&k);
+	tapir_kv_key_free(&k);
 	return best;
 }
 
@@ -115,14 +115,14 @@ int main(int argc, char **argv)
 	if (run(cmd))
 		return 2;
 
-	struct kv_store *ds, *ts;
+	struct tapir_kv_store *ds, *ts;
 	snprintf(spec, sizeof(spec), "dir:%s/d", dir);
-	if (kv_open(spec, false, &ds, err, sizeof(err))) {
+	if (tapir_kv_open(spec, false, &ds, err, sizeof(err))) {
 		fprintf(stderr, "kv_bench: %s\n", err);
 		return 2;
 	}
 	snprintf(spec, sizeof(spec), "tar:%s/d.tar", dir);
-	if (kv_open(spec, false, &ts, err, sizeof(err))) {
+	if (tapir_kv_open(spec, false, &ts, err, sizeof(err))) {
 		fprintf(stderr, "kv_bench: %s\n", err);
 		return 2;
 	}
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 		snprintf(file, sizeof(file), "%s/d%s", dir, cases[c].key);
 		double tc = time_cat(file, cases[c].reps);
 		double mb = (double)cases[c].size * cases[c].reps / 1e6;
-		struct kv_store *st[2] = { ds, ts };
+		struct tapir_kv_store *st[2] = { ds, ts };
 		const char *nm[2] = { "dir", "tar" };
 		for (int i = 0; i < 2; i++) {
 			time_get(st[i], cases[c].key, 10);
@@ -147,24 +147,24 @@ int main(int argc, char **argv)
 			printf("%-28s %12.1f %12.1f %8.2f\n", label, mb / tk, mb / tc, tc / tk);
 		}
 	}
-	kv_close(ds);
-	kv_close(ts);
+	tapir_kv_close(ds);
+	tapir_kv_close(ts);
 
 	snprintf(spec, sizeof(spec), "tar:%s/many.tar", dir);
 	double best = 1e9;
 	size_t n = 0;
 	for (int r = 0; r < 5; r++) {
 		double t0 = now();
-		if (kv_open(spec, false, &ts, err, sizeof(err))) {
+		if (tapir_kv_open(spec, false, &ts, err, sizeof(err))) {
 			fprintf(stderr, "kv_bench: %s\n", err);
 			return 2;
 		}
 		double t = now() - t0;
-		struct kv_entry *e;
-		struct kv_key root = { 0, NULL };
-		if (!kv_list(ts, &root, &e, &n))
-			kv_entries_free(e, n);
-		kv_close(ts);
+		struct tapir_kv_entry *e;
+		struct tapir_kv_key root = { 0, NULL };
+		if (!tapir_kv_list(ts, &root, &e, &n))
+			tapir_kv_entries_free(e, n);
+		tapir_kv_close(ts);
 		if (t < best)
 			best = t;
 	}

@@ -231,7 +231,7 @@ int up_main(int argc, char **argv)
 			fprintf(stderr, "tapir: no gateway in the configuration: give --host-addr\n");
 			return EXIT_USAGE;
 		}
-		snprintf(hostbuf, sizeof(hostbuf), "%s/%u", ipv4_addr_format(cfg.gateway, gw),
+		snprintf(hostbuf, sizeof(hostbuf), "%s/%u", tapir_ipv4_addr_format(cfg.gateway, gw),
 			 cfg.prefix_len);
 		host = hostbuf;
 	}

@@ -16,7 +16,7 @@
 #include "bootargs.h"
 #include "ini_read.h"
 #include "keys.h"
-#include "stack.h"
+#include "tapir/stack.h"
 
 #define APP_TYPE_NAMES "echo, discard, source, http, kvhttp"
 
@@ -65,7 +65,7 @@ void config_init(struct tapird_config *c)
 	for (size_t i = 0; i < config_nsections; i++)
 		conf_keys_defaults(config_sections[i].keys, config_sections[i].nkeys,
 				   (char *)c + config_sections[i].offset, msg, sizeof(msg));
-	tcp_config_defaults(&c->tcp);
+	tapir_tcp_config_defaults(&c->tcp);
 	impair_config_defaults(&c->impair);
 	c->prefix_len = 24;
 }
@@ -453,8 +453,8 @@ int config_finish(struct tapird_config *c, const char *source, char *err, size_t
 	if (c->gateway) {
 		uint32_t mask = config_prefix_mask(c->prefix_len);
 		const char *gw = c->w_gateway.text;
-		ipv4_addr_format(c->gateway, gb);
-		ipv4_addr_format(c->addr, ab);
+		tapir_ipv4_addr_format(c->gateway, gb);
+		tapir_ipv4_addr_format(c->addr, ab);
 		if (c->gateway == c->addr)
 			return errf(err, errlen, gw, "[ipv4] gateway: %s is our own address", gb);
 		if ((c->gateway & mask) != (c->addr & mask) || c->prefix_len == 32)

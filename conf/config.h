@@ -31,7 +31,7 @@
  * (tapir_run()'s) are listed in ext_types with the keys they accept.
  *
  * Key-value stores are [kv.NAME] sections: store = SPEC (required, any
- * kv_open() spec) and writable = BOOL (default false).  They are opened when
+ * tapir_kv_open() spec) and writable = BOOL (default false).  They are opened when
  * tapird starts; apps name them with kv = NAME.
  *
  * No global state; a struct tapird_config owns everything it points to.
@@ -45,7 +45,7 @@
 
 #include "impair.h"
 #include "keys.h"
-#include "tcp_config.h"
+#include "tapir/tcp_config.h"
 
 #define CONFIG_MAX_FILE (1u << 20)
 #define CONFIG_MAX_LINE 195       /* inih's 200-byte line buffer, minus CR LF NUL */
@@ -56,7 +56,7 @@
 #define CONFIG_IFNAME_MAX 15      /* IFNAMSIZ - 1 */
 #define CONFIG_ERR_MAX 512        /* a good size for error buffers */
 
-enum config_log_level {  /* same order as enum stack_log_level */
+enum config_log_level {  /* same order as enum tapir_stack_log_level */
 	CONFIG_LOG_ERR,
 	CONFIG_LOG_WARN,
 	CONFIG_LOG_INFO,
@@ -186,7 +186,7 @@ struct tapird_config {
 	/* [icmp] */
 	uint32_t icmp_error_rate, icmp_error_burst;
 	/* [tcp] */
-	struct tcp_config tcp;
+	struct tapir_tcp_config tcp;
 	/* [log] */
 	enum config_log_level log_level;
 	bool log_timestamps;

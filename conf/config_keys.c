@@ -172,17 +172,17 @@ static int set_enabled(void *base, const char *value, const char *where, char *m
 static int set_rcvbuf(void *base, const char *value, const char *where, char *msg, size_t msglen)
 {
 	static const struct conf_key k = {
-		.name = "rcvbuf", .kind = CONF_SIZE, CONF_AT(struct tcp_config, rcvbuf),
+		.name = "rcvbuf", .kind = CONF_SIZE, CONF_AT(struct tapir_tcp_config, rcvbuf),
 		.min = 4096, .max = 64u << 20,
 	};
-	struct tcp_config *t = base;
+	struct tapir_tcp_config *t = base;
 	int rc = conf_key_set(&k, t, value, where, msg, msglen);
 	if (!rc)
 		t->ooo_max_bytes = t->rcvbuf;
 	return rc;
 }
 
-/* [kv.NAME] store = SPEC: any kv_open() spec */
+/* [kv.NAME] store = SPEC: any tapir_kv_open() spec */
 static int set_store(void *base, const char *value, const char *where, char *msg,
 		     size_t msglen)
 {
@@ -271,16 +271,16 @@ static const struct conf_key log_keys[] = {
 };
 
 /*
- * [tcp]: the defaults of every flow (libstack's struct tcp_config, whose
- * defaults are libstack's tcp_config_defaults()).  The floors follow
+ * [tcp]: the defaults of every flow (libstack's struct tapir_tcp_config, whose
+ * defaults are libstack's tapir_tcp_config_defaults()).  The floors follow
  * RFC 1122 4.2.3.5 (R2 of at least 100 s: with a 200 ms minimum RTO and
  * doubling, 8 retransmissions take more than 100 s) and 3 minutes for SYNs
  * (6 retries from a 1 s RTO).
  */
-#define TCPC struct tcp_config
+#define TCPC struct tapir_tcp_config
 
 static const struct conf_enum cc_names[] = {
-	{ "newreno", TCP_CC_NEWRENO }, { "cubic", TCP_CC_CUBIC }, { NULL, 0 },
+	{ "newreno", TAPIR_TCP_CC_NEWRENO }, { "cubic", TAPIR_TCP_CC_CUBIC }, { NULL, 0 },
 };
 
 static const struct conf_key tcp_keys[] = {

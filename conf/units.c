@@ -155,5 +155,5 @@ int units_parse_mac(const char *s, uint8_t mac[6])
 
 int units_parse_ipv4(const char *s, uint32_t *out)
 {
-	return ipv4_addr_parse(s, out);  /* strict: no leading zeros (octal in inet_aton) */
+	return tapir_ipv4_addr_parse(s, out);  /* strict: no leading zeros (octal in inet_aton) */
 }

@@ -44,7 +44,7 @@ int units_parse_bool(const char *s, bool *out);
 int units_parse_mac(const char *s, uint8_t mac[6]);
 
 /* Dotted quad "a.b.c.d", 1-3 digits per part, no leading zeros; host order.
- * Stricter than ipv4_addr_parse() (stack.h), which takes leading zeros (octal
+ * Stricter than tapir_ipv4_addr_parse() (stack.h), which takes leading zeros (octal
  * in inet_aton): this goes when that refuses them too. */
 int units_parse_ipv4(const char *s, uint32_t *out);
 

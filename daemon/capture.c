@@ -20,7 +20,7 @@
 #define FLUSH_EVERY 64    /* frames between flushes of the current file */
 
 struct capture {
-	struct netif_filter f;  /* lower: the device side; upper: the stack side */
+	struct tapir_netif_filter f;  /* lower: the device side; upper: the stack side */
 	pcap_t *dead;
 	pcap_dumper_t *dump;
 	struct logger *log;  /* borrowed while capturing, else NULL */
@@ -42,7 +42,7 @@ const char *capture_end_str(enum capture_end e)
 	return (unsigned)e < CAPTURE_END_COUNT_ ? end_names[e] : NULL;
 }
 
-static const struct netif_filter_ops cap_ops;
+static const struct tapir_netif_filter_ops cap_ops;
 
 struct capture *capture_new(void)
 {
@@ -294,7 +294,7 @@ static struct capture *CAP(void *dev)
 
 struct fill_wrap {
 	struct capture *c;
-	netif_fill_fn fill;
+	tapir_netif_fill_fn fill;
 	void *ctx;
 };
 
@@ -318,10 +318,10 @@ static void cap_mac(void *dev, uint8_t mac[6])
 	c->f.lower.ops->mac(c->f.lower.dev, mac);
 }
 
-static int cap_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int cap_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct capture *c = CAP(dev);
-	const struct netif *lower = &c->f.lower;
+	const struct tapir_netif *lower = &c->f.lower;
 	if (!c->dump)
 		return lower->ops->write(lower->dev, size, fill, ctx);
 	struct fill_wrap w = { c, fill, ctx };
@@ -335,13 +335,13 @@ static void cap_flush(void *dev)
 		c->f.lower.ops->flush(c->f.lower.dev);
 }
 
-static void cap_rx(struct netif_filter *f, const uint8_t *frame, size_t len, unsigned flags)
+static void cap_rx(struct tapir_netif_filter *f, const uint8_t *frame, size_t len, unsigned flags)
 {
 	capture_frame(CAP(f), frame, len);
-	netif_filter_pass(f, frame, len, flags);
+	tapir_netif_filter_pass(f, frame, len, flags);
 }
 
-static const struct netif_filter_ops cap_ops = {
+static const struct tapir_netif_filter_ops cap_ops = {
 	.tx = {
 		.mtu = cap_mtu,
 		.mac = cap_mac,
@@ -351,7 +351,7 @@ static const struct netif_filter_ops cap_ops = {
 	.rx = cap_rx,
 };
 
-struct netif_filter *capture_filter(struct capture *c)
+struct tapir_netif_filter *capture_filter(struct capture *c)
 {
 	return &c->f;
 }

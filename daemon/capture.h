@@ -45,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netif.h"
+#include "tapir/netif.h"
 
 #define CAPTURE_SNAPLEN_MIN 60
 #define CAPTURE_SNAPLEN_MAX 262144
@@ -93,9 +93,9 @@ struct capture *capture_new(void);
 /* Stop (if capturing) and free.  NULL is allowed. */
 void capture_free(struct capture *c);
 
-/* Return: @c as a netif filter (owned by @c), for netif_chain(); it records
+/* Return: @c as a netif filter (owned by @c), for tapir_netif_chain(); it records
  * both directions while a capture runs and passes every frame on. */
-struct netif_filter *capture_filter(struct capture *c);
+struct tapir_netif_filter *capture_filter(struct capture *c);
 
 /**
  * capture_start() - Open (truncate) @path and record every frame from now on

@@ -8,7 +8,7 @@
  * FILE, then boot arguments, then config_finish()) and exits 2 with
  * "WHERE: what is wrong" if anything is wrong, before touching the network.
  * It then opens the TAP, links the netif filters between it and the stack
- * (netif_chain(), netif.h: the capture next to the device, then the
+ * (tapir_netif_chain(), netif.h: the capture next to the device, then the
  * impairment when one is configured), creates the stack on the top of the
  * chain, opens the [kv.NAME] stores, starts the apps (each with a struct
  * tapir_app_ctx, tapir_app.h) and runs a libuv loop:
@@ -16,16 +16,16 @@
  *   uv_poll (TAP readable) -> tap_read_batch(): each frame to the bottom of
  *                             the chain (d->rx), whose filters pass it up
  *                             to to_stack(): traceroute's watch, then
- *                             stack_input(); then stack_flush()
- *   uv_timer               -> impair_poll(), stack_poll(), stack_flush()
- *   uv_timer (per app      -> the app's callback, then stack_flush()
+ *                             tapir_stack_input(); then tapir_stack_flush()
+ *   uv_timer               -> impair_poll(), tapir_stack_poll(), tapir_stack_flush()
+ *   uv_timer (per app      -> the app's callback, then tapir_stack_flush()
  *     timer, tapir_timer)
  *   uv_signal INT, TERM    -> stop the apps, close the handles; main frees
  *                             everything and exits 0
  *   uv_signal HUP          -> reload_stores() (as the control "reload")
  *
  * After every event the one timer is re-armed from the earlier of
- * stack_next_deadline() and impair_next_deadline().  Time is uv_hrtime()
+ * tapir_stack_next_deadline() and impair_next_deadline().  Time is uv_hrtime()
  * (monotonic ns); the stack's randomness comes from OpenSSL's RAND_bytes().
  *
  * Exit status: 0 after SIGINT/SIGTERM or --help/--version, 2 for a bad
@@ -45,9 +45,9 @@
 #include "apps.h"
 #include "config.h"
 #include "impair.h"
-#include "kv.h"
+#include "tapir/kv.h"
 #include "log.h"
-#include "stack.h"
+#include "tapir/stack.h"
 #include "tap.h"
 #include "tapir_app.h"
 #include "tapir_version.h"
@@ -62,7 +62,7 @@ struct running_app {
 
 struct open_kv {
 	const struct kv_config *cfg;
-	struct kv_store *store;
+	struct tapir_kv_store *store;
 };
 
 struct daemon {
@@ -75,8 +75,8 @@ struct daemon {
 	struct logger log;
 	struct tap *tap;
 	struct impair *im;
-	struct netif_rx rx;      /* bottom of the netif chain: received frames go here */
-	struct stack *st;
+	struct tapir_netif_rx rx;      /* bottom of the netif chain: received frames go here */
+	struct tapir_stack *st;
 	struct running_app *apps;
 	size_t napps;
 	struct open_kv *kvs;
@@ -110,7 +110,7 @@ static void random_bytes(void *ctx, void *buf, size_t len)
 	}
 }
 
-static void stack_log(void *ctx, enum stack_log_level level, const char *msg)
+static void stack_log(void *ctx, enum tapir_stack_log_level level, const char *msg)
 {
 	struct daemon *d = ctx;
 	log_msg(&d->log, (enum config_log_level)level, "stack: %s", msg);
@@ -135,7 +135,7 @@ static struct timespec app_wall(void)
 	return t;
 }
 
-static struct kv_store *app_kv(struct tapir_app_ctx *ctx, const char *name)
+static struct tapir_kv_store *app_kv(struct tapir_app_ctx *ctx, const char *name)
 {
 	struct daemon *d = ctx->runtime;
 	for (size_t i = 0; i < d->nkvs; i++)
@@ -178,7 +178,7 @@ static void app_timer_cb(uv_timer_t *h)
 	d->now = uv_hrtime();
 	t->fn(t->arg);
 	if (!d->stopping) {
-		stack_flush(d->st);
+		tapir_stack_flush(d->st);
 		rearm(d);
 	}
 }
@@ -229,14 +229,14 @@ static void rearm(struct daemon *d)
 {
 	if (d->stopping)
 		return;
-	uint64_t deadline = stack_next_deadline(d->st);
+	uint64_t deadline = tapir_stack_next_deadline(d->st);
 	if (d->im) {
 		uint64_t i = impair_next_deadline(d->im);
 		if (i < deadline)
 			deadline = i;
 	}
 	deadline = tapird_ctl_deadline(d->ctl, deadline);
-	if (deadline == STACK_NO_DEADLINE) {
+	if (deadline == TAPIR_STACK_NO_DEADLINE) {
 		uv_timer_stop(&d->timer);
 		return;
 	}
@@ -254,7 +254,7 @@ static void to_stack(void *ctx, const uint8_t *frame, size_t len, unsigned flags
 {
 	struct daemon *d = ctx;
 	tapird_ctl_rx(d->ctl, frame, len, d->now);
-	stack_input(d->st, frame, len, flags, d->now);
+	tapir_stack_input(d->st, frame, len, flags, d->now);
 }
 
 static void stop(struct daemon *d, int code);
@@ -271,7 +271,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
 	if (d->im)
 		impair_poll(d->im, d->now);
 	int n = tap_read_batch(d->tap, d->rx.input, d->rx.ctx);
-	stack_flush(d->st);
+	tapir_stack_flush(d->st);
 	if (n < 0) {
 		log_err(&d->log, "%s: read: %s", tap_name(d->tap), strerror(-n));
 		stop(d, 1);
@@ -286,9 +286,9 @@ static void on_timer(uv_timer_t *t)
 	d->now = uv_hrtime();
 	if (d->im)
 		impair_poll(d->im, d->now);
-	stack_poll(d->st, d->now);
+	tapir_stack_poll(d->st, d->now);
 	tapird_ctl_poll(d->ctl, d->now);
-	stack_flush(d->st);
+	tapir_stack_flush(d->st);
 	rearm(d);
 }
 
@@ -307,7 +307,7 @@ static void stop_apps(struct daemon *d)
 	d->apps = NULL;
 	d->napps = 0;
 	for (size_t i = 0; i < d->nkvs; i++)
-		kv_close(d->kvs[i].store);
+		tapir_kv_close(d->kvs[i].store);
 	free(d->kvs);
 	d->kvs = NULL;
 	d->nkvs = 0;
@@ -333,12 +333,12 @@ static int open_stores(struct daemon *d)
 	}
 	for (size_t i = 0; i < c->nkvs; i++) {
 		char err[CONFIG_ERR_MAX] = "";
-		int rc = kv_open(c->kvs[i].spec, c->kvs[i].writable, &d->kvs[d->nkvs].store, err,
+		int rc = tapir_kv_open(c->kvs[i].spec, c->kvs[i].writable, &d->kvs[d->nkvs].store, err,
 				 sizeof(err));
 		if (rc) {
 			log_err(&d->log, "%s: [kv.%s] store: cannot open '%s'%s: %s",
 				c->kvs[i].where_spec.text, c->kvs[i].name, c->kvs[i].spec,
-				c->kvs[i].writable ? " writable" : "", *err ? err : kv_strerror(rc));
+				c->kvs[i].writable ? " writable" : "", *err ? err : tapir_kv_strerror(rc));
 			return -1;
 		}
 		tapird_ctl_add_kv(d->ctl, c->kvs[i].name, d->kvs[d->nkvs].store);
@@ -355,13 +355,13 @@ static int open_stores(struct daemon *d)
  * before any is swapped, so a store that fails leaves all as they were.
  * Writable stores are kept as they are: their contents are tapir's own and
  * already current (and a mem: store would lose them).  A value still being
- * streamed goes on from the store it started on (kv_retain()), which closes
+ * streamed goes on from the store it started on (tapir_kv_retain()), which closes
  * with the last such response.  Apps drop their caches (reloaded()).
  * Return: 0, or a negative errno with @err set
  */
 static int reload_stores(struct daemon *d, json_t *res, char *err, size_t errlen)
 {
-	struct kv_store **fresh = calloc(d->nkvs ? d->nkvs : 1, sizeof(*fresh));
+	struct tapir_kv_store **fresh = calloc(d->nkvs ? d->nkvs : 1, sizeof(*fresh));
 	json_t *reopened = json_array(), *kept = json_array();
 	if (!fresh || !reopened || !kept) {
 		free(fresh);
@@ -378,22 +378,22 @@ static int reload_stores(struct daemon *d, json_t *res, char *err, size_t errlen
 			continue;
 		}
 		char e[CONFIG_ERR_MAX] = "";
-		int rc = kv_open(kc->spec, false, &fresh[i], e, sizeof(e));
+		int rc = tapir_kv_open(kc->spec, false, &fresh[i], e, sizeof(e));
 		if (rc) {
 			snprintf(err, errlen, "[kv.%s] store: cannot re-open '%s': %s (no store "
-				 "was changed)", kc->name, kc->spec, *e ? e : kv_strerror(rc));
+				 "was changed)", kc->name, kc->spec, *e ? e : tapir_kv_strerror(rc));
 			for (size_t j = 0; j < i; j++)
-				kv_close(fresh[j]);
+				tapir_kv_close(fresh[j]);
 			free(fresh);
 			json_decref(reopened);
 			json_decref(kept);
-			return rc == -KV_E_NOT_FOUND ? -ENOENT : -EIO;
+			return rc == -TAPIR_KV_E_NOT_FOUND ? -ENOENT : -EIO;
 		}
 	}
 	for (size_t i = 0; i < d->nkvs; i++) {
 		if (!fresh[i])
 			continue;
-		kv_close(d->kvs[i].store);  /* streams still reading hold their own */
+		tapir_kv_close(d->kvs[i].store);  /* streams still reading hold their own */
 		d->kvs[i].store = fresh[i];
 		tapird_ctl_add_kv(d->ctl, d->kvs[i].cfg->name, fresh[i]);
 		json_array_append_new(reopened, json_string(d->kvs[i].cfg->name));
@@ -488,7 +488,7 @@ static int start_network(struct daemon *d)
 	}
 	/* The filters, from the device up: the capture (records what the wire
 	 * carries), then the impairment. */
-	struct netif_filter *filters[2];
+	struct tapir_netif_filter *filters[2];
 	size_t nfilters = 0;
 	if (tapird_ctl_filter(d->ctl))
 		filters[nfilters++] = tapird_ctl_filter(d->ctl);
@@ -509,13 +509,13 @@ static int start_network(struct daemon *d)
 			 (unsigned long long)i->jitter_ns, (unsigned long long)i->seed);
 		filters[nfilters++] = impair_filter(d->im);
 	}
-	struct netif dev, nif;
-	struct netif_rx up = { to_stack, d };
+	struct tapir_netif dev, nif;
+	struct tapir_netif_rx up = { to_stack, d };
 	tap_netif(d->tap, &dev);
-	netif_chain(&dev, &up, filters, nfilters, &nif, &d->rx);
+	tapir_netif_chain(&dev, &up, filters, nfilters, &nif, &d->rx);
 
-	struct stack_config sc;
-	stack_config_defaults(&sc);
+	struct tapir_stack_config sc;
+	tapir_stack_config_defaults(&sc);
 	sc.addr = c->addr;
 	sc.prefix_len = c->prefix_len;
 	sc.gateway = c->gateway;
@@ -533,15 +533,15 @@ static int start_network(struct daemon *d)
 	d->now = uv_hrtime();
 	if (d->im)
 		impair_poll(d->im, d->now);
-	rc = stack_new(&d->st, &sc, &nif, d->now);
+	rc = tapir_stack_new(&d->st, &sc, &nif, d->now);
 	if (rc) {
 		log_err(&d->log, "cannot create the stack: %s", strerror(-rc));
 		return -1;
 	}
 	if (!d->im) {  /* offloads pass through the capture wrapper's write() */
-		struct netif_offload off;
+		struct tapir_netif_offload off;
 		tap_netif_offload(d->tap, &off);
-		stack_set_offload(d->st, &off);
+		tapir_stack_set_offload(d->st, &off);
 		if (off.ops)
 			log_info(&d->log, "%s: offloads on (TSO, checksum, GRO)", tap_name(d->tap));
 	}
@@ -584,12 +584,12 @@ static int start_network(struct daemon *d)
 		ra->type = t;
 		d->napps++;
 	}
-	stack_start(d->st, d->now);
-	stack_flush(d->st);
+	tapir_stack_start(d->st, d->now);
+	tapir_stack_flush(d->st);
 
 	eth_addr_format(c->mac, mac);
 	printf("tapird: %s %s %s/%u mtu %u up\n", tap_name(d->tap), mac,
-	       ipv4_addr_format(c->addr, addr),
+	       tapir_ipv4_addr_format(c->addr, addr),
 	       c->prefix_len, c->mtu);
 	fflush(stdout);
 	log_info(&d->log, "%s %s %s/%u mtu %u%s, %zu app(s)", tap_name(d->tap), mac, addr,
@@ -711,7 +711,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 		uv_run(&d->loop, UV_RUN_DEFAULT);  /* run the close callbacks */
 		uv_loop_close(&d->loop);
 	}
-	stack_free(d->st);
+	tapir_stack_free(d->st);
 	tapird_ctl_free(d->ctl);
 	impair_free(d->im);
 	tap_close(d->tap);

@@ -35,9 +35,9 @@
 #include <time.h>
 
 #include "config.h"
-#include "kv.h"
+#include "tapir/kv.h"
 #include "log.h"
-#include "stack.h"
+#include "tapir/stack.h"
 /* Apps include "tcp.h" for flows (not here: it cannot share a file with
  * <uv.h>, whose <netinet/tcp.h> has enumerators of the same names). */
 
@@ -47,7 +47,7 @@ typedef void (*tapir_timer_fn)(void *arg);
 struct tapir_app_ctx {
 	const char *name;                /* the instance: NAME of [app.NAME] */
 	const struct app_config *cfg;    /* its configuration (built-in types: cfg->params) */
-	struct stack *st;                /* the network stack */
+	struct tapir_stack *st;                /* the network stack */
 	struct logger *log;              /* log_info(ctx->log, ...) */
 
 	/*
@@ -56,9 +56,9 @@ struct tapir_app_ctx {
 	 * so look the store up again for each piece of work (it is cheap);
 	 * the pointer is good until the callback returns.  Work that outlasts
 	 * the callback (a value streamed out over many writable() calls)
-	 * holds it with kv_retain() and lets go with kv_close().
+	 * holds it with tapir_kv_retain() and lets go with tapir_kv_close().
 	 */
-	struct kv_store *(*kv)(struct tapir_app_ctx *ctx, const char *name);
+	struct tapir_kv_store *(*kv)(struct tapir_app_ctx *ctx, const char *name);
 	/* Return: whether [kv.@name] was opened writable */
 	bool (*kv_writable)(struct tapir_app_ctx *ctx, const char *name);
 	/* Return: the value of configuration key @key, or NULL if not given */

@@ -1,6 +1,6 @@
 /*
  * kv.c - keys, errors, the checked wrappers around the vtable, digest, batch
- * (the base library: no store type here; kv_open.c is the factory)
+ * (the base library: no store type here; tapir_kv_open.c is the factory)
  */
 #include <assert.h>
 #include <errno.h>
@@ -13,32 +13,32 @@
 #include "kv_internal.h"
 
 static const char *const kv_err_names[] = {
-	[KV_OK] = "success",
-	[KV_E_NOT_FOUND] = "not found",
-	[KV_E_VALUE_EXPECTED] = "value expected",
-	[KV_E_DICT_EXPECTED] = "dictionary expected",
-	[KV_E_ALREADY_PRESENT] = "already present",
-	[KV_E_RENAME_PREFIX] = "rename source is a prefix of destination",
-	[KV_E_APPEND_ONLY] = "append only",
-	[KV_E_NO_SPACE] = "no space",
-	[KV_E_STORAGE] = "storage error",
-	[KV_E_INVALID] = "invalid argument",
-	[KV_E_NOMEM] = "out of memory",
+	[TAPIR_KV_OK] = "success",
+	[TAPIR_KV_E_NOT_FOUND] = "not found",
+	[TAPIR_KV_E_VALUE_EXPECTED] = "value expected",
+	[TAPIR_KV_E_DICT_EXPECTED] = "dictionary expected",
+	[TAPIR_KV_E_ALREADY_PRESENT] = "already present",
+	[TAPIR_KV_E_RENAME_PREFIX] = "rename source is a prefix of destination",
+	[TAPIR_KV_E_APPEND_ONLY] = "append only",
+	[TAPIR_KV_E_NO_SPACE] = "no space",
+	[TAPIR_KV_E_STORAGE] = "storage error",
+	[TAPIR_KV_E_INVALID] = "invalid argument",
+	[TAPIR_KV_E_NOMEM] = "out of memory",
 };
-static_assert(sizeof(kv_err_names) / sizeof(kv_err_names[0]) == KV_E__COUNT,
-	      "kv_err_names covers enum kv_err");
+static_assert(sizeof(kv_err_names) / sizeof(kv_err_names[0]) == TAPIR_KV_E__COUNT,
+	      "kv_err_names covers enum tapir_kv_err");
 
 /**
- * kv_strerror() - Name of an error code
+ * tapir_kv_strerror() - Name of an error code
  * @err: Code, positive or negative
  *
  * Return: static string
  */
-const char *kv_strerror(int err)
+const char *tapir_kv_strerror(int err)
 {
 	if (err < 0)
 		err = -err;
-	if (err >= KV_E__COUNT)
+	if (err >= TAPIR_KV_E__COUNT)
 		return "unknown error";
 	return kv_err_names[err];
 }
@@ -46,12 +46,12 @@ const char *kv_strerror(int err)
 /**
  * kv_fail() - Record a failure on a store
  * @s:    Store
- * @code: enum kv_err (positive)
+ * @code: enum tapir_kv_err (positive)
  * @fmt:  Message format
  *
  * Return: -@code
  */
-int kv_fail(struct kv_store *s, int code, const char *fmt, ...)
+int kv_fail(struct tapir_kv_store *s, int code, const char *fmt, ...)
 {
 	va_list ap;
 	s->last_err = code;
@@ -61,24 +61,24 @@ int kv_fail(struct kv_store *s, int code, const char *fmt, ...)
 	return -code;
 }
 
-int kv_key_fail(struct kv_store *s, int code, const struct kv_key *k, const char *what)
+int kv_key_fail(struct tapir_kv_store *s, int code, const struct tapir_kv_key *k, const char *what)
 {
-	char *ks = kv_key_to_string(k);
+	char *ks = tapir_kv_key_to_string(k);
 	int rc = kv_fail(s, code, "%s: %s", ks ? ks : "key", what);
 	free(ks);
 	return rc;
 }
 
-int kv_tree_find(struct kv_store *s, const struct kv_tree *t, const struct kv_key *k,
-		 enum kv_kind want, struct kv_node **out)
+int kv_tree_find(struct tapir_kv_store *s, const struct kv_tree *t, const struct tapir_kv_key *k,
+		 enum tapir_kv_kind want, struct kv_node **out)
 {
 	struct kv_node *n = kv_tree_lookup(t, k, NULL);
 	if (!n)
-		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
-	if (want == KV_VALUE && n->kind != KV_VALUE)
-		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
-	if (want == KV_DICT && n->kind != KV_DICT)
-		return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "is a value");
+		return kv_key_fail(s, TAPIR_KV_E_NOT_FOUND, k, "not found");
+	if (want == TAPIR_KV_VALUE && n->kind != TAPIR_KV_VALUE)
+		return kv_key_fail(s, TAPIR_KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	if (want == TAPIR_KV_DICT && n->kind != TAPIR_KV_DICT)
+		return kv_key_fail(s, TAPIR_KV_E_DICT_EXPECTED, k, "is a value");
 	*out = n;
 	return 0;
 }
@@ -87,7 +87,7 @@ int kv_tree_find(struct kv_store *s, const struct kv_tree *t, const struct kv_ke
  * kv_errbuf() - Write a message to a caller's buffer
  * @err:    Buffer or NULL
  * @errlen: Its size
- * @code:   enum kv_err (positive)
+ * @code:   enum tapir_kv_err (positive)
  * @fmt:    Message format
  *
  * Return: -@code
@@ -114,14 +114,14 @@ int kv_errno_code(int e)
 	switch (e) {
 	case ENOENT:
 	case ENOTDIR:
-		return KV_E_NOT_FOUND;
+		return TAPIR_KV_E_NOT_FOUND;
 	case ENOSPC:
 	case EDQUOT:
-		return KV_E_NO_SPACE;
+		return TAPIR_KV_E_NO_SPACE;
 	case ENOMEM:
-		return KV_E_NOMEM;
+		return TAPIR_KV_E_NOMEM;
 	default:
-		return KV_E_STORAGE;
+		return TAPIR_KV_E_STORAGE;
 	}
 }
 
@@ -146,12 +146,12 @@ bool kv_segment_valid(const char *name)
 	return strcmp(name, ".") && strcmp(name, "..");
 }
 
-int kv_key_parse(const char *str, struct kv_key *out)
+int tapir_kv_key_parse(const char *str, struct tapir_kv_key *out)
 {
 	out->n = 0;
 	out->seg = NULL;
 	if (!str)
-		return -KV_E_INVALID;
+		return -TAPIR_KV_E_INVALID;
 	size_t cap = 0;
 	const char *p = str;
 	while (*p) {
@@ -162,22 +162,22 @@ int kv_key_parse(const char *str, struct kv_key *out)
 		const char *e = strchrnul(p, '/');
 		size_t len = (size_t)(e - p);
 		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
-			kv_key_free(out);
-			return -KV_E_INVALID;
+			tapir_kv_key_free(out);
+			return -TAPIR_KV_E_INVALID;
 		}
 		if (out->n == cap) {
 			cap = cap ? cap * 2 : 4;
 			char **ns = realloc(out->seg, cap * sizeof(*ns));
 			if (!ns) {
-				kv_key_free(out);
-				return -KV_E_NOMEM;
+				tapir_kv_key_free(out);
+				return -TAPIR_KV_E_NOMEM;
 			}
 			out->seg = ns;
 		}
 		out->seg[out->n] = strndup(p, len);
 		if (!out->seg[out->n]) {
-			kv_key_free(out);
-			return -KV_E_NOMEM;
+			tapir_kv_key_free(out);
+			return -TAPIR_KV_E_NOMEM;
 		}
 		out->n++;
 		p = e;
@@ -185,7 +185,7 @@ int kv_key_parse(const char *str, struct kv_key *out)
 	return 0;
 }
 
-void kv_key_free(struct kv_key *k)
+void tapir_kv_key_free(struct tapir_kv_key *k)
 {
 	for (size_t i = 0; i < k->n; i++)
 		free(k->seg[i]);
@@ -194,7 +194,7 @@ void kv_key_free(struct kv_key *k)
 	k->n = 0;
 }
 
-char *kv_key_to_string(const struct kv_key *k)
+char *tapir_kv_key_to_string(const struct tapir_kv_key *k)
 {
 	size_t len = 1;
 	for (size_t i = 0; i < k->n; i++)
@@ -214,7 +214,7 @@ char *kv_key_to_string(const struct kv_key *k)
 	return s;
 }
 
-bool kv_key_valid(const struct kv_key *k)
+bool tapir_kv_key_valid(const struct tapir_kv_key *k)
 {
 	if (!k || (k->n && !k->seg))
 		return false;
@@ -224,7 +224,7 @@ bool kv_key_valid(const struct kv_key *k)
 	return true;
 }
 
-bool kv_key_is_prefix(const struct kv_key *prefix, const struct kv_key *k)
+bool tapir_kv_key_is_prefix(const struct tapir_kv_key *prefix, const struct tapir_kv_key *k)
 {
 	if (prefix->n > k->n)
 		return false;
@@ -234,25 +234,25 @@ bool kv_key_is_prefix(const struct kv_key *prefix, const struct kv_key *k)
 	return true;
 }
 
-int kv_key_copy(struct kv_key *dst, const struct kv_key *src, const char *extra)
+int tapir_kv_key_copy(struct tapir_kv_key *dst, const struct tapir_kv_key *src, const char *extra)
 {
 	size_t n = src->n + (extra ? 1 : 0);
 	dst->n = 0;
 	dst->seg = calloc(n ? n : 1, sizeof(char *));
 	if (!dst->seg)
-		return -KV_E_NOMEM;
+		return -TAPIR_KV_E_NOMEM;
 	for (size_t i = 0; i < n; i++) {
 		dst->seg[i] = strdup(i < src->n ? src->seg[i] : extra);
 		if (!dst->seg[i]) {
-			kv_key_free(dst);
-			return -KV_E_NOMEM;
+			tapir_kv_key_free(dst);
+			return -TAPIR_KV_E_NOMEM;
 		}
 		dst->n++;
 	}
 	return 0;
 }
 
-void kv_entries_free(struct kv_entry *e, size_t n)
+void tapir_kv_entries_free(struct tapir_kv_entry *e, size_t n)
 {
 	if (!e)
 		return;
@@ -261,7 +261,7 @@ void kv_entries_free(struct kv_entry *e, size_t n)
 	free(e);
 }
 
-void kv_close(struct kv_store *s)
+void tapir_kv_close(struct tapir_kv_store *s)
 {
 	if (!s)
 		return;
@@ -271,37 +271,37 @@ void kv_close(struct kv_store *s)
 		s->ops->close(s);
 }
 
-struct kv_store *kv_retain(struct kv_store *s)
+struct tapir_kv_store *tapir_kv_retain(struct tapir_kv_store *s)
 {
 	s->extra_refs++;
 	return s;
 }
 
-const char *kv_last_error(const struct kv_store *s)
+const char *tapir_kv_last_error(const struct tapir_kv_store *s)
 {
 	return s->last_err ? s->errmsg : "";
 }
 
-static int check_key(struct kv_store *s, const struct kv_key *k)
+static int check_key(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
-	if (!kv_key_valid(k))
-		return kv_fail(s, KV_E_INVALID, "invalid key");
+	if (!tapir_kv_key_valid(k))
+		return kv_fail(s, TAPIR_KV_E_INVALID, "invalid key");
 	return 0;
 }
 
-static int check_write(struct kv_store *s, const struct kv_key *k)
+static int check_write(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
 	int rc = check_key(s, k);
 	if (rc)
 		return rc;
 	if (!s->writable || !s->ops->set)
-		return kv_fail(s, KV_E_INVALID, "store is read-only");
+		return kv_fail(s, TAPIR_KV_E_INVALID, "store is read-only");
 	if (s->in_batch)
-		return kv_fail(s, KV_E_INVALID, "store is in a batch: write through the transaction");
+		return kv_fail(s, TAPIR_KV_E_INVALID, "store is in a batch: write through the transaction");
 	return 0;
 }
 
-int kv_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
+int tapir_kv_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind)
 {
 	int rc = check_key(s, k);
 	if (rc)
@@ -309,7 +309,7 @@ int kv_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
 	return s->ops->exists(s, k, kind);
 }
 
-int kv_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
+int tapir_kv_size(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t *size)
 {
 	int rc = check_key(s, k);
 	if (rc)
@@ -317,7 +317,7 @@ int kv_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
 	return s->ops->size(s, k, size);
 }
 
-int64_t kv_read(struct kv_store *s, const struct kv_key *k, uint64_t off, void *buf, size_t len)
+int64_t tapir_kv_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf, size_t len)
 {
 	int rc = check_key(s, k);
 	if (rc)
@@ -329,13 +329,13 @@ int64_t kv_read(struct kv_store *s, const struct kv_key *k, uint64_t off, void *
 	return rc ? rc : (int64_t)got;
 }
 
-int kv_get_partial(struct kv_store *s, const struct kv_key *k, uint64_t off, size_t len,
+int tapir_kv_get_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, size_t len,
 		   uint8_t **out, size_t *outlen)
 {
 	*out = NULL;
 	*outlen = 0;
 	uint64_t size;
-	int rc = kv_size(s, k, &size);
+	int rc = tapir_kv_size(s, k, &size);
 	if (rc)
 		return rc;
 	size_t want = 0;
@@ -343,7 +343,7 @@ int kv_get_partial(struct kv_store *s, const struct kv_key *k, uint64_t off, siz
 		want = (size - off < len) ? (size_t)(size - off) : len;
 	uint8_t *buf = malloc(want + 1);
 	if (!buf)
-		return kv_fail(s, KV_E_NOMEM, "cannot allocate %zu bytes", want);
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "cannot allocate %zu bytes", want);
 	size_t got = 0;
 	if (want) {
 		rc = s->ops->read(s, k, off, buf, want, &got);
@@ -358,31 +358,31 @@ int kv_get_partial(struct kv_store *s, const struct kv_key *k, uint64_t off, siz
 	return 0;
 }
 
-int kv_get(struct kv_store *s, const struct kv_key *k, uint8_t **out, size_t *len)
+int tapir_kv_get(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint8_t **out, size_t *len)
 {
 	uint64_t size;
 	*out = NULL;
 	*len = 0;
-	int rc = kv_size(s, k, &size);
+	int rc = tapir_kv_size(s, k, &size);
 	if (rc)
 		return rc;
 	if (size >= SIZE_MAX)
-		return kv_fail(s, KV_E_NOMEM, "value too large for memory");
-	rc = kv_get_partial(s, k, 0, (size_t)size, out, len);
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "value too large for memory");
+	rc = tapir_kv_get_partial(s, k, 0, (size_t)size, out, len);
 	if (!rc && *len != size) {
 		free(*out);
 		*out = NULL;
-		return kv_fail(s, KV_E_STORAGE, "value changed size while read");
+		return kv_fail(s, TAPIR_KV_E_STORAGE, "value changed size while read");
 	}
 	return rc;
 }
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const struct kv_entry *)a)->name, ((const struct kv_entry *)b)->name);
+	return strcmp(((const struct tapir_kv_entry *)a)->name, ((const struct tapir_kv_entry *)b)->name);
 }
 
-int kv_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, size_t *n)
+int tapir_kv_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -395,7 +395,7 @@ int kv_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, s
 	return rc;
 }
 
-int kv_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
+int tapir_kv_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
 {
 	int rc = check_key(s, k);
 	if (rc)
@@ -405,18 +405,18 @@ int kv_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec
 
 #define DIGEST_CHUNK (1u << 20)
 
-static int digest_rec(struct kv_store *s, const struct kv_key *k, uint8_t *out,
-		      enum kv_kind kind, uint8_t *buf, unsigned depth)
+static int digest_rec(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint8_t *out,
+		      enum tapir_kv_kind kind, uint8_t *buf, unsigned depth)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int rc = 0;
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
 		EVP_MD_CTX_free(md);
-		return kv_fail(s, KV_E_NOMEM, "cannot create a SHA-256 context");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "cannot create a SHA-256 context");
 	}
 	if (depth > 4096) {
-		rc = kv_fail(s, KV_E_STORAGE, "dictionaries nested too deeply");
-	} else if (kind == KV_VALUE) {
+		rc = kv_fail(s, TAPIR_KV_E_STORAGE, "dictionaries nested too deeply");
+	} else if (kind == TAPIR_KV_VALUE) {
 		uint64_t size, off = 0;
 		rc = s->ops->size(s, k, &size);
 		while (!rc && off < size) {
@@ -424,26 +424,26 @@ static int digest_rec(struct kv_store *s, const struct kv_key *k, uint8_t *out,
 			size_t got = 0;
 			rc = s->ops->read(s, k, off, buf, want, &got);
 			if (!rc && got == 0)
-				rc = kv_fail(s, KV_E_STORAGE, "value shrank while hashed");
+				rc = kv_fail(s, TAPIR_KV_E_STORAGE, "value shrank while hashed");
 			if (!rc)
 				EVP_DigestUpdate(md, buf, got);
 			off += got;
 		}
 	} else {
-		struct kv_entry *e;
+		struct tapir_kv_entry *e;
 		size_t n;
-		rc = kv_list(s, k, &e, &n);
+		rc = tapir_kv_list(s, k, &e, &n);
 		for (size_t i = 0; !rc && i < n; i++) {
-			struct kv_key ck;
-			uint8_t sub[KV_DIGEST_LEN];
-			uint8_t kb = e[i].kind == KV_VALUE ? 'v' : 'd';
-			rc = kv_key_copy(&ck, k, e[i].name);
+			struct tapir_kv_key ck;
+			uint8_t sub[TAPIR_KV_DIGEST_LEN];
+			uint8_t kb = e[i].kind == TAPIR_KV_VALUE ? 'v' : 'd';
+			rc = tapir_kv_key_copy(&ck, k, e[i].name);
 			if (rc) {
-				rc = kv_fail(s, KV_E_NOMEM, "out of memory");
+				rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 				break;
 			}
 			rc = digest_rec(s, &ck, sub, e[i].kind, buf, depth + 1);
-			kv_key_free(&ck);
+			tapir_kv_key_free(&ck);
 			if (rc)
 				break;
 			EVP_DigestUpdate(md, &kb, 1);
@@ -451,7 +451,7 @@ static int digest_rec(struct kv_store *s, const struct kv_key *k, uint8_t *out,
 			EVP_DigestUpdate(md, sub, sizeof(sub));
 		}
 		if (!rc)
-			kv_entries_free(e, n);
+			tapir_kv_entries_free(e, n);
 	}
 	if (!rc)
 		EVP_DigestFinal_ex(md, out, NULL);
@@ -459,117 +459,117 @@ static int digest_rec(struct kv_store *s, const struct kv_key *k, uint8_t *out,
 	return rc;
 }
 
-int kv_digest(struct kv_store *s, const struct kv_key *k, uint8_t out[KV_DIGEST_LEN])
+int tapir_kv_digest(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint8_t out[TAPIR_KV_DIGEST_LEN])
 {
-	enum kv_kind kind;
-	int rc = kv_exists(s, k, &kind);
+	enum tapir_kv_kind kind;
+	int rc = tapir_kv_exists(s, k, &kind);
 	if (rc)
 		return rc;
-	if (kind == KV_NONE) {
-		char *ks = kv_key_to_string(k);
-		rc = kv_fail(s, KV_E_NOT_FOUND, "%s: not found", ks ? ks : "key");
+	if (kind == TAPIR_KV_NONE) {
+		char *ks = tapir_kv_key_to_string(k);
+		rc = kv_fail(s, TAPIR_KV_E_NOT_FOUND, "%s: not found", ks ? ks : "key");
 		free(ks);
 		return rc;
 	}
 	uint8_t *buf = malloc(DIGEST_CHUNK);
 	if (!buf)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	rc = digest_rec(s, k, out, kind, buf, 0);
 	free(buf);
 	return rc;
 }
 
-int kv_set(struct kv_store *s, const struct kv_key *k, const void *data, size_t len)
+int tapir_kv_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len)
 {
 	int rc = check_write(s, k);
 	if (rc)
 		return rc;
 	if (!data && len)
-		return kv_fail(s, KV_E_INVALID, "NULL data");
+		return kv_fail(s, TAPIR_KV_E_INVALID, "NULL data");
 	if (!k->n)
-		return kv_fail(s, KV_E_VALUE_EXPECTED, "/: the root is a dictionary");
+		return kv_fail(s, TAPIR_KV_E_VALUE_EXPECTED, "/: the root is a dictionary");
 	return s->ops->set(s, k, data, len);
 }
 
-int kv_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t off, const void *data,
+int tapir_kv_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, const void *data,
 		   size_t len)
 {
 	int rc = check_write(s, k);
 	if (rc)
 		return rc;
 	if (!data && len)
-		return kv_fail(s, KV_E_INVALID, "NULL data");
+		return kv_fail(s, TAPIR_KV_E_INVALID, "NULL data");
 	if (!k->n)
-		return kv_fail(s, KV_E_VALUE_EXPECTED, "/: the root is a dictionary");
+		return kv_fail(s, TAPIR_KV_E_VALUE_EXPECTED, "/: the root is a dictionary");
 	if (off > INT64_MAX || len > INT64_MAX - off)
-		return kv_fail(s, KV_E_INVALID, "offset too large");
+		return kv_fail(s, TAPIR_KV_E_INVALID, "offset too large");
 	return s->ops->set_partial(s, k, off, data, len);
 }
 
-int kv_remove(struct kv_store *s, const struct kv_key *k)
+int tapir_kv_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
 	int rc = check_write(s, k);
 	if (rc)
 		return rc;
 	if (!k->n)
-		return kv_fail(s, KV_E_INVALID, "the root cannot be removed");
+		return kv_fail(s, TAPIR_KV_E_INVALID, "the root cannot be removed");
 	return s->ops->remove(s, k);
 }
 
-int kv_rename(struct kv_store *s, const struct kv_key *src, const struct kv_key *dst)
+int tapir_kv_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst)
 {
 	int rc = check_write(s, src);
 	if (!rc)
 		rc = check_key(s, dst);
 	if (rc)
 		return rc;
-	if (kv_key_is_prefix(src, dst)) {
-		char *a = kv_key_to_string(src), *b = kv_key_to_string(dst);
-		rc = kv_fail(s, KV_E_RENAME_PREFIX, "cannot rename %s to %s: source is a prefix "
+	if (tapir_kv_key_is_prefix(src, dst)) {
+		char *a = tapir_kv_key_to_string(src), *b = tapir_kv_key_to_string(dst);
+		rc = kv_fail(s, TAPIR_KV_E_RENAME_PREFIX, "cannot rename %s to %s: source is a prefix "
 			     "of destination", a ? a : "?", b ? b : "?");
 		free(a);
 		free(b);
 		return rc;
 	}
 	if (!dst->n)
-		return kv_fail(s, KV_E_ALREADY_PRESENT, "/: destination exists");
+		return kv_fail(s, TAPIR_KV_E_ALREADY_PRESENT, "/: destination exists");
 	return s->ops->rename(s, src, dst);
 }
 
-int kv_batch(struct kv_store *s, kv_batch_fn fn, void *ctx)
+int tapir_kv_batch(struct tapir_kv_store *s, tapir_kv_batch_fn fn, void *ctx)
 {
 	if (!s->writable || !s->ops->commit)
-		return kv_fail(s, KV_E_INVALID, "store is read-only");
+		return kv_fail(s, TAPIR_KV_E_INVALID, "store is read-only");
 	if (s->in_batch)
-		return kv_fail(s, KV_E_INVALID, "batches do not nest");
-	struct kv_store *txn = kv_txn_new(s);
+		return kv_fail(s, TAPIR_KV_E_INVALID, "batches do not nest");
+	struct tapir_kv_store *txn = kv_txn_new(s);
 	if (!txn)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	s->in_batch = true;
 	int rc = fn(txn, ctx);
 	s->in_batch = false;
 	if (rc) {
 		if (rc > 0)
-			rc = -KV_E_INVALID;
+			rc = -TAPIR_KV_E_INVALID;
 		if (txn->last_err)
 			kv_fail(s, txn->last_err, "batch aborted: %s", txn->errmsg);
 		else
-			kv_fail(s, -rc < KV_E__COUNT ? -rc : KV_E_INVALID,
+			kv_fail(s, -rc < TAPIR_KV_E__COUNT ? -rc : TAPIR_KV_E_INVALID,
 				"batch aborted by its function (%d)", rc);
-		kv_close(txn);
+		tapir_kv_close(txn);
 		return rc;
 	}
-	struct kv_op *ops;
+	struct tapir_kv_op *ops;
 	size_t n;
 	rc = kv_txn_ops(txn, &ops, &n);
 	if (rc) {
-		kv_close(txn);
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		tapir_kv_close(txn);
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	}
 	s->last_err = 0;
 	if (n)
 		rc = s->ops->commit(s, ops, n);
 	kv_ops_free(ops, n);
-	kv_close(txn);
+	tapir_kv_close(txn);
 	return rc;
 }

@@ -6,7 +6,7 @@
  * Keys map to paths below the root: values are regular files, dictionaries
  * directories.  Other file types are invisible.  Every path is opened with
  * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) relative to the root's fd,
- * so ".." and symlinks can never reach outside (-KV_E_INVALID, "escapes the
+ * so ".." and symlinks can never reach outside (-TAPIR_KV_E_INVALID, "escapes the
  * store"); symlinks that stay inside are followed.  Without openat2 (old
  * kernels) paths are walked one segment at a time with O_NOFOLLOW and every
  * symlink is refused.
@@ -61,7 +61,7 @@
 #include "kv_dir_internal.h"
 
 /* Relative path of @k ("." for the root), malloc'd. */
-char *kv_dir_relpath(const struct kv_key *k, size_t n)
+char *kv_dir_relpath(const struct tapir_kv_key *k, size_t n)
 {
 	if (!n)
 		return strdup(".");
@@ -144,12 +144,12 @@ int kv_dir_open_beneath(struct kv_dir *d, const char *rel, int flags, mode_t mod
 	return open_walk(d, rel, flags, mode);
 }
 
-int kv_dir_errfail(struct kv_store *s, int e, const struct kv_key *k, const char *op)
+int kv_dir_errfail(struct tapir_kv_store *s, int e, const struct tapir_kv_key *k, const char *op)
 {
-	char *ks = kv_key_to_string(k);
+	char *ks = tapir_kv_key_to_string(k);
 	int rc;
 	if (e == EXDEV)
-		rc = kv_fail(s, KV_E_INVALID, "%s: escapes the store (symlink leading outside "
+		rc = kv_fail(s, TAPIR_KV_E_INVALID, "%s: escapes the store (symlink leading outside "
 			     "the root)", ks ? ks : "key");
 	else
 		rc = kv_fail(s, kv_errno_code(e), "%s: %s: %s", ks ? ks : "key", op, strerror(e));
@@ -157,25 +157,25 @@ int kv_dir_errfail(struct kv_store *s, int e, const struct kv_key *k, const char
 	return rc;
 }
 
-int kv_dir_check_reserved(struct kv_store *s, const struct kv_key *k)
+int kv_dir_check_reserved(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
 	for (size_t i = 0; i < k->n; i++)
 		if (!strncmp(k->seg[i], RESERVED_PREFIX, strlen(RESERVED_PREFIX)))
-			return kv_key_fail(s, KV_E_INVALID, k, "names starting with "
+			return kv_key_fail(s, TAPIR_KV_E_INVALID, k, "names starting with "
 				       RESERVED_PREFIX " are reserved");
 	return 0;
 }
 
-/* Kind of the first @n segments of @k; *kind KV_NONE if absent. */
-int kv_dir_kind_of(struct kv_store *s, const struct kv_key *k, size_t n, enum kv_kind *kind,
+/* Kind of the first @n segments of @k; *kind TAPIR_KV_NONE if absent. */
+int kv_dir_kind_of(struct tapir_kv_store *s, const struct tapir_kv_key *k, size_t n, enum tapir_kv_kind *kind,
 		   struct stat *stp)
 {
 	char *rel = kv_dir_relpath(k, n);
 	if (!rel)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	int fd = kv_dir_open_beneath(D(s), rel, O_PATH, 0);
 	free(rel);
-	*kind = KV_NONE;
+	*kind = TAPIR_KV_NONE;
 	if (fd < 0) {
 		if (fd == -ENOENT || fd == -ENOTDIR)
 			return 0;
@@ -188,29 +188,29 @@ int kv_dir_kind_of(struct kv_store *s, const struct kv_key *k, size_t n, enum kv
 	if (rc)
 		return kv_dir_errfail(s, e, k, "stat");
 	if (S_ISREG(st.st_mode))
-		*kind = KV_VALUE;
+		*kind = TAPIR_KV_VALUE;
 	else if (S_ISDIR(st.st_mode))
-		*kind = KV_DICT;
+		*kind = TAPIR_KV_DICT;
 	if (stp)
 		*stp = st;
 	return 0;
 }
 
-int kv_dir_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
+int kv_dir_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind)
 {
 	int rc = kv_dir_check_reserved(s, k);
 	return rc ? rc : kv_dir_kind_of(s, k, k->n, kind, NULL);
 }
 
 /* Open the value @k for reading; Return: fd or -KV_E_*. */
-int kv_dir_open_value(struct kv_store *s, const struct kv_key *k, struct stat *st)
+int kv_dir_open_value(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct stat *st)
 {
 	int rc = kv_dir_check_reserved(s, k);
 	if (rc)
 		return rc;
 	char *rel = kv_dir_relpath(k, k->n);
 	if (!rel)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	int fd = kv_dir_open_beneath(D(s), rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 	free(rel);
 	if (fd < 0)
@@ -224,11 +224,11 @@ int kv_dir_open_value(struct kv_store *s, const struct kv_key *k, struct stat *s
 		return fd;
 	close(fd);
 	if (S_ISDIR(st->st_mode))
-		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
-	return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
+		return kv_key_fail(s, TAPIR_KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	return kv_key_fail(s, TAPIR_KV_E_NOT_FOUND, k, "not found");
 }
 
-static int dir_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
+static int dir_size(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t *size)
 {
 	struct stat st;
 	int fd = kv_dir_open_value(s, k, &st);
@@ -239,7 +239,7 @@ static int dir_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
 	return 0;
 }
 
-static int dir_read(struct kv_store *s, const struct kv_key *k, uint64_t off, void *buf,
+static int dir_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf,
 		    size_t len, size_t *got)
 {
 	struct stat st;
@@ -265,22 +265,22 @@ static int dir_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 	return 0;
 }
 
-static int dir_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, size_t *cnt)
+static int dir_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *cnt)
 {
 	int rc = kv_dir_check_reserved(s, k);
 	if (rc)
 		return rc;
 	char *rel = kv_dir_relpath(k, k->n);
 	if (!rel)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	int fd = kv_dir_open_beneath(D(s), rel, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0) {
 		free(rel);
 		if (fd == -ENOTDIR) {
-			enum kv_kind kind;
+			enum tapir_kv_kind kind;
 			rc = kv_dir_kind_of(s, k, k->n, &kind, NULL);
-			if (!rc && kind == KV_VALUE)
-				return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "is a value");
+			if (!rc && kind == TAPIR_KV_VALUE)
+				return kv_key_fail(s, TAPIR_KV_E_DICT_EXPECTED, k, "is a value");
 		}
 		return kv_dir_errfail(s, -fd, k, "open");
 	}
@@ -288,9 +288,9 @@ static int dir_list(struct kv_store *s, const struct kv_key *k, struct kv_entry 
 	if (!dir) {
 		close(fd);
 		free(rel);
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	}
-	struct kv_entry *e = NULL;
+	struct tapir_kv_entry *e = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	rc = 0;
@@ -299,36 +299,36 @@ static int dir_list(struct kv_store *s, const struct kv_key *k, struct kv_entry 
 		if (!kv_segment_valid(name) ||
 		    !strncmp(name, RESERVED_PREFIX, strlen(RESERVED_PREFIX)))
 			continue;
-		enum kv_kind kind = KV_NONE;
+		enum tapir_kv_kind kind = TAPIR_KV_NONE;
 		if (de->d_type == DT_REG) {
-			kind = KV_VALUE;
+			kind = TAPIR_KV_VALUE;
 		} else if (de->d_type == DT_DIR) {
-			kind = KV_DICT;
+			kind = TAPIR_KV_DICT;
 		} else if (de->d_type == DT_LNK || de->d_type == DT_UNKNOWN) {
-			struct kv_key ck;
-			if (kv_key_copy(&ck, k, name)) {
-				rc = kv_fail(s, KV_E_NOMEM, "out of memory");
+			struct tapir_kv_key ck;
+			if (tapir_kv_key_copy(&ck, k, name)) {
+				rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 				break;
 			}
 			if (kv_dir_kind_of(s, &ck, ck.n, &kind, NULL))
-				kind = KV_NONE;   /* escaping symlinks are hidden */
-			kv_key_free(&ck);
+				kind = TAPIR_KV_NONE;   /* escaping symlinks are hidden */
+			tapir_kv_key_free(&ck);
 			s->last_err = 0;
 		}
-		if (kind == KV_NONE)
+		if (kind == TAPIR_KV_NONE)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
-			struct kv_entry *ne = realloc(e, cap * sizeof(*ne));
+			struct tapir_kv_entry *ne = realloc(e, cap * sizeof(*ne));
 			if (!ne) {
-				rc = kv_fail(s, KV_E_NOMEM, "out of memory");
+				rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 				break;
 			}
 			e = ne;
 		}
 		e[n].name = strdup(name);
 		if (!e[n].name) {
-			rc = kv_fail(s, KV_E_NOMEM, "out of memory");
+			rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 			break;
 		}
 		e[n++].kind = kind;
@@ -336,39 +336,39 @@ static int dir_list(struct kv_store *s, const struct kv_key *k, struct kv_entry 
 	closedir(dir);
 	free(rel);
 	if (rc) {
-		kv_entries_free(e, n);
+		tapir_kv_entries_free(e, n);
 		return rc;
 	}
 	if (!e && !(e = calloc(1, sizeof(*e))))
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	*out = e;
 	*cnt = n;
 	return 0;
 }
 
-static int dir_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
+static int dir_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
 {
-	enum kv_kind kind = KV_NONE;
+	enum tapir_kv_kind kind = TAPIR_KV_NONE;
 	struct stat st;
 	int rc = kv_dir_check_reserved(s, k);
 	if (!rc)
 		rc = kv_dir_kind_of(s, k, k->n, &kind, &st);
 	if (rc)
 		return rc;
-	if (kind == KV_NONE)
-		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
+	if (kind == TAPIR_KV_NONE)
+		return kv_key_fail(s, TAPIR_KV_E_NOT_FOUND, k, "not found");
 	*t = st.st_mtim;
 	return 0;
 }
 
-static void dir_close(struct kv_store *s)
+static void dir_close(struct tapir_kv_store *s)
 {
 	close(D(s)->rootfd);
 	free(D(s)->path);
 	free(s);
 }
 
-static const struct kv_ops dir_ops_ro = {
+static const struct tapir_kv_ops dir_ops_ro = {
 	.name = "dir",
 	.close = dir_close,
 	.exists = kv_dir_exists,
@@ -378,7 +378,7 @@ static const struct kv_ops dir_ops_ro = {
 	.last_modified = dir_last_modified,
 };
 
-static const struct kv_ops dir_ops_rw = {
+static const struct tapir_kv_ops dir_ops_rw = {
 	.name = "dir",
 	.close = dir_close,
 	.exists = kv_dir_exists,
@@ -393,15 +393,15 @@ static const struct kv_ops dir_ops_rw = {
 	.commit = kv_dir_commit,
 };
 
-int kv_dir_open(const char *path, bool writable, struct kv_store **out, char *err, size_t errlen)
+int tapir_kv_dir_open(const char *path, bool writable, struct tapir_kv_store **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	if (!path || !*path)
-		return kv_errbuf(err, errlen, KV_E_INVALID, "dir: needs a path");
+		return kv_errbuf(err, errlen, TAPIR_KV_E_INVALID, "dir: needs a path");
 	struct kv_dir *d = calloc(1, sizeof(*d));
 	if (!d || !(d->path = strdup(path))) {
 		free(d);
-		return kv_errbuf(err, errlen, KV_E_NOMEM, "out of memory");
+		return kv_errbuf(err, errlen, TAPIR_KV_E_NOMEM, "out of memory");
 	}
 	d->s.ops = writable ? &dir_ops_rw : &dir_ops_ro;
 	d->s.writable = writable;
@@ -418,7 +418,7 @@ int kv_dir_open(const char *path, bool writable, struct kv_store **out, char *er
 	bool pending = !fstatat(d->rootfd, JOURNAL, &st, AT_SYMLINK_NOFOLLOW);
 	if (writable) {
 		if (flock(d->rootfd, LOCK_EX | LOCK_NB))
-			rc = kv_errbuf(err, errlen, KV_E_STORAGE, "%s: %s", path,
+			rc = kv_errbuf(err, errlen, TAPIR_KV_E_STORAGE, "%s: %s", path,
 				       errno == EWOULDBLOCK ?
 				       "opened for writing by another process" : strerror(errno));
 		else if ((rc = kv_dir_recover(&d->s)))

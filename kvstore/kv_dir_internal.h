@@ -22,14 +22,14 @@
 #define JOURNAL_MAX (256u << 20)
 
 struct kv_dir {
-	struct kv_store s;
+	struct tapir_kv_store s;
 	int rootfd;
 	bool have_openat2;
 	unsigned seq;
 	char *path;
 };
 
-static inline struct kv_dir *D(struct kv_store *s)
+static inline struct kv_dir *D(struct tapir_kv_store *s)
 {
 	return (struct kv_dir *)s;
 }
@@ -37,19 +37,19 @@ static inline struct kv_dir *D(struct kv_store *s)
 /* kv_dir.c: paths and reading */
 
 /* Return: relative path of the first @n segments of @k ("." for none), malloc'd, or NULL. */
-char *kv_dir_relpath(const struct kv_key *k, size_t n);
+char *kv_dir_relpath(const struct tapir_kv_key *k, size_t n);
 /* Return: fd of @rel below the root, or -errno (-EXDEV: escapes the root). */
 int kv_dir_open_beneath(struct kv_dir *d, const char *rel, int flags, mode_t mode);
 /* Record errno @e of operation @op on @k as @s's error.  Return: -KV_E_* */
-int kv_dir_errfail(struct kv_store *s, int e, const struct kv_key *k, const char *op);
-/* Return: 0, or -KV_E_INVALID if a segment of @k uses the reserved prefix. */
-int kv_dir_check_reserved(struct kv_store *s, const struct kv_key *k);
-/* Kind of the first @n segments of @k; *@kind KV_NONE if absent.  Return: 0 or -KV_E_*. */
-int kv_dir_kind_of(struct kv_store *s, const struct kv_key *k, size_t n, enum kv_kind *kind,
+int kv_dir_errfail(struct tapir_kv_store *s, int e, const struct tapir_kv_key *k, const char *op);
+/* Return: 0, or -TAPIR_KV_E_INVALID if a segment of @k uses the reserved prefix. */
+int kv_dir_check_reserved(struct tapir_kv_store *s, const struct tapir_kv_key *k);
+/* Kind of the first @n segments of @k; *@kind TAPIR_KV_NONE if absent.  Return: 0 or -KV_E_*. */
+int kv_dir_kind_of(struct tapir_kv_store *s, const struct tapir_kv_key *k, size_t n, enum tapir_kv_kind *kind,
 		   struct stat *stp);
-int kv_dir_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind);
+int kv_dir_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind);
 /* Open the value @k for reading; Return: fd or -KV_E_*. */
-int kv_dir_open_value(struct kv_store *s, const struct kv_key *k, struct stat *st);
+int kv_dir_open_value(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct stat *st);
 
 /* kv_dir_write.c: staging, placing, removing, and the write operations */
 
@@ -66,22 +66,22 @@ int kv_dir_stage_open(struct kv_dir *d, const char *prefix, char *name, size_t n
 int kv_dir_stage_file(struct kv_dir *d, int copy_from, uint64_t copy_len, const void *data,
 		      size_t len, uint64_t off, char *name, size_t namelen, bool sync);
 /* Move staged @tmp to @k (parents made), durable when @sync.  Return: 0 or -KV_E_*. */
-int kv_dir_place(struct kv_store *s, const struct kv_key *k, const char *tmp, bool sync);
+int kv_dir_place(struct tapir_kv_store *s, const struct tapir_kv_key *k, const char *tmp, bool sync);
 /* rm -rf below @dfd/@name, never following symlinks.  Return: 0 or -errno. */
 int kv_dir_rm_rf(int dfd, const char *name, unsigned depth);
 /* Remove @k (not found is fine when @quiet).  Return: 0 or -KV_E_*. */
-int kv_dir_remove_at(struct kv_store *s, const struct kv_key *k, bool quiet);
-int kv_dir_set(struct kv_store *s, const struct kv_key *k, const void *data, size_t len);
-int kv_dir_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t off,
+int kv_dir_remove_at(struct tapir_kv_store *s, const struct tapir_kv_key *k, bool quiet);
+int kv_dir_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len);
+int kv_dir_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
 		       const void *data, size_t len);
-int kv_dir_remove(struct kv_store *s, const struct kv_key *k);
-int kv_dir_rename(struct kv_store *s, const struct kv_key *src, const struct kv_key *dst);
+int kv_dir_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k);
+int kv_dir_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst);
 
 /* kv_dir_journal.c: batches */
 
 /* Replay or discard a journal, then delete left-over staged files.  Return: 0 or -KV_E_*. */
-int kv_dir_recover(struct kv_store *s);
+int kv_dir_recover(struct tapir_kv_store *s);
 /* Apply a batch atomically through the journal.  Return: 0 or -KV_E_*. */
-int kv_dir_commit(struct kv_store *s, const struct kv_op *ops, size_t n);
+int kv_dir_commit(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_t n);
 
 #endif /* TAPIR_KV_DIR_INTERNAL_H */

@@ -64,14 +64,14 @@ static void sha256(const void *data, size_t len, uint8_t out[32])
 /* A decoded journal record. */
 struct jrec {
 	char type;
-	struct kv_key key;
+	struct tapir_kv_key key;
 	char *tmp;
 };
 
 static void jrecs_free(struct jrec *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		kv_key_free(&r[i].key);
+		tapir_kv_key_free(&r[i].key);
 		free(r[i].tmp);
 	}
 	free(r);
@@ -122,7 +122,7 @@ static int journal_decode(const uint8_t *p, size_t len, struct jrec **out, size_
 		r[i].type = (char)p[pos++];
 		if (jget_str(p, len, &pos, &ks))
 			break;
-		int rc = kv_key_parse(ks, &r[i].key);
+		int rc = tapir_kv_key_parse(ks, &r[i].key);
 		free(ks);
 		if (rc || !r[i].key.n || jget_str(p, len, &pos, &r[i].tmp))
 			break;
@@ -139,7 +139,7 @@ static int journal_decode(const uint8_t *p, size_t len, struct jrec **out, size_
 }
 
 /* Apply journal records (see the theory).  Return: 0 or -KV_E_*. */
-static int journal_apply(struct kv_store *s, const struct jrec *r, size_t n, bool replay)
+static int journal_apply(struct tapir_kv_store *s, const struct jrec *r, size_t n, bool replay)
 {
 	struct kv_dir *d = D(s);
 	bool skip_removes = false;
@@ -166,7 +166,7 @@ static int journal_apply(struct kv_store *s, const struct jrec *r, size_t n, boo
 	}
 	/* Every rename and removal above becomes durable here, before the
 	 * journal may be deleted. */
-	return syncfs(d->rootfd) ? kv_fail(s, KV_E_STORAGE, "syncfs failed: %s", strerror(errno))
+	return syncfs(d->rootfd) ? kv_fail(s, TAPIR_KV_E_STORAGE, "syncfs failed: %s", strerror(errno))
 				 : 0;
 }
 
@@ -199,7 +199,7 @@ static int read_file_at(int dfd, const char *name, uint8_t **out, size_t *len)
 }
 
 /* Replay or discard a journal, then delete left-over staged files.  Return: 0 or -KV_E_*. */
-int kv_dir_recover(struct kv_store *s)
+int kv_dir_recover(struct tapir_kv_store *s)
 {
 	struct kv_dir *d = D(s);
 	uint8_t *buf = NULL;
@@ -223,7 +223,7 @@ int kv_dir_recover(struct kv_store *s)
 		kv_dir_fsync(d->rootfd);
 	} else if (rc != -ENOENT) {
 		/* Not a regular file, unreadable or absurdly large: refuse to guess. */
-		return kv_fail(s, KV_E_STORAGE, "%s: unreadable journal: %s", JOURNAL,
+		return kv_fail(s, TAPIR_KV_E_STORAGE, "%s: unreadable journal: %s", JOURNAL,
 			       strerror(-rc));
 	}
 	int fd = openat(d->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -231,7 +231,7 @@ int kv_dir_recover(struct kv_store *s)
 	if (!dir) {
 		if (fd >= 0)
 			close(fd);
-		return kv_fail(s, KV_E_STORAGE, "cannot list the root");
+		return kv_fail(s, TAPIR_KV_E_STORAGE, "cannot list the root");
 	}
 	struct dirent *de;
 	while ((de = readdir(dir))) {
@@ -245,7 +245,7 @@ int kv_dir_recover(struct kv_store *s)
 	return 0;
 }
 
-int kv_dir_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
+int kv_dir_commit(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_t n)
 {
 	struct kv_dir *d = D(s);
 	struct jrec *r = calloc(n, sizeof(*r));
@@ -253,22 +253,22 @@ int kv_dir_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
 	int rc = 0;
 	size_t staged = 0;
 	if (!r)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	/* 1. Stage every value. */
 	for (size_t i = 0; !rc && i < n; i++) {
 		rc = kv_dir_check_reserved(s, &ops[i].key);
 		if (rc)
 			break;
-		r[i].type = ops[i].type == KV_OP_SET ? 'S' : 'R';
+		r[i].type = ops[i].type == TAPIR_KV_OP_SET ? 'S' : 'R';
 		r[i].key = ops[i].key;   /* borrowed, never freed through r */
-		if (ops[i].type == KV_OP_SET) {
+		if (ops[i].type == TAPIR_KV_OP_SET) {
 			char tmp[64];
 			int e = kv_dir_stage_file(d, -1, 0, ops[i].data, ops[i].len, 0, tmp,
 						  sizeof(tmp), false);
 			if (e)
 				rc = kv_dir_errfail(s, -e, &ops[i].key, "write");
 			else if (!(r[i].tmp = strdup(tmp)))
-				rc = kv_fail(s, KV_E_NOMEM, "out of memory");
+				rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 			else
 				staged = i + 1;
 		}
@@ -281,7 +281,7 @@ int kv_dir_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
 	if (!rc) {
 		int bad = jput(&jb, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC)) || jput32(&jb, (uint32_t)n);
 		for (size_t i = 0; !bad && i < n; i++) {
-			char *ks = kv_key_to_string(&r[i].key);
+			char *ks = tapir_kv_key_to_string(&r[i].key);
 			bad = !ks || jput(&jb, &r[i].type, 1) || jput_str(&jb, ks) ||
 			      jput_str(&jb, r[i].tmp ? r[i].tmp : "");
 			free(ks);
@@ -292,7 +292,7 @@ int kv_dir_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
 			bad = jput(&jb, sum, sizeof(sum));
 		}
 		if (bad)
-			rc = kv_fail(s, KV_E_NOMEM, "out of memory");
+			rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	}
 	if (!rc) {
 		int fd = openat(d->rootfd, JOURNAL_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -328,11 +328,11 @@ int kv_dir_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
 		free(r[i].tmp);
 	free(r);
 	if (rc)
-		return kv_fail(s, s->last_err ? s->last_err : KV_E_STORAGE,
+		return kv_fail(s, s->last_err ? s->last_err : TAPIR_KV_E_STORAGE,
 			       "batch partly applied (%s); it is completed when the store is "
 			       "opened again", s->errmsg);
 	if (unlinkat(d->rootfd, JOURNAL, 0) || kv_dir_fsync(d->rootfd))
-		return kv_fail(s, KV_E_STORAGE, "cannot delete the batch journal: %s",
+		return kv_fail(s, TAPIR_KV_E_STORAGE, "cannot delete the batch journal: %s",
 			       strerror(errno));
 	return 0;
 }

@@ -31,7 +31,7 @@ int kv_dir_fsync(int fd)
  * Open (creating as needed, like mkdir -p) the directory holding @k's last
  * segment, with every directory made durable.  Return: fd or -KV_E_*.
  */
-static int make_parents(struct kv_store *s, const struct kv_key *k)
+static int make_parents(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
 	int cur = kv_dir_open_beneath(D(s), ".", O_RDONLY | O_DIRECTORY, 0);
 	if (cur < 0)
@@ -40,7 +40,7 @@ static int make_parents(struct kv_store *s, const struct kv_key *k)
 		char *rel = kv_dir_relpath(k, i + 1);
 		if (!rel) {
 			close(cur);
-			return kv_fail(s, KV_E_NOMEM, "out of memory");
+			return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 		}
 		int fd = kv_dir_open_beneath(D(s), rel, O_RDONLY | O_DIRECTORY, 0);
 		if (fd == -ENOENT) {
@@ -56,7 +56,7 @@ static int make_parents(struct kv_store *s, const struct kv_key *k)
 		free(rel);
 		close(cur);
 		if (fd == -ENOTDIR)
-			return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
+			return kv_key_fail(s, TAPIR_KV_E_DICT_EXPECTED, k, "a parent is a value");
 		if (fd < 0)
 			return kv_dir_errfail(s, -fd, k, "open");
 		cur = fd;
@@ -129,7 +129,7 @@ int kv_dir_stage_file(struct kv_dir *d, int copy_from, uint64_t copy_len, const 
 }
 
 /* Move staged @tmp to @k (parents made), make it durable.  Return: 0 or -KV_E_*. */
-int kv_dir_place(struct kv_store *s, const struct kv_key *k, const char *tmp, bool sync)
+int kv_dir_place(struct tapir_kv_store *s, const struct tapir_kv_key *k, const char *tmp, bool sync)
 {
 	int pfd = make_parents(s, k);
 	if (pfd < 0)
@@ -144,26 +144,26 @@ int kv_dir_place(struct kv_store *s, const struct kv_key *k, const char *tmp, bo
 	return rc;
 }
 
-static int do_set(struct kv_store *s, const struct kv_key *k, const void *data, size_t len,
+static int do_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len,
 		  bool partial, uint64_t off)
 {
 	struct kv_dir *d = D(s);
-	enum kv_kind kind = KV_NONE;
+	enum tapir_kv_kind kind = TAPIR_KV_NONE;
 	int rc = kv_dir_check_reserved(s, k);
 	for (size_t i = 1; !rc && i < k->n; i++) {
 		rc = kv_dir_kind_of(s, k, i, &kind, NULL);
-		if (!rc && kind == KV_VALUE)
-			return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
+		if (!rc && kind == TAPIR_KV_VALUE)
+			return kv_key_fail(s, TAPIR_KV_E_DICT_EXPECTED, k, "a parent is a value");
 	}
 	if (!rc)
 		rc = kv_dir_kind_of(s, k, k->n, &kind, NULL);
 	if (rc)
 		return rc;
-	if (kind == KV_DICT)
-		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	if (kind == TAPIR_KV_DICT)
+		return kv_key_fail(s, TAPIR_KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	int from = -1;
 	struct stat st = { 0 };
-	if (partial && kind == KV_VALUE) {
+	if (partial && kind == TAPIR_KV_VALUE) {
 		from = kv_dir_open_value(s, k, &st);
 		if (from < 0)
 			return from;
@@ -181,12 +181,12 @@ static int do_set(struct kv_store *s, const struct kv_key *k, const void *data, 
 	return rc;
 }
 
-int kv_dir_set(struct kv_store *s, const struct kv_key *k, const void *data, size_t len)
+int kv_dir_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len)
 {
 	return do_set(s, k, data, len, false, 0);
 }
 
-int kv_dir_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t off,
+int kv_dir_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
 		       const void *data, size_t len)
 {
 	return do_set(s, k, data, len, true, off);
@@ -224,13 +224,13 @@ int kv_dir_rm_rf(int dfd, const char *name, unsigned depth)
 }
 
 /* Remove @k (not found is fine when @quiet).  Return: 0 or -KV_E_*. */
-int kv_dir_remove_at(struct kv_store *s, const struct kv_key *k, bool quiet)
+int kv_dir_remove_at(struct tapir_kv_store *s, const struct tapir_kv_key *k, bool quiet)
 {
 	struct kv_dir *d = D(s);
-	struct kv_key pk = { k->n - 1, k->seg };
+	struct tapir_kv_key pk = { k->n - 1, k->seg };
 	char *prel = kv_dir_relpath(&pk, pk.n);
 	if (!prel)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	int pfd = kv_dir_open_beneath(d, prel, O_RDONLY | O_DIRECTORY, 0);
 	free(prel);
 	if (pfd < 0) {
@@ -266,39 +266,39 @@ int kv_dir_remove_at(struct kv_store *s, const struct kv_key *k, bool quiet)
 	return rc;
 }
 
-int kv_dir_remove(struct kv_store *s, const struct kv_key *k)
+int kv_dir_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
-	enum kv_kind kind = KV_NONE;
+	enum tapir_kv_kind kind = TAPIR_KV_NONE;
 	int rc = kv_dir_exists(s, k, &kind);
 	if (rc)
 		return rc;
-	if (kind == KV_NONE)
-		return kv_key_fail(s, KV_E_NOT_FOUND, k, "not found");
+	if (kind == TAPIR_KV_NONE)
+		return kv_key_fail(s, TAPIR_KV_E_NOT_FOUND, k, "not found");
 	return kv_dir_remove_at(s, k, false);
 }
 
-int kv_dir_rename(struct kv_store *s, const struct kv_key *src, const struct kv_key *dst)
+int kv_dir_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst)
 {
-	enum kv_kind sk, dk;
+	enum tapir_kv_kind sk, dk;
 	int rc = kv_dir_exists(s, src, &sk);
 	if (!rc)
 		rc = kv_dir_exists(s, dst, &dk);
 	for (size_t i = 1; !rc && i < dst->n; i++) {
-		enum kv_kind pk;
+		enum tapir_kv_kind pk;
 		rc = kv_dir_kind_of(s, dst, i, &pk, NULL);
-		if (!rc && pk == KV_VALUE)
-			return kv_key_fail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
+		if (!rc && pk == TAPIR_KV_VALUE)
+			return kv_key_fail(s, TAPIR_KV_E_DICT_EXPECTED, dst, "a parent is a value");
 	}
 	if (rc)
 		return rc;
-	if (sk == KV_NONE)
-		return kv_key_fail(s, KV_E_NOT_FOUND, src, "not found");
-	if (dk != KV_NONE && !(dk == KV_VALUE && sk == KV_VALUE))
-		return kv_key_fail(s, KV_E_ALREADY_PRESENT, dst, "already present");
-	struct kv_key spk = { src->n - 1, src->seg };
+	if (sk == TAPIR_KV_NONE)
+		return kv_key_fail(s, TAPIR_KV_E_NOT_FOUND, src, "not found");
+	if (dk != TAPIR_KV_NONE && !(dk == TAPIR_KV_VALUE && sk == TAPIR_KV_VALUE))
+		return kv_key_fail(s, TAPIR_KV_E_ALREADY_PRESENT, dst, "already present");
+	struct tapir_kv_key spk = { src->n - 1, src->seg };
 	char *srel = kv_dir_relpath(&spk, spk.n);
 	if (!srel)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	int sfd = kv_dir_open_beneath(D(s), srel, O_RDONLY | O_DIRECTORY, 0);
 	free(srel);
 	if (sfd < 0)

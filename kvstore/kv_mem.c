@@ -12,11 +12,11 @@
 #include "kv_internal.h"
 
 struct kv_mem {
-	struct kv_store s;
+	struct tapir_kv_store s;
 	struct kv_tree t;
 };
 
-static struct kv_mem *M(struct kv_store *s)
+static struct kv_mem *M(struct tapir_kv_store *s)
 {
 	return (struct kv_mem *)s;
 }
@@ -27,27 +27,27 @@ static void touch(struct kv_node *n, struct timespec now)
 		n->mtime = now;
 }
 
-static int mem_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
+static int mem_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind)
 {
 	struct kv_node *n = kv_tree_lookup(&M(s)->t, k, NULL);
-	*kind = n ? n->kind : KV_NONE;
+	*kind = n ? n->kind : TAPIR_KV_NONE;
 	return 0;
 }
 
-static int mem_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
+static int mem_size(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t *size)
 {
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &M(s)->t, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, k, TAPIR_KV_VALUE, &n);
 	if (!rc)
 		*size = n->size;
 	return rc;
 }
 
-static int mem_read(struct kv_store *s, const struct kv_key *k, uint64_t off, void *buf,
+static int mem_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf,
 		    size_t len, size_t *got)
 {
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &M(s)->t, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, k, TAPIR_KV_VALUE, &n);
 	if (rc)
 		return rc;
 	*got = 0;
@@ -59,20 +59,20 @@ static int mem_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 	return 0;
 }
 
-static int mem_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, size_t *n)
+static int mem_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *n)
 {
 	struct kv_node *d = NULL;
-	int rc = kv_tree_find(s, &M(s)->t, k, KV_DICT, &d);
+	int rc = kv_tree_find(s, &M(s)->t, k, TAPIR_KV_DICT, &d);
 	if (rc)
 		return rc;
 	rc = kv_tree_list(d, out, n);
-	return rc ? kv_fail(s, KV_E_NOMEM, "out of memory") : 0;
+	return rc ? kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory") : 0;
 }
 
-static int mem_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
+static int mem_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
 {
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &M(s)->t, k, KV_NONE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, k, TAPIR_KV_NONE, &n);
 	if (!rc)
 		*t = n->mtime;
 	return rc;
@@ -82,28 +82,28 @@ static int mem_last_modified(struct kv_store *s, const struct kv_key *k, struct 
  * Make the parents of @k dictionaries and return the node for @k (created as
  * an empty value if missing).  @data: the new content, adopted on success.
  */
-static int tree_set(struct kv_store *s, struct kv_tree *t, const struct kv_key *k,
+static int tree_set(struct tapir_kv_store *s, struct kv_tree *t, const struct tapir_kv_key *k,
 		    uint8_t *data, uint64_t len, struct timespec now)
 {
 	struct kv_node *n = &t->root;
 	for (size_t i = 0; i < k->n; i++) {
-		if (n->kind != KV_DICT)
-			return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
+		if (n->kind != TAPIR_KV_DICT)
+			return kv_key_fail(s, TAPIR_KV_E_DICT_EXPECTED, k, "a parent is a value");
 		struct kv_node *c = kv_tree_child(t, n, k->seg[i]);
 		if (!c) {
 			c = kv_tree_add(t, n, k->seg[i], strlen(k->seg[i]));
 			if (!c)
-				return kv_fail(s, KV_E_NOMEM, "out of memory");
+				return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 			c->mtime = now;
 			if (i + 1 == k->n) {
-				c->kind = KV_VALUE;
+				c->kind = TAPIR_KV_VALUE;
 				c->flags = KV_NODE_OWNED;
 			}
 		}
 		n = c;
 	}
-	if (n->kind != KV_VALUE)
-		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	if (n->kind != TAPIR_KV_VALUE)
+		return kv_key_fail(s, TAPIR_KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	if (n->flags & KV_NODE_OWNED)
 		free(n->data);
 	n->data = data;
@@ -113,11 +113,11 @@ static int tree_set(struct kv_store *s, struct kv_tree *t, const struct kv_key *
 	return 0;
 }
 
-static int mem_set(struct kv_store *s, const struct kv_key *k, const void *data, size_t len)
+static int mem_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	if (!copy)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	if (len)
 		memcpy(copy, data, len);
 	int rc = tree_set(s, &M(s)->t, k, copy, len, kv_now());
@@ -126,19 +126,19 @@ static int mem_set(struct kv_store *s, const struct kv_key *k, const void *data,
 	return rc;
 }
 
-static int mem_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t off,
+static int mem_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
 			   const void *data, size_t len)
 {
 	struct kv_node *n = kv_tree_lookup(&M(s)->t, k, NULL);
-	uint64_t old = n && n->kind == KV_VALUE ? n->size : 0;
-	if (n && n->kind != KV_VALUE)
-		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+	uint64_t old = n && n->kind == TAPIR_KV_VALUE ? n->size : 0;
+	if (n && n->kind != TAPIR_KV_VALUE)
+		return kv_key_fail(s, TAPIR_KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	uint64_t nsize = off + len > old ? off + len : old;
 	if (nsize >= SIZE_MAX)
-		return kv_fail(s, KV_E_NOMEM, "value too large");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "value too large");
 	uint8_t *buf = calloc(1, nsize ? (size_t)nsize : 1);
 	if (!buf)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	if (old)
 		memcpy(buf, n->data, old);
 	if (len)
@@ -149,10 +149,10 @@ static int mem_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t 
 	return rc;
 }
 
-static int mem_remove(struct kv_store *s, const struct kv_key *k)
+static int mem_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &M(s)->t, k, KV_NONE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, k, TAPIR_KV_NONE, &n);
 	if (rc)
 		return rc;
 	struct kv_node *p = n->parent;
@@ -161,21 +161,21 @@ static int mem_remove(struct kv_store *s, const struct kv_key *k)
 	return 0;
 }
 
-static int mem_rename(struct kv_store *s, const struct kv_key *src, const struct kv_key *dst)
+static int mem_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst)
 {
 	struct kv_tree *t = &M(s)->t;
 	struct kv_node *n = NULL, *d = NULL;
 	bool blocked;
-	int rc = kv_tree_find(s, &M(s)->t, src, KV_NONE, &n);
+	int rc = kv_tree_find(s, &M(s)->t, src, TAPIR_KV_NONE, &n);
 	if (rc)
 		return rc;
 	d = kv_tree_lookup(t, dst, &blocked);
 	if (blocked)
-		return kv_key_fail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
-	if (d && !(d->kind == KV_VALUE && n->kind == KV_VALUE))
-		return kv_key_fail(s, KV_E_ALREADY_PRESENT, dst, "already present");
+		return kv_key_fail(s, TAPIR_KV_E_DICT_EXPECTED, dst, "a parent is a value");
+	if (d && !(d->kind == TAPIR_KV_VALUE && n->kind == TAPIR_KV_VALUE))
+		return kv_key_fail(s, TAPIR_KV_E_ALREADY_PRESENT, dst, "already present");
 	struct timespec now = kv_now();
-	if (n->kind == KV_VALUE) {
+	if (n->kind == TAPIR_KV_VALUE) {
 		/* Move the buffer: set @dst to it, then drop @src's node. */
 		rc = tree_set(s, t, dst, n->data, n->size, now);
 		if (rc)
@@ -194,26 +194,26 @@ static int mem_rename(struct kv_store *s, const struct kv_key *src, const struct
 		if (!c) {
 			c = kv_tree_add(t, p, dst->seg[i], strlen(dst->seg[i]));
 			if (!c)
-				return kv_fail(s, KV_E_NOMEM, "out of memory");
+				return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 		}
 		p = c;
 	}
 	struct kv_node *sp = n->parent;
 	rc = kv_tree_move(t, n, p, dst->seg[dst->n - 1]);
 	if (rc)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	touch(n, now);
 	touch(sp, now);
 	return 0;
 }
 
 /* Apply batch operations to @t (a copy of the store's tree). */
-static int apply_ops(struct kv_store *s, struct kv_tree *t, const struct kv_op *ops, size_t n)
+static int apply_ops(struct tapir_kv_store *s, struct kv_tree *t, const struct tapir_kv_op *ops, size_t n)
 {
 	struct timespec now = kv_now();
 	for (size_t i = 0; i < n; i++) {
-		const struct kv_op *op = &ops[i];
-		if (op->type == KV_OP_REMOVE) {
+		const struct tapir_kv_op *op = &ops[i];
+		if (op->type == TAPIR_KV_OP_REMOVE) {
 			struct kv_node *x = kv_tree_lookup(t, &op->key, NULL);
 			if (x && x != &t->root) {
 				struct kv_node *p = x->parent;
@@ -224,7 +224,7 @@ static int apply_ops(struct kv_store *s, struct kv_tree *t, const struct kv_op *
 		}
 		uint8_t *copy = malloc(op->len ? op->len : 1);
 		if (!copy)
-			return kv_fail(s, KV_E_NOMEM, "out of memory");
+			return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 		if (op->len)
 			memcpy(copy, op->data, op->len);
 		int rc = tree_set(s, t, &op->key, copy, op->len, now);
@@ -236,13 +236,13 @@ static int apply_ops(struct kv_store *s, struct kv_tree *t, const struct kv_op *
 	return 0;
 }
 
-static int mem_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
+static int mem_commit(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_t n)
 {
 	struct kv_tree copy;
 	kv_tree_init(&copy);
 	int rc = kv_tree_clone(&copy, &M(s)->t);
 	if (rc)
-		rc = kv_fail(s, KV_E_NOMEM, "out of memory");
+		rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	else
 		rc = apply_ops(s, &copy, ops, n);
 	if (rc) {
@@ -255,13 +255,13 @@ static int mem_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
 	return 0;
 }
 
-static void mem_close(struct kv_store *s)
+static void mem_close(struct tapir_kv_store *s)
 {
 	kv_tree_free(&M(s)->t);
 	free(s);
 }
 
-static const struct kv_ops mem_ops = {
+static const struct tapir_kv_ops mem_ops = {
 	.name = "mem",
 	.close = mem_close,
 	.exists = mem_exists,
@@ -277,16 +277,16 @@ static const struct kv_ops mem_ops = {
 };
 
 /**
- * kv_mem_open() - Open an empty in-memory store
- * @out: The store, freed with kv_close()
+ * tapir_kv_mem_open() - Open an empty in-memory store
+ * @out: The store, freed with tapir_kv_close()
  *
- * Return: 0 or -KV_E_NOMEM
+ * Return: 0 or -TAPIR_KV_E_NOMEM
  */
-int kv_mem_open(struct kv_store **out)
+int tapir_kv_mem_open(struct tapir_kv_store **out)
 {
 	struct kv_mem *m = calloc(1, sizeof(*m));
 	if (!m)
-		return -KV_E_NOMEM;
+		return -TAPIR_KV_E_NOMEM;
 	m->s.ops = &mem_ops;
 	m->s.writable = true;
 	kv_tree_init(&m->t);

@@ -8,7 +8,7 @@
  * and builds an index (kv_tree) of the members it reports: a value records
  * the offset and size of its data, so get_partial is one pread at the right
  * place.  The archive is read through tar_format's source, a file descriptor
- * or a memory buffer (kv_tar_open_buffer, used by the fuzzer).
+ * or a memory buffer (tapir_kv_tar_open_buffer, used by the fuzzer).
  *
  * Regular files are values, directories dictionaries; parent dictionaries are
  * implied by names.  Members the parser skips (links, devices, fifos, sparse
@@ -42,7 +42,7 @@
  * rename is possible for the same member: its data is read into memory, the
  * member removed and re-appended under the new name; a crash between the two
  * steps loses it (rename on tar is not crash-atomic).  Everything else
- * answers -KV_E_APPEND_ONLY, as do batches that remove existing keys.
+ * answers -TAPIR_KV_E_APPEND_ONLY, as do batches that remove existing keys.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,7 +58,7 @@
 #define KV_NODE_EXPLICIT 0x8  /* dictionary that has its own member */
 
 struct kv_tar {
-	struct kv_store s;
+	struct tapir_kv_store s;
 	struct tar_source src;
 	struct kv_tree t;
 	char *path;
@@ -67,7 +67,7 @@ struct kv_tar {
 	struct kv_node *last;  /* last visible member ending at E, if removable */
 };
 
-static struct kv_tar *TT(struct kv_store *s)
+static struct kv_tar *TT(struct tapir_kv_store *s)
 {
 	return (struct kv_tar *)s;
 }
@@ -93,14 +93,14 @@ static int ifail(struct ictx *c, int code, const char *fmt, ...)
 }
 
 /* Normalise @name into a key.  Return: 0, 1 for the root itself, or -KV_E_*. */
-static int name_to_key(struct ictx *c, const char *name, struct kv_key *k, uint64_t at)
+static int name_to_key(struct ictx *c, const char *name, struct tapir_kv_key *k, uint64_t at)
 {
 	if (name[0] == '/')
-		return ifail(c, KV_E_INVALID, "member at offset %llu has an absolute name '%.200s': "
+		return ifail(c, TAPIR_KV_E_INVALID, "member at offset %llu has an absolute name '%.200s': "
 			     "refused", (unsigned long long)at, name);
 	k->n = 0;
 	k->seg = NULL;
-	/* kv_key_parse refuses "." and "..": split by hand to drop "." and refuse "..". */
+	/* tapir_kv_key_parse refuses "." and "..": split by hand to drop "." and refuse "..". */
 	size_t cap = 0;
 	const char *p = name;
 	while (*p) {
@@ -111,8 +111,8 @@ static int name_to_key(struct ictx *c, const char *name, struct kv_key *k, uint6
 		const char *e = strchrnul(p, '/');
 		size_t l = (size_t)(e - p);
 		if (l == 2 && p[0] == '.' && p[1] == '.') {
-			kv_key_free(k);
-			return ifail(c, KV_E_INVALID, "member at offset %llu has a '..' in its name "
+			tapir_kv_key_free(k);
+			return ifail(c, TAPIR_KV_E_INVALID, "member at offset %llu has a '..' in its name "
 				     "'%.200s': refused", (unsigned long long)at, name);
 		}
 		if (!(l == 1 && p[0] == '.')) {
@@ -120,14 +120,14 @@ static int name_to_key(struct ictx *c, const char *name, struct kv_key *k, uint6
 				cap = cap ? cap * 2 : 8;
 				char **ns = realloc(k->seg, cap * sizeof(*ns));
 				if (!ns) {
-					kv_key_free(k);
-					return ifail(c, KV_E_NOMEM, "out of memory");
+					tapir_kv_key_free(k);
+					return ifail(c, TAPIR_KV_E_NOMEM, "out of memory");
 				}
 				k->seg = ns;
 			}
 			if (!(k->seg[k->n] = strndup(p, l))) {
-				kv_key_free(k);
-				return ifail(c, KV_E_NOMEM, "out of memory");
+				tapir_kv_key_free(k);
+				return ifail(c, TAPIR_KV_E_NOMEM, "out of memory");
 			}
 			k->n++;
 		}
@@ -140,7 +140,7 @@ static int name_to_key(struct ictx *c, const char *name, struct kv_key *k, uint6
  * Insert a member into the index (last one wins).  Return: the node or NULL
  * (ENOMEM); *@shadows tells whether anything existing was replaced.
  */
-static struct kv_node *index_insert(struct kv_tree *t, const struct kv_key *k, bool dir,
+static struct kv_node *index_insert(struct kv_tree *t, const struct tapir_kv_key *k, bool dir,
 				    bool *shadows)
 {
 	struct kv_node *n = &t->root;
@@ -153,19 +153,19 @@ static struct kv_node *index_insert(struct kv_tree *t, const struct kv_key *k, b
 			if (!c)
 				return NULL;
 			if (lastseg && !dir)
-				c->kind = KV_VALUE;
+				c->kind = TAPIR_KV_VALUE;
 		} else if (lastseg) {
 			*shadows = true;
-			if (!dir && c->kind == KV_DICT) {
+			if (!dir && c->kind == TAPIR_KV_DICT) {
 				kv_tree_clear(t, c);
-				c->kind = KV_VALUE;
+				c->kind = TAPIR_KV_VALUE;
 				c->flags = 0;
-			} else if (dir && c->kind == KV_VALUE) {
-				c->kind = KV_DICT;
+			} else if (dir && c->kind == TAPIR_KV_VALUE) {
+				c->kind = TAPIR_KV_DICT;
 			}
-		} else if (c->kind == KV_VALUE) {
+		} else if (c->kind == TAPIR_KV_VALUE) {
 			*shadows = true;
-			c->kind = KV_DICT;
+			c->kind = TAPIR_KV_DICT;
 		}
 		n = c;
 	}
@@ -177,7 +177,7 @@ static void dict_times(struct kv_node *n)
 	struct timespec best = { 0, 0 };
 	for (size_t i = 0; i < n->nchild; i++) {
 		struct kv_node *c = n->child[i];
-		if (c->kind == KV_DICT)
+		if (c->kind == TAPIR_KV_DICT)
 			dict_times(c);
 		if (c->mtime.tv_sec > best.tv_sec ||
 		    (c->mtime.tv_sec == best.tv_sec && c->mtime.tv_nsec > best.tv_nsec))
@@ -196,7 +196,7 @@ static int index_member(void *ctx, const struct tar_member *m)
 		return 0;
 	}
 	bool is_dir = m->kind == TAR_MEMBER_DIR;
-	struct kv_key k;
+	struct tapir_kv_key k;
 	int rc = name_to_key(c, m->name, &k, m->at);
 	if (rc < 0)
 		return rc;
@@ -206,9 +206,9 @@ static int index_member(void *ctx, const struct tar_member *m)
 	}
 	bool shadows;
 	struct kv_node *n = index_insert(&x->t, &k, is_dir, &shadows);
-	kv_key_free(&k);
+	tapir_kv_key_free(&k);
 	if (!n)
-		return ifail(c, KV_E_NOMEM, "out of memory");
+		return ifail(c, TAPIR_KV_E_NOMEM, "out of memory");
 	n->mtime = m->mtime;
 	if (is_dir) {
 		n->flags |= KV_NODE_EXPLICIT;
@@ -236,33 +236,33 @@ static int tar_index(struct ictx *c, bool writable)
 		return rc;
 	c->torn = sc.torn;
 	x->end = sc.end;
-	if (x->last && x->last->kind == KV_DICT && x->last->nchild)
+	if (x->last && x->last->kind == TAPIR_KV_DICT && x->last->nchild)
 		x->last = NULL;
 	dict_times(&x->t.root);
 	return 0;
 }
 
-static int tar_exists(struct kv_store *s, const struct kv_key *k, enum kv_kind *kind)
+static int tar_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind)
 {
 	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, NULL);
-	*kind = n ? n->kind : KV_NONE;
+	*kind = n ? n->kind : TAPIR_KV_NONE;
 	return 0;
 }
 
-static int tar_size(struct kv_store *s, const struct kv_key *k, uint64_t *size)
+static int tar_size(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t *size)
 {
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &TT(s)->t, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, TAPIR_KV_VALUE, &n);
 	if (!rc)
 		*size = n->size;
 	return rc;
 }
 
-static int tar_read(struct kv_store *s, const struct kv_key *k, uint64_t off, void *buf,
+static int tar_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf,
 		    size_t len, size_t *got)
 {
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &TT(s)->t, k, KV_VALUE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, TAPIR_KV_VALUE, &n);
 	if (rc)
 		return rc;
 	*got = 0;
@@ -270,24 +270,24 @@ static int tar_read(struct kv_store *s, const struct kv_key *k, uint64_t off, vo
 		return 0;
 	size_t want = n->size - off < len ? (size_t)(n->size - off) : len;
 	if (tar_source_read(&TT(s)->src, n->off + off, buf, want))
-		return kv_key_fail(s, KV_E_STORAGE, k, "read error (archive truncated?)");
+		return kv_key_fail(s, TAPIR_KV_E_STORAGE, k, "read error (archive truncated?)");
 	*got = want;
 	return 0;
 }
 
-static int tar_list(struct kv_store *s, const struct kv_key *k, struct kv_entry **out, size_t *cnt)
+static int tar_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *cnt)
 {
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &TT(s)->t, k, KV_DICT, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, TAPIR_KV_DICT, &n);
 	if (rc)
 		return rc;
-	return kv_tree_list(n, out, cnt) ? kv_fail(s, KV_E_NOMEM, "out of memory") : 0;
+	return kv_tree_list(n, out, cnt) ? kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory") : 0;
 }
 
-static int tar_last_modified(struct kv_store *s, const struct kv_key *k, struct timespec *t)
+static int tar_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
 {
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &TT(s)->t, k, KV_NONE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, TAPIR_KV_NONE, &n);
 	if (!rc)
 		*t = n->mtime;
 	return rc;
@@ -332,25 +332,25 @@ static int write_end(struct kv_tar *x, uint64_t at)
 	return rc;
 }
 
-static int wfail(struct kv_store *s, int e, const char *what)
+static int wfail(struct tapir_kv_store *s, int e, const char *what)
 {
 	return kv_fail(s, kv_errno_code(e), "%s: %s: %s", TT(s)->path, what, strerror(e));
 }
 
 /* Check that @k can be set (parents not values, @k not a dictionary). */
-static int check_set(struct kv_store *s, const struct kv_key *k)
+static int check_set(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
 	bool blocked;
 	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, &blocked);
 	if (blocked)
-		return kv_key_fail(s, KV_E_DICT_EXPECTED, k, "a parent is a value");
-	if (n && n->kind == KV_DICT)
-		return kv_key_fail(s, KV_E_VALUE_EXPECTED, k, "is a dictionary");
+		return kv_key_fail(s, TAPIR_KV_E_DICT_EXPECTED, k, "a parent is a value");
+	if (n && n->kind == TAPIR_KV_DICT)
+		return kv_key_fail(s, TAPIR_KV_E_VALUE_EXPECTED, k, "is a dictionary");
 	return 0;
 }
 
 /* Append SET operations as new members, atomically (see the theory).  Return: 0 or -KV_E_*. */
-static int append(struct kv_store *s, const struct kv_op *ops, size_t n)
+static int append(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_t n)
 {
 	struct kv_tar *x = TT(s);
 	int fd = x->src.fd;
@@ -362,17 +362,17 @@ static int append(struct kv_store *s, const struct kv_op *ops, size_t n)
 	if (!hdr || !dat) {
 		free(hdr);
 		free(dat);
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; !rc && i < n; i++) {
-		char *ks = kv_key_to_string(&ops[i].key);
+		char *ks = tapir_kv_key_to_string(&ops[i].key);
 		size_t cap = ks ? strlen(ks) + 4 * TAR_BLOCK : 0;
 		uint8_t *h = ks ? malloc(cap) : NULL;
 		size_t hl = h ? tar_header_build(h, cap, ks + 1, ops[i].len, now.tv_sec) : 0;
 		free(ks);
 		if (!hl) {
 			free(h);
-			rc = kv_fail(s, KV_E_NOMEM, "out of memory");
+			rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 			break;
 		}
 		hdr[i] = pos;
@@ -412,7 +412,7 @@ static int append(struct kv_store *s, const struct kv_op *ops, size_t n)
 		struct kv_node *node = index_insert(&x->t, &ops[i].key, false, &shadows);
 		if (!node) {
 			/* The archive is right; the index is not: make the store unusable. */
-			rc = kv_fail(s, KV_E_NOMEM, "out of memory updating the index; reopen");
+			rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory updating the index; reopen");
 			break;
 		}
 		node->off = dat[i];
@@ -431,16 +431,16 @@ static int append(struct kv_store *s, const struct kv_op *ops, size_t n)
 	return rc;
 }
 
-static int tar_set(struct kv_store *s, const struct kv_key *k, const void *data, size_t len)
+static int tar_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len)
 {
 	int rc = check_set(s, k);
 	if (rc)
 		return rc;
-	struct kv_op op = { KV_OP_SET, *k, data, len };
+	struct tapir_kv_op op = { TAPIR_KV_OP_SET, *k, data, len };
 	return append(s, &op, 1);
 }
 
-static int tar_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t off,
+static int tar_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
 			   const void *data, size_t len)
 {
 	int rc = check_set(s, k);
@@ -450,17 +450,17 @@ static int tar_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t 
 	uint64_t old = n ? n->size : 0;
 	uint64_t size = off + len > old ? off + len : old;
 	if (size >= SIZE_MAX)
-		return kv_fail(s, KV_E_NOMEM, "value too large");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "value too large");
 	uint8_t *buf = calloc(1, size ? (size_t)size : 1);
 	if (!buf)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	if (old && tar_source_read(&TT(s)->src, n->off, buf, (size_t)old)) {
 		free(buf);
-		return kv_key_fail(s, KV_E_STORAGE, k, "read error");
+		return kv_key_fail(s, TAPIR_KV_E_STORAGE, k, "read error");
 	}
 	if (len)
 		memcpy(buf + off, data, len);
-	struct kv_op op = { KV_OP_SET, *k, buf, (size_t)size };
+	struct tapir_kv_op op = { TAPIR_KV_OP_SET, *k, buf, (size_t)size };
 	rc = append(s, &op, 1);
 	free(buf);
 	return rc;
@@ -469,18 +469,18 @@ static int tar_set_partial(struct kv_store *s, const struct kv_key *k, uint64_t 
 /* Return: true if @n is the last member and removing it reveals nothing older. */
 static bool removable(struct kv_tar *x, struct kv_node *n)
 {
-	return x->last == n && (n->kind == KV_VALUE || n->nchild == 0);
+	return x->last == n && (n->kind == TAPIR_KV_VALUE || n->nchild == 0);
 }
 
-static int tar_remove(struct kv_store *s, const struct kv_key *k)
+static int tar_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
 	struct kv_tar *x = TT(s);
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &TT(s)->t, k, KV_NONE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, k, TAPIR_KV_NONE, &n);
 	if (rc)
 		return rc;
 	if (!removable(x, n))
-		return kv_key_fail(s, KV_E_APPEND_ONLY, k, "only the last member of a tar archive can "
+		return kv_key_fail(s, TAPIR_KV_E_APPEND_ONLY, k, "only the last member of a tar archive can "
 			       "be removed");
 	static const uint8_t zero[TAR_BLOCK];
 	uint64_t at = n->hdr_off;
@@ -500,47 +500,47 @@ static int tar_remove(struct kv_store *s, const struct kv_key *k)
 	return 0;
 }
 
-static int tar_rename(struct kv_store *s, const struct kv_key *src, const struct kv_key *dst)
+static int tar_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst)
 {
 	struct kv_tar *x = TT(s);
 	struct kv_node *n = NULL;
-	int rc = kv_tree_find(s, &TT(s)->t, src, KV_NONE, &n);
+	int rc = kv_tree_find(s, &TT(s)->t, src, TAPIR_KV_NONE, &n);
 	if (rc)
 		return rc;
 	bool blocked;
 	struct kv_node *d = kv_tree_lookup(&x->t, dst, &blocked);
 	if (blocked)
-		return kv_key_fail(s, KV_E_DICT_EXPECTED, dst, "a parent is a value");
-	if (d && !(d->kind == KV_VALUE && n->kind == KV_VALUE))
-		return kv_key_fail(s, KV_E_ALREADY_PRESENT, dst, "already present");
-	if (n->kind != KV_VALUE || !removable(x, n))
-		return kv_key_fail(s, KV_E_APPEND_ONLY, src, "only the last member of a tar archive "
+		return kv_key_fail(s, TAPIR_KV_E_DICT_EXPECTED, dst, "a parent is a value");
+	if (d && !(d->kind == TAPIR_KV_VALUE && n->kind == TAPIR_KV_VALUE))
+		return kv_key_fail(s, TAPIR_KV_E_ALREADY_PRESENT, dst, "already present");
+	if (n->kind != TAPIR_KV_VALUE || !removable(x, n))
+		return kv_key_fail(s, TAPIR_KV_E_APPEND_ONLY, src, "only the last member of a tar archive "
 			       "can be renamed");
 	if (n->size >= SIZE_MAX)
-		return kv_fail(s, KV_E_NOMEM, "value too large");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "value too large");
 	uint8_t *buf = malloc(n->size ? (size_t)n->size : 1);
 	size_t len = (size_t)n->size;
 	if (!buf)
-		return kv_fail(s, KV_E_NOMEM, "out of memory");
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
 	if (tar_source_read(&x->src, n->off, buf, len)) {
 		free(buf);
-		return kv_key_fail(s, KV_E_STORAGE, src, "read error");
+		return kv_key_fail(s, TAPIR_KV_E_STORAGE, src, "read error");
 	}
 	rc = tar_remove(s, src);
 	if (!rc) {
-		struct kv_op op = { KV_OP_SET, *dst, buf, len };
+		struct tapir_kv_op op = { TAPIR_KV_OP_SET, *dst, buf, len };
 		rc = append(s, &op, 1);
 	}
 	free(buf);
 	return rc;
 }
 
-static int tar_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
+static int tar_commit(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_t n)
 {
 	size_t i = 0;
-	for (; i < n && ops[i].type == KV_OP_REMOVE; i++) {
+	for (; i < n && ops[i].type == TAPIR_KV_OP_REMOVE; i++) {
 		if (kv_tree_lookup(&TT(s)->t, &ops[i].key, NULL))
-			return kv_key_fail(s, KV_E_APPEND_ONLY, &ops[i].key, "a batch on a tar "
+			return kv_key_fail(s, TAPIR_KV_E_APPEND_ONLY, &ops[i].key, "a batch on a tar "
 				       "archive cannot remove existing keys");
 	}
 	for (size_t j = i; j < n; j++) {
@@ -551,7 +551,7 @@ static int tar_commit(struct kv_store *s, const struct kv_op *ops, size_t n)
 	return i < n ? append(s, ops + i, n - i) : 0;
 }
 
-static void tar_close(struct kv_store *s)
+static void tar_close(struct tapir_kv_store *s)
 {
 	struct kv_tar *x = TT(s);
 	if (x->src.fd >= 0)
@@ -561,7 +561,7 @@ static void tar_close(struct kv_store *s)
 	free(x);
 }
 
-static const struct kv_ops tar_ops_ro = {
+static const struct tapir_kv_ops tar_ops_ro = {
 	.name = "tar",
 	.close = tar_close,
 	.exists = tar_exists,
@@ -571,7 +571,7 @@ static const struct kv_ops tar_ops_ro = {
 	.last_modified = tar_last_modified,
 };
 
-static const struct kv_ops tar_ops_rw = {
+static const struct tapir_kv_ops tar_ops_rw = {
 	.name = "tar",
 	.close = tar_close,
 	.exists = tar_exists,
@@ -591,7 +591,7 @@ static int tar_new(struct kv_tar **out, const char *path, bool writable)
 	struct kv_tar *x = calloc(1, sizeof(*x));
 	if (!x || !(x->path = strdup(path))) {
 		free(x);
-		return -KV_E_NOMEM;
+		return -TAPIR_KV_E_NOMEM;
 	}
 	x->s.ops = writable ? &tar_ops_rw : &tar_ops_ro;
 	x->s.writable = writable;
@@ -601,13 +601,13 @@ static int tar_new(struct kv_tar **out, const char *path, bool writable)
 	return 0;
 }
 
-int kv_tar_open_buffer(const uint8_t *buf, size_t len, struct kv_store **out, char *err,
+int tapir_kv_tar_open_buffer(const uint8_t *buf, size_t len, struct tapir_kv_store **out, char *err,
 		       size_t errlen)
 {
 	struct kv_tar *x;
 	*out = NULL;
 	if (tar_new(&x, "(buffer)", false))
-		return kv_errbuf(err, errlen, KV_E_NOMEM, "out of memory");
+		return kv_errbuf(err, errlen, TAPIR_KV_E_NOMEM, "out of memory");
 	x->src.buf = buf;
 	x->src.len = len;
 	struct ictx c = { x, err, errlen, false };
@@ -620,14 +620,14 @@ int kv_tar_open_buffer(const uint8_t *buf, size_t len, struct kv_store **out, ch
 	return 0;
 }
 
-int kv_tar_open(const char *path, bool writable, struct kv_store **out, char *err, size_t errlen)
+int tapir_kv_tar_open(const char *path, bool writable, struct tapir_kv_store **out, char *err, size_t errlen)
 {
 	struct kv_tar *x;
 	*out = NULL;
 	if (!path || !*path)
-		return kv_errbuf(err, errlen, KV_E_INVALID, "tar: needs a file name");
+		return kv_errbuf(err, errlen, TAPIR_KV_E_INVALID, "tar: needs a file name");
 	if (tar_new(&x, path, writable))
-		return kv_errbuf(err, errlen, KV_E_NOMEM, "out of memory");
+		return kv_errbuf(err, errlen, TAPIR_KV_E_NOMEM, "out of memory");
 	x->src.fd = open(path, (writable ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0644);
 	struct stat st;
 	if (x->src.fd < 0 || fstat(x->src.fd, &st)) {
@@ -637,7 +637,7 @@ int kv_tar_open(const char *path, bool writable, struct kv_store **out, char *er
 	}
 	if (!S_ISREG(st.st_mode)) {
 		tar_close(&x->s);
-		return kv_errbuf(err, errlen, KV_E_INVALID, "%s: not a regular file", path);
+		return kv_errbuf(err, errlen, TAPIR_KV_E_INVALID, "%s: not a regular file", path);
 	}
 	x->src.len = (uint64_t)st.st_size;
 	struct ictx c = { x, err, errlen, false };

@@ -24,7 +24,7 @@ static size_t hash_of(const struct kv_node *p, const char *name)
 void kv_tree_init(struct kv_tree *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->root.kind = KV_DICT;
+	t->root.kind = TAPIR_KV_DICT;
 	t->root.name = NULL;
 	t->root.sorted = true;
 }
@@ -79,7 +79,7 @@ static int grow_hash(struct kv_tree *t)
 	size_t nb = t->nbucket ? t->nbucket * 2 : 64;
 	struct kv_node **b = calloc(nb, sizeof(*b));
 	if (!b)
-		return -KV_E_NOMEM;
+		return -TAPIR_KV_E_NOMEM;
 	for (size_t i = 0; i < t->nbucket; i++) {
 		struct kv_node *n = t->bucket[i], *next;
 		for (; n; n = next) {
@@ -124,7 +124,7 @@ struct kv_node *kv_tree_add(struct kv_tree *t, struct kv_node *p, const char *na
 		free(n);
 		return NULL;
 	}
-	n->kind = KV_DICT;
+	n->kind = TAPIR_KV_DICT;
 	n->parent = p;
 	n->sorted = true;
 	if (p->nchild && p->sorted && strcmp(p->child[p->nchild - 1]->name, n->name) > 0)
@@ -210,13 +210,13 @@ void kv_tree_sort(struct kv_node *n)
  *
  * Return: node or NULL
  */
-struct kv_node *kv_tree_lookup(const struct kv_tree *t, const struct kv_key *k, bool *blocked)
+struct kv_node *kv_tree_lookup(const struct kv_tree *t, const struct tapir_kv_key *k, bool *blocked)
 {
 	const struct kv_node *n = &t->root;
 	if (blocked)
 		*blocked = false;
 	for (size_t i = 0; i < k->n; i++) {
-		if (n->kind != KV_DICT) {
+		if (n->kind != TAPIR_KV_DICT) {
 			if (blocked)
 				*blocked = true;
 			return NULL;
@@ -231,25 +231,25 @@ struct kv_node *kv_tree_lookup(const struct kv_tree *t, const struct kv_key *k, 
 /**
  * kv_tree_list() - Sorted entries of a dictionary node
  * @n:   Node
- * @out: malloc'd entries (caller frees with kv_entries_free())
+ * @out: malloc'd entries (caller frees with tapir_kv_entries_free())
  * @cnt: Number of entries
  *
- * Return: 0 or -KV_E_NOMEM
+ * Return: 0 or -TAPIR_KV_E_NOMEM
  */
-int kv_tree_list(struct kv_node *n, struct kv_entry **out, size_t *cnt)
+int kv_tree_list(struct kv_node *n, struct tapir_kv_entry **out, size_t *cnt)
 {
 	kv_tree_sort(n);
-	struct kv_entry *e = calloc(n->nchild ? n->nchild : 1, sizeof(*e));
+	struct tapir_kv_entry *e = calloc(n->nchild ? n->nchild : 1, sizeof(*e));
 	if (!e)
-		return -KV_E_NOMEM;
+		return -TAPIR_KV_E_NOMEM;
 	size_t j = 0;
 	for (size_t i = 0; i < n->nchild; i++) {
-		if (n->child[i]->kind == KV_NONE)
+		if (n->child[i]->kind == TAPIR_KV_NONE)
 			continue;
 		e[j].name = strdup(n->child[i]->name);
 		if (!e[j].name) {
-			kv_entries_free(e, j);
-			return -KV_E_NOMEM;
+			tapir_kv_entries_free(e, j);
+			return -TAPIR_KV_E_NOMEM;
 		}
 		e[j].kind = n->child[i]->kind;
 		j++;
@@ -265,7 +265,7 @@ static int clone_rec(struct kv_tree *t, struct kv_node *dst, const struct kv_nod
 		const struct kv_node *c = src->child[i];
 		struct kv_node *d = kv_tree_add(t, dst, c->name, strlen(c->name));
 		if (!d)
-			return -KV_E_NOMEM;
+			return -TAPIR_KV_E_NOMEM;
 		d->kind = c->kind;
 		d->flags = c->flags;
 		d->size = c->size;
@@ -277,7 +277,7 @@ static int clone_rec(struct kv_tree *t, struct kv_node *dst, const struct kv_nod
 			d->flags &= ~KV_NODE_OWNED;
 			d->data = malloc(c->size ? c->size : 1);
 			if (!d->data)
-				return -KV_E_NOMEM;
+				return -TAPIR_KV_E_NOMEM;
 			d->flags |= KV_NODE_OWNED;
 			if (c->size)
 				memcpy(d->data, c->data, c->size);
@@ -296,7 +296,7 @@ static int clone_rec(struct kv_tree *t, struct kv_node *dst, const struct kv_nod
  * @dst: Initialised, empty tree
  * @src: Tree to copy
  *
- * Return: 0 or -KV_E_NOMEM (then @dst holds a partial copy to free)
+ * Return: 0 or -TAPIR_KV_E_NOMEM (then @dst holds a partial copy to free)
  */
 int kv_tree_clone(struct kv_tree *dst, const struct kv_tree *src)
 {
@@ -313,19 +313,19 @@ int kv_tree_clone(struct kv_tree *dst, const struct kv_tree *src)
  *
  * Children keep their parent pointer, so only @n is re-hashed.
  *
- * Return: 0 or -KV_E_NOMEM (then nothing changed)
+ * Return: 0 or -TAPIR_KV_E_NOMEM (then nothing changed)
  */
 int kv_tree_move(struct kv_tree *t, struct kv_node *n, struct kv_node *p, const char *name)
 {
 	char *nn = strdup(name);
 	if (!nn)
-		return -KV_E_NOMEM;
+		return -TAPIR_KV_E_NOMEM;
 	if (p->nchild == p->cap) {
 		size_t nc = p->cap ? p->cap * 2 : 4;
 		struct kv_node **c = realloc(p->child, nc * sizeof(*c));
 		if (!c) {
 			free(nn);
-			return -KV_E_NOMEM;
+			return -TAPIR_KV_E_NOMEM;
 		}
 		p->child = c;
 		p->cap = nc;

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kv.h"
+#include "tapir/kv.h"
 #include "tar_format.h"
 
 #define MAX_META (1u << 20)   /* GNU long name / pax header body */
@@ -319,7 +319,7 @@ static int parse_time(const char *v, struct timespec *t)
 	return 0;
 }
 
-/* Parse pax records "LEN key=value\n".  Return: 0 or -KV_E_STORAGE. */
+/* Parse pax records "LEN key=value\n".  Return: 0 or -TAPIR_KV_E_STORAGE. */
 static int parse_pax(struct tar_scan *c, const char *d, size_t len, struct pending *p, bool global,
 		     uint64_t at)
 {
@@ -332,12 +332,12 @@ static int parse_pax(struct tar_scan *c, const char *d, size_t len, struct pendi
 			rl = rl * 10 + (size_t)(d[i++] - '0');
 		if (i == pos || i >= len || d[i] != ' ' || rl < i - pos + 4 || rl > len - pos ||
 		    d[pos + rl - 1] != '\n')
-			return ifail(c, KV_E_STORAGE, "bad pax record at offset %llu",
+			return ifail(c, TAPIR_KV_E_STORAGE, "bad pax record at offset %llu",
 				     (unsigned long long)at);
 		const char *kv = d + i + 1, *end = d + pos + rl - 1;
 		const char *eq = memchr(kv, '=', (size_t)(end - kv));
 		if (!eq)
-			return ifail(c, KV_E_STORAGE, "pax record without '=' at offset %llu",
+			return ifail(c, TAPIR_KV_E_STORAGE, "pax record without '=' at offset %llu",
 				     (unsigned long long)at);
 		size_t kl = (size_t)(eq - kv), vl = (size_t)(end - eq - 1);
 		const char *val = eq + 1;
@@ -346,17 +346,17 @@ static int parse_pax(struct tar_scan *c, const char *d, size_t len, struct pendi
 			continue;
 		if (kl == 4 && !memcmp(kv, "path", 4)) {
 			if (vl > MAX_NAME || memchr(val, 0, vl))
-				return ifail(c, KV_E_STORAGE, "bad pax path at offset %llu",
+				return ifail(c, TAPIR_KV_E_STORAGE, "bad pax path at offset %llu",
 					     (unsigned long long)at);
 			free(p->paxpath);
 			p->paxpath = strndup(val, vl);
 			if (!p->paxpath)
-				return ifail(c, KV_E_NOMEM, "out of memory");
+				return ifail(c, TAPIR_KV_E_NOMEM, "out of memory");
 		} else if ((kl == 4 && !memcmp(kv, "size", 4)) ||
 			   (kl == 5 && !memcmp(kv, "mtime", 5))) {
 			char num[40];
 			if (vl == 0 || vl >= sizeof(num))
-				return ifail(c, KV_E_STORAGE, "bad pax number at offset %llu",
+				return ifail(c, TAPIR_KV_E_STORAGE, "bad pax number at offset %llu",
 					     (unsigned long long)at);
 			memcpy(num, val, vl);
 			num[vl] = 0;
@@ -367,7 +367,7 @@ static int parse_pax(struct tar_scan *c, const char *d, size_t len, struct pendi
 			uint64_t v = 0;
 			for (size_t j = 0; j < vl; j++) {
 				if (num[j] < '0' || num[j] > '9' || v > (INT64_MAX - 9) / 10)
-					return ifail(c, KV_E_STORAGE, "bad pax size at offset %llu",
+					return ifail(c, TAPIR_KV_E_STORAGE, "bad pax size at offset %llu",
 						     (unsigned long long)at);
 				v = v * 10 + (uint64_t)(num[j] - '0');
 			}
@@ -405,19 +405,19 @@ int tar_scan(struct tar_scan *c)
 				pos = start;
 				break;
 			}
-			rc = ifail(c, KV_E_STORAGE, "truncated archive: header at offset %llu",
+			rc = ifail(c, TAPIR_KV_E_STORAGE, "truncated archive: header at offset %llu",
 				   (unsigned long long)pos);
 			break;
 		}
 		if (tar_source_read(src, pos, blk, TAR_BLOCK)) {
-			rc = ifail(c, KV_E_STORAGE, "read error at offset %llu",
+			rc = ifail(c, TAPIR_KV_E_STORAGE, "read error at offset %llu",
 				   (unsigned long long)pos);
 			break;
 		}
 		if (tar_block_zero(blk)) {
 			if (pos != start) {
 				if (!writable) {
-					rc = ifail(c, KV_E_STORAGE, "extended header without its member "
+					rc = ifail(c, TAPIR_KV_E_STORAGE, "extended header without its member "
 						   "at offset %llu", (unsigned long long)start);
 					break;
 				}
@@ -432,14 +432,14 @@ int tar_scan(struct tar_scan *c)
 				pos = start;
 				break;
 			}
-			rc = ifail(c, KV_E_STORAGE, "bad header checksum at offset %llu",
+			rc = ifail(c, TAPIR_KV_E_STORAGE, "bad header checksum at offset %llu",
 				   (unsigned long long)pos);
 			break;
 		}
 		char type = (char)blk[TAR_TYPE];
 		uint64_t size;
 		if (tar_parse_num(blk + TAR_SIZE, 12, &size)) {
-			rc = ifail(c, KV_E_STORAGE, "bad size field at offset %llu",
+			rc = ifail(c, TAPIR_KV_E_STORAGE, "bad size field at offset %llu",
 				   (unsigned long long)pos);
 			break;
 		}
@@ -465,7 +465,7 @@ int tar_scan(struct tar_scan *c)
 					pos = start;
 					break;
 				}
-				rc = ifail(c, KV_E_STORAGE, "truncated sparse header at offset %llu",
+				rc = ifail(c, TAPIR_KV_E_STORAGE, "truncated sparse header at offset %llu",
 					   (unsigned long long)pos);
 				break;
 			}
@@ -477,26 +477,26 @@ int tar_scan(struct tar_scan *c)
 				pos = start;
 				break;
 			}
-			rc = ifail(c, KV_E_STORAGE, "member at offset %llu runs past the end of the "
+			rc = ifail(c, TAPIR_KV_E_STORAGE, "member at offset %llu runs past the end of the "
 				   "archive", (unsigned long long)pos);
 			break;
 		}
 		uint64_t next = data + tar_pad(size);
 		if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
 			if (size > MAX_META) {
-				rc = ifail(c, KV_E_STORAGE, "extended header at offset %llu too "
+				rc = ifail(c, TAPIR_KV_E_STORAGE, "extended header at offset %llu too "
 					   "large (%llu bytes)", (unsigned long long)pos,
 					   (unsigned long long)size);
 				break;
 			}
 			char *d = malloc((size_t)size + 1);
 			if (!d) {
-				rc = ifail(c, KV_E_NOMEM, "out of memory");
+				rc = ifail(c, TAPIR_KV_E_NOMEM, "out of memory");
 				break;
 			}
 			if (tar_source_read(src, data, d, (size_t)size)) {
 				free(d);
-				rc = ifail(c, KV_E_STORAGE, "read error at offset %llu",
+				rc = ifail(c, TAPIR_KV_E_STORAGE, "read error at offset %llu",
 					   (unsigned long long)data);
 				break;
 			}
@@ -505,7 +505,7 @@ int tar_scan(struct tar_scan *c)
 				free(p.longname);
 				p.longname = d;
 				if (strlen(d) > MAX_NAME) {
-					rc = ifail(c, KV_E_STORAGE, "GNU long name too long at "
+					rc = ifail(c, TAPIR_KV_E_STORAGE, "GNU long name too long at "
 						   "offset %llu", (unsigned long long)pos);
 					break;
 				}

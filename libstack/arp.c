@@ -40,7 +40,7 @@
 #include "wire/ipv4.h"
 #include "wire/eth.h"
 
-#define ARP_RETRY_NS STACK_NS_PER_SEC
+#define ARP_RETRY_NS TAPIR_STACK_NS_PER_SEC
 #define ARP_MAX_REQUESTS 3
 
 static size_t hash_ip(const struct arp_table *t, uint32_t ip)
@@ -50,7 +50,7 @@ static size_t hash_ip(const struct arp_table *t, uint32_t ip)
 	return (h ^ (h >> 16)) & (t->nbuckets - 1);
 }
 
-int arp_init(struct stack *st)
+int arp_init(struct tapir_stack *st)
 {
 	struct arp_table *t = &st->arp;
 	size_t nb = 1;
@@ -68,11 +68,11 @@ int arp_init(struct stack *st)
 	}
 	for (size_t i = 0; i < nb; i++)
 		t->buckets[i] = -1;
-	t->deadline = STACK_NO_DEADLINE;
+	t->deadline = TAPIR_STACK_NO_DEADLINE;
 	return 0;
 }
 
-static void pending_drop_all(struct stack *st, struct arp_slot *s, enum stack_counter why)
+static void pending_drop_all(struct tapir_stack *st, struct arp_slot *s, enum tapir_stack_counter why)
 {
 	struct arp_pending *p = s->pending, *next;
 
@@ -86,19 +86,19 @@ static void pending_drop_all(struct stack *st, struct arp_slot *s, enum stack_co
 	s->npending = 0;
 }
 
-void arp_free(struct stack *st)
+void arp_free(struct tapir_stack *st)
 {
 	struct arp_table *t = &st->arp;
 
 	if (t->slots)
 		for (size_t i = 0; i < t->nslots; i++)
-			pending_drop_all(st, &t->slots[i], CTR_ARP_DROP_PENDING_TIMEOUT);
+			pending_drop_all(st, &t->slots[i], TAPIR_CTR_ARP_DROP_PENDING_TIMEOUT);
 	free(t->slots);
 	free(t->buckets);
 	memset(t, 0, sizeof(*t));
 }
 
-static struct arp_slot *slot_find(const struct stack *st, uint32_t ip)
+static struct arp_slot *slot_find(const struct tapir_stack *st, uint32_t ip)
 {
 	const struct arp_table *t = &st->arp;
 
@@ -108,7 +108,7 @@ static struct arp_slot *slot_find(const struct stack *st, uint32_t ip)
 	return NULL;
 }
 
-static void slot_release(struct stack *st, struct arp_slot *s)
+static void slot_release(struct tapir_stack *st, struct arp_slot *s)
 {
 	struct arp_table *t = &st->arp;
 	int32_t idx = (int32_t)(s - t->slots);
@@ -118,12 +118,12 @@ static void slot_release(struct stack *st, struct arp_slot *s)
 		link = &t->slots[*link].hash_next;
 	if (*link == idx)
 		*link = s->hash_next;
-	pending_drop_all(st, s, CTR_ARP_DROP_PENDING_TIMEOUT);
+	pending_drop_all(st, s, TAPIR_CTR_ARP_DROP_PENDING_TIMEOUT);
 	memset(s, 0, sizeof(*s));
 	t->used--;
 }
 
-static struct arp_slot *slot_new(struct stack *st, uint32_t ip)
+static struct arp_slot *slot_new(struct tapir_stack *st, uint32_t ip)
 {
 	struct arp_table *t = &st->arp;
 	struct arp_slot *s = NULL, *victim = NULL;
@@ -153,7 +153,7 @@ static struct arp_slot *slot_new(struct stack *st, uint32_t ip)
 		 * longest ago goes, with its queued datagrams.
 		 */
 		if (npending * 2 >= t->nslots || !victim) {
-			pending_drop_all(st, oldest_pending, CTR_ARP_DROP_CACHE_FULL);
+			pending_drop_all(st, oldest_pending, TAPIR_CTR_ARP_DROP_CACHE_FULL);
 			slot_release(st, oldest_pending);
 		} else {
 			slot_release(st, victim);
@@ -177,7 +177,7 @@ static struct arp_slot *slot_new(struct stack *st, uint32_t ip)
 	return s;
 }
 
-static void deadline_lower(struct stack *st, uint64_t when)
+static void deadline_lower(struct tapir_stack *st, uint64_t when)
 {
 	if (when < st->arp.deadline)
 		st->arp.deadline = when;
@@ -196,7 +196,7 @@ static size_t arp_fill(uint8_t *buf, size_t size, void *arg)
 	return ARP_LEN;
 }
 
-static int arp_send(struct stack *st, uint16_t op, const uint8_t *eth_dst, const uint8_t *tha,
+static int arp_send(struct tapir_stack *st, uint16_t op, const uint8_t *eth_dst, const uint8_t *tha,
 		    uint32_t tpa, uint32_t spa)
 {
 	struct arp_repr r = { .op = op, .spa = spa, .tpa = tpa };
@@ -205,11 +205,11 @@ static int arp_send(struct stack *st, uint16_t op, const uint8_t *eth_dst, const
 	memcpy(r.sha, st->mac, 6);
 	if (tha)
 		memcpy(r.tha, tha, 6);
-	return eth_write(st, NULL, eth_dst, ETHERTYPE_ARP, ARP_LEN, arp_fill, &c);
+	return tapir_eth_write(st, NULL, eth_dst, TAPIR_ETHERTYPE_ARP, ARP_LEN, arp_fill, &c);
 }
 
 /* Ask for @s->ip: broadcast, or unicast to @s->mac when refreshing. */
-static void arp_request(struct stack *st, struct arp_slot *s, bool unicast)
+static void arp_request(struct tapir_stack *st, struct arp_slot *s, bool unicast)
 {
 	s->last_request = st->now;
 	s->requested_once = true;
@@ -219,30 +219,30 @@ static void arp_request(struct stack *st, struct arp_slot *s, bool unicast)
 	deadline_lower(st, st->now + ARP_RETRY_NS);
 }
 
-void arp_announce(struct stack *st)
+void arp_announce(struct tapir_stack *st)
 {
 	if (arp_send(st, ARP_OP_REQUEST, eth_broadcast, NULL, st->cfg.addr, st->cfg.addr) == 0)
 		CTR_INC(st, ARP_GRATUITOUS_SENT);
 }
 
-static void pending_send(struct stack *st, struct arp_slot *s)
+static void pending_send(struct tapir_stack *st, struct arp_slot *s)
 {
 	struct arp_pending *p = s->pending, *next;
 
 	s->pending = NULL;
 	s->npending = 0;
 	for (; p; p = next) {
-		struct stack_iov iov = { p->data, p->len };
+		struct tapir_stack_iov iov = { p->data, p->len };
 
 		next = p->next;
 		st->arp.pending_bytes -= p->len;
-		if (ipv4_write(st, &p->opts, p->dst, p->proto, 0, NULL, NULL, &iov, 1) == 0)
+		if (tapir_ipv4_write(st, &p->opts, p->dst, p->proto, 0, NULL, NULL, &iov, 1) == 0)
 			CTR_INC(st, ARP_PENDING_SENT);
 		free(p);
 	}
 }
 
-static bool sender_ok(const struct stack *st, const struct arp_repr *r)
+static bool sender_ok(const struct tapir_stack *st, const struct arp_repr *r)
 {
 	if (eth_addr_is_multicast(r->sha) || eth_addr_is_zero(r->sha))
 		return false;
@@ -255,7 +255,7 @@ static bool sender_ok(const struct stack *st, const struct arp_repr *r)
 	return true;
 }
 
-void arp_input(struct stack *st, const uint8_t *payload, size_t len)
+void arp_input(struct tapir_stack *st, const uint8_t *payload, size_t len)
 {
 	struct arp_repr r;
 	struct arp_slot *s;
@@ -276,7 +276,7 @@ void arp_input(struct stack *st, const uint8_t *payload, size_t len)
 		char mac[ETH_ADDR_STRLEN];
 
 		eth_addr_format(r.sha, mac);
-		stack_log(st, STACK_LOG_WARN, "arp: address conflict: %s claims our address", mac);
+		stack_log(st, TAPIR_STACK_LOG_WARN, "arp: address conflict: %s claims our address", mac);
 		return;
 	}
 	for_us = r.tpa == st->cfg.addr;
@@ -317,7 +317,7 @@ void arp_input(struct stack *st, const uint8_t *payload, size_t len)
 	}
 }
 
-int arp_resolve(struct stack *st, uint32_t ip, uint8_t mac[6])
+int arp_resolve(struct tapir_stack *st, uint32_t ip, uint8_t mac[6])
 {
 	struct arp_slot *s = slot_find(st, ip);
 
@@ -332,8 +332,8 @@ int arp_resolve(struct stack *st, uint32_t ip, uint8_t mac[6])
 	return -EAGAIN;
 }
 
-int arp_queue(struct stack *st, uint32_t nexthop, const struct ipv4_write_opts *opts,
-	      uint32_t dst, uint8_t proto, const struct stack_iov *pieces, int npieces,
+int arp_queue(struct tapir_stack *st, uint32_t nexthop, const struct tapir_ipv4_write_opts *opts,
+	      uint32_t dst, uint8_t proto, const struct tapir_stack_iov *pieces, int npieces,
 	      size_t len)
 {
 	struct arp_slot *s = slot_find(st, nexthop);
@@ -397,10 +397,10 @@ int arp_queue(struct stack *st, uint32_t nexthop, const struct ipv4_write_opts *
 	return 0;
 }
 
-void arp_poll(struct stack *st)
+void arp_poll(struct tapir_stack *st)
 {
 	struct arp_table *t = &st->arp;
-	uint64_t next = STACK_NO_DEADLINE;
+	uint64_t next = TAPIR_STACK_NO_DEADLINE;
 
 	if (t->deadline > st->now)
 		return;
@@ -435,7 +435,7 @@ void arp_poll(struct stack *st)
 	t->deadline = next;
 }
 
-size_t arp_list(const struct stack *st, struct arp_entry *out, size_t max)
+size_t tapir_arp_list(const struct tapir_stack *st, struct tapir_arp_entry *out, size_t max)
 {
 	size_t n = 0;
 
@@ -453,14 +453,14 @@ size_t arp_list(const struct stack *st, struct arp_entry *out, size_t max)
 	return n;
 }
 
-void arp_flush(struct stack *st)
+void tapir_arp_flush(struct tapir_stack *st)
 {
 	for (size_t i = 0; i < st->arp.nslots; i++)
 		if (st->arp.slots[i].state != ARP_FREE)
 			slot_release(st, &st->arp.slots[i]);
 }
 
-int arp_lookup(const struct stack *st, uint32_t ip, uint8_t mac[6])
+int tapir_arp_lookup(const struct tapir_stack *st, uint32_t ip, uint8_t mac[6])
 {
 	const struct arp_slot *s = slot_find(st, ip);
 

@@ -15,7 +15,7 @@
 
 #define ETH_MIN_FRAME 60
 
-void eth_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flags)
+void eth_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigned flags)
 {
 	struct eth_view v;
 	const uint8_t *dst;
@@ -37,10 +37,10 @@ void eth_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flag
 		return;
 	}
 	switch (eth_ethertype(&v)) {
-	case ETHERTYPE_IPV4:
+	case TAPIR_ETHERTYPE_IPV4:
 		ipv4_input(st, eth_payload(&v), eth_payload_len(&v), group, flags);
 		break;
-	case ETHERTYPE_ARP:
+	case TAPIR_ETHERTYPE_ARP:
 		arp_input(st, eth_payload(&v), eth_payload_len(&v));
 		break;
 	default:
@@ -52,7 +52,7 @@ void eth_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flag
 struct eth_fill_ctx {
 	struct eth_repr hdr;
 	size_t size;
-	netif_fill_fn fill;
+	tapir_netif_fill_fn fill;
 	void *ctx;
 };
 
@@ -70,8 +70,8 @@ static size_t eth_fill(uint8_t *buf, size_t size, void *arg)
 	return n;
 }
 
-int eth_write(struct stack *st, const uint8_t *src, const uint8_t dst[6], uint16_t ethertype,
-	      size_t size, netif_fill_fn fill, void *ctx)
+int tapir_eth_write(struct tapir_stack *st, const uint8_t *src, const uint8_t dst[6], uint16_t ethertype,
+	      size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct eth_fill_ctx c;
 	size_t frame;
@@ -99,8 +99,8 @@ int eth_write(struct stack *st, const uint8_t *src, const uint8_t dst[6], uint16
 	return 0;
 }
 
-int eth_write_gso(struct stack *st, const uint8_t dst[6], size_t size, const struct netif_gso *g,
-		  netif_fill_fn fill, void *ctx)
+int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size, const struct tapir_netif_gso *g,
+		  tapir_netif_fill_fn fill, void *ctx)
 {
 	struct eth_fill_ctx c;
 	int rc;
@@ -109,7 +109,7 @@ int eth_write_gso(struct stack *st, const uint8_t dst[6], size_t size, const str
 		return -EMSGSIZE;
 	memcpy(c.hdr.dst, dst, 6);
 	memcpy(c.hdr.src, st->mac, 6);
-	c.hdr.ethertype = ETHERTYPE_IPV4;
+	c.hdr.ethertype = TAPIR_ETHERTYPE_IPV4;
 	c.size = size;
 	c.fill = fill;
 	c.ctx = ctx;

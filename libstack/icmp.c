@@ -15,7 +15,7 @@
  *
  * Errors we receive are checked (the quote, parsed once by icmp_quote_parse(),
  * must hold a whole IP header and 8 bytes of data and be from our address)
- * and passed as a struct ipv4_icmp_err to the protocol that sent the quoted
+ * and passed as a struct tapir_ipv4_icmp_err to the protocol that sent the quoted
  * datagram; "fragmentation needed" also lowers the path MTU (RFC 1191; a
  * next-hop MTU of 0 is taken as the plateau below the quoted length), at
  * once for protocols other than TCP, which checks the quote first.
@@ -44,31 +44,31 @@ static size_t icmp_fill(uint8_t *buf, size_t size, void *arg)
 }
 
 /* Take a token from the error bucket.  Return: true if allowed */
-static bool rate_ok(struct stack *st)
+static bool rate_ok(struct tapir_stack *st)
 {
-	uint64_t cap = (uint64_t)st->cfg.icmp_error_burst * STACK_NS_PER_SEC;
+	uint64_t cap = (uint64_t)st->cfg.icmp_error_burst * TAPIR_STACK_NS_PER_SEC;
 	uint64_t elapsed = st->now - st->icmp_refill;
 
 	/* Tokens are kept in units of 1/1e9 of a message. */
-	if (elapsed > STACK_NS_PER_SEC * 3600)
-		elapsed = STACK_NS_PER_SEC * 3600;
+	if (elapsed > TAPIR_STACK_NS_PER_SEC * 3600)
+		elapsed = TAPIR_STACK_NS_PER_SEC * 3600;
 	st->icmp_tokens += elapsed * st->cfg.icmp_error_rate;
 	if (st->icmp_tokens > cap)
 		st->icmp_tokens = cap;
 	st->icmp_refill = st->now;
-	if (st->icmp_tokens < STACK_NS_PER_SEC)
+	if (st->icmp_tokens < TAPIR_STACK_NS_PER_SEC)
 		return false;
-	st->icmp_tokens -= STACK_NS_PER_SEC;
+	st->icmp_tokens -= TAPIR_STACK_NS_PER_SEC;
 	return true;
 }
 
-void icmp_send_error(struct stack *st, uint8_t type, uint8_t code, uint32_t rest,
+void icmp_send_error(struct tapir_stack *st, uint8_t type, uint8_t code, uint32_t rest,
 		     const uint8_t *ip_hdr, size_t ip_hdr_len, const uint8_t *payload,
 		     size_t payload_len, bool broadcast)
 {
 	struct icmp_fill_ctx c;
 	uint8_t quote[IPV4_MAX_HDR_LEN + QUOTE_DATA];
-	struct stack_iov iov;
+	struct tapir_stack_iov iov;
 	size_t qdata = payload_len < QUOTE_DATA ? payload_len : QUOTE_DATA;
 	uint32_t src, dst;
 	uint16_t frag;
@@ -87,7 +87,7 @@ void icmp_send_error(struct stack *st, uint8_t type, uint8_t code, uint32_t rest
 		return;
 	}
 	/* Never an error about an ICMP error (or about an unreadable ICMP message). */
-	if (ip_hdr[9] == IP_PROTO_ICMP && (payload_len < 1 || icmp_type_is_error(payload[0]))) {
+	if (ip_hdr[9] == TAPIR_IP_PROTO_ICMP && (payload_len < 1 || icmp_type_is_error(payload[0]))) {
 		CTR_INC(st, ICMP_ERRORS_SUPPRESSED);
 		return;
 	}
@@ -105,15 +105,15 @@ void icmp_send_error(struct stack *st, uint8_t type, uint8_t code, uint32_t rest
 	c.r.data_len = ip_hdr_len + qdata;
 	iov.base = quote;
 	iov.len = c.r.data_len;
-	if (ipv4_write(st, NULL, src, IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov, 1) == 0)
+	if (tapir_ipv4_write(st, NULL, src, TAPIR_IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov, 1) == 0)
 		CTR_INC(st, ICMP_ERRORS_SENT);
 }
 
-static void error_input(struct stack *st, const struct ipv4_rx_meta *m,
+static void error_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m,
 			const struct icmp_repr *r)
 {
-	struct icmp_quote q;
-	struct ipv4_icmp_err e;
+	struct tapir_icmp_quote q;
+	struct tapir_ipv4_icmp_err e;
 	struct proto_handler *h;
 
 	/* The quote: an IP header (possibly cut short in its total length) + data. */
@@ -133,13 +133,13 @@ static void error_input(struct stack *st, const struct ipv4_rx_meta *m,
 	e.mtu = 0;
 	e.quote = &q;
 	h = &st->protos[q.proto];
-	if (r->type == ICMP_DEST_UNREACH && r->code == ICMP_UNREACH_FRAG_NEEDED) {
+	if (r->type == TAPIR_ICMP_DEST_UNREACH && r->code == TAPIR_ICMP_UNREACH_FRAG_NEEDED) {
 		e.mtu = icmp_mtu(r);
 		if (e.mtu == 0)
 			e.mtu = ipv4_pmtu_plateau(q.total_len);
 		/* TCP validates the quoted sequence number before trusting this; other
 		 * protocols have no state to check against. */
-		if (!(q.proto == IP_PROTO_TCP && h->err))
+		if (!(q.proto == TAPIR_IP_PROTO_TCP && h->err))
 			ipv4_pmtu_update(st, q.dst, e.mtu);
 	}
 	if (h->err)
@@ -152,7 +152,7 @@ static void error_input(struct stack *st, const struct ipv4_rx_meta *m,
  * returned (Timestamp would need a wall clock the stack does not have).
  * Return: length of the option written to @out, 0 if none
  */
-static size_t echo_record_route(const struct stack *st, const struct ipv4_rx_meta *m,
+static size_t echo_record_route(const struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m,
 				uint8_t out[IPV4_MAX_OPTIONS_LEN])
 {
 	const uint8_t *opt = m->ip_header + IPV4_HDR_LEN;
@@ -183,7 +183,7 @@ static size_t echo_record_route(const struct stack *st, const struct ipv4_rx_met
 	return 0;
 }
 
-void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len)
+void icmp_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, const uint8_t *data, size_t len)
 {
 	struct icmp_repr r;
 	int rc;
@@ -199,36 +199,36 @@ void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *d
 		return;
 	}
 	switch (r.type) {
-	case ICMP_ECHO_REQUEST: {
+	case TAPIR_ICMP_ECHO_REQUEST: {
 		struct icmp_fill_ctx c;
-		struct stack_iov iov = { r.data, r.data_len };
+		struct tapir_stack_iov iov = { r.data, r.data_len };
 		uint8_t rr[IPV4_MAX_OPTIONS_LEN];
-		struct ipv4_write_opts o = { .fragment = true };
+		struct tapir_ipv4_write_opts o = { .fragment = true };
 
 		if (m->ip_broadcast || m->link_broadcast) {
 			CTR_INC(st, ICMP_DROP_BROADCAST_ECHO);
 			return;
 		}
 		memset(&c, 0, sizeof(c));
-		c.r.type = ICMP_ECHO_REPLY;
+		c.r.type = TAPIR_ICMP_ECHO_REPLY;
 		c.r.rest = r.rest;
 		c.r.data = r.data;
 		c.r.data_len = r.data_len;
 		o.options_len = echo_record_route(st, m, rr);
 		o.options = rr;
-		if (ipv4_write(st, &o, m->src, IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov,
+		if (tapir_ipv4_write(st, &o, m->src, TAPIR_IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov,
 			       1) == 0)
 			CTR_INC(st, ICMP_ECHO_REPLIES_SENT);
 		return;
 	}
-	case ICMP_ECHO_REPLY:
+	case TAPIR_ICMP_ECHO_REPLY:
 		if (st->echo_reply)
 			st->echo_reply(st->echo_reply_ctx, m->src, (uint16_t)(r.rest >> 16),
 				       (uint16_t)r.rest, r.data, r.data_len, st->now);
 		return;
-	case ICMP_DEST_UNREACH:
-	case ICMP_TIME_EXCEEDED:
-	case ICMP_PARAM_PROBLEM:
+	case TAPIR_ICMP_DEST_UNREACH:
+	case TAPIR_ICMP_TIME_EXCEEDED:
+	case TAPIR_ICMP_PARAM_PROBLEM:
 		error_input(st, m, &r);
 		return;
 	default:
@@ -239,25 +239,25 @@ void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *d
 	}
 }
 
-void icmp_set_echo_reply_handler(struct stack *st, icmp_echo_reply_fn fn, void *ctx)
+void tapir_icmp_set_echo_reply_handler(struct tapir_stack *st, tapir_icmp_echo_reply_fn fn, void *ctx)
 {
 	st->echo_reply = fn;
 	st->echo_reply_ctx = ctx;
 }
 
-int icmp_send_echo(struct stack *st, uint32_t dst, uint16_t id, uint16_t seq, uint8_t ttl,
+int tapir_icmp_send_echo(struct tapir_stack *st, uint32_t dst, uint16_t id, uint16_t seq, uint8_t ttl,
 		   const uint8_t *data, size_t len)
 {
 	struct icmp_fill_ctx c;
-	struct stack_iov iov = { data, len };
-	struct ipv4_write_opts o = { .fragment = true, .ttl = ttl };
+	struct tapir_stack_iov iov = { data, len };
+	struct tapir_ipv4_write_opts o = { .fragment = true, .ttl = ttl };
 
 	if (len > 65535 - IPV4_HDR_LEN - ICMP_HDR_LEN)
 		return -EMSGSIZE;
 	memset(&c, 0, sizeof(c));
-	c.r.type = ICMP_ECHO_REQUEST;
+	c.r.type = TAPIR_ICMP_ECHO_REQUEST;
 	c.r.rest = (uint32_t)id << 16 | seq;
 	c.r.data = data;
 	c.r.data_len = len;
-	return ipv4_write(st, &o, dst, IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov, 1);
+	return tapir_ipv4_write(st, &o, dst, TAPIR_IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov, 1);
 }

@@ -1,7 +1,7 @@
 /*
  * internal.h - the stack's private state, shared by the layer files of libstack
  *
- * Nothing here is part of the public API (stack.h).  One struct stack holds
+ * Nothing here is part of the public API (stack.h).  One struct tapir_stack holds
  * every layer's state: there are no globals.
  */
 #ifndef TAPIR_INTERNAL_H
@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stack.h"
+#include "tapir/stack.h"
+#include "tapir/udp.h"
 #include "ipv4_reasm.h"
 #include "siphash.h"
 
@@ -22,7 +23,7 @@ enum arp_state { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED };
 /* A datagram waiting for its next hop's MAC: the IP payload, copied. */
 struct arp_pending {
 	struct arp_pending *next;
-	struct ipv4_write_opts opts;    /* opts.options points at @options */
+	struct tapir_ipv4_write_opts opts;    /* opts.options points at @options */
 	uint8_t options[40];
 	uint32_t dst;
 	uint8_t proto;
@@ -56,8 +57,8 @@ struct arp_table {
 /* ---- IPv4 ---- */
 
 struct proto_handler {
-	ipv4_proto_fn rx;
-	ipv4_icmp_err_fn err;
+	tapir_ipv4_proto_fn rx;
+	tapir_ipv4_icmp_err_fn err;
 	void *ctx;
 };
 
@@ -71,22 +72,22 @@ struct pmtu_slot {
 
 struct udp_listener {
 	uint16_t port;
-	udp_recv_fn cb;
-	udp_err_fn err;          /* may be NULL */
+	tapir_udp_recv_fn cb;
+	tapir_udp_err_fn err;          /* may be NULL */
 	void *ctx;
 };
 
 #define IPV4_ID_BUCKETS 1024
 
-struct stack {
-	struct stack_config cfg;
-	struct netif nif;
+struct tapir_stack {
+	struct tapir_stack_config cfg;
+	struct tapir_netif nif;
 	uint8_t mac[6];
 	size_t mtu;
-	struct netif_offload off;  /* stack_set_offload() */
+	struct tapir_netif_offload off;  /* tapir_stack_set_offload() */
 	bool tso;                /* off takes TCPv4 super-segments */
 	uint64_t now;
-	uint64_t ctr[CTR__COUNT];
+	uint64_t ctr[TAPIR_CTR__COUNT];
 
 	/* IPv4 */
 	uint32_t netmask;
@@ -106,7 +107,7 @@ struct stack {
 	/* ICMP */
 	uint64_t icmp_tokens;    /* in units of 1/rate seconds * 1e9 ... see icmp.c */
 	uint64_t icmp_refill;    /* time of the last refill */
-	icmp_echo_reply_fn echo_reply;
+	tapir_icmp_echo_reply_fn echo_reply;
 	void *echo_reply_ctx;
 
 	/* UDP */
@@ -117,73 +118,73 @@ struct stack {
 	struct tcp_stack *tcp;
 };
 
-#define CTR_INC(st, c) ((st)->ctr[CTR_##c]++)
+#define CTR_INC(st, c) ((st)->ctr[TAPIR_CTR_##c]++)
 
-void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ...)
+void stack_log(struct tapir_stack *st, enum tapir_stack_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-uint32_t stack_random32(struct stack *st);
+uint32_t stack_random32(struct tapir_stack *st);
 
 /* Is @ip on our link? */
-static inline bool stack_on_link(const struct stack *st, uint32_t ip)
+static inline bool stack_on_link(const struct tapir_stack *st, uint32_t ip)
 {
 	return (ip & st->netmask) == (st->cfg.addr & st->netmask);
 }
 
 /* eth.c */
-void eth_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flags);
+void eth_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigned flags);
 /* A TCP/IPv4 super-segment of @size bytes after the Ethernet header (netif_gso) */
-int eth_write_gso(struct stack *st, const uint8_t dst[6], size_t size, const struct netif_gso *g,
-		  netif_fill_fn fill, void *ctx);
+int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size, const struct tapir_netif_gso *g,
+		  tapir_netif_fill_fn fill, void *ctx);
 
 /* arp.c */
-int arp_init(struct stack *st);
-void arp_free(struct stack *st);
-void arp_input(struct stack *st, const uint8_t *payload, size_t len);
-void arp_poll(struct stack *st);
-void arp_announce(struct stack *st);
+int arp_init(struct tapir_stack *st);
+void arp_free(struct tapir_stack *st);
+void arp_input(struct tapir_stack *st, const uint8_t *payload, size_t len);
+void arp_poll(struct tapir_stack *st);
+void arp_announce(struct tapir_stack *st);
 /*
  * Resolve @ip for sending.  Return: 0 with @mac set; -EAGAIN when the caller
  * should queue with arp_queue(); other negative errno on failure.
  */
-int arp_resolve(struct stack *st, uint32_t ip, uint8_t mac[6]);
+int arp_resolve(struct tapir_stack *st, uint32_t ip, uint8_t mac[6]);
 /* Queue a datagram for @nexthop (copied from @pieces).  Return: 0 or -ENOBUFS */
-int arp_queue(struct stack *st, uint32_t nexthop, const struct ipv4_write_opts *opts,
-	      uint32_t dst, uint8_t proto, const struct stack_iov *pieces, int npieces,
+int arp_queue(struct tapir_stack *st, uint32_t nexthop, const struct tapir_ipv4_write_opts *opts,
+	      uint32_t dst, uint8_t proto, const struct tapir_stack_iov *pieces, int npieces,
 	      size_t len);
 
 /* ipv4.c */
-int ipv4_init(struct stack *st);
-void ipv4_free(struct stack *st);
-void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broadcast,
+int ipv4_init(struct tapir_stack *st);
+void ipv4_free(struct tapir_stack *st);
+void ipv4_input(struct tapir_stack *st, const uint8_t *pkt, size_t len, bool link_broadcast,
 		unsigned flags);
-void ipv4_poll(struct stack *st);
-uint64_t ipv4_next_deadline(const struct stack *st);
+void ipv4_poll(struct tapir_stack *st);
+uint64_t ipv4_next_deadline(const struct tapir_stack *st);
 /* Record a smaller path MTU for @dst (from ICMP frag needed). */
-void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu);
+void ipv4_pmtu_update(struct tapir_stack *st, uint32_t dst, uint32_t mtu);
 /* The RFC 1191 plateau below a datagram of @total_len bytes (68 at least),
  * for routers that send "fragmentation needed" with a next-hop MTU of 0 */
 uint32_t ipv4_pmtu_plateau(uint32_t total_len);
 
 /* icmp.c */
-void icmp_input(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len);
+void icmp_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, const uint8_t *data, size_t len);
 /*
  * Send an ICMP error about the datagram whose IP header is @ip_hdr (with
  * @ip_hdr_len bytes) followed by @payload_len bytes at @payload, unless the
  * rules forbid it (error about an error, broadcast, non-first fragment) or
  * the rate limit says no.
  */
-void icmp_send_error(struct stack *st, uint8_t type, uint8_t code, uint32_t rest,
+void icmp_send_error(struct tapir_stack *st, uint8_t type, uint8_t code, uint32_t rest,
 		     const uint8_t *ip_hdr, size_t ip_hdr_len, const uint8_t *payload,
 		     size_t payload_len, bool broadcast);
 
 /* tcp/: set up and tear down st->tcp (flow.c), run its timers (timer.c) */
-int tcp_init(struct stack *st);
-void tcp_fini(struct stack *st);
-void tcp_poll(struct stack *st);
-uint64_t tcp_next_deadline(const struct stack *st);
+int tcp_init(struct tapir_stack *st);
+void tcp_fini(struct tapir_stack *st);
+void tcp_poll(struct tapir_stack *st);
+uint64_t tcp_next_deadline(const struct tapir_stack *st);
 
 /* udp.c: register with IPv4, free the listeners */
-int udp_init(struct stack *st);
-void udp_free_all(struct stack *st);
+int udp_init(struct tapir_stack *st);
+void udp_free_all(struct tapir_stack *st);
 
 #endif /* TAPIR_INTERNAL_H */

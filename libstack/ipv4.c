@@ -13,10 +13,10 @@
  * subnet broadcast; a unicast datagram that came as a link-layer broadcast is
  * dropped (RFC 1122 3.3.6).  Fragments go to the reassembly table
  * (ipv4_reasm.c); whole datagrams are delivered to ICMP or to the protocol
- * registered with ipv4_register_proto() (UDP, TCP), and an unknown protocol
+ * registered with tapir_ipv4_register_proto() (UDP, TCP), and an unknown protocol
  * gets an ICMP protocol unreachable.
  *
- * Output: ipv4_write() routes on-link destinations through ARP and the rest
+ * Output: tapir_ipv4_write() routes on-link destinations through ARP and the rest
  * through the gateway; broadcasts go to ff:ff:ff:ff:ff:ff.  The transport
  * header written by the caller's fill and the payload pieces are gathered
  * into one frame, or into fragments of (path MTU - 20) & ~7 bytes when the
@@ -54,7 +54,7 @@
 
 static void reasm_expired(void *ctx, const uint8_t *quote, size_t quote_len);
 
-int ipv4_init(struct stack *st)
+int ipv4_init(struct tapir_stack *st)
 {
 	struct reasm_config rc = {
 		.max_bytes = st->cfg.reasm_max_bytes,
@@ -77,7 +77,7 @@ int ipv4_init(struct stack *st)
 	return 0;
 }
 
-void ipv4_free(struct stack *st)
+void ipv4_free(struct tapir_stack *st)
 {
 	reasm_free(st->reasm);
 	st->reasm = NULL;
@@ -85,10 +85,10 @@ void ipv4_free(struct stack *st)
 	st->pmtu = NULL;
 }
 
-int ipv4_register_proto(struct stack *st, uint8_t proto, ipv4_proto_fn rx, ipv4_icmp_err_fn err,
+int tapir_ipv4_register_proto(struct tapir_stack *st, uint8_t proto, tapir_ipv4_proto_fn rx, tapir_ipv4_icmp_err_fn err,
 			void *ctx)
 {
-	if (proto == IP_PROTO_ICMP)
+	if (proto == TAPIR_IP_PROTO_ICMP)
 		return -EADDRINUSE;
 	if (rx && st->protos[proto].rx)
 		return -EADDRINUSE;
@@ -100,7 +100,7 @@ int ipv4_register_proto(struct stack *st, uint8_t proto, ipv4_proto_fn rx, ipv4_
 
 /* ---- path MTU ---- */
 
-static struct pmtu_slot *pmtu_find(struct stack *st, uint32_t dst)
+static struct pmtu_slot *pmtu_find(struct tapir_stack *st, uint32_t dst)
 {
 	for (size_t i = 0; i < st->npmtu; i++) {
 		struct pmtu_slot *p = &st->pmtu[i];
@@ -116,7 +116,7 @@ static struct pmtu_slot *pmtu_find(struct stack *st, uint32_t dst)
 	return NULL;
 }
 
-size_t ipv4_mtu(struct stack *st, uint32_t dst)
+size_t tapir_ipv4_mtu(struct tapir_stack *st, uint32_t dst)
 {
 	struct pmtu_slot *p = st->npmtu ? pmtu_find(st, dst) : NULL;
 
@@ -125,12 +125,12 @@ size_t ipv4_mtu(struct stack *st, uint32_t dst)
 	return st->mtu;
 }
 
-void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
+void ipv4_pmtu_update(struct tapir_stack *st, uint32_t dst, uint32_t mtu)
 {
 	struct pmtu_slot *p;
 	char addr[IPV4_ADDR_STRLEN];
 
-	if (mtu < IPV4_MIN_MTU || mtu >= ipv4_mtu(st, dst)) {
+	if (mtu < IPV4_MIN_MTU || mtu >= tapir_ipv4_mtu(st, dst)) {
 		CTR_INC(st, IPV4_PMTU_IGNORED);
 		return;
 	}
@@ -149,8 +149,8 @@ void ipv4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
 	p->mtu = mtu;
 	p->expires = st->now + st->cfg.pmtu_timeout_ns;
 	CTR_INC(st, IPV4_PMTU_UPDATED);
-	stack_log(st, STACK_LOG_INFO, "ipv4: path MTU to %s is now %u",
-		  ipv4_addr_format(dst, addr), mtu);
+	stack_log(st, TAPIR_STACK_LOG_INFO, "ipv4: path MTU to %s is now %u",
+		  tapir_ipv4_addr_format(dst, addr), mtu);
 }
 
 /*
@@ -169,7 +169,7 @@ uint32_t ipv4_pmtu_plateau(uint32_t total_len)
 	return IPV4_MIN_MTU;
 }
 
-size_t ipv4_pmtu_list(const struct stack *st, struct pmtu_entry *out, size_t max)
+size_t tapir_ipv4_pmtu_list(const struct tapir_stack *st, struct tapir_pmtu_entry *out, size_t max)
 {
 	size_t n = 0;
 
@@ -187,7 +187,7 @@ size_t ipv4_pmtu_list(const struct stack *st, struct pmtu_entry *out, size_t max
 /* ---- output ---- */
 
 /* The ID of the next datagram from @src to @dst (see "IDs" above). */
-static uint16_t ipv4_next_id(struct stack *st, uint32_t src, uint32_t dst, uint8_t proto)
+static uint16_t ipv4_next_id(struct tapir_stack *st, uint32_t src, uint32_t dst, uint8_t proto)
 {
 	size_t b = (size_t)(siphash24_2w(st->ip_id_key, (uint64_t)src << 32 | dst, proto) %
 			    IPV4_ID_BUCKETS);
@@ -205,14 +205,14 @@ static uint16_t ipv4_next_id(struct stack *st, uint32_t src, uint32_t dst, uint8
 
 struct frag_fill_ctx {
 	struct ipv4_repr hdr;
-	const struct stack_iov *pieces;
+	const struct tapir_stack_iov *pieces;
 	int npieces;
 	size_t offset;   /* into the gathered payload */
 	size_t len;      /* bytes of payload in this frame */
 };
 
 /* Copy @len bytes starting @off bytes into the gathered @pieces. */
-static void gather(uint8_t *dst, const struct stack_iov *pieces, int npieces, size_t off,
+static void gather(uint8_t *dst, const struct tapir_stack_iov *pieces, int npieces, size_t off,
 		   size_t len)
 {
 	for (int i = 0; i < npieces && len; i++) {
@@ -274,15 +274,15 @@ static size_t copied_options(const uint8_t *opt, size_t len, uint8_t *out)
  * header + data) as one frame through the device's TSO; each segment it is
  * cut into must fit @mtu.  The device increments the IP ID per segment.
  */
-static int write_gso(struct stack *st, const struct ipv4_write_opts *opts, const uint8_t mac[6],
+static int write_gso(struct tapir_stack *st, const struct tapir_ipv4_write_opts *opts, const uint8_t mac[6],
 		     struct frag_fill_ctx *c, size_t hl, size_t total, size_t mtu)
 {
-	struct netif_gso g;
+	struct tapir_netif_gso g;
 	uint8_t th[13];
 	size_t thl;
 	int rc;
 
-	if (!st->tso || c->hdr.proto != IP_PROTO_TCP || opts->fragment || total < sizeof(th)) {
+	if (!st->tso || c->hdr.proto != TAPIR_IP_PROTO_TCP || opts->fragment || total < sizeof(th)) {
 		CTR_INC(st, IPV4_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
@@ -293,7 +293,7 @@ static int write_gso(struct stack *st, const struct ipv4_write_opts *opts, const
 		return -EMSGSIZE;
 	}
 	c->len = total;
-	g.type = NETIF_GSO_TCPV4;
+	g.type = TAPIR_NETIF_GSO_TCPV4;
 	g.hdr_len = (uint16_t)(ETH_HDR_LEN + hl + thl);
 	g.gso_size = opts->gso_size;
 	g.csum_start = (uint16_t)(ETH_HDR_LEN + hl);
@@ -305,7 +305,7 @@ static int write_gso(struct stack *st, const struct ipv4_write_opts *opts, const
 }
 
 /* Next-hop MAC for @dst, or -EAGAIN (queue for @nexthop), or -ENETUNREACH. */
-static int route(struct stack *st, uint32_t dst, uint8_t mac[6], uint32_t *nexthop)
+static int route(struct tapir_stack *st, uint32_t dst, uint8_t mac[6], uint32_t *nexthop)
 {
 	if (dst == IPV4_ADDR_BROADCAST || (st->bcast && dst == st->bcast)) {
 		memcpy(mac, eth_broadcast, 6);
@@ -332,11 +332,11 @@ static int route(struct stack *st, uint32_t dst, uint8_t mac[6], uint32_t *nexth
 	return arp_resolve(st, *nexthop, mac);
 }
 
-int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t dst, uint8_t proto,
-	       size_t size, netif_fill_fn fill, void *ctx, const struct stack_iov *iov, int iovcnt)
+int tapir_ipv4_write(struct tapir_stack *st, const struct tapir_ipv4_write_opts *opts, uint32_t dst, uint8_t proto,
+	       size_t size, tapir_netif_fill_fn fill, void *ctx, const struct tapir_stack_iov *iov, int iovcnt)
 {
-	static const struct ipv4_write_opts defaults = { .fragment = true };
-	struct stack_iov pieces[MAX_PIECES];
+	static const struct tapir_ipv4_write_opts defaults = { .fragment = true };
+	struct tapir_stack_iov pieces[MAX_PIECES];
 	uint8_t hdrbuf[128], *hdr = hdrbuf;
 	struct frag_fill_ctx c;
 	uint8_t mac[6], rest_opts[IPV4_MAX_OPTIONS_LEN];
@@ -357,7 +357,7 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 	if (size) {
 		size_t n = fill(hdr, size, ctx);
 
-		pieces[npieces++] = (struct stack_iov){ hdr, n };
+		pieces[npieces++] = (struct tapir_stack_iov){ hdr, n };
 		total += n;
 	}
 	for (int i = 0; i < iovcnt; i++) {
@@ -379,7 +379,7 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 		CTR_INC(st, IPV4_DROP_NO_ROUTE);
 		goto out;
 	}
-	mtu = ipv4_mtu(st, dst);
+	mtu = tapir_ipv4_mtu(st, dst);
 	memset(&c, 0, sizeof(c));
 	c.hdr.src = opts->src ? opts->src : st->cfg.addr;
 	c.hdr.dst = dst;
@@ -399,7 +399,7 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 	}
 	if (hl + total <= mtu) {
 		c.len = total;
-		rc = eth_write(st, NULL, mac, ETHERTYPE_IPV4, hl + total, frag_fill, &c);
+		rc = tapir_eth_write(st, NULL, mac, TAPIR_ETHERTYPE_IPV4, hl + total, frag_fill, &c);
 		if (rc == 0)
 			CTR_INC(st, IPV4_TX);
 		goto out;
@@ -421,7 +421,7 @@ int ipv4_write(struct stack *st, const struct ipv4_write_opts *opts, uint32_t ds
 		c.len = total - off < maxfrag ? total - off : maxfrag;
 		c.hdr.frag_offset = (uint32_t)off;
 		c.hdr.mf = off + c.len < total;
-		rc = eth_write(st, NULL, mac, ETHERTYPE_IPV4, hl + c.len, frag_fill, &c);
+		rc = tapir_eth_write(st, NULL, mac, TAPIR_ETHERTYPE_IPV4, hl + c.len, frag_fill, &c);
 		if (rc < 0)
 			goto out;
 		CTR_INC(st, IPV4_FRAGS_TX);
@@ -435,10 +435,10 @@ out:
 
 /* ---- input ---- */
 
-static bool src_ok(const struct stack *st, uint32_t src, uint32_t dst, uint8_t proto)
+static bool src_ok(const struct tapir_stack *st, uint32_t src, uint32_t dst, uint8_t proto)
 {
 	if (src == 0)
-		return dst == IPV4_ADDR_BROADCAST && proto == IP_PROTO_UDP;
+		return dst == IPV4_ADDR_BROADCAST && proto == TAPIR_IP_PROTO_UDP;
 	if (src == IPV4_ADDR_BROADCAST || (st->bcast && src == st->bcast))
 		return false;
 	if (ipv4_addr_is_multicast(src) || ipv4_addr_is_reserved(src) ||
@@ -447,14 +447,14 @@ static bool src_ok(const struct stack *st, uint32_t src, uint32_t dst, uint8_t p
 	return true;
 }
 
-static void deliver(struct stack *st, const struct ipv4_rx_meta *m, const uint8_t *payload,
+static void deliver(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload,
 		    size_t len)
 {
 	struct proto_handler *h;
 
 	CTR_INC(st, IPV4_DELIVERED);
 	switch (m->proto) {
-	case IP_PROTO_ICMP:
+	case TAPIR_IP_PROTO_ICMP:
 		icmp_input(st, m, payload, len);
 		return;
 	}
@@ -462,20 +462,20 @@ static void deliver(struct stack *st, const struct ipv4_rx_meta *m, const uint8_
 	if (h->rx && h->rx(h->ctx, m, payload, len) != -EPROTONOSUPPORT)
 		return;
 	CTR_INC(st, IPV4_DROP_PROTO);
-	icmp_send_error(st, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTOCOL, 0, m->ip_header,
+	icmp_send_error(st, TAPIR_ICMP_DEST_UNREACH, TAPIR_ICMP_UNREACH_PROTOCOL, 0, m->ip_header,
 			m->ip_header_len, payload, len, m->link_broadcast || m->ip_broadcast);
 }
 
-static int check_header(struct stack *st, struct ipv4_view *v, struct ipv4_repr *r,
+static int check_header(struct tapir_stack *st, struct ipv4_view *v, struct ipv4_repr *r,
 			const uint8_t *pkt, size_t len)
 {
-	static const enum stack_counter bad[] = {
-		[IPV4_BAD_TRUNCATED] = CTR_IPV4_DROP_TRUNCATED,
-		[IPV4_BAD_VERSION] = CTR_IPV4_DROP_VERSION,
-		[IPV4_BAD_IHL] = CTR_IPV4_DROP_IHL,
-		[IPV4_BAD_TOTAL_LEN] = CTR_IPV4_DROP_TOTAL_LEN,
-		[IPV4_BAD_CHECKSUM] = CTR_IPV4_DROP_CHECKSUM,
-		[IPV4_BAD_OPTIONS] = CTR_IPV4_DROP_OPTIONS,
+	static const enum tapir_stack_counter bad[] = {
+		[IPV4_BAD_TRUNCATED] = TAPIR_CTR_IPV4_DROP_TRUNCATED,
+		[IPV4_BAD_VERSION] = TAPIR_CTR_IPV4_DROP_VERSION,
+		[IPV4_BAD_IHL] = TAPIR_CTR_IPV4_DROP_IHL,
+		[IPV4_BAD_TOTAL_LEN] = TAPIR_CTR_IPV4_DROP_TOTAL_LEN,
+		[IPV4_BAD_CHECKSUM] = TAPIR_CTR_IPV4_DROP_CHECKSUM,
+		[IPV4_BAD_OPTIONS] = TAPIR_CTR_IPV4_DROP_OPTIONS,
 	};
 	int rc = ipv4_view_check(v, pkt, len);
 
@@ -485,18 +485,18 @@ static int check_header(struct stack *st, struct ipv4_view *v, struct ipv4_repr 
 		unsigned why = (unsigned)-rc;
 
 		st->ctr[why < sizeof(bad) / sizeof(bad[0]) && bad[why] ? bad[why]
-								      : CTR_IPV4_DROP_TRUNCATED]++;
+								      : TAPIR_CTR_IPV4_DROP_TRUNCATED]++;
 		return rc;
 	}
 	return 0;
 }
 
-void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broadcast,
+void ipv4_input(struct tapir_stack *st, const uint8_t *pkt, size_t len, bool link_broadcast,
 		unsigned flags)
 {
 	struct ipv4_view v;
 	struct ipv4_repr r;
-	struct ipv4_rx_meta m;
+	struct tapir_ipv4_rx_meta m;
 	uint8_t *whole = NULL;
 	size_t whole_len = 0;
 	bool ip_bcast;
@@ -554,8 +554,8 @@ void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broa
 	m.ip_broadcast = ip_bcast;
 	m.ip_header = v.buf;
 	m.ip_header_len = ipv4_header_len(&v);
-	m.l4_csum_ok = (flags & (NETIF_RX_CSUM_PARTIAL | NETIF_RX_CSUM_VALID)) != 0;
-	m.gso = (flags & NETIF_RX_GSO) != 0;
+	m.l4_csum_ok = (flags & (TAPIR_NETIF_RX_CSUM_PARTIAL | TAPIR_NETIF_RX_CSUM_VALID)) != 0;
+	m.gso = (flags & TAPIR_NETIF_RX_GSO) != 0;
 	deliver(st, &m, ipv4_payload(&v), ipv4_payload_len(&v));
 	free(whole);
 }
@@ -564,7 +564,7 @@ void ipv4_input(struct stack *st, const uint8_t *pkt, size_t len, bool link_broa
 
 static void reasm_expired(void *ctx, const uint8_t *quote, size_t quote_len)
 {
-	struct stack *st = ctx;
+	struct tapir_stack *st = ctx;
 	size_t hl;
 
 	if (quote_len < IPV4_HDR_LEN)
@@ -576,16 +576,16 @@ static void reasm_expired(void *ctx, const uint8_t *quote, size_t quote_len)
 	uint32_t dst = get_be32(quote + 16);
 	bool bcast = dst == IPV4_ADDR_BROADCAST || (st->bcast && dst == st->bcast);
 
-	icmp_send_error(st, ICMP_TIME_EXCEEDED, 1, 0, quote, hl, quote + hl, quote_len - hl,
+	icmp_send_error(st, TAPIR_ICMP_TIME_EXCEEDED, 1, 0, quote, hl, quote + hl, quote_len - hl,
 			bcast);
 }
 
-void ipv4_poll(struct stack *st)
+void ipv4_poll(struct tapir_stack *st)
 {
 	reasm_poll(st->reasm, st->now, reasm_expired, st);
 }
 
-uint64_t ipv4_next_deadline(const struct stack *st)
+uint64_t ipv4_next_deadline(const struct tapir_stack *st)
 {
 	return reasm_next_deadline(st->reasm);
 }

@@ -93,7 +93,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "counters.h"
+#include "tapir/counters.h"
 #include "siphash.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
@@ -154,7 +154,7 @@ struct reasm {
 	size_t max_bytes;
 	uint64_t timeout_ns;
 	uint64_t *ctr;
-	uint64_t own_ctr[CTR__COUNT]; /* used when the caller passes none */
+	uint64_t own_ctr[TAPIR_CTR__COUNT]; /* used when the caller passes none */
 
 	struct reasm_dgram **buckets;
 	size_t nbuckets; /* power of two */
@@ -359,7 +359,7 @@ static bool make_room(struct reasm *r, size_t need, const struct reasm_dgram *ke
 		if (!victim)
 			return false; /* cannot happen: floor + need fits */
 		if (!victim->dead)
-			r->ctr[CTR_REASM_DROP_EVICTED]++;
+			r->ctr[TAPIR_CTR_REASM_DROP_EVICTED]++;
 		dgram_destroy(r, victim);
 	}
 	return true;
@@ -370,7 +370,7 @@ static bool make_room(struct reasm *r, size_t need, const struct reasm_dgram *ke
 /**
  * reasm_new() - Make a reassembly table
  * @cfg:      Limits; NULL or zero fields take the defaults (4 MiB, 30 s)
- * @counters: The stack's counters, CTR__COUNT entries, borrowed for the
+ * @counters: The stack's counters, TAPIR_CTR__COUNT entries, borrowed for the
  *            table's lifetime; NULL to keep them inside the table
  *
  * Return: new table, or NULL if out of memory
@@ -452,13 +452,13 @@ static int complete(struct reasm *r, struct reasm_dgram *d, uint8_t **out, size_
 	uint8_t *buf;
 
 	if (total > IP_MAX_TOTAL) { /* prevented earlier; kept as a last line */
-		r->ctr[CTR_REASM_DROP_TOO_BIG]++;
+		r->ctr[TAPIR_CTR_REASM_DROP_TOO_BIG]++;
 		dgram_destroy(r, d);
 		return -EMSGSIZE;
 	}
 	buf = malloc(total);
 	if (!buf) {
-		r->ctr[CTR_REASM_DROP_NOMEM]++;
+		r->ctr[TAPIR_CTR_REASM_DROP_NOMEM]++;
 		dgram_destroy(r, d);
 		return -ENOMEM;
 	}
@@ -470,7 +470,7 @@ static int complete(struct reasm *r, struct reasm_dgram *d, uint8_t **out, size_
 	for (n = d->frags; n; n = n->next)
 		memcpy(buf + hl + n->off, n->data, n->len);
 
-	r->ctr[CTR_REASM_COMPLETED]++;
+	r->ctr[TAPIR_CTR_REASM_COMPLETED]++;
 	dgram_destroy(r, d);
 	*out = buf;
 	*out_len = total;
@@ -478,7 +478,7 @@ static int complete(struct reasm *r, struct reasm_dgram *d, uint8_t **out, size_
 }
 
 /* Kill @d (if any) and count @ctr. Return: @err */
-static int drop_kill(struct reasm *r, struct reasm_dgram *d, enum stack_counter ctr, int err)
+static int drop_kill(struct reasm *r, struct reasm_dgram *d, enum tapir_stack_counter ctr, int err)
 {
 	r->ctr[ctr]++;
 	if (d)
@@ -508,17 +508,17 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
 	enum cover c;
 	size_t need;
 
-	r->ctr[CTR_REASM_FRAGS_IN]++;
+	r->ctr[TAPIR_CTR_REASM_FRAGS_IN]++;
 
 	if (f->len == 0 || (f->more && f->len % 8) || off % 8 || (!f->payload) ||
 	    (off == 0 && (!f->hdr || f->hdr_len < IP_MIN_HDR || f->hdr_len > IP_MAX_HDR))) {
-		r->ctr[CTR_REASM_DROP_BAD_LEN]++;
+		r->ctr[TAPIR_CTR_REASM_DROP_BAD_LEN]++;
 		return -EBADMSG;
 	}
 
 	d = lookup(r, f);
 	if (d && d->dead) {
-		r->ctr[CTR_REASM_DROP_DEAD]++;
+		r->ctr[TAPIR_CTR_REASM_DROP_DEAD]++;
 		return -EBADMSG;
 	}
 
@@ -529,20 +529,20 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
 	else if (off == 0)
 		limit = IP_MAX_TOTAL - (uint32_t)f->hdr_len;
 	if (off > limit || f->len > limit - off)
-		return drop_kill(r, d, CTR_REASM_DROP_TOO_BIG, -EMSGSIZE);
+		return drop_kill(r, d, TAPIR_CTR_REASM_DROP_TOO_BIG, -EMSGSIZE);
 	end = off + (uint32_t)f->len;
 	if (d && off == 0 && (d->max_end > limit || (d->has_end && d->end > limit)))
-		return drop_kill(r, d, CTR_REASM_DROP_TOO_BIG, -EMSGSIZE); /* long first header */
+		return drop_kill(r, d, TAPIR_CTR_REASM_DROP_TOO_BIG, -EMSGSIZE); /* long first header */
 
 	/* The end: one last fragment, no data beyond it. */
 	if (d && d->has_end && (end > d->end || (!f->more && end != d->end)))
-		return drop_kill(r, d, CTR_REASM_DROP_BAD_END, -EBADMSG);
+		return drop_kill(r, d, TAPIR_CTR_REASM_DROP_BAD_END, -EBADMSG);
 	if (d && !f->more && end < d->max_end)
-		return drop_kill(r, d, CTR_REASM_DROP_BAD_END, -EBADMSG);
+		return drop_kill(r, d, TAPIR_CTR_REASM_DROP_BAD_END, -EBADMSG);
 
 	c = d ? map_test(d->map, off / 8, (end + 7) / 8) : COVER_NONE;
 	if (c == COVER_SOME)
-		return drop_kill(r, d, CTR_REASM_DROP_OVERLAP, -EBADMSG);
+		return drop_kill(r, d, TAPIR_CTR_REASM_DROP_OVERLAP, -EBADMSG);
 	if (c == COVER_ALL) {
 		if (!f->more && !d->has_end) {
 			/* Data held already, but it tells where the datagram ends. */
@@ -552,14 +552,14 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
 				return complete(r, d, out, out_len);
 			return 0;
 		}
-		r->ctr[CTR_REASM_DUPLICATE]++;
+		r->ctr[TAPIR_CTR_REASM_DUPLICATE]++;
 		return 0;
 	}
 
 	/* New data: find room, evicting the oldest other datagrams. */
 	need = NODE_COST(f->len) + (d ? 0 : DGRAM_COST + MAP_COST);
 	if (!make_room(r, need, d)) {
-		r->ctr[CTR_REASM_DROP_NOMEM]++;
+		r->ctr[TAPIR_CTR_REASM_DROP_NOMEM]++;
 		if (d)
 			dgram_destroy(r, d);
 		return -ENOMEM;
@@ -567,13 +567,13 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
 	if (!d) {
 		d = dgram_create(r, now, f);
 		if (!d) {
-			r->ctr[CTR_REASM_DROP_NOMEM]++;
+			r->ctr[TAPIR_CTR_REASM_DROP_NOMEM]++;
 			return -ENOMEM;
 		}
 	}
 	n = malloc(sizeof(*n) + f->len);
 	if (!n) {
-		r->ctr[CTR_REASM_DROP_NOMEM]++;
+		r->ctr[TAPIR_CTR_REASM_DROP_NOMEM]++;
 		dgram_destroy(r, d);
 		return -ENOMEM;
 	}
@@ -622,7 +622,7 @@ void reasm_poll(struct reasm *r, uint64_t now, reasm_expired_fn expired, void *c
 		size_t qlen = 0;
 
 		if (!d->dead) {
-			r->ctr[CTR_REASM_DROP_TIMEOUT]++;
+			r->ctr[TAPIR_CTR_REASM_DROP_TIMEOUT]++;
 			if (d->first_hlen && d->first) {
 				size_t dlen = d->first->len < 8 ? d->first->len : 8;
 
@@ -682,13 +682,13 @@ size_t reasm_count(const struct reasm *r)
  *
  * Return: number of entries filled
  */
-size_t reasm_list(const struct reasm *r, struct reasm_info *out, size_t max)
+size_t reasm_list(const struct reasm *r, struct tapir_reasm_info *out, size_t max)
 {
 	const struct reasm_dgram *d;
 	size_t i = 0;
 
 	for (d = r->oldest; d && i < max; d = d->newer, i++) {
-		out[i] = (struct reasm_info){
+		out[i] = (struct tapir_reasm_info){
 			.src = d->src,
 			.dst = d->dst,
 			.id = d->id,

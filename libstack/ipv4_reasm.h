@@ -36,7 +36,7 @@ struct reasm_frag {
  * @quote is that fragment's IP header followed by up to 8 bytes of its data. */
 typedef void (*reasm_expired_fn)(void *ctx, const uint8_t *quote, size_t quote_len);
 
-/* Return: new table or NULL (out of memory).  @counters: CTR__COUNT entries. */
+/* Return: new table or NULL (out of memory).  @counters: TAPIR_CTR__COUNT entries. */
 struct reasm *reasm_new(const struct reasm_config *cfg, uint64_t *counters);
 void reasm_free(struct reasm *r);
 
@@ -72,7 +72,7 @@ size_t reasm_bytes(const struct reasm *r);
 size_t reasm_count(const struct reasm *r);
 
 /* For listings: fill up to @max entries.  Return: number of entries */
-struct reasm_info {
+struct tapir_reasm_info {
 	uint32_t src, dst;
 	uint16_t id;
 	uint8_t proto;
@@ -81,7 +81,7 @@ struct reasm_info {
 	bool dead;            /* dropped after an overlap, waiting to time out */
 	uint64_t expires;
 };
-size_t reasm_list(const struct reasm *r, struct reasm_info *out, size_t max);
+size_t reasm_list(const struct reasm *r, struct tapir_reasm_info *out, size_t max);
 
 /* Key the table's hash with 128 secret random bits (the host's random
  * source), so senders cannot choose keys that share a bucket.  Any time;

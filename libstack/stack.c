@@ -9,54 +9,55 @@
 #include <string.h>
 
 #include "internal.h"
+#include "tapir/udp.h"
 #include "wire/eth.h"
 
 static const char *const counter_names[] = {
-#define X(id, name) [CTR_##id] = name,
-	STACK_COUNTERS(X)
+#define X(id, name) [TAPIR_CTR_##id] = name,
+	TAPIR_STACK_COUNTERS(X)
 #undef X
 };
-static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == CTR__COUNT,
+static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == TAPIR_CTR__COUNT,
 	      "every counter has a name");
 
-const char *stack_counter_name(enum stack_counter c)
+const char *tapir_stack_counter_name(enum tapir_stack_counter c)
 {
-	if ((unsigned)c >= CTR__COUNT)
+	if ((unsigned)c >= TAPIR_CTR__COUNT)
 		return "?";
 	return counter_names[c];
 }
 
-uint64_t stack_counter(const struct stack *st, enum stack_counter c)
+uint64_t tapir_stack_counter(const struct tapir_stack *st, enum tapir_stack_counter c)
 {
-	if ((unsigned)c >= CTR__COUNT)
+	if ((unsigned)c >= TAPIR_CTR__COUNT)
 		return 0;
 	return st->ctr[c];
 }
 
-void stack_stats(const struct stack *st, uint64_t out[CTR__COUNT])
+void tapir_stack_stats(const struct tapir_stack *st, uint64_t out[TAPIR_CTR__COUNT])
 {
 	memcpy(out, st->ctr, sizeof(st->ctr));
 }
 
-void stack_config_defaults(struct stack_config *cfg)
+void tapir_stack_config_defaults(struct tapir_stack_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->prefix_len = 24;
 	cfg->default_ttl = 64;
 	cfg->arp_cache_size = 1024;
-	cfg->arp_timeout_ns = 60 * STACK_NS_PER_SEC;
+	cfg->arp_timeout_ns = 60 * TAPIR_STACK_NS_PER_SEC;
 	cfg->arp_pending_per_addr = 3;
 	cfg->arp_pending_bytes = 256 * 1024;
 	cfg->reasm_max_bytes = 4 * 1024 * 1024;
-	cfg->reasm_timeout_ns = 30 * STACK_NS_PER_SEC;
+	cfg->reasm_timeout_ns = 30 * TAPIR_STACK_NS_PER_SEC;
 	cfg->icmp_error_rate = 100;
 	cfg->icmp_error_burst = 50;
 	cfg->pmtu_cache_size = 256;
-	cfg->pmtu_timeout_ns = 600 * STACK_NS_PER_SEC;
-	tcp_config_defaults(&cfg->tcp);
+	cfg->pmtu_timeout_ns = 600 * TAPIR_STACK_NS_PER_SEC;
+	tapir_tcp_config_defaults(&cfg->tcp);
 }
 
-void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ...)
+void stack_log(struct tapir_stack *st, enum tapir_stack_log_level level, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -69,7 +70,7 @@ void stack_log(struct stack *st, enum stack_log_level level, const char *fmt, ..
 	st->cfg.log(st->cfg.log_ctx, level, msg);
 }
 
-uint32_t stack_random32(struct stack *st)
+uint32_t stack_random32(struct tapir_stack *st)
 {
 	uint32_t v = 0;
 
@@ -77,7 +78,7 @@ uint32_t stack_random32(struct stack *st)
 	return v;
 }
 
-static int config_check(const struct stack_config *cfg, const struct netif *nif)
+static int config_check(const struct tapir_stack_config *cfg, const struct tapir_netif *nif)
 {
 	if (!cfg->random || !nif || !nif->ops || !nif->ops->write || !nif->ops->mtu ||
 	    !nif->ops->mac)
@@ -91,10 +92,10 @@ static int config_check(const struct stack_config *cfg, const struct netif *nif)
 	return 0;
 }
 
-int stack_new(struct stack **out, const struct stack_config *cfg, const struct netif *nif,
+int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *cfg, const struct tapir_netif *nif,
 	      uint64_t now)
 {
-	struct stack *st;
+	struct tapir_stack *st;
 	int rc = config_check(cfg, nif);
 
 	if (rc < 0)
@@ -142,13 +143,13 @@ int stack_new(struct stack **out, const struct stack_config *cfg, const struct n
 		free(st);
 		return rc;
 	}
-	st->icmp_tokens = (uint64_t)cfg->icmp_error_burst * STACK_NS_PER_SEC;
+	st->icmp_tokens = (uint64_t)cfg->icmp_error_burst * TAPIR_STACK_NS_PER_SEC;
 	st->icmp_refill = now;
 	*out = st;
 	return 0;
 }
 
-void stack_free(struct stack *st)
+void tapir_stack_free(struct tapir_stack *st)
 {
 	if (!st)
 		return;
@@ -159,23 +160,23 @@ void stack_free(struct stack *st)
 	free(st);
 }
 
-void stack_set_offload(struct stack *st, const struct netif_offload *off)
+void tapir_stack_set_offload(struct tapir_stack *st, const struct tapir_netif_offload *off)
 {
 	st->tso = false;
 	memset(&st->off, 0, sizeof(st->off));
 	if (!off || !off->ops || !off->ops->offloads || !off->ops->set_gso)
 		return;
 	st->off = *off;
-	st->tso = (off->ops->offloads(off->dev) & NETIF_OFF_TSO4) != 0;
+	st->tso = (off->ops->offloads(off->dev) & TAPIR_NETIF_OFF_TSO4) != 0;
 }
 
-void stack_start(struct stack *st, uint64_t now)
+void tapir_stack_start(struct tapir_stack *st, uint64_t now)
 {
 	st->now = now;
 	arp_announce(st);
 }
 
-void stack_input(struct stack *st, const uint8_t *frame, size_t len, unsigned flags,
+void tapir_stack_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigned flags,
 		 uint64_t now)
 {
 	if (now > st->now)
@@ -183,7 +184,7 @@ void stack_input(struct stack *st, const uint8_t *frame, size_t len, unsigned fl
 	eth_input(st, frame, len, flags);
 }
 
-void stack_poll(struct stack *st, uint64_t now)
+void tapir_stack_poll(struct tapir_stack *st, uint64_t now)
 {
 	if (now > st->now)
 		st->now = now;
@@ -192,7 +193,7 @@ void stack_poll(struct stack *st, uint64_t now)
 	tcp_poll(st);
 }
 
-uint64_t stack_next_deadline(const struct stack *st)
+uint64_t tapir_stack_next_deadline(const struct tapir_stack *st)
 {
 	uint64_t a = st->arp.deadline, b = ipv4_next_deadline(st), c = tcp_next_deadline(st);
 
@@ -201,28 +202,28 @@ uint64_t stack_next_deadline(const struct stack *st)
 	return c < a ? c : a;
 }
 
-void stack_flush(struct stack *st)
+void tapir_stack_flush(struct tapir_stack *st)
 {
 	if (st->nif.ops->flush)
 		st->nif.ops->flush(st->nif.dev);
 }
 
-uint32_t stack_addr(const struct stack *st)
+uint32_t tapir_stack_addr(const struct tapir_stack *st)
 {
 	return st->cfg.addr;
 }
 
-void stack_mac(const struct stack *st, uint8_t mac[6])
+void tapir_stack_mac(const struct tapir_stack *st, uint8_t mac[6])
 {
 	memcpy(mac, st->mac, 6);
 }
 
-size_t stack_reasm_list(const struct stack *st, struct reasm_info *out, size_t max)
+size_t tapir_stack_reasm_list(const struct tapir_stack *st, struct tapir_reasm_info *out, size_t max)
 {
 	return st->reasm ? reasm_list(st->reasm, out, max) : 0;
 }
 
-size_t udp_list(const struct stack *st, uint16_t *ports, size_t max)
+size_t tapir_udp_list(const struct tapir_stack *st, uint16_t *ports, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < st->nudp && n < max; i++)

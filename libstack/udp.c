@@ -11,13 +11,14 @@
  * UDP registers with IPv4 like any protocol above it (udp_init()), so it
  * also gets the ICMP errors about datagrams it sent: each is counted, and
  * passed to the listener of the quoted source port if it asked for errors
- * (udp_listen_err()).
+ * (tapir_udp_listen_err()).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "tapir/udp.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/udp.h"
@@ -25,7 +26,7 @@
 #define UDP_MAX_PAYLOAD (65535 - IPV4_HDR_LEN - UDP_HDR_LEN)
 
 /* Return: index of @port, or -(insertion point) - 1 */
-static long udp_find(const struct stack *st, uint16_t port)
+static long udp_find(const struct tapir_stack *st, uint16_t port)
 {
 	size_t lo = 0, hi = st->nudp;
 
@@ -42,12 +43,12 @@ static long udp_find(const struct stack *st, uint16_t port)
 	return -(long)lo - 1;
 }
 
-int udp_listen(struct stack *st, uint16_t port, udp_recv_fn cb, void *ctx)
+int tapir_udp_listen(struct tapir_stack *st, uint16_t port, tapir_udp_recv_fn cb, void *ctx)
 {
-	return udp_listen_err(st, port, cb, NULL, ctx);
+	return tapir_udp_listen_err(st, port, cb, NULL, ctx);
 }
 
-int udp_listen_err(struct stack *st, uint16_t port, udp_recv_fn cb, udp_err_fn err, void *ctx)
+int tapir_udp_listen_err(struct tapir_stack *st, uint16_t port, tapir_udp_recv_fn cb, tapir_udp_err_fn err, void *ctx)
 {
 	long at;
 
@@ -72,7 +73,7 @@ int udp_listen_err(struct stack *st, uint16_t port, udp_recv_fn cb, udp_err_fn e
 	return 0;
 }
 
-int udp_unlisten(struct stack *st, uint16_t port)
+int tapir_udp_unlisten(struct tapir_stack *st, uint16_t port)
 {
 	long at = udp_find(st, port);
 
@@ -83,18 +84,18 @@ int udp_unlisten(struct stack *st, uint16_t port)
 	return 0;
 }
 
-void udp_free_all(struct stack *st)
+void udp_free_all(struct tapir_stack *st)
 {
 	free(st->udp);
 	st->udp = NULL;
 	st->nudp = st->udp_cap = 0;
 }
 
-static int udp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *data, size_t len)
+static int udp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *data, size_t len)
 {
-	struct stack *st = ctx;
+	struct tapir_stack *st = ctx;
 	struct udp_repr r;
-	struct udp_meta um;
+	struct tapir_udp_meta um;
 	long at;
 	int rc;
 
@@ -118,7 +119,7 @@ static int udp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *data, 
 	at = udp_find(st, r.dst_port);
 	if (at < 0) {
 		CTR_INC(st, UDP_DROP_NO_LISTENER);
-		icmp_send_error(st, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0, m->ip_header,
+		icmp_send_error(st, TAPIR_ICMP_DEST_UNREACH, TAPIR_ICMP_UNREACH_PORT, 0, m->ip_header,
 				m->ip_header_len, data, len, m->link_broadcast || m->ip_broadcast);
 		return 0;
 	}
@@ -133,11 +134,11 @@ static int udp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *data, 
 	return 0;
 }
 
-static void udp_icmp_err(void *ctx, const struct ipv4_icmp_err *e)
+static void udp_icmp_err(void *ctx, const struct tapir_ipv4_icmp_err *e)
 {
-	struct stack *st = ctx;
-	const struct icmp_quote *q = e->quote;
-	struct udp_err ue;
+	struct tapir_stack *st = ctx;
+	const struct tapir_icmp_quote *q = e->quote;
+	struct tapir_udp_err ue;
 	long at;
 
 	CTR_INC(st, UDP_ICMP_ERRORS_RX);
@@ -159,9 +160,9 @@ static void udp_icmp_err(void *ctx, const struct ipv4_icmp_err *e)
 	st->udp[at].err(st->udp[at].ctx, &ue);
 }
 
-int udp_init(struct stack *st)
+int udp_init(struct tapir_stack *st)
 {
-	return ipv4_register_proto(st, IP_PROTO_UDP, udp_rx, udp_icmp_err, st);
+	return tapir_ipv4_register_proto(st, TAPIR_IP_PROTO_UDP, udp_rx, udp_icmp_err, st);
 }
 
 struct udp_fill_ctx {
@@ -178,12 +179,12 @@ static size_t udp_fill(uint8_t *buf, size_t size, void *arg)
 	return UDP_HDR_LEN;
 }
 
-int udp_sendto(struct stack *st, uint16_t src_port, uint32_t dst, uint16_t dst_port, uint8_t ttl,
+int tapir_udp_sendto(struct tapir_stack *st, uint16_t src_port, uint32_t dst, uint16_t dst_port, uint8_t ttl,
 	       const uint8_t *data, size_t len)
 {
 	struct udp_fill_ctx c;
-	struct ipv4_write_opts o = { .fragment = true, .ttl = ttl };
-	struct stack_iov iov = { data, len };
+	struct tapir_ipv4_write_opts o = { .fragment = true, .ttl = ttl };
+	struct tapir_stack_iov iov = { data, len };
 	int rc;
 
 	if (len > UDP_MAX_PAYLOAD)
@@ -198,7 +199,7 @@ int udp_sendto(struct stack *st, uint16_t src_port, uint32_t dst, uint16_t dst_p
 	c.r.payload_len = len;
 	c.src = st->cfg.addr;
 	c.dst = dst;
-	rc = ipv4_write(st, &o, dst, IP_PROTO_UDP, UDP_HDR_LEN, udp_fill, &c, &iov, 1);
+	rc = tapir_ipv4_write(st, &o, dst, TAPIR_IP_PROTO_UDP, UDP_HDR_LEN, udp_fill, &c, &iov, 1);
 	if (rc == 0)
 		CTR_INC(st, UDP_TX);
 	return rc;

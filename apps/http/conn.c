@@ -23,8 +23,8 @@
  * A response is a head (and a small body) in the output buffer, built by
  * response.c, optionally followed by a byte range of a KV value, streamed:
  * http_send() -- the one place KV data moves to the connection -- reads the
- * value in chunks of HTTP_CHUNK bytes with kv_read() only when the previous
- * chunk has gone into the TCP send buffer; when tcp_write() takes less, the
+ * value in chunks of HTTP_CHUNK bytes with tapir_kv_read() only when the previous
+ * chunk has gone into the TCP send buffer; when tapir_tcp_write() takes less, the
  * writable() callback resumes it.  So a connection holds at most
  * max_header_bytes + its body limit of input and HTTP_CHUNK of output,
  * whatever the value's size, and a client that does not read stalls only
@@ -113,7 +113,7 @@ bool http_respond(struct hconn *h, const struct http_request *req, int status,
 		http_buf_add(&b, body, body_len);
 	if (b.oom) {
 		free(b.p);
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 		hconn_close(h);
 		return false;
 	}
@@ -125,10 +125,10 @@ bool http_respond(struct hconn *h, const struct http_request *req, int status,
 	h->out_off = 0;
 	if (!body && !no_body && stream_len) {
 		h->body_end = h->body_off + stream_len;
-		h->kv = kv_retain(h->a->kv);  /* a reload must not pull it from under us */
+		h->kv = tapir_kv_retain(h->a->kv);  /* a reload must not pull it from under us */
 	} else {
 		h->body_off = h->body_end = 0;
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 	}
 	h->busy = true;
 	return true;
@@ -176,13 +176,13 @@ static bool http_send(struct hconn *h)
 			uint64_t left = h->body_end - h->body_off;
 			size_t room = h->out_cap - h->out_len;
 			size_t want = left < room ? (size_t)left : room;
-			int64_t got = kv_read(h->kv, &h->key, h->body_off, h->out + h->out_len, want);
+			int64_t got = tapir_kv_read(h->kv, &h->key, h->body_off, h->out + h->out_len, want);
 			if (got <= 0) {
 				/* The value shrank or failed under us: the length is
 				 * promised, so the connection must end. */
 				log_warn(a->ctx->log, "app %s: reading a value at %" PRIu64
 					 " failed: %s", a->ctx->name, h->body_off,
-					 got < 0 ? kv_last_error(h->kv) : "value shrank");
+					 got < 0 ? tapir_kv_last_error(h->kv) : "value shrank");
 				hconn_close(h);
 				return false;
 			}
@@ -193,8 +193,8 @@ static bool http_send(struct hconn *h)
 			const uint8_t *p = h->out + h->out_off;
 			size_t n_left = h->out_len - h->out_off;
 			/* The end of a response is pushed at once. */
-			long n = h->body_off < h->body_end ? tcp_write(h->c->flow, p, n_left) :
-				tcp_write_nodelay(h->c->flow, p, n_left);
+			long n = h->body_off < h->body_end ? tapir_tcp_write(h->c->flow, p, n_left) :
+				tapir_tcp_write_nodelay(h->c->flow, p, n_left);
 			if (n < 0) {
 				hconn_close(h);
 				return false;
@@ -209,8 +209,8 @@ static bool http_send(struct hconn *h)
 		if (h->body_off < h->body_end)
 			continue;
 		h->busy = false;
-		kv_key_free(&h->key);
-		kv_close(h->kv);
+		tapir_kv_key_free(&h->key);
+		tapir_kv_close(h->kv);
 		h->kv = NULL;
 		if (h->out_cap > 4096) {  /* keep idle connections small */
 			free(h->out);
@@ -228,7 +228,7 @@ static void set_paused(struct hconn *h, bool paused)
 {
 	if (h->paused != paused) {
 		h->paused = paused;
-		tcp_read_pause(h->c->flow, paused);
+		tapir_tcp_read_pause(h->c->flow, paused);
 	}
 }
 
@@ -281,7 +281,7 @@ static void send_continue(struct hconn *h, const struct http_request *req)
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	if (req->expect_continue && !h->sent_continue) {
 		h->sent_continue = true;
-		tcp_write(h->c->flow, cont, sizeof(cont) - 1);
+		tapir_tcp_write(h->c->flow, cont, sizeof(cont) - 1);
 	}
 }
 
@@ -387,9 +387,9 @@ static void http_accepted(struct tcp_conn *c)
 	h->c = c;
 	c->app = h;
 	h->last_active = a->ctx->mono_ns();
-	struct tcp_flow_info fi;
-	if (!tcp_flow_info(c->flow, &fi))
-		ipv4_addr_format(fi.remote_addr, h->peer);
+	struct tapir_tcp_flow_info fi;
+	if (!tapir_tcp_flow_info(c->flow, &fi))
+		tapir_ipv4_addr_format(fi.remote_addr, h->peer);
 	else
 		strcpy(h->peer, "-");
 }
@@ -445,8 +445,8 @@ static void http_freeing(struct tcp_conn *c)
 		return;
 	free(h->in);
 	free(h->out);
-	kv_key_free(&h->key);
-	kv_close(h->kv);
+	tapir_kv_key_free(&h->key);
+	tapir_kv_close(h->kv);
 }
 
 static const struct tcp_server_ops http_tcp_ops = {

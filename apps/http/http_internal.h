@@ -23,7 +23,7 @@
 
 #include "apps.h"
 #include "http_parse.h"
-#include "kv.h"
+#include "tapir/kv.h"
 #include "tcp_server.h"
 
 #define HTTP_CHUNK 65536
@@ -52,14 +52,14 @@ struct digest_slot {
 	char *path;
 	uint64_t size;
 	struct timespec mtime;
-	uint8_t digest[KV_DIGEST_LEN];
+	uint8_t digest[TAPIR_KV_DIGEST_LEN];
 };
 
 struct http_app {
 	struct tapir_app_ctx *ctx;
 	const struct app_http_config *cfg;
 	const struct http_handler *handler;
-	struct kv_store *kv;
+	struct tapir_kv_store *kv;
 	struct tcp_server tcp;
 	struct tapir_timer *tick;
 	uint64_t tick_ns;
@@ -87,8 +87,8 @@ struct hconn {
 	bool busy;
 	uint8_t *out;
 	size_t out_len, out_off, out_cap;
-	struct kv_key key;
-	struct kv_store *kv;           /* what the value streams from (kv_retain()ed) */
+	struct tapir_kv_key key;
+	struct tapir_kv_store *kv;           /* what the value streams from (tapir_kv_retain()ed) */
 	uint64_t body_off, body_end;
 };
 
@@ -160,7 +160,7 @@ struct http_head {
 void http_head_build(struct http_buf *b, const struct http_head *hd);
 
 /* The ETag of a value: the first 16 bytes of its digest, in hex, quoted. */
-void http_etag_format(const uint8_t digest[KV_DIGEST_LEN], char etag[HTTP_ETAG_LEN]);
+void http_etag_format(const uint8_t digest[TAPIR_KV_DIGEST_LEN], char etag[HTTP_ETAG_LEN]);
 /* Does the If-None-Match list @v contain @etag ("*" matches)?  Weak comparison. */
 bool http_etag_match(const struct http_str *v, const char *etag);
 
@@ -188,7 +188,7 @@ void http_value_reply(const struct http_request *req, uint64_t size, time_t mtim
 
 /*
  * http_listing_json() - A dictionary's listing, as kvhttp answers GET of it
- * @e, @n: The entries (kv_list())
+ * @e, @n: The entries (tapir_kv_list())
  *
  * [{"name":"a","type":"value"},{"name":"d","type":"dictionary"}] and a
  * newline, written by jansson; a name that is not UTF-8 is listed with
@@ -196,6 +196,6 @@ void http_value_reply(const struct http_request *req, uint64_t size, time_t mtim
  *
  * Return: the text (malloc'd, the caller frees it), or NULL: out of memory
  */
-char *http_listing_json(const struct kv_entry *e, size_t n);
+char *http_listing_json(const struct tapir_kv_entry *e, size_t n);
 
 #endif /* TAPIR_HTTP_INTERNAL_H */

@@ -5,7 +5,7 @@
  * listing [{"name":"a","type":"value"},...] (http_listing_json()); PUT sets (201 new, 204
  * replaced; the body, Content-Length or chunked, is the value: none is an
  * empty one); DELETE removes (204); POST /_batch applies its body's
- * operations atomically with kv_batch().  The batch body is lines,
+ * operations atomically with tapir_kv_batch().  The batch body is lines,
  * binary-safe:
  *
  *   SET /key LENGTH\n<LENGTH bytes>\n
@@ -32,7 +32,7 @@ struct batch_ctx {
 };
 
 /* The batch body (see the top) applied to @txn. */
-static int batch_apply(struct kv_store *txn, void *arg)
+static int batch_apply(struct tapir_kv_store *txn, void *arg)
 {
 	struct batch_ctx *bc = arg;
 	size_t pos = 0;
@@ -42,13 +42,13 @@ static int batch_apply(struct kv_store *txn, void *arg)
 		const uint8_t *nl = memchr(bc->p + pos, '\n', bc->len - pos);
 		if (!nl) {
 			snprintf(bc->err, sizeof(bc->err), "operation %u: no end of line", line);
-			return -KV_E_INVALID;
+			return -TAPIR_KV_E_INVALID;
 		}
 		size_t ll = (size_t)(nl - (bc->p + pos));
 		char l[HTTP_MAX_PATH + 64];
 		if (ll >= sizeof(l) || memchr(bc->p + pos, '\0', ll)) {
 			snprintf(bc->err, sizeof(bc->err), "operation %u: bad line", line);
-			return -KV_E_INVALID;
+			return -TAPIR_KV_E_INVALID;
 		}
 		memcpy(l, bc->p + pos, ll);
 		l[ll] = '\0';
@@ -57,11 +57,11 @@ static int batch_apply(struct kv_store *txn, void *arg)
 		if (!sp) {
 			snprintf(bc->err, sizeof(bc->err), "operation %u: expected SET or DELETE",
 				 line);
-			return -KV_E_INVALID;
+			return -TAPIR_KV_E_INVALID;
 		}
 		*sp = '\0';
 		char *keystr = sp + 1;
-		struct kv_key k;
+		struct tapir_kv_key k;
 		int rc;
 		if (!strcmp(l, "SET")) {
 			char *sp2 = strrchr(keystr, ' ');
@@ -69,7 +69,7 @@ static int batch_apply(struct kv_store *txn, void *arg)
 			if (!sp2) {
 				snprintf(bc->err, sizeof(bc->err), "operation %u: SET /key LENGTH",
 					 line);
-				return -KV_E_INVALID;
+				return -TAPIR_KV_E_INVALID;
 			}
 			*sp2 = '\0';
 			unsigned long long vl = strtoull(sp2 + 1, &end, 10);
@@ -78,31 +78,31 @@ static int batch_apply(struct kv_store *txn, void *arg)
 				snprintf(bc->err, sizeof(bc->err),
 					 "operation %u: bad length (LENGTH bytes and a newline must follow)",
 					 line);
-				return -KV_E_INVALID;
+				return -TAPIR_KV_E_INVALID;
 			}
-			if (kv_key_parse(keystr, &k) || k.n == 0) {
-				kv_key_free(&k);
+			if (tapir_kv_key_parse(keystr, &k) || k.n == 0) {
+				tapir_kv_key_free(&k);
 				snprintf(bc->err, sizeof(bc->err), "operation %u: bad key", line);
-				return -KV_E_INVALID;
+				return -TAPIR_KV_E_INVALID;
 			}
-			rc = kv_set(txn, &k, bc->p + pos, (size_t)vl);
+			rc = tapir_kv_set(txn, &k, bc->p + pos, (size_t)vl);
 			pos += (size_t)vl + 1;
 		} else if (!strcmp(l, "DELETE")) {
-			if (kv_key_parse(keystr, &k) || k.n == 0) {
-				kv_key_free(&k);
+			if (tapir_kv_key_parse(keystr, &k) || k.n == 0) {
+				tapir_kv_key_free(&k);
 				snprintf(bc->err, sizeof(bc->err), "operation %u: bad key", line);
-				return -KV_E_INVALID;
+				return -TAPIR_KV_E_INVALID;
 			}
-			rc = kv_remove(txn, &k);
+			rc = tapir_kv_remove(txn, &k);
 		} else {
 			snprintf(bc->err, sizeof(bc->err), "operation %u: expected SET or DELETE",
 				 line);
-			return -KV_E_INVALID;
+			return -TAPIR_KV_E_INVALID;
 		}
-		kv_key_free(&k);
+		tapir_kv_key_free(&k);
 		if (rc) {
 			snprintf(bc->err, sizeof(bc->err), "operation %u: %s", line,
-				 kv_last_error(txn));
+				 tapir_kv_last_error(txn));
 			return rc;
 		}
 	}
@@ -121,69 +121,69 @@ static bool kvhttp_handle(struct hconn *h, const struct http_request *req, const
 			return http_respond_error(h, req, 401, "WWW-Authenticate: Bearer\r\n");
 	}
 	static char path[HTTP_MAX_PATH + 64];
-	if (http_url_decode(&req->target, path, HTTP_MAX_PATH) < 0 || kv_key_parse(path, &h->key))
+	if (http_url_decode(&req->target, path, HTTP_MAX_PATH) < 0 || tapir_kv_key_parse(path, &h->key))
 		return http_respond_error(h, req, 400, NULL);
 	int rc;
-	enum kv_kind kind = KV_NONE;
+	enum tapir_kv_kind kind = TAPIR_KV_NONE;
 	switch (req->method) {
 	case HTTP_M_GET:
 	case HTTP_M_HEAD:
-		rc = kv_exists(a->kv, &h->key, &kind);
-		if (!rc && kind == KV_VALUE)
+		rc = tapir_kv_exists(a->kv, &h->key, &kind);
+		if (!rc && kind == TAPIR_KV_VALUE)
 			return http_serve_value(h, req, path);
-		if (!rc && kind == KV_DICT) {
-			struct kv_entry *e;
+		if (!rc && kind == TAPIR_KV_DICT) {
+			struct tapir_kv_entry *e;
 			size_t n;
-			rc = kv_list(a->kv, &h->key, &e, &n);
-			kv_key_free(&h->key);
+			rc = tapir_kv_list(a->kv, &h->key, &e, &n);
+			tapir_kv_key_free(&h->key);
 			if (rc)
 				return http_respond_error(h, req, http_kv_status(rc), NULL);
 			char *json = http_listing_json(e, n);
-			kv_entries_free(e, n);
+			tapir_kv_entries_free(e, n);
 			bool ok = json ? http_respond(h, req, 200, "application/json", NULL, json,
 						      strlen(json), 0) :
 				http_respond_error(h, req, 500, NULL);
 			free(json);
 			return ok;
 		}
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 		return http_respond_error(h, req, rc ? http_kv_status(rc) : 404, NULL);
 	case HTTP_M_PUT:
 		if (h->key.n == 0) {
-			kv_key_free(&h->key);
+			tapir_kv_key_free(&h->key);
 			return http_respond_error(h, req, 409, NULL);
 		}
-		kv_exists(a->kv, &h->key, &kind);
-		rc = kv_set(a->kv, &h->key, body, body_len);
-		kv_key_free(&h->key);
+		tapir_kv_exists(a->kv, &h->key, &kind);
+		rc = tapir_kv_set(a->kv, &h->key, body, body_len);
+		tapir_kv_key_free(&h->key);
 		if (rc)
 			return http_respond_error(h, req, http_kv_status(rc), NULL);
-		return http_respond(h, req, kind == KV_NONE ? 201 : 204, NULL, NULL, "", 0, 0);
+		return http_respond(h, req, kind == TAPIR_KV_NONE ? 201 : 204, NULL, NULL, "", 0, 0);
 	case HTTP_M_DELETE:
 		if (h->key.n == 0) {
-			kv_key_free(&h->key);
+			tapir_kv_key_free(&h->key);
 			return http_respond_error(h, req, 409, NULL);
 		}
-		rc = kv_exists(a->kv, &h->key, &kind);
-		if (!rc && kind == KV_NONE)
-			rc = -KV_E_NOT_FOUND;
+		rc = tapir_kv_exists(a->kv, &h->key, &kind);
+		if (!rc && kind == TAPIR_KV_NONE)
+			rc = -TAPIR_KV_E_NOT_FOUND;
 		if (!rc)
-			rc = kv_remove(a->kv, &h->key);
-		kv_key_free(&h->key);
+			rc = tapir_kv_remove(a->kv, &h->key);
+		tapir_kv_key_free(&h->key);
 		if (rc)
 			return http_respond_error(h, req, http_kv_status(rc), NULL);
 		return http_respond(h, req, 204, NULL, NULL, "", 0, 0);
 	case HTTP_M_POST:
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 		if (strcmp(path, "/_batch"))
 			return http_respond_error(h, req, 405, "Allow: GET, HEAD, PUT, DELETE\r\n");
 		{
 			struct batch_ctx bc = { .p = body, .len = body_len };
-			rc = kv_batch(a->kv, batch_apply, &bc);
+			rc = tapir_kv_batch(a->kv, batch_apply, &bc);
 			if (rc) {
 				char msg[200];
 				int n = snprintf(msg, sizeof(msg), "batch not applied: %s\n",
-						 bc.err[0] ? bc.err : kv_last_error(a->kv));
+						 bc.err[0] ? bc.err : tapir_kv_last_error(a->kv));
 				return http_respond(h, req, http_kv_status(rc),
 						    "text/plain; charset=utf-8", NULL, msg,
 						    (size_t)n < sizeof(msg) ? (size_t)n :
@@ -192,7 +192,7 @@ static bool kvhttp_handle(struct hconn *h, const struct http_request *req, const
 		}
 		return http_respond(h, req, 204, NULL, NULL, "", 0, 0);
 	default:
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 		return http_respond_error(h, req, 405, "Allow: GET, HEAD, PUT, DELETE, POST\r\n");
 	}
 }

@@ -107,13 +107,13 @@ const char *http_content_type(const char *path)
 int http_kv_status(int err)
 {
 	switch (err < 0 ? -err : err) {
-	case KV_E_NOT_FOUND: return 404;
-	case KV_E_VALUE_EXPECTED:
-	case KV_E_DICT_EXPECTED:
-	case KV_E_ALREADY_PRESENT:
-	case KV_E_RENAME_PREFIX: return 409;
-	case KV_E_INVALID: return 400;
-	case KV_E_NO_SPACE: return 507;
+	case TAPIR_KV_E_NOT_FOUND: return 404;
+	case TAPIR_KV_E_VALUE_EXPECTED:
+	case TAPIR_KV_E_DICT_EXPECTED:
+	case TAPIR_KV_E_ALREADY_PRESENT:
+	case TAPIR_KV_E_RENAME_PREFIX: return 409;
+	case TAPIR_KV_E_INVALID: return 400;
+	case TAPIR_KV_E_NO_SPACE: return 507;
 	default: return 500;
 	}
 }
@@ -149,7 +149,7 @@ void http_head_build(struct http_buf *b, const struct http_head *hd)
 	http_buf_add(b, "\r\n", 2);
 }
 
-void http_etag_format(const uint8_t digest[KV_DIGEST_LEN], char etag[HTTP_ETAG_LEN])
+void http_etag_format(const uint8_t digest[TAPIR_KV_DIGEST_LEN], char etag[HTTP_ETAG_LEN])
 {
 	static const char hex[] = "0123456789abcdef";
 	etag[0] = '"';
@@ -267,12 +267,12 @@ static json_t *json_name(const char *name)
 	return s;
 }
 
-char *http_listing_json(const struct kv_entry *e, size_t n)
+char *http_listing_json(const struct tapir_kv_entry *e, size_t n)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; arr && i < n; i++) {
 		json_t *o = json_pack("{s:o,s:s}", "name", json_name(e[i].name), "type",
-				      e[i].kind == KV_DICT ? "dictionary" : "value");
+				      e[i].kind == TAPIR_KV_DICT ? "dictionary" : "value");
 		if (!o || json_array_append_new(arr, o)) {
 			json_decref(arr);
 			arr = NULL;

@@ -17,8 +17,8 @@
 #include "http_internal.h"
 
 /* The digest of @path (cached by size and mtime). Return: 0 or -KV_E_* */
-static int cached_digest(struct http_app *a, const char *path, const struct kv_key *k,
-			 uint64_t size, struct timespec mtime, uint8_t out[KV_DIGEST_LEN])
+static int cached_digest(struct http_app *a, const char *path, const struct tapir_kv_key *k,
+			 uint64_t size, struct timespec mtime, uint8_t out[TAPIR_KV_DIGEST_LEN])
 {
 	uint32_t hsh = 2166136261u;
 	for (const char *p = path; *p; p++)
@@ -26,10 +26,10 @@ static int cached_digest(struct http_app *a, const char *path, const struct kv_k
 	struct digest_slot *s = &a->cache[hsh % HTTP_DIGEST_SLOTS];
 	if (s->path && !strcmp(s->path, path) && s->size == size &&
 	    s->mtime.tv_sec == mtime.tv_sec && s->mtime.tv_nsec == mtime.tv_nsec) {
-		memcpy(out, s->digest, KV_DIGEST_LEN);
+		memcpy(out, s->digest, TAPIR_KV_DIGEST_LEN);
 		return 0;
 	}
-	int rc = kv_digest(a->kv, k, out);
+	int rc = tapir_kv_digest(a->kv, k, out);
 	if (rc)
 		return rc;
 	char *p = strdup(path);
@@ -38,7 +38,7 @@ static int cached_digest(struct http_app *a, const char *path, const struct kv_k
 		s->path = p;
 		s->size = size;
 		s->mtime = mtime;
-		memcpy(s->digest, out, KV_DIGEST_LEN);
+		memcpy(s->digest, out, TAPIR_KV_DIGEST_LEN);
 	}
 	return 0;
 }
@@ -57,14 +57,14 @@ bool http_serve_value(struct hconn *h, const struct http_request *req, const cha
 	struct http_app *a = h->a;
 	uint64_t size;
 	struct timespec mt = { 0, 0 };
-	uint8_t dg[KV_DIGEST_LEN];
-	int rc = kv_size(a->kv, &h->key, &size);
+	uint8_t dg[TAPIR_KV_DIGEST_LEN];
+	int rc = tapir_kv_size(a->kv, &h->key, &size);
 	if (!rc)
-		rc = kv_last_modified(a->kv, &h->key, &mt);
+		rc = tapir_kv_last_modified(a->kv, &h->key, &mt);
 	if (!rc)
 		rc = cached_digest(a, path, &h->key, size, mt, dg);
 	if (rc) {
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 		return http_respond_error(h, req, http_kv_status(rc), NULL);
 	}
 	char etag[HTTP_ETAG_LEN];
@@ -72,18 +72,18 @@ bool http_serve_value(struct hconn *h, const struct http_request *req, const cha
 	struct http_value_reply r;
 	http_value_reply(req, size, mt.tv_sec, etag, &r);
 	if (r.status == 304) {
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 		return http_respond(h, req, 304, NULL, r.extra, NULL, 0, 0);
 	}
 	if (r.status == 416) {
 		char body[64];
 		size_t n = http_error_body(416, body, sizeof(body));
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 		return http_respond(h, req, 416, "text/plain; charset=utf-8", r.extra, body, n, 0);
 	}
 	const char *ctype = http_content_type(path);
 	if (r.len == 0) {
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 		return http_respond(h, req, r.status, ctype, r.extra, "", 0, 0);
 	}
 	h->body_off = r.first;
@@ -100,11 +100,11 @@ static bool site_handle(struct hconn *h, const struct http_request *req, const u
 	int n = http_url_decode(&req->target, path, HTTP_MAX_PATH);
 	if (n < 0)
 		return http_respond_error(h, req, 400, NULL);
-	if (kv_key_parse(path, &h->key))
+	if (tapir_kv_key_parse(path, &h->key))
 		return http_respond_error(h, req, 400, NULL);
-	enum kv_kind kind;
-	int rc = kv_exists(a->kv, &h->key, &kind);
-	if (!rc && kind == KV_DICT) {
+	enum tapir_kv_kind kind;
+	int rc = tapir_kv_exists(a->kv, &h->key, &kind);
+	if (!rc && kind == TAPIR_KV_DICT) {
 		if (path[n - 1] != '/') {
 			char loc[HTTP_MAX_PATH + 32];
 			/* The target as sent (still encoded), without the query. */
@@ -113,21 +113,21 @@ static bool site_handle(struct hconn *h, const struct http_request *req, const u
 			       req->target.p[tl] != '#')
 				tl++;
 			snprintf(loc, sizeof(loc), "Location: %.*s/\r\n", (int)tl, req->target.p);
-			kv_key_free(&h->key);
+			tapir_kv_key_free(&h->key);
 			return http_respond_error(h, req, 301, loc);
 		}
-		struct kv_key k2;
-		if (kv_key_copy(&k2, &h->key, a->cfg->index)) {
-			kv_key_free(&h->key);
+		struct tapir_kv_key k2;
+		if (tapir_kv_key_copy(&k2, &h->key, a->cfg->index)) {
+			tapir_kv_key_free(&h->key);
 			return http_respond_error(h, req, 500, NULL);
 		}
-		kv_key_free(&h->key);
+		tapir_kv_key_free(&h->key);
 		h->key = k2;
 		snprintf(path + n, sizeof(path) - (size_t)n, "%s", a->cfg->index);
-		rc = kv_exists(a->kv, &h->key, &kind);
+		rc = tapir_kv_exists(a->kv, &h->key, &kind);
 	}
-	if (rc || kind != KV_VALUE) {
-		kv_key_free(&h->key);
+	if (rc || kind != TAPIR_KV_VALUE) {
+		tapir_kv_key_free(&h->key);
 		return http_respond_error(h, req, rc ? http_kv_status(rc) : 404, NULL);
 	}
 	return http_serve_value(h, req, path);

@@ -31,21 +31,21 @@
 
 #include "log.h"
 #include "proto.h"
-#include "stack.h"
+#include "tapir/stack.h"
 
 #define CONTROL_MAX_OPS 16
 #define CONTROL_MAX_PROBES 32
 
 struct capture;
-struct kv_store;
+struct tapir_kv_store;
 
 struct control_kv {
 	const char *name;
-	struct kv_store *store;
+	struct tapir_kv_store *store;
 };
 
 struct control_env {
-	struct stack *st;
+	struct tapir_stack *st;
 	struct logger *log;          /* its level is changed by "log" */
 	const char *name, *version, *backend, *ifname;
 	uint32_t mtu;

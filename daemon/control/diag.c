@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "stack.h"
+#include "tapir/stack.h"
+#include "tapir/udp.h"
 #include "wire/bytes.h"
 #include "wire/icmp.h"
 
@@ -51,7 +52,7 @@ static json_t *op_result(struct control *c, struct op *o)
 			} else {
 				json_object_set_new(e, "icmp_type", json_integer(p->type));
 				json_object_set_new(e, "icmp_code", json_integer(p->code));
-				reached = p->type == ICMP_DEST_UNREACH;
+				reached = p->type == TAPIR_ICMP_DEST_UNREACH;
 				json_object_set_new(e, "reached", json_boolean(reached));
 			}
 		} else {
@@ -89,7 +90,7 @@ static bool op_complete(const struct op *o)
 	for (unsigned i = 0; i < o->n; i++) {
 		if (!o->p[i].answered)
 			return false;
-		if (o->kind == OP_TRACE && o->p[i].type == ICMP_DEST_UNREACH)
+		if (o->kind == OP_TRACE && o->p[i].type == TAPIR_ICMP_DEST_UNREACH)
 			return true;
 	}
 	return true;
@@ -148,10 +149,10 @@ int control_start_op(struct control *c, enum op_kind kind, uint64_t client, json
 	for (unsigned i = 0; i < o->n; i++) {
 		o->p[i].sent = now;
 		if (kind == OP_PING)
-			rc = icmp_send_echo(c->env.st, dst, o->ident, (uint16_t)(i + 1), (uint8_t)ttl,
+			rc = tapir_icmp_send_echo(c->env.st, dst, o->ident, (uint16_t)(i + 1), (uint8_t)ttl,
 					    payload, (size_t)size);
 		else
-			rc = udp_sendto(c->env.st, o->ident, dst, (uint16_t)(TRACE_PORT_BASE + i),
+			rc = tapir_udp_sendto(c->env.st, o->ident, dst, (uint16_t)(TRACE_PORT_BASE + i),
 					(uint8_t)(i + 1), payload, 32);
 		if (rc && i == 0) {
 			memset(o, 0, sizeof(*o));
@@ -169,18 +170,18 @@ void control_rx_frame(struct control *c, const uint8_t *f, size_t len, uint64_t 
 		return;
 	const uint8_t *ip = f + 14;
 	size_t iplen = len - 14;
-	if ((ip[0] >> 4) != 4 || ip[9] != IP_PROTO_ICMP)
+	if ((ip[0] >> 4) != 4 || ip[9] != TAPIR_IP_PROTO_ICMP)
 		return;
 	size_t hl = (size_t)(ip[0] & 15) * 4;
 	if (hl < 20 || hl + 8 + 28 > iplen || ((ip[6] & 0x3f) | ip[7]))  /* fragments: no */
 		return;
 	const uint8_t *icmp = ip + hl;
 	uint8_t type = icmp[0], code = icmp[1];
-	if (type != ICMP_TIME_EXCEEDED && type != ICMP_DEST_UNREACH)
+	if (type != TAPIR_ICMP_TIME_EXCEEDED && type != TAPIR_ICMP_DEST_UNREACH)
 		return;
-	struct icmp_quote q;
+	struct tapir_icmp_quote q;
 	if (icmp_quote_parse(&q, icmp + 8, iplen - hl - 8) < 0 || q.l4_len < 8 ||
-	    q.proto != IP_PROTO_UDP || !q.have_ports)
+	    q.proto != TAPIR_IP_PROTO_UDP || !q.have_ports)
 		return;
 	uint32_t from = get_be32(ip + 12);
 	uint32_t qdst = q.dst;

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "stack.h"
+#include "tapir/stack.h"
 #include "wire/eth.h"
 
 /* ---- helpers ---- */
@@ -22,7 +22,7 @@
 json_t *control_ip_json(uint32_t a)
 {
 	char b[16];
-	return json_string(ipv4_addr_format(a, b));
+	return json_string(tapir_ipv4_addr_format(a, b));
 }
 
 json_t *control_mac_json(const uint8_t m[6])
@@ -77,7 +77,7 @@ int control_arg_addr(json_t *args, uint32_t *addr, char *err, size_t errlen)
 		return rc;
 	if (!s)
 		ERR(EINVAL, "'addr' is required");
-	if (ipv4_addr_parse(s, addr))
+	if (tapir_ipv4_addr_parse(s, addr))
 		ERR(EINVAL, "'%s' is not an IPv4 address", s);
 	if (*addr == 0 || *addr == 0xffffffffu || (*addr >> 28) >= 14)
 		ERR(EINVAL, "%s is not a unicast address", s);
@@ -148,7 +148,7 @@ struct control *control_new(const struct control_env *env)
 	if (!c)
 		return NULL;
 	c->env = *env;
-	icmp_set_echo_reply_handler(env->st, control_on_echo_reply, c);
+	tapir_icmp_set_echo_reply_handler(env->st, control_on_echo_reply, c);
 	return c;
 }
 

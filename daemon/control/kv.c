@@ -6,24 +6,24 @@
 #include <string.h>
 
 #include "commands.h"
-#include "kv.h"
+#include "tapir/kv.h"
 
 /* kv.h errors as errno values */
 static int kv_errno(int rc)
 {
 	switch (-rc) {
-	case KV_E_NOT_FOUND: return ENOENT;
-	case KV_E_VALUE_EXPECTED: return EISDIR;
-	case KV_E_DICT_EXPECTED: return ENOTDIR;
-	case KV_E_ALREADY_PRESENT: return EEXIST;
-	case KV_E_NO_SPACE: return ENOSPC;
-	case KV_E_NOMEM: return ENOMEM;
-	case KV_E_INVALID: return EINVAL;
+	case TAPIR_KV_E_NOT_FOUND: return ENOENT;
+	case TAPIR_KV_E_VALUE_EXPECTED: return EISDIR;
+	case TAPIR_KV_E_DICT_EXPECTED: return ENOTDIR;
+	case TAPIR_KV_E_ALREADY_PRESENT: return EEXIST;
+	case TAPIR_KV_E_NO_SPACE: return ENOSPC;
+	case TAPIR_KV_E_NOMEM: return ENOMEM;
+	case TAPIR_KV_E_INVALID: return EINVAL;
 	default: return EIO;
 	}
 }
 
-static struct kv_store *kv_find(struct control *c, const char *name)
+static struct tapir_kv_store *kv_find(struct control *c, const char *name)
 {
 	for (size_t i = 0; i < c->env.nkv; i++)
 		if (!strcmp(c->env.kv[i].name, name))
@@ -31,8 +31,8 @@ static struct kv_store *kv_find(struct control *c, const char *name)
 	return NULL;
 }
 
-static int kv_action(struct kv_store *s, const char *store, const char *action, const char *key,
-		     const char *value, const struct kv_key *kp, json_t **res, char *err,
+static int kv_action(struct tapir_kv_store *s, const char *store, const char *action, const char *key,
+		     const char *value, const struct tapir_kv_key *kp, json_t **res, char *err,
 		     size_t errlen);
 
 int control_cmd_kv(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
@@ -57,44 +57,44 @@ int control_cmd_kv(struct control *c, json_t *args, uint64_t now, json_t **res, 
 			ERR(ENOENT, "this instance has no key-value stores");
 		store = c->env.kv[0].name;
 	}
-	struct kv_store *s = kv_find(c, store);
+	struct tapir_kv_store *s = kv_find(c, store);
 	if (!s)
 		ERR(ENOENT, "no store named '%s'", store);
-	struct kv_key k;
-	if (kv_key_parse(key ? key : "", &k))
+	struct tapir_kv_key k;
+	if (tapir_kv_key_parse(key ? key : "", &k))
 		ERR(EINVAL, "'%s' is not a key", key ? key : "");
 	rc = kv_action(s, store, action, key, value, &k, res, err, errlen);
-	kv_key_free(&k);
+	tapir_kv_key_free(&k);
 	return rc;
 }
 
-static int kv_action(struct kv_store *s, const char *store, const char *action, const char *key,
-		     const char *value, const struct kv_key *kp, json_t **res, char *err,
+static int kv_action(struct tapir_kv_store *s, const char *store, const char *action, const char *key,
+		     const char *value, const struct tapir_kv_key *kp, json_t **res, char *err,
 		     size_t errlen)
 {
 	int rc;
-	const struct kv_key k = *kp;
+	const struct tapir_kv_key k = *kp;
 	if (!strcmp(action, "ls")) {
-		struct kv_entry *ents = NULL;
+		struct tapir_kv_entry *ents = NULL;
 		size_t n = 0;
-		rc = kv_list(s, &k, &ents, &n);
+		rc = tapir_kv_list(s, &k, &ents, &n);
 		if (rc)
-			ERR(kv_errno(rc), "%s: %s", key ? key : "/", kv_strerror(rc));
+			ERR(kv_errno(rc), "%s: %s", key ? key : "/", tapir_kv_strerror(rc));
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(arr, json_pack("{s:s,s:s}", "name", ents[i].name, "kind",
-							     ents[i].kind == KV_DICT ? "dict"
+							     ents[i].kind == TAPIR_KV_DICT ? "dict"
 										     : "value"));
-		kv_entries_free(ents, n);
+		tapir_kv_entries_free(ents, n);
 		*res = json_pack("{s:s,s:o}", "store", store, "entries", arr);
 		return 0;
 	}
 	if (!strcmp(action, "get")) {
 		uint8_t *data;
 		size_t len;
-		rc = kv_get(s, &k, &data, &len);
+		rc = tapir_kv_get(s, &k, &data, &len);
 		if (rc)
-			ERR(kv_errno(rc), "%s: %s", key ? key : "/", kv_strerror(rc));
+			ERR(kv_errno(rc), "%s: %s", key ? key : "/", tapir_kv_strerror(rc));
 		json_t *v = json_stringn((const char *)data, len);
 		json_t *r = json_pack("{s:s,s:s,s:I}", "store", store, "key", key ? key : "", "size",
 				      (json_int_t)len);
@@ -106,16 +106,16 @@ static int kv_action(struct kv_store *s, const char *store, const char *action, 
 	if (!strcmp(action, "put")) {
 		if (!value)
 			ERR(EINVAL, "'value' is required");
-		rc = kv_set(s, &k, value, strlen(value));
+		rc = tapir_kv_set(s, &k, value, strlen(value));
 		if (rc)
-			ERR(kv_errno(rc), "%s: %s", key ? key : "/", kv_strerror(rc));
+			ERR(kv_errno(rc), "%s: %s", key ? key : "/", tapir_kv_strerror(rc));
 		*res = json_pack("{s:s,s:s}", "store", store, "key", key ? key : "");
 		return 0;
 	}
 	if (!strcmp(action, "rm")) {
-		rc = kv_remove(s, &k);
+		rc = tapir_kv_remove(s, &k);
 		if (rc)
-			ERR(kv_errno(rc), "%s: %s", key ? key : "/", kv_strerror(rc));
+			ERR(kv_errno(rc), "%s: %s", key ? key : "/", tapir_kv_strerror(rc));
 		*res = json_pack("{s:s,s:s}", "store", store, "key", key ? key : "");
 		return 0;
 	}

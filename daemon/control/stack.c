@@ -7,8 +7,9 @@
 
 #include "commands.h"
 #include "ipv4_reasm.h"
-#include "stack.h"
-#include "tcp.h"
+#include "tapir/stack.h"
+#include "tapir/udp.h"
+#include "tapir/tcp.h"
 
 int control_cmd_status(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		      size_t errlen)
@@ -16,7 +17,7 @@ int control_cmd_status(struct control *c, json_t *args, uint64_t now, json_t **r
 	const struct control_env *e = &c->env;
 	uint8_t mac[6];
 	json_t *o = json_object();
-	stack_mac(e->st, mac);
+	tapir_stack_mac(e->st, mac);
 	json_object_set_new(o, "name", json_string(e->name ? e->name : ""));
 	json_object_set_new(o, "version", json_string(e->version ? e->version : ""));
 	json_object_set_new(o, "pid", json_integer(e->pid));
@@ -26,13 +27,13 @@ int control_cmd_status(struct control *c, json_t *args, uint64_t now, json_t **r
 	json_object_set_new(o, "backend", json_string(e->backend ? e->backend : ""));
 	json_object_set_new(o, "interface", json_string(e->ifname ? e->ifname : ""));
 	json_object_set_new(o, "mac", control_mac_json(mac));
-	json_object_set_new(o, "address", control_ip_json(stack_addr(e->st)));
+	json_object_set_new(o, "address", control_ip_json(tapir_stack_addr(e->st)));
 	json_object_set_new(o, "prefix_len", json_integer(e->prefix_len));
 	json_object_set_new(o, "gateway", e->gateway ? control_ip_json(e->gateway) : json_null());
 	json_object_set_new(o, "mtu", json_integer(e->mtu));
 	json_object_set_new(o, "log_level",
 			    json_string(e->log ? control_level_names[e->log->level & 3] : "info"));
-	json_object_set_new(o, "tcp_flows", json_integer((json_int_t)tcp_flow_count(e->st)));
+	json_object_set_new(o, "tcp_flows", json_integer((json_int_t)tapir_tcp_flow_count(e->st)));
 	*res = o;
 	return 0;
 }
@@ -40,11 +41,11 @@ int control_cmd_status(struct control *c, json_t *args, uint64_t now, json_t **r
 int control_cmd_stats(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		     size_t errlen)
 {
-	uint64_t v[CTR__COUNT];
-	stack_stats(c->env.st, v);
+	uint64_t v[TAPIR_CTR__COUNT];
+	tapir_stack_stats(c->env.st, v);
 	json_t *o = json_object();
-	for (int i = 0; i < CTR__COUNT; i++) {
-		const char *name = stack_counter_name((enum stack_counter)i);
+	for (int i = 0; i < TAPIR_CTR__COUNT; i++) {
+		const char *name = tapir_stack_counter_name((enum tapir_stack_counter)i);
 		const char *dot = strchr(name, '.');
 		char layer[32];
 		size_t ln = dot ? (size_t)(dot - name) : strlen(name);
@@ -73,16 +74,16 @@ int control_cmd_arp(struct control *c, json_t *args, uint64_t now, json_t **res,
 	if (rc)
 		return rc;
 	if (action && !strcmp(action, "flush")) {
-		arp_flush(c->env.st);
+		tapir_arp_flush(c->env.st);
 		*res = json_object();
 		return 0;
 	}
 	if (action && strcmp(action, "list"))
 		ERR(EINVAL, "'action' must be list or flush");
-	struct arp_entry *a = calloc(LIST_MAX, sizeof(*a));
+	struct tapir_arp_entry *a = calloc(LIST_MAX, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	size_t n = arp_list(c->env.st, a, LIST_MAX);
+	size_t n = tapir_arp_list(c->env.st, a, LIST_MAX);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_object();
@@ -101,10 +102,10 @@ int control_cmd_arp(struct control *c, json_t *args, uint64_t now, json_t **res,
 int control_cmd_pmtu(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		    size_t errlen)
 {
-	struct pmtu_entry *p = calloc(LIST_MAX, sizeof(*p));
+	struct tapir_pmtu_entry *p = calloc(LIST_MAX, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	size_t n = ipv4_pmtu_list(c->env.st, p, LIST_MAX);
+	size_t n = tapir_ipv4_pmtu_list(c->env.st, p, LIST_MAX);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:o,s:I,s:o}", "dst", control_ip_json(p[i].dst),
@@ -122,10 +123,10 @@ int control_cmd_pmtu(struct control *c, json_t *args, uint64_t now, json_t **res
 int control_cmd_conns(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		     size_t errlen)
 {
-	struct tcp_flow_info *f = calloc(LIST_MAX, sizeof(*f));
+	struct tapir_tcp_flow_info *f = calloc(LIST_MAX, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	size_t n = tcp_flow_list(c->env.st, f, LIST_MAX);
+	size_t n = tapir_tcp_flow_list(c->env.st, f, LIST_MAX);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_object();
@@ -133,7 +134,7 @@ int control_cmd_conns(struct control *c, json_t *args, uint64_t now, json_t **re
 		json_object_set_new(e, "local_port", json_integer(f[i].local_port));
 		json_object_set_new(e, "remote", control_ip_json(f[i].remote_addr));
 		json_object_set_new(e, "remote_port", json_integer(f[i].remote_port));
-		json_object_set_new(e, "state", json_string(tcp_state_name(f[i].state)));
+		json_object_set_new(e, "state", json_string(tapir_tcp_state_name(f[i].state)));
 		json_object_set_new(e, "send_queue", json_integer((json_int_t)f[i].snd_queue));
 		json_object_set_new(e, "recv_queue", json_integer((json_int_t)f[i].rcv_queue));
 		json_object_set_new(e, "ooo_bytes", json_integer((json_int_t)f[i].ooo_bytes));
@@ -165,11 +166,11 @@ int control_cmd_udp(struct control *c, json_t *args, uint64_t now, json_t **res,
 		   size_t errlen)
 {
 	uint16_t ports[1024];
-	size_t n = udp_list(c->env.st, ports, 1024);
+	size_t n = tapir_udp_list(c->env.st, ports, 1024);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:o,s:i}", "local",
-						     control_ip_json(stack_addr(c->env.st)), "port",
+						     control_ip_json(tapir_stack_addr(c->env.st)), "port",
 						     (int)ports[i]));
 	*res = json_pack("{s:o}", "listeners", arr);
 	return 0;
@@ -178,10 +179,10 @@ int control_cmd_udp(struct control *c, json_t *args, uint64_t now, json_t **res,
 int control_cmd_reasm(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		     size_t errlen)
 {
-	struct reasm_info *r = calloc(LIST_MAX, sizeof(*r));
+	struct tapir_reasm_info *r = calloc(LIST_MAX, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	size_t n = stack_reasm_list(c->env.st, r, LIST_MAX);
+	size_t n = tapir_stack_reasm_list(c->env.st, r, LIST_MAX);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_object();

@@ -23,7 +23,7 @@ struct tapird_ctl {
 	struct control *ctl;
 	struct control_server *srv;
 	struct tapird_ctl_hooks hooks;
-	struct stack *st;
+	struct tapir_stack *st;
 	struct control_kv kv[CTL_MAX_KV];
 	size_t nkv;
 	char name[64];
@@ -44,12 +44,12 @@ int tapird_ctl_new(struct tapird_ctl **out, const struct tapird_config *cfg)
 	return 0;
 }
 
-struct netif_filter *tapird_ctl_filter(struct tapird_ctl *t)
+struct tapir_netif_filter *tapird_ctl_filter(struct tapird_ctl *t)
 {
 	return t ? capture_filter(t->cap) : NULL;
 }
 
-void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct kv_store *store)
+void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct tapir_kv_store *store)
 {
 	if (!t)
 		return;
@@ -87,7 +87,7 @@ static void on_dev_stats(void *ctx, void *json_obj)
 static void after_request(void *ctx)
 {
 	struct tapird_ctl *t = ctx;
-	stack_flush(t->st);
+	tapir_stack_flush(t->st);
 	if (t->shutdown_asked && !t->stopped)
 		t->hooks.shutdown(t->hooks.ctx);
 	else
@@ -114,7 +114,7 @@ static int enter_sandbox(struct tapird_ctl *t, struct logger *log, const char *s
 	return 0;
 }
 
-int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct stack *st,
+int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *st,
 		     struct logger *log, const char *ifname, const struct tapird_ctl_hooks *h)
 {
 	char state[128];

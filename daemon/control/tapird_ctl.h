@@ -20,11 +20,11 @@
 
 #include "config.h"
 #include "log.h"
-#include "netif.h"
-#include "stack.h"
+#include "tapir/netif.h"
+#include "tapir/stack.h"
 
 struct tapird_ctl;
-struct kv_store;
+struct tapir_kv_store;
 
 struct tapird_ctl_hooks {
 	void *ctx;
@@ -39,11 +39,11 @@ struct tapird_ctl_hooks {
 /* Return: 0 (and *out, NULL when [control] enabled = false) or -ENOMEM */
 int tapird_ctl_new(struct tapird_ctl **out, const struct tapird_config *cfg);
 /* Return: the capture as a netif filter (owned by @t), or NULL if @t is NULL */
-struct netif_filter *tapird_ctl_filter(struct tapird_ctl *t);
+struct tapir_netif_filter *tapird_ctl_filter(struct tapird_ctl *t);
 /* Register store @name for the kv commands (again after a reload: replaced) */
-void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct kv_store *store);
+void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct tapir_kv_store *store);
 /* Return: 0 or negative errno (logged) */
-int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct stack *st,
+int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *st,
 		     struct logger *log, const char *ifname, const struct tapird_ctl_hooks *h);
 void tapird_ctl_rx(struct tapird_ctl *t, const uint8_t *frame, size_t len, uint64_t now);
 void tapird_ctl_poll(struct tapird_ctl *t, uint64_t now);

@@ -21,20 +21,20 @@
 #include <string.h>
 
 #include "tapir_app.h"
-#include "tcp.h"
+#include "tapir/tcp.h"
 
 struct hello {
 	struct tapir_app_ctx *ctx;
 	uint16_t port;
 	const char *greeting;
-	struct kv_store *kv;
+	struct tapir_kv_store *kv;
 	uint64_t started;
 	struct pending *pending;    /* connections waiting for their timer */
 };
 
 struct pending {
 	struct hello *h;
-	struct tcp_flow *flow;
+	struct tapir_tcp_flow *flow;
 	struct tapir_timer *timer;
 	struct pending *next;
 };
@@ -59,57 +59,57 @@ static void greet(void *arg)
 	ctx->random(&token, sizeof(token));
 	int n = snprintf(line, sizeof(line), "%s (up %llu ms, token %08x)\n", h->greeting,
 			 (unsigned long long)((ctx->mono_ns() - h->started) / 1000000), token);
-	tcp_write(p->flow, line, (size_t)n);
+	tapir_tcp_write(p->flow, line, (size_t)n);
 	if (h->kv) {
-		struct kv_key k = { 0 };
+		struct tapir_kv_key k = { 0 };
 		uint8_t *v;
 		size_t len;
-		if (!kv_key_parse("/motd", &k) && !kv_get(h->kv, &k, &v, &len)) {
-			tcp_write(p->flow, v, len);  /* small: fits the send buffer */
+		if (!tapir_kv_key_parse("/motd", &k) && !tapir_kv_get(h->kv, &k, &v, &len)) {
+			tapir_tcp_write(p->flow, v, len);  /* small: fits the send buffer */
 			free(v);
 		}
-		kv_key_free(&k);
+		tapir_kv_key_free(&k);
 	}
-	tcp_close(p->flow);  /* FIN after what is queued */
+	tapir_tcp_close(p->flow);  /* FIN after what is queued */
 	unlink_pending(p);
 	ctx->timer_free(p->timer);
 	free(p);
 }
 
-static void closed(void *arg, struct tcp_flow *f, int err)
+static void closed(void *arg, struct tapir_tcp_flow *f, int err)
 {
 	(void)arg;
 	(void)f;
 	(void)err;
 }
 
-static const struct tcp_callbacks hello_callbacks = { .closed = closed };
+static const struct tapir_tcp_callbacks hello_callbacks = { .closed = closed };
 
-static void accepted(void *arg, struct tcp_flow *f)
+static void accepted(void *arg, struct tapir_tcp_flow *f)
 {
 	struct hello *h = arg;
 	struct pending *p = calloc(1, sizeof(*p));
 	if (!p || !(p->timer = h->ctx->timer_new(h->ctx, greet, p))) {
 		free(p);
-		tcp_abort(f);
+		tapir_tcp_abort(f);
 		return;
 	}
 	p->h = h;
 	p->flow = f;
 	p->next = h->pending;
 	h->pending = p;
-	tcp_flow_set_callbacks(f, &hello_callbacks, p);
+	tapir_tcp_flow_set_callbacks(f, &hello_callbacks, p);
 	h->ctx->timer_arm(p->timer, 10 * 1000000ull);
 }
 
 static void hello_stop(void *state)
 {
 	struct hello *h = state;
-	tcp_unlisten(h->ctx->st, h->port);
+	tapir_tcp_unlisten(h->ctx->st, h->port);
 	while (h->pending) {
 		struct pending *p = h->pending;
 		h->pending = p->next;
-		tcp_close(p->flow);
+		tapir_tcp_close(p->flow);
 		h->ctx->timer_free(p->timer);
 		free(p);
 	}
@@ -138,7 +138,7 @@ static int hello_start(struct tapir_app_ctx *ctx, void **state)
 		free(h);
 		return -ENOENT;
 	}
-	int rc = tcp_listen(ctx->st, h->port, NULL, accepted, h);
+	int rc = tapir_tcp_listen(ctx->st, h->port, NULL, accepted, h);
 	if (rc < 0) {
 		log_err(ctx->log, "app %s: cannot listen on TCP port %u", ctx->name, h->port);
 		free(h);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "control.h"
-#include "kv.h"
+#include "tapir/kv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,14 +30,14 @@ static void sink_mac(void *dev, uint8_t mac[6])
 	static const uint8_t m[6] = { 2, 0, 0, 0, 0, 2 };
 	memcpy(mac, m, 6);
 }
-static int sink_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	if (size > sizeof(sink))
 		return -90;
 	fill(sink, size, ctx);
 	return 0;
 }
-static const struct netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
+static const struct tapir_netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
 
 static void rnd(void *ctx, void *buf, size_t len)
 {
@@ -68,17 +68,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static FILE *devnull;
 	if (!devnull)
 		devnull = fopen("/dev/null", "w");
-	struct stack_config sc;
-	stack_config_defaults(&sc);
+	struct tapir_stack_config sc;
+	tapir_stack_config_defaults(&sc);
 	sc.addr = 0xc0000202;  /* 192.0.2.2/24 */
 	sc.gateway = 0xc0000201;
 	sc.random = rnd;
-	struct netif nif = { &sink_ops, NULL };
-	struct stack *st;
+	struct tapir_netif nif = { &sink_ops, NULL };
+	struct tapir_stack *st;
 	uint64_t now = 1000000000ull;
-	CHECK(stack_new(&st, &sc, &nif, now) == 0);
-	struct kv_store *kv;
-	CHECK(kv_open("mem:", true, &kv, NULL, 0) == 0);
+	CHECK(tapir_stack_new(&st, &sc, &nif, now) == 0);
+	struct tapir_kv_store *kv;
+	CHECK(tapir_kv_open("mem:", true, &kv, NULL, 0) == 0);
 	struct control_kv kvs[1] = { { "data", kv } };
 	struct logger log;
 	logger_init(&log, CONFIG_LOG_INFO, false);
@@ -112,10 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				control_client_gone(c, client++);
 		}
 		control_poll(c, now);
-		stack_poll(st, now);
+		tapir_stack_poll(st, now);
 	}
 	control_free(c);
-	stack_free(st);
-	kv_close(kv);
+	tapir_stack_free(st);
+	tapir_kv_close(kv);
 	return 0;
 }

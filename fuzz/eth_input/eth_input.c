@@ -3,7 +3,7 @@
  *
  * Input: a sequence of records.  Each starts with an op byte:
  *   op % 4 == 0: a frame: 2-byte big-endian length (cut to what is left), bytes;
- *                (op >> 2) & 7 are its NETIF_RX_* flags (stack_input():
+ *                (op >> 2) & 7 are its NETIF_RX_* flags (tapir_stack_input():
  *                partial/valid checksum, super-segment)
  *   op % 4 == 1: advance the clock by (next byte) * 50 ms, run timers
  *   op % 4 == 2: advance the clock by 31 s (reassembly and ARP timers)
@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack.h"
+#include "tapir/stack.h"
+#include "tapir/udp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,7 +42,7 @@ static void sink_mac(void *dev, uint8_t mac[6])
 	memcpy(mac, m, 6);
 }
 
-static int sink_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct sink *s = dev;
 	size_t n;
@@ -55,7 +56,7 @@ static int sink_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 	return 0;
 }
 
-static const struct netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
+static const struct tapir_netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
 
 static void fixed_random(void *ctx, void *buf, size_t len)
 {
@@ -69,28 +70,28 @@ static void fixed_random(void *ctx, void *buf, size_t len)
 }
 
 struct echo_ctx {
-	struct stack *st;
+	struct tapir_stack *st;
 };
 
-static void udp_echo(void *ctx, const struct udp_meta *m, const uint8_t *data, size_t len)
+static void udp_echo(void *ctx, const struct tapir_udp_meta *m, const uint8_t *data, size_t len)
 {
 	struct echo_ctx *e = ctx;
 
-	udp_sendto(e->st, m->dst_port, m->src, m->src_port ? m->src_port : 7, 0, data, len);
+	tapir_udp_sendto(e->st, m->dst_port, m->src, m->src_port ? m->src_port : 7, 0, data, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct sink sink; /* a scratch buffer only: no state crosses runs */
-	struct netif nif = { &sink_ops, &sink };
-	struct stack_config cfg;
-	struct stack *st;
+	struct tapir_netif nif = { &sink_ops, &sink };
+	struct tapir_stack_config cfg;
+	struct tapir_stack *st;
 	struct echo_ctx echo;
 	uint64_t rng = 1, now = 1000000000ull;
 	static uint8_t payload[255 * 64];
 	size_t i = 0;
 
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.addr = 0xc0000202;
 	cfg.prefix_len = 24;
 	cfg.gateway = 0xc0000201;
@@ -99,11 +100,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.reasm_max_bytes = 256 * 1024;
 	cfg.arp_cache_size = 16;
 	cfg.tcp.max_connections = 64;
-	if (stack_new(&st, &cfg, &nif, now) < 0)
+	if (tapir_stack_new(&st, &cfg, &nif, now) < 0)
 		abort();
 	echo.st = st;
-	udp_listen(st, 7, udp_echo, &echo);
-	stack_start(st, now);
+	tapir_udp_listen(st, 7, udp_echo, &echo);
+	tapir_stack_start(st, now);
 
 	while (i < size) {
 		uint8_t op = data[i++];
@@ -120,18 +121,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			i += 2;
 			if (len > size - i)
 				len = size - i;
-			stack_input(st, data + i, len, (op >> 2) & 7u, now);
+			tapir_stack_input(st, data + i, len, (op >> 2) & 7u, now);
 			i += len;
 			break;
 		}
 		case 1:
 			if (i < size)
 				now += (uint64_t)data[i++] * 50000000ull;
-			stack_poll(st, now);
+			tapir_stack_poll(st, now);
 			break;
 		case 2:
 			now += 31000000000ull;
-			stack_poll(st, now);
+			tapir_stack_poll(st, now);
 			break;
 		case 3:
 			if (size - i < 2) {
@@ -139,25 +140,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 			memset(payload, 0x42, sizeof(payload));
-			udp_sendto(st, 0, 0xc0000200 | data[i + 1], 9, 0, payload,
+			tapir_udp_sendto(st, 0, 0xc0000200 | data[i + 1], 9, 0, payload,
 				   (size_t)data[i] * 64);
 			i += 2;
 			break;
 		}
-		stack_flush(st);
+		tapir_stack_flush(st);
 	}
 
 	/* Past every timer: nothing may be left behind. */
 	for (int k = 0; k < 8; k++) {
 		now += 3600ull * 1000000000ull;
-		stack_poll(st, now);
+		tapir_stack_poll(st, now);
 	}
-	if (stack_next_deadline(st) != STACK_NO_DEADLINE)
+	if (tapir_stack_next_deadline(st) != TAPIR_STACK_NO_DEADLINE)
 		abort();
-	struct arp_entry ents[16];
+	struct tapir_arp_entry ents[16];
 
-	if (arp_list(st, ents, 16) != 0)
+	if (tapir_arp_list(st, ents, 16) != 0)
 		abort();
-	stack_free(st);
+	tapir_stack_free(st);
 	return 0;
 }

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../libstack/counters.h"
+#include "tapir/counters.h"
 #include "../../libstack/ipv4_reasm.h"
 #include "../../libstack/wire/bytes.h"
 #include "../../libstack/wire/checksum.h"
@@ -95,9 +95,9 @@ static void on_expired(void *ctx, const uint8_t *q, size_t qlen)
 	check(memcmp(q + hl, pats[key], qlen - hl) == 0);
 }
 
-static const enum stack_counter drops[] = {
-	CTR_REASM_DROP_OVERLAP, CTR_REASM_DROP_DEAD, CTR_REASM_DROP_TOO_BIG,
-	CTR_REASM_DROP_BAD_LEN, CTR_REASM_DROP_BAD_END, CTR_REASM_DROP_NOMEM,
+static const enum tapir_stack_counter drops[] = {
+	TAPIR_CTR_REASM_DROP_OVERLAP, TAPIR_CTR_REASM_DROP_DEAD, TAPIR_CTR_REASM_DROP_TOO_BIG,
+	TAPIR_CTR_REASM_DROP_BAD_LEN, TAPIR_CTR_REASM_DROP_BAD_END, TAPIR_CTR_REASM_DROP_NOMEM,
 };
 
 static uint64_t drop_sum(const uint64_t *ctr)
@@ -117,7 +117,7 @@ static void fragment(struct reasm *r, uint64_t now, struct in *in, const uint64_
 	uint8_t hdr[60];
 	struct reasm_frag f;
 	size_t hl, len;
-	uint64_t before_drops = drop_sum(ctr), before_done = ctr[CTR_REASM_COMPLETED];
+	uint64_t before_drops = drop_sum(ctr), before_done = ctr[TAPIR_CTR_REASM_COMPLETED];
 	uint8_t *out = NULL;
 	size_t out_len = 0;
 	unsigned int key;
@@ -167,13 +167,13 @@ static void fragment(struct reasm *r, uint64_t now, struct in *in, const uint64_
 		check(out == NULL);
 	} else if (ret == 0) {
 		check(drop_sum(ctr) == before_drops);
-		check(ctr[CTR_REASM_COMPLETED] == before_done);
+		check(ctr[TAPIR_CTR_REASM_COMPLETED] == before_done);
 		check(out == NULL);
 	} else {
 		size_t ohl;
 
 		check(ret == 1);
-		check(ctr[CTR_REASM_COMPLETED] == before_done + 1);
+		check(ctr[TAPIR_CTR_REASM_COMPLETED] == before_done + 1);
 		check(drop_sum(ctr) == before_drops);
 		check(out != NULL && out_len >= 21 && out_len <= 65535);
 		ohl = (size_t)(out[0] & 0xf) * 4;
@@ -191,10 +191,10 @@ static void fragment(struct reasm *r, uint64_t now, struct in *in, const uint64_
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t caps[3] = {16 << 10, 64 << 10, 1 << 20};
-	uint64_t ctr[CTR__COUNT] = {0};
+	uint64_t ctr[TAPIR_CTR__COUNT] = {0};
 	struct reasm_config cfg = {0};
 	struct in in = {data, size, 0};
-	struct reasm_info info[64];
+	struct tapir_reasm_info info[64];
 	struct reasm *r;
 	uint64_t now = 1000 * SEC, latest = now;
 	unsigned int steps = 0;
@@ -238,7 +238,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reasm_poll(r, latest + cfg.timeout_ns, on_expired, NULL);
 	check(reasm_bytes(r) == 0 && reasm_count(r) == 0);
 	check(reasm_next_deadline(r) == UINT64_MAX);
-	check(ctr[CTR_REASM_FRAGS_IN] >= ctr[CTR_REASM_COMPLETED]);
+	check(ctr[TAPIR_CTR_REASM_FRAGS_IN] >= ctr[TAPIR_CTR_REASM_COMPLETED]);
 	reasm_free(r);
 	return 0;
 }

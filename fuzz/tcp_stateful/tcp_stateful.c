@@ -16,7 +16,7 @@
  *   op % 8 == 4:    advance the clock by (byte) * 1 s and run timers
  *   op % 8 == 5:    application action on flow (byte % 8): write, close,
  *                   shutdown, pause/resume, abort, write_nodelay
- *   op % 8 == 6:    tcp_connect() to 192.0.2.1:8080 (peer port 8080 then
+ *   op % 8 == 6:    tapir_tcp_connect() to 192.0.2.1:8080 (peer port 8080 then
  *                   addresses that flow)
  *   op % 8 == 7:    ICMP fragmentation needed quoting a segment of a flow
  * At the end every flow the application holds is closed and the clock runs
@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack.h"
-#include "tcp.h"
+#include "tapir/stack.h"
+#include "tapir/tcp.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
 #include "wire/ipv4.h"
@@ -50,10 +50,10 @@ struct track {
 };
 
 struct fz {
-	struct stack *st;
+	struct tapir_stack *st;
 	uint8_t buf[65536];
 	struct track tr[NPORTS];
-	struct tcp_flow *flows[MAXF];
+	struct tapir_tcp_flow *flows[MAXF];
 	int mode;
 	uint64_t now;
 	uint64_t rng;
@@ -75,7 +75,7 @@ static void sink_mac(void *dev, uint8_t mac[6])
 	memcpy(mac, m, 6);
 }
 
-static int sink_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct fz *z = dev;
 	size_t n;
@@ -111,7 +111,7 @@ static int sink_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 	return 0;
 }
 
-static const struct netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
+static const struct tapir_netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
 
 static void fixed_random(void *ctx, void *buf, size_t len)
 {
@@ -124,7 +124,7 @@ static void fixed_random(void *ctx, void *buf, size_t len)
 	}
 }
 
-static int slot_of(struct fz *z, struct tcp_flow *f)
+static int slot_of(struct fz *z, struct tapir_tcp_flow *f)
 {
 	for (int i = 0; i < MAXF; i++)
 		if (z->flows[i] == f)
@@ -132,9 +132,9 @@ static int slot_of(struct fz *z, struct tcp_flow *f)
 	return -1;
 }
 
-static void add_flow(struct fz *z, struct tcp_flow *f);
+static void add_flow(struct fz *z, struct tapir_tcp_flow *f);
 
-static void on_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t len)
+static void on_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
 {
 	struct fz *z = ctx;
 	int i = slot_of(z, f);
@@ -143,33 +143,33 @@ static void on_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t l
 		abort(); /* a callback for a flow the app closed */
 	if (len == 0) {
 		if (z->mode & 1)
-			tcp_shutdown(f, false, true);
+			tapir_tcp_shutdown(f, false, true);
 		return;
 	}
 	switch (z->mode % 5) {
 	case 0:
-		tcp_write(f, data, len);
+		tapir_tcp_write(f, data, len);
 		break;
 	case 1:
 		if (len > 100) {
-			tcp_close(f);
+			tapir_tcp_close(f);
 			z->flows[i] = NULL;
 		}
 		break;
 	case 2:
-		tcp_read_pause(f, true);
+		tapir_tcp_read_pause(f, true);
 		break;
 	case 3:
-		tcp_read_pause(f, false);	/* from inside a delivery */
+		tapir_tcp_read_pause(f, false);	/* from inside a delivery */
 		if (z->flows[i] == f)
-			tcp_write_nodelay(f, data, len > 50 ? 50 : len);
+			tapir_tcp_write_nodelay(f, data, len > 50 ? 50 : len);
 		break;
 	default:
 		break;
 	}
 }
 
-static void on_writable(void *ctx, struct tcp_flow *f)
+static void on_writable(void *ctx, struct tapir_tcp_flow *f)
 {
 	struct fz *z = ctx;
 
@@ -177,7 +177,7 @@ static void on_writable(void *ctx, struct tcp_flow *f)
 		abort();
 }
 
-static void on_closed(void *ctx, struct tcp_flow *f, int err)
+static void on_closed(void *ctx, struct tapir_tcp_flow *f, int err)
 {
 	struct fz *z = ctx;
 	int i = slot_of(z, f);
@@ -186,30 +186,30 @@ static void on_closed(void *ctx, struct tcp_flow *f, int err)
 	if (i < 0)
 		abort();
 	if (z->mode & 2) {
-		tcp_close(f);
+		tapir_tcp_close(f);
 		z->flows[i] = NULL;
 	}
 }
 
-static const struct tcp_callbacks cbs = { on_recv, on_writable, on_closed };
+static const struct tapir_tcp_callbacks cbs = { on_recv, on_writable, on_closed };
 
-static void add_flow(struct fz *z, struct tcp_flow *f)
+static void add_flow(struct fz *z, struct tapir_tcp_flow *f)
 {
 	for (int i = 0; i < MAXF; i++)
 		if (!z->flows[i]) {
 			z->flows[i] = f;
-			tcp_flow_set_callbacks(f, &cbs, z);
+			tapir_tcp_flow_set_callbacks(f, &cbs, z);
 			return;
 		}
-	tcp_close(f);
+	tapir_tcp_close(f);
 }
 
-static void on_accept(void *ctx, struct tcp_flow *f)
+static void on_accept(void *ctx, struct tapir_tcp_flow *f)
 {
 	add_flow(ctx, f);
 }
 
-static void on_connect(void *ctx, struct tcp_flow *f, int err)
+static void on_connect(void *ctx, struct tapir_tcp_flow *f, int err)
 {
 	if (err == 0)
 		add_flow(ctx, f);
@@ -218,17 +218,17 @@ static void on_connect(void *ctx, struct tcp_flow *f, int err)
 static void run_timers(struct fz *z, uint64_t until)
 {
 	for (int guard = 0; guard < 100000; guard++) {
-		uint64_t d = stack_next_deadline(z->st);
+		uint64_t d = tapir_stack_next_deadline(z->st);
 
 		if (d > until)
 			break;
 		if (d > z->now)
 			z->now = d;
-		stack_poll(z->st, z->now);
+		tapir_stack_poll(z->st, z->now);
 	}
 	if (until > z->now)
 		z->now = until;
-	stack_poll(z->st, z->now);
+	tapir_stack_poll(z->st, z->now);
 }
 
 static void inject(struct fz *z, const uint8_t *ip_payload, size_t len, uint8_t proto)
@@ -247,7 +247,7 @@ static void inject(struct fz *z, const uint8_t *ip_payload, size_t len, uint8_t 
 	ip.payload_len = len;
 	ipv4_repr_emit(&ip, frame + 14);
 	memcpy(frame + 34, ip_payload, len);
-	stack_input(z->st, frame, 34 + len, 0, z->now);
+	tapir_stack_input(z->st, frame, 34 + len, 0, z->now);
 }
 
 static void send_segment(struct fz *z, const uint8_t **pp, const uint8_t *end)
@@ -347,9 +347,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fz zz;
 	struct fz *z = &zz;
-	struct stack_config cfg;
-	struct netif nif = { &sink_ops, z };
-	struct tcp_flow_opts o;
+	struct tapir_stack_config cfg;
+	struct tapir_netif nif = { &sink_ops, z };
+	struct tapir_tcp_flow_opts o;
 	const uint8_t *p = data, *end = data + size;
 	static const uint8_t arp_req[42] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06,
@@ -359,14 +359,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(z, 0, sizeof(*z));
 	G = z;
-	z->now = 1000 * STACK_NS_PER_SEC;
+	z->now = 1000 * TAPIR_STACK_NS_PER_SEC;
 	z->rng = 1;
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.addr = MY_IP;
 	cfg.random = fixed_random;
 	cfg.random_ctx = &z->rng;
-	cfg.tcp.msl_ns = STACK_NS_PER_SEC;
-	cfg.tcp.fin_wait2_ns = 2 * STACK_NS_PER_SEC;
+	cfg.tcp.msl_ns = TAPIR_STACK_NS_PER_SEC;
+	cfg.tcp.fin_wait2_ns = 2 * TAPIR_STACK_NS_PER_SEC;
 	cfg.tcp.max_retries = 3;
 	cfg.tcp.syn_retries = 2;
 	cfg.tcp.backlog = 2;
@@ -377,19 +377,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 0) {
 		z->mode = data[0];
 		cfg.tcp.syn_cookies = !(data[0] & 0x80);
-		cfg.tcp.cc = data[0] & 0x40 ? TCP_CC_CUBIC : TCP_CC_NEWRENO;
+		cfg.tcp.cc = data[0] & 0x40 ? TAPIR_TCP_CC_CUBIC : TAPIR_TCP_CC_NEWRENO;
 		p++;
 	}
-	if (stack_new(&z->st, &cfg, &nif, z->now) < 0)
+	if (tapir_stack_new(&z->st, &cfg, &nif, z->now) < 0)
 		abort();
-	stack_input(z->st, arp_req, sizeof(arp_req), 0, z->now);
-	tcp_flow_opts_defaults(z->st, &o);
+	tapir_stack_input(z->st, arp_req, sizeof(arp_req), 0, z->now);
+	tapir_tcp_flow_opts_defaults(z->st, &o);
 	o.keepalive = true;
-	o.ka_idle_ns = 5 * STACK_NS_PER_SEC;
-	o.ka_intvl_ns = STACK_NS_PER_SEC;
+	o.ka_idle_ns = 5 * TAPIR_STACK_NS_PER_SEC;
+	o.ka_intvl_ns = TAPIR_STACK_NS_PER_SEC;
 	o.ka_count = 2;
 	o.nodelay = z->mode & 4;
-	if (tcp_listen(z->st, 80, &o, on_accept, z) < 0)
+	if (tapir_tcp_listen(z->st, 80, &o, on_accept, z) < 0)
 		abort();
 	while (p < end) {
 		uint8_t op = *p++, arg = p < end ? *p : 0;
@@ -406,10 +406,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 4:
 			p += p < end;
-			run_timers(z, z->now + (uint64_t)arg * STACK_NS_PER_SEC);
+			run_timers(z, z->now + (uint64_t)arg * TAPIR_STACK_NS_PER_SEC);
 			break;
 		case 5: {
-			struct tcp_flow *f;
+			struct tapir_tcp_flow *f;
 			static const uint8_t junk[3000];
 
 			p += p < end;
@@ -422,39 +422,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			switch ((arg >> 4) % 8) {
 			case 0:
-				tcp_write(f, junk, (size_t)arg * 11);
+				tapir_tcp_write(f, junk, (size_t)arg * 11);
 				break;
 			case 1:
-				tcp_close(f);
+				tapir_tcp_close(f);
 				z->flows[slot_of(z, f)] = NULL;
 				break;
 			case 2:
-				tcp_shutdown(f, arg & 1, true);
+				tapir_tcp_shutdown(f, arg & 1, true);
 				break;
 			case 3:
-				tcp_read_pause(f, true);
+				tapir_tcp_read_pause(f, true);
 				break;
 			case 4:
-				tcp_read_pause(f, false);
+				tapir_tcp_read_pause(f, false);
 				break;
 			case 5:
-				tcp_abort(f);
+				tapir_tcp_abort(f);
 				z->flows[slot_of(z, f)] = NULL;
 				break;
 			case 6:
-				tcp_write_nodelay(f, junk, arg & 7);
+				tapir_tcp_write_nodelay(f, junk, arg & 7);
 				break;
 			default: {
-				struct tcp_flow_info fi;
+				struct tapir_tcp_flow_info fi;
 
-				tcp_flow_info(f, &fi);
+				tapir_tcp_flow_info(f, &fi);
 				break;
 			}
 			}
 			break;
 		}
 		case 6:
-			tcp_connect(z->st, PEER, 8080, (p < end && (*p & 1)) ? &o : NULL, on_connect, z);
+			tapir_tcp_connect(z->st, PEER, 8080, (p < end && (*p & 1)) ? &o : NULL, on_connect, z);
 			break;
 		case 7:
 			send_icmp(z, &p, end);
@@ -464,22 +464,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the application lets go of everything; every timer runs out */
 	for (int i = 0; i < MAXF; i++)
 		if (z->flows[i]) {
-			tcp_close(z->flows[i]);
+			tapir_tcp_close(z->flows[i]);
 			z->flows[i] = NULL;
 		}
-	tcp_unlisten(z->st, 80);
-	for (int i = 0; i < 200 && tcp_flow_count(z->st); i++)
-		run_timers(z, z->now + 60 * STACK_NS_PER_SEC);
-	if (tcp_flow_count(z->st) != 0)
+	tapir_tcp_unlisten(z->st, 80);
+	for (int i = 0; i < 200 && tapir_tcp_flow_count(z->st); i++)
+		run_timers(z, z->now + 60 * TAPIR_STACK_NS_PER_SEC);
+	if (tapir_tcp_flow_count(z->st) != 0)
 		abort();
 	if (getenv("FUZZ_VERBOSE"))
-		for (int c = 0; c < CTR__COUNT; c++)
-			if (stack_counter(z->st, (enum stack_counter)c) &&
-			    !strncmp(stack_counter_name((enum stack_counter)c), "tcp", 3))
-				fprintf(stderr, "%s=%llu ", stack_counter_name((enum stack_counter)c),
-					(unsigned long long)stack_counter(z->st, (enum stack_counter)c));
+		for (int c = 0; c < TAPIR_CTR__COUNT; c++)
+			if (tapir_stack_counter(z->st, (enum tapir_stack_counter)c) &&
+			    !strncmp(tapir_stack_counter_name((enum tapir_stack_counter)c), "tcp", 3))
+				fprintf(stderr, "%s=%llu ", tapir_stack_counter_name((enum tapir_stack_counter)c),
+					(unsigned long long)tapir_stack_counter(z->st, (enum tapir_stack_counter)c));
 	if (getenv("FUZZ_VERBOSE"))
 		fprintf(stderr, "\n");
-	stack_free(z->st);
+	tapir_stack_free(z->st);
 	return 0;
 }

@@ -9,29 +9,29 @@
 #include "tcp/tcp_conn.h"
 
 static const char *const state_names[] = {
-	[TCP_CLOSED] = "CLOSED",
-	[TCP_LISTEN] = "LISTEN",
-	[TCP_SYN_SENT] = "SYN_SENT",
-	[TCP_SYN_RECEIVED] = "SYN_RECEIVED",
-	[TCP_ESTABLISHED] = "ESTABLISHED",
-	[TCP_FIN_WAIT_1] = "FIN_WAIT_1",
-	[TCP_FIN_WAIT_2] = "FIN_WAIT_2",
-	[TCP_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TCP_CLOSING] = "CLOSING",
-	[TCP_LAST_ACK] = "LAST_ACK",
-	[TCP_TIME_WAIT] = "TIME_WAIT",
+	[TAPIR_TCP_STATE_CLOSED] = "CLOSED",
+	[TAPIR_TCP_STATE_LISTEN] = "LISTEN",
+	[TAPIR_TCP_STATE_SYN_SENT] = "SYN_SENT",
+	[TAPIR_TCP_STATE_SYN_RECEIVED] = "SYN_RECEIVED",
+	[TAPIR_TCP_STATE_ESTABLISHED] = "ESTABLISHED",
+	[TAPIR_TCP_STATE_FIN_WAIT_1] = "FIN_WAIT_1",
+	[TAPIR_TCP_STATE_FIN_WAIT_2] = "FIN_WAIT_2",
+	[TAPIR_TCP_STATE_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TAPIR_TCP_STATE_CLOSING] = "CLOSING",
+	[TAPIR_TCP_STATE_LAST_ACK] = "LAST_ACK",
+	[TAPIR_TCP_STATE_TIME_WAIT] = "TIME_WAIT",
 };
-_Static_assert(sizeof(state_names) / sizeof(state_names[0]) == TCP__NSTATES,
+_Static_assert(sizeof(state_names) / sizeof(state_names[0]) == TAPIR_TCP_STATE__COUNT,
 	       "every state has a name");
 
-const char *tcp_state_name(int state)
+const char *tapir_tcp_state_name(int state)
 {
-	if (state < 0 || state >= TCP__NSTATES)
+	if (state < 0 || state >= TAPIR_TCP_STATE__COUNT)
 		return "?";
 	return state_names[state];
 }
 
-void tcp_config_defaults(struct tcp_config *c)
+void tapir_tcp_config_defaults(struct tapir_tcp_config *c)
 {
 	c->max_connections = 16384;
 	c->backlog = 128;
@@ -47,7 +47,7 @@ void tcp_config_defaults(struct tcp_config *c)
 	c->keepalive_intvl_ns = 75 * SEC;
 	c->keepalive_count = 9;
 	c->nodelay = false;
-	c->cc = TCP_CC_NEWRENO;
+	c->cc = TAPIR_TCP_CC_NEWRENO;
 	c->syn_cookies = true;
 	c->challenge_ack_limit = 10;
 	c->delack_ns = 40 * MS;
@@ -56,9 +56,9 @@ void tcp_config_defaults(struct tcp_config *c)
 	c->rto_max_ns = 120 * SEC;
 }
 
-void tcp_flow_opts_defaults(const struct stack *st, struct tcp_flow_opts *o)
+void tapir_tcp_flow_opts_defaults(const struct tapir_stack *st, struct tapir_tcp_flow_opts *o)
 {
-	const struct tcp_config *c = &st->cfg.tcp;
+	const struct tapir_tcp_config *c = &st->cfg.tcp;
 
 	o->keepalive = c->keepalive;
 	o->ka_idle_ns = c->keepalive_idle_ns;
@@ -72,18 +72,18 @@ void tcp_flow_opts_defaults(const struct stack *st, struct tcp_flow_opts *o)
 
 /* ---- API ---- */
 
-static void api_enter(struct stack *st)
+static void api_enter(struct tapir_stack *st)
 {
 	T(st)->depth++;
 }
 
-static void api_leave(struct stack *st)
+static void api_leave(struct tapir_stack *st)
 {
 	T(st)->depth--;
 	tcp_reap(T(st));
 }
 
-int tcp_listen(struct stack *st, uint16_t port, const struct tcp_flow_opts *o, tcp_accept_fn cb,
+int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_tcp_flow_opts *o, tapir_tcp_accept_fn cb,
 	       void *ctx)
 {
 	struct tcp_stack *t = T(st);
@@ -109,14 +109,14 @@ int tcp_listen(struct stack *st, uint16_t port, const struct tcp_flow_opts *o, t
 	if (o)
 		l->o = *o;
 	else
-		tcp_flow_opts_defaults(st, &l->o);
+		tapir_tcp_flow_opts_defaults(st, &l->o);
 	l->cb = cb;
 	l->ctx = ctx;
 	t->lsn[t->nlsn++] = l;
 	return 0;
 }
 
-int tcp_unlisten(struct stack *st, uint16_t port)
+int tapir_tcp_unlisten(struct tapir_stack *st, uint16_t port)
 {
 	struct tcp_stack *t = T(st);
 	struct tcp_listener *l = NULL;
@@ -144,11 +144,11 @@ int tcp_unlisten(struct stack *st, uint16_t port)
 	l->dead = true;
 	t->dead_lsn[t->ndead++] = l;
 	api_enter(st);
-	for (struct tcp_flow *f = t->all, *n; f; f = n) {
+	for (struct tapir_tcp_flow *f = t->all, *n; f; f = n) {
 		n = f->next;
 		if (f->lsn == l && !f->zombie) {
 			tcp_send_rst(f);
-			f->state = TCP_CLOSED;
+			f->state = TAPIR_TCP_STATE_CLOSED;
 			tcp_flow_maybe_free(f);
 		}
 	}
@@ -156,12 +156,12 @@ int tcp_unlisten(struct stack *st, uint16_t port)
 	return 0;
 }
 
-int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_flow_opts *o,
-		tcp_connect_fn cb, void *ctx)
+int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port, const struct tapir_tcp_flow_opts *o,
+		tapir_tcp_connect_fn cb, void *ctx)
 {
 	struct tcp_stack *t = T(st);
-	struct tcp_flow_opts def;
-	struct tcp_flow *f;
+	struct tapir_tcp_flow_opts def;
+	struct tapir_tcp_flow *f;
 	uint16_t lport;
 	int rc;
 
@@ -172,7 +172,7 @@ int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_
 	if (t->nflows >= st->cfg.tcp.max_connections)
 		return -ENOBUFS;
 	if (!o) {
-		tcp_flow_opts_defaults(st, &def);
+		tapir_tcp_flow_opts_defaults(st, &def);
 		o = &def;
 	}
 	lport = tcp_ephemeral_port(st, dst, port);
@@ -182,7 +182,7 @@ int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_
 	if (!f)
 		return -ENOMEM;
 	CTR_INC(st, TCP_ACTIVE_OPENS);
-	f->state = TCP_SYN_SENT;
+	f->state = TAPIR_TCP_STATE_SYN_SENT;
 	f->on_connect = cb;
 	f->connect_ctx = ctx;
 	f->rtt_start = st->now;
@@ -191,7 +191,7 @@ int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_
 	if (rc == -ENETUNREACH || rc == -EINVAL) {
 		/* no route: fail now, without a callback */
 		f->on_connect = NULL;
-		f->state = TCP_CLOSED;
+		f->state = TAPIR_TCP_STATE_CLOSED;
 		f->t_rtx = 0;
 		tcp_flow_maybe_free(f);
 	}
@@ -199,7 +199,7 @@ int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_
 	return rc == -ENETUNREACH || rc == -EINVAL ? rc : 0;
 }
 
-void tcp_flow_set_callbacks(struct tcp_flow *f, const struct tcp_callbacks *cb, void *ctx)
+void tapir_tcp_flow_set_callbacks(struct tapir_tcp_flow *f, const struct tapir_tcp_callbacks *cb, void *ctx)
 {
 	if (!f || f->app_closed)
 		return;
@@ -217,18 +217,18 @@ void tcp_flow_set_callbacks(struct tcp_flow *f, const struct tcp_callbacks *cb, 
 }
 
 /* Return: 0 if the application may queue data on @f, else -EPIPE or -ENOTCONN */
-static int write_check(const struct tcp_flow *f)
+static int write_check(const struct tapir_tcp_flow *f)
 {
 	if (f->app_closed || f->fin_queued)
 		return -EPIPE;
-	if (f->state == TCP_CLOSED || f->state == TCP_TIME_WAIT)
+	if (f->state == TAPIR_TCP_STATE_CLOSED || f->state == TAPIR_TCP_STATE_TIME_WAIT)
 		return -EPIPE;
-	if (f->state != TCP_ESTABLISHED && f->state != TCP_CLOSE_WAIT)
+	if (f->state != TAPIR_TCP_STATE_ESTABLISHED && f->state != TAPIR_TCP_STATE_CLOSE_WAIT)
 		return -ENOTCONN;
 	return 0;
 }
 
-static long write_common(struct tcp_flow *f, const struct stack_iov *iov, int iovcnt, bool push)
+static long write_common(struct tapir_tcp_flow *f, const struct tapir_stack_iov *iov, int iovcnt, bool push)
 {
 	size_t total = 0, room;
 	int rc;
@@ -284,26 +284,26 @@ static long write_common(struct tcp_flow *f, const struct stack_iov *iov, int io
 	return (long)total;
 }
 
-long tcp_write(struct tcp_flow *f, const void *data, size_t len)
+long tapir_tcp_write(struct tapir_tcp_flow *f, const void *data, size_t len)
 {
-	struct stack_iov iov = { data, len };
+	struct tapir_stack_iov iov = { data, len };
 
 	return write_common(f, &iov, 1, false);
 }
 
-long tcp_writev(struct tcp_flow *f, const struct stack_iov *iov, int iovcnt)
+long tapir_tcp_writev(struct tapir_tcp_flow *f, const struct tapir_stack_iov *iov, int iovcnt)
 {
 	return write_common(f, iov, iovcnt, false);
 }
 
-long tcp_write_nodelay(struct tcp_flow *f, const void *data, size_t len)
+long tapir_tcp_write_nodelay(struct tapir_tcp_flow *f, const void *data, size_t len)
 {
-	struct stack_iov iov = { data, len };
+	struct tapir_stack_iov iov = { data, len };
 
 	return write_common(f, &iov, 1, true);
 }
 
-void *tcp_write_reserve(struct tcp_flow *f, size_t *len, int *err)
+void *tapir_tcp_write_reserve(struct tapir_tcp_flow *f, size_t *len, int *err)
 {
 	size_t want, room, tail, contig;
 	int rc;
@@ -356,7 +356,7 @@ fail:
 	return NULL;
 }
 
-long tcp_write_commit(struct tcp_flow *f, size_t n, bool push)
+long tapir_tcp_write_commit(struct tapir_tcp_flow *f, size_t n, bool push)
 {
 	int rc;
 
@@ -388,14 +388,14 @@ long tcp_write_commit(struct tcp_flow *f, size_t n, bool push)
 }
 
 /* Queue our FIN and move to the state that waits for it to be acked. */
-static void queue_fin(struct tcp_flow *f)
+static void queue_fin(struct tapir_tcp_flow *f)
 {
 	if (f->fin_queued)
 		return;
-	if (f->state == TCP_ESTABLISHED) {
-		f->state = TCP_FIN_WAIT_1;
-	} else if (f->state == TCP_CLOSE_WAIT) {
-		f->state = TCP_LAST_ACK;
+	if (f->state == TAPIR_TCP_STATE_ESTABLISHED) {
+		f->state = TAPIR_TCP_STATE_FIN_WAIT_1;
+	} else if (f->state == TAPIR_TCP_STATE_CLOSE_WAIT) {
+		f->state = TAPIR_TCP_STATE_LAST_ACK;
 	} else {
 		return;
 	}
@@ -403,11 +403,11 @@ static void queue_fin(struct tcp_flow *f)
 	tcp_output(f);
 }
 
-int tcp_shutdown(struct tcp_flow *f, bool rd, bool wr)
+int tapir_tcp_shutdown(struct tapir_tcp_flow *f, bool rd, bool wr)
 {
 	if (!f || f->app_closed)
 		return -EINVAL;
-	if (!synchronized(f) || f->state == TCP_TIME_WAIT)
+	if (!synchronized(f) || f->state == TAPIR_TCP_STATE_TIME_WAIT)
 		return -ENOTCONN;
 	f->sres = 0;
 	api_enter(f->st);
@@ -422,9 +422,9 @@ int tcp_shutdown(struct tcp_flow *f, bool rd, bool wr)
 	return 0;
 }
 
-void tcp_close(struct tcp_flow *f)
+void tapir_tcp_close(struct tapir_tcp_flow *f)
 {
-	struct stack *st;
+	struct tapir_stack *st;
 
 	if (!f || f->app_closed)
 		return;
@@ -434,36 +434,36 @@ void tcp_close(struct tcp_flow *f)
 	memset(&f->cb, 0, sizeof(f->cb));
 	f->cb_ctx = NULL;
 	switch (f->state) {
-	case TCP_SYN_SENT:
-	case TCP_SYN_RECEIVED:
+	case TAPIR_TCP_STATE_SYN_SENT:
+	case TAPIR_TCP_STATE_SYN_RECEIVED:
 		tcp_send_rst(f);
-		f->state = TCP_CLOSED;
+		f->state = TAPIR_TCP_STATE_CLOSED;
 		break;
-	case TCP_ESTABLISHED:
-	case TCP_CLOSE_WAIT:
+	case TAPIR_TCP_STATE_ESTABLISHED:
+	case TAPIR_TCP_STATE_CLOSE_WAIT:
 		if (f->rlen || f->ooo.head) {
 			tcp_send_rst(f);	/* unread data: RFC 2525 2.17 */
-			f->state = TCP_CLOSED;
+			f->state = TAPIR_TCP_STATE_CLOSED;
 			break;
 		}
 		queue_fin(f);
 		break;
-	case TCP_FIN_WAIT_2:
+	case TAPIR_TCP_STATE_FIN_WAIT_2:
 		f->t_wait = st->now + st->cfg.tcp.fin_wait2_ns;
 		tcp_timer_update(f);
 		break;
 	default:
 		break;
 	}
-	if (f->state == TCP_CLOSED)
+	if (f->state == TAPIR_TCP_STATE_CLOSED)
 		f->t_rtx = f->t_delack = f->t_ka = f->t_wait = 0;
 	tcp_flow_maybe_free(f);
 	api_leave(st);
 }
 
-void tcp_abort(struct tcp_flow *f)
+void tapir_tcp_abort(struct tapir_tcp_flow *f)
 {
-	struct stack *st;
+	struct tapir_stack *st;
 
 	if (!f || f->app_closed)
 		return;
@@ -471,15 +471,15 @@ void tcp_abort(struct tcp_flow *f)
 	api_enter(st);
 	f->app_closed = true;
 	memset(&f->cb, 0, sizeof(f->cb));
-	if (f->state != TCP_CLOSED && f->state != TCP_TIME_WAIT)
+	if (f->state != TAPIR_TCP_STATE_CLOSED && f->state != TAPIR_TCP_STATE_TIME_WAIT)
 		tcp_send_rst(f);
-	f->state = TCP_CLOSED;
+	f->state = TAPIR_TCP_STATE_CLOSED;
 	f->t_rtx = f->t_delack = f->t_ka = f->t_wait = 0;
 	tcp_flow_maybe_free(f);
 	api_leave(st);
 }
 
-void tcp_read_pause(struct tcp_flow *f, bool paused)
+void tapir_tcp_read_pause(struct tapir_tcp_flow *f, bool paused)
 {
 	if (!f || f->app_closed)
 		return;
@@ -491,7 +491,7 @@ void tcp_read_pause(struct tcp_flow *f, bool paused)
 	}
 }
 
-int tcp_flow_info(const struct tcp_flow *f, struct tcp_flow_info *o)
+int tapir_tcp_flow_info(const struct tapir_tcp_flow *f, struct tapir_tcp_flow_info *o)
 {
 	if (!f || !o)
 		return -EINVAL;
@@ -531,18 +531,18 @@ int tcp_flow_info(const struct tcp_flow *f, struct tcp_flow_info *o)
 	return 0;
 }
 
-size_t tcp_flow_list(const struct stack *st, struct tcp_flow_info *out, size_t max)
+size_t tapir_tcp_flow_list(const struct tapir_stack *st, struct tapir_tcp_flow_info *out, size_t max)
 {
 	size_t n = 0;
 
 	if (!T(st))
 		return 0;
-	for (const struct tcp_flow *f = T(st)->all; f && n < max; f = f->next)
-		tcp_flow_info(f, &out[n++]);
+	for (const struct tapir_tcp_flow *f = T(st)->all; f && n < max; f = f->next)
+		tapir_tcp_flow_info(f, &out[n++]);
 	return n;
 }
 
-size_t tcp_flow_count(const struct stack *st)
+size_t tapir_tcp_flow_count(const struct tapir_stack *st)
 {
 	return T(st) ? T(st)->nflows : 0;
 }

@@ -30,7 +30,7 @@ static uint8_t *ring_regrow(const uint8_t *buf, size_t cap, size_t head, size_t 
 	}
 	return n;
 }
-static bool rq_push(struct tcp_flow *f, const uint8_t *data, size_t len)
+static bool rq_push(struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
 {
 	if (f->rlen + len > f->rcap) {
 		size_t cap = f->rcap ? f->rcap : 4096;
@@ -56,13 +56,13 @@ static bool rq_push(struct tcp_flow *f, const uint8_t *data, size_t len)
 	return true;
 }
 
-static bool can_deliver(const struct tcp_flow *f)
+static bool can_deliver(const struct tapir_tcp_flow *f)
 {
 	return !f->paused && f->cb.recv && !f->app_closed && !f->zombie;
 }
 
 /* Deliver queued data then a pending end of stream, while allowed. */
-void tcp_deliver_queue(struct tcp_flow *f)
+void tcp_deliver_queue(struct tapir_tcp_flow *f)
 {
 	size_t before = f->rlen;
 
@@ -87,7 +87,7 @@ void tcp_deliver_queue(struct tcp_flow *f)
 		f->cb.recv(f->cb_ctx, f, NULL, 0);
 	}
 	f->in_deliver = false;
-	if (before && !f->zombie && synchronized(f) && f->state != TCP_TIME_WAIT &&
+	if (before && !f->zombie && synchronized(f) && f->state != TAPIR_TCP_STATE_TIME_WAIT &&
 	    f->rlen < before) {
 		/* the window opened: tell the peer if it moved enough */
 		uint32_t old = f->rcv_adv;
@@ -99,7 +99,7 @@ void tcp_deliver_queue(struct tcp_flow *f)
 }
 
 /* In-order data: straight to the application, or into the queue. */
-void tcp_deliver_data(struct tcp_flow *f, const uint8_t *data, size_t len)
+void tcp_deliver_data(struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
 {
 	f->bytes_received += len;
 	if (f->rd_shut) {
@@ -114,7 +114,7 @@ void tcp_deliver_data(struct tcp_flow *f, const uint8_t *data, size_t len)
 		CTR_INC(f->st, TCP_DROP_NOMEM);
 }
 
-bool tcp_sbuf_reserve(struct tcp_flow *f, size_t want)
+bool tcp_sbuf_reserve(struct tapir_tcp_flow *f, size_t want)
 {
 	size_t cap = f->scap, need = f->slen + want;
 	uint8_t *n;

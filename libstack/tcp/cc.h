@@ -10,7 +10,7 @@
  * becomes at a loss, and what it forgets at a timeout.
  *
  * A new algorithm is one new file cc_NAME.c defining a struct tcp_cc_ops,
- * plus its enum tcp_cc_algo value (tcp_config.h), its line in the table in
+ * plus its enum tapir_tcp_cc_algo value (tcp_config.h), its line in the table in
  * cc.c and, if it keeps per-flow state, a member of union tcp_cc_state here.
  */
 #ifndef TAPIR_TCP_CC_H
@@ -18,9 +18,9 @@
 
 #include <stdint.h>
 
-#include "tcp_config.h"
+#include "tapir/tcp_config.h"
 
-struct tcp_flow;
+struct tapir_tcp_flow;
 
 /* CUBIC (cc_cubic.c): W_max, the Reno-friendly estimate, epoch start, K */
 struct tcp_cubic {
@@ -46,22 +46,22 @@ union tcp_cc_state {
  */
 struct tcp_cc_ops {
 	const char *name;
-	void (*init)(struct tcp_flow *f);
-	void (*cong_avoid)(struct tcp_flow *f, uint32_t acked);
-	uint32_t (*ssthresh)(struct tcp_flow *f);
-	void (*on_rto)(struct tcp_flow *f);
+	void (*init)(struct tapir_tcp_flow *f);
+	void (*cong_avoid)(struct tapir_tcp_flow *f, uint32_t acked);
+	uint32_t (*ssthresh)(struct tapir_tcp_flow *f);
+	void (*on_rto)(struct tapir_tcp_flow *f);
 };
 
 extern const struct tcp_cc_ops tcp_cc_reno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
 
 /* Return: the algorithm for @algo (NewReno for an unknown value) */
-const struct tcp_cc_ops *tcp_cc_select(enum tcp_cc_algo algo);
+const struct tcp_cc_ops *tcp_cc_select(enum tapir_tcp_cc_algo algo);
 
 /* The calls the TCP code makes, through f->cc */
-void tcp_cc_init(struct tcp_flow *f);
-void tcp_cc_on_ack(struct tcp_flow *f, uint32_t acked);
-uint32_t tcp_cc_ssthresh(struct tcp_flow *f);
-void tcp_cc_on_rto(struct tcp_flow *f);
+void tcp_cc_init(struct tapir_tcp_flow *f);
+void tcp_cc_on_ack(struct tapir_tcp_flow *f, uint32_t acked);
+uint32_t tcp_cc_ssthresh(struct tapir_tcp_flow *f);
+void tcp_cc_on_rto(struct tapir_tcp_flow *f);
 
 #endif /* TAPIR_TCP_CC_H */

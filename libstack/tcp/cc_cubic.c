@@ -20,7 +20,7 @@ static double cubic_cbrt(double x)
 	return y;
 }
 
-static void cubic_cong_avoid(struct tcp_flow *f, uint32_t acked)
+static void cubic_cong_avoid(struct tapir_tcp_flow *f, uint32_t acked)
 {
 	struct tcp_cubic *c = &f->ccs.cubic;
 	uint32_t mss = f->mss;
@@ -60,7 +60,7 @@ static void cubic_cong_avoid(struct tcp_flow *f, uint32_t acked)
 }
 
 /* beta 0.7, with fast convergence (RFC 9438 4.7) */
-static uint32_t cubic_ssthresh(struct tcp_flow *f)
+static uint32_t cubic_ssthresh(struct tapir_tcp_flow *f)
 {
 	struct tcp_cubic *c = &f->ccs.cubic;
 	uint32_t w = f->cwnd;
@@ -74,7 +74,7 @@ static uint32_t cubic_ssthresh(struct tcp_flow *f)
 }
 
 /* a timeout ends the epoch: the curve starts again from the new cwnd */
-static void cubic_on_rto(struct tcp_flow *f)
+static void cubic_on_rto(struct tapir_tcp_flow *f)
 {
 	f->ccs.cubic.epoch = 0;
 }

@@ -3,7 +3,7 @@
  */
 #include "tcp/tcp_conn.h"
 
-static void reno_cong_avoid(struct tcp_flow *f, uint32_t acked)
+static void reno_cong_avoid(struct tapir_tcp_flow *f, uint32_t acked)
 {
 	/* RFC 5681 congestion avoidance, byte counting */
 	f->bytes_acked_ca += acked;
@@ -14,7 +14,7 @@ static void reno_cong_avoid(struct tcp_flow *f, uint32_t acked)
 }
 
 /* RFC 5681 eq. 4 */
-static uint32_t reno_ssthresh(struct tcp_flow *f)
+static uint32_t reno_ssthresh(struct tapir_tcp_flow *f)
 {
 	return max32(flight(f) / 2, 2 * f->mss);
 }

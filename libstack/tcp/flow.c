@@ -16,18 +16,18 @@ static size_t hash_idx(const struct tcp_stack *t, uint32_t raddr, uint16_t rport
 	return (size_t)(h >> 32) & t->hmask;
 }
 
-struct tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
+struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
 				 uint16_t lport)
 {
-	for (struct tcp_flow *f = t->hash[hash_idx(t, raddr, rport, lport)]; f; f = f->hnext)
+	for (struct tapir_tcp_flow *f = t->hash[hash_idx(t, raddr, rport, lport)]; f; f = f->hnext)
 		if (f->raddr == raddr && f->rport == rport && f->lport == lport)
 			return f;
 	return NULL;
 }
 
-static void hash_remove(struct tcp_stack *t, struct tcp_flow *f)
+static void hash_remove(struct tcp_stack *t, struct tapir_tcp_flow *f)
 {
-	struct tcp_flow **pp = &t->hash[hash_idx(t, f->raddr, f->rport, f->lport)];
+	struct tapir_tcp_flow **pp = &t->hash[hash_idx(t, f->raddr, f->rport, f->lport)];
 
 	if (!f->in_hash)
 		return;
@@ -46,7 +46,7 @@ struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port)
 	return NULL;
 }
 
-static void flow_free_mem(struct tcp_flow *f)
+static void flow_free_mem(struct tapir_tcp_flow *f)
 {
 	tcp_ooo_clear(&f->ooo);
 	free(f->sbuf);
@@ -60,7 +60,7 @@ void tcp_reap(struct tcp_stack *t)
 	if (t->depth > 0)
 		return;
 	while (t->zombies) {
-		struct tcp_flow *f = t->zombies;
+		struct tapir_tcp_flow *f = t->zombies;
 
 		t->zombies = f->znext;
 		flow_free_mem(f);
@@ -71,19 +71,19 @@ void tcp_reap(struct tcp_stack *t)
 }
 
 /* Unlink a flow that is over and, if the application let go, free it later. */
-void tcp_flow_maybe_free(struct tcp_flow *f)
+void tcp_flow_maybe_free(struct tapir_tcp_flow *f)
 {
 	struct tcp_stack *t = T(f->st);
 
 	if (f->zombie)
 		return;
-	if (f->state == TCP_CLOSED) {
+	if (f->state == TAPIR_TCP_STATE_CLOSED) {
 		/* a closed flow no longer owns its 4-tuple, even while the
 		 * application still holds it: segments get the closed-port answer */
 		hash_remove(t, f);
 		tcp_heap_remove(t, f);
 	}
-	if (f->state != TCP_CLOSED || (f->known && !f->app_closed))
+	if (f->state != TAPIR_TCP_STATE_CLOSED || (f->known && !f->app_closed))
 		return;
 	if (f->prev)
 		f->prev->next = f->next;
@@ -111,7 +111,7 @@ void tcp_flow_maybe_free(struct tcp_flow *f)
  *
  * Return: the port, or 0 when every one is taken for this remote end
  */
-uint16_t tcp_ephemeral_port(struct stack *st, uint32_t dst, uint16_t port)
+uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port)
 {
 	uint32_t start = stack_random32(st);
 
@@ -124,7 +124,7 @@ uint16_t tcp_ephemeral_port(struct stack *st, uint32_t dst, uint16_t port)
 	return 0;
 }
 
-static uint32_t make_isn(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+static uint32_t make_isn(struct tapir_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	struct tcp_stack *t = T(st);
 	uint64_t h = siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
@@ -141,11 +141,11 @@ uint8_t tcp_pick_wscale(size_t rcvbuf)
 	return ws;
 }
 
-struct tcp_flow *tcp_flow_new(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
-			      const struct tcp_flow_opts *o)
+struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+			      const struct tapir_tcp_flow_opts *o)
 {
 	struct tcp_stack *t = T(st);
-	struct tcp_flow *f;
+	struct tapir_tcp_flow *f;
 	size_t h;
 
 	if (t->nflows >= st->cfg.tcp.max_connections) {
@@ -198,7 +198,7 @@ struct tcp_flow *tcp_flow_new(struct stack *st, uint32_t raddr, uint16_t rport, 
 
 /* ---- application notification ---- */
 
-static void report_closed(struct tcp_flow *f, int err)
+static void report_closed(struct tapir_tcp_flow *f, int err)
 {
 	if (f->closed_reported || !f->known || f->app_closed)
 		return;
@@ -208,13 +208,13 @@ static void report_closed(struct tcp_flow *f, int err)
 }
 
 /* Tear the connection down: CLOSED, tell the application, maybe free. */
-void tcp_flow_drop(struct tcp_flow *f, int err)
+void tcp_flow_drop(struct tapir_tcp_flow *f, int err)
 {
-	f->state = TCP_CLOSED;
+	f->state = TAPIR_TCP_STATE_CLOSED;
 	f->t_rtx = f->t_delack = f->t_ka = f->t_wait = 0;
 	hash_remove(T(f->st), f);	/* before the callbacks: the tuple is free */
 	if (!f->known && f->on_connect) {
-		tcp_connect_fn cb = f->on_connect;
+		tapir_tcp_connect_fn cb = f->on_connect;
 
 		f->on_connect = NULL;
 		cb(f->connect_ctx, NULL, err ? err : -ECONNABORTED);
@@ -224,9 +224,9 @@ void tcp_flow_drop(struct tcp_flow *f, int err)
 	tcp_flow_maybe_free(f);
 }
 
-void tcp_enter_time_wait(struct tcp_flow *f)
+void tcp_enter_time_wait(struct tapir_tcp_flow *f)
 {
-	f->state = TCP_TIME_WAIT;
+	f->state = TAPIR_TCP_STATE_TIME_WAIT;
 	f->t_rtx = f->t_ka = f->t_delack = 0;
 	f->persist = false;
 	f->t_wait = f->st->now + 2 * f->st->cfg.tcp.msl_ns;
@@ -234,12 +234,12 @@ void tcp_enter_time_wait(struct tcp_flow *f)
 	report_closed(f, 0);
 }
 
-void tcp_flow_established(struct tcp_flow *f)
+void tcp_flow_established(struct tapir_tcp_flow *f)
 {
-	struct stack *st = f->st;
+	struct tapir_stack *st = f->st;
 
-	f->state = TCP_ESTABLISHED;
-	CTR_INC(st, TCP_ESTABLISHED);
+	f->state = TAPIR_TCP_STATE_ESTABLISHED;
+	CTR_INC(st, TAPIR_TCP_STATE_ESTABLISHED);
 	tcp_update_mss(f);
 	/* RFC 6928 initial window */
 	f->cwnd = min32(10 * f->mss, max32(2 * f->mss, 14600));
@@ -262,7 +262,7 @@ void tcp_flow_established(struct tcp_flow *f)
 		}
 		l->cb(l->ctx, f);
 	} else if (f->on_connect) {
-		tcp_connect_fn cb = f->on_connect;
+		tapir_tcp_connect_fn cb = f->on_connect;
 
 		f->on_connect = NULL;
 		f->known = true;
@@ -270,7 +270,7 @@ void tcp_flow_established(struct tcp_flow *f)
 	}
 }
 
-void tcp_maybe_writable(struct tcp_flow *f)
+void tcp_maybe_writable(struct tapir_tcp_flow *f)
 {
 	if (!f->want_writable || f->app_closed || f->fin_queued)
 		return;
@@ -283,7 +283,7 @@ void tcp_maybe_writable(struct tcp_flow *f)
 
 /* ---- lifetime ---- */
 
-int tcp_init(struct stack *st)
+int tcp_init(struct tapir_stack *st)
 {
 	struct tcp_stack *t = calloc(1, sizeof(*t));
 	size_t n = 64;
@@ -302,7 +302,7 @@ int tcp_init(struct stack *st)
 	st->cfg.random(st->cfg.random_ctx, t->cookie_key, sizeof(t->cookie_key));
 	st->cfg.random(st->cfg.random_ctx, &t->hash_key, sizeof(t->hash_key));
 	st->tcp = t;
-	if (ipv4_register_proto(st, IP_PROTO_TCP, tcp_rx, tcp_icmp_err, st) < 0) {
+	if (tapir_ipv4_register_proto(st, TAPIR_IP_PROTO_TCP, tcp_rx, tcp_icmp_err, st) < 0) {
 		free(t->hash);
 		free(t);
 		st->tcp = NULL;
@@ -311,14 +311,14 @@ int tcp_init(struct stack *st)
 	return 0;
 }
 
-void tcp_fini(struct stack *st)
+void tcp_fini(struct tapir_stack *st)
 {
 	struct tcp_stack *t = T(st);
 
 	if (!t)
 		return;
 	while (t->all) {
-		struct tcp_flow *f = t->all;
+		struct tapir_tcp_flow *f = t->all;
 
 		t->all = f->next;
 		flow_free_mem(f);

@@ -12,7 +12,7 @@
 /* ---- out-of-order data (the queue itself is ooo.c) ---- */
 
 /* Queue the data of @seg, which is beyond rcv_nxt, and count what happened. */
-static void ooo_insert(struct tcp_flow *f, const struct tcp_repr *seg)
+static void ooo_insert(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
 	switch (tcp_ooo_insert(&f->ooo, seg->seq, seg->payload, (uint32_t)seg->payload_len,
 			       f->st->cfg.tcp.ooo_max_bytes)) {
@@ -34,7 +34,7 @@ static void ooo_insert(struct tcp_flow *f, const struct tcp_repr *seg)
 }
 
 /* Move pieces that became in order to the application. */
-static void ooo_drain(struct tcp_flow *f)
+static void ooo_drain(struct tapir_tcp_flow *f)
 {
 	struct tcp_ooo *o;
 
@@ -53,7 +53,7 @@ static void ooo_drain(struct tcp_flow *f)
 
 /* ---- input ---- */
 
-static void take_options(struct tcp_flow *f, const struct tcp_repr *seg)
+static void take_options(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
 	if (seg->has_mss && seg->mss)
 		f->peer_mss = max32(seg->mss, TCP_MIN_MSS);
@@ -71,9 +71,9 @@ static void take_options(struct tcp_flow *f, const struct tcp_repr *seg)
 }
 
 /* A new ACK covering [snd_una, ack). */
-static void ack_new(struct tcp_flow *f, const struct tcp_repr *seg)
+static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
-	struct stack *st = f->st;
+	struct tapir_stack *st = f->st;
 	uint32_t ack = seg->ack, acked = ack - f->snd_una;
 	size_t n = 0;
 
@@ -141,7 +141,7 @@ static void ack_new(struct tcp_flow *f, const struct tcp_repr *seg)
 
 /* Step 5 of RFC 9293 3.10.7.4 for synchronized states.  Return: false to
  * stop processing the segment. */
-static bool process_ack(struct tcp_flow *f, const struct tcp_repr *seg)
+static bool process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
 	uint32_t ack = seg->ack;
 	uint32_t wnd = (uint32_t)seg->window << f->snd_ws;
@@ -216,12 +216,12 @@ static bool process_ack(struct tcp_flow *f, const struct tcp_repr *seg)
 }
 
 /* Our FIN is acknowledged? */
-static bool fin_acked(const struct tcp_flow *f)
+static bool fin_acked(const struct tapir_tcp_flow *f)
 {
 	return f->fin_queued && f->snd_una == f->sbuf_seq + (uint32_t)f->slen + 1;
 }
 
-static void schedule_ack(struct tcp_flow *f, bool now)
+static void schedule_ack(struct tapir_tcp_flow *f, bool now)
 {
 	uint32_t mss2 = 2 * (f->rcv_mss ? f->rcv_mss : f->mss);
 
@@ -236,7 +236,7 @@ static void schedule_ack(struct tcp_flow *f, bool now)
 	}
 }
 
-static void time_wait_input(struct tcp_flow *f, const struct tcp_repr *seg)
+static void time_wait_input(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
 	if (seg->flags & TCP_RST) {
 		CTR_INC(f->st, TCP_DROP_RST_INVALID);
@@ -252,12 +252,12 @@ static void time_wait_input(struct tcp_flow *f, const struct tcp_repr *seg)
 		tcp_send_ack(f);	/* a bare ACK is not answered: no ACK loops */
 }
 
-static void flow_input(struct tcp_flow *f, struct tcp_repr *seg);
+static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg);
 
 /* SYN_SENT (RFC 9293 3.10.7.3). */
-static void syn_sent_input(struct tcp_flow *f, struct tcp_repr *seg)
+static void syn_sent_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 {
-	struct stack *st = f->st;
+	struct tapir_stack *st = f->st;
 
 	if (seg->flags & TCP_ACK) {
 		if (seq_le(seg->ack, f->iss) || seq_gt(seg->ack, f->snd_max)) {
@@ -296,14 +296,14 @@ static void syn_sent_input(struct tcp_flow *f, struct tcp_repr *seg)
 		f->t_rtx = 0;
 		f->retries = 0;
 		tcp_flow_established(f);
-		if (f->zombie || f->state == TCP_CLOSED)
+		if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 			return;
 		tcp_send_ack(f);
 		tcp_output(f);
 		return;
 	}
 	/* simultaneous open */
-	f->state = TCP_SYN_RECEIVED;
+	f->state = TAPIR_TCP_STATE_SYN_RECEIVED;
 	f->snd_wnd = seg->window;	/* not scaled in a SYN */
 	f->max_snd_wnd = f->snd_wnd;
 	f->t_rtx = 0;
@@ -312,7 +312,7 @@ static void syn_sent_input(struct tcp_flow *f, struct tcp_repr *seg)
 }
 
 /* Trim @seg to the receive window.  Return: false if it is not acceptable. */
-static bool seq_check(struct tcp_flow *f, struct tcp_repr *seg)
+static bool seq_check(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 {
 	uint32_t wnd = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
 	uint32_t slen = (uint32_t)seg->payload_len + !!(seg->flags & TCP_SYN) +
@@ -362,22 +362,22 @@ static bool seq_check(struct tcp_flow *f, struct tcp_repr *seg)
 }
 
 /* Process the FIN at rcv_nxt. */
-static void fin_input(struct tcp_flow *f)
+static void fin_input(struct tapir_tcp_flow *f)
 {
 	f->rcv_nxt++;
 	f->fin_rcvd = true;
 	switch (f->state) {
-	case TCP_SYN_RECEIVED:
-	case TCP_ESTABLISHED:
-		f->state = TCP_CLOSE_WAIT;
+	case TAPIR_TCP_STATE_SYN_RECEIVED:
+	case TAPIR_TCP_STATE_ESTABLISHED:
+		f->state = TAPIR_TCP_STATE_CLOSE_WAIT;
 		break;
-	case TCP_FIN_WAIT_1:
+	case TAPIR_TCP_STATE_FIN_WAIT_1:
 		if (fin_acked(f))
 			tcp_enter_time_wait(f);
 		else
-			f->state = TCP_CLOSING;
+			f->state = TAPIR_TCP_STATE_CLOSING;
 		break;
-	case TCP_FIN_WAIT_2:
+	case TAPIR_TCP_STATE_FIN_WAIT_2:
 		f->t_wait = 0;
 		tcp_enter_time_wait(f);
 		break;
@@ -388,17 +388,17 @@ static void fin_input(struct tcp_flow *f)
 	tcp_deliver_queue(f);
 }
 
-static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
+static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 {
-	struct stack *st = f->st;
+	struct tapir_stack *st = f->st;
 	bool was_ooo = f->ooo.head != NULL;
 
 	f->segs_in++;
-	if (f->state == TCP_SYN_SENT) {
+	if (f->state == TAPIR_TCP_STATE_SYN_SENT) {
 		syn_sent_input(f, seg);
 		return;
 	}
-	if (f->state == TCP_TIME_WAIT) {
+	if (f->state == TAPIR_TCP_STATE_TIME_WAIT) {
 		uint32_t slen = (uint32_t)seg->payload_len + !!(seg->flags & TCP_FIN);
 
 		if (!(seg->flags & TCP_RST) && (seg->flags & TCP_FIN) &&
@@ -410,7 +410,7 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 		return;
 	}
 	/* a retransmitted SYN while we wait for the handshake's ACK */
-	if (f->state == TCP_SYN_RECEIVED && f->lsn &&
+	if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED && f->lsn &&
 	    (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN && seg->seq == f->irs) {
 		if (f->ts_ok && seg->has_ts)
 			f->ts_recent = seg->ts_val;
@@ -444,11 +444,11 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 			tcp_challenge_ack(f);
 			return;
 		}
-		if (f->state == TCP_SYN_RECEIVED && f->lsn) {
+		if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED && f->lsn) {
 			tcp_flow_drop(f, 0);	/* passive open: back to LISTEN */
 			return;
 		}
-		tcp_flow_drop(f, f->state == TCP_SYN_RECEIVED ? -ECONNREFUSED : -ECONNRESET);
+		tcp_flow_drop(f, f->state == TAPIR_TCP_STATE_SYN_RECEIVED ? -ECONNREFUSED : -ECONNRESET);
 		return;
 	}
 	/*
@@ -458,7 +458,7 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 	 * 5961 4).  A retransmission of the SYN itself was answered above.
 	 */
 	if (seg->flags & TCP_SYN) {
-		if (f->state == TCP_SYN_RECEIVED && f->lsn) {
+		if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED && f->lsn) {
 			CTR_INC(st, TCP_SYN_RECEIVED_ABORTED);
 			tcp_flow_drop(f, 0);
 			return;
@@ -470,7 +470,7 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 		CTR_INC(st, TCP_DROP_NO_ACK);
 		return;
 	}
-	if (f->state == TCP_SYN_RECEIVED) {
+	if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED) {
 		if (seq_le(seg->ack, f->snd_una) || seq_gt(seg->ack, f->snd_max)) {
 			CTR_INC(st, TCP_DROP_BAD_ACK);
 			tcp_send_reset_for(st, f->raddr, seg);
@@ -486,7 +486,7 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 		if (f->ts_ok && seg->has_ts && seg->ts_ecr)
 			tcp_ts_sample(f, seg->ts_ecr);
 		tcp_flow_established(f);
-		if (f->zombie || f->state == TCP_CLOSED)
+		if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 			return;
 	} else {
 		bool fin_was_acked = fin_acked(f);
@@ -495,18 +495,18 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 			return;
 		if (!fin_was_acked && fin_acked(f)) {
 			switch (f->state) {
-			case TCP_FIN_WAIT_1:
-				f->state = TCP_FIN_WAIT_2;
+			case TAPIR_TCP_STATE_FIN_WAIT_1:
+				f->state = TAPIR_TCP_STATE_FIN_WAIT_2;
 				f->t_rtx = 0;
 				if (f->app_closed) {
 					f->t_wait = st->now + st->cfg.tcp.fin_wait2_ns;
 					tcp_timer_update(f);
 				}
 				break;
-			case TCP_CLOSING:
+			case TAPIR_TCP_STATE_CLOSING:
 				tcp_enter_time_wait(f);
 				return;
-			case TCP_LAST_ACK:
+			case TAPIR_TCP_STATE_LAST_ACK:
 				tcp_flow_drop(f, 0);
 				return;
 			default:
@@ -514,12 +514,12 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 			}
 		}
 		tcp_maybe_writable(f);
-		if (f->zombie || f->state == TCP_CLOSED)
+		if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 			return;
 	}
 	/* data (step 7) */
-	if (seg->payload_len && (f->state == TCP_ESTABLISHED || f->state == TCP_FIN_WAIT_1 ||
-				 f->state == TCP_FIN_WAIT_2)) {
+	if (seg->payload_len && (f->state == TAPIR_TCP_STATE_ESTABLISHED || f->state == TAPIR_TCP_STATE_FIN_WAIT_1 ||
+				 f->state == TAPIR_TCP_STATE_FIN_WAIT_2)) {
 		if (f->app_closed) {
 			/* nobody will read it: reset (as Linux) */
 			CTR_INC(st, TCP_DROP_AFTER_CLOSE);
@@ -532,17 +532,17 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 		if (seg->seq == f->rcv_nxt) {
 			f->rcv_nxt += (uint32_t)seg->payload_len;
 			tcp_deliver_data(f, seg->payload, seg->payload_len);
-			if (f->zombie || f->state == TCP_CLOSED)
+			if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 				return;
 			if (f->ooo.head) {
 				ooo_drain(f);
-				if (f->zombie || f->state == TCP_CLOSED)
+				if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 					return;
 			}
 			if (f->ooo_fin && f->rcv_nxt == f->ooo_fin_seq && !f->ooo.head) {
 				f->ooo_fin = false;
 				fin_input(f);
-				if (f->zombie || f->state == TCP_CLOSED)
+				if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 					return;
 			}
 			schedule_ack(f, was_ooo || f->ooo.head || f->rlen);
@@ -564,16 +564,16 @@ static void flow_input(struct tcp_flow *f, struct tcp_repr *seg)
 	if ((seg->flags & TCP_FIN) && seg->seq + (uint32_t)seg->payload_len == f->rcv_nxt &&
 	    !f->fin_rcvd) {
 		fin_input(f);
-		if (f->zombie || f->state == TCP_CLOSED)
+		if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 			return;
 	}
 	tcp_output(f);
 }
 
-static void listen_input(struct stack *st, struct tcp_listener *l, const struct ipv4_rx_meta *m,
+static void listen_input(struct tapir_stack *st, struct tcp_listener *l, const struct tapir_ipv4_rx_meta *m,
 			 struct tcp_repr *seg)
 {
-	struct tcp_flow *f;
+	struct tapir_tcp_flow *f;
 
 	if (seg->flags & TCP_RST) {
 		CTR_INC(st, TCP_DROP_LISTEN);
@@ -584,7 +584,7 @@ static void listen_input(struct stack *st, struct tcp_listener *l, const struct 
 			f = tcp_syncookie_check(st, l, m->src, seg);
 			if (f) {
 				tcp_flow_established(f);
-				if (!f->zombie && f->state != TCP_CLOSED) {
+				if (!f->zombie && f->state != TAPIR_TCP_STATE_CLOSED) {
 					seg->flags &= (uint8_t)~TCP_SYN;
 					flow_input(f, seg);
 				}
@@ -597,7 +597,7 @@ static void listen_input(struct stack *st, struct tcp_listener *l, const struct 
 	}
 	/* RFC 9293 3.10.7.2: without SYN, drop.  SYN+FIN opens nothing real (a
 	 * scanner's probe, or an attempt to slip past filters): drop it, as
-	 * Linux does (tcp_rcv_state_process, TCP_LISTEN). */
+	 * Linux does (tcp_rcv_state_process, TAPIR_TCP_STATE_LISTEN). */
 	if (!(seg->flags & TCP_SYN) || (seg->flags & TCP_FIN)) {
 		CTR_INC(st, TCP_DROP_LISTEN);
 		return;
@@ -616,7 +616,7 @@ static void listen_input(struct stack *st, struct tcp_listener *l, const struct 
 	CTR_INC(st, TCP_PASSIVE_OPENS);
 	f->lsn = l;
 	l->nsyn++;
-	f->state = TCP_SYN_RECEIVED;
+	f->state = TAPIR_TCP_STATE_SYN_RECEIVED;
 	f->irs = seg->seq;
 	f->rcv_nxt = seg->seq + 1;
 	f->rcv_adv = f->rcv_nxt;
@@ -630,12 +630,12 @@ static void listen_input(struct stack *st, struct tcp_listener *l, const struct 
 
 /* ---- entry points from IPv4 ---- */
 
-int tcp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size_t len)
+int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload, size_t len)
 {
-	struct stack *st = ctx;
+	struct tapir_stack *st = ctx;
 	struct tcp_stack *t = T(st);
 	struct tcp_repr seg;
-	struct tcp_flow *f;
+	struct tapir_tcp_flow *f;
 	struct tcp_listener *l;
 	int rc;
 
@@ -658,12 +658,12 @@ int tcp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size
 	}
 	t->depth++;
 	f = tcp_flow_lookup(t, m->src, seg.src_port, seg.dst_port);
-	if (f && f->state == TCP_TIME_WAIT && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+	if (f && f->state == TAPIR_TCP_STATE_TIME_WAIT && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
 	    seq_gt(seg.seq, f->rcv_nxt) && tcp_listener_find(t, seg.dst_port) &&
 	    !(f->ts_ok && seg.has_ts && seq_lt(seg.ts_val, f->ts_recent))) {
 		/* reuse of a TIME_WAIT tuple by a new connection */
 		CTR_INC(st, TCP_TIME_WAIT_REUSED);
-		f->state = TCP_CLOSED;
+		f->state = TAPIR_TCP_STATE_CLOSED;
 		tcp_flow_maybe_free(f);
 		f = NULL;
 	}
@@ -680,21 +680,21 @@ int tcp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size
 	return 0;
 }
 
-void tcp_icmp_err(void *ctx, const struct ipv4_icmp_err *e)
+void tcp_icmp_err(void *ctx, const struct tapir_ipv4_icmp_err *e)
 {
-	struct stack *st = ctx;
+	struct tapir_stack *st = ctx;
 	struct tcp_stack *t = T(st);
-	const struct icmp_quote *q = e->quote;
+	const struct tapir_icmp_quote *q = e->quote;
 	uint32_t mtu;
-	struct tcp_flow *f;
+	struct tapir_tcp_flow *f;
 
 	f = q->have_seq ? tcp_flow_lookup(t, q->dst, q->dst_port, q->src_port) : NULL;
-	if (!f || f->state == TCP_TIME_WAIT || seq_lt(q->tcp_seq, f->snd_una) ||
+	if (!f || f->state == TAPIR_TCP_STATE_TIME_WAIT || seq_lt(q->tcp_seq, f->snd_una) ||
 	    seq_ge(q->tcp_seq, f->snd_max)) {
 		CTR_INC(st, TCP_DROP_ICMP_INVALID);
 		return;
 	}
-	if (e->type != ICMP_DEST_UNREACH || e->code != ICMP_UNREACH_FRAG_NEEDED)
+	if (e->type != TAPIR_ICMP_DEST_UNREACH || e->code != TAPIR_ICMP_UNREACH_FRAG_NEEDED)
 		return;	/* soft errors (RFC 1122 4.2.3.9) */
 	mtu = e->mtu;	/* the plateau below the quoted length if the router said 0 */
 	if (mtu < 68) {

@@ -23,11 +23,11 @@ static size_t seg_fill_fn(uint8_t *buf, size_t size, void *ctx)
 }
 
 /* Send @r; with @gso_size nonzero as a TSO super-segment (ipv4_write_opts). */
-static int send_repr_gso(struct stack *st, uint32_t dst, struct tcp_repr *r, uint32_t gso_size)
+static int send_repr_gso(struct tapir_stack *st, uint32_t dst, struct tcp_repr *r, uint32_t gso_size)
 {
 	struct seg_fill c;
-	struct ipv4_write_opts o = { .fragment = false, .gso_size = (uint16_t)gso_size };
-	struct stack_iov iov[2];
+	struct tapir_ipv4_write_opts o = { .fragment = false, .gso_size = (uint16_t)gso_size };
+	struct tapir_stack_iov iov[2];
 	int n = 0, rc;
 
 	c.r = *r;
@@ -35,10 +35,10 @@ static int send_repr_gso(struct stack *st, uint32_t dst, struct tcp_repr *r, uin
 	c.src = st->cfg.addr;
 	c.dst = dst;
 	if (r->payload_len)
-		iov[n++] = (struct stack_iov){ r->payload, r->payload_len };
+		iov[n++] = (struct tapir_stack_iov){ r->payload, r->payload_len };
 	if (r->payload2_len)
-		iov[n++] = (struct stack_iov){ r->payload2, r->payload2_len };
-	rc = ipv4_write(st, &o, dst, IP_PROTO_TCP, tcp_repr_header_len(r), seg_fill_fn, &c, iov, n);
+		iov[n++] = (struct tapir_stack_iov){ r->payload2, r->payload2_len };
+	rc = tapir_ipv4_write(st, &o, dst, TAPIR_IP_PROTO_TCP, tcp_repr_header_len(r), seg_fill_fn, &c, iov, n);
 	if (rc == 0)
 		CTR_INC(st, TCP_TX);
 	else
@@ -46,13 +46,13 @@ static int send_repr_gso(struct stack *st, uint32_t dst, struct tcp_repr *r, uin
 	return rc;
 }
 
-int tcp_send_repr(struct stack *st, uint32_t dst, struct tcp_repr *r)
+int tcp_send_repr(struct tapir_stack *st, uint32_t dst, struct tcp_repr *r)
 {
 	return send_repr_gso(st, dst, r, 0);
 }
 
 /* A RST (or RST+ACK) in answer to @seg, which arrived from @src; no flow. */
-void tcp_send_reset_for(struct stack *st, uint32_t src, const struct tcp_repr *seg)
+void tcp_send_reset_for(struct tapir_stack *st, uint32_t src, const struct tcp_repr *seg)
 {
 	struct tcp_repr r;
 
@@ -75,7 +75,7 @@ void tcp_send_reset_for(struct stack *st, uint32_t src, const struct tcp_repr *s
 }
 
 /* The window we offer, with receiver SWS avoidance; updates rcv_adv. */
-uint16_t tcp_rcv_window(struct tcp_flow *f)
+uint16_t tcp_rcv_window(struct tapir_tcp_flow *f)
 {
 	size_t space = f->o.rcvbuf > f->rlen ? f->o.rcvbuf - f->rlen : 0;
 	uint32_t right = f->rcv_nxt + (uint32_t)space;
@@ -97,7 +97,7 @@ uint16_t tcp_rcv_window(struct tcp_flow *f)
 }
 
 /* SACK blocks to report: the run holding the latest arrival first. */
-static uint8_t build_sack(const struct tcp_flow *f, struct tcp_sack_block *out, size_t max)
+static uint8_t build_sack(const struct tapir_tcp_flow *f, struct tcp_sack_block *out, size_t max)
 {
 	struct tcp_sack_block runs[TCP_MAX_SACK + 1];
 	size_t n = 0, first = SIZE_MAX;
@@ -132,21 +132,21 @@ static uint8_t build_sack(const struct tcp_flow *f, struct tcp_sack_block *out, 
 	return k;
 }
 
-void tcp_fill_common(struct tcp_flow *f, struct tcp_repr *r, uint32_t seq, uint8_t flags)
+void tcp_fill_common(struct tapir_tcp_flow *f, struct tcp_repr *r, uint32_t seq, uint8_t flags)
 {
 	tcp_repr_init(r);
 	r->src_port = f->lport;
 	r->dst_port = f->rport;
 	r->seq = seq;
 	r->flags = flags;
-	if (f->state != TCP_SYN_SENT || (flags & TCP_ACK)) {
+	if (f->state != TAPIR_TCP_STATE_SYN_SENT || (flags & TCP_ACK)) {
 		r->flags |= TCP_ACK;
 		r->ack = f->rcv_nxt;
 	}
 	if (flags & TCP_SYN) {
 		/* never scaled in a SYN */
 		r->window = (uint16_t)min32((uint32_t)f->o.rcvbuf, 65535);
-		if (f->state != TCP_SYN_SENT && seq_lt(f->rcv_adv, f->rcv_nxt + r->window))
+		if (f->state != TAPIR_TCP_STATE_SYN_SENT && seq_lt(f->rcv_adv, f->rcv_nxt + r->window))
 			f->rcv_adv = f->rcv_nxt + r->window;
 	} else
 		r->window = tcp_rcv_window(f);
@@ -160,7 +160,7 @@ void tcp_fill_common(struct tcp_flow *f, struct tcp_repr *r, uint32_t seq, uint8
 }
 
 /* Note that an ACK went out. */
-void tcp_ack_sent(struct tcp_flow *f, const struct tcp_repr *r)
+void tcp_ack_sent(struct tapir_tcp_flow *f, const struct tcp_repr *r)
 {
 	if (r->flags & TCP_ACK) {
 		f->last_ack_sent = r->ack;
@@ -170,7 +170,7 @@ void tcp_ack_sent(struct tcp_flow *f, const struct tcp_repr *r)
 	f->segs_out++;
 }
 
-void tcp_send_ack(struct tcp_flow *f)
+void tcp_send_ack(struct tapir_tcp_flow *f)
 {
 	struct tcp_repr r;
 
@@ -180,9 +180,9 @@ void tcp_send_ack(struct tcp_flow *f)
 }
 
 /* RFC 5961 challenge ACK, at most challenge_ack_limit a second per flow. */
-void tcp_challenge_ack(struct tcp_flow *f)
+void tcp_challenge_ack(struct tapir_tcp_flow *f)
 {
-	struct stack *st = f->st;
+	struct tapir_stack *st = f->st;
 
 	if (st->now - f->chal_start >= SEC) {
 		f->chal_start = st->now;
@@ -205,9 +205,9 @@ void tcp_challenge_ack(struct tcp_flow *f)
  * storm.  A segment with data or FIN (a zero-window probe, a duplicate) is
  * always answered.
  */
-void tcp_oow_ack(struct tcp_flow *f, const struct tcp_repr *seg)
+void tcp_oow_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
-	struct stack *st = f->st;
+	struct tapir_stack *st = f->st;
 
 	if (!(seg->payload_len || (seg->flags & TCP_FIN)) || (seg->flags & TCP_SYN)) {
 		if (f->oow_last && st->now - f->oow_last < SEC / 2) {
@@ -219,7 +219,7 @@ void tcp_oow_ack(struct tcp_flow *f, const struct tcp_repr *seg)
 	tcp_send_ack(f);
 }
 
-void tcp_send_rst(struct tcp_flow *f)
+void tcp_send_rst(struct tapir_tcp_flow *f)
 {
 	struct tcp_repr r;
 
@@ -228,7 +228,7 @@ void tcp_send_rst(struct tcp_flow *f)
 	r.dst_port = f->rport;
 	r.seq = f->snd_nxt;
 	r.flags = TCP_RST;
-	if (f->state != TCP_SYN_SENT) {
+	if (f->state != TAPIR_TCP_STATE_SYN_SENT) {
 		r.flags |= TCP_ACK;
 		r.ack = f->rcv_nxt;
 	}
@@ -236,12 +236,12 @@ void tcp_send_rst(struct tcp_flow *f)
 		CTR_INC(f->st, TCP_RESETS_SENT);
 }
 
-/* Return: as ipv4_write() */
-int tcp_send_syn(struct tcp_flow *f)
+/* Return: as tapir_ipv4_write() */
+int tcp_send_syn(struct tapir_tcp_flow *f)
 {
 	struct tcp_repr r;
-	size_t mtu = ipv4_mtu(f->st, f->raddr);
-	bool active = f->state == TCP_SYN_SENT;
+	size_t mtu = tapir_ipv4_mtu(f->st, f->raddr);
+	bool active = f->state == TAPIR_TCP_STATE_SYN_SENT;
 	int rc;
 
 	tcp_fill_common(f, &r, f->iss, active ? TCP_SYN : TCP_SYN | TCP_ACK);
@@ -269,9 +269,9 @@ int tcp_send_syn(struct tcp_flow *f)
 }
 
 /* Effective send MSS: peer's MSS, the path MTU, minus timestamp option. */
-void tcp_update_mss(struct tcp_flow *f)
+void tcp_update_mss(struct tapir_tcp_flow *f)
 {
-	size_t mtu = ipv4_mtu(f->st, f->raddr);
+	size_t mtu = tapir_ipv4_mtu(f->st, f->raddr);
 	uint32_t m = mtu > 40 ? (uint32_t)(mtu - 40) : TCP_MIN_MSS;
 
 	m = min32(m, f->peer_mss);
@@ -288,7 +288,7 @@ void tcp_update_mss(struct tcp_flow *f)
  * super-segment that the device cuts into MSS-sized segments; with SACK
  * blocks to send it is cut down to one segment here.
  * Return: data bytes sent (may be less than @len) */
-uint32_t tcp_xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx)
+uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx)
 {
 	struct tcp_repr r;
 	size_t off = seq - f->sbuf_seq, pos, extra;
@@ -356,7 +356,7 @@ uint32_t tcp_xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin,
  * (a broken path or an attack) gets one segment per frame, so that what we
  * write is what it receives.
  */
-static bool tso_ok(const struct tcp_flow *f)
+static bool tso_ok(const struct tapir_tcp_flow *f)
 {
 	return f->st->tso && f->mss > TCP_DEFAULT_MSS;
 }
@@ -367,7 +367,7 @@ static bool tso_ok(const struct tcp_flow *f)
  * super-segments: the peer then ACKs several times per round trip, and one
  * lost ACK or frame does not stall the flight (as Linux's TSO autosizing).
  */
-static uint32_t tso_max(const struct tcp_flow *f)
+static uint32_t tso_max(const struct tapir_tcp_flow *f)
 {
 	uint32_t room = 65535 - 20 - TCP_HDR_LEN - 12;
 
@@ -376,7 +376,7 @@ static uint32_t tso_max(const struct tcp_flow *f)
 }
 
 /* Send what the windows, Nagle and the state allow; then a pending ACK. */
-void tcp_output(struct tcp_flow *f)
+void tcp_output(struct tapir_tcp_flow *f)
 {
 	uint32_t data_end;
 	int guard;
@@ -467,6 +467,6 @@ void tcp_output(struct tcp_flow *f)
 	}
 ack:
 	if ((f->ack_now || (seq_gt(f->rcv_nxt, f->last_ack_sent) && !f->t_delack)) &&
-	    f->state != TCP_SYN_SENT && f->state != TCP_SYN_RECEIVED && f->state != TCP_CLOSED)
+	    f->state != TAPIR_TCP_STATE_SYN_SENT && f->state != TAPIR_TCP_STATE_SYN_RECEIVED && f->state != TAPIR_TCP_STATE_CLOSED)
 		tcp_send_ack(f);
 }

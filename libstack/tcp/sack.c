@@ -8,7 +8,7 @@
 #include "tcp/tcp_conn.h"
 
 /* If @seq is inside a SACKed range, return its end, else @seq. */
-uint32_t tcp_skip_sacked(const struct tcp_flow *f, uint32_t seq, uint32_t *limit)
+uint32_t tcp_skip_sacked(const struct tapir_tcp_flow *f, uint32_t seq, uint32_t *limit)
 {
 	for (unsigned i = 0; i < f->nsb; i++) {
 		if (seq_ge(seq, f->sb[i].left) && seq_lt(seq, f->sb[i].right))
@@ -23,7 +23,7 @@ uint32_t tcp_skip_sacked(const struct tcp_flow *f, uint32_t seq, uint32_t *limit
 }
 
 /* RFC 6675 pipe: outstanding bytes neither SACKed nor deemed lost. */
-static uint32_t sack_pipe(const struct tcp_flow *f)
+static uint32_t sack_pipe(const struct tapir_tcp_flow *f)
 {
 	uint32_t out = f->snd_max - f->snd_una, lost = 0;
 
@@ -57,7 +57,7 @@ static uint32_t sack_pipe(const struct tcp_flow *f)
 }
 
 /* Return: end of a live retransmission record holding @seq, or 0 */
-static uint32_t rtx_covering(const struct tcp_flow *f, uint32_t seq)
+static uint32_t rtx_covering(const struct tapir_tcp_flow *f, uint32_t seq)
 {
 	for (unsigned i = 0; i < f->nrtx; i++)
 		if (seq_ge(seq, f->rtx[i].seq) && seq_lt(seq, f->rtx[i].end))
@@ -65,7 +65,7 @@ static uint32_t rtx_covering(const struct tcp_flow *f, uint32_t seq)
 	return 0;
 }
 
-static void rtx_note(struct tcp_flow *f, uint32_t seq, uint32_t end)
+static void rtx_note(struct tapir_tcp_flow *f, uint32_t seq, uint32_t end)
 {
 	if (seq == end)
 		return;
@@ -87,7 +87,7 @@ static void rtx_note(struct tcp_flow *f, uint32_t seq, uint32_t end)
 
 /* Drop records that are acked or SACKed; a record whose retransmission was
  * overtaken by SACKed later data is lost again: walk back to it. */
-void tcp_rtx_check(struct tcp_flow *f)
+void tcp_rtx_check(struct tapir_tcp_flow *f)
 {
 	unsigned j = 0;
 
@@ -112,7 +112,7 @@ void tcp_rtx_check(struct tcp_flow *f)
 	f->nrtx = j;
 }
 
-void tcp_output_recovery(struct tcp_flow *f)
+void tcp_output_recovery(struct tapir_tcp_flow *f)
 {
 	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen;
 
@@ -159,7 +159,7 @@ void tcp_output_recovery(struct tcp_flow *f)
 
 /* ---- SACK scoreboard ---- */
 
-void tcp_sb_prune(struct tcp_flow *f)
+void tcp_sb_prune(struct tapir_tcp_flow *f)
 {
 	unsigned j = 0;
 
@@ -179,7 +179,7 @@ void tcp_sb_prune(struct tcp_flow *f)
 		f->high_sack = f->snd_una;
 }
 
-void tcp_sb_add(struct tcp_flow *f, uint32_t l, uint32_t r)
+void tcp_sb_add(struct tapir_tcp_flow *f, uint32_t l, uint32_t r)
 {
 	unsigned i = 0, j;
 
@@ -217,9 +217,9 @@ void tcp_sb_add(struct tcp_flow *f, uint32_t l, uint32_t r)
 		f->sacked += f->sb[i].right - f->sb[i].left;
 }
 
-void tcp_enter_recovery(struct tcp_flow *f)
+void tcp_enter_recovery(struct tapir_tcp_flow *f)
 {
-	struct stack *st = f->st;
+	struct tapir_stack *st = f->st;
 	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen;
 
 	f->ssthresh = tcp_cc_ssthresh(f);

@@ -14,13 +14,13 @@ static uint32_t cookie_hash(struct tcp_stack *t, uint32_t raddr, uint16_t rport,
 	       0xffffff;
 }
 
-void tcp_syncookie_send(struct stack *st, struct tcp_listener *l, uint32_t src,
+void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t src,
 			const struct tcp_repr *seg)
 {
 	struct tcp_stack *t = T(st);
 	uint32_t count = (uint32_t)(st->now / TCP_COOKIE_PERIOD), mssidx = 0;
 	uint16_t peer_mss = seg->has_mss && seg->mss ? seg->mss : TCP_DEFAULT_MSS;
-	size_t mtu = ipv4_mtu(st, src);
+	size_t mtu = tapir_ipv4_mtu(st, src);
 	struct tcp_repr r;
 
 	for (uint32_t i = 0; i < 8; i++)
@@ -57,14 +57,14 @@ void tcp_syncookie_send(struct stack *st, struct tcp_listener *l, uint32_t src,
 }
 
 /* A bare ACK to a listener: a valid cookie makes an established flow. */
-struct tcp_flow *tcp_syncookie_check(struct stack *st, struct tcp_listener *l, uint32_t src,
+struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l, uint32_t src,
 				     const struct tcp_repr *seg)
 {
 	struct tcp_stack *t = T(st);
 	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1;
 	uint32_t count = (uint32_t)(st->now / TCP_COOKIE_PERIOD);
 	uint32_t c5 = cookie >> 27, mssidx = (cookie >> 24) & 7;
-	struct tcp_flow *f;
+	struct tapir_tcp_flow *f;
 	bool ok = false;
 
 	if (!l->last_cookie || st->now - l->last_cookie > 2 * TCP_COOKIE_PERIOD)
@@ -113,7 +113,7 @@ struct tcp_flow *tcp_syncookie_check(struct stack *st, struct tcp_listener *l, u
 	f->max_snd_wnd = f->snd_wnd;
 	f->snd_wl1 = seg->seq;
 	f->snd_wl2 = seg->ack;
-	f->state = TCP_SYN_RECEIVED;	/* tcp_flow_established() takes it from here */
+	f->state = TAPIR_TCP_STATE_SYN_RECEIVED;	/* tcp_flow_established() takes it from here */
 	f->lsn = l;
 	l->nsyn++;
 	return f;

@@ -12,11 +12,11 @@
  *
  * Theory of operation
  *
- * Flows.  Every connection (listeners aside) is a struct tcp_flow found by a
+ * Flows.  Every connection (listeners aside) is a struct tapir_tcp_flow found by a
  * chained hash on (remote address, remote port, local port); all flows are
  * also on a list (for listings and teardown).  A flow is "known" to the
  * application once its accept or connect callback ran; it is freed when it is
- * CLOSED and either unknown or released by tcp_close().  Freeing is deferred:
+ * CLOSED and either unknown or released by tapir_tcp_close().  Freeing is deferred:
  * the flow goes on a zombie list that is reaped when no TCP code is running
  * (end of input, of poll, or of an API call made outside any callback), so
  * nothing is freed under a running callback.  Listeners are an array; a
@@ -47,9 +47,9 @@
  * 2 KiB up to sndbuf and is freed whenever everything is acked (an idle flow
  * holds no buffer; nor does a reader that keeps up, see Input); a
  * segment is gathered from the ring (one or two pieces) into the device
- * buffer by ipv4_write (DF set).  Sending obeys the peer's window, cwnd,
- * Nagle (unless nodelay or pushed by tcp_write_nodelay), and sender SWS
- * avoidance.  With a TSO device (stack_set_offload()), new data outside
+ * buffer by tapir_ipv4_write (DF set).  Sending obeys the peer's window, cwnd,
+ * Nagle (unless nodelay or pushed by tapir_tcp_write_nodelay), and sender SWS
+ * avoidance.  With a TSO device (tapir_stack_set_offload()), new data outside
  * recovery goes out in super-segments of whole MSS-sized segments, at most
  * 64 KiB and a quarter of cwnd (several ACKs per window, as Linux's TSO
  * autosizing), which the device cuts up; a short tail only where Nagle would
@@ -93,14 +93,14 @@
 #include <stdint.h>
 
 #include "internal.h"
-#include "tcp.h"
+#include "tapir/tcp.h"
 #include "tcp/cc.h"
 #include "tcp/ooo.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
 #define MS 1000000ull
-#define SEC STACK_NS_PER_SEC
+#define SEC TAPIR_STACK_NS_PER_SEC
 
 #define TCP_DEFAULT_MSS 536
 #define TCP_MIN_MSS 88
@@ -121,18 +121,18 @@ struct tcp_rtx_rec {
 struct tcp_listener {
 	uint16_t port;
 	bool dead;
-	struct tcp_flow_opts o;
-	tcp_accept_fn cb;
+	struct tapir_tcp_flow_opts o;
+	tapir_tcp_accept_fn cb;
 	void *ctx;
 	size_t nsyn;              /* SYN_RECEIVED flows from this listener */
 	uint64_t last_cookie;     /* when we last answered with a cookie */
 };
 
-struct tcp_flow {
-	struct stack *st;
-	struct tcp_flow *hnext;           /* hash chain */
-	struct tcp_flow *next, *prev;     /* all flows */
-	struct tcp_flow *znext;           /* zombie list */
+struct tapir_tcp_flow {
+	struct tapir_stack *st;
+	struct tapir_tcp_flow *hnext;           /* hash chain */
+	struct tapir_tcp_flow *next, *prev;     /* all flows */
+	struct tapir_tcp_flow *znext;           /* zombie list */
 	struct tcp_listener *lsn;         /* SYN_RECEIVED from a listener, not yet accepted */
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
@@ -145,12 +145,12 @@ struct tcp_flow {
 	bool in_deliver;                  /* deliver_queue() is running */
 	uint32_t tlp_end;                 /* end of the probe segment */
 	uint8_t snd_ws, rcv_ws;
-	struct tcp_flow_opts o;
+	struct tapir_tcp_flow_opts o;
 
 	/* application */
-	struct tcp_callbacks cb;
+	struct tapir_tcp_callbacks cb;
 	void *cb_ctx;
-	tcp_connect_fn on_connect;
+	tapir_tcp_connect_fn on_connect;
 	void *connect_ctx;
 
 	/* send */
@@ -159,7 +159,7 @@ struct tcp_flow {
 	uint32_t mss, peer_mss;
 	uint8_t *sbuf;
 	size_t scap, shead, slen;         /* ring: bytes from sbuf_seq */
-	size_t sres;                      /* reserved after the data (tcp_write_reserve) */
+	size_t sres;                      /* reserved after the data (tapir_tcp_write_reserve) */
 	uint32_t sbuf_seq;
 
 	/* receive */
@@ -215,12 +215,12 @@ struct tcp_flow {
 };
 
 struct tcp_stack {
-	struct tcp_flow **hash;
+	struct tapir_tcp_flow **hash;
 	size_t hmask;
-	struct tcp_flow *all;
+	struct tapir_tcp_flow *all;
 	size_t nflows;
-	struct tcp_flow *zombies;
-	struct tcp_flow **heap;
+	struct tapir_tcp_flow *zombies;
+	struct tapir_tcp_flow **heap;
 	size_t nheap, heap_cap;
 	struct tcp_listener **lsn;
 	size_t nlsn, lsn_cap;
@@ -243,28 +243,28 @@ static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 static inline uint32_t max32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 static inline size_t minsz(size_t a, size_t b) { return a < b ? a : b; }
 
-static inline struct tcp_stack *T(const struct stack *st)
+static inline struct tcp_stack *T(const struct tapir_stack *st)
 {
 	return st->tcp;
 }
 
-static inline uint32_t ts_now(const struct tcp_flow *f)
+static inline uint32_t ts_now(const struct tapir_tcp_flow *f)
 {
 	return (uint32_t)(f->st->now / MS) + f->ts_offset;
 }
 
-static inline bool synchronized(const struct tcp_flow *f)
+static inline bool synchronized(const struct tapir_tcp_flow *f)
 {
-	return f->state >= TCP_ESTABLISHED;
+	return f->state >= TAPIR_TCP_STATE_ESTABLISHED;
 }
 
-static inline bool can_send_data(const struct tcp_flow *f)
+static inline bool can_send_data(const struct tapir_tcp_flow *f)
 {
-	return f->state == TCP_ESTABLISHED || f->state == TCP_CLOSE_WAIT ||
-	       f->state == TCP_FIN_WAIT_1 || f->state == TCP_CLOSING || f->state == TCP_LAST_ACK;
+	return f->state == TAPIR_TCP_STATE_ESTABLISHED || f->state == TAPIR_TCP_STATE_CLOSE_WAIT ||
+	       f->state == TAPIR_TCP_STATE_FIN_WAIT_1 || f->state == TAPIR_TCP_STATE_CLOSING || f->state == TAPIR_TCP_STATE_LAST_ACK;
 }
 
-static inline uint32_t flight(const struct tcp_flow *f)
+static inline uint32_t flight(const struct tapir_tcp_flow *f)
 {
 	return f->snd_max - f->snd_una;
 }
@@ -272,66 +272,66 @@ static inline uint32_t flight(const struct tcp_flow *f)
 /* ---- what the parts call on each other ---- */
 
 /* flow.c: flow table and lifecycle */
-struct tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
+struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
 				 uint16_t lport);
 struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port);
-struct tcp_flow *tcp_flow_new(struct stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
-			      const struct tcp_flow_opts *o);
+struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+			      const struct tapir_tcp_flow_opts *o);
 uint8_t tcp_pick_wscale(size_t rcvbuf);
-uint16_t tcp_ephemeral_port(struct stack *st, uint32_t dst, uint16_t port);
+uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port);
 void tcp_reap(struct tcp_stack *t);
-void tcp_flow_maybe_free(struct tcp_flow *f);
-void tcp_flow_drop(struct tcp_flow *f, int err);
-void tcp_enter_time_wait(struct tcp_flow *f);
-void tcp_flow_established(struct tcp_flow *f);
-void tcp_maybe_writable(struct tcp_flow *f);
+void tcp_flow_maybe_free(struct tapir_tcp_flow *f);
+void tcp_flow_drop(struct tapir_tcp_flow *f, int err);
+void tcp_enter_time_wait(struct tapir_tcp_flow *f);
+void tcp_flow_established(struct tapir_tcp_flow *f);
+void tcp_maybe_writable(struct tapir_tcp_flow *f);
 
 /* input.c: registered with IPv4 by tcp_init() */
-int tcp_rx(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size_t len);
-void tcp_icmp_err(void *ctx, const struct ipv4_icmp_err *e);
+int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload, size_t len);
+void tcp_icmp_err(void *ctx, const struct tapir_ipv4_icmp_err *e);
 
 /* output.c: building and sending segments */
-int tcp_send_repr(struct stack *st, uint32_t dst, struct tcp_repr *r);
-void tcp_send_reset_for(struct stack *st, uint32_t src, const struct tcp_repr *seg);
-uint16_t tcp_rcv_window(struct tcp_flow *f);
-void tcp_fill_common(struct tcp_flow *f, struct tcp_repr *r, uint32_t seq, uint8_t flags);
-void tcp_ack_sent(struct tcp_flow *f, const struct tcp_repr *r);
-void tcp_send_ack(struct tcp_flow *f);
-void tcp_challenge_ack(struct tcp_flow *f);
-void tcp_oow_ack(struct tcp_flow *f, const struct tcp_repr *seg);
-void tcp_send_rst(struct tcp_flow *f);
-int tcp_send_syn(struct tcp_flow *f);
-void tcp_update_mss(struct tcp_flow *f);
-uint32_t tcp_xmit_data(struct tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx);
-void tcp_output(struct tcp_flow *f);
+int tcp_send_repr(struct tapir_stack *st, uint32_t dst, struct tcp_repr *r);
+void tcp_send_reset_for(struct tapir_stack *st, uint32_t src, const struct tcp_repr *seg);
+uint16_t tcp_rcv_window(struct tapir_tcp_flow *f);
+void tcp_fill_common(struct tapir_tcp_flow *f, struct tcp_repr *r, uint32_t seq, uint8_t flags);
+void tcp_ack_sent(struct tapir_tcp_flow *f, const struct tcp_repr *r);
+void tcp_send_ack(struct tapir_tcp_flow *f);
+void tcp_challenge_ack(struct tapir_tcp_flow *f);
+void tcp_oow_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg);
+void tcp_send_rst(struct tapir_tcp_flow *f);
+int tcp_send_syn(struct tapir_tcp_flow *f);
+void tcp_update_mss(struct tapir_tcp_flow *f);
+uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx);
+void tcp_output(struct tapir_tcp_flow *f);
 
 /* timer.c: the timer heap, RTT and RTO, retransmission and persist timers */
-void tcp_heap_remove(struct tcp_stack *t, struct tcp_flow *f);
-void tcp_timer_update(struct tcp_flow *f);
-bool tcp_pto_get_ext(const struct tcp_flow *f, uint32_t sending, uint64_t *out);
-void tcp_arm_rtx_ext(struct tcp_flow *f, uint32_t sending);
-void tcp_arm_rtx(struct tcp_flow *f);
-void tcp_arm_persist(struct tcp_flow *f);
-void tcp_ts_sample(struct tcp_flow *f, uint32_t ecr);
-void tcp_rtt_sample(struct tcp_flow *f, uint64_t rtt_ns);
+void tcp_heap_remove(struct tcp_stack *t, struct tapir_tcp_flow *f);
+void tcp_timer_update(struct tapir_tcp_flow *f);
+bool tcp_pto_get_ext(const struct tapir_tcp_flow *f, uint32_t sending, uint64_t *out);
+void tcp_arm_rtx_ext(struct tapir_tcp_flow *f, uint32_t sending);
+void tcp_arm_rtx(struct tapir_tcp_flow *f);
+void tcp_arm_persist(struct tapir_tcp_flow *f);
+void tcp_ts_sample(struct tapir_tcp_flow *f, uint32_t ecr);
+void tcp_rtt_sample(struct tapir_tcp_flow *f, uint64_t rtt_ns);
 
 /* sack.c: SACK scoreboard and loss recovery */
-uint32_t tcp_skip_sacked(const struct tcp_flow *f, uint32_t seq, uint32_t *limit);
-void tcp_sb_prune(struct tcp_flow *f);
-void tcp_sb_add(struct tcp_flow *f, uint32_t l, uint32_t r);
-void tcp_rtx_check(struct tcp_flow *f);
-void tcp_enter_recovery(struct tcp_flow *f);
-void tcp_output_recovery(struct tcp_flow *f);
+uint32_t tcp_skip_sacked(const struct tapir_tcp_flow *f, uint32_t seq, uint32_t *limit);
+void tcp_sb_prune(struct tapir_tcp_flow *f);
+void tcp_sb_add(struct tapir_tcp_flow *f, uint32_t l, uint32_t r);
+void tcp_rtx_check(struct tapir_tcp_flow *f);
+void tcp_enter_recovery(struct tapir_tcp_flow *f);
+void tcp_output_recovery(struct tapir_tcp_flow *f);
 
 /* buf.c: send and receive buffers */
-bool tcp_sbuf_reserve(struct tcp_flow *f, size_t want);
-void tcp_deliver_queue(struct tcp_flow *f);
-void tcp_deliver_data(struct tcp_flow *f, const uint8_t *data, size_t len);
+bool tcp_sbuf_reserve(struct tapir_tcp_flow *f, size_t want);
+void tcp_deliver_queue(struct tapir_tcp_flow *f);
+void tcp_deliver_data(struct tapir_tcp_flow *f, const uint8_t *data, size_t len);
 
 /* syncookie.c: SYN cookies (RFC 4987) */
-void tcp_syncookie_send(struct stack *st, struct tcp_listener *l, uint32_t src,
+void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t src,
 			const struct tcp_repr *seg);
-struct tcp_flow *tcp_syncookie_check(struct stack *st, struct tcp_listener *l, uint32_t src,
+struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l, uint32_t src,
 				     const struct tcp_repr *seg);
 
 #endif /* TAPIR_TCP_CONN_H */

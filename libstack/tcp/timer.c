@@ -11,7 +11,7 @@
 
 static void heap_swap(struct tcp_stack *t, size_t a, size_t b)
 {
-	struct tcp_flow *x = t->heap[a];
+	struct tapir_tcp_flow *x = t->heap[a];
 
 	t->heap[a] = t->heap[b];
 	t->heap[b] = x;
@@ -47,7 +47,7 @@ static void heap_down(struct tcp_stack *t, size_t i)
 	}
 }
 
-void tcp_heap_remove(struct tcp_stack *t, struct tcp_flow *f)
+void tcp_heap_remove(struct tcp_stack *t, struct tapir_tcp_flow *f)
 {
 	size_t i = f->heap_idx;
 
@@ -63,7 +63,7 @@ void tcp_heap_remove(struct tcp_stack *t, struct tcp_flow *f)
 	heap_down(t, t->heap[i]->heap_idx);
 }
 
-static uint64_t flow_deadline(const struct tcp_flow *f)
+static uint64_t flow_deadline(const struct tapir_tcp_flow *f)
 {
 	uint64_t d = UINT64_MAX;
 
@@ -80,7 +80,7 @@ static uint64_t flow_deadline(const struct tcp_flow *f)
 
 /* Make the heap key no later than the flow's earliest timer (lazy: a later
  * deadline is picked up when the flow pops). */
-void tcp_timer_update(struct tcp_flow *f)
+void tcp_timer_update(struct tapir_tcp_flow *f)
 {
 	struct tcp_stack *t = T(f->st);
 	uint64_t d = flow_deadline(f);
@@ -96,7 +96,7 @@ void tcp_timer_update(struct tcp_flow *f)
 	}
 	if (t->nheap == t->heap_cap) {
 		size_t cap = t->heap_cap ? t->heap_cap * 2 : 64;
-		struct tcp_flow **n = realloc(t->heap, cap * sizeof(*n));
+		struct tapir_tcp_flow **n = realloc(t->heap, cap * sizeof(*n));
 
 		if (!n)
 			return; /* the flow's timers wait for the next update */
@@ -114,7 +114,7 @@ void tcp_timer_update(struct tcp_flow *f)
  * 2 SRTT, + 200 ms with one segment in flight, at least 10 ms) when it comes
  * before the RTO and SACK can tell what the probe finds, else the RTO.
  */
-bool tcp_pto_get_ext(const struct tcp_flow *f, uint32_t sending, uint64_t *out)
+bool tcp_pto_get_ext(const struct tapir_tcp_flow *f, uint32_t sending, uint64_t *out)
 {
 	uint64_t pto = (uint64_t)f->srtt_us * 2000;
 
@@ -124,17 +124,17 @@ bool tcp_pto_get_ext(const struct tcp_flow *f, uint32_t sending, uint64_t *out)
 		pto = 10 * MS;
 	*out = pto;
 	return f->sack_ok && f->rtt_valid && !f->in_recovery && !f->tlp_out && f->retries == 0 &&
-	       (f->state == TCP_ESTABLISHED || f->state == TCP_CLOSE_WAIT) && pto < f->rto;
+	       (f->state == TAPIR_TCP_STATE_ESTABLISHED || f->state == TAPIR_TCP_STATE_CLOSE_WAIT) && pto < f->rto;
 }
 
-static bool pto_get(const struct tcp_flow *f, uint64_t *out)
+static bool pto_get(const struct tapir_tcp_flow *f, uint64_t *out)
 {
 	return tcp_pto_get_ext(f, 0, out);
 }
 
 /* @sending: bytes going out now, not yet in the flight (a TSO super-segment:
  * many segments, so no delayed-ACK allowance for a flight of one) */
-void tcp_arm_rtx_ext(struct tcp_flow *f, uint32_t sending)
+void tcp_arm_rtx_ext(struct tapir_tcp_flow *f, uint32_t sending)
 {
 	uint64_t pto;
 
@@ -143,7 +143,7 @@ void tcp_arm_rtx_ext(struct tcp_flow *f, uint32_t sending)
 	tcp_timer_update(f);
 }
 
-void tcp_arm_rtx(struct tcp_flow *f)
+void tcp_arm_rtx(struct tapir_tcp_flow *f)
 {
 	uint64_t pto;
 
@@ -152,7 +152,7 @@ void tcp_arm_rtx(struct tcp_flow *f)
 	tcp_timer_update(f);
 }
 
-void tcp_arm_persist(struct tcp_flow *f)
+void tcp_arm_persist(struct tapir_tcp_flow *f)
 {
 	uint64_t iv = f->rto << (f->backoff < 16 ? f->backoff : 16);
 
@@ -165,11 +165,11 @@ void tcp_arm_persist(struct tcp_flow *f)
 
 /* ---- RTT ---- */
 
-void tcp_rtt_sample(struct tcp_flow *f, uint64_t rtt_ns);
+void tcp_rtt_sample(struct tapir_tcp_flow *f, uint64_t rtt_ns);
 
 /* An RTT sample from a timestamp echo, if the echo is plausible (RFC 7323
  * 4.1: an echo from the future or from long ago is not used). */
-void tcp_ts_sample(struct tcp_flow *f, uint32_t ecr)
+void tcp_ts_sample(struct tapir_tcp_flow *f, uint32_t ecr)
 {
 	uint32_t d = ts_now(f) - ecr;
 
@@ -177,9 +177,9 @@ void tcp_ts_sample(struct tcp_flow *f, uint32_t ecr)
 		tcp_rtt_sample(f, (uint64_t)d * MS);
 }
 
-void tcp_rtt_sample(struct tcp_flow *f, uint64_t rtt_ns)
+void tcp_rtt_sample(struct tapir_tcp_flow *f, uint64_t rtt_ns)
 {
-	const struct tcp_config *c = &f->st->cfg.tcp;
+	const struct tapir_tcp_config *c = &f->st->cfg.tcp;
 	uint32_t r = (uint32_t)minsz(rtt_ns / 1000, 0xffffffffu);
 	uint64_t rto;
 
@@ -208,16 +208,16 @@ void tcp_rtt_sample(struct tcp_flow *f, uint64_t rtt_ns)
 
 /* ---- timers ---- */
 
-static void flow_timeout_abort(struct tcp_flow *f)
+static void flow_timeout_abort(struct tapir_tcp_flow *f)
 {
 	CTR_INC(f->st, TCP_ABORT_TIMEOUT);
-	if (f->state != TCP_SYN_SENT)
+	if (f->state != TAPIR_TCP_STATE_SYN_SENT)
 		tcp_send_rst(f);
 	tcp_flow_drop(f, -ETIMEDOUT);
 }
 
 /* RFC 8985 7.3: send one new segment, or the last one again. */
-static void tail_loss_probe(struct tcp_flow *f)
+static void tail_loss_probe(struct tapir_tcp_flow *f)
 {
 	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen, len, seq;
 
@@ -243,10 +243,10 @@ static void tail_loss_probe(struct tcp_flow *f)
 	tcp_timer_update(f);
 }
 
-static void rtx_timeout(struct tcp_flow *f)
+static void rtx_timeout(struct tapir_tcp_flow *f)
 {
-	struct stack *st = f->st;
-	const struct tcp_config *c = &st->cfg.tcp;
+	struct tapir_stack *st = f->st;
+	const struct tapir_tcp_config *c = &st->cfg.tcp;
 
 	f->t_rtx = 0;
 	if (f->persist) {
@@ -274,10 +274,10 @@ static void rtx_timeout(struct tcp_flow *f)
 			tcp_arm_persist(f);
 		return;
 	}
-	if (f->state == TCP_SYN_SENT || f->state == TCP_SYN_RECEIVED) {
+	if (f->state == TAPIR_TCP_STATE_SYN_SENT || f->state == TAPIR_TCP_STATE_SYN_RECEIVED) {
 		if (f->retries >= (c->syn_retries ? c->syn_retries : 1)) {
-			if (f->state == TCP_SYN_RECEIVED && !f->known) {
-				f->state = TCP_CLOSED;
+			if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED && !f->known) {
+				f->state = TAPIR_TCP_STATE_CLOSED;
 				tcp_flow_maybe_free(f);
 				return;
 			}
@@ -341,16 +341,16 @@ static void rtx_timeout(struct tcp_flow *f)
 	}
 }
 
-static void flow_timers(struct tcp_flow *f)
+static void flow_timers(struct tapir_tcp_flow *f)
 {
-	struct stack *st = f->st;
+	struct tapir_stack *st = f->st;
 	uint64_t now = st->now;
 
 	if (f->t_wait && f->t_wait <= now) {
 		f->t_wait = 0;
-		if (f->state == TCP_FIN_WAIT_2)
+		if (f->state == TAPIR_TCP_STATE_FIN_WAIT_2)
 			CTR_INC(st, TCP_FIN_WAIT2_TIMEOUTS);
-		if (f->state == TCP_TIME_WAIT || f->state == TCP_FIN_WAIT_2) {
+		if (f->state == TAPIR_TCP_STATE_TIME_WAIT || f->state == TAPIR_TCP_STATE_FIN_WAIT_2) {
 			tcp_flow_drop(f, 0);
 			return;
 		}
@@ -364,12 +364,12 @@ static void flow_timers(struct tcp_flow *f)
 	}
 	if (f->t_rtx && f->t_rtx <= now) {
 		rtx_timeout(f);
-		if (f->zombie || f->state == TCP_CLOSED)
+		if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 			return;
 	}
 	if (f->t_ka && f->t_ka <= now) {
 		f->t_ka = 0;
-		if (f->o.keepalive && (f->state == TCP_ESTABLISHED || f->state == TCP_CLOSE_WAIT)) {
+		if (f->o.keepalive && (f->state == TAPIR_TCP_STATE_ESTABLISHED || f->state == TAPIR_TCP_STATE_CLOSE_WAIT)) {
 			uint64_t idle_end = f->last_rcv + f->o.ka_idle_ns;
 
 			if (f->ka_probes == 0 && idle_end > now) {
@@ -395,7 +395,7 @@ static void flow_timers(struct tcp_flow *f)
 	}
 }
 
-void tcp_poll(struct stack *st)
+void tcp_poll(struct tapir_stack *st)
 {
 	struct tcp_stack *t = T(st);
 
@@ -403,7 +403,7 @@ void tcp_poll(struct stack *st)
 		return;
 	t->depth++;
 	while (t->nheap && t->heap[0]->heap_key <= st->now) {
-		struct tcp_flow *f = t->heap[0];
+		struct tapir_tcp_flow *f = t->heap[0];
 
 		tcp_heap_remove(t, f);
 		flow_timers(f);
@@ -414,11 +414,11 @@ void tcp_poll(struct stack *st)
 	tcp_reap(t);
 }
 
-uint64_t tcp_next_deadline(const struct stack *st)
+uint64_t tcp_next_deadline(const struct tapir_stack *st)
 {
 	const struct tcp_stack *t = T(st);
 
 	if (!t || !t->nheap)
-		return STACK_NO_DEADLINE;
+		return TAPIR_STACK_NO_DEADLINE;
 	return t->heap[0]->heap_key;
 }

@@ -18,7 +18,7 @@ int arp_repr_parse(struct arp_repr *r, const uint8_t *buf, size_t len)
 	if (len < ARP_LEN)
 		return -EBADMSG;
 	if (get_be16(buf + 0) != ARP_HTYPE_ETHERNET ||
-	    get_be16(buf + 2) != ETHERTYPE_IPV4 ||
+	    get_be16(buf + 2) != TAPIR_ETHERTYPE_IPV4 ||
 	    buf[4] != ETH_ALEN || buf[5] != 4)
 		return -EBADMSG;
 	op = get_be16(buf + 6);
@@ -36,7 +36,7 @@ int arp_repr_parse(struct arp_repr *r, const uint8_t *buf, size_t len)
 void arp_repr_emit(const struct arp_repr *r, uint8_t *buf)
 {
 	put_be16(buf + 0, ARP_HTYPE_ETHERNET);
-	put_be16(buf + 2, ETHERTYPE_IPV4);
+	put_be16(buf + 2, TAPIR_ETHERTYPE_IPV4);
 	buf[4] = ETH_ALEN;
 	buf[5] = 4;
 	put_be16(buf + 6, r->op);

@@ -20,9 +20,9 @@
 #define ETH_ALEN 6
 #define ETH_ADDR_STRLEN 18		/* "xx:xx:xx:xx:xx:xx" and NUL */
 
-/* Spelt as in libstack/stack.h and <net/ethernet.h>: redefinitions are identical */
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_ARP 0x0806
+/* The same names and values as include/tapir/stack.h: redefinitions are identical */
+#define TAPIR_ETHERTYPE_IPV4 0x0800
+#define TAPIR_ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_IPV6 0x86dd
 
 /* The all-ones address ff:ff:ff:ff:ff:ff */

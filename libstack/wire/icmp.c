@@ -41,18 +41,18 @@ void icmp_repr_emit(const struct icmp_repr *r, uint8_t *buf)
 bool icmp_type_is_error(uint8_t type)
 {
 	switch (type) {
-	case ICMP_DEST_UNREACH:
+	case TAPIR_ICMP_DEST_UNREACH:
 	case ICMP_SOURCE_QUENCH:
-	case ICMP_REDIRECT:
-	case ICMP_TIME_EXCEEDED:
-	case ICMP_PARAM_PROBLEM:
+	case TAPIR_ICMP_REDIRECT:
+	case TAPIR_ICMP_TIME_EXCEEDED:
+	case TAPIR_ICMP_PARAM_PROBLEM:
 		return true;
 	default:
 		return false;
 	}
 }
 
-int icmp_quote_parse(struct icmp_quote *q, const uint8_t *buf, size_t len)
+int icmp_quote_parse(struct tapir_icmp_quote *q, const uint8_t *buf, size_t len)
 {
 	size_t hl;
 	bool first;

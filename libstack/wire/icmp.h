@@ -18,32 +18,32 @@
 #define ICMP_HDR_LEN 8
 
 /*
- * Types and codes.  The same names and spellings as libstack/stack.h, and the
+ * Types and codes.  The same names and spellings as include/tapir/stack.h, and the
  * ones <netinet/ip_icmp.h> shares have its values: redefinitions are identical.
  */
-#define ICMP_ECHO_REPLY 0
-#define ICMP_DEST_UNREACH 3
+#define TAPIR_ICMP_ECHO_REPLY 0
+#define TAPIR_ICMP_DEST_UNREACH 3
 #define ICMP_SOURCE_QUENCH 4
-#define ICMP_REDIRECT 5
-#define ICMP_ECHO_REQUEST 8
-#define ICMP_TIME_EXCEEDED 11
-#define ICMP_PARAM_PROBLEM 12
+#define TAPIR_ICMP_REDIRECT 5
+#define TAPIR_ICMP_ECHO_REQUEST 8
+#define TAPIR_ICMP_TIME_EXCEEDED 11
+#define TAPIR_ICMP_PARAM_PROBLEM 12
 
-/* Codes of ICMP_DEST_UNREACH */
-#define ICMP_UNREACH_NET 0
-#define ICMP_UNREACH_HOST 1
-#define ICMP_UNREACH_PROTOCOL 2
-#define ICMP_UNREACH_PORT 3
-#define ICMP_UNREACH_FRAG_NEEDED 4
+/* Codes of TAPIR_ICMP_DEST_UNREACH */
+#define TAPIR_ICMP_UNREACH_NET 0
+#define TAPIR_ICMP_UNREACH_HOST 1
+#define TAPIR_ICMP_UNREACH_PROTOCOL 2
+#define TAPIR_ICMP_UNREACH_PORT 3
+#define TAPIR_ICMP_UNREACH_FRAG_NEEDED 4
 #define ICMP_UNREACH_SRC_ROUTE_FAILED 5
 
-/* Codes of ICMP_TIME_EXCEEDED */
+/* Codes of TAPIR_ICMP_TIME_EXCEEDED */
 #define ICMP_EXCEEDED_TTL 0
 #define ICMP_EXCEEDED_REASM 1
 
 /**
  * struct icmp_repr - an ICMPv4 message
- * @type:	ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, ...
+ * @type:	TAPIR_ICMP_ECHO_REPLY, TAPIR_ICMP_DEST_UNREACH, ...
  * @code:	ICMP_UNREACH_* or ICMP_EXCEEDED_* for those types, else 0
  * @rest:	Bytes 4..7 of the header as one big-endian word: echo
  *		id << 16 | seq, frag-needed next-hop MTU in the low 16 bits,
@@ -134,7 +134,7 @@ static inline uint32_t icmp_rest_pointer(uint8_t pointer)
 }
 
 /**
- * struct icmp_quote - the datagram an ICMP error quotes (RFC 792: its IP
+ * struct tapir_icmp_quote - the datagram an ICMP error quotes (RFC 792: its IP
  *		       header and at least the first 8 bytes of its data;
  *		       RFC 1812 routers may quote more)
  * @src:	Quoted source address (host order): ours, if we sent it
@@ -156,7 +156,7 @@ static inline uint32_t icmp_rest_pointer(uint8_t pointer)
  * @l4:		The quoted data after the header
  * @l4_len:	How many bytes of it were quoted (0 or more)
  */
-struct icmp_quote {
+struct tapir_icmp_quote {
 	uint32_t src, dst;
 	uint8_t proto;
 	uint16_t total_len;
@@ -183,6 +183,6 @@ struct icmp_quote {
  * Return: 0 on success, -EBADMSG if @buf cannot hold an IPv4 header: shorter
  *	   than 20 bytes, version not 4, IHL below 5 or beyond @len
  */
-int icmp_quote_parse(struct icmp_quote *q, const uint8_t *buf, size_t len);
+int icmp_quote_parse(struct tapir_icmp_quote *q, const uint8_t *buf, size_t len);
 
 #endif /* TAPIR_WIRE_ICMP_H */

@@ -186,7 +186,7 @@ void ipv4_repr_emit(const struct ipv4_repr *r, uint8_t *buf)
 	put_be16(buf + 10, inet_csum(buf, hlen));
 }
 
-int ipv4_addr_parse(const char *s, uint32_t *out)
+int tapir_ipv4_addr_parse(const char *s, uint32_t *out)
 {
 	uint32_t addr = 0;
 
@@ -215,7 +215,7 @@ int ipv4_addr_parse(const char *s, uint32_t *out)
 	return 0;
 }
 
-char *ipv4_addr_format(uint32_t addr, char *buf)
+char *tapir_ipv4_addr_format(uint32_t addr, char *buf)
 {
 	snprintf(buf, IPV4_ADDR_STRLEN, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255,
 		 (addr >> 8) & 255, addr & 255);

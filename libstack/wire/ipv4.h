@@ -10,7 +10,7 @@
  * ipv4_repr_parse().  Errors are the negated values of enum ipv4_bad, one per
  * reason, so the stack can count each drop under its own name.
  *
- * Addresses are host-order numbers; ipv4_addr_parse() and ipv4_addr_format()
+ * Addresses are host-order numbers; tapir_ipv4_addr_parse() and tapir_ipv4_addr_format()
  * are their one text form (dotted quad), for the stack, the config and the
  * CLI alike.
  */
@@ -310,7 +310,7 @@ static inline bool ipv4_addr_is_unspecified(uint32_t a)
 }
 
 /**
- * ipv4_addr_parse() - Parse a dotted quad "a.b.c.d"
+ * tapir_ipv4_addr_parse() - Parse a dotted quad "a.b.c.d"
  * @s:		NUL-terminated string: four decimal numbers 0..255 of one to
  *		three digits, without leading zeros (which inet_aton() would
  *		read as octal), separated by dots, nothing before or after
@@ -318,15 +318,15 @@ static inline bool ipv4_addr_is_unspecified(uint32_t a)
  *
  * Return: 0 on success, -EINVAL if @s is not exactly such an address
  */
-int ipv4_addr_parse(const char *s, uint32_t *out);
+int tapir_ipv4_addr_parse(const char *s, uint32_t *out);
 
 /**
- * ipv4_addr_format() - Format @addr (host order) as a dotted quad
+ * tapir_ipv4_addr_format() - Format @addr (host order) as a dotted quad
  * @addr:	Address
  * @buf:	IPV4_ADDR_STRLEN (16) bytes, NUL-terminated on return
  *
  * Return: @buf
  */
-char *ipv4_addr_format(uint32_t addr, char *buf);
+char *tapir_ipv4_addr_format(uint32_t addr, char *buf);
 
 #endif /* TAPIR_WIRE_IPV4_H */

@@ -91,7 +91,7 @@ struct tcp_repr {
 	 * field, for a device that completes it (TSO, netif_gso); parse leaves
 	 * it false */
 	bool csum_partial;
-	/* Not on the wire: received as a super-segment (NETIF_RX_GSO); parse
+	/* Not on the wire: received as a super-segment (TAPIR_NETIF_RX_GSO); parse
 	 * leaves it false, the caller sets it */
 	bool coalesced;
 };

@@ -34,7 +34,7 @@ static struct http_request req_of(const char *head)
 static const char *etag(void)
 {
 	static char e[HTTP_ETAG_LEN];
-	uint8_t d[KV_DIGEST_LEN];
+	uint8_t d[TAPIR_KV_DIGEST_LEN];
 	for (size_t i = 0; i < sizeof(d); i++)
 		d[i] = (uint8_t)(0xa0 + i);
 	http_etag_format(d, e);
@@ -91,10 +91,10 @@ static void test_errors(void **state)
 		assert_true(http_status_closes(closing[i]));
 	assert_false(http_status_closes(404));
 	assert_false(http_status_closes(416));
-	assert_int_equal(http_kv_status(-KV_E_NOT_FOUND), 404);
-	assert_int_equal(http_kv_status(KV_E_ALREADY_PRESENT), 409);
-	assert_int_equal(http_kv_status(-KV_E_NO_SPACE), 507);
-	assert_int_equal(http_kv_status(-KV_E_STORAGE), 500);
+	assert_int_equal(http_kv_status(-TAPIR_KV_E_NOT_FOUND), 404);
+	assert_int_equal(http_kv_status(TAPIR_KV_E_ALREADY_PRESENT), 409);
+	assert_int_equal(http_kv_status(-TAPIR_KV_E_NO_SPACE), 507);
+	assert_int_equal(http_kv_status(-TAPIR_KV_E_STORAGE), 500);
 	assert_string_equal(http_content_type("/a/b.HTML"), "text/html; charset=utf-8");
 	assert_string_equal(http_content_type("/a.d/readme"), "application/octet-stream");
 	assert_string_equal(http_content_type("/x."), "application/octet-stream");
@@ -198,9 +198,9 @@ static void test_range(void **state)
 static void test_listing(void **state)
 {
 	char n0[] = "b", n1[] = "q\"u\\o\x01te", n2[] = "\xc3\xa9t\xe9", n3[] = "x\xed\xa0\x80y";
-	struct kv_entry e[] = {
-		{ .name = n0, .kind = KV_DICT }, { .name = n1, .kind = KV_VALUE },
-		{ .name = n2, .kind = KV_VALUE }, { .name = n3, .kind = KV_VALUE },
+	struct tapir_kv_entry e[] = {
+		{ .name = n0, .kind = TAPIR_KV_DICT }, { .name = n1, .kind = TAPIR_KV_VALUE },
+		{ .name = n2, .kind = TAPIR_KV_VALUE }, { .name = n3, .kind = TAPIR_KV_VALUE },
 	};
 	char *s = http_listing_json(e, 1);
 	assert_string_equal(s, "[{\"name\":\"b\",\"type\":\"dictionary\"}]\n");

@@ -80,7 +80,7 @@ static size_t fill_copy(uint8_t *buf, size_t size, void *ctx)
 	return fr->len;
 }
 
-static int send_frame(struct netif *nif, const uint8_t *data, size_t len)
+static int send_frame(struct tapir_netif *nif, const uint8_t *data, size_t len)
 {
 	struct frame fr = { data, len };
 	return nif->ops->write(nif->dev, len, fill_copy, &fr);
@@ -145,7 +145,7 @@ int main(void)
 	printf("ok: created tsmk0, MTU 9000, up\n");
 	run("ip addr add 192.0.2.1/24 dev tsmk0");
 
-	struct netif nif;
+	struct tapir_netif nif;
 	tap_netif(t, &nif);
 	uint8_t mac[6];
 	nif.ops->mac(nif.dev, mac);

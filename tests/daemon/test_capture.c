@@ -513,7 +513,7 @@ static uint8_t inner_buf[2048];
 
 static size_t in_mtu(void *dev) { return 1500; }
 static void in_mac(void *dev, uint8_t mac[6]) { memset(mac, 2, 6); }
-static int in_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int in_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	if (size > sizeof(inner_buf))
 		return -EMSGSIZE;
@@ -521,12 +521,12 @@ static int in_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 	inner_writes++;
 	return 0;
 }
-static const struct netif_ops in_ops = { in_mtu, in_mac, in_write, NULL };
+static const struct tapir_netif_ops in_ops = { in_mtu, in_mac, in_write, NULL };
 
 static void up_rx(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
 {
 	assert_int_equal(len, 300);
-	assert_int_equal(flags, NETIF_RX_CSUM_VALID);  /* flags travel with the frame */
+	assert_int_equal(flags, TAPIR_NETIF_RX_CSUM_VALID);  /* flags travel with the frame */
 	upper_frames++;
 }
 
@@ -540,10 +540,10 @@ static void test_netif(void **state)
 {
 	struct fx *f = *state;
 	char err[256];
-	struct netif inner = { &in_ops, NULL }, nif;
-	struct netif_rx up = { up_rx, NULL }, rx;
-	struct netif_filter *flt = capture_filter(f->c);
-	netif_chain(&inner, &up, &flt, 1, &nif, &rx);
+	struct tapir_netif inner = { &in_ops, NULL }, nif;
+	struct tapir_netif_rx up = { up_rx, NULL }, rx;
+	struct tapir_netif_filter *flt = capture_filter(f->c);
+	tapir_netif_chain(&inner, &up, &flt, 1, &nif, &rx);
 	assert_int_equal(nif.ops->mtu(nif.dev), 1500);
 	uint32_t seq = 100;
 	assert_int_equal(nif.ops->write(nif.dev, 1514, fill_seq, &seq), 0);  /* not captured */
@@ -554,7 +554,7 @@ static void test_netif(void **state)
 		if (seq % 2) {  /* received */
 			uint8_t buf[300];
 			make_frame(buf, sizeof(buf), seq);
-			netif_rx_input(&rx, buf, sizeof(buf), NETIF_RX_CSUM_VALID);
+			tapir_netif_rx_input(&rx, buf, sizeof(buf), TAPIR_NETIF_RX_CSUM_VALID);
 		} else
 			assert_int_equal(nif.ops->write(nif.dev, 1514, fill_seq, &seq), 0);
 	}
@@ -573,12 +573,12 @@ static void test_netif(void **state)
 static uint8_t sink[70000];
 static size_t sink_mtu(void *dev) { return 1500; }
 static void sink_mac(void *dev, uint8_t mac[6]) { memset(mac, 2, 6); }
-static int sink_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	fill(sink, size, ctx);
 	return 0;
 }
-static const struct netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
+static const struct tapir_netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
 static void rnd(void *ctx, void *buf, size_t len) { memset(buf, 7, len); }
 
 static json_t *ctl_req(struct control *c, const char *fmt, ...)
@@ -615,14 +615,14 @@ static void expect_err(struct control *c, const char *args, const char *code, co
 static void test_control(void **state)
 {
 	struct fx *f = *state;
-	struct stack_config sc;
-	stack_config_defaults(&sc);
+	struct tapir_stack_config sc;
+	tapir_stack_config_defaults(&sc);
 	sc.addr = 0xc0000202;
 	sc.gateway = 0xc0000201;
 	sc.random = rnd;
-	struct netif nif = { &sink_ops, NULL };
-	struct stack *st;
-	assert_int_equal(stack_new(&st, &sc, &nif, 1000000000ull), 0);
+	struct tapir_netif nif = { &sink_ops, NULL };
+	struct tapir_stack *st;
+	assert_int_equal(tapir_stack_new(&st, &sc, &nif, 1000000000ull), 0);
 	struct control_env env = {
 		.st = st, .log = &f->log, .name = "t", .version = "9", .backend = "sink",
 		.ifname = "s0", .mtu = 1500, .prefix_len = 24, .gateway = sc.gateway,
@@ -686,7 +686,7 @@ static void test_control(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "end")), "stop");
 	json_decref(j);
 	control_free(c);
-	stack_free(st);
+	tapir_stack_free(st);
 }
 
 int main(void)

@@ -95,7 +95,7 @@ static void test_default(void **state)
 	assert_string_equal(app(&c, "http")->params.http.kv, "site");
 	/* [tcp] is all defaults: keepalive off, NewReno, MSL 30 s */
 	assert_false(c.tcp.keepalive);
-	assert_int_equal(c.tcp.cc, TCP_CC_NEWRENO);
+	assert_int_equal(c.tcp.cc, TAPIR_TCP_CC_NEWRENO);
 	assert_true(c.tcp.msl_ns == 30 * SEC);
 	config_free(&c);
 }
@@ -626,7 +626,7 @@ static void test_tcp_section(void **state)
 	assert_true(c.tcp.keepalive_idle_ns == 10 * SEC);
 	assert_true(c.tcp.keepalive_intvl_ns == 2 * SEC);
 	assert_int_equal(c.tcp.keepalive_count, 3);
-	assert_int_equal(c.tcp.cc, TCP_CC_CUBIC);
+	assert_int_equal(c.tcp.cc, TAPIR_TCP_CC_CUBIC);
 	assert_int_equal(c.tcp.sndbuf, 1 << 20);
 	assert_int_equal(c.tcp.rcvbuf, 512 << 10);
 	assert_true(c.tcp.msl_ns == SEC);

@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "control.h"
-#include "kv.h"
+#include "tapir/kv.h"
 
 static uint8_t sink[70000];
 static unsigned frames_out;
@@ -25,18 +25,18 @@ static void sink_mac(void *dev, uint8_t mac[6])
 	static const uint8_t m[6] = { 2, 0, 0, 0, 0, 2 };
 	memcpy(mac, m, 6);
 }
-static int sink_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	fill(sink, size, ctx);
 	frames_out++;
 	return 0;
 }
-static const struct netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
+static const struct tapir_netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
 static void rnd(void *ctx, void *buf, size_t len) { memset(buf, 7, len); }
 
 struct fx {
-	struct stack *st;
-	struct kv_store *kv;
+	struct tapir_stack *st;
+	struct tapir_kv_store *kv;
 	struct control_kv kvs[1];
 	struct logger log;
 	struct control *c;
@@ -59,14 +59,14 @@ static void on_shutdown(void *ctx) { ((struct fx *)ctx)->shutdown = true; }
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct stack_config sc;
-	stack_config_defaults(&sc);
+	struct tapir_stack_config sc;
+	tapir_stack_config_defaults(&sc);
 	sc.addr = 0xc0000202;
 	sc.gateway = 0xc0000201;
 	sc.random = rnd;
-	struct netif nif = { &sink_ops, NULL };
-	assert_int_equal(stack_new(&f->st, &sc, &nif, 1000000000ull), 0);
-	assert_int_equal(kv_open("mem:", true, &f->kv, NULL, 0), 0);
+	struct tapir_netif nif = { &sink_ops, NULL };
+	assert_int_equal(tapir_stack_new(&f->st, &sc, &nif, 1000000000ull), 0);
+	assert_int_equal(tapir_kv_open("mem:", true, &f->kv, NULL, 0), 0);
 	f->kvs[0] = (struct control_kv){ "data", f->kv };
 	logger_init(&f->log, CONFIG_LOG_INFO, false);
 	f->log.out = fopen("/dev/null", "w");
@@ -86,8 +86,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	control_free(f->c);
-	stack_free(f->st);
-	kv_close(f->kv);
+	tapir_stack_free(f->st);
+	tapir_kv_close(f->kv);
 	fclose(f->log.out);
 	json_decref(f->delivered);
 	free(f);
@@ -196,7 +196,7 @@ static void test_ping_times_out(void **state)
 	unsigned before = frames_out;
 	assert_null(req(f, "{\"id\":5,\"cmd\":\"ping\",\"args\":{\"addr\":\"192.0.2.1\","
 			   "\"count\":2,\"timeout_ms\":500}}", 1000000000ull));
-	stack_flush(f->st);
+	tapir_stack_flush(f->st);
 	assert_true(frames_out > before);  /* the ARP request for 192.0.2.1 */
 	assert_int_equal(control_next_deadline(f->c), 1500000000ull);
 	control_poll(f->c, 1499999999ull);

@@ -18,7 +18,7 @@
 
 #include "capture.h"
 #include "impair.h"
-#include "netif.h"
+#include "tapir/netif.h"
 
 #define N 5
 #define FRAME_LEN 200
@@ -36,7 +36,7 @@ struct ends {
 static size_t dev_mtu(void *dev) { return 1500; }
 static void dev_mac(void *dev, uint8_t mac[6]) { memset(mac, 2, 6); }
 
-static int dev_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int dev_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct ends *e = dev;
 	uint8_t buf[1514];
@@ -54,14 +54,14 @@ static void dev_flush(void *dev)
 	((struct ends *)dev)->dev_flushes++;
 }
 
-static const struct netif_ops dev_ops = { dev_mtu, dev_mac, dev_write, dev_flush };
+static const struct tapir_netif_ops dev_ops = { dev_mtu, dev_mac, dev_write, dev_flush };
 
 static void stack_rx(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
 {
 	struct ends *e = ctx;
 	assert_int_equal(len, FRAME_LEN);
 	e->stack_frames++;
-	if (flags != NETIF_RX_CSUM_VALID)
+	if (flags != TAPIR_NETIF_RX_CSUM_VALID)
 		e->stack_bad_flags++;
 }
 
@@ -76,8 +76,8 @@ struct fx {
 	struct ends e;
 	struct impair *im;
 	struct capture *cap;
-	struct netif top;      /* the stack writes here */
-	struct netif_rx bottom; /* the device's frames go here */
+	struct tapir_netif top;      /* the stack writes here */
+	struct tapir_netif_rx bottom; /* the device's frames go here */
 };
 
 /* Build device - f[0] - f[1] - stack; @capture_first: the capture next to the device. */
@@ -98,12 +98,12 @@ static void fx_init(struct fx *f, bool capture_first)
 	assert_non_null(f->im);
 	assert_non_null(f->cap);
 
-	struct netif_filter *chain[2];
+	struct tapir_netif_filter *chain[2];
 	chain[capture_first ? 0 : 1] = capture_filter(f->cap);
 	chain[capture_first ? 1 : 0] = impair_filter(f->im);
-	struct netif dev = { &dev_ops, &f->e };
-	struct netif_rx up = { stack_rx, &f->e };
-	netif_chain(&dev, &up, chain, 2, &f->top, &f->bottom);
+	struct tapir_netif dev = { &dev_ops, &f->e };
+	struct tapir_netif_rx up = { stack_rx, &f->e };
+	tapir_netif_chain(&dev, &up, chain, 2, &f->top, &f->bottom);
 	impair_poll(f->im, 0);
 
 	struct capture_opts o = { 0 };
@@ -126,7 +126,7 @@ static void traffic(struct fx *f)
 		assert_int_equal(f->top.ops->write(f->top.dev, FRAME_LEN, fill_frame, &tag), 0);
 		uint8_t frame[FRAME_LEN];
 		memset(frame, 0x80 + i, sizeof(frame));
-		netif_rx_input(&f->bottom, frame, sizeof(frame), NETIF_RX_CSUM_VALID);
+		tapir_netif_rx_input(&f->bottom, frame, sizeof(frame), TAPIR_NETIF_RX_CSUM_VALID);
 	}
 	f->top.ops->flush(f->top.dev);
 }
@@ -215,14 +215,14 @@ static void test_pass_through(void **state)
 	fx_free(&f);
 
 	struct ends e = { 0 };
-	struct netif dev = { &dev_ops, &e }, top;
-	struct netif_rx up = { stack_rx, &e }, bottom;
-	netif_chain(&dev, &up, NULL, 0, &top, &bottom);
+	struct tapir_netif dev = { &dev_ops, &e }, top;
+	struct tapir_netif_rx up = { stack_rx, &e }, bottom;
+	tapir_netif_chain(&dev, &up, NULL, 0, &top, &bottom);
 	assert_ptr_equal(top.dev, &e);
 	assert_ptr_equal(bottom.ctx, &e);
 	uint8_t tag = 1, frame[FRAME_LEN] = { 0 };
 	assert_int_equal(top.ops->write(top.dev, FRAME_LEN, fill_frame, &tag), 0);
-	netif_rx_input(&bottom, frame, sizeof(frame), NETIF_RX_CSUM_VALID);
+	tapir_netif_rx_input(&bottom, frame, sizeof(frame), TAPIR_NETIF_RX_CSUM_VALID);
 	assert_int_equal(e.dev_frames, 1);
 	assert_int_equal(e.stack_frames, 1);
 }

@@ -54,7 +54,7 @@ static void sink_mac(void *dev, uint8_t mac[6])
 	memcpy(mac, m, 6);
 }
 
-static int sink_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct sink *s = dev;
 	if (s->fail)
@@ -71,7 +71,7 @@ static void sink_flush(void *dev)
 	((struct sink *)dev)->flushes++;
 }
 
-static const struct netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, sink_flush };
+static const struct tapir_netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, sink_flush };
 
 static void sink_rx(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
 {
@@ -80,10 +80,10 @@ static void sink_rx(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
 
 struct fixture {
 	struct sink tx, rx;
-	struct netif lower;
+	struct tapir_netif lower;
 	struct impair *im;
-	struct netif nif;      /* the filter's transmit side */
-	struct netif_rx up;    /* its receive side */
+	struct tapir_netif nif;      /* the filter's transmit side */
+	struct tapir_netif_rx up;    /* its receive side */
 };
 
 static void fx_init(struct fixture *f, const struct impair_config *c)
@@ -93,9 +93,9 @@ static void fx_init(struct fixture *f, const struct impair_config *c)
 	f->lower.dev = &f->tx;
 	f->im = impair_new(c);
 	assert_non_null(f->im);
-	struct netif_filter *flt = impair_filter(f->im);
-	struct netif_rx sink = { sink_rx, &f->rx };
-	netif_chain(&f->lower, &sink, &flt, 1, &f->nif, &f->up);
+	struct tapir_netif_filter *flt = impair_filter(f->im);
+	struct tapir_netif_rx sink = { sink_rx, &f->rx };
+	tapir_netif_chain(&f->lower, &sink, &flt, 1, &f->nif, &f->up);
 }
 
 static void fx_free(struct fixture *f)
@@ -130,7 +130,7 @@ static void rx(struct fixture *f, uint32_t id)
 {
 	uint8_t buf[FRAME_LEN];
 	make_frame(buf, id);
-	netif_rx_input(&f->up, buf, sizeof(buf), 0);
+	tapir_netif_rx_input(&f->up, buf, sizeof(buf), 0);
 }
 
 static void cfg_set(struct impair_config *c, const char *k, const char *v)
@@ -384,7 +384,7 @@ static void test_corrupt(void **state)
 		make_frame(orig, i);
 		uint32_t id = i;
 		f.nif.ops->write(f.nif.dev, FRAME_LEN, fill_id, &id);
-		netif_rx_input(&f.up, orig, FRAME_LEN, 0);
+		tapir_netif_rx_input(&f.up, orig, FRAME_LEN, 0);
 		const struct sink *s[2] = { &f.tx, &f.rx };
 		for (int k = 0; k < 2; k++) {
 			assert_int_equal(s[k]->last_len, FRAME_LEN);

@@ -17,7 +17,7 @@
 #define MAXRX 16
 
 struct port {
-	struct netif nif;
+	struct tapir_netif nif;
 	uint8_t mac[6];
 	unsigned rx;
 	uint8_t last[2048];
@@ -209,7 +209,7 @@ static void test_nested_deliver(void **state)
 {
 	struct vnet *n = vnet_new();
 	struct port a = { .mac = { 0x02, 0, 0, 0, 0, 0xa } };
-	struct netif bn;
+	struct tapir_netif bn;
 	assert_int_equal(vnet_attach(n, MAC_A, 1500, port_rx, &a, &a.nif), 0);
 	assert_int_equal(vnet_attach(n, MAC_B, 1500, nested_rx, n, &bn), 0);
 	assert_int_equal(send_frame(&a, MAC_B, NULL, 60, 0), 0);
@@ -263,7 +263,7 @@ static void test_monitor_and_sizes(void **state)
 static void test_attach_errors(void **state)
 {
 	struct vnet *n = vnet_new();
-	struct netif nif = { 0 };
+	struct tapir_netif nif = { 0 };
 	assert_int_equal(vnet_attach(n, MAC_A, 0, port_rx, NULL, &nif), -EINVAL);
 	assert_int_equal(vnet_attach(n, MAC_A, 65536, port_rx, NULL, &nif), -EINVAL);
 	assert_int_equal(vnet_attach(n, MAC_A, 1500, NULL, NULL, &nif), -EINVAL);

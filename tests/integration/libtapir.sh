@@ -19,6 +19,24 @@ pc=$(find "$TMP/root" -name tapir.pc | head -1)
 [ -n "$(find "$TMP/root" -path '*include/tapir/tapir_app.h')" ] || fail "no tapir_app.h installed"
 pass "installed: libtapir.a, headers, $(basename "$pc")"
 
+# Every public header at once, next to libuv's and the C library's network
+# headers (which define TCP_LISTEN, ETHERTYPE_ARP, ICMP_* ...): prefixed names
+# cannot clash.
+inc=$(dirname "$(find "$TMP/root" -path '*include/tapir/stack.h' | head -1)")
+{
+	echo '#include <uv.h>'
+	echo '#include <netinet/in.h>'
+	echo '#include <netinet/tcp.h>'
+	echo '#include <netinet/ip_icmp.h>'
+	echo '#include <net/ethernet.h>'
+	for h in "$inc"/*.h; do echo "#include <tapir/$(basename "$h")>"; done
+	echo 'int main(void) { return (int)TAPIR_TCP_STATE_LISTEN + (int)TCP_LISTEN > 0 ? 0 : 1; }'
+} >"$TMP/all_headers.c"
+cc -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$(dirname "$inc")" -c "$TMP/all_headers.c" \
+	-o "$TMP/all_headers.o" 2>"$TMP/all_headers.log" ||
+	fail "the public headers together with <uv.h> and <netinet/*.h>: $(head -20 "$TMP/all_headers.log")"
+pass "all $(ls "$inc"/*.h | wc -l) public headers compile in one unit with <uv.h> and <netinet/tcp.h>"
+
 # The .pc says prefix=/usr/local (or the build's prefix): the sysroot maps
 # its paths into the temporary root.
 export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$TMP/root

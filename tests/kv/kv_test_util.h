@@ -11,18 +11,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kv.h"
+#include "tapir/kv.h"
 
 /* A ring of parsed keys, so tests can write K("/a/b") inline; freed by tk_reset(). */
 #define TK_RING 64
-static struct kv_key tk_ring[TK_RING];
+static struct tapir_kv_key tk_ring[TK_RING];
 static unsigned tk_next;
 
-static inline const struct kv_key *K(const char *s)
+static inline const struct tapir_kv_key *K(const char *s)
 {
-	struct kv_key *k = &tk_ring[tk_next++ % TK_RING];
-	kv_key_free(k);
-	if (kv_key_parse(s, k)) {
+	struct tapir_kv_key *k = &tk_ring[tk_next++ % TK_RING];
+	tapir_kv_key_free(k);
+	if (tapir_kv_key_parse(s, k)) {
 		fprintf(stderr, "bad test key %s\n", s);
 		abort();
 	}
@@ -32,7 +32,7 @@ static inline const struct kv_key *K(const char *s)
 static inline void tk_reset(void)
 {
 	for (unsigned i = 0; i < TK_RING; i++)
-		kv_key_free(&tk_ring[i]);
+		tapir_kv_key_free(&tk_ring[i]);
 }
 
 /* Make a fresh directory under $TMPDIR (or /tmp); Return: malloc'd path. */
@@ -79,11 +79,11 @@ static inline const char *fixture_dir(void)
 }
 
 /* Return: malloc'd NUL-terminated value of @k, or NULL on error. */
-static inline char *getstr(struct kv_store *s, const struct kv_key *k)
+static inline char *getstr(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
 	uint8_t *v;
 	size_t n;
-	if (kv_get(s, k, &v, &n))
+	if (tapir_kv_get(s, k, &v, &n))
 		return NULL;
 	return (char *)v;
 }

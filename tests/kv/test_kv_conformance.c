@@ -2,7 +2,7 @@
  * test_kv_conformance.c - one suite of KV API cases run against every store
  *
  * Every store starts with the content of tests/kv/fixture (mem: copied in with
- * kv_set; dir: cp -r; tar: made by GNU tar; embedded: compiled in by kv-embed
+ * tapir_kv_set; dir: cp -r; tar: made by GNU tar; embedded: compiled in by kv-embed
  * as "kvfixture").  Read-only cases run on all four, read-write cases on mem,
  * dir and tar (where tar answers "append only", that is checked instead).
  */
@@ -25,10 +25,10 @@ struct fx {
 	bool rw;
 	char *tmp;
 	char spec[512];
-	struct kv_store *s;
+	struct tapir_kv_store *s;
 };
 
-static void load_dir(struct kv_store *s, const char *full, const char *rel)
+static void load_dir(struct tapir_kv_store *s, const char *full, const char *rel)
 {
 	DIR *d = opendir(full);
 	assert_non_null(d);
@@ -50,7 +50,7 @@ static void load_dir(struct kv_store *s, const char *full, const char *rel)
 		uint8_t buf[4096];
 		size_t n = fread(buf, 1, sizeof(buf), f);
 		fclose(f);
-		assert_int_equal(kv_set(s, K(cr), buf, n), 0);
+		assert_int_equal(tapir_kv_set(s, K(cr), buf, n), 0);
 	}
 	closedir(d);
 }
@@ -58,7 +58,7 @@ static void load_dir(struct kv_store *s, const char *full, const char *rel)
 static int open_fx(struct fx *f)
 {
 	char err[256] = "";
-	int rc = kv_open(f->spec, f->rw, &f->s, err, sizeof(err));
+	int rc = tapir_kv_open(f->spec, f->rw, &f->s, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "open %s: %s\n", f->spec, err);
 	return rc;
@@ -99,7 +99,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	kv_close(f->s);
+	tapir_kv_close(f->s);
 	tmpdir_rm(f->tmp);
 	free(f);
 	tk_reset();
@@ -111,28 +111,28 @@ static void reopen(struct fx *f)
 {
 	if (f->kind == S_MEM)
 		return;
-	kv_close(f->s);
+	tapir_kv_close(f->s);
 	f->s = NULL;
 	assert_int_equal(open_fx(f), 0);
 }
 
-static void assert_str_value(struct kv_store *s, const char *key, const char *want, size_t len)
+static void assert_str_value(struct tapir_kv_store *s, const char *key, const char *want, size_t len)
 {
 	uint8_t *v;
 	size_t n;
-	int rc = kv_get(s, K(key), &v, &n);
+	int rc = tapir_kv_get(s, K(key), &v, &n);
 	if (rc)
-		fprintf(stderr, "get %s: %s\n", key, kv_last_error(s));
+		fprintf(stderr, "get %s: %s\n", key, tapir_kv_last_error(s));
 	assert_int_equal(rc, 0);
 	assert_int_equal(n, len);
 	assert_memory_equal(v, want, len);
 	free(v);
 }
 
-static enum kv_kind kind_of(struct kv_store *s, const char *key)
+static enum tapir_kv_kind kind_of(struct tapir_kv_store *s, const char *key)
 {
-	enum kv_kind k = KV_NONE;
-	assert_int_equal(kv_exists(s, K(key), &k), 0);
+	enum tapir_kv_kind k = TAPIR_KV_NONE;
+	assert_int_equal(tapir_kv_exists(s, K(key), &k), 0);
 	return k;
 }
 
@@ -141,26 +141,26 @@ static enum kv_kind kind_of(struct kv_store *s, const char *key)
 static void t_exists(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(kind_of(f->s, "/a.txt"), KV_VALUE);
-	assert_int_equal(kind_of(f->s, "a.txt"), KV_VALUE);
-	assert_int_equal(kind_of(f->s, "/b"), KV_DICT);
-	assert_int_equal(kind_of(f->s, "/b/d"), KV_DICT);
-	assert_int_equal(kind_of(f->s, "/b//d/e.bin"), KV_VALUE);
-	assert_int_equal(kind_of(f->s, "/nope"), KV_NONE);
-	assert_int_equal(kind_of(f->s, "/a.txt/x"), KV_NONE);
-	assert_int_equal(kind_of(f->s, "/"), KV_DICT);
-	assert_int_equal(kind_of(f->s, ""), KV_DICT);
+	assert_int_equal(kind_of(f->s, "/a.txt"), TAPIR_KV_VALUE);
+	assert_int_equal(kind_of(f->s, "a.txt"), TAPIR_KV_VALUE);
+	assert_int_equal(kind_of(f->s, "/b"), TAPIR_KV_DICT);
+	assert_int_equal(kind_of(f->s, "/b/d"), TAPIR_KV_DICT);
+	assert_int_equal(kind_of(f->s, "/b//d/e.bin"), TAPIR_KV_VALUE);
+	assert_int_equal(kind_of(f->s, "/nope"), TAPIR_KV_NONE);
+	assert_int_equal(kind_of(f->s, "/a.txt/x"), TAPIR_KV_NONE);
+	assert_int_equal(kind_of(f->s, "/"), TAPIR_KV_DICT);
+	assert_int_equal(kind_of(f->s, ""), TAPIR_KV_DICT);
 }
 
-/* kv_retain(): the store outlives the opener's kv_close() until the last
+/* tapir_kv_retain(): the store outlives the opener's tapir_kv_close() until the last
  * reference goes (ASan's leak check sees the final close free it). */
 static void t_retain(void **state)
 {
 	struct fx *f = *state;
-	assert_ptr_equal(kv_retain(f->s), f->s);
-	assert_ptr_equal(kv_retain(f->s), f->s);
-	kv_close(f->s);
-	kv_close(f->s);
+	assert_ptr_equal(tapir_kv_retain(f->s), f->s);
+	assert_ptr_equal(tapir_kv_retain(f->s), f->s);
+	tapir_kv_close(f->s);
+	tapir_kv_close(f->s);
 	assert_str_value(f->s, "/a.txt", "hello\n", 6);  /* still the opener's */
 }
 
@@ -173,13 +173,13 @@ static void t_get(void **state)
 	assert_str_value(f->s, "/empty", "", 0);
 	uint8_t *v = (uint8_t *)"x";
 	size_t n = 7;
-	assert_int_equal(kv_get(f->s, K("/b"), &v, &n), -KV_E_VALUE_EXPECTED);
+	assert_int_equal(tapir_kv_get(f->s, K("/b"), &v, &n), -TAPIR_KV_E_VALUE_EXPECTED);
 	assert_null(v);
-	assert_true(strlen(kv_last_error(f->s)) > 0);
-	assert_int_equal(kv_get(f->s, K("/missing"), &v, &n), -KV_E_NOT_FOUND);
-	assert_non_null(strstr(kv_last_error(f->s), "/missing"));
-	assert_int_equal(kv_get(f->s, K("/a.txt/under"), &v, &n), -KV_E_NOT_FOUND);
-	assert_int_equal(kv_get(f->s, K("/"), &v, &n), -KV_E_VALUE_EXPECTED);
+	assert_true(strlen(tapir_kv_last_error(f->s)) > 0);
+	assert_int_equal(tapir_kv_get(f->s, K("/missing"), &v, &n), -TAPIR_KV_E_NOT_FOUND);
+	assert_non_null(strstr(tapir_kv_last_error(f->s), "/missing"));
+	assert_int_equal(tapir_kv_get(f->s, K("/a.txt/under"), &v, &n), -TAPIR_KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_get(f->s, K("/"), &v, &n), -TAPIR_KV_E_VALUE_EXPECTED);
 }
 
 static void t_partial(void **state)
@@ -188,57 +188,57 @@ static void t_partial(void **state)
 	uint8_t *v;
 	size_t n;
 	uint64_t size;
-	assert_int_equal(kv_size(f->s, K("/a.txt"), &size), 0);
+	assert_int_equal(tapir_kv_size(f->s, K("/a.txt"), &size), 0);
 	assert_int_equal(size, 6);
-	assert_int_equal(kv_size(f->s, K("/b"), &size), -KV_E_VALUE_EXPECTED);
-	assert_int_equal(kv_size(f->s, K("/zz"), &size), -KV_E_NOT_FOUND);
-	assert_int_equal(kv_get_partial(f->s, K("/a.txt"), 1, 3, &v, &n), 0);
+	assert_int_equal(tapir_kv_size(f->s, K("/b"), &size), -TAPIR_KV_E_VALUE_EXPECTED);
+	assert_int_equal(tapir_kv_size(f->s, K("/zz"), &size), -TAPIR_KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_get_partial(f->s, K("/a.txt"), 1, 3, &v, &n), 0);
 	assert_int_equal(n, 3);
 	assert_memory_equal(v, "ell", 3);
 	free(v);
-	assert_int_equal(kv_get_partial(f->s, K("/a.txt"), 4, 100, &v, &n), 0);
+	assert_int_equal(tapir_kv_get_partial(f->s, K("/a.txt"), 4, 100, &v, &n), 0);
 	assert_int_equal(n, 2);
 	assert_memory_equal(v, "o\n", 2);
 	free(v);
-	assert_int_equal(kv_get_partial(f->s, K("/a.txt"), 6, 10, &v, &n), 0);
+	assert_int_equal(tapir_kv_get_partial(f->s, K("/a.txt"), 6, 10, &v, &n), 0);
 	assert_int_equal(n, 0);
 	assert_non_null(v);
 	free(v);
-	assert_int_equal(kv_get_partial(f->s, K("/a.txt"), UINT64_MAX, 10, &v, &n), 0);
+	assert_int_equal(tapir_kv_get_partial(f->s, K("/a.txt"), UINT64_MAX, 10, &v, &n), 0);
 	assert_int_equal(n, 0);
 	free(v);
-	assert_int_equal(kv_get_partial(f->s, K("/empty"), 0, 10, &v, &n), 0);
+	assert_int_equal(tapir_kv_get_partial(f->s, K("/empty"), 0, 10, &v, &n), 0);
 	assert_int_equal(n, 0);
 	free(v);
-	assert_int_equal(kv_get_partial(f->s, K("/b/d"), 0, 1, &v, &n), -KV_E_VALUE_EXPECTED);
+	assert_int_equal(tapir_kv_get_partial(f->s, K("/b/d"), 0, 1, &v, &n), -TAPIR_KV_E_VALUE_EXPECTED);
 	char buf[4];
-	assert_int_equal(kv_read(f->s, K("/b/d/e.bin"), 3, buf, 4), 4);
+	assert_int_equal(tapir_kv_read(f->s, K("/b/d/e.bin"), 3, buf, 4), 4);
 	assert_memory_equal(buf, "bina", 4);
 }
 
 static void t_list(void **state)
 {
 	struct fx *f = *state;
-	struct kv_entry *e;
+	struct tapir_kv_entry *e;
 	size_t n;
-	assert_int_equal(kv_list(f->s, K("/"), &e, &n), 0);
+	assert_int_equal(tapir_kv_list(f->s, K("/"), &e, &n), 0);
 	assert_int_equal(n, 4);
 	const char *names[] = { "a.txt", "b", "empty", "zeta" };
-	enum kv_kind kinds[] = { KV_VALUE, KV_DICT, KV_VALUE, KV_VALUE };
+	enum tapir_kv_kind kinds[] = { TAPIR_KV_VALUE, TAPIR_KV_DICT, TAPIR_KV_VALUE, TAPIR_KV_VALUE };
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(e[i].name, names[i]);
 		assert_int_equal(e[i].kind, kinds[i]);
 	}
-	kv_entries_free(e, n);
-	assert_int_equal(kv_list(f->s, K("/b"), &e, &n), 0);
+	tapir_kv_entries_free(e, n);
+	assert_int_equal(tapir_kv_list(f->s, K("/b"), &e, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(e[0].name, "c.txt");
-	assert_int_equal(e[0].kind, KV_VALUE);
+	assert_int_equal(e[0].kind, TAPIR_KV_VALUE);
 	assert_string_equal(e[1].name, "d");
-	assert_int_equal(e[1].kind, KV_DICT);
-	kv_entries_free(e, n);
-	assert_int_equal(kv_list(f->s, K("/a.txt"), &e, &n), -KV_E_DICT_EXPECTED);
-	assert_int_equal(kv_list(f->s, K("/none"), &e, &n), -KV_E_NOT_FOUND);
+	assert_int_equal(e[1].kind, TAPIR_KV_DICT);
+	tapir_kv_entries_free(e, n);
+	assert_int_equal(tapir_kv_list(f->s, K("/a.txt"), &e, &n), -TAPIR_KV_E_DICT_EXPECTED);
+	assert_int_equal(tapir_kv_list(f->s, K("/none"), &e, &n), -TAPIR_KV_E_NOT_FOUND);
 }
 
 static void sha256_of(const void *d, size_t n, uint8_t out[32])
@@ -251,45 +251,45 @@ static void t_digest(void **state)
 {
 	struct fx *f = *state;
 	uint8_t d[32], want[32];
-	assert_int_equal(kv_digest(f->s, K("/a.txt"), d), 0);
+	assert_int_equal(tapir_kv_digest(f->s, K("/a.txt"), d), 0);
 	sha256_of("hello\n", 6, want);
 	assert_memory_equal(d, want, 32);
-	assert_int_equal(kv_digest(f->s, K("/empty"), d), 0);
+	assert_int_equal(tapir_kv_digest(f->s, K("/empty"), d), 0);
 	sha256_of("", 0, want);
 	assert_memory_equal(d, want, 32);
-	assert_int_equal(kv_digest(f->s, K("/nope"), d), -KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_digest(f->s, K("/nope"), d), -TAPIR_KV_E_NOT_FOUND);
 
 	/* Dictionary digests equal a mem store's holding the same content. */
-	struct kv_store *m;
-	assert_int_equal(kv_mem_open(&m), 0);
+	struct tapir_kv_store *m;
+	assert_int_equal(tapir_kv_mem_open(&m), 0);
 	load_dir(m, fixture_dir(), "");
 	uint8_t md[32];
-	assert_int_equal(kv_digest(f->s, K("/"), d), 0);
-	assert_int_equal(kv_digest(m, K("/"), md), 0);
+	assert_int_equal(tapir_kv_digest(f->s, K("/"), d), 0);
+	assert_int_equal(tapir_kv_digest(m, K("/"), md), 0);
 	assert_memory_equal(d, md, 32);
-	assert_int_equal(kv_digest(f->s, K("/b"), d), 0);
-	assert_int_equal(kv_digest(m, K("/b"), md), 0);
+	assert_int_equal(tapir_kv_digest(f->s, K("/b"), d), 0);
+	assert_int_equal(tapir_kv_digest(m, K("/b"), md), 0);
 	assert_memory_equal(d, md, 32);
 	/* ... and differ from a different dictionary. */
-	assert_int_equal(kv_digest(m, K("/b/d"), md), 0);
+	assert_int_equal(tapir_kv_digest(m, K("/b/d"), md), 0);
 	assert_memory_not_equal(d, md, 32);
 	/* The dictionary encoding is the documented one. */
 	uint8_t ed[32], buf[1 + 6 + 32];
-	assert_int_equal(kv_digest(f->s, K("/b/d/e.bin"), ed), 0);
+	assert_int_equal(tapir_kv_digest(f->s, K("/b/d/e.bin"), ed), 0);
 	buf[0] = 'v';
 	memcpy(buf + 1, "e.bin", 6);
 	memcpy(buf + 7, ed, 32);
 	sha256_of(buf, sizeof(buf), want);
-	assert_int_equal(kv_digest(f->s, K("/b/d"), d), 0);
+	assert_int_equal(tapir_kv_digest(f->s, K("/b/d"), d), 0);
 	assert_memory_equal(d, want, 32);
-	kv_close(m);
+	tapir_kv_close(m);
 }
 
 static void t_last_modified(void **state)
 {
 	struct fx *f = *state;
 	struct timespec t;
-	assert_int_equal(kv_last_modified(f->s, K("/a.txt"), &t), 0);
+	assert_int_equal(tapir_kv_last_modified(f->s, K("/a.txt"), &t), 0);
 	assert_true(t.tv_sec > 0);
 	struct stat st;
 	char p[1024];
@@ -299,11 +299,11 @@ static void t_last_modified(void **state)
 		assert_int_equal(t.tv_sec, st.st_mtime);   /* cp/tar keep it to the second */
 	if (f->kind == S_EMB) {
 		struct timespec t2;
-		assert_int_equal(kv_last_modified(f->s, K("/b/d"), &t2), 0);
+		assert_int_equal(tapir_kv_last_modified(f->s, K("/b/d"), &t2), 0);
 		assert_int_equal(t.tv_sec, t2.tv_sec);
 	}
-	assert_int_equal(kv_last_modified(f->s, K("/b"), &t), 0);
-	assert_int_equal(kv_last_modified(f->s, K("/gone"), &t), -KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_last_modified(f->s, K("/b"), &t), 0);
+	assert_int_equal(tapir_kv_last_modified(f->s, K("/gone"), &t), -TAPIR_KV_E_NOT_FOUND);
 }
 
 static void t_readonly(void **state)
@@ -311,28 +311,28 @@ static void t_readonly(void **state)
 	struct fx *f = *state;
 	if (f->kind == S_MEM)
 		return;   /* always writable */
-	assert_int_equal(kv_set(f->s, K("/new"), "x", 1), -KV_E_INVALID);
-	assert_int_equal(kv_remove(f->s, K("/a.txt")), -KV_E_INVALID);
-	assert_int_equal(kv_rename(f->s, K("/a.txt"), K("/q")), -KV_E_INVALID);
-	assert_int_equal(kv_set_partial(f->s, K("/a.txt"), 0, "x", 1), -KV_E_INVALID);
-	assert_true(strlen(kv_last_error(f->s)) > 0);
-	assert_int_equal(kind_of(f->s, "/new"), KV_NONE);
+	assert_int_equal(tapir_kv_set(f->s, K("/new"), "x", 1), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_remove(f->s, K("/a.txt")), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_rename(f->s, K("/a.txt"), K("/q")), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_set_partial(f->s, K("/a.txt"), 0, "x", 1), -TAPIR_KV_E_INVALID);
+	assert_true(strlen(tapir_kv_last_error(f->s)) > 0);
+	assert_int_equal(kind_of(f->s, "/new"), TAPIR_KV_NONE);
 }
 
 static void t_bad_keys(void **state)
 {
 	struct fx *f = *state;
 	char *seg[] = { "a", "..", "x/y", "." };
-	enum kv_kind kind;
+	enum tapir_kv_kind kind;
 	for (size_t i = 1; i < 4; i++) {
 		char *two[2] = { seg[0], seg[i] };
-		struct kv_key k = { 2, two };
-		assert_int_equal(kv_exists(f->s, &k, &kind), -KV_E_INVALID);
-		assert_int_equal(kv_set(f->s, &k, "x", 1), -KV_E_INVALID);
+		struct tapir_kv_key k = { 2, two };
+		assert_int_equal(tapir_kv_exists(f->s, &k, &kind), -TAPIR_KV_E_INVALID);
+		assert_int_equal(tapir_kv_set(f->s, &k, "x", 1), -TAPIR_KV_E_INVALID);
 	}
 	char *empty[1] = { "" };
-	struct kv_key ke = { 1, empty };
-	assert_int_equal(kv_exists(f->s, &ke, &kind), -KV_E_INVALID);
+	struct tapir_kv_key ke = { 1, empty };
+	assert_int_equal(tapir_kv_exists(f->s, &ke, &kind), -TAPIR_KV_E_INVALID);
 }
 
 /* ---- read-write cases ---- */
@@ -340,51 +340,51 @@ static void t_bad_keys(void **state)
 static void t_set(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(kv_set(f->s, K("/x/y/z"), "v1", 2), 0);
-	assert_int_equal(kind_of(f->s, "/x"), KV_DICT);
-	assert_int_equal(kind_of(f->s, "/x/y"), KV_DICT);
+	assert_int_equal(tapir_kv_set(f->s, K("/x/y/z"), "v1", 2), 0);
+	assert_int_equal(kind_of(f->s, "/x"), TAPIR_KV_DICT);
+	assert_int_equal(kind_of(f->s, "/x/y"), TAPIR_KV_DICT);
 	assert_str_value(f->s, "/x/y/z", "v1", 2);
-	assert_int_equal(kv_set(f->s, K("/x/y/z"), "value two", 9), 0);
+	assert_int_equal(tapir_kv_set(f->s, K("/x/y/z"), "value two", 9), 0);
 	assert_str_value(f->s, "/x/y/z", "value two", 9);
-	assert_int_equal(kv_set(f->s, K("/x/y/e"), "", 0), 0);
-	assert_int_equal(kv_set(f->s, K("/a.txt"), "new a", 5), 0);
+	assert_int_equal(tapir_kv_set(f->s, K("/x/y/e"), "", 0), 0);
+	assert_int_equal(tapir_kv_set(f->s, K("/a.txt"), "new a", 5), 0);
 	reopen(f);
 	assert_str_value(f->s, "/x/y/z", "value two", 9);
 	assert_str_value(f->s, "/x/y/e", "", 0);
 	assert_str_value(f->s, "/a.txt", "new a", 5);
-	struct kv_entry *e;
+	struct tapir_kv_entry *e;
 	size_t n;
-	assert_int_equal(kv_list(f->s, K("/x/y"), &e, &n), 0);
+	assert_int_equal(tapir_kv_list(f->s, K("/x/y"), &e, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(e[0].name, "e");
 	assert_string_equal(e[1].name, "z");
-	kv_entries_free(e, n);
+	tapir_kv_entries_free(e, n);
 	struct timespec t;
-	assert_int_equal(kv_last_modified(f->s, K("/x/y/z"), &t), 0);
+	assert_int_equal(tapir_kv_last_modified(f->s, K("/x/y/z"), &t), 0);
 	assert_true(t.tv_sec >= time(NULL) - 60);
 }
 
 static void t_set_errors(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(kv_set(f->s, K("/a.txt/x"), "1", 1), -KV_E_DICT_EXPECTED);
-	assert_int_equal(kv_set(f->s, K("/a.txt/x/y"), "1", 1), -KV_E_DICT_EXPECTED);
-	assert_int_equal(kv_set(f->s, K("/b"), "1", 1), -KV_E_VALUE_EXPECTED);
-	assert_int_equal(kv_set(f->s, K("/"), "1", 1), -KV_E_VALUE_EXPECTED);
-	assert_int_equal(kv_set_partial(f->s, K("/b/d"), 0, "1", 1), -KV_E_VALUE_EXPECTED);
+	assert_int_equal(tapir_kv_set(f->s, K("/a.txt/x"), "1", 1), -TAPIR_KV_E_DICT_EXPECTED);
+	assert_int_equal(tapir_kv_set(f->s, K("/a.txt/x/y"), "1", 1), -TAPIR_KV_E_DICT_EXPECTED);
+	assert_int_equal(tapir_kv_set(f->s, K("/b"), "1", 1), -TAPIR_KV_E_VALUE_EXPECTED);
+	assert_int_equal(tapir_kv_set(f->s, K("/"), "1", 1), -TAPIR_KV_E_VALUE_EXPECTED);
+	assert_int_equal(tapir_kv_set_partial(f->s, K("/b/d"), 0, "1", 1), -TAPIR_KV_E_VALUE_EXPECTED);
 	assert_str_value(f->s, "/a.txt", "hello\n", 6);
-	assert_int_equal(kind_of(f->s, "/b"), KV_DICT);
+	assert_int_equal(kind_of(f->s, "/b"), TAPIR_KV_DICT);
 }
 
 static void t_set_partial(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(kv_set(f->s, K("/p"), "hello", 5), 0);
-	assert_int_equal(kv_set_partial(f->s, K("/p"), 1, "EL", 2), 0);
+	assert_int_equal(tapir_kv_set(f->s, K("/p"), "hello", 5), 0);
+	assert_int_equal(tapir_kv_set_partial(f->s, K("/p"), 1, "EL", 2), 0);
 	assert_str_value(f->s, "/p", "hELlo", 5);
-	assert_int_equal(kv_set_partial(f->s, K("/p"), 7, "x", 1), 0);
+	assert_int_equal(tapir_kv_set_partial(f->s, K("/p"), 7, "x", 1), 0);
 	assert_str_value(f->s, "/p", "hELlo\0\0x", 8);
-	assert_int_equal(kv_set_partial(f->s, K("/q/r"), 2, "ab", 2), 0);
+	assert_int_equal(tapir_kv_set_partial(f->s, K("/q/r"), 2, "ab", 2), 0);
 	assert_str_value(f->s, "/q/r", "\0\0ab", 4);
 	reopen(f);
 	assert_str_value(f->s, "/p", "hELlo\0\0x", 8);
@@ -395,123 +395,123 @@ static void t_remove(void **state)
 	struct fx *f = *state;
 	if (f->kind == S_TAR) {
 		/* GNU tar wrote a.txt last: it could go; b/c.txt cannot. */
-		assert_int_equal(kv_remove(f->s, K("/b/c.txt")), -KV_E_APPEND_ONLY);
-		assert_int_equal(kv_remove(f->s, K("/b")), -KV_E_APPEND_ONLY);
-		assert_int_equal(kv_set(f->s, K("/n/last"), "L", 1), 0);
-		assert_int_equal(kv_remove(f->s, K("/n/last")), 0);
-		assert_int_equal(kind_of(f->s, "/n/last"), KV_NONE);
-		assert_int_equal(kind_of(f->s, "/n"), KV_NONE);
+		assert_int_equal(tapir_kv_remove(f->s, K("/b/c.txt")), -TAPIR_KV_E_APPEND_ONLY);
+		assert_int_equal(tapir_kv_remove(f->s, K("/b")), -TAPIR_KV_E_APPEND_ONLY);
+		assert_int_equal(tapir_kv_set(f->s, K("/n/last"), "L", 1), 0);
+		assert_int_equal(tapir_kv_remove(f->s, K("/n/last")), 0);
+		assert_int_equal(kind_of(f->s, "/n/last"), TAPIR_KV_NONE);
+		assert_int_equal(kind_of(f->s, "/n"), TAPIR_KV_NONE);
 		reopen(f);
-		assert_int_equal(kind_of(f->s, "/n/last"), KV_NONE);
+		assert_int_equal(kind_of(f->s, "/n/last"), TAPIR_KV_NONE);
 		assert_str_value(f->s, "/a.txt", "hello\n", 6);
 		/* The old last member was already gone: nothing else can go. */
-		assert_int_equal(kv_remove(f->s, K("/zeta")), -KV_E_APPEND_ONLY);
+		assert_int_equal(tapir_kv_remove(f->s, K("/zeta")), -TAPIR_KV_E_APPEND_ONLY);
 		return;
 	}
-	assert_int_equal(kv_remove(f->s, K("/a.txt")), 0);
-	assert_int_equal(kind_of(f->s, "/a.txt"), KV_NONE);
-	assert_int_equal(kv_remove(f->s, K("/b")), 0);
-	assert_int_equal(kind_of(f->s, "/b"), KV_NONE);
-	assert_int_equal(kind_of(f->s, "/b/d/e.bin"), KV_NONE);
-	assert_int_equal(kv_remove(f->s, K("/b")), -KV_E_NOT_FOUND);
-	assert_int_equal(kv_remove(f->s, K("/")), -KV_E_INVALID);
+	assert_int_equal(tapir_kv_remove(f->s, K("/a.txt")), 0);
+	assert_int_equal(kind_of(f->s, "/a.txt"), TAPIR_KV_NONE);
+	assert_int_equal(tapir_kv_remove(f->s, K("/b")), 0);
+	assert_int_equal(kind_of(f->s, "/b"), TAPIR_KV_NONE);
+	assert_int_equal(kind_of(f->s, "/b/d/e.bin"), TAPIR_KV_NONE);
+	assert_int_equal(tapir_kv_remove(f->s, K("/b")), -TAPIR_KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_remove(f->s, K("/")), -TAPIR_KV_E_INVALID);
 	reopen(f);
-	struct kv_entry *e;
+	struct tapir_kv_entry *e;
 	size_t n;
-	assert_int_equal(kv_list(f->s, K("/"), &e, &n), 0);
+	assert_int_equal(tapir_kv_list(f->s, K("/"), &e, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(e[0].name, "empty");
 	assert_string_equal(e[1].name, "zeta");
-	kv_entries_free(e, n);
+	tapir_kv_entries_free(e, n);
 }
 
 static void t_rename(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(kv_rename(f->s, K("/b"), K("/b/x")), -KV_E_RENAME_PREFIX);
-	assert_int_equal(kv_rename(f->s, K("/b"), K("/b")), -KV_E_RENAME_PREFIX);
-	assert_int_equal(kv_rename(f->s, K("/"), K("/x")), -KV_E_RENAME_PREFIX);
-	assert_int_equal(kv_rename(f->s, K("/nope"), K("/x")), -KV_E_NOT_FOUND);
-	assert_int_equal(kv_rename(f->s, K("/a.txt"), K("/b")), -KV_E_ALREADY_PRESENT);
-	assert_int_equal(kv_rename(f->s, K("/a.txt"), K("/zeta/x")), -KV_E_DICT_EXPECTED);
+	assert_int_equal(tapir_kv_rename(f->s, K("/b"), K("/b/x")), -TAPIR_KV_E_RENAME_PREFIX);
+	assert_int_equal(tapir_kv_rename(f->s, K("/b"), K("/b")), -TAPIR_KV_E_RENAME_PREFIX);
+	assert_int_equal(tapir_kv_rename(f->s, K("/"), K("/x")), -TAPIR_KV_E_RENAME_PREFIX);
+	assert_int_equal(tapir_kv_rename(f->s, K("/nope"), K("/x")), -TAPIR_KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_rename(f->s, K("/a.txt"), K("/b")), -TAPIR_KV_E_ALREADY_PRESENT);
+	assert_int_equal(tapir_kv_rename(f->s, K("/a.txt"), K("/zeta/x")), -TAPIR_KV_E_DICT_EXPECTED);
 	if (f->kind == S_TAR) {
-		assert_int_equal(kv_rename(f->s, K("/b/c.txt"), K("/n")), -KV_E_APPEND_ONLY);
-		assert_int_equal(kv_rename(f->s, K("/b"), K("/n")), -KV_E_APPEND_ONLY);
-		assert_int_equal(kv_set(f->s, K("/last"), "L!", 2), 0);
-		assert_int_equal(kv_rename(f->s, K("/last"), K("/moved/here")), 0);
-		assert_int_equal(kind_of(f->s, "/last"), KV_NONE);
+		assert_int_equal(tapir_kv_rename(f->s, K("/b/c.txt"), K("/n")), -TAPIR_KV_E_APPEND_ONLY);
+		assert_int_equal(tapir_kv_rename(f->s, K("/b"), K("/n")), -TAPIR_KV_E_APPEND_ONLY);
+		assert_int_equal(tapir_kv_set(f->s, K("/last"), "L!", 2), 0);
+		assert_int_equal(tapir_kv_rename(f->s, K("/last"), K("/moved/here")), 0);
+		assert_int_equal(kind_of(f->s, "/last"), TAPIR_KV_NONE);
 		reopen(f);
-		assert_int_equal(kind_of(f->s, "/last"), KV_NONE);
+		assert_int_equal(kind_of(f->s, "/last"), TAPIR_KV_NONE);
 		assert_str_value(f->s, "/moved/here", "L!", 2);
 		return;
 	}
-	assert_int_equal(kv_rename(f->s, K("/b"), K("/zeta")), -KV_E_ALREADY_PRESENT);
-	assert_int_equal(kv_rename(f->s, K("/a.txt"), K("/n/m.txt")), 0);
-	assert_int_equal(kind_of(f->s, "/a.txt"), KV_NONE);
+	assert_int_equal(tapir_kv_rename(f->s, K("/b"), K("/zeta")), -TAPIR_KV_E_ALREADY_PRESENT);
+	assert_int_equal(tapir_kv_rename(f->s, K("/a.txt"), K("/n/m.txt")), 0);
+	assert_int_equal(kind_of(f->s, "/a.txt"), TAPIR_KV_NONE);
 	assert_str_value(f->s, "/n/m.txt", "hello\n", 6);
-	assert_int_equal(kv_rename(f->s, K("/b"), K("/c/b2")), 0);
-	assert_int_equal(kind_of(f->s, "/b"), KV_NONE);
+	assert_int_equal(tapir_kv_rename(f->s, K("/b"), K("/c/b2")), 0);
+	assert_int_equal(kind_of(f->s, "/b"), TAPIR_KV_NONE);
 	assert_str_value(f->s, "/c/b2/d/e.bin", "\x00\x01\x02" "binary\xff\xfe\n", 12);
 	/* A value replaces a value. */
-	assert_int_equal(kv_rename(f->s, K("/zeta"), K("/n/m.txt")), 0);
+	assert_int_equal(tapir_kv_rename(f->s, K("/zeta"), K("/n/m.txt")), 0);
 	assert_str_value(f->s, "/n/m.txt", "zz", 2);
 	reopen(f);
 	assert_str_value(f->s, "/c/b2/c.txt", "nested c\n", 9);
-	assert_int_equal(kind_of(f->s, "/zeta"), KV_NONE);
+	assert_int_equal(kind_of(f->s, "/zeta"), TAPIR_KV_NONE);
 }
 
 struct bctx {
-	struct kv_store *base;
+	struct tapir_kv_store *base;
 	int step;
 	bool with_removes;
 };
 
-static int batch_ok(struct kv_store *txn, void *arg)
+static int batch_ok(struct tapir_kv_store *txn, void *arg)
 {
 	struct bctx *c = arg;
-	enum kv_kind k;
-	assert_int_equal(kv_set(txn, K("/t/1"), "one", 3), 0);
-	assert_int_equal(kv_set(txn, K("/t/2"), "two", 3), 0);
-	assert_int_equal(kv_set_partial(txn, K("/t/2"), 3, "!", 1), 0);
+	enum tapir_kv_kind k;
+	assert_int_equal(tapir_kv_set(txn, K("/t/1"), "one", 3), 0);
+	assert_int_equal(tapir_kv_set(txn, K("/t/2"), "two", 3), 0);
+	assert_int_equal(tapir_kv_set_partial(txn, K("/t/2"), 3, "!", 1), 0);
 	/* The transaction sees its writes; the store does not yet. */
 	assert_str_value(txn, "/t/2", "two!", 4);
-	assert_int_equal(kv_exists(c->base, K("/t/1"), &k), 0);
-	assert_int_equal(k, KV_NONE);
-	assert_int_equal(kv_set(c->base, K("/direct"), "x", 1), -KV_E_INVALID);
-	struct kv_entry *e;
+	assert_int_equal(tapir_kv_exists(c->base, K("/t/1"), &k), 0);
+	assert_int_equal(k, TAPIR_KV_NONE);
+	assert_int_equal(tapir_kv_set(c->base, K("/direct"), "x", 1), -TAPIR_KV_E_INVALID);
+	struct tapir_kv_entry *e;
 	size_t n;
-	assert_int_equal(kv_list(txn, K("/t"), &e, &n), 0);
+	assert_int_equal(tapir_kv_list(txn, K("/t"), &e, &n), 0);
 	assert_int_equal(n, 2);
-	kv_entries_free(e, n);
-	assert_int_equal(kv_list(txn, K("/"), &e, &n), 0);
+	tapir_kv_entries_free(e, n);
+	assert_int_equal(tapir_kv_list(txn, K("/"), &e, &n), 0);
 	assert_int_equal(n, 5);
-	kv_entries_free(e, n);
+	tapir_kv_entries_free(e, n);
 	if (c->with_removes) {
-		assert_int_equal(kv_remove(txn, K("/b")), 0);
-		assert_int_equal(kv_exists(txn, K("/b/c.txt"), &k), 0);
-		assert_int_equal(k, KV_NONE);
-		assert_int_equal(kv_rename(txn, K("/a.txt"), K("/b")), 0);
-		assert_int_equal(kv_rename(txn, K("/t"), K("/u/t")), 0);
+		assert_int_equal(tapir_kv_remove(txn, K("/b")), 0);
+		assert_int_equal(tapir_kv_exists(txn, K("/b/c.txt"), &k), 0);
+		assert_int_equal(k, TAPIR_KV_NONE);
+		assert_int_equal(tapir_kv_rename(txn, K("/a.txt"), K("/b")), 0);
+		assert_int_equal(tapir_kv_rename(txn, K("/t"), K("/u/t")), 0);
 		assert_str_value(txn, "/u/t/1", "one", 3);
-		assert_int_equal(kv_set(txn, K("/b2/again"), "A", 1), 0);
-		assert_int_equal(kv_remove(txn, K("/b2")), 0);
-		assert_int_equal(kv_set(txn, K("/b2/x"), "X", 1), 0);
+		assert_int_equal(tapir_kv_set(txn, K("/b2/again"), "A", 1), 0);
+		assert_int_equal(tapir_kv_remove(txn, K("/b2")), 0);
+		assert_int_equal(tapir_kv_set(txn, K("/b2/x"), "X", 1), 0);
 	}
 	return 0;
 }
 
-static int batch_abort(struct kv_store *txn, void *arg)
+static int batch_abort(struct tapir_kv_store *txn, void *arg)
 {
-	assert_int_equal(kv_set(txn, K("/ab/1"), "x", 1), 0);
-	return -KV_E_INVALID;
+	assert_int_equal(tapir_kv_set(txn, K("/ab/1"), "x", 1), 0);
+	return -TAPIR_KV_E_INVALID;
 }
 
-static int batch_bad_op(struct kv_store *txn, void *arg)
+static int batch_bad_op(struct tapir_kv_store *txn, void *arg)
 {
-	assert_int_equal(kv_set(txn, K("/bo/1"), "x", 1), 0);
+	assert_int_equal(tapir_kv_set(txn, K("/bo/1"), "x", 1), 0);
 	/* After batch_ok, /u (mem, dir) or /t (tar) is a dictionary. */
-	int rc = kv_set(txn, K(*(bool *)arg ? "/u" : "/t"), "not a dict", 10);
-	assert_int_equal(rc, -KV_E_VALUE_EXPECTED);
+	int rc = tapir_kv_set(txn, K(*(bool *)arg ? "/u" : "/t"), "not a dict", 10);
+	assert_int_equal(rc, -TAPIR_KV_E_VALUE_EXPECTED);
 	return rc;
 }
 
@@ -519,34 +519,34 @@ static void t_batch(void **state)
 {
 	struct fx *f = *state;
 	struct bctx c = { f->s, 0, f->kind != S_TAR };
-	assert_int_equal(kv_batch(f->s, batch_ok, &c), 0);
+	assert_int_equal(tapir_kv_batch(f->s, batch_ok, &c), 0);
 	reopen(f);
 	if (c.with_removes) {
 		assert_str_value(f->s, "/u/t/1", "one", 3);
 		assert_str_value(f->s, "/u/t/2", "two!", 4);
 		assert_str_value(f->s, "/b", "hello\n", 6);
 		assert_str_value(f->s, "/b2/x", "X", 1);
-		assert_int_equal(kind_of(f->s, "/b2/again"), KV_NONE);
-		assert_int_equal(kind_of(f->s, "/a.txt"), KV_NONE);
-		assert_int_equal(kind_of(f->s, "/t"), KV_NONE);
+		assert_int_equal(kind_of(f->s, "/b2/again"), TAPIR_KV_NONE);
+		assert_int_equal(kind_of(f->s, "/a.txt"), TAPIR_KV_NONE);
+		assert_int_equal(kind_of(f->s, "/t"), TAPIR_KV_NONE);
 	} else {
 		assert_str_value(f->s, "/t/1", "one", 3);
 		assert_str_value(f->s, "/t/2", "two!", 4);
 	}
-	assert_int_equal(kv_batch(f->s, batch_abort, NULL), -KV_E_INVALID);
-	assert_int_equal(kind_of(f->s, "/ab"), KV_NONE);
-	assert_int_equal(kv_batch(f->s, batch_bad_op, &c.with_removes), -KV_E_VALUE_EXPECTED);
-	assert_non_null(strstr(kv_last_error(f->s), "dictionary"));
-	assert_int_equal(kind_of(f->s, "/bo"), KV_NONE);
+	assert_int_equal(tapir_kv_batch(f->s, batch_abort, NULL), -TAPIR_KV_E_INVALID);
+	assert_int_equal(kind_of(f->s, "/ab"), TAPIR_KV_NONE);
+	assert_int_equal(tapir_kv_batch(f->s, batch_bad_op, &c.with_removes), -TAPIR_KV_E_VALUE_EXPECTED);
+	assert_non_null(strstr(tapir_kv_last_error(f->s), "dictionary"));
+	assert_int_equal(kind_of(f->s, "/bo"), TAPIR_KV_NONE);
 	reopen(f);
-	assert_int_equal(kind_of(f->s, "/bo"), KV_NONE);
-	assert_int_equal(kind_of(f->s, "/ab"), KV_NONE);
+	assert_int_equal(kind_of(f->s, "/bo"), TAPIR_KV_NONE);
+	assert_int_equal(kind_of(f->s, "/ab"), TAPIR_KV_NONE);
 }
 
-static int batch_tar_remove(struct kv_store *txn, void *arg)
+static int batch_tar_remove(struct tapir_kv_store *txn, void *arg)
 {
-	assert_int_equal(kv_set(txn, K("/new"), "n", 1), 0);
-	return kv_remove(txn, K("/a.txt"));
+	assert_int_equal(tapir_kv_set(txn, K("/new"), "n", 1), 0);
+	return tapir_kv_remove(txn, K("/a.txt"));
 }
 
 static void t_batch_tar_append_only(void **state)
@@ -554,64 +554,64 @@ static void t_batch_tar_append_only(void **state)
 	struct fx *f = *state;
 	if (f->kind != S_TAR)
 		return;
-	assert_int_equal(kv_batch(f->s, batch_tar_remove, NULL), -KV_E_APPEND_ONLY);
-	assert_int_equal(kind_of(f->s, "/new"), KV_NONE);
+	assert_int_equal(tapir_kv_batch(f->s, batch_tar_remove, NULL), -TAPIR_KV_E_APPEND_ONLY);
+	assert_int_equal(kind_of(f->s, "/new"), TAPIR_KV_NONE);
 	assert_str_value(f->s, "/a.txt", "hello\n", 6);
 }
 
 static void t_keys(void **state)
 {
-	struct kv_key k;
-	assert_int_equal(kv_key_parse("", &k), 0);
+	struct tapir_kv_key k;
+	assert_int_equal(tapir_kv_key_parse("", &k), 0);
 	assert_int_equal(k.n, 0);
-	char *s = kv_key_to_string(&k);
+	char *s = tapir_kv_key_to_string(&k);
 	assert_string_equal(s, "/");
 	free(s);
-	kv_key_free(&k);
-	assert_int_equal(kv_key_parse("/", &k), 0);
+	tapir_kv_key_free(&k);
+	assert_int_equal(tapir_kv_key_parse("/", &k), 0);
 	assert_int_equal(k.n, 0);
-	kv_key_free(&k);
-	assert_int_equal(kv_key_parse("//a///b/", &k), 0);
+	tapir_kv_key_free(&k);
+	assert_int_equal(tapir_kv_key_parse("//a///b/", &k), 0);
 	assert_int_equal(k.n, 2);
 	assert_string_equal(k.seg[0], "a");
 	assert_string_equal(k.seg[1], "b");
-	s = kv_key_to_string(&k);
+	s = tapir_kv_key_to_string(&k);
 	assert_string_equal(s, "/a/b");
 	free(s);
-	kv_key_free(&k);
-	assert_int_equal(kv_key_parse("/a/./b", &k), -KV_E_INVALID);
-	assert_int_equal(kv_key_parse("/a/../b", &k), -KV_E_INVALID);
-	assert_int_equal(kv_key_parse("..", &k), -KV_E_INVALID);
-	assert_int_equal(kv_key_parse("/a/...b/..c", &k), 0);
+	tapir_kv_key_free(&k);
+	assert_int_equal(tapir_kv_key_parse("/a/./b", &k), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_key_parse("/a/../b", &k), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_key_parse("..", &k), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_key_parse("/a/...b/..c", &k), 0);
 	assert_int_equal(k.n, 3);
-	kv_key_free(&k);
+	tapir_kv_key_free(&k);
 	/* No length limit of our own. */
 	char big[5000];
 	memset(big, 'k', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
 	big[0] = '/';
-	assert_int_equal(kv_key_parse(big, &k), 0);
+	assert_int_equal(tapir_kv_key_parse(big, &k), 0);
 	assert_int_equal(k.n, 1);
-	kv_key_free(&k);
-	assert_true(kv_key_is_prefix(K("/a"), K("/a/b")));
-	assert_false(kv_key_is_prefix(K("/a/b"), K("/a")));
-	assert_false(kv_key_is_prefix(K("/ab"), K("/a/b")));
-	assert_string_equal(kv_strerror(-KV_E_RENAME_PREFIX),
+	tapir_kv_key_free(&k);
+	assert_true(tapir_kv_key_is_prefix(K("/a"), K("/a/b")));
+	assert_false(tapir_kv_key_is_prefix(K("/a/b"), K("/a")));
+	assert_false(tapir_kv_key_is_prefix(K("/ab"), K("/a/b")));
+	assert_string_equal(tapir_kv_strerror(-TAPIR_KV_E_RENAME_PREFIX),
 			    "rename source is a prefix of destination");
-	assert_string_equal(kv_strerror(KV_E_APPEND_ONLY), "append only");
-	assert_string_equal(kv_strerror(999), "unknown error");
-	struct kv_store *s2;
+	assert_string_equal(tapir_kv_strerror(TAPIR_KV_E_APPEND_ONLY), "append only");
+	assert_string_equal(tapir_kv_strerror(999), "unknown error");
+	struct tapir_kv_store *s2;
 	char err[128];
-	assert_int_equal(kv_open("nope:x", false, &s2, err, sizeof(err)), -KV_E_INVALID);
+	assert_int_equal(tapir_kv_open("nope:x", false, &s2, err, sizeof(err)), -TAPIR_KV_E_INVALID);
 	assert_non_null(strstr(err, "unknown store"));
-	assert_int_equal(kv_open("embedded:nosuch", false, &s2, err, sizeof(err)),
-			 -KV_E_NOT_FOUND);
-	assert_int_equal(kv_open("embedded:kvfixture", true, &s2, err, sizeof(err)),
-			 -KV_E_INVALID);
-	assert_int_equal(kv_open("dir:/nonexistent/x", false, &s2, err, sizeof(err)),
-			 -KV_E_NOT_FOUND);
-	assert_int_equal(kv_open("tar:/nonexistent/x.tar", false, &s2, err, sizeof(err)),
-			 -KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_open("embedded:nosuch", false, &s2, err, sizeof(err)),
+			 -TAPIR_KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_open("embedded:kvfixture", true, &s2, err, sizeof(err)),
+			 -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_open("dir:/nonexistent/x", false, &s2, err, sizeof(err)),
+			 -TAPIR_KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_open("tar:/nonexistent/x.tar", false, &s2, err, sizeof(err)),
+			 -TAPIR_KV_E_NOT_FOUND);
 	tk_reset();
 }
 

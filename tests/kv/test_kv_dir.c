@@ -22,12 +22,12 @@
 
 #include "kv_test_util.h"
 
-static struct kv_store *open_dir(const char *path, bool rw)
+static struct tapir_kv_store *open_dir(const char *path, bool rw)
 {
 	char spec[1100], err[256] = "";
-	struct kv_store *s = NULL;
+	struct tapir_kv_store *s = NULL;
 	snprintf(spec, sizeof(spec), "dir:%s", path);
-	if (kv_open(spec, rw, &s, err, sizeof(err)))
+	if (tapir_kv_open(spec, rw, &s, err, sizeof(err)))
 		fprintf(stderr, "open %s: %s\n", spec, err);
 	return s;
 }
@@ -42,29 +42,29 @@ static void t_traversal(void **state)
 			    "ln -s ../a.txt '%s/sub/up' && ln -s ../outside '%s/esc' && "
 			    "ln -s /etc '%s/etc' && ln -s ../outside/s '%s/escfile'",
 			    top, top, top, root, root, root, root, root, root), 0);
-	struct kv_store *s = open_dir(root, true);
+	struct tapir_kv_store *s = open_dir(root, true);
 	assert_non_null(s);
-	enum kv_kind k;
+	enum tapir_kv_kind k;
 	uint8_t *v;
 	size_t n;
 	/* Symlinks that stay inside are followed. */
-	assert_int_equal(kv_get(s, K("/inlink"), &v, &n), 0);
+	assert_int_equal(tapir_kv_get(s, K("/inlink"), &v, &n), 0);
 	assert_memory_equal(v, "hi\n", 3);
 	free(v);
-	assert_int_equal(kv_get(s, K("/sub/up"), &v, &n), 0);
+	assert_int_equal(tapir_kv_get(s, K("/sub/up"), &v, &n), 0);
 	free(v);
 	/* Those that lead out are refused, for reads and writes. */
-	assert_int_equal(kv_get(s, K("/esc/s"), &v, &n), -KV_E_INVALID);
-	assert_non_null(strstr(kv_last_error(s), "escapes"));
-	assert_int_equal(kv_get(s, K("/escfile"), &v, &n), -KV_E_INVALID);
-	assert_int_equal(kv_get(s, K("/etc/passwd"), &v, &n), -KV_E_INVALID);
-	assert_int_equal(kv_exists(s, K("/esc"), &k), -KV_E_INVALID);
-	assert_int_equal(kv_set(s, K("/esc/pwn"), "x", 1), -KV_E_INVALID);
-	assert_int_equal(kv_set(s, K("/esc/new/pwn"), "x", 1), -KV_E_INVALID);
-	assert_int_equal(kv_set_partial(s, K("/escfile"), 0, "x", 1), -KV_E_INVALID);
-	assert_int_equal(kv_rename(s, K("/a.txt"), K("/esc/a")), -KV_E_INVALID);
-	assert_int_equal(kv_rename(s, K("/esc/s"), K("/stolen")), -KV_E_INVALID);
-	assert_int_equal(kv_remove(s, K("/esc/s")), -KV_E_INVALID);
+	assert_int_equal(tapir_kv_get(s, K("/esc/s"), &v, &n), -TAPIR_KV_E_INVALID);
+	assert_non_null(strstr(tapir_kv_last_error(s), "escapes"));
+	assert_int_equal(tapir_kv_get(s, K("/escfile"), &v, &n), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_get(s, K("/etc/passwd"), &v, &n), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_exists(s, K("/esc"), &k), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_set(s, K("/esc/pwn"), "x", 1), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_set(s, K("/esc/new/pwn"), "x", 1), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_set_partial(s, K("/escfile"), 0, "x", 1), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_rename(s, K("/a.txt"), K("/esc/a")), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_rename(s, K("/esc/s"), K("/stolen")), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_remove(s, K("/esc/s")), -TAPIR_KV_E_INVALID);
 	struct stat st;
 	char p[1200];
 	snprintf(p, sizeof(p), "%s/outside/pwn", top);
@@ -74,25 +74,25 @@ static void t_traversal(void **state)
 	snprintf(p, sizeof(p), "%s/outside/s", top);
 	assert_int_equal(stat(p, &st), 0);
 	/* Listings hide them. */
-	struct kv_entry *e;
-	assert_int_equal(kv_list(s, K("/"), &e, &n), 0);
+	struct tapir_kv_entry *e;
+	assert_int_equal(tapir_kv_list(s, K("/"), &e, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(e[0].name, "a.txt");
 	assert_string_equal(e[1].name, "inlink");
 	assert_string_equal(e[2].name, "sub");
-	kv_entries_free(e, n);
+	tapir_kv_entries_free(e, n);
 	/* Reserved names. */
-	assert_int_equal(kv_set(s, K("/.tapir-kv-journal"), "x", 1), -KV_E_INVALID);
-	assert_int_equal(kv_get(s, K("/d/.tapir-kv-tmp.1"), &v, &n), -KV_E_INVALID);
+	assert_int_equal(tapir_kv_set(s, K("/.tapir-kv-journal"), "x", 1), -TAPIR_KV_E_INVALID);
+	assert_int_equal(tapir_kv_get(s, K("/d/.tapir-kv-tmp.1"), &v, &n), -TAPIR_KV_E_INVALID);
 	/* One writer at a time. */
 	char spec[1100], err[256];
-	struct kv_store *s2;
+	struct tapir_kv_store *s2;
 	snprintf(spec, sizeof(spec), "dir:%s", root);
-	assert_int_equal(kv_open(spec, true, &s2, err, sizeof(err)), -KV_E_STORAGE);
+	assert_int_equal(tapir_kv_open(spec, true, &s2, err, sizeof(err)), -TAPIR_KV_E_STORAGE);
 	assert_non_null(strstr(err, "another process"));
-	assert_int_equal(kv_open(spec, false, &s2, err, sizeof(err)), 0);
-	kv_close(s2);
-	kv_close(s);
+	assert_int_equal(tapir_kv_open(spec, false, &s2, err, sizeof(err)), 0);
+	tapir_kv_close(s2);
+	tapir_kv_close(s);
 	tmpdir_rm(top);
 	tk_reset();
 }
@@ -133,7 +133,7 @@ struct wctx {
 	uint8_t *buf;
 };
 
-static int writer_batch(struct kv_store *txn, void *arg)
+static int writer_batch(struct tapir_kv_store *txn, void *arg)
 {
 	struct wctx *c = arg;
 	for (uint32_t i = 0; i < NBATCH; i++) {
@@ -141,27 +141,27 @@ static int writer_batch(struct kv_store *txn, void *arg)
 		uint32_t len = 64 + (uint32_t)(rand_r(&c->seed) % 2048);
 		snprintf(key, sizeof(key), "/b/%u", i);
 		make_value(c->buf, c->gen, 50 + i, len);
-		if (kv_set(txn, K(key), c->buf, len))
-			return -KV_E_STORAGE;
+		if (tapir_kv_set(txn, K(key), c->buf, len))
+			return -TAPIR_KV_E_STORAGE;
 	}
 	/* A removal in the batch too: /b/tmp exists after every other batch. */
-	enum kv_kind k;
-	kv_exists(txn, K("/b/x/tmp"), &k);
-	if (k == KV_VALUE)
-		return kv_remove(txn, K("/b/x"));
-	return kv_set(txn, K("/b/x/tmp"), "t", 1);
+	enum tapir_kv_kind k;
+	tapir_kv_exists(txn, K("/b/x/tmp"), &k);
+	if (k == TAPIR_KV_VALUE)
+		return tapir_kv_remove(txn, K("/b/x"));
+	return tapir_kv_set(txn, K("/b/x/tmp"), "t", 1);
 }
 
 static void writer(const char *root, uint32_t gen, unsigned seed)
 {
-	struct kv_store *s = open_dir(root, true);
+	struct tapir_kv_store *s = open_dir(root, true);
 	struct wctx c = { gen, seed, malloc(1 << 16) };
 	if (!s || !c.buf)
 		_exit(3);
 	for (;;) {
 		c.gen++;
 		if (rand_r(&c.seed) % 3 == 0) {
-			if (kv_batch(s, writer_batch, &c))
+			if (tapir_kv_batch(s, writer_batch, &c))
 				_exit(4);
 		} else {
 			uint32_t key = (uint32_t)(rand_r(&c.seed) % NSINGLE);
@@ -169,7 +169,7 @@ static void writer(const char *root, uint32_t gen, unsigned seed)
 			char k[32];
 			snprintf(k, sizeof(k), "/s/%u", key);
 			make_value(c.buf, c.gen, key, len);
-			if (kv_set(s, K(k), c.buf, len))
+			if (tapir_kv_set(s, K(k), c.buf, len))
 				_exit(5);
 		}
 	}
@@ -177,14 +177,14 @@ static void writer(const char *root, uint32_t gen, unsigned seed)
 
 static void verify(const char *root, unsigned round)
 {
-	struct kv_store *s = open_dir(root, true);
+	struct tapir_kv_store *s = open_dir(root, true);
 	assert_non_null(s);
 	uint8_t *v;
 	size_t n;
 	for (uint32_t i = 0; i < NSINGLE; i++) {
 		char k[32];
 		snprintf(k, sizeof(k), "/s/%u", i);
-		assert_int_equal(kv_get(s, K(k), &v, &n), 0);
+		assert_int_equal(tapir_kv_get(s, K(k), &v, &n), 0);
 		if (check_value(v, n, i) < 0)
 			fail_msg("round %u: %s is torn (%zu bytes)", round, k, n);
 		free(v);
@@ -193,7 +193,7 @@ static void verify(const char *root, unsigned round)
 	for (uint32_t i = 0; i < NBATCH; i++) {
 		char k[32];
 		snprintf(k, sizeof(k), "/b/%u", i);
-		assert_int_equal(kv_get(s, K(k), &v, &n), 0);
+		assert_int_equal(tapir_kv_get(s, K(k), &v, &n), 0);
 		long g = check_value(v, n, 50 + i);
 		free(v);
 		if (g < 0)
@@ -202,7 +202,7 @@ static void verify(const char *root, unsigned round)
 			fail_msg("round %u: batch torn: /b/0 gen %ld, %s gen %ld", round, bgen, k, g);
 		bgen = g;
 	}
-	kv_close(s);
+	tapir_kv_close(s);
 	/* Recovery left no staging file, trash or journal. */
 	DIR *d = opendir(root);
 	struct dirent *de;
@@ -214,14 +214,14 @@ static void verify(const char *root, unsigned round)
 	tk_reset();
 }
 
-static int init_batch(struct kv_store *txn, void *arg)
+static int init_batch(struct tapir_kv_store *txn, void *arg)
 {
 	struct wctx *c = arg;
 	for (uint32_t i = 0; i < NBATCH; i++) {
 		char key[32];
 		snprintf(key, sizeof(key), "/b/%u", i);
 		make_value(c->buf, 0, 50 + i, 100);
-		assert_int_equal(kv_set(txn, K(key), c->buf, 100), 0);
+		assert_int_equal(tapir_kv_set(txn, K(key), c->buf, 100), 0);
 	}
 	return 0;
 }
@@ -232,18 +232,18 @@ static void t_crash(void **state)
 	const char *se = getenv("KV_CRASH_SEED");
 	unsigned seed = se ? (unsigned)strtoul(se, NULL, 0) : 20240611u;
 	uint8_t buf[256];
-	struct kv_store *s = open_dir(root, true);
+	struct tapir_kv_store *s = open_dir(root, true);
 	assert_non_null(s);
 	for (uint32_t i = 0; i < NSINGLE; i++) {
 		char k[32];
 		snprintf(k, sizeof(k), "/s/%u", i);
 		make_value(buf, 0, i, 200);
-		assert_int_equal(kv_set(s, K(k), buf, 200), 0);
+		assert_int_equal(tapir_kv_set(s, K(k), buf, 200), 0);
 	}
 	struct wctx c = { 0, 0, malloc(1 << 16) };
-	assert_int_equal(kv_batch(s, init_batch, &c), 0);
+	assert_int_equal(tapir_kv_batch(s, init_batch, &c), 0);
 	free(c.buf);
-	kv_close(s);
+	tapir_kv_close(s);
 	tk_reset();
 
 	unsigned rounds = 200, replays = 0;

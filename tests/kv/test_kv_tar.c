@@ -15,23 +15,23 @@
 #include "kv_test_util.h"
 #include "tar_format.h"
 
-static struct kv_store *open_tar(const char *path, bool rw, char *err, size_t errlen)
+static struct tapir_kv_store *open_tar(const char *path, bool rw, char *err, size_t errlen)
 {
 	char spec[1024];
-	struct kv_store *s = NULL;
+	struct tapir_kv_store *s = NULL;
 	snprintf(spec, sizeof(spec), "tar:%s", path);
-	if (kv_open(spec, rw, &s, err, errlen))
+	if (tapir_kv_open(spec, rw, &s, err, errlen))
 		return NULL;
 	return s;
 }
 
-static void assert_value(struct kv_store *s, const char *key, const char *want)
+static void assert_value(struct tapir_kv_store *s, const char *key, const char *want)
 {
 	uint8_t *v;
 	size_t n;
-	int rc = kv_get(s, K(key), &v, &n);
+	int rc = tapir_kv_get(s, K(key), &v, &n);
 	if (rc)
-		fail_msg("get %s: %s", key, kv_last_error(s));
+		fail_msg("get %s: %s", key, tapir_kv_last_error(s));
 	assert_int_equal(n, strlen(want));
 	assert_memory_equal(v, want, n);
 	free(v);
@@ -54,7 +54,7 @@ static char *make_src(void)
 	return t;
 }
 
-static void check_src_store(struct kv_store *s, bool deep)
+static void check_src_store(struct tapir_kv_store *s, bool deep)
 {
 	char k[1024];
 	assert_value(s, "/a.txt", "hello\n");
@@ -67,14 +67,14 @@ static void check_src_store(struct kv_store *s, bool deep)
 		assert_true(strlen(k) > 255);
 		assert_value(s, k, "long2\n");
 	}
-	struct kv_entry *e;
+	struct tapir_kv_entry *e;
 	size_t n;
-	assert_int_equal(kv_list(s, K("/"), &e, &n), 0);
+	assert_int_equal(tapir_kv_list(s, K("/"), &e, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(e[0].name, long_dir);
 	assert_string_equal(e[1].name, "a.txt");
 	assert_string_equal(e[2].name, "d");
-	kv_entries_free(e, n);
+	tapir_kv_entries_free(e, n);
 }
 
 static void t_formats(void **state)
@@ -89,20 +89,20 @@ static void t_formats(void **state)
 		assert_int_equal(sh("tar --format=%s -C '%s/src' -cf '%s' %s a.txt d '%s/%s' %s%s/%s.dir",
 				    fmts[i], t, path, "", long_dir, long_file, ustar ? "#" : "",
 				    long_dir, long_file), 0);
-		struct kv_store *s = open_tar(path, false, err, sizeof(err));
+		struct tapir_kv_store *s = open_tar(path, false, err, sizeof(err));
 		if (!s)
 			fail_msg("%s: %s", fmts[i], err);
 		check_src_store(s, !ustar);
-		kv_close(s);
+		tapir_kv_close(s);
 	}
 	/* And of "." (names start with "./"), appended to: entries stay the same. */
 	char path[600], err[256];
 	snprintf(path, sizeof(path), "%s/dot.tar", t);
 	assert_int_equal(sh("tar --format=gnu -C '%s/src' -cf '%s' .", t, path), 0);
-	struct kv_store *s = open_tar(path, false, err, sizeof(err));
+	struct tapir_kv_store *s = open_tar(path, false, err, sizeof(err));
 	assert_non_null(s);
 	check_src_store(s, true);
-	kv_close(s);
+	tapir_kv_close(s);
 	tmpdir_rm(t);
 	tk_reset();
 }
@@ -152,33 +152,33 @@ static void t_big(void **state)
 		snprintf(out, sizeof(out), "%s/list", t);
 		assert_int_equal(sh("tar -tvf '%s' > '%s'", path, out), 0);
 		assert_int_equal(sh("grep -q ' 9663676416 .*big/file' '%s'", out), 0);
-		struct kv_store *s = open_tar(path, false, err, sizeof(err));
+		struct tapir_kv_store *s = open_tar(path, false, err, sizeof(err));
 		if (!s)
 			fail_msg("%s", err);
 		uint64_t sz;
-		assert_int_equal(kv_size(s, K("/big/file"), &sz), 0);
+		assert_int_equal(tapir_kv_size(s, K("/big/file"), &sz), 0);
 		assert_int_equal(sz, size);
 		uint8_t *v;
 		size_t n;
-		assert_int_equal(kv_get_partial(s, K("/big/file"), size - 6, 100, &v, &n), 0);
+		assert_int_equal(tapir_kv_get_partial(s, K("/big/file"), size - 6, 100, &v, &n), 0);
 		assert_int_equal(n, 6);
 		assert_memory_equal(v, "\0\0TAIL", 6);
 		free(v);
-		assert_int_equal(kv_get_partial(s, K("/big/file"), 5ULL << 30, 4, &v, &n), 0);
+		assert_int_equal(tapir_kv_get_partial(s, K("/big/file"), 5ULL << 30, 4, &v, &n), 0);
 		assert_int_equal(n, 4);
 		assert_memory_equal(v, "\0\0\0\0", 4);
 		free(v);
-		kv_close(s);
+		tapir_kv_close(s);
 		unlink(path);
 	}
 	tmpdir_rm(t);
 	tk_reset();
 }
 
-static int batch_two(struct kv_store *txn, void *arg)
+static int batch_two(struct tapir_kv_store *txn, void *arg)
 {
-	assert_int_equal(kv_set(txn, K("/batch/one"), "1\n", 2), 0);
-	assert_int_equal(kv_set(txn, K("/batch/two"), "2\n", 2), 0);
+	assert_int_equal(tapir_kv_set(txn, K("/batch/one"), "1\n", 2), 0);
+	assert_int_equal(tapir_kv_set(txn, K("/batch/two"), "2\n", 2), 0);
 	return 0;
 }
 
@@ -188,24 +188,24 @@ static void t_append(void **state)
 	char path[600], err[256], lk[700];
 	snprintf(path, sizeof(path), "%s/a.tar", t);
 	assert_int_equal(sh("tar --format=gnu -C '%s/src' -cf '%s' .", t, path), 0);
-	struct kv_store *s = open_tar(path, true, err, sizeof(err));
+	struct tapir_kv_store *s = open_tar(path, true, err, sizeof(err));
 	if (!s)
 		fail_msg("%s", err);
-	assert_int_equal(kv_set(s, K("/a.txt"), "changed\n", 8), 0);
-	assert_int_equal(kv_set(s, K("/new/file"), "new\n", 4), 0);
+	assert_int_equal(tapir_kv_set(s, K("/a.txt"), "changed\n", 8), 0);
+	assert_int_equal(tapir_kv_set(s, K("/new/file"), "new\n", 4), 0);
 	snprintf(lk, sizeof(lk), "/%s/%s.dir/%s", long_dir, long_file, "appended-with-a-long-name");
-	assert_int_equal(kv_set(s, K(lk), "lng\n", 4), 0);
+	assert_int_equal(tapir_kv_set(s, K(lk), "lng\n", 4), 0);
 	uint8_t big[70000];
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)('a' + i % 26);
 	big[sizeof(big) - 1] = '\n';
-	assert_int_equal(kv_set(s, K("/bigish"), big, sizeof(big)), 0);
-	assert_int_equal(kv_batch(s, batch_two, NULL), 0);
-	assert_int_equal(kv_set_partial(s, K("/d/b.txt"), 1, "EE", 2), 0);
+	assert_int_equal(tapir_kv_set(s, K("/bigish"), big, sizeof(big)), 0);
+	assert_int_equal(tapir_kv_batch(s, batch_two, NULL), 0);
+	assert_int_equal(tapir_kv_set_partial(s, K("/d/b.txt"), 1, "EE", 2), 0);
 	assert_value(s, "/a.txt", "changed\n");
 	assert_value(s, "/d/b.txt", "bEE\n");
-	assert_int_equal(kv_set(s, K("/a.txt/x"), "x", 1), -KV_E_DICT_EXPECTED);
-	kv_close(s);
+	assert_int_equal(tapir_kv_set(s, K("/a.txt/x"), "x", 1), -TAPIR_KV_E_DICT_EXPECTED);
+	tapir_kv_close(s);
 
 	/* GNU tar lists the appended members and extracts the same contents. */
 	assert_int_equal(sh("tar -tf '%s' > '%s/list' && grep -qx 'new/file' '%s/list' && "
@@ -232,25 +232,25 @@ static void t_append(void **state)
 	assert_value(s, "/batch/two", "2\n");
 	assert_value(s, lk, "lng\n");
 	uint8_t d1[32], d2[32];
-	kv_close(s);
+	tapir_kv_close(s);
 	/* Digest of the extracted tree (dir store) equals the tar store's. */
 	char spec[700];
 	snprintf(spec, sizeof(spec), "dir:%s/x", t);
-	struct kv_store *ds;
-	assert_int_equal(kv_open(spec, false, &ds, err, sizeof(err)), 0);
+	struct tapir_kv_store *ds;
+	assert_int_equal(tapir_kv_open(spec, false, &ds, err, sizeof(err)), 0);
 	s = open_tar(path, false, err, sizeof(err));
-	assert_int_equal(kv_digest(s, K("/"), d1), 0);
-	assert_int_equal(kv_digest(ds, K("/"), d2), 0);
+	assert_int_equal(tapir_kv_digest(s, K("/"), d1), 0);
+	assert_int_equal(tapir_kv_digest(ds, K("/"), d2), 0);
 	assert_memory_equal(d1, d2, 32);
-	kv_close(ds);
-	kv_close(s);
+	tapir_kv_close(ds);
+	tapir_kv_close(s);
 
 	/* A store-created archive: new file, then tar -t. */
 	snprintf(path, sizeof(path), "%s/fresh.tar", t);
 	s = open_tar(path, true, err, sizeof(err));
 	assert_non_null(s);
-	assert_int_equal(kv_set(s, K("/only"), "o", 1), 0);
-	kv_close(s);
+	assert_int_equal(tapir_kv_set(s, K("/only"), "o", 1), 0);
+	tapir_kv_close(s);
 	assert_int_equal(sh("test \"$(tar -tf '%s')\" = only", path), 0);
 	tmpdir_rm(t);
 	tk_reset();
@@ -337,20 +337,20 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return b;
 }
 
-/* @key's value equals the file @path: kv_size, kv_get, kv_get_partial (edges, blocks). */
-static void compare_value(struct kv_store *s, const char *key, const char *path,
+/* @key's value equals the file @path: tapir_kv_size, tapir_kv_get, tapir_kv_get_partial (edges, blocks). */
+static void compare_value(struct tapir_kv_store *s, const char *key, const char *path,
 			  int check_mtime)
 {
 	size_t flen;
 	uint8_t *want = slurp(path, &flen);
 	uint64_t sz;
-	if (kv_size(s, K(key), &sz))
-		fail_msg("size %s: %s", key, kv_last_error(s));
+	if (tapir_kv_size(s, K(key), &sz))
+		fail_msg("size %s: %s", key, tapir_kv_last_error(s));
 	assert_int_equal(sz, flen);
 	uint8_t *v;
 	size_t n;
-	if (kv_get(s, K(key), &v, &n))
-		fail_msg("get %s: %s", key, kv_last_error(s));
+	if (tapir_kv_get(s, K(key), &v, &n))
+		fail_msg("get %s: %s", key, tapir_kv_last_error(s));
 	assert_int_equal(n, flen);
 	if (flen)
 		assert_memory_equal(v, want, flen);
@@ -361,9 +361,9 @@ static void compare_value(struct kv_store *s, const char *key, const char *path,
 	const size_t lens[] = { 0, 1, 7, 512, 1000, flen + 10 };
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 		for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
-			if (kv_get_partial(s, K(key), offs[i], lens[j], &v, &n))
+			if (tapir_kv_get_partial(s, K(key), offs[i], lens[j], &v, &n))
 				fail_msg("get_partial %s @%llu: %s", key,
-					 (unsigned long long)offs[i], kv_last_error(s));
+					 (unsigned long long)offs[i], tapir_kv_last_error(s));
 			assert_non_null(v);
 			size_t exp = offs[i] >= flen ? 0 :
 				flen - offs[i] < lens[j] ? (size_t)(flen - offs[i]) : lens[j];
@@ -377,7 +377,7 @@ static void compare_value(struct kv_store *s, const char *key, const char *path,
 		struct stat st;
 		struct timespec t;
 		assert_int_equal(stat(path, &st), 0);
-		assert_int_equal(kv_last_modified(s, K(key), &t), 0);
+		assert_int_equal(tapir_kv_last_modified(s, K(key), &t), 0);
 		assert_int_equal(t.tv_sec, st.st_mtim.tv_sec);
 		if (check_mtime > 1)   /* pax mtime= carries nanoseconds */
 			assert_int_equal(t.tv_nsec, st.st_mtim.tv_nsec);
@@ -396,15 +396,15 @@ static int by_strcmp(const struct dirent **a, const struct dirent **b)
 }
 
 /* The store under @key ("" for the root) lists and reads exactly like the directory @dir. */
-static void compare_tree(struct kv_store *s, const char *dir, const char *key, int check_mtime)
+static void compare_tree(struct tapir_kv_store *s, const char *dir, const char *key, int check_mtime)
 {
 	struct dirent **de;
 	int nd = scandir(dir, &de, not_dots, by_strcmp);
 	assert_true(nd >= 0);
-	struct kv_entry *e;
+	struct tapir_kv_entry *e;
 	size_t n;
-	if (kv_list(s, K(key[0] ? key : "/"), &e, &n))
-		fail_msg("list %s: %s", key[0] ? key : "/", kv_last_error(s));
+	if (tapir_kv_list(s, K(key[0] ? key : "/"), &e, &n))
+		fail_msg("list %s: %s", key[0] ? key : "/", tapir_kv_last_error(s));
 	if (n != (size_t)nd) {
 		for (size_t i = 0; i < n; i++)
 			print_message("store %s: %s\n", key, e[i].name);
@@ -420,33 +420,33 @@ static void compare_tree(struct kv_store *s, const char *dir, const char *key, i
 		snprintf(ck, sizeof(ck), "%s/%s", key, de[i]->d_name);
 		assert_int_equal(lstat(cp, &st), 0);
 		if (S_ISDIR(st.st_mode)) {
-			assert_int_equal(e[i].kind, KV_DICT);
+			assert_int_equal(e[i].kind, TAPIR_KV_DICT);
 			compare_tree(s, cp, ck, check_mtime);
 		} else {
 			assert_true(S_ISREG(st.st_mode));
-			assert_int_equal(e[i].kind, KV_VALUE);
+			assert_int_equal(e[i].kind, TAPIR_KV_VALUE);
 			compare_value(s, ck, cp, check_mtime);
 		}
 	}
 	for (int i = 0; i < nd; i++)
 		free(de[i]);
 	free(de);
-	kv_entries_free(e, n);
+	tapir_kv_entries_free(e, n);
 }
 
 /* The tar store's root digest equals the dir store's over @dir. */
-static void compare_digest(struct kv_store *s, const char *dir)
+static void compare_digest(struct tapir_kv_store *s, const char *dir)
 {
 	char spec[1024], err[256];
-	struct kv_store *ds;
-	uint8_t d1[KV_DIGEST_LEN], d2[KV_DIGEST_LEN];
+	struct tapir_kv_store *ds;
+	uint8_t d1[TAPIR_KV_DIGEST_LEN], d2[TAPIR_KV_DIGEST_LEN];
 	snprintf(spec, sizeof(spec), "dir:%s", dir);
-	if (kv_open(spec, false, &ds, err, sizeof(err)))
+	if (tapir_kv_open(spec, false, &ds, err, sizeof(err)))
 		fail_msg("%s", err);
-	assert_int_equal(kv_digest(s, K("/"), d1), 0);
-	assert_int_equal(kv_digest(ds, K("/"), d2), 0);
-	assert_memory_equal(d1, d2, KV_DIGEST_LEN);
-	kv_close(ds);
+	assert_int_equal(tapir_kv_digest(s, K("/"), d1), 0);
+	assert_int_equal(tapir_kv_digest(ds, K("/"), d2), 0);
+	assert_memory_equal(d1, d2, TAPIR_KV_DIGEST_LEN);
+	tapir_kv_close(ds);
 }
 
 struct bsd_fmt {
@@ -505,20 +505,20 @@ static void t_bsdtar_formats(void **state)
 		snprintf(path, sizeof(path), "%s/%s-%s.tar", t, f->fmt, f->lc);
 		snprintf(dir, sizeof(dir), "%s/%s", t, bsd_make(t, f, path));
 		for (int rw = 0; rw < 2; rw++) {
-			struct kv_store *s = open_tar(path, rw, err, sizeof(err));
+			struct tapir_kv_store *s = open_tar(path, rw, err, sizeof(err));
 			if (!s)
 				fail_msg("bsdtar %s (%s): %s", f->fmt, f->lc, err);
 			compare_tree(s, dir, "", f->mtime);
 			compare_digest(s, dir);
-			kv_close(s);
+			tapir_kv_close(s);
 		}
 		/* And from memory (the fuzzer's entry point). */
 		size_t len;
 		uint8_t *buf = slurp(path, &len);
-		struct kv_store *s;
-		assert_int_equal(kv_tar_open_buffer(buf, len, &s, err, sizeof(err)), 0);
+		struct tapir_kv_store *s;
+		assert_int_equal(tapir_kv_tar_open_buffer(buf, len, &s, err, sizeof(err)), 0);
 		compare_tree(s, dir, "", f->mtime);
-		kv_close(s);
+		tapir_kv_close(s);
 		free(buf);
 		tk_reset();
 	}
@@ -557,28 +557,28 @@ static void t_bsdtar_sparse(void **state)
 			    "LC_ALL=C.UTF-8 bsdtar -tvf '%s' | grep -q ' 5368709120 .*big$'",
 			    path, path), 0);
 	for (int rw = 0; rw < 2; rw++) {
-		struct kv_store *s = open_tar(path, rw, err, sizeof(err));
+		struct tapir_kv_store *s = open_tar(path, rw, err, sizeof(err));
 		if (!s)
 			fail_msg("%s", err);
-		enum kv_kind kind;
-		assert_int_equal(kv_exists(s, K("/big"), &kind), 0);
-		assert_int_equal(kind, KV_NONE);
-		assert_int_equal(kv_exists(s, K("/GNUSparseFile.0"), &kind), 0);
-		assert_int_equal(kind, KV_NONE);
+		enum tapir_kv_kind kind;
+		assert_int_equal(tapir_kv_exists(s, K("/big"), &kind), 0);
+		assert_int_equal(kind, TAPIR_KV_NONE);
+		assert_int_equal(tapir_kv_exists(s, K("/GNUSparseFile.0"), &kind), 0);
+		assert_int_equal(kind, TAPIR_KV_NONE);
 		assert_value(s, "/small", "hi\n");
 		assert_value(s, "/after.txt", "after\n");
-		struct kv_entry *e;
+		struct tapir_kv_entry *e;
 		size_t n;
-		assert_int_equal(kv_list(s, K("/"), &e, &n), 0);
+		assert_int_equal(tapir_kv_list(s, K("/"), &e, &n), 0);
 		assert_int_equal(n, 2);
 		assert_string_equal(e[0].name, "after.txt");
 		assert_string_equal(e[1].name, "small");
-		kv_entries_free(e, n);
+		tapir_kv_entries_free(e, n);
 		if (rw) {
 			/* Appending after a sparse member keeps it intact for bsdtar. */
-			assert_int_equal(kv_set(s, K("/added"), "add\n", 4), 0);
+			assert_int_equal(tapir_kv_set(s, K("/added"), "add\n", 4), 0);
 		}
-		kv_close(s);
+		tapir_kv_close(s);
 	}
 	assert_int_equal(sh("test \"$(LC_ALL=C.UTF-8 bsdtar -tf '%s' | tr '\\n' ' ')\" = "
 			    "'small big after.txt added ' && mkdir '%s/x' && "
@@ -610,19 +610,19 @@ static void t_bsdtar_append(void **state)
 		const char *sdir = bsd_make(t, f, path);
 		snprintf(exp, sizeof(exp), "%s/exp%zu", t, i);
 		assert_int_equal(sh("cp -a '%s/%s' '%s'", t, sdir, exp), 0);
-		struct kv_store *s = open_tar(path, true, err, sizeof(err));
+		struct tapir_kv_store *s = open_tar(path, true, err, sizeof(err));
 		if (!s)
 			fail_msg("%s: %s", f->fmt, err);
 		snprintf(rel, sizeof(rel), "%s/%s.dir2/%s-appended", long_dir, long_file, long_file);
 		snprintf(lk, sizeof(lk), "/%s", rel);
 		assert_true(strlen(rel) > 255);
-		assert_int_equal(kv_set(s, K("/a.txt"), "changed\n", 8), 0);
-		assert_int_equal(kv_set(s, K("/new/file"), "new\n", 4), 0);
-		assert_int_equal(kv_set(s, K("/new/empty"), "", 0), 0);
-		assert_int_equal(kv_set(s, K("/d/e/f/" UTF8_NAME), "u\n", 2), 0);
-		assert_int_equal(kv_set(s, K(lk), "lng\n", 4), 0);
-		assert_int_equal(kv_set(s, K("/blob"), blob, sizeof(blob)), 0);
-		kv_close(s);
+		assert_int_equal(tapir_kv_set(s, K("/a.txt"), "changed\n", 8), 0);
+		assert_int_equal(tapir_kv_set(s, K("/new/file"), "new\n", 4), 0);
+		assert_int_equal(tapir_kv_set(s, K("/new/empty"), "", 0), 0);
+		assert_int_equal(tapir_kv_set(s, K("/d/e/f/" UTF8_NAME), "u\n", 2), 0);
+		assert_int_equal(tapir_kv_set(s, K(lk), "lng\n", 4), 0);
+		assert_int_equal(tapir_kv_set(s, K("/blob"), blob, sizeof(blob)), 0);
+		tapir_kv_close(s);
 		assert_int_equal(sh("mkdir -p '%s/new' '%s/%s/%s.dir2'", exp, exp, long_dir,
 				    long_file), 0);
 		put_file(exp, "a.txt", "changed\n", 8);
@@ -638,7 +638,7 @@ static void t_bsdtar_append(void **state)
 			fail_msg("%s: %s", f->fmt, err);
 		compare_tree(s, exp, "", 0);
 		compare_digest(s, exp);
-		kv_close(s);
+		tapir_kv_close(s);
 
 		/* GNU tar and bsdtar list the same members, including the appended ones. */
 		assert_int_equal(sh("cd '%s' && export LC_ALL=C.UTF-8 && "
@@ -710,12 +710,12 @@ static void t_traversal(void **state)
 	static const uint8_t zero2[1024];
 	assert_int_equal(pwrite(fd, zero2, sizeof(zero2), (off_t)pos), 1024);
 	close(fd);
-	struct kv_store *s = open_tar(path, false, err, sizeof(err));
+	struct tapir_kv_store *s = open_tar(path, false, err, sizeof(err));
 	assert_non_null(s);
 	char key[102] = "/";
 	strcat(key, n100);
 	assert_value(s, key, "x");
-	kv_close(s);
+	tapir_kv_close(s);
 	tmpdir_rm(t);
 	tk_reset();
 }
@@ -725,10 +725,10 @@ static void t_torn_and_corrupt(void **state)
 	char *t = tmpdir_new("tartorn");
 	char path[600], err[256];
 	snprintf(path, sizeof(path), "%s/t.tar", t);
-	struct kv_store *s = open_tar(path, true, err, sizeof(err));
+	struct tapir_kv_store *s = open_tar(path, true, err, sizeof(err));
 	assert_non_null(s);
-	assert_int_equal(kv_set(s, K("/keep"), "kept", 4), 0);
-	kv_close(s);
+	assert_int_equal(tapir_kv_set(s, K("/keep"), "kept", 4), 0);
+	tapir_kv_close(s);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	/* Where the end-of-archive blocks are: after one header + one data block. */
@@ -742,7 +742,7 @@ static void t_torn_and_corrupt(void **state)
 	s = open_tar(path, false, err, sizeof(err));
 	assert_non_null(s);
 	assert_value(s, "/keep", "kept");
-	kv_close(s);
+	tapir_kv_close(s);
 	/* 2. A torn header at E (bad checksum): read-only open refuses... */
 	fd = open(path, O_RDWR);
 	assert_int_equal(pwrite(fd, junk, TAR_BLOCK, e), TAR_BLOCK);
@@ -754,8 +754,8 @@ static void t_torn_and_corrupt(void **state)
 	if (!s)
 		fail_msg("%s", err);
 	assert_value(s, "/keep", "kept");
-	assert_int_equal(kv_set(s, K("/after"), "A", 1), 0);
-	kv_close(s);
+	assert_int_equal(tapir_kv_set(s, K("/after"), "A", 1), 0);
+	tapir_kv_close(s);
 	assert_int_equal(sh("test \"$(tar -tf '%s' | tr '\\n' ' ')\" = 'keep after '", path), 0);
 	/* 3. A member running past the end of the file. */
 	snprintf(path, sizeof(path), "%s/short.tar", t);
@@ -788,7 +788,7 @@ static void t_torn_and_corrupt(void **state)
 	memcpy(a + TAR_BLOCK, "99 path=abc\n", 12);
 	tar_header_build(a + 2 * TAR_BLOCK, TAR_BLOCK, "y", 0, 0);
 	assert_int_equal(tar_header_build(a + 2 * TAR_BLOCK, TAR_BLOCK, "y", 0, 0), TAR_BLOCK);
-	assert_int_equal(kv_tar_open_buffer(a, sizeof(a), &s, err, sizeof(err)), -KV_E_STORAGE);
+	assert_int_equal(tapir_kv_tar_open_buffer(a, sizeof(a), &s, err, sizeof(err)), -TAPIR_KV_E_STORAGE);
 	assert_non_null(strstr(err, "pax"));
 	tmpdir_rm(t);
 	tk_reset();

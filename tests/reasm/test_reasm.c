@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "counters.h"
+#include "tapir/counters.h"
 #include "ipv4_reasm.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
@@ -68,7 +68,7 @@ struct dg {
 
 struct t {
 	struct reasm *r;
-	uint64_t ctr[CTR__COUNT];
+	uint64_t ctr[TAPIR_CTR__COUNT];
 	uint64_t now;
 	uint8_t *out;
 	size_t out_len;
@@ -252,8 +252,8 @@ static void test_in_order(void **state)
 	assert_int_equal(send(t, &d, 1480, 1480, true), 0);
 	assert_int_equal(send(t, &d, 2960, 77, false), 1);
 	check_out(t, &d, 3037);
-	assert_int_equal(t->ctr[CTR_REASM_FRAGS_IN], 3);
-	assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_FRAGS_IN], 3);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 1);
 	assert_int_equal(reasm_count(t->r), 0);
 	assert_int_equal(reasm_bytes(t->r), 0);
 	finish(t);
@@ -274,7 +274,7 @@ static void test_reverse(void **state)
 		p[n - 1 - i] = tmp;
 	}
 	send_all(t, &d, p, n, 5000);
-	assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 1);
 	finish(t);
 }
 
@@ -299,8 +299,8 @@ static void test_random_order(void **state)
 		send_all(t, &d, p, n, total);
 		assert_int_equal(reasm_count(t->r), 0);
 	}
-	assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 300);
-	assert_int_equal(t->ctr[CTR_REASM_DUPLICATE], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 300);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DUPLICATE], 0);
 	finish(t);
 }
 
@@ -323,7 +323,7 @@ static void test_full_size_tiny_frags(void **state)
 	n = split(p, 65475, 8, &seed);
 	send_all(t, &d, p, n, 65475);
 	assert_int_equal(t->out_len, 65535);
-	assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 2);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 2);
 	finish(t);
 }
 
@@ -337,7 +337,7 @@ static void test_duplicate(void **state)
 	assert_int_equal(send(t, &d, 0, 16, true), 0);
 	bytes = reasm_bytes(t->r);
 	assert_int_equal(send(t, &d, 0, 16, true), 0);
-	assert_int_equal(t->ctr[CTR_REASM_DUPLICATE], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DUPLICATE], 1);
 	assert_int_equal(reasm_bytes(t->r), bytes);
 	assert_int_equal(send(t, &d, 16, 5, false), 1);
 	check_out(t, &d, 21);
@@ -360,8 +360,8 @@ static void test_subset(void **state)
 	assert_int_equal(send(t, &d, 8, 16, true), 0);   /* spans both, covered */
 	assert_int_equal(send(t, &d, 16, 8, true), 0);   /* inside the second */
 	assert_int_equal(send(t, &d, 0, 32, true), 0);   /* exactly both */
-	assert_int_equal(t->ctr[CTR_REASM_DUPLICATE], 3);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_OVERLAP], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DUPLICATE], 3);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_OVERLAP], 0);
 	assert_int_equal(reasm_bytes(t->r), bytes);
 	assert_int_equal(send(t, &d, 32, 3, false), 1);
 	check_out(t, &d, 35);
@@ -386,14 +386,14 @@ static void overlap_case(uint32_t off2, size_t len2)
 {
 	struct t *t = t_new(0);
 	struct dg d = dg_make(8, 0);
-	struct reasm_info info[2];
+	struct tapir_reasm_info info[2];
 	size_t live;
 
 	assert_int_equal(send(t, &d, 16, 16, true), 0);
 	assert_int_equal(send(t, &d, 48, 16, true), 0);
 	live = reasm_bytes(t->r);
 	assert_int_equal(send(t, &d, off2, len2, true), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_OVERLAP], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_OVERLAP], 1);
 	assert_int_equal(reasm_count(t->r), 1); /* a dead entry */
 	assert_true(reasm_bytes(t->r) < live);
 	assert_int_equal(reasm_list(t->r, info, 2), 1);
@@ -403,12 +403,12 @@ static void overlap_case(uint32_t off2, size_t len2)
 	assert_int_equal(send(t, &d, 0, 16, true), -EBADMSG);
 	assert_int_equal(send(t, &d, 32, 16, true), -EBADMSG);
 	assert_int_equal(send(t, &d, 64, 3, false), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_DEAD], 3);
-	assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_DEAD], 3);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 0);
 	/* until it times out; then the key is usable again */
 	reasm_poll(t->r, T0 + TIMEOUT, NULL, NULL);
 	assert_int_equal(reasm_count(t->r), 0);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_TIMEOUT], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_TIMEOUT], 0);
 	t->now = T0 + TIMEOUT;
 	assert_int_equal(send(t, &d, 0, 16, true), 0);
 	assert_int_equal(send(t, &d, 16, 3, false), 1);
@@ -443,7 +443,7 @@ static void test_teardrop(void **state)
 	/* The literal teardrop: 36 bytes with MF, then 4 bytes at 24 as the last.
 	 * The first is not a multiple of 8 and is dropped, so nothing completes. */
 	assert_int_equal(send(t, &d, 0, 36, true), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_BAD_LEN], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_BAD_LEN], 1);
 	assert_int_equal(send(t, &d, 24, 4, false), 0);
 	assert_int_equal(reasm_count(t->r), 1);
 
@@ -451,16 +451,16 @@ static void test_teardrop(void **state)
 	d = dg_make(10, 0);
 	assert_int_equal(send(t, &d, 0, 40, true), 0);
 	assert_int_equal(send(t, &d, 24, 4, false), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_BAD_END], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_BAD_END], 1);
 
 	/* NewTear/Bonk: the second starts inside the first and reaches past it. */
 	d = dg_make(11, 0);
 	assert_int_equal(send(t, &d, 0, 40, true), 0);
 	assert_int_equal(send(t, &d, 24, 100, false), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_OVERLAP], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_OVERLAP], 1);
 	assert_int_equal(send(t, &d, 40, 84, false), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_DEAD], 1);
-	assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_DEAD], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 0);
 	finish(t);
 }
 
@@ -472,21 +472,21 @@ static void test_ping_of_death(void **state)
 	(void)state;
 	assert_int_equal(send(t, &d, 0, 1480, true), 0);
 	assert_int_equal(send(t, &d, 65512, 4, false), -EMSGSIZE); /* ends at 65,516 */
-	assert_int_equal(t->ctr[CTR_REASM_DROP_TOO_BIG], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_TOO_BIG], 1);
 	assert_int_equal(send(t, &d, 1480, 1480, true), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_DEAD], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_DEAD], 1);
 
 	/* 65,515 is the limit even before a header length is known */
 	d = dg_make(25, 0);
 	assert_int_equal(send(t, &d, 65512, 4, false), -EMSGSIZE);
 	assert_int_equal(send(t, &d, 65512, 3, false), 0);
 	assert_int_equal(reasm_count(t->r), 2);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_TOO_BIG], 2);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_TOO_BIG], 2);
 
 	/* first fragment never seen: dropped, no entry made */
 	d = dg_make(13, 0);
 	assert_int_equal(send(t, &d, 65008, 1000, false), -EMSGSIZE);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_TOO_BIG], 3);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_TOO_BIG], 3);
 	assert_int_equal(reasm_count(t->r), 2);
 
 	/* 65,515 bytes of data fit a 20-byte header but not a 24-byte one,
@@ -499,8 +499,8 @@ static void test_ping_of_death(void **state)
 	d.hl = 24;
 	assert_int_equal(send(t, &d, 65000, 515, false), 0);
 	assert_int_equal(send(t, &d, 0, 1480, true), -EMSGSIZE);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_TOO_BIG], 5);
-	assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_TOO_BIG], 5);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 0);
 	finish(t);
 }
 
@@ -514,7 +514,7 @@ static void test_bad_len(void **state)
 	assert_int_equal(send(t, &d, 8, 0, true), -EBADMSG);
 	assert_int_equal(send(t, &d, 8, 0, false), -EBADMSG);
 	assert_int_equal(send_hl(t, &d, 0, 16, true, 16), -EBADMSG); /* header < 20 */
-	assert_int_equal(t->ctr[CTR_REASM_DROP_BAD_LEN], 4);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_BAD_LEN], 4);
 	assert_int_equal(reasm_count(t->r), 0);
 	/* a last fragment may have any length */
 	assert_int_equal(send(t, &d, 0, 16, true), 0);
@@ -532,23 +532,23 @@ static void test_conflicting_end(void **state)
 	/* two last fragments with different ends */
 	assert_int_equal(send(t, &d, 16, 8, false), 0);
 	assert_int_equal(send(t, &d, 32, 8, false), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_BAD_END], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_BAD_END], 1);
 	assert_int_equal(send(t, &d, 0, 16, true), -EBADMSG); /* dead */
 
 	/* data beyond a known end */
 	d = dg_make(18, 0);
 	assert_int_equal(send(t, &d, 16, 5, false), 0);
 	assert_int_equal(send(t, &d, 24, 8, true), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_BAD_END], 2);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_BAD_END], 2);
 
 	/* a last fragment ending before data already held */
 	d = dg_make(19, 0);
 	assert_int_equal(send(t, &d, 0, 48, true), 0);
 	assert_int_equal(send(t, &d, 48, 8, true), 0);
 	assert_int_equal(send(t, &d, 40, 8, false), -EBADMSG);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_BAD_END], 3);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_DEAD], 1);
-	assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_BAD_END], 3);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_DEAD], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 0);
 	finish(t);
 }
 
@@ -581,7 +581,7 @@ static void test_timeout(void **state)
 
 	reasm_poll(t->r, T0 + TIMEOUT, on_expired, t);
 	assert_int_equal(t->expired_calls, 1);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_TIMEOUT], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_TIMEOUT], 1);
 	assert_int_equal(t->quote_len, 24 + 8);
 	assert_int_equal(t->quote[0], 0x46);
 	assert_int_equal(get_be16(t->quote + 2), 24 + 16); /* the header as received */
@@ -593,7 +593,7 @@ static void test_timeout(void **state)
 
 	reasm_poll(t->r, T0 + 5 * SEC + TIMEOUT, on_expired, t);
 	assert_int_equal(t->expired_calls, 1); /* b had no first fragment */
-	assert_int_equal(t->ctr[CTR_REASM_DROP_TIMEOUT], 2);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_TIMEOUT], 2);
 	assert_int_equal(reasm_count(t->r), 0);
 	assert_int_equal(reasm_bytes(t->r), 0);
 	finish(t);
@@ -605,7 +605,7 @@ static void test_cap_flood(void **state)
 {
 	const size_t cap = 4 << 20;
 	struct t *t = t_new(cap);
-	static struct reasm_info info[20000];
+	static struct tapir_reasm_info info[20000];
 	struct piece p[64];
 	size_t n, count, i;
 	struct dg d;
@@ -620,8 +620,8 @@ static void test_cap_flood(void **state)
 	count = reasm_count(t->r);
 	assert_true(count > 1000 && count < 20000);
 	assert_true(reasm_bytes(t->r) > cap - 2048);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_EVICTED], 20000 - count);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_NOMEM], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_EVICTED], 20000 - count);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_NOMEM], 0);
 	/* the survivors are the newest, oldest first */
 	assert_int_equal(reasm_list(t->r, info, 20000), count);
 	for (i = 0; i < count; i++)
@@ -633,8 +633,8 @@ static void test_cap_flood(void **state)
 	n = split(p, 30000, 1480, NULL);
 	send_all(t, &d, p, n, 30000);
 	assert_true(reasm_bytes(t->r) <= cap);
-	assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 1);
-	assert_true(t->ctr[CTR_REASM_DROP_EVICTED] > 20000 - count);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 1);
+	assert_true(t->ctr[TAPIR_CTR_REASM_DROP_EVICTED] > 20000 - count);
 	finish(t);
 }
 
@@ -656,7 +656,7 @@ static void test_cap_tiny_fragments(void **state)
 	 * with less than a quarter of the cap in data */
 	assert_int_equal(ret, -ENOMEM);
 	assert_true((off - 8) / 16 * 8 < cap / 4);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_NOMEM], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_NOMEM], 1);
 	assert_int_equal(reasm_count(t->r), 0);
 	assert_int_equal(reasm_bytes(t->r), 0);
 	finish(t);
@@ -676,13 +676,13 @@ static void test_cap_single_too_big(void **state)
 	for (off = 0; ret == 0; off += 1480)
 		ret = send(t, &b, off, 1480, true);
 	assert_int_equal(ret, -ENOMEM);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_NOMEM], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_NOMEM], 1);
 	/* a, older, was evicted to make room for b before b proved too big */
-	assert_int_equal(t->ctr[CTR_REASM_DROP_EVICTED], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_EVICTED], 1);
 	assert_int_equal(reasm_count(t->r), 0);
 	assert_int_equal(send(t, &b, 0, 20000, false), -ENOMEM); /* bigger than the cap */
-	assert_int_equal(t->ctr[CTR_REASM_DROP_NOMEM], 2);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_EVICTED], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_NOMEM], 2);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_EVICTED], 1);
 	assert_int_equal(reasm_count(t->r), 0);
 	finish(t);
 }
@@ -694,7 +694,7 @@ static void test_cap_evicts_others(void **state)
 	const size_t cap = 16 << 10;
 	struct t *t = t_new(cap);
 	struct dg a = dg_make(26, 0), b = dg_make(27, 0);
-	struct reasm_info info[2];
+	struct tapir_reasm_info info[2];
 	uint32_t off;
 
 	(void)state;
@@ -704,7 +704,7 @@ static void test_cap_evicts_others(void **state)
 		assert_int_equal(send(t, &b, off, 1480, true), 0);
 	for (off = 1480; off < 9 * 1480; off += 1480)
 		assert_int_equal(send(t, &a, off, 1480, true), 0);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_EVICTED], 1);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_EVICTED], 1);
 	assert_int_equal(reasm_list(t->r, info, 2), 1);
 	assert_int_equal(info[0].id, 26);
 	assert_int_equal(send(t, &a, 9 * 1480, 100, false), 1);
@@ -760,8 +760,8 @@ static void test_interleaved(void **state)
 	}
 	for (int k = 0; k < 5; k++)
 		assert_int_equal(done[k], 1);
-	assert_int_equal(t->ctr[CTR_REASM_DUPLICATE], 0);
-	assert_int_equal(t->ctr[CTR_REASM_DROP_OVERLAP], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DUPLICATE], 0);
+	assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_OVERLAP], 0);
 	finish(t);
 }
 
@@ -769,7 +769,7 @@ static void test_deadline_and_list(void **state)
 {
 	struct t *t = t_new(0);
 	struct dg a = dg_make(40, 0), b = dg_make(41, 0), c = dg_make(42, 0);
-	struct reasm_info info[4];
+	struct tapir_reasm_info info[4];
 
 	(void)state;
 	assert_true(reasm_next_deadline(t->r) == UINT64_MAX);
@@ -815,7 +815,7 @@ static void test_clock_backwards(void **state)
 {
 	struct t *t = t_new(0);
 	struct dg a = dg_make(43, 0), b = dg_make(44, 0);
-	struct reasm_info info[2];
+	struct tapir_reasm_info info[2];
 
 	(void)state;
 	t->now = 10 * SEC;
@@ -868,12 +868,12 @@ static void test_alloc_failure(void **state)
 		r4 = send(t, &d, 48, 3, false);
 		alloc_fail_at = -1;
 		if (k < 7) {
-			assert_int_equal(t->ctr[CTR_REASM_DROP_NOMEM], 1);
-			assert_int_equal(t->ctr[CTR_REASM_COMPLETED], 0);
+			assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_NOMEM], 1);
+			assert_int_equal(t->ctr[TAPIR_CTR_REASM_COMPLETED], 0);
 			assert_true(r1 == -ENOMEM || r2 == -ENOMEM || r3 == -ENOMEM ||
 				    r4 == -ENOMEM);
 		} else {
-			assert_int_equal(t->ctr[CTR_REASM_DROP_NOMEM], 0);
+			assert_int_equal(t->ctr[TAPIR_CTR_REASM_DROP_NOMEM], 0);
 			assert_int_equal(r4, 1);
 			check_out(t, &d, 51);
 		}

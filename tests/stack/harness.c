@@ -29,14 +29,14 @@ static void host_deliver(void *ctx, const uint8_t *frame, size_t len, unsigned f
 {
 	struct host *h = ctx;
 
-	stack_input(h->st, frame, len, 0, h->w->now);
+	tapir_stack_input(h->st, frame, len, 0, h->w->now);
 }
 
 static void host_rx(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct host *h = ctx;
 
-	netif_rx_input(&h->rx, frame, len, 0);
+	tapir_netif_rx_input(&h->rx, frame, len, 0);
 }
 
 struct raw_arp_ctx {
@@ -65,7 +65,7 @@ static void raw_rx(void *ctx, const uint8_t *frame, size_t len)
 		w->nraw++;
 	}
 	if (!w->raw_answers_arp || eth_view_check(&v, frame, len) < 0 ||
-	    eth_ethertype(&v) != ETHERTYPE_ARP)
+	    eth_ethertype(&v) != TAPIR_ETHERTYPE_ARP)
 		return;
 	struct arp_repr q, a;
 
@@ -77,7 +77,7 @@ static void raw_rx(void *ctx, const uint8_t *frame, size_t len)
 
 	memcpy(e.dst, q.sha, 6);
 	memcpy(e.src, w->raw_mac, 6);
-	e.ethertype = ETHERTYPE_ARP;
+	e.ethertype = TAPIR_ETHERTYPE_ARP;
 	eth_repr_emit(&e, out);
 	a.op = ARP_OP_REPLY;
 	memcpy(a.sha, w->raw_mac, 6);
@@ -111,7 +111,7 @@ size_t raw_count(const struct world *w, uint16_t ethertype, uint8_t proto)
 
 		if (w->raw[i].len < 14 || get_be16(f + 12) != ethertype)
 			continue;
-		if (ethertype == ETHERTYPE_IPV4 && proto &&
+		if (ethertype == TAPIR_ETHERTYPE_IPV4 && proto &&
 		    (w->raw[i].len < 34 || f[14 + 9] != proto))
 			continue;
 		n++;
@@ -125,7 +125,7 @@ struct world *world_new(void)
 	static const uint8_t raw_mac[6] = { 2, 0, 0, 0, 0, 0x99 };
 
 	w->net = vnet_new();
-	w->now = 1000 * STACK_NS_PER_SEC;
+	w->now = 1000 * TAPIR_STACK_NS_PER_SEC;
 	w->rng = 42;
 	memcpy(w->raw_mac, raw_mac, 6);
 	w->raw_ip = IP(192, 0, 2, 99);
@@ -137,7 +137,7 @@ struct world *world_new(void)
 void world_free(struct world *w)
 {
 	for (int i = 0; i < w->nhosts; i++) {
-		stack_free(w->hosts[i].st);
+		tapir_stack_free(w->hosts[i].st);
 		impair_free(w->hosts[i].im);
 	}
 	raw_clear(w);
@@ -145,21 +145,21 @@ void world_free(struct world *w)
 	free(w);
 }
 
-struct host *world_add(struct world *w, uint8_t last, const struct stack_config *cfg)
+struct host *world_add(struct world *w, uint8_t last, const struct tapir_stack_config *cfg)
 {
 	return world_add_impaired(w, last, cfg, NULL);
 }
 
-struct host *world_add_impaired(struct world *w, uint8_t last, const struct stack_config *cfg,
+struct host *world_add_impaired(struct world *w, uint8_t last, const struct tapir_stack_config *cfg,
 				const struct impair_config *icfg)
 {
 	struct host *h = &w->hosts[w->nhosts++];
-	struct stack_config c;
+	struct tapir_stack_config c;
 
 	if (cfg)
 		c = *cfg;
 	else
-		stack_config_defaults(&c);
+		tapir_stack_config_defaults(&c);
 	h->w = w;
 	h->ip = IP(192, 0, 2, last);
 	uint8_t mac[6] = { 2, 0, 0, 0, 0, last };
@@ -171,20 +171,20 @@ struct host *world_add_impaired(struct world *w, uint8_t last, const struct stac
 	c.random_ctx = w;
 	if (vnet_attach(w->net, h->mac, 1500, host_rx, h, &h->port_nif) < 0)
 		abort();
-	struct netif_filter *f = NULL;
-	struct netif_rx up = { host_deliver, h };
+	struct tapir_netif_filter *f = NULL;
+	struct tapir_netif_rx up = { host_deliver, h };
 	if (icfg) {
 		h->im = impair_new(icfg);
 		if (!h->im)
 			abort();
 		f = impair_filter(h->im);
 	}
-	netif_chain(&h->port_nif, &up, &f, f ? 1 : 0, &h->nif, &h->rx);
+	tapir_netif_chain(&h->port_nif, &up, &f, f ? 1 : 0, &h->nif, &h->rx);
 	if (h->im)
 		impair_poll(h->im, w->now);
-	if (stack_new(&h->st, &c, &h->nif, w->now) < 0)
+	if (tapir_stack_new(&h->st, &c, &h->nif, w->now) < 0)
 		abort();
-	stack_start(h->st, w->now);
+	tapir_stack_start(h->st, w->now);
 	return h;
 }
 
@@ -193,7 +193,7 @@ void world_pump(struct world *w)
 	do {
 		vnet_deliver(w->net, 0);
 		for (int i = 0; i < w->nhosts; i++)
-			stack_flush(w->hosts[i].st);
+			tapir_stack_flush(w->hosts[i].st);
 	} while (vnet_pending(w->net));
 }
 
@@ -203,7 +203,7 @@ static void world_poll(struct world *w)
 	for (int i = 0; i < w->nhosts; i++) {
 		if (w->hosts[i].im)
 			impair_poll(w->hosts[i].im, w->now);
-		stack_poll(w->hosts[i].st, w->now);
+		tapir_stack_poll(w->hosts[i].st, w->now);
 	}
 	world_pump(w);
 }
@@ -214,10 +214,10 @@ void world_advance(struct world *w, uint64_t ns)
 
 	world_pump(w);
 	for (unsigned guard = 0;; guard++) {
-		uint64_t next = STACK_NO_DEADLINE;
+		uint64_t next = TAPIR_STACK_NO_DEADLINE;
 
 		for (int i = 0; i < w->nhosts; i++) {
-			uint64_t d = stack_next_deadline(w->hosts[i].st);
+			uint64_t d = tapir_stack_next_deadline(w->hosts[i].st);
 
 			if (d < next)
 				next = d;

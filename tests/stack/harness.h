@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stack.h"
+#include "tapir/stack.h"
 #include "impair.h"
 #include "vnetif.h"
 
@@ -23,11 +23,11 @@ struct world;
 
 struct host {
 	struct world *w;
-	struct stack *st;
-	struct netif nif;       /* the stack's device: the switch port, or the impairment on it */
-	struct netif port_nif;  /* the switch port */
+	struct tapir_stack *st;
+	struct tapir_netif nif;       /* the stack's device: the switch port, or the impairment on it */
+	struct tapir_netif port_nif;  /* the switch port */
 	struct impair *im;      /* NULL unless added with world_add_impaired() */
-	struct netif_rx rx;     /* received frames: the impairment's rx, or the stack */
+	struct tapir_netif_rx rx;     /* received frames: the impairment's rx, or the stack */
 	uint8_t mac[6];
 	uint32_t ip;
 };
@@ -44,7 +44,7 @@ struct world {
 	struct host hosts[W_MAX_HOSTS];
 	int nhosts;
 	/* raw port */
-	struct netif raw_nif;
+	struct tapir_netif raw_nif;
 	uint8_t raw_mac[6];
 	uint32_t raw_ip;
 	bool raw_answers_arp;
@@ -58,9 +58,9 @@ struct world {
 struct world *world_new(void);
 void world_free(struct world *w);
 /* Add a host 192.0.2.@last with MAC 02:00:00:00:00:@last; @cfg may be NULL. */
-struct host *world_add(struct world *w, uint8_t last, const struct stack_config *cfg);
+struct host *world_add(struct world *w, uint8_t last, const struct tapir_stack_config *cfg);
 /* The same, with @icfg impairing the host's frames in the directions it names. */
-struct host *world_add_impaired(struct world *w, uint8_t last, const struct stack_config *cfg,
+struct host *world_add_impaired(struct world *w, uint8_t last, const struct tapir_stack_config *cfg,
 				const struct impair_config *icfg);
 /* Deliver every queued frame. */
 void world_pump(struct world *w);

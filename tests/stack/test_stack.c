@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "tapir/udp.h"
 #include "wire/arp.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
@@ -21,8 +22,8 @@
 #include "wire/ipv4.h"
 #include "wire/udp.h"
 
-#define SEC STACK_NS_PER_SEC
-#define CTR(h, c) stack_counter((h)->st, CTR_##c)
+#define SEC TAPIR_STACK_NS_PER_SEC
+#define CTR(h, c) tapir_stack_counter((h)->st, TAPIR_CTR_##c)
 
 /* ---- receivers ---- */
 
@@ -30,10 +31,10 @@ struct udp_log {
 	size_t n;
 	size_t last_len;
 	uint8_t *last;
-	struct udp_meta meta;
+	struct tapir_udp_meta meta;
 };
 
-static void udp_logger(void *ctx, const struct udp_meta *m, const uint8_t *data, size_t len)
+static void udp_logger(void *ctx, const struct tapir_udp_meta *m, const uint8_t *data, size_t len)
 {
 	struct udp_log *l = ctx;
 
@@ -88,7 +89,7 @@ static size_t build_ip(uint8_t *buf, const uint8_t *dst_mac, const struct ipv4_r
 
 	memcpy(e.dst, dst_mac, 6);
 	e.src[0] = 2, e.src[1] = 0, e.src[2] = 0, e.src[3] = 0, e.src[4] = 0, e.src[5] = 0x99;
-	e.ethertype = ETHERTYPE_IPV4;
+	e.ethertype = TAPIR_ETHERTYPE_IPV4;
 	eth_repr_emit(&e, buf);
 	ipv4_repr_emit(ip, buf + ETH_HDR_LEN);
 	memcpy(buf + ETH_HDR_LEN + hl, payload, plen);
@@ -107,7 +108,7 @@ static struct ipv4_repr ip_to(const struct host *h, uint8_t proto, size_t plen)
 /* An ICMP echo request of @len data bytes into @out (header + data). */
 static size_t build_echo(uint8_t *out, uint16_t id, uint16_t seq, size_t len)
 {
-	struct icmp_repr r = { .type = ICMP_ECHO_REQUEST, .rest = (uint32_t)id << 16 | seq };
+	struct icmp_repr r = { .type = TAPIR_ICMP_ECHO_REQUEST, .rest = (uint32_t)id << 16 | seq };
 
 	for (size_t i = 0; i < len; i++)
 		out[ICMP_HDR_LEN + i] = (uint8_t)i;
@@ -128,12 +129,12 @@ static size_t raw_echo_replies(const struct world *w, uint16_t id)
 		struct ipv4_view v;
 		struct icmp_repr r;
 
-		if (len < 14 || get_be16(f + 12) != ETHERTYPE_IPV4 ||
-		    ipv4_view_check(&v, f + 14, len - 14) < 0 || ipv4_proto(&v) != IP_PROTO_ICMP ||
+		if (len < 14 || get_be16(f + 12) != TAPIR_ETHERTYPE_IPV4 ||
+		    ipv4_view_check(&v, f + 14, len - 14) < 0 || ipv4_proto(&v) != TAPIR_IP_PROTO_ICMP ||
 		    ipv4_mf(&v) || ipv4_frag_offset(&v))
 			continue;
 		if (icmp_repr_parse(&r, ipv4_payload(&v), ipv4_payload_len(&v)) == 0 &&
-		    r.type == ICMP_ECHO_REPLY && (r.rest >> 16) == id)
+		    r.type == TAPIR_ICMP_ECHO_REPLY && (r.rest >> 16) == id)
 			n++;
 	}
 	return n;
@@ -147,8 +148,8 @@ static bool raw_find_icmp(const struct world *w, uint8_t type, struct icmp_repr 
 		size_t len = w->raw[i].len;
 		struct ipv4_view v;
 
-		if (len < 14 || get_be16(f + 12) != ETHERTYPE_IPV4 ||
-		    ipv4_view_check(&v, f + 14, len - 14) < 0 || ipv4_proto(&v) != IP_PROTO_ICMP)
+		if (len < 14 || get_be16(f + 12) != TAPIR_ETHERTYPE_IPV4 ||
+		    ipv4_view_check(&v, f + 14, len - 14) < 0 || ipv4_proto(&v) != TAPIR_IP_PROTO_ICMP)
 			continue;
 		if (icmp_repr_parse(out, ipv4_payload(&v), ipv4_payload_len(&v)) == 0 &&
 		    out->type == type)
@@ -167,7 +168,7 @@ static void test_gratuitous_arp_at_start(void **state)
 	(void)state;
 	world_pump(w);
 	assert_int_equal(CTR(a, ARP_GRATUITOUS_SENT), 1);
-	assert_int_equal(raw_count(w, ETHERTYPE_ARP, 0), 1);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_ARP, 0), 1);
 	const uint8_t *f = w->raw[0].data;
 	struct arp_repr r;
 
@@ -188,9 +189,9 @@ static void test_arp_resolution_queues_and_sends(void **state)
 
 	(void)state;
 	world_pump(w);
-	assert_int_equal(udp_listen(b->st, 7000, udp_logger, &log), 0);
-	assert_int_equal(arp_lookup(a->st, b->ip, mac), -ENOENT);
-	assert_int_equal(udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"hi", 2), 0);
+	assert_int_equal(tapir_udp_listen(b->st, 7000, udp_logger, &log), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, b->ip, mac), -ENOENT);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"hi", 2), 0);
 	assert_int_equal(CTR(a, ARP_PENDING_QUEUED), 1);
 	world_pump(w);
 	assert_int_equal(log.n, 1);
@@ -201,13 +202,13 @@ static void test_arp_resolution_queues_and_sends(void **state)
 	assert_int_equal(CTR(a, ARP_PENDING_SENT), 1);
 	assert_int_equal(CTR(a, ARP_REQUESTS_SENT), 1);
 	assert_int_equal(CTR(b, ARP_REPLIES_SENT), 1);
-	assert_int_equal(arp_lookup(a->st, b->ip, mac), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, b->ip, mac), 0);
 	assert_memory_equal(mac, b->mac, 6);
 	/* b learnt a from the request addressed to it (RFC 826) */
-	assert_int_equal(arp_lookup(b->st, a->ip, mac), 0);
+	assert_int_equal(tapir_arp_lookup(b->st, a->ip, mac), 0);
 	assert_memory_equal(mac, a->mac, 6);
 	/* the second datagram goes straight out */
-	assert_int_equal(udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"yo", 2), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"yo", 2), 0);
 	world_pump(w);
 	assert_int_equal(log.n, 2);
 	assert_int_equal(CTR(a, ARP_PENDING_QUEUED), 1);
@@ -220,19 +221,19 @@ static void test_arp_expiry(void **state)
 	struct world *w = world_new();
 	struct host *a = world_add(w, 1, NULL), *b = world_add(w, 2, NULL);
 	uint8_t mac[6];
-	struct arp_entry ents[8];
+	struct tapir_arp_entry ents[8];
 
 	(void)state;
-	udp_sendto(a->st, 1, b->ip, 9, 0, NULL, 0);
+	tapir_udp_sendto(a->st, 1, b->ip, 9, 0, NULL, 0);
 	world_pump(w);
-	assert_int_equal(arp_lookup(a->st, b->ip, mac), 0);
-	assert_int_equal(arp_list(a->st, ents, 8), 1);
+	assert_int_equal(tapir_arp_lookup(a->st, b->ip, mac), 0);
+	assert_int_equal(tapir_arp_list(a->st, ents, 8), 1);
 	world_advance(w, 59 * SEC);
-	assert_int_equal(arp_lookup(a->st, b->ip, mac), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, b->ip, mac), 0);
 	world_advance(w, 2 * SEC);
-	assert_int_equal(arp_lookup(a->st, b->ip, mac), -ENOENT);
+	assert_int_equal(tapir_arp_lookup(a->st, b->ip, mac), -ENOENT);
 	assert_true(CTR(a, ARP_EXPIRED) >= 1);
-	assert_int_equal(arp_list(a->st, ents, 8), 0);
+	assert_int_equal(tapir_arp_list(a->st, ents, 8), 0);
 	world_free(w);
 }
 
@@ -243,9 +244,9 @@ static void test_arp_refresh_while_in_use(void **state)
 	struct udp_log log = { 0 };
 
 	(void)state;
-	udp_listen(b->st, 7000, udp_logger, &log);
+	tapir_udp_listen(b->st, 7000, udp_logger, &log);
 	for (int i = 0; i < 60; i++) {
-		assert_int_equal(udp_sendto(a->st, 1, b->ip, 7000, 0, (const uint8_t *)"x", 1), 0);
+		assert_int_equal(tapir_udp_sendto(a->st, 1, b->ip, 7000, 0, (const uint8_t *)"x", 1), 0);
 		world_advance(w, 5 * SEC);
 	}
 	assert_int_equal(log.n, 60);
@@ -268,7 +269,7 @@ static void test_arp_rate_limit_and_pending_bound(void **state)
 	w->raw_answers_arp = false;
 	world_pump(w);
 	for (int i = 0; i < 10; i++) {
-		assert_int_equal(udp_sendto(a->st, 1, ghost, 9, 0, (const uint8_t *)"q", 1), 0);
+		assert_int_equal(tapir_udp_sendto(a->st, 1, ghost, 9, 0, (const uint8_t *)"q", 1), 0);
 		world_advance(w, SEC / 20);
 	}
 	assert_int_equal(CTR(a, ARP_REQUESTS_SENT), 1);
@@ -277,10 +278,10 @@ static void test_arp_rate_limit_and_pending_bound(void **state)
 	world_advance(w, 10 * SEC);
 	assert_int_equal(CTR(a, ARP_REQUESTS_SENT), 3);
 	assert_int_equal(CTR(a, ARP_DROP_PENDING_TIMEOUT), 3);
-	struct arp_entry ents[4];
+	struct tapir_arp_entry ents[4];
 
-	assert_int_equal(arp_list(a->st, ents, 4), 0);
-	assert_int_equal(stack_next_deadline(a->st), STACK_NO_DEADLINE);
+	assert_int_equal(tapir_arp_list(a->st, ents, 4), 0);
+	assert_int_equal(tapir_stack_next_deadline(a->st), TAPIR_STACK_NO_DEADLINE);
 	world_free(w);
 }
 
@@ -292,7 +293,7 @@ static size_t build_arp(uint8_t *buf, uint16_t op, const uint8_t *sha, uint32_t 
 
 	memcpy(e.dst, eth_dst, 6);
 	memcpy(e.src, (const uint8_t[]){ 2, 0, 0, 0, 0, 0x99 }, 6);
-	e.ethertype = ETHERTYPE_ARP;
+	e.ethertype = TAPIR_ETHERTYPE_ARP;
 	memcpy(r.sha, sha, 6);
 	eth_repr_emit(&e, buf);
 	arp_repr_emit(&r, buf + 14);
@@ -314,21 +315,21 @@ static void test_arp_learning_rules(void **state)
 	raw_send(w, f, build_arp(f, ARP_OP_REQUEST, m60, IP(192, 0, 2, 60), IP(192, 0, 2, 50),
 				 eth_broadcast));
 	world_pump(w);
-	assert_int_equal(arp_lookup(a->st, IP(192, 0, 2, 60), mac), -ENOENT);
+	assert_int_equal(tapir_arp_lookup(a->st, IP(192, 0, 2, 60), mac), -ENOENT);
 	assert_int_equal(CTR(a, ARP_DROP_NOT_FOR_US), 1);
-	assert_int_equal(raw_count(w, ETHERTYPE_ARP, 0), 0);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_ARP, 0), 0);
 	/* A request for us: learnt and answered, unicast to the asker. */
 	raw_send(w, f, build_arp(f, ARP_OP_REQUEST, m61, IP(192, 0, 2, 61), a->ip,
 				 eth_broadcast));
 	world_pump(w);
-	assert_int_equal(arp_lookup(a->st, IP(192, 0, 2, 61), mac), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, IP(192, 0, 2, 61), mac), 0);
 	assert_memory_equal(mac, m61, 6);
 	assert_int_equal(CTR(a, ARP_REPLIES_SENT), 1);
 	/* An update from a known sender, even not addressed to us, is merged. */
 	raw_send(w, f, build_arp(f, ARP_OP_REQUEST, m60, IP(192, 0, 2, 61), IP(192, 0, 2, 50),
 				 eth_broadcast));
 	world_pump(w);
-	assert_int_equal(arp_lookup(a->st, IP(192, 0, 2, 61), mac), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, IP(192, 0, 2, 61), mac), 0);
 	assert_memory_equal(mac, m60, 6);
 	/* Bad senders: multicast MAC, broadcast IP, loopback, our own address. */
 	raw_send(w, f, build_arp(f, ARP_OP_REQUEST, mcast, IP(192, 0, 2, 62), a->ip, eth_broadcast));
@@ -347,20 +348,20 @@ static void test_arp_learning_rules(void **state)
 	raw_clear(w);
 	raw_send(w, f, build_arp(f, ARP_OP_REQUEST, m60, 0, a->ip, eth_broadcast));
 	world_pump(w);
-	assert_int_equal(raw_count(w, ETHERTYPE_ARP, 0), 1);
-	assert_int_equal(arp_lookup(a->st, 0, mac), -ENOENT);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_ARP, 0), 1);
+	assert_int_equal(tapir_arp_lookup(a->st, 0, mac), -ENOENT);
 	world_free(w);
 }
 
 static void test_arp_cache_bounded(void **state)
 {
 	struct world *w = world_new();
-	struct stack_config c;
-	struct arp_entry ents[64];
+	struct tapir_stack_config c;
+	struct tapir_arp_entry ents[64];
 	uint8_t f[64];
 
 	(void)state;
-	stack_config_defaults(&c);
+	tapir_stack_config_defaults(&c);
 	c.arp_cache_size = 4;
 	struct host *a = world_add(w, 1, &c);
 
@@ -372,15 +373,15 @@ static void test_arp_cache_bounded(void **state)
 		world_pump(w);
 		w->now += SEC / 10;
 	}
-	assert_true(arp_list(a->st, ents, 64) <= 4);
-	assert_int_equal(arp_list(a->st, ents, 64), 4);
+	assert_true(tapir_arp_list(a->st, ents, 64) <= 4);
+	assert_int_equal(tapir_arp_list(a->st, ents, 64), 4);
 	/* The newest survive (oldest-expiring evicted). */
 	uint8_t mac[6];
 
-	assert_int_equal(arp_lookup(a->st, IP(192, 0, 2, 139), mac), 0);
-	assert_int_equal(arp_lookup(a->st, IP(192, 0, 2, 100), mac), -ENOENT);
-	arp_flush(a->st);
-	assert_int_equal(arp_list(a->st, ents, 64), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, IP(192, 0, 2, 139), mac), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, IP(192, 0, 2, 100), mac), -ENOENT);
+	tapir_arp_flush(a->st);
+	assert_int_equal(tapir_arp_list(a->st, ents, 64), 0);
 	world_free(w);
 }
 
@@ -392,38 +393,38 @@ static void test_arp_cache_bounded(void **state)
 static void test_arp_pending_flood_keeps_neighbours(void **state)
 {
 	struct world *w = world_new();
-	struct stack_config c;
-	struct arp_entry ents[64];
+	struct tapir_stack_config c;
+	struct tapir_arp_entry ents[64];
 	struct udp_log log_b = { 0 }, log_c = { 0 };
 	uint8_t f[256], echo[64], mac[6];
 
 	(void)state;
-	stack_config_defaults(&c);
+	tapir_stack_config_defaults(&c);
 	c.arp_cache_size = 8;
 	struct host *a = world_add(w, 1, &c), *b = world_add(w, 2, NULL);
 	struct host *hc = world_add(w, 3, NULL);
 
 	world_pump(w);
-	assert_int_equal(udp_listen(b->st, 7000, udp_logger, &log_b), 0);
-	assert_int_equal(udp_listen(hc->st, 7000, udp_logger, &log_c), 0);
-	assert_int_equal(udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"b1", 2), 0);
+	assert_int_equal(tapir_udp_listen(b->st, 7000, udp_logger, &log_b), 0);
+	assert_int_equal(tapir_udp_listen(hc->st, 7000, udp_logger, &log_c), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"b1", 2), 0);
 	world_pump(w);
 	assert_int_equal(log_b.n, 1);
 
 	for (int i = 0; i < 40; i++) {
 		size_t n = build_echo(echo, 0x4444, (uint16_t)i, 8);
-		struct ipv4_repr ip = ip_to(a, IP_PROTO_ICMP, n);
+		struct ipv4_repr ip = ip_to(a, TAPIR_IP_PROTO_ICMP, n);
 
 		ip.src = IP(192, 0, 2, 100 + i);
 		raw_send(w, f, build_ip(f, a->mac, &ip, echo, n));
 		world_pump(w);
 	}
 	assert_true(CTR(a, ARP_DROP_CACHE_FULL) > 0);
-	assert_true(arp_list(a->st, ents, 64) <= 8);
+	assert_true(tapir_arp_list(a->st, ents, 64) <= 8);
 	/* b is still known; a new neighbour c can still be resolved */
-	assert_int_equal(arp_lookup(a->st, b->ip, mac), 0);
-	assert_int_equal(udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"b2", 2), 0);
-	assert_int_equal(udp_sendto(a->st, 1234, hc->ip, 7000, 0, (const uint8_t *)"c1", 2), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, b->ip, mac), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"b2", 2), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, hc->ip, 7000, 0, (const uint8_t *)"c1", 2), 0);
 	world_pump(w);
 	assert_int_equal(log_b.n, 2);
 	assert_int_equal(log_c.n, 1);
@@ -442,12 +443,12 @@ static void test_ping_all_sizes(void **state)
 	struct echo_log log = { 0 };
 
 	(void)state;
-	icmp_set_echo_reply_handler(a->st, echo_logger, &log);
+	tapir_icmp_set_echo_reply_handler(a->st, echo_logger, &log);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint8_t *data = pattern(sizes[i], (unsigned)i);
 		uint64_t frags = CTR(a, IPV4_FRAGS_TX);
 
-		assert_int_equal(icmp_send_echo(a->st, b->ip, 77, (uint16_t)i, 0, data, sizes[i]), 0);
+		assert_int_equal(tapir_icmp_send_echo(a->st, b->ip, 77, (uint16_t)i, 0, data, sizes[i]), 0);
 		world_pump(w);
 		assert_int_equal(log.n, i + 1);
 		assert_int_equal(log.id, 77);
@@ -460,7 +461,7 @@ static void test_ping_all_sizes(void **state)
 	}
 	assert_int_equal(CTR(b, ICMP_ECHO_REPLIES_SENT), 6);
 	assert_int_equal(CTR(a, REASM_COMPLETED), 3);
-	assert_int_equal(icmp_send_echo(a->st, b->ip, 1, 1, 0, log.data, 65508), -EMSGSIZE);
+	assert_int_equal(tapir_icmp_send_echo(a->st, b->ip, 1, 1, 0, log.data, 65508), -EMSGSIZE);
 	free(log.data);
 	world_free(w);
 }
@@ -471,7 +472,7 @@ static uint16_t raw_last_ip_id(const struct world *w)
 	for (size_t i = w->nraw; i-- > 0;) {
 		const uint8_t *f = w->raw[i].data;
 
-		if (w->raw[i].len >= 34 && get_be16(f + 12) == ETHERTYPE_IPV4)
+		if (w->raw[i].len >= 34 && get_be16(f + 12) == TAPIR_ETHERTYPE_IPV4)
 			return get_be16(f + 14 + 4);
 	}
 	fail_msg("no IPv4 datagram");
@@ -491,14 +492,14 @@ static void test_ip_id_per_destination(void **state)
 
 	(void)state;
 	world_pump(w);
-	assert_int_equal(udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
+	assert_int_equal(tapir_udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
 				    (const uint8_t *)"x", 1), 0);
 	world_pump(w);
 	id1 = raw_last_ip_id(w);
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(udp_sendto(a->st, 1000, b->ip, 9, 0, (const uint8_t *)"x", 1), 0);
+		assert_int_equal(tapir_udp_sendto(a->st, 1000, b->ip, 9, 0, (const uint8_t *)"x", 1), 0);
 	world_pump(w);
-	assert_int_equal(udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
+	assert_int_equal(tapir_udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
 				    (const uint8_t *)"x", 1), 0);
 	world_pump(w);
 	id2 = raw_last_ip_id(w);
@@ -506,7 +507,7 @@ static void test_ip_id_per_destination(void **state)
 	assert_int_equal((uint16_t)(id2 - id1), 1);
 	/* a second later: a random jump ahead, never back, never 0 */
 	world_advance(w, SEC);
-	assert_int_equal(udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
+	assert_int_equal(tapir_udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
 				    (const uint8_t *)"x", 1), 0);
 	world_pump(w);
 	id3 = raw_last_ip_id(w);
@@ -521,9 +522,9 @@ static void test_echo_to_broadcast_ignored(void **state)
 	struct echo_log log = { 0 };
 
 	(void)state;
-	icmp_set_echo_reply_handler(a->st, echo_logger, &log);
-	assert_int_equal(icmp_send_echo(a->st, IP(192, 0, 2, 255), 1, 1, 0, NULL, 0), 0);
-	assert_int_equal(icmp_send_echo(a->st, IPV4_ADDR_BROADCAST, 1, 2, 0, NULL, 0), 0);
+	tapir_icmp_set_echo_reply_handler(a->st, echo_logger, &log);
+	assert_int_equal(tapir_icmp_send_echo(a->st, IP(192, 0, 2, 255), 1, 1, 0, NULL, 0), 0);
+	assert_int_equal(tapir_icmp_send_echo(a->st, IPV4_ADDR_BROADCAST, 1, 2, 0, NULL, 0), 0);
 	world_pump(w);
 	assert_int_equal(log.n, 0);
 	assert_int_equal(CTR(b, ICMP_DROP_BROADCAST_ECHO), 2);
@@ -540,11 +541,11 @@ static void test_udp_fragmentation_roundtrip(void **state)
 	struct udp_log log = { 0 };
 
 	(void)state;
-	udp_listen(b->st, 5000, udp_logger, &log);
+	tapir_udp_listen(b->st, 5000, udp_logger, &log);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint8_t *data = pattern(sizes[i], 3 + (unsigned)i);
 
-		assert_int_equal(udp_sendto(a->st, 0, b->ip, 5000, 0, data, sizes[i]), 0);
+		assert_int_equal(tapir_udp_sendto(a->st, 0, b->ip, 5000, 0, data, sizes[i]), 0);
 		world_pump(w);
 		assert_int_equal(log.n, i + 1);
 		assert_int_equal(log.last_len, sizes[i]);
@@ -554,11 +555,11 @@ static void test_udp_fragmentation_roundtrip(void **state)
 	}
 	uint8_t *big = pattern(65508, 1);
 
-	assert_int_equal(udp_sendto(a->st, 0, b->ip, 5000, 0, big, 65508), -EMSGSIZE);
+	assert_int_equal(tapir_udp_sendto(a->st, 0, b->ip, 5000, 0, big, 65508), -EMSGSIZE);
 	free(big);
-	assert_int_equal(udp_listen(b->st, 5000, udp_logger, &log), -EADDRINUSE);
-	assert_int_equal(udp_unlisten(b->st, 5000), 0);
-	assert_int_equal(udp_unlisten(b->st, 5000), -ENOENT);
+	assert_int_equal(tapir_udp_listen(b->st, 5000, udp_logger, &log), -EADDRINUSE);
+	assert_int_equal(tapir_udp_unlisten(b->st, 5000), 0);
+	assert_int_equal(tapir_udp_unlisten(b->st, 5000), -ENOENT);
 	free(log.last);
 	world_free(w);
 }
@@ -573,22 +574,22 @@ static void test_df_and_emsgsize(void **state)
 {
 	struct world *w = world_new();
 	struct host *a = world_add(w, 1, NULL);
-	struct ipv4_write_opts o = { .fragment = false };
+	struct tapir_ipv4_write_opts o = { .fragment = false };
 	int byte = 0xab;
 
 	(void)state;
 	world_pump(w);
 	/* resolve the raw port first */
-	udp_sendto(a->st, 1, w->raw_ip, 9, 0, NULL, 0);
+	tapir_udp_sendto(a->st, 1, w->raw_ip, 9, 0, NULL, 0);
 	world_pump(w);
 	raw_clear(w);
-	assert_int_equal(ipv4_write(a->st, &o, w->raw_ip, 253, 1481, fill_bytes, &byte, NULL, 0),
+	assert_int_equal(tapir_ipv4_write(a->st, &o, w->raw_ip, 253, 1481, fill_bytes, &byte, NULL, 0),
 			 -EMSGSIZE);
 	assert_int_equal(CTR(a, IPV4_DROP_TX_TOO_BIG), 1);
-	assert_int_equal(ipv4_write(a->st, &o, w->raw_ip, 253, 1480, fill_bytes, &byte, NULL, 0),
+	assert_int_equal(tapir_ipv4_write(a->st, &o, w->raw_ip, 253, 1480, fill_bytes, &byte, NULL, 0),
 			 0);
 	world_pump(w);
-	assert_int_equal(raw_count(w, ETHERTYPE_IPV4, 253), 1);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_IPV4, 253), 1);
 	const uint8_t *f = w->raw[0].data;
 
 	assert_int_equal(w->raw[0].len, 14 + 1500);
@@ -596,10 +597,10 @@ static void test_df_and_emsgsize(void **state)
 	assert_int_equal(inet_csum(f + 14, 20), 0);
 	/* fragment = true: three fragments with the same ID, offsets in 8s */
 	raw_clear(w);
-	assert_int_equal(ipv4_write(a->st, NULL, w->raw_ip, 253, 4000, fill_bytes, &byte, NULL, 0),
+	assert_int_equal(tapir_ipv4_write(a->st, NULL, w->raw_ip, 253, 4000, fill_bytes, &byte, NULL, 0),
 			 0);
 	world_pump(w);
-	assert_int_equal(raw_count(w, ETHERTYPE_IPV4, 253), 3);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_IPV4, 253), 3);
 	uint16_t id = get_be16(w->raw[0].data + 18);
 
 	for (size_t i = 0; i < 3; i++) {
@@ -611,12 +612,12 @@ static void test_df_and_emsgsize(void **state)
 	}
 	/* every datagram has its own ID */
 	raw_clear(w);
-	ipv4_write(a->st, NULL, w->raw_ip, 253, 10, fill_bytes, &byte, NULL, 0);
-	ipv4_write(a->st, NULL, w->raw_ip, 253, 10, fill_bytes, &byte, NULL, 0);
+	tapir_ipv4_write(a->st, NULL, w->raw_ip, 253, 10, fill_bytes, &byte, NULL, 0);
+	tapir_ipv4_write(a->st, NULL, w->raw_ip, 253, 10, fill_bytes, &byte, NULL, 0);
 	world_pump(w);
 	assert_int_not_equal(get_be16(w->raw[0].data + 18), get_be16(w->raw[1].data + 18));
 	/* no route: off-link without a gateway */
-	assert_int_equal(ipv4_write(a->st, NULL, IP(198, 51, 100, 1), 253, 10, fill_bytes, &byte,
+	assert_int_equal(tapir_ipv4_write(a->st, NULL, IP(198, 51, 100, 1), 253, 10, fill_bytes, &byte,
 				    NULL, 0), -ENETUNREACH);
 	world_free(w);
 }
@@ -624,23 +625,23 @@ static void test_df_and_emsgsize(void **state)
 static void test_gateway_route(void **state)
 {
 	struct world *w = world_new();
-	struct stack_config c;
+	struct tapir_stack_config c;
 	int byte = 1;
 
 	(void)state;
-	stack_config_defaults(&c);
+	tapir_stack_config_defaults(&c);
 	c.gateway = IP(192, 0, 2, 99);
 	struct host *a = world_add(w, 1, &c);
 
 	world_pump(w);
 	raw_clear(w);
-	assert_int_equal(ipv4_write(a->st, NULL, IP(198, 51, 100, 7), 253, 10, fill_bytes, &byte,
+	assert_int_equal(tapir_ipv4_write(a->st, NULL, IP(198, 51, 100, 7), 253, 10, fill_bytes, &byte,
 				    NULL, 0), 0);
 	world_pump(w);
 	/* ARP for the gateway, then the datagram to its MAC */
-	assert_int_equal(raw_count(w, ETHERTYPE_IPV4, 253), 1);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_IPV4, 253), 1);
 	for (size_t i = 0; i < w->nraw; i++)
-		if (get_be16(w->raw[i].data + 12) == ETHERTYPE_IPV4) {
+		if (get_be16(w->raw[i].data + 12) == TAPIR_ETHERTYPE_IPV4) {
 			assert_memory_equal(w->raw[i].data, w->raw_mac, 6);
 			assert_int_equal(get_be32(w->raw[i].data + 14 + 16), IP(198, 51, 100, 7));
 		}
@@ -655,21 +656,21 @@ static void test_port_unreachable_and_rate_limit(void **state)
 	struct host *a = world_add(w, 1, NULL), *b = world_add(w, 2, NULL);
 
 	(void)state;
-	assert_int_equal(udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"z", 1), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"z", 1), 0);
 	world_pump(w);
 	assert_int_equal(CTR(b, UDP_DROP_NO_LISTENER), 1);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SENT), 1);
 	assert_int_equal(CTR(a, ICMP_ERRORS_RX), 1);
 	/* A flood at one instant: the burst passes, the rest is limited. */
 	for (int i = 0; i < 200; i++)
-		udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"z", 1);
+		tapir_udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"z", 1);
 	world_pump(w);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SENT), 50);
 	assert_int_equal(CTR(b, ICMP_ERRORS_RATE_LIMITED), 151);
 	/* one second later, 100 more tokens */
 	w->now += SEC;
 	for (int i = 0; i < 200; i++)
-		udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"z", 1);
+		tapir_udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"z", 1);
 	world_pump(w);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SENT), 100);
 	world_free(w);
@@ -683,15 +684,15 @@ static void test_no_error_for_broadcast(void **state)
 
 	(void)state;
 	world_pump(w);
-	udp_sendto(a->st, 4444, IP(192, 0, 2, 255), 9, 0, (const uint8_t *)"z", 1);
-	udp_sendto(a->st, 4444, IPV4_ADDR_BROADCAST, 9, 0, (const uint8_t *)"z", 1);
+	tapir_udp_sendto(a->st, 4444, IP(192, 0, 2, 255), 9, 0, (const uint8_t *)"z", 1);
+	tapir_udp_sendto(a->st, 4444, IPV4_ADDR_BROADCAST, 9, 0, (const uint8_t *)"z", 1);
 	world_pump(w);
 	assert_int_equal(CTR(b, UDP_DROP_NO_LISTENER), 2);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SENT), 0);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SUPPRESSED), 2);
 	/* and a broadcast datagram reaches a listener, marked as broadcast */
-	udp_listen(b->st, 67, udp_logger, &log);
-	udp_sendto(a->st, 68, IPV4_ADDR_BROADCAST, 67, 0, (const uint8_t *)"d", 1);
+	tapir_udp_listen(b->st, 67, udp_logger, &log);
+	tapir_udp_sendto(a->st, 68, IPV4_ADDR_BROADCAST, 67, 0, (const uint8_t *)"d", 1);
 	world_pump(w);
 	assert_int_equal(log.n, 1);
 	assert_true(log.meta.broadcast);
@@ -713,8 +714,8 @@ static void test_protocol_unreachable_quotes_header(void **state)
 	raw_send(w, f, build_ip(f, a->mac, &ip, payload, sizeof(payload)));
 	world_pump(w);
 	assert_int_equal(CTR(a, IPV4_DROP_PROTO), 1);
-	assert_true(raw_find_icmp(w, ICMP_DEST_UNREACH, &r));
-	assert_int_equal(r.code, ICMP_UNREACH_PROTOCOL);
+	assert_true(raw_find_icmp(w, TAPIR_ICMP_DEST_UNREACH, &r));
+	assert_int_equal(r.code, TAPIR_ICMP_UNREACH_PROTOCOL);
 	assert_int_equal(r.data_len, 20 + 8); /* header + 8 bytes */
 	assert_memory_equal(r.data, f + 14, 28);
 	world_free(w);
@@ -729,19 +730,19 @@ static void test_no_error_about_icmp_error(void **state)
 	(void)state;
 	world_pump(w);
 	/* An ICMP error (type 3) to us with a bogus quote: no error back. */
-	struct icmp_repr r = { .type = ICMP_DEST_UNREACH, .code = 3 };
+	struct icmp_repr r = { .type = TAPIR_ICMP_DEST_UNREACH, .code = 3 };
 
 	memset(msg + 8, 0, 28);
 	r.data = msg + 8;
 	r.data_len = 28;
 	icmp_repr_emit(&r, msg);
-	struct ipv4_repr ip = ip_to(a, IP_PROTO_ICMP, 36);
+	struct ipv4_repr ip = ip_to(a, TAPIR_IP_PROTO_ICMP, 36);
 
 	raw_clear(w);
 	raw_send(w, f, build_ip(f, a->mac, &ip, msg, 36));
 	/* A datagram to a closed port sent as a non-first fragment... */
 	world_pump(w);
-	assert_int_equal(raw_count(w, ETHERTYPE_IPV4, IP_PROTO_ICMP), 0);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_IPV4, TAPIR_IP_PROTO_ICMP), 0);
 	assert_int_equal(CTR(a, ICMP_ERRORS_SENT), 0);
 	world_free(w);
 }
@@ -760,7 +761,7 @@ static void test_ipv4_input_validation(void **state)
 	world_pump(w);
 	raw_clear(w);
 	/* control: a good echo request is answered */
-	ip = ip_to(a, IP_PROTO_ICMP, elen);
+	ip = ip_to(a, TAPIR_IP_PROTO_ICMP, elen);
 	raw_send(w, f, build_ip(f, a->mac, &ip, echo, elen));
 	world_pump(w);
 	assert_int_equal(raw_echo_replies(w, 9), 1);
@@ -795,26 +796,26 @@ static void test_ipv4_input_validation(void **state)
 	static const uint32_t bad_src[] = { 0x7f000001, 0xe0000001, 0xffffffff, 0xc00002ff,
 					    0xf0000001, 0 };
 	for (size_t i = 0; i < sizeof(bad_src) / sizeof(bad_src[0]); i++) {
-		ip = ip_to(a, IP_PROTO_ICMP, elen);
+		ip = ip_to(a, TAPIR_IP_PROTO_ICMP, elen);
 		ip.src = bad_src[i];
 		raw_send(w, f, build_ip(f, a->mac, &ip, echo, elen));
 	}
-	ip = ip_to(a, IP_PROTO_ICMP, elen);
+	ip = ip_to(a, TAPIR_IP_PROTO_ICMP, elen);
 	ip.src = a->ip;
 	raw_send(w, f, build_ip(f, a->mac, &ip, echo, elen));
 	world_pump(w);
 	assert_int_equal(CTR(a, IPV4_DROP_BAD_SRC), 7);
 
 	/* not for us: another unicast address; never forwarded */
-	ip = ip_to(a, IP_PROTO_ICMP, elen);
+	ip = ip_to(a, TAPIR_IP_PROTO_ICMP, elen);
 	ip.dst = IP(192, 0, 2, 5);
 	raw_send(w, f, build_ip(f, a->mac, &ip, echo, elen));
 	/* unicast IP inside a link-layer broadcast */
-	ip = ip_to(a, IP_PROTO_ICMP, elen);
+	ip = ip_to(a, TAPIR_IP_PROTO_ICMP, elen);
 	raw_send(w, f, build_ip(f, eth_broadcast, &ip, echo, elen));
 	/* loose source route option */
 	static const uint8_t lsrr[8] = { 131, 7, 4, 192, 0, 2, 50, 0 };
-	ip = ip_to(a, IP_PROTO_ICMP, elen);
+	ip = ip_to(a, TAPIR_IP_PROTO_ICMP, elen);
 	ip.options = lsrr;
 	ip.options_len = 8;
 	raw_send(w, f, build_ip(f, a->mac, &ip, echo, elen));
@@ -832,7 +833,7 @@ static void test_ipv4_input_validation(void **state)
 
 	/* Ethernet padding after the datagram is trimmed; record route is accepted */
 	static const uint8_t rr[8] = { 7, 7, 4, 0, 0, 0, 0, 0 };
-	ip = ip_to(a, IP_PROTO_ICMP, elen);
+	ip = ip_to(a, TAPIR_IP_PROTO_ICMP, elen);
 	ip.options = rr;
 	ip.options_len = 8;
 	n = build_ip(f, a->mac, &ip, echo, elen);
@@ -843,7 +844,7 @@ static void test_ipv4_input_validation(void **state)
 
 	/* Ethernet: runt (straight in: the switch drops runts), other MAC,
 	 * unknown ethertype, multicast source */
-	stack_input(a->st, f, 10, 0, w->now);
+	tapir_stack_input(a->st, f, 10, 0, w->now);
 	n = build_ip(f, (const uint8_t[]){ 2, 0, 0, 0, 0, 0x33 }, &ip, echo, elen);
 	raw_send(w, f, n);
 	n = build_ip(f, a->mac, &ip, echo, elen);
@@ -870,12 +871,12 @@ static void test_udp_input_validation(void **state)
 	size_t n;
 
 	(void)state;
-	udp_listen(a->st, 7000, udp_logger, &log);
+	tapir_udp_listen(a->st, 7000, udp_logger, &log);
 	memcpy(u + 8, "payload!", 8);
 	ur.payload = u + 8;
 	ur.payload_len = 8;
 	udp_repr_emit(&ur, u, IP(192, 0, 2, 99), a->ip);
-	ip = ip_to(a, IP_PROTO_UDP, 16);
+	ip = ip_to(a, TAPIR_IP_PROTO_UDP, 16);
 	raw_send(w, f, build_ip(f, a->mac, &ip, u, 16));
 	world_pump(w);
 	assert_int_equal(log.n, 1);
@@ -898,7 +899,7 @@ static void test_udp_input_validation(void **state)
 	put_be16(f + 14 + 20 + 4, 4);
 	raw_send(w, f, n);
 	/* too short for a header */
-	ip = ip_to(a, IP_PROTO_UDP, 4);
+	ip = ip_to(a, TAPIR_IP_PROTO_UDP, 4);
 	raw_send(w, f, build_ip(f, a->mac, &ip, u, 4));
 	world_pump(w);
 	assert_int_equal(log.n, 2);
@@ -908,7 +909,7 @@ static void test_udp_input_validation(void **state)
 	/* destination port 0 */
 	ur.dst_port = 0;
 	udp_repr_emit(&ur, u, IP(192, 0, 2, 99), a->ip);
-	ip = ip_to(a, IP_PROTO_UDP, 16);
+	ip = ip_to(a, TAPIR_IP_PROTO_UDP, 16);
 	raw_send(w, f, build_ip(f, a->mac, &ip, u, 16));
 	world_pump(w);
 	assert_int_equal(CTR(a, UDP_DROP_BAD_PORT), 1);
@@ -921,9 +922,9 @@ static void test_udp_input_validation(void **state)
 static void send_frag_needed(struct world *w, struct host *a, uint32_t about, uint16_t mtu)
 {
 	uint8_t f[256], msg[64];
-	struct ipv4_repr q = { .src = a->ip, .dst = about, .proto = IP_PROTO_UDP, .ttl = 64,
+	struct ipv4_repr q = { .src = a->ip, .dst = about, .proto = TAPIR_IP_PROTO_UDP, .ttl = 64,
 			       .df = true, .payload_len = 1472 };
-	struct icmp_repr r = { .type = ICMP_DEST_UNREACH, .code = ICMP_UNREACH_FRAG_NEEDED,
+	struct icmp_repr r = { .type = TAPIR_ICMP_DEST_UNREACH, .code = TAPIR_ICMP_UNREACH_FRAG_NEEDED,
 			       .rest = mtu };
 
 	ipv4_repr_emit(&q, msg + 8);
@@ -931,7 +932,7 @@ static void send_frag_needed(struct world *w, struct host *a, uint32_t about, ui
 	r.data = msg + 8;
 	r.data_len = 28;
 	icmp_repr_emit(&r, msg);
-	struct ipv4_repr ip = ip_to(a, IP_PROTO_ICMP, 36);
+	struct ipv4_repr ip = ip_to(a, TAPIR_IP_PROTO_ICMP, 36);
 
 	raw_send(w, f, build_ip(f, a->mac, &ip, msg, 36));
 	world_pump(w);
@@ -943,45 +944,45 @@ static void test_pmtu_from_frag_needed(void **state)
 	struct host *a = world_add(w, 1, NULL);
 	uint32_t far = IP(192, 0, 2, 99);
 	int byte = 7;
-	struct pmtu_entry pe[4];
+	struct tapir_pmtu_entry pe[4];
 
 	(void)state;
 	world_pump(w);
-	assert_int_equal(ipv4_mtu(a->st, far), 1500);
+	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1500);
 	send_frag_needed(w, a, far, 1000);
-	assert_int_equal(ipv4_mtu(a->st, far), 1000);
-	assert_int_equal(ipv4_pmtu_list(a->st, pe, 4), 1);
+	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1000);
+	assert_int_equal(tapir_ipv4_pmtu_list(a->st, pe, 4), 1);
 	assert_int_equal(pe[0].mtu, 1000);
 	/* below 68, or not smaller: ignored */
 	send_frag_needed(w, a, far, 40);
 	send_frag_needed(w, a, far, 1400);
-	assert_int_equal(ipv4_mtu(a->st, far), 1000);
+	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1000);
 	assert_int_equal(CTR(a, IPV4_PMTU_IGNORED), 2);
 	/* a next-hop MTU of 0 (old router): the plateau below the quoted length */
 	send_frag_needed(w, a, IP(192, 0, 2, 98), 0);
-	assert_int_equal(ipv4_mtu(a->st, IP(192, 0, 2, 98)), 1006);
+	assert_int_equal(tapir_ipv4_mtu(a->st, IP(192, 0, 2, 98)), 1006);
 	/* the cache is used by writes */
 	raw_clear(w);
-	udp_sendto(a->st, 1, far, 9, 0, NULL, 0);
+	tapir_udp_sendto(a->st, 1, far, 9, 0, NULL, 0);
 	world_pump(w);
 	raw_clear(w);
-	assert_int_equal(ipv4_write(a->st, NULL, far, 253, 1400, fill_bytes, &byte, NULL, 0), 0);
+	assert_int_equal(tapir_ipv4_write(a->st, NULL, far, 253, 1400, fill_bytes, &byte, NULL, 0), 0);
 	world_pump(w);
-	assert_int_equal(raw_count(w, ETHERTYPE_IPV4, 253), 2);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_IPV4, 253), 2);
 	assert_true(w->raw[0].len <= 14 + 1000);
 	/* and expire after 10 minutes */
 	world_advance(w, 601 * SEC);
-	assert_int_equal(ipv4_mtu(a->st, far), 1500);
+	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1500);
 	world_free(w);
 }
 
 struct udp_err_log {
 	size_t n;
-	struct udp_err last;
+	struct tapir_udp_err last;
 	uint8_t data[64];
 };
 
-static void udp_err_logger(void *ctx, const struct udp_err *e)
+static void udp_err_logger(void *ctx, const struct tapir_udp_err *e)
 {
 	struct udp_err_log *l = ctx;
 
@@ -992,7 +993,7 @@ static void udp_err_logger(void *ctx, const struct udp_err *e)
 		memcpy(l->data, e->data, e->data_len);
 }
 
-static int no_proto(void *ctx, const struct ipv4_rx_meta *m, const uint8_t *payload, size_t len)
+static int no_proto(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload, size_t len)
 {
 	return -EPROTONOSUPPORT;
 }
@@ -1008,20 +1009,20 @@ static void test_udp_icmp_errors(void **state)
 
 	(void)state;
 	/* UDP's slot is taken, as TCP's is */
-	assert_int_equal(ipv4_register_proto(a->st, IP_PROTO_UDP, no_proto, NULL, NULL),
+	assert_int_equal(tapir_ipv4_register_proto(a->st, TAPIR_IP_PROTO_UDP, no_proto, NULL, NULL),
 			 -EADDRINUSE);
-	assert_int_equal(udp_listen_err(a->st, 4444, udp_logger, udp_err_logger, &el), 0);
-	assert_int_equal(udp_listen(a->st, 4445, udp_logger, &log), 0);
+	assert_int_equal(tapir_udp_listen_err(a->st, 4444, udp_logger, udp_err_logger, &el), 0);
+	assert_int_equal(tapir_udp_listen(a->st, 4445, udp_logger, &log), 0);
 	/* port unreachable from b: counted, and given to the listener of 4444 */
-	assert_int_equal(udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"zz", 2), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"zz", 2), 0);
 	world_pump(w);
 	assert_int_equal(CTR(a, ICMP_ERRORS_RX), 1);
 	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_RX), 1);
 	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_DELIVERED), 1);
 	assert_int_equal(el.n, 1);
 	assert_int_equal(el.last.from, b->ip);
-	assert_int_equal(el.last.type, ICMP_DEST_UNREACH);
-	assert_int_equal(el.last.code, ICMP_UNREACH_PORT);
+	assert_int_equal(el.last.type, TAPIR_ICMP_DEST_UNREACH);
+	assert_int_equal(el.last.code, TAPIR_ICMP_UNREACH_PORT);
 	assert_int_equal(el.last.mtu, 0);
 	assert_int_equal(el.last.dst, b->ip);
 	assert_int_equal(el.last.src_port, 4444);
@@ -1030,8 +1031,8 @@ static void test_udp_icmp_errors(void **state)
 	assert_int_equal(el.last.data_len, 0);
 	/* a listener without an error callback, and a port nobody listens on:
 	 * counted only */
-	udp_sendto(a->st, 4445, b->ip, 9, 0, (const uint8_t *)"z", 1);
-	udp_sendto(a->st, 4446, b->ip, 9, 0, (const uint8_t *)"z", 1);
+	tapir_udp_sendto(a->st, 4445, b->ip, 9, 0, (const uint8_t *)"z", 1);
+	tapir_udp_sendto(a->st, 4446, b->ip, 9, 0, (const uint8_t *)"z", 1);
 	world_pump(w);
 	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_RX), 3);
 	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_DELIVERED), 1);
@@ -1040,19 +1041,19 @@ static void test_udp_icmp_errors(void **state)
 	/* fragmentation needed (send_frag_needed quotes ports 0x1111): the MTU
 	 * goes to the cache and to the listener, from the RFC 1191 plateaus
 	 * when the router says 0 (below the quoted 1492 bytes: 1006) */
-	assert_int_equal(udp_listen_err(a->st, 0x1111, udp_logger, udp_err_logger, &el), 0);
+	assert_int_equal(tapir_udp_listen_err(a->st, 0x1111, udp_logger, udp_err_logger, &el), 0);
 	send_frag_needed(w, a, far, 1000);
 	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_RX), 4);
 	assert_int_equal(el.n, 2);
-	assert_int_equal(el.last.code, ICMP_UNREACH_FRAG_NEEDED);
+	assert_int_equal(el.last.code, TAPIR_ICMP_UNREACH_FRAG_NEEDED);
 	assert_int_equal(el.last.mtu, 1000);
 	assert_int_equal(el.last.dst, far);
 	assert_int_equal(el.last.src_port, 0x1111);
-	assert_int_equal(ipv4_mtu(a->st, far), 1000);
+	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1000);
 	send_frag_needed(w, a, IP(192, 0, 2, 98), 0);
 	assert_int_equal(el.n, 3);
 	assert_int_equal(el.last.mtu, 1006);
-	assert_int_equal(ipv4_mtu(a->st, IP(192, 0, 2, 98)), 1006);
+	assert_int_equal(tapir_ipv4_mtu(a->st, IP(192, 0, 2, 98)), 1006);
 	world_free(w);
 }
 
@@ -1072,7 +1073,7 @@ static void test_fragments_reordered_and_timeout(void **state)
 	/* three fragments, sent last first */
 	for (int k = 2; k >= 0; k--) {
 		size_t off = (size_t)k * 1200, len = elen - off < 1200 ? elen - off : 1200;
-		struct ipv4_repr ip = ip_to(a, IP_PROTO_ICMP, len);
+		struct ipv4_repr ip = ip_to(a, TAPIR_IP_PROTO_ICMP, len);
 
 		ip.id = 0x7777;
 		ip.frag_offset = (uint32_t)off;
@@ -1082,11 +1083,11 @@ static void test_fragments_reordered_and_timeout(void **state)
 	world_pump(w);
 	assert_int_equal(CTR(a, REASM_COMPLETED), 1);
 	/* the 3008-byte reply came back in fragments; count the first one */
-	assert_true(raw_count(w, ETHERTYPE_IPV4, IP_PROTO_ICMP) >= 3);
+	assert_true(raw_count(w, TAPIR_ETHERTYPE_IPV4, TAPIR_IP_PROTO_ICMP) >= 3);
 
 	/* only the first fragment: after 30 s, ICMP time exceeded (code 1) quoting it */
 	raw_clear(w);
-	struct ipv4_repr ip = ip_to(a, IP_PROTO_ICMP, 1200);
+	struct ipv4_repr ip = ip_to(a, TAPIR_IP_PROTO_ICMP, 1200);
 
 	ip.id = 0x8888;
 	ip.mf = true;
@@ -1096,14 +1097,14 @@ static void test_fragments_reordered_and_timeout(void **state)
 	ip.frag_offset = 1200;
 	raw_send(w, f, build_ip(f, a->mac, &ip, echo + 1200, 1200));
 	world_pump(w);
-	assert_int_equal(raw_count(w, ETHERTYPE_IPV4, IP_PROTO_ICMP), 0);
-	assert_int_not_equal(stack_next_deadline(a->st), STACK_NO_DEADLINE);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_IPV4, TAPIR_IP_PROTO_ICMP), 0);
+	assert_int_not_equal(tapir_stack_next_deadline(a->st), TAPIR_STACK_NO_DEADLINE);
 	world_advance(w, 31 * SEC);
-	assert_true(raw_find_icmp(w, ICMP_TIME_EXCEEDED, &r));
+	assert_true(raw_find_icmp(w, TAPIR_ICMP_TIME_EXCEEDED, &r));
 	assert_int_equal(r.code, 1);
 	assert_int_equal(r.data_len, 28);
 	assert_int_equal(get_be16(r.data + 4), 0x8888);
-	assert_int_equal(raw_count(w, ETHERTYPE_IPV4, IP_PROTO_ICMP), 1);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_IPV4, TAPIR_IP_PROTO_ICMP), 1);
 	assert_int_equal(CTR(a, REASM_DROP_TIMEOUT), 2);
 	world_free(w);
 }
@@ -1124,7 +1125,7 @@ static void test_echo_record_route(void **state)
 	send_frag_needed(w, a, w->raw_ip, 576);
 	for (int big = 0; big < 2; big++) {
 		size_t elen = build_echo(echo, 44, (uint16_t)big, big ? 1000 : 16);
-		struct ipv4_repr ip = ip_to(a, IP_PROTO_ICMP, elen);
+		struct ipv4_repr ip = ip_to(a, TAPIR_IP_PROTO_ICMP, elen);
 
 		ip.options = rr;
 		ip.options_len = 11;
@@ -1136,7 +1137,7 @@ static void test_echo_record_route(void **state)
 		for (size_t i = 0; i < w->nraw; i++) {
 			const uint8_t *g = w->raw[i].data + 14;
 
-			if (get_be16(w->raw[i].data + 12) != ETHERTYPE_IPV4 || g[9] != IP_PROTO_ICMP)
+			if (get_be16(w->raw[i].data + 12) != TAPIR_ETHERTYPE_IPV4 || g[9] != TAPIR_IP_PROTO_ICMP)
 				continue;
 			replies++;
 			size_t hl = (size_t)(g[0] & 15) * 4;
@@ -1168,9 +1169,9 @@ static void test_three_stacks_broadcast(void **state)
 	struct udp_log lb = { 0 }, lc = { 0 };
 
 	(void)state;
-	udp_listen(b->st, 520, udp_logger, &lb);
-	udp_listen(c->st, 520, udp_logger, &lc);
-	assert_int_equal(udp_sendto(a->st, 520, IP(192, 0, 2, 255), 520, 0,
+	tapir_udp_listen(b->st, 520, udp_logger, &lb);
+	tapir_udp_listen(c->st, 520, udp_logger, &lc);
+	assert_int_equal(tapir_udp_sendto(a->st, 520, IP(192, 0, 2, 255), 520, 0,
 				    (const uint8_t *)"rip", 3), 0);
 	world_pump(w);
 	assert_int_equal(lb.n, 1);
@@ -1212,14 +1213,14 @@ static struct impaired_result run_impaired(uint64_t seed)
 	ic.seed = seed + 1;
 	struct host *b = world_add_impaired(w, 2, NULL, &ic);
 
-	udp_listen(b->st, 5000, udp_logger, &log);
-	icmp_set_echo_reply_handler(a->st, echo_logger, &elog);
+	tapir_udp_listen(b->st, 5000, udp_logger, &log);
+	tapir_icmp_set_echo_reply_handler(a->st, echo_logger, &elog);
 	uint8_t *data = pattern(2500, 9);
 
 	for (int i = 0; i < 200; i++) {
-		udp_sendto(a->st, 1000, b->ip, 5000, 0, data, 2500);
-		icmp_send_echo(a->st, b->ip, 5, (uint16_t)i, 0, data, 1600);
-		world_advance(w, 20 * STACK_NS_PER_SEC / 1000);
+		tapir_udp_sendto(a->st, 1000, b->ip, 5000, 0, data, 2500);
+		tapir_icmp_send_echo(a->st, b->ip, 5, (uint16_t)i, 0, data, 1600);
+		world_advance(w, 20 * TAPIR_STACK_NS_PER_SEC / 1000);
 		if (log.last && log.last_len == 2500 && memcmp(log.last, data, 2500) == 0)
 			res.udp_intact++;
 		free(log.last);
@@ -1236,8 +1237,8 @@ static struct impaired_result run_impaired(uint64_t seed)
 	impair_get_stats(a->im, &is);
 	res.impair_dropped = is.dropped;
 	/* After every timer: no partial datagram left behind. */
-	assert_int_equal(stack_next_deadline(a->st), STACK_NO_DEADLINE);
-	assert_int_equal(stack_next_deadline(b->st), STACK_NO_DEADLINE);
+	assert_int_equal(tapir_stack_next_deadline(a->st), TAPIR_STACK_NO_DEADLINE);
+	assert_int_equal(tapir_stack_next_deadline(b->st), TAPIR_STACK_NO_DEADLINE);
 	free(data);
 	free(elog.data);
 	world_free(w);

@@ -19,7 +19,7 @@ void th_send_from(struct world *w, struct host *h, uint32_t src, const struct tc
 
 	memcpy(e.dst, h->mac, 6);
 	memcpy(e.src, w->raw_mac, 6);
-	e.ethertype = ETHERTYPE_IPV4;
+	e.ethertype = TAPIR_ETHERTYPE_IPV4;
 	eth_repr_emit(&e, buf);
 	memset(&ip, 0, sizeof(ip));
 	ip.src = src;
@@ -49,7 +49,7 @@ size_t th_segs(struct world *w, struct tcp_repr *out, size_t max)
 		const uint8_t *f = w->raw[i].data;
 		size_t len = w->raw[i].len;
 
-		if (len < 34 || get_be16(f + 12) != ETHERTYPE_IPV4 || f[23] != IPV4_PROTO_TCP)
+		if (len < 34 || get_be16(f + 12) != TAPIR_ETHERTYPE_IPV4 || f[23] != IPV4_PROTO_TCP)
 			continue;
 		size_t ihl = (size_t)(f[14] & 15) * 4, tot = get_be16(f + 16);
 
@@ -93,12 +93,12 @@ struct tcp_repr th_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ac
 	return r;
 }
 
-static void app_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t len)
+static void app_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
 {
 	struct app *a = ctx;
 
 	if (a->unpause_in_recv)
-		tcp_read_pause(f, false);	/* before @data is read: it must stay valid */
+		tapir_tcp_read_pause(f, false);	/* before @data is read: it must stay valid */
 	if (len == 0) {
 		a->eofs++;
 	} else {
@@ -110,14 +110,14 @@ static void app_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t 
 		a->len += len;
 	}
 	if (a->write_in_recv && len)
-		tcp_write(f, data, len);
+		tapir_tcp_write(f, data, len);
 	if (a->close_in_recv) {
-		tcp_close(f);
+		tapir_tcp_close(f);
 		a->flow = NULL;
 	}
 }
 
-static void app_writable(void *ctx, struct tcp_flow *f)
+static void app_writable(void *ctx, struct tapir_tcp_flow *f)
 {
 	struct app *a = ctx;
 
@@ -125,22 +125,22 @@ static void app_writable(void *ctx, struct tcp_flow *f)
 	a->writables++;
 }
 
-static void app_closed(void *ctx, struct tcp_flow *f, int err)
+static void app_closed(void *ctx, struct tapir_tcp_flow *f, int err)
 {
 	struct app *a = ctx;
 
 	a->closes++;
 	a->close_err = err;
 	if (a->close_on_closed) {
-		tcp_close(f);
+		tapir_tcp_close(f);
 		if (a->flow == f)
 			a->flow = NULL;
 	}
 }
 
-const struct tcp_callbacks app_cbs = { app_recv, app_writable, app_closed };
+const struct tapir_tcp_callbacks app_cbs = { app_recv, app_writable, app_closed };
 
-void app_init(struct app *a, struct stack *st)
+void app_init(struct app *a, struct tapir_stack *st)
 {
 	memset(a, 0, sizeof(*a));
 	a->st = st;
@@ -152,20 +152,20 @@ void app_fini(struct app *a)
 	a->data = NULL;
 }
 
-void app_accept(void *ctx, struct tcp_flow *f)
+void app_accept(void *ctx, struct tapir_tcp_flow *f)
 {
 	struct app *a = ctx;
 
 	a->accepts++;
 	a->flow = f;
-	tcp_flow_set_callbacks(f, &app_cbs, a);
+	tapir_tcp_flow_set_callbacks(f, &app_cbs, a);
 	if (a->close_in_accept) {
-		tcp_close(f);
+		tapir_tcp_close(f);
 		a->flow = NULL;
 	}
 }
 
-void app_connect(void *ctx, struct tcp_flow *f, int err)
+void app_connect(void *ctx, struct tapir_tcp_flow *f, int err)
 {
 	struct app *a = ctx;
 
@@ -173,13 +173,13 @@ void app_connect(void *ctx, struct tcp_flow *f, int err)
 	a->connect_err = err;
 	if (f) {
 		a->flow = f;
-		tcp_flow_set_callbacks(f, &app_cbs, a);
+		tapir_tcp_flow_set_callbacks(f, &app_cbs, a);
 	}
 }
 
-void app_listen(struct app *a, struct host *h, uint16_t port, const struct tcp_flow_opts *o)
+void app_listen(struct app *a, struct host *h, uint16_t port, const struct tapir_tcp_flow_opts *o)
 {
-	if (tcp_listen(h->st, port, o, app_accept, a) != 0)
+	if (tapir_tcp_listen(h->st, port, o, app_accept, a) != 0)
 		abort();
 }
 

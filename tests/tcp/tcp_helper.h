@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "harness.h"
-#include "tcp.h"
+#include "tapir/tcp.h"
 #include "wire/tcp.h"
 
 #define PEER_IP IP(192, 0, 2, 99)
@@ -36,24 +36,24 @@ struct tcp_repr th_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ac
 
 /* A recording application. */
 struct app {
-	struct stack *st;
-	struct tcp_flow *flow;          /* last accepted/connected flow */
+	struct tapir_stack *st;
+	struct tapir_tcp_flow *flow;          /* last accepted/connected flow */
 	int accepts, connects, connect_err;
 	uint8_t *data;
 	size_t len, cap;
 	int eofs, closes, close_err, writables;
 	bool close_in_recv, close_in_accept, write_in_recv;
 	bool close_on_closed;
-	bool unpause_in_recv;           /* call tcp_read_pause(false) from recv */
+	bool unpause_in_recv;           /* call tapir_tcp_read_pause(false) from recv */
 };
-void app_init(struct app *a, struct stack *st);
+void app_init(struct app *a, struct tapir_stack *st);
 void app_fini(struct app *a);
-void app_accept(void *ctx, struct tcp_flow *f);
-void app_connect(void *ctx, struct tcp_flow *f, int err);
-extern const struct tcp_callbacks app_cbs;
+void app_accept(void *ctx, struct tapir_tcp_flow *f);
+void app_connect(void *ctx, struct tapir_tcp_flow *f, int err);
+extern const struct tapir_tcp_callbacks app_cbs;
 
 /* A listener on @port of @h with @o (NULL: defaults) recording into @a. */
-void app_listen(struct app *a, struct host *h, uint16_t port, const struct tcp_flow_opts *o);
+void app_listen(struct app *a, struct host *h, uint16_t port, const struct tapir_tcp_flow_opts *o);
 
 /* Three-way handshake from the raw port to a listener on @h:@port.
  * Returns the stack's ISS; *@peer_seq is the next sequence number to send. */

@@ -19,8 +19,8 @@
 #include "wire/ipv4.h"
 #include "wire/eth.h"
 
-#define SEC STACK_NS_PER_SEC
-#define CTR(h, c) stack_counter((h)->st, CTR_##c)
+#define SEC TAPIR_STACK_NS_PER_SEC
+#define CTR(h, c) tapir_stack_counter((h)->st, TAPIR_CTR_##c)
 #define PORT 80
 #define SPORT 40000
 
@@ -32,7 +32,7 @@ struct t {
 	struct app a;
 };
 
-static struct t *t_new(const struct stack_config *cfg)
+static struct t *t_new(const struct tapir_stack_config *cfg)
 {
 	struct t *t = calloc(1, sizeof(*t));
 
@@ -156,7 +156,7 @@ static void test_passive_open_close(void **state)
 	struct t *t = t_new(NULL);
 	struct tcp_repr r, s;
 	uint32_t ps, iss;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 
 	(void)state;
 	app_listen(&t->a, t->h, PORT, NULL);
@@ -191,8 +191,8 @@ static void test_passive_open_close(void **state)
 	r.ts_ecr = s.ts_val;
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.accepts, 1);
-	assert_int_equal(tcp_flow_info(t->a.flow, &fi), 0);
-	assert_int_equal(fi.state, TCP_ESTABLISHED);
+	assert_int_equal(tapir_tcp_flow_info(t->a.flow, &fi), 0);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_ESTABLISHED);
 	assert_int_equal(fi.snd_wnd, 4000);
 	assert_true(fi.timestamps && fi.sack && fi.wscale);
 	assert_int_equal(fi.mss, 1460 - 12);
@@ -214,21 +214,21 @@ static void test_passive_open_close(void **state)
 	assert_int_equal(t->a.eofs, 1);
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.ack, ps);
-	tcp_flow_info(t->a.flow, &fi);
-	assert_int_equal(fi.state, TCP_CLOSE_WAIT);
+	tapir_tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_CLOSE_WAIT);
 	/* we close: FIN, LAST_ACK, then the peer's ACK frees the flow */
 	raw_clear(t->w);
-	tcp_close(t->a.flow);
+	tapir_tcp_close(t->a.flow);
 	world_pump(t->w);
 	assert_true(th_last(t->w, &s));
 	assert_true(s.flags & TCP_FIN);
 	assert_int_equal(s.seq, iss + 1);
-	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
 	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK, 1000);
 	r.has_ts = true;
 	r.ts_val = 81;
 	th_send(t->w, t->h, &r);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(t->a.closes, 0); /* closed before: no callback */
 	t_free(t);
 }
@@ -239,7 +239,7 @@ static void test_active_open(void **state)
 	struct tcp_repr s, r;
 
 	(void)state;
-	assert_int_equal(tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a), 0);
+	assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a), 0);
 	world_pump(t->w);
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.flags, TCP_SYN);
@@ -255,16 +255,16 @@ static void test_active_open(void **state)
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.flags, TCP_ACK);
 	assert_int_equal(s.ack, 5001);
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.mss, 1460); /* no timestamps: the peer did not offer them */
 	assert_false(fi.wscale);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	world_pump(t->w);
 	assert_true(th_last(t->w, &s));
 	assert_true(s.flags & TCP_RST);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	t_free(t);
 }
 
@@ -278,7 +278,7 @@ static void test_ephemeral_ports(void **state)
 
 	(void)state;
 	for (int i = 0; i < 64; i++) {
-		assert_int_equal(tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a), 0);
+		assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a), 0);
 		world_pump(t->w); /* (the ARP queue holds 3 datagrams per address) */
 	}
 	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
@@ -292,11 +292,11 @@ static void test_ephemeral_ports(void **state)
 			sequential++;
 	}
 	assert_true(sequential < 4);
-	assert_int_equal(tcp_flow_count(t->h->st), 64);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 64);
 	world_advance(t->w, 200 * SEC);
 	assert_int_equal(t->a.connects, 64);
 	assert_int_equal(t->a.connect_err, -ETIMEDOUT);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	t_free(t);
 }
 
@@ -306,11 +306,11 @@ static void test_connect_unreachable(void **state)
 
 	(void)state;
 	/* off-link and no gateway: an error at once, no callback */
-	assert_int_equal(tcp_connect(t->h->st, IP(198, 51, 100, 1), 80, NULL, app_connect, &t->a),
+	assert_int_equal(tapir_tcp_connect(t->h->st, IP(198, 51, 100, 1), 80, NULL, app_connect, &t->a),
 			 -ENETUNREACH);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
-	assert_int_equal(tcp_connect(t->h->st, t->h->ip, 80, NULL, app_connect, &t->a), -EINVAL);
-	assert_int_equal(tcp_connect(t->h->st, PEER_IP, 0, NULL, app_connect, &t->a), -EINVAL);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_connect(t->h->st, t->h->ip, 80, NULL, app_connect, &t->a), -EINVAL);
+	assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 0, NULL, app_connect, &t->a), -EINVAL);
 	world_advance(t->w, 10 * SEC);
 	assert_int_equal(t->a.connects, 0);
 	t_free(t);
@@ -322,7 +322,7 @@ static void test_connect_refused(void **state)
 	struct tcp_repr s, r;
 
 	(void)state;
-	tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a);
+	tapir_tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a);
 	world_pump(t->w);
 	th_last(t->w, &s);
 	/* RST without ACK in SYN_SENT: ignored */
@@ -343,7 +343,7 @@ static void test_connect_refused(void **state)
 	assert_int_equal(t->a.connects, 1);
 	assert_int_equal(t->a.connect_err, -ECONNREFUSED);
 	assert_null(t->a.flow);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	t_free(t);
 }
 
@@ -351,10 +351,10 @@ static void test_simultaneous_open(void **state)
 {
 	struct t *t = t_new(NULL);
 	struct tcp_repr s, r;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 
 	(void)state;
-	tcp_connect(t->h->st, PEER_IP, 7777, NULL, app_connect, &t->a);
+	tapir_tcp_connect(t->h->st, PEER_IP, 7777, NULL, app_connect, &t->a);
 	world_pump(t->w);
 	th_last(t->w, &s);
 	uint32_t iss = s.seq;
@@ -377,10 +377,10 @@ static void test_simultaneous_open(void **state)
 	r = th_seg(7777, lport, 9001, iss + 1, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.connects, 1);
-	tcp_flow_info(t->a.flow, &fi);
-	assert_int_equal(fi.state, TCP_ESTABLISHED);
+	tapir_tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_ESTABLISHED);
 	assert_int_equal(fi.mss, 1400);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -388,31 +388,31 @@ static void test_simultaneous_close(void **state)
 {
 	struct t *t = t_new(NULL);
 	struct tcp_repr s, r;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 	uint32_t ps, iss = t_open(t, false, &ps);
-	struct tcp_flow *f = t->a.flow;
+	struct tapir_tcp_flow *f = t->a.flow;
 
 	(void)state;
-	tcp_shutdown(f, false, true);
+	tapir_tcp_shutdown(f, false, true);
 	world_pump(t->w);
 	assert_true(th_last(t->w, &s));
 	assert_true(s.flags & TCP_FIN);
-	tcp_flow_info(f, &fi);
-	assert_int_equal(fi.state, TCP_FIN_WAIT_1);
+	tapir_tcp_flow_info(f, &fi);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_FIN_WAIT_1);
 	/* the peer's FIN crosses ours (it has not seen our FIN) */
 	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK | TCP_FIN, 65535);
 	th_send(t->w, t->h, &r);
-	tcp_flow_info(f, &fi);
-	assert_int_equal(fi.state, TCP_CLOSING);
+	tapir_tcp_flow_info(f, &fi);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_CLOSING);
 	assert_int_equal(t->a.eofs, 1);
 	r = th_seg(SPORT, PORT, ps + 1, iss + 2, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
-	tcp_flow_info(f, &fi);
-	assert_int_equal(fi.state, TCP_TIME_WAIT);
+	tapir_tcp_flow_info(f, &fi);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_TIME_WAIT);
 	assert_int_equal(t->a.closes, 1);
 	assert_int_equal(t->a.close_err, 0);
-	tcp_close(f);
-	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	tapir_tcp_close(f);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
 	/* retransmitted FIN in TIME_WAIT is re-ACKed */
 	raw_clear(t->w);
 	world_advance(t->w, 30 * SEC);
@@ -423,9 +423,9 @@ static void test_simultaneous_close(void **state)
 	assert_int_equal(s.ack, ps + 1);
 	/* ... and restarts 2 MSL */
 	world_advance(t->w, 59 * SEC);
-	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
 	world_advance(t->w, 2 * SEC);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	t_free(t);
 }
 
@@ -461,7 +461,7 @@ static void test_rst_rules(void **state)
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.flags, TCP_RST);
 	assert_int_equal(s.seq, 777);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_true(CTR(t->h, TCP_RESETS_SENT) >= 3);
 	/* SYN+FIN (dropped, as Linux), null and Xmas to a listener: nothing */
 	raw_clear(t->w);
@@ -472,7 +472,7 @@ static void test_rst_rules(void **state)
 	r = th_seg(SPORT, PORT, 500, 0, TCP_FIN | TCP_PSH | TCP_URG, 65535);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(th_count(t->w), 0);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(CTR(t->h, TCP_PASSIVE_OPENS), 0);
 	/* null and Xmas to a closed port: RST|ACK acking what they occupy */
 	r = th_seg(SPORT, 81, 900, 0, 0, 65535);
@@ -493,7 +493,7 @@ static void test_malformed_options(void **state)
 	struct t *t = t_new(NULL);
 	uint8_t seg[64];
 	struct tcp_repr r, s;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 	static const uint8_t bad[][4] = {
 		{ 2, 0, 5, 0xb4 },   /* MSS with length 0 */
 		{ 8, 1, 0, 0 },      /* length 1 */
@@ -524,7 +524,7 @@ static void test_malformed_options(void **state)
 	assert_true(th_last(t->w, &s));
 	r = th_seg(SPORT, PORT, 101, s.seq + 1, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.mss, 536);
 	/* data offset past the segment: dropped, counted */
 	memset(seg, 0, sizeof(seg));
@@ -532,7 +532,7 @@ static void test_malformed_options(void **state)
 	assert_int_equal(tcp_repr_parse(&r, seg, 40, 1, 2, false), -EBADMSG);
 	seg[12] = 4 << 4;
 	assert_int_equal(tcp_repr_parse(&r, seg, 40, 1, 2, false), -EBADMSG);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -540,7 +540,7 @@ static void test_mss_zero(void **state)
 {
 	struct t *t = t_new(NULL);
 	struct tcp_repr r, s;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 
 	(void)state;
 	app_listen(&t->a, t->h, PORT, NULL);
@@ -551,9 +551,9 @@ static void test_mss_zero(void **state)
 	th_last(t->w, &s);
 	r = th_seg(SPORT, PORT, 101, s.seq + 1, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.mss, 536);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -562,20 +562,20 @@ static void test_wscale(void **state)
 {
 	struct t *t = t_new(NULL);
 	struct tcp_repr r, s;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 	uint32_t ps, iss = t_open(t, true, &ps);
 
 	(void)state;
 	(void)iss;
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.snd_wnd, 65535u << 7);
 	assert_true(fi.rcv_wscale >= 3);
-	tcp_write(t->a.flow, "x", 1);
+	tapir_tcp_write(t->a.flow, "x", 1);
 	world_pump(t->w);
 	assert_true(th_last(t->w, &s));
 	assert_true(((uint32_t)s.window << fi.rcv_wscale) >= 256 * 1024 - 1024);
 	(void)r;
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -584,11 +584,11 @@ static void test_timestamps_paws(void **state)
 {
 	struct t *t = t_new(NULL);
 	struct tcp_repr r, s;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 	uint32_t ps, iss = t_open(t, true, &ps);
 
 	(void)state;
-	tcp_write(t->a.flow, "abc", 3);
+	tapir_tcp_write(t->a.flow, "abc", 3);
 	world_pump(t->w);
 	assert_true(th_last(t->w, &s));
 	assert_true(s.has_ts);
@@ -599,7 +599,7 @@ static void test_timestamps_paws(void **state)
 	r.ts_val = 1100;
 	r.ts_ecr = s.ts_val;
 	th_send(t->w, t->h, &r);
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	/* samples: ~0 (the handshake, same instant), then 50 ms */
 	assert_int_equal(fi.srtt_us, (7 * 1 + 50000) / 8);
 	assert_int_equal(fi.rttvar_us, (3 * 0 + 49999) / 4);
@@ -616,7 +616,7 @@ static void test_timestamps_paws(void **state)
 	r.ts_val = 1200;
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 2);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -666,28 +666,28 @@ static void test_ooo_sack_out(void **state)
 	assert_int_equal(s.ack, ps + 3000);
 	assert_int_equal(s.nsack, 0);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
 static void test_ooo_bound(void **state)
 {
-	struct stack_config cfg;
+	struct tapir_stack_config cfg;
 
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.ooo_max_bytes = 4096;
 	struct t *t = t_new(&cfg);
 	struct tcp_repr r;
 	uint32_t ps, iss = t_open(t, false, &ps);
 	uint8_t *p = th_pattern(20000, 2);
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 
 	(void)state;
 	for (int i = 1; i < 10; i++) {
 		r = data_seg(ps + 1000 * i, iss + 1, p + 1000 * i, 1000);
 		th_send(t->w, t->h, &r);
 	}
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_true(fi.ooo_bytes <= 4096);
 	assert_true(CTR(t->h, TCP_DROP_OOO_FULL) > 0);
 	/* still correct once the rest comes in order */
@@ -698,7 +698,7 @@ static void test_ooo_bound(void **state)
 	assert_int_equal(t->a.len, 10000);
 	assert_memory_equal(t->a.data, p, 10000);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -730,15 +730,15 @@ static void test_delayed_ack(void **state)
 	th_last(t->w, &s);
 	assert_int_equal(s.ack, ps + 4380);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
 static void test_read_pause_window(void **state)
 {
-	struct stack_config cfg;
+	struct tapir_stack_config cfg;
 
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.rcvbuf = 8192;
 	struct t *t = t_new(&cfg);
 	struct tcp_repr r, s;
@@ -747,7 +747,7 @@ static void test_read_pause_window(void **state)
 	size_t sent = 0;
 
 	(void)state;
-	tcp_read_pause(t->a.flow, true);
+	tapir_tcp_read_pause(t->a.flow, true);
 	while (sent < 9000) {
 		r = data_seg(ps + (uint32_t)sent, iss + 1, p + sent, 1000);
 		th_send(t->w, t->h, &r);
@@ -767,14 +767,14 @@ static void test_read_pause_window(void **state)
 	assert_int_equal(s.window, 0);
 	/* resume: the queue is delivered and the window reopens */
 	raw_clear(t->w);
-	tcp_read_pause(t->a.flow, false);
+	tapir_tcp_read_pause(t->a.flow, false);
 	world_pump(t->w);
 	assert_int_equal(t->a.len, 8192);
 	assert_memory_equal(t->a.data, p, 8192);
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.window, 8192);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -788,7 +788,7 @@ static void test_read_resume_reentrant(void **state)
 	uint8_t *p = th_pattern(4000, 17);
 
 	(void)state;
-	tcp_read_pause(t->a.flow, true);
+	tapir_tcp_read_pause(t->a.flow, true);
 	for (int i = 0; i < 4; i++) {
 		r = data_seg(ps + 1000 * (uint32_t)i, iss + 1, p + 1000 * i, 1000);
 		th_send(t->w, t->h, &r);
@@ -798,21 +798,21 @@ static void test_read_resume_reentrant(void **state)
 	assert_int_equal(t->a.len, 0);
 	assert_int_equal(t->a.eofs, 0);
 	t->a.unpause_in_recv = true;
-	tcp_read_pause(t->a.flow, false);
+	tapir_tcp_read_pause(t->a.flow, false);
 	assert_int_equal(t->a.len, 4000);
 	assert_memory_equal(t->a.data, p, 4000);
 	assert_int_equal(t->a.eofs, 1);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
 /* Receiver SWS: reading a little does not move the window edge. */
 static void test_sws_receiver(void **state)
 {
-	struct stack_config cfg;
+	struct tapir_stack_config cfg;
 
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.rcvbuf = 65535;
 	struct t *t = t_new(&cfg);
 	struct tcp_repr r, s;
@@ -820,7 +820,7 @@ static void test_sws_receiver(void **state)
 	uint8_t *p = th_pattern(2000, 4);
 
 	(void)state;
-	tcp_read_pause(t->a.flow, true);
+	tapir_tcp_read_pause(t->a.flow, true);
 	r = data_seg(ps, iss + 1, p, 100);
 	th_send(t->w, t->h, &r);
 	world_advance(t->w, 100 * MSEC);
@@ -828,7 +828,7 @@ static void test_sws_receiver(void **state)
 	/* the right edge does not move back, nor forward by less than an MSS */
 	assert_int_equal(s.ack + s.window, ps + 65535);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -847,7 +847,7 @@ static void test_sws_sender(void **state)
 	/* the peer's window shrinks to 1000 bytes (max seen: 65535) */
 	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 1000);
 	th_send(t->w, t->h, &r);
-	tcp_write(t->a.flow, p, 10000);
+	tapir_tcp_write(t->a.flow, p, 10000);
 	world_pump(t->w);
 	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
 	assert_int_equal(n, 1);
@@ -867,7 +867,7 @@ static void test_sws_sender(void **state)
 	th_send(t->w, t->h, &r);
 	assert_int_equal(th_count(t->w), 0);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -887,13 +887,13 @@ static void test_syn_retransmitted(void **state)
 	assert_true(th_last(t->w, &s2));
 	assert_int_equal(s2.flags, TCP_SYN | TCP_ACK);
 	assert_int_equal(s2.seq, s1.seq);
-	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
 	/* SYN-ACK retransmitted by the timer too, then given up */
 	raw_clear(t->w);
 	world_advance(t->w, 2 * SEC);
 	assert_true(th_count(t->w) >= 1);
 	world_advance(t->w, 300 * SEC);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(t->a.accepts, 0);
 	t_free(t);
 }
@@ -906,9 +906,9 @@ static void test_nagle(void **state)
 	uint32_t ps, iss = t_open(t, false, &ps);
 
 	(void)state;
-	tcp_write(t->a.flow, "aaaa", 4);
-	tcp_write(t->a.flow, "bbbb", 4);
-	tcp_write(t->a.flow, "cccc", 4);
+	tapir_tcp_write(t->a.flow, "aaaa", 4);
+	tapir_tcp_write(t->a.flow, "bbbb", 4);
+	tapir_tcp_write(t->a.flow, "cccc", 4);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 1); /* the rest waits for the ACK */
 	r = th_seg(SPORT, PORT, ps, iss + 5, TCP_ACK, 65535);
@@ -918,59 +918,59 @@ static void test_nagle(void **state)
 	assert_int_equal(s.payload_len, 8);
 	/* write_nodelay pushes at once */
 	raw_clear(t->w);
-	tcp_write_nodelay(t->a.flow, "dd", 2);
+	tapir_tcp_write_nodelay(t->a.flow, "dd", 2);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 1);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
 static void test_nodelay_opt(void **state)
 {
 	struct t *t = t_new(NULL);
-	struct tcp_flow_opts o;
+	struct tapir_tcp_flow_opts o;
 	uint32_t ps;
 
 	(void)state;
-	tcp_flow_opts_defaults(t->h->st, &o);
+	tapir_tcp_flow_opts_defaults(t->h->st, &o);
 	o.nodelay = true;
 	app_listen(&t->a, t->h, PORT, &o);
 	th_handshake(t->w, t->h, SPORT, PORT, 1000, false, &ps);
 	raw_clear(t->w);
-	tcp_write(t->a.flow, "aaaa", 4);
-	tcp_write(t->a.flow, "bbbb", 4);
+	tapir_tcp_write(t->a.flow, "aaaa", 4);
+	tapir_tcp_write(t->a.flow, "bbbb", 4);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 2);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
 static void test_writable_and_sndbuf(void **state)
 {
 	struct t *t = t_new(NULL);
-	struct tcp_flow_opts o;
+	struct tapir_tcp_flow_opts o;
 	struct tcp_repr r;
 	uint32_t ps, iss;
 	uint8_t *p = th_pattern(20000, 5);
 	long n;
 
 	(void)state;
-	tcp_flow_opts_defaults(t->h->st, &o);
+	tapir_tcp_flow_opts_defaults(t->h->st, &o);
 	o.sndbuf = 8192;
 	app_listen(&t->a, t->h, PORT, &o);
 	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, false, &ps);
-	n = tcp_write(t->a.flow, p, 20000);
+	n = tapir_tcp_write(t->a.flow, p, 20000);
 	assert_int_equal(n, 8192);
-	assert_int_equal(tcp_write(t->a.flow, p, 10), 0);
+	assert_int_equal(tapir_tcp_write(t->a.flow, p, 10), 0);
 	assert_int_equal(t->a.writables, 0);
 	r = th_seg(SPORT, PORT, ps, iss + 1 + 4000, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.writables, 1);
-	assert_int_equal(tcp_write(t->a.flow, p, 10000), 4000);
-	tcp_shutdown(t->a.flow, false, true);
-	assert_int_equal(tcp_write(t->a.flow, p, 1), -EPIPE);
+	assert_int_equal(tapir_tcp_write(t->a.flow, p, 10000), 4000);
+	tapir_tcp_shutdown(t->a.flow, false, true);
+	assert_int_equal(tapir_tcp_write(t->a.flow, p, 1), -EPIPE);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -980,19 +980,19 @@ static void test_rto_karn_backoff(void **state)
 	struct tcp_repr r, s;
 	uint32_t ps, iss = t_open(t, false, &ps);
 	uint64_t t0;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 
 	(void)state;
 	/* first RTT sample: 100 ms */
-	tcp_write(t->a.flow, "a", 1);
+	tapir_tcp_write(t->a.flow, "a", 1);
 	world_advance(t->w, 100 * MSEC);
 	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.srtt_us, 100000);
 	assert_int_equal(fi.rto_ms, 300); /* 100 + 4 * 50 */
 	raw_clear(t->w);
-	tcp_write(t->a.flow, "b", 1);
+	tapir_tcp_write(t->a.flow, "b", 1);
 	world_pump(t->w);
 	t0 = t->w->now;
 	assert_int_equal(th_count(t->w), 1);
@@ -1013,19 +1013,19 @@ static void test_rto_karn_backoff(void **state)
 	/* Karn: the ACK of a retransmitted segment gives no sample */
 	r = th_seg(SPORT, PORT, ps, iss + 3, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.srtt_us, 100000);
 	assert_int_equal(fi.rto_timeouts, 3);
 	th_last(t->w, &s);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
 static void test_retries_abort(void **state)
 {
-	struct stack_config cfg;
+	struct tapir_stack_config cfg;
 
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.max_retries = 5;
 	struct t *t = t_new(&cfg);
 	uint32_t ps;
@@ -1033,13 +1033,13 @@ static void test_retries_abort(void **state)
 	(void)state;
 	t_open(t, false, &ps);
 	t->a.close_on_closed = true;
-	tcp_write(t->a.flow, "a", 1);
+	tapir_tcp_write(t->a.flow, "a", 1);
 	world_advance(t->w, 60 * SEC);
 	assert_int_equal(t->a.closes, 0); /* RFC 1122 R2: not before 100 s */
 	world_advance(t->w, 200 * SEC);
 	assert_int_equal(t->a.closes, 1);
 	assert_int_equal(t->a.close_err, -ETIMEDOUT);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(CTR(t->h, TCP_ABORT_TIMEOUT), 1);
 	t_free(t);
 }
@@ -1049,7 +1049,7 @@ static void test_syn_retries(void **state)
 	struct t *t = t_new(NULL);
 
 	(void)state;
-	tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a);
+	tapir_tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a);
 	world_pump(t->w);
 	world_advance(t->w, 64 * SEC);
 	/* at 0, 1, 3, 7, 15, 31, 63 s: 7 SYNs sent, still waiting for the last */
@@ -1058,7 +1058,7 @@ static void test_syn_retries(void **state)
 	world_advance(t->w, 70 * SEC);
 	assert_int_equal(t->a.connects, 1);
 	assert_int_equal(t->a.connect_err, -ETIMEDOUT);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	t_free(t);
 }
 
@@ -1069,14 +1069,14 @@ static void test_fast_retransmit_newreno(void **state)
 	uint32_t ps, iss = t_open(t, false, &ps);
 	uint8_t *p = th_pattern(20000, 6);
 	size_t n;
-	struct tcp_flow_info fi0;
+	struct tapir_tcp_flow_info fi0;
 	uint32_t M;
 
 	(void)state;
-	tcp_flow_info(t->a.flow, &fi0);
+	tapir_tcp_flow_info(t->a.flow, &fi0);
 	M = fi0.mss;
 	assert_int_equal(M, 536);
-	tcp_write(t->a.flow, p, 10 * M);
+	tapir_tcp_write(t->a.flow, p, 10 * M);
 	world_pump(t->w);
 	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
 	assert_int_equal(n, 10); /* IW10 */
@@ -1100,14 +1100,14 @@ static void test_fast_retransmit_newreno(void **state)
 	/* full ACK ends recovery */
 	r = th_seg(SPORT, PORT, ps, iss + 1 + 10 * M, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	/* RFC 6582 3.2 step 6: min(ssthresh, FlightSize + SMSS); nothing in flight */
 	assert_int_equal(fi.cwnd, 2 * M);
 	assert_int_equal(fi.ssthresh, 5 * M * 9 / 10 > 2 * M ? fi.ssthresh : 2 * M);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -1121,7 +1121,7 @@ static void test_sack_recovery(void **state)
 	size_t n;
 
 	(void)state;
-	tcp_write(t->a.flow, p, 10 * mss);
+	tapir_tcp_write(t->a.flow, p, 10 * mss);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 10);
 	raw_clear(t->w);
@@ -1143,7 +1143,7 @@ static void test_sack_recovery(void **state)
 		assert_true(segs[i].seq == base || segs[i].seq == base + 3 * mss ||
 			    seq_ge(segs[i].seq, base + 10 * mss));
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -1158,7 +1158,7 @@ static void test_tail_loss_probe(void **state)
 	uint32_t mss = 1448, base = iss + 1;
 
 	(void)state;
-	tcp_write(t->a.flow, p, 5 * mss);
+	tapir_tcp_write(t->a.flow, p, 5 * mss);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 5);
 	world_advance(t->w, 9 * MSEC);
@@ -1181,7 +1181,7 @@ static void test_tail_loss_probe(void **state)
 	assert_int_equal(segs[0].seq, base);
 	assert_int_equal(CTR(t->h, TCP_FAST_RETRANSMITS), 1);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -1197,7 +1197,7 @@ static void test_tail_loss_probe_resends_last(void **state)
 
 	(void)state;
 	(void)ps;
-	tcp_write(t->a.flow, p, 20 * mss);
+	tapir_tcp_write(t->a.flow, p, 20 * mss);
 	world_pump(t->w);
 	size_t sent = th_count(t->w);
 
@@ -1209,7 +1209,7 @@ static void test_tail_loss_probe_resends_last(void **state)
 	assert_int_equal(s.payload_len, mss);
 	assert_int_equal(CTR(t->h, TCP_TAIL_LOSS_PROBES), 1);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -1224,7 +1224,7 @@ static void test_zero_window_probe(void **state)
 	/* the peer closes its window */
 	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 0);
 	th_send(t->w, t->h, &r);
-	tcp_write(t->a.flow, "data", 4);
+	tapir_tcp_write(t->a.flow, "data", 4);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 0);
 	/* probes back off; answered with a zero window, never abort */
@@ -1256,7 +1256,7 @@ static void test_zero_window_probe(void **state)
 	th_send(t->w, t->h, &r);
 	th_last(t->w, &s);
 	assert_int_equal(s.payload_len, 4);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -1270,7 +1270,7 @@ static void test_zero_window_inflight(void **state)
 	uint8_t *p = th_pattern(3000, 14);
 
 	(void)state;
-	tcp_write(t->a.flow, p, 1608);
+	tapir_tcp_write(t->a.flow, p, 1608);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 3);
 	/* the first segment acked, window 0: two segments stay in flight */
@@ -1293,15 +1293,15 @@ static void test_zero_window_inflight(void **state)
 	assert_int_equal(th_segs(t->w, segs, RAW_MAX_FRAMES), 2);
 	assert_int_equal(segs[0].seq, iss + 1 + 536);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
 static void test_zero_window_unanswered(void **state)
 {
-	struct stack_config cfg;
+	struct tapir_stack_config cfg;
 
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.max_retries = 4;
 	struct t *t = t_new(&cfg);
 	struct tcp_repr r;
@@ -1310,23 +1310,23 @@ static void test_zero_window_unanswered(void **state)
 	(void)state;
 	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 0);
 	th_send(t->w, t->h, &r);
-	tcp_write(t->a.flow, "data", 4);
+	tapir_tcp_write(t->a.flow, "data", 4);
 	world_advance(t->w, 1000 * SEC);
 	assert_int_equal(t->a.closes, 1);
 	assert_int_equal(t->a.close_err, -ETIMEDOUT);
-	tcp_close(t->a.flow);
+	tapir_tcp_close(t->a.flow);
 	t_free(t);
 }
 
 static void test_keepalive(void **state)
 {
 	struct t *t = t_new(NULL);
-	struct tcp_flow_opts o;
+	struct tapir_tcp_flow_opts o;
 	struct tcp_repr r, s;
 	uint32_t ps, iss;
 
 	(void)state;
-	tcp_flow_opts_defaults(t->h->st, &o);
+	tapir_tcp_flow_opts_defaults(t->h->st, &o);
 	assert_false(o.keepalive);
 	o.keepalive = true;
 	o.ka_idle_ns = 10 * SEC;
@@ -1357,7 +1357,7 @@ static void test_keepalive(void **state)
 	assert_int_equal(t->a.closes, 1);
 	assert_int_equal(t->a.close_err, -ETIMEDOUT);
 	assert_int_equal(CTR(t->h, TCP_KEEPALIVE_PROBES), 4);
-	tcp_close(t->a.flow);
+	tapir_tcp_close(t->a.flow);
 	t_free(t);
 }
 
@@ -1374,7 +1374,7 @@ static void test_keepalive_answered(void **state)
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.ack, ps);
 	assert_int_equal(s.flags, TCP_ACK);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -1383,7 +1383,7 @@ static void test_rfc5961(void **state)
 	struct t *t = t_new(NULL);
 	struct tcp_repr r, s;
 	uint32_t ps, iss = t_open(t, false, &ps);
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 
 	(void)state;
 	/* RST in the window but not at RCV.NXT: challenge ACK */
@@ -1392,8 +1392,8 @@ static void test_rfc5961(void **state)
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.flags, TCP_ACK);
 	assert_int_equal(s.ack, ps);
-	tcp_flow_info(t->a.flow, &fi);
-	assert_int_equal(fi.state, TCP_ESTABLISHED);
+	tapir_tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_ESTABLISHED);
 	/* RST outside the window: dropped silently */
 	raw_clear(t->w);
 	r = th_seg(SPORT, PORT, ps + 10000000, 0, TCP_RST, 0);
@@ -1404,8 +1404,8 @@ static void test_rfc5961(void **state)
 	th_send(t->w, t->h, &r);
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.flags, TCP_ACK);
-	tcp_flow_info(t->a.flow, &fi);
-	assert_int_equal(fi.state, TCP_ESTABLISHED);
+	tapir_tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_ESTABLISHED);
 	/* ACK of data never sent: challenge/ACK, dropped */
 	raw_clear(t->w);
 	r = data_seg(ps, iss + 1000, "x", 1);
@@ -1424,8 +1424,8 @@ static void test_rfc5961(void **state)
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.closes, 1);
 	assert_int_equal(t->a.close_err, -ECONNRESET);
-	tcp_close(t->a.flow);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	tapir_tcp_close(t->a.flow);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	t_free(t);
 }
 
@@ -1455,7 +1455,7 @@ static void test_syn_in_syn_received_and_oow_acks(void **state)
 	r = th_seg(SPORT, PORT, 1001 + 10, 0, TCP_SYN, 65535);  /* another, in window */
 	th_send(t->w, t->h, &r);
 	assert_int_equal(th_count(t->w), 0);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(CTR(t->h, TCP_SYN_RECEIVED_ABORTED), 1);
 	assert_int_equal(t->a.accepts, 0);
 	t_free(t);
@@ -1492,15 +1492,15 @@ static void test_closed_flow_held(void **state)
 	struct t *t = t_new(NULL);
 	struct tcp_repr r, s;
 	uint32_t ps, iss = t_open(t, false, &ps);
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 
 	(void)state;
 	r = th_seg(SPORT, PORT, ps, 0, TCP_RST, 0);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.closes, 1);
-	assert_int_equal(tcp_flow_count(t->h->st), 1);
-	tcp_flow_info(t->a.flow, &fi);
-	assert_int_equal(fi.state, TCP_CLOSED);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
+	tapir_tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_CLOSED);
 	raw_clear(t->w);
 	r = data_seg(ps, iss + 1, "late", 4);
 	r.flags |= TCP_FIN;
@@ -1509,9 +1509,9 @@ static void test_closed_flow_held(void **state)
 	assert_true(s.flags & TCP_RST);
 	assert_int_equal(t->a.len, 0);
 	assert_int_equal(t->a.eofs, 0);
-	assert_int_equal(tcp_write(t->a.flow, "x", 1), -EPIPE);
-	tcp_close(t->a.flow);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_write(t->a.flow, "x", 1), -EPIPE);
+	tapir_tcp_close(t->a.flow);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	t_free(t);
 }
 
@@ -1532,7 +1532,7 @@ static void test_isn(void **state)
 		/* reset the embryonic flow, move the clock */
 		r = th_seg(SPORT, PORT, 101, 0, TCP_RST, 0);
 		th_send(t->w, t->h, &r);
-		assert_int_equal(tcp_flow_count(t->h->st), 0);
+		assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 		world_advance(t->w, SEC);
 	}
 	/* same tuple: increasing with the 4 us clock (250000 per second) */
@@ -1552,21 +1552,21 @@ static void test_time_wait_reuse(void **state)
 	struct t *t = t_new(NULL);
 	struct tcp_repr r, s;
 	uint32_t ps, iss = t_open(t, false, &ps);
-	struct tcp_flow *f = t->a.flow;
+	struct tapir_tcp_flow *f = t->a.flow;
 
 	(void)state;
 	/* we close first: FIN_WAIT_1 -> FIN_WAIT_2 -> TIME_WAIT */
-	tcp_close(f);
+	tapir_tcp_close(f);
 	world_pump(t->w);
 	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
 	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK | TCP_FIN, 65535);
 	th_send(t->w, t->h, &r);
-	assert_int_equal(tcp_flow_count(t->h->st), 1);
-	struct tcp_flow_info fi;
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
+	struct tapir_tcp_flow_info fi;
 
-	assert_int_equal(tcp_flow_list(t->h->st, &fi, 1), 1);
-	assert_int_equal(fi.state, TCP_TIME_WAIT);
+	assert_int_equal(tapir_tcp_flow_list(t->h->st, &fi, 1), 1);
+	assert_int_equal(fi.state, TAPIR_TCP_STATE_TIME_WAIT);
 	/* an old duplicate SYN gets an ACK */
 	raw_clear(t->w);
 	r = th_seg(SPORT, PORT, ps - 100, 0, TCP_SYN, 65535);
@@ -1591,24 +1591,24 @@ static void test_fin_wait2_timeout(void **state)
 	uint32_t ps, iss = t_open(t, false, &ps);
 
 	(void)state;
-	tcp_close(t->a.flow);
+	tapir_tcp_close(t->a.flow);
 	world_pump(t->w);
 	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
-	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
 	world_advance(t->w, 59 * SEC);
-	assert_int_equal(tcp_flow_count(t->h->st), 1);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
 	world_advance(t->w, 2 * SEC);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(CTR(t->h, TCP_FIN_WAIT2_TIMEOUTS), 1);
 	t_free(t);
 }
 
 static void test_syn_flood_cookies(void **state)
 {
-	struct stack_config cfg;
+	struct tapir_stack_config cfg;
 
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.backlog = 8;
 	struct world *w = world_new();
 	struct host *srv = world_add(w, 2, &cfg);
@@ -1628,38 +1628,38 @@ static void test_syn_flood_cookies(void **state)
 		r.mss = 1460;
 		th_send(w, srv, &r);
 	}
-	assert_int_equal(tcp_flow_count(srv->st), 8);
-	assert_true(stack_counter(srv->st, CTR_TCP_SYNCOOKIES_SENT) >= 190);
+	assert_int_equal(tapir_tcp_flow_count(srv->st), 8);
+	assert_true(tapir_stack_counter(srv->st, TAPIR_CTR_TCP_SYNCOOKIES_SENT) >= 190);
 	/* a legitimate client still connects, through a cookie */
-	assert_int_equal(tcp_connect(cli->st, srv->ip, PORT, NULL, app_connect, &ca), 0);
+	assert_int_equal(tapir_tcp_connect(cli->st, srv->ip, PORT, NULL, app_connect, &ca), 0);
 	world_advance(w, 10 * MSEC);
 	assert_int_equal(ca.connects, 1);
 	assert_int_equal(ca.connect_err, 0);
 	assert_int_equal(sa.accepts, 1);
-	assert_int_equal(stack_counter(srv->st, CTR_TCP_SYNCOOKIES_OK), 1);
-	struct tcp_flow_info fi;
+	assert_int_equal(tapir_stack_counter(srv->st, TAPIR_CTR_TCP_SYNCOOKIES_OK), 1);
+	struct tapir_tcp_flow_info fi;
 
-	tcp_flow_info(sa.flow, &fi);
+	tapir_tcp_flow_info(sa.flow, &fi);
 	assert_true(fi.timestamps && fi.sack && fi.wscale);
 	assert_int_equal(fi.mss, 1460 - 12);
 	/* and data flows both ways */
 	uint8_t *p = th_pattern(300000, 9);
 
-	assert_int_equal(tcp_write(ca.flow, p, 200000), 200000);
+	assert_int_equal(tapir_tcp_write(ca.flow, p, 200000), 200000);
 	world_advance(w, SEC);
 	assert_int_equal(sa.len, 200000);
 	assert_memory_equal(sa.data, p, 200000);
 	/* a forged cookie fails */
 	r = th_seg(12345, PORT, 1, 0xdeadbeef, TCP_ACK, 65535);
 	th_send(w, srv, &r);
-	assert_true(stack_counter(srv->st, CTR_TCP_SYNCOOKIES_FAILED) >= 1);
+	assert_true(tapir_stack_counter(srv->st, TAPIR_CTR_TCP_SYNCOOKIES_FAILED) >= 1);
 	assert_int_equal(sa.accepts, 1);
 	free(p);
-	tcp_abort(ca.flow);
-	tcp_abort(sa.flow);
+	tapir_tcp_abort(ca.flow);
+	tapir_tcp_abort(sa.flow);
 	/* the half-open flows time out */
 	world_advance(w, 200 * SEC);
-	assert_int_equal(tcp_flow_count(srv->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(srv->st), 0);
 	app_fini(&sa);
 	app_fini(&ca);
 	world_free(w);
@@ -1667,9 +1667,9 @@ static void test_syn_flood_cookies(void **state)
 
 static void test_conn_limit(void **state)
 {
-	struct stack_config cfg;
+	struct tapir_stack_config cfg;
 
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.max_connections = 3;
 	cfg.tcp.syn_cookies = false;
 	struct t *t = t_new(&cfg);
@@ -1681,19 +1681,19 @@ static void test_conn_limit(void **state)
 		r = th_seg((uint16_t)(10000 + i), PORT, 1, 0, TCP_SYN, 65535);
 		th_send(t->w, t->h, &r);
 	}
-	assert_int_equal(tcp_flow_count(t->h->st), 3);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 3);
 	assert_int_equal(CTR(t->h, TCP_DROP_CONN_LIMIT), 7);
-	assert_int_equal(tcp_connect(t->h->st, PEER_IP, 1, NULL, app_connect, &t->a), -ENOBUFS);
+	assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 1, NULL, app_connect, &t->a), -ENOBUFS);
 	world_advance(t->w, 300 * SEC);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	t_free(t);
 }
 
 static void test_backlog_no_cookies(void **state)
 {
-	struct stack_config cfg;
+	struct tapir_stack_config cfg;
 
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.backlog = 2;
 	cfg.tcp.syn_cookies = false;
 	struct t *t = t_new(&cfg);
@@ -1705,7 +1705,7 @@ static void test_backlog_no_cookies(void **state)
 		r = th_seg((uint16_t)(10000 + i), PORT, 1, 0, TCP_SYN, 65535);
 		th_send(t->w, t->h, &r);
 	}
-	assert_int_equal(tcp_flow_count(t->h->st), 2);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 2);
 	assert_int_equal(CTR(t->h, TCP_DROP_BACKLOG), 3);
 	t_free(t);
 }
@@ -1731,7 +1731,7 @@ static void send_frag_needed(struct t *t, uint16_t mtu, uint32_t qseq)
 	put_be16(icmp + 2, inet_csum(icmp, sizeof(icmp)));
 	memcpy(e.dst, t->h->mac, 6);
 	memcpy(e.src, t->w->raw_mac, 6);
-	e.ethertype = ETHERTYPE_IPV4;
+	e.ethertype = TAPIR_ETHERTYPE_IPV4;
 	eth_repr_emit(&e, frame);
 	ipv4_repr_emit(&ip, frame + 14);
 	memcpy(frame + 34, icmp, sizeof(icmp));
@@ -1744,25 +1744,25 @@ static void test_pmtu(void **state)
 	struct t *t = t_new(NULL);
 	uint32_t ps, iss = t_open(t, true, &ps);
 	uint8_t *p = th_pattern(5000, 10);
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 	size_t n;
 
 	(void)state;
-	tcp_write(t->a.flow, p, 3000);
+	tapir_tcp_write(t->a.flow, p, 3000);
 	world_pump(t->w);
 	/* quoting a sequence number outside the window: ignored */
 	send_frag_needed(t, 1000, iss + 100000);
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.mss, 1448);
 	assert_int_equal(CTR(t->h, TCP_DROP_ICMP_INVALID), 1);
 	/* an MTU below 68: ignored */
 	send_frag_needed(t, 40, iss + 1);
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.mss, 1448);
 	/* valid: MSS 960, the data is resent in smaller segments */
 	raw_clear(t->w);
 	send_frag_needed(t, 1000, iss + 1);
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.mss, 948);
 	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
 	assert_true(n >= 3);
@@ -1770,7 +1770,7 @@ static void test_pmtu(void **state)
 		assert_true(segs[i].payload_len <= 948);
 	assert_int_equal(segs[0].seq, iss + 1);
 	free(p);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -1780,9 +1780,9 @@ static void test_pmtu_shared(void **state)
 {
 	struct t *t = t_new(NULL);
 	uint32_t ps1, ps2, iss1;
-	struct tcp_flow *f1, *f2;
+	struct tapir_tcp_flow *f1, *f2;
 	uint8_t *p = th_pattern(5000, 16);
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_info fi;
 	size_t n;
 
 	(void)state;
@@ -1791,18 +1791,18 @@ static void test_pmtu_shared(void **state)
 	f1 = t->a.flow;
 	th_handshake(t->w, t->h, SPORT + 1, PORT, 5000, true, &ps2);
 	f2 = t->a.flow;
-	tcp_write(f1, p, 100);
+	tapir_tcp_write(f1, p, 100);
 	world_pump(t->w);
 	send_frag_needed(t, 1000, iss1 + 1);
-	tcp_flow_info(f1, &fi);
+	tapir_tcp_flow_info(f1, &fi);
 	assert_int_equal(fi.mss, 948);
-	tcp_flow_info(f2, &fi);
+	tapir_tcp_flow_info(f2, &fi);
 	assert_int_equal(fi.mss, 1448);
 	raw_clear(t->w);
-	tcp_write(f2, p, 3000);
+	tapir_tcp_write(f2, p, 3000);
 	world_pump(t->w);
 	assert_true(CTR(t->h, TCP_TX_ERR) >= 1);
-	tcp_flow_info(f2, &fi);
+	tapir_tcp_flow_info(f2, &fi);
 	assert_int_equal(fi.mss, 948);
 	world_advance(t->w, 2 * SEC);
 	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
@@ -1811,8 +1811,8 @@ static void test_pmtu_shared(void **state)
 		if (segs[i].dst_port == SPORT + 1)
 			assert_true(segs[i].payload_len <= 948);
 	free(p);
-	tcp_abort(f1);
-	tcp_abort(f2);
+	tapir_tcp_abort(f1);
+	tapir_tcp_abort(f2);
 	t_free(t);
 }
 
@@ -1837,9 +1837,9 @@ static void test_close_in_callbacks(void **state)
 	r = data_seg(ps + 5, iss + 1, "more", 4);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 5);
-	assert_int_equal(tcp_flow_count(t->h->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	/* close inside accept */
-	tcp_unlisten(t->h->st, PORT);
+	tapir_tcp_unlisten(t->h->st, PORT);
 	struct app b;
 
 	app_init(&b, t->h->st);
@@ -1867,11 +1867,11 @@ static void test_two_stacks_echo(void **state)
 	sa.write_in_recv = true;
 	app_listen(&sa, a, 7, NULL);
 	world_pump(w);
-	assert_int_equal(tcp_connect(b->st, a->ip, 7, NULL, app_connect, &ca), 0);
+	assert_int_equal(tapir_tcp_connect(b->st, a->ip, 7, NULL, app_connect, &ca), 0);
 	world_advance(w, MSEC);
 	assert_int_equal(ca.connects, 1);
 	while (off < 1000000) {
-		long n = tcp_write(ca.flow, p + off, 1000000 - off);
+		long n = tapir_tcp_write(ca.flow, p + off, 1000000 - off);
 
 		assert_true(n >= 0);
 		off += (size_t)n;
@@ -1881,18 +1881,18 @@ static void test_two_stacks_echo(void **state)
 	assert_int_equal(ca.len, 1000000);
 	assert_memory_equal(ca.data, p, 1000000);
 	/* orderly close from the client, then the server */
-	tcp_shutdown(ca.flow, false, true);
+	tapir_tcp_shutdown(ca.flow, false, true);
 	world_advance(w, MSEC);
 	assert_int_equal(sa.eofs, 1);
-	tcp_close(sa.flow);
+	tapir_tcp_close(sa.flow);
 	world_advance(w, MSEC);
 	assert_int_equal(ca.eofs, 1);
 	assert_int_equal(ca.closes, 1);
 	assert_int_equal(ca.close_err, 0);
-	tcp_close(ca.flow);
+	tapir_tcp_close(ca.flow);
 	world_advance(w, 61 * SEC);
-	assert_int_equal(tcp_flow_count(a->st), 0);
-	assert_int_equal(tcp_flow_count(b->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(a->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(b->st), 0);
 	free(p);
 	app_fini(&sa);
 	app_fini(&ca);
@@ -1927,16 +1927,16 @@ static void ack_round(struct t *t, uint32_t ps, uint32_t *tsv)
 static void test_cubic_curve(void **state)
 {
 	struct t *t = t_new(NULL);
-	struct tcp_flow_opts o;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_opts o;
+	struct tapir_tcp_flow_info fi;
 	struct tcp_repr r;
 	static uint8_t junk[65536];
 	uint32_t ps, iss, tsv = 2000, wmax, cw_before;
 	double k;
 
 	(void)state;
-	tcp_flow_opts_defaults(t->h->st, &o);
-	o.cc = TCP_CC_CUBIC;
+	tapir_tcp_flow_opts_defaults(t->h->st, &o);
+	o.cc = TAPIR_TCP_CC_CUBIC;
 	o.sndbuf = 8 << 20;
 	app_listen(&t->a, t->h, PORT, &o);
 	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, true, &ps);
@@ -1945,16 +1945,16 @@ static void test_cubic_curve(void **state)
 	/* slow start to about 100 segments, 100 ms rounds (W_cubic, not
 	 * the Reno-friendly estimate, leads at this RTT) */
 	for (int i = 0; i < 200; i++) {
-		while (tcp_write(t->a.flow, junk, sizeof(junk)) > 0)
+		while (tapir_tcp_write(t->a.flow, junk, sizeof(junk)) > 0)
 			;
 		world_advance(t->w, 100 * MSEC);
-		tcp_flow_info(t->a.flow, &fi);
+		tapir_tcp_flow_info(t->a.flow, &fi);
 		if (getenv("CUBIC_TRACE")) print_message("round %d cwnd %u flight segs %zu\n", i, fi.cwnd, th_count(t->w));
 		if (fi.cwnd >= 100 * fi.mss)
 			break;
 		ack_round(t, ps, &tsv);
 	}
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	cw_before = fi.cwnd;
 	assert_true(cw_before >= 100 * fi.mss);
 	/* loss of the first segment of the window: 3 dupacks */
@@ -1969,7 +1969,7 @@ static void test_cubic_curve(void **state)
 		r.sack[0] = (struct tcp_sack_block){ una + fi.mss, una + fi.mss * (2 + (uint32_t)i) };
 		th_send(t->w, t->h, &r);
 	}
-	tcp_flow_info(t->a.flow, &fi);
+	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.fast_retransmits, 1);
 	assert_true(fi.ssthresh >= cw_before * 7 / 10 - fi.mss && fi.ssthresh <= cw_before * 7 / 10 + fi.mss);
 	wmax = cw_before;
@@ -1987,11 +1987,11 @@ static void test_cubic_curve(void **state)
 	uint32_t at_half = 0, at_k = 0, at_2k = 0;
 
 	while (t->w->now - start < (uint64_t)(2 * k * SEC)) {
-		while (tcp_write(t->a.flow, junk, sizeof(junk)) > 0)
+		while (tapir_tcp_write(t->a.flow, junk, sizeof(junk)) > 0)
 			;
 		world_advance(t->w, 100 * MSEC);
 		ack_round(t, ps, &tsv);
-		tcp_flow_info(t->a.flow, &fi);
+		tapir_tcp_flow_info(t->a.flow, &fi);
 		double el = (double)(t->w->now - start) / SEC;
 
 		if (getenv("CUBIC_TRACE"))
@@ -2009,7 +2009,7 @@ static void test_cubic_curve(void **state)
 	assert_true(at_half > wmax * 7 / 10 && at_half < wmax);
 	assert_true(at_k > wmax * 9 / 10 && at_k < wmax * 11 / 10);
 	assert_true(at_2k > wmax * 12 / 10);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -2018,8 +2018,8 @@ static void test_cubic(void **state)
 	struct world *w = world_new();
 	struct host *a = world_add(w, 2, NULL), *b = world_add(w, 3, NULL);
 	struct app sa, ca;
-	struct tcp_flow_opts o;
-	struct tcp_flow_info fi;
+	struct tapir_tcp_flow_opts o;
+	struct tapir_tcp_flow_info fi;
 	uint8_t *p = th_pattern(4000000, 12);
 	size_t off = 0;
 	uint32_t cw[3];
@@ -2028,20 +2028,20 @@ static void test_cubic(void **state)
 	app_init(&sa, a->st);
 	app_init(&ca, b->st);
 	app_listen(&sa, a, 9, NULL);
-	tcp_flow_opts_defaults(b->st, &o);
-	o.cc = TCP_CC_CUBIC;
+	tapir_tcp_flow_opts_defaults(b->st, &o);
+	o.cc = TAPIR_TCP_CC_CUBIC;
 	o.sndbuf = 4 << 20;
 	world_pump(w);
-	tcp_connect(b->st, a->ip, 9, &o, app_connect, &ca);
+	tapir_tcp_connect(b->st, a->ip, 9, &o, app_connect, &ca);
 	world_advance(w, MSEC);
 	assert_int_equal(ca.connects, 1);
 	/* fake a loss epoch: cwnd 100 segments, W_max 100 */
-	tcp_flow_info(ca.flow, &fi);
-	assert_int_equal(fi.cc, TCP_CC_CUBIC);
-	off += (size_t)tcp_write(ca.flow, p, 4000000);
+	tapir_tcp_flow_info(ca.flow, &fi);
+	assert_int_equal(fi.cc, TAPIR_TCP_CC_CUBIC);
+	off += (size_t)tapir_tcp_write(ca.flow, p, 4000000);
 	for (int i = 0; i < 3; i++) {
 		world_advance(w, 20 * MSEC);
-		tcp_flow_info(ca.flow, &fi);
+		tapir_tcp_flow_info(ca.flow, &fi);
 		cw[i] = fi.cwnd;
 	}
 	assert_true(cw[1] >= cw[0] && cw[2] >= cw[1]);
@@ -2049,14 +2049,14 @@ static void test_cubic(void **state)
 	assert_int_equal(sa.len, off);
 	assert_memory_equal(sa.data, p, off);
 	free(p);
-	tcp_abort(ca.flow);
-	tcp_abort(sa.flow);
+	tapir_tcp_abort(ca.flow);
+	tapir_tcp_abort(sa.flow);
 	app_fini(&sa);
 	app_fini(&ca);
 	world_free(w);
 }
 
-/* ---- zero-copy send: tcp_write_reserve() / tcp_write_commit() ---- */
+/* ---- zero-copy send: tapir_tcp_write_reserve() / tapir_tcp_write_commit() ---- */
 
 /* Play the receiving peer: store the data of every segment the stack sent at
  * its offset, ACK what arrived in order, until @total bytes arrived. */
@@ -2101,20 +2101,20 @@ static void test_write_reserve_commit(void **state)
 	(void)state;
 	/* a piece of the size asked for */
 	len = 100;
-	w = tcp_write_reserve(t->a.flow, &len, &err);
+	w = tapir_tcp_write_reserve(t->a.flow, &len, &err);
 	assert_non_null(w);
 	assert_int_equal(len, 100);
 	assert_int_equal(err, 0);
 	memcpy(w, p, 100);
-	assert_int_equal(tcp_write_commit(t->a.flow, 100, false), 100);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 100, false), 100);
 	off = 100;
 	/* more than the ring holds now: it grows */
 	len = 10000;
-	w = tcp_write_reserve(t->a.flow, &len, NULL);
+	w = tapir_tcp_write_reserve(t->a.flow, &len, NULL);
 	assert_non_null(w);
 	assert_int_equal(len, 10000);
 	memcpy(w, p + off, 7000);
-	assert_int_equal(tcp_write_commit(t->a.flow, 7000, false), 7000);	/* part of it */
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 7000, false), 7000);	/* part of it */
 	off += 7000;
 	peer_take(t, iss, ps, buf, have, off);
 	assert_memory_equal(buf, p, off);
@@ -2122,14 +2122,14 @@ static void test_write_reserve_commit(void **state)
 	free(p);
 	free(buf);
 	free(have);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
 static void test_write_reserve_wrap_full(void **state)
 {
 	struct t *t = t_new(NULL);
-	struct tcp_flow_opts o;
+	struct tapir_tcp_flow_opts o;
 	struct tcp_repr r;
 	uint32_t ps, iss;
 	uint8_t *p = th_pattern(20000, 10), *buf = calloc(1, 20000), *have = calloc(1, 20000);
@@ -2138,39 +2138,39 @@ static void test_write_reserve_wrap_full(void **state)
 	int err;
 
 	(void)state;
-	tcp_flow_opts_defaults(t->h->st, &o);
+	tapir_tcp_flow_opts_defaults(t->h->st, &o);
 	o.sndbuf = 8192;
 	app_listen(&t->a, t->h, PORT, &o);
 	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, false, &ps);
 	raw_clear(t->w);
 	/* 0: as much as the send buffer allows, in one piece while it is empty */
 	len = 0;
-	w = tcp_write_reserve(t->a.flow, &len, &err);
+	w = tapir_tcp_write_reserve(t->a.flow, &len, &err);
 	assert_non_null(w);
 	assert_int_equal(len, 8192);
 	memcpy(w, p, 6000);
-	assert_int_equal(tcp_write_commit(t->a.flow, 6000, false), 6000);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 6000, false), 6000);
 	off = 6000;
 	/* the peer takes 4000: the free space wraps around the ring's end */
 	r = th_seg(SPORT, PORT, ps, iss + 1 + 4000, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
 	len = 0;
-	w = tcp_write_reserve(t->a.flow, &len, &err);
+	w = tapir_tcp_write_reserve(t->a.flow, &len, &err);
 	assert_non_null(w);
 	assert_int_equal(len, 8192 - 6000);	/* up to the end of the ring */
 	memcpy(w, p + off, len);
-	assert_int_equal(tcp_write_commit(t->a.flow, len, false), (long)len);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, len, false), (long)len);
 	off += len;
 	len = 0;
-	w = tcp_write_reserve(t->a.flow, &len, &err);
+	w = tapir_tcp_write_reserve(t->a.flow, &len, &err);
 	assert_non_null(w);
 	assert_int_equal(len, 4000);	/* the start of the ring */
 	memcpy(w, p + off, len);
-	assert_int_equal(tcp_write_commit(t->a.flow, len, false), (long)len);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, len, false), (long)len);
 	off += len;
 	/* full: no space, -EAGAIN, and writable() once the peer takes some */
 	len = 1;
-	assert_null(tcp_write_reserve(t->a.flow, &len, &err));
+	assert_null(tapir_tcp_write_reserve(t->a.flow, &len, &err));
 	assert_int_equal(len, 0);
 	assert_int_equal(err, -EAGAIN);
 	assert_int_equal(t->a.writables, 0);
@@ -2180,7 +2180,7 @@ static void test_write_reserve_wrap_full(void **state)
 	free(p);
 	free(buf);
 	free(have);
-	tcp_abort(t->a.flow);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
@@ -2195,26 +2195,26 @@ static void test_write_reserve_rules(void **state)
 
 	(void)state;
 	/* no reservation, or more than reserved */
-	assert_int_equal(tcp_write_commit(t->a.flow, 1, false), -EINVAL);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 1, false), -EINVAL);
 	len = 10;
-	w = tcp_write_reserve(t->a.flow, &len, &err);
+	w = tapir_tcp_write_reserve(t->a.flow, &len, &err);
 	assert_non_null(w);
-	assert_int_equal(tcp_write_commit(t->a.flow, 11, false), -EINVAL);
-	/* a tcp_write() ends the reservation */
-	tcp_write(t->a.flow, "aaaa", 4);
-	assert_int_equal(tcp_write_commit(t->a.flow, 4, false), -EINVAL);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 11, false), -EINVAL);
+	/* a tapir_tcp_write() ends the reservation */
+	tapir_tcp_write(t->a.flow, "aaaa", 4);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 4, false), -EINVAL);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 1);
 	/* a reservation survives the ACK that empties the send buffer */
 	len = 4;
-	w = tcp_write_reserve(t->a.flow, &len, &err);
+	w = tapir_tcp_write_reserve(t->a.flow, &len, &err);
 	assert_non_null(w);
 	assert_int_equal(len, 4);
 	r = th_seg(SPORT, PORT, ps, iss + 5, TCP_ACK, 65535);
 	th_send(t->w, t->h, &r);
 	memcpy(w, "bbbb", 4);
 	raw_clear(t->w);
-	assert_int_equal(tcp_write_commit(t->a.flow, 4, false), 4);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 4, false), 4);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 1);
 	th_last(t->w, &s);
@@ -2224,17 +2224,17 @@ static void test_write_reserve_rules(void **state)
 	/* Nagle holds a small commit while data is in flight; push sends it */
 	raw_clear(t->w);
 	len = 2;
-	w = tcp_write_reserve(t->a.flow, &len, &err);
+	w = tapir_tcp_write_reserve(t->a.flow, &len, &err);
 	assert_non_null(w);
 	memcpy(w, "cc", 2);
-	assert_int_equal(tcp_write_commit(t->a.flow, 2, false), 2);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 2, false), 2);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 0);
 	len = 2;
-	w = tcp_write_reserve(t->a.flow, &len, &err);
+	w = tapir_tcp_write_reserve(t->a.flow, &len, &err);
 	assert_non_null(w);
 	memcpy(w, "dd", 2);
-	assert_int_equal(tcp_write_commit(t->a.flow, 2, true), 2);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 2, true), 2);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 1);
 	th_last(t->w, &s);
@@ -2243,28 +2243,28 @@ static void test_write_reserve_rules(void **state)
 	/* 0 bytes: the reservation ends, nothing is sent */
 	raw_clear(t->w);
 	len = 8;
-	assert_non_null(tcp_write_reserve(t->a.flow, &len, &err));
-	assert_int_equal(tcp_write_commit(t->a.flow, 0, false), 0);
-	assert_int_equal(tcp_write_commit(t->a.flow, 1, false), -EINVAL);
+	assert_non_null(tapir_tcp_write_reserve(t->a.flow, &len, &err));
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 0, false), 0);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 1, false), -EINVAL);
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 0);
 	/* after shutdown(write): -EPIPE */
 	len = 8;
-	assert_non_null(tcp_write_reserve(t->a.flow, &len, &err));
-	tcp_shutdown(t->a.flow, false, true);
-	assert_int_equal(tcp_write_commit(t->a.flow, 8, false), -EPIPE);
+	assert_non_null(tapir_tcp_write_reserve(t->a.flow, &len, &err));
+	tapir_tcp_shutdown(t->a.flow, false, true);
+	assert_int_equal(tapir_tcp_write_commit(t->a.flow, 8, false), -EPIPE);
 	len = 8;
-	assert_null(tcp_write_reserve(t->a.flow, &len, &err));
+	assert_null(tapir_tcp_write_reserve(t->a.flow, &len, &err));
 	assert_int_equal(len, 0);
 	assert_int_equal(err, -EPIPE);
 	/* bad arguments */
 	len = 8;
-	assert_null(tcp_write_reserve(NULL, &len, &err));
+	assert_null(tapir_tcp_write_reserve(NULL, &len, &err));
 	assert_int_equal(err, -EINVAL);
-	assert_null(tcp_write_reserve(t->a.flow, NULL, &err));
+	assert_null(tapir_tcp_write_reserve(t->a.flow, NULL, &err));
 	assert_int_equal(err, -EINVAL);
-	assert_int_equal(tcp_write_commit(NULL, 0, false), -EINVAL);
-	tcp_abort(t->a.flow);
+	assert_int_equal(tapir_tcp_write_commit(NULL, 0, false), -EINVAL);
+	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 

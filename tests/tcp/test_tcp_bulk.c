@@ -23,12 +23,12 @@
 
 #include "tcp_helper.h"
 
-#define SEC STACK_NS_PER_SEC
+#define SEC TAPIR_STACK_NS_PER_SEC
 #define CHUNK 65536
 
 struct side {
-	struct tcp_flow *f;
-	uint64_t tx_total, tx_done;     /* bytes to send, accepted by tcp_write */
+	struct tapir_tcp_flow *f;
+	uint64_t tx_total, tx_done;     /* bytes to send, accepted by tapir_tcp_write */
 	uint64_t rx_done;
 	uint32_t gen;                   /* sender's stream generator */
 	uint8_t chunk[CHUNK];
@@ -62,18 +62,18 @@ static void pump_writes(struct side *s)
 
 		if (s->chunk_off == s->chunk_len)
 			gen_chunk(s);
-		n = tcp_write(s->f, s->chunk + s->chunk_off, s->chunk_len - s->chunk_off);
+		n = tapir_tcp_write(s->f, s->chunk + s->chunk_off, s->chunk_len - s->chunk_off);
 		assert_true(n >= 0);
 		if (n == 0)
 			return;
 		s->chunk_off += (size_t)n;
 		s->tx_done += (uint64_t)n;
 		if (s->tx_done == s->tx_total)
-			tcp_shutdown(s->f, false, true);
+			tapir_tcp_shutdown(s->f, false, true);
 	}
 }
 
-static void s_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t len)
+static void s_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
 {
 	struct side *s = ctx;
 
@@ -86,7 +86,7 @@ static void s_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t le
 	s->rx_done += len;
 }
 
-static void s_writable(void *ctx, struct tcp_flow *f)
+static void s_writable(void *ctx, struct tapir_tcp_flow *f)
 {
 	struct side *s = ctx;
 
@@ -95,7 +95,7 @@ static void s_writable(void *ctx, struct tcp_flow *f)
 	pump_writes(s);
 }
 
-static void s_closed(void *ctx, struct tcp_flow *f, int err)
+static void s_closed(void *ctx, struct tapir_tcp_flow *f, int err)
 {
 	struct side *s = ctx;
 
@@ -104,32 +104,32 @@ static void s_closed(void *ctx, struct tcp_flow *f, int err)
 	s->close_err = err;
 }
 
-static const struct tcp_callbacks side_cbs = { s_recv, s_writable, s_closed };
+static const struct tapir_tcp_callbacks side_cbs = { s_recv, s_writable, s_closed };
 
-static void s_accept(void *ctx, struct tcp_flow *f)
+static void s_accept(void *ctx, struct tapir_tcp_flow *f)
 {
 	struct side *s = ctx;
 
 	s->f = f;
-	tcp_flow_set_callbacks(f, &side_cbs, s);
+	tapir_tcp_flow_set_callbacks(f, &side_cbs, s);
 	pump_writes(s);
 }
 
-static void s_connect(void *ctx, struct tcp_flow *f, int err)
+static void s_connect(void *ctx, struct tapir_tcp_flow *f, int err)
 {
 	struct side *s = ctx;
 
 	assert_int_equal(err, 0);
 	s->f = f;
-	tcp_flow_set_callbacks(f, &side_cbs, s);
+	tapir_tcp_flow_set_callbacks(f, &side_cbs, s);
 	pump_writes(s);
 }
 
 struct result {
-	uint64_t ctr[2][CTR__COUNT];
+	uint64_t ctr[2][TAPIR_CTR__COUNT];
 	struct impair_stats im[2];
 	uint64_t now;
-	struct tcp_flow_info fi[2];
+	struct tapir_tcp_flow_info fi[2];
 };
 
 static void run(uint64_t bytes, uint64_t seed, struct result *res, double *secs)
@@ -175,9 +175,9 @@ static void run(uint64_t bytes, uint64_t seed, struct result *res, double *secs)
 	EVP_DigestInit_ex(sa.rx_sha, EVP_sha256(), NULL);
 	EVP_DigestInit_ex(sb.tx_sha, EVP_sha256(), NULL);
 	EVP_DigestInit_ex(sb.rx_sha, EVP_sha256(), NULL);
-	assert_int_equal(tcp_listen(a->st, 5001, NULL, s_accept, &sa), 0);
+	assert_int_equal(tapir_tcp_listen(a->st, 5001, NULL, s_accept, &sa), 0);
 	world_advance(w, 10 * MSEC);
-	assert_int_equal(tcp_connect(b->st, a->ip, 5001, NULL, s_connect, &sb), 0);
+	assert_int_equal(tapir_tcp_connect(b->st, a->ip, 5001, NULL, s_connect, &sb), 0);
 	for (uint64_t i = 0; i < 100000000; i++) {
 		world_advance(w, MSEC);
 		pump_writes(&sa);
@@ -185,10 +185,10 @@ static void run(uint64_t bytes, uint64_t seed, struct result *res, double *secs)
 		if (sa.eofs && sb.eofs)
 			break;
 		if (getenv("TAPIR_BULK_TRACE") && i % 1000 == 0 && sa.f && sb.f) {
-			struct tcp_flow_info x, y;
+			struct tapir_tcp_flow_info x, y;
 
-			tcp_flow_info(sa.f, &x);
-			tcp_flow_info(sb.f, &y);
+			tapir_tcp_flow_info(sa.f, &x);
+			tapir_tcp_flow_info(sb.f, &y);
 			fprintf(stderr, "t=%.1f a: rx %llu st %d cwnd %u ssth %u rto %u sq %zu wnd %u | b: rx %llu st %d cwnd %u rto %u srtt %u var %u sq %zu wnd %u rtx %llu\n",
 				(double)w->now / SEC, (unsigned long long)sa.rx_done, x.state, x.cwnd, x.ssthresh, x.rto_ms, x.snd_queue, x.snd_wnd,
 				(unsigned long long)sb.rx_done, y.state, y.cwnd, y.rto_ms, y.srtt_us, y.rttvar_us, y.snd_queue, y.snd_wnd, (unsigned long long)y.rto_timeouts);
@@ -203,21 +203,21 @@ static void run(uint64_t bytes, uint64_t seed, struct result *res, double *secs)
 	EVP_DigestFinal_ex(sb.tx_sha, d1, &dl);
 	EVP_DigestFinal_ex(sa.rx_sha, d2, &dl);
 	assert_memory_equal(d1, d2, 32);
-	tcp_flow_info(sa.f, &res->fi[0]);
-	tcp_flow_info(sb.f, &res->fi[1]);
+	tapir_tcp_flow_info(sa.f, &res->fi[0]);
+	tapir_tcp_flow_info(sb.f, &res->fi[1]);
 	/* both FINs are out: the connection ends in TIME_WAIT on one side */
 	world_advance(w, 5 * SEC);
 	assert_int_equal(sa.closes, 1);
 	assert_int_equal(sb.closes, 1);
 	assert_int_equal(sa.close_err, 0);
 	assert_int_equal(sb.close_err, 0);
-	tcp_close(sa.f);
-	tcp_close(sb.f);
+	tapir_tcp_close(sa.f);
+	tapir_tcp_close(sb.f);
 	world_advance(w, 120 * SEC);
-	assert_int_equal(tcp_flow_count(a->st), 0);
-	assert_int_equal(tcp_flow_count(b->st), 0);
-	stack_stats(a->st, res->ctr[0]);
-	stack_stats(b->st, res->ctr[1]);
+	assert_int_equal(tapir_tcp_flow_count(a->st), 0);
+	assert_int_equal(tapir_tcp_flow_count(b->st), 0);
+	tapir_stack_stats(a->st, res->ctr[0]);
+	tapir_stack_stats(b->st, res->ctr[1]);
 	impair_get_stats(a->im, &res->im[0]);
 	impair_get_stats(b->im, &res->im[1]);
 	res->now = w->now;
@@ -260,17 +260,17 @@ static void test_bulk_impaired(void **state)
 		      (unsigned long long)r1.im[0].corrupted);
 	if (getenv("TAPIR_BULK_TRACE"))
 		for (int h = 0; h < 2; h++)
-			for (int c = 0; c < CTR__COUNT; c++)
-				if (r1.ctr[h][c] && !strncmp(stack_counter_name(c), "tcp", 3))
-					fprintf(stderr, "%c %s %llu\n", 'a' + h, stack_counter_name(c),
+			for (int c = 0; c < TAPIR_CTR__COUNT; c++)
+				if (r1.ctr[h][c] && !strncmp(tapir_stack_counter_name(c), "tcp", 3))
+					fprintf(stderr, "%c %s %llu\n", 'a' + h, tapir_stack_counter_name(c),
 						(unsigned long long)r1.ctr[h][c]);
 	/* the recovery machinery was exercised */
 	for (int h = 0; h < 2 && !getenv("TAPIR_BULK_LOSS_PPM"); h++) {
-		assert_true(r1.ctr[h][CTR_TCP_FAST_RETRANSMITS] > 0);
-		assert_true(r1.ctr[h][CTR_TCP_LOST_RETRANSMITS] > 0);
-		assert_true(r1.ctr[h][CTR_TCP_TAIL_LOSS_PROBES] > 0);
-		assert_true(r1.ctr[h][CTR_TCP_OOO_QUEUED] > 0);
-		assert_true(r1.ctr[h][CTR_TCP_DROP_CHECKSUM] > 0 || r1.ctr[h][CTR_TCP_DROP_MALFORMED] > 0 ||
+		assert_true(r1.ctr[h][TAPIR_CTR_TCP_FAST_RETRANSMITS] > 0);
+		assert_true(r1.ctr[h][TAPIR_CTR_TCP_LOST_RETRANSMITS] > 0);
+		assert_true(r1.ctr[h][TAPIR_CTR_TCP_TAIL_LOSS_PROBES] > 0);
+		assert_true(r1.ctr[h][TAPIR_CTR_TCP_OOO_QUEUED] > 0);
+		assert_true(r1.ctr[h][TAPIR_CTR_TCP_DROP_CHECKSUM] > 0 || r1.ctr[h][TAPIR_CTR_TCP_DROP_MALFORMED] > 0 ||
 			    r1.im[h].corrupted == 0);
 	}
 	if (getenv("TAPIR_BULK_LOSS_PPM"))

@@ -3,9 +3,9 @@
  *              and super-segments (GRO) on receive
  *
  * The stack under test (192.0.2.2) sits on a fake device that advertises
- * NETIF_OFF_TSO4 and records every frame with the netif_gso that came with
+ * TAPIR_NETIF_OFF_TSO4 and records every frame with the netif_gso that came with
  * it (set_gso() then write()).  The test plays the peer (192.0.2.99) by
- * crafting frames and passing them to stack_input().
+ * crafting frames and passing them to tapir_stack_input().
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netif.h"
-#include "stack.h"
-#include "tcp.h"
+#include "tapir/netif.h"
+#include "tapir/stack.h"
+#include "tapir/udp.h"
+#include "tapir/tcp.h"
 #include "wire/arp.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
@@ -38,14 +39,14 @@ struct frame {
 	uint8_t *buf;
 	size_t len;
 	bool gso;
-	struct netif_gso g;
+	struct tapir_netif_gso g;
 };
 
 struct dev {
 	size_t mtu;
 	unsigned offloads;
 	bool pending;
-	struct netif_gso g;
+	struct tapir_netif_gso g;
 	struct frame f[MAXF];
 	size_t n;
 };
@@ -61,7 +62,7 @@ static void d_mac(void *dev, uint8_t mac[6])
 	memcpy(mac, us_mac, 6);
 }
 
-static int d_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
+static int d_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct dev *d = dev;
 	bool gso = d->pending;
@@ -80,7 +81,7 @@ static int d_write(void *dev, size_t size, netif_fill_fn fill, void *ctx)
 	return 0;
 }
 
-static const struct netif_ops d_ops = {
+static const struct tapir_netif_ops d_ops = {
 	.mtu = d_mtu, .mac = d_mac, .write = d_write, .flush = NULL,
 };
 
@@ -89,7 +90,7 @@ static unsigned d_offloads(void *dev)
 	return ((struct dev *)dev)->offloads;
 }
 
-static void d_set_gso(void *dev, const struct netif_gso *g)
+static void d_set_gso(void *dev, const struct tapir_netif_gso *g)
 {
 	struct dev *d = dev;
 
@@ -98,7 +99,7 @@ static void d_set_gso(void *dev, const struct netif_gso *g)
 		d->g = *g;
 }
 
-static const struct netif_offload_ops d_off_ops = { .offloads = d_offloads, .set_gso = d_set_gso };
+static const struct tapir_netif_offload_ops d_off_ops = { .offloads = d_offloads, .set_gso = d_set_gso };
 
 static void rnd(void *ctx, void *buf, size_t len)
 {
@@ -110,7 +111,7 @@ static void rnd(void *ctx, void *buf, size_t len)
 }
 
 struct app {
-	struct tcp_flow *flow;
+	struct tapir_tcp_flow *flow;
 	uint8_t *rx;
 	size_t rx_len;
 	size_t to_write;
@@ -118,7 +119,7 @@ struct app {
 	size_t written;
 };
 
-static void a_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t len)
+static void a_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
 {
 	struct app *a = ctx;
 
@@ -131,7 +132,7 @@ static void a_recv(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t le
 	a->rx_len += len;
 }
 
-static void a_closed(void *ctx, struct tcp_flow *f, int err)
+static void a_closed(void *ctx, struct tapir_tcp_flow *f, int err)
 {
 	(void)ctx;
 	(void)f;
@@ -141,7 +142,7 @@ static void a_closed(void *ctx, struct tcp_flow *f, int err)
 static void a_push(struct app *a)
 {
 	while (a->written < a->to_write) {
-		long n = tcp_write(a->flow, a->data + a->written, a->to_write - a->written);
+		long n = tapir_tcp_write(a->flow, a->data + a->written, a->to_write - a->written);
 
 		if (n <= 0)
 			break;
@@ -149,28 +150,28 @@ static void a_push(struct app *a)
 	}
 }
 
-static void a_writable(void *ctx, struct tcp_flow *f)
+static void a_writable(void *ctx, struct tapir_tcp_flow *f)
 {
 	(void)f;
 	a_push(ctx);
 }
 
-static const struct tcp_callbacks a_cbs = {
+static const struct tapir_tcp_callbacks a_cbs = {
 	.recv = a_recv, .closed = a_closed, .writable = a_writable,
 };
 
-static void a_accept(void *ctx, struct tcp_flow *f)
+static void a_accept(void *ctx, struct tapir_tcp_flow *f)
 {
 	struct app *a = ctx;
 
 	a->flow = f;
-	tcp_flow_set_callbacks(f, &a_cbs, a);
+	tapir_tcp_flow_set_callbacks(f, &a_cbs, a);
 	a_push(a);
 }
 
 struct t {
 	struct dev d;
-	struct stack *st;
+	struct tapir_stack *st;
 	struct app app;
 	uint64_t now;
 	uint32_t iss, peer_seq;
@@ -194,7 +195,7 @@ static void peer_ip(struct t *t, uint8_t proto, const uint8_t *l4, size_t l4_len
 	put_be16(f + 12, 0x0800);
 	ipv4_repr_emit(&ip, f + 14);
 	memcpy(f + 34, l4, l4_len);
-	stack_input(t->st, f, len, flags, t->now);
+	tapir_stack_input(t->st, f, len, flags, t->now);
 	free(f);
 }
 
@@ -254,10 +255,10 @@ static void frame_tcp(struct t *t, size_t i, struct tcp_repr *r)
  */
 static void setup_conn(struct t *t, unsigned offloads, size_t to_write, uint16_t win, int ws)
 {
-	struct stack_config cfg;
-	struct netif nif = { &d_ops, &t->d };
-	struct netif_offload off = { &d_off_ops, &t->d };
-	struct tcp_flow_opts o;
+	struct tapir_stack_config cfg;
+	struct tapir_netif nif = { &d_ops, &t->d };
+	struct tapir_netif_offload off = { &d_off_ops, &t->d };
+	struct tapir_tcp_flow_opts o;
 	uint8_t arp[28];
 	struct arp_repr ar = { .op = 1, .spa = PEER_IP, .tpa = US_IP };
 	uint8_t fr[14 + 28];
@@ -268,20 +269,20 @@ static void setup_conn(struct t *t, unsigned offloads, size_t to_write, uint16_t
 	t->d.mtu = 1500;
 	t->d.offloads = offloads;
 	t->now = 1000000000ull;
-	stack_config_defaults(&cfg);
+	tapir_stack_config_defaults(&cfg);
 	cfg.addr = US_IP;
 	cfg.random = rnd;
-	assert_int_equal(stack_new(&t->st, &cfg, &nif, t->now), 0);
-	stack_set_offload(t->st, &off);
+	assert_int_equal(tapir_stack_new(&t->st, &cfg, &nif, t->now), 0);
+	tapir_stack_set_offload(t->st, &off);
 	t->pattern = malloc(to_write ? to_write : 1);
 	for (size_t i = 0; i < to_write; i++)
 		t->pattern[i] = (uint8_t)(i * 7 + i / 251);
 	t->app.data = t->pattern;
 	t->app.to_write = to_write;
-	tcp_flow_opts_defaults(t->st, &o);
+	tapir_tcp_flow_opts_defaults(t->st, &o);
 	o.sndbuf = 1 << 20;
 	o.rcvbuf = 1 << 20;
-	assert_int_equal(tcp_listen(t->st, 9, &o, a_accept, &t->app), 0);
+	assert_int_equal(tapir_tcp_listen(t->st, 9, &o, a_accept, &t->app), 0);
 
 	/* ARP request from the peer: the stack learns its MAC */
 	memcpy(ar.sha, peer_mac, 6);
@@ -290,7 +291,7 @@ static void setup_conn(struct t *t, unsigned offloads, size_t to_write, uint16_t
 	memcpy(fr + 6, peer_mac, 6);
 	put_be16(fr + 12, 0x0806);
 	memcpy(fr + 14, arp, 28);
-	stack_input(t->st, fr, sizeof(fr), 0, t->now);
+	tapir_stack_input(t->st, fr, sizeof(fr), 0, t->now);
 
 	struct tcp_repr s = seg(5000, 0, TCP_SYN, win);
 	s.has_mss = true;
@@ -320,7 +321,7 @@ static void setup_conn(struct t *t, unsigned offloads, size_t to_write, uint16_t
 static void teardown_conn(struct t *t)
 {
 	clear_frames(t);
-	stack_free(t->st);
+	tapir_stack_free(t->st);
 	free(t->pattern);
 	free(t->app.rx);
 }
@@ -359,7 +360,7 @@ static size_t check_data(struct t *t, uint32_t *next, uint32_t limit)
 		}
 		supers++;
 		assert_true(fr->gso);
-		assert_int_equal(fr->g.type, NETIF_GSO_TCPV4);
+		assert_int_equal(fr->g.type, TAPIR_NETIF_GSO_TCPV4);
 		assert_int_equal(fr->g.gso_size, MSS);
 		assert_int_equal(r.payload_len % MSS, 0);
 		assert_int_equal(fr->g.hdr_len, 14 + 20 + tcp_repr_header_len(&r));
@@ -385,12 +386,12 @@ static void test_tso_bulk(void **state)
 	uint32_t next;
 
 	(void)state;
-	setup_conn(t, NETIF_OFF_TSO4, total, 65535, 7);
+	setup_conn(t, TAPIR_NETIF_OFF_TSO4, total, 65535, 7);
 	next = t->iss + 1;
 	for (int round = 0; round < 2000 && next != t->iss + 1 + total; round++) {
-		struct tcp_flow_info fi;
+		struct tapir_tcp_flow_info fi;
 
-		assert_int_equal(tcp_flow_info(t->app.flow, &fi), 0);
+		assert_int_equal(tapir_tcp_flow_info(t->app.flow, &fi), 0);
 		uint32_t una = next;
 		/* what was sent in this round must fit cwnd from the last ACK */
 		supers += check_data(t, &next, una + (1u << 30));
@@ -399,7 +400,7 @@ static void test_tso_bulk(void **state)
 		uint32_t before = next;
 		peer_tcp(t, &a, 0, false);
 		/* the flight after the ACK is within cwnd */
-		assert_int_equal(tcp_flow_info(t->app.flow, &fi), 0);
+		assert_int_equal(tapir_tcp_flow_info(t->app.flow, &fi), 0);
 		uint32_t flight_end = before;
 		for (size_t i = 0; i < t->d.n; i++) {
 			struct tcp_repr r;
@@ -412,7 +413,7 @@ static void test_tso_bulk(void **state)
 	}
 	assert_int_equal(next, t->iss + 1 + total);
 	assert_true(supers > 10);
-	assert_true(stack_counter(t->st, CTR_TCP_TSO_TX) > 10);
+	assert_true(tapir_stack_counter(t->st, TAPIR_CTR_TCP_TSO_TX) > 10);
 	teardown_conn(t);
 	free(t);
 }
@@ -434,7 +435,7 @@ static void test_no_tso_without_offload(void **state)
 		peer_tcp(t, &a, 0, false);
 	}
 	assert_int_equal(next, t->iss + 1 + total);
-	assert_int_equal(stack_counter(t->st, CTR_TCP_TSO_TX), 0);
+	assert_int_equal(tapir_stack_counter(t->st, TAPIR_CTR_TCP_TSO_TX), 0);
 	teardown_conn(t);
 	free(t);
 }
@@ -448,7 +449,7 @@ static void test_no_tso_small_mss(void **state)
 
 	(void)state;
 	t->peer_mss = 536;
-	setup_conn(t, NETIF_OFF_TSO4, total, 65535, 7);
+	setup_conn(t, TAPIR_NETIF_OFF_TSO4, total, 65535, 7);
 	next = t->iss + 1;
 	for (int round = 0; round < 2000 && next != t->iss + 1 + total; round++) {
 		for (size_t i = 0; i < t->d.n; i++) {
@@ -464,7 +465,7 @@ static void test_no_tso_small_mss(void **state)
 		peer_tcp(t, &a, 0, false);
 	}
 	assert_int_equal(next, t->iss + 1 + total);
-	assert_int_equal(stack_counter(t->st, CTR_TCP_TSO_TX), 0);
+	assert_int_equal(tapir_stack_counter(t->st, TAPIR_CTR_TCP_TSO_TX), 0);
 	teardown_conn(t);
 	free(t);
 }
@@ -477,7 +478,7 @@ static void test_tso_rwnd(void **state)
 	uint32_t next;
 
 	(void)state;
-	setup_conn(t, NETIF_OFF_TSO4, total, 10000, -1);
+	setup_conn(t, TAPIR_NETIF_OFF_TSO4, total, 10000, -1);
 	next = t->iss + 1;
 	/* grow cwnd first with a big window... */
 	for (int round = 0; round < 6; round++) {
@@ -497,7 +498,7 @@ static void test_tso_rwnd(void **state)
 		struct tcp_repr a = seg(t->peer_seq, next, TCP_ACK, 10000);
 		peer_tcp(t, &a, 0, false);
 	}
-	assert_true(stack_counter(t->st, CTR_TCP_TSO_TX) > 0);
+	assert_true(tapir_stack_counter(t->st, TAPIR_CTR_TCP_TSO_TX) > 0);
 	teardown_conn(t);
 	free(t);
 }
@@ -509,17 +510,17 @@ static void test_rx_partial_csum(void **state)
 	uint8_t data[1000];
 
 	(void)state;
-	setup_conn(t, NETIF_OFF_TSO4, 0, 65535, 7);
+	setup_conn(t, TAPIR_NETIF_OFF_TSO4, 0, 65535, 7);
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i ^ 0x3c);
 	struct tcp_repr d = seg(t->peer_seq, t->iss + 1, TCP_ACK | TCP_PSH, 65535);
 	d.payload = data;
 	d.payload_len = sizeof(data);
-	uint64_t bad = stack_counter(t->st, CTR_TCP_DROP_CHECKSUM);
+	uint64_t bad = tapir_stack_counter(t->st, TAPIR_CTR_TCP_DROP_CHECKSUM);
 	peer_tcp(t, &d, 0, true);
-	assert_int_equal(stack_counter(t->st, CTR_TCP_DROP_CHECKSUM), bad + 1);
+	assert_int_equal(tapir_stack_counter(t->st, TAPIR_CTR_TCP_DROP_CHECKSUM), bad + 1);
 	assert_int_equal(t->app.rx_len, 0);
-	peer_tcp(t, &d, NETIF_RX_CSUM_VALID, true);
+	peer_tcp(t, &d, TAPIR_NETIF_RX_CSUM_VALID, true);
 	assert_int_equal(t->app.rx_len, sizeof(data));
 	t->peer_seq += sizeof(data);
 	/* partial: the field holds the pseudo-header sum only */
@@ -527,10 +528,10 @@ static void test_rx_partial_csum(void **state)
 	p.payload = data;
 	p.payload_len = sizeof(data);
 	p.csum_partial = true;
-	peer_tcp(t, &p, NETIF_RX_CSUM_PARTIAL, false);
+	peer_tcp(t, &p, TAPIR_NETIF_RX_CSUM_PARTIAL, false);
 	assert_int_equal(t->app.rx_len, 2 * sizeof(data));
 	assert_memory_equal(t->app.rx + sizeof(data), data, sizeof(data));
-	assert_int_equal(stack_counter(t->st, CTR_TCP_DROP_CHECKSUM), bad + 1);
+	assert_int_equal(tapir_stack_counter(t->st, TAPIR_CTR_TCP_DROP_CHECKSUM), bad + 1);
 	teardown_conn(t);
 	free(t);
 }
@@ -543,17 +544,17 @@ static void test_rx_gso_segment(void **state)
 	uint8_t *data = malloc(n);
 
 	(void)state;
-	setup_conn(t, NETIF_OFF_TSO4, 0, 65535, 7);
+	setup_conn(t, TAPIR_NETIF_OFF_TSO4, 0, 65535, 7);
 	for (size_t i = 0; i < n; i++)
 		data[i] = (uint8_t)(i * 13 + 1);
 	struct tcp_repr d = seg(t->peer_seq, t->iss + 1, TCP_ACK, 65535);
 	d.payload = data;
 	d.payload_len = n;
 	d.csum_partial = true;
-	peer_tcp(t, &d, NETIF_RX_CSUM_PARTIAL | NETIF_RX_GSO, false);
+	peer_tcp(t, &d, TAPIR_NETIF_RX_CSUM_PARTIAL | TAPIR_NETIF_RX_GSO, false);
 	assert_int_equal(t->app.rx_len, n);
 	assert_memory_equal(t->app.rx, data, n);
-	assert_int_equal(stack_counter(t->st, CTR_TCP_RX_COALESCED), 1);
+	assert_int_equal(tapir_stack_counter(t->st, TAPIR_CTR_TCP_RX_COALESCED), 1);
 	/* it is acknowledged at once (more than two segments' worth) */
 	bool acked = false;
 	for (size_t i = 0; i < t->d.n; i++) {
@@ -576,7 +577,7 @@ static void test_rx_gso_segment(void **state)
 	free(t);
 }
 
-static void udp_rx(void *ctx, const struct udp_meta *m, const uint8_t *data, size_t len)
+static void udp_rx(void *ctx, const struct tapir_udp_meta *m, const uint8_t *data, size_t len)
 {
 	(void)m;
 	(void)data;
@@ -591,8 +592,8 @@ static void test_rx_udp_partial(void **state)
 	uint8_t u[8 + 100];
 
 	(void)state;
-	setup_conn(t, NETIF_OFF_TSO4, 0, 65535, 7);
-	assert_int_equal(udp_listen(t->st, 5000, udp_rx, &got), 0);
+	setup_conn(t, TAPIR_NETIF_OFF_TSO4, 0, 65535, 7);
+	assert_int_equal(tapir_udp_listen(t->st, 5000, udp_rx, &got), 0);
 	memset(u, 0x5a, sizeof(u));
 	put_be16(u, 1234);
 	put_be16(u + 2, 5000);
@@ -601,8 +602,8 @@ static void test_rx_udp_partial(void **state)
 	put_be16(u + 6, (uint16_t)~inet_csum_fold(sum));  /* partial */
 	peer_ip(t, 17, u, sizeof(u), 0);
 	assert_int_equal(got, 0);
-	assert_int_equal(stack_counter(t->st, CTR_UDP_DROP_CHECKSUM), 1);
-	peer_ip(t, 17, u, sizeof(u), NETIF_RX_CSUM_PARTIAL);
+	assert_int_equal(tapir_stack_counter(t->st, TAPIR_CTR_UDP_DROP_CHECKSUM), 1);
+	peer_ip(t, 17, u, sizeof(u), TAPIR_NETIF_RX_CSUM_PARTIAL);
 	assert_int_equal(got, 100);
 	teardown_conn(t);
 	free(t);

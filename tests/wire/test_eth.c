@@ -21,7 +21,7 @@ static void test_eth_deconstruct(void **state)
 	assert_int_equal(eth_view_check(&v, arp_request_frame, sizeof(arp_request_frame)), 0);
 	assert_memory_equal(eth_dst(&v), eth_broadcast, 6);
 	assert_memory_equal(eth_src(&v), mac_a, 6);
-	assert_int_equal(eth_ethertype(&v), ETHERTYPE_ARP);
+	assert_int_equal(eth_ethertype(&v), TAPIR_ETHERTYPE_ARP);
 	assert_ptr_equal(eth_payload(&v), arp_request_frame + 14);
 	assert_int_equal(eth_payload_len(&v), 28);
 
@@ -29,13 +29,13 @@ static void test_eth_deconstruct(void **state)
 	eth_repr_parse(&r, &v);
 	assert_memory_equal(r.dst, mac_b, 6);
 	assert_memory_equal(r.src, mac_a, 6);
-	assert_int_equal(r.ethertype, ETHERTYPE_IPV4);
+	assert_int_equal(r.ethertype, TAPIR_ETHERTYPE_IPV4);
 	assert_int_equal(eth_payload_len(&v), 84);
 }
 
 static void test_eth_construct(void **state)
 {
-	struct eth_repr r = { .dst = MAC_A, .src = MAC_B, .ethertype = ETHERTYPE_ARP };
+	struct eth_repr r = { .dst = MAC_A, .src = MAC_B, .ethertype = TAPIR_ETHERTYPE_ARP };
 	uint8_t *buf = filled_buf(ETH_HDR_LEN + 4);
 
 	eth_repr_emit(&r, buf);
@@ -56,7 +56,7 @@ static void test_eth_truncated(void **state)
 	/* Exactly a header: valid, empty payload */
 	assert_int_equal(eth_view_check(&v, hdr, ETH_HDR_LEN), 0);
 	assert_int_equal(eth_payload_len(&v), 0);
-	assert_int_equal(eth_ethertype(&v), ETHERTYPE_IPV4);
+	assert_int_equal(eth_ethertype(&v), TAPIR_ETHERTYPE_IPV4);
 	free(hdr);
 }
 

@@ -20,7 +20,7 @@ static void test_icmp_echo_request_deconstruct(void **state)
 	struct icmp_repr r;
 
 	assert_int_equal(icmp_repr_parse(&r, ICMP(ping_request_frame), ICMP_LEN(ping_request_frame)), 0);
-	assert_int_equal(r.type, ICMP_ECHO_REQUEST);
+	assert_int_equal(r.type, TAPIR_ICMP_ECHO_REQUEST);
 	assert_int_equal(r.code, 0);
 	assert_int_equal(r.rest, 0x2c740001);
 	assert_int_equal(icmp_echo_id(&r), 0x2c74);
@@ -34,7 +34,7 @@ static void test_icmp_echo_request_construct(void **state)
 {
 	uint8_t *data = dup_bytes(ICMP(ping_request_frame) + 8, 56);
 	struct icmp_repr r = {
-		.type = ICMP_ECHO_REQUEST, .rest = icmp_rest_echo(0x2c74, 1),
+		.type = TAPIR_ICMP_ECHO_REQUEST, .rest = icmp_rest_echo(0x2c74, 1),
 		.data = data, .data_len = 56,
 	};
 	uint8_t *buf = filled_buf(ICMP_HDR_LEN + 56);
@@ -53,7 +53,7 @@ static void test_icmp_echo_reply_from_request(void **state)
 	uint8_t *buf = filled_buf(ICMP_HDR_LEN);
 
 	assert_int_equal(icmp_repr_parse(&r, ICMP(ping_request_frame), ICMP_LEN(ping_request_frame)), 0);
-	r.type = ICMP_ECHO_REPLY;
+	r.type = TAPIR_ICMP_ECHO_REPLY;
 	icmp_repr_emit(&r, buf);
 	assert_memory_equal(buf, ICMP(ping_reply_frame), ICMP_HDR_LEN);
 	assert_int_equal(buf[2], 0xaa);
@@ -98,13 +98,13 @@ static void test_icmp_truncated(void **state)
 /* Exactly 8 bytes, no data: valid */
 static void test_icmp_header_only(void **state)
 {
-	struct icmp_repr r = { .type = ICMP_ECHO_REQUEST, .rest = icmp_rest_echo(7, 9) };
+	struct icmp_repr r = { .type = TAPIR_ICMP_ECHO_REQUEST, .rest = icmp_rest_echo(7, 9) };
 	uint8_t *buf = filled_buf(ICMP_HDR_LEN);
 
 	icmp_repr_emit(&r, buf);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(icmp_repr_parse(&r, buf, ICMP_HDR_LEN), 0);
-	assert_int_equal(r.type, ICMP_ECHO_REQUEST);
+	assert_int_equal(r.type, TAPIR_ICMP_ECHO_REQUEST);
 	assert_int_equal(icmp_echo_id(&r), 7);
 	assert_int_equal(icmp_echo_seq(&r), 9);
 	assert_int_equal(r.data_len, 0);
@@ -119,9 +119,9 @@ static void test_icmp_bad_checksum(void **state)
 	msg[63] ^= 0x80;				/* last data byte */
 	assert_int_equal(icmp_repr_parse(&r, msg, 64), -EILSEQ);
 	msg[63] ^= 0x80;
-	msg[0] = ICMP_ECHO_REPLY;			/* type, checksum not updated */
+	msg[0] = TAPIR_ICMP_ECHO_REPLY;			/* type, checksum not updated */
 	assert_int_equal(icmp_repr_parse(&r, msg, 64), -EILSEQ);
-	msg[0] = ICMP_ECHO_REQUEST;
+	msg[0] = TAPIR_ICMP_ECHO_REQUEST;
 	assert_int_equal(icmp_repr_parse(&r, msg, 64), 0);
 	/* Checked over the length given, not a fixed size */
 	assert_int_equal(icmp_repr_parse(&r, msg, 63), -EILSEQ);
@@ -133,7 +133,7 @@ static void test_icmp_frag_needed_roundtrip(void **state)
 {
 	const uint8_t *quote = ping_request_frame + 14;
 	struct icmp_repr r = {
-		.type = ICMP_DEST_UNREACH, .code = ICMP_UNREACH_FRAG_NEEDED,
+		.type = TAPIR_ICMP_DEST_UNREACH, .code = TAPIR_ICMP_UNREACH_FRAG_NEEDED,
 		.rest = icmp_rest_mtu(1400), .data = quote, .data_len = 28,
 	}, back;
 	uint8_t msg[ICMP_HDR_LEN + 28];
@@ -145,8 +145,8 @@ static void test_icmp_frag_needed_roundtrip(void **state)
 	assert_int_equal(msg[7], 0x78);
 	memcpy(msg + ICMP_HDR_LEN, quote, 28);
 	assert_int_equal(icmp_repr_parse(&back, msg, sizeof(msg)), 0);
-	assert_int_equal(back.type, ICMP_DEST_UNREACH);
-	assert_int_equal(back.code, ICMP_UNREACH_FRAG_NEEDED);
+	assert_int_equal(back.type, TAPIR_ICMP_DEST_UNREACH);
+	assert_int_equal(back.code, TAPIR_ICMP_UNREACH_FRAG_NEEDED);
 	assert_int_equal(icmp_mtu(&back), 1400);
 	assert_int_equal(back.data_len, 28);
 	assert_memory_equal(back.data, quote, 28);
@@ -187,7 +187,7 @@ static const uint8_t quote_tcp[] = {
 static void test_icmp_quote_tcp(void **state)
 {
 	uint8_t *buf = dup_bytes(quote_tcp, sizeof(quote_tcp));
-	struct icmp_quote q;
+	struct tapir_icmp_quote q;
 
 	assert_int_equal(icmp_quote_parse(&q, buf, sizeof(quote_tcp)), 0);
 	assert_int_equal(q.src, 0xc0000202);
@@ -217,7 +217,7 @@ static void test_icmp_quote_options(void **state)
 		0xc3, 0x50, 0x82, 0x9a, 0x00, 0x28, 0x00, 0x00,	/* 50000 -> 33434 */
 	};
 	uint8_t *buf = dup_bytes(quote, sizeof(quote));
-	struct icmp_quote q;
+	struct tapir_icmp_quote q;
 
 	assert_int_equal(icmp_quote_parse(&q, buf, sizeof(quote)), 0);
 	assert_int_equal(q.proto, 17);
@@ -235,7 +235,7 @@ static void test_icmp_quote_options(void **state)
 static void test_icmp_quote_truncated(void **state)
 {
 	uint8_t tmp[sizeof(quote_tcp) + 8];
-	struct icmp_quote q;
+	struct tapir_icmp_quote q;
 
 	for (size_t len = 0; len < 20; len++) {
 		uint8_t *buf = dup_bytes(quote_tcp, len);
@@ -269,7 +269,7 @@ static void test_icmp_quote_truncated(void **state)
 static void test_icmp_quote_bad_header(void **state)
 {
 	uint8_t tmp[sizeof(quote_tcp)];
-	struct icmp_quote q = { .src = 7 };
+	struct tapir_icmp_quote q = { .src = 7 };
 
 	memcpy(tmp, quote_tcp, sizeof(tmp));
 	tmp[0] = 0x65;
@@ -283,7 +283,7 @@ static void test_icmp_quote_bad_header(void **state)
 static void test_icmp_quote_fragment(void **state)
 {
 	uint8_t tmp[sizeof(quote_tcp)];
-	struct icmp_quote q;
+	struct tapir_icmp_quote q;
 
 	memcpy(tmp, quote_tcp, sizeof(tmp));
 	tmp[6] = 0x00;

@@ -638,28 +638,28 @@ static void test_ipv4_addr_parse_format(void **state)
 	char buf[IPV4_ADDR_STRLEN];
 	uint32_t a = 0;
 
-	assert_int_equal(ipv4_addr_parse("192.0.2.2", &a), 0);
+	assert_int_equal(tapir_ipv4_addr_parse("192.0.2.2", &a), 0);
 	assert_int_equal(a, 0xc0000202);
-	assert_int_equal(ipv4_addr_parse("0.0.0.0", &a), 0);
+	assert_int_equal(tapir_ipv4_addr_parse("0.0.0.0", &a), 0);
 	assert_int_equal(a, 0);
-	assert_int_equal(ipv4_addr_parse("255.255.255.255", &a), 0);
+	assert_int_equal(tapir_ipv4_addr_parse("255.255.255.255", &a), 0);
 	assert_int_equal(a, 0xffffffff);
-	assert_int_equal(ipv4_addr_parse("10.0.100.1", &a), 0);
+	assert_int_equal(tapir_ipv4_addr_parse("10.0.100.1", &a), 0);
 	assert_int_equal(a, 0x0a006401);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		a = 7;
-		assert_int_equal(ipv4_addr_parse(bad[i], &a), -EINVAL);
+		assert_int_equal(tapir_ipv4_addr_parse(bad[i], &a), -EINVAL);
 		assert_int_equal(a, 7);	/* untouched */
 	}
-	assert_int_equal(ipv4_addr_parse(NULL, &a), -EINVAL);
+	assert_int_equal(tapir_ipv4_addr_parse(NULL, &a), -EINVAL);
 	memset(buf, FILL, sizeof(buf));
-	assert_ptr_equal(ipv4_addr_format(0xffffffff, buf), buf);
+	assert_ptr_equal(tapir_ipv4_addr_format(0xffffffff, buf), buf);
 	assert_string_equal(buf, "255.255.255.255");
-	assert_string_equal(ipv4_addr_format(0xc0000202, buf), "192.0.2.2");
-	assert_string_equal(ipv4_addr_format(0, buf), "0.0.0.0");
+	assert_string_equal(tapir_ipv4_addr_format(0xc0000202, buf), "192.0.2.2");
+	assert_string_equal(tapir_ipv4_addr_format(0, buf), "0.0.0.0");
 	/* format then parse gives the address back */
 	for (uint32_t x = 1; x < 0xff000000u; x = x * 3 + 0x01010101u) {
-		assert_int_equal(ipv4_addr_parse(ipv4_addr_format(x, buf), &a), 0);
+		assert_int_equal(tapir_ipv4_addr_parse(tapir_ipv4_addr_format(x, buf), &a), 0);
 		assert_int_equal(a, x);
 	}
 }

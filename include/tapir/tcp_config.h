@@ -1,5 +1,5 @@
 /*
- * tcp_config.h - TCP defaults of a stack (part of struct stack_config)
+ * tcp_config.h - TCP defaults of a stack (part of struct tapir_stack_config)
  */
 #ifndef TAPIR_TCP_CONFIG_H
 #define TAPIR_TCP_CONFIG_H
@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum tcp_cc_algo { TCP_CC_NEWRENO = 0, TCP_CC_CUBIC };
+enum tapir_tcp_cc_algo { TAPIR_TCP_CC_NEWRENO = 0, TAPIR_TCP_CC_CUBIC };
 
-struct tcp_config {
+struct tapir_tcp_config {
 	size_t max_connections;       /* all flows, listeners excluded: 16384 */
 	size_t backlog;               /* default SYN queue + accept queue per listener: 128 */
 	size_t sndbuf, rcvbuf;        /* default buffer sizes per flow: 256 KiB, 256 KiB */
@@ -24,7 +24,7 @@ struct tcp_config {
 	uint64_t keepalive_intvl_ns;  /* 75 s */
 	unsigned keepalive_count;     /* 9 */
 	bool nodelay;                 /* Nagle off; default false (Nagle on) */
-	enum tcp_cc_algo cc;          /* NewReno by default */
+	enum tapir_tcp_cc_algo cc;          /* NewReno by default */
 	bool syn_cookies;             /* when the SYN queue is full: true */
 	uint32_t challenge_ack_limit; /* challenge ACKs per second per flow (RFC 5961): 10 */
 	uint64_t delack_ns;           /* delayed-ACK timeout: 40 ms (RFC 9293: <= 500 ms) */
@@ -33,6 +33,6 @@ struct tcp_config {
 	uint64_t rto_max_ns;          /* upper bound of the RTO: 120 s */
 };
 
-void tcp_config_defaults(struct tcp_config *c);
+void tapir_tcp_config_defaults(struct tapir_tcp_config *c);
 
 #endif /* TAPIR_TCP_CONFIG_H */

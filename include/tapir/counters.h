@@ -8,7 +8,7 @@
 #ifndef TAPIR_COUNTERS_H
 #define TAPIR_COUNTERS_H
 
-#define STACK_COUNTERS(X)                                                        \
+#define TAPIR_STACK_COUNTERS(X)                                                        \
 	/* Ethernet */                                                           \
 	X(ETH_RX, "eth.rx")                                                      \
 	X(ETH_TX, "eth.tx")                                                      \
@@ -98,7 +98,7 @@
 	X(TCP_RTO_TIMEOUTS, "tcp.rto_timeouts")                           \
 	X(TCP_ACTIVE_OPENS, "tcp.active_opens")                           \
 	X(TCP_PASSIVE_OPENS, "tcp.passive_opens")                         \
-	X(TCP_ESTABLISHED, "tcp.established")                             \
+	X(TAPIR_TCP_STATE_ESTABLISHED, "tcp.established")                             \
 	X(TCP_RESETS_SENT, "tcp.resets_sent")                             \
 	X(TCP_RESETS_RX, "tcp.resets_rx")                                 \
 	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks")                       \
@@ -141,11 +141,11 @@
 	X(TCP_DROP_SHUT_RD, "tcp.drop.shut_rd")                           \
 	X(TCP_DROP_AFTER_FIN, "tcp.drop.after_fin")
 
-enum stack_counter {
-#define X(id, name) CTR_##id,
-	STACK_COUNTERS(X)
+enum tapir_stack_counter {
+#define X(id, name) TAPIR_CTR_##id,
+	TAPIR_STACK_COUNTERS(X)
 #undef X
-	CTR__COUNT
+	TAPIR_CTR__COUNT
 };
 
 #endif /* TAPIR_COUNTERS_H */

@@ -3,34 +3,34 @@
  *
  * Theory of operation (for users; the implementation notes are in tcp/tcp_conn.h)
  *
- * A struct tcp_flow is one connection, owned by the stack.  The application
- * learns a flow pointer from its accept callback (tcp_listen()) or its
- * connect callback (tcp_connect()); from then on the pointer stays valid
- * until the application calls tcp_close() (or tcp_abort()) on it, whatever
- * happens on the wire.  After tcp_close() returns, no callback is ever made
+ * A struct tapir_tcp_flow is one connection, owned by the stack.  The application
+ * learns a flow pointer from its accept callback (tapir_tcp_listen()) or its
+ * connect callback (tapir_tcp_connect()); from then on the pointer stays valid
+ * until the application calls tapir_tcp_close() (or tapir_tcp_abort()) on it, whatever
+ * happens on the wire.  After tapir_tcp_close() returns, no callback is ever made
  * for the flow again and the pointer must not be used: the stack finishes
  * the close (FIN, TIME_WAIT, ...) on its own and frees the memory at a safe
  * point (never under a running callback, as libuv's uv_close()).
  *
- * Callbacks run from stack_input() and stack_poll() (and never from a call
- * the application makes, except that tcp_connect()'s callback never runs
- * before tcp_connect() has returned).  Inside any callback the application
- * may call any function here on any flow, including tcp_close() on the flow
+ * Callbacks run from tapir_stack_input() and tapir_stack_poll() (and never from a call
+ * the application makes, except that tapir_tcp_connect()'s callback never runs
+ * before tapir_tcp_connect() has returned).  Inside any callback the application
+ * may call any function here on any flow, including tapir_tcp_close() on the flow
  * whose callback is running.
  *
  * Receiving: in-order data is handed to recv() straight from the received
- * frame (no copy) unless reading is paused (tcp_read_pause()) or no recv
+ * frame (no copy) unless reading is paused (tapir_tcp_read_pause()) or no recv
  * callback is set yet, in which case it is queued (at most rcvbuf bytes; the
  * advertised window closes as the queue fills).  recv() with len == 0 means
- * end of stream (the peer's FIN).  Sending: tcp_write() copies into the
+ * end of stream (the peer's FIN).  Sending: tapir_tcp_write() copies into the
  * flow's send buffer (a ring of sndbuf bytes) and returns how much it took;
  * when it took less than asked, writable() is called once there is room
- * again.  tcp_write_reserve()/tcp_write_commit() let the application write
+ * again.  tapir_tcp_write_reserve()/tapir_tcp_write_commit() let the application write
  * straight into that ring instead (no copy).  closed() reports the end of the connection: -ECONNRESET (reset by
  * the peer), -ETIMEDOUT (retransmissions, keepalive or zero-window probes
  * unanswered), -ECONNABORTED (the stack gave up, e.g. data arrived after
  * shutdown), or 0 after an orderly close in both directions; the application
- * must still call tcp_close() to release the flow.
+ * must still call tapir_tcp_close() to release the flow.
  *
  * Addresses are IPv4 addresses in host byte order.  Errors are negative
  * errno values; a function that takes a callback and returns an error never
@@ -45,26 +45,26 @@
 
 #include "stack.h"
 
-struct tcp_flow;
+struct tapir_tcp_flow;
 
-/* RFC 9293 states; TCP_LISTEN is only reported for listeners. */
-enum tcp_state {
-	TCP_CLOSED = 0,
-	TCP_LISTEN,
-	TCP_SYN_SENT,
-	TCP_SYN_RECEIVED,
-	TCP_ESTABLISHED,
-	TCP_FIN_WAIT_1,
-	TCP_FIN_WAIT_2,
-	TCP_CLOSE_WAIT,
-	TCP_CLOSING,
-	TCP_LAST_ACK,
-	TCP_TIME_WAIT,
-	TCP__NSTATES
+/* RFC 9293 states; TAPIR_TCP_STATE_LISTEN is only reported for listeners. */
+enum tapir_tcp_state {
+	TAPIR_TCP_STATE_CLOSED = 0,
+	TAPIR_TCP_STATE_LISTEN,
+	TAPIR_TCP_STATE_SYN_SENT,
+	TAPIR_TCP_STATE_SYN_RECEIVED,
+	TAPIR_TCP_STATE_ESTABLISHED,
+	TAPIR_TCP_STATE_FIN_WAIT_1,
+	TAPIR_TCP_STATE_FIN_WAIT_2,
+	TAPIR_TCP_STATE_CLOSE_WAIT,
+	TAPIR_TCP_STATE_CLOSING,
+	TAPIR_TCP_STATE_LAST_ACK,
+	TAPIR_TCP_STATE_TIME_WAIT,
+	TAPIR_TCP_STATE__COUNT
 };
 
 /**
- * struct tcp_flow_opts - per-flow options (defaults from stack_config.tcp)
+ * struct tapir_tcp_flow_opts - per-flow options (defaults from stack_config.tcp)
  * @keepalive:	Send keepalive probes (RFC 1122 4.2.3.6); off by default
  * @ka_idle_ns:	Idle time before the first probe
  * @ka_intvl_ns: Time between probes
@@ -76,44 +76,44 @@ enum tcp_state {
  * @rcvbuf:	Receive buffer: the largest window offered, bytes (4 KiB to
  *		65535 << 14).  Memory is used only for data the application
  *		has not taken (paused, or no recv callback yet)
- * @cc:		Congestion control: TCP_CC_NEWRENO or TCP_CC_CUBIC
+ * @cc:		Congestion control: TAPIR_TCP_CC_NEWRENO or TAPIR_TCP_CC_CUBIC
  */
-struct tcp_flow_opts {
+struct tapir_tcp_flow_opts {
 	bool keepalive;
 	uint64_t ka_idle_ns, ka_intvl_ns;
 	unsigned ka_count;
 	bool nodelay;
 	size_t sndbuf, rcvbuf;
-	enum tcp_cc_algo cc;
+	enum tapir_tcp_cc_algo cc;
 };
 
 /* Fill @o with the stack's defaults (stack_config.tcp). */
-void tcp_flow_opts_defaults(const struct stack *st, struct tcp_flow_opts *o);
+void tapir_tcp_flow_opts_defaults(const struct tapir_stack *st, struct tapir_tcp_flow_opts *o);
 
 /**
- * struct tcp_callbacks - what a flow tells its application
+ * struct tapir_tcp_callbacks - what a flow tells its application
  * @recv:	Data in order; @data is lent for the call only.  len == 0: end
  *		of stream (FIN), delivered once, after all data
- * @writable:	Room in the send buffer again after a short tcp_write()
+ * @writable:	Room in the send buffer again after a short tapir_tcp_write()
  * @closed:	The connection is over (see the theory above); called once
  *
  * Any member may be NULL.
  */
-struct tcp_callbacks {
-	void (*recv)(void *ctx, struct tcp_flow *f, const uint8_t *data, size_t len);
-	void (*writable)(void *ctx, struct tcp_flow *f);
-	void (*closed)(void *ctx, struct tcp_flow *f, int err);
+struct tapir_tcp_callbacks {
+	void (*recv)(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len);
+	void (*writable)(void *ctx, struct tapir_tcp_flow *f);
+	void (*closed)(void *ctx, struct tapir_tcp_flow *f, int err);
 };
 
 /* A new connection is established; set its callbacks here (the flow is the
- * application's until it calls tcp_close()). */
-typedef void (*tcp_accept_fn)(void *ctx, struct tcp_flow *f);
+ * application's until it calls tapir_tcp_close()). */
+typedef void (*tapir_tcp_accept_fn)(void *ctx, struct tapir_tcp_flow *f);
 /* Active open finished: @err 0 and @f established, or @err < 0
  * (-ECONNREFUSED, -ETIMEDOUT, -ENETUNREACH...) and @f NULL. */
-typedef void (*tcp_connect_fn)(void *ctx, struct tcp_flow *f, int err);
+typedef void (*tapir_tcp_connect_fn)(void *ctx, struct tapir_tcp_flow *f, int err);
 
 /**
- * tcp_listen() - Accept connections on a port
+ * tapir_tcp_listen() - Accept connections on a port
  * @st:   Stack
  * @port: Local port (not 0)
  * @o:    Options for accepted flows, or NULL for the defaults (copied)
@@ -122,33 +122,33 @@ typedef void (*tcp_connect_fn)(void *ctx, struct tcp_flow *f, int err);
  *
  * Return: 0, -EINVAL, -EADDRINUSE, -ENOMEM
  */
-int tcp_listen(struct stack *st, uint16_t port, const struct tcp_flow_opts *o, tcp_accept_fn cb,
+int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_tcp_flow_opts *o, tapir_tcp_accept_fn cb,
 	       void *ctx);
 
 /* Stop listening; half-open connections of the port are reset.
  * Return: 0 or -ENOENT */
-int tcp_unlisten(struct stack *st, uint16_t port);
+int tapir_tcp_unlisten(struct tapir_stack *st, uint16_t port);
 
 /**
- * tcp_connect() - Open a connection from a random ephemeral port
+ * tapir_tcp_connect() - Open a connection from a random ephemeral port
  * @st:   Stack
  * @dst:  Remote address
  * @port: Remote port (not 0)
  * @o:    Options, or NULL for the defaults (copied)
- * @cb:   Called once, from stack_input()/stack_poll(), with the result
+ * @cb:   Called once, from tapir_stack_input()/tapir_stack_poll(), with the result
  * @ctx:  Passed to @cb
  *
  * Return: 0 (the SYN is on its way), -EINVAL, -EAGAIN (no free port),
  *         -ENOBUFS (connection limit), -ENOMEM
  */
-int tcp_connect(struct stack *st, uint32_t dst, uint16_t port, const struct tcp_flow_opts *o,
-		tcp_connect_fn cb, void *ctx);
+int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port, const struct tapir_tcp_flow_opts *o,
+		tapir_tcp_connect_fn cb, void *ctx);
 
 /* Set the callbacks and their context (@cb is copied; NULL clears them). */
-void tcp_flow_set_callbacks(struct tcp_flow *f, const struct tcp_callbacks *cb, void *ctx);
+void tapir_tcp_flow_set_callbacks(struct tapir_tcp_flow *f, const struct tapir_tcp_callbacks *cb, void *ctx);
 
 /**
- * tcp_write() - Queue data for sending
+ * tapir_tcp_write() - Queue data for sending
  * @f:    Flow
  * @data: Bytes, copied before return
  * @len:  Length
@@ -157,76 +157,76 @@ void tcp_flow_set_callbacks(struct tcp_flow *f, const struct tcp_callbacks *cb, 
  *         and writable() follows when there is room), -EPIPE after
  *         shutdown(write)/close or once the connection is over, -ENOTCONN
  */
-long tcp_write(struct tcp_flow *f, const void *data, size_t len);
+long tapir_tcp_write(struct tapir_tcp_flow *f, const void *data, size_t len);
 /**
- * tcp_write_reserve() - Lend the application free space in the send ring
+ * tapir_tcp_write_reserve() - Lend the application free space in the send ring
  * @f:   Flow
  * @len: In: bytes wanted (0: as many as the send buffer allows).  Out: bytes
  *       writable at the returned pointer (at most what was wanted; 0 with NULL)
  * @err: If not NULL: 0 with space; -EAGAIN when the send buffer is full
  *       (writable() follows when there is room), -EPIPE, -ENOTCONN as
- *       tcp_write(), -ENOMEM, -EINVAL
+ *       tapir_tcp_write(), -ENOMEM, -EINVAL
  *
  * Zero-copy sending: write the data at the returned pointer, then queue it
- * with tcp_write_commit().  The space is one contiguous piece of the ring,
+ * with tapir_tcp_write_commit().  The space is one contiguous piece of the ring,
  * which grows (up to sndbuf) to fit @len; when the free space wraps around
  * the ring's end, the piece is shorter than wanted: commit it and reserve
  * again for the rest.  When less than wanted is free in all, writable()
- * follows once there is room, as after a short tcp_write().
+ * follows once there is room, as after a short tapir_tcp_write().
  *
  * The memory stays the stack's.  The application may write to it until it
- * commits, reserves again, or calls tcp_write()/tcp_writev()/
- * tcp_write_nodelay(), tcp_shutdown(), tcp_close() or tcp_abort() on @f;
+ * commits, reserves again, or calls tapir_tcp_write()/tapir_tcp_writev()/
+ * tapir_tcp_write_nodelay(), tapir_tcp_shutdown(), tapir_tcp_close() or tapir_tcp_abort() on @f;
  * any of these ends the reservation (uncommitted bytes are not sent).
- * stack_input() and stack_poll() may run in between: the reservation
+ * tapir_stack_input() and tapir_stack_poll() may run in between: the reservation
  * survives them.
  *
  * Return: pointer to *@len writable bytes, or NULL (*@len 0)
  */
-void *tcp_write_reserve(struct tcp_flow *f, size_t *len, int *err);
+void *tapir_tcp_write_reserve(struct tapir_tcp_flow *f, size_t *len, int *err);
 
 /**
- * tcp_write_commit() - Queue bytes written at the tcp_write_reserve() pointer
+ * tapir_tcp_write_commit() - Queue bytes written at the tapir_tcp_write_reserve() pointer
  * @f:    Flow
  * @n:    Bytes written (at most the reserved length; 0 ends the reservation)
- * @push: Send now whatever Nagle says (as tcp_write_nodelay())
+ * @push: Send now whatever Nagle says (as tapir_tcp_write_nodelay())
  *
- * The bytes are sent as tcp_write() would send them.  The reservation ends.
+ * The bytes are sent as tapir_tcp_write() would send them.  The reservation ends.
  *
  * Return: @n, or -EINVAL (@n more than reserved, or no reservation), -EPIPE,
- *         -ENOTCONN as tcp_write()
+ *         -ENOTCONN as tapir_tcp_write()
  */
-long tcp_write_commit(struct tcp_flow *f, size_t n, bool push);
+long tapir_tcp_write_commit(struct tapir_tcp_flow *f, size_t n, bool push);
 
-/* As tcp_write() for several pieces. */
-long tcp_writev(struct tcp_flow *f, const struct stack_iov *iov, int iovcnt);
-/* As tcp_write(), and push what is queued now whatever Nagle says. */
-long tcp_write_nodelay(struct tcp_flow *f, const void *data, size_t len);
+/* As tapir_tcp_write() for several pieces. */
+long tapir_tcp_writev(struct tapir_tcp_flow *f, const struct tapir_stack_iov *iov, int iovcnt);
+/* As tapir_tcp_write(), and push what is queued now whatever Nagle says. */
+long tapir_tcp_write_nodelay(struct tapir_tcp_flow *f, const void *data, size_t len);
 
 /**
- * tcp_shutdown() - Close one or both directions
+ * tapir_tcp_shutdown() - Close one or both directions
  * @rd: No more data is delivered (arriving data is acknowledged and dropped)
  * @wr: Send a FIN after the queued data
  *
  * Return: 0, -ENOTCONN (not established, or over), -EINVAL (NULL or
  *         closed flow)
  */
-int tcp_shutdown(struct tcp_flow *f, bool rd, bool wr);
+int tapir_tcp_shutdown(struct tapir_tcp_flow *f, bool rd, bool wr);
 
 /* Release the flow: FIN after queued data (RST if received data was left
  * unread).  No callback after it returns; @f must not be used again. */
-void tcp_close(struct tcp_flow *f);
-/* Reset the connection (RST) and release the flow, as tcp_close(). */
-void tcp_abort(struct tcp_flow *f);
+void tapir_tcp_close(struct tapir_tcp_flow *f);
+/* Reset the connection (RST) and release the flow, as tapir_tcp_close(). */
+void tapir_tcp_abort(struct tapir_tcp_flow *f);
 
 /* Stop (true) or resume (false) delivering data.  While paused, data is
  * queued up to rcvbuf and the window closes; resuming delivers the queue. */
-void tcp_read_pause(struct tcp_flow *f, bool paused);
+void tapir_tcp_read_pause(struct tapir_tcp_flow *f, bool paused);
 
-struct tcp_flow_info {
+struct tapir_tcp_flow_info {
 	uint32_t local_addr, remote_addr;
 	uint16_t local_port, remote_port;
-	int state;                      /* enum tcp_state */
+	int state;                      /* enum tapir_tcp_state */
 	size_t snd_queue;               /* bytes in the send buffer (unacked + unsent) */
 	size_t rcv_queue;               /* bytes received in order, not yet delivered */
 	size_t ooo_bytes;               /* out-of-order bytes held */
@@ -236,7 +236,7 @@ struct tcp_flow_info {
 	uint32_t snd_wnd, rcv_wnd;      /* bytes */
 	uint8_t snd_wscale, rcv_wscale; /* 0 when not in use */
 	bool sack, timestamps, wscale;  /* negotiated options */
-	int cc;                         /* enum tcp_cc_algo */
+	int cc;                         /* enum tapir_tcp_cc_algo */
 	uint64_t bytes_sent;            /* data bytes sent, retransmissions included */
 	uint64_t bytes_acked, bytes_received;
 	uint64_t segs_in, segs_out;
@@ -246,12 +246,12 @@ struct tcp_flow_info {
 };
 
 /* Return: 0 and @out filled, or -EINVAL */
-int tcp_flow_info(const struct tcp_flow *f, struct tcp_flow_info *out);
+int tapir_tcp_flow_info(const struct tapir_tcp_flow *f, struct tapir_tcp_flow_info *out);
 /* Return: "ESTABLISHED" etc., "?" for an unknown value */
-const char *tcp_state_name(int state);
+const char *tapir_tcp_state_name(int state);
 /* Copy the info of up to @max flows (not listeners).  Return: number copied */
-size_t tcp_flow_list(const struct stack *st, struct tcp_flow_info *out, size_t max);
+size_t tapir_tcp_flow_list(const struct tapir_stack *st, struct tapir_tcp_flow_info *out, size_t max);
 /* Return: number of flows the stack holds (TIME_WAIT and orphans included) */
-size_t tcp_flow_count(const struct stack *st);
+size_t tapir_tcp_flow_count(const struct tapir_stack *st);
 
 #endif /* TAPIR_TCP_H */
