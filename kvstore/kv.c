@@ -1,6 +1,6 @@
 /*
  * kv.c - keys, errors, the checked wrappers around the vtable, digest, batch
- * (the base library: no store type here; tapir_kv_open.c is the factory)
+ * (the base library: no store type here; kv_open.c is the factory)
  */
 #include <assert.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * tapir_kv_open.c - the store factory: tapir_kv_open() turns a spec into a store
+ * kv_open.c - the store factory: tapir_kv_open() turns a spec into a store
  *
  * The one place that knows every store type ("mem:", "dir:PATH", "tar:FILE",
  * "embedded:NAME").  The base library (kv.c) only calls through the vtable, so
