@@ -3,12 +3,8 @@
  */
 #include "apps.h"
 
-const struct tapir_app_type *const app_builtin_types[] = {
-	&app_echo_type,
-	&app_discard_type,
-	&app_source_type,
-	&app_http_type,
-	&app_kvhttp_type,
-};
+#define APP_TYPE_REF(name) &app_##name##_type,
+const struct tapir_app_type *const app_builtin_types[] = { APP_BUILTINS(APP_TYPE_REF) };
+#undef APP_TYPE_REF
 
 const size_t app_builtin_ntypes = sizeof(app_builtin_types) / sizeof(app_builtin_types[0]);

@@ -59,7 +59,8 @@ static int discard_start(struct tapir_app_ctx *ctx, void **state)
 	if (!d)
 		return -ENOMEM;
 	d->st = st;
-	d->port = cfg->params.discard.port;
+	const struct app_port_config *pc = ctx->params;
+	d->port = pc->port;
 	int rc = tapir_udp_listen(st, d->port, discard_udp, d);
 
 	if (rc < 0) {
@@ -146,6 +147,7 @@ static int source_start(struct tapir_app_ctx *ctx, void **state)
 {
 	struct tapir_stack *st = ctx->st;
 	const struct app_config *cfg = ctx->cfg;
+	const struct app_port_config *pc = ctx->params;
 	struct logger *log = ctx->log;
 	struct source *s = calloc(1, sizeof(*s));
 
@@ -153,14 +155,13 @@ static int source_start(struct tapir_app_ctx *ctx, void **state)
 		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(s->pattern); i++)
 		s->pattern[i] = (uint8_t)(' ' + i % 95);
-	int rc = tcp_server_start(&s->tcp, st, log, cfg->name, cfg->params.source.port,
-				  &source_tcp_ops, s);
+	int rc = tcp_server_start(&s->tcp, st, log, cfg->name, pc->port, &source_tcp_ops, s);
 
 	if (rc < 0) {
 		free(s);
 		return rc;
 	}
-	log_info(log, "app %s: source on TCP port %u", cfg->name, cfg->params.source.port);
+	log_info(log, "app %s: source on TCP port %u", cfg->name, pc->port);
 	*state = s;
 	return 0;
 }
@@ -176,13 +177,13 @@ static void source_stop(void *state)
 }
 
 const struct tapir_app_type app_discard_type = {
-	.name = "discard",
+	.conf = &app_discard_conf,
 	.start = discard_start,
 	.stop = discard_stop,
 };
 
 const struct tapir_app_type app_source_type = {
-	.name = "source",
+	.conf = &app_source_conf,
 	.start = source_start,
 	.stop = source_stop,
 };

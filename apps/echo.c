@@ -9,10 +9,16 @@
  * a forged one would start two of them answering each other for ever (the
  * echo-chargen loop, CVE-1999-0103).
  *
- * TCP: every byte goes back on the same connection.  When the send buffer is
- * full, the rest is held and reading paused until it has gone out, so a
- * client that does not read cannot make us buffer without bound.  The
- * peer's FIN is answered with ours once everything is echoed.
+ * TCP: every byte goes back on the same connection, copied once into the
+ * flow's send ring (tapir_tcp_write()).  When the ring is full, reading pauses
+ * (tapir_tcp_read_pause()) until writable() says there is room: the stack then
+ * holds what arrives (up to rcvbuf, closing the window), so a client that
+ * does not read cannot make us buffer without bound.  Of the delivery that
+ * filled the ring, the part it did not take is kept (struct echo_conn: a
+ * delivery is lent for the call only) and written first; with reading
+ * paused there is no other.  The peer's FIN is answered with ours once
+ * everything is echoed (the stack delivers it after the data, so after
+ * reading resumes).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -55,18 +61,89 @@ static void echo_recv(void *ctx, const struct tapir_udp_meta *m, const uint8_t *
 	e->echoed++;
 }
 
+/* A connection's state while the ring is full: the rest of one delivery */
+struct echo_conn {
+	uint8_t *rest;
+	size_t len, off;
+	bool fin;                  /* the peer's FIN came meanwhile (the stack holds it back) */
+};
+
 static void echo_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
 {
+	struct echo_conn *ec = c->app;
 	if (len == 0) {
-		/* FIN: ours follows what is still to be echoed (see tcp_server.c). */
-		if (!c->pending_len)
+		/* FIN, after the data: ours follows what is still to be echoed. */
+		if (ec && ec->rest)
+			ec->fin = true;
+		else
 			tapir_tcp_shutdown(c->flow, false, true);
 		return;
 	}
-	tcp_conn_write_all(c, data, len);
+	long n = 0;
+	if (!ec || !ec->rest) {  /* (reading is paused while there is a rest) */
+		n = tapir_tcp_write(c->flow, data, len);
+		if (n < 0) {
+			tcp_conn_close(c);
+			return;
+		}
+		if ((size_t)n == len)
+			return;
+	}
+	/* The ring is full: keep the rest of this delivery, read no more
+	 * until writable() has written it. */
+	if (!ec)
+		c->app = ec = calloc(1, sizeof(*ec));
+	size_t keep = ec && ec->rest ? ec->len - ec->off : 0;
+	uint8_t *rest = ec ? malloc(keep + len - (size_t)n) : NULL;
+	if (!rest) {
+		tapir_tcp_abort(c->flow);
+		c->flow = NULL;
+		tcp_conn_close(c);
+		return;
+	}
+	if (keep)
+		memcpy(rest, ec->rest + ec->off, keep);
+	memcpy(rest + keep, data + n, len - (size_t)n);
+	free(ec->rest);
+	ec->rest = rest;
+	ec->len = keep + len - (size_t)n;
+	ec->off = 0;
+	tapir_tcp_read_pause(c->flow, true);
 }
 
-static const struct tcp_server_ops echo_tcp_ops = { .recv = echo_tcp_recv };
+static void echo_tcp_writable(struct tcp_conn *c)
+{
+	struct echo_conn *ec = c->app;
+	if (!ec || !ec->rest)
+		return;
+	long n = tapir_tcp_write(c->flow, ec->rest + ec->off, ec->len - ec->off);
+	if (n < 0) {
+		tcp_conn_close(c);
+		return;
+	}
+	ec->off += (size_t)n;
+	if (ec->off < ec->len)
+		return;
+	free(ec->rest);
+	ec->rest = NULL;
+	if (ec->fin)
+		tapir_tcp_shutdown(c->flow, false, true);
+	else
+		tapir_tcp_read_pause(c->flow, false);  /* may deliver what the stack held */
+}
+
+static void echo_tcp_freeing(struct tcp_conn *c)
+{
+	struct echo_conn *ec = c->app;
+	if (ec)
+		free(ec->rest);
+}
+
+static const struct tcp_server_ops echo_tcp_ops = {
+	.recv = echo_tcp_recv,
+	.writable = echo_tcp_writable,
+	.freeing = echo_tcp_freeing,
+};
 
 static void echo_stop(void *state);
 
@@ -80,7 +157,8 @@ static int echo_start(struct tapir_app_ctx *ctx, void **state)
 		return -ENOMEM;
 	e->st = st;
 	e->log = log;
-	e->port = cfg->params.echo.port;
+	const struct app_port_config *pc = ctx->params;
+	e->port = pc->port;
 	int rc = tapir_udp_listen(st, e->port, echo_recv, e);
 	if (rc < 0) {
 		log_err(log, "app %s: cannot listen on UDP port %u: %s", cfg->name, e->port,
@@ -115,7 +193,7 @@ static void echo_stop(void *state)
 }
 
 const struct tapir_app_type app_echo_type = {
-	.name = "echo",
+	.conf = &app_echo_conf,
 	.start = echo_start,
 	.stop = echo_stop,
 };

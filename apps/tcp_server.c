@@ -3,7 +3,6 @@
  */
 #include "tcp_server.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,29 +16,11 @@ static void conn_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, 
 	c->srv->ops->recv(c, data, len);
 }
 
-/* Push what echo could not write before; resume reading once it is out. */
 static void conn_writable(void *ctx, struct tapir_tcp_flow *f)
 {
 	struct tcp_conn *c = ctx;
 
 	(void)f;
-	if (c->pending_len) {
-		long n = tapir_tcp_write(c->flow, c->pending, c->pending_len);
-
-		if (n < 0) {
-			tcp_conn_close(c);
-			return;
-		}
-		memmove(c->pending, c->pending + n, c->pending_len - (size_t)n);
-		c->pending_len -= (size_t)n;
-		if (c->pending_len)
-			return;
-		if (c->eof) {
-			tapir_tcp_shutdown(c->flow, false, true);
-			return;
-		}
-		tapir_tcp_read_pause(c->flow, false);
-	}
 	if (c->srv->ops->writable)
 		c->srv->ops->writable(c);
 }
@@ -116,7 +97,6 @@ void tcp_conn_close(struct tcp_conn *c)
 	s->nconns--;
 	if (s->ops->freeing)
 		s->ops->freeing(c);
-	free(c->pending);
 	free(c->app);
 	free(c);
 }
@@ -129,33 +109,4 @@ void tcp_server_stop(struct tcp_server *s)
 	while (s->conns)
 		tcp_conn_close(s->conns);
 	s->st = NULL;
-}
-
-int tcp_conn_write_all(struct tcp_conn *c, const uint8_t *data, size_t len)
-{
-	long n = 0;
-
-	if (!c->pending_len) {
-		n = tapir_tcp_write(c->flow, data, len);
-		if (n < 0) {
-			tcp_conn_close(c);
-			return (int)n;
-		}
-	}
-	if ((size_t)n == len)
-		return 0;
-	/* Keep the rest and stop reading until it is written. */
-	uint8_t *p = realloc(c->pending, c->pending_len + len - (size_t)n);
-
-	if (!p) {
-		tapir_tcp_abort(c->flow);
-		c->flow = NULL;
-		tcp_conn_close(c);
-		return -ENOMEM;
-	}
-	memcpy(p + c->pending_len, data + n, len - (size_t)n);
-	c->pending = p;
-	c->pending_len += len - (size_t)n;
-	tapir_tcp_read_pause(c->flow, true);
-	return 0;
 }

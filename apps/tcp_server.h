@@ -5,7 +5,11 @@
  * can close them all.  Each connection gets a struct tcp_conn; the app's
  * handlers see it and may keep per-connection state in conn->app.  A
  * connection ends with tcp_conn_close(), which closes the flow (no callback
- * afterwards), unlinks and frees the conn.
+ * afterwards), unlinks and frees the conn.  Apps write to conn->flow
+ * themselves (tapir_tcp_write(), or tapir_tcp_write_reserve()/tapir_tcp_write_commit() into
+ * the send ring); when the ring is full, writable() says when there is
+ * room, and an app that must not buffer pauses reading (tapir_tcp_read_pause())
+ * until then: nothing is held here.
  */
 #ifndef TAPIR_TCP_SERVER_H
 #define TAPIR_TCP_SERVER_H
@@ -25,9 +29,6 @@ struct tcp_conn {
 	struct tapir_tcp_flow *flow;
 	struct tcp_conn *prev, *next;
 	void *app;                 /* the app's per-connection state */
-	/* Bytes the app could not write yet (echo): held while reading is paused */
-	uint8_t *pending;
-	size_t pending_len;
 	bool eof;                  /* the peer sent FIN */
 };
 
@@ -62,11 +63,5 @@ int tcp_server_start(struct tcp_server *s, struct tapir_stack *st, struct logger
 void tcp_server_stop(struct tcp_server *s);
 /* Close the flow (FIN after queued data) and free @c. */
 void tcp_conn_close(struct tcp_conn *c);
-/*
- * Write @len bytes; what the send buffer cannot take is kept in c->pending
- * and reading is paused until it has gone out (echo's back-pressure).
- * Return: 0, or negative errno (the connection was closed)
- */
-int tcp_conn_write_all(struct tcp_conn *c, const uint8_t *data, size_t len);
 
 #endif /* TAPIR_TCP_SERVER_H */

@@ -18,8 +18,6 @@
 #include "keys.h"
 #include "tapir/stack.h"
 
-#define APP_TYPE_NAMES "echo, discard, source, http, kvhttp"
-
 /* ---- messages ---- */
 
 static int errf(char *err, size_t errlen, const char *where, const char *fmt, ...)
@@ -72,11 +70,13 @@ void config_init(struct tapird_config *c)
 
 void config_free(struct tapird_config *c)
 {
-	for (size_t i = 0; i < c->napps; i++)
+	for (size_t i = 0; i < c->napps; i++) {
 		for (size_t k = 0; k < c->apps[i].nkeys; k++) {
 			free(c->apps[i].keys[k].key);
 			free(c->apps[i].keys[k].value);
 		}
+		free(c->apps[i].params);
+	}
 	free(c->apps);
 	c->apps = NULL;
 	c->napps = 0;
@@ -357,27 +357,28 @@ int config_apply_args(struct tapird_config *c, char *const *args, size_t nargs, 
 
 /* ---- checks across keys ---- */
 
-/* An app of a type from outside: check its keys against the type's list. */
-static int finish_ext_app(struct app_config *a, const struct config_ext_type *t, char *err,
-			  size_t errlen)
+/* "a, b, c": the names of @types into @buf.  Return: @buf */
+static char *type_names(const struct app_conf_type *const *types, size_t ntypes, char *buf,
+			size_t len)
 {
-	a->type = t->name;
-	for (size_t i = 0; i < a->nkeys; i++) {
-		const struct app_key *k = &a->keys[i];
-		bool known = !strcmp(k->key, "type");
-		for (size_t j = 0; !known && t->keys && t->keys[j]; j++)
-			known = !strcmp(t->keys[j], k->key);
-		if (!known)
-			return errf(err, errlen, k->where.text,
-				    "unknown key '%s' in [app.%s] (type %s)", k->key, a->name,
-				    t->name);
+	size_t pos = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ntypes && pos < len; i++) {
+		int w = snprintf(buf + pos, len - pos, "%s%s", i ? ", " : "", types[i]->name);
+		if (w < 0)
+			break;
+		pos += (size_t)w;
 	}
-	return 0;
+	return buf;
 }
 
-static int finish_app(const struct tapird_config *c, struct app_config *a, char *err,
+/* An app: its type from @types, its params from the type's defaults and keys,
+ * then the type's check. */
+static int finish_app(const struct tapird_config *c, struct app_config *a,
+		      const struct app_conf_type *const *types, size_t ntypes, char *err,
 		      size_t errlen)
 {
+	char msg[CONFIG_ERR_MAX], names[CONFIG_ERR_MAX];
 	const char *type = a->name;
 	const struct config_where *type_where = &a->where;
 	for (size_t i = 0; i < a->nkeys; i++)
@@ -385,46 +386,64 @@ static int finish_app(const struct tapird_config *c, struct app_config *a, char 
 			type = a->keys[i].value;
 			type_where = &a->keys[i].where;
 		}
-	const struct app_conf_type *t = config_app_type(type);
+	const struct app_conf_type *t = NULL;
+	size_t ti;
+	for (ti = 0; ti < ntypes && !t; ti++)
+		if (!strcmp(types[ti]->name, type))
+			t = types[ti];
 	if (!t) {
-		for (size_t i = 0; i < c->n_ext_types; i++)
-			if (!strcmp(c->ext_types[i].name, type))
-				return finish_ext_app(a, &c->ext_types[i], err, errlen);
-	}
-	if (!t) {
+		type_names(types, ntypes, names, sizeof(names));
 		if (type == a->name)
 			return errf(err, errlen, type_where->text,
-				    "[app.%s]: unknown application type '%s' (set type = one of " APP_TYPE_NAMES ")",
-				    a->name, type);
+				    "[app.%s]: unknown application type '%s' (set type = one of %s)",
+				    a->name, type, names);
 		return errf(err, errlen, type_where->text,
-			    "[app.%s] type: unknown application type '%s' (known: " APP_TYPE_NAMES ")", a->name,
-			    type);
+			    "[app.%s] type: unknown application type '%s' (known: %s)", a->name,
+			    type, names);
 	}
 	a->type = t->name;
-	char msg[CONFIG_ERR_MAX];
-	memset(&a->params, 0, sizeof(a->params));
-	conf_keys_defaults(t->keys, t->nkeys, &a->params, msg, sizeof(msg));
+	a->ctype = t;
+	a->type_index = ti - 1;
+	free(a->params);
+	a->params = calloc(1, t->params_size ? t->params_size : 1);
+	if (!a->params)
+		return -ENOMEM;
+	int rc = conf_keys_defaults(t->keys, t->nkeys, a->params, msg, sizeof(msg));
+	if (rc == -EINVAL)  /* the type's own table is wrong */
+		return errf(err, errlen, a->where.text, "[app.%s]: a default of type %s: %s",
+			    a->name, t->name, msg);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < a->nkeys; i++) {
 		const struct app_key *k = &a->keys[i];
 		if (!strcmp(k->key, "type"))
 			continue;
 		const struct conf_key *ck = conf_key_find(t->keys, t->nkeys, k->key);
+		if (!ck && t->nkeys)
+			return errf(err, errlen, k->where.text,
+				    "unknown key '%s' in [app.%s] (type %s), expected %s", k->key,
+				    a->name, t->name, conf_keys_names(t->keys, t->nkeys, names,
+								      sizeof(names)));
 		if (!ck)
 			return errf(err, errlen, k->where.text,
-				    "unknown key '%s' in [app.%s] (type %s)", k->key, a->name,
-				    t->name);
-		int rc = conf_key_set(ck, &a->params, k->value, k->where.text, msg, sizeof(msg));
+				    "unknown key '%s' in [app.%s] (type %s), which takes none",
+				    k->key, a->name, t->name);
+		rc = conf_key_set(ck, a->params, k->value, k->where.text, msg, sizeof(msg));
 		if (rc == -EINVAL)
 			return errf(err, errlen, k->where.text, "[app.%s] %s: %s", a->name, k->key,
 				    msg);
 		if (rc)
 			return rc;
 	}
+	if (t->check) {
+		if (err && errlen)
+			err[0] = '\0';
+		return t->check(c, a, err, errlen);
+	}
 	return 0;
 }
 
-/* Where an app's @key came from: the key's line, else the section's. */
-static const char *key_where(const struct app_config *a, const char *key)
+const char *config_app_where(const struct app_config *a, const char *key)
 {
 	for (size_t i = 0; i < a->nkeys; i++)
 		if (!strcmp(a->keys[i].key, key))
@@ -432,20 +451,17 @@ static const char *key_where(const struct app_config *a, const char *key)
 	return a->where.text;
 }
 
-/* Where the app's UDP port came from: its port key, else its section. */
-static const char *port_where(const struct app_config *a)
+uint16_t config_app_port(const struct app_config *a, bool tcp)
 {
-	return key_where(a, "port");
-}
-
-static uint16_t app_port(const struct app_conf_type *t, const struct app_config *a)
-{
-	uint16_t p;
-	memcpy(&p, (const char *)&a->params + t->port_offset, sizeof(p));
+	uint16_t p = 0;
+	size_t off = !a->ctype ? 0 : tcp ? a->ctype->tcp_port : a->ctype->udp_port;
+	if (off)
+		memcpy(&p, (const char *)a->params + off - 1, sizeof(p));
 	return p;
 }
 
-int config_finish(struct tapird_config *c, const char *source, char *err, size_t errlen)
+int config_finish(struct tapird_config *c, const struct app_conf_type *const *types,
+		  size_t ntypes, const char *source, char *err, size_t errlen)
 {
 	char ab[16], gb[16];
 	if (!c->addr_set)
@@ -475,42 +491,22 @@ int config_finish(struct tapird_config *c, const char *source, char *err, size_t
 			return errf(err, errlen, c->kvs[i].where.text,
 				    "[kv.%s]: store = SPEC is required", c->kvs[i].name);
 	for (size_t i = 0; i < c->napps; i++) {
-		int rc = finish_app(c, &c->apps[i], err, errlen);
+		int rc = finish_app(c, &c->apps[i], types, ntypes, err, errlen);
 		if (rc)
 			return rc;
-		const struct app_config *a = &c->apps[i];
-		bool kvhttp = !strcmp(a->type, "kvhttp");
-		if (!kvhttp && strcmp(a->type, "http"))
-			continue;
-		const struct kv_config *kv = a->params.http.kv[0] ?
-			config_kv_find(c, a->params.http.kv) : NULL;
-		if (!a->params.http.kv[0])
-			return errf(err, errlen, a->where.text,
-				    "[app.%s]: kv = NAME (a [kv.NAME] section) is required", a->name);
-		if (!kv)
-			return errf(err, errlen, key_where(a, "kv"),
-				    "[app.%s] kv: no section [kv.%s]", a->name, a->params.http.kv);
-		if (kvhttp && !kv->writable)
-			return errf(err, errlen, key_where(a, "kv"),
-				    "[app.%s] kv: [kv.%s] is read-only (kvhttp needs writable = true)",
-				    a->name, kv->name);
 	}
+	/* Ports: no two apps listen on one (TCP, then UDP: the first clash) */
 	for (size_t i = 0; i < c->napps; i++) {
-		const struct app_conf_type *ti = config_app_type(c->apps[i].type);
-		if (!ti)
-			continue;  /* a type from outside: no ports known */
-		uint16_t pi = app_port(ti, &c->apps[i]);
 		for (int tcp = 0; tcp < 2; tcp++) {
-			if (!(tcp ? ti->tcp : ti->udp))
+			uint16_t pi = config_app_port(&c->apps[i], tcp);
+			if (!pi)
 				continue;
-			for (size_t j = 0; j < i; j++) {
-				const struct app_conf_type *tj = config_app_type(c->apps[j].type);
-				if (tj && (tcp ? tj->tcp : tj->udp) && app_port(tj, &c->apps[j]) == pi)
-					return errf(err, errlen, port_where(&c->apps[i]),
+			for (size_t j = 0; j < i; j++)
+				if (config_app_port(&c->apps[j], tcp) == pi)
+					return errf(err, errlen, config_app_where(&c->apps[i], "port"),
 						    "[app.%s]: %s port %u is already used by [app.%s]",
 						    c->apps[i].name, tcp ? "TCP" : "UDP", pi,
 						    c->apps[j].name);
-			}
 		}
 	}
 	return 0;

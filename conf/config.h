@@ -25,10 +25,10 @@
  * CONFIG_MAX_LINE bytes and files to CONFIG_MAX_FILE bytes.
  *
  * Applications are [app.NAME] sections (NAME: letters, digits, '-', '_', at
- * most CONFIG_APP_NAME_MAX), with a type= key defaulting to NAME.  The
- * config side of each type (a key table, keys.h) is in config_keys.c; the
- * runtime side (start/stop) is in apps.c.  Types from outside
- * (tapir_run()'s) are listed in ext_types with the keys they accept.
+ * most CONFIG_APP_NAME_MAX), with a type= key defaulting to NAME.  Their
+ * keys are kept as given until config_finish() knows the type: each type
+ * (struct app_conf_type) brings its own key table and checks, the built-in
+ * ones from apps/ (app_conf.h), out-of-tree ones from tapir_run()'s caller.
  *
  * Key-value stores are [kv.NAME] sections: store = SPEC (required, any
  * tapir_kv_open() spec) and writable = BOOL (default false).  They are opened when
@@ -70,73 +70,40 @@ struct config_where {
 
 /* ---- applications ---- */
 
-/* echo (RFC 862, TCP and UDP, port 7), discard (RFC 863, TCP and UDP,
- * port 9), source (TCP, port 19: sends bytes until the peer closes) */
-struct app_port_config {
-	uint16_t port;
-};
+struct tapird_config;
+struct app_config;
 
 /*
- * http (a site from a KV store, port 80) and kvhttp (a read-write KV store
- * over HTTP, port 8080).  kv names a [kv.NAME] section (required; kvhttp's
- * must be writable); index is http's directory index; token is kvhttp's
- * bearer token (empty: none).
- */
-#define CONFIG_HTTP_INDEX_MAX 63
-#define CONFIG_HTTP_TOKEN_MAX 128
-struct app_http_config {
-	uint16_t port;
-	char kv[CONFIG_APP_NAME_MAX + 1];
-	char index[CONFIG_HTTP_INDEX_MAX + 1];      /* http: "index.html" */
-	char token[CONFIG_HTTP_TOKEN_MAX + 1];      /* kvhttp: "" = no token */
-	uint64_t idle_timeout_ns;                   /* 30 s */
-	uint32_t max_header_bytes;                  /* request line + headers: 8 KiB */
-	uint32_t max_headers;                       /* header fields: 64 */
-	uint32_t max_connections;                   /* this app's: 1024 */
-	uint64_t max_body;                          /* kvhttp request body: 1 MiB */
-	bool access_log;                            /* a line per request (info) */
-};
-
-union app_params {
-	struct app_port_config echo, discard, source;
-	struct app_http_config http, kvhttp;
-};
-
-/*
- * A built-in app type's config side: its keys (a struct conf_key table over
- * its member of union app_params, defaults included) and the port it
- * listens on, for the uniqueness checks.  The runtime side (start/stop) is
- * in apps.c.
+ * An application type as the configuration sees it: the keys its [app.NAME]
+ * sections take besides type= (a struct conf_key table, keys.h, defaults
+ * included) over the struct they fill (@params_size bytes: app_config's
+ * params), the ports it listens on (for the uniqueness checks) and the
+ * checks a key table cannot say.  Every type has one, built-in (apps/'s
+ * app_conf.c and http/http_conf.c) or out-of-tree: its struct
+ * tapir_app_type (tapir_app.h) points at it.  config_finish() is given the
+ * list of them.
  */
 struct app_conf_type {
-	const char *name;
-	const struct conf_key *keys;
+	const char *name;                /* type = NAME */
+	const struct conf_key *keys;     /* over the params struct; NULL: no keys */
 	size_t nkeys;
-	size_t port_offset;              /* offsetof the uint16_t port in union app_params */
-	bool udp, tcp;                   /* listens on that port with UDP, TCP */
+	size_t params_size;              /* sizeof the params struct (0: none) */
+	size_t udp_port, tcp_port;       /* APP_CONF_PORT() of the port it listens on; 0: none */
+	/*
+	 * Optional: checks across keys and sections, once every key is set
+	 * (http: kv = NAME names a [kv.NAME] section).  Put "WHERE: ..." in
+	 * @err (config_app_where()).  Return: 0 or -EINVAL
+	 */
+	int (*check)(const struct tapird_config *c, const struct app_config *a, char *err,
+		     size_t errlen);
 };
 
-/* The built-in types (config_keys.c), and one key table per type */
-extern const struct app_conf_type config_app_types[];
-extern const size_t config_napp_types;
-extern const struct conf_key app_echo_keys[], app_discard_keys[], app_source_keys[],
-	app_http_keys[], app_kvhttp_keys[];
-/* Return: the built-in type called @name, or NULL */
-const struct app_conf_type *config_app_type(const char *name);
+/* The port field @field (a uint16_t) of params struct @type, for udp_port/tcp_port */
+#define APP_CONF_PORT(type, field) (offsetof(type, field) + 1)
 
 struct app_key {
 	char *key, *value;
 	struct config_where where;
-};
-
-/*
- * Application types from outside config.c (an out-of-tree app's
- * struct tapir_app_type, see tapir_app.h): the keys they take besides
- * type=; their values are kept raw, unchecked, in app_config.keys.
- */
-struct config_ext_type {
-	const char *name;
-	const char *const *keys;         /* NULL-terminated; NULL: no keys */
 };
 
 /* [kv.NAME]: a key-value store the apps can use (kv = NAME) */
@@ -156,8 +123,11 @@ struct app_config {
 	struct app_key keys[CONFIG_MAX_APP_KEYS];
 	size_t nkeys;
 	/* After config_finish(): */
-	const char *type;                /* type name, static storage */
-	union app_params params;
+	const char *type;                /* type name (the type's) */
+	const struct app_conf_type *ctype;  /* the type, from config_finish()'s list */
+	size_t type_index;               /* its index in that list */
+	void *params;                    /* ctype->params_size bytes (at least 1), malloc'd:
+	                                    the defaults, then the keys given */
 };
 
 /* ---- the whole configuration ---- */
@@ -196,11 +166,6 @@ struct tapird_config {
 	/* [kv.*] */
 	struct kv_config *kvs;           /* malloc'd array of @nkvs */
 	size_t nkvs;
-	/* App types known besides the built-in ones (set before config_finish();
-	 * borrowed, must outlive the config) */
-	const struct config_ext_type *ext_types;
-	size_t n_ext_types;
-
 	/* [control] (control socket, control.h) */
 	char control_name[33];           /* instance name; "": the interface name */
 	char control_socket[108];        /* socket path; "": the default for the name */
@@ -280,12 +245,27 @@ int config_apply_args(struct tapird_config *c, char *const *args, size_t nargs, 
 
 /**
  * config_finish() - Resolve the apps and check the keys against each other
+ * @types:  The app types [app.NAME] sections may name (borrowed: they must
+ *          outlive @c), in the order messages list them; the first of a
+ *          name wins.  The runtime gives the built-in ones and tapir_run()'s;
+ *          tests and fuzzers give apps/app_conf.h's app_builtin_confs.
+ * @ntypes: Number of @types
  * @source: Name of the configuration's source, for errors that belong to no
  *          line (a missing address)
  *
- * Return: 0 or -EINVAL (message in @err)
+ * Each app gets its type (a->ctype, a->type_index in @types) and its
+ * params: the type's defaults, then its keys; an unknown key is an error
+ * naming the type's keys; then the type's check().
+ *
+ * Return: 0, -EINVAL (message in @err) or -ENOMEM
  */
-int config_finish(struct tapird_config *c, const char *source, char *err, size_t errlen);
+int config_finish(struct tapird_config *c, const struct app_conf_type *const *types,
+		  size_t ntypes, const char *source, char *err, size_t errlen);
+
+/* Return: where @a's key @key came from ("FILE:LINE"...), else where its section did */
+const char *config_app_where(const struct app_config *a, const char *key);
+/* Return: the TCP (@tcp) or UDP port @a listens on (after config_finish()), 0: none */
+uint16_t config_app_port(const struct app_config *a, bool tcp);
 
 /* Return: the [kv.NAME] store called @name, or NULL */
 const struct kv_config *config_kv_find(const struct tapird_config *c, const char *name);

@@ -1,11 +1,13 @@
 /*
- * config_keys.c - tapird's key tables: the fixed sections, [kv.NAME] and the built-in app types
+ * config_keys.c - tapird's key tables: the fixed sections and [kv.NAME]
  *
  * One struct conf_key table per section (keys.h): the name, the kind and
  * limits of the value, its default, where it goes, a line of help.  The
  * checks that a kind alone cannot say (a unicast address, an interface
  * name) are the small functions beside the tables.  [netif] impair.* keys
- * are backends/impair's (config.c hands them over).
+ * are backends/impair's (config.c hands them over); the [app.NAME] keys are
+ * each app type's (struct app_conf_type: apps/app_conf.h for the built-in
+ * ones).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -349,90 +351,3 @@ const struct conf_key config_kv_keys[] = {
 	  .help = "apps may write (kvhttp needs it)" },
 };
 const size_t config_kv_nkeys = N(config_kv_keys);
-
-/* ---- the built-in app types: one table each ---- */
-
-#define PORT_WHAT "a port (1 to 65535)"
-
-const struct conf_key app_echo_keys[] = {
-	{ "port", CONF_UINT, CONF_AT(struct app_port_config, port), .min = 1, .max = 65535,
-	  .def = "7", .what = PORT_WHAT, .help = "TCP and UDP port (RFC 862)" },
-};
-const struct conf_key app_discard_keys[] = {
-	{ "port", CONF_UINT, CONF_AT(struct app_port_config, port), .min = 1, .max = 65535,
-	  .def = "9", .what = PORT_WHAT, .help = "TCP and UDP port (RFC 863)" },
-};
-const struct conf_key app_source_keys[] = {
-	{ "port", CONF_UINT, CONF_AT(struct app_port_config, port), .min = 1, .max = 65535,
-	  .def = "19", .what = PORT_WHAT, .help = "TCP port; sends bytes until the peer closes" },
-};
-
-static int index_check(const void *field, const char *value, char *msg, size_t msglen)
-{
-	return strchr(value, '/') || !strcmp(value, ".") || !strcmp(value, "..") ? -EINVAL : 0;
-}
-
-static int token_check(const void *field, const char *value, char *msg, size_t msglen)
-{
-	for (const char *p = value; *p; p++)
-		if (*p <= ' ' || *p > '~') {
-			snprintf(msg, msglen, "must be printable ASCII without spaces");
-			return -EINVAL;
-		}
-	return 0;
-}
-
-#define HC struct app_http_config
-/* The keys http and kvhttp share; @dport is the default port */
-#define HTTP_COMMON_KEYS(dport)                                                              \
-	{ "port", CONF_UINT, CONF_AT(HC, port), .min = 1, .max = 65535, .def = dport,         \
-	  .what = PORT_WHAT, .help = "TCP port" },                                            \
-	{ "kv", CONF_STRING, CONF_AT(HC, kv), .min = 1, .max = CONFIG_APP_NAME_MAX,            \
-	  .what = "the NAME of a [kv.NAME] section", .help = "the store (required)" },        \
-	{ "idle_timeout", CONF_DURATION, CONF_AT(HC, idle_timeout_ns), .min = SEC / 10,       \
-	  .max = 3600 * SEC, .def = "30s", .what = "a duration from 100ms to 1h",              \
-	  .help = "a connection without a request is closed" },                               \
-	{ "max_header_bytes", CONF_SIZE, CONF_AT(HC, max_header_bytes), .min = 256,            \
-	  .max = 65536, .def = "8192", .what = "a size from 256 to 65536 bytes",               \
-	  .help = "request line and headers" },                                               \
-	{ "max_headers", CONF_UINT, CONF_AT(HC, max_headers), .min = 1, .max = 1000,           \
-	  .def = "64", .what = "a number from 1 to 1000", .help = "header fields" },           \
-	{ "max_connections", CONF_UINT, CONF_AT(HC, max_connections), .min = 1,                \
-	  .max = 1u << 20, .def = "1024", .what = "a number from 1 to 1048576",                \
-	  .help = "this app's connections" },                                                 \
-	{ "access_log", CONF_BOOL, CONF_AT(HC, access_log), .def = "true",                     \
-	  .help = "a line per request (info)" }
-
-const struct conf_key app_http_keys[] = {
-	HTTP_COMMON_KEYS("80"),
-	{ "index", CONF_STRING, CONF_AT(HC, index), .min = 1, .max = CONFIG_HTTP_INDEX_MAX,
-	  .def = "index.html", .check = index_check,
-	  .what = "a file name (at most 63 bytes, no '/')", .help = "the directory index" },
-};
-const struct conf_key app_kvhttp_keys[] = {
-	HTTP_COMMON_KEYS("8080"),
-	{ "token", CONF_STRING, CONF_AT(HC, token), .max = CONFIG_HTTP_TOKEN_MAX,
-	  .check = token_check, .help = "bearer token every request needs (default: none)" },
-	{ "max_body", CONF_SIZE, CONF_AT(HC, max_body), .max = 64u << 20, .def = "1MiB",
-	  .what = "a size up to 64MiB", .help = "request body" },
-};
-
-#define PORT_OF(type) offsetof(type, port)
-const struct app_conf_type config_app_types[] = {
-	{ "echo", app_echo_keys, N(app_echo_keys), PORT_OF(struct app_port_config), true, true },
-	{ "discard", app_discard_keys, N(app_discard_keys), PORT_OF(struct app_port_config),
-	  true, true },
-	{ "source", app_source_keys, N(app_source_keys), PORT_OF(struct app_port_config), false,
-	  true },
-	{ "http", app_http_keys, N(app_http_keys), PORT_OF(HC), false, true },
-	{ "kvhttp", app_kvhttp_keys, N(app_kvhttp_keys), PORT_OF(HC), false, true },
-};
-const size_t config_napp_types = N(config_app_types);
-
-const struct app_conf_type *config_app_type(const char *name)
-{
-	for (size_t i = 0; i < N(config_app_types); i++)
-		if (!strcmp(config_app_types[i].name, name))
-			return &config_app_types[i];
-	return NULL;
-}

@@ -5,7 +5,8 @@
  * Theory of operation
  *
  * tapir_run() builds the whole configuration first (built-in default or --config
- * FILE, then boot arguments, then config_finish()) and exits 2 with
+ * FILE, then boot arguments, then config_finish() with every app type: the
+ * built-in ones, then the caller's, one list by name) and exits 2 with
  * "WHERE: what is wrong" if anything is wrong, before touching the network.
  * It then opens the TAP, links the netif filters between it and the stack
  * (tapir_netif_chain(), netif.h: the capture next to the device, then the
@@ -82,11 +83,11 @@ struct daemon {
 	struct open_kv *kvs;
 	size_t nkvs;
 	/* Every app type: the built-in ones (apps.h), then tapir_run()'s
-	 * caller's; and the config-side view of the caller's */
+	 * caller's; and their configuration sides, in the same order, for
+	 * config_finish() (an app's type_index is into both) */
 	const struct tapir_app_type **types;
+	const struct app_conf_type **confs;
 	size_t ntypes;
-	struct config_ext_type *ext_conf;
-	size_t next_conf;
 	uint64_t now;
 	int exit_code;
 	bool stopping;
@@ -311,15 +312,6 @@ static void stop_apps(struct daemon *d)
 	free(d->kvs);
 	d->kvs = NULL;
 	d->nkvs = 0;
-}
-
-/* Return: the app type called @name (built-in first), or NULL */
-static const struct tapir_app_type *find_type(const struct daemon *d, const char *name)
-{
-	for (size_t i = 0; i < d->ntypes; i++)
-		if (!strcmp(d->types[i]->name, name))
-			return d->types[i];
-	return NULL;
 }
 
 /* Open the [kv.NAME] stores.  Return: 0, or -1 (logged, as "WHERE: ...") */
@@ -554,16 +546,12 @@ static int start_network(struct daemon *d)
 		return -1;
 	}
 	for (size_t i = 0; i < c->napps; i++) {
-		const struct tapir_app_type *t = find_type(d, c->apps[i].type);
-		if (!t) {  /* config.c and apps.c disagree: a bug */
-			log_err(&d->log, "app %s: type %s has no implementation",
-				c->apps[i].name, c->apps[i].type);
-			return -1;
-		}
+		const struct tapir_app_type *t = d->types[c->apps[i].type_index];
 		struct running_app *ra = &d->apps[d->napps];
 		ra->ctx = (struct tapir_app_ctx){
 			.name = c->apps[i].name,
 			.cfg = &c->apps[i],
+			.params = c->apps[i].params,
 			.st = d->st,
 			.log = &d->log,
 			.kv = app_kv,
@@ -716,7 +704,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 	impair_free(d->im);
 	tap_close(d->tap);
 	config_free(&d->cfg);
-	free(d->ext_conf);
+	free(d->confs);
 	free(d->types);
 }
 
@@ -758,8 +746,6 @@ static int configure(struct daemon *d, int argc, char **argv)
 	char err[CONFIG_ERR_MAX];
 	int rc;
 	config_init(&d->cfg);
-	d->cfg.ext_types = d->ext_conf;
-	d->cfg.n_ext_types = d->next_conf;
 	if (file)
 		rc = config_load_file(&d->cfg, file, err, sizeof(err));
 	else
@@ -768,7 +754,8 @@ static int configure(struct daemon *d, int argc, char **argv)
 	if (!rc)
 		rc = config_apply_args(&d->cfg, argv + i, (size_t)(argc - i), err, sizeof(err));
 	if (!rc)
-		rc = config_finish(&d->cfg, file ? file : "(built-in)", err, sizeof(err));
+		rc = config_finish(&d->cfg, d->confs, d->ntypes, file ? file : "(built-in)", err,
+				   sizeof(err));
 	if (rc) {
 		fprintf(stderr, "%s\n", rc == -ENOMEM ? "tapird: out of memory" : err);
 		return 2;
@@ -789,27 +776,32 @@ int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, 
 	/* One list of types: the built-in ones first, as out-of-tree ones */
 	size_t next = types ? ntypes : 0;
 	d->types = calloc(app_builtin_ntypes + next, sizeof(*d->types));
-	d->ext_conf = calloc(next ? next : 1, sizeof(*d->ext_conf));
-	if (!d->types || !d->ext_conf) {
+	d->confs = calloc(app_builtin_ntypes + next, sizeof(*d->confs));
+	if (!d->types || !d->confs) {
 		fprintf(stderr, "tapird: out of memory\n");
 		free(d->types);
-		free(d->ext_conf);
+		free(d->confs);
 		free(d);
 		return 1;
 	}
-	for (size_t i = 0; i < app_builtin_ntypes; i++)
-		d->types[d->ntypes++] = app_builtin_types[i];
-	for (size_t i = 0; i < next; i++) {
-		d->types[d->ntypes++] = types[i];
-		d->ext_conf[i].name = types[i]->name;
-		d->ext_conf[i].keys = types[i]->keys;
+	for (size_t i = 0; i < app_builtin_ntypes + next; i++) {
+		const struct tapir_app_type *t = i < app_builtin_ntypes ? app_builtin_types[i] :
+			types[i - app_builtin_ntypes];
+		if (!t || !t->conf || !t->conf->name || !t->start || !t->stop) {
+			fprintf(stderr, "tapird: app type %zu has no conf, name, start or stop\n", i);
+			free(d->types);
+			free(d->confs);
+			free(d);
+			return 1;
+		}
+		d->types[d->ntypes] = t;
+		d->confs[d->ntypes++] = t->conf;
 	}
-	d->next_conf = next;
 
 	int code = configure(d, argc, argv);
 	if (code >= 0) {
 		config_free(&d->cfg);
-		free(d->ext_conf);
+		free(d->confs);
 		free(d->types);
 		free(d);
 		return code;

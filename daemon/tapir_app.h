@@ -7,8 +7,9 @@
  * is a struct tapir_app_type whose start() receives a struct tapir_app_ctx:
  * the stack (TCP and UDP: stack.h, tcp.h), the key-value stores the
  * configuration opened ([kv.NAME] sections, kv.h), monotonic and wall clocks,
- * randomness, timers, its configuration keys ([app.NAME] section and boot
- * arguments --app.NAME.key=value) and the daemon's logger.  stop() undoes
+ * randomness, timers, its configuration ([app.NAME] section and boot
+ * arguments --app.NAME.key=value, checked by the type's key table into its
+ * params struct: ctx->params) and the daemon's logger.  stop() undoes
  * start() before the stack is freed.
  *
  * Apps run on the runtime's single libuv loop: every callback (flow
@@ -19,7 +20,10 @@
  * tapir_run() is the whole daemon (configuration, TAP, stack, loop) as a
  * library call: tapird is main() { return tapir_run(argc, argv, NULL, 0); },
  * and an out-of-tree program passes its own app types, which [app.NAME]
- * sections then name with type = NAME (see examples/hello/).
+ * sections then name with type = NAME (see examples/hello/).  Built-in and
+ * out-of-tree types are the same record: a struct app_conf_type (config.h:
+ * name, keys as a struct conf_key table, keys.h, params size, ports, check)
+ * and start/stop.
  *
  * Ownership: the runtime owns the ctx and everything it points to; they stay
  * valid from start() until stop() returns.  Strings returned by arg() are
@@ -46,7 +50,9 @@ typedef void (*tapir_timer_fn)(void *arg);
 
 struct tapir_app_ctx {
 	const char *name;                /* the instance: NAME of [app.NAME] */
-	const struct app_config *cfg;    /* its configuration (built-in types: cfg->params) */
+	const struct app_config *cfg;    /* its configuration section */
+	const void *params;              /* its type's params struct (cfg->params), filled
+	                                    by the type's key table: defaults, then keys */
 	struct tapir_stack *st;                /* the network stack */
 	struct logger *log;              /* log_info(ctx->log, ...) */
 
@@ -61,7 +67,8 @@ struct tapir_app_ctx {
 	struct tapir_kv_store *(*kv)(struct tapir_app_ctx *ctx, const char *name);
 	/* Return: whether [kv.@name] was opened writable */
 	bool (*kv_writable)(struct tapir_app_ctx *ctx, const char *name);
-	/* Return: the value of configuration key @key, or NULL if not given */
+	/* Return: the text of configuration key @key as given (already checked
+	 * into ctx->params), or NULL if not given */
 	const char *(*arg)(const struct tapir_app_ctx *ctx, const char *key);
 	/* Monotonic time, ns (the clock the stack runs on) */
 	uint64_t (*mono_ns)(void);
@@ -85,10 +92,14 @@ struct tapir_app_ctx {
 };
 
 struct tapir_app_type {
-	const char *name;                /* type = NAME in [app.*] */
-	/* Keys the type accepts besides type= (NULL-terminated; NULL: none).
-	 * Built-in types check theirs by key table (conf/config_keys.c) instead (keys unused). */
-	const char *const *keys;
+	/*
+	 * The configuration side (config.h): the name (type = NAME in
+	 * [app.*]), the key table over the params struct and its size, the
+	 * ports, an optional check across keys and sections.  Required.
+	 * Built-in types point at apps/app_conf.h's records, as out-of-tree
+	 * types at their own: config and runtime use this one record.
+	 */
+	const struct app_conf_type *conf;
 	/*
 	 * Start an instance.  Return: 0 and the app's state in *@state, or a
 	 * negative errno (the app logs why; tapird then exits 1).

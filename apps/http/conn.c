@@ -20,15 +20,19 @@
  * it frames and bounds them the same way but drops the data.  Expect:
  * 100-continue is answered once the head is in and the body is not.
  *
- * A response is a head (and a small body) in the output buffer, built by
- * response.c, optionally followed by a byte range of a KV value, streamed:
- * http_send() -- the one place KV data moves to the connection -- reads the
- * value in chunks of HTTP_CHUNK bytes with tapir_kv_read() only when the previous
- * chunk has gone into the TCP send buffer; when tapir_tcp_write() takes less, the
- * writable() callback resumes it.  So a connection holds at most
- * max_header_bytes + its body limit of input and HTTP_CHUNK of output,
- * whatever the value's size, and a client that does not read stalls only
- * itself.  While a response is in progress, reading pauses once
+ * A response is a head (and a small body: an error page, a listing), built
+ * by response.c into h->head, optionally followed by a byte range of a KV
+ * value.  http_send() -- the one place KV data moves to the connection --
+ * writes both straight into the flow's send ring: it reserves space
+ * (tapir_tcp_write_reserve()), copies what is left of the head there, reads the
+ * value with tapir_kv_read() into the space behind it and commits
+ * (tapir_tcp_write_commit(), pushed at the end of the response), so a small
+ * response goes out as one segment and value bytes are copied once, from
+ * the store into the ring.  When the ring is full, the writable() callback
+ * resumes it.  So a connection holds at most max_header_bytes + its body
+ * limit of input and its response head (the ring, at most sndbuf, is the
+ * flow's), whatever the value's size, and a client that does not read
+ * stalls only itself.  While a response is in progress, reading pauses once
  * max_header_bytes of pipelined input are buffered.
  *
  * Timeouts: one timer per app ticks every idle_timeout / 4 (100 ms to 1 s)
@@ -118,11 +122,10 @@ bool http_respond(struct hconn *h, const struct http_request *req, int status,
 		return false;
 	}
 	log_access(h, req, status, no_body ? 0 : clen);
-	free(h->out);
-	h->out = (uint8_t *)b.p;
-	h->out_cap = b.cap;
-	h->out_len = b.len;
-	h->out_off = 0;
+	free(h->head);
+	h->head = b.p;
+	h->head_len = b.len;
+	h->head_off = 0;
 	if (!body && !no_body && stream_len) {
 		h->body_end = h->body_off + stream_len;
 		h->kv = tapir_kv_retain(h->a->kv);  /* a reload must not pull it from under us */
@@ -145,10 +148,11 @@ bool http_respond_error(struct hconn *h, const struct http_request *req, int sta
 }
 
 /*
- * http_send() - The send path: the response head in h->out, then the value
- * being streamed (h->key from h->kv, h->body_off to h->body_end), chunk by
- * chunk, into the connection.  The only place KV data moves to a flow (a
- * reserve/commit write on the flow's send ring would replace h->out here).
+ * http_send() - The send path: what is left of the response head in h->head,
+ * then of the value being streamed (h->key from h->kv, h->body_off to
+ * h->body_end), straight into the flow's send ring: reserved, the head
+ * copied, the value read behind it by tapir_kv_read(), committed.  The only place
+ * KV data moves to a flow.
  * @h: The connection, with a response in progress (h->busy)
  *
  * Return: false if the connection is gone
@@ -156,70 +160,59 @@ bool http_respond_error(struct hconn *h, const struct http_request *req, int sta
 static bool http_send(struct hconn *h)
 {
 	struct http_app *a = h->a;
+	struct tapir_tcp_flow *f = h->c->flow;
 	for (;;) {
-		/* Refill behind what is left of the head or the last chunk, so that
-		 * a small response goes out as one write (Nagle would hold a
-		 * second small one until the peer's delayed ACK). */
-		if (h->body_off < h->body_end && h->out_len - h->out_off < HTTP_CHUNK / 2) {
-			memmove(h->out, h->out + h->out_off, h->out_len - h->out_off);
-			h->out_len -= h->out_off;
-			h->out_off = 0;
-			if (h->out_cap < HTTP_CHUNK + 4096) {
-				uint8_t *p = realloc(h->out, HTTP_CHUNK + 4096);
-				if (!p) {
-					hconn_close(h);
-					return false;
-				}
-				h->out = p;
-				h->out_cap = HTTP_CHUNK + 4096;
-			}
-			uint64_t left = h->body_end - h->body_off;
-			size_t room = h->out_cap - h->out_len;
-			size_t want = left < room ? (size_t)left : room;
-			int64_t got = tapir_kv_read(h->kv, &h->key, h->body_off, h->out + h->out_len, want);
+		size_t head_left = h->head_len - h->head_off;
+		uint64_t body_left = h->body_end - h->body_off;
+		if (!head_left && !body_left)
+			break;
+		/* All that is left: the ring lends one contiguous piece of what
+		 * it has free (and says writable() when that is less). */
+		size_t want = head_left + (body_left < SIZE_MAX - head_left ? (size_t)body_left :
+					   SIZE_MAX - head_left);
+		size_t len = want;
+		int err;
+		uint8_t *p = tapir_tcp_write_reserve(f, &len, &err);
+		if (!p) {
+			if (err == -EAGAIN)
+				return true;  /* the ring is full: writable() brings us back */
+			hconn_close(h);
+			return false;
+		}
+		size_t n = head_left < len ? head_left : len;
+		memcpy(p, h->head + h->head_off, n);
+		h->head_off += n;
+		if (n < len) {
+			int64_t got = tapir_kv_read(h->kv, &h->key, h->body_off, p + n, len - n);
 			if (got <= 0) {
 				/* The value shrank or failed under us: the length is
-				 * promised, so the connection must end. */
+				 * promised, so the connection must end (what was not
+				 * committed is not sent). */
 				log_warn(a->ctx->log, "app %s: reading a value at %" PRIu64
 					 " failed: %s", a->ctx->name, h->body_off,
 					 got < 0 ? tapir_kv_last_error(h->kv) : "value shrank");
 				hconn_close(h);
 				return false;
 			}
-			h->out_len += (size_t)got;
+			n += (size_t)got;
 			h->body_off += (uint64_t)got;
 		}
-		if (h->out_off < h->out_len) {
-			const uint8_t *p = h->out + h->out_off;
-			size_t n_left = h->out_len - h->out_off;
-			/* The end of a response is pushed at once. */
-			long n = h->body_off < h->body_end ? tapir_tcp_write(h->c->flow, p, n_left) :
-				tapir_tcp_write_nodelay(h->c->flow, p, n_left);
-			if (n < 0) {
-				hconn_close(h);
-				return false;
-			}
-			if (n > 0)
-				h->last_active = a->ctx->mono_ns();
-			h->out_off += (size_t)n;
-			if (h->out_off < h->out_len)
-				return true;  /* writable() brings us back */
-			continue;
+		/* The end of a response is pushed at once. */
+		bool end = h->head_off == h->head_len && h->body_off == h->body_end;
+		if (tapir_tcp_write_commit(f, n, end) < 0) {
+			hconn_close(h);
+			return false;
 		}
-		if (h->body_off < h->body_end)
-			continue;
-		h->busy = false;
-		tapir_kv_key_free(&h->key);
-		tapir_kv_close(h->kv);
-		h->kv = NULL;
-		if (h->out_cap > 4096) {  /* keep idle connections small */
-			free(h->out);
-			h->out = NULL;
-			h->out_cap = 0;
-		}
-		h->out_len = h->out_off = 0;
-		return true;
+		h->last_active = a->ctx->mono_ns();
 	}
+	h->busy = false;
+	tapir_kv_key_free(&h->key);
+	tapir_kv_close(h->kv);
+	h->kv = NULL;
+	free(h->head);
+	h->head = NULL;
+	h->head_len = h->head_off = 0;
+	return true;
 }
 
 /* ---- driving a connection ---- */
@@ -444,7 +437,7 @@ static void http_freeing(struct tcp_conn *c)
 	if (!h)
 		return;
 	free(h->in);
-	free(h->out);
+	free(h->head);
 	tapir_kv_key_free(&h->key);
 	tapir_kv_close(h->kv);
 }
@@ -480,7 +473,7 @@ static void http_tick(void *arg)
 
 int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_handler *hd)
 {
-	const struct app_http_config *cfg = &ctx->cfg->params.http;
+	const struct app_http_config *cfg = ctx->params;
 	struct http_app *a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;

@@ -3,7 +3,8 @@
  *
  * conn.c      the connection engine: reading requests, bodies, keep-alive,
  *             pipelining, limits, timeouts, closing, and the send path
- *             (http_send(): the one place KV data moves to a connection)
+ *             (http_send(): the one place KV data moves to a connection,
+ *             from tapir_kv_read() straight into the flow's send ring)
  * response.c  building responses without a stack: status line and header
  *             fields, error pages, content types, ETag, conditional
  *             requests, byte ranges, the JSON listing
@@ -26,7 +27,6 @@
 #include "tapir/kv.h"
 #include "tcp_server.h"
 
-#define HTTP_CHUNK 65536
 #define HTTP_MAX_PATH 4096            /* decoded path; also the target limit */
 #define HTTP_IGNORED_BODY 65536       /* http: a request body up to this is skipped */
 #define HTTP_DIGEST_SLOTS 256
@@ -85,8 +85,8 @@ struct hconn {
 	size_t ck_len;                 /* data bytes so far, right behind the head */
 	/* response in progress */
 	bool busy;
-	uint8_t *out;
-	size_t out_len, out_off, out_cap;
+	char *head;                    /* its head (and small body), until the ring takes it */
+	size_t head_len, head_off;
 	struct tapir_kv_key key;
 	struct tapir_kv_store *kv;           /* what the value streams from (tapir_kv_retain()ed) */
 	uint64_t body_off, body_end;

@@ -209,7 +209,7 @@ static int kvhttp_start(struct tapir_app_ctx *ctx, void **state)
 }
 
 const struct tapir_app_type app_kvhttp_type = {
-	.name = "kvhttp",
+	.conf = &app_kvhttp_conf,
 	.start = kvhttp_start,
 	.stop = http_app_stop,
 	.reloaded = http_app_reloaded,

@@ -145,7 +145,7 @@ static int site_start(struct tapir_app_ctx *ctx, void **state)
 }
 
 const struct tapir_app_type app_http_type = {
-	.name = "http",
+	.conf = &app_http_conf,
 	.start = site_start,
 	.stop = http_app_stop,
 	.reloaded = http_app_reloaded,

@@ -3,7 +3,10 @@
  *
  * The app type "hello" takes the keys port (default 7777), greeting
  * (default "hello from tapir") and kv (a [kv.NAME] store: its value /motd,
- * when there is one, follows the greeting).  A connection gets one line,
+ * when there is one, follows the greeting).  They are a key table
+ * (struct conf_key, keys.h) over struct hello_params, as the built-in apps'
+ * are: tapird checks them (an unknown key or a bad port is a configuration
+ * error, exit 2) and start() finds them filled in ctx->params.  A connection gets one line,
  * "GREETING (up N ms, token XXXXXXXX)", the motd, and is closed; the reply
  * is delayed by a 10 ms timer, to show the timer device.
  *
@@ -22,6 +25,13 @@
 
 #include "tapir_app.h"
 #include "tapir/tcp.h"
+
+/* What the configuration fills (hello_keys below) */
+struct hello_params {
+	uint16_t port;
+	char greeting[128];
+	char kv[33];
+};
 
 struct hello {
 	struct tapir_app_ctx *ctx;
@@ -121,20 +131,13 @@ static int hello_start(struct tapir_app_ctx *ctx, void **state)
 	struct hello *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	const struct hello_params *p = ctx->params;  /* checked by hello_keys */
 	h->ctx = ctx;
 	h->started = ctx->mono_ns();
-	const char *port = ctx->arg(ctx, "port");
-	long p = port ? strtol(port, NULL, 10) : 7777;
-	if (p < 1 || p > 65535) {
-		log_err(ctx->log, "app %s: port '%s' is not 1 to 65535", ctx->name, port);
-		free(h);
-		return -EINVAL;
-	}
-	h->port = (uint16_t)p;
-	h->greeting = ctx->arg(ctx, "greeting") ? ctx->arg(ctx, "greeting") : "hello from tapir";
-	const char *kv = ctx->arg(ctx, "kv");
-	if (kv && !(h->kv = ctx->kv(ctx, kv))) {
-		log_err(ctx->log, "app %s: no [kv.%s]", ctx->name, kv);
+	h->port = p->port;
+	h->greeting = p->greeting;
+	if (p->kv[0] && !(h->kv = ctx->kv(ctx, p->kv))) {
+		log_err(ctx->log, "app %s: no [kv.%s]", ctx->name, p->kv);
 		free(h);
 		return -ENOENT;
 	}
@@ -149,11 +152,43 @@ static int hello_start(struct tapir_app_ctx *ctx, void **state)
 	return 0;
 }
 
-static const char *const hello_keys[] = { "port", "greeting", "kv", NULL };
+/* The keys of [app.NAME] type = hello: what they accept, their defaults,
+ * where they go (keys.h) */
+static const struct conf_key hello_keys[] = {
+	{ "port", CONF_UINT, CONF_AT(struct hello_params, port), .min = 1, .max = 65535,
+	  .def = "7777", .help = "TCP port" },
+	{ "greeting", CONF_STRING, CONF_AT(struct hello_params, greeting), .min = 1, .max = 127,
+	  .def = "hello from tapir", .help = "the first line of the answer" },
+	{ "kv", CONF_STRING, CONF_AT(struct hello_params, kv), .min = 1, .max = 32,
+	  .help = "a [kv.NAME] store whose /motd follows the greeting" },
+};
 
-static const struct tapir_app_type hello_type = {
+/* Across sections: kv = NAME names a [kv.NAME] section (exit 2 otherwise) */
+static int hello_check(const struct tapird_config *c, const struct app_config *a, char *err,
+		       size_t errlen)
+{
+	const struct hello_params *p = a->params;
+	if (p->kv[0] && !config_kv_find(c, p->kv)) {
+		snprintf(err, errlen, "%s: [app.%s] kv: no section [kv.%s]",
+			 config_app_where(a, "kv"), a->name, p->kv);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The configuration side: name, keys, params, the port (checked against the
+ * other apps'), the check */
+static const struct app_conf_type hello_conf = {
 	.name = "hello",
 	.keys = hello_keys,
+	.nkeys = sizeof(hello_keys) / sizeof(hello_keys[0]),
+	.params_size = sizeof(struct hello_params),
+	.tcp_port = APP_CONF_PORT(struct hello_params, port),
+	.check = hello_check,
+};
+
+static const struct tapir_app_type hello_type = {
+	.conf = &hello_conf,
 	.start = hello_start,
 	.stop = hello_stop,
 };

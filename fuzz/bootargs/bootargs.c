@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_conf.h"
 #include "bootargs.h"
 #include "config.h"
 
@@ -106,7 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	int rc = config_apply_args(&c, argv, argc, err, sizeof(err));
 	if (!rc)
-		rc = config_finish(&c, "(built-in)", err, sizeof(err));
+		rc = config_finish(&c, app_builtin_confs, app_builtin_nconfs, "(built-in)", err,
+				   sizeof(err));
 	if (rc) {
 		CHECK(rc == -EINVAL || rc == -ENOMEM);
 		CHECK(!strncmp(err, "argument", 8) || !strncmp(err, "(built-in)", 10));

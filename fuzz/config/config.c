@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_conf.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,10 +29,12 @@ static void check_valid(const struct tapird_config *c)
 	CHECK(c->napps <= CONFIG_MAX_APPS);
 	for (size_t i = 0; i < c->napps; i++) {
 		CHECK(c->apps[i].type != NULL);
-		CHECK(c->apps[i].params.echo.port != 0);
+		/* every built-in type listens on TCP; no two on one port */
+		CHECK(c->apps[i].params != NULL);
+		CHECK(config_app_port(&c->apps[i], true) != 0);
 		for (size_t j = 0; j < i; j++) {
 			CHECK(strcmp(c->apps[i].name, c->apps[j].name) != 0);
-			CHECK(c->apps[i].params.echo.port != c->apps[j].params.echo.port);
+			CHECK(config_app_port(&c->apps[i], true) != config_app_port(&c->apps[j], true));
 		}
 	}
 	if (c->gateway) {
@@ -51,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_init(&c);
 	int rc = config_parse_ini(&c, "fuzz.conf", (const char *)data, size, err, sizeof(err));
 	if (!rc)
-		rc = config_finish(&c, "fuzz.conf", err, sizeof(err));
+		rc = config_finish(&c, app_builtin_confs, app_builtin_nconfs, "fuzz.conf", err,
+				   sizeof(err));
 	if (rc) {
 		CHECK(rc == -EINVAL || rc == -ENOMEM);
 		CHECK(!strncmp(err, "fuzz.conf", 9));

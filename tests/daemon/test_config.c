@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app_conf.h"
 #include "config.h"
 
 #ifndef SOURCE_ROOT
@@ -21,6 +22,8 @@
 #endif
 
 #define MS 1000000ull
+/* The built-in app types (apps/app_conf.h), as the runtime gives them */
+#define BUILTINS app_builtin_confs, app_builtin_nconfs
 #define SEC 1000000000ull
 
 /* Parse + finish @text as "t.conf"; return the error code, message in @err. */
@@ -30,7 +33,7 @@ static int load(struct tapird_config *c, const char *text, char *err, size_t err
 	err[0] = '\0';
 	int rc = config_parse_ini(c, "t.conf", text, strlen(text), err, errlen);
 	if (!rc)
-		rc = config_finish(c, "t.conf", err, errlen);
+		rc = config_finish(c, BUILTINS, "t.conf", err, errlen);
 	return rc;
 }
 
@@ -51,6 +54,17 @@ static const struct app_config *app(const struct tapird_config *c, const char *n
 	return NULL;
 }
 
+/* The params of a built-in app */
+static uint16_t port_of(const struct app_config *a)
+{
+	return ((const struct app_port_config *)a->params)->port;
+}
+
+static const struct app_http_config *http_of(const struct app_config *a)
+{
+	return a->params;
+}
+
 static void test_default(void **state)
 {
 	struct tapird_config c;
@@ -58,7 +72,7 @@ static void test_default(void **state)
 	config_init(&c);
 	assert_int_equal(config_parse_ini(&c, "(built-in)", config_default_ini,
 					  strlen(config_default_ini), err, sizeof(err)), 0);
-	assert_int_equal(config_finish(&c, "(built-in)", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, BUILTINS, "(built-in)", err, sizeof(err)), 0);
 	assert_string_equal(c.backend, "tap");
 	assert_string_equal(c.ifname, "tap0");
 	assert_int_equal(c.mtu, 1500);
@@ -80,19 +94,19 @@ static void test_default(void **state)
 	assert_int_equal(c.napps, 4);
 	assert_string_equal(c.apps[0].name, "echo");
 	assert_string_equal(c.apps[0].type, "echo");
-	assert_int_equal(c.apps[0].params.echo.port, 7);
+	assert_int_equal(port_of(&c.apps[0]), 7);
 	assert_string_equal(app(&c, "discard")->type, "discard");
-	assert_int_equal(app(&c, "discard")->params.discard.port, 9);
+	assert_int_equal(port_of(app(&c, "discard")), 9);
 	assert_string_equal(app(&c, "source")->type, "source");
-	assert_int_equal(app(&c, "source")->params.source.port, 19);
+	assert_int_equal(port_of(app(&c, "source")), 19);
 	/* the demo site: the embedded store on port 80 */
 	assert_int_equal(c.nkvs, 1);
 	assert_string_equal(c.kvs[0].name, "site");
 	assert_string_equal(c.kvs[0].spec, "embedded:site");
 	assert_false(c.kvs[0].writable);
 	assert_string_equal(app(&c, "http")->type, "http");
-	assert_int_equal(app(&c, "http")->params.http.port, 80);
-	assert_string_equal(app(&c, "http")->params.http.kv, "site");
+	assert_int_equal(http_of(app(&c, "http"))->port, 80);
+	assert_string_equal(http_of(app(&c, "http"))->kv, "site");
 	/* [tcp] is all defaults: keepalive off, NewReno, MSL 30 s */
 	assert_false(c.tcp.keepalive);
 	assert_int_equal(c.tcp.cc, TAPIR_TCP_CC_NEWRENO);
@@ -118,7 +132,7 @@ static void test_default_is_example(void **state)
 	char err[CONFIG_ERR_MAX];
 	config_init(&c);
 	assert_int_equal(config_load_file(&c, path, err, sizeof(err)), 0);
-	assert_int_equal(config_finish(&c, path, err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, BUILTINS, path, err, sizeof(err)), 0);
 	assert_int_equal(c.napps, 4);
 	config_free(&c);
 }
@@ -191,10 +205,10 @@ static void test_full(void **state)
 	assert_int_equal(c.log_level, CONFIG_LOG_DEBUG);
 	assert_true(c.log_timestamps);
 	assert_int_equal(c.napps, 3);
-	assert_int_equal(app(&c, "echo")->params.echo.port, 7);
-	assert_int_equal(app(&c, "e2")->params.echo.port, 7007);
+	assert_int_equal(port_of(app(&c, "echo")), 7);
+	assert_int_equal(port_of(app(&c, "e2")), 7007);
 	assert_string_equal(app(&c, "e2")->type, "echo");
-	assert_int_equal(app(&c, "third_one-3")->params.echo.port, 9);
+	assert_int_equal(port_of(app(&c, "third_one-3")), 9);
 	config_free(&c);
 
 	/* No gateway, prefix 32 and 0, a section given twice, "name: value" */
@@ -217,7 +231,7 @@ static void test_full(void **state)
 	load_ok(&c, "[ipv4]\naddress=10.0.0.1/24\n[app.x]\ntype=echo\nport=1\n  [app.web]\n"
 		    "port=8\n");
 	assert_int_equal(c.napps, 1);
-	assert_int_equal(c.apps[0].params.echo.port, 8);
+	assert_int_equal(port_of(&c.apps[0]), 8);
 	config_free(&c);
 	/* /31: both addresses usable */
 	load_ok(&c, "[ipv4]\naddress=10.0.0.0/31\ngateway=10.0.0.1\n");
@@ -375,7 +389,7 @@ static void test_errors(void **state)
 		err[0] = '\0';
 		int rc = config_parse_ini(&c, "t.conf", bad[i].text, len, err, sizeof(err));
 		if (!rc)
-			rc = config_finish(&c, "t.conf", err, sizeof(err));
+			rc = config_finish(&c, BUILTINS, "t.conf", err, sizeof(err));
 		if (rc != -EINVAL)
 			fail_msg("case %zu: rc %d, expected -EINVAL (%s)", i, rc, bad[i].msg);
 		if (strncmp(err, bad[i].msg, strlen(bad[i].msg)))
@@ -482,7 +496,7 @@ static void test_limits(void **state)
 	for (int i = 0; i < 100; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "port=%d\n", 1000 + i);
 	load_ok(&c, text);
-	assert_int_equal(app(&c, "x")->params.echo.port, 1099);
+	assert_int_equal(port_of(app(&c, "x")), 1099);
 	config_free(&c);
 	n = (size_t)snprintf(text, sizeof(text), "[ipv4]\naddress=10.0.0.1/24\n[app.x]\n");
 	for (int i = 0; i < CONFIG_MAX_APP_KEYS + 1; i++)
@@ -505,7 +519,7 @@ static int apply(struct tapird_config *c, const char *const *args, size_t n, cha
 	assert_int_equal(rc, 0);
 	rc = config_apply_args(c, (char *const *)args, n, err, errlen);
 	if (!rc)
-		rc = config_finish(c, "(built-in)", err, errlen);
+		rc = config_finish(c, BUILTINS, "(built-in)", err, errlen);
 	return rc;
 }
 
@@ -534,8 +548,8 @@ static void test_bootargs(void **state)
 	assert_int_equal(c.addr, 0xc6336402);
 	assert_int_equal(c.gateway, 0);
 	assert_int_equal(c.napps, 5);  /* the default's four and e2 */
-	assert_int_equal(app(&c, "echo")->params.echo.port, 7007);
-	assert_int_equal(app(&c, "e2")->params.echo.port, 7);
+	assert_int_equal(port_of(app(&c, "echo")), 7007);
+	assert_int_equal(port_of(app(&c, "e2")), 7);
 	assert_int_equal(c.log_level, CONFIG_LOG_DEBUG);
 	assert_true(c.arp_timeout_ns == 5 * SEC);
 	config_free(&c);
@@ -579,7 +593,7 @@ static void test_bootargs(void **state)
 	assert_int_equal(config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err)), 0);
 	const char *a1[] = { "--netif.mtu=1280" };
 	assert_int_equal(config_apply_args(&c, (char *const *)a1, 1, err, sizeof(err)), 0);
-	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, BUILTINS, "t.conf", err, sizeof(err)), 0);
 	assert_int_equal(c.mtu, 1280);
 	config_free(&c);
 }
@@ -660,12 +674,54 @@ static void test_tcp_section(void **state)
 		assert_int_equal(rc, 0);
 		rc = config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err));
 		if (!rc)
-			rc = config_finish(&c, "t.conf", err, sizeof(err));
+			rc = config_finish(&c, BUILTINS, "t.conf", err, sizeof(err));
 		if (!rc || !strstr(err, bad[i].want))
 			fail_msg("case %zu: got %d '%s', want '%s'", i, rc, err, bad[i].want);
 		config_free(&c);
 	}
 }
+
+/* An out-of-tree type, as examples/hello declares one */
+struct hello_params {
+	uint16_t port;
+	char greeting[64];
+};
+
+static const struct conf_key hello_keys[] = {
+	{ "greeting", CONF_STRING, CONF_AT(struct hello_params, greeting), .max = 63,
+	  .def = "hello", .help = "the first line" },
+	{ "port", CONF_UINT, CONF_AT(struct hello_params, port), .min = 1, .max = 65535,
+	  .def = "7777", .help = "TCP port" },
+};
+
+static int hello_check(const struct tapird_config *c, const struct app_config *a, char *err,
+		       size_t errlen)
+{
+	const struct hello_params *p = a->params;
+	if (strcmp(p->greeting, "hello") || !strcmp(config_app_where(a, "greeting"), a->where.text))
+		return 0;
+	snprintf(err, errlen, "%s: [app.%s]: a greeting must not be 'hello'", a->where.text,
+		 a->name);
+	return -EINVAL;
+}
+
+static const struct app_conf_type hello_conf = {
+	.name = "hello",
+	.keys = hello_keys,
+	.nkeys = sizeof(hello_keys) / sizeof(hello_keys[0]),
+	.params_size = sizeof(struct hello_params),
+	.tcp_port = APP_CONF_PORT(struct hello_params, port),
+	.check = hello_check,
+};
+
+static const struct app_conf_type bare_conf = { .name = "bare" };
+
+/* The built-in types, then hello and bare (as tapir_run() joins them) */
+static const struct app_conf_type *const all_types[] = {
+	&app_echo_conf, &app_discard_conf, &app_source_conf, &app_http_conf, &app_kvhttp_conf,
+	&hello_conf, &bare_conf,
+};
+#define TYPES all_types, sizeof(all_types) / sizeof(all_types[0])
 
 /* [kv.NAME], http and kvhttp, and app types from outside (tapir_run()'s) */
 static void test_kv_http(void **state)
@@ -686,7 +742,7 @@ static void test_kv_http(void **state)
 	assert_false(config_kv_find(&c, "site")->writable);
 	assert_true(config_kv_find(&c, "data")->writable);
 	assert_null(config_kv_find(&c, "nope"));
-	const struct app_http_config *h = &app(&c, "www")->params.http;
+	const struct app_http_config *h = http_of(app(&c, "www"));
 	assert_string_equal(app(&c, "www")->type, "http");
 	assert_int_equal(h->port, 80);
 	assert_string_equal(h->kv, "site");
@@ -694,7 +750,7 @@ static void test_kv_http(void **state)
 	assert_true(h->idle_timeout_ns == 30 * SEC);
 	assert_int_equal(h->max_header_bytes, 8192);
 	assert_true(h->access_log);
-	h = &app(&c, "www2")->params.http;
+	h = http_of(app(&c, "www2"));
 	assert_int_equal(h->port, 8081);
 	assert_string_equal(h->index, "home.htm");
 	assert_true(h->idle_timeout_ns == 2 * SEC);
@@ -702,7 +758,7 @@ static void test_kv_http(void **state)
 	assert_int_equal(h->max_headers, 10);
 	assert_int_equal(h->max_connections, 5);
 	assert_false(h->access_log);
-	h = &app(&c, "api")->params.kvhttp;
+	h = http_of(app(&c, "api"));
 	assert_string_equal(app(&c, "api")->type, "kvhttp");
 	assert_int_equal(h->port, 8080);
 	assert_string_equal(h->token, "s3cret");
@@ -714,37 +770,69 @@ static void test_kv_http(void **state)
 	const char *dup = "[ipv4]\naddress = 192.0.2.2/24\n[kv.s]\nstore = mem:\n"
 			  "[app.a]\ntype = http\nkv = s\n[app.b]\ntype = http\nkv = s\n";
 	assert_int_equal(config_parse_ini(&c, "t.conf", dup, strlen(dup), err, sizeof(err)), 0);
-	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_finish(&c, BUILTINS, "t.conf", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "t.conf:8: [app.b]: TCP port 80 is already used by [app.a]");
 	config_free(&c);
 
-	/* a type from outside: its keys pass raw, others are refused */
-	static const char *const keys[] = { "greeting", "port", NULL };
-	static const struct config_ext_type ext[] = { { "hello", keys } };
+	/* a type from outside: the same record as the built-in ones */
+	config_init(&c);
 	const char *text = "[ipv4]\naddress = 192.0.2.2/24\n[app.hi]\ntype = hello\n"
-			   "greeting = hi there\nport = 7000\n[app.hello]\n";
-	config_init(&c);
-	c.ext_types = ext;
-	c.n_ext_types = 1;
+			   "greeting = hi there\nport = 7000\n[app.hello]\n[app.echo]\nport=7001\n";
 	assert_int_equal(config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err)), 0);
-	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, TYPES, "t.conf", err, sizeof(err)), 0);
 	assert_string_equal(app(&c, "hi")->type, "hello");
-	assert_string_equal(app(&c, "hello")->type, "hello");
+	assert_true(app(&c, "hi")->ctype == &hello_conf);
+	assert_int_equal(app(&c, "hi")->type_index, app_builtin_nconfs);
+	assert_int_equal(app(&c, "echo")->type_index, 0);
+	const struct hello_params *hp = app(&c, "hi")->params;
+	assert_string_equal(hp->greeting, "hi there");
+	assert_int_equal(hp->port, 7000);
+	hp = app(&c, "hello")->params;
+	assert_string_equal(hp->greeting, "hello");  /* the default */
+	assert_int_equal(hp->port, 7777);
+	assert_int_equal(config_app_port(app(&c, "hi"), true), 7000);
+	assert_int_equal(config_app_port(app(&c, "hi"), false), 0);
+	assert_int_equal(config_app_port(app(&c, "echo"), false), 7001);
 	config_free(&c);
-	text = "[ipv4]\naddress = 192.0.2.2/24\n[app.hi]\ntype = hello\ncolour = red\n";
+	static const struct bad ext_bad[] = {
+		{ "[app.hi]\ntype = hello\ncolour = red\n",
+		  "t.conf:7: unknown key 'colour' in [app.hi] (type hello), expected greeting, port" },
+		{ "[app.hi]\ntype = hello\nport = 0\n",
+		  "t.conf:7: [app.hi] port: 0 is out of range (1 to 65535)" },
+		{ "[app.hi]\ntype = hello\ngreeting = hello\n",
+		  "t.conf:5: [app.hi]: a greeting must not be 'hello'" },
+		{ "[app.hi]\ntype = hello\nport = 80\n[app.w]\ntype = http\nkv = s\n",
+		  "t.conf:8: [app.w]: TCP port 80 is already used by [app.hi]" },
+		{ "[app.x]\ntype = hello2\n",
+		  "t.conf:6: [app.x] type: unknown application type 'hello2' (known: echo, "
+		  "discard, source, http, kvhttp, hello, bare)" },
+		{ "[app.bare]\nport = 1\n",
+		  "t.conf:6: unknown key 'port' in [app.bare] (type bare), which takes none" },
+	};
+	for (size_t i = 0; i < sizeof(ext_bad) / sizeof(ext_bad[0]); i++) {
+		char t[512];
+		snprintf(t, sizeof(t), "[ipv4]\naddress = 192.0.2.2/24\n[kv.s]\nstore = mem:\n%s",
+			 ext_bad[i].text);
+		config_init(&c);
+		assert_int_equal(config_parse_ini(&c, "t.conf", t, strlen(t), err, sizeof(err)), 0);
+		assert_int_equal(config_finish(&c, TYPES, "t.conf", err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, ext_bad[i].msg);
+		config_free(&c);
+	}
+	/* a key-less type: no params but the byte every app gets */
+	text = "[ipv4]\naddress = 192.0.2.2/24\n[app.bare]\n";
 	config_init(&c);
-	c.ext_types = ext;
-	c.n_ext_types = 1;
 	assert_int_equal(config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err)), 0);
-	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "t.conf:5: unknown key 'colour' in [app.hi] (type hello)");
+	assert_int_equal(config_finish(&c, TYPES, "t.conf", err, sizeof(err)), 0);
+	assert_non_null(app(&c, "bare")->params);
 	config_free(&c);
 	/* without the type known, the same file is refused */
 	text = "[ipv4]\naddress = 192.0.2.2/24\n[app.hi]\ntype = hello\n";
 	config_init(&c);
 	assert_int_equal(config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err)), 0);
-	assert_int_equal(config_finish(&c, "t.conf", err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "unknown application type 'hello'"));
+	assert_int_equal(config_finish(&c, BUILTINS, "t.conf", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:4: [app.hi] type: unknown application type 'hello' "
+			    "(known: echo, discard, source, http, kvhttp)");
 	config_free(&c);
 }
 
@@ -772,9 +860,9 @@ static void test_key_tables(void **state)
 		check_table(config_sections[i].keys, config_sections[i].nkeys,
 			    sizeof(struct tapird_config));
 	check_table(config_kv_keys, config_kv_nkeys, sizeof(struct kv_config));
-	for (size_t i = 0; i < config_napp_types; i++)
-		check_table(config_app_types[i].keys, config_app_types[i].nkeys,
-			    sizeof(union app_params));
+	for (size_t i = 0; i < app_builtin_nconfs; i++)
+		check_table(app_builtin_confs[i]->keys, app_builtin_confs[i]->nkeys,
+			    app_builtin_confs[i]->params_size);
 	/* The generic setter: kinds, limits, messages */
 	struct tapird_config c;
 	char msg[CONFIG_ERR_MAX];
@@ -793,8 +881,11 @@ static void test_key_tables(void **state)
 	assert_true(c.mac_set);
 	assert_int_equal(c.mac[5], 1);
 	assert_null(conf_key_find(config_sections[0].keys, config_sections[0].nkeys, "nope"));
-	assert_non_null(config_app_type("kvhttp"));
-	assert_null(config_app_type("nope"));
+	/* the built-in types, in the order messages list them */
+	static const char *const names[] = { "echo", "discard", "source", "http", "kvhttp" };
+	assert_int_equal(app_builtin_nconfs, 5);
+	for (size_t i = 0; i < app_builtin_nconfs; i++)
+		assert_string_equal(app_builtin_confs[i]->name, names[i]);
 	config_free(&c);
 }
 

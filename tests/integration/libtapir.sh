@@ -2,7 +2,8 @@
 # libtapir.sh - the installed libtapir: `meson install --destdir` of this
 # build into a temporary root, examples/hello built out of the tree against it
 # with pkg-config, then run on a TAP: its greeting (config key), its KV store
-# and its timer answer over TCP, and a bad key of its own is refused.
+# and its timer answer over TCP; a bad key, value or kv= of its own is refused
+# (its key table and check, as the built-in types have).
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 HERE=$(dirname "$(realpath "$0")")
@@ -71,7 +72,15 @@ rc=0
 "$HELLO" --config "$TMP/hello.conf" --app.hi.colour=red >"$TMP/bad.log" 2>&1 || rc=$?
 [ "$rc" = 2 ] && grep -q "unknown key 'colour' in \[app.hi\] (type hello)" "$TMP/bad.log" ||
 	fail "bad key: exit $rc, $(cat "$TMP/bad.log")"
-pass "an unknown key of the app's type is refused with exit 2"
+rc=0
+"$HELLO" --config "$TMP/hello.conf" --app.hi.port=0 --app.hi.kv=nope >"$TMP/bad.log" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "argument '--app.hi.port=0': \[app.hi\] port: 0 is out of range" "$TMP/bad.log" ||
+	fail "bad port: exit $rc, $(cat "$TMP/bad.log")"
+rc=0
+"$HELLO" --config "$TMP/hello.conf" --app.hi.kv=nope >"$TMP/bad.log" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "argument '--app.hi.kv=nope': \[app.hi\] kv: no section \[kv.nope\]" "$TMP/bad.log" ||
+	fail "bad kv: exit $rc, $(cat "$TMP/bad.log")"
+pass "an unknown key, a bad value, a check of the app's type: refused with exit 2"
 
 make_tap tap0 192.0.2.1/24
 TAPIRD=$HELLO

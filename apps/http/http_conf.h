@@ -1,0 +1,37 @@
+/*
+ * http_conf.h - the configuration of the http and kvhttp apps: their params struct
+ *
+ * Filled by the key tables of http_conf.c (app_http_conf, app_kvhttp_conf,
+ * declared in app_conf.h) and read by conn.c, site.c and kvhttp.c through
+ * ctx->params.  No stack here: tests/daemon/test_config includes it.
+ */
+#ifndef TAPIR_HTTP_CONF_H
+#define TAPIR_HTTP_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/*
+ * http (a site from a KV store, port 80) and kvhttp (a read-write KV store
+ * over HTTP, port 8080).  kv names a [kv.NAME] section (required; kvhttp's
+ * must be writable); index is http's directory index; token is kvhttp's
+ * bearer token (empty: none).
+ */
+#define HTTP_CONF_INDEX_MAX 63
+#define HTTP_CONF_TOKEN_MAX 128
+struct app_http_config {
+	uint16_t port;
+	char kv[CONFIG_APP_NAME_MAX + 1];
+	char index[HTTP_CONF_INDEX_MAX + 1];        /* http: "index.html" */
+	char token[HTTP_CONF_TOKEN_MAX + 1];        /* kvhttp: "" = no token */
+	uint64_t idle_timeout_ns;                   /* 30 s */
+	uint32_t max_header_bytes;                  /* request line + headers: 8 KiB */
+	uint32_t max_headers;                       /* header fields: 64 */
+	uint32_t max_connections;                   /* this app's: 1024 */
+	uint64_t max_body;                          /* kvhttp request body: 1 MiB */
+	bool access_log;                            /* a line per request (info) */
+};
+
+#endif /* TAPIR_HTTP_CONF_H */
