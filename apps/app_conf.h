@@ -1,8 +1,8 @@
 /*
  * app_conf.h - the built-in app types' configuration side: params, key tables, checks
  *
- * Each built-in type has a struct app_conf_type (config.h): the keys of its
- * [app.NAME] sections (a conf_key table, keys.h) over its params struct,
+ * Each built-in type has a struct tapir_app_conf_type (config.h): the keys of its
+ * [app.NAME] sections (a tapir_conf_key table, tapir/conf.h) over its params struct,
  * the ports it listens on and, for http and kvhttp, a check across
  * sections.  They live here and in http/http_conf.c, beside the apps but
  * without the stack, so that tests/daemon/test_config and fuzz/config link
@@ -33,14 +33,14 @@ struct app_port_config {
 };
 
 /* app_echo_conf, app_discard_conf ... (http and kvhttp: http/http_conf.c) */
-#define APP_CONF_DECLARE(name) extern const struct app_conf_type app_##name##_conf;
+#define APP_CONF_DECLARE(name) extern const struct tapir_app_conf_type app_##name##_conf;
 APP_BUILTINS(APP_CONF_DECLARE)
 #undef APP_CONF_DECLARE
 
 /* Every built-in type's configuration side, in APP_BUILTINS() order: what
  * tests and fuzzers hand to config_finish() (the runtime hands the same
  * records, through app_builtin_types[], and the out-of-tree ones after). */
-extern const struct app_conf_type *const app_builtin_confs[];
+extern const struct tapir_app_conf_type *const app_builtin_confs[];
 extern const size_t app_builtin_nconfs;
 
 #endif /* TAPIR_APP_CONF_H */

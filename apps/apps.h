@@ -1,7 +1,7 @@
 /*
  * apps.h - the built-in applications tapird runs on its stack
  *
- * Each built-in type is a struct tapir_app_type (tapir_app.h) defined next
+ * Each built-in type is a struct tapir_app_type (tapir/app.h) defined next
  * to its code, the same record an out-of-tree app passes to tapir_run():
  * start/stop here, and a pointer to its configuration side (key table,
  * params struct, ports, check: app_conf.h), which tests and fuzzers link
@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "app_conf.h"
-#include "tapir_app.h"
+#include "tapir/app.h"
 
 /* echo.c: echo (RFC 862) over UDP and TCP */
 extern const struct tapir_app_type app_echo_type;

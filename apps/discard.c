@@ -52,8 +52,7 @@ static void discard_stop(void *state);
 static int discard_start(struct tapir_app_ctx *ctx, void **state)
 {
 	struct tapir_stack *st = ctx->st;
-	const struct app_config *cfg = ctx->cfg;
-	struct logger *log = ctx->log;
+	struct tapir_logger *log = ctx->log;
 	struct discard *d = calloc(1, sizeof(*d));
 
 	if (!d)
@@ -64,18 +63,18 @@ static int discard_start(struct tapir_app_ctx *ctx, void **state)
 	int rc = tapir_udp_listen(st, d->port, discard_udp, d);
 
 	if (rc < 0) {
-		log_err(log, "app %s: cannot listen on UDP port %u: %s", cfg->name, d->port,
+		tapir_log_err(log, "app %s: cannot listen on UDP port %u: %s", ctx->name, d->port,
 			strerror(-rc));
 		free(d);
 		return rc;
 	}
 	d->udp_listening = true;
-	rc = tcp_server_start(&d->tcp, st, log, cfg->name, d->port, &discard_tcp_ops, d);
+	rc = tcp_server_start(&d->tcp, st, log, ctx->name, d->port, &discard_tcp_ops, d);
 	if (rc < 0) {
 		discard_stop(d);
 		return rc;
 	}
-	log_info(log, "app %s: discard on UDP and TCP port %u", cfg->name, d->port);
+	tapir_log_info(log, "app %s: discard on UDP and TCP port %u", ctx->name, d->port);
 	*state = d;
 	return 0;
 }
@@ -146,22 +145,21 @@ static const struct tcp_server_ops source_tcp_ops = {
 static int source_start(struct tapir_app_ctx *ctx, void **state)
 {
 	struct tapir_stack *st = ctx->st;
-	const struct app_config *cfg = ctx->cfg;
 	const struct app_port_config *pc = ctx->params;
-	struct logger *log = ctx->log;
+	struct tapir_logger *log = ctx->log;
 	struct source *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(s->pattern); i++)
 		s->pattern[i] = (uint8_t)(' ' + i % 95);
-	int rc = tcp_server_start(&s->tcp, st, log, cfg->name, pc->port, &source_tcp_ops, s);
+	int rc = tcp_server_start(&s->tcp, st, log, ctx->name, pc->port, &source_tcp_ops, s);
 
 	if (rc < 0) {
 		free(s);
 		return rc;
 	}
-	log_info(log, "app %s: source on TCP port %u", cfg->name, pc->port);
+	tapir_log_info(log, "app %s: source on TCP port %u", ctx->name, pc->port);
 	*state = s;
 	return 0;
 }

@@ -30,7 +30,7 @@
 
 struct echo {
 	struct tapir_stack *st;
-	struct logger *log;
+	struct tapir_logger *log;
 	uint16_t port;
 	bool udp_listening;
 	struct tcp_server tcp;
@@ -54,7 +54,7 @@ static void echo_recv(void *ctx, const struct tapir_udp_meta *m, const uint8_t *
 	if (rc < 0) {
 		char a[16];
 		e->failed++;
-		log_debug(e->log, "echo %u: reply of %zu bytes to %s:%u failed: %s", e->port, len,
+		tapir_log_debug(e->log, "echo %u: reply of %zu bytes to %s:%u failed: %s", e->port, len,
 			  tapir_ipv4_addr_format(m->src, a), m->src_port, strerror(-rc));
 		return;
 	}
@@ -150,8 +150,7 @@ static void echo_stop(void *state);
 static int echo_start(struct tapir_app_ctx *ctx, void **state)
 {
 	struct tapir_stack *st = ctx->st;
-	const struct app_config *cfg = ctx->cfg;
-	struct logger *log = ctx->log;
+	struct tapir_logger *log = ctx->log;
 	struct echo *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
@@ -161,18 +160,18 @@ static int echo_start(struct tapir_app_ctx *ctx, void **state)
 	e->port = pc->port;
 	int rc = tapir_udp_listen(st, e->port, echo_recv, e);
 	if (rc < 0) {
-		log_err(log, "app %s: cannot listen on UDP port %u: %s", cfg->name, e->port,
+		tapir_log_err(log, "app %s: cannot listen on UDP port %u: %s", ctx->name, e->port,
 			strerror(-rc));
 		free(e);
 		return rc;
 	}
 	e->udp_listening = true;
-	rc = tcp_server_start(&e->tcp, st, log, cfg->name, e->port, &echo_tcp_ops, e);
+	rc = tcp_server_start(&e->tcp, st, log, ctx->name, e->port, &echo_tcp_ops, e);
 	if (rc < 0) {
 		echo_stop(e);
 		return rc;
 	}
-	log_info(log, "app %s: echo on UDP and TCP port %u", cfg->name, e->port);
+	tapir_log_info(log, "app %s: echo on UDP and TCP port %u", ctx->name, e->port);
 	*state = e;
 	return 0;
 }
@@ -185,7 +184,7 @@ static void echo_stop(void *state)
 	if (e->udp_listening)
 		tapir_udp_unlisten(e->st, e->port);
 	tcp_server_stop(&e->tcp);
-	log_debug(e->log, "echo %u: %llu datagrams echoed, %llu ignored, %llu failed; "
+	tapir_log_debug(e->log, "echo %u: %llu datagrams echoed, %llu ignored, %llu failed; "
 		  "%llu TCP connections", e->port, (unsigned long long)e->echoed,
 		  (unsigned long long)e->ignored, (unsigned long long)e->failed,
 		  (unsigned long long)e->tcp.accepted);

@@ -63,7 +63,7 @@ static void on_accept(void *ctx, struct tapir_tcp_flow *f)
 		s->ops->accepted(c);
 }
 
-int tcp_server_start(struct tcp_server *s, struct tapir_stack *st, struct logger *log,
+int tcp_server_start(struct tcp_server *s, struct tapir_stack *st, struct tapir_logger *log,
 		     const char *name, uint16_t port, const struct tcp_server_ops *ops, void *ctx)
 {
 	int rc;
@@ -77,7 +77,7 @@ int tcp_server_start(struct tcp_server *s, struct tapir_stack *st, struct logger
 	s->ctx = ctx;
 	rc = tapir_tcp_listen(st, port, NULL, on_accept, s);
 	if (rc < 0)
-		log_err(log, "app %s: cannot listen on TCP port %u: %s", name, port,
+		tapir_log_err(log, "app %s: cannot listen on TCP port %u: %s", name, port,
 			strerror(-rc));
 	return rc;
 }

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "log.h"
+#include "tapir/log.h"
 #include "tapir/stack.h"
 #include "tapir/tcp.h"
 
@@ -46,7 +46,7 @@ struct tcp_server_ops {
 
 struct tcp_server {
 	struct tapir_stack *st;
-	struct logger *log;
+	struct tapir_logger *log;
 	const char *name;
 	uint16_t port;
 	const struct tcp_server_ops *ops;
@@ -57,7 +57,7 @@ struct tcp_server {
 };
 
 /* Return: 0 or negative errno (logged) */
-int tcp_server_start(struct tcp_server *s, struct tapir_stack *st, struct logger *log,
+int tcp_server_start(struct tcp_server *s, struct tapir_stack *st, struct tapir_logger *log,
 		     const char *name, uint16_t port, const struct tcp_server_ops *ops, void *ctx);
 /* Close every connection and stop listening. */
 void tcp_server_stop(struct tcp_server *s);

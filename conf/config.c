@@ -1,7 +1,7 @@
 /*
  * config.c - tapird's configuration: sections, apps, boot arguments, validation
  *
- * What each key accepts is in the key tables (config_keys.c, keys.h); the
+ * What each key accepts is in the key tables (config_keys.c, tapir/conf.h); the
  * INI syntax is ini_read.c's.  This file finds the section of a key, keeps the
  * [app.NAME] keys until the type is known, and checks across keys.
  */
@@ -15,7 +15,7 @@
 
 #include "bootargs.h"
 #include "ini_read.h"
-#include "keys.h"
+#include "tapir/conf.h"
 #include "tapir/stack.h"
 
 /* ---- messages ---- */
@@ -41,16 +41,16 @@ static void set_where(struct config_where *w, const char *where)
 	snprintf(w->text, sizeof(w->text), "%s", where);
 }
 
-const char *config_log_level_name(enum config_log_level l)
+const char *config_log_level_name(enum tapir_log_level l)
 {
 	static const char *const names[] = {
-		[CONFIG_LOG_ERR] = "error",
-		[CONFIG_LOG_WARN] = "warn",
-		[CONFIG_LOG_INFO] = "info",
-		[CONFIG_LOG_DEBUG] = "debug",
+		[TAPIR_LOG_LEVEL_ERR] = "error",
+		[TAPIR_LOG_LEVEL_WARN] = "warn",
+		[TAPIR_LOG_LEVEL_INFO] = "info",
+		[TAPIR_LOG_LEVEL_DEBUG] = "debug",
 	};
-	_Static_assert(sizeof(names) / sizeof(names[0]) == CONFIG_LOG_DEBUG + 1, "log names");
-	return (unsigned)l <= CONFIG_LOG_DEBUG ? names[l] : "?";
+	_Static_assert(sizeof(names) / sizeof(names[0]) == TAPIR_LOG_LEVEL_DEBUG + 1, "log names");
+	return (unsigned)l <= TAPIR_LOG_LEVEL_DEBUG ? names[l] : "?";
 }
 
 /* ---- init / free ---- */
@@ -61,7 +61,7 @@ void config_init(struct tapird_config *c)
 	memset(c, 0, sizeof(*c));
 	/* The tables' defaults; [tcp]'s are libstack's, impair.* backends/impair's */
 	for (size_t i = 0; i < config_nsections; i++)
-		conf_keys_defaults(config_sections[i].keys, config_sections[i].nkeys,
+		tapir_conf_keys_defaults(config_sections[i].keys, config_sections[i].nkeys,
 				   (char *)c + config_sections[i].offset, msg, sizeof(msg));
 	tapir_tcp_config_defaults(&c->tcp);
 	impair_config_defaults(&c->impair);
@@ -146,23 +146,23 @@ static int kv_section_check(struct tapird_config *c, const char *name, const cha
 	strcpy(k->name, name);
 	set_where(&k->where, where);
 	char msg[CONFIG_ERR_MAX];
-	conf_keys_defaults(config_kv_keys, config_kv_nkeys, k, msg, sizeof(msg));
+	tapir_conf_keys_defaults(config_kv_keys, config_kv_nkeys, k, msg, sizeof(msg));
 	if (out)
 		*out = k;
 	return 0;
 }
 
 /* A key of a table (@keys over @base): unknown keys and bad values are errors */
-static int set_by_table(const struct conf_key *keys, size_t nkeys, const char *more, void *base,
+static int set_by_table(const struct tapir_conf_key *keys, size_t nkeys, const char *more, void *base,
 			const char *section, const char *key, const char *value,
 			const char *where, char *err, size_t errlen)
 {
 	char msg[CONFIG_ERR_MAX], names[CONFIG_ERR_MAX];
-	const struct conf_key *k = conf_key_find(keys, nkeys, key);
+	const struct tapir_conf_key *k = tapir_conf_key_find(keys, nkeys, key);
 	if (!k)
 		return errf(err, errlen, where, "unknown key '%s' in [%s] (expected %s%s)", key,
-			    section, conf_keys_names(keys, nkeys, names, sizeof(names)), more);
-	int rc = conf_key_set(k, base, value, where, msg, sizeof(msg));
+			    section, tapir_conf_keys_names(keys, nkeys, names, sizeof(names)), more);
+	int rc = tapir_conf_key_set(k, base, value, where, msg, sizeof(msg));
 	if (rc == -EINVAL)
 		return errf(err, errlen, where, "[%s] %s: %s", section, key, msg);
 	return rc;
@@ -358,7 +358,7 @@ int config_apply_args(struct tapird_config *c, char *const *args, size_t nargs, 
 /* ---- checks across keys ---- */
 
 /* "a, b, c": the names of @types into @buf.  Return: @buf */
-static char *type_names(const struct app_conf_type *const *types, size_t ntypes, char *buf,
+static char *type_names(const struct tapir_app_conf_type *const *types, size_t ntypes, char *buf,
 			size_t len)
 {
 	size_t pos = 0;
@@ -372,10 +372,31 @@ static char *type_names(const struct app_conf_type *const *types, size_t ntypes,
 	return buf;
 }
 
+/* What a type's check() sees (struct tapir_app_check's callbacks) */
+struct check_priv {
+	const struct tapird_config *c;
+	const struct app_config *a;
+};
+
+static const char *check_key_where(const struct tapir_app_check *k, const char *key)
+{
+	const struct check_priv *p = k->priv;
+	return config_app_where(p->a, key);
+}
+
+static bool check_kv_section(const struct tapir_app_check *k, const char *name, bool *writable)
+{
+	const struct check_priv *p = k->priv;
+	const struct kv_config *kv = config_kv_find(p->c, name);
+	if (kv && writable)
+		*writable = kv->writable;
+	return kv != NULL;
+}
+
 /* An app: its type from @types, its params from the type's defaults and keys,
  * then the type's check. */
 static int finish_app(const struct tapird_config *c, struct app_config *a,
-		      const struct app_conf_type *const *types, size_t ntypes, char *err,
+		      const struct tapir_app_conf_type *const *types, size_t ntypes, char *err,
 		      size_t errlen)
 {
 	char msg[CONFIG_ERR_MAX], names[CONFIG_ERR_MAX];
@@ -386,7 +407,7 @@ static int finish_app(const struct tapird_config *c, struct app_config *a,
 			type = a->keys[i].value;
 			type_where = &a->keys[i].where;
 		}
-	const struct app_conf_type *t = NULL;
+	const struct tapir_app_conf_type *t = NULL;
 	size_t ti;
 	for (ti = 0; ti < ntypes && !t; ti++)
 		if (!strcmp(types[ti]->name, type))
@@ -408,7 +429,7 @@ static int finish_app(const struct tapird_config *c, struct app_config *a,
 	a->params = calloc(1, t->params_size ? t->params_size : 1);
 	if (!a->params)
 		return -ENOMEM;
-	int rc = conf_keys_defaults(t->keys, t->nkeys, a->params, msg, sizeof(msg));
+	int rc = tapir_conf_keys_defaults(t->keys, t->nkeys, a->params, msg, sizeof(msg));
 	if (rc == -EINVAL)  /* the type's own table is wrong */
 		return errf(err, errlen, a->where.text, "[app.%s]: a default of type %s: %s",
 			    a->name, t->name, msg);
@@ -418,17 +439,17 @@ static int finish_app(const struct tapird_config *c, struct app_config *a,
 		const struct app_key *k = &a->keys[i];
 		if (!strcmp(k->key, "type"))
 			continue;
-		const struct conf_key *ck = conf_key_find(t->keys, t->nkeys, k->key);
+		const struct tapir_conf_key *ck = tapir_conf_key_find(t->keys, t->nkeys, k->key);
 		if (!ck && t->nkeys)
 			return errf(err, errlen, k->where.text,
 				    "unknown key '%s' in [app.%s] (type %s), expected %s", k->key,
-				    a->name, t->name, conf_keys_names(t->keys, t->nkeys, names,
+				    a->name, t->name, tapir_conf_keys_names(t->keys, t->nkeys, names,
 								      sizeof(names)));
 		if (!ck)
 			return errf(err, errlen, k->where.text,
 				    "unknown key '%s' in [app.%s] (type %s), which takes none",
 				    k->key, a->name, t->name);
-		rc = conf_key_set(ck, a->params, k->value, k->where.text, msg, sizeof(msg));
+		rc = tapir_conf_key_set(ck, a->params, k->value, k->where.text, msg, sizeof(msg));
 		if (rc == -EINVAL)
 			return errf(err, errlen, k->where.text, "[app.%s] %s: %s", a->name, k->key,
 				    msg);
@@ -438,7 +459,16 @@ static int finish_app(const struct tapird_config *c, struct app_config *a,
 	if (t->check) {
 		if (err && errlen)
 			err[0] = '\0';
-		return t->check(c, a, err, errlen);
+		struct tapir_app_check k = {
+			.name = a->name,
+			.type = t,
+			.params = a->params,
+			.where = a->where.text,
+			.key_where = check_key_where,
+			.kv_section = check_kv_section,
+			.priv = &(struct check_priv){ c, a },
+		};
+		return t->check(&k, err, errlen);
 	}
 	return 0;
 }
@@ -460,7 +490,7 @@ uint16_t config_app_port(const struct app_config *a, bool tcp)
 	return p;
 }
 
-int config_finish(struct tapird_config *c, const struct app_conf_type *const *types,
+int config_finish(struct tapird_config *c, const struct tapir_app_conf_type *const *types,
 		  size_t ntypes, const char *source, char *err, size_t errlen)
 {
 	char ab[16], gb[16];

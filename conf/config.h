@@ -27,7 +27,7 @@
  * Applications are [app.NAME] sections (NAME: letters, digits, '-', '_', at
  * most CONFIG_APP_NAME_MAX), with a type= key defaulting to NAME.  Their
  * keys are kept as given until config_finish() knows the type: each type
- * (struct app_conf_type) brings its own key table and checks, the built-in
+ * (struct tapir_app_conf_type) brings its own key table and checks, the built-in
  * ones from apps/ (app_conf.h), out-of-tree ones from tapir_run()'s caller.
  *
  * Key-value stores are [kv.NAME] sections: store = SPEC (required, any
@@ -44,7 +44,9 @@
 #include <stdint.h>
 
 #include "impair.h"
-#include "keys.h"
+#include "tapir/app.h"
+#include "tapir/conf.h"
+#include "tapir/log.h"
 #include "tapir/tcp_config.h"
 
 #define CONFIG_MAX_FILE (1u << 20)
@@ -56,12 +58,6 @@
 #define CONFIG_IFNAME_MAX 15      /* IFNAMSIZ - 1 */
 #define CONFIG_ERR_MAX 512        /* a good size for error buffers */
 
-enum config_log_level {  /* same order as enum tapir_stack_log_level */
-	CONFIG_LOG_ERR,
-	CONFIG_LOG_WARN,
-	CONFIG_LOG_INFO,
-	CONFIG_LOG_DEBUG,
-};
 
 /* Where a value came from: "FILE:LINE" or "argument '--x.y=z'" */
 struct config_where {
@@ -73,33 +69,8 @@ struct config_where {
 struct tapird_config;
 struct app_config;
 
-/*
- * An application type as the configuration sees it: the keys its [app.NAME]
- * sections take besides type= (a struct conf_key table, keys.h, defaults
- * included) over the struct they fill (@params_size bytes: app_config's
- * params), the ports it listens on (for the uniqueness checks) and the
- * checks a key table cannot say.  Every type has one, built-in (apps/'s
- * app_conf.c and http/http_conf.c) or out-of-tree: its struct
- * tapir_app_type (tapir_app.h) points at it.  config_finish() is given the
- * list of them.
- */
-struct app_conf_type {
-	const char *name;                /* type = NAME */
-	const struct conf_key *keys;     /* over the params struct; NULL: no keys */
-	size_t nkeys;
-	size_t params_size;              /* sizeof the params struct (0: none) */
-	size_t udp_port, tcp_port;       /* APP_CONF_PORT() of the port it listens on; 0: none */
-	/*
-	 * Optional: checks across keys and sections, once every key is set
-	 * (http: kv = NAME names a [kv.NAME] section).  Put "WHERE: ..." in
-	 * @err (config_app_where()).  Return: 0 or -EINVAL
-	 */
-	int (*check)(const struct tapird_config *c, const struct app_config *a, char *err,
-		     size_t errlen);
-};
 
 /* The port field @field (a uint16_t) of params struct @type, for udp_port/tcp_port */
-#define APP_CONF_PORT(type, field) (offsetof(type, field) + 1)
 
 struct app_key {
 	char *key, *value;
@@ -124,7 +95,7 @@ struct app_config {
 	size_t nkeys;
 	/* After config_finish(): */
 	const char *type;                /* type name (the type's) */
-	const struct app_conf_type *ctype;  /* the type, from config_finish()'s list */
+	const struct tapir_app_conf_type *ctype;  /* the type, from config_finish()'s list */
 	size_t type_index;               /* its index in that list */
 	void *params;                    /* ctype->params_size bytes (at least 1), malloc'd:
 	                                    the defaults, then the keys given */
@@ -158,7 +129,7 @@ struct tapird_config {
 	/* [tcp] */
 	struct tapir_tcp_config tcp;
 	/* [log] */
-	enum config_log_level log_level;
+	enum tapir_log_level log_level;
 	bool log_timestamps;
 	/* [app.*] */
 	struct app_config *apps;         /* malloc'd array of @napps */
@@ -184,7 +155,7 @@ struct tapird_config {
  */
 struct config_section {
 	const char *name;
-	const struct conf_key *keys;
+	const struct tapir_conf_key *keys;
 	size_t nkeys;
 	size_t offset;
 	const char *more;
@@ -192,7 +163,7 @@ struct config_section {
 extern const struct config_section config_sections[];
 extern const size_t config_nsections;
 /* [kv.NAME]: keys over struct kv_config */
-extern const struct conf_key config_kv_keys[];
+extern const struct tapir_conf_key config_kv_keys[];
 extern const size_t config_kv_nkeys;
 
 /* The built-in configuration (the same text as conf/tapird.conf). */
@@ -259,7 +230,7 @@ int config_apply_args(struct tapird_config *c, char *const *args, size_t nargs, 
  *
  * Return: 0, -EINVAL (message in @err) or -ENOMEM
  */
-int config_finish(struct tapird_config *c, const struct app_conf_type *const *types,
+int config_finish(struct tapird_config *c, const struct tapir_app_conf_type *const *types,
 		  size_t ntypes, const char *source, char *err, size_t errlen);
 
 /* Return: where @a's key @key came from ("FILE:LINE"...), else where its section did */
@@ -271,7 +242,7 @@ uint16_t config_app_port(const struct app_config *a, bool tcp);
 const struct kv_config *config_kv_find(const struct tapird_config *c, const char *name);
 
 /* Names for messages */
-const char *config_log_level_name(enum config_log_level l);
+const char *config_log_level_name(enum tapir_log_level l);
 /* The netmask of prefix length @p (0 to 32), host order */
 uint32_t config_prefix_mask(uint8_t p);
 

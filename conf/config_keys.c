@@ -1,12 +1,12 @@
 /*
  * config_keys.c - tapird's key tables: the fixed sections and [kv.NAME]
  *
- * One struct conf_key table per section (keys.h): the name, the kind and
+ * One struct tapir_conf_key table per section (tapir/conf.h): the name, the kind and
  * limits of the value, its default, where it goes, a line of help.  The
  * checks that a kind alone cannot say (a unicast address, an interface
  * name) are the small functions beside the tables.  [netif] impair.* keys
  * are backends/impair's (config.c hands them over); the [app.NAME] keys are
- * each app type's (struct app_conf_type: apps/app_conf.h for the built-in
+ * each app type's (struct tapir_app_conf_type: apps/app_conf.h for the built-in
  * ones).
  */
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "keys.h"
+#include "tapir/conf.h"
 #include "proto.h"
 #include "units.h"
 
@@ -173,12 +173,12 @@ static int set_enabled(void *base, const char *value, const char *where, char *m
 /* [tcp] rcvbuf also bounds the out-of-order data held per flow */
 static int set_rcvbuf(void *base, const char *value, const char *where, char *msg, size_t msglen)
 {
-	static const struct conf_key k = {
-		.name = "rcvbuf", .kind = CONF_SIZE, CONF_AT(struct tapir_tcp_config, rcvbuf),
+	static const struct tapir_conf_key k = {
+		.name = "rcvbuf", .kind = TAPIR_CONF_SIZE, TAPIR_CONF_AT(struct tapir_tcp_config, rcvbuf),
 		.min = 4096, .max = 64u << 20,
 	};
 	struct tapir_tcp_config *t = base;
-	int rc = conf_key_set(&k, t, value, where, msg, msglen);
+	int rc = tapir_conf_key_set(&k, t, value, where, msg, msglen);
 	if (!rc)
 		t->ooo_max_bytes = t->rcvbuf;
 	return rc;
@@ -212,63 +212,63 @@ static int set_store(void *base, const char *value, const char *where, char *msg
 
 #define TC struct tapird_config
 
-static const struct conf_key netif_keys[] = {
-	{ "backend", CONF_STRING, CONF_AT(TC, backend), .max = 7, .def = "tap",
+static const struct tapir_conf_key netif_keys[] = {
+	{ "backend", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, backend), .max = 7, .def = "tap",
 	  .check = backend_check, .help = "tap, pcap (an existing interface) or vmnet (macOS)" },
-	{ "name", CONF_STRING, CONF_AT(TC, ifname), .min = 1, .max = CONFIG_IFNAME_MAX,
+	{ "name", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, ifname), .min = 1, .max = CONFIG_IFNAME_MAX,
 	  .def = "tap0", .check = ifname_check,
 	  .what = "an interface name (1 to 15 printable characters, no '/', ':' or spaces)",
 	  .help = "the TAP device (created if missing) or the pcap interface" },
-	{ "device", CONF_STRING, CONF_AT(TC, ifname), .min = 1, .max = CONFIG_IFNAME_MAX,
+	{ "device", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, ifname), .min = 1, .max = CONFIG_IFNAME_MAX,
 	  .check = ifname_check,
 	  .what = "an interface name (1 to 15 printable characters, no '/', ':' or spaces)",
 	  .help = "the same as name (pcap's word)" },
-	{ "mac", CONF_MAC, CONF_AT(TC, mac), CONF_FLAG(TC, mac_set), .check = mac_check,
+	{ "mac", TAPIR_CONF_MAC, TAPIR_CONF_AT(TC, mac), TAPIR_CONF_FLAG(TC, mac_set), .check = mac_check,
 	  .help = "our MAC address (default: a random locally administered one)" },
-	{ "mtu", CONF_UINT, CONF_AT(TC, mtu), .min = 68, .max = 65521, .def = "1500",
+	{ "mtu", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, mtu), .min = 68, .max = 65521, .def = "1500",
 	  .help = "the device's MTU" },
-	{ "offload", CONF_BOOL, CONF_AT(TC, offload), .def = "true",
+	{ "offload", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TC, offload), .def = "true",
 	  .help = "TAP offloads (virtio-net header, TSO out, GRO'd frames in)" },
 };
 
-static const struct conf_key ipv4_keys[] = {
-	{ "address", CONF_CUSTOM, .set = set_address, .help = "ADDRESS/PREFIX (required)" },
-	{ "gateway", CONF_CUSTOM, .set = set_gateway, .help = "the default router; none: none" },
-	{ "ttl", CONF_UINT, CONF_AT(TC, ttl), .min = 1, .max = 255, .def = "64",
+static const struct tapir_conf_key ipv4_keys[] = {
+	{ "address", TAPIR_CONF_CUSTOM, .set = set_address, .help = "ADDRESS/PREFIX (required)" },
+	{ "gateway", TAPIR_CONF_CUSTOM, .set = set_gateway, .help = "the default router; none: none" },
+	{ "ttl", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, ttl), .min = 1, .max = 255, .def = "64",
 	  .help = "TTL of the datagrams we send" },
-	{ "reassembly_max_bytes", CONF_SIZE, CONF_AT(TC, reasm_max_bytes), .min = 65535,
+	{ "reassembly_max_bytes", TAPIR_CONF_SIZE, TAPIR_CONF_AT(TC, reasm_max_bytes), .min = 65535,
 	  .max = 1ull << 30, .range = "64KiB to 1GiB", .def = "4MiB",
 	  .help = "fragments held for reassembly, all datagrams" },
-	{ "reassembly_timeout", CONF_DURATION, CONF_AT(TC, reasm_timeout_ns), .min = 1000000,
+	{ "reassembly_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TC, reasm_timeout_ns), .min = 1000000,
 	  .max = 3600 * SEC, .range = "1ms to 1h", .def = "30s",
 	  .help = "how long an incomplete datagram is kept" },
 };
 
-static const struct conf_key arp_keys[] = {
-	{ "cache_size", CONF_UINT, CONF_AT(TC, arp_cache_size), .min = 1, .max = 1u << 20,
+static const struct tapir_conf_key arp_keys[] = {
+	{ "cache_size", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, arp_cache_size), .min = 1, .max = 1u << 20,
 	  .def = "1024", .help = "entries of the ARP cache" },
-	{ "timeout", CONF_DURATION, CONF_AT(TC, arp_timeout_ns), .min = SEC, .max = 86400 * SEC,
+	{ "timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TC, arp_timeout_ns), .min = SEC, .max = 86400 * SEC,
 	  .range = "1s to 24h", .def = "60s", .help = "lifetime of a resolved entry" },
 };
 
-static const struct conf_key icmp_keys[] = {
-	{ "error_rate", CONF_UINT, CONF_AT(TC, icmp_error_rate), .max = 1000000, .def = "100",
+static const struct tapir_conf_key icmp_keys[] = {
+	{ "error_rate", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, icmp_error_rate), .max = 1000000, .def = "100",
 	  .help = "ICMP errors sent per second (token bucket rate)" },
-	{ "error_burst", CONF_UINT, CONF_AT(TC, icmp_error_burst), .max = 1000000, .def = "50",
+	{ "error_burst", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, icmp_error_burst), .max = 1000000, .def = "50",
 	  .help = "ICMP errors sent in a burst (token bucket size)" },
 };
 
-static const struct conf_enum log_levels[] = {
-	{ "error", CONFIG_LOG_ERR }, { "err", CONFIG_LOG_ERR },
-	{ "warn", CONFIG_LOG_WARN }, { "warning", CONFIG_LOG_WARN },
-	{ "info", CONFIG_LOG_INFO }, { "debug", CONFIG_LOG_DEBUG },
+static const struct tapir_conf_enum log_levels[] = {
+	{ "error", TAPIR_LOG_LEVEL_ERR }, { "err", TAPIR_LOG_LEVEL_ERR },
+	{ "warn", TAPIR_LOG_LEVEL_WARN }, { "warning", TAPIR_LOG_LEVEL_WARN },
+	{ "info", TAPIR_LOG_LEVEL_INFO }, { "debug", TAPIR_LOG_LEVEL_DEBUG },
 	{ NULL, 0 },
 };
 
-static const struct conf_key log_keys[] = {
-	{ "level", CONF_ENUM, CONF_AT(TC, log_level), .names = log_levels, .def = "info",
+static const struct tapir_conf_key log_keys[] = {
+	{ "level", TAPIR_CONF_ENUM, TAPIR_CONF_AT(TC, log_level), .names = log_levels, .def = "info",
 	  .what = "a level (error, warn, info, debug)", .help = "messages up to this level" },
-	{ "timestamps", CONF_BOOL, CONF_AT(TC, log_timestamps), .def = "false",
+	{ "timestamps", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TC, log_timestamps), .def = "false",
 	  .help = "prefix every line with the UTC time" },
 };
 
@@ -281,54 +281,54 @@ static const struct conf_key log_keys[] = {
  */
 #define TCPC struct tapir_tcp_config
 
-static const struct conf_enum cc_names[] = {
+static const struct tapir_conf_enum cc_names[] = {
 	{ "newreno", TAPIR_TCP_CC_NEWRENO }, { "cubic", TAPIR_TCP_CC_CUBIC }, { NULL, 0 },
 };
 
-static const struct conf_key tcp_keys[] = {
-	{ "keepalive", CONF_BOOL, CONF_AT(TCPC, keepalive), .help = "keep-alive probes (RFC 1122)" },
-	{ "keepalive_idle", CONF_DURATION, CONF_AT(TCPC, keepalive_idle_ns), .min = SEC,
+static const struct tapir_conf_key tcp_keys[] = {
+	{ "keepalive", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TCPC, keepalive), .help = "keep-alive probes (RFC 1122)" },
+	{ "keepalive_idle", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TCPC, keepalive_idle_ns), .min = SEC,
 	  .max = 7 * 86400 * SEC, .range = "1s to 7d", .help = "idle time before the first probe" },
-	{ "keepalive_interval", CONF_DURATION, CONF_AT(TCPC, keepalive_intvl_ns), .min = SEC,
+	{ "keepalive_interval", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TCPC, keepalive_intvl_ns), .min = SEC,
 	  .max = 86400 * SEC, .range = "1s to 24h", .help = "time between probes" },
-	{ "keepalive_count", CONF_UINT, CONF_AT(TCPC, keepalive_count), .min = 1, .max = 1000,
+	{ "keepalive_count", TAPIR_CONF_UINT, TAPIR_CONF_AT(TCPC, keepalive_count), .min = 1, .max = 1000,
 	  .help = "unanswered probes before the flow is dropped" },
-	{ "nodelay", CONF_BOOL, CONF_AT(TCPC, nodelay), .help = "Nagle's algorithm off" },
-	{ "congestion_control", CONF_ENUM, CONF_AT(TCPC, cc), .names = cc_names,
+	{ "nodelay", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TCPC, nodelay), .help = "Nagle's algorithm off" },
+	{ "congestion_control", TAPIR_CONF_ENUM, TAPIR_CONF_AT(TCPC, cc), .names = cc_names,
 	  .what = "newreno or cubic", .help = "the congestion controller" },
-	{ "sndbuf", CONF_SIZE, CONF_AT(TCPC, sndbuf), .min = 4096, .max = 64u << 20,
+	{ "sndbuf", TAPIR_CONF_SIZE, TAPIR_CONF_AT(TCPC, sndbuf), .min = 4096, .max = 64u << 20,
 	  .help = "send buffer per flow" },
-	{ "rcvbuf", CONF_CUSTOM, .set = set_rcvbuf,
+	{ "rcvbuf", TAPIR_CONF_CUSTOM, .set = set_rcvbuf,
 	  .help = "receive buffer per flow (4096 to 64MiB), also its out-of-order limit" },
-	{ "msl", CONF_DURATION, CONF_AT(TCPC, msl_ns), .min = SEC / 1000, .max = 600 * SEC,
+	{ "msl", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TCPC, msl_ns), .min = SEC / 1000, .max = 600 * SEC,
 	  .range = "1ms to 10min", .help = "maximum segment lifetime (TIME_WAIT is 2 MSL)" },
-	{ "fin_wait2_timeout", CONF_DURATION, CONF_AT(TCPC, fin_wait2_ns), .min = SEC,
+	{ "fin_wait2_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TCPC, fin_wait2_ns), .min = SEC,
 	  .max = 3600 * SEC, .range = "1s to 1h", .help = "orphaned FIN_WAIT_2 lifetime" },
-	{ "backlog", CONF_UINT, CONF_AT(TCPC, backlog), .min = 1, .max = 1u << 20,
+	{ "backlog", TAPIR_CONF_UINT, TAPIR_CONF_AT(TCPC, backlog), .min = 1, .max = 1u << 20,
 	  .help = "SYN queue and accept queue per listener" },
-	{ "max_connections", CONF_UINT, CONF_AT(TCPC, max_connections), .min = 1,
+	{ "max_connections", TAPIR_CONF_UINT, TAPIR_CONF_AT(TCPC, max_connections), .min = 1,
 	  .max = 1u << 20, .help = "flows of the stack, listeners excluded" },
-	{ "max_retries", CONF_UINT, CONF_AT(TCPC, max_retries), .min = 8, .max = 100,
+	{ "max_retries", TAPIR_CONF_UINT, TAPIR_CONF_AT(TCPC, max_retries), .min = 8, .max = 100,
 	  .help = "data retransmissions before the flow is aborted" },
-	{ "syn_retries", CONF_UINT, CONF_AT(TCPC, syn_retries), .min = 1, .max = 100,
+	{ "syn_retries", TAPIR_CONF_UINT, TAPIR_CONF_AT(TCPC, syn_retries), .min = 1, .max = 100,
 	  .help = "SYN retransmissions before connect() fails" },
-	{ "syn_cookies", CONF_BOOL, CONF_AT(TCPC, syn_cookies),
+	{ "syn_cookies", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TCPC, syn_cookies),
 	  .help = "answer with SYN cookies when the SYN queue is full" },
 };
 
-static const struct conf_key control_keys[] = {
-	{ "name", CONF_STRING, CONF_AT(TC, control_name), .min = 1, .max = CONTROL_NAME_MAX,
+static const struct tapir_conf_key control_keys[] = {
+	{ "name", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, control_name), .min = 1, .max = CONTROL_NAME_MAX,
 	  .check = name_check,
 	  .what = "an instance name (1 to 32 letters, digits, '-', '_' or '.', not first)",
 	  .help = "the instance name (default: the interface name)" },
-	{ "socket", CONF_STRING, CONF_AT(TC, control_socket), .min = 1, .max = 107,
+	{ "socket", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, control_socket), .min = 1, .max = 107,
 	  .check = socket_check, .what = "an absolute path of at most 107 bytes",
 	  .help = "the socket path (default: RUNDIR/NAME.sock)" },
-	{ "enabled", CONF_CUSTOM, .set = set_enabled, .help = "the control socket (true)" },
-	{ "user", CONF_STRING, CONF_AT(TC, control_user), .min = 1, .max = 32,
+	{ "enabled", TAPIR_CONF_CUSTOM, .set = set_enabled, .help = "the control socket (true)" },
+	{ "user", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, control_user), .min = 1, .max = 32,
 	  .check = user_check, .what = "a user name",
 	  .help = "the user to become once the TAP is open" },
-	{ "sandbox", CONF_BOOL, CONF_AT(TC, sandbox), .def = "true",
+	{ "sandbox", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TC, sandbox), .def = "true",
 	  .help = "no capabilities, no new privileges, seccomp (sandbox.h)" },
 };
 
@@ -344,10 +344,10 @@ const struct config_section config_sections[] = {
 const size_t config_nsections = N(config_sections);
 
 /* [kv.NAME]: struct kv_config */
-const struct conf_key config_kv_keys[] = {
-	{ "store", CONF_CUSTOM, .set = set_store,
+const struct tapir_conf_key config_kv_keys[] = {
+	{ "store", TAPIR_CONF_CUSTOM, .set = set_store,
 	  .help = "the store: mem:, dir:PATH, tar:FILE or embedded:NAME (required)" },
-	{ "writable", CONF_BOOL, CONF_AT(struct kv_config, writable), .def = "false",
+	{ "writable", TAPIR_CONF_BOOL, TAPIR_CONF_AT(struct kv_config, writable), .def = "false",
 	  .help = "apps may write (kvhttp needs it)" },
 };
 const size_t config_kv_nkeys = N(config_kv_keys);

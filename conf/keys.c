@@ -1,7 +1,7 @@
 /*
- * keys.c - key tables: the generic setter (see keys.h)
+ * keys.c - key tables: the generic setter (see include/tapir/conf.h)
  */
-#include "keys.h"
+#include "tapir/conf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include "units.h"
 #include "wire/eth.h"
 
-const struct conf_key *conf_key_find(const struct conf_key *keys, size_t n, const char *name)
+const struct tapir_conf_key *tapir_conf_key_find(const struct tapir_conf_key *keys, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(keys[i].name, name))
@@ -30,7 +30,7 @@ static void store_uint(void *field, size_t size, uint64_t v)
 }
 
 /* "'VALUE' is not WHAT", when the key has its own words for every error */
-static int not_what(const struct conf_key *k, const char *value, const char *fallback,
+static int not_what(const struct tapir_conf_key *k, const char *value, const char *fallback,
 		    char *msg, size_t msglen)
 {
 	if (k->what)
@@ -40,7 +40,7 @@ static int not_what(const struct conf_key *k, const char *value, const char *fal
 	return -EINVAL;
 }
 
-static int out_of_range(const struct conf_key *k, const char *value, const char *unit,
+static int out_of_range(const struct tapir_conf_key *k, const char *value, const char *unit,
 			char *msg, size_t msglen)
 {
 	char fb[256];
@@ -53,7 +53,7 @@ static int out_of_range(const struct conf_key *k, const char *value, const char 
 }
 
 /* Numbers, sizes and durations: parse, then the limits */
-static int set_number(const struct conf_key *k, void *field, const char *value, char *msg,
+static int set_number(const struct tapir_conf_key *k, void *field, const char *value, char *msg,
 		      size_t msglen)
 {
 	uint64_t v = 0;
@@ -61,11 +61,11 @@ static int set_number(const struct conf_key *k, void *field, const char *value, 
 	char fb[256];
 	const char *unit = "";
 	switch (k->kind) {
-	case CONF_UINT:
+	case TAPIR_CONF_UINT:
 		rc = units_parse_u64(value, UINT64_MAX, &v);
 		snprintf(fb, sizeof(fb), "'%s' is not a number", value);
 		break;
-	case CONF_SIZE:
+	case TAPIR_CONF_SIZE:
 		rc = units_parse_size(value, &v);
 		snprintf(fb, sizeof(fb), "'%s' is not a size (e.g. 65536, 256KiB, 4MiB)", value);
 		unit = " bytes";
@@ -79,11 +79,11 @@ static int set_number(const struct conf_key *k, void *field, const char *value, 
 		return not_what(k, value, fb, msg, msglen);
 	if (rc || v < k->min || v > k->max)
 		return out_of_range(k, value, unit, msg, msglen);
-	store_uint(field, k->kind == CONF_DURATION ? sizeof(uint64_t) : k->size, v);
+	store_uint(field, k->kind == TAPIR_CONF_DURATION ? sizeof(uint64_t) : k->size, v);
 	return 0;
 }
 
-static int set_string(const struct conf_key *k, void *field, const char *value, char *msg,
+static int set_string(const struct tapir_conf_key *k, void *field, const char *value, char *msg,
 		      size_t msglen)
 {
 	size_t n = strlen(value);
@@ -104,27 +104,27 @@ static int set_string(const struct conf_key *k, void *field, const char *value, 
 	return 0;
 }
 
-int conf_key_set(const struct conf_key *k, void *base, const char *value, const char *where,
+int tapir_conf_key_set(const struct tapir_conf_key *k, void *base, const char *value, const char *where,
 		 char *msg, size_t msglen)
 {
 	void *field = (char *)base + k->offset;
 	char fb[256];
 	int rc = 0;
 	switch (k->kind) {
-	case CONF_BOOL:
+	case TAPIR_CONF_BOOL:
 		snprintf(fb, sizeof(fb), "'%s' is not true or false", value);
 		if (units_parse_bool(value, (bool *)field))
 			return not_what(k, value, fb, msg, msglen);
 		break;
-	case CONF_UINT:
-	case CONF_SIZE:
-	case CONF_DURATION:
+	case TAPIR_CONF_UINT:
+	case TAPIR_CONF_SIZE:
+	case TAPIR_CONF_DURATION:
 		rc = set_number(k, field, value, msg, msglen);
 		break;
-	case CONF_STRING:
+	case TAPIR_CONF_STRING:
 		rc = set_string(k, field, value, msg, msglen);
 		break;
-	case CONF_IPV4: {
+	case TAPIR_CONF_IPV4: {
 		uint32_t a;
 		snprintf(fb, sizeof(fb), "'%s' is not an IPv4 address", value);
 		if (units_parse_ipv4(value, &a))
@@ -134,7 +134,7 @@ int conf_key_set(const struct conf_key *k, void *base, const char *value, const 
 		*(uint32_t *)field = a;
 		break;
 	}
-	case CONF_MAC: {
+	case TAPIR_CONF_MAC: {
 		uint8_t m[ETH_ALEN];
 		snprintf(fb, sizeof(fb), "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", value);
 		if (units_parse_mac(value, m))
@@ -144,15 +144,15 @@ int conf_key_set(const struct conf_key *k, void *base, const char *value, const 
 		memcpy(field, m, ETH_ALEN);
 		break;
 	}
-	case CONF_ENUM:
-		for (const struct conf_enum *e = k->names; e && e->name; e++)
+	case TAPIR_CONF_ENUM:
+		for (const struct tapir_conf_enum *e = k->names; e && e->name; e++)
 			if (!strcmp(e->name, value)) {
 				*(int *)field = e->value;
 				goto done;
 			}
 		snprintf(fb, sizeof(fb), "'%s' is not a valid value", value);
 		return not_what(k, value, fb, msg, msglen);
-	case CONF_CUSTOM:
+	case TAPIR_CONF_CUSTOM:
 		rc = k->set(base, value, where, msg, msglen);
 		break;
 	}
@@ -162,13 +162,13 @@ done:
 	return rc;
 }
 
-int conf_keys_defaults(const struct conf_key *keys, size_t n, void *base, char *msg,
+int tapir_conf_keys_defaults(const struct tapir_conf_key *keys, size_t n, void *base, char *msg,
 		       size_t msglen)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!keys[i].def)
 			continue;
-		int rc = conf_key_set(&keys[i], base, keys[i].def, "(default)", msg, msglen);
+		int rc = tapir_conf_key_set(&keys[i], base, keys[i].def, "(default)", msg, msglen);
 		if (rc)
 			return rc;
 		if (keys[i].flag)  /* a default is not "given" */
@@ -177,7 +177,7 @@ int conf_keys_defaults(const struct conf_key *keys, size_t n, void *base, char *
 	return 0;
 }
 
-char *conf_keys_names(const struct conf_key *keys, size_t n, char *buf, size_t len)
+char *tapir_conf_keys_names(const struct tapir_conf_key *keys, size_t n, char *buf, size_t len)
 {
 	size_t pos = 0;
 	buf[0] = '\0';

@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "ini_read.h"
-#include "keys.h"
+#include "tapir/conf.h"
 
 static const struct config_section *peeked(const char *name)
 {
@@ -24,11 +24,11 @@ static int peek_set(void *ctx, const char *section, const char *key, const char 
 		    const char *where, char *err, size_t errlen)
 {
 	const struct config_section *sec = peeked(section);
-	const struct conf_key *k = sec ? conf_key_find(sec->keys, sec->nkeys, key) : NULL;
+	const struct tapir_conf_key *k = sec ? tapir_conf_key_find(sec->keys, sec->nkeys, key) : NULL;
 	if (!k)
 		return 0;  /* not ours: tapird checks it */
 	char msg[CONFIG_ERR_MAX];
-	int rc = conf_key_set(k, (char *)ctx + sec->offset, value, where, msg, sizeof(msg));
+	int rc = tapir_conf_key_set(k, (char *)ctx + sec->offset, value, where, msg, sizeof(msg));
 	if (rc == -EINVAL && err && errlen)
 		snprintf(err, errlen, "%s: [%s] %s: %s", where, section, key, msg);
 	return rc;
@@ -43,7 +43,7 @@ int config_peek_file(const char *path, struct config_peek *out, char *err, size_
 	c.prefix_len = 24;
 	for (const char *const *s = (const char *const[]){ "netif", "ipv4", NULL }; *s; s++) {
 		const struct config_section *sec = peeked(*s);
-		conf_keys_defaults(sec->keys, sec->nkeys, (char *)&c + sec->offset, msg,
+		tapir_conf_keys_defaults(sec->keys, sec->nkeys, (char *)&c + sec->offset, msg,
 				   sizeof(msg));
 	}
 	int rc = path ? conf_ini_load(path, &ops, &c, err, errlen)

@@ -13,7 +13,7 @@
 #include <sys/time.h>
 
 #include "capture.h"
-#include "log.h"
+#include "tapir/log.h"
 
 #define PCAP_FILE_HDR 24  /* struct pcap_file_header on disk */
 #define PCAP_REC_HDR 16   /* struct pcap_sf_pkthdr on disk */
@@ -23,7 +23,7 @@ struct capture {
 	struct tapir_netif_filter f;  /* lower: the device side; upper: the stack side */
 	pcap_t *dead;
 	pcap_dumper_t *dump;
-	struct logger *log;  /* borrowed while capturing, else NULL */
+	struct tapir_logger *log;  /* borrowed while capturing, else NULL */
 	struct capture_info info;
 };
 
@@ -78,7 +78,7 @@ static void finish(struct capture *c, enum capture_end why)
 static void end_error(struct capture *c)
 {
 	if (c->log)
-		log_err(c->log, "capture: %s; capture stopped after %llu frames in %u files",
+		tapir_log_err(c->log, "capture: %s; capture stopped after %llu frames in %u files",
 			c->info.error, (unsigned long long)c->info.frames, c->info.files);
 	finish(c, CAPTURE_END_ERROR);
 }
@@ -165,7 +165,7 @@ static int rotate(struct capture *c)
 	}
 	c->info.rotations++;
 	if (c->log)
-		log_debug(c->log, "capture: rotated %s (%u rotations)", c->info.file,
+		tapir_log_debug(c->log, "capture: rotated %s (%u rotations)", c->info.file,
 			  c->info.rotations);
 	return 0;
 }
@@ -252,7 +252,7 @@ void capture_frame(struct capture *c, const uint8_t *frame, size_t len)
 	if (in->max_bytes && in->file_frames && in->file_bytes + rec > in->max_bytes) {
 		if (!in->max_files) {
 			if (c->log)
-				log_info(c->log, "capture: %s is full (%llu bytes); stopped",
+				tapir_log_info(c->log, "capture: %s is full (%llu bytes); stopped",
 					 in->file, (unsigned long long)in->file_bytes);
 			finish(c, CAPTURE_END_SIZE);
 			return;
@@ -269,13 +269,13 @@ void capture_frame(struct capture *c, const uint8_t *frame, size_t len)
 		in->truncated++;
 	if (in->max_frames && in->frames >= in->max_frames) {
 		if (c->log)
-			log_info(c->log, "capture: %llu frames written to %s; stopped",
+			tapir_log_info(c->log, "capture: %llu frames written to %s; stopped",
 				 (unsigned long long)in->frames, in->file);
 		finish(c, CAPTURE_END_COUNT);
 	} else if (!in->max_files && in->max_bytes &&
 		   in->file_bytes + PCAP_REC_HDR > in->max_bytes) {
 		if (c->log)
-			log_info(c->log, "capture: %s is full (%llu bytes); stopped", in->file,
+			tapir_log_info(c->log, "capture: %s is full (%llu bytes); stopped", in->file,
 				 (unsigned long long)in->file_bytes);
 		finish(c, CAPTURE_END_SIZE);
 	} else if (in->file_frames % FLUSH_EVERY == 0) {

@@ -53,7 +53,7 @@
 #define CAPTURE_FILES_MAX 1000
 
 struct capture;
-struct logger;
+struct tapir_logger;
 
 /* Why the last capture ended */
 enum capture_end {
@@ -70,7 +70,7 @@ struct capture_opts {
 	uint64_t max_bytes;   /* per file, headers included; 0: no limit */
 	uint32_t snaplen;     /* 0: CAPTURE_SNAPLEN_MAX */
 	uint32_t max_files;   /* 0: no rotation; else needs max_bytes */
-	struct logger *log;   /* optional; borrowed until the capture ends */
+	struct tapir_logger *log;   /* optional; borrowed until the capture ends */
 };
 
 struct capture_info {

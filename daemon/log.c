@@ -1,19 +1,20 @@
 /*
  * log.c - tapird's logger (see log.h)
  */
-#include "log.h"
+#include "config.h"
+#include "tapir/log.h"
 
 #include <stdarg.h>
 #include <time.h>
 
-void logger_init(struct logger *l, enum config_log_level level, bool timestamps)
+void tapir_logger_init(struct tapir_logger *l, enum tapir_log_level level, bool timestamps)
 {
 	l->level = level;
 	l->timestamps = timestamps;
 	l->out = stderr;
 }
 
-void log_msg(struct logger *l, enum config_log_level level, const char *fmt, ...)
+void tapir_log_msg(struct tapir_logger *l, enum tapir_log_level level, const char *fmt, ...)
 {
 	if (level > l->level)
 		return;

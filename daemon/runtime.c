@@ -12,7 +12,7 @@
  * (tapir_netif_chain(), netif.h: the capture next to the device, then the
  * impairment when one is configured), creates the stack on the top of the
  * chain, opens the [kv.NAME] stores, starts the apps (each with a struct
- * tapir_app_ctx, tapir_app.h) and runs a libuv loop:
+ * tapir_app_ctx, tapir/app.h) and runs a libuv loop:
  *
  *   uv_poll (TAP readable) -> tap_read_batch(): each frame to the bottom of
  *                             the chain (d->rx), whose filters pass it up
@@ -47,10 +47,10 @@
 #include "config.h"
 #include "impair.h"
 #include "tapir/kv.h"
-#include "log.h"
+#include "tapir/log.h"
 #include "tapir/stack.h"
 #include "tap.h"
-#include "tapir_app.h"
+#include "tapir/app.h"
 #include "tapir_version.h"
 #include "tapird_ctl.h"
 #include "wire/eth.h"
@@ -73,7 +73,7 @@ struct daemon {
 	uv_signal_t sigint, sigterm, sighup;
 	bool handles_open;
 	struct tapird_config cfg;
-	struct logger log;
+	struct tapir_logger log;
 	struct tap *tap;
 	struct impair *im;
 	struct tapir_netif_rx rx;      /* bottom of the netif chain: received frames go here */
@@ -86,7 +86,7 @@ struct daemon {
 	 * caller's; and their configuration sides, in the same order, for
 	 * config_finish() (an app's type_index is into both) */
 	const struct tapir_app_type **types;
-	const struct app_conf_type **confs;
+	const struct tapir_app_conf_type **confs;
 	size_t ntypes;
 	uint64_t now;
 	int exit_code;
@@ -114,7 +114,7 @@ static void random_bytes(void *ctx, void *buf, size_t len)
 static void stack_log(void *ctx, enum tapir_stack_log_level level, const char *msg)
 {
 	struct daemon *d = ctx;
-	log_msg(&d->log, (enum config_log_level)level, "stack: %s", msg);
+	tapir_log_msg(&d->log, (enum tapir_log_level)level, "stack: %s", msg);
 }
 
 /* ---- the app context's devices ---- */
@@ -156,10 +156,11 @@ static bool app_kv_writable(struct tapir_app_ctx *ctx, const char *name)
 
 static const char *app_arg(const struct tapir_app_ctx *ctx, const char *key)
 {
+	const struct app_config *a = ctx->cfg;
 	const char *v = NULL;
-	for (size_t i = 0; i < ctx->cfg->nkeys; i++)
-		if (!strcmp(ctx->cfg->keys[i].key, key))
-			v = ctx->cfg->keys[i].value;
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i].key, key))
+			v = a->keys[i].value;
 	return v;
 }
 
@@ -264,7 +265,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
 {
 	struct daemon *d = p->data;
 	if (status < 0) {
-		log_err(&d->log, "%s: poll: %s", tap_name(d->tap), uv_strerror(status));
+		tapir_log_err(&d->log, "%s: poll: %s", tap_name(d->tap), uv_strerror(status));
 		stop(d, 1);
 		return;
 	}
@@ -274,7 +275,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
 	int n = tap_read_batch(d->tap, d->rx.input, d->rx.ctx);
 	tapir_stack_flush(d->st);
 	if (n < 0) {
-		log_err(&d->log, "%s: read: %s", tap_name(d->tap), strerror(-n));
+		tapir_log_err(&d->log, "%s: read: %s", tap_name(d->tap), strerror(-n));
 		stop(d, 1);
 		return;
 	}
@@ -296,7 +297,7 @@ static void on_timer(uv_timer_t *t)
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
-	log_info(&d->log, "%s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	tapir_log_info(&d->log, "%s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
 	stop(d, d->exit_code);
 }
 
@@ -320,7 +321,7 @@ static int open_stores(struct daemon *d)
 	struct tapird_config *c = &d->cfg;
 	d->kvs = calloc(c->nkvs ? c->nkvs : 1, sizeof(*d->kvs));
 	if (!d->kvs) {
-		log_err(&d->log, "out of memory");
+		tapir_log_err(&d->log, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < c->nkvs; i++) {
@@ -328,14 +329,14 @@ static int open_stores(struct daemon *d)
 		int rc = tapir_kv_open(c->kvs[i].spec, c->kvs[i].writable, &d->kvs[d->nkvs].store, err,
 				 sizeof(err));
 		if (rc) {
-			log_err(&d->log, "%s: [kv.%s] store: cannot open '%s'%s: %s",
+			tapir_log_err(&d->log, "%s: [kv.%s] store: cannot open '%s'%s: %s",
 				c->kvs[i].where_spec.text, c->kvs[i].name, c->kvs[i].spec,
 				c->kvs[i].writable ? " writable" : "", *err ? err : tapir_kv_strerror(rc));
 			return -1;
 		}
 		tapird_ctl_add_kv(d->ctl, c->kvs[i].name, d->kvs[d->nkvs].store);
 		d->kvs[d->nkvs++].cfg = &c->kvs[i];
-		log_info(&d->log, "kv %s: %s%s", c->kvs[i].name, c->kvs[i].spec,
+		tapir_log_info(&d->log, "kv %s: %s%s", c->kvs[i].name, c->kvs[i].spec,
 			 c->kvs[i].writable ? " (writable)" : "");
 	}
 	return 0;
@@ -394,7 +395,7 @@ static int reload_stores(struct daemon *d, json_t *res, char *err, size_t errlen
 	for (size_t i = 0; i < d->napps; i++)
 		if (d->apps[i].type->reloaded)
 			d->apps[i].type->reloaded(d->apps[i].state);
-	log_info(&d->log, "reload: %zu store(s) re-opened, %zu kept", json_array_size(reopened),
+	tapir_log_info(&d->log, "reload: %zu store(s) re-opened, %zu kept", json_array_size(reopened),
 		 json_array_size(kept));
 	json_object_set_new(res, "reopened", reopened);
 	json_object_set_new(res, "kept", kept);
@@ -461,21 +462,21 @@ static int start_network(struct daemon *d)
 	int rc = tap_open_backend(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload, err,
 				  sizeof(err));
 	if (rc) {
-		log_err(&d->log, "%s", err);
+		tapir_log_err(&d->log, "%s", err);
 		return -1;
 	}
 	if (offload && !tap_offloads(d->tap) && !strcmp(c->backend, "tap"))
-		log_warn(&d->log, "%s: offloads unavailable (%s); running without",
+		tapir_log_warn(&d->log, "%s: offloads unavailable (%s); running without",
 			 tap_name(d->tap), tap_offload_error(d->tap));
 	tap_mac(d->tap, c->mac);  /* vmnet assigns its own */
 	if (!tap_created(d->tap)) {
 		int kmtu = tap_kernel_mtu(d->tap);
 		if (kmtu > 0 && (uint32_t)kmtu != c->mtu)
-			log_warn(&d->log, "%s existed with MTU %d; ours is %u", tap_name(d->tap),
+			tapir_log_warn(&d->log, "%s existed with MTU %d; ours is %u", tap_name(d->tap),
 				 kmtu, c->mtu);
 	}
 	if (tapird_ctl_new(&d->ctl, c)) {
-		log_err(&d->log, "out of memory");
+		tapir_log_err(&d->log, "out of memory");
 		return -1;
 	}
 	/* The filters, from the device up: the capture (records what the wire
@@ -489,11 +490,11 @@ static int start_network(struct daemon *d)
 			random_bytes(NULL, &c->impair.seed, sizeof(c->impair.seed));
 		d->im = impair_new(&c->impair);
 		if (!d->im) {
-			log_err(&d->log, "out of memory");
+			tapir_log_err(&d->log, "out of memory");
 			return -1;
 		}
 		const struct impair_config *i = &c->impair;
-		log_info(&d->log,
+		tapir_log_info(&d->log,
 			 "impairment (%s): loss %uppm duplicate %uppm reorder %uppm corrupt "
 			 "%uppm delay %lluns jitter %lluns seed %llu",
 			 i->tx && i->rx ? "both" : i->tx ? "tx" : "rx", i->loss_ppm, i->dup_ppm,
@@ -527,7 +528,7 @@ static int start_network(struct daemon *d)
 		impair_poll(d->im, d->now);
 	rc = tapir_stack_new(&d->st, &sc, &nif, d->now);
 	if (rc) {
-		log_err(&d->log, "cannot create the stack: %s", strerror(-rc));
+		tapir_log_err(&d->log, "cannot create the stack: %s", strerror(-rc));
 		return -1;
 	}
 	if (!d->im) {  /* offloads pass through the capture wrapper's write() */
@@ -535,14 +536,14 @@ static int start_network(struct daemon *d)
 		tap_netif_offload(d->tap, &off);
 		tapir_stack_set_offload(d->st, &off);
 		if (off.ops)
-			log_info(&d->log, "%s: offloads on (TSO, checksum, GRO)", tap_name(d->tap));
+			tapir_log_info(&d->log, "%s: offloads on (TSO, checksum, GRO)", tap_name(d->tap));
 	}
 
 	if (open_stores(d) < 0)
 		return -2;
 	d->apps = calloc(c->napps ? c->napps : 1, sizeof(*d->apps));
 	if (!d->apps) {
-		log_err(&d->log, "out of memory");
+		tapir_log_err(&d->log, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < c->napps; i++) {
@@ -580,7 +581,7 @@ static int start_network(struct daemon *d)
 	       tapir_ipv4_addr_format(c->addr, addr),
 	       c->prefix_len, c->mtu);
 	fflush(stdout);
-	log_info(&d->log, "%s %s %s/%u mtu %u%s, %zu app(s)", tap_name(d->tap), mac, addr,
+	tapir_log_info(&d->log, "%s %s %s/%u mtu %u%s, %zu app(s)", tap_name(d->tap), mac, addr,
 		 c->prefix_len, c->mtu, tap_created(d->tap) ? " (created)" : "", d->napps);
 	return 0;
 }
@@ -588,7 +589,7 @@ static int start_network(struct daemon *d)
 static void ctl_shutdown(void *ctx)
 {
 	struct daemon *d = ctx;
-	log_info(&d->log, "control: shutdown");
+	tapir_log_info(&d->log, "control: shutdown");
 	stop(d, 0);
 }
 
@@ -609,9 +610,9 @@ static void on_sighup(uv_signal_t *s, int signum)
 	if (d->stopping)
 		return;
 	json_t *o = json_object();
-	log_info(&d->log, "SIGHUP: reloading");
+	tapir_log_info(&d->log, "SIGHUP: reloading");
 	if (o && reload_stores(d, o, err, sizeof(err)))
-		log_err(&d->log, "reload: %s", err);
+		tapir_log_err(&d->log, "reload: %s", err);
 	json_decref(o);
 }
 
@@ -657,7 +658,7 @@ static int start_loop(struct daemon *d)
 	uv_signal_init(&d->loop, &d->sighup);
 	rc = uv_poll_init(&d->loop, &d->poll, tap_fd(d->tap));
 	if (rc) {
-		log_err(&d->log, "%s: cannot poll: %s", tap_name(d->tap), uv_strerror(rc));
+		tapir_log_err(&d->log, "%s: cannot poll: %s", tap_name(d->tap), uv_strerror(rc));
 		uv_close((uv_handle_t *)&d->timer, NULL);
 		uv_close((uv_handle_t *)&d->sigint, NULL);
 		uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -670,7 +671,7 @@ static int start_loop(struct daemon *d)
 	    (rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) ||
 	    (rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM)) ||
 	    (rc = uv_signal_start(&d->sighup, on_sighup, SIGHUP))) {
-		log_err(&d->log, "libuv: %s", uv_strerror(rc));
+		tapir_log_err(&d->log, "libuv: %s", uv_strerror(rc));
 		return -1;
 	}
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
@@ -772,7 +773,7 @@ int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, 
 		fprintf(stderr, "tapird: out of memory\n");
 		return 1;
 	}
-	logger_init(&d->log, CONFIG_LOG_INFO, false);
+	tapir_logger_init(&d->log, TAPIR_LOG_LEVEL_INFO, false);
 	/* One list of types: the built-in ones first, as out-of-tree ones */
 	size_t next = types ? ntypes : 0;
 	d->types = calloc(app_builtin_ntypes + next, sizeof(*d->types));
@@ -806,11 +807,11 @@ int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, 
 		free(d);
 		return code;
 	}
-	logger_init(&d->log, d->cfg.log_level, d->cfg.log_timestamps);
+	tapir_logger_init(&d->log, d->cfg.log_level, d->cfg.log_timestamps);
 
 	int rc = uv_loop_init(&d->loop);
 	if (rc) {
-		log_err(&d->log, "uv_loop_init: %s", uv_strerror(rc));
+		tapir_log_err(&d->log, "uv_loop_init: %s", uv_strerror(rc));
 		cleanup(d, false);
 		free(d);
 		return 1;

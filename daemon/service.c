@@ -37,20 +37,20 @@ void service_notify(const char *state)
 	close(fd);
 }
 
-int service_confine(const struct tapird_config *c, struct logger *log, const char *sock)
+int service_confine(const struct tapird_config *c, struct tapir_logger *log, const char *sock)
 {
 	char err[256];
 	if (c->control_user[0] && !c->sandbox) {
-		log_err(log, "[control] user needs sandbox = true");
+		tapir_log_err(log, "[control] user needs sandbox = true");
 		return -EINVAL;
 	}
 	if (c->sandbox) {
 		int rc = sandbox_enter(c->control_user, sock, err, sizeof(err));
 		if (rc) {
-			log_err(log, "sandbox: %s", err);
+			tapir_log_err(log, "sandbox: %s", err);
 			return rc;
 		}
-		log_info(log, "sandbox: %s%s, no capabilities, no new privileges, seccomp",
+		tapir_log_info(log, "sandbox: %s%s, no capabilities, no new privileges, seccomp",
 			 c->control_user[0] ? "user " : "same user", c->control_user);
 	}
 	return 0;

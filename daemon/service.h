@@ -9,7 +9,7 @@
 #define TAPIR_SERVICE_H
 
 #include "config.h"
-#include "log.h"
+#include "tapir/log.h"
 
 /*
  * service_notify() - The sd_notify protocol (no libsystemd): one datagram
@@ -25,6 +25,6 @@ void service_notify(const char *state);
  *
  * Return: 0 or negative errno (logged)
  */
-int service_confine(const struct tapird_config *c, struct logger *log, const char *sock);
+int service_confine(const struct tapird_config *c, struct tapir_logger *log, const char *sock);
 
 #endif /* TAPIR_SERVICE_H */

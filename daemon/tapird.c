@@ -1,10 +1,10 @@
 /*
  * tapird.c - the tapir daemon: the runtime (runtime.c) with the built-in apps
  *
- * Everything is in tapir_run() (tapir_app.h), so that a program of one's
+ * Everything is in tapir_run() (tapir/app.h), so that a program of one's
  * own with its own app types is the same daemon (examples/hello/).
  */
-#include "tapir_app.h"
+#include "tapir/app.h"
 
 int main(int argc, char **argv)
 {

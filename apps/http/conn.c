@@ -72,13 +72,13 @@ static void log_access(struct hconn *h, const struct http_request *req, int stat
 	if (!a->cfg->access_log)
 		return;
 	if (req)
-		log_info(a->ctx->log, "app %s: %s \"%.*s %.*s HTTP/1.%d\" %d %" PRIu64,
+		tapir_log_info(a->ctx->log, "app %s: %s \"%.*s %.*s HTTP/1.%d\" %d %" PRIu64,
 			 a->ctx->name, h->peer, (int)(req->method_str.len > 16 ? 16 :
 			 req->method_str.len), req->method_str.p,
 			 (int)(req->target.len > 256 ? 256 : req->target.len), req->target.p,
 			 req->minor, status, bytes);
 	else
-		log_info(a->ctx->log, "app %s: %s \"-\" %d %" PRIu64, a->ctx->name, h->peer,
+		tapir_log_info(a->ctx->log, "app %s: %s \"-\" %d %" PRIu64, a->ctx->name, h->peer,
 			 status, bytes);
 }
 
@@ -188,7 +188,7 @@ static bool http_send(struct hconn *h)
 				/* The value shrank or failed under us: the length is
 				 * promised, so the connection must end (what was not
 				 * committed is not sent). */
-				log_warn(a->ctx->log, "app %s: reading a value at %" PRIu64
+				tapir_log_warn(a->ctx->log, "app %s: reading a value at %" PRIu64
 					 " failed: %s", a->ctx->name, h->body_off,
 					 got < 0 ? tapir_kv_last_error(h->kv) : "value shrank");
 				hconn_close(h);
@@ -482,7 +482,7 @@ int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_ha
 	a->handler = hd;
 	a->kv = ctx->kv(ctx, cfg->kv);
 	if (!a->kv) {
-		log_err(ctx->log, "app %s: no key-value store %s", ctx->name, cfg->kv);
+		tapir_log_err(ctx->log, "app %s: no key-value store %s", ctx->name, cfg->kv);
 		free(a);
 		return -ENOENT;
 	}
@@ -508,7 +508,7 @@ int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_ha
 		return rc;
 	}
 	ctx->timer_arm(a->tick, a->tick_ns);
-	log_info(ctx->log, "app %s: %s on TCP port %u from kv %s", ctx->name,
+	tapir_log_info(ctx->log, "app %s: %s on TCP port %u from kv %s", ctx->name,
 		 hd->type, cfg->port, cfg->kv);
 	*state = a;
 	return 0;
@@ -522,7 +522,7 @@ void http_app_stop(void *state)
 	tcp_server_stop(&a->tcp);
 	if (a->tick)
 		a->ctx->timer_free(a->tick);
-	log_debug(a->ctx->log, "app %s: %" PRIu64 " requests, %" PRIu64 " errors", a->ctx->name,
+	tapir_log_debug(a->ctx->log, "app %s: %" PRIu64 " requests, %" PRIu64 " errors", a->ctx->name,
 		  a->requests, a->errors);
 	for (size_t i = 0; i < HTTP_DIGEST_SLOTS; i++)
 		free(a->cache[i].path);

@@ -24,8 +24,8 @@ int control_cmd_log(struct control *c, json_t *args, uint64_t now, json_t **res,
 				break;
 		if (i == 4)
 			ERR(EINVAL, "'%s' is not a level (error, warn, info, debug)", lv);
-		c->env.log->level = (enum config_log_level)i;
-		log_info(c->env.log, "control: log level %s", lv);
+		c->env.log->level = (enum tapir_log_level)i;
+		tapir_log_info(c->env.log, "control: log level %s", lv);
 	}
 	*res = json_pack("{s:s}", "level", control_level_names[c->env.log->level & 3]);
 	return 0;

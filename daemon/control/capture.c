@@ -67,7 +67,7 @@ int control_cmd_capture(struct control *c, json_t *args, uint64_t now, json_t **
 		if (rc)
 			return rc;
 		if (c->env.log)
-			log_info(c->env.log, "capture: started to %s", file);
+			tapir_log_info(c->env.log, "capture: started to %s", file);
 	} else if (!strcmp(action, "stop")) {
 		if (capture_stop(c->env.cap))
 			ERR(ENOENT, "not capturing");

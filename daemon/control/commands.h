@@ -68,7 +68,7 @@ int control_arg_str(json_t *args, const char *key, const char **out, char *err, 
 /* The required unicast "addr" argument */
 int control_arg_addr(json_t *args, uint32_t *addr, char *err, size_t errlen);
 
-/* Log level names, in enum config_log_level order (admin.c) */
+/* Log level names, in enum tapir_log_level order (admin.c) */
 extern const char *const control_level_names[4];
 
 /* ---- commands ---- */

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "log.h"
+#include "tapir/log.h"
 #include "proto.h"
 #include "tapir/stack.h"
 
@@ -46,7 +46,7 @@ struct control_kv {
 
 struct control_env {
 	struct tapir_stack *st;
-	struct logger *log;          /* its level is changed by "log" */
+	struct tapir_logger *log;          /* its level is changed by "log" */
 	const char *name, *version, *backend, *ifname;
 	uint32_t mtu;
 	uint8_t prefix_len;

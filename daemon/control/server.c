@@ -24,7 +24,7 @@ struct conn {
 struct control_server {
 	uv_pipe_t listener;
 	struct control *ctl;
-	struct logger *log;
+	struct tapir_logger *log;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct conn *conns;
 	uint64_t next_id;
@@ -175,7 +175,7 @@ static void on_connection(uv_stream_t *l, int status)
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ||
 	    (cred.uid != geteuid() && cred.uid != 0)) {
 		size_t rlen;
-		log_warn(s->log, "control: refused a client with uid %u",
+		tapir_log_warn(s->log, "control: refused a client with uid %u",
 			 clen == sizeof(cred) ? (unsigned)cred.uid : 0u);
 		char *r = control_error_reply(EACCES, "permission denied: uid not allowed", &rlen);
 		if (r) {
@@ -228,14 +228,14 @@ static bool socket_alive(const char *path)
 }
 
 int control_server_start(struct control_server **out, uv_loop_t *loop, const char *path,
-			 struct control *ctl, struct logger *log, void (*after)(void *ctx),
+			 struct control *ctl, struct tapir_logger *log, void (*after)(void *ctx),
 			 void *ctx)
 {
 	struct control_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	if (strlen(path) >= sizeof(s->path)) {
-		log_err(log, "control: %s: path too long", path);
+		tapir_log_err(log, "control: %s: path too long", path);
 		free(s);
 		return -ENAMETOOLONG;
 	}
@@ -252,13 +252,13 @@ int control_server_start(struct control_server **out, uv_loop_t *loop, const cha
 		*slash = 0;
 		int rc = mkdirs(dir);
 		if (rc) {
-			log_err(log, "control: %s: %s", dir, strerror(-rc));
+			tapir_log_err(log, "control: %s: %s", dir, strerror(-rc));
 			free(s);
 			return rc;
 		}
 	}
 	if (socket_alive(path)) {
-		log_err(log, "control: %s: another instance is listening", path);
+		tapir_log_err(log, "control: %s: another instance is listening", path);
 		free(s);
 		return -EADDRINUSE;
 	}
@@ -272,7 +272,7 @@ int control_server_start(struct control_server **out, uv_loop_t *loop, const cha
 	if (!rc)
 		rc = uv_listen((uv_stream_t *)&s->listener, 16, on_connection);
 	if (rc) {
-		log_err(log, "control: %s: %s", path, uv_strerror(rc));
+		tapir_log_err(log, "control: %s: %s", path, uv_strerror(rc));
 		s->stopping = true;
 		uv_close((uv_handle_t *)&s->listener, on_listener_closed);
 		return rc;

@@ -14,7 +14,7 @@
 #include <uv.h>
 
 #include "control.h"
-#include "log.h"
+#include "tapir/log.h"
 
 struct control_server;
 
@@ -24,7 +24,7 @@ struct control_server;
  * Return: 0 or negative errno (logged)
  */
 int control_server_start(struct control_server **out, uv_loop_t *loop, const char *path,
-			 struct control *ctl, struct logger *log, void (*after)(void *ctx),
+			 struct control *ctl, struct tapir_logger *log, void (*after)(void *ctx),
 			 void *ctx);
 /* Close the listener and every connection, unlink the socket; the memory is
  * freed by the close callbacks (run the loop afterwards).  NULL is allowed. */

@@ -104,7 +104,7 @@ static void deliver(void *ctx, uint64_t client, char *reply, size_t len)
 }
 
 /* Drop privileges ([control] user, sandbox) and tell systemd we are ready */
-static int enter_sandbox(struct tapird_ctl *t, struct logger *log, const char *sock,
+static int enter_sandbox(struct tapird_ctl *t, struct tapir_logger *log, const char *sock,
 			 const char *ready)
 {
 	int rc = service_confine(t->cfg, log, sock);
@@ -115,7 +115,7 @@ static int enter_sandbox(struct tapird_ctl *t, struct logger *log, const char *s
 }
 
 int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *st,
-		     struct logger *log, const char *ifname, const struct tapird_ctl_hooks *h)
+		     struct tapir_logger *log, const char *ifname, const struct tapird_ctl_hooks *h)
 {
 	char state[128];
 	if (!t)
@@ -160,7 +160,7 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 	else
 		rc = control_socket_path(t->name, path, sizeof(path));
 	if (rc) {
-		log_err(log, "control: no socket path for instance '%s' (set [control] name or "
+		tapir_log_err(log, "control: no socket path for instance '%s' (set [control] name or "
 			     "socket)", t->name);
 		return rc;
 	}
@@ -171,12 +171,12 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 	}
 	if (rc) {  /* the default place: run on without a control socket */
 		t->srv = NULL;
-		log_warn(log, "control: no control socket (set [control] name or socket)");
+		tapir_log_warn(log, "control: no control socket (set [control] name or socket)");
 		snprintf(state, sizeof(state), "READY=1\nSTATUS=%s up\nMAINPID=%ld", ifname,
 			 (long)getpid());
 		return enter_sandbox(t, log, NULL, state);
 	}
-	log_info(log, "control: listening on %s", path);
+	tapir_log_info(log, "control: listening on %s", path);
 	snprintf(state, sizeof(state), "READY=1\nSTATUS=%s up, control %.64s\nMAINPID=%ld",
 		 ifname, t->name, (long)getpid());
 	return enter_sandbox(t, log, path, state);

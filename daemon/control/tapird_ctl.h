@@ -19,7 +19,7 @@
 #include <uv.h>
 
 #include "config.h"
-#include "log.h"
+#include "tapir/log.h"
 #include "tapir/netif.h"
 #include "tapir/stack.h"
 
@@ -44,7 +44,7 @@ struct tapir_netif_filter *tapird_ctl_filter(struct tapird_ctl *t);
 void tapird_ctl_add_kv(struct tapird_ctl *t, const char *name, struct tapir_kv_store *store);
 /* Return: 0 or negative errno (logged) */
 int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *st,
-		     struct logger *log, const char *ifname, const struct tapird_ctl_hooks *h);
+		     struct tapir_logger *log, const char *ifname, const struct tapird_ctl_hooks *h);
 void tapird_ctl_rx(struct tapird_ctl *t, const uint8_t *frame, size_t len, uint64_t now);
 void tapird_ctl_poll(struct tapird_ctl *t, uint64_t now);
 /* Return: the earlier of @deadline and the control's next deadline */

@@ -4,7 +4,7 @@
  * The app type "hello" takes the keys port (default 7777), greeting
  * (default "hello from tapir") and kv (a [kv.NAME] store: its value /motd,
  * when there is one, follows the greeting).  They are a key table
- * (struct conf_key, keys.h) over struct hello_params, as the built-in apps'
+ * (struct tapir_conf_key, tapir/conf.h) over struct hello_params, as the built-in apps'
  * are: tapird checks them (an unknown key or a bad port is a configuration
  * error, exit 2) and start() finds them filled in ctx->params.  A connection gets one line,
  * "GREETING (up N ms, token XXXXXXXX)", the motd, and is closed; the reply
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tapir_app.h"
+#include "tapir/app.h"
 #include "tapir/tcp.h"
 
 /* What the configuration fills (hello_keys below) */
@@ -137,40 +137,39 @@ static int hello_start(struct tapir_app_ctx *ctx, void **state)
 	h->port = p->port;
 	h->greeting = p->greeting;
 	if (p->kv[0] && !(h->kv = ctx->kv(ctx, p->kv))) {
-		log_err(ctx->log, "app %s: no [kv.%s]", ctx->name, p->kv);
+		tapir_log_err(ctx->log, "app %s: no [kv.%s]", ctx->name, p->kv);
 		free(h);
 		return -ENOENT;
 	}
 	int rc = tapir_tcp_listen(ctx->st, h->port, NULL, accepted, h);
 	if (rc < 0) {
-		log_err(ctx->log, "app %s: cannot listen on TCP port %u", ctx->name, h->port);
+		tapir_log_err(ctx->log, "app %s: cannot listen on TCP port %u", ctx->name, h->port);
 		free(h);
 		return rc;
 	}
-	log_info(ctx->log, "app %s: hello on TCP port %u", ctx->name, h->port);
+	tapir_log_info(ctx->log, "app %s: hello on TCP port %u", ctx->name, h->port);
 	*state = h;
 	return 0;
 }
 
 /* The keys of [app.NAME] type = hello: what they accept, their defaults,
- * where they go (keys.h) */
-static const struct conf_key hello_keys[] = {
-	{ "port", CONF_UINT, CONF_AT(struct hello_params, port), .min = 1, .max = 65535,
+ * where they go (tapir/conf.h) */
+static const struct tapir_conf_key hello_keys[] = {
+	{ "port", TAPIR_CONF_UINT, TAPIR_CONF_AT(struct hello_params, port), .min = 1, .max = 65535,
 	  .def = "7777", .help = "TCP port" },
-	{ "greeting", CONF_STRING, CONF_AT(struct hello_params, greeting), .min = 1, .max = 127,
+	{ "greeting", TAPIR_CONF_STRING, TAPIR_CONF_AT(struct hello_params, greeting), .min = 1, .max = 127,
 	  .def = "hello from tapir", .help = "the first line of the answer" },
-	{ "kv", CONF_STRING, CONF_AT(struct hello_params, kv), .min = 1, .max = 32,
+	{ "kv", TAPIR_CONF_STRING, TAPIR_CONF_AT(struct hello_params, kv), .min = 1, .max = 32,
 	  .help = "a [kv.NAME] store whose /motd follows the greeting" },
 };
 
 /* Across sections: kv = NAME names a [kv.NAME] section (exit 2 otherwise) */
-static int hello_check(const struct tapird_config *c, const struct app_config *a, char *err,
-		       size_t errlen)
+static int hello_check(const struct tapir_app_check *k, char *err, size_t errlen)
 {
-	const struct hello_params *p = a->params;
-	if (p->kv[0] && !config_kv_find(c, p->kv)) {
+	const struct hello_params *p = k->params;
+	if (p->kv[0] && !k->kv_section(k, p->kv, NULL)) {
 		snprintf(err, errlen, "%s: [app.%s] kv: no section [kv.%s]",
-			 config_app_where(a, "kv"), a->name, p->kv);
+			 k->key_where(k, "kv"), k->name, p->kv);
 		return -EINVAL;
 	}
 	return 0;
@@ -178,12 +177,12 @@ static int hello_check(const struct tapird_config *c, const struct app_config *a
 
 /* The configuration side: name, keys, params, the port (checked against the
  * other apps'), the check */
-static const struct app_conf_type hello_conf = {
+static const struct tapir_app_conf_type hello_conf = {
 	.name = "hello",
 	.keys = hello_keys,
 	.nkeys = sizeof(hello_keys) / sizeof(hello_keys[0]),
 	.params_size = sizeof(struct hello_params),
-	.tcp_port = APP_CONF_PORT(struct hello_params, port),
+	.tcp_port = TAPIR_APP_CONF_PORT(struct hello_params, port),
 	.check = hello_check,
 };
 

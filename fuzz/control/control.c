@@ -80,8 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tapir_kv_store *kv;
 	CHECK(tapir_kv_open("mem:", true, &kv, NULL, 0) == 0);
 	struct control_kv kvs[1] = { { "data", kv } };
-	struct logger log;
-	logger_init(&log, CONFIG_LOG_INFO, false);
+	struct tapir_logger log;
+	tapir_logger_init(&log, TAPIR_LOG_LEVEL_INFO, false);
 	log.out = devnull;
 	struct control_env env = {
 		.st = st, .log = &log, .name = "fuzz", .version = "0", .backend = "sink",

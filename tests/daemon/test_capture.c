@@ -23,7 +23,7 @@
 
 #include "capture.h"
 #include "control.h"
-#include "log.h"
+#include "tapir/log.h"
 
 #define MAXF 256
 
@@ -39,7 +39,7 @@ struct fx {
 	struct capture *c;
 	char *logbuf;
 	size_t loglen;
-	struct logger log;
+	struct tapir_logger log;
 };
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -56,7 +56,7 @@ static int setup(void **state)
 	snprintf(f->file, sizeof(f->file), "%s/c.pcap", f->dir);
 	f->c = capture_new();
 	assert_non_null(f->c);
-	logger_init(&f->log, CONFIG_LOG_DEBUG, false);
+	tapir_logger_init(&f->log, TAPIR_LOG_LEVEL_DEBUG, false);
 	f->log.out = open_memstream(&f->logbuf, &f->loglen);
 	assert_non_null(f->log.out);
 	*state = f;

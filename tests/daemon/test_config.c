@@ -89,7 +89,7 @@ static void test_default(void **state)
 	assert_true(c.arp_timeout_ns == 60 * SEC);
 	assert_int_equal(c.icmp_error_rate, 100);
 	assert_int_equal(c.icmp_error_burst, 50);
-	assert_int_equal(c.log_level, CONFIG_LOG_INFO);
+	assert_int_equal(c.log_level, TAPIR_LOG_LEVEL_INFO);
 	assert_false(impair_config_active(&c.impair));
 	assert_int_equal(c.napps, 4);
 	assert_string_equal(c.apps[0].name, "echo");
@@ -202,7 +202,7 @@ static void test_full(void **state)
 	assert_true(c.arp_timeout_ns == 120 * SEC);
 	assert_int_equal(c.icmp_error_rate, 0);
 	assert_int_equal(c.icmp_error_burst, 1000000);
-	assert_int_equal(c.log_level, CONFIG_LOG_DEBUG);
+	assert_int_equal(c.log_level, TAPIR_LOG_LEVEL_DEBUG);
 	assert_true(c.log_timestamps);
 	assert_int_equal(c.napps, 3);
 	assert_int_equal(port_of(app(&c, "echo")), 7);
@@ -550,7 +550,7 @@ static void test_bootargs(void **state)
 	assert_int_equal(c.napps, 5);  /* the default's four and e2 */
 	assert_int_equal(port_of(app(&c, "echo")), 7007);
 	assert_int_equal(port_of(app(&c, "e2")), 7);
-	assert_int_equal(c.log_level, CONFIG_LOG_DEBUG);
+	assert_int_equal(c.log_level, TAPIR_LOG_LEVEL_DEBUG);
 	assert_true(c.arp_timeout_ns == 5 * SEC);
 	config_free(&c);
 
@@ -687,37 +687,35 @@ struct hello_params {
 	char greeting[64];
 };
 
-static const struct conf_key hello_keys[] = {
-	{ "greeting", CONF_STRING, CONF_AT(struct hello_params, greeting), .max = 63,
+static const struct tapir_conf_key hello_keys[] = {
+	{ "greeting", TAPIR_CONF_STRING, TAPIR_CONF_AT(struct hello_params, greeting), .max = 63,
 	  .def = "hello", .help = "the first line" },
-	{ "port", CONF_UINT, CONF_AT(struct hello_params, port), .min = 1, .max = 65535,
+	{ "port", TAPIR_CONF_UINT, TAPIR_CONF_AT(struct hello_params, port), .min = 1, .max = 65535,
 	  .def = "7777", .help = "TCP port" },
 };
 
-static int hello_check(const struct tapird_config *c, const struct app_config *a, char *err,
-		       size_t errlen)
+static int hello_check(const struct tapir_app_check *k, char *err, size_t errlen)
 {
-	const struct hello_params *p = a->params;
-	if (strcmp(p->greeting, "hello") || !strcmp(config_app_where(a, "greeting"), a->where.text))
+	const struct hello_params *p = k->params;
+	if (strcmp(p->greeting, "hello") || !strcmp(k->key_where(k, "greeting"), k->where))
 		return 0;
-	snprintf(err, errlen, "%s: [app.%s]: a greeting must not be 'hello'", a->where.text,
-		 a->name);
+	snprintf(err, errlen, "%s: [app.%s]: a greeting must not be 'hello'", k->where, k->name);
 	return -EINVAL;
 }
 
-static const struct app_conf_type hello_conf = {
+static const struct tapir_app_conf_type hello_conf = {
 	.name = "hello",
 	.keys = hello_keys,
 	.nkeys = sizeof(hello_keys) / sizeof(hello_keys[0]),
 	.params_size = sizeof(struct hello_params),
-	.tcp_port = APP_CONF_PORT(struct hello_params, port),
+	.tcp_port = TAPIR_APP_CONF_PORT(struct hello_params, port),
 	.check = hello_check,
 };
 
-static const struct app_conf_type bare_conf = { .name = "bare" };
+static const struct tapir_app_conf_type bare_conf = { .name = "bare" };
 
 /* The built-in types, then hello and bare (as tapir_run() joins them) */
-static const struct app_conf_type *const all_types[] = {
+static const struct tapir_app_conf_type *const all_types[] = {
 	&app_echo_conf, &app_discard_conf, &app_source_conf, &app_http_conf, &app_kvhttp_conf,
 	&hello_conf, &bare_conf,
 };
@@ -837,19 +835,19 @@ static void test_kv_http(void **state)
 }
 
 /* Every key table: help on each key, defaults that its own setter accepts */
-static void check_table(const struct conf_key *keys, size_t n, size_t size)
+static void check_table(const struct tapir_conf_key *keys, size_t n, size_t size)
 {
 	char msg[CONFIG_ERR_MAX] = "";
 	void *base = calloc(1, size);
 	assert_non_null(base);
 	for (size_t i = 0; i < n; i++) {
 		assert_non_null(keys[i].help);
-		assert_true(keys[i].kind == CONF_CUSTOM || keys[i].offset < size);
-		assert_true(keys[i].kind == CONF_CUSTOM || keys[i].kind == CONF_DURATION ||
-			    keys[i].kind == CONF_BOOL || keys[i].kind == CONF_ENUM ||
+		assert_true(keys[i].kind == TAPIR_CONF_CUSTOM || keys[i].offset < size);
+		assert_true(keys[i].kind == TAPIR_CONF_CUSTOM || keys[i].kind == TAPIR_CONF_DURATION ||
+			    keys[i].kind == TAPIR_CONF_BOOL || keys[i].kind == TAPIR_CONF_ENUM ||
 			    keys[i].offset + keys[i].size <= size);
 	}
-	if (conf_keys_defaults(keys, n, base, msg, sizeof(msg)))
+	if (tapir_conf_keys_defaults(keys, n, base, msg, sizeof(msg)))
 		fail_msg("default refused: %s", msg);
 	free(base);
 }
@@ -867,20 +865,20 @@ static void test_key_tables(void **state)
 	struct tapird_config c;
 	char msg[CONFIG_ERR_MAX];
 	config_init(&c);
-	const struct conf_key *mtu = conf_key_find(config_sections[0].keys,
+	const struct tapir_conf_key *mtu = tapir_conf_key_find(config_sections[0].keys,
 						   config_sections[0].nkeys, "mtu");
 	assert_non_null(mtu);
-	assert_int_equal(conf_key_set(mtu, &c, "9000", "x", msg, sizeof(msg)), 0);
+	assert_int_equal(tapir_conf_key_set(mtu, &c, "9000", "x", msg, sizeof(msg)), 0);
 	assert_int_equal(c.mtu, 9000);
-	assert_int_equal(conf_key_set(mtu, &c, "70000", "x", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(tapir_conf_key_set(mtu, &c, "70000", "x", msg, sizeof(msg)), -EINVAL);
 	assert_string_equal(msg, "70000 is out of range (68 to 65521)");
 	assert_int_equal(c.mtu, 9000);
-	const struct conf_key *mac = conf_key_find(config_sections[0].keys,
+	const struct tapir_conf_key *mac = tapir_conf_key_find(config_sections[0].keys,
 						   config_sections[0].nkeys, "mac");
-	assert_int_equal(conf_key_set(mac, &c, "02-00-5e-00-53-01", "x", msg, sizeof(msg)), 0);
+	assert_int_equal(tapir_conf_key_set(mac, &c, "02-00-5e-00-53-01", "x", msg, sizeof(msg)), 0);
 	assert_true(c.mac_set);
 	assert_int_equal(c.mac[5], 1);
-	assert_null(conf_key_find(config_sections[0].keys, config_sections[0].nkeys, "nope"));
+	assert_null(tapir_conf_key_find(config_sections[0].keys, config_sections[0].nkeys, "nope"));
 	/* the built-in types, in the order messages list them */
 	static const char *const names[] = { "echo", "discard", "source", "http", "kvhttp" };
 	assert_int_equal(app_builtin_nconfs, 5);

@@ -38,7 +38,7 @@ struct fx {
 	struct tapir_stack *st;
 	struct tapir_kv_store *kv;
 	struct control_kv kvs[1];
-	struct logger log;
+	struct tapir_logger log;
 	struct control *c;
 	json_t *delivered;
 	uint64_t delivered_to;
@@ -68,7 +68,7 @@ static int setup(void **state)
 	assert_int_equal(tapir_stack_new(&f->st, &sc, &nif, 1000000000ull), 0);
 	assert_int_equal(tapir_kv_open("mem:", true, &f->kv, NULL, 0), 0);
 	f->kvs[0] = (struct control_kv){ "data", f->kv };
-	logger_init(&f->log, CONFIG_LOG_INFO, false);
+	tapir_logger_init(&f->log, TAPIR_LOG_LEVEL_INFO, false);
 	f->log.out = fopen("/dev/null", "w");
 	struct control_env env = {
 		.st = f->st, .log = &f->log, .name = "t", .version = "9", .backend = "sink",
@@ -164,7 +164,7 @@ static void test_status_and_log(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r, "pid")), 42);
 	json_decref(j);
 	j = req(f, "{\"cmd\":\"log\",\"args\":{\"level\":\"debug\"}}", 0);
-	assert_int_equal(f->log.level, CONFIG_LOG_DEBUG);
+	assert_int_equal(f->log.level, TAPIR_LOG_LEVEL_DEBUG);
 	json_decref(j);
 	j = req(f, "{\"cmd\":\"stats\"}", 0);
 	assert_true(json_is_integer(json_object_get(json_object_get(json_object_get(j, "result"),

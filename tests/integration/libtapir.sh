@@ -17,7 +17,7 @@ meson install -C "$BUILD" --destdir "$TMP/root" --no-rebuild --quiet >"$TMP/inst
 pc=$(find "$TMP/root" -name tapir.pc | head -1)
 [ -n "$pc" ] || fail "no tapir.pc installed"
 [ -n "$(find "$TMP/root" -name libtapir.a)" ] || fail "no libtapir.a installed"
-[ -n "$(find "$TMP/root" -path '*include/tapir/tapir_app.h')" ] || fail "no tapir_app.h installed"
+[ -n "$(find "$TMP/root" -path '*include/tapir/app.h')" ] || fail "no tapir/app.h installed"
 pass "installed: libtapir.a, headers, $(basename "$pc")"
 
 # Every public header at once, next to libuv's and the C library's network

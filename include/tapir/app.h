@@ -1,5 +1,5 @@
 /*
- * tapir_app.h - the application API: unikernel-style apps on tapir's runtime
+ * app.h - the application API: unikernel-style apps on tapir's runtime
  *
  * Theory of operation
  *
@@ -21,8 +21,8 @@
  * library call: tapird is main() { return tapir_run(argc, argv, NULL, 0); },
  * and an out-of-tree program passes its own app types, which [app.NAME]
  * sections then name with type = NAME (see examples/hello/).  Built-in and
- * out-of-tree types are the same record: a struct app_conf_type (config.h:
- * name, keys as a struct conf_key table, keys.h, params size, ports, check)
+ * out-of-tree types are the same record: a struct tapir_app_conf_type (below:
+ * name, keys as a struct tapir_conf_key table, conf.h, params size, ports, check)
  * and start/stop.
  *
  * Ownership: the runtime owns the ctx and everything it points to; they stay
@@ -38,23 +38,64 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "config.h"
-#include "tapir/kv.h"
+#include "conf.h"
+#include "kv.h"
 #include "log.h"
-#include "tapir/stack.h"
-/* Apps include "tcp.h" for flows (not here: it cannot share a file with
- * <uv.h>, whose <netinet/tcp.h> has enumerators of the same names). */
+#include "stack.h"
+#include "tcp.h"
+
+/*
+ * What a type's check() sees of an [app.NAME] section and the rest of the
+ * configuration, once every key is set.  Lent for the call only.
+ */
+struct tapir_app_check {
+	const char *name;                /* NAME of [app.NAME] */
+	const struct tapir_app_conf_type *type;
+	const void *params;              /* the filled params struct */
+	const char *where;               /* "FILE:LINE" of the section */
+	/* Return: "FILE:LINE" where @key was given (the section's if not given) */
+	const char *(*key_where)(const struct tapir_app_check *k, const char *key);
+	/* Return: whether section [kv.@name] exists; *@writable (may be NULL)
+	 * gets its writable = key */
+	bool (*kv_section)(const struct tapir_app_check *k, const char *name, bool *writable);
+	const void *priv;                /* the configuration's own */
+};
+
+/*
+ * An application type as the configuration sees it: the keys its [app.NAME]
+ * sections take besides type= (a struct tapir_conf_key table, conf.h, defaults
+ * included) over the struct they fill (@params_size bytes: ctx->params), the
+ * ports it listens on (for the uniqueness checks) and the checks a key table
+ * cannot say.  Every type has one, built-in (apps/'s app_conf.c and
+ * http/http_conf.c) or out-of-tree: its struct tapir_app_type points at it.
+ */
+struct tapir_app_conf_type {
+	const char *name;                /* type = NAME */
+	const struct tapir_conf_key *keys;     /* over the params struct; NULL: no keys */
+	size_t nkeys;
+	size_t params_size;              /* sizeof the params struct (0: none) */
+	size_t udp_port, tcp_port;       /* TAPIR_APP_CONF_PORT() of the port it listens on; 0: none */
+	/*
+	 * Optional: checks across keys and sections, once every key is set
+	 * (http: kv = NAME names a [kv.NAME] section).  Put "WHERE: ..." in
+	 * @err (k->key_where()).  Return: 0 or -EINVAL
+	 */
+	int (*check)(const struct tapir_app_check *k, char *err, size_t errlen);
+};
+
+/* The port field of a params struct, for app_conf_type's udp_port/tcp_port */
+#define TAPIR_APP_CONF_PORT(type, field) (offsetof(type, field) + 1)
 
 struct tapir_timer;
 typedef void (*tapir_timer_fn)(void *arg);
 
 struct tapir_app_ctx {
 	const char *name;                /* the instance: NAME of [app.NAME] */
-	const struct app_config *cfg;    /* its configuration section */
-	const void *params;              /* its type's params struct (cfg->params), filled
-	                                    by the type's key table: defaults, then keys */
+	const void *cfg;                 /* the runtime's: its configuration section */
+	const void *params;              /* its type's params struct, filled by the
+	                                    type's key table: defaults, then keys */
 	struct tapir_stack *st;                /* the network stack */
-	struct logger *log;              /* log_info(ctx->log, ...) */
+	struct tapir_logger *log;              /* tapir_log_info(ctx->log, ...) */
 
 	/*
 	 * Return: the store of section [kv.@name], or NULL if there is none.
@@ -93,13 +134,13 @@ struct tapir_app_ctx {
 
 struct tapir_app_type {
 	/*
-	 * The configuration side (config.h): the name (type = NAME in
+	 * The configuration side (struct tapir_app_conf_type above): the name (type = NAME in
 	 * [app.*]), the key table over the params struct and its size, the
 	 * ports, an optional check across keys and sections.  Required.
 	 * Built-in types point at apps/app_conf.h's records, as out-of-tree
 	 * types at their own: config and runtime use this one record.
 	 */
-	const struct app_conf_type *conf;
+	const struct tapir_app_conf_type *conf;
 	/*
 	 * Start an instance.  Return: 0 and the app's state in *@state, or a
 	 * negative errno (the app logs why; tapird then exits 1).
