@@ -313,7 +313,17 @@ static const struct tapir_conf_key tcp_keys[] = {
 	{ "syn_retries", TAPIR_CONF_UINT, TAPIR_CONF_AT(TCPC, syn_retries), .min = 1, .max = 100,
 	  .help = "SYN retransmissions before connect() fails" },
 	{ "syn_cookies", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TCPC, syn_cookies),
-	  .help = "answer with SYN cookies when the SYN queue is full" },
+	  .help = "answer with SYN cookies when the SYN queue or the table is full" },
+	{ "max_tw", TAPIR_CONF_UINT, TAPIR_CONF_AT(TCPC, max_tw), .min = 0, .max = 1u << 20,
+	  .help = "TIME_WAIT entries (not connections); when full the oldest is recycled" },
+	{ "max_orphans", TAPIR_CONF_UINT, TAPIR_CONF_AT(TCPC, max_orphans), .min = 0, .max = 1u << 20,
+	  .help = "connections closed by the application still finishing; beyond, the oldest "
+		  "is reset" },
+	{ "orphan_retries", TAPIR_CONF_UINT, TAPIR_CONF_AT(TCPC, orphan_retries), .min = 1, .max = 100,
+	  .help = "zero-window probes of an orphan without progress before it is reset" },
+	{ "max_memory", TAPIR_CONF_SIZE, TAPIR_CONF_AT(TCPC, max_memory), .min = 1u << 20,
+	  .max = (uint64_t)64 << 30, .range = "1MiB to 64GiB",
+	  .help = "buffers of all connections together; pressure above 3/4" },
 };
 
 static const struct tapir_conf_key control_keys[] = {

@@ -374,10 +374,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.tcp.ooo_max_bytes = 3000;
 	cfg.tcp.rcvbuf = 4096;
 	cfg.tcp.sndbuf = 4096;
+	cfg.tcp.max_tw = 2;		/* TIME_WAIT recycled */
+	cfg.tcp.max_orphans = 2;	/* orphans reset */
+	cfg.tcp.orphan_retries = 2;
 	if (size > 0) {
 		z->mode = data[0];
 		cfg.tcp.syn_cookies = !(data[0] & 0x80);
 		cfg.tcp.cc = data[0] & 0x40 ? TAPIR_TCP_CC_CUBIC : TAPIR_TCP_CC_NEWRENO;
+		if (data[0] & 0x20)
+			cfg.tcp.max_memory = 12 * 1024;	/* memory pressure, refusals */
 		p++;
 	}
 	if (tapir_stack_new(&z->st, &cfg, &nif, z->now) < 0)
@@ -393,6 +398,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	while (p < end) {
 		uint8_t op = *p++, arg = p < end ? *p : 0;
+
+		if (!tapir_tcp_mem_check(z->st))
+			abort();	/* accounted memory is what the flows hold */
 
 		switch (op % 8) {
 		case 0:
@@ -471,6 +479,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < 200 && tapir_tcp_flow_count(z->st); i++)
 		run_timers(z, z->now + 60 * TAPIR_STACK_NS_PER_SEC);
 	if (tapir_tcp_flow_count(z->st) != 0)
+		abort();
+	/* what the flows held was accounted, and all of it came back */
+	if (!tapir_tcp_mem_check(z->st) || tapir_tcp_mem_used(z->st) != 0)
 		abort();
 	if (getenv("FUZZ_VERBOSE"))
 		for (int c = 0; c < TAPIR_CTR__COUNT; c++)

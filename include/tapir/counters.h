@@ -139,7 +139,18 @@
 	X(TCP_LOST_RETRANSMITS, "tcp.lost_retransmits")                   \
 	X(TCP_TAIL_LOSS_PROBES, "tcp.tail_loss_probes")                   \
 	X(TCP_DROP_SHUT_RD, "tcp.drop.shut_rd")                           \
-	X(TCP_DROP_AFTER_FIN, "tcp.drop.after_fin")
+	X(TCP_DROP_AFTER_FIN, "tcp.drop.after_fin")                       \
+	X(TCP_TW_RECYCLED, "tcp.tw_recycled")                             \
+	X(TCP_TW_EXPIRED, "tcp.tw_expired")                               \
+	X(TCP_TW_ACKS_LIMITED, "tcp.tw_acks_limited")                     \
+	X(TCP_SYNCOOKIES_TABLE_FULL, "tcp.syncookies_table_full")         \
+	X(TCP_SYN_RECV_EVICTED, "tcp.syn_recv_evicted")                   \
+	X(TCP_ORPHANS_RESET, "tcp.orphans_reset")                         \
+	X(TCP_ORPHAN_PROBES_RESET, "tcp.orphan_probes_reset")             \
+	X(TCP_MEM_PRESSURE, "tcp.mem_pressure")                           \
+	X(TCP_MEM_WINDOW_CLAMPED, "tcp.mem_window_clamped")               \
+	X(TCP_MEM_WRITE_REFUSED, "tcp.mem_write_refused")                 \
+	X(TCP_DROP_OOO_MEM, "tcp.drop.ooo_mem")
 
 enum tapir_stack_counter {
 #define X(id, name) TAPIR_CTR_##id,

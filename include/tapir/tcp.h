@@ -154,8 +154,11 @@ void tapir_tcp_flow_set_callbacks(struct tapir_tcp_flow *f, const struct tapir_t
  * @len:  Length
  *
  * Return: bytes taken (may be fewer than @len; 0 when the buffer is full,
- *         and writable() follows when there is room), -EPIPE after
- *         shutdown(write)/close or once the connection is over, -ENOTCONN
+ *         and writable() follows when there is room), -ENOBUFS when the
+ *         buffer cannot grow because the TCP memory of the stack is used up
+ *         ([tcp] max_memory; writable() follows when memory is back below
+ *         the pressure mark), -EPIPE after shutdown(write)/close or once the
+ *         connection is over, -ENOTCONN
  */
 long tapir_tcp_write(struct tapir_tcp_flow *f, const void *data, size_t len);
 /**
@@ -164,8 +167,8 @@ long tapir_tcp_write(struct tapir_tcp_flow *f, const void *data, size_t len);
  * @len: In: bytes wanted (0: as many as the send buffer allows).  Out: bytes
  *       writable at the returned pointer (at most what was wanted; 0 with NULL)
  * @err: If not NULL: 0 with space; -EAGAIN when the send buffer is full
- *       (writable() follows when there is room), -EPIPE, -ENOTCONN as
- *       tapir_tcp_write(), -ENOMEM, -EINVAL
+ *       (writable() follows when there is room), -ENOBUFS, -EPIPE, -ENOTCONN
+ *       as tapir_tcp_write(), -ENOMEM, -EINVAL
  *
  * Zero-copy sending: write the data at the returned pointer, then queue it
  * with tapir_tcp_write_commit().  The space is one contiguous piece of the ring,
@@ -253,5 +256,19 @@ const char *tapir_tcp_state_name(int state);
 size_t tapir_tcp_flow_list(const struct tapir_stack *st, struct tapir_tcp_flow_info *out, size_t max);
 /* Return: number of flows the stack holds (TIME_WAIT and orphans included) */
 size_t tapir_tcp_flow_count(const struct tapir_stack *st);
+/* Return: entries in the TIME_WAIT set (outside max_connections, at most max_tw) */
+size_t tapir_tcp_time_wait_count(const struct tapir_stack *st);
+/* Return: flows closed by the application that are not over (at most max_orphans) */
+size_t tapir_tcp_orphan_count(const struct tapir_stack *st);
+/* Return: bytes held by send rings, receive rings and out-of-order data of all
+ * flows (counted against max_memory) */
+size_t tapir_tcp_mem_used(const struct tapir_stack *st);
+/**
+ * tapir_tcp_mem_check() - Recount the memory of every flow (tests, fuzzers)
+ * @st: Stack
+ *
+ * Return: true when what the flows hold equals tapir_tcp_mem_used()
+ */
+bool tapir_tcp_mem_check(const struct tapir_stack *st);
 
 #endif /* TAPIR_TCP_H */

@@ -31,6 +31,16 @@ struct tapir_tcp_config {
 	uint64_t rto_initial_ns;      /* RTO before any RTT sample: 1 s (RFC 6298) */
 	uint64_t rto_min_ns;          /* lower bound of the RTO: 200 ms (as Linux) */
 	uint64_t rto_max_ns;          /* upper bound of the RTO: 120 s */
+	size_t max_tw;                /* TIME_WAIT entries, outside max_connections: 16384;
+				       * when full the oldest is recycled (Linux's
+				       * tcp_max_tw_buckets) */
+	size_t max_orphans;           /* flows closed by the application that still send or
+				       * wait for a FIN: 4096; beyond, the oldest is reset */
+	unsigned orphan_retries;      /* zero-window probes an orphan gets without the peer's
+				       * window growing: 8 (Linux's tcp_orphan_retries) */
+	size_t max_memory;            /* send rings, receive rings and out-of-order data of
+				       * all flows together: 256 MiB (Linux's tcp_mem); above
+				       * 3/4 of it, memory pressure (tcp.h) */
 };
 
 void tapir_tcp_config_defaults(struct tapir_tcp_config *c);

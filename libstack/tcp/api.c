@@ -54,6 +54,10 @@ void tapir_tcp_config_defaults(struct tapir_tcp_config *c)
 	c->rto_initial_ns = 1 * SEC;
 	c->rto_min_ns = 200 * MS;
 	c->rto_max_ns = 120 * SEC;
+	c->max_tw = 16384;
+	c->max_orphans = 4096;
+	c->orphan_retries = 8;
+	c->max_memory = 256u << 20;
 }
 
 void tapir_tcp_flow_opts_defaults(const struct tapir_stack *st, struct tapir_tcp_flow_opts *o)
@@ -246,6 +250,11 @@ static long write_common(struct tapir_tcp_flow *f, const struct tapir_stack_iov 
 		total = room;
 	if (total && !tcp_sbuf_reserve(f, total)) {
 		total = f->scap - f->slen;
+		if (!total && f->mem_wait) {
+			/* the stack's memory is used up (max_memory) */
+			f->want_writable = true;
+			return -ENOBUFS;
+		}
 	}
 	{
 		size_t left = total;
@@ -337,8 +346,8 @@ void *tapir_tcp_write_reserve(struct tapir_tcp_flow *f, size_t *len, int *err)
 		f->shead = 0;	/* empty: the whole ring is one piece */
 	(void)tcp_sbuf_reserve(f, want);	/* on failure, what the ring has */
 	if (f->scap == f->slen) {
-		rc = f->scap ? -EAGAIN : -ENOMEM;
-		if (rc == -EAGAIN)
+		rc = f->mem_wait ? -ENOBUFS : f->scap ? -EAGAIN : -ENOMEM;
+		if (rc != -ENOMEM)
 			f->want_writable = true;
 		goto fail;
 	}
@@ -373,9 +382,7 @@ long tapir_tcp_write_commit(struct tapir_tcp_flow *f, size_t n, bool push)
 	f->slen += n;
 	if (f->slen == 0 && f->sbuf) {
 		/* nothing written: idle flows hold no send buffer */
-		free(f->sbuf);
-		f->sbuf = NULL;
-		f->scap = f->shead = 0;
+		tcp_sbuf_free(f);
 	}
 	if (push)
 		f->push_seq = f->sbuf_seq + (uint32_t)f->slen;
@@ -458,6 +465,8 @@ void tapir_tcp_close(struct tapir_tcp_flow *f)
 	if (f->state == TAPIR_TCP_STATE_CLOSED)
 		f->t_rtx = f->t_delack = f->t_ka = f->t_wait = 0;
 	tcp_flow_maybe_free(f);
+	tcp_orphan_add(f);
+	tcp_orphans_limit(st);
 	api_leave(st);
 }
 
@@ -500,7 +509,7 @@ int tapir_tcp_flow_info(const struct tapir_tcp_flow *f, struct tapir_tcp_flow_in
 	o->remote_addr = f->raddr;
 	o->local_port = f->lport;
 	o->remote_port = f->rport;
-	o->state = f->state;
+	o->state = f->in_tw ? TAPIR_TCP_STATE_TIME_WAIT : f->state;
 	o->snd_queue = f->slen;
 	o->rcv_queue = f->rlen;
 	o->ooo_bytes = f->ooo.bytes;
@@ -533,16 +542,30 @@ int tapir_tcp_flow_info(const struct tapir_tcp_flow *f, struct tapir_tcp_flow_in
 
 size_t tapir_tcp_flow_list(const struct tapir_stack *st, struct tapir_tcp_flow_info *out, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, k;
 
 	if (!T(st))
 		return 0;
 	for (const struct tapir_tcp_flow *f = T(st)->all; f && n < max; f = f->next)
-		tapir_tcp_flow_info(f, &out[n++]);
-	return n;
+		if (!f->in_tw)	/* its TIME_WAIT entry is listed below */
+			tapir_tcp_flow_info(f, &out[n++]);
+	k = tcp_tw_list(T(st), out + n, max - n);
+	for (size_t i = n; i < n + k; i++)
+		out[i].local_addr = st->cfg.addr;
+	return n + k;
 }
 
 size_t tapir_tcp_flow_count(const struct tapir_stack *st)
 {
-	return T(st) ? T(st)->nflows : 0;
+	return T(st) ? T(st)->nflows + T(st)->ntw : 0;
+}
+
+size_t tapir_tcp_time_wait_count(const struct tapir_stack *st)
+{
+	return T(st) ? T(st)->ntw : 0;
+}
+
+size_t tapir_tcp_orphan_count(const struct tapir_stack *st)
+{
+	return T(st) ? T(st)->lq_n[TCP_LQ_ORPHAN] : 0;
 }

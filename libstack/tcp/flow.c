@@ -1,6 +1,7 @@
 /*
  * flow.c - TCP flow table and lifecycle: lookup, creation (ISNs, window scale),
- * ephemeral ports, teardown, deferred free; tcp_init() and tcp_fini()
+ * ephemeral ports, teardown, deferred free, the SYN queue and orphan lists and
+ * their limits; tcp_init() and tcp_fini()
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -46,8 +47,103 @@ struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port)
 	return NULL;
 }
 
+/* ---- lists kept oldest first: half-open flows, orphans ---- */
+
+static void lq_add(struct tapir_tcp_flow *f, enum tcp_lq q)
+{
+	struct tcp_stack *t = T(f->st);
+
+	if (f->lq)
+		return;
+	f->lq = (uint8_t)q;
+	f->lnext = NULL;
+	f->lprev = t->lq_tail[q];
+	if (t->lq_tail[q])
+		t->lq_tail[q]->lnext = f;
+	else
+		t->lq_head[q] = f;
+	t->lq_tail[q] = f;
+	t->lq_n[q]++;
+}
+
+static void lq_remove(struct tapir_tcp_flow *f)
+{
+	struct tcp_stack *t = T(f->st);
+	unsigned q = f->lq;
+
+	if (!q)
+		return;
+	if (f->lprev)
+		f->lprev->lnext = f->lnext;
+	else
+		t->lq_head[q] = f->lnext;
+	if (f->lnext)
+		f->lnext->lprev = f->lprev;
+	else
+		t->lq_tail[q] = f->lprev;
+	f->lnext = f->lprev = NULL;
+	f->lq = TCP_LQ_NONE;
+	t->lq_n[q]--;
+}
+
+/* A SYN_RECEIVED flow of listener @l (on the SYN queue until established) */
+void tcp_flow_set_listener(struct tapir_tcp_flow *f, struct tcp_listener *l)
+{
+	f->lsn = l;
+	l->nsyn++;
+	lq_add(f, TCP_LQ_SYN);
+}
+
+/**
+ * tcp_synq_evict() - Drop the oldest half-open flow of any listener
+ * @st: Stack
+ *
+ * Makes room in a full table for a connection that proved itself with a SYN
+ * cookie (counted as tcp.syn_recv_evicted).
+ *
+ * Return: true if a flow was dropped
+ */
+bool tcp_synq_evict(struct tapir_stack *st)
+{
+	struct tapir_tcp_flow *f = T(st)->lq_head[TCP_LQ_SYN];
+
+	if (!f)
+		return false;
+	CTR_INC(st, TCP_SYN_RECV_EVICTED);
+	f->state = TAPIR_TCP_STATE_CLOSED;
+	f->t_rtx = f->t_delack = f->t_ka = f->t_wait = 0;
+	tcp_flow_maybe_free(f);
+	return true;
+}
+
+/* @f was closed by the application and is not over: an orphan */
+void tcp_orphan_add(struct tapir_tcp_flow *f)
+{
+	if (f->state == TAPIR_TCP_STATE_CLOSED || f->zombie || f->lq)
+		return;
+	f->probe_una = f->snd_una;
+	f->orphan_probes = 0;
+	lq_add(f, TCP_LQ_ORPHAN);
+}
+
+/* Reset the oldest orphans while there are more than max_orphans. */
+void tcp_orphans_limit(struct tapir_stack *st)
+{
+	struct tcp_stack *t = T(st);
+
+	while (t->lq_n[TCP_LQ_ORPHAN] > st->cfg.tcp.max_orphans) {
+		struct tapir_tcp_flow *f = t->lq_head[TCP_LQ_ORPHAN];
+
+		CTR_INC(st, TCP_ORPHANS_RESET);
+		tcp_send_rst(f);
+		lq_remove(f);
+		tcp_flow_drop(f, -ECONNABORTED);
+	}
+}
+
 static void flow_free_mem(struct tapir_tcp_flow *f)
 {
+	tcp_mem_add(f->st, -(long)(f->scap + f->rcap + f->ooo.bytes));
 	tcp_ooo_clear(&f->ooo);
 	free(f->sbuf);
 	free(f->rbuf);
@@ -82,6 +178,11 @@ void tcp_flow_maybe_free(struct tapir_tcp_flow *f)
 		 * application still holds it: segments get the closed-port answer */
 		hash_remove(t, f);
 		tcp_heap_remove(t, f);
+		lq_remove(f);
+		if (f->mem_wait) {
+			f->mem_wait = false;
+			t->mem_waiters--;
+		}
 	}
 	if (f->state != TAPIR_TCP_STATE_CLOSED || (f->known && !f->app_closed))
 		return;
@@ -95,7 +196,8 @@ void tcp_flow_maybe_free(struct tapir_tcp_flow *f)
 		f->lsn->nsyn--;
 		f->lsn = NULL;
 	}
-	t->nflows--;
+	if (!f->uncounted)
+		t->nflows--;
 	f->zombie = true;
 	f->znext = t->zombies;
 	t->zombies = f;
@@ -118,7 +220,7 @@ uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port)
 	for (uint32_t i = 0; i < TCP_EPHEMERAL_N; i++) {
 		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % TCP_EPHEMERAL_N);
 
-		if (!tcp_flow_lookup(T(st), dst, port, p))
+		if (!tcp_flow_lookup(T(st), dst, port, p) && !tcp_tw_lookup(T(st), dst, port, p))
 			return p;
 	}
 	return 0;
@@ -130,6 +232,15 @@ static uint32_t make_isn(struct tapir_stack *st, uint32_t raddr, uint16_t rport,
 	uint64_t h = siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
 
 	return (uint32_t)h + (uint32_t)(st->now / 4000);
+}
+
+/* Start the send sequence space at @iss instead (a TIME_WAIT reuse) */
+void tcp_flow_set_iss(struct tapir_tcp_flow *f, uint32_t iss)
+{
+	f->iss = iss;
+	f->snd_una = f->snd_nxt = f->snd_max = iss;
+	f->sbuf_seq = f->push_seq = iss + 1;
+	f->recover = f->high_sack = f->rexmit_nxt = iss;
 }
 
 uint8_t tcp_pick_wscale(size_t rcvbuf)
@@ -224,14 +335,27 @@ void tcp_flow_drop(struct tapir_tcp_flow *f, int err)
 	tcp_flow_maybe_free(f);
 }
 
+/*
+ * The FIN exchange is over: the TIME_WAIT goes to the tw set (tw.c) and the
+ * flow leaves the table; one the application holds stays as a CLOSED shell
+ * (shown as TIME_WAIT) until tapir_tcp_close().
+ */
 void tcp_enter_time_wait(struct tapir_tcp_flow *f)
 {
-	f->state = TAPIR_TCP_STATE_TIME_WAIT;
-	f->t_rtx = f->t_ka = f->t_delack = 0;
+	struct tcp_stack *t = T(f->st);
+
+	tcp_tw_add(f);
+	f->state = TAPIR_TCP_STATE_CLOSED;
+	f->in_tw = true;
+	f->t_rtx = f->t_ka = f->t_delack = f->t_wait = 0;
 	f->persist = false;
-	f->t_wait = f->st->now + 2 * f->st->cfg.tcp.msl_ns;
-	tcp_timer_update(f);
+	if (!f->uncounted) {
+		f->uncounted = true;
+		t->nflows--;
+	}
+	hash_remove(t, f);
 	report_closed(f, 0);
+	tcp_flow_maybe_free(f);
 }
 
 void tcp_flow_established(struct tapir_tcp_flow *f)
@@ -254,6 +378,7 @@ void tcp_flow_established(struct tapir_tcp_flow *f)
 
 		l->nsyn--;
 		f->lsn = NULL;
+		lq_remove(f);
 		f->known = true;
 		if (l->dead) {
 			tcp_send_rst(f);
@@ -298,11 +423,17 @@ int tcp_init(struct tapir_stack *st)
 		return -ENOMEM;
 	}
 	t->hmask = n - 1;
+	if (tcp_tw_init(t, st->cfg.tcp.max_tw) < 0) {
+		free(t->hash);
+		free(t);
+		return -ENOMEM;
+	}
 	st->cfg.random(st->cfg.random_ctx, t->isn_key, sizeof(t->isn_key));
 	st->cfg.random(st->cfg.random_ctx, t->cookie_key, sizeof(t->cookie_key));
 	st->cfg.random(st->cfg.random_ctx, &t->hash_key, sizeof(t->hash_key));
 	st->tcp = t;
 	if (tapir_ipv4_register_proto(st, TAPIR_IP_PROTO_TCP, tcp_rx, tcp_icmp_err, st) < 0) {
+		tcp_tw_fini(t);
 		free(t->hash);
 		free(t);
 		st->tcp = NULL;
@@ -325,6 +456,7 @@ void tcp_fini(struct tapir_stack *st)
 	}
 	t->depth = 0;
 	tcp_reap(t);
+	tcp_tw_fini(t);
 	for (size_t i = 0; i < t->nlsn; i++)
 		free(t->lsn[i]);
 	free(t->lsn);

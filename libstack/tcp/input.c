@@ -14,8 +14,17 @@
 /* Queue the data of @seg, which is beyond rcv_nxt, and count what happened. */
 static void ooo_insert(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
-	switch (tcp_ooo_insert(&f->ooo, seg->seq, seg->payload, (uint32_t)seg->payload_len,
-			       f->st->cfg.tcp.ooo_max_bytes)) {
+	size_t before = f->ooo.bytes;
+	enum tcp_ooo_result rc;
+
+	if (tcp_mem_under_pressure(f->st)) {
+		CTR_INC(f->st, TCP_DROP_OOO_MEM);	/* under memory pressure: the first to go */
+		return;
+	}
+	rc = tcp_ooo_insert(&f->ooo, seg->seq, seg->payload, (uint32_t)seg->payload_len,
+			    f->st->cfg.tcp.ooo_max_bytes);
+	tcp_mem_add(f->st, (long)f->ooo.bytes - (long)before);
+	switch (rc) {
 	case TCP_OOO_QUEUED:
 		CTR_INC(f->st, TCP_OOO_QUEUED);
 		break;
@@ -41,6 +50,7 @@ static void ooo_drain(struct tapir_tcp_flow *f)
 	while (!f->zombie && (o = tcp_ooo_pop(&f->ooo, f->rcv_nxt)) != NULL) {
 		uint32_t end = o->seq + o->len;
 
+		tcp_mem_add(f->st, -(long)o->len);
 		if (seq_gt(end, f->rcv_nxt)) {
 			uint32_t skip = f->rcv_nxt - o->seq;
 
@@ -87,9 +97,7 @@ static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		if (f->slen == 0 && !f->sres) {
 			/* idle flows hold no send buffer (unless the application
 			 * holds a reservation in it) */
-			free(f->sbuf);
-			f->sbuf = NULL;
-			f->scap = f->shead = 0;
+			tcp_sbuf_free(f);
 		}
 	}
 	f->snd_una = ack;
@@ -234,22 +242,6 @@ static void schedule_ack(struct tapir_tcp_flow *f, bool now)
 		f->t_delack = f->st->now + f->st->cfg.tcp.delack_ns;
 		tcp_timer_update(f);
 	}
-}
-
-static void time_wait_input(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
-{
-	if (seg->flags & TCP_RST) {
-		CTR_INC(f->st, TCP_DROP_RST_INVALID);
-		return;	/* RFC 1337: no assassination */
-	}
-	if (seg->flags & TCP_FIN) {
-		f->t_wait = f->st->now + 2 * f->st->cfg.tcp.msl_ns;
-		tcp_timer_update(f);
-	}
-	if (seg->flags & TCP_SYN)
-		tcp_challenge_ack(f);
-	else if (seg->payload_len || (seg->flags & TCP_FIN))
-		tcp_send_ack(f);	/* a bare ACK is not answered: no ACK loops */
 }
 
 static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg);
@@ -398,17 +390,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 		syn_sent_input(f, seg);
 		return;
 	}
-	if (f->state == TAPIR_TCP_STATE_TIME_WAIT) {
-		uint32_t slen = (uint32_t)seg->payload_len + !!(seg->flags & TCP_FIN);
-
-		if (!(seg->flags & TCP_RST) && (seg->flags & TCP_FIN) &&
-		    seg->seq + slen == f->rcv_nxt) {
-			time_wait_input(f, seg);	/* retransmitted FIN */
-			return;
-		}
-		time_wait_input(f, seg);
-		return;
-	}
+	/* no flow is in TIME_WAIT: that is the tw set (tw.c) */
 	/* a retransmitted SYN while we wait for the handshake's ACK */
 	if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED && f->lsn &&
 	    (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN && seg->seq == f->irs) {
@@ -570,8 +552,9 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 	tcp_output(f);
 }
 
+/* @isn: the ISS to use (a TIME_WAIT reuse), or NULL */
 static void listen_input(struct tapir_stack *st, struct tcp_listener *l, const struct tapir_ipv4_rx_meta *m,
-			 struct tcp_repr *seg)
+			 struct tcp_repr *seg, const uint32_t *isn)
 {
 	struct tapir_tcp_flow *f;
 
@@ -610,12 +593,19 @@ static void listen_input(struct tapir_stack *st, struct tcp_listener *l, const s
 		CTR_INC(st, TCP_DROP_BACKLOG);
 		return;
 	}
+	if (T(st)->nflows >= st->cfg.tcp.max_connections && st->cfg.tcp.syn_cookies) {
+		/* a full table: the cookie's ACK finds room (tcp_syncookie_check) */
+		CTR_INC(st, TCP_SYNCOOKIES_TABLE_FULL);
+		tcp_syncookie_send(st, l, m->src, seg);
+		return;
+	}
 	f = tcp_flow_new(st, m->src, seg->src_port, seg->dst_port, &l->o);
 	if (!f)
 		return;
 	CTR_INC(st, TCP_PASSIVE_OPENS);
-	f->lsn = l;
-	l->nsyn++;
+	if (isn)
+		tcp_flow_set_iss(f, *isn);
+	tcp_flow_set_listener(f, l);
 	f->state = TAPIR_TCP_STATE_SYN_RECEIVED;
 	f->irs = seg->seq;
 	f->rcv_nxt = seg->seq + 1;
@@ -637,6 +627,9 @@ int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload
 	struct tcp_repr seg;
 	struct tapir_tcp_flow *f;
 	struct tcp_listener *l;
+	struct tcp_tw *tw;
+	uint32_t isn;
+	bool reuse = false;
 	int rc;
 
 	CTR_INC(st, TCP_RX);
@@ -658,23 +651,21 @@ int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload
 	}
 	t->depth++;
 	f = tcp_flow_lookup(t, m->src, seg.src_port, seg.dst_port);
-	if (f && f->state == TAPIR_TCP_STATE_TIME_WAIT && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
-	    seq_gt(seg.seq, f->rcv_nxt) && tcp_listener_find(t, seg.dst_port) &&
-	    !(f->ts_ok && seg.has_ts && seq_lt(seg.ts_val, f->ts_recent))) {
-		/* reuse of a TIME_WAIT tuple by a new connection */
-		CTR_INC(st, TCP_TIME_WAIT_REUSED);
-		f->state = TAPIR_TCP_STATE_CLOSED;
-		tcp_flow_maybe_free(f);
-		f = NULL;
+	if (!f && (tw = tcp_tw_lookup(t, m->src, seg.src_port, seg.dst_port)) != NULL) {
+		if (tcp_tw_input(st, tw, &seg, &isn))
+			goto out;
+		reuse = true;	/* a new connection takes the tuple */
 	}
 	if (f) {
 		flow_input(f, &seg);
 	} else if ((l = tcp_listener_find(t, seg.dst_port)) != NULL) {
-		listen_input(st, l, m, &seg);
+		listen_input(st, l, m, &seg, reuse ? &isn : NULL);
 	} else {
 		CTR_INC(st, TCP_DROP_NO_LISTENER);
 		tcp_send_reset_for(st, m->src, &seg);
 	}
+out:
+	tcp_mem_wake(st);
 	t->depth--;
 	tcp_reap(t);
 	return 0;

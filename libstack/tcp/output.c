@@ -77,7 +77,7 @@ void tcp_send_reset_for(struct tapir_stack *st, uint32_t src, const struct tcp_r
 /* The window we offer, with receiver SWS avoidance; updates rcv_adv. */
 uint16_t tcp_rcv_window(struct tapir_tcp_flow *f)
 {
-	size_t space = f->o.rcvbuf > f->rlen ? f->o.rcvbuf - f->rlen : 0;
+	size_t space = tcp_mem_rcv_space(f, f->o.rcvbuf > f->rlen ? f->o.rcvbuf - f->rlen : 0);
 	uint32_t right = f->rcv_nxt + (uint32_t)space;
 	uint32_t step = min32((uint32_t)(f->o.rcvbuf / 2), f->rcv_mss ? f->rcv_mss : f->mss);
 	uint32_t wnd, field;

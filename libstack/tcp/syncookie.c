@@ -80,6 +80,8 @@ struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_li
 		CTR_INC(st, TCP_SYNCOOKIES_FAILED);
 		return NULL;
 	}
+	if (t->nflows >= st->cfg.tcp.max_connections)
+		(void)tcp_synq_evict(st);	/* a proven peer before a half-open one */
 	f = tcp_flow_new(st, src, seg->src_port, seg->dst_port, &l->o);
 	if (!f)
 		return NULL;
@@ -114,7 +116,6 @@ struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_li
 	f->snd_wl1 = seg->seq;
 	f->snd_wl2 = seg->ack;
 	f->state = TAPIR_TCP_STATE_SYN_RECEIVED;	/* tcp_flow_established() takes it from here */
-	f->lsn = l;
-	l->nsyn++;
+	tcp_flow_set_listener(f, l);
 	return f;
 }

@@ -2,13 +2,15 @@
  * tcp_conn.h - TCP internals shared by the parts in libstack/tcp/: the flow, the stack's
  * TCP state, and the calls the parts make on each other
  *
- * Where things are: flow.c (flow table, lifecycle, ISNs, ports, deferred free),
+ * Where things are: flow.c (flow table, lifecycle, ISNs, ports, deferred free,
+ * the SYN queue and orphan lists),
  * input.c (segment input, the state machine, listeners, ICMP errors),
  * output.c (building and sending segments, TSO), timer.c (timer heap, RTT/RTO,
- * retransmission, persist, keepalive, delayed ACK, TIME_WAIT), sack.c (SACK
+ * retransmission, persist, keepalive, delayed ACK), sack.c (SACK
  * scoreboard and loss recovery), cc.h/cc.c + cc_reno.c + cc_cubic.c
  * (congestion control), ooo.c (out-of-order queue), buf.c (send and receive
- * buffers), syncookie.c (SYN cookies), api.c (the calls in tcp.h).
+ * buffers, the memory budget), syncookie.c (SYN cookies), tw.c (the
+ * TIME_WAIT set), api.c (the calls in tcp.h).
  *
  * Theory of operation
  *
@@ -63,6 +65,38 @@
  * moves in steps of min(rcvbuf/2, MSS) (receiver SWS avoidance) and never
  * back; window scaling offers at least rcvbuf.
  *
+ * TIME_WAIT (tw.c).  A flow that reaches TIME_WAIT leaves the flow table:
+ * a compact entry (4-tuple, SND.NXT, RCV.NXT, the window, TS.Recent, the
+ * expiry: under 100 bytes) holds the tuple for 2 MSL in a hash of its own
+ * and a list in expiry order.  TIME_WAIT does not count toward
+ * max_connections; the set is bounded by max_tw, and when it is full the
+ * oldest entry is recycled (Linux's tcp_max_tw_buckets).  A flow the
+ * application still holds stays as a CLOSED shell (shown as TIME_WAIT) until
+ * tapir_tcp_close().  An entry re-ACKs a retransmitted FIN (exactly RCV.NXT - 1,
+ * restarting 2 MSL), ignores RSTs (RFC 1337), answers other segments with a
+ * rate-limited ACK, and yields to a SYN above RCV.NXT or with a newer
+ * timestamp (RFC 6191, as Linux): the new flow's ISS is SND.NXT + 65537,
+ * and timestamps keep running (a per-tuple offset on one clock).
+ *
+ * Limits.  A SYN that finds the table full (max_connections) is answered
+ * with a SYN cookie; a valid cookie ACK takes a free slot, or the place of
+ * the oldest half-open (SYN_RECEIVED) flow, which is dropped.  Orphans
+ * (flows the application closed that still send or wait for the peer's
+ * FIN) are on a list, oldest first: beyond max_orphans the oldest is reset;
+ * an orphan facing a zero window is reset after orphan_retries probes
+ * during which SND.UNA did not move, however the peer answers them (as
+ * Linux's tcp_orphan_retries); an orphan in FIN_WAIT_2 ends after
+ * fin_wait2_ns.
+ *
+ * Memory (buf.c).  The bytes held in send rings, receive rings and
+ * out-of-order pieces of all flows are counted in tcp_stack.mem
+ * (tapir_tcp_mem_check() recounts them).  Above 3/4 of max_memory (pressure):
+ * out-of-order data is dropped (tcp.drop.ooo_mem) and the offered window of
+ * a flow that queues data stops growing beyond the ring it has (the right
+ * edge never moves back).  Send rings may not grow past max_memory: a write
+ * that gets nothing returns -ENOBUFS and writable() follows once the memory
+ * is below the pressure mark again.  In-window data is always taken.
+ *
  * Timers: each flow has retransmit/persist, delayed ACK, keepalive and
  * TIME_WAIT/FIN_WAIT_2 deadlines; the earliest is its key in a binary
  * min-heap of flows, so tcp_next_deadline() is O(1).  Keys are updated
@@ -73,10 +107,10 @@
  * and SYN-ACK after syn_retries.  Zero-window probes (one byte below
  * SND.UNA) back off to 60 s and abort only after max_retries unanswered ones.
  * Keepalive (RFC 1122 4.2.3.6) probes with SND.NXT-1 and aborts after
- * ka_count unanswered probes.  TIME_WAIT lasts 2 MSL, re-ACKs retransmitted
- * FINs (restarting the timer) and yields to a new SYN with a higher sequence
- * number (RFC 6191 style reuse).  An orphaned FIN_WAIT_2 ends after
- * fin_wait2_ns.
+ * ka_count unanswered probes.  TIME_WAIT entries are not flows: they
+ * expire from the head of their list (tcp_tw_expire() in tcp_poll()), and
+ * tcp_next_deadline() is the earlier of the heap's top and the oldest entry.
+ * An orphaned FIN_WAIT_2 ends after fin_wait2_ns.
  *
  * Congestion control: IW per RFC 6928, slow start with ABC (L = 2),
  * congestion avoidance per RFC 5681 or CUBIC (RFC 9438, beta 0.7, C 0.4,
@@ -144,6 +178,13 @@ struct tapir_tcp_flow {
 	bool pto_armed, tlp_out;          /* t_rtx is a tail loss probe; one is out */
 	bool in_deliver;                  /* deliver_queue() is running */
 	uint32_t tlp_end;                 /* end of the probe segment */
+	bool in_tw;                       /* a shell: its TIME_WAIT is in the tw set */
+	bool uncounted;                   /* no longer in nflows */
+	bool mem_wait;                    /* a write was refused for memory (buf.c) */
+	uint8_t lq;                       /* list it is on: enum tcp_lq */
+	struct tapir_tcp_flow *lnext, *lprev;   /* that list, oldest first */
+	uint32_t probe_una;               /* orphan: SND.UNA at the last probe */
+	unsigned orphan_probes;           /* orphan: probes since SND.UNA moved */
 	uint8_t snd_ws, rcv_ws;
 	struct tapir_tcp_flow_opts o;
 
@@ -214,6 +255,25 @@ struct tapir_tcp_flow {
 	uint64_t retransmits, fast_retransmits, rto_timeouts, dup_acks_in, ooo_segs_in;
 };
 
+/* Lists of flows kept oldest first (tcp_flow.lq) */
+enum tcp_lq {
+	TCP_LQ_NONE = 0,
+	TCP_LQ_SYN,                       /* SYN_RECEIVED from a listener */
+	TCP_LQ_ORPHAN,                    /* closed by the application, not yet over */
+	TCP_LQ__N
+};
+
+/* A TIME_WAIT entry (tw.c) */
+struct tcp_tw {
+	struct tcp_tw *hnext;             /* hash chain */
+	struct tcp_tw *next, *prev;       /* expiry order */
+	uint64_t expiry;
+	uint64_t last_ack;                /* 0: none yet */
+	uint32_t raddr, snd_nxt, rcv_nxt, ts_recent, ts_offset;
+	uint16_t rport, lport, window;    /* window: the field we send */
+	bool ts_ok;
+};
+
 struct tcp_stack {
 	struct tapir_tcp_flow **hash;
 	size_t hmask;
@@ -228,6 +288,14 @@ struct tcp_stack {
 	size_t ndead, dead_cap;
 	int depth;                        /* > 0 while TCP code or a callback runs */
 	uint64_t isn_key[2], cookie_key[2], hash_key;
+	struct tapir_tcp_flow *lq_head[TCP_LQ__N], *lq_tail[TCP_LQ__N];
+	size_t lq_n[TCP_LQ__N];
+	struct tcp_tw **tw_hash;          /* TIME_WAIT set (tw.c) */
+	size_t tw_hmask, ntw;
+	struct tcp_tw *tw_head, *tw_tail; /* oldest first */
+	size_t mem;                       /* bytes held by rings and OOO pieces (buf.c) */
+	size_t mem_waiters;               /* flows with mem_wait */
+	bool mem_pressure;
 };
 
 /* ---- ISNs, cookies and the flow hash are keyed siphash24_2w() (siphash.c) ---- */
@@ -285,6 +353,23 @@ void tcp_flow_drop(struct tapir_tcp_flow *f, int err);
 void tcp_enter_time_wait(struct tapir_tcp_flow *f);
 void tcp_flow_established(struct tapir_tcp_flow *f);
 void tcp_maybe_writable(struct tapir_tcp_flow *f);
+void tcp_flow_set_iss(struct tapir_tcp_flow *f, uint32_t iss);
+void tcp_flow_set_listener(struct tapir_tcp_flow *f, struct tcp_listener *l);
+bool tcp_synq_evict(struct tapir_stack *st);
+void tcp_orphan_add(struct tapir_tcp_flow *f);
+void tcp_orphans_limit(struct tapir_stack *st);
+
+/* tw.c: the TIME_WAIT set */
+int tcp_tw_init(struct tcp_stack *t, size_t max_tw);
+void tcp_tw_fini(struct tcp_stack *t);
+void tcp_tw_add(struct tapir_tcp_flow *f);
+struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
+			     uint16_t lport);
+bool tcp_tw_input(struct tapir_stack *st, struct tcp_tw *tw, const struct tcp_repr *seg,
+		  uint32_t *isn);
+void tcp_tw_expire(struct tapir_stack *st);
+uint64_t tcp_tw_deadline(const struct tcp_stack *t);
+size_t tcp_tw_list(const struct tcp_stack *t, struct tapir_tcp_flow_info *out, size_t max);
 
 /* input.c: registered with IPv4 by tcp_init() */
 int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload, size_t len);
@@ -325,6 +410,12 @@ void tcp_output_recovery(struct tapir_tcp_flow *f);
 
 /* buf.c: send and receive buffers */
 bool tcp_sbuf_reserve(struct tapir_tcp_flow *f, size_t want);
+void tcp_sbuf_free(struct tapir_tcp_flow *f);
+void tcp_mem_add(struct tapir_stack *st, long delta);
+bool tcp_mem_under_pressure(const struct tapir_stack *st);
+size_t tcp_mem_rcv_space(struct tapir_tcp_flow *f, size_t space);
+void tcp_mem_wake(struct tapir_stack *st);
+bool tcp_mem_wake_pending(const struct tapir_stack *st);
 void tcp_deliver_queue(struct tapir_tcp_flow *f);
 void tcp_deliver_data(struct tapir_tcp_flow *f, const uint8_t *data, size_t len);
 

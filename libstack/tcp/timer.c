@@ -1,6 +1,7 @@
 /*
  * timer.c - TCP timers: the min-heap of flows, RTT and RTO (RFC 6298), tail
- * loss probes, retransmission, persist, keepalive, delayed ACK, TIME_WAIT
+ * loss probes, retransmission, persist, keepalive, delayed ACK, orphan
+ * probes (TIME_WAIT entries are tw.c)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -250,6 +251,22 @@ static void rtx_timeout(struct tapir_tcp_flow *f)
 
 	f->t_rtx = 0;
 	if (f->persist) {
+		/* an orphan the peer holds with a zero window while answering
+		 * every probe: reset after orphan_retries probes without progress
+		 * (Linux's tcp_orphan_retries) */
+		if (f->app_closed) {
+			if (f->snd_una != f->probe_una) {
+				f->probe_una = f->snd_una;
+				f->orphan_probes = 0;
+			}
+			if (f->orphan_probes >= c->orphan_retries) {
+				CTR_INC(st, TCP_ORPHAN_PROBES_RESET);
+				tcp_send_rst(f);
+				tcp_flow_drop(f, -ETIMEDOUT);
+				return;
+			}
+			f->orphan_probes++;
+		}
 		/* zero-window probe */
 		if (f->probes >= (c->max_retries ? c->max_retries : 1)) {
 			flow_timeout_abort(f);
@@ -410,6 +427,8 @@ void tcp_poll(struct tapir_stack *st)
 		if (!f->zombie)
 			tcp_timer_update(f);
 	}
+	tcp_tw_expire(st);
+	tcp_mem_wake(st);
 	t->depth--;
 	tcp_reap(t);
 }
@@ -417,8 +436,14 @@ void tcp_poll(struct tapir_stack *st)
 uint64_t tcp_next_deadline(const struct tapir_stack *st)
 {
 	const struct tcp_stack *t = T(st);
+	uint64_t d;
 
-	if (!t || !t->nheap)
+	if (!t)
 		return TAPIR_STACK_NO_DEADLINE;
-	return t->heap[0]->heap_key;
+	if (tcp_mem_wake_pending(st))
+		return st->now;	/* memory came back: writable() for the refused */
+	d = tcp_tw_deadline(t);
+	if (t->nheap && t->heap[0]->heap_key < d)
+		d = t->heap[0]->heap_key;
+	return d;
 }
