@@ -139,8 +139,12 @@ out:
 
 /*
  * Attach @fd to TAP @name (IFF_TAP | IFF_NO_PI, with IFF_VNET_HDR when
- * @vnet) into @ifr.  With @vnet, also set little-endian headers and the
- * offloads we take (TUN_F_CSUM | TUN_F_TSO4).  Return: 0 or -errno
+ * @vnet) into @ifr, and set the TAP's offloads to exactly what we use: with
+ * @vnet little-endian 10-byte headers and TUN_F_CSUM | TUN_F_TSO4, without
+ * none.  A persistent TAP keeps the offloads of whoever attached last: left
+ * on, the kernel would hand us partial-checksum (and TSO) frames we cannot
+ * take without the header, and every TCP segment would fail its checksum.
+ * Return: 0 or -errno
  */
 static int tap_attach(int fd, const char *name, bool vnet, struct ifreq *ifr)
 {
@@ -150,7 +154,7 @@ static int tap_attach(int fd, const char *name, bool vnet, struct ifreq *ifr)
 	if (ioctl(fd, TUNSETIFF, ifr) < 0)
 		return -errno;
 	if (!vnet)
-		return 0;
+		return ioctl(fd, TUNSETOFFLOAD, 0UL) < 0 ? -errno : 0;
 	int le = 1, sz = 10;
 	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
 		return -errno;

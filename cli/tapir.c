@@ -60,6 +60,15 @@ static int request_path(const char *path, const char *cmd, json_t *args,
 			struct control_reply *rep)
 {
 	size_t len = 0;
+	/* Talk only through a directory nobody else could have put a socket in. */
+	char why[4200];
+	int dc = control_socket_dir_check(path, true, why, sizeof(why));
+	if (dc && dc != -ENOENT) {
+		fprintf(stderr, "tapir: refusing the control socket directory: %s\n",
+			*why ? why : strerror(-dc));
+		json_decref(args);
+		return -1;
+	}
 	char *line = control_request_encode(cmd, args, NULL, &len);
 	if (!line) {
 		fprintf(stderr, "tapir: out of memory\n");

@@ -322,6 +322,15 @@ static long instance_pid(const char *name)
 	char path[4096];
 	if (control_socket_path(name, path, sizeof(path)))
 		return -1;
+	/* Only through a directory nobody else could have put a socket in: the
+	 * answer says which pid to signal. */
+	char why[4200];
+	int dc = control_socket_dir_check(path, true, why, sizeof(why));
+	if (dc && dc != -ENOENT) {
+		fprintf(stderr, "tapir: refusing the control socket directory: %s\n",
+			*why ? why : strerror(-dc));
+		return -1;
+	}
 	/* A tiny client of our own: connect, one request, one reply line */
 	FILE *p;
 	int fd = -1;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- errors ---- */
@@ -239,4 +240,51 @@ int control_socket_path(const char *name, char *buf, size_t len)
 		return rc;
 	int n = snprintf(buf, len, "%s/%s.sock", dir, name);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int control_dir_check(const char *dir, bool client, char *why, size_t whylen)
+{
+	struct stat st;
+	char dummy[1];
+	if (!why || !whylen) {
+		why = dummy;
+		whylen = sizeof(dummy);
+	}
+	*why = 0;
+	if (lstat(dir, &st))
+		return -errno;
+	uid_t me = geteuid();
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(why, whylen, "%s: is a symlink, not a directory of ours", dir);
+		return -EPERM;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "%s: not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != me && !(client && (st.st_uid == 0 || me == 0))) {
+		snprintf(why, whylen, "%s: owned by uid %u, not by us (uid %u)", dir,
+			 (unsigned)st.st_uid, (unsigned)me);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, whylen, "%s: writable by group or others (mode %04o; 0700 wanted)",
+			 dir, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+int control_socket_dir_check(const char *path, bool client, char *why, size_t whylen)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return control_dir_check(".", client, why, whylen);
+	size_t n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = 0;
+	return control_dir_check(dir, client, why, whylen);
 }

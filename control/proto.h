@@ -19,6 +19,15 @@
  * with '.') listens on RUNDIR/NAME.sock, where RUNDIR is $TAPIR_RUNTIME_DIR,
  * else /run/tapir for root, else $XDG_RUNTIME_DIR/tapir, else /tmp/tapir-UID.
  *
+ * A socket's directory is trusted only if nobody else can put a socket there
+ * (control_dir_check(), as XDG asks of its runtime directory): a real
+ * directory (lstat: never a symlink), owned by us, not writable by group or
+ * others.  Otherwise another local user could create /tmp/tapir-UID first and
+ * impersonate an instance.  tapird refuses to listen in any other directory
+ * (EPERM, with the path and the reason); the CLI refuses to talk through
+ * one, accepting root as the owner too (a system instance's /run/tapir), and
+ * any owner when it runs as root (a service user's /run/tapir).
+ *
  * This library is what the daemon and the CLI share: it knows nothing of
  * the stack, the stores or the commands (their arguments and results are
  * the daemon's, daemon/control/).  Encoding and decoding go through
@@ -141,5 +150,20 @@ bool control_name_ok(const char *name);
 int control_runtime_dir(char *buf, size_t len);
 /* RUNDIR/NAME.sock.  Return: 0, -EINVAL (bad name) or -ENAMETOOLONG */
 int control_socket_path(const char *name, char *buf, size_t len);
+/*
+ * control_dir_check() - May @dir hold our control sockets?
+ * @client: checking for the CLI, not the daemon: accept root as the owner
+ *          too (a system instance's /run/tapir), and when we are root any
+ *          owner (root may address any user's instance, whose daemon
+ *          accepts root as a peer; root's own default, /run/tapir, only root
+ *          can create)
+ * @why:    on -EPERM, the reason with the path (may be NULL)
+ *
+ * Return: 0; -EPERM if it is a symlink, owned by another user, or writable by
+ *         group or others; -ENOTDIR; or -errno of lstat() (-ENOENT: absent)
+ */
+int control_dir_check(const char *dir, bool client, char *why, size_t whylen);
+/* control_dir_check() of the directory holding socket @path. */
+int control_socket_dir_check(const char *path, bool client, char *why, size_t whylen);
 
 #endif /* TAPIR_CONTROL_PROTO_H */

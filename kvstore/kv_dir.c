@@ -16,6 +16,7 @@
  *   .tapir-kv-tmp.PID.N      staged values (created, written, fsynced)
  *   .tapir-kv-trash.PID.N    a removed dictionary being deleted
  *   .tapir-kv-journal        the intent log of a batch being applied
+ *   .tapir-kv-quarantine.journal  the latest journal refused (see below)
  *
  * set: write a staged file, fsync it, rename() it over the key, fsync the
  * directory: a crash leaves the old or the new value, never a mix.
@@ -34,9 +35,24 @@
  * are skipped if any staged file is already gone (the SETs had started, so
  * every REMOVE was done), and a SET whose staged file is gone was already
  * done.  A journal that does not verify is discarded (the commit point was
- * never reached).  Left-over staged and trash files are then deleted.  A
- * read-only open performs this recovery too when it can lock the store and
- * write to it, and fails otherwise.
+ * never reached).  Left-over staged and trash files are then deleted.
+ *
+ * A journal is only trusted as far as it names what a batch can: every SET's
+ * staged file must be one TMP_PREFIX "PID.N" name in the root (no '/', no
+ * "..", bounded), a regular file with one link (never a symlink) when it is
+ * still there, and no key may be reserved.  Whoever can write the directory
+ * could otherwise make a replay rename any file of that filesystem into the
+ * store.  A journal that breaks these rules, does not verify, or is not a
+ * regular file is never replayed: it is renamed to .tapir-kv-quarantine.journal
+ * (the latest one is kept), logged on stderr and counted
+ * (tapir_kv_dir_journals_refused()); the open then goes on as after a discard.
+ *
+ * Recovery only runs on a writable open.  A read-only open never writes (as
+ * git's readers and SQLite's read-only connections): when a journal is
+ * present and no writer holds the store, the batch was interrupted and the
+ * open fails with TAPIR_KV_E_STORAGE, saying to open the store writable once.
+ * When a writer holds the lock, the journal is its batch in progress and the
+ * read-only open succeeds.
  *
  * A writable store holds an exclusive flock() on its root directory: one
  * writer process at a time.  Atomicity is against crashes and for users of the
@@ -424,11 +440,12 @@ int tapir_kv_dir_open(const char *path, bool writable, struct tapir_kv_store **o
 		else if ((rc = kv_dir_recover(&d->s)))
 			kv_errbuf(err, errlen, -rc, "%s: recovery failed: %s", path, d->s.errmsg);
 	} else if (pending && !flock(d->rootfd, LOCK_EX | LOCK_NB)) {
-		/* No writer holds the store: finish the interrupted batch. */
-		if ((rc = kv_dir_recover(&d->s)))
-			kv_errbuf(err, errlen, -rc, "%s: an interrupted batch needs recovery, "
-				  "which failed (%s); open it writable", path, d->s.errmsg);
+		/* No writer holds the store: a batch was interrupted.  A read-only
+		 * open never writes, so it neither replays nor discards it. */
 		flock(d->rootfd, LOCK_UN);
+		rc = kv_errbuf(err, errlen, TAPIR_KV_E_STORAGE, "%s: an interrupted batch is pending "
+			       "(%s); a read-only open does not recover it: open the store "
+			       "writable once", path, JOURNAL);
 	}
 	if (rc) {
 		dir_close(&d->s);

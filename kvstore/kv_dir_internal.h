@@ -20,6 +20,10 @@
 #define JOURNAL_TMP ".tapir-kv-journal.tmp"
 #define JOURNAL_MAGIC "TAPIRKV-JOURNAL1\n"
 #define JOURNAL_MAX (256u << 20)
+/* Where a refused journal is moved aside (the latest one only). */
+#define QUARANTINE ".tapir-kv-quarantine.journal"
+/* Longest staged file name, with its NUL (kv_dir_stage_file makes < 40). */
+#define STAGED_NAME_MAX 64
 
 struct kv_dir {
 	struct tapir_kv_store s;
@@ -79,7 +83,10 @@ int kv_dir_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, cons
 
 /* kv_dir_journal.c: batches */
 
-/* Replay or discard a journal, then delete left-over staged files.  Return: 0 or -KV_E_*. */
+/*
+ * Replay a valid journal or move a refused one aside, then delete left-over
+ * staged files; writable stores only.  Return: 0 or -KV_E_*.
+ */
 int kv_dir_recover(struct tapir_kv_store *s);
 /* Apply a batch atomically through the journal.  Return: 0 or -KV_E_*. */
 int kv_dir_commit(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_t n);

@@ -97,24 +97,54 @@ static int jget_str(const uint8_t *p, size_t len, size_t *pos, char **out)
 	return *out ? 0 : -1;
 }
 
-/* Decode and verify a journal.  Return: 0, or -1 if it does not verify. */
-static int journal_decode(const uint8_t *p, size_t len, struct jrec **out, size_t *n)
+/*
+ * Return: true if @t is a name kv_dir_stage_file() makes: one path segment
+ * in the root, TMP_PREFIX then "PID.N" (digits and dots), bounded.
+ */
+static bool staged_name_ok(const char *t)
+{
+	size_t pl = strlen(TMP_PREFIX), l = strlen(t);
+	return l > pl && l < STAGED_NAME_MAX && !strncmp(t, TMP_PREFIX, pl) &&
+	       strspn(t + pl, "0123456789.") == l - pl;
+}
+
+/* Return: true if no segment of @k is reserved (a replay never writes there). */
+static bool key_unreserved(const struct tapir_kv_key *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (!strncmp(k->seg[i], RESERVED_PREFIX, strlen(RESERVED_PREFIX)))
+			return false;
+	return true;
+}
+
+/*
+ * Decode and verify a journal.  *@why says what is wrong on failure.
+ * Return: 0, or -1 if it does not verify (bad magic or checksum, truncated,
+ * malformed), or -2 if it verifies but names what no batch can (a staged
+ * file that is not one TMP_PREFIX name in the root, a reserved key).
+ */
+static int journal_decode(const uint8_t *p, size_t len, struct jrec **out, size_t *n,
+			  const char **why)
 {
 	size_t ml = strlen(JOURNAL_MAGIC), pos = ml;
 	uint8_t sum[32];
 	uint32_t cnt;
+	*why = "bad magic or truncated";
 	if (len < ml + 4 + 32 || memcmp(p, JOURNAL_MAGIC, ml))
 		return -1;
+	*why = "checksum mismatch";
 	sha256(p, len - 32, sum);
 	if (memcmp(sum, p + len - 32, 32))
 		return -1;
 	len -= 32;
+	*why = "malformed records";
 	if (jget32(p, len, &pos, &cnt) || cnt > len)
 		return -1;
 	struct jrec *r = calloc(cnt ? cnt : 1, sizeof(*r));
 	if (!r)
 		return -1;
 	size_t i;
+	int bad = -1;
 	for (i = 0; i < cnt; i++) {
 		char *ks = NULL;
 		if (pos >= len || (p[pos] != 'R' && p[pos] != 'S'))
@@ -126,15 +156,72 @@ static int journal_decode(const uint8_t *p, size_t len, struct jrec **out, size_
 		free(ks);
 		if (rc || !r[i].key.n || jget_str(p, len, &pos, &r[i].tmp))
 			break;
-		if (r[i].type == 'S' && strncmp(r[i].tmp, TMP_PREFIX, strlen(TMP_PREFIX)))
+		if (!key_unreserved(&r[i].key)) {
+			*why = "a record names a reserved key";
+			bad = -2;
 			break;
+		}
+		if (r[i].type == 'S' ? !staged_name_ok(r[i].tmp) : *r[i].tmp != 0) {
+			*why = "a record names a staged file outside the store's staging names";
+			bad = -2;
+			break;
+		}
 	}
 	if (i < cnt || pos != len) {
 		jrecs_free(r, i + 1 < cnt ? i + 1 : cnt);
-		return -1;
+		return bad;
 	}
 	*out = r;
 	*n = cnt;
+	return 0;
+}
+
+/*
+ * Check that every staged file a replay would move is a plain file of the
+ * store (a regular file with one link, never a symlink), or gone.
+ * Return: 0, or -1 with *@why set.
+ */
+static int journal_check_staged(struct kv_dir *d, const struct jrec *r, size_t n,
+				const char **why)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (r[i].type != 'S' || fstatat(d->rootfd, r[i].tmp, &st, AT_SYMLINK_NOFOLLOW))
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			*why = "a staged file is not a regular file";
+			return -1;
+		}
+		if (st.st_nlink != 1) {
+			*why = "a staged file has other links";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static unsigned long journals_refused;
+
+unsigned long tapir_kv_dir_journals_refused(void)
+{
+	return __atomic_load_n(&journals_refused, __ATOMIC_RELAXED);
+}
+
+/*
+ * Move a refused journal aside to QUARANTINE (replacing an older one), or
+ * delete it if that fails; log and count it.  Return: 0 or -KV_E_*.
+ */
+static int journal_quarantine(struct tapir_kv_store *s, const char *why)
+{
+	struct kv_dir *d = D(s);
+	__atomic_add_fetch(&journals_refused, 1, __ATOMIC_RELAXED);
+	fprintf(stderr, "kv: dir %s: batch journal %s refused (%s): not replayed, moved aside "
+		"to %s\n", d->path, JOURNAL, why, QUARANTINE);
+	if (renameat(d->rootfd, JOURNAL, d->rootfd, QUARANTINE) &&
+	    kv_dir_rm_rf(d->rootfd, JOURNAL, 0))
+		return kv_fail(s, kv_errno_code(errno), "%s: refused (%s) and cannot be moved "
+			       "aside: %s", JOURNAL, why, strerror(errno));
+	kv_dir_fsync(d->rootfd);
 	return 0;
 }
 
@@ -172,7 +259,7 @@ static int journal_apply(struct tapir_kv_store *s, const struct jrec *r, size_t 
 
 static int read_file_at(int dfd, const char *name, uint8_t **out, size_t *len)
 {
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	struct stat st;
@@ -198,7 +285,11 @@ static int read_file_at(int dfd, const char *name, uint8_t **out, size_t *len)
 	return 0;
 }
 
-/* Replay or discard a journal, then delete left-over staged files.  Return: 0 or -KV_E_*. */
+/*
+ * Replay a journal that verifies and names only the store's own staged
+ * files; move any other aside (journal_quarantine).  Then delete left-over
+ * staged files.  Only for a writable store.  Return: 0 or -KV_E_*.
+ */
 int kv_dir_recover(struct tapir_kv_store *s)
 {
 	struct kv_dir *d = D(s);
@@ -208,21 +299,32 @@ int kv_dir_recover(struct tapir_kv_store *s)
 	if (rc == 0) {
 		struct jrec *r;
 		size_t n;
-		if (journal_decode(buf, len, &r, &n) == 0) {
+		const char *why;
+		int dec = journal_decode(buf, len, &r, &n, &why);
+		free(buf);
+		if (dec == 0 && journal_check_staged(d, r, n, &why)) {
+			jrecs_free(r, n);
+			dec = -2;
+		}
+		if (dec == 0) {
 			rc = journal_apply(s, r, n, true);
 			jrecs_free(r, n);
-			if (rc) {
-				free(buf);
+			if (rc)
 				return rc;
-			}
+			if (unlinkat(d->rootfd, JOURNAL, 0))
+				return kv_fail(s, kv_errno_code(errno),
+					       "cannot delete the journal: %s", strerror(errno));
+			kv_dir_fsync(d->rootfd);
+		} else if ((rc = journal_quarantine(s, why))) {
+			return rc;
 		}
-		free(buf);
-		if (unlinkat(d->rootfd, JOURNAL, 0))
-			return kv_fail(s, kv_errno_code(errno), "cannot delete the journal: %s",
-				       strerror(errno));
-		kv_dir_fsync(d->rootfd);
+	} else if (rc == -EINVAL || rc == -ELOOP) {
+		/* Not a regular file (a symlink, a FIFO...) or larger than any journal. */
+		if ((rc = journal_quarantine(s, rc == -ELOOP ? "a symlink" :
+					     "not a regular file, or too large")))
+			return rc;
 	} else if (rc != -ENOENT) {
-		/* Not a regular file, unreadable or absurdly large: refuse to guess. */
+		/* Unreadable: refuse to guess. */
 		return kv_fail(s, TAPIR_KV_E_STORAGE, "%s: unreadable journal: %s", JOURNAL,
 			       strerror(-rc));
 	}
@@ -293,6 +395,9 @@ int kv_dir_commit(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_
 		}
 		if (bad)
 			rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
+		else if (jb.len > JOURNAL_MAX)
+			rc = kv_fail(s, TAPIR_KV_E_INVALID, "batch too large: its journal would exceed "
+				     "%u bytes", JOURNAL_MAX);
 	}
 	if (!rc) {
 		int fd = openat(d->rootfd, JOURNAL_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,

@@ -19,8 +19,21 @@
  * "a" into a dictionary, and a later value "a" replaces an earlier dictionary
  * "a".  Dictionaries get the newest mtime of their entries.
  *
- * Limits: those of the parser (tar_format.c); the index holds at most one
- * node per 512 bytes of archive.
+ * Limits: those of the parser (tar_format.c: names at most TAR_NAME_MAX
+ * bytes), names of at most TAR_DEPTH_MAX (256) segments, and an index memory
+ * budget per archive, tar_index_budget(): 16 MiB plus 16 bytes per archive
+ * byte.  Every node the index creates is charged (its struct, its name, its
+ * child array, its hash bucket, malloc's overhead); nodes freed when a later
+ * member shadows a dictionary are not given back, so the budget also bounds
+ * the work of an archive that builds and drops trees.  An honest archive
+ * needs well under 1 byte of index per byte (a node costs ~240 bytes, a
+ * member at least 512); a crafted one packing 128 new segments in every
+ * 512-byte header would need ~60 times its size.  Over any bound the open
+ * fails with TAPIR_KV_E_STORAGE and a message naming the member.  Keys written by
+ * set and batch obey the same name and depth limits (TAPIR_KV_E_INVALID), and a
+ * set or batch whose nodes would take the index over the budget of the grown
+ * archive is refused (TAPIR_KV_E_STORAGE), so an archive this store writes always
+ * opens again.
  *
  * End of archive: the first all-zero block (E).  A header with a bad
  * checksum or a member running past the end of the file is an error for a
@@ -65,6 +78,7 @@ struct kv_tar {
 	uint64_t end;          /* E: offset of the end-of-archive blocks */
 	uint32_t seq;          /* members indexed */
 	struct kv_node *last;  /* last visible member ending at E, if removable */
+	uint64_t mem;          /* index memory charged (node_cost()), for the budget */
 };
 
 static struct kv_tar *TT(struct tapir_kv_store *s)
@@ -77,7 +91,19 @@ struct ictx {
 	char *err;
 	size_t errlen;
 	bool torn;             /* stopped at a torn tail (writable) */
+	uint64_t mem;          /* index memory charged so far */
+	uint64_t budget;       /* tar_index_budget() of the archive */
 };
+
+/*
+ * What one index node costs: its struct and name, its own child array (4
+ * slots at first), its hash bucket (doubled on growth) and malloc's chunk
+ * headers (three chunks).
+ */
+static uint64_t node_cost(const char *name)
+{
+	return sizeof(struct kv_node) + strlen(name) + 1 + 12 * sizeof(void *);
+}
 
 static int ifail(struct ictx *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -116,6 +142,12 @@ static int name_to_key(struct ictx *c, const char *name, struct tapir_kv_key *k,
 				     "'%.200s': refused", (unsigned long long)at, name);
 		}
 		if (!(l == 1 && p[0] == '.')) {
+			if (k->n == TAR_DEPTH_MAX) {
+				tapir_kv_key_free(k);
+				return ifail(c, TAPIR_KV_E_STORAGE, "member at offset %llu: name '%.200s' "
+					     "has more than %u segments: refused",
+					     (unsigned long long)at, name, TAR_DEPTH_MAX);
+			}
 			if (k->n == cap) {
 				cap = cap ? cap * 2 : 8;
 				char **ns = realloc(k->seg, cap * sizeof(*ns));
@@ -141,7 +173,7 @@ static int name_to_key(struct ictx *c, const char *name, struct tapir_kv_key *k,
  * (ENOMEM); *@shadows tells whether anything existing was replaced.
  */
 static struct kv_node *index_insert(struct kv_tree *t, const struct tapir_kv_key *k, bool dir,
-				    bool *shadows)
+				    bool *shadows, uint64_t *mem)
 {
 	struct kv_node *n = &t->root;
 	*shadows = false;
@@ -149,6 +181,8 @@ static struct kv_node *index_insert(struct kv_tree *t, const struct tapir_kv_key
 		struct kv_node *c = kv_tree_child(t, n, k->seg[i]);
 		bool lastseg = i + 1 == k->n;
 		if (!c) {
+			if (mem)
+				*mem += node_cost(k->seg[i]);
 			c = kv_tree_add(t, n, k->seg[i], strlen(k->seg[i]));
 			if (!c)
 				return NULL;
@@ -186,6 +220,22 @@ static void dict_times(struct kv_node *n)
 	n->mtime = best;
 }
 
+/* Return: what the nodes index_insert() would create for @k cost (node_cost()). */
+static uint64_t new_nodes_cost(struct kv_tree *t, const struct tapir_kv_key *k)
+{
+	uint64_t cost = 0;
+	struct kv_node *at = &t->root;
+	for (size_t i = 0; i < k->n && at; i++) {
+		struct kv_node *ch = at->kind == TAPIR_KV_DICT ? kv_tree_child(t, at, k->seg[i]) : NULL;
+		if (!ch) {
+			for (; i < k->n; i++)
+				cost += node_cost(k->seg[i]);
+		}
+		at = ch;
+	}
+	return cost;
+}
+
 /* Add one scanned member to the index (see the theory).  Return: 0 or -KV_E_*. */
 static int index_member(void *ctx, const struct tar_member *m)
 {
@@ -204,8 +254,17 @@ static int index_member(void *ctx, const struct tar_member *m)
 		x->last = NULL;
 		return 0;
 	}
+	/* Charge the nodes this member would add before adding them. */
+	uint64_t cost = new_nodes_cost(&x->t, &k);
+	if (cost > c->budget - c->mem) {
+		tapir_kv_key_free(&k);
+		return ifail(c, TAPIR_KV_E_STORAGE, "member at offset %llu: '%.200s': the archive's "
+			     "index would exceed %llu bytes (%u MiB + %u per archive byte): refused",
+			     (unsigned long long)m->at, m->name, (unsigned long long)c->budget,
+			     TAR_INDEX_FIXED >> 20, TAR_INDEX_PER_BYTE);
+	}
 	bool shadows;
-	struct kv_node *n = index_insert(&x->t, &k, is_dir, &shadows);
+	struct kv_node *n = index_insert(&x->t, &k, is_dir, &shadows, &c->mem);
 	tapir_kv_key_free(&k);
 	if (!n)
 		return ifail(c, TAPIR_KV_E_NOMEM, "out of memory");
@@ -231,11 +290,14 @@ static int tar_index(struct ictx *c, bool writable)
 		.err = c->err, .errlen = c->errlen,
 	};
 	x->last = NULL;
+	c->mem = 0;
+	c->budget = tar_index_budget(x->src.len);
 	int rc = tar_scan(&sc);
 	if (rc)
 		return rc;
 	c->torn = sc.torn;
 	x->end = sc.end;
+	x->mem = c->mem;
 	if (x->last && x->last->kind == TAPIR_KV_DICT && x->last->nchild)
 		x->last = NULL;
 	dict_times(&x->t.root);
@@ -340,6 +402,12 @@ static int wfail(struct tapir_kv_store *s, int e, const char *what)
 /* Check that @k can be set (parents not values, @k not a dictionary). */
 static int check_set(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
+	size_t len = 0;
+	for (size_t i = 0; i < k->n; i++)
+		len += strlen(k->seg[i]) + 1;
+	if (k->n > TAR_DEPTH_MAX || len - 1 > TAR_NAME_MAX)
+		return kv_key_fail(s, TAPIR_KV_E_INVALID, k, "longer than a tar member name may be "
+				   "(4096 bytes, 256 segments)");
 	bool blocked;
 	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, &blocked);
 	if (blocked)
@@ -363,6 +431,21 @@ static int append(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_
 		free(hdr);
 		free(dat);
 		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
+	}
+	/* What would not open again is not written: the index of the grown
+	 * archive must stay within its budget (shared prefixes in a batch are
+	 * charged once per op: an overestimate). */
+	uint64_t cost = 0, grow = 2 * TAR_BLOCK;
+	for (size_t i = 0; i < n; i++) {
+		cost += new_nodes_cost(&x->t, &ops[i].key);
+		grow += TAR_BLOCK + tar_pad(ops[i].len);
+	}
+	if (x->mem + cost > tar_index_budget(x->end + grow)) {
+		free(hdr);
+		free(dat);
+		return kv_fail(s, TAPIR_KV_E_STORAGE, "%s: the archive's index would exceed its budget "
+			       "(%u MiB + %u per archive byte) and could not be opened again",
+			       x->path, TAR_INDEX_FIXED >> 20, TAR_INDEX_PER_BYTE);
 	}
 	for (size_t i = 0; !rc && i < n; i++) {
 		char *ks = tapir_kv_key_to_string(&ops[i].key);
@@ -409,7 +492,7 @@ static int append(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_
 	}
 	for (size_t i = 0; i < n; i++) {
 		bool shadows;
-		struct kv_node *node = index_insert(&x->t, &ops[i].key, false, &shadows);
+		struct kv_node *node = index_insert(&x->t, &ops[i].key, false, &shadows, &x->mem);
 		if (!node) {
 			/* The archive is right; the index is not: make the store unusable. */
 			rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory updating the index; reopen");
@@ -610,7 +693,7 @@ int tapir_kv_tar_open_buffer(const uint8_t *buf, size_t len, struct tapir_kv_sto
 		return kv_errbuf(err, errlen, TAPIR_KV_E_NOMEM, "out of memory");
 	x->src.buf = buf;
 	x->src.len = len;
-	struct ictx c = { x, err, errlen, false };
+	struct ictx c = { .x = x, .err = err, .errlen = errlen };
 	int rc = tar_index(&c, false);
 	if (rc) {
 		tar_close(&x->s);
@@ -640,7 +723,7 @@ int tapir_kv_tar_open(const char *path, bool writable, struct tapir_kv_store **o
 		return kv_errbuf(err, errlen, TAPIR_KV_E_INVALID, "%s: not a regular file", path);
 	}
 	x->src.len = (uint64_t)st.st_size;
-	struct ictx c = { x, err, errlen, false };
+	struct ictx c = { .x = x, .err = err, .errlen = errlen };
 	int rc = tar_index(&c, writable);
 	if (!rc && writable && (c.torn || x->src.len == 0 || x->src.len - x->end < 2 * TAR_BLOCK)) {
 		/* New, torn or unterminated archive: write end-of-archive blocks at E. */

@@ -17,7 +17,10 @@
  * GNU.sparse.*), volume labels and unknown types are reported as skipped.
  *
  * Limits: a GNU long name or pax header body is at most 1 MiB, names at most
- * 64 KiB; sizes above INT64_MAX and negative numbers are refused.
+ * TAR_NAME_MAX (4096, PATH_MAX) bytes; sizes above INT64_MAX and negative
+ * numbers are refused.  Longer names fail the scan (TAPIR_KV_E_STORAGE, naming the
+ * member by its offset and the start of its name): one 4 KiB name of 2,048
+ * one-letter segments already costs the index 2,048 nodes.
  *
  * End of archive: the first all-zero block (E).  A header with a bad
  * checksum or a member running past the end of the source is an error,
@@ -36,7 +39,7 @@
 #include "tar_format.h"
 
 #define MAX_META (1u << 20)   /* GNU long name / pax header body */
-#define MAX_NAME (64u << 10)
+#define MAX_NAME TAR_NAME_MAX
 
 int tar_parse_num(const uint8_t *f, size_t len, uint64_t *out)
 {
@@ -345,7 +348,11 @@ static int parse_pax(struct tar_scan *c, const char *d, size_t len, struct pendi
 		if (global)
 			continue;
 		if (kl == 4 && !memcmp(kv, "path", 4)) {
-			if (vl > MAX_NAME || memchr(val, 0, vl))
+			if (vl > MAX_NAME)
+				return ifail(c, TAPIR_KV_E_STORAGE, "member at offset %llu: pax path "
+					     "'%.100s...' longer than %u bytes: refused",
+					     (unsigned long long)at, val, MAX_NAME);
+			if (memchr(val, 0, vl))
 				return ifail(c, TAPIR_KV_E_STORAGE, "bad pax path at offset %llu",
 					     (unsigned long long)at);
 			free(p->paxpath);
@@ -505,8 +512,9 @@ int tar_scan(struct tar_scan *c)
 				free(p.longname);
 				p.longname = d;
 				if (strlen(d) > MAX_NAME) {
-					rc = ifail(c, TAPIR_KV_E_STORAGE, "GNU long name too long at "
-						   "offset %llu", (unsigned long long)pos);
+					rc = ifail(c, TAPIR_KV_E_STORAGE, "member at offset %llu: GNU long "
+						   "name '%.100s...' longer than %u bytes: refused",
+						   (unsigned long long)pos, d, MAX_NAME);
 					break;
 				}
 			} else {

@@ -17,6 +17,16 @@
 #define TAR_BLOCK 512
 #define TAR_RECORD 10240           /* GNU tar's default record: 20 blocks */
 #define TAR_OCTAL_MAX 077777777777ULL  /* largest size in 11 octal digits */
+#define TAR_NAME_MAX 4096          /* longest member name, bytes (PATH_MAX) */
+#define TAR_DEPTH_MAX 256          /* most segments in a member name */
+#define TAR_INDEX_FIXED (16u << 20)  /* index memory any archive may use... */
+#define TAR_INDEX_PER_BYTE 16u       /* ...plus this much per archive byte */
+
+/* Return: the index memory (bytes, as kv_tar counts it) allowed for an archive of @len bytes. */
+static inline uint64_t tar_index_budget(uint64_t len)
+{
+	return TAR_INDEX_FIXED + TAR_INDEX_PER_BYTE * len;
+}
 
 /* Header field offsets (ustar, POSIX.1-1988 / 2001). */
 enum {

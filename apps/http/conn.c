@@ -18,7 +18,10 @@
  * pipelined request after the body) right behind the data, so the buffer
  * holds head + decoded data + one read.  The http app does not need bodies:
  * it frames and bounds them the same way but drops the data.  Expect:
- * 100-continue is answered once the head is in and the body is not.
+ * 100-continue is answered once the head is in and the body is not.  Before
+ * any of that, a handler's check_head() may refuse the request on its head
+ * (kvhttp's token): the answer goes at once and the connection closes
+ * without reading the body.
  *
  * A response is a head (and a small body: an error page, a listing), built
  * by response.c into h->head, optionally followed by a byte range of a KV
@@ -313,6 +316,19 @@ static bool drive(struct hconn *h)
 			if (!http_respond_error(h, NULL, -rc, NULL))
 				return false;
 			continue;
+		}
+		/* Refused on its head (kvhttp: no or a wrong token): answered now,
+		 * before the body is read or waited for, and the connection closes
+		 * (Connection: close), so the body never takes memory. */
+		if (a->handler->check_head) {
+			const char *extra = NULL;
+			int st = a->handler->check_head(h, &req, &extra);
+			if (st) {
+				h->close_after = true;
+				if (!http_respond_error(h, &req, st, extra))
+					return false;
+				continue;
+			}
 		}
 		/* A body: http skips a small one; kvhttp reads one up to max_body. */
 		uint64_t blen = req.has_length ? req.content_length : 0;

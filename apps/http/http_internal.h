@@ -46,6 +46,11 @@ struct http_handler {
 	 * Return: false if the connection is gone */
 	bool (*handle)(struct hconn *h, const struct http_request *req, const uint8_t *body,
 		       size_t body_len);
+	/* Optional: decide on the head alone, before any byte of the body is
+	 * read (kvhttp: the token).  Return: 0 to go on, or a status answered
+	 * at once, with *@extra header lines (may stay NULL); the body is then
+	 * never read and the connection closes after the answer. */
+	int (*check_head)(struct hconn *h, const struct http_request *req, const char **extra);
 };
 
 struct digest_slot {

@@ -14,7 +14,9 @@
  * A batch that fails is answered with the KV error's status and a
  * text/plain "batch not applied: operation N: why".
  *
- * With a token, every request needs "Authorization: Bearer TOKEN" (401).
+ * With a token, every request needs "Authorization: Bearer TOKEN": without
+ * it the answer is 401 as soon as the head is in (check_head), the body is
+ * never read, and the connection closes.
  */
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -109,17 +111,32 @@ static int batch_apply(struct tapir_kv_store *txn, void *arg)
 	return 0;
 }
 
+/* Return: true if @req may be served (no token set, or "Bearer TOKEN"). */
+static bool kvhttp_authorized(const struct http_app *a, const struct http_request *req)
+{
+	if (!a->cfg->token[0])
+		return true;
+	const struct http_str *au = http_header_find(req, "authorization");
+	size_t tl = strlen(a->cfg->token);
+	return au && au->len == 7 + tl && !strncasecmp(au->p, "Bearer ", 7) &&
+	       !CRYPTO_memcmp(au->p + 7, a->cfg->token, tl);
+}
+
+/* The token is checked on the head: a client without it never gets its body read. */
+static int kvhttp_check_head(struct hconn *h, const struct http_request *req, const char **extra)
+{
+	if (kvhttp_authorized(h->a, req))
+		return 0;
+	*extra = "WWW-Authenticate: Bearer\r\n";
+	return 401;
+}
+
 static bool kvhttp_handle(struct hconn *h, const struct http_request *req, const uint8_t *body,
 			  size_t body_len)
 {
 	struct http_app *a = h->a;
-	if (a->cfg->token[0]) {
-		const struct http_str *au = http_header_find(req, "authorization");
-		size_t tl = strlen(a->cfg->token);
-		if (!au || au->len != 7 + tl || strncasecmp(au->p, "Bearer ", 7) ||
-		    CRYPTO_memcmp(au->p + 7, a->cfg->token, tl))
-			return http_respond_error(h, req, 401, "WWW-Authenticate: Bearer\r\n");
-	}
+	if (!kvhttp_authorized(a, req))   /* checked on the head already: kept for safety */
+		return http_respond_error(h, req, 401, "WWW-Authenticate: Bearer\r\n");
 	static char path[HTTP_MAX_PATH + 64];
 	if (http_url_decode(&req->target, path, HTTP_MAX_PATH) < 0 || tapir_kv_key_parse(path, &h->key))
 		return http_respond_error(h, req, 400, NULL);
@@ -201,6 +218,7 @@ static const struct http_handler kvhttp_handler = {
 	.type = "kvhttp",
 	.keep_body = true,
 	.handle = kvhttp_handle,
+	.check_head = kvhttp_check_head,
 };
 
 static int kvhttp_start(struct tapir_app_ctx *ctx, void **state)

@@ -49,7 +49,10 @@ int control_cmd_kv(struct control *c, json_t *args, uint64_t now, json_t **res, 
 		json_t *arr = json_array();
 		for (size_t i = 0; i < c->env.nkv; i++)
 			json_array_append_new(arr, json_string(c->env.kv[i].name));
-		*res = json_pack("{s:o}", "stores", arr);
+		/* journals_refused: crafted or corrupt dir-store batch journals
+		 * moved aside instead of replayed (tapir_kv_dir_journals_refused()) */
+		*res = json_pack("{s:o, s:I}", "stores", arr, "journals_refused",
+				 (json_int_t)tapir_kv_dir_journals_refused());
 		return 0;
 	}
 	if (!store) {

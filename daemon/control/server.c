@@ -257,6 +257,15 @@ int control_server_start(struct control_server **out, uv_loop_t *loop, const cha
 			return rc;
 		}
 	}
+	char why[4200];
+	int crc = control_socket_dir_check(path, false, why, sizeof(why));
+	if (crc) {
+		if (!*why)
+			snprintf(why, sizeof(why), "%s: %s", dir, strerror(-crc));
+		tapir_log_err(log, "control: refusing the socket directory: %s", why);
+		free(s);
+		return crc;
+	}
 	if (socket_alive(path)) {
 		tapir_log_err(log, "control: %s: another instance is listening", path);
 		free(s);

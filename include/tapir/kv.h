@@ -192,6 +192,12 @@ struct tapir_kv_store {
 int tapir_kv_open(const char *spec, bool writable, struct tapir_kv_store **out, char *err, size_t errlen);
 
 /*
+ * Return: how many batch journals dir stores opened by this process refused
+ * (crafted or corrupt: moved aside, never replayed), for statistics.
+ */
+unsigned long tapir_kv_dir_journals_refused(void);
+
+/*
  * Drop one reference to @s: the store is closed and freed when the last one
  * goes (NULL is accepted).  tapir_kv_open() gives the caller one reference.
  */

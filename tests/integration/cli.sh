@@ -144,7 +144,7 @@ wait $HOLD
 pass "conns: 4-tuple, state, queues, RTT, cwnd, retransmits"
 
 # kv on the instance's store
-jqok '.stores == ["data"]' kv one stores
+jqok '.stores == ["data"] and .journals_refused == 0' kv one stores
 jqok '.key == "a/b"' kv one put a/b hello
 human kv one get a/b hello
 jqok '.value == "hello" and .size == 5' kv one get a/b
@@ -232,6 +232,28 @@ chmod 0600 "$SOCK"
 chmod 0700 "$TMP/run"
 grep -q "refused a client with uid 65534" "$LOG1" || fail "refusal not logged"
 pass "uid 65534 refused (EACCES) and logged"
+
+# The CLI talks only through a runtime directory that is its own (or root's)
+# and not writable by others: a squatted /tmp/tapir-UID is refused.
+chmod 0777 "$TMP/run"
+out=$("$TAPIR" status one 2>&1) && fail "status through a mode 0777 directory: $out"
+echo "$out" | grep -q "refusing the control socket directory: .*writable by group or others" ||
+	fail "mode 0777 runtime directory: $out"
+chmod 0700 "$TMP/run"
+# uid 65533's /tmp/tapir-65533, squatted by nobody (65534).
+chmod 0711 "$TMP"
+mkdir -m 0755 "$TMP/squat" && chown 65534 "$TMP/squat"
+out=$(TAPIR_RUNTIME_DIR="$TMP/squat" setpriv --reuid=65533 --regid=65533 --clear-groups \
+	"$TAPIR" status one 2>&1) && fail "status through a squatted directory: $out"
+echo "$out" | grep -q "owned by uid 65534, not by us (uid 65533)" ||
+	fail "squatted runtime directory: $out"
+chmod 0700 "$TMP"
+ln -s "$TMP/run" "$TMP/runlink"
+out=$(TAPIR_RUNTIME_DIR="$TMP/runlink" "$TAPIR" status one 2>&1) &&
+	fail "status through a symlinked runtime directory: $out"
+echo "$out" | grep -q "symlink" || fail "symlinked runtime directory: $out"
+"$TAPIR" status one >/dev/null || fail "status after the directory is ours again"
+pass "the CLI refuses a runtime directory of another owner, mode 0777 or a symlink"
 
 # down: the instance stops and its socket goes
 jqok '.stopped == true' down two

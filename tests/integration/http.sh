@@ -278,6 +278,36 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' "http://$IP:8080/")
 [ "$code" = 401 ] || fail "kvhttp without token: $code"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong" "http://$IP:8080/")
 [ "$code" = 401 ] || fail "kvhttp with a wrong token: $code"
+# The token is checked on the head: a PUT announcing 500 kB (under max_body)
+# without it gets 401 at once, with Connection: close, and the connection is
+# closed; the body is never waited for (before: held until the whole body or
+# the idle timeout, buffered up to max_body per connection).
+hr=$(/usr/bin/python3 - "$IP" <<'PY'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 8081), timeout=5)
+s.sendall(b"PUT /held HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\n" + b"x" * 1000)
+t = time.time()
+data = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+head = data.split(b"\r\n\r\n")[0].decode()
+print(head.split("\r\n")[0], "close" if "\r\nConnection: close" in head else "keep-alive",
+      "%.1f" % (time.time() - t))
+PY
+) || fail "kvhttp: unauthorised PUT: no answer or the connection stayed open"
+read -r _ st _ conn secs <<<"$hr"
+[ "$st" = 401 ] && [ "$conn" = close ] || fail "kvhttp unauthorised PUT, body pending: $hr"
+awk -v s="$secs" 'BEGIN { exit !(s < 2) }' || fail "kvhttp 401 took ${secs}s: waited for the body?"
+# curl, no Expect: the whole 400 kB body on its way: 401, not 201, nothing stored.
+head -c 400000 /dev/urandom >"$TMP/v400k"
+code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H 'Expect:' \
+	-H "Authorization: Bearer wrong" -T "$TMP/v400k" "http://$IP:8081/held" || true)
+[ "$code" = 401 ] || fail "kvhttp PUT 400 kB with a wrong token: $code"
+[ ! -e "$TMP/data/held" ] || fail "an unauthorised PUT stored a value"
+pass "kvhttp: 401 on the head (${secs}s), body not read, connection closed"
 head -c 50000 /dev/urandom >"$TMP/v1"
 code=$("${K[@]}" -o /dev/null -w '%{http_code}' -T "$TMP/v1" "http://$IP:8080/a/b/v1")
 [ "$code" = 201 ] || fail "PUT new: $code"

@@ -7,6 +7,12 @@
  * holds a whole value of some generation, that the keys only ever written
  * together by one batch all hold the same generation, and that no staging
  * file is left behind.  200 kills.
+ *
+ * The crafted-journal tests plant journals that verify but name a staged file
+ * outside the store's staging names (traversal, absolute path, a symlink, an
+ * oversized name), and journals that do not verify (truncated, oversized,
+ * not a regular file): none is replayed, each is moved aside and counted, and
+ * a read-only open changes nothing.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +25,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include <openssl/evp.h>
 
 #include "kv_test_util.h"
 
@@ -272,10 +280,234 @@ static void t_crash(void **state)
 	tmpdir_rm(root);
 }
 
+
+/* Journal records for write_journal(): type 'S' or 'R', key, staged name. */
+struct jr {
+	char type;
+	const char *key, *tmp;
+};
+
+static void put32(FILE *f, uint32_t v)
+{
+	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	fwrite(x, 1, 4, f);
+}
+
+/* Write a journal that verifies (magic, records, SHA-256) to @root; cut it to @cut bytes if set. */
+static void write_journal(const char *root, const struct jr *r, size_t n, long cut)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	fputs("TAPIRKV-JOURNAL1\n", m);
+	put32(m, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		fputc(r[i].type, m);
+		put32(m, (uint32_t)strlen(r[i].key));
+		fputs(r[i].key, m);
+		put32(m, (uint32_t)strlen(r[i].tmp));
+		fputs(r[i].tmp, m);
+	}
+	fclose(m);
+	uint8_t sum[32];
+	unsigned sl = 32;
+	EVP_Digest(buf, len, sum, &sl, EVP_sha256(), NULL);
+	char p[1200];
+	snprintf(p, sizeof(p), "%s/.tapir-kv-journal", root);
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	fwrite(buf, 1, len, f);
+	fwrite(sum, 1, 32, f);
+	fclose(f);
+	if (cut >= 0)
+		assert_int_equal(truncate(p, cut), 0);
+	free(buf);
+}
+
+static bool exists_at(const char *dir, const char *name)
+{
+	char p[1200];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return !lstat(p, &st);
+}
+
+/*
+ * Plant the journal made by @plant in a fresh store beside an outside
+ * "secret", check that a read-only open refuses it and changes nothing, then
+ * that a writable open moves it aside without replaying it.
+ */
+static void crafted(const char *tag, void (*plant)(const char *top, const char *root))
+{
+	char *top = tmpdir_new(tag);
+	char root[1024];
+	snprintf(root, sizeof(root), "%s/root", top);
+	assert_int_equal(sh("mkdir -p '%s/root/d' && echo secret > '%s/secret' && "
+			    "echo old > '%s/d/v'", top, top, root), 0);
+	plant(top, root);
+	/* Read-only: refused, nothing moved, the journal left for a writer. */
+	char spec[1100], err[512] = "";
+	struct tapir_kv_store *s = NULL;
+	snprintf(spec, sizeof(spec), "dir:%s", root);
+	assert_int_equal(tapir_kv_open(spec, false, &s, err, sizeof(err)), -TAPIR_KV_E_STORAGE);
+	assert_non_null(strstr(err, "interrupted batch"));
+	assert_true(exists_at(root, ".tapir-kv-journal"));
+	assert_false(exists_at(root, ".tapir-kv-quarantine.journal"));
+	assert_true(exists_at(top, "secret"));
+	/* Writable: moved aside, counted, never replayed. */
+	unsigned long before = tapir_kv_dir_journals_refused();
+	s = open_dir(root, true);
+	assert_non_null(s);
+	assert_int_equal(tapir_kv_dir_journals_refused(), before + 1);
+	assert_false(exists_at(root, ".tapir-kv-journal"));
+	assert_true(exists_at(root, ".tapir-kv-quarantine.journal"));
+	assert_true(exists_at(top, "secret"));
+	uint8_t *v;
+	size_t n;
+	assert_int_equal(tapir_kv_get(s, K("/stolen"), &v, &n), -TAPIR_KV_E_NOT_FOUND);
+	assert_int_equal(tapir_kv_get(s, K("/d/v"), &v, &n), 0);
+	assert_memory_equal(v, "old\n", 4);
+	free(v);
+	struct tapir_kv_entry *e;
+	assert_int_equal(tapir_kv_list(s, K("/"), &e, &n), 0);
+	assert_int_equal(n, 1);
+	tapir_kv_entries_free(e, n);
+	/* The store works on, and a later batch replaces nothing of the quarantine. */
+	assert_int_equal(tapir_kv_set(s, K("/d/v"), "new", 3), 0);
+	tapir_kv_close(s);
+	/* Reopening finds no journal: nothing more is counted. */
+	s = open_dir(root, false);
+	assert_non_null(s);
+	assert_int_equal(tapir_kv_dir_journals_refused(), before + 1);
+	tapir_kv_close(s);
+	tmpdir_rm(top);
+	tk_reset();
+}
+
+static void plant_traversal(const char *top, const char *root)
+{
+	(void)top;
+	struct jr r[] = { { 'R', "/d/v", "" }, { 'S', "/stolen", ".tapir-kv-tmp./../../secret" } };
+	write_journal(root, r, 2, -1);
+}
+
+static void plant_absolute(const char *top, const char *root)
+{
+	char abs[1100];
+	snprintf(abs, sizeof(abs), "%s/secret", top);
+	struct jr r[] = { { 'S', "/stolen", abs } };
+	write_journal(root, r, 1, -1);
+}
+
+static void plant_symlink(const char *top, const char *root)
+{
+	assert_int_equal(sh("ln -s '%s/secret' '%s/.tapir-kv-tmp.1.1'", top, root), 0);
+	struct jr r[] = { { 'S', "/stolen", ".tapir-kv-tmp.1.1" } };
+	write_journal(root, r, 1, -1);
+}
+
+static void plant_hardlink(const char *top, const char *root)
+{
+	assert_int_equal(sh("ln '%s/secret' '%s/.tapir-kv-tmp.1.1'", top, root), 0);
+	struct jr r[] = { { 'S', "/stolen", ".tapir-kv-tmp.1.1" } };
+	write_journal(root, r, 1, -1);
+}
+
+static void plant_reserved_key(const char *top, const char *root)
+{
+	(void)top;
+	assert_int_equal(sh("echo x > '%s/.tapir-kv-tmp.1.1'", root), 0);
+	struct jr r[] = { { 'S', "/.tapir-kv-journal", ".tapir-kv-tmp.1.1" } };
+	write_journal(root, r, 1, -1);
+}
+
+static void plant_long_name(const char *top, const char *root)
+{
+	(void)top;
+	char name[300] = ".tapir-kv-tmp.";
+	memset(name + 14, '1', 250);
+	name[264] = 0;
+	struct jr r[] = { { 'S', "/stolen", name } };
+	write_journal(root, r, 1, -1);
+}
+
+static void plant_truncated(const char *top, const char *root)
+{
+	(void)top;
+	assert_int_equal(sh("echo x > '%s/.tapir-kv-tmp.1.1'", root), 0);
+	struct jr r[] = { { 'R', "/d/v", "" }, { 'S', "/stolen", ".tapir-kv-tmp.1.1" } };
+	write_journal(root, r, 2, 30);
+}
+
+static void plant_oversized(const char *top, const char *root)
+{
+	(void)top;
+	/* Sparse: larger than any journal (256 MiB) without using the disk. */
+	assert_int_equal(sh("truncate -s 300M '%s/.tapir-kv-journal'", root), 0);
+}
+
+static void plant_symlink_journal(const char *top, const char *root)
+{
+	assert_int_equal(sh("ln -s '%s/secret' '%s/.tapir-kv-journal'", top, root), 0);
+}
+
+static void plant_fifo(const char *top, const char *root)
+{
+	(void)top;
+	assert_int_equal(sh("mkfifo '%s/.tapir-kv-journal'", root), 0);
+}
+
+static void t_journal_traversal(void **state) { (void)state; crafted("jtrav", plant_traversal); }
+static void t_journal_absolute(void **state) { (void)state; crafted("jabs", plant_absolute); }
+static void t_journal_symlink(void **state) { (void)state; crafted("jsym", plant_symlink); }
+static void t_journal_hardlink(void **state) { (void)state; crafted("jhard", plant_hardlink); }
+static void t_journal_reserved(void **state) { (void)state; crafted("jres", plant_reserved_key); }
+static void t_journal_long(void **state) { (void)state; crafted("jlong", plant_long_name); }
+static void t_journal_truncated(void **state) { (void)state; crafted("jtrunc", plant_truncated); }
+static void t_journal_oversized(void **state) { (void)state; crafted("jbig", plant_oversized); }
+static void t_journal_link(void **state) { (void)state; crafted("jlink", plant_symlink_journal); }
+static void t_journal_fifo(void **state) { (void)state; crafted("jfifo", plant_fifo); }
+
+/* A genuine journal (staged file present) is still replayed by a writable open. */
+static void t_journal_genuine(void **state)
+{
+	(void)state;
+	char *root = tmpdir_new("jok");
+	assert_int_equal(sh("mkdir -p '%s/d' && echo old > '%s/d/v' && echo new > "
+			    "'%s/.tapir-kv-tmp.7.3'", root, root, root), 0);
+	struct jr r[] = { { 'R', "/d/gone", "" }, { 'S', "/d/v", ".tapir-kv-tmp.7.3" } };
+	write_journal(root, r, 2, -1);
+	unsigned long before = tapir_kv_dir_journals_refused();
+	struct tapir_kv_store *s = open_dir(root, true);
+	assert_non_null(s);
+	assert_int_equal(tapir_kv_dir_journals_refused(), before);
+	uint8_t *v;
+	size_t n;
+	assert_int_equal(tapir_kv_get(s, K("/d/v"), &v, &n), 0);
+	assert_memory_equal(v, "new\n", 4);
+	free(v);
+	assert_false(exists_at(root, ".tapir-kv-journal"));
+	assert_false(exists_at(root, ".tapir-kv-tmp.7.3"));
+	tapir_kv_close(s);
+	tmpdir_rm(root);
+	tk_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_traversal),
+		cmocka_unit_test(t_journal_traversal),
+		cmocka_unit_test(t_journal_absolute),
+		cmocka_unit_test(t_journal_symlink),
+		cmocka_unit_test(t_journal_hardlink),
+		cmocka_unit_test(t_journal_reserved),
+		cmocka_unit_test(t_journal_long),
+		cmocka_unit_test(t_journal_truncated),
+		cmocka_unit_test(t_journal_oversized),
+		cmocka_unit_test(t_journal_link),
+		cmocka_unit_test(t_journal_fifo),
+		cmocka_unit_test(t_journal_genuine),
 		cmocka_unit_test(t_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

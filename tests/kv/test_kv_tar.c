@@ -1,7 +1,7 @@
 /*
  * test_kv_tar.c - tar store: GNU tar's and bsdtar's formats, long names, 4 GiB+
  * sizes, sparse members, appending (checked with tar/bsdtar -t and -x), torn
- * tails, refused members
+ * tails, refused members, and the index's bounds (name length, depth, memory)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -794,6 +794,200 @@ static void t_torn_and_corrupt(void **state)
 	tk_reset();
 }
 
+/* An archive in memory: members appended with tar_header_build(), then E. */
+struct abuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static uint8_t *abuf_room(struct abuf *a, size_t n)
+{
+	if (a->len + n > a->cap) {
+		a->cap = (a->len + n) * 2;
+		a->p = realloc(a->p, a->cap);
+		assert_non_null(a->p);
+	}
+	memset(a->p + a->len, 0, n);
+	uint8_t *r = a->p + a->len;
+	a->len += n;
+	return r;
+}
+
+static void abuf_member(struct abuf *a, const char *name)
+{
+	size_t cap = strlen(name) + 4 * TAR_BLOCK;
+	uint8_t *h = abuf_room(a, cap);
+	size_t hl = tar_header_build(h, cap, name, 0, 0);
+	assert_true(hl > 0);
+	a->len -= cap - hl;
+}
+
+/* A GNU 'L' long name member followed by its file. */
+static void abuf_gnu_long(struct abuf *a, const char *name)
+{
+	size_t nl = strlen(name) + 1;
+	uint8_t *h = abuf_room(a, TAR_BLOCK);
+	assert_int_equal(tar_header_build(h, TAR_BLOCK, "././@LongLink", nl, 0), TAR_BLOCK);
+	h[TAR_TYPE] = 'L';
+	tar_checksum_set(h);
+	memcpy(abuf_room(a, tar_pad(nl)), name, nl);
+	h = abuf_room(a, TAR_BLOCK);
+	assert_int_equal(tar_header_build(h, TAR_BLOCK, "short", 0, 0), TAR_BLOCK);
+}
+
+static int abuf_open(struct abuf *a, struct tapir_kv_store **s, char *err, size_t errlen)
+{
+	abuf_room(a, 2 * TAR_BLOCK);
+	return tapir_kv_tar_open_buffer(a->p, a->len, s, err, errlen);
+}
+
+/* "a/a/.../a" of @n segments (after @lead, if any). */
+static char *deep_name(const char *lead, size_t n, size_t seglen)
+{
+	char *p = malloc(strlen(lead) + n * (seglen + 1) + 2), *q = p;
+	q += sprintf(q, "%s", lead);
+	for (size_t i = 0; i < n; i++) {
+		if (q != p)
+			*q++ = '/';
+		memset(q, 'a' + (char)(i % 26), seglen);
+		q += seglen;
+	}
+	*q = 0;
+	return p;
+}
+
+/* Set *@arg keys "/kNNNN/a/b/.../x" (256 segments each) in @txn. */
+static int deep_batch(struct tapir_kv_store *txn, void *arg)
+{
+	unsigned n = *(unsigned *)arg;
+	for (unsigned i = 0; i < n; i++) {
+		char lead[16];
+		snprintf(lead, sizeof(lead), "/k%04u", i);
+		char *k = deep_name(lead, 255, 1);
+		struct tapir_kv_key key;
+		assert_int_equal(tapir_kv_key_parse(k, &key), 0);
+		free(k);
+		int rc = tapir_kv_set(txn, &key, "v", 1);
+		tapir_kv_key_free(&key);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void t_index_bounds(void **state)
+{
+	char err[512];
+	struct tapir_kv_store *s;
+	/* Names: 4096 bytes open (pax path), 4097 do not, nor a GNU long name of 4097. */
+	for (int over = 0; over < 2; over++) {
+		char *name = deep_name("", 16, 255);   /* 16 x 256 - 1 = 4095 */
+		strcat(name, over ? "bb" : "b");
+		assert_int_equal(strlen(name), 4096 + over);
+		struct abuf a = { 0 };
+		abuf_member(&a, "first");
+		abuf_member(&a, name);
+		int rc = abuf_open(&a, &s, err, sizeof(err));
+		if (!over) {
+			assert_int_equal(rc, 0);
+			tapir_kv_close(s);
+		} else {
+			assert_int_equal(rc, -TAPIR_KV_E_STORAGE);
+			assert_non_null(strstr(err, "member at offset 512"));
+			assert_non_null(strstr(err, "longer than 4096 bytes"));
+		}
+		free(a.p);
+		a = (struct abuf){ 0 };
+		abuf_gnu_long(&a, name);
+		rc = abuf_open(&a, &s, err, sizeof(err));
+		assert_int_equal(rc, over ? -TAPIR_KV_E_STORAGE : 0);
+		if (over)
+			assert_non_null(strstr(err, "GNU long name"));
+		else
+			tapir_kv_close(s);
+		free(a.p);
+		free(name);
+	}
+	/* Depth: 256 segments open, 257 do not; the error names the member. */
+	for (int over = 0; over < 2; over++) {
+		char *name = deep_name("", 256 + (size_t)over, 1);
+		struct abuf a = { 0 };
+		abuf_member(&a, name);
+		int rc = abuf_open(&a, &s, err, sizeof(err));
+		if (!over) {
+			assert_int_equal(rc, 0);
+			tapir_kv_close(s);
+		} else {
+			assert_int_equal(rc, -TAPIR_KV_E_STORAGE);
+			assert_non_null(strstr(err, "more than 256 segments"));
+			assert_non_null(strstr(err, "'a/b/c/d"));
+		}
+		free(a.p);
+		free(name);
+	}
+	/* Memory: 512-byte ustar headers of 125 new one-letter segments each
+	 * (~40x the archive in nodes).  A few hundred fit the fixed allowance;
+	 * 3000 (1.5 MB of archive, ~60 MB of index) are refused. */
+	for (int over = 0; over < 2; over++) {
+		unsigned members = over ? 3000 : 300;
+		struct abuf a = { 0 };
+		for (unsigned i = 0; i < members; i++) {
+			char lead[16];
+			snprintf(lead, sizeof(lead), "m%04u", i);
+			char *name = deep_name(lead, 124, 1);
+			assert_true(strlen(name) <= 255);
+			size_t before = a.len;
+			abuf_member(&a, name);
+			assert_int_equal(a.len - before, TAR_BLOCK);   /* ustar only */
+			free(name);
+		}
+		int rc = abuf_open(&a, &s, err, sizeof(err));
+		if (!over) {
+			assert_int_equal(rc, 0);
+			struct tapir_kv_entry *e;
+			size_t n;
+			assert_int_equal(tapir_kv_list(s, K("/"), &e, &n), 0);
+			assert_int_equal(n, members);
+			tapir_kv_entries_free(e, n);
+			tapir_kv_close(s);
+		} else {
+			assert_int_equal(rc, -TAPIR_KV_E_STORAGE);
+			assert_non_null(strstr(err, "index would exceed"));
+			assert_non_null(strstr(err, "'m"));
+		}
+		free(a.p);
+	}
+	/* A writable store refuses keys it could not open again. */
+	char *t = tmpdir_new("tarbound");
+	char path[600];
+	snprintf(path, sizeof(path), "%s/w.tar", t);
+	s = open_tar(path, true, err, sizeof(err));
+	assert_non_null(s);
+	char *deep = deep_name("/", 257, 1);
+	assert_int_equal(tapir_kv_set(s, K(deep), "x", 1), -TAPIR_KV_E_INVALID);
+	free(deep);
+	deep = deep_name("/", 256, 1);
+	assert_int_equal(tapir_kv_set(s, K(deep), "x", 1), 0);
+	free(deep);
+	char *longk = deep_name("/", 17, 255);
+	assert_int_equal(tapir_kv_set(s, K(longk), "x", 1), -TAPIR_KV_E_INVALID);
+	free(longk);
+	/* Nor a batch that would take the index over the budget of the grown
+	 * archive: 500 new 256-deep keys (~30 MB of index for ~1 MB). */
+	unsigned count = 500;
+	assert_int_equal(tapir_kv_batch(s, deep_batch, &count), -TAPIR_KV_E_STORAGE);
+	assert_non_null(strstr(tapir_kv_last_error(s), "could not be opened again"));
+	count = 100;
+	assert_int_equal(tapir_kv_batch(s, deep_batch, &count), 0);
+	tapir_kv_close(s);
+	s = open_tar(path, false, err, sizeof(err));
+	if (!s)
+		fail_msg("%s", err);
+	tapir_kv_close(s);
+	tmpdir_rm(t);
+	tk_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -805,6 +999,7 @@ int main(void)
 		cmocka_unit_test(t_bsdtar_append),
 		cmocka_unit_test(t_traversal),
 		cmocka_unit_test(t_torn_and_corrupt),
+		cmocka_unit_test(t_index_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
