@@ -121,6 +121,7 @@ struct tapird_config {
 	uint8_t ttl;
 	uint64_t reasm_max_bytes;
 	uint64_t reasm_timeout_ns;
+	uint32_t min_pmtu;
 	/* [arp] */
 	uint64_t arp_cache_size;
 	uint64_t arp_timeout_ns;

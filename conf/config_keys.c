@@ -242,6 +242,8 @@ static const struct tapir_conf_key ipv4_keys[] = {
 	{ "reassembly_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TC, reasm_timeout_ns), .min = 1000000,
 	  .max = 3600 * SEC, .range = "1ms to 1h", .def = "30s",
 	  .help = "how long an incomplete datagram is kept" },
+	{ "min_pmtu", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, min_pmtu), .min = 68, .max = 65535, .def = "552",
+	  .help = "lowest path MTU an ICMP report can set; below it: this, without DF" },
 };
 
 static const struct tapir_conf_key arp_keys[] = {

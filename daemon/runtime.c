@@ -517,6 +517,7 @@ static int start_network(struct daemon *d)
 	sc.arp_timeout_ns = c->arp_timeout_ns;
 	sc.reasm_max_bytes = (size_t)c->reasm_max_bytes;
 	sc.reasm_timeout_ns = c->reasm_timeout_ns;
+	sc.min_pmtu = c->min_pmtu;
 	sc.icmp_error_rate = c->icmp_error_rate;
 	sc.icmp_error_burst = c->icmp_error_burst;
 	sc.tcp = c->tcp;

@@ -16,9 +16,15 @@
  * Errors we receive are checked (the quote, parsed once by icmp_quote_parse(),
  * must hold a whole IP header and 8 bytes of data and be from our address)
  * and passed as a struct tapir_ipv4_icmp_err to the protocol that sent the quoted
- * datagram; "fragmentation needed" also lowers the path MTU (RFC 1191; a
- * next-hop MTU of 0 is taken as the plateau below the quoted length), at
- * once for protocols other than TCP, which checks the quote first.
+ * datagram.  For "fragmentation needed" the error carries the next-hop MTU
+ * (RFC 1191; 0 is taken as the plateau below the quoted length), but the path
+ * MTU is not touched here: anyone can forge an error, so only the transport,
+ * which can check the quote against its state (RFC 5927: TCP the sequence
+ * number within SND.UNA..SND.MAX, UDP a port with a socket), applies it with
+ * ipv4_pmtu_frag_needed().  Errors quoting ICMP (our echo requests) or a
+ * protocol without an error handler are counted (icmp.drop.unmatched) and
+ * change nothing: we send ICMP without DF, and there is no state to check an
+ * echo quote against that a forger could not guess.
  */
 #include <errno.h>
 #include <string.h>
@@ -137,13 +143,12 @@ static void error_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta 
 		e.mtu = icmp_mtu(r);
 		if (e.mtu == 0)
 			e.mtu = ipv4_pmtu_plateau(q.total_len);
-		/* TCP validates the quoted sequence number before trusting this; other
-		 * protocols have no state to check against. */
-		if (!(q.proto == TAPIR_IP_PROTO_TCP && h->err))
-			ipv4_pmtu_update(st, q.dst, e.mtu);
 	}
+	/* The transport validates the quote; it alone applies e.mtu. */
 	if (h->err)
 		h->err(h->ctx, &e);
+	else
+		CTR_INC(st, ICMP_DROP_UNMATCHED);
 }
 
 /*

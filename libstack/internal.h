@@ -66,6 +66,7 @@ struct pmtu_slot {
 	uint32_t dst;
 	uint32_t mtu;
 	uint64_t expires;
+	bool locked;             /* reported below min_pmtu: no DF, no further updates */
 };
 
 /* ---- UDP ---- */
@@ -159,8 +160,18 @@ void ipv4_input(struct tapir_stack *st, const uint8_t *pkt, size_t len, bool lin
 		unsigned flags);
 void ipv4_poll(struct tapir_stack *st);
 uint64_t ipv4_next_deadline(const struct tapir_stack *st);
-/* Record a smaller path MTU for @dst (from ICMP frag needed). */
+/* Record a smaller path MTU for @dst: below cfg.min_pmtu it is min_pmtu and
+ * the entry is locked (DF off); never raises the MTU.  No checks of a quote:
+ * transports call ipv4_pmtu_frag_needed(). */
 void ipv4_pmtu_update(struct tapir_stack *st, uint32_t dst, uint32_t mtu);
+/*
+ * ipv4_pmtu_frag_needed() - Apply an ICMP "fragmentation needed" whose quote
+ * the transport has validated against its own state (RFC 5927).  Ignored
+ * (and counted) when @e is another error, when the quoted datagram had no DF
+ * or was not larger than the reported MTU.
+ * Return: the path MTU to the quoted destination now, 0 if ignored
+ */
+uint32_t ipv4_pmtu_frag_needed(struct tapir_stack *st, const struct tapir_ipv4_icmp_err *e);
 /* The RFC 1191 plateau below a datagram of @total_len bytes (68 at least),
  * for routers that send "fragmentation needed" with a next-hop MTU of 0 */
 uint32_t ipv4_pmtu_plateau(uint32_t total_len);

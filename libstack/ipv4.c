@@ -35,9 +35,20 @@
  * longer than a datagram lives (RFC 6864 4.2).
  *
  * Path MTU: ICMP "fragmentation needed" lowers a per-destination entry
- * (RFC 1191), never below 68; entries expire after cfg.pmtu_timeout_ns.  The
- * cache is a small array (cfg.pmtu_cache_size); when full, the entry closest
- * to expiry is replaced.
+ * (RFC 1191); entries expire after cfg.pmtu_timeout_ns.  The cache is a small
+ * array (cfg.pmtu_cache_size); when full, the entry closest to expiry is
+ * replaced.  icmp.c parses the error; the transport that sent the quoted
+ * datagram checks the quote against its state (RFC 5927: TCP the sequence
+ * number, UDP the port) and only then calls ipv4_pmtu_frag_needed(), which
+ * also ignores an error about a datagram that fit the reported MTU or did
+ * not have DF set (RFC 1191: neither can have needed fragmentation).  A
+ * reported MTU below cfg.min_pmtu (552 by default, Linux's ip_rt_min_pmtu)
+ * sets the path MTU to min_pmtu and locks the entry, as Linux does: datagrams
+ * to that destination then go without DF, so that a router with a really
+ * smaller MTU fragments them rather than drops them, and further reports are
+ * ignored until the entry expires.  One forged error thus costs at most a
+ * smaller MSS for a while, never a path on which nothing can be sent (the
+ * floor of RFC 1191, 68, is the lowest min_pmtu allowed).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -46,6 +57,7 @@
 #include "internal.h"
 #include "wire/bytes.h"
 #include "wire/eth.h"
+#include "wire/icmp.h"
 #include "wire/ipv4.h"
 
 #define IPV4_MIN_MTU 68
@@ -125,16 +137,37 @@ size_t tapir_ipv4_mtu(struct tapir_stack *st, uint32_t dst)
 	return st->mtu;
 }
 
+/* Datagrams to @dst go without DF (a report below min_pmtu locked the entry). */
+static bool pmtu_locked(struct tapir_stack *st, uint32_t dst)
+{
+	struct pmtu_slot *p = st->npmtu ? pmtu_find(st, dst) : NULL;
+
+	return p && p->locked;
+}
+
 void ipv4_pmtu_update(struct tapir_stack *st, uint32_t dst, uint32_t mtu)
 {
 	struct pmtu_slot *p;
 	char addr[IPV4_ADDR_STRLEN];
+	size_t cur = tapir_ipv4_mtu(st, dst);
+	bool lock = false;
 
-	if (mtu < IPV4_MIN_MTU || mtu >= tapir_ipv4_mtu(st, dst)) {
+	p = st->npmtu ? pmtu_find(st, dst) : NULL;
+	if (p && p->locked) {
 		CTR_INC(st, IPV4_PMTU_IGNORED);
 		return;
 	}
-	p = pmtu_find(st, dst);
+	if (mtu < st->cfg.min_pmtu) {
+		CTR_INC(st, IPV4_PMTU_CLAMPED);
+		mtu = st->cfg.min_pmtu;
+		lock = true;
+	}
+	if (mtu > cur)
+		mtu = (uint32_t)cur;
+	if (mtu == cur && !lock) {
+		CTR_INC(st, IPV4_PMTU_IGNORED);
+		return;
+	}
 	if (!p) {
 		if (st->npmtu < st->cfg.pmtu_cache_size) {
 			p = &st->pmtu[st->npmtu++];
@@ -147,10 +180,27 @@ void ipv4_pmtu_update(struct tapir_stack *st, uint32_t dst, uint32_t mtu)
 		p->dst = dst;
 	}
 	p->mtu = mtu;
+	p->locked = lock;
 	p->expires = st->now + st->cfg.pmtu_timeout_ns;
 	CTR_INC(st, IPV4_PMTU_UPDATED);
-	stack_log(st, TAPIR_STACK_LOG_INFO, "ipv4: path MTU to %s is now %u",
-		  tapir_ipv4_addr_format(dst, addr), mtu);
+	stack_log(st, TAPIR_STACK_LOG_INFO, "ipv4: path MTU to %s is now %u%s",
+		  tapir_ipv4_addr_format(dst, addr), mtu, lock ? " (reported below min_pmtu: DF off)" : "");
+}
+
+uint32_t ipv4_pmtu_frag_needed(struct tapir_stack *st, const struct tapir_ipv4_icmp_err *e)
+{
+	const struct tapir_icmp_quote *q = e->quote;
+
+	if (e->type != TAPIR_ICMP_DEST_UNREACH || e->code != TAPIR_ICMP_UNREACH_FRAG_NEEDED)
+		return 0;
+	/* Only a datagram sent with DF and larger than the next hop's MTU can
+	 * have needed fragmentation (RFC 1191 section 4). */
+	if (!(get_be16(q->ip_header + 6) & IPV4_FLAG_DF) || q->total_len <= e->mtu) {
+		CTR_INC(st, IPV4_PMTU_IGNORED);
+		return 0;
+	}
+	ipv4_pmtu_update(st, q->dst, e->mtu);
+	return (uint32_t)tapir_ipv4_mtu(st, q->dst);
 }
 
 /*
@@ -179,6 +229,7 @@ size_t tapir_ipv4_pmtu_list(const struct tapir_stack *st, struct tapir_pmtu_entr
 		out[n].dst = st->pmtu[i].dst;
 		out[n].mtu = st->pmtu[i].mtu;
 		out[n].expires = st->pmtu[i].expires;
+		out[n].locked = st->pmtu[i].locked;
 		n++;
 	}
 	return n;
@@ -387,7 +438,7 @@ int tapir_ipv4_write(struct tapir_stack *st, const struct tapir_ipv4_write_opts 
 	c.hdr.ttl = opts->ttl ? opts->ttl : st->cfg.default_ttl;
 	c.hdr.tos = opts->tos;
 	c.hdr.id = ipv4_next_id(st, c.hdr.src, dst, proto);
-	c.hdr.df = !opts->fragment;
+	c.hdr.df = !opts->fragment && !pmtu_locked(st, dst);
 	c.hdr.options = opts->options_len ? opts->options : NULL;
 	c.hdr.options_len = opts->options_len;
 	c.pieces = pieces;

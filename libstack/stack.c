@@ -54,6 +54,7 @@ void tapir_stack_config_defaults(struct tapir_stack_config *cfg)
 	cfg->icmp_error_burst = 50;
 	cfg->pmtu_cache_size = 256;
 	cfg->pmtu_timeout_ns = 600 * TAPIR_STACK_NS_PER_SEC;
+	cfg->min_pmtu = 552;
 	tapir_tcp_config_defaults(&cfg->tcp);
 }
 
@@ -89,6 +90,8 @@ static int config_check(const struct tapir_stack_config *cfg, const struct tapir
 		return -EINVAL;
 	if (cfg->pmtu_cache_size == 0 || cfg->pmtu_cache_size > 65536)
 		return -EINVAL;
+	if (cfg->min_pmtu && (cfg->min_pmtu < 68 || cfg->min_pmtu > 65535))
+		return -EINVAL;
 	return 0;
 }
 
@@ -104,6 +107,8 @@ int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *c
 	if (!st)
 		return -ENOMEM;
 	st->cfg = *cfg;
+	if (!st->cfg.min_pmtu)
+		st->cfg.min_pmtu = 552;
 	st->nif = *nif;
 	st->now = now;
 	st->nif.ops->mac(st->nif.dev, st->mac);

@@ -11,7 +11,13 @@
  * UDP registers with IPv4 like any protocol above it (udp_init()), so it
  * also gets the ICMP errors about datagrams it sent: each is counted, and
  * passed to the listener of the quoted source port if it asked for errors
- * (tapir_udp_listen_err()).
+ * (tapir_udp_listen_err()).  UDP has no sequence numbers, so the check of RFC 5927
+ * is the port: an error quoting a source port without a socket (nothing we
+ * could have sent, or an ephemeral port of tapir_udp_sendto() with nobody to tell)
+ * is dropped and counted (udp.drop.icmp_invalid).  Only a validated
+ * "fragmentation needed" may lower the path MTU (ipv4_pmtu_frag_needed(),
+ * which also wants DF in the quote: our UDP never sets it, so a forged error
+ * must lie about that too, and then lowers the MTU no further than min_pmtu).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -142,10 +148,14 @@ static void udp_icmp_err(void *ctx, const struct tapir_ipv4_icmp_err *e)
 	long at;
 
 	CTR_INC(st, UDP_ICMP_ERRORS_RX);
-	if (!q->have_ports)
+	at = q->have_ports ? udp_find(st, q->src_port) : -1;
+	if (at < 0 || q->dst_port == 0) {
+		CTR_INC(st, UDP_DROP_ICMP_INVALID);
 		return;
-	at = udp_find(st, q->src_port);
-	if (at < 0 || !st->udp[at].err)
+	}
+	if (e->mtu)
+		(void)ipv4_pmtu_frag_needed(st, e);
+	if (!st->udp[at].err)
 		return;
 	ue.from = e->from;
 	ue.type = e->type;

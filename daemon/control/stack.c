@@ -108,9 +108,11 @@ int control_cmd_pmtu(struct control *c, json_t *args, uint64_t now, json_t **res
 	size_t n = tapir_ipv4_pmtu_list(c->env.st, p, LIST_MAX);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:o,s:I,s:o}", "dst", control_ip_json(p[i].dst),
-						     "mtu", (json_int_t)p[i].mtu, "expires_ms",
-						     control_ms_left(p[i].expires, now)));
+		json_array_append_new(arr, json_pack("{s:o,s:I,s:o,s:b}", "dst",
+						     control_ip_json(p[i].dst), "mtu",
+						     (json_int_t)p[i].mtu, "expires_ms",
+						     control_ms_left(p[i].expires, now), "locked",
+						     p[i].locked));
 	free(p);
 	json_t *r = json_object();
 	json_object_set_new(r, "entries", arr);

@@ -9,16 +9,25 @@
  *   op % 4 == 2: advance the clock by 31 s (reassembly and ARP timers)
  *   op % 4 == 3: the stack sends a UDP datagram of (next byte) * 64 bytes to
  *                192.0.2.(next byte): exercises ARP queueing and fragmentation
- * The stack (192.0.2.2/24, MTU 1500, UDP listener on 7 that echoes) writes to
- * a device that discards frames but checks their size.  At the end the clock
- * is advanced past every timer: every ARP entry, queued datagram and partial
- * datagram must be gone, then the stack is freed (LeakSanitizer checks).
+ * The stack (192.0.2.2/24, MTU 1500, UDP listener on 7 that echoes, TCP
+ * listener on 80 that sends 20,000 bytes to each connection and closes, so
+ * that flows with data in flight are there for ICMP errors, path-MTU changes
+ * and retransmissions) writes to a device that discards frames but checks
+ * their size.  At the end the clock is advanced past every timer: every ARP
+ * entry, queued datagram and partial datagram must be gone, then the stack is
+ * freed (LeakSanitizer checks).
+ *
+ * With ETH_INPUT_DUMP=FILE in the environment, every frame the stack writes is
+ * appended to FILE (2-byte big-endian length, bytes): gen_corpus.py uses it to
+ * learn the ISS of a SYN-ACK and quote our segments in its ICMP seeds.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tapir/stack.h"
+#include "tapir/tcp.h"
 #include "tapir/udp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -26,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct sink {
 	uint8_t buf[65536];
 	size_t frames;
+	FILE *dump;
 };
 
 static size_t sink_mtu(void *dev)
@@ -53,6 +63,12 @@ static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ct
 	if (n > size)
 		abort();
 	s->frames++;
+	if (s->dump) {
+		uint8_t l[2] = { (uint8_t)(n >> 8), (uint8_t)n };
+
+		fwrite(l, 1, 2, s->dump);
+		fwrite(s->buf, 1, n, s->dump);
+	}
 	return 0;
 }
 
@@ -80,9 +96,45 @@ static void udp_echo(void *ctx, const struct tapir_udp_meta *m, const uint8_t *d
 	tapir_udp_sendto(e->st, m->dst_port, m->src, m->src_port ? m->src_port : 7, 0, data, len);
 }
 
+static void tcp_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	(void)f;
+	(void)data;
+	(void)len;
+}
+
+static void tcp_writable(void *ctx, struct tapir_tcp_flow *f)
+{
+	(void)ctx;
+	(void)f;
+}
+
+static void tcp_closed(void *ctx, struct tapir_tcp_flow *f, int err)
+{
+	(void)ctx;
+	(void)f;
+	(void)err;
+}
+
+static const struct tapir_tcp_callbacks server_cbs = { tcp_recv, tcp_writable, tcp_closed };
+
+/* A server that sends 20,000 bytes and closes its side. */
+static void tcp_accepted(void *ctx, struct tapir_tcp_flow *f)
+{
+	static uint8_t reply[20000];
+
+	(void)ctx;
+	memset(reply, 0x5a, sizeof(reply));
+	tapir_tcp_flow_set_callbacks(f, &server_cbs, NULL);
+	tapir_tcp_write(f, reply, sizeof(reply));
+	tapir_tcp_shutdown(f, false, true);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct sink sink; /* a scratch buffer only: no state crosses runs */
+	static int dump_checked;
 	struct tapir_netif nif = { &sink_ops, &sink };
 	struct tapir_stack_config cfg;
 	struct tapir_stack *st;
@@ -91,6 +143,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t payload[255 * 64];
 	size_t i = 0;
 
+	if (!dump_checked) {
+		const char *path = getenv("ETH_INPUT_DUMP");
+
+		dump_checked = 1;
+		sink.dump = path ? fopen(path, "ab") : NULL;
+	}
 	tapir_stack_config_defaults(&cfg);
 	cfg.addr = 0xc0000202;
 	cfg.prefix_len = 24;
@@ -104,6 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	echo.st = st;
 	tapir_udp_listen(st, 7, udp_echo, &echo);
+	tapir_tcp_listen(st, 80, NULL, tcp_accepted, NULL);
 	tapir_stack_start(st, now);
 
 	while (i < size) {
@@ -148,7 +207,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tapir_stack_flush(st);
 	}
 
-	/* Past every timer: nothing may be left behind. */
+	/* Past every timer: nothing may be left behind.  A flow's timers fire one
+	 * at a time (each retransmission arms the next): follow the deadlines
+	 * first, a bounded number of times, then jump hours ahead. */
+	for (int k = 0; k < 10000 && tapir_stack_next_deadline(st) != TAPIR_STACK_NO_DEADLINE; k++) {
+		uint64_t d = tapir_stack_next_deadline(st);
+
+		now = d > now ? d : now + 1000000;
+		tapir_stack_poll(st, now);
+	}
 	for (int k = 0; k < 8; k++) {
 		now += 3600ull * 1000000000ull;
 		tapir_stack_poll(st, now);
@@ -160,5 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tapir_arp_list(st, ents, 16) != 0)
 		abort();
 	tapir_stack_free(st);
+	if (sink.dump)
+		fflush(sink.dump);
 	return 0;
 }

@@ -54,6 +54,7 @@
 	X(IPV4_DROP_TX_TOO_BIG, "ipv4.drop.tx_too_big")                          \
 	X(IPV4_PMTU_UPDATED, "ipv4.pmtu_updated")                                \
 	X(IPV4_PMTU_IGNORED, "ipv4.pmtu_ignored")                                \
+	X(IPV4_PMTU_CLAMPED, "ipv4.pmtu_clamped")                                \
 	/* Reassembly */                                                         \
 	X(REASM_FRAGS_IN, "reasm.frags_in")                                      \
 	X(REASM_COMPLETED, "reasm.completed")                                    \
@@ -77,6 +78,7 @@
 	X(ICMP_DROP_TYPE, "icmp.drop.type")                                      \
 	X(ICMP_ERRORS_RATE_LIMITED, "icmp.errors_rate_limited")                  \
 	X(ICMP_ERRORS_SUPPRESSED, "icmp.errors_suppressed")                      \
+	X(ICMP_DROP_UNMATCHED, "icmp.drop.unmatched")                            \
 	/* UDP */                                                                \
 	X(UDP_RX, "udp.rx")                                                      \
 	X(UDP_TX, "udp.tx")                                                      \
@@ -88,6 +90,7 @@
 	X(UDP_DROP_BAD_PORT, "udp.drop.bad_port")                         \
 	X(UDP_ICMP_ERRORS_RX, "udp.icmp_errors_rx")                              \
 	X(UDP_ICMP_ERRORS_DELIVERED, "udp.icmp_errors_delivered")                \
+	X(UDP_DROP_ICMP_INVALID, "udp.drop.icmp_invalid")                        \
 	/* TCP */                                                                \
 	X(TCP_RX, "tcp.rx")                                               \
 	X(TCP_TX, "tcp.tx")                                               \
@@ -115,6 +118,7 @@
 	X(TCP_OOO_QUEUED, "tcp.ooo_queued")                               \
 	X(TCP_DUP_DATA, "tcp.dup_data")                                   \
 	X(TCP_PMTU_UPDATES, "tcp.pmtu_updates")                           \
+	X(TCP_TX_EMSGSIZE, "tcp.tx_emsgsize")                             \
 	X(TCP_TIME_WAIT_REUSED, "tcp.time_wait_reused")                   \
 	X(TCP_FIN_WAIT2_TIMEOUTS, "tcp.fin_wait2_timeouts")               \
 	X(TCP_DROP_MALFORMED, "tcp.drop.malformed")                       \

@@ -55,6 +55,9 @@ struct tapir_stack_config {
 	uint32_t icmp_error_burst;  /* bucket size, 50 */
 	size_t pmtu_cache_size;     /* path-MTU entries, 256 */
 	uint64_t pmtu_timeout_ns;   /* 10 min (RFC 1191) */
+	uint32_t min_pmtu;          /* floor of a learned path MTU, 552 (Linux's
+				     * ip_rt_min_pmtu); 68..65535, 0 = 552.  A
+				     * report below it gives min_pmtu without DF */
 	struct tapir_tcp_config tcp;      /* TCP defaults (tcp_config.h) */
 	/* Fill @len bytes with random bytes; required. */
 	void (*random)(void *ctx, void *buf, size_t len);
@@ -244,8 +247,9 @@ struct tapir_icmp_quote;
  * @info:  Bytes 4..7 of the ICMP header, as one big-endian word
  * @mtu:   For "fragmentation needed": the next-hop MTU the router reported,
  *         or when it reported 0 the RFC 1191 plateau below the quoted total
- *         length; 0 for other errors.  Not checked against anything: a
- *         transport validates the quote before it believes this
+ *         length; 0 for other errors.  Not checked against anything and not
+ *         yet applied: a transport validates the quote against its state
+ *         (RFC 5927) and then passes @e to ipv4_pmtu_frag_needed() (internal)
  * @quote: The quoted datagram: from our address, IP header complete, at
  *         least 8 bytes of data
  * All of it is lent for the call only.
@@ -267,6 +271,7 @@ struct tapir_pmtu_entry {
 	uint32_t dst;
 	uint32_t mtu;
 	uint64_t expires;
+	bool locked;    /* reported below min_pmtu: min_pmtu, sent without DF */
 };
 /* Copy up to @max entries into @out.  Return: number of entries */
 size_t tapir_ipv4_pmtu_list(const struct tapir_stack *st, struct tapir_pmtu_entry *out, size_t max);

@@ -687,12 +687,11 @@ void tcp_icmp_err(void *ctx, const struct tapir_ipv4_icmp_err *e)
 	}
 	if (e->type != TAPIR_ICMP_DEST_UNREACH || e->code != TAPIR_ICMP_UNREACH_FRAG_NEEDED)
 		return;	/* soft errors (RFC 1122 4.2.3.9) */
-	mtu = e->mtu;	/* the plateau below the quoted length if the router said 0 */
-	if (mtu < 68) {
-		CTR_INC(st, TCP_DROP_ICMP_INVALID);
+	/* The quote is one of ours: the path MTU may go down, to min_pmtu at the
+	 * lowest, and not for a datagram that fit (ipv4_pmtu_frag_needed()). */
+	mtu = ipv4_pmtu_frag_needed(st, e);
+	if (!mtu)
 		return;
-	}
-	ipv4_pmtu_update(st, q->dst, mtu);
 	CTR_INC(st, TCP_PMTU_UPDATES);
 	t->depth++;
 	{

@@ -268,32 +268,42 @@ int tcp_send_syn(struct tapir_tcp_flow *f)
 	return rc;
 }
 
-/* Effective send MSS: peer's MSS, the path MTU, minus timestamp option. */
+/*
+ * Effective send MSS: the data that fits one segment, from the peer's MSS
+ * (at least TCP_MIN_MSS, input.c) and the path MTU (at least 68, and
+ * cfg.min_pmtu after an ICMP report), less the IP and TCP headers and the
+ * timestamp option.  The path MTU bounds it always, so that a full segment
+ * fits whatever MTU was learnt: with an MTU of 68 and timestamps that is 16
+ * bytes.  SACK blocks that do not fit beside the data are dropped or cut
+ * from the data when the segment is built (tcp_xmit_data()).
+ */
 void tcp_update_mss(struct tapir_tcp_flow *f)
 {
 	size_t mtu = tapir_ipv4_mtu(f->st, f->raddr);
-	uint32_t m = mtu > 40 ? (uint32_t)(mtu - 40) : TCP_MIN_MSS;
+	uint32_t opt = f->ts_ok ? 12 : 0;
+	uint32_t path = mtu > 40 + opt + 1 ? (uint32_t)(mtu - 40 - opt) : 1;
+	uint32_t peer = f->peer_mss > opt ? f->peer_mss - opt : 1;
 
-	m = min32(m, f->peer_mss);
-	if (f->ts_ok)
-		m -= 12;
-	if (m < TCP_MIN_MSS - 12)
-		m = TCP_MIN_MSS - 12;
-	f->mss = m;
+	f->mss = min32(path, peer);
 }
 
 /* Send [seq, seq + len) from the send ring, with FIN if @fin.  SACK blocks
  * take room from the data so the segment still fits the MTU.  More than one
  * MSS (only from tcp_output() when the device takes TSO) goes out as one
  * super-segment that the device cuts into MSS-sized segments; with SACK
- * blocks to send it is cut down to one segment here.
+ * blocks to send it is cut down to one segment here.  If IP refuses the
+ * segment as too big (the path MTU went down: another flow's ICMP), the MSS
+ * is derived again and the segment sent again at once at the new size, so
+ * the caller, which goes on from what was sent, never counts data that did
+ * not leave (and waits for no timer to send it).
  * Return: data bytes sent (may be less than @len) */
 uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, bool fin, bool rtx)
 {
 	struct tcp_repr r;
 	size_t off = seq - f->sbuf_seq, pos, extra;
 	uint8_t flags = TCP_ACK;
-	uint32_t sending;
+	uint32_t sending, len0 = len, mss0 = f->mss;
+	bool fin0 = fin;
 	int rc;
 
 	if (fin)
@@ -323,10 +333,16 @@ uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, boo
 	if (len > f->mss)
 		CTR_INC(f->st, TCP_TSO_TX);
 	rc = send_repr_gso(f->st, f->raddr, &r, len > f->mss ? f->mss : 0);
-	if (rc == 0)
+	if (rc == 0) {
 		tcp_ack_sent(f, &r);
-	else if (rc == -EMSGSIZE)
-		tcp_update_mss(f);	/* the path MTU went down (another flow's ICMP) */
+	} else if (rc == -EMSGSIZE) {
+		CTR_INC(f->st, TCP_TX_EMSGSIZE);
+		tcp_update_mss(f);
+		if (f->mss < mss0)	/* smaller now: at most twice, the MSS only shrinks */
+			return tcp_xmit_data(f, seq, min32(len0, f->mss), fin0 && len0 <= f->mss,
+					     rtx);
+		/* not the MTU: as a loss, the retransmission timer (armed below) resends */
+	}
 	f->bytes_sent += len;
 	if (rtx) {
 		f->retransmits++;

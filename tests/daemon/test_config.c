@@ -85,6 +85,7 @@ static void test_default(void **state)
 	assert_int_equal(c.ttl, 64);
 	assert_int_equal(c.reasm_max_bytes, 4194304);
 	assert_true(c.reasm_timeout_ns == 30 * SEC);
+	assert_int_equal(c.min_pmtu, 552);
 	assert_int_equal(c.arp_cache_size, 1024);
 	assert_true(c.arp_timeout_ns == 60 * SEC);
 	assert_int_equal(c.icmp_error_rate, 100);
@@ -162,6 +163,7 @@ static void test_full(void **state)
 		"ttl = 255\n"
 		"reassembly_max_bytes = 1MiB\n"
 		"reassembly_timeout = 1.5s\n"
+		"min_pmtu = 1280\n"
 		"[arp]\n"
 		"cache_size = 16\n"
 		"timeout = 2min\n"
@@ -198,6 +200,7 @@ static void test_full(void **state)
 	assert_int_equal(c.ttl, 255);
 	assert_int_equal(c.reasm_max_bytes, 1 << 20);
 	assert_true(c.reasm_timeout_ns == 1500 * MS);
+	assert_int_equal(c.min_pmtu, 1280);
 	assert_int_equal(c.arp_cache_size, 16);
 	assert_true(c.arp_timeout_ns == 120 * SEC);
 	assert_int_equal(c.icmp_error_rate, 0);
@@ -350,6 +353,7 @@ static void test_errors(void **state)
 		{ "[ipv4]\nreassembly_max_bytes = 2GiB\n", "t.conf:2: [ipv4] reassembly_max_bytes: 2GiB is out of range" },
 		{ "[ipv4]\nreassembly_timeout = 30\n", "t.conf:2: [ipv4] reassembly_timeout: '30' is not a duration" },
 		{ "[ipv4]\nreassembly_timeout = 0s\n", "t.conf:2: [ipv4] reassembly_timeout: 0s is out of range (1ms to 1h)" },
+		{ "[ipv4]\nmin_pmtu = 67\n", "t.conf:2: [ipv4] min_pmtu: 67 is out of range (68 to 65535)" },
 		{ "[netif]\n[ipv4]\n", "t.conf: [ipv4] address is required" },
 		{ "", "t.conf: [ipv4] address is required" },
 		/* arp, icmp, log */

@@ -1062,14 +1062,21 @@ def _():
     c.moved("icmp.drop.malformed", at_least=5)
 
 
-@case("icmp: frag needed with MTU < 68 is ignored (RFC 1191: never below 68)")
+@case("icmp: frag needed quoting UDP: no DF or no socket on the port: ignored (RFC 5927)")
 def _():
     c = Counters()
+    # port 7 has a socket, but our UDP never sets DF: no datagram of ours needed fragmenting
     quote = ipv4(udp(7, 6000, b"abcd", src=US_IP, dst=A_IP), 17, src=US_IP, dst=A_IP)
-    W.quiet([eth(ipv4(icmp(3, 4, mtu, quote[:28]), 1)) for mtu in (1, 20, 67)])
-    c.moved("ipv4.pmtu_ignored", at_least=3)
-    check(all(e.get("mtu", 1500) >= 68 for e in control("pmtu").get("entries", [])),
-          "path MTU below 68: %s" % control("pmtu"))
+    W.quiet([eth(ipv4(icmp(3, 4, mtu, quote[:28]), 1)) for mtu in (1, 20, 67, 576)])
+    c.moved("ipv4.pmtu_ignored", at_least=4)
+    # DF set, from a port with no socket: not ours
+    quote = ipv4(udp(40001, 53, b"abcd", src=US_IP, dst=A_IP), 17, src=US_IP, dst=A_IP,
+                 df=True, tot=1500)
+    W.quiet([eth(ipv4(icmp(3, 4, mtu, quote[:28]), 1)) for mtu in (100, 576)])
+    c.moved("udp.drop.icmp_invalid", at_least=2)
+    c.still("ipv4.pmtu_updated")
+    check(all(e.get("mtu", 1500) >= 552 for e in control("pmtu").get("entries", [])),
+          "path MTU below min_pmtu: %s" % control("pmtu"))
 
 
 @case("icmp: redirect, source quench, timestamp, address mask and unknown types are ignored")
@@ -1637,9 +1644,10 @@ def _():
     c.reset()
 
 
-@case("tcp: frag needed with MTU < 68 is refused; 576 shrinks segments (RFC 1191)")
+@case("tcp: frag needed: 1000 shrinks segments, 40 gives min_pmtu 552 without DF (RFC 1191)")
 def _():
-    c = Conn(7)
+    c = Conn(7, src=A2_IP)
+    learn(A2_IP)
     c.open()
     k = Counters()
     data = os.urandom(1400)
@@ -1647,15 +1655,162 @@ def _():
     first = c.expect(lambda t: True)
     check(first is not None and len(first.tcp_data()) == 1400, "no 1400-byte echo")
     quote = first.raw[14:14 + 28]
-    W.quiet(eth(ipv4(icmp(3, 4, 40, quote), 1)))
-    k.moved("tcp.drop.icmp_invalid")
-    W.send(eth(ipv4(icmp(3, 4, 576, quote), 1)))
+    W.send(eth(ipv4(icmp(3, 4, 1000, quote), 1)))
     segs = []
     got = c.read(1400, 5.0, segs=segs)
     check(got == data, "retransmitted echo differs")
-    check(max(segs) <= 536, "segments %s" % segs)
+    check(max(segs) <= 960, "segments %s" % segs)
     k.moved("tcp.pmtu_updates")
+    data = os.urandom(1400)
+    c.write(data)
+    first = c.expect(lambda t: True)
+    check(first is not None and len(first.tcp_data()) == 960, "no 960-byte echo")
+    W.send(eth(ipv4(icmp(3, 4, 40, first.raw[14:14 + 28]), 1)))
+    check(c.read(1400, 5.0) == data, "retransmitted echo differs")
+    # what is sent now fits 552 and goes without DF, so a router may fragment it
+    data = os.urandom(1400)
+    c.write(data)
+    segs, df = [], []
+    end = time.monotonic() + 5
+    while len(c.inbuf) < 1400 and time.monotonic() < end:
+        f = c.expect(lambda t: True, end - time.monotonic())
+        if f is None:
+            break
+        if f.tcp_data():
+            df.append(bool(int(f.p[IP].flags) & 2))
+        if c.take(f, segs):
+            c.send("A")
+    check(c.inbuf[:1400] == data, "echo at MTU 552 differs")
+    c.inbuf = c.inbuf[1400:]
+    check(segs and max(segs) <= 512, "segments %s" % segs)
+    check(df and not any(df), "DF still set below min_pmtu: %s" % df)
+    k.moved("ipv4.pmtu_clamped")
+    e = [x for x in control("pmtu")["entries"] if x["dst"] == A2_IP]
+    check(e and e[0]["mtu"] == 552, "pmtu entries %s" % control("pmtu"))
     c.reset()
+
+
+def bulk_echo(nbytes, during=None, timeout=30.0):
+    """@nbytes through tapird's TCP echo (port 7) from the kernel; tapird's half
+    is a bulk send.  @during(done) runs in this thread while the data flows
+    (done: a threading.Event set when all came back).  Return: seconds taken
+    until all came back."""
+    import threading
+    data = os.urandom(nbytes)
+    s = socket.create_connection((US_IP, 7), timeout=timeout)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    got = bytearray()
+    err = []
+    done = threading.Event()
+    t_done = []
+
+    def reader():
+        try:
+            while len(got) < nbytes:
+                d = s.recv(1 << 16)
+                if not d:
+                    break
+                got.extend(d)
+        except OSError as e:
+            err.append(e)
+        t_done.append(time.monotonic())
+        done.set()
+
+    t0 = time.monotonic()
+    th = threading.Thread(target=reader)
+    th.start()
+    w = threading.Thread(target=lambda: s.sendall(data))
+    w.start()
+    if during:
+        during(done)
+    w.join(timeout)
+    th.join(max(0.1, timeout - (time.monotonic() - t0)))
+    took = (t_done[0] if t_done else time.monotonic()) - t0
+    s.close()
+    check(not err, "echo: %s" % err)
+    check(len(got) == nbytes and bytes(got) == data,
+          "echo of %d bytes: got %d in %.1f s" % (nbytes, len(got), took))
+    return took
+
+
+def to_kernel_data(f):
+    return f.has(TCP) and f.p[IP].dst == K_IP and f.p[TCP].sport == 7 and \
+        len(f.tcp_data()) > 0
+
+
+@case("icmp: forged frag needed MTU 100 quoting UDP from us to the kernel: the download goes on")
+def _():
+    k = Counters()
+    base = bulk_echo(4 << 20)
+    quote = ipv4(udp(33434, 53, b"abcd", src=US_IP, dst=K_IP), 17, src=US_IP, dst=K_IP,
+                 df=True, tot=1500)[:28]
+
+    def attack(done):
+        for _ in range(5):
+            W.send(eth(ipv4(icmp(3, 4, 100, quote), 1)))
+            time.sleep(0.05)
+    took = bulk_echo(4 << 20, attack)
+    W.drain()
+    k.moved("udp.drop.icmp_invalid", at_least=5)
+    k.still("ipv4.pmtu_updated")
+    check(took < 3 * base + 2, "4 MiB echo took %.2f s after the attack, %.2f s before" %
+          (took, base))
+    check(not [e for e in control("pmtu")["entries"] if e["dst"] == K_IP],
+          "path MTU to the kernel changed: %s" % control("pmtu"))
+
+
+@case("tcp: frag needed MTU 100 quoting our segment in window: min_pmtu, no stall")
+def _():
+    k = Counters()
+    base = bulk_echo(4 << 20)
+
+    def latest_data_seq():
+        """seq + len of the newest data segment from tapird to the kernel now
+        in the socket (raw parsing: scapy would fall behind), or None."""
+        last = None
+        while True:
+            try:
+                raw, addr = W.s.recvfrom(70000)
+            except BlockingIOError:
+                return last
+            if addr[2] == socket.PACKET_OUTGOING or raw[6:12] != mac_b(US_MAC) or \
+                    raw[12:14] != b"\x08\x00" or raw[23] != 6 or raw[30:34] != ip_b(K_IP):
+                continue
+            ip = raw[14:]
+            hl = (ip[0] & 15) * 4
+            t = ip[hl:]
+            dlen = struct.unpack("!H", ip[2:4])[0] - hl - (t[12] >> 4) * 4
+            if t[0:2] == b"\x00\x07" and dlen > 0 and ip[6] & 0x40:
+                last = (ip[:20] + t[:8], struct.unpack("!I", t[4:8])[0] + dlen)
+
+    def attack(done):
+        # the kernel acknowledges at once: quote from the newest byte seen to
+        # 256 KiB beyond it, so that one falls in SND.UNA..SND.NXT when tapird
+        # reads it (the others are counted in tcp.drop.icmp_invalid)
+        end = time.monotonic() + 5
+        rounds = 0
+        while time.monotonic() < end and not done.is_set():
+            select.select([W.s], [], [], 0.5)
+            got = latest_data_seq()
+            if got is None:
+                continue
+            q = bytearray(got[0])
+            for d in range(0, 256 << 10, 8 << 10):
+                q[24:28] = struct.pack("!I", (got[1] + d) & 0xffffffff)
+                W.send(eth(ipv4(icmp(3, 4, 100, bytes(q)), 1)))
+            rounds += 1
+            if rounds % 4 == 0 and k.refresh().delta("tcp.pmtu_updates") > 0:
+                break
+    took = bulk_echo(4 << 20, attack)
+    W.drain()
+    k.moved("tcp.pmtu_updates", "ipv4.pmtu_clamped")
+    e = [x for x in control("pmtu")["entries"] if x["dst"] == K_IP]
+    check(e and e[0]["mtu"] == 552, "pmtu entries %s" % control("pmtu"))
+    check(took < 3 * base + 2, "4 MiB echo took %.2f s after the attack, %.2f s before" %
+          (took, base))
+    took = bulk_echo(4 << 20)
+    check(took < 3 * base + 2, "4 MiB echo at path MTU 552 took %.2f s, %.2f s before" %
+          (took, base))
 
 
 @case("tcp: no TIME_WAIT assassination: a RST in TIME_WAIT is ignored (RFC 1337)")

@@ -945,19 +945,36 @@ static void test_pmtu_from_frag_needed(void **state)
 	uint32_t far = IP(192, 0, 2, 99);
 	int byte = 7;
 	struct tapir_pmtu_entry pe[4];
+	struct udp_log log = { 0 };
 
 	(void)state;
 	world_pump(w);
 	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1500);
+	/* quoting a UDP port nobody listens on: not one of ours (RFC 5927) */
+	send_frag_needed(w, a, far, 1000);
+	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1500);
+	assert_int_equal(CTR(a, UDP_DROP_ICMP_INVALID), 1);
+	assert_int_equal(CTR(a, IPV4_PMTU_UPDATED), 0);
+	assert_int_equal(tapir_udp_listen(a->st, 0x1111, udp_logger, &log), 0);
 	send_frag_needed(w, a, far, 1000);
 	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1000);
 	assert_int_equal(tapir_ipv4_pmtu_list(a->st, pe, 4), 1);
 	assert_int_equal(pe[0].mtu, 1000);
-	/* below 68, or not smaller: ignored */
-	send_frag_needed(w, a, far, 40);
+	assert_false(pe[0].locked);
+	/* not smaller, or not below the quoted 1492 bytes: ignored */
 	send_frag_needed(w, a, far, 1400);
+	send_frag_needed(w, a, far, 1492);
 	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1000);
 	assert_int_equal(CTR(a, IPV4_PMTU_IGNORED), 2);
+	/* below min_pmtu (552): 552, locked (DF off), later reports ignored */
+	send_frag_needed(w, a, far, 40);
+	assert_int_equal(tapir_ipv4_mtu(a->st, far), 552);
+	assert_int_equal(CTR(a, IPV4_PMTU_CLAMPED), 1);
+	assert_int_equal(tapir_ipv4_pmtu_list(a->st, pe, 4), 1);
+	assert_true(pe[0].locked);
+	send_frag_needed(w, a, far, 300);
+	assert_int_equal(tapir_ipv4_mtu(a->st, far), 552);
+	assert_int_equal(CTR(a, IPV4_PMTU_IGNORED), 3);
 	/* a next-hop MTU of 0 (old router): the plateau below the quoted length */
 	send_frag_needed(w, a, IP(192, 0, 2, 98), 0);
 	assert_int_equal(tapir_ipv4_mtu(a->st, IP(192, 0, 2, 98)), 1006);
@@ -968,8 +985,8 @@ static void test_pmtu_from_frag_needed(void **state)
 	raw_clear(w);
 	assert_int_equal(tapir_ipv4_write(a->st, NULL, far, 253, 1400, fill_bytes, &byte, NULL, 0), 0);
 	world_pump(w);
-	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_IPV4, 253), 2);
-	assert_true(w->raw[0].len <= 14 + 1000);
+	assert_int_equal(raw_count(w, TAPIR_ETHERTYPE_IPV4, 253), 3);
+	assert_true(w->raw[0].len <= 14 + 552);
 	/* and expire after 10 minutes */
 	world_advance(w, 601 * SEC);
 	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1500);
@@ -1121,7 +1138,9 @@ static void test_echo_record_route(void **state)
 
 	(void)state;
 	world_pump(w);
-	/* a path MTU of 576 towards the raw port makes the bigger reply fragment */
+	/* a path MTU of 576 towards the raw port makes the bigger reply fragment
+	 * (the error quotes UDP port 0x1111: one with a socket) */
+	assert_int_equal(tapir_udp_listen(a->st, 0x1111, udp_logger, &(struct udp_log){ 0 }), 0);
 	send_frag_needed(w, a, w->raw_ip, 576);
 	for (int big = 0; big < 2; big++) {
 		size_t elen = build_echo(echo, 44, (uint16_t)big, big ? 1000 : 16);

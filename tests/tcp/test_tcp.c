@@ -1755,10 +1755,6 @@ static void test_pmtu(void **state)
 	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.mss, 1448);
 	assert_int_equal(CTR(t->h, TCP_DROP_ICMP_INVALID), 1);
-	/* an MTU below 68: ignored */
-	send_frag_needed(t, 40, iss + 1);
-	tapir_tcp_flow_info(t->a.flow, &fi);
-	assert_int_equal(fi.mss, 1448);
 	/* valid: MSS 960, the data is resent in smaller segments */
 	raw_clear(t->w);
 	send_frag_needed(t, 1000, iss + 1);
@@ -1769,13 +1765,27 @@ static void test_pmtu(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_true(segs[i].payload_len <= 948);
 	assert_int_equal(segs[0].seq, iss + 1);
+	/* an MTU below min_pmtu (552): 552, without DF, and no further change */
+	raw_clear(t->w);
+	send_frag_needed(t, 40, iss + 1);
+	tapir_tcp_flow_info(t->a.flow, &fi);
+	assert_int_equal(fi.mss, 552 - 52);
+	assert_int_equal(CTR(t->h, IPV4_PMTU_CLAMPED), 1);
+	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
+	assert_true(n >= 6);
+	for (size_t i = 0; i < n; i++)
+		assert_true(segs[i].payload_len <= 500);
+	assert_int_equal(tapir_ipv4_mtu(t->h->st, PEER_IP), 552);
+	send_frag_needed(t, 300, iss + 1);
+	assert_int_equal(tapir_ipv4_mtu(t->h->st, PEER_IP), 552);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
 	t_free(t);
 }
 
 /* Another flow's ICMP lowered the path MTU: the next send that does not fit
- * makes this flow pick it up, and the data goes out in smaller segments. */
+ * makes this flow pick it up, and the data goes out at once in smaller
+ * segments (nothing counted as sent that did not leave). */
 static void test_pmtu_shared(void **state)
 {
 	struct t *t = t_new(NULL);
@@ -1783,6 +1793,7 @@ static void test_pmtu_shared(void **state)
 	struct tapir_tcp_flow *f1, *f2;
 	uint8_t *p = th_pattern(5000, 16);
 	struct tapir_tcp_flow_info fi;
+	uint64_t rtx0;
 	size_t n;
 
 	(void)state;
@@ -1799,14 +1810,17 @@ static void test_pmtu_shared(void **state)
 	tapir_tcp_flow_info(f2, &fi);
 	assert_int_equal(fi.mss, 1448);
 	raw_clear(t->w);
+	rtx0 = CTR(t->h, TCP_RETRANSMITS);
 	tapir_tcp_write(f2, p, 3000);
 	world_pump(t->w);
 	assert_true(CTR(t->h, TCP_TX_ERR) >= 1);
+	assert_true(CTR(t->h, TCP_TX_EMSGSIZE) >= 1);
 	tapir_tcp_flow_info(f2, &fi);
 	assert_int_equal(fi.mss, 948);
-	world_advance(t->w, 2 * SEC);
+	/* sent again at once at the new size, not after a retransmission timeout */
 	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
 	assert_true(n >= 3);
+	assert_int_equal(CTR(t->h, TCP_RETRANSMITS), rtx0);
 	for (size_t i = 0; i < n; i++)
 		if (segs[i].dst_port == SPORT + 1)
 			assert_true(segs[i].payload_len <= 948);
