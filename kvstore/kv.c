@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -572,4 +574,21 @@ int tapir_kv_batch(struct tapir_kv_store *s, tapir_kv_batch_fn fn, void *ctx)
 	kv_ops_free(ops, n);
 	tapir_kv_close(txn);
 	return rc;
+}
+
+/* Write all of @buf at @off (pwrite, EINTR retried).  Return: 0 or -errno */
+int kv_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
 }

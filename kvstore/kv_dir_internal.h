@@ -59,8 +59,6 @@ int kv_dir_open_value(struct tapir_kv_store *s, const struct tapir_kv_key *k, st
 
 /* fsync(2) retried on EINTR.  Return: 0 or -errno. */
 int kv_dir_fsync(int fd);
-/* pwrite(2) all of @buf at @off.  Return: 0 or -errno. */
-int kv_dir_write_all(int fd, const void *buf, size_t len, uint64_t off);
 /* Create a file named @prefix.PID.N in the root; @name gets its name.  Return: fd or -errno. */
 int kv_dir_stage_open(struct kv_dir *d, const char *prefix, char *name, size_t namelen);
 /*

@@ -402,7 +402,7 @@ int kv_dir_commit(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_
 	if (!rc) {
 		int fd = openat(d->rootfd, JOURNAL_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 				0644);
-		int e = fd < 0 ? -errno : kv_dir_write_all(fd, jb.p, jb.len, 0);
+		int e = fd < 0 ? -errno : kv_pwrite_all(fd, jb.p, jb.len, 0);
 		if (!e)
 			e = kv_dir_fsync(fd);
 		if (fd >= 0)

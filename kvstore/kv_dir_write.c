@@ -64,22 +64,6 @@ static int make_parents(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 	return cur;
 }
 
-int kv_dir_write_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t w = pwrite(fd, p, len, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 /* Create a staged file in the root; @name gets its name.  Return: fd or -errno. */
 int kv_dir_stage_open(struct kv_dir *d, const char *prefix, char *name, size_t namelen)
 {
@@ -117,7 +101,7 @@ int kv_dir_stage_file(struct kv_dir *d, int copy_from, uint64_t copy_len, const 
 		}
 	}
 	if (!rc)
-		rc = kv_dir_write_all(fd, data, len, off);
+		rc = kv_pwrite_all(fd, data, len, off);
 	if (!rc && len == 0 && off > copy_len && ftruncate(fd, (off_t)off))
 		rc = -errno;
 	if (!rc && sync)

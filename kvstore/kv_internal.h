@@ -90,6 +90,9 @@ int kv_errbuf(char *err, size_t errlen, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Return: current wall-clock time. */
 struct timespec kv_now(void);
+
+/* Write all of @buf at @off (pwrite, EINTR retried).  Return: 0 or -errno */
+int kv_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 /* Return: true if @name is a valid key segment. */
 bool kv_segment_valid(const char *name);
 

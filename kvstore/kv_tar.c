@@ -105,18 +105,8 @@ static uint64_t node_cost(const char *name)
 	return sizeof(struct kv_node) + strlen(name) + 1 + 12 * sizeof(void *);
 }
 
-static int ifail(struct ictx *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int ifail(struct ictx *c, int code, const char *fmt, ...)
-{
-	if (c->err && c->errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -code;
-}
+/* Put the message in the caller's buffer.  Return: -@code */
+#define ifail(c, code, ...) kv_errbuf((c)->err, (c)->errlen, (code), __VA_ARGS__)
 
 /* Normalise @name into a key.  Return: 0, 1 for the root itself, or -KV_E_*. */
 static int name_to_key(struct ictx *c, const char *name, struct tapir_kv_key *k, uint64_t at)
@@ -355,22 +345,6 @@ static int tar_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key
 	return rc;
 }
 
-static int write_at(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t w = pwrite(fd, p, len, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 static int sync_fd(int fd)
 {
 	while (fsync(fd))
@@ -384,7 +358,7 @@ static int write_end(struct kv_tar *x, uint64_t at)
 {
 	static const uint8_t zero[2 * TAR_RECORD];   /* > 2 blocks + a record */
 	uint64_t total = (at + 2 * TAR_BLOCK + TAR_RECORD - 1) / TAR_RECORD * TAR_RECORD;
-	int rc = write_at(x->src.fd, zero, (size_t)(total - at), at);
+	int rc = kv_pwrite_all(x->src.fd, zero, (size_t)(total - at), at);
 	if (!rc && ftruncate(x->src.fd, (off_t)total))
 		rc = -errno;
 	if (!rc) {
@@ -461,15 +435,15 @@ static int append(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_
 		hdr[i] = pos;
 		if (i == 0) {
 			memcpy(first, h, TAR_BLOCK);
-			rc = write_at(fd, h + TAR_BLOCK, hl - TAR_BLOCK, pos + TAR_BLOCK);
+			rc = kv_pwrite_all(fd, h + TAR_BLOCK, hl - TAR_BLOCK, pos + TAR_BLOCK);
 		} else {
-			rc = write_at(fd, h, hl, pos);
+			rc = kv_pwrite_all(fd, h, hl, pos);
 		}
 		free(h);
 		pos += hl;
 		dat[i] = pos;
 		if (!rc)
-			rc = write_at(fd, ops[i].data, ops[i].len, pos);
+			rc = kv_pwrite_all(fd, ops[i].data, ops[i].len, pos);
 		pos += tar_pad(ops[i].len);
 		if (rc)
 			rc = wfail(s, -rc, "write");
@@ -479,7 +453,7 @@ static int append(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_
 	if (!rc && (rc = sync_fd(fd)))
 		rc = wfail(s, -rc, "fsync");
 	/* The commit point: the first header block replaces the zero block at E. */
-	if (!rc && (rc = write_at(fd, first, TAR_BLOCK, x->end)))
+	if (!rc && (rc = kv_pwrite_all(fd, first, TAR_BLOCK, x->end)))
 		rc = wfail(s, -rc, "write");
 	if (!rc && (rc = sync_fd(fd)))
 		rc = wfail(s, -rc, "fsync");
@@ -567,7 +541,7 @@ static int tar_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 			       "be removed");
 	static const uint8_t zero[TAR_BLOCK];
 	uint64_t at = n->hdr_off;
-	if ((rc = write_at(x->src.fd, zero, TAR_BLOCK, at)) || (rc = sync_fd(x->src.fd)) ||
+	if ((rc = kv_pwrite_all(x->src.fd, zero, TAR_BLOCK, at)) || (rc = sync_fd(x->src.fd)) ||
 	    (rc = write_end(x, at)) || (rc = sync_fd(x->src.fd)))
 		return wfail(s, -rc, "remove");
 	struct kv_node *p = n->parent;

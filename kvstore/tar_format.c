@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "tapir/kv.h"
+#include "kv_internal.h"
 #include "tar_format.h"
 
 #define MAX_META (1u << 20)   /* GNU long name / pax header body */
@@ -232,18 +233,8 @@ size_t tar_header_build(uint8_t *out, size_t cap, const char *path, uint64_t siz
 	return at + TAR_BLOCK;
 }
 
-static int ifail(struct tar_scan *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int ifail(struct tar_scan *c, int code, const char *fmt, ...)
-{
-	if (c->err && c->errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -code;
-}
+/* Put the message in the caller's buffer.  Return: -@code */
+#define ifail(c, code, ...) kv_errbuf((c)->err, (c)->errlen, (code), __VA_ARGS__)
 
 /**
  * tar_source_read() - Read exactly @n bytes at @off of an archive
