@@ -19,6 +19,16 @@
  *   op % 8 == 6:    tapir_tcp_connect() to 192.0.2.1:8080 (peer port 8080 then
  *                   addresses that flow)
  *   op % 8 == 7:    ICMP fragmentation needed quoting a segment of a flow
+ * After every record tapir_tcp_check_invariants() must hold (sequence variables in
+ * order, cwnd within [MSS, TCP_CWND_MAX], receive window within the buffer,
+ * a timer on every flow that needs one).
+ *
+ * Offload mode (first byte & 0x18 == 0x18): the device takes TSO (the sink
+ * checks each super-segment's description) and received segments carry the
+ * device flags chosen by the op byte's bits 3-4: 1 checksum valid, 2 checksum
+ * partial, 3 GRO super-segment (payload up to 10 KiB, checksum valid); the
+ * buffers are 64 KiB and an application write is ten times larger.
+ *
  * At the end every flow the application holds is closed and the clock runs
  * past every timer: no flow may remain, and the stack is freed (LeakSanitizer
  * checks the rest).
@@ -51,7 +61,11 @@ struct track {
 
 struct fz {
 	struct tapir_stack *st;
-	uint8_t buf[65536];
+	uint8_t buf[65536 + 64];
+	bool tso;             /* offload mode */
+	bool trace;           /* FUZZ_VERBOSE: print what the stack sends */
+	bool gso_next;        /* set_gso() described the next write */
+	struct tapir_netif_gso gso;
 	struct track tr[NPORTS];
 	struct tapir_tcp_flow *flows[MAXF];
 	int mode;
@@ -81,20 +95,35 @@ static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ct
 	size_t n;
 	struct tcp_repr r;
 
-	if (size > 1514)
+	bool gso = z->gso_next;
+
+	z->gso_next = false;
+	if (size > (gso ? 65535 + 14 : 1514u))
 		abort();
 	n = fill(z->buf, size, ctx);
 	if (n > size)
 		abort();
-	if (n < 34 || get_be16(z->buf + 12) != 0x0800 || z->buf[23] != 6)
+	if (n < 34 || get_be16(z->buf + 12) != 0x0800 || z->buf[23] != 6) {
+		if (gso)
+			abort();	/* a super-segment that is not TCP */
 		return 0;
+	}
 	size_t ihl = (size_t)(z->buf[14] & 15) * 4, tot = get_be16(z->buf + 16);
 
 	if (tot > n - 14 || tot < ihl)
 		abort();
-	/* every segment the stack sends must parse with a good checksum */
-	if (tcp_repr_parse(&r, z->buf + 14 + ihl, tot - ihl, MY_IP, PEER, true) < 0)
+	/* every segment the stack sends must parse with a good checksum (a
+	 * super-segment's holds the pseudo-header sum the device completes) */
+	if (tcp_repr_parse(&r, z->buf + 14 + ihl, tot - ihl, MY_IP, PEER, !gso) < 0)
 		abort();
+	if (gso && (z->gso.type != TAPIR_NETIF_GSO_TCPV4 || z->gso.csum_start != 14 + ihl ||
+		    z->gso.csum_offset != 16 || z->gso.hdr_len != 14 + ihl + tcp_repr_header_len(&r) ||
+		    z->gso.gso_size == 0 || r.payload_len <= z->gso.gso_size ||
+		    (r.flags & (TCP_SYN | TCP_RST)) || n != 14 + tot))
+		abort();	/* a super-segment the device could not cut */
+	if (z->trace)
+		fprintf(stderr, "out %u>%u f=%02x seq=%u ack=%u len=%zu win=%u%s\n", r.src_port,
+			r.dst_port, r.flags, r.seq, r.ack, r.payload_len, r.window, gso ? " gso" : "");
 	for (int i = 0; i < NPORTS; i++)
 		if (peer_ports[i] == r.dst_port) {
 			struct track *t = &z->tr[i];
@@ -112,6 +141,23 @@ static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ct
 }
 
 static const struct tapir_netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
+
+static unsigned sink_offloads(void *dev)
+{
+	(void)dev;
+	return TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_RX_CSUM;
+}
+
+static void sink_set_gso(void *dev, const struct tapir_netif_gso *g)
+{
+	struct fz *z = dev;
+
+	z->gso_next = g != NULL;
+	if (g)
+		z->gso = *g;
+}
+
+static const struct tapir_netif_offload_ops sink_off_ops = { sink_offloads, sink_set_gso };
 
 static void fixed_random(void *ctx, void *buf, size_t len)
 {
@@ -231,13 +277,15 @@ static void run_timers(struct fz *z, uint64_t until)
 	tapir_stack_poll(z->st, z->now);
 }
 
-static void inject(struct fz *z, const uint8_t *ip_payload, size_t len, uint8_t proto)
+static void inject(struct fz *z, const uint8_t *ip_payload, size_t len, uint8_t proto,
+		   unsigned flags)
 {
-	uint8_t frame[14 + 20 + 1600];
+	static uint8_t frame[14 + 20 + 12000];
 	struct ipv4_repr ip;
+	size_t max = flags & TAPIR_NETIF_RX_GSO ? 12000 : 1600;
 
-	if (len > 1600)
-		len = 1600;
+	if (len > max)
+		len = max;
 	memcpy(frame, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
 	memset(&ip, 0, sizeof(ip));
 	ip.src = PEER;
@@ -247,13 +295,19 @@ static void inject(struct fz *z, const uint8_t *ip_payload, size_t len, uint8_t 
 	ip.payload_len = len;
 	ipv4_repr_emit(&ip, frame + 14);
 	memcpy(frame + 34, ip_payload, len);
-	tapir_stack_input(z->st, frame, 34 + len, 0, z->now);
+	tapir_stack_input(z->st, frame, 34 + len, flags, z->now);
 }
 
-static void send_segment(struct fz *z, const uint8_t **pp, const uint8_t *end)
+static const unsigned rx_flags[4] = {
+	0, TAPIR_NETIF_RX_CSUM_VALID, TAPIR_NETIF_RX_CSUM_PARTIAL, TAPIR_NETIF_RX_GSO | TAPIR_NETIF_RX_CSUM_VALID,
+};
+
+static void send_segment(struct fz *z, uint8_t op, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
-	uint8_t b[10] = { 0 }, seg[TCP_MAX_HDR_LEN + 1600];
+	static uint8_t seg[TCP_MAX_HDR_LEN + 11000];
+	uint8_t b[10] = { 0 };
+	unsigned flags = z->tso ? rx_flags[(op >> 3) & 3] : 0;
 	struct tcp_repr r;
 	struct track *t;
 	size_t plen;
@@ -297,6 +351,8 @@ static void send_segment(struct fz *z, const uint8_t **pp, const uint8_t *end)
 			}
 	}
 	plen = b[8] & 1 ? (size_t)b[9] * 6 : b[9] & 15;	/* at most 1530 */
+	if (flags & TAPIR_NETIF_RX_GSO)
+		plen = (size_t)b[9] * 40;	/* a GRO super-segment: up to 10200 */
 	if (plen > (size_t)(end - p))
 		plen = (size_t)(end - p);
 	r.payload = p;
@@ -308,7 +364,10 @@ static void send_segment(struct fz *z, const uint8_t **pp, const uint8_t *end)
 	memcpy(seg + hl, r.payload, plen);
 	if ((b[1] & 0x40) && (b[1] & 0x80))
 		seg[16] ^= 1; /* a bad checksum now and then */
-	inject(z, seg, hl + plen, IPV4_PROTO_TCP);
+	if (z->trace)
+		fprintf(stderr, "in  %u>%u f=%02x seq=%u ack=%u len=%zu rx=%u\n", r.src_port,
+			r.dst_port, r.flags, r.seq, r.ack, plen, flags);
+	inject(z, seg, hl + plen, IPV4_PROTO_TCP, flags);
 	*pp = p;
 }
 
@@ -338,7 +397,19 @@ static void send_icmp(struct fz *z, const uint8_t **pp, const uint8_t *end)
 	put_be16(m + 30, peer_ports[b[0] % NPORTS]);
 	put_be32(m + 32, t->seq - (uint32_t)b[3] * 100);
 	put_be16(m + 2, inet_csum(m, sizeof(m)));
-	inject(z, m, sizeof(m), IPV4_PROTO_ICMP);
+	inject(z, m, sizeof(m), IPV4_PROTO_ICMP, 0);
+}
+
+/* The invariants hold between any two calls into the stack. */
+static void check(struct fz *z)
+{
+	char why[256];
+	const char *e = tapir_tcp_check_invariants(z->st, why, sizeof(why));
+
+	if (e) {
+		fprintf(stderr, "tcp invariant broken: %s\n", e);
+		abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -349,6 +420,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz *z = &zz;
 	struct tapir_stack_config cfg;
 	struct tapir_netif nif = { &sink_ops, z };
+	struct tapir_netif_offload off = { &sink_off_ops, z };
 	struct tapir_tcp_flow_opts o;
 	const uint8_t *p = data, *end = data + size;
 	static const uint8_t arp_req[42] = {
@@ -377,6 +449,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.tcp.max_tw = 2;		/* TIME_WAIT recycled */
 	cfg.tcp.max_orphans = 2;	/* orphans reset */
 	cfg.tcp.orphan_retries = 2;
+	z->tso = size > 0 && (data[0] & 0x18) == 0x18;
+	if (z->tso) {
+		/* room for super-segments both ways */
+		cfg.tcp.rcvbuf = 65536;
+		cfg.tcp.sndbuf = 65536;
+		cfg.tcp.ooo_max_bytes = 30000;
+	}
 	if (size > 0) {
 		z->mode = data[0];
 		cfg.tcp.syn_cookies = !(data[0] & 0x80);
@@ -387,6 +466,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (tapir_stack_new(&z->st, &cfg, &nif, z->now) < 0)
 		abort();
+	z->trace = getenv("FUZZ_VERBOSE") != NULL;
+	if (z->tso)
+		tapir_stack_set_offload(z->st, &off);
 	tapir_stack_input(z->st, arp_req, sizeof(arp_req), 0, z->now);
 	tapir_tcp_flow_opts_defaults(z->st, &o);
 	o.keepalive = true;
@@ -406,7 +488,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 0:
 		case 1:
 		case 2:
-			send_segment(z, &p, end);
+			send_segment(z, op, &p, end);
 			break;
 		case 3:
 			p += p < end;
@@ -418,7 +500,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 5: {
 			struct tapir_tcp_flow *f;
-			static const uint8_t junk[3000];
+			static const uint8_t junk[16000];
 
 			p += p < end;
 			f = z->flows[arg % MAXF];
@@ -430,7 +512,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			switch ((arg >> 4) % 8) {
 			case 0:
-				tapir_tcp_write(f, junk, (size_t)arg * 11);
+				tapir_tcp_write(f, junk, (size_t)arg * (z->tso ? 110 : 11));
 				break;
 			case 1:
 				tapir_tcp_close(f);
@@ -468,6 +550,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			send_icmp(z, &p, end);
 			break;
 		}
+		check(z);
 	}
 	/* the application lets go of everything; every timer runs out */
 	for (int i = 0; i < MAXF; i++)
@@ -476,8 +559,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			z->flows[i] = NULL;
 		}
 	tapir_tcp_unlisten(z->st, 80);
-	for (int i = 0; i < 200 && tapir_tcp_flow_count(z->st); i++)
+	check(z);
+	for (int i = 0; i < 200 && tapir_tcp_flow_count(z->st); i++) {
 		run_timers(z, z->now + 60 * TAPIR_STACK_NS_PER_SEC);
+		check(z);
+	}
 	if (tapir_tcp_flow_count(z->st) != 0)
 		abort();
 	/* what the flows held was accounted, and all of it came back */

@@ -270,5 +270,8 @@ size_t tapir_tcp_mem_used(const struct tapir_stack *st);
  * Return: true when what the flows hold equals tapir_tcp_mem_used()
  */
 bool tapir_tcp_mem_check(const struct tapir_stack *st);
+/* Check the TCP invariants (tcp/check.c; for fuzzers and tests).
+ * Return: NULL, or @buf (@len bytes) describing the first violation */
+const char *tapir_tcp_check_invariants(const struct tapir_stack *st, char *buf, size_t len);
 
 #endif /* TAPIR_TCP_H */

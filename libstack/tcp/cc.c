@@ -21,14 +21,38 @@ void tcp_cc_init(struct tapir_tcp_flow *f)
 		f->cc->init(f);
 }
 
-/* A new ACK outside recovery: slow start with ABC (L = 2), else the algorithm. */
+/*
+ * Is the flow cwnd-limited?  RFC 7661 4.3: cwnd is validated while the pipe
+ * (here the flight before this ACK) is at least half of it; otherwise the
+ * application or the peer's window limits the flow, and growing cwnd would
+ * only build a window that was never tested (and, unchecked, one that wraps
+ * after 4 GiB acked).  Half rather than all of it lets slow start double
+ * cwnd per round trip when it fills it, as Linux's tcp_is_cwnd_limited().
+ */
+static bool cwnd_limited(const struct tapir_tcp_flow *f, uint32_t acked)
+{
+	uint64_t before = (uint64_t)flight(f) + acked;
+
+	return 2 * before >= f->cwnd;
+}
+
+/* A new ACK outside recovery: slow start with ABC (L = 2), else the
+ * algorithm; only when cwnd-limited, and never beyond TCP_CWND_MAX. */
 void tcp_cc_on_ack(struct tapir_tcp_flow *f, uint32_t acked)
 {
-	if (f->cwnd < f->ssthresh) {
-		f->cwnd += min32(acked, 2 * f->mss);	/* ABC, L = 2 */
+	if (!cwnd_limited(f, acked))
 		return;
+	if (f->cwnd < f->ssthresh) {
+		uint64_t w = (uint64_t)f->cwnd + min32(acked, 2 * f->mss);	/* ABC, L = 2 */
+
+		f->cwnd = (uint32_t)(w < TCP_CWND_MAX ? w : TCP_CWND_MAX);
+	} else {
+		f->cc->cong_avoid(f, acked);
+		if (f->cwnd > TCP_CWND_MAX)
+			f->cwnd = TCP_CWND_MAX;
 	}
-	f->cc->cong_avoid(f, acked);
+	if (f->cwnd < f->mss)
+		f->cwnd = f->mss;
 }
 
 /* ssthresh after a loss */

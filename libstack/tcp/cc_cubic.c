@@ -53,10 +53,15 @@ static void cubic_cong_avoid(struct tapir_tcp_flow *f, uint32_t acked)
 	cw = f->cwnd;
 	if ((double)c->west > target)
 		target = c->west;
-	if (target > cw)	/* (target - cwnd) / cwnd per segment acked */
-		f->cwnd = cw + (uint32_t)((target - cw) * acked / cw) + 1;
-	if (f->cwnd > (1u << 30))
-		f->cwnd = 1u << 30;
+	if (target > TCP_CWND_MAX)
+		target = TCP_CWND_MAX;
+	if (target > cw) {	/* (target - cwnd) / cwnd per segment acked */
+		double w = cw + (target - cw) * acked / cw + 1;
+
+		f->cwnd = w < TCP_CWND_MAX ? (uint32_t)w : TCP_CWND_MAX;
+	}
+	if (c->west > TCP_CWND_MAX)
+		c->west = TCP_CWND_MAX;
 }
 
 /* beta 0.7, with fast convergence (RFC 9438 4.7) */

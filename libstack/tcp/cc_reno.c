@@ -9,7 +9,10 @@ static void reno_cong_avoid(struct tapir_tcp_flow *f, uint32_t acked)
 	f->bytes_acked_ca += acked;
 	if (f->bytes_acked_ca >= f->cwnd) {
 		f->bytes_acked_ca -= f->cwnd;
-		f->cwnd += f->mss;
+		if (f->cwnd < TCP_CWND_MAX - f->mss)
+			f->cwnd += f->mss;
+		else
+			f->cwnd = TCP_CWND_MAX;
 	}
 }
 

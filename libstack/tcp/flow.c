@@ -209,7 +209,8 @@ void tcp_flow_maybe_free(struct tapir_tcp_flow *f)
  * @dst:  Remote address
  * @port: Remote port
  *
- * A random start in 49152-65535, then linear probing.
+ * A random start in 49152-65535, then linear probing; a port a listener
+ * holds is never picked (its peers' SYNs would otherwise meet our flow).
  *
  * Return: the port, or 0 when every one is taken for this remote end
  */
@@ -220,7 +221,8 @@ uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port)
 	for (uint32_t i = 0; i < TCP_EPHEMERAL_N; i++) {
 		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % TCP_EPHEMERAL_N);
 
-		if (!tcp_flow_lookup(T(st), dst, port, p) && !tcp_tw_lookup(T(st), dst, port, p))
+		if (!tcp_flow_lookup(T(st), dst, port, p) && !tcp_tw_lookup(T(st), dst, port, p) &&
+		    !tcp_listener_find(T(st), p))
 			return p;
 	}
 	return 0;

@@ -123,10 +123,14 @@ static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 			f->cwnd = f->sack_ok ? f->ssthresh
 					     : min32(f->ssthresh, max32(flight(f), f->mss) + f->mss);
 		} else if (!f->sack_ok) {
-			/* NewReno partial ACK (RFC 6582 3.2 step 5) */
-			tcp_xmit_data(f, f->snd_una,
-				      min32(f->mss, f->sbuf_seq + (uint32_t)f->slen - f->snd_una),
-				      false, true);
+			/* NewReno partial ACK (RFC 6582 3.2 step 5); the FIN too
+			 * when it is all that is left */
+			uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen;
+			uint32_t len = min32(f->mss, data_end - f->snd_una);
+
+			tcp_xmit_data(f, f->snd_una, len,
+				      f->fin_queued && f->snd_max == data_end + 1 &&
+				      f->snd_una + len == data_end, true);
 			f->cwnd = f->cwnd > acked ? f->cwnd - acked : 0;
 			f->cwnd += f->mss;
 			f->t_rtx = st->now + f->rto;
@@ -147,24 +151,14 @@ static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 	tcp_timer_update(f);
 }
 
-/* Step 5 of RFC 9293 3.10.7.4 for synchronized states.  Return: false to
- * stop processing the segment. */
-static bool process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
+/* Step 5 of RFC 9293 3.10.7.4 for synchronized states, after
+ * ack_acceptable(). */
+static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
 	uint32_t ack = seg->ack;
 	uint32_t wnd = (uint32_t)seg->window << f->snd_ws;
 	bool dup = false;
 
-	if (seq_gt(ack, f->snd_max)) {
-		CTR_INC(f->st, TCP_DROP_BAD_ACK);
-		tcp_challenge_ack(f);
-		return false;
-	}
-	if (seq_lt(ack, f->snd_una - max32(f->max_snd_wnd, 1))) {
-		CTR_INC(f->st, TCP_DROP_BAD_ACK);
-		tcp_challenge_ack(f);
-		return false;
-	}
 	if (f->sack_ok && seg->nsack) {
 		for (unsigned i = 0; i < seg->nsack; i++)
 			tcp_sb_add(f, seg->sack[i].left, seg->sack[i].right);
@@ -177,9 +171,11 @@ static bool process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		dup = true;
 		f->dup_acks_in++;
 	}
-	/* window update (RFC 9293 3.10.7.4) */
-	if (seq_lt(f->snd_wl1, seg->seq) ||
-	    (f->snd_wl1 == seg->seq && seq_le(f->snd_wl2, ack))) {
+	/* window update (RFC 9293 3.10.7.4): only from an ACK that is not older
+	 * than SND.UNA, and the newest by (SND.WL1, SND.WL2) */
+	if (seq_ge(ack, f->snd_una) &&
+	    (seq_lt(f->snd_wl1, seg->seq) ||
+	     (f->snd_wl1 == seg->seq && seq_le(f->snd_wl2, ack)))) {
 		bool opened = f->snd_wnd == 0 && wnd > 0;
 
 		f->snd_wnd = wnd;
@@ -193,6 +189,7 @@ static bool process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 			f->backoff = 0;
 			if (f->snd_una != f->snd_max)
 				f->t_rtx = f->st->now + f->rto;
+			tcp_timer_update(f);
 		}
 	}
 	if (f->persist && seg->flags & TCP_ACK)
@@ -207,7 +204,8 @@ static bool process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 	if (dup) {
 		f->dupacks++;
 		if (f->in_recovery && !f->sack_ok) {
-			f->cwnd += f->mss;	/* NewReno inflation */
+			if (f->cwnd < TCP_CWND_MAX - f->mss)
+				f->cwnd += f->mss;	/* NewReno inflation */
 		} else if (!f->in_recovery && seq_gt(f->snd_una, f->recover) &&
 			   (f->dupacks >= 3 || (f->sack_ok && f->sacked > 3 * f->mss))) {
 			tcp_enter_recovery(f);
@@ -220,7 +218,6 @@ static bool process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		   seq_ge(f->snd_una, f->recover) && f->snd_una != f->snd_max) {
 		tcp_enter_recovery(f);
 	}
-	return true;
 }
 
 /* Our FIN is acknowledged? */
@@ -303,34 +300,35 @@ static void syn_sent_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 	tcp_send_syn(f);
 }
 
-/* Trim @seg to the receive window.  Return: false if it is not acceptable. */
-static bool seq_check(struct tapir_tcp_flow *f, struct tcp_repr *seg)
+/*
+ * The acceptability test of RFC 9293 3.10.7.4 (first), on the segment as it
+ * arrived.  Return: true if @seg is acceptable.
+ */
+static bool seq_acceptable(const struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
 	uint32_t wnd = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
 	uint32_t slen = (uint32_t)seg->payload_len + !!(seg->flags & TCP_SYN) +
 			!!(seg->flags & TCP_FIN);
 	uint32_t seq = seg->seq, end = seq + slen;
-	bool ok;
 
 	if (slen == 0)
-		ok = wnd == 0 ? seq == f->rcv_nxt
-			      : seq_ge(seq, f->rcv_nxt) && seq_lt(seq, f->rcv_nxt + wnd);
-	else if (wnd == 0)
-		ok = seq == f->rcv_nxt;	/* ACK, RST, URG only: the data is cut below */
-	else
-		ok = (seq_ge(seq, f->rcv_nxt) && seq_lt(seq, f->rcv_nxt + wnd)) ||
-		     (seq_ge(end - 1, f->rcv_nxt) && seq_lt(end - 1, f->rcv_nxt + wnd));
-	if (!ok)
-		return false;
-	/* left trim: data we already have */
-	if (seq_lt(seq, f->rcv_nxt)) {
-		uint32_t d = f->rcv_nxt - seq;
+		return wnd == 0 ? seq == f->rcv_nxt
+				: seq_ge(seq, f->rcv_nxt) && seq_lt(seq, f->rcv_nxt + wnd);
+	if (wnd == 0)
+		return seq == f->rcv_nxt;	/* ACK, RST, URG only: the data is cut below */
+	return (seq_ge(seq, f->rcv_nxt) && seq_lt(seq, f->rcv_nxt + wnd)) ||
+	       (seq_ge(end - 1, f->rcv_nxt) && seq_lt(end - 1, f->rcv_nxt + wnd));
+}
 
-		if (seg->flags & TCP_SYN) {
-			seg->flags &= (uint8_t)~TCP_SYN;
-			d--;
-			seg->seq++;
-		}
+/* Trim an acceptable @seg (no SYN: the SYN check came first) to the receive
+ * window: what we already have on the left, what does not fit on the right. */
+static void seq_trim(struct tapir_tcp_flow *f, struct tcp_repr *seg)
+{
+	uint32_t wnd = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+
+	if (seq_lt(seg->seq, f->rcv_nxt)) {
+		uint32_t d = f->rcv_nxt - seg->seq;
+
 		if (d >= seg->payload_len) {
 			d -= (uint32_t)seg->payload_len;
 			seg->payload_len = 0;
@@ -344,11 +342,27 @@ static bool seq_check(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 		CTR_INC(f->st, TCP_DUP_DATA);
 		f->ack_now = true;	/* our ACK may have been lost */
 	}
-	/* right trim: beyond the window */
 	if (seq_gt(seg->seq + (uint32_t)seg->payload_len, f->rcv_nxt + wnd)) {
 		seg->payload_len = (f->rcv_nxt + wnd) - seg->seq;
 		seg->flags &= (uint8_t)~TCP_FIN;
 		f->ack_now = true;	/* e.g. a zero-window probe: tell the window */
+	}
+}
+
+/*
+ * The ACK acceptability test of RFC 5961 5.2 for synchronized states:
+ * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT (SND.MAX here: data sent
+ * before a retransmission timeout is still acknowledgeable).  Anything else
+ * (including blind data injection with a guessed sequence number) gets a
+ * rate-limited challenge ACK and is dropped, data and all.
+ */
+static bool ack_acceptable(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
+{
+	if (seq_gt(seg->ack, f->snd_max) ||
+	    seq_lt(seg->ack, f->snd_una - max32(f->max_snd_wnd, 1))) {
+		CTR_INC(f->st, TCP_DROP_BAD_ACK);
+		tcp_challenge_ack(f);
+		return false;
 	}
 	return true;
 }
@@ -394,31 +408,33 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 	/* a retransmitted SYN while we wait for the handshake's ACK */
 	if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED && f->lsn &&
 	    (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN && seg->seq == f->irs) {
-		if (f->ts_ok && seg->has_ts)
+		if (f->ts_ok && seg->has_ts && seq_ge(seg->ts_val, f->ts_recent))
 			f->ts_recent = seg->ts_val;
 		tcp_send_syn(f);
 		return;
 	}
-	/* PAWS (RFC 7323 5); a reordered bare ACK is dropped without an answer */
+	/*
+	 * The checks of RFC 9293 3.10.7.4 in its order, all on the segment as
+	 * it arrived (nothing is trimmed before the data step).  PAWS first
+	 * (RFC 7323 5.3 R1): a RST is exempt, a reordered bare ACK is dropped
+	 * without an answer.
+	 */
 	if (f->ts_ok && seg->has_ts && !(seg->flags & TCP_RST) &&
 	    seq_lt(seg->ts_val, f->ts_recent)) {
 		CTR_INC(st, TCP_DROP_PAWS);
 		if (seg->payload_len || (seg->flags & (TCP_SYN | TCP_FIN)))
-			tcp_send_ack(f);
+			tcp_oow_ack(f, seg);
 		return;
 	}
-	if (!seq_check(f, seg)) {
+	/* first: sequence number */
+	if (!seq_acceptable(f, seg)) {
 		CTR_INC(st, TCP_DROP_OUT_OF_WINDOW);
 		if (!(seg->flags & TCP_RST))
 			tcp_oow_ack(f, seg);
 		return;
 	}
-	f->last_rcv = st->now;
-	f->ka_probes = 0;
-	/* timestamps to echo (RFC 7323 4.3) */
-	if (f->ts_ok && seg->has_ts && seq_le(seg->seq, f->last_ack_sent))
-		f->ts_recent = seg->ts_val;
-	/* RST (RFC 5961 3.2) */
+	/* second: RST (RFC 5961 3.2): only exactly at RCV.NXT; elsewhere in the
+	 * window a rate-limited challenge ACK */
 	if (seg->flags & TCP_RST) {
 		CTR_INC(st, TCP_RESETS_RX);
 		if (seg->seq != f->rcv_nxt) {
@@ -434,10 +450,11 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 		return;
 	}
 	/*
-	 * SYN (RFC 9293 3.10.7.4, fourth): in SYN-RECEIVED of a passive open
-	 * the half-open connection goes back to LISTEN (silently, as Linux
-	 * drops the request); in a synchronized state, a challenge ACK (RFC
-	 * 5961 4).  A retransmission of the SYN itself was answered above.
+	 * fourth: SYN.  In SYN-RECEIVED of a passive open the half-open
+	 * connection goes back to LISTEN (silently, as Linux drops the
+	 * request); otherwise, whatever its sequence number, a challenge ACK
+	 * (RFC 5961 4.2) and nothing of the segment is used.  A retransmission
+	 * of the SYN itself was answered above.
 	 */
 	if (seg->flags & TCP_SYN) {
 		if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED && f->lsn) {
@@ -458,6 +475,23 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 			tcp_send_reset_for(st, f->raddr, seg);
 			return;
 		}
+	} else if (!ack_acceptable(f, seg)) {
+		return;
+	}
+	/*
+	 * The segment is acceptable in sequence and acknowledgment: it may
+	 * now move the connection.  TS.Recent (RFC 7323 4.3) only from such a
+	 * segment and only if it starts at or below the edge we last
+	 * acknowledged, so a blind segment with a huge TSval cannot make PAWS
+	 * refuse the peer's later ones.
+	 */
+	f->last_rcv = st->now;
+	f->ka_probes = 0;
+	if (f->ts_ok && seg->has_ts && seq_le(seg->seq, f->last_ack_sent) &&
+	    seq_ge(seg->ts_val, f->ts_recent))
+		f->ts_recent = seg->ts_val;
+	seq_trim(f, seg);
+	if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED) {
 		f->snd_una = seg->ack;
 		f->snd_wnd = (uint32_t)seg->window << f->snd_ws;
 		f->max_snd_wnd = f->snd_wnd;
@@ -473,8 +507,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 	} else {
 		bool fin_was_acked = fin_acked(f);
 
-		if (!process_ack(f, seg))
-			return;
+		process_ack(f, seg);
 		if (!fin_was_acked && fin_acked(f)) {
 			switch (f->state) {
 			case TAPIR_TCP_STATE_FIN_WAIT_1:

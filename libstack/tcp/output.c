@@ -89,8 +89,12 @@ uint16_t tcp_rcv_window(struct tapir_tcp_flow *f)
 		f->rcv_adv = right;
 	wnd = f->rcv_adv - f->rcv_nxt;
 	field = (wnd + (1u << ws) - 1) >> ws;	/* round up: never move the edge back */
-	if (field > 65535)
+	if (field > 65535) {
+		/* the field cannot say more: the edge is what it says (an edge
+		 * advertised before is never beyond it) */
 		field = 65535;
+		f->rcv_adv = f->rcv_nxt + (field << ws);
+	}
 	if (seq_gt(f->rcv_nxt + (field << ws), f->rcv_adv))
 		f->rcv_adv = f->rcv_nxt + (field << ws);
 	return (uint16_t)field;
@@ -311,13 +315,17 @@ uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, boo
 	if (len && seq + len == f->sbuf_seq + (uint32_t)f->slen)
 		flags |= TCP_PSH;
 	tcp_fill_common(f, &r, seq, flags);
+	/* SACK blocks beside the data: with a small MSS drop blocks until at
+	 * least 64 data bytes fit beside them; then shorten the data to what
+	 * fits.  Only a shortened segment loses its FIN (and PSH): the caller
+	 * counts the FIN as sent exactly when all of @len went. */
 	extra = tcp_repr_header_len(&r) - TCP_HDR_LEN - (f->ts_ok ? 12 : 0);
+	while (r.nsack && len + extra > f->mss && f->mss <= extra + 64) {
+		r.nsack--;
+		extra = tcp_repr_header_len(&r) - TCP_HDR_LEN - (f->ts_ok ? 12 : 0);
+	}
 	if (extra && len + extra > f->mss) {
-		if (f->mss > extra + 64) {
-			len = f->mss - (uint32_t)extra;
-		} else {
-			r.nsack = 0;
-		}
+		len = f->mss - (uint32_t)extra;
 		r.flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
 		fin = false;
 	}

@@ -56,13 +56,22 @@ static uint32_t sack_pipe(const struct tapir_tcp_flow *f)
 	return out - f->sacked - lost;
 }
 
-/* Return: end of a live retransmission record holding @seq, or 0 */
-static uint32_t rtx_covering(const struct tapir_tcp_flow *f, uint32_t seq)
+/* A live retransmission record holds @seq?  Then *@end is its end (which may
+ * be any sequence number, 0 included). */
+static bool rtx_covering(const struct tapir_tcp_flow *f, uint32_t seq, uint32_t *end)
 {
 	for (unsigned i = 0; i < f->nrtx; i++)
-		if (seq_ge(seq, f->rtx[i].seq) && seq_lt(seq, f->rtx[i].end))
-			return f->rtx[i].end ? f->rtx[i].end : 1;
-	return 0;
+		if (seq_ge(seq, f->rtx[i].seq) && seq_lt(seq, f->rtx[i].end)) {
+			*end = f->rtx[i].end;
+			return true;
+		}
+	return false;
+}
+
+/* Our FIN is sent and not acknowledged: it sits at @data_end. */
+static bool fin_outstanding(const struct tapir_tcp_flow *f, uint32_t data_end)
+{
+	return f->fin_queued && f->snd_max == data_end + 1 && seq_le(f->snd_una, data_end);
 }
 
 static void rtx_note(struct tapir_tcp_flow *f, uint32_t seq, uint32_t end)
@@ -125,17 +134,27 @@ void tcp_output_recovery(struct tapir_tcp_flow *f)
 		if (seq_lt(f->rexmit_nxt, f->snd_una))
 			f->rexmit_nxt = f->snd_una;
 		s = tcp_skip_sacked(f, f->rexmit_nxt, &limit);
-		if (seq_lt(s, f->high_sack) && seq_lt(s, data_end)) {
-			uint32_t in_flight = rtx_covering(f, s);
+		/*
+		 * A hole below the highest SACK is lost (RFC 6675 IsLost); so
+		 * is the FIN alone at snd_una once everything before it is
+		 * acknowledged (a rescue retransmission, RFC 6675 NextSeg rule
+		 * 4: nothing can be SACKed above a FIN, so it would otherwise
+		 * wait for the RTO).  The last hole carries the FIN along.
+		 */
+		if ((seq_lt(s, f->high_sack) && seq_lt(s, data_end)) ||
+		    (s == data_end && s == f->snd_una && fin_outstanding(f, data_end))) {
+			uint32_t in_flight;
 
-			if (in_flight) {
+			if (rtx_covering(f, s, &in_flight)) {
 				f->rexmit_nxt = in_flight;	/* retransmitted, not lost */
 				continue;
 			}
 			len = min32(f->mss, min32(limit - s, data_end - s));
-			len = tcp_xmit_data(f, s, len, false, true);
-			rtx_note(f, s, s + len);
-			f->rexmit_nxt = s + len;
+			fin = s + len == data_end && fin_outstanding(f, data_end);
+			sent = tcp_xmit_data(f, s, len, fin, true);
+			sent += fin && sent == len;
+			rtx_note(f, s, s + sent);
+			f->rexmit_nxt = s + sent;
 			continue;
 		}
 		f->rexmit_nxt = s;
@@ -234,14 +253,17 @@ void tcp_enter_recovery(struct tapir_tcp_flow *f)
 		if (seq_lt(f->high_sack, f->snd_una + 1))
 			f->high_sack = f->snd_una + 1; /* snd_una's segment is lost */
 		/* retransmit the first segment at once (RFC 6675 step 4.3) */
-		if (seq_lt(f->snd_una, data_end)) {
-			uint32_t limit, len;
+		if (seq_lt(f->snd_una, data_end) || fin_outstanding(f, data_end)) {
+			uint32_t limit, len, sent;
+			bool fin;
 
 			(void)tcp_skip_sacked(f, f->snd_una, &limit);
 			len = min32(f->mss, min32(data_end - f->snd_una, limit - f->snd_una));
-			len = tcp_xmit_data(f, f->snd_una, len, false, true);
-			rtx_note(f, f->snd_una, f->snd_una + len);
-			f->rexmit_nxt = f->snd_una + len;
+			fin = f->snd_una + len == data_end && fin_outstanding(f, data_end);
+			sent = tcp_xmit_data(f, f->snd_una, len, fin, true);
+			sent += fin && sent == len;
+			rtx_note(f, f->snd_una, f->snd_una + sent);
+			f->rexmit_nxt = f->snd_una + sent;
 		}
 	} else {
 		f->cwnd = f->ssthresh + 3 * f->mss;

@@ -30,7 +30,13 @@
  * window scale + SACK in the low bits of the timestamp), a bare ACK is checked
  * as a cookie or answered with RST.  Flows follow RFC 9293 3.10.7 with PAWS
  * (RFC 7323), RFC 5961 (RST and SYN in synchronized states get a
- * rate-limited challenge ACK; ACKs far below SND.UNA are refused), SACK
+ * rate-limited challenge ACK; ACKs far below SND.UNA are refused), in the
+ * RFC's order and all on the segment as it arrived: PAWS, sequence
+ * acceptability, RST (only exactly at RCV.NXT), SYN (never used, whatever
+ * its sequence number), ACK acceptability (RFC 5961 5.2); only a segment
+ * that passed them all may set TS.Recent (and only if SEG.SEQ <=
+ * Last.ACK.sent, RFC 7323 4.3), is trimmed to the window and has its data
+ * taken.  The send window moves only with ACKs not below SND.UNA.  SACK
  * (RFC 2018) and RFC 6675 recovery or NewReno (RFC 6582) without SACK,
  * with limited transmit (RFC 3042).  In SACK recovery each retransmitted
  * hole remembers SND.MAX at the time; once data sent after it is SACKed
@@ -107,14 +113,26 @@
  * and SYN-ACK after syn_retries.  Zero-window probes (one byte below
  * SND.UNA) back off to 60 s and abort only after max_retries unanswered ones.
  * Keepalive (RFC 1122 4.2.3.6) probes with SND.NXT-1 and aborts after
- * ka_count unanswered probes.  TIME_WAIT entries are not flows: they
- * expire from the head of their list (tcp_tw_expire() in tcp_poll()), and
- * tcp_next_deadline() is the earlier of the heap's top and the oldest entry.
- * An orphaned FIN_WAIT_2 ends after fin_wait2_ns.
+ * ka_count unanswered probes.  TIME_WAIT lasts 2 MSL in the TIME_WAIT set
+ * (tw.c): entries are not flows; they expire from the head of their list
+ * (tcp_tw_expire() in tcp_poll()), and tcp_next_deadline() is the earlier
+ * of the heap's top and the oldest entry.  Only the peer's retransmitted FIN
+ * (just below RCV.NXT, passing PAWS) is re-ACKed and restarts the timer;
+ * other segments get a rate-limited ACK, a RST is ignored (RFC 1337), and a
+ * new SYN with a higher sequence number or a newer timestamp reuses the
+ * tuple (RFC 6191, as Linux).  An orphaned FIN_WAIT_2 ends after
+ * fin_wait2_ns.
  *
  * Congestion control: IW per RFC 6928, slow start with ABC (L = 2),
  * congestion avoidance per RFC 5681 or CUBIC (RFC 9438, beta 0.7, C 0.4,
- * with the Reno-friendly region), selected per flow.
+ * with the Reno-friendly region), selected per flow.  cwnd grows only while
+ * the flow is cwnd-limited (flight at least half of cwnd, RFC 7661) and is
+ * clamped to [MSS, TCP_CWND_MAX].
+ *
+ * Invariants: tapir_tcp_check_invariants() (check.c) names the first broken one
+ * (sequence variables in order, cwnd bounds, the receive window, timers on
+ * flows that need one, the heap); the stateful fuzzer checks it after every
+ * step.
  *
  * ISNs: RFC 6528, SipHash-2-4 of the 4-tuple under a random key plus a 4 us
  * clock.  Ephemeral ports: random start in 49152-65535, then linear probing.
@@ -138,6 +156,7 @@
 
 #define TCP_DEFAULT_MSS 536
 #define TCP_MIN_MSS 88
+#define TCP_CWND_MAX (1u << 30) /* bytes: cwnd is clamped here, never wraps */
 #define TCP_SB_MAX 32           /* SACK scoreboard ranges */
 #define TCP_RTX_REC 64          /* retransmissions tracked in a recovery */
 #define TCP_PERSIST_MAX (60 * SEC)

@@ -129,11 +129,15 @@ static void tw_ack(struct tapir_stack *st, struct tcp_tw *tw, bool limited)
 {
 	struct tcp_repr r;
 
-	if (limited && tw->last_ack && st->now - tw->last_ack < TW_ACK_INTERVAL) {
-		CTR_INC(st, TCP_TW_ACKS_LIMITED);
-		return;
+	/* only the answers to unacceptable segments are limited, and only they
+	 * count towards the limit (Linux's tw_last_oow_ack_time) */
+	if (limited) {
+		if (tw->last_ack && st->now - tw->last_ack < TW_ACK_INTERVAL) {
+			CTR_INC(st, TCP_TW_ACKS_LIMITED);
+			return;
+		}
+		tw->last_ack = st->now ? st->now : 1;
 	}
-	tw->last_ack = st->now ? st->now : 1;
 	tcp_repr_init(&r);
 	r.src_port = tw->lport;
 	r.dst_port = tw->rport;
@@ -214,10 +218,13 @@ bool tcp_tw_input(struct tapir_stack *st, struct tcp_tw *tw, const struct tcp_re
 		tw_ack(st, tw, false);
 		return true;
 	}
-	/* anything else occupying sequence space gets an ACK; a bare ACK is not
-	 * answered (no ACK loops) */
-	if (slen || (seg->flags & TCP_SYN))
+	/* anything else occupying sequence space is unacceptable here (counted)
+	 * and gets an ACK, at most one per TW_ACK_INTERVAL (RFC 5961 7; Linux's
+	 * tcp_invalid_ratelimit); a bare ACK is not answered (no ACK loops) */
+	if (slen || (seg->flags & TCP_SYN)) {
+		CTR_INC(st, TCP_DROP_OUT_OF_WINDOW);
 		tw_ack(st, tw, true);
+	}
 	return true;
 }
 

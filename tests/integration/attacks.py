@@ -1502,6 +1502,112 @@ def _():
     c.reset()
 
 
+@case("tcp: blind RST carrying data that ends at RCV.NXT gets a challenge ACK (RFC 5961 3.2)")
+def _():
+    c = Conn(7)
+    c.open()
+    c.write(b"0123456789")
+    check(c.read(10) == b"0123456789", "no echo")
+    k = Counters()
+    W.drain()
+    # starts 5 bytes behind RCV.NXT, ends in the window: once trimmed to
+    # RCV.NXT and taken as the exact RST
+    c.send("RA", b"abcdefghij", seq=c.snd_nxt - 5)
+    f = c.expect(lambda t: t.flags == "A")
+    check(f is not None and f.p[TCP].ack == c.snd_nxt, "no challenge ACK")
+    k.moved("tcp.challenge_acks")
+    e = flow_of(c)
+    check(e is not None and e["state"] == "ESTABLISHED", "flow %s" % (e and e["state"]))
+    c.write(b"still-there")
+    check(c.read(11) == b"still-there", "connection did not survive")
+    c.reset()
+
+
+@case("tcp: SYN|ACK with data just behind RCV.NXT: challenge ACK, no data taken (RFC 5961 4.2)")
+def _():
+    c = Conn(7)
+    c.open()
+    k = Counters()
+    W.drain()
+    # the SYN sits at RCV.NXT - 1, the data from RCV.NXT on: once the SYN was
+    # trimmed away and the data echoed
+    c.send("SA", b"INJECTED", seq=c.snd_nxt - 1)
+    seen = W.sync()
+    mine = [f for f in seen if c.mine(f)]
+    check(mine and all(not f.tcp_data() for f in mine), "answer %s" %
+          [f.p[TCP].summary() for f in mine])
+    check(any(f.p[TCP].flags == "A" and f.p[TCP].ack == c.snd_nxt for f in mine),
+          "no challenge ACK")
+    k.moved("tcp.challenge_acks")
+    c.write(b"good")
+    check(c.read(4) == b"good", "echo after the SYN|ACK: injected data taken?")
+    c.reset()
+
+
+@case("tcp: a blind segment with a huge TSval does not poison TS.Recent (RFC 7323 4.3)")
+def _():
+    c = Conn(7, ts=True, sack=True, ws=7)
+    c.open()
+    k = Counters()
+    W.drain()
+    # right sequence number, unacceptable ACK, TSval far in the future
+    c.send("PA", b"evil", ack=c.rcv_nxt + 100000, tsval=0x7fff0000)
+    f = c.expect()
+    check(f is not None and f.p[TCP].ack == c.snd_nxt and not f.tcp_data(),
+          "answer %s" % (f and f.p[TCP].summary()))
+    k.moved("tcp.drop.bad_ack")
+    # the peer's next real segment passes PAWS
+    c.write(b"legit")
+    check(c.read(5) == b"legit", "real segment dropped after the blind one")
+    k.still("tcp.drop.paws")
+    c.reset()
+
+
+@case("tcp: a FIN with a wrong sequence number in TIME_WAIT is not taken as the retransmitted FIN")
+def _():
+    c = Conn(80)
+    c.open()
+    c.write(b"GET / HTTP/1.0\r\n\r\n")
+    buf = b""
+    fin = None
+    end = time.monotonic() + 3
+    while fin is None and time.monotonic() < end:
+        f = c.expect(lambda t: True, end - time.monotonic())
+        if f is None:
+            break
+        d = f.tcp_data()
+        if f.p[TCP].seq == c.rcv_nxt:
+            buf += d
+            c.rcv_nxt = (c.rcv_nxt + len(d)) & 0xffffffff
+            if "F" in str(f.p[TCP].flags):
+                fin = f
+                c.rcv_nxt = (c.rcv_nxt + 1) & 0xffffffff
+        c.send("A")
+    check(fin is not None and buf.startswith(b"HTTP/1."), "no response and FIN")
+    c.send("FA")
+    c.snd_nxt += 1
+    W.sync()
+    e = flow_of(c)
+    check(e is not None and e["state"] == "TIME_WAIT", "state %s" % (e and e["state"]))
+    k = Counters()
+    W.drain()
+    # wrong sequence numbers: unacceptable (counted), answered with an ACK
+    # (one answer per 500 ms at most, as Linux's tcp_invalid_ratelimit)
+    for seq in (c.snd_nxt + 1000, c.snd_nxt - 1000):
+        time.sleep(0.6)
+        c.send("FA", seq=seq)
+        f = c.expect(lambda t: t.flags == "A")
+        check(f is not None and f.p[TCP].ack == c.snd_nxt, "no ACK for the stray FIN")
+    k.moved("tcp.drop.out_of_window", at_least=2)
+    # the real retransmitted FIN (at RCV.NXT - 1) is acknowledged as such
+    k = Counters()
+    c.send("FA", seq=c.snd_nxt - 1)
+    f = c.expect(lambda t: t.flags == "A")
+    check(f is not None and f.p[TCP].ack == c.snd_nxt, "retransmitted FIN not ACKed")
+    k.still("tcp.drop.out_of_window")
+    check(flow_of(c)["state"] == "TIME_WAIT", "left TIME_WAIT")
+
+
 @case("tcp: ACK of data never sent is refused with an ACK, its data dropped (RFC 5961 5)")
 def _():
     c = Conn(7)
