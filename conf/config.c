@@ -153,8 +153,8 @@ static int kv_section_check(struct tapird_config *c, const char *name, const cha
 }
 
 /* A key of a table (@keys over @base): unknown keys and bad values are errors */
-static int set_by_table(const struct tapir_conf_key *keys, size_t nkeys, const char *more, void *base,
-			const char *section, const char *key, const char *value,
+static int set_by_table(const struct tapir_conf_key *keys, size_t nkeys, const char *more,
+			void *base, const char *section, const char *key, const char *value,
 			const char *where, char *err, size_t errlen)
 {
 	char msg[CONFIG_ERR_MAX], names[CONFIG_ERR_MAX];

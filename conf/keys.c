@@ -10,7 +10,8 @@
 #include "units.h"
 #include "wire/eth.h"
 
-const struct tapir_conf_key *tapir_conf_key_find(const struct tapir_conf_key *keys, size_t n, const char *name)
+const struct tapir_conf_key *tapir_conf_key_find(const struct tapir_conf_key *keys, size_t n,
+						 const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(keys[i].name, name))
@@ -104,8 +105,8 @@ static int set_string(const struct tapir_conf_key *k, void *field, const char *v
 	return 0;
 }
 
-int tapir_conf_key_set(const struct tapir_conf_key *k, void *base, const char *value, const char *where,
-		 char *msg, size_t msglen)
+int tapir_conf_key_set(const struct tapir_conf_key *k, void *base, const char *value,
+		       const char *where, char *msg, size_t msglen)
 {
 	void *field = (char *)base + k->offset;
 	char fb[256];

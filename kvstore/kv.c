@@ -303,7 +303,8 @@ static int check_write(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 	return 0;
 }
 
-int tapir_kv_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind)
+int tapir_kv_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    enum tapir_kv_kind *kind)
 {
 	int rc = check_key(s, k);
 	if (rc)
@@ -319,7 +320,8 @@ int tapir_kv_size(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64
 	return s->ops->size(s, k, size);
 }
 
-int64_t tapir_kv_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf, size_t len)
+int64_t tapir_kv_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
+		      void *buf, size_t len)
 {
 	int rc = check_key(s, k);
 	if (rc)
@@ -331,8 +333,8 @@ int64_t tapir_kv_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, ui
 	return rc ? rc : (int64_t)got;
 }
 
-int tapir_kv_get_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, size_t len,
-		   uint8_t **out, size_t *outlen)
+int tapir_kv_get_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
+			 size_t len, uint8_t **out, size_t *outlen)
 {
 	*out = NULL;
 	*outlen = 0;
@@ -384,7 +386,8 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct tapir_kv_entry *)a)->name, ((const struct tapir_kv_entry *)b)->name);
 }
 
-int tapir_kv_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *n)
+int tapir_kv_list(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		  struct tapir_kv_entry **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -397,7 +400,8 @@ int tapir_kv_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct
 	return rc;
 }
 
-int tapir_kv_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
+int tapir_kv_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			   struct timespec *t)
 {
 	int rc = check_key(s, k);
 	if (rc)
@@ -461,7 +465,8 @@ static int digest_rec(struct tapir_kv_store *s, const struct tapir_kv_key *k, ui
 	return rc;
 }
 
-int tapir_kv_digest(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint8_t out[TAPIR_KV_DIGEST_LEN])
+int tapir_kv_digest(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    uint8_t out[TAPIR_KV_DIGEST_LEN])
 {
 	enum tapir_kv_kind kind;
 	int rc = tapir_kv_exists(s, k, &kind);
@@ -481,7 +486,8 @@ int tapir_kv_digest(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint
 	return rc;
 }
 
-int tapir_kv_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len)
+int tapir_kv_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data,
+		 size_t len)
 {
 	int rc = check_write(s, k);
 	if (rc)
@@ -493,8 +499,8 @@ int tapir_kv_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const v
 	return s->ops->set(s, k, data, len);
 }
 
-int tapir_kv_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, const void *data,
-		   size_t len)
+int tapir_kv_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
+			 const void *data, size_t len)
 {
 	int rc = check_write(s, k);
 	if (rc)
@@ -518,7 +524,8 @@ int tapir_kv_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 	return s->ops->remove(s, k);
 }
 
-int tapir_kv_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst)
+int tapir_kv_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src,
+		    const struct tapir_kv_key *dst)
 {
 	int rc = check_write(s, src);
 	if (!rc)

@@ -183,8 +183,8 @@ int kv_dir_check_reserved(struct tapir_kv_store *s, const struct tapir_kv_key *k
 }
 
 /* Kind of the first @n segments of @k; *kind TAPIR_KV_NONE if absent. */
-int kv_dir_kind_of(struct tapir_kv_store *s, const struct tapir_kv_key *k, size_t n, enum tapir_kv_kind *kind,
-		   struct stat *stp)
+int kv_dir_kind_of(struct tapir_kv_store *s, const struct tapir_kv_key *k, size_t n,
+		   enum tapir_kv_kind *kind, struct stat *stp)
 {
 	char *rel = kv_dir_relpath(k, n);
 	if (!rel)
@@ -281,7 +281,8 @@ static int dir_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint
 	return 0;
 }
 
-static int dir_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *cnt)
+static int dir_list(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    struct tapir_kv_entry **out, size_t *cnt)
 {
 	int rc = kv_dir_check_reserved(s, k);
 	if (rc)
@@ -362,7 +363,8 @@ static int dir_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, stru
 	return 0;
 }
 
-static int dir_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
+static int dir_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			     struct timespec *t)
 {
 	enum tapir_kv_kind kind = TAPIR_KV_NONE;
 	struct stat st;
@@ -409,7 +411,8 @@ static const struct tapir_kv_ops dir_ops_rw = {
 	.commit = kv_dir_commit,
 };
 
-int tapir_kv_dir_open(const char *path, bool writable, struct tapir_kv_store **out, char *err, size_t errlen)
+int tapir_kv_dir_open(const char *path, bool writable, struct tapir_kv_store **out, char *err,
+		      size_t errlen)
 {
 	*out = NULL;
 	if (!path || !*path)

@@ -49,8 +49,8 @@ int kv_dir_errfail(struct tapir_kv_store *s, int e, const struct tapir_kv_key *k
 /* Return: 0, or -TAPIR_KV_E_INVALID if a segment of @k uses the reserved prefix. */
 int kv_dir_check_reserved(struct tapir_kv_store *s, const struct tapir_kv_key *k);
 /* Kind of the first @n segments of @k; *@kind TAPIR_KV_NONE if absent.  Return: 0 or -KV_E_*. */
-int kv_dir_kind_of(struct tapir_kv_store *s, const struct tapir_kv_key *k, size_t n, enum tapir_kv_kind *kind,
-		   struct stat *stp);
+int kv_dir_kind_of(struct tapir_kv_store *s, const struct tapir_kv_key *k, size_t n,
+		   enum tapir_kv_kind *kind, struct stat *stp);
 int kv_dir_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind);
 /* Open the value @k for reading; Return: fd or -KV_E_*. */
 int kv_dir_open_value(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct stat *st);
@@ -68,16 +68,19 @@ int kv_dir_stage_open(struct kv_dir *d, const char *prefix, char *name, size_t n
 int kv_dir_stage_file(struct kv_dir *d, int copy_from, uint64_t copy_len, const void *data,
 		      size_t len, uint64_t off, char *name, size_t namelen, bool sync);
 /* Move staged @tmp to @k (parents made), durable when @sync.  Return: 0 or -KV_E_*. */
-int kv_dir_place(struct tapir_kv_store *s, const struct tapir_kv_key *k, const char *tmp, bool sync);
+int kv_dir_place(struct tapir_kv_store *s, const struct tapir_kv_key *k, const char *tmp,
+		 bool sync);
 /* rm -rf below @dfd/@name, never following symlinks.  Return: 0 or -errno. */
 int kv_dir_rm_rf(int dfd, const char *name, unsigned depth);
 /* Remove @k (not found is fine when @quiet).  Return: 0 or -KV_E_*. */
 int kv_dir_remove_at(struct tapir_kv_store *s, const struct tapir_kv_key *k, bool quiet);
-int kv_dir_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len);
+int kv_dir_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data,
+	       size_t len);
 int kv_dir_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
 		       const void *data, size_t len);
 int kv_dir_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k);
-int kv_dir_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst);
+int kv_dir_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src,
+		  const struct tapir_kv_key *dst);
 
 /* kv_dir_journal.c: batches */
 

@@ -128,8 +128,8 @@ int kv_dir_place(struct tapir_kv_store *s, const struct tapir_kv_key *k, const c
 	return rc;
 }
 
-static int do_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len,
-		  bool partial, uint64_t off)
+static int do_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data,
+		  size_t len, bool partial, uint64_t off)
 {
 	struct kv_dir *d = D(s);
 	enum tapir_kv_kind kind = TAPIR_KV_NONE;
@@ -261,7 +261,8 @@ int kv_dir_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 	return kv_dir_remove_at(s, k, false);
 }
 
-int kv_dir_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst)
+int kv_dir_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src,
+		  const struct tapir_kv_key *dst)
 {
 	enum tapir_kv_kind sk, dk;
 	int rc = kv_dir_exists(s, src, &sk);

@@ -41,7 +41,8 @@ const struct tapir_kv_embedded_fs *tapir_kv_embedded_find(const char *name)
 	return NULL;
 }
 
-static int emb_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind)
+static int emb_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		      enum tapir_kv_kind *kind)
 {
 	struct kv_node *n = kv_tree_lookup(&E(s)->t, k, NULL);
 	*kind = n ? n->kind : TAPIR_KV_NONE;
@@ -72,7 +73,8 @@ static int emb_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint
 	return 0;
 }
 
-static int emb_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *cnt)
+static int emb_list(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    struct tapir_kv_entry **out, size_t *cnt)
 {
 	struct kv_node *n = NULL;
 	int rc = kv_tree_find(s, &E(s)->t, k, TAPIR_KV_DICT, &n);
@@ -81,7 +83,8 @@ static int emb_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, stru
 	return kv_tree_list(n, out, cnt) ? kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory") : 0;
 }
 
-static int emb_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
+static int emb_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			     struct timespec *t)
 {
 	struct kv_node *n = NULL;
 	int rc = kv_tree_find(s, &E(s)->t, k, TAPIR_KV_NONE, &n);
@@ -106,8 +109,8 @@ static const struct tapir_kv_ops emb_ops = {
 	.last_modified = emb_last_modified,
 };
 
-int tapir_kv_embedded_open(const struct tapir_kv_embedded_fs *fs, struct tapir_kv_store **out, char *err,
-		     size_t errlen)
+int tapir_kv_embedded_open(const struct tapir_kv_embedded_fs *fs, struct tapir_kv_store **out,
+			   char *err, size_t errlen)
 {
 	*out = NULL;
 	struct kv_emb *e = calloc(1, sizeof(*e));

@@ -63,7 +63,8 @@ void kv_tree_sort(struct kv_node *n);
  * Walk @k from the root.  Return: the node or NULL; *@blocked (may be NULL)
  * tells whether a value was met before the end of the key.
  */
-struct kv_node *kv_tree_lookup(const struct kv_tree *t, const struct tapir_kv_key *k, bool *blocked);
+struct kv_node *kv_tree_lookup(const struct kv_tree *t, const struct tapir_kv_key *k,
+			       bool *blocked);
 /* List the children of dictionary @n (whiteouts skipped).  Return: 0 or -TAPIR_KV_E_NOMEM. */
 int kv_tree_list(struct kv_node *n, struct tapir_kv_entry **out, size_t *cnt);
 /* Deep copy of @src into empty @dst; owned data copied.  Return: 0 or -TAPIR_KV_E_NOMEM. */

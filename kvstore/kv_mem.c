@@ -27,7 +27,8 @@ static void touch(struct kv_node *n, struct timespec now)
 		n->mtime = now;
 }
 
-static int mem_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind)
+static int mem_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		      enum tapir_kv_kind *kind)
 {
 	struct kv_node *n = kv_tree_lookup(&M(s)->t, k, NULL);
 	*kind = n ? n->kind : TAPIR_KV_NONE;
@@ -59,7 +60,8 @@ static int mem_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint
 	return 0;
 }
 
-static int mem_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *n)
+static int mem_list(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    struct tapir_kv_entry **out, size_t *n)
 {
 	struct kv_node *d = NULL;
 	int rc = kv_tree_find(s, &M(s)->t, k, TAPIR_KV_DICT, &d);
@@ -69,7 +71,8 @@ static int mem_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, stru
 	return rc ? kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory") : 0;
 }
 
-static int mem_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
+static int mem_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			     struct timespec *t)
 {
 	struct kv_node *n = NULL;
 	int rc = kv_tree_find(s, &M(s)->t, k, TAPIR_KV_NONE, &n);
@@ -113,7 +116,8 @@ static int tree_set(struct tapir_kv_store *s, struct kv_tree *t, const struct ta
 	return 0;
 }
 
-static int mem_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len)
+static int mem_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data,
+		   size_t len)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	if (!copy)
@@ -161,7 +165,8 @@ static int mem_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 	return 0;
 }
 
-static int mem_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst)
+static int mem_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src,
+		      const struct tapir_kv_key *dst)
 {
 	struct kv_tree *t = &M(s)->t;
 	struct kv_node *n = NULL, *d = NULL;
@@ -208,7 +213,8 @@ static int mem_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, 
 }
 
 /* Apply batch operations to @t (a copy of the store's tree). */
-static int apply_ops(struct tapir_kv_store *s, struct kv_tree *t, const struct tapir_kv_op *ops, size_t n)
+static int apply_ops(struct tapir_kv_store *s, struct kv_tree *t, const struct tapir_kv_op *ops,
+		     size_t n)
 {
 	struct timespec now = kv_now();
 	for (size_t i = 0; i < n; i++) {

@@ -20,7 +20,8 @@
  *
  * Return: 0 or -KV_E_*
  */
-int tapir_kv_open(const char *spec, bool writable, struct tapir_kv_store **out, char *err, size_t errlen)
+int tapir_kv_open(const char *spec, bool writable, struct tapir_kv_store **out, char *err,
+		  size_t errlen)
 {
 	*out = NULL;
 	if (!spec)

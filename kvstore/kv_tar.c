@@ -294,7 +294,8 @@ static int tar_index(struct ictx *c, bool writable)
 	return 0;
 }
 
-static int tar_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind)
+static int tar_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		      enum tapir_kv_kind *kind)
 {
 	struct kv_node *n = kv_tree_lookup(&TT(s)->t, k, NULL);
 	*kind = n ? n->kind : TAPIR_KV_NONE;
@@ -327,7 +328,8 @@ static int tar_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint
 	return 0;
 }
 
-static int tar_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *cnt)
+static int tar_list(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    struct tapir_kv_entry **out, size_t *cnt)
 {
 	struct kv_node *n = NULL;
 	int rc = kv_tree_find(s, &TT(s)->t, k, TAPIR_KV_DICT, &n);
@@ -336,7 +338,8 @@ static int tar_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, stru
 	return kv_tree_list(n, out, cnt) ? kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory") : 0;
 }
 
-static int tar_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
+static int tar_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			     struct timespec *t)
 {
 	struct kv_node *n = NULL;
 	int rc = kv_tree_find(s, &TT(s)->t, k, TAPIR_KV_NONE, &n);
@@ -488,7 +491,8 @@ static int append(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_
 	return rc;
 }
 
-static int tar_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len)
+static int tar_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data,
+		   size_t len)
 {
 	int rc = check_set(s, k);
 	if (rc)
@@ -557,7 +561,8 @@ static int tar_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 	return 0;
 }
 
-static int tar_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst)
+static int tar_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src,
+		      const struct tapir_kv_key *dst)
 {
 	struct kv_tar *x = TT(s);
 	struct kv_node *n = NULL;
@@ -677,7 +682,8 @@ int tapir_kv_tar_open_buffer(const uint8_t *buf, size_t len, struct tapir_kv_sto
 	return 0;
 }
 
-int tapir_kv_tar_open(const char *path, bool writable, struct tapir_kv_store **out, char *err, size_t errlen)
+int tapir_kv_tar_open(const char *path, bool writable, struct tapir_kv_store **out, char *err,
+		      size_t errlen)
 {
 	struct kv_tar *x;
 	*out = NULL;

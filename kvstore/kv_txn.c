@@ -81,7 +81,8 @@ static int view_kind(struct kv_txn *x, const struct tapir_kv_key *k, enum tapir_
 	}
 }
 
-static int txn_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind)
+static int txn_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		      enum tapir_kv_kind *kind)
 {
 	return view_kind(T(s), k, kind);
 }
@@ -130,7 +131,8 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct tapir_kv_entry *)a)->name, ((const struct tapir_kv_entry *)b)->name);
 }
 
-static int txn_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *cnt)
+static int txn_list(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    struct tapir_kv_entry **out, size_t *cnt)
 {
 	struct kv_txn *x = T(s);
 	struct kv_node *n = NULL;
@@ -186,7 +188,8 @@ static int txn_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, stru
 	return 0;
 }
 
-static int txn_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t)
+static int txn_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			     struct timespec *t)
 {
 	struct kv_node *n = NULL;
 	bool merge;
@@ -267,7 +270,8 @@ static int stage_value(struct kv_txn *x, const struct tapir_kv_key *k, uint8_t *
 	return 0;
 }
 
-static int txn_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len)
+static int txn_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data,
+		   size_t len)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	if (!copy)
@@ -366,7 +370,8 @@ static int txn_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 }
 
 /* Copy the view's subtree at @src to @dst (which the caller made an OPAQUE dict). */
-static int copy_tree(struct kv_txn *x, struct tapir_kv_key *src, struct tapir_kv_key *dst, unsigned depth)
+static int copy_tree(struct kv_txn *x, struct tapir_kv_key *src, struct tapir_kv_key *dst,
+		     unsigned depth)
 {
 	struct tapir_kv_entry *e = NULL;
 	size_t n = 0;
@@ -406,7 +411,8 @@ static int copy_tree(struct kv_txn *x, struct tapir_kv_key *src, struct tapir_kv
 	return rc;
 }
 
-static int txn_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst)
+static int txn_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src,
+		      const struct tapir_kv_key *dst)
 {
 	struct kv_txn *x = T(s);
 	enum tapir_kv_kind sk, dk;

@@ -72,7 +72,8 @@ int arp_init(struct tapir_stack *st)
 	return 0;
 }
 
-static void pending_drop_all(struct tapir_stack *st, struct arp_slot *s, enum tapir_stack_counter why)
+static void pending_drop_all(struct tapir_stack *st, struct arp_slot *s,
+			     enum tapir_stack_counter why)
 {
 	struct arp_pending *p = s->pending, *next;
 

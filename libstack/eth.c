@@ -70,8 +70,8 @@ static size_t eth_fill(uint8_t *buf, size_t size, void *arg)
 	return n;
 }
 
-int tapir_eth_write(struct tapir_stack *st, const uint8_t *src, const uint8_t dst[6], uint16_t ethertype,
-	      size_t size, tapir_netif_fill_fn fill, void *ctx)
+int tapir_eth_write(struct tapir_stack *st, const uint8_t *src, const uint8_t dst[6],
+		    uint16_t ethertype, size_t size, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct eth_fill_ctx c;
 	size_t frame;
@@ -99,8 +99,8 @@ int tapir_eth_write(struct tapir_stack *st, const uint8_t *src, const uint8_t ds
 	return 0;
 }
 
-int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size, const struct tapir_netif_gso *g,
-		  tapir_netif_fill_fn fill, void *ctx)
+int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size,
+		  const struct tapir_netif_gso *g, tapir_netif_fill_fn fill, void *ctx)
 {
 	struct eth_fill_ctx c;
 	int rc;

@@ -111,7 +111,8 @@ void icmp_send_error(struct tapir_stack *st, uint8_t type, uint8_t code, uint32_
 	c.r.data_len = ip_hdr_len + qdata;
 	iov.base = quote;
 	iov.len = c.r.data_len;
-	if (tapir_ipv4_write(st, NULL, src, TAPIR_IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov, 1) == 0)
+	if (tapir_ipv4_write(st, NULL, src, TAPIR_IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov,
+			     1) == 0)
 		CTR_INC(st, ICMP_ERRORS_SENT);
 }
 
@@ -188,7 +189,8 @@ static size_t echo_record_route(const struct tapir_stack *st, const struct tapir
 	return 0;
 }
 
-void icmp_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, const uint8_t *data, size_t len)
+void icmp_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, const uint8_t *data,
+		size_t len)
 {
 	struct icmp_repr r;
 	int rc;
@@ -244,14 +246,15 @@ void icmp_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, cons
 	}
 }
 
-void tapir_icmp_set_echo_reply_handler(struct tapir_stack *st, tapir_icmp_echo_reply_fn fn, void *ctx)
+void tapir_icmp_set_echo_reply_handler(struct tapir_stack *st, tapir_icmp_echo_reply_fn fn,
+				       void *ctx)
 {
 	st->echo_reply = fn;
 	st->echo_reply_ctx = ctx;
 }
 
-int tapir_icmp_send_echo(struct tapir_stack *st, uint32_t dst, uint16_t id, uint16_t seq, uint8_t ttl,
-		   const uint8_t *data, size_t len)
+int tapir_icmp_send_echo(struct tapir_stack *st, uint32_t dst, uint16_t id, uint16_t seq,
+			 uint8_t ttl, const uint8_t *data, size_t len)
 {
 	struct icmp_fill_ctx c;
 	struct tapir_stack_iov iov = { data, len };

@@ -134,8 +134,8 @@ static inline bool stack_on_link(const struct tapir_stack *st, uint32_t ip)
 /* eth.c */
 void eth_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigned flags);
 /* A TCP/IPv4 super-segment of @size bytes after the Ethernet header (netif_gso) */
-int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size, const struct tapir_netif_gso *g,
-		  tapir_netif_fill_fn fill, void *ctx);
+int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size,
+		  const struct tapir_netif_gso *g, tapir_netif_fill_fn fill, void *ctx);
 
 /* arp.c */
 int arp_init(struct tapir_stack *st);
@@ -177,7 +177,8 @@ uint32_t ipv4_pmtu_frag_needed(struct tapir_stack *st, const struct tapir_ipv4_i
 uint32_t ipv4_pmtu_plateau(uint32_t total_len);
 
 /* icmp.c */
-void icmp_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, const uint8_t *data, size_t len);
+void icmp_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, const uint8_t *data,
+		size_t len);
 /*
  * Send an ICMP error about the datagram whose IP header is @ip_hdr (with
  * @ip_hdr_len bytes) followed by @payload_len bytes at @payload, unless the

@@ -97,8 +97,8 @@ void ipv4_free(struct tapir_stack *st)
 	st->pmtu = NULL;
 }
 
-int tapir_ipv4_register_proto(struct tapir_stack *st, uint8_t proto, tapir_ipv4_proto_fn rx, tapir_ipv4_icmp_err_fn err,
-			void *ctx)
+int tapir_ipv4_register_proto(struct tapir_stack *st, uint8_t proto, tapir_ipv4_proto_fn rx,
+			      tapir_ipv4_icmp_err_fn err, void *ctx)
 {
 	if (proto == TAPIR_IP_PROTO_ICMP)
 		return -EADDRINUSE;
@@ -325,8 +325,9 @@ static size_t copied_options(const uint8_t *opt, size_t len, uint8_t *out)
  * header + data) as one frame through the device's TSO; each segment it is
  * cut into must fit @mtu.  The device increments the IP ID per segment.
  */
-static int write_gso(struct tapir_stack *st, const struct tapir_ipv4_write_opts *opts, const uint8_t mac[6],
-		     struct frag_fill_ctx *c, size_t hl, size_t total, size_t mtu)
+static int write_gso(struct tapir_stack *st, const struct tapir_ipv4_write_opts *opts,
+		     const uint8_t mac[6], struct frag_fill_ctx *c, size_t hl, size_t total,
+		     size_t mtu)
 {
 	struct tapir_netif_gso g;
 	uint8_t th[13];
@@ -383,8 +384,9 @@ static int route(struct tapir_stack *st, uint32_t dst, uint8_t mac[6], uint32_t 
 	return arp_resolve(st, *nexthop, mac);
 }
 
-int tapir_ipv4_write(struct tapir_stack *st, const struct tapir_ipv4_write_opts *opts, uint32_t dst, uint8_t proto,
-	       size_t size, tapir_netif_fill_fn fill, void *ctx, const struct tapir_stack_iov *iov, int iovcnt)
+int tapir_ipv4_write(struct tapir_stack *st, const struct tapir_ipv4_write_opts *opts, uint32_t dst,
+		     uint8_t proto, size_t size, tapir_netif_fill_fn fill, void *ctx,
+		     const struct tapir_stack_iov *iov, int iovcnt)
 {
 	static const struct tapir_ipv4_write_opts defaults = { .fragment = true };
 	struct tapir_stack_iov pieces[MAX_PIECES];
@@ -498,8 +500,8 @@ static bool src_ok(const struct tapir_stack *st, uint32_t src, uint32_t dst, uin
 	return true;
 }
 
-static void deliver(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload,
-		    size_t len)
+static void deliver(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m,
+		    const uint8_t *payload, size_t len)
 {
 	struct proto_handler *h;
 

@@ -95,8 +95,8 @@ static int config_check(const struct tapir_stack_config *cfg, const struct tapir
 	return 0;
 }
 
-int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *cfg, const struct tapir_netif *nif,
-	      uint64_t now)
+int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *cfg,
+		    const struct tapir_netif *nif, uint64_t now)
 {
 	struct tapir_stack *st;
 	int rc = config_check(cfg, nif);
@@ -223,7 +223,8 @@ void tapir_stack_mac(const struct tapir_stack *st, uint8_t mac[6])
 	memcpy(mac, st->mac, 6);
 }
 
-size_t tapir_stack_reasm_list(const struct tapir_stack *st, struct tapir_reasm_info *out, size_t max)
+size_t tapir_stack_reasm_list(const struct tapir_stack *st, struct tapir_reasm_info *out,
+			      size_t max)
 {
 	return st->reasm ? reasm_list(st->reasm, out, max) : 0;
 }

@@ -54,7 +54,8 @@ int tapir_udp_listen(struct tapir_stack *st, uint16_t port, tapir_udp_recv_fn cb
 	return tapir_udp_listen_err(st, port, cb, NULL, ctx);
 }
 
-int tapir_udp_listen_err(struct tapir_stack *st, uint16_t port, tapir_udp_recv_fn cb, tapir_udp_err_fn err, void *ctx)
+int tapir_udp_listen_err(struct tapir_stack *st, uint16_t port, tapir_udp_recv_fn cb,
+			 tapir_udp_err_fn err, void *ctx)
 {
 	long at;
 
@@ -189,8 +190,8 @@ static size_t udp_fill(uint8_t *buf, size_t size, void *arg)
 	return UDP_HDR_LEN;
 }
 
-int tapir_udp_sendto(struct tapir_stack *st, uint16_t src_port, uint32_t dst, uint16_t dst_port, uint8_t ttl,
-	       const uint8_t *data, size_t len)
+int tapir_udp_sendto(struct tapir_stack *st, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+		     uint8_t ttl, const uint8_t *data, size_t len)
 {
 	struct udp_fill_ctx c;
 	struct tapir_ipv4_write_opts o = { .fragment = true, .ttl = ttl };

@@ -31,9 +31,9 @@ static struct tapir_kv_store *kv_find(struct control *c, const char *name)
 	return NULL;
 }
 
-static int kv_action(struct tapir_kv_store *s, const char *store, const char *action, const char *key,
-		     const char *value, const struct tapir_kv_key *kp, json_t **res, char *err,
-		     size_t errlen);
+static int kv_action(struct tapir_kv_store *s, const char *store, const char *action,
+		     const char *key, const char *value, const struct tapir_kv_key *kp,
+		     json_t **res, char *err, size_t errlen);
 
 int control_cmd_kv(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		  size_t errlen)
@@ -71,9 +71,9 @@ int control_cmd_kv(struct control *c, json_t *args, uint64_t now, json_t **res, 
 	return rc;
 }
 
-static int kv_action(struct tapir_kv_store *s, const char *store, const char *action, const char *key,
-		     const char *value, const struct tapir_kv_key *kp, json_t **res, char *err,
-		     size_t errlen)
+static int kv_action(struct tapir_kv_store *s, const char *store, const char *action,
+		     const char *key, const char *value, const struct tapir_kv_key *kp,
+		     json_t **res, char *err, size_t errlen)
 {
 	int rc;
 	const struct tapir_kv_key k = *kp;

@@ -299,7 +299,10 @@ static void inject(struct fz *z, const uint8_t *ip_payload, size_t len, uint8_t 
 }
 
 static const unsigned rx_flags[4] = {
-	0, TAPIR_NETIF_RX_CSUM_VALID, TAPIR_NETIF_RX_CSUM_PARTIAL, TAPIR_NETIF_RX_GSO | TAPIR_NETIF_RX_CSUM_VALID,
+	0,
+	TAPIR_NETIF_RX_CSUM_VALID,
+	TAPIR_NETIF_RX_CSUM_PARTIAL,
+	TAPIR_NETIF_RX_GSO | TAPIR_NETIF_RX_CSUM_VALID,
 };
 
 static void send_segment(struct fz *z, uint8_t op, const uint8_t **pp, const uint8_t *end)

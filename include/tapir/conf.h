@@ -66,7 +66,8 @@ struct tapir_conf_key {
 #define TAPIR_CONF_FLAG(type, field) .flag = offsetof(type, field) + 1
 
 /* Return: the key called @name in @keys (@n entries), or NULL */
-const struct tapir_conf_key *tapir_conf_key_find(const struct tapir_conf_key *keys, size_t n, const char *name);
+const struct tapir_conf_key *tapir_conf_key_find(const struct tapir_conf_key *keys, size_t n,
+						 const char *name);
 
 /**
  * tapir_conf_key_set() - Check @value for key @k and store it in @base
@@ -74,8 +75,8 @@ const struct tapir_conf_key *tapir_conf_key_find(const struct tapir_conf_key *ke
  *
  * Return: 0, -EINVAL (what is wrong in @msg), -ENOMEM
  */
-int tapir_conf_key_set(const struct tapir_conf_key *k, void *base, const char *value, const char *where,
-		 char *msg, size_t msglen);
+int tapir_conf_key_set(const struct tapir_conf_key *k, void *base, const char *value,
+		       const char *where, char *msg, size_t msglen);
 
 /* Set every key of @keys that has a default.  Return: 0 or the first error */
 int tapir_conf_keys_defaults(const struct tapir_conf_key *keys, size_t n, void *base, char *msg,

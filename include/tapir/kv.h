@@ -154,13 +154,15 @@ struct tapir_kv_ops {
 	/* Read up to @len bytes at @off into @buf; @got gets the count (short at the end). */
 	int (*read)(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf,
 		    size_t len, size_t *got);
-	int (*list)(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *n);
+	int (*list)(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    struct tapir_kv_entry **out, size_t *n);
 	int (*last_modified)(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t);
 	int (*set)(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len);
 	int (*set_partial)(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
 			   const void *data, size_t len);
 	int (*remove)(struct tapir_kv_store *s, const struct tapir_kv_key *k);
-	int (*rename)(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst);
+	int (*rename)(struct tapir_kv_store *s, const struct tapir_kv_key *src,
+		      const struct tapir_kv_key *dst);
 	/* Apply @ops (all REMOVEs first, then SETs) atomically. */
 	int (*commit)(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_t n);
 };
@@ -189,7 +191,8 @@ struct tapir_kv_store {
  *
  * Return: 0 or -KV_E_*
  */
-int tapir_kv_open(const char *spec, bool writable, struct tapir_kv_store **out, char *err, size_t errlen);
+int tapir_kv_open(const char *spec, bool writable, struct tapir_kv_store **out, char *err,
+		  size_t errlen);
 
 /*
  * Return: how many batch journals dir stores opened by this process refused
@@ -216,10 +219,12 @@ const char *tapir_kv_last_error(const struct tapir_kv_store *s);
 /* Read-only API.  Each returns 0 (or a count) or -KV_E_*. */
 
 /* @kind: TAPIR_KV_VALUE, TAPIR_KV_DICT or TAPIR_KV_NONE (then the return is 0, not an error). */
-int tapir_kv_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind);
+int tapir_kv_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    enum tapir_kv_kind *kind);
 
 /* @out: malloc'd value (plus one NUL byte not counted in @len), caller frees. */
-int tapir_kv_get(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint8_t **out, size_t *len);
+int tapir_kv_get(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint8_t **out,
+		 size_t *len);
 
 /**
  * tapir_kv_get_partial() - Read part of a value
@@ -233,30 +238,35 @@ int tapir_kv_get(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint8_t
  *
  * Return: 0 or -KV_E_*
  */
-int tapir_kv_get_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, size_t len,
-		   uint8_t **out, size_t *outlen);
+int tapir_kv_get_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
+			 size_t len, uint8_t **out, size_t *outlen);
 
 /* Like tapir_kv_get_partial() into a caller's buffer; Return: bytes read or -KV_E_*. */
-int64_t tapir_kv_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf, size_t len);
+int64_t tapir_kv_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
+		      void *buf, size_t len);
 
 int tapir_kv_size(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t *size);
 
 /* @out: entries sorted by name (strcmp), owned by the caller: tapir_kv_entries_free(). */
-int tapir_kv_list(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct tapir_kv_entry **out, size_t *n);
+int tapir_kv_list(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		  struct tapir_kv_entry **out, size_t *n);
 
-int tapir_kv_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct timespec *t);
+int tapir_kv_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			   struct timespec *t);
 
 /* @out: TAPIR_KV_DIGEST_LEN bytes (see the theory above). */
-int tapir_kv_digest(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint8_t out[TAPIR_KV_DIGEST_LEN]);
+int tapir_kv_digest(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+		    uint8_t out[TAPIR_KV_DIGEST_LEN]);
 
 /* Read-write API. */
 
 /* Create or replace a value; missing parent dictionaries are created. */
-int tapir_kv_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len);
+int tapir_kv_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data,
+		 size_t len);
 
 /* Write @data at @off of a value (created if missing; a gap is zero-filled). */
-int tapir_kv_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, const void *data,
-		   size_t len);
+int tapir_kv_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
+			 const void *data, size_t len);
 
 /* Remove a value or a dictionary with everything in it.  The root cannot be removed. */
 int tapir_kv_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k);
@@ -266,7 +276,8 @@ int tapir_kv_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k);
  * @dst; any other existing @dst answers -TAPIR_KV_E_ALREADY_PRESENT; @src a prefix
  * of (or equal to) @dst answers -TAPIR_KV_E_RENAME_PREFIX.
  */
-int tapir_kv_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src, const struct tapir_kv_key *dst);
+int tapir_kv_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src,
+		    const struct tapir_kv_key *dst);
 
 typedef int (*tapir_kv_batch_fn)(struct tapir_kv_store *txn, void *ctx);
 
@@ -284,8 +295,10 @@ int tapir_kv_batch(struct tapir_kv_store *s, tapir_kv_batch_fn fn, void *ctx);
 
 /* Store-specific openers (tapir_kv_open() calls these). */
 int tapir_kv_mem_open(struct tapir_kv_store **out);
-int tapir_kv_dir_open(const char *path, bool writable, struct tapir_kv_store **out, char *err, size_t errlen);
-int tapir_kv_tar_open(const char *path, bool writable, struct tapir_kv_store **out, char *err, size_t errlen);
+int tapir_kv_dir_open(const char *path, bool writable, struct tapir_kv_store **out, char *err,
+		      size_t errlen);
+int tapir_kv_tar_open(const char *path, bool writable, struct tapir_kv_store **out, char *err,
+		      size_t errlen);
 /* Read-only tar over a buffer the caller keeps alive and unchanged until tapir_kv_close(). */
 int tapir_kv_tar_open_buffer(const uint8_t *buf, size_t len, struct tapir_kv_store **out, char *err,
 		       size_t errlen);
@@ -313,8 +326,8 @@ struct tapir_kv_embedded_fs {
 };
 
 /* @fs must outlive the store. */
-int tapir_kv_embedded_open(const struct tapir_kv_embedded_fs *fs, struct tapir_kv_store **out, char *err,
-		     size_t errlen);
+int tapir_kv_embedded_open(const struct tapir_kv_embedded_fs *fs, struct tapir_kv_store **out,
+			   char *err, size_t errlen);
 /* Return: the linked-in fs called @name, or NULL. */
 const struct tapir_kv_embedded_fs *tapir_kv_embedded_find(const char *name);
 

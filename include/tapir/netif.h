@@ -173,15 +173,16 @@ struct tapir_netif_filter {
 };
 
 /* Hand @frame to @rx (lent for the call only). */
-static inline void tapir_netif_rx_input(const struct tapir_netif_rx *rx, const uint8_t *frame, size_t len,
-				  unsigned flags)
+static inline void tapir_netif_rx_input(const struct tapir_netif_rx *rx, const uint8_t *frame,
+					size_t len, unsigned flags)
 {
 	rx->input(rx->ctx, frame, len, flags);
 }
 
 /* Put @f between @lower (towards the device) and @upper (towards the stack); both copied. */
-static inline void tapir_netif_filter_link(struct tapir_netif_filter *f, const struct tapir_netif *lower,
-				     const struct tapir_netif_rx *upper)
+static inline void tapir_netif_filter_link(struct tapir_netif_filter *f,
+					   const struct tapir_netif *lower,
+					   const struct tapir_netif_rx *upper)
 {
 	f->lower = *lower;
 	f->upper = *upper;

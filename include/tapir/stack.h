@@ -38,7 +38,12 @@
 
 struct tapir_stack;
 
-enum tapir_stack_log_level { TAPIR_STACK_LOG_ERR, TAPIR_STACK_LOG_WARN, TAPIR_STACK_LOG_INFO, TAPIR_STACK_LOG_DEBUG };
+enum tapir_stack_log_level {
+	TAPIR_STACK_LOG_ERR,
+	TAPIR_STACK_LOG_WARN,
+	TAPIR_STACK_LOG_INFO,
+	TAPIR_STACK_LOG_DEBUG
+};
 
 struct tapir_stack_config {
 	uint32_t addr;              /* our address (host order); required */
@@ -79,8 +84,8 @@ void tapir_stack_config_defaults(struct tapir_stack_config *cfg);
  *
  * Return: 0, or -EINVAL for a bad configuration, -ENOMEM
  */
-int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *cfg, const struct tapir_netif *nif,
-	      uint64_t now);
+int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *cfg,
+		    const struct tapir_netif *nif, uint64_t now);
 
 /* Free the stack and everything it holds.  NULL is allowed. */
 void tapir_stack_free(struct tapir_stack *st);
@@ -134,7 +139,8 @@ uint32_t tapir_stack_addr(const struct tapir_stack *st);
 void tapir_stack_mac(const struct tapir_stack *st, uint8_t mac[6]);
 /* The reassembly table, for listings (ipv4_reasm.h).  Return: entries copied */
 struct tapir_reasm_info;
-size_t tapir_stack_reasm_list(const struct tapir_stack *st, struct tapir_reasm_info *out, size_t max);
+size_t tapir_stack_reasm_list(const struct tapir_stack *st, struct tapir_reasm_info *out,
+			      size_t max);
 /* Address text, defined in wire/ipv4.c (declared in wire/ipv4.h too).
  * Parse "a.b.c.d" (no leading zeros) into host order.  Return: 0 or -EINVAL */
 int tapir_ipv4_addr_parse(const char *s, uint32_t *out);
@@ -158,8 +164,8 @@ char *tapir_ipv4_addr_format(uint32_t addr, char *buf);
  *
  * Return: 0, -EMSGSIZE if @size exceeds the MTU, or the device's error
  */
-int tapir_eth_write(struct tapir_stack *st, const uint8_t *src, const uint8_t dst[6], uint16_t ethertype,
-	      size_t size, tapir_netif_fill_fn fill, void *ctx);
+int tapir_eth_write(struct tapir_stack *st, const uint8_t *src, const uint8_t dst[6],
+		    uint16_t ethertype, size_t size, tapir_netif_fill_fn fill, void *ctx);
 
 /* ---- IPv4 ---- */
 
@@ -212,8 +218,9 @@ struct tapir_ipv4_write_opts {
  *         -ENETUNREACH (off-link and no gateway), -ENOBUFS (queue full),
  *         -EINVAL, or the device's error
  */
-int tapir_ipv4_write(struct tapir_stack *st, const struct tapir_ipv4_write_opts *opts, uint32_t dst, uint8_t proto,
-	       size_t size, tapir_netif_fill_fn fill, void *ctx, const struct tapir_stack_iov *iov, int iovcnt);
+int tapir_ipv4_write(struct tapir_stack *st, const struct tapir_ipv4_write_opts *opts, uint32_t dst,
+		     uint8_t proto, size_t size, tapir_netif_fill_fn fill, void *ctx,
+		     const struct tapir_stack_iov *iov, int iovcnt);
 
 /* Return: path MTU towards @dst (device MTU or smaller, from the PMTU cache) */
 size_t tapir_ipv4_mtu(struct tapir_stack *st, uint32_t dst);
@@ -234,8 +241,8 @@ struct tapir_ipv4_rx_meta {
  * Return: 0 if handled, -EPROTONOSUPPORT to make the stack answer with an
  *         ICMP protocol unreachable
  */
-typedef int (*tapir_ipv4_proto_fn)(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload,
-			     size_t len);
+typedef int (*tapir_ipv4_proto_fn)(void *ctx, const struct tapir_ipv4_rx_meta *m,
+				   const uint8_t *payload, size_t len);
 /* The quote of an ICMP error, parsed (wire/icmp.h: addresses, protocol,
  * ports, TCP sequence number, the quoted header and data) */
 struct tapir_icmp_quote;
@@ -263,8 +270,8 @@ struct tapir_ipv4_icmp_err {
 };
 /* ICMP error about a datagram of the protocol (@e: lent for the call) */
 typedef void (*tapir_ipv4_icmp_err_fn)(void *ctx, const struct tapir_ipv4_icmp_err *e);
-int tapir_ipv4_register_proto(struct tapir_stack *st, uint8_t proto, tapir_ipv4_proto_fn rx, tapir_ipv4_icmp_err_fn err,
-			void *ctx);
+int tapir_ipv4_register_proto(struct tapir_stack *st, uint8_t proto, tapir_ipv4_proto_fn rx,
+			      tapir_ipv4_icmp_err_fn err, void *ctx);
 
 /* Path-MTU cache entry, for listings */
 struct tapir_pmtu_entry {
@@ -308,9 +315,10 @@ int tapir_arp_lookup(const struct tapir_stack *st, uint32_t ip, uint8_t mac[6]);
 /* Echo replies addressed to us, for ping from inside the stack */
 typedef void (*tapir_icmp_echo_reply_fn)(void *ctx, uint32_t src, uint16_t id, uint16_t seq,
 				   const uint8_t *data, size_t len, uint64_t now);
-void tapir_icmp_set_echo_reply_handler(struct tapir_stack *st, tapir_icmp_echo_reply_fn fn, void *ctx);
+void tapir_icmp_set_echo_reply_handler(struct tapir_stack *st, tapir_icmp_echo_reply_fn fn,
+				       void *ctx);
 /* Send an echo request.  Return: 0 or negative errno (as tapir_ipv4_write) */
-int tapir_icmp_send_echo(struct tapir_stack *st, uint32_t dst, uint16_t id, uint16_t seq, uint8_t ttl,
-		   const uint8_t *data, size_t len);
+int tapir_icmp_send_echo(struct tapir_stack *st, uint32_t dst, uint16_t id, uint16_t seq,
+			 uint8_t ttl, const uint8_t *data, size_t len);
 
 #endif /* TAPIR_STACK_H */

@@ -122,8 +122,8 @@ typedef void (*tapir_tcp_connect_fn)(void *ctx, struct tapir_tcp_flow *f, int er
  *
  * Return: 0, -EINVAL, -EADDRINUSE, -ENOMEM
  */
-int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_tcp_flow_opts *o, tapir_tcp_accept_fn cb,
-	       void *ctx);
+int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_tcp_flow_opts *o,
+		     tapir_tcp_accept_fn cb, void *ctx);
 
 /* Stop listening; half-open connections of the port are reset.
  * Return: 0 or -ENOENT */
@@ -141,11 +141,12 @@ int tapir_tcp_unlisten(struct tapir_stack *st, uint16_t port);
  * Return: 0 (the SYN is on its way), -EINVAL, -EAGAIN (no free port),
  *         -ENOBUFS (connection limit), -ENOMEM
  */
-int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port, const struct tapir_tcp_flow_opts *o,
-		tapir_tcp_connect_fn cb, void *ctx);
+int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
+		      const struct tapir_tcp_flow_opts *o, tapir_tcp_connect_fn cb, void *ctx);
 
 /* Set the callbacks and their context (@cb is copied; NULL clears them). */
-void tapir_tcp_flow_set_callbacks(struct tapir_tcp_flow *f, const struct tapir_tcp_callbacks *cb, void *ctx);
+void tapir_tcp_flow_set_callbacks(struct tapir_tcp_flow *f, const struct tapir_tcp_callbacks *cb,
+				  void *ctx);
 
 /**
  * tapir_tcp_write() - Queue data for sending
@@ -253,7 +254,8 @@ int tapir_tcp_flow_info(const struct tapir_tcp_flow *f, struct tapir_tcp_flow_in
 /* Return: "ESTABLISHED" etc., "?" for an unknown value */
 const char *tapir_tcp_state_name(int state);
 /* Copy the info of up to @max flows (not listeners).  Return: number copied */
-size_t tapir_tcp_flow_list(const struct tapir_stack *st, struct tapir_tcp_flow_info *out, size_t max);
+size_t tapir_tcp_flow_list(const struct tapir_stack *st, struct tapir_tcp_flow_info *out,
+			   size_t max);
 /* Return: number of flows the stack holds (TIME_WAIT and orphans included) */
 size_t tapir_tcp_flow_count(const struct tapir_stack *st);
 /* Return: entries in the TIME_WAIT set (outside max_connections, at most max_tw) */

@@ -54,7 +54,8 @@ typedef void (*tapir_udp_err_fn)(void *ctx, const struct tapir_udp_err *e);
 int tapir_udp_listen(struct tapir_stack *st, uint16_t port, tapir_udp_recv_fn cb, void *ctx);
 /* As tapir_udp_listen(), and @err (may be NULL) receives the ICMP errors about
  * datagrams sent from @port (RFC 1122 4.1.3.3). */
-int tapir_udp_listen_err(struct tapir_stack *st, uint16_t port, tapir_udp_recv_fn cb, tapir_udp_err_fn err, void *ctx);
+int tapir_udp_listen_err(struct tapir_stack *st, uint16_t port, tapir_udp_recv_fn cb,
+			 tapir_udp_err_fn err, void *ctx);
 /* Return: 0 or -ENOENT */
 int tapir_udp_unlisten(struct tapir_stack *st, uint16_t port);
 /* Copy up to @max listening ports into @ports.  Return: number copied */
@@ -68,7 +69,7 @@ size_t tapir_udp_list(const struct tapir_stack *st, uint16_t *ports, size_t max)
  *
  * Return: 0, -EMSGSIZE if larger than 65,507 bytes, or as tapir_ipv4_write()
  */
-int tapir_udp_sendto(struct tapir_stack *st, uint16_t src_port, uint32_t dst, uint16_t dst_port, uint8_t ttl,
-	       const uint8_t *data, size_t len);
+int tapir_udp_sendto(struct tapir_stack *st, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+		     uint8_t ttl, const uint8_t *data, size_t len);
 
 #endif /* TAPIR_UDP_H */

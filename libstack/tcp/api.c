@@ -87,8 +87,8 @@ static void api_leave(struct tapir_stack *st)
 	tcp_reap(T(st));
 }
 
-int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_tcp_flow_opts *o, tapir_tcp_accept_fn cb,
-	       void *ctx)
+int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_tcp_flow_opts *o,
+		     tapir_tcp_accept_fn cb, void *ctx)
 {
 	struct tcp_stack *t = T(st);
 	struct tcp_listener *l;
@@ -160,8 +160,8 @@ int tapir_tcp_unlisten(struct tapir_stack *st, uint16_t port)
 	return 0;
 }
 
-int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port, const struct tapir_tcp_flow_opts *o,
-		tapir_tcp_connect_fn cb, void *ctx)
+int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
+		      const struct tapir_tcp_flow_opts *o, tapir_tcp_connect_fn cb, void *ctx)
 {
 	struct tcp_stack *t = T(st);
 	struct tapir_tcp_flow_opts def;
@@ -203,7 +203,8 @@ int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port, const
 	return rc == -ENETUNREACH || rc == -EINVAL ? rc : 0;
 }
 
-void tapir_tcp_flow_set_callbacks(struct tapir_tcp_flow *f, const struct tapir_tcp_callbacks *cb, void *ctx)
+void tapir_tcp_flow_set_callbacks(struct tapir_tcp_flow *f, const struct tapir_tcp_callbacks *cb,
+				  void *ctx)
 {
 	if (!f || f->app_closed)
 		return;
@@ -232,7 +233,8 @@ static int write_check(const struct tapir_tcp_flow *f)
 	return 0;
 }
 
-static long write_common(struct tapir_tcp_flow *f, const struct tapir_stack_iov *iov, int iovcnt, bool push)
+static long write_common(struct tapir_tcp_flow *f, const struct tapir_stack_iov *iov, int iovcnt,
+			 bool push)
 {
 	size_t total = 0, room;
 	int rc;
@@ -540,7 +542,8 @@ int tapir_tcp_flow_info(const struct tapir_tcp_flow *f, struct tapir_tcp_flow_in
 	return 0;
 }
 
-size_t tapir_tcp_flow_list(const struct tapir_stack *st, struct tapir_tcp_flow_info *out, size_t max)
+size_t tapir_tcp_flow_list(const struct tapir_stack *st, struct tapir_tcp_flow_info *out,
+			   size_t max)
 {
 	size_t n = 0, k;
 

@@ -82,7 +82,8 @@ static const char *check_flow(const struct tcp_stack *t, const struct tapir_tcp_
 	 * unacknowledged data or a handshake always has one */
 	if (f->state == TAPIR_TCP_STATE_TIME_WAIT && !f->t_wait)
 		return bad(f, "TIME_WAIT without its timer");
-	if ((f->state == TAPIR_TCP_STATE_SYN_SENT || f->state == TAPIR_TCP_STATE_SYN_RECEIVED) && !f->t_rtx)
+	if ((f->state == TAPIR_TCP_STATE_SYN_SENT || f->state == TAPIR_TCP_STATE_SYN_RECEIVED) &&
+	    !f->t_rtx)
 		return bad(f, "handshake without a retransmission timer");
 	if (can_send_data(f) && f->snd_una != f->snd_max && !f->t_rtx)
 		return bad(f, "unacknowledged data without a retransmission timer");

@@ -254,8 +254,8 @@ uint8_t tcp_pick_wscale(size_t rcvbuf)
 	return ws;
 }
 
-struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
-			      const struct tapir_tcp_flow_opts *o)
+struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint16_t rport,
+				    uint16_t lport, const struct tapir_tcp_flow_opts *o)
 {
 	struct tcp_stack *t = T(st);
 	struct tapir_tcp_flow *f;

@@ -533,8 +533,9 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 			return;
 	}
 	/* data (step 7) */
-	if (seg->payload_len && (f->state == TAPIR_TCP_STATE_ESTABLISHED || f->state == TAPIR_TCP_STATE_FIN_WAIT_1 ||
-				 f->state == TAPIR_TCP_STATE_FIN_WAIT_2)) {
+	if (seg->payload_len &&
+	    (f->state == TAPIR_TCP_STATE_ESTABLISHED || f->state == TAPIR_TCP_STATE_FIN_WAIT_1 ||
+	     f->state == TAPIR_TCP_STATE_FIN_WAIT_2)) {
 		if (f->app_closed) {
 			/* nobody will read it: reset (as Linux) */
 			CTR_INC(st, TCP_DROP_AFTER_CLOSE);
@@ -586,8 +587,9 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 }
 
 /* @isn: the ISS to use (a TIME_WAIT reuse), or NULL */
-static void listen_input(struct tapir_stack *st, struct tcp_listener *l, const struct tapir_ipv4_rx_meta *m,
-			 struct tcp_repr *seg, const uint32_t *isn)
+static void listen_input(struct tapir_stack *st, struct tcp_listener *l,
+			 const struct tapir_ipv4_rx_meta *m, struct tcp_repr *seg,
+			 const uint32_t *isn)
 {
 	struct tapir_tcp_flow *f;
 

@@ -23,7 +23,8 @@ static size_t seg_fill_fn(uint8_t *buf, size_t size, void *ctx)
 }
 
 /* Send @r; with @gso_size nonzero as a TSO super-segment (ipv4_write_opts). */
-static int send_repr_gso(struct tapir_stack *st, uint32_t dst, struct tcp_repr *r, uint32_t gso_size)
+static int send_repr_gso(struct tapir_stack *st, uint32_t dst, struct tcp_repr *r,
+			 uint32_t gso_size)
 {
 	struct seg_fill c;
 	struct tapir_ipv4_write_opts o = { .fragment = false, .gso_size = (uint16_t)gso_size };
@@ -38,7 +39,8 @@ static int send_repr_gso(struct tapir_stack *st, uint32_t dst, struct tcp_repr *
 		iov[n++] = (struct tapir_stack_iov){ r->payload, r->payload_len };
 	if (r->payload2_len)
 		iov[n++] = (struct tapir_stack_iov){ r->payload2, r->payload2_len };
-	rc = tapir_ipv4_write(st, &o, dst, TAPIR_IP_PROTO_TCP, tcp_repr_header_len(r), seg_fill_fn, &c, iov, n);
+	rc = tapir_ipv4_write(st, &o, dst, TAPIR_IP_PROTO_TCP, tcp_repr_header_len(r), seg_fill_fn,
+			      &c, iov, n);
 	if (rc == 0)
 		CTR_INC(st, TCP_TX);
 	else
@@ -491,6 +493,7 @@ void tcp_output(struct tapir_tcp_flow *f)
 	}
 ack:
 	if ((f->ack_now || (seq_gt(f->rcv_nxt, f->last_ack_sent) && !f->t_delack)) &&
-	    f->state != TAPIR_TCP_STATE_SYN_SENT && f->state != TAPIR_TCP_STATE_SYN_RECEIVED && f->state != TAPIR_TCP_STATE_CLOSED)
+	    f->state != TAPIR_TCP_STATE_SYN_SENT && f->state != TAPIR_TCP_STATE_SYN_RECEIVED &&
+	    f->state != TAPIR_TCP_STATE_CLOSED)
 		tcp_send_ack(f);
 }

@@ -57,8 +57,8 @@ void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t
 }
 
 /* A bare ACK to a listener: a valid cookie makes an established flow. */
-struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l, uint32_t src,
-				     const struct tcp_repr *seg)
+struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l,
+					   uint32_t src, const struct tcp_repr *seg)
 {
 	struct tcp_stack *t = T(st);
 	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1;

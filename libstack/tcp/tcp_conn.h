@@ -348,7 +348,8 @@ static inline bool synchronized(const struct tapir_tcp_flow *f)
 static inline bool can_send_data(const struct tapir_tcp_flow *f)
 {
 	return f->state == TAPIR_TCP_STATE_ESTABLISHED || f->state == TAPIR_TCP_STATE_CLOSE_WAIT ||
-	       f->state == TAPIR_TCP_STATE_FIN_WAIT_1 || f->state == TAPIR_TCP_STATE_CLOSING || f->state == TAPIR_TCP_STATE_LAST_ACK;
+	       f->state == TAPIR_TCP_STATE_FIN_WAIT_1 || f->state == TAPIR_TCP_STATE_CLOSING ||
+	       f->state == TAPIR_TCP_STATE_LAST_ACK;
 }
 
 static inline uint32_t flight(const struct tapir_tcp_flow *f)
@@ -362,8 +363,8 @@ static inline uint32_t flight(const struct tapir_tcp_flow *f)
 struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
 				 uint16_t lport);
 struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port);
-struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
-			      const struct tapir_tcp_flow_opts *o);
+struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint16_t rport,
+				    uint16_t lport, const struct tapir_tcp_flow_opts *o);
 uint8_t tcp_pick_wscale(size_t rcvbuf);
 uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port);
 void tcp_reap(struct tcp_stack *t);
@@ -441,7 +442,7 @@ void tcp_deliver_data(struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
 /* syncookie.c: SYN cookies (RFC 4987) */
 void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t src,
 			const struct tcp_repr *seg);
-struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l, uint32_t src,
-				     const struct tcp_repr *seg);
+struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l,
+					   uint32_t src, const struct tcp_repr *seg);
 
 #endif /* TAPIR_TCP_CONN_H */

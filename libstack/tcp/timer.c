@@ -125,7 +125,9 @@ bool tcp_pto_get_ext(const struct tapir_tcp_flow *f, uint32_t sending, uint64_t 
 		pto = 10 * MS;
 	*out = pto;
 	return f->sack_ok && f->rtt_valid && !f->in_recovery && !f->tlp_out && f->retries == 0 &&
-	       (f->state == TAPIR_TCP_STATE_ESTABLISHED || f->state == TAPIR_TCP_STATE_CLOSE_WAIT) && pto < f->rto;
+	       (f->state == TAPIR_TCP_STATE_ESTABLISHED ||
+		f->state == TAPIR_TCP_STATE_CLOSE_WAIT) &&
+	       pto < f->rto;
 }
 
 static bool pto_get(const struct tapir_tcp_flow *f, uint64_t *out)
@@ -386,7 +388,8 @@ static void flow_timers(struct tapir_tcp_flow *f)
 	}
 	if (f->t_ka && f->t_ka <= now) {
 		f->t_ka = 0;
-		if (f->o.keepalive && (f->state == TAPIR_TCP_STATE_ESTABLISHED || f->state == TAPIR_TCP_STATE_CLOSE_WAIT)) {
+		if (f->o.keepalive && (f->state == TAPIR_TCP_STATE_ESTABLISHED ||
+				       f->state == TAPIR_TCP_STATE_CLOSE_WAIT)) {
 			uint64_t idle_end = f->last_rcv + f->o.ka_idle_ns;
 
 			if (f->ka_probes == 0 && idle_end > now) {

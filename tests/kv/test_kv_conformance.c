@@ -116,7 +116,8 @@ static void reopen(struct fx *f)
 	assert_int_equal(open_fx(f), 0);
 }
 
-static void assert_str_value(struct tapir_kv_store *s, const char *key, const char *want, size_t len)
+static void assert_str_value(struct tapir_kv_store *s, const char *key, const char *want,
+			     size_t len)
 {
 	uint8_t *v;
 	size_t n;

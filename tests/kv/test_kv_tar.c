@@ -396,7 +396,8 @@ static int by_strcmp(const struct dirent **a, const struct dirent **b)
 }
 
 /* The store under @key ("" for the root) lists and reads exactly like the directory @dir. */
-static void compare_tree(struct tapir_kv_store *s, const char *dir, const char *key, int check_mtime)
+static void compare_tree(struct tapir_kv_store *s, const char *dir, const char *key,
+			 int check_mtime)
 {
 	struct dirent **de;
 	int nd = scandir(dir, &de, not_dots, by_strcmp);
@@ -788,7 +789,8 @@ static void t_torn_and_corrupt(void **state)
 	memcpy(a + TAR_BLOCK, "99 path=abc\n", 12);
 	tar_header_build(a + 2 * TAR_BLOCK, TAR_BLOCK, "y", 0, 0);
 	assert_int_equal(tar_header_build(a + 2 * TAR_BLOCK, TAR_BLOCK, "y", 0, 0), TAR_BLOCK);
-	assert_int_equal(tapir_kv_tar_open_buffer(a, sizeof(a), &s, err, sizeof(err)), -TAPIR_KV_E_STORAGE);
+	assert_int_equal(tapir_kv_tar_open_buffer(a, sizeof(a), &s, err, sizeof(err)),
+			 -TAPIR_KV_E_STORAGE);
 	assert_non_null(strstr(err, "pax"));
 	tmpdir_rm(t);
 	tk_reset();

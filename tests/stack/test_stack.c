@@ -1010,7 +1010,8 @@ static void udp_err_logger(void *ctx, const struct tapir_udp_err *e)
 		memcpy(l->data, e->data, e->data_len);
 }
 
-static int no_proto(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload, size_t len)
+static int no_proto(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload,
+		    size_t len)
 {
 	return -EPROTONOSUPPORT;
 }

@@ -1985,7 +1985,8 @@ static void test_cubic_curve(void **state)
 	}
 	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.fast_retransmits, 1);
-	assert_true(fi.ssthresh >= cw_before * 7 / 10 - fi.mss && fi.ssthresh <= cw_before * 7 / 10 + fi.mss);
+	assert_true(fi.ssthresh >= cw_before * 7 / 10 - fi.mss &&
+		    fi.ssthresh <= cw_before * 7 / 10 + fi.mss);
 	wmax = cw_before;
 	/* recover: ACK everything sent */
 	ack_round(t, ps, &tsv);

@@ -189,9 +189,15 @@ static void run(uint64_t bytes, uint64_t seed, struct result *res, double *secs)
 
 			tapir_tcp_flow_info(sa.f, &x);
 			tapir_tcp_flow_info(sb.f, &y);
-			fprintf(stderr, "t=%.1f a: rx %llu st %d cwnd %u ssth %u rto %u sq %zu wnd %u | b: rx %llu st %d cwnd %u rto %u srtt %u var %u sq %zu wnd %u rtx %llu\n",
-				(double)w->now / SEC, (unsigned long long)sa.rx_done, x.state, x.cwnd, x.ssthresh, x.rto_ms, x.snd_queue, x.snd_wnd,
-				(unsigned long long)sb.rx_done, y.state, y.cwnd, y.rto_ms, y.srtt_us, y.rttvar_us, y.snd_queue, y.snd_wnd, (unsigned long long)y.rto_timeouts);
+			fprintf(stderr,
+				"t=%.1f a: rx %llu st %d cwnd %u ssth %u rto %u sq %zu wnd %u | b: "
+				"rx %llu st %d cwnd %u rto %u srtt %u var %u sq %zu wnd %u rtx "
+				"%llu\n",
+				(double)w->now / SEC, (unsigned long long)sa.rx_done, x.state,
+				x.cwnd, x.ssthresh, x.rto_ms, x.snd_queue, x.snd_wnd,
+				(unsigned long long)sb.rx_done, y.state, y.cwnd, y.rto_ms,
+				y.srtt_us, y.rttvar_us, y.snd_queue, y.snd_wnd,
+				(unsigned long long)y.rto_timeouts);
 		}
 		assert_true(w->now < 1000000 * SEC);
 	}
@@ -270,8 +276,8 @@ static void test_bulk_impaired(void **state)
 		assert_true(r1.ctr[h][TAPIR_CTR_TCP_LOST_RETRANSMITS] > 0);
 		assert_true(r1.ctr[h][TAPIR_CTR_TCP_TAIL_LOSS_PROBES] > 0);
 		assert_true(r1.ctr[h][TAPIR_CTR_TCP_OOO_QUEUED] > 0);
-		assert_true(r1.ctr[h][TAPIR_CTR_TCP_DROP_CHECKSUM] > 0 || r1.ctr[h][TAPIR_CTR_TCP_DROP_MALFORMED] > 0 ||
-			    r1.im[h].corrupted == 0);
+		assert_true(r1.ctr[h][TAPIR_CTR_TCP_DROP_CHECKSUM] > 0 ||
+			    r1.ctr[h][TAPIR_CTR_TCP_DROP_MALFORMED] > 0 || r1.im[h].corrupted == 0);
 	}
 	if (getenv("TAPIR_BULK_LOSS_PPM"))
 		return;

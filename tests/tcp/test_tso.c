@@ -99,7 +99,8 @@ static void d_set_gso(void *dev, const struct tapir_netif_gso *g)
 		d->g = *g;
 }
 
-static const struct tapir_netif_offload_ops d_off_ops = { .offloads = d_offloads, .set_gso = d_set_gso };
+static const struct tapir_netif_offload_ops d_off_ops = {.offloads = d_offloads,
+							 .set_gso = d_set_gso};
 
 static void rnd(void *ctx, void *buf, size_t len)
 {
