@@ -183,7 +183,7 @@ static int start_iface(struct vmnet_bridge *b, size_t mtu, uint8_t mac[6], char 
 		r.status = status;
 		if (status == VMNET_SUCCESS && param) {
 			const char *m = xpc_dictionary_get_string(param, vmnet_mac_address_key);
-			r.have_mac = m && eth_addr_parse(m, r.mac) == 0;
+			r.have_mac = m && eth_addr_parse_short(m, r.mac) == 0;
 			r.mtu = xpc_dictionary_get_uint64(param, vmnet_mtu_key);
 			r.frame_max = xpc_dictionary_get_uint64(param, vmnet_max_packet_size_key);
 		}

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 const uint8_t eth_broadcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -61,7 +62,7 @@ static int hexval(char c)
 	return -1;
 }
 
-int eth_addr_parse(const char *s, uint8_t mac[ETH_ALEN])
+static int addr_parse(const char *s, uint8_t mac[ETH_ALEN], bool short_ok)
 {
 	uint8_t tmp[ETH_ALEN];
 	int i;
@@ -74,16 +75,26 @@ int eth_addr_parse(const char *s, uint8_t mac[ETH_ALEN])
 		if (hi < 0)
 			return -EINVAL;
 		lo = hexval(s[1]);
-		if (lo < 0)
+		if (lo < 0 && !short_ok)
 			return -EINVAL;
-		tmp[i] = (uint8_t)(hi << 4 | lo);
-		s += 2;
+		tmp[i] = (uint8_t)(lo < 0 ? hi : hi << 4 | lo);
+		s += lo < 0 ? 1 : 2;
 		if (*s != (i == ETH_ALEN - 1 ? '\0' : ':'))
 			return -EINVAL;
 		s++;
 	}
 	memcpy(mac, tmp, ETH_ALEN);
 	return 0;
+}
+
+int eth_addr_parse(const char *s, uint8_t mac[ETH_ALEN])
+{
+	return addr_parse(s, mac, false);
+}
+
+int eth_addr_parse_short(const char *s, uint8_t mac[ETH_ALEN])
+{
+	return addr_parse(s, mac, true);
 }
 
 void eth_addr_format(const uint8_t *mac, char buf[ETH_ADDR_STRLEN])

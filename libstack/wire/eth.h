@@ -132,6 +132,9 @@ bool eth_addr_is_zero(const uint8_t *mac);
  * Return: 0 on success, -EINVAL if @s is not exactly such an address
  */
 int eth_addr_parse(const char *s, uint8_t mac[ETH_ALEN]);
+/* As eth_addr_parse(), also taking one hex digit per byte ("2:0:5e:0:53:1"),
+ * as ether_ntoa() and macOS's vmnet print them.  Return: 0 or -EINVAL */
+int eth_addr_parse_short(const char *s, uint8_t mac[ETH_ALEN]);
 
 /**
  * eth_addr_format() - Format @mac as "xx:xx:xx:xx:xx:xx" (lower case)

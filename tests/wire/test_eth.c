@@ -114,6 +114,17 @@ static void test_eth_addr_parse_format(void **state)
 		assert_int_equal(mac[0], 0x77);		/* untouched on error */
 		assert_int_equal(mac[5], 0x77);
 	}
+
+	/* one digit per byte, as macOS's vmnet prints a MAC: only the _short form */
+	static const uint8_t short_mac[6] = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xee };
+	assert_int_equal(eth_addr_parse("5a:94:ef:e4:c:ee", mac), -EINVAL);
+	assert_int_equal(eth_addr_parse_short("5a:94:ef:e4:c:ee", mac), 0);
+	assert_memory_equal(mac, short_mac, 6);
+	assert_int_equal(eth_addr_parse_short("02:00:00:00:00:01", mac), 0);
+	assert_memory_equal(mac, mac_a, 6);
+	assert_int_equal(eth_addr_parse_short("5a:94:ef:e4::ee", mac), -EINVAL);
+	assert_int_equal(eth_addr_parse_short("5a:94:ef:e4:c:eee", mac), -EINVAL);
+	assert_int_equal(eth_addr_parse_short("5a:94:ef:e4:c:e:", mac), -EINVAL);
 }
 
 int run_eth_tests(void)
