@@ -17,25 +17,10 @@ static const char *describe(char *buf, size_t len, const struct tapir_tcp_flow *
 	return buf;
 }
 
-static uint64_t earliest_timer(const struct tapir_tcp_flow *f)
-{
-	uint64_t d = UINT64_MAX;
-
-	if (f->t_rtx && f->t_rtx < d)
-		d = f->t_rtx;
-	if (f->t_delack && f->t_delack < d)
-		d = f->t_delack;
-	if (f->t_ka && f->t_ka < d)
-		d = f->t_ka;
-	if (f->t_wait && f->t_wait < d)
-		d = f->t_wait;
-	return d;
-}
-
 static const char *check_flow(const struct tcp_stack *t, const struct tapir_tcp_flow *f)
 {
 	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen;
-	uint64_t d = earliest_timer(f);
+	uint64_t d = tcp_flow_deadline(f);
 	bool orphan = f->app_closed || (!f->known && !f->lsn && f->state != TAPIR_TCP_STATE_SYN_SENT);
 
 	if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)

@@ -413,6 +413,7 @@ void tcp_output(struct tapir_tcp_flow *f);
 /* timer.c: the timer heap, RTT and RTO, retransmission and persist timers */
 void tcp_heap_remove(struct tcp_stack *t, struct tapir_tcp_flow *f);
 void tcp_timer_update(struct tapir_tcp_flow *f);
+uint64_t tcp_flow_deadline(const struct tapir_tcp_flow *f);
 bool tcp_pto_get_ext(const struct tapir_tcp_flow *f, uint32_t sending, uint64_t *out);
 void tcp_arm_rtx_ext(struct tapir_tcp_flow *f, uint32_t sending);
 void tcp_arm_rtx(struct tapir_tcp_flow *f);

@@ -64,7 +64,8 @@ void tcp_heap_remove(struct tcp_stack *t, struct tapir_tcp_flow *f)
 	heap_down(t, t->heap[i]->heap_idx);
 }
 
-static uint64_t flow_deadline(const struct tapir_tcp_flow *f)
+/* The flow's earliest armed timer, UINT64_MAX when none */
+uint64_t tcp_flow_deadline(const struct tapir_tcp_flow *f)
 {
 	uint64_t d = UINT64_MAX;
 
@@ -84,7 +85,7 @@ static uint64_t flow_deadline(const struct tapir_tcp_flow *f)
 void tcp_timer_update(struct tapir_tcp_flow *f)
 {
 	struct tcp_stack *t = T(f->st);
-	uint64_t d = flow_deadline(f);
+	uint64_t d = tcp_flow_deadline(f);
 
 	if (f->zombie || d == UINT64_MAX)
 		return;
