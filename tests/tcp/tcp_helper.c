@@ -224,3 +224,45 @@ uint8_t *th_pattern(size_t len, unsigned seed)
 	}
 	return p;
 }
+
+struct th_case *th_case_new(const struct tapir_stack_config *cfg)
+{
+	struct th_case *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		abort();
+	t->w = world_new();
+	t->h = world_add(t->w, 2, cfg);
+	world_pump(t->w);
+	app_init(&t->a, t->h->st);
+	raw_clear(t->w);
+	return t;
+}
+
+void th_case_free(struct th_case *t)
+{
+	app_fini(&t->a);
+	world_free(t->w);
+	free(t);
+}
+
+uint32_t th_case_open(struct th_case *t, bool opts, uint32_t *ps)
+{
+	uint32_t iss;
+
+	app_listen(&t->a, t->h, TH_PORT, NULL);
+	iss = th_handshake(t->w, t->h, TH_SPORT, TH_PORT, 1000, opts, ps);
+	if (t->a.accepts != 1 || !t->a.flow)
+		abort();	/* the handshake must make exactly one flow */
+	raw_clear(t->w);
+	return iss;
+}
+
+struct tcp_repr th_data_seg(uint32_t seq, uint32_t ack, const void *p, size_t len)
+{
+	struct tcp_repr r = th_seg(TH_SPORT, TH_PORT, seq, ack, TCP_ACK | TCP_PSH, 65535);
+
+	r.payload = p;
+	r.payload_len = len;
+	return r;
+}

@@ -62,4 +62,24 @@ uint32_t th_handshake(struct world *w, struct host *h, uint16_t sport, uint16_t 
 
 uint8_t *th_pattern(size_t len, unsigned seed);
 
+/* The ports of the flows th_case_open() makes: the stack listens on TH_PORT,
+ * the peer (the raw port) sends from TH_SPORT */
+#define TH_PORT 80
+#define TH_SPORT 40000
+
+/* A stack under test on a world of its own, with an app recording its flows */
+struct th_case {
+	struct world *w;
+	struct host *h;
+	struct app a;
+};
+/* @cfg: the stack's configuration (NULL: defaults) */
+struct th_case *th_case_new(const struct tapir_stack_config *cfg);
+void th_case_free(struct th_case *t);
+/* An established passive flow (with the TCP options if @opts).
+ * Return: our ISS; *@ps gets the peer's next sequence number */
+uint32_t th_case_open(struct th_case *t, bool opts, uint32_t *ps);
+/* A data segment from the peer (TH_SPORT -> TH_PORT, ACK|PSH, window 65535) */
+struct tcp_repr th_data_seg(uint32_t seq, uint32_t ack, const void *p, size_t len);
+
 #endif

@@ -21,57 +21,10 @@
 
 #define SEC TAPIR_STACK_NS_PER_SEC
 #define CTR(h, c) tapir_stack_counter((h)->st, TAPIR_CTR_##c)
-#define PORT 80
-#define SPORT 40000
+#define PORT TH_PORT
+#define SPORT TH_SPORT
 
 static struct tcp_repr segs[RAW_MAX_FRAMES];
-
-struct t {
-	struct world *w;
-	struct host *h;
-	struct app a;
-};
-
-static struct t *t_new(const struct tapir_stack_config *cfg)
-{
-	struct t *t = calloc(1, sizeof(*t));
-
-	t->w = world_new();
-	t->h = world_add(t->w, 2, cfg);
-	world_pump(t->w);
-	app_init(&t->a, t->h->st);
-	raw_clear(t->w);
-	return t;
-}
-
-static void t_free(struct t *t)
-{
-	app_fini(&t->a);
-	world_free(t->w);
-	free(t);
-}
-
-/* Established passive flow with options; returns our ISS, *ps next peer seq. */
-static uint32_t t_open(struct t *t, bool opts, uint32_t *ps)
-{
-	uint32_t iss;
-
-	app_listen(&t->a, t->h, PORT, NULL);
-	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, opts, ps);
-	assert_int_equal(t->a.accepts, 1);
-	assert_non_null(t->a.flow);
-	raw_clear(t->w);
-	return iss;
-}
-
-static struct tcp_repr data_seg(uint32_t seq, uint32_t ack, const void *p, size_t len)
-{
-	struct tcp_repr r = th_seg(SPORT, PORT, seq, ack, TCP_ACK | TCP_PSH, 65535);
-
-	r.payload = p;
-	r.payload_len = len;
-	return r;
-}
 
 /* ---- wire: fixed segments (checksums computed independently) ---- */
 
@@ -153,7 +106,7 @@ static void test_wire_fixtures(void **state)
 
 static void test_passive_open_close(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 	uint32_t ps, iss;
 	struct tapir_tcp_flow_info fi;
@@ -198,7 +151,7 @@ static void test_passive_open_close(void **state)
 	assert_int_equal(fi.mss, 1460 - 12);
 	/* data, then FIN */
 	ps = 1001;
-	r = data_seg(ps, iss + 1, "hello", 5);
+	r = th_data_seg(ps, iss + 1, "hello", 5);
 	r.has_ts = true;
 	r.ts_val = 79;
 	th_send(t->w, t->h, &r);
@@ -230,12 +183,12 @@ static void test_passive_open_close(void **state)
 	th_send(t->w, t->h, &r);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(t->a.closes, 0); /* closed before: no callback */
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_active_open(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr s, r;
 
 	(void)state;
@@ -265,13 +218,13 @@ static void test_active_open(void **state)
 	assert_true(th_last(t->w, &s));
 	assert_true(s.flags & TCP_RST);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* Ephemeral ports: random in 49152-65535, never a tuple in use. */
 static void test_ephemeral_ports(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	uint16_t ports[64];
 	size_t n;
 	unsigned sequential = 0;
@@ -297,12 +250,12 @@ static void test_ephemeral_ports(void **state)
 	assert_int_equal(t->a.connects, 64);
 	assert_int_equal(t->a.connect_err, -ETIMEDOUT);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_connect_unreachable(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 
 	(void)state;
 	/* off-link and no gateway: an error at once, no callback */
@@ -313,12 +266,12 @@ static void test_connect_unreachable(void **state)
 	assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 0, NULL, app_connect, &t->a), -EINVAL);
 	world_advance(t->w, 10 * SEC);
 	assert_int_equal(t->a.connects, 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_connect_refused(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr s, r;
 
 	(void)state;
@@ -344,12 +297,12 @@ static void test_connect_refused(void **state)
 	assert_int_equal(t->a.connect_err, -ECONNREFUSED);
 	assert_null(t->a.flow);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_simultaneous_open(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr s, r;
 	struct tapir_tcp_flow_info fi;
 
@@ -381,15 +334,15 @@ static void test_simultaneous_open(void **state)
 	assert_int_equal(fi.state, TAPIR_TCP_STATE_ESTABLISHED);
 	assert_int_equal(fi.mss, 1400);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_simultaneous_close(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr s, r;
 	struct tapir_tcp_flow_info fi;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	struct tapir_tcp_flow *f = t->a.flow;
 
 	(void)state;
@@ -426,12 +379,12 @@ static void test_simultaneous_close(void **state)
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
 	world_advance(t->w, 2 * SEC);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_rst_rules(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 
 	(void)state;
@@ -485,12 +438,12 @@ static void test_rst_rules(void **state)
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.flags, TCP_RST | TCP_ACK);
 	assert_int_equal(s.ack, 901);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_malformed_options(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	uint8_t seg[64];
 	struct tcp_repr r, s;
 	struct tapir_tcp_flow_info fi;
@@ -533,12 +486,12 @@ static void test_malformed_options(void **state)
 	seg[12] = 4 << 4;
 	assert_int_equal(tcp_repr_parse(&r, seg, 40, 1, 2, false), -EBADMSG);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_mss_zero(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 	struct tapir_tcp_flow_info fi;
 
@@ -554,16 +507,16 @@ static void test_mss_zero(void **state)
 	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.mss, 536);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* Window scaling: the peer's window is shifted, ours offers rcvbuf. */
 static void test_wscale(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 	struct tapir_tcp_flow_info fi;
-	uint32_t ps, iss = t_open(t, true, &ps);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 
 	(void)state;
 	(void)iss;
@@ -576,16 +529,16 @@ static void test_wscale(void **state)
 	assert_true(((uint32_t)s.window << fi.rcv_wscale) >= 256 * 1024 - 1024);
 	(void)r;
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* Timestamps: RTT from the echo, PAWS drops an old timestamp. */
 static void test_timestamps_paws(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 	struct tapir_tcp_flow_info fi;
-	uint32_t ps, iss = t_open(t, true, &ps);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 
 	(void)state;
 	tapir_tcp_write(t->a.flow, "abc", 3);
@@ -605,7 +558,7 @@ static void test_timestamps_paws(void **state)
 	assert_int_equal(fi.rttvar_us, (3 * 0 + 49999) / 4);
 	/* old timestamp: dropped by PAWS, answered with an ACK */
 	raw_clear(t->w);
-	r = data_seg(ps, iss + 4, "zz", 2);
+	r = th_data_seg(ps, iss + 4, "zz", 2);
 	r.has_ts = true;
 	r.ts_val = 900;
 	th_send(t->w, t->h, &r);
@@ -617,21 +570,21 @@ static void test_timestamps_paws(void **state)
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 2);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* ---- receiving ---- */
 
 static void test_ooo_sack_out(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, true, &ps);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 	uint8_t *p = th_pattern(3000, 1);
 
 	(void)state;
 	/* segments 2 and 3 of 3 arrive first */
-	r = data_seg(ps + 1000, iss + 1, p + 1000, 1000);
+	r = th_data_seg(ps + 1000, iss + 1, p + 1000, 1000);
 	r.has_ts = true;
 	r.ts_val = 2000;
 	th_send(t->w, t->h, &r);
@@ -641,7 +594,7 @@ static void test_ooo_sack_out(void **state)
 	assert_int_equal(s.sack[0].left, ps + 1000);
 	assert_int_equal(s.sack[0].right, ps + 2000);
 	assert_int_equal(t->a.len, 0);
-	r = data_seg(ps + 2500, iss + 1, p + 2500, 500);
+	r = th_data_seg(ps + 2500, iss + 1, p + 2500, 500);
 	r.has_ts = true;
 	r.ts_val = 2001;
 	th_send(t->w, t->h, &r);
@@ -650,12 +603,12 @@ static void test_ooo_sack_out(void **state)
 	assert_int_equal(s.sack[0].left, ps + 2500); /* the latest first */
 	assert_int_equal(s.sack[1].left, ps + 1000);
 	/* fill the holes */
-	r = data_seg(ps, iss + 1, p, 1000);
+	r = th_data_seg(ps, iss + 1, p, 1000);
 	r.has_ts = true;
 	r.ts_val = 2002;
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 2000);
-	r = data_seg(ps + 2000, iss + 1, p + 2000, 500);
+	r = th_data_seg(ps + 2000, iss + 1, p + 2000, 500);
 	r.has_ts = true;
 	r.ts_val = 2003;
 	raw_clear(t->w);
@@ -667,7 +620,7 @@ static void test_ooo_sack_out(void **state)
 	assert_int_equal(s.nsack, 0);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_ooo_bound(void **state)
@@ -676,15 +629,15 @@ static void test_ooo_bound(void **state)
 
 	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.ooo_max_bytes = 4096;
-	struct t *t = t_new(&cfg);
+	struct th_case *t = th_case_new(&cfg);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint8_t *p = th_pattern(20000, 2);
 	struct tapir_tcp_flow_info fi;
 
 	(void)state;
 	for (int i = 1; i < 10; i++) {
-		r = data_seg(ps + 1000 * i, iss + 1, p + 1000 * i, 1000);
+		r = th_data_seg(ps + 1000 * i, iss + 1, p + 1000 * i, 1000);
 		th_send(t->w, t->h, &r);
 	}
 	tapir_tcp_flow_info(t->a.flow, &fi);
@@ -692,25 +645,25 @@ static void test_ooo_bound(void **state)
 	assert_true(CTR(t->h, TCP_DROP_OOO_FULL) > 0);
 	/* still correct once the rest comes in order */
 	for (int i = 0; i < 10; i++) {
-		r = data_seg(ps + 1000 * i, iss + 1, p + 1000 * i, 1000);
+		r = th_data_seg(ps + 1000 * i, iss + 1, p + 1000 * i, 1000);
 		th_send(t->w, t->h, &r);
 	}
 	assert_int_equal(t->a.len, 10000);
 	assert_memory_equal(t->a.data, p, 10000);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_delayed_ack(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint8_t *p = th_pattern(4000, 3);
 
 	(void)state;
-	r = data_seg(ps, iss + 1, p, 1460);
+	r = th_data_seg(ps, iss + 1, p, 1460);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(th_count(t->w), 0); /* delayed */
 	world_advance(t->w, 39 * MSEC);
@@ -721,17 +674,17 @@ static void test_delayed_ack(void **state)
 	assert_int_equal(s.ack, ps + 1460);
 	/* every second full segment is ACKed at once */
 	raw_clear(t->w);
-	r = data_seg(ps + 1460, iss + 1, p, 1460);
+	r = th_data_seg(ps + 1460, iss + 1, p, 1460);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(th_count(t->w), 0);
-	r = data_seg(ps + 2920, iss + 1, p, 1460);
+	r = th_data_seg(ps + 2920, iss + 1, p, 1460);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(th_count(t->w), 1);
 	th_last(t->w, &s);
 	assert_int_equal(s.ack, ps + 4380);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_read_pause_window(void **state)
@@ -740,16 +693,16 @@ static void test_read_pause_window(void **state)
 
 	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.rcvbuf = 8192;
-	struct t *t = t_new(&cfg);
+	struct th_case *t = th_case_new(&cfg);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint8_t *p = th_pattern(9000, 4);
 	size_t sent = 0;
 
 	(void)state;
 	tapir_tcp_read_pause(t->a.flow, true);
 	while (sent < 9000) {
-		r = data_seg(ps + (uint32_t)sent, iss + 1, p + sent, 1000);
+		r = th_data_seg(ps + (uint32_t)sent, iss + 1, p + sent, 1000);
 		th_send(t->w, t->h, &r);
 		sent += 1000;
 	}
@@ -760,7 +713,7 @@ static void test_read_pause_window(void **state)
 	assert_int_equal(s.window, 0);
 	/* a zero-window probe carrying one byte is answered */
 	raw_clear(t->w);
-	r = data_seg(ps + 8192, iss + 1, p + 8192, 1);
+	r = th_data_seg(ps + 8192, iss + 1, p + 8192, 1);
 	th_send(t->w, t->h, &r);
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.ack, ps + 8192);
@@ -775,22 +728,22 @@ static void test_read_pause_window(void **state)
 	assert_int_equal(s.window, 8192);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* Resuming reading from inside recv (while the queue is being delivered)
  * neither reorders nor frees what is being delivered. */
 static void test_read_resume_reentrant(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint8_t *p = th_pattern(4000, 17);
 
 	(void)state;
 	tapir_tcp_read_pause(t->a.flow, true);
 	for (int i = 0; i < 4; i++) {
-		r = data_seg(ps + 1000 * (uint32_t)i, iss + 1, p + 1000 * i, 1000);
+		r = th_data_seg(ps + 1000 * (uint32_t)i, iss + 1, p + 1000 * i, 1000);
 		th_send(t->w, t->h, &r);
 	}
 	r = th_seg(SPORT, PORT, ps + 4000, iss + 1, TCP_ACK | TCP_FIN, 65535);
@@ -804,7 +757,7 @@ static void test_read_resume_reentrant(void **state)
 	assert_int_equal(t->a.eofs, 1);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* Receiver SWS: reading a little does not move the window edge. */
@@ -814,14 +767,14 @@ static void test_sws_receiver(void **state)
 
 	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.rcvbuf = 65535;
-	struct t *t = t_new(&cfg);
+	struct th_case *t = th_case_new(&cfg);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint8_t *p = th_pattern(2000, 4);
 
 	(void)state;
 	tapir_tcp_read_pause(t->a.flow, true);
-	r = data_seg(ps, iss + 1, p, 100);
+	r = th_data_seg(ps, iss + 1, p, 100);
 	th_send(t->w, t->h, &r);
 	world_advance(t->w, 100 * MSEC);
 	th_last(t->w, &s);
@@ -829,7 +782,7 @@ static void test_sws_receiver(void **state)
 	assert_int_equal(s.ack + s.window, ps + 65535);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* ---- sending ---- */
@@ -837,9 +790,9 @@ static void test_sws_receiver(void **state)
 /* Sender SWS (RFC 1122 4.2.3.4): no small segment for a small usable window. */
 static void test_sws_sender(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint8_t *p = th_pattern(10000, 13);
 	size_t n;
 
@@ -868,13 +821,13 @@ static void test_sws_sender(void **state)
 	assert_int_equal(th_count(t->w), 0);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* A retransmitted SYN in SYN_RECEIVED gets the SYN-ACK again. */
 static void test_syn_retransmitted(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s1, s2;
 
 	(void)state;
@@ -895,15 +848,15 @@ static void test_syn_retransmitted(void **state)
 	world_advance(t->w, 300 * SEC);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(t->a.accepts, 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 
 static void test_nagle(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 
 	(void)state;
 	tapir_tcp_write(t->a.flow, "aaaa", 4);
@@ -922,12 +875,12 @@ static void test_nagle(void **state)
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 1);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_nodelay_opt(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tapir_tcp_flow_opts o;
 	uint32_t ps;
 
@@ -942,12 +895,12 @@ static void test_nodelay_opt(void **state)
 	world_pump(t->w);
 	assert_int_equal(th_count(t->w), 2);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_writable_and_sndbuf(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tapir_tcp_flow_opts o;
 	struct tcp_repr r;
 	uint32_t ps, iss;
@@ -971,14 +924,14 @@ static void test_writable_and_sndbuf(void **state)
 	assert_int_equal(tapir_tcp_write(t->a.flow, p, 1), -EPIPE);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_rto_karn_backoff(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint64_t t0;
 	struct tapir_tcp_flow_info fi;
 
@@ -1018,7 +971,7 @@ static void test_rto_karn_backoff(void **state)
 	assert_int_equal(fi.rto_timeouts, 3);
 	th_last(t->w, &s);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_retries_abort(void **state)
@@ -1027,11 +980,11 @@ static void test_retries_abort(void **state)
 
 	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.max_retries = 5;
-	struct t *t = t_new(&cfg);
+	struct th_case *t = th_case_new(&cfg);
 	uint32_t ps;
 
 	(void)state;
-	t_open(t, false, &ps);
+	th_case_open(t, false, &ps);
 	t->a.close_on_closed = true;
 	tapir_tcp_write(t->a.flow, "a", 1);
 	world_advance(t->w, 60 * SEC);
@@ -1041,12 +994,12 @@ static void test_retries_abort(void **state)
 	assert_int_equal(t->a.close_err, -ETIMEDOUT);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(CTR(t->h, TCP_ABORT_TIMEOUT), 1);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_syn_retries(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 
 	(void)state;
 	tapir_tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a);
@@ -1059,14 +1012,14 @@ static void test_syn_retries(void **state)
 	assert_int_equal(t->a.connects, 1);
 	assert_int_equal(t->a.connect_err, -ETIMEDOUT);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_fast_retransmit_newreno(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint8_t *p = th_pattern(20000, 6);
 	size_t n;
 	struct tapir_tcp_flow_info fi0;
@@ -1108,14 +1061,14 @@ static void test_fast_retransmit_newreno(void **state)
 	assert_int_equal(fi.ssthresh, 5 * M * 9 / 10 > 2 * M ? fi.ssthresh : 2 * M);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_sack_recovery(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, true, &ps);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 	uint8_t *p = th_pattern(20000, 7);
 	uint32_t mss = 1448, base = iss + 1;
 	size_t n;
@@ -1144,16 +1097,16 @@ static void test_sack_recovery(void **state)
 			    seq_ge(segs[i].seq, base + 10 * mss));
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* Tail loss probe (RFC 8985 7): the last segment again after 2 SRTT, and
  * its SACK starts recovery for the hole before it. */
 static void test_tail_loss_probe(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, true, &ps);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 	uint8_t *p = th_pattern(20000, 15);
 	uint32_t mss = 1448, base = iss + 1;
 
@@ -1182,16 +1135,16 @@ static void test_tail_loss_probe(void **state)
 	assert_int_equal(CTR(t->h, TCP_FAST_RETRANSMITS), 1);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* With new data waiting (cwnd-limited), the probe still resends the last
  * segment sent: a delayed-ACK receiver answers a duplicate at once. */
 static void test_tail_loss_probe_resends_last(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr s;
-	uint32_t ps, iss = t_open(t, true, &ps);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 	uint8_t *p = th_pattern(40000, 16);
 	uint32_t mss = 1448, base = iss + 1;
 
@@ -1210,14 +1163,14 @@ static void test_tail_loss_probe_resends_last(void **state)
 	assert_int_equal(CTR(t->h, TCP_TAIL_LOSS_PROBES), 1);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_zero_window_probe(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	size_t n, probes = 0;
 
 	(void)state;
@@ -1257,16 +1210,16 @@ static void test_zero_window_probe(void **state)
 	th_last(t->w, &s);
 	assert_int_equal(s.payload_len, 4);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* The window closes with data in flight: the RTO turns into probing and the
  * connection survives as long as the probes are answered. */
 static void test_zero_window_inflight(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint8_t *p = th_pattern(3000, 14);
 
 	(void)state;
@@ -1294,7 +1247,7 @@ static void test_zero_window_inflight(void **state)
 	assert_int_equal(segs[0].seq, iss + 1 + 536);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_zero_window_unanswered(void **state)
@@ -1303,9 +1256,9 @@ static void test_zero_window_unanswered(void **state)
 
 	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.max_retries = 4;
-	struct t *t = t_new(&cfg);
+	struct th_case *t = th_case_new(&cfg);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 
 	(void)state;
 	r = th_seg(SPORT, PORT, ps, iss + 1, TCP_ACK, 0);
@@ -1315,12 +1268,12 @@ static void test_zero_window_unanswered(void **state)
 	assert_int_equal(t->a.closes, 1);
 	assert_int_equal(t->a.close_err, -ETIMEDOUT);
 	tapir_tcp_close(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_keepalive(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tapir_tcp_flow_opts o;
 	struct tcp_repr r, s;
 	uint32_t ps, iss;
@@ -1358,15 +1311,15 @@ static void test_keepalive(void **state)
 	assert_int_equal(t->a.close_err, -ETIMEDOUT);
 	assert_int_equal(CTR(t->h, TCP_KEEPALIVE_PROBES), 4);
 	tapir_tcp_close(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* The stack answers a (kernel-style) keepalive probe: seq = RCV.NXT - 1. */
 static void test_keepalive_answered(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 
 	(void)state;
 	r = th_seg(SPORT, PORT, ps - 1, iss + 1, TCP_ACK, 65535);
@@ -1375,14 +1328,14 @@ static void test_keepalive_answered(void **state)
 	assert_int_equal(s.ack, ps);
 	assert_int_equal(s.flags, TCP_ACK);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_rfc5961(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	struct tapir_tcp_flow_info fi;
 
 	(void)state;
@@ -1408,7 +1361,7 @@ static void test_rfc5961(void **state)
 	assert_int_equal(fi.state, TAPIR_TCP_STATE_ESTABLISHED);
 	/* ACK of data never sent: challenge/ACK, dropped */
 	raw_clear(t->w);
-	r = data_seg(ps, iss + 1000, "x", 1);
+	r = th_data_seg(ps, iss + 1000, "x", 1);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 0);
 	/* rate limit: 10 a second */
@@ -1426,7 +1379,7 @@ static void test_rfc5961(void **state)
 	assert_int_equal(t->a.close_err, -ECONNRESET);
 	tapir_tcp_close(t->a.flow);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 /*
@@ -1437,7 +1390,7 @@ static void test_rfc5961(void **state)
  */
 static void test_syn_in_syn_received_and_oow_acks(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 
 	(void)state;
@@ -1458,10 +1411,10 @@ static void test_syn_in_syn_received_and_oow_acks(void **state)
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(CTR(t->h, TCP_SYN_RECEIVED_ABORTED), 1);
 	assert_int_equal(t->a.accepts, 0);
-	t_free(t);
+	th_case_free(t);
 
-	t = t_new(NULL);
-	uint32_t ps, iss = t_open(t, false, &ps);
+	t = th_case_new(NULL);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	raw_clear(t->w);
 	for (int i = 0; i < 5; i++) {  /* pure ACKs far beyond the window */
 		r = th_seg(SPORT, PORT, ps + 100000000u, iss + 1, TCP_ACK, 65535);
@@ -1471,7 +1424,7 @@ static void test_syn_in_syn_received_and_oow_acks(void **state)
 	assert_int_equal(CTR(t->h, TCP_OOW_ACKS_LIMITED), 4);
 	raw_clear(t->w);
 	for (int i = 0; i < 3; i++) {  /* old data: each answered */
-		r = data_seg(ps - 10, iss + 1, "0123456789", 10);
+		r = th_data_seg(ps - 10, iss + 1, "0123456789", 10);
 		th_send(t->w, t->h, &r);
 	}
 	assert_int_equal(th_count(t->w), 3);
@@ -1482,16 +1435,16 @@ static void test_syn_in_syn_received_and_oow_acks(void **state)
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.flags, TCP_ACK);
 	assert_int_equal(s.ack, ps);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* After a reset, while the application still holds the flow, the tuple is
  * closed: a later segment gets a RST and nothing reaches the application. */
 static void test_closed_flow_held(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	struct tapir_tcp_flow_info fi;
 
 	(void)state;
@@ -1502,7 +1455,7 @@ static void test_closed_flow_held(void **state)
 	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.state, TAPIR_TCP_STATE_CLOSED);
 	raw_clear(t->w);
-	r = data_seg(ps, iss + 1, "late", 4);
+	r = th_data_seg(ps, iss + 1, "late", 4);
 	r.flags |= TCP_FIN;
 	th_send(t->w, t->h, &r);
 	assert_true(th_last(t->w, &s));
@@ -1512,12 +1465,12 @@ static void test_closed_flow_held(void **state)
 	assert_int_equal(tapir_tcp_write(t->a.flow, "x", 1), -EPIPE);
 	tapir_tcp_close(t->a.flow);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_isn(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 	uint32_t isn[3];
 
@@ -1544,14 +1497,14 @@ static void test_isn(void **state)
 	th_send(t->w, t->h, &r);
 	th_last(t->w, &s);
 	assert_true(s.seq - isn[2] > 1000000 || isn[2] - s.seq > 1000000);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_time_wait_reuse(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	struct tapir_tcp_flow *f = t->a.flow;
 
 	(void)state;
@@ -1581,14 +1534,14 @@ static void test_time_wait_reuse(void **state)
 	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
 	assert_int_equal(s.ack, ps + 100001);
 	assert_int_equal(CTR(t->h, TCP_TIME_WAIT_REUSED), 1);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_fin_wait2_timeout(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 
 	(void)state;
 	tapir_tcp_close(t->a.flow);
@@ -1601,7 +1554,7 @@ static void test_fin_wait2_timeout(void **state)
 	world_advance(t->w, 2 * SEC);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(CTR(t->h, TCP_FIN_WAIT2_TIMEOUTS), 1);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_syn_flood_cookies(void **state)
@@ -1672,7 +1625,7 @@ static void test_conn_limit(void **state)
 	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.max_connections = 3;
 	cfg.tcp.syn_cookies = false;
-	struct t *t = t_new(&cfg);
+	struct th_case *t = th_case_new(&cfg);
 	struct tcp_repr r;
 
 	(void)state;
@@ -1686,7 +1639,7 @@ static void test_conn_limit(void **state)
 	assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 1, NULL, app_connect, &t->a), -ENOBUFS);
 	world_advance(t->w, 300 * SEC);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_backlog_no_cookies(void **state)
@@ -1696,7 +1649,7 @@ static void test_backlog_no_cookies(void **state)
 	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.backlog = 2;
 	cfg.tcp.syn_cookies = false;
-	struct t *t = t_new(&cfg);
+	struct th_case *t = th_case_new(&cfg);
 	struct tcp_repr r;
 
 	(void)state;
@@ -1707,11 +1660,11 @@ static void test_backlog_no_cookies(void **state)
 	}
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 2);
 	assert_int_equal(CTR(t->h, TCP_DROP_BACKLOG), 3);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* ICMP frag needed quoting one of our segments lowers the MSS. */
-static void send_frag_needed(struct t *t, uint16_t mtu, uint32_t qseq)
+static void send_frag_needed(struct th_case *t, uint16_t mtu, uint32_t qseq)
 {
 	uint8_t icmp[8 + 28], frame[128];
 	struct ipv4_repr q = { .src = t->h->ip, .dst = PEER_IP, .proto = 6, .ttl = 64,
@@ -1741,8 +1694,8 @@ static void send_frag_needed(struct t *t, uint16_t mtu, uint32_t qseq)
 
 static void test_pmtu(void **state)
 {
-	struct t *t = t_new(NULL);
-	uint32_t ps, iss = t_open(t, true, &ps);
+	struct th_case *t = th_case_new(NULL);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 	uint8_t *p = th_pattern(5000, 10);
 	struct tapir_tcp_flow_info fi;
 	size_t n;
@@ -1780,7 +1733,7 @@ static void test_pmtu(void **state)
 	assert_int_equal(tapir_ipv4_mtu(t->h->st, PEER_IP), 552);
 	free(p);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* Another flow's ICMP lowered the path MTU: the next send that does not fit
@@ -1788,7 +1741,7 @@ static void test_pmtu(void **state)
  * segments (nothing counted as sent that did not leave). */
 static void test_pmtu_shared(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	uint32_t ps1, ps2, iss1;
 	struct tapir_tcp_flow *f1, *f2;
 	uint8_t *p = th_pattern(5000, 16);
@@ -1827,28 +1780,28 @@ static void test_pmtu_shared(void **state)
 	free(p);
 	tapir_tcp_abort(f1);
 	tapir_tcp_abort(f2);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* ---- API safety ---- */
 
 static void test_close_in_callbacks(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 	uint32_t ps, iss;
 
 	(void)state;
 	t->a.close_in_recv = true;
-	iss = t_open(t, false, &ps);
-	r = data_seg(ps, iss + 1, "hello", 5);
+	iss = th_case_open(t, false, &ps);
+	r = th_data_seg(ps, iss + 1, "hello", 5);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 5);
 	assert_null(t->a.flow);
 	assert_true(th_last(t->w, &s));
 	assert_true(s.flags & TCP_FIN);
 	/* more data after close: RST, freed */
-	r = data_seg(ps + 5, iss + 1, "more", 4);
+	r = th_data_seg(ps + 5, iss + 1, "more", 4);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 5);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
@@ -1864,7 +1817,7 @@ static void test_close_in_callbacks(void **state)
 	th_last(t->w, &s);
 	assert_true(s.flags & TCP_FIN);
 	app_fini(&b);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_two_stacks_echo(void **state)
@@ -1914,7 +1867,7 @@ static void test_two_stacks_echo(void **state)
 }
 
 /* One RTT of a raw peer: ACK every second segment the stack sent. */
-static void ack_round(struct t *t, uint32_t ps, uint32_t *tsv)
+static void ack_round(struct th_case *t, uint32_t ps, uint32_t *tsv)
 {
 	size_t n = th_segs(t->w, segs, RAW_MAX_FRAMES), k = 0;
 	static uint32_t acks[RAW_MAX_FRAMES], ecrs[RAW_MAX_FRAMES];
@@ -1940,7 +1893,7 @@ static void ack_round(struct t *t, uint32_t ps, uint32_t *tsv)
  * seconds and passed after (concave, then convex). */
 static void test_cubic_curve(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tapir_tcp_flow_opts o;
 	struct tapir_tcp_flow_info fi;
 	struct tcp_repr r;
@@ -2025,7 +1978,7 @@ static void test_cubic_curve(void **state)
 	assert_true(at_k > wmax * 9 / 10 && at_k < wmax * 11 / 10);
 	assert_true(at_2k > wmax * 12 / 10);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_cubic(void **state)
@@ -2075,7 +2028,7 @@ static void test_cubic(void **state)
 
 /* Play the receiving peer: store the data of every segment the stack sent at
  * its offset, ACK what arrived in order, until @total bytes arrived. */
-static void peer_take(struct t *t, uint32_t iss, uint32_t ps, uint8_t *buf, uint8_t *have,
+static void peer_take(struct th_case *t, uint32_t iss, uint32_t ps, uint8_t *buf, uint8_t *have,
 		      size_t total)
 {
 	size_t got = 0;
@@ -2106,8 +2059,8 @@ static void peer_take(struct t *t, uint32_t iss, uint32_t ps, uint8_t *buf, uint
 
 static void test_write_reserve_commit(void **state)
 {
-	struct t *t = t_new(NULL);
-	uint32_t ps, iss = t_open(t, false, &ps);
+	struct th_case *t = th_case_new(NULL);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	uint8_t *p = th_pattern(20000, 9), *buf = calloc(1, 20000), *have = calloc(1, 20000);
 	size_t len, off = 0;
 	uint8_t *w;
@@ -2138,12 +2091,12 @@ static void test_write_reserve_commit(void **state)
 	free(buf);
 	free(have);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_write_reserve_wrap_full(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tapir_tcp_flow_opts o;
 	struct tcp_repr r;
 	uint32_t ps, iss;
@@ -2196,14 +2149,14 @@ static void test_write_reserve_wrap_full(void **state)
 	free(buf);
 	free(have);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 static void test_write_reserve_rules(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 	size_t len;
 	uint8_t *w;
 	int err;
@@ -2280,7 +2233,7 @@ static void test_write_reserve_rules(void **state)
 	assert_int_equal(err, -EINVAL);
 	assert_int_equal(tapir_tcp_write_commit(NULL, 0, false), -EINVAL);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 int main(int argc, char **argv)

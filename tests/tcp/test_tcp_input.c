@@ -18,58 +18,12 @@
 #include "tcp/tcp_conn.h"
 
 #define CTR(h, c) tapir_stack_counter((h)->st, TAPIR_CTR_##c)
-#define PORT 80
-#define SPORT 40000
+#define PORT TH_PORT
+#define SPORT TH_SPORT
 
 static struct tcp_repr segs[RAW_MAX_FRAMES];
 
-struct t {
-	struct world *w;
-	struct host *h;
-	struct app a;
-};
-
-static struct t *t_new(const struct tapir_stack_config *cfg)
-{
-	struct t *t = calloc(1, sizeof(*t));
-
-	t->w = world_new();
-	t->h = world_add(t->w, 2, cfg);
-	world_pump(t->w);
-	app_init(&t->a, t->h->st);
-	raw_clear(t->w);
-	return t;
-}
-
-static void t_free(struct t *t)
-{
-	app_fini(&t->a);
-	world_free(t->w);
-	free(t);
-}
-
-static uint32_t t_open(struct t *t, bool opts, uint32_t *ps)
-{
-	uint32_t iss;
-
-	app_listen(&t->a, t->h, PORT, NULL);
-	iss = th_handshake(t->w, t->h, SPORT, PORT, 1000, opts, ps);
-	assert_int_equal(t->a.accepts, 1);
-	assert_non_null(t->a.flow);
-	raw_clear(t->w);
-	return iss;
-}
-
-static struct tcp_repr data_seg(uint32_t seq, uint32_t ack, const void *p, size_t len)
-{
-	struct tcp_repr r = th_seg(SPORT, PORT, seq, ack, TCP_ACK | TCP_PSH, 65535);
-
-	r.payload = p;
-	r.payload_len = len;
-	return r;
-}
-
-static int state_of(struct t *t)
+static int state_of(struct th_case *t)
 {
 	struct tapir_tcp_flow_info fi;
 
@@ -84,18 +38,18 @@ static int state_of(struct t *t)
  * RCV.NXT exactly, else a challenge ACK. */
 static void test_rst_with_data_behind_rcv_nxt(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 
 	(void)state;
-	r = data_seg(ps, iss + 1, "0123456789", 10);
+	r = th_data_seg(ps, iss + 1, "0123456789", 10);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 10);
 	ps += 10;
 	raw_clear(t->w);
 	/* 10 bytes from ps - 5: ends in the window, starts behind it */
-	r = data_seg(ps - 5, iss + 1, "abcdefghij", 10);
+	r = th_data_seg(ps - 5, iss + 1, "abcdefghij", 10);
 	r.flags = TCP_RST | TCP_ACK;
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.closes, 0);
@@ -111,7 +65,7 @@ static void test_rst_with_data_behind_rcv_nxt(void **state)
 	assert_int_equal(t->a.closes, 1);
 	assert_int_equal(t->a.close_err, -ECONNRESET);
 	tapir_tcp_close(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* A SYN|ACK (a SYN in a synchronized state) with data just behind RCV.NXT
@@ -119,12 +73,12 @@ static void test_rst_with_data_behind_rcv_nxt(void **state)
  * 5961 4.2: a challenge ACK and nothing of it used. */
 static void test_synack_with_data_behind_rcv_nxt(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 
 	(void)state;
-	r = data_seg(ps - 1, iss + 1, "XYZxyz", 6);	/* SYN at ps - 1, data from ps */
+	r = th_data_seg(ps - 1, iss + 1, "XYZxyz", 6);	/* SYN at ps - 1, data from ps */
 	r.flags = TCP_SYN | TCP_ACK;
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 0);
@@ -134,12 +88,12 @@ static void test_synack_with_data_behind_rcv_nxt(void **state)
 	assert_int_equal(s.ack, ps);
 	assert_int_equal(CTR(t->h, TCP_CHALLENGE_ACKS), 1);
 	/* the real data at ps is still taken */
-	r = data_seg(ps, iss + 1, "ok", 2);
+	r = th_data_seg(ps, iss + 1, "ok", 2);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 2);
 	assert_memory_equal(t->a.data, "ok", 2);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* One blind segment at RCV.NXT with a huge TSval and an unacceptable ACK
@@ -147,32 +101,32 @@ static void test_synack_with_data_behind_rcv_nxt(void **state)
  * later segment of the peer (RFC 7323 4.3: only acceptable segments). */
 static void test_huge_tsval_blind_segment(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, true, &ps);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 
 	(void)state;
 	/* ACK far beyond what we sent: the segment is not acceptable */
-	r = data_seg(ps, iss + 1 + 1000000, "evil", 4);
+	r = th_data_seg(ps, iss + 1 + 1000000, "evil", 4);
 	r.has_ts = true;
 	r.ts_val = 0x7fff0000u;
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 0);
 	assert_int_equal(CTR(t->h, TCP_DROP_BAD_ACK), 1);
 	/* ACK too old (more than MAX.SND.WND below SND.UNA): the same */
-	r = data_seg(ps, iss + 1 - 10000000, "evil", 4);
+	r = th_data_seg(ps, iss + 1 - 10000000, "evil", 4);
 	r.has_ts = true;
 	r.ts_val = 0x7fff0000u;
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 0);
 	/* an in-window segment beyond RCV.NXT (out of order, acceptable) does
 	 * not move TS.Recent either: SEG.SEQ > Last.ACK.sent */
-	r = data_seg(ps + 100, iss + 1, "later", 5);
+	r = th_data_seg(ps + 100, iss + 1, "later", 5);
 	r.has_ts = true;
 	r.ts_val = 0x7fff0000u;
 	th_send(t->w, t->h, &r);
 	/* the peer's real segment passes PAWS */
-	r = data_seg(ps, iss + 1, "hello", 5);
+	r = th_data_seg(ps, iss + 1, "hello", 5);
 	r.has_ts = true;
 	r.ts_val = 1002;
 	th_send(t->w, t->h, &r);
@@ -180,7 +134,7 @@ static void test_huge_tsval_blind_segment(void **state)
 	assert_memory_equal(t->a.data, "hello", 5);
 	assert_int_equal(CTR(t->h, TCP_DROP_PAWS), 0);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* A pure ACK at RCV.NXT whose ACK is older than SND.UNA must not move the
@@ -188,10 +142,10 @@ static void test_huge_tsval_blind_segment(void **state)
  * forged old ACK with window 0 stalled the flow. */
 static void test_window_not_from_old_ack(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
 	struct tapir_tcp_flow_info fi;
-	uint32_t ps, iss = t_open(t, false, &ps);
+	uint32_t ps, iss = th_case_open(t, false, &ps);
 
 	(void)state;
 	tapir_tcp_write(t->a.flow, "0123456789", 10);
@@ -200,18 +154,18 @@ static void test_window_not_from_old_ack(void **state)
 	th_send(t->w, t->h, &r);
 	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.snd_wnd, 30000);
-	r = data_seg(ps, iss + 11, "x", 1);
+	r = th_data_seg(ps, iss + 11, "x", 1);
 	r.window = 30000;
 	th_send(t->w, t->h, &r);
 	/* newer by SEG.SEQ (SND.WL1 < SEG.SEQ), but its ACK is below SND.UNA */
-	r = data_seg(ps + 1, iss + 5, "y", 1);
+	r = th_data_seg(ps + 1, iss + 5, "y", 1);
 	r.window = 0;
 	th_send(t->w, t->h, &r);
 	tapir_tcp_flow_info(t->a.flow, &fi);
 	assert_int_equal(fi.snd_wnd, 30000);
 	assert_int_equal(t->a.len, 2);	/* the data itself is fine (RFC 9293: ignore the old ACK) */
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* ---- TIME_WAIT ---- */
@@ -221,7 +175,7 @@ static void test_window_not_from_old_ack(void **state)
 static void test_time_wait_fin_sequence(void **state)
 {
 	struct tapir_stack_config cfg;
-	struct t *t;
+	struct th_case *t;
 	struct tcp_repr r, s;
 	uint32_t ps, iss;
 	uint64_t msl2;
@@ -230,8 +184,8 @@ static void test_time_wait_fin_sequence(void **state)
 	tapir_stack_config_defaults(&cfg);
 	cfg.tcp.msl_ns = 10 * TAPIR_STACK_NS_PER_SEC;
 	msl2 = 2 * cfg.tcp.msl_ns;
-	t = t_new(&cfg);
-	iss = t_open(t, false, &ps);
+	t = th_case_new(&cfg);
+	iss = th_case_open(t, false, &ps);
 	tapir_tcp_close(t->a.flow);
 	world_pump(t->w);
 	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK | TCP_FIN, 65535);
@@ -253,11 +207,11 @@ static void test_time_wait_fin_sequence(void **state)
 	/* ... but the timer was not restarted */
 	world_advance(t->w, msl2 / 4 + MSEC);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 
 	/* the retransmitted FIN restarts it */
-	t = t_new(&cfg);
-	iss = t_open(t, false, &ps);
+	t = th_case_new(&cfg);
+	iss = th_case_open(t, false, &ps);
 	tapir_tcp_close(t->a.flow);
 	world_pump(t->w);
 	r = th_seg(SPORT, PORT, ps, iss + 2, TCP_ACK | TCP_FIN, 65535);
@@ -271,16 +225,16 @@ static void test_time_wait_fin_sequence(void **state)
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 1);
 	world_advance(t->w, msl2);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* RFC 6191: with timestamps a SYN with a newer TSval reuses the tuple even
  * below RCV.NXT; an older TSval does not. */
 static void test_time_wait_reuse_by_timestamp(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
-	uint32_t ps, iss = t_open(t, true, &ps);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 
 	(void)state;
 	tapir_tcp_close(t->a.flow);
@@ -302,7 +256,7 @@ static void test_time_wait_reuse_by_timestamp(void **state)
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
 	assert_int_equal(s.ack, ps - 5000 + 1);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* ---- item 5: cwnd ---- */
@@ -311,10 +265,10 @@ static void test_time_wait_reuse_by_timestamp(void **state)
  * grow cwnd (RFC 7661); it used to grow by up to 2 MSS per ACK. */
 static void test_cwnd_app_limited(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
 	struct tapir_tcp_flow_info fi;
-	uint32_t ps, iss = t_open(t, false, &ps), una = iss + 1, iw;
+	uint32_t ps, iss = th_case_open(t, false, &ps), una = iss + 1, iw;
 
 	(void)state;
 	tapir_tcp_flow_info(t->a.flow, &fi);
@@ -330,7 +284,7 @@ static void test_cwnd_app_limited(void **state)
 	assert_int_equal(fi.snd_queue, 0);
 	assert_int_equal(fi.cwnd, iw);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* cwnd near 4 GiB in slow start used to wrap to less than one MSS; it is
@@ -338,9 +292,9 @@ static void test_cwnd_app_limited(void **state)
 static void test_cwnd_clamp(void **state)
 {
 	for (int algo = 0; algo < 2; algo++) {
-		struct t *t = t_new(NULL);
+		struct th_case *t = th_case_new(NULL);
 		struct tapir_tcp_flow *f;
-		uint32_t ps, iss = t_open(t, false, &ps);
+		uint32_t ps, iss = th_case_open(t, false, &ps);
 
 		(void)state;
 		f = t->a.flow;
@@ -364,7 +318,7 @@ static void test_cwnd_clamp(void **state)
 		f->ssthresh = 10 * f->mss;
 		(void)iss;
 		tapir_tcp_abort(f);
-		t_free(t);
+		th_case_free(t);
 	}
 }
 
@@ -376,7 +330,7 @@ static void test_cwnd_clamp(void **state)
  * FIN as sent, and send it only after an RTO. */
 static void test_fin_beside_sack_small_mss(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 	uint32_t ps = 1001, iss, data = 0;
 	uint8_t buf[80];
@@ -396,7 +350,7 @@ static void test_fin_beside_sack_small_mss(void **state)
 	th_send(t->w, t->h, &r);
 	assert_non_null(t->a.flow);
 	for (uint32_t i = 0; i < 4; i++) {
-		r = data_seg(ps + 10 + 20 * i, iss + 1, "abcd", 4);
+		r = th_data_seg(ps + 10 + 20 * i, iss + 1, "abcd", 4);
 		th_send(t->w, t->h, &r);
 	}
 	/* a first small segment stays unacknowledged, so Nagle holds the next
@@ -421,7 +375,7 @@ static void test_fin_beside_sack_small_mss(void **state)
 	assert_true(fin);	/* at once, not after an RTO */
 	r = th_seg(SPORT, PORT, ps, iss + 92, TCP_ACK | TCP_RST, 0);
 	th_send(t->w, t->h, &r);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* ---- suspected items ---- */
@@ -431,9 +385,9 @@ static void test_fin_beside_sack_small_mss(void **state)
  * SACKed above a FIN). */
 static void test_fin_hole_sack_recovery(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, true, &ps), mss = 1448, base = iss + 1;
+	uint32_t ps, iss = th_case_open(t, true, &ps), mss = 1448, base = iss + 1;
 	uint8_t *p = th_pattern(4 * 1448, 3);
 	bool fin = false;
 	size_t n;
@@ -472,15 +426,15 @@ static void test_fin_hole_sack_recovery(void **state)
 	free(p);
 	r = th_seg(SPORT, PORT, ps, base + 4 * mss + 1, TCP_ACK | TCP_RST, 0);
 	th_send(t->w, t->h, &r);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* The same without SACK: NewReno's partial ACK resends the lone FIN. */
 static void test_fin_hole_newreno(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, false, &ps), mss = 536, base = iss + 1;
+	uint32_t ps, iss = th_case_open(t, false, &ps), mss = 536, base = iss + 1;
 	uint8_t *p = th_pattern(4 * 536, 4);
 	bool fin = false;
 	size_t n;
@@ -508,7 +462,7 @@ static void test_fin_hole_newreno(void **state)
 	free(p);
 	r = th_seg(SPORT, PORT, ps, base + 4 * mss + 1, TCP_ACK | TCP_RST, 0);
 	th_send(t->w, t->h, &r);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* A retransmission record ending at sequence 0 used to move rexmit_nxt to
@@ -517,7 +471,7 @@ static void test_fin_hole_newreno(void **state)
  * set by hand: segment 0 to resend, segment 1 retransmitted and live). */
 static void test_rtx_record_ending_at_zero(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tapir_tcp_flow *f;
 	uint32_t ps, mss = 1448, x = 0u - 1448u * 2;
 	uint8_t *p = th_pattern(6 * 1448, 5);
@@ -525,7 +479,7 @@ static void test_rtx_record_ending_at_zero(void **state)
 	size_t n;
 
 	(void)state;
-	(void)t_open(t, true, &ps);
+	(void)th_case_open(t, true, &ps);
 	f = t->a.flow;
 	/* nothing is in flight: move the send sequence space to x */
 	f->iss = x - 1;
@@ -558,13 +512,13 @@ static void test_rtx_record_ending_at_zero(void **state)
 	assert_true(zero);
 	free(p);
 	tapir_tcp_abort(f);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* tapir_tcp_connect never picks an ephemeral port a listener holds. */
 static void test_ephemeral_skips_listeners(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr s;
 	uint16_t free_port = TCP_EPHEMERAL_LO + 1234;
 
@@ -583,16 +537,16 @@ static void test_ephemeral_skips_listeners(void **state)
 		assert_int_equal(s.flags, TCP_SYN);
 		assert_int_equal(s.src_port, free_port);
 	}
-	t_free(t);
+	th_case_free(t);
 }
 
 /* The invariants hold through a plain exchange (and name what breaks). */
 static void test_check_invariants(void **state)
 {
 	char why[256];
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r;
-	uint32_t ps, iss = t_open(t, true, &ps);
+	uint32_t ps, iss = th_case_open(t, true, &ps);
 
 	(void)state;
 	assert_null(tapir_tcp_check_invariants(t->h->st, why, sizeof(why)));
@@ -612,7 +566,7 @@ static void test_check_invariants(void **state)
 	th_send(t->w, t->h, &r);
 	assert_null(tapir_tcp_check_invariants(t->h->st, why, sizeof(why)));
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 int main(void)

@@ -18,35 +18,10 @@
 
 #define SEC TAPIR_STACK_NS_PER_SEC
 #define CTR(h, c) tapir_stack_counter((h)->st, TAPIR_CTR_##c)
-#define PORT 80
-#define SPORT 40000
+#define PORT TH_PORT
+#define SPORT TH_SPORT
 
 static struct tcp_repr segs[RAW_MAX_FRAMES];
-
-struct t {
-	struct world *w;
-	struct host *h;
-	struct app a;
-};
-
-static struct t *t_new(const struct tapir_stack_config *cfg)
-{
-	struct t *t = calloc(1, sizeof(*t));
-
-	t->w = world_new();
-	t->h = world_add(t->w, 2, cfg);
-	world_pump(t->w);
-	app_init(&t->a, t->h->st);
-	raw_clear(t->w);
-	return t;
-}
-
-static void t_free(struct t *t)
-{
-	app_fini(&t->a);
-	world_free(t->w);
-	free(t);
-}
 
 static void cfg_init(struct tapir_stack_config *cfg)
 {
@@ -54,7 +29,7 @@ static void cfg_init(struct tapir_stack_config *cfg)
 }
 
 /* A handshake from @sport that must succeed; returns the stack's ISS. */
-static uint32_t open_from(struct t *t, uint16_t sport, uint32_t peer_isn)
+static uint32_t open_from(struct th_case *t, uint16_t sport, uint32_t peer_isn)
 {
 	struct tcp_repr r = th_seg(sport, PORT, peer_isn, 0, TCP_SYN, 65535), s;
 	int accepts = t->a.accepts;
@@ -73,7 +48,7 @@ static uint32_t open_from(struct t *t, uint16_t sport, uint32_t peer_isn)
 
 /* An HTTP/1.0-style exchange: the server closes first, the client answers
  * with its FIN; the server's side ends in TIME_WAIT. */
-static void server_closed(struct t *t, uint16_t sport, uint32_t peer_isn)
+static void server_closed(struct th_case *t, uint16_t sport, uint32_t peer_isn)
 {
 	uint32_t iss = open_from(t, sport, peer_isn);
 	struct tcp_repr r, s;
@@ -96,12 +71,12 @@ static void server_closed(struct t *t, uint16_t sport, uint32_t peer_isn)
 static void test_time_wait_not_counted(void **state)
 {
 	struct tapir_stack_config cfg;
-	struct t *t;
+	struct th_case *t;
 
 	(void)state;
 	cfg_init(&cfg);
 	cfg.tcp.max_connections = 4;
-	t = t_new(&cfg);
+	t = th_case_new(&cfg);
 	app_listen(&t->a, t->h, PORT, NULL);
 	for (int i = 0; i < 50; i++)
 		server_closed(t, (uint16_t)(SPORT + i), 1000u * (uint32_t)i);
@@ -117,7 +92,7 @@ static void test_time_wait_not_counted(void **state)
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	assert_int_equal(CTR(t->h, TCP_TW_EXPIRED), 50);
 	assert_true(tapir_tcp_mem_check(t->h->st));
-	t_free(t);
+	th_case_free(t);
 }
 
 /* max_tw: the oldest entry is recycled, the newest still answers */
@@ -125,12 +100,12 @@ static void test_time_wait_recycle(void **state)
 {
 	struct tapir_stack_config cfg;
 	struct tcp_repr r, s;
-	struct t *t;
+	struct th_case *t;
 
 	(void)state;
 	cfg_init(&cfg);
 	cfg.tcp.max_tw = 4;
-	t = t_new(&cfg);
+	t = th_case_new(&cfg);
 	app_listen(&t->a, t->h, PORT, NULL);
 	for (int i = 0; i < 6; i++)
 		server_closed(t, (uint16_t)(SPORT + i), 1000u * (uint32_t)i);
@@ -153,7 +128,7 @@ static void test_time_wait_recycle(void **state)
 	r = th_seg(SPORT + 5, PORT, 5002, 0, TCP_RST, 0);
 	th_send(t->w, t->h, &r);
 	assert_int_equal(tapir_tcp_time_wait_count(t->h->st), 4);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* Only the peer's FIN again (ending at RCV.NXT) restarts 2 MSL; a blind FIN
@@ -161,7 +136,7 @@ static void test_time_wait_recycle(void **state)
 static void test_time_wait_fin_check(void **state)
 {
 	struct tcp_repr r, s;
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 
 	(void)state;
 	app_listen(&t->a, t->h, PORT, NULL);
@@ -183,14 +158,14 @@ static void test_time_wait_fin_check(void **state)
 	assert_int_equal(tapir_tcp_time_wait_count(t->h->st), 1);
 	world_advance(t->w, 60 * SEC);
 	assert_int_equal(tapir_tcp_time_wait_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* RFC 6191: a SYN with a newer timestamp (even below RCV.NXT) takes the
  * tuple; the new ISS is above what the old connection sent. */
 static void test_time_wait_reuse_ts(void **state)
 {
-	struct t *t = t_new(NULL);
+	struct th_case *t = th_case_new(NULL);
 	struct tcp_repr r, s;
 	uint32_t ps, iss;
 
@@ -224,7 +199,7 @@ static void test_time_wait_reuse_ts(void **state)
 	assert_int_equal(s.seq, iss + 2 + 65537);
 	assert_int_equal(CTR(t->h, TCP_TIME_WAIT_REUSED), 1);
 	assert_int_equal(tapir_tcp_time_wait_count(t->h->st), 0);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* A full table answers SYNs with cookies; a valid cookie ACK takes the
@@ -233,12 +208,12 @@ static void test_table_full_cookies(void **state)
 {
 	struct tapir_stack_config cfg;
 	struct tcp_repr r, s;
-	struct t *t;
+	struct th_case *t;
 
 	(void)state;
 	cfg_init(&cfg);
 	cfg.tcp.max_connections = 4;
-	t = t_new(&cfg);
+	t = th_case_new(&cfg);
 	app_listen(&t->a, t->h, PORT, NULL);
 	/* spoofed SYNs fill the table with half-open flows */
 	for (int i = 0; i < 4; i++) {
@@ -270,7 +245,7 @@ static void test_table_full_cookies(void **state)
 	th_send(t->w, t->h, &r);
 	assert_int_equal(t->a.len, 5);
 	tapir_tcp_abort(t->a.flow);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* The peer keeps a zero window and ACKs every probe: the orphan is reset
@@ -282,12 +257,12 @@ static void test_orphan_zero_window(void **state)
 	uint8_t data[1000] = { 0 };
 	unsigned answered = 0;
 	uint32_t iss;
-	struct t *t;
+	struct th_case *t;
 
 	(void)state;
 	cfg_init(&cfg);
 	cfg.tcp.orphan_retries = 3;
-	t = t_new(&cfg);
+	t = th_case_new(&cfg);
 	app_listen(&t->a, t->h, PORT, NULL);
 	iss = open_from(t, SPORT, 1000);
 	r = th_seg(SPORT, PORT, 1001, iss + 1, TCP_ACK, 0);	/* window closed */
@@ -316,7 +291,7 @@ static void test_orphan_zero_window(void **state)
 	assert_true(answered >= 3 && answered <= 4);
 	assert_int_equal(tapir_tcp_orphan_count(t->h->st), 0);
 	assert_true(tapir_tcp_mem_check(t->h->st));
-	t_free(t);
+	th_case_free(t);
 }
 
 /* max_orphans: closing one more resets the oldest */
@@ -325,13 +300,13 @@ static void test_max_orphans(void **state)
 	struct tapir_stack_config cfg;
 	struct tapir_tcp_flow *fl[3];
 	bool rst_first = false;
-	struct t *t;
+	struct th_case *t;
 	size_t n;
 
 	(void)state;
 	cfg_init(&cfg);
 	cfg.tcp.max_orphans = 2;
-	t = t_new(&cfg);
+	t = th_case_new(&cfg);
 	app_listen(&t->a, t->h, PORT, NULL);
 	for (int i = 0; i < 3; i++) {
 		(void)open_from(t, (uint16_t)(SPORT + i), 1000);
@@ -352,7 +327,7 @@ static void test_max_orphans(void **state)
 		}
 	}
 	assert_true(rst_first);
-	t_free(t);
+	th_case_free(t);
 }
 
 /* The memory budget: out-of-order data goes first, windows stop growing,
@@ -365,12 +340,12 @@ static void test_memory_pressure(void **state)
 	struct tcp_repr r;
 	uint8_t *p = th_pattern(65536, 3);
 	uint32_t iss_a, iss_b;
-	struct t *t;
+	struct th_case *t;
 
 	(void)state;
 	cfg_init(&cfg);
 	cfg.tcp.max_memory = 64 * 1024;	/* pressure above 48 KiB */
-	t = t_new(&cfg);
+	t = th_case_new(&cfg);
 	app_listen(&t->a, t->h, PORT, NULL);
 	iss_a = open_from(t, SPORT, 1000);
 	a = t->a.flow;
@@ -425,7 +400,7 @@ static void test_memory_pressure(void **state)
 	assert_int_equal(tapir_tcp_mem_used(t->h->st), 0);
 	assert_true(tapir_tcp_mem_check(t->h->st));
 	free(p);
-	t_free(t);
+	th_case_free(t);
 }
 
 int main(void)
