@@ -1916,7 +1916,9 @@ static void test_cubic_curve(void **state)
 			;
 		world_advance(t->w, 100 * MSEC);
 		tapir_tcp_flow_info(t->a.flow, &fi);
-		if (getenv("CUBIC_TRACE")) print_message("round %d cwnd %u flight segs %zu\n", i, fi.cwnd, th_count(t->w));
+		if (getenv("CUBIC_TRACE"))
+			print_message("round %d cwnd %u flight segs %zu\n", i, fi.cwnd,
+				      th_count(t->w));
 		if (fi.cwnd >= 100 * fi.mss)
 			break;
 		ack_round(t, ps, &tsv);

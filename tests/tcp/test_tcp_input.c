@@ -558,7 +558,8 @@ static void test_check_invariants(void **state)
 	assert_non_null(strstr(tapir_tcp_check_invariants(t->h->st, why, sizeof(why)), "cwnd"));
 	t->a.flow->cwnd = 10 * t->a.flow->mss;
 	t->a.flow->t_rtx = 0;
-	assert_non_null(strstr(tapir_tcp_check_invariants(t->h->st, why, sizeof(why)), "retransmission timer"));
+	assert_non_null(strstr(tapir_tcp_check_invariants(t->h->st, why, sizeof(why)),
+			       "retransmission timer"));
 	tcp_arm_rtx(t->a.flow);
 	r = th_seg(SPORT, PORT, ps, iss + 4, TCP_ACK, 65535);
 	r.has_ts = true;
