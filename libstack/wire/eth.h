@@ -15,14 +15,13 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "tapir/stack.h"	/* TAPIR_ETHERTYPE_IPV4, _ARP */
 
 #define ETH_HDR_LEN 14
 #define ETH_ALEN 6
 #define ETH_ADDR_STRLEN 18		/* "xx:xx:xx:xx:xx:xx" and NUL */
 
-/* The same names and values as include/tapir/stack.h: redefinitions are identical */
-#define TAPIR_ETHERTYPE_IPV4 0x0800
-#define TAPIR_ETHERTYPE_ARP 0x0806
+/* TAPIR_ETHERTYPE_IPV4 and _ARP are include/tapir/stack.h's */
 #define ETHERTYPE_IPV6 0x86dd
 
 /* The all-ones address ff:ff:ff:ff:ff:ff */

@@ -15,26 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tapir/stack.h"	/* TAPIR_ICMP_*: the public types and codes */
+
 #define ICMP_HDR_LEN 8
 
 /*
- * Types and codes.  The same names and spellings as include/tapir/stack.h, and the
- * ones <netinet/ip_icmp.h> shares have its values: redefinitions are identical.
+ * Types and codes: the public ones (TAPIR_ICMP_*) are include/tapir/stack.h's;
+ * these are the ones only the wire code needs.
  */
-#define TAPIR_ICMP_ECHO_REPLY 0
-#define TAPIR_ICMP_DEST_UNREACH 3
 #define ICMP_SOURCE_QUENCH 4
-#define TAPIR_ICMP_REDIRECT 5
-#define TAPIR_ICMP_ECHO_REQUEST 8
-#define TAPIR_ICMP_TIME_EXCEEDED 11
-#define TAPIR_ICMP_PARAM_PROBLEM 12
 
 /* Codes of TAPIR_ICMP_DEST_UNREACH */
-#define TAPIR_ICMP_UNREACH_NET 0
-#define TAPIR_ICMP_UNREACH_HOST 1
-#define TAPIR_ICMP_UNREACH_PROTOCOL 2
-#define TAPIR_ICMP_UNREACH_PORT 3
-#define TAPIR_ICMP_UNREACH_FRAG_NEEDED 4
 #define ICMP_UNREACH_SRC_ROUTE_FAILED 5
 
 /* Codes of TAPIR_ICMP_TIME_EXCEEDED */
