@@ -46,6 +46,7 @@ static const struct {
 	{ "ipv4", run_ipv4_tests },
 	{ "icmp", run_icmp_tests },
 	{ "udp", run_udp_tests },
+	{ "addr", run_addr_tests },
 };
 
 int main(int argc, char **argv)
