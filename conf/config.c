@@ -516,6 +516,11 @@ int config_finish(struct tapird_config *c, const struct tapir_app_conf_type *con
 				    "[ipv4] gateway: %s is the broadcast address of %s/%u", gb,
 				    ab, c->prefix_len);
 	}
+	if (c->gw.host_loopback && c->gw.host_loopback == c->addr) {
+		tapir_ipv4_addr_format(c->addr, ab);
+		return errf(err, errlen, c->gw.w_host_loopback.text,
+			    "[gateway] host_loopback: %s is our own address", ab);
+	}
 	for (size_t i = 0; i < c->nkvs; i++)
 		if (!c->kvs[i].spec)
 			return errf(err, errlen, c->kvs[i].where.text,

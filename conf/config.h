@@ -101,6 +101,19 @@ struct app_config {
 	                                    the defaults, then the keys given */
 };
 
+/* [gateway]: tapird as a namespace's router (daemon/gateway/gateway.h) */
+struct gateway_config {
+	bool enabled;                    /* forwarder mode, flows spliced to host sockets */
+	uint32_t host_loopback;          /* flows to it go to the host's 127.0.0.1; 0: none */
+	uint32_t max_flows;              /* spliced TCP + UDP flows + pending connects */
+	uint64_t flow_buffer;            /* bytes buffered per flow and direction */
+	uint64_t total_buffer;           /* bytes buffered by all flows together */
+	uint64_t udp_idle_ns;            /* a UDP flow without traffic ends */
+	uint64_t connect_timeout_ns;     /* host connect() before the SYN is dropped */
+	bool icmp_echo;                  /* ping through ping sockets */
+	struct config_where w_host_loopback;
+};
+
 /* ---- the whole configuration ---- */
 
 struct tapird_config {
@@ -144,6 +157,8 @@ struct tapird_config {
 	bool control_disabled;           /* enabled = false */
 	char control_user[33];           /* user = NAME: drop to it once the TAP is open */
 	bool sandbox;                    /* sandbox = true: sandbox.h (--no-sandbox: off) */
+	/* [gateway] */
+	struct gateway_config gw;
 
 	/* Origins used by the checks across keys */
 	struct config_where w_addr, w_gateway;
@@ -151,7 +166,7 @@ struct tapird_config {
 
 /*
  * The fixed sections ([netif], [ipv4], [arp], [icmp], [log], [tcp],
- * [control]): a key table each (config_keys.c) over the struct at @offset
+ * [control], [gateway]): a key table each (config_keys.c) over the struct at @offset
  * in struct tapird_config; @more ends the list of keys in messages.
  */
 struct config_section {
