@@ -553,7 +553,7 @@ static bool forward_input(struct tapir_stack *st, const uint8_t *pkt, const stru
 		CTR_INC(st, IPV4_DROP_NOT_US);
 		return false;
 	}
-	if (r->dst == 0 || ipv4_addr_is_multicast(r->dst) || ipv4_addr_is_loopback(r->dst) ||
+	if ((r->dst >> 24) == 0 || ipv4_addr_is_multicast(r->dst) || ipv4_addr_is_loopback(r->dst) ||
 	    ipv4_addr_is_reserved(r->dst)) {
 		CTR_INC(st, IPV4_DROP_FORWARD_ADDR);
 		return false;
