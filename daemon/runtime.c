@@ -45,6 +45,7 @@
 
 #include "apps.h"
 #include "config.h"
+#include "gateway.h"
 #include "impair.h"
 #include "tapir/kv.h"
 #include "tapir/log.h"
@@ -92,6 +93,7 @@ struct daemon {
 	int exit_code;
 	bool stopping;
 	struct tapird_ctl *ctl;  /* control socket + capture (tapird_ctl.h) */
+	struct gateway *gw;      /* [gateway] enabled (gateway/gateway.h) */
 };
 
 /* ---- randomness and logging for the stack ---- */
@@ -409,6 +411,7 @@ static void stop(struct daemon *d, int code)
 	d->stopping = true;
 	d->exit_code = code;
 	stop_apps(d);
+	gateway_stop(d->gw);
 	tapird_ctl_stop(d->ctl);
 	if (d->handles_open) {
 		uv_close((uv_handle_t *)&d->poll, NULL);
@@ -444,6 +447,15 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 stopped by SIGINT/SIGTERM, 1 network error,\n"
 		"2 bad configuration or argument.\n");
+}
+
+/* After a gateway callback touched the stack: send, and re-arm the timer */
+static void gateway_after(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	tapir_stack_flush(d->st);
+	rearm(d);
 }
 
 static int start_network(struct daemon *d)
@@ -574,6 +586,11 @@ static int start_network(struct daemon *d)
 		ra->type = t;
 		d->napps++;
 	}
+	if (c->gw.enabled) {
+		rc = gateway_start(&d->gw, &d->loop, d->st, &c->gw, &d->log, gateway_after, d);
+		if (rc)
+			return -1;
+	}
 	tapir_stack_start(d->st, d->now);
 	tapir_stack_flush(d->st);
 
@@ -637,6 +654,7 @@ static void ctl_dev_stats(void *ctx, void *json_obj)
 	const uint64_t fv[] = { f.rx_frames, f.rx_bytes, f.tx_frames, f.tx_bytes, f.tx_drops,
 				f.tx_errors, f.rx_errors, f.rx_empty, f.rx_capped };
 	json_object_set_new(json_obj, "dev", counters_json(fn, fv, 9));
+	gateway_stats_json(d->gw, json_obj);
 	if (!d->im)
 		return;
 	struct impair_stats m;
@@ -647,6 +665,14 @@ static void ctl_dev_stats(void *ctx, void *json_obj)
 	const uint64_t mv[] = { m.tx_frames, m.rx_frames, m.dropped, m.duplicated, m.reordered,
 				m.corrupted, m.delayed, m.queue_full, m.lower_errors };
 	json_object_set_new(json_obj, "impair", counters_json(mn, mv, 9));
+}
+
+/* "conns": the gateway's spliced flows (a json_t * array) */
+static void *ctl_spliced(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return gateway_flows_json(d->gw);
 }
 
 static int start_loop(struct daemon *d)
@@ -676,7 +702,8 @@ static int start_loop(struct daemon *d)
 		return -1;
 	}
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
-				      .reload = ctl_reload, .dev_stats = ctl_dev_stats };
+				      .reload = ctl_reload, .dev_stats = ctl_dev_stats,
+				      .spliced = d->gw ? ctl_spliced : NULL };
 	if (tapird_ctl_start(d->ctl, &d->loop, d->st, &d->log, tap_name(d->tap), &h) < 0)
 		return -1;
 	rearm(d);
@@ -687,6 +714,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 {
 	d->stopping = true;
 	stop_apps(d);
+	gateway_stop(d->gw);
 	tapird_ctl_stop(d->ctl);
 	if (loop_ok) {
 		if (d->handles_open) {
@@ -701,6 +729,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 		uv_run(&d->loop, UV_RUN_DEFAULT);  /* run the close callbacks */
 		uv_loop_close(&d->loop);
 	}
+	gateway_free(d->gw);
 	tapir_stack_free(d->st);
 	tapird_ctl_free(d->ctl);
 	impair_free(d->im);

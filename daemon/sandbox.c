@@ -67,7 +67,7 @@ static const int allowed[] = {
 #endif
 };
 
-int sandbox_seccomp(char *err, size_t errlen)
+int sandbox_seccomp(bool gateway, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx) {
@@ -84,6 +84,15 @@ int sandbox_seccomp(char *err, size_t errlen)
 	if (!rc)
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					    &unix_only);
+	/* the gateway ([gateway] enabled): AF_INET sockets (TCP, UDP, ping
+	 * sockets), connect() for TCP and UDP flows, bind() for none */
+	if (!rc && gateway) {
+		const struct scmp_arg_cmp inet_only = { .arg = 0, .op = SCMP_CMP_EQ,
+							.datum_a = AF_INET, .datum_b = 0 };
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &inet_only);
+		if (!rc)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0);
+	}
 	if (!rc)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -105,7 +114,7 @@ static int drop_caps(char *err, size_t errlen)
 	return 0;
 }
 
-int sandbox_enter(const char *user, const char *socket, char *err, size_t errlen)
+int sandbox_enter(const char *user, const char *socket, bool gateway, char *err, size_t errlen)
 {
 	if (user && *user) {
 		struct passwd *pw = getpwnam(user);
@@ -138,5 +147,5 @@ int sandbox_enter(const char *user, const char *socket, char *err, size_t errlen
 		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
 		return -errno;
 	}
-	return sandbox_seccomp(err, errlen);
+	return sandbox_seccomp(gateway, err, errlen);
 }

@@ -13,18 +13,21 @@
 #ifndef TAPIR_SANDBOX_H
 #define TAPIR_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /**
  * sandbox_enter() - Drop privileges and confine the process
  * @user:   User to become (NULL or "": stay who we are)
  * @socket: Control socket to hand to @user (may be NULL)
+ * @gateway: [gateway] enabled: allow what the gateway's host sockets need
  *
  * Return: 0 or negative errno (message in @err)
  */
-int sandbox_enter(const char *user, const char *socket, char *err, size_t errlen);
+int sandbox_enter(const char *user, const char *socket, bool gateway, char *err, size_t errlen);
 
-/* Only step (4).  Return: 0 or negative errno (message in @err) */
-int sandbox_seccomp(char *err, size_t errlen);
+/* Only step (4); @gateway: also the gateway's host sockets (AF_INET TCP, UDP
+ * and ping sockets, connect()).  Return: 0 or negative errno (message in @err) */
+int sandbox_seccomp(bool gateway, char *err, size_t errlen);
 
 #endif /* TAPIR_SANDBOX_H */

@@ -66,6 +66,8 @@ struct control_env {
 	int (*reload)(void *ctx, void *json_result, char *err, size_t errlen);
 	/* Optional: device counters appended to "stats" (a json_t * object) */
 	void (*dev_stats)(void *ctx, void *json_obj);
+	/* Optional: the gateway's spliced flows for "conns" (a new json_t * array) */
+	void *(*spliced)(void *ctx);
 };
 
 struct control;

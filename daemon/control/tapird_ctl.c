@@ -83,6 +83,12 @@ static void on_dev_stats(void *ctx, void *json_obj)
 	t->hooks.dev_stats(t->hooks.ctx, json_obj);
 }
 
+static void *on_spliced(void *ctx)
+{
+	struct tapird_ctl *t = ctx;
+	return t->hooks.spliced(t->hooks.ctx);
+}
+
 /* After each request: push out what it sent, then stop or re-arm */
 static void after_request(void *ctx)
 {
@@ -149,6 +155,7 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 		.shutdown = on_shutdown,
 		.reload = h->reload ? on_reload : NULL,
 		.dev_stats = h->dev_stats ? on_dev_stats : NULL,
+		.spliced = h->spliced ? on_spliced : NULL,
 	};
 	t->ctl = control_new(&env);
 	if (!t->ctl)

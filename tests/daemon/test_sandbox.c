@@ -2,7 +2,10 @@
  * test_sandbox.c - tapird's seccomp allowlist: what the loop uses passes,
  * anything else (execve, a raw socket, mount) kills the process with SIGSYS
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +22,10 @@
 
 #include "sandbox.h"
 
-enum probe { P_ALLOWED, P_EXECVE, P_RAW_SOCKET, P_MOUNT, P_INET_SOCKET };
+enum probe { P_ALLOWED, P_EXECVE, P_RAW_SOCKET, P_MOUNT, P_INET_SOCKET, P_GATEWAY_SOCKETS };
 
 /* Run @p in a sandboxed child.  Return: its wait status; *said = what it wrote first */
-static int run_child(enum probe p, char *said, size_t n)
+static int run_child(enum probe p, bool gateway, char *said, size_t n)
 {
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
@@ -31,7 +34,7 @@ static int run_child(enum probe p, char *said, size_t n)
 	if (pid == 0) {
 		char err[256];
 		close(fds[0]);
-		if (sandbox_seccomp(err, sizeof(err))) {
+		if (sandbox_seccomp(gateway, err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			_exit(99);
 		}
@@ -61,6 +64,21 @@ static int run_child(enum probe p, char *said, size_t n)
 		case P_MOUNT:
 			mount("none", "/", "tmpfs", 0, NULL);
 			_exit(93);
+		case P_GATEWAY_SOCKETS: {
+			/* what the gateway makes: TCP, UDP, connect() */
+			struct sockaddr_in a = { .sin_family = AF_INET,
+						 .sin_port = htons(9),
+						 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+			int t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			int d = socket(AF_INET, SOCK_DGRAM, 0);
+
+			if (t < 0 || d < 0)
+				_exit(91);
+			(void)connect(t, (struct sockaddr *)&a, sizeof(a));
+			if (connect(d, (struct sockaddr *)&a, sizeof(a)) < 0)
+				_exit(90);
+			_exit(0);
+		}
 		}
 		_exit(92);
 	}
@@ -76,19 +94,36 @@ static int run_child(enum probe p, char *said, size_t n)
 static void test_allowed_calls_pass(void **state)
 {
 	char said[8];
-	int st = run_child(P_ALLOWED, said, sizeof(said));
+	int st = run_child(P_ALLOWED, false, said, sizeof(said));
 	assert_string_equal(said, "in");
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-static void expect_killed(enum probe p)
+static void expect_killed_gw(enum probe p, bool gateway)
 {
 	char said[8];
-	int st = run_child(p, said, sizeof(said));
+	int st = run_child(p, gateway, said, sizeof(said));
 	assert_string_equal(said, "in");  /* it ran, sandboxed, until the forbidden call */
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void expect_killed(enum probe p) { expect_killed_gw(p, false); }
+
+/* With the gateway on: AF_INET TCP/UDP sockets and connect() pass; raw
+ * sockets and execve still kill; without it the same sockets kill */
+static void test_gateway_sockets(void **state)
+{
+	char said[8];
+	int st = run_child(P_GATEWAY_SOCKETS, true, said, sizeof(said));
+
+	assert_string_equal(said, "in");
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	expect_killed_gw(P_GATEWAY_SOCKETS, false);
+	expect_killed_gw(P_RAW_SOCKET, true);
+	expect_killed_gw(P_EXECVE, true);
 }
 
 static void test_execve_kills(void **state) { expect_killed(P_EXECVE); }
@@ -104,6 +139,7 @@ int main(void)
 		cmocka_unit_test(test_raw_socket_kills),
 		cmocka_unit_test(test_inet_socket_kills),
 		cmocka_unit_test(test_mount_kills),
+		cmocka_unit_test(test_gateway_sockets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
