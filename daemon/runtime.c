@@ -445,6 +445,10 @@ static void usage(FILE *f)
 		"  --help          show this help\n"
 		"  --version       show the version\n"
 		"\n"
+		"Environment: TAPIR_TAP_FD=N[,vnet] takes TAP descriptor N, attached in\n"
+		"another namespace (tapir up --netns new --gateway), instead of opening\n"
+		"[netif] name here.\n"
+		"\n"
 		"Exit status: 0 stopped by SIGINT/SIGTERM, 1 network error,\n"
 		"2 bad configuration or argument.\n");
 }
@@ -471,17 +475,33 @@ static int start_network(struct daemon *d)
 	/* Offloads change frames (super-segments, partial checksums) that the
 	 * impairment layer works on one by one: not with it. */
 	bool offload = c->offload && !impair_config_active(&c->impair);
-	int rc = tap_open_backend(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload, err,
-				  sizeof(err));
+	/* `tapir up --netns new --gateway` opened the TAP in the new namespace
+	 * and hands it over: we stay in this one for the gateway's sockets */
+	const char *handed = getenv("TAPIR_TAP_FD");
+	int rc;
+	if (handed && !strcmp(c->backend, "tap")) {
+		char *end;
+		long fd = strtol(handed, &end, 10);
+		if (fd < 3 || fd > 65535 || (*end && strcmp(end, ",vnet"))) {
+			tapir_log_err(&d->log, "TAPIR_TAP_FD='%s': not FD or FD,vnet", handed);
+			return -1;
+		}
+		rc = tap_open_fd(&d->tap, (int)fd, *end != 0, c->mtu, c->mac, err, sizeof(err));
+		unsetenv("TAPIR_TAP_FD");
+	} else {
+		handed = NULL;
+		rc = tap_open_backend(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload, err,
+				      sizeof(err));
+	}
 	if (rc) {
 		tapir_log_err(&d->log, "%s", err);
 		return -1;
 	}
-	if (offload && !tap_offloads(d->tap) && !strcmp(c->backend, "tap"))
+	if (offload && !handed && !tap_offloads(d->tap) && !strcmp(c->backend, "tap"))
 		tapir_log_warn(&d->log, "%s: offloads unavailable (%s); running without",
 			 tap_name(d->tap), tap_offload_error(d->tap));
 	tap_mac(d->tap, c->mac);  /* vmnet assigns its own */
-	if (!tap_created(d->tap)) {
+	if (!tap_created(d->tap) && !handed) {
 		int kmtu = tap_kernel_mtu(d->tap);
 		if (kmtu > 0 && (uint32_t)kmtu != c->mtu)
 			tapir_log_warn(&d->log, "%s existed with MTU %d; ours is %u", tap_name(d->tap),
