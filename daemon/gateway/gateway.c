@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "gw.h"
@@ -130,6 +131,12 @@ int gateway_start(struct gateway **out, uv_loop_t *loop, struct tapir_stack *st,
 	gw->log = log;
 	gw->after = after;
 	gw->after_ctx = ctx;
+	/* a socket per flow: take the hard limit of descriptors (before the sandbox) */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	uv_timer_init(loop, &gw->sweep);
 	gw->sweep.data = gw;
 	gw->handles++;

@@ -569,8 +569,14 @@ static void fwd_syn(void *ctx, const struct tapir_tcp_fwd_req *req)
 	t->conn.data = t;
 	gw->handles++;
 	tcp_list_add(gw, t);
-	if (uv_tcp_connect(&t->conn, &t->sock, (const struct sockaddr *)&to, host_connected) < 0) {
-		refuse(t, -ENETUNREACH);
+	int rc = uv_tcp_connect(&t->conn, &t->sock, (const struct sockaddr *)&to, host_connected);
+	if (rc == UV_EMFILE || rc == UV_ENFILE || rc == UV_ENOBUFS || rc == UV_ENOMEM) {
+		/* out of descriptors or memory here: a refusal, counted */
+		GW_INC(gw, TCP_REFUSED_LIMIT);
+		tapir_tcp_forward_refuse(gw->st, req, -ECONNREFUSED);
+		tcp_end(t, false, false);
+	} else if (rc < 0) {
+		refuse(t, map_connect_error(rc));
 		tcp_end(t, false, false);
 	}
 }

@@ -72,7 +72,9 @@ static int run_child(enum probe p, bool gateway, char *said, size_t n)
 			int t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 			int d = socket(AF_INET, SOCK_DGRAM, 0);
 
-			if (t < 0 || d < 0)
+			struct sockaddr_in any = { .sin_family = AF_INET };
+
+			if (t < 0 || d < 0 || bind(d, (struct sockaddr *)&any, sizeof(any)))
 				_exit(91);
 			(void)connect(t, (struct sockaddr *)&a, sizeof(a));
 			if (connect(d, (struct sockaddr *)&a, sizeof(a)) < 0)
