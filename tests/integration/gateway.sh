@@ -116,13 +116,35 @@ async def sink_later(r, w):
         f.write(str(n))
     w.close()
 
+async def rst_from_host(r, w):
+    # reads a line, then resets the connection (SO_LINGER 0)
+    await r.readline()
+    import socket, struct
+    s = w.get_extra_info("socket")
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    w.transport.abort()
+
+async def rst_to_host(r, w):
+    # waits for the client's reset and records how the read ended
+    try:
+        while await r.read(65536):
+            pass
+        how = "EOF"
+    except ConnectionResetError:
+        how = "ECONNRESET"
+    with open(os.path.join(TMP, "rst_to_host.got"), "w") as f:
+        f.write(how)
+    w.close()
+
 async def main():
     host = "198.51.100.2"
     srv = [await asyncio.start_server(half_in, host, 9001),
            await asyncio.start_server(half_out, host, 9002),
            await asyncio.start_server(echo, host, 9003, backlog=2048),
            await asyncio.start_server(blast, host, 9004),
-           await asyncio.start_server(sink_later, host, 9005)]
+           await asyncio.start_server(sink_later, host, 9005),
+           await asyncio.start_server(rst_from_host, host, 9006),
+           await asyncio.start_server(rst_to_host, host, 9007)]
     open(os.path.join(TMP, "servers.ready"), "w").close()
     await asyncio.gather(*(s.serve_forever() for s in srv))
 
@@ -224,6 +246,34 @@ for _ in $(seq 1 20); do [ -s "$TMP/half_out.got" ] && break; sleep 0.1; done
 [ "$(cat "$TMP/half_out.got")" = "after your FIN: banner" ] ||
 	fail "half-close from the host: the host got '$(cat "$TMP/half_out.got" 2>/dev/null)'"
 pass "half-close carried both ways"
+
+# Resets both ways: the host's RST reaches the namespace client as
+# ECONNRESET, the namespace client's RST reaches the host server as one
+cat >"$TMP/rst.py" <<'PY'
+import socket, struct, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+if sys.argv[3] == "expect":
+    s.sendall(b"reset me\n")
+    try:
+        print("EOF" if s.recv(100) == b"" else "data")
+    except ConnectionResetError:
+        print("ECONNRESET")
+else:
+    s.sendall(b"about to reset\n")
+    time.sleep(0.5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("reset")
+PY
+out=$(in_g $PY "$TMP/rst.py" $HOST 9006 expect)
+[ "$out" = ECONNRESET ] || fail "host's reset: the namespace client saw $out"
+in_g $PY "$TMP/rst.py" $HOST 9007 send >/dev/null
+for _ in $(seq 1 30); do [ -s "$TMP/rst_to_host.got" ] && break; sleep 0.1; done
+[ "$(cat "$TMP/rst_to_host.got" 2>/dev/null)" = ECONNRESET ] ||
+	fail "namespace's reset: the host saw '$(cat "$TMP/rst_to_host.got" 2>/dev/null)'"
+[ "$(stat_of tcp_rst_to_ns)" -ge 1 ] && [ "$(stat_of tcp_rst_to_host)" -ge 1 ] ||
+	fail "resets not counted"
+pass "resets carried both ways"
 
 # Ping through ping sockets
 in_g ping -c 2 -W 2 $HOST >/dev/null || fail "ping $HOST through the gateway"
