@@ -8,10 +8,11 @@
 # tapir up G --netns new --gateway; from inside G (tapir exec) it checks:
 # a 100 MB HTTP download (SHA-256 equal), H's loopback through host_loopback
 # (and nothing else of it), a UDP echo, a refused port (ECONNREFUSED), an
-# unreachable host (EHOSTUNREACH from the ICMP), half-closes both ways, ping,
-# tapir conns and stats, 1,000 concurrent spliced connections from four
-# client processes, and that a slow reader on either side does not grow
-# tapird's memory (back-pressure counters move, RSS stays within bounds).
+# unreachable host (EHOSTUNREACH from the ICMP), half-closes and resets both
+# ways, ping, tapir conns and stats, 1,000 concurrent spliced connections from
+# four client processes, that a slow reader on either side does not grow
+# tapird's memory (back-pressure counters move, RSS stays within bounds), UDP
+# idle expiry, and max_flows refusing (and counting) the flow past the cap.
 # Nothing leaves H: tapird's sockets are H's, and H has no route but the veth.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
@@ -401,3 +402,19 @@ pass "UDP flow expired after udp_idle_timeout"
 
 "$TAPIR" down "$INST" >/dev/null || fail "tapir down"
 pass "tapir down"
+
+# max_flows: with room for two flows, a third connection is refused (RST,
+# ECONNREFUSED in the namespace) and counted
+"$TAPIR" up "$INST" --config "$TMP/g.conf" --netns new --gateway -- --gateway.max_flows=2 \
+	>/dev/null || fail "tapir up with max_flows = 2"
+in_g $PY "$TMP/hold.py" $HOST 3 &
+H1=$!
+in_g $PY "$TMP/hold.py" $HOST 3 &
+H2=$!
+sleep 1.5
+out=$(in_g $PY "$TMP/connect.py" $HOST 9003)
+[ "$out" = ECONNREFUSED ] || fail "a third flow past max_flows: got $out"
+[ "$(stat_of tcp_refused_limit)" = 1 ] || fail "tcp_refused_limit: $(stat_of tcp_refused_limit)"
+wait "$H1" "$H2" || fail "the two held connections"
+"$TAPIR" down "$INST" >/dev/null || fail "tapir down"
+pass "max_flows: the flow past the cap refused and counted"
