@@ -404,9 +404,13 @@ pass "UDP flow expired after udp_idle_timeout"
 pass "tapir down"
 
 # max_flows: with room for two flows, a third connection is refused (RST,
-# ECONNREFUSED in the namespace) and counted
+# ECONNREFUSED in the namespace) and counted.  And pings refused and counted
+# (icmp_echo = false; an empty ping_group_range cannot be set in H, whose
+# only group is 0, but takes the same path: no ping socket)
 "$TAPIR" up "$INST" --config "$TMP/g.conf" --netns new --gateway -- --gateway.max_flows=2 \
-	>/dev/null || fail "tapir up with max_flows = 2"
+	--gateway.icmp_echo=false >/dev/null || fail "tapir up with max_flows = 2"
+in_g ping -c 1 -W 1 $HOST >/dev/null 2>&1 && fail "ping answered with icmp_echo = false"
+[ "$(stat_of icmp_refused)" = 1 ] || fail "icmp_refused: $(stat_of icmp_refused)"
 in_g $PY "$TMP/hold.py" $HOST 3 &
 H1=$!
 in_g $PY "$TMP/hold.py" $HOST 3 &
@@ -417,4 +421,4 @@ out=$(in_g $PY "$TMP/connect.py" $HOST 9003)
 [ "$(stat_of tcp_refused_limit)" = 1 ] || fail "tcp_refused_limit: $(stat_of tcp_refused_limit)"
 wait "$H1" "$H2" || fail "the two held connections"
 "$TAPIR" down "$INST" >/dev/null || fail "tapir down"
-pass "max_flows: the flow past the cap refused and counted"
+pass "max_flows: the flow past the cap refused and counted; pings refused and counted"
