@@ -185,8 +185,14 @@ static void key(const char *label, const struct tapir_conf_key *k, const void *b
 		esc(kind);
 		printf(")");
 	}
+	/* "HELP. Default: DEF." (one full stop after the help, given or not) */
+	char help[512];
+	snprintf(help, sizeof(help), "%s", k->help ? k->help : "");
+	size_t n = strlen(help);
+	if (n && help[n - 1] == '.')
+		help[n - 1] = '\0';
 	printf("\n\t");
-	esc(k->help ? k->help : "");
+	esc(help);
 	if (def[0]) {
 		printf(". Default: ");
 		esc(def);

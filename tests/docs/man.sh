@@ -3,7 +3,8 @@
 #
 # Usage: man.sh TAPIR TAPIRD DUMP_KEYS [PAGE...]   (meson passes the built pages)
 #
-# For each page, `man --warnings` (groff -ww) must print nothing on stderr.
+# For each page, `man --warnings` and `groff -ww` (every warning category)
+# must print nothing on stderr.
 # Then, in the rendered text (man -l | col -b, wide enough that no line
 # breaks inside a sentence):
 #   tapir(1)       every command `tapir help` lists has its subsection
@@ -50,6 +51,12 @@ for name in tapir.1 tapird.8 tapir.conf.5; do
 		fi
 		[ "$(wc -l <"$TMP/$name.$w")" -gt 20 ] || err "$name at width $w: rendered almost nothing"
 	done
+	# every groff warning category, not only man's default ones
+	groff -ww -z -man -Tutf8 "${PAGE[$name]}" >"$TMP/warn" 2>&1
+	if [ -s "$TMP/warn" ]; then
+		err "$name: groff -ww warnings:"
+		cat "$TMP/warn" >&2
+	fi
 done
 
 # 2. tapir(1): CMD<TAB>USAGE lines
