@@ -12,7 +12,8 @@
 #   tapird(8)      every option `tapird --help` names;
 #   tapir.conf(5)  every section and key dump_keys --list gives (the key
 #                  tables, built-in app types included), each key under
-#                  its own section's heading.
+#                  its own section's heading, and the [netif] impair.*
+#                  keys conf/tapird.conf documents.
 # Each checker is also run once on a list with an invented entry and must
 # fail, so that a checker that finds everything cannot pass.
 set -u
@@ -130,6 +131,15 @@ check_keys() {  # KEYS-FILE PAGE-TEXT
 		}' "$1" "$2"
 }
 check_keys "$TMP/keys" "$TMP/tapir.conf.5.2000" >&2 || fail=1
+
+# [netif] impair.* keys are no key table's (backends/impair.c parses them):
+# the ones the example configuration documents must be in the page too.
+SRC=$(realpath "$(dirname "$0")/../..")
+grep -oE '^;?impair\.[a-z_]+' "$SRC/conf/tapird.conf" | tr -d ';' | sort -u >"$TMP/impair"
+[ "$(wc -l <"$TMP/impair")" -ge 6 ] || err "conf/tapird.conf documents only $(wc -l <"$TMP/impair") impair keys"
+while read -r k; do
+	grep -qE "(^|[ ,])$k([ ,]|\$)" "$TMP/tapir.conf.5.2000" || err "tapir.conf.5: $k is missing"
+done <"$TMP/impair"
 
 # 5. The checkers fail on an invented entry
 printf 'frobnicate\ttapir frobnicate NAME\n' >>"$TMP/usages"
