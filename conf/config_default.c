@@ -178,4 +178,12 @@ const char config_default_ini[] =
 	";access_log = true\n"
 	"; type = kvhttp serves a writable store over HTTP instead (default port\n"
 	"; 8080): GET (a value, or a dictionary as JSON), PUT, DELETE and POST /_batch,\n"
-	"; with keys token (Authorization: Bearer TOKEN) and max_body (1MiB).\n";
+	"; with keys token (Authorization: Bearer TOKEN) and max_body (1MiB).\n"
+	"\n"
+	"; type = metrics serves the counters and gauges (those of `tapir metrics`:\n"
+	"; every counter of `tapir stats`, table occupancy) at GET /metrics in the\n"
+	"; Prometheus text format, or OpenMetrics when Accept asks for it, over the\n"
+	"; stack itself, as a scraper reaches any host (default port 9100).  It takes\n"
+	"; the keys above but kv and index; access_log defaults to false.\n"
+	";[app.metrics]\n"
+	";port = 9100\n";

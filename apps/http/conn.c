@@ -371,8 +371,8 @@ static bool drive(struct hconn *h)
 			return true;
 		}
 		/* The store as of now: a reload may have replaced it. */
-		a->kv = a->ctx->kv(a->ctx, a->cfg->kv);
-		bool ok = !a->kv ? http_respond_error(h, &req, 503, NULL) :
+		a->kv = a->handler->no_store ? NULL : a->ctx->kv(a->ctx, a->cfg->kv);
+		bool ok = !a->kv && !a->handler->no_store ? http_respond_error(h, &req, 503, NULL) :
 			a->handler->handle(h, &req, h->in + rc, (size_t)blen);
 		if (!ok)
 			return false;
@@ -496,8 +496,8 @@ int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_ha
 	a->ctx = ctx;
 	a->cfg = cfg;
 	a->handler = hd;
-	a->kv = ctx->kv(ctx, cfg->kv);
-	if (!a->kv) {
+	a->kv = hd->no_store ? NULL : ctx->kv(ctx, cfg->kv);
+	if (!a->kv && !hd->no_store) {
 		tapir_log_err(ctx->log, "app %s: no key-value store %s", ctx->name, cfg->kv);
 		free(a);
 		return -ENOENT;
@@ -524,8 +524,8 @@ int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_ha
 		return rc;
 	}
 	ctx->timer_arm(a->tick, a->tick_ns);
-	tapir_log_info(ctx->log, "app %s: %s on TCP port %u from kv %s", ctx->name,
-		 hd->type, cfg->port, cfg->kv);
+	tapir_log_info(ctx->log, "app %s: %s on TCP port %u%s%s", ctx->name,
+		 hd->type, cfg->port, hd->no_store ? "" : " from kv ", hd->no_store ? "" : cfg->kv);
 	*state = a;
 	return 0;
 }
