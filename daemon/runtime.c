@@ -818,6 +818,9 @@ int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, 
 		return code;
 	}
 	tapir_logger_init(&d->log, d->cfg.log_level, d->cfg.log_timestamps);
+	/* JSON lines name the instance as the control socket does */
+	tapir_logger_set_json(&d->log, d->cfg.log_format == CONFIG_LOG_JSON,
+			      d->cfg.control_name[0] ? d->cfg.control_name : d->cfg.ifname);
 
 	int rc = uv_loop_init(&d->loop);
 	if (rc) {

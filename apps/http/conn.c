@@ -74,15 +74,25 @@ static void log_access(struct hconn *h, const struct http_request *req, int stat
 		a->errors++;
 	if (!a->cfg->access_log)
 		return;
+	/* The same facts as fields, for JSON log lines */
+	char method[17] = "-", target[257] = "-", st[8], by[24];
+	if (req) {
+		snprintf(method, sizeof(method), "%.*s", (int)(req->method_str.len > 16 ? 16 :
+			 req->method_str.len), req->method_str.p);
+		snprintf(target, sizeof(target), "%.*s", (int)(req->target.len > 256 ? 256 :
+			 req->target.len), req->target.p);
+	}
+	snprintf(st, sizeof(st), "%d", status);
+	snprintf(by, sizeof(by), "%" PRIu64, bytes);
+	const char *const f[] = { "app", a->ctx->name, "peer", h->peer, "method", method,
+				  "target", target, "status", st, "bytes", by, NULL };
 	if (req)
-		tapir_log_info(a->ctx->log, "app %s: %s \"%.*s %.*s HTTP/1.%d\" %d %" PRIu64,
-			 a->ctx->name, h->peer, (int)(req->method_str.len > 16 ? 16 :
-			 req->method_str.len), req->method_str.p,
-			 (int)(req->target.len > 256 ? 256 : req->target.len), req->target.p,
-			 req->minor, status, bytes);
+		tapir_log_fields(a->ctx->log, TAPIR_LOG_LEVEL_INFO, f,
+			 "app %s: %s \"%s %s HTTP/1.%d\" %d %" PRIu64, a->ctx->name, h->peer,
+			 method, target, req->minor, status, bytes);
 	else
-		tapir_log_info(a->ctx->log, "app %s: %s \"-\" %d %" PRIu64, a->ctx->name, h->peer,
-			 status, bytes);
+		tapir_log_fields(a->ctx->log, TAPIR_LOG_LEVEL_INFO, f, "app %s: %s \"-\" %d %" PRIu64,
+			 a->ctx->name, h->peer, status, bytes);
 }
 
 static const char *date_now(struct http_app *a)

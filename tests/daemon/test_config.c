@@ -91,6 +91,7 @@ static void test_default(void **state)
 	assert_int_equal(c.icmp_error_rate, 100);
 	assert_int_equal(c.icmp_error_burst, 50);
 	assert_int_equal(c.log_level, TAPIR_LOG_LEVEL_INFO);
+	assert_int_equal(c.log_format, CONFIG_LOG_TEXT);
 	assert_false(impair_config_active(&c.impair));
 	assert_int_equal(c.napps, 4);
 	assert_string_equal(c.apps[0].name, "echo");
@@ -173,6 +174,7 @@ static void test_full(void **state)
 		"[log]\n"
 		"level = debug\n"
 		"timestamps = yes\n"
+		"format = json\n"
 		"[app.echo]\n"
 		"[app.e2]\n"
 		"type = echo\n"
@@ -207,6 +209,7 @@ static void test_full(void **state)
 	assert_int_equal(c.icmp_error_burst, 1000000);
 	assert_int_equal(c.log_level, TAPIR_LOG_LEVEL_DEBUG);
 	assert_true(c.log_timestamps);
+	assert_int_equal(c.log_format, CONFIG_LOG_JSON);
 	assert_int_equal(c.napps, 3);
 	assert_int_equal(port_of(app(&c, "echo")), 7);
 	assert_int_equal(port_of(app(&c, "e2")), 7007);
@@ -364,6 +367,7 @@ static void test_errors(void **state)
 		{ "[icmp]\nerror_burst = 1000001\n", "t.conf:2: [icmp] error_burst: 1000001 is out of range" },
 		{ "[log]\nlevel = loud\n", "t.conf:2: [log] level: 'loud' is not a level" },
 		{ "[log]\ntimestamps = sometimes\n", "t.conf:2: [log] timestamps: 'sometimes'" },
+		{ "[log]\nformat = xml\n", "t.conf:2: [log] format: 'xml'" },
 		/* apps */
 		{ "[ipv4]\naddress=10.0.0.1/24\n[app.web]\nport=80\n",
 		  "t.conf:3: [app.web]: unknown application type 'web'" },
