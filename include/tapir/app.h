@@ -168,7 +168,7 @@ struct tapir_app_type {
  * tapir_run() - Run the daemon: configuration, TAP, stack, apps, loop
  * @argc, @argv: tapird's command line (--config FILE, boot arguments)
  * @types:       App types besides the built-in ones (echo, discard,
- *               source, http, kvhttp); may be NULL
+ *               source, http, kvhttp, metrics); may be NULL
  * @ntypes:      Number of @types
  *
  * Return: the exit status: 0 after SIGINT/SIGTERM (or --help), 1 when the
