@@ -10,7 +10,7 @@
  * exits; otherwise the view is redrawn every interval until Ctrl-C or 'q'.
  *
  * A frame fits 80 columns and 24 lines (more lines of connections when the
- * terminal is taller):
+ * terminal is taller; lines are cut when it is narrower):
  *
  *   title: instance, address, uptime, interval
  *   per layer (the stats layers, in their order): RX/s, TX/s, DROPS/s and
@@ -32,7 +32,6 @@
  * otherwise frames are printed one after the other, as plain text.
  */
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -60,7 +59,7 @@ struct view {
 	const char *name;
 	double interval;
 	bool color, ansi;
-	int rows;
+	int rows, width;              /* 24 and 80, or the terminal's if taller / narrower */
 };
 
 static volatile sig_atomic_t stop;
@@ -100,6 +99,13 @@ static int sample_take(const char *name, struct sample *s)
 		}
 	}
 	return 0;
+}
+
+/* A string member, "-" when missing */
+static const char *sval(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "-";
 }
 
 static long long ival(json_t *o, const char *k)
@@ -225,8 +231,8 @@ static void line(struct out *o, const char *style, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if ((int)strlen(buf) > WIDTH)
-		buf[WIDTH] = 0;
+	if ((int)strlen(buf) > o->v->width)
+		buf[o->v->width] = 0;
 	if (o->v->color && style)
 		printf("%s%s\033[0m", style, buf);
 	else
@@ -252,7 +258,7 @@ static void draw(const struct view *v, const struct sample *s0, const struct sam
 	if (v->ansi)
 		fputs("\033[H", stdout);
 	line(&o, BOLD, "tapir top %s  %s/%lld  up %.0fs  every %.1fs%s", v->name,
-	     json_string_value(json_object_get(s1->status, "address")),
+	     sval(s1->status, "address"),
 	     ival(s1->status, "prefix_len"), (double)ival(s1->status, "uptime_ms") / 1000,
 	     v->interval, v->ansi ? "  (q quits)" : "");
 	line(&o, HEAD, "%-7s %8s %8s %8s  %-42s", "LAYER", "RX/s", "TX/s", "DROPS/s", "NOTES");
@@ -313,10 +319,10 @@ static void draw(const struct view *v, const struct sample *s0, const struct sam
 
 	char drops[160] = "drops/s:";
 	size_t dl = strlen(drops);
-	for (int t = 0; t < 3 && top[t].layer; t++)
+	for (int t = 0; t < 3 && top[t].layer && dl < sizeof(drops); t++)
 		dl += (size_t)snprintf(drops + dl, sizeof(drops) - dl, "  %s.%s %s", top[t].layer,
 				       top[t].reason, human(top[t].rate, a, 16));
-	if (!top[0].layer)
+	if (!top[0].layer && dl < sizeof(drops))
 		snprintf(drops + dl, sizeof(drops) - dl, " none");
 	line(&o, top[0].layer ? RED : NULL, "%s", drops);
 
@@ -354,10 +360,10 @@ static void draw(const struct view *v, const struct sample *s0, const struct sam
 			char peer[48];
 			e = cr[i].c;
 			snprintf(peer, sizeof(peer), "%s:%lld",
-				 json_string_value(json_object_get(e, "remote")),
+				 sval(e, "remote"),
 				 ival(e, "remote_port"));
 			line(&o, NULL, "%-21.21s %-11.11s %7s %7s %8.3f %7s %5lld :%lld", peer,
-			     json_string_value(json_object_get(e, "state")), human(cr[i].rx, a, 16),
+			     sval(e, "state"), human(cr[i].rx, a, 16),
 			     human(cr[i].tx, b, 16), (double)ival(e, "rtt_us") / 1000,
 			     human((double)ival(e, "cwnd"), c, 16), ival(e, "retransmits"),
 			     ival(e, "local_port"));
@@ -392,7 +398,7 @@ static void wait_interval(double secs, bool keys)
 int top_main(int argc, char **argv)
 {
 	static const char U[] = "tapir top NAME [--once] [--interval SECONDS] [--no-color]";
-	struct view v = { .interval = 1.0, .rows = 24 };
+	struct view v = { .interval = 1.0, .rows = 24, .width = WIDTH };
 	bool once = false, no_color = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -437,8 +443,12 @@ int top_main(int argc, char **argv)
 	v.ansi = tty && !once;
 	v.color = tty && !no_color && !(nc && *nc);
 	struct winsize ws;
-	if (tty && !ioctl(1, TIOCGWINSZ, &ws) && ws.ws_row >= 24)
-		v.rows = ws.ws_row;
+	if (tty && !ioctl(1, TIOCGWINSZ, &ws)) {
+		if (ws.ws_row >= 24)
+			v.rows = ws.ws_row;
+		if (ws.ws_col >= 20 && ws.ws_col < WIDTH)
+			v.width = ws.ws_col;
+	}
 
 	struct sample s0, s1;
 	if (sample_take(v.name, &s0))
