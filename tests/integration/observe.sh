@@ -16,7 +16,7 @@ export TAPIR_RUNTIME_DIR="$TMP/run"
 TMUX_SOCK="$TMP/tmux.sock"
 TMUX_STARTED=""
 obs_cleanup() {
-	[ -n "$TMUX_STARTED" ] && tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
+	[ -n "$TMUX_STARTED" ] && { tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true; }
 	cleanup
 }
 trap obs_cleanup EXIT
@@ -236,19 +236,27 @@ for _ in $(seq 1 20); do
 done
 [ -n "$quit" ] || fail "q did not quit top"
 tmux -S "$TMUX_SOCK" kill-session -t top
-# NO_COLOR: the same view without colour
-tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s plain -x 80 -y 24 \
-	"TERM=screen NO_COLOR=1 $TAPIR top obs; sleep 30"
-for _ in $(seq 1 30); do
-	sleep 0.5
-	screen=$(tmux -S "$TMUX_SOCK" capture-pane -p -e -t plain)
-	grep -q 'ESTABLISHED' <<<"$screen" && break
-done
-grep -q 'ESTABLISHED' <<<"$screen" || fail "NO_COLOR top: $screen"
-grep -q $'\033\\[' <<<"$screen" && fail "colour with NO_COLOR: $(cat -v <<<"$screen")"
-tmux -S "$TMUX_SOCK" kill-server
+# NO_COLOR, and TERM=dumb: the same view without colour (dumb: nor cursor
+# movement, frames one after the other)
+plain_top() {  # plain_top SESSION ENV...
+	local s=$1
+	shift
+	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s "$s" -x 80 -y 24 \
+		"env $* $TAPIR top obs; sleep 30"
+	for _ in $(seq 1 30); do
+		sleep 0.5
+		screen=$(tmux -S "$TMUX_SOCK" capture-pane -p -e -t "$s")
+		grep -q 'ESTABLISHED' <<<"$screen" && break
+	done
+	grep -q 'ESTABLISHED' <<<"$screen" || fail "top with $*: $screen"
+	grep -q $'\033\\[' <<<"$screen" && fail "colour with $*: $(cat -v <<<"$screen")"
+	tmux -S "$TMUX_SOCK" kill-session -t "$s"
+}
+plain_top plain TERM=screen NO_COLOR=1
+plain_top dumb TERM=dumb
+tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true  # gone with its last session
 TMUX_STARTED=""
-pass "NO_COLOR: no colour"
+pass "NO_COLOR, TERM=dumb: no colour"
 
 # 5. JSON log lines: every stderr line is one object with the fields; the
 # access log of GET /metrics carries the request
