@@ -11,7 +11,7 @@
  * use the same one, as out-of-tree types do.
  *
  * APP_BUILTINS() is the one list of the built-in types, in the order
- * messages name them ("known: echo, discard, source, http, kvhttp");
+ * messages name them ("known: echo, discard, source, http, kvhttp, metrics");
  * app_builtin_confs[] (here) and app_builtin_types[] (apps.c) are made
  * from it.
  */
@@ -24,7 +24,7 @@
 #include "config.h"
 #include "http_conf.h"
 
-#define APP_BUILTINS(X) X(echo) X(discard) X(source) X(http) X(kvhttp)
+#define APP_BUILTINS(X) X(echo) X(discard) X(source) X(http) X(kvhttp) X(metrics)
 
 /* echo (RFC 862, TCP and UDP, port 7), discard (RFC 863, TCP and UDP,
  * port 9), source (TCP, port 19: sends bytes until the peer closes) */

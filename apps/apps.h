@@ -27,6 +27,8 @@ extern const struct tapir_app_type app_source_type;
 extern const struct tapir_app_type app_http_type;
 /* http/kvhttp.c: a read-write KV store over HTTP (GET, PUT, DELETE, POST /_batch) */
 extern const struct tapir_app_type app_kvhttp_type;
+/* http/metrics.c: the counters and gauges at GET /metrics (Prometheus) */
+extern const struct tapir_app_type app_metrics_type;
 
 /* Every built-in type, in APP_BUILTINS() order; @app_builtin_ntypes of them */
 extern const struct tapir_app_type *const app_builtin_types[];

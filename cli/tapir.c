@@ -24,6 +24,7 @@
 #include "proto.h"
 #include "tapir_version.h"
 #include "units.h"
+#include "top.h"
 #include "up.h"
 
 #define EXIT_USAGE 1
@@ -839,6 +840,31 @@ static int logs_main(int argc, char **argv)
 	return 0;
 }
 
+static int metrics_main(int argc, char **argv)
+{
+	static const char U[] = "tapir metrics NAME [--openmetrics] [--json]";
+	SIMPLE(argc, argv, U,
+	       "Print the counters (those of 'tapir stats') and gauges in the Prometheus text\n"
+	       "format (0.0.4; --openmetrics: OpenMetrics 1.0), as the metrics app serves them.");
+	bool om = argc == 3 && !strcmp(argv[2], "--openmetrics");
+	if (argc != 2 && !om)
+		return usage_err("metrics needs NAME", U);
+	json_t *rep, *r = call(argv[1], "metrics",
+			       json_pack("{s:s}", "format", om ? "openmetrics" : "prometheus"), &rep);
+	if (r && json_out)
+		print_json(r);
+	else if (r)
+		fputs(s_(r, "text"), stdout);
+	json_decref(rep);
+	return r ? 0 : EXIT_RUNTIME;
+}
+
+/* For cli/top.c: call() */
+json_t *cli_call(const char *name, const char *cmd, json_t *args, json_t **rep)
+{
+	return call(name, cmd, args, rep);
+}
+
 static int help_main(int argc, char **argv);
 
 static const struct subcommand {
@@ -851,6 +877,8 @@ static const struct subcommand {
 	{ "list", list_main, "list the running instances" },
 	{ "status", status_main, "show an instance" },
 	{ "stats", stats_main, "show the counters" },
+	{ "metrics", metrics_main, "print the counters for Prometheus" },
+	{ "top", top_main, "a live view: rates, busiest connections, tables" },
 	{ "arp", arp_main, "list or flush the ARP cache" },
 	{ "route", route_main, "show the route and the path-MTU cache" },
 	{ "conns", conns_main, "list TCP connections" },

@@ -116,6 +116,9 @@ struct gateway_config {
 
 /* ---- the whole configuration ---- */
 
+/* [log] format */
+enum { CONFIG_LOG_TEXT, CONFIG_LOG_JSON };
+
 struct tapird_config {
 	/* [netif] */
 	char backend[8];                 /* "tap" */
@@ -145,6 +148,7 @@ struct tapird_config {
 	/* [log] */
 	enum tapir_log_level log_level;
 	bool log_timestamps;
+	int log_format;                  /* CONFIG_LOG_TEXT or CONFIG_LOG_JSON */
 	/* [app.*] */
 	struct app_config *apps;         /* malloc'd array of @napps */
 	size_t napps;

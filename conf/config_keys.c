@@ -267,11 +267,19 @@ static const struct tapir_conf_enum log_levels[] = {
 	{ NULL, 0 },
 };
 
+static const struct tapir_conf_enum log_formats[] = {
+	{ "text", CONFIG_LOG_TEXT }, { "json", CONFIG_LOG_JSON }, { NULL, 0 },
+};
+
 static const struct tapir_conf_key log_keys[] = {
 	{ "level", TAPIR_CONF_ENUM, TAPIR_CONF_AT(TC, log_level), .names = log_levels, .def = "info",
 	  .what = "a level (error, warn, info, debug)", .help = "messages up to this level" },
 	{ "timestamps", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TC, log_timestamps), .def = "false",
 	  .help = "prefix every line with the UTC time" },
+	{ "format", TAPIR_CONF_ENUM, TAPIR_CONF_AT(TC, log_format), .names = log_formats,
+	  .def = "text", .what = "text or json",
+	  .help = "text lines, or one JSON object per line (time, level, instance, message, "
+		  "fields)" },
 };
 
 /*

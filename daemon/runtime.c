@@ -187,6 +187,14 @@ static void app_timer_cb(uv_timer_t *h)
 	}
 }
 
+/* ctx->metrics: the control's metrics text (tapird_ctl.c) */
+static char *app_metrics(struct tapir_app_ctx *ctx, bool openmetrics, size_t *len,
+			 const char **ctype)
+{
+	struct daemon *d = ctx->runtime;
+	return tapird_ctl_metrics(d->ctl, uv_hrtime(), openmetrics, len, ctype);
+}
+
 static struct tapir_timer *app_timer_new(struct tapir_app_ctx *ctx, tapir_timer_fn fn, void *arg)
 {
 	struct daemon *d = ctx->runtime;
@@ -598,6 +606,7 @@ static int start_network(struct daemon *d)
 			.timer_arm = app_timer_arm,
 			.timer_stop = app_timer_stop,
 			.timer_free = app_timer_free,
+			.metrics = app_metrics,
 			.runtime = d,
 		};
 		rc = t->start(&ra->ctx, &ra->state);
@@ -858,6 +867,9 @@ int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, 
 		return code;
 	}
 	tapir_logger_init(&d->log, d->cfg.log_level, d->cfg.log_timestamps);
+	/* JSON lines name the instance as the control socket does */
+	tapir_logger_set_json(&d->log, d->cfg.log_format == CONFIG_LOG_JSON,
+			      d->cfg.control_name[0] ? d->cfg.control_name : d->cfg.ifname);
 
 	int rc = uv_loop_init(&d->loop);
 	if (rc) {

@@ -74,15 +74,25 @@ static void log_access(struct hconn *h, const struct http_request *req, int stat
 		a->errors++;
 	if (!a->cfg->access_log)
 		return;
+	/* The same facts as fields, for JSON log lines */
+	char method[17] = "-", target[257] = "-", st[8], by[24];
+	if (req) {
+		snprintf(method, sizeof(method), "%.*s", (int)(req->method_str.len > 16 ? 16 :
+			 req->method_str.len), req->method_str.p);
+		snprintf(target, sizeof(target), "%.*s", (int)(req->target.len > 256 ? 256 :
+			 req->target.len), req->target.p);
+	}
+	snprintf(st, sizeof(st), "%d", status);
+	snprintf(by, sizeof(by), "%" PRIu64, bytes);
+	const char *const f[] = { "app", a->ctx->name, "peer", h->peer, "method", method,
+				  "target", target, "status", st, "bytes", by, NULL };
 	if (req)
-		tapir_log_info(a->ctx->log, "app %s: %s \"%.*s %.*s HTTP/1.%d\" %d %" PRIu64,
-			 a->ctx->name, h->peer, (int)(req->method_str.len > 16 ? 16 :
-			 req->method_str.len), req->method_str.p,
-			 (int)(req->target.len > 256 ? 256 : req->target.len), req->target.p,
-			 req->minor, status, bytes);
+		tapir_log_fields(a->ctx->log, TAPIR_LOG_LEVEL_INFO, f,
+			 "app %s: %s \"%s %s HTTP/1.%d\" %d %" PRIu64, a->ctx->name, h->peer,
+			 method, target, req->minor, status, bytes);
 	else
-		tapir_log_info(a->ctx->log, "app %s: %s \"-\" %d %" PRIu64, a->ctx->name, h->peer,
-			 status, bytes);
+		tapir_log_fields(a->ctx->log, TAPIR_LOG_LEVEL_INFO, f, "app %s: %s \"-\" %d %" PRIu64,
+			 a->ctx->name, h->peer, status, bytes);
 }
 
 static const char *date_now(struct http_app *a)
@@ -371,8 +381,8 @@ static bool drive(struct hconn *h)
 			return true;
 		}
 		/* The store as of now: a reload may have replaced it. */
-		a->kv = a->ctx->kv(a->ctx, a->cfg->kv);
-		bool ok = !a->kv ? http_respond_error(h, &req, 503, NULL) :
+		a->kv = a->handler->no_store ? NULL : a->ctx->kv(a->ctx, a->cfg->kv);
+		bool ok = !a->kv && !a->handler->no_store ? http_respond_error(h, &req, 503, NULL) :
 			a->handler->handle(h, &req, h->in + rc, (size_t)blen);
 		if (!ok)
 			return false;
@@ -496,8 +506,8 @@ int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_ha
 	a->ctx = ctx;
 	a->cfg = cfg;
 	a->handler = hd;
-	a->kv = ctx->kv(ctx, cfg->kv);
-	if (!a->kv) {
+	a->kv = hd->no_store ? NULL : ctx->kv(ctx, cfg->kv);
+	if (!a->kv && !hd->no_store) {
 		tapir_log_err(ctx->log, "app %s: no key-value store %s", ctx->name, cfg->kv);
 		free(a);
 		return -ENOENT;
@@ -524,8 +534,8 @@ int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_ha
 		return rc;
 	}
 	ctx->timer_arm(a->tick, a->tick_ns);
-	tapir_log_info(ctx->log, "app %s: %s on TCP port %u from kv %s", ctx->name,
-		 hd->type, cfg->port, cfg->kv);
+	tapir_log_info(ctx->log, "app %s: %s on TCP port %u%s%s", ctx->name,
+		 hd->type, cfg->port, hd->no_store ? "" : " from kv ", hd->no_store ? "" : cfg->kv);
 	*state = a;
 	return 0;
 }

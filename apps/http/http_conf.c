@@ -32,10 +32,14 @@ static int token_check(const void *field, const char *value, char *msg, size_t m
 #define HC struct app_http_config
 /* The keys http and kvhttp share; @dport is the default port */
 #define HTTP_COMMON_KEYS(dport)                                                              \
-	{ "port", TAPIR_CONF_UINT, TAPIR_CONF_AT(HC, port), .min = 1, .max = 65535, .def = dport,         \
-	  .what = PORT_WHAT, .help = "TCP port" },                                            \
 	{ "kv", TAPIR_CONF_STRING, TAPIR_CONF_AT(HC, kv), .min = 1, .max = CONFIG_APP_NAME_MAX,            \
 	  .what = "the NAME of a [kv.NAME] section", .help = "the store (required)" },        \
+	HTTP_CONN_KEYS(dport, "true")
+/* The keys of every type on the HTTP engine (metrics too); @dport is the
+ * default port, @alog access_log's default */
+#define HTTP_CONN_KEYS(dport, alog)                                                          \
+	{ "port", TAPIR_CONF_UINT, TAPIR_CONF_AT(HC, port), .min = 1, .max = 65535, .def = dport,         \
+	  .what = PORT_WHAT, .help = "TCP port" },                                            \
 	{ "idle_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(HC, idle_timeout_ns), .min = SEC / 10,       \
 	  .max = 3600 * SEC, .def = "30s", .what = "a duration from 100ms to 1h",              \
 	  .help = "a connection without a request is closed" },                               \
@@ -47,7 +51,7 @@ static int token_check(const void *field, const char *value, char *msg, size_t m
 	{ "max_connections", TAPIR_CONF_UINT, TAPIR_CONF_AT(HC, max_connections), .min = 1,                \
 	  .max = 1u << 20, .def = "1024", .what = "a number from 1 to 1048576",                \
 	  .help = "this app's connections" },                                                 \
-	{ "access_log", TAPIR_CONF_BOOL, TAPIR_CONF_AT(HC, access_log), .def = "true",                     \
+	{ "access_log", TAPIR_CONF_BOOL, TAPIR_CONF_AT(HC, access_log), .def = alog,                       \
 	  .help = "a line per request (info)" }
 
 static const struct tapir_conf_key http_keys[] = {
@@ -62,6 +66,9 @@ static const struct tapir_conf_key kvhttp_keys[] = {
 	  .check = token_check, .help = "bearer token every request needs (default: none)" },
 	{ "max_body", TAPIR_CONF_SIZE, TAPIR_CONF_AT(HC, max_body), .max = 64u << 20, .def = "1MiB",
 	  .what = "a size up to 64MiB", .help = "request body" },
+};
+static const struct tapir_conf_key metrics_keys[] = {
+	HTTP_CONN_KEYS("9100", "false"),
 };
 
 /* kv = NAME is required and names a [kv.NAME] section; kvhttp's is writable. */
@@ -104,4 +111,13 @@ const struct tapir_app_conf_type app_kvhttp_conf = {
 	.params_size = sizeof(struct app_http_config),
 	.tcp_port = TAPIR_APP_CONF_PORT(struct app_http_config, port),
 	.check = http_check,
+};
+
+/* metrics: GET /metrics (apps/http/metrics.c); no store, no check */
+const struct tapir_app_conf_type app_metrics_conf = {
+	.name = "metrics",
+	.keys = metrics_keys,
+	.nkeys = N(metrics_keys),
+	.params_size = sizeof(struct app_http_config),
+	.tcp_port = TAPIR_APP_CONF_PORT(struct app_http_config, port),
 };

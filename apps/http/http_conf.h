@@ -17,7 +17,8 @@
  * http (a site from a KV store, port 80) and kvhttp (a read-write KV store
  * over HTTP, port 8080).  kv names a [kv.NAME] section (required; kvhttp's
  * must be writable); index is http's directory index; token is kvhttp's
- * bearer token (empty: none).
+ * bearer token (empty: none).  metrics (port 9100) has no kv, index or
+ * token (http_conf.c's HTTP_CONN_KEYS only).
  */
 #define HTTP_CONF_INDEX_MAX 63
 #define HTTP_CONF_TOKEN_MAX 128

@@ -11,6 +11,7 @@
  *             (tests/apps/test_http_response.c)
  * site.c      type http: GET/HEAD from a KV store, the digest cache
  * kvhttp.c    type kvhttp: GET/HEAD/PUT/DELETE, POST /_batch, token
+ * metrics.c   type metrics: GET/HEAD /metrics (Prometheus, OpenMetrics)
  *
  * The theory of operation is at the top of conn.c.
  */
@@ -37,11 +38,13 @@ struct hconn;
 /*
  * What makes an app of the engine: http (site.c) or kvhttp (kvhttp.c).
  * handle() answers one complete request with http_respond() or
- * http_respond_error(); the store as of now is in h->a->kv (not NULL).
+ * http_respond_error(); the store as of now is in h->a->kv (not NULL,
+ * unless the handler has no_store).
  */
 struct http_handler {
 	const char *type;              /* "http", "kvhttp" (logged) */
 	bool keep_body;                /* the body is read (up to max_body), else skipped */
+	bool no_store;                 /* needs no KV store (metrics): h->a->kv stays NULL */
 	/* @body: the decoded request body, lent for the call.
 	 * Return: false if the connection is gone */
 	bool (*handle)(struct hconn *h, const struct http_request *req, const uint8_t *body,

@@ -673,3 +673,54 @@ int http_date_parse(const struct http_str *s, time_t *t)
 	*t = timegm(&tm);
 	return 0;
 }
+
+int http_accept_weight(const struct http_str *v, const char *type)
+{
+	size_t i = 0, tl = strlen(type);
+	int best = -1;
+	while (i < v->len) {
+		while (i < v->len && (v->p[i] == ' ' || v->p[i] == '\t' || v->p[i] == ','))
+			i++;
+		size_t start = i;
+		while (i < v->len && v->p[i] != ',' && v->p[i] != ';' && v->p[i] != ' ' &&
+		       v->p[i] != '\t')
+			i++;
+		struct http_str name = { v->p + start, i - start };
+		int q = 1000;
+		/* parameters up to the next ',' */
+		while (i < v->len && v->p[i] != ',') {
+			if (v->p[i] == ';') {
+				i++;
+				while (i < v->len && (v->p[i] == ' ' || v->p[i] == '\t'))
+					i++;
+				if (i + 1 < v->len && (v->p[i] == 'q' || v->p[i] == 'Q') &&
+				    v->p[i + 1] == '=') {
+					i += 2;
+					int w = 0, digits = 0;
+					bool frac = false;
+					for (; i < v->len && digits < 4; i++) {
+						char ch = v->p[i];
+						if (ch == '.' && !frac) {
+							frac = true;
+						} else if (ch >= '0' && ch <= '9') {
+							w = w * 10 + (ch - '0');
+							digits++;
+						} else {
+							break;
+						}
+					}
+					while (digits++ < 4)
+						w *= 10;
+					q = w > 1000 ? 1000 : w;
+				}
+				continue;
+			}
+			i++;
+		}
+		if (i == start && i < v->len && v->p[i] != ',')
+			i++;  /* never stuck on a stray byte */
+		if (name.len == tl && http_str_ieq(&name, type) && q > best)
+			best = q;
+	}
+	return best;
+}

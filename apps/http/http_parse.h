@@ -187,6 +187,19 @@ int http_parse_range(const struct http_str *v, uint64_t size, uint64_t *first, u
  */
 int http_url_decode(const struct http_str *target, char *out, size_t outlen);
 
+/**
+ * http_accept_weight() - How much an Accept field wants one media type
+ * @v:    The field's value: media ranges with optional parameters, e.g.
+ *        "application/openmetrics-text;version=1.0.0;q=0.9, text/plain;q=0.5"
+ * @type: The media type, lower case ("text/plain"); compared ignoring case,
+ *        wildcards are not expanded
+ *
+ * RFC 9110 12.5.1: q is 0 to 1 with at most three decimals (more digits are
+ * cut off, values above 1 count as 1); without q the weight is 1.
+ * Return: the highest weight given to @type, 0 to 1000, or -1 if not listed
+ */
+int http_accept_weight(const struct http_str *v, const char *type);
+
 /* Format @t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into @buf
  * (>= 30 bytes).  Return: @buf */
 char *http_date_format(time_t t, char *buf);

@@ -88,6 +88,19 @@ void control_free(struct control *c);
 char *control_handle(struct control *c, uint64_t client, const char *line, size_t len,
 		     uint64_t now, size_t *len_out);
 
+/**
+ * control_metrics_text() - The counters and gauges in the Prometheus text format
+ * @now:         Current time, ns
+ * @openmetrics: The OpenMetrics 1.0 dialect (ends "# EOF") instead of 0.0.4
+ * @len:         Receives the text's length
+ *
+ * The counters are those of "stats"; see metrics.c for the names.
+ * Return: the text (malloc'd, NUL-terminated), or NULL: out of memory
+ */
+char *control_metrics_text(struct control *c, uint64_t now, bool openmetrics, size_t *len);
+/* Return: the Content-Type of that text */
+const char *control_metrics_content_type(bool openmetrics);
+
 /* A received frame (Ethernet), for traceroute's ICMP errors */
 void control_rx_frame(struct control *c, const uint8_t *frame, size_t len, uint64_t now);
 

@@ -129,11 +129,7 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 	const struct tapird_config *c = t->cfg;
 	t->st = st;
 	t->hooks = *h;
-	if (c->control_disabled) {
-		snprintf(state, sizeof(state), "READY=1\nSTATUS=%s up\nMAINPID=%ld", ifname,
-			 (long)getpid());
-		return enter_sandbox(t, log, NULL, state);
-	}
+	/* The dispatcher exists without a socket too: the metrics app reads it. */
 	snprintf(t->name, sizeof(t->name), "%s", c->control_name[0] ? c->control_name : ifname);
 	struct control_env env = {
 		.st = st,
@@ -160,6 +156,11 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 	t->ctl = control_new(&env);
 	if (!t->ctl)
 		return -ENOMEM;
+	if (c->control_disabled) {
+		snprintf(state, sizeof(state), "READY=1\nSTATUS=%s up\nMAINPID=%ld", ifname,
+			 (long)getpid());
+		return enter_sandbox(t, log, NULL, state);
+	}
 	char path[4096];
 	int rc = 0;
 	if (c->control_socket[0])
@@ -209,6 +210,15 @@ uint64_t tapird_ctl_deadline(const struct tapird_ctl *t, uint64_t deadline)
 		return deadline;
 	uint64_t d = control_next_deadline(t->ctl);
 	return d < deadline ? d : deadline;
+}
+
+char *tapird_ctl_metrics(struct tapird_ctl *t, uint64_t now, bool openmetrics, size_t *len,
+			 const char **ctype)
+{
+	if (!t || !t->ctl)
+		return NULL;
+	*ctype = control_metrics_content_type(openmetrics);
+	return control_metrics_text(t->ctl, now, openmetrics, len);
 }
 
 void tapird_ctl_stop(struct tapird_ctl *t)

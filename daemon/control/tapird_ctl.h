@@ -51,6 +51,10 @@ void tapird_ctl_rx(struct tapird_ctl *t, const uint8_t *frame, size_t len, uint6
 void tapird_ctl_poll(struct tapird_ctl *t, uint64_t now);
 /* Return: the earlier of @deadline and the control's next deadline */
 uint64_t tapird_ctl_deadline(const struct tapird_ctl *t, uint64_t deadline);
+/* The control command "metrics"'s text (control_metrics_text(); *@ctype its
+ * Content-Type).  Return: malloc'd text, or NULL (out of memory, not started) */
+char *tapird_ctl_metrics(struct tapird_ctl *t, uint64_t now, bool openmetrics, size_t *len,
+			 const char **ctype);
 void tapird_ctl_stop(struct tapird_ctl *t);
 void tapird_ctl_free(struct tapird_ctl *t);
 

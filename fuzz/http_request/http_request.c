@@ -4,7 +4,8 @@
  * Arbitrary bytes as what a connection received: every prefix length the
  * app could see is parsed (the head completes or fails consistently), then
  * the helpers the http app applies to a parsed request: the target's path,
- * Range against a few sizes, the If-Modified-Since date.
+ * Range against a few sizes, the If-Modified-Since date, the weights of
+ * the Accept field (the metrics app).
  *
  * The chunked body decoder gets what follows a head with Transfer-Encoding:
  * chunked (and, to reach it without a head, the whole input when the head
@@ -124,6 +125,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (first > last || last >= sizes[i]))
 				abort();
 		}
+		/* Accept, as the metrics app weighs it; and the whole input as one */
+		const struct http_str *acc = http_header_find(&req, "accept");
+		struct http_str whole = { (const char *)buf, size };
+		int w = acc ? http_accept_weight(acc, "application/openmetrics-text") : -1;
+		int w2 = http_accept_weight(&whole, "text/plain");
+		if (w < -1 || w > 1000 || w2 < -1 || w2 > 1000)
+			abort();
 		const struct http_str *d = http_header_find(&req, "if-modified-since");
 		time_t t;
 		if (d && !http_date_parse(d, &t)) {

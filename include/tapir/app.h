@@ -129,6 +129,17 @@ struct tapir_app_ctx {
 	void (*timer_stop)(struct tapir_timer *t);
 	void (*timer_free)(struct tapir_timer *t);
 
+	/*
+	 * The instance's counters (those of `tapir stats`) and gauges in the
+	 * Prometheus text format 0.0.4, or with @openmetrics OpenMetrics 1.0
+	 * (what the control command "metrics" answers; the metrics app serves
+	 * it).  *@ctype receives its Content-Type (static).  Return: the text
+	 * (malloc'd, the caller frees it; its length in *@len), or NULL: out of
+	 * memory.  May be NULL in a runtime without it.
+	 */
+	char *(*metrics)(struct tapir_app_ctx *ctx, bool openmetrics, size_t *len,
+			 const char **ctype);
+
 	void *runtime;                   /* the runtime's, opaque */
 };
 
@@ -157,7 +168,7 @@ struct tapir_app_type {
  * tapir_run() - Run the daemon: configuration, TAP, stack, apps, loop
  * @argc, @argv: tapird's command line (--config FILE, boot arguments)
  * @types:       App types besides the built-in ones (echo, discard,
- *               source, http, kvhttp); may be NULL
+ *               source, http, kvhttp, metrics); may be NULL
  * @ntypes:      Number of @types
  *
  * Return: the exit status: 0 after SIGINT/SIGTERM (or --help), 1 when the

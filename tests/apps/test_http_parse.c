@@ -442,6 +442,34 @@ static void test_path_and_date(void **state)
 	assert_int_equal(http_date_parse(&bad, &t), -1);
 }
 
+/* The Accept field's weights, as the metrics app negotiates */
+static void test_accept(void **state)
+{
+	static const struct {
+		const char *v, *type;
+		int w;
+	} t[] = {
+		{ "application/openmetrics-text;version=1.0.0;q=0.9,text/plain;q=0.5",
+		  "application/openmetrics-text", 900 },
+		{ "application/openmetrics-text;version=1.0.0;q=0.9,text/plain;q=0.5", "text/plain",
+		  500 },
+		{ "Text/Plain", "text/plain", 1000 },
+		{ "text/plain ; q=0", "text/plain", 0 },
+		{ "text/plain;q=0.001, text/plain;q=0.25", "text/plain", 250 },
+		{ "text/plain;q=1.0", "text/plain", 1000 },
+		{ "text/plain;q=0.12345", "text/plain", 123 },
+		{ "text/plainx", "text/plain", -1 },
+		{ "*/*", "text/plain", -1 },
+		{ "", "text/plain", -1 },
+		{ ",,; ;q=, ;", "text/plain", -1 },
+		{ "text/html, text/plain;level=1;q=0.3", "text/plain", 300 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct http_str v = { t[i].v, strlen(t[i].v) };
+		assert_int_equal(http_accept_weight(&v, t[i].type), t[i].w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_chunked_pipelined),
 		cmocka_unit_test(test_range),
 		cmocka_unit_test(test_path_and_date),
+		cmocka_unit_test(test_accept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

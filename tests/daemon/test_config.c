@@ -91,6 +91,7 @@ static void test_default(void **state)
 	assert_int_equal(c.icmp_error_rate, 100);
 	assert_int_equal(c.icmp_error_burst, 50);
 	assert_int_equal(c.log_level, TAPIR_LOG_LEVEL_INFO);
+	assert_int_equal(c.log_format, CONFIG_LOG_TEXT);
 	assert_false(impair_config_active(&c.impair));
 	assert_int_equal(c.napps, 4);
 	assert_string_equal(c.apps[0].name, "echo");
@@ -173,6 +174,7 @@ static void test_full(void **state)
 		"[log]\n"
 		"level = debug\n"
 		"timestamps = yes\n"
+		"format = json\n"
 		"[app.echo]\n"
 		"[app.e2]\n"
 		"type = echo\n"
@@ -207,6 +209,7 @@ static void test_full(void **state)
 	assert_int_equal(c.icmp_error_burst, 1000000);
 	assert_int_equal(c.log_level, TAPIR_LOG_LEVEL_DEBUG);
 	assert_true(c.log_timestamps);
+	assert_int_equal(c.log_format, CONFIG_LOG_JSON);
 	assert_int_equal(c.napps, 3);
 	assert_int_equal(port_of(app(&c, "echo")), 7);
 	assert_int_equal(port_of(app(&c, "e2")), 7007);
@@ -364,6 +367,7 @@ static void test_errors(void **state)
 		{ "[icmp]\nerror_burst = 1000001\n", "t.conf:2: [icmp] error_burst: 1000001 is out of range" },
 		{ "[log]\nlevel = loud\n", "t.conf:2: [log] level: 'loud' is not a level" },
 		{ "[log]\ntimestamps = sometimes\n", "t.conf:2: [log] timestamps: 'sometimes'" },
+		{ "[log]\nformat = xml\n", "t.conf:2: [log] format: 'xml'" },
 		/* apps */
 		{ "[ipv4]\naddress=10.0.0.1/24\n[app.web]\nport=80\n",
 		  "t.conf:3: [app.web]: unknown application type 'web'" },
@@ -721,7 +725,7 @@ static const struct tapir_app_conf_type bare_conf = { .name = "bare" };
 /* The built-in types, then hello and bare (as tapir_run() joins them) */
 static const struct tapir_app_conf_type *const all_types[] = {
 	&app_echo_conf, &app_discard_conf, &app_source_conf, &app_http_conf, &app_kvhttp_conf,
-	&hello_conf, &bare_conf,
+	&app_metrics_conf, &hello_conf, &bare_conf,
 };
 #define TYPES all_types, sizeof(all_types) / sizeof(all_types[0])
 
@@ -767,6 +771,24 @@ static void test_kv_http(void **state)
 	assert_int_equal(h->max_body, 65536);
 	config_free(&c);
 
+	/* metrics: port 9100, no access log, no store; kv is not one of its keys */
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[app.m]\ntype = metrics\n"
+		    "[app.m2]\ntype = metrics\nport = 9200\naccess_log = true\n");
+	h = http_of(app(&c, "m"));
+	assert_string_equal(app(&c, "m")->type, "metrics");
+	assert_int_equal(h->port, 9100);
+	assert_false(h->access_log);
+	assert_int_equal(h->max_header_bytes, 8192);
+	assert_int_equal(http_of(app(&c, "m2"))->port, 9200);
+	assert_true(http_of(app(&c, "m2"))->access_log);
+	config_free(&c);
+	config_init(&c);
+	const char *mkv = "[ipv4]\naddress = 192.0.2.2/24\n[app.m]\ntype = metrics\nkv = x\n";
+	assert_int_equal(config_parse_ini(&c, "t.conf", mkv, strlen(mkv), err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, BUILTINS, "t.conf", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t.conf:5: unknown key 'kv' in [app.m] (type metrics)"));
+	config_free(&c);
+
 	/* two http apps on one port */
 	config_init(&c);
 	const char *dup = "[ipv4]\naddress = 192.0.2.2/24\n[kv.s]\nstore = mem:\n"
@@ -807,7 +829,7 @@ static void test_kv_http(void **state)
 		  "t.conf:8: [app.w]: TCP port 80 is already used by [app.hi]" },
 		{ "[app.x]\ntype = hello2\n",
 		  "t.conf:6: [app.x] type: unknown application type 'hello2' (known: echo, "
-		  "discard, source, http, kvhttp, hello, bare)" },
+		  "discard, source, http, kvhttp, metrics, hello, bare)" },
 		{ "[app.bare]\nport = 1\n",
 		  "t.conf:6: unknown key 'port' in [app.bare] (type bare), which takes none" },
 	};
@@ -834,7 +856,7 @@ static void test_kv_http(void **state)
 	assert_int_equal(config_parse_ini(&c, "t.conf", text, strlen(text), err, sizeof(err)), 0);
 	assert_int_equal(config_finish(&c, BUILTINS, "t.conf", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "t.conf:4: [app.hi] type: unknown application type 'hello' "
-			    "(known: echo, discard, source, http, kvhttp)");
+			    "(known: echo, discard, source, http, kvhttp, metrics)");
 	config_free(&c);
 }
 
@@ -940,8 +962,9 @@ static void test_key_tables(void **state)
 	assert_int_equal(c.mac[5], 1);
 	assert_null(tapir_conf_key_find(config_sections[0].keys, config_sections[0].nkeys, "nope"));
 	/* the built-in types, in the order messages list them */
-	static const char *const names[] = { "echo", "discard", "source", "http", "kvhttp" };
-	assert_int_equal(app_builtin_nconfs, 5);
+	static const char *const names[] = { "echo", "discard", "source", "http", "kvhttp",
+					     "metrics" };
+	assert_int_equal(app_builtin_nconfs, 6);
 	for (size_t i = 0; i < app_builtin_nconfs; i++)
 		assert_string_equal(app_builtin_confs[i]->name, names[i]);
 	config_free(&c);

@@ -190,6 +190,48 @@ static void test_kv(void **state)
 	json_decref(j);
 }
 
+/* metrics: every counter of stats once, named by the rule, with HELP and
+ * TYPE before its family; the gauges; the OpenMetrics dialect; bad format */
+static void test_metrics(void **state)
+{
+	struct fx *f = *state;
+	json_t *j = req(f, "{\"cmd\":\"metrics\"}", 3000000000ull);
+	json_t *r = json_object_get(j, "result");
+	const char *t = json_string_value(json_object_get(r, "text"));
+	assert_non_null(t);
+	assert_string_equal(json_string_value(json_object_get(r, "content_type")),
+			    "text/plain; version=0.0.4; charset=utf-8");
+	assert_non_null(strstr(t, "# HELP tapir_rx_total "));
+	assert_non_null(strstr(t, "# TYPE tapir_rx_total counter\n"
+				  "tapir_rx_total{instance=\"t\",layer=\"eth\"} 0\n"));
+	assert_non_null(strstr(t, "# TYPE tapir_drops_total counter\n"));
+	assert_non_null(strstr(t, "tapir_drops_total{instance=\"t\",layer=\"tcp\","
+				  "reason=\"no_listener\"} 0\n"));
+	assert_non_null(strstr(t, "# TYPE tapir_tcp_flows gauge\n"
+				  "tapir_tcp_flows{instance=\"t\",layer=\"tcp\"} 0\n"));
+	assert_non_null(strstr(t, "tapir_uptime_seconds{instance=\"t\"} 2.000\n"));
+	assert_non_null(strstr(t, "tapir_build_info{instance=\"t\",version=\"9\"} 1\n"));
+	assert_null(strstr(t, "# EOF"));
+	/* one sample per counter: as many _total samples as counters */
+	size_t n = 0;
+	for (const char *p = t; (p = strstr(p, "_total{")); p++)
+		n++;
+	assert_int_equal(n, TAPIR_CTR__COUNT);
+	/* the samples of a family follow its TYPE line, all of them */
+	const char *second = strstr(strstr(t, "tapir_drops_total{") + 1, "# TYPE tapir_drops_total");
+	assert_null(second);
+	json_decref(j);
+
+	j = req(f, "{\"cmd\":\"metrics\",\"args\":{\"format\":\"openmetrics\"}}", 0);
+	t = json_string_value(json_object_get(json_object_get(j, "result"), "text"));
+	assert_non_null(strstr(t, "# TYPE tapir_rx counter\ntapir_rx_total{"));
+	assert_true(strlen(t) > 6 && !strcmp(t + strlen(t) - 6, "# EOF\n"));
+	json_decref(j);
+	j = req(f, "{\"cmd\":\"metrics\",\"args\":{\"format\":\"xml\"}}", 0);
+	assert_string_equal(err_code(j), "EINVAL");
+	json_decref(j);
+}
+
 static void test_ping_times_out(void **state)
 {
 	struct fx *f = *state;
@@ -279,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_and_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_traceroute_completes_on_icmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_gone_drops_op, setup, teardown),
