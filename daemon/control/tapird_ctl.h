@@ -34,6 +34,7 @@ struct tapird_ctl_hooks {
 	int (*reload)(void *ctx, void *json_result, char *err, size_t errlen);
 	/* device counters for "stats" (control_env's dev_stats); may be NULL */
 	void (*dev_stats)(void *ctx, void *json_obj);
+	struct tapir_dns *dns;        /* the resolver for "resolve"; may be NULL */
 };
 
 /* Return: 0 (and *out, NULL when [control] enabled = false) or -ENOMEM */
