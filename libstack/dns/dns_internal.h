@@ -88,6 +88,7 @@ struct dns_query {
 	unsigned ncand, icand;
 	struct dns_lookup lk[2];
 	unsigned nlk;
+	bool to_start;                  /* resolve() queued it for the next poll */
 	bool starting;                  /* start_candidate() is running */
 	bool nodata;                    /* a candidate existed without the type */
 	int srv_err;                    /* first server error of a candidate */
@@ -120,6 +121,7 @@ struct tapir_dns {
 };
 
 /* resolver.c */
+/* The resolver's time: the later of the last tapir_dns_poll()'s and the stack's */
 uint64_t dns_now(struct tapir_dns *r);
 void dns_random(struct tapir_dns *r, void *buf, size_t len);
 /* The IPv4 servers in use; Return: how many (at most TAPIR_DNS_MAX_SERVERS) */

@@ -455,10 +455,10 @@ int tapir_dns_resolve_owner(struct tapir_dns *r, const void *owner, const char *
 	r->queries = q;
 	r->nqueries++;
 	dns_ctr_inc(r, TAPIR_CTR_DNS_RESOLVES);
-	if (!q->done) {
-		q->icand = 0;
-		start_candidate(q);
-	}
+	/* the servers are asked from the next tapir_dns_poll(), with its time:
+	 * the stack's may be old here (an idle stack is not polled) */
+	q->icand = 0;
+	q->to_start = !q->done;
 	if (out)
 		*out = (struct tapir_dns_query *)q;
 	return 0;
@@ -495,9 +495,15 @@ void tapir_dns_poll(struct tapir_dns *r, uint64_t now)
 		return;
 	if (now > r->now)
 		r->now = now;
-	for (struct dns_query *q = r->queries; q; q = q->next)
+	for (struct dns_query *q = r->queries; q; q = q->next) {
+		if (q->to_start) {
+			q->to_start = false;
+			start_candidate(q);
+			continue;
+		}
 		for (unsigned i = 0; i < q->nlk && !q->done; i++)
 			dns_lookup_poll(&q->lk[i], r->now);
+	}
 	/* deliver: a callback may resolve or cancel, so start over after each */
 	while (again) {
 		again = false;
@@ -527,7 +533,7 @@ uint64_t tapir_dns_next_deadline(const struct tapir_dns *r)
 	if (!r)
 		return d;
 	for (const struct dns_query *q = r->queries; q; q = q->next) {
-		if (q->done)
+		if (q->done || q->to_start)
 			return r->now < r->st->now ? r->st->now : r->now;
 		for (unsigned i = 0; i < q->nlk; i++) {
 			uint64_t x = dns_lookup_deadline(&q->lk[i]);
