@@ -11,8 +11,9 @@
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
-FETCH=${3:+$(realpath "$3")}
 HERE=$(dirname "$(realpath "$0")")
+SRC=$(realpath "$HERE/../..")
+BUILD=$(dirname "$(dirname "$TAPIRD")")   # BUILD/daemon/tapird
 if [ -z "${TAPIR_IN_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "dns.sh needs root (CI runs as root)" >&2; exit 1; }
 	export TAPIR_OUTER_NETNS
@@ -174,18 +175,33 @@ expect_fail 1 "needs NAME and HOST" resolve d
 expect_fail 2 "not a host name" resolve d 'a..b'
 pass "usage and bad names"
 
-if [ -n "$FETCH" ]; then
-	# examples/fetch: a file by name from python's HTTP server on the kernel side
-	mkdir -p "$TMP/www" "$TMP/store"
-	head -c 3000000 /dev/urandom >"$TMP/www/blob.bin"
-	(cd "$TMP/www" && exec "$PY" -m http.server --bind 192.0.2.1 8080) >"$TMP/http.log" 2>&1 &
-	PIDS="$PIDS $!"
-	for _ in $(seq 1 50); do
-		ss -lnt | grep -q '192.0.2.1:8080' && break
-		sleep 0.1
-	done
-	stop_tapird
-	cat >>"$TMP/dns.conf" <<CONF
+# examples/fetch, built out of the tree against the installed libtapir (as
+# libtapir.sh builds hello), downloads a file by name from python's HTTP
+# server on the kernel side, once with Content-Length and once chunked
+meson install -C "$BUILD" --destdir "$TMP/root" --no-rebuild --quiet >"$TMP/install.log" 2>&1 ||
+	fail "meson install: $(tail -5 "$TMP/install.log")"
+pc=$(find "$TMP/root" -name tapir.pc | head -1)
+export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$TMP/root
+meson setup "$TMP/fetch-build" "$SRC/examples/fetch" >"$TMP/setup.log" 2>&1 ||
+	fail "meson setup examples/fetch: $(tail -20 "$TMP/setup.log")"
+ninja -C "$TMP/fetch-build" >"$TMP/build.log" 2>&1 ||
+	fail "building examples/fetch: $(tail -20 "$TMP/build.log")"
+FETCH=$TMP/fetch-build/fetch
+pass "examples/fetch builds against the installed libtapir"
+
+mkdir -p "$TMP/www" "$TMP/store"
+head -c 3000000 /dev/urandom >"$TMP/www/blob.bin"
+"$PY" "$HERE/http_chunked.py" 192.0.2.1 8080 "$TMP/www" >"$TMP/http.log" 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 1 50); do
+	ss -lnt | grep -q '192.0.2.1:8080' && break
+	sleep 0.1
+done
+stop_tapird
+want=$(sha256sum <"$TMP/www/blob.bin" | cut -d' ' -f1)
+for mode in length chunked; do
+	sed -e '/^\[app.fetch\]/,$d' "$TMP/dns.conf" >"$TMP/fetch.conf"
+	cat >>"$TMP/fetch.conf" <<CONF
 
 [kv.store]
 store = dir:$TMP/store
@@ -193,20 +209,22 @@ writable = true
 
 [app.fetch]
 type = fetch
-url = http://files.example.test:8080/blob.bin
+url = http://files.example.test:8080/$mode/blob.bin
 kv = store
-key = /downloads/blob.bin
+key = /downloads/$mode.bin
 CONF
-	TAPIRD=$FETCH start_tapird "$TMP/dns.conf"
-	for _ in $(seq 1 100); do
+	TAPIRD=$FETCH start_tapird "$TMP/fetch.conf"
+	for _ in $(seq 1 150); do
 		grep -q 'fetch: stored\|fetch: failed' "$TAPIRD_LOG" && break
 		sleep 0.2
 	done
-	grep -q 'fetch: stored' "$TAPIRD_LOG" || fail "fetch did not finish"
-	want=$(sha256sum <"$TMP/www/blob.bin" | cut -d' ' -f1)
-	got=$(sha256sum <"$TMP/store/downloads/blob.bin" | cut -d' ' -f1)
-	[ "$want" = "$got" ] || fail "fetched file differs ($got, want $want)"
-	pass "examples/fetch: 3 MB by name over TCP into a KV store, SHA-256 equal"
-fi
-stop_tapird
+	grep -q 'fetch: stored 3000000 bytes' "$TAPIRD_LOG" || fail "fetch ($mode) did not finish"
+	got=$(sha256sum <"$TMP/store/downloads/$mode.bin" | cut -d' ' -f1)
+	[ "$want" = "$got" ] || fail "fetched file ($mode) differs ($got, want $want)"
+	[ ! -e "$TMP/store/downloads/$mode.bin.part" ] || fail "$mode.bin.part left behind"
+	pass "examples/fetch ($mode): 3 MB by name into a KV store, SHA-256 equal"
+	stop_tapird
+done
+TAPIRD_PID=
+[ -z "$TAPIRD_PID" ] || stop_tapird
 echo "dns.sh: all passed"
