@@ -544,6 +544,20 @@ static void test_tcp_fallback(void **state)
 	assert_int_equal(f->srv.udp_queries, 3);
 }
 
+static void test_icmp_unreachable(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t0 = f->w->now;
+
+	/* no UDP listener on the server: its port unreachables move each try
+	 * on at once instead of after the timeout */
+	assert_int_equal(tapir_udp_unlisten(f->srv.h->st, 53), 0);
+	resolve(f, "www.example.test", TAPIR_AF_INET);
+	assert_int_equal(f->err, TAPIR_DNS_ETIMEOUT);
+	assert_true(f->at - t0 < 50 * MS);
+	assert_int_equal(ctr(f, TAPIR_CTR_DNS_ICMP_ERRORS), 2);
+}
+
 static void on_never(void *ctx, const struct tapir_dns_result *r)
 {
 	(void)ctx;
@@ -601,6 +615,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retransmit_servers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_unreachable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_bound, setup, teardown),
 	};
