@@ -62,6 +62,7 @@ struct dns_lookup {
 	unsigned nsent_to;
 	uint64_t deadline;
 	int srv_err;                    /* last server error (SERVFAIL, REFUSED) */
+	bool no_edns;                   /* a FORMERR to our OPT: ask without it */
 	uint8_t msg[DNS_QUERY_MAX];
 	size_t msglen;
 	struct tapir_tcp_flow *flow;

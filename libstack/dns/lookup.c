@@ -9,7 +9,9 @@
  * sends the query with a random ID to the servers in turn: try k goes to
  * server k mod N and waits timeout << (k / N); attempts * N tries in all.
  * An ICMP port or host unreachable from the server moves on at once, as do
- * SERVFAIL, REFUSED, NOTIMP and FORMERR.
+ * SERVFAIL, REFUSED and NOTIMP.  FORMERR to a query with EDNS0 asks the
+ * same server again without the OPT record (RFC 6891 7), and from then on
+ * the lookup goes without it.
  *
  * A reply is taken only from a server this lookup sent to, from the server
  * port, with the lookup's ID, QR set, opcode QUERY and exactly the question
@@ -103,7 +105,7 @@ static void build_query(struct dns_lookup *lk)
 	dns_random(r, &lk->id, sizeof(lk->id));
 	dns_build_init(&b, lk->msg, sizeof(lk->msg), lk->id, DNS_FLAG_RD);
 	dns_build_question(&b, &lk->cur, lk->qtype, DNS_CLASS_IN);
-	if (r->cfg.edns_size)
+	if (r->cfg.edns_size && !lk->no_edns)
 		dns_build_opt(&b, r->cfg.edns_size, 0, false);
 	n = dns_build_finish(&b);
 	lk->msglen = n > 0 ? (size_t)n : 0;   /* a name fits: 255 + 12 + 4 + 11 */
@@ -304,6 +306,20 @@ static void handle_reply(struct dns_lookup *lk, const struct dns_msg *m)
 		break;
 	case DNS_RCODE_REFUSED:
 		lk->srv_err = TAPIR_DNS_EREFUSED;
+		next_try(lk);
+		return;
+	case DNS_RCODE_FORMERR:
+		if (r->cfg.edns_size && !lk->no_edns) {
+			/* a server that does not know EDNS: the same server
+			 * again without the OPT record (RFC 6891 7) */
+			lk->no_edns = true;
+			tcp_release(lk);
+			build_query(lk);
+			lk->try--;
+			send_try(lk);
+			return;
+		}
+		lk->srv_err = TAPIR_DNS_ESERVFAIL;
 		next_try(lk);
 		return;
 	default:

@@ -48,6 +48,8 @@ struct server {
 	bool forge;                 /* send forged replies before the real one */
 	bool tc;                    /* answer UDP with TC set and nothing else */
 	bool silent;
+	bool no_edns;               /* FORMERR to queries with an OPT record */
+	unsigned with_opt;          /* queries that had one */
 	unsigned rcode_once;        /* answer this rcode once (then normally) */
 	unsigned udp_queries, tcp_queries;
 	char asked[32][DNS_NAME_TEXT_MAX];
@@ -87,6 +89,11 @@ static size_t answer(struct server *s, const uint8_t *q, size_t qlen, uint8_t *o
 	if (s->rcode_once) {
 		rcode = s->rcode_once;
 		s->rcode_once = 0;
+	}
+	if (m.count[DNS_SEC_AR]) {
+		s->with_opt++;
+		if (s->no_edns)
+			rcode = DNS_RCODE_FORMERR;
 	}
 	dns_build_init(&b, out, cap, m.id, DNS_FLAG_QR | DNS_FLAG_RD | DNS_FLAG_RA |
 		       (s->tc && !tcp ? DNS_FLAG_TC : 0) | (uint16_t)rcode);
@@ -558,6 +565,18 @@ static void test_icmp_unreachable(void **state)
 	assert_int_equal(ctr(f, TAPIR_CTR_DNS_ICMP_ERRORS), 2);
 }
 
+static void test_edns_formerr(void **state)
+{
+	struct fx *f = *state;
+
+	f->srv.no_edns = true;
+	resolve(f, "www.example.test", TAPIR_AF_INET);
+	assert_int_equal(f->err, 0);
+	assert_string_equal(addr(f, 0), "192.0.2.80");
+	assert_int_equal(f->srv.udp_queries, 2);
+	assert_int_equal(f->srv.with_opt, 1);
+}
+
 static void on_never(void *ctx, const struct tapir_dns_result *r)
 {
 	(void)ctx;
@@ -616,6 +635,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_unreachable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edns_formerr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_bound, setup, teardown),
 	};
