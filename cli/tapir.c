@@ -736,6 +736,36 @@ static int traceroute_main(int argc, char **argv)
 	return probe_main(argc, argv, true);
 }
 
+static int resolve_main(int argc, char **argv)
+{
+	static const char U[] = "tapir resolve NAME HOST [-4|-6] [--json]";
+	if (want_help(argc, argv, U,
+		      "Resolve HOST with the instance's resolver ([dns]): its addresses, one a "
+		      "line,\nwith their TTLs.  NXDOMAIN, NODATA, SERVFAIL or TIMEOUT: exit 2."))
+		return 0;
+	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "-4") && strcmp(argv[3], "-6")))
+		return usage_err("needs NAME and HOST", U);
+	json_t *args = json_pack("{s:s,s:s}", "name", argv[2], "family",
+				 argc == 4 ? argv[3] + 1 : "any");
+	json_t *rep, *r = call(argv[1], "resolve", args, &rep);
+	if (!r) {
+		json_decref(rep);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		print_json(r);
+	} else {
+		size_t i;
+		json_t *e;
+		if (strcmp(s_(r, "canonical"), s_(r, "name")))
+			printf("%s is %s\n", s_(r, "name"), s_(r, "canonical"));
+		json_array_foreach(json_object_get(r, "addresses"), i, e)
+			printf("%s\tttl %lld\n", s_(e, "addr"), i_(e, "ttl"));
+	}
+	json_decref(rep);
+	return 0;
+}
+
 static int down_main(int argc, char **argv)
 {
 	static const char U[] = "tapir down NAME [--json]";
@@ -888,6 +918,7 @@ static const struct subcommand {
 	{ "capture", capture_main, "record frames to a pcap file" },
 	{ "ping", ping_main, "ping from inside the stack" },
 	{ "traceroute", traceroute_main, "trace a route from inside the stack" },
+	{ "resolve", resolve_main, "resolve a host name with the instance's resolver" },
 	{ "log", log_main, "show or set the log level" },
 	{ "reload", reload_main, "re-open the read-only key-value stores" },
 	{ "logs", logs_main, "print an instance's log" },

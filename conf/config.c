@@ -85,6 +85,9 @@ void config_free(struct tapird_config *c)
 	free(c->kvs);
 	c->kvs = NULL;
 	c->nkvs = 0;
+	free(c->dns_hosts);
+	c->dns_hosts = NULL;
+	c->dns_nhosts = 0;
 }
 
 const struct kv_config *config_kv_find(const struct tapird_config *c, const char *name)

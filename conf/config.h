@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "impair.h"
+#include "tapir/addr.h"
 #include "tapir/app.h"
 #include "tapir/conf.h"
 #include "tapir/log.h"
@@ -113,6 +114,15 @@ struct gateway_config {
 	bool icmp_echo;                  /* ping through ping sockets */
 	struct config_where w_host_loopback;
 };
+/* [dns] hosts = NAME=ADDR: one static name */
+#define CONFIG_DNS_NAME_MAX 253
+struct config_dns_host {
+	char name[CONFIG_DNS_NAME_MAX + 1];
+	struct tapir_addr addr;
+};
+#define CONFIG_DNS_MAX_SERVERS 4        /* TAPIR_DNS_MAX_SERVERS */
+#define CONFIG_DNS_MAX_SEARCH 6         /* TAPIR_DNS_MAX_SEARCH */
+#define CONFIG_DNS_MAX_HOSTS 1024       /* TAPIR_DNS_MAX_HOSTS */
 
 /* ---- the whole configuration ---- */
 
@@ -145,6 +155,16 @@ struct tapird_config {
 	uint32_t icmp_error_rate, icmp_error_burst;
 	/* [tcp] */
 	struct tapir_tcp_config tcp;
+	/* [dns] (the resolver, tapir/dns.h) */
+	struct tapir_addr dns_servers[CONFIG_DNS_MAX_SERVERS];
+	size_t dns_nservers;
+	char dns_search[CONFIG_DNS_MAX_SEARCH][CONFIG_DNS_NAME_MAX + 1];
+	size_t dns_nsearch;
+	struct config_dns_host *dns_hosts;  /* malloc'd array of @dns_nhosts */
+	size_t dns_nhosts;
+	uint32_t dns_cache_size;
+	uint64_t dns_timeout_ns;
+	uint32_t dns_attempts, dns_ndots;
 	/* [log] */
 	enum tapir_log_level log_level;
 	bool log_timestamps;

@@ -18,6 +18,7 @@
 #include "tapir/conf.h"
 #include "proto.h"
 #include "units.h"
+#include "wire/dns.h"
 
 #define SEC 1000000000ull
 #define N(t) (sizeof(t) / sizeof((t)[0]))
@@ -208,6 +209,147 @@ static int set_store(void *base, const char *value, const char *where, char *msg
 	return 0;
 }
 
+/* ---- [dns] ---- */
+
+/* The next item of a list separated by commas and/or spaces into @buf.
+ * Return: 1 with an item, 0 at the end, -EINVAL when one is too long */
+static int next_item(const char **p, char *buf, size_t len)
+{
+	const char *s = *p, *e;
+
+	while (*s == ',' || *s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return 0;
+	e = s;
+	while (*e && *e != ',' && *e != ' ' && *e != '\t')
+		e++;
+	if ((size_t)(e - s) >= len)
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(e - s));
+	buf[e - s] = '\0';
+	*p = e;
+	return 1;
+}
+
+/* A host name as the resolver takes it (wire/dns.h): labels of 1..63
+ * printable bytes, 253 in all */
+static bool dns_name_ok(const char *s)
+{
+	struct dns_name n;
+
+	return strlen(s) <= CONFIG_DNS_NAME_MAX && !dns_name_from_text(s, &n) && n.len > 1;
+}
+
+/* [dns] servers = ADDR, ...: replaces the list; "" or none: no servers */
+static int set_dns_servers(void *base, const char *value, const char *where, char *msg,
+			   size_t msglen)
+{
+	struct tapird_config *c = base;
+	struct tapir_addr a[CONFIG_DNS_MAX_SERVERS];
+	char item[64];
+	size_t n = 0;
+	int rc;
+
+	(void)where;
+	if (!strcmp(value, "none"))
+		value = "";
+	while ((rc = next_item(&value, item, sizeof(item))) > 0) {
+		if (n == CONFIG_DNS_MAX_SERVERS) {
+			snprintf(msg, msglen, "more than %d servers", CONFIG_DNS_MAX_SERVERS);
+			return -EINVAL;
+		}
+		if (tapir_addr_parse(item, &a[n]) ||
+		    (a[n].family == TAPIR_AF_INET && unicast_problem(a[n].v4))) {
+			snprintf(msg, msglen, "'%s' is not a unicast IPv4 or IPv6 address", item);
+			return -EINVAL;
+		}
+		n++;
+	}
+	if (rc < 0) {
+		snprintf(msg, msglen, "'%.60s' is not an address list", value);
+		return -EINVAL;
+	}
+	memcpy(c->dns_servers, a, n * sizeof(a[0]));
+	c->dns_nservers = n;
+	return 0;
+}
+
+/* [dns] search = DOMAIN ...: replaces the list */
+static int set_dns_search(void *base, const char *value, const char *where, char *msg,
+			  size_t msglen)
+{
+	struct tapird_config *c = base;
+	char list[CONFIG_DNS_MAX_SEARCH][CONFIG_DNS_NAME_MAX + 1];
+	char item[CONFIG_DNS_NAME_MAX + 2];
+	size_t n = 0;
+	int rc;
+
+	(void)where;
+	while ((rc = next_item(&value, item, sizeof(item))) > 0) {
+		if (n == CONFIG_DNS_MAX_SEARCH) {
+			snprintf(msg, msglen, "more than %d search domains", CONFIG_DNS_MAX_SEARCH);
+			return -EINVAL;
+		}
+		if (!dns_name_ok(item) || !strcmp(item, ".")) {
+			snprintf(msg, msglen, "'%.60s' is not a domain name", item);
+			return -EINVAL;
+		}
+		snprintf(list[n++], sizeof(list[0]), "%s", item);
+	}
+	if (rc < 0) {
+		snprintf(msg, msglen, "a search domain is longer than %d bytes", CONFIG_DNS_NAME_MAX);
+		return -EINVAL;
+	}
+	memcpy(c->dns_search, list, n * sizeof(list[0]));
+	c->dns_nsearch = n;
+	return 0;
+}
+
+/* [dns] hosts = NAME=ADDR, ...: adds to the table (the key may be repeated) */
+static int set_dns_hosts(void *base, const char *value, const char *where, char *msg,
+			 size_t msglen)
+{
+	struct tapird_config *c = base;
+	char item[CONFIG_DNS_NAME_MAX + 64];
+	int rc;
+
+	(void)where;
+	while ((rc = next_item(&value, item, sizeof(item))) > 0) {
+		char *eq = strchr(item, '=');
+		struct config_dns_host h = { 0 };
+
+		if (!eq) {
+			snprintf(msg, msglen, "'%.60s' is not NAME=ADDRESS", item);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		if (!dns_name_ok(item)) {
+			snprintf(msg, msglen, "'%.60s' is not a host name", item);
+			return -EINVAL;
+		}
+		if (tapir_addr_parse(eq + 1, &h.addr)) {
+			snprintf(msg, msglen, "'%.60s' is not an IPv4 or IPv6 address", eq + 1);
+			return -EINVAL;
+		}
+		if (c->dns_nhosts >= CONFIG_DNS_MAX_HOSTS) {
+			snprintf(msg, msglen, "more than %d static hosts", CONFIG_DNS_MAX_HOSTS);
+			return -EINVAL;
+		}
+		snprintf(h.name, sizeof(h.name), "%s", item);
+		struct config_dns_host *nh = realloc(c->dns_hosts, (c->dns_nhosts + 1) * sizeof(*nh));
+		if (!nh)
+			return -ENOMEM;
+		c->dns_hosts = nh;
+		c->dns_hosts[c->dns_nhosts++] = h;
+	}
+	if (rc < 0) {
+		snprintf(msg, msglen, "an entry is longer than a name and an address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* ---- the fixed sections ---- */
 
 #define TC struct tapird_config
@@ -336,6 +478,24 @@ static const struct tapir_conf_key tcp_keys[] = {
 	  .help = "buffers of all connections together; pressure above 3/4" },
 };
 
+static const struct tapir_conf_key dns_keys[] = {
+	{ "servers", TAPIR_CONF_CUSTOM, .set = set_dns_servers,
+	  .help = "resolvers, ADDR, ... (up to 4; before DHCP's; none: none)" },
+	{ "search", TAPIR_CONF_CUSTOM, .set = set_dns_search,
+	  .help = "search domains, DOMAIN ... (up to 6; before DHCP's)" },
+	{ "hosts", TAPIR_CONF_CUSTOM, .set = set_dns_hosts,
+	  .help = "static names, NAME=ADDR, ... (repeat the key for more), asked first" },
+	{ "cache_size", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, dns_cache_size), .max = 16384,
+	  .def = "256", .help = "answers cached (positive and negative); 0: no cache" },
+	{ "timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TC, dns_timeout_ns), .min = SEC / 100,
+	  .max = 60 * SEC, .range = "10ms to 60s", .def = "2s",
+	  .help = "wait for an answer before the next server (doubles each round)" },
+	{ "attempts", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, dns_attempts), .min = 1, .max = 10,
+	  .def = "2", .help = "rounds over the servers" },
+	{ "ndots", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, dns_ndots), .max = 15, .def = "1",
+	  .help = "dots that make a name be tried as given before the search domains" },
+};
+
 static const struct tapir_conf_key control_keys[] = {
 	{ "name", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, control_name), .min = 1, .max = CONTROL_NAME_MAX,
 	  .check = name_check,
@@ -408,6 +568,7 @@ const struct config_section config_sections[] = {
 	{ "tcp", tcp_keys, N(tcp_keys), offsetof(TC, tcp), "" },
 	{ "control", control_keys, N(control_keys), 0, "" },
 	{ "gateway", gateway_keys, N(gateway_keys), offsetof(TC, gw), "" },
+	{ "dns", dns_keys, N(dns_keys), 0, "" },
 };
 const size_t config_nsections = N(config_sections);
 

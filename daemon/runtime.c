@@ -18,7 +18,8 @@
  *                             the chain (d->rx), whose filters pass it up
  *                             to to_stack(): traceroute's watch, then
  *                             tapir_stack_input(); then tapir_stack_flush()
- *   uv_timer               -> impair_poll(), tapir_stack_poll(), tapir_stack_flush()
+ *   uv_timer               -> impair_poll(), tapir_stack_poll(), tapir_dns_poll()
+ *                             (the instance's resolver), tapir_stack_flush()
  *   uv_timer (per app      -> the app's callback, then tapir_stack_flush()
  *     timer, tapir_timer)
  *   uv_signal INT, TERM    -> stop the apps, close the handles; main frees
@@ -26,7 +27,7 @@
  *   uv_signal HUP          -> reload_stores() (as the control "reload")
  *
  * After every event the one timer is re-armed from the earlier of
- * tapir_stack_next_deadline() and impair_next_deadline().  Time is uv_hrtime()
+ * tapir_stack_next_deadline(), tapir_dns_next_deadline() and impair_next_deadline().  Time is uv_hrtime()
  * (monotonic ns); the stack's randomness comes from OpenSSL's RAND_bytes().
  *
  * Exit status: 0 after SIGINT/SIGTERM or --help/--version, 2 for a bad
@@ -47,6 +48,7 @@
 #include "config.h"
 #include "gateway.h"
 #include "impair.h"
+#include "tapir/dns.h"
 #include "tapir/kv.h"
 #include "tapir/log.h"
 #include "tapir/stack.h"
@@ -79,6 +81,7 @@ struct daemon {
 	struct impair *im;
 	struct tapir_netif_rx rx;      /* bottom of the netif chain: received frames go here */
 	struct tapir_stack *st;
+	struct tapir_dns *dns;         /* the instance's resolver (tapir/dns.h) */
 	struct running_app *apps;
 	size_t napps;
 	struct open_kv *kvs;
@@ -166,6 +169,14 @@ static const char *app_arg(const struct tapir_app_ctx *ctx, const char *key)
 	return v;
 }
 
+static int app_resolve(struct tapir_app_ctx *ctx, const char *name, enum tapir_family family,
+		       tapir_dns_cb cb, void *arg, struct tapir_dns_query **q)
+{
+	struct daemon *d = ctx->runtime;
+
+	return tapir_dns_resolve_owner(d->dns, ctx, name, family, cb, arg, q);
+}
+
 struct tapir_timer {
 	uv_timer_t h;
 	struct daemon *d;
@@ -242,6 +253,9 @@ static void rearm(struct daemon *d)
 	if (d->stopping)
 		return;
 	uint64_t deadline = tapir_stack_next_deadline(d->st);
+	uint64_t dd = tapir_dns_next_deadline(d->dns);
+	if (dd < deadline)
+		deadline = dd;
 	if (d->im) {
 		uint64_t i = impair_next_deadline(d->im);
 		if (i < deadline)
@@ -299,6 +313,7 @@ static void on_timer(uv_timer_t *t)
 	if (d->im)
 		impair_poll(d->im, d->now);
 	tapir_stack_poll(d->st, d->now);
+	tapir_dns_poll(d->dns, d->now);
 	tapird_ctl_poll(d->ctl, d->now);
 	tapir_stack_flush(d->st);
 	rearm(d);
@@ -313,8 +328,11 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static void stop_apps(struct daemon *d)
 {
-	for (size_t i = d->napps; i-- > 0;)
+	for (size_t i = d->napps; i-- > 0;) {
 		d->apps[i].type->stop(d->apps[i].state);
+		/* what the app left resolving never calls back (dns.h) */
+		tapir_dns_cancel_owner(d->dns, &d->apps[i].ctx);
+	}
 	free(d->apps);
 	d->apps = NULL;
 	d->napps = 0;
@@ -470,6 +488,43 @@ static void gateway_after(void *ctx)
 	rearm(d);
 }
 
+/* The resolver and its [dns] configuration.  Return: 0 or -1 (logged) */
+static int start_dns(struct daemon *d)
+{
+	const struct tapird_config *c = &d->cfg;
+	struct tapir_dns_config dc;
+	const char *search[CONFIG_DNS_MAX_SEARCH];
+	int rc;
+
+	tapir_dns_config_defaults(&dc);
+	dc.cache_size = c->dns_cache_size;
+	dc.timeout_ns = c->dns_timeout_ns;
+	dc.attempts = c->dns_attempts;
+	dc.ndots = c->dns_ndots;
+	rc = tapir_dns_new(&d->dns, d->st, &dc);
+	if (rc) {
+		tapir_log_err(&d->log, "cannot create the resolver: %s", strerror(-rc));
+		return -1;
+	}
+	for (size_t i = 0; i < c->dns_nsearch; i++)
+		search[i] = c->dns_search[i];
+	if ((rc = tapir_dns_set_servers(d->dns, TAPIR_DNS_SRC_CONFIG, c->dns_servers,
+					c->dns_nservers)) ||
+	    (rc = tapir_dns_set_search(d->dns, TAPIR_DNS_SRC_CONFIG, search, c->dns_nsearch))) {
+		tapir_log_err(&d->log, "[dns]: %s", strerror(-rc));
+		return -1;
+	}
+	for (size_t i = 0; i < c->dns_nhosts; i++) {
+		rc = tapir_dns_add_host(d->dns, c->dns_hosts[i].name, &c->dns_hosts[i].addr);
+		if (rc) {
+			tapir_log_err(&d->log, "[dns] hosts %s: %s", c->dns_hosts[i].name,
+				      strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int start_network(struct daemon *d)
 {
 	struct tapird_config *c = &d->cfg;
@@ -580,6 +635,8 @@ static int start_network(struct daemon *d)
 			tapir_log_info(&d->log, "%s: offloads on (TSO, checksum, GRO)", tap_name(d->tap));
 	}
 
+	if (start_dns(d) < 0)
+		return -1;
 	if (open_stores(d) < 0)
 		return -2;
 	d->apps = calloc(c->napps ? c->napps : 1, sizeof(*d->apps));
@@ -608,6 +665,8 @@ static int start_network(struct daemon *d)
 			.timer_free = app_timer_free,
 			.metrics = app_metrics,
 			.runtime = d,
+			.dns = d->dns,
+			.resolve = app_resolve,
 		};
 		rc = t->start(&ra->ctx, &ra->state);
 		if (rc)
@@ -732,7 +791,8 @@ static int start_loop(struct daemon *d)
 	}
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
 				      .reload = ctl_reload, .dev_stats = ctl_dev_stats,
-				      .spliced = d->gw ? ctl_spliced : NULL };
+				      .spliced = d->gw ? ctl_spliced : NULL,
+				      .dns = d->dns };
 	if (tapird_ctl_start(d->ctl, &d->loop, d->st, &d->log, tap_name(d->tap), &h) < 0)
 		return -1;
 	rearm(d);
@@ -759,6 +819,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 		uv_loop_close(&d->loop);
 	}
 	gateway_free(d->gw);
+	tapir_dns_free(d->dns);
 	tapir_stack_free(d->st);
 	tapird_ctl_free(d->ctl);
 	impair_free(d->im);

@@ -16,10 +16,12 @@
 
 #include "control.h"
 
+struct tapir_dns_query;
+
 #define TRACE_PORT_BASE 33434
 #define LIST_MAX 4096
 
-enum op_kind { OP_NONE, OP_PING, OP_TRACE };
+enum op_kind { OP_NONE, OP_PING, OP_TRACE, OP_RESOLVE };
 
 struct probe {
 	uint64_t sent, rtt;
@@ -41,9 +43,18 @@ struct op {
 	struct probe p[CONTROL_MAX_PROBES];
 };
 
+/* A "resolve" under way (dns.c); free when @c is NULL */
+struct resolve_op {
+	struct control *c;
+	uint64_t client;
+	json_t *id;                   /* owned */
+	struct tapir_dns_query *q;
+};
+
 struct control {
 	struct control_env env;
 	struct op ops[CONTROL_MAX_OPS];
+	struct resolve_op rops[CONTROL_MAX_OPS];
 	uint16_t next_ident;
 };
 
@@ -94,6 +105,13 @@ CONTROL_CMD(metrics);  /* metrics.c */
  * or negative errno (message in @err) */
 int control_start_op(struct control *c, enum op_kind kind, uint64_t client, json_t *id,
 		     json_t *args, uint64_t now, char *err, size_t errlen);
+/* Start a "resolve" (dns.c): as control_start_op() */
+int control_start_resolve(struct control *c, uint64_t client, json_t *id, json_t *args,
+			  char *err, size_t errlen);
+/* Cancel @client's resolves; all of them (dns.c) */
+void control_resolve_client_gone(struct control *c, uint64_t client);
+void control_resolve_free(struct control *c);
+
 /* The stack's echo-reply handler (diag.c) */
 void control_on_echo_reply(void *ctx, uint32_t src, uint16_t id, uint16_t seq,
 			   const uint8_t *data, size_t len, uint64_t now);

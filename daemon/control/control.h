@@ -37,6 +37,7 @@
 #define CONTROL_MAX_PROBES 32
 
 struct capture;
+struct tapir_dns;
 struct tapir_kv_store;
 
 struct control_kv {
@@ -56,6 +57,7 @@ struct control_env {
 	struct capture *cap;         /* NULL: capture not available */
 	struct control_kv *kv;       /* the instance's stores */
 	size_t nkv;
+	struct tapir_dns *dns;       /* the resolver ("resolve"); NULL: none */
 	void *ctx;
 	/* A deferred reply (malloc'd, taken over) for @client */
 	void (*deliver)(void *ctx, uint64_t client, char *reply, size_t len);

@@ -227,4 +227,5 @@ void control_client_gone(struct control *c, uint64_t client)
 	for (size_t i = 0; i < CONTROL_MAX_OPS; i++)
 		if (c->ops[i].kind != OP_NONE && c->ops[i].client == client)
 			op_release(&c->ops[i]);
+	control_resolve_client_gone(c, client);
 }

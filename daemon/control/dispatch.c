@@ -102,6 +102,7 @@ static const struct {
 	{ "reload", control_cmd_reload, OP_NONE },   { "capture", control_cmd_capture, OP_NONE },
 	{ "kv", control_cmd_kv, OP_NONE },           { "ping", NULL, OP_PING },
 	{ "traceroute", NULL, OP_TRACE },         { "metrics", control_cmd_metrics, OP_NONE },
+	{ "resolve", NULL, OP_RESOLVE },
 };
 
 char *control_handle(struct control *c, uint64_t client, const char *line, size_t len,
@@ -124,8 +125,10 @@ char *control_handle(struct control *c, uint64_t client, const char *line, size_
 		snprintf(err, sizeof(err), "unknown command '%.64s'", req.cmd);
 		reply = control_reply_error(req.id, ENOSYS, err, len_out);
 	} else if (commands[i].deferred) {
-		rc = control_start_op(c, commands[i].deferred, client, req.id, req.args, now, err,
-				      sizeof(err));
+		rc = commands[i].deferred == OP_RESOLVE
+			     ? control_start_resolve(c, client, req.id, req.args, err, sizeof(err))
+			     : control_start_op(c, commands[i].deferred, client, req.id, req.args,
+						now, err, sizeof(err));
 		if (rc)
 			reply = control_reply_error(req.id, -rc, err, len_out);
 	} else {
@@ -159,5 +162,6 @@ void control_free(struct control *c)
 	for (size_t i = 0; i < CONTROL_MAX_OPS; i++)
 		if (c->ops[i].kind != OP_NONE)
 			json_decref(c->ops[i].id);
+	control_resolve_free(c);
 	free(c);  /* the stack keeps the echo handler: free it first, or ping no more */
 }

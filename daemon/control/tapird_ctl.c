@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "commands.h"
 #include "control.h"
 #include "server.h"
 #include "tapir_version.h"
@@ -146,6 +147,7 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 		.cap = t->cap,
 		.kv = t->kv,
 		.nkv = t->nkv,
+		.dns = h->dns,
 		.ctx = t,
 		.deliver = deliver,
 		.shutdown = on_shutdown,
@@ -226,6 +228,8 @@ void tapird_ctl_stop(struct tapird_ctl *t)
 	if (!t || t->stopped)
 		return;
 	t->stopped = true;
+	if (t->ctl)
+		control_resolve_free(t->ctl);  /* while the resolver still exists */
 	service_notify("STOPPING=1");
 	control_server_stop(t->srv);
 	t->srv = NULL;

@@ -36,6 +36,7 @@ struct tapird_ctl_hooks {
 	void (*dev_stats)(void *ctx, void *json_obj);
 	/* the gateway's spliced flows for "conns" (a new json_t * array); may be NULL */
 	void *(*spliced)(void *ctx);
+	struct tapir_dns *dns;        /* the resolver for "resolve"; may be NULL */
 };
 
 /* Return: 0 (and *out, NULL when [control] enabled = false) or -ENOMEM */

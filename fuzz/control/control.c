@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "tapir/dns.h"
 #include "tapir/kv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -83,11 +84,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tapir_logger log;
 	tapir_logger_init(&log, TAPIR_LOG_LEVEL_INFO, false);
 	log.out = devnull;
+	/* a resolver with a static host and a server that never answers */
+	struct tapir_dns *dns;
+	struct tapir_addr srv = tapir_addr_v4(0xc0000201), h = tapir_addr_v4(0xc0000207);
+	CHECK(tapir_dns_new(&dns, st, NULL) == 0);
+	CHECK(tapir_dns_set_servers(dns, TAPIR_DNS_SRC_CONFIG, &srv, 1) == 0);
+	CHECK(tapir_dns_add_host(dns, "db.test", &h) == 0);
 	struct control_env env = {
 		.st = st, .log = &log, .name = "fuzz", .version = "0", .backend = "sink",
 		.ifname = "sink0", .mtu = 1500, .prefix_len = 24, .gateway = sc.gateway,
 		.started = now, .pid = 1, .cap = NULL, .kv = kvs, .nkv = 1,
-		.deliver = deliver, .shutdown = shutdown_cb,
+		.deliver = deliver, .shutdown = shutdown_cb, .dns = dns,
 	};
 	struct control *c = control_new(&env);
 	CHECK(c);
@@ -113,8 +120,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		control_poll(c, now);
 		tapir_stack_poll(st, now);
+		tapir_dns_poll(dns, now);
 	}
 	control_free(c);
+	tapir_dns_free(dns);
 	tapir_stack_free(st);
 	tapir_kv_close(kv);
 	return 0;

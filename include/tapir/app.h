@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "dns.h"
 #include "kv.h"
 #include "log.h"
 #include "stack.h"
@@ -141,6 +142,17 @@ struct tapir_app_ctx {
 			 const char **ctype);
 
 	void *runtime;                   /* the runtime's, opaque */
+
+	/*
+	 * Names: the instance's resolver (dns.h), configured from [dns] (and
+	 * DHCP).  Resolve through resolve(), which is tapir_dns_resolve() with
+	 * the app as owner: whatever is still resolving when stop() returns is
+	 * cancelled by the runtime, so a result never arrives after stop().
+	 * Other calls (tapir_dns_cancel(), tapir_dns_servers()) take @dns.
+	 */
+	struct tapir_dns *dns;
+	int (*resolve)(struct tapir_app_ctx *ctx, const char *name, enum tapir_family family,
+		       tapir_dns_cb cb, void *arg, struct tapir_dns_query **q);
 };
 
 struct tapir_app_type {

@@ -165,7 +165,25 @@
 	X(TCP_FORWARD_SYNS, "tcp.forward_syns")                            \
 	X(TCP_FORWARD_ACCEPTED, "tcp.forward_accepted")                    \
 	X(TCP_FORWARD_REFUSED, "tcp.forward_refused")                      \
-	X(TCP_DROP_NO_FORWARDER, "tcp.drop.no_forwarder")
+	X(TCP_DROP_NO_FORWARDER, "tcp.drop.no_forwarder")                  \
+	/* DNS resolver (dns.h) */                                        \
+	X(DNS_RESOLVES, "dns.resolves")                                   \
+	X(DNS_QUERIES_SENT, "dns.queries_sent")                           \
+	X(DNS_RETRANSMITS, "dns.retransmits")                             \
+	X(DNS_ANSWERS, "dns.answers")                                     \
+	X(DNS_TCP_FALLBACKS, "dns.tcp_fallbacks")                         \
+	X(DNS_CACHE_HITS, "dns.cache_hits")                               \
+	X(DNS_CACHE_MISSES, "dns.cache_misses")                           \
+	X(DNS_CACHE_EVICTED, "dns.cache_evicted")                         \
+	X(DNS_HOSTS_HITS, "dns.hosts_hits")                               \
+	X(DNS_TIMEOUTS, "dns.timeouts")                                   \
+	X(DNS_ICMP_ERRORS, "dns.icmp_errors")                             \
+	X(DNS_DROP_MALFORMED, "dns.drop.malformed")                       \
+	X(DNS_DROP_BAD_SOURCE, "dns.drop.bad_source")                     \
+	X(DNS_DROP_BAD_ID, "dns.drop.bad_id")                             \
+	X(DNS_DROP_BAD_QUESTION, "dns.drop.bad_question")                 \
+	X(DNS_DROP_NOT_RESPONSE, "dns.drop.not_response")                 \
+	X(DNS_DROP_TCP_BAD, "dns.drop.tcp_bad")
 
 enum tapir_stack_counter {
 #define X(id, name) TAPIR_CTR_##id,

@@ -144,6 +144,20 @@ int tapir_tcp_unlisten(struct tapir_stack *st, uint16_t port);
 int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
 		      const struct tapir_tcp_flow_opts *o, tapir_tcp_connect_fn cb, void *ctx);
 
+/**
+ * tapir_tcp_connect_cancel() - Give up active opens still under way
+ * @st:  Stack
+ * @cb:  The callback given to tapir_tcp_connect()
+ * @ctx: Its context
+ *
+ * Every connection started with this @cb and @ctx whose callback has not run
+ * yet is reset (RST if the SYN was answered) and released; its callback is
+ * never made.  For an application that stops while connecting.
+ *
+ * Return: number of connections cancelled
+ */
+int tapir_tcp_connect_cancel(struct tapir_stack *st, tapir_tcp_connect_fn cb, void *ctx);
+
 /* Set the callbacks and their context (@cb is copied; NULL clears them). */
 void tapir_tcp_flow_set_callbacks(struct tapir_tcp_flow *f, const struct tapir_tcp_callbacks *cb,
 				  void *ctx);

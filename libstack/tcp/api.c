@@ -203,6 +203,31 @@ int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
 	return rc == -ENETUNREACH || rc == -EINVAL ? rc : 0;
 }
 
+int tapir_tcp_connect_cancel(struct tapir_stack *st, tapir_tcp_connect_fn cb, void *ctx)
+{
+	struct tcp_stack *t = T(st);
+	int n = 0;
+
+	if (!t || !cb)
+		return 0;
+	api_enter(st);
+	for (struct tapir_tcp_flow *f = t->all, *next; f; f = next) {
+		next = f->next;
+		if (f->known || f->zombie || f->on_connect != cb || f->connect_ctx != ctx)
+			continue;
+		f->on_connect = NULL;
+		f->app_closed = true;
+		if (f->state != TAPIR_TCP_STATE_CLOSED)
+			tcp_send_rst(f);
+		f->state = TAPIR_TCP_STATE_CLOSED;
+		f->t_rtx = f->t_delack = f->t_ka = f->t_wait = 0;
+		tcp_flow_maybe_free(f);
+		n++;
+	}
+	api_leave(st);
+	return n;
+}
+
 void tapir_tcp_flow_set_callbacks(struct tapir_tcp_flow *f, const struct tapir_tcp_callbacks *cb,
 				  void *ctx)
 {

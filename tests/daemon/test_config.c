@@ -934,6 +934,55 @@ static void test_gateway_section(void **state)
 	}
 }
 
+/* [dns]: lists, hosts appended, defaults, errors with FILE:LINE */
+static void test_dns_section(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX], buf[TAPIR_ADDR_STRLEN];
+
+	(void)state;
+	load_ok(&c, "[ipv4]\naddress=192.0.2.2/24\n");
+	assert_int_equal(c.dns_nservers, 0);
+	assert_int_equal(c.dns_cache_size, 256);
+	assert_true(c.dns_timeout_ns == 2000000000ull);
+	assert_int_equal(c.dns_attempts, 2);
+	assert_int_equal(c.dns_ndots, 1);
+	config_free(&c);
+	load_ok(&c, "[ipv4]\naddress=192.0.2.2/24\n[dns]\nservers = 192.0.2.1, 2001:db8::53\n"
+		    "search = a.test b.test,c.test\nhosts = x=192.0.2.7, y.test=2001:db8::7\n"
+		    "hosts = x=192.0.2.8\ncache_size = 0\ntimeout = 500ms\nattempts = 3\n"
+		    "ndots = 2\n");
+	assert_int_equal(c.dns_nservers, 2);
+	assert_string_equal(tapir_addr_format(&c.dns_servers[1], buf), "2001:db8::53");
+	assert_int_equal(c.dns_nsearch, 3);
+	assert_string_equal(c.dns_search[2], "c.test");
+	assert_int_equal(c.dns_nhosts, 3);
+	assert_string_equal(c.dns_hosts[2].name, "x");
+	assert_string_equal(tapir_addr_format(&c.dns_hosts[2].addr, buf), "192.0.2.8");
+	assert_int_equal(c.dns_cache_size, 0);
+	assert_int_equal(c.dns_attempts, 3);
+	config_free(&c);
+	static const struct bad bad[] = {
+		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nservers=192.0.2.300\n",
+		  "t.conf:4: [dns] servers: '192.0.2.300' is not a unicast IPv4 or IPv6 address" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nservers=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5\n",
+		  "t.conf:4: [dns] servers: more than 4 servers" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nsearch=a..b\n",
+		  "t.conf:4: [dns] search: 'a..b' is not a domain name" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nhosts=x\n",
+		  "t.conf:4: [dns] hosts: 'x' is not NAME=ADDRESS" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nhosts=x=1.2.3\n",
+		  "t.conf:4: [dns] hosts: '1.2.3' is not an IPv4 or IPv6 address" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nattempts=0\n",
+		  "t.conf:4: [dns] attempts: 0 is out of range (1 to 10)" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(load(&c, bad[i].text, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, bad[i].msg);
+		config_free(&c);
+	}
+}
+
 static void test_key_tables(void **state)
 {
 	for (size_t i = 0; i < config_nsections; i++)
@@ -987,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_kv_http),
 		cmocka_unit_test(test_key_tables),
 		cmocka_unit_test(test_gateway_section),
+		cmocka_unit_test(test_dns_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

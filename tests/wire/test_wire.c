@@ -47,6 +47,7 @@ static const struct {
 	{ "icmp", run_icmp_tests },
 	{ "udp", run_udp_tests },
 	{ "addr", run_addr_tests },
+	{ "dns", run_dns_tests },
 };
 
 int main(int argc, char **argv)

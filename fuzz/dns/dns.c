@@ -1,0 +1,347 @@
+/*
+ * dns.c - fuzz target: the DNS message parser, and the resolver fed
+ *         arbitrary replies
+ *
+ * Input: a sequence of records, each a 2-byte big-endian length (cut to what
+ * is left) and that many bytes, the first of which is an op byte:
+ *   op % 4 == 0: the rest is a DNS message for the parser alone: parse,
+ *                rebuild uncompressed with the builder, parse again, and
+ *                compare every question and record (names, type, class,
+ *                TTL, RDATA bytes)
+ *   op % 4 == 1: the rest is the DNS payload of a UDP reply from the server
+ *                (192.0.2.1:53) to the resolver's query (A if bit 2 is
+ *                clear, else AAAA): with bit 3 set the ID and the question
+ *                are patched to match the query (to get past RFC 5452's
+ *                checks into the answer), with bit 4 the destination port
+ *                is wrong
+ *   op % 4 == 2: advance the clock by (op >> 2) * 100 ms and poll
+ *   op % 4 == 3: start another resolve of the name in the rest (both
+ *                families), or cancel the oldest (bit 2)
+ * The stack (192.0.2.2/24) writes into a sink that remembers the last query
+ * of each type (its port and ID).  At the end the clock runs past every
+ * timeout, every query must have called back exactly once or been
+ * cancelled, and everything is freed (LeakSanitizer checks).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tapir/dns.h"
+#include "tapir/stack.h"
+#include "wire/bytes.h"
+#include "wire/checksum.h"
+#include "wire/dns.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define OUR_IP 0xc0000202u
+#define SRV_IP 0xc0000201u
+#define MAXQ 8
+
+static const uint8_t our_mac[6] = { 2, 0, 0, 0, 0, 2 };
+static const uint8_t srv_mac[6] = { 2, 0, 0, 0, 0, 1 };
+
+struct sink {
+	uint8_t buf[65536 + 14];
+	uint16_t port[2], id[2];       /* last query: [0] A, [1] AAAA */
+	uint8_t q[2][600];             /* its DNS message */
+	size_t qlen[2];
+};
+
+static size_t sink_mtu(void *dev)
+{
+	(void)dev;
+	return 1500;
+}
+
+static void sink_mac(void *dev, uint8_t mac[6])
+{
+	(void)dev;
+	memcpy(mac, our_mac, 6);
+}
+
+static int sink_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ctx)
+{
+	struct sink *s = dev;
+	size_t n = fill(s->buf, size, ctx);
+	const uint8_t *ip = s->buf + 14;
+
+	if (n > size)
+		abort();
+	/* a UDP query to port 53: remember its port, ID and message */
+	if (n >= 14 + 20 + 8 + 12 && get_be16(s->buf + 12) == 0x0800 && ip[9] == 17 &&
+	    get_be16(ip + 22) == 53) {
+		const uint8_t *m = ip + 28;
+		size_t mlen = n - 14 - 28;
+		struct dns_msg msg;
+		size_t off;
+		struct dns_question q;
+
+		if (dns_msg_parse(&msg, m, mlen) || mlen > sizeof(s->q[0]))
+			abort();     /* our own queries always parse */
+		off = msg.off[DNS_SEC_QD];
+		if (dns_msg_question(&msg, &off, &q))
+			abort();
+		int k = q.type == DNS_TYPE_AAAA;
+		s->port[k] = get_be16(ip + 20);
+		s->id[k] = msg.id;
+		memcpy(s->q[k], m, mlen);
+		s->qlen[k] = mlen;
+	}
+	return 0;
+}
+
+static const struct tapir_netif_ops sink_ops = { sink_mtu, sink_mac, sink_write, NULL };
+
+static void fixed_random(void *ctx, void *buf, size_t len)
+{
+	uint64_t *state = ctx;
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		*state = *state * 6364136223846793005ull + 1442695040888963407ull;
+		p[i] = (uint8_t)(*state >> 56);
+	}
+}
+
+static void parser_roundtrip(const uint8_t *m, size_t len)
+{
+	static uint8_t out[65536];
+	struct dns_msg a, b;
+	struct dns_builder bd;
+	size_t oa, ob;
+	long n;
+
+	if (dns_msg_parse(&a, m, len))
+		return;
+	dns_build_init(&bd, out, sizeof(out), a.id, a.flags);
+	oa = a.off[DNS_SEC_QD];
+	for (unsigned i = 0; i < a.count[DNS_SEC_QD]; i++) {
+		struct dns_question q;
+
+		if (dns_msg_question(&a, &oa, &q))
+			abort();   /* parse checked it */
+		dns_build_question(&bd, &q.name, q.type, q.qclass);
+	}
+	for (int s = DNS_SEC_AN; s < DNS_SEC__COUNT; s++) {
+		oa = a.off[s];
+		for (unsigned i = 0; i < a.count[s]; i++) {
+			struct dns_rr rr;
+			char text[DNS_NAME_TEXT_MAX];
+
+			if (dns_msg_rr(&a, &oa, &rr))
+				abort();
+			if (strlen(dns_name_to_text(&rr.name, text)) >= sizeof(text))
+				abort();
+			dns_build_rr(&bd, (enum dns_section)s, &rr.name, rr.type, rr.rclass, rr.ttl,
+				     rr.rdata, rr.rdlen);
+		}
+	}
+	n = dns_build_finish(&bd);
+	if (n < 0)
+		return;    /* uncompressed, it may not fit 64 KiB */
+	if (dns_msg_parse(&b, out, (size_t)n))
+		abort();
+	if (b.id != a.id || b.flags != a.flags || memcmp(a.count, b.count, sizeof(a.count)))
+		abort();
+	for (int s = DNS_SEC_QD; s < DNS_SEC__COUNT; s++) {
+		oa = a.off[s];
+		ob = b.off[s];
+		for (unsigned i = 0; i < a.count[s]; i++) {
+			if (s == DNS_SEC_QD) {
+				struct dns_question x, y;
+
+				if (dns_msg_question(&a, &oa, &x) || dns_msg_question(&b, &ob, &y) ||
+				    x.name.len != y.name.len || memcmp(x.name.b, y.name.b, x.name.len) ||
+				    x.type != y.type || x.qclass != y.qclass)
+					abort();
+				continue;
+			}
+			struct dns_rr x, y;
+
+			if (dns_msg_rr(&a, &oa, &x) || dns_msg_rr(&b, &ob, &y) ||
+			    !dns_name_eq(&x.name, &y.name) || x.type != y.type ||
+			    x.rclass != y.rclass || x.ttl != y.ttl || x.rdlen != y.rdlen ||
+			    memcmp(x.rdata, y.rdata, x.rdlen))
+				abort();
+		}
+	}
+}
+
+static void reply(struct tapir_stack *st, struct sink *s, uint8_t op, const uint8_t *p,
+		  size_t len, uint64_t now)
+{
+	static uint8_t f[14 + 20 + 8 + 65507];
+	int k = (op >> 2) & 1;
+	uint8_t *ip = f + 14, *udp = ip + 20, *m = udp + 8;
+
+	if (len > 65507 - 20 - 8)
+		len = 65507 - 20 - 8;
+	memcpy(f, our_mac, 6);
+	memcpy(f + 6, srv_mac, 6);
+	put_be16(f + 12, 0x0800);
+	memcpy(m, p, len);
+	if ((op & 8) && s->qlen[k] && len >= 12) {
+		/* the query's ID and question, the rest fuzzed */
+		size_t qend = s->qlen[k] < len ? s->qlen[k] : len;
+
+		put_be16(m, s->id[k]);
+		put_be16(m + 4, 1);
+		/* the question: after the header, up to the query's OPT */
+		memcpy(m + 12, s->q[k] + 12, qend > 12 + 11 ? qend - 12 - 11 : qend - 12);
+	}
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put_be16(ip + 2, (uint16_t)(20 + 8 + len));
+	ip[8] = 64;
+	ip[9] = 17;
+	put_be32(ip + 12, SRV_IP);
+	put_be32(ip + 16, OUR_IP);
+	put_be16(ip + 10, inet_csum(ip, 20));
+	put_be16(udp, 53);
+	put_be16(udp + 2, (uint16_t)(s->port[k] ^ ((op & 16) ? 1 : 0)));
+	put_be16(udp + 4, (uint16_t)(8 + len));
+	put_be16(udp + 6, 0);   /* no checksum */
+	tapir_stack_input(st, f, 14 + 28 + len, 0, now);
+}
+
+struct cbstate {
+	unsigned calls[MAXQ];
+};
+
+static void on_result(void *ctx, const struct tapir_dns_result *r)
+{
+	unsigned *calls = ctx;
+
+	if (r->naddrs > TAPIR_DNS_MAX_ADDRS || (r->err && r->naddrs))
+		abort();
+	(*calls)++;
+}
+
+static void arp_reply(struct tapir_stack *st, uint64_t now)
+{
+	uint8_t f[42];
+
+	memcpy(f, our_mac, 6);
+	memcpy(f + 6, srv_mac, 6);
+	put_be16(f + 12, 0x0806);
+	put_be16(f + 14, 1);
+	put_be16(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	put_be16(f + 20, 2);
+	memcpy(f + 22, srv_mac, 6);
+	put_be32(f + 28, SRV_IP);
+	memcpy(f + 32, our_mac, 6);
+	put_be32(f + 38, OUR_IP);
+	tapir_stack_input(st, f, sizeof(f), 0, now);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct sink sink;
+	struct tapir_netif nif = { &sink_ops, &sink };
+	struct tapir_stack_config sc;
+	struct tapir_stack *st;
+	struct tapir_dns *r;
+	struct tapir_dns_config dc;
+	struct tapir_dns_query *qs[MAXQ];
+	bool live[MAXQ] = { false };
+	unsigned calls[MAXQ] = { 0 };
+	size_t nq = 0, oldest = 0;
+	uint64_t seed = 1, now = TAPIR_STACK_NS_PER_SEC;
+	struct tapir_addr srv = tapir_addr_v4(SRV_IP);
+
+	memset(&sink, 0, sizeof(sink));
+	tapir_stack_config_defaults(&sc);
+	sc.addr = OUR_IP;
+	sc.random = fixed_random;
+	sc.random_ctx = &seed;
+	if (tapir_stack_new(&st, &sc, &nif, now))
+		abort();
+	tapir_dns_config_defaults(&dc);
+	dc.cache_size = 8;
+	dc.timeout_ns = 500 * 1000000ull;
+	if (tapir_dns_new(&r, st, &dc) || tapir_dns_set_servers(r, TAPIR_DNS_SRC_CONFIG, &srv, 1))
+		abort();
+	{
+		const char *search[] = { "example.test" };
+
+		tapir_dns_set_search(r, TAPIR_DNS_SRC_CONFIG, search, 1);
+	}
+	arp_reply(st, now);
+	if (tapir_dns_resolve(r, "www.example.test", TAPIR_AF_UNSPEC, on_result, &calls[0],
+			      &qs[0]))
+		abort();
+	live[nq++] = true;
+	tapir_dns_poll(r, now);
+
+	while (size >= 3) {
+		size_t len = get_be16(data);
+		const uint8_t *p = data + 2;
+
+		if (len > size - 2)
+			len = size - 2;
+		data += 2 + len;
+		size -= 2 + len;
+		if (!len)
+			continue;
+		uint8_t op = p[0];
+
+		p++;
+		len--;
+		switch (op % 4) {
+		case 0:
+			parser_roundtrip(p, len);
+			break;
+		case 1:
+			reply(st, &sink, op, p, len, now);
+			break;
+		case 2:
+			now += (uint64_t)(op >> 2) * 100000000ull;
+			tapir_stack_poll(st, now);
+			break;
+		case 3:
+			if (op & 4) {
+				while (oldest < nq && !live[oldest])
+					oldest++;
+				if (oldest < nq && calls[oldest] == 0) {
+					tapir_dns_cancel(qs[oldest]);
+					live[oldest] = false;
+				}
+			} else if (nq < MAXQ) {
+				char name[64];
+				size_t n = len < sizeof(name) - 1 ? len : sizeof(name) - 1;
+
+				memcpy(name, p, n);
+				name[n] = 0;
+				if (!tapir_dns_resolve(r, name, TAPIR_AF_UNSPEC, on_result, &calls[nq],
+						       &qs[nq]))
+					live[nq++] = true;
+			}
+			break;
+		}
+		tapir_dns_poll(r, now);
+		for (size_t i = 0; i < nq; i++)
+			if (calls[i])
+				live[i] = false;   /* delivered: the handle is gone */
+	}
+	/* run out every timeout: every live query must call back */
+	for (int i = 0; i < 200 && tapir_dns_pending(r); i++) {
+		now += TAPIR_STACK_NS_PER_SEC;
+		tapir_stack_poll(st, now);
+		tapir_dns_poll(r, now);
+	}
+	for (size_t i = 0; i < nq; i++) {
+		if (calls[i] > 1)
+			abort();
+		if (live[i] && !calls[i])
+			abort();
+	}
+	if (tapir_dns_pending(r))
+		abort();
+	tapir_dns_free(r);
+	tapir_stack_free(st);
+	return 0;
+}
