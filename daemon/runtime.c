@@ -45,6 +45,7 @@
 
 #include "apps.h"
 #include "config.h"
+#include "dhcp.h"
 #include "impair.h"
 #include "tapir/kv.h"
 #include "tapir/log.h"
@@ -92,6 +93,8 @@ struct daemon {
 	int exit_code;
 	bool stopping;
 	struct tapird_ctl *ctl;  /* control socket + capture (tapird_ctl.h) */
+	struct tapird_dhcp *dh;  /* [ipv4] address = dhcp: lease file and hooks (dhcp.h) */
+	uint32_t addr;           /* the address the apps were last told of */
 };
 
 /* ---- randomness and logging for the stack ---- */
@@ -409,6 +412,10 @@ static void stop(struct daemon *d, int code)
 	d->stopping = true;
 	d->exit_code = code;
 	stop_apps(d);
+	if (d->dh) {  /* DHCPRELEASE ([dhcp] release_on_stop) */
+		tapird_dhcp_stop(d->dh, uv_hrtime());
+		tapir_stack_flush(d->st);
+	}
 	tapird_ctl_stop(d->ctl);
 	if (d->handles_open) {
 		uv_close((uv_handle_t *)&d->poll, NULL);
@@ -418,6 +425,27 @@ static void stop(struct daemon *d, int code)
 		uv_close((uv_handle_t *)&d->sighup, NULL);
 		d->handles_open = false;
 	}
+}
+
+/* ---- DHCP ---- */
+
+/* The runtime's lease hook: tell the apps of a new or lost address */
+static void lease_to_apps(void *ctx, const struct tapir_dhcp_lease *l)
+{
+	struct daemon *d = ctx;
+	uint32_t old = d->addr, now_addr = l ? l->addr : 0;
+	char a[16];
+	if (l)
+		tapir_log_info(&d->log, "dhcp: address %s/%u%s", tapir_ipv4_addr_format(l->addr, a),
+			       l->prefix_len, old == l->addr ? " (renewed)" : "");
+	else
+		tapir_log_info(&d->log, "dhcp: no address");
+	d->addr = now_addr;
+	if (old == now_addr)
+		return;
+	for (size_t i = 0; i < d->napps; i++)
+		if (d->apps[i].type->addr_changed)
+			d->apps[i].type->addr_changed(d->apps[i].state, old, now_addr);
 }
 
 /* ---- start-up ---- */
@@ -532,6 +560,15 @@ static int start_network(struct daemon *d)
 		tapir_log_err(&d->log, "cannot create the stack: %s", strerror(-rc));
 		return -1;
 	}
+	d->addr = c->addr;
+	if (c->dhcp) {
+		/* The one place a lease change is announced: tapird_dhcp_on_lease() */
+		d->dh = tapird_dhcp_new(c, &d->log);
+		if (!d->dh || tapird_dhcp_on_lease(d->dh, lease_to_apps, d)) {
+			tapir_log_err(&d->log, "out of memory");
+			return -1;
+		}
+	}
 	if (!d->im) {  /* offloads pass through the capture wrapper's write() */
 		struct tapir_netif_offload off;
 		tap_netif_offload(d->tap, &off);
@@ -575,12 +612,17 @@ static int start_network(struct daemon *d)
 		d->napps++;
 	}
 	tapir_stack_start(d->st, d->now);
+	if (d->dh && tapird_dhcp_start(d->dh, d->st, d->now))
+		return -1;
 	tapir_stack_flush(d->st);
 
 	eth_addr_format(c->mac, mac);
-	printf("tapird: %s %s %s/%u mtu %u up\n", tap_name(d->tap), mac,
-	       tapir_ipv4_addr_format(c->addr, addr),
-	       c->prefix_len, c->mtu);
+	if (c->dhcp)
+		snprintf(addr, sizeof(addr), "dhcp");
+	else
+		tapir_ipv4_addr_format(c->addr, addr);
+	printf("tapird: %s %s %s/%u mtu %u up\n", tap_name(d->tap), mac, addr, c->prefix_len,
+	       c->mtu);
 	fflush(stdout);
 	tapir_log_info(&d->log, "%s %s %s/%u mtu %u%s, %zu app(s)", tap_name(d->tap), mac, addr,
 		 c->prefix_len, c->mtu, tap_created(d->tap) ? " (created)" : "", d->napps);
@@ -702,6 +744,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 		uv_loop_close(&d->loop);
 	}
 	tapir_stack_free(d->st);
+	tapird_dhcp_free(d->dh);
 	tapird_ctl_free(d->ctl);
 	impair_free(d->im);
 	tap_close(d->tap);

@@ -102,6 +102,7 @@ static const struct {
 	{ "reload", control_cmd_reload, OP_NONE },   { "capture", control_cmd_capture, OP_NONE },
 	{ "kv", control_cmd_kv, OP_NONE },           { "ping", NULL, OP_PING },
 	{ "traceroute", NULL, OP_TRACE },
+	{ "dhcp", control_cmd_dhcp, OP_NONE },
 };
 
 char *control_handle(struct control *c, uint64_t client, const char *line, size_t len,
