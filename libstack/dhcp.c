@@ -190,6 +190,7 @@ static void send_msg(struct dhcp_client *c, uint8_t type)
 	if (tapir_ipv4_write(st, &o, dst, TAPIR_IP_PROTO_UDP, UDP_HDR_LEN, udp_hdr_fill, &s, &iov,
 			     1) == 0) {
 		CTR_INC(st, UDP_TX);
+		CTR_INC(st, DHCP_TX);
 		c->stats.tx[type]++;
 	}
 	stack_log(st, TAPIR_STACK_LOG_DEBUG, "dhcp: sent %s", dhcp_msg_type_name(type));
@@ -293,6 +294,7 @@ static void conflict(struct dhcp_client *c)
 	char a[IPV4_ADDR_STRLEN];
 
 	c->stats.conflicts++;
+	CTR_INC(c->st, DHCP_CONFLICTS);
 	stack_log(c->st, TAPIR_STACK_LOG_WARN, "dhcp: %s is in use by another host: declined",
 		  tapir_ipv4_addr_format(c->pending.addr, a));
 	send_msg(c, DHCP_DECLINE);
@@ -491,6 +493,7 @@ static void on_ack(struct dhcp_client *c, const struct dhcp_repr *r)
 	struct tapir_dhcp_lease l;
 
 	if (lease_from_ack(c, r, &l) < 0) {
+		CTR_INC(c->st, DHCP_DROP_UNEXPECTED);
 		c->stats.rx_dropped++;
 		stack_log(c->st, TAPIR_STACK_LOG_WARN, "dhcp: unusable ACK ignored");
 		return;
@@ -512,6 +515,7 @@ static void on_ack(struct dhcp_client *c, const struct dhcp_repr *r)
 		bind_lease(c, &l);
 		return;
 	default:
+		CTR_INC(c->st, DHCP_DROP_UNEXPECTED);
 		c->stats.rx_dropped++;
 	}
 }
@@ -531,10 +535,15 @@ static void dhcp_rx(void *ctx, const struct tapir_udp_meta *m, const uint8_t *da
 	struct dhcp_client *c = ctx;
 	struct dhcp_repr r;
 
+	CTR_INC(c->st, DHCP_RX);
 	if (m->src_port != DHCP_SERVER_PORT || dhcp_repr_parse(&r, data, len) < 0 ||
-	    r.op != DHCP_OP_REPLY || r.htype != 1 || r.hlen != 6 ||
-	    memcmp(r.chaddr, c->st->mac, 6) || r.xid != c->xid || r.msg_type == 0 ||
-	    r.msg_type > DHCP_INFORM) {
+	    r.op != DHCP_OP_REPLY || r.msg_type == 0 || r.msg_type > DHCP_INFORM) {
+		CTR_INC(c->st, DHCP_DROP_MALFORMED);
+		c->stats.rx_dropped++;
+		return;
+	}
+	if (r.htype != 1 || r.hlen != 6 || memcmp(r.chaddr, c->st->mac, 6) || r.xid != c->xid) {
+		CTR_INC(c->st, DHCP_DROP_NOT_OURS);
 		c->stats.rx_dropped++;
 		return;
 	}
@@ -566,6 +575,7 @@ static void dhcp_rx(void *ctx, const struct tapir_udp_meta *m, const uint8_t *da
 		on_nak(c, &r);
 		return;
 	}
+	CTR_INC(c->st, DHCP_DROP_UNEXPECTED);
 	c->stats.rx_dropped++;
 }
 

@@ -52,6 +52,7 @@ static json_t *dhcp_json(struct tapir_stack *st, uint64_t now)
 	json_object_set_new(o, "naks", json_integer((json_int_t)s.naks));
 	json_object_set_new(o, "conflicts", json_integer((json_int_t)s.conflicts));
 	json_object_set_new(o, "expired", json_integer((json_int_t)s.expired));
+	json_object_set_new(o, "rx_dropped", json_integer((json_int_t)s.rx_dropped));
 	return o;
 }
 

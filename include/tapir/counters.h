@@ -154,7 +154,14 @@
 	X(TCP_MEM_PRESSURE, "tcp.mem_pressure")                           \
 	X(TCP_MEM_WINDOW_CLAMPED, "tcp.mem_window_clamped")               \
 	X(TCP_MEM_WRITE_REFUSED, "tcp.mem_write_refused")                 \
-	X(TCP_DROP_OOO_MEM, "tcp.drop.ooo_mem")
+	X(TCP_DROP_OOO_MEM, "tcp.drop.ooo_mem")                           \
+	/* DHCP client (dhcp.h) */                                              \
+	X(DHCP_TX, "dhcp.tx")                                                   \
+	X(DHCP_RX, "dhcp.rx")                                                   \
+	X(DHCP_DROP_MALFORMED, "dhcp.drop.malformed")                           \
+	X(DHCP_DROP_NOT_OURS, "dhcp.drop.not_ours")                             \
+	X(DHCP_DROP_UNEXPECTED, "dhcp.drop.unexpected")                         \
+	X(DHCP_CONFLICTS, "dhcp.conflicts")
 
 enum tapir_stack_counter {
 #define X(id, name) TAPIR_CTR_##id,

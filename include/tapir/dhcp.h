@@ -147,7 +147,8 @@ const struct tapir_dhcp_lease *tapir_dhcp_lease(const struct tapir_stack *st);
 struct tapir_dhcp_stats {
 	uint64_t tx[9];          /* by message type (1 DISCOVER .. 8 INFORM) */
 	uint64_t rx[9];
-	uint64_t rx_dropped;     /* malformed, not ours, unexpected in the state */
+	uint64_t rx_dropped;     /* malformed, not ours, unexpected in the state (each
+				  * also a dhcp.drop.* counter of the stack) */
 	uint64_t probes, conflicts, expired, naks;
 };
 void tapir_dhcp_get_stats(const struct tapir_stack *st, struct tapir_dhcp_stats *out);

@@ -729,6 +729,9 @@ static void test_bad_replies(void **state)
 	assert_int_equal(tapir_dhcp_state(t->st), TAPIR_DHCP_SELECTING);
 	tapir_dhcp_get_stats(t->st, &st);
 	assert_int_equal(st.rx_dropped, 5);
+	assert_int_equal(tapir_stack_counter(t->st, TAPIR_CTR_DHCP_DROP_MALFORMED), 1);
+	assert_int_equal(tapir_stack_counter(t->st, TAPIR_CTR_DHCP_DROP_NOT_OURS), 1);
+	assert_int_equal(tapir_stack_counter(t->st, TAPIR_CTR_DHCP_DROP_UNEXPECTED), 3);
 	/* a unicast datagram to an address while we have none is not ours */
 	reply(t, &(struct reply){ .type = DHCP_OFFER, .yiaddr = OFFERED, .xid = s.r.xid,
 				  .server = SERVER, .ip_dst = OFFERED });
