@@ -287,7 +287,10 @@ static void status_table(json_t *r, const char *arg)
 	field(r, "backend", "backend:");
 	field(r, "interface", "interface:");
 	field(r, "mac", "mac:");
-	printf("%-12s %s/%lld\n", "address:", s_(r, "address"), i_(r, "prefix_len"));
+	if (json_is_string(json_object_get(r, "address")))
+		printf("%-12s %s/%lld\n", "address:", s_(r, "address"), i_(r, "prefix_len"));
+	else
+		printf("%-12s -\n", "address:");  /* DHCP: none yet */
 	field(r, "gateway", "gateway:");
 	field(r, "mtu", "mtu:");
 	field(r, "log_level", "log level:");

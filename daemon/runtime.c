@@ -617,15 +617,16 @@ static int start_network(struct daemon *d)
 	tapir_stack_flush(d->st);
 
 	eth_addr_format(c->mac, mac);
+	char where[24];
 	if (c->dhcp)
-		snprintf(addr, sizeof(addr), "dhcp");
+		snprintf(where, sizeof(where), "dhcp");
 	else
-		tapir_ipv4_addr_format(c->addr, addr);
-	printf("tapird: %s %s %s/%u mtu %u up\n", tap_name(d->tap), mac, addr, c->prefix_len,
-	       c->mtu);
+		snprintf(where, sizeof(where), "%s/%u", tapir_ipv4_addr_format(c->addr, addr),
+			 c->prefix_len);
+	printf("tapird: %s %s %s mtu %u up\n", tap_name(d->tap), mac, where, c->mtu);
 	fflush(stdout);
-	tapir_log_info(&d->log, "%s %s %s/%u mtu %u%s, %zu app(s)", tap_name(d->tap), mac, addr,
-		 c->prefix_len, c->mtu, tap_created(d->tap) ? " (created)" : "", d->napps);
+	tapir_log_info(&d->log, "%s %s %s mtu %u%s, %zu app(s)", tap_name(d->tap), mac, where,
+		 c->mtu, tap_created(d->tap) ? " (created)" : "", d->napps);
 	return 0;
 }
 
