@@ -243,6 +243,40 @@ static int show(const char *name, const char *cmd, json_t *args,
 
 /* ---- subcommands ---- */
 
+/* The human table of `tapir dhcp` (and the dhcp part of `tapir status`) */
+static void dhcp_table(json_t *r, const char *arg)
+{
+	(void)arg;
+	printf("%-12s %s\n", "dhcp:", s_(r, "state"));
+	if (!json_object_get(r, "server"))
+		return;
+	field(r, "server", "  server:");
+	static const char *const t[] = { "obtained", "t1", "t2", "expiry" };
+	for (size_t i = 0; i < 4; i++) {
+		json_t *v = json_object_get(r, t[i]);
+		char buf[32] = "never";
+		char label[16];
+		time_t w = (time_t)json_integer_value(v);
+		struct tm tm;
+		if (json_is_integer(v) && gmtime_r(&w, &tm))
+			strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(label, sizeof(label), "  %s:", t[i]);
+		printf("%-12s %s\n", label, buf);
+	}
+}
+
+static int dhcp_main(int argc, char **argv)
+{
+	static const char U[] = "tapir dhcp NAME [status|renew|release] [--json]";
+	SIMPLE(argc, argv, U,
+	       "Show the instance's DHCP lease, renew it now, or release it (the instance\n"
+	       "then has no address until a renew).  Needs [ipv4] address = dhcp.");
+	if (argc < 2 || argc > 3)
+		return usage_err("dhcp needs NAME", U);
+	return show(argv[1], "dhcp", argc == 3 ? json_pack("{s:s}", "action", argv[2]) : NULL,
+		    dhcp_table, NULL);
+}
+
 /* The human table of `tapir status` */
 static void status_table(json_t *r, const char *arg)
 {
@@ -254,11 +288,16 @@ static void status_table(json_t *r, const char *arg)
 	field(r, "backend", "backend:");
 	field(r, "interface", "interface:");
 	field(r, "mac", "mac:");
-	printf("%-12s %s/%lld\n", "address:", s_(r, "address"), i_(r, "prefix_len"));
+	if (json_is_string(json_object_get(r, "address")))
+		printf("%-12s %s/%lld\n", "address:", s_(r, "address"), i_(r, "prefix_len"));
+	else
+		printf("%-12s -\n", "address:");  /* DHCP: none yet */
 	field(r, "gateway", "gateway:");
 	field(r, "mtu", "mtu:");
 	field(r, "log_level", "log level:");
 	field(r, "tcp_flows", "tcp flows:");
+	if (json_object_get(r, "dhcp"))
+		dhcp_table(json_object_get(r, "dhcp"), NULL);
 }
 
 static int status_main(int argc, char **argv)
@@ -921,6 +960,7 @@ static const struct subcommand {
 	{ "resolve", resolve_main, "resolve a host name with the instance's resolver" },
 	{ "log", log_main, "show or set the log level" },
 	{ "reload", reload_main, "re-open the read-only key-value stores" },
+	{ "dhcp", dhcp_main, "show, renew or release the DHCP lease" },
 	{ "logs", logs_main, "print an instance's log" },
 	{ "exec", exec_main, "run a command in an instance's namespace" },
 	{ "help", help_main, "show this help" },

@@ -187,7 +187,7 @@ static int section_check(struct tapird_config *c, const char *section, const cha
 	if (strncmp(section, "app.", 4))
 		return errf(err, errlen, where,
 			    "unknown section [%s] (expected netif, ipv4, arp, icmp, log, tcp, "
-			    "control, kv.NAME or app.NAME)", section);
+			    "control, dhcp, kv.NAME or app.NAME)", section);
 	const char *name = section + 4;
 	if (!app_name_ok(name))
 		return errf(err, errlen, where,
@@ -499,6 +499,8 @@ int config_finish(struct tapird_config *c, const struct tapir_app_conf_type *con
 	char ab[16], gb[16];
 	if (!c->addr_set)
 		return errf(err, errlen, source, "[ipv4] address is required");
+	if (c->dhcp)
+		c->gateway = 0;  /* the lease's router */
 	if (c->gateway) {
 		uint32_t mask = config_prefix_mask(c->prefix_len);
 		const char *gw = c->w_gateway.text;

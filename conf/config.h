@@ -144,6 +144,7 @@ struct tapird_config {
 	uint8_t prefix_len;
 	bool addr_set;
 	uint32_t gateway;                /* 0: none */
+	bool dhcp;                       /* address = dhcp: addr 0, the lease gives it */
 	uint8_t ttl;
 	uint64_t reasm_max_bytes;
 	uint64_t reasm_timeout_ns;
@@ -165,6 +166,12 @@ struct tapird_config {
 	uint32_t dns_cache_size;
 	uint64_t dns_timeout_ns;
 	uint32_t dns_attempts, dns_ndots;
+	/* [dhcp] (with [ipv4] address = dhcp) */
+	char dhcp_lease_file[256];       /* "": none */
+	char dhcp_hostname[64];          /* option 12; "": none */
+	char dhcp_client_id[65];         /* option 61 (type 0 + text); "": type 1 + MAC */
+	bool dhcp_release;               /* release_on_stop */
+	bool dhcp_probe;                 /* arp_probe: RFC 5227 before using an address */
 	/* [log] */
 	enum tapir_log_level log_level;
 	bool log_timestamps;

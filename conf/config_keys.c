@@ -88,11 +88,19 @@ static int set_address(void *base, const char *value, const char *where, char *m
 	struct tapird_config *c = base;
 	char buf[32];
 	const char *slash = strchr(value, '/');
+	if (!strcmp(value, "dhcp")) {
+		c->addr = 0;
+		c->prefix_len = 0;
+		c->dhcp = c->addr_set = true;
+		snprintf(c->w_addr.text, sizeof(c->w_addr.text), "%s", where);
+		return 0;
+	}
+	c->dhcp = false;
 	size_t alen = slash ? (size_t)(slash - value) : strlen(value);
 	uint32_t a;
 	uint64_t p;
 	if (!slash || alen >= sizeof(buf)) {
-		snprintf(msg, msglen, "'%s' is not ADDRESS/PREFIX (e.g. 192.0.2.2/24)", value);
+		snprintf(msg, msglen, "'%s' is not ADDRESS/PREFIX (e.g. 192.0.2.2/24) or dhcp", value);
 		return -EINVAL;
 	}
 	memcpy(buf, value, alen);
@@ -137,6 +145,33 @@ static int set_gateway(void *base, const char *value, const char *where, char *m
 	}
 	c->gateway = a;
 	snprintf(c->w_gateway.text, sizeof(c->w_gateway.text), "%s", where);
+	return 0;
+}
+
+/* A host name for DHCP option 12: labels of letters, digits and '-' */
+static int hostname_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	size_t lab = 0;
+	for (const char *p = value; *p; p++) {
+		if (*p == '.') {
+			if (!lab)
+				return -EINVAL;
+			lab = 0;
+		} else if (((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || (*p >= '0' && *p <= '9') ||
+			   *p == '-') {
+			lab++;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return lab ? 0 : -EINVAL;
+}
+
+static int printable_check(const void *field, const char *value, char *msg, size_t msglen)
+{
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
+			return -EINVAL;
 	return 0;
 }
 
@@ -374,8 +409,10 @@ static const struct tapir_conf_key netif_keys[] = {
 };
 
 static const struct tapir_conf_key ipv4_keys[] = {
-	{ "address", TAPIR_CONF_CUSTOM, .set = set_address, .help = "ADDRESS/PREFIX (required)" },
-	{ "gateway", TAPIR_CONF_CUSTOM, .set = set_gateway, .help = "the default router; none: none" },
+	{ "address", TAPIR_CONF_CUSTOM, .set = set_address,
+	  .help = "ADDRESS/PREFIX, or dhcp: from a DHCP lease ([dhcp]) (required)" },
+	{ "gateway", TAPIR_CONF_CUSTOM, .set = set_gateway,
+	  .help = "the default router; none: none (ignored with address = dhcp: the lease's)" },
 	{ "ttl", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, ttl), .min = 1, .max = 255, .def = "64",
 	  .help = "TTL of the datagrams we send" },
 	{ "reassembly_max_bytes", TAPIR_CONF_SIZE, TAPIR_CONF_AT(TC, reasm_max_bytes), .min = 65535,
@@ -496,6 +533,22 @@ static const struct tapir_conf_key dns_keys[] = {
 	  .help = "dots that make a name be tried as given before the search domains" },
 };
 
+static const struct tapir_conf_key dhcp_keys[] = {
+	{ "lease_file", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, dhcp_lease_file), .min = 1, .max = 255,
+	  .check = socket_check, .what = "an absolute path of at most 255 bytes",
+	  .help = "remember the lease here; restart in INIT-REBOOT from it" },
+	{ "hostname", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, dhcp_hostname), .min = 1, .max = 63,
+	  .check = hostname_check, .what = "a host name (letters, digits, '-', dots; 1 to 63)",
+	  .help = "sent as option 12" },
+	{ "client_id", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, dhcp_client_id), .min = 1, .max = 63,
+	  .check = printable_check, .what = "printable text of 1 to 63 bytes",
+	  .help = "option 61 as type 0 and this text (default: type 1 and the MAC)" },
+	{ "release_on_stop", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TC, dhcp_release), .def = "true",
+	  .help = "send a DHCPRELEASE on a clean stop" },
+	{ "arp_probe", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TC, dhcp_probe), .def = "true",
+	  .help = "ARP-probe an offered address before use (RFC 5227); a conflict declines it" },
+};
+
 static const struct tapir_conf_key control_keys[] = {
 	{ "name", TAPIR_CONF_STRING, TAPIR_CONF_AT(TC, control_name), .min = 1, .max = CONTROL_NAME_MAX,
 	  .check = name_check,
@@ -569,6 +622,7 @@ const struct config_section config_sections[] = {
 	{ "control", control_keys, N(control_keys), 0, "" },
 	{ "gateway", gateway_keys, N(gateway_keys), offsetof(TC, gw), "" },
 	{ "dns", dns_keys, N(dns_keys), 0, "" },
+	{ "dhcp", dhcp_keys, N(dhcp_keys), 0, "" },
 };
 const size_t config_nsections = N(config_sections);
 

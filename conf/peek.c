@@ -56,7 +56,7 @@ int config_peek_file(const char *path, struct config_peek *out, char *err, size_
 	out->addr = c.addr;
 	out->prefix_len = c.prefix_len;
 	out->addr_set = c.addr_set;
-	out->gateway = c.gateway;
+	out->gateway = c.dhcp ? 0 : c.gateway;  /* address = dhcp: the lease's */
 	out->gateway_enabled = c.gw.enabled;
 	return 0;
 }

@@ -22,7 +22,7 @@ struct config_peek {
 	uint32_t addr;          /* [ipv4] address, host order (valid if addr_set) */
 	uint8_t prefix_len;
 	bool addr_set;
-	uint32_t gateway;       /* [ipv4] gateway, host order; 0: none */
+	uint32_t gateway;       /* [ipv4] gateway, host order; 0: none (or address = dhcp) */
 	bool gateway_enabled;   /* [gateway] enabled: tapird routes for the namespace */
 };
 

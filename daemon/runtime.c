@@ -47,6 +47,7 @@
 #include "apps.h"
 #include "config.h"
 #include "gateway.h"
+#include "dhcp.h"
 #include "impair.h"
 #include "tapir/dns.h"
 #include "tapir/kv.h"
@@ -97,6 +98,8 @@ struct daemon {
 	bool stopping;
 	struct tapird_ctl *ctl;  /* control socket + capture (tapird_ctl.h) */
 	struct gateway *gw;      /* [gateway] enabled (gateway/gateway.h) */
+	struct tapird_dhcp *dh;  /* [ipv4] address = dhcp: lease file and hooks (dhcp.h) */
+	uint32_t addr;           /* the address the apps were last told of */
 };
 
 /* ---- randomness and logging for the stack ---- */
@@ -437,6 +440,10 @@ static void stop(struct daemon *d, int code)
 	d->stopping = true;
 	d->exit_code = code;
 	stop_apps(d);
+	if (d->dh) {  /* DHCPRELEASE ([dhcp] release_on_stop) */
+		tapird_dhcp_stop(d->dh, uv_hrtime());
+		tapir_stack_flush(d->st);
+	}
 	gateway_stop(d->gw);
 	tapird_ctl_stop(d->ctl);
 	if (d->handles_open) {
@@ -447,6 +454,50 @@ static void stop(struct daemon *d, int code)
 		uv_close((uv_handle_t *)&d->sighup, NULL);
 		d->handles_open = false;
 	}
+}
+
+/* ---- DHCP ---- */
+
+/* The runtime's lease hook: tell the apps of a new or lost address */
+static void lease_to_apps(void *ctx, const struct tapir_dhcp_lease *l)
+{
+	struct daemon *d = ctx;
+	uint32_t old = d->addr, now_addr = l ? l->addr : 0;
+	char a[16];
+	if (l)
+		tapir_log_info(&d->log, "dhcp: address %s/%u%s", tapir_ipv4_addr_format(l->addr, a),
+			       l->prefix_len, old == l->addr ? " (renewed)" : "");
+	else
+		tapir_log_info(&d->log, "dhcp: no address");
+	d->addr = now_addr;
+	if (old == now_addr)
+		return;
+	for (size_t i = 0; i < d->napps; i++)
+		if (d->apps[i].type->addr_changed)
+			d->apps[i].type->addr_changed(d->apps[i].state, old, now_addr);
+}
+
+/* The resolver's lease hook: the lease's DNS servers and search list (its
+ * domain name when it has no list, as resolv.conf's "domain") become the
+ * resolver's DHCP source, used when [dns] gives none; a lost lease clears it. */
+static void lease_to_dns(void *ctx, const struct tapir_dhcp_lease *l)
+{
+	struct daemon *d = ctx;
+	struct tapir_addr servers[TAPIR_DNS_MAX_SERVERS];
+	const char *search[TAPIR_DNS_MAX_SEARCH];
+	size_t ns = 0, nq = 0;
+
+	if (!d->dns)
+		return;
+	for (size_t i = 0; l && i < l->ndns && ns < TAPIR_DNS_MAX_SERVERS; i++)
+		servers[ns++] = tapir_addr_v4(l->dns[i]);
+	for (size_t i = 0; l && i < l->nsearch && nq < TAPIR_DNS_MAX_SEARCH; i++)
+		search[nq++] = l->search[i];
+	if (l && !nq && l->domain[0])
+		search[nq++] = l->domain;
+	if (tapir_dns_set_servers(d->dns, TAPIR_DNS_SRC_DHCP, servers, ns) ||
+	    tapir_dns_set_search(d->dns, TAPIR_DNS_SRC_DHCP, search, nq))
+		tapir_log_warn(&d->log, "dhcp: the lease's DNS servers or search list not taken");
 }
 
 /* ---- start-up ---- */
@@ -627,6 +678,16 @@ static int start_network(struct daemon *d)
 		tapir_log_err(&d->log, "cannot create the stack: %s", strerror(-rc));
 		return -1;
 	}
+	d->addr = c->addr;
+	if (c->dhcp) {
+		/* The one place a lease change is announced: tapird_dhcp_on_lease() */
+		d->dh = tapird_dhcp_new(c, &d->log);
+		if (!d->dh || tapird_dhcp_on_lease(d->dh, lease_to_apps, d) ||
+		    tapird_dhcp_on_lease(d->dh, lease_to_dns, d)) {
+			tapir_log_err(&d->log, "out of memory");
+			return -1;
+		}
+	}
 	if (!d->im) {  /* offloads pass through the capture wrapper's write() */
 		struct tapir_netif_offload off;
 		tap_netif_offload(d->tap, &off);
@@ -680,15 +741,21 @@ static int start_network(struct daemon *d)
 			return -1;
 	}
 	tapir_stack_start(d->st, d->now);
+	if (d->dh && tapird_dhcp_start(d->dh, d->st, d->now))
+		return -1;
 	tapir_stack_flush(d->st);
 
 	eth_addr_format(c->mac, mac);
-	printf("tapird: %s %s %s/%u mtu %u up\n", tap_name(d->tap), mac,
-	       tapir_ipv4_addr_format(c->addr, addr),
-	       c->prefix_len, c->mtu);
+	char where[24];
+	if (c->dhcp)
+		snprintf(where, sizeof(where), "dhcp");
+	else
+		snprintf(where, sizeof(where), "%s/%u", tapir_ipv4_addr_format(c->addr, addr),
+			 c->prefix_len);
+	printf("tapird: %s %s %s mtu %u up\n", tap_name(d->tap), mac, where, c->mtu);
 	fflush(stdout);
-	tapir_log_info(&d->log, "%s %s %s/%u mtu %u%s, %zu app(s)", tap_name(d->tap), mac, addr,
-		 c->prefix_len, c->mtu, tap_created(d->tap) ? " (created)" : "", d->napps);
+	tapir_log_info(&d->log, "%s %s %s mtu %u%s, %zu app(s)", tap_name(d->tap), mac, where,
+		 c->mtu, tap_created(d->tap) ? " (created)" : "", d->napps);
 	return 0;
 }
 
@@ -821,6 +888,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 	gateway_free(d->gw);
 	tapir_dns_free(d->dns);
 	tapir_stack_free(d->st);
+	tapird_dhcp_free(d->dh);
 	tapird_ctl_free(d->ctl);
 	impair_free(d->im);
 	tap_close(d->tap);

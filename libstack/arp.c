@@ -220,6 +220,12 @@ static void arp_request(struct tapir_stack *st, struct arp_slot *s, bool unicast
 	deadline_lower(st, st->now + ARP_RETRY_NS);
 }
 
+void arp_probe(struct tapir_stack *st, uint32_t target)
+{
+	if (arp_send(st, ARP_OP_REQUEST, eth_broadcast, NULL, target, 0) == 0)
+		CTR_INC(st, ARP_REQUESTS_SENT);
+}
+
 void arp_announce(struct tapir_stack *st)
 {
 	if (arp_send(st, ARP_OP_REQUEST, eth_broadcast, NULL, st->cfg.addr, st->cfg.addr) == 0)
@@ -265,6 +271,12 @@ void arp_input(struct tapir_stack *st, const uint8_t *payload, size_t len)
 	CTR_INC(st, ARP_RX);
 	if (arp_repr_parse(&r, payload, len) < 0) {
 		CTR_INC(st, ARP_DROP_MALFORMED);
+		return;
+	}
+	dhcp_arp_input(st, r.op, r.sha, r.spa, r.tpa);
+	if (!st->cfg.addr) {
+		/* No address (DHCP under way): nothing to answer or learn */
+		CTR_INC(st, ARP_DROP_NOT_FOR_US);
 		return;
 	}
 	if (!sender_ok(st, &r)) {

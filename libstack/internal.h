@@ -125,6 +125,9 @@ struct tapir_stack {
 	void *udp_fwd_ctx;
 	tapir_icmp_echo_fwd_fn echo_fwd;
 	void *echo_fwd_ctx;
+	/* DHCP client (dhcp.c), NULL until tapir_dhcp_start() */
+	struct dhcp_client *dhcp;
+	size_t dev_mtu;          /* the device's MTU; mtu may be lower (DHCP option 26) */
 };
 
 #define CTR_INC(st, c) ((st)->ctr[TAPIR_CTR_##c]++)
@@ -202,6 +205,19 @@ int tcp_init(struct tapir_stack *st);
 void tcp_fini(struct tapir_stack *st);
 void tcp_poll(struct tapir_stack *st);
 uint64_t tcp_next_deadline(const struct tapir_stack *st);
+
+/* tcp/flow.c: reset every flow bound to @addr (tapir_stack_set_addr()) */
+void tcp_reset_laddr(struct tapir_stack *st, uint32_t addr);
+
+/* arp.c: an RFC 5227 probe for @target (sender address 0.0.0.0) */
+void arp_probe(struct tapir_stack *st, uint32_t target);
+
+/* dhcp.c: timers, an ARP packet seen (conflict detection while probing), free */
+void dhcp_poll(struct tapir_stack *st);
+uint64_t dhcp_next_deadline(const struct tapir_stack *st);
+void dhcp_arp_input(struct tapir_stack *st, uint16_t op, const uint8_t sha[6], uint32_t spa,
+		    uint32_t tpa);
+void dhcp_free(struct tapir_stack *st);
 
 /* udp.c: register with IPv4, free the listeners */
 int udp_init(struct tapir_stack *st);

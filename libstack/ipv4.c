@@ -357,9 +357,10 @@ static int write_gso(struct tapir_stack *st, const struct tapir_ipv4_write_opts 
 }
 
 /* Next-hop MAC for @dst, or -EAGAIN (queue for @nexthop), or -ENETUNREACH. */
-static int route(struct tapir_stack *st, uint32_t dst, uint8_t mac[6], uint32_t *nexthop)
+static int route(struct tapir_stack *st, const struct tapir_ipv4_write_opts *opts, uint32_t dst,
+		 uint8_t mac[6], uint32_t *nexthop)
 {
-	if (dst == IPV4_ADDR_BROADCAST || (st->bcast && dst == st->bcast)) {
+	if (opts->link_broadcast || dst == IPV4_ADDR_BROADCAST || (st->bcast && dst == st->bcast)) {
 		memcpy(mac, eth_broadcast, 6);
 		return 0;
 	}
@@ -373,7 +374,7 @@ static int route(struct tapir_stack *st, uint32_t dst, uint8_t mac[6], uint32_t 
 		return 0;
 	}
 	if (dst == 0 || ipv4_addr_is_loopback(dst) || ipv4_addr_is_reserved(dst) ||
-	    dst == st->cfg.addr)
+	    dst == st->cfg.addr || !st->cfg.addr)
 		return -ENETUNREACH;
 	if (stack_on_link(st, dst))
 		*nexthop = dst;
@@ -423,7 +424,7 @@ int tapir_ipv4_write(struct tapir_stack *st, const struct tapir_ipv4_write_opts 
 		rc = -EMSGSIZE;
 		goto out;
 	}
-	rc = route(st, dst, mac, &nexthop);
+	rc = route(st, opts, dst, mac, &nexthop);
 	if (rc == -EAGAIN) {
 		rc = arp_queue(st, nexthop, opts, dst, proto, pieces, npieces, total);
 		goto out;
@@ -604,7 +605,8 @@ void ipv4_input(struct tapir_stack *st, const uint8_t *pkt, size_t len, bool lin
 		return;
 	}
 	ip_bcast = r.dst == IPV4_ADDR_BROADCAST || (st->bcast && r.dst == st->bcast);
-	if (r.dst != st->cfg.addr && !ip_bcast && !forward_input(st, pkt, &v, &r, link_broadcast))
+	if ((r.dst != st->cfg.addr || !st->cfg.addr) && !ip_bcast &&
+	    !forward_input(st, pkt, &v, &r, link_broadcast))
 		return;
 	if (link_broadcast && !ip_bcast) {
 		CTR_INC(st, IPV4_DROP_LINK_BCAST);

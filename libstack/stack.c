@@ -79,12 +79,27 @@ uint32_t stack_random32(struct tapir_stack *st)
 	return v;
 }
 
+/*
+ * The subnet of cfg.addr/prefix_len.  Without an address nothing is on our
+ * link (a /32 around 0.0.0.0) and only 255.255.255.255 is a broadcast.
+ */
+static void stack_set_net(struct tapir_stack *st)
+{
+	if (!st->cfg.addr) {
+		st->netmask = ~0u;
+		st->bcast = 0;
+		return;
+	}
+	st->netmask = st->cfg.prefix_len ? ~0u << (32 - st->cfg.prefix_len) : 0;
+	st->bcast = st->cfg.prefix_len <= 30 ? (st->cfg.addr | ~st->netmask) : 0;
+}
+
 static int config_check(const struct tapir_stack_config *cfg, const struct tapir_netif *nif)
 {
 	if (!cfg->random || !nif || !nif->ops || !nif->ops->write || !nif->ops->mtu ||
 	    !nif->ops->mac)
 		return -EINVAL;
-	if (cfg->addr == 0 || cfg->prefix_len > 32 || cfg->default_ttl == 0)
+	if (cfg->prefix_len > 32 || cfg->default_ttl == 0 || (cfg->addr == 0 && cfg->gateway))
 		return -EINVAL;
 	if (cfg->arp_cache_size == 0 || cfg->arp_cache_size > (1u << 24))
 		return -EINVAL;
@@ -118,8 +133,8 @@ int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *c
 		free(st);
 		return -EINVAL;
 	}
-	st->netmask = cfg->prefix_len ? ~0u << (32 - cfg->prefix_len) : 0;
-	st->bcast = cfg->prefix_len <= 30 ? (cfg->addr | ~st->netmask) : 0;
+	st->dev_mtu = st->mtu;
+	stack_set_net(st);
 	if (cfg->gateway && !stack_on_link(st, cfg->gateway)) {
 		free(st);
 		return -EINVAL;
@@ -158,6 +173,7 @@ void tapir_stack_free(struct tapir_stack *st)
 {
 	if (!st)
 		return;
+	dhcp_free(st);
 	tcp_fini(st);
 	udp_free_all(st);
 	ipv4_free(st);
@@ -178,7 +194,8 @@ void tapir_stack_set_offload(struct tapir_stack *st, const struct tapir_netif_of
 void tapir_stack_start(struct tapir_stack *st, uint64_t now)
 {
 	st->now = now;
-	arp_announce(st);
+	if (st->cfg.addr)
+		arp_announce(st);
 }
 
 void tapir_stack_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigned flags,
@@ -196,14 +213,18 @@ void tapir_stack_poll(struct tapir_stack *st, uint64_t now)
 	arp_poll(st);
 	ipv4_poll(st);
 	tcp_poll(st);
+	dhcp_poll(st);
 }
 
 uint64_t tapir_stack_next_deadline(const struct tapir_stack *st)
 {
 	uint64_t a = st->arp.deadline, b = ipv4_next_deadline(st), c = tcp_next_deadline(st);
+	uint64_t d = dhcp_next_deadline(st);
 
 	if (b < a)
 		a = b;
+	if (d < a)
+		a = d;
 	return c < a ? c : a;
 }
 
@@ -216,6 +237,54 @@ void tapir_stack_flush(struct tapir_stack *st)
 uint32_t tapir_stack_addr(const struct tapir_stack *st)
 {
 	return st->cfg.addr;
+}
+
+uint8_t tapir_stack_prefix_len(const struct tapir_stack *st)
+{
+	return st->cfg.prefix_len;
+}
+
+uint32_t tapir_stack_gateway(const struct tapir_stack *st)
+{
+	return st->cfg.gateway;
+}
+
+size_t tapir_stack_mtu(const struct tapir_stack *st)
+{
+	return st->mtu;
+}
+
+int tapir_stack_set_addr(struct tapir_stack *st, uint32_t addr, uint8_t prefix_len,
+			 uint32_t gateway)
+{
+	uint32_t old = st->cfg.addr;
+	char a[16];
+
+	if (!addr)
+		prefix_len = 0, gateway = 0;
+	if (prefix_len > 32)
+		return -EINVAL;
+	if (gateway) {
+		uint32_t mask = prefix_len ? ~0u << (32 - prefix_len) : 0;
+
+		if (prefix_len == 32 || gateway == addr || (gateway & mask) != (addr & mask))
+			return -EINVAL;
+	}
+	/* The RSTs go out from the old address, while it is still ours */
+	if (old && old != addr)
+		tcp_reset_laddr(st, old);
+	st->cfg.addr = addr;
+	st->cfg.prefix_len = prefix_len;
+	st->cfg.gateway = gateway;
+	stack_set_net(st);
+	if (old == addr)
+		return 0;
+	stack_log(st, TAPIR_STACK_LOG_INFO, "address is now %s/%u",
+		  tapir_ipv4_addr_format(addr, a), prefix_len);
+	tapir_arp_flush(st);
+	if (addr)
+		arp_announce(st);
+	return 0;
 }
 
 void tapir_stack_mac(const struct tapir_stack *st, uint8_t mac[6])

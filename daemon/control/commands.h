@@ -88,6 +88,7 @@ extern const char *const control_level_names[4];
 	int control_cmd_##name(struct control *c, json_t *args, uint64_t now, json_t **res, \
 			       char *err, size_t errlen)
 CONTROL_CMD(status);
+CONTROL_CMD(dhcp);
 CONTROL_CMD(stats);
 CONTROL_CMD(arp);
 CONTROL_CMD(pmtu);

@@ -103,6 +103,7 @@ static const struct {
 	{ "kv", control_cmd_kv, OP_NONE },           { "ping", NULL, OP_PING },
 	{ "traceroute", NULL, OP_TRACE },         { "metrics", control_cmd_metrics, OP_NONE },
 	{ "resolve", NULL, OP_RESOLVE },
+	{ "dhcp", control_cmd_dhcp, OP_NONE },
 };
 
 char *control_handle(struct control *c, uint64_t client, const char *line, size_t len,

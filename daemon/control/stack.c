@@ -7,9 +7,80 @@
 
 #include "commands.h"
 #include "ipv4_reasm.h"
+#include <time.h>
+
+#include "tapir/dhcp.h"
 #include "tapir/stack.h"
 #include "tapir/udp.h"
 #include "tapir/tcp.h"
+
+/* Unix seconds of stack time @t, or null for an infinite lease */
+static json_t *wall_json(uint64_t t, uint64_t now)
+{
+	if (t == TAPIR_DHCP_INFINITE)
+		return json_null();
+	return json_integer((json_int_t)time(NULL) + ((json_int_t)(t / 1000000000ull) -
+						      (json_int_t)(now / 1000000000ull)));
+}
+
+/* The "dhcp" object of status and of the dhcp command */
+static json_t *dhcp_json(struct tapir_stack *st, uint64_t now)
+{
+	const struct tapir_dhcp_lease *l = tapir_dhcp_lease(st);
+	struct tapir_dhcp_stats s;
+	json_t *o = json_object();
+	json_object_set_new(o, "state", json_string(tapir_dhcp_state_name(tapir_dhcp_state(st))));
+	if (l) {
+		json_t *dns = json_array(), *search = json_array();
+		for (size_t i = 0; i < l->ndns; i++)
+			json_array_append_new(dns, control_ip_json(l->dns[i]));
+		for (size_t i = 0; i < l->nsearch; i++)
+			json_array_append_new(search, json_string(l->search[i]));
+		json_object_set_new(o, "address", control_ip_json(l->addr));
+		json_object_set_new(o, "server", control_ip_json(l->server));
+		json_object_set_new(o, "lease_secs", json_integer(l->lease_secs));
+		json_object_set_new(o, "obtained", wall_json(l->obtained, now));
+		json_object_set_new(o, "t1", wall_json(l->t1, now));
+		json_object_set_new(o, "t2", wall_json(l->t2, now));
+		json_object_set_new(o, "expiry", wall_json(l->expiry, now));
+		json_object_set_new(o, "dns", dns);
+		json_object_set_new(o, "domain", json_string(l->domain));
+		json_object_set_new(o, "search", search);
+		json_object_set_new(o, "mtu", l->mtu ? json_integer(l->mtu) : json_null());
+	}
+	tapir_dhcp_get_stats(st, &s);
+	json_object_set_new(o, "naks", json_integer((json_int_t)s.naks));
+	json_object_set_new(o, "conflicts", json_integer((json_int_t)s.conflicts));
+	json_object_set_new(o, "expired", json_integer((json_int_t)s.expired));
+	json_object_set_new(o, "rx_dropped", json_integer((json_int_t)s.rx_dropped));
+	return o;
+}
+
+/* dhcp [action: status (default) | renew | release] */
+int control_cmd_dhcp(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
+		     size_t errlen)
+{
+	const char *action = NULL;
+	int rc = control_arg_str(args, "action", &action, err, errlen);
+	if (rc)
+		return rc;
+	if (tapir_dhcp_state(c->env.st) == TAPIR_DHCP_STOPPED)
+		ERR(ENOTCONN, "no DHCP client: [ipv4] address is not dhcp");
+	if (!action || !strcmp(action, "status"))
+		rc = 0;
+	else if (!strcmp(action, "renew"))
+		rc = tapir_dhcp_renew(c->env.st, now);
+	else if (!strcmp(action, "release"))
+		rc = tapir_dhcp_release(c->env.st, now);
+	else
+		ERR(EINVAL, "action: '%s' is not status, renew or release", action);
+	if (rc == -EADDRNOTAVAIL)
+		ERR(EADDRNOTAVAIL, "no lease to release");
+	if (rc)
+		ERR(-rc, "dhcp %s: %s", action, strerror(-rc));
+	*res = dhcp_json(c->env.st, now);
+	return 0;
+}
 
 int control_cmd_status(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		      size_t errlen)
@@ -27,10 +98,14 @@ int control_cmd_status(struct control *c, json_t *args, uint64_t now, json_t **r
 	json_object_set_new(o, "backend", json_string(e->backend ? e->backend : ""));
 	json_object_set_new(o, "interface", json_string(e->ifname ? e->ifname : ""));
 	json_object_set_new(o, "mac", control_mac_json(mac));
-	json_object_set_new(o, "address", control_ip_json(tapir_stack_addr(e->st)));
-	json_object_set_new(o, "prefix_len", json_integer(e->prefix_len));
-	json_object_set_new(o, "gateway", e->gateway ? control_ip_json(e->gateway) : json_null());
-	json_object_set_new(o, "mtu", json_integer(e->mtu));
+	/* the stack's: static, or the DHCP lease's (null while there is none) */
+	uint32_t addr = tapir_stack_addr(e->st), gw = tapir_stack_gateway(e->st);
+	json_object_set_new(o, "address", addr ? control_ip_json(addr) : json_null());
+	json_object_set_new(o, "prefix_len", json_integer(tapir_stack_prefix_len(e->st)));
+	json_object_set_new(o, "gateway", gw ? control_ip_json(gw) : json_null());
+	json_object_set_new(o, "mtu", json_integer((json_int_t)tapir_stack_mtu(e->st)));
+	if (tapir_dhcp_state(e->st) != TAPIR_DHCP_STOPPED)
+		json_object_set_new(o, "dhcp", dhcp_json(e->st, now));
 	json_object_set_new(o, "log_level",
 			    json_string(e->log ? control_level_names[e->log->level & 3] : "info"));
 	json_object_set_new(o, "tcp_flows", json_integer((json_int_t)tapir_tcp_flow_count(e->st)));
@@ -116,7 +191,8 @@ int control_cmd_pmtu(struct control *c, json_t *args, uint64_t now, json_t **res
 	free(p);
 	json_t *r = json_object();
 	json_object_set_new(r, "entries", arr);
-	json_object_set_new(r, "gateway", c->env.gateway ? control_ip_json(c->env.gateway) : json_null());
+	uint32_t gw = tapir_stack_gateway(c->env.st);
+	json_object_set_new(r, "gateway", gw ? control_ip_json(gw) : json_null());
 	json_object_set_new(r, "mtu", json_integer(c->env.mtu));
 	*res = r;
 	return 0;

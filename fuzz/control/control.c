@@ -17,6 +17,7 @@
 
 #include "control.h"
 #include "tapir/dns.h"
+#include "tapir/dhcp.h"
 #include "tapir/kv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -77,7 +78,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tapir_netif nif = { &sink_ops, NULL };
 	struct tapir_stack *st;
 	uint64_t now = 1000000000ull;
+	/* An input that starts with '#' runs a stack without an address and
+	 * its DHCP client (the dhcp command, status's dhcp object) */
+	bool dhcp = size && data[0] == '#';
+	if (dhcp)
+		sc.addr = sc.gateway = 0;
 	CHECK(tapir_stack_new(&st, &sc, &nif, now) == 0);
+	if (dhcp)
+		CHECK(tapir_dhcp_start(st, &(struct tapir_dhcp_config){ .hostname = "f" }, now) == 0);
 	struct tapir_kv_store *kv;
 	CHECK(tapir_kv_open("mem:", true, &kv, NULL, 0) == 0);
 	struct control_kv kvs[1] = { { "data", kv } };

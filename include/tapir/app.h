@@ -174,6 +174,11 @@ struct tapir_app_type {
 	/* Optional (NULL: nothing to do): the stores were just re-opened by a
 	 * reload; drop whatever was cached from the old ones. */
 	void (*reloaded)(void *state);
+	/* Optional: our address changed ([ipv4] address = dhcp: a new lease,
+	 * or the address taken away: @new_addr 0).  TCP flows on @old_addr
+	 * have been reset already (closed with -EADDRNOTAVAIL); listeners
+	 * and UDP ports stay and serve the new address. */
+	void (*addr_changed)(void *state, uint32_t old_addr, uint32_t new_addr);
 };
 
 /**

@@ -183,7 +183,14 @@
 	X(DNS_DROP_BAD_ID, "dns.drop.bad_id")                             \
 	X(DNS_DROP_BAD_QUESTION, "dns.drop.bad_question")                 \
 	X(DNS_DROP_NOT_RESPONSE, "dns.drop.not_response")                 \
-	X(DNS_DROP_TCP_BAD, "dns.drop.tcp_bad")
+	X(DNS_DROP_TCP_BAD, "dns.drop.tcp_bad")                           \
+	/* DHCP client (dhcp.h) */                                        \
+	X(DHCP_TX, "dhcp.tx")                                             \
+	X(DHCP_RX, "dhcp.rx")                                             \
+	X(DHCP_DROP_MALFORMED, "dhcp.drop.malformed")                     \
+	X(DHCP_DROP_NOT_OURS, "dhcp.drop.not_ours")                       \
+	X(DHCP_DROP_UNEXPECTED, "dhcp.drop.unexpected")                   \
+	X(DHCP_CONFLICTS, "dhcp.conflicts")
 
 enum tapir_stack_counter {
 #define X(id, name) TAPIR_CTR_##id,

@@ -46,7 +46,8 @@ enum tapir_stack_log_level {
 };
 
 struct tapir_stack_config {
-	uint32_t addr;              /* our address (host order); required */
+	uint32_t addr;              /* our address (host order); 0: none yet (DHCP,
+				     * tapir_stack_set_addr()); then no gateway */
 	uint8_t prefix_len;         /* 0..32, default 24 */
 	uint32_t gateway;           /* 0 = no default route */
 	uint8_t default_ttl;        /* 64 */
@@ -135,7 +136,29 @@ uint64_t tapir_stack_counter(const struct tapir_stack *st, enum tapir_stack_coun
 void tapir_stack_stats(const struct tapir_stack *st, uint64_t out[TAPIR_CTR__COUNT]);
 
 /* Addresses and helpers */
-uint32_t tapir_stack_addr(const struct tapir_stack *st);
+uint32_t tapir_stack_addr(const struct tapir_stack *st);    /* 0: none (yet) */
+uint8_t tapir_stack_prefix_len(const struct tapir_stack *st);
+uint32_t tapir_stack_gateway(const struct tapir_stack *st); /* 0: none */
+/* Return: the MTU IP uses (the device's, or lower: DHCP's option 26) */
+size_t tapir_stack_mtu(const struct tapir_stack *st);
+
+/**
+ * tapir_stack_set_addr() - Change our address at run time
+ * @st:         Stack
+ * @addr:       The new address, or 0 for none (only broadcasts from
+ *              0.0.0.0 can then be sent, and only broadcasts received)
+ * @prefix_len: 0..32 (ignored when @addr is 0)
+ * @gateway:    Default router on the new subnet, or 0
+ *
+ * When the address changes, every TCP flow bound to the old one is reset
+ * (an RST to the peer, the app's closed callback with -EADDRNOTAVAIL), the
+ * ARP cache is flushed, and the new address is announced (gratuitous ARP).
+ * The DHCP client (dhcp.h) calls it; a host may call it for static changes.
+ *
+ * Return: 0, or -EINVAL (a gateway off the subnet, a bad prefix)
+ */
+int tapir_stack_set_addr(struct tapir_stack *st, uint32_t addr, uint8_t prefix_len,
+			 uint32_t gateway);
 void tapir_stack_mac(const struct tapir_stack *st, uint8_t mac[6]);
 /* The reassembly table, for listings (ipv4_reasm.h).  Return: entries copied */
 struct tapir_reasm_info;
@@ -196,6 +219,9 @@ struct tapir_ipv4_write_opts {
 	 * pseudo-header sum (struct tapir_netif_gso).  The device increments the IP ID
 	 * per segment (DF is set, so IDs carry no meaning, RFC 6864). */
 	uint16_t gso_size;
+	/* Send to the Ethernet broadcast address whatever @dst is (no ARP):
+	 * for a DHCPRELEASE to a server whose MAC is not known */
+	bool link_broadcast;
 };
 
 /**

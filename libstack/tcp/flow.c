@@ -413,6 +413,35 @@ void tcp_maybe_writable(struct tapir_tcp_flow *f)
 		f->cb.writable(f->cb_ctx, f);
 }
 
+/*
+ * The address @addr is going away: reset every flow bound to it and tell its
+ * owner (closed callback, or connect callback, with -EADDRNOTAVAIL).  A
+ * callback may close other flows, so the walk starts over after each drop;
+ * a dropped flow is CLOSED and skipped.
+ */
+void tcp_reset_laddr(struct tapir_stack *st, uint32_t addr)
+{
+	struct tcp_stack *t = T(st);
+	bool again = true;
+
+	t->depth++;
+	while (again) {
+		again = false;
+		for (struct tapir_tcp_flow *f = t->all; f; f = f->next) {
+			if (f->laddr != addr || f->state == TAPIR_TCP_STATE_CLOSED ||
+			    f->state == TAPIR_TCP_STATE_TIME_WAIT)
+				continue;
+			if (f->state != TAPIR_TCP_STATE_LISTEN)
+				tcp_send_rst(f);
+			tcp_flow_drop(f, -EADDRNOTAVAIL);
+			again = true;
+			break;
+		}
+	}
+	t->depth--;
+	tcp_reap(t);
+}
+
 /* ---- lifetime ---- */
 
 int tcp_init(struct tapir_stack *st)

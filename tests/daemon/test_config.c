@@ -327,6 +327,16 @@ static void test_errors(void **state)
 		{ "[netif]\nimpair.speed = 1\n", "t.conf:2: [netif] impair.speed: unknown impairment 'speed'" },
 		/* ipv4 */
 		{ "[ipv4]\naddress = 10.0.0.1\n", "t.conf:2: [ipv4] address: '10.0.0.1' is not ADDRESS/PREFIX" },
+		{ "[ipv4]\naddress = DHCP\n", "t.conf:2: [ipv4] address: 'DHCP' is not ADDRESS/PREFIX (e.g. 192.0.2.2/24) or dhcp" },
+		/* dhcp */
+		{ "[dhcp]\nlease_file = tap0.lease\n",
+		  "t.conf:2: [dhcp] lease_file: 'tap0.lease' is not an absolute path of at most 255 bytes" },
+		{ "[dhcp]\nhostname = my_host\n", "t.conf:2: [dhcp] hostname: 'my_host' is not a host name" },
+		{ "[dhcp]\nhostname = a..b\n", "t.conf:2: [dhcp] hostname: 'a..b' is not a host name" },
+		{ "[dhcp]\nrelease_on_stop = sometimes\n",
+		  "t.conf:2: [dhcp] release_on_stop: 'sometimes' is not true or false" },
+		{ "[dhcp]\nclient_id = a\tb\n", "t.conf:2: [dhcp] client_id: 'a\tb' is not printable text" },
+		{ "[dhcp]\nserver = 1\n", "t.conf:2: unknown key 'server' in [dhcp] (expected lease_file, hostname, client_id, release_on_stop, arp_probe)" },
 		{ "[ipv4]\naddress = 10.0.0.1/33\n", "t.conf:2: [ipv4] address: prefix length '33' is not 0 to 32" },
 		{ "[ipv4]\naddress = 10.0.0.1/\n", "t.conf:2: [ipv4] address: prefix length '' is not 0 to 32" },
 		{ "[ipv4]\naddress = 10.0.0.256/24\n", "t.conf:2: [ipv4] address: '10.0.0.256' is not an IPv4" },
@@ -453,6 +463,42 @@ static void test_offload(void **state)
 	const char *args[] = { "--netif.offload=false" };
 	assert_int_equal(config_apply_args(&c, (char *const *)args, 1, err, sizeof(err)), 0);
 	assert_false(c.offload);
+	config_free(&c);
+}
+
+/* [ipv4] address = dhcp and the [dhcp] keys */
+static void test_dhcp(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_false(c.dhcp);
+	assert_true(c.dhcp_release);
+	assert_true(c.dhcp_probe);
+	assert_string_equal(c.dhcp_lease_file, "");
+	config_free(&c);
+	/* the gateway is the lease's: a configured one is ignored */
+	load_ok(&c, "[ipv4]\naddress = dhcp\ngateway = 192.0.2.1\n[dhcp]\nlease_file = /x/l\n"
+		    "hostname = host-1.example\nclient_id = id 1\nrelease_on_stop = false\n"
+		    "arp_probe = no\n");
+	assert_true(c.dhcp);
+	assert_int_equal(c.addr, 0);
+	assert_int_equal(c.gateway, 0);
+	assert_string_equal(c.dhcp_lease_file, "/x/l");
+	assert_string_equal(c.dhcp_hostname, "host-1.example");
+	assert_string_equal(c.dhcp_client_id, "id 1");
+	assert_false(c.dhcp_release);
+	assert_false(c.dhcp_probe);
+	config_free(&c);
+	/* a boot argument turns DHCP on, and a static address off again */
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\ngateway = 192.0.2.1\n");
+	const char *args[] = { "--ipv4.address=dhcp" };
+	assert_int_equal(config_apply_args(&c, (char *const *)args, 1, err, sizeof(err)), 0);
+	assert_true(c.dhcp);
+	const char *args2[] = { "--ipv4.address=198.51.100.2/24" };
+	assert_int_equal(config_apply_args(&c, (char *const *)args2, 1, err, sizeof(err)), 0);
+	assert_false(c.dhcp);
+	assert_int_equal(c.addr, 0xc6336402);
 	config_free(&c);
 }
 
@@ -1027,6 +1073,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_backend),
+		cmocka_unit_test(test_dhcp),
 		cmocka_unit_test(test_offload),
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_limits),
