@@ -23,7 +23,8 @@ make_tap tap0 192.0.2.1/24
 MAC=02:00:00:00:d4:01
 LEASES="$TMP/dnsmasq.leases"
 : >"$LEASES"
-"$DNSMASQ" --no-daemon --conf-file=/dev/null --port=0 --user=root --group=root \
+"$DNSMASQ" --no-daemon --conf-file=/dev/null --port=53 --no-resolv --no-hosts \
+	--host-record=www.example.com,192.0.2.77 --user=root --group=root \
 	--interface=tap0 --bind-interfaces --except-interface=lo --no-ping \
 	--dhcp-range=192.0.2.50,192.0.2.59,255.255.255.0,2m --dhcp-leasefile="$LEASES" \
 	--pid-file= --dhcp-authoritative \
@@ -92,6 +93,14 @@ grep -q "^addr=$A$" "$TMP/tapird.lease" || fail "lease file: $(cat "$TMP/tapird.
 wait_ping "$A"
 echo hi | timeout 5 socat - "TCP:$A:7" | grep -q hi || fail "TCP echo on the leased address"
 pass "lease $A from dnsmasq: prefix, router, MTU 1400, DNS, domain, search list, T1/T2"
+
+# The resolver takes its servers and search list from the lease ([dns] gives none):
+# "www" has no dot, so the first search domain (example.com) is tried first.
+R=$("$TAPIR" resolve d www -4 2>&1) || fail "tapir resolve d www: $R"
+grep -qx "192.0.2.77" <<<"$R" || grep -q "192.0.2.77" <<<"$R" || fail "resolve www via the lease's DNS: $R"
+"$TAPIR" --json stats d | jq -e '.dns.queries_sent >= 1' >/dev/null ||
+	fail "no DNS query counted: $("$TAPIR" --json stats d | jq -c .dns)"
+pass "the resolver asks the lease's DNS server with the lease's search list (www -> www.example.com)"
 
 # Renew on demand: a REQUEST from the bound address, a new ACK
 sleep 1.2
