@@ -38,6 +38,7 @@
 
 struct capture;
 struct tapir_kv_store;
+struct tapir_tcp_flow_info;
 
 struct control_kv {
 	const char *name;
@@ -66,6 +67,9 @@ struct control_env {
 	int (*reload)(void *ctx, void *json_result, char *err, size_t errlen);
 	/* Optional: device counters appended to "stats" (a json_t * object) */
 	void (*dev_stats)(void *ctx, void *json_obj);
+	/* Optional: what the apps know of a connection of "conns" (TLS), as
+	 * fields of its json_t * object */
+	void (*flow_extra)(void *ctx, const struct tapir_tcp_flow_info *fi, void *json_obj);
 };
 
 struct control;

@@ -25,6 +25,7 @@
 
 struct tapird_ctl;
 struct tapir_kv_store;
+struct tapir_tcp_flow_info;
 
 struct tapird_ctl_hooks {
 	void *ctx;
@@ -34,6 +35,8 @@ struct tapird_ctl_hooks {
 	int (*reload)(void *ctx, void *json_result, char *err, size_t errlen);
 	/* device counters for "stats" (control_env's dev_stats); may be NULL */
 	void (*dev_stats)(void *ctx, void *json_obj);
+	/* the apps' fields of a connection for "conns" (control_env's flow_extra); may be NULL */
+	void (*flow_extra)(void *ctx, const struct tapir_tcp_flow_info *fi, void *json_obj);
 };
 
 /* Return: 0 (and *out, NULL when [control] enabled = false) or -ENOMEM */
