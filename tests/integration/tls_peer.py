@@ -127,6 +127,8 @@ def main():
             junk = os.urandom(1 + (i * 37) % 3000)
             if i % 2:
                 junk = b"\x16" + junk  # looks like a handshake record
+            elif junk[0] == 0x16:
+                junk = b"\x17" + junk[1:]  # and these do not
             try:
                 s.sendall(junk)
             except (BrokenPipeError, ConnectionResetError):
