@@ -66,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_internal.h"
 
@@ -315,13 +316,24 @@ static void send_continue(struct hconn *h, const struct http_request *req)
 }
 
 /* redirect_https: 301 (308 for methods other than GET and HEAD, which
- * keeps the method, RFC 9110 section 15.4.9) to https://HOST[:PORT]TARGET. */
+ * keeps the method, RFC 9110 section 15.4.9) to https://HOST[:PORT]PATH,
+ * PATH the target's (of the absolute form too, RFC 9112 section 3.2.2). */
 static bool redirect_https(struct hconn *h, const struct http_request *req)
 {
 	const struct http_str *host = http_header_find(req, "host");
+	struct http_str t = req->target;
 	size_t hl = 0;
-	if (!host || !host->len || host->len > 255 || req->target.len > HTTP_MAX_PATH ||
-	    !req->target.len || req->target.p[0] != '/')
+	if (t.len > 7 && !strncasecmp(t.p, "http://", 7)) {
+		size_t i = 7;
+		while (i < t.len && t.p[i] != '/')
+			i++;
+		t.p += i;
+		t.len -= i;
+		if (!t.len)
+			t = (struct http_str){ "/", 1 };
+	}
+	if (!host || !host->len || host->len > 255 || t.len > HTTP_MAX_PATH || !t.len ||
+	    t.p[0] != '/')
 		return http_respond_error(h, req, 400, NULL);
 	/* The name without a port; [v6] kept whole. */
 	if (host->p[0] == '[') {
@@ -341,10 +353,10 @@ static bool redirect_https(struct hconn *h, const struct http_request *req)
 		      ch == '[' || ch == ']' || ch == ':'))
 			return http_respond_error(h, req, 400, NULL);
 	}
-	for (size_t i = 0; i < req->target.len; i++)
-		if ((unsigned char)req->target.p[i] <= ' ' || req->target.p[i] == 0x7f)
+	for (size_t i = 0; i < t.len; i++)
+		if ((unsigned char)t.p[i] <= ' ' || t.p[i] == 0x7f)
 			return http_respond_error(h, req, 400, NULL);
-	size_t cap = hl + req->target.len + 64;
+	size_t cap = hl + t.len + 64;
 	char *loc = malloc(cap);
 	if (!loc) {
 		hconn_close(h);
@@ -354,7 +366,7 @@ static bool redirect_https(struct hconn *h, const struct http_request *req)
 	if (h->a->cfg->redirect_port != 443)
 		snprintf(port, sizeof(port), ":%u", h->a->cfg->redirect_port);
 	snprintf(loc, cap, "Location: https://%.*s%s%.*s\r\n", (int)hl, host->p, port,
-		 (int)req->target.len, req->target.p);
+		 (int)t.len, t.p);
 	int st = req->method == HTTP_M_GET || req->method == HTTP_M_HEAD ? 301 : 308;
 	bool ok = http_respond_error(h, req, st, loc);
 	free(loc);

@@ -201,6 +201,12 @@ echo "$hdr" | grep -q "^HTTP/1.1 301" && echo "$hdr" | grep -q \
 hdr=$(curl -sS -D - -o /dev/null "${R[@]}" -X POST -d x "http://www.example.test/f" | tr -d '\r')
 echo "$hdr" | grep -q "^HTTP/1.1 308" || fail "POST redirect: $hdr"
 [ "$("${CURL[@]}" -L http://www.example.test/)" = "hello over tls" ] || fail "curl -L"
+hdr=$(printf 'GET http://www.example.test/abs?q HTTP/1.1\r\nHost: www.example.test:80\r\nConnection: close\r\n\r\n' |
+	socat -t 5 - TCP:192.0.2.2:80 | tr -d '\r')
+echo "$hdr" | grep -q "^Location: https://www.example.test/abs?q$" || fail "absolute form: $hdr"
+hdr=$(printf 'GET / HTTP/1.1\r\nHost: a<b>\r\nConnection: close\r\n\r\n' |
+	socat -t 5 - TCP:192.0.2.2:80 | tr -d '\r' | head -1)
+echo "$hdr" | grep -q "^HTTP/1.1 400" || fail "a Host that is no name was redirected: $hdr"
 pass "redirect_https: 301 (308 for POST) to https:// on the Host"
 
 # ---- conns ----
