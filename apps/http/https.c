@@ -1,5 +1,5 @@
 /*
- * https.c - the http and kvhttp apps' side of TLS: the server from the keys, certificates, reload, counters
+ * https.c - the http and kvhttp apps' side of TLS: server, certificates, reload, counters
  *
  * tls.c is the glue between OpenSSL and a flow; this file makes an app's
  * struct tls_server from its keys (tls_*, hsts_*), loads the certificates
