@@ -18,6 +18,13 @@
 # The same wrk commands run against both, one after the other:
 #   1 KiB file, 1 connection and 100 connections (requests/s), 100 MiB file,
 #   1 connection (MB/s).  Ratio: tapir/kernel, higher is better.
+# HTTPS rows: the same over TLS (port 443 on both), with the same
+#   certificate (an EC P-256 one made here) and the same TLS 1.2 ciphers and
+#   TLS 1.3 suites (tapir's defaults, given to nginx), plus new TLS
+#   connections per second (100 clients, Connection: close: a full
+#   handshake per request).  Set BENCH_HTTPS=0 to skip them.
+#
+# tools/deps --bench installs wrk and nginx-light.
 #
 # Environment: BENCH_SECS (seconds per wrk run, 10); TAPIRD_ARGS (boot
 # arguments for tapird, e.g. --netif.offload=false).
@@ -57,7 +64,17 @@ trap cleanup EXIT
 die() { echo "bench/http.sh: $*" >&2; [ -f "$TMP/tapird.log" ] && tail -20 "$TMP/tapird.log" >&2; exit 1; }
 
 ip link set lo up
-mkdir -p "$TMP/www" "$TMP/nginx/logs"
+mkdir -p "$TMP/www" "$TMP/nginx/logs" "$TMP/certs/default"
+HTTPS=${BENCH_HTTPS:-1}
+# One certificate for both (tapir reads it from a store, nginx from files)
+# and one cipher configuration: tapir's defaults (apps/http/http_conf.c).
+CIPHERS="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"
+CIPHERS="$CIPHERS:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+SUITES="TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-keyout "$TMP/certs/default/key.pem" -out "$TMP/certs/default/cert.pem" \
+	-subj "/CN=bench.test" -addext "subjectAltName=IP:192.0.2.2,IP:198.51.100.2" 2>/dev/null ||
+	die "openssl cannot make the certificate"
 head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
 head -c $((100 << 20)) /dev/urandom >"$TMP/www/100m.bin"
 
@@ -79,6 +96,17 @@ store = dir:$TMP/www
 kv = www
 port = 80
 access_log = false
+[kv.certs]
+store = dir:$TMP/certs
+[app.https]
+type = http
+kv = www
+port = 443
+access_log = false
+tls_store = certs
+tls_ciphers = $CIPHERS
+tls_ciphersuites = $SUITES
+tls_max_handshakes = 1024
 CONF
 # shellcheck disable=SC2086  # TAPIRD_ARGS: boot arguments, split on spaces
 "$TAPIRD" --config "$TMP/tapird.conf" ${TAPIRD_ARGS:-} >"$TMP/tapird.log" 2>&1 &
@@ -121,6 +149,14 @@ http {
 	default_type application/octet-stream;
 	server {
 		listen 198.51.100.2:80;
+		listen 198.51.100.2:443 ssl;
+		ssl_certificate $TMP/certs/default/cert.pem;
+		ssl_certificate_key $TMP/certs/default/key.pem;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_ciphers $CIPHERS;
+		ssl_conf_command Ciphersuites $SUITES;
+		ssl_prefer_server_ciphers on;
+		ssl_session_cache shared:tls:1m;
 		root $TMP/www;
 	}
 }
@@ -140,6 +176,9 @@ done
 for a in 192.0.2.2 198.51.100.2; do
 	[ "$(curl -sf "http://$a/100m.bin" | sha256sum)" = "$(sha256sum <"$TMP/www/100m.bin")" ] ||
 		die "http://$a/100m.bin differs"
+	[ "$HTTPS" = 0 ] && continue
+	[ "$(curl -sf --cacert "$TMP/certs/default/cert.pem" "https://$a/100m.bin" | sha256sum)" = \
+		"$(sha256sum <"$TMP/www/100m.bin")" ] || die "https://$a/100m.bin differs"
 done
 
 # wrk_run ARGS...: its output; fails on socket errors or non-2xx answers
@@ -170,8 +209,24 @@ for who in tapir kernel; do
 	R[c1_$who]=$(wrk_run -t 1 -c 1 -d "${SECS}s" "http://$a/1k.bin" | rps)
 	R[c100_$who]=$(wrk_run -t 2 -c 100 -d "${SECS}s" "http://$a/1k.bin" | rps)
 	R[big_$who]=$(wrk_run -t 1 -c 1 -d "${SECS}s" --timeout 30s "http://$a/100m.bin" | mbps)
+	[ "$HTTPS" = 0 ] && continue
+	R[tc1_$who]=$(wrk_run -t 1 -c 1 -d "${SECS}s" "https://$a/1k.bin" | rps)
+	R[tc100_$who]=$(wrk_run -t 2 -c 100 -d "${SECS}s" "https://$a/1k.bin" | rps)
+	R[tnew_$who]=$(wrk_run -t 2 -c 100 -d "${SECS}s" -H "Connection: close" \
+		"https://$a/1k.bin" | rps)
+	R[tbig_$who]=$(wrk_run -t 1 -c 1 -d "${SECS}s" --timeout 30s "https://$a/100m.bin" | mbps)
 done
 row "test" "tapir" "kernel(nginx)" "ratio"
 row "1 KiB, 1 connection (req/s)" "${R[c1_tapir]}" "${R[c1_kernel]}" "$(ratio "${R[c1_tapir]}" "${R[c1_kernel]}")"
 row "1 KiB, 100 connections (req/s)" "${R[c100_tapir]}" "${R[c100_kernel]}" "$(ratio "${R[c100_tapir]}" "${R[c100_kernel]}")"
 row "100 MiB, 1 connection (MB/s)" "${R[big_tapir]}" "${R[big_kernel]}" "$(ratio "${R[big_tapir]}" "${R[big_kernel]}")"
+if [ "$HTTPS" != 0 ]; then
+	row "HTTPS 1 KiB, 1 connection (req/s)" "${R[tc1_tapir]}" "${R[tc1_kernel]}" \
+		"$(ratio "${R[tc1_tapir]}" "${R[tc1_kernel]}")"
+	row "HTTPS 1 KiB, 100 connections (req/s)" "${R[tc100_tapir]}" "${R[tc100_kernel]}" \
+		"$(ratio "${R[tc100_tapir]}" "${R[tc100_kernel]}")"
+	row "HTTPS new connections/s (100)" "${R[tnew_tapir]}" "${R[tnew_kernel]}" \
+		"$(ratio "${R[tnew_tapir]}" "${R[tnew_kernel]}")"
+	row "HTTPS 100 MiB, 1 connection (MB/s)" "${R[tbig_tapir]}" "${R[tbig_kernel]}" \
+		"$(ratio "${R[tbig_tapir]}" "${R[tbig_kernel]}")"
+fi

@@ -399,6 +399,9 @@ static void conns_table(json_t *r, const char *arg)
 		       (double)i_(e, "rtt_us") / 1000, (double)i_(e, "rttvar_us") / 1000,
 		       i_(e, "rto_ms"), i_(e, "mss"), i_(e, "cwnd"), i_(e, "ssthresh"),
 		       i_(e, "bytes_sent"), i_(e, "bytes_received"), i_(e, "retransmits"));
+		if (json_object_get(e, "tls_version"))
+			printf("\t tls %s %s sni:%s resumed:%s\n", s_(e, "tls_version"),
+			       s_(e, "tls_cipher"), s_(e, "tls_sni"), s_(e, "tls_resumed"));
 	}
 	json_t *sp = json_object_get(r, "spliced");
 	if (!json_is_array(sp))

@@ -426,6 +426,23 @@ static int reload_stores(struct daemon *d, json_t *res, char *err, size_t errlen
 	for (size_t i = 0; i < d->napps; i++)
 		if (d->apps[i].type->reloaded)
 			d->apps[i].type->reloaded(d->apps[i].state);
+	/* What apps load from the stores themselves (TLS certificates): one
+	 * that fails keeps what it had, and the reload says why. */
+	int failed = 0;
+	for (size_t i = 0; i < d->napps; i++) {
+		char e[CONFIG_ERR_MAX] = "";
+		int rc = d->apps[i].type->reread ?
+			d->apps[i].type->reread(d->apps[i].state, e, sizeof(e)) : 0;
+		if (rc && !failed) {
+			failed = rc;
+			snprintf(err, errlen, "%s", *e ? e : strerror(-rc));
+		}
+	}
+	if (failed) {
+		json_decref(reopened);
+		json_decref(kept);
+		return failed == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
 	tapir_log_info(&d->log, "reload: %zu store(s) re-opened, %zu kept", json_array_size(reopened),
 		 json_array_size(kept));
 	json_object_set_new(res, "reopened", reopened);
@@ -810,6 +827,15 @@ static void ctl_dev_stats(void *ctx, void *json_obj)
 				f.tx_errors, f.rx_errors, f.rx_empty, f.rx_capped };
 	json_object_set_new(json_obj, "dev", counters_json(fn, fv, 9));
 	gateway_stats_json(d->gw, json_obj);
+	for (size_t i = 0; i < d->napps; i++) {  /* the apps' own (tls.NAME) */
+		const char *layer = NULL;
+		const char *const *names = NULL;
+		const uint64_t *vals = NULL;
+		size_t n = d->apps[i].type->counters ?
+			d->apps[i].type->counters(d->apps[i].state, &layer, &names, &vals) : 0;
+		if (n && layer)
+			json_object_set_new(json_obj, layer, counters_json(names, vals, n));
+	}
 	if (!d->im)
 		return;
 	struct impair_stats m;
@@ -828,6 +854,23 @@ static void *ctl_spliced(void *ctx)
 	struct daemon *d = ctx;
 
 	return gateway_flows_json(d->gw);
+}
+
+/* "conns": the fields the app that has the connection knows (TLS) */
+static void ctl_flow_extra(void *ctx, const struct tapir_tcp_flow_info *fi, void *json_obj)
+{
+	struct daemon *d = ctx;
+	struct tapir_app_field f[8];
+	for (size_t i = 0; i < d->napps; i++) {
+		size_t n = d->apps[i].type->flow_info ?
+			d->apps[i].type->flow_info(d->apps[i].state, fi, f, 8) : 0;
+		for (size_t j = 0; j < n && j < 8; j++)
+			json_object_set_new(json_obj, f[j].name, json_string(f[j].value));
+		if (n) {
+			json_object_set_new(json_obj, "app", json_string(d->apps[i].ctx.name));
+			return;
+		}
+	}
 }
 
 static int start_loop(struct daemon *d)
@@ -859,7 +902,8 @@ static int start_loop(struct daemon *d)
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
 				      .reload = ctl_reload, .dev_stats = ctl_dev_stats,
 				      .spliced = d->gw ? ctl_spliced : NULL,
-				      .dns = d->dns };
+				      .dns = d->dns,
+				      .flow_extra = ctl_flow_extra };
 	if (tapird_ctl_start(d->ctl, &d->loop, d->st, &d->log, tap_name(d->tap), &h) < 0)
 		return -1;
 	rearm(d);

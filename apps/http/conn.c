@@ -44,6 +44,19 @@
  * not complete idle_timeout after its first byte (slow clients).
  * max_connections more connections are closed at once.
  *
+ * TLS (tls_store = STORE): the connection's bytes go through tls.c.
+ * Received ciphertext is handed to tls_conn_input(), which runs the
+ * handshake and gives the plaintext to plain_input() (the same path a
+ * plain connection takes); the send path's out_reserve()/out_commit() lend
+ * and encrypt one record at a time (tls_conn_reserve()/_commit()), so the
+ * back-pressure above holds through TLS: at most one record of ciphertext
+ * waits outside the ring.  writable() first moves that record on.  A
+ * connection still in its handshake after tls_handshake_timeout is closed
+ * by the tick; closing an established one sends close_notify first.
+ * hsts_max_age adds Strict-Transport-Security to every response over TLS;
+ * redirect_https (a plain app) answers every request with a redirect to
+ * https:// on the Host of the request.
+ *
  * Every request is logged (info, when access_log) as
  * "app NAME: PEER \"METHOD TARGET HTTP/1.x\" STATUS BYTES".
  */
@@ -53,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_internal.h"
 
@@ -62,7 +76,27 @@ static bool drive(struct hconn *h);
 
 static void hconn_close(struct hconn *h)
 {
+	if (h->tls)
+		tls_conn_shutdown(h->tls);  /* close_notify, as room allows */
 	tcp_conn_close(h->c);  /* calls http_freeing(), frees h */
+}
+
+/* The send ring, plain or through TLS (tcp.h's reserve/commit/write) */
+static void *out_reserve(struct hconn *h, size_t *len, int *err)
+{
+	return h->tls ? tls_conn_reserve(h->tls, len, err) :
+		tapir_tcp_write_reserve(h->c->flow, len, err);
+}
+
+static long out_commit(struct hconn *h, size_t n, bool push)
+{
+	return h->tls ? tls_conn_commit(h->tls, n, push) :
+		tapir_tcp_write_commit(h->c->flow, n, push);
+}
+
+static long out_write(struct hconn *h, const void *data, size_t len)
+{
+	return h->tls ? tls_conn_write(h->tls, data, len) : tapir_tcp_write(h->c->flow, data, len);
 }
 
 static void log_access(struct hconn *h, const struct http_request *req, int status,
@@ -121,6 +155,7 @@ bool http_respond(struct hconn *h, const struct http_request *req, int status,
 		.date = date_now(a),
 		.ctype = ctype,
 		.extra = extra,
+		.extra2 = h->tls && a->hsts[0] ? a->hsts : NULL,
 		.content_length = clen,
 		.close = h->close_after,
 		.keep_alive = req && req->minor == 0,
@@ -173,7 +208,6 @@ bool http_respond_error(struct hconn *h, const struct http_request *req, int sta
 static bool http_send(struct hconn *h)
 {
 	struct http_app *a = h->a;
-	struct tapir_tcp_flow *f = h->c->flow;
 	for (;;) {
 		size_t head_left = h->head_len - h->head_off;
 		uint64_t body_left = h->body_end - h->body_off;
@@ -185,7 +219,7 @@ static bool http_send(struct hconn *h)
 					   SIZE_MAX - head_left);
 		size_t len = want;
 		int err;
-		uint8_t *p = tapir_tcp_write_reserve(f, &len, &err);
+		uint8_t *p = out_reserve(h, &len, &err);
 		if (!p) {
 			if (err == -EAGAIN)
 				return true;  /* the ring is full: writable() brings us back */
@@ -212,7 +246,7 @@ static bool http_send(struct hconn *h)
 		}
 		/* The end of a response is pushed at once. */
 		bool end = h->head_off == h->head_len && h->body_off == h->body_end;
-		if (tapir_tcp_write_commit(f, n, end) < 0) {
+		if (out_commit(h, n, end) < 0) {
 			hconn_close(h);
 			return false;
 		}
@@ -287,8 +321,66 @@ static void send_continue(struct hconn *h, const struct http_request *req)
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	if (req->expect_continue && !h->sent_continue) {
 		h->sent_continue = true;
-		tapir_tcp_write(h->c->flow, cont, sizeof(cont) - 1);
+		out_write(h, cont, sizeof(cont) - 1);
 	}
+}
+
+/* redirect_https: 301 (308 for methods other than GET and HEAD, which
+ * keeps the method, RFC 9110 section 15.4.9) to https://HOST[:PORT]PATH,
+ * PATH the target's (of the absolute form too, RFC 9112 section 3.2.2). */
+static bool redirect_https(struct hconn *h, const struct http_request *req)
+{
+	const struct http_str *host = http_header_find(req, "host");
+	struct http_str t = req->target;
+	size_t hl = 0;
+	if (t.len > 7 && !strncasecmp(t.p, "http://", 7)) {
+		size_t i = 7;
+		while (i < t.len && t.p[i] != '/')
+			i++;
+		t.p += i;
+		t.len -= i;
+		if (!t.len)
+			t = (struct http_str){ "/", 1 };
+	}
+	if (!host || !host->len || host->len > 255 || t.len > HTTP_MAX_PATH || !t.len ||
+	    t.p[0] != '/')
+		return http_respond_error(h, req, 400, NULL);
+	/* The name without a port; [v6] kept whole. */
+	if (host->p[0] == '[') {
+		while (hl < host->len && host->p[hl] != ']')
+			hl++;
+		hl++;
+	} else {
+		while (hl < host->len && host->p[hl] != ':')
+			hl++;
+	}
+	if (hl > host->len)
+		return http_respond_error(h, req, 400, NULL);
+	for (size_t i = 0; i < hl; i++) {
+		char ch = host->p[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+		      ch == '[' || ch == ']' || ch == ':'))
+			return http_respond_error(h, req, 400, NULL);
+	}
+	for (size_t i = 0; i < t.len; i++)
+		if ((unsigned char)t.p[i] <= ' ' || t.p[i] == 0x7f)
+			return http_respond_error(h, req, 400, NULL);
+	size_t cap = hl + t.len + 64;
+	char *loc = malloc(cap);
+	if (!loc) {
+		hconn_close(h);
+		return false;
+	}
+	char port[8] = "";
+	if (h->a->cfg->redirect_port != 443)
+		snprintf(port, sizeof(port), ":%u", h->a->cfg->redirect_port);
+	snprintf(loc, cap, "Location: https://%.*s%s%.*s\r\n", (int)hl, host->p, port,
+		 (int)t.len, t.p);
+	int st = req->method == HTTP_M_GET || req->method == HTTP_M_HEAD ? 301 : 308;
+	bool ok = http_respond_error(h, req, st, loc);
+	free(loc);
+	return ok;
 }
 
 /*
@@ -382,13 +474,26 @@ static bool drive(struct hconn *h)
 		}
 		/* The store as of now: a reload may have replaced it. */
 		a->kv = a->handler->no_store ? NULL : a->ctx->kv(a->ctx, a->cfg->kv);
-		bool ok = !a->kv && !a->handler->no_store ? http_respond_error(h, &req, 503, NULL) :
+		bool ok = a->cfg->redirect_https ? redirect_https(h, &req) :
+			!a->kv && !a->handler->no_store ? http_respond_error(h, &req, 503, NULL) :
 			a->handler->handle(h, &req, h->in + rc, (size_t)blen);
 		if (!ok)
 			return false;
 		consume(h, (size_t)rc + (size_t)blen);
 	}
 }
+
+static void *flow_reserve(void *io, size_t *len, int *err)
+{
+	return tapir_tcp_write_reserve(io, len, err);
+}
+
+static long flow_commit(void *io, size_t n, bool push)
+{
+	return tapir_tcp_write_commit(io, n, push);
+}
+
+static const struct tls_io flow_io = { .reserve = flow_reserve, .commit = flow_commit };
 
 static void http_accepted(struct tcp_conn *c)
 {
@@ -406,6 +511,10 @@ static void http_accepted(struct tcp_conn *c)
 	h->c = c;
 	c->app = h;
 	h->last_active = a->ctx->mono_ns();
+	if (a->tls && !(h->tls = tls_conn_new(a->tls, &flow_io, c->flow, h->last_active))) {
+		tcp_conn_close(c);  /* tls_max_handshakes, or memory: counted */
+		return;
+	}
 	struct tapir_tcp_flow_info fi;
 	if (!tapir_tcp_flow_info(c->flow, &fi))
 		tapir_ipv4_addr_format(fi.remote_addr, h->peer);
@@ -413,20 +522,18 @@ static void http_accepted(struct tcp_conn *c)
 		strcpy(h->peer, "-");
 }
 
-static void http_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
+/* Bytes of the request stream (plain, or decrypted by TLS).
+ * Return: false if the connection is gone */
+static bool plain_input(void *arg, const uint8_t *data, size_t len)
 {
-	struct hconn *h = c->app;
-	if (!h)
-		return;
+	struct hconn *h = arg;
 	h->last_active = h->a->ctx->mono_ns();
 	if (len == 0) {
 		h->eof = true;
-		if (!h->busy)
-			drive(h);
-		return;
+		return h->busy || drive(h);
 	}
 	if (h->close_after)
-		return;  /* answering an error: the rest is dropped */
+		return true;  /* answering an error: the rest is dropped */
 	if (h->in_len + len > h->in_cap) {
 		size_t cap = h->in_cap ? h->in_cap : 4096;
 		while (cap < h->in_len + len)
@@ -434,7 +541,7 @@ static void http_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
 		uint8_t *p = realloc(h->in, cap);
 		if (!p) {
 			hconn_close(h);
-			return;
+			return false;
 		}
 		h->in = p;
 		h->in_cap = cap;
@@ -445,15 +552,40 @@ static void http_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
 	h->in_len += len;
 	if (h->busy) {
 		set_paused(h, h->in_len >= h->a->lim.max_head);
+		return true;
+	}
+	return drive(h);
+}
+
+static void http_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
+{
+	struct hconn *h = c->app;
+	if (!h)
+		return;
+	if (!h->tls) {
+		plain_input(h, data, len);
 		return;
 	}
-	drive(h);
+	h->last_active = h->a->ctx->mono_ns();
+	if (tls_conn_input(h->tls, data, len, plain_input, h) < 0)
+		hconn_close(h);  /* counted by tls.c; an alert may be queued */
 }
 
 static void http_writable(struct tcp_conn *c)
 {
 	struct hconn *h = c->app;
-	if (h && h->busy)
+	if (!h)
+		return;
+	if (h->tls) {  /* the record waiting outside the ring goes first */
+		int rc = tls_conn_flush(h->tls);
+		if (rc == -EAGAIN)
+			return;
+		if (rc < 0) {
+			hconn_close(h);
+			return;
+		}
+	}
+	if (h->busy)
 		drive(h);
 }
 
@@ -466,6 +598,7 @@ static void http_freeing(struct tcp_conn *c)
 	free(h->head);
 	tapir_kv_key_free(&h->key);
 	tapir_kv_close(h->kv);
+	tls_conn_free(h->tls);
 }
 
 static const struct tcp_server_ops http_tcp_ops = {
@@ -485,6 +618,10 @@ static void http_tick(void *arg)
 		struct hconn *h = c->app;
 		if (!h)
 			continue;
+		if (h->tls && tls_conn_timed_out(h->tls, now)) {
+			hconn_close(h);  /* tls_handshake_timeout: counted */
+			continue;
+		}
 		if (!h->busy && h->in_len && !h->close_after && now - h->req_start > idle) {
 			/* A request that does not complete: 408, then close. */
 			if (http_respond_error(h, NULL, 408, NULL))
@@ -527,6 +664,10 @@ int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_ha
 		a->tick_ns = 1000000000ull;
 	if (a->tick_ns < 100000000ull)
 		a->tick_ns = 100000000ull;
+	if (cfg->tls_store[0] && http_tls_start(a) < 0) {
+		http_app_stop(a);
+		return -EINVAL;
+	}
 	int rc = tcp_server_start(&a->tcp, ctx->st, ctx->log, ctx->name, cfg->port,
 				  &http_tcp_ops, a);
 	if (rc < 0) {
@@ -534,8 +675,9 @@ int http_app_start(struct tapir_app_ctx *ctx, void **state, const struct http_ha
 		return rc;
 	}
 	ctx->timer_arm(a->tick, a->tick_ns);
-	tapir_log_info(ctx->log, "app %s: %s on TCP port %u%s%s", ctx->name,
-		 hd->type, cfg->port, hd->no_store ? "" : " from kv ", hd->no_store ? "" : cfg->kv);
+	tapir_log_info(ctx->log, "app %s: %s%s on TCP port %u%s%s", ctx->name, hd->type,
+		       a->tls ? " over TLS" : "", cfg->port, hd->no_store ? "" : " from kv ",
+		       hd->no_store ? "" : cfg->kv);
 	*state = a;
 	return 0;
 }
@@ -553,5 +695,6 @@ void http_app_stop(void *state)
 	for (size_t i = 0; i < HTTP_DIGEST_SLOTS; i++)
 		free(a->cache[i].path);
 	free(a->hdrs);
+	tls_server_free(a->tls);
 	free(a);
 }

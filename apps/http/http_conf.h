@@ -22,6 +22,7 @@
  */
 #define HTTP_CONF_INDEX_MAX 63
 #define HTTP_CONF_TOKEN_MAX 128
+#define HTTP_CONF_CIPHERS_MAX 511
 struct app_http_config {
 	uint16_t port;
 	char kv[CONFIG_APP_NAME_MAX + 1];
@@ -33,6 +34,19 @@ struct app_http_config {
 	uint32_t max_connections;                   /* this app's: 1024 */
 	uint64_t max_body;                          /* kvhttp request body: 1 MiB */
 	bool access_log;                            /* a line per request (info) */
+	/* TLS (apps/http/tls.c): on when tls_store names a [kv.NAME] section */
+	char tls_store[CONFIG_APP_NAME_MAX + 1];    /* "" = plain HTTP */
+	int tls_min_version;                        /* 12 or 13 */
+	char tls_ciphers[HTTP_CONF_CIPHERS_MAX + 1];       /* TLS 1.2 (OpenSSL syntax) */
+	char tls_ciphersuites[HTTP_CONF_CIPHERS_MAX + 1];  /* TLS 1.3 */
+	uint32_t tls_session_cache;                 /* sessions; 0: no cache */
+	uint64_t tls_ticket_rotation_ns;            /* 1 h */
+	uint64_t tls_handshake_timeout_ns;          /* 10 s */
+	uint32_t tls_max_handshakes;                /* 256 */
+	uint64_t hsts_max_age_ns;                   /* 0: no Strict-Transport-Security */
+	bool hsts_subdomains;                       /* ; includeSubDomains */
+	bool redirect_https;                        /* plain: every request to https:// */
+	uint16_t redirect_port;                     /* its port (443: none in the URL) */
 };
 
 #endif /* TAPIR_HTTP_CONF_H */

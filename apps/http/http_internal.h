@@ -11,6 +11,8 @@
  *             (tests/apps/test_http_response.c)
  * site.c      type http: GET/HEAD from a KV store, the digest cache
  * kvhttp.c    type kvhttp: GET/HEAD/PUT/DELETE, POST /_batch, token
+ * https.c     the apps' side of TLS (tls.c): the server from the keys and
+ *             the certificate store, reloads, counters and connection info
  * metrics.c   type metrics: GET/HEAD /metrics (Prometheus, OpenMetrics)
  *
  * The theory of operation is at the top of conn.c.
@@ -27,6 +29,7 @@
 #include "http_parse.h"
 #include "tapir/kv.h"
 #include "tcp_server.h"
+#include "tls.h"
 
 #define HTTP_MAX_PATH 4096            /* decoded path; also the target limit */
 #define HTTP_IGNORED_BODY 65536       /* http: a request body up to this is skipped */
@@ -77,11 +80,14 @@ struct http_app {
 	time_t date_sec;
 	char date[32];
 	uint64_t requests, errors;
+	struct tls_server *tls;        /* tls_store: TLS on every connection; else NULL */
+	char hsts[96];                 /* the Strict-Transport-Security field, or "" */
 };
 
 struct hconn {
 	struct http_app *a;
 	struct tcp_conn *c;
+	struct tls_conn *tls;          /* NULL: plain */
 	char peer[16];
 	uint8_t *in;
 	size_t in_len, in_cap;
@@ -121,6 +127,20 @@ void http_app_stop(void *state);
 /* The runtime re-opened its stores: digests cached from the old ones go. */
 void http_app_reloaded(void *state);
 
+/* ---- https.c ---- */
+
+/* tls_store: make a->tls and load the certificates.  Return: 0 or -errno (logged) */
+int http_tls_start(struct http_app *a);
+/* Re-read the certificates (tapir reload, SIGHUP).  Return: 0, or -errno with
+ * @err set (the old ones stay) */
+int http_app_reread(void *state, char *err, size_t errlen);
+/* The TLS counters (app.h's counters()) */
+size_t http_app_counters(void *state, const char **layer, const char *const **names,
+			 const uint64_t **values);
+/* TLS version, cipher, SNI of the connection of @fi (app.h's flow_info()) */
+size_t http_app_flow_info(void *state, const struct tapir_tcp_flow_info *fi,
+			  struct tapir_app_field *out, size_t max);
+
 /* ---- site.c ---- */
 
 /* Answer GET/HEAD of the value at h->key (@path its name; see
@@ -159,6 +179,7 @@ struct http_head {
 	const char *date;              /* the Date field's value */
 	const char *ctype;             /* Content-Type, NULL: none */
 	const char *extra;             /* more fields, each ending "\r\n"; NULL: none */
+	const char *extra2;            /* and more (Strict-Transport-Security); NULL: none */
 	uint64_t content_length;       /* not sent with 204 and 304 */
 	bool close;                    /* Connection: close */
 	bool keep_alive;               /* else, Connection: keep-alive (HTTP/1.0 peers) */

@@ -142,6 +142,8 @@ void http_head_build(struct http_buf *b, const struct http_head *hd)
 		http_buf_printf(b, "Content-Length: %" PRIu64 "\r\n", hd->content_length);
 	if (hd->extra)
 		http_buf_add(b, hd->extra, strlen(hd->extra));
+	if (hd->extra2)
+		http_buf_add(b, hd->extra2, strlen(hd->extra2));
 	if (hd->close)
 		http_buf_add(b, "Connection: close\r\n", 19);
 	else if (hd->keep_alive)

@@ -149,4 +149,7 @@ const struct tapir_app_type app_http_type = {
 	.start = site_start,
 	.stop = http_app_stop,
 	.reloaded = http_app_reloaded,
+	.reread = http_app_reread,
+	.counters = http_app_counters,
+	.flow_info = http_app_flow_info,
 };

@@ -39,6 +39,7 @@
 struct capture;
 struct tapir_dns;
 struct tapir_kv_store;
+struct tapir_tcp_flow_info;
 
 struct control_kv {
 	const char *name;
@@ -70,6 +71,9 @@ struct control_env {
 	void (*dev_stats)(void *ctx, void *json_obj);
 	/* Optional: the gateway's spliced flows for "conns" (a new json_t * array) */
 	void *(*spliced)(void *ctx);
+	/* Optional: what the apps know of a connection of "conns" (TLS), as
+	 * fields of its json_t * object */
+	void (*flow_extra)(void *ctx, const struct tapir_tcp_flow_info *fi, void *json_obj);
 };
 
 struct control;

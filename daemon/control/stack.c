@@ -233,6 +233,8 @@ int control_cmd_conns(struct control *c, json_t *args, uint64_t now, json_t **re
 		json_object_set_new(e, "segs_in", json_integer((json_int_t)f[i].segs_in));
 		json_object_set_new(e, "segs_out", json_integer((json_int_t)f[i].segs_out));
 		json_object_set_new(e, "retransmits", json_integer((json_int_t)f[i].retransmits));
+		if (c->env.flow_extra)
+			c->env.flow_extra(c->env.ctx, &f[i], e);
 		json_array_append_new(arr, e);
 	}
 	free(f);

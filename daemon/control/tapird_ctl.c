@@ -90,6 +90,12 @@ static void *on_spliced(void *ctx)
 	return t->hooks.spliced(t->hooks.ctx);
 }
 
+static void on_flow_extra(void *ctx, const struct tapir_tcp_flow_info *fi, void *json_obj)
+{
+	struct tapird_ctl *t = ctx;
+	t->hooks.flow_extra(t->hooks.ctx, fi, json_obj);
+}
+
 /* After each request: push out what it sent, then stop or re-arm */
 static void after_request(void *ctx)
 {
@@ -154,6 +160,7 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 		.reload = h->reload ? on_reload : NULL,
 		.dev_stats = h->dev_stats ? on_dev_stats : NULL,
 		.spliced = h->spliced ? on_spliced : NULL,
+		.flow_extra = h->flow_extra ? on_flow_extra : NULL,
 	};
 	t->ctl = control_new(&env);
 	if (!t->ctl)

@@ -25,6 +25,7 @@
 
 struct tapird_ctl;
 struct tapir_kv_store;
+struct tapir_tcp_flow_info;
 
 struct tapird_ctl_hooks {
 	void *ctx;
@@ -37,6 +38,8 @@ struct tapird_ctl_hooks {
 	/* the gateway's spliced flows for "conns" (a new json_t * array); may be NULL */
 	void *(*spliced)(void *ctx);
 	struct tapir_dns *dns;        /* the resolver for "resolve"; may be NULL */
+	/* the apps' fields of a connection for "conns" (control_env's flow_extra); may be NULL */
+	void (*flow_extra)(void *ctx, const struct tapir_tcp_flow_info *fi, void *json_obj);
 };
 
 /* Return: 0 (and *out, NULL when [control] enabled = false) or -ENOMEM */

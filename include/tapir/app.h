@@ -155,6 +155,12 @@ struct tapir_app_ctx {
 		       tapir_dns_cb cb, void *arg, struct tapir_dns_query **q);
 };
 
+/* One field of a connection, as an app reports it (flow_info() below) */
+struct tapir_app_field {
+	const char *name;                /* static: "tls_version" */
+	char value[256];
+};
+
 struct tapir_app_type {
 	/*
 	 * The configuration side (struct tapir_app_conf_type above): the name (type = NAME in
@@ -179,6 +185,28 @@ struct tapir_app_type {
 	 * have been reset already (closed with -EADDRNOTAVAIL); listeners
 	 * and UDP ports stay and serve the new address. */
 	void (*addr_changed)(void *state, uint32_t old_addr, uint32_t new_addr);
+	/*
+	 * Optional: after reloaded(), re-read what the app loads from its
+	 * stores itself (http, kvhttp: the TLS certificates).  Return: 0, or a
+	 * negative errno with @err set ("why"): the app keeps what it had and
+	 * the reload fails with that reason (control "reload" answers it,
+	 * SIGHUP logs it).
+	 */
+	int (*reread)(void *state, char *err, size_t errlen);
+	/*
+	 * Optional: the app's counters for the control socket's "stats", as
+	 * layer *@layer (e.g. "tls.web"); *@names and *@values are the app's
+	 * and good until the app's next callback.  Return: how many (0: none)
+	 */
+	size_t (*counters)(void *state, const char **layer, const char *const **names,
+			   const uint64_t **values);
+	/*
+	 * Optional: what the app knows of its connection @fi (the control
+	 * socket's "conns": e.g. tls_version, tls_cipher, tls_sni), up to @max
+	 * fields.  Return: how many (0: not the app's, or nothing to say)
+	 */
+	size_t (*flow_info)(void *state, const struct tapir_tcp_flow_info *fi,
+			    struct tapir_app_field *out, size_t max);
 };
 
 /**

@@ -280,6 +280,20 @@ static void test_errors(void **state)
 		  "type=kvhttp\nkv=s\nmax_body=1GiB\n", "t.conf:9: [app.w] max_body: '1GiB'" },
 		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\nwritable=true\n[app.w]\n"
 		  "type=kvhttp\nkv=s\ntoken=a b\n", "t.conf:9: [app.w] token: must be printable" },
+		/* TLS keys */
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\n[app.w]\ntype=http\nkv=s\n"
+		  "tls_store=nope\n", "t.conf:8: [app.w] tls_store: no section [kv.nope]" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\n[app.w]\ntype=http\nkv=s\n"
+		  "tls_store=s\nredirect_https=true\n",
+		  "t.conf:9: [app.w] redirect_https: for a plain app (this one has tls_store)" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\n[app.w]\ntype=http\nkv=s\n"
+		  "hsts_max_age=1h\n", "t.conf:8: [app.w] hsts_max_age: needs tls_store" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\n[app.w]\ntype=http\nkv=s\n"
+		  "tls_min_version=1.1\n", "t.conf:8: [app.w] tls_min_version: '1.1'" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\n[app.w]\ntype=http\nkv=s\n"
+		  "tls_ciphers=AES128 SHA\n", "t.conf:8: [app.w] tls_ciphers: not a cipher list" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[kv.s]\nstore=mem:\n[app.w]\ntype=http\nkv=s\n"
+		  "tls_handshake_timeout=10min\n", "t.conf:8: [app.w] tls_handshake_timeout: '10min'" },
 		{ "mtu = 1500\n", "t.conf:1: key 'mtu' outside of a [section]" },
 		{ "[netif]\nmtu = 1500\nspeed = 10\n", "t.conf:3: unknown key 'speed' in [netif]" },
 		{ "[ipv4]\n\n\nmask = 24\n", "t.conf:4: unknown key 'mask' in [ipv4]" },
@@ -788,7 +802,12 @@ static void test_kv_http(void **state)
 		    "[app.www2]\ntype = http\nkv = site\nport = 8081\nindex = home.htm\n"
 		    "idle_timeout = 2s\nmax_header_bytes = 1KiB\nmax_headers = 10\n"
 		    "access_log = false\nmax_connections = 5\n"
-		    "[app.api]\ntype = kvhttp\nkv = data\ntoken = s3cret\nmax_body = 64KiB\n");
+		    "[app.api]\ntype = kvhttp\nkv = data\ntoken = s3cret\nmax_body = 64KiB\n"
+		    "[app.tls]\ntype = http\nkv = site\nport = 443\ntls_store = data\n"
+		    "tls_min_version = 1.3\nhsts_max_age = 24h\nhsts_subdomains = yes\n"
+		    "tls_max_handshakes = 9\ntls_session_cache = 0\n"
+		    "[app.redir]\ntype = http\nkv = site\nport = 8000\nredirect_https = true\n"
+		    "redirect_port = 8443\n");
 	assert_int_equal(c.nkvs, 2);
 	assert_string_equal(config_kv_find(&c, "site")->spec, "tar:/srv/site.tar");
 	assert_false(config_kv_find(&c, "site")->writable);
@@ -802,6 +821,17 @@ static void test_kv_http(void **state)
 	assert_true(h->idle_timeout_ns == 30 * SEC);
 	assert_int_equal(h->max_header_bytes, 8192);
 	assert_true(h->access_log);
+	assert_string_equal(h->tls_store, "");  /* TLS defaults */
+	assert_int_equal(h->tls_min_version, 12);
+	assert_non_null(strstr(h->tls_ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256"));
+	assert_non_null(strstr(h->tls_ciphersuites, "TLS_AES_128_GCM_SHA256"));
+	assert_int_equal(h->tls_session_cache, 1024);
+	assert_true(h->tls_ticket_rotation_ns == 3600 * SEC);
+	assert_true(h->tls_handshake_timeout_ns == 10 * SEC);
+	assert_int_equal(h->tls_max_handshakes, 256);
+	assert_true(h->hsts_max_age_ns == 0);
+	assert_false(h->redirect_https);
+	assert_int_equal(h->redirect_port, 443);
 	h = http_of(app(&c, "www2"));
 	assert_int_equal(h->port, 8081);
 	assert_string_equal(h->index, "home.htm");
@@ -815,6 +845,16 @@ static void test_kv_http(void **state)
 	assert_int_equal(h->port, 8080);
 	assert_string_equal(h->token, "s3cret");
 	assert_int_equal(h->max_body, 65536);
+	h = http_of(app(&c, "tls"));
+	assert_string_equal(h->tls_store, "data");
+	assert_int_equal(h->tls_min_version, 13);
+	assert_true(h->hsts_max_age_ns == 24 * 3600 * SEC);
+	assert_true(h->hsts_subdomains);
+	assert_int_equal(h->tls_max_handshakes, 9);
+	assert_int_equal(h->tls_session_cache, 0);
+	h = http_of(app(&c, "redir"));
+	assert_true(h->redirect_https);
+	assert_int_equal(h->redirect_port, 8443);
 	config_free(&c);
 
 	/* metrics: port 9100, no access log, no store; kv is not one of its keys */
