@@ -47,6 +47,8 @@ static const struct {
 	{ "icmp", run_icmp_tests },
 	{ "udp", run_udp_tests },
 	{ "addr", run_addr_tests },
+	{ "ipv6", run_ipv6_tests },
+	{ "icmpv6", run_icmpv6_tests },
 };
 
 int main(int argc, char **argv)
