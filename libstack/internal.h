@@ -117,7 +117,12 @@ struct tapir_stack {
 
 	/* TCP (tcp/) */
 	struct tcp_stack *tcp;
+
+	/* IPv6, ICMPv6, NDP (ipv6_internal.h); NULL when IPv6 is off */
+	struct ipv6_state *ip6;
 };
+
+struct ipv6_state;
 
 #define CTR_INC(st, c) ((st)->ctr[TAPIR_CTR_##c]++)
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ipv6_internal.h"
 #include "tapir/udp.h"
 #include "wire/eth.h"
 
@@ -56,6 +57,12 @@ void tapir_stack_config_defaults(struct tapir_stack_config *cfg)
 	cfg->pmtu_timeout_ns = 600 * TAPIR_STACK_NS_PER_SEC;
 	cfg->min_pmtu = 552;
 	tapir_tcp_config_defaults(&cfg->tcp);
+	cfg->ipv6.slaac = true;
+	cfg->ipv6.dad = true;
+	cfg->ipv6.hop_limit = 64;
+	cfg->ipv6.reasm_max_bytes = 4 * 1024 * 1024;
+	cfg->ipv6.reasm_timeout_ns = 60 * TAPIR_STACK_NS_PER_SEC;
+	cfg->ipv6.neigh_cache_size = 256;
 }
 
 void stack_log(struct tapir_stack *st, enum tapir_stack_log_level level, const char *fmt, ...)
@@ -144,6 +151,15 @@ int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *c
 			arp_free(st);
 		}
 	}
+	if (rc == 0) {
+		rc = ipv6_init(st);
+		if (rc < 0) {
+			tcp_fini(st);
+			udp_free_all(st);
+			ipv4_free(st);
+			arp_free(st);
+		}
+	}
 	if (rc < 0) {
 		free(st);
 		return rc;
@@ -160,6 +176,7 @@ void tapir_stack_free(struct tapir_stack *st)
 		return;
 	tcp_fini(st);
 	udp_free_all(st);
+	ipv6_free(st);
 	ipv4_free(st);
 	arp_free(st);
 	free(st);
@@ -179,6 +196,7 @@ void tapir_stack_start(struct tapir_stack *st, uint64_t now)
 {
 	st->now = now;
 	arp_announce(st);
+	ipv6_start(st);
 }
 
 void tapir_stack_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigned flags,
@@ -195,15 +213,19 @@ void tapir_stack_poll(struct tapir_stack *st, uint64_t now)
 		st->now = now;
 	arp_poll(st);
 	ipv4_poll(st);
+	ipv6_poll(st);
 	tcp_poll(st);
 }
 
 uint64_t tapir_stack_next_deadline(const struct tapir_stack *st)
 {
 	uint64_t a = st->arp.deadline, b = ipv4_next_deadline(st), c = tcp_next_deadline(st);
+	uint64_t d = ipv6_next_deadline(st);
 
 	if (b < a)
 		a = b;
+	if (d < a)
+		a = d;
 	return c < a ? c : a;
 }
 
