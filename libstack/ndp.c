@@ -741,6 +741,15 @@ const char *tapir_ndp_state_name(unsigned state)
 	       ndp_state_names[state] : "?";
 }
 
+void tapir_ndp_flush(struct tapir_stack *st)
+{
+	if (!st->ip6)
+		return;
+	for (size_t i = 0; i < st->ip6->nneigh; i++)
+		if (st->ip6->neigh[i].state)
+			neigh_delete(st, &st->ip6->neigh[i]);
+}
+
 size_t tapir_ndp_list(const struct tapir_stack *st, struct tapir_ndp_entry *out, size_t max)
 {
 	size_t k = 0;

@@ -161,6 +161,8 @@ struct tapir_ndp_entry {
 	bool router;
 };
 size_t tapir_ndp_list(const struct tapir_stack *st, struct tapir_ndp_entry *out, size_t max);
+/* Forget every neighbour (queued packets dropped) */
+void tapir_ndp_flush(struct tapir_stack *st);
 /* "INCOMPLETE", "REACHABLE", ... (as ip neigh) */
 const char *tapir_ndp_state_name(unsigned state);
 
