@@ -328,7 +328,8 @@ static void arp_table(json_t *r, const char *arg)
 
 static int arp_main(int argc, char **argv)
 {
-	static const char U[] = "tapir neigh NAME [list|flush] [--json]  (alias: tapir arp)";
+	const char *U = strcmp(argv[0], "arp") ? "tapir neigh NAME [list|flush] [--json]  (alias: arp)"
+					       : "tapir arp NAME [list|flush] [--json]  (= tapir neigh)";
 	SIMPLE(argc, argv, U, "List the ARP and NDP caches, or flush them.");
 	if (argc < 2 || argc > 3)
 		return usage_err("neigh needs NAME", U);
