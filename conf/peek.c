@@ -1,5 +1,5 @@
 /*
- * peek.c - read the [netif] and [ipv4] keys the CLI needs (see peek.h)
+ * peek.c - read the [netif], [ipv4] and [ipv6] keys the CLI needs (see peek.h)
  */
 #include "peek.h"
 
@@ -14,7 +14,7 @@
 static const struct config_section *peeked(const char *name)
 {
 	for (size_t i = 0; i < config_nsections; i++)
-		if ((!strcmp(name, "netif") || !strcmp(name, "ipv4")) &&
+		if ((!strcmp(name, "netif") || !strcmp(name, "ipv4") || !strcmp(name, "ipv6")) &&
 		    !strcmp(config_sections[i].name, name))
 			return &config_sections[i];
 	return NULL;
@@ -41,7 +41,7 @@ int config_peek_file(const char *path, struct config_peek *out, char *err, size_
 	char msg[CONFIG_ERR_MAX];
 	memset(&c, 0, sizeof(c));
 	c.prefix_len = 24;
-	for (const char *const *s = (const char *const[]){ "netif", "ipv4", NULL }; *s; s++) {
+	for (const char *const *s = (const char *const[]){ "netif", "ipv4", "ipv6", NULL }; *s; s++) {
 		const struct config_section *sec = peeked(*s);
 		tapir_conf_keys_defaults(sec->keys, sec->nkeys, (char *)&c + sec->offset, msg,
 				   sizeof(msg));
@@ -57,5 +57,7 @@ int config_peek_file(const char *path, struct config_peek *out, char *err, size_
 	out->prefix_len = c.prefix_len;
 	out->addr_set = c.addr_set;
 	out->gateway = c.gateway;
+	out->ipv6_enabled = c.ipv6.enabled;
+	out->ipv6_addr_set = c.ipv6.naddrs > 0;
 	return 0;
 }
