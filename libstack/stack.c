@@ -137,9 +137,18 @@ int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *c
 		if (rc < 0)
 			arp_free(st);
 	}
+	/* IPv6 before the transports, so that they can register with it */
+	if (rc == 0) {
+		rc = ipv6_init(st);
+		if (rc < 0) {
+			ipv4_free(st);
+			arp_free(st);
+		}
+	}
 	if (rc == 0) {
 		rc = udp_init(st);
 		if (rc < 0) {
+			ipv6_free(st);
 			ipv4_free(st);
 			arp_free(st);
 		}
@@ -147,15 +156,7 @@ int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *c
 	if (rc == 0) {
 		rc = tcp_init(st);
 		if (rc < 0) {
-			ipv4_free(st);
-			arp_free(st);
-		}
-	}
-	if (rc == 0) {
-		rc = ipv6_init(st);
-		if (rc < 0) {
-			tcp_fini(st);
-			udp_free_all(st);
+			ipv6_free(st);
 			ipv4_free(st);
 			arp_free(st);
 		}
