@@ -702,9 +702,10 @@ void ipv6_input(struct tapir_stack *st, const uint8_t *pkt, size_t len, bool lin
 		CTR_INC(st, IPV6_DROP_BAD_SRC);
 		return;
 	}
-	own = ipv6_addr_find(st, src);
-	if (own && own->state != TAPIR_IPV6_ADDR_TENTATIVE) {
-		CTR_INC(st, IPV6_DROP_BAD_SRC);  /* our own address, looped or spoofed */
+	if (ipv6_is_our_addr(st, src)) {
+		/* our own address, looped or spoofed (a tentative or duplicate one is
+		 * another node's: DAD needs to hear from it) */
+		CTR_INC(st, IPV6_DROP_BAD_SRC);
 		return;
 	}
 	memset(&r, 0, sizeof(r));
