@@ -13,7 +13,9 @@
  * linear scan: a few hundred entries at most).  States and timers
  * (RFC 4861 7.3.2, 7.3.3):
  *   INCOMPLETE  multicast NS every RetransTimer (1 s), 3 at most, then the
- *               entry and its queued packets go (NDP_DROP_PENDING_TIMEOUT);
+ *               entry and its queued packets go (NDP_DROP_PENDING_TIMEOUT),
+ *               each reported to its protocol's error function as an
+ *               address unreachable (7.2.2);
  *               at most NDP_PENDING_PER_ADDR packets queue per entry and
  *               NDP_PENDING_BYTES in all (NDP_DROP_PENDING_FULL).
  *   REACHABLE   for ReachableTime (15..45 s), then STALE.
@@ -651,6 +653,38 @@ void ndp_input(struct tapir_stack *st, const struct tapir_ipv6_rx_meta *m, const
 	}
 }
 
+/*
+ * Resolution failed (RFC 4861 7.2.2): the entry goes, and each packet that
+ * waited for it is reported to its protocol as a Destination Unreachable,
+ * code 3 (address unreachable), from ourselves.  The entry is gone before
+ * the first report, so a protocol may send again from its error function.
+ */
+static void resolution_failed(struct tapir_stack *st, struct ndp_neigh *n)
+{
+	struct ndp_pending *p = n->pending;
+
+	n->pending = NULL;
+	n->npending = 0;
+	neigh_delete(st, n);
+	while (p) {
+		struct ndp_pending *next = p->next;
+		const struct ipv6_proto *h = &st->ip6->protos[p->proto];
+
+		CTR_INC(st, NDP_DROP_PENDING_TIMEOUT);
+		st->ip6->pending_bytes -= p->len;
+		if (h->err) {
+			struct tapir_ipv6_icmp_err e = {
+				.from = p->src, .type = ICMPV6_DEST_UNREACH, .code = ICMPV6_UNREACH_ADDR,
+				.src = p->src, .dst = p->dst, .l4 = p->data, .l4_len = p->len,
+			};
+
+			h->err(h->ctx, &e);
+		}
+		free(p);
+		p = next;
+	}
+}
+
 /* ---- timers ---- */
 
 void ndp_poll(struct tapir_stack *st)
@@ -665,7 +699,7 @@ void ndp_poll(struct tapir_stack *st)
 		switch (n->state) {
 		case TAPIR_NDP_INCOMPLETE:
 			if (n->probes >= MAX_MULTICAST_SOLICIT) {
-				neigh_delete(st, n);
+				resolution_failed(st, n);
 				break;
 			}
 			n->probes++;

@@ -89,6 +89,10 @@ typedef int (*tapir_ipv6_proto_fn)(void *ctx, const struct tapir_ipv6_rx_meta *m
  *             at least 1,280); 0 otherwise
  * @src, @dst: The quoted packet's addresses (@src is ours)
  * @l4:        The quoted upper-layer header and what follows, @l4_len bytes
+ *
+ * The stack also reports a packet that waited for a neighbour that never
+ * answered (RFC 4861 7.2.2) this way: type 1, code 3 (address unreachable),
+ * @from our own address, @l4 the whole upper-layer packet.
  */
 struct tapir_ipv6_icmp_err {
 	const uint8_t *from;

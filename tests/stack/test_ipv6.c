@@ -124,7 +124,26 @@ static void test_ipv6_fragmented_over_ndp(void **state)
 	world_free(w);
 }
 
-/* No answer: 3 packets queue, more are dropped, all go after 3 solicitations */
+struct err_log {
+	size_t n;
+	uint8_t type, code;
+	uint8_t dst[16];
+	size_t l4_len;
+};
+
+static void err253(void *ctx, const struct tapir_ipv6_icmp_err *e)
+{
+	struct err_log *l = ctx;
+
+	l->n++;
+	l->type = e->type;
+	l->code = e->code;
+	memcpy(l->dst, e->dst, 16);
+	l->l4_len = e->l4_len;
+}
+
+/* No answer: 3 packets queue, more are dropped, all go after 3 solicitations,
+ * each reported to its protocol as address unreachable */
 static void test_ipv6_pending_bounds(void **state)
 {
 	struct world *w = world_new();
@@ -132,14 +151,21 @@ static void test_ipv6_pending_bounds(void **state)
 	uint8_t byte = 1;
 	struct tapir_stack_iov iov = { &byte, 1 };
 	struct tapir_ndp_entry ne[4];
+	struct err_log el = { 0 };
 
 	(void)state;
+	assert_int_equal(tapir_ipv6_register_proto(b->st, 253, rx253, err253, &el), 0);
 	for (int i = 0; i < 5; i++)
 		tapir_ipv6_write(b->st, NULL, A5, 253, 0, NULL, NULL, &iov, 1);
 	assert_int_equal(CTR(b, NDP_PENDING_QUEUED), 3);
 	assert_int_equal(CTR(b, NDP_DROP_PENDING_FULL), 2);
 	world_advance(w, 4 * SEC);
 	assert_int_equal(CTR(b, NDP_DROP_PENDING_TIMEOUT), 3);
+	assert_int_equal(el.n, 3);
+	assert_int_equal(el.type, ICMPV6_DEST_UNREACH);
+	assert_int_equal(el.code, ICMPV6_UNREACH_ADDR);
+	assert_memory_equal(el.dst, A5, 16);
+	assert_int_equal(el.l4_len, 1);
 	assert_int_equal(tapir_ndp_list(b->st, ne, 4), 0);
 	/* 1 NS when it started, then 2 more: MAX_MULTICAST_SOLICIT */
 	assert_true(CTR(b, NDP_NS_SENT) >= 3);
