@@ -298,6 +298,20 @@ static void status_table(json_t *r, const char *arg)
 	field(r, "tcp_flows", "tcp flows:");
 	if (json_object_get(r, "dhcp"))
 		dhcp_table(json_object_get(r, "dhcp"), NULL);
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(r, "ipv6_addresses"), i, a) {
+		char pl[32] = "forever", vl[32] = "forever";
+		if (json_is_integer(json_object_get(a, "preferred_ms")))
+			snprintf(pl, sizeof(pl), "%.0fs", (double)i_(a, "preferred_ms") / 1000);
+		if (json_is_integer(json_object_get(a, "valid_ms")))
+			snprintf(vl, sizeof(vl), "%.0fs", (double)i_(a, "valid_ms") / 1000);
+		printf("%-12s %s/%lld %s %s preferred %s valid %s\n", i ? "" : "ipv6:",
+		       s_(a, "address"), i_(a, "prefix_len"), s_(a, "origin"), s_(a, "state"), pl, vl);
+	}
+	json_array_foreach(json_object_get(r, "ipv6_routers"), i, a)
+		printf("%-12s %s%s\n", i ? "" : "ipv6 router:", s_(a, "address"),
+		       json_is_true(json_object_get(a, "default")) ? " (default)" : "");
 }
 
 static int status_main(int argc, char **argv)
@@ -335,28 +349,33 @@ static int stats_main(int argc, char **argv)
 	return show(argv[1], "stats", NULL, stats_table, NULL);
 }
 
-/* The human table of `tapir arp` */
+/* The human table of `tapir neigh` (and `tapir arp`): ARP and NDP caches together */
 static void arp_table(json_t *r, const char *arg)
 {
 	if (strcmp(arg, "list"))
 		return;
-	printf("%-16s %-18s %-10s %s\n", "ADDRESS", "MAC", "STATE", "EXPIRES");
+	printf("%-40s %-18s %-10s %s\n", "ADDRESS", "MAC", "STATE", "EXPIRES");
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(r, "entries"), i, e)
-		printf("%-16s %-18s %-10s %.1fs\n", s_(e, "ip"), s_(e, "mac"), s_(e, "state"),
-		       (double)i_(e, "expires_ms") / 1000);
+	json_array_foreach(json_object_get(r, "entries"), i, e) {
+		char exp[32] = "-";
+		if (json_is_integer(json_object_get(e, "expires_ms")))
+			snprintf(exp, sizeof(exp), "%.1fs", (double)i_(e, "expires_ms") / 1000);
+		printf("%-40s %-18s %-10s %s%s\n", s_(e, "ip"), s_(e, "mac"), s_(e, "state"), exp,
+		       json_is_true(json_object_get(e, "router")) ? " router" : "");
+	}
 }
 
 static int arp_main(int argc, char **argv)
 {
-	static const char U[] = "tapir arp NAME [list|flush] [--json]";
-	SIMPLE(argc, argv, U, "List the ARP cache, or flush it.");
+	const char *U = strcmp(argv[0], "arp") ? "tapir neigh NAME [list|flush] [--json]  (alias: arp)"
+					       : "tapir arp NAME [list|flush] [--json]  (= tapir neigh)";
+	SIMPLE(argc, argv, U, "List the ARP and NDP caches, or flush them.");
 	if (argc < 2 || argc > 3)
-		return usage_err("arp needs NAME", U);
+		return usage_err("neigh needs NAME", U);
 	const char *action = argc == 3 ? argv[2] : "list";
 	if (strcmp(action, "list") && strcmp(action, "flush"))
-		return usage_err("arp: expected list or flush", U);
+		return usage_err("neigh: expected list or flush", U);
 	return show(argv[1], "arp", json_pack("{s:s}", "action", action), arp_table, action);
 }
 
@@ -951,7 +970,8 @@ static const struct subcommand {
 	{ "stats", stats_main, "show the counters" },
 	{ "metrics", metrics_main, "print the counters for Prometheus" },
 	{ "top", top_main, "a live view: rates, busiest connections, tables" },
-	{ "arp", arp_main, "list or flush the ARP cache" },
+	{ "neigh", arp_main, "list or flush the ARP and NDP caches" },
+	{ "arp", arp_main, "the same as neigh" },
 	{ "route", route_main, "show the route and the path-MTU cache" },
 	{ "conns", conns_main, "list TCP connections" },
 	{ "udp", udp_main, "list UDP listeners" },

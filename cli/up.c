@@ -13,7 +13,10 @@
  * as pasta and `unshare -rn` do; no privilege needed), creates the TAP of the
  * configuration there with the kernel side's address (--host-addr, by default
  * the configured gateway with the configured prefix) and brings it and lo up,
- * then becomes tapird.  The namespace lives as long as tapird.  With
+ * then becomes tapird.  With IPv6 on in the configuration the kernel side
+ * also gets 2001:db8::1/64 (no DAD) and tapird 2001:db8::2/64 (a boot
+ * argument) unless the configuration gives it an address.  The namespace
+ * lives as long as tapird.  With
  * --netns PATH (/run/netns/NAME, /proc/PID/ns/net) the child joins that
  * network namespace instead (setns; through its owning user namespace when
  * that is one of ours, as `pasta PID` does) and tapird attaches to (or
@@ -62,6 +65,9 @@
 
 #define EXIT_USAGE 1
 #define EXIT_RUNTIME 2
+/* `tapir up --netns new`: the IPv6 addresses of the two sides (RFC 3849 range) */
+#define UP_HOST_ADDR6 "2001:db8::1/64"
+#define UP_TAPIRD_ADDR6 "2001:db8::2/64"
 
 static int write_file(const char *path, const char *s)
 {
@@ -92,7 +98,7 @@ static int run(char *const argv[])
 static int host_side(const char *ifname, const char *host_addr, unsigned mtu);
 
 /* In the child: the new namespaces and the kernel side of the TAP */
-static int make_netns(const char *ifname, const char *host_addr, unsigned mtu)
+static int make_netns(const char *ifname, const char *host_addr, unsigned mtu, bool ipv6)
 {
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
@@ -109,7 +115,17 @@ static int make_netns(const char *ifname, const char *host_addr, unsigned mtu)
 	}
 	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
 	write_file("/proc/self/gid_map", map);
-	return host_side(ifname, host_addr, mtu);
+	if (host_side(ifname, host_addr, mtu))
+		return -1;
+	/* IPv6: the kernel side is 2001:db8::1/64, without DAD (it is the only
+	 * node there besides tapird) */
+	char *addr6[] = { "ip", "-6", "addr", "replace", UP_HOST_ADDR6, "dev", (char *)ifname,
+			  "nodad", NULL };
+	if (ipv6 && run(addr6)) {
+		fprintf(stderr, "tapir: cannot give %s the address %s\n", ifname, UP_HOST_ADDR6);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -442,7 +458,7 @@ int up_main(int argc, char **argv)
 			if (!f || fprintf(f, "%d\n", (int)holder) < 0 || fclose(f))
 				_exit(125);
 		} else if (netns && !strcmp(netns, "new")) {
-			if (make_netns(ifname, host, mtu))
+			if (make_netns(ifname, host, mtu, cfg.ipv6_enabled))
 				_exit(125);
 		} else if (netns) {
 			if (join_netns(netns) || (host && host_side(ifname, host, mtu)))
@@ -461,6 +477,9 @@ int up_main(int argc, char **argv)
 		av[n++] = namearg;
 		if (gateway)
 			av[n++] = "--gateway.enabled=true";
+		/* tapird's IPv6 address in a new namespace, unless the config has one */
+		if (netns && !strcmp(netns, "new") && cfg.ipv6_enabled && !cfg.ipv6_addr_set)
+			av[n++] = "--ipv6.address=" UP_TAPIRD_ADDR6;
 		for (int i = extra; i < argc; i++)
 			av[n++] = argv[i];
 		av[n] = NULL;

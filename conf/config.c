@@ -64,6 +64,7 @@ void config_init(struct tapird_config *c)
 		tapir_conf_keys_defaults(config_sections[i].keys, config_sections[i].nkeys,
 				   (char *)c + config_sections[i].offset, msg, sizeof(msg));
 	tapir_tcp_config_defaults(&c->tcp);
+	c->ipv6.neigh_cache_size = 256;
 	impair_config_defaults(&c->impair);
 	c->prefix_len = 24;
 }

@@ -48,6 +48,7 @@
 #include "tapir/app.h"
 #include "tapir/conf.h"
 #include "tapir/log.h"
+#include "tapir/ipv6_config.h"
 #include "tapir/tcp_config.h"
 
 #define CONFIG_MAX_FILE (1u << 20)
@@ -149,6 +150,8 @@ struct tapird_config {
 	uint64_t reasm_max_bytes;
 	uint64_t reasm_timeout_ns;
 	uint32_t min_pmtu;
+	/* [ipv6] (libstack's struct; neigh_cache_size and stable_secret stay default) */
+	struct tapir_ipv6_config ipv6;
 	/* [arp] */
 	uint64_t arp_cache_size;
 	uint64_t arp_timeout_ns;
@@ -196,7 +199,7 @@ struct tapird_config {
 };
 
 /*
- * The fixed sections ([netif], [ipv4], [arp], [icmp], [log], [tcp],
+ * The fixed sections ([netif], [ipv4], [ipv6], [arp], [icmp], [log], [tcp],
  * [control], [gateway]): a key table each (config_keys.c) over the struct at @offset
  * in struct tapird_config; @more ends the list of keys in messages.
  */

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "tapir/conf.h"
 #include "proto.h"
+#include "tapir/addr.h"
 #include "units.h"
 #include "wire/dns.h"
 
@@ -385,6 +386,106 @@ static int set_dns_hosts(void *base, const char *value, const char *where, char 
 	return 0;
 }
 
+/* ---- [ipv6] ---- */
+
+/* A unicast IPv6 address fit to be ours or a gateway: why not, or NULL */
+static const char *unicast6_problem(const uint8_t a[16])
+{
+	static const uint8_t zero[16], lo[16] = { [15] = 1 };
+	if (!memcmp(a, zero, 16))
+		return "is the unspecified address";
+	if (!memcmp(a, lo, 16))
+		return "is the loopback address";
+	if (a[0] == 0xff)
+		return "is a multicast address";
+	if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+		return "is an IPv4-mapped address";
+	return NULL;
+}
+
+static int parse6(const char *s, uint8_t out[16], char *msg, size_t msglen)
+{
+	struct tapir_addr a;
+	const char *why;
+	if (tapir_addr_parse(s, &a) || a.family != TAPIR_AF_INET6) {
+		snprintf(msg, msglen, "'%s' is not an IPv6 address", s);
+		return -EINVAL;
+	}
+	if ((why = unicast6_problem(a.v6))) {
+		snprintf(msg, msglen, "%s %s", s, why);
+		return -EINVAL;
+	}
+	memcpy(out, a.v6, 16);
+	return 0;
+}
+
+/* [ipv6] address = A/P[, A/P...]: repeatable, each appended */
+static int set_address6(void *base, const char *value, const char *where, char *msg,
+			size_t msglen)
+{
+	struct tapir_ipv6_config *c = base;
+	char buf[128];
+	if (strlen(value) >= sizeof(buf)) {
+		snprintf(msg, msglen, "'%s' is too long", value);
+		return -EINVAL;
+	}
+	strcpy(buf, value);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		char *end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		char *slash = strchr(tok, '/');
+		uint64_t p;
+		uint8_t a[16];
+		if (!slash) {
+			snprintf(msg, msglen, "'%s' is not ADDRESS/PREFIX (e.g. 2001:db8::2/64)", tok);
+			return -EINVAL;
+		}
+		*slash = '\0';
+		if (parse6(tok, a, msg, msglen))
+			return -EINVAL;
+		if (units_parse_u64(slash + 1, 128, &p) || p == 0) {
+			snprintf(msg, msglen, "prefix length '%s' is not 1 to 128", slash + 1);
+			return -EINVAL;
+		}
+		if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) {
+			snprintf(msg, msglen, "%s is link-local (tapird makes its own)", tok);
+			return -EINVAL;
+		}
+		bool dup = false;
+		for (size_t i = 0; i < c->naddrs; i++)
+			dup |= !memcmp(c->addrs[i].addr, a, 16);
+		if (dup)
+			continue;
+		if (c->naddrs == TAPIR_IPV6_MAX_STATIC) {
+			snprintf(msg, msglen, "more than %d addresses", TAPIR_IPV6_MAX_STATIC);
+			return -EINVAL;
+		}
+		memcpy(c->addrs[c->naddrs].addr, a, 16);
+		c->addrs[c->naddrs].prefix_len = (uint8_t)p;
+		c->naddrs++;
+	}
+	return 0;
+}
+
+/* [ipv6] gateway = A, or "" / none */
+static int set_gateway6(void *base, const char *value, const char *where, char *msg,
+			size_t msglen)
+{
+	struct tapir_ipv6_config *c = base;
+	if (!*value || !strcmp(value, "none")) {
+		c->gateway_set = false;
+		return 0;
+	}
+	if (parse6(value, c->gateway, msg, msglen))
+		return -EINVAL;
+	c->gateway_set = true;
+	return 0;
+}
+
 /* ---- the fixed sections ---- */
 
 #define TC struct tapird_config
@@ -423,6 +524,37 @@ static const struct tapir_conf_key ipv4_keys[] = {
 	  .help = "how long an incomplete datagram is kept" },
 	{ "min_pmtu", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, min_pmtu), .min = 68, .max = 65535, .def = "552",
 	  .help = "lowest path MTU an ICMP report can set; below it: this, without DF" },
+};
+
+#define V6 struct tapir_ipv6_config
+
+static const struct tapir_conf_enum addr_gen_names[] = {
+	{ "stable-privacy", TAPIR_IPV6_ADDR_GEN_STABLE_PRIVACY }, { "eui64", TAPIR_IPV6_ADDR_GEN_EUI64 },
+	{ NULL, 0 },
+};
+
+static const struct tapir_conf_key ipv6_keys[] = {
+	{ "enabled", TAPIR_CONF_BOOL, TAPIR_CONF_AT(V6, enabled), .def = "true",
+	  .help = "IPv6 (link-local address, NDP, SLAAC); false: IPv4 only" },
+	{ "address", TAPIR_CONF_CUSTOM, .set = set_address6,
+	  .help = "ADDRESS/PREFIX, repeatable or comma-separated (default: none; SLAAC)" },
+	{ "gateway", TAPIR_CONF_CUSTOM, .set = set_gateway6,
+	  .help = "a static default router (default: the routers of RAs); none: none" },
+	{ "slaac", TAPIR_CONF_BOOL, TAPIR_CONF_AT(V6, slaac), .def = "true",
+	  .help = "addresses and routers from Router Advertisements (RFC 4862)" },
+	{ "addr_gen_mode", TAPIR_CONF_ENUM, TAPIR_CONF_AT(V6, addr_gen), .names = addr_gen_names,
+	  .def = "stable-privacy", .what = "stable-privacy or eui64",
+	  .help = "interface IDs: stable-privacy (RFC 7217) or eui64 (from the MAC)" },
+	{ "dad", TAPIR_CONF_BOOL, TAPIR_CONF_AT(V6, dad), .def = "true",
+	  .help = "Duplicate Address Detection before an address is used" },
+	{ "hop_limit", TAPIR_CONF_UINT, TAPIR_CONF_AT(V6, hop_limit), .min = 1, .max = 255, .def = "64",
+	  .help = "hop limit of the packets we send (an RA may change it)" },
+	{ "reassembly_max_bytes", TAPIR_CONF_SIZE, TAPIR_CONF_AT(V6, reasm_max_bytes), .min = 65535,
+	  .max = 1ull << 30, .range = "64KiB to 1GiB", .def = "4MiB",
+	  .help = "fragments held for IPv6 reassembly, all packets (IPv4 has its own)" },
+	{ "reassembly_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(V6, reasm_timeout_ns), .min = 1000000,
+	  .max = 3600 * SEC, .range = "1ms to 1h", .def = "60s",
+	  .help = "how long an incomplete packet is kept (RFC 8200: 60s)" },
 };
 
 static const struct tapir_conf_key arp_keys[] = {
@@ -615,6 +747,7 @@ static const struct tapir_conf_key gateway_keys[] = {
 const struct config_section config_sections[] = {
 	{ "netif", netif_keys, N(netif_keys), 0, ", impair.*" },
 	{ "ipv4", ipv4_keys, N(ipv4_keys), 0, "" },
+	{ "ipv6", ipv6_keys, N(ipv6_keys), offsetof(TC, ipv6), "" },
 	{ "arp", arp_keys, N(arp_keys), 0, "" },
 	{ "icmp", icmp_keys, N(icmp_keys), 0, "" },
 	{ "log", log_keys, N(log_keys), 0, "" },

@@ -1,5 +1,5 @@
 /*
- * peek.c - read the [netif] and [ipv4] keys the CLI needs (see peek.h)
+ * peek.c - read the [netif], [ipv4] and [ipv6] keys the CLI needs (see peek.h)
  */
 #include "peek.h"
 
@@ -14,7 +14,8 @@
 static const struct config_section *peeked(const char *name)
 {
 	for (size_t i = 0; i < config_nsections; i++)
-		if ((!strcmp(name, "netif") || !strcmp(name, "ipv4") || !strcmp(name, "gateway")) &&
+		if ((!strcmp(name, "netif") || !strcmp(name, "ipv4") || !strcmp(name, "ipv6") ||
+		     !strcmp(name, "gateway")) &&
 		    !strcmp(config_sections[i].name, name))
 			return &config_sections[i];
 	return NULL;
@@ -41,7 +42,7 @@ int config_peek_file(const char *path, struct config_peek *out, char *err, size_
 	char msg[CONFIG_ERR_MAX];
 	memset(&c, 0, sizeof(c));
 	c.prefix_len = 24;
-	for (const char *const *s = (const char *const[]){ "netif", "ipv4", "gateway", NULL }; *s; s++) {
+	for (const char *const *s = (const char *const[]){ "netif", "ipv4", "ipv6", "gateway", NULL }; *s; s++) {
 		const struct config_section *sec = peeked(*s);
 		tapir_conf_keys_defaults(sec->keys, sec->nkeys, (char *)&c + sec->offset, msg,
 				   sizeof(msg));
@@ -58,5 +59,7 @@ int config_peek_file(const char *path, struct config_peek *out, char *err, size_
 	out->addr_set = c.addr_set;
 	out->gateway = c.dhcp ? 0 : c.gateway;  /* address = dhcp: the lease's */
 	out->gateway_enabled = c.gw.enabled;
+	out->ipv6_enabled = c.ipv6.enabled;
+	out->ipv6_addr_set = c.ipv6.naddrs > 0;
 	return 0;
 }

@@ -24,10 +24,12 @@ struct config_peek {
 	bool addr_set;
 	uint32_t gateway;       /* [ipv4] gateway, host order; 0: none (or address = dhcp) */
 	bool gateway_enabled;   /* [gateway] enabled: tapird routes for the namespace */
+	bool ipv6_enabled;      /* [ipv6] enabled */
+	bool ipv6_addr_set;     /* [ipv6] has an address */
 };
 
 /**
- * config_peek_file() - Read [netif] and [ipv4] of a tapird configuration
+ * config_peek_file() - Read [netif], [ipv4] and [ipv6] of a tapird configuration
  * @path:  The file, or NULL for the built-in configuration
  * @out:   Filled on success
  *

@@ -684,6 +684,7 @@ static int start_network(struct daemon *d)
 	sc.icmp_error_rate = c->icmp_error_rate;
 	sc.icmp_error_burst = c->icmp_error_burst;
 	sc.tcp = c->tcp;
+	sc.ipv6 = c->ipv6;
 	sc.random = random_bytes;
 	sc.log = stack_log;
 	sc.log_ctx = d;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ipv6_internal.h"
 #include "wire/eth.h"
 
 #define ETH_MIN_FRAME 60
@@ -42,6 +43,9 @@ void eth_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigne
 		break;
 	case TAPIR_ETHERTYPE_ARP:
 		arp_input(st, eth_payload(&v), eth_payload_len(&v));
+		break;
+	case TAPIR_ETHERTYPE_IPV6:
+		ipv6_input(st, eth_payload(&v), eth_payload_len(&v), group, flags);
 		break;
 	default:
 		CTR_INC(st, ETH_DROP_ETHERTYPE);

@@ -128,7 +128,11 @@ struct tapir_stack {
 	/* DHCP client (dhcp.c), NULL until tapir_dhcp_start() */
 	struct dhcp_client *dhcp;
 	size_t dev_mtu;          /* the device's MTU; mtu may be lower (DHCP option 26) */
+	/* IPv6, ICMPv6, NDP (ipv6_internal.h); NULL when IPv6 is off */
+	struct ipv6_state *ip6;
 };
+
+struct ipv6_state;
 
 #define CTR_INC(st, c) ((st)->ctr[TAPIR_CTR_##c]++)
 

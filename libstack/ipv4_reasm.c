@@ -1,5 +1,18 @@
 /*
- * ipv4_reasm.c - IPv4 fragment reassembly (RFC 791, RFC 815, RFC 5722 policy)
+ * ipv4_reasm.c - IPv4 and IPv6 fragment reassembly (RFC 791, RFC 815, RFC 8200 4.5,
+ *                RFC 5722 policy)
+ *
+ * One engine serves both families: a table is made for one of them
+ * (reasm_config.family).  They differ only in the key (IPv4: src, dst, id,
+ * proto; IPv6: src, dst, 32-bit id), the header kept from the first fragment
+ * (IPv4: its header, 20..60 bytes, held in the entry; IPv6: the
+ * unfragmentable part with the fragment header, 48..1,280 bytes, held after
+ * the first fragment's data in its node and accounted with it), the size
+ * limit (IPv4: total length <= 65,535; IPv6: payload length <= 65,535) and
+ * how the datagram is rebuilt (IPv6: the fragment header is removed, the
+ * Next Header byte that pointed at it takes its Next Header, the payload
+ * length is set).  The timeout quote of IPv6 is the first fragment as
+ * received, up to the 1,232 bytes an ICMPv6 error can carry.
  *
  * Theory of operation
  * ===================
@@ -105,6 +118,11 @@
 #define IP_MIN_HDR 20u
 #define IP_MAX_HDR 60u
 #define REASM_MAX_END (IP_MAX_TOTAL - IP_MIN_HDR) /* 65,515 */
+/* IPv6: 40-byte header + fragment header at least; payload length <= 65,535 */
+#define IP6_MIN_HDR 48u
+#define IP6_MAX_HDR 1280u
+#define IP6_MAX_TOTAL (65535u + IP6_MIN_HDR)
+#define IP6_QUOTE_MAX 1232u /* 1,280 - 40 (IPv6) - 8 (ICMPv6) */
 
 #define REASM_BLOCKS 8192u  /* >= ceil(65,515 / 8) = 8,190 */
 #define REASM_MAP_WORDS (REASM_BLOCKS / 64)
@@ -115,6 +133,7 @@ static_assert(REASM_BLOCKS >= REASM_MAX_FRAGS, "one bit per possible 8-byte bloc
 #define REASM_MALLOC_SLOP 16u
 
 #define IP_FLAG_DF 0x4000u
+#define IPV6_FRAG_HDR 8u
 
 /* One held fragment: its data follows the node. */
 struct reasm_node {
@@ -136,7 +155,8 @@ struct reasm_dgram {
 	uint8_t proto;
 	bool dead;
 	bool has_end;   /* the last fragment (MF=0) arrived: @end is valid */
-	uint8_t first_hlen; /* 0 until the fragment at offset 0 is held */
+	uint16_t first_hlen; /* 0 until the fragment at offset 0 is held */
+	uint16_t nh_off;    /* IPv6: offset of the Next Header byte naming the fragment header */
 
 	uint32_t end;     /* data length of the datagram when @has_end */
 	uint32_t max_end; /* highest offset + length held */
@@ -147,10 +167,20 @@ struct reasm_dgram {
 	uint64_t *map;    /* coverage of 8-byte blocks, NULL when dead */
 	struct reasm_node *frags;
 	struct reasm_node *first; /* the node at offset 0, or NULL */
-	uint8_t first_hdr[IP_MAX_HDR];
+	union {
+		uint8_t first_hdr[IP_MAX_HDR]; /* IPv4 (IPv6 keeps it after the first node's data) */
+		struct {
+			uint8_t src6[16], dst6[16]; /* IPv6 key */
+			uint32_t id6;
+		};
+	};
 };
 
+
 struct reasm {
+	bool v6;
+	uint32_t max_total; /* IPv4: 65,535; IPv6: 65,535 + 48 (header + fragment header) */
+	uint32_t min_hdr, max_hdr;
 	size_t max_bytes;
 	uint64_t timeout_ns;
 	uint64_t *ctr;
@@ -165,6 +195,12 @@ struct reasm {
 	size_t bytes;
 	size_t count;
 };
+
+/* The header kept from the first fragment (first_hlen bytes) */
+static const uint8_t *first_hdr(const struct reasm *r, const struct reasm_dgram *d)
+{
+	return r->v6 ? d->first->data + d->first->len : d->first_hdr;
+}
 
 #define DGRAM_COST (sizeof(struct reasm_dgram) + REASM_MALLOC_SLOP)
 #define MAP_COST (REASM_MAP_WORDS * sizeof(uint64_t) + REASM_MALLOC_SLOP)
@@ -181,9 +217,21 @@ static size_t bucket_of(const struct reasm *r, uint32_t src, uint32_t dst, uint1
 	return (size_t)h & (r->nbuckets - 1);
 }
 
+static size_t bucket_of6(const struct reasm *r, const uint8_t *src, const uint8_t *dst,
+			 uint32_t id)
+{
+	uint8_t k[36];
+
+	memcpy(k, src, 16);
+	memcpy(k + 16, dst, 16);
+	put_be32(k + 32, id);
+	return (size_t)siphash13(r->key, k, sizeof(k)) & (r->nbuckets - 1);
+}
+
 static void hash_insert(struct reasm *r, struct reasm_dgram *d)
 {
-	struct reasm_dgram **head = &r->buckets[bucket_of(r, d->src, d->dst, d->id, d->proto)];
+	struct reasm_dgram **head = &r->buckets[r->v6 ? bucket_of6(r, d->src6, d->dst6, d->id6) :
+						bucket_of(r, d->src, d->dst, d->id, d->proto)];
 
 	d->hnext = *head;
 	if (d->hnext)
@@ -201,8 +249,17 @@ static void hash_remove(struct reasm_dgram *d)
 
 static struct reasm_dgram *lookup(const struct reasm *r, const struct reasm_frag *f)
 {
-	struct reasm_dgram *d = r->buckets[bucket_of(r, f->src, f->dst, f->id, f->proto)];
+	struct reasm_dgram *d;
 
+	if (r->v6) {
+		d = r->buckets[bucket_of6(r, f->src6, f->dst6, f->id6)];
+		for (; d; d = d->hnext)
+			if (d->id6 == f->id6 && !memcmp(d->src6, f->src6, 16) &&
+			    !memcmp(d->dst6, f->dst6, 16))
+				return d;
+		return NULL;
+	}
+	d = r->buckets[bucket_of(r, f->src, f->dst, f->id, f->proto)];
 	for (; d; d = d->hnext)
 		if (d->src == f->src && d->dst == f->dst && d->id == f->id &&
 		    d->proto == f->proto)
@@ -317,6 +374,11 @@ static struct reasm_dgram *dgram_create(struct reasm *r, uint64_t now, const str
 	d->dst = f->dst;
 	d->id = f->id;
 	d->proto = f->proto;
+	if (r->v6) {
+		memcpy(d->src6, f->src6, 16);
+		memcpy(d->dst6, f->dst6, 16);
+		d->id6 = f->id6;
+	}
 	d->expires = now > UINT64_MAX - r->timeout_ns ? UINT64_MAX : now + r->timeout_ns;
 	if (r->newest && d->expires < r->newest->expires)
 		d->expires = r->newest->expires; /* the clock stepped back */
@@ -385,6 +447,10 @@ struct reasm *reasm_new(const struct reasm_config *cfg, uint64_t *counters)
 	r->max_bytes = cfg && cfg->max_bytes ? cfg->max_bytes : REASM_DEFAULT_MAX_BYTES;
 	r->timeout_ns = cfg && cfg->timeout_ns ? cfg->timeout_ns : REASM_DEFAULT_TIMEOUT_NS;
 	r->ctr = counters ? counters : r->own_ctr;
+	r->v6 = cfg && cfg->family == 6;
+	r->max_total = r->v6 ? IP6_MAX_TOTAL : IP_MAX_TOTAL;
+	r->min_hdr = r->v6 ? IP6_MIN_HDR : IP_MIN_HDR;
+	r->max_hdr = r->v6 ? IP6_MAX_HDR : IP_MAX_HDR;
 
 	/* About one bucket per live entry the cap allows, at least 64, at most 64 Ki;
 	 * dead entries are smaller and may load chains a few times more. */
@@ -451,7 +517,9 @@ static int complete(struct reasm *r, struct reasm_dgram *d, uint8_t **out, size_
 	struct reasm_node *n;
 	uint8_t *buf;
 
-	if (total > IP_MAX_TOTAL) { /* prevented earlier; kept as a last line */
+	if (r->v6)
+		total -= IPV6_FRAG_HDR;
+	if (total > r->max_total) { /* prevented earlier; kept as a last line */
 		r->ctr[TAPIR_CTR_REASM_DROP_TOO_BIG]++;
 		dgram_destroy(r, d);
 		return -EMSGSIZE;
@@ -462,11 +530,20 @@ static int complete(struct reasm *r, struct reasm_dgram *d, uint8_t **out, size_
 		dgram_destroy(r, d);
 		return -ENOMEM;
 	}
-	memcpy(buf, d->first_hdr, hl);
-	put_be16(buf + 2, (uint16_t)total);
-	put_be16(buf + 6, (uint16_t)(get_be16(buf + 6) & IP_FLAG_DF));
-	put_be16(buf + 10, 0);
-	put_be16(buf + 10, inet_csum(buf, hl));
+	if (r->v6) {
+		/* The unfragmentable part without the fragment header, whose
+		 * Next Header replaces the one that pointed at it */
+		hl -= IPV6_FRAG_HDR;
+		memcpy(buf, first_hdr(r, d), hl);
+		buf[d->nh_off] = first_hdr(r, d)[hl];
+		put_be16(buf + 4, (uint16_t)(total - 40));
+	} else {
+		memcpy(buf, first_hdr(r, d), hl);
+		put_be16(buf + 2, (uint16_t)total);
+		put_be16(buf + 6, (uint16_t)(get_be16(buf + 6) & IP_FLAG_DF));
+		put_be16(buf + 10, 0);
+		put_be16(buf + 10, inet_csum(buf, hl));
+	}
 	for (n = d->frags; n; n = n->next)
 		memcpy(buf + hl + n->off, n->data, n->len);
 
@@ -506,12 +583,13 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
 	struct reasm_node *n;
 	uint32_t off = f->offset, end, limit;
 	enum cover c;
-	size_t need;
+	size_t need, extra;
 
 	r->ctr[TAPIR_CTR_REASM_FRAGS_IN]++;
 
 	if (f->len == 0 || (f->more && f->len % 8) || off % 8 || (!f->payload) ||
-	    (off == 0 && (!f->hdr || f->hdr_len < IP_MIN_HDR || f->hdr_len > IP_MAX_HDR))) {
+	    (off == 0 && (!f->hdr || f->hdr_len < r->min_hdr || f->hdr_len > r->max_hdr ||
+			  (r->v6 && f->nh_off >= f->hdr_len - IPV6_FRAG_HDR)))) {
 		r->ctr[TAPIR_CTR_REASM_DROP_BAD_LEN]++;
 		return -EBADMSG;
 	}
@@ -523,11 +601,11 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
 	}
 
 	/* Ping of death: no data beyond 65,535 bytes with the header. */
-	limit = REASM_MAX_END;
+	limit = r->max_total - r->min_hdr;
 	if (d && d->first_hlen)
-		limit = IP_MAX_TOTAL - d->first_hlen;
+		limit = r->max_total - d->first_hlen;
 	else if (off == 0)
-		limit = IP_MAX_TOTAL - (uint32_t)f->hdr_len;
+		limit = r->max_total - (uint32_t)f->hdr_len;
 	if (off > limit || f->len > limit - off)
 		return drop_kill(r, d, TAPIR_CTR_REASM_DROP_TOO_BIG, -EMSGSIZE);
 	end = off + (uint32_t)f->len;
@@ -557,7 +635,8 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
 	}
 
 	/* New data: find room, evicting the oldest other datagrams. */
-	need = NODE_COST(f->len) + (d ? 0 : DGRAM_COST + MAP_COST);
+	extra = r->v6 && off == 0 ? f->hdr_len : 0; /* IPv6 keeps the header in the node */
+	need = NODE_COST(f->len + extra) + (d ? 0 : DGRAM_COST + MAP_COST);
 	if (!make_room(r, need, d)) {
 		r->ctr[TAPIR_CTR_REASM_DROP_NOMEM]++;
 		if (d)
@@ -571,7 +650,7 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
 			return -ENOMEM;
 		}
 	}
-	n = malloc(sizeof(*n) + f->len);
+	n = malloc(sizeof(*n) + f->len + extra);
 	if (!n) {
 		r->ctr[TAPIR_CTR_REASM_DROP_NOMEM]++;
 		dgram_destroy(r, d);
@@ -586,12 +665,17 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
 	if (end > d->max_end)
 		d->max_end = end;
 	map_set(d->map, off / 8, (end + 7) / 8);
-	d->bytes += NODE_COST(f->len);
-	r->bytes += NODE_COST(f->len);
+	d->bytes += NODE_COST(f->len + extra);
+	r->bytes += NODE_COST(f->len + extra);
 	if (off == 0) {
 		d->first = n;
-		d->first_hlen = (uint8_t)f->hdr_len;
-		memcpy(d->first_hdr, f->hdr, f->hdr_len);
+		d->first_hlen = (uint16_t)f->hdr_len;
+		if (r->v6) {
+			memcpy(n->data + n->len, f->hdr, f->hdr_len);
+			d->nh_off = f->nh_off;
+		} else {
+			memcpy(d->first_hdr, f->hdr, f->hdr_len);
+		}
 	}
 	if (!f->more) {
 		d->has_end = true;
@@ -615,7 +699,7 @@ int reasm_input(struct reasm *r, uint64_t now, const struct reasm_frag *f, uint8
  */
 void reasm_poll(struct reasm *r, uint64_t now, reasm_expired_fn expired, void *ctx)
 {
-	uint8_t quote[IP_MAX_HDR + 8];
+	uint8_t quote[IP6_QUOTE_MAX];
 
 	while (r->oldest && r->oldest->expires <= now) {
 		struct reasm_dgram *d = r->oldest;
@@ -624,11 +708,14 @@ void reasm_poll(struct reasm *r, uint64_t now, reasm_expired_fn expired, void *c
 		if (!d->dead) {
 			r->ctr[TAPIR_CTR_REASM_DROP_TIMEOUT]++;
 			if (d->first_hlen && d->first) {
-				size_t dlen = d->first->len < 8 ? d->first->len : 8;
+				/* IPv4: header + 8 bytes (RFC 792); IPv6: as much as fits (RFC 4443) */
+				size_t room = r->v6 ? IP6_QUOTE_MAX : (size_t)d->first_hlen + 8;
+				size_t hl = d->first_hlen < room ? d->first_hlen : room;
+				size_t dlen = d->first->len < room - hl ? d->first->len : room - hl;
 
-				memcpy(quote, d->first_hdr, d->first_hlen);
-				memcpy(quote + d->first_hlen, d->first->data, dlen);
-				qlen = d->first_hlen + dlen;
+				memcpy(quote, first_hdr(r, d), hl);
+				memcpy(quote + hl, d->first->data, dlen);
+				qlen = hl + dlen;
 			}
 		}
 		dgram_destroy(r, d);

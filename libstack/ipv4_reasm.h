@@ -1,7 +1,9 @@
 /*
- * ipv4_reasm.h - IPv4 fragment reassembly (RFC 791, RFC 815, RFC 5722 policy)
+ * ipv4_reasm.h - IPv4 and IPv6 fragment reassembly (RFC 791, RFC 815, RFC 8200 4.5,
+ *                RFC 5722 policy)
  *
- * A self-contained table of partial datagrams keyed by (src, dst, id, proto).
+ * A self-contained table of partial datagrams keyed by (src, dst, id, proto)
+ * for IPv4, (src, dst, id) for IPv6 (one family per table).
  * Pure: no syscalls, time passed in, memory bounded by a byte cap.  Counters
  * are the stack's (counters.h, REASM_*), passed in as an array.
  */
@@ -17,6 +19,7 @@ struct reasm;
 struct reasm_config {
 	size_t max_bytes;    /* cap on all held data + per-fragment overhead, 4 MiB */
 	uint64_t timeout_ns; /* lifetime of a partial datagram, 30 s */
+	uint8_t family;      /* 0 or 4: IPv4; 6: IPv6 */
 };
 
 /* One received fragment; every pointer is borrowed for the call only. */
@@ -26,14 +29,22 @@ struct reasm_frag {
 	uint8_t proto;
 	uint32_t offset;          /* in bytes (fragment offset field * 8) */
 	bool more;                /* MF */
-	const uint8_t *hdr;       /* this fragment's IP header (with options) */
+	const uint8_t *hdr;       /* IPv4: this fragment's IP header (with options);
+				   * IPv6: its unfragmentable part and fragment header,
+				   * as received (48..1,280 bytes) */
 	size_t hdr_len;
+	/* IPv6 tables only: the key, and the offset in @hdr of the Next Header
+	 * byte that names the fragment header (6 when no header precedes it) */
+	const uint8_t *src6, *dst6;
+	uint32_t id6;
+	uint16_t nh_off;
 	const uint8_t *payload;   /* fragment data */
 	size_t len;
 };
 
 /* Called for a datagram that timed out and whose first fragment was held:
- * @quote is that fragment's IP header followed by up to 8 bytes of its data. */
+ * @quote is that fragment's IP header followed by up to 8 bytes of its data
+ * (IPv6: the first fragment as received, cut at 1,232 bytes). */
 typedef void (*reasm_expired_fn)(void *ctx, const uint8_t *quote, size_t quote_len);
 
 /* Return: new table or NULL (out of memory).  @counters: TAPIR_CTR__COUNT entries. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ipv6_internal.h"
 #include "tapir/udp.h"
 #include "wire/eth.h"
 
@@ -56,6 +57,12 @@ void tapir_stack_config_defaults(struct tapir_stack_config *cfg)
 	cfg->pmtu_timeout_ns = 600 * TAPIR_STACK_NS_PER_SEC;
 	cfg->min_pmtu = 552;
 	tapir_tcp_config_defaults(&cfg->tcp);
+	cfg->ipv6.slaac = true;
+	cfg->ipv6.dad = true;
+	cfg->ipv6.hop_limit = 64;
+	cfg->ipv6.reasm_max_bytes = 4 * 1024 * 1024;
+	cfg->ipv6.reasm_timeout_ns = 60 * TAPIR_STACK_NS_PER_SEC;
+	cfg->ipv6.neigh_cache_size = 256;
 }
 
 void stack_log(struct tapir_stack *st, enum tapir_stack_log_level level, const char *fmt, ...)
@@ -145,9 +152,18 @@ int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *c
 		if (rc < 0)
 			arp_free(st);
 	}
+	/* IPv6 before the transports, so that they can register with it */
+	if (rc == 0) {
+		rc = ipv6_init(st);
+		if (rc < 0) {
+			ipv4_free(st);
+			arp_free(st);
+		}
+	}
 	if (rc == 0) {
 		rc = udp_init(st);
 		if (rc < 0) {
+			ipv6_free(st);
 			ipv4_free(st);
 			arp_free(st);
 		}
@@ -155,6 +171,7 @@ int tapir_stack_new(struct tapir_stack **out, const struct tapir_stack_config *c
 	if (rc == 0) {
 		rc = tcp_init(st);
 		if (rc < 0) {
+			ipv6_free(st);
 			ipv4_free(st);
 			arp_free(st);
 		}
@@ -176,6 +193,7 @@ void tapir_stack_free(struct tapir_stack *st)
 	dhcp_free(st);
 	tcp_fini(st);
 	udp_free_all(st);
+	ipv6_free(st);
 	ipv4_free(st);
 	arp_free(st);
 	free(st);
@@ -196,6 +214,7 @@ void tapir_stack_start(struct tapir_stack *st, uint64_t now)
 	st->now = now;
 	if (st->cfg.addr)
 		arp_announce(st);
+	ipv6_start(st);
 }
 
 void tapir_stack_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigned flags,
@@ -212,6 +231,7 @@ void tapir_stack_poll(struct tapir_stack *st, uint64_t now)
 		st->now = now;
 	arp_poll(st);
 	ipv4_poll(st);
+	ipv6_poll(st);
 	tcp_poll(st);
 	dhcp_poll(st);
 }
@@ -219,7 +239,10 @@ void tapir_stack_poll(struct tapir_stack *st, uint64_t now)
 uint64_t tapir_stack_next_deadline(const struct tapir_stack *st)
 {
 	uint64_t a = st->arp.deadline, b = ipv4_next_deadline(st), c = tcp_next_deadline(st);
-	uint64_t d = dhcp_next_deadline(st);
+	uint64_t d = dhcp_next_deadline(st), e = ipv6_next_deadline(st);
+
+	if (e < d)
+		d = e;
 
 	if (b < a)
 		a = b;

@@ -1,5 +1,6 @@
 /*
- * stack.c - control commands about the stack: status, stats, arp, route/pmtu, conns, udp, reasm
+ * stack.c - control commands about the stack: status, stats, arp (with NDP), route/pmtu, conns,
+ *           udp, reasm
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <time.h>
 
 #include "tapir/dhcp.h"
+#include "tapir/addr.h"
+#include "tapir/ipv6.h"
 #include "tapir/stack.h"
 #include "tapir/udp.h"
 #include "tapir/tcp.h"
@@ -82,6 +85,42 @@ int control_cmd_dhcp(struct control *c, json_t *args, uint64_t now, json_t **res
 	return 0;
 }
 
+static json_t *ip6_json(const uint8_t a[16])
+{
+	struct tapir_addr t = { .family = TAPIR_AF_INET6 };
+	char buf[TAPIR_ADDR_STRLEN];
+	memcpy(t.v6, a, 16);
+	return json_string(tapir_addr_format(&t, buf));
+}
+
+/* Time left until @t, or null for "forever" */
+static json_t *ms_left_or_forever(uint64_t t, uint64_t now)
+{
+	return t == UINT64_MAX ? json_null() : control_ms_left(t, now);
+}
+
+/* status: the IPv6 addresses with their state and lifetimes, and the routers */
+static void status_ipv6(struct tapir_stack *st, json_t *o, uint64_t now)
+{
+	struct tapir_ipv6_addr_info a[16];
+	struct tapir_ipv6_router_info r[8];
+	size_t n = tapir_ipv6_addr_list(st, a, 16), nr = tapir_ipv6_router_list(st, r, 8);
+	json_t *arr = json_array(), *ra = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:o,s:i,s:s,s:s,s:o,s:o}",
+			"address", ip6_json(a[i].addr), "prefix_len", (int)a[i].prefix_len,
+			"state", tapir_ipv6_addr_state_name(a[i].state),
+			"origin", tapir_ipv6_addr_origin_name(a[i].origin),
+			"preferred_ms", ms_left_or_forever(a[i].preferred_until, now),
+			"valid_ms", ms_left_or_forever(a[i].valid_until, now)));
+	for (size_t i = 0; i < nr; i++)
+		json_array_append_new(ra, json_pack("{s:o,s:b,s:o}", "address", ip6_json(r[i].addr),
+			"default", r[i].is_default, "expires_ms",
+			ms_left_or_forever(r[i].expires, now)));
+	json_object_set_new(o, "ipv6_addresses", arr);
+	json_object_set_new(o, "ipv6_routers", ra);
+}
+
 int control_cmd_status(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		      size_t errlen)
 {
@@ -109,6 +148,7 @@ int control_cmd_status(struct control *c, json_t *args, uint64_t now, json_t **r
 	json_object_set_new(o, "log_level",
 			    json_string(e->log ? control_level_names[e->log->level & 3] : "info"));
 	json_object_set_new(o, "tcp_flows", json_integer((json_int_t)tapir_tcp_flow_count(e->st)));
+	status_ipv6(e->st, o, now);
 	*res = o;
 	return 0;
 }
@@ -150,6 +190,7 @@ int control_cmd_arp(struct control *c, json_t *args, uint64_t now, json_t **res,
 		return rc;
 	if (action && !strcmp(action, "flush")) {
 		tapir_arp_flush(c->env.st);
+		tapir_ndp_flush(c->env.st);
 		*res = json_object();
 		return 0;
 	}
@@ -167,9 +208,25 @@ int control_cmd_arp(struct control *c, json_t *args, uint64_t now, json_t **res,
 		json_object_set_new(e, "state", json_string(a[i].resolved ? "reachable" : "pending"));
 		json_object_set_new(e, "expires_ms",
 				    a[i].resolved ? control_ms_left(a[i].expires, now) : json_null());
+		json_object_set_new(e, "family", json_integer(4));
 		json_array_append_new(arr, e);
 	}
 	free(a);
+	/* The NDP cache in the same list (tapir neigh) */
+	struct tapir_ndp_entry *nd = calloc(LIST_MAX, sizeof(*nd));
+	if (!nd) {
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	n = tapir_ndp_list(c->env.st, nd, LIST_MAX);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:o,s:o,s:s,s:o,s:i,s:b}",
+			"ip", ip6_json(nd[i].ip),
+			"mac", nd[i].state == TAPIR_NDP_INCOMPLETE ? json_null()
+								  : control_mac_json(nd[i].mac),
+			"state", tapir_ndp_state_name(nd[i].state), "expires_ms", json_null(),
+			"family", 6, "router", nd[i].router));
+	free(nd);
 	*res = json_pack("{s:o}", "entries", arr);
 	return 0;
 }

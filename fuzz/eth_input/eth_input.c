@@ -8,8 +8,10 @@
  *   op % 4 == 1: advance the clock by (next byte) * 50 ms, run timers
  *   op % 4 == 2: advance the clock by 31 s (reassembly and ARP timers)
  *   op % 4 == 3: the stack sends a UDP datagram of (next byte) * 64 bytes to
- *                192.0.2.(next byte): exercises ARP queueing and fragmentation
- * The stack (192.0.2.2/24, MTU 1500, UDP listener on 7 that echoes, TCP
+ *                192.0.2.(next byte): exercises ARP queueing and fragmentation;
+ *                with op & 4 an ICMPv6 echo request of that size to
+ *                2001:db8::(next byte) instead (NDP queueing, fragments)
+ * The stack (192.0.2.2/24 and 2001:db8::2/64 with DAD and SLAAC, MTU 1500, UDP listener on 7 that echoes, TCP
  * listener on 80 that sends 20,000 bytes to each connection and closes, so
  * that flows with data in flight are there for ICMP errors, path-MTU changes
  * and retransmissions) writes to a device that discards frames but checks
@@ -34,6 +36,7 @@
 #include <string.h>
 
 #include "tapir/forward.h"
+#include "tapir/ipv6.h"
 #include "tapir/stack.h"
 #include "tapir/tcp.h"
 #include "tapir/udp.h"
@@ -217,6 +220,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.reasm_max_bytes = 256 * 1024;
 	cfg.arp_cache_size = 16;
 	cfg.tcp.max_connections = 64;
+	cfg.ipv6.enabled = true;
+	cfg.ipv6.naddrs = 1;
+	memcpy(cfg.ipv6.addrs[0].addr, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+	cfg.ipv6.addrs[0].prefix_len = 64;
+	cfg.ipv6.neigh_cache_size = 16;
 	if (tapir_stack_new(&st, &cfg, &nif, now) < 0)
 		abort();
 	echo.st = st;
@@ -270,8 +278,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 			memset(payload, 0x42, sizeof(payload));
-			tapir_udp_sendto(st, 0, 0xc0000200 | data[i + 1], 9, 0, payload,
-				   (size_t)data[i] * 64);
+			if (op & 4) {
+				uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = data[i + 1] };
+
+				tapir_icmpv6_send_echo(st, dst, 1, 1, 0, payload, (size_t)data[i] * 64);
+			} else {
+				tapir_udp_sendto(st, 0, 0xc0000200 | data[i + 1], 9, 0, payload,
+						 (size_t)data[i] * 64);
+			}
 			i += 2;
 			break;
 		}

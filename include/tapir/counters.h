@@ -98,6 +98,81 @@
 	X(UDP_DROP_ICMP_INVALID, "udp.drop.icmp_invalid")                        \
 	X(UDP_FORWARDED, "udp.forwarded")                                  \
 	X(UDP_DROP_NO_FORWARDER, "udp.drop.no_forwarder")                  \
+	/* IPv6 */                                                         \
+	X(IPV6_RX, "ipv6.rx")                                              \
+	X(IPV6_DELIVERED, "ipv6.delivered")                                \
+	X(IPV6_TX, "ipv6.tx")                                              \
+	X(IPV6_FRAGS_TX, "ipv6.frags_tx")                                  \
+	X(IPV6_DROP_TRUNCATED, "ipv6.drop.truncated")                      \
+	X(IPV6_DROP_VERSION, "ipv6.drop.version")                          \
+	X(IPV6_DROP_BAD_SRC, "ipv6.drop.bad_src")                          \
+	X(IPV6_DROP_NOT_US, "ipv6.drop.not_us")                            \
+	X(IPV6_DROP_LINK_MCAST, "ipv6.drop.link_mcast")                    \
+	X(IPV6_DROP_TENTATIVE, "ipv6.drop.tentative")                      \
+	X(IPV6_DROP_EXT_HDR, "ipv6.drop.ext_hdr")                          \
+	X(IPV6_DROP_HBH_POSITION, "ipv6.drop.hbh_position")                \
+	X(IPV6_DROP_OPTION, "ipv6.drop.option")                            \
+	X(IPV6_DROP_RH0, "ipv6.drop.rh0")                                  \
+	X(IPV6_DROP_ROUTING, "ipv6.drop.routing")                          \
+	X(IPV6_DROP_FIRST_FRAG, "ipv6.drop.first_frag")                    \
+	X(IPV6_DROP_FRAG_LEN, "ipv6.drop.frag_len")                        \
+	X(IPV6_DROP_NESTED_FRAG, "ipv6.drop.nested_frag")                  \
+	X(IPV6_ATOMIC_FRAGS, "ipv6.atomic_frags")                          \
+	X(IPV6_DROP_PROTO, "ipv6.drop.proto")                              \
+	X(IPV6_DROP_NO_ROUTE, "ipv6.drop.no_route")                        \
+	X(IPV6_DROP_TX_TOO_BIG, "ipv6.drop.tx_too_big")                    \
+	X(IPV6_PMTU_UPDATED, "ipv6.pmtu_updated")                          \
+	X(IPV6_PMTU_IGNORED, "ipv6.pmtu_ignored")                          \
+	X(IPV6_PMTU_CLAMPED, "ipv6.pmtu_clamped")                          \
+	/* IPv6 reassembly: the order of the Reassembly block (ipv6.c asserts it) */\
+	X(REASM6_FRAGS_IN, "reasm6.frags_in")                              \
+	X(REASM6_COMPLETED, "reasm6.completed")                            \
+	X(REASM6_DUPLICATE, "reasm6.duplicate")                            \
+	X(REASM6_DROP_OVERLAP, "reasm6.drop.overlap")                      \
+	X(REASM6_DROP_DEAD, "reasm6.drop.dead")                            \
+	X(REASM6_DROP_TOO_BIG, "reasm6.drop.too_big")                      \
+	X(REASM6_DROP_BAD_LEN, "reasm6.drop.bad_len")                      \
+	X(REASM6_DROP_BAD_END, "reasm6.drop.bad_end")                      \
+	X(REASM6_DROP_TIMEOUT, "reasm6.drop.timeout")                      \
+	X(REASM6_DROP_EVICTED, "reasm6.drop.evicted")                      \
+	X(REASM6_DROP_NOMEM, "reasm6.drop.nomem")                          \
+	/* ICMPv6 */                                                       \
+	X(ICMPV6_RX, "icmpv6.rx")                                          \
+	X(ICMPV6_ECHO_REPLIES_SENT, "icmpv6.echo_replies_sent")            \
+	X(ICMPV6_ERRORS_SENT, "icmpv6.errors_sent")                        \
+	X(ICMPV6_ERRORS_RX, "icmpv6.errors_rx")                            \
+	X(ICMPV6_DROP_MALFORMED, "icmpv6.drop.malformed")                  \
+	X(ICMPV6_DROP_CHECKSUM, "icmpv6.drop.checksum")                    \
+	X(ICMPV6_DROP_TYPE, "icmpv6.drop.type")                            \
+	X(ICMPV6_ERRORS_RATE_LIMITED, "icmpv6.errors_rate_limited")        \
+	X(ICMPV6_ERRORS_SUPPRESSED, "icmpv6.errors_suppressed")            \
+	X(ICMPV6_DROP_UNMATCHED, "icmpv6.drop.unmatched")                  \
+	/* NDP, addresses and MLD */                                       \
+	X(NDP_RX, "ndp.rx")                                                \
+	X(NDP_NS_SENT, "ndp.ns_sent")                                      \
+	X(NDP_NA_SENT, "ndp.na_sent")                                      \
+	X(NDP_RS_SENT, "ndp.rs_sent")                                      \
+	X(NDP_LEARNED, "ndp.learned")                                      \
+	X(NDP_UPDATED, "ndp.updated")                                      \
+	X(NDP_EXPIRED, "ndp.expired")                                      \
+	X(NDP_RA_ACCEPTED, "ndp.ra_accepted")                              \
+	X(NDP_REDIRECTS_ACCEPTED, "ndp.redirects_accepted")                \
+	X(NDP_DAD_CONFLICTS, "ndp.dad_conflicts")                          \
+	X(NDP_ADDR_ADDED, "ndp.addr_added")                                \
+	X(NDP_ADDR_EXPIRED, "ndp.addr_expired")                            \
+	X(NDP_PENDING_QUEUED, "ndp.pending_queued")                        \
+	X(NDP_PENDING_SENT, "ndp.pending_sent")                            \
+	X(NDP_MLD_REPORTS_SENT, "ndp.mld_reports_sent")                    \
+	X(NDP_MLD_QUERIES_RX, "ndp.mld_queries_rx")                        \
+	X(NDP_DROP_HOP_LIMIT, "ndp.drop.hop_limit")                        \
+	X(NDP_DROP_MALFORMED, "ndp.drop.malformed")                        \
+	X(NDP_DROP_BAD_SRC, "ndp.drop.bad_src")                            \
+	X(NDP_DROP_NOT_FOR_US, "ndp.drop.not_for_us")                      \
+	X(NDP_DROP_UNSOLICITED, "ndp.drop.unsolicited")                    \
+	X(NDP_DROP_CACHE_FULL, "ndp.drop.cache_full")                      \
+	X(NDP_DROP_PENDING_FULL, "ndp.drop.pending_full")                  \
+	X(NDP_DROP_PENDING_TIMEOUT, "ndp.drop.pending_timeout")            \
+	X(NDP_DROP_REDIRECT, "ndp.drop.redirect")                          \
 	/* TCP */                                                                \
 	X(TCP_RX, "tcp.rx")                                               \
 	X(TCP_TX, "tcp.tx")                                               \

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "ipv6_config.h"
 #include "netif.h"
 #include "tcp_config.h"
 
@@ -65,6 +66,7 @@ struct tapir_stack_config {
 				     * ip_rt_min_pmtu); 68..65535, 0 = 552.  A
 				     * report below it gives min_pmtu without DF */
 	struct tapir_tcp_config tcp;      /* TCP defaults (tcp_config.h) */
+	struct tapir_ipv6_config ipv6;    /* IPv6 (ipv6_config.h; off by default) */
 	/* Fill @len bytes with random bytes; required. */
 	void (*random)(void *ctx, void *buf, size_t len);
 	void *random_ctx;
@@ -174,6 +176,7 @@ char *tapir_ipv4_addr_format(uint32_t addr, char *buf);
 
 #define TAPIR_ETHERTYPE_IPV4 0x0800
 #define TAPIR_ETHERTYPE_ARP 0x0806
+#define TAPIR_ETHERTYPE_IPV6 0x86DD
 
 /**
  * tapir_eth_write() - Write one Ethernet frame

@@ -749,6 +749,66 @@ static void test_tcp_section(void **state)
 	}
 }
 
+/* [ipv6]: defaults, repeated and comma-separated addresses, errors with FILE:LINE */
+static void test_ipv6_section(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	static const uint8_t a2[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	static const uint8_t a3[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 3 };
+	static const uint8_t gw[16] = { 0xfe, 0x80, [15] = 1 };
+
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_true(c.ipv6.enabled && c.ipv6.slaac && c.ipv6.dad);
+	assert_int_equal(c.ipv6.naddrs, 0);
+	assert_int_equal(c.ipv6.addr_gen, TAPIR_IPV6_ADDR_GEN_STABLE_PRIVACY);
+	assert_int_equal(c.ipv6.hop_limit, 64);
+	assert_true(c.ipv6.reasm_timeout_ns == 60 * SEC);
+	assert_int_equal(c.ipv6.reasm_max_bytes, 4 << 20);
+	config_free(&c);
+
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[ipv6]\naddress = 2001:db8::2/64\n"
+		    "address = 2001:db8:1::3/48, 2001:db8::2/64\ngateway = fe80::1\nslaac = false\n"
+		    "addr_gen_mode = eui64\ndad = false\nhop_limit = 255\n"
+		    "reassembly_max_bytes = 1MiB\nreassembly_timeout = 5s\n");
+	assert_int_equal(c.ipv6.naddrs, 2);  /* the repeated one once */
+	assert_memory_equal(c.ipv6.addrs[0].addr, a2, 16);
+	assert_int_equal(c.ipv6.addrs[0].prefix_len, 64);
+	assert_memory_equal(c.ipv6.addrs[1].addr, a3, 16);
+	assert_int_equal(c.ipv6.addrs[1].prefix_len, 48);
+	assert_true(c.ipv6.gateway_set);
+	assert_memory_equal(c.ipv6.gateway, gw, 16);
+	assert_false(c.ipv6.slaac || c.ipv6.dad);
+	assert_int_equal(c.ipv6.addr_gen, TAPIR_IPV6_ADDR_GEN_EUI64);
+	assert_int_equal(c.ipv6.hop_limit, 255);
+	assert_int_equal(c.ipv6.reasm_max_bytes, 1 << 20);
+	assert_true(c.ipv6.reasm_timeout_ns == 5 * SEC);
+	config_free(&c);
+
+	static const struct { const char *text, *want; } bad[] = {
+		{ "[ipv6]\naddress = 2001:db8::2\n", "t.conf:2: [ipv6] address: '2001:db8::2' is not" },
+		{ "[ipv6]\n\naddress = 192.0.2.9/24\n", "t.conf:3: [ipv6] address: '192.0.2.9' is not an"
+		  " IPv6 address" },
+		{ "[ipv6]\naddress = 2001:db8::2/129\n", "t.conf:2: [ipv6] address: prefix length" },
+		{ "[ipv6]\naddress = ff02::1/64\n", "t.conf:2: [ipv6] address: ff02::1 is a multicast" },
+		{ "[ipv6]\naddress = fe80::5/64\n", "t.conf:2: [ipv6] address: fe80::5 is link-local" },
+		{ "[ipv6]\naddress = ::/64\n", "t.conf:2: [ipv6] address: :: is the unspecified" },
+		{ "[ipv6]\ngateway = 2001:db8::zz\n", "t.conf:2: [ipv6] gateway: '2001:db8::zz' is not" },
+		{ "[ipv6]\naddr_gen_mode = random\n", "t.conf:2: [ipv6] addr_gen_mode" },
+		{ "[ipv6]\nhop_limit = 0\n", "t.conf:2: [ipv6] hop_limit: 0 is out of range" },
+		{ "[ipv6]\nreassembly_timeout = soon\n", "t.conf:2: [ipv6] reassembly_timeout" },
+		{ "[ipv6]\nmtu = 1280\n", "t.conf:2: unknown key 'mtu' in [ipv6]" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_init(&c);
+		int rc = config_parse_ini(&c, "t.conf", bad[i].text, strlen(bad[i].text), err,
+					  sizeof(err));
+		if (!rc || !strstr(err, bad[i].want))
+			fail_msg("case %zu: got %d '%s', want '%s'", i, rc, err, bad[i].want);
+		config_free(&c);
+	}
+}
+
 /* An out-of-tree type, as examples/hello declares one */
 struct hello_params {
 	uint16_t port;
@@ -1120,6 +1180,7 @@ int main(void)
 		cmocka_unit_test(test_bootargs),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_tcp_section),
+		cmocka_unit_test(test_ipv6_section),
 		cmocka_unit_test(test_kv_http),
 		cmocka_unit_test(test_key_tables),
 		cmocka_unit_test(test_gateway_section),

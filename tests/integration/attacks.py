@@ -560,12 +560,19 @@ def _():
     c.moved("eth.drop.src_multicast")
 
 
-@case("eth: unknown EtherType (IPv6) and 802.3 length/LLC frames (STP) are dropped")
+@case("eth: unknown EtherType (0x88b5) and 802.3 length/LLC frames (STP) are dropped")
 def _():
     c = Counters()
-    W.quiet([eth(bytes(60), 0x86dd), eth(b"\x42\x42\x03" + bytes(35), 38,
+    W.quiet([eth(bytes(60), 0x88b5), eth(b"\x42\x42\x03" + bytes(35), 38,
                                         dst="01:80:c2:00:00:00")])
     c.moved("eth.drop.ethertype", at_least=2)
+
+
+@case("eth: an IPv6 frame of zeros is dropped by IPv6 (version 0), not answered")
+def _():
+    c = Counters()
+    W.quiet(eth(bytes(60), 0x86dd))
+    c.moved("ipv6.drop.version")
 
 
 @case("eth: 802.1Q VLAN-tagged echo request is dropped (no VLAN support), not answered")

@@ -210,7 +210,7 @@ code 1 status
 code 1 arp one sideways
 code 2 status nosuch
 code 1 status 'bad/name'
-for c in up down list status stats arp route conns udp reasm kv capture ping traceroute log \
+for c in up down list status stats neigh arp route conns udp reasm kv capture ping traceroute log \
 	 logs exec; do
 	out=$("$TAPIR" "$c" --help) || fail "$c --help exited $?"
 	echo "$out" | grep -q "^usage: tapir $c" || fail "$c --help: $out"

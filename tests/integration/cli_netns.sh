@@ -80,6 +80,16 @@ pass "each instance in a namespace of its own, as uid 65534"
 for i in 1 2; do
 	as_nobody "$TAPIR" exec "n$i" -- ping -c 2 -i 0.2 -W 2 192.0.2.2 >/dev/null ||
 		fail "exec n$i ping"
+	# IPv6: 2001:db8::1 (no DAD) on the kernel side, 2001:db8::2 for tapird
+	ok6=""
+	for _ in $(seq 1 20); do
+		as_nobody "$TAPIR" exec "n$i" -- ping -6 -c 1 -W 1 2001:db8::2 >/dev/null 2>&1 &&
+			ok6=1 && break
+		sleep 0.25
+	done
+	[ -n "$ok6" ] || fail "exec n$i ping -6 2001:db8::2"
+	as_nobody "$TAPIR" exec "n$i" -- ip -6 addr show | grep -q "2001:db8::1/64" ||
+		fail "exec n$i: no 2001:db8::1/64 on the kernel side"
 	r=$(echo "hello n$i" | as_nobody "$TAPIR" exec "n$i" -- socat -T 3 - UDP:192.0.2.2:7) ||
 		fail "exec n$i udp echo"
 	[ "$r" = "hello n$i" ] || fail "udp echo n$i: '$r'"
@@ -92,7 +102,7 @@ for i in 1 2; do
 	as_nobody "$TAPIR" --json ping "n$i" 192.0.2.1 -c 1 | jq -e '.received == 1' >/dev/null ||
 		fail "ping from inside n$i"
 done
-pass "exec: ping, UDP and TCP echo, curl from the namespace; ping from the stack"
+pass "exec: ping (and ping -6), UDP and TCP echo, curl from the namespace; ping from the stack"
 
 as_nobody "$TAPIR" logs n1 | grep -q "control: listening" || fail "logs n1"
 as_nobody "$TAPIR" --json logs n1 | jq -e '.lines | length > 0' >/dev/null || fail "logs --json"

@@ -1,5 +1,5 @@
 /*
- * test_reasm.c - cmocka tests of IPv4 fragment reassembly (libstack/ipv4_reasm.c)
+ * test_reasm.c - cmocka tests of IPv4 (and IPv6 mode) fragment reassembly (libstack/ipv4_reasm.c)
  *
  * Each test builds fragments of a datagram whose data is a fixed pseudo-random
  * pattern, feeds them to a table with a fake clock, and checks the returned
@@ -894,6 +894,141 @@ static void test_new_failure(void **state)
 	reasm_free(NULL);
 }
 
+/* ---- IPv6 mode ----------------------------------------------------------- */
+
+struct q6 {
+	uint8_t buf[1300];
+	size_t len;
+	int n;
+};
+
+static void on_expired6(void *ctx, const uint8_t *quote, size_t quote_len)
+{
+	struct q6 *q = ctx;
+
+	q->n++;
+	assert_true(quote_len <= sizeof(q->buf));
+	memcpy(q->buf, quote, quote_len);
+	q->len = quote_len;
+}
+
+/* IPv6 header + 8-byte hop-by-hop + fragment header (56 bytes) */
+static size_t hdr6(uint8_t *h, uint32_t off, bool more, size_t len)
+{
+	memset(h, 0, 56);
+	h[0] = 0x60;
+	put_be16(h + 4, (uint16_t)(16 + len));
+	h[6] = 0;      /* hop-by-hop */
+	h[7] = 64;
+	h[8] = 0x20;
+	h[15 + 8] = 1;     /* src 2001::...1 */
+	h[24] = 0x20;
+	h[39] = 2;
+	h[40] = 44;    /* -> fragment */
+	h[42] = 1;     /* PadN */
+	h[43] = 4;
+	h[48] = 58;    /* -> ICMPv6 */
+	put_be16(h + 50, (uint16_t)(off | (more ? 1 : 0)));
+	put_be32(h + 52, 0xfeedf00d);
+	return 56;
+}
+
+static int send6(struct reasm *r, uint64_t now, const uint8_t *data, uint32_t off, size_t len,
+		 bool more, uint8_t **out, size_t *out_len)
+{
+	uint8_t h[56];
+	struct reasm_frag f = { 0 };
+
+	f.hdr_len = hdr6(h, off, more, len);
+	f.hdr = h;
+	f.src6 = h + 8;
+	f.dst6 = h + 24;
+	f.id6 = 0xfeedf00d;
+	f.nh_off = 40;
+	f.offset = off;
+	f.more = more;
+	f.payload = data + off;
+	f.len = len;
+	return reasm_input(r, now, &f, out, out_len);
+}
+
+/* Any order: the rebuilt packet loses the fragment header, the hop-by-hop
+ * header names ICMPv6, the payload length covers everything */
+static void test_v6_rebuild(void **state)
+{
+	struct reasm_config cfg = { .max_bytes = 1 << 20, .timeout_ns = 60 * SEC, .family = 6 };
+	uint64_t ctr[TAPIR_CTR__COUNT] = { 0 };
+	struct reasm *r = reasm_new(&cfg, ctr);
+	uint8_t data[3000], *out = NULL;
+	size_t out_len = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(send6(r, T0, data, 1504, 1496, false, &out, &out_len), 0);
+	assert_int_equal(send6(r, T0, data, 0, 1504, true, &out, &out_len), 1);
+	assert_int_equal(out_len, 40 + 8 + 3000);
+	assert_int_equal(get_be16(out + 4), 8 + 3000);
+	assert_int_equal(out[6], 0);
+	assert_int_equal(out[40], 58);  /* the hop-by-hop header now names ICMPv6 */
+	assert_memory_equal(out + 48, data, 3000);
+	assert_int_equal(ctr[TAPIR_CTR_REASM_COMPLETED], 1);
+	free(out);
+	assert_int_equal(reasm_count(r), 0);
+	reasm_free(r);
+}
+
+/* An overlap kills it (RFC 5722); a lone first fragment times out with a
+ * quote of it as received, cut at 1,232 bytes */
+static void test_v6_overlap_and_timeout(void **state)
+{
+	struct reasm_config cfg = { .max_bytes = 1 << 20, .timeout_ns = 60 * SEC, .family = 6 };
+	uint64_t ctr[TAPIR_CTR__COUNT] = { 0 };
+	struct reasm *r = reasm_new(&cfg, ctr);
+	uint8_t data[4000], *out = NULL, h[56];
+	size_t out_len = 0;
+	struct q6 q = { .n = 0 };
+
+	(void)state;
+	memset(data, 0x5c, sizeof(data));
+	assert_int_equal(send6(r, T0, data, 0, 1600, true, &out, &out_len), 0);
+	assert_int_equal(send6(r, T0, data, 800, 1600, true, &out, &out_len), -EBADMSG);
+	assert_int_equal(ctr[TAPIR_CTR_REASM_DROP_OVERLAP], 1);
+	reasm_poll(r, T0 + 61 * SEC, on_expired6, &q);
+	assert_int_equal(q.n, 0);  /* dead entries send nothing */
+
+	assert_int_equal(send6(r, T0 + 70 * SEC, data, 0, 1600, true, &out, &out_len), 0);
+	reasm_poll(r, T0 + 129 * SEC, on_expired6, &q);
+	assert_int_equal(q.n, 0);
+	reasm_poll(r, T0 + 131 * SEC, on_expired6, &q);
+	assert_int_equal(q.n, 1);
+	assert_int_equal(q.len, 1232);
+	hdr6(h, 0, true, 1600);
+	assert_memory_equal(q.buf, h, 56);
+	assert_memory_equal(q.buf + 56, data, 1232 - 56);
+	assert_int_equal(ctr[TAPIR_CTR_REASM_DROP_TIMEOUT], 1);
+	assert_int_equal(reasm_bytes(r), 0);
+	reasm_free(r);
+}
+
+/* The payload length limit: 65,535 after the unfragmentable part */
+static void test_v6_too_big(void **state)
+{
+	struct reasm_config cfg = { .max_bytes = 1 << 20, .family = 6 };
+	uint64_t ctr[TAPIR_CTR__COUNT] = { 0 };
+	struct reasm *r = reasm_new(&cfg, ctr);
+	static uint8_t data[70000];
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+
+	(void)state;
+	/* 8 bytes of hop-by-hop + 65,528 of data = 65,536: one too many */
+	assert_int_equal(send6(r, T0, data, 65520, 8, false, &out, &out_len), 0);
+	assert_int_equal(send6(r, T0, data, 0, 1024, true, &out, &out_len), -EMSGSIZE);
+	assert_int_equal(ctr[TAPIR_CTR_REASM_DROP_TOO_BIG], 1);
+	reasm_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -922,6 +1057,9 @@ int main(void)
 		cmocka_unit_test(test_hash_rekey),
 		cmocka_unit_test(test_alloc_failure),
 		cmocka_unit_test(test_new_failure),
+		cmocka_unit_test(test_v6_rebuild),
+		cmocka_unit_test(test_v6_overlap_and_timeout),
+		cmocka_unit_test(test_v6_too_big),
 	};
 
 	return cmocka_run_group_tests(tests, setup_pat, NULL);

@@ -48,6 +48,8 @@ static const struct {
 	{ "udp", run_udp_tests },
 	{ "addr", run_addr_tests },
 	{ "dns", run_dns_tests },
+	{ "ipv6", run_ipv6_tests },
+	{ "icmpv6", run_icmpv6_tests },
 };
 
 int main(int argc, char **argv)

@@ -31,5 +31,7 @@ int run_icmp_tests(void);
 int run_udp_tests(void);
 int run_addr_tests(void);
 int run_dns_tests(void);
+int run_ipv6_tests(void);
+int run_icmpv6_tests(void);
 
 #endif /* TAPIR_TESTS_WIRE_TEST_H */
