@@ -281,7 +281,7 @@ static int gateway_netns(const char *ifname, const char *host_addr, unsigned mtu
 				  (char *)ifname, NULL };
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(ready[0]);
-		if (make_netns(ifname, host_addr, mtu) || run(route)) {
+		if (make_netns(ifname, host_addr, mtu, false) || run(route)) {
 			fprintf(stderr, "tapir: no default route via %s\n", via);
 			_exit(1);
 		}

@@ -193,7 +193,18 @@ static void key(const char *label, const struct tapir_conf_key *k, const void *b
 		help[n - 1] = '\0';
 	printf("\n\t");
 	esc(help);
-	if (def[0]) {
+	if (def[0] && strlen(def) > 48 && strchr(def, ':') && !strchr(def, ' ')) {
+		/* a long ':'-joined list (cipher suites): items a line may break
+		 * between, so that man renders it without an overlong line */
+		printf(". Default, joined by ':': ");
+		for (char *item = def, *next; item; item = next) {
+			next = strchr(item, ':');
+			if (next)
+				*next++ = '\0';
+			esc(item);
+			printf("%s", next ? ", " : "");
+		}
+	} else if (def[0]) {
 		printf(". Default: ");
 		esc(def);
 	}
