@@ -100,6 +100,11 @@ wait_for '.address == "192.0.2.70"' 15
 wait_for '.dhcp.naks >= 1' 8
 grep -q "dhcp: NAK: address 192.0.2.70 taken away" "$TAPIRD_LOG" || fail "no NAK in the log"
 nak=$(when "sent NAK")
+# the client waits a random 0-1 s after a NAK (against NAK storms) before its DISCOVER
+for _ in $(seq 1 30); do
+	[ -n "$(grep -E "DISCOVER" "$SLOG" | awk -v n="$nak" '$1 > n')" ] && break
+	sleep 0.1
+done
 [ -n "$(grep -E "DISCOVER" "$SLOG" | awk -v n="$nak" '$1 > n')" ] || fail "no DISCOVER after the NAK"
 wait_for '.address == "192.0.2.70" and .dhcp.state == "BOUND"' 8
 stop_tapird
