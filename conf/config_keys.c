@@ -127,23 +127,32 @@ static int set_address(void *base, const char *value, const char *where, char *m
 	return -EINVAL;
 }
 
+/* A unicast IPv4 address, or "" / none (0) into *@out: 0 or -EINVAL with @msg */
+static int unicast_or_none(const char *value, uint32_t *out, char *msg, size_t msglen)
+{
+	const char *why;
+	*out = 0;
+	if (!*value || !strcmp(value, "none"))
+		return 0;
+	if (units_parse_ipv4(value, out)) {
+		snprintf(msg, msglen, "'%s' is not an IPv4 address", value);
+		return -EINVAL;
+	}
+	if ((why = unicast_problem(*out))) {
+		snprintf(msg, msglen, "%s %s", value, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* [ipv4] gateway = A, or "" / none */
 static int set_gateway(void *base, const char *value, const char *where, char *msg,
 		       size_t msglen)
 {
 	struct tapird_config *c = base;
-	uint32_t a = 0;
-	if (*value && strcmp(value, "none")) {
-		const char *why;
-		if (units_parse_ipv4(value, &a)) {
-			snprintf(msg, msglen, "'%s' is not an IPv4 address", value);
-			return -EINVAL;
-		}
-		if ((why = unicast_problem(a))) {
-			snprintf(msg, msglen, "%s %s", value, why);
-			return -EINVAL;
-		}
-	}
+	uint32_t a;
+	if (unicast_or_none(value, &a, msg, msglen))
+		return -EINVAL;
 	c->gateway = a;
 	snprintf(c->w_gateway.text, sizeof(c->w_gateway.text), "%s", where);
 	return 0;
@@ -702,18 +711,9 @@ static int set_host_loopback(void *base, const char *value, const char *where, c
 			     size_t msglen)
 {
 	struct gateway_config *g = base;
-	uint32_t a = 0;
-	if (*value && strcmp(value, "none")) {
-		const char *why;
-		if (units_parse_ipv4(value, &a)) {
-			snprintf(msg, msglen, "'%s' is not an IPv4 address", value);
-			return -EINVAL;
-		}
-		if ((why = unicast_problem(a))) {
-			snprintf(msg, msglen, "%s %s", value, why);
-			return -EINVAL;
-		}
-	}
+	uint32_t a;
+	if (unicast_or_none(value, &a, msg, msglen))
+		return -EINVAL;
 	g->host_loopback = a;
 	snprintf(g->w_host_loopback.text, sizeof(g->w_host_loopback.text), "%s", where);
 	return 0;
