@@ -103,6 +103,25 @@ struct app_config {
 
 /* ---- the whole configuration ---- */
 
+/* [gateway] forward = tcp/HOSTPORT:NSPORT, ...: one port forward into the namespace */
+#define CONFIG_MAX_FORWARDS 32
+#define CONFIG_MAX_DNS 4
+enum { CONFIG_FWD_TCP = 6, CONFIG_FWD_UDP = 17 };  /* IP protocol numbers */
+struct config_forward {
+	uint8_t proto;                   /* CONFIG_FWD_TCP or CONFIG_FWD_UDP */
+	uint16_t host_port, ns_port;
+};
+
+/**
+ * config_forward_parse() - Parse one forward: "tcp/8080:80", "udp/5353" (NSPORT = HOSTPORT)
+ * @s:   The text (surrounding blanks allowed)
+ * @out: Filled on success
+ * @msg: Receives what is wrong
+ *
+ * Return: 0 or -EINVAL
+ */
+int config_forward_parse(const char *s, struct config_forward *out, char *msg, size_t msglen);
+
 struct tapird_config {
 	/* [netif] */
 	char backend[8];                 /* "tap" */
@@ -144,6 +163,13 @@ struct tapird_config {
 	bool control_disabled;           /* enabled = false */
 	char control_user[33];           /* user = NAME: drop to it once the TAP is open */
 	bool sandbox;                    /* sandbox = true: sandbox.h (--no-sandbox: off) */
+	/* [gateway] (daemon/gateway/) */
+	bool gw_enabled;                 /* enabled = true */
+	struct config_forward gw_forwards[CONFIG_MAX_FORWARDS];  /* forward = tcp/H:N, ... */
+	size_t gw_nforwards;
+	uint32_t gw_forward_addr;        /* forward_address (host order; default 127.0.0.1) */
+	uint32_t gw_dns[CONFIG_MAX_DNS]; /* dns = A, ... (0 servers: the host's resolv.conf) */
+	size_t gw_ndns;
 
 	/* Origins used by the checks across keys */
 	struct config_where w_addr, w_gateway;

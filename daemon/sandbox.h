@@ -13,6 +13,7 @@
 #ifndef TAPIR_SANDBOX_H
 #define TAPIR_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /**
@@ -22,9 +23,12 @@
  *
  * Return: 0 or negative errno (message in @err)
  */
-int sandbox_enter(const char *user, const char *socket, char *err, size_t errlen);
+int sandbox_enter(const char *user, const char *socket, bool inet, char *err, size_t errlen);
 
 /* Only step (4).  Return: 0 or negative errno (message in @err) */
 int sandbox_seccomp(char *err, size_t errlen);
+/* As sandbox_seccomp(); @inet also allows what the gateway's host sockets
+ * need: socket(AF_INET), bind, listen, connect */
+int sandbox_seccomp_inet(bool inet, char *err, size_t errlen);
 
 #endif /* TAPIR_SANDBOX_H */

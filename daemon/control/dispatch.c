@@ -101,7 +101,7 @@ static const struct {
 	{ "log", control_cmd_log, OP_NONE },         { "shutdown", control_cmd_shutdown, OP_NONE },
 	{ "reload", control_cmd_reload, OP_NONE },   { "capture", control_cmd_capture, OP_NONE },
 	{ "kv", control_cmd_kv, OP_NONE },           { "ping", NULL, OP_PING },
-	{ "traceroute", NULL, OP_TRACE },
+	{ "traceroute", NULL, OP_TRACE },            { "forward", control_cmd_forward, OP_NONE },
 };
 
 char *control_handle(struct control *c, uint64_t client, const char *line, size_t len,
