@@ -45,6 +45,7 @@
 
 #include "apps.h"
 #include "config.h"
+#include "dns_msg.h"
 #include "dns_relay.h"
 #include "forward.h"
 #include "impair.h"
@@ -730,7 +731,7 @@ static size_t host_resolvers(uint32_t *out, size_t max)
 		return 0;
 	size_t n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
-	return dns_relay_parse_resolv_conf(buf, n, out, max);
+	return dns_resolv_conf_parse(buf, n, out, max);
 }
 
 /* Start the port forwards and the DNS relay.  Return: 0 or -1 (logged) */

@@ -1,10 +1,12 @@
 /*
- * dns_msg.c - the DNS relay's parser: header and one question, checked for length before each read
+ * dns_msg.c - the DNS relay's parsers: a message's header and one question (checked for
+ *             length before each read), and the nameservers of a resolv.conf
  */
 #include <errno.h>
 #include <string.h>
 
 #include "dns_msg.h"
+#include "wire/ipv4.h"
 
 static uint16_t be16(const uint8_t *p)
 {
@@ -77,4 +79,36 @@ size_t dns_msg_servfail(uint8_t *msg, const struct dns_msg_info *q)
 	msg[3] = 2;                                   /* SERVFAIL */
 	memset(msg + 6, 0, 6);                        /* AN, NS, AR counts */
 	return DNS_HEADER_LEN + q->question_len;
+}
+
+size_t dns_resolv_conf_parse(const char *text, size_t len, uint32_t *out, size_t max)
+{
+	size_t n = 0, i = 0;
+	while (i < len && n < max) {
+		size_t e = i;
+		while (e < len && text[e] != '\n')
+			e++;
+		char line[256];
+		size_t l = e - i < sizeof(line) - 1 ? e - i : sizeof(line) - 1;
+		memcpy(line, text + i, l);
+		line[l] = 0;
+		i = e + 1;
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "nameserver", 10) || (p[10] != ' ' && p[10] != '\t'))
+			continue;
+		p += 10;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		char *end = p;
+		while (*end && *end != ' ' && *end != '\t' && *end != '\r' && *end != '#' &&
+		       *end != ';')
+			end++;
+		*end = 0;
+		uint32_t a;
+		if (tapir_ipv4_addr_parse(p, &a) == 0 && a != 0)
+			out[n++] = a;
+	}
+	return n;
 }

@@ -47,4 +47,14 @@ void dns_msg_set_id(uint8_t *msg, uint16_t id);
  * QDCOUNT zero.  Return: the answer's length (header + question) */
 size_t dns_msg_servfail(uint8_t *msg, const struct dns_msg_info *q);
 
+/**
+ * dns_resolv_conf_parse() - The IPv4 nameservers of a resolv.conf text
+ * @text: The file's text, @len bytes (need not end in NUL)
+ * @out:  Receives up to @max addresses, host order
+ *
+ * Lines "nameserver ADDR" (resolv.conf(5)); other lines, IPv6 addresses and
+ * 0.0.0.0 are skipped.  Return: the number of addresses found
+ */
+size_t dns_resolv_conf_parse(const char *text, size_t len, uint32_t *out, size_t max);
+
 #endif /* TAPIR_GATEWAY_DNS_MSG_H */

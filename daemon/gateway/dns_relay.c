@@ -36,7 +36,6 @@
 #include "dns_relay.h"
 #include "tapir/tcp.h"
 #include "tapir/udp.h"
-#include "wire/ipv4.h"
 
 #define DNS_PORT 53
 
@@ -607,36 +606,4 @@ void dns_relay_stop(struct dns_relay *r)
 void dns_relay_get_stats(const struct dns_relay *r, struct dns_relay_stats *s)
 {
 	*s = r->stats;
-}
-
-size_t dns_relay_parse_resolv_conf(const char *text, size_t len, uint32_t *out, size_t max)
-{
-	size_t n = 0, i = 0;
-	while (i < len && n < max) {
-		size_t e = i;
-		while (e < len && text[e] != '\n')
-			e++;
-		char line[256];
-		size_t l = e - i < sizeof(line) - 1 ? e - i : sizeof(line) - 1;
-		memcpy(line, text + i, l);
-		line[l] = 0;
-		i = e + 1;
-		char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncmp(p, "nameserver", 10) || (p[10] != ' ' && p[10] != '\t'))
-			continue;
-		p += 10;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		char *end = p;
-		while (*end && *end != ' ' && *end != '\t' && *end != '\r' && *end != '#' &&
-		       *end != ';')
-			end++;
-		*end = 0;
-		uint32_t a;
-		if (tapir_ipv4_addr_parse(p, &a) == 0 && a != 0)
-			out[n++] = a;
-	}
-	return n;
 }

@@ -69,14 +69,4 @@ void dns_relay_stop(struct dns_relay *r);
 
 void dns_relay_get_stats(const struct dns_relay *r, struct dns_relay_stats *s);
 
-/**
- * dns_relay_parse_resolv_conf() - The IPv4 nameservers of a resolv.conf text
- * @text: The file's text, @len bytes (need not end in NUL)
- * @out:  Receives up to @max addresses, host order
- *
- * Lines "nameserver ADDR" (RFC-less, resolv.conf(5)); IPv6 and loopback-less
- * checks are the caller's.  Return: the number of addresses found
- */
-size_t dns_relay_parse_resolv_conf(const char *text, size_t len, uint32_t *out, size_t max);
-
 #endif /* TAPIR_GATEWAY_DNS_RELAY_H */
