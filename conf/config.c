@@ -66,7 +66,7 @@ void config_init(struct tapird_config *c)
 	tapir_tcp_config_defaults(&c->tcp);
 	impair_config_defaults(&c->impair);
 	c->prefix_len = 24;
-	c->gw_forward_addr = 0x7f000001;  /* 127.0.0.1 */
+	c->gw.forward_addr = 0x7f000001;  /* 127.0.0.1 */
 }
 
 void config_free(struct tapird_config *c)
@@ -517,10 +517,15 @@ int config_finish(struct tapird_config *c, const struct tapir_app_conf_type *con
 				    "[ipv4] gateway: %s is the broadcast address of %s/%u", gb,
 				    ab, c->prefix_len);
 	}
-	if (c->gw_enabled && c->gw_nforwards && !c->gateway)
+	if (c->gw.enabled && c->gw.nforwards && !c->gateway)
 		return errf(err, errlen, source,
 			    "[gateway] forward needs [ipv4] gateway (the namespace's kernel side, "
 			    "where forwarded ports go)");
+	if (c->gw.host_loopback && c->gw.host_loopback == c->addr) {
+		tapir_ipv4_addr_format(c->addr, ab);
+		return errf(err, errlen, c->gw.w_host_loopback.text,
+			    "[gateway] host_loopback: %s is our own address", ab);
+	}
 	for (size_t i = 0; i < c->nkvs; i++)
 		if (!c->kvs[i].spec)
 			return errf(err, errlen, c->kvs[i].where.text,

@@ -101,8 +101,6 @@ struct app_config {
 	                                    the defaults, then the keys given */
 };
 
-/* ---- the whole configuration ---- */
-
 /* [gateway] forward = tcp/HOSTPORT:NSPORT, ...: one port forward into the namespace */
 #define CONFIG_MAX_FORWARDS 32
 #define CONFIG_MAX_DNS 4
@@ -121,6 +119,27 @@ struct config_forward {
  * Return: 0 or -EINVAL
  */
 int config_forward_parse(const char *s, struct config_forward *out, char *msg, size_t msglen);
+
+/* [gateway]: tapird as a namespace's router (daemon/gateway/gateway.h) */
+struct gateway_config {
+	bool enabled;                    /* forwarder mode, flows spliced to host sockets */
+	uint32_t host_loopback;          /* flows to it go to the host's 127.0.0.1; 0: none */
+	uint32_t max_flows;              /* spliced TCP + UDP flows + pending connects */
+	uint64_t flow_buffer;            /* bytes buffered per flow and direction */
+	uint64_t total_buffer;           /* bytes buffered by all flows together */
+	uint64_t udp_idle_ns;            /* a UDP flow without traffic ends */
+	uint64_t connect_timeout_ns;     /* host connect() before the SYN is dropped */
+	bool icmp_echo;                  /* ping through ping sockets */
+	struct config_where w_host_loopback;
+	/* port forwards and the DNS relay (daemon/gateway/forward.h, dns_relay.h) */
+	struct config_forward forwards[CONFIG_MAX_FORWARDS];  /* forward = tcp/H:N, ... */
+	size_t nforwards;
+	uint32_t forward_addr;           /* forward_address (host order; default 127.0.0.1) */
+	uint32_t dns[CONFIG_MAX_DNS];    /* dns = A, ... (0 servers: the host's resolv.conf) */
+	size_t ndns;
+};
+
+/* ---- the whole configuration ---- */
 
 struct tapird_config {
 	/* [netif] */
@@ -163,13 +182,8 @@ struct tapird_config {
 	bool control_disabled;           /* enabled = false */
 	char control_user[33];           /* user = NAME: drop to it once the TAP is open */
 	bool sandbox;                    /* sandbox = true: sandbox.h (--no-sandbox: off) */
-	/* [gateway] (daemon/gateway/) */
-	bool gw_enabled;                 /* enabled = true */
-	struct config_forward gw_forwards[CONFIG_MAX_FORWARDS];  /* forward = tcp/H:N, ... */
-	size_t gw_nforwards;
-	uint32_t gw_forward_addr;        /* forward_address (host order; default 127.0.0.1) */
-	uint32_t gw_dns[CONFIG_MAX_DNS]; /* dns = A, ... (0 servers: the host's resolv.conf) */
-	size_t gw_ndns;
+	/* [gateway] */
+	struct gateway_config gw;
 
 	/* Origins used by the checks across keys */
 	struct config_where w_addr, w_gateway;
@@ -177,7 +191,7 @@ struct tapird_config {
 
 /*
  * The fixed sections ([netif], [ipv4], [arp], [icmp], [log], [tcp],
- * [control]): a key table each (config_keys.c) over the struct at @offset
+ * [control], [gateway]): a key table each (config_keys.c) over the struct at @offset
  * in struct tapird_config; @more ends the list of keys in messages.
  */
 struct config_section {

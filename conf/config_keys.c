@@ -255,7 +255,7 @@ int config_forward_parse(const char *s, struct config_forward *out, char *msg, s
 static int set_forward(void *base, const char *value, const char *where, char *msg,
 		       size_t msglen)
 {
-	struct tapird_config *c = base;
+	struct gateway_config *c = base;
 	struct config_forward fw[CONFIG_MAX_FORWARDS];
 	size_t n = 0;
 	if (*value && strcmp(value, "none")) {
@@ -290,8 +290,8 @@ static int set_forward(void *base, const char *value, const char *where, char *m
 			p = e + 1;
 		}
 	}
-	memcpy(c->gw_forwards, fw, n * sizeof(fw[0]));
-	c->gw_nforwards = n;
+	memcpy(c->forwards, fw, n * sizeof(fw[0]));
+	c->nforwards = n;
 	return 0;
 }
 
@@ -299,7 +299,7 @@ static int set_forward(void *base, const char *value, const char *where, char *m
 static int set_forward_address(void *base, const char *value, const char *where, char *msg,
 			       size_t msglen)
 {
-	struct tapird_config *c = base;
+	struct gateway_config *c = base;
 	uint32_t a;
 	if (units_parse_ipv4(value, &a)) {
 		snprintf(msg, msglen, "'%s' is not an IPv4 address", value);
@@ -309,14 +309,14 @@ static int set_forward_address(void *base, const char *value, const char *where,
 		snprintf(msg, msglen, "%s is a multicast or reserved address", value);
 		return -EINVAL;
 	}
-	c->gw_forward_addr = a;
+	c->forward_addr = a;
 	return 0;
 }
 
 /* dns = A, B (up to CONFIG_MAX_DNS; "" or none: the host's resolv.conf) */
 static int set_dns(void *base, const char *value, const char *where, char *msg, size_t msglen)
 {
-	struct tapird_config *c = base;
+	struct gateway_config *c = base;
 	uint32_t a[CONFIG_MAX_DNS];
 	size_t n = 0;
 	if (*value && strcmp(value, "none")) {
@@ -346,21 +346,11 @@ static int set_dns(void *base, const char *value, const char *where, char *msg, 
 			p = e + 1;
 		}
 	}
-	memcpy(c->gw_dns, a, n * sizeof(a[0]));
-	c->gw_ndns = n;
+	memcpy(c->dns, a, n * sizeof(a[0]));
+	c->ndns = n;
 	return 0;
 }
 
-static const struct tapir_conf_key gateway_keys[] = {
-	{ "enabled", TAPIR_CONF_BOOL, TAPIR_CONF_AT(struct tapird_config, gw_enabled), .def = "false",
-	  .help = "tapird is the namespace's gateway (port forwards, DNS relay)" },
-	{ "forward", TAPIR_CONF_CUSTOM, .set = set_forward,
-	  .help = "host ports into the namespace: tcp/HOSTPORT:NSPORT, udp/HOSTPORT:NSPORT, ..." },
-	{ "forward_address", TAPIR_CONF_CUSTOM, .set = set_forward_address,
-	  .help = "the host address the forwarded ports bind to (default 127.0.0.1)" },
-	{ "dns", TAPIR_CONF_CUSTOM, .set = set_dns,
-	  .help = "resolvers the DNS relay asks: ADDR, ... (default: the host's resolv.conf)" },
-};
 
 /* ---- the fixed sections ---- */
 
@@ -498,6 +488,59 @@ static const struct tapir_conf_key control_keys[] = {
 	  .help = "no capabilities, no new privileges, seccomp (sandbox.h)" },
 };
 
+/* [gateway] host_loopback = A, or "" / none */
+static int set_host_loopback(void *base, const char *value, const char *where, char *msg,
+			     size_t msglen)
+{
+	struct gateway_config *g = base;
+	uint32_t a = 0;
+	if (*value && strcmp(value, "none")) {
+		const char *why;
+		if (units_parse_ipv4(value, &a)) {
+			snprintf(msg, msglen, "'%s' is not an IPv4 address", value);
+			return -EINVAL;
+		}
+		if ((why = unicast_problem(a))) {
+			snprintf(msg, msglen, "%s %s", value, why);
+			return -EINVAL;
+		}
+	}
+	g->host_loopback = a;
+	snprintf(g->w_host_loopback.text, sizeof(g->w_host_loopback.text), "%s", where);
+	return 0;
+}
+
+#define GWC struct gateway_config
+
+static const struct tapir_conf_key gateway_keys[] = {
+	{ "enabled", TAPIR_CONF_BOOL, TAPIR_CONF_AT(GWC, enabled), .def = "false",
+	  .help = "be the namespace's router: splice flows to any address to host sockets" },
+	{ "host_loopback", TAPIR_CONF_CUSTOM, .set = set_host_loopback,
+	  .help = "flows to this address go to the host's 127.0.0.1 (default: none)" },
+	{ "max_flows", TAPIR_CONF_UINT, TAPIR_CONF_AT(GWC, max_flows), .min = 1, .max = 1u << 20,
+	  .def = "4096", .help = "spliced flows (TCP, UDP, pending connects); beyond, refused" },
+	{ "flow_buffer", TAPIR_CONF_SIZE, TAPIR_CONF_AT(GWC, flow_buffer), .min = 4096,
+	  .max = 64u << 20, .def = "256KiB",
+	  .help = "bytes held per flow and direction before the sender is paused" },
+	{ "total_buffer", TAPIR_CONF_SIZE, TAPIR_CONF_AT(GWC, total_buffer), .min = 64u << 10,
+	  .max = (uint64_t)16 << 30, .range = "64KiB to 16GiB", .def = "64MiB",
+	  .help = "bytes held by all flows together; beyond, every sender is paused" },
+	{ "udp_idle_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(GWC, udp_idle_ns), .min = SEC,
+	  .max = 3600 * SEC, .range = "1s to 1h", .def = "60s",
+	  .help = "a UDP flow without traffic this long is closed" },
+	{ "connect_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(GWC, connect_timeout_ns),
+	  .min = SEC, .max = 600 * SEC, .range = "1s to 10min", .def = "20s",
+	  .help = "a host-side connect() not done by then: the namespace's SYN goes unanswered" },
+	{ "icmp_echo", TAPIR_CONF_BOOL, TAPIR_CONF_AT(GWC, icmp_echo), .def = "true",
+	  .help = "forward pings through ping sockets (where net.ipv4.ping_group_range allows)" },
+	{ "forward", TAPIR_CONF_CUSTOM, .set = set_forward,
+	  .help = "host ports into the namespace: tcp/HOSTPORT:NSPORT, udp/HOSTPORT:NSPORT, ..." },
+	{ "forward_address", TAPIR_CONF_CUSTOM, .set = set_forward_address,
+	  .help = "the host address the forwarded ports bind to (default 127.0.0.1)" },
+	{ "dns", TAPIR_CONF_CUSTOM, .set = set_dns,
+	  .help = "resolvers the DNS relay asks: ADDR, ... (default: the host's resolv.conf)" },
+};
+
 const struct config_section config_sections[] = {
 	{ "netif", netif_keys, N(netif_keys), 0, ", impair.*" },
 	{ "ipv4", ipv4_keys, N(ipv4_keys), 0, "" },
@@ -506,7 +549,7 @@ const struct config_section config_sections[] = {
 	{ "log", log_keys, N(log_keys), 0, "" },
 	{ "tcp", tcp_keys, N(tcp_keys), offsetof(TC, tcp), "" },
 	{ "control", control_keys, N(control_keys), 0, "" },
-	{ "gateway", gateway_keys, N(gateway_keys), 0, "" },
+	{ "gateway", gateway_keys, N(gateway_keys), offsetof(TC, gw), "" },
 };
 const size_t config_nsections = N(config_sections);
 

@@ -705,7 +705,7 @@ static int ctl_forward(void *ctx, const char *action, uint8_t proto, uint16_t ho
 		json_t *o = json_object();
 		json_object_set_new(o, "proto", json_string(fi[i].proto == GW_FWD_TCP ? "tcp" : "udp"));
 		json_object_set_new(o, "host_address",
-				    json_string(tapir_ipv4_addr_format(d->cfg.gw_forward_addr, ab)));
+				    json_string(tapir_ipv4_addr_format(d->cfg.gw.forward_addr, ab)));
 		json_object_set_new(o, "host_port", json_integer(fi[i].host_port));
 		json_object_set_new(o, "ns_address",
 				    json_string(tapir_ipv4_addr_format(d->cfg.gateway, ab)));
@@ -739,18 +739,18 @@ static int start_gateway(struct daemon *d)
 {
 	const struct tapird_config *c = &d->cfg;
 	char err[256];
-	if (!c->gw_enabled)
+	if (!c->gw.enabled)
 		return 0;
 	struct gw_fwd_env fe = { .loop = &d->loop, .st = d->st, .log = &d->log,
-				 .bind_addr = c->gw_forward_addr, .ns_addr = c->gateway,
+				 .bind_addr = c->gw.forward_addr, .ns_addr = c->gateway,
 				 .kick = gw_kick, .ctx = d };
 	d->fwd = gw_fwd_new(&fe);
 	if (!d->fwd) {
 		tapir_log_err(&d->log, "gateway: out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < c->gw_nforwards; i++) {
-		const struct config_forward *f = &c->gw_forwards[i];
+	for (size_t i = 0; i < c->gw.nforwards; i++) {
+		const struct config_forward *f = &c->gw.forwards[i];
 		if (gw_fwd_add(d->fwd, f->proto, f->host_port, f->ns_port, true, err, sizeof(err))) {
 			tapir_log_err(&d->log, "gateway: [gateway] forward: %s", err);
 			return -1;
@@ -758,8 +758,8 @@ static int start_gateway(struct daemon *d)
 	}
 	struct dns_relay_env de = { .loop = &d->loop, .st = d->st, .log = &d->log,
 				    .kick = gw_kick, .ctx = d };
-	memcpy(de.servers, c->gw_dns, c->gw_ndns * sizeof(c->gw_dns[0]));
-	de.nservers = c->gw_ndns;
+	memcpy(de.servers, c->gw.dns, c->gw.ndns * sizeof(c->gw.dns[0]));
+	de.nservers = c->gw.ndns;
 	if (!de.nservers)
 		de.nservers = host_resolvers(de.servers, DNS_RELAY_MAX_SERVERS);
 	if (!de.nservers) {
@@ -837,7 +837,7 @@ static int start_loop(struct daemon *d)
 		return -1;
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
 				      .reload = ctl_reload, .dev_stats = ctl_dev_stats,
-				      .forward = d->cfg.gw_enabled ? ctl_forward : NULL };
+				      .forward = d->cfg.gw.enabled ? ctl_forward : NULL };
 	if (tapird_ctl_start(d->ctl, &d->loop, d->st, &d->log, tap_name(d->tap), &h) < 0)
 		return -1;
 	rearm(d);

@@ -45,7 +45,7 @@ int service_confine(const struct tapird_config *c, struct tapir_logger *log, con
 		return -EINVAL;
 	}
 	if (c->sandbox) {
-		int rc = sandbox_enter(c->control_user, sock, c->gw_enabled, err, sizeof(err));
+		int rc = sandbox_enter(c->control_user, sock, c->gw.enabled, err, sizeof(err));
 		if (rc) {
 			tapir_log_err(log, "sandbox: %s", err);
 			return rc;

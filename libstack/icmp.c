@@ -205,6 +205,17 @@ void icmp_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m, cons
 		CTR_INC(st, ICMP_DROP_MALFORMED);
 		return;
 	}
+	if (m->dst != st->cfg.addr && !m->ip_broadcast) {
+		/* forwarder mode: an echo for a foreign address goes to the app */
+		if (r.type != TAPIR_ICMP_ECHO_REQUEST || !st->echo_fwd) {
+			CTR_INC(st, ICMP_DROP_FORWARD);
+			return;
+		}
+		CTR_INC(st, ICMP_FORWARD_ECHO);
+		st->echo_fwd(st->echo_fwd_ctx, m->src, m->dst, (uint16_t)(r.rest >> 16),
+			     (uint16_t)r.rest, r.data, r.data_len);
+		return;
+	}
 	switch (r.type) {
 	case TAPIR_ICMP_ECHO_REQUEST: {
 		struct icmp_fill_ctx c;
@@ -251,6 +262,47 @@ void tapir_icmp_set_echo_reply_handler(struct tapir_stack *st, tapir_icmp_echo_r
 {
 	st->echo_reply = fn;
 	st->echo_reply_ctx = ctx;
+}
+
+int tapir_icmp_echo_forwarder_set(struct tapir_stack *st, tapir_icmp_echo_fwd_fn fn, void *ctx)
+{
+	st->echo_fwd = fn;
+	st->echo_fwd_ctx = fn ? ctx : NULL;
+	return 0;
+}
+
+int tapir_icmp_echo_reply_from(struct tapir_stack *st, uint32_t src, uint32_t dst, uint16_t id,
+			       uint16_t seq, const uint8_t *data, size_t len)
+{
+	struct icmp_fill_ctx c;
+	struct tapir_stack_iov iov = { data, len };
+	struct tapir_ipv4_write_opts o = { .fragment = true, .src = src };
+	int rc;
+
+	if (len > 65535 - IPV4_HDR_LEN - ICMP_HDR_LEN)
+		return -EMSGSIZE;
+	memset(&c, 0, sizeof(c));
+	c.r.type = TAPIR_ICMP_ECHO_REPLY;
+	c.r.rest = (uint32_t)id << 16 | seq;
+	c.r.data = data;
+	c.r.data_len = len;
+	rc = tapir_ipv4_write(st, &o, dst, TAPIR_IP_PROTO_ICMP, ICMP_HDR_LEN, icmp_fill, &c, &iov, 1);
+	if (rc == 0)
+		CTR_INC(st, ICMP_ECHO_REPLIES_SENT);
+	return rc;
+}
+
+int tapir_icmp_send_unreach(struct tapir_stack *st, uint8_t code, const uint8_t *quote, size_t len)
+{
+	size_t hl;
+
+	if (!quote || len < IPV4_HDR_LEN || (quote[0] >> 4) != 4)
+		return -EINVAL;
+	hl = (size_t)(quote[0] & 0x0f) * 4;
+	if (hl < IPV4_HDR_LEN || hl > len)
+		return -EINVAL;
+	icmp_send_error(st, TAPIR_ICMP_DEST_UNREACH, code, 0, quote, hl, quote + hl, len - hl, false);
+	return 0;
 }
 
 int tapir_icmp_send_echo(struct tapir_stack *st, uint32_t dst, uint16_t id, uint16_t seq,

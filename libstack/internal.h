@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "tapir/stack.h"
+#include "tapir/forward.h"
 #include "tapir/udp.h"
 #include "ipv4_reasm.h"
 #include "siphash.h"
@@ -117,6 +118,13 @@ struct tapir_stack {
 
 	/* TCP (tcp/) */
 	struct tcp_stack *tcp;
+
+	/* Forwarder mode (tapir/forward.h; tcp/forward.c) */
+	bool tcp_fwd;            /* a TCP forwarder is set */
+	tapir_udp_recv_fn udp_fwd;
+	void *udp_fwd_ctx;
+	tapir_icmp_echo_fwd_fn echo_fwd;
+	void *echo_fwd_ctx;
 };
 
 #define CTR_INC(st, c) ((st)->ctr[TAPIR_CTR_##c]++)

@@ -544,6 +544,36 @@ static int check_header(struct tapir_stack *st, struct ipv4_view *v, struct ipv4
 	return 0;
 }
 
+/* Forwarder mode (tapir/forward.h): take a unicast datagram for a foreign
+ * address?  Counts the drop when not. */
+static bool forward_input(struct tapir_stack *st, const uint8_t *pkt, const struct ipv4_view *v,
+			  const struct ipv4_repr *r, bool link_broadcast)
+{
+	if (!tapir_stack_forwarding(st) || link_broadcast) {
+		CTR_INC(st, IPV4_DROP_NOT_US);
+		return false;
+	}
+	if ((r->dst >> 24) == 0 || ipv4_addr_is_multicast(r->dst) || ipv4_addr_is_loopback(r->dst) ||
+	    ipv4_addr_is_reserved(r->dst)) {
+		CTR_INC(st, IPV4_DROP_FORWARD_ADDR);
+		return false;
+	}
+	if (r->ttl <= 1) {
+		/* it dies at this router (RFC 1812 5.3.1): traceroute sees us */
+		CTR_INC(st, IPV4_DROP_FORWARD_TTL);
+		icmp_send_error(st, TAPIR_ICMP_TIME_EXCEEDED, 0, 0, pkt, ipv4_header_len(v),
+				ipv4_payload(v), ipv4_payload_len(v), false);
+		return false;
+	}
+	CTR_INC(st, IPV4_FORWARD_RX);
+	return true;
+}
+
+bool tapir_stack_forwarding(const struct tapir_stack *st)
+{
+	return st->tcp_fwd || st->udp_fwd || st->echo_fwd;
+}
+
 void ipv4_input(struct tapir_stack *st, const uint8_t *pkt, size_t len, bool link_broadcast,
 		unsigned flags)
 {
@@ -574,10 +604,8 @@ void ipv4_input(struct tapir_stack *st, const uint8_t *pkt, size_t len, bool lin
 		return;
 	}
 	ip_bcast = r.dst == IPV4_ADDR_BROADCAST || (st->bcast && r.dst == st->bcast);
-	if (r.dst != st->cfg.addr && !ip_bcast) {
-		CTR_INC(st, IPV4_DROP_NOT_US);
+	if (r.dst != st->cfg.addr && !ip_bcast && !forward_input(st, pkt, &v, &r, link_broadcast))
 		return;
-	}
 	if (link_broadcast && !ip_bcast) {
 		CTR_INC(st, IPV4_DROP_LINK_BCAST);
 		return;

@@ -123,6 +123,19 @@ static int udp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *
 		CTR_INC(st, UDP_DROP_BAD_PORT);
 		return 0;
 	}
+	if (m->dst != st->cfg.addr && !m->ip_broadcast) {
+		/* forwarder mode: ipv4_input() took a foreign address */
+		if (!st->udp_fwd) {
+			CTR_INC(st, UDP_DROP_NO_FORWARDER);
+			return 0;
+		}
+		um = (struct tapir_udp_meta){ .src = m->src, .dst = m->dst,
+					      .src_port = r.src_port, .dst_port = r.dst_port,
+					      .ttl = m->ttl };
+		CTR_INC(st, UDP_FORWARDED);
+		st->udp_fwd(st->udp_fwd_ctx, &um, r.payload, r.payload_len);
+		return 0;
+	}
 	at = udp_find(st, r.dst_port);
 	if (at < 0) {
 		CTR_INC(st, UDP_DROP_NO_LISTENER);
@@ -190,25 +203,38 @@ static size_t udp_fill(uint8_t *buf, size_t size, void *arg)
 	return UDP_HDR_LEN;
 }
 
+int tapir_udp_forwarder_set(struct tapir_stack *st, tapir_udp_recv_fn cb, void *ctx)
+{
+	st->udp_fwd = cb;
+	st->udp_fwd_ctx = cb ? ctx : NULL;
+	return 0;
+}
+
 int tapir_udp_sendto(struct tapir_stack *st, uint16_t src_port, uint32_t dst, uint16_t dst_port,
 		     uint8_t ttl, const uint8_t *data, size_t len)
 {
+	if (src_port == 0)
+		src_port = (uint16_t)(49152 + stack_random32(st) % 16384);
+	return tapir_udp_sendto_from(st, 0, src_port, dst, dst_port, ttl, data, len);
+}
+
+int tapir_udp_sendto_from(struct tapir_stack *st, uint32_t src, uint16_t src_port, uint32_t dst,
+			  uint16_t dst_port, uint8_t ttl, const uint8_t *data, size_t len)
+{
 	struct udp_fill_ctx c;
-	struct tapir_ipv4_write_opts o = { .fragment = true, .ttl = ttl };
+	struct tapir_ipv4_write_opts o = { .fragment = true, .ttl = ttl, .src = src };
 	struct tapir_stack_iov iov = { data, len };
 	int rc;
 
 	if (len > UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	if (dst_port == 0)
+	if (dst_port == 0 || src_port == 0)
 		return -EINVAL;
-	if (src_port == 0)
-		src_port = (uint16_t)(49152 + stack_random32(st) % 16384);
 	c.r.src_port = src_port;
 	c.r.dst_port = dst_port;
 	c.r.payload = data;
 	c.r.payload_len = len;
-	c.src = st->cfg.addr;
+	c.src = src ? src : st->cfg.addr;
 	c.dst = dst;
 	rc = tapir_ipv4_write(st, &o, dst, TAPIR_IP_PROTO_UDP, UDP_HDR_LEN, udp_fill, &c, &iov, 1);
 	if (rc == 0)

@@ -157,7 +157,7 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 		.shutdown = on_shutdown,
 		.reload = h->reload ? on_reload : NULL,
 		.dev_stats = h->dev_stats ? on_dev_stats : NULL,
-		.gateway_on = c->gw_enabled,
+		.gateway_on = c->gw.enabled,
 		.forward = h->forward ? on_forward : NULL,
 	};
 	t->ctl = control_new(&env);

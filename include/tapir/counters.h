@@ -55,6 +55,9 @@
 	X(IPV4_PMTU_UPDATED, "ipv4.pmtu_updated")                                \
 	X(IPV4_PMTU_IGNORED, "ipv4.pmtu_ignored")                                \
 	X(IPV4_PMTU_CLAMPED, "ipv4.pmtu_clamped")                                \
+	X(IPV4_FORWARD_RX, "ipv4.forward_rx")                              \
+	X(IPV4_DROP_FORWARD_TTL, "ipv4.drop.forward_ttl")                  \
+	X(IPV4_DROP_FORWARD_ADDR, "ipv4.drop.forward_addr")                \
 	/* Reassembly */                                                         \
 	X(REASM_FRAGS_IN, "reasm.frags_in")                                      \
 	X(REASM_COMPLETED, "reasm.completed")                                    \
@@ -79,6 +82,8 @@
 	X(ICMP_ERRORS_RATE_LIMITED, "icmp.errors_rate_limited")                  \
 	X(ICMP_ERRORS_SUPPRESSED, "icmp.errors_suppressed")                      \
 	X(ICMP_DROP_UNMATCHED, "icmp.drop.unmatched")                            \
+	X(ICMP_FORWARD_ECHO, "icmp.forward_echo")                          \
+	X(ICMP_DROP_FORWARD, "icmp.drop.forward")                          \
 	/* UDP */                                                                \
 	X(UDP_RX, "udp.rx")                                                      \
 	X(UDP_TX, "udp.tx")                                                      \
@@ -91,6 +96,8 @@
 	X(UDP_ICMP_ERRORS_RX, "udp.icmp_errors_rx")                              \
 	X(UDP_ICMP_ERRORS_DELIVERED, "udp.icmp_errors_delivered")                \
 	X(UDP_DROP_ICMP_INVALID, "udp.drop.icmp_invalid")                        \
+	X(UDP_FORWARDED, "udp.forwarded")                                  \
+	X(UDP_DROP_NO_FORWARDER, "udp.drop.no_forwarder")                  \
 	/* TCP */                                                                \
 	X(TCP_RX, "tcp.rx")                                               \
 	X(TCP_TX, "tcp.tx")                                               \
@@ -154,7 +161,11 @@
 	X(TCP_MEM_PRESSURE, "tcp.mem_pressure")                           \
 	X(TCP_MEM_WINDOW_CLAMPED, "tcp.mem_window_clamped")               \
 	X(TCP_MEM_WRITE_REFUSED, "tcp.mem_write_refused")                 \
-	X(TCP_DROP_OOO_MEM, "tcp.drop.ooo_mem")
+	X(TCP_DROP_OOO_MEM, "tcp.drop.ooo_mem")                            \
+	X(TCP_FORWARD_SYNS, "tcp.forward_syns")                            \
+	X(TCP_FORWARD_ACCEPTED, "tcp.forward_accepted")                    \
+	X(TCP_FORWARD_REFUSED, "tcp.forward_refused")                      \
+	X(TCP_DROP_NO_FORWARDER, "tcp.drop.no_forwarder")
 
 enum tapir_stack_counter {
 #define X(id, name) TAPIR_CTR_##id,

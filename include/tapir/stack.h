@@ -311,6 +311,7 @@ int tapir_arp_lookup(const struct tapir_stack *st, uint32_t ip, uint8_t mac[6]);
 #define TAPIR_ICMP_UNREACH_PROTOCOL 2
 #define TAPIR_ICMP_UNREACH_PORT 3
 #define TAPIR_ICMP_UNREACH_FRAG_NEEDED 4
+#define TAPIR_ICMP_UNREACH_ADMIN 13	/* communication administratively prohibited (RFC 1812) */
 
 /* Echo replies addressed to us, for ping from inside the stack */
 typedef void (*tapir_icmp_echo_reply_fn)(void *ctx, uint32_t src, uint16_t id, uint16_t seq,

@@ -182,7 +182,7 @@ int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
 	lport = tcp_ephemeral_port(st, dst, port);
 	if (!lport)
 		return -EAGAIN;
-	f = tcp_flow_new(st, dst, port, lport, o);
+	f = tcp_flow_new(st, st->cfg.addr, dst, port, lport, o);
 	if (!f)
 		return -ENOMEM;
 	CTR_INC(st, TCP_ACTIVE_OPENS);
@@ -553,8 +553,6 @@ size_t tapir_tcp_flow_list(const struct tapir_stack *st, struct tapir_tcp_flow_i
 		if (!f->in_tw)	/* its TIME_WAIT entry is listed below */
 			tapir_tcp_flow_info(f, &out[n++]);
 	k = tcp_tw_list(T(st), out + n, max - n);
-	for (size_t i = n; i < n + k; i++)
-		out[i].local_addr = st->cfg.addr;
 	return n + k;
 }
 

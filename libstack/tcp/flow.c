@@ -10,25 +10,28 @@
 
 /* ---- flow table ---- */
 
-static size_t hash_idx(const struct tcp_stack *t, uint32_t raddr, uint16_t rport, uint16_t lport)
+static size_t hash_idx(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr, uint16_t rport,
+		       uint16_t lport)
 {
-	uint64_t h = (tuple_word(raddr, rport, lport) ^ t->hash_key) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = tuple_hash(t->hash_key, laddr, raddr, rport, lport);
 
 	return (size_t)(h >> 32) & t->hmask;
 }
 
-struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
-				 uint16_t lport)
+struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr,
+				       uint16_t rport, uint16_t lport)
 {
-	for (struct tapir_tcp_flow *f = t->hash[hash_idx(t, raddr, rport, lport)]; f; f = f->hnext)
-		if (f->raddr == raddr && f->rport == rport && f->lport == lport)
+	for (struct tapir_tcp_flow *f = t->hash[hash_idx(t, laddr, raddr, rport, lport)]; f;
+	     f = f->hnext)
+		if (f->raddr == raddr && f->rport == rport && f->lport == lport &&
+		    f->laddr == laddr)
 			return f;
 	return NULL;
 }
 
 static void hash_remove(struct tcp_stack *t, struct tapir_tcp_flow *f)
 {
-	struct tapir_tcp_flow **pp = &t->hash[hash_idx(t, f->raddr, f->rport, f->lport)];
+	struct tapir_tcp_flow **pp = &t->hash[hash_idx(t, f->laddr, f->raddr, f->rport, f->lport)];
 
 	if (!f->in_hash)
 		return;
@@ -221,17 +224,19 @@ uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port)
 	for (uint32_t i = 0; i < TCP_EPHEMERAL_N; i++) {
 		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % TCP_EPHEMERAL_N);
 
-		if (!tcp_flow_lookup(T(st), dst, port, p) && !tcp_tw_lookup(T(st), dst, port, p) &&
+		if (!tcp_flow_lookup(T(st), st->cfg.addr, dst, port, p) &&
+		    !tcp_tw_lookup(T(st), st->cfg.addr, dst, port, p) &&
 		    !tcp_listener_find(T(st), p))
 			return p;
 	}
 	return 0;
 }
 
-static uint32_t make_isn(struct tapir_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+static uint32_t make_isn(struct tapir_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport,
+			 uint16_t lport)
 {
 	struct tcp_stack *t = T(st);
-	uint64_t h = siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), st->cfg.addr);
+	uint64_t h = siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), laddr);
 
 	return (uint32_t)h + (uint32_t)(st->now / 4000);
 }
@@ -254,8 +259,8 @@ uint8_t tcp_pick_wscale(size_t rcvbuf)
 	return ws;
 }
 
-struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint16_t rport,
-				    uint16_t lport, const struct tapir_tcp_flow_opts *o)
+struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t laddr, uint32_t raddr,
+				    uint16_t rport, uint16_t lport, const struct tapir_tcp_flow_opts *o)
 {
 	struct tcp_stack *t = T(st);
 	struct tapir_tcp_flow *f;
@@ -271,7 +276,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint
 		return NULL;
 	}
 	f->st = st;
-	f->laddr = st->cfg.addr;
+	f->laddr = laddr;
 	f->raddr = raddr;
 	f->rport = rport;
 	f->lport = lport;
@@ -284,7 +289,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint
 		f->o.rcvbuf = 65535u << TCP_MAX_WSCALE;
 	f->heap_idx = SIZE_MAX;
 	f->rto = st->cfg.tcp.rto_initial_ns;
-	f->iss = make_isn(st, raddr, rport, lport);
+	f->iss = make_isn(st, laddr, raddr, rport, lport);
 	f->snd_una = f->snd_nxt = f->snd_max = f->iss;
 	f->sbuf_seq = f->iss + 1;
 	f->push_seq = f->iss + 1;
@@ -297,7 +302,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint
 	f->cc = tcp_cc_select(f->o.cc);
 	f->ts_offset = (uint32_t)siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), 1);
 	f->last_rcv = st->now;
-	h = hash_idx(t, raddr, rport, lport);
+	h = hash_idx(t, laddr, raddr, rport, lport);
 	f->hnext = t->hash[h];
 	t->hash[h] = f;
 	f->in_hash = true;
@@ -459,6 +464,7 @@ void tcp_fini(struct tapir_stack *st)
 	t->depth = 0;
 	tcp_reap(t);
 	tcp_tw_fini(t);
+	tcp_fwd_fini(t);
 	for (size_t i = 0; i < t->nlsn; i++)
 		free(t->lsn[i]);
 	free(t->lsn);

@@ -252,7 +252,7 @@ static void syn_sent_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 		if (seq_le(seg->ack, f->iss) || seq_gt(seg->ack, f->snd_max)) {
 			CTR_INC(st, TCP_DROP_SYN_SENT);
 			if (!(seg->flags & TCP_RST))
-				tcp_send_reset_for(st, f->raddr, seg);
+				tcp_send_reset_for(st, f->laddr, f->raddr, seg);
 			return;
 		}
 	}
@@ -472,7 +472,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 	if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED) {
 		if (seq_le(seg->ack, f->snd_una) || seq_gt(seg->ack, f->snd_max)) {
 			CTR_INC(st, TCP_DROP_BAD_ACK);
-			tcp_send_reset_for(st, f->raddr, seg);
+			tcp_send_reset_for(st, f->laddr, f->raddr, seg);
 			return;
 		}
 	} else if (!ack_acceptable(f, seg)) {
@@ -587,9 +587,8 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 }
 
 /* @isn: the ISS to use (a TIME_WAIT reuse), or NULL */
-static void listen_input(struct tapir_stack *st, struct tcp_listener *l,
-			 const struct tapir_ipv4_rx_meta *m, struct tcp_repr *seg,
-			 const uint32_t *isn)
+void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l,
+		      const struct tapir_ipv4_rx_meta *m, struct tcp_repr *seg, const uint32_t *isn)
 {
 	struct tapir_tcp_flow *f;
 
@@ -599,7 +598,7 @@ static void listen_input(struct tapir_stack *st, struct tcp_listener *l,
 	}
 	if (seg->flags & TCP_ACK) {
 		if (!(seg->flags & TCP_SYN) && st->cfg.tcp.syn_cookies) {
-			f = tcp_syncookie_check(st, l, m->src, seg);
+			f = tcp_syncookie_check(st, l, m->dst, m->src, seg);
 			if (f) {
 				tcp_flow_established(f);
 				if (!f->zombie && f->state != TAPIR_TCP_STATE_CLOSED) {
@@ -610,7 +609,7 @@ static void listen_input(struct tapir_stack *st, struct tcp_listener *l,
 			}
 		}
 		CTR_INC(st, TCP_DROP_LISTEN);
-		tcp_send_reset_for(st, m->src, seg);
+		tcp_send_reset_for(st, m->dst, m->src, seg);
 		return;
 	}
 	/* RFC 9293 3.10.7.2: without SYN, drop.  SYN+FIN opens nothing real (a
@@ -622,7 +621,7 @@ static void listen_input(struct tapir_stack *st, struct tcp_listener *l,
 	}
 	if (l->nsyn >= st->cfg.tcp.backlog) {
 		if (st->cfg.tcp.syn_cookies) {
-			tcp_syncookie_send(st, l, m->src, seg);
+			tcp_syncookie_send(st, l, m->dst, m->src, seg);
 			return;
 		}
 		CTR_INC(st, TCP_DROP_BACKLOG);
@@ -631,10 +630,10 @@ static void listen_input(struct tapir_stack *st, struct tcp_listener *l,
 	if (T(st)->nflows >= st->cfg.tcp.max_connections && st->cfg.tcp.syn_cookies) {
 		/* a full table: the cookie's ACK finds room (tcp_syncookie_check) */
 		CTR_INC(st, TCP_SYNCOOKIES_TABLE_FULL);
-		tcp_syncookie_send(st, l, m->src, seg);
+		tcp_syncookie_send(st, l, m->dst, m->src, seg);
 		return;
 	}
-	f = tcp_flow_new(st, m->src, seg->src_port, seg->dst_port, &l->o);
+	f = tcp_flow_new(st, m->dst, m->src, seg->src_port, seg->dst_port, &l->o);
 	if (!f)
 		return;
 	CTR_INC(st, TCP_PASSIVE_OPENS);
@@ -668,7 +667,7 @@ int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload
 	int rc;
 
 	CTR_INC(st, TCP_RX);
-	if (m->link_broadcast || m->ip_broadcast || m->dst != st->cfg.addr) {
+	if (m->link_broadcast || m->ip_broadcast) {
 		CTR_INC(st, TCP_DROP_BROADCAST);
 		return 0;
 	}
@@ -685,19 +684,21 @@ int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload
 		return 0;
 	}
 	t->depth++;
-	f = tcp_flow_lookup(t, m->src, seg.src_port, seg.dst_port);
-	if (!f && (tw = tcp_tw_lookup(t, m->src, seg.src_port, seg.dst_port)) != NULL) {
+	f = tcp_flow_lookup(t, m->dst, m->src, seg.src_port, seg.dst_port);
+	if (!f && (tw = tcp_tw_lookup(t, m->dst, m->src, seg.src_port, seg.dst_port)) != NULL) {
 		if (tcp_tw_input(st, tw, &seg, &isn))
 			goto out;
 		reuse = true;	/* a new connection takes the tuple */
 	}
 	if (f) {
 		flow_input(f, &seg);
+	} else if (m->dst != st->cfg.addr) {
+		tcp_fwd_input(st, m, &seg, reuse ? &isn : NULL);
 	} else if ((l = tcp_listener_find(t, seg.dst_port)) != NULL) {
-		listen_input(st, l, m, &seg, reuse ? &isn : NULL);
+		tcp_listen_input(st, l, m, &seg, reuse ? &isn : NULL);
 	} else {
 		CTR_INC(st, TCP_DROP_NO_LISTENER);
-		tcp_send_reset_for(st, m->src, &seg);
+		tcp_send_reset_for(st, m->dst, m->src, &seg);
 	}
 out:
 	tcp_mem_wake(st);
@@ -714,7 +715,7 @@ void tcp_icmp_err(void *ctx, const struct tapir_ipv4_icmp_err *e)
 	uint32_t mtu;
 	struct tapir_tcp_flow *f;
 
-	f = q->have_seq ? tcp_flow_lookup(t, q->dst, q->dst_port, q->src_port) : NULL;
+	f = q->have_seq ? tcp_flow_lookup(t, q->src, q->dst, q->dst_port, q->src_port) : NULL;
 	if (!f || f->state == TAPIR_TCP_STATE_TIME_WAIT || seq_lt(q->tcp_seq, f->snd_una) ||
 	    seq_ge(q->tcp_seq, f->snd_max)) {
 		CTR_INC(st, TCP_DROP_ICMP_INVALID);

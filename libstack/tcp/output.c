@@ -23,17 +23,18 @@ static size_t seg_fill_fn(uint8_t *buf, size_t size, void *ctx)
 }
 
 /* Send @r; with @gso_size nonzero as a TSO super-segment (ipv4_write_opts). */
-static int send_repr_gso(struct tapir_stack *st, uint32_t dst, struct tcp_repr *r,
+static int send_repr_gso(struct tapir_stack *st, uint32_t src, uint32_t dst, struct tcp_repr *r,
 			 uint32_t gso_size)
 {
 	struct seg_fill c;
-	struct tapir_ipv4_write_opts o = { .fragment = false, .gso_size = (uint16_t)gso_size };
+	struct tapir_ipv4_write_opts o = { .fragment = false, .gso_size = (uint16_t)gso_size,
+					   .src = src };
 	struct tapir_stack_iov iov[2];
 	int n = 0, rc;
 
 	c.r = *r;
 	c.r.csum_partial = gso_size != 0;
-	c.src = st->cfg.addr;
+	c.src = src ? src : st->cfg.addr;
 	c.dst = dst;
 	if (r->payload_len)
 		iov[n++] = (struct tapir_stack_iov){ r->payload, r->payload_len };
@@ -48,13 +49,15 @@ static int send_repr_gso(struct tapir_stack *st, uint32_t dst, struct tcp_repr *
 	return rc;
 }
 
-int tcp_send_repr(struct tapir_stack *st, uint32_t dst, struct tcp_repr *r)
+/* @src: our address on the segment (a flow's laddr; 0: the stack's) */
+int tcp_send_repr(struct tapir_stack *st, uint32_t src, uint32_t dst, struct tcp_repr *r)
 {
-	return send_repr_gso(st, dst, r, 0);
+	return send_repr_gso(st, src, dst, r, 0);
 }
 
-/* A RST (or RST+ACK) in answer to @seg, which arrived from @src; no flow. */
-void tcp_send_reset_for(struct tapir_stack *st, uint32_t src, const struct tcp_repr *seg)
+/* A RST (or RST+ACK) in answer to @seg, which arrived from @raddr for @laddr; no flow. */
+void tcp_send_reset_for(struct tapir_stack *st, uint32_t laddr, uint32_t raddr,
+			const struct tcp_repr *seg)
 {
 	struct tcp_repr r;
 
@@ -72,7 +75,7 @@ void tcp_send_reset_for(struct tapir_stack *st, uint32_t src, const struct tcp_r
 			!!(seg->flags & TCP_FIN);
 		r.flags = TCP_RST | TCP_ACK;
 	}
-	if (tcp_send_repr(st, src, &r) == 0)
+	if (tcp_send_repr(st, laddr, raddr, &r) == 0)
 		CTR_INC(st, TCP_RESETS_SENT);
 }
 
@@ -181,7 +184,7 @@ void tcp_send_ack(struct tapir_tcp_flow *f)
 	struct tcp_repr r;
 
 	tcp_fill_common(f, &r, f->snd_nxt, TCP_ACK);
-	if (tcp_send_repr(f->st, f->raddr, &r) == 0)
+	if (tcp_send_repr(f->st, f->laddr, f->raddr, &r) == 0)
 		tcp_ack_sent(f, &r);
 }
 
@@ -238,7 +241,7 @@ void tcp_send_rst(struct tapir_tcp_flow *f)
 		r.flags |= TCP_ACK;
 		r.ack = f->rcv_nxt;
 	}
-	if (tcp_send_repr(f->st, f->raddr, &r) == 0)
+	if (tcp_send_repr(f->st, f->laddr, f->raddr, &r) == 0)
 		CTR_INC(f->st, TCP_RESETS_SENT);
 }
 
@@ -265,7 +268,7 @@ int tcp_send_syn(struct tapir_tcp_flow *f)
 	f->snd_nxt = f->iss + 1;
 	if (seq_gt(f->snd_nxt, f->snd_max))
 		f->snd_max = f->snd_nxt;
-	rc = tcp_send_repr(f->st, f->raddr, &r);
+	rc = tcp_send_repr(f->st, f->laddr, f->raddr, &r);
 	if (rc == 0)
 		tcp_ack_sent(f, &r);
 	if (!f->t_rtx)
@@ -342,7 +345,7 @@ uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, boo
 	}
 	if (len > f->mss)
 		CTR_INC(f->st, TCP_TSO_TX);
-	rc = send_repr_gso(f->st, f->raddr, &r, len > f->mss ? f->mss : 0);
+	rc = send_repr_gso(f->st, f->laddr, f->raddr, &r, len > f->mss ? f->mss : 0);
 	if (rc == 0) {
 		tcp_ack_sent(f, &r);
 	} else if (rc == -EMSGSIZE) {

@@ -6,16 +6,18 @@
 
 static const uint16_t cookie_mss[8] = { 216, 536, 1200, 1360, 1440, 1460, 4312, 8960 };
 
-static uint32_t cookie_hash(struct tcp_stack *t, uint32_t raddr, uint16_t rport, uint16_t lport,
-			    uint32_t peer_isn, uint32_t count, uint32_t mssidx)
+static uint32_t cookie_hash(struct tcp_stack *t, uint32_t laddr, uint32_t raddr, uint16_t rport,
+			    uint16_t lport, uint32_t peer_isn, uint32_t count, uint32_t mssidx)
 {
-	return (uint32_t)siphash24_2w(t->cookie_key, tuple_word(raddr, rport, lport),
-				      (uint64_t)peer_isn << 32 | count << 3 | mssidx) &
-	       0xffffff;
+	/* the local address counts: forwarded flows answer for any address */
+	const uint64_t w[3] = { tuple_word(raddr, rport, lport),
+				(uint64_t)peer_isn << 32 | count << 3 | mssidx, laddr };
+
+	return (uint32_t)siphash24(t->cookie_key, w, sizeof(w)) & 0xffffff;
 }
 
-void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t src,
-			const struct tcp_repr *seg)
+void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t laddr,
+			uint32_t src, const struct tcp_repr *seg)
 {
 	struct tcp_stack *t = T(st);
 	uint32_t count = (uint32_t)(st->now / TCP_COOKIE_PERIOD), mssidx = 0;
@@ -30,7 +32,7 @@ void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t
 	r.src_port = seg->dst_port;
 	r.dst_port = seg->src_port;
 	r.seq = (count & 31) << 27 | mssidx << 24 |
-		cookie_hash(t, src, seg->src_port, seg->dst_port, seg->seq, count & 31, mssidx);
+		cookie_hash(t, laddr, src, seg->src_port, seg->dst_port, seg->seq, count & 31, mssidx);
 	r.ack = seg->seq + 1;
 	r.flags = TCP_SYN | TCP_ACK;
 	r.window = (uint16_t)min32((uint32_t)l->o.rcvbuf, 65535);
@@ -52,13 +54,13 @@ void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t
 			r.wscale = (int8_t)tcp_pick_wscale(l->o.rcvbuf);
 	}
 	l->last_cookie = st->now ? st->now : 1;
-	if (tcp_send_repr(st, src, &r) == 0)
+	if (tcp_send_repr(st, laddr, src, &r) == 0)
 		CTR_INC(st, TCP_SYNCOOKIES_SENT);
 }
 
 /* A bare ACK to a listener: a valid cookie makes an established flow. */
 struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l,
-					   uint32_t src, const struct tcp_repr *seg)
+					   uint32_t laddr, uint32_t src, const struct tcp_repr *seg)
 {
 	struct tcp_stack *t = T(st);
 	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1;
@@ -72,8 +74,8 @@ struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_li
 	for (uint32_t back = 0; back < 2 && !ok; back++) {
 		uint32_t c = (count - back) & 31;
 
-		if (c == c5 && cookie_hash(t, src, seg->src_port, seg->dst_port, peer_isn, c,
-					   mssidx) == (cookie & 0xffffff))
+		if (c == c5 && cookie_hash(t, laddr, src, seg->src_port, seg->dst_port, peer_isn,
+					   c, mssidx) == (cookie & 0xffffff))
 			ok = true;
 	}
 	if (!ok) {
@@ -82,7 +84,7 @@ struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_li
 	}
 	if (t->nflows >= st->cfg.tcp.max_connections)
 		(void)tcp_synq_evict(st);	/* a proven peer before a half-open one */
-	f = tcp_flow_new(st, src, seg->src_port, seg->dst_port, &l->o);
+	f = tcp_flow_new(st, laddr, src, seg->src_port, seg->dst_port, &l->o);
 	if (!f)
 		return NULL;
 	CTR_INC(st, TCP_SYNCOOKIES_OK);

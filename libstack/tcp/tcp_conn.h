@@ -145,6 +145,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "tapir/forward.h"
 #include "tapir/tcp.h"
 #include "tcp/cc.h"
 #include "tcp/ooo.h"
@@ -288,7 +289,7 @@ struct tcp_tw {
 	struct tcp_tw *next, *prev;       /* expiry order */
 	uint64_t expiry;
 	uint64_t last_ack;                /* 0: none yet */
-	uint32_t raddr, snd_nxt, rcv_nxt, ts_recent, ts_offset;
+	uint32_t laddr, raddr, snd_nxt, rcv_nxt, ts_recent, ts_offset;
 	uint16_t rport, lport, window;    /* window: the field we send */
 	bool ts_ok;
 };
@@ -315,6 +316,8 @@ struct tcp_stack {
 	size_t mem;                       /* bytes held by rings and OOO pieces (buf.c) */
 	size_t mem_waiters;               /* flows with mem_wait */
 	bool mem_pressure;
+	struct tcp_listener *fwd;         /* forwarder mode: port 0, not in lsn (forward.c) */
+	void (*fwd_syn)(void *ctx, const struct tapir_tcp_fwd_req *req);
 };
 
 /* ---- ISNs, cookies and the flow hash are keyed siphash24_2w() (siphash.c) ---- */
@@ -322,6 +325,15 @@ struct tcp_stack {
 static inline uint64_t tuple_word(uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	return (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport;
+}
+
+/* The flow and TIME_WAIT hash of a 4-tuple: the local address counts since
+ * forwarded flows (tapir_tcp_forwarder_set()) answer for any address. */
+static inline uint64_t tuple_hash(uint64_t key, uint32_t laddr, uint32_t raddr, uint16_t rport,
+				  uint16_t lport)
+{
+	return ((tuple_word(raddr, rport, lport) ^ key) + ((uint64_t)laddr << 17 | laddr)) *
+	       0x9e3779b97f4a7c15ull;
 }
 
 /* ---- small helpers ---- */
@@ -360,11 +372,11 @@ static inline uint32_t flight(const struct tapir_tcp_flow *f)
 /* ---- what the parts call on each other ---- */
 
 /* flow.c: flow table and lifecycle */
-struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
-				 uint16_t lport);
+struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr,
+				       uint16_t rport, uint16_t lport);
 struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port);
-struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t raddr, uint16_t rport,
-				    uint16_t lport, const struct tapir_tcp_flow_opts *o);
+struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t laddr, uint32_t raddr,
+				    uint16_t rport, uint16_t lport, const struct tapir_tcp_flow_opts *o);
 uint8_t tcp_pick_wscale(size_t rcvbuf);
 uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port);
 void tcp_reap(struct tcp_stack *t);
@@ -383,8 +395,8 @@ void tcp_orphans_limit(struct tapir_stack *st);
 int tcp_tw_init(struct tcp_stack *t, size_t max_tw);
 void tcp_tw_fini(struct tcp_stack *t);
 void tcp_tw_add(struct tapir_tcp_flow *f);
-struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
-			     uint16_t lport);
+struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr,
+			     uint16_t rport, uint16_t lport);
 bool tcp_tw_input(struct tapir_stack *st, struct tcp_tw *tw, const struct tcp_repr *seg,
 		  uint32_t *isn);
 void tcp_tw_expire(struct tapir_stack *st);
@@ -393,11 +405,19 @@ size_t tcp_tw_list(const struct tcp_stack *t, struct tapir_tcp_flow_info *out, s
 
 /* input.c: registered with IPv4 by tcp_init() */
 int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload, size_t len);
+void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l,
+		      const struct tapir_ipv4_rx_meta *m, struct tcp_repr *seg, const uint32_t *isn);
+
+/* forward.c: forwarder mode (tapir/forward.h) */
+void tcp_fwd_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m,
+		   struct tcp_repr *seg, const uint32_t *isn);
+void tcp_fwd_fini(struct tcp_stack *t);
 void tcp_icmp_err(void *ctx, const struct tapir_ipv4_icmp_err *e);
 
 /* output.c: building and sending segments */
-int tcp_send_repr(struct tapir_stack *st, uint32_t dst, struct tcp_repr *r);
-void tcp_send_reset_for(struct tapir_stack *st, uint32_t src, const struct tcp_repr *seg);
+int tcp_send_repr(struct tapir_stack *st, uint32_t src, uint32_t dst, struct tcp_repr *r);
+void tcp_send_reset_for(struct tapir_stack *st, uint32_t laddr, uint32_t raddr,
+			const struct tcp_repr *seg);
 uint16_t tcp_rcv_window(struct tapir_tcp_flow *f);
 void tcp_fill_common(struct tapir_tcp_flow *f, struct tcp_repr *r, uint32_t seq, uint8_t flags);
 void tcp_ack_sent(struct tapir_tcp_flow *f, const struct tcp_repr *r);
@@ -441,9 +461,9 @@ void tcp_deliver_queue(struct tapir_tcp_flow *f);
 void tcp_deliver_data(struct tapir_tcp_flow *f, const uint8_t *data, size_t len);
 
 /* syncookie.c: SYN cookies (RFC 4987) */
-void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t src,
-			const struct tcp_repr *seg);
+void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t laddr,
+			uint32_t src, const struct tcp_repr *seg);
 struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l,
-					   uint32_t src, const struct tcp_repr *seg);
+					   uint32_t laddr, uint32_t src, const struct tcp_repr *seg);
 
 #endif /* TAPIR_TCP_CONN_H */

@@ -9,9 +9,10 @@
 
 #define TW_ACK_INTERVAL (500 * MS)	/* as Linux's tcp_invalid_ratelimit */
 
-static size_t tw_idx(const struct tcp_stack *t, uint32_t raddr, uint16_t rport, uint16_t lport)
+static size_t tw_idx(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr, uint16_t rport,
+		     uint16_t lport)
 {
-	uint64_t h = (tuple_word(raddr, rport, lport) ^ t->hash_key) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = tuple_hash(t->hash_key, laddr, raddr, rport, lport);
 
 	return (size_t)(h >> 32) & t->tw_hmask;
 }
@@ -32,7 +33,7 @@ int tcp_tw_init(struct tcp_stack *t, size_t max_tw)
 
 static void tw_remove(struct tcp_stack *t, struct tcp_tw *tw)
 {
-	struct tcp_tw **pp = &t->tw_hash[tw_idx(t, tw->raddr, tw->rport, tw->lport)];
+	struct tcp_tw **pp = &t->tw_hash[tw_idx(t, tw->laddr, tw->raddr, tw->rport, tw->lport)];
 
 	while (*pp && *pp != tw)
 		pp = &(*pp)->hnext;
@@ -69,13 +70,15 @@ void tcp_tw_fini(struct tcp_stack *t)
 	t->tw_hash = NULL;
 }
 
-struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, uint32_t raddr, uint16_t rport,
-			     uint16_t lport)
+struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr,
+			     uint16_t rport, uint16_t lport)
 {
 	if (!t->ntw)
 		return NULL;
-	for (struct tcp_tw *tw = t->tw_hash[tw_idx(t, raddr, rport, lport)]; tw; tw = tw->hnext)
-		if (tw->raddr == raddr && tw->rport == rport && tw->lport == lport)
+	for (struct tcp_tw *tw = t->tw_hash[tw_idx(t, laddr, raddr, rport, lport)]; tw;
+	     tw = tw->hnext)
+		if (tw->raddr == raddr && tw->rport == rport && tw->lport == lport &&
+		    tw->laddr == laddr)
 			return tw;
 	return NULL;
 }
@@ -107,6 +110,7 @@ void tcp_tw_add(struct tapir_tcp_flow *f)
 		CTR_INC(st, TCP_DROP_NOMEM);
 		return;
 	}
+	tw->laddr = f->laddr;
 	tw->raddr = f->raddr;
 	tw->rport = f->rport;
 	tw->lport = f->lport;
@@ -117,7 +121,7 @@ void tcp_tw_add(struct tapir_tcp_flow *f)
 	tw->ts_recent = f->ts_recent;
 	tw->ts_offset = f->ts_offset;
 	tw->expiry = st->now + 2 * st->cfg.tcp.msl_ns;
-	h = tw_idx(t, tw->raddr, tw->rport, tw->lport);
+	h = tw_idx(t, tw->laddr, tw->raddr, tw->rport, tw->lport);
 	tw->hnext = t->tw_hash[h];
 	t->tw_hash[h] = tw;
 	tw_append(t, tw);
@@ -150,7 +154,7 @@ static void tw_ack(struct tapir_stack *st, struct tcp_tw *tw, bool limited)
 		r.ts_val = (uint32_t)(st->now / MS) + tw->ts_offset;
 		r.ts_ecr = tw->ts_recent;
 	}
-	(void)tcp_send_repr(st, tw->raddr, &r);
+	(void)tcp_send_repr(st, tw->laddr, tw->raddr, &r);
 }
 
 /**
@@ -253,6 +257,7 @@ size_t tcp_tw_list(const struct tcp_stack *t, struct tapir_tcp_flow_info *out, s
 		struct tapir_tcp_flow_info *o = &out[n];
 
 		*o = (struct tapir_tcp_flow_info){ 0 };
+		o->local_addr = tw->laddr;
 		o->remote_addr = tw->raddr;
 		o->local_port = tw->lport;
 		o->remote_port = tw->rport;

@@ -856,6 +856,62 @@ static void check_table(const struct tapir_conf_key *keys, size_t n, size_t size
 	free(base);
 }
 
+/* [gateway]: defaults, values, and file:line errors */
+static void test_gateway_section(void **state)
+{
+	(void)state;
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_false(c.gw.enabled);
+	assert_int_equal(c.gw.host_loopback, 0);
+	assert_int_equal(c.gw.max_flows, 4096);
+	assert_int_equal(c.gw.flow_buffer, 256 << 10);
+	assert_int_equal(c.gw.total_buffer, 64 << 20);
+	assert_int_equal(c.gw.udp_idle_ns, 60 * SEC);
+	assert_int_equal(c.gw.connect_timeout_ns, 20 * SEC);
+	assert_true(c.gw.icmp_echo);
+	config_free(&c);
+
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[gateway]\nenabled = true\n"
+		    "host_loopback = 192.0.2.3\nmax_flows = 10\nflow_buffer = 8KiB\n"
+		    "total_buffer = 1MiB\nudp_idle_timeout = 5s\nicmp_echo = false\n");
+	assert_true(c.gw.enabled);
+	assert_int_equal(c.gw.host_loopback, 0xc0000203);
+	assert_int_equal(c.gw.max_flows, 10);
+	assert_int_equal(c.gw.flow_buffer, 8192);
+	assert_int_equal(c.gw.total_buffer, 1 << 20);
+	assert_int_equal(c.gw.udp_idle_ns, 5 * SEC);
+	assert_false(c.gw.icmp_echo);
+	config_free(&c);
+
+	/* each text starts "[ipv4]\naddress = ...\n": the [gateway] lines are 3 and 4 */
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "[gateway]\nhost_loopback = 127.0.0.1\n",
+		  "t.conf:4: [gateway] host_loopback: 127.0.0.1 is a loopback address" },
+		{ "[gateway]\nhost_loopback = nope\n",
+		  "t.conf:4: [gateway] host_loopback: 'nope' is not an IPv4 address" },
+		{ "[gateway]\nhost_loopback = 192.0.2.2\n",
+		  "t.conf:4: [gateway] host_loopback: 192.0.2.2 is our own address" },
+		{ "[gateway]\nmax_flows = 0\n", "t.conf:4: [gateway] max_flows: 0 is out of range" },
+		{ "[gateway]\nflow_buffer = 1K\n", "t.conf:4: [gateway] flow_buffer:" },
+		{ "[gateway]\nwhat = 1\n",
+		  "t.conf:4: unknown key 'what' in [gateway] (expected enabled, host_loopback," },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "[ipv4]\naddress = 192.0.2.2/24\n%s", bad[i].text);
+		assert_int_not_equal(load(&c, text, err, sizeof(err)), 0);
+		if (strncmp(err, bad[i].msg, strlen(bad[i].msg)))
+			fail_msg("got '%s', want '%s'", err, bad[i].msg);
+		config_free(&c);
+	}
+}
+
 static void test_key_tables(void **state)
 {
 	for (size_t i = 0; i < config_nsections; i++)
@@ -907,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_section),
 		cmocka_unit_test(test_kv_http),
 		cmocka_unit_test(test_key_tables),
+		cmocka_unit_test(test_gateway_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,36 +35,36 @@ static void test_gateway_keys(void **state)
 	struct tapird_config c;
 	char err[CONFIG_ERR_MAX];
 	assert_int_equal(load(&c, "[ipv4]\naddress = 192.0.2.2/24\n", err, sizeof(err)), 0);
-	assert_false(c.gw_enabled);
-	assert_int_equal(c.gw_nforwards, 0);
-	assert_int_equal(c.gw_forward_addr, 0x7f000001);
-	assert_int_equal(c.gw_ndns, 0);
+	assert_false(c.gw.enabled);
+	assert_int_equal(c.gw.nforwards, 0);
+	assert_int_equal(c.gw.forward_addr, 0x7f000001);
+	assert_int_equal(c.gw.ndns, 0);
 	config_free(&c);
 
 	assert_int_equal(load(&c, HEAD "forward = tcp/8080:80, udp/5353:53 ,tcp/2222\n"
 				  "forward_address = 0.0.0.0\ndns = 198.51.100.53, 192.0.2.53\n",
 			      err, sizeof(err)), 0);
-	assert_true(c.gw_enabled);
-	assert_int_equal(c.gw_nforwards, 3);
-	assert_int_equal(c.gw_forwards[0].proto, CONFIG_FWD_TCP);
-	assert_int_equal(c.gw_forwards[0].host_port, 8080);
-	assert_int_equal(c.gw_forwards[0].ns_port, 80);
-	assert_int_equal(c.gw_forwards[1].proto, CONFIG_FWD_UDP);
-	assert_int_equal(c.gw_forwards[1].host_port, 5353);
-	assert_int_equal(c.gw_forwards[1].ns_port, 53);
-	assert_int_equal(c.gw_forwards[2].host_port, 2222);
-	assert_int_equal(c.gw_forwards[2].ns_port, 2222);
-	assert_int_equal(c.gw_forward_addr, 0);
-	assert_int_equal(c.gw_ndns, 2);
-	assert_int_equal(c.gw_dns[0], 0xc6336435);
-	assert_int_equal(c.gw_dns[1], 0xc0000235);
+	assert_true(c.gw.enabled);
+	assert_int_equal(c.gw.nforwards, 3);
+	assert_int_equal(c.gw.forwards[0].proto, CONFIG_FWD_TCP);
+	assert_int_equal(c.gw.forwards[0].host_port, 8080);
+	assert_int_equal(c.gw.forwards[0].ns_port, 80);
+	assert_int_equal(c.gw.forwards[1].proto, CONFIG_FWD_UDP);
+	assert_int_equal(c.gw.forwards[1].host_port, 5353);
+	assert_int_equal(c.gw.forwards[1].ns_port, 53);
+	assert_int_equal(c.gw.forwards[2].host_port, 2222);
+	assert_int_equal(c.gw.forwards[2].ns_port, 2222);
+	assert_int_equal(c.gw.forward_addr, 0);
+	assert_int_equal(c.gw.ndns, 2);
+	assert_int_equal(c.gw.dns[0], 0xc6336435);
+	assert_int_equal(c.gw.dns[1], 0xc0000235);
 	config_free(&c);
 
 	/* "none" clears a list */
 	assert_int_equal(load(&c, HEAD "forward = tcp/1\nforward = none\ndns = 192.0.2.9\ndns =\n",
 			      err, sizeof(err)), 0);
-	assert_int_equal(c.gw_nforwards, 0);
-	assert_int_equal(c.gw_ndns, 0);
+	assert_int_equal(c.gw.nforwards, 0);
+	assert_int_equal(c.gw.ndns, 0);
 	config_free(&c);
 }
 

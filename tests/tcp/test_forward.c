@@ -1,0 +1,482 @@
+/*
+ * test_forward.c - the forwarder mode (tapir/forward.h): a client stack routes
+ * through a router stack that takes TCP, UDP and pings for any address
+ *
+ * World: the client 192.0.2.1 (gateway 192.0.2.2), the router 192.0.2.2 with
+ * the forwarders set; the foreign address is 198.51.100.7.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tapir/forward.h"
+#include "tcp_helper.h"
+#include "wire/eth.h"
+#include "wire/ipv4.h"
+
+#define FOREIGN IP(198, 51, 100, 7)
+#define OTHER IP(198, 51, 100, 8)
+
+struct router {
+	struct tapir_stack *st;
+	struct tapir_tcp_fwd_req reqs[8];
+	int nreq;
+	bool accept_now;            /* accept in syn() */
+	struct app a;               /* the forwarded flows */
+	/* UDP */
+	int udp_n;
+	struct tapir_udp_meta udp_m;
+	uint8_t udp_data[64];
+	size_t udp_len;
+	/* echo */
+	int echo_n;
+	uint32_t echo_src, echo_dst;
+	uint16_t echo_id, echo_seq;
+};
+
+static void r_syn(void *ctx, const struct tapir_tcp_fwd_req *req)
+{
+	struct router *r = ctx;
+
+	if (r->nreq < 8)
+		r->reqs[r->nreq++] = *req;
+	if (r->accept_now)
+		assert_int_equal(tapir_tcp_forward_accept(r->st, req), 0);
+}
+
+static void r_accept(void *ctx, struct tapir_tcp_flow *f)
+{
+	struct router *r = ctx;
+
+	app_accept(&r->a, f);
+}
+
+static void r_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *data, size_t len)
+{
+	struct router *r = ctx;
+
+	r->udp_n++;
+	r->udp_m = *m;
+	r->udp_len = len < sizeof(r->udp_data) ? len : sizeof(r->udp_data);
+	memcpy(r->udp_data, data, r->udp_len);
+}
+
+static void r_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
+		   const uint8_t *data, size_t len)
+{
+	struct router *r = ctx;
+
+	r->echo_n++;
+	r->echo_src = src;
+	r->echo_dst = dst;
+	r->echo_id = id;
+	r->echo_seq = seq;
+	assert_int_equal(tapir_icmp_echo_reply_from(r->st, dst, src, id, seq, data, len), 0);
+}
+
+struct fx {
+	struct world *w;
+	struct host *c, *rt;
+	struct app ca;              /* the client's flows */
+	struct router r;
+};
+
+static struct fx *fx_new(const struct tapir_stack_config *rcfg)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+	struct tapir_stack_config cc;
+	const struct tapir_tcp_forwarder fw = { .syn = r_syn, .accept = r_accept };
+
+	tapir_stack_config_defaults(&cc);
+	cc.gateway = IP(192, 0, 2, 2);
+	x->w = world_new();
+	x->c = world_add(x->w, 1, &cc);
+	x->rt = world_add(x->w, 2, rcfg);
+	app_init(&x->ca, x->c->st);
+	app_init(&x->r.a, x->rt->st);
+	x->r.st = x->rt->st;
+	assert_int_equal(tapir_tcp_forwarder_set(x->rt->st, &fw, &x->r), 0);
+	assert_true(tapir_stack_forwarding(x->rt->st));
+	return x;
+}
+
+static void fx_free(struct fx *x)
+{
+	app_fini(&x->ca);
+	app_fini(&x->r.a);
+	world_free(x->w);
+	free(x);
+}
+
+static uint64_t ctr(struct host *h, enum tapir_stack_counter c)
+{
+	return tapir_stack_counter(h->st, c);
+}
+
+/* Accepted later: SYN-ACK from the foreign address, data both ways, FIN both ways */
+static void test_tcp_accept_later(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(NULL);
+	struct tapir_tcp_flow_info fi;
+
+	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 443, NULL, app_connect, &x->ca), 0);
+	world_pump(x->w);
+	assert_int_equal(x->r.nreq, 1);
+	assert_int_equal(x->r.reqs[0].src, x->c->ip);
+	assert_int_equal(x->r.reqs[0].dst, FOREIGN);
+	assert_int_equal(x->r.reqs[0].dst_port, 443);
+	assert_true(x->r.reqs[0].syn.has_mss);
+	assert_int_equal(x->r.reqs[0].syn.quote_len, 20 + 8);
+	assert_int_equal(x->ca.connects, 0);
+	assert_int_equal(tapir_tcp_flow_count(x->rt->st), 0);   /* nothing kept yet */
+
+	/* the client's SYN is retransmitted while the app decides: asked again */
+	world_advance(x->w, 1100 * MSEC);
+	assert_int_equal(x->r.nreq, 2);
+	assert_int_equal(x->r.reqs[1].src_port, x->r.reqs[0].src_port);
+
+	assert_int_equal(tapir_tcp_forward_accept(x->rt->st, &x->r.reqs[0]), 0);
+	world_pump(x->w);
+	assert_int_equal(x->ca.connects, 1);
+	assert_int_equal(x->ca.connect_err, 0);
+	assert_int_equal(x->r.a.accepts, 1);
+	/* a second answer for the tuple finds its flow */
+	assert_int_equal(tapir_tcp_forward_accept(x->rt->st, &x->r.reqs[1]), -EEXIST);
+
+	assert_int_equal(tapir_tcp_flow_info(x->r.a.flow, &fi), 0);
+	assert_int_equal(fi.local_addr, FOREIGN);
+	assert_int_equal(fi.local_port, 443);
+	assert_int_equal(fi.remote_addr, x->c->ip);
+	assert_int_equal(tapir_tcp_flow_info(x->ca.flow, &fi), 0);
+	assert_int_equal(fi.remote_addr, FOREIGN);
+
+	assert_int_equal(tapir_tcp_write(x->ca.flow, "ping", 4), 4);
+	assert_int_equal(tapir_tcp_write(x->r.a.flow, "pong!", 5), 5);
+	world_pump(x->w);
+	world_advance(x->w, 300 * MSEC);
+	assert_int_equal(x->r.a.len, 4);
+	assert_memory_equal(x->r.a.data, "ping", 4);
+	assert_int_equal(x->ca.len, 5);
+	assert_memory_equal(x->ca.data, "pong!", 5);
+
+	/* half-close from the client, then from the router */
+	assert_int_equal(tapir_tcp_shutdown(x->ca.flow, false, true), 0);
+	world_pump(x->w);
+	assert_int_equal(x->r.a.eofs, 1);
+	assert_int_equal(tapir_tcp_write(x->r.a.flow, "after", 5), 5);
+	assert_int_equal(tapir_tcp_shutdown(x->r.a.flow, false, true), 0);
+	world_pump(x->w);
+	world_advance(x->w, 300 * MSEC);
+	assert_int_equal(x->ca.len, 10);
+	assert_int_equal(x->ca.eofs, 1);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_TCP_FORWARD_SYNS), 2);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_TCP_FORWARD_ACCEPTED), 1);
+	assert_true(tapir_tcp_mem_check(x->rt->st));
+	fx_free(x);
+}
+
+/* Two foreign addresses, same ports: two flows (the local address is in the key) */
+static void test_tcp_two_addresses(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(NULL);
+
+	x->r.accept_now = true;
+	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, OTHER, 80, NULL, app_connect, &x->ca), 0);
+	world_pump(x->w);
+	assert_int_equal(x->ca.connects, 2);
+	assert_int_equal(x->r.a.accepts, 2);
+	assert_int_equal(tapir_tcp_flow_count(x->rt->st), 2);
+	fx_free(x);
+}
+
+/* Refused: RST (the client's connect fails with ECONNREFUSED), ICMP unreachable */
+static void test_tcp_refuse(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(NULL);
+
+	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 81, NULL, app_connect, &x->ca), 0);
+	world_pump(x->w);
+	assert_int_equal(x->r.nreq, 1);
+	tapir_tcp_forward_refuse(x->rt->st, &x->r.reqs[0], -ECONNREFUSED);
+	world_pump(x->w);
+	assert_int_equal(x->ca.connects, 1);
+	assert_int_equal(x->ca.connect_err, -ECONNREFUSED);
+
+	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 82, NULL, app_connect, &x->ca), 0);
+	world_pump(x->w);
+	assert_int_equal(x->r.nreq, 2);
+	tapir_tcp_forward_refuse(x->rt->st, &x->r.reqs[1], -EHOSTUNREACH);
+	world_pump(x->w);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_ICMP_ERRORS_SENT), 1);
+	assert_int_equal(ctr(x->c, TAPIR_CTR_ICMP_ERRORS_RX), 1);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_TCP_FORWARD_REFUSED), 2);
+	assert_int_equal(tapir_tcp_flow_count(x->rt->st), 0);
+	fx_free(x);
+}
+
+/* A full backlog: the forwarded SYN is answered with a cookie, and the
+ * cookie's ACK makes the flow (accept() follows) */
+static void test_tcp_syncookie(void **state)
+{
+	(void)state;
+	struct tapir_stack_config rc;
+	struct fx *x;
+
+	tapir_stack_config_defaults(&rc);
+	rc.tcp.backlog = 1;
+	rc.tcp.syn_cookies = true;
+	x = fx_new(&rc);
+	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
+	world_pump(x->w);
+	assert_int_equal(x->r.nreq, 2);
+	/* both accepted before either handshake completes: the second is a cookie */
+	assert_int_equal(tapir_tcp_forward_accept(x->rt->st, &x->r.reqs[0]), 0);
+	assert_int_equal(tapir_tcp_forward_accept(x->rt->st, &x->r.reqs[1]), 0);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_TCP_SYNCOOKIES_SENT), 1);
+	world_pump(x->w);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_TCP_SYNCOOKIES_OK), 1);
+	assert_int_equal(x->ca.connects, 2);
+	assert_int_equal(x->r.a.accepts, 2);
+	fx_free(x);
+}
+
+/* Turning TCP forwarding off resets the half-open flows (the client saw the
+ * SYN-ACK first: reset after connecting); later SYNs get a RST */
+static void test_tcp_forwarder_off(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(NULL);
+
+	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
+	world_pump(x->w);
+	assert_int_equal(tapir_tcp_forward_accept(x->rt->st, &x->r.reqs[0]), 0);
+	assert_int_equal(tapir_tcp_forwarder_set(x->rt->st, NULL, NULL), 0);
+	/* UDP forwarding keeps the stack taking foreign addresses */
+	assert_int_equal(tapir_udp_forwarder_set(x->rt->st, r_udp, &x->r), 0);
+	world_pump(x->w);
+	assert_int_equal(x->ca.connects, 1);
+	assert_int_equal(x->ca.close_err, -ECONNRESET);
+	assert_int_equal(x->r.a.accepts, 0);
+	assert_int_equal(tapir_tcp_flow_count(x->rt->st), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
+	world_pump(x->w);
+	/* the client's handshake ACK for the reset flow, then the new SYN */
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_TCP_DROP_NO_FORWARDER), 2);
+	assert_int_equal(x->ca.connects, 2);
+	assert_int_equal(x->ca.connect_err, -ECONNREFUSED);
+	fx_free(x);
+}
+
+struct crecv {
+	int n;
+	struct tapir_udp_meta m;
+	uint8_t data[64];
+	size_t len;
+};
+
+static void c_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *data, size_t len)
+{
+	struct crecv *c = ctx;
+
+	c->n++;
+	c->m = *m;
+	c->len = len;
+	memcpy(c->data, data, len);
+}
+
+/* UDP: a datagram to a foreign address reaches the forwarder; the reply comes
+ * from that address; the stack's own listeners are unaffected */
+static void test_udp(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(NULL);
+	struct crecv cr = { 0 };
+
+	assert_int_equal(tapir_udp_forwarder_set(x->rt->st, r_udp, &x->r), 0);
+	assert_int_equal(tapir_udp_listen(x->c->st, 5000, c_udp, &cr), 0);
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, FOREIGN, 53, 0, (const uint8_t *)"q", 1),
+			 0);
+	world_pump(x->w);
+	assert_int_equal(x->r.udp_n, 1);
+	assert_int_equal(x->r.udp_m.src, x->c->ip);
+	assert_int_equal(x->r.udp_m.dst, FOREIGN);
+	assert_int_equal(x->r.udp_m.src_port, 5000);
+	assert_int_equal(x->r.udp_m.dst_port, 53);
+	assert_int_equal(tapir_udp_sendto_from(x->rt->st, FOREIGN, 53, x->c->ip, 5000, 0,
+					       (const uint8_t *)"answer", 6),
+			 0);
+	world_pump(x->w);
+	assert_int_equal(cr.n, 1);
+	assert_int_equal(cr.m.src, FOREIGN);
+	assert_int_equal(cr.m.src_port, 53);
+	assert_memory_equal(cr.data, "answer", 6);
+	assert_int_equal(tapir_udp_sendto_from(x->rt->st, FOREIGN, 0, x->c->ip, 5000, 0, NULL, 0),
+			 -EINVAL);
+
+	/* to the router's own address: its listeners only (none: port unreachable) */
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, x->rt->ip, 53, 0, (const uint8_t *)"q", 1),
+			 0);
+	world_pump(x->w);
+	assert_int_equal(x->r.udp_n, 1);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_UDP_DROP_NO_LISTENER), 1);
+
+	/* TTL 1 dies here: time exceeded back, not forwarded */
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, FOREIGN, 53, 1, (const uint8_t *)"q", 1),
+			 0);
+	world_pump(x->w);
+	assert_int_equal(x->r.udp_n, 1);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV4_DROP_FORWARD_TTL), 1);
+	assert_int_equal(ctr(x->c, TAPIR_CTR_ICMP_ERRORS_RX), 2);	/* port unreachable, then this */
+	fx_free(x);
+}
+
+/* A TCP segment from the raw port to @dst through @h's MAC (a routed datagram) */
+static void send_via(struct world *w, struct host *h, uint32_t dst, const struct tcp_repr *r)
+{
+	static uint8_t buf[2048];
+	struct eth_repr e;
+	struct ipv4_repr ip;
+	size_t hl = tcp_repr_header_len(r);
+
+	memcpy(e.dst, h->mac, 6);
+	memcpy(e.src, w->raw_mac, 6);
+	e.ethertype = TAPIR_ETHERTYPE_IPV4;
+	eth_repr_emit(&e, buf);
+	memset(&ip, 0, sizeof(ip));
+	ip.src = PEER_IP;
+	ip.dst = dst;
+	ip.proto = IPV4_PROTO_TCP;
+	ip.ttl = 64;
+	ip.id = 1;
+	ip.payload_len = hl;
+	ipv4_repr_emit(&ip, buf + ETH_HDR_LEN);
+	tcp_repr_emit(r, buf + ETH_HDR_LEN + IPV4_HDR_LEN, PEER_IP, dst);
+	raw_send(w, buf, ETH_HDR_LEN + IPV4_HDR_LEN + hl);
+	world_pump(w);
+}
+
+/* Loopback, 0/8, reserved and multicast destinations are never taken; a
+ * stray ACK for a foreign tuple gets a RST from that foreign address */
+static void test_bad_destinations(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(NULL);
+	static const uint32_t dsts[] = { IP(127, 0, 0, 1), IP(0, 1, 2, 3), IP(240, 0, 0, 1),
+					 IP(224, 0, 0, 5) };
+	struct tcp_repr r = th_seg(40000, 80, 1, 0, TCP_SYN, 65535), got;
+
+	for (size_t i = 0; i < 4; i++)
+		send_via(x->w, x->rt, dsts[i], &r);
+	assert_int_equal(x->r.nreq, 0);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV4_DROP_FORWARD_ADDR), 4);
+
+	send_via(x->w, x->rt, FOREIGN, &r);
+	assert_int_equal(x->r.nreq, 1);
+	raw_clear(x->w);
+	r = th_seg(40001, 80, 1, 77, TCP_ACK, 65535);
+	send_via(x->w, x->rt, FOREIGN, &r);
+	assert_true(th_last(x->w, &got));
+	assert_true(got.flags & TCP_RST);
+	assert_int_equal(got.seq, 77);
+	assert_int_equal(get_be32(x->w->raw[x->w->nraw - 1].data + ETH_HDR_LEN + 12), FOREIGN);
+	fx_free(x);
+}
+
+struct echo_seen {
+	int n;
+	uint32_t from;
+	uint16_t id, seq;
+};
+
+static void c_echo(void *ctx, uint32_t from, uint16_t id, uint16_t seq, const uint8_t *data,
+		   size_t len, uint64_t now)
+{
+	struct echo_seen *e = ctx;
+
+	(void)data;
+	(void)len;
+	(void)now;
+	e->n++;
+	e->from = from;
+	e->id = id;
+	e->seq = seq;
+}
+
+/* ICMP echo to a foreign address: the forwarder answers from that address */
+static void test_echo(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(NULL);
+	struct echo_seen e = { 0 };
+
+	tapir_icmp_set_echo_reply_handler(x->c->st, c_echo, &e);
+	/* without an echo forwarder: dropped, counted */
+	assert_int_equal(tapir_icmp_send_echo(x->c->st, FOREIGN, 7, 1, 0, (const uint8_t *)"x", 1),
+			 0);
+	world_pump(x->w);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_ICMP_DROP_FORWARD), 1);
+
+	assert_int_equal(tapir_icmp_echo_forwarder_set(x->rt->st, r_echo, &x->r), 0);
+	assert_int_equal(tapir_icmp_send_echo(x->c->st, FOREIGN, 7, 2, 0, (const uint8_t *)"x", 1),
+			 0);
+	world_pump(x->w);
+	assert_int_equal(x->r.echo_n, 1);
+	assert_int_equal(x->r.echo_dst, FOREIGN);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.from, FOREIGN);
+	assert_int_equal(e.id, 7);
+	assert_int_equal(e.seq, 2);
+	fx_free(x);
+}
+
+/* Without any forwarder a foreign address is not ours */
+static void test_off_by_default(void **state)
+{
+	(void)state;
+	struct world *w = world_new();
+	struct tapir_stack_config cc;
+	struct host *c, *rt;
+	struct app a;
+
+	tapir_stack_config_defaults(&cc);
+	cc.gateway = IP(192, 0, 2, 2);
+	c = world_add(w, 1, &cc);
+	rt = world_add(w, 2, NULL);
+	app_init(&a, c->st);
+	assert_false(tapir_stack_forwarding(rt->st));
+	assert_int_equal(tapir_tcp_connect(c->st, FOREIGN, 80, NULL, app_connect, &a), 0);
+	world_pump(w);
+	assert_int_equal(ctr(rt, TAPIR_CTR_IPV4_DROP_NOT_US), 1);
+	assert_int_equal(ctr(rt, TAPIR_CTR_TCP_RX), 0);
+	app_fini(&a);
+	world_free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp_accept_later),
+		cmocka_unit_test(test_tcp_two_addresses),
+		cmocka_unit_test(test_tcp_refuse),
+		cmocka_unit_test(test_tcp_syncookie),
+		cmocka_unit_test(test_tcp_forwarder_off),
+		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_bad_destinations),
+		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_off_by_default),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
