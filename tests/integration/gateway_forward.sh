@@ -9,6 +9,8 @@
 #     HTTP GET of a 2 MB file to a python http.server, SHA-256 equal;
 #   - a runtime forward (tapir forward add) works, is listed (table, --json),
 #     and after rm the host port refuses (ECONNREFUSED);
+#   - back-pressure: a host client that does not read while the namespace
+#     sends 64 MB leaves tapird's memory within 16 MiB, and then gets it all;
 #   - a half-close crosses the splice (the client's EOF reaches the server,
 #     whose answer still comes back);
 #   - a forward to a closed namespace port resets the host connection;
@@ -134,6 +136,44 @@ EOF
 )
 [ "$out" = server-saw-eof ] || fail "half-close: got '$out'"
 pass "half-close carried across (client EOF -> server, answer back, then EOF)"
+
+# --- back-pressure: a host client that does not read holds tapird's memory down ---
+# The server in the namespace sends 64 MB; the client reads nothing for 3 s,
+# then everything.  tapird may hold one forward's queue (256 KiB) plus the
+# flow's receive window, not the 64 MB.
+(exec "$TAPIR" exec "$NAME" -- socat TCP-LISTEN:83,bind=192.0.2.1,reuseaddr \
+	SYSTEM:'head -c 67108864 /dev/zero') >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+"$TAPIR" forward "$NAME" add tcp 8083 83 >/dev/null || fail "forward add 8083"
+sleep 0.5
+TPID=$("$TAPIR" --json status "$NAME" | jq .pid)
+RSS0=$(awk '/^VmRSS/ { print $2 }' "/proc/$TPID/status")
+out=$("$PY" - "$TPID" <<'EOF'
+import socket, sys, time
+pid = sys.argv[1]
+def rss():
+    for l in open(f"/proc/{pid}/status"):
+        if l.startswith("VmRSS"):
+            return int(l.split()[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.settimeout(30)
+s.connect(("127.0.0.1", 8083))
+time.sleep(3)
+peak = rss()
+n = 0
+while True:
+    b = s.recv(1 << 20)
+    if not b:
+        break
+    n += len(b)
+print(n, peak)
+EOF
+)
+read -r got peak <<<"$out"
+[ "$got" = 67108864 ] || fail "slow reader got $got bytes, not 64 MB"
+[ $((peak - RSS0)) -lt 16384 ] || fail "tapird grew by $((peak - RSS0)) KiB with a slow reader"
+pass "slow host reader: tapird grew $((peak - RSS0)) KiB while 64 MB waited; all 64 MB then arrived"
 
 # --- a closed namespace port: the host connection is reset ---
 "$TAPIR" forward "$NAME" add tcp 8082 82 >/dev/null || fail "forward add 8082"
