@@ -2,7 +2,10 @@
  * test_sandbox.c - tapird's seccomp allowlist: what the loop uses passes,
  * anything else (execve, a raw socket, mount) kills the process with SIGSYS
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +22,10 @@
 
 #include "sandbox.h"
 
-enum probe { P_ALLOWED, P_EXECVE, P_RAW_SOCKET, P_MOUNT, P_INET_SOCKET };
+enum probe { P_ALLOWED, P_EXECVE, P_RAW_SOCKET, P_MOUNT, P_INET_SOCKET, P_INET_USE, P_INET6_SOCKET };
+
+/* The gateway's allowance (sandbox_seccomp_inet(true)) for the next child */
+static bool inet_mode;
 
 /* Run @p in a sandboxed child.  Return: its wait status; *said = what it wrote first */
 static int run_child(enum probe p, char *said, size_t n)
@@ -31,7 +37,8 @@ static int run_child(enum probe p, char *said, size_t n)
 	if (pid == 0) {
 		char err[256];
 		close(fds[0]);
-		if (sandbox_seccomp(err, sizeof(err))) {
+		if (inet_mode ? sandbox_seccomp_inet(true, err, sizeof(err))
+			      : sandbox_seccomp(err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			_exit(99);
 		}
@@ -61,6 +68,22 @@ static int run_child(enum probe p, char *said, size_t n)
 		case P_MOUNT:
 			mount("none", "/", "tmpfs", 0, NULL);
 			_exit(93);
+		case P_INET_USE: {  /* what the gateway's host sockets do */
+			struct sockaddr_in a = { .sin_family = AF_INET,
+						 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+			socklen_t al = sizeof(a);
+			int l = socket(AF_INET, SOCK_STREAM, 0);
+			int c = socket(AF_INET, SOCK_STREAM, 0);
+			int d = socket(AF_INET, SOCK_DGRAM, 0);
+			if (l < 0 || c < 0 || d < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
+			    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &al) ||
+			    connect(c, (struct sockaddr *)&a, sizeof(a)))
+				_exit(91);
+			_exit(0);
+		}
+		case P_INET6_SOCKET:
+			socket(AF_INET6, SOCK_STREAM, 0);
+			_exit(90);
 		}
 		_exit(92);
 	}
@@ -96,6 +119,23 @@ static void test_raw_socket_kills(void **state) { expect_killed(P_RAW_SOCKET); }
 static void test_inet_socket_kills(void **state) { expect_killed(P_INET_SOCKET); }
 static void test_mount_kills(void **state) { expect_killed(P_MOUNT); }
 
+/* With the gateway on: IPv4 sockets, bind, listen, connect; nothing more */
+static void test_gateway_inet(void **state)
+{
+	char said[8];
+	inet_mode = true;
+	int st = run_child(P_INET_USE, said, sizeof(said));
+	assert_string_equal(said, "in");
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	expect_killed(P_RAW_SOCKET);
+	expect_killed(P_INET6_SOCKET);
+	expect_killed(P_EXECVE);
+	expect_killed(P_MOUNT);
+	inet_mode = false;
+	expect_killed(P_INET_USE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_raw_socket_kills),
 		cmocka_unit_test(test_inet_socket_kills),
 		cmocka_unit_test(test_mount_kills),
+		cmocka_unit_test(test_gateway_inet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
