@@ -170,6 +170,37 @@ static int tap_attach(int fd, const char *name, bool vnet, struct ifreq *ifr)
 	return 0;
 }
 
+int tap_open_fd(struct tap **out, int fd, bool vnet, size_t mtu, const uint8_t mac[6],
+		char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "descriptor %d is not an attached TAP: %s", fd, strerror(-rc));
+		return rc;
+	}
+	ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+	struct tap *t = tap_new(ifr.ifr_name, mtu, true, mac, &rc, err, errlen);
+	if (!t)
+		return rc;
+	t->fd = fd;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	rc = fdev_init(&t->dev, t->fd, mtu, mac);
+	if (rc == 0 && vnet)
+		rc = fdev_enable_vnet(&t->dev);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", t->name, strerror(-rc));
+		tap_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
 int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6], char *err,
 	     size_t errlen)
 {
@@ -238,6 +269,13 @@ static int tap_open_vnet(struct tap **out, const char *name, size_t mtu, const u
 	return 0;
 }
 #else  /* !__linux__ */
+int tap_open_fd(struct tap **out, int fd, bool vnet, size_t mtu, const uint8_t mac[6],
+		char *err, size_t errlen)
+{
+	snprintf(err, errlen, "the tap backend is Linux-only (/dev/net/tun)");
+	return -ENOTSUP;
+}
+
 int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6], char *err,
 	     size_t errlen)
 {

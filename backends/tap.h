@@ -93,6 +93,22 @@ int tap_open(struct tap **out, const char *name, size_t mtu, const uint8_t mac[6
 int tap_open_pcap(struct tap **out, const char *device, size_t mtu, const uint8_t mac[6],
 		  char *err, size_t errlen);
 
+/**
+ * tap_open_fd() - Take a TAP descriptor attached elsewhere (another namespace)
+ * @out:  Receives the device
+ * @fd:   A TAP descriptor (TUNSETIFF done; taken over, closed by tap_close())
+ * @vnet: It was attached with IFF_VNET_HDR (and the offloads tap_open_backend()
+ *        sets): frames carry the virtio-net header and TSO is on
+ * @mtu:  Largest Ethernet payload; the interface itself is left as it is
+ * @mac:  Our MAC address
+ *
+ * `tapir up --netns new --gateway` opens the TAP inside the new namespace and
+ * hands it to tapird, which stays in the caller's namespace for its sockets.
+ * Return: 0, or a negative errno (message in @err)
+ */
+int tap_open_fd(struct tap **out, int fd, bool vnet, size_t mtu, const uint8_t mac[6],
+		char *err, size_t errlen);
+
 /* Close the descriptor and free the device.  NULL is allowed. */
 void tap_close(struct tap *t);
 

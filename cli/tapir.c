@@ -361,13 +361,37 @@ static void conns_table(json_t *r, const char *arg)
 		       i_(e, "rto_ms"), i_(e, "mss"), i_(e, "cwnd"), i_(e, "ssthresh"),
 		       i_(e, "bytes_sent"), i_(e, "bytes_received"), i_(e, "retransmits"));
 	}
+	json_t *sp = json_object_get(r, "spliced");
+	if (!json_is_array(sp))
+		return;
+	/* the gateway's flows: namespace side -> destination, and the host socket */
+	printf("\nSPLICED (gateway)\n%-5s %-10s %-22s %-22s %-22s %12s %12s\n", "PROTO", "STATE",
+	       "NAMESPACE", "DESTINATION", "HOST SOCKET", "TO-HOST", "TO-NS");
+	json_array_foreach(sp, i, e) {
+		char n[32], d[32], h[32];
+		snprintf(n, sizeof(n), "%s:%lld", s_(e, "ns_addr"), i_(e, "ns_port"));
+		snprintf(d, sizeof(d), "%s:%lld", s_(e, "dst_addr"), i_(e, "dst_port"));
+		if (json_object_get(e, "host_local_addr"))
+			snprintf(h, sizeof(h), "%s:%lld", s_(e, "host_local_addr"),
+				 i_(e, "host_local_port"));
+		else
+			snprintf(h, sizeof(h), "ping %s", s_(e, "host_peer_addr"));
+		printf("%-5s %-10s %-22s %-22s %-22s %12lld %12lld\n", s_(e, "proto"),
+		       s_(e, "state"), n, d, h,
+		       json_object_get(e, "bytes_to_host") ? i_(e, "bytes_to_host")
+							   : i_(e, "echo_sent"),
+		       json_object_get(e, "bytes_to_ns") ? i_(e, "bytes_to_ns")
+							 : i_(e, "echo_replies"));
+	}
 }
 
 static int conns_main(int argc, char **argv)
 {
 	static const char U[] = "tapir conns NAME [--json]";
 	SIMPLE(argc, argv, U,
-	       "List TCP connections: 4-tuple, state, queues, RTT, cwnd, retransmits (as ss -ti).");
+	       "List TCP connections: 4-tuple, state, queues, RTT, cwnd, retransmits (as ss -ti);\n"
+	       "with [gateway] enabled also the spliced flows: the namespace side, the\n"
+	       "destination, the host socket, bytes each way and state.");
 	if (argc != 2)
 		return usage_err("conns needs NAME", U);
 	return show(argv[1], "conns", NULL, conns_table, NULL);

@@ -20,8 +20,20 @@
  * creates) the TAP there; with --host-addr as well the child first makes the
  * TAP persistent there with that address (it outlives `tapir down`).
  *
+ * With --gateway (or [gateway] enabled in the configuration) and --netns new,
+ * tapird becomes the new namespace's router (daemon/gateway/) and must keep
+ * its own sockets in the caller's namespace, as pasta does: a holder process
+ * makes the user + network namespace (the TAP, the kernel side's address and
+ * a default route via tapird's address) and waits there until tapird ends
+ * (PR_SET_PDEATHSIG); a second child joins the holder's namespaces, opens the
+ * TAP (with the virtio-net header when it can) and passes the descriptor
+ * back over a socketpair; tapird starts in the caller's namespace with it
+ * (TAPIR_TAP_FD=N[,vnet]).  RUNDIR/NAME.netns names the holder's pid.
+ *
  * `tapir exec NAME -- CMD...` asks the instance for its pid, joins its user
- * namespace (when it is not ours) and its network namespace, and execs CMD.
+ * namespace (when it is not ours) and its network namespace, and execs CMD;
+ * for a gateway instance, the holder's (RUNDIR/NAME.netns, checked to be a
+ * child of the instance).
  * When the instance is a gateway ([gateway] enabled) CMD runs in a private
  * mount namespace too, with RUNDIR/NAME.resolv.conf (naming tapird's DNS
  * relay) bind-mounted over /etc/resolv.conf.
@@ -35,8 +47,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/nsfs.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -151,6 +166,130 @@ static int join_netns(const char *path)
 	return rc ? -1 : 0;
 }
 
+/* Attach @fd to TAP @name as tapird would (backends/tap.c tap_attach()) */
+static int tap_attach_fd(int fd, const char *name, bool vnet)
+{
+	struct ifreq ifr;
+	int le = 1, sz = 10;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return -1;
+	if (!vnet)
+		return ioctl(fd, TUNSETOFFLOAD, 0UL) < 0 ? -1 : 0;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0 || ioctl(fd, TUNSETVNETLE, &le) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The TAP @name inside the namespaces of @holder, attached by a child that
+ * joins them (it owns them: they were made by our child) and passed back.
+ * Return: the descriptor (*@vnet: with the virtio-net header), or -1 (printed)
+ */
+static int open_tap_in(pid_t holder, const char *name, bool *vnet)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp))
+		return -1;
+	pid_t k = fork();
+	if (k < 0)
+		return -1;
+	if (k == 0) {
+		char p[64];
+		close(sp[0]);
+		snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)holder);
+		int u = open(p, O_RDONLY | O_CLOEXEC);
+		snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)holder);
+		int n = open(p, O_RDONLY | O_CLOEXEC);
+		if (u < 0 || n < 0 || setns(u, CLONE_NEWUSER) || setns(n, CLONE_NEWNET)) {
+			fprintf(stderr, "tapir: joining the namespace of %d: %s\n", (int)holder,
+				strerror(errno));
+			_exit(1);
+		}
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		uint8_t v = fd >= 0 && tap_attach_fd(fd, name, true) == 0;
+		if (!v) {
+			if (fd >= 0)
+				close(fd);
+			fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+			if (fd < 0 || tap_attach_fd(fd, name, false)) {
+				fprintf(stderr, "tapir: %s in the namespace: %s\n", name,
+					strerror(errno));
+				_exit(1);
+			}
+		}
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &v, 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		_exit(sendmsg(sp[1], &m, 0) == 1 ? 0 : 1);
+	}
+	close(sp[1]);
+	uint8_t v = 0;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &v, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	int fd = -1, st;
+	ssize_t got = recvmsg(sp[0], &m, MSG_CMSG_CLOEXEC);
+	struct cmsghdr *c = got == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	close(sp[0]);
+	waitpid(k, &st, 0);
+	*vnet = v;
+	return fd;
+}
+
+/*
+ * In the child that becomes tapird (--gateway): the holder of the new
+ * namespaces, then the TAP from inside them.  Return: the TAP descriptor
+ * (*@vnet as open_tap_in()) and *@holder, or -1 (printed)
+ */
+static int gateway_netns(const char *ifname, const char *host_addr, unsigned mtu,
+			 const char *via, bool *vnet, pid_t *holder)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC))
+		return -1;
+	pid_t g = fork();
+	if (g < 0)
+		return -1;
+	if (g == 0) {
+		char *route[] = { "ip", "route", "replace", "default", "via", (char *)via, "dev",
+				  (char *)ifname, NULL };
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ready[0]);
+		if (make_netns(ifname, host_addr, mtu) || run(route)) {
+			fprintf(stderr, "tapir: no default route via %s\n", via);
+			_exit(1);
+		}
+		if (write(ready[1], "1", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	char c;
+	ssize_t n = read(ready[0], &c, 1);
+	close(ready[0]);
+	if (n != 1) {
+		fprintf(stderr, "tapir: the namespace could not be made\n");
+		return -1;
+	}
+	*holder = g;
+	return open_tap_in(g, ifname, vnet);
+}
+
 static const char *tapird_path(void)
 {
 	const char *p = getenv("TAPIRD");
@@ -181,9 +320,10 @@ static bool instance_alive(const char *path)
 
 int up_main(int argc, char **argv)
 {
-	static const char U[] =
-		"tapir up NAME [--config FILE] [--netns new|PATH] [--host-addr A/P] [-- ARGS...]";
+	static const char U[] = "tapir up NAME [--config FILE] [--netns new|PATH] [--host-addr A/P] "
+				"[--gateway] [-- ARGS...]";
 	const char *config = NULL, *netns = NULL, *host = NULL;
+	bool gateway = false;
 	int extra = argc;
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -191,7 +331,9 @@ int up_main(int argc, char **argv)
 			       "runtime directory\n(tapir logs NAME).  --netns new: in a new user + "
 			       "network namespace\n(no root needed) with the TAP's kernel side at "
 			       "--host-addr (default: the\nconfigured gateway); --netns PATH: in that "
-			       "network namespace.\nARGS are tapird boot arguments.\n", U);
+			       "network namespace.\n--gateway (with --netns new): tapird is the "
+			       "namespace's router, its flows\nspliced to sockets in this namespace "
+			       "([gateway] enabled).\nARGS are tapird boot arguments.\n", U);
 			return 0;
 		} else if (!strcmp(argv[i], "--")) {
 			extra = i + 1;
@@ -203,6 +345,10 @@ int up_main(int argc, char **argv)
 	for (int i = 2; i < extra && i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			break;
+		if (!strcmp(argv[i], "--gateway")) {
+			gateway = true;
+			continue;
+		}
 		const char **dst = !strcmp(argv[i], "--config") ? &config :
 				   !strcmp(argv[i], "--netns") ? &netns :
 				   !strcmp(argv[i], "--host-addr") ? &host : NULL;
@@ -239,6 +385,19 @@ int up_main(int argc, char **argv)
 			 cfg.prefix_len);
 		host = hostbuf;
 	}
+	gateway = gateway || cfg.gateway_enabled;
+	if (gateway && (!netns || strcmp(netns, "new"))) {
+		fprintf(stderr, "tapir: --gateway needs --netns new\n");
+		return EXIT_USAGE;
+	}
+	char via[16] = "";
+	if (gateway) {
+		if (!cfg.addr_set) {
+			fprintf(stderr, "tapir: --gateway: no [ipv4] address in the configuration\n");
+			return EXIT_USAGE;
+		}
+		tapir_ipv4_addr_format(cfg.addr, via);
+	}
 	char ifname[sizeof(cfg.ifname)];
 	strcpy(ifname, cfg.ifname);
 	unsigned mtu = cfg.mtu;
@@ -257,6 +416,9 @@ int up_main(int argc, char **argv)
 		}
 	}
 	snprintf(logp, sizeof(logp), "%s/%s.log", dir, name);
+	char nsfile[8192];
+	snprintf(nsfile, sizeof(nsfile), "%s/%s.netns", dir, name);
+	unlink(nsfile);
 
 	pid_t pid = fork();
 	if (pid < 0)
@@ -270,7 +432,20 @@ int up_main(int argc, char **argv)
 		dup2(nul, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		if (netns && !strcmp(netns, "new")) {
+		char tapfd[32] = "";
+		if (gateway) {
+			bool vnet = false;
+			pid_t holder = 0;
+			int tfd = gateway_netns(ifname, host, mtu, via, &vnet, &holder);
+			if (tfd < 0)
+				_exit(125);
+			fcntl(tfd, F_SETFD, 0);	/* tapird takes it over */
+			snprintf(tapfd, sizeof(tapfd), "%d%s", tfd, vnet ? ",vnet" : "");
+			setenv("TAPIR_TAP_FD", tapfd, 1);
+			FILE *f = fopen(nsfile, "w");
+			if (!f || fprintf(f, "%d\n", (int)holder) < 0 || fclose(f))
+				_exit(125);
+		} else if (netns && !strcmp(netns, "new")) {
 			if (make_netns(ifname, host, mtu))
 				_exit(125);
 		} else if (netns) {
@@ -288,6 +463,8 @@ int up_main(int argc, char **argv)
 			av[n++] = (char *)config;
 		}
 		av[n++] = namearg;
+		if (gateway)
+			av[n++] = "--gateway.enabled=true";
 		for (int i = extra; i < argc; i++)
 			av[n++] = argv[i];
 		av[n] = NULL;
@@ -422,6 +599,33 @@ static int bind_resolv_conf(const char *path)
 	return 0;
 }
 
+/* A gateway instance's namespaces are its holder's (RUNDIR/NAME.netns), a
+ * child of the instance.  Return: the holder's pid, or @pid */
+static long netns_holder(const char *name, long pid)
+{
+	char dir[4096], path[8192], line[256];
+	long holder = -1, ppid = -1;
+	FILE *f;
+
+	if (control_runtime_dir(dir, sizeof(dir)))
+		return pid;
+	snprintf(path, sizeof(path), "%s/%s.netns", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return pid;
+	if (fscanf(f, "%ld", &holder) != 1)
+		holder = -1;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%ld/status", holder);
+	f = holder > 0 ? fopen(path, "r") : NULL;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "PPid: %ld", &ppid) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return ppid == pid ? holder : pid;
+}
+
 static bool same_ns(const char *a, const char *b)
 {
 	struct stat sa, sb;
@@ -445,6 +649,7 @@ int exec_main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	if (dns[0] && write_resolv_conf(argv[1], dns, resolv, sizeof(resolv)))
 		return EXIT_RUNTIME;
+	pid = netns_holder(argv[1], pid);
 	char user[64], net[64];
 	snprintf(user, sizeof(user), "/proc/%ld/ns/user", pid);
 	snprintf(net, sizeof(net), "/proc/%ld/ns/net", pid);

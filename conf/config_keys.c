@@ -527,7 +527,7 @@ static const struct tapir_conf_key gateway_keys[] = {
 	  .help = "bytes held by all flows together; beyond, every sender is paused" },
 	{ "udp_idle_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(GWC, udp_idle_ns), .min = SEC,
 	  .max = 3600 * SEC, .range = "1s to 1h", .def = "60s",
-	  .help = "a UDP flow without traffic this long is closed" },
+	  .help = "a UDP flow (or ping socket) without traffic this long is closed" },
 	{ "connect_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(GWC, connect_timeout_ns),
 	  .min = SEC, .max = 600 * SEC, .range = "1s to 10min", .def = "20s",
 	  .help = "a host-side connect() not done by then: the namespace's SYN goes unanswered" },

@@ -14,7 +14,7 @@
 static const struct config_section *peeked(const char *name)
 {
 	for (size_t i = 0; i < config_nsections; i++)
-		if ((!strcmp(name, "netif") || !strcmp(name, "ipv4")) &&
+		if ((!strcmp(name, "netif") || !strcmp(name, "ipv4") || !strcmp(name, "gateway")) &&
 		    !strcmp(config_sections[i].name, name))
 			return &config_sections[i];
 	return NULL;
@@ -41,7 +41,7 @@ int config_peek_file(const char *path, struct config_peek *out, char *err, size_
 	char msg[CONFIG_ERR_MAX];
 	memset(&c, 0, sizeof(c));
 	c.prefix_len = 24;
-	for (const char *const *s = (const char *const[]){ "netif", "ipv4", NULL }; *s; s++) {
+	for (const char *const *s = (const char *const[]){ "netif", "ipv4", "gateway", NULL }; *s; s++) {
 		const struct config_section *sec = peeked(*s);
 		tapir_conf_keys_defaults(sec->keys, sec->nkeys, (char *)&c + sec->offset, msg,
 				   sizeof(msg));
@@ -57,5 +57,6 @@ int config_peek_file(const char *path, struct config_peek *out, char *err, size_
 	out->prefix_len = c.prefix_len;
 	out->addr_set = c.addr_set;
 	out->gateway = c.gateway;
+	out->gateway_enabled = c.gw.enabled;
 	return 0;
 }

@@ -2,7 +2,8 @@
  * peek.h - the few keys of a tapird configuration that the tapir CLI needs
  *
  * `tapir up` makes the TAP's kernel side before tapird starts: it needs the
- * interface name, the MTU, the address and the gateway.  config_peek_file()
+ * interface name, the MTU, the address and the gateway, and whether
+ * [gateway] enabled makes tapird the namespace's router.  config_peek_file()
  * reads them with the same INI reader and the same key tables as tapird
  * (so the same values are accepted, with the same messages) and skips every
  * other section and key: tapird checks the whole file when it starts.
@@ -22,6 +23,7 @@ struct config_peek {
 	uint8_t prefix_len;
 	bool addr_set;
 	uint32_t gateway;       /* [ipv4] gateway, host order; 0: none */
+	bool gateway_enabled;   /* [gateway] enabled: tapird routes for the namespace */
 };
 
 /**

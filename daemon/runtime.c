@@ -48,6 +48,7 @@
 #include "dns_msg.h"
 #include "dns_relay.h"
 #include "forward.h"
+#include "gateway.h"
 #include "impair.h"
 #include "tapir/kv.h"
 #include "tapir/log.h"
@@ -97,6 +98,7 @@ struct daemon {
 	struct tapird_ctl *ctl;  /* control socket + capture (tapird_ctl.h) */
 	struct gw_fwd *fwd;      /* [gateway]: port forwards (gateway/forward.h) */
 	struct dns_relay *dns;   /* [gateway]: the DNS relay (gateway/dns_relay.h) */
+	struct gateway *gw;      /* [gateway] enabled (gateway/gateway.h) */
 };
 
 /* ---- randomness and logging for the stack ---- */
@@ -306,7 +308,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	stop(d, d->exit_code);
 }
 
-static void stop_gateway(struct daemon *d)
+static void stop_forwards(struct daemon *d)
 {
 	gw_fwd_free(d->fwd);
 	d->fwd = NULL;
@@ -316,7 +318,7 @@ static void stop_gateway(struct daemon *d)
 
 static void stop_apps(struct daemon *d)
 {
-	stop_gateway(d);
+	stop_forwards(d);
 	for (size_t i = d->napps; i-- > 0;)
 		d->apps[i].type->stop(d->apps[i].state);
 	free(d->apps);
@@ -423,6 +425,7 @@ static void stop(struct daemon *d, int code)
 	d->stopping = true;
 	d->exit_code = code;
 	stop_apps(d);
+	gateway_stop(d->gw);
 	tapird_ctl_stop(d->ctl);
 	if (d->handles_open) {
 		uv_close((uv_handle_t *)&d->poll, NULL);
@@ -456,8 +459,21 @@ static void usage(FILE *f)
 		"  --help          show this help\n"
 		"  --version       show the version\n"
 		"\n"
+		"Environment: TAPIR_TAP_FD=N[,vnet] takes TAP descriptor N, attached in\n"
+		"another namespace (tapir up --netns new --gateway), instead of opening\n"
+		"[netif] name here.\n"
+		"\n"
 		"Exit status: 0 stopped by SIGINT/SIGTERM, 1 network error,\n"
 		"2 bad configuration or argument.\n");
+}
+
+/* After a gateway callback touched the stack: send, and re-arm the timer */
+static void gateway_after(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	tapir_stack_flush(d->st);
+	rearm(d);
 }
 
 static int start_network(struct daemon *d)
@@ -473,17 +489,33 @@ static int start_network(struct daemon *d)
 	/* Offloads change frames (super-segments, partial checksums) that the
 	 * impairment layer works on one by one: not with it. */
 	bool offload = c->offload && !impair_config_active(&c->impair);
-	int rc = tap_open_backend(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload, err,
-				  sizeof(err));
+	/* `tapir up --netns new --gateway` opened the TAP in the new namespace
+	 * and hands it over: we stay in this one for the gateway's sockets */
+	const char *handed = getenv("TAPIR_TAP_FD");
+	int rc;
+	if (handed && !strcmp(c->backend, "tap")) {
+		char *end;
+		long fd = strtol(handed, &end, 10);
+		if (fd < 3 || fd > 65535 || (*end && strcmp(end, ",vnet"))) {
+			tapir_log_err(&d->log, "TAPIR_TAP_FD='%s': not FD or FD,vnet", handed);
+			return -1;
+		}
+		rc = tap_open_fd(&d->tap, (int)fd, *end != 0, c->mtu, c->mac, err, sizeof(err));
+		unsetenv("TAPIR_TAP_FD");
+	} else {
+		handed = NULL;
+		rc = tap_open_backend(&d->tap, c->backend, c->ifname, c->mtu, c->mac, offload, err,
+				      sizeof(err));
+	}
 	if (rc) {
 		tapir_log_err(&d->log, "%s", err);
 		return -1;
 	}
-	if (offload && !tap_offloads(d->tap) && !strcmp(c->backend, "tap"))
+	if (offload && !handed && !tap_offloads(d->tap) && !strcmp(c->backend, "tap"))
 		tapir_log_warn(&d->log, "%s: offloads unavailable (%s); running without",
 			 tap_name(d->tap), tap_offload_error(d->tap));
 	tap_mac(d->tap, c->mac);  /* vmnet assigns its own */
-	if (!tap_created(d->tap)) {
+	if (!tap_created(d->tap) && !handed) {
 		int kmtu = tap_kernel_mtu(d->tap);
 		if (kmtu > 0 && (uint32_t)kmtu != c->mtu)
 			tapir_log_warn(&d->log, "%s existed with MTU %d; ours is %u", tap_name(d->tap),
@@ -588,6 +620,11 @@ static int start_network(struct daemon *d)
 		ra->type = t;
 		d->napps++;
 	}
+	if (c->gw.enabled) {
+		rc = gateway_start(&d->gw, &d->loop, d->st, &c->gw, &d->log, gateway_after, d);
+		if (rc)
+			return -1;
+	}
 	tapir_stack_start(d->st, d->now);
 	tapir_stack_flush(d->st);
 
@@ -631,7 +668,7 @@ static void on_sighup(uv_signal_t *s, int signum)
 	json_decref(o);
 }
 
-static void gateway_stats(struct daemon *d, json_t *obj);
+static void forward_stats(struct daemon *d, json_t *obj);
 
 static json_t *counters_json(const char *const *names, const uint64_t *v, size_t n)
 {
@@ -653,7 +690,8 @@ static void ctl_dev_stats(void *ctx, void *json_obj)
 	const uint64_t fv[] = { f.rx_frames, f.rx_bytes, f.tx_frames, f.tx_bytes, f.tx_drops,
 				f.tx_errors, f.rx_errors, f.rx_empty, f.rx_capped };
 	json_object_set_new(json_obj, "dev", counters_json(fn, fv, 9));
-	gateway_stats(d, json_obj);
+	forward_stats(d, json_obj);
+	gateway_stats_json(d->gw, json_obj);
 	if (!d->im)
 		return;
 	struct impair_stats m;
@@ -734,8 +772,9 @@ static size_t host_resolvers(uint32_t *out, size_t max)
 	return dns_resolv_conf_parse(buf, n, out, max);
 }
 
-/* Start the port forwards and the DNS relay.  Return: 0 or -1 (logged) */
-static int start_gateway(struct daemon *d)
+/* Start the port forwards and the DNS relay (the splicing is gateway.c's,
+ * started with the stack).  Return: 0 or -1 (logged) */
+static int start_forwards(struct daemon *d)
 {
 	const struct tapird_config *c = &d->cfg;
 	char err[256];
@@ -777,7 +816,7 @@ static int start_gateway(struct daemon *d)
 	return 0;
 }
 
-static void gateway_stats(struct daemon *d, json_t *obj)
+static void forward_stats(struct daemon *d, json_t *obj)
 {
 	if (!d->fwd)
 		return;
@@ -807,6 +846,14 @@ static void gateway_stats(struct daemon *d, json_t *obj)
 	json_object_set_new(obj, "gateway_relay", o);
 }
 
+/* "conns": the gateway's spliced flows (a json_t * array) */
+static void *ctl_spliced(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return gateway_flows_json(d->gw);
+}
+
 static int start_loop(struct daemon *d)
 {
 	int rc;
@@ -833,11 +880,12 @@ static int start_loop(struct daemon *d)
 		tapir_log_err(&d->log, "libuv: %s", uv_strerror(rc));
 		return -1;
 	}
-	if (start_gateway(d) < 0)
+	if (start_forwards(d) < 0)
 		return -1;
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
 				      .reload = ctl_reload, .dev_stats = ctl_dev_stats,
-				      .forward = d->cfg.gw.enabled ? ctl_forward : NULL };
+				      .forward = d->cfg.gw.enabled ? ctl_forward : NULL,
+				      .spliced = d->gw ? ctl_spliced : NULL };
 	if (tapird_ctl_start(d->ctl, &d->loop, d->st, &d->log, tap_name(d->tap), &h) < 0)
 		return -1;
 	rearm(d);
@@ -848,6 +896,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 {
 	d->stopping = true;
 	stop_apps(d);
+	gateway_stop(d->gw);
 	tapird_ctl_stop(d->ctl);
 	if (loop_ok) {
 		if (d->handles_open) {
@@ -862,6 +911,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 		uv_run(&d->loop, UV_RUN_DEFAULT);  /* run the close callbacks */
 		uv_loop_close(&d->loop);
 	}
+	gateway_free(d->gw);
 	tapir_stack_free(d->st);
 	tapird_ctl_free(d->ctl);
 	impair_free(d->im);

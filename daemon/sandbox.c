@@ -67,12 +67,7 @@ static const int allowed[] = {
 #endif
 };
 
-int sandbox_seccomp(char *err, size_t errlen)
-{
-	return sandbox_seccomp_inet(false, err, errlen);
-}
-
-int sandbox_seccomp_inet(bool inet, char *err, size_t errlen)
+int sandbox_seccomp(bool gateway, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx) {
@@ -89,14 +84,22 @@ int sandbox_seccomp_inet(bool inet, char *err, size_t errlen)
 	if (!rc)
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					    &unix_only);
-	/* the gateway ([gateway] enabled): its host sockets, IPv4 only */
-	const struct scmp_arg_cmp inet_only = { .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_INET,
-						.datum_b = 0 };
-	if (!rc && inet)
+	/* the gateway ([gateway] enabled): AF_INET sockets (TCP, UDP, ping
+	 * sockets), connect() for TCP and UDP flows, and bind(), which libuv
+	 * makes (to port 0) before connecting a UDP socket; listen() for the
+	 * port forwards' host listeners */
+	if (!rc && gateway) {
+		const struct scmp_arg_cmp inet_only = { .arg = 0, .op = SCMP_CMP_EQ,
+							.datum_a = AF_INET, .datum_b = 0 };
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &inet_only);
-	static const int inet_calls[] = { SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(connect) };
-	for (size_t i = 0; inet && i < sizeof(inet_calls) / sizeof(inet_calls[0]) && !rc; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, inet_calls[i], 0);
+		if (!rc)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0);
+		if (!rc)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
+		/* the port forwards listen on host ports */
+		if (!rc)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(listen), 0);
+	}
 	if (!rc)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -118,7 +121,7 @@ static int drop_caps(char *err, size_t errlen)
 	return 0;
 }
 
-int sandbox_enter(const char *user, const char *socket, bool inet, char *err, size_t errlen)
+int sandbox_enter(const char *user, const char *socket, bool gateway, char *err, size_t errlen)
 {
 	if (user && *user) {
 		struct passwd *pw = getpwnam(user);
@@ -151,5 +154,5 @@ int sandbox_enter(const char *user, const char *socket, bool inet, char *err, si
 		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
 		return -errno;
 	}
-	return sandbox_seccomp_inet(inet, err, errlen);
+	return sandbox_seccomp(gateway, err, errlen);
 }

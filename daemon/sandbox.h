@@ -20,15 +20,14 @@
  * sandbox_enter() - Drop privileges and confine the process
  * @user:   User to become (NULL or "": stay who we are)
  * @socket: Control socket to hand to @user (may be NULL)
+ * @gateway: [gateway] enabled: allow what the gateway's host sockets need
  *
  * Return: 0 or negative errno (message in @err)
  */
-int sandbox_enter(const char *user, const char *socket, bool inet, char *err, size_t errlen);
+int sandbox_enter(const char *user, const char *socket, bool gateway, char *err, size_t errlen);
 
-/* Only step (4).  Return: 0 or negative errno (message in @err) */
-int sandbox_seccomp(char *err, size_t errlen);
-/* As sandbox_seccomp(); @inet also allows what the gateway's host sockets
- * need: socket(AF_INET), bind, listen, connect */
-int sandbox_seccomp_inet(bool inet, char *err, size_t errlen);
+/* Only step (4); @gateway: also the gateway's host sockets (AF_INET TCP, UDP
+ * and ping sockets, connect(), bind(), listen()).  Return: 0 or negative errno (message in @err) */
+int sandbox_seccomp(bool gateway, char *err, size_t errlen);
 
 #endif /* TAPIR_SANDBOX_H */

@@ -76,6 +76,8 @@ struct control_env {
 	 */
 	int (*forward)(void *ctx, const char *action, uint8_t proto, uint16_t host_port,
 		       uint16_t ns_port, void *json_result, char *err, size_t errlen);
+	/* Optional: the gateway's spliced flows for "conns" (a new json_t * array) */
+	void *(*spliced)(void *ctx);
 };
 
 struct control;

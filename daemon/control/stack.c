@@ -162,6 +162,8 @@ int control_cmd_conns(struct control *c, json_t *args, uint64_t now, json_t **re
 	}
 	free(f);
 	*res = json_pack("{s:o}", "connections", arr);
+	if (c->env.spliced)
+		json_object_set_new(*res, "spliced", c->env.spliced(c->env.ctx));
 	return 0;
 }
 

@@ -91,6 +91,12 @@ static int on_forward(void *ctx, const char *action, uint8_t proto, uint16_t hos
 				errlen);
 }
 
+static void *on_spliced(void *ctx)
+{
+	struct tapird_ctl *t = ctx;
+	return t->hooks.spliced(t->hooks.ctx);
+}
+
 /* After each request: push out what it sent, then stop or re-arm */
 static void after_request(void *ctx)
 {
@@ -159,6 +165,7 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 		.dev_stats = h->dev_stats ? on_dev_stats : NULL,
 		.gateway_on = c->gw.enabled,
 		.forward = h->forward ? on_forward : NULL,
+		.spliced = h->spliced ? on_spliced : NULL,
 	};
 	t->ctl = control_new(&env);
 	if (!t->ctl)

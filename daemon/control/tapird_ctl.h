@@ -37,6 +37,8 @@ struct tapird_ctl_hooks {
 	/* the gateway's port forwards (control_env's forward); NULL: no gateway */
 	int (*forward)(void *ctx, const char *action, uint8_t proto, uint16_t host_port,
 		       uint16_t ns_port, void *json_result, char *err, size_t errlen);
+	/* the gateway's spliced flows for "conns" (a new json_t * array); may be NULL */
+	void *(*spliced)(void *ctx);
 };
 
 /* Return: 0 (and *out, NULL when [control] enabled = false) or -ENOMEM */

@@ -17,15 +17,23 @@
  * entry, queued datagram and partial datagram must be gone, then the stack is
  * freed (LeakSanitizer checks).
  *
+ * Built with FUZZ_FORWARD (fuzz/forward/), the stack is in forwarder mode
+ * (tapir/forward.h) as the gateway runs it: SYNs for foreign addresses are
+ * accepted at once (destination port % 4 == 0), accepted at the next clock
+ * step (1), refused with a RST (2) or an ICMP host unreachable (3); UDP and
+ * echo requests to foreign addresses are answered from those addresses.
+ *
  * With ETH_INPUT_DUMP=FILE in the environment, every frame the stack writes is
  * appended to FILE (2-byte big-endian length, bytes): gen_corpus.py uses it to
  * learn the ISS of a SYN-ACK and quote our segments in its ICMP seeds.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tapir/forward.h"
 #include "tapir/stack.h"
 #include "tapir/tcp.h"
 #include "tapir/udp.h"
@@ -131,6 +139,57 @@ static void tcp_accepted(void *ctx, struct tapir_tcp_flow *f)
 	tapir_tcp_shutdown(f, false, true);
 }
 
+#ifdef FUZZ_FORWARD
+struct fwd_state {
+	struct tapir_stack *st;
+	struct tapir_tcp_fwd_req later[8];
+	size_t nlater;
+};
+
+static void fwd_syn(void *ctx, const struct tapir_tcp_fwd_req *req)
+{
+	struct fwd_state *s = ctx;
+
+	switch (req->dst_port % 4) {
+	case 0:
+		(void)tapir_tcp_forward_accept(s->st, req);
+		break;
+	case 1:
+		if (s->nlater < 8)
+			s->later[s->nlater++] = *req;
+		break;
+	case 2:
+		tapir_tcp_forward_refuse(s->st, req, -ECONNREFUSED);
+		break;
+	default:
+		tapir_tcp_forward_refuse(s->st, req, -EHOSTUNREACH);
+		break;
+	}
+}
+
+static void fwd_later(struct fwd_state *s)
+{
+	for (size_t k = 0; k < s->nlater; k++)
+		(void)tapir_tcp_forward_accept(s->st, &s->later[k]);
+	s->nlater = 0;
+}
+
+static void fwd_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *data, size_t len)
+{
+	struct fwd_state *s = ctx;
+
+	(void)tapir_udp_sendto_from(s->st, m->dst, m->dst_port, m->src, m->src_port, 0, data, len);
+}
+
+static void fwd_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
+		     const uint8_t *data, size_t len)
+{
+	struct fwd_state *s = ctx;
+
+	(void)tapir_icmp_echo_reply_from(s->st, dst, src, id, seq, data, len);
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct sink sink; /* a scratch buffer only: no state crosses runs */
@@ -163,6 +222,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	echo.st = st;
 	tapir_udp_listen(st, 7, udp_echo, &echo);
 	tapir_tcp_listen(st, 80, NULL, tcp_accepted, NULL);
+#ifdef FUZZ_FORWARD
+	struct fwd_state fs = { .st = st };
+	const struct tapir_tcp_forwarder fw = { .syn = fwd_syn, .accept = tcp_accepted };
+
+	if (tapir_tcp_forwarder_set(st, &fw, &fs) < 0)
+		abort();
+	tapir_udp_forwarder_set(st, fwd_udp, &fs);
+	tapir_icmp_echo_forwarder_set(st, fwd_echo, &fs);
+#endif
 	tapir_stack_start(st, now);
 
 	while (i < size) {
@@ -187,6 +255,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1:
 			if (i < size)
 				now += (uint64_t)data[i++] * 50000000ull;
+#ifdef FUZZ_FORWARD
+			fwd_later(&fs);
+#endif
 			tapir_stack_poll(st, now);
 			break;
 		case 2:

@@ -2,9 +2,10 @@
 # gateway_forward.sh - the gateway's port forwards and DNS relay, all inside a
 # namespace H made by the test (unshare -rn) that plays the host.
 #
-# In H (unshare -n): tap0 with its kernel side 192.0.2.1 (the "namespace side" that
-# forwards reach), tapird at 192.0.2.2 with [gateway] enabled, its host
-# sockets in H, dnsmasq on H's 127.0.0.1 as the host resolver.  Checks:
+# From H (unshare -n): tapir up --netns new --gateway, so the namespace N has
+# the TAP with its kernel side 192.0.2.1 (where forwards go) and tapird at
+# 192.0.2.2 keeps its host sockets in H; dnsmasq on H's 127.0.0.1 is the
+# host's resolver.  Checks:
 #   - a TCP forward from the config (H:127.0.0.1:8080 -> 192.0.2.1:80) carries an
 #     HTTP GET of a 2 MB file to a python http.server, SHA-256 equal;
 #   - a runtime forward (tapir forward add) works, is listed (table, --json),
@@ -38,7 +39,6 @@ ip link set lo up
 export TAPIR_RUNTIME_DIR="$TMP/run"
 mkdir -m 0700 "$TMP/run"
 NAME=gwf
-make_tap tap0 192.0.2.1/24
 
 # dnsmasq: the "host's" resolver, on H's loopback
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
@@ -64,11 +64,15 @@ forward = tcp/8080:80, udp/5353:7
 dns = 127.0.0.1
 CONF
 
-"$TAPIR" up "$NAME" --config "$TMP/gw.conf" || fail "tapir up"
+"$TAPIR" up "$NAME" --config "$TMP/gw.conf" --netns new --gateway || fail "tapir up"
 TAPIRD_LOG="$TMP/run/$NAME.log"
 cleanup_gw() { "$TAPIR" down "$NAME" >/dev/null 2>&1 || true; cleanup; }
 trap cleanup_gw EXIT
-wait_ping 192.0.2.2
+for _ in $(seq 1 20); do
+	"$TAPIR" exec "$NAME" -- ping -c 1 -W 1 192.0.2.2 >/dev/null 2>&1 && break
+	sleep 0.5
+done
+"$TAPIR" exec "$NAME" -- ping -c 1 -W 1 192.0.2.2 >/dev/null || fail "tapird never answered ping"
 
 # --- TCP forward from the config: a 2 MB file over HTTP ---
 mkdir "$TMP/www"
@@ -77,7 +81,7 @@ head -c 2000000 /dev/urandom >"$TMP/www/blob"
 	>"$TMP/http.log" 2>&1 &
 PIDS="$PIDS $!"
 for _ in $(seq 1 40); do
-	curl -s -o /dev/null http://192.0.2.1:80/ && break
+	"$TAPIR" exec "$NAME" -- curl -s -o /dev/null http://192.0.2.1:80/ && break
 	sleep 0.25
 done
 curl -sf -o "$TMP/got" http://127.0.0.1:8080/blob || fail "curl through the config forward"
@@ -219,7 +223,7 @@ out=$("$TAPIR" exec "$NAME" -- getent hosts svc.gw.test) || fail "getent through
 [ "$(echo "$out" | awk '{print $1}')" = 198.51.100.7 ] || fail "getent: '$out'"
 # outside exec the host's resolv.conf is untouched
 grep -q "192.0.2.2" /etc/resolv.conf && fail "/etc/resolv.conf changed outside exec"
-out=$("$PY" - <<'EOF'
+out=$("$TAPIR" exec "$NAME" -- "$PY" - <<'EOF'
 import socket, struct
 def query(name, qid):
     q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)

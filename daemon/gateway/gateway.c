@@ -1,0 +1,202 @@
+/*
+ * gateway.c - the gateway's core: start and stop, the sweep timer, the host
+ * address of a destination, ICMP errors to the namespace, counters and listings
+ *
+ * Theory of operation
+ *
+ * With [gateway] enabled, tapird is the default router of the namespace on
+ * the other side of its TAP.  The stack's forwarder mode (tapir/forward.h)
+ * hands the gateway every TCP SYN, UDP datagram and echo request addressed
+ * to anyone but tapird; the gateway opens a socket in tapird's own network
+ * namespace (the host's) for each flow and copies between the two:
+ *
+ *   splice_tcp.c  TCP: connect on the host first, answer the SYN only then
+ *                 (refused: RST; unreachable: ICMP; no answer: nothing),
+ *                 then copy both ways with back-pressure, half-closes and
+ *                 resets carried across
+ *   udp_flow.c    UDP: a connected host socket per namespace 4-tuple, closed
+ *                 after udp_idle_timeout without traffic
+ *   icmp_echo.c   pings through unprivileged ping sockets (SOCK_DGRAM,
+ *                 IPPROTO_ICMP) where net.ipv4.ping_group_range allows
+ *
+ * Destinations: host_loopback (when set) stands for the host's 127.0.0.1;
+ * the stack never forwards 127/8 itself, so without it the host's loopback
+ * cannot be reached.  Limits: max_flows flows of all kinds (pending connects
+ * count); per TCP flow at most flow_buffer bytes held each way, and
+ * total_buffer for all flows together (see splice_tcp.c); every refusal is
+ * counted (gateway.* in stats).
+ *
+ * One timer (the sweep, once a second) ends connects past connect_timeout
+ * and idle UDP flows and pings.  Everything runs on the daemon's loop; a
+ * flow's memory is freed in its handle's close callback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <string.h>
+
+#include "gw.h"
+
+static const char *const gw_counter_names[GW__COUNT] = {
+#define X(id, name) [GW_##id] = name,
+	GW_COUNTERS(X)
+#undef X
+};
+
+bool gw_host_addr(const struct gateway *gw, uint32_t dst, struct sockaddr_in *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	if (gw->cfg.host_loopback && dst == gw->cfg.host_loopback)
+		dst = INADDR_LOOPBACK;
+	else if ((dst >> 24) == 127)
+		return false;	/* never forwarded by the stack; refuse all the same */
+	out->sin_addr.s_addr = htonl(dst);
+	return true;
+}
+
+json_t *gw_addr_json(uint32_t a)
+{
+	char buf[INET_ADDRSTRLEN];
+	struct in_addr in = { htonl(a) };
+
+	return json_string(inet_ntop(AF_INET, &in, buf, sizeof(buf)));
+}
+
+void gw_after(struct gateway *gw)
+{
+	if (gw->after)
+		gw->after(gw->after_ctx);
+}
+
+void gw_send_unreach(struct gateway *gw, uint8_t code, uint8_t proto, uint32_t src,
+		     uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	uint8_t q[28] = { 0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, proto };
+	uint32_t sum = 0;
+
+	q[12] = (uint8_t)(src >> 24);
+	q[13] = (uint8_t)(src >> 16);
+	q[14] = (uint8_t)(src >> 8);
+	q[15] = (uint8_t)src;
+	q[16] = (uint8_t)(dst >> 24);
+	q[17] = (uint8_t)(dst >> 16);
+	q[18] = (uint8_t)(dst >> 8);
+	q[19] = (uint8_t)dst;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)q[i] << 8 | q[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	q[10] = (uint8_t)(~sum >> 8);
+	q[11] = (uint8_t)~sum;
+	q[20] = (uint8_t)(sport >> 8);
+	q[21] = (uint8_t)sport;
+	q[22] = (uint8_t)(dport >> 8);
+	q[23] = (uint8_t)dport;
+	(void)tapir_icmp_send_unreach(gw->st, code, q, sizeof(q));
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+	struct gateway *gw = t->data;
+	uint64_t now = uv_hrtime();
+
+	gw_tcp_sweep(gw, now);
+	gw_udp_sweep(gw, now);
+	gw_ping_sweep(gw, now);
+	gw_after(gw);
+}
+
+static void sweep_closed(uv_handle_t *h)
+{
+	struct gateway *gw = h->data;
+
+	gw->handles--;
+}
+
+int gateway_start(struct gateway **out, uv_loop_t *loop, struct tapir_stack *st,
+		  const struct gateway_config *cfg, struct tapir_logger *log,
+		  void (*after)(void *ctx), void *ctx)
+{
+	struct gateway *gw = calloc(1, sizeof(*gw));
+	int rc;
+
+	if (!gw)
+		return -ENOMEM;
+	gw->loop = loop;
+	gw->st = st;
+	gw->cfg = *cfg;
+	gw->log = log;
+	gw->after = after;
+	gw->after_ctx = ctx;
+	/* a socket per flow: take the hard limit of descriptors (before the sandbox) */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	uv_timer_init(loop, &gw->sweep);
+	gw->sweep.data = gw;
+	gw->handles++;
+	if ((rc = gw_tcp_start(gw)) < 0 || (rc = gw_udp_start(gw)) < 0 ||
+	    (rc = gw_ping_start(gw)) < 0) {
+		tapir_log_err(log, "gateway: %s", strerror(-rc));
+		gateway_stop(gw);
+		*out = gw;
+		return rc;
+	}
+	uv_timer_start(&gw->sweep, on_sweep, 1000, 1000);
+	*out = gw;
+	tapir_log_info(log, "gateway: on (max_flows %u, flow_buffer %llu, total_buffer %llu)",
+		       cfg->max_flows, (unsigned long long)cfg->flow_buffer,
+		       (unsigned long long)cfg->total_buffer);
+	return 0;
+}
+
+void gateway_stop(struct gateway *gw)
+{
+	if (!gw || gw->stopping)
+		return;
+	gw->stopping = true;
+	gw_tcp_stop(gw);
+	gw_udp_stop(gw);
+	gw_ping_stop(gw);
+	uv_close((uv_handle_t *)&gw->sweep, sweep_closed);
+}
+
+void gateway_free(struct gateway *gw)
+{
+	if (!gw)
+		return;
+	if (gw->handles)
+		tapir_log_warn(gw->log, "gateway: %zu handle(s) still open at exit", gw->handles);
+	free(gw);
+}
+
+void gateway_stats_json(const struct gateway *gw, void *json_obj)
+{
+	json_t *l;
+
+	if (!gw)
+		return;
+	l = json_object();
+	for (int i = 0; i < GW__COUNT; i++)
+		json_object_set_new(l, gw_counter_names[i], json_integer((json_int_t)gw->ctr[i]));
+	json_object_set_new(l, "flows", json_integer((json_int_t)gw->nflows));
+	json_object_set_new(l, "buffered", json_integer((json_int_t)gw->buffered));
+	json_object_set_new(json_obj, "gateway", l);
+}
+
+void *gateway_flows_json(const struct gateway *gw)
+{
+	json_t *arr = json_array();
+
+	if (gw) {
+		gw_tcp_json(gw, arr);
+		gw_udp_json(gw, arr);
+		gw_ping_json(gw, arr);
+	}
+	return arr;
+}

@@ -1,0 +1,212 @@
+/*
+ * icmp_echo.c - the gateway's pings: echo requests from the namespace go out
+ * through unprivileged ping sockets (SOCK_DGRAM, IPPROTO_ICMP)
+ *
+ * One ping socket per (namespace source, destination, echo identifier),
+ * closed after udp_idle_timeout without traffic.  The kernel picks the
+ * identifier on the wire (the socket's "port") and hands back only the
+ * replies to it; the gateway answers the namespace with its own identifier
+ * and the reply's sequence number and data, from the destination's address.
+ * Where net.ipv4.ping_group_range does not include tapird's group the socket
+ * cannot be made: the request is dropped and counted (icmp_refused), as with
+ * [gateway] icmp_echo = false.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gw.h"
+
+struct gw_ping {
+	struct gw_ping *next, *prev;
+	struct gateway *gw;
+	uint32_t ns_addr, dst;
+	uint16_t id;
+	int fd;
+	uv_poll_t poll;
+	struct sockaddr_in to;
+	uint64_t last;
+	uint64_t sent, replies;
+	bool closing;
+};
+
+static void ping_closed(uv_handle_t *h)
+{
+	struct gw_ping *p = h->data;
+	struct gateway *gw = p->gw;
+
+	close(p->fd);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		gw->ping = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	gw->nflows--;
+	gw->handles--;
+	free(p);
+}
+
+static void ping_end(struct gw_ping *p)
+{
+	if (p->closing)
+		return;
+	p->closing = true;
+	uv_close((uv_handle_t *)&p->poll, ping_closed);
+}
+
+static void on_reply(uv_poll_t *h, int status, int events)
+{
+	struct gw_ping *p = h->data;
+	struct gateway *gw = p->gw;
+
+	(void)events;
+	if (p->closing)
+		return;
+	if (status < 0) {
+		ping_end(p);
+		return;
+	}
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(p->fd, gw->rbuf, sizeof(gw->rbuf), MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			break;
+		if (n < 8 || gw->rbuf[0] != 0 /* echo reply */)
+			continue;
+		p->last = uv_hrtime();
+		p->replies++;
+		GW_INC(gw, ICMP_ECHO_REPLIES);
+		(void)tapir_icmp_echo_reply_from(gw->st, p->dst, p->ns_addr, p->id,
+						 (uint16_t)(gw->rbuf[6] << 8 | gw->rbuf[7]),
+						 gw->rbuf + 8, (size_t)n - 8);
+	}
+	gw_after(gw);
+}
+
+static struct gw_ping *ping_open(struct gateway *gw, uint32_t src, uint32_t dst, uint16_t id)
+{
+	struct gw_ping *p;
+	struct sockaddr_in to;
+	int fd;
+
+	if (!gw->cfg.icmp_echo || !gw_host_addr(gw, dst, &to)) {
+		GW_INC(gw, ICMP_REFUSED);
+		return NULL;
+	}
+	if (gw->nflows >= gw->cfg.max_flows) {
+		GW_INC(gw, ICMP_REFUSED_LIMIT);
+		return NULL;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (fd < 0) {
+		/* EACCES: not in net.ipv4.ping_group_range */
+		GW_INC(gw, ICMP_REFUSED);
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fd);
+		GW_INC(gw, ICMP_REFUSED_LIMIT);
+		return NULL;
+	}
+	if (uv_poll_init(gw->loop, &p->poll, fd) < 0) {
+		close(fd);
+		free(p);
+		GW_INC(gw, ICMP_REFUSED);
+		return NULL;
+	}
+	p->gw = gw;
+	p->fd = fd;
+	p->ns_addr = src;
+	p->dst = dst;
+	p->id = id;
+	p->to = to;
+	p->poll.data = p;
+	gw->handles++;
+	p->next = gw->ping;
+	if (gw->ping)
+		gw->ping->prev = p;
+	gw->ping = p;
+	gw->nflows++;
+	uv_poll_start(&p->poll, UV_READABLE, on_reply);
+	return p;
+}
+
+static void fwd_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
+		     const uint8_t *data, size_t len)
+{
+	struct gateway *gw = ctx;
+	struct gw_ping *p;
+	uint8_t *msg;
+
+	if (gw->stopping || len > 65507 - 8)
+		return;
+	for (p = gw->ping; p; p = p->next)
+		if (!p->closing && p->ns_addr == src && p->dst == dst && p->id == id)
+			break;
+	if (!p && !(p = ping_open(gw, src, dst, id)))
+		return;
+	msg = gw->rbuf;
+	msg[0] = 8;	/* echo request; the kernel fills in the checksum and identifier */
+	msg[1] = 0;
+	msg[2] = msg[3] = 0;
+	msg[4] = (uint8_t)(id >> 8);
+	msg[5] = (uint8_t)id;
+	msg[6] = (uint8_t)(seq >> 8);
+	msg[7] = (uint8_t)seq;
+	memcpy(msg + 8, data, len);
+	p->last = uv_hrtime();
+	if (sendto(p->fd, msg, len + 8, MSG_DONTWAIT, (struct sockaddr *)&p->to,
+		   sizeof(p->to)) < 0) {
+		GW_INC(gw, ICMP_DROP_SEND);
+		return;
+	}
+	p->sent++;
+	GW_INC(gw, ICMP_ECHO_SENT);
+}
+
+int gw_ping_start(struct gateway *gw)
+{
+	return tapir_icmp_echo_forwarder_set(gw->st, fwd_echo, gw);
+}
+
+void gw_ping_stop(struct gateway *gw)
+{
+	(void)tapir_icmp_echo_forwarder_set(gw->st, NULL, NULL);
+	for (struct gw_ping *p = gw->ping; p; p = p->next)
+		ping_end(p);
+}
+
+void gw_ping_sweep(struct gateway *gw, uint64_t now)
+{
+	for (struct gw_ping *p = gw->ping; p; p = p->next)
+		if (!p->closing && now - p->last > gw->cfg.udp_idle_ns)
+			ping_end(p);
+}
+
+void gw_ping_json(const struct gateway *gw, void *arr)
+{
+	for (const struct gw_ping *p = gw->ping; p; p = p->next) {
+		json_t *e = json_object();
+
+		json_object_set_new(e, "proto", json_string("icmp"));
+		json_object_set_new(e, "ns_addr", gw_addr_json(p->ns_addr));
+		json_object_set_new(e, "ns_port", json_integer(p->id));
+		json_object_set_new(e, "dst_addr", gw_addr_json(p->dst));
+		json_object_set_new(e, "dst_port", json_integer(0));
+		json_object_set_new(e, "host_peer_addr", gw_addr_json(ntohl(p->to.sin_addr.s_addr)));
+		json_object_set_new(e, "state", json_string(p->closing ? "CLOSING" : "OPEN"));
+		json_object_set_new(e, "echo_sent", json_integer((json_int_t)p->sent));
+		json_object_set_new(e, "echo_replies", json_integer((json_int_t)p->replies));
+		json_array_append_new(arr, e);
+	}
+}
