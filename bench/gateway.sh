@@ -12,13 +12,15 @@
 # host, and each tool gets a fresh namespace N (a child, `unshare -n sleep`)
 # with the tcpbench servers in it (echo 5007, discard 5009, source 5019: pasta
 # runs them unprivileged).  The client runs in H on 127.0.0.1 and reaches them
-# through the tool's port forwards, host ports 10007/10009/10019 -> N's 500x:
-#   tapir:       tapird in H (its host sockets in H), its TAP moved into N with
-#                the kernel side 192.0.2.1/24, [gateway] forward = tcp/10007:5007, ...
+# through the tool's port forwards, host ports BASE+7/9/19 -> N's 500x (BASE
+# per tool and MTU, so that no tool meets another's leftovers):
+#   tapir:       tapir up --netns new --gateway from H: N has the TAP with the
+#                kernel side 192.0.2.1/24, tapird's host sockets stay in H,
+#                [gateway] forward = tcp/BASE+7:5007, ...; servers via tapir exec
 #   slirp4netns: --configure --cidr 192.0.2.0/24 (N at 192.0.2.100), add_hostfwd
 #                through its API socket;
 #   pasta:       makes N itself and runs the servers there (pasta -- CMD),
-#                -t 10007:5007,...; H has a veth
+#                -t BASE+7:5007,...; H has a veth
 #                pair, one end with 198.51.100.1/24 and a default route for pasta
 #                to copy, N gets 192.0.2.100/24.
 # Figures, at MTU 1500 and 65520: bulk host -> namespace (send to discard)
@@ -125,24 +127,24 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 # tb ARGS: a tcpbench client run, bounded in time
 tb() { timeout $((SECS + 60)) "$TCPBENCH" "$@"; }
 declare -A R
-# measure TOOL MTU
+# measure TOOL MTU: through host ports $BASE+7 (echo), +9 (discard), +19 (source)
 measure() {
 	local t=$1 m=$2 out
 	echo "  $t, MTU $m ..." >&2
-	wait_port 10007
-	R[send_${t}_$m]=$(tb send 127.0.0.1 10009 "$SECS" | field gbps) || die "$t send"
-	R[recv_${t}_$m]=$(tb recv 127.0.0.1 10019 "$SECS" | field gbps) || die "$t recv"
-	out=$(tb rr 127.0.0.1 10007 "$RR") || die "$t rr"
+	wait_port $((BASE + 7))
+	R[send_${t}_$m]=$(tb send 127.0.0.1 $((BASE + 9)) "$SECS" | field gbps) || die "$t send"
+	R[recv_${t}_$m]=$(tb recv 127.0.0.1 $((BASE + 19)) "$SECS" | field gbps) || die "$t recv"
+	out=$(tb rr 127.0.0.1 $((BASE + 7)) "$RR") || die "$t rr"
 	R[rr50_${t}_$m]=$(echo "$out" | field median_us)
 	R[rr99_${t}_$m]=$(echo "$out" | field p99_us)
-	R[crr_${t}_$m]=$(tb crr 127.0.0.1 10007 "$SECS" | field cps) || die "$t crr"
+	R[crr_${t}_$m]=$(tb crr 127.0.0.1 $((BASE + 7)) "$SECS" | field cps) || die "$t crr"
 }
 
 # ---- the three tools ----
 
 run_tapir() {
 	local m=$1
-	new_ns
+	BASE=$((11000 + m % 1000))
 	mkdir -p -m 0700 "$TMP/run"
 	NAME=gwbench
 	cat >"$TMP/tapir.conf" <<CONF
@@ -159,27 +161,30 @@ name = $NAME
 
 [gateway]
 enabled = true
-forward = tcp/10007:5007, tcp/10009:5009, tcp/10019:5019
+forward = tcp/$((BASE + 7)):5007, tcp/$((BASE + 9)):5009, tcp/$((BASE + 19)):5019
 dns = 127.0.0.1
 CONF
-	TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" up "$NAME" --config "$TMP/tapir.conf" >/dev/null ||
-		die "tapir up"
-	# tapird keeps its TAP descriptor; the device itself moves into N
-	ip link set gwb0 netns "$NS_PID"
-	nsenter -t "$NS_PID" -n sh -c "ip addr add 192.0.2.1/24 dev gwb0 &&
-		ip link set gwb0 mtu $m up" || die "gwb0 in N"
-	servers
+	# N: a user + network namespace made by tapir up, the TAP's kernel side
+	# 192.0.2.1 there; tapird keeps its host sockets in H
+	TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" up "$NAME" --config "$TMP/tapir.conf" --netns new \
+		--gateway >/dev/null || die "tapir up"
+	TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" exec "$NAME" -- "$TCPBENCH" server 5007 5009 5019 \
+		>"$TMP/server.log" 2>&1 &
+	SRV_PID=$!
+	PIDS="$PIDS $SRV_PID"
 	measure tapir "$m"
 	local tp
 	tp=$(TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" --json status "$NAME" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
 	[ -n "$tp" ] && OURS_DETACHED=$((OURS_DETACHED + $(pid_ticks "$tp")))
+	kill "$SRV_PID" 2>/dev/null || true
+	wait "$SRV_PID" 2>/dev/null || true
 	TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" down "$NAME" >/dev/null || true
 	NAME=
-	stop_ns
 }
 
 run_slirp() {
 	local m=$1
+	BASE=$((12000 + m % 1000))
 	new_ns
 	servers
 	slirp4netns --configure --mtu="$m" --cidr=192.0.2.0/24 --api-socket "$TMP/slirp.sock" \
@@ -187,8 +192,8 @@ run_slirp() {
 	local sp=$!
 	PIDS="$PIDS $sp"
 	for _ in $(seq 1 40); do [ -S "$TMP/slirp.sock" ] && break; sleep 0.25; done
-	for p in 7 9 19; do  # host 1000x -> N 500x
-		echo "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$((10000 + p)),\"guest_port\":$((5000 + p))}}" |
+	for p in 7 9 19; do  # host BASE+x -> N 500x
+		echo "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$((BASE + p)),\"guest_port\":$((5000 + p))}}" |
 			socat - "UNIX-CONNECT:$TMP/slirp.sock" >>"$TMP/slirp.log" || die "slirp add_hostfwd"
 	done
 	measure slirp4netns "$m"
@@ -200,9 +205,10 @@ run_slirp() {
 
 run_pasta() {
 	local m=$1
+	BASE=$((13000 + m % 1000))
 	# pasta makes N itself (a user + network namespace) and runs the servers there
 	pasta --foreground --quiet --config-net -i hveth0 -a 192.0.2.100 -n 24 -g 192.0.2.2 \
-		-m "$m" -t 10007:5007,10009:5009,10019:5019 -u none -T none -U none --runas 0:0 \
+		-m "$m" -t $((BASE + 7)):5007,$((BASE + 9)):5009,$((BASE + 19)):5019 -u none -T none -U none --runas 0:0 \
 		-- "$TCPBENCH" server 5007 5009 5019 >"$TMP/pasta.log" 2>&1 &
 	local pp=$!
 	PIDS="$PIDS $pp"
@@ -278,5 +284,5 @@ if [ -n "$BUSY" ]; then
 fi
 echo
 echo "The path: a client in the host namespace to the namespace through each tool's port"
-echo "forwards (127.0.0.1:1000x -> N:500x).  The namespace -> host direction through a"
+echo "forwards (127.0.0.1:BASE+x -> N:500x).  The namespace -> host direction through a"
 echo "gateway is the other bulk row (the server in N sends)."
