@@ -45,11 +45,9 @@
 
 #include "apps.h"
 #include "config.h"
-#include "dns_msg.h"
-#include "dns_relay.h"
-#include "forward.h"
 #include "gateway.h"
 #include "impair.h"
+#include "services.h"
 #include "tapir/kv.h"
 #include "tapir/log.h"
 #include "tapir/stack.h"
@@ -96,8 +94,7 @@ struct daemon {
 	int exit_code;
 	bool stopping;
 	struct tapird_ctl *ctl;  /* control socket + capture (tapird_ctl.h) */
-	struct gw_fwd *fwd;      /* [gateway]: port forwards (gateway/forward.h) */
-	struct dns_relay *dns;   /* [gateway]: the DNS relay (gateway/dns_relay.h) */
+	struct gw_services *svc; /* [gateway]: port forwards, DNS relay (gateway/services.h) */
 	struct gateway *gw;      /* [gateway] enabled (gateway/gateway.h) */
 };
 
@@ -310,10 +307,8 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static void stop_forwards(struct daemon *d)
 {
-	gw_fwd_free(d->fwd);
-	d->fwd = NULL;
-	dns_relay_stop(d->dns);
-	d->dns = NULL;
+	gw_services_stop(d->svc);
+	d->svc = NULL;
 }
 
 static void stop_apps(struct daemon *d)
@@ -704,7 +699,7 @@ static void ctl_dev_stats(void *ctx, void *json_obj)
 	json_object_set_new(json_obj, "impair", counters_json(mn, mv, 9));
 }
 
-/* ---- the gateway's port forwards and DNS relay ([gateway]) ---- */
+/* ---- the gateway's port forwards and DNS relay (gateway/services.h) ---- */
 
 /* After gateway work from a libuv callback: send what it queued, re-arm */
 static void gw_kick(void *ctx)
@@ -721,129 +716,13 @@ static int ctl_forward(void *ctx, const char *action, uint8_t proto, uint16_t ho
 		       uint16_t ns_port, void *json_result, char *err, size_t errlen)
 {
 	struct daemon *d = ctx;
-	json_t *res = json_result;
-	if (!d->fwd) {
-		snprintf(err, errlen, "no gateway ([gateway] enabled = false)");
-		return -ENOTSUP;
-	}
-	if (!strcmp(action, "add"))
-		return gw_fwd_add(d->fwd, proto, host_port, ns_port, false, err, errlen);
-	if (!strcmp(action, "rm")) {
-		int rc = gw_fwd_rm(d->fwd, proto, host_port);
-		if (rc)
-			snprintf(err, errlen, "%s/%u is not forwarded", proto == GW_FWD_TCP ? "tcp" : "udp",
-				 host_port);
-		return rc;
-	}
-	struct gw_fwd_info fi[GW_FWD_MAX];
-	size_t n = gw_fwd_list(d->fwd, fi, GW_FWD_MAX);
-	char ab[16];
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_object();
-		json_object_set_new(o, "proto", json_string(fi[i].proto == GW_FWD_TCP ? "tcp" : "udp"));
-		json_object_set_new(o, "host_address",
-				    json_string(tapir_ipv4_addr_format(d->cfg.gw.forward_addr, ab)));
-		json_object_set_new(o, "host_port", json_integer(fi[i].host_port));
-		json_object_set_new(o, "ns_address",
-				    json_string(tapir_ipv4_addr_format(d->cfg.gateway, ab)));
-		json_object_set_new(o, "ns_port", json_integer(fi[i].ns_port));
-		json_object_set_new(o, "origin", json_string(fi[i].from_config ? "config" : "runtime"));
-		json_object_set_new(o, "active", json_integer((json_int_t)fi[i].active));
-		json_object_set_new(o, "total", json_integer((json_int_t)fi[i].total));
-		json_object_set_new(o, "refused", json_integer((json_int_t)fi[i].refused));
-		json_object_set_new(o, "bytes_in", json_integer((json_int_t)fi[i].bytes_in));
-		json_object_set_new(o, "bytes_out", json_integer((json_int_t)fi[i].bytes_out));
-		json_array_append_new(a, o);
-	}
-	json_object_set_new(res, "forwards", a);
-	return 0;
-}
-
-/* Read the host's resolvers (before the sandbox).  Return: how many */
-static size_t host_resolvers(uint32_t *out, size_t max)
-{
-	char buf[16384];
-	FILE *f = fopen("/etc/resolv.conf", "r");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	return dns_resolv_conf_parse(buf, n, out, max);
-}
-
-/* Start the port forwards and the DNS relay (the splicing is gateway.c's,
- * started with the stack).  Return: 0 or -1 (logged) */
-static int start_forwards(struct daemon *d)
-{
-	const struct tapird_config *c = &d->cfg;
-	char err[256];
-	if (!c->gw.enabled)
-		return 0;
-	struct gw_fwd_env fe = { .loop = &d->loop, .st = d->st, .log = &d->log,
-				 .bind_addr = c->gw.forward_addr, .ns_addr = c->gateway,
-				 .kick = gw_kick, .ctx = d };
-	d->fwd = gw_fwd_new(&fe);
-	if (!d->fwd) {
-		tapir_log_err(&d->log, "gateway: out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < c->gw.nforwards; i++) {
-		const struct config_forward *f = &c->gw.forwards[i];
-		if (gw_fwd_add(d->fwd, f->proto, f->host_port, f->ns_port, true, err, sizeof(err))) {
-			tapir_log_err(&d->log, "gateway: [gateway] forward: %s", err);
-			return -1;
-		}
-	}
-	struct dns_relay_env de = { .loop = &d->loop, .st = d->st, .log = &d->log,
-				    .kick = gw_kick, .ctx = d };
-	memcpy(de.servers, c->gw.dns, c->gw.ndns * sizeof(c->gw.dns[0]));
-	de.nservers = c->gw.ndns;
-	if (!de.nservers)
-		de.nservers = host_resolvers(de.servers, DNS_RELAY_MAX_SERVERS);
-	if (!de.nservers) {
-		tapir_log_warn(&d->log, "gateway: no IPv4 nameserver in /etc/resolv.conf and no "
-			       "[gateway] dns: no DNS relay");
-		return 0;
-	}
-	if (dns_relay_start(&de, &d->dns, err, sizeof(err))) {
-		tapir_log_err(&d->log, "gateway: DNS relay: %s", err);
-		return -1;
-	}
-	char ab[16];
-	tapir_log_info(&d->log, "gateway: DNS relay on port 53 to %s%s", 
-		       tapir_ipv4_addr_format(de.servers[0], ab), de.nservers > 1 ? " and more" : "");
-	return 0;
+	return gw_services_forward(d->svc, action, proto, host_port, ns_port, json_result, err,
+				   errlen);
 }
 
 static void forward_stats(struct daemon *d, json_t *obj)
 {
-	if (!d->fwd)
-		return;
-	struct gw_fwd_stats f;
-	gw_fwd_get_stats(d->fwd, &f);
-	static const char *const fn[] = { "fwd_tcp_accepted", "fwd_tcp_active", "fwd_tcp_limit",
-					  "fwd_tcp_ns_refused", "fwd_tcp_resets", "fwd_udp_flows",
-					  "fwd_udp_active", "fwd_udp_limit", "fwd_udp_expired",
-					  "fwd_udp_foreign", "fwd_udp_send_errors" };
-	const uint64_t fv[] = { f.tcp_accepted, f.tcp_active, f.tcp_limit, f.tcp_ns_refused,
-				f.tcp_resets, f.udp_flows, f.udp_active, f.udp_limit, f.udp_expired,
-				f.udp_foreign, f.udp_send_errors };
-	json_t *o = counters_json(fn, fv, 11);
-	if (d->dns) {
-		struct dns_relay_stats r;
-		dns_relay_get_stats(d->dns, &r);
-		static const char *const rn[] = { "dns_queries_udp", "dns_queries_tcp", "dns_answers",
-						  "dns_bad_queries", "dns_bad_answers", "dns_timeouts",
-						  "dns_pending_full", "dns_tcp_clients_full",
-						  "dns_upstream_errors", "dns_pending" };
-		const uint64_t rv[] = { r.queries_udp, r.queries_tcp, r.answers, r.bad_queries,
-					r.bad_answers, r.timeouts, r.pending_full, r.tcp_clients_full,
-					r.upstream_errors, r.pending };
-		for (size_t i = 0; i < 10; i++)
-			json_object_set_new(o, rn[i], json_integer((json_int_t)rv[i]));
-	}
-	json_object_set_new(obj, "gateway_relay", o);
+	gw_services_stats_json(d->svc, obj);
 }
 
 /* "conns": the gateway's spliced flows (a json_t * array) */
@@ -880,7 +759,8 @@ static int start_loop(struct daemon *d)
 		tapir_log_err(&d->log, "libuv: %s", uv_strerror(rc));
 		return -1;
 	}
-	if (start_forwards(d) < 0)
+	if (d->cfg.gw.enabled &&
+	    gw_services_start(&d->svc, &d->loop, d->st, &d->cfg, &d->log, gw_kick, d) < 0)
 		return -1;
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
 				      .reload = ctl_reload, .dev_stats = ctl_dev_stats,
