@@ -78,7 +78,7 @@ cleanup() {
 trap cleanup EXIT
 die() {
 	echo "bench/gateway.sh: $*" >&2
-	[ -n "${NAME:-}" ] && TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" stats "$NAME" 2>&1 | grep -E "gateway|tcp\.(conn|rst|syn)" >&2
+	[ -n "${NAME:-}" ] && TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" stats "$NAME" 2>&1 | grep -E "gateway|tcp\.(conn|rst|syn)" >&2 || true
 	for l in "$TMP"/*.log "$TMP"/run/*.log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -15 "$l" >&2; }; done
 	exit 1
 }

@@ -33,6 +33,7 @@
  * configuration or argument, 1 when the network cannot be set up or fails.
  */
 #include <errno.h>
+#include <signal.h>
 #include <jansson.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -901,6 +902,9 @@ int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, 
 	}
 	tapir_logger_init(&d->log, d->cfg.log_level, d->cfg.log_timestamps);
 
+	/* A host socket (the gateway's, a control client's) whose peer went
+	 * away fails a write with EPIPE; the default SIGPIPE would kill us */
+	signal(SIGPIPE, SIG_IGN);
 	int rc = uv_loop_init(&d->loop);
 	if (rc) {
 		tapir_log_err(&d->log, "uv_loop_init: %s", uv_strerror(rc));

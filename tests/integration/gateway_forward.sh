@@ -12,6 +12,7 @@
 #     and after rm the host port refuses (ECONNREFUSED);
 #   - back-pressure: a host client that does not read while the namespace
 #     sends 64 MB leaves tapird's memory within 16 MiB, and then gets it all;
+#   - host clients that leave mid-stream (tapird once died of SIGPIPE there);
 #   - a half-close crosses the splice (the client's EOF reaches the server,
 #     whose answer still comes back);
 #   - a forward to a closed namespace port resets the host connection;
@@ -178,6 +179,30 @@ read -r got peak <<<"$out"
 [ "$got" = 67108864 ] || fail "slow reader got $got bytes, not 64 MB"
 [ $((peak - RSS0)) -lt 16384 ] || fail "tapird grew by $((peak - RSS0)) KiB with a slow reader"
 pass "slow host reader: tapird grew $((peak - RSS0)) KiB while 64 MB waited; all 64 MB then arrived"
+
+# --- a host client that goes away mid-stream: tapird lives on (EPIPE, not SIGPIPE) ---
+(exec "$TAPIR" exec "$NAME" -- socat TCP-LISTEN:84,bind=192.0.2.1,reuseaddr,fork \
+	SYSTEM:'cat /dev/zero') >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+"$TAPIR" forward "$NAME" add tcp 8084 84 >/dev/null || fail "forward add 8084"
+sleep 0.5
+set +e
+"$PY" - <<'EOF'
+import socket
+for _ in range(20):
+    s = socket.create_connection(("127.0.0.1", 8084), timeout=10)
+    n = 0
+    while n < 4 << 20:
+        n += len(s.recv(1 << 20))
+    s.close()
+EOF
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "host clients leaving mid-stream: the forward broke (tapird died?)"
+sleep 0.5
+kill -0 "$TPID" 2>/dev/null || fail "tapird died when a host client left mid-stream"
+"$TAPIR" status "$NAME" >/dev/null || fail "tapird does not answer after a client left mid-stream"
+pass "host clients leaving mid-stream: tapird lives on"
 
 # --- a closed namespace port: the host connection is reset ---
 "$TAPIR" forward "$NAME" add tcp 8082 82 >/dev/null || fail "forward add 8082"
