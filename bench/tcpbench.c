@@ -17,9 +17,12 @@
  *   tcpbench rr HOST PORT COUNT [SIZE]
  *       Ping-pong SIZE-byte (default 64) messages COUNT times on one
  *       connection (TCP_NODELAY) to echo, after 200 for warm-up.
+ *   tcpbench crr HOST PORT SECONDS
+ *       Connections per second: connect to echo, one 64-byte round trip,
+ *       close, again, for SECONDS.
  *
  * Output, one line on stdout:  "gbps=X bytes=N secs=T" for send and recv,
- * "median_us=X p99_us=Y min_us=Z n=COUNT" for rr.  Errors go to stderr and
+ * "median_us=X p99_us=Y min_us=Z n=COUNT" for rr, "cps=X n=N secs=T" for crr.  Errors go to stderr and
  * exit 1.  Every client run is bounded by an alarm (SECONDS + 60 s, or 120 s
  * for rr) so a stalled connection cannot hang the benchmark.
  */
@@ -189,6 +192,37 @@ static int cmd_rr(const char *host, const char *port, long count, size_t size)
 	return 0;
 }
 
+static int cmd_crr(const char *host, const char *port, double secs)
+{
+	char msg[64], got[64];
+	long n = 0;
+	double t0 = now_s(), t;
+
+	memset(msg, 'c', sizeof(msg));
+	do {
+		int fd = dial(host, port, 1);
+		size_t have = 0;
+
+		if (write(fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+			die("write");
+		while (have < sizeof(got)) {
+			ssize_t r = read(fd, got + have, sizeof(got) - have);
+
+			if (r <= 0) {
+				if (r == 0)
+					errno = ECONNRESET;
+				die("read");
+			}
+			have += (size_t)r;
+		}
+		close(fd);
+		n++;
+		t = now_s() - t0;
+	} while (t < secs);
+	printf("cps=%.0f n=%ld secs=%.2f\n", (double)n / t, n, t);
+	return 0;
+}
+
 /* ---- reference servers ---- */
 
 enum role { ECHO, DISCARD, SOURCE };
@@ -309,7 +343,8 @@ static void usage(void)
 	fprintf(stderr, "usage: tcpbench server [ECHO DISCARD SOURCE]\n"
 			"       tcpbench send HOST PORT SECONDS\n"
 			"       tcpbench recv HOST PORT SECONDS\n"
-			"       tcpbench rr HOST PORT COUNT [SIZE]\n");
+			"       tcpbench rr HOST PORT COUNT [SIZE]\n"
+			"       tcpbench crr HOST PORT SECONDS\n");
 	exit(2);
 }
 
@@ -336,6 +371,14 @@ int main(int argc, char **argv)
 		alarm((unsigned)secs + 60);
 		return argv[1][0] == 's' ? cmd_send(argv[2], argv[3], secs)
 					 : cmd_recv(argv[2], argv[3], secs);
+	}
+	if (!strcmp(argv[1], "crr")) {
+		double secs = atof(argv[4]);
+
+		if (secs <= 0)
+			usage();
+		alarm((unsigned)secs + 60);
+		return cmd_crr(argv[2], argv[3], secs);
 	}
 	if (!strcmp(argv[1], "rr")) {
 		long count = atol(argv[4]);

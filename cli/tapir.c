@@ -312,6 +312,7 @@ static void status_table(json_t *r, const char *arg)
 	json_array_foreach(json_object_get(r, "ipv6_routers"), i, a)
 		printf("%-12s %s%s\n", i ? "" : "ipv6 router:", s_(a, "address"),
 		       json_is_true(json_object_get(a, "default")) ? " (default)" : "");
+	field(r, "gateway_enabled", "gateway on:");
 }
 
 static int status_main(int argc, char **argv)
@@ -827,6 +828,68 @@ static int resolve_main(int argc, char **argv)
 	return 0;
 }
 
+/* The human table of `tapir forward NAME ls` */
+static void forward_table(json_t *r, const char *arg)
+{
+	(void)arg;
+	printf("%-5s %-21s %-21s %-7s %6s %7s %7s %12s %12s\n", "PROTO", "HOST", "NAMESPACE",
+	       "ORIGIN", "ACTIVE", "TOTAL", "REFUSED", "BYTES_IN", "BYTES_OUT");
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "forwards"), i, e) {
+		char h[32], n[32];
+		snprintf(h, sizeof(h), "%s:%lld", s_(e, "host_address"), i_(e, "host_port"));
+		snprintf(n, sizeof(n), "%s:%lld", s_(e, "ns_address"), i_(e, "ns_port"));
+		printf("%-5s %-21s %-21s %-7s %6lld %7lld %7lld %12lld %12lld\n", s_(e, "proto"), h, n,
+		       s_(e, "origin"), i_(e, "active"), i_(e, "total"), i_(e, "refused"),
+		       i_(e, "bytes_in"), i_(e, "bytes_out"));
+	}
+}
+
+static void forward_done(json_t *r, const char *arg)
+{
+	(void)r;
+	printf("%s\n", arg);
+}
+
+static int forward_main(int argc, char **argv)
+{
+	static const char U[] = "tapir forward NAME ls | add tcp|udp HOSTPORT [NSPORT] | "
+				"rm tcp|udp HOSTPORT  [--json]";
+	SIMPLE(argc, argv, U,
+	       "List, add or remove the gateway's port forwards: HOSTPORT on the host\n"
+	       "([gateway] forward_address) to NSPORT (default HOSTPORT) of the namespace's\n"
+	       "kernel-side address.  Needs [gateway] enabled = true.");
+	if (argc < 2)
+		return usage_err("forward needs NAME", U);
+	if (argc == 2 || (argc == 3 && !strcmp(argv[2], "ls")))
+		return show(argv[1], "forward", json_pack("{s:s}", "action", "ls"), forward_table,
+			    NULL);
+	bool add = !strcmp(argv[2], "add"), rm = !strcmp(argv[2], "rm");
+	if ((!add && !rm) || argc < 5 || argc > (add ? 6 : 5))
+		return usage_err("forward needs ls, add tcp|udp HOSTPORT [NSPORT] or "
+				 "rm tcp|udp HOSTPORT", U);
+	if (strcmp(argv[3], "tcp") && strcmp(argv[3], "udp"))
+		return usage_err("the protocol is tcp or udp", U);
+	uint64_t hp, np;
+	if (parse_u64(argv[4], 65535, &hp) || hp == 0 ||
+	    (argc == 6 && (parse_u64(argv[5], 65535, &np) || np == 0)))
+		return usage_err("ports are 1 to 65535", U);
+	if (argc != 6)
+		np = hp;
+	json_t *args = json_pack("{s:s,s:s,s:I}", "action", argv[2], "proto", argv[3], "host_port",
+				 (json_int_t)hp);
+	if (add)
+		json_object_set_new(args, "ns_port", json_integer((json_int_t)np));
+	char msg[96];
+	if (add)
+		snprintf(msg, sizeof(msg), "%s/%llu -> namespace port %llu", argv[3],
+			 (unsigned long long)hp, (unsigned long long)np);
+	else
+		snprintf(msg, sizeof(msg), "%s/%llu removed", argv[3], (unsigned long long)hp);
+	return show(argv[1], "forward", args, forward_done, msg);
+}
+
 static int down_main(int argc, char **argv)
 {
 	static const char U[] = "tapir down NAME [--json]";
@@ -986,6 +1049,7 @@ static const struct subcommand {
 	{ "dhcp", dhcp_main, "show, renew or release the DHCP lease" },
 	{ "logs", logs_main, "print an instance's log" },
 	{ "exec", exec_main, "run a command in an instance's namespace" },
+	{ "forward", forward_main, "list, add or remove the gateway's port forwards" },
 	{ "help", help_main, "show this help" },
 };
 

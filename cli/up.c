@@ -37,6 +37,9 @@
  * namespace (when it is not ours) and its network namespace, and execs CMD;
  * for a gateway instance, the holder's (RUNDIR/NAME.netns, checked to be a
  * child of the instance).
+ * When the instance is a gateway ([gateway] enabled) CMD runs in a private
+ * mount namespace too, with RUNDIR/NAME.resolv.conf (naming tapird's DNS
+ * relay) bind-mounted over /etc/resolv.conf.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +53,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -513,7 +517,7 @@ int up_main(int argc, char **argv)
 }
 
 /* The instance's pid, from its status.  Return: pid or -1 (printed) */
-static long instance_pid(const char *name)
+static long instance_pid(const char *name, char *dns, size_t dnslen)
 {
 	char path[4096];
 	if (control_socket_path(name, path, sizeof(path)))
@@ -559,6 +563,10 @@ static long instance_pid(const char *name)
 		json_t *v = json_object_get(r.result, "pid");
 		if (json_is_integer(v))
 			pid = (long)json_integer_value(v);
+		json_t *a = json_object_get(r.result, "address");
+		if (dns && json_is_true(json_object_get(r.result, "gateway_enabled")) &&
+		    json_is_string(a))
+			snprintf(dns, dnslen, "%s", json_string_value(a));
 		control_reply_release(&r);
 	}
 	if (p)
@@ -566,6 +574,48 @@ static long instance_pid(const char *name)
 	if (pid <= 0)
 		fprintf(stderr, "tapir: %s: no pid in the status\n", name);
 	return pid;
+}
+
+/*
+ * The gateway's DNS relay listens on the instance's address: a resolv.conf
+ * naming it, RUNDIR/NAME.resolv.conf (written anew each time, 0644).
+ * Return: 0 (its path in @path) or -1 (printed)
+ */
+static int write_resolv_conf(const char *name, const char *addr, char *path, size_t len)
+{
+	char dir[4096];
+	if (control_runtime_dir(dir, sizeof(dir)))
+		return -1;
+	snprintf(path, len, "%s/%s.resolv.conf", dir, name);
+	char tmp[4300];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fprintf(f, "# tapir exec %s: the gateway's DNS relay\nnameserver %s\n", name,
+			  addr) < 0 || fclose(f) || chmod(tmp, 0644) || rename(tmp, path)) {
+		fprintf(stderr, "tapir: %s: %s\n", tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * In the instance's namespaces: a private mount namespace in which @path is
+ * bind-mounted over /etc/resolv.conf, as `ip netns exec` does with
+ * /etc/netns/NAME/resolv.conf.  Return: 0 or -1 (printed)
+ */
+static int bind_resolv_conf(const char *path)
+{
+	if (unshare(CLONE_NEWNS)) {
+		fprintf(stderr, "tapir: unshare(mount): %s\n", strerror(errno));
+		return -1;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(path, "/etc/resolv.conf", NULL, MS_BIND, NULL)) {
+		fprintf(stderr, "tapir: bind-mounting %s over /etc/resolv.conf: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* A gateway instance's namespaces are its holder's (RUNDIR/NAME.netns), a
@@ -612,8 +662,11 @@ int exec_main(int argc, char **argv)
 	}
 	if (argc < 4 || strcmp(argv[2], "--"))
 		return fprintf(stderr, "tapir: exec needs NAME -- CMD\nusage: %s\n", U), EXIT_USAGE;
-	long pid = instance_pid(argv[1]);
+	char dns[64] = "", resolv[4200] = "";
+	long pid = instance_pid(argv[1], dns, sizeof(dns));
 	if (pid < 0)
+		return EXIT_RUNTIME;
+	if (dns[0] && write_resolv_conf(argv[1], dns, resolv, sizeof(resolv)))
 		return EXIT_RUNTIME;
 	pid = netns_holder(argv[1], pid);
 	char user[64], net[64];
@@ -635,6 +688,8 @@ int exec_main(int argc, char **argv)
 	}
 	close(ufd);
 	close(nfd);
+	if (resolv[0] && bind_resolv_conf(resolv))
+		return EXIT_RUNTIME;
 	execvp(argv[3], argv + 3);
 	fprintf(stderr, "tapir: %s: %s\n", argv[3], strerror(errno));
 	return EXIT_RUNTIME;

@@ -67,6 +67,7 @@ void config_init(struct tapird_config *c)
 	c->ipv6.neigh_cache_size = 256;
 	impair_config_defaults(&c->impair);
 	c->prefix_len = 24;
+	c->gw.forward_addr = 0x7f000001;  /* 127.0.0.1 */
 }
 
 void config_free(struct tapird_config *c)
@@ -522,6 +523,10 @@ int config_finish(struct tapird_config *c, const struct tapir_app_conf_type *con
 				    "[ipv4] gateway: %s is the broadcast address of %s/%u", gb,
 				    ab, c->prefix_len);
 	}
+	if (c->gw.enabled && c->gw.nforwards && !c->gateway)
+		return errf(err, errlen, source,
+			    "[gateway] forward needs [ipv4] gateway (the namespace's kernel side, "
+			    "where forwarded ports go)");
 	if (c->gw.host_loopback && c->gw.host_loopback == c->addr) {
 		tapir_ipv4_addr_format(c->addr, ab);
 		return errf(err, errlen, c->gw.w_host_loopback.text,

@@ -103,6 +103,25 @@ struct app_config {
 	                                    the defaults, then the keys given */
 };
 
+/* [gateway] forward = tcp/HOSTPORT:NSPORT, ...: one port forward into the namespace */
+#define CONFIG_MAX_FORWARDS 32
+#define CONFIG_MAX_DNS 4
+enum { CONFIG_FWD_TCP = 6, CONFIG_FWD_UDP = 17 };  /* IP protocol numbers */
+struct config_forward {
+	uint8_t proto;                   /* CONFIG_FWD_TCP or CONFIG_FWD_UDP */
+	uint16_t host_port, ns_port;
+};
+
+/**
+ * config_forward_parse() - Parse one forward: "tcp/8080:80", "udp/5353" (NSPORT = HOSTPORT)
+ * @s:   The text (surrounding blanks allowed)
+ * @out: Filled on success
+ * @msg: Receives what is wrong
+ *
+ * Return: 0 or -EINVAL
+ */
+int config_forward_parse(const char *s, struct config_forward *out, char *msg, size_t msglen);
+
 /* [gateway]: tapird as a namespace's router (daemon/gateway/gateway.h) */
 struct gateway_config {
 	bool enabled;                    /* forwarder mode, flows spliced to host sockets */
@@ -114,6 +133,12 @@ struct gateway_config {
 	uint64_t connect_timeout_ns;     /* host connect() before the SYN is dropped */
 	bool icmp_echo;                  /* ping through ping sockets */
 	struct config_where w_host_loopback;
+	/* port forwards and the DNS relay (daemon/gateway/forward.h, dns_relay.h) */
+	struct config_forward forwards[CONFIG_MAX_FORWARDS];  /* forward = tcp/H:N, ... */
+	size_t nforwards;
+	uint32_t forward_addr;           /* forward_address (host order; default 127.0.0.1) */
+	uint32_t dns[CONFIG_MAX_DNS];    /* dns = A, ... (0 servers: the host's resolv.conf) */
+	size_t ndns;
 };
 /* [dns] hosts = NAME=ADDR: one static name */
 #define CONFIG_DNS_NAME_MAX 253

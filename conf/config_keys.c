@@ -495,6 +495,149 @@ static int set_gateway6(void *base, const char *value, const char *where, char *
 	return 0;
 }
 
+/* ---- [gateway] ---- */
+
+int config_forward_parse(const char *s, struct config_forward *out, char *msg, size_t msglen)
+{
+	char buf[64];
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= sizeof(buf)) {
+		snprintf(msg, msglen, "'%.*s' is not a forward (tcp|udp/HOSTPORT[:NSPORT])",
+			 (int)(n < 60 ? n : 60), s);
+		return -EINVAL;
+	}
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	struct config_forward f = { 0 };
+	char *p;
+	if (!strncmp(buf, "tcp/", 4))
+		f.proto = CONFIG_FWD_TCP;
+	else if (!strncmp(buf, "udp/", 4))
+		f.proto = CONFIG_FWD_UDP;
+	if (!f.proto) {
+		snprintf(msg, msglen, "'%s': a forward starts with tcp/ or udp/", buf);
+		return -EINVAL;
+	}
+	p = buf + 4;
+	char *colon = strchr(p, ':');
+	if (colon)
+		*colon = 0;
+	uint64_t hp, np;
+	if (units_parse_u64(p, 65535, &hp) || hp == 0 ||
+	    (colon && (units_parse_u64(colon + 1, 65535, &np) || np == 0))) {
+		snprintf(msg, msglen, "'%.*s': ports are 1 to 65535", (int)n, s);
+		return -EINVAL;
+	}
+	f.host_port = (uint16_t)hp;
+	f.ns_port = colon ? (uint16_t)np : (uint16_t)hp;
+	*out = f;
+	return 0;
+}
+
+/* forward = tcp/8080:80, udp/5353:53 (replaces the list; "" or none: none) */
+static int set_forward(void *base, const char *value, const char *where, char *msg,
+		       size_t msglen)
+{
+	struct gateway_config *c = base;
+	struct config_forward fw[CONFIG_MAX_FORWARDS];
+	size_t n = 0;
+	if (*value && strcmp(value, "none")) {
+		const char *p = value;
+		for (;;) {
+			const char *e = strchr(p, ',');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			char one[64];
+			if (len >= sizeof(one)) {
+				snprintf(msg, msglen, "'%.40s...' is not a forward", p);
+				return -EINVAL;
+			}
+			memcpy(one, p, len);
+			one[len] = 0;
+			if (n == CONFIG_MAX_FORWARDS) {
+				snprintf(msg, msglen, "more than %d forwards", CONFIG_MAX_FORWARDS);
+				return -EINVAL;
+			}
+			int rc = config_forward_parse(one, &fw[n], msg, msglen);
+			if (rc)
+				return rc;
+			for (size_t i = 0; i < n; i++)
+				if (fw[i].proto == fw[n].proto && fw[i].host_port == fw[n].host_port) {
+					snprintf(msg, msglen, "%s/%u is forwarded twice",
+						 fw[n].proto == CONFIG_FWD_TCP ? "tcp" : "udp",
+						 fw[n].host_port);
+					return -EINVAL;
+				}
+			n++;
+			if (!e)
+				break;
+			p = e + 1;
+		}
+	}
+	memcpy(c->forwards, fw, n * sizeof(fw[0]));
+	c->nforwards = n;
+	return 0;
+}
+
+/* forward_address = A (any IPv4 address the host has, 0.0.0.0 for all) */
+static int set_forward_address(void *base, const char *value, const char *where, char *msg,
+			       size_t msglen)
+{
+	struct gateway_config *c = base;
+	uint32_t a;
+	if (units_parse_ipv4(value, &a)) {
+		snprintf(msg, msglen, "'%s' is not an IPv4 address", value);
+		return -EINVAL;
+	}
+	if ((a >> 28) >= 0xe && a != 0) {
+		snprintf(msg, msglen, "%s is a multicast or reserved address", value);
+		return -EINVAL;
+	}
+	c->forward_addr = a;
+	return 0;
+}
+
+/* dns = A, B (up to CONFIG_MAX_DNS; "" or none: the host's resolv.conf) */
+static int set_dns(void *base, const char *value, const char *where, char *msg, size_t msglen)
+{
+	struct gateway_config *c = base;
+	uint32_t a[CONFIG_MAX_DNS];
+	size_t n = 0;
+	if (*value && strcmp(value, "none")) {
+		const char *p = value;
+		for (;;) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			const char *e = strchr(p, ',');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+				len--;
+			char one[20];
+			if (len >= sizeof(one) || n == CONFIG_MAX_DNS) {
+				snprintf(msg, msglen, len >= sizeof(one) ? "'%.30s' is not an IPv4 address" :
+					 "more than 4 servers (%.30s)", p);
+				return -EINVAL;
+			}
+			memcpy(one, p, len);
+			one[len] = 0;
+			if (units_parse_ipv4(one, &a[n]) || a[n] == 0 || (a[n] >> 28) >= 0xe) {
+				snprintf(msg, msglen, "'%s' is not a unicast IPv4 address", one);
+				return -EINVAL;
+			}
+			n++;
+			if (!e)
+				break;
+			p = e + 1;
+		}
+	}
+	memcpy(c->dns, a, n * sizeof(a[0]));
+	c->ndns = n;
+	return 0;
+}
+
 /* ---- the fixed sections ---- */
 
 #define TC struct tapird_config
@@ -742,6 +885,12 @@ static const struct tapir_conf_key gateway_keys[] = {
 	  .help = "a host-side connect() not done by then: the namespace's SYN goes unanswered" },
 	{ "icmp_echo", TAPIR_CONF_BOOL, TAPIR_CONF_AT(GWC, icmp_echo), .def = "true",
 	  .help = "forward pings through ping sockets (where net.ipv4.ping_group_range allows)" },
+	{ "forward", TAPIR_CONF_CUSTOM, .set = set_forward,
+	  .help = "host ports into the namespace: tcp/HOSTPORT:NSPORT, udp/HOSTPORT:NSPORT, ..." },
+	{ "forward_address", TAPIR_CONF_CUSTOM, .set = set_forward_address,
+	  .help = "the host address the forwarded ports bind to (default 127.0.0.1)" },
+	{ "dns", TAPIR_CONF_CUSTOM, .set = set_dns,
+	  .help = "resolvers the DNS relay asks: ADDR, ... (default: the host's resolv.conf)" },
 };
 
 const struct config_section config_sections[] = {

@@ -73,7 +73,8 @@
 	X(E2BIG, "Argument list too long")                               \
 	X(ENOTDIR, "Not a directory")                                    \
 	X(EISDIR, "Is a directory")                                      \
-	X(ENOSPC, "No space left on device")
+	X(ENOSPC, "No space left on device")                             \
+	X(EADDRINUSE, "Address already in use")
 
 /* Return: "EINVAL" ... for @err (positive), "EUNKNOWN" for others */
 const char *control_errno_name(int err);

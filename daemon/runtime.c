@@ -34,6 +34,7 @@
  * configuration or argument, 1 when the network cannot be set up or fails.
  */
 #include <errno.h>
+#include <signal.h>
 #include <jansson.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@
 #include "dhcp.h"
 #include "impair.h"
 #include "tapir/dns.h"
+#include "services.h"
 #include "tapir/kv.h"
 #include "tapir/log.h"
 #include "tapir/stack.h"
@@ -97,6 +99,7 @@ struct daemon {
 	int exit_code;
 	bool stopping;
 	struct tapird_ctl *ctl;  /* control socket + capture (tapird_ctl.h) */
+	struct gw_services *svc; /* [gateway]: port forwards, DNS relay (gateway/services.h) */
 	struct gateway *gw;      /* [gateway] enabled (gateway/gateway.h) */
 	struct tapird_dhcp *dh;  /* [ipv4] address = dhcp: lease file and hooks (dhcp.h) */
 	uint32_t addr;           /* the address the apps were last told of */
@@ -329,8 +332,15 @@ static void on_signal(uv_signal_t *s, int signum)
 	stop(d, d->exit_code);
 }
 
+static void stop_forwards(struct daemon *d)
+{
+	gw_services_stop(d->svc);
+	d->svc = NULL;
+}
+
 static void stop_apps(struct daemon *d)
 {
+	stop_forwards(d);
 	for (size_t i = d->napps; i-- > 0;) {
 		d->apps[i].type->stop(d->apps[i].state);
 		/* what the app left resolving never calls back (dns.h) */
@@ -807,6 +817,8 @@ static void on_sighup(uv_signal_t *s, int signum)
 	json_decref(o);
 }
 
+static void forward_stats(struct daemon *d, json_t *obj);
+
 static json_t *counters_json(const char *const *names, const uint64_t *v, size_t n)
 {
 	json_t *o = json_object();
@@ -827,6 +839,7 @@ static void ctl_dev_stats(void *ctx, void *json_obj)
 	const uint64_t fv[] = { f.rx_frames, f.rx_bytes, f.tx_frames, f.tx_bytes, f.tx_drops,
 				f.tx_errors, f.rx_errors, f.rx_empty, f.rx_capped };
 	json_object_set_new(json_obj, "dev", counters_json(fn, fv, 9));
+	forward_stats(d, json_obj);
 	gateway_stats_json(d->gw, json_obj);
 	for (size_t i = 0; i < d->napps; i++) {  /* the apps' own (tls.NAME) */
 		const char *layer = NULL;
@@ -847,6 +860,32 @@ static void ctl_dev_stats(void *ctx, void *json_obj)
 	const uint64_t mv[] = { m.tx_frames, m.rx_frames, m.dropped, m.duplicated, m.reordered,
 				m.corrupted, m.delayed, m.queue_full, m.lower_errors };
 	json_object_set_new(json_obj, "impair", counters_json(mn, mv, 9));
+}
+
+/* ---- the gateway's port forwards and DNS relay (gateway/services.h) ---- */
+
+/* After gateway work from a libuv callback: send what it queued, re-arm */
+static void gw_kick(void *ctx)
+{
+	struct daemon *d = ctx;
+	if (d->stopping)
+		return;
+	d->now = uv_hrtime();
+	tapir_stack_flush(d->st);
+	rearm(d);
+}
+
+static int ctl_forward(void *ctx, const char *action, uint8_t proto, uint16_t host_port,
+		       uint16_t ns_port, void *json_result, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	return gw_services_forward(d->svc, action, proto, host_port, ns_port, json_result, err,
+				   errlen);
+}
+
+static void forward_stats(struct daemon *d, json_t *obj)
+{
+	gw_services_stats_json(d->svc, obj);
 }
 
 /* "conns": the gateway's spliced flows (a json_t * array) */
@@ -900,8 +939,12 @@ static int start_loop(struct daemon *d)
 		tapir_log_err(&d->log, "libuv: %s", uv_strerror(rc));
 		return -1;
 	}
+	if (d->cfg.gw.enabled &&
+	    gw_services_start(&d->svc, &d->loop, d->st, &d->cfg, &d->log, gw_kick, d) < 0)
+		return -1;
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
 				      .reload = ctl_reload, .dev_stats = ctl_dev_stats,
+				      .forward = d->cfg.gw.enabled ? ctl_forward : NULL,
 				      .spliced = d->gw ? ctl_spliced : NULL,
 				      .dns = d->dns,
 				      .flow_extra = ctl_flow_extra };
@@ -1045,6 +1088,9 @@ int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, 
 	tapir_logger_set_json(&d->log, d->cfg.log_format == CONFIG_LOG_JSON,
 			      d->cfg.control_name[0] ? d->cfg.control_name : d->cfg.ifname);
 
+	/* A host socket (the gateway's, a control client's) whose peer went
+	 * away fails a write with EPIPE; the default SIGPIPE would kill us */
+	signal(SIGPIPE, SIG_IGN);
 	int rc = uv_loop_init(&d->loop);
 	if (rc) {
 		tapir_log_err(&d->log, "uv_loop_init: %s", uv_strerror(rc));

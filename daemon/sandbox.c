@@ -86,7 +86,8 @@ int sandbox_seccomp(bool gateway, char *err, size_t errlen)
 					    &unix_only);
 	/* the gateway ([gateway] enabled): AF_INET sockets (TCP, UDP, ping
 	 * sockets), connect() for TCP and UDP flows, and bind(), which libuv
-	 * makes (to port 0) before connecting a UDP socket */
+	 * makes (to port 0) before connecting a UDP socket; listen() for the
+	 * port forwards' host listeners */
 	if (!rc && gateway) {
 		const struct scmp_arg_cmp inet_only = { .arg = 0, .op = SCMP_CMP_EQ,
 							.datum_a = AF_INET, .datum_b = 0 };
@@ -95,6 +96,9 @@ int sandbox_seccomp(bool gateway, char *err, size_t errlen)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0);
 		if (!rc)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
+		/* the port forwards listen on host ports */
+		if (!rc)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(listen), 0);
 	}
 	if (!rc)
 		rc = seccomp_load(ctx);

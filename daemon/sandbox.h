@@ -27,7 +27,7 @@
 int sandbox_enter(const char *user, const char *socket, bool gateway, char *err, size_t errlen);
 
 /* Only step (4); @gateway: also the gateway's host sockets (AF_INET TCP, UDP
- * and ping sockets, connect()).  Return: 0 or negative errno (message in @err) */
+ * and ping sockets, connect(), bind(), listen()).  Return: 0 or negative errno (message in @err) */
 int sandbox_seccomp(bool gateway, char *err, size_t errlen);
 
 #endif /* TAPIR_SANDBOX_H */

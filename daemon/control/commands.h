@@ -3,7 +3,7 @@
  *
  * dispatch.c parses a request and calls a command by name; the commands are
  * grouped by area: stack.c (status, stats, arp, route/pmtu, conns, udp,
- * reasm), kv.c, metrics.c (the metrics text), capture.c (the capture command), diag.c (ping, traceroute:
+ * reasm), kv.c, metrics.c (the metrics text), gateway.c (forward), capture.c (the capture command), diag.c (ping, traceroute:
  * the deferred operations), admin.c (log, reload, shutdown).  Every command
  * is (struct control *, args, now, &result, err, errlen) -> 0 or negative
  * errno, with a message in @err; the envelope is added around it.
@@ -101,6 +101,7 @@ CONTROL_CMD(reload);
 CONTROL_CMD(capture);
 CONTROL_CMD(kv);
 CONTROL_CMD(metrics);  /* metrics.c */
+CONTROL_CMD(forward);
 
 /* Start a ping or traceroute (diag.c).  Return: 0 (the reply comes later)
  * or negative errno (message in @err) */

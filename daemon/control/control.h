@@ -69,6 +69,16 @@ struct control_env {
 	int (*reload)(void *ctx, void *json_result, char *err, size_t errlen);
 	/* Optional: device counters appended to "stats" (a json_t * object) */
 	void (*dev_stats)(void *ctx, void *json_obj);
+	/* The gateway ([gateway] enabled): its DNS relay listens on our address */
+	bool gateway_on;
+	/*
+	 * Optional (NULL: no gateway): the port forwards.  @action is "add"
+	 * (@proto 6 or 17, @host_port, @ns_port), "rm" (@proto, @host_port) or
+	 * "ls"; the result goes into @json_result (a json_t * object).
+	 * Return: 0 or negative errno (message in @err)
+	 */
+	int (*forward)(void *ctx, const char *action, uint8_t proto, uint16_t host_port,
+		       uint16_t ns_port, void *json_result, char *err, size_t errlen);
 	/* Optional: the gateway's spliced flows for "conns" (a new json_t * array) */
 	void *(*spliced)(void *ctx);
 	/* Optional: what the apps know of a connection of "conns" (TLS), as

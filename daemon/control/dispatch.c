@@ -104,6 +104,7 @@ static const struct {
 	{ "traceroute", NULL, OP_TRACE },         { "metrics", control_cmd_metrics, OP_NONE },
 	{ "resolve", NULL, OP_RESOLVE },
 	{ "dhcp", control_cmd_dhcp, OP_NONE },
+	{ "forward", control_cmd_forward, OP_NONE },
 };
 
 char *control_handle(struct control *c, uint64_t client, const char *line, size_t len,

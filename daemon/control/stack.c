@@ -149,6 +149,7 @@ int control_cmd_status(struct control *c, json_t *args, uint64_t now, json_t **r
 			    json_string(e->log ? control_level_names[e->log->level & 3] : "info"));
 	json_object_set_new(o, "tcp_flows", json_integer((json_int_t)tapir_tcp_flow_count(e->st)));
 	status_ipv6(e->st, o, now);
+	json_object_set_new(o, "gateway_enabled", json_boolean(e->gateway_on));
 	*res = o;
 	return 0;
 }

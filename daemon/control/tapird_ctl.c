@@ -84,6 +84,14 @@ static void on_dev_stats(void *ctx, void *json_obj)
 	t->hooks.dev_stats(t->hooks.ctx, json_obj);
 }
 
+static int on_forward(void *ctx, const char *action, uint8_t proto, uint16_t host_port,
+		      uint16_t ns_port, void *json_result, char *err, size_t errlen)
+{
+	struct tapird_ctl *t = ctx;
+	return t->hooks.forward(t->hooks.ctx, action, proto, host_port, ns_port, json_result, err,
+				errlen);
+}
+
 static void *on_spliced(void *ctx)
 {
 	struct tapird_ctl *t = ctx;
@@ -159,6 +167,8 @@ int tapird_ctl_start(struct tapird_ctl *t, uv_loop_t *loop, struct tapir_stack *
 		.shutdown = on_shutdown,
 		.reload = h->reload ? on_reload : NULL,
 		.dev_stats = h->dev_stats ? on_dev_stats : NULL,
+		.gateway_on = c->gw.enabled,
+		.forward = h->forward ? on_forward : NULL,
 		.spliced = h->spliced ? on_spliced : NULL,
 		.flow_extra = h->flow_extra ? on_flow_extra : NULL,
 	};

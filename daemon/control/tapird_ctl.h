@@ -35,6 +35,9 @@ struct tapird_ctl_hooks {
 	int (*reload)(void *ctx, void *json_result, char *err, size_t errlen);
 	/* device counters for "stats" (control_env's dev_stats); may be NULL */
 	void (*dev_stats)(void *ctx, void *json_obj);
+	/* the gateway's port forwards (control_env's forward); NULL: no gateway */
+	int (*forward)(void *ctx, const char *action, uint8_t proto, uint16_t host_port,
+		       uint16_t ns_port, void *json_result, char *err, size_t errlen);
 	/* the gateway's spliced flows for "conns" (a new json_t * array); may be NULL */
 	void *(*spliced)(void *ctx);
 	struct tapir_dns *dns;        /* the resolver for "resolve"; may be NULL */

@@ -65,6 +65,37 @@ static void deliver(void *ctx, uint64_t client, char *reply, size_t len)
 
 static void shutdown_cb(void *ctx) {}
 
+/* The gateway's forwards, as a table of proto/host port: what the
+ * dispatcher hands the runtime must be in range */
+static int forward_cb(void *ctx, const char *action, uint8_t proto, uint16_t host_port,
+		      uint16_t ns_port, void *json_result, char *err, size_t errlen)
+{
+	static uint32_t table[8];
+	if (!strcmp(action, "ls")) {
+		json_object_set_new(json_result, "forwards", json_array());
+		return 0;
+	}
+	CHECK(proto == 6 || proto == 17);
+	CHECK(host_port != 0);
+	uint32_t key = (uint32_t)proto << 16 | host_port;
+	for (int i = 0; i < 8; i++)
+		if (table[i] == key) {
+			if (!strcmp(action, "rm"))
+				table[i] = 0;
+			return strcmp(action, "rm") ? -17 : 0;  /* EEXIST */
+		}
+	if (!strcmp(action, "rm"))
+		return -2;  /* ENOENT */
+	CHECK(!strcmp(action, "add") && ns_port != 0);
+	for (int i = 0; i < 8; i++)
+		if (!table[i]) {
+			table[i] = key;
+			return 0;
+		}
+	snprintf(err, errlen, "full");
+	return -28;  /* ENOSPC */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static FILE *devnull;
@@ -103,6 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.ifname = "sink0", .mtu = 1500, .prefix_len = 24, .gateway = sc.gateway,
 		.started = now, .pid = 1, .cap = NULL, .kv = kvs, .nkv = 1,
 		.deliver = deliver, .shutdown = shutdown_cb, .dns = dns,
+		.gateway_on = size & 1, .forward = (size & 1) ? forward_cb : NULL,
 	};
 	struct control *c = control_new(&env);
 	CHECK(c);

@@ -65,7 +65,7 @@ static int run_child(enum probe p, bool gateway, char *said, size_t n)
 			mount("none", "/", "tmpfs", 0, NULL);
 			_exit(93);
 		case P_GATEWAY_SOCKETS: {
-			/* what the gateway makes: TCP, UDP, connect() */
+			/* what the gateway makes: TCP, UDP, connect(), listen() */
 			struct sockaddr_in a = { .sin_family = AF_INET,
 						 .sin_port = htons(9),
 						 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -76,6 +76,12 @@ static int run_child(enum probe p, bool gateway, char *said, size_t n)
 
 			if (t < 0 || d < 0 || bind(d, (struct sockaddr *)&any, sizeof(any)))
 				_exit(91);
+			/* the port forwards: a listener on a host port */
+			struct sockaddr_in lo = { .sin_family = AF_INET,
+						  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+			int l = socket(AF_INET, SOCK_STREAM, 0);
+			if (l < 0 || bind(l, (struct sockaddr *)&lo, sizeof(lo)) || listen(l, 1))
+				_exit(89);
 			(void)connect(t, (struct sockaddr *)&a, sizeof(a));
 			if (connect(d, (struct sockaddr *)&a, sizeof(a)) < 0)
 				_exit(90);

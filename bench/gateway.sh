@@ -1,0 +1,288 @@
+#!/bin/bash
+# bench/gateway.sh - tapir's gateway next to slirp4netns and pasta: the same client and server
+#
+# Usage: bench/gateway.sh [TAPIRD [TAPIR [TCPBENCH]]]
+#        (defaults: build/daemon/tapird, build/cli/tapir, build/bench/tcpbench)
+#
+# Build for real figures without sanitizers and optimised:
+#   meson setup build-bench --buildtype=release -Dtests=false && ninja -C build-bench
+#   bench/gateway.sh build-bench/daemon/tapird build-bench/cli/tapir build-bench/bench/tcpbench
+#
+# Everything runs in namespaces made here, as root: H (unshare -n) plays the
+# host, and each tool gets a fresh namespace N (a child, `unshare -n sleep`)
+# with the tcpbench servers in it (echo 5007, discard 5009, source 5019: pasta
+# runs them unprivileged).  The client runs in H on 127.0.0.1 and reaches them
+# through the tool's port forwards, host ports BASE+7/9/19 -> N's 500x (BASE
+# per tool and MTU, so that no tool meets another's leftovers):
+#   tapir:       tapir up --netns new --gateway from H: N has the TAP with the
+#                kernel side 192.0.2.1/24, tapird's host sockets stay in H,
+#                [gateway] forward = tcp/BASE+7:5007, ...; servers via tapir exec
+#   slirp4netns: --configure --cidr 192.0.2.0/24 (N at 192.0.2.100), add_hostfwd
+#                through its API socket;
+#   pasta:       makes N itself and runs the servers there (pasta -- CMD),
+#                -t BASE+7:5007,...; H has a veth
+#                pair, one end with 198.51.100.1/24 and a default route for pasta
+#                to copy, N gets 192.0.2.100/24.
+# Figures, at MTU 1500 and 65520: bulk host -> namespace (send to discard)
+# and namespace -> host (receive from source), 64-byte round trips (median
+# and p99, on one connection) and connections per second (connect, one
+# 64-byte round trip, close).  Ratios: tapir / slirp4netns and tapir / pasta
+# (throughput and connections: higher is better for tapir; latency: lower).
+#
+# Load: the load average is printed, and the CPU time used during the run by
+# everything but the benchmark: the machine's busy time (/proc/stat) less
+# ours (our children's, from bash's times, and tapird's, which tapir up
+# detaches, from /proc/PID/stat).  If the others used more than one core
+# (CPU seconds above the wall-clock seconds of the run) the ratios are not
+# printed: the figures would say as much about them as about the tools.
+#
+# Environment: BENCH_SECS (bulk and connection seconds, default 5),
+# BENCH_RR (round trips, 20000), BENCH_MTUS ("1500 65520"), BENCH_TOOLS
+# ("tapir slirp4netns pasta").
+set -euo pipefail
+
+if [ -z "${TAPIR_BENCH_NS:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "bench/gateway.sh: run as root (namespaces, TAP)" >&2; exit 1; }
+	export TAPIR_BENCH_OUTER_NS
+	TAPIR_BENCH_OUTER_NS=$(readlink /proc/self/ns/net)
+	TAPIR_BENCH_NS=1 exec unshare -n "$0" "$@"
+fi
+if [ "$(readlink /proc/self/ns/net)" = "${TAPIR_BENCH_OUTER_NS:-}" ]; then
+	echo "bench/gateway.sh: still in the original network namespace, giving up" >&2
+	exit 1
+fi
+
+TAPIRD=$(realpath "${1:-build/daemon/tapird}")
+TAPIR=$(realpath "${2:-$(dirname "$TAPIRD")/../cli/tapir}")
+TCPBENCH=$(realpath "${3:-$(dirname "$TAPIRD")/../bench/tcpbench}")
+SECS=${BENCH_SECS:-5}
+RR=${BENCH_RR:-20000}
+MTUS=${BENCH_MTUS:-1500 65520}
+TOOLS=${BENCH_TOOLS:-tapir slirp4netns pasta}
+for b in "$TAPIRD" "$TAPIR" "$TCPBENCH"; do [ -x "$b" ] || { echo "no $b" >&2; exit 1; }; done
+for t in slirp4netns pasta socat; do
+	command -v "$t" >/dev/null || { echo "bench/gateway.sh: needs $t (tools/deps --bench)" >&2; exit 1; }
+done
+if grep -q __asan_init "$TAPIRD"; then
+	echo "warning: $TAPIRD is built with AddressSanitizer: its figures are not meaningful" >&2
+fi
+
+TMP=$(mktemp -d)
+PIDS=""
+cleanup() {
+	[ -n "${NAME:-}" ] && TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" down "$NAME" >/dev/null 2>&1 || true
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+die() {
+	echo "bench/gateway.sh: $*" >&2
+	[ -n "${NAME:-}" ] && TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" stats "$NAME" 2>&1 | grep -E "gateway|tcp\.(conn|rst|syn)" >&2 || true
+	for l in "$TMP"/*.log "$TMP"/run/*.log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -15 "$l" >&2; }; done
+	exit 1
+}
+
+ip link set lo up
+# For pasta, which copies the host's addresses and routes: an interface with
+# a default route (nothing is behind it; H has no other link)
+ip link add hveth0 type veth peer name hveth1
+ip addr add 198.51.100.1/24 dev hveth0
+ip link set hveth1 up
+ip link set hveth0 up
+ip route add default via 198.51.100.254 dev hveth0
+H_NS=$(readlink /proc/self/ns/net)
+
+# new_ns: a namespace N for the servers, its pid in NS_PID
+new_ns() {
+	unshare -n sleep infinity &
+	NS_PID=$!
+	PIDS="$PIDS $NS_PID"
+	for _ in $(seq 1 50); do
+		[ "$(readlink "/proc/$NS_PID/ns/net")" != "$H_NS" ] && break
+		sleep 0.1
+	done
+	nsenter -t "$NS_PID" -n ip link set lo up
+}
+# servers: tcpbench's echo, discard and source in N
+servers() {
+	nsenter -t "$NS_PID" -n "$TCPBENCH" server 5007 5009 5019 >"$TMP/server.log" 2>&1 &
+	SRV_PID=$!
+	PIDS="$PIDS $SRV_PID"
+}
+stop_ns() {
+	kill "$SRV_PID" "$NS_PID" 2>/dev/null || true
+	wait "$SRV_PID" "$NS_PID" 2>/dev/null || true
+}
+# wait_port PORT: until the forward answers (a round trip through it)
+wait_port() {
+	for _ in $(seq 1 80); do
+		timeout 3 "$TCPBENCH" rr 127.0.0.1 "$1" 1 >/dev/null 2>&1 && return 0
+		sleep 0.25
+	done
+	die "127.0.0.1:$1 never answered"
+}
+
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+# tb ARGS: a tcpbench client run, bounded in time
+tb() { timeout $((SECS + 60)) "$TCPBENCH" "$@"; }
+declare -A R
+# measure TOOL MTU: through host ports $BASE+7 (echo), +9 (discard), +19 (source)
+measure() {
+	local t=$1 m=$2 out
+	echo "  $t, MTU $m ..." >&2
+	wait_port $((BASE + 7))
+	R[send_${t}_$m]=$(tb send 127.0.0.1 $((BASE + 9)) "$SECS" | field gbps) || die "$t send"
+	R[recv_${t}_$m]=$(tb recv 127.0.0.1 $((BASE + 19)) "$SECS" | field gbps) || die "$t recv"
+	out=$(tb rr 127.0.0.1 $((BASE + 7)) "$RR") || die "$t rr"
+	R[rr50_${t}_$m]=$(echo "$out" | field median_us)
+	R[rr99_${t}_$m]=$(echo "$out" | field p99_us)
+	R[crr_${t}_$m]=$(tb crr 127.0.0.1 $((BASE + 7)) "$SECS" | field cps) || die "$t crr"
+}
+
+# ---- the three tools ----
+
+run_tapir() {
+	local m=$1
+	BASE=$((11000 + m % 1000))
+	mkdir -p -m 0700 "$TMP/run"
+	NAME=gwbench
+	cat >"$TMP/tapir.conf" <<CONF
+[netif]
+name = gwb0
+mtu = $m
+
+[ipv4]
+address = 192.0.2.2/24
+gateway = 192.0.2.1
+
+[control]
+name = $NAME
+
+[gateway]
+enabled = true
+forward = tcp/$((BASE + 7)):5007, tcp/$((BASE + 9)):5009, tcp/$((BASE + 19)):5019
+dns = 127.0.0.1
+CONF
+	# N: a user + network namespace made by tapir up, the TAP's kernel side
+	# 192.0.2.1 there; tapird keeps its host sockets in H
+	TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" up "$NAME" --config "$TMP/tapir.conf" --netns new \
+		--gateway >/dev/null || die "tapir up"
+	TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" exec "$NAME" -- "$TCPBENCH" server 5007 5009 5019 \
+		>"$TMP/server.log" 2>&1 &
+	SRV_PID=$!
+	PIDS="$PIDS $SRV_PID"
+	measure tapir "$m"
+	local tp
+	tp=$(TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" --json status "$NAME" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+	[ -n "$tp" ] && OURS_DETACHED=$((OURS_DETACHED + $(pid_ticks "$tp")))
+	kill "$SRV_PID" 2>/dev/null || true
+	wait "$SRV_PID" 2>/dev/null || true
+	TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" down "$NAME" >/dev/null || true
+	NAME=
+}
+
+run_slirp() {
+	local m=$1
+	BASE=$((12000 + m % 1000))
+	new_ns
+	servers
+	slirp4netns --configure --mtu="$m" --cidr=192.0.2.0/24 --api-socket "$TMP/slirp.sock" \
+		"$NS_PID" tap0 >"$TMP/slirp.log" 2>&1 &
+	local sp=$!
+	PIDS="$PIDS $sp"
+	for _ in $(seq 1 40); do [ -S "$TMP/slirp.sock" ] && break; sleep 0.25; done
+	for p in 7 9 19; do  # host BASE+x -> N 500x
+		echo "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$((BASE + p)),\"guest_port\":$((5000 + p))}}" |
+			socat - "UNIX-CONNECT:$TMP/slirp.sock" >>"$TMP/slirp.log" || die "slirp add_hostfwd"
+	done
+	measure slirp4netns "$m"
+	kill "$sp" 2>/dev/null || true
+	wait "$sp" 2>/dev/null || true
+	rm -f "$TMP/slirp.sock"
+	stop_ns
+}
+
+run_pasta() {
+	local m=$1
+	BASE=$((13000 + m % 1000))
+	# pasta makes N itself (a user + network namespace) and runs the servers there
+	pasta --foreground --quiet --config-net -i hveth0 -a 192.0.2.100 -n 24 -g 192.0.2.2 \
+		-m "$m" -t $((BASE + 7)):5007,$((BASE + 9)):5009,$((BASE + 19)):5019 -u none -T none -U none --runas 0:0 \
+		-- "$TCPBENCH" server 5007 5009 5019 >"$TMP/pasta.log" 2>&1 &
+	local pp=$!
+	PIDS="$PIDS $pp"
+	measure pasta "$m"
+	kill "$pp" 2>/dev/null || true
+	wait "$pp" 2>/dev/null || true
+}
+
+# ---- CPU used outside the benchmark ----
+# busy_ticks: CPU ticks the whole machine spent busy (/proc/stat: all but idle, iowait)
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+# pid_ticks PID: a live process's user + system ticks
+pid_ticks() { awk '{ sub(/^[^)]*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+OURS_DETACHED=0   # ticks of tapird (detached by tapir up, not our child)
+# children_ticks: user + system ticks of our waited-for children (bash's times)
+children_ticks() {
+	times | tail -1 | awk -v hz="$(getconf CLK_TCK)" '{
+		n = 0
+		for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += (a[1] * 60 + a[2]) * hz }
+		printf "%d\n", n }'
+}
+
+echo "gateway benchmark: $(nproc) CPUs, $(uname -r); bulk and connections ${SECS} s each, $RR round trips"
+echo "tapird: $TAPIRD"
+echo "slirp4netns: $(slirp4netns --version | head -1); pasta: $(dpkg-query -W -f='${Version}' passt 2>/dev/null || echo '?')"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+B0=$(busy_ticks)
+C0=$(children_ticks)
+T0=$(date +%s.%N)
+for m in $MTUS; do
+	for t in $TOOLS; do
+		case $t in
+		tapir) run_tapir "$m" ;;
+		slirp4netns) run_slirp "$m" ;;
+		pasta) run_pasta "$m" ;;
+		*) die "unknown tool $t" ;;
+		esac
+	done
+done
+T1=$(date +%s.%N)
+B1=$(busy_ticks)
+C1=$(children_ticks)
+echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
+
+HZ=$(getconf CLK_TCK)
+WALL=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }')
+OURS=$(( (C1 - C0) + OURS_DETACHED ))
+OTHERS=$(awk -v b="$((B1 - B0))" -v o="$OURS" -v hz="$HZ" 'BEGIN { x = (b - o) / hz; printf "%.1f", x < 0 ? 0 : x }')
+BUSY=$(awk -v x="$OTHERS" -v w="$WALL" 'BEGIN { if (x > w) print "busy" }')
+echo "run: ${WALL} s; CPU used by the benchmark: $(awk -v o="$OURS" -v hz="$HZ" 'BEGIN { printf "%.1f", o / hz }') s," \
+	"by everything else: ${OTHERS} s ($(awk -v x="$OTHERS" -v w="$WALL" 'BEGIN { printf "%.2f", x / w }') cores on average)"
+echo
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "-" }'; }
+printf "%-38s %10s %12s %10s %12s %12s\n" "" tapir slirp4netns pasta tapir/slirp tapir/pasta
+for m in $MTUS; do
+	for k in "send:host -> ns, Gbit/s" "recv:ns -> host, Gbit/s" "rr50:64 B round trip median, us" \
+		 "rr99:64 B round trip p99, us" "crr:connections per second"; do
+		key=${k%%:*}
+		a=${R[${key}_tapir_$m]:-} b=${R[${key}_slirp4netns_$m]:-} c=${R[${key}_pasta_$m]:-}
+		if [ -n "$BUSY" ]; then
+			r1="(refused)" r2="(refused)"
+		else
+			r1=$(ratio "$a" "$b") r2=$(ratio "$a" "$c")
+		fi
+		printf "%-38s %10s %12s %10s %12s %12s\n" "MTU $m ${k#*:}" "${a:--}" "${b:--}" "${c:--}" "$r1" "$r2"
+	done
+done
+if [ -n "$BUSY" ]; then
+	echo
+	echo "ratios not printed: other processes used more than a core during the run"
+	echo "(${OTHERS} CPU seconds in ${WALL} s): the figures say as much about them as about the tools."
+fi
+echo
+echo "The path: a client in the host namespace to the namespace through each tool's port"
+echo "forwards (127.0.0.1:BASE+x -> N:500x).  The namespace -> host direction through a"
+echo "gateway is the other bulk row (the server in N sends)."

@@ -1,0 +1,60 @@
+/*
+ * dns_msg.h - just enough of a DNS message (RFC 1035 4.1) for the relay: header and question
+ *
+ * The relay never resolves: it checks that a message has a sane header and
+ * exactly one well-formed question, and remembers the question to match
+ * the answer to it.  Names in the question must be uncompressed labels
+ * (RFC 1035 4.1.4 allows pointers only to earlier names; the question's is
+ * the first), at most 63 bytes a label and 255 in all.
+ */
+#ifndef TAPIR_GATEWAY_DNS_MSG_H
+#define TAPIR_GATEWAY_DNS_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DNS_HEADER_LEN 12
+#define DNS_QUESTION_MAX (255 + 4)      /* the name, QTYPE, QCLASS */
+
+struct dns_msg_info {
+	uint16_t id;
+	bool qr;                         /* a response */
+	uint8_t opcode, rcode;
+	bool tc;
+	const uint8_t *question;         /* into the message: name, QTYPE, QCLASS */
+	size_t question_len;
+};
+
+/**
+ * dns_msg_parse() - Check a message's header and its one question
+ * @msg: The message (lent for the call; @out points into it)
+ * @len: Its length
+ * @out: Filled on success
+ *
+ * Return: 0, or -EBADMSG (too short, QDCOUNT other than 1, a bad name)
+ */
+int dns_msg_parse(const uint8_t *msg, size_t len, struct dns_msg_info *out);
+
+/* Return: whether two questions are the same (names compared without case) */
+bool dns_question_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/* Set a message's ID (@msg has at least DNS_HEADER_LEN bytes) */
+void dns_msg_set_id(uint8_t *msg, uint16_t id);
+
+/* Make @msg (a query, at least DNS_HEADER_LEN bytes) into a SERVFAIL answer
+ * to it: QR set, RA copied from nothing (0), RCODE 2, the counts after
+ * QDCOUNT zero.  Return: the answer's length (header + question) */
+size_t dns_msg_servfail(uint8_t *msg, const struct dns_msg_info *q);
+
+/**
+ * dns_resolv_conf_parse() - The IPv4 nameservers of a resolv.conf text
+ * @text: The file's text, @len bytes (need not end in NUL)
+ * @out:  Receives up to @max addresses, host order
+ *
+ * Lines "nameserver ADDR" (resolv.conf(5)); other lines, IPv6 addresses and
+ * 0.0.0.0 are skipped.  Return: the number of addresses found
+ */
+size_t dns_resolv_conf_parse(const char *text, size_t len, uint32_t *out, size_t max);
+
+#endif /* TAPIR_GATEWAY_DNS_MSG_H */

@@ -1,0 +1,92 @@
+/*
+ * forward.h - the gateway's port forwards: host ports into the namespace
+ *
+ * A forward listens on a host port (TCP or UDP, in tapird's own network
+ * namespace, on [gateway] forward_address) and carries what arrives there
+ * over tapir's stack to the namespace's kernel side ([ipv4] gateway) at
+ * NSPORT.  forward.c has the theory of operation.
+ *
+ * Ownership: the table owns every listener, connection and flow; the env's
+ * pointers must outlive it.  gw_fwd_free() closes every handle; the loop must
+ * run once more (uv_run) for their close callbacks, after which the memory is
+ * freed by those callbacks (the table itself is freed when the last one ran).
+ */
+#ifndef TAPIR_GATEWAY_FORWARD_H
+#define TAPIR_GATEWAY_FORWARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "tapir/log.h"
+#include "tapir/stack.h"
+
+#define GW_FWD_MAX 64                    /* forwards at once */
+#define GW_FWD_MAX_TCP_CONNS 4096        /* spliced TCP connections, all forwards */
+#define GW_FWD_MAX_UDP_FLOWS 1024        /* UDP peers, all forwards */
+#define GW_FWD_UDP_IDLE_NS (60ull * 1000000000ull)
+#define GW_FWD_UP_BUF 65536              /* host -> namespace: one read held at most */
+#define GW_FWD_DOWN_MAX (256u * 1024)    /* namespace -> host: queued before reading pauses */
+
+enum { GW_FWD_TCP = 6, GW_FWD_UDP = 17 };
+
+struct gw_fwd_env {
+	uv_loop_t *loop;
+	struct tapir_stack *st;
+	struct tapir_logger *log;
+	uint32_t bind_addr;      /* host order: where host ports listen */
+	uint32_t ns_addr;        /* host order: the namespace's kernel side */
+	/* After work done from a libuv callback: flush the stack, re-arm its timer */
+	void (*kick)(void *ctx);
+	void *ctx;
+};
+
+struct gw_fwd_info {
+	uint8_t proto;
+	uint16_t host_port, ns_port;
+	bool from_config;
+	uint64_t active;         /* TCP connections or UDP flows now */
+	uint64_t total;          /* accepted connections or UDP flows made */
+	uint64_t refused;        /* over the limits, or the namespace refused */
+	uint64_t bytes_in;       /* host -> namespace */
+	uint64_t bytes_out;      /* namespace -> host */
+};
+
+struct gw_fwd_stats {
+	uint64_t tcp_accepted, tcp_active, tcp_limit, tcp_ns_refused, tcp_resets;
+	uint64_t udp_flows, udp_active, udp_limit, udp_expired, udp_foreign, udp_send_errors;
+};
+
+struct gw_fwd;
+
+/* Return: a new, empty table, or NULL (out of memory) */
+struct gw_fwd *gw_fwd_new(const struct gw_fwd_env *env);
+
+/**
+ * gw_fwd_add() - Forward a host port
+ * @proto:       GW_FWD_TCP or GW_FWD_UDP
+ * @host_port:   The port to listen on (not 0)
+ * @ns_port:     The namespace's port (not 0)
+ * @from_config: Shown by the listing
+ * @err:         Receives a message on failure
+ *
+ * Return: 0, -EEXIST (already forwarded), -ENOSPC (GW_FWD_MAX), -EINVAL, or
+ *         the negative errno of the host socket (-EADDRINUSE, -EACCES...)
+ */
+int gw_fwd_add(struct gw_fwd *g, uint8_t proto, uint16_t host_port, uint16_t ns_port,
+	       bool from_config, char *err, size_t errlen);
+
+/* Stop forwarding: the listener closes at once (new connections are refused),
+ * connections already spliced go on; UDP flows end.  Return: 0 or -ENOENT */
+int gw_fwd_rm(struct gw_fwd *g, uint8_t proto, uint16_t host_port);
+
+/* Copy up to @max forwards, in the order added.  Return: the number copied */
+size_t gw_fwd_list(const struct gw_fwd *g, struct gw_fwd_info *out, size_t max);
+
+void gw_fwd_get_stats(const struct gw_fwd *g, struct gw_fwd_stats *s);
+
+/* Close everything (see the ownership note above).  NULL is fine. */
+void gw_fwd_free(struct gw_fwd *g);
+
+#endif /* TAPIR_GATEWAY_FORWARD_H */

@@ -1,0 +1,171 @@
+/*
+ * services.c - the gateway's port forwards and DNS relay: started from the configuration, controlled, counted
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns_msg.h"
+#include "dns_relay.h"
+#include "forward.h"
+#include "services.h"
+#include "wire/ipv4.h"
+
+struct gw_services {
+	const struct tapird_config *cfg;
+	struct tapir_logger *log;
+	struct gw_fwd *fwd;
+	struct dns_relay *dns;
+};
+
+int gw_services_forward(struct gw_services *s, const char *action, uint8_t proto,
+			uint16_t host_port, uint16_t ns_port, void *json_result, char *err,
+			size_t errlen)
+{
+	json_t *res = json_result;
+	if (!s || !s->fwd) {
+		snprintf(err, errlen, "no gateway ([gateway] enabled = false)");
+		return -ENOTSUP;
+	}
+	if (!strcmp(action, "add"))
+		return gw_fwd_add(s->fwd, proto, host_port, ns_port, false, err, errlen);
+	if (!strcmp(action, "rm")) {
+		int rc = gw_fwd_rm(s->fwd, proto, host_port);
+		if (rc)
+			snprintf(err, errlen, "%s/%u is not forwarded",
+				 proto == GW_FWD_TCP ? "tcp" : "udp", host_port);
+		return rc;
+	}
+	struct gw_fwd_info fi[GW_FWD_MAX];
+	size_t n = gw_fwd_list(s->fwd, fi, GW_FWD_MAX);
+	char ab[16];
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "proto", json_string(fi[i].proto == GW_FWD_TCP ? "tcp" : "udp"));
+		json_object_set_new(o, "host_address",
+				    json_string(tapir_ipv4_addr_format(s->cfg->gw.forward_addr, ab)));
+		json_object_set_new(o, "host_port", json_integer(fi[i].host_port));
+		json_object_set_new(o, "ns_address",
+				    json_string(tapir_ipv4_addr_format(s->cfg->gateway, ab)));
+		json_object_set_new(o, "ns_port", json_integer(fi[i].ns_port));
+		json_object_set_new(o, "origin", json_string(fi[i].from_config ? "config" : "runtime"));
+		json_object_set_new(o, "active", json_integer((json_int_t)fi[i].active));
+		json_object_set_new(o, "total", json_integer((json_int_t)fi[i].total));
+		json_object_set_new(o, "refused", json_integer((json_int_t)fi[i].refused));
+		json_object_set_new(o, "bytes_in", json_integer((json_int_t)fi[i].bytes_in));
+		json_object_set_new(o, "bytes_out", json_integer((json_int_t)fi[i].bytes_out));
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(res, "forwards", a);
+	return 0;
+}
+
+/* Read the host's resolvers (before the sandbox).  Return: how many */
+static size_t host_resolvers(uint32_t *out, size_t max)
+{
+	char buf[16384];
+	FILE *f = fopen("/etc/resolv.conf", "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return dns_resolv_conf_parse(buf, n, out, max);
+}
+
+int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_stack *st,
+		      const struct tapird_config *c, struct tapir_logger *log,
+		      void (*kick)(void *ctx), void *ctx)
+{
+	char err[256];
+	struct gw_services *s = calloc(1, sizeof(*s));
+	if (!s) {
+		tapir_log_err(log, "gateway: out of memory");
+		return -1;
+	}
+	s->cfg = c;
+	s->log = log;
+	*out = s;
+	struct gw_fwd_env fe = { .loop = loop, .st = st, .log = log,
+				 .bind_addr = c->gw.forward_addr, .ns_addr = c->gateway,
+				 .kick = kick, .ctx = ctx };
+	s->fwd = gw_fwd_new(&fe);
+	if (!s->fwd) {
+		tapir_log_err(log, "gateway: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < c->gw.nforwards; i++) {
+		const struct config_forward *f = &c->gw.forwards[i];
+		if (gw_fwd_add(s->fwd, f->proto, f->host_port, f->ns_port, true, err, sizeof(err))) {
+			tapir_log_err(log, "gateway: [gateway] forward: %s", err);
+			return -1;
+		}
+	}
+	struct dns_relay_env de = { .loop = loop, .st = st, .log = log, .kick = kick, .ctx = ctx };
+	memcpy(de.servers, c->gw.dns, c->gw.ndns * sizeof(c->gw.dns[0]));
+	de.nservers = c->gw.ndns;
+	if (!de.nservers)
+		de.nservers = host_resolvers(de.servers, DNS_RELAY_MAX_SERVERS);
+	if (!de.nservers) {
+		tapir_log_warn(log, "gateway: no IPv4 nameserver in /etc/resolv.conf and no "
+			       "[gateway] dns: no DNS relay");
+		return 0;
+	}
+	if (dns_relay_start(&de, &s->dns, err, sizeof(err))) {
+		tapir_log_err(log, "gateway: DNS relay: %s", err);
+		return -1;
+	}
+	char ab[16];
+	tapir_log_info(log, "gateway: DNS relay on port 53 to %s%s",
+		       tapir_ipv4_addr_format(de.servers[0], ab), de.nservers > 1 ? " and more" : "");
+	return 0;
+}
+
+void gw_services_stop(struct gw_services *s)
+{
+	if (!s)
+		return;
+	gw_fwd_free(s->fwd);
+	dns_relay_stop(s->dns);
+	free(s);
+}
+
+static json_t *counters(const char *const *names, const uint64_t *v, size_t n)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < n; i++)
+		json_object_set_new(o, names[i], json_integer((json_int_t)v[i]));
+	return o;
+}
+
+void gw_services_stats_json(struct gw_services *s, void *json_obj)
+{
+	if (!s || !s->fwd)
+		return;
+	struct gw_fwd_stats f;
+	gw_fwd_get_stats(s->fwd, &f);
+	static const char *const fn[] = { "fwd_tcp_accepted", "fwd_tcp_active", "fwd_tcp_limit",
+					  "fwd_tcp_ns_refused", "fwd_tcp_resets", "fwd_udp_flows",
+					  "fwd_udp_active", "fwd_udp_limit", "fwd_udp_expired",
+					  "fwd_udp_foreign", "fwd_udp_send_errors" };
+	const uint64_t fv[] = { f.tcp_accepted, f.tcp_active, f.tcp_limit, f.tcp_ns_refused,
+				f.tcp_resets, f.udp_flows, f.udp_active, f.udp_limit, f.udp_expired,
+				f.udp_foreign, f.udp_send_errors };
+	json_t *o = counters(fn, fv, sizeof(fv) / sizeof(fv[0]));
+	if (s->dns) {
+		struct dns_relay_stats r;
+		dns_relay_get_stats(s->dns, &r);
+		static const char *const rn[] = { "dns_queries_udp", "dns_queries_tcp", "dns_answers",
+						  "dns_bad_queries", "dns_bad_answers", "dns_timeouts",
+						  "dns_pending_full", "dns_tcp_clients_full",
+						  "dns_upstream_errors", "dns_pending" };
+		const uint64_t rv[] = { r.queries_udp, r.queries_tcp, r.answers, r.bad_queries,
+					r.bad_answers, r.timeouts, r.pending_full, r.tcp_clients_full,
+					r.upstream_errors, r.pending };
+		for (size_t i = 0; i < sizeof(rv) / sizeof(rv[0]); i++)
+			json_object_set_new(o, rn[i], json_integer((json_int_t)rv[i]));
+	}
+	json_object_set_new(json_obj, "gateway_relay", o);
+}
