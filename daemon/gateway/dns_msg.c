@@ -13,7 +13,7 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-int dns_msg_parse(const uint8_t *msg, size_t len, struct dns_msg_info *out)
+int relay_msg_parse(const uint8_t *msg, size_t len, struct relay_msg_info *out)
 {
 	if (!msg || len < DNS_HEADER_LEN)
 		return -EBADMSG;
@@ -49,7 +49,7 @@ int dns_msg_parse(const uint8_t *msg, size_t len, struct dns_msg_info *out)
 	return 0;
 }
 
-bool dns_question_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+bool relay_question_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	if (alen != blen || alen < 5)
 		return false;
@@ -67,13 +67,13 @@ bool dns_question_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
 	return !memcmp(a + alen - 4, b + blen - 4, 4);
 }
 
-void dns_msg_set_id(uint8_t *msg, uint16_t id)
+void relay_msg_set_id(uint8_t *msg, uint16_t id)
 {
 	msg[0] = (uint8_t)(id >> 8);
 	msg[1] = (uint8_t)id;
 }
 
-size_t dns_msg_servfail(uint8_t *msg, const struct dns_msg_info *q)
+size_t relay_msg_servfail(uint8_t *msg, const struct relay_msg_info *q)
 {
 	msg[2] = (uint8_t)(0x80 | (msg[2] & 0x79));  /* QR, the opcode and RD kept */
 	msg[3] = 2;                                   /* SERVFAIL */

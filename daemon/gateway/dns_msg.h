@@ -17,7 +17,7 @@
 #define DNS_HEADER_LEN 12
 #define DNS_QUESTION_MAX (255 + 4)      /* the name, QTYPE, QCLASS */
 
-struct dns_msg_info {
+struct relay_msg_info {
 	uint16_t id;
 	bool qr;                         /* a response */
 	uint8_t opcode, rcode;
@@ -27,25 +27,25 @@ struct dns_msg_info {
 };
 
 /**
- * dns_msg_parse() - Check a message's header and its one question
+ * relay_msg_parse() - Check a message's header and its one question
  * @msg: The message (lent for the call; @out points into it)
  * @len: Its length
  * @out: Filled on success
  *
  * Return: 0, or -EBADMSG (too short, QDCOUNT other than 1, a bad name)
  */
-int dns_msg_parse(const uint8_t *msg, size_t len, struct dns_msg_info *out);
+int relay_msg_parse(const uint8_t *msg, size_t len, struct relay_msg_info *out);
 
 /* Return: whether two questions are the same (names compared without case) */
-bool dns_question_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+bool relay_question_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 /* Set a message's ID (@msg has at least DNS_HEADER_LEN bytes) */
-void dns_msg_set_id(uint8_t *msg, uint16_t id);
+void relay_msg_set_id(uint8_t *msg, uint16_t id);
 
 /* Make @msg (a query, at least DNS_HEADER_LEN bytes) into a SERVFAIL answer
  * to it: QR set, RA copied from nothing (0), RCODE 2, the counts after
  * QDCOUNT zero.  Return: the answer's length (header + question) */
-size_t dns_msg_servfail(uint8_t *msg, const struct dns_msg_info *q);
+size_t relay_msg_servfail(uint8_t *msg, const struct relay_msg_info *q);
 
 /**
  * dns_resolv_conf_parse() - The IPv4 nameservers of a resolv.conf text

@@ -3,7 +3,7 @@
  *
  * Theory of operation
  *
- * UDP: the stack's port 53 takes each datagram; dns_msg_parse() must find a
+ * UDP: the stack's port 53 takes each datagram; relay_msg_parse() must find a
  * query (QR clear) with one sane question, else it is dropped and counted
  * (bad_queries).  A free slot of the pending table (DNS_RELAY_MAX_PENDING;
  * full: dropped, pending_full) takes the client's address, port and ID, a
@@ -135,17 +135,17 @@ static void slot_done(struct pend *p, uint8_t *answer, size_t len)
 	uint8_t fail[DNS_HEADER_LEN + DNS_QUESTION_MAX];
 	if (!answer) {
 		r->stats.timeouts++;
-		struct dns_msg_info qi;
+		struct relay_msg_info qi;
 		const uint8_t *q = p->tcp ? p->msg + 2 : p->msg;
 		memcpy(fail, q, DNS_HEADER_LEN);
 		memcpy(fail + DNS_HEADER_LEN, p->q, p->qlen);
 		qi.question_len = p->qlen;
-		len = dns_msg_servfail(fail, &qi);
+		len = relay_msg_servfail(fail, &qi);
 		answer = fail;
 	} else {
 		r->stats.answers++;
 	}
-	dns_msg_set_id(answer, p->orig_id);
+	relay_msg_set_id(answer, p->orig_id);
 	if (p->tc) {
 		p->tc->busy = NULL;
 		tclient_answer(p->tc, answer, len);
@@ -159,12 +159,12 @@ static void slot_done(struct pend *p, uint8_t *answer, size_t len)
 /* An answer from the host: the server, the fresh ID and the question must match */
 static bool answer_ok(struct pend *p, uint32_t from, const uint8_t *msg, size_t len)
 {
-	struct dns_msg_info a;
+	struct relay_msg_info a;
 	bool asked = false;
 	for (unsigned i = 0; i < p->tries && i < DNS_RELAY_TRIES; i++)
 		asked |= p->asked[i] == from;
-	if (!asked || dns_msg_parse(msg, len, &a) || !a.qr || a.id != p->new_id ||
-	    !dns_question_eq(a.question, a.question_len, p->q, p->qlen)) {
+	if (!asked || relay_msg_parse(msg, len, &a) || !a.qr || a.id != p->new_id ||
+	    !relay_question_eq(a.question, a.question_len, p->q, p->qlen)) {
 		p->r->stats.bad_answers++;
 		return false;
 	}
@@ -174,7 +174,7 @@ static bool answer_ok(struct pend *p, uint32_t from, const uint8_t *msg, size_t 
 static void on_timer(uv_timer_t *t);
 
 static struct pend *slot_new(struct dns_relay *r, const uint8_t *msg, size_t len,
-			     const struct dns_msg_info *qi, bool tcp)
+			     const struct relay_msg_info *qi, bool tcp)
 {
 	struct pend *p = NULL;
 	for (size_t i = 0; i < DNS_RELAY_MAX_PENDING && !p; i++)
@@ -199,7 +199,7 @@ static struct pend *slot_new(struct dns_relay *r, const uint8_t *msg, size_t len
 	}
 	p->orig_id = qi->id;
 	p->new_id = random16();
-	dns_msg_set_id(p->msg + off, p->new_id);
+	relay_msg_set_id(p->msg + off, p->new_id);
 	memcpy(p->q, qi->question, qi->question_len);
 	p->qlen = qi->question_len;
 	p->ans = NULL;
@@ -258,8 +258,8 @@ static void on_udp_query(void *ctx, const struct tapir_udp_meta *m, const uint8_
 			 size_t len)
 {
 	struct dns_relay *r = ctx;
-	struct dns_msg_info qi;
-	if (dns_msg_parse(data, len, &qi) || qi.qr || m->broadcast) {
+	struct relay_msg_info qi;
+	if (relay_msg_parse(data, len, &qi) || qi.qr || m->broadcast) {
 		r->stats.bad_queries++;
 		return;
 	}
@@ -412,9 +412,9 @@ static void tclient_next(struct tclient *c)
 			return;
 		}
 		size_t len = (size_t)(c->in[0] << 8 | c->in[1]);
-		struct dns_msg_info qi;
+		struct relay_msg_info qi;
 		struct pend *p = NULL;
-		bool bad = dns_msg_parse(c->in + 2, len, &qi) || qi.qr;
+		bool bad = relay_msg_parse(c->in + 2, len, &qi) || qi.qr;
 		if (bad)
 			r->stats.bad_queries++;
 		else

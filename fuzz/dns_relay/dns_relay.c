@@ -1,7 +1,7 @@
 /*
  * fuzz/dns_relay/dns_relay.c - the DNS relay's parsers on arbitrary bytes
  *
- * The input is a DNS message for dns_msg_parse() (as a query from the
+ * The input is a DNS message for relay_msg_parse() (as a query from the
  * namespace or an answer from a host resolver) and a resolv.conf text for
  * dns_resolv_conf_parse().  Checks: a parsed question lies inside the
  * message and is at most DNS_QUESTION_MAX bytes, compares equal to itself
@@ -25,34 +25,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(dns_resolv_conf_parse((const char *)data, size, ns, 4) <= 4);
 	CHECK(dns_resolv_conf_parse((const char *)data, size, ns, 1) <= 1);
 
-	struct dns_msg_info m;
-	if (dns_msg_parse(data, size, &m))
+	struct relay_msg_info m;
+	if (relay_msg_parse(data, size, &m))
 		return 0;
 	CHECK(size >= DNS_HEADER_LEN);
 	CHECK(m.question == data + DNS_HEADER_LEN);
 	CHECK(m.question_len >= 5 && m.question_len <= DNS_QUESTION_MAX);
 	CHECK(DNS_HEADER_LEN + m.question_len <= size);
-	CHECK(dns_question_eq(m.question, m.question_len, m.question, m.question_len));
+	CHECK(relay_question_eq(m.question, m.question_len, m.question, m.question_len));
 	uint8_t q[DNS_QUESTION_MAX];
 	memcpy(q, m.question, m.question_len);
 	for (size_t i = 0; i + 4 < m.question_len; i++)
 		if ((q[i] >= 'a' && q[i] <= 'z') || (q[i] >= 'A' && q[i] <= 'Z'))
 			q[i] ^= 0x20;
-	CHECK(dns_question_eq(q, m.question_len, m.question, m.question_len));
+	CHECK(relay_question_eq(q, m.question_len, m.question, m.question_len));
 
 	uint8_t *copy = malloc(size);
 	CHECK(copy);
 	memcpy(copy, data, size);
 	uint16_t id = (uint16_t)(m.id ^ 0xffff);
-	dns_msg_set_id(copy, id);
-	struct dns_msg_info c;
-	CHECK(dns_msg_parse(copy, size, &c) == 0 && c.id == id);
-	size_t n = dns_msg_servfail(copy, &c);
+	relay_msg_set_id(copy, id);
+	struct relay_msg_info c;
+	CHECK(relay_msg_parse(copy, size, &c) == 0 && c.id == id);
+	size_t n = relay_msg_servfail(copy, &c);
 	CHECK(n == DNS_HEADER_LEN + m.question_len);
-	struct dns_msg_info f;
-	CHECK(dns_msg_parse(copy, n, &f) == 0);
+	struct relay_msg_info f;
+	CHECK(relay_msg_parse(copy, n, &f) == 0);
 	CHECK(f.qr && f.rcode == 2 && f.opcode == m.opcode && f.question_len == m.question_len);
-	CHECK(dns_question_eq(f.question, f.question_len, m.question, m.question_len));
+	CHECK(relay_question_eq(f.question, f.question_len, m.question, m.question_len));
 	free(copy);
 	return 0;
 }

@@ -114,8 +114,8 @@ static const uint8_t query[] = {
 
 static void test_dns_parse(void **state)
 {
-	struct dns_msg_info m;
-	assert_int_equal(dns_msg_parse(query, sizeof(query), &m), 0);
+	struct relay_msg_info m;
+	assert_int_equal(relay_msg_parse(query, sizeof(query), &m), 0);
 	assert_int_equal(m.id, 0x1234);
 	assert_false(m.qr);
 	assert_int_equal(m.opcode, 0);
@@ -124,19 +124,19 @@ static void test_dns_parse(void **state)
 
 	/* every truncation is refused, never read past */
 	for (size_t n = 0; n < sizeof(query); n++)
-		assert_int_equal(dns_msg_parse(query, n, &m), -EBADMSG);
+		assert_int_equal(relay_msg_parse(query, n, &m), -EBADMSG);
 
 	uint8_t b[sizeof(query) + 16];
 	memcpy(b, query, sizeof(query));
 	b[5] = 2;  /* QDCOUNT 2 */
-	assert_int_equal(dns_msg_parse(b, sizeof(query), &m), -EBADMSG);
+	assert_int_equal(relay_msg_parse(b, sizeof(query), &m), -EBADMSG);
 	b[5] = 0;
-	assert_int_equal(dns_msg_parse(b, sizeof(query), &m), -EBADMSG);
+	assert_int_equal(relay_msg_parse(b, sizeof(query), &m), -EBADMSG);
 	b[5] = 1;
 	b[12] = 0xc0;  /* a compression pointer as the question's name */
-	assert_int_equal(dns_msg_parse(b, sizeof(query), &m), -EBADMSG);
+	assert_int_equal(relay_msg_parse(b, sizeof(query), &m), -EBADMSG);
 	b[12] = 0x40;  /* a reserved label type */
-	assert_int_equal(dns_msg_parse(b, sizeof(query), &m), -EBADMSG);
+	assert_int_equal(relay_msg_parse(b, sizeof(query), &m), -EBADMSG);
 
 	/* names over 255 bytes */
 	uint8_t big[12 + 5 * 64 + 5];
@@ -147,10 +147,10 @@ static void test_dns_parse(void **state)
 		memset(big + 13 + i * 64, 'a', 63);
 	}
 	/* 4 labels of 63 + root: 257 bytes */
-	assert_int_equal(dns_msg_parse(big, 12 + 4 * 64 + 5, &m), -EBADMSG);
+	assert_int_equal(relay_msg_parse(big, 12 + 4 * 64 + 5, &m), -EBADMSG);
 	big[12 + 3 * 64] = 61;  /* 64*3 + 62 + 1 = 255: fits */
 	big[12 + 3 * 64 + 62] = 0;
-	assert_int_equal(dns_msg_parse(big, 12 + 3 * 64 + 62 + 5, &m), 0);
+	assert_int_equal(relay_msg_parse(big, 12 + 3 * 64 + 62 + 5, &m), 0);
 	assert_int_equal(m.question_len, 255 + 4);
 
 	/* case-insensitive names, exact type and class */
@@ -158,18 +158,18 @@ static void test_dns_parse(void **state)
 	memcpy(up, query, sizeof(query));
 	up[13] = 'S';
 	up[20] = 'T';
-	assert_true(dns_question_eq(up + 12, sizeof(up) - 12, query + 12, sizeof(query) - 12));
+	assert_true(relay_question_eq(up + 12, sizeof(up) - 12, query + 12, sizeof(query) - 12));
 	up[sizeof(up) - 3] = 28;  /* AAAA */
-	assert_false(dns_question_eq(up + 12, sizeof(up) - 12, query + 12, sizeof(query) - 12));
-	assert_false(dns_question_eq(query + 12, 5, query + 12, 6));
+	assert_false(relay_question_eq(up + 12, sizeof(up) - 12, query + 12, sizeof(query) - 12));
+	assert_false(relay_question_eq(query + 12, 5, query + 12, 6));
 
 	/* SERVFAIL made from a query */
 	uint8_t sf[sizeof(query)];
 	memcpy(sf, query, sizeof(query));
-	assert_int_equal(dns_msg_parse(sf, sizeof(sf), &m), 0);
-	dns_msg_set_id(sf, 0xbeef);
-	assert_int_equal(dns_msg_servfail(sf, &m), sizeof(query));
-	assert_int_equal(dns_msg_parse(sf, sizeof(sf), &m), 0);
+	assert_int_equal(relay_msg_parse(sf, sizeof(sf), &m), 0);
+	relay_msg_set_id(sf, 0xbeef);
+	assert_int_equal(relay_msg_servfail(sf, &m), sizeof(query));
+	assert_int_equal(relay_msg_parse(sf, sizeof(sf), &m), 0);
 	assert_true(m.qr);
 	assert_int_equal(m.rcode, 2);
 	assert_int_equal(m.id, 0xbeef);
