@@ -1,5 +1,5 @@
 /*
- * dns_relay.c - the gateway's DNS relay: queries from the namespace to the host's resolvers and back
+ * dns_relay.c - the gateway's DNS relay: the namespace's queries to the host's resolvers and back
  *
  * Theory of operation
  *
