@@ -167,6 +167,7 @@ int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
 	struct tapir_tcp_flow_opts def;
 	struct tapir_tcp_flow *f;
 	uint16_t lport;
+	uint32_t iss;
 	int rc;
 
 	if (!t || port == 0 || !cb || dst == 0 || dst == st->cfg.addr ||
@@ -179,12 +180,14 @@ int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
 		tapir_tcp_flow_opts_defaults(st, &def);
 		o = &def;
 	}
-	lport = tcp_ephemeral_port(st, dst, port);
+	lport = tcp_ephemeral_port(st, dst, port, &iss);
 	if (!lport)
 		return -EAGAIN;
 	f = tcp_flow_new(st, st->cfg.addr, dst, port, lport, o);
 	if (!f)
 		return -ENOMEM;
+	if (iss)
+		tcp_flow_set_iss(f, iss);	/* the tuple was in TIME_WAIT */
 	CTR_INC(st, TCP_ACTIVE_OPENS);
 	f->state = TAPIR_TCP_STATE_SYN_SENT;
 	f->on_connect = cb;

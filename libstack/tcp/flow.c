@@ -212,21 +212,30 @@ void tcp_flow_maybe_free(struct tapir_tcp_flow *f)
  * @dst:  Remote address
  * @port: Remote port
  *
+ * @iss:  Set to the ISS to start from when the port's tuple was taken over
+ *        from a TIME_WAIT entry (tcp_tw_take()), else 0
+ *
  * A random start in 49152-65535, then linear probing; a port a listener
  * holds is never picked (its peers' SYNs would otherwise meet our flow).
+ * A port whose tuple is in TIME_WAIT is taken when tcp_tw_take() allows
+ * (as Linux's tcp_tw_reuse), the first such or free port ending the search.
  *
  * Return: the port, or 0 when every one is taken for this remote end
  */
-uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port)
+uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port, uint32_t *iss)
 {
 	uint32_t start = stack_random32(st);
 
+	*iss = 0;
 	for (uint32_t i = 0; i < TCP_EPHEMERAL_N; i++) {
 		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % TCP_EPHEMERAL_N);
+		struct tcp_tw *tw;
 
-		if (!tcp_flow_lookup(T(st), st->cfg.addr, dst, port, p) &&
-		    !tcp_tw_lookup(T(st), st->cfg.addr, dst, port, p) &&
-		    !tcp_listener_find(T(st), p))
+		if (tcp_flow_lookup(T(st), st->cfg.addr, dst, port, p) ||
+		    tcp_listener_find(T(st), p))
+			continue;
+		tw = tcp_tw_lookup(T(st), st->cfg.addr, dst, port, p);
+		if (!tw || (*iss = tcp_tw_take(st, tw)))
 			return p;
 	}
 	return 0;

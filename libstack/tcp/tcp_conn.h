@@ -378,7 +378,7 @@ struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port)
 struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t laddr, uint32_t raddr,
 				    uint16_t rport, uint16_t lport, const struct tapir_tcp_flow_opts *o);
 uint8_t tcp_pick_wscale(size_t rcvbuf);
-uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port);
+uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port, uint32_t *iss);
 void tcp_reap(struct tcp_stack *t);
 void tcp_flow_maybe_free(struct tapir_tcp_flow *f);
 void tcp_flow_drop(struct tapir_tcp_flow *f, int err);
@@ -399,6 +399,7 @@ struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, uint32_t laddr, uint32_t
 			     uint16_t rport, uint16_t lport);
 bool tcp_tw_input(struct tapir_stack *st, struct tcp_tw *tw, const struct tcp_repr *seg,
 		  uint32_t *isn);
+uint32_t tcp_tw_take(struct tapir_stack *st, struct tcp_tw *tw);
 void tcp_tw_expire(struct tapir_stack *st);
 uint64_t tcp_tw_deadline(const struct tcp_stack *t);
 size_t tcp_tw_list(const struct tcp_stack *t, struct tapir_tcp_flow_info *out, size_t max);

@@ -9,6 +9,9 @@
 
 #define TW_ACK_INTERVAL (500 * MS)	/* as Linux's tcp_invalid_ratelimit */
 
+/* A TIME_WAIT entry our own connect may take over once this old (tcp_tw_take()) */
+#define TW_REUSE_AGE 1000000000ull
+
 static size_t tw_idx(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr, uint16_t rport,
 		     uint16_t lport)
 {
@@ -230,6 +233,33 @@ bool tcp_tw_input(struct tapir_stack *st, struct tcp_tw *tw, const struct tcp_re
 		tw_ack(st, tw, true);
 	}
 	return true;
+}
+
+/**
+ * tcp_tw_take() - Let a connection we open take the tuple of @tw
+ * @st: Stack
+ * @tw: The entry (found by tcp_ephemeral_port())
+ *
+ * As Linux's tcp_tw_reuse, so that a client opening connections faster
+ * than 16,384 per 2 MSL to one address and port (the gateway's forwards)
+ * does not run out of ports: only when the old connection used timestamps
+ * (our timestamps for a tuple only grow, the offset being keyed by the
+ * tuple, so the peer's PAWS rejects the old connection's segments) and the
+ * entry is at least a second old.  The entry goes (tcp.time_wait_reused).
+ *
+ * Return: the ISS for the new connection, past the old one's sequence
+ * space, or 0 when @tw may not be taken.
+ */
+uint32_t tcp_tw_take(struct tapir_stack *st, struct tcp_tw *tw)
+{
+	uint32_t n;
+
+	if (!tw->ts_ok || st->now + 2 * st->cfg.tcp.msl_ns < tw->expiry + TW_REUSE_AGE)
+		return 0;
+	n = tw->snd_nxt + 65535 + 2;
+	CTR_INC(st, TCP_TIME_WAIT_REUSED);
+	tw_remove(T(st), tw);
+	return n ? n : 1;
 }
 
 /* Drop the entries whose 2 MSL are over (the list is in expiry order, as

@@ -1557,6 +1557,85 @@ static void test_fin_wait2_timeout(void **state)
 	th_case_free(t);
 }
 
+/* The port-exhaustion test's ends: the server closes on the peer's EOF; the
+ * client closes as soon as it is connected, so its side ends in TIME_WAIT */
+static void eof_close_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	if (!len)
+		tapir_tcp_close(f);
+}
+
+static void ignore_closed(void *ctx, struct tapir_tcp_flow *f, int err)
+{
+	(void)ctx;
+	(void)f;
+	(void)err;
+}
+
+static const struct tapir_tcp_callbacks eof_close_cbs = {
+	.recv = eof_close_recv, .closed = ignore_closed,
+};
+
+static void eof_close_accept(void *ctx, struct tapir_tcp_flow *f)
+{
+	(void)ctx;
+	tapir_tcp_flow_set_callbacks(f, &eof_close_cbs, NULL);
+}
+
+struct opener {
+	int ok, err;
+};
+
+static void opener_connect(void *ctx, struct tapir_tcp_flow *f, int err)
+{
+	struct opener *o = ctx;
+
+	if (err) {
+		o->err++;
+		return;
+	}
+	o->ok++;
+	tapir_tcp_close(f);
+}
+
+/* More connections to one address and port within 2 MSL than there are
+ * ephemeral ports (16,384), each closed by us first: with timestamps on, a
+ * connect takes over a tuple in TIME_WAIT that is over a second old (as
+ * Linux's tcp_tw_reuse), starting past its sequence space, instead of
+ * failing with -EAGAIN (the gateway's port forwards met this at 6,000
+ * connections a second). */
+static void test_connect_reuses_time_wait(void **state)
+{
+	struct world *w = world_new();
+	struct host *srv = world_add(w, 2, NULL);
+	struct host *cli = world_add(w, 3, NULL);
+	struct opener o = { 0 };
+	const int n = 16384 + 400;
+
+	(void)state;
+	assert_int_equal(tapir_tcp_listen(srv->st, PORT, NULL, eof_close_accept, NULL), 0);
+	world_pump(w);
+	for (int i = 0; i < n; i++) {
+		int rc = tapir_tcp_connect(cli->st, srv->ip, PORT, NULL, opener_connect, &o);
+
+		if (rc)
+			fail_msg("connect %d: %d (%d in TIME_WAIT)", i, rc,
+				 (int)tapir_tcp_time_wait_count(cli->st));
+		world_advance(w, MSEC);
+	}
+	world_advance(w, 500 * MSEC);
+	assert_int_equal(o.ok, n);
+	assert_int_equal(o.err, 0);
+	assert_true(CTR(cli, TCP_TIME_WAIT_REUSED) >= 400);
+	/* all that is left: our TIME_WAITs (the taken ones gone from the set) */
+	assert_int_equal(tapir_tcp_flow_count(cli->st), tapir_tcp_time_wait_count(cli->st));
+	assert_true(tapir_tcp_time_wait_count(cli->st) < 16384);
+	assert_int_equal(tapir_tcp_flow_count(srv->st), 0);
+	world_free(w);
+}
+
 static void test_syn_flood_cookies(void **state)
 {
 	struct tapir_stack_config cfg;
@@ -2285,6 +2364,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_closed_flow_held),
 		cmocka_unit_test(test_isn),
 		cmocka_unit_test(test_time_wait_reuse),
+		cmocka_unit_test(test_connect_reuses_time_wait),
 		cmocka_unit_test(test_fin_wait2_timeout),
 		cmocka_unit_test(test_syn_flood_cookies),
 		cmocka_unit_test(test_conn_limit),
