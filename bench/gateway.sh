@@ -30,11 +30,13 @@
 # (throughput and connections: higher is better for tapir; latency: lower).
 #
 # Load: the load average is printed, and the CPU time used during the run by
-# everything but the benchmark: the machine's busy time (/proc/stat) less
-# ours (our children's, from bash's times, and tapird's, which tapir up
-# detaches, from /proc/PID/stat).  If the others used more than one core
-# (CPU seconds above the wall-clock seconds of the run) the ratios are not
-# printed: the figures would say as much about them as about the tools.
+# everything but the benchmark: the processes that were already running when
+# it started (their user + system ticks from /proc/PID/stat, before and
+# after), kernel threads left out (they do the tools' network work).  What
+# the run starts (the tools, their detached daemons, tapird) is the
+# benchmark's.  If the others used more than one core (CPU seconds above the
+# wall-clock seconds of the run) the ratios are not printed: the figures
+# would say as much about them as about the tools.
 #
 # Environment: BENCH_SECS (bulk and connection seconds, default 5),
 # BENCH_RR (round trips, 20000), BENCH_MTUS ("1500 65520"), BENCH_TOOLS
@@ -218,8 +220,12 @@ run_pasta() {
 }
 
 # ---- CPU used outside the benchmark ----
-# busy_ticks: CPU ticks the whole machine spent busy (/proc/stat: all but idle, iowait)
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+# proc_ticks: "PID TICKS" (user + system) of every process but kernel threads
+# (children of kthreadd, pid 2)
+proc_ticks() {
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		awk '{ pid = $1; sub(/^[^)]*\) /, ""); if ($2 != 2 && pid != 2) print pid, $12 + $13 }'
+}
 # pid_ticks PID: a live process's user + system ticks
 pid_ticks() { awk '{ sub(/^[^)]*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 OURS_DETACHED=0   # ticks of tapird (detached by tapir up, not our child)
@@ -235,7 +241,7 @@ echo "gateway benchmark: $(nproc) CPUs, $(uname -r); bulk and connections ${SECS
 echo "tapird: $TAPIRD"
 echo "slirp4netns: $(slirp4netns --version | head -1); pasta: $(dpkg-query -W -f='${Version}' passt 2>/dev/null || echo '?')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-B0=$(busy_ticks)
+P0=$(proc_ticks)
 C0=$(children_ticks)
 T0=$(date +%s.%N)
 for m in $MTUS; do
@@ -249,14 +255,19 @@ for m in $MTUS; do
 	done
 done
 T1=$(date +%s.%N)
-B1=$(busy_ticks)
+P1=$(proc_ticks)
 C1=$(children_ticks)
 echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
 
 HZ=$(getconf CLK_TCK)
 WALL=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }')
 OURS=$(( (C1 - C0) + OURS_DETACHED ))
-OTHERS=$(awk -v b="$((B1 - B0))" -v o="$OURS" -v hz="$HZ" 'BEGIN { x = (b - o) / hz; printf "%.1f", x < 0 ? 0 : x }')
+# the others: what the processes running before the run (not this script) used during it
+OTHERS=$(printf '%s\n--\n%s\n' "$P0" "$P1" | awk -v self=$$ -v hz="$HZ" '
+	$1 == "--" { after = 1; next }
+	!after { t0[$1] = $2; next }
+	($1 in t0) && $1 != self { x += $2 - t0[$1] }
+	END { printf "%.1f", x / hz }')
 BUSY=$(awk -v x="$OTHERS" -v w="$WALL" 'BEGIN { if (x > w) print "busy" }')
 echo "run: ${WALL} s; CPU used by the benchmark: $(awk -v o="$OURS" -v hz="$HZ" 'BEGIN { printf "%.1f", o / hz }') s," \
 	"by everything else: ${OTHERS} s ($(awk -v x="$OTHERS" -v w="$WALL" 'BEGIN { printf "%.2f", x / w }') cores on average)"
