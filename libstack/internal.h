@@ -88,6 +88,7 @@ struct tapir_stack {
 	size_t mtu;
 	struct tapir_netif_offload off;  /* tapir_stack_set_offload() */
 	bool tso;                /* off takes TCPv4 super-segments */
+	bool tso6;               /* off takes TCPv6 super-segments */
 	uint64_t now;
 	uint64_t ctr[TAPIR_CTR__COUNT];
 

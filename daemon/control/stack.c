@@ -266,9 +266,9 @@ int control_cmd_conns(struct control *c, json_t *args, uint64_t now, json_t **re
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_object();
-		json_object_set_new(e, "local", control_ip_json(f[i].local_addr));
+		json_object_set_new(e, "local", control_addr_json(&f[i].local_addr));
 		json_object_set_new(e, "local_port", json_integer(f[i].local_port));
-		json_object_set_new(e, "remote", control_ip_json(f[i].remote_addr));
+		json_object_set_new(e, "remote", control_addr_json(&f[i].remote_addr));
 		json_object_set_new(e, "remote_port", json_integer(f[i].remote_port));
 		json_object_set_new(e, "state", json_string(tapir_tcp_state_name(f[i].state)));
 		json_object_set_new(e, "send_queue", json_integer((json_int_t)f[i].snd_queue));

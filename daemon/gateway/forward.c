@@ -433,7 +433,8 @@ static void on_tcp_connection(uv_stream_t *l, int status)
 	g->stats.tcp_accepted++;
 	fw->st.total++;
 	c->connecting = true;
-	int rc = tapir_tcp_connect(g->env.st, g->env.ns_addr, fw->ns_port, NULL, on_ns_connected, c);
+	struct tapir_addr ns = tapir_addr_v4(g->env.ns_addr);
+	int rc = tapir_tcp_connect(g->env.st, &ns, fw->ns_port, NULL, on_ns_connected, c);
 	if (rc) {
 		c->connecting = false;
 		g->stats.tcp_limit++;

@@ -37,7 +37,8 @@
  * this router: it gets an ICMP time exceeded (so traceroute shows tapird as
  * the first hop) and is dropped (ipv4.drop.forward_ttl).
  *
- * Addresses are IPv4, host byte order (struct tapir_addr takes over with IPv6).
+ * TCP requests carry struct tapir_addr (IPv4 or IPv6; the UDP and ICMP parts
+ * are IPv4, host byte order, so far).
  * All callbacks run from tapir_stack_input(); data is lent for the call only.
  */
 #ifndef TAPIR_FORWARD_H
@@ -50,7 +51,8 @@
 #include "tcp.h"
 #include "udp.h"
 
-#define TAPIR_FWD_QUOTE_MAX 68	/* an IPv4 header with options and 8 bytes after it */
+#define TAPIR_FWD_QUOTE_MAX 68	/* an IPv4 header with options and 8 bytes after it
+				 * (IPv6: the fixed header and 8 bytes, 48) */
 
 /**
  * struct tapir_tcp_fwd_req - A SYN for a foreign address, waiting for a decision
@@ -64,7 +66,7 @@
  * time (it holds no pointer into the stack).
  */
 struct tapir_tcp_fwd_req {
-	uint32_t src, dst;
+	struct tapir_addr src, dst;   /* both IPv4 or both IPv6 */
 	uint16_t src_port, dst_port;
 	struct {
 		uint32_t seq, ts_val;

@@ -408,6 +408,7 @@ static void udp_rx(void *ctx, const struct tapir_udp_meta *um, const uint8_t *da
 		return;
 	}
 	if (m.flags & DNS_FLAG_TC) {
+		struct tapir_addr srv = tapir_addr_v4(um->src);
 		int rc;
 
 		CTR(r, DNS_TCP_FALLBACKS);
@@ -415,7 +416,7 @@ static void udp_rx(void *ctx, const struct tapir_udp_meta *um, const uint8_t *da
 		lk->state = LK_TCP_CONNECT;
 		/* the TCP exchange gets a deadline of its own: twice the first wait */
 		lk->deadline = dns_now(r) + 2 * r->cfg.timeout_ns;
-		rc = tapir_tcp_connect(r->st, um->src, r->cfg.port, NULL, tcp_connected, lk);
+		rc = tapir_tcp_connect(r->st, &srv, r->cfg.port, NULL, tcp_connected, lk);
 		if (rc) {
 			lk->state = LK_UDP;
 			next_try(lk);
