@@ -41,6 +41,9 @@
 #include "tapir/tcp.h"
 #include "tapir/udp.h"
 
+/* An IPv4 address (host order) as a struct tapir_addr pointer, for the UDP API */
+#define V4(a) (&(struct tapir_addr){ .family = TAPIR_AF_INET, .v4 = (a) })
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct sink {
@@ -104,7 +107,7 @@ static void udp_echo(void *ctx, const struct tapir_udp_meta *m, const uint8_t *d
 {
 	struct echo_ctx *e = ctx;
 
-	tapir_udp_sendto(e->st, m->dst_port, m->src, m->src_port ? m->src_port : 7, 0, data, len);
+	tapir_udp_sendto(e->st, m->dst_port, &m->src, m->src_port ? m->src_port : 7, 0, data, len);
 }
 
 static void tcp_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
@@ -181,7 +184,7 @@ static void fwd_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *da
 {
 	struct fwd_state *s = ctx;
 
-	(void)tapir_udp_sendto_from(s->st, m->dst, m->dst_port, m->src, m->src_port, 0, data, len);
+	(void)tapir_udp_sendto_from(s->st, &m->dst, m->dst_port, &m->src, m->src_port, 0, data, len);
 }
 
 static void fwd_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
@@ -283,7 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				tapir_icmpv6_send_echo(st, dst, 1, 1, 0, payload, (size_t)data[i] * 64);
 			} else {
-				tapir_udp_sendto(st, 0, 0xc0000200 | data[i + 1], 9, 0, payload,
+				tapir_udp_sendto(st, 0, V4(0xc0000200 | data[i + 1]), 9, 0, payload,
 						 (size_t)data[i] * 64);
 			}
 			i += 2;

@@ -95,16 +95,20 @@ static int winning_source(const size_t *counts)
 	return -1;
 }
 
-size_t dns_v4_servers(const struct tapir_dns *r, uint32_t *out)
+size_t dns_usable_servers(const struct tapir_dns *r, struct tapir_addr *out)
 {
 	int s = winning_source(r->nservers);
 	size_t n = 0;
 
 	if (s < 0)
 		return 0;
-	for (size_t i = 0; i < r->nservers[s]; i++)
-		if (r->servers[s][i].family == TAPIR_AF_INET)
-			out[n++] = r->servers[s][i].v4;
+	for (size_t i = 0; i < r->nservers[s]; i++) {
+		const struct tapir_addr *a = &r->servers[s][i];
+
+		if (a->family == TAPIR_AF_INET || tapir_addr_is_v4mapped(a, NULL) ||
+		    (a->family == TAPIR_AF_INET6 && r->st->ip6))
+			out[n++] = *a;
+	}
 	return n;
 }
 

@@ -181,15 +181,15 @@ static void srv_udp(void *ctx, const struct tapir_udp_meta *um, const uint8_t *q
 		/* a wrong ID */
 		memcpy(f, out, n);
 		put_be16(f, (uint16_t)(get_be16(out) + 1));
-		tapir_udp_sendto(s->h->st, 53, um->src, um->src_port, 0, f, n);
+		tapir_udp_sendto(s->h->st, 53, &um->src, um->src_port, 0, f, n);
 		/* the right ID, from another port */
-		tapir_udp_sendto(s->h->st, 5353, um->src, um->src_port, 0, out, n);
+		tapir_udp_sendto(s->h->st, 5353, &um->src, um->src_port, 0, out, n);
 		/* the right ID, a question that differs (one letter) */
 		memcpy(f, out, n);
 		f[13] ^= 0x01;
-		tapir_udp_sendto(s->h->st, 53, um->src, um->src_port, 0, f, n);
+		tapir_udp_sendto(s->h->st, 53, &um->src, um->src_port, 0, f, n);
 	}
-	tapir_udp_sendto(s->h->st, 53, um->src, um->src_port, 0, out, n);
+	tapir_udp_sendto(s->h->st, 53, &um->src, um->src_port, 0, out, n);
 }
 
 static void srv_tcp_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *d, size_t len)

@@ -23,6 +23,9 @@
 #include "wire/ipv4.h"
 #include "wire/udp.h"
 
+/* An IPv4 address (host order) as a struct tapir_addr pointer, for the UDP API */
+#define V4(a) (&(struct tapir_addr){ .family = TAPIR_AF_INET, .v4 = (a) })
+
 #define NS 1000000000ull
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define SERVER IP(192, 0, 2, 1)
@@ -778,9 +781,9 @@ static void test_addr_change_resets_flows(void **state)
 			 -EINVAL);
 	/* no address: nothing but broadcasts go out */
 	assert_int_equal(tapir_stack_set_addr(t->st, 0, 0, 0), 0);
-	assert_int_equal(tapir_udp_sendto(t->st, 1000, SERVER, 53, 0, (const uint8_t *)"x", 1),
+	assert_int_equal(tapir_udp_sendto(t->st, 1000, V4(SERVER), 53, 0, (const uint8_t *)"x", 1),
 			 -ENETUNREACH);
-	assert_int_equal(tapir_udp_sendto(t->st, 1000, IPV4_ADDR_BROADCAST, 53, 0,
+	assert_int_equal(tapir_udp_sendto(t->st, 1000, V4(IPV4_ADDR_BROADCAST), 53, 0,
 					  (const uint8_t *)"x", 1), 0);
 	/* and ARP requests for 0.0.0.0 are not answered */
 	mark = t->nf;
