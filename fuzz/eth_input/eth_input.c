@@ -10,7 +10,8 @@
  *   op % 4 == 3: the stack sends a UDP datagram of (next byte) * 64 bytes to
  *                192.0.2.(next byte): exercises ARP queueing and fragmentation;
  *                with op & 4 an ICMPv6 echo request of that size to
- *                2001:db8::(next byte) instead (NDP queueing, fragments)
+ *                2001:db8::(next byte) instead (NDP queueing, fragments),
+ *                with op & 8 a UDP datagram to [2001:db8::(next byte)]:9
  * The stack (192.0.2.2/24 and 2001:db8::2/64 with DAD and SLAAC, MTU 1500, UDP listener on 7 that echoes, TCP
  * listener on 80 that sends 20,000 bytes to each connection and closes, so
  * that flows with data in flight are there for ICMP errors, path-MTU changes
@@ -281,7 +282,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 			memset(payload, 0x42, sizeof(payload));
-			if (op & 4) {
+			if (op & 8) {
+				struct tapir_addr dst = { .family = TAPIR_AF_INET6,
+							  .v6 = { 0x20, 0x01, 0x0d, 0xb8,
+								  [15] = data[i + 1] } };
+
+				tapir_udp_sendto(st, 0, &dst, 9, 0, payload, (size_t)data[i] * 64);
+			} else if (op & 4) {
 				uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = data[i + 1] };
 
 				tapir_icmpv6_send_echo(st, dst, 1, 1, 0, payload, (size_t)data[i] * 64);
