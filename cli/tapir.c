@@ -472,14 +472,21 @@ static void udp_table(json_t *r, const char *arg)
 	printf("%-22s\n", "LOCAL");
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(r, "listeners"), i, e)
-		printf("%s:%lld\n", s_(e, "local"), i_(e, "port"));
+	json_array_foreach(json_object_get(r, "listeners"), i, e) {
+		const char *ep = s_(e, "endpoint");
+		if (strcmp(ep, "-"))
+			printf("%s\n", ep);
+		else   /* an older tapird */
+			printf("%s:%lld\n", s_(e, "local"), i_(e, "port"));
+	}
 }
 
 static int udp_main(int argc, char **argv)
 {
 	static const char U[] = "tapir udp NAME [--json]";
-	SIMPLE(argc, argv, U, "List the UDP ports the instance listens on.");
+	SIMPLE(argc, argv, U, "List the UDP ports the instance listens on, one row per local\n"
+	       "address: a.b.c.d:port, [IPv6]:port (a listener takes both families\n"
+	       "unless it asked for one).");
 	if (argc != 2)
 		return usage_err("udp needs NAME", U);
 	return show(argv[1], "udp", NULL, udp_table, NULL);

@@ -74,6 +74,7 @@ struct pmtu_slot {
 
 struct udp_listener {
 	uint16_t port;
+	uint8_t family;                /* enum tapir_family; UNSPEC: both */
 	tapir_udp_recv_fn cb;
 	tapir_udp_err_fn err;          /* may be NULL */
 	void *ctx;

@@ -780,9 +780,9 @@ static void test_addr_change_resets_flows(void **state)
 			 -EINVAL);
 	/* no address: nothing but broadcasts go out */
 	assert_int_equal(tapir_stack_set_addr(t->st, 0, 0, 0), 0);
-	assert_int_equal(tapir_udp_sendto(t->st, 1000, SERVER, 53, 0, (const uint8_t *)"x", 1),
+	assert_int_equal(tapir_udp_sendto(t->st, 1000, A4(SERVER), 53, 0, (const uint8_t *)"x", 1),
 			 -ENETUNREACH);
-	assert_int_equal(tapir_udp_sendto(t->st, 1000, IPV4_ADDR_BROADCAST, 53, 0,
+	assert_int_equal(tapir_udp_sendto(t->st, 1000, A4(IPV4_ADDR_BROADCAST), 53, 0,
 					  (const uint8_t *)"x", 1), 0);
 	/* and ARP requests for 0.0.0.0 are not answered */
 	mark = t->nf;

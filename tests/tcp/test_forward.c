@@ -20,6 +20,9 @@
 #include "wire/eth.h"
 #include "wire/ipv4.h"
 
+/* An IPv4 address (host order) as a struct tapir_addr pointer, for the UDP API */
+#define V4(a) (&(struct tapir_addr){ .family = TAPIR_AF_INET, .v4 = (a) })
+
 #define FOREIGN IP(198, 51, 100, 7)
 #define OTHER IP(198, 51, 100, 8)
 
@@ -305,34 +308,35 @@ static void test_udp(void **state)
 
 	assert_int_equal(tapir_udp_forwarder_set(x->rt->st, r_udp, &x->r), 0);
 	assert_int_equal(tapir_udp_listen(x->c->st, 5000, c_udp, &cr), 0);
-	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, FOREIGN, 53, 0, (const uint8_t *)"q", 1),
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, V4(FOREIGN), 53, 0, (const uint8_t *)"q", 1),
 			 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.udp_n, 1);
-	assert_int_equal(x->r.udp_m.src, x->c->ip);
-	assert_int_equal(x->r.udp_m.dst, FOREIGN);
+	assert_int_equal(x->r.udp_m.src.v4, x->c->ip);
+	assert_int_equal(x->r.udp_m.dst.family, TAPIR_AF_INET);
+	assert_int_equal(x->r.udp_m.dst.v4, FOREIGN);
 	assert_int_equal(x->r.udp_m.src_port, 5000);
 	assert_int_equal(x->r.udp_m.dst_port, 53);
-	assert_int_equal(tapir_udp_sendto_from(x->rt->st, FOREIGN, 53, x->c->ip, 5000, 0,
+	assert_int_equal(tapir_udp_sendto_from(x->rt->st, V4(FOREIGN), 53, V4(x->c->ip), 5000, 0,
 					       (const uint8_t *)"answer", 6),
 			 0);
 	world_pump(x->w);
 	assert_int_equal(cr.n, 1);
-	assert_int_equal(cr.m.src, FOREIGN);
+	assert_int_equal(cr.m.src.v4, FOREIGN);
 	assert_int_equal(cr.m.src_port, 53);
 	assert_memory_equal(cr.data, "answer", 6);
-	assert_int_equal(tapir_udp_sendto_from(x->rt->st, FOREIGN, 0, x->c->ip, 5000, 0, NULL, 0),
+	assert_int_equal(tapir_udp_sendto_from(x->rt->st, V4(FOREIGN), 0, V4(x->c->ip), 5000, 0, NULL, 0),
 			 -EINVAL);
 
 	/* to the router's own address: its listeners only (none: port unreachable) */
-	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, x->rt->ip, 53, 0, (const uint8_t *)"q", 1),
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, V4(x->rt->ip), 53, 0, (const uint8_t *)"q", 1),
 			 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.udp_n, 1);
 	assert_int_equal(ctr(x->rt, TAPIR_CTR_UDP_DROP_NO_LISTENER), 1);
 
 	/* TTL 1 dies here: time exceeded back, not forwarded */
-	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, FOREIGN, 53, 1, (const uint8_t *)"q", 1),
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, V4(FOREIGN), 53, 1, (const uint8_t *)"q", 1),
 			 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.udp_n, 1);
