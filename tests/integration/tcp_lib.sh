@@ -84,7 +84,7 @@ tapird_mem() {
 # Is tapird built with AddressSanitizer?  (The RSS target is for a plain build.)
 tapird_is_asan() {
 	grep -q __asan_init "$TAPIRD" 2>/dev/null ||
-		nm -D "$TAPIRD" 2>/dev/null | grep -q __asan
+		nm -D "$TAPIRD" 2>/dev/null | grep_q __asan
 }
 
 # source_sha256 N: SHA-256 of the first N bytes of the source app's stream

@@ -120,8 +120,8 @@ pass "a closed port over IPv6: ICMPv6 port unreachable, the kernel's socket got 
 
 # ---- tapir udp ----
 out=$("$TAPIR" udp u6)
-echo "$out" | grep -qx '\[2001:db8::2\]:7' || fail "tapir udp has no [2001:db8::2]:7: $out"
-echo "$out" | grep -qx '192.0.2.2:7' || fail "tapir udp has no 192.0.2.2:7: $out"
+echo "$out" | grep_q -x '\[2001:db8::2\]:7' || fail "tapir udp has no [2001:db8::2]:7: $out"
+echo "$out" | grep_q -x '192.0.2.2:7' || fail "tapir udp has no 192.0.2.2:7: $out"
 json udp u6 | jq -e '.listeners[] | select(.endpoint == "[2001:db8::2]:7" and
 	.local == "2001:db8::2" and .port == 7 and .family == "inet6")' >/dev/null ||
 	fail "tapir udp --json: $(json udp u6)"
@@ -129,12 +129,12 @@ pass "tapir udp lists [2001:db8::2]:7 next to 192.0.2.2:7 (human and JSON)"
 
 # ---- the resolver over IPv6: [dns] servers = 2001:db8::1 ----
 for _ in $(seq 1 20); do
-	ss -lnu 2>/dev/null | grep -q '\[2001:db8::1\]:53' && break
+	ss -lnu 2>/dev/null | grep_q '\[2001:db8::1\]:53' && break
 	sleep 0.2
 done
 out=$("$TAPIR" resolve u6 www.example.test) || fail "resolve over IPv6 exited $?: $out"
-echo "$out" | grep -q '^192.0.2.80' || fail "no A in: $out"
-echo "$out" | grep -q '^2001:db8::80' || fail "no AAAA in: $out"
+echo "$out" | grep_q '^192.0.2.80' || fail "no A in: $out"
+echo "$out" | grep_q '^2001:db8::80' || fail "no AAAA in: $out"
 grep -q 'query\[AAAA\] www.example.test from 2001:db8::2' "$TMP/dnsmasq.log" ||
 	fail "dnsmasq did not get the query from 2001:db8::2: $(tail -5 "$TMP/dnsmasq.log")"
 pass "tapir resolve through dnsmasq at 2001:db8::1 ([dns] servers): $(echo "$out" | tr '\n' ' ')"
@@ -168,7 +168,7 @@ for _ in $(seq 1 20); do
 	sleep 0.2
 done
 out=$("$TAPIR" resolve u6 v6only.example.test -6) || fail "resolve with RDNSS exited $?: $out"
-echo "$out" | grep -q '^2001:db8::81' || fail "no AAAA through RDNSS in: $out"
+echo "$out" | grep_q '^2001:db8::81' || fail "no AAAA through RDNSS in: $out"
 grep -q 'query\[AAAA\] v6only.example.test from 2001:db8::2' "$TMP/dnsmasq.log" ||
 	fail "dnsmasq did not get the RDNSS query: $(tail -5 "$TMP/dnsmasq.log")"
 pass "tapir resolve through RDNSS from a Router Advertisement: $out"
