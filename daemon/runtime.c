@@ -51,6 +51,7 @@
 #include "dhcp.h"
 #include "impair.h"
 #include "tapir/dns.h"
+#include "service.h"
 #include "services.h"
 #include "tapir/kv.h"
 #include "tapir/log.h"
@@ -726,6 +727,7 @@ static int start_network(struct daemon *d)
 
 	if (start_dns(d) < 0)
 		return -1;
+	service_raise_nofile();  /* streamed values hold their files open */
 	if (open_stores(d) < 0)
 		return -2;
 	d->apps = calloc(c->napps ? c->napps : 1, sizeof(*d->apps));

@@ -255,6 +255,25 @@ static int dir_size(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint
 	return 0;
 }
 
+/* Up to @len bytes at @off of @fd into @buf (fewer at the end): *@got.
+ * Return: 0 or -errno */
+static int pread_upto(int fd, uint64_t off, void *buf, size_t len, size_t *got)
+{
+	size_t done = 0;
+	while (done < len && off + done < (uint64_t)INT64_MAX) {
+		ssize_t r = pread(fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			break;
+		done += (size_t)r;
+	}
+	*got = done;
+	return 0;
+}
+
 static int dir_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf,
 		    size_t len, size_t *got)
 {
@@ -262,23 +281,47 @@ static int dir_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint
 	int fd = kv_dir_open_value(s, k, &st);
 	if (fd < 0)
 		return fd;
-	size_t done = 0;
-	while (done < len && off + done < (uint64_t)INT64_MAX) {
-		ssize_t r = pread(fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			return kv_dir_errfail(s, e, k, "read");
-		}
-		if (!r)
-			break;
-		done += (size_t)r;
-	}
+	int rc = pread_upto(fd, off, buf, len, got);
 	close(fd);
-	*got = done;
+	return rc ? kv_dir_errfail(s, -rc, k, "read") : 0;
+}
+
+/* An open value: the file, opened once (tapir_kv_value_open()) */
+struct dir_value {
+	struct tapir_kv_value v;
+	int fd;
+};
+
+static int dir_value_open(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			  struct tapir_kv_value **out, struct tapir_kv_stat *st)
+{
+	struct stat sb;
+	int fd = kv_dir_open_value(s, k, &sb);
+	if (fd < 0)
+		return fd;
+	struct dir_value *dv = malloc(sizeof(*dv));
+	if (!dv) {
+		close(fd);
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
+	}
+	dv->fd = fd;
+	st->size = (uint64_t)sb.st_size;
+	st->mtime = sb.st_mtim;
+	*out = &dv->v;
 	return 0;
+}
+
+static int dir_value_read(struct tapir_kv_value *v, uint64_t off, void *buf, size_t len,
+			  size_t *got)
+{
+	int rc = pread_upto(((struct dir_value *)v)->fd, off, buf, len, got);
+	return rc ? kv_fail(v->s, kv_errno_code(-rc), "read: %s", strerror(-rc)) : 0;
+}
+
+static void dir_value_close(struct tapir_kv_value *v)
+{
+	close(((struct dir_value *)v)->fd);
+	free(v);
 }
 
 static int dir_list(struct tapir_kv_store *s, const struct tapir_kv_key *k,
@@ -394,6 +437,9 @@ static const struct tapir_kv_ops dir_ops_ro = {
 	.read = dir_read,
 	.list = dir_list,
 	.last_modified = dir_last_modified,
+	.value_open = dir_value_open,
+	.value_read = dir_value_read,
+	.value_close = dir_value_close,
 };
 
 static const struct tapir_kv_ops dir_ops_rw = {
@@ -409,6 +455,9 @@ static const struct tapir_kv_ops dir_ops_rw = {
 	.remove = kv_dir_remove,
 	.rename = kv_dir_rename,
 	.commit = kv_dir_commit,
+	.value_open = dir_value_open,
+	.value_read = dir_value_read,
+	.value_close = dir_value_close,
 };
 
 int tapir_kv_dir_open(const char *path, bool writable, struct tapir_kv_store **out, char *err,

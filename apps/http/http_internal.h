@@ -4,7 +4,7 @@
  * conn.c      the connection engine: reading requests, bodies, keep-alive,
  *             pipelining, limits, timeouts, closing, and the send path
  *             (http_send(): the one place KV data moves to a connection,
- *             from tapir_kv_read() straight into the flow's send ring)
+ *             from tapir_kv_value_read() straight into the flow's send ring)
  * response.c  building responses without a stack: status line and header
  *             fields, error pages, content types, ETag, conditional
  *             requests, byte ranges, the JSON listing
@@ -101,8 +101,8 @@ struct hconn {
 	bool busy;
 	char *head;                    /* its head (and small body), until the ring takes it */
 	size_t head_len, head_off;
-	struct tapir_kv_key key;
-	struct tapir_kv_store *kv;           /* what the value streams from (tapir_kv_retain()ed) */
+	struct tapir_kv_key key;             /* of the request, until http_respond() */
+	struct tapir_kv_value *val;          /* the value streamed (it holds its store) */
 	uint64_t body_off, body_end;
 };
 
@@ -110,9 +110,10 @@ struct hconn {
 
 /*
  * Start a response: @status, fields of @extra (each ending "\r\n"), a body
- * of @body_len bytes from @body, or @stream_len bytes of h->key from
- * h->body_off (set by the caller) when @body is NULL.  HEAD sends no body.
- * h->key is freed unless a value is streamed (then the response owns it).
+ * of @body_len bytes from @body, or @stream_len bytes of the open value h->val
+ * from h->body_off (set by the caller) when @body is NULL.  HEAD sends no body.
+ * h->key is freed; h->val is closed unless it is streamed (then the response
+ * owns it).
  * Return: false if the connection is gone (out of memory)
  */
 bool http_respond(struct hconn *h, const struct http_request *req, int status,
@@ -146,6 +147,10 @@ size_t http_app_flow_info(void *state, const struct tapir_tcp_flow_info *fi,
 /* Answer GET/HEAD of the value at h->key (@path its name; see
  * http_value_reply()).  Return: false if the connection is gone */
 bool http_serve_value(struct hconn *h, const struct http_request *req, const char *path);
+/* The same for the value already open in h->val (h->key its key), @st its
+ * size and mtime.  Return: false if the connection is gone */
+bool http_serve_open(struct hconn *h, const struct http_request *req, const char *path,
+		     const struct tapir_kv_stat *st);
 
 /* ---- response.c: building, no I/O ---- */
 
