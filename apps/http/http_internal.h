@@ -35,6 +35,7 @@
 #define HTTP_IGNORED_BODY 65536       /* http: a request body up to this is skipped */
 #define HTTP_DIGEST_SLOTS 256
 #define HTTP_ETAG_LEN 35              /* '"', 32 hex digits, '"', NUL */
+#define HTTP_VALUE_FIELDS_LEN 128     /* ETag, Last-Modified, Accept-Ranges: 110 bytes */
 
 struct hconn;
 
@@ -64,6 +65,9 @@ struct digest_slot {
 	uint64_t size;
 	struct timespec mtime;
 	uint8_t digest[TAPIR_KV_DIGEST_LEN];
+	char etag[HTTP_ETAG_LEN];
+	char fields[HTTP_VALUE_FIELDS_LEN]; /* http_value_fields() of this value */
+	size_t fields_len;
 };
 
 struct http_app {
@@ -219,6 +223,15 @@ struct http_value_reply {
  */
 void http_value_reply(const struct http_request *req, uint64_t size, time_t mtime,
 		      const char *etag, struct http_value_reply *r);
+
+/* The fields every answer about a value has (ETag, Last-Modified,
+ * Accept-Ranges), into @buf.  Return: their length (0: @buf too small) */
+size_t http_value_fields(time_t mtime, const char *etag, char *buf, size_t len);
+/* http_value_reply() with those fields made already (the digest cache keeps
+ * them per value: built once, not per request) */
+void http_value_reply_fields(const struct http_request *req, uint64_t size, time_t mtime,
+			     const char *etag, const char *fields, size_t fields_len,
+			     struct http_value_reply *r);
 
 /*
  * http_listing_json() - A dictionary's listing, as kvhttp answers GET of it

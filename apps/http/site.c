@@ -5,8 +5,10 @@
  * The path, percent-decoded, is the key; a dictionary is served as its
  * index file (a path without the trailing '/' is redirected, 301, to the
  * one with it).  ETag: the first 16 bytes of the KV digest (SHA-256),
- * cached per key with the value's size and mtime, dropped when the runtime
- * re-opens its stores (reloaded()).  Conditional requests and ranges:
+ * cached per key with the value's size and mtime, with the fields every
+ * answer about the value carries (ETag, Last-Modified, Accept-Ranges: made
+ * once per value, not per request), dropped when the runtime re-opens its
+ * stores (reloaded()).  Conditional requests and ranges:
  * http_value_reply() (response.c).  kvhttp serves its values here too.
  */
 #include <errno.h>
@@ -16,31 +18,39 @@
 
 #include "http_internal.h"
 
-/* The digest of @path (cached by size and mtime). Return: 0 or -KV_E_* */
-static int cached_digest(struct http_app *a, const char *path, const struct tapir_kv_key *k,
-			 uint64_t size, struct timespec mtime, uint8_t out[TAPIR_KV_DIGEST_LEN])
+/*
+ * The digest slot of @path: its ETag and the fields of its answers, made
+ * once per value (cached by size and mtime), or made into @tmp when they
+ * cannot be kept.  Return: the slot, or NULL with *@rc a -KV_E_*
+ */
+static const struct digest_slot *cached_value(struct http_app *a, const char *path,
+					      const struct tapir_kv_key *k, uint64_t size,
+					      struct timespec mtime, struct digest_slot *tmp, int *rc)
 {
 	uint32_t hsh = 2166136261u;
 	for (const char *p = path; *p; p++)
 		hsh = (hsh ^ (uint8_t)*p) * 16777619u;
 	struct digest_slot *s = &a->cache[hsh % HTTP_DIGEST_SLOTS];
 	if (s->path && !strcmp(s->path, path) && s->size == size &&
-	    s->mtime.tv_sec == mtime.tv_sec && s->mtime.tv_nsec == mtime.tv_nsec) {
-		memcpy(out, s->digest, TAPIR_KV_DIGEST_LEN);
-		return 0;
-	}
-	int rc = tapir_kv_digest(a->kv, k, out);
-	if (rc)
-		return rc;
+	    s->mtime.tv_sec == mtime.tv_sec && s->mtime.tv_nsec == mtime.tv_nsec)
+		return s;
+	uint8_t dg[TAPIR_KV_DIGEST_LEN];
+	*rc = tapir_kv_digest(a->kv, k, dg);
+	if (*rc)
+		return NULL;
 	char *p = strdup(path);
 	if (p) {
 		free(s->path);
 		s->path = p;
-		s->size = size;
-		s->mtime = mtime;
-		memcpy(s->digest, out, TAPIR_KV_DIGEST_LEN);
+	} else {
+		s = tmp;
 	}
-	return 0;
+	s->size = size;
+	s->mtime = mtime;
+	memcpy(s->digest, dg, TAPIR_KV_DIGEST_LEN);
+	http_etag_format(dg, s->etag);
+	s->fields_len = http_value_fields(mtime.tv_sec, s->etag, s->fields, sizeof(s->fields));
+	return s;
 }
 
 void http_app_reloaded(void *state)
@@ -55,18 +65,15 @@ void http_app_reloaded(void *state)
 bool http_serve_open(struct hconn *h, const struct http_request *req, const char *path,
 		     const struct tapir_kv_stat *st)
 {
-	struct http_app *a = h->a;
-	uint8_t dg[TAPIR_KV_DIGEST_LEN];
-	int rc = cached_digest(a, path, &h->key, st->size, st->mtime, dg);
-	if (rc) {
-		tapir_kv_value_close(h->val);
-		h->val = NULL;
+	struct digest_slot tmp;
+	int rc = 0;
+	const struct digest_slot *dv = cached_value(h->a, path, &h->key, st->size, st->mtime,
+						    &tmp, &rc);
+	if (!dv)
 		return http_respond_error(h, req, http_kv_status(rc), NULL);
-	}
-	char etag[HTTP_ETAG_LEN];
-	http_etag_format(dg, etag);
 	struct http_value_reply r;
-	http_value_reply(req, st->size, st->mtime.tv_sec, etag, &r);
+	http_value_reply_fields(req, st->size, st->mtime.tv_sec, dv->etag, dv->fields,
+				dv->fields_len, &r);
 	if (r.status == 304)
 		return http_respond(h, req, 304, NULL, r.extra, NULL, 0, 0);
 	if (r.status == 416) {
