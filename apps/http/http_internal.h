@@ -68,6 +68,7 @@ struct digest_slot {
 	char etag[HTTP_ETAG_LEN];
 	char fields[HTTP_VALUE_FIELDS_LEN]; /* http_value_fields() of this value */
 	size_t fields_len;
+	const char *ctype;             /* http_content_type() of @path */
 };
 
 struct http_app {

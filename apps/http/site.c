@@ -7,7 +7,7 @@
  * one with it).  ETag: the first 16 bytes of the KV digest (SHA-256),
  * cached per key with the value's size and mtime, with the fields every
  * answer about the value carries (ETag, Last-Modified, Accept-Ranges: made
- * once per value, not per request), dropped when the runtime re-opens its
+ * once per value, not per request) and its Content-Type, dropped when the runtime re-opens its
  * stores (reloaded()).  Conditional requests and ranges:
  * http_value_reply() (response.c).  kvhttp serves its values here too.
  */
@@ -50,6 +50,7 @@ static const struct digest_slot *cached_value(struct http_app *a, const char *pa
 	memcpy(s->digest, dg, TAPIR_KV_DIGEST_LEN);
 	http_etag_format(dg, s->etag);
 	s->fields_len = http_value_fields(mtime.tv_sec, s->etag, s->fields, sizeof(s->fields));
+	s->ctype = http_content_type(path);
 	return s;
 }
 
@@ -81,7 +82,7 @@ bool http_serve_open(struct hconn *h, const struct http_request *req, const char
 		size_t n = http_error_body(416, body, sizeof(body));
 		return http_respond(h, req, 416, "text/plain; charset=utf-8", r.extra, body, n, 0);
 	}
-	const char *ctype = http_content_type(path);
+	const char *ctype = dv->ctype;
 	if (r.len == 0)
 		return http_respond(h, req, r.status, ctype, r.extra, "", 0, 0);
 	h->body_off = r.first;
