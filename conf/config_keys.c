@@ -286,6 +286,14 @@ static bool dns_name_ok(const char *s)
 	return strlen(s) <= CONFIG_DNS_NAME_MAX && !dns_name_from_text(s, &n) && n.len > 1;
 }
 
+/* Not multicast, :: or ::1: an address a DNS server can have */
+static bool ipv6_unicast(const uint8_t a[16])
+{
+	static const uint8_t zero[15];
+
+	return a[0] != 0xff && (memcmp(a, zero, 15) || a[15] > 1);
+}
+
 /* [dns] servers = ADDR, ...: replaces the list; "" or none: no servers */
 static int set_dns_servers(void *base, const char *value, const char *where, char *msg,
 			   size_t msglen)
@@ -305,7 +313,8 @@ static int set_dns_servers(void *base, const char *value, const char *where, cha
 			return -EINVAL;
 		}
 		if (tapir_addr_parse(item, &a[n]) ||
-		    (a[n].family == TAPIR_AF_INET && unicast_problem(a[n].v4))) {
+		    (a[n].family == TAPIR_AF_INET && unicast_problem(a[n].v4)) ||
+		    (a[n].family == TAPIR_AF_INET6 && !ipv6_unicast(a[n].v6))) {
 			snprintf(msg, msglen, "'%s' is not a unicast IPv4 or IPv6 address", item);
 			return -EINVAL;
 		}
@@ -801,7 +810,7 @@ static const struct tapir_conf_key tcp_keys[] = {
 
 static const struct tapir_conf_key dns_keys[] = {
 	{ "servers", TAPIR_CONF_CUSTOM, .set = set_dns_servers,
-	  .help = "resolvers, ADDR, ... (up to 4; before DHCP's; none: none)" },
+	  .help = "resolvers, IPv4 or IPv6 ADDR, ... (up to 4; before DHCP's and RDNSS; none: none)" },
 	{ "search", TAPIR_CONF_CUSTOM, .set = set_dns_search,
 	  .help = "search domains, DOMAIN ... (up to 6; before DHCP's)" },
 	{ "hosts", TAPIR_CONF_CUSTOM, .set = set_dns_hosts,

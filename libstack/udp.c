@@ -27,7 +27,8 @@
  * (0 goes out as 0xffff); over IPv6 the source address is chosen here (RFC
  * 6724, tapir_ipv6_select_source()) since the checksum covers it.  Datagrams
  * larger than the path MTU are fragmented by the IP layer.  An ephemeral
- * source port is chosen at random in 49152-65535.
+ * source port is chosen at random in 49152-65535.  A datagram to an IPv6
+ * multicast group goes out with hop limit 1 unless the caller gives one.
  *
  * Errors: each ICMP error is counted, and passed to the listener of the
  * quoted source port if it asked for errors (tapir_udp_listen_err()).  UDP
@@ -434,7 +435,10 @@ static int udp_send4(struct tapir_stack *st, uint32_t src, uint32_t dst, struct 
 static int udp_send6(struct tapir_stack *st, const struct tapir_addr *src,
 		     const struct tapir_addr *dst, struct udp_fill_ctx *c, uint8_t ttl)
 {
-	struct tapir_ipv6_write_opts o = { .fragment = true, .hop_limit = ttl };
+	/* to a group: one hop unless asked (as IPV6_MULTICAST_HOPS, RFC 3493 5.2) */
+	struct tapir_ipv6_write_opts o = { .fragment = true,
+					   .hop_limit = ttl ? ttl :
+						ipv6_addr_is_multicast(dst->v6) ? 1 : 0 };
 	struct tapir_stack_iov iov = { c->r.payload, c->r.payload_len };
 	uint8_t s[16];
 

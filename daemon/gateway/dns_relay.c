@@ -259,7 +259,7 @@ static void on_udp_query(void *ctx, const struct tapir_udp_meta *m, const uint8_
 {
 	struct dns_relay *r = ctx;
 	struct relay_msg_info qi;
-	if (relay_msg_parse(data, len, &qi) || qi.qr || m->broadcast) {
+	if (relay_msg_parse(data, len, &qi) || qi.qr || m->broadcast || m->multicast) {
 		r->stats.bad_queries++;
 		return;
 	}

@@ -27,8 +27,9 @@
  *   SYN cookie.  Forwarded flows are ordinary flows afterwards (struct
  *   tapir_tcp_flow_info's local_addr is the foreign address).
  * - UDP: a datagram for a foreign address goes to the UDP forwarder's
- *   callback (struct tapir_udp_meta names both ends); replies go out with
- *   tapir_udp_sendto_from() from that foreign address and port.
+ *   callback (struct tapir_udp_meta names both ends, struct tapir_addr of
+ *   either family); replies go out with tapir_udp_sendto_from() from that
+ *   foreign address and port.
  * - ICMP: an echo request for a foreign address goes to the echo forwarder;
  *   tapir_icmp_echo_reply_from() answers it from that address.  Other ICMP
  *   messages for foreign addresses are dropped (icmp.drop.forward).

@@ -13,8 +13,8 @@
  * Layers and their write path (after MirageOS 3.5):
  *   tapir_eth_write()  -> netif write: Ethernet header, then @fill at offset 14
  *   tapir_ipv4_write() -> routes (ARP for on-link, else gateway), fragments, DF
- *   tapir_udp_sendto() -> tapir_ipv4_write with the UDP header filled, data as an iovec
- *                         (udp.h)
+ *   tapir_udp_sendto() -> tapir_ipv4_write (or tapir_ipv6_write) with the UDP header
+ *                         filled, data as an iovec (udp.h)
  *
  * Memory is bounded by struct tapir_stack_config; when a bound is hit the packet is
  * dropped and a counter says why (see counters.h and tapir_stack_stats()).

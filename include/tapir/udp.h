@@ -127,7 +127,7 @@ size_t tapir_udp_list_info(const struct tapir_stack *st, struct tapir_udp_listen
  * @dst:      Destination, IPv4 or IPv6 (copied); an IPv4-mapped IPv6
  *            address is sent over IPv4
  * @dst_port: Destination port, not 0
- * @ttl:      TTL or hop limit, 0 = the stack's default
+ * @ttl:      TTL or hop limit, 0 = the stack's default (1 to an IPv6 multicast group)
  * @data:     Payload, copied before return
  * @len:      Its length
  *

@@ -1111,6 +1111,10 @@ static void test_dns_section(void **state)
 	static const struct bad bad[] = {
 		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nservers=192.0.2.300\n",
 		  "t.conf:4: [dns] servers: '192.0.2.300' is not a unicast IPv4 or IPv6 address" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nservers=192.0.2.1, ff02::1\n",
+		  "t.conf:4: [dns] servers: 'ff02::1' is not a unicast IPv4 or IPv6 address" },
+		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nservers=::\n",
+		  "t.conf:4: [dns] servers: '::' is not a unicast IPv4 or IPv6 address" },
 		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nservers=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5\n",
 		  "t.conf:4: [dns] servers: more than 4 servers" },
 		{ "[ipv4]\naddress=10.0.0.1/24\n[dns]\nsearch=a..b\n",

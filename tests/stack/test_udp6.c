@@ -245,7 +245,7 @@ static void test_udp6_port_unreachable(void **state)
 {
 	struct world *w = world_new();
 	struct host *a = add6(w, 1, A1), *b = add6(w, 2, A2);
-	struct rx_log la = { 0 };
+	struct rx_log la = { 0 }, lb = { 0 };
 	struct tapir_addr dst = addr6(A2), all = addr6(ALL_NODES);
 
 	(void)state;
@@ -269,8 +269,13 @@ static void test_udp6_port_unreachable(void **state)
 	assert_int_equal(la.err.data_len, 5);
 	assert_memory_equal(la.err.data, "hello", 5);
 	/* to all-nodes port 9: dropped, no error (RFC 4443 2.4 e.3) */
+	assert_int_equal(tapir_udp_listen(b->st, 7, rx, &lb), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 5000, &all, 7, 0, (const uint8_t *)"x", 1), 0);
 	assert_int_equal(tapir_udp_sendto(a->st, 5000, &all, 9, 0, (const uint8_t *)"x", 1), 0);
 	world_pump(w);
+	assert_int_equal(lb.n, 1);   /* the one to a listener: hop limit 1 */
+	assert_true(lb.m.multicast);
+	assert_int_equal(lb.m.ttl, 1);
 	assert_int_equal(CTR(b, UDP_DROP_NO_LISTENER), 2);
 	assert_int_equal(CTR(b, ICMPV6_ERRORS_SENT), 1);
 	assert_int_equal(CTR(b, ICMPV6_ERRORS_SUPPRESSED), 1);
@@ -283,6 +288,7 @@ static void test_udp6_port_unreachable(void **state)
 	assert_int_equal(CTR(a, UDP_DROP_ICMP_INVALID), 1);
 	assert_int_equal(la.nerr, 1);
 	free(la.data);
+	free(lb.data);
 	world_free(w);
 }
 
