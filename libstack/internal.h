@@ -149,7 +149,8 @@ static inline bool stack_on_link(const struct tapir_stack *st, uint32_t ip)
 
 /* eth.c */
 void eth_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigned flags);
-/* A TCP/IPv4 super-segment of @size bytes after the Ethernet header (netif_gso) */
+/* A TCP/IPv4 or TCP/IPv6 super-segment (@g->type) of @size bytes after the
+ * Ethernet header (netif_gso) */
 int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size,
 		  const struct tapir_netif_gso *g, tapir_netif_fill_fn fill, void *ctx);
 

@@ -272,6 +272,42 @@ static uint32_t next_frag_id(struct ipv6_state *s, const uint8_t dst[16])
 	return ++s->frag_ids[b];
 }
 
+/*
+ * Send the TCP super-segment in @c (@total bytes of TCP header + data) as one
+ * frame through the device's TSO (TAPIR_NETIF_OFF_TSO6); each segment it is
+ * cut into must fit @mtu.
+ */
+static int send_gso(struct tapir_stack *st, const struct tapir_ipv6_write_opts *opts,
+		    struct frag6_ctx *c, const uint8_t mac[6], size_t total, size_t mtu)
+{
+	struct tapir_netif_gso g;
+	uint8_t th[13];
+	size_t thl;
+	int rc;
+
+	if (!st->tso6 || c->proto != TAPIR_IP_PROTO_TCP || opts->fragment || c->hbh ||
+	    total < sizeof(th)) {
+		CTR_INC(st, IPV6_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	gather(th, c->pieces, c->npieces, 0, sizeof(th));
+	thl = (size_t)(th[12] >> 4) * 4;
+	if (thl < 20 || thl > total || IPV6_HDR_LEN + thl + opts->gso_size > mtu) {
+		CTR_INC(st, IPV6_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	c->len = total;
+	g.type = TAPIR_NETIF_GSO_TCPV6;
+	g.hdr_len = (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN + thl);
+	g.gso_size = opts->gso_size;
+	g.csum_start = (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN);
+	g.csum_offset = 16;
+	rc = eth_write_gso(st, mac, IPV6_HDR_LEN + total, &g, frag6_fill, c);
+	if (rc == 0)
+		CTR_INC(st, IPV6_TX);
+	return rc;
+}
+
 /* Send @pieces (@total bytes of upper layer) to @mac, fragmenting if needed. */
 static int send_pieces(struct tapir_stack *st, const struct tapir_ipv6_write_opts *opts,
 		       const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
@@ -294,6 +330,8 @@ static int send_pieces(struct tapir_stack *st, const struct tapir_ipv6_write_opt
 	c.pieces = pieces;
 	c.npieces = npieces;
 	ext = c.hbh ? 8 : 0;
+	if (opts->gso_size)
+		return send_gso(st, opts, &c, mac, total, mtu);
 	if (IPV6_HDR_LEN + ext + total <= mtu) {
 		c.len = total;
 		rc = tapir_eth_write(st, NULL, mac, TAPIR_ETHERTYPE_IPV6, IPV6_HDR_LEN + ext + total,
