@@ -212,8 +212,10 @@ void tcp_fini(struct tapir_stack *st);
 void tcp_poll(struct tapir_stack *st);
 uint64_t tcp_next_deadline(const struct tapir_stack *st);
 
-/* tcp/flow.c: reset every flow bound to @addr (tapir_stack_set_addr()) */
+/* tcp/flow.c: reset every flow bound to @addr (tapir_stack_set_addr()), or
+ * to the IPv6 address @addr (its valid lifetime ended: ipv6_addr.c) */
 void tcp_reset_laddr(struct tapir_stack *st, uint32_t addr);
+void tcp_reset_laddr6(struct tapir_stack *st, const uint8_t addr[16]);
 
 /* arp.c: an RFC 5227 probe for @target (sender address 0.0.0.0) */
 void arp_probe(struct tapir_stack *st, uint32_t target);
