@@ -20,6 +20,7 @@
 #define VNET_F_DATA_VALID 2
 #define VNET_GSO_NONE 0
 #define VNET_GSO_TCPV4 1
+#define VNET_GSO_TCPV6 4
 
 int fdev_init(struct fdev *d, int fd, size_t mtu, const uint8_t mac[6])
 {
@@ -126,7 +127,7 @@ static int fdev_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ct
 		len = size;
 	if (gso) {
 		vh[0] = VNET_F_NEEDS_CSUM;
-		vh[1] = VNET_GSO_TCPV4;
+		vh[1] = d->gso.type == TAPIR_NETIF_GSO_TCPV6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
 		put_le16(vh + 2, d->gso.hdr_len);
 		put_le16(vh + 4, d->gso.gso_size);
 		put_le16(vh + 6, d->gso.csum_start);
@@ -138,13 +139,14 @@ static int fdev_write(void *dev, size_t size, tapir_netif_fill_fn fill, void *ct
 static unsigned fdev_offloads(void *dev)
 {
 	struct fdev *d = dev;
-	return d->vnet ? TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_RX_CSUM : 0;
+	return d->vnet ? TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_TSO6 | TAPIR_NETIF_OFF_RX_CSUM : 0;
 }
 
 static void fdev_set_gso(void *dev, const struct tapir_netif_gso *g)
 {
 	struct fdev *d = dev;
-	d->gso_pending = g && d->vnet && g->type == TAPIR_NETIF_GSO_TCPV4;
+	d->gso_pending = g && d->vnet &&
+			 (g->type == TAPIR_NETIF_GSO_TCPV4 || g->type == TAPIR_NETIF_GSO_TCPV6);
 	if (d->gso_pending)
 		d->gso = *g;
 }

@@ -16,9 +16,10 @@
  * endian order (the TAP is set to TUNSETVNETLE).  Received frames then may
  * be super-segments (up to 65535 + 14 bytes) and carry checksum flags,
  * passed on as NETIF_RX_* (fdev_read_batch()); fdev_netif_offload()
- * gives TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_RX_CSUM (a write after set_gso() may be
+ * gives TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_TSO6 | TAPIR_NETIF_OFF_RX_CSUM (a write
+ * after set_gso() may be
  * a super-segment of up to 65535 + 14 bytes, sent with NEEDS_CSUM and
- * GSO_TCPV4), and the transmit buffer grows to that size.  Header and frame go out with
+ * GSO_TCPV4 or GSO_TCPV6), and the transmit buffer grows to that size.  Header and frame go out with
  * one write(2) and come in with one read(2): both buffers have 64 bytes of
  * room in front, the header sits right before the frame, and the frames
  * stay 64-byte aligned (one buffer to the kernel: no iovec to import).

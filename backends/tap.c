@@ -140,7 +140,7 @@ out:
 /*
  * Attach @fd to TAP @name (IFF_TAP | IFF_NO_PI, with IFF_VNET_HDR when
  * @vnet) into @ifr, and set the TAP's offloads to exactly what we use: with
- * @vnet little-endian 10-byte headers and TUN_F_CSUM | TUN_F_TSO4, without
+ * @vnet little-endian 10-byte headers and TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, without
  * none.  A persistent TAP keeps the offloads of whoever attached last: left
  * on, the kernel would hand us partial-checksum (and TSO) frames we cannot
  * take without the header, and every TCP segment would fail its checksum.
@@ -165,7 +165,7 @@ static int tap_attach(int fd, const char *name, bool vnet, struct ifreq *ifr)
 		if (*(const uint8_t *)&one != 1)
 			return -e;
 	}
-	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0)
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) < 0)
 		return -errno;
 	return 0;
 }
@@ -395,7 +395,9 @@ void tap_netif_offload(struct tap *t, struct tapir_netif_offload *out)
 
 unsigned tap_offloads(const struct tap *t)
 {
-	return !t->pc && t->dev.vnet ? TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_RX_CSUM : 0;
+	return !t->pc && t->dev.vnet
+		       ? TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_TSO6 | TAPIR_NETIF_OFF_RX_CSUM
+		       : 0;
 }
 
 const char *tap_offload_error(const struct tap *t)

@@ -18,8 +18,10 @@
 #           `tcpbench server` plays the same three apps at 198.51.100.2.
 # The same client (tcpbench, in the first namespace) measures both:
 #   bulk kernel->peer (send to discard), bulk peer->kernel (receive from
-#   source), and 64-byte echo round trips (median, p99).  Then again with 1 %
-#   random loss each way, dropped by nftables on the client's side.
+#   source), and 64-byte echo round trips (median, p99).  Then the same over
+#   IPv6 (tapird at 2001:db8::2 on tap0, the kernel server at 2001:db8:1::2 on
+#   the veth), with tapir's IPv6 figures next to its IPv4 ones too.  Then again
+#   with 1 % random loss each way, dropped by nftables on the client's side.
 # Ratios: throughput tapir/kernel (higher is better); latency tapir/kernel
 # (lower is better; <= 1.00 means tapir is no slower).
 #
@@ -67,10 +69,12 @@ ip link set lo up
 # ---- tapir: tap0 + tapird (built-in config: echo 7, discard 9, source 19)
 ip tuntap add dev tap0 mode tap
 ip addr add 192.0.2.1/24 dev tap0
+ip addr add 2001:db8::1/64 dev tap0 nodad
 ip link set tap0 mtu 1500 up
 # shellcheck disable=SC2086 # TAPIRD_ARGS: extra boot arguments, split on spaces
 "$TAPIRD" --netif.name=tap0 --netif.mtu=1500 --netif.mac=02:00:00:00:00:02 \
-	--ipv4.address=192.0.2.2/24 ${TAPIRD_ARGS:-} >"$TMP/tapird.log" 2>&1 &
+	--ipv4.address=192.0.2.2/24 --ipv6.address=2001:db8::2/64 --ipv6.dad=false \
+	${TAPIRD_ARGS:-} >"$TMP/tapird.log" 2>&1 &
 TAPIRD_PID=$!
 PIDS="$PIDS $TAPIRD_PID"
 
@@ -89,9 +93,11 @@ done
 [ "$srv_ns_ok" = 1 ] || die "the server namespace did not come up"
 ip link add veth0 type veth peer name veth1 netns "$SRV_NS"
 ip addr add 198.51.100.1/24 dev veth0
+ip addr add 2001:db8:1::1/64 dev veth0 nodad
 ip link set veth0 mtu 1500 up
 nsenter -t "$SRV_NS" -n sh -c 'ip link set lo up &&
-	ip addr add 198.51.100.2/24 dev veth1 && ip link set veth1 mtu 1500 up'
+	ip addr add 198.51.100.2/24 dev veth1 && ip addr add 2001:db8:1::2/64 dev veth1 nodad &&
+	ip link set veth1 mtu 1500 up'
 nsenter -t "$SRV_NS" -n "$TCPBENCH" server >"$TMP/server.log" 2>&1 &
 PIDS="$PIDS $!"
 
@@ -103,10 +109,20 @@ for a in 192.0.2.2 198.51.100.2; do
 	done
 	[ "$ok" = 1 ] || die "$a does not answer ping"
 done
+for a in 2001:db8::2 2001:db8:1::2; do
+	ok=0
+	for _ in $(seq 1 40); do
+		if ping -6 -c 1 -W 1 "$a" >/dev/null 2>&1; then ok=1; break; fi
+		sleep 0.25
+	done
+	[ "$ok" = 1 ] || die "$a does not answer ping -6"
+done
 sleep 0.5
 
 TAPIR=192.0.2.2
 KERNEL=198.51.100.2
+TAPIR6=2001:db8::2
+KERNEL6=2001:db8:1::2
 
 # run MODE ADDR PORT ARG: one tcpbench client run, its output line
 run() {
@@ -123,17 +139,20 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes s
 echo
 
 declare -A R
-measure() {  # measure SUFFIX SECS: fills R[send_tapir$1] ...
-	local sfx=$1 secs=$2 who addr
+measure() {  # measure SUFFIX SECS [6]: fills R[send_tapir$1] ... (over IPv6 with 6)
+	local sfx=$1 secs=$2 v6=${3:-} who addr
 	for who in tapir kernel; do
 		if [ "$who" = tapir ]; then addr=$TAPIR; else addr=$KERNEL; fi
+		if [ -n "$v6" ]; then
+			if [ "$who" = tapir ]; then addr=$TAPIR6; else addr=$KERNEL6; fi
+		fi
 		R[send_$who$sfx]=$(run send "$addr" 9 "$secs" | field gbps)
 		R[recv_$who$sfx]=$(run recv "$addr" 19 "$secs" | field gbps)
-		if [ -z "$sfx" ]; then
+		if [ "$sfx" = "" ] || [ "$sfx" = "6" ]; then
 			local out
 			out=$(run rr "$addr" 7 "$RR")
-			R[rr50_$who]=$(echo "$out" | field median_us)
-			R[rr99_$who]=$(echo "$out" | field p99_us)
+			R[rr50_$who$sfx]=$(echo "$out" | field median_us)
+			R[rr99_$who$sfx]=$(echo "$out" | field p99_us)
 		fi
 	done
 }
@@ -151,6 +170,23 @@ row "echo 64 B round trip median (us)" "${R[rr50_tapir]}" "${R[rr50_kernel]}" \
 	"$(awk -v a="${R[rr50_tapir]}" -v b="${R[rr50_kernel]}" 'BEGIN { print (a <= b ? "target <= kernel: met" : "target <= kernel: MISSED") }')"
 row "echo 64 B round trip p99 (us)" "${R[rr99_tapir]}" "${R[rr99_kernel]}" \
 	"$(ratio "${R[rr99_tapir]}" "${R[rr99_kernel]}")" ""
+
+# ---- the same over IPv6, and tapir's IPv6 figures against its IPv4 ones
+measure "6" "$SECS" 6
+echo
+echo "over IPv6 (the same client, tapird at $TAPIR6, the kernel at $KERNEL6):"
+row "test" "tapir" "kernel(veth)" "ratio" "tapir IPv6/IPv4"
+for d in send recv; do
+	if [ "$d" = send ]; then name="bulk kernel->tapird (Gbit/s)"; else name="bulk tapird->kernel (Gbit/s)"; fi
+	r46=$(ratio "${R[${d}_tapir6]}" "${R[${d}_tapir]}")
+	row "$name" "${R[${d}_tapir6]}" "${R[${d}_kernel6]}" \
+		"$(ratio "${R[${d}_tapir6]}" "${R[${d}_kernel6]}")" \
+		"$r46 $(awk -v x="$r46" 'BEGIN { print (x >= 0.9 ? "(target >= 0.90: met)" : "(target >= 0.90: MISSED)") }')"
+done
+row "echo 64 B round trip median (us)" "${R[rr50_tapir6]}" "${R[rr50_kernel6]}" \
+	"$(ratio "${R[rr50_tapir6]}" "${R[rr50_kernel6]}")" "$(ratio "${R[rr50_tapir6]}" "${R[rr50_tapir]}")"
+row "echo 64 B round trip p99 (us)" "${R[rr99_tapir6]}" "${R[rr99_kernel6]}" \
+	"$(ratio "${R[rr99_tapir6]}" "${R[rr99_kernel6]}")" "$(ratio "${R[rr99_tapir6]}" "${R[rr99_tapir]}")"
 
 # ---- 1 % random loss each way, on the client's side of both links
 command -v nft >/dev/null || die "nft not found (apt-get install nftables)"

@@ -8,7 +8,8 @@
  *       Kernel reference servers on the given ports (default 7, 9, 19), as
  *       tapird's apps: echo, discard (FIN answered with FIN), source (a
  *       repeating pattern, byte i = ' ' + i % 95, until the peer closes).
- *       One thread per connection.  Runs until killed.
+ *       One thread per connection, dual-stack ([::]).  Runs until killed.
+ *   HOST below: an IPv4 or IPv6 address (no brackets).
  *   tcpbench send HOST PORT SECONDS
  *       Bulk send (to discard) for SECONDS, then half-close and wait for the
  *       peer's FIN, so every byte counted has been taken by the peer.
@@ -57,21 +58,29 @@ static void die(const char *what)
 	exit(1);
 }
 
+/* @host: an IPv4 or IPv6 address (no brackets) */
 static int dial(const char *host, const char *port, int nodelay)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6 };
+	struct sockaddr *to = (struct sockaddr *)&sa;
+	socklen_t tolen = sizeof(sa);
+	int fd;
 
-	if (fd < 0)
-		die("socket");
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		fprintf(stderr, "tcpbench: bad IPv4 address %s\n", host);
+	sa.sin_port = sa6.sin6_port = htons((uint16_t)atoi(port));
+	if (inet_pton(AF_INET6, host, &sa6.sin6_addr) == 1) {
+		to = (struct sockaddr *)&sa6;
+		tolen = sizeof(sa6);
+	} else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		fprintf(stderr, "tcpbench: bad IPv4 or IPv6 address %s\n", host);
 		exit(1);
 	}
-	sa.sin_port = htons((uint16_t)atoi(port));
+	fd = socket(to->sa_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket");
 	if (nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)))
 		die("TCP_NODELAY");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+	if (connect(fd, to, tolen))
 		die("connect");
 	return fd;
 }
@@ -280,14 +289,17 @@ out:
 	return NULL;
 }
 
+/* A dual-stack listener on [::]:@port (IPv4 peers as ::ffff:a.b.c.d) */
 static int listen_on(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+				   .sin6_addr = IN6ADDR_ANY_INIT };
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
 
 	if (fd < 0)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		die("bind");
 	if (listen(fd, 128))

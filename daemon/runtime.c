@@ -747,7 +747,7 @@ static int start_network(struct daemon *d)
 		tap_netif_offload(d->tap, &off);
 		tapir_stack_set_offload(d->st, &off);
 		if (off.ops)
-			tapir_log_info(&d->log, "%s: offloads on (TSO, checksum, GRO)", tap_name(d->tap));
+			tapir_log_info(&d->log, "%s: offloads on (TSO over IPv4 and IPv6, checksum, GRO)", tap_name(d->tap));
 	}
 
 	if (start_dns(d) < 0)

@@ -109,11 +109,13 @@ int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size,
 	struct eth_fill_ctx c;
 	int rc;
 
-	if (!st->tso || size > 65535)
+	bool v6 = g->type == TAPIR_NETIF_GSO_TCPV6;
+
+	if (!(v6 ? st->tso6 : st->tso) || size > 65535)
 		return -EMSGSIZE;
 	memcpy(c.hdr.dst, dst, 6);
 	memcpy(c.hdr.src, st->mac, 6);
-	c.hdr.ethertype = TAPIR_ETHERTYPE_IPV4;
+	c.hdr.ethertype = v6 ? TAPIR_ETHERTYPE_IPV6 : TAPIR_ETHERTYPE_IPV4;
 	c.size = size;
 	c.fill = fill;
 	c.ctx = ctx;

@@ -150,7 +150,8 @@ static inline bool stack_on_link(const struct tapir_stack *st, uint32_t ip)
 
 /* eth.c */
 void eth_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigned flags);
-/* A TCP/IPv4 super-segment of @size bytes after the Ethernet header (netif_gso) */
+/* A TCP/IPv4 or TCP/IPv6 super-segment (@g->type) of @size bytes after the
+ * Ethernet header (netif_gso) */
 int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size,
 		  const struct tapir_netif_gso *g, tapir_netif_fill_fn fill, void *ctx);
 
@@ -212,8 +213,10 @@ void tcp_fini(struct tapir_stack *st);
 void tcp_poll(struct tapir_stack *st);
 uint64_t tcp_next_deadline(const struct tapir_stack *st);
 
-/* tcp/flow.c: reset every flow bound to @addr (tapir_stack_set_addr()) */
+/* tcp/flow.c: reset every flow bound to @addr (tapir_stack_set_addr()), or
+ * to the IPv6 address @addr (its valid lifetime ended: ipv6_addr.c) */
 void tcp_reset_laddr(struct tapir_stack *st, uint32_t addr);
+void tcp_reset_laddr6(struct tapir_stack *st, const uint8_t addr[16]);
 
 /* arp.c: an RFC 5227 probe for @target (sender address 0.0.0.0) */
 void arp_probe(struct tapir_stack *st, uint32_t target);

@@ -11,7 +11,9 @@
  * destination must be one of our addresses (not tentative, RFC 4862 5.4,
  * except for NDP), or a group we listen to (all-nodes, our solicited-node
  * groups); a unicast destination that came as a link-layer multicast is
- * dropped.  The extension headers are then walked in order, each length
+ * dropped.  In forwarder mode (a TCP forwarder set, tapir/forward.h) a
+ * packet for a foreign unicast address is taken too (forward_input()), but
+ * delivered only to TCP.  The extension headers are then walked in order, each length
  * checked against what is left:
  *   - hop-by-hop: only right after the fixed header (else Parameter Problem
  *     code 1); its options and the destination options' obey the two high
@@ -272,6 +274,42 @@ static uint32_t next_frag_id(struct ipv6_state *s, const uint8_t dst[16])
 	return ++s->frag_ids[b];
 }
 
+/*
+ * Send the TCP super-segment in @c (@total bytes of TCP header + data) as one
+ * frame through the device's TSO (TAPIR_NETIF_OFF_TSO6); each segment it is
+ * cut into must fit @mtu.
+ */
+static int send_gso(struct tapir_stack *st, const struct tapir_ipv6_write_opts *opts,
+		    struct frag6_ctx *c, const uint8_t mac[6], size_t total, size_t mtu)
+{
+	struct tapir_netif_gso g;
+	uint8_t th[13];
+	size_t thl;
+	int rc;
+
+	if (!st->tso6 || c->proto != TAPIR_IP_PROTO_TCP || opts->fragment || c->hbh ||
+	    total < sizeof(th)) {
+		CTR_INC(st, IPV6_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	gather(th, c->pieces, c->npieces, 0, sizeof(th));
+	thl = (size_t)(th[12] >> 4) * 4;
+	if (thl < 20 || thl > total || IPV6_HDR_LEN + thl + opts->gso_size > mtu) {
+		CTR_INC(st, IPV6_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	c->len = total;
+	g.type = TAPIR_NETIF_GSO_TCPV6;
+	g.hdr_len = (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN + thl);
+	g.gso_size = opts->gso_size;
+	g.csum_start = (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN);
+	g.csum_offset = 16;
+	rc = eth_write_gso(st, mac, IPV6_HDR_LEN + total, &g, frag6_fill, c);
+	if (rc == 0)
+		CTR_INC(st, IPV6_TX);
+	return rc;
+}
+
 /* Send @pieces (@total bytes of upper layer) to @mac, fragmenting if needed. */
 static int send_pieces(struct tapir_stack *st, const struct tapir_ipv6_write_opts *opts,
 		       const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
@@ -294,6 +332,8 @@ static int send_pieces(struct tapir_stack *st, const struct tapir_ipv6_write_opt
 	c.pieces = pieces;
 	c.npieces = npieces;
 	ext = c.hbh ? 8 : 0;
+	if (opts->gso_size)
+		return send_gso(st, opts, &c, mac, total, mtu);
 	if (IPV6_HDR_LEN + ext + total <= mtu) {
 		c.len = total;
 		rc = tapir_eth_write(st, NULL, mac, TAPIR_ETHERTYPE_IPV6, IPV6_HDR_LEN + ext + total,
@@ -450,6 +490,7 @@ struct rx6 {
 	size_t len;
 	bool link_multicast;
 	bool dst_multicast;
+	bool foreign;             /* for a foreign address, taken for the TCP forwarder */
 	bool reassembled;
 	unsigned flags;
 };
@@ -589,6 +630,11 @@ static void deliver(struct tapir_stack *st, const struct rx6 *r, uint8_t nh, siz
 	};
 	struct ipv6_proto *p = &st->ip6->protos[nh];
 
+	if (r->foreign && nh != TAPIR_IP_PROTO_TCP) {
+		/* only TCP forwards over IPv6 so far; nothing answers for the address */
+		CTR_INC(st, IPV6_DROP_NOT_US);
+		return;
+	}
 	if (nh == IPV6_NH_NONE) {
 		CTR_INC(st, IPV6_DELIVERED);
 		return;
@@ -604,6 +650,34 @@ static void deliver(struct tapir_stack *st, const struct rx6 *r, uint8_t nh, siz
 	}
 	CTR_INC(st, IPV6_DROP_PROTO);
 	param_problem(st, r, ICMPV6_PARAM_NEXT_HEADER, nh_off);
+}
+
+/*
+ * Forwarder mode (tapir/forward.h): take a unicast packet for a foreign
+ * address (TCP only, see deliver())?  Never for ::/8 (unspecified, loopback,
+ * IPv4-mapped and -compatible: RFC 4291's reserved block), link-local
+ * (fe80::/10: the link's own, not routed through us) or a link-layer
+ * multicast; a packet whose hop limit ends here gets a Time Exceeded (RFC
+ * 4443 3.3: traceroute sees us) and is dropped.  Counts the drop when not.
+ */
+static bool forward_input(struct tapir_stack *st, const uint8_t *pkt, size_t len,
+			  const uint8_t dst[16], bool link_multicast)
+{
+	if (!st->tcp_fwd || link_multicast) {
+		CTR_INC(st, IPV6_DROP_NOT_US);
+		return false;
+	}
+	if (dst[0] == 0 || ipv6_addr_is_link_local(dst)) {
+		CTR_INC(st, IPV6_DROP_FORWARD_ADDR);
+		return false;
+	}
+	if (pkt[7] <= 1) {
+		CTR_INC(st, IPV6_DROP_FORWARD_HOP_LIMIT);
+		icmpv6_send_error(st, ICMPV6_TIME_EXCEEDED, 0, 0, pkt, len, false);
+		return false;
+	}
+	CTR_INC(st, IPV6_FORWARD_RX);
+	return true;
 }
 
 /* Walk the extension headers after the fixed header, then deliver. */
@@ -722,11 +796,14 @@ void ipv6_input(struct tapir_stack *st, const uint8_t *pkt, size_t len, bool lin
 		r.dst_multicast = true;
 	} else {
 		own = ipv6_addr_find(st, dst);
-		if (!own || own->state == TAPIR_IPV6_ADDR_DUPLICATE) {
+		if (!own) {
+			if (!forward_input(st, pkt, v.len, dst, link_multicast))
+				return;
+			r.foreign = true;
+		} else if (own->state == TAPIR_IPV6_ADDR_DUPLICATE) {
 			CTR_INC(st, IPV6_DROP_NOT_US);
 			return;
-		}
-		if (own->state == TAPIR_IPV6_ADDR_TENTATIVE && !is_ndp_or_mld(pkt, v.len)) {
+		} else if (own->state == TAPIR_IPV6_ADDR_TENTATIVE && !is_ndp_or_mld(pkt, v.len)) {
 			CTR_INC(st, IPV6_DROP_TENTATIVE);
 			return;
 		}

@@ -403,6 +403,8 @@ void ipv6_addr_poll(struct tapir_stack *st)
 			CTR_INC(st, NDP_ADDR_EXPIRED);
 			e->used = false;
 			changed = true;
+			/* RFC 4862 5.5.4: the address is gone, and its connections with it */
+			tcp_reset_laddr6(st, e->addr);
 			continue;
 		}
 		if (e->state == TAPIR_IPV6_ADDR_TENTATIVE && e->dad_timer && e->dad_timer <= st->now) {

@@ -201,12 +201,13 @@ void tapir_stack_free(struct tapir_stack *st)
 
 void tapir_stack_set_offload(struct tapir_stack *st, const struct tapir_netif_offload *off)
 {
-	st->tso = false;
+	st->tso = st->tso6 = false;
 	memset(&st->off, 0, sizeof(st->off));
 	if (!off || !off->ops || !off->ops->offloads || !off->ops->set_gso)
 		return;
 	st->off = *off;
 	st->tso = (off->ops->offloads(off->dev) & TAPIR_NETIF_OFF_TSO4) != 0;
+	st->tso6 = (off->ops->offloads(off->dev) & TAPIR_NETIF_OFF_TSO6) != 0;
 }
 
 void tapir_stack_start(struct tapir_stack *st, uint64_t now)

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """gen_corpus6.py - IPv6 seeds for the eth_input corpus (needs scapy): echo,
-fragments, extension headers, NDP, MLD; names start with ipv6_."""
+fragments, extension headers, NDP, MLD, TCP; names start with ipv6_.
+With --replay BINARY (the eth_input replay build) it also writes the TCP seeds
+that need the ISS of the harness's stack (a connection with data, Packet Too
+Big quoting our segments, FIN), learnt as gen_corpus.py does."""
 import os, struct, logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (Ether, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrRouting, ICMPv6EchoRequest, ICMPv6ND_NS, ICMPv6ND_NA,
                        ICMPv6ND_RA, ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr,
                        ICMPv6NDOptPrefixInfo, ICMPv6MLQuery2, HBHOptUnknown, UDP, Raw, fragment6,
-                       ICMPv6DestUnreach, ICMPv6PacketTooBig, ICMPv6NDOptRDNSS)
+                       ICMPv6DestUnreach, ICMPv6PacketTooBig, ICMPv6NDOptRDNSS, TCP)
+import subprocess, sys, tempfile
 
 D = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 US_MAC, PEER_MAC = "02:00:00:00:00:02", "02:00:00:00:00:01"
@@ -78,6 +82,62 @@ seeds.update({
                            ICMPv6NDOptRDNSS(lifetime=60, dns=[PEER, "ff02::1"]),
                            dst="33:33:00:00:00:01") + clock(40),
 })
+
+# ---- TCP over IPv6 (the harness listens on 80)
+SPORT, PISN = 40006, 5000
+SYN_OPTS = [("MSS", 1440), ("WScale", 7), ("SAckOK", b""), ("Timestamp", (1, 0))]
+
+def tcp6(dport, seq, ack, flags, data=b"", dst=US, **kw):
+    return frame(IPv6(src=PEER, dst=dst) / TCP(sport=SPORT, dport=dport, seq=seq, ack=ack,
+                                               flags=flags, window=65535, **kw) / Raw(data))
+
+# 20 s first: the addresses are tentative until DAD is over
+dad = clock(200) + clock(200)
+handshake6 = dad + tcp6(80, PISN, 0, "S", options=SYN_OPTS) + frame(na)
+seeds.update({
+    "ipv6_tcp_syn": handshake6 + clock(2),
+    "ipv6_tcp_closed_port": dad + tcp6(81, PISN, 0, "S") + frame(na),
+    "ipv6_tcp_bad_checksum": dad + tcp6(80, PISN, 0, "S", chksum=0x1234),
+    "ipv6_tcp_ack_no_flow": dad + tcp6(80, PISN, 777, "A") + frame(na),
+    "ipv6_tcp_to_multicast": dad + frame(IPv6(src=PEER, dst="ff02::1") / TCP(dport=80, flags="S"),
+                                         dst="33:33:00:00:00:01"),
+    "ipv6_tcp_syn_fin": dad + tcp6(80, PISN, 0, "SF"),
+})
+
+def learn_iss(binary):
+    with tempfile.TemporaryDirectory() as d:
+        seed, dump = os.path.join(d, "s"), os.path.join(d, "dump")
+        with open(seed, "wb") as f:
+            f.write(handshake6)
+        subprocess.run([binary, seed], env=dict(os.environ, ETH_INPUT_DUMP=dump), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        b = open(dump, "rb").read()
+    i = 0
+    while i + 2 <= len(b):
+        n = struct.unpack("!H", b[i:i + 2])[0]
+        fr = b[i + 2:i + 2 + n]
+        i += 2 + n
+        if len(fr) >= 74 and fr[12:14] == b"\x86\xdd" and fr[20] == 6 and fr[67] & 0x12 == 0x12:
+            return struct.unpack("!I", fr[58:62])[0]
+    raise SystemExit("no IPv6 SYN-ACK in the dump")
+
+def ptb(mtu, seq):
+    q = IPv6(src=US, dst=PEER, plen=1460) / TCP(sport=80, dport=SPORT, seq=seq, flags="A")
+    return frame(IPv6(src="2001:db8::99", dst=US) / ICMPv6PacketTooBig(mtu=mtu) /
+                 Raw(bytes(q)[:48]))
+
+if len(sys.argv) == 3 and sys.argv[1] == "--replay":
+    iss = learn_iss(sys.argv[2])
+    est = handshake6 + tcp6(80, PISN + 1, iss + 1, "A", data=b"GET / HTTP/1.0\r\n\r\n")
+    seeds.update({
+        "ipv6_tcp_established": est + clock(3),
+        "ipv6_tcp_ptb": est + ptb(1280, iss + 1) + clock(4),
+        "ipv6_tcp_ptb_below_min": est + ptb(600, iss + 1) + clock(4),
+        "ipv6_tcp_ptb_out_of_window": est + ptb(1280, iss + 900000) + clock(4),
+        "ipv6_tcp_fin": est + tcp6(80, PISN + 19, iss + 1, "FA") + clock(4),
+        "ipv6_tcp_rst": est + tcp6(80, PISN + 19, iss + 1, "R"),
+    })
+
 for name, data in seeds.items():
     with open(os.path.join(D, name), "wb") as f:
         f.write(data)

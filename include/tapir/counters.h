@@ -126,6 +126,9 @@
 	X(IPV6_PMTU_UPDATED, "ipv6.pmtu_updated")                          \
 	X(IPV6_PMTU_IGNORED, "ipv6.pmtu_ignored")                          \
 	X(IPV6_PMTU_CLAMPED, "ipv6.pmtu_clamped")                          \
+	X(IPV6_FORWARD_RX, "ipv6.forward_rx")                              \
+	X(IPV6_DROP_FORWARD_HOP_LIMIT, "ipv6.drop.forward_hop_limit")      \
+	X(IPV6_DROP_FORWARD_ADDR, "ipv6.drop.forward_addr")                \
 	/* IPv6 reassembly: the order of the Reassembly block (ipv6.c asserts it) */\
 	X(REASM6_FRAGS_IN, "reasm6.frags_in")                              \
 	X(REASM6_COMPLETED, "reasm6.completed")                            \

@@ -9,7 +9,10 @@
  * broadcast).  Once any forwarder below is set, IPv4 also takes unicast
  * datagrams for other addresses (never for 0/8, 127/8, 240/4, multicast or a
  * link-layer broadcast) and hands them to the transport, which finds the flow
- * by the full 4-tuple, our side's address included:
+ * by the full 4-tuple, our side's address included.  With a TCP forwarder,
+ * IPv6 likewise takes TCP packets for foreign unicast addresses (never ::/8,
+ * which holds ::, ::1 and the IPv4-mapped block, link-local fe80::/10,
+ * multicast, or a link-layer multicast; hop limit 1 gets a Time Exceeded):
  *
  * - TCP: a SYN for a foreign address that matches no flow calls the
  *   forwarder's syn() with a request (the tuple and a copy of the SYN).  The

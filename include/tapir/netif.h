@@ -32,6 +32,7 @@ typedef size_t (*tapir_netif_fill_fn)(uint8_t *buf, size_t size, void *ctx);
 /* Offload capabilities (netif_offload_ops.offloads) */
 #define TAPIR_NETIF_OFF_TSO4 1u     /* set_gso() + write() take TCPv4 super-segments */
 #define TAPIR_NETIF_OFF_RX_CSUM 2u  /* received frames may carry NETIF_RX_* flags */
+#define TAPIR_NETIF_OFF_TSO6 4u     /* set_gso() + write() take TCPv6 super-segments */
 
 /*
  * Receive flags: what the device (the host kernel) says about a received
@@ -49,15 +50,16 @@ typedef size_t (*tapir_netif_fill_fn)(uint8_t *buf, size_t size, void *ctx);
 #define TAPIR_NETIF_RX_GSO 4u
 
 #define TAPIR_NETIF_GSO_TCPV4 1
+#define TAPIR_NETIF_GSO_TCPV6 2
 
 /*
- * A TCP/IPv4 super-segment (netif_offload_ops.set_gso).  Offsets are from the
+ * A TCP/IPv4 or TCP/IPv6 super-segment (netif_offload_ops.set_gso).  Offsets are from the
  * start of the frame.  The TCP checksum field holds the folded, not
  * complemented, pseudo-header sum over the whole TCP length (as Linux's
  * CHECKSUM_PARTIAL): the device completes it from @csum_start.
  */
 struct tapir_netif_gso {
-	uint8_t type;          /* TAPIR_NETIF_GSO_TCPV4 */
+	uint8_t type;          /* TAPIR_NETIF_GSO_TCPV4 or TAPIR_NETIF_GSO_TCPV6 */
 	uint16_t hdr_len;      /* Ethernet + IP + TCP headers */
 	uint16_t gso_size;     /* TCP payload bytes per segment (the MSS) */
 	uint16_t csum_start;   /* start of the TCP header */

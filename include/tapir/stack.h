@@ -99,8 +99,9 @@ void tapir_stack_free(struct tapir_stack *st);
  * @off: The device's offload ops (copied; the device must outlive the
  *       stack), or NULL for none
  *
- * With TAPIR_NETIF_OFF_TSO4, TCP sends new data in super-segments of up to 64 KiB
- * (whole MSS-sized segments within the windows); retransmissions stay one MSS.
+ * With TAPIR_NETIF_OFF_TSO4 (TAPIR_NETIF_OFF_TSO6), TCP over IPv4 (IPv6) sends new
+ * data in super-segments of up to 64 KiB (whole MSS-sized segments within the
+ * windows); retransmissions stay one MSS.
  */
 void tapir_stack_set_offload(struct tapir_stack *st, const struct tapir_netif_offload *off);
 

@@ -474,17 +474,33 @@ void tcp_maybe_writable(struct tapir_tcp_flow *f)
  * callback may close other flows, so the walk starts over after each drop;
  * a dropped flow is CLOSED and skipped.
  */
+static void reset_laddr(struct tapir_stack *st, const struct tcp_ip *a);
+
 void tcp_reset_laddr(struct tapir_stack *st, uint32_t addr)
 {
-	struct tcp_stack *t = T(st);
 	struct tcp_ip a = tcp_ip4(addr);
+
+	reset_laddr(st, &a);
+}
+
+void tcp_reset_laddr6(struct tapir_stack *st, const uint8_t addr[16])
+{
+	struct tcp_ip a = tcp_ip6(addr);
+
+	if (T(st))
+		reset_laddr(st, &a);
+}
+
+static void reset_laddr(struct tapir_stack *st, const struct tcp_ip *a)
+{
+	struct tcp_stack *t = T(st);
 	bool again = true;
 
 	t->depth++;
 	while (again) {
 		again = false;
 		for (struct tapir_tcp_flow *f = t->all; f; f = f->next) {
-			if (!tcp_ip_eq(&f->laddr, &a) || f->state == TAPIR_TCP_STATE_CLOSED ||
+			if (!tcp_ip_eq(&f->laddr, a) || f->state == TAPIR_TCP_STATE_CLOSED ||
 			    f->state == TAPIR_TCP_STATE_TIME_WAIT)
 				continue;
 			if (f->state != TAPIR_TCP_STATE_LISTEN)

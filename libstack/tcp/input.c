@@ -664,7 +664,7 @@ static void segment_input(struct tapir_stack *st, const struct tcp_rx *m, struct
 	struct tcp_listener *l;
 	struct tcp_tw *tw;
 	uint32_t isn;
-	bool reuse = false, local;
+	bool reuse = false, local = true;
 
 	if (seg->coalesced)
 		CTR_INC(st, TCP_RX_COALESCED);
@@ -683,7 +683,8 @@ static void segment_input(struct tapir_stack *st, const struct tcp_rx *m, struct
 			goto out;
 		reuse = true;	/* a new connection takes the tuple */
 	}
-	local = m->v6 ? ipv6_is_our_addr(st, m->dst.b) : tcp_ip_v4(&m->dst) == st->cfg.addr;
+	if (!f)	/* (a flow's segment needs no address check) */
+		local = m->v6 ? ipv6_is_our_addr(st, m->dst.b) : tcp_ip_v4(&m->dst) == st->cfg.addr;
 	if (f) {
 		flow_input(f, seg);
 	} else if (!local) {

@@ -414,7 +414,7 @@ static bool tso_ok(const struct tapir_tcp_flow *f)
  */
 static uint32_t tso_max(const struct tapir_tcp_flow *f)
 {
-	uint32_t room = 65535 - 20 - TCP_HDR_LEN - 12;
+	uint32_t room = 65535 - tcp_ip_hdrs(&f->raddr) - 12;
 
 	room = min32(room, max32(f->cwnd / 4, 2 * f->mss));
 	return room / f->mss * f->mss;

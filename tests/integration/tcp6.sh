@@ -7,7 +7,8 @@
 #     its IPv6 endpoints as [addr]:port (and in --json as plain addresses);
 #   * 100 MB kernel->tapird->kernel through echo and 100 MB tapird->kernel
 #     from source over IPv6, SHA-256 equal, with the TAP's offloads on and
-#     with them off (--netif.offload=false);
+#     with them off (--netif.offload=false); with them on, TSO6 super-segments
+#     go out and GRO'd IPv6 super-segments come in (tcp.tso_tx, tcp.rx_coalesced);
 #   * the same under 1 % random loss by nftables (ip6 rules, both directions).
 set -euo pipefail
 TAPIRD=$(realpath "$1")
@@ -76,6 +77,13 @@ start6() {
 	for _ in $(seq 1 50); do [ -S "$TMP/ctl.sock" ] && break; sleep 0.1; done
 }
 
+# ctr NAME: a TCP counter of the running tapird (tapir --json stats)
+ctr() {
+	TAPIR_RUNTIME_DIR=$TMP "$TAPIR" --json stats ctl >"$TMP/stats.json" ||
+		fail "tapir stats failed"
+	jq --arg n "$1" '[.. | objects | select(has($n)) | .[$n]] | add // 0' "$TMP/stats.json"
+}
+
 features() {
 	ethtool -k tap0 2>/dev/null | grep -E '^(tx-checksumming|tcp-segmentation-offload):' |
 		paste -sd, - || true
@@ -124,10 +132,19 @@ wait "$HOLD_PID" || true
 # ---- bulk both ways, offloads on (the TAP's default) then off
 echo_bulk "$SIZE" "IPv6, offloads on ($(features))"
 source_bulk "$SIZE" "IPv6, offloads on"
+tso=$(ctr tso_tx)
+gro=$(ctr rx_coalesced)
+[ "$tso" -gt 0 ] || fail "offloads on: no TSO super-segment went out over IPv6 (tcp.tso_tx 0)"
+[ "$gro" -gt 0 ] || fail "offloads on: no GRO super-segment came in over IPv6 (tcp.rx_coalesced 0)"
+[ "$(ctr drop.checksum)" = 0 ] || fail "offloads on: segments dropped for their checksum"
+pass "offloads on: TSO6 out ($tso super-segments) and GRO6 in ($gro), no checksum drops"
 stop_tapird
 start6 --netif.offload=false
 echo_bulk "$SIZE" "IPv6, offloads off ($(features))"
 source_bulk "$SIZE" "IPv6, offloads off"
+[ "$(ctr tso_tx)" = 0 ] && [ "$(ctr rx_coalesced)" = 0 ] ||
+	fail "offloads off: super-segments counted anyway"
+[ "$(ctr drop.checksum)" = 0 ] || fail "offloads off: segments dropped for their checksum"
 stop_tapird
 
 # ---- 1 % random loss by nftables on the kernel side, IPv6 only, both ways

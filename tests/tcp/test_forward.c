@@ -468,6 +468,102 @@ static void test_off_by_default(void **state)
 	world_free(w);
 }
 
+/* ---- IPv6: the client's default router is the forwarder ---- */
+
+static const uint8_t C6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t RT6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+static const uint8_t FOREIGN6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 7 };
+
+static void cfg6(struct tapir_stack_config *c, const uint8_t a[16], const uint8_t *gw)
+{
+	tapir_stack_config_defaults(c);
+	c->ipv6.enabled = true;
+	c->ipv6.dad = false;
+	c->ipv6.slaac = false;
+	c->ipv6.naddrs = 1;
+	memcpy(c->ipv6.addrs[0].addr, a, 16);
+	c->ipv6.addrs[0].prefix_len = 64;
+	if (gw) {
+		memcpy(c->ipv6.gateway, gw, 16);
+		c->ipv6.gateway_set = true;
+	}
+}
+
+static struct fx *fx6_new(void)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+	struct tapir_stack_config cc, rc;
+	const struct tapir_tcp_forwarder fw = { .syn = r_syn, .accept = r_accept };
+
+	cfg6(&cc, C6, RT6);
+	cfg6(&rc, RT6, NULL);
+	x->w = world_new();
+	x->c = world_add(x->w, 1, &cc);
+	x->rt = world_add(x->w, 2, &rc);
+	app_init(&x->ca, x->c->st);
+	app_init(&x->r.a, x->rt->st);
+	x->r.st = x->rt->st;
+	assert_int_equal(tapir_tcp_forwarder_set(x->rt->st, &fw, &x->r), 0);
+	world_advance(x->w, 100 * MSEC);
+	return x;
+}
+
+/* A connection to a foreign IPv6 address through the forwarder: the request
+ * names both IPv6 ends, accepting makes a flow whose local address is the
+ * foreign one, data passes; a refusal is a RST over IPv6; without a
+ * forwarder the packet is not ours. */
+static void test_tcp6_forward(void **state)
+{
+	struct fx *x = fx6_new();
+	struct tapir_addr to = { .family = TAPIR_AF_INET6 }, c6 = { .family = TAPIR_AF_INET6 };
+	struct tapir_tcp_flow_info fi;
+
+	(void)state;
+	memcpy(to.v6, FOREIGN6, 16);
+	memcpy(c6.v6, C6, 16);
+	assert_int_equal(tapir_tcp_connect(x->c->st, &to, 443, NULL, app_connect, &x->ca), 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(x->r.nreq, 1);
+	assert_true(tapir_addr_eq(&x->r.reqs[0].src, &c6));
+	assert_true(tapir_addr_eq(&x->r.reqs[0].dst, &to));
+	assert_int_equal(x->r.reqs[0].dst_port, 443);
+	assert_int_equal(x->r.reqs[0].syn.quote_len, 40 + 8);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV6_FORWARD_RX), 1);
+	assert_int_equal(tapir_tcp_flow_count(x->rt->st), 0);
+
+	assert_int_equal(tapir_tcp_forward_accept(x->rt->st, &x->r.reqs[0]), 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(x->ca.connects, 1);
+	assert_int_equal(x->ca.connect_err, 0);
+	assert_int_equal(x->r.a.accepts, 1);
+	assert_int_equal(tapir_tcp_flow_info(x->r.a.flow, &fi), 0);
+	assert_true(tapir_addr_eq(&fi.local_addr, &to));
+	assert_int_equal(fi.local_port, 443);
+	assert_true(tapir_addr_eq(&fi.remote_addr, &c6));
+	assert_int_equal(tapir_tcp_write(x->ca.flow, "ping6", 5), 5);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(x->r.a.len, 5);
+	assert_memory_equal(x->r.a.data, "ping6", 5);
+
+	/* refused: a RST from the foreign address */
+	assert_int_equal(tapir_tcp_connect(x->c->st, &to, 444, NULL, app_connect, &x->ca), 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(x->r.nreq, 2);
+	tapir_tcp_forward_refuse(x->rt->st, &x->r.reqs[1], -ECONNREFUSED);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(x->ca.connects, 2);
+	assert_int_equal(x->ca.connect_err, -ECONNREFUSED);
+
+	/* no forwarder: the foreign address is nobody's here */
+	assert_int_equal(tapir_tcp_forwarder_set(x->rt->st, NULL, NULL), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, &to, 445, NULL, app_connect, &x->ca), 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(x->r.nreq, 2);
+	assert_true(ctr(x->rt, TAPIR_CTR_IPV6_DROP_NOT_US) >= 1);
+	assert_int_equal(tapir_tcp_connect_cancel(x->c->st, app_connect, &x->ca), 1);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_bad_destinations),
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_off_by_default),
+		cmocka_unit_test(test_tcp6_forward),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

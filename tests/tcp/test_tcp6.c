@@ -7,8 +7,8 @@
  * active closer (with its addresses in the listing); RST for a port without a
  * listener; SYN cookies (backlog 0); a dual-stack listener accepting both
  * families; tapir_tcp_listen_family() for one family refusing the other with
- * a RST; the v4mapped option; an ICMPv6 Packet Too Big lowering the MSS of
- * a bulk sender (RFC 8201: never below 1,280 - 60 - options), while one
+ * a RST; the v4mapped option; a connect taking over a tuple in TIME_WAIT;
+ * an ICMPv6 Packet Too Big lowering the MSS of a bulk sender (RFC 8201: never below 1,280 - 60 - options), while one
  * quoting a sequence number out of flight is dropped; and the flow hash, ISN
  * and cookie keys covering every bit of both addresses.
  */
@@ -344,6 +344,69 @@ static void test_connect_checks(void **state)
 	pair_free(p);
 }
 
+/* ---- TIME_WAIT reuse over IPv6 ---- */
+
+static void eof_close_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	if (!len)
+		tapir_tcp_close(f);
+}
+
+static const struct tapir_tcp_callbacks eof_close_cbs = { .recv = eof_close_recv };
+
+static void eof_close_accept(void *ctx, struct tapir_tcp_flow *f)
+{
+	(void)ctx;
+	tapir_tcp_flow_set_callbacks(f, &eof_close_cbs, NULL);
+}
+
+struct opener {
+	int ok, err;
+};
+
+static void opener_connect(void *ctx, struct tapir_tcp_flow *f, int err)
+{
+	struct opener *o = ctx;
+
+	if (err) {
+		o->err++;
+		return;
+	}
+	o->ok++;
+	tapir_tcp_close(f);
+}
+
+/* More connections to one IPv6 address and port within 2 MSL than there are
+ * ephemeral ports, each closed by b first: a connect takes over a tuple in
+ * TIME_WAIT (its 128-bit addresses matched) instead of failing. */
+static void test_time_wait_reuse(void **state)
+{
+	struct pair *p = pair_new(NULL);
+	struct tapir_addr to = addr_of(p, p->a, TAPIR_AF_INET6);
+	struct opener o = { 0 };
+	const int n = 16384 + 100;
+
+	(void)state;
+	assert_int_equal(tapir_tcp_listen(p->a->st, 80, NULL, eof_close_accept, NULL), 0);
+	for (int i = 0; i < n; i++) {
+		int rc = tapir_tcp_connect(p->b->st, &to, 80, NULL, opener_connect, &o);
+
+		if (rc)
+			fail_msg("connect %d: %d (%d in TIME_WAIT)", i, rc,
+				 (int)tapir_tcp_time_wait_count(p->b->st));
+		world_advance(p->w, MSEC);
+	}
+	world_advance(p->w, 500 * MSEC);
+	assert_int_equal(o.ok, n);
+	assert_int_equal(o.err, 0);
+	assert_true(CTR(p->b, TCP_TIME_WAIT_REUSED) >= 100);
+	assert_int_equal(tapir_tcp_flow_count(p->b->st), tapir_tcp_time_wait_count(p->b->st));
+	assert_int_equal(tapir_tcp_flow_count(p->a->st), 0);
+	pair_free(p);
+}
+
 /* ---- Packet Too Big during a bulk transfer a -> b over IPv6 ---- */
 
 #define BULK (2u << 20)
@@ -555,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_listen_family),
 		cmocka_unit_test(test_connect_checks),
+		cmocka_unit_test(test_time_wait_reuse),
 		cmocka_unit_test(test_packet_too_big),
 		cmocka_unit_test(test_keys_cover_all_bits),
 	};

@@ -5,7 +5,9 @@
  * The stack under test (192.0.2.2) sits on a fake device that advertises
  * TAPIR_NETIF_OFF_TSO4 and records every frame with the netif_gso that came with
  * it (set_gso() then write()).  The test plays the peer (192.0.2.99) by
- * crafting frames and passing them to tapir_stack_input().
+ * crafting frames and passing them to tapir_stack_input().  test_tso6_write
+ * checks IPv6's side of TSO: tapir_ipv6_write() with gso_size (TCP over IPv6
+ * end to end with TSO6 and GRO6 is tests/integration/tcp6.sh's).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tapir/ipv6.h"
 #include "tapir/netif.h"
 #include "tapir/stack.h"
 #include "tapir/udp.h"
@@ -610,6 +613,86 @@ static void test_rx_udp_partial(void **state)
 	free(t);
 }
 
+/* ---- IPv6: tapir_ipv6_write() with gso_size (TAPIR_NETIF_OFF_TSO6) ---- */
+
+static size_t th_fill(uint8_t *buf, size_t size, void *ctx)
+{
+	memcpy(buf, ctx, 20);
+	return size < 20 ? size : 20;
+}
+
+/* An IPv6 stack on the fake device with @offloads; a TCP super-segment of
+ * @len data bytes with @gso to ff02::1 (multicast: no NDP needed).
+ * Return: tapir_ipv6_write()'s result */
+static int write6_gso(struct dev *d, unsigned offloads, size_t len, uint16_t gso, bool frag)
+{
+	static const uint8_t us6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	static const uint8_t all[16] = { 0xff, 0x02, [15] = 1 };
+	struct tapir_stack_config cfg;
+	struct tapir_netif nif = { &d_ops, d };
+	struct tapir_netif_offload off = { &d_off_ops, d };
+	struct tapir_ipv6_write_opts o = { .src = us6, .fragment = frag, .gso_size = gso };
+	struct tapir_stack *st;
+	uint8_t th[20] = { 0, 80, 0, 81, [12] = 5 << 4, [13] = TCP_ACK };
+	uint8_t *data = calloc(1, len);
+	struct tapir_stack_iov iov = { data, len };
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->mtu = 1500;
+	d->offloads = offloads;
+	tapir_stack_config_defaults(&cfg);
+	cfg.addr = US_IP;
+	cfg.random = rnd;
+	cfg.ipv6.enabled = true;
+	cfg.ipv6.dad = false;
+	cfg.ipv6.naddrs = 1;
+	memcpy(cfg.ipv6.addrs[0].addr, us6, 16);
+	cfg.ipv6.addrs[0].prefix_len = 64;
+	assert_int_equal(tapir_stack_new(&st, &cfg, &nif, 1000000000ull), 0);
+	tapir_stack_set_offload(st, &off);
+	for (size_t i = 0; i < d->n; i++)
+		free(d->f[i].buf);
+	d->n = 0;
+	rc = tapir_ipv6_write(st, &o, all, TAPIR_IP_PROTO_TCP, 20, th_fill, th, &iov, 1);
+	tapir_stack_free(st);
+	free(data);
+	return rc;
+}
+
+static void test_tso6_write(void **state)
+{
+	struct dev *d = calloc(1, sizeof(*d));
+	struct frame *f;
+
+	(void)state;
+	assert_non_null(d);
+	/* 44 segments of 1,440 bytes in one frame, described for the device */
+	assert_int_equal(write6_gso(d, TAPIR_NETIF_OFF_TSO6, 44 * 1440, 1440, false), 0);
+	assert_int_equal(d->n, 1);
+	f = &d->f[0];
+	assert_true(f->gso);
+	assert_int_equal(f->g.type, TAPIR_NETIF_GSO_TCPV6);
+	assert_int_equal(f->g.gso_size, 1440);
+	assert_int_equal(f->g.hdr_len, 14 + 40 + 20);
+	assert_int_equal(f->g.csum_start, 14 + 40);
+	assert_int_equal(f->g.csum_offset, 16);
+	assert_int_equal(f->len, 14 + 40 + 20 + 44 * 1440);
+	assert_int_equal(get_be16(f->buf + 12), TAPIR_ETHERTYPE_IPV6);
+	assert_int_equal(get_be16(f->buf + 14 + 4), 20 + 44 * 1440);  /* payload length */
+	assert_int_equal(f->buf[14 + 6], TAPIR_IP_PROTO_TCP);
+	free(f->buf);
+	d->n = 0;
+	/* not without TSO6 (TSO4 is not enough), not with fragmentation, not
+	 * when a segment would not fit the MTU */
+	assert_int_equal(write6_gso(d, TAPIR_NETIF_OFF_TSO4, 4 * 1440, 1440, false), -EMSGSIZE);
+	assert_int_equal(write6_gso(d, TAPIR_NETIF_OFF_TSO6, 4 * 1440, 1440, true), -EMSGSIZE);
+	assert_int_equal(write6_gso(d, TAPIR_NETIF_OFF_TSO6, 4 * 1441, 1441, false), -EMSGSIZE);
+	for (size_t i = 0; i < d->n; i++)
+		free(d->f[i].buf);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -620,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_rx_partial_csum),
 		cmocka_unit_test(test_rx_gso_segment),
 		cmocka_unit_test(test_rx_udp_partial),
+		cmocka_unit_test(test_tso6_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
