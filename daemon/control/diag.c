@@ -24,6 +24,10 @@
  *               Time Exceeded from a router, Destination Unreachable (port)
  *               from the destination, matched through the quoted UDP header
  *               (source port, destination port) and quoted destination.
+ *               Any Destination Unreachable ends the trace; it reached the
+ *               destination when it is a Port Unreachable or came from it
+ *               (the others are shown with their code, as traceroute's !N,
+ *               !H, !X).
  *
  * At most CONTROL_MAX_OPS operations run at once; a client that goes away
  * takes its operations with it (control_client_gone()).
@@ -70,22 +74,33 @@ static void op_release(struct op *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* The destination answered a traceroute probe: port unreachable (or an echo reply) */
-static bool probe_reached(const struct op *o, const struct probe *p)
+/* A Destination Unreachable ends a traceroute: no later hop can answer */
+static bool probe_final(const struct op *o, const struct probe *p)
 {
 	if (o->dst.family == TAPIR_AF_INET6)
 		return p->type == ICMPV6_DEST_UNREACH;
 	return p->type == TAPIR_ICMP_DEST_UNREACH;
 }
 
+/* ... and it reached the destination when that is a Port Unreachable or came from it */
+static bool probe_reached(const struct op *o, const struct probe *p)
+{
+	if (!probe_final(o, p))
+		return false;
+	if (tapir_addr_eq(&p->from, &o->dst))
+		return true;
+	return p->code == (o->dst.family == TAPIR_AF_INET6 ? ICMPV6_UNREACH_PORT
+							   : TAPIR_ICMP_UNREACH_PORT);
+}
+
 static json_t *op_result(struct control *c, struct op *o)
 {
 	json_t *arr = json_array();
 	unsigned got = 0;
-	bool reached = false;
+	bool reached = false, final = false;
 	for (unsigned i = 0; i < o->n; i++) {
 		struct probe *p = &o->p[i];
-		if (o->kind == OP_TRACE && reached)
+		if (o->kind == OP_TRACE && final)
 			break;
 		json_t *e = json_object();
 		json_object_set_new(e, o->kind == OP_PING ? "seq" : "ttl", json_integer(i + 1));
@@ -98,6 +113,7 @@ static json_t *op_result(struct control *c, struct op *o)
 			} else {
 				json_object_set_new(e, "icmp_type", json_integer(p->type));
 				json_object_set_new(e, "icmp_code", json_integer(p->code));
+				final = probe_final(o, p);
 				reached = probe_reached(o, p);
 				json_object_set_new(e, "reached", json_boolean(reached));
 			}
@@ -137,7 +153,7 @@ static bool op_complete(const struct op *o)
 	for (unsigned i = 0; i < o->n; i++) {
 		if (!o->p[i].answered)
 			return false;
-		if (o->kind == OP_TRACE && probe_reached(o, &o->p[i]))
+		if (o->kind == OP_TRACE && probe_final(o, &o->p[i]))
 			return true;
 	}
 	return true;

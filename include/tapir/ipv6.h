@@ -178,6 +178,33 @@ struct tapir_ipv6_router_info {
 size_t tapir_ipv6_router_list(const struct tapir_stack *st, struct tapir_ipv6_router_info *out,
 			      size_t max);
 
+/**
+ * struct tapir_ipv6_prefix_info - An on-link prefix
+ * @prefix:  The prefix (bits past @len zero)
+ * @len:     Its length
+ * @from_ra: Learned from a Router Advertisement (else a static address's)
+ * @expires: ns, UINT64_MAX = forever (a static address's prefix)
+ */
+struct tapir_ipv6_prefix_info {
+	uint8_t prefix[16];
+	uint8_t len;
+	bool from_ra;
+	uint64_t expires;
+};
+/* The on-link prefixes: static addresses' first, then RAs'.  Return: entries */
+size_t tapir_ipv6_prefix_list(const struct tapir_stack *st, struct tapir_ipv6_prefix_info *out,
+			      size_t max);
+
+/* A path MTU learned from a Packet Too Big (RFC 8201), until @expires (ns) */
+struct tapir_ipv6_pmtu_info {
+	uint8_t dst[16];
+	uint32_t mtu;
+	uint64_t expires;
+};
+/* The path-MTU cache.  Return: entries copied into @out (at most @max) */
+size_t tapir_ipv6_pmtu_list(const struct tapir_stack *st, struct tapir_ipv6_pmtu_info *out,
+			    size_t max);
+
 /* ---- ICMPv6 echo ---- */
 
 /* Send an echo request.  Return: 0 or negative errno (as tapir_ipv6_write) */
