@@ -13,5 +13,5 @@ BUILD=$(dirname "$(dirname "$TAPIRD")")
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 mkdir -m 700 "$TMP/run"
-TAPIR_BUILD=$BUILD TAPIR_RUNTIME_DIR=$TMP/run "$SRC/tools/demo" --check
+TAPIR_BUILD=$BUILD TAPIR_RUNTIME_DIR=$TMP/run TAPIR_STATE_DIR=$TMP/state "$SRC/tools/demo" --check
 echo "ok: every command tools/demo prints works as printed"

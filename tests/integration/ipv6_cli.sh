@@ -8,6 +8,10 @@
 # MTU a Packet Too Big from the kernel set, and pings that fit it after),
 # tapir reasm (a lone IPv6 fragment from the test, scapy), tapir stats (the
 # IPv6, ICMPv6, NDP and reassembly counters) and tapir top (the NDP column).
+# Then RFC 7217's secret: made at the first start in the state directory
+# (0600), the link-local and SLAAC addresses the same after a restart with
+# another (random) MAC, new ones without the file, [ipv6] stable_secret used
+# instead of it.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
@@ -156,3 +160,85 @@ echo "$out" | grep -Eq "^tables: arp [0-9]+ \([0-9]+ pending\)  ndp [1-9][0-9]* 
 echo "$out" | grep -Eq "^ +reasm 1 dgrams 1.0[0-9]kB  tcp flows 0$" || fail "tapir top: reasm: $out"
 pass "tapir top: the NDP column next to ARP's"
 stop_tapird
+
+# ---- RFC 7217: the secret kept in the state directory survives restarts
+cat >"$TMP/sp.conf" <<CONF
+[netif]
+backend = tap
+name = tap0
+
+[ipv4]
+address = 192.0.2.2/24
+
+[ipv6]
+dad = false
+
+[control]
+name = t6
+CONF
+SECRET=$TAPIR_STATE_DIR/t6.ipv6-secret
+KLL=$(ip -6 addr show dev tap0 scope link | awk '/inet6/ {sub("/.*", "", $2); print $2; exit}')
+KMAC=$(ip -o link show tap0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+# up CONF: start tapird, send an RA for 2001:db8:5::/64, print "MAC LINKLOCAL SLAAC"
+up() {
+	start_tapird "$1"
+	for _ in $(seq 1 40); do
+		"$TAPIR" status t6 >/dev/null 2>&1 && break
+		kill -0 "$TAPIRD_PID" 2>/dev/null || fail "tapird died"
+		sleep 0.1
+	done
+	"$PY" - "$KLL" "$KMAC" <<'PYEOF' || fail "sending the RA"
+import sys, time
+from scapy.all import conf, sendp, Ether, IPv6, ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr
+conf.verb = 0
+ra = (Ether(src=sys.argv[2], dst="33:33:00:00:00:01") / IPv6(src=sys.argv[1], dst="ff02::1", hlim=255) /
+      ICMPv6ND_RA(routerlifetime=1800) / ICMPv6NDOptSrcLLAddr(lladdr=sys.argv[2]) /
+      ICMPv6NDOptPrefixInfo(prefixlen=64, L=1, A=1, validlifetime=3600,
+                            preferredlifetime=1800, prefix="2001:db8:5::"))
+for _ in range(3):
+    sendp(ra, iface="tap0")
+    time.sleep(0.2)
+PYEOF
+	for _ in $(seq 1 30); do
+		"$TAPIR" --json status t6 | jq -e '.ipv6_addresses[] | select(.origin == "slaac")' \
+			>/dev/null && break
+		sleep 0.1
+	done
+	"$TAPIR" --json status t6 | jq -r '[.mac,
+		(.ipv6_addresses[] | select(.origin == "link-local") | .address),
+		(.ipv6_addresses[] | select(.origin == "slaac") | .address)] | join(" ")'
+	stop_tapird
+}
+[ -f "$SECRET" ] || fail "the instances above made no $SECRET"
+rm "$SECRET"
+read -r mac1 ll1 sl1 <<<"$(up "$TMP/sp.conf")"
+[ -n "$sl1" ] && [ "${sl1#2001:db8:5:0:}" != "$sl1" ] || fail "no SLAAC address: '$mac1 $ll1 $sl1'"
+[ -f "$SECRET" ] || fail "no $SECRET after the first start"
+[ "$(stat -c %a "$SECRET")" = 600 ] || fail "$SECRET has mode $(stat -c %a "$SECRET")"
+grep -Eqx '[0-9a-f]{32}' "$SECRET" || fail "$SECRET: $(cat "$SECRET")"
+secret=$(cat "$SECRET")
+read -r mac2 ll2 sl2 <<<"$(up "$TMP/sp.conf")"
+[ "$mac1" != "$mac2" ] || fail "the MAC was not random: $mac1 twice"
+[ "$ll1" = "$ll2" ] && [ "$sl1" = "$sl2" ] ||
+	fail "addresses changed across a restart: $ll1 $sl1 -> $ll2 $sl2 (MAC $mac1 -> $mac2)"
+[ "$(cat "$SECRET")" = "$secret" ] || fail "the secret file changed"
+pass "RFC 7217: $ll1 and $sl1 survive a restart with another MAC (secret kept in $SECRET, 0600)"
+rm "$SECRET"
+read -r _ ll3 sl3 <<<"$(up "$TMP/sp.conf")"
+[ "$ll3" != "$ll1" ] && [ "$sl3" != "$sl1" ] || fail "a new secret gave the same addresses"
+[ "$(cat "$SECRET")" != "$secret" ] || fail "no new secret"
+rm "$SECRET"
+printf '\n[ipv6]\nstable_secret = 00112233445566778899AABBCCDDEEFF\n' >>"$TMP/sp.conf"
+read -r _ ll4 sl4 <<<"$(up "$TMP/sp.conf")"
+read -r _ ll5 sl5 <<<"$(up "$TMP/sp.conf")"
+[ ! -e "$SECRET" ] || fail "[ipv6] stable_secret given, yet $SECRET was made"
+[ "$ll4" = "$ll5" ] && [ "$sl4" = "$sl5" ] && [ "$ll4" != "$ll3" ] ||
+	fail "stable_secret: $ll3 / $ll4 / $ll5, $sl4 / $sl5"
+echo 'not a secret' >"$SECRET"
+sed -i '/stable_secret/d' "$TMP/sp.conf"
+start_tapird "$TMP/sp.conf"
+rc=0
+wait "$TAPIRD_PID" || rc=$?
+[ "$rc" != 0 ] && grep -q "does not hold a secret" "$TAPIRD_LOG" ||
+	fail "a bad secret file: tapird exited $rc: $(cat "$TAPIRD_LOG")"
+pass "RFC 7217: a new secret without the file, [ipv6] stable_secret instead of it, a bad file refused"
