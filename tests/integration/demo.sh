@@ -3,7 +3,9 @@
 # need (tools/deps --demo), starts tapird in a network namespace of its own
 # (ip netns add, removed at the end) and runs every command it prints, as
 # printed (ping, UDP and TCP echo with socat, 100 MB from source, curl of
-# the built-in site, tapir status), checking what each one prints.
+# the built-in site, ping -6 of tapird, tapir ping of the kernel's
+# 2001:db8::1, tapir status), checking what each one prints.  The curl -6
+# line it prints is not run: it needs TCP over IPv6.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 HERE=$(dirname "$(realpath "$0")")
