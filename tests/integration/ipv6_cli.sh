@@ -11,7 +11,8 @@
 # Then RFC 7217's secret: made at the first start in the state directory
 # (0600), the link-local and SLAAC addresses the same after a restart with
 # another (random) MAC, new ones without the file, [ipv6] stable_secret used
-# instead of it.
+# instead of it.  tapir route shows the RA's router and prefix with their
+# lifetimes.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
@@ -204,6 +205,10 @@ PYEOF
 			>/dev/null && break
 		sleep 0.1
 	done
+	r=$("$TAPIR" route t6)
+	echo "$r" | grep -q "^default via $KLL proto ra expires 1[78][0-9][0-9]s (in use)$" &&
+		echo "$r" | grep -q "^2001:db8:5::/64 on-link proto ra expires 3[56][0-9][0-9]s$" ||
+		fail "tapir route after the RA: $r"
 	"$TAPIR" --json status t6 | jq -r '[.mac,
 		(.ipv6_addresses[] | select(.origin == "link-local") | .address),
 		(.ipv6_addresses[] | select(.origin == "slaac") | .address)] | join(" ")'
