@@ -24,6 +24,7 @@
 #include "proto.h"
 #include "tapir_version.h"
 #include "units.h"
+#include "cli.h"
 #include "top.h"
 #include "up.h"
 
@@ -380,27 +381,6 @@ static int arp_main(int argc, char **argv)
 	return show(argv[1], "arp", json_pack("{s:s}", "action", action), arp_table, action);
 }
 
-/* The human table of `tapir route` */
-static void route_table(json_t *r, const char *arg)
-{
-	(void)arg;
-	printf("default via %s mtu %lld\n", s_(r, "gateway"), i_(r, "mtu"));
-	size_t i;
-	json_t *e;
-	json_array_foreach(json_object_get(r, "entries"), i, e)
-		printf("%s pmtu %lld expires %.0fs\n", s_(e, "dst"), i_(e, "mtu"),
-		       (double)i_(e, "expires_ms") / 1000);
-}
-
-static int route_main(int argc, char **argv)
-{
-	static const char U[] = "tapir route NAME [--json]";
-	SIMPLE(argc, argv, U, "Show the gateway, the MTU and the path-MTU cache.");
-	if (argc != 2)
-		return usage_err("route needs NAME", U);
-	return show(argv[1], "pmtu", NULL, route_table, NULL);
-}
-
 /* An endpoint as text: a.b.c.d:port, or [v6]:port */
 static char *endpoint(char *buf, size_t size, const char *addr, long long port)
 {
@@ -490,28 +470,6 @@ static int udp_main(int argc, char **argv)
 	if (argc != 2)
 		return usage_err("udp needs NAME", U);
 	return show(argv[1], "udp", NULL, udp_table, NULL);
-}
-
-/* The human table of `tapir reasm` */
-static void reasm_table(json_t *r, const char *arg)
-{
-	(void)arg;
-	printf("%-16s %-16s %6s %5s %8s %s\n", "SRC", "DST", "ID", "PROTO", "HELD", "EXPIRES");
-	size_t i;
-	json_t *e;
-	json_array_foreach(json_object_get(r, "datagrams"), i, e)
-		printf("%-16s %-16s %6lld %5lld %8lld %.1fs\n", s_(e, "src"), s_(e, "dst"),
-		       i_(e, "id"), i_(e, "proto"), i_(e, "bytes_held"),
-		       (double)i_(e, "expires_ms") / 1000);
-}
-
-static int reasm_main(int argc, char **argv)
-{
-	static const char U[] = "tapir reasm NAME [--json]";
-	SIMPLE(argc, argv, U, "List the datagrams being reassembled.");
-	if (argc != 2)
-		return usage_err("reasm needs NAME", U);
-	return show(argv[1], "reasm", NULL, reasm_table, NULL);
 }
 
 static int log_main(int argc, char **argv)
@@ -738,79 +696,6 @@ static int capture_main(int argc, char **argv)
 	return 0;
 }
 
-static int probe_main(int argc, char **argv, bool trace)
-{
-	const char *U = trace ? "tapir traceroute NAME ADDR [-m MAXHOPS] [-w MS] [--json]"
-			      : "tapir ping NAME ADDR [-c COUNT] [-s SIZE] [-w MS] [--json]";
-	if (want_help(argc, argv, U,
-		      trace ? "Trace the route to ADDR from inside the stack (TTL-limited UDP)."
-			    : "Ping ADDR from inside the stack (ICMP echo)."))
-		return 0;
-	if (argc < 3)
-		return usage_err("needs NAME and ADDR", U);
-	json_t *args = json_pack("{s:s}", "addr", argv[2]);
-	for (int i = 3; i < argc; i += 2) {
-		const char *key = !strcmp(argv[i], "-c") && !trace ? "count" :
-				  !strcmp(argv[i], "-s") && !trace ? "size" :
-				  !strcmp(argv[i], "-m") && trace ? "max_hops" :
-				  !strcmp(argv[i], "-w") ? "timeout_ms" : NULL;
-		uint64_t v;
-		if (!key || i + 1 == argc || parse_u64(argv[i + 1], 100000, &v)) {
-			json_decref(args);
-			return usage_err("bad option", U);
-		}
-		json_object_set_new(args, key, json_integer((json_int_t)v));
-	}
-	json_t *rep, *r = call(argv[1], trace ? "traceroute" : "ping", args, &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
-	}
-	int code = 0;
-	if (json_out)
-		print_json(r);
-	size_t i;
-	json_t *e;
-	if (!trace) {
-		if (!json_out) {
-			json_array_foreach(json_object_get(r, "replies"), i, e) {
-				if (json_is_null(json_object_get(e, "from")))
-					printf("seq=%lld timeout\n", i_(e, "seq"));
-				else
-					printf("%lld bytes from %s: seq=%lld time=%.3f ms\n",
-					       i_(e, "bytes"), s_(e, "from"), i_(e, "seq"),
-					       (double)i_(e, "rtt_us") / 1000);
-			}
-			printf("%lld sent, %lld received\n", i_(r, "sent"), i_(r, "received"));
-		}
-		if (i_(r, "received") == 0)
-			code = EXIT_RUNTIME;
-	} else {
-		if (!json_out)
-			json_array_foreach(json_object_get(r, "hops"), i, e) {
-				if (json_is_null(json_object_get(e, "from")))
-					printf("%2lld  *\n", i_(e, "ttl"));
-				else
-					printf("%2lld  %s  %.3f ms\n", i_(e, "ttl"), s_(e, "from"),
-					       (double)i_(e, "rtt_us") / 1000);
-			}
-		if (!json_is_true(json_object_get(r, "reached")))
-			code = EXIT_RUNTIME;
-	}
-	json_decref(rep);
-	return code;
-}
-
-static int ping_main(int argc, char **argv)
-{
-	return probe_main(argc, argv, false);
-}
-
-static int traceroute_main(int argc, char **argv)
-{
-	return probe_main(argc, argv, true);
-}
-
 static int resolve_main(int argc, char **argv)
 {
 	static const char U[] = "tapir resolve NAME HOST [-4|-6] [--json]";
@@ -1026,10 +911,41 @@ static int metrics_main(int argc, char **argv)
 	return r ? 0 : EXIT_RUNTIME;
 }
 
-/* For cli/top.c: call() */
+/* For cli/top.c and cli/diag.c (cli.h, top.h) */
 json_t *cli_call(const char *name, const char *cmd, json_t *args, json_t **rep)
 {
 	return call(name, cmd, args, rep);
+}
+
+bool cli_json_out(void)
+{
+	return json_out;
+}
+
+void cli_print_json(json_t *v)
+{
+	print_json(v);
+}
+
+int cli_show(const char *name, const char *cmd, json_t *args,
+	     void (*table)(json_t *r, const char *arg), const char *arg)
+{
+	return show(name, cmd, args, table, arg);
+}
+
+int cli_usage_err(const char *msg, const char *usage)
+{
+	return usage_err(msg, usage);
+}
+
+bool cli_want_help(int argc, char **argv, const char *usage, const char *help)
+{
+	return want_help(argc, argv, usage, help);
+}
+
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	return parse_u64(s, max, out);
 }
 
 static int help_main(int argc, char **argv);

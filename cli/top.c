@@ -16,8 +16,9 @@
  *   per layer (the stats layers, in their order): RX/s, TX/s, DROPS/s and
  *     its busiest drop reason (the device layer: bytes/s as well)
  *   the busiest drop reasons of all layers
- *   the tables: ARP entries (pending), datagrams and bytes held by
- *     reassembly, TCP flows
+ *   the tables: ARP entries (pending), NDP entries (incomplete) and the
+ *     Neighbour Solicitations sent per second, datagrams and bytes held by
+ *     reassembly (IPv4 and IPv6), TCP flows
  *   the busiest TCP connections: peer, state, RX and TX bytes/s (from
  *     bytes_received and bytes_acked), RTT, cwnd, retransmits
  *
@@ -265,7 +266,7 @@ static void draw(const struct view *v, const struct sample *s0, const struct sam
 
 	/* Layers: all of them if they fit, else the active ones first */
 	size_t nl = json_object_size(s1->stats), shown = 0;
-	int room = v->rows - 7 - MIN_CONN_LINES;
+	int room = v->rows - 8 - MIN_CONN_LINES;
 	struct layer_rates *lr = calloc(nl ? nl : 1, sizeof(*lr));
 	struct { const char *layer, *reason; double rate; } top[3] = { { 0 } };
 	const char *name;
@@ -326,16 +327,28 @@ static void draw(const struct view *v, const struct sample *s0, const struct sam
 		snprintf(drops + dl, sizeof(drops) - dl, " none");
 	line(&o, top[0].layer ? RED : NULL, "%s", drops);
 
-	/* Tables */
-	size_t n_arp = json_array_size(json_object_get(s1->arp, "entries")), pend = 0;
+	/* Tables: the neighbour caches (the arp command lists both families) */
+	size_t n_arp = 0, pend = 0, n_ndp = 0, incomplete = 0;
 	json_t *e;
-	json_array_foreach(json_object_get(s1->arp, "entries"), i, e)
-		pend += !json_is_string(json_object_get(e, "mac"));
+	json_array_foreach(json_object_get(s1->arp, "entries"), i, e) {
+		bool resolved = json_is_string(json_object_get(e, "mac"));
+		if (ival(e, "family") == 6) {
+			n_ndp++;
+			incomplete += !resolved;
+		} else {
+			n_arp++;
+			pend += !resolved;
+		}
+	}
+	json_t *nd0 = json_object_get(s0->stats, "ndp"), *nd1 = json_object_get(s1->stats, "ndp");
+	double ns_rate = nd0 && nd1 ? delta(nd0, nd1, "ns_sent") / dt : 0;
+	line(&o, NULL, "tables: arp %zu (%zu pending)  ndp %zu (%zu incomplete, %s ns/s)", n_arp,
+	     pend, n_ndp, incomplete, human(ns_rate, a, 16));
 	long long held = 0;
 	json_array_foreach(json_object_get(s1->reasm, "datagrams"), i, e)
 		held += ival(e, "bytes_held");
-	line(&o, NULL, "tables: arp %zu (%zu pending)  reasm %zu dgrams %sB  tcp flows %lld",
-	     n_arp, pend, json_array_size(json_object_get(s1->reasm, "datagrams")),
+	line(&o, NULL, "        reasm %zu dgrams %sB  tcp flows %lld",
+	     json_array_size(json_object_get(s1->reasm, "datagrams")),
 	     human((double)held, a, 16), ival(s1->status, "tcp_flows"));
 
 	/* Connections, busiest first */
@@ -405,7 +418,8 @@ int top_main(int argc, char **argv)
 			printf("usage: %s\n\n%s\n", U,
 			       "A live view of an instance, redrawn every interval (default 1 s): per\n"
 			       "layer the frames received, sent and dropped per second (and bytes for\n"
-			       "the device), the busiest drop reasons, ARP and reassembly occupancy,\n"
+			       "the device), the busiest drop reasons, ARP, NDP and reassembly\n"
+			       "occupancy (and NDP solicitations per second),\n"
 			       "and the busiest TCP connections with their throughput, RTT and cwnd.\n"
 			       "Fits 80x24.  q or Ctrl-C quits.\n"
 			       "\n"

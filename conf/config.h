@@ -175,7 +175,8 @@ struct tapird_config {
 	uint64_t reasm_max_bytes;
 	uint64_t reasm_timeout_ns;
 	uint32_t min_pmtu;
-	/* [ipv6] (libstack's struct; neigh_cache_size and stable_secret stay default) */
+	/* [ipv6] (libstack's struct; neigh_cache_size stays default; stable_secret
+	 * all zero: the daemon's kept random one; net_iface: the daemon's) */
 	struct tapir_ipv6_config ipv6;
 	/* [arp] */
 	uint64_t arp_cache_size;

@@ -504,6 +504,25 @@ static int set_gateway6(void *base, const char *value, const char *where, char *
 	return 0;
 }
 
+/* [ipv6] stable_secret = 32 hex digits (RFC 7217's secret key, 128 bits) */
+static int set_stable_secret(void *base, const char *value, const char *where, char *msg,
+			     size_t msglen)
+{
+	static const uint8_t zero[16];
+	struct tapir_ipv6_config *c = base;
+	uint8_t k[16];
+	if (units_parse_hex(value, k, 16)) {
+		snprintf(msg, msglen, "'%.40s' is not 32 hex digits (128 bits)", value);
+		return -EINVAL;
+	}
+	if (!memcmp(k, zero, 16)) {
+		snprintf(msg, msglen, "all zero is not a secret");
+		return -EINVAL;
+	}
+	memcpy(c->stable_secret, k, 16);
+	return 0;
+}
+
 /* ---- [gateway] ---- */
 
 int config_forward_parse(const char *s, struct config_forward *out, char *msg, size_t msglen)
@@ -706,6 +725,8 @@ static const struct tapir_conf_key ipv6_keys[] = {
 	{ "addr_gen_mode", TAPIR_CONF_ENUM, TAPIR_CONF_AT(V6, addr_gen), .names = addr_gen_names,
 	  .def = "stable-privacy", .what = "stable-privacy or eui64",
 	  .help = "interface IDs: stable-privacy (RFC 7217) or eui64 (from the MAC)" },
+	{ "stable_secret", TAPIR_CONF_CUSTOM, .set = set_stable_secret,
+	  .help = "RFC 7217's secret, 32 hex digits (default: a random one kept in the state dir)" },
 	{ "dad", TAPIR_CONF_BOOL, TAPIR_CONF_AT(V6, dad), .def = "true",
 	  .help = "Duplicate Address Detection before an address is used" },
 	{ "hop_limit", TAPIR_CONF_UINT, TAPIR_CONF_AT(V6, hop_limit), .min = 1, .max = 255, .def = "64",

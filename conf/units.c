@@ -153,6 +153,25 @@ int units_parse_mac(const char *s, uint8_t mac[6])
 	return eth_addr_parse(buf, mac);
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int units_parse_hex(const char *s, uint8_t *out, size_t len)
+{
+	if (strlen(s) != 2 * len)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 int units_parse_ipv4(const char *s, uint32_t *out)
 {
 	return tapir_ipv4_addr_parse(s, out);  /* strict: no leading zeros (octal in inet_aton) */

@@ -12,6 +12,7 @@
 #define TAPIR_UNITS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Decimal integer 0..@max.  Return: 0, -EINVAL or -ERANGE */
@@ -42,6 +43,9 @@ int units_parse_bool(const char *s, bool *out);
 /* "02:00:5e:00:53:01" (or '-' separators), two hex digits per octet:
  * eth_addr_parse() of libstack/wire/eth.h, with '-' separators allowed. */
 int units_parse_mac(const char *s, uint8_t mac[6]);
+
+/* Exactly 2 * @len hex digits (either case) into @len bytes.  Return: 0 or -EINVAL */
+int units_parse_hex(const char *s, uint8_t *out, size_t len);
 
 /* Dotted quad "a.b.c.d", 1-3 digits per part, no leading zeros; host order.
  * Stricter than tapir_ipv4_addr_parse() (stack.h), which takes leading zeros (octal

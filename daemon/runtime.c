@@ -51,6 +51,7 @@
 #include "config.h"
 #include "gateway.h"
 #include "dhcp.h"
+#include "ipv6_secret.h"
 #include "impair.h"
 #include "tapir/dns.h"
 #include "service.h"
@@ -720,6 +721,17 @@ static int start_network(struct daemon *d)
 	sc.icmp_error_burst = c->icmp_error_burst;
 	sc.tcp = c->tcp;
 	sc.ipv6 = c->ipv6;
+	/* RFC 7217: Net_Iface is the interface's name (the MAC is random by
+	 * default), the secret [ipv6] stable_secret or the one kept in the state
+	 * directory, so that the addresses survive restarts */
+	const char *ifn = tap_name(d->tap);
+	memcpy(sc.ipv6.net_iface, ifn, strnlen(ifn, sizeof(sc.ipv6.net_iface) - 1));
+	static const uint8_t no_secret[16];
+	if (sc.ipv6.enabled && sc.ipv6.addr_gen == TAPIR_IPV6_ADDR_GEN_STABLE_PRIVACY &&
+	    !memcmp(sc.ipv6.stable_secret, no_secret, 16) &&
+	    tapird_ipv6_secret(c->control_name[0] ? c->control_name : ifn, sc.ipv6.stable_secret,
+			       random_bytes, &d->log))
+		return -1;
 	sc.random = random_bytes;
 	sc.random_ctx = d;  /* its pool */
 	sc.log = stack_log;

@@ -6,7 +6,10 @@
  * Input: the checksum (with the pseudo-header) is verified, then by type:
  * echo requests are answered from the address they were sent to (or, for a
  * multicast one, from the address RFC 6724 picks), with the same data, of
- * any size reassembly allows (the reply is fragmented as needed); NDP
+ * any size reassembly allows (the reply is fragmented as needed); echo
+ * replies to us go to the handler set with
+ * tapir_icmpv6_set_echo_reply_handler() (tapird's ping and traceroute: it
+ * matches them to its requests by identifier, sequence and source); NDP
  * messages go to ndp.c, MLD queries to ipv6_addr.c; errors are matched to
  * the packet they quote: it must have come from one of our addresses.  A
  * Packet Too Big must also quote a packet larger than the MTU it reports
@@ -146,6 +149,15 @@ int tapir_icmpv6_send_echo(struct tapir_stack *st, const uint8_t dst[16], uint16
 			hop_limit);
 }
 
+void tapir_icmpv6_set_echo_reply_handler(struct tapir_stack *st, tapir_icmpv6_echo_reply_fn fn,
+					 void *ctx)
+{
+	if (!st->ip6)
+		return;
+	st->ip6->echo_reply = fn;
+	st->ip6->echo_reply_ctx = fn ? ctx : NULL;
+}
+
 /* An error about a packet we sent: check the quote, apply PTB, tell the protocol */
 static void error_input(struct tapir_stack *st, const struct tapir_ipv6_rx_meta *m,
 			const uint8_t *msg, size_t len)
@@ -208,7 +220,16 @@ void icmpv6_input(struct tapir_stack *st, const struct tapir_ipv6_rx_meta *m, co
 			CTR_INC(st, ICMPV6_ECHO_REPLIES_SENT);
 		return;
 	case ICMPV6_ECHO_REPLY:
-		return;  /* counted in ICMPV6_RX; no pinger inside the stack yet */
+		if (len < ICMPV6_HDR_LEN) {
+			CTR_INC(st, ICMPV6_DROP_MALFORMED);
+			return;
+		}
+		CTR_INC(st, ICMPV6_ECHO_REPLIES_RX);
+		if (st->ip6->echo_reply)
+			st->ip6->echo_reply(st->ip6->echo_reply_ctx, m->src, get_be16(msg + 4),
+					    get_be16(msg + 6), msg + ICMPV6_HDR_LEN,
+					    len - ICMPV6_HDR_LEN, st->now);
+		return;
 	case ICMPV6_ROUTER_SOLICIT:
 	case ICMPV6_ROUTER_ADVERT:
 	case ICMPV6_NEIGHBOR_SOLICIT:

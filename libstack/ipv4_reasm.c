@@ -776,6 +776,7 @@ size_t reasm_list(const struct reasm *r, struct tapir_reasm_info *out, size_t ma
 
 	for (d = r->oldest; d && i < max; d = d->newer, i++) {
 		out[i] = (struct tapir_reasm_info){
+			.family = r->v6 ? 6 : 4,
 			.src = d->src,
 			.dst = d->dst,
 			.id = d->id,
@@ -785,6 +786,11 @@ size_t reasm_list(const struct reasm *r, struct tapir_reasm_info *out, size_t ma
 			.dead = d->dead,
 			.expires = d->expires,
 		};
+		if (r->v6) {
+			memcpy(out[i].src6, d->src6, 16);
+			memcpy(out[i].dst6, d->dst6, 16);
+			out[i].id6 = d->id6;
+		}
 	}
 	return i;
 }

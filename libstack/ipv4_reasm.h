@@ -84,9 +84,12 @@ size_t reasm_count(const struct reasm *r);
 
 /* For listings: fill up to @max entries.  Return: number of entries */
 struct tapir_reasm_info {
-	uint32_t src, dst;
-	uint16_t id;
-	uint8_t proto;
+	uint8_t family;       /* 4 or 6 (the table's) */
+	uint32_t src, dst;    /* IPv4 */
+	uint16_t id;          /* IPv4 */
+	uint8_t proto;        /* IPv4 */
+	uint8_t src6[16], dst6[16];  /* IPv6 */
+	uint32_t id6;         /* IPv6 */
 	size_t bytes_held;
 	uint32_t total_len;   /* 0 until the last fragment arrived */
 	bool dead;            /* dropped after an overlap, waiting to time out */

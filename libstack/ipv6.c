@@ -213,6 +213,26 @@ uint32_t ipv6_pmtu_update(struct tapir_stack *st, const uint8_t dst[16], uint32_
 	return mtu;
 }
 
+size_t tapir_ipv6_pmtu_list(const struct tapir_stack *st, struct tapir_ipv6_pmtu_info *out,
+			    size_t max)
+{
+	size_t k = 0;
+
+	if (!st->ip6)
+		return 0;
+	for (size_t i = 0; i < IPV6_PMTU_SLOTS && k < max; i++) {
+		const struct ipv6_pmtu *p = &st->ip6->pmtu[i];
+
+		if (p->expires <= st->now)
+			continue;
+		memcpy(out[k].dst, p->dst, 16);
+		out[k].mtu = p->mtu;
+		out[k].expires = p->expires;
+		k++;
+	}
+	return k;
+}
+
 /* ---- output ---- */
 
 struct frag6_ctx {

@@ -11,7 +11,8 @@
  * options with A set and a /64 prefix (RFC 4862 5.5.3, the two-hour rule
  * on valid lifetimes included).  Interface IDs are stable-privacy by default
  * (RFC 7217: SipHash-2-4 keyed by cfg.stable_secret, or a random key, of
- * the prefix, the MAC and the DAD counter; reserved IDs (RFC 5453) skipped),
+ * the prefix, Net_Iface (cfg.net_iface, the interface's name, or the MAC
+ * when none is given) and the DAD counter; reserved IDs (RFC 5453) skipped),
  * or modified EUI-64 (RFC 4291 appendix A) when cfg.addr_gen says so.
  *
  * Each address starts TENTATIVE when cfg.dad is on: we join its
@@ -107,7 +108,9 @@ static void make_iid(struct tapir_stack *st, uint8_t addr[16], uint8_t dad_count
 		return;
 	}
 	for (;; dad_counter++) {
-		uint8_t msg[8 + 6 + 1];
+		/* F(Prefix, Net_Iface, DAD_Counter, secret_key) (RFC 7217 5) */
+		uint8_t msg[8 + sizeof(s->cfg.net_iface) + 1];
+		size_t n = strnlen(s->cfg.net_iface, sizeof(s->cfg.net_iface) - 1);
 		uint64_t key[2], h;
 
 		if (memcmp(s->cfg.stable_secret, zero, 16)) {
@@ -117,9 +120,14 @@ static void make_iid(struct tapir_stack *st, uint8_t addr[16], uint8_t dad_count
 			key[1] = s->secret[1];
 		}
 		memcpy(msg, addr, 8);
-		memcpy(msg + 8, st->mac, 6);
-		msg[14] = dad_counter;
-		h = siphash24(key, msg, sizeof(msg));
+		if (n) {
+			memcpy(msg + 8, s->cfg.net_iface, n);
+		} else {
+			memcpy(msg + 8, st->mac, 6);
+			n = 6;
+		}
+		msg[8 + n] = dad_counter;
+		h = siphash24(key, msg, 8 + n + 1);
 		for (int i = 0; i < 8; i++)
 			addr[8 + i] = (uint8_t)(h >> (56 - 8 * i));
 		if (!iid_reserved(addr + 8))

@@ -100,6 +100,9 @@ struct ipv6_state {
 
 	/* ICMPv6 errors: token bucket (icmpv6.c) */
 	uint64_t err_tokens, err_refill;
+	/* echo replies for a pinger above the stack (icmpv6.c) */
+	tapir_icmpv6_echo_reply_fn echo_reply;
+	void *echo_reply_ctx;
 
 	/* NDP (ndp.c) */
 	struct ndp_neigh *neigh;

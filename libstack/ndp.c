@@ -825,3 +825,41 @@ size_t tapir_ipv6_router_list(const struct tapir_stack *st, struct tapir_ipv6_ro
 	}
 	return k;
 }
+
+size_t tapir_ipv6_prefix_list(const struct tapir_stack *st, struct tapir_ipv6_prefix_info *out,
+			      size_t max)
+{
+	size_t k = 0;
+
+	if (!st->ip6)
+		return 0;
+	for (size_t i = 0; i < IPV6_MAX_ADDRS && k < max; i++) {
+		const struct ipv6_addr_ent *a = &st->ip6->addrs[i];
+		bool dup = false;
+
+		if (!a->used || a->origin != TAPIR_IPV6_ORIGIN_STATIC)
+			continue;
+		memset(&out[k], 0, sizeof(out[k]));
+		for (unsigned b = 0; b < a->prefix_len; b++)
+			out[k].prefix[b / 8] |= a->addr[b / 8] & (0x80 >> (b % 8));
+		out[k].len = a->prefix_len;
+		for (size_t j = 0; j < k; j++)
+			dup |= out[j].len == out[k].len && !memcmp(out[j].prefix, out[k].prefix, 16);
+		if (dup)
+			continue;
+		out[k].expires = UINT64_MAX;
+		k++;
+	}
+	for (size_t i = 0; i < IPV6_MAX_PREFIXES && k < max; i++) {
+		const struct ndp_onlink *o = &st->ip6->onlink[i];
+
+		if (o->expires <= st->now)
+			continue;
+		memcpy(out[k].prefix, o->prefix, 16);
+		out[k].len = o->len;
+		out[k].from_ra = true;
+		out[k].expires = o->expires;
+		k++;
+	}
+	return k;
+}

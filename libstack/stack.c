@@ -319,7 +319,11 @@ void tapir_stack_mac(const struct tapir_stack *st, uint8_t mac[6])
 size_t tapir_stack_reasm_list(const struct tapir_stack *st, struct tapir_reasm_info *out,
 			      size_t max)
 {
-	return st->reasm ? reasm_list(st->reasm, out, max) : 0;
+	size_t n = st->reasm ? reasm_list(st->reasm, out, max) : 0;
+
+	if (st->ip6 && st->ip6->reasm && n < max)
+		n += reasm_list(st->ip6->reasm, out + n, max - n);
+	return n;
 }
 
 size_t tapir_udp_list(const struct tapir_stack *st, uint16_t *ports, size_t max)

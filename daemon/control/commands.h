@@ -26,7 +26,7 @@ enum op_kind { OP_NONE, OP_PING, OP_TRACE, OP_RESOLVE };
 
 struct probe {
 	uint64_t sent, rtt;
-	uint32_t from;
+	struct tapir_addr from;
 	uint8_t type, code;
 	bool answered;
 	size_t bytes;
@@ -37,7 +37,7 @@ struct op {
 	enum op_kind kind;
 	uint64_t client;
 	json_t *id;                   /* owned */
-	uint32_t dst;
+	struct tapir_addr dst;        /* IPv4 or IPv6: how probes go */
 	uint16_t ident;               /* ICMP id, or UDP source port */
 	unsigned n;
 	uint64_t deadline;
@@ -79,8 +79,8 @@ int control_arg_uint(json_t *args, const char *key, uint64_t def, uint64_t min, 
 		     uint64_t *out, char *err, size_t errlen);
 /* Optional string argument (NULL when absent) */
 int control_arg_str(json_t *args, const char *key, const char **out, char *err, size_t errlen);
-/* The required unicast "addr" argument */
-int control_arg_addr(json_t *args, uint32_t *addr, char *err, size_t errlen);
+/* The required unicast "addr" argument, IPv4 or IPv6 */
+int control_arg_addr(json_t *args, struct tapir_addr *addr, char *err, size_t errlen);
 
 /* Log level names, in enum tapir_log_level order (admin.c) */
 extern const char *const control_level_names[4];
@@ -117,8 +117,10 @@ int control_start_resolve(struct control *c, uint64_t client, json_t *id, json_t
 void control_resolve_client_gone(struct control *c, uint64_t client);
 void control_resolve_free(struct control *c);
 
-/* The stack's echo-reply handler (diag.c) */
+/* The stack's echo-reply handlers, ICMP and ICMPv6 (diag.c) */
 void control_on_echo_reply(void *ctx, uint32_t src, uint16_t id, uint16_t seq,
 			   const uint8_t *data, size_t len, uint64_t now);
+void control_on_echo_reply6(void *ctx, const uint8_t src[16], uint16_t id, uint16_t seq,
+			    const uint8_t *data, size_t len, uint64_t now);
 
 #endif /* TAPIR_CONTROL_COMMANDS_H */

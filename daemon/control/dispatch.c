@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "tapir/addr.h"
+#include "tapir/ipv6.h"
 #include "tapir/stack.h"
 #include "wire/eth.h"
 
@@ -75,17 +77,22 @@ int control_arg_str(json_t *args, const char *key, const char **out, char *err, 
 	return 0;
 }
 
-int control_arg_addr(json_t *args, uint32_t *addr, char *err, size_t errlen)
+int control_arg_addr(json_t *args, struct tapir_addr *addr, char *err, size_t errlen)
 {
+	static const uint8_t zero[16];
 	const char *s;
 	int rc = control_arg_str(args, "addr", &s, err, errlen);
 	if (rc)
 		return rc;
 	if (!s)
 		ERR(EINVAL, "'addr' is required");
-	if (tapir_ipv4_addr_parse(s, addr))
-		ERR(EINVAL, "'%s' is not an IPv4 address", s);
-	if (*addr == 0 || *addr == 0xffffffffu || (*addr >> 28) >= 14)
+	if (tapir_addr_parse(s, addr))
+		ERR(EINVAL, "'%s' is not an IPv4 or IPv6 address", s);
+	if (addr->family == TAPIR_AF_INET6 && tapir_addr_is_v4mapped(addr, NULL))
+		ERR(EINVAL, "%s is IPv4-mapped: give the IPv4 address", s);
+	if (addr->family == TAPIR_AF_INET6 ? addr->v6[0] == 0xff || !memcmp(addr->v6, zero, 16)
+					   : addr->v4 == 0 || addr->v4 == 0xffffffffu ||
+						     (addr->v4 >> 28) >= 14)
 		ERR(EINVAL, "%s is not a unicast address", s);
 	return 0;
 }
@@ -160,6 +167,7 @@ struct control *control_new(const struct control_env *env)
 		return NULL;
 	c->env = *env;
 	tapir_icmp_set_echo_reply_handler(env->st, control_on_echo_reply, c);
+	tapir_icmpv6_set_echo_reply_handler(env->st, control_on_echo_reply6, c);
 	return c;
 }
 

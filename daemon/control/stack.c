@@ -1,6 +1,6 @@
 /*
- * stack.c - control commands about the stack: status, stats, arp (with NDP), route/pmtu, conns,
- *           udp, reasm
+ * stack.c - control commands about the stack: status, stats, arp (with NDP), route/pmtu (IPv4
+ *           and IPv6), conns, udp, reasm (both families)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -233,6 +233,43 @@ int control_cmd_arp(struct control *c, json_t *args, uint64_t now, json_t **res,
 	return 0;
 }
 
+/* The IPv6 part of route: routers, on-link prefixes, the path-MTU cache; NULL when off */
+static json_t *route_ipv6(struct tapir_stack *st, uint64_t now)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	size_t mtu = tapir_ipv6_mtu(st, all_nodes);  /* the link's: no path MTU for a group */
+	if (!mtu)
+		return NULL;
+	struct tapir_ipv6_router_info rt[16];
+	struct tapir_ipv6_prefix_info pf[64];
+	size_t nr = tapir_ipv6_router_list(st, rt, 16), np = tapir_ipv6_prefix_list(st, pf, 64);
+	json_t *routers = json_array(), *prefixes = json_array(), *pmtu = json_array();
+	for (size_t i = 0; i < nr; i++)
+		json_array_append_new(routers, json_pack("{s:o,s:s,s:b,s:o}",
+			"address", ip6_json(rt[i].addr),
+			"origin", rt[i].expires == UINT64_MAX ? "static" : "ra",
+			"default", rt[i].is_default,
+			"expires_ms", ms_left_or_forever(rt[i].expires, now)));
+	for (size_t i = 0; i < np; i++) {
+		struct tapir_addr a = { .family = TAPIR_AF_INET6 };
+		char buf[TAPIR_ADDR_STRLEN + 8];
+		memcpy(a.v6, pf[i].prefix, 16);
+		tapir_addr_format(&a, buf);
+		snprintf(buf + strlen(buf), 8, "/%u", pf[i].len);
+		json_array_append_new(prefixes, json_pack("{s:s,s:i,s:s,s:o}", "prefix", buf,
+			"prefix_len", (int)pf[i].len, "origin", pf[i].from_ra ? "ra" : "static",
+			"expires_ms", ms_left_or_forever(pf[i].expires, now)));
+	}
+	struct tapir_ipv6_pmtu_info *p = calloc(LIST_MAX, sizeof(*p));
+	size_t n = p ? tapir_ipv6_pmtu_list(st, p, LIST_MAX) : 0;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(pmtu, json_pack("{s:o,s:I,s:o}", "dst", ip6_json(p[i].dst),
+			"mtu", (json_int_t)p[i].mtu, "expires_ms", control_ms_left(p[i].expires, now)));
+	free(p);
+	return json_pack("{s:I,s:o,s:o,s:o}", "mtu", (json_int_t)mtu, "routers", routers,
+			 "prefixes", prefixes, "pmtu", pmtu);
+}
+
 int control_cmd_pmtu(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		    size_t errlen)
 {
@@ -253,6 +290,8 @@ int control_cmd_pmtu(struct control *c, json_t *args, uint64_t now, json_t **res
 	uint32_t gw = tapir_stack_gateway(c->env.st);
 	json_object_set_new(r, "gateway", gw ? control_ip_json(gw) : json_null());
 	json_object_set_new(r, "mtu", json_integer(c->env.mtu));
+	json_t *v6 = route_ipv6(c->env.st, now);
+	json_object_set_new(r, "ipv6", v6 ? v6 : json_null());
 	*res = r;
 	return 0;
 }
@@ -355,10 +394,13 @@ int control_cmd_reasm(struct control *c, json_t *args, uint64_t now, json_t **re
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_object();
-		json_object_set_new(e, "src", control_ip_json(r[i].src));
-		json_object_set_new(e, "dst", control_ip_json(r[i].dst));
-		json_object_set_new(e, "id", json_integer(r[i].id));
-		json_object_set_new(e, "proto", json_integer(r[i].proto));
+		bool v6 = r[i].family == 6;
+		json_object_set_new(e, "family", json_integer(v6 ? 6 : 4));
+		json_object_set_new(e, "src", v6 ? ip6_json(r[i].src6) : control_ip_json(r[i].src));
+		json_object_set_new(e, "dst", v6 ? ip6_json(r[i].dst6) : control_ip_json(r[i].dst));
+		json_object_set_new(e, "id", json_integer(v6 ? r[i].id6 : r[i].id));
+		/* IPv6: the protocol is behind the fragment header of the first fragment */
+		json_object_set_new(e, "proto", v6 ? json_null() : json_integer(r[i].proto));
 		json_object_set_new(e, "bytes_held", json_integer((json_int_t)r[i].bytes_held));
 		json_object_set_new(e, "total_len", json_integer(r[i].total_len));
 		json_object_set_new(e, "dead", json_boolean(r[i].dead));

@@ -114,6 +114,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool dhcp = size && data[0] == '#';
 	if (dhcp)
 		sc.addr = sc.gateway = 0;
+	/* IPv6: 2001:db8::2/64, router 2001:db8::1 (ping, traceroute, route, reasm) */
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	sc.ipv6.enabled = true;
+	sc.ipv6.dad = false;
+	memcpy(sc.ipv6.addrs[0].addr, a6, 16);
+	sc.ipv6.addrs[0].prefix_len = 64;
+	sc.ipv6.naddrs = 1;
+	memcpy(sc.ipv6.gateway, a6, 16);
+	sc.ipv6.gateway[15] = 1;
+	sc.ipv6.gateway_set = true;
 	CHECK(tapir_stack_new(&st, &sc, &nif, now) == 0);
 	if (dhcp)
 		CHECK(tapir_dhcp_start(st, &(struct tapir_dhcp_config){ .hostname = "f" }, now) == 0);

@@ -152,6 +152,7 @@
 	X(ICMPV6_ERRORS_RATE_LIMITED, "icmpv6.errors_rate_limited")        \
 	X(ICMPV6_ERRORS_SUPPRESSED, "icmpv6.errors_suppressed")            \
 	X(ICMPV6_DROP_UNMATCHED, "icmpv6.drop.unmatched")                  \
+	X(ICMPV6_ECHO_REPLIES_RX, "icmpv6.echo_replies_rx")                \
 	/* NDP, addresses and MLD */                                       \
 	X(NDP_RX, "ndp.rx")                                                \
 	X(NDP_NS_SENT, "ndp.ns_sent")                                      \

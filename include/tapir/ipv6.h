@@ -184,10 +184,57 @@ struct tapir_ipv6_router_info {
 size_t tapir_ipv6_router_list(const struct tapir_stack *st, struct tapir_ipv6_router_info *out,
 			      size_t max);
 
+/**
+ * struct tapir_ipv6_prefix_info - An on-link prefix
+ * @prefix:  The prefix (bits past @len zero)
+ * @len:     Its length
+ * @from_ra: Learned from a Router Advertisement (else a static address's)
+ * @expires: ns, UINT64_MAX = forever (a static address's prefix)
+ */
+struct tapir_ipv6_prefix_info {
+	uint8_t prefix[16];
+	uint8_t len;
+	bool from_ra;
+	uint64_t expires;
+};
+/* The on-link prefixes: static addresses' first, then RAs'.  Return: entries */
+size_t tapir_ipv6_prefix_list(const struct tapir_stack *st, struct tapir_ipv6_prefix_info *out,
+			      size_t max);
+
+/* A path MTU learned from a Packet Too Big (RFC 8201), until @expires (ns) */
+struct tapir_ipv6_pmtu_info {
+	uint8_t dst[16];
+	uint32_t mtu;
+	uint64_t expires;
+};
+/* The path-MTU cache.  Return: entries copied into @out (at most @max) */
+size_t tapir_ipv6_pmtu_list(const struct tapir_stack *st, struct tapir_ipv6_pmtu_info *out,
+			    size_t max);
+
 /* ---- ICMPv6 echo ---- */
 
 /* Send an echo request.  Return: 0 or negative errno (as tapir_ipv6_write) */
 int tapir_icmpv6_send_echo(struct tapir_stack *st, const uint8_t dst[16], uint16_t id,
 			   uint16_t seq, uint8_t hop_limit, const uint8_t *data, size_t len);
+
+/*
+ * An echo reply addressed to one of our addresses (checksum verified), for a
+ * pinger above the stack: @src, @data (the bytes after the 8-byte header,
+ * @len of them) are lent for the call; @now is the stack's time, ns.
+ */
+typedef void (*tapir_icmpv6_echo_reply_fn)(void *ctx, const uint8_t src[16], uint16_t id,
+					   uint16_t seq, const uint8_t *data, size_t len,
+					   uint64_t now);
+/**
+ * tapir_icmpv6_set_echo_reply_handler() - Who gets the echo replies
+ * @st:  Stack
+ * @fn:  Handler, NULL for none (replies are then only counted)
+ * @ctx: Passed to @fn
+ *
+ * One handler per stack; a later call replaces it.  Without IPv6 it does
+ * nothing.
+ */
+void tapir_icmpv6_set_echo_reply_handler(struct tapir_stack *st, tapir_icmpv6_echo_reply_fn fn,
+					 void *ctx);
 
 #endif /* TAPIR_IPV6_H */

@@ -29,6 +29,11 @@ struct tapir_ipv6_prefix {
  * @slaac:            Addresses from Router Advertisements (RFC 4862), default true
  * @addr_gen:         How SLAAC and the link-local address make interface IDs
  * @stable_secret:    Key of the RFC 7217 IDs; all zero = random at stack creation
+ *                    (then the IDs change with every stack: keep a secret for
+ *                    stable addresses, as tapird does in its state directory)
+ * @net_iface:        RFC 7217's Net_Iface, a stable name of the interface
+ *                    (tapird: the interface's name), NUL-terminated; "" = the
+ *                    MAC (stable only when the MAC is)
  * @dad:              Duplicate Address Detection (RFC 4862 5.4), default true
  * @hop_limit:        Hop limit of what we send, 64 (an RA may set another)
  * @reasm_max_bytes:  Reassembly memory cap, 4 MiB (its own, not IPv4's)
@@ -44,6 +49,7 @@ struct tapir_ipv6_config {
 	bool slaac;
 	int addr_gen;                 /* enum tapir_ipv6_addr_gen */
 	uint8_t stable_secret[16];
+	char net_iface[16];
 	bool dad;
 	uint8_t hop_limit;
 	size_t reasm_max_bytes;

@@ -163,7 +163,8 @@ size_t tapir_stack_mtu(const struct tapir_stack *st);
 int tapir_stack_set_addr(struct tapir_stack *st, uint32_t addr, uint8_t prefix_len,
 			 uint32_t gateway);
 void tapir_stack_mac(const struct tapir_stack *st, uint8_t mac[6]);
-/* The reassembly table, for listings (ipv4_reasm.h).  Return: entries copied */
+/* The reassembly tables, for listings (ipv4_reasm.h): IPv4's entries, then
+ * IPv6's (@family says which).  Return: entries copied */
 struct tapir_reasm_info;
 size_t tapir_stack_reasm_list(const struct tapir_stack *st, struct tapir_reasm_info *out,
 			      size_t max);

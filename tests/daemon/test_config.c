@@ -765,6 +765,14 @@ static void test_ipv6_section(void **state)
 	assert_int_equal(c.ipv6.hop_limit, 64);
 	assert_true(c.ipv6.reasm_timeout_ns == 60 * SEC);
 	assert_int_equal(c.ipv6.reasm_max_bytes, 4 << 20);
+	static const uint8_t no_secret[16];
+	assert_memory_equal(c.ipv6.stable_secret, no_secret, 16);  /* the daemon's kept one */
+	config_free(&c);
+
+	static const uint8_t secret[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+					    0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[ipv6]\nstable_secret = 00112233445566778899AAbbCCddEEFF\n");
+	assert_memory_equal(c.ipv6.stable_secret, secret, 16);
 	config_free(&c);
 
 	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[ipv6]\naddress = 2001:db8::2/64\n"
@@ -798,6 +806,12 @@ static void test_ipv6_section(void **state)
 		{ "[ipv6]\nhop_limit = 0\n", "t.conf:2: [ipv6] hop_limit: 0 is out of range" },
 		{ "[ipv6]\nreassembly_timeout = soon\n", "t.conf:2: [ipv6] reassembly_timeout" },
 		{ "[ipv6]\nmtu = 1280\n", "t.conf:2: unknown key 'mtu' in [ipv6]" },
+		{ "[ipv6]\nstable_secret = 0011223344556677\n", "t.conf:2: [ipv6] stable_secret: "
+		  "'0011223344556677' is not 32 hex digits" },
+		{ "[ipv6]\nstable_secret = 00112233445566778899aabbccddeefg\n",
+		  "t.conf:2: [ipv6] stable_secret: '00112233445566778899aabbccddeefg' is not 32 hex" },
+		{ "[ipv6]\nstable_secret = 00000000000000000000000000000000\n",
+		  "t.conf:2: [ipv6] stable_secret: all zero is not a secret" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		config_init(&c);

@@ -1,7 +1,9 @@
 /*
  * test_control.c - the control protocol's dispatcher without sockets:
  * envelope and errors, status, kv, arp flush, deferred ping (timeout) and
- * traceroute (an ICMP error frame completes it), client gone
+ * traceroute (an ICMP error frame completes it), client gone; over IPv6:
+ * echo replies matched by identifier, sequence and source, traceroute
+ * answered by ICMPv6 Time Exceeded and Port Unreachable
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +16,10 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "tapir/ipv6.h"
 #include "tapir/kv.h"
+#include "wire/bytes.h"
+#include "wire/icmpv6.h"
 
 static uint8_t sink[70000];
 static unsigned frames_out;
@@ -56,6 +61,8 @@ static void deliver(void *ctx, uint64_t client, char *reply, size_t len)
 
 static void on_shutdown(void *ctx) { ((struct fx *)ctx)->shutdown = true; }
 
+static bool with_ipv6;
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -64,6 +71,18 @@ static int setup(void **state)
 	sc.addr = 0xc0000202;
 	sc.gateway = 0xc0000201;
 	sc.random = rnd;
+	if (with_ipv6) {  /* 2001:db8::2/64, router 2001:db8::1 */
+		static const uint8_t us[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+		sc.ipv6.enabled = true;
+		sc.ipv6.dad = false;
+		sc.ipv6.slaac = false;
+		memcpy(sc.ipv6.addrs[0].addr, us, 16);
+		sc.ipv6.addrs[0].prefix_len = 64;
+		sc.ipv6.naddrs = 1;
+		memcpy(sc.ipv6.gateway, us, 16);
+		sc.ipv6.gateway[15] = 1;
+		sc.ipv6.gateway_set = true;
+	}
 	struct tapir_netif nif = { &sink_ops, NULL };
 	assert_int_equal(tapir_stack_new(&f->st, &sc, &nif, 1000000000ull), 0);
 	assert_int_equal(tapir_kv_open("mem:", true, &f->kv, NULL, 0), 0);
@@ -78,8 +97,17 @@ static int setup(void **state)
 	};
 	f->c = control_new(&env);
 	assert_non_null(f->c);
+	tapir_stack_start(f->st, 1000000000ull);
 	*state = f;
 	return 0;
+}
+
+static int setup6(void **state)
+{
+	with_ipv6 = true;
+	int rc = setup(state);
+	with_ipv6 = false;
+	return rc;
 }
 
 static int teardown(void **state)
@@ -315,6 +343,172 @@ static void test_client_gone_drops_op(void **state)
 	assert_null(f->delivered);
 }
 
+static const uint8_t us6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+static const uint8_t rtr6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t far6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1 };
+
+/* An Ethernet frame to us with an IPv6 header from @src and ICMPv6 @msg (checksum set) */
+static size_t frame6(uint8_t *fr, const uint8_t src[16], const uint8_t dst[16], uint8_t *msg,
+		     size_t len)
+{
+	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd };
+	memcpy(fr, eth, 14);
+	uint8_t *ip = fr + 14;
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	put_be16(ip + 4, (uint16_t)len);
+	ip[6] = 58;
+	ip[7] = 64;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	icmpv6_set_csum(src, dst, msg, len);
+	memcpy(ip + 40, msg, len);
+	return 14 + 40 + len;
+}
+
+static void echo_reply6(struct fx *f, const uint8_t src[16], uint16_t id, uint16_t seq,
+			uint64_t now)
+{
+	uint8_t msg[8 + 56], fr[14 + 40 + sizeof(msg)];
+	memset(msg, 0, sizeof(msg));
+	msg[0] = 129;
+	put_be16(msg + 4, id);
+	put_be16(msg + 6, seq);
+	for (size_t i = 0; i < 56; i++)
+		msg[8 + i] = (uint8_t)i;
+	tapir_stack_input(f->st, fr, frame6(fr, src, us6, msg, sizeof(msg)), 0, now);
+}
+
+static void test_ping6_matches_replies(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t0 = 2000000000ull;
+	assert_null(req(f, "{\"id\":7,\"cmd\":\"ping\",\"args\":{\"addr\":\"2001:db8::1\","
+			   "\"count\":2}}", t0));
+	/* identifier 1 (the first operation), sequences 1 and 2 */
+	echo_reply6(f, far6, 1, 1, t0 + 1000);       /* another source */
+	echo_reply6(f, rtr6, 2, 1, t0 + 1000);       /* another identifier */
+	echo_reply6(f, rtr6, 1, 3, t0 + 1000);       /* a sequence never sent */
+	echo_reply6(f, rtr6, 1, 1, t0 + 3000000);    /* this one */
+	echo_reply6(f, rtr6, 1, 1, t0 + 4000000);    /* its duplicate */
+	assert_null(f->delivered);
+	echo_reply6(f, rtr6, 1, 2, t0 + 5000000);
+	assert_non_null(f->delivered);
+	json_t *r = json_object_get(f->delivered, "result");
+	assert_string_equal(json_string_value(json_object_get(r, "addr")), "2001:db8::1");
+	assert_int_equal(json_integer_value(json_object_get(r, "family")), 6);
+	assert_int_equal(json_integer_value(json_object_get(r, "received")), 2);
+	json_t *p = json_array_get(json_object_get(r, "replies"), 0);
+	assert_string_equal(json_string_value(json_object_get(p, "from")), "2001:db8::1");
+	assert_int_equal(json_integer_value(json_object_get(p, "rtt_us")), 3000);
+	assert_int_equal(json_integer_value(json_object_get(p, "bytes")), 64);
+	p = json_array_get(json_object_get(r, "replies"), 1);
+	assert_int_equal(json_integer_value(json_object_get(p, "rtt_us")), 5000);
+	uint64_t v[TAPIR_CTR__COUNT];
+	tapir_stack_stats(f->st, v);
+	assert_int_equal(v[TAPIR_CTR_ICMPV6_ECHO_REPLIES_RX], 6);
+	assert_int_equal(control_next_deadline(f->c), UINT64_MAX);
+}
+
+static void test_ping6_bad_args(void **state)
+{
+	struct fx *f = *state;
+	static const char *const bad[] = {
+		"{\"cmd\":\"ping\",\"args\":{\"addr\":\"ff02::1\"}}",
+		"{\"cmd\":\"ping\",\"args\":{\"addr\":\"::\"}}",
+		"{\"cmd\":\"ping\",\"args\":{\"addr\":\"::ffff:192.0.2.1\"}}",
+		"{\"cmd\":\"ping\",\"args\":{\"addr\":\"2001:db8::1\",\"size\":65520}}",
+		"{\"cmd\":\"ping\",\"args\":{\"addr\":\"192.0.2.1\",\"size\":65508}}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *j = req(f, bad[i], 0);
+		assert_non_null(j);
+		assert_string_equal(err_code(j), "EINVAL");
+		json_decref(j);
+	}
+	/* the largest sizes are accepted (and sent as fragments) */
+	unsigned before = frames_out;
+	assert_null(req(f, "{\"cmd\":\"ping\",\"args\":{\"addr\":\"2001:db8::1\",\"size\":65519,"
+			   "\"count\":1}}", 0));
+	assert_null(req(f, "{\"cmd\":\"ping\",\"args\":{\"addr\":\"192.0.2.1\",\"size\":65507,"
+			   "\"count\":1}}", 0));
+	tapir_stack_flush(f->st);
+	assert_true(frames_out > before);
+}
+
+/* ICMPv6 @type/@code from @from quoting our UDP probe @sport -> @dport to far6 */
+static void trace_answer6(struct fx *f, const uint8_t from[16], uint8_t type, uint8_t code,
+			  uint16_t sport, uint16_t dport, uint64_t now)
+{
+	uint8_t msg[8 + 40 + 8 + 32], fr[14 + 40 + sizeof(msg)];
+	memset(msg, 0, sizeof(msg));
+	msg[0] = type;
+	msg[1] = code;
+	uint8_t *q = msg + 8;
+	q[0] = 0x60;
+	put_be16(q + 4, 8 + 32);
+	q[6] = 17;
+	q[7] = 1;
+	memcpy(q + 8, us6, 16);
+	memcpy(q + 24, far6, 16);
+	put_be16(q + 40, sport);
+	put_be16(q + 42, dport);
+	size_t n = frame6(fr, from, us6, msg, sizeof(msg));
+	control_rx_frame(f->c, fr, n, now);
+}
+
+static void test_traceroute6(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t0 = 2000000000ull;
+	assert_null(req(f, "{\"cmd\":\"traceroute\",\"args\":{\"addr\":\"2001:db8:1::1\","
+			   "\"max_hops\":4}}", t0));
+	/* source port 49153 (the first traceroute), ports 33434 + hop - 1 */
+	trace_answer6(f, rtr6, 3, 0, 49154, 33434, t0 + 1000000);  /* another traceroute's */
+	trace_answer6(f, rtr6, 2, 0, 49153, 33434, t0 + 1000000);  /* not an answer */
+	trace_answer6(f, rtr6, 3, 0, 49153, 33434, t0 + 1000000);
+	assert_null(f->delivered);
+	trace_answer6(f, far6, 1, 4, 49153, 33435, t0 + 2000000);
+	assert_non_null(f->delivered);
+	json_t *r = json_object_get(f->delivered, "result");
+	assert_true(json_is_true(json_object_get(r, "reached")));
+	json_t *hops = json_object_get(r, "hops");
+	assert_int_equal(json_array_size(hops), 2);
+	json_t *h = json_array_get(hops, 0);
+	assert_string_equal(json_string_value(json_object_get(h, "from")), "2001:db8::1");
+	assert_int_equal(json_integer_value(json_object_get(h, "icmp_type")), 3);
+	assert_int_equal(json_integer_value(json_object_get(h, "rtt_us")), 1000);
+	h = json_array_get(hops, 1);
+	assert_string_equal(json_string_value(json_object_get(h, "from")), "2001:db8:1::1");
+	assert_int_equal(json_integer_value(json_object_get(h, "icmp_code")), 4);
+	assert_true(json_is_true(json_object_get(h, "reached")));
+}
+
+/* A frame whose ICMPv6 checksum is wrong answers nothing */
+static void test_traceroute6_bad_checksum(void **state)
+{
+	struct fx *f = *state;
+	assert_null(req(f, "{\"cmd\":\"traceroute\",\"args\":{\"addr\":\"2001:db8:1::1\","
+			   "\"max_hops\":1,\"timeout_ms\":100}}", 0));
+	uint8_t msg[8 + 40 + 8], fr[14 + 40 + sizeof(msg)];
+	memset(msg, 0, sizeof(msg));
+	msg[0] = 1;
+	msg[1] = 4;
+	msg[8] = 0x60;
+	msg[8 + 6] = 17;
+	memcpy(msg + 8 + 8, us6, 16);
+	memcpy(msg + 8 + 24, far6, 16);
+	put_be16(msg + 48, 49153);
+	put_be16(msg + 50, 33434);
+	size_t n = frame6(fr, far6, us6, msg, sizeof(msg));
+	fr[14 + 40 + 2] ^= 1;
+	control_rx_frame(f->c, fr, n, 1000);
+	assert_null(f->delivered);
+	fr[14 + 40 + 2] ^= 1;
+	control_rx_frame(f->c, fr, n, 1000);
+	assert_non_null(f->delivered);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +519,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ping_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_traceroute_completes_on_icmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_gone_drops_op, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping6_matches_replies, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_ping6_bad_args, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_traceroute6, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_traceroute6_bad_checksum, setup6, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

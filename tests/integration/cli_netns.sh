@@ -62,7 +62,7 @@ chmod 0644 "$TMP"/*.conf
 # as_nobody CMD...: run as uid/gid 65534 with our runtime dir
 as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		env TAPIR_RUNTIME_DIR="$TMP/run" TAPIRD="$TAPIRD" HOME=/ "$@"
+		env TAPIR_RUNTIME_DIR="$TMP/run" TAPIR_STATE_DIR="$TMP/run" TAPIRD="$TAPIRD" HOME=/ "$@"
 }
 
 for i in 1 2; do

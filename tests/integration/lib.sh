@@ -30,6 +30,8 @@ netns_check() {
 }
 
 TMP=$(mktemp -d)
+# tapird keeps its RFC 7217 secret in the state directory: the test's own
+export TAPIR_STATE_DIR="$TMP/state"
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done

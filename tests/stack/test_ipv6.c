@@ -195,6 +195,62 @@ static void test_ipv6_dad_conflict(void **state)
 	world_free(w);
 }
 
+/* The link-local address of @h (the zero address if none) */
+static void link_local(struct host *h, uint8_t out[16])
+{
+	struct tapir_ipv6_addr_info info[16];
+	size_t n = tapir_ipv6_addr_list(h->st, info, 16);
+
+	memset(out, 0, 16);
+	for (size_t i = 0; i < n; i++)
+		if (info[i].origin == TAPIR_IPV6_ORIGIN_LINK_LOCAL)
+			memcpy(out, info[i].addr, 16);
+}
+
+/* RFC 7217: the interface ID is a function of the secret, the prefix and
+ * Net_Iface (the interface's name when given), not of the MAC then: two
+ * stacks with other MACs but the same secret and name get the same one */
+static void test_ipv6_stable_privacy(void **state)
+{
+	static const uint8_t k1[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	static const uint8_t k2[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17 };
+	struct world *w = world_new(), *w2 = world_new();  /* 4 hosts a world */
+	struct tapir_stack_config c;
+	struct host *h[5];
+	uint8_t ll[5][16];
+
+	(void)state;
+	tapir_stack_config_defaults(&c);
+	c.ipv6.enabled = true;
+	c.ipv6.dad = false;
+	memcpy(c.ipv6.stable_secret, k1, 16);
+	strcpy(c.ipv6.net_iface, "tap0");
+	h[0] = world_add(w, 1, &c);
+	h[1] = world_add(w, 2, &c);             /* another MAC */
+	strcpy(c.ipv6.net_iface, "tap1");
+	h[2] = world_add(w, 3, &c);             /* another interface */
+	memset(c.ipv6.net_iface, 0, sizeof(c.ipv6.net_iface));
+	h[3] = world_add(w, 4, &c);             /* the MAC as Net_Iface */
+	strcpy(c.ipv6.net_iface, "tap0");
+	memcpy(c.ipv6.stable_secret, k2, 16);
+	h[4] = world_add(w2, 1, &c);            /* another secret */
+	world_advance(w, SEC);
+	world_advance(w2, SEC);
+	for (int i = 0; i < 5; i++) {
+		link_local(h[i], ll[i]);
+		assert_int_equal(ll[i][0], 0xfe);
+		assert_int_equal(ll[i][1], 0x80);
+	}
+	assert_memory_equal(ll[0], ll[1], 16);
+	assert_memory_not_equal(ll[0], ll[2], 16);
+	assert_memory_not_equal(ll[0], ll[3], 16);
+	assert_memory_not_equal(ll[0], ll[4], 16);
+	/* not the EUI-64 of the MAC either */
+	assert_false(ll[3][11] == 0xff && ll[3][12] == 0xfe);
+	world_free(w);
+	world_free(w2);
+}
+
 static void test_ipv6_source_selection(void **state)
 {
 	struct world *w = world_new();
@@ -266,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_fragmented_over_ndp),
 		cmocka_unit_test(test_ipv6_pending_bounds),
 		cmocka_unit_test(test_ipv6_dad_conflict),
+		cmocka_unit_test(test_ipv6_stable_privacy),
 		cmocka_unit_test(test_ipv6_source_selection),
 		cmocka_unit_test(test_ipv6_packet_too_big),
 	};

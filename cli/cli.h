@@ -1,0 +1,38 @@
+/*
+ * cli.h - what the subcommand files of tapir share with tapir.c
+ *
+ * tapir.c holds the subcommand table, the talking to an instance and the
+ * output mode; subcommands in other files (diag.c: route, reasm, ping,
+ * traceroute) reach them through these.  Exit codes as tapir.c's: 0, 1
+ * (usage), 2 (runtime).
+ */
+#ifndef TAPIR_CLI_CLI_H
+#define TAPIR_CLI_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CLI_EXIT_USAGE 1
+#define CLI_EXIT_RUNTIME 2
+
+/* --json was given */
+bool cli_json_out(void);
+void cli_print_json(json_t *v);
+/* Run @cmd on @name, print JSON or @table(result, @arg).  Return: exit code */
+int cli_show(const char *name, const char *cmd, json_t *args,
+	     void (*table)(json_t *r, const char *arg), const char *arg);
+/* Print @msg and the usage line.  Return: CLI_EXIT_USAGE */
+int cli_usage_err(const char *msg, const char *usage);
+/* --help or -h before "--": usage and @help printed, true */
+bool cli_want_help(int argc, char **argv, const char *usage, const char *help);
+/* A decimal number up to @max.  Return: 0 or -EINVAL */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* diag.c: the subcommands */
+int route_main(int argc, char **argv);
+int reasm_main(int argc, char **argv);
+int ping_main(int argc, char **argv);
+int traceroute_main(int argc, char **argv);
+
+#endif /* TAPIR_CLI_CLI_H */
