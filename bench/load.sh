@@ -16,20 +16,21 @@
 #
 # "Everything else" is the CPU time the machine spent in user and system
 # mode (/proc/stat) during the run, less what the run's own processes used
-# (every process in the benchmark's private network namespace, with the
-# children it reaped: the benchmarks run themselves under unshare -n) and
-# less the kernel threads' (children of kthreadd: they do the run's network
-# work).  So another process counts whether it ran through the whole run or
-# started and ended within it (a compiler, a test).
+# and less the kernel threads' (children of kthreadd: they do the run's
+# network work).  The run's own: this shell's descendants (whatever namespace
+# they entered) and every process in this shell's network namespace (the
+# benchmarks run themselves under unshare -n, so a tool's detached daemon
+# counts too), each with the children it reaped.  So another process counts
+# whether it ran through the whole run or started and ended within it (a
+# compiler, a test).
 
 LOAD_BUSY=
 _load_s0= _load_t0=
 
 # "TOTAL KTHREADS OURS" in clock ticks: the machine's user + nice + system
 # time, the kernel threads' user + system, and the user + system (children's
-# included) of the processes in our network namespace.  Processes that end
-# meanwhile are skipped (cat and ls fail on them: not an error, under
-# pipefail either).
+# included) of our processes.  Processes that end meanwhile are skipped (cat
+# and ls fail on them: not an error, under pipefail either).
 _load_sample() {
 	local ns
 
@@ -40,16 +41,24 @@ _load_sample() {
 			awk -v ns="$ns" '$NF == ns { split($(NF - 2), a, "/"); print "ours", a[3] }'
 		echo "--"
 		{ cat /proc/[0-9]*/stat 2>/dev/null || true; }
-	} | awk '
+	} | awk -v self=$$ '
 		$1 == "cpu" { total = $2 + $3 + $4; next }
 		$1 == "ours" { ours[$2] = 1; next }
 		$1 == "--" { stats = 1; next }
 		stats {
 			pid = $1; sub(/^[^)]*\) /, "")
-			if (pid == 2 || $2 == 2) kt += $12 + $13
-			else if (pid in ours) us += $12 + $13 + $14 + $15
+			if (pid == 2 || $2 == 2) { kt += $12 + $13; next }
+			ppid[pid] = $2; t[pid] = $12 + $13 + $14 + $15
 		}
-		END { printf "%d %d %d\n", total, kt, us }'
+		END {
+			for (p in t) {
+				mine = (p in ours)
+				for (q = p; !mine && q > 1 && (q in ppid); q = ppid[q])
+					if (q == self) mine = 1
+				if (mine) us += t[p]
+			}
+			printf "%d %d %d\n", total, kt, us
+		}'
 }
 
 load_begin() {
