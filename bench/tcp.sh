@@ -5,7 +5,7 @@
 #        (defaults: build/daemon/tapird, build/bench/tcpbench; or
 #        `ninja -C BUILD bench-tcp`)
 #
-# TAPIRD_ARGS adds boot arguments, e.g. TAPIRD_ARGS=--tcp.congestion_control=cubic
+# TAPIRD_ARGS adds boot arguments, e.g. TAPIRD_ARGS=--tcp.congestion_control=newreno
 #
 # Build tapird for this without sanitizers and optimised:
 #   meson setup build-bench --buildtype=release && ninja -C build-bench

@@ -76,7 +76,7 @@ enum tapir_tcp_state {
  * @rcvbuf:	Receive buffer: the largest window offered, bytes (4 KiB to
  *		65535 << 14).  Memory is used only for data the application
  *		has not taken (paused, or no recv callback yet)
- * @cc:		Congestion control: TAPIR_TCP_CC_NEWRENO or TAPIR_TCP_CC_CUBIC
+ * @cc:		Congestion control: TAPIR_TCP_CC_CUBIC (the default) or TAPIR_TCP_CC_NEWRENO
  */
 struct tapir_tcp_flow_opts {
 	bool keepalive;

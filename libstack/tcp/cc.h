@@ -24,12 +24,16 @@
 
 struct tapir_tcp_flow;
 
-/* CUBIC (cc_cubic.c): W_max, the Reno-friendly estimate, epoch start, K */
+/* CUBIC (cc_cubic.c): W_max and the Reno-friendly estimate W_est (bytes),
+ * K, the epoch's start */
 struct tcp_cubic {
 	uint32_t wmax, west;
+	uint32_t k_us;          /* K, microseconds */
 	uint64_t epoch;         /* ns; 0: a new epoch starts at the next ACK */
-	double k;
 };
+
+/* RFC 9438 W_cubic(@t seconds), in segments of @mss (cc_cubic.c) */
+double tcp_cubic_w(const struct tcp_cubic *c, uint32_t mss, double t);
 
 /* Per-flow state of the algorithms (zero when the flow is made) */
 union tcp_cc_state {
