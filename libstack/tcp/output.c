@@ -348,6 +348,7 @@ uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, boo
 	rc = send_repr_gso(f->st, f->laddr, f->raddr, &r, len > f->mss ? f->mss : 0);
 	if (rc == 0) {
 		tcp_ack_sent(f, &r);
+		tcp_rack_sent(f, seq, len, rtx);	/* RACK's transmission log (rack.c) */
 	} else if (rc == -EMSGSIZE) {
 		CTR_INC(f->st, TCP_TX_EMSGSIZE);
 		tcp_update_mss(f);

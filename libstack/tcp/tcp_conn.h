@@ -148,6 +148,7 @@
 #include "tapir/forward.h"
 #include "tapir/tcp.h"
 #include "tcp/cc.h"
+#include "tcp/loss.h"
 #include "tcp/ooo.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
@@ -159,7 +160,6 @@
 #define TCP_MIN_MSS 88
 #define TCP_CWND_MAX (1u << 30) /* bytes: cwnd is clamped here, never wraps */
 #define TCP_SB_MAX 32           /* SACK scoreboard ranges */
-#define TCP_RTX_REC 64          /* retransmissions tracked in a recovery */
 #define TCP_PERSIST_MAX (60 * SEC)
 #define TCP_R2_FLOOR (100 * SEC)
 #define TCP_SNDBUF_MIN 4096
@@ -167,10 +167,6 @@
 #define TCP_COOKIE_PERIOD (64 * SEC)
 #define TCP_EPHEMERAL_LO 49152
 #define TCP_EPHEMERAL_N 16384
-
-struct tcp_rtx_rec {
-	uint32_t seq, end, mark;
-};
 
 struct tcp_listener {
 	uint16_t port;
@@ -251,10 +247,14 @@ struct tapir_tcp_flow {
 	struct tcp_sack_block sb[TCP_SB_MAX];
 	unsigned nsb;
 	uint32_t sacked, high_sack, rexmit_nxt;
-	/* holes retransmitted in this recovery and the SND.MAX at that time: one
-	 * is lost again once data sent after it is SACKed */
-	struct tcp_rtx_rec *rtx;          /* TCP_RTX_REC entries, allocated at first use */
-	unsigned nrtx;
+	/* RACK's log, the retransmissions of a recovery, PRR (loss.h): only
+	 * while data is in flight */
+	struct tcp_loss *loss;
+	uint32_t rack_min_rtt_us;         /* RACK.min_RTT (0: none yet) */
+	uint8_t reo_wnd_mult, reo_persist; /* RACK.reo_wnd_mult, recoveries it lasts */
+	bool reo_armed;                   /* t_rtx is RACK's reordering timer */
+	bool reord_seen;                  /* RACK.reord: reordering observed */
+	bool tlp_episode;                 /* a probe is out and no DSACK or ACK past it yet */
 
 	/* timers (0 = off) */
 	uint64_t t_rtx, t_delack, t_ka, t_wait;
@@ -446,6 +446,7 @@ void tcp_rtt_sample(struct tapir_tcp_flow *f, uint64_t rtt_ns);
 uint32_t tcp_skip_sacked(const struct tapir_tcp_flow *f, uint32_t seq, uint32_t *limit);
 void tcp_sb_prune(struct tapir_tcp_flow *f);
 void tcp_sb_add(struct tapir_tcp_flow *f, uint32_t l, uint32_t r);
+uint32_t tcp_sack_pipe(const struct tapir_tcp_flow *f);
 void tcp_rtx_check(struct tapir_tcp_flow *f);
 void tcp_enter_recovery(struct tapir_tcp_flow *f);
 void tcp_output_recovery(struct tapir_tcp_flow *f);
