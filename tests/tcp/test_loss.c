@@ -158,13 +158,357 @@ static void test_cubic_reno_friendly(void **state)
 	ca_flow_done(t, f, now0);
 }
 
+/* ---- RACK-TLP (RFC 8985) ---- */
+
+static uint32_t tsv = 5000;
+
+/* An ACK of @ack from the peer with SACK blocks [l, r) pairs (0 to 3) */
+static void sack_ack(struct th_case *t, uint32_t ps, uint32_t ack, unsigned n, const uint32_t *lr)
+{
+	struct tcp_repr r = th_seg(SPORT, PORT, ps, ack, TCP_ACK, 65535);
+
+	r.has_ts = true;
+	r.ts_val = ++tsv;
+	r.nsack = n;
+	for (unsigned i = 0; i < n; i++)
+		r.sack[i] = (struct tcp_sack_block){ lr[2 * i], lr[2 * i + 1] };
+	th_send(t->w, t->h, &r);
+}
+
+/* Data segments (with payload) the stack sent since the last raw_clear() */
+static size_t data_segs(struct th_case *t)
+{
+	size_t n = th_segs(t->w, segs, RAW_MAX_FRAMES), k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (segs[i].payload_len)
+			segs[k++] = segs[i];
+	return k;
+}
+
+/* A flow whose RTT is 40 ms (two segments timed and acknowledged);
+ * Return: the next sequence number to send, *@ps the peer's */
+static uint32_t rtt40_flow(struct th_case *t, uint32_t *ps, const uint8_t *p)
+{
+	uint32_t iss = th_case_open(t, true, ps), mss = 1448;
+
+	tapir_tcp_write(t->a.flow, p, 2 * mss);
+	world_pump(t->w);
+	world_advance(t->w, 40 * MSEC);
+	sack_ack(t, *ps, iss + 1 + 2 * mss, 0, NULL);
+	assert_null(t->a.flow->loss);	/* nothing in flight: no loss state */
+	assert_int_equal(t->a.flow->rack_min_rtt_us, 40000);
+	/* SRTT as if every sample said 40 ms (the handshake's said ~0) */
+	t->a.flow->srtt_us = 40000;
+	t->a.flow->rttvar_us = 10000;
+	raw_clear(t->w);
+	return iss + 1 + 2 * mss;
+}
+
+/* Five segments, only the last is SACKed (one SACKed segment, below
+ * DupThresh): RACK marks the four before it lost once RACK.rtt + reo_wnd
+ * (min_RTT / 4 = 10 ms) has passed since they were sent, by its reordering
+ * timer, long before the PTO (80 ms) or the RTO; not before the window. */
+static void test_rack_reo_timer(void **state)
+{
+	struct th_case *t = th_case_new(NULL);
+	uint8_t *p = th_pattern(20000, 3);
+	uint32_t ps, mss = 1448, base = rtt40_flow(t, &ps, p);
+	uint32_t lr[2] = { base + 4 * mss, base + 5 * mss };
+	size_t n;
+
+	(void)state;
+	tapir_tcp_write(t->a.flow, p, 5 * mss);
+	world_pump(t->w);
+	assert_int_equal(data_segs(t), 5);
+	raw_clear(t->w);
+	world_advance(t->w, 40 * MSEC);
+	sack_ack(t, ps, base, 1, lr);
+	assert_int_equal(data_segs(t), 0);	/* within the reordering window */
+	world_advance(t->w, 8 * MSEC);
+	assert_int_equal(data_segs(t), 0);
+	world_advance(t->w, 4 * MSEC);	/* 12 ms after the SACK */
+	n = data_segs(t);
+	assert_true(n >= 1);
+	assert_int_equal(segs[0].seq, base);
+	for (size_t i = 0; i < n; i++)
+		assert_true(seq_lt(segs[i].seq, base + 4 * mss));	/* never the SACKed one */
+	assert_int_equal(CTR(t->h, TCP_RACK_REO_TIMEOUTS), 1);
+	assert_true(CTR(t->h, TCP_RACK_LOST) >= 1);
+	assert_int_equal(CTR(t->h, TCP_FAST_RETRANSMITS), 1);
+	assert_int_equal(CTR(t->h, TCP_TAIL_LOSS_PROBES), 0);
+	assert_int_equal(CTR(t->h, TCP_RTO_TIMEOUTS), 0);
+	free(p);
+	tapir_tcp_abort(t->a.flow);
+	th_case_free(t);
+}
+
+/* The same, but the four arrive late (reordering): the cumulative ACK
+ * inside the window cancels the timer, nothing is retransmitted, and RACK
+ * records that the path reorders. */
+static void test_rack_reordering(void **state)
+{
+	struct th_case *t = th_case_new(NULL);
+	uint8_t *p = th_pattern(20000, 4);
+	uint32_t ps, mss = 1448, base = rtt40_flow(t, &ps, p);
+	uint32_t lr[2] = { base + 4 * mss, base + 5 * mss };
+
+	(void)state;
+	tapir_tcp_write(t->a.flow, p, 5 * mss);
+	world_pump(t->w);
+	raw_clear(t->w);
+	world_advance(t->w, 40 * MSEC);
+	sack_ack(t, ps, base, 1, lr);
+	world_advance(t->w, 5 * MSEC);
+	sack_ack(t, ps, base + 2 * mss, 1, lr);	/* the first two, late */
+	assert_int_equal(CTR(t->h, TCP_RACK_REORDERING), 1);
+	world_advance(t->w, 2 * MSEC);
+	sack_ack(t, ps, base + 5 * mss, 0, NULL);
+	world_advance(t->w, 30 * MSEC);
+	assert_int_equal(data_segs(t), 0);
+	assert_int_equal(CTR(t->h, TCP_RETRANSMITS), 0);
+	assert_int_equal(CTR(t->h, TCP_FAST_RETRANSMITS), 0);
+	assert_true(t->a.flow->reord_seen);
+	free(p);
+	tapir_tcp_abort(t->a.flow);
+	th_case_free(t);
+}
+
+/* Three segments SACKed above a hole (DupThresh) with no reordering seen:
+ * reo_wnd is 0 and the hole is retransmitted at once (RFC 8985 6.2 step 4). */
+static void test_rack_dupthresh(void **state)
+{
+	struct th_case *t = th_case_new(NULL);
+	uint8_t *p = th_pattern(20000, 5);
+	uint32_t ps, mss = 1448, base = rtt40_flow(t, &ps, p);
+	uint32_t lr[2] = { base + mss, base + 4 * mss };
+
+	(void)state;
+	tapir_tcp_write(t->a.flow, p, 5 * mss);
+	world_pump(t->w);
+	raw_clear(t->w);
+	world_advance(t->w, 40 * MSEC);
+	sack_ack(t, ps, base, 1, lr);
+	assert_true(data_segs(t) >= 1);
+	assert_int_equal(segs[0].seq, base);
+	assert_int_equal(CTR(t->h, TCP_RACK_REO_TIMEOUTS), 0);
+	free(p);
+	tapir_tcp_abort(t->a.flow);
+	th_case_free(t);
+}
+
+/* A lost tail: the ACK for the last two segments does not come (the fourth
+ * arrived, its ACK was lost; the fifth was lost), and nothing can be SACKed
+ * after them: the tail loss probe (2 SRTT = 80 ms) resends the last segment,
+ * long before the RTO (SRTT + 4 RTTVAR, at least 200 ms).  The probe's ACK
+ * alone does not tell whether the original arrived; an ACK beyond the probe
+ * without a DSACK does: the probe repaired a loss and cwnd goes down (RFC 8985
+ * 7.4.2).  When the fifth had arrived too (only ACKs were lost), the peer
+ * DSACKs the probe and cwnd stays. */
+static void tlp_case(bool dsack)
+{
+	struct th_case *t = th_case_new(NULL);
+	uint8_t *p = th_pattern(40000, 6);
+	uint32_t ps, mss = 1448, base = rtt40_flow(t, &ps, p), cwnd;
+	size_t n;
+
+	tapir_tcp_write(t->a.flow, p, 5 * mss);
+	world_pump(t->w);
+	raw_clear(t->w);
+	world_advance(t->w, 40 * MSEC);
+	sack_ack(t, ps, base + 3 * mss, 0, NULL);	/* the last two are not acknowledged */
+	world_advance(t->w, 70 * MSEC);
+	assert_int_equal(data_segs(t), 0);
+	world_advance(t->w, 20 * MSEC);	/* PTO: 2 SRTT after the ACK */
+	n = data_segs(t);
+	assert_int_equal(n, 1);
+	assert_int_equal(segs[0].seq, base + 4 * mss);
+	assert_int_equal(CTR(t->h, TCP_TAIL_LOSS_PROBES), 1);
+	assert_int_equal(CTR(t->h, TCP_RTO_TIMEOUTS), 0);
+	raw_clear(t->w);
+	world_advance(t->w, 40 * MSEC);
+	cwnd = t->a.flow->cwnd;
+	if (dsack) {
+		uint32_t d[2] = { base + 4 * mss, base + 5 * mss };
+
+		sack_ack(t, ps, base + 5 * mss, 1, d);
+		assert_int_equal(CTR(t->h, TCP_DSACKS), 1);
+	} else {
+		sack_ack(t, ps, base + 5 * mss, 0, NULL);
+	}
+	/* more data, acknowledged beyond the probe */
+	tapir_tcp_write(t->a.flow, p, 2 * mss);
+	world_pump(t->w);
+	world_advance(t->w, 40 * MSEC);
+	sack_ack(t, ps, base + 6 * mss, 0, NULL);
+	if (dsack) {
+		assert_int_equal(CTR(t->h, TCP_TLP_LOSS_REPAIRED), 0);
+		assert_true(t->a.flow->cwnd >= cwnd);
+	} else {
+		assert_int_equal(CTR(t->h, TCP_TLP_LOSS_REPAIRED), 1);
+		assert_true(t->a.flow->cwnd < cwnd);
+		assert_int_equal(t->a.flow->ssthresh, t->a.flow->cwnd);
+	}
+	free(p);
+	tapir_tcp_abort(t->a.flow);
+	th_case_free(t);
+}
+
+static void test_tlp_repairs_tail(void **state)
+{
+	(void)state;
+	tlp_case(false);
+}
+
+static void test_tlp_dsack_no_loss(void **state)
+{
+	(void)state;
+	tlp_case(true);
+}
+
+/* ---- PRR (RFC 6937) ---- */
+
+/*
+ * 20 segments in flight (cwnd 20), the first lost, the peer SACKs the others
+ * one by one (the first two also send new data: limited transmit, RFC 3042).
+ * Recovery starts at the third SACK (DupThresh); from then on,
+ * after every ACK, what the recovery sent in all (the retransmission
+ * included) is ceil(prr_delivered * ssthresh / RecoverFS) in whole segments
+ * while the pipe is above ssthresh (RFC 6937's proportional part; the fast
+ * retransmit itself goes at once whatever the first ACK allows): sending
+ * starts at once rather than after the pipe drained to ssthresh (as with
+ * cwnd = ssthresh), and never bursts.
+ */
+static void test_prr_proportional(void **state)
+{
+	struct th_case *t = th_case_new(NULL);
+	uint8_t *p = th_pattern(80000, 8);
+	uint32_t ps, mss = 1448, base = rtt40_flow(t, &ps, p);
+	struct tapir_tcp_flow *f = t->a.flow;
+	uint64_t delivered = 0, sent = 0, ssthresh = 0, rfs = 0;
+	bool started = false;
+	int checked = 0;
+
+	(void)state;
+	f->cwnd = 20 * mss;
+	f->ssthresh = 100 * mss;
+	tapir_tcp_write(f, p, 40 * mss);
+	world_pump(t->w);
+	assert_int_equal(data_segs(t), 20);
+	raw_clear(t->w);
+	world_advance(t->w, 40 * MSEC);
+	for (uint32_t k = 1; k < 20; k++) {
+		uint32_t lr[2] = { base + mss, base + (k + 1) * mss };
+		size_t n;
+
+		sack_ack(t, ps, base, 1, lr);
+		n = data_segs(t);
+		raw_clear(t->w);
+		if (!started && f->in_recovery) {
+			started = true;
+			ssthresh = f->ssthresh;
+			assert_int_equal(ssthresh, 14 * mss);	/* CUBIC: 0.7 * 20 */
+			assert_int_equal(CTR(t->h, TCP_PRR_RECOVERIES), 1);
+			delivered = mss;	/* this ACK's */
+			rfs = f->loss->recover_fs;
+			assert_int_equal(rfs, flight(f));
+		} else if (started) {
+			delivered += mss;
+		}
+		for (size_t i = 0; started && i < n; i++)
+			sent += segs[i].payload_len;
+		if (getenv("PRR_TRACE"))
+			print_message("k %u rec %d n %zu sent %llu delivered %llu pipe %u cwnd %u ssth %u\n", k,
+				      f->in_recovery, n, (unsigned long long)sent,
+				      (unsigned long long)delivered, tcp_sack_pipe(f), f->cwnd, f->ssthresh);
+		if (started && tcp_sack_pipe(f) > ssthresh) {
+			uint64_t want = (delivered * ssthresh + rfs - 1) / rfs;
+
+			/* the fast retransmit goes regardless (as Linux's PRR) */
+			assert_true(sent <= (want > mss ? want : mss));
+			assert_true(sent + mss > want);
+			checked++;
+		}
+	}
+	assert_true(started);
+	assert_true(checked >= 7);	/* until the pipe is down to ssthresh */
+	free(p);
+	tapir_tcp_abort(f);
+	th_case_free(t);
+}
+
+/*
+ * A burst loss: 14 of 20 segments lost, the pipe falls far below ssthresh,
+ * and PRR-SSRB grows it back by at most what each ACK delivered plus one MSS
+ * (slow start), up to ssthresh, never beyond it.
+ */
+static void test_prr_ssrb(void **state)
+{
+	struct th_case *t = th_case_new(NULL);
+	uint8_t *p = th_pattern(80000, 9);
+	uint32_t ps, mss = 1448, base = rtt40_flow(t, &ps, p);
+	struct tapir_tcp_flow *f = t->a.flow;
+	uint32_t lr[2] = { base + 14 * mss, 0 };
+	int ssrb_acks = 0;
+
+	(void)state;
+	f->cwnd = 20 * mss;
+	f->ssthresh = 100 * mss;
+	tapir_tcp_write(f, p, 50 * mss);
+	world_pump(t->w);
+	assert_int_equal(data_segs(t), 20);
+	raw_clear(t->w);
+	world_advance(t->w, 40 * MSEC);
+	/* segments 0-13 lost; 14..19 SACKed one per ACK, then the
+	 * retransmissions of 0.. acknowledged one per ACK */
+	for (uint32_t k = 14; k < 30; k++) {
+		uint32_t pipe_before = tcp_sack_pipe(f), ack = base;
+		uint64_t sent = 0;
+		size_t n;
+
+		lr[1] = base + (k < 20 ? k + 1 : 20) * mss;
+		if (k >= 20)
+			ack = base + (k - 19) * mss;
+		sack_ack(t, ps, ack, 1, lr);
+		n = data_segs(t);
+		raw_clear(t->w);
+		for (size_t i = 0; i < n; i++)
+			sent += segs[i].payload_len;
+		if (getenv("PRR_TRACE"))
+			print_message("k %u rec %d n %zu sent %llu pipe %u -> %u cwnd %u ssth %u\n", k,
+				      f->in_recovery, n, (unsigned long long)sent, pipe_before,
+				      tcp_sack_pipe(f), f->cwnd, f->ssthresh);
+		if (f->in_recovery && k > 16) {
+			/* one segment delivered: at most two sent, never past ssthresh */
+			assert_true(sent <= 2 * mss);
+			assert_true(tcp_sack_pipe(f) <= f->ssthresh);
+			if (pipe_before + 2 * mss <= f->ssthresh) {
+				assert_int_equal(sent, 2 * mss);	/* slow start */
+				ssrb_acks++;
+			}
+		}
+	}
+	assert_true(f->in_recovery);
+	assert_true(ssrb_acks >= 3);
+	assert_true(CTR(t->h, TCP_PRR_SSRB) >= 3);
+	free(p);
+	tapir_tcp_abort(f);
+	th_case_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cubic_w_cubic),
 		cmocka_unit_test(test_cubic_reno_friendly),
+		cmocka_unit_test(test_rack_reo_timer),
+		cmocka_unit_test(test_rack_reordering),
+		cmocka_unit_test(test_rack_dupthresh),
+		cmocka_unit_test(test_tlp_repairs_tail),
+		cmocka_unit_test(test_tlp_dsack_no_loss),
+		cmocka_unit_test(test_prr_proportional),
+		cmocka_unit_test(test_prr_ssrb),
 	};
 
-	(void)segs;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
