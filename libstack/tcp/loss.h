@@ -47,6 +47,11 @@ struct tcp_loss {
 	unsigned nrtx;
 	/* PRR (RFC 6937) */
 	uint32_t prr_delivered, prr_out, recover_fs;
+	/* HyStart++ (RFC 9406, hystart.c): min RTTs in us (UINT32_MAX: none) */
+	uint32_t hs_window_end;     /* the round ends when this is acked (0: none yet) */
+	uint32_t hs_last_min, hs_cur_min, hs_css_base;
+	uint8_t hs_samples, hs_css_rounds;
+	bool hs_css, hs_done;
 };
 
 /* rack.c: RACK-TLP loss detection */
@@ -70,6 +75,5 @@ void tcp_prr_sent(struct tapir_tcp_flow *f, uint32_t bytes);
 /* hystart.c: HyStart++ (RFC 9406) */
 void tcp_hystart_rtt(struct tapir_tcp_flow *f, uint32_t rtt_us);
 uint32_t tcp_hystart_ss_incr(struct tapir_tcp_flow *f, uint32_t incr);
-void tcp_hystart_reset(struct tapir_tcp_flow *f);
 
 #endif /* TAPIR_TCP_LOSS_H */

@@ -155,6 +155,8 @@ static void rack_update(struct tapir_tcp_flow *f, uint32_t seq, uint32_t end, ui
 	}
 	if (!rtx && (!f->rack_min_rtt_us || rtt < f->rack_min_rtt_us))
 		f->rack_min_rtt_us = rtt ? rtt : 1;
+	if (!rtx)
+		tcp_hystart_rtt(f, rtt);
 	if (!l->rack_valid || sent_after(ts, end, l->xmit_ts, l->end_seq)) {
 		l->rack_valid = true;
 		l->xmit_ts = ts;

@@ -19,6 +19,7 @@
 #define CTR(h, c) tapir_stack_counter((h)->st, TAPIR_CTR_##c)
 #define PORT TH_PORT
 #define SPORT TH_SPORT
+#define HS_TEST_CSS_ROUNDS 5
 
 static struct tcp_repr segs[RAW_MAX_FRAMES];
 
@@ -496,6 +497,88 @@ static void test_prr_ssrb(void **state)
 	th_case_free(t);
 }
 
+/* ---- HyStart++ (RFC 9406) ---- */
+
+/* ACK every second data segment the stack sent since the last call */
+static void ack_all(struct th_case *t, uint32_t ps)
+{
+	size_t n = data_segs(t), k = 0;
+	static uint32_t acks[RAW_MAX_FRAMES];
+
+	for (size_t i = 0; i < n; i++)
+		if (i % 2 == 1 || i + 1 == n)
+			acks[k++] = segs[i].seq + (uint32_t)segs[i].payload_len;
+	raw_clear(t->w);
+	for (size_t i = 0; i < k; i++)
+		sack_ack(t, ps, acks[i], 0, NULL);
+}
+
+/*
+ * Slow start with rounds of 10 ms; from round @rise on the RTT is 16 ms
+ * (a queue builds).  Return: the flow's ssthresh after 12 rounds, and the
+ * round at which slow start ended in *@exit_round (-1: never)
+ */
+static uint32_t hystart_run(int rise, int *exit_round, uint32_t *cwnd_at_exit, uint64_t *css,
+			    uint64_t *exits)
+{
+	struct th_case *t = th_case_new(NULL);
+	struct tapir_tcp_flow_opts o;
+	static uint8_t junk[65536];
+	uint32_t ps, ssthresh;
+
+	tapir_tcp_flow_opts_defaults(t->h->st, &o);
+	o.sndbuf = 32 << 20;
+	app_listen(&t->a, t->h, PORT, &o);
+	(void)th_handshake(t->w, t->h, SPORT, PORT, 1000, true, &ps);
+	raw_clear(t->w);
+	/* SRTT as if the handshake had taken 10 ms (it took ~0) */
+	t->a.flow->srtt_us = 10000;
+	t->a.flow->rttvar_us = 5000;
+	*exit_round = -1;
+	for (int r = 0; r < 12; r++) {
+		while (tapir_tcp_write(t->a.flow, junk, sizeof(junk)) > 0)
+			;
+		world_pump(t->w);
+		world_advance(t->w, (r >= rise ? 16 : 10) * MSEC);
+		ack_all(t, ps);
+		if (*exit_round < 0 && t->a.flow->ssthresh != UINT32_MAX) {
+			*exit_round = r;
+			*cwnd_at_exit = t->a.flow->cwnd;
+		}
+	}
+	ssthresh = t->a.flow->ssthresh;
+	*css = CTR(t->h, TCP_HYSTART_CSS);
+	*exits = CTR(t->h, TCP_HYSTART_EXIT);
+	if (getenv("HS_TRACE"))
+		print_message("rise %d: exit round %d cwnd %u ssthresh %u css %llu exits %llu fr %llu rto %llu tlp %llu\n", rise, *exit_round,
+			      *cwnd_at_exit, ssthresh, (unsigned long long)*css, (unsigned long long)*exits, (unsigned long long)CTR(t->h, TCP_FAST_RETRANSMITS), (unsigned long long)CTR(t->h, TCP_RTO_TIMEOUTS), (unsigned long long)CTR(t->h, TCP_TAIL_LOSS_PROBES));
+	tapir_tcp_abort(t->a.flow);
+	th_case_free(t);
+	return ssthresh;
+}
+
+/* The RTT rises from 10 to 16 ms at round 4: HyStart++ enters CSS on the
+ * first round that sees it (16 >= 10 + max(10/8, 4) ms), and after 5 rounds
+ * in CSS ends slow start (ssthresh = cwnd) with no loss at all.  A steady
+ * RTT never leaves slow start. */
+static void test_hystart_rtt_rise(void **state)
+{
+	int exit_round;
+	uint32_t cwnd = 0, ssthresh;
+	uint64_t css, exits;
+
+	(void)state;
+	ssthresh = hystart_run(4, &exit_round, &cwnd, &css, &exits);
+	assert_int_equal(css, 1);
+	assert_int_equal(exits, 1);
+	assert_true(exit_round >= 4 + HS_TEST_CSS_ROUNDS - 1 && exit_round <= 4 + HS_TEST_CSS_ROUNDS + 1);
+	assert_true(ssthresh <= cwnd && ssthresh >= cwnd / 2);	/* cwnd when it ended */
+	ssthresh = hystart_run(100, &exit_round, &cwnd, &css, &exits);
+	assert_int_equal(exit_round, -1);
+	assert_int_equal(ssthresh, UINT32_MAX);
+	assert_int_equal(css, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -508,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_tlp_dsack_no_loss),
 		cmocka_unit_test(test_prr_proportional),
 		cmocka_unit_test(test_prr_ssrb),
+		cmocka_unit_test(test_hystart_rtt_rise),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
