@@ -59,8 +59,8 @@
  * Nagle (unless nodelay or pushed by tapir_tcp_write_nodelay), and sender SWS
  * avoidance.  With a TSO device (tapir_stack_set_offload()), new data outside
  * recovery goes out in super-segments of whole MSS-sized segments, at most
- * 64 KiB and a quarter of cwnd (several ACKs per window, as Linux's TSO
- * autosizing), which the device cuts up; a short tail only where Nagle would
+ * 64 KiB and half of cwnd (at least two ACKs per window), which the device
+ * cuts up; a short tail only where Nagle would
  * send it anyway; retransmissions, probes, segments with SACK blocks and
  * flows with an MSS of 536 or less stay one MSS per frame.  Received
  * super-segments (GRO) are taken whole and do not raise the receive-MSS
