@@ -7,8 +7,10 @@
  * input.c (segment input, the state machine, listeners, ICMP errors),
  * output.c (building and sending segments, TSO), timer.c (timer heap, RTT/RTO,
  * retransmission, persist, keepalive, delayed ACK), sack.c (SACK
- * scoreboard and loss recovery), cc.h/cc.c + cc_reno.c + cc_cubic.c
- * (congestion control), ooo.c (out-of-order queue), buf.c (send and receive
+ * scoreboard and loss recovery), rack.c (RACK-TLP loss detection), prr.c
+ * (Proportional Rate Reduction), loss.h (their state, only while data is in
+ * flight), cc.h/cc.c + cc_reno.c + cc_cubic.c + hystart.c
+ * (congestion control, HyStart++), ooo.c (out-of-order queue), buf.c (send and receive
  * buffers, the memory budget), syncookie.c (SYN cookies), tw.c (the
  * TIME_WAIT set), api.c (the calls in tcp.h).
  *
@@ -37,11 +39,14 @@
  * that passed them all may set TS.Recent (and only if SEG.SEQ <=
  * Last.ACK.sent, RFC 7323 4.3), is trimmed to the window and has its data
  * taken.  The send window moves only with ACKs not below SND.UNA.  SACK
- * (RFC 2018) and RFC 6675 recovery or NewReno (RFC 6582) without SACK,
- * with limited transmit (RFC 3042).  In SACK recovery each retransmitted
- * hole remembers SND.MAX at the time; once data sent after it is SACKed
- * (more than one MSS beyond), the retransmission is taken as lost and sent
- * again instead of waiting for the RTO (as Linux's lost-retransmit marking).
+ * (RFC 2018) with RACK-TLP loss detection (RFC 8985, rack.c: lost by time,
+ * with a reordering window and its timer; DSACKs widen it) and RFC 6675
+ * recovery paced by PRR (RFC 6937, prr.c), or NewReno (RFC 6582) without
+ * SACK, with limited transmit (RFC 3042).  In SACK recovery each
+ * retransmitted hole remembers when it was sent and SND.MAX at the time; once
+ * data sent after it is delivered and RACK's window passed, the
+ * retransmission is taken as lost and sent again instead of waiting for the
+ * RTO.
  * The scoreboard is a sorted array of at most 32 merged ranges, so every
  * operation is O(ranges), never O(segments^2).  A reordered bare ACK that
  * fails PAWS is dropped without an answer (no ACK ping-pong).
@@ -123,9 +128,10 @@
  * tuple (RFC 6191, as Linux).  An orphaned FIN_WAIT_2 ends after
  * fin_wait2_ns.
  *
- * Congestion control: IW per RFC 6928, slow start with ABC (L = 2),
- * congestion avoidance per RFC 5681 or CUBIC (RFC 9438, beta 0.7, C 0.4,
- * with the Reno-friendly region), selected per flow.  cwnd grows only while
+ * Congestion control: IW per RFC 6928, slow start with ABC (L = 2) and, in
+ * the first slow start, HyStart++ (RFC 9406, hystart.c), congestion
+ * avoidance by CUBIC (RFC 9438, the default: beta 0.7, C 0.4, fast
+ * convergence, the Reno-friendly region) or RFC 5681, selected per flow.  cwnd grows only while
  * the flow is cwnd-limited (flight at least half of cwnd, RFC 7661) and is
  * clamped to [MSS, TCP_CWND_MAX].
  *
