@@ -40,6 +40,7 @@ struct tcp_loss {
 	bool rack_valid;            /* xmit_ts, end_seq, rtt_us hold a delivery */
 	uint32_t xmit_ts, end_seq;  /* RACK.xmit_ts, RACK.end_seq: the latest sent delivered */
 	uint32_t rtt_us;            /* RACK.rtt */
+	uint32_t min_rtt_us;        /* RACK.min_RTT of this busy period (0: none yet) */
 	uint32_t lost_end;          /* unSACKed data below it is lost (RACK's marks) */
 	uint32_t dsack_end;         /* a DSACK round: snd_max at the last DSACK counted */
 	/* the retransmissions of this recovery (sack.c) */

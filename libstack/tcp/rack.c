@@ -147,14 +147,14 @@ static void rack_update(struct tapir_tcp_flow *f, uint32_t seq, uint32_t end, ui
 
 	if ((int32_t)rtt < 0)
 		return;
-	if (rtx && f->rack_min_rtt_us && rtt < f->rack_min_rtt_us)
+	if (rtx && l->min_rtt_us && rtt < l->min_rtt_us)
 		return;	/* the original's delivery, not the retransmission's */
 	if (!rtx && seq_lt(seq, fack) && !f->reord_seen && seq_ge(seq, f->recover)) {
 		f->reord_seen = true;	/* delivered below what was delivered before */
 		CTR_INC(f->st, TCP_RACK_REORDERING);
 	}
-	if (!rtx && (!f->rack_min_rtt_us || rtt < f->rack_min_rtt_us))
-		f->rack_min_rtt_us = rtt ? rtt : 1;
+	if (!rtx && (!l->min_rtt_us || rtt < l->min_rtt_us))
+		l->min_rtt_us = rtt ? rtt : 1;
 	if (!rtx)
 		tcp_hystart_rtt(f, rtt);
 	if (!l->rack_valid || sent_after(ts, end, l->xmit_ts, l->end_seq)) {
@@ -224,7 +224,7 @@ void tcp_rack_on_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg, bool 
 
 uint32_t tcp_rack_reo_wnd(const struct tapir_tcp_flow *f)
 {
-	uint32_t min_rtt = f->rack_min_rtt_us ? f->rack_min_rtt_us : f->srtt_us, w;
+	uint32_t min_rtt = f->loss && f->loss->min_rtt_us ? f->loss->min_rtt_us : f->srtt_us, w;
 
 	if (!f->reord_seen && f->reo_wnd_mult <= 1 &&
 	    (f->in_recovery || f->sacked >= RACK_DUPTHRESH * f->mss))

@@ -256,7 +256,6 @@ struct tapir_tcp_flow {
 	/* RACK's log, the retransmissions of a recovery, PRR (loss.h): only
 	 * while data is in flight */
 	struct tcp_loss *loss;
-	uint32_t rack_min_rtt_us;         /* RACK.min_RTT (0: none yet) */
 	uint8_t reo_wnd_mult, reo_persist; /* RACK.reo_wnd_mult, recoveries it lasts */
 	bool reo_armed;                   /* t_rtx is RACK's reordering timer */
 	bool reord_seen;                  /* RACK.reord: reordering observed */
