@@ -3,9 +3,10 @@
  * transmission log (rack.c), the retransmissions of a recovery (sack.c), PRR
  * (prr.c); and the calls of rack.c, prr.c and hystart.c
  *
- * struct tcp_loss is allocated for a SACK flow when it first sends data and
- * freed when everything sent is acknowledged (tcp_loss_free()), so an idle flow
- * pays only the pointer.  Without it (allocation failed, or no SACK) the
+ * struct tcp_loss is allocated for a SACK flow when it has more than one
+ * segment in flight (or a recovery starts) and freed when everything sent is
+ * acknowledged (tcp_loss_free()), so an idle flow, and one that answers with
+ * single segments, pays only the pointer.  Without it (allocation failed, or no SACK) the
  * RFC 6675 rules of sack.c stand alone: a hole below the highest SACK is lost.
  */
 #ifndef TAPIR_TCP_LOSS_H

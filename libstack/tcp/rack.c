@@ -93,6 +93,10 @@ void tcp_rack_sent(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, bool rt
 
 	if (!len || !f->sack_ok || (rtx && f->in_recovery))
 		return;
+	/* a lone segment (a small response) needs no log: the probe timer
+	 * covers its loss; a segment sent later finds it in its own entry */
+	if (!f->loss && seq_le(seq, f->snd_una) && len <= f->mss)
+		return;
 	l = tcp_loss_get(f);
 	if (!l)
 		return;

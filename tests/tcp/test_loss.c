@@ -205,6 +205,30 @@ static uint32_t rtt40_flow(struct th_case *t, uint32_t *ps, const uint8_t *p)
 	return iss + 1 + 2 * mss;
 }
 
+/* The loss state costs an idle flow nothing: none for a lone segment (a
+ * small response), one while several are in flight, none again once all is
+ * acknowledged. */
+static void test_loss_state_lifetime(void **state)
+{
+	struct th_case *t = th_case_new(NULL);
+	uint8_t *p = th_pattern(20000, 10);
+	uint32_t ps, mss = 1448, base = rtt40_flow(t, &ps, p);
+
+	(void)state;
+	tapir_tcp_write(t->a.flow, p, 1000);
+	world_pump(t->w);
+	assert_null(t->a.flow->loss);
+	sack_ack(t, ps, base + 1000, 0, NULL);
+	tapir_tcp_write(t->a.flow, p, 3 * mss);
+	world_pump(t->w);
+	assert_non_null(t->a.flow->loss);
+	sack_ack(t, ps, base + 1000 + 3 * mss, 0, NULL);
+	assert_null(t->a.flow->loss);
+	free(p);
+	tapir_tcp_abort(t->a.flow);
+	th_case_free(t);
+}
+
 /* Five segments, only the last is SACKed (one SACKed segment, below
  * DupThresh): RACK marks the four before it lost once RACK.rtt + reo_wnd
  * (min_RTT / 4 = 10 ms) has passed since they were sent, by its reordering
@@ -583,6 +607,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cubic_w_cubic),
 		cmocka_unit_test(test_cubic_reno_friendly),
+		cmocka_unit_test(test_loss_state_lifetime),
 		cmocka_unit_test(test_rack_reo_timer),
 		cmocka_unit_test(test_rack_reordering),
 		cmocka_unit_test(test_rack_dupthresh),
