@@ -274,7 +274,6 @@ bool tcp_rack_detect(struct tapir_tcp_flow *f)
 	reo = tcp_rack_reo_wnd(f);
 	lost_end = tcp_rack_lost_end(f);
 	while (l->ln && seq_le(log_at(l, 0)->end, f->snd_una)) {
-		l->base_ts = log_at(l, 0)->ts;
 		l->lhead = (l->lhead + 1) % TCP_XLOG;
 		l->ln--;
 	}
