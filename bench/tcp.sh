@@ -5,7 +5,7 @@
 #        (defaults: build/daemon/tapird, build/bench/tcpbench; or
 #        `ninja -C BUILD bench-tcp`)
 #
-# TAPIRD_ARGS adds boot arguments, e.g. TAPIRD_ARGS=--tcp.congestion_control=cubic
+# TAPIRD_ARGS adds boot arguments, e.g. TAPIRD_ARGS=--tcp.congestion_control=newreno
 #
 # Build tapird for this without sanitizers and optimised:
 #   meson setup build-bench --buildtype=release && ninja -C build-bench
@@ -21,12 +21,20 @@
 #   source), and 64-byte echo round trips (median, p99).  Then the same over
 #   IPv6 (tapird at 2001:db8::2 on tap0, the kernel server at 2001:db8:1::2 on
 #   the veth), with tapir's IPv6 figures next to its IPv4 ones too.  Then again
-#   with 1 % random loss each way, dropped by nftables on the client's side.
+#   with 1 % random loss each way, dropped by nftables on the client's side;
+#   then the bulk runs with 0.1 % and with 5 % loss each way, and with 20 ms of
+#   delay and 1 % loss of frames each way: tapird's impair wrapper delays and
+#   drops tapir's frames (--netif.impair.delay, .loss), and the kernel's path
+#   becomes two TAP devices joined by bench/tapdelay, which delays and drops
+#   frames alike (this kernel has no netem), in place of the veth pair.
+#   (nftables drops the kernel's GSO packets whole, before they are cut into
+#   frames, so the delay rows drop frames on both paths instead.)
 # Ratios: throughput tapir/kernel (higher is better); latency tapir/kernel
 # (lower is better; <= 1.00 means tapir is no slower).
 #
 # Environment: BENCH_SECS (bulk seconds, 5), BENCH_LOSS_SECS (10),
-# BENCH_RR (round trips, 20000).
+# BENCH_RR (round trips, 20000), BENCH_IMPAIRED=0 to skip the 0.1 %, 5 % and
+# delay rows.
 set -euo pipefail
 
 if [ -z "${TAPIR_BENCH_NS:-}" ]; then
@@ -45,6 +53,7 @@ fi
 
 TAPIRD=$(realpath "${1:-build/daemon/tapird}")
 TCPBENCH=$(realpath "${2:-$(dirname "$TAPIRD")/../bench/tcpbench}")
+TAPDELAY=$(dirname "$TCPBENCH")/tapdelay
 SECS=${BENCH_SECS:-5}
 LOSS_SECS=${BENCH_LOSS_SECS:-10}
 RR=${BENCH_RR:-20000}
@@ -188,20 +197,24 @@ row "echo 64 B round trip median (us)" "${R[rr50_tapir6]}" "${R[rr50_kernel6]}" 
 row "echo 64 B round trip p99 (us)" "${R[rr99_tapir6]}" "${R[rr99_kernel6]}" \
 	"$(ratio "${R[rr99_tapir6]}" "${R[rr99_kernel6]}")" "$(ratio "${R[rr99_tapir6]}" "${R[rr99_tapir]}")"
 
-# ---- 1 % random loss each way, on the client's side of both links
-command -v nft >/dev/null || die "nft not found (apt-get install nftables)"
-nft -f - <<'NFT' || die "cannot load the nftables rules"
+# ---- random loss each way, on the client's side of both links
+# nft_loss PERMILLE: drop that many of 1000 TCP packets at random
+nft_loss() {
+	nft -f - <<NFT || die "cannot load the nftables rules"
 table inet tapirbench {
 	chain in {
 		type filter hook input priority 0;
-		iifname { "tap0", "veth0" } meta l4proto tcp numgen random mod 100 < 1 counter drop
+		iifname { "tap0", "veth0", "tapk0" } meta l4proto tcp numgen random mod 1000 < $1 counter drop
 	}
 	chain out {
 		type filter hook output priority 0;
-		oifname { "tap0", "veth0" } meta l4proto tcp numgen random mod 100 < 1 counter drop
+		oifname { "tap0", "veth0", "tapk0" } meta l4proto tcp numgen random mod 1000 < $1 counter drop
 	}
 }
 NFT
+}
+command -v nft >/dev/null || die "nft not found (apt-get install nftables)"
+nft_loss 10
 measure "_loss" "$LOSS_SECS"
 nft delete table inet tapirbench
 echo
@@ -214,6 +227,61 @@ for d in send recv; do
 		"$(ratio "${R[${d}_tapir_loss]}" "${R[${d}_kernel_loss]}")" \
 		"$rl $(awk -v x="$rl" 'BEGIN { print (x >= 0.5 ? "(target >= 0.50: met)" : "(target >= 0.50: MISSED)") }')"
 done
+if [ "${BENCH_IMPAIRED:-1}" != 0 ]; then
+	# ---- 0.1 % and 5 % loss each way
+	nft_loss 1
+	measure "_l01" "$LOSS_SECS"
+	nft delete table inet tapirbench
+	nft_loss 50
+	measure "_l5" "$LOSS_SECS"
+	nft delete table inet tapirbench
+
+	# ---- 20 ms of delay and 1 % loss of frames each way: tapird again with the
+	# impair wrapper; the kernel's path through tapdelay instead of the veth
+	[ -x "$TAPDELAY" ] || die "no tapdelay at $TAPDELAY"
+	kill -TERM "$TAPIRD_PID"
+	wait "$TAPIRD_PID" || die "tapird exited with $? on SIGTERM"
+	# shellcheck disable=SC2086 # TAPIRD_ARGS: extra boot arguments, split on spaces
+	"$TAPIRD" --netif.name=tap0 --netif.mtu=1500 --netif.mac=02:00:00:00:00:02 \
+		--ipv4.address=192.0.2.2/24 --netif.impair.delay=20ms --netif.impair.loss=1% \
+		--netif.impair.seed=1 ${TAPIRD_ARGS:-} \
+		>"$TMP/tapird.log" 2>&1 &
+	TAPIRD_PID=$!
+	PIDS="$PIDS $TAPIRD_PID"
+	ip link del veth0
+	"$TAPDELAY" tapk0 "$SRV_NS" tapk1 20000 10000 >"$TMP/tapdelay.log" 2>&1 &
+	TAPDELAY_PID=$!
+	PIDS="$PIDS $TAPDELAY_PID"
+	for _ in $(seq 1 50); do grep -q ready "$TMP/tapdelay.log" && break; sleep 0.1; done
+	grep -q ready "$TMP/tapdelay.log" || die "tapdelay: $(cat "$TMP/tapdelay.log")"
+	ip addr add 198.51.100.1/24 dev tapk0
+	ip link set tapk0 mtu 1500 up
+	nsenter -t "$SRV_NS" -n sh -c 'ip addr add 198.51.100.2/24 dev tapk1 &&
+		ip link set tapk1 mtu 1500 up'
+	for a in 192.0.2.2 198.51.100.2; do
+		ok=0
+		for _ in $(seq 1 40); do
+			if ping -c 1 -W 1 "$a" >/dev/null 2>&1; then ok=1; break; fi
+			sleep 0.25
+		done
+		[ "$ok" = 1 ] || die "$a does not answer ping (20 ms delay)"
+	done
+	measure "_d20" "$LOSS_SECS"
+
+	echo
+	echo "under other impairments, bulk ${LOSS_SECS} s each (the kernel: over veth; with"
+	echo "delay over two TAPs joined by bench/tapdelay):"
+	row "test" "tapir" "kernel" "ratio" ""
+	for imp in "_l01:0.1 % loss" "_l5:5 % loss" "_d20:20 ms+1 % loss"; do
+		sfx=${imp%%:*}
+		label=${imp#*:}
+		for d in send recv; do
+			if [ "$d" = send ]; then name="$label kernel->tapird"; else name="$label tapird->kernel"; fi
+			row "$name (Gbit/s)" "${R[${d}_tapir$sfx]}" "${R[${d}_kernel$sfx]}" \
+				"$(ratio "${R[${d}_tapir$sfx]}" "${R[${d}_kernel$sfx]}")" ""
+		done
+	done
+fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill -TERM "$TAPIRD_PID"
 wait "$TAPIRD_PID" || die "tapird exited with $? on SIGTERM"

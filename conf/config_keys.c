@@ -798,7 +798,7 @@ static const struct tapir_conf_key tcp_keys[] = {
 	  .help = "unanswered probes before the flow is dropped" },
 	{ "nodelay", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TCPC, nodelay), .help = "Nagle's algorithm off" },
 	{ "congestion_control", TAPIR_CONF_ENUM, TAPIR_CONF_AT(TCPC, cc), .names = cc_names,
-	  .what = "newreno or cubic", .help = "the congestion controller" },
+	  .what = "cubic or newreno", .help = "the congestion controller (default cubic)" },
 	{ "sndbuf", TAPIR_CONF_SIZE, TAPIR_CONF_AT(TCPC, sndbuf), .min = 4096, .max = 64u << 20,
 	  .help = "send buffer per flow" },
 	{ "rcvbuf", TAPIR_CONF_CUSTOM, .set = set_rcvbuf,

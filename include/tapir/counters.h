@@ -247,6 +247,16 @@
 	X(TCP_FORWARD_ACCEPTED, "tcp.forward_accepted")                    \
 	X(TCP_FORWARD_REFUSED, "tcp.forward_refused")                      \
 	X(TCP_DROP_NO_FORWARDER, "tcp.drop.no_forwarder")                  \
+	X(TCP_RACK_LOST, "tcp.rack.lost")                                  \
+	X(TCP_RACK_REO_TIMEOUTS, "tcp.rack.reo_timeouts")                  \
+	X(TCP_RACK_REORDERING, "tcp.rack.reordering")                      \
+	X(TCP_DSACKS, "tcp.dsacks")                                        \
+	X(TCP_TLP_LOSS_REPAIRED, "tcp.tlp.loss_repaired")                  \
+	X(TCP_PRR_RECOVERIES, "tcp.prr.recoveries")                        \
+	X(TCP_PRR_SSRB, "tcp.prr.ssrb_acks")                               \
+	X(TCP_HYSTART_CSS, "tcp.hystart.css_entered")                      \
+	X(TCP_HYSTART_CSS_BACK, "tcp.hystart.css_back")                    \
+	X(TCP_HYSTART_EXIT, "tcp.hystart.exits")                           \
 	/* DNS resolver (dns.h) */                                        \
 	X(DNS_RESOLVES, "dns.resolves")                                   \
 	X(DNS_QUERIES_SENT, "dns.queries_sent")                           \

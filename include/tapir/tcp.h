@@ -81,7 +81,7 @@ enum tapir_tcp_state {
  * @rcvbuf:	Receive buffer: the largest window offered, bytes (4 KiB to
  *		65535 << 14).  Memory is used only for data the application
  *		has not taken (paused, or no recv callback yet)
- * @cc:		Congestion control: TAPIR_TCP_CC_NEWRENO or TAPIR_TCP_CC_CUBIC
+ * @cc:		Congestion control: TAPIR_TCP_CC_CUBIC (the default) or TAPIR_TCP_CC_NEWRENO
  * @v4mapped:	Report an IPv4 peer (and our IPv4 address) as an IPv4-mapped
  *		IPv6 address ::ffff:a.b.c.d in struct tapir_tcp_flow_info, as
  *		a dual-stack BSD socket does; off by default (native IPv4)

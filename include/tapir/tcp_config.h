@@ -24,7 +24,7 @@ struct tapir_tcp_config {
 	uint64_t keepalive_intvl_ns;  /* 75 s */
 	unsigned keepalive_count;     /* 9 */
 	bool nodelay;                 /* Nagle off; default false (Nagle on) */
-	enum tapir_tcp_cc_algo cc;          /* NewReno by default */
+	enum tapir_tcp_cc_algo cc;    /* CUBIC by default (as Linux) */
 	bool syn_cookies;             /* when the SYN queue is full: true */
 	uint32_t challenge_ack_limit; /* challenge ACKs per second per flow (RFC 5961): 10 */
 	uint64_t delack_ns;           /* delayed-ACK timeout: 40 ms (RFC 9293: <= 500 ms) */

@@ -49,7 +49,7 @@ void tapir_tcp_config_defaults(struct tapir_tcp_config *c)
 	c->keepalive_intvl_ns = 75 * SEC;
 	c->keepalive_count = 9;
 	c->nodelay = false;
-	c->cc = TAPIR_TCP_CC_NEWRENO;
+	c->cc = TAPIR_TCP_CC_CUBIC;
 	c->syn_cookies = true;
 	c->challenge_ack_limit = 10;
 	c->delack_ns = 40 * MS;

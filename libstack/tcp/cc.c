@@ -43,7 +43,8 @@ void tcp_cc_on_ack(struct tapir_tcp_flow *f, uint32_t acked)
 	if (!cwnd_limited(f, acked))
 		return;
 	if (f->cwnd < f->ssthresh) {
-		uint64_t w = (uint64_t)f->cwnd + min32(acked, 2 * f->mss);	/* ABC, L = 2 */
+		/* ABC, L = 2; HyStart++ may slow it down or end it (hystart.c) */
+		uint64_t w = (uint64_t)f->cwnd + tcp_hystart_ss_incr(f, min32(acked, 2 * f->mss));
 
 		f->cwnd = (uint32_t)(w < TCP_CWND_MAX ? w : TCP_CWND_MAX);
 	} else {

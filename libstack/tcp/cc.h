@@ -4,10 +4,11 @@
  * What every algorithm shares stays in the TCP code: the initial window (RFC
  * 6928, set before init()), slow start with appropriate byte counting
  * (RFC 3465, L = 2) while cwnd < ssthresh, no growth at all unless the
- * flow is cwnd-limited (RFC 7661), a clamp at TCP_CWND_MAX, fast recovery
- * (RFC 6675 with SACK, NewReno's RFC 6582 without: cwnd = ssthresh on
- * entry, inflation, partial ACKs), and the loss window after a timeout
- * (cwnd = 1 MSS).  An algorithm
+ * flow is cwnd-limited (RFC 7661), HyStart++ in the first slow start
+ * (hystart.c), a clamp at TCP_CWND_MAX, fast recovery (with SACK: RFC 6675
+ * with RACK-TLP's loss detection, cwnd set by PRR on each ACK; NewReno's RFC
+ * 6582 without: cwnd = ssthresh on entry, inflation, partial ACKs), and the
+ * loss window after a timeout (cwnd = 1 MSS).  An algorithm
  * decides the rest: how cwnd grows in congestion avoidance, what ssthresh
  * becomes at a loss, and what it forgets at a timeout.
  *
@@ -24,12 +25,16 @@
 
 struct tapir_tcp_flow;
 
-/* CUBIC (cc_cubic.c): W_max, the Reno-friendly estimate, epoch start, K */
+/* CUBIC (cc_cubic.c): W_max and the Reno-friendly estimate W_est (bytes),
+ * K, the epoch's start */
 struct tcp_cubic {
 	uint32_t wmax, west;
+	uint32_t k_us;          /* K, microseconds */
 	uint64_t epoch;         /* ns; 0: a new epoch starts at the next ACK */
-	double k;
 };
+
+/* RFC 9438 W_cubic(@t seconds), in segments of @mss (cc_cubic.c) */
+double tcp_cubic_w(const struct tcp_cubic *c, uint32_t mss, double t);
 
 /* Per-flow state of the algorithms (zero when the flow is made) */
 union tcp_cc_state {

@@ -194,7 +194,7 @@ static void flow_free_mem(struct tapir_tcp_flow *f)
 	tcp_ooo_clear(&f->ooo);
 	free(f->sbuf);
 	free(f->rbuf);
-	free(f->rtx);
+	free(f->loss);
 	free(f);
 }
 

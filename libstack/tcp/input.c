@@ -123,6 +123,7 @@ static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 			f->dupacks = 0;
 			f->cwnd = f->sack_ok ? f->ssthresh
 					     : min32(f->ssthresh, max32(flight(f), f->mss) + f->mss);
+			tcp_rack_recovery_end(f);
 		} else if (!f->sack_ok) {
 			/* NewReno partial ACK (RFC 6582 3.2 step 5); the FIN too
 			 * when it is all that is left */
@@ -145,7 +146,9 @@ static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 	if (f->snd_una == f->snd_max) {
 		f->t_rtx = 0;
 		f->pto_armed = false;
+		f->reo_armed = false;
 		f->persist = false;
+		tcp_loss_free(f);	/* nothing in flight: no loss state */
 	} else if (!f->persist) {
 		tcp_arm_rtx(f);
 	}
@@ -158,8 +161,28 @@ static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
 	uint32_t ack = seg->ack;
 	uint32_t wnd = (uint32_t)seg->window << f->snd_ws;
-	bool dup = false;
+	uint32_t una0 = f->snd_una, sacked0 = f->sacked;
+	int64_t delivered;
+	bool dup = false, rack_lost = false, rack = false;
 
+	if (f->sack_ok) {
+		bool dsack = tcp_rack_dsack(seg);
+
+		/* RFC 8985 7.4: a DSACK of the probe says the tail was not lost;
+		 * an ACK past the probe without one says the probe repaired a
+		 * loss, which congestion control answers as a loss */
+		if (dsack)
+			f->tlp_episode = false;
+		else if (f->tlp_episode && seq_gt(ack, f->tlp_end)) {
+			f->tlp_episode = false;
+			if (!f->in_recovery) {
+				CTR_INC(f->st, TCP_TLP_LOSS_REPAIRED);
+				f->ssthresh = tcp_cc_ssthresh(f);
+				f->cwnd = max32(f->ssthresh, f->mss);
+			}
+		}
+		tcp_rack_on_ack(f, seg, dsack);
+	}
 	if (f->sack_ok && seg->nsack) {
 		for (unsigned i = 0; i < seg->nsack; i++)
 			tcp_sb_add(f, seg->sack[i].left, seg->sack[i].right);
@@ -195,14 +218,25 @@ static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 	}
 	if (f->persist && seg->flags & TCP_ACK)
 		f->probes = 0;	/* the peer answers our probes */
-	if (f->in_recovery && f->sack_ok && f->nrtx)
+	if (f->in_recovery && f->sack_ok)
 		tcp_rtx_check(f);
+	if (f->sack_ok && f->loss && f->loss->rack_valid) {
+		/* RACK (RFC 8985) decides what is lost for SACK flows */
+		rack = true;
+		rack_lost = tcp_rack_detect(f);
+	}
 	if (f->tlp_out && !f->in_recovery && f->sack_ok && seq_ge(f->high_sack, f->tlp_end) &&
 	    seq_lt(f->snd_una, f->high_sack) && seq_gt(f->snd_una, f->recover)) {
 		f->tlp_out = false;
 		tcp_enter_recovery(f);	/* the probe arrived, something before it did not */
 	}
-	if (dup) {
+	if (rack) {
+		if (dup)
+			f->dupacks++;
+		if (rack_lost && !f->in_recovery && seq_ge(f->snd_una, f->recover) &&
+		    f->snd_una != f->snd_max)
+			tcp_enter_recovery(f);
+	} else if (dup) {
 		f->dupacks++;
 		if (f->in_recovery && !f->sack_ok) {
 			if (f->cwnd < TCP_CWND_MAX - f->mss)
@@ -219,6 +253,10 @@ static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		   seq_ge(f->snd_una, f->recover) && f->snd_una != f->snd_max) {
 		tcp_enter_recovery(f);
 	}
+	/* PRR (RFC 6937): what this ACK delivered sets the recovery's cwnd */
+	delivered = (int64_t)(uint32_t)(f->snd_una - una0) + (int64_t)f->sacked - sacked0;
+	if (f->in_recovery && f->sack_ok)
+		tcp_prr_ack(f, delivered > 0 ? (uint32_t)delivered : 0);
 }
 
 /* Our FIN is acknowledged? */

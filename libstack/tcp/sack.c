@@ -1,6 +1,13 @@
 /*
  * sack.c - TCP SACK scoreboard (RFC 2018) and loss recovery (RFC 6675 with
  * SACK, NewReno RFC 6582 without), with lost-retransmission detection
+ *
+ * What is lost: with RACK (rack.c) the unSACKed data below
+ * tcp_rack_lost_end(); without it (no log) every hole below the highest SACK
+ * (RFC 6675's IsLost taken early).  The pipe (RFC 6675) counts what is
+ * outstanding, neither SACKed nor lost, with retransmitted holes back in it.
+ * How much may be sent during recovery is PRR's (prr.c), which sets cwnd to
+ * pipe + sndcnt on each ACK.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,30 +30,33 @@ uint32_t tcp_skip_sacked(const struct tapir_tcp_flow *f, uint32_t seq, uint32_t 
 }
 
 /* RFC 6675 pipe: outstanding bytes neither SACKed nor deemed lost. */
-static uint32_t sack_pipe(const struct tapir_tcp_flow *f)
+uint32_t tcp_sack_pipe(const struct tapir_tcp_flow *f)
 {
-	uint32_t out = f->snd_max - f->snd_una, lost = 0;
+	uint32_t out = f->snd_max - f->snd_una, lost = 0, lost_end = tcp_rack_lost_end(f);
+	uint32_t rx = seq_lt(f->rexmit_nxt, f->snd_una) ? f->snd_una : f->rexmit_nxt;
 
-	if (seq_lt(f->rexmit_nxt, f->high_sack)) {
+	if (seq_lt(rx, lost_end)) {
 		uint32_t above = 0;
 
 		for (unsigned i = 0; i < f->nsb; i++) {
 			uint32_t l = f->sb[i].left, r = f->sb[i].right;
 
-			if (seq_le(r, f->rexmit_nxt))
+			if (seq_le(r, rx) || seq_ge(l, lost_end))
 				continue;
-			if (seq_lt(l, f->rexmit_nxt))
-				l = f->rexmit_nxt;
+			if (seq_lt(l, rx))
+				l = rx;
+			if (seq_gt(r, lost_end))
+				r = lost_end;
 			above += r - l;
 		}
-		lost = (f->high_sack - f->rexmit_nxt) - above;
-		for (unsigned i = 0; i < f->nrtx; i++) {
-			uint32_t l = f->rtx[i].seq, r = f->rtx[i].end;
+		lost = (lost_end - rx) - above;
+		for (unsigned i = 0; f->loss && i < f->loss->nrtx; i++) {
+			uint32_t l = f->loss->rtx[i].seq, r = f->loss->rtx[i].end;
 
-			if (seq_lt(l, f->rexmit_nxt))
-				l = f->rexmit_nxt;
-			if (seq_gt(r, f->high_sack))
-				r = f->high_sack;
+			if (seq_lt(l, rx))
+				l = rx;
+			if (seq_gt(r, lost_end))
+				r = lost_end;
 			if (seq_lt(l, r) && lost >= r - l)
 				lost -= r - l;
 		}
@@ -60,9 +70,9 @@ static uint32_t sack_pipe(const struct tapir_tcp_flow *f)
  * be any sequence number, 0 included). */
 static bool rtx_covering(const struct tapir_tcp_flow *f, uint32_t seq, uint32_t *end)
 {
-	for (unsigned i = 0; i < f->nrtx; i++)
-		if (seq_ge(seq, f->rtx[i].seq) && seq_lt(seq, f->rtx[i].end)) {
-			*end = f->rtx[i].end;
+	for (unsigned i = 0; f->loss && i < f->loss->nrtx; i++)
+		if (seq_ge(seq, f->loss->rtx[i].seq) && seq_lt(seq, f->loss->rtx[i].end)) {
+			*end = f->loss->rtx[i].end;
 			return true;
 		}
 	return false;
@@ -76,49 +86,70 @@ static bool fin_outstanding(const struct tapir_tcp_flow *f, uint32_t data_end)
 
 static void rtx_note(struct tapir_tcp_flow *f, uint32_t seq, uint32_t end)
 {
-	if (seq == end)
-		return;
-	if (!f->rtx) {
-		f->rtx = calloc(TCP_RTX_REC, sizeof(*f->rtx));
-		if (!f->rtx)
-			return;	/* lost retransmissions then wait for the RTO */
-		f->nrtx = 0;
+	struct tcp_loss *l = tcp_loss_get(f);
+
+	tcp_prr_sent(f, end - seq);
+	if (seq == end || !l)
+		return;	/* without a record, a lost retransmission waits for the RTO */
+	if (l->nrtx == TCP_RTX_REC) {
+		memmove(&l->rtx[0], &l->rtx[1], (TCP_RTX_REC - 1) * sizeof(l->rtx[0]));
+		l->nrtx--;
 	}
-	if (f->nrtx == TCP_RTX_REC) {
-		memmove(&f->rtx[0], &f->rtx[1], (TCP_RTX_REC - 1) * sizeof(f->rtx[0]));
-		f->nrtx--;
-	}
-	f->rtx[f->nrtx].seq = seq;
-	f->rtx[f->nrtx].end = end;
-	f->rtx[f->nrtx].mark = f->snd_max;
-	f->nrtx++;
+	l->rtx[l->nrtx].seq = seq;
+	l->rtx[l->nrtx].end = end;
+	l->rtx[l->nrtx].mark = f->snd_max;
+	l->rtx[l->nrtx].ts = (uint32_t)(f->st->now / 1000);
+	l->nrtx++;
 }
 
-/* Drop records that are acked or SACKed; a record whose retransmission was
- * overtaken by SACKed later data is lost again: walk back to it. */
+/*
+ * Drop records that are acked or SACKed; a retransmission is lost again when
+ * data sent after it was delivered and, with RACK, RACK.rtt + reo_wnd passed
+ * since it was sent (RFC 8985 6.2 step 5); without RACK's times, once data
+ * sent after it is SACKed more than one MSS beyond (as Linux's
+ * lost-retransmit marking).  A lost one is walked back to.
+ */
 void tcp_rtx_check(struct tapir_tcp_flow *f)
 {
+	struct tcp_loss *l = f->loss;
 	unsigned j = 0;
+	uint32_t now_us = (uint32_t)(f->st->now / 1000), reo = 0;
 
-	for (unsigned i = 0; i < f->nrtx; i++) {
-		uint32_t lim, s = f->rtx[i].seq;
+	if (!l)
+		return;
+	if (l->rack_valid)
+		reo = tcp_rack_reo_wnd(f);
+	for (unsigned i = 0; i < l->nrtx; i++) {
+		struct tcp_rtx_rec *r = &l->rtx[i];
+		uint32_t lim, s = r->seq;
+		bool lost;
 
-		if (seq_le(f->rtx[i].end, f->snd_una))
+		if (seq_le(r->end, f->snd_una))
 			continue;
 		if (seq_lt(s, f->snd_una))
 			s = f->snd_una;
 		s = tcp_skip_sacked(f, s, &lim);
-		if (seq_ge(s, f->rtx[i].end))
+		if (seq_ge(s, r->end))
 			continue;
-		if (seq_gt(f->high_sack, f->rtx[i].mark + f->mss)) {
+		if (l->rack_valid) {
+			bool after = (int32_t)(l->xmit_ts - r->ts) > 0 ||
+				     (l->xmit_ts == r->ts && seq_gt(l->end_seq, r->mark));
+
+			lost = after && (int64_t)r->ts + l->rtt_us + reo - now_us <= 0;
+		} else {
+			lost = seq_gt(f->high_sack, r->mark + f->mss);
+		}
+		if (lost) {
 			if (seq_lt(s, f->rexmit_nxt))
 				f->rexmit_nxt = s;
+			if (seq_lt(l->lost_end, r->end))
+				l->lost_end = r->end;
 			CTR_INC(f->st, TCP_LOST_RETRANSMITS);
 			continue;
 		}
-		f->rtx[j++] = f->rtx[i];
+		l->rtx[j++] = *r;
 	}
-	f->nrtx = j;
+	l->nrtx = j;
 }
 
 void tcp_output_recovery(struct tapir_tcp_flow *f)
@@ -126,7 +157,7 @@ void tcp_output_recovery(struct tapir_tcp_flow *f)
 	uint32_t data_end = f->sbuf_seq + (uint32_t)f->slen;
 
 	for (int guard = 0; guard < 1024; guard++) {
-		uint32_t pipe = sack_pipe(f), limit, s, len, sent;
+		uint32_t pipe = tcp_sack_pipe(f), limit, s, len, sent;
 		bool fin;
 
 		if (pipe + f->mss > f->cwnd)
@@ -141,7 +172,7 @@ void tcp_output_recovery(struct tapir_tcp_flow *f)
 		 * 4: nothing can be SACKed above a FIN, so it would otherwise
 		 * wait for the RTO).  The last hole carries the FIN along.
 		 */
-		if ((seq_lt(s, f->high_sack) && seq_lt(s, data_end)) ||
+		if ((seq_lt(s, tcp_rack_lost_end(f)) && seq_lt(s, data_end)) ||
 		    (s == data_end && s == f->snd_una && fin_outstanding(f, data_end))) {
 			uint32_t in_flight;
 
@@ -168,6 +199,7 @@ void tcp_output_recovery(struct tapir_tcp_flow *f)
 			f->snd_nxt = f->snd_max;
 			fin = f->fin_queued && f->snd_nxt + len == data_end;
 			sent = tcp_xmit_data(f, f->snd_nxt, len, fin, false);
+			tcp_prr_sent(f, sent);
 			f->snd_nxt += sent + (fin && sent == len);
 			f->snd_max = f->snd_nxt;
 			continue;
@@ -246,12 +278,22 @@ void tcp_enter_recovery(struct tapir_tcp_flow *f)
 	f->in_recovery = true;
 	f->fast_retransmits++;
 	CTR_INC(st, TCP_FAST_RETRANSMITS);
-	f->nrtx = 0;
+	if (f->loss)
+		f->loss->nrtx = 0;
 	if (f->sack_ok) {
-		f->cwnd = f->ssthresh;
+		struct tcp_loss *l = tcp_loss_get(f);
+
+		/* PRR sets cwnd on each ACK of the recovery; without its state,
+		 * RFC 6675's cwnd = ssthresh */
+		if (l)
+			tcp_prr_start(f);
+		else
+			f->cwnd = f->ssthresh;
 		f->rexmit_nxt = f->snd_una;
 		if (seq_lt(f->high_sack, f->snd_una + 1))
 			f->high_sack = f->snd_una + 1; /* snd_una's segment is lost */
+		if (l && seq_lt(l->lost_end, f->snd_una + 1))
+			l->lost_end = f->snd_una + 1;
 		/* retransmit the first segment at once (RFC 6675 step 4.3) */
 		if (seq_lt(f->snd_una, data_end) || fin_outstanding(f, data_end)) {
 			uint32_t limit, len, sent;

@@ -7,8 +7,10 @@
  * input.c (segment input, the state machine, listeners, ICMP errors),
  * output.c (building and sending segments, TSO), timer.c (timer heap, RTT/RTO,
  * retransmission, persist, keepalive, delayed ACK), sack.c (SACK
- * scoreboard and loss recovery), cc.h/cc.c + cc_reno.c + cc_cubic.c
- * (congestion control), ooo.c (out-of-order queue), buf.c (send and receive
+ * scoreboard and loss recovery), rack.c (RACK-TLP loss detection), prr.c
+ * (Proportional Rate Reduction), loss.h (their state, only while data is in
+ * flight), cc.h/cc.c + cc_reno.c + cc_cubic.c + hystart.c
+ * (congestion control, HyStart++), ooo.c (out-of-order queue), buf.c (send and receive
  * buffers, the memory budget), syncookie.c (SYN cookies), tw.c (the
  * TIME_WAIT set), api.c (the calls in tcp.h).
  *
@@ -52,11 +54,14 @@
  * that passed them all may set TS.Recent (and only if SEG.SEQ <=
  * Last.ACK.sent, RFC 7323 4.3), is trimmed to the window and has its data
  * taken.  The send window moves only with ACKs not below SND.UNA.  SACK
- * (RFC 2018) and RFC 6675 recovery or NewReno (RFC 6582) without SACK,
- * with limited transmit (RFC 3042).  In SACK recovery each retransmitted
- * hole remembers SND.MAX at the time; once data sent after it is SACKed
- * (more than one MSS beyond), the retransmission is taken as lost and sent
- * again instead of waiting for the RTO (as Linux's lost-retransmit marking).
+ * (RFC 2018) with RACK-TLP loss detection (RFC 8985, rack.c: lost by time,
+ * with a reordering window and its timer; DSACKs widen it) and RFC 6675
+ * recovery paced by PRR (RFC 6937, prr.c), or NewReno (RFC 6582) without
+ * SACK, with limited transmit (RFC 3042).  In SACK recovery each
+ * retransmitted hole remembers when it was sent and SND.MAX at the time; once
+ * data sent after it is delivered and RACK's window passed, the
+ * retransmission is taken as lost and sent again instead of waiting for the
+ * RTO.
  * The scoreboard is a sorted array of at most 32 merged ranges, so every
  * operation is O(ranges), never O(segments^2).  A reordered bare ACK that
  * fails PAWS is dropped without an answer (no ACK ping-pong).
@@ -74,8 +79,8 @@
  * Nagle (unless nodelay or pushed by tapir_tcp_write_nodelay), and sender SWS
  * avoidance.  With a TSO device (tapir_stack_set_offload()), new data outside
  * recovery goes out in super-segments of whole MSS-sized segments, at most
- * 64 KiB and a quarter of cwnd (several ACKs per window, as Linux's TSO
- * autosizing), which the device cuts up; a short tail only where Nagle would
+ * 64 KiB and half of cwnd (at least two ACKs per window), which the device
+ * cuts up; a short tail only where Nagle would
  * send it anyway; retransmissions, probes, segments with SACK blocks and
  * flows with an MSS of 536 or less stay one MSS per frame.  Received
  * super-segments (GRO) are taken whole and do not raise the receive-MSS
@@ -138,9 +143,10 @@
  * tuple (RFC 6191, as Linux).  An orphaned FIN_WAIT_2 ends after
  * fin_wait2_ns.
  *
- * Congestion control: IW per RFC 6928, slow start with ABC (L = 2),
- * congestion avoidance per RFC 5681 or CUBIC (RFC 9438, beta 0.7, C 0.4,
- * with the Reno-friendly region), selected per flow.  cwnd grows only while
+ * Congestion control: IW per RFC 6928, slow start with ABC (L = 2) and, in
+ * the first slow start, HyStart++ (RFC 9406, hystart.c), congestion
+ * avoidance by CUBIC (RFC 9438, the default: beta 0.7, C 0.4, fast
+ * convergence, the Reno-friendly region) or RFC 5681, selected per flow.  cwnd grows only while
  * the flow is cwnd-limited (flight at least half of cwnd, RFC 7661) and is
  * clamped to [MSS, TCP_CWND_MAX].
  *
@@ -165,6 +171,7 @@
 #include "tapir/ipv6.h"
 #include "tapir/tcp.h"
 #include "tcp/cc.h"
+#include "tcp/loss.h"
 #include "tcp/ooo.h"
 #include "wire/bytes.h"
 #include "wire/ipv4.h"
@@ -177,7 +184,6 @@
 #define TCP_MIN_MSS 88
 #define TCP_CWND_MAX (1u << 30) /* bytes: cwnd is clamped here, never wraps */
 #define TCP_SB_MAX 32           /* SACK scoreboard ranges */
-#define TCP_RTX_REC 64          /* retransmissions tracked in a recovery */
 #define TCP_PERSIST_MAX (60 * SEC)
 #define TCP_R2_FLOOR (100 * SEC)
 #define TCP_SNDBUF_MIN 4096
@@ -202,10 +208,6 @@ struct tcp_rx {
 	bool v6;
 	const struct tapir_ipv4_rx_meta *m4;  /* IPv4: the datagram's meta, else NULL */
 	const struct tapir_ipv6_rx_meta *m6;  /* IPv6: the packet's meta, else NULL */
-};
-
-struct tcp_rtx_rec {
-	uint32_t seq, end, mark;
 };
 
 struct tcp_listener {
@@ -288,10 +290,13 @@ struct tapir_tcp_flow {
 	struct tcp_sack_block sb[TCP_SB_MAX];
 	unsigned nsb;
 	uint32_t sacked, high_sack, rexmit_nxt;
-	/* holes retransmitted in this recovery and the SND.MAX at that time: one
-	 * is lost again once data sent after it is SACKed */
-	struct tcp_rtx_rec *rtx;          /* TCP_RTX_REC entries, allocated at first use */
-	unsigned nrtx;
+	/* RACK's log, the retransmissions of a recovery, PRR (loss.h): only
+	 * while data is in flight */
+	struct tcp_loss *loss;
+	uint8_t reo_wnd_mult, reo_persist; /* RACK.reo_wnd_mult, recoveries it lasts */
+	bool reo_armed;                   /* t_rtx is RACK's reordering timer */
+	bool reord_seen;                  /* RACK.reord: reordering observed */
+	bool tlp_episode;                 /* a probe is out and no DSACK or ACK past it yet */
 
 	/* timers (0 = off) */
 	uint64_t t_rtx, t_delack, t_ka, t_wait;
@@ -550,6 +555,7 @@ void tcp_rtt_sample(struct tapir_tcp_flow *f, uint64_t rtt_ns);
 uint32_t tcp_skip_sacked(const struct tapir_tcp_flow *f, uint32_t seq, uint32_t *limit);
 void tcp_sb_prune(struct tapir_tcp_flow *f);
 void tcp_sb_add(struct tapir_tcp_flow *f, uint32_t l, uint32_t r);
+uint32_t tcp_sack_pipe(const struct tapir_tcp_flow *f);
 void tcp_rtx_check(struct tapir_tcp_flow *f);
 void tcp_enter_recovery(struct tapir_tcp_flow *f);
 void tcp_output_recovery(struct tapir_tcp_flow *f);

@@ -143,6 +143,7 @@ void tcp_arm_rtx_ext(struct tapir_tcp_flow *f, uint32_t sending)
 	uint64_t pto;
 
 	f->pto_armed = tcp_pto_get_ext(f, sending, &pto);
+	f->reo_armed = false;
 	f->t_rtx = f->st->now + (f->pto_armed ? pto : f->rto);
 	tcp_timer_update(f);
 }
@@ -152,6 +153,7 @@ void tcp_arm_rtx(struct tapir_tcp_flow *f)
 	uint64_t pto;
 
 	f->pto_armed = pto_get(f, &pto);
+	f->reo_armed = false;
 	f->t_rtx = f->st->now + (f->pto_armed ? pto : f->rto);
 	tcp_timer_update(f);
 }
@@ -229,6 +231,7 @@ static void tail_loss_probe(struct tapir_tcp_flow *f)
 
 	f->pto_armed = false;
 	f->tlp_out = true;
+	f->tlp_episode = true;
 	CTR_INC(f->st, TCP_TAIL_LOSS_PROBES);
 	/*
 	 * The probe resends the last segment sent, even when new data is
@@ -311,8 +314,14 @@ static void rtx_timeout(struct tapir_tcp_flow *f)
 		tcp_send_syn(f);
 		return;
 	}
-	if (!can_send_data(f) || f->snd_una == f->snd_max)
+	if (!can_send_data(f) || f->snd_una == f->snd_max) {
+		f->reo_armed = false;
 		return;
+	}
+	if (f->reo_armed) {
+		tcp_rack_timeout(f);	/* RACK's reordering timer, not the RTO */
+		return;
+	}
 	if (f->pto_armed) {
 		tail_loss_probe(f);
 		return;
@@ -338,8 +347,11 @@ static void rtx_timeout(struct tapir_tcp_flow *f)
 	f->cwnd = f->mss;
 	f->bytes_acked_ca = 0;
 	f->in_recovery = false;
-	f->nrtx = 0;
+	if (f->loss)
+		f->loss->nrtx = 0;
 	f->pto_armed = false;
+	f->tlp_episode = false;
+	tcp_rack_on_rto(f);
 	if (f->retries >= 2) {
 		/* a second timeout in a row: forget SACK info, in case the
 		 * receiver dropped what it SACKed (RFC 2018 8) */

@@ -109,9 +109,9 @@ static void test_default(void **state)
 	assert_string_equal(app(&c, "http")->type, "http");
 	assert_int_equal(http_of(app(&c, "http"))->port, 80);
 	assert_string_equal(http_of(app(&c, "http"))->kv, "site");
-	/* [tcp] is all defaults: keepalive off, NewReno, MSL 30 s */
+	/* [tcp] is all defaults: keepalive off, CUBIC, MSL 30 s */
 	assert_false(c.tcp.keepalive);
-	assert_int_equal(c.tcp.cc, TAPIR_TCP_CC_NEWRENO);
+	assert_int_equal(c.tcp.cc, TAPIR_TCP_CC_CUBIC);
 	assert_true(c.tcp.msl_ns == 30 * SEC);
 	config_free(&c);
 }
@@ -700,7 +700,7 @@ static void test_tcp_section(void **state)
 
 	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[tcp]\nkeepalive = true\n"
 		    "keepalive_idle = 10s\nkeepalive_interval = 2s\nkeepalive_count = 3\n"
-		    "congestion_control = cubic\nsndbuf = 1MiB\nrcvbuf = 512KiB\nmsl = 1s\n"
+		    "congestion_control = newreno\nsndbuf = 1MiB\nrcvbuf = 512KiB\nmsl = 1s\n"
 		    "backlog = 1000\nmax_connections = 20000\nmax_retries = 8\n"
 		    "syn_retries = 2\nnodelay = true\nsyn_cookies = false\n"
 		    "fin_wait2_timeout = 5s\n");
@@ -708,7 +708,7 @@ static void test_tcp_section(void **state)
 	assert_true(c.tcp.keepalive_idle_ns == 10 * SEC);
 	assert_true(c.tcp.keepalive_intvl_ns == 2 * SEC);
 	assert_int_equal(c.tcp.keepalive_count, 3);
-	assert_int_equal(c.tcp.cc, TAPIR_TCP_CC_CUBIC);
+	assert_int_equal(c.tcp.cc, TAPIR_TCP_CC_NEWRENO);
 	assert_int_equal(c.tcp.sndbuf, 1 << 20);
 	assert_int_equal(c.tcp.rcvbuf, 512 << 10);
 	assert_true(c.tcp.msl_ns == SEC);

@@ -495,9 +495,9 @@ static void test_rtx_record_ending_at_zero(void **state)
 	f->in_recovery = true;
 	f->recover = f->snd_max;
 	f->cwnd = 10 * mss;
-	f->rtx = calloc(TCP_RTX_REC, sizeof(*f->rtx));
-	f->rtx[0] = (struct tcp_rtx_rec){ x + mss, 0, f->snd_max };
-	f->nrtx = 1;
+	assert_non_null(tcp_loss_get(f));
+	f->loss->rtx[0] = (struct tcp_rtx_rec){ x + mss, 0, f->snd_max, 0 };
+	f->loss->nrtx = 1;
 	f->rexmit_nxt = x;
 	tcp_output(f);
 	world_pump(t->w);
