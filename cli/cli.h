@@ -28,6 +28,8 @@ int cli_usage_err(const char *msg, const char *usage);
 bool cli_want_help(int argc, char **argv, const char *usage, const char *help);
 /* A decimal number up to @max.  Return: 0 or -EINVAL */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* @addr and @port as a.b.c.d:port or [v6]:port in @buf; returns @buf */
+char *cli_endpoint(char *buf, size_t size, const char *addr, long long port);
 
 /* diag.c: the subcommands */
 int route_main(int argc, char **argv);

@@ -382,7 +382,7 @@ static int arp_main(int argc, char **argv)
 }
 
 /* An endpoint as text: a.b.c.d:port, or [v6]:port */
-static char *endpoint(char *buf, size_t size, const char *addr, long long port)
+char *cli_endpoint(char *buf, size_t size, const char *addr, long long port)
 {
 	snprintf(buf, size, strchr(addr, ':') ? "[%s]:%lld" : "%s:%lld", addr, port);
 	return buf;
@@ -397,8 +397,8 @@ static void conns_table(json_t *r, const char *arg)
 	json_t *e;
 	json_array_foreach(json_object_get(r, "connections"), i, e) {
 		char l[64], p[64];
-		endpoint(l, sizeof(l), s_(e, "local"), i_(e, "local_port"));
-		endpoint(p, sizeof(p), s_(e, "remote"), i_(e, "remote_port"));
+		cli_endpoint(l, sizeof(l), s_(e, "local"), i_(e, "local_port"));
+		cli_endpoint(p, sizeof(p), s_(e, "remote"), i_(e, "remote_port"));
 		printf("%-12s %8lld %8lld %-22s %-22s\n", s_(e, "state"), i_(e, "recv_queue"),
 		       i_(e, "send_queue"), l, p);
 		printf("\t rtt:%.3f/%.3f rto:%lld mss:%lld cwnd:%lld ssthresh:%lld "
@@ -418,10 +418,10 @@ static void conns_table(json_t *r, const char *arg)
 	       "NAMESPACE", "DESTINATION", "HOST SOCKET", "TO-HOST", "TO-NS");
 	json_array_foreach(sp, i, e) {
 		char n[64], d[64], h[64];
-		endpoint(n, sizeof(n), s_(e, "ns_addr"), i_(e, "ns_port"));
-		endpoint(d, sizeof(d), s_(e, "dst_addr"), i_(e, "dst_port"));
+		cli_endpoint(n, sizeof(n), s_(e, "ns_addr"), i_(e, "ns_port"));
+		cli_endpoint(d, sizeof(d), s_(e, "dst_addr"), i_(e, "dst_port"));
 		if (json_object_get(e, "host_local_addr"))
-			endpoint(h, sizeof(h), s_(e, "host_local_addr"), i_(e, "host_local_port"));
+			cli_endpoint(h, sizeof(h), s_(e, "host_local_addr"), i_(e, "host_local_port"));
 		else
 			snprintf(h, sizeof(h), "ping %s", s_(e, "host_peer_addr"));
 		printf("%-5s %-10s %-22s %-22s %-22s %12lld %12lld\n", s_(e, "proto"),

@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "top.h"
 
 #define WIDTH 80
@@ -370,11 +371,9 @@ static void draw(const struct view *v, const struct sample *s0, const struct sam
 		}
 		qsort(cr, nc, sizeof(*cr), conn_cmp);
 		for (i = 0; i < nc && o.lines < v->rows - 1; i++) {
-			char peer[48];
+			char peer[64];
 			e = cr[i].c;
-			snprintf(peer, sizeof(peer), "%s:%lld",
-				 sval(e, "remote"),
-				 ival(e, "remote_port"));
+			cli_endpoint(peer, sizeof(peer), sval(e, "remote"), ival(e, "remote_port"));
 			line(&o, NULL, "%-21.21s %-11.11s %7s %7s %8.3f %7s %5lld :%lld", peer,
 			     sval(e, "state"), human(cr[i].rx, a, 16),
 			     human(cr[i].tx, b, 16), (double)ival(e, "rtt_us") / 1000,
