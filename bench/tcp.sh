@@ -35,6 +35,13 @@
 # else used meanwhile (bench/load.sh); its ratios are refused when that was
 # more than a core.
 #
+# The kernel's congestion control is printed: the machine's default
+# (net.ipv4.tcp_congestion_control; bbr on some hosts, which ignores random
+# loss, where tapir runs CUBIC), or BENCH_KERNEL_CC=cubic for the kernel's
+# sockets (tcpbench's TCPBENCH_CC, TCP_CONGESTION).  It moves the lossless
+# rows too: bbr paces, cubic does not (over veth, measured busy: the kernel's
+# lossless bulk about 40 Gbit/s with cubic).
+#
 # Environment: BENCH_SECS (bulk seconds, 5), BENCH_LOSS_SECS (10),
 # BENCH_RR (round trips, 20000), BENCH_IMPAIRED=0 to skip the 0.1 %, 5 % and
 # delay rows.
@@ -62,6 +69,12 @@ LOSS_SECS=${BENCH_LOSS_SECS:-10}
 RR=${BENCH_RR:-20000}
 [ -x "$TAPIRD" ] || { echo "no tapird at $TAPIRD" >&2; exit 1; }
 [ -x "$TCPBENCH" ] || { echo "no tcpbench at $TCPBENCH" >&2; exit 1; }
+if [ -n "${BENCH_KERNEL_CC:-}" ]; then
+	export TCPBENCH_CC=$BENCH_KERNEL_CC
+	KERNEL_CC="$BENCH_KERNEL_CC (BENCH_KERNEL_CC)"
+else
+	KERNEL_CC="$(sysctl -n net.ipv4.tcp_congestion_control 2>/dev/null || echo unknown) (the default)"
+fi
 if grep -q __asan_init "$TAPIRD"; then
 	echo "warning: $TAPIRD is built with AddressSanitizer: figures are not meaningful" >&2
 fi
@@ -148,6 +161,7 @@ ratio() { load_ratio "$1" "$2"; }
 row() { printf "%-34s %12s %14s %8s %s\n" "$@"; }
 
 echo "tcp benchmark: $(nproc) CPUs, $(uname -r), MTU 1500, bulk ${SECS} s, $RR round trips"
+echo "congestion control: tapird ${TAPIRD_ARGS:+(TAPIRD_ARGS: $TAPIRD_ARGS) }its [tcp] default; the kernel $KERNEL_CC"
 echo "tapird: $TAPIRD"
 echo
 

@@ -22,6 +22,9 @@
  *       Connections per second: connect to echo, one 64-byte round trip,
  *       close, again, for SECONDS.
  *
+ * TCPBENCH_CC=NAME in the environment sets the kernel's congestion control
+ * (TCP_CONGESTION) of every socket, the servers' and the clients'.
+ *
  * Output, one line on stdout:  "gbps=X bytes=N secs=T" for send and recv,
  * "median_us=X p99_us=Y min_us=Z n=COUNT" for rr, "cps=X n=N secs=T" for crr.  Errors go to stderr and
  * exit 1.  Every client run is bounded by an alarm (SECONDS + 60 s, or 120 s
@@ -59,6 +62,16 @@ static void die(const char *what)
 }
 
 /* @host: an IPv4 or IPv6 address (no brackets) */
+
+/* TCPBENCH_CC in the environment: the kernel's congestion control for this
+ * socket (TCP_CONGESTION; a listener's is inherited by what it accepts) */
+static void set_cc(int fd)
+{
+	const char *cc = getenv("TCPBENCH_CC");
+
+	if (cc && *cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)))
+		die("TCP_CONGESTION (TCPBENCH_CC)");
+}
 static int dial(const char *host, const char *port, int nodelay)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -78,6 +91,7 @@ static int dial(const char *host, const char *port, int nodelay)
 	fd = socket(to->sa_family, SOCK_STREAM, 0);
 	if (fd < 0)
 		die("socket");
+	set_cc(fd);
 	if (nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)))
 		die("TCP_NODELAY");
 	if (connect(fd, to, tolen))
@@ -300,6 +314,7 @@ static int listen_on(int port)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
+	set_cc(fd);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		die("bind");
 	if (listen(fd, 128))

@@ -254,6 +254,7 @@
 	X(TCP_TLP_LOSS_REPAIRED, "tcp.tlp.loss_repaired")                  \
 	X(TCP_PRR_RECOVERIES, "tcp.prr.recoveries")                        \
 	X(TCP_PRR_SSRB, "tcp.prr.ssrb_acks")                               \
+	X(TCP_RTO_RECOVERIES, "tcp.rto_recoveries")                        \
 	X(TCP_HYSTART_CSS, "tcp.hystart.css_entered")                      \
 	X(TCP_HYSTART_CSS_BACK, "tcp.hystart.css_back")                    \
 	X(TCP_HYSTART_EXIT, "tcp.hystart.exits")                           \

@@ -236,6 +236,8 @@ static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		if (rack_lost && !f->in_recovery && seq_ge(f->snd_una, f->recover) &&
 		    f->snd_una != f->snd_max)
 			tcp_enter_recovery(f);
+		else
+			(void)tcp_rto_recovery(f);	/* a resend after a timeout lost */
 	} else if (dup) {
 		f->dupacks++;
 		if (f->in_recovery && !f->sack_ok) {

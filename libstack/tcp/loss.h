@@ -69,6 +69,9 @@ void tcp_rack_on_rto(struct tapir_tcp_flow *f);
 void tcp_rack_timeout(struct tapir_tcp_flow *f);
 void tcp_rack_recovery_end(struct tapir_tcp_flow *f);
 
+/* sack.c: a recovery of the resends after a timeout */
+bool tcp_rto_recovery(struct tapir_tcp_flow *f);
+
 /* prr.c: Proportional Rate Reduction */
 void tcp_prr_start(struct tapir_tcp_flow *f);
 void tcp_prr_ack(struct tapir_tcp_flow *f, uint32_t delivered);

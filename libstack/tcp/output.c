@@ -425,6 +425,41 @@ static uint32_t tso_max(const struct tapir_tcp_flow *f)
 	return room / f->mss * f->mss;
 }
 
+/*
+ * TSO deferral (as Linux's tcp_tso_should_defer()): the windows allow only
+ * @len of the @want bytes a super-segment would carry, and that is less than
+ * a third of the window: wait for the ACK that opens more, if it is due
+ * soon, i.e. the oldest data in flight was sent half an SRTT ago or longer.
+ * Where frames are dropped whole per super-segment (a qdisc, nftables on the
+ * host's side of the TAP), each is a loss event: segments sent two at a time
+ * as ACKs open the window made 13 times Linux's recoveries per byte at 5 %
+ * loss.  Not in a recovery, not after a timeout, not without RTT or the loss
+ * state's transmission times.
+ */
+static bool tso_defer(const struct tapir_tcp_flow *f, uint32_t len, uint32_t want)
+{
+	const struct tcp_loss *l = f->loss;
+	uint32_t chunk = min32(f->snd_wnd, f->cwnd) / 3, now_us, ts = 0;
+	bool found = false;
+
+	if (len >= want || len >= chunk || !l || !f->rtt_valid || f->in_recovery ||
+	    seq_lt(f->snd_una, f->recover) || f->snd_una == f->snd_nxt)
+		return false;
+	for (unsigned i = 0; i < l->ln; i++) {
+		const struct tcp_xmit *e = &l->log[(l->lhead + i) % TCP_XLOG];
+
+		if (seq_gt(e->end, f->snd_una)) {
+			ts = e->ts;
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+		return false;
+	now_us = (uint32_t)(f->st->now / 1000);
+	return now_us - ts >= f->srtt_us / 2;
+}
+
 /* Send what the windows, Nagle and the state allow; then a pending ACK. */
 void tcp_output(struct tapir_tcp_flow *f)
 {
@@ -477,8 +512,11 @@ void tcp_output(struct tapir_tcp_flow *f)
 			 * where the one-segment rules below would send it too (Nagle) */
 			uint32_t tail = len % f->mss;
 
-			if (len > usable)
+			if (len > usable) {
+				if (tso_defer(f, usable / f->mss * f->mss, len))
+					break;
 				len = usable / f->mss * f->mss;
+			}
 			else if (tail && len == avail && !f->fin_queued && !f->o.nodelay &&
 				 seq_ge(f->snd_nxt + len - tail, f->push_seq))
 				len -= tail;

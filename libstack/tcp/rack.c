@@ -339,6 +339,8 @@ void tcp_rack_timeout(struct tapir_tcp_flow *f)
 		tcp_rtx_check(f);
 	if (tcp_rack_detect(f) && !f->in_recovery && seq_ge(f->snd_una, f->recover))
 		tcp_enter_recovery(f);
+	else
+		(void)tcp_rto_recovery(f);
 	tcp_output(f);
 	if (!f->t_rtx && f->snd_una != f->snd_max)
 		tcp_arm_rtx(f);

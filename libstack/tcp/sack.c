@@ -208,6 +208,37 @@ void tcp_output_recovery(struct tapir_tcp_flow *f)
 	}
 }
 
+/*
+ * After a timeout (RFC 8985 6.3, RFC 6298 5.4) everything outstanding was
+ * resent in order from SND.UNA as the loss window allowed, and RACK keeps
+ * timing those resends (rack.c's log starts again at the timeout).  Once all
+ * is resent (SND.NXT back at SND.MAX) and RACK finds one of them lost again,
+ * repair it as a recovery does (the unSACKed holes below lost_end, at PRR's
+ * pace) rather than by a second timeout, with its doubled RTO and cwnd of one
+ * segment: the lost retransmission detection of RFC 8985 6.2 applies to the
+ * resends of a timeout as to those of a fast recovery (Linux's CA_Loss
+ * retransmits what RACK marks).  No second reduction: the timeout set
+ * ssthresh for this window of data (RFC 5681 4.3, RFC 6675 5), and the
+ * recovery ends where the timeout's would have, at recover (SND.MAX at the
+ * timeout).
+ * Return: true if such a recovery started
+ */
+bool tcp_rto_recovery(struct tapir_tcp_flow *f)
+{
+	uint32_t lim;
+
+	if (!f->sack_ok || f->in_recovery || !f->loss || !f->loss->rack_valid ||
+	    !seq_lt(f->snd_una, f->recover) || f->snd_nxt != f->snd_max ||
+	    !seq_lt(tcp_skip_sacked(f, f->snd_una, &lim), tcp_rack_lost_end(f)))
+		return false;
+	f->in_recovery = true;
+	f->loss->nrtx = 0;
+	f->rexmit_nxt = f->snd_una;
+	tcp_prr_start(f);
+	CTR_INC(f->st, TCP_RTO_RECOVERIES);
+	return true;
+}
+
 /* ---- SACK scoreboard ---- */
 
 void tcp_sb_prune(struct tapir_tcp_flow *f)

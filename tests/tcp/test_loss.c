@@ -390,6 +390,118 @@ static void test_tlp_dsack_no_loss(void **state)
 	tlp_case(true);
 }
 
+/* ---- after a timeout ---- */
+
+/*
+ * The peer of test_rto_resend_lost: which of @n segments from @base it holds;
+ * takes the data segments sent (a segment is dropped when @drop says so for
+ * its transmission) and answers each with an ACK and SACK blocks (the three
+ * highest runs above the cumulative ACK)
+ */
+static void peer_take(struct th_case *t, uint32_t ps, uint32_t base, bool *have, unsigned n,
+		      bool (*drop)(unsigned seg, unsigned nth), unsigned *sends)
+{
+	uint32_t mss = 1448;
+	size_t k = data_segs(t);
+
+	raw_clear(t->w);
+	for (size_t i = 0; i < k; i++) {
+		unsigned first = (segs[i].seq - base) / mss, last;
+		uint32_t lr[6], ack;
+		unsigned nb = 0, j;
+
+		bool got = false;
+
+		last = first + (segs[i].payload_len + mss - 1) / mss;
+		for (j = first; j < last && j < n; j++)
+			if (!drop(j, sends[j]++))
+				got = have[j] = true;
+		if (!got)
+			continue;	/* lost: no ACK */
+		for (j = 0; j < n && have[j]; j++)
+			;
+		ack = base + j * mss;
+		for (unsigned e = n; e > j && nb < 3;) {
+			unsigned b;
+
+			while (e > j && !have[e - 1])
+				e--;
+			if (e == j)
+				break;
+			b = e;
+			while (b > j && have[b - 1])
+				b--;
+			lr[2 * nb] = base + b * mss;
+			lr[2 * nb + 1] = base + e * mss;
+			nb++;
+			e = b;
+		}
+		sack_ack(t, ps, ack, nb, lr);
+	}
+}
+
+static unsigned rto_sends[10];
+static bool rto_seen;
+
+/* all that is sent before the timeout lost (the probe too); of the resends
+ * after it, the fifth segment's first */
+static bool drop_all_then_5th(unsigned seg, unsigned nth)
+{
+	(void)nth;
+	if (!rto_seen)
+		return true;
+	return seg == 4 && rto_sends[seg]++ == 0;
+}
+
+/*
+ * A timeout, and one of the segments resent after it lost again (5 % loss
+ * does it often): once everything is resent, RACK finds the resend lost when
+ * later ones are SACKed and RACK.rtt has passed, and it is sent again at
+ * once, as in a recovery (tcp_rto_recovery()), without a second timeout
+ * (whose backoff doubles the wait and restarts from one segment); cwnd is
+ * not cut again.
+ */
+static void test_rto_resend_lost(void **state)
+{
+	struct th_case *t = th_case_new(NULL);
+	uint8_t *p = th_pattern(40000, 11);
+	uint32_t ps, mss = 1448, base = rtt40_flow(t, &ps, p);
+	struct tapir_tcp_flow *f = t->a.flow;
+	bool have[10] = { false };
+	unsigned sends[10] = { 0 };
+	uint32_t ssthresh = 0;
+	int ms;
+
+	(void)state;
+	rto_seen = false;
+	memset(rto_sends, 0, sizeof(rto_sends));
+	f->cwnd = 10 * mss;
+	tapir_tcp_write(f, p, 10 * mss);
+	world_pump(t->w);
+	for (ms = 0; ms < 5000 && !CTR(t->h, TCP_RTO_TIMEOUTS); ms++) {
+		peer_take(t, ps, base, have, 10, drop_all_then_5th, sends);
+		world_advance(t->w, MSEC);
+	}
+	assert_int_equal(CTR(t->h, TCP_RTO_TIMEOUTS), 1);
+	rto_seen = true;
+	ssthresh = f->ssthresh;
+	/* the peer answers 20 ms after each resend (RTT 20 ms now) */
+	for (ms = 0; ms < 3000 && seq_lt(f->snd_una, base + 10 * mss); ms += 20) {
+		world_advance(t->w, 20 * MSEC);
+		peer_take(t, ps, base, have, 10, drop_all_then_5th, sends);
+	}
+	assert_int_equal(f->snd_una, base + 10 * mss);
+	assert_int_equal(rto_sends[4], 2);	/* sent again after its resend was lost */
+	assert_int_equal(CTR(t->h, TCP_RTO_TIMEOUTS), 1);
+	assert_int_equal(CTR(t->h, TCP_RTO_RECOVERIES), 1);
+	assert_int_equal(CTR(t->h, TCP_FAST_RETRANSMITS), 0);
+	assert_int_equal(f->ssthresh, ssthresh);	/* one reduction */
+	assert_true(ms < 400);
+	free(p);
+	tapir_tcp_abort(f);
+	th_case_free(t);
+}
+
 /* ---- PRR (RFC 6937) ---- */
 
 /*
@@ -613,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_rack_dupthresh),
 		cmocka_unit_test(test_tlp_repairs_tail),
 		cmocka_unit_test(test_tlp_dsack_no_loss),
+		cmocka_unit_test(test_rto_resend_lost),
 		cmocka_unit_test(test_prr_proportional),
 		cmocka_unit_test(test_prr_ssrb),
 		cmocka_unit_test(test_hystart_rtt_rise),

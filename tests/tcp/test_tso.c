@@ -29,6 +29,7 @@
 #include "wire/checksum.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
+#include "tcp/tcp_conn.h"
 
 #define US_IP 0xc0000202u    /* 192.0.2.2 */
 #define PEER_IP 0xc0000263u  /* 192.0.2.99 */
@@ -422,6 +423,74 @@ static void test_tso_bulk(void **state)
 	free(t);
 }
 
+/* Data frames recorded since the last clear: how many, *@max_len the largest */
+static size_t data_frames(struct t *t, uint32_t *max_len)
+{
+	size_t n = 0;
+
+	*max_len = 0;
+	for (size_t i = 0; i < t->d.n; i++) {
+		struct tcp_repr r;
+
+		if (get_be16(t->d.f[i].buf + 12) != 0x0800)
+			continue;
+		frame_tcp(t, i, &r);
+		if (!r.payload_len)
+			continue;
+		n++;
+		if (r.payload_len > *max_len)
+			*max_len = (uint32_t)r.payload_len;
+	}
+	return n;
+}
+
+/*
+ * TSO deferral (output.c tso_defer(), as Linux's tcp_tso_should_defer()):
+ * an ACK that opens the window by less than a third of it, when the oldest
+ * data in flight was sent half an SRTT ago or longer (its ACK is due), sends
+ * nothing; the ACK that follows opens enough for one big super-segment.
+ * When the oldest data was sent just now, the small one goes at once.
+ */
+static void test_tso_defer(void **state)
+{
+	struct t *t = calloc(1, sizeof(*t));
+	struct tapir_tcp_flow *f;
+	uint32_t una, max_len;
+	struct tcp_repr a;
+
+	(void)state;
+	setup_conn(t, TAPIR_NETIF_OFF_TSO4, 4u << 20, 65535, 7);
+	f = t->app.flow;
+	f->cwnd = 60 * MSS;
+	f->ssthresh = 60 * MSS;	/* congestion avoidance: cwnd stays about 60 */
+	f->srtt_us = 1000;
+	f->rtt_valid = true;
+	a = seg(t->peer_seq, t->iss + 1, TCP_ACK, 65535);
+	peer_tcp(t, &a, 0, false);	/* a window update: the flight fills cwnd */
+	una = t->iss + 1 + 10 * MSS;
+	t->now += 100000;	/* 0.1 ms: the oldest data went just now */
+	a = seg(t->peer_seq, una, TCP_ACK, 65535);
+	clear_frames(t);
+	peer_tcp(t, &a, 0, false);
+	assert_int_equal(data_frames(t, &max_len), 1);	/* not deferred */
+	assert_true(f->snd_max - f->snd_una >= 59 * MSS);
+	t->now += 2000000;	/* 2 ms: the ACKs of the flight are due */
+	una += 2 * MSS;
+	a = seg(t->peer_seq, una, TCP_ACK, 65535);
+	clear_frames(t);
+	peer_tcp(t, &a, 0, false);
+	assert_int_equal(data_frames(t, &max_len), 0);	/* deferred */
+	una += 20 * MSS;
+	a = seg(t->peer_seq, una, TCP_ACK, 65535);
+	clear_frames(t);
+	peer_tcp(t, &a, 0, false);
+	assert_true(data_frames(t, &max_len) >= 1);
+	assert_true(max_len >= 20 * MSS);	/* one big super-segment */
+	assert_true(f->snd_max - f->snd_una >= 59 * MSS);
+	teardown_conn(t);
+	free(t);
+}
+
 /* Without the offload, nothing bigger than one MSS goes out. */
 static void test_no_tso_without_offload(void **state)
 {
@@ -697,6 +766,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tso_bulk),
+		cmocka_unit_test(test_tso_defer),
 		cmocka_unit_test(test_no_tso_without_offload),
 		cmocka_unit_test(test_no_tso_small_mss),
 		cmocka_unit_test(test_tso_rwnd),
