@@ -194,10 +194,10 @@ LOAD_BUSY=${BUSY[base]}
 row "test" "tapir" "kernel(veth)" "ratio" ""
 row "bulk kernel->tapird (Gbit/s)" "${R[send_tapir]}" "${R[send_kernel]}" \
 	"$(ratio "${R[send_tapir]}" "${R[send_kernel]}")" \
-	"$(awk -v x="${R[send_tapir]}" 'BEGIN { print (x >= 1.6 ? "target >= 1.6: met" : "target >= 1.6: MISSED") }')"
+	"$(awk -v x="${R[send_tapir]}" 'BEGIN { print (x >= 1.6 ? "target >= 1.6 Gbit/s: met" : "target >= 1.6 Gbit/s: MISSED") }')"
 row "bulk tapird->kernel (Gbit/s)" "${R[recv_tapir]}" "${R[recv_kernel]}" \
 	"$(ratio "${R[recv_tapir]}" "${R[recv_kernel]}")" \
-	"$(awk -v x="${R[recv_tapir]}" 'BEGIN { print (x >= 1.6 ? "target >= 1.6: met" : "target >= 1.6: MISSED") }')"
+	"$(awk -v x="${R[recv_tapir]}" 'BEGIN { print (x >= 1.6 ? "target >= 1.6 Gbit/s: met" : "target >= 1.6 Gbit/s: MISSED") }')"
 row "echo 64 B round trip median (us)" "${R[rr50_tapir]}" "${R[rr50_kernel]}" \
 	"$(ratio "${R[rr50_tapir]}" "${R[rr50_kernel]}")" \
 	"$(awk -v a="${R[rr50_tapir]}" -v b="${R[rr50_kernel]}" 'BEGIN { print (a <= b ? "target <= kernel: met" : "target <= kernel: MISSED") }')"
