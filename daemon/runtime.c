@@ -940,7 +940,8 @@ static int start_loop(struct daemon *d)
 		return -1;
 	}
 	if (d->cfg.gw.enabled &&
-	    gw_services_start(&d->svc, &d->loop, d->st, &d->cfg, &d->log, gw_kick, d) < 0)
+	    gw_services_start(&d->svc, &d->loop, d->st, gateway_pool(d->gw), &d->cfg, &d->log,
+			      gw_kick, d) < 0)
 		return -1;
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
 				      .reload = ctl_reload, .dev_stats = ctl_dev_stats,

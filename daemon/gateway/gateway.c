@@ -22,8 +22,10 @@
  * Destinations: host_loopback (when set) stands for the host's 127.0.0.1;
  * the stack never forwards 127/8 itself, so without it the host's loopback
  * cannot be reached.  Limits: max_flows flows of all kinds (pending connects
- * count); per TCP flow at most flow_buffer bytes held each way, and
- * total_buffer for all flows together (see splice_tcp.c); every refusal is
+ * count, and so do the port forwards' connections and UDP flows); per TCP
+ * flow at most flow_buffer bytes held each way, and total_buffer for all
+ * flows together, the forwards' included: the splice pool (splice.c) holds
+ * these budgets and copies every spliced connection; every refusal is
  * counted (gateway.* in stats).
  *
  * One timer (the sweep, once a second) ends connects past connect_timeout
@@ -38,6 +40,7 @@
 #include <string.h>
 
 #include "gw.h"
+#include "tapir/tcp.h"
 
 static const char *const gw_counter_names[GW__COUNT] = {
 #define X(id, name) [GW_##id] = name,
@@ -131,6 +134,15 @@ int gateway_start(struct gateway **out, uv_loop_t *loop, struct tapir_stack *st,
 	gw->log = log;
 	gw->after = after;
 	gw->after_ctx = ctx;
+	gw->pool.flow_max = cfg->flow_buffer;
+	gw->pool.total_max = cfg->total_buffer;
+	gw->pool.max_flows = cfg->max_flows;
+	gw->pool.after = after;
+	gw->pool.ctx = ctx;
+	tapir_tcp_flow_opts_defaults(st, &gw->pool.opts);
+	gw->pool.opts.sndbuf = (size_t)cfg->flow_buffer;
+	gw->pool.opts.rcvbuf = (size_t)cfg->flow_buffer;
+	gw->pool.opts.nodelay = true;	/* the host side decides the segmenting */
 	/* a socket per flow: take the hard limit of descriptors (before the sandbox) */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -184,9 +196,21 @@ void gateway_stats_json(const struct gateway *gw, void *json_obj)
 	l = json_object();
 	for (int i = 0; i < GW__COUNT; i++)
 		json_object_set_new(l, gw_counter_names[i], json_integer((json_int_t)gw->ctr[i]));
-	json_object_set_new(l, "flows", json_integer((json_int_t)gw->nflows));
-	json_object_set_new(l, "buffered", json_integer((json_int_t)gw->buffered));
+	const struct splice_pool *p = &gw->pool;
+	const char *const pn[] = { "tcp_rst_to_host", "tcp_rst_to_ns", "tcp_ns_paused",
+				   "tcp_host_paused", "tcp_bytes_to_host", "tcp_bytes_to_ns" };
+	const uint64_t pv[] = { p->rst_to_host, p->rst_to_ns, p->ns_paused, p->host_paused,
+				p->bytes_to_host, p->bytes_to_ns };
+	for (size_t i = 0; i < sizeof(pv) / sizeof(pv[0]); i++)
+		json_object_set_new(l, pn[i], json_integer((json_int_t)pv[i]));
+	json_object_set_new(l, "flows", json_integer((json_int_t)p->nflows));
+	json_object_set_new(l, "buffered", json_integer((json_int_t)p->buffered));
 	json_object_set_new(json_obj, "gateway", l);
+}
+
+struct splice_pool *gateway_pool(struct gateway *gw)
+{
+	return gw ? &gw->pool : NULL;
 }
 
 void *gateway_flows_json(const struct gateway *gw)

@@ -76,8 +76,8 @@ static size_t host_resolvers(uint32_t *out, size_t max)
 }
 
 int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_stack *st,
-		      const struct tapird_config *c, struct tapir_logger *log,
-		      void (*kick)(void *ctx), void *ctx)
+		      struct splice_pool *pool, const struct tapird_config *c,
+		      struct tapir_logger *log, void (*kick)(void *ctx), void *ctx)
 {
 	char err[256];
 	struct gw_services *s = calloc(1, sizeof(*s));
@@ -88,7 +88,8 @@ int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_st
 	s->cfg = c;
 	s->log = log;
 	*out = s;
-	struct gw_fwd_env fe = { .loop = loop, .st = st, .log = log,
+	struct gw_fwd_env fe = { .loop = loop, .pool = pool, .udp_idle_ns = c->gw.udp_idle_ns,
+				 .st = st, .log = log,
 				 .bind_addr = c->gw.forward_addr, .ns_addr = c->gateway,
 				 .kick = kick, .ctx = ctx };
 	s->fwd = gw_fwd_new(&fe);
@@ -147,11 +148,11 @@ void gw_services_stats_json(struct gw_services *s, void *json_obj)
 	struct gw_fwd_stats f;
 	gw_fwd_get_stats(s->fwd, &f);
 	static const char *const fn[] = { "fwd_tcp_accepted", "fwd_tcp_active", "fwd_tcp_limit",
-					  "fwd_tcp_ns_refused", "fwd_tcp_resets", "fwd_udp_flows",
+					  "fwd_tcp_ns_refused", "fwd_udp_flows",
 					  "fwd_udp_active", "fwd_udp_limit", "fwd_udp_expired",
 					  "fwd_udp_foreign", "fwd_udp_send_errors" };
 	const uint64_t fv[] = { f.tcp_accepted, f.tcp_active, f.tcp_limit, f.tcp_ns_refused,
-				f.tcp_resets, f.udp_flows, f.udp_active, f.udp_limit, f.udp_expired,
+				f.udp_flows, f.udp_active, f.udp_limit, f.udp_expired,
 				f.udp_foreign, f.udp_send_errors };
 	json_t *o = counters(fn, fv, sizeof(fv) / sizeof(fv[0]));
 	if (s->dns) {

@@ -19,7 +19,12 @@
 #   - a UDP forward (config) echoes datagrams from two peers;
 #   - DNS through tapird's relay (UDP and TCP): `tapir exec` sees a
 #     resolv.conf naming tapird and getent resolves dnsmasq's host-record;
-#   - the counters move (stats gateway_relay).
+#   - the counters move (stats gateway_relay);
+#   - the forwards' UDP flows end after [gateway] udp_idle_timeout;
+#   - the forwards' connections count against [gateway] max_flows with the
+#     gateway's own flows: with max_flows = 2 and two held, a third host
+#     connection is reset, a new UDP peer dropped, a namespace connection
+#     refused, each counted.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
@@ -63,6 +68,7 @@ name = $NAME
 enabled = true
 forward = tcp/8080:80, udp/5353:7
 dns = 127.0.0.1
+udp_idle_timeout = 2s
 CONF
 
 "$TAPIR" up "$NAME" --config "$TMP/gw.conf" --netns new --gateway || fail "tapir up"
@@ -273,6 +279,84 @@ EOF
 [ "$(jq '.gateway_relay.dns_queries_tcp' "$TMP/stats.json")" -ge 1 ] || fail "dns_queries_tcp"
 [ "$(jq '.gateway_relay.fwd_tcp_ns_refused' "$TMP/stats.json")" -ge 1 ] || fail "ns_refused"
 pass "DNS relayed over UDP (getent via exec's resolv.conf) and TCP (ID restored); counters"
+
+# --- the forwards' UDP flows end after udp_idle_timeout (2 s) ---
+sleep 3
+[ "$(jq '.gateway_relay.fwd_udp_expired' <("$TAPIR" --json stats "$NAME"))" -ge 2 ] ||
+	fail "the forward's two UDP flows did not expire after udp_idle_timeout"
+pass "the forward's UDP flows expired after udp_idle_timeout"
+
+# --- max_flows is one cap for the forwards and the gateway ---
+"$TAPIR" down "$NAME" >/dev/null || fail "tapir down"
+if grep -E "Sanitizer|runtime error" "$TAPIRD_LOG" >&2; then fail "sanitizer reports in the log"; fi
+"$TAPIR" up "$NAME" --config "$TMP/gw.conf" --netns new --gateway -- --gateway.max_flows=2 \
+	>/dev/null || fail "tapir up with max_flows = 2"
+(exec "$TAPIR" exec "$NAME" -- socat TCP-LISTEN:80,bind=192.0.2.1,reuseaddr,fork SYSTEM:'cat') \
+	>/dev/null 2>&1 &
+PIDS="$PIDS $!"
+(exec "$TAPIR" exec "$NAME" -- socat UDP4-RECVFROM:7,bind=192.0.2.1,fork SYSTEM:'cat') \
+	>/dev/null 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 1 40); do
+	"$TAPIR" exec "$NAME" -- socat -T 1 /dev/null TCP4:192.0.2.1:80 2>/dev/null && break
+	sleep 0.25
+done
+sleep 0.5
+cat >"$TMP/hold2.py" <<'EOF'
+import os, socket, sys, time
+held = []
+for i in range(2):
+    s = socket.create_connection(("127.0.0.1", 8080), timeout=10)
+    s.sendall(b"held %d\n" % i)
+    assert s.recv(100) == b"held %d\n" % i
+    held.append(s)
+try:  # (the reset may come before connect() has returned)
+    s = socket.create_connection(("127.0.0.1", 8080), timeout=10)
+    s.sendall(b"third\n")
+    third = "data" if s.recv(100) else "eof"
+except ConnectionResetError:
+    third = "reset"
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(1)
+u.sendto(b"new peer", ("127.0.0.1", 5353))
+try:
+    u.recvfrom(100)
+    udp = "answered"
+except socket.timeout:
+    udp = "dropped"
+with open(sys.argv[1] + "/hold2.out", "w") as f:
+    f.write("%s %s\n" % (third, udp))
+# hold the two until the namespace side has been tried
+while not os.path.exists(sys.argv[1] + "/flows.done"):
+    time.sleep(0.1)
+EOF
+"$PY" "$TMP/hold2.py" "$TMP" &
+HOLDER=$!
+for _ in $(seq 1 100); do [ -s "$TMP/hold2.out" ] && break; sleep 0.1; done
+cat >"$TMP/connect.py" <<'EOF'
+import socket, sys, errno
+s = socket.socket()
+s.settimeout(10)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+EOF
+ns=$("$TAPIR" exec "$NAME" -- "$PY" "$TMP/connect.py" 198.51.100.9 80)
+"$TAPIR" --json stats "$NAME" >"$TMP/stats2.json"
+touch "$TMP/flows.done"
+wait "$HOLDER" || fail "the holding client: $(cat "$TMP/hold2.out" 2>/dev/null);" \
+	"$(jq -c '.gateway, .gateway_relay' "$TMP/stats2.json")"
+[ "$(cat "$TMP/hold2.out")" = "reset dropped" ] ||
+	fail "past max_flows, the host saw '$(cat "$TMP/hold2.out")' (want: reset dropped)"
+[ "$ns" = ECONNREFUSED ] || fail "a namespace connection past max_flows: $ns"
+[ "$(jq '.gateway.flows' "$TMP/stats2.json")" = 2 ] ||
+	fail "the forwards' connections are not the gateway's flows: $(jq -c .gateway "$TMP/stats2.json")"
+[ "$(jq '.gateway_relay.fwd_tcp_limit' "$TMP/stats2.json")" = 1 ] || fail "fwd_tcp_limit"
+[ "$(jq '.gateway_relay.fwd_udp_limit' "$TMP/stats2.json")" = 1 ] || fail "fwd_udp_limit"
+[ "$(jq '.gateway.tcp_refused_limit' "$TMP/stats2.json")" = 1 ] || fail "tcp_refused_limit"
+pass "max_flows = 2, two forwarded connections held: a third reset, a new UDP peer dropped, a namespace connection refused; each counted"
 
 "$TAPIR" down "$NAME" >/dev/null || fail "tapir down"
 trap cleanup EXIT
