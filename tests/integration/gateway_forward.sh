@@ -20,6 +20,9 @@
 #   - DNS through tapird's relay (UDP and TCP): `tapir exec` sees a
 #     resolv.conf naming tapird and getent resolves dnsmasq's host-record;
 #   - the counters move (stats gateway_relay);
+#   - a truncated answer (dnsmasq's 60 A records over UDP without EDNS)
+#     reaches the client with TC set, and its retry over TCP (a python
+#     client's and glibc's) is relayed over TCP and gets all 60 records;
 #   - the forwards' UDP flows end after [gateway] udp_idle_timeout;
 #   - the forwards' connections count against [gateway] max_flows with the
 #     gateway's own flows: with max_flows = 2 and two held, a third host
@@ -50,7 +53,8 @@ NAME=gwf
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
 	--listen-address=127.0.0.1 --port=53 --user=root \
 	--pid-file="$TMP/dnsmasq.pid" --log-facility="$TMP/dnsmasq.log" \
-	--host-record=svc.gw.test,198.51.100.7 &
+	--host-record=svc.gw.test,198.51.100.7 \
+	$(for i in $(seq 100 159); do echo "--host-record=big.gw.test,198.51.100.$i"; done) &
 PIDS="$PIDS $!"
 
 cat >"$TMP/gw.conf" <<CONF
@@ -279,6 +283,43 @@ EOF
 [ "$(jq '.gateway_relay.dns_queries_tcp' "$TMP/stats.json")" -ge 1 ] || fail "dns_queries_tcp"
 [ "$(jq '.gateway_relay.fwd_tcp_ns_refused' "$TMP/stats.json")" -ge 1 ] || fail "ns_refused"
 pass "DNS relayed over UDP (getent via exec's resolv.conf) and TCP (ID restored); counters"
+
+# --- a truncated answer: the relay passes TC over UDP, the retry over TCP gets it all ---
+# dnsmasq holds 60 A records for big.gw.test: over 512 bytes, so its UDP
+# answer (no EDNS) has TC set; the client retries over TCP to tapird, which
+# relays the query over TCP to dnsmasq (RFC 7766)
+tcp0=$(jq '.gateway_relay.dns_queries_tcp' <("$TAPIR" --json stats "$NAME"))
+out=$("$TAPIR" exec "$NAME" -- "$PY" - <<'EOF'
+import socket, struct
+def query(name, qid):
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for l in name.split("."):
+        q += bytes([len(l)]) + l.encode()
+    return q + b"\0" + struct.pack(">HH", 1, 1)
+def show(how, a, qid):
+    flags, an = struct.unpack(">HH", a[2:4] + a[6:8])
+    assert struct.unpack(">H", a[:2])[0] == qid, "id not restored"
+    return "%s %s %d" % (how, "TC" if flags & 0x0200 else "whole", an)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.sendto(query("big.gw.test", 0x1111), ("192.0.2.2", 53))
+a, _ = u.recvfrom(65535)
+res = [show("udp", a, 0x1111)]
+s = socket.create_connection(("192.0.2.2", 53), timeout=5)
+m = query("big.gw.test", 0x2222)
+s.sendall(struct.pack(">H", len(m)) + m)
+n = struct.unpack(">H", s.recv(2, socket.MSG_WAITALL))[0]
+res.append(show("tcp", s.recv(n, socket.MSG_WAITALL), 0x2222))
+print(", ".join(res))
+EOF
+) || fail "the truncated answer client"
+[ "$out" = "udp TC 30, tcp whole 60" ] || fail "TC over UDP, then TCP: got '$out'"
+# glibc's resolver does the same retry by itself
+n=$("$TAPIR" exec "$NAME" -- getent ahostsv4 big.gw.test | awk '{print $1}' | sort -u | wc -l)
+[ "$n" = 60 ] || fail "getent through the relay got $n of the 60 addresses"
+tcp1=$(jq '.gateway_relay.dns_queries_tcp' <("$TAPIR" --json stats "$NAME"))
+[ $((tcp1 - tcp0)) -ge 2 ] || fail "dns_queries_tcp went from $tcp0 to $tcp1"
+pass "a truncated answer: TC passed over UDP, the TCP retries (ours and glibc's) get all 60 records"
 
 # --- the forwards' UDP flows end after udp_idle_timeout (2 s) ---
 sleep 3
