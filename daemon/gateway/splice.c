@@ -8,13 +8,14 @@
  * While a splice holds flow_max bytes that way (or the pool total_max in
  * all) the namespace side is paused (tapir_tcp_read_pause(): the window
  * closes); it resumes under half of that (splice_pool_room() resumes those
- * paused for the total).  Host -> namespace: the host socket is read into
- * the pool's one buffer and written to the flow at once; what the flow's
- * send ring (its sndbuf, which the owners set to flow_max) does not take is
- * kept (one read at most) and host reading stops until writable().  So a
- * splice holds at most about flow_max each way plus one read, and a slow
- * reader on either side stops the other side's sender instead of growing
- * memory.
+ * paused for the total).  Host -> namespace: the host socket is read
+ * straight into free space of the flow's send ring (its sndbuf, which the
+ * owners set to flow_max; tapir_tcp_write_reserve() in libuv's alloc
+ * callback, tapir_tcp_write_commit() of what read() returned), so the bytes
+ * are copied once on the way, by the kernel; when the ring is full, nothing
+ * is lent, libuv reports UV_ENOBUFS and host reading stops until writable().
+ * So a splice holds at most flow_max each way, and a slow reader on either
+ * side stops the other side's sender instead of growing memory.
  *
  * Half-close: the namespace's FIN (recv of length 0) becomes shutdown() of
  * the host socket once the queued bytes are written; the host's EOF becomes
@@ -26,8 +27,7 @@
  *
  * Ending: splice_end() releases the flow at once (its callbacks cleared, so
  * none comes later) and closes the host socket; the owner hears ending()
- * then, and freed() from the socket's close callback, where the kept bytes
- * leave the pool's count.
+ * then, and freed() from the socket's close callback.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -64,9 +64,6 @@ static void sock_closed(uv_handle_t *h)
 	struct splice *s = h->data;
 	struct splice_pool *pool = s->pool;
 
-	pool->buffered -= splice_held_to_ns(s);
-	free(s->pend);
-	s->pend = NULL;
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -260,12 +257,22 @@ static void ns_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, si
 
 static void host_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
+/* The host socket is read straight into the flow's send ring (a reservation,
+ * committed in host_read()): no copy of ours on the way.  A full ring lends
+ * nothing, libuv reports UV_ENOBUFS and reading stops until writable(). */
 static void host_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct splice *s = h->data;
+	size_t len = 0;
+	void *p;
 
 	(void)suggested;
-	*buf = uv_buf_init((char *)s->pool->rbuf, sizeof(s->pool->rbuf));
+	if (!s->f || s->closing) {
+		*buf = uv_buf_init((char *)s->pool->rbuf, sizeof(s->pool->rbuf));
+		return;
+	}
+	p = tapir_tcp_write_reserve(s->f, &len, &s->reserve_err);
+	*buf = uv_buf_init(p, p ? (unsigned)(len > UINT32_MAX ? UINT32_MAX : len) : 0);
 }
 
 static void host_read_start(struct splice *s)
@@ -282,34 +289,6 @@ static void host_read_stop(struct splice *s)
 		return;
 	uv_read_stop((uv_stream_t *)&s->sock);
 	s->host_reading = false;
-}
-
-static void count_to_ns(struct splice *s, size_t n)
-{
-	s->bytes_to_ns += n;
-	s->pool->bytes_to_ns += n;
-}
-
-/* Write kept host bytes into the ring.  Return: true when none are left */
-static bool drain_pend(struct splice *s)
-{
-	while (s->pend_off < s->pend_len) {
-		long n = tapir_tcp_write(s->f, s->pend + s->pend_off, s->pend_len - s->pend_off);
-
-		if (n == -ENOBUFS || n == 0)
-			return false;	/* writable() follows */
-		if (n < 0) {
-			splice_end(s, false, true);
-			return false;
-		}
-		s->pend_off += (size_t)n;
-		s->pool->buffered -= (size_t)n;
-		count_to_ns(s, (size_t)n);
-	}
-	free(s->pend);
-	s->pend = NULL;
-	s->pend_len = s->pend_off = 0;
-	return true;
 }
 
 static void host_eof_to_ns(struct splice *s)
@@ -329,6 +308,7 @@ static void host_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	struct splice_pool *pool = s->pool;
 	long n;
 
+	(void)buf;
 	if (s->closing || nread == 0)
 		return;
 	if (!s->f) {
@@ -336,11 +316,21 @@ static void host_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		after(s);
 		return;
 	}
+	if (nread == UV_ENOBUFS) {
+		host_read_stop(s);
+		if (s->reserve_err == -EAGAIN) {
+			s->host_paused = true;	/* writable() follows */
+			pool->host_paused++;
+		} else {
+			splice_end(s, true, true);
+		}
+		after(s);
+		return;
+	}
 	if (nread == UV_EOF) {
 		host_read_stop(s);
 		s->host_eof = true;
-		if (!s->pend)
-			host_eof_to_ns(s);
+		host_eof_to_ns(s);
 		after(s);
 		return;
 	}
@@ -350,30 +340,14 @@ static void host_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		after(s);
 		return;
 	}
-	n = tapir_tcp_write(s->f, buf->base, (size_t)nread);
-	if (n == -ENOBUFS)
-		n = 0;
+	n = tapir_tcp_write_commit(s->f, (size_t)nread, false);
 	if (n < 0) {
 		splice_end(s, false, true);
 		after(s);
 		return;
 	}
-	count_to_ns(s, (size_t)n);
-	if ((size_t)n < (size_t)nread) {
-		s->pend_len = (size_t)nread - (size_t)n;
-		s->pend_off = 0;
-		s->pend = malloc(s->pend_len);
-		if (!s->pend) {
-			s->pend_len = 0;
-			splice_end(s, true, true);
-			after(s);
-			return;
-		}
-		memcpy(s->pend, buf->base + n, s->pend_len);
-		pool->buffered += s->pend_len;
-		host_read_stop(s);
-		pool->host_paused++;
-	}
+	s->bytes_to_ns += (size_t)n;
+	pool->bytes_to_ns += (size_t)n;
 	after(s);
 }
 
@@ -382,15 +356,10 @@ static void ns_writable(void *ctx, struct tapir_tcp_flow *f)
 	struct splice *s = ctx;
 
 	(void)f;
-	if (s->closing || !s->pend)
+	if (s->closing || !s->host_paused)
 		return;
-	if (!drain_pend(s) || s->closing)
-		return;
-	if (s->host_eof)
-		host_eof_to_ns(s);
-	else
-		host_read_start(s);
-	splice_pool_room(s->pool);
+	s->host_paused = false;
+	host_read_start(s);
 }
 
 static void ns_closed(void *ctx, struct tapir_tcp_flow *f, int err)

@@ -44,7 +44,7 @@ struct splice_pool {
 	void *ctx;
 	/* counters (gateway.tcp_* in stats) */
 	uint64_t rst_to_host, rst_to_ns, ns_paused, host_paused, bytes_to_host, bytes_to_ns;
-	uint8_t rbuf[65536];           /* host reads land here and are consumed at once */
+	uint8_t rbuf[65536];           /* host reads without a flow land here; pings' replies */
 };
 
 struct splice_ops {
@@ -64,9 +64,9 @@ struct splice {
 	struct tapir_tcp_flow *f;       /* the namespace side, once started */
 	uv_shutdown_t shut;
 	size_t to_host_queued;          /* bytes in uv_write() requests */
-	uint8_t *pend;                  /* host bytes the flow's ring did not take */
-	size_t pend_len, pend_off;
+	int reserve_err;                /* of the last tapir_tcp_write_reserve() */
 	bool started, ns_paused, paused_total, ns_eof, ns_shut;
+	bool host_paused;               /* host reading stopped: the send ring is full */
 	bool host_reading, host_eof, host_shut, host_shut_done, host_error, closing;
 	uint64_t bytes_to_host, bytes_to_ns;
 };
@@ -84,12 +84,6 @@ void splice_start(struct splice *s, struct tapir_tcp_flow *f);
  * (with a RST when @rst_host); ops->freed follows from the loop.  Again:
  * nothing. */
 void splice_end(struct splice *s, bool rst_ns, bool rst_host);
-
-/* Bytes held for either side now */
-static inline size_t splice_held_to_ns(const struct splice *s)
-{
-	return s->pend_len - s->pend_off;
-}
 
 /* Resume the splices paused for the total budget once it has room */
 void splice_pool_room(struct splice_pool *pool);

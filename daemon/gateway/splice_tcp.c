@@ -298,11 +298,10 @@ void gw_tcp_json(const struct gateway *gw, void *arr)
 		json_object_set_new(e, "bytes_to_host", json_integer((json_int_t)sp->bytes_to_host));
 		json_object_set_new(e, "bytes_to_ns", json_integer((json_int_t)sp->bytes_to_ns));
 		json_object_set_new(e, "queued_to_host", json_integer((json_int_t)sp->to_host_queued));
-		json_object_set_new(e, "held_to_ns", json_integer((json_int_t)splice_held_to_ns(sp)));
 		json_object_set_new(e, "ns_eof", json_boolean(sp->ns_eof));
 		json_object_set_new(e, "host_eof", json_boolean(sp->host_eof));
 		json_object_set_new(e, "ns_paused", json_boolean(sp->ns_paused));
-		json_object_set_new(e, "host_paused", json_boolean(sp->pend != NULL));
+		json_object_set_new(e, "host_paused", json_boolean(sp->host_paused));
 		json_array_append_new(arr, e);
 	}
 }
