@@ -892,8 +892,10 @@ static void forward_stats(struct daemon *d, json_t *obj)
 static void *ctl_spliced(void *ctx)
 {
 	struct daemon *d = ctx;
+	void *arr = gateway_flows_json(d->gw);
 
-	return gateway_flows_json(d->gw);
+	gw_services_flows_json(d->svc, arr);
+	return arr;
 }
 
 /* "conns": the fields the app that has the connection knows (TLS) */

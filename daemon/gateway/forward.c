@@ -59,6 +59,7 @@ struct fconn {
 	struct fconn *prev, *next;
 	struct gw_fwd *g;
 	struct fwd *f;           /* NULL once the forward is removed */
+	uint16_t host_port, ns_port;  /* the forward's */
 	bool connecting;         /* tapir_tcp_connect() under way */
 	bool freed;              /* the splice is freed (host socket closed) */
 };
@@ -175,6 +176,8 @@ static void on_tcp_connection(uv_stream_t *l, int status)
 	pool->nflows++;
 	g->stats.tcp_active = g->nconns;
 	c->f = fw;
+	c->host_port = fw->host_port;
+	c->ns_port = fw->ns_port;
 	fw->st.active++;
 	if (uv_accept(l, (uv_stream_t *)&c->sp.sock)) {
 		splice_end(&c->sp, false, false);
@@ -460,6 +463,22 @@ size_t gw_fwd_list(const struct gw_fwd *g, struct gw_fwd_info *out, size_t max)
 void gw_fwd_get_stats(const struct gw_fwd *g, struct gw_fwd_stats *s)
 {
 	*s = g->stats;
+}
+
+void gw_fwd_each_conn(const struct gw_fwd *g,
+		      void (*fn)(void *ctx, const struct gw_fwd_conn_info *ci), void *ctx)
+{
+	for (const struct fconn *c = g->conns; c; c = c->next) {
+		struct gw_fwd_conn_info ci = { .host_port = c->host_port, .ns_port = c->ns_port,
+					       .bytes_to_ns = c->sp.bytes_to_ns,
+					       .bytes_to_host = c->sp.bytes_to_host };
+		int len = sizeof(ci.peer);
+		if (c->sp.closing || uv_tcp_getpeername(&c->sp.sock, (struct sockaddr *)&ci.peer,
+							&len))
+			ci.peer.ss_family = 0;
+		ci.state = c->sp.closing ? "CLOSING" : c->connecting ? "CONNECTING" : "OPEN";
+		fn(ctx, &ci);
+	}
 }
 
 void gw_fwd_free(struct gw_fwd *g)

@@ -52,6 +52,14 @@ struct gw_fwd_info {
 	uint64_t bytes_out;      /* namespace -> host */
 };
 
+/* One spliced connection of a TCP forward (gw_fwd_each_conn()) */
+struct gw_fwd_conn_info {
+	uint16_t host_port, ns_port;     /* the forward's */
+	struct sockaddr_storage peer;    /* the host client (family 0: unknown) */
+	const char *state;               /* "CONNECTING" (to the namespace), "OPEN", "CLOSING" */
+	uint64_t bytes_to_ns, bytes_to_host;
+};
+
 struct gw_fwd_stats {
 	uint64_t tcp_accepted, tcp_active, tcp_limit, tcp_ns_refused;
 	uint64_t udp_flows, udp_active, udp_limit, udp_expired, udp_foreign, udp_send_errors;
@@ -84,6 +92,10 @@ int gw_fwd_rm(struct gw_fwd *g, uint8_t proto, uint16_t host_port);
 size_t gw_fwd_list(const struct gw_fwd *g, struct gw_fwd_info *out, size_t max);
 
 void gw_fwd_get_stats(const struct gw_fwd *g, struct gw_fwd_stats *s);
+
+/* Call @fn for each TCP connection of the forwards (the info lent for the call) */
+void gw_fwd_each_conn(const struct gw_fwd *g,
+		      void (*fn)(void *ctx, const struct gw_fwd_conn_info *ci), void *ctx);
 
 /* Close everything (see the ownership note above).  NULL is fine. */
 void gw_fwd_free(struct gw_fwd *g);

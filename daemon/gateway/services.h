@@ -46,6 +46,10 @@ int gw_services_forward(struct gw_services *s, const char *action, uint8_t proto
 			uint16_t host_port, uint16_t ns_port, void *json_result, char *err,
 			size_t errlen);
 
+/* "conns": append the forwards' TCP connections (both ends, bytes, state,
+ * "forward": true) to @json_arr (a json_t * array of spliced flows) */
+void gw_services_flows_json(const struct gw_services *s, void *json_arr);
+
 /* "stats": the forwards' and the relay's counters as layer "gateway_relay"
  * of @json_obj (a json_t * object); nothing when @s is NULL */
 void gw_services_stats_json(struct gw_services *s, void *json_obj);

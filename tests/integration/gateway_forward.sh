@@ -27,7 +27,7 @@
 #   - the forwards' connections count against [gateway] max_flows with the
 #     gateway's own flows: with max_flows = 2 and two held, a third host
 #     connection is reset, a new UDP peer dropped, a namespace connection
-#     refused, each counted.
+#     refused, each counted; tapir conns lists the two held connections.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
@@ -385,6 +385,8 @@ except OSError as e:
     print(errno.errorcode.get(e.errno, str(e)))
 EOF
 ns=$("$TAPIR" exec "$NAME" -- "$PY" "$TMP/connect.py" 198.51.100.9 80)
+"$TAPIR" --json conns "$NAME" >"$TMP/conns2.json"
+"$TAPIR" conns "$NAME" >"$TMP/conns2.txt"
 "$TAPIR" --json stats "$NAME" >"$TMP/stats2.json"
 touch "$TMP/flows.done"
 wait "$HOLDER" || fail "the holding client: $(cat "$TMP/hold2.out" 2>/dev/null);" \
@@ -397,6 +399,14 @@ wait "$HOLDER" || fail "the holding client: $(cat "$TMP/hold2.out" 2>/dev/null);
 [ "$(jq '.gateway_relay.fwd_tcp_limit' "$TMP/stats2.json")" = 1 ] || fail "fwd_tcp_limit"
 [ "$(jq '.gateway_relay.fwd_udp_limit' "$TMP/stats2.json")" = 1 ] || fail "fwd_udp_limit"
 [ "$(jq '.gateway.tcp_refused_limit' "$TMP/stats2.json")" = 1 ] || fail "tcp_refused_limit"
+[ "$(jq '[.spliced[] | select(.forward and .proto == "tcp" and .state == "OPEN"
+	and .host_local_addr == "127.0.0.1" and .host_local_port == 8080 and .host_peer_port > 0
+	and .ns_addr == "192.0.2.1" and .ns_port == 80 and .bytes_to_ns == 7
+	and .bytes_to_host == 7)] | length' "$TMP/conns2.json")" = 2 ] ||
+	fail "conns --json lacks the two forwarded connections: $(jq -c .spliced "$TMP/conns2.json")"
+[ "$(grep -c "^tcp   OPEN .*192.0.2.1:80 .*127.0.0.1:8080 " "$TMP/conns2.txt")" = 2 ] ||
+	fail "conns table: $(cat "$TMP/conns2.txt")"
+pass "tapir conns lists the two forwarded connections (both ends, bytes, state)"
 pass "max_flows = 2, two forwarded connections held: a third reset, a new UDP peer dropped, a namespace connection refused; each counted"
 
 "$TAPIR" down "$NAME" >/dev/null || fail "tapir down"
