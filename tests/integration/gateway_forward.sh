@@ -27,7 +27,10 @@
 #   - the forwards' connections count against [gateway] max_flows with the
 #     gateway's own flows: with max_flows = 2 and two held, a third host
 #     connection is reset, a new UDP peer dropped, a namespace connection
-#     refused, each counted; tapir conns lists the two held connections.
+#     refused, each counted; tapir conns lists the two held connections;
+#   - a resolver (python, on H's 127.0.0.2) whose UDP answer is a bare TC
+#     header (QDCOUNT 0): the relay hands it on with the question put back,
+#     and glibc's retry over TCP gets the address.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
@@ -330,8 +333,46 @@ pass "the forward's UDP flows expired after udp_idle_timeout"
 # --- max_flows is one cap for the forwards and the gateway ---
 "$TAPIR" down "$NAME" >/dev/null || fail "tapir down"
 if grep -E "Sanitizer|runtime error" "$TAPIRD_LOG" >&2; then fail "sanitizer reports in the log"; fi
+# --- a truncated answer without its question (QDCOUNT 0, as some servers send) ---
+# A resolver of our own on H's 127.0.0.2 answers UDP with a bare TC header
+# and TCP with the address; the relay matches the bare TC by server and ID,
+# puts the question back in, and glibc's stub retries over TCP
+cat >"$TMP/baretc.py" <<'EOF'
+import socket, struct, sys, threading, os
+def answer(q):
+    qid = q[:2]
+    qd_end = 12
+    while q[qd_end]:
+        qd_end += 1 + q[qd_end]
+    question = q[12:qd_end + 5]
+    rr = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("198.51.100.77")
+    return qid + b"\x81\x80" + struct.pack(">HHHH", 1, 1, 0, 0) + question + rr
+def udp():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.2", 53))
+    while True:
+        q, a = u.recvfrom(4096)
+        u.sendto(q[:2] + b"\x83\x80" + b"\0" * 8, a)   # QR TC RD RA, every count 0
+def tcp():
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("127.0.0.2", 53))
+    l.listen(8)
+    open(sys.argv[1], "w").close()
+    while True:
+        c, _ = l.accept()
+        n = struct.unpack(">H", c.recv(2, socket.MSG_WAITALL))[0]
+        m = answer(c.recv(n, socket.MSG_WAITALL))
+        c.sendall(struct.pack(">H", len(m)) + m)
+        c.close()
+threading.Thread(target=udp, daemon=True).start()
+tcp()
+EOF
+"$PY" "$TMP/baretc.py" "$TMP/baretc.ready" &
+PIDS="$PIDS $!"
+for _ in $(seq 1 50); do [ -f "$TMP/baretc.ready" ] && break; sleep 0.1; done
 "$TAPIR" up "$NAME" --config "$TMP/gw.conf" --netns new --gateway -- --gateway.max_flows=2 \
-	>/dev/null || fail "tapir up with max_flows = 2"
+	--gateway.dns=127.0.0.2 >/dev/null || fail "tapir up with max_flows = 2"
 (exec "$TAPIR" exec "$NAME" -- socat TCP-LISTEN:80,bind=192.0.2.1,reuseaddr,fork SYSTEM:'cat') \
 	>/dev/null 2>&1 &
 PIDS="$PIDS $!"
@@ -408,6 +449,15 @@ wait "$HOLDER" || fail "the holding client: $(cat "$TMP/hold2.out" 2>/dev/null);
 	fail "conns table: $(cat "$TMP/conns2.txt")"
 pass "tapir conns lists the two forwarded connections (both ends, bytes, state)"
 pass "max_flows = 2, two forwarded connections held: a third reset, a new UDP peer dropped, a namespace connection refused; each counted"
+
+out=$("$TAPIR" exec "$NAME" -- getent ahostsv4 bare.gw.test) ||
+	fail "getent through a bare TC answer: $(jq -c .gateway_relay <("$TAPIR" --json stats "$NAME"))"
+[ "$(echo "$out" | awk 'NR == 1 {print $1}')" = 198.51.100.77 ] || fail "bare TC, then TCP: '$out'"
+"$TAPIR" --json stats "$NAME" >"$TMP/stats3.json"
+[ "$(jq '.gateway_relay.dns_queries_tcp' "$TMP/stats3.json")" -ge 1 ] || fail "no TCP retry counted"
+[ "$(jq '.gateway_relay.dns_bad_answers' "$TMP/stats3.json")" = 0 ] ||
+	fail "the bare TC answer was dropped: $(jq -c .gateway_relay "$TMP/stats3.json")"
+pass "a truncated answer without its question: relayed with the question put in, the TCP retry answered"
 
 "$TAPIR" down "$NAME" >/dev/null || fail "tapir down"
 trap cleanup EXIT
