@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "apps.h"
+#include "tapir/forward.h"
 #include "tapir/udp.h"
 #include "tcp_server.h"
 
@@ -50,12 +51,14 @@ static void echo_recv(void *ctx, const struct tapir_udp_meta *m, const uint8_t *
 		e->ignored++;
 		return;
 	}
-	int rc = tapir_udp_sendto(e->st, m->dst_port, m->src, m->src_port, 0, data, len);
+	/* from the address it was sent to (one host may have several IPv6 ones) */
+	int rc = tapir_udp_sendto_from(e->st, m->multicast ? NULL : &m->dst, m->dst_port, &m->src,
+				       m->src_port, 0, data, len);
 	if (rc < 0) {
-		char a[16];
+		char a[TAPIR_ADDR_STRLEN];
 		e->failed++;
-		tapir_log_debug(e->log, "echo %u: reply of %zu bytes to %s:%u failed: %s", e->port, len,
-			  tapir_ipv4_addr_format(m->src, a), m->src_port, strerror(-rc));
+		tapir_log_debug(e->log, "echo %u: reply of %zu bytes to %s port %u failed: %s", e->port,
+			  len, tapir_addr_format(&m->src, a), m->src_port, strerror(-rc));
 		return;
 	}
 	e->echoed++;

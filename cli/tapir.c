@@ -401,6 +401,13 @@ static int route_main(int argc, char **argv)
 	return show(argv[1], "pmtu", NULL, route_table, NULL);
 }
 
+/* An endpoint as text: a.b.c.d:port, or [v6]:port */
+static char *endpoint(char *buf, size_t size, const char *addr, long long port)
+{
+	snprintf(buf, size, strchr(addr, ':') ? "[%s]:%lld" : "%s:%lld", addr, port);
+	return buf;
+}
+
 /* The human table of `tapir conns` */
 static void conns_table(json_t *r, const char *arg)
 {
@@ -409,9 +416,9 @@ static void conns_table(json_t *r, const char *arg)
 	size_t i;
 	json_t *e;
 	json_array_foreach(json_object_get(r, "connections"), i, e) {
-		char l[32], p[32];
-		snprintf(l, sizeof(l), "%s:%lld", s_(e, "local"), i_(e, "local_port"));
-		snprintf(p, sizeof(p), "%s:%lld", s_(e, "remote"), i_(e, "remote_port"));
+		char l[64], p[64];
+		endpoint(l, sizeof(l), s_(e, "local"), i_(e, "local_port"));
+		endpoint(p, sizeof(p), s_(e, "remote"), i_(e, "remote_port"));
 		printf("%-12s %8lld %8lld %-22s %-22s\n", s_(e, "state"), i_(e, "recv_queue"),
 		       i_(e, "send_queue"), l, p);
 		printf("\t rtt:%.3f/%.3f rto:%lld mss:%lld cwnd:%lld ssthresh:%lld "
@@ -430,12 +437,11 @@ static void conns_table(json_t *r, const char *arg)
 	printf("\nSPLICED (gateway)\n%-5s %-10s %-22s %-22s %-22s %12s %12s\n", "PROTO", "STATE",
 	       "NAMESPACE", "DESTINATION", "HOST SOCKET", "TO-HOST", "TO-NS");
 	json_array_foreach(sp, i, e) {
-		char n[32], d[32], h[32];
-		snprintf(n, sizeof(n), "%s:%lld", s_(e, "ns_addr"), i_(e, "ns_port"));
-		snprintf(d, sizeof(d), "%s:%lld", s_(e, "dst_addr"), i_(e, "dst_port"));
+		char n[64], d[64], h[64];
+		endpoint(n, sizeof(n), s_(e, "ns_addr"), i_(e, "ns_port"));
+		endpoint(d, sizeof(d), s_(e, "dst_addr"), i_(e, "dst_port"));
 		if (json_object_get(e, "host_local_addr"))
-			snprintf(h, sizeof(h), "%s:%lld", s_(e, "host_local_addr"),
-				 i_(e, "host_local_port"));
+			endpoint(h, sizeof(h), s_(e, "host_local_addr"), i_(e, "host_local_port"));
 		else
 			snprintf(h, sizeof(h), "ping %s", s_(e, "host_peer_addr"));
 		printf("%-5s %-10s %-22s %-22s %-22s %12lld %12lld\n", s_(e, "proto"),
@@ -467,14 +473,21 @@ static void udp_table(json_t *r, const char *arg)
 	printf("%-22s\n", "LOCAL");
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(r, "listeners"), i, e)
-		printf("%s:%lld\n", s_(e, "local"), i_(e, "port"));
+	json_array_foreach(json_object_get(r, "listeners"), i, e) {
+		const char *ep = s_(e, "endpoint");
+		if (strcmp(ep, "-"))
+			printf("%s\n", ep);
+		else   /* an older tapird */
+			printf("%s:%lld\n", s_(e, "local"), i_(e, "port"));
+	}
 }
 
 static int udp_main(int argc, char **argv)
 {
 	static const char U[] = "tapir udp NAME [--json]";
-	SIMPLE(argc, argv, U, "List the UDP ports the instance listens on.");
+	SIMPLE(argc, argv, U, "List the UDP ports the instance listens on, one row per local\n"
+	       "address: a.b.c.d:port, [IPv6]:port (a listener takes both families\n"
+	       "unless it asked for one).");
 	if (argc != 2)
 		return usage_err("udp needs NAME", U);
 	return show(argv[1], "udp", NULL, udp_table, NULL);

@@ -600,7 +600,7 @@ int tapir_dhcp_start(struct tapir_stack *st, const struct tapir_dhcp_config *cfg
 		if (!c)
 			return -ENOMEM;
 	}
-	rc = tapir_udp_listen(st, DHCP_CLIENT_PORT, dhcp_rx, c);
+	rc = tapir_udp_listen_family(st, DHCP_CLIENT_PORT, TAPIR_AF_INET, dhcp_rx, NULL, c);
 	if (rc < 0) {
 		if (c != st->dhcp)
 			free(c);

@@ -74,6 +74,7 @@ struct pmtu_slot {
 
 struct udp_listener {
 	uint16_t port;
+	uint8_t family;                /* enum tapir_family; UNSPEC: both */
 	tapir_udp_recv_fn cb;
 	tapir_udp_err_fn err;          /* may be NULL */
 	void *ctx;
@@ -88,6 +89,7 @@ struct tapir_stack {
 	size_t mtu;
 	struct tapir_netif_offload off;  /* tapir_stack_set_offload() */
 	bool tso;                /* off takes TCPv4 super-segments */
+	bool tso6;               /* off takes TCPv6 super-segments */
 	uint64_t now;
 	uint64_t ctr[TAPIR_CTR__COUNT];
 

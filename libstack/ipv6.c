@@ -585,6 +585,7 @@ static void deliver(struct tapir_stack *st, const struct rx6 *r, uint8_t nh, siz
 		.tclass = (uint8_t)(get_be16(r->pkt) >> 4), .multicast = r->dst_multicast,
 		.packet = r->pkt, .packet_len = r->len,
 		.l4_csum_ok = (r->flags & (TAPIR_NETIF_RX_CSUM_PARTIAL | TAPIR_NETIF_RX_CSUM_VALID)) != 0,
+		.gso = (r->flags & TAPIR_NETIF_RX_GSO) != 0,
 	};
 	struct ipv6_proto *p = &st->ip6->protos[nh];
 

@@ -517,7 +517,7 @@ static void http_accepted(struct tcp_conn *c)
 	}
 	struct tapir_tcp_flow_info fi;
 	if (!tapir_tcp_flow_info(c->flow, &fi))
-		tapir_ipv4_addr_format(fi.remote_addr, h->peer);
+		tapir_addr_format(&fi.remote_addr, h->peer);
 	else
 		strcpy(h->peer, "-");
 }

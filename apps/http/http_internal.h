@@ -88,7 +88,7 @@ struct hconn {
 	struct http_app *a;
 	struct tcp_conn *c;
 	struct tls_conn *tls;          /* NULL: plain */
-	char peer[16];
+	char peer[TAPIR_ADDR_STRLEN];
 	uint8_t *in;
 	size_t in_len, in_cap;
 	uint64_t last_active;

@@ -104,7 +104,7 @@ size_t http_app_flow_info(void *state, const struct tapir_tcp_flow_info *fi,
 		struct hconn *h = c->app;
 		struct tapir_tcp_flow_info ci;
 		if (!h || !h->tls || tapir_tcp_flow_info(c->flow, &ci) ||
-		    ci.remote_addr != fi->remote_addr || ci.remote_port != fi->remote_port)
+		    !tapir_addr_eq(&ci.remote_addr, &fi->remote_addr) || ci.remote_port != fi->remote_port)
 			continue;
 		struct tls_conn_info ti;
 		tls_conn_get_info(h->tls, &ti);

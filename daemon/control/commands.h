@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "control.h"
+#include "tapir/addr.h"
 
 struct tapir_dns_query;
 
@@ -68,6 +69,8 @@ struct control {
 /* ---- helpers (dispatch.c) ---- */
 
 json_t *control_ip_json(uint32_t a);
+/* Either family, as tapir_addr_format() writes it */
+json_t *control_addr_json(const struct tapir_addr *a);
 json_t *control_mac_json(const uint8_t m[6]);
 /* Milliseconds from @now to @t (0 if past) */
 json_t *control_ms_left(uint64_t t, uint64_t now);

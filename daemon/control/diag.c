@@ -152,7 +152,9 @@ int control_start_op(struct control *c, enum op_kind kind, uint64_t client, json
 			rc = tapir_icmp_send_echo(c->env.st, dst, o->ident, (uint16_t)(i + 1), (uint8_t)ttl,
 					    payload, (size_t)size);
 		else
-			rc = tapir_udp_sendto(c->env.st, o->ident, dst, (uint16_t)(TRACE_PORT_BASE + i),
+			rc = tapir_udp_sendto(c->env.st, o->ident, &(struct tapir_addr){
+						      .family = TAPIR_AF_INET, .v4 = dst },
+					      (uint16_t)(TRACE_PORT_BASE + i),
 					(uint8_t)(i + 1), payload, 32);
 		if (rc && i == 0) {
 			memset(o, 0, sizeof(*o));

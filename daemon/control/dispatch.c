@@ -25,6 +25,12 @@ json_t *control_ip_json(uint32_t a)
 	return json_string(tapir_ipv4_addr_format(a, b));
 }
 
+json_t *control_addr_json(const struct tapir_addr *a)
+{
+	char b[TAPIR_ADDR_STRLEN];
+	return json_string(tapir_addr_format(a, b));
+}
+
 json_t *control_mac_json(const uint8_t m[6])
 {
 	char b[ETH_ADDR_STRLEN];

@@ -3,6 +3,7 @@
  *           udp, reasm
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,9 +267,9 @@ int control_cmd_conns(struct control *c, json_t *args, uint64_t now, json_t **re
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_object();
-		json_object_set_new(e, "local", control_ip_json(f[i].local_addr));
+		json_object_set_new(e, "local", control_addr_json(&f[i].local_addr));
 		json_object_set_new(e, "local_port", json_integer(f[i].local_port));
-		json_object_set_new(e, "remote", control_ip_json(f[i].remote_addr));
+		json_object_set_new(e, "remote", control_addr_json(&f[i].remote_addr));
 		json_object_set_new(e, "remote_port", json_integer(f[i].remote_port));
 		json_object_set_new(e, "state", json_string(tapir_tcp_state_name(f[i].state)));
 		json_object_set_new(e, "send_queue", json_integer((json_int_t)f[i].snd_queue));
@@ -302,16 +303,44 @@ int control_cmd_conns(struct control *c, json_t *args, uint64_t now, json_t **re
 	return 0;
 }
 
+/* One row of `udp`: a local endpoint, "a.b.c.d:port" or "[v6]:port" */
+static json_t *udp_endpoint_json(const struct tapir_addr *a, uint16_t port)
+{
+	char buf[TAPIR_ADDR_STRLEN], ep[TAPIR_ADDR_STRLEN + 8];
+	tapir_addr_format(a, buf);
+	snprintf(ep, sizeof(ep), a->family == TAPIR_AF_INET6 ? "[%s]:%u" : "%s:%u", buf, port);
+	return json_pack("{s:s,s:i,s:s,s:s}", "local", buf, "port", (int)port, "family",
+			 a->family == TAPIR_AF_INET6 ? "inet6" : "inet", "endpoint", ep);
+}
+
+/* Every listener on every local address of the families it takes: the IPv4
+ * address, then the IPv6 ones in use (not tentative or duplicate) */
 int control_cmd_udp(struct control *c, json_t *args, uint64_t now, json_t **res, char *err,
 		   size_t errlen)
 {
-	uint16_t ports[1024];
-	size_t n = tapir_udp_list(c->env.st, ports, 1024);
+	struct tapir_udp_listener_info *l = calloc(1024, sizeof(*l));
+	struct tapir_ipv6_addr_info a6[16];
+	if (!l)
+		return -ENOMEM;
+	size_t n = tapir_udp_list_info(c->env.st, l, 1024);
+	size_t n6 = tapir_ipv6_addr_list(c->env.st, a6, 16);
+	struct tapir_addr v4 = tapir_addr_v4(tapir_stack_addr(c->env.st));
 	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:o,s:i}", "local",
-						     control_ip_json(tapir_stack_addr(c->env.st)), "port",
-						     (int)ports[i]));
+	for (size_t i = 0; i < n; i++) {
+		if (l[i].family != TAPIR_AF_INET6)
+			json_array_append_new(arr, udp_endpoint_json(&v4, l[i].port));
+		if (l[i].family == TAPIR_AF_INET)
+			continue;
+		for (size_t k = 0; k < n6; k++) {
+			struct tapir_addr t = { .family = TAPIR_AF_INET6 };
+			if (a6[k].state != TAPIR_IPV6_ADDR_PREFERRED &&
+			    a6[k].state != TAPIR_IPV6_ADDR_DEPRECATED)
+				continue;
+			memcpy(t.v6, a6[k].addr, 16);
+			json_array_append_new(arr, udp_endpoint_json(&t, l[i].port));
+		}
+	}
+	free(l);
 	*res = json_pack("{s:o}", "listeners", arr);
 	return 0;
 }

@@ -54,7 +54,7 @@ struct pend {
 	} h;
 	uv_connect_t conn;
 	uv_write_t w;
-	uint32_t client;
+	struct tapir_addr client;
 	uint16_t cport, orig_id, new_id;
 	struct tclient *tc;           /* TCP: the client flow */
 	uint8_t q[DNS_QUESTION_MAX];
@@ -153,7 +153,7 @@ static void slot_done(struct pend *p, uint8_t *answer, size_t len)
 		p->tc->busy = NULL;
 		tclient_answer(p->tc, answer, len);
 		p->tc = NULL;
-	} else if (tapir_udp_sendto(r->env.st, DNS_PORT, p->client, p->cport, 0, answer, len) < 0) {
+	} else if (tapir_udp_sendto(r->env.st, DNS_PORT, &p->client, p->cport, 0, answer, len) < 0) {
 		r->stats.upstream_errors++;
 	}
 	uv_close((uv_handle_t *)&p->h, slot_closed);

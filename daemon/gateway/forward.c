@@ -193,8 +193,8 @@ static void on_tcp_connection(uv_stream_t *l, int status)
 	g->stats.tcp_accepted++;
 	fw->st.total++;
 	c->connecting = true;
-	int rc = tapir_tcp_connect(g->env.st, g->env.ns_addr, fw->ns_port, &pool->opts,
-				   on_ns_connected, c);
+	struct tapir_addr ns = tapir_addr_v4(g->env.ns_addr);
+	int rc = tapir_tcp_connect(g->env.st, &ns, fw->ns_port, &pool->opts, on_ns_connected, c);
 	if (rc) {
 		c->connecting = false;
 		g->stats.tcp_limit++;
@@ -229,7 +229,8 @@ static void uflow_rx(void *ctx, const struct tapir_udp_meta *m, const uint8_t *d
 	struct uflow *u = ctx;
 	struct fwd *fw = u->f;
 	struct gw_fwd *g = fw->g;
-	if (m->src != g->env.ns_addr || m->src_port != fw->ns_port) {
+	if (m->src.family != TAPIR_AF_INET || m->src.v4 != g->env.ns_addr ||
+	    m->src_port != fw->ns_port) {
 		g->stats.udp_foreign++;
 		return;
 	}
@@ -297,7 +298,8 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct soc
 	if (!u && !(u = uflow_new(fw, sin)))
 		return;
 	u->last = uv_hrtime();
-	if (tapir_udp_sendto(g->env.st, u->port, g->env.ns_addr, fw->ns_port, 0,
+	struct tapir_addr ns = tapir_addr_v4(g->env.ns_addr);
+	if (tapir_udp_sendto(g->env.st, u->port, &ns, fw->ns_port, 0,
 			     (const uint8_t *)b->base, (size_t)n) < 0)
 		g->stats.udp_send_errors++;
 	else

@@ -69,11 +69,12 @@ static void tcp_list_remove(struct gateway *gw, struct gw_tcp *t)
 	gw->pool.nflows--;
 }
 
-static struct gw_tcp *find(struct gateway *gw, uint32_t src, uint16_t sport, uint32_t dst,
-			   uint16_t dport)
+static struct gw_tcp *find(struct gateway *gw, const struct tapir_addr *src, uint16_t sport,
+			   const struct tapir_addr *dst, uint16_t dport)
 {
 	for (struct gw_tcp *t = gw->tcp; t; t = t->next)
-		if (t->req.src == src && t->req.src_port == sport && t->req.dst == dst &&
+		if (tapir_addr_eq(&t->req.src, src) && t->req.src_port == sport &&
+		    tapir_addr_eq(&t->req.dst, dst) &&
 		    t->req.dst_port == dport && t->state != GT_CLOSING)
 			return t;
 	return NULL;
@@ -177,7 +178,7 @@ static void host_connected(uv_connect_t *c, int status)
 static void fwd_syn(void *ctx, const struct tapir_tcp_fwd_req *req)
 {
 	struct gateway *gw = ctx;
-	struct gw_tcp *t = find(gw, req->src, req->src_port, req->dst, req->dst_port);
+	struct gw_tcp *t = find(gw, &req->src, req->src_port, &req->dst, req->dst_port);
 	struct sockaddr_in to;
 
 	if (t) {
@@ -188,7 +189,12 @@ static void fwd_syn(void *ctx, const struct tapir_tcp_fwd_req *req)
 	}
 	if (gw->stopping)
 		return;
-	if (!gw_host_addr(gw, req->dst, &to)) {
+	if (req->dst.family != TAPIR_AF_INET) {
+		/* the host side is IPv4 only so far */
+		tapir_tcp_forward_refuse(gw->st, req, -ENETUNREACH);
+		return;
+	}
+	if (!gw_host_addr(gw, req->dst.v4, &to)) {
 		GW_INC(gw, TCP_REFUSED_LOOPBACK);
 		tapir_tcp_forward_refuse(gw->st, req, -ECONNREFUSED);
 		return;
@@ -232,7 +238,7 @@ static void fwd_accept(void *ctx, struct tapir_tcp_flow *f)
 	struct gw_tcp *t;
 
 	tapir_tcp_flow_info(f, &fi);
-	t = find(gw, fi.remote_addr, fi.remote_port, fi.local_addr, fi.local_port);
+	t = find(gw, &fi.remote_addr, fi.remote_port, &fi.local_addr, fi.local_port);
 	if (!t || t->state != GT_ACCEPTING) {
 		/* the host side was given up meanwhile */
 		tapir_tcp_abort(f);
@@ -284,9 +290,9 @@ void gw_tcp_json(const struct gateway *gw, void *arr)
 		json_t *e = json_object();
 
 		json_object_set_new(e, "proto", json_string("tcp"));
-		json_object_set_new(e, "ns_addr", gw_addr_json(t->req.src));
+		json_object_set_new(e, "ns_addr", gw_addr_json(t->req.src.v4));
 		json_object_set_new(e, "ns_port", json_integer(t->req.src_port));
-		json_object_set_new(e, "dst_addr", gw_addr_json(t->req.dst));
+		json_object_set_new(e, "dst_addr", gw_addr_json(t->req.dst.v4));
 		json_object_set_new(e, "dst_port", json_integer(t->req.dst_port));
 		json_object_set_new(e, "host_local_addr",
 				    gw_addr_json(ntohl(t->host_local.sin_addr.s_addr)));

@@ -85,7 +85,8 @@ static void host_recv(uv_udp_t *s, ssize_t nread, const uv_buf_t *buf,
 	if (flags & UV_UDP_PARTIAL)
 		return;	/* larger than 64 KiB: cannot be an IPv4 datagram */
 	u->last = uv_hrtime();
-	if (tapir_udp_sendto_from(gw->st, u->dst, u->dst_port, u->ns_addr, u->ns_port, 0,
+	struct tapir_addr from = tapir_addr_v4(u->dst), to = tapir_addr_v4(u->ns_addr);
+	if (tapir_udp_sendto_from(gw->st, &from, u->dst_port, &to, u->ns_port, 0,
 				  (const uint8_t *)buf->base, (size_t)nread) == 0) {
 		u->dgrams_to_ns++;
 		u->bytes_to_ns += (size_t)nread;
@@ -100,10 +101,10 @@ static struct gw_udp *udp_open(struct gateway *gw, const struct tapir_udp_meta *
 	struct sockaddr_in to;
 	int len = sizeof(u->host_local);
 
-	if (!gw_host_addr(gw, m->dst, &to)) {
+	if (!gw_host_addr(gw, m->dst.v4, &to)) {
 		GW_INC(gw, UDP_REFUSED_LOOPBACK);
-		gw_send_unreach(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP, m->src,
-				m->src_port, m->dst, m->dst_port);
+		gw_send_unreach(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP, m->src.v4,
+				m->src_port, m->dst.v4, m->dst_port);
 		return NULL;
 	}
 	if (gw->pool.nflows >= gw->pool.max_flows) {
@@ -116,9 +117,9 @@ static struct gw_udp *udp_open(struct gateway *gw, const struct tapir_udp_meta *
 		return NULL;
 	}
 	u->gw = gw;
-	u->ns_addr = m->src;
+	u->ns_addr = m->src.v4;
 	u->ns_port = m->src_port;
-	u->dst = m->dst;
+	u->dst = m->dst.v4;
 	u->dst_port = m->dst_port;
 	to.sin_port = htons(m->dst_port);
 	u->host_peer = to;
@@ -135,8 +136,8 @@ static struct gw_udp *udp_open(struct gateway *gw, const struct tapir_udp_meta *
 		rc = uv_udp_recv_start(&u->sock, host_alloc, host_recv);
 	if (rc < 0) {
 		gw_send_unreach(gw, rc == UV_EHOSTUNREACH ? TAPIR_ICMP_UNREACH_HOST :
-				    TAPIR_ICMP_UNREACH_NET, TAPIR_IP_PROTO_UDP, m->src,
-				m->src_port, m->dst, m->dst_port);
+				    TAPIR_ICMP_UNREACH_NET, TAPIR_IP_PROTO_UDP, m->src.v4,
+				m->src_port, m->dst.v4, m->dst_port);
 		GW_INC(gw, UDP_DROP_SEND);
 		udp_end(u);
 		return NULL;
@@ -153,11 +154,11 @@ static void fwd_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *da
 	uv_buf_t b;
 	int rc;
 
-	if (gw->stopping)
-		return;
+	if (gw->stopping || m->src.family != TAPIR_AF_INET || m->dst.family != TAPIR_AF_INET)
+		return;	/* the gateway forwards IPv4 only */
 	for (u = gw->udp; u; u = u->next)
-		if (!u->closing && u->ns_addr == m->src && u->ns_port == m->src_port &&
-		    u->dst == m->dst && u->dst_port == m->dst_port)
+		if (!u->closing && u->ns_addr == m->src.v4 && u->ns_port == m->src_port &&
+		    u->dst == m->dst.v4 && u->dst_port == m->dst_port)
 			break;
 	if (!u && !(u = udp_open(gw, m)))
 		return;
@@ -167,8 +168,8 @@ static void fwd_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *da
 	if (rc == UV_ECONNREFUSED) {
 		/* an earlier datagram was refused: say so, as the host would */
 		GW_INC(gw, UDP_PORT_UNREACH);
-		gw_send_unreach(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP, m->src,
-				m->src_port, m->dst, m->dst_port);
+		gw_send_unreach(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP, m->src.v4,
+				m->src_port, m->dst.v4, m->dst_port);
 		return;
 	}
 	if (rc < 0) {

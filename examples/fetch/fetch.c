@@ -8,7 +8,8 @@
  * client side.  At start() it parses its url key (http://HOST[:PORT]/PATH),
  * asks the instance's resolver for HOST (ctx->resolve(), tapir/dns.h:
  * asynchronous, cancelled by the runtime if still running at stop()),
- * connects to the first IPv4 address (tapir_tcp_connect()), sends one GET
+ * connects to the first address the stack can reach, IPv4 or IPv6
+ * (tapir_tcp_connect()), sends one GET
  * with Connection: close and reads the answer: the status line and headers
  * (at most 16 KiB), then the body as Content-Length says, or chunked
  * (RFC 9112 7.1), or up to the end of the connection.
@@ -450,11 +451,11 @@ static void on_resolved(void *arg, const struct tapir_dns_result *r)
 		return;
 	}
 	for (size_t i = 0; i < r->naddrs; i++) {
-		if (r->addrs[i].family != TAPIR_AF_INET)
-			continue;
 		tapir_log_info(f->ctx->log, "fetch: %s is %s, connecting to port %u", f->host,
 			       tapir_addr_format(&r->addrs[i], a), f->port);
-		rc = tapir_tcp_connect(f->ctx->st, r->addrs[i].v4, f->port, NULL, on_connected, f);
+		rc = tapir_tcp_connect(f->ctx->st, &r->addrs[i], f->port, NULL, on_connected, f);
+		if (rc == -EAFNOSUPPORT || rc == -EADDRNOTAVAIL || rc == -ENETUNREACH)
+			continue;	/* not this family here: the next address */
 		if (rc) {
 			snprintf(msg, sizeof(msg), "cannot connect: %s", strerror(-rc));
 			fail(f, msg);
@@ -463,7 +464,7 @@ static void on_resolved(void *arg, const struct tapir_dns_result *r)
 		f->connecting = true;
 		return;
 	}
-	fail(f, "no IPv4 address");
+	fail(f, "no address this instance can reach");
 }
 
 /* http://HOST[:PORT][/PATH] */

@@ -10,7 +10,8 @@
  *   op % 4 == 3: the stack sends a UDP datagram of (next byte) * 64 bytes to
  *                192.0.2.(next byte): exercises ARP queueing and fragmentation;
  *                with op & 4 an ICMPv6 echo request of that size to
- *                2001:db8::(next byte) instead (NDP queueing, fragments)
+ *                2001:db8::(next byte) instead (NDP queueing, fragments),
+ *                with op & 8 a UDP datagram to [2001:db8::(next byte)]:9
  * The stack (192.0.2.2/24 and 2001:db8::2/64 with DAD and SLAAC, MTU 1500, UDP listener on 7 that echoes, TCP
  * listener on 80 that sends 20,000 bytes to each connection and closes, so
  * that flows with data in flight are there for ICMP errors, path-MTU changes
@@ -40,6 +41,9 @@
 #include "tapir/stack.h"
 #include "tapir/tcp.h"
 #include "tapir/udp.h"
+
+/* An IPv4 address (host order) as a struct tapir_addr pointer, for the UDP API */
+#define V4(a) (&(struct tapir_addr){ .family = TAPIR_AF_INET, .v4 = (a) })
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -104,7 +108,7 @@ static void udp_echo(void *ctx, const struct tapir_udp_meta *m, const uint8_t *d
 {
 	struct echo_ctx *e = ctx;
 
-	tapir_udp_sendto(e->st, m->dst_port, m->src, m->src_port ? m->src_port : 7, 0, data, len);
+	tapir_udp_sendto(e->st, m->dst_port, &m->src, m->src_port ? m->src_port : 7, 0, data, len);
 }
 
 static void tcp_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
@@ -181,7 +185,7 @@ static void fwd_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *da
 {
 	struct fwd_state *s = ctx;
 
-	(void)tapir_udp_sendto_from(s->st, m->dst, m->dst_port, m->src, m->src_port, 0, data, len);
+	(void)tapir_udp_sendto_from(s->st, &m->dst, m->dst_port, &m->src, m->src_port, 0, data, len);
 }
 
 static void fwd_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
@@ -278,12 +282,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 			memset(payload, 0x42, sizeof(payload));
-			if (op & 4) {
+			if (op & 8) {
+				struct tapir_addr dst = { .family = TAPIR_AF_INET6,
+							  .v6 = { 0x20, 0x01, 0x0d, 0xb8,
+								  [15] = data[i + 1] } };
+
+				tapir_udp_sendto(st, 0, &dst, 9, 0, payload, (size_t)data[i] * 64);
+			} else if (op & 4) {
 				uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = data[i + 1] };
 
 				tapir_icmpv6_send_echo(st, dst, 1, 1, 0, payload, (size_t)data[i] * 64);
 			} else {
-				tapir_udp_sendto(st, 0, 0xc0000200 | data[i + 1], 9, 0, payload,
+				tapir_udp_sendto(st, 0, V4(0xc0000200 | data[i + 1]), 9, 0, payload,
 						 (size_t)data[i] * 64);
 			}
 			i += 2;

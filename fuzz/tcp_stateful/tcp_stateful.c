@@ -20,7 +20,7 @@
  *                   addresses that flow)
  *   op % 8 == 7:    ICMP fragmentation needed quoting a segment of a flow
  * After every record tapir_tcp_check_invariants() must hold (sequence variables in
- * order, cwnd within [MSS, TCP_CWND_MAX], receive window within the buffer,
+ * order, A4(cwnd within [MSS), TCP_CWND_MAX], receive window within the buffer,
  * a timer on every flow that needs one).
  *
  * Offload mode (first byte & 0x18 == 0x18): the device takes TSO (the sink
@@ -44,6 +44,8 @@
 #include "wire/checksum.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
+
+#define A4(x) (&(struct tapir_addr){ .family = TAPIR_AF_INET, .v4 = (x) })
 
 #define NPORTS 4
 #define MAXF 16
@@ -547,7 +549,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 6:
-			tapir_tcp_connect(z->st, PEER, 8080, (p < end && (*p & 1)) ? &o : NULL, on_connect, z);
+			tapir_tcp_connect(z->st, A4(PEER), 8080, (p < end && (*p & 1)) ? &o : NULL, on_connect, z);
 			break;
 		case 7:
 			send_icmp(z, &p, end);

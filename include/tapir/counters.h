@@ -98,6 +98,8 @@
 	X(UDP_DROP_ICMP_INVALID, "udp.drop.icmp_invalid")                        \
 	X(UDP_FORWARDED, "udp.forwarded")                                  \
 	X(UDP_DROP_NO_FORWARDER, "udp.drop.no_forwarder")                  \
+	X(UDP_DROP_ZERO_CSUM, "udp.drop.zero_checksum")                    \
+	X(UDP_DROP_MULTICAST, "udp.drop.multicast")                        \
 	/* IPv6 */                                                         \
 	X(IPV6_RX, "ipv6.rx")                                              \
 	X(IPV6_DELIVERED, "ipv6.delivered")                                \

@@ -29,6 +29,10 @@
  * tapir_dns_source): the configuration, then DHCP, then IPv6 RDNSS; the
  * first source that has any servers is the one used, so a lease never
  * overrides [dns] servers.  Search lists follow the same rule on their own.
+ * RDNSS servers are the stack's own, from the last Router Advertisement's
+ * RDNSS option (RFC 8106) while its lifetime lasts, unless the host sets
+ * that source itself.  IPv6 servers are asked over IPv6 (when the stack has
+ * it); the TCP fallback after TC reaches IPv4 servers only so far.
  *
  * A query goes to the first server; without an answer after the timeout it
  * goes to the next, round after round (attempts rounds), the timeout

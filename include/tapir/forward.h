@@ -37,7 +37,8 @@
  * this router: it gets an ICMP time exceeded (so traceroute shows tapird as
  * the first hop) and is dropped (ipv4.drop.forward_ttl).
  *
- * Addresses are IPv4, host byte order (struct tapir_addr takes over with IPv6).
+ * TCP requests carry struct tapir_addr (IPv4 or IPv6; the UDP and ICMP parts
+ * are IPv4, host byte order, so far).
  * All callbacks run from tapir_stack_input(); data is lent for the call only.
  */
 #ifndef TAPIR_FORWARD_H
@@ -50,7 +51,8 @@
 #include "tcp.h"
 #include "udp.h"
 
-#define TAPIR_FWD_QUOTE_MAX 68	/* an IPv4 header with options and 8 bytes after it */
+#define TAPIR_FWD_QUOTE_MAX 68	/* an IPv4 header with options and 8 bytes after it
+				 * (IPv6: the fixed header and 8 bytes, 48) */
 
 /**
  * struct tapir_tcp_fwd_req - A SYN for a foreign address, waiting for a decision
@@ -64,7 +66,7 @@
  * time (it holds no pointer into the stack).
  */
 struct tapir_tcp_fwd_req {
-	uint32_t src, dst;
+	struct tapir_addr src, dst;   /* both IPv4 or both IPv6 */
 	uint16_t src_port, dst_port;
 	struct {
 		uint32_t seq, ts_val;
@@ -135,20 +137,31 @@ void tapir_tcp_forward_refuse(struct tapir_stack *st, const struct tapir_tcp_fwd
  *       NULL to turn UDP forwarding off
  * @ctx: Passed to @cb
  *
- * Datagrams to the stack's own address still go to its listeners only.
+ * Datagrams to the stack's own addresses still go to its listeners only.
+ * IPv6 datagrams reach @cb once the IPv6 layer takes foreign addresses.
  * Return: 0
  */
 int tapir_udp_forwarder_set(struct tapir_stack *st, tapir_udp_recv_fn cb, void *ctx);
 
 /**
  * tapir_udp_sendto_from() - Send a UDP datagram from a given address and port
- * @src:      Source address (0: the stack's; a foreign address: a forwarded reply)
+ * @st:       Stack
+ * @src:      Source address: family TAPIR_AF_UNSPEC (or NULL) for the
+ *            stack's choice (its IPv4 address; over IPv6 RFC 6724's), one of
+ *            ours, or a foreign address (a forwarded reply); of @dst's family
  * @src_port: Source port (not 0)
+ * @dst:      Destination (IPv4-mapped IPv6 goes over IPv4)
+ * @dst_port: Destination port (not 0)
+ * @ttl:      TTL or hop limit, 0 = the default
+ * @data:     Payload, copied before return
+ * @len:      Its length
  *
- * Return: as tapir_udp_sendto(), -EINVAL for port 0
+ * Return: as tapir_udp_sendto(), -EINVAL for port 0 or a @src of the other
+ *         family
  */
-int tapir_udp_sendto_from(struct tapir_stack *st, uint32_t src, uint16_t src_port, uint32_t dst,
-			  uint16_t dst_port, uint8_t ttl, const uint8_t *data, size_t len);
+int tapir_udp_sendto_from(struct tapir_stack *st, const struct tapir_addr *src, uint16_t src_port,
+			  const struct tapir_addr *dst, uint16_t dst_port, uint8_t ttl,
+			  const uint8_t *data, size_t len);
 
 /**
  * tapir_icmp_send_unreach() - Send an ICMP destination unreachable about a datagram

@@ -29,6 +29,11 @@ struct tapir_ipv6_write_opts {
 	uint8_t tclass;
 	bool fragment;       /* false: -EMSGSIZE above the path MTU (TCP) */
 	bool router_alert;   /* a hop-by-hop header with Router Alert (MLD, RFC 2711) */
+	/* TCP segmentation offload, as struct tapir_ipv4_write_opts' gso_size:
+	 * nonzero = a TCP super-segment (fragment false, no router alert) sent
+	 * as one frame (tapir_stack_set_offload() with TAPIR_NETIF_OFF_TSO6, else
+	 * -EMSGSIZE), cut by the device into segments of @gso_size payload bytes */
+	uint16_t gso_size;
 };
 
 /**
@@ -73,6 +78,7 @@ struct tapir_ipv6_rx_meta {
 	const uint8_t *packet;      /* the whole packet from its IPv6 header */
 	size_t packet_len;
 	bool l4_csum_ok;            /* the device vouched for the checksum */
+	bool gso;                   /* a received TCP super-segment (TAPIR_NETIF_RX_GSO) */
 };
 /* Return: 0 if handled, -EPROTONOSUPPORT for a Parameter Problem (code 1) */
 typedef int (*tapir_ipv6_proto_fn)(void *ctx, const struct tapir_ipv6_rx_meta *m,

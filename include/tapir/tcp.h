@@ -32,7 +32,11 @@
  * shutdown), or 0 after an orderly close in both directions; the application
  * must still call tapir_tcp_close() to release the flow.
  *
- * Addresses are IPv4 addresses in host byte order.  Errors are negative
+ * Addresses are struct tapir_addr (addr.h) in their native family: TCP runs
+ * over IPv4 and IPv6 alike, and a listener takes both unless
+ * tapir_tcp_listen_family() says otherwise (a dual-stack listener reports an
+ * IPv4 peer as IPv4, or as ::ffff:a.b.c.d with the flow option v4mapped, as
+ * a dual-stack BSD socket does).  Errors are negative
  * errno values; a function that takes a callback and returns an error never
  * calls it.
  */
@@ -43,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "stack.h"
 
 struct tapir_tcp_flow;
@@ -77,6 +82,9 @@ enum tapir_tcp_state {
  *		65535 << 14).  Memory is used only for data the application
  *		has not taken (paused, or no recv callback yet)
  * @cc:		Congestion control: TAPIR_TCP_CC_NEWRENO or TAPIR_TCP_CC_CUBIC
+ * @v4mapped:	Report an IPv4 peer (and our IPv4 address) as an IPv4-mapped
+ *		IPv6 address ::ffff:a.b.c.d in struct tapir_tcp_flow_info, as
+ *		a dual-stack BSD socket does; off by default (native IPv4)
  */
 struct tapir_tcp_flow_opts {
 	bool keepalive;
@@ -85,6 +93,7 @@ struct tapir_tcp_flow_opts {
 	bool nodelay;
 	size_t sndbuf, rcvbuf;
 	enum tapir_tcp_cc_algo cc;
+	bool v4mapped;
 };
 
 /* Fill @o with the stack's defaults (stack_config.tcp). */
@@ -113,7 +122,7 @@ typedef void (*tapir_tcp_accept_fn)(void *ctx, struct tapir_tcp_flow *f);
 typedef void (*tapir_tcp_connect_fn)(void *ctx, struct tapir_tcp_flow *f, int err);
 
 /**
- * tapir_tcp_listen() - Accept connections on a port
+ * tapir_tcp_listen() - Accept connections on a port, over IPv4 and IPv6
  * @st:   Stack
  * @port: Local port (not 0)
  * @o:    Options for accepted flows, or NULL for the defaults (copied)
@@ -125,23 +134,51 @@ typedef void (*tapir_tcp_connect_fn)(void *ctx, struct tapir_tcp_flow *f, int er
 int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_tcp_flow_opts *o,
 		     tapir_tcp_accept_fn cb, void *ctx);
 
-/* Stop listening; half-open connections of the port are reset.
+/**
+ * tapir_tcp_listen_family() - Accept connections on a port from one family
+ * @st:   Stack
+ * @port: Local port (not 0)
+ * @fam:  TAPIR_AF_INET, TAPIR_AF_INET6 (only those peers; a SYN of the
+ *        other family is answered with RST unless another listener of the
+ *        port takes it), or TAPIR_AF_UNSPEC for both (tapir_tcp_listen())
+ * @o:    Options for accepted flows, or NULL for the defaults (copied)
+ * @cb:   Called for each established connection
+ * @ctx:  Passed to @cb
+ *
+ * A port may have one listener per family, or one for both.
+ *
+ * Return: 0, -EINVAL, -EADDRINUSE (a listener of the port takes that family
+ *         already), -EAFNOSUPPORT (IPv6 asked for, and IPv6 is off), -ENOMEM
+ */
+int tapir_tcp_listen_family(struct tapir_stack *st, uint16_t port, enum tapir_family fam,
+			    const struct tapir_tcp_flow_opts *o, tapir_tcp_accept_fn cb,
+			    void *ctx);
+
+/* Stop listening (every listener of the port, both families); half-open
+ * connections of the port are reset.
  * Return: 0 or -ENOENT */
 int tapir_tcp_unlisten(struct tapir_stack *st, uint16_t port);
 
 /**
  * tapir_tcp_connect() - Open a connection from a random ephemeral port
  * @st:   Stack
- * @dst:  Remote address
+ * @dst:  Remote address, IPv4 or IPv6 (an IPv4-mapped IPv6 address is IPv4);
+ *        borrowed for the call
  * @port: Remote port (not 0)
  * @o:    Options, or NULL for the defaults (copied)
  * @cb:   Called once, from tapir_stack_input()/tapir_stack_poll(), with the result
  * @ctx:  Passed to @cb
  *
- * Return: 0 (the SYN is on its way), -EINVAL, -EAGAIN (no free port),
- *         -ENOBUFS (connection limit), -ENOMEM
+ * Our address: the stack's IPv4 address, or over IPv6 the one RFC 6724
+ * selects for @dst (tapir_ipv6_select_source()).
+ *
+ * Return: 0 (the SYN is on its way), -EINVAL (no address, port 0, or an
+ *         address that cannot be a peer: 0.0.0.0, ::, ::1, broadcast,
+ *         multicast, our own), -EAFNOSUPPORT (IPv6 is off), -EADDRNOTAVAIL
+ *         (no usable IPv6 source), -ENETUNREACH (no route), -EAGAIN (no free
+ *         port), -ENOBUFS (connection limit), -ENOMEM
  */
-int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
+int tapir_tcp_connect(struct tapir_stack *st, const struct tapir_addr *dst, uint16_t port,
 		      const struct tapir_tcp_flow_opts *o, tapir_tcp_connect_fn cb, void *ctx);
 
 /**
@@ -242,7 +279,7 @@ void tapir_tcp_abort(struct tapir_tcp_flow *f);
 void tapir_tcp_read_pause(struct tapir_tcp_flow *f, bool paused);
 
 struct tapir_tcp_flow_info {
-	uint32_t local_addr, remote_addr;
+	struct tapir_addr local_addr, remote_addr;  /* native family (v4mapped: see the opts) */
 	uint16_t local_port, remote_port;
 	int state;                      /* enum tapir_tcp_state */
 	size_t snd_queue;               /* bytes in the send buffer (unacked + unsent) */

@@ -57,8 +57,8 @@ struct dns_lookup {
 	/* the transaction */
 	uint16_t id, port;              /* port: 0 when not listening */
 	unsigned try;                   /* tries so far, over servers and rounds */
-	uint32_t server;                /* the server of the current try */
-	uint32_t sent_to[TAPIR_DNS_MAX_SERVERS];
+	struct tapir_addr server;       /* the server of the current try */
+	struct tapir_addr sent_to[TAPIR_DNS_MAX_SERVERS];
 	unsigned nsent_to;
 	uint64_t deadline;
 	int srv_err;                    /* last server error (SERVFAIL, REFUSED) */
@@ -125,8 +125,9 @@ struct tapir_dns {
 /* The resolver's time: the later of the last tapir_dns_poll()'s and the stack's */
 uint64_t dns_now(struct tapir_dns *r);
 void dns_random(struct tapir_dns *r, void *buf, size_t len);
-/* The IPv4 servers in use; Return: how many (at most TAPIR_DNS_MAX_SERVERS) */
-size_t dns_v4_servers(const struct tapir_dns *r, uint32_t *out);
+/* The servers in use that the stack can reach: IPv4 ones, IPv6 ones when it
+ * has IPv6.  Return: how many (at most TAPIR_DNS_MAX_SERVERS) */
+size_t dns_usable_servers(const struct tapir_dns *r, struct tapir_addr *out);
 /* A lookup has finished (lk->state LK_DONE): move its query on */
 void dns_query_lookup_done(struct dns_query *q);
 void dns_ctr_inc(struct tapir_dns *r, int ctr);

@@ -41,6 +41,8 @@
 #define CTR(r, c) dns_ctr_inc((r), TAPIR_CTR_##c)
 
 static void next_try(struct dns_lookup *lk);
+static bool same_server(const struct tapir_addr *sent, const struct tapir_addr *got);
+static int tcp_connect_server(struct dns_lookup *lk);
 static void send_try(struct dns_lookup *lk);
 static void tcp_connected(void *ctx, struct tapir_tcp_flow *f, int err);
 
@@ -128,7 +130,7 @@ void dns_lookup_start(struct dns_lookup *lk, struct dns_query *q, const struct d
 {
 	struct tapir_dns *r = q->r;
 	const struct dns_cache_entry *e;
-	uint32_t servers[TAPIR_DNS_MAX_SERVERS];
+	struct tapir_addr servers[TAPIR_DNS_MAX_SERVERS];
 
 	memset(lk, 0, sizeof(*lk));
 	lk->q = q;
@@ -152,7 +154,7 @@ void dns_lookup_start(struct dns_lookup *lk, struct dns_query *q, const struct d
 	}
 	if (r->cache.cap)
 		CTR(r, DNS_CACHE_MISSES);
-	if (!dns_v4_servers(r, servers)) {
+	if (!dns_usable_servers(r, servers)) {
 		finish(lk, TAPIR_DNS_ENOSERVER);
 		return;
 	}
@@ -166,8 +168,8 @@ void dns_lookup_start(struct dns_lookup *lk, struct dns_query *q, const struct d
 static void send_try(struct dns_lookup *lk)
 {
 	struct tapir_dns *r = lk->q->r;
-	uint32_t servers[TAPIR_DNS_MAX_SERVERS];
-	size_t n = dns_v4_servers(r, servers);
+	struct tapir_addr servers[TAPIR_DNS_MAX_SERVERS];
+	size_t n = dns_usable_servers(r, servers);
 	unsigned round;
 	bool seen = false;
 
@@ -183,14 +185,14 @@ static void send_try(struct dns_lookup *lk)
 		CTR(r, DNS_RETRANSMITS);
 	lk->try++;
 	for (unsigned i = 0; i < lk->nsent_to; i++)
-		seen |= lk->sent_to[i] == lk->server;
+		seen |= tapir_addr_eq(&lk->sent_to[i], &lk->server);
 	if (!seen && lk->nsent_to < TAPIR_DNS_MAX_SERVERS)
 		lk->sent_to[lk->nsent_to++] = lk->server;
 	lk->state = LK_UDP;
 	lk->deadline = dns_now(r) + (r->cfg.timeout_ns << (round < 16 ? round : 16));
 	CTR(r, DNS_QUERIES_SENT);
 	/* an error (no route, ARP queue full) is a lost datagram: the deadline moves on */
-	tapir_udp_sendto(r->st, lk->port, lk->server, r->cfg.port, 0, lk->msg, lk->msglen);
+	tapir_udp_sendto(r->st, lk->port, &lk->server, r->cfg.port, 0, lk->msg, lk->msglen);
 }
 
 static void next_try(struct dns_lookup *lk)
@@ -393,7 +395,7 @@ static void udp_rx(void *ctx, const struct tapir_udp_meta *um, const uint8_t *da
 	int bad;
 
 	for (unsigned i = 0; i < lk->nsent_to; i++)
-		known |= lk->sent_to[i] == um->src;
+		known |= same_server(&lk->sent_to[i], &um->src);
 	if (!known || um->src_port != r->cfg.port || lk->state != LK_UDP) {
 		CTR(r, DNS_DROP_BAD_SOURCE);
 		return;
@@ -415,7 +417,7 @@ static void udp_rx(void *ctx, const struct tapir_udp_meta *um, const uint8_t *da
 		lk->state = LK_TCP_CONNECT;
 		/* the TCP exchange gets a deadline of its own: twice the first wait */
 		lk->deadline = dns_now(r) + 2 * r->cfg.timeout_ns;
-		rc = tapir_tcp_connect(r->st, um->src, r->cfg.port, NULL, tcp_connected, lk);
+		rc = tcp_connect_server(lk);
 		if (rc) {
 			lk->state = LK_UDP;
 			next_try(lk);
@@ -429,14 +431,26 @@ static void udp_err(void *ctx, const struct tapir_udp_err *e)
 {
 	struct dns_lookup *lk = ctx;
 
-	if (lk->state != LK_UDP || e->dst != lk->server || e->dst_port != lk->q->r->cfg.port ||
-	    e->type != TAPIR_ICMP_DEST_UNREACH)
+	if (lk->state != LK_UDP || !same_server(&lk->server, &e->dst) ||
+	    e->dst_port != lk->q->r->cfg.port ||
+	    e->type != (e->from.family == TAPIR_AF_INET6 ? 1 : TAPIR_ICMP_DEST_UNREACH))
 		return;
 	/* the quote, when there is one, must be our query (RFC 5927 4.1) */
 	if (e->data_len >= 2 && get_be16(e->data) != lk->id)
 		return;
 	CTR(lk->q->r, DNS_ICMP_ERRORS);
 	next_try(lk);
+}
+
+/* Is @got (a reply's source) the server @sent (as configured: an
+ * IPv4-mapped IPv6 server answers over IPv4)? */
+static bool same_server(const struct tapir_addr *sent, const struct tapir_addr *got)
+{
+	uint32_t v4;
+
+	if (tapir_addr_is_v4mapped(sent, &v4))
+		return got->family == TAPIR_AF_INET && got->v4 == v4;
+	return tapir_addr_eq(sent, got);
 }
 
 static int listen_random(struct dns_lookup *lk)
@@ -512,6 +526,14 @@ static void tcp_closed(void *ctx, struct tapir_tcp_flow *f, int err)
 	(void)err;
 	CTR(lk->q->r, DNS_DROP_TCP_BAD);
 	next_try(lk);
+}
+
+/* TCP to lk->server (the fallback after TC).  Return: 0 or as tapir_tcp_connect() */
+static int tcp_connect_server(struct dns_lookup *lk)
+{
+	struct tapir_dns *r = lk->q->r;
+
+	return tapir_tcp_connect(r->st, &lk->server, r->cfg.port, NULL, tcp_connected, lk);
 }
 
 static void tcp_connected(void *ctx, struct tapir_tcp_flow *f, int err)

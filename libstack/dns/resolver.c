@@ -16,6 +16,8 @@
 
 #include "dns_internal.h"
 #include "internal.h"
+#include "ipv6_internal.h"
+#include "wire/ipv6.h"
 
 static const struct {
 	int code;
@@ -95,16 +97,58 @@ static int winning_source(const size_t *counts)
 	return -1;
 }
 
-size_t dns_v4_servers(const struct tapir_dns *r, uint32_t *out)
+/* The servers of source @s into @out (TAPIR_DNS_MAX_SERVERS).  RDNSS, unless
+ * set with tapir_dns_set_servers(), is the stack's: the RDNSS option of the
+ * last Router Advertisement (RFC 8106 5.1, ndp.c) while its lifetime lasts,
+ * unicast addresses only.  Return: how many */
+static size_t source_servers(const struct tapir_dns *r, int s, struct tapir_addr *out)
 {
-	int s = winning_source(r->nservers);
+	const struct ipv6_state *ip6 = r->st->ip6;
 	size_t n = 0;
 
-	if (s < 0)
+	if (s != TAPIR_DNS_SRC_RDNSS || r->nservers[s]) {
+		memcpy(out, r->servers[s], r->nservers[s] * sizeof(*out));
+		return r->nservers[s];
+	}
+	if (!ip6 || r->st->now >= ip6->rdnss_expires)
 		return 0;
-	for (size_t i = 0; i < r->nservers[s]; i++)
-		if (r->servers[s][i].family == TAPIR_AF_INET)
-			out[n++] = r->servers[s][i].v4;
+	for (size_t i = 0; i < ip6->nrdnss && n < TAPIR_DNS_MAX_SERVERS; i++) {
+		const uint8_t *a = ip6->rdnss[i];
+
+		if (ipv6_addr_is_unspecified(a) || ipv6_addr_is_multicast(a) ||
+		    ipv6_addr_is_loopback(a) || ipv6_addr_is_v4mapped(a))
+			continue;
+		out[n] = (struct tapir_addr){ .family = TAPIR_AF_INET6 };
+		memcpy(out[n++].v6, a, 16);
+	}
+	return n;
+}
+
+/* The first source with servers, its servers in @out.  Return: the source or -1 */
+static int server_source(const struct tapir_dns *r, struct tapir_addr *out, size_t *n)
+{
+	for (int s = 0; s < TAPIR_DNS_SRC__COUNT; s++) {
+		*n = source_servers(r, s, out);
+		if (*n)
+			return s;
+	}
+	return -1;
+}
+
+size_t dns_usable_servers(const struct tapir_dns *r, struct tapir_addr *out)
+{
+	struct tapir_addr all[TAPIR_DNS_MAX_SERVERS];
+	size_t nall, n = 0;
+
+	if (server_source(r, all, &nall) < 0)
+		return 0;
+	for (size_t i = 0; i < nall; i++) {
+		const struct tapir_addr *a = &all[i];
+
+		if (a->family == TAPIR_AF_INET || tapir_addr_is_v4mapped(a, NULL) ||
+		    (a->family == TAPIR_AF_INET6 && r->st->ip6))
+			out[n++] = *a;
+	}
 	return n;
 }
 
@@ -197,15 +241,17 @@ int tapir_dns_set_search(struct tapir_dns *r, enum tapir_dns_source src,
 size_t tapir_dns_servers(const struct tapir_dns *r, struct tapir_addr *out, size_t max,
 			 enum tapir_dns_source *src)
 {
-	int s = r ? winning_source(r->nservers) : -1;
+	struct tapir_addr all[TAPIR_DNS_MAX_SERVERS];
+	size_t n = 0;
+	int s = r ? server_source(r, all, &n) : -1;
 
 	if (s < 0)
 		return 0;
 	if (src)
 		*src = (enum tapir_dns_source)s;
-	for (size_t i = 0; i < r->nservers[s] && i < max; i++)
-		out[i] = r->servers[s][i];
-	return r->nservers[s];
+	for (size_t i = 0; i < n && i < max; i++)
+		out[i] = all[i];
+	return n;
 }
 
 int tapir_dns_add_host(struct tapir_dns *r, const char *name, const struct tapir_addr *a)

@@ -8,6 +8,8 @@
 
 #include "tcp/tcp_conn.h"
 
+static const uint8_t in6_zero[16];
+
 static const char *const state_names[] = {
 	[TAPIR_TCP_STATE_CLOSED] = "CLOSED",
 	[TAPIR_TCP_STATE_LISTEN] = "LISTEN",
@@ -72,6 +74,7 @@ void tapir_tcp_flow_opts_defaults(const struct tapir_stack *st, struct tapir_tcp
 	o->sndbuf = c->sndbuf;
 	o->rcvbuf = c->rcvbuf;
 	o->cc = c->cc;
+	o->v4mapped = false;
 }
 
 /* ---- API ---- */
@@ -87,15 +90,26 @@ static void api_leave(struct tapir_stack *st)
 	tcp_reap(T(st));
 }
 
+static int unlisten_one(struct tapir_stack *st, struct tcp_listener *l);
+
 int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_tcp_flow_opts *o,
 		     tapir_tcp_accept_fn cb, void *ctx)
+{
+	return tapir_tcp_listen_family(st, port, TAPIR_AF_UNSPEC, o, cb, ctx);
+}
+
+int tapir_tcp_listen_family(struct tapir_stack *st, uint16_t port, enum tapir_family fam,
+			    const struct tapir_tcp_flow_opts *o, tapir_tcp_accept_fn cb, void *ctx)
 {
 	struct tcp_stack *t = T(st);
 	struct tcp_listener *l;
 
-	if (!t || port == 0 || !cb)
+	if (!t || port == 0 || !cb ||
+	    (fam != TAPIR_AF_UNSPEC && fam != TAPIR_AF_INET && fam != TAPIR_AF_INET6))
 		return -EINVAL;
-	if (tcp_listener_find(t, port))
+	if (fam == TAPIR_AF_INET6 && !st->ip6)
+		return -EAFNOSUPPORT;
+	if (tcp_listener_find(t, port, (uint8_t)fam))
 		return -EADDRINUSE;
 	if (t->nlsn == t->lsn_cap) {
 		size_t cap = t->lsn_cap ? t->lsn_cap * 2 : 8;
@@ -110,6 +124,7 @@ int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_t
 	if (!l)
 		return -ENOMEM;
 	l->port = port;
+	l->family = (uint8_t)fam;
 	if (o)
 		l->o = *o;
 	else
@@ -123,18 +138,24 @@ int tapir_tcp_listen(struct tapir_stack *st, uint16_t port, const struct tapir_t
 int tapir_tcp_unlisten(struct tapir_stack *st, uint16_t port)
 {
 	struct tcp_stack *t = T(st);
-	struct tcp_listener *l = NULL;
+	int rc = -ENOENT;
+
+	/* every listener of the port (one per family, or one for both) */
+	while (t && tcp_listener_find(t, port, TAPIR_AF_UNSPEC)) {
+		rc = unlisten_one(st, tcp_listener_find(t, port, TAPIR_AF_UNSPEC));
+		if (rc < 0)
+			return rc;
+	}
+	return rc;
+}
+
+static int unlisten_one(struct tapir_stack *st, struct tcp_listener *l)
+{
+	struct tcp_stack *t = T(st);
 	size_t i;
 
-	if (!t)
-		return -ENOENT;
-	for (i = 0; i < t->nlsn; i++)
-		if (t->lsn[i]->port == port) {
-			l = t->lsn[i];
-			break;
-		}
-	if (!l)
-		return -ENOENT;
+	for (i = 0; i < t->nlsn && t->lsn[i] != l; i++)
+		;
 	if (t->ndead == t->dead_cap) {
 		size_t cap = t->dead_cap ? t->dead_cap * 2 : 8;
 		struct tcp_listener **n = realloc(t->dead_lsn, cap * sizeof(*n));
@@ -160,30 +181,58 @@ int tapir_tcp_unlisten(struct tapir_stack *st, uint16_t port)
 	return 0;
 }
 
-int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
+/* Check @a as a destination and choose our address for it.  Return: 0 or -errno */
+static int connect_addrs(struct tapir_stack *st, const struct tapir_addr *a, struct tcp_ip *dst,
+			 struct tcp_ip *src)
+{
+	if (!a || !tcp_ip_from_addr(dst, a))
+		return -EINVAL;
+	if (tcp_ip_is4(dst)) {
+		uint32_t d = tcp_ip_v4(dst);
+
+		if (d == 0 || d == st->cfg.addr || ipv4_addr_is_multicast(d) ||
+		    d == IPV4_ADDR_BROADCAST || (st->bcast && d == st->bcast))
+			return -EINVAL;
+		*src = tcp_ip4(st->cfg.addr);
+		return 0;
+	}
+	if (!st->ip6)
+		return -EAFNOSUPPORT;
+	/* ::, ::1, multicast, our own address */
+	if (dst->b[0] == 0xff || ipv6_is_our_addr(st, dst->b) ||
+	    (!memcmp(dst->b, in6_zero, 15) && dst->b[15] <= 1))
+		return -EINVAL;
+	if (tapir_ipv6_select_source(st, dst->b, src->b) < 0)
+		return -EADDRNOTAVAIL;
+	return 0;
+}
+
+int tapir_tcp_connect(struct tapir_stack *st, const struct tapir_addr *to, uint16_t port,
 		      const struct tapir_tcp_flow_opts *o, tapir_tcp_connect_fn cb, void *ctx)
 {
 	struct tcp_stack *t = T(st);
 	struct tapir_tcp_flow_opts def;
 	struct tapir_tcp_flow *f;
+	struct tcp_ip dst, src;
 	uint16_t lport;
 	uint32_t iss;
 	int rc;
 
-	if (!t || port == 0 || !cb || dst == 0 || dst == st->cfg.addr ||
-	    ipv4_addr_is_multicast(dst) || dst == IPV4_ADDR_BROADCAST ||
-	    (st->bcast && dst == st->bcast))
+	if (!t || port == 0 || !cb)
 		return -EINVAL;
+	rc = connect_addrs(st, to, &dst, &src);
+	if (rc < 0)
+		return rc;
 	if (t->nflows >= st->cfg.tcp.max_connections)
 		return -ENOBUFS;
 	if (!o) {
 		tapir_tcp_flow_opts_defaults(st, &def);
 		o = &def;
 	}
-	lport = tcp_ephemeral_port(st, dst, port, &iss);
+	lport = tcp_ephemeral_port(st, &src, &dst, port, &iss);
 	if (!lport)
 		return -EAGAIN;
-	f = tcp_flow_new(st, st->cfg.addr, dst, port, lport, o);
+	f = tcp_flow_new(st, &src, &dst, port, lport, o);
 	if (!f)
 		return -ENOMEM;
 	if (iss)
@@ -195,7 +244,7 @@ int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
 	f->rtt_start = st->now;
 	api_enter(st);
 	rc = tcp_send_syn(f);
-	if (rc == -ENETUNREACH || rc == -EINVAL) {
+	if (rc == -ENETUNREACH || rc == -EINVAL || rc == -EADDRNOTAVAIL) {
 		/* no route: fail now, without a callback */
 		f->on_connect = NULL;
 		f->state = TAPIR_TCP_STATE_CLOSED;
@@ -203,7 +252,7 @@ int tapir_tcp_connect(struct tapir_stack *st, uint32_t dst, uint16_t port,
 		tcp_flow_maybe_free(f);
 	}
 	api_leave(st);
-	return rc == -ENETUNREACH || rc == -EINVAL ? rc : 0;
+	return rc == -ENETUNREACH || rc == -EINVAL || rc == -EADDRNOTAVAIL ? rc : 0;
 }
 
 int tapir_tcp_connect_cancel(struct tapir_stack *st, tapir_tcp_connect_fn cb, void *ctx)
@@ -535,8 +584,8 @@ int tapir_tcp_flow_info(const struct tapir_tcp_flow *f, struct tapir_tcp_flow_in
 	if (!f || !o)
 		return -EINVAL;
 	memset(o, 0, sizeof(*o));
-	o->local_addr = f->laddr;
-	o->remote_addr = f->raddr;
+	o->local_addr = tcp_ip_to_addr(&f->laddr, f->o.v4mapped);
+	o->remote_addr = tcp_ip_to_addr(&f->raddr, f->o.v4mapped);
 	o->local_port = f->lport;
 	o->remote_port = f->rport;
 	o->state = f->in_tw ? TAPIR_TCP_STATE_TIME_WAIT : f->state;

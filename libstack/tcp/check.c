@@ -25,7 +25,7 @@ static const char *check_flow(const struct tcp_stack *t, const struct tapir_tcp_
 
 	if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 		return NULL;	/* waits for the application or the reaper */
-	if (tcp_flow_lookup(t, f->laddr, f->raddr, f->rport, f->lport) != f)
+	if (tcp_flow_lookup(t, &f->laddr, &f->raddr, f->rport, f->lport) != f)
 		return bad(f, "not found in the flow hash");
 	/* sequence space */
 	if (seq_gt(f->snd_una, f->snd_nxt))

@@ -10,28 +10,28 @@
 
 /* ---- flow table ---- */
 
-static size_t hash_idx(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr, uint16_t rport,
-		       uint16_t lport)
+static size_t hash_idx(const struct tcp_stack *t, const struct tcp_ip *laddr,
+		       const struct tcp_ip *raddr, uint16_t rport, uint16_t lport)
 {
 	uint64_t h = tuple_hash(t->hash_key, laddr, raddr, rport, lport);
 
 	return (size_t)(h >> 32) & t->hmask;
 }
 
-struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr,
-				       uint16_t rport, uint16_t lport)
+struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, const struct tcp_ip *laddr,
+				       const struct tcp_ip *raddr, uint16_t rport, uint16_t lport)
 {
 	for (struct tapir_tcp_flow *f = t->hash[hash_idx(t, laddr, raddr, rport, lport)]; f;
 	     f = f->hnext)
-		if (f->raddr == raddr && f->rport == rport && f->lport == lport &&
-		    f->laddr == laddr)
+		if (f->rport == rport && f->lport == lport && tcp_ip_eq(&f->raddr, raddr) &&
+		    tcp_ip_eq(&f->laddr, laddr))
 			return f;
 	return NULL;
 }
 
 static void hash_remove(struct tcp_stack *t, struct tapir_tcp_flow *f)
 {
-	struct tapir_tcp_flow **pp = &t->hash[hash_idx(t, f->laddr, f->raddr, f->rport, f->lport)];
+	struct tapir_tcp_flow **pp = &t->hash[hash_idx(t, &f->laddr, &f->raddr, f->rport, f->lport)];
 
 	if (!f->in_hash)
 		return;
@@ -42,12 +42,56 @@ static void hash_remove(struct tcp_stack *t, struct tapir_tcp_flow *f)
 	f->in_hash = false;
 }
 
-struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port)
+struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port, uint8_t family)
 {
 	for (size_t i = 0; i < t->nlsn; i++)
-		if (t->lsn[i]->port == port)
+		if (t->lsn[i]->port == port &&
+		    (!family || !t->lsn[i]->family || t->lsn[i]->family == family))
 			return t->lsn[i];
 	return NULL;
+}
+
+/* ---- addresses ---- */
+
+struct tapir_addr tcp_ip_to_addr(const struct tcp_ip *a, bool v4mapped)
+{
+	struct tapir_addr out = { .family = TAPIR_AF_INET6 };
+
+	if (tcp_ip_is4(a) && !v4mapped)
+		return tapir_addr_v4(tcp_ip_v4(a));
+	memcpy(out.v6, a->b, 16);
+	return out;
+}
+
+bool tcp_ip_from_addr(struct tcp_ip *out, const struct tapir_addr *a)
+{
+	if (a->family == TAPIR_AF_INET) {
+		*out = tcp_ip4(a->v4);
+		return true;
+	}
+	if (a->family == TAPIR_AF_INET6) {
+		*out = tcp_ip6(a->v6);
+		return true;
+	}
+	return false;
+}
+
+size_t tcp_path_mtu(struct tapir_stack *st, const struct tcp_ip *dst)
+{
+	return tcp_ip_is4(dst) ? tapir_ipv4_mtu(st, tcp_ip_v4(dst)) : tapir_ipv6_mtu(st, dst->b);
+}
+
+uint64_t tcp_tuple_sip(const uint64_t key[2], const struct tcp_ip *laddr,
+		       const struct tcp_ip *raddr, uint16_t rport, uint16_t lport, uint64_t tag)
+{
+	uint8_t m[44];
+
+	memcpy(m, raddr->b, 16);
+	memcpy(m + 16, laddr->b, 16);
+	put_be16(m + 32, rport);
+	put_be16(m + 34, lport);
+	memcpy(m + 36, &tag, 8);
+	return siphash24(key, m, sizeof(m));
 }
 
 /* ---- lists kept oldest first: half-open flows, orphans ---- */
@@ -222,7 +266,8 @@ void tcp_flow_maybe_free(struct tapir_tcp_flow *f)
  *
  * Return: the port, or 0 when every one is taken for this remote end
  */
-uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port, uint32_t *iss)
+uint16_t tcp_ephemeral_port(struct tapir_stack *st, const struct tcp_ip *laddr,
+			    const struct tcp_ip *dst, uint16_t port, uint32_t *iss)
 {
 	uint32_t start = stack_random32(st);
 
@@ -231,21 +276,21 @@ uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port,
 		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % TCP_EPHEMERAL_N);
 		struct tcp_tw *tw;
 
-		if (tcp_flow_lookup(T(st), st->cfg.addr, dst, port, p) ||
-		    tcp_listener_find(T(st), p))
+		if (tcp_flow_lookup(T(st), laddr, dst, port, p) ||
+		    tcp_listener_find(T(st), p, TAPIR_AF_UNSPEC))
 			continue;
-		tw = tcp_tw_lookup(T(st), st->cfg.addr, dst, port, p);
+		tw = tcp_tw_lookup(T(st), laddr, dst, port, p);
 		if (!tw || (*iss = tcp_tw_take(st, tw)))
 			return p;
 	}
 	return 0;
 }
 
-static uint32_t make_isn(struct tapir_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport,
-			 uint16_t lport)
+static uint32_t make_isn(struct tapir_stack *st, const struct tcp_ip *laddr,
+			 const struct tcp_ip *raddr, uint16_t rport, uint16_t lport)
 {
 	struct tcp_stack *t = T(st);
-	uint64_t h = siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), laddr);
+	uint64_t h = tcp_tuple_sip(t->isn_key, laddr, raddr, rport, lport, 0);
 
 	return (uint32_t)h + (uint32_t)(st->now / 4000);
 }
@@ -268,8 +313,9 @@ uint8_t tcp_pick_wscale(size_t rcvbuf)
 	return ws;
 }
 
-struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t laddr, uint32_t raddr,
-				    uint16_t rport, uint16_t lport, const struct tapir_tcp_flow_opts *o)
+struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip *laddr,
+				    const struct tcp_ip *raddr, uint16_t rport, uint16_t lport,
+				    const struct tapir_tcp_flow_opts *o)
 {
 	struct tcp_stack *t = T(st);
 	struct tapir_tcp_flow *f;
@@ -285,8 +331,8 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t laddr, uint
 		return NULL;
 	}
 	f->st = st;
-	f->laddr = laddr;
-	f->raddr = raddr;
+	f->laddr = *laddr;
+	f->raddr = *raddr;
 	f->rport = rport;
 	f->lport = lport;
 	f->o = *o;
@@ -309,7 +355,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t laddr, uint
 	f->rcv_ws = tcp_pick_wscale(f->o.rcvbuf);
 	f->ssthresh = UINT32_MAX;
 	f->cc = tcp_cc_select(f->o.cc);
-	f->ts_offset = (uint32_t)siphash24_2w(t->isn_key, tuple_word(raddr, rport, lport), 1);
+	f->ts_offset = (uint32_t)tcp_tuple_sip(t->isn_key, laddr, raddr, rport, lport, 1);
 	f->last_rcv = st->now;
 	h = hash_idx(t, laddr, raddr, rport, lport);
 	f->hnext = t->hash[h];
@@ -431,13 +477,14 @@ void tcp_maybe_writable(struct tapir_tcp_flow *f)
 void tcp_reset_laddr(struct tapir_stack *st, uint32_t addr)
 {
 	struct tcp_stack *t = T(st);
+	struct tcp_ip a = tcp_ip4(addr);
 	bool again = true;
 
 	t->depth++;
 	while (again) {
 		again = false;
 		for (struct tapir_tcp_flow *f = t->all; f; f = f->next) {
-			if (f->laddr != addr || f->state == TAPIR_TCP_STATE_CLOSED ||
+			if (!tcp_ip_eq(&f->laddr, &a) || f->state == TAPIR_TCP_STATE_CLOSED ||
 			    f->state == TAPIR_TCP_STATE_TIME_WAIT)
 				continue;
 			if (f->state != TAPIR_TCP_STATE_LISTEN)
@@ -477,7 +524,9 @@ int tcp_init(struct tapir_stack *st)
 	st->cfg.random(st->cfg.random_ctx, t->cookie_key, sizeof(t->cookie_key));
 	st->cfg.random(st->cfg.random_ctx, &t->hash_key, sizeof(t->hash_key));
 	st->tcp = t;
-	if (tapir_ipv4_register_proto(st, TAPIR_IP_PROTO_TCP, tcp_rx, tcp_icmp_err, st) < 0) {
+	if (tapir_ipv4_register_proto(st, TAPIR_IP_PROTO_TCP, tcp_rx, tcp_icmp_err, st) < 0 ||
+	    (st->ip6 && tapir_ipv6_register_proto(st, TAPIR_IP_PROTO_TCP, tcp_rx6, tcp_icmp6_err,
+						  st) < 0)) {
 		tcp_tw_fini(t);
 		free(t->hash);
 		free(t);

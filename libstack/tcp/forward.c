@@ -88,14 +88,18 @@ void tcp_fwd_fini(struct tcp_stack *t)
 	t->fwd = NULL;
 }
 
-static void req_from_seg(struct tapir_tcp_fwd_req *req, const struct tapir_ipv4_rx_meta *m,
-			 const struct tcp_repr *seg, const uint8_t *l4, size_t l4_len)
+static void req_from_seg(struct tapir_tcp_fwd_req *req, const struct tcp_rx *m,
+			 const struct tcp_repr *seg)
 {
-	size_t q = m->ip_header_len;
+	/* the quote for an ICMP error: the IP header and 8 bytes of TCP (the
+	 * TCP header is right after the IP header; IPv6: the fixed header, the
+	 * IPv6 layer took the extension headers) */
+	const uint8_t *ip = m->v6 ? m->m6->packet : m->m4->ip_header;
+	size_t q = m->v6 ? 40 : m->m4->ip_header_len;
 
 	memset(req, 0, sizeof(*req));
-	req->src = m->src;
-	req->dst = m->dst;
+	req->src = tcp_ip_to_addr(&m->src, false);
+	req->dst = tcp_ip_to_addr(&m->dst, false);
 	req->src_port = seg->src_port;
 	req->dst_port = seg->dst_port;
 	req->syn.seq = seg->seq;
@@ -106,12 +110,22 @@ static void req_from_seg(struct tapir_tcp_fwd_req *req, const struct tapir_ipv4_
 	req->syn.sack_perm = seg->sack_perm;
 	req->syn.has_ts = seg->has_ts;
 	req->syn.ts_val = seg->ts_val;
-	/* the quote for an ICMP error: the IP header and 8 bytes of TCP */
-	if (q <= TAPIR_FWD_QUOTE_MAX - 8 && l4_len >= 8) {
-		memcpy(req->syn.quote, m->ip_header, q);
-		memcpy(req->syn.quote + q, l4, 8);
+	if (q <= TAPIR_FWD_QUOTE_MAX - 8 && (!m->v6 || m->m6->packet[6] == TAPIR_IP_PROTO_TCP)) {
+		memcpy(req->syn.quote, ip, q);
+		memcpy(req->syn.quote + q, ip + q, 8);
 		req->syn.quote_len = (uint8_t)(q + 8);
 	}
+}
+
+/* Our side and the peer of @req as TCP keeps them.  Return: false if unusable */
+static bool req_addrs(struct tapir_stack *st, const struct tapir_tcp_fwd_req *req,
+		      struct tcp_ip *laddr, struct tcp_ip *raddr)
+{
+	if (!tcp_ip_from_addr(laddr, &req->dst) || !tcp_ip_from_addr(raddr, &req->src) ||
+	    tcp_ip_is4(laddr) != tcp_ip_is4(raddr))
+		return false;
+	return tcp_ip_is4(laddr) ? tcp_ip_v4(laddr) != st->cfg.addr
+				 : !ipv6_is_our_addr(st, laddr->b);
 }
 
 static void seg_from_req(struct tcp_repr *seg, const struct tapir_tcp_fwd_req *req)
@@ -130,22 +144,19 @@ static void seg_from_req(struct tcp_repr *seg, const struct tapir_tcp_fwd_req *r
 	seg->ts_val = req->syn.ts_val;
 }
 
-void tcp_fwd_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m,
-		   struct tcp_repr *seg, const uint32_t *isn)
+void tcp_fwd_input(struct tapir_stack *st, const struct tcp_rx *m, struct tcp_repr *seg,
+		   const uint32_t *isn)
 {
 	struct tcp_stack *t = T(st);
 	struct tapir_tcp_fwd_req req;
 
 	if (!t->fwd) {
 		CTR_INC(st, TCP_DROP_NO_FORWARDER);
-		tcp_send_reset_for(st, m->dst, m->src, seg);
+		tcp_send_reset_for(st, &m->dst, &m->src, seg);
 		return;
 	}
 	if ((seg->flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN) {
-		/* the TCP header is right after the IP header in the datagram */
-		const uint8_t *l4 = m->ip_header + m->ip_header_len;
-
-		req_from_seg(&req, m, seg, l4, 8);
+		req_from_seg(&req, m, seg);
 		CTR_INC(st, TCP_FORWARD_SYNS);
 		t->fwd_syn(t->fwd->ctx, &req);
 		return;
@@ -156,25 +167,23 @@ void tcp_fwd_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m,
 int tapir_tcp_forward_accept(struct tapir_stack *st, const struct tapir_tcp_fwd_req *req)
 {
 	struct tcp_stack *t = T(st);
-	struct tapir_ipv4_rx_meta m;
+	struct tcp_rx m;
 	struct tcp_repr seg;
 	uint64_t cookies;
 	int rc = 0;
 
-	if (!t || !t->fwd || !req || req->dst == st->cfg.addr || !req->src_port ||
-	    !req->dst_port)
-		return -EINVAL;
-	if (tcp_flow_lookup(t, req->dst, req->src, req->src_port, req->dst_port))
-		return -EEXIST;
 	memset(&m, 0, sizeof(m));
-	m.src = req->src;
-	m.dst = req->dst;
-	m.proto = TAPIR_IP_PROTO_TCP;
+	if (!t || !t->fwd || !req || !req->src_port || !req->dst_port ||
+	    !req_addrs(st, req, &m.dst, &m.src))
+		return -EINVAL;
+	m.v6 = !tcp_ip_is4(&m.dst);
+	if (tcp_flow_lookup(t, &m.dst, &m.src, req->src_port, req->dst_port))
+		return -EEXIST;
 	seg_from_req(&seg, req);
 	cookies = st->ctr[TAPIR_CTR_TCP_SYNCOOKIES_SENT];
 	t->depth++;
 	tcp_listen_input(st, t->fwd, &m, &seg, NULL);
-	if (tcp_flow_lookup(t, req->dst, req->src, req->src_port, req->dst_port) ||
+	if (tcp_flow_lookup(t, &m.dst, &m.src, req->src_port, req->dst_port) ||
 	    st->ctr[TAPIR_CTR_TCP_SYNCOOKIES_SENT] != cookies)
 		CTR_INC(st, TCP_FORWARD_ACCEPTED);
 	else
@@ -182,6 +191,19 @@ int tapir_tcp_forward_accept(struct tapir_stack *st, const struct tapir_tcp_fwd_
 	t->depth--;
 	tcp_reap(t);
 	return rc;
+}
+
+/* An ICMP or ICMPv6 destination unreachable about the SYN of @req */
+static void refuse_unreach(struct tapir_stack *st, const struct tapir_tcp_fwd_req *req,
+			   uint8_t code4, uint8_t code6)
+{
+	if (req->dst.family == TAPIR_AF_INET6) {
+		if (req->syn.quote_len)
+			icmpv6_send_error(st, 1, code6, 0, req->syn.quote, req->syn.quote_len,
+					  false);
+		return;
+	}
+	(void)tapir_icmp_send_unreach(st, code4, req->syn.quote, req->syn.quote_len);
 }
 
 void tapir_tcp_forward_refuse(struct tapir_stack *st, const struct tapir_tcp_fwd_req *req, int err)
@@ -192,21 +214,23 @@ void tapir_tcp_forward_refuse(struct tapir_stack *st, const struct tapir_tcp_fwd
 		return;
 	CTR_INC(st, TCP_FORWARD_REFUSED);
 	switch (err) {
-	case -ECONNREFUSED:
+	case -ECONNREFUSED: {
+		struct tcp_ip laddr, raddr;
+
+		if (!tcp_ip_from_addr(&laddr, &req->dst) || !tcp_ip_from_addr(&raddr, &req->src))
+			break;
 		seg_from_req(&seg, req);
-		tcp_send_reset_for(st, req->dst, req->src, &seg);
+		tcp_send_reset_for(st, &laddr, &raddr, &seg);
 		break;
-	case -EHOSTUNREACH:
-		(void)tapir_icmp_send_unreach(st, TAPIR_ICMP_UNREACH_HOST, req->syn.quote,
-					      req->syn.quote_len);
+	}
+	case -EHOSTUNREACH:	/* ICMPv6: address unreachable */
+		refuse_unreach(st, req, TAPIR_ICMP_UNREACH_HOST, 3);
 		break;
-	case -ENETUNREACH:
-		(void)tapir_icmp_send_unreach(st, TAPIR_ICMP_UNREACH_NET, req->syn.quote,
-					      req->syn.quote_len);
+	case -ENETUNREACH:	/* ICMPv6: no route to destination */
+		refuse_unreach(st, req, TAPIR_ICMP_UNREACH_NET, 0);
 		break;
-	case -EACCES:
-		(void)tapir_icmp_send_unreach(st, TAPIR_ICMP_UNREACH_ADMIN, req->syn.quote,
-					      req->syn.quote_len);
+	case -EACCES:		/* ICMPv6: administratively prohibited */
+		refuse_unreach(st, req, TAPIR_ICMP_UNREACH_ADMIN, 1);
 		break;
 	default:
 		break;

@@ -8,6 +8,7 @@
 #include "tcp/tcp_conn.h"
 #include "wire/bytes.h"
 #include "wire/icmp.h"
+#include "wire/ipv6.h"
 
 /* ---- out-of-order data (the queue itself is ooo.c) ---- */
 
@@ -252,7 +253,7 @@ static void syn_sent_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 		if (seq_le(seg->ack, f->iss) || seq_gt(seg->ack, f->snd_max)) {
 			CTR_INC(st, TCP_DROP_SYN_SENT);
 			if (!(seg->flags & TCP_RST))
-				tcp_send_reset_for(st, f->laddr, f->raddr, seg);
+				tcp_send_reset_for(st, &f->laddr, &f->raddr, seg);
 			return;
 		}
 	}
@@ -472,7 +473,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 	if (f->state == TAPIR_TCP_STATE_SYN_RECEIVED) {
 		if (seq_le(seg->ack, f->snd_una) || seq_gt(seg->ack, f->snd_max)) {
 			CTR_INC(st, TCP_DROP_BAD_ACK);
-			tcp_send_reset_for(st, f->laddr, f->raddr, seg);
+			tcp_send_reset_for(st, &f->laddr, &f->raddr, seg);
 			return;
 		}
 	} else if (!ack_acceptable(f, seg)) {
@@ -587,8 +588,8 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 }
 
 /* @isn: the ISS to use (a TIME_WAIT reuse), or NULL */
-void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l,
-		      const struct tapir_ipv4_rx_meta *m, struct tcp_repr *seg, const uint32_t *isn)
+void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l, const struct tcp_rx *m,
+		      struct tcp_repr *seg, const uint32_t *isn)
 {
 	struct tapir_tcp_flow *f;
 
@@ -598,7 +599,7 @@ void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l,
 	}
 	if (seg->flags & TCP_ACK) {
 		if (!(seg->flags & TCP_SYN) && st->cfg.tcp.syn_cookies) {
-			f = tcp_syncookie_check(st, l, m->dst, m->src, seg);
+			f = tcp_syncookie_check(st, l, &m->dst, &m->src, seg);
 			if (f) {
 				tcp_flow_established(f);
 				if (!f->zombie && f->state != TAPIR_TCP_STATE_CLOSED) {
@@ -609,7 +610,7 @@ void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l,
 			}
 		}
 		CTR_INC(st, TCP_DROP_LISTEN);
-		tcp_send_reset_for(st, m->dst, m->src, seg);
+		tcp_send_reset_for(st, &m->dst, &m->src, seg);
 		return;
 	}
 	/* RFC 9293 3.10.7.2: without SYN, drop.  SYN+FIN opens nothing real (a
@@ -621,7 +622,7 @@ void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l,
 	}
 	if (l->nsyn >= st->cfg.tcp.backlog) {
 		if (st->cfg.tcp.syn_cookies) {
-			tcp_syncookie_send(st, l, m->dst, m->src, seg);
+			tcp_syncookie_send(st, l, &m->dst, &m->src, seg);
 			return;
 		}
 		CTR_INC(st, TCP_DROP_BACKLOG);
@@ -630,10 +631,10 @@ void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l,
 	if (T(st)->nflows >= st->cfg.tcp.max_connections && st->cfg.tcp.syn_cookies) {
 		/* a full table: the cookie's ACK finds room (tcp_syncookie_check) */
 		CTR_INC(st, TCP_SYNCOOKIES_TABLE_FULL);
-		tcp_syncookie_send(st, l, m->dst, m->src, seg);
+		tcp_syncookie_send(st, l, &m->dst, &m->src, seg);
 		return;
 	}
-	f = tcp_flow_new(st, m->dst, m->src, seg->src_port, seg->dst_port, &l->o);
+	f = tcp_flow_new(st, &m->dst, &m->src, seg->src_port, seg->dst_port, &l->o);
 	if (!f)
 		return;
 	CTR_INC(st, TCP_PASSIVE_OPENS);
@@ -652,18 +653,59 @@ void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l,
 	tcp_send_syn(f);
 }
 
-/* ---- entry points from IPv4 ---- */
+/* ---- entry points from IPv4 and IPv6 ---- */
 
-int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload, size_t len)
+/* A parsed segment from either family: a flow, TIME_WAIT, a listener or a RST */
+static void segment_input(struct tapir_stack *st, const struct tcp_rx *m, struct tcp_repr *seg,
+			  int rc)
 {
-	struct tapir_stack *st = ctx;
 	struct tcp_stack *t = T(st);
-	struct tcp_repr seg;
 	struct tapir_tcp_flow *f;
 	struct tcp_listener *l;
 	struct tcp_tw *tw;
 	uint32_t isn;
-	bool reuse = false;
+	bool reuse = false, local;
+
+	if (seg->coalesced)
+		CTR_INC(st, TCP_RX_COALESCED);
+	if (rc == -EILSEQ) {
+		CTR_INC(st, TCP_DROP_CHECKSUM);
+		return;
+	}
+	if (rc < 0 || seg->src_port == 0 || seg->dst_port == 0) {
+		CTR_INC(st, TCP_DROP_MALFORMED);
+		return;
+	}
+	t->depth++;
+	f = tcp_flow_lookup(t, &m->dst, &m->src, seg->src_port, seg->dst_port);
+	if (!f && (tw = tcp_tw_lookup(t, &m->dst, &m->src, seg->src_port, seg->dst_port)) != NULL) {
+		if (tcp_tw_input(st, tw, seg, &isn))
+			goto out;
+		reuse = true;	/* a new connection takes the tuple */
+	}
+	local = m->v6 ? ipv6_is_our_addr(st, m->dst.b) : tcp_ip_v4(&m->dst) == st->cfg.addr;
+	if (f) {
+		flow_input(f, seg);
+	} else if (!local) {
+		tcp_fwd_input(st, m, seg, reuse ? &isn : NULL);
+	} else if ((l = tcp_listener_find(t, seg->dst_port,
+					  m->v6 ? TAPIR_AF_INET6 : TAPIR_AF_INET)) != NULL) {
+		tcp_listen_input(st, l, m, seg, reuse ? &isn : NULL);
+	} else {
+		CTR_INC(st, TCP_DROP_NO_LISTENER);
+		tcp_send_reset_for(st, &m->dst, &m->src, seg);
+	}
+out:
+	tcp_mem_wake(st);
+	t->depth--;
+	tcp_reap(t);
+}
+
+int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload, size_t len)
+{
+	struct tapir_stack *st = ctx;
+	struct tcp_rx rx = { .src = tcp_ip4(m->src), .dst = tcp_ip4(m->dst), .m4 = m };
+	struct tcp_repr seg;
 	int rc;
 
 	CTR_INC(st, TCP_RX);
@@ -673,74 +715,109 @@ int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload
 	}
 	rc = tcp_repr_parse(&seg, payload, len, m->src, m->dst, !m->l4_csum_ok);
 	seg.coalesced = m->gso;
-	if (seg.coalesced)
-		CTR_INC(st, TCP_RX_COALESCED);
-	if (rc == -EILSEQ) {
-		CTR_INC(st, TCP_DROP_CHECKSUM);
+	segment_input(st, &rx, &seg, rc);
+	return 0;
+}
+
+int tcp_rx6(void *ctx, const struct tapir_ipv6_rx_meta *m, const uint8_t *payload, size_t len)
+{
+	struct tapir_stack *st = ctx;
+	struct tcp_rx rx = { .src = tcp_ip6(m->src), .dst = tcp_ip6(m->dst), .v6 = true, .m6 = m };
+	struct tcp_repr seg;
+	int rc;
+
+	CTR_INC(st, TCP_RX);
+	if (m->multicast) {
+		CTR_INC(st, TCP_DROP_BROADCAST);
 		return 0;
 	}
-	if (rc < 0 || seg.src_port == 0 || seg.dst_port == 0) {
-		CTR_INC(st, TCP_DROP_MALFORMED);
-		return 0;
-	}
+	rc = tcp_repr_parse_sum(&seg, payload, len,
+				ipv6_csum_pseudo(m->src, m->dst, 0, TAPIR_IP_PROTO_TCP),
+				!m->l4_csum_ok);
+	seg.coalesced = m->gso;
+	segment_input(st, &rx, &seg, rc);
+	return 0;
+}
+
+/* A Packet Too Big / fragmentation needed for @f was applied: send again
+ * what no longer fits (RFC 1191, RFC 8201: no congestion response) */
+static void pmtu_lowered(struct tapir_stack *st, struct tapir_tcp_flow *f)
+{
+	struct tcp_stack *t = T(st);
+	uint32_t old = f->mss;
+
+	CTR_INC(st, TCP_PMTU_UPDATES);
 	t->depth++;
-	f = tcp_flow_lookup(t, m->dst, m->src, seg.src_port, seg.dst_port);
-	if (!f && (tw = tcp_tw_lookup(t, m->dst, m->src, seg.src_port, seg.dst_port)) != NULL) {
-		if (tcp_tw_input(st, tw, &seg, &isn))
-			goto out;
-		reuse = true;	/* a new connection takes the tuple */
+	tcp_update_mss(f);
+	if (f->mss < old && synchronized(f)) {
+		f->snd_nxt = f->snd_una;
+		f->rtt_timing = false;
+		tcp_output(f);
 	}
-	if (f) {
-		flow_input(f, &seg);
-	} else if (m->dst != st->cfg.addr) {
-		tcp_fwd_input(st, m, &seg, reuse ? &isn : NULL);
-	} else if ((l = tcp_listener_find(t, seg.dst_port)) != NULL) {
-		tcp_listen_input(st, l, m, &seg, reuse ? &isn : NULL);
-	} else {
-		CTR_INC(st, TCP_DROP_NO_LISTENER);
-		tcp_send_reset_for(st, m->dst, m->src, &seg);
-	}
-out:
-	tcp_mem_wake(st);
 	t->depth--;
 	tcp_reap(t);
-	return 0;
+}
+
+/* The flow an ICMP error quotes, if the quoted sequence number is in flight */
+static struct tapir_tcp_flow *icmp_flow(struct tapir_stack *st, const struct tcp_ip *src,
+					const struct tcp_ip *dst, uint16_t sport,
+					uint16_t dport, uint32_t seq)
+{
+	struct tapir_tcp_flow *f = tcp_flow_lookup(T(st), src, dst, dport, sport);
+
+	if (!f || f->state == TAPIR_TCP_STATE_TIME_WAIT || seq_lt(seq, f->snd_una) ||
+	    seq_ge(seq, f->snd_max)) {
+		CTR_INC(st, TCP_DROP_ICMP_INVALID);
+		return NULL;
+	}
+	return f;
 }
 
 void tcp_icmp_err(void *ctx, const struct tapir_ipv4_icmp_err *e)
 {
 	struct tapir_stack *st = ctx;
-	struct tcp_stack *t = T(st);
 	const struct tapir_icmp_quote *q = e->quote;
-	uint32_t mtu;
+	struct tcp_ip src = tcp_ip4(q->src), dst = tcp_ip4(q->dst);
 	struct tapir_tcp_flow *f;
 
-	f = q->have_seq ? tcp_flow_lookup(t, q->src, q->dst, q->dst_port, q->src_port) : NULL;
-	if (!f || f->state == TAPIR_TCP_STATE_TIME_WAIT || seq_lt(q->tcp_seq, f->snd_una) ||
-	    seq_ge(q->tcp_seq, f->snd_max)) {
+	if (!q->have_seq) {
 		CTR_INC(st, TCP_DROP_ICMP_INVALID);
 		return;
 	}
+	f = icmp_flow(st, &src, &dst, q->src_port, q->dst_port, q->tcp_seq);
+	if (!f)
+		return;
 	if (e->type != TAPIR_ICMP_DEST_UNREACH || e->code != TAPIR_ICMP_UNREACH_FRAG_NEEDED)
 		return;	/* soft errors (RFC 1122 4.2.3.9) */
 	/* The quote is one of ours: the path MTU may go down, to min_pmtu at the
 	 * lowest, and not for a datagram that fit (ipv4_pmtu_frag_needed()). */
-	mtu = ipv4_pmtu_frag_needed(st, e);
-	if (!mtu)
+	if (!ipv4_pmtu_frag_needed(st, e))
 		return;
-	CTR_INC(st, TCP_PMTU_UPDATES);
-	t->depth++;
-	{
-		uint32_t old = f->mss;
+	pmtu_lowered(st, f);
+}
 
-		tcp_update_mss(f);
-		if (f->mss < old && synchronized(f)) {
-			/* resend what did not fit (RFC 1191: no congestion response) */
-			f->snd_nxt = f->snd_una;
-			f->rtt_timing = false;
-			tcp_output(f);
-		}
+/*
+ * ICMPv6 errors (RFC 4443): the IPv6 layer has matched the quote to a packet
+ * of ours and, for a Packet Too Big, already lowered the path MTU (RFC 8201:
+ * never below 1,280); here the quoted TCP header must name a flow and a
+ * sequence number in flight (RFC 5927), else the error is dropped.  Other
+ * errors are soft (RFC 1122 4.2.3.9, RFC 4443 3.1): the retransmission timer
+ * decides.
+ */
+void tcp_icmp6_err(void *ctx, const struct tapir_ipv6_icmp_err *e)
+{
+	struct tapir_stack *st = ctx;
+	struct tcp_ip src, dst;
+	struct tapir_tcp_flow *f;
+
+	if (e->l4_len < 8) {
+		CTR_INC(st, TCP_DROP_ICMP_INVALID);
+		return;
 	}
-	t->depth--;
-	tcp_reap(t);
+	src = tcp_ip6(e->src);
+	dst = tcp_ip6(e->dst);
+	f = icmp_flow(st, &src, &dst, get_be16(e->l4), get_be16(e->l4 + 2), get_be32(e->l4 + 4));
+	if (!f || e->type != 2 || !e->mtu)
+		return;
+	pmtu_lowered(st, f);
 }

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 
 #include "tcp/tcp_conn.h"
+#include "wire/checksum.h"
+#include "wire/ipv6.h"
 
 /* ---- output ---- */
 
 struct seg_fill {
 	struct tcp_repr r;
-	uint32_t src, dst;
+	uint64_t pseudo;                  /* pseudo-header sum, length 0 */
 };
 
 static size_t seg_fill_fn(uint8_t *buf, size_t size, void *ctx)
@@ -19,29 +21,41 @@ static size_t seg_fill_fn(uint8_t *buf, size_t size, void *ctx)
 	struct seg_fill *c = ctx;
 
 	(void)size;
-	return tcp_repr_emit(&c->r, buf, c->src, c->dst);
+	return tcp_repr_emit_sum(&c->r, buf, c->pseudo);
 }
 
-/* Send @r; with @gso_size nonzero as a TSO super-segment (ipv4_write_opts). */
-static int send_repr_gso(struct tapir_stack *st, uint32_t src, uint32_t dst, struct tcp_repr *r,
-			 uint32_t gso_size)
+/* Send @r from @src to @dst over their family; with @gso_size nonzero as a
+ * TSO super-segment (ipv4_write_opts). */
+static int send_repr_gso(struct tapir_stack *st, const struct tcp_ip *src,
+			 const struct tcp_ip *dst, struct tcp_repr *r, uint32_t gso_size)
 {
 	struct seg_fill c;
-	struct tapir_ipv4_write_opts o = { .fragment = false, .gso_size = (uint16_t)gso_size,
-					   .src = src };
 	struct tapir_stack_iov iov[2];
 	int n = 0, rc;
 
 	c.r = *r;
 	c.r.csum_partial = gso_size != 0;
-	c.src = src ? src : st->cfg.addr;
-	c.dst = dst;
 	if (r->payload_len)
 		iov[n++] = (struct tapir_stack_iov){ r->payload, r->payload_len };
 	if (r->payload2_len)
 		iov[n++] = (struct tapir_stack_iov){ r->payload2, r->payload2_len };
-	rc = tapir_ipv4_write(st, &o, dst, TAPIR_IP_PROTO_TCP, tcp_repr_header_len(r), seg_fill_fn,
-			      &c, iov, n);
+	if (tcp_ip_is4(dst)) {
+		uint32_t s4 = tcp_ip_v4(src);
+		struct tapir_ipv4_write_opts o = { .fragment = false,
+						   .gso_size = (uint16_t)gso_size, .src = s4 };
+
+		c.pseudo = inet_csum_pseudo(s4 ? s4 : st->cfg.addr, tcp_ip_v4(dst),
+					    TAPIR_IP_PROTO_TCP, 0);
+		rc = tapir_ipv4_write(st, &o, tcp_ip_v4(dst), TAPIR_IP_PROTO_TCP,
+				      tcp_repr_header_len(r), seg_fill_fn, &c, iov, n);
+	} else {
+		struct tapir_ipv6_write_opts o = { .fragment = false, .src = src->b,
+						   .gso_size = (uint16_t)gso_size };
+
+		c.pseudo = ipv6_csum_pseudo(src->b, dst->b, 0, TAPIR_IP_PROTO_TCP);
+		rc = tapir_ipv6_write(st, &o, dst->b, TAPIR_IP_PROTO_TCP, tcp_repr_header_len(r),
+				      seg_fill_fn, &c, iov, n);
+	}
 	if (rc == 0)
 		CTR_INC(st, TCP_TX);
 	else
@@ -49,15 +63,16 @@ static int send_repr_gso(struct tapir_stack *st, uint32_t src, uint32_t dst, str
 	return rc;
 }
 
-/* @src: our address on the segment (a flow's laddr; 0: the stack's) */
-int tcp_send_repr(struct tapir_stack *st, uint32_t src, uint32_t dst, struct tcp_repr *r)
+/* @src: our address on the segment (a flow's laddr; IPv4 0.0.0.0: the stack's) */
+int tcp_send_repr(struct tapir_stack *st, const struct tcp_ip *src, const struct tcp_ip *dst,
+		  struct tcp_repr *r)
 {
 	return send_repr_gso(st, src, dst, r, 0);
 }
 
 /* A RST (or RST+ACK) in answer to @seg, which arrived from @raddr for @laddr; no flow. */
-void tcp_send_reset_for(struct tapir_stack *st, uint32_t laddr, uint32_t raddr,
-			const struct tcp_repr *seg)
+void tcp_send_reset_for(struct tapir_stack *st, const struct tcp_ip *laddr,
+			const struct tcp_ip *raddr, const struct tcp_repr *seg)
 {
 	struct tcp_repr r;
 
@@ -184,7 +199,7 @@ void tcp_send_ack(struct tapir_tcp_flow *f)
 	struct tcp_repr r;
 
 	tcp_fill_common(f, &r, f->snd_nxt, TCP_ACK);
-	if (tcp_send_repr(f->st, f->laddr, f->raddr, &r) == 0)
+	if (tcp_send_repr(f->st, &f->laddr, &f->raddr, &r) == 0)
 		tcp_ack_sent(f, &r);
 }
 
@@ -241,7 +256,7 @@ void tcp_send_rst(struct tapir_tcp_flow *f)
 		r.flags |= TCP_ACK;
 		r.ack = f->rcv_nxt;
 	}
-	if (tcp_send_repr(f->st, f->laddr, f->raddr, &r) == 0)
+	if (tcp_send_repr(f->st, &f->laddr, &f->raddr, &r) == 0)
 		CTR_INC(f->st, TCP_RESETS_SENT);
 }
 
@@ -249,13 +264,14 @@ void tcp_send_rst(struct tapir_tcp_flow *f)
 int tcp_send_syn(struct tapir_tcp_flow *f)
 {
 	struct tcp_repr r;
-	size_t mtu = tapir_ipv4_mtu(f->st, f->raddr);
+	size_t mtu = tcp_path_mtu(f->st, &f->raddr);
+	uint32_t hdrs = tcp_ip_hdrs(&f->raddr);
 	bool active = f->state == TAPIR_TCP_STATE_SYN_SENT;
 	int rc;
 
 	tcp_fill_common(f, &r, f->iss, active ? TCP_SYN : TCP_SYN | TCP_ACK);
 	r.has_mss = true;
-	r.mss = (uint16_t)(mtu > 40 + TCP_MIN_MSS ? mtu - 40 : TCP_MIN_MSS);
+	r.mss = (uint16_t)(mtu > hdrs + TCP_MIN_MSS ? mtu - hdrs : TCP_MIN_MSS);
 	if (active || f->ws_ok)
 		r.wscale = (int8_t)f->rcv_ws;
 	if (active || f->sack_ok)
@@ -268,7 +284,7 @@ int tcp_send_syn(struct tapir_tcp_flow *f)
 	f->snd_nxt = f->iss + 1;
 	if (seq_gt(f->snd_nxt, f->snd_max))
 		f->snd_max = f->snd_nxt;
-	rc = tcp_send_repr(f->st, f->laddr, f->raddr, &r);
+	rc = tcp_send_repr(f->st, &f->laddr, &f->raddr, &r);
 	if (rc == 0)
 		tcp_ack_sent(f, &r);
 	if (!f->t_rtx)
@@ -288,9 +304,9 @@ int tcp_send_syn(struct tapir_tcp_flow *f)
  */
 void tcp_update_mss(struct tapir_tcp_flow *f)
 {
-	size_t mtu = tapir_ipv4_mtu(f->st, f->raddr);
-	uint32_t opt = f->ts_ok ? 12 : 0;
-	uint32_t path = mtu > 40 + opt + 1 ? (uint32_t)(mtu - 40 - opt) : 1;
+	size_t mtu = tcp_path_mtu(f->st, &f->raddr);
+	uint32_t opt = f->ts_ok ? 12 : 0, hdrs = tcp_ip_hdrs(&f->raddr);
+	uint32_t path = mtu > hdrs + opt + 1 ? (uint32_t)(mtu - hdrs - opt) : 1;
 	uint32_t peer = f->peer_mss > opt ? f->peer_mss - opt : 1;
 
 	f->mss = min32(path, peer);
@@ -345,7 +361,7 @@ uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, boo
 	}
 	if (len > f->mss)
 		CTR_INC(f->st, TCP_TSO_TX);
-	rc = send_repr_gso(f->st, f->laddr, f->raddr, &r, len > f->mss ? f->mss : 0);
+	rc = send_repr_gso(f->st, &f->laddr, &f->raddr, &r, len > f->mss ? f->mss : 0);
 	if (rc == 0) {
 		tcp_ack_sent(f, &r);
 	} else if (rc == -EMSGSIZE) {
@@ -387,7 +403,7 @@ uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, boo
  */
 static bool tso_ok(const struct tapir_tcp_flow *f)
 {
-	return f->st->tso && f->mss > TCP_DEFAULT_MSS;
+	return (tcp_ip_is4(&f->raddr) ? f->st->tso : f->st->tso6) && f->mss > TCP_DEFAULT_MSS;
 }
 
 /*

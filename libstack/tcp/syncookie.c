@@ -6,23 +6,23 @@
 
 static const uint16_t cookie_mss[8] = { 216, 536, 1200, 1360, 1440, 1460, 4312, 8960 };
 
-static uint32_t cookie_hash(struct tcp_stack *t, uint32_t laddr, uint32_t raddr, uint16_t rport,
-			    uint16_t lport, uint32_t peer_isn, uint32_t count, uint32_t mssidx)
+static uint32_t cookie_hash(struct tcp_stack *t, const struct tcp_ip *laddr,
+			    const struct tcp_ip *raddr, uint16_t rport, uint16_t lport,
+			    uint32_t peer_isn, uint32_t count, uint32_t mssidx)
 {
 	/* the local address counts: forwarded flows answer for any address */
-	const uint64_t w[3] = { tuple_word(raddr, rport, lport),
-				(uint64_t)peer_isn << 32 | count << 3 | mssidx, laddr };
-
-	return (uint32_t)siphash24(t->cookie_key, w, sizeof(w)) & 0xffffff;
+	return (uint32_t)tcp_tuple_sip(t->cookie_key, laddr, raddr, rport, lport,
+				       (uint64_t)peer_isn << 32 | count << 3 | mssidx) & 0xffffff;
 }
 
-void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t laddr,
-			uint32_t src, const struct tcp_repr *seg)
+void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l,
+			const struct tcp_ip *laddr, const struct tcp_ip *src,
+			const struct tcp_repr *seg)
 {
 	struct tcp_stack *t = T(st);
 	uint32_t count = (uint32_t)(st->now / TCP_COOKIE_PERIOD), mssidx = 0;
 	uint16_t peer_mss = seg->has_mss && seg->mss ? seg->mss : TCP_DEFAULT_MSS;
-	size_t mtu = tapir_ipv4_mtu(st, src);
+	size_t mtu = tcp_path_mtu(st, src);
 	struct tcp_repr r;
 
 	for (uint32_t i = 0; i < 8; i++)
@@ -37,7 +37,7 @@ void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t
 	r.flags = TCP_SYN | TCP_ACK;
 	r.window = (uint16_t)min32((uint32_t)l->o.rcvbuf, 65535);
 	r.has_mss = true;
-	r.mss = (uint16_t)(mtu - 40);
+	r.mss = (uint16_t)(mtu - tcp_ip_hdrs(src));
 	if (seg->has_ts) {
 		/* window scale (4 bits, 15 = none) and SACK in the low 5 bits */
 		uint32_t now = (uint32_t)(st->now / MS), bits, tsv;
@@ -60,7 +60,8 @@ void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t
 
 /* A bare ACK to a listener: a valid cookie makes an established flow. */
 struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l,
-					   uint32_t laddr, uint32_t src, const struct tcp_repr *seg)
+					   const struct tcp_ip *laddr, const struct tcp_ip *src,
+					   const struct tcp_repr *seg)
 {
 	struct tcp_stack *t = T(st);
 	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1;

@@ -14,6 +14,21 @@
  *
  * Theory of operation
  *
+ * Families.  TCP runs over IPv4 (tcp_rx, registered with IPv4) and IPv6
+ * (tcp_rx6, registered with IPv6 when it is on) through the same code: a
+ * flow's addresses are struct tcp_ip, 16 bytes with IPv4 as ::ffff:a.b.c.d,
+ * and only the edges look at the family: the pseudo-header of the checksum,
+ * the write (tapir_ipv4_write with DF, or tapir_ipv6_write without
+ * fragmentation), the path MTU and the header overhead (MSS = MTU - 40 over
+ * IPv4, MTU - 60 over IPv6), ICMP or ICMPv6 errors (a Packet Too Big lowers
+ * the MSS as a fragmentation-needed does, RFC 8201; IPv6 never goes below
+ * 1,280), and our address (the stack's IPv4 address, or the IPv6 source RFC
+ * 6724 selects for the peer).  The ISN, the timestamp offset and the SYN
+ * cookie are keyed SipHash of the full 4-tuple (tcp_tuple_sip(), all 128
+ * address bits).  A listener takes both families unless it was made for one
+ * (tapir_tcp_listen_family()); a SYN of a family no listener of the port
+ * takes gets a RST.
+ *
  * Flows.  Every connection (listeners aside) is a struct tapir_tcp_flow found by a
  * chained hash on (remote address, remote port, local port); all flows are
  * also on a list (for listings and teardown).  A flow is "known" to the
@@ -134,8 +149,8 @@
  * flows that need one, the heap); the stateful fuzzer checks it after every
  * step.
  *
- * ISNs: RFC 6528, SipHash-2-4 of the 4-tuple under a random key plus a 4 us
- * clock.  Ephemeral ports: random start in 49152-65535, then linear probing.
+ * ISNs: RFC 6528, SipHash-2-4 of the 4-tuple (both addresses in full) under a
+ * random key plus a 4 us clock.  Ephemeral ports: random start in 49152-65535, then linear probing.
  */
 #ifndef TAPIR_TCP_CONN_H
 #define TAPIR_TCP_CONN_H
@@ -143,12 +158,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "internal.h"
 #include "tapir/forward.h"
+#include "tapir/ipv6.h"
 #include "tapir/tcp.h"
 #include "tcp/cc.h"
 #include "tcp/ooo.h"
+#include "wire/bytes.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
@@ -168,12 +186,31 @@
 #define TCP_EPHEMERAL_LO 49152
 #define TCP_EPHEMERAL_N 16384
 
+/*
+ * An address as TCP keeps it (flows, TIME_WAIT, cookies, hashes): 16 bytes in
+ * network order, an IPv4 address as ::ffff:a.b.c.d (RFC 4291 2.5.5.2).  Both
+ * families share every table; an IPv4-mapped address never arrives over
+ * IPv6 (the IPv6 layer drops it), so the form says which family a flow uses.
+ */
+struct tcp_ip {
+	uint8_t b[16];
+};
+
+/* What TCP needs of a received segment's IP layer, either family */
+struct tcp_rx {
+	struct tcp_ip src, dst;
+	bool v6;
+	const struct tapir_ipv4_rx_meta *m4;  /* IPv4: the datagram's meta, else NULL */
+	const struct tapir_ipv6_rx_meta *m6;  /* IPv6: the packet's meta, else NULL */
+};
+
 struct tcp_rtx_rec {
 	uint32_t seq, end, mark;
 };
 
 struct tcp_listener {
 	uint16_t port;
+	uint8_t family;           /* enum tapir_family: the peers it takes (UNSPEC: both) */
 	bool dead;
 	struct tapir_tcp_flow_opts o;
 	tapir_tcp_accept_fn cb;
@@ -188,7 +225,7 @@ struct tapir_tcp_flow {
 	struct tapir_tcp_flow *next, *prev;     /* all flows */
 	struct tapir_tcp_flow *znext;           /* zombie list */
 	struct tcp_listener *lsn;         /* SYN_RECEIVED from a listener, not yet accepted */
-	uint32_t laddr, raddr;
+	struct tcp_ip laddr, raddr;
 	uint16_t lport, rport;
 	uint8_t state;
 	bool in_hash, zombie, known, app_closed, closed_reported;
@@ -289,7 +326,8 @@ struct tcp_tw {
 	struct tcp_tw *next, *prev;       /* expiry order */
 	uint64_t expiry;
 	uint64_t last_ack;                /* 0: none yet */
-	uint32_t laddr, raddr, snd_nxt, rcv_nxt, ts_recent, ts_offset;
+	struct tcp_ip laddr, raddr;
+	uint32_t snd_nxt, rcv_nxt, ts_recent, ts_offset;
 	uint16_t rport, lport, window;    /* window: the field we send */
 	bool ts_ok;
 };
@@ -322,19 +360,79 @@ struct tcp_stack {
 
 /* ---- ISNs, cookies and the flow hash are keyed siphash24_2w() (siphash.c) ---- */
 
-static inline uint64_t tuple_word(uint32_t raddr, uint16_t rport, uint16_t lport)
+static inline struct tcp_ip tcp_ip4(uint32_t a)
 {
-	return (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport;
+	struct tcp_ip ip = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff } };
+
+	put_be32(ip.b + 12, a);
+	return ip;
 }
 
-/* The flow and TIME_WAIT hash of a 4-tuple: the local address counts since
- * forwarded flows (tapir_tcp_forwarder_set()) answer for any address. */
-static inline uint64_t tuple_hash(uint64_t key, uint32_t laddr, uint32_t raddr, uint16_t rport,
-				  uint16_t lport)
+static inline struct tcp_ip tcp_ip6(const uint8_t a[16])
 {
-	return ((tuple_word(raddr, rport, lport) ^ key) + ((uint64_t)laddr << 17 | laddr)) *
-	       0x9e3779b97f4a7c15ull;
+	struct tcp_ip ip;
+
+	memcpy(ip.b, a, 16);
+	return ip;
 }
+
+/* An IPv4 address (mapped)? */
+static inline bool tcp_ip_is4(const struct tcp_ip *a)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a->b, pfx, 12) == 0;
+}
+
+/* The IPv4 address of a mapped one, host order */
+static inline uint32_t tcp_ip_v4(const struct tcp_ip *a)
+{
+	return get_be32(a->b + 12);
+}
+
+static inline bool tcp_ip_eq(const struct tcp_ip *a, const struct tcp_ip *b)
+{
+	return memcmp(a->b, b->b, 16) == 0;
+}
+
+/* IP + TCP header bytes (no options) over @a's family */
+static inline uint32_t tcp_ip_hdrs(const struct tcp_ip *a)
+{
+	return tcp_ip_is4(a) ? 40 : 60;
+}
+
+/* The public form of @a: native, or IPv4 as ::ffff:a.b.c.d with @v4mapped */
+struct tapir_addr tcp_ip_to_addr(const struct tcp_ip *a, bool v4mapped);
+/* @a (IPv4 or IPv6; IPv4-mapped IPv6 becomes IPv4).  Return: false for UNSPEC */
+bool tcp_ip_from_addr(struct tcp_ip *out, const struct tapir_addr *a);
+/* Path MTU towards @dst over its family */
+size_t tcp_path_mtu(struct tapir_stack *st, const struct tcp_ip *dst);
+
+/* SipHash-2-4 under @key of the 4-tuple and @tag (ISNs, timestamp offsets, cookies) */
+uint64_t tcp_tuple_sip(const uint64_t key[2], const struct tcp_ip *laddr,
+		       const struct tcp_ip *raddr, uint16_t rport, uint16_t lport, uint64_t tag);
+
+/* The flow and TIME_WAIT hash of a 4-tuple over all 256 address bits: the
+ * local address counts since forwarded flows (tapir_tcp_forwarder_set())
+ * answer for any address. */
+static inline uint64_t tuple_hash(uint64_t key, const struct tcp_ip *laddr,
+				  const struct tcp_ip *raddr, uint16_t rport, uint16_t lport)
+{
+	uint64_t w[4], h = key ^ ((uint64_t)rport << 16 | lport);
+
+	memcpy(w, raddr->b, 16);
+	memcpy(w + 2, laddr->b, 16);
+	for (int i = 0; i < 4; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	return h * 0x9e3779b97f4a7c15ull;
+}
+
+/* Not in ipv6_internal.h's company (its MS differs): is @a ours and usable? */
+bool ipv6_is_our_addr(const struct tapir_stack *st, const uint8_t a[16]);
+void icmpv6_send_error(struct tapir_stack *st, uint8_t type, uint8_t code, uint32_t info,
+		       const uint8_t *pkt, size_t len, bool link_multicast);
 
 /* ---- small helpers ---- */
 
@@ -372,13 +470,16 @@ static inline uint32_t flight(const struct tapir_tcp_flow *f)
 /* ---- what the parts call on each other ---- */
 
 /* flow.c: flow table and lifecycle */
-struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr,
-				       uint16_t rport, uint16_t lport);
-struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port);
-struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, uint32_t laddr, uint32_t raddr,
-				    uint16_t rport, uint16_t lport, const struct tapir_tcp_flow_opts *o);
+struct tapir_tcp_flow *tcp_flow_lookup(const struct tcp_stack *t, const struct tcp_ip *laddr,
+				       const struct tcp_ip *raddr, uint16_t rport, uint16_t lport);
+/* The listener of @port that takes peers of @family (UNSPEC: any listener of @port) */
+struct tcp_listener *tcp_listener_find(const struct tcp_stack *t, uint16_t port, uint8_t family);
+struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip *laddr,
+				    const struct tcp_ip *raddr, uint16_t rport, uint16_t lport,
+				    const struct tapir_tcp_flow_opts *o);
 uint8_t tcp_pick_wscale(size_t rcvbuf);
-uint16_t tcp_ephemeral_port(struct tapir_stack *st, uint32_t dst, uint16_t port, uint32_t *iss);
+uint16_t tcp_ephemeral_port(struct tapir_stack *st, const struct tcp_ip *laddr,
+			    const struct tcp_ip *dst, uint16_t port, uint32_t *iss);
 void tcp_reap(struct tcp_stack *t);
 void tcp_flow_maybe_free(struct tapir_tcp_flow *f);
 void tcp_flow_drop(struct tapir_tcp_flow *f, int err);
@@ -395,8 +496,8 @@ void tcp_orphans_limit(struct tapir_stack *st);
 int tcp_tw_init(struct tcp_stack *t, size_t max_tw);
 void tcp_tw_fini(struct tcp_stack *t);
 void tcp_tw_add(struct tapir_tcp_flow *f);
-struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr,
-			     uint16_t rport, uint16_t lport);
+struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, const struct tcp_ip *laddr,
+			     const struct tcp_ip *raddr, uint16_t rport, uint16_t lport);
 bool tcp_tw_input(struct tapir_stack *st, struct tcp_tw *tw, const struct tcp_repr *seg,
 		  uint32_t *isn);
 uint32_t tcp_tw_take(struct tapir_stack *st, struct tcp_tw *tw);
@@ -404,21 +505,24 @@ void tcp_tw_expire(struct tapir_stack *st);
 uint64_t tcp_tw_deadline(const struct tcp_stack *t);
 size_t tcp_tw_list(const struct tcp_stack *t, struct tapir_tcp_flow_info *out, size_t max);
 
-/* input.c: registered with IPv4 by tcp_init() */
+/* input.c: registered with IPv4 and IPv6 by tcp_init() */
 int tcp_rx(void *ctx, const struct tapir_ipv4_rx_meta *m, const uint8_t *payload, size_t len);
-void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l,
-		      const struct tapir_ipv4_rx_meta *m, struct tcp_repr *seg, const uint32_t *isn);
+int tcp_rx6(void *ctx, const struct tapir_ipv6_rx_meta *m, const uint8_t *payload, size_t len);
+void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l, const struct tcp_rx *m,
+		      struct tcp_repr *seg, const uint32_t *isn);
 
 /* forward.c: forwarder mode (tapir/forward.h) */
-void tcp_fwd_input(struct tapir_stack *st, const struct tapir_ipv4_rx_meta *m,
-		   struct tcp_repr *seg, const uint32_t *isn);
+void tcp_fwd_input(struct tapir_stack *st, const struct tcp_rx *m, struct tcp_repr *seg,
+		   const uint32_t *isn);
 void tcp_fwd_fini(struct tcp_stack *t);
 void tcp_icmp_err(void *ctx, const struct tapir_ipv4_icmp_err *e);
+void tcp_icmp6_err(void *ctx, const struct tapir_ipv6_icmp_err *e);
 
 /* output.c: building and sending segments */
-int tcp_send_repr(struct tapir_stack *st, uint32_t src, uint32_t dst, struct tcp_repr *r);
-void tcp_send_reset_for(struct tapir_stack *st, uint32_t laddr, uint32_t raddr,
-			const struct tcp_repr *seg);
+int tcp_send_repr(struct tapir_stack *st, const struct tcp_ip *src, const struct tcp_ip *dst,
+		  struct tcp_repr *r);
+void tcp_send_reset_for(struct tapir_stack *st, const struct tcp_ip *laddr,
+			const struct tcp_ip *raddr, const struct tcp_repr *seg);
 uint16_t tcp_rcv_window(struct tapir_tcp_flow *f);
 void tcp_fill_common(struct tapir_tcp_flow *f, struct tcp_repr *r, uint32_t seq, uint8_t flags);
 void tcp_ack_sent(struct tapir_tcp_flow *f, const struct tcp_repr *r);
@@ -462,9 +566,11 @@ void tcp_deliver_queue(struct tapir_tcp_flow *f);
 void tcp_deliver_data(struct tapir_tcp_flow *f, const uint8_t *data, size_t len);
 
 /* syncookie.c: SYN cookies (RFC 4987) */
-void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l, uint32_t laddr,
-			uint32_t src, const struct tcp_repr *seg);
+void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l,
+			const struct tcp_ip *laddr, const struct tcp_ip *src,
+			const struct tcp_repr *seg);
 struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_listener *l,
-					   uint32_t laddr, uint32_t src, const struct tcp_repr *seg);
+					   const struct tcp_ip *laddr, const struct tcp_ip *src,
+					   const struct tcp_repr *seg);
 
 #endif /* TAPIR_TCP_CONN_H */

@@ -287,7 +287,7 @@ static void rtx_timeout(struct tapir_tcp_flow *f)
 			struct tcp_repr r;
 
 			tcp_fill_common(f, &r, f->snd_una - 1, TCP_ACK);
-			if (tcp_send_repr(st, f->laddr, f->raddr, &r) == 0)
+			if (tcp_send_repr(st, &f->laddr, &f->raddr, &r) == 0)
 				tcp_ack_sent(f, &r);
 		}
 		if (!f->t_rtx)
@@ -408,7 +408,7 @@ static void flow_timers(struct tapir_tcp_flow *f)
 				f->ka_probes++;
 				CTR_INC(st, TCP_KEEPALIVE_PROBES);
 				tcp_fill_common(f, &r, f->snd_una - 1, TCP_ACK);
-				if (tcp_send_repr(st, f->laddr, f->raddr, &r) == 0)
+				if (tcp_send_repr(st, &f->laddr, &f->raddr, &r) == 0)
 					tcp_ack_sent(f, &r);
 				f->t_ka = now + f->o.ka_intvl_ns;
 			}

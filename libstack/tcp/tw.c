@@ -12,8 +12,8 @@
 /* A TIME_WAIT entry our own connect may take over once this old (tcp_tw_take()) */
 #define TW_REUSE_AGE 1000000000ull
 
-static size_t tw_idx(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr, uint16_t rport,
-		     uint16_t lport)
+static size_t tw_idx(const struct tcp_stack *t, const struct tcp_ip *laddr,
+		     const struct tcp_ip *raddr, uint16_t rport, uint16_t lport)
 {
 	uint64_t h = tuple_hash(t->hash_key, laddr, raddr, rport, lport);
 
@@ -36,7 +36,7 @@ int tcp_tw_init(struct tcp_stack *t, size_t max_tw)
 
 static void tw_remove(struct tcp_stack *t, struct tcp_tw *tw)
 {
-	struct tcp_tw **pp = &t->tw_hash[tw_idx(t, tw->laddr, tw->raddr, tw->rport, tw->lport)];
+	struct tcp_tw **pp = &t->tw_hash[tw_idx(t, &tw->laddr, &tw->raddr, tw->rport, tw->lport)];
 
 	while (*pp && *pp != tw)
 		pp = &(*pp)->hnext;
@@ -73,15 +73,15 @@ void tcp_tw_fini(struct tcp_stack *t)
 	t->tw_hash = NULL;
 }
 
-struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, uint32_t laddr, uint32_t raddr,
-			     uint16_t rport, uint16_t lport)
+struct tcp_tw *tcp_tw_lookup(const struct tcp_stack *t, const struct tcp_ip *laddr,
+			     const struct tcp_ip *raddr, uint16_t rport, uint16_t lport)
 {
 	if (!t->ntw)
 		return NULL;
 	for (struct tcp_tw *tw = t->tw_hash[tw_idx(t, laddr, raddr, rport, lport)]; tw;
 	     tw = tw->hnext)
-		if (tw->raddr == raddr && tw->rport == rport && tw->lport == lport &&
-		    tw->laddr == laddr)
+		if (tw->rport == rport && tw->lport == lport && tcp_ip_eq(&tw->raddr, raddr) &&
+		    tcp_ip_eq(&tw->laddr, laddr))
 			return tw;
 	return NULL;
 }
@@ -124,7 +124,7 @@ void tcp_tw_add(struct tapir_tcp_flow *f)
 	tw->ts_recent = f->ts_recent;
 	tw->ts_offset = f->ts_offset;
 	tw->expiry = st->now + 2 * st->cfg.tcp.msl_ns;
-	h = tw_idx(t, tw->laddr, tw->raddr, tw->rport, tw->lport);
+	h = tw_idx(t, &tw->laddr, &tw->raddr, tw->rport, tw->lport);
 	tw->hnext = t->tw_hash[h];
 	t->tw_hash[h] = tw;
 	tw_append(t, tw);
@@ -157,7 +157,7 @@ static void tw_ack(struct tapir_stack *st, struct tcp_tw *tw, bool limited)
 		r.ts_val = (uint32_t)(st->now / MS) + tw->ts_offset;
 		r.ts_ecr = tw->ts_recent;
 	}
-	(void)tcp_send_repr(st, tw->laddr, tw->raddr, &r);
+	(void)tcp_send_repr(st, &tw->laddr, &tw->raddr, &r);
 }
 
 /**
@@ -191,7 +191,8 @@ bool tcp_tw_input(struct tapir_stack *st, struct tcp_tw *tw, const struct tcp_re
 		if (!paws && !(seg->flags & TCP_FIN) &&
 		    (seq_gt(seg->seq, tw->rcv_nxt) ||
 		     (tw->ts_ok && seg->has_ts && seq_gt(seg->ts_val, tw->ts_recent))) &&
-		    tcp_listener_find(t, seg->dst_port)) {
+		    tcp_listener_find(t, seg->dst_port,
+				      tcp_ip_is4(&tw->laddr) ? TAPIR_AF_INET : TAPIR_AF_INET6)) {
 			uint32_t n = tw->snd_nxt + 65535 + 2;
 
 			*isn = n ? n : 1;
@@ -287,8 +288,8 @@ size_t tcp_tw_list(const struct tcp_stack *t, struct tapir_tcp_flow_info *out, s
 		struct tapir_tcp_flow_info *o = &out[n];
 
 		*o = (struct tapir_tcp_flow_info){ 0 };
-		o->local_addr = tw->laddr;
-		o->remote_addr = tw->raddr;
+		o->local_addr = tcp_ip_to_addr(&tw->laddr, false);
+		o->remote_addr = tcp_ip_to_addr(&tw->raddr, false);
 		o->local_port = tw->lport;
 		o->remote_port = tw->rport;
 		o->state = TAPIR_TCP_STATE_TIME_WAIT;

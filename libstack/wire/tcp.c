@@ -83,6 +83,13 @@ static void parse_options(struct tcp_repr *r, const uint8_t *p, size_t len)
 int tcp_repr_parse(struct tcp_repr *r, const uint8_t *buf, size_t len, uint32_t src,
 		   uint32_t dst, bool verify)
 {
+	return tcp_repr_parse_sum(r, buf, len, inet_csum_pseudo(src, dst, IPV4_PROTO_TCP, 0),
+				  verify);
+}
+
+int tcp_repr_parse_sum(struct tcp_repr *r, const uint8_t *buf, size_t len, uint64_t pseudo,
+		       bool verify)
+{
 	struct tcp_repr t;
 	size_t off;
 
@@ -92,7 +99,7 @@ int tcp_repr_parse(struct tcp_repr *r, const uint8_t *buf, size_t len, uint32_t 
 	if (off < TCP_HDR_LEN || off > len)
 		return -EBADMSG;
 	if (verify) {
-		uint64_t sum = inet_csum_pseudo(src, dst, IPV4_PROTO_TCP, (uint16_t)len);
+		uint64_t sum = pseudo + len;
 
 		if (inet_csum_fold(inet_csum_add(sum, buf, len)) != 0)
 			return -EILSEQ;
@@ -152,6 +159,11 @@ static uint64_t csum_add_odd(uint64_t sum, const uint8_t *p, size_t len)
 
 size_t tcp_repr_emit(const struct tcp_repr *r, uint8_t *buf, uint32_t src, uint32_t dst)
 {
+	return tcp_repr_emit_sum(r, buf, inet_csum_pseudo(src, dst, IPV4_PROTO_TCP, 0));
+}
+
+size_t tcp_repr_emit_sum(const struct tcp_repr *r, uint8_t *buf, uint64_t pseudo)
+{
 	size_t hl = tcp_repr_header_len(r), i = TCP_HDR_LEN, ns = sack_count(r);
 	size_t total = hl + r->payload_len + r->payload2_len;
 	uint64_t sum;
@@ -210,7 +222,7 @@ size_t tcp_repr_emit(const struct tcp_repr *r, uint8_t *buf, uint32_t src, uint3
 			i += 8;
 		}
 	}
-	sum = inet_csum_pseudo(src, dst, IPV4_PROTO_TCP, (uint16_t)total);
+	sum = pseudo + total;
 	if (r->csum_partial) {
 		put_be16(buf + 16, (uint16_t)~inet_csum_fold(sum));
 		return hl;

@@ -113,6 +113,15 @@ void tcp_repr_init(struct tcp_repr *r);
 int tcp_repr_parse(struct tcp_repr *r, const uint8_t *buf, size_t len, uint32_t src,
 		   uint32_t dst, bool verify);
 
+/*
+ * tcp_repr_parse_sum() - tcp_repr_parse() for either IP version
+ * @pseudo: Partial sum of the pseudo-header with a length of 0 (IPv4's
+ *          inet_csum_pseudo(), IPv6's ipv6_csum_pseudo()); the TCP length
+ *          is added here
+ */
+int tcp_repr_parse_sum(struct tcp_repr *r, const uint8_t *buf, size_t len, uint64_t pseudo,
+		       bool verify);
+
 /* Return: bytes of header + options tcp_repr_emit() writes for @r (20..60) */
 size_t tcp_repr_header_len(const struct tcp_repr *r);
 
@@ -125,6 +134,9 @@ size_t tcp_repr_header_len(const struct tcp_repr *r);
  * Return: header length written
  */
 size_t tcp_repr_emit(const struct tcp_repr *r, uint8_t *buf, uint32_t src, uint32_t dst);
+
+/* tcp_repr_emit() for either IP version: @pseudo as tcp_repr_parse_sum()'s */
+size_t tcp_repr_emit_sum(const struct tcp_repr *r, uint8_t *buf, uint64_t pseudo);
 
 /* Sequence-space comparisons (RFC 9293 3.4), modulo 2^32 */
 static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }

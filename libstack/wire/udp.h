@@ -1,10 +1,13 @@
 /*
  * udp.h - UDP datagram representation (RFC 768)
  *
- * The checksum covers the IPv4 pseudo-header, so parse and emit take the
- * source and destination addresses (host byte order).  A checksum field of
- * 0 means "not computed" and is accepted; a computed checksum of 0 is sent
- * as 0xffff, its other one's-complement form.
+ * The checksum covers the IP pseudo-header, so parse and emit take the
+ * source and destination addresses (IPv4: host byte order), or, for IPv6
+ * (RFC 8200 8.1), the pseudo-header's partial sum (udp_repr_parse_sum(),
+ * udp_repr_emit_sum()).  A checksum field of 0 means "not computed": over
+ * IPv4 it is accepted, over IPv6 it is an error (-ENODATA, the caller drops
+ * and counts it).  A computed checksum of 0 is sent as 0xffff, its other
+ * one's-complement form.
  */
 #ifndef TAPIR_WIRE_UDP_H
 #define TAPIR_WIRE_UDP_H
@@ -67,5 +70,25 @@ int udp_repr_parse_opt(struct udp_repr *r, const uint8_t *buf, size_t len,
  * of 0 is written as 0xffff.
  */
 void udp_repr_emit(const struct udp_repr *r, uint8_t *buf, uint32_t src, uint32_t dst);
+
+/**
+ * udp_repr_parse_sum() - udp_repr_parse_opt() with the pseudo-header given as a sum
+ * @r:         Representation to fill, untouched on error
+ * @buf:       Datagram
+ * @len:       Bytes at @buf
+ * @pseudo:    Partial sum of the pseudo-header, its length the UDP length
+ *             field (RFC 8200 8.1: the upper-layer packet's length)
+ * @verify:    Verify the checksum (false: a device vouched for it)
+ * @zero_ok:   A checksum field of 0 is "not computed" (IPv4); false: it is
+ *             refused (IPv6)
+ *
+ * Return: 0, -EBADMSG (length), -EILSEQ (checksum wrong), -ENODATA (zero
+ *         checksum where @zero_ok is false)
+ */
+int udp_repr_parse_sum(struct udp_repr *r, const uint8_t *buf, size_t len, uint64_t pseudo,
+		       bool verify, bool zero_ok);
+
+/* udp_repr_emit() with the pseudo-header's partial sum (see udp_repr_parse_sum()). */
+void udp_repr_emit_sum(const struct udp_repr *r, uint8_t *buf, uint64_t pseudo);
 
 #endif /* TAPIR_WIRE_UDP_H */

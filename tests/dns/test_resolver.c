@@ -21,8 +21,12 @@
 #include "tapir/dns.h"
 #include "tapir/tcp.h"
 #include "tapir/udp.h"
+#include "tapir/ipv6.h"
 #include "wire/bytes.h"
+#include "wire/checksum.h"
 #include "wire/dns.h"
+#include "wire/icmpv6.h"
+#include "wire/ipv6.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -54,6 +58,7 @@ struct server {
 	unsigned udp_queries, tcp_queries;
 	char asked[32][DNS_NAME_TEXT_MAX];
 	uint16_t asked_type[32];
+	struct tapir_addr last_from;  /* the last UDP query's source */
 	struct tapir_tcp_flow *flow;
 	uint8_t tcpbuf[600];
 	size_t tcplen;
@@ -172,6 +177,7 @@ static void srv_udp(void *ctx, const struct tapir_udp_meta *um, const uint8_t *q
 	size_t n;
 
 	s->udp_queries++;
+	s->last_from = um->src;
 	if (s->silent)
 		return;
 	n = answer(s, q, len, out, sizeof(out), false);
@@ -181,15 +187,15 @@ static void srv_udp(void *ctx, const struct tapir_udp_meta *um, const uint8_t *q
 		/* a wrong ID */
 		memcpy(f, out, n);
 		put_be16(f, (uint16_t)(get_be16(out) + 1));
-		tapir_udp_sendto(s->h->st, 53, um->src, um->src_port, 0, f, n);
+		tapir_udp_sendto(s->h->st, 53, &um->src, um->src_port, 0, f, n);
 		/* the right ID, from another port */
-		tapir_udp_sendto(s->h->st, 5353, um->src, um->src_port, 0, out, n);
+		tapir_udp_sendto(s->h->st, 5353, &um->src, um->src_port, 0, out, n);
 		/* the right ID, a question that differs (one letter) */
 		memcpy(f, out, n);
 		f[13] ^= 0x01;
-		tapir_udp_sendto(s->h->st, 53, um->src, um->src_port, 0, f, n);
+		tapir_udp_sendto(s->h->st, 53, &um->src, um->src_port, 0, f, n);
 	}
-	tapir_udp_sendto(s->h->st, 53, um->src, um->src_port, 0, out, n);
+	tapir_udp_sendto(s->h->st, 53, &um->src, um->src_port, 0, out, n);
 }
 
 static void srv_tcp_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *d, size_t len)
@@ -335,6 +341,176 @@ static const char *addr(const struct fx *f, size_t i)
 static uint64_t ctr(struct fx *f, enum tapir_stack_counter c)
 {
 	return tapir_stack_counter(f->a->st, c);
+}
+
+/* ---- over IPv6: A is 2001:db8::2, the server 2001:db8::3 (DAD off) ---- */
+
+static const uint8_t A6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+static const uint8_t B6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 3 };
+static const uint8_t NOBODY6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 9 };
+
+static struct host *add6(struct world *w, uint8_t last, const uint8_t a[16])
+{
+	struct tapir_stack_config c;
+
+	tapir_stack_config_defaults(&c);
+	c.ipv6.enabled = true;
+	c.ipv6.dad = false;
+	c.ipv6.naddrs = 1;
+	memcpy(c.ipv6.addrs[0].addr, a, 16);
+	c.ipv6.addrs[0].prefix_len = 64;
+	return world_add(w, last, &c);
+}
+
+static struct tapir_addr v6(const uint8_t a[16])
+{
+	struct tapir_addr r = { .family = TAPIR_AF_INET6 };
+
+	memcpy(r.v6, a, 16);
+	return r;
+}
+
+/* As setup(), both hosts dual-stack, no server configured */
+static int setup6(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct tapir_dns_config dc;
+
+	assert_non_null(f);
+	f->w = world_new();
+	f->a = add6(f->w, 2, A6);
+	f->srv.h = add6(f->w, 3, B6);
+	f->srv.zone = zone;
+	f->srv.nzone = sizeof(zone) / sizeof(zone[0]);
+	f->srv.soa_zone = "example.test";
+	f->srv.soa_min = 30;
+	assert_int_equal(tapir_udp_listen(f->srv.h->st, 53, srv_udp, &f->srv), 0);
+	tapir_dns_config_defaults(&dc);
+	dc.timeout_ns = 500 * MS;
+	dc.cache_size = 4;
+	assert_int_equal(tapir_dns_new(&f->r, f->a->st, &dc), 0);
+	*state = f;
+	return 0;
+}
+
+/* A Router Advertisement from fe80::1 (the raw port) to all-nodes with an
+ * RDNSS option (RFC 8106 5.1) listing @servers for @lifetime seconds */
+static void send_ra_rdnss(struct fx *f, const uint8_t (*servers)[16], size_t n,
+			  uint32_t lifetime)
+{
+	static const uint8_t ll[16] = { 0xfe, 0x80, [15] = 1 };
+	static const uint8_t all[16] = { 0xff, 0x02, [15] = 1 };
+	uint8_t fr[14 + 40 + 16 + 8 + 4 * 16];
+	size_t olen = 8 + 16 * n, mlen = 16 + olen;
+	struct ipv6_repr r = { .next_header = IPV6_NH_ICMPV6, .hop_limit = 255,
+			       .payload_len = (uint16_t)mlen };
+	uint8_t *m = fr + 54, *o = m + 16;
+
+	assert_true(n <= 4);
+	memcpy(fr, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);
+	memcpy(fr + 6, f->w->raw_mac, 6);
+	put_be16(fr + 12, TAPIR_ETHERTYPE_IPV6);
+	memcpy(r.src, ll, 16);
+	memcpy(r.dst, all, 16);
+	ipv6_repr_emit(&r, fr + 14);
+	memset(m, 0, mlen);
+	m[0] = ICMPV6_ROUTER_ADVERT;
+	o[0] = NDP_OPT_RDNSS;
+	o[1] = (uint8_t)(1 + 2 * n);
+	put_be32(o + 4, lifetime);
+	for (size_t i = 0; i < n; i++)
+		memcpy(o + 8 + 16 * i, servers[i], 16);
+	icmpv6_set_csum(ll, all, m, mlen);
+	raw_send(f->w, fr, 54 + mlen);
+	world_pump(f->w);
+}
+
+/* [dns] servers = 2001:db8::3: queries go over IPv6, answers of both types */
+static void test_ipv6_server(void **state)
+{
+	struct fx *f = *state;
+	struct tapir_addr s = v6(B6);
+
+	assert_int_equal(tapir_dns_set_servers(f->r, TAPIR_DNS_SRC_CONFIG, &s, 1), 0);
+	resolve(f, "www.example.test", TAPIR_AF_UNSPEC);
+	assert_int_equal(f->err, 0);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->srv.udp_queries, 2);
+	assert_int_equal(f->srv.last_from.family, TAPIR_AF_INET6);
+	assert_memory_equal(f->srv.last_from.v6, A6, 16);
+	resolve(f, "v4only.example.test", TAPIR_AF_INET);
+	assert_int_equal(f->err, 0);
+	assert_string_equal(addr(f, 0), "192.0.2.82");
+	/* an answer from another address of the server is not the server's */
+	f->srv.forge = true;
+	resolve(f, "short.example.test", TAPIR_AF_INET);
+	assert_int_equal(f->err, 0);
+	assert_int_equal(ctr(f, TAPIR_CTR_DNS_DROP_BAD_SOURCE), 1);   /* port 5353 */
+	/* no listener on the server: ICMPv6 port unreachable moves each try on */
+	uint64_t t0 = f->w->now;
+	assert_int_equal(tapir_udp_unlisten(f->srv.h->st, 53), 0);
+	resolve(f, "host.corp.test", TAPIR_AF_INET);
+	assert_int_equal(f->err, TAPIR_DNS_ETIMEOUT);
+	assert_true(f->at - t0 < 50 * MS);
+	assert_int_equal(ctr(f, TAPIR_CTR_DNS_ICMP_ERRORS), 2);
+}
+
+/* An IPv6 server on a stack without IPv6 is skipped: no server */
+static void test_ipv6_server_needs_ipv6(void **state)
+{
+	struct fx *f = *state;
+	struct tapir_addr s[2] = { v6(B6), tapir_addr_v4(B_IP) };
+
+	assert_int_equal(tapir_dns_set_servers(f->r, TAPIR_DNS_SRC_CONFIG, s, 1), 0);
+	resolve(f, "www.example.test", TAPIR_AF_INET);
+	assert_int_equal(f->err, TAPIR_DNS_ENOSERVER);
+	assert_int_equal(f->srv.udp_queries, 0);
+	assert_int_equal(tapir_dns_set_servers(f->r, TAPIR_DNS_SRC_CONFIG, s, 2), 0);
+	resolve(f, "www.example.test", TAPIR_AF_INET);
+	assert_int_equal(f->err, 0);
+	assert_int_equal(f->srv.last_from.family, TAPIR_AF_INET);
+}
+
+/* RDNSS from a Router Advertisement: the last source, while its lifetime lasts */
+static void test_rdnss(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t bad[2][16] = { { 0xff, 0x02, [15] = 1 }, { [15] = 1 } };
+	const uint8_t servers[2][16] = { { 0x20, 0x01, 0x0d, 0xb8, [15] = 3 },
+					 { 0x20, 0x01, 0x0d, 0xb8, [15] = 9 } };
+	struct tapir_addr got[4];
+	enum tapir_dns_source src;
+
+	resolve(f, "www.example.test", TAPIR_AF_INET6);
+	assert_int_equal(f->err, TAPIR_DNS_ENOSERVER);
+	/* multicast and loopback are no servers */
+	send_ra_rdnss(f, bad, 2, 600);
+	assert_int_equal(tapir_dns_servers(f->r, got, 4, &src), 0);
+	send_ra_rdnss(f, servers, 2, 600);
+	assert_int_equal(tapir_dns_servers(f->r, got, 4, &src), 2);
+	assert_int_equal(src, TAPIR_DNS_SRC_RDNSS);
+	assert_memory_equal(got[0].v6, B6, 16);
+	assert_memory_equal(got[1].v6, NOBODY6, 16);
+	resolve(f, "www.example.test", TAPIR_AF_INET6);
+	assert_int_equal(f->err, 0);
+	assert_string_equal(addr(f, 0), "2001:db8::80");
+	assert_int_equal(f->srv.udp_queries, 1);
+	/* the configuration outranks RDNSS */
+	struct tapir_addr s = tapir_addr_v4(B_IP);
+	assert_int_equal(tapir_dns_set_servers(f->r, TAPIR_DNS_SRC_CONFIG, &s, 1), 0);
+	assert_int_equal(tapir_dns_servers(f->r, got, 4, &src), 1);
+	assert_int_equal(src, TAPIR_DNS_SRC_CONFIG);
+	assert_int_equal(tapir_dns_set_servers(f->r, TAPIR_DNS_SRC_CONFIG, NULL, 0), 0);
+	/* lifetime over: gone */
+	run(f, 601 * SEC);
+	assert_int_equal(tapir_dns_servers(f->r, got, 4, &src), 0);
+	resolve(f, "v4only.example.test", TAPIR_AF_INET);
+	assert_int_equal(f->err, TAPIR_DNS_ENOSERVER);
+	/* a new RA; then lifetime 0 removes them at once (RFC 8106 5.1) */
+	send_ra_rdnss(f, servers, 1, 600);
+	assert_int_equal(tapir_dns_servers(f->r, got, 4, &src), 1);
+	send_ra_rdnss(f, servers, 1, 0);
+	assert_int_equal(tapir_dns_servers(f->r, got, 4, &src), 0);
 }
 
 /* ---- tests ---- */
@@ -638,6 +814,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_edns_formerr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_server, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_server_needs_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rdnss, setup6, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

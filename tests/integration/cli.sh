@@ -73,7 +73,7 @@ human() {
 	local pat=${*: -1}
 	local out
 	out=$("$TAPIR" "${@:1:$#-1}") || fail "tapir ${*:1:$#-1} exited $?"
-	echo "$out" | grep -q -- "$pat" || fail "tapir ${*:1:$#-1}: no '$pat' in: $out"
+	echo "$out" | grep_q -- "$pat" || fail "tapir ${*:1:$#-1}: no '$pat' in: $out"
 }
 code() {  # code EXPECTED CMD...
 	local want=$1; shift
@@ -213,9 +213,9 @@ code 1 status 'bad/name'
 for c in up down list status stats neigh arp route conns udp reasm kv capture ping traceroute log \
 	 logs exec; do
 	out=$("$TAPIR" "$c" --help) || fail "$c --help exited $?"
-	echo "$out" | grep -q "^usage: tapir $c" || fail "$c --help: $out"
+	echo "$out" | grep_q "^usage: tapir $c" || fail "$c --help: $out"
 done
-t --help | grep -q "traceroute" || fail "tapir --help"
+t --help | grep_q "traceroute" || fail "tapir --help"
 pass "exit codes 1 and 2; --help for every subcommand"
 
 # A peer of another uid is refused: by the file mode, and by SO_PEERCRED
@@ -237,7 +237,7 @@ pass "uid 65534 refused (EACCES) and logged"
 # and not writable by others: a squatted /tmp/tapir-UID is refused.
 chmod 0777 "$TMP/run"
 out=$("$TAPIR" status one 2>&1) && fail "status through a mode 0777 directory: $out"
-echo "$out" | grep -q "refusing the control socket directory: .*writable by group or others" ||
+echo "$out" | grep_q "refusing the control socket directory: .*writable by group or others" ||
 	fail "mode 0777 runtime directory: $out"
 chmod 0700 "$TMP/run"
 # uid 65533's /tmp/tapir-65533, squatted by nobody (65534).
@@ -245,13 +245,13 @@ chmod 0711 "$TMP"
 mkdir -m 0755 "$TMP/squat" && chown 65534 "$TMP/squat"
 out=$(TAPIR_RUNTIME_DIR="$TMP/squat" setpriv --reuid=65533 --regid=65533 --clear-groups \
 	"$TAPIR" status one 2>&1) && fail "status through a squatted directory: $out"
-echo "$out" | grep -q "owned by uid 65534, not by us (uid 65533)" ||
+echo "$out" | grep_q "owned by uid 65534, not by us (uid 65533)" ||
 	fail "squatted runtime directory: $out"
 chmod 0700 "$TMP"
 ln -s "$TMP/run" "$TMP/runlink"
 out=$(TAPIR_RUNTIME_DIR="$TMP/runlink" "$TAPIR" status one 2>&1) &&
 	fail "status through a symlinked runtime directory: $out"
-echo "$out" | grep -q "symlink" || fail "symlinked runtime directory: $out"
+echo "$out" | grep_q "symlink" || fail "symlinked runtime directory: $out"
 "$TAPIR" status one >/dev/null || fail "status after the directory is ours again"
 pass "the CLI refuses a runtime directory of another owner, mode 0777 or a symlink"
 

@@ -79,7 +79,7 @@ jqerr 1 '' capture cap start "$C" --files
 jqerr 1 '' capture cap start "$C" --rotate 3
 jqerr 2 '.error.code == "ENOENT"' capture cap stop
 [ ! -e "$C" ] || fail "a refused start made $C"
-t capture --help | grep -q -- "--files N" || fail "capture --help has no --files"
+t capture --help | grep_q -- "--files N" || fail "capture --help has no --files"
 pass "capture arguments: EINVAL for snaplen/files, usage errors for malformed options"
 
 # ---- snaplen 96, 20000-byte files, 3 kept ----
@@ -88,14 +88,14 @@ jqok '.active and .snaplen == 96 and .max_bytes == 20000 and .max_files == 3 and
 	and .rotations == 0 and .end == null and .error == null' \
 	capture cap start "$C" --snaplen 96 --size 20000 --files 3
 out=$(ping -c 400 -i 0.005 -s 1000 -W 2 -q 192.0.2.2) || fail "ping: $out"
-echo "$out" | grep -q "400 received" || fail "ping: $out"
+echo "$out" | grep_q "400 received" || fail "ping: $out"
 for i in 1 2 3; do
 	r=$(echo "echo $i" | socat -T 3 - UDP:192.0.2.2:7) || fail "udp echo"
 	[ "$r" = "echo $i" ] || fail "udp echo: '$r'"
 done
 jqok '.active and .files >= 4 and .rotations == .files - 1 and .truncated > 0' \
 	capture cap status
-t capture cap status | grep -q "rotations" || fail "human status: $(t capture cap status)"
+t capture cap status | grep_q "rotations" || fail "human status: $(t capture cap status)"
 "$TAPIR" --json capture cap stop >"$TMP/st.json" || fail "capture stop"
 T1=$(now)
 jq -e '.active == false and .end == "stop" and .frames >= 800' "$TMP/st.json" >/dev/null ||
@@ -156,7 +156,7 @@ ping -c 20 -i 0.005 -W 2 -q 192.0.2.2 >/dev/null || fail "ping (count 25)"
 jqok '.active == false and .end == "count" and .frames == 25 and .files == 1' capture cap status
 [ "$(frames "$C" | wc -l)" = 25 ] || fail "count 25: $(frames "$C" | wc -l) frames"
 [ "$(ls "$TMP/cap")" = c.pcap ] || fail "count 25: $(ls "$TMP/cap")"
-t capture cap status | grep -q "ended: count limit reached" || fail "human: count"
+t capture cap status | grep_q "ended: count limit reached" || fail "human: count"
 pass "--count 100 over $nf rotated files and --count 25 in one file: exactly that many frames"
 
 # ---- a rotation that fails: the capture stops and says why, tapird lives ----

@@ -11,6 +11,10 @@ TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
 [ "$(id -u)" = 0 ] || { echo "cli_netns.sh needs root (CI runs as root)" >&2; exit 1; }
 
+# grep -q for the end of a pipeline: reads all its input, so that under
+# pipefail the writer never dies of SIGPIPE when the match comes early
+grep_q() { grep "$@" >/dev/null; }
+
 TMP=$(mktemp -d)
 chmod 0755 "$TMP"
 TUN_MODE=$(stat -c %a /dev/net/tun)
@@ -88,7 +92,7 @@ for i in 1 2; do
 		sleep 0.25
 	done
 	[ -n "$ok6" ] || fail "exec n$i ping -6 2001:db8::2"
-	as_nobody "$TAPIR" exec "n$i" -- ip -6 addr show | grep -q "2001:db8::1/64" ||
+	as_nobody "$TAPIR" exec "n$i" -- ip -6 addr show | grep_q "2001:db8::1/64" ||
 		fail "exec n$i: no 2001:db8::1/64 on the kernel side"
 	r=$(echo "hello n$i" | as_nobody "$TAPIR" exec "n$i" -- socat -T 3 - UDP:192.0.2.2:7) ||
 		fail "exec n$i udp echo"
@@ -104,7 +108,7 @@ for i in 1 2; do
 done
 pass "exec: ping (and ping -6), UDP and TCP echo, curl from the namespace; ping from the stack"
 
-as_nobody "$TAPIR" logs n1 | grep -q "control: listening" || fail "logs n1"
+as_nobody "$TAPIR" logs n1 | grep_q "control: listening" || fail "logs n1"
 as_nobody "$TAPIR" --json logs n1 | jq -e '.lines | length > 0' >/dev/null || fail "logs --json"
 as_nobody "$TAPIR" --json list | jq -e 'map(.name) | sort == ["n1", "n2"]' >/dev/null ||
 	fail "list: $(as_nobody "$TAPIR" list)"
@@ -150,7 +154,7 @@ for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$HOLDER" || fail "down took the holder's namespace with it"
 out=$(as_nobody nsenter -t "$HOLDER" -U -n --preserve-credentials ip -o addr show dev tap0 2>&1) ||
 	true
-echo "$out" | grep -q "192.0.2.1/24" ||
+echo "$out" | grep_q "192.0.2.1/24" ||
 	fail "the TAP's kernel side is not in the holder's namespace: $out"
 out=$(as_nobody "$TAPIR" up att --config "$TMP/n1.conf" --netns "/proc/$HOLDER/ns/net") ||
 	fail "up again on the persistent TAP: $out"

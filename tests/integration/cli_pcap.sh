@@ -35,7 +35,7 @@ name = pc
 CONF
 start_tapird "$TMP/p.conf"
 wait_ping 192.0.2.2
-ip neigh show 192.0.2.2 dev veth1 | grep -qi "lladdr 02:00:00:00:00:22" ||
+ip neigh show 192.0.2.2 dev veth1 | grep_q -i "lladdr 02:00:00:00:00:22" ||
 	fail "neighbour: $(ip neigh show dev veth1)"
 out=$(ping -c 3 -i 0.2 -s 1472 -W 2 192.0.2.2) || fail "ping: $out"
 pass "ARP and ping over the pcap backend"

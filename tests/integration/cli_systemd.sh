@@ -123,7 +123,7 @@ grep -q "^Uid:[[:space:]]*65534" "$st" && grep -q "^CapEff:[[:space:]]*0*$" "$st
 	grep -q "^NoNewPrivs:[[:space:]]*1" "$st" && grep -q "^Seccomp:[[:space:]]*2" "$st" ||
 	fail "not dropped: $(grep -E 'Uid|Cap|NoNew|Seccomp' "$st")"
 [ "$(curl -sf --max-time 5 http://198.51.100.2/)" = hello ] || fail "no HTTP from the service"
-TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" status u | grep -q "tapu" || fail "root's tapir status"
+TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" status u | grep_q "tapu" || fail "root's tapir status"
 pass "as the service user with CAP_NET_ADMIN: TAP made, capability dropped, seccomp; serving"
 echo hello2 >"$TMP/site/index.html" && tar -C "$TMP/site" -cf "$TMP/site.tar.new" . &&
 	chmod 0644 "$TMP/site.tar.new" && mv "$TMP/site.tar.new" "$TMP/site.tar"

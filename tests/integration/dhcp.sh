@@ -89,15 +89,15 @@ o=$(jq .obtained <<<"$D"); t1=$(jq .t1 <<<"$D"); t2=$(jq .t2 <<<"$D"); e=$(jq .e
 grep -q "$A" "$LEASES" || fail "$A not in dnsmasq's lease file"
 grep -q "tapir-test" "$LEASES" || fail "host name (option 12) not in dnsmasq's lease file"
 grep -q "^addr=$A$" "$TMP/tapird.lease" || fail "lease file: $(cat "$TMP/tapird.lease")"
-"$TAPIR" status d | grep -q "dhcp:.*BOUND" || fail "tapir status shows no dhcp state"
+"$TAPIR" status d | grep_q "dhcp:.*BOUND" || fail "tapir status shows no dhcp state"
 wait_ping "$A"
-echo hi | timeout 5 socat - "TCP:$A:7" | grep -q hi || fail "TCP echo on the leased address"
+echo hi | timeout 5 socat - "TCP:$A:7" | grep_q hi || fail "TCP echo on the leased address"
 pass "lease $A from dnsmasq: prefix, router, MTU 1400, DNS, domain, search list, T1/T2"
 
 # The resolver takes its servers and search list from the lease ([dns] gives none):
 # "www" has no dot, so the first search domain (example.com) is tried first.
 R=$("$TAPIR" resolve d www -4 2>&1) || fail "tapir resolve d www: $R"
-grep -qx "192.0.2.77" <<<"$R" || grep -q "192.0.2.77" <<<"$R" || fail "resolve www via the lease's DNS: $R"
+grep -qx "192.0.2.77" <<<"$R" || grep_q "192.0.2.77" <<<"$R" || fail "resolve www via the lease's DNS: $R"
 "$TAPIR" --json stats d | jq -e '.dns.queries_sent >= 1' >/dev/null ||
 	fail "no DNS query counted: $("$TAPIR" --json stats d | jq -c .dns)"
 pass "the resolver asks the lease's DNS server with the lease's search list (www -> www.example.com)"

@@ -92,8 +92,8 @@ expect_fail() {
 
 # A and AAAA together, human output
 out=$(t resolve d www.example.test) || fail "resolve www exited $?"
-echo "$out" | grep -q '^192.0.2.80' || fail "no A in: $out"
-echo "$out" | grep -q '^2001:db8::80' || fail "no AAAA in: $out"
+echo "$out" | grep_q '^192.0.2.80' || fail "no A in: $out"
+echo "$out" | grep_q '^2001:db8::80' || fail "no AAAA in: $out"
 pass "A and AAAA: $(echo "$out" | tr '\n' ' ')"
 # The first server never answered: every lookup went on to the second
 [ "$(ctr retransmits)" -ge 2 ] || fail "no retransmission to the second server"
@@ -194,7 +194,7 @@ head -c 3000000 /dev/urandom >"$TMP/www/blob.bin"
 "$PY" "$HERE/http_chunked.py" 192.0.2.1 8080 "$TMP/www" >"$TMP/http.log" 2>&1 &
 PIDS="$PIDS $!"
 for _ in $(seq 1 50); do
-	ss -lnt | grep -q '192.0.2.1:8080' && break
+	ss -lnt | grep_q '192.0.2.1:8080' && break
 	sleep 0.1
 done
 stop_tapird

@@ -28,7 +28,7 @@ pings() {
 	for size in 56 1472 1473 8000 65507; do
 		out=$(ping -c 2 -i 0.2 -W 2 -s "$size" 192.0.2.2 2>&1) ||
 			fail "ping -s $size (mtu $1): $out"
-		echo "$out" | grep -q "$((size + 8)) bytes from 192.0.2.2" ||
+		echo "$out" | grep_q "$((size + 8)) bytes from 192.0.2.2" ||
 			fail "ping -s $size (mtu $1): no reply of $((size + 8)) bytes: $out"
 		pass "ping -s $size at MTU $1"
 	done
@@ -50,7 +50,7 @@ start_tapird "$TMP/tapird.conf"
 wait_ping 192.0.2.2
 
 # The kernel learnt tapird's MAC through ARP.
-ip neigh show 192.0.2.2 dev tap0 | grep -qi "lladdr $MAC" ||
+ip neigh show 192.0.2.2 dev tap0 | grep_q -i "lladdr $MAC" ||
 	fail "neighbour table: $(ip neigh show dev tap0)"
 pass "kernel neighbour table has $MAC"
 
@@ -59,7 +59,7 @@ udp_echo 1500
 
 # Record Route comes back with tapird's address in it (RFC 1122 3.2.2.6).
 out=$(ping -R -c 1 -W 2 -s 3000 192.0.2.2 2>&1) || fail "ping -R: $out"
-echo "$out" | sed -n '/^RR:/,/^$/p' | grep -q "192.0.2.2" || fail "ping -R: no 192.0.2.2 in: $out"
+echo "$out" | sed -n '/^RR:/,/^$/p' | grep_q "192.0.2.2" || fail "ping -R: no 192.0.2.2 in: $out"
 pass "ping -R shows 192.0.2.2 in the recorded route"
 
 # UDP to a closed port: the kernel socket sees ECONNREFUSED (ICMP port unreachable).

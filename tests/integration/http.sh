@@ -189,7 +189,7 @@ if n != 20 or not data.endswith(b"<h1>home</h1>\n"):
 PYEOF
 # HTTP/1.0: closes unless keep-alive is asked for
 out=$("${CURL[@]}" -0 -D - -o /dev/null "http://$IP:81/1k.bin" | tr -d '\r')
-echo "$out" | grep -qi '^connection: close' || fail "HTTP/1.0 without keep-alive: $out"
+echo "$out" | grep_q -i '^connection: close' || fail "HTTP/1.0 without keep-alive: $out"
 pass "100 requests on one connection, 20 pipelined, HTTP/1.0"
 
 # ---- wrk: 10 s, 100 connections, no errors ----

@@ -122,7 +122,7 @@ stat_tls() { "$TAPIR" --json stats t | jq -r ".[\"tls.${2:-web}\"].$1"; }
 [ "$("${CURL[@]}" https://www.example.test/)" = "hello over tls" ] ||
 	fail "curl --cacert https://www.example.test/"
 hdr=$("${CURL[@]}" -D - -o /dev/null https://www.example.test/ | tr -d '\r')
-echo "$hdr" | grep -qi '^Strict-Transport-Security: max-age=86400$' || fail "no HSTS: $hdr"
+echo "$hdr" | grep_q -i '^Strict-Transport-Security: max-age=86400$' || fail "no HSTS: $hdr"
 pass "curl verifies the chain (leaf + intermediate) and gets the page, with HSTS"
 
 sc() { # sc ARGS...: s_client against 192.0.2.2:443, a GET, its output
@@ -132,9 +132,9 @@ sc() { # sc ARGS...: s_client against 192.0.2.2:443, a GET, its output
 }
 for v in 1_2 1_3; do
 	out=$(sc -tls$v -servername www.example.test -verify_hostname www.example.test)
-	echo "$out" | grep -q "Verify return code: 0 (ok)" || fail "tls$v: not verified: $out"
+	echo "$out" | grep_q "Verify return code: 0 (ok)" || fail "tls$v: not verified: $out"
 	echo "$out" | grep -Eq "Protocol *: TLSv${v/_/.}" || fail "tls$v: protocol: $out"
-	echo "$out" | grep -q "hello over tls" || fail "tls$v: no page"
+	echo "$out" | grep_q "hello over tls" || fail "tls$v: no page"
 done
 [ "$(stat_tls tls1_2)" -ge 1 ] && [ "$(stat_tls tls1_3)" -ge 1 ] || fail "version counters"
 pass "openssl s_client -tls1_2 and -tls1_3 verify the chain and get the page"
@@ -147,9 +147,9 @@ subject() { sc "$@" | sed -n 's/^subject=.*CN *= *//p' | head -1; }
 pass "SNI picks the certificate; default/ for no or an unknown name"
 
 out=$(sc -servername www.example.test -alpn h2,http/1.1)
-echo "$out" | grep -q "ALPN protocol: http/1.1" || fail "ALPN: $out"
+echo "$out" | grep_q "ALPN protocol: http/1.1" || fail "ALPN: $out"
 out=$(sc -servername www.example.test -alpn h2)
-echo "$out" | grep -q "no application protocol" || fail "ALPN h2 only was accepted: $out"
+echo "$out" | grep_q "no application protocol" || fail "ALPN h2 only was accepted: $out"
 pass "ALPN http/1.1; a client offering only h2 gets no_application_protocol"
 
 # ---- resumption ----
@@ -170,13 +170,13 @@ pass "resumption: tickets (TLS 1.2, 1.3) and the session cache show Reused, coun
 # Ticket keys rotate (app kv: every 2 s; a ticket is good for two periods).
 k0=$(stat_tls ticket_keys kv)
 PORT=8443 sc -servername www.example.test -sess_out "$TMP/sessk" >/dev/null
-PORT=8443 sc -servername www.example.test -sess_in "$TMP/sessk" | grep -q "^Reused," ||
+PORT=8443 sc -servername www.example.test -sess_in "$TMP/sessk" | grep_q "^Reused," ||
 	fail "kv: ticket not reused at once"
 sleep 2.5
-PORT=8443 sc -servername www.example.test -sess_in "$TMP/sessk" | grep -q "^Reused," ||
+PORT=8443 sc -servername www.example.test -sess_in "$TMP/sessk" | grep_q "^Reused," ||
 	fail "kv: a ticket of the previous key was not accepted"
 sleep 3
-PORT=8443 sc -servername www.example.test -sess_in "$TMP/sessk" | grep -q "^New," ||
+PORT=8443 sc -servername www.example.test -sess_in "$TMP/sessk" | grep_q "^New," ||
 	fail "kv: a ticket two periods old was accepted"
 [ $(($(stat_tls ticket_keys kv) - k0)) -ge 2 ] || fail "kv: ticket keys did not rotate"
 pass "ticket keys rotate: a ticket of the previous key resumes, an older one does not"
@@ -198,18 +198,18 @@ pass "kvhttp over TLS: PUT/GET with the token, 401 without; TLS 1.2 refused by m
 
 # ---- redirect ----
 hdr=$(curl -sS -D - -o /dev/null "${R[@]}" "http://www.example.test/a/b?c=1" | tr -d '\r')
-echo "$hdr" | grep -q "^HTTP/1.1 301" && echo "$hdr" | grep -q \
+echo "$hdr" | grep_q "^HTTP/1.1 301" && echo "$hdr" | grep_q \
 	"^Location: https://www.example.test/a/b?c=1$" || fail "redirect: $hdr"
 hdr=$(curl -sS -D - -o /dev/null "${R[@]}" -X POST -d x "http://www.example.test/f" | tr -d '\r')
-echo "$hdr" | grep -q "^HTTP/1.1 308" || fail "POST redirect: $hdr"
+echo "$hdr" | grep_q "^HTTP/1.1 308" || fail "POST redirect: $hdr"
 [ "$("${CURL[@]}" -L http://www.example.test/)" = "hello over tls" ] || fail "curl -L"
 abs='GET http://www.example.test/abs?q HTTP/1.1\r\nHost: www.example.test:80\r\n'
 hdr=$(printf "$abs"'Connection: close\r\n\r\n' |
 	socat -t 5 - TCP:192.0.2.2:80 | tr -d '\r')
-echo "$hdr" | grep -q "^Location: https://www.example.test/abs?q$" || fail "absolute form: $hdr"
+echo "$hdr" | grep_q "^Location: https://www.example.test/abs?q$" || fail "absolute form: $hdr"
 hdr=$(printf 'GET / HTTP/1.1\r\nHost: a<b>\r\nConnection: close\r\n\r\n' |
 	socat -t 5 - TCP:192.0.2.2:80 | tr -d '\r' | head -1)
-echo "$hdr" | grep -q "^HTTP/1.1 400" || fail "a Host that is no name was redirected: $hdr"
+echo "$hdr" | grep_q "^HTTP/1.1 400" || fail "a Host that is no name was redirected: $hdr"
 pass "redirect_https: 301 (308 for POST) to https:// on the Host"
 
 # ---- conns ----
@@ -223,7 +223,7 @@ out=$("$TAPIR" --json conns t)
 echo "$out" | jq -e '[.connections[] | select(.local_port == 443 and .tls_version == "TLSv1.3"
 	and .tls_sni == "api.example.test" and (.tls_cipher | startswith("TLS_")))] | length == 1' \
 	>/dev/null || fail "conns: no TLS state: $out"
-"$TAPIR" conns t | grep -q "tls TLSv1.3" || fail "conns table: no tls line"
+"$TAPIR" conns t | grep_q "tls TLSv1.3" || fail "conns table: no tls line"
 wait $SC || true
 pass "tapir conns: version, cipher and SNI of a TLS connection"
 
@@ -248,7 +248,7 @@ cp "$C/www.example.test/key.pem" "$TMP/key.good"
 echo "not a key" >"$C/www.example.test/key.pem"
 rc=0; out=$("$TAPIR" reload t 2>&1) || rc=$?
 [ "$rc" = 2 ] || fail "reload of a broken store exited $rc: $out"
-echo "$out" | grep -q "www.example.test/key.pem" || fail "no reason given: $out"
+echo "$out" | grep_q "www.example.test/key.pem" || fail "no reason given: $out"
 grep -q "reload: app web: tls_store certs: www.example.test/key.pem" "$TAPIRD_LOG" ||
 	fail "reason not logged"
 [ "$(serial)" = "$s_new" ] || fail "a failed reload changed the certificate"
@@ -331,7 +331,7 @@ for _ in $(seq 1 30); do [ "$(flows)" -le "$flows0" ] && break; sleep 1; done
 pass "1,000 stalled handshakes (3 rounds): refused over the cap or timed out, all counted," \
 	"memory back (${rss1} -> ${rss3} KiB)"
 
-"$TAPIR" stats t | grep -q "^tls.web.handshakes" || fail "no tls.* in the stats table"
+"$TAPIR" stats t | grep_q "^tls.web.handshakes" || fail "no tls.* in the stats table"
 kill -0 "$TAPIRD_PID" || fail "tapird died"
 stop_tapird
 echo "https: all passed"

@@ -44,7 +44,7 @@ pings6() {
 	for size in 0 56 1452 1453 8000 65000; do
 		out=$(ping -6 -c 2 -i 0.2 -W 2 -s "$size" 2001:db8::2 2>&1) ||
 			fail "ping -6 -s $size (mtu $1): $out"
-		echo "$out" | grep -q "$((size + 8)) bytes from 2001:db8::2" ||
+		echo "$out" | grep_q "$((size + 8)) bytes from 2001:db8::2" ||
 			fail "ping -6 -s $size (mtu $1): no reply of $((size + 8)) bytes: $out"
 		pass "ping -6 -s $size at MTU $1"
 	done
@@ -57,7 +57,7 @@ ip link set tap0 up
 start_tapird "$TMP/tapird.conf"
 wait_ping6 2001:db8::2
 
-ip -6 neigh show 2001:db8::2 dev tap0 | grep -qi "lladdr $MAC" ||
+ip -6 neigh show 2001:db8::2 dev tap0 | grep_q -i "lladdr $MAC" ||
 	fail "IPv6 neighbour table: $(ip -6 neigh show dev tap0)"
 pass "the kernel's ip -6 neigh has tapird ($MAC)"
 
@@ -82,9 +82,9 @@ start_tapird "$TMP/tapird.conf"
 wait_ping6 2001:db8::2
 ping -c 1 -W 2 192.0.2.2 >/dev/null || fail "ping 192.0.2.2"
 out=$("$TAPIR" neigh t6)
-echo "$out" | grep -q "^2001:db8::1 .*REACHABLE\|^2001:db8::1 .*STALE\|^2001:db8::1 .*DELAY" ||
+echo "$out" | grep_q "^2001:db8::1 .*REACHABLE\|^2001:db8::1 .*STALE\|^2001:db8::1 .*DELAY" ||
 	fail "tapir neigh has no 2001:db8::1: $out"
-echo "$out" | grep -q "^192.0.2.1 " || fail "tapir neigh has no 192.0.2.1: $out"
+echo "$out" | grep_q "^192.0.2.1 " || fail "tapir neigh has no 192.0.2.1: $out"
 [ "$("$TAPIR" arp t6 --json | jq '[.entries[] | select(.family == 6)] | length')" -ge 1 ] ||
 	fail "tapir arp (the alias) has no NDP entry"
 pass "tapir neigh shows the ARP and the NDP entries (and tapir arp the same)"
@@ -94,7 +94,7 @@ echo "$out" | jq -e '.ipv6_addresses[] | select(.address == "2001:db8::2" and .s
 	fail "status: no preferred 2001:db8::2: $out"
 echo "$out" | jq -e '.ipv6_addresses[] | select((.address | startswith("fe80::")) and
 	.origin == "link-local")' >/dev/null || fail "status: no link-local address: $out"
-"$TAPIR" status t6 | grep -q "2001:db8::2/64 static preferred" || fail "status (human)"
+"$TAPIR" status t6 | grep_q "2001:db8::2/64 static preferred" || fail "status (human)"
 pass "tapir status lists the static and the link-local address, preferred"
 stop_tapird
 

@@ -5,6 +5,10 @@
 # processes, temporary files) lives there and is cleaned up by the EXIT trap.
 
 # Re-run the calling script inside a fresh user+network namespace.
+# grep -q for the end of a pipeline: reads all its input, so that under
+# pipefail the writer never dies of SIGPIPE when the match comes early
+grep_q() { grep "$@" >/dev/null; }
+
 enter_netns() {
 	if [ -z "${TAPIR_IN_NETNS:-}" ]; then
 		export TAPIR_OUTER_NETNS

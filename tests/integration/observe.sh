@@ -232,7 +232,7 @@ tmux -S "$TMUX_SOCK" send-keys -t top q
 quit=""
 for _ in $(seq 1 20); do
 	sleep 0.2
-	tmux -S "$TMUX_SOCK" capture-pane -p -t top | grep -q 'tapir top obs' || { quit=1; break; }
+	tmux -S "$TMUX_SOCK" capture-pane -p -t top | grep_q 'tapir top obs' || { quit=1; break; }
 done
 [ -n "$quit" ] || fail "q did not quit top"
 tmux -S "$TMUX_SOCK" kill-session -t top

@@ -107,7 +107,7 @@ pass "SIGHUP reloads"
 mv "$TMP/site.tar" "$TMP/site.tar.away"
 rc=0; out=$("$TAPIR" reload r 2>&1) || rc=$?
 [ "$rc" = 2 ] || fail "reload of a missing archive exited $rc: $out"
-echo "$out" | grep -q "cannot re-open" || fail "no clear error: $out"
+echo "$out" | grep_q "cannot re-open" || fail "no clear error: $out"
 rc=0; out=$("$TAPIR" --json reload r 2>/dev/null) || rc=$?
 [ "$rc" = 2 ] && echo "$out" | jq -e '.error.code == "ENOENT"' >/dev/null ||
 	fail "--json error: $rc $out"
@@ -127,12 +127,12 @@ pass "a corrupt archive is refused; the old store serves on"
 # Human output, and the device counters in stats.
 mv "$TMP/site.tar.good" "$TMP/site.tar"
 out=$("$TAPIR" reload r) || fail "reload: $out"
-echo "$out" | grep -q "^re-opened site" && echo "$out" | grep -q "^kept *data (writable)" ||
+echo "$out" | grep_q "^re-opened site" && echo "$out" | grep_q "^kept *data (writable)" ||
 	fail "reload table: $out"
 out=$("$TAPIR" --json stats r)
 echo "$out" | jq -e '.dev.rx_frames > 0 and .dev.tx_frames > 0 and .dev.tx_bytes > 0' \
 	>/dev/null || fail "no device counters: $out"
-"$TAPIR" stats r | grep -q "^dev.rx_frames" || fail "no dev.* in the stats table"
+"$TAPIR" stats r | grep_q "^dev.rx_frames" || fail "no dev.* in the stats table"
 pass "stats: device counters (dev.*)"
 
 kill -0 "$TAPIRD_PID" || fail "tapird died"

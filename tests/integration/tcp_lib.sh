@@ -84,7 +84,7 @@ tapird_mem() {
 # Is tapird built with AddressSanitizer?  (The RSS target is for a plain build.)
 tapird_is_asan() {
 	grep -q __asan_init "$TAPIRD" 2>/dev/null ||
-		nm -D "$TAPIRD" 2>/dev/null | grep -q __asan
+		nm -D "$TAPIRD" 2>/dev/null | grep_q __asan
 }
 
 # source_sha256 N: SHA-256 of the first N bytes of the source app's stream
@@ -103,13 +103,17 @@ print(h.hexdigest())
 PYEOF
 }
 
+# The address echo_bulk and source_bulk reach tapird at, as socat takes it
+# (tcp6.sh: TCP_SOCAT="TCP6:[2001:db8::2]")
+TCP_SOCAT=${TCP_SOCAT:-TCP:192.0.2.2}
+
 # echo_bulk BYTES LABEL: send BYTES random bytes to echo with socat (half-close
 # at EOF), read everything back, compare SHA-256 of both ends
 echo_bulk() {
 	local n=$1 label=$2 t0 t1 a b
 	head -c "$n" /dev/urandom >"$TMP/bulk.in"
 	t0=$(now_ms)
-	timeout 300 socat -b 65536 -t 60 - TCP:192.0.2.2:7 <"$TMP/bulk.in" >"$TMP/bulk.out" ||
+	timeout 300 socat -b 65536 -t 60 - "$TCP_SOCAT:7" <"$TMP/bulk.in" >"$TMP/bulk.out" ||
 		fail "$label: socat to echo failed or timed out" \
 			"($(stat -c %s "$TMP/bulk.out") of $n bytes back)"
 	t1=$(now_ms)
@@ -131,7 +135,7 @@ source_bulk() {
 	want=$(source_sha256 "$n")
 	t0=$(now_ms)
 	# socat gets EPIPE once head has enough: its status does not matter.
-	{ timeout 300 socat -u -b 65536 TCP:192.0.2.2:19 - 2>/dev/null || true; } |
+	{ timeout 300 socat -u -b 65536 "$TCP_SOCAT:19" - 2>/dev/null || true; } |
 		head -c "$n" >"$TMP/src.out"
 	t1=$(now_ms)
 	size=$(stat -c %s "$TMP/src.out")

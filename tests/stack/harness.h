@@ -53,6 +53,8 @@ struct world {
 };
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+/* An IPv4 address (host order) as a struct tapir_addr pointer, for the TCP API */
+#define A4(x) (&(struct tapir_addr){ .family = TAPIR_AF_INET, .v4 = (x) })
 
 /* New world with a raw port at 192.0.2.99 (02:00:00:00:00:99). */
 struct world *world_new(void);

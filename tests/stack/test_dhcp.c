@@ -23,6 +23,8 @@
 #include "wire/ipv4.h"
 #include "wire/udp.h"
 
+#define A4(x) (&(struct tapir_addr){ .family = TAPIR_AF_INET, .v4 = (x) })
+
 #define NS 1000000000ull
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define SERVER IP(192, 0, 2, 1)
@@ -758,7 +760,7 @@ static void test_addr_change_resets_flows(void **state)
 	assert_int_equal(tapir_dhcp_start(t->st, &(struct tapir_dhcp_config){ 0 }, t->now),
 			 -EINVAL);
 	arp_from(t, srv_mac, 2, SERVER, IP(192, 0, 2, 2));
-	assert_int_equal(tapir_tcp_connect(t->st, SERVER, 80, NULL, on_connect, NULL), 0);
+	assert_int_equal(tapir_tcp_connect(t->st, A4(SERVER), 80, NULL, on_connect, NULL), 0);
 	assert_int_equal(tapir_tcp_flow_count(t->st), 1);
 	size_t mark = t->nf;
 	uint64_t rst = tapir_stack_counter(t->st, TAPIR_CTR_TCP_RESETS_SENT);
@@ -778,9 +780,9 @@ static void test_addr_change_resets_flows(void **state)
 			 -EINVAL);
 	/* no address: nothing but broadcasts go out */
 	assert_int_equal(tapir_stack_set_addr(t->st, 0, 0, 0), 0);
-	assert_int_equal(tapir_udp_sendto(t->st, 1000, SERVER, 53, 0, (const uint8_t *)"x", 1),
+	assert_int_equal(tapir_udp_sendto(t->st, 1000, A4(SERVER), 53, 0, (const uint8_t *)"x", 1),
 			 -ENETUNREACH);
-	assert_int_equal(tapir_udp_sendto(t->st, 1000, IPV4_ADDR_BROADCAST, 53, 0,
+	assert_int_equal(tapir_udp_sendto(t->st, 1000, A4(IPV4_ADDR_BROADCAST), 53, 0,
 					  (const uint8_t *)"x", 1), 0);
 	/* and ARP requests for 0.0.0.0 are not answered */
 	mark = t->nf;

@@ -191,13 +191,14 @@ static void test_arp_resolution_queues_and_sends(void **state)
 	world_pump(w);
 	assert_int_equal(tapir_udp_listen(b->st, 7000, udp_logger, &log), 0);
 	assert_int_equal(tapir_arp_lookup(a->st, b->ip, mac), -ENOENT);
-	assert_int_equal(tapir_udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"hi", 2), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, A4(b->ip), 7000, 0, (const uint8_t *)"hi", 2), 0);
 	assert_int_equal(CTR(a, ARP_PENDING_QUEUED), 1);
 	world_pump(w);
 	assert_int_equal(log.n, 1);
 	assert_int_equal(log.last_len, 2);
 	assert_memory_equal(log.last, "hi", 2);
-	assert_int_equal(log.meta.src, a->ip);
+	assert_int_equal(log.meta.src.family, TAPIR_AF_INET);
+	assert_int_equal(log.meta.src.v4, a->ip);
 	assert_int_equal(log.meta.src_port, 1234);
 	assert_int_equal(CTR(a, ARP_PENDING_SENT), 1);
 	assert_int_equal(CTR(a, ARP_REQUESTS_SENT), 1);
@@ -208,7 +209,7 @@ static void test_arp_resolution_queues_and_sends(void **state)
 	assert_int_equal(tapir_arp_lookup(b->st, a->ip, mac), 0);
 	assert_memory_equal(mac, a->mac, 6);
 	/* the second datagram goes straight out */
-	assert_int_equal(tapir_udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"yo", 2), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, A4(b->ip), 7000, 0, (const uint8_t *)"yo", 2), 0);
 	world_pump(w);
 	assert_int_equal(log.n, 2);
 	assert_int_equal(CTR(a, ARP_PENDING_QUEUED), 1);
@@ -224,7 +225,7 @@ static void test_arp_expiry(void **state)
 	struct tapir_arp_entry ents[8];
 
 	(void)state;
-	tapir_udp_sendto(a->st, 1, b->ip, 9, 0, NULL, 0);
+	tapir_udp_sendto(a->st, 1, A4(b->ip), 9, 0, NULL, 0);
 	world_pump(w);
 	assert_int_equal(tapir_arp_lookup(a->st, b->ip, mac), 0);
 	assert_int_equal(tapir_arp_list(a->st, ents, 8), 1);
@@ -246,7 +247,7 @@ static void test_arp_refresh_while_in_use(void **state)
 	(void)state;
 	tapir_udp_listen(b->st, 7000, udp_logger, &log);
 	for (int i = 0; i < 60; i++) {
-		assert_int_equal(tapir_udp_sendto(a->st, 1, b->ip, 7000, 0, (const uint8_t *)"x", 1), 0);
+		assert_int_equal(tapir_udp_sendto(a->st, 1, A4(b->ip), 7000, 0, (const uint8_t *)"x", 1), 0);
 		world_advance(w, 5 * SEC);
 	}
 	assert_int_equal(log.n, 60);
@@ -269,7 +270,7 @@ static void test_arp_rate_limit_and_pending_bound(void **state)
 	w->raw_answers_arp = false;
 	world_pump(w);
 	for (int i = 0; i < 10; i++) {
-		assert_int_equal(tapir_udp_sendto(a->st, 1, ghost, 9, 0, (const uint8_t *)"q", 1), 0);
+		assert_int_equal(tapir_udp_sendto(a->st, 1, A4(ghost), 9, 0, (const uint8_t *)"q", 1), 0);
 		world_advance(w, SEC / 20);
 	}
 	assert_int_equal(CTR(a, ARP_REQUESTS_SENT), 1);
@@ -407,7 +408,7 @@ static void test_arp_pending_flood_keeps_neighbours(void **state)
 	world_pump(w);
 	assert_int_equal(tapir_udp_listen(b->st, 7000, udp_logger, &log_b), 0);
 	assert_int_equal(tapir_udp_listen(hc->st, 7000, udp_logger, &log_c), 0);
-	assert_int_equal(tapir_udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"b1", 2), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, A4(b->ip), 7000, 0, (const uint8_t *)"b1", 2), 0);
 	world_pump(w);
 	assert_int_equal(log_b.n, 1);
 
@@ -423,8 +424,8 @@ static void test_arp_pending_flood_keeps_neighbours(void **state)
 	assert_true(tapir_arp_list(a->st, ents, 64) <= 8);
 	/* b is still known; a new neighbour c can still be resolved */
 	assert_int_equal(tapir_arp_lookup(a->st, b->ip, mac), 0);
-	assert_int_equal(tapir_udp_sendto(a->st, 1234, b->ip, 7000, 0, (const uint8_t *)"b2", 2), 0);
-	assert_int_equal(tapir_udp_sendto(a->st, 1234, hc->ip, 7000, 0, (const uint8_t *)"c1", 2), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, A4(b->ip), 7000, 0, (const uint8_t *)"b2", 2), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 1234, A4(hc->ip), 7000, 0, (const uint8_t *)"c1", 2), 0);
 	world_pump(w);
 	assert_int_equal(log_b.n, 2);
 	assert_int_equal(log_c.n, 1);
@@ -492,14 +493,14 @@ static void test_ip_id_per_destination(void **state)
 
 	(void)state;
 	world_pump(w);
-	assert_int_equal(tapir_udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
+	assert_int_equal(tapir_udp_sendto(a->st, 1000, A4(IP(192, 0, 2, 99)), 9, 0,
 				    (const uint8_t *)"x", 1), 0);
 	world_pump(w);
 	id1 = raw_last_ip_id(w);
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(tapir_udp_sendto(a->st, 1000, b->ip, 9, 0, (const uint8_t *)"x", 1), 0);
+		assert_int_equal(tapir_udp_sendto(a->st, 1000, A4(b->ip), 9, 0, (const uint8_t *)"x", 1), 0);
 	world_pump(w);
-	assert_int_equal(tapir_udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
+	assert_int_equal(tapir_udp_sendto(a->st, 1000, A4(IP(192, 0, 2, 99)), 9, 0,
 				    (const uint8_t *)"x", 1), 0);
 	world_pump(w);
 	id2 = raw_last_ip_id(w);
@@ -507,7 +508,7 @@ static void test_ip_id_per_destination(void **state)
 	assert_int_equal((uint16_t)(id2 - id1), 1);
 	/* a second later: a random jump ahead, never back, never 0 */
 	world_advance(w, SEC);
-	assert_int_equal(tapir_udp_sendto(a->st, 1000, IP(192, 0, 2, 99), 9, 0,
+	assert_int_equal(tapir_udp_sendto(a->st, 1000, A4(IP(192, 0, 2, 99)), 9, 0,
 				    (const uint8_t *)"x", 1), 0);
 	world_pump(w);
 	id3 = raw_last_ip_id(w);
@@ -545,7 +546,7 @@ static void test_udp_fragmentation_roundtrip(void **state)
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint8_t *data = pattern(sizes[i], 3 + (unsigned)i);
 
-		assert_int_equal(tapir_udp_sendto(a->st, 0, b->ip, 5000, 0, data, sizes[i]), 0);
+		assert_int_equal(tapir_udp_sendto(a->st, 0, A4(b->ip), 5000, 0, data, sizes[i]), 0);
 		world_pump(w);
 		assert_int_equal(log.n, i + 1);
 		assert_int_equal(log.last_len, sizes[i]);
@@ -555,7 +556,7 @@ static void test_udp_fragmentation_roundtrip(void **state)
 	}
 	uint8_t *big = pattern(65508, 1);
 
-	assert_int_equal(tapir_udp_sendto(a->st, 0, b->ip, 5000, 0, big, 65508), -EMSGSIZE);
+	assert_int_equal(tapir_udp_sendto(a->st, 0, A4(b->ip), 5000, 0, big, 65508), -EMSGSIZE);
 	free(big);
 	assert_int_equal(tapir_udp_listen(b->st, 5000, udp_logger, &log), -EADDRINUSE);
 	assert_int_equal(tapir_udp_unlisten(b->st, 5000), 0);
@@ -580,7 +581,7 @@ static void test_df_and_emsgsize(void **state)
 	(void)state;
 	world_pump(w);
 	/* resolve the raw port first */
-	tapir_udp_sendto(a->st, 1, w->raw_ip, 9, 0, NULL, 0);
+	tapir_udp_sendto(a->st, 1, A4(w->raw_ip), 9, 0, NULL, 0);
 	world_pump(w);
 	raw_clear(w);
 	assert_int_equal(tapir_ipv4_write(a->st, &o, w->raw_ip, 253, 1481, fill_bytes, &byte, NULL, 0),
@@ -656,21 +657,21 @@ static void test_port_unreachable_and_rate_limit(void **state)
 	struct host *a = world_add(w, 1, NULL), *b = world_add(w, 2, NULL);
 
 	(void)state;
-	assert_int_equal(tapir_udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"z", 1), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 4444, A4(b->ip), 9, 0, (const uint8_t *)"z", 1), 0);
 	world_pump(w);
 	assert_int_equal(CTR(b, UDP_DROP_NO_LISTENER), 1);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SENT), 1);
 	assert_int_equal(CTR(a, ICMP_ERRORS_RX), 1);
 	/* A flood at one instant: the burst passes, the rest is limited. */
 	for (int i = 0; i < 200; i++)
-		tapir_udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"z", 1);
+		tapir_udp_sendto(a->st, 4444, A4(b->ip), 9, 0, (const uint8_t *)"z", 1);
 	world_pump(w);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SENT), 50);
 	assert_int_equal(CTR(b, ICMP_ERRORS_RATE_LIMITED), 151);
 	/* one second later, 100 more tokens */
 	w->now += SEC;
 	for (int i = 0; i < 200; i++)
-		tapir_udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"z", 1);
+		tapir_udp_sendto(a->st, 4444, A4(b->ip), 9, 0, (const uint8_t *)"z", 1);
 	world_pump(w);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SENT), 100);
 	world_free(w);
@@ -684,15 +685,15 @@ static void test_no_error_for_broadcast(void **state)
 
 	(void)state;
 	world_pump(w);
-	tapir_udp_sendto(a->st, 4444, IP(192, 0, 2, 255), 9, 0, (const uint8_t *)"z", 1);
-	tapir_udp_sendto(a->st, 4444, IPV4_ADDR_BROADCAST, 9, 0, (const uint8_t *)"z", 1);
+	tapir_udp_sendto(a->st, 4444, A4(IP(192, 0, 2, 255)), 9, 0, (const uint8_t *)"z", 1);
+	tapir_udp_sendto(a->st, 4444, A4(IPV4_ADDR_BROADCAST), 9, 0, (const uint8_t *)"z", 1);
 	world_pump(w);
 	assert_int_equal(CTR(b, UDP_DROP_NO_LISTENER), 2);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SENT), 0);
 	assert_int_equal(CTR(b, ICMP_ERRORS_SUPPRESSED), 2);
 	/* and a broadcast datagram reaches a listener, marked as broadcast */
 	tapir_udp_listen(b->st, 67, udp_logger, &log);
-	tapir_udp_sendto(a->st, 68, IPV4_ADDR_BROADCAST, 67, 0, (const uint8_t *)"d", 1);
+	tapir_udp_sendto(a->st, 68, A4(IPV4_ADDR_BROADCAST), 67, 0, (const uint8_t *)"d", 1);
 	world_pump(w);
 	assert_int_equal(log.n, 1);
 	assert_true(log.meta.broadcast);
@@ -980,7 +981,7 @@ static void test_pmtu_from_frag_needed(void **state)
 	assert_int_equal(tapir_ipv4_mtu(a->st, IP(192, 0, 2, 98)), 1006);
 	/* the cache is used by writes */
 	raw_clear(w);
-	tapir_udp_sendto(a->st, 1, far, 9, 0, NULL, 0);
+	tapir_udp_sendto(a->st, 1, A4(far), 9, 0, NULL, 0);
 	world_pump(w);
 	raw_clear(w);
 	assert_int_equal(tapir_ipv4_write(a->st, NULL, far, 253, 1400, fill_bytes, &byte, NULL, 0), 0);
@@ -1032,25 +1033,26 @@ static void test_udp_icmp_errors(void **state)
 	assert_int_equal(tapir_udp_listen_err(a->st, 4444, udp_logger, udp_err_logger, &el), 0);
 	assert_int_equal(tapir_udp_listen(a->st, 4445, udp_logger, &log), 0);
 	/* port unreachable from b: counted, and given to the listener of 4444 */
-	assert_int_equal(tapir_udp_sendto(a->st, 4444, b->ip, 9, 0, (const uint8_t *)"zz", 2), 0);
+	assert_int_equal(tapir_udp_sendto(a->st, 4444, A4(b->ip), 9, 0, (const uint8_t *)"zz", 2), 0);
 	world_pump(w);
 	assert_int_equal(CTR(a, ICMP_ERRORS_RX), 1);
 	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_RX), 1);
 	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_DELIVERED), 1);
 	assert_int_equal(el.n, 1);
-	assert_int_equal(el.last.from, b->ip);
+	assert_int_equal(el.last.from.v4, b->ip);
+	assert_int_equal(tapir_udp_err_errno(&el.last), -ECONNREFUSED);
 	assert_int_equal(el.last.type, TAPIR_ICMP_DEST_UNREACH);
 	assert_int_equal(el.last.code, TAPIR_ICMP_UNREACH_PORT);
 	assert_int_equal(el.last.mtu, 0);
-	assert_int_equal(el.last.dst, b->ip);
+	assert_int_equal(el.last.dst.v4, b->ip);
 	assert_int_equal(el.last.src_port, 4444);
 	assert_int_equal(el.last.dst_port, 9);
 	/* we quote 8 bytes of data: the UDP header, no payload */
 	assert_int_equal(el.last.data_len, 0);
 	/* a listener without an error callback, and a port nobody listens on:
 	 * counted only */
-	tapir_udp_sendto(a->st, 4445, b->ip, 9, 0, (const uint8_t *)"z", 1);
-	tapir_udp_sendto(a->st, 4446, b->ip, 9, 0, (const uint8_t *)"z", 1);
+	tapir_udp_sendto(a->st, 4445, A4(b->ip), 9, 0, (const uint8_t *)"z", 1);
+	tapir_udp_sendto(a->st, 4446, A4(b->ip), 9, 0, (const uint8_t *)"z", 1);
 	world_pump(w);
 	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_RX), 3);
 	assert_int_equal(CTR(a, UDP_ICMP_ERRORS_DELIVERED), 1);
@@ -1065,7 +1067,7 @@ static void test_udp_icmp_errors(void **state)
 	assert_int_equal(el.n, 2);
 	assert_int_equal(el.last.code, TAPIR_ICMP_UNREACH_FRAG_NEEDED);
 	assert_int_equal(el.last.mtu, 1000);
-	assert_int_equal(el.last.dst, far);
+	assert_int_equal(el.last.dst.v4, far);
 	assert_int_equal(el.last.src_port, 0x1111);
 	assert_int_equal(tapir_ipv4_mtu(a->st, far), 1000);
 	send_frag_needed(w, a, IP(192, 0, 2, 98), 0);
@@ -1191,7 +1193,7 @@ static void test_three_stacks_broadcast(void **state)
 	(void)state;
 	tapir_udp_listen(b->st, 520, udp_logger, &lb);
 	tapir_udp_listen(c->st, 520, udp_logger, &lc);
-	assert_int_equal(tapir_udp_sendto(a->st, 520, IP(192, 0, 2, 255), 520, 0,
+	assert_int_equal(tapir_udp_sendto(a->st, 520, A4(IP(192, 0, 2, 255)), 520, 0,
 				    (const uint8_t *)"rip", 3), 0);
 	world_pump(w);
 	assert_int_equal(lb.n, 1);
@@ -1238,7 +1240,7 @@ static struct impaired_result run_impaired(uint64_t seed)
 	uint8_t *data = pattern(2500, 9);
 
 	for (int i = 0; i < 200; i++) {
-		tapir_udp_sendto(a->st, 1000, b->ip, 5000, 0, data, 2500);
+		tapir_udp_sendto(a->st, 1000, A4(b->ip), 5000, 0, data, 2500);
 		tapir_icmp_send_echo(a->st, b->ip, 5, (uint16_t)i, 0, data, 1600);
 		world_advance(w, 20 * TAPIR_STACK_NS_PER_SEC / 1000);
 		if (log.last && log.last_len == 2500 && memcmp(log.last, data, 2500) == 0)

@@ -20,6 +20,9 @@
 #include "wire/eth.h"
 #include "wire/ipv4.h"
 
+/* An IPv4 address (host order) as a struct tapir_addr pointer, for the UDP API */
+#define V4(a) (&(struct tapir_addr){ .family = TAPIR_AF_INET, .v4 = (a) })
+
 #define FOREIGN IP(198, 51, 100, 7)
 #define OTHER IP(198, 51, 100, 8)
 
@@ -126,11 +129,11 @@ static void test_tcp_accept_later(void **state)
 	struct fx *x = fx_new(NULL);
 	struct tapir_tcp_flow_info fi;
 
-	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 443, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, A4(FOREIGN), 443, NULL, app_connect, &x->ca), 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.nreq, 1);
-	assert_int_equal(x->r.reqs[0].src, x->c->ip);
-	assert_int_equal(x->r.reqs[0].dst, FOREIGN);
+	assert_true(tapir_addr_eq(&x->r.reqs[0].src, A4(x->c->ip)));
+	assert_true(tapir_addr_eq(&x->r.reqs[0].dst, A4(FOREIGN)));
 	assert_int_equal(x->r.reqs[0].dst_port, 443);
 	assert_true(x->r.reqs[0].syn.has_mss);
 	assert_int_equal(x->r.reqs[0].syn.quote_len, 20 + 8);
@@ -151,11 +154,11 @@ static void test_tcp_accept_later(void **state)
 	assert_int_equal(tapir_tcp_forward_accept(x->rt->st, &x->r.reqs[1]), -EEXIST);
 
 	assert_int_equal(tapir_tcp_flow_info(x->r.a.flow, &fi), 0);
-	assert_int_equal(fi.local_addr, FOREIGN);
+	assert_true(tapir_addr_eq(&fi.local_addr, A4(FOREIGN)));
 	assert_int_equal(fi.local_port, 443);
-	assert_int_equal(fi.remote_addr, x->c->ip);
+	assert_true(tapir_addr_eq(&fi.remote_addr, A4(x->c->ip)));
 	assert_int_equal(tapir_tcp_flow_info(x->ca.flow, &fi), 0);
-	assert_int_equal(fi.remote_addr, FOREIGN);
+	assert_true(tapir_addr_eq(&fi.remote_addr, A4(FOREIGN)));
 
 	assert_int_equal(tapir_tcp_write(x->ca.flow, "ping", 4), 4);
 	assert_int_equal(tapir_tcp_write(x->r.a.flow, "pong!", 5), 5);
@@ -189,8 +192,8 @@ static void test_tcp_two_addresses(void **state)
 	struct fx *x = fx_new(NULL);
 
 	x->r.accept_now = true;
-	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
-	assert_int_equal(tapir_tcp_connect(x->c->st, OTHER, 80, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, A4(FOREIGN), 80, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, A4(OTHER), 80, NULL, app_connect, &x->ca), 0);
 	world_pump(x->w);
 	assert_int_equal(x->ca.connects, 2);
 	assert_int_equal(x->r.a.accepts, 2);
@@ -204,7 +207,7 @@ static void test_tcp_refuse(void **state)
 	(void)state;
 	struct fx *x = fx_new(NULL);
 
-	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 81, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, A4(FOREIGN), 81, NULL, app_connect, &x->ca), 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.nreq, 1);
 	tapir_tcp_forward_refuse(x->rt->st, &x->r.reqs[0], -ECONNREFUSED);
@@ -212,7 +215,7 @@ static void test_tcp_refuse(void **state)
 	assert_int_equal(x->ca.connects, 1);
 	assert_int_equal(x->ca.connect_err, -ECONNREFUSED);
 
-	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 82, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, A4(FOREIGN), 82, NULL, app_connect, &x->ca), 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.nreq, 2);
 	tapir_tcp_forward_refuse(x->rt->st, &x->r.reqs[1], -EHOSTUNREACH);
@@ -236,8 +239,8 @@ static void test_tcp_syncookie(void **state)
 	rc.tcp.backlog = 1;
 	rc.tcp.syn_cookies = true;
 	x = fx_new(&rc);
-	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
-	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, A4(FOREIGN), 80, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, A4(FOREIGN), 80, NULL, app_connect, &x->ca), 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.nreq, 2);
 	/* both accepted before either handshake completes: the second is a cookie */
@@ -258,7 +261,7 @@ static void test_tcp_forwarder_off(void **state)
 	(void)state;
 	struct fx *x = fx_new(NULL);
 
-	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, A4(FOREIGN), 80, NULL, app_connect, &x->ca), 0);
 	world_pump(x->w);
 	assert_int_equal(tapir_tcp_forward_accept(x->rt->st, &x->r.reqs[0]), 0);
 	assert_int_equal(tapir_tcp_forwarder_set(x->rt->st, NULL, NULL), 0);
@@ -269,7 +272,7 @@ static void test_tcp_forwarder_off(void **state)
 	assert_int_equal(x->ca.close_err, -ECONNRESET);
 	assert_int_equal(x->r.a.accepts, 0);
 	assert_int_equal(tapir_tcp_flow_count(x->rt->st), 0);
-	assert_int_equal(tapir_tcp_connect(x->c->st, FOREIGN, 80, NULL, app_connect, &x->ca), 0);
+	assert_int_equal(tapir_tcp_connect(x->c->st, A4(FOREIGN), 80, NULL, app_connect, &x->ca), 0);
 	world_pump(x->w);
 	/* the client's handshake ACK for the reset flow, then the new SYN */
 	assert_int_equal(ctr(x->rt, TAPIR_CTR_TCP_DROP_NO_FORWARDER), 2);
@@ -305,34 +308,35 @@ static void test_udp(void **state)
 
 	assert_int_equal(tapir_udp_forwarder_set(x->rt->st, r_udp, &x->r), 0);
 	assert_int_equal(tapir_udp_listen(x->c->st, 5000, c_udp, &cr), 0);
-	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, FOREIGN, 53, 0, (const uint8_t *)"q", 1),
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, V4(FOREIGN), 53, 0, (const uint8_t *)"q", 1),
 			 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.udp_n, 1);
-	assert_int_equal(x->r.udp_m.src, x->c->ip);
-	assert_int_equal(x->r.udp_m.dst, FOREIGN);
+	assert_int_equal(x->r.udp_m.src.v4, x->c->ip);
+	assert_int_equal(x->r.udp_m.dst.family, TAPIR_AF_INET);
+	assert_int_equal(x->r.udp_m.dst.v4, FOREIGN);
 	assert_int_equal(x->r.udp_m.src_port, 5000);
 	assert_int_equal(x->r.udp_m.dst_port, 53);
-	assert_int_equal(tapir_udp_sendto_from(x->rt->st, FOREIGN, 53, x->c->ip, 5000, 0,
+	assert_int_equal(tapir_udp_sendto_from(x->rt->st, V4(FOREIGN), 53, V4(x->c->ip), 5000, 0,
 					       (const uint8_t *)"answer", 6),
 			 0);
 	world_pump(x->w);
 	assert_int_equal(cr.n, 1);
-	assert_int_equal(cr.m.src, FOREIGN);
+	assert_int_equal(cr.m.src.v4, FOREIGN);
 	assert_int_equal(cr.m.src_port, 53);
 	assert_memory_equal(cr.data, "answer", 6);
-	assert_int_equal(tapir_udp_sendto_from(x->rt->st, FOREIGN, 0, x->c->ip, 5000, 0, NULL, 0),
+	assert_int_equal(tapir_udp_sendto_from(x->rt->st, V4(FOREIGN), 0, V4(x->c->ip), 5000, 0, NULL, 0),
 			 -EINVAL);
 
 	/* to the router's own address: its listeners only (none: port unreachable) */
-	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, x->rt->ip, 53, 0, (const uint8_t *)"q", 1),
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, V4(x->rt->ip), 53, 0, (const uint8_t *)"q", 1),
 			 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.udp_n, 1);
 	assert_int_equal(ctr(x->rt, TAPIR_CTR_UDP_DROP_NO_LISTENER), 1);
 
 	/* TTL 1 dies here: time exceeded back, not forwarded */
-	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, FOREIGN, 53, 1, (const uint8_t *)"q", 1),
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, V4(FOREIGN), 53, 1, (const uint8_t *)"q", 1),
 			 0);
 	world_pump(x->w);
 	assert_int_equal(x->r.udp_n, 1);
@@ -456,7 +460,7 @@ static void test_off_by_default(void **state)
 	rt = world_add(w, 2, NULL);
 	app_init(&a, c->st);
 	assert_false(tapir_stack_forwarding(rt->st));
-	assert_int_equal(tapir_tcp_connect(c->st, FOREIGN, 80, NULL, app_connect, &a), 0);
+	assert_int_equal(tapir_tcp_connect(c->st, A4(FOREIGN), 80, NULL, app_connect, &a), 0);
 	world_pump(w);
 	assert_int_equal(ctr(rt, TAPIR_CTR_IPV4_DROP_NOT_US), 1);
 	assert_int_equal(ctr(rt, TAPIR_CTR_TCP_RX), 0);

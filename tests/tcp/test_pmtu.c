@@ -213,7 +213,7 @@ static void run(uint16_t mtu, uint32_t min_pmtu, enum forge forge, struct outcom
 	b->rx = (struct tapir_netif_rx){ b_spy, x };
 	assert_int_equal(tapir_tcp_listen(a->st, PORT, NULL, x_accept, x), 0);
 	world_advance(w, MSEC);
-	assert_int_equal(tapir_tcp_connect(b->st, a->ip, PORT, NULL, x_connect, x), 0);
+	assert_int_equal(tapir_tcp_connect(b->st, A4(a->ip), PORT, NULL, x_connect, x), 0);
 	while (x->received < BULK / 2) {
 		world_advance(w, 100000);
 		assert_true(w->now < 2000 * SEC);

@@ -192,7 +192,7 @@ static void test_active_open(void **state)
 	struct tcp_repr s, r;
 
 	(void)state;
-	assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a), 0);
+	assert_int_equal(tapir_tcp_connect(t->h->st, A4(PEER_IP), 80, NULL, app_connect, &t->a), 0);
 	world_pump(t->w);
 	assert_true(th_last(t->w, &s));
 	assert_int_equal(s.flags, TCP_SYN);
@@ -231,7 +231,7 @@ static void test_ephemeral_ports(void **state)
 
 	(void)state;
 	for (int i = 0; i < 64; i++) {
-		assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a), 0);
+		assert_int_equal(tapir_tcp_connect(t->h->st, A4(PEER_IP), 80, NULL, app_connect, &t->a), 0);
 		world_pump(t->w); /* (the ARP queue holds 3 datagrams per address) */
 	}
 	n = th_segs(t->w, segs, RAW_MAX_FRAMES);
@@ -259,11 +259,11 @@ static void test_connect_unreachable(void **state)
 
 	(void)state;
 	/* off-link and no gateway: an error at once, no callback */
-	assert_int_equal(tapir_tcp_connect(t->h->st, IP(198, 51, 100, 1), 80, NULL, app_connect, &t->a),
+	assert_int_equal(tapir_tcp_connect(t->h->st, A4(IP(198, 51, 100, 1)), 80, NULL, app_connect, &t->a),
 			 -ENETUNREACH);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
-	assert_int_equal(tapir_tcp_connect(t->h->st, t->h->ip, 80, NULL, app_connect, &t->a), -EINVAL);
-	assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 0, NULL, app_connect, &t->a), -EINVAL);
+	assert_int_equal(tapir_tcp_connect(t->h->st, A4(t->h->ip), 80, NULL, app_connect, &t->a), -EINVAL);
+	assert_int_equal(tapir_tcp_connect(t->h->st, A4(PEER_IP), 0, NULL, app_connect, &t->a), -EINVAL);
 	world_advance(t->w, 10 * SEC);
 	assert_int_equal(t->a.connects, 0);
 	th_case_free(t);
@@ -275,7 +275,7 @@ static void test_connect_refused(void **state)
 	struct tcp_repr s, r;
 
 	(void)state;
-	tapir_tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a);
+	tapir_tcp_connect(t->h->st, A4(PEER_IP), 80, NULL, app_connect, &t->a);
 	world_pump(t->w);
 	th_last(t->w, &s);
 	/* RST without ACK in SYN_SENT: ignored */
@@ -307,7 +307,7 @@ static void test_simultaneous_open(void **state)
 	struct tapir_tcp_flow_info fi;
 
 	(void)state;
-	tapir_tcp_connect(t->h->st, PEER_IP, 7777, NULL, app_connect, &t->a);
+	tapir_tcp_connect(t->h->st, A4(PEER_IP), 7777, NULL, app_connect, &t->a);
 	world_pump(t->w);
 	th_last(t->w, &s);
 	uint32_t iss = s.seq;
@@ -1002,7 +1002,7 @@ static void test_syn_retries(void **state)
 	struct th_case *t = th_case_new(NULL);
 
 	(void)state;
-	tapir_tcp_connect(t->h->st, PEER_IP, 80, NULL, app_connect, &t->a);
+	tapir_tcp_connect(t->h->st, A4(PEER_IP), 80, NULL, app_connect, &t->a);
 	world_pump(t->w);
 	world_advance(t->w, 64 * SEC);
 	/* at 0, 1, 3, 7, 15, 31, 63 s: 7 SYNs sent, still waiting for the last */
@@ -1618,7 +1618,7 @@ static void test_connect_reuses_time_wait(void **state)
 	assert_int_equal(tapir_tcp_listen(srv->st, PORT, NULL, eof_close_accept, NULL), 0);
 	world_pump(w);
 	for (int i = 0; i < n; i++) {
-		int rc = tapir_tcp_connect(cli->st, srv->ip, PORT, NULL, opener_connect, &o);
+		int rc = tapir_tcp_connect(cli->st, A4(srv->ip), PORT, NULL, opener_connect, &o);
 
 		if (rc)
 			fail_msg("connect %d: %d (%d in TIME_WAIT)", i, rc,
@@ -1663,7 +1663,7 @@ static void test_syn_flood_cookies(void **state)
 	assert_int_equal(tapir_tcp_flow_count(srv->st), 8);
 	assert_true(tapir_stack_counter(srv->st, TAPIR_CTR_TCP_SYNCOOKIES_SENT) >= 190);
 	/* a legitimate client still connects, through a cookie */
-	assert_int_equal(tapir_tcp_connect(cli->st, srv->ip, PORT, NULL, app_connect, &ca), 0);
+	assert_int_equal(tapir_tcp_connect(cli->st, A4(srv->ip), PORT, NULL, app_connect, &ca), 0);
 	world_advance(w, 10 * MSEC);
 	assert_int_equal(ca.connects, 1);
 	assert_int_equal(ca.connect_err, 0);
@@ -1715,7 +1715,7 @@ static void test_conn_limit(void **state)
 	}
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 3);
 	assert_int_equal(CTR(t->h, TCP_DROP_CONN_LIMIT), 7);
-	assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 1, NULL, app_connect, &t->a), -ENOBUFS);
+	assert_int_equal(tapir_tcp_connect(t->h->st, A4(PEER_IP), 1, NULL, app_connect, &t->a), -ENOBUFS);
 	world_advance(t->w, 300 * SEC);
 	assert_int_equal(tapir_tcp_flow_count(t->h->st), 0);
 	th_case_free(t);
@@ -1913,7 +1913,7 @@ static void test_two_stacks_echo(void **state)
 	sa.write_in_recv = true;
 	app_listen(&sa, a, 7, NULL);
 	world_pump(w);
-	assert_int_equal(tapir_tcp_connect(b->st, a->ip, 7, NULL, app_connect, &ca), 0);
+	assert_int_equal(tapir_tcp_connect(b->st, A4(a->ip), 7, NULL, app_connect, &ca), 0);
 	world_advance(w, MSEC);
 	assert_int_equal(ca.connects, 1);
 	while (off < 1000000) {
@@ -2081,7 +2081,7 @@ static void test_cubic(void **state)
 	o.cc = TAPIR_TCP_CC_CUBIC;
 	o.sndbuf = 4 << 20;
 	world_pump(w);
-	tapir_tcp_connect(b->st, a->ip, 9, &o, app_connect, &ca);
+	tapir_tcp_connect(b->st, A4(a->ip), 9, &o, app_connect, &ca);
 	world_advance(w, MSEC);
 	assert_int_equal(ca.connects, 1);
 	/* fake a loss epoch: cwnd 100 segments, W_max 100 */

@@ -177,7 +177,7 @@ static void run(uint64_t bytes, uint64_t seed, struct result *res, double *secs)
 	EVP_DigestInit_ex(sb.rx_sha, EVP_sha256(), NULL);
 	assert_int_equal(tapir_tcp_listen(a->st, 5001, NULL, s_accept, &sa), 0);
 	world_advance(w, 10 * MSEC);
-	assert_int_equal(tapir_tcp_connect(b->st, a->ip, 5001, NULL, s_connect, &sb), 0);
+	assert_int_equal(tapir_tcp_connect(b->st, A4(a->ip), 5001, NULL, s_connect, &sb), 0);
 	for (uint64_t i = 0; i < 100000000; i++) {
 		world_advance(w, MSEC);
 		pump_writes(&sa);

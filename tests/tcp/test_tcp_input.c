@@ -531,7 +531,7 @@ static void test_ephemeral_skips_listeners(void **state)
 	}
 	for (int k = 0; k < 3; k++) {
 		raw_clear(t->w);
-		assert_int_equal(tapir_tcp_connect(t->h->st, PEER_IP, 8000 + k, NULL, app_connect, &t->a), 0);
+		assert_int_equal(tapir_tcp_connect(t->h->st, A4(PEER_IP), 8000 + k, NULL, app_connect, &t->a), 0);
 		world_pump(t->w);
 		assert_true(th_last(t->w, &s));
 		assert_int_equal(s.flags, TCP_SYN);
