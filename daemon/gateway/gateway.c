@@ -19,6 +19,14 @@
  *   icmp_echo.c   pings through unprivileged ping sockets (SOCK_DGRAM,
  *                 IPPROTO_ICMP) where net.ipv4.ping_group_range allows
  *
+ * IPv6: the host side of a TCP flow is an AF_INET6 socket for an IPv6
+ * destination (gw_host_sockaddr(): the host's ::1, link-local and
+ * IPv4-mapped addresses refused), but none arrives yet: the stack's IPv6
+ * input does not take foreign destinations in forwarder mode (ipv4.c's
+ * forward_input() has no IPv6 twin), tapir up gives the namespace no IPv6
+ * route via tapird, and the sandbox allows AF_INET sockets only.  UDP and
+ * pings are IPv4 only.
+ *
  * Destinations: host_loopback (when set) stands for the host's 127.0.0.1;
  * the stack never forwards 127/8 itself, so without it the host's loopback
  * cannot be reached.  Limits: max_flows flows of all kinds (pending connects
@@ -58,6 +66,54 @@ bool gw_host_addr(const struct gateway *gw, uint32_t dst, struct sockaddr_in *ou
 		return false;	/* never forwarded by the stack; refuse all the same */
 	out->sin_addr.s_addr = htonl(dst);
 	return true;
+}
+
+bool gw_host_sockaddr(const struct gateway *gw, const struct tapir_addr *dst, uint16_t port,
+		      struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (dst->family == TAPIR_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)out;
+		if (!gw_host_addr(gw, dst->v4, sin))
+			return false;
+		sin->sin_port = htons(port);
+		return true;
+	}
+	if (dst->family != TAPIR_AF_INET6)
+		return false;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	memcpy(&s6->sin6_addr, dst->v6, 16);
+	/* the host's loopback (no host_loopback for IPv6 yet), ::, ::ffff:0:0/96
+	 * (the host's IPv4 by a back door) and link-local (no scope here) */
+	return !IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) && !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) &&
+	       !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && !IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr);
+}
+
+json_t *gw_taddr_json(const struct tapir_addr *a)
+{
+	char buf[TAPIR_ADDR_STRLEN];
+
+	return json_string(tapir_addr_format(a, buf));
+}
+
+json_t *gw_sockaddr_json(const struct sockaddr_storage *ss)
+{
+	char buf[INET6_ADDRSTRLEN] = "";
+
+	if (ss->ss_family == AF_INET6)
+		uv_ip6_name((const struct sockaddr_in6 *)ss, buf, sizeof(buf));
+	else if (ss->ss_family == AF_INET)
+		uv_ip4_name((const struct sockaddr_in *)ss, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+uint16_t gw_sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
 }
 
 json_t *gw_addr_json(uint32_t a)

@@ -79,6 +79,15 @@ struct gateway {
 /* The host address for a namespace destination: host_loopback -> 127.0.0.1.
  * Return: false when the destination must be refused (the host's loopback) */
 bool gw_host_addr(const struct gateway *gw, uint32_t dst, struct sockaddr_in *out);
+/* The host socket address for a namespace destination of either family at
+ * @port: IPv4 as gw_host_addr(); IPv6 as it is, but the loopback (::1),
+ * unspecified, IPv4-mapped and link-local addresses are refused (false) */
+bool gw_host_sockaddr(const struct gateway *gw, const struct tapir_addr *dst, uint16_t port,
+		      struct sockaddr_storage *out);
+/* Addresses as JSON strings (tapir_addr_format()'s text) and a sockaddr's port */
+json_t *gw_taddr_json(const struct tapir_addr *a);
+json_t *gw_sockaddr_json(const struct sockaddr_storage *ss);
+uint16_t gw_sockaddr_port(const struct sockaddr_storage *ss);
 void gw_after(struct gateway *gw);
 /* An IPv4 address (host order) as a JSON string */
 json_t *gw_addr_json(uint32_t a);

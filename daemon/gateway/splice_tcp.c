@@ -45,8 +45,8 @@ struct gw_tcp {
 	struct tapir_tcp_fwd_req req;     /* the SYN (namespace side: src -> dst) */
 	uint64_t since;                   /* when the state was entered */
 	uv_connect_t conn;
-	struct sockaddr_in host_local;    /* our end of the host socket */
-	struct sockaddr_in host_peer;     /* where it goes */
+	struct sockaddr_storage host_local;  /* our end of the host socket */
+	struct sockaddr_storage host_peer;   /* where it goes (AF_INET or AF_INET6) */
 };
 
 static void tcp_list_add(struct gateway *gw, struct gw_tcp *t)
@@ -179,7 +179,7 @@ static void fwd_syn(void *ctx, const struct tapir_tcp_fwd_req *req)
 {
 	struct gateway *gw = ctx;
 	struct gw_tcp *t = find(gw, &req->src, req->src_port, &req->dst, req->dst_port);
-	struct sockaddr_in to;
+	struct sockaddr_storage to;
 
 	if (t) {
 		/* a retransmitted SYN: still connecting, or answered by a cookie */
@@ -189,12 +189,7 @@ static void fwd_syn(void *ctx, const struct tapir_tcp_fwd_req *req)
 	}
 	if (gw->stopping)
 		return;
-	if (req->dst.family != TAPIR_AF_INET) {
-		/* the host side is IPv4 only so far */
-		tapir_tcp_forward_refuse(gw->st, req, -ENETUNREACH);
-		return;
-	}
-	if (!gw_host_addr(gw, req->dst.v4, &to)) {
+	if (!gw_host_sockaddr(gw, &req->dst, req->dst_port, &to)) {
 		GW_INC(gw, TCP_REFUSED_LOOPBACK);
 		tapir_tcp_forward_refuse(gw->st, req, -ECONNREFUSED);
 		return;
@@ -214,7 +209,6 @@ static void fwd_syn(void *ctx, const struct tapir_tcp_fwd_req *req)
 	t->req = *req;
 	t->state = GT_CONNECTING;
 	t->since = uv_hrtime();
-	to.sin_port = htons(req->dst_port);
 	t->host_peer = to;
 	t->conn.data = t;
 	gw->handles++;
@@ -290,16 +284,14 @@ void gw_tcp_json(const struct gateway *gw, void *arr)
 		json_t *e = json_object();
 
 		json_object_set_new(e, "proto", json_string("tcp"));
-		json_object_set_new(e, "ns_addr", gw_addr_json(t->req.src.v4));
+		json_object_set_new(e, "ns_addr", gw_taddr_json(&t->req.src));
 		json_object_set_new(e, "ns_port", json_integer(t->req.src_port));
-		json_object_set_new(e, "dst_addr", gw_addr_json(t->req.dst.v4));
+		json_object_set_new(e, "dst_addr", gw_taddr_json(&t->req.dst));
 		json_object_set_new(e, "dst_port", json_integer(t->req.dst_port));
-		json_object_set_new(e, "host_local_addr",
-				    gw_addr_json(ntohl(t->host_local.sin_addr.s_addr)));
-		json_object_set_new(e, "host_local_port", json_integer(ntohs(t->host_local.sin_port)));
-		json_object_set_new(e, "host_peer_addr",
-				    gw_addr_json(ntohl(t->host_peer.sin_addr.s_addr)));
-		json_object_set_new(e, "host_peer_port", json_integer(ntohs(t->host_peer.sin_port)));
+		json_object_set_new(e, "host_local_addr", gw_sockaddr_json(&t->host_local));
+		json_object_set_new(e, "host_local_port", json_integer(gw_sockaddr_port(&t->host_local)));
+		json_object_set_new(e, "host_peer_addr", gw_sockaddr_json(&t->host_peer));
+		json_object_set_new(e, "host_peer_port", json_integer(gw_sockaddr_port(&t->host_peer)));
 		json_object_set_new(e, "state", json_string(state_names[t->state]));
 		json_object_set_new(e, "bytes_to_host", json_integer((json_int_t)sp->bytes_to_host));
 		json_object_set_new(e, "bytes_to_ns", json_integer((json_int_t)sp->bytes_to_ns));
