@@ -31,7 +31,7 @@ struct splice_pool;
 struct gw_fwd_env {
 	uv_loop_t *loop;
 	struct splice_pool *pool;  /* the gateway's: budgets, max_flows, counters (splice.h) */
-	uint64_t udp_idle_ns;      /* a UDP flow without traffic ends ([gateway] udp_idle_timeout) */
+	uint64_t udp_idle_ns;      /* a UDP flow idle this long ends ([gateway] udp_idle_timeout) */
 	struct tapir_stack *st;
 	struct tapir_logger *log;
 	uint32_t bind_addr;      /* host order: where host ports listen */

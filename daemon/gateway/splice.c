@@ -1,5 +1,5 @@
 /*
- * splice.c - a namespace TCP flow and a host socket copied both ways (the gateway's and the forwards')
+ * splice.c - a namespace TCP flow and a host socket copied both ways (all the gateway's)
  *
  * Theory of operation
  *

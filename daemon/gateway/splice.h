@@ -1,5 +1,5 @@
 /*
- * splice.h - one TCP connection on tapir's stack spliced to a host socket: the gateway's one copy loop
+ * splice.h - a TCP flow on tapir's stack spliced to a host socket: the gateway's one copy loop
  *
  * Both users of the gateway splice a namespace flow (struct tapir_tcp_flow)
  * to a host TCP socket (uv_tcp_t): splice_tcp.c (the namespace connects out:
@@ -32,7 +32,7 @@
 struct splice;
 
 struct splice_pool {
-	uint64_t flow_max;             /* bytes held per splice and direction ([gateway] flow_buffer) */
+	uint64_t flow_max;             /* bytes per splice and direction ([gateway] flow_buffer) */
 	uint64_t total_max;            /* bytes held by all splices ([gateway] total_buffer) */
 	size_t max_flows;              /* [gateway] max_flows */
 	size_t nflows;                 /* flows of every kind now (the owners count) */

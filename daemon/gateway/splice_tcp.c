@@ -213,7 +213,8 @@ static void fwd_syn(void *ctx, const struct tapir_tcp_fwd_req *req)
 	t->conn.data = t;
 	gw->handles++;
 	tcp_list_add(gw, t);
-	int rc = uv_tcp_connect(&t->conn, &t->sp.sock, (const struct sockaddr *)&to, host_connected);
+	int rc = uv_tcp_connect(&t->conn, &t->sp.sock, (const struct sockaddr *)&to,
+				host_connected);
 	if (rc == UV_EMFILE || rc == UV_ENFILE || rc == UV_ENOBUFS || rc == UV_ENOMEM) {
 		/* out of descriptors or memory here: a refusal, counted */
 		GW_INC(gw, TCP_REFUSED_LIMIT);
@@ -289,9 +290,11 @@ void gw_tcp_json(const struct gateway *gw, void *arr)
 		json_object_set_new(e, "dst_addr", gw_taddr_json(&t->req.dst));
 		json_object_set_new(e, "dst_port", json_integer(t->req.dst_port));
 		json_object_set_new(e, "host_local_addr", gw_sockaddr_json(&t->host_local));
-		json_object_set_new(e, "host_local_port", json_integer(gw_sockaddr_port(&t->host_local)));
+		json_object_set_new(e, "host_local_port",
+				    json_integer(gw_sockaddr_port(&t->host_local)));
 		json_object_set_new(e, "host_peer_addr", gw_sockaddr_json(&t->host_peer));
-		json_object_set_new(e, "host_peer_port", json_integer(gw_sockaddr_port(&t->host_peer)));
+		json_object_set_new(e, "host_peer_port",
+				    json_integer(gw_sockaddr_port(&t->host_peer)));
 		json_object_set_new(e, "state", json_string(state_names[t->state]));
 		json_object_set_new(e, "bytes_to_host", json_integer((json_int_t)sp->bytes_to_host));
 		json_object_set_new(e, "bytes_to_ns", json_integer((json_int_t)sp->bytes_to_ns));
