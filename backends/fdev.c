@@ -6,10 +6,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define FDEV_ALIGN 64
+/* Room before each buffer for the virtio-net header, which is read and
+ * written in one piece with the frame: one read(2)/write(2), no iovec to
+ * import, and the frame still starts 64-byte aligned. */
+#define FDEV_HEADROOM FDEV_ALIGN
 
 /* struct virtio_net_hdr (<linux/virtio_net.h>), little-endian fields */
 #define VNET_HDR_LEN 10
@@ -27,14 +30,14 @@ int fdev_init(struct fdev *d, int fd, size_t mtu, const uint8_t mac[6])
 	d->mtu = mtu;
 	memcpy(d->mac, mac, 6);
 	void *tx = NULL, *rx = NULL;
-	if (posix_memalign(&tx, FDEV_ALIGN, mtu + FDEV_ETH_HLEN))
+	if (posix_memalign(&tx, FDEV_ALIGN, FDEV_HEADROOM + mtu + FDEV_ETH_HLEN))
 		return -ENOMEM;
-	if (posix_memalign(&rx, FDEV_ALIGN, FDEV_RX_MAX)) {
+	if (posix_memalign(&rx, FDEV_ALIGN, FDEV_HEADROOM + FDEV_RX_MAX)) {
 		free(tx);
 		return -ENOMEM;
 	}
-	d->tx_buf = tx;
-	d->rx_buf = rx;
+	d->tx_buf = (uint8_t *)tx + FDEV_HEADROOM;
+	d->rx_buf = (uint8_t *)rx + FDEV_HEADROOM;
 	return 0;
 }
 
@@ -44,18 +47,20 @@ int fdev_enable_vnet(struct fdev *d)
 
 	if (d->vnet)
 		return 0;
-	if (posix_memalign(&tx, FDEV_ALIGN, FDEV_RX_MAX))
+	if (posix_memalign(&tx, FDEV_ALIGN, FDEV_HEADROOM + FDEV_RX_MAX))
 		return -ENOMEM;
-	free(d->tx_buf);
-	d->tx_buf = tx;
+	free(d->tx_buf - FDEV_HEADROOM);
+	d->tx_buf = (uint8_t *)tx + FDEV_HEADROOM;
 	d->vnet = true;
 	return 0;
 }
 
 void fdev_destroy(struct fdev *d)
 {
-	free(d->tx_buf);
-	free(d->rx_buf);
+	if (d->tx_buf)
+		free(d->tx_buf - FDEV_HEADROOM);
+	if (d->rx_buf)
+		free(d->rx_buf - FDEV_HEADROOM);
 	d->tx_buf = d->rx_buf = NULL;
 }
 
@@ -79,14 +84,16 @@ static void put_le16(uint8_t *p, uint16_t v)
  * device has one.  Return: 0 or a negative errno (counted) */
 static int fdev_send(struct fdev *d, const uint8_t *vh, size_t len)
 {
-	struct iovec iov[2] = {
-		{ (void *)vh, VNET_HDR_LEN },
-		{ d->tx_buf, len },
-	};
-	size_t want = len + (d->vnet ? VNET_HDR_LEN : 0);
+	uint8_t *start = d->tx_buf;
+	size_t want = len;
+	if (d->vnet) {
+		start -= VNET_HDR_LEN;
+		memcpy(start, vh, VNET_HDR_LEN);
+		want += VNET_HDR_LEN;
+	}
 	ssize_t n;
 	do
-		n = d->vnet ? writev(d->fd, iov, 2) : write(d->fd, d->tx_buf, len);
+		n = write(d->fd, start, want);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		int e = errno;
@@ -169,13 +176,10 @@ void fdev_netif_offload(struct fdev *d, struct tapir_netif_offload *out)
 int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
 {
 	size_t got = 0;
-	uint8_t vh[VNET_HDR_LEN];
-	struct iovec iov[2] = {
-		{ vh, VNET_HDR_LEN },
-		{ d->rx_buf, FDEV_RX_MAX },
-	};
+	const uint8_t *vh = d->rx_buf - VNET_HDR_LEN;
 	while (got < max) {
-		ssize_t n = d->vnet ? readv(d->fd, iov, 2) : read(d->fd, d->rx_buf, FDEV_RX_MAX);
+		ssize_t n = d->vnet ? read(d->fd, d->rx_buf - VNET_HDR_LEN, VNET_HDR_LEN + FDEV_RX_MAX) :
+			read(d->fd, d->rx_buf, FDEV_RX_MAX);
 		unsigned flags = 0;
 		if (n < 0) {
 			if (errno == EINTR)

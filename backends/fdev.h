@@ -19,8 +19,9 @@
  * gives TAPIR_NETIF_OFF_TSO4 | TAPIR_NETIF_OFF_RX_CSUM (a write after set_gso() may be
  * a super-segment of up to 65535 + 14 bytes, sent with NEEDS_CSUM and
  * GSO_TCPV4), and the transmit buffer grows to that size.  Header and frame go out with
- * one writev(2) and come in with one readv(2), so the frame buffers stay
- * aligned.
+ * one write(2) and come in with one read(2): both buffers have 64 bytes of
+ * room in front, the header sits right before the frame, and the frames
+ * stay 64-byte aligned (one buffer to the kernel: no iovec to import).
  *
  * Errors: a full device (EAGAIN, ENOBUFS on write) is a counted drop and
  * -ENOBUFS; since the frame exists only once filled, the fill callback has

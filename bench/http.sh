@@ -26,6 +26,10 @@
 #
 # tools/deps --bench installs wrk and nginx-light.
 #
+# Load: the load average and the CPU time everything else used during the
+# run are printed (bench/load.sh); the ratios are refused when that was more
+# than a core.
+#
 # Environment: BENCH_SECS (seconds per wrk run, 10); TAPIRD_ARGS (boot
 # arguments for tapird, e.g. --netif.offload=false).
 set -euo pipefail
@@ -52,6 +56,13 @@ command -v wrk >/dev/null || { echo "no wrk (apt-get install wrk)" >&2; exit 1; 
 if grep -q __asan_init "$TAPIRD"; then
 	echo "warning: $TAPIRD is built with AddressSanitizer: figures are not meaningful" >&2
 fi
+
+. "$(dirname "$(realpath "$0")")/load.sh"
+echo "http benchmark: $(nproc) CPUs, $(uname -r), MTU 1500, wrk ${SECS} s per run"
+echo "tapird: $TAPIRD"
+echo "nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //')"
+# from before tapird and nginx start: what they use is the benchmark's
+load_begin
 
 TMP=$(mktemp -d)
 PIDS=""
@@ -195,14 +206,8 @@ rps() { awk '/^Requests\/sec/{print $2}'; }
 # Transfer/sec in MB/s (wrk prints KB, MB or GB)
 mbps() { awk '/^Transfer\/sec/{v=$2; u=substr(v, length(v)-1); v=v+0;
 	if (u=="GB") v*=1024; else if (u=="KB") v/=1024; printf "%.1f", v}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 row() { printf "%-36s %12s %14s %8s\n" "$@"; }
 
-echo "http benchmark: $(nproc) CPUs, $(uname -r), MTU 1500, wrk ${SECS} s per run"
-echo "tapird: $TAPIRD"
-echo "nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //')"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew the figures)"
-echo
 declare -A R
 for who in tapir kernel; do
 	if [ "$who" = tapir ]; then a=192.0.2.2; else a=198.51.100.2; fi
@@ -216,17 +221,20 @@ for who in tapir kernel; do
 		"https://$a/1k.bin" | rps)
 	R[tbig_$who]=$(wrk_run -t 1 -c 1 -d "${SECS}s" --timeout 30s "https://$a/100m.bin" | mbps)
 done
+load_end
+echo
 row "test" "tapir" "kernel(nginx)" "ratio"
-row "1 KiB, 1 connection (req/s)" "${R[c1_tapir]}" "${R[c1_kernel]}" "$(ratio "${R[c1_tapir]}" "${R[c1_kernel]}")"
-row "1 KiB, 100 connections (req/s)" "${R[c100_tapir]}" "${R[c100_kernel]}" "$(ratio "${R[c100_tapir]}" "${R[c100_kernel]}")"
-row "100 MiB, 1 connection (MB/s)" "${R[big_tapir]}" "${R[big_kernel]}" "$(ratio "${R[big_tapir]}" "${R[big_kernel]}")"
+row "1 KiB, 1 connection (req/s)" "${R[c1_tapir]}" "${R[c1_kernel]}" "$(load_ratio "${R[c1_tapir]}" "${R[c1_kernel]}")"
+row "1 KiB, 100 connections (req/s)" "${R[c100_tapir]}" "${R[c100_kernel]}" "$(load_ratio "${R[c100_tapir]}" "${R[c100_kernel]}")"
+row "100 MiB, 1 connection (MB/s)" "${R[big_tapir]}" "${R[big_kernel]}" "$(load_ratio "${R[big_tapir]}" "${R[big_kernel]}")"
 if [ "$HTTPS" != 0 ]; then
 	row "HTTPS 1 KiB, 1 connection (req/s)" "${R[tc1_tapir]}" "${R[tc1_kernel]}" \
-		"$(ratio "${R[tc1_tapir]}" "${R[tc1_kernel]}")"
+		"$(load_ratio "${R[tc1_tapir]}" "${R[tc1_kernel]}")"
 	row "HTTPS 1 KiB, 100 connections (req/s)" "${R[tc100_tapir]}" "${R[tc100_kernel]}" \
-		"$(ratio "${R[tc100_tapir]}" "${R[tc100_kernel]}")"
+		"$(load_ratio "${R[tc100_tapir]}" "${R[tc100_kernel]}")"
 	row "HTTPS new connections/s (100)" "${R[tnew_tapir]}" "${R[tnew_kernel]}" \
-		"$(ratio "${R[tnew_tapir]}" "${R[tnew_kernel]}")"
+		"$(load_ratio "${R[tnew_tapir]}" "${R[tnew_kernel]}")"
 	row "HTTPS 100 MiB, 1 connection (MB/s)" "${R[tbig_tapir]}" "${R[tbig_kernel]}" \
-		"$(ratio "${R[tbig_tapir]}" "${R[tbig_kernel]}")"
+		"$(load_ratio "${R[tbig_tapir]}" "${R[tbig_kernel]}")"
 fi
+load_refusal

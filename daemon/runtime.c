@@ -28,7 +28,8 @@
  *
  * After every event the one timer is re-armed from the earlier of
  * tapir_stack_next_deadline(), tapir_dns_next_deadline() and impair_next_deadline().  Time is uv_hrtime()
- * (monotonic ns); the stack's randomness comes from OpenSSL's RAND_bytes().
+ * (monotonic ns); the stack's randomness comes from OpenSSL's RAND_bytes() (through
+ * a 256-byte pool: random_bytes()).
  *
  * Exit status: 0 after SIGINT/SIGTERM or --help/--version, 2 for a bad
  * configuration or argument, 1 when the network cannot be set up or fails.
@@ -36,6 +37,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,7 @@
 #include "dhcp.h"
 #include "impair.h"
 #include "tapir/dns.h"
+#include "service.h"
 #include "services.h"
 #include "tapir/kv.h"
 #include "tapir/log.h"
@@ -103,12 +106,34 @@ struct daemon {
 	struct gateway *gw;      /* [gateway] enabled (gateway/gateway.h) */
 	struct tapird_dhcp *dh;  /* [ipv4] address = dhcp: lease file and hooks (dhcp.h) */
 	uint32_t addr;           /* the address the apps were last told of */
+	uint8_t rnd[256];        /* random_bytes(): RAND_bytes() output not handed out yet */
+	size_t rnd_left;         /* at the end of @rnd */
 };
 
 /* ---- randomness and logging for the stack ---- */
 
+/*
+ * The stack asks for a few bytes at a time, often (IPv4 IDs, ISNs, ports):
+ * they come from a pool of RAND_bytes() output refilled 256 bytes at a time
+ * (each RAND_bytes() call costs a getpid() and a DRBG run); bytes handed out
+ * are wiped from the pool.  tapird never forks, so no copy of it is shared.
+ */
 static void random_bytes(void *ctx, void *buf, size_t len)
 {
+	struct daemon *d = ctx;
+	if (d && len <= sizeof(d->rnd) / 4) {
+		if (d->rnd_left < len) {
+			if (RAND_bytes(d->rnd, (int)sizeof(d->rnd)) != 1)
+				goto direct;
+			d->rnd_left = sizeof(d->rnd);
+		}
+		uint8_t *p = d->rnd + sizeof(d->rnd) - d->rnd_left;
+		memcpy(buf, p, len);
+		OPENSSL_cleanse(p, len);
+		d->rnd_left -= len;
+		return;
+	}
+direct:
 	if (RAND_bytes(buf, (int)len) == 1)
 		return;
 	/* OpenSSL failed (it never should): ask the kernel directly. */
@@ -696,6 +721,7 @@ static int start_network(struct daemon *d)
 	sc.tcp = c->tcp;
 	sc.ipv6 = c->ipv6;
 	sc.random = random_bytes;
+	sc.random_ctx = d;  /* its pool */
 	sc.log = stack_log;
 	sc.log_ctx = d;
 	d->now = uv_hrtime();
@@ -726,6 +752,7 @@ static int start_network(struct daemon *d)
 
 	if (start_dns(d) < 0)
 		return -1;
+	service_raise_nofile();  /* streamed values hold their files open */
 	if (open_stores(d) < 0)
 		return -2;
 	d->apps = calloc(c->napps ? c->napps : 1, sizeof(*d->apps));
@@ -959,6 +986,7 @@ static int start_loop(struct daemon *d)
 
 static void cleanup(struct daemon *d, bool loop_ok)
 {
+	OPENSSL_cleanse(d->rnd, sizeof(d->rnd));
 	d->stopping = true;
 	stop_apps(d);
 	gateway_stop(d->gw);

@@ -27,4 +27,12 @@ void service_notify(const char *state);
  */
 int service_confine(const struct tapird_config *c, struct tapir_logger *log, const char *sock);
 
+/*
+ * service_raise_nofile() - Take the hard limit of open descriptors as the
+ * soft one (as the gateway does): a value streamed by the http app holds its
+ * file open until the response is sent, so max_connections slow readers
+ * hold as many descriptors.
+ */
+void service_raise_nofile(void);
+
 #endif /* TAPIR_SERVICE_H */

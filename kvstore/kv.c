@@ -333,6 +333,78 @@ int64_t tapir_kv_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, ui
 	return rc ? rc : (int64_t)got;
 }
 
+/* An open value of a store without value_open(): read by key */
+struct kv_value_bykey {
+	struct tapir_kv_value v;
+	struct tapir_kv_key k;
+};
+
+int tapir_kv_value_open(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			struct tapir_kv_value **out, struct tapir_kv_stat *st)
+{
+	struct tapir_kv_stat tmp;
+	struct tapir_kv_value *v = NULL;
+	*out = NULL;
+	if (!st)
+		st = &tmp;
+	int rc = check_key(s, k);
+	if (rc)
+		return rc;
+	if (s->ops->value_open) {
+		rc = s->ops->value_open(s, k, &v, st);
+		if (rc)
+			return rc;
+	} else {
+		rc = s->ops->size(s, k, &st->size);
+		if (!rc)
+			rc = s->ops->last_modified(s, k, &st->mtime);
+		if (rc)
+			return rc;
+		struct kv_value_bykey *b = calloc(1, sizeof(*b));
+		if (!b || tapir_kv_key_copy(&b->k, k, NULL)) {
+			free(b);
+			return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
+		}
+		v = &b->v;
+	}
+	v->s = tapir_kv_retain(s);
+	*out = v;
+	return 0;
+}
+
+int64_t tapir_kv_value_read(struct tapir_kv_value *v, uint64_t off, void *buf, size_t len)
+{
+	struct tapir_kv_store *s = v->s;
+	size_t got = 0;
+	int rc;
+	if (len > INT64_MAX)
+		len = INT64_MAX;
+	if (s->ops->value_open)
+		rc = s->ops->value_read(v, off, buf, len, &got);
+	else
+		rc = s->ops->read(s, &((struct kv_value_bykey *)v)->k, off, buf, len, &got);
+	return rc ? rc : (int64_t)got;
+}
+
+const char *tapir_kv_value_error(const struct tapir_kv_value *v)
+{
+	return tapir_kv_last_error(v->s);
+}
+
+void tapir_kv_value_close(struct tapir_kv_value *v)
+{
+	if (!v)
+		return;
+	struct tapir_kv_store *s = v->s;
+	if (s->ops->value_open) {
+		s->ops->value_close(v);
+	} else {
+		tapir_kv_key_free(&((struct kv_value_bykey *)v)->k);
+		free(v);
+	}
+	tapir_kv_close(s);
+}
+
 int tapir_kv_get_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
 			 size_t len, uint8_t **out, size_t *outlen)
 {

@@ -255,30 +255,189 @@ static int dir_size(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint
 	return 0;
 }
 
-static int dir_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf,
-		    size_t len, size_t *got)
+/* Up to @len bytes at @off of @fd into @buf (fewer at the end): *@got.
+ * Return: 0 or -errno */
+static int pread_upto(int fd, uint64_t off, void *buf, size_t len, size_t *got)
 {
-	struct stat st;
-	int fd = kv_dir_open_value(s, k, &st);
-	if (fd < 0)
-		return fd;
 	size_t done = 0;
 	while (done < len && off + done < (uint64_t)INT64_MAX) {
 		ssize_t r = pread(fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			return kv_dir_errfail(s, e, k, "read");
-		}
+		if (r < 0)
+			return -errno;
 		if (!r)
 			break;
 		done += (size_t)r;
 	}
-	close(fd);
 	*got = done;
 	return 0;
+}
+
+
+/*
+ * Open values and the descriptor cache.  A value opened (tapir_kv_value_open())
+ * is read from its file, opened once.  The last DIR_FD_CACHE value files
+ * opened stay open, by relative path: opening the same key again costs one
+ * fstatat() of the path instead of openat2(), fstat() and close(), and is
+ * answered from the cached file only if the path still leads to the same
+ * file (device and inode; the open descriptor keeps the inode from being
+ * reused), else the file is opened again.  The path is only compared there:
+ * what is read always comes from a file that was opened beneath the root.
+ * Writes through the store empty the cache; a file removed by someone else
+ * stays open (its space held) until its slot is reused or the store closes.
+ */
+struct dir_value {
+	struct tapir_kv_value v;
+	struct dir_file *f;
+};
+
+static void file_put(struct dir_file *f)
+{
+	if (f && !--f->refs) {
+		close(f->fd);
+		free(f);
+	}
+}
+
+static void slot_clear(struct dir_fd_slot *sl)
+{
+	free(sl->rel);
+	sl->rel = NULL;
+	file_put(sl->f);
+	sl->f = NULL;
+}
+
+void kv_dir_fdcache_flush(struct kv_dir *d)
+{
+	for (size_t i = 0; i < DIR_FD_CACHE; i++)
+		if (d->fdc[i].rel)
+			slot_clear(&d->fdc[i]);
+}
+
+/* Keep @f (one more reference) as the file of @rel (taken over), in the
+ * least recently used slot. */
+static void fdcache_put(struct kv_dir *d, char *rel, struct dir_file *f)
+{
+	struct dir_fd_slot *sl = &d->fdc[0];
+	for (size_t i = 0; i < DIR_FD_CACHE; i++) {
+		if (!d->fdc[i].rel) {
+			sl = &d->fdc[i];
+			break;
+		}
+		if (d->fdc[i].used < sl->used)
+			sl = &d->fdc[i];
+	}
+	if (sl->rel)
+		slot_clear(sl);
+	sl->rel = rel;
+	sl->f = f;
+	sl->used = ++d->fdc_tick;
+	f->refs++;
+}
+
+/* The cached file of @rel if the path still leads to it (its stat in @sb),
+ * else NULL (a stale slot is emptied). */
+static struct dir_file *fdcache_get(struct kv_dir *d, const char *rel, struct stat *sb)
+{
+	for (size_t i = 0; i < DIR_FD_CACHE; i++) {
+		struct dir_fd_slot *sl = &d->fdc[i];
+		if (!sl->rel || strcmp(sl->rel, rel))
+			continue;
+		if (!fstatat(d->rootfd, rel, sb, 0) && S_ISREG(sb->st_mode) &&
+		    sb->st_dev == sl->f->dev && sb->st_ino == sl->f->ino) {
+			sl->used = ++d->fdc_tick;
+			return sl->f;
+		}
+		slot_clear(sl);
+		return NULL;
+	}
+	return NULL;
+}
+
+/* The file of value @k, with its stat in @sb: cached or opened (and cached).
+ * Return: the file, one reference the caller's, or NULL with *@rc -KV_E_* */
+static struct dir_file *value_file(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+				   struct stat *sb, int *rc)
+{
+	struct kv_dir *d = D(s);
+	*rc = kv_dir_check_reserved(s, k);
+	if (*rc)
+		return NULL;
+	char *rel = kv_dir_relpath(k, k->n);
+	if (!rel) {
+		*rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	struct dir_file *f = fdcache_get(d, rel, sb);
+	if (f) {
+		free(rel);
+		f->refs++;
+		return f;
+	}
+	free(rel);
+	int fd = kv_dir_open_value(s, k, sb);
+	if (fd < 0) {
+		*rc = fd;
+		return NULL;
+	}
+	f = malloc(sizeof(*f));
+	rel = kv_dir_relpath(k, k->n);
+	if (!f || !rel) {
+		free(f);
+		free(rel);
+		close(fd);
+		*rc = kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	*f = (struct dir_file){ .fd = fd, .dev = sb->st_dev, .ino = sb->st_ino, .refs = 1 };
+	fdcache_put(d, rel, f);
+	return f;
+}
+
+static int dir_value_open(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			  struct tapir_kv_value **out, struct tapir_kv_stat *st)
+{
+	struct stat sb;
+	int rc;
+	struct dir_value *dv = malloc(sizeof(*dv));
+	if (!dv)
+		return kv_fail(s, TAPIR_KV_E_NOMEM, "out of memory");
+	dv->f = value_file(s, k, &sb, &rc);
+	if (!dv->f) {
+		free(dv);
+		return rc;
+	}
+	st->size = (uint64_t)sb.st_size;
+	st->mtime = sb.st_mtim;
+	*out = &dv->v;
+	return 0;
+}
+
+static int dir_value_read(struct tapir_kv_value *v, uint64_t off, void *buf, size_t len,
+			  size_t *got)
+{
+	int rc = pread_upto(((struct dir_value *)v)->f->fd, off, buf, len, got);
+	return rc ? kv_fail(v->s, kv_errno_code(-rc), "read: %s", strerror(-rc)) : 0;
+}
+
+static void dir_value_close(struct tapir_kv_value *v)
+{
+	file_put(((struct dir_value *)v)->f);
+	free(v);
+}
+
+static int dir_read(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off, void *buf,
+		    size_t len, size_t *got)
+{
+	struct stat st;
+	int rc;
+	struct dir_file *f = value_file(s, k, &st, &rc);
+	if (!f)
+		return rc;
+	rc = pread_upto(f->fd, off, buf, len, got);
+	file_put(f);
+	return rc ? kv_dir_errfail(s, -rc, k, "read") : 0;
 }
 
 static int dir_list(struct tapir_kv_store *s, const struct tapir_kv_key *k,
@@ -381,6 +540,7 @@ static int dir_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key
 
 static void dir_close(struct tapir_kv_store *s)
 {
+	kv_dir_fdcache_flush(D(s));
 	close(D(s)->rootfd);
 	free(D(s)->path);
 	free(s);
@@ -394,6 +554,9 @@ static const struct tapir_kv_ops dir_ops_ro = {
 	.read = dir_read,
 	.list = dir_list,
 	.last_modified = dir_last_modified,
+	.value_open = dir_value_open,
+	.value_read = dir_value_read,
+	.value_close = dir_value_close,
 };
 
 static const struct tapir_kv_ops dir_ops_rw = {
@@ -409,6 +572,9 @@ static const struct tapir_kv_ops dir_ops_rw = {
 	.remove = kv_dir_remove,
 	.rename = kv_dir_rename,
 	.commit = kv_dir_commit,
+	.value_open = dir_value_open,
+	.value_read = dir_value_read,
+	.value_close = dir_value_close,
 };
 
 int tapir_kv_dir_open(const char *path, bool writable, struct tapir_kv_store **out, char *err,

@@ -25,12 +25,30 @@
 /* Longest staged file name, with its NUL (kv_dir_stage_file makes < 40). */
 #define STAGED_NAME_MAX 64
 
+/* An open value file, shared by the descriptor cache and open values */
+struct dir_file {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	unsigned refs;               /* the cache's slot and each open value */
+};
+
+#define DIR_FD_CACHE 32          /* value files kept open per store (kv_dir.c) */
+
+struct dir_fd_slot {
+	char *rel;                   /* NULL: free */
+	struct dir_file *f;
+	uint64_t used;               /* kv_dir.fdc_tick of the last hit (LRU) */
+};
+
 struct kv_dir {
 	struct tapir_kv_store s;
 	int rootfd;
 	bool have_openat2;
 	unsigned seq;
 	char *path;
+	struct dir_fd_slot fdc[DIR_FD_CACHE];
+	uint64_t fdc_tick;
 };
 
 static inline struct kv_dir *D(struct tapir_kv_store *s)
@@ -54,6 +72,10 @@ int kv_dir_kind_of(struct tapir_kv_store *s, const struct tapir_kv_key *k, size_
 int kv_dir_exists(struct tapir_kv_store *s, const struct tapir_kv_key *k, enum tapir_kv_kind *kind);
 /* Open the value @k for reading; Return: fd or -KV_E_*. */
 int kv_dir_open_value(struct tapir_kv_store *s, const struct tapir_kv_key *k, struct stat *st);
+
+/* Close the cached value files (writes call it: a replaced or removed
+ * file's space is not held by the cache). */
+void kv_dir_fdcache_flush(struct kv_dir *d);
 
 /* kv_dir_write.c: staging, placing, removing, and the write operations */
 

@@ -350,6 +350,7 @@ int kv_dir_recover(struct tapir_kv_store *s)
 int kv_dir_commit(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_t n)
 {
 	struct kv_dir *d = D(s);
+	kv_dir_fdcache_flush(d);
 	struct jrec *r = calloc(n, sizeof(*r));
 	struct jbuf jb = { 0 };
 	int rc = 0;

@@ -167,12 +167,14 @@ static int do_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const 
 
 int kv_dir_set(struct tapir_kv_store *s, const struct tapir_kv_key *k, const void *data, size_t len)
 {
+	kv_dir_fdcache_flush(D(s));
 	return do_set(s, k, data, len, false, 0);
 }
 
 int kv_dir_set_partial(struct tapir_kv_store *s, const struct tapir_kv_key *k, uint64_t off,
 		       const void *data, size_t len)
 {
+	kv_dir_fdcache_flush(D(s));
 	return do_set(s, k, data, len, true, off);
 }
 
@@ -252,6 +254,7 @@ int kv_dir_remove_at(struct tapir_kv_store *s, const struct tapir_kv_key *k, boo
 
 int kv_dir_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 {
+	kv_dir_fdcache_flush(D(s));
 	enum tapir_kv_kind kind = TAPIR_KV_NONE;
 	int rc = kv_dir_exists(s, k, &kind);
 	if (rc)
@@ -264,6 +267,7 @@ int kv_dir_remove(struct tapir_kv_store *s, const struct tapir_kv_key *k)
 int kv_dir_rename(struct tapir_kv_store *s, const struct tapir_kv_key *src,
 		  const struct tapir_kv_key *dst)
 {
+	kv_dir_fdcache_flush(D(s));
 	enum tapir_kv_kind sk, dk;
 	int rc = kv_dir_exists(s, src, &sk);
 	if (!rc)

@@ -28,7 +28,8 @@
  * value.  http_send() -- the one place KV data moves to the connection --
  * writes both straight into the flow's send ring: it reserves space
  * (tapir_tcp_write_reserve()), copies what is left of the head there, reads the
- * value with tapir_kv_read() into the space behind it and commits
+ * value (opened once, tapir_kv_value_open()) with tapir_kv_value_read() into
+ * the space behind it and commits
  * (tapir_tcp_write_commit(), pushed at the end of the response), so a small
  * response goes out as one segment and value bytes are copied once, from
  * the store into the ring.  When the ring is full, the writable() callback
@@ -163,9 +164,11 @@ bool http_respond(struct hconn *h, const struct http_request *req, int status,
 	http_head_build(&b, &hd);
 	if (body && !no_body)
 		http_buf_add(&b, body, body_len);
+	tapir_kv_key_free(&h->key);
 	if (b.oom) {
 		free(b.p);
-		tapir_kv_key_free(&h->key);
+		tapir_kv_value_close(h->val);
+		h->val = NULL;
 		hconn_close(h);
 		return false;
 	}
@@ -175,11 +178,11 @@ bool http_respond(struct hconn *h, const struct http_request *req, int status,
 	h->head_len = b.len;
 	h->head_off = 0;
 	if (!body && !no_body && stream_len) {
-		h->body_end = h->body_off + stream_len;
-		h->kv = tapir_kv_retain(h->a->kv);  /* a reload must not pull it from under us */
+		h->body_end = h->body_off + stream_len;  /* from h->val, which holds its store */
 	} else {
 		h->body_off = h->body_end = 0;
-		tapir_kv_key_free(&h->key);
+		tapir_kv_value_close(h->val);
+		h->val = NULL;
 	}
 	h->busy = true;
 	return true;
@@ -197,9 +200,9 @@ bool http_respond_error(struct hconn *h, const struct http_request *req, int sta
 
 /*
  * http_send() - The send path: what is left of the response head in h->head,
- * then of the value being streamed (h->key from h->kv, h->body_off to
- * h->body_end), straight into the flow's send ring: reserved, the head
- * copied, the value read behind it by tapir_kv_read(), committed.  The only place
+ * then of the value being streamed (h->val, h->body_off to h->body_end),
+ * straight into the flow's send ring: reserved, the head copied, the value
+ * read behind it by tapir_kv_value_read(), committed.  The only place
  * KV data moves to a flow.
  * @h: The connection, with a response in progress (h->busy)
  *
@@ -230,14 +233,14 @@ static bool http_send(struct hconn *h)
 		memcpy(p, h->head + h->head_off, n);
 		h->head_off += n;
 		if (n < len) {
-			int64_t got = tapir_kv_read(h->kv, &h->key, h->body_off, p + n, len - n);
+			int64_t got = tapir_kv_value_read(h->val, h->body_off, p + n, len - n);
 			if (got <= 0) {
 				/* The value shrank or failed under us: the length is
 				 * promised, so the connection must end (what was not
 				 * committed is not sent). */
 				tapir_log_warn(a->ctx->log, "app %s: reading a value at %" PRIu64
 					 " failed: %s", a->ctx->name, h->body_off,
-					 got < 0 ? tapir_kv_last_error(h->kv) : "value shrank");
+					 got < 0 ? tapir_kv_value_error(h->val) : "value shrank");
 				hconn_close(h);
 				return false;
 			}
@@ -253,9 +256,8 @@ static bool http_send(struct hconn *h)
 		h->last_active = a->ctx->mono_ns();
 	}
 	h->busy = false;
-	tapir_kv_key_free(&h->key);
-	tapir_kv_close(h->kv);
-	h->kv = NULL;
+	tapir_kv_value_close(h->val);
+	h->val = NULL;
 	free(h->head);
 	h->head = NULL;
 	h->head_len = h->head_off = 0;
@@ -597,7 +599,7 @@ static void http_freeing(struct tcp_conn *c)
 	free(h->in);
 	free(h->head);
 	tapir_kv_key_free(&h->key);
-	tapir_kv_close(h->kv);
+	tapir_kv_value_close(h->val);
 	tls_conn_free(h->tls);
 }
 

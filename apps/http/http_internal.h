@@ -4,7 +4,7 @@
  * conn.c      the connection engine: reading requests, bodies, keep-alive,
  *             pipelining, limits, timeouts, closing, and the send path
  *             (http_send(): the one place KV data moves to a connection,
- *             from tapir_kv_read() straight into the flow's send ring)
+ *             from tapir_kv_value_read() straight into the flow's send ring)
  * response.c  building responses without a stack: status line and header
  *             fields, error pages, content types, ETag, conditional
  *             requests, byte ranges, the JSON listing
@@ -35,6 +35,7 @@
 #define HTTP_IGNORED_BODY 65536       /* http: a request body up to this is skipped */
 #define HTTP_DIGEST_SLOTS 256
 #define HTTP_ETAG_LEN 35              /* '"', 32 hex digits, '"', NUL */
+#define HTTP_VALUE_FIELDS_LEN 128     /* ETag, Last-Modified, Accept-Ranges: 110 bytes */
 
 struct hconn;
 
@@ -64,6 +65,10 @@ struct digest_slot {
 	uint64_t size;
 	struct timespec mtime;
 	uint8_t digest[TAPIR_KV_DIGEST_LEN];
+	char etag[HTTP_ETAG_LEN];
+	char fields[HTTP_VALUE_FIELDS_LEN]; /* http_value_fields() of this value */
+	size_t fields_len;
+	const char *ctype;             /* http_content_type() of @path */
 };
 
 struct http_app {
@@ -101,8 +106,8 @@ struct hconn {
 	bool busy;
 	char *head;                    /* its head (and small body), until the ring takes it */
 	size_t head_len, head_off;
-	struct tapir_kv_key key;
-	struct tapir_kv_store *kv;           /* what the value streams from (tapir_kv_retain()ed) */
+	struct tapir_kv_key key;             /* of the request, until http_respond() */
+	struct tapir_kv_value *val;          /* the value streamed (it holds its store) */
 	uint64_t body_off, body_end;
 };
 
@@ -110,9 +115,10 @@ struct hconn {
 
 /*
  * Start a response: @status, fields of @extra (each ending "\r\n"), a body
- * of @body_len bytes from @body, or @stream_len bytes of h->key from
- * h->body_off (set by the caller) when @body is NULL.  HEAD sends no body.
- * h->key is freed unless a value is streamed (then the response owns it).
+ * of @body_len bytes from @body, or @stream_len bytes of the open value h->val
+ * from h->body_off (set by the caller) when @body is NULL.  HEAD sends no body.
+ * h->key is freed; h->val is closed unless it is streamed (then the response
+ * owns it).
  * Return: false if the connection is gone (out of memory)
  */
 bool http_respond(struct hconn *h, const struct http_request *req, int status,
@@ -146,6 +152,10 @@ size_t http_app_flow_info(void *state, const struct tapir_tcp_flow_info *fi,
 /* Answer GET/HEAD of the value at h->key (@path its name; see
  * http_value_reply()).  Return: false if the connection is gone */
 bool http_serve_value(struct hconn *h, const struct http_request *req, const char *path);
+/* The same for the value already open in h->val (h->key its key), @st its
+ * size and mtime.  Return: false if the connection is gone */
+bool http_serve_open(struct hconn *h, const struct http_request *req, const char *path,
+		     const struct tapir_kv_stat *st);
 
 /* ---- response.c: building, no I/O ---- */
 
@@ -214,6 +224,15 @@ struct http_value_reply {
  */
 void http_value_reply(const struct http_request *req, uint64_t size, time_t mtime,
 		      const char *etag, struct http_value_reply *r);
+
+/* The fields every answer about a value has (ETag, Last-Modified,
+ * Accept-Ranges), into @buf.  Return: their length (0: @buf too small) */
+size_t http_value_fields(time_t mtime, const char *etag, char *buf, size_t len);
+/* http_value_reply() with those fields made already (the digest cache keeps
+ * them per value: built once, not per request) */
+void http_value_reply_fields(const struct http_request *req, uint64_t size, time_t mtime,
+			     const char *etag, const char *fields, size_t fields_len,
+			     struct http_value_reply *r);
 
 /*
  * http_listing_json() - A dictionary's listing, as kvhttp answers GET of it

@@ -132,18 +132,48 @@ size_t http_error_body(int status, char *buf, size_t len)
 	return (size_t)n < len ? (size_t)n : len - 1;
 }
 
+/* Append @v in decimal. */
+static void buf_add_u64(struct http_buf *b, uint64_t v)
+{
+	char d[20];
+	size_t n = 0;
+	do
+		d[sizeof(d) - ++n] = (char)('0' + v % 10);
+	while ((v /= 10));
+	http_buf_add(b, d + sizeof(d) - n, n);
+}
+
+static void buf_add_str(struct http_buf *b, const char *s)
+{
+	http_buf_add(b, s, strlen(s));
+}
+
+/* Built from pieces (no printf: this runs for every response). */
 void http_head_build(struct http_buf *b, const struct http_head *hd)
 {
-	http_buf_printf(b, "HTTP/1.1 %d %s\r\nServer: tapir\r\nDate: %s\r\n", hd->status,
-			http_status_text(hd->status), hd->date);
-	if (hd->ctype)
-		http_buf_printf(b, "Content-Type: %s\r\n", hd->ctype);
-	if (hd->status != 204 && hd->status != 304)
-		http_buf_printf(b, "Content-Length: %" PRIu64 "\r\n", hd->content_length);
+	int st = hd->status;
+	char code[4] = { (char)('0' + st / 100 % 10), (char)('0' + st / 10 % 10),
+			 (char)('0' + st % 10), ' ' };
+	http_buf_add(b, "HTTP/1.1 ", 9);
+	http_buf_add(b, code, 4);
+	buf_add_str(b, http_status_text(st));
+	buf_add_str(b, "\r\nServer: tapir\r\nDate: ");
+	buf_add_str(b, hd->date);
+	http_buf_add(b, "\r\n", 2);
+	if (hd->ctype) {
+		http_buf_add(b, "Content-Type: ", 14);
+		buf_add_str(b, hd->ctype);
+		http_buf_add(b, "\r\n", 2);
+	}
+	if (hd->status != 204 && hd->status != 304) {
+		http_buf_add(b, "Content-Length: ", 16);
+		buf_add_u64(b, hd->content_length);
+		http_buf_add(b, "\r\n", 2);
+	}
 	if (hd->extra)
-		http_buf_add(b, hd->extra, strlen(hd->extra));
+		buf_add_str(b, hd->extra);
 	if (hd->extra2)
-		http_buf_add(b, hd->extra2, strlen(hd->extra2));
+		buf_add_str(b, hd->extra2);
 	if (hd->close)
 		http_buf_add(b, "Connection: close\r\n", 19);
 	else if (hd->keep_alive)
@@ -174,14 +204,34 @@ bool http_etag_match(const struct http_str *v, const char *etag)
 	return false;
 }
 
-void http_value_reply(const struct http_request *req, uint64_t size, time_t mtime,
-		      const char *etag, struct http_value_reply *r)
+size_t http_value_fields(time_t mtime, const char *etag, char *buf, size_t len)
 {
 	char lm[32];
 	http_date_format(mtime, lm);
-	int n = snprintf(r->extra, sizeof(r->extra),
-			 "ETag: %s\r\nLast-Modified: %s\r\nAccept-Ranges: bytes\r\n", etag, lm);
-	size_t used = n > 0 && (size_t)n < sizeof(r->extra) ? (size_t)n : 0;
+	int n = snprintf(buf, len, "ETag: %s\r\nLast-Modified: %s\r\nAccept-Ranges: bytes\r\n",
+			 etag, lm);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
+}
+
+void http_value_reply(const struct http_request *req, uint64_t size, time_t mtime,
+		      const char *etag, struct http_value_reply *r)
+{
+	char f[HTTP_VALUE_FIELDS_LEN];
+	size_t n = http_value_fields(mtime, etag, f, sizeof(f));
+	http_value_reply_fields(req, size, mtime, etag, f, n, r);
+}
+
+void http_value_reply_fields(const struct http_request *req, uint64_t size, time_t mtime,
+			     const char *etag, const char *fields, size_t fields_len,
+			     struct http_value_reply *r)
+{
+	size_t used = fields_len < sizeof(r->extra) ? fields_len : 0;
+	memcpy(r->extra, fields, used);
+	r->extra[used] = '\0';
 	const struct http_str *inm = http_header_find(req, "if-none-match");
 	const struct http_str *ims = http_header_find(req, "if-modified-since");
 	time_t since;

@@ -5,8 +5,10 @@
  * The path, percent-decoded, is the key; a dictionary is served as its
  * index file (a path without the trailing '/' is redirected, 301, to the
  * one with it).  ETag: the first 16 bytes of the KV digest (SHA-256),
- * cached per key with the value's size and mtime, dropped when the runtime
- * re-opens its stores (reloaded()).  Conditional requests and ranges:
+ * cached per key with the value's size and mtime, with the fields every
+ * answer about the value carries (ETag, Last-Modified, Accept-Ranges: made
+ * once per value, not per request) and its Content-Type, dropped when the runtime re-opens its
+ * stores (reloaded()).  Conditional requests and ranges:
  * http_value_reply() (response.c).  kvhttp serves its values here too.
  */
 #include <errno.h>
@@ -16,31 +18,40 @@
 
 #include "http_internal.h"
 
-/* The digest of @path (cached by size and mtime). Return: 0 or -KV_E_* */
-static int cached_digest(struct http_app *a, const char *path, const struct tapir_kv_key *k,
-			 uint64_t size, struct timespec mtime, uint8_t out[TAPIR_KV_DIGEST_LEN])
+/*
+ * The digest slot of @path: its ETag and the fields of its answers, made
+ * once per value (cached by size and mtime), or made into @tmp when they
+ * cannot be kept.  Return: the slot, or NULL with *@rc a -KV_E_*
+ */
+static const struct digest_slot *cached_value(struct http_app *a, const char *path,
+					      const struct tapir_kv_key *k, uint64_t size,
+					      struct timespec mtime, struct digest_slot *tmp, int *rc)
 {
 	uint32_t hsh = 2166136261u;
 	for (const char *p = path; *p; p++)
 		hsh = (hsh ^ (uint8_t)*p) * 16777619u;
 	struct digest_slot *s = &a->cache[hsh % HTTP_DIGEST_SLOTS];
 	if (s->path && !strcmp(s->path, path) && s->size == size &&
-	    s->mtime.tv_sec == mtime.tv_sec && s->mtime.tv_nsec == mtime.tv_nsec) {
-		memcpy(out, s->digest, TAPIR_KV_DIGEST_LEN);
-		return 0;
-	}
-	int rc = tapir_kv_digest(a->kv, k, out);
-	if (rc)
-		return rc;
+	    s->mtime.tv_sec == mtime.tv_sec && s->mtime.tv_nsec == mtime.tv_nsec)
+		return s;
+	uint8_t dg[TAPIR_KV_DIGEST_LEN];
+	*rc = tapir_kv_digest(a->kv, k, dg);
+	if (*rc)
+		return NULL;
 	char *p = strdup(path);
 	if (p) {
 		free(s->path);
 		s->path = p;
-		s->size = size;
-		s->mtime = mtime;
-		memcpy(s->digest, out, TAPIR_KV_DIGEST_LEN);
+	} else {
+		s = tmp;
 	}
-	return 0;
+	s->size = size;
+	s->mtime = mtime;
+	memcpy(s->digest, dg, TAPIR_KV_DIGEST_LEN);
+	http_etag_format(dg, s->etag);
+	s->fields_len = http_value_fields(mtime.tv_sec, s->etag, s->fields, sizeof(s->fields));
+	s->ctype = http_content_type(path);
+	return s;
 }
 
 void http_app_reloaded(void *state)
@@ -52,44 +63,48 @@ void http_app_reloaded(void *state)
 	}
 }
 
-bool http_serve_value(struct hconn *h, const struct http_request *req, const char *path)
+bool http_serve_open(struct hconn *h, const struct http_request *req, const char *path,
+		     const struct tapir_kv_stat *st)
 {
-	struct http_app *a = h->a;
-	uint64_t size;
-	struct timespec mt = { 0, 0 };
-	uint8_t dg[TAPIR_KV_DIGEST_LEN];
-	int rc = tapir_kv_size(a->kv, &h->key, &size);
-	if (!rc)
-		rc = tapir_kv_last_modified(a->kv, &h->key, &mt);
-	if (!rc)
-		rc = cached_digest(a, path, &h->key, size, mt, dg);
-	if (rc) {
-		tapir_kv_key_free(&h->key);
+	struct digest_slot tmp;
+	int rc = 0;
+	const struct digest_slot *dv = cached_value(h->a, path, &h->key, st->size, st->mtime,
+						    &tmp, &rc);
+	if (!dv)
 		return http_respond_error(h, req, http_kv_status(rc), NULL);
-	}
-	char etag[HTTP_ETAG_LEN];
-	http_etag_format(dg, etag);
 	struct http_value_reply r;
-	http_value_reply(req, size, mt.tv_sec, etag, &r);
-	if (r.status == 304) {
-		tapir_kv_key_free(&h->key);
+	http_value_reply_fields(req, st->size, st->mtime.tv_sec, dv->etag, dv->fields,
+				dv->fields_len, &r);
+	if (r.status == 304)
 		return http_respond(h, req, 304, NULL, r.extra, NULL, 0, 0);
-	}
 	if (r.status == 416) {
 		char body[64];
 		size_t n = http_error_body(416, body, sizeof(body));
-		tapir_kv_key_free(&h->key);
 		return http_respond(h, req, 416, "text/plain; charset=utf-8", r.extra, body, n, 0);
 	}
-	const char *ctype = http_content_type(path);
-	if (r.len == 0) {
-		tapir_kv_key_free(&h->key);
+	const char *ctype = dv->ctype;
+	if (r.len == 0)
 		return http_respond(h, req, r.status, ctype, r.extra, "", 0, 0);
-	}
 	h->body_off = r.first;
 	return http_respond(h, req, r.status, ctype, r.extra, NULL, 0, r.len);
 }
 
+bool http_serve_value(struct hconn *h, const struct http_request *req, const char *path)
+{
+	struct tapir_kv_stat st;
+	int rc = tapir_kv_value_open(h->a->kv, &h->key, &h->val, &st);
+	if (rc) {
+		tapir_kv_key_free(&h->key);
+		return http_respond_error(h, req, http_kv_status(rc), NULL);
+	}
+	return http_serve_open(h, req, path, &st);
+}
+
+/*
+ * GET/HEAD of a path: the value opened at once (one look-up: size, mtime
+ * and the reads all from it); a dictionary is redirected to PATH/ or served
+ * as its index value.
+ */
 static bool site_handle(struct hconn *h, const struct http_request *req, const uint8_t *body,
 			size_t body_len)
 {
@@ -102,9 +117,9 @@ static bool site_handle(struct hconn *h, const struct http_request *req, const u
 		return http_respond_error(h, req, 400, NULL);
 	if (tapir_kv_key_parse(path, &h->key))
 		return http_respond_error(h, req, 400, NULL);
-	enum tapir_kv_kind kind;
-	int rc = tapir_kv_exists(a->kv, &h->key, &kind);
-	if (!rc && kind == TAPIR_KV_DICT) {
+	struct tapir_kv_stat st;
+	int rc = tapir_kv_value_open(a->kv, &h->key, &h->val, &st);
+	if (rc == -TAPIR_KV_E_VALUE_EXPECTED) {
 		if (path[n - 1] != '/') {
 			char loc[HTTP_MAX_PATH + 32];
 			/* The target as sent (still encoded), without the query. */
@@ -124,13 +139,15 @@ static bool site_handle(struct hconn *h, const struct http_request *req, const u
 		tapir_kv_key_free(&h->key);
 		h->key = k2;
 		snprintf(path + n, sizeof(path) - (size_t)n, "%s", a->cfg->index);
-		rc = tapir_kv_exists(a->kv, &h->key, &kind);
+		rc = tapir_kv_value_open(a->kv, &h->key, &h->val, &st);
+		if (rc == -TAPIR_KV_E_VALUE_EXPECTED)
+			rc = -TAPIR_KV_E_NOT_FOUND;  /* an index that is a dictionary */
 	}
-	if (rc || kind != TAPIR_KV_VALUE) {
+	if (rc) {
 		tapir_kv_key_free(&h->key);
-		return http_respond_error(h, req, rc ? http_kv_status(rc) : 404, NULL);
+		return http_respond_error(h, req, http_kv_status(rc), NULL);
 	}
-	return http_serve_value(h, req, path);
+	return http_serve_open(h, req, path, &st);
 }
 
 static const struct http_handler site_handler = {

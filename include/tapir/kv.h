@@ -43,6 +43,12 @@
  * and the entry's 32-byte digest: equal content gives equal digests in every
  * store.
  *
+ * Open values (tapir_kv_value_open()): a value opened once and read at
+ * offsets, with its size and mtime from the same look-up; what a reader that
+ * streams a value (the http app) uses instead of a look-up per call.  A dir
+ * store reads the file it opened, so a value replaced (set, rename) while it
+ * is read is read whole, as it was; the other stores read by key.
+ *
  * Last modified: dir gives the file's or directory's mtime.  mem, tar and
  * embedded give a value's time (mem: when it was set; tar: the member's
  * mtime; embedded: the build's fixed time) and, for a dictionary, the newest
@@ -139,6 +145,13 @@ struct tapir_kv_op {
 };
 
 struct tapir_kv_store;
+struct tapir_kv_value;
+
+/* What tapir_kv_value_open() tells of a value */
+struct tapir_kv_stat {
+	uint64_t size;
+	struct timespec mtime;         /* as tapir_kv_last_modified() */
+};
 
 /*
  * The vtable.  Every function gets keys already checked with tapir_kv_key_valid()
@@ -165,6 +178,14 @@ struct tapir_kv_ops {
 		      const struct tapir_kv_key *dst);
 	/* Apply @ops (all REMOVEs first, then SETs) atomically. */
 	int (*commit)(struct tapir_kv_store *s, const struct tapir_kv_op *ops, size_t n);
+	/* Optional (NULL: kv.c reads by key): open the value @k as *@out (a struct
+	 * whose head is struct tapir_kv_value, its @s set by kv.c), with its size
+	 * and mtime in @st; value_read() and value_close() serve it. */
+	int (*value_open)(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			  struct tapir_kv_value **out, struct tapir_kv_stat *st);
+	int (*value_read)(struct tapir_kv_value *v, uint64_t off, void *buf, size_t len,
+			  size_t *got);
+	void (*value_close)(struct tapir_kv_value *v);
 };
 
 #define TAPIR_KV_ERRMSG_LEN 256
@@ -257,6 +278,35 @@ int tapir_kv_last_modified(struct tapir_kv_store *s, const struct tapir_kv_key *
 /* @out: TAPIR_KV_DIGEST_LEN bytes (see the theory above). */
 int tapir_kv_digest(struct tapir_kv_store *s, const struct tapir_kv_key *k,
 		    uint8_t out[TAPIR_KV_DIGEST_LEN]);
+
+/**
+ * tapir_kv_value_open() - Open a value to read it at offsets
+ * @s:   Store (retained by the handle: it may be closed before the handle)
+ * @k:   Key of a value
+ * @out: The handle, freed with tapir_kv_value_close()
+ * @st:  The value's size and mtime (may be NULL)
+ *
+ * One look-up for what tapir_kv_size(), tapir_kv_last_modified() and each
+ * tapir_kv_read() would look up again (dir: one open and one fstat in all,
+ * then a pread per read).
+ *
+ * Return: 0, -TAPIR_KV_E_VALUE_EXPECTED (a dictionary), -TAPIR_KV_E_NOT_FOUND,
+ *         or another -KV_E_* (the store's message says more)
+ */
+int tapir_kv_value_open(struct tapir_kv_store *s, const struct tapir_kv_key *k,
+			struct tapir_kv_value **out, struct tapir_kv_stat *st);
+/* Read up to @len bytes at @off (fewer at the end, 0 past it).
+ * Return: bytes read or -KV_E_* (tapir_kv_value_error() says more) */
+int64_t tapir_kv_value_read(struct tapir_kv_value *v, uint64_t off, void *buf, size_t len);
+/* Return: the message of the handle's most recent failure ("" if none) */
+const char *tapir_kv_value_error(const struct tapir_kv_value *v);
+/* Free @v (NULL is accepted) and drop its reference to the store. */
+void tapir_kv_value_close(struct tapir_kv_value *v);
+
+/* Head of every open value; the implementation embeds it first. */
+struct tapir_kv_value {
+	struct tapir_kv_store *s;
+};
 
 /* Read-write API. */
 

@@ -74,6 +74,16 @@ static void test_head(void **state)
 	assert_string_equal(h, "HTTP/1.1 404 Not Found\r\nServer: tapir\r\n"
 			    "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 0\r\n\r\n");
 	free(h);
+	/* every digit of a length (built without printf), two extra sets of fields */
+	h = head(&(struct http_head){ .status = 206, .date = date, .extra = "A: 1\r\n",
+		.extra2 = "B: 2\r\n", .content_length = UINT64_MAX });
+	assert_string_equal(h, "HTTP/1.1 206 Partial Content\r\nServer: tapir\r\n"
+			    "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+			    "Content-Length: 18446744073709551615\r\nA: 1\r\nB: 2\r\n\r\n");
+	free(h);
+	h = head(&(struct http_head){ .status = 200, .date = date, .content_length = 1024 });
+	assert_non_null(strstr(h, "\r\nContent-Length: 1024\r\n"));
+	free(h);
 }
 
 static void test_errors(void **state)
@@ -124,6 +134,29 @@ static struct http_value_reply reply(const char *hd)
 	memset(&v, 0xa5, sizeof(v));
 	http_value_reply(&r, SIZE, MTIME, etag(), &v);
 	return v;
+}
+
+/* The fields made once per value (the digest cache's) give the same answers */
+static void test_value_fields(void **state)
+{
+	char f[HTTP_VALUE_FIELDS_LEN];
+	size_t n = http_value_fields(MTIME, etag(), f, sizeof(f));
+	assert_int_equal(n, strlen(FIELDS));
+	assert_string_equal(f, FIELDS);
+	char small[50];
+	assert_int_equal(http_value_fields(MTIME, etag(), small, sizeof(small)), 0);
+	assert_string_equal(small, "");
+	struct http_request r = req_of("GET /a HTTP/1.1\r\nHost: h\r\nRange: bytes=10-19\r\n\r\n");
+	struct http_value_reply v, w;
+	memset(&v, 0xa5, sizeof(v));
+	memset(&w, 0x5a, sizeof(w));
+	http_value_reply(&r, SIZE, MTIME, etag(), &v);
+	http_value_reply_fields(&r, SIZE, MTIME, etag(), f, n, &w);
+	assert_int_equal(v.status, 206);
+	assert_int_equal(w.status, 206);
+	assert_int_equal(v.first, w.first);
+	assert_int_equal(v.len, w.len);
+	assert_string_equal(v.extra, w.extra);
 }
 
 static void test_conditional(void **state)
@@ -222,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_etag),
 		cmocka_unit_test(test_conditional),
+		cmocka_unit_test(test_value_fields),
 		cmocka_unit_test(test_range),
 		cmocka_unit_test(test_listing),
 	};

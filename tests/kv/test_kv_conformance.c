@@ -307,6 +307,57 @@ static void t_last_modified(void **state)
 	assert_int_equal(tapir_kv_last_modified(f->s, K("/gone"), &t), -TAPIR_KV_E_NOT_FOUND);
 }
 
+/* Open values (tapir_kv_value_open()): the size and mtime of the same
+ * look-up as tapir_kv_size()/_last_modified(), reads at offsets, the errors of
+ * a dictionary, a missing key and a bad key, and a handle outliving the
+ * opener's reference to its store. */
+static void t_value_open(void **state)
+{
+	struct fx *f = *state;
+	struct tapir_kv_value *v = NULL;
+	struct tapir_kv_stat st;
+	struct timespec lm;
+	uint8_t buf[16];
+	assert_int_equal(tapir_kv_value_open(f->s, K("/b/d/e.bin"), &v, &st), 0);
+	assert_non_null(v);
+	assert_int_equal(st.size, 12);
+	assert_int_equal(tapir_kv_last_modified(f->s, K("/b/d/e.bin"), &lm), 0);
+	assert_int_equal(st.mtime.tv_sec, lm.tv_sec);
+	assert_int_equal(st.mtime.tv_nsec, lm.tv_nsec);
+	assert_int_equal(tapir_kv_value_read(v, 3, buf, 4), 4);
+	assert_memory_equal(buf, "bina", 4);
+	assert_int_equal(tapir_kv_value_read(v, 0, buf, sizeof(buf)), 12);
+	assert_memory_equal(buf, "\x00\x01\x02" "binary\xff\xfe\n", 12);
+	assert_int_equal(tapir_kv_value_read(v, 10, buf, sizeof(buf)), 2);
+	assert_int_equal(tapir_kv_value_read(v, 12, buf, sizeof(buf)), 0);
+	assert_int_equal(tapir_kv_value_read(v, UINT64_MAX, buf, sizeof(buf)), 0);
+	/* the handle holds the store: the opener's reference may go first */
+	struct tapir_kv_store *s = f->s;
+	assert_ptr_equal(tapir_kv_retain(s), s);
+	tapir_kv_close(s);
+	assert_int_equal(tapir_kv_value_read(v, 0, buf, 5), 5);
+	assert_memory_equal(buf, "\x00\x01\x02" "bi", 5);
+	tapir_kv_value_close(v);
+	tapir_kv_value_close(NULL);
+
+	assert_int_equal(tapir_kv_value_open(f->s, K("/empty"), &v, NULL), 0);
+	assert_int_equal(tapir_kv_value_read(v, 0, buf, sizeof(buf)), 0);
+	tapir_kv_value_close(v);
+	v = (struct tapir_kv_value *)buf;
+	assert_int_equal(tapir_kv_value_open(f->s, K("/b"), &v, &st), -TAPIR_KV_E_VALUE_EXPECTED);
+	assert_null(v);
+	assert_int_equal(tapir_kv_value_open(f->s, K("/"), &v, &st), -TAPIR_KV_E_VALUE_EXPECTED);
+	assert_int_equal(tapir_kv_value_open(f->s, K("/nope"), &v, &st), -TAPIR_KV_E_NOT_FOUND);
+	assert_non_null(strstr(tapir_kv_last_error(f->s), "/nope"));
+	assert_int_equal(tapir_kv_value_open(f->s, K("/a.txt/x"), &v, &st), -TAPIR_KV_E_NOT_FOUND);
+	char seg0[] = "a/b";
+	char *segs[] = { seg0 };
+	struct tapir_kv_key bad = { 1, segs };
+	assert_int_equal(tapir_kv_value_open(f->s, &bad, &v, &st), -TAPIR_KV_E_INVALID);
+	assert_null(v);
+	tk_reset();
+}
+
 static void t_readonly(void **state)
 {
 	struct fx *f = *state;
@@ -616,15 +667,45 @@ static void t_keys(void **state)
 	tk_reset();
 }
 
+/* A value replaced (set) while it is open: dir reads the file it opened,
+ * whole and unchanged; the other stores read by key, the new bytes.  A
+ * removed value: dir still reads it, the others find it gone. */
+static void t_value_replaced(void **state)
+{
+	struct fx *f = *state;
+	if (f->kind == S_TAR)
+		return;  /* append only: a value is never replaced */
+	struct tapir_kv_value *v;
+	struct tapir_kv_stat st;
+	uint8_t buf[16];
+	assert_int_equal(tapir_kv_value_open(f->s, K("/a.txt"), &v, &st), 0);
+	assert_int_equal(st.size, 6);
+	assert_int_equal(tapir_kv_set(f->s, K("/a.txt"), "HELLO!", 6), 0);
+	assert_int_equal(tapir_kv_value_read(v, 0, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, f->kind == S_DIR ? "hello\n" : "HELLO!", 6);
+	assert_int_equal(tapir_kv_remove(f->s, K("/a.txt")), 0);
+	int64_t n = tapir_kv_value_read(v, 0, buf, sizeof(buf));
+	if (f->kind == S_DIR) {
+		assert_int_equal(n, 6);
+		assert_memory_equal(buf, "hello\n", 6);
+	} else {
+		assert_int_equal(n, -TAPIR_KV_E_NOT_FOUND);
+		assert_true(strlen(tapir_kv_value_error(v)) > 0);
+	}
+	tapir_kv_value_close(v);
+	tk_reset();
+}
+
 static struct fx protos[2][4];
 
 #define RO(fn, k) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &protos[0][k])
 #define RW(fn, k) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &protos[1][k])
 #define RO_ALL(k) RO(t_exists, k), RO(t_get, k), RO(t_partial, k), RO(t_list, k), \
-	RO(t_digest, k), RO(t_last_modified, k), RO(t_readonly, k), RO(t_bad_keys, k), RO(t_retain, k)
+	RO(t_digest, k), RO(t_last_modified, k), RO(t_readonly, k), RO(t_bad_keys, k), RO(t_retain, k), \
+	RO(t_value_open, k)
 #define RW_ALL(k) RW(t_set, k), RW(t_set_errors, k), RW(t_set_partial, k), RW(t_remove, k), \
 	RW(t_rename, k), RW(t_batch, k), RW(t_exists, k), RW(t_get, k), RW(t_list, k), \
-	RW(t_digest, k), RW(t_bad_keys, k)
+	RW(t_digest, k), RW(t_bad_keys, k), RW(t_value_open, k), RW(t_value_replaced, k)
 
 int main(void)
 {

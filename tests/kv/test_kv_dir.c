@@ -493,6 +493,98 @@ static void t_journal_genuine(void **state)
 	tk_reset();
 }
 
+/* Open descriptors of this process */
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void value_is(struct tapir_kv_store *s, const char *key, const char *want)
+{
+	struct tapir_kv_value *v = NULL;
+	struct tapir_kv_stat st;
+	char buf[64];
+	int rc = tapir_kv_value_open(s, K(key), &v, &st);
+	if (rc)
+		fprintf(stderr, "value_open %s: %s\n", key, tapir_kv_last_error(s));
+	assert_int_equal(rc, 0);
+	assert_int_equal(st.size, strlen(want));
+	assert_int_equal(tapir_kv_value_read(v, 0, buf, sizeof(buf)), (int64_t)strlen(want));
+	assert_memory_equal(buf, want, strlen(want));
+	tapir_kv_value_close(v);
+	/* a read by key goes through the same cache */
+	assert_int_equal(tapir_kv_read(s, K(key), 0, buf, sizeof(buf)), (int64_t)strlen(want));
+	assert_memory_equal(buf, want, strlen(want));
+}
+
+/*
+ * The descriptor cache behind open values (kv_dir.c): a value opened again
+ * is the file the path leads to now, whoever changed it: replaced by a
+ * rename (a new inode), rewritten in place, removed, made a directory, made
+ * a symlink leading outside the root (refused as before).  More values than
+ * cache slots keep the descriptors bounded; closing the store closes them.
+ */
+static void t_fd_cache(void **state)
+{
+	(void)state;
+	char *top = tmpdir_new("fdc");
+	char root[1024];
+	snprintf(root, sizeof(root), "%s/root", top);
+	assert_int_equal(sh("mkdir -p '%s' '%s/outside' && echo secret > '%s/outside/s' && "
+			    "printf one > '%s/a' && printf inplace > '%s/b'", root, top, top, root,
+			    root), 0);
+	int fds0 = count_fds();
+	struct tapir_kv_store *s = open_dir(root, false);
+	assert_non_null(s);
+	value_is(s, "/a", "one");
+	value_is(s, "/a", "one");
+	assert_int_equal(sh("printf two > '%s/a.new' && mv '%s/a.new' '%s/a'", root, root, root), 0);
+	value_is(s, "/a", "two");
+	value_is(s, "/b", "inplace");
+	assert_int_equal(sh("printf 'in place, longer' >> '%s/b'", root), 0);
+	value_is(s, "/b", "inplacein place, longer");
+	struct tapir_kv_value *v;
+	struct tapir_kv_stat st;
+	assert_int_equal(sh("rm '%s/a'", root), 0);
+	assert_int_equal(tapir_kv_value_open(s, K("/a"), &v, &st), -TAPIR_KV_E_NOT_FOUND);
+	assert_int_equal(sh("mkdir '%s/a'", root), 0);
+	assert_int_equal(tapir_kv_value_open(s, K("/a"), &v, &st), -TAPIR_KV_E_VALUE_EXPECTED);
+	value_is(s, "/b", "inplacein place, longer");
+	assert_int_equal(sh("rm '%s/b' && ln -s ../outside/s '%s/b'", root, root), 0);
+	assert_int_equal(tapir_kv_value_open(s, K("/b"), &v, &st), -TAPIR_KV_E_INVALID);
+	/* more values than slots: the descriptors stay bounded */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(sh("printf v%d > '%s/k%d'", i, root, i), 0);
+	for (int i = 0; i < 100; i++) {
+		char key[16], want[16];
+		snprintf(key, sizeof(key), "/k%d", i);
+		snprintf(want, sizeof(want), "v%d", i);
+		value_is(s, key, want);
+	}
+	assert_true(count_fds() <= fds0 + 1 + 32);
+	/* a write through the store empties the cache (nothing of the old file kept) */
+	tapir_kv_close(s);
+	assert_int_equal(count_fds(), fds0);
+	s = open_dir(root, true);
+	assert_non_null(s);
+	value_is(s, "/k1", "v1");
+	assert_int_equal(tapir_kv_set(s, K("/k1"), "new", 3), 0);
+	value_is(s, "/k1", "new");
+	assert_int_equal(count_fds(), fds0 + 1 + 1);
+	assert_int_equal(tapir_kv_remove(s, K("/k1")), 0);
+	assert_int_equal(count_fds(), fds0 + 1);
+	tapir_kv_close(s);
+	assert_int_equal(count_fds(), fds0);
+	tmpdir_rm(top);
+	tk_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +601,7 @@ int main(void)
 		cmocka_unit_test(t_journal_fifo),
 		cmocka_unit_test(t_journal_genuine),
 		cmocka_unit_test(t_crash),
+		cmocka_unit_test(t_fd_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
