@@ -81,6 +81,25 @@ size_t relay_msg_servfail(uint8_t *msg, const struct relay_msg_info *q)
 	return DNS_HEADER_LEN + q->question_len;
 }
 
+bool relay_msg_bare_tc(const uint8_t *msg, size_t len, uint16_t *id)
+{
+	if (!msg || len < DNS_HEADER_LEN || !(msg[2] & 0x80) || !(msg[2] & 0x02) ||
+	    be16(msg + 4) != 0)
+		return false;
+	*id = be16(msg);
+	return true;
+}
+
+size_t relay_msg_tc_answer(uint8_t *out, const uint8_t *hdr, const uint8_t *q, size_t qlen)
+{
+	memcpy(out, hdr, 4);
+	out[4] = 0;
+	out[5] = 1;                                   /* QDCOUNT */
+	memset(out + 6, 0, 6);                        /* AN, NS, AR counts */
+	memcpy(out + DNS_HEADER_LEN, q, qlen);
+	return DNS_HEADER_LEN + qlen;
+}
+
 size_t dns_resolv_conf_parse(const char *text, size_t len, uint32_t *out, size_t max)
 {
 	size_t n = 0, i = 0;

@@ -48,6 +48,25 @@ void relay_msg_set_id(uint8_t *msg, uint16_t id);
 size_t relay_msg_servfail(uint8_t *msg, const struct relay_msg_info *q);
 
 /**
+ * relay_msg_bare_tc() - Whether a message is a truncated answer without its question
+ * @msg: The message, @len bytes
+ * @id:  Receives its ID
+ *
+ * RFC 1035 leaves what a truncated message keeps to the server; some answer
+ * TC with QDCOUNT 0.  The relay matches such an answer by server and ID only
+ * and gives the client relay_msg_tc_answer() (so that its stub, which
+ * matches the question, retries over TCP).
+ *
+ * Return: true for a response (QR) with TC set, QDCOUNT 0 and at least a header
+ */
+bool relay_msg_bare_tc(const uint8_t *msg, size_t len, uint16_t *id);
+
+/* Write to @out (DNS_HEADER_LEN + @qlen bytes) a truncated answer: @hdr's
+ * header (ID, flags, RCODE) with QDCOUNT 1 and the other counts 0, then the
+ * question @q (@qlen bytes).  Return: its length */
+size_t relay_msg_tc_answer(uint8_t *out, const uint8_t *hdr, const uint8_t *q, size_t qlen);
+
+/**
  * dns_resolv_conf_parse() - The IPv4 nameservers of a resolv.conf text
  * @text: The file's text, @len bytes (need not end in NUL)
  * @out:  Receives up to @max addresses, host order

@@ -11,7 +11,10 @@
  * host UDP socket (the kernel's random port), from which the query goes to
  * the first server.  An answer counts only from a server we asked, with the
  * fresh ID and the same question (else bad_answers, and the slot waits on);
- * it goes back to the client with its own ID from port 53.  Every
+ * it goes back to the client with its own ID from port 53.  A truncated
+ * answer (TC) goes back as it came (the client retries over TCP, below);
+ * one without its question (QDCOUNT 0: some servers) counts with the server
+ * and the ID alone and goes back with the question put in.  Every
  * DNS_RELAY_TRY_NS without an answer the query goes to the next server, up
  * to DNS_RELAY_TRIES; then the client gets SERVFAIL (timeouts).
  *
@@ -156,14 +159,19 @@ static void slot_done(struct pend *p, uint8_t *answer, size_t len)
 	uv_close((uv_handle_t *)&p->h, slot_closed);
 }
 
+static bool asked(const struct pend *p, uint32_t from)
+{
+	bool yes = false;
+	for (unsigned i = 0; i < p->tries && i < DNS_RELAY_TRIES; i++)
+		yes |= p->asked[i] == from;
+	return yes;
+}
+
 /* An answer from the host: the server, the fresh ID and the question must match */
 static bool answer_ok(struct pend *p, uint32_t from, const uint8_t *msg, size_t len)
 {
 	struct relay_msg_info a;
-	bool asked = false;
-	for (unsigned i = 0; i < p->tries && i < DNS_RELAY_TRIES; i++)
-		asked |= p->asked[i] == from;
-	if (!asked || relay_msg_parse(msg, len, &a) || !a.qr || a.id != p->new_id ||
+	if (!asked(p, from) || relay_msg_parse(msg, len, &a) || !a.qr || a.id != p->new_id ||
 	    !relay_question_eq(a.question, a.question_len, p->q, p->qlen)) {
 		p->r->stats.bad_answers++;
 		return false;
@@ -235,6 +243,19 @@ static void up_udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct 
 	    (flags & UV_UDP_PARTIAL))
 		return;
 	uint32_t from = ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr);
+	uint16_t id;
+	if (relay_msg_bare_tc((const uint8_t *)b->base, (size_t)n, &id)) {
+		/* truncated, without the question: matched by server and ID, and
+		 * given back with the question so the client's stub takes it */
+		if (!asked(p, from) || id != p->new_id) {
+			p->r->stats.bad_answers++;
+			return;
+		}
+		uint8_t tc[DNS_HEADER_LEN + DNS_QUESTION_MAX];
+		slot_done(p, tc, relay_msg_tc_answer(tc, (const uint8_t *)b->base, p->q, p->qlen));
+		kick(p->r);
+		return;
+	}
 	if (!answer_ok(p, from, (const uint8_t *)b->base, (size_t)n))
 		return;
 	slot_done(p, (uint8_t *)b->base, (size_t)n);

@@ -47,7 +47,7 @@ static void ping_closed(uv_handle_t *h)
 		gw->ping = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
-	gw->nflows--;
+	gw->pool.nflows--;
 	gw->handles--;
 	free(p);
 }
@@ -75,19 +75,19 @@ static void on_reply(uv_poll_t *h, int status, int events)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(p->fd, gw->rbuf, sizeof(gw->rbuf), MSG_DONTWAIT,
+		ssize_t n = recvfrom(p->fd, gw->pool.rbuf, sizeof(gw->pool.rbuf), MSG_DONTWAIT,
 				     (struct sockaddr *)&from, &fl);
 
 		if (n < 0)
 			break;
-		if (n < 8 || gw->rbuf[0] != 0 /* echo reply */)
+		if (n < 8 || gw->pool.rbuf[0] != 0 /* echo reply */)
 			continue;
 		p->last = uv_hrtime();
 		p->replies++;
 		GW_INC(gw, ICMP_ECHO_REPLIES);
 		(void)tapir_icmp_echo_reply_from(gw->st, p->dst, p->ns_addr, p->id,
-						 (uint16_t)(gw->rbuf[6] << 8 | gw->rbuf[7]),
-						 gw->rbuf + 8, (size_t)n - 8);
+						 (uint16_t)(gw->pool.rbuf[6] << 8 | gw->pool.rbuf[7]),
+						 gw->pool.rbuf + 8, (size_t)n - 8);
 	}
 	gw_after(gw);
 }
@@ -102,7 +102,7 @@ static struct gw_ping *ping_open(struct gateway *gw, uint32_t src, uint32_t dst,
 		GW_INC(gw, ICMP_REFUSED);
 		return NULL;
 	}
-	if (gw->nflows >= gw->cfg.max_flows) {
+	if (gw->pool.nflows >= gw->pool.max_flows) {
 		GW_INC(gw, ICMP_REFUSED_LIMIT);
 		return NULL;
 	}
@@ -136,7 +136,7 @@ static struct gw_ping *ping_open(struct gateway *gw, uint32_t src, uint32_t dst,
 	if (gw->ping)
 		gw->ping->prev = p;
 	gw->ping = p;
-	gw->nflows++;
+	gw->pool.nflows++;
 	uv_poll_start(&p->poll, UV_READABLE, on_reply);
 	return p;
 }
@@ -155,7 +155,7 @@ static void fwd_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_
 			break;
 	if (!p && !(p = ping_open(gw, src, dst, id)))
 		return;
-	msg = gw->rbuf;
+	msg = gw->pool.rbuf;
 	msg[0] = 8;	/* echo request; the kernel fills in the checksum and identifier */
 	msg[1] = 0;
 	msg[2] = msg[3] = 0;

@@ -43,7 +43,7 @@ static void udp_closed(uv_handle_t *h)
 		gw->udp = u->next;
 	if (u->next)
 		u->next->prev = u->prev;
-	gw->nflows--;
+	gw->pool.nflows--;
 	gw->handles--;
 	free(u);
 }
@@ -61,7 +61,7 @@ static void host_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct gw_udp *u = h->data;
 
 	(void)suggested;
-	*buf = uv_buf_init((char *)u->gw->rbuf, sizeof(u->gw->rbuf));
+	*buf = uv_buf_init((char *)u->gw->pool.rbuf, sizeof(u->gw->pool.rbuf));
 }
 
 static void host_recv(uv_udp_t *s, ssize_t nread, const uv_buf_t *buf,
@@ -107,7 +107,7 @@ static struct gw_udp *udp_open(struct gateway *gw, const struct tapir_udp_meta *
 				m->src_port, m->dst.v4, m->dst_port);
 		return NULL;
 	}
-	if (gw->nflows >= gw->cfg.max_flows) {
+	if (gw->pool.nflows >= gw->pool.max_flows) {
 		GW_INC(gw, UDP_REFUSED_LIMIT);
 		return NULL;
 	}
@@ -130,7 +130,7 @@ static struct gw_udp *udp_open(struct gateway *gw, const struct tapir_udp_meta *
 	if (gw->udp)
 		gw->udp->prev = u;
 	gw->udp = u;
-	gw->nflows++;
+	gw->pool.nflows++;
 	int rc = uv_udp_connect(&u->sock, (const struct sockaddr *)&to);
 	if (rc == 0)
 		rc = uv_udp_recv_start(&u->sock, host_alloc, host_recv);
