@@ -126,6 +126,8 @@ int config_forward_parse(const char *s, struct config_forward *out, char *msg, s
 struct gateway_config {
 	bool enabled;                    /* forwarder mode, flows spliced to host sockets */
 	uint32_t host_loopback;          /* flows to it go to the host's 127.0.0.1; 0: none */
+	uint8_t host_loopback6[16];      /* flows to it go to the host's ::1 (if set) */
+	bool host_loopback6_set;
 	uint32_t max_flows;              /* spliced TCP + UDP flows + pending connects */
 	uint64_t flow_buffer;            /* bytes buffered per flow and direction */
 	uint64_t total_buffer;           /* bytes buffered by all flows together */

@@ -19,13 +19,14 @@
  *   icmp_echo.c   pings through unprivileged ping sockets (SOCK_DGRAM,
  *                 IPPROTO_ICMP) where net.ipv4.ping_group_range allows
  *
- * IPv6: the host side of a TCP flow is an AF_INET6 socket for an IPv6
- * destination (gw_host_sockaddr(): the host's ::1, link-local and
- * IPv4-mapped addresses refused), but none arrives yet: the stack's IPv6
- * input does not take foreign destinations in forwarder mode (ipv4.c's
- * forward_input() has no IPv6 twin), tapir up gives the namespace no IPv6
- * route via tapird, and the sandbox allows AF_INET sockets only.  UDP and
- * pings are IPv4 only.
+ * IPv6: the stack takes TCP, UDP and ICMPv6 echo to foreign IPv6 addresses
+ * as it does IPv4 (tapir/forward.h); the host side of such a flow is an
+ * AF_INET6 socket (gw_host_sockaddr(): host_loopback6 stands for the host's
+ * ::1, which is otherwise refused with ::, link-local and IPv4-mapped
+ * addresses), a ping goes through an IPv6 ping socket, and host-side
+ * unreachable errors go back as ICMPv6 from tapird's address
+ * (gw_send_unreach_addr()).  The sandbox allows AF_INET6 sockets with the
+ * gateway on.
  *
  * Destinations: host_loopback (when set) stands for the host's 127.0.0.1;
  * the stack never forwards 127/8 itself, so without it the host's loopback
@@ -48,6 +49,7 @@
 #include <string.h>
 
 #include "gw.h"
+#include "tapir/ipv6.h"
 #include "tapir/tcp.h"
 
 static const char *const gw_counter_names[GW__COUNT] = {
@@ -85,7 +87,11 @@ bool gw_host_sockaddr(const struct gateway *gw, const struct tapir_addr *dst, ui
 	s6->sin6_family = AF_INET6;
 	s6->sin6_port = htons(port);
 	memcpy(&s6->sin6_addr, dst->v6, 16);
-	/* the host's loopback (no host_loopback for IPv6 yet), ::, ::ffff:0:0/96
+	if (gw->cfg.host_loopback6_set && !memcmp(dst->v6, gw->cfg.host_loopback6, 16)) {
+		s6->sin6_addr = in6addr_loopback;
+		return true;
+	}
+	/* the host's loopback (only through host_loopback6), ::, ::ffff:0:0/96
 	 * (the host's IPv4 by a back door) and link-local (no scope here) */
 	return !IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) && !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) &&
 	       !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && !IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr);
@@ -155,6 +161,31 @@ void gw_send_unreach(struct gateway *gw, uint8_t code, uint8_t proto, uint32_t s
 	q[22] = (uint8_t)(dport >> 8);
 	q[23] = (uint8_t)dport;
 	(void)tapir_icmp_send_unreach(gw->st, code, q, sizeof(q));
+}
+
+void gw_send_unreach_addr(struct gateway *gw, uint8_t code, uint8_t proto,
+			  const struct tapir_addr *src, uint16_t sport,
+			  const struct tapir_addr *dst, uint16_t dport)
+{
+	/* ICMPv6 (RFC 4443 3.1): no route 0, address unreachable 3, port 4 */
+	uint8_t q[48] = { 0x60, 0, 0, 0, 0, 8, proto, 64 };
+	struct tapir_ipv6_rx_meta m = { .src = q + 8, .dst = q + 24, .proto = proto,
+					.hop_limit = 64, .packet = q, .packet_len = sizeof(q) };
+	uint8_t code6 = code == TAPIR_ICMP_UNREACH_PORT ? 4 :
+			code == TAPIR_ICMP_UNREACH_HOST ? 3 : 0;
+
+	if (src->family == TAPIR_AF_INET) {
+		gw_send_unreach(gw, code, proto, src->v4, sport, dst->v4, dport);
+		return;
+	}
+	memcpy(q + 8, src->v6, 16);
+	memcpy(q + 24, dst->v6, 16);
+	q[40] = (uint8_t)(sport >> 8);
+	q[41] = (uint8_t)sport;
+	q[42] = (uint8_t)(dport >> 8);
+	q[43] = (uint8_t)dport;
+	q[45] = 8;
+	tapir_ipv6_send_unreachable(gw->st, &m, code6);
 }
 
 static void on_sweep(uv_timer_t *t)

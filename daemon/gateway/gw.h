@@ -95,6 +95,12 @@ json_t *gw_addr_json(uint32_t a);
  * from @src:@sport to @dst:@dport (the header quoted is rebuilt) */
 void gw_send_unreach(struct gateway *gw, uint8_t code, uint8_t proto, uint32_t src,
 		     uint16_t sport, uint32_t dst, uint16_t dport);
+/* The same for either family: over IPv6 an ICMPv6 destination unreachable
+ * (TAPIR_ICMP_UNREACH_PORT: port unreachable, _HOST: address unreachable,
+ * else no route) from the router's own address */
+void gw_send_unreach_addr(struct gateway *gw, uint8_t code, uint8_t proto,
+			  const struct tapir_addr *src, uint16_t sport,
+			  const struct tapir_addr *dst, uint16_t dport);
 void gw_handle_closed(uv_handle_t *h);   /* counts a handle gone; frees handle->data */
 
 /* splice_tcp.c */
