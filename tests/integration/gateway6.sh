@@ -11,7 +11,8 @@
 # ::1 through host_loopback6 (and the namespace's ::1 its own), a UDP echo
 # over IPv6, a refused IPv6 port (ECONNREFUSED), an unreachable IPv6 address
 # (ENETUNREACH from the ICMPv6 tapird sends), ping -6 through IPv6 ping
-# sockets, and tapir conns showing [v6]:port ends.  Nothing leaves H.
+# sockets, the DNS relay answering on tapird's IPv6 address, and tapir conns
+# showing [v6]:port ends.  Nothing leaves H.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
@@ -50,6 +51,22 @@ PIDS="$PIDS $!"
 PIDS="$PIDS $!"
 socat UDP6-RECVFROM:7007,bind=[$HOST],fork SYSTEM:cat &
 PIDS="$PIDS $!"
+# The host's resolver (dns = 127.0.0.1 below): an A record for any name
+cat >"$TMP/resolver.py" <<'PY'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+while True:
+    q, a = s.recvfrom(512)
+    end = 12
+    while q[end]:
+        end += q[end] + 1
+    end += 5
+    ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([198, 51, 100, 66])
+    s.sendto(q[:2] + b"\x81\x80" + q[4:6] + b"\x00\x01\x00\x00\x00\x00" + q[12:end] + ans, a)
+PY
+$PY "$TMP/resolver.py" &
+PIDS="$PIDS $!"
 sleep 1
 
 # ---- G: the namespace behind tapird ----
@@ -63,6 +80,7 @@ gateway = 192.0.2.1
 
 [gateway]
 host_loopback6 = 2001:db8:ff::1
+dns = 127.0.0.1
 CONF
 "$TAPIR" up "$INST" --config "$TMP/g.conf" --netns new --gateway >/dev/null ||
 	fail "tapir up --gateway"
@@ -118,6 +136,23 @@ pass "refused IPv6 port: ECONNREFUSED; unreachable IPv6 address: ENETUNREACH"
 in_g ping -6 -c 2 -W 2 $HOST >/dev/null || fail "ping -6 $HOST through the gateway"
 [ "$(stat_of icmp_echo_replies)" -ge 2 ] || fail "icmp_echo_replies not counted"
 pass "ping -6 through IPv6 ping sockets"
+
+# DNS over IPv6: the relay answers on tapird's IPv6 address
+cat >"$TMP/query.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(5)
+q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in sys.argv[2].split(".")) + b"\0"
+q += struct.pack(">HH", 1, 1)
+s.sendto(q, (sys.argv[1], 53))
+r, a = s.recvfrom(512)
+assert r[:2] == b"\x12\x34" and a[0] == sys.argv[1], (r, a)
+print(".".join(str(b) for b in r[-4:]))
+PY
+out=$(in_g $PY "$TMP/query.py" 2001:db8::2 svc.gw.test)
+[ "$out" = 198.51.100.66 ] || fail "DNS over IPv6 through the relay: got '$out'"
+pass "DNS over IPv6: the relay answers on tapird's IPv6 address"
 
 # tapir conns: an IPv6 flow with [v6]:port ends
 socat TCP6-LISTEN:9003,bind=[$HOST],fork EXEC:cat &
