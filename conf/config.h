@@ -134,7 +134,7 @@ struct gateway_config {
 	uint64_t udp_idle_ns;            /* a UDP flow without traffic ends */
 	uint64_t connect_timeout_ns;     /* host connect() before the SYN is dropped */
 	bool icmp_echo;                  /* ping through ping sockets */
-	struct config_where w_host_loopback;
+	struct config_where w_host_loopback, w_host_loopback6;
 	/* port forwards and the DNS relay (daemon/gateway/forward.h, dns_relay.h) */
 	struct config_forward forwards[CONFIG_MAX_FORWARDS];  /* forward = tcp/H:N, ... */
 	size_t nforwards;

@@ -898,7 +898,7 @@ static int set_host_loopback6(void *base, const char *value, const char *where, 
 {
 	struct gateway_config *g = base;
 
-	(void)where;
+	snprintf(g->w_host_loopback6.text, sizeof(g->w_host_loopback6.text), "%s", where);
 	if (!*value || !strcmp(value, "none")) {
 		g->host_loopback6_set = false;
 		return 0;
