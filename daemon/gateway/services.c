@@ -64,7 +64,7 @@ int gw_services_forward(struct gw_services *s, const char *action, uint8_t proto
 }
 
 /* Read the host's resolvers (before the sandbox).  Return: how many */
-static size_t host_resolvers(uint32_t *out, size_t max)
+static size_t host_resolvers(struct tapir_addr *out, size_t max)
 {
 	char buf[16384];
 	FILE *f = fopen("/etc/resolv.conf", "r");
@@ -105,12 +105,12 @@ int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_st
 		}
 	}
 	struct dns_relay_env de = { .loop = loop, .st = st, .log = log, .kick = kick, .ctx = ctx };
-	memcpy(de.servers, c->gw.dns, c->gw.ndns * sizeof(c->gw.dns[0]));
-	de.nservers = c->gw.ndns;
+	for (size_t i = 0; i < c->gw.ndns && i < DNS_RELAY_MAX_SERVERS; i++)
+		de.servers[de.nservers++] = tapir_addr_v4(c->gw.dns[i]);
 	if (!de.nservers)
 		de.nservers = host_resolvers(de.servers, DNS_RELAY_MAX_SERVERS);
 	if (!de.nservers) {
-		tapir_log_warn(log, "gateway: no IPv4 nameserver in /etc/resolv.conf and no "
+		tapir_log_warn(log, "gateway: no nameserver in /etc/resolv.conf and no "
 			       "[gateway] dns: no DNS relay");
 		return 0;
 	}
@@ -118,9 +118,9 @@ int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_st
 		tapir_log_err(log, "gateway: DNS relay: %s", err);
 		return -1;
 	}
-	char ab[16];
+	char ab[TAPIR_ADDR_STRLEN];
 	tapir_log_info(log, "gateway: DNS relay on port 53 to %s%s",
-		       tapir_ipv4_addr_format(de.servers[0], ab), de.nservers > 1 ? " and more" : "");
+		       tapir_addr_format(&de.servers[0], ab), de.nservers > 1 ? " and more" : "");
 	return 0;
 }
 

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint32_t ns[4];
+	struct tapir_addr ns[4];
 	CHECK(dns_resolv_conf_parse((const char *)data, size, ns, 4) <= 4);
 	CHECK(dns_resolv_conf_parse((const char *)data, size, ns, 1) <= 1);
 

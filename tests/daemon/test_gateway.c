@@ -218,18 +218,28 @@ static void test_resolv_conf(void **state)
 			"nameserver 2001:db8::53\n  nameserver\t198.51.100.53 # two\n"
 			"nameserver 0.0.0.0\nnameservers 192.0.2.1\noptions edns0\n"
 			"nameserver 192.0.2.54\nnameserver 192.0.2.55\nnameserver 192.0.2.56";
-	uint32_t a[4];
-	assert_int_equal(dns_resolv_conf_parse(t, strlen(t), a, 4), 4);
-	assert_int_equal(a[0], 0xc0000235);
-	assert_int_equal(a[1], 0xc6336435);
-	assert_int_equal(a[2], 0xc0000236);
-	assert_int_equal(a[3], 0xc0000237);
+	struct tapir_addr a[5];
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x53 };
+	assert_int_equal(dns_resolv_conf_parse(t, strlen(t), a, 5), 5);
+	assert_int_equal(a[0].family, TAPIR_AF_INET);
+	assert_int_equal(a[0].v4, 0xc0000235);
+	assert_int_equal(a[1].family, TAPIR_AF_INET6);
+	assert_memory_equal(a[1].v6, v6, 16);
+	assert_int_equal(a[2].v4, 0xc6336435);
+	assert_int_equal(a[3].v4, 0xc0000236);
+	assert_int_equal(a[4].v4, 0xc0000237);
+	/* ::, multicast and link-local IPv6 servers are skipped */
+	const char *w = "nameserver ::\nnameserver ff02::1\nnameserver fe80::1\n"
+			"nameserver fe80::1%eth0\nnameserver ::1\n";
+	assert_int_equal(dns_resolv_conf_parse(w, strlen(w), a, 4), 1);
+	assert_int_equal(a[0].family, TAPIR_AF_INET6);
+	assert_int_equal(a[0].v6[15], 1);
 	assert_int_equal(dns_resolv_conf_parse(t, strlen(t), a, 1), 1);
 	assert_int_equal(dns_resolv_conf_parse("", 0, a, 4), 0);
 	/* no NUL at the end: only @len bytes are read */
 	const char u[] = "nameserver 192.0.2.1";
 	assert_int_equal(dns_resolv_conf_parse(u, sizeof(u) - 1, a, 4), 1);
-	assert_int_equal(a[0], 0xc0000201);
+	assert_int_equal(a[0].v4, 0xc0000201);
 	/* cut to "nameserver 192.0.2": not an address */
 	assert_int_equal(dns_resolv_conf_parse(u, sizeof(u) - 3, a, 4), 0);
 }

@@ -11,7 +11,8 @@
 # ::1 through host_loopback6 (and the namespace's ::1 its own), a UDP echo
 # over IPv6, a refused IPv6 port (ECONNREFUSED), an unreachable IPv6 address
 # (ENETUNREACH from the ICMPv6 tapird sends), ping -6 through IPv6 ping
-# sockets, the DNS relay answering on tapird's IPv6 address, and tapir conns
+# sockets, the DNS relay answering on tapird's IPv6 address and relaying to
+# the IPv6 resolver of its resolv.conf, and tapir conns
 # showing [v6]:port ends.  Nothing leaves H.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
@@ -51,11 +52,13 @@ PIDS="$PIDS $!"
 PIDS="$PIDS $!"
 socat UDP6-RECVFROM:7007,bind=[$HOST],fork SYSTEM:cat &
 PIDS="$PIDS $!"
-# The host's resolver (dns = 127.0.0.1 below): an A record for any name
+# The host's resolver, on H's IPv6 address, named by the resolv.conf that
+# tapird reads (a private /etc/resolv.conf: unshare -m, a bind mount): an A
+# record for any name
 cat >"$TMP/resolver.py" <<'PY'
 import socket, struct
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 53))
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("2001:db8:1::2", 53))
 while True:
     q, a = s.recvfrom(512)
     end = 12
@@ -80,10 +83,12 @@ gateway = 192.0.2.1
 
 [gateway]
 host_loopback6 = 2001:db8:ff::1
-dns = 127.0.0.1
 CONF
-"$TAPIR" up "$INST" --config "$TMP/g.conf" --netns new --gateway >/dev/null ||
-	fail "tapir up --gateway"
+printf 'nameserver 2001:db8:1::2\n' >"$TMP/resolv.conf"
+unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && exec "$2" up "$3" --config "$4" --netns new --gateway' \
+	sh "$TMP/resolv.conf" "$TAPIR" "$INST" "$TMP/g.conf" >/dev/null || fail "tapir up --gateway"
+grep -q "DNS relay on port 53 to 2001:db8:1::2" "$TAPIRD_LOG" ||
+	fail "the relay did not take the IPv6 resolver of resolv.conf: $(cat "$TAPIRD_LOG")"
 routes=$(in_g ip -6 route)
 grep -q "default via 2001:db8::2 dev tap0" <<<"$routes" ||
 	fail "no IPv6 default route via tapird: $routes"
@@ -152,7 +157,7 @@ print(".".join(str(b) for b in r[-4:]))
 PY
 out=$(in_g $PY "$TMP/query.py" 2001:db8::2 svc.gw.test)
 [ "$out" = 198.51.100.66 ] || fail "DNS over IPv6 through the relay: got '$out'"
-pass "DNS over IPv6: the relay answers on tapird's IPv6 address"
+pass "DNS over IPv6: the relay answers on tapird's IPv6 address, relaying to an IPv6 resolver"
 
 # tapir conns: an IPv6 flow with [v6]:port ends
 socat TCP6-LISTEN:9003,bind=[$HOST],fork EXEC:cat &
