@@ -8,8 +8,10 @@
  * (bad_queries).  A free slot of the pending table (DNS_RELAY_MAX_PENDING;
  * full: dropped, pending_full) takes the client's address, port and ID, a
  * copy of the question and of the query with a fresh random ID, and a fresh
- * host UDP socket (the kernel's random port), from which the query goes to
- * the first server.  An answer counts only from a server we asked, with the
+ * host UDP socket (the kernel's random port; an AF_INET6 dual-stack one when
+ * any server is IPv6, IPv4 servers then as ::ffff:a.b.c.d), from which the
+ * query goes to the first server.  Clients and servers may be of either
+ * family (the stack's port 53 listens on both).  An answer counts only from a server we asked, with the
  * fresh ID and the same question (else bad_answers, and the slot waits on);
  * it goes back to the client with its own ID from port 53.  A truncated
  * answer (TC) goes back as it came (the client retries over TCP, below);
