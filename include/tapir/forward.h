@@ -145,7 +145,7 @@ void tapir_tcp_forward_refuse(struct tapir_stack *st, const struct tapir_tcp_fwd
  * @ctx: Passed to @cb
  *
  * Datagrams to the stack's own addresses still go to its listeners only.
- * IPv6 datagrams reach @cb once the IPv6 layer takes foreign addresses.
+ * IPv6 datagrams for foreign addresses reach @cb too (@m's addresses IPv6).
  * Return: 0
  */
 int tapir_udp_forwarder_set(struct tapir_stack *st, tapir_udp_recv_fn cb, void *ctx);
