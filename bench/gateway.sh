@@ -23,18 +23,29 @@
 #                -t BASE+7:5007,...; H has a veth
 #                pair, one end with 198.51.100.1/24 and a default route for pasta
 #                to copy, N gets 192.0.2.100/24.
-# Figures, at MTU 1500 and 65520: bulk host -> namespace (send to discard)
-# and namespace -> host (receive from source), 64-byte round trips (median
-# and p99, on one connection) and connections per second (connect, one
-# 64-byte round trip, close).  Ratios: tapir / slirp4netns and tapir / pasta
-# (throughput and connections: higher is better for tapir; latency: lower).
+# Those are the "forward" rows.  The other way, flows the namespace opens to
+# the host through each tool's gateway (the client in N, tcpbench's servers
+# in H on every address, ports 6007/6009/6019):
+#   "loopback" rows: to the address that stands for H's 127.0.0.1:
+#                tapir's [gateway] host_loopback = 198.51.100.254,
+#                slirp4netns's gateway 192.0.2.2 (its host loopback mapping,
+#                on unless --disable-host-loopback), pasta's gateway
+#                192.0.2.2 (mapped to the host's loopback unless --no-map-gw);
+#   "veth" rows: to H's veth address 198.51.100.1 (each tool's host socket
+#                connects to it).
+# Figures, at MTU 1500 and 65520, for each kind: bulk host -> namespace and
+# namespace -> host (the sender writes to discard, or the receiver reads from
+# source), 64-byte round trips (median and p99, on one connection) and
+# connections per second (connect, one 64-byte round trip, close).  Ratios:
+# tapir / slirp4netns and tapir / pasta (throughput and connections: higher
+# is better for tapir; latency: lower).
 #
 # Load: the load average is printed, and the CPU time used during the run by
 # everything but the benchmark: the processes that were already running when
 # it started (their user + system ticks from /proc/PID/stat, before and
 # after), kernel threads left out (they do the tools' network work).  What
-# the run starts (the tools, their detached daemons, tapird) is the
-# benchmark's.  If the others used more than one core (CPU seconds above the
+# the run starts (the tools, their detached daemons, tapird) and the servers
+# in H are the benchmark's.  If the others used more than one core (CPU seconds above the
 # wall-clock seconds of the run) the ratios are not printed: the figures
 # would say as much about them as about the tools.
 #
@@ -70,6 +81,7 @@ if grep -q __asan_init "$TAPIRD"; then
 fi
 
 TMP=$(mktemp -d)
+export TAPIR_RUNTIME_DIR="$TMP/run"   # tapir exec as a RUNNER finds the instance
 PIDS=""
 cleanup() {
 	[ -n "${NAME:-}" ] && TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" down "$NAME" >/dev/null 2>&1 || true
@@ -94,6 +106,11 @@ ip link set hveth1 up
 ip link set hveth0 up
 ip route add default via 198.51.100.254 dev hveth0
 H_NS=$(readlink /proc/self/ns/net)
+HOST_VETH=198.51.100.1
+# The servers the namespaces' clients reach (on every address of H)
+"$TCPBENCH" server 6007 6009 6019 >"$TMP/hserver.log" 2>&1 &
+HSRV_PID=$!
+PIDS="$PIDS $HSRV_PID"
 
 # new_ns: a namespace N for the servers, its pid in NS_PID
 new_ns() {
@@ -116,30 +133,55 @@ stop_ns() {
 	kill "$SRV_PID" "$NS_PID" 2>/dev/null || true
 	wait "$SRV_PID" "$NS_PID" 2>/dev/null || true
 }
-# wait_port PORT: until the forward answers (a round trip through it)
+# wait_port HOST PORT [RUNNER...]: until HOST:PORT answers a round trip
+# (RUNNER: how to run the client, in N or, empty, in H)
 wait_port() {
+	local h=$1 p=$2
+	shift 2
 	for _ in $(seq 1 80); do
-		timeout 3 "$TCPBENCH" rr 127.0.0.1 "$1" 1 >/dev/null 2>&1 && return 0
+		timeout 3 "$@" "$TCPBENCH" rr "$h" "$p" 1 >/dev/null 2>&1 && return 0
 		sleep 0.25
 	done
-	die "127.0.0.1:$1 never answered"
+	die "$h:$p never answered"
 }
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
-# tb ARGS: a tcpbench client run, bounded in time
-tb() { timeout $((SECS + 60)) "$TCPBENCH" "$@"; }
 declare -A R
-# measure TOOL MTU: through host ports $BASE+7 (echo), +9 (discard), +19 (source)
+# run_tb NAME RUNNER... -- tcpbench ARGS: one client run, bounded in time; a
+# failed run leaves no figure ("-" in the table) and is listed under it
+run_tb() {
+	local what=$1
+	shift
+	timeout $((SECS + 60)) "$@" 2>>"$TMP/clients.log" ||
+		echo "$what failed" >>"$TMP/clients.log"
+}
+# measure TOOL MTU KIND HOST PORTBASE [RUNNER...]: the clients (through
+# RUNNER) to HOST's echo PORTBASE+7, discard +9 and source +19.  KIND:
+# fwd (the client in H, "send" is host -> ns), lo and veth (the client in N,
+# "send" is ns -> host)
 measure() {
-	local t=$1 m=$2 out
-	echo "  $t, MTU $m ..." >&2
-	wait_port $((BASE + 7))
-	R[send_${t}_$m]=$(tb send 127.0.0.1 $((BASE + 9)) "$SECS" | field gbps) || die "$t send"
-	R[recv_${t}_$m]=$(tb recv 127.0.0.1 $((BASE + 19)) "$SECS" | field gbps) || die "$t recv"
-	out=$(tb rr 127.0.0.1 $((BASE + 7)) "$RR") || die "$t rr"
-	R[rr50_${t}_$m]=$(echo "$out" | field median_us)
-	R[rr99_${t}_$m]=$(echo "$out" | field p99_us)
-	R[crr_${t}_$m]=$(tb crr 127.0.0.1 $((BASE + 7)) "$SECS" | field cps) || die "$t crr"
+	local t=$1 m=$2 k=$3 h=$4 b=$5 out
+	shift 5
+	echo "  $t, MTU $m, $k ..." >&2
+	wait_port "$h" $((b + 7)) "$@"
+	R[${k}send_${t}_$m]=$(run_tb "$t/$m/$k/send" "$@" "$TCPBENCH" send "$h" $((b + 9)) "$SECS" |
+		field gbps)
+	R[${k}recv_${t}_$m]=$(run_tb "$t/$m/$k/recv" "$@" "$TCPBENCH" recv "$h" $((b + 19)) "$SECS" |
+		field gbps)
+	out=$(run_tb "$t/$m/$k/rr" "$@" "$TCPBENCH" rr "$h" $((b + 7)) "$RR")
+	R[${k}rr50_${t}_$m]=$(echo "$out" | field median_us)
+	R[${k}rr99_${t}_$m]=$(echo "$out" | field p99_us)
+	R[${k}crr_${t}_$m]=$(run_tb "$t/$m/$k/crr" "$@" "$TCPBENCH" crr "$h" $((b + 7)) "$SECS" |
+		field cps)
+}
+# all_flows TOOL MTU LOOPBACK_ADDR RUNNER...: the forwards (BASE), then the
+# namespace's flows to H's loopback and to its veth address
+all_flows() {
+	local t=$1 m=$2 lo=$3
+	shift 3
+	measure "$t" "$m" fwd 127.0.0.1 "$BASE"
+	measure "$t" "$m" lo "$lo" 6000 "$@"
+	measure "$t" "$m" veth "$HOST_VETH" 6000 "$@"
 }
 
 # ---- the three tools ----
@@ -165,6 +207,7 @@ name = $NAME
 enabled = true
 forward = tcp/$((BASE + 7)):5007, tcp/$((BASE + 9)):5009, tcp/$((BASE + 19)):5019
 dns = 127.0.0.1
+host_loopback = 198.51.100.254
 CONF
 	# N: a user + network namespace made by tapir up, the TAP's kernel side
 	# 192.0.2.1 there; tapird keeps its host sockets in H
@@ -174,7 +217,7 @@ CONF
 		>"$TMP/server.log" 2>&1 &
 	SRV_PID=$!
 	PIDS="$PIDS $SRV_PID"
-	measure tapir "$m"
+	all_flows tapir "$m" 198.51.100.254 "$TAPIR" exec "$NAME" --
 	local tp
 	tp=$(TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" --json status "$NAME" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
 	[ -n "$tp" ] && OURS_DETACHED=$((OURS_DETACHED + $(pid_ticks "$tp")))
@@ -198,7 +241,7 @@ run_slirp() {
 		echo "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":$((BASE + p)),\"guest_port\":$((5000 + p))}}" |
 			socat - "UNIX-CONNECT:$TMP/slirp.sock" >>"$TMP/slirp.log" || die "slirp add_hostfwd"
 	done
-	measure slirp4netns "$m"
+	all_flows slirp4netns "$m" 192.0.2.2 nsenter -t "$NS_PID" -n
 	kill "$sp" 2>/dev/null || true
 	wait "$sp" 2>/dev/null || true
 	rm -f "$TMP/slirp.sock"
@@ -214,7 +257,15 @@ run_pasta() {
 		-- "$TCPBENCH" server 5007 5009 5019 >"$TMP/pasta.log" 2>&1 &
 	local pp=$!
 	PIDS="$PIDS $pp"
-	measure pasta "$m"
+	# N is the namespace of pasta's child, the servers
+	local child=""
+	for _ in $(seq 1 40); do
+		child=$(pgrep -P "$pp" | head -1) && [ -n "$child" ] &&
+			[ "$(readlink "/proc/$child/ns/net")" != "$H_NS" ] && break
+		sleep 0.25
+	done
+	[ -n "$child" ] || die "pasta's namespace not found"
+	all_flows pasta "$m" 192.0.2.2 nsenter -t "$child" -n
 	kill "$pp" 2>/dev/null || true
 	wait "$pp" 2>/dev/null || true
 }
@@ -223,7 +274,8 @@ run_pasta() {
 # proc_ticks: "PID TICKS" (user + system) of every process but kernel threads
 # (children of kthreadd, pid 2)
 proc_ticks() {
-	cat /proc/[0-9]*/stat 2>/dev/null |
+	# (a process gone between the glob and cat makes cat fail: not an error)
+	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } |
 		awk '{ pid = $1; sub(/^[^)]*\) /, ""); if ($2 != 2 && pid != 2) print pid, $12 + $13 }'
 }
 # pid_ticks PID: a live process's user + system ticks
@@ -261,12 +313,12 @@ echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
 
 HZ=$(getconf CLK_TCK)
 WALL=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }')
-OURS=$(( (C1 - C0) + OURS_DETACHED ))
+OURS=$(( (C1 - C0) + OURS_DETACHED + $(pid_ticks "$HSRV_PID") ))
 # the others: what the processes running before the run (not this script) used during it
-OTHERS=$(printf '%s\n--\n%s\n' "$P0" "$P1" | awk -v self=$$ -v hz="$HZ" '
+OTHERS=$(printf '%s\n--\n%s\n' "$P0" "$P1" | awk -v self=$$ -v hsrv="$HSRV_PID" -v hz="$HZ" '
 	$1 == "--" { after = 1; next }
 	!after { t0[$1] = $2; next }
-	($1 in t0) && $1 != self { x += $2 - t0[$1] }
+	($1 in t0) && $1 != self && $1 != hsrv { x += $2 - t0[$1] }
 	END { printf "%.1f", x / hz }')
 BUSY=$(awk -v x="$OTHERS" -v w="$WALL" 'BEGIN { if (x > w) print "busy" }')
 echo "run: ${WALL} s; CPU used by the benchmark: $(awk -v o="$OURS" -v hz="$HZ" 'BEGIN { printf "%.1f", o / hz }') s," \
@@ -274,10 +326,17 @@ echo "run: ${WALL} s; CPU used by the benchmark: $(awk -v o="$OURS" -v hz="$HZ" 
 echo
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "-" }'; }
-printf "%-38s %10s %12s %10s %12s %12s\n" "" tapir slirp4netns pasta tapir/slirp tapir/pasta
+printf "%-44s %10s %12s %10s %12s %12s\n" "" tapir slirp4netns pasta tapir/slirp tapir/pasta
 for m in $MTUS; do
-	for k in "send:host -> ns, Gbit/s" "recv:ns -> host, Gbit/s" "rr50:64 B round trip median, us" \
-		 "rr99:64 B round trip p99, us" "crr:connections per second"; do
+	for k in "fwdsend:forward, host -> ns, Gbit/s" "fwdrecv:forward, ns -> host, Gbit/s" \
+		 "fwdrr50:forward, 64 B RTT median, us" "fwdrr99:forward, 64 B RTT p99, us" \
+		 "fwdcrr:forward, connections/s" \
+		 "losend:loopback, ns -> host, Gbit/s" "lorecv:loopback, host -> ns, Gbit/s" \
+		 "lorr50:loopback, 64 B RTT median, us" "lorr99:loopback, 64 B RTT p99, us" \
+		 "locrr:loopback, connections/s" \
+		 "vethsend:veth, ns -> host, Gbit/s" "vethrecv:veth, host -> ns, Gbit/s" \
+		 "vethrr50:veth, 64 B RTT median, us" "vethrr99:veth, 64 B RTT p99, us" \
+		 "vethcrr:veth, connections/s"; do
 		key=${k%%:*}
 		a=${R[${key}_tapir_$m]:-} b=${R[${key}_slirp4netns_$m]:-} c=${R[${key}_pasta_$m]:-}
 		if [ -n "$BUSY" ]; then
@@ -285,15 +344,21 @@ for m in $MTUS; do
 		else
 			r1=$(ratio "$a" "$b") r2=$(ratio "$a" "$c")
 		fi
-		printf "%-38s %10s %12s %10s %12s %12s\n" "MTU $m ${k#*:}" "${a:--}" "${b:--}" "${c:--}" "$r1" "$r2"
+		printf "%-44s %10s %12s %10s %12s %12s\n" "MTU $m ${k#*:}" "${a:--}" "${b:--}" "${c:--}" "$r1" "$r2"
 	done
 done
+if grep -q failed "$TMP/clients.log" 2>/dev/null; then
+	echo
+	echo "runs that failed (no figure): $(grep -c failed "$TMP/clients.log")"
+	grep -B3 failed "$TMP/clients.log" | sed 's/^/  /'
+fi
 if [ -n "$BUSY" ]; then
 	echo
 	echo "ratios not printed: other processes used more than a core during the run"
 	echo "(${OTHERS} CPU seconds in ${WALL} s): the figures say as much about them as about the tools."
 fi
 echo
-echo "The path: a client in the host namespace to the namespace through each tool's port"
-echo "forwards (127.0.0.1:BASE+x -> N:500x).  The namespace -> host direction through a"
-echo "gateway is the other bulk row (the server in N sends)."
+echo "forward: a client in the host namespace H to the namespace N through each tool's port"
+echo "forwards (127.0.0.1:BASE+x -> N:500x).  loopback: a client in N to the address that"
+echo "stands for H's 127.0.0.1 (tapir's host_loopback, slirp4netns's and pasta's gateway"
+echo "address); veth: a client in N to H's veth address $HOST_VETH (each tool's host socket)."

@@ -439,7 +439,8 @@ static int conns_main(int argc, char **argv)
 	SIMPLE(argc, argv, U,
 	       "List TCP connections: 4-tuple, state, queues, RTT, cwnd, retransmits (as ss -ti);\n"
 	       "with [gateway] enabled also the spliced flows: the namespace side, the\n"
-	       "destination, the host socket, bytes each way and state.");
+	       "destination, the host socket, bytes each way and state (the port forwards'\n"
+	       "connections too: the namespace's server and the accepted host socket).");
 	if (argc != 2)
 		return usage_err("conns needs NAME", U);
 	return show(argv[1], "conns", NULL, conns_table, NULL);

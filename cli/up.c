@@ -41,6 +41,7 @@
  * mount namespace too, with RUNDIR/NAME.resolv.conf (naming tapird's DNS
  * relay) bind-mounted over /etc/resolv.conf.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -272,7 +273,7 @@ static int open_tap_in(pid_t holder, const char *name, bool *vnet)
  * (*@vnet as open_tap_in()) and *@holder, or -1 (printed)
  */
 static int gateway_netns(const char *ifname, const char *host_addr, unsigned mtu,
-			 const char *via, bool *vnet, pid_t *holder)
+			 const char *via, const char *via6, bool *vnet, pid_t *holder)
 {
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC))
@@ -283,10 +284,18 @@ static int gateway_netns(const char *ifname, const char *host_addr, unsigned mtu
 	if (g == 0) {
 		char *route[] = { "ip", "route", "replace", "default", "via", (char *)via, "dev",
 				  (char *)ifname, NULL };
+		/* IPv6 (via6 set): the kernel side's address as without --gateway
+		 * and a default route via tapird's address, on-link */
+		char *route6[] = { "ip", "-6", "route", "replace", "default", "via", (char *)via6,
+				   "dev", (char *)ifname, "onlink", NULL };
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(ready[0]);
-		if (make_netns(ifname, host_addr, mtu, false) || run(route)) {
+		if (make_netns(ifname, host_addr, mtu, via6 != NULL) || run(route)) {
 			fprintf(stderr, "tapir: no default route via %s\n", via);
+			_exit(1);
+		}
+		if (via6 && run(route6)) {
+			fprintf(stderr, "tapir: no IPv6 default route via %s\n", via6);
 			_exit(1);
 		}
 		if (write(ready[1], "1", 1) != 1)
@@ -407,12 +416,16 @@ int up_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	char via[16] = "";
+	/* tapird's IPv6 address: the configuration's first, else UP_TAPIRD_ADDR6's */
+	char via6[INET6_ADDRSTRLEN] = "2001:db8::2";
 	if (gateway) {
 		if (!cfg.addr_set) {
 			fprintf(stderr, "tapir: --gateway: no [ipv4] address in the configuration\n");
 			return EXIT_USAGE;
 		}
 		tapir_ipv4_addr_format(cfg.addr, via);
+		if (cfg.ipv6_addr_set)
+			inet_ntop(AF_INET6, cfg.ipv6_addr, via6, sizeof(via6));
 	}
 	char ifname[sizeof(cfg.ifname)];
 	strcpy(ifname, cfg.ifname);
@@ -452,7 +465,8 @@ int up_main(int argc, char **argv)
 		if (gateway) {
 			bool vnet = false;
 			pid_t holder = 0;
-			int tfd = gateway_netns(ifname, host, mtu, via, &vnet, &holder);
+			int tfd = gateway_netns(ifname, host, mtu, via,
+						cfg.ipv6_enabled ? via6 : NULL, &vnet, &holder);
 			if (tfd < 0)
 				_exit(125);
 			fcntl(tfd, F_SETFD, 0);	/* tapird takes it over */

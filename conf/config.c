@@ -532,6 +532,10 @@ int config_finish(struct tapird_config *c, const struct tapir_app_conf_type *con
 		return errf(err, errlen, c->gw.w_host_loopback.text,
 			    "[gateway] host_loopback: %s is our own address", ab);
 	}
+	for (size_t i = 0; c->gw.host_loopback6_set && i < c->ipv6.naddrs; i++)
+		if (!memcmp(c->ipv6.addrs[i].addr, c->gw.host_loopback6, 16))
+			return errf(err, errlen, c->gw.w_host_loopback6.text,
+				    "[gateway] host_loopback6: our own IPv6 address");
 	for (size_t i = 0; i < c->nkvs; i++)
 		if (!c->kvs[i].spec)
 			return errf(err, errlen, c->kvs[i].where.text,

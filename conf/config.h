@@ -126,13 +126,15 @@ int config_forward_parse(const char *s, struct config_forward *out, char *msg, s
 struct gateway_config {
 	bool enabled;                    /* forwarder mode, flows spliced to host sockets */
 	uint32_t host_loopback;          /* flows to it go to the host's 127.0.0.1; 0: none */
+	uint8_t host_loopback6[16];      /* flows to it go to the host's ::1 (if set) */
+	bool host_loopback6_set;
 	uint32_t max_flows;              /* spliced TCP + UDP flows + pending connects */
 	uint64_t flow_buffer;            /* bytes buffered per flow and direction */
 	uint64_t total_buffer;           /* bytes buffered by all flows together */
 	uint64_t udp_idle_ns;            /* a UDP flow without traffic ends */
 	uint64_t connect_timeout_ns;     /* host connect() before the SYN is dropped */
 	bool icmp_echo;                  /* ping through ping sockets */
-	struct config_where w_host_loopback;
+	struct config_where w_host_loopback, w_host_loopback6;
 	/* port forwards and the DNS relay (daemon/gateway/forward.h, dns_relay.h) */
 	struct config_forward forwards[CONFIG_MAX_FORWARDS];  /* forward = tcp/H:N, ... */
 	size_t nforwards;

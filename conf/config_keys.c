@@ -892,6 +892,23 @@ static int set_host_loopback(void *base, const char *value, const char *where, c
 	return 0;
 }
 
+/* [gateway] host_loopback6 = A (IPv6), or "" / none */
+static int set_host_loopback6(void *base, const char *value, const char *where, char *msg,
+			      size_t msglen)
+{
+	struct gateway_config *g = base;
+
+	snprintf(g->w_host_loopback6.text, sizeof(g->w_host_loopback6.text), "%s", where);
+	if (!*value || !strcmp(value, "none")) {
+		g->host_loopback6_set = false;
+		return 0;
+	}
+	if (parse6(value, g->host_loopback6, msg, msglen))
+		return -EINVAL;
+	g->host_loopback6_set = true;
+	return 0;
+}
+
 #define GWC struct gateway_config
 
 static const struct tapir_conf_key gateway_keys[] = {
@@ -899,8 +916,11 @@ static const struct tapir_conf_key gateway_keys[] = {
 	  .help = "be the namespace's router: splice flows to any address to host sockets" },
 	{ "host_loopback", TAPIR_CONF_CUSTOM, .set = set_host_loopback,
 	  .help = "flows to this address go to the host's 127.0.0.1 (default: none)" },
+	{ "host_loopback6", TAPIR_CONF_CUSTOM, .set = set_host_loopback6,
+	  .help = "flows to this IPv6 address go to the host's ::1 (default: none)" },
 	{ "max_flows", TAPIR_CONF_UINT, TAPIR_CONF_AT(GWC, max_flows), .min = 1, .max = 1u << 20,
-	  .def = "4096", .help = "spliced flows (TCP, UDP, pending connects); beyond, refused" },
+	  .def = "4096",
+	  .help = "flows (TCP, pending connects, UDP, pings, the forwards'); beyond: refused" },
 	{ "flow_buffer", TAPIR_CONF_SIZE, TAPIR_CONF_AT(GWC, flow_buffer), .min = 4096,
 	  .max = 64u << 20, .def = "256KiB",
 	  .help = "bytes held per flow and direction before the sender is paused" },
@@ -909,7 +929,7 @@ static const struct tapir_conf_key gateway_keys[] = {
 	  .help = "bytes held by all flows together; beyond, every sender is paused" },
 	{ "udp_idle_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(GWC, udp_idle_ns), .min = SEC,
 	  .max = 3600 * SEC, .range = "1s to 1h", .def = "60s",
-	  .help = "a UDP flow (or ping socket) without traffic this long is closed" },
+	  .help = "a UDP flow (a forward's too, a ping socket) idle this long is closed" },
 	{ "connect_timeout", TAPIR_CONF_DURATION, TAPIR_CONF_AT(GWC, connect_timeout_ns),
 	  .min = SEC, .max = 600 * SEC, .range = "1s to 10min", .def = "20s",
 	  .help = "a host-side connect() not done by then: the namespace's SYN goes unanswered" },

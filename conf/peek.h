@@ -26,6 +26,7 @@ struct config_peek {
 	bool gateway_enabled;   /* [gateway] enabled: tapird routes for the namespace */
 	bool ipv6_enabled;      /* [ipv6] enabled */
 	bool ipv6_addr_set;     /* [ipv6] has an address */
+	uint8_t ipv6_addr[16];  /* the first one (if ipv6_addr_set) */
 };
 
 /**

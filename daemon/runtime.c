@@ -931,8 +931,10 @@ static void forward_stats(struct daemon *d, json_t *obj)
 static void *ctl_spliced(void *ctx)
 {
 	struct daemon *d = ctx;
+	void *arr = gateway_flows_json(d->gw);
 
-	return gateway_flows_json(d->gw);
+	gw_services_flows_json(d->svc, arr);
+	return arr;
 }
 
 /* "conns": the fields the app that has the connection knows (TLS) */
@@ -979,7 +981,8 @@ static int start_loop(struct daemon *d)
 		return -1;
 	}
 	if (d->cfg.gw.enabled &&
-	    gw_services_start(&d->svc, &d->loop, d->st, &d->cfg, &d->log, gw_kick, d) < 0)
+	    gw_services_start(&d->svc, &d->loop, d->st, gateway_pool(d->gw), &d->cfg, &d->log,
+			      gw_kick, d) < 0)
 		return -1;
 	struct tapird_ctl_hooks h = { .ctx = d, .shutdown = ctl_shutdown, .rearm = ctl_rearm,
 				      .reload = ctl_reload, .dev_stats = ctl_dev_stats,

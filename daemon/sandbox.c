@@ -84,14 +84,19 @@ int sandbox_seccomp(bool gateway, char *err, size_t errlen)
 	if (!rc)
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					    &unix_only);
-	/* the gateway ([gateway] enabled): AF_INET sockets (TCP, UDP, ping
-	 * sockets), connect() for TCP and UDP flows, and bind(), which libuv
-	 * makes (to port 0) before connecting a UDP socket; listen() for the
-	 * port forwards' host listeners */
+	/* the gateway ([gateway] enabled): AF_INET and AF_INET6 sockets (TCP,
+	 * UDP, ping sockets), connect() for TCP and UDP flows, and bind(), which
+	 * libuv makes (to port 0) before connecting a UDP socket; listen() for
+	 * the port forwards' host listeners */
 	if (!rc && gateway) {
 		const struct scmp_arg_cmp inet_only = { .arg = 0, .op = SCMP_CMP_EQ,
 							.datum_a = AF_INET, .datum_b = 0 };
+		const struct scmp_arg_cmp inet6_only = { .arg = 0, .op = SCMP_CMP_EQ,
+							 .datum_a = AF_INET6, .datum_b = 0 };
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &inet_only);
+		if (!rc)
+			rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+						    &inet6_only);
 		if (!rc)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0);
 		if (!rc)

@@ -15,7 +15,9 @@
  * Packet Too Big must also quote a packet larger than the MTU it reports
  * (RFC 8201 4: what we sent, not anything) and then lowers the path MTU to
  * the destination (never below 1,280); the protocol that sent the packet
- * gets the error through its registered error function.
+ * gets the error through its registered error function.  In forwarder mode
+ * (tapir/forward.h) a message to a foreign address is an echo request for
+ * the echo forwarder, or dropped (icmpv6.drop.forward).
  *
  * Errors out (icmpv6_send_error()): RFC 4443 2.4 (e): never about an ICMPv6
  * error or a Redirect, about a packet to a multicast group or that came as a
@@ -149,6 +151,28 @@ int tapir_icmpv6_send_echo(struct tapir_stack *st, const uint8_t dst[16], uint16
 			hop_limit);
 }
 
+int tapir_icmpv6_echo_forwarder_set(struct tapir_stack *st, tapir_icmpv6_echo_fwd_fn fn, void *ctx)
+{
+	st->echo6_fwd = fn;
+	st->echo6_fwd_ctx = fn ? ctx : NULL;
+	return 0;
+}
+
+int tapir_icmpv6_echo_reply_from(struct tapir_stack *st, const uint8_t src[16], const uint8_t dst[16],
+				 uint16_t id, uint16_t seq, const uint8_t *data, size_t len)
+{
+	int rc;
+
+	if (!st->ip6)
+		return -ENOTSUP;
+	if (len > IPV6_MAX_PAYLOAD - ICMPV6_HDR_LEN)
+		return -EMSGSIZE;
+	rc = send_msg(st, src, dst, ICMPV6_ECHO_REPLY, 0, (uint32_t)id << 16 | seq, data, len, 0);
+	if (rc == 0)
+		CTR_INC(st, ICMPV6_ECHO_REPLIES_SENT);
+	return rc;
+}
+
 void tapir_icmpv6_set_echo_reply_handler(struct tapir_stack *st, tapir_icmpv6_echo_reply_fn fn,
 					 void *ctx)
 {
@@ -207,6 +231,17 @@ void icmpv6_input(struct tapir_stack *st, const struct tapir_ipv6_rx_meta *m, co
 	}
 	if (icmpv6_csum(m->src, m->dst, msg, len) != 0) {
 		CTR_INC(st, ICMPV6_DROP_CHECKSUM);
+		return;
+	}
+	if (!m->multicast && !ipv6_is_our_addr(st, m->dst)) {
+		/* forwarder mode: an echo for a foreign address goes to the app */
+		if (msg[0] != ICMPV6_ECHO_REQUEST || len < ICMPV6_HDR_LEN || !st->echo6_fwd) {
+			CTR_INC(st, ICMPV6_DROP_FORWARD);
+			return;
+		}
+		CTR_INC(st, ICMPV6_FORWARD_ECHO);
+		st->echo6_fwd(st->echo6_fwd_ctx, m->src, m->dst, get_be16(msg + 4), get_be16(msg + 6),
+			      msg + ICMPV6_HDR_LEN, len - ICMPV6_HDR_LEN);
 		return;
 	}
 	switch (msg[0]) {

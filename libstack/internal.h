@@ -127,6 +127,8 @@ struct tapir_stack {
 	void *udp_fwd_ctx;
 	tapir_icmp_echo_fwd_fn echo_fwd;
 	void *echo_fwd_ctx;
+	tapir_icmpv6_echo_fwd_fn echo6_fwd;
+	void *echo6_fwd_ctx;
 	/* DHCP client (dhcp.c), NULL until tapir_dhcp_start() */
 	struct dhcp_client *dhcp;
 	size_t dev_mtu;          /* the device's MTU; mtu may be lower (DHCP option 26) */

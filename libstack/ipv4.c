@@ -572,7 +572,7 @@ static bool forward_input(struct tapir_stack *st, const uint8_t *pkt, const stru
 
 bool tapir_stack_forwarding(const struct tapir_stack *st)
 {
-	return st->tcp_fwd || st->udp_fwd || st->echo_fwd;
+	return st->tcp_fwd || st->udp_fwd || st->echo_fwd || st->echo6_fwd;
 }
 
 void ipv4_input(struct tapir_stack *st, const uint8_t *pkt, size_t len, bool link_broadcast,

@@ -11,9 +11,10 @@
  * destination must be one of our addresses (not tentative, RFC 4862 5.4,
  * except for NDP), or a group we listen to (all-nodes, our solicited-node
  * groups); a unicast destination that came as a link-layer multicast is
- * dropped.  In forwarder mode (a TCP forwarder set, tapir/forward.h) a
+ * dropped.  In forwarder mode (any forwarder set, tapir/forward.h) a
  * packet for a foreign unicast address is taken too (forward_input()), but
- * delivered only to TCP.  The extension headers are then walked in order, each length
+ * delivered only to TCP, UDP (each hands it to its forwarder or refuses it)
+ * and ICMPv6 (echo requests to the echo forwarder, the rest dropped).  The extension headers are then walked in order, each length
  * checked against what is left:
  *   - hop-by-hop: only right after the fixed header (else Parameter Problem
  *     code 1); its options and the destination options' obey the two high
@@ -510,7 +511,7 @@ struct rx6 {
 	size_t len;
 	bool link_multicast;
 	bool dst_multicast;
-	bool foreign;             /* for a foreign address, taken for the TCP forwarder */
+	bool foreign;             /* for a foreign address, taken for a forwarder */
 	bool reassembled;
 	unsigned flags;
 };
@@ -650,8 +651,9 @@ static void deliver(struct tapir_stack *st, const struct rx6 *r, uint8_t nh, siz
 	};
 	struct ipv6_proto *p = &st->ip6->protos[nh];
 
-	if (r->foreign && nh != TAPIR_IP_PROTO_TCP) {
-		/* only TCP forwards over IPv6 so far; nothing answers for the address */
+	if (r->foreign && nh != TAPIR_IP_PROTO_TCP && nh != TAPIR_IP_PROTO_UDP &&
+	    nh != IPV6_NH_ICMPV6) {
+		/* nothing forwards other protocols; nothing answers for the address */
 		CTR_INC(st, IPV6_DROP_NOT_US);
 		return;
 	}
@@ -674,7 +676,7 @@ static void deliver(struct tapir_stack *st, const struct rx6 *r, uint8_t nh, siz
 
 /*
  * Forwarder mode (tapir/forward.h): take a unicast packet for a foreign
- * address (TCP only, see deliver())?  Never for ::/8 (unspecified, loopback,
+ * address (TCP, UDP and ICMPv6 only, see deliver())?  Never for ::/8 (unspecified, loopback,
  * IPv4-mapped and -compatible: RFC 4291's reserved block), link-local
  * (fe80::/10: the link's own, not routed through us) or a link-layer
  * multicast; a packet whose hop limit ends here gets a Time Exceeded (RFC
@@ -683,7 +685,7 @@ static void deliver(struct tapir_stack *st, const struct rx6 *r, uint8_t nh, siz
 static bool forward_input(struct tapir_stack *st, const uint8_t *pkt, size_t len,
 			  const uint8_t dst[16], bool link_multicast)
 {
-	if (!st->tcp_fwd || link_multicast) {
+	if (!tapir_stack_forwarding(st) || link_multicast) {
 		CTR_INC(st, IPV6_DROP_NOT_US);
 		return false;
 	}

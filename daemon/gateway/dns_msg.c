@@ -81,7 +81,26 @@ size_t relay_msg_servfail(uint8_t *msg, const struct relay_msg_info *q)
 	return DNS_HEADER_LEN + q->question_len;
 }
 
-size_t dns_resolv_conf_parse(const char *text, size_t len, uint32_t *out, size_t max)
+bool relay_msg_bare_tc(const uint8_t *msg, size_t len, uint16_t *id)
+{
+	if (!msg || len < DNS_HEADER_LEN || !(msg[2] & 0x80) || !(msg[2] & 0x02) ||
+	    be16(msg + 4) != 0)
+		return false;
+	*id = be16(msg);
+	return true;
+}
+
+size_t relay_msg_tc_answer(uint8_t *out, const uint8_t *hdr, const uint8_t *q, size_t qlen)
+{
+	memcpy(out, hdr, 4);
+	out[4] = 0;
+	out[5] = 1;                                   /* QDCOUNT */
+	memset(out + 6, 0, 6);                        /* AN, NS, AR counts */
+	memcpy(out + DNS_HEADER_LEN, q, qlen);
+	return DNS_HEADER_LEN + qlen;
+}
+
+size_t dns_resolv_conf_parse(const char *text, size_t len, struct tapir_addr *out, size_t max)
 {
 	size_t n = 0, i = 0;
 	while (i < len && n < max) {
@@ -106,8 +125,13 @@ size_t dns_resolv_conf_parse(const char *text, size_t len, uint32_t *out, size_t
 		       *end != ';')
 			end++;
 		*end = 0;
-		uint32_t a;
-		if (tapir_ipv4_addr_parse(p, &a) == 0 && a != 0)
+		struct tapir_addr a;
+		static const uint8_t zero[16];
+		if (tapir_addr_parse(p, &a))
+			continue;
+		if (a.family == TAPIR_AF_INET ? a.v4 != 0 :
+		    memcmp(a.v6, zero, 16) && a.v6[0] != 0xff &&
+		    !(a.v6[0] == 0xfe && (a.v6[1] & 0xc0) == 0x80))
 			out[n++] = a;
 	}
 	return n;

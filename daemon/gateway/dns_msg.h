@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tapir/addr.h"
+
 #define DNS_HEADER_LEN 12
 #define DNS_QUESTION_MAX (255 + 4)      /* the name, QTYPE, QCLASS */
 
@@ -48,13 +50,33 @@ void relay_msg_set_id(uint8_t *msg, uint16_t id);
 size_t relay_msg_servfail(uint8_t *msg, const struct relay_msg_info *q);
 
 /**
- * dns_resolv_conf_parse() - The IPv4 nameservers of a resolv.conf text
- * @text: The file's text, @len bytes (need not end in NUL)
- * @out:  Receives up to @max addresses, host order
+ * relay_msg_bare_tc() - Whether a message is a truncated answer without its question
+ * @msg: The message, @len bytes
+ * @id:  Receives its ID
  *
- * Lines "nameserver ADDR" (resolv.conf(5)); other lines, IPv6 addresses and
- * 0.0.0.0 are skipped.  Return: the number of addresses found
+ * RFC 1035 leaves what a truncated message keeps to the server; some answer
+ * TC with QDCOUNT 0.  The relay matches such an answer by server and ID only
+ * and gives the client relay_msg_tc_answer() (so that its stub, which
+ * matches the question, retries over TCP).
+ *
+ * Return: true for a response (QR) with TC set, QDCOUNT 0 and at least a header
  */
-size_t dns_resolv_conf_parse(const char *text, size_t len, uint32_t *out, size_t max);
+bool relay_msg_bare_tc(const uint8_t *msg, size_t len, uint16_t *id);
+
+/* Write to @out (DNS_HEADER_LEN + @qlen bytes) a truncated answer: @hdr's
+ * header (ID, flags, RCODE) with QDCOUNT 1 and the other counts 0, then the
+ * question @q (@qlen bytes).  Return: its length */
+size_t relay_msg_tc_answer(uint8_t *out, const uint8_t *hdr, const uint8_t *q, size_t qlen);
+
+/**
+ * dns_resolv_conf_parse() - The nameservers of a resolv.conf text, either family
+ * @text: The file's text, @len bytes (need not end in NUL)
+ * @out:  Receives up to @max addresses (IPv4 ones as TAPIR_AF_INET)
+ *
+ * Lines "nameserver ADDR" (resolv.conf(5)); other lines, 0.0.0.0, ::,
+ * multicast and link-local IPv6 addresses (a scope this relay cannot carry)
+ * are skipped.  Return: the number of addresses found
+ */
+size_t dns_resolv_conf_parse(const char *text, size_t len, struct tapir_addr *out, size_t max);
 
 #endif /* TAPIR_GATEWAY_DNS_MSG_H */

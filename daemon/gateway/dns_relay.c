@@ -8,10 +8,15 @@
  * (bad_queries).  A free slot of the pending table (DNS_RELAY_MAX_PENDING;
  * full: dropped, pending_full) takes the client's address, port and ID, a
  * copy of the question and of the query with a fresh random ID, and a fresh
- * host UDP socket (the kernel's random port), from which the query goes to
- * the first server.  An answer counts only from a server we asked, with the
+ * host UDP socket (the kernel's random port; an AF_INET6 dual-stack one when
+ * any server is IPv6, IPv4 servers then as ::ffff:a.b.c.d), from which the
+ * query goes to the first server.  Clients and servers may be of either
+ * family (the stack's port 53 listens on both).  An answer counts only from a server we asked, with the
  * fresh ID and the same question (else bad_answers, and the slot waits on);
- * it goes back to the client with its own ID from port 53.  Every
+ * it goes back to the client with its own ID from port 53.  A truncated
+ * answer (TC) goes back as it came (the client retries over TCP, below);
+ * one without its question (QDCOUNT 0: some servers) counts with the server
+ * and the ID alone and goes back with the question put in.  Every
  * DNS_RELAY_TRY_NS without an answer the query goes to the next server, up
  * to DNS_RELAY_TRIES; then the client gets SERVFAIL (timeouts).
  *
@@ -62,7 +67,7 @@ struct pend {
 	size_t ansgot;
 	uint64_t deadline;
 	unsigned tries;
-	uint32_t asked[DNS_RELAY_TRIES];
+	struct tapir_addr asked[DNS_RELAY_TRIES];
 };
 
 struct tclient {
@@ -156,14 +161,20 @@ static void slot_done(struct pend *p, uint8_t *answer, size_t len)
 	uv_close((uv_handle_t *)&p->h, slot_closed);
 }
 
+static bool asked(const struct pend *p, const struct tapir_addr *from)
+{
+	bool yes = false;
+	for (unsigned i = 0; i < p->tries && i < DNS_RELAY_TRIES; i++)
+		yes |= tapir_addr_eq(&p->asked[i], from);
+	return yes;
+}
+
 /* An answer from the host: the server, the fresh ID and the question must match */
-static bool answer_ok(struct pend *p, uint32_t from, const uint8_t *msg, size_t len)
+static bool answer_ok(struct pend *p, const struct tapir_addr *from, const uint8_t *msg,
+		      size_t len)
 {
 	struct relay_msg_info a;
-	bool asked = false;
-	for (unsigned i = 0; i < p->tries && i < DNS_RELAY_TRIES; i++)
-		asked |= p->asked[i] == from;
-	if (!asked || relay_msg_parse(msg, len, &a) || !a.qr || a.id != p->new_id ||
+	if (!asked(p, from) || relay_msg_parse(msg, len, &a) || !a.qr || a.id != p->new_id ||
 	    !relay_question_eq(a.question, a.question_len, p->q, p->qlen)) {
 		p->r->stats.bad_answers++;
 		return false;
@@ -212,11 +223,61 @@ static struct pend *slot_new(struct dns_relay *r, const uint8_t *msg, size_t len
 	return p;
 }
 
-static struct sockaddr_in server_addr(uint32_t a)
+/* A server's socket address; @v6sock: for an AF_INET6 socket (IPv4 as
+ * ::ffff:a.b.c.d, a dual-stack socket) */
+static struct sockaddr_storage server_addr(const struct tapir_addr *a, bool v6sock)
 {
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(DNS_PORT),
-				 .sin_addr.s_addr = htonl(a) };
-	return s;
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	if (a->family == TAPIR_AF_INET && !v6sock) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(DNS_PORT);
+		s->sin_addr.s_addr = htonl(a->v4);
+		return ss;
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(DNS_PORT);
+	if (a->family == TAPIR_AF_INET) {
+		s6->sin6_addr.s6_addr[10] = s6->sin6_addr.s6_addr[11] = 0xff;
+		s6->sin6_addr.s6_addr[12] = (uint8_t)(a->v4 >> 24);
+		s6->sin6_addr.s6_addr[13] = (uint8_t)(a->v4 >> 16);
+		s6->sin6_addr.s6_addr[14] = (uint8_t)(a->v4 >> 8);
+		s6->sin6_addr.s6_addr[15] = (uint8_t)a->v4;
+	} else {
+		memcpy(&s6->sin6_addr, a->v6, 16);
+	}
+	return ss;
+}
+
+/* Where an answer came from, IPv4-mapped IPv6 as IPv4.  Return: false if neither family */
+static bool from_addr(const struct sockaddr *sa, struct tapir_addr *out)
+{
+	if (sa->sa_family == AF_INET) {
+		*out = tapir_addr_v4(ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+		return true;
+	}
+	if (sa->sa_family != AF_INET6)
+		return false;
+	const uint8_t *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+		*out = tapir_addr_v4((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
+				     (uint32_t)b[14] << 8 | b[15]);
+		return true;
+	}
+	out->family = TAPIR_AF_INET6;
+	memcpy(out->v6, b, 16);
+	return true;
+}
+
+/* Does the relay need an IPv6 (dual-stack) upstream socket: any IPv6 server? */
+static bool servers_v6(const struct dns_relay *r)
+{
+	for (size_t i = 0; i < r->env.nservers; i++)
+		if (r->env.servers[i].family == TAPIR_AF_INET6)
+			return true;
+	return false;
 }
 
 /* ---- UDP ---- */
@@ -231,11 +292,24 @@ static void up_udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct 
 			unsigned flags)
 {
 	struct pend *p = h->data;
-	if (n <= 0 || !addr || addr->sa_family != AF_INET || p->state != P_BUSY ||
+	struct tapir_addr from;
+	if (n <= 0 || !addr || !from_addr(addr, &from) || p->state != P_BUSY ||
 	    (flags & UV_UDP_PARTIAL))
 		return;
-	uint32_t from = ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr);
-	if (!answer_ok(p, from, (const uint8_t *)b->base, (size_t)n))
+	uint16_t id;
+	if (relay_msg_bare_tc((const uint8_t *)b->base, (size_t)n, &id)) {
+		/* truncated, without the question: matched by server and ID, and
+		 * given back with the question so the client's stub takes it */
+		if (!asked(p, &from) || id != p->new_id) {
+			p->r->stats.bad_answers++;
+			return;
+		}
+		uint8_t tc[DNS_HEADER_LEN + DNS_QUESTION_MAX];
+		slot_done(p, tc, relay_msg_tc_answer(tc, (const uint8_t *)b->base, p->q, p->qlen));
+		kick(p->r);
+		return;
+	}
+	if (!answer_ok(p, &from, (const uint8_t *)b->base, (size_t)n))
 		return;
 	slot_done(p, (uint8_t *)b->base, (size_t)n);
 	kick(p->r);
@@ -245,10 +319,11 @@ static void up_udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct 
 static int udp_try(struct pend *p)
 {
 	struct dns_relay *r = p->r;
-	uint32_t srv = r->env.servers[(r->next_server + p->tries) % r->env.nservers];
-	struct sockaddr_in sa = server_addr(srv);
+	const struct tapir_addr *srv =
+		&r->env.servers[(r->next_server + p->tries) % r->env.nservers];
+	struct sockaddr_storage sa = server_addr(srv, servers_v6(r));
 	uv_buf_t b = uv_buf_init((char *)p->msg, (unsigned)p->len);
-	p->asked[p->tries++] = srv;
+	p->asked[p->tries++] = *srv;
 	p->deadline = uv_hrtime() + DNS_RELAY_TRY_NS;
 	int rc = uv_udp_try_send(&p->h.udp, &b, 1, (const struct sockaddr *)&sa);
 	return rc < 0 ? rc : 0;
@@ -272,7 +347,9 @@ static void on_udp_query(void *ctx, const struct tapir_udp_meta *m, const uint8_
 	p->h.udp.data = p;
 	r->handles++;
 	struct sockaddr_in any = { .sin_family = AF_INET };
-	int rc = uv_udp_bind(&p->h.udp, (const struct sockaddr *)&any, 0);
+	struct sockaddr_in6 any6 = { .sin6_family = AF_INET6 };
+	int rc = servers_v6(r) ? uv_udp_bind(&p->h.udp, (const struct sockaddr *)&any6, 0)
+			       : uv_udp_bind(&p->h.udp, (const struct sockaddr *)&any, 0);
 	if (!rc)
 		rc = uv_udp_recv_start(&p->h.udp, up_alloc, up_udp_recv);
 	if (!rc)
@@ -312,7 +389,7 @@ static void up_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	size_t want = (size_t)(p->ans[0] << 8 | p->ans[1]);
 	if (p->ansgot < 2 + want)
 		return;
-	if (!answer_ok(p, p->asked[0], p->ans + 2, want)) {
+	if (!answer_ok(p, &p->asked[0], p->ans + 2, want)) {
 		slot_done(p, NULL, 0);
 	} else {
 		slot_done(p, p->ans + 2, want);
@@ -433,9 +510,9 @@ static void tclient_next(struct tclient *c)
 		uv_tcp_init(r->env.loop, &p->h.tcp);
 		p->h.tcp.data = p;
 		r->handles++;
-		uint32_t srv = r->env.servers[r->next_server++ % r->env.nservers];
-		struct sockaddr_in sa = server_addr(srv);
-		p->asked[0] = srv;
+		const struct tapir_addr *srv = &r->env.servers[r->next_server++ % r->env.nservers];
+		struct sockaddr_storage sa = server_addr(srv, false);
+		p->asked[0] = *srv;
 		p->tries = 1;
 		p->deadline = uv_hrtime() + DNS_RELAY_TCP_NS;
 		p->conn.data = p;

@@ -32,7 +32,7 @@ struct dns_relay_env {
 	uv_loop_t *loop;
 	struct tapir_stack *st;
 	struct tapir_logger *log;
-	uint32_t servers[DNS_RELAY_MAX_SERVERS];   /* host order */
+	struct tapir_addr servers[DNS_RELAY_MAX_SERVERS];   /* IPv4 or IPv6 */
 	size_t nservers;
 	void (*kick)(void *ctx);   /* after work from a libuv callback: flush, re-arm */
 	void *ctx;

@@ -5,40 +5,27 @@
  *
  * A TCP forward is a libuv listener on the host port.  Each accepted host
  * connection starts a tapir_tcp_connect() to the namespace (ns_addr:ns_port)
- * and reads nothing until it is established; then both ways are copied:
- *
- *   host -> namespace: one read of at most GW_FWD_UP_BUF bytes at a time;
- *     what tapir_tcp_write() does not take is held and reading stops until
- *     the flow's writable() callback has taken it (so the host's own socket
- *     buffer and TCP window hold the rest: back-pressure, no growth).
- *   namespace -> host: recv() data goes out with uv_try_write(), the rest
- *     is queued as uv_write requests; above GW_FWD_DOWN_MAX queued bytes the
- *     flow is paused (tapir_tcp_read_pause(): its window closes) until the
- *     queue drains below half of that.
- *
- * Half-close is carried across: the host's EOF becomes a FIN on the flow
- * (tapir_tcp_shutdown(wr)) once the held bytes are written, the flow's FIN
- * a shutdown(SHUT_WR) of the host socket after the queued writes.  When both
- * directions are over, both ends are closed.  Resets are mapped both ways:
- * a host ECONNRESET aborts the flow (RST), a flow reset or timeout (closed()
- * with an error) and a refused or failed connect close the host socket with
- * RST (uv_tcp_close_reset()).
+ * and reads nothing until it is established; then splice.c copies both ways,
+ * as for the connections the namespace opens (back-pressure with the pool's
+ * flow_buffer and total_buffer, half-closes, resets both ways).  A connect
+ * the namespace refuses, or that fails, closes the host socket with a RST.
  *
  * A UDP forward is a libuv UDP socket on the host port.  Each host peer
  * (address, port) gets a flow: a port of its own on the stack (random,
  * 49152-65535) from which its datagrams go to ns_addr:ns_port, and on which
  * the namespace's answers come back and are sent to that peer from the host
- * port.  A flow idle for GW_FWD_UDP_IDLE_NS ends (swept every second).
+ * port.  A flow idle for the env's udp_idle_ns ([gateway] udp_idle_timeout)
+ * ends (swept every second).
  *
- * Limits: GW_FWD_MAX forwards, GW_FWD_MAX_TCP_CONNS connections and
- * GW_FWD_MAX_UDP_FLOWS flows in all; beyond them a connection is reset at
- * once and a datagram dropped, each counted.
+ * Limits: GW_FWD_MAX forwards; connections and UDP flows count in the
+ * pool's flows, against [gateway] max_flows with the gateway's own; beyond
+ * it a connection is reset at once and a datagram of a new peer dropped,
+ * each counted (fwd_tcp_limit, fwd_udp_limit and the forward's refused).
  *
- * Lifetimes: a connection is freed when its host handle's close callback
- * has run, its flow is released and no connect is pending (the connect
- * callback always comes: a connection whose host side went away during the
- * connect aborts the new flow there).  A forward is freed in its listener's
- * close callback; connections do not point at their forward.
+ * Lifetimes: a connection is freed when its splice is freed (the host
+ * socket's close callback) and no connect is pending; gw_fwd_free() cancels
+ * pending connects.  A forward is freed in its listener's close callback;
+ * a connection whose forward was removed keeps going without it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +33,7 @@
 #include <string.h>
 
 #include "forward.h"
+#include "splice.h"
 #include "tapir/tcp.h"
 #include "tapir/udp.h"
 
@@ -67,30 +55,13 @@ struct fwd {
 };
 
 struct fconn {
+	struct splice sp;        /* first: the splice's ops get the record back */
 	struct fconn *prev, *next;
 	struct gw_fwd *g;
 	struct fwd *f;           /* NULL once the forward is removed */
-	uv_tcp_t h;
-	bool h_closing;          /* uv_close() called */
-	bool h_closed;           /* its close callback ran */
-	struct tapir_tcp_flow *flow;
-	bool connecting;
-	bool dead;               /* host side gone while connecting */
-	/* host -> namespace */
-	uint8_t *up;
-	size_t up_off, up_len;
-	bool reading, host_eof, fin_sent;
-	/* namespace -> host */
-	size_t down_queued;
-	bool paused, flow_eof, shut_sent;
-	uv_shutdown_t shut;
-};
-
-struct down_req {
-	uv_write_t w;
-	struct fconn *c;
-	size_t len;
-	uint8_t data[];
+	uint16_t host_port, ns_port;  /* the forward's */
+	bool connecting;         /* tapir_tcp_connect() under way */
+	bool freed;              /* the splice is freed (host socket closed) */
 };
 
 struct uflow {
@@ -130,7 +101,7 @@ static void handle_closed(struct gw_fwd *g)
 
 static void conn_maybe_free(struct fconn *c)
 {
-	if (!c->h_closed || c->flow || c->connecting)
+	if (!c->freed || c->connecting)
 		return;
 	struct gw_fwd *g = c->g;
 	if (c->prev)
@@ -140,306 +111,95 @@ static void conn_maybe_free(struct fconn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	g->nconns--;
+	g->env.pool->nflows--;
 	g->stats.tcp_active = g->nconns;
-	if (c->f)
+	if (c->f) {
 		c->f->st.active--;
-	free(c->up);
+		c->f->st.bytes_in += c->sp.bytes_to_ns;
+		c->f->st.bytes_out += c->sp.bytes_to_host;
+	}
 	free(c);
-}
-
-static void conn_handle_closed(uv_handle_t *h)
-{
-	struct fconn *c = h->data;
-	struct gw_fwd *g = c->g;
-	c->h_closed = true;
-	conn_maybe_free(c);
 	handle_closed(g);
 }
 
-/* Close the host side: with RST when @reset */
-static void conn_close_host(struct fconn *c, bool reset)
+static void conn_freed(struct splice *s)
 {
-	if (c->h_closing)
-		return;
-	c->h_closing = true;
-	if (reset) {
-		c->g->stats.tcp_resets++;
-		if (uv_tcp_close_reset(&c->h, conn_handle_closed) == 0)
-			return;
-	}
-	uv_close((uv_handle_t *)&c->h, conn_handle_closed);
-}
-
-static void conn_release_flow(struct fconn *c, bool abort)
-{
-	if (!c->flow)
-		return;
-	struct tapir_tcp_flow *f = c->flow;
-	c->flow = NULL;
-	if (abort)
-		tapir_tcp_abort(f);
-	else
-		tapir_tcp_close(f);
+	struct fconn *c = (struct fconn *)s;
+	c->freed = true;
 	conn_maybe_free(c);
 }
 
-/* Both directions over and everything written: close both ends */
-static void conn_check_done(struct fconn *c)
-{
-	if (c->host_eof && c->fin_sent && c->flow_eof && c->down_queued == 0 && !c->h_closing) {
-		conn_close_host(c, false);
-		conn_release_flow(c, false);
-	}
-}
-
-static void host_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	struct fconn *c = h->data;
-	if (!c->up)
-		c->up = malloc(GW_FWD_UP_BUF);
-	*b = uv_buf_init((char *)c->up, c->up && c->up_len == 0 ? GW_FWD_UP_BUF : 0);
-}
-
-/* Give the held host bytes to the flow.  Return: true when all are taken */
-static bool push_up(struct fconn *c)
-{
-	while (c->up_off < c->up_len) {
-		long n = tapir_tcp_write(c->flow, c->up + c->up_off, c->up_len - c->up_off);
-		if (n == -ENOBUFS || n == 0)
-			return false;  /* writable() follows */
-		if (n < 0) {
-			conn_release_flow(c, true);
-			conn_close_host(c, true);
-			return false;
-		}
-		c->up_off += (size_t)n;
-		if (c->f)
-			c->f->st.bytes_in += (uint64_t)n;
-	}
-	c->up_off = c->up_len = 0;
-	return true;
-}
-
-static void send_fin(struct fconn *c)
-{
-	if (c->host_eof && !c->fin_sent && c->up_len == 0 && c->flow) {
-		c->fin_sent = true;
-		tapir_tcp_shutdown(c->flow, false, true);
-	}
-}
-
-static void host_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	struct fconn *c = s->data;
-	if (n == 0)
-		return;
-	if (n < 0) {
-		uv_read_stop(s);
-		c->reading = false;
-		if (n == UV_EOF) {
-			c->host_eof = true;
-			send_fin(c);
-			conn_check_done(c);
-		} else {  /* ECONNRESET and the like: reset the namespace side */
-			conn_release_flow(c, true);
-			conn_close_host(c, false);
-		}
-		kick(c->g);
-		return;
-	}
-	c->up_off = 0;
-	c->up_len = (size_t)n;
-	if (!push_up(c) && c->reading) {
-		uv_read_stop(s);
-		c->reading = false;
-	}
-	kick(c->g);
-}
-
-static void start_reading(struct fconn *c)
-{
-	if (!c->reading && !c->host_eof && !c->h_closing && c->flow &&
-	    uv_read_start((uv_stream_t *)&c->h, host_alloc, host_read) == 0)
-		c->reading = true;
-}
-
-static void down_written(uv_write_t *w, int status)
-{
-	struct down_req *r = (struct down_req *)w;
-	struct fconn *c = r->c;
-	c->down_queued -= r->len;
-	free(r);
-	if (status < 0) {
-		if (status != UV_ECANCELED) {
-			conn_release_flow(c, true);
-			conn_close_host(c, false);
-		}
-		conn_check_done(c);
-		kick(c->g);
-		return;
-	}
-	if (c->paused && c->down_queued < GW_FWD_DOWN_MAX / 2 && c->flow) {
-		c->paused = false;
-		tapir_tcp_read_pause(c->flow, false);
-	}
-	conn_check_done(c);
-	kick(c->g);
-}
-
-static void host_shut_done(uv_shutdown_t *s, int status)
-{
-	struct fconn *c = s->data;
-	c->down_queued--;  /* the shutdown counted as one byte queued */
-	conn_check_done(c);
-	kick(c->g);
-}
-
-static void flow_recv(void *ctx, struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
-{
-	struct fconn *c = ctx;
-	if (c->h_closing)
-		return;
-	if (len == 0) {
-		c->flow_eof = true;
-		c->shut.data = c;
-		if (uv_shutdown(&c->shut, (uv_stream_t *)&c->h, host_shut_done) == 0) {
-			c->shut_sent = true;
-			c->down_queued++;
-		}
-		conn_check_done(c);
-		return;
-	}
-	if (c->f)
-		c->f->st.bytes_out += len;
-	size_t off = 0;
-	if (c->down_queued == 0) {
-		uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-		int n = uv_try_write((uv_stream_t *)&c->h, &b, 1);
-		if (n > 0)
-			off = (size_t)n;
-		else if (n < 0 && n != UV_EAGAIN) {
-			conn_release_flow(c, true);
-			conn_close_host(c, false);
-			return;
-		}
-	}
-	if (off == len)
-		return;
-	struct down_req *r = malloc(sizeof(*r) + (len - off));
-	if (!r) {
-		conn_release_flow(c, true);
-		conn_close_host(c, true);
-		return;
-	}
-	r->c = c;
-	r->len = len - off;
-	memcpy(r->data, data + off, r->len);
-	uv_buf_t b = uv_buf_init((char *)r->data, (unsigned)r->len);
-	if (uv_write(&r->w, (uv_stream_t *)&c->h, &b, 1, down_written)) {
-		free(r);
-		conn_release_flow(c, true);
-		conn_close_host(c, true);
-		return;
-	}
-	c->down_queued += r->len;
-	if (c->down_queued >= GW_FWD_DOWN_MAX && !c->paused) {
-		c->paused = true;
-		tapir_tcp_read_pause(f, true);
-	}
-}
-
-static void flow_writable(void *ctx, struct tapir_tcp_flow *f)
-{
-	struct fconn *c = ctx;
-	if (c->up_len && !push_up(c))
-		return;
-	send_fin(c);
-	start_reading(c);
-	conn_check_done(c);
-}
-
-static void flow_closed(void *ctx, struct tapir_tcp_flow *f, int err)
-{
-	struct fconn *c = ctx;
-	if (err < 0) {  /* reset, timeout, aborted: reset the host side */
-		conn_release_flow(c, false);
-		conn_close_host(c, true);
-		return;
-	}
-	c->flow_eof = true;
-	conn_check_done(c);
-}
-
-static const struct tapir_tcp_callbacks flow_cbs = {
-	.recv = flow_recv,
-	.writable = flow_writable,
-	.closed = flow_closed,
-};
+static const struct splice_ops conn_ops = { .freed = conn_freed };
 
 static void on_ns_connected(void *ctx, struct tapir_tcp_flow *f, int err)
 {
 	struct fconn *c = ctx;
 	c->connecting = false;
+	if (c->sp.closing) {  /* the host side was given up meanwhile */
+		if (f)
+			tapir_tcp_abort(f);
+		conn_maybe_free(c);
+		return;
+	}
 	if (err < 0 || !f) {
 		c->g->stats.tcp_ns_refused++;
 		if (c->f)
 			c->f->st.refused++;
-		conn_close_host(c, true);  /* refused or unreachable: the host sees a reset */
-		conn_maybe_free(c);
+		splice_end(&c->sp, false, true);  /* refused or unreachable: the host sees a reset */
 		return;
 	}
-	c->flow = f;
-	if (c->dead) {
-		conn_release_flow(c, true);
-		return;
-	}
-	tapir_tcp_flow_set_callbacks(f, &flow_cbs, c);
-	start_reading(c);
+	splice_start(&c->sp, f);
 }
 
 static void on_tcp_connection(uv_stream_t *l, int status)
 {
 	struct fwd *fw = l->data;
 	struct gw_fwd *g = fw->g;
+	struct splice_pool *pool = g->env.pool;
 	if (status < 0)
 		return;
 	struct fconn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return;
+	if (splice_init(&c->sp, pool, g->env.loop, &conn_ops) < 0) {
+		free(c);
+		return;
+	}
 	c->g = g;
-	uv_tcp_init(g->env.loop, &c->h);
-	c->h.data = c;
 	g->handles++;
-	/* Linked first: the close callback unlinks it */
+	/* Linked first: conn_maybe_free() unlinks it */
 	c->next = g->conns;
 	if (g->conns)
 		g->conns->prev = c;
 	g->conns = c;
 	g->nconns++;
+	pool->nflows++;
 	g->stats.tcp_active = g->nconns;
 	c->f = fw;
+	c->host_port = fw->host_port;
+	c->ns_port = fw->ns_port;
 	fw->st.active++;
-	if (uv_accept(l, (uv_stream_t *)&c->h)) {
-		conn_close_host(c, false);
+	if (uv_accept(l, (uv_stream_t *)&c->sp.sock)) {
+		splice_end(&c->sp, false, false);
 		return;
 	}
-	uv_tcp_nodelay(&c->h, 1);
-	if (g->nconns > GW_FWD_MAX_TCP_CONNS) {
+	uv_tcp_nodelay(&c->sp.sock, 1);
+	if (pool->nflows > pool->max_flows) {
 		g->stats.tcp_limit++;
 		fw->st.refused++;
-		conn_close_host(c, true);
+		splice_end(&c->sp, false, true);
 		return;
 	}
 	g->stats.tcp_accepted++;
 	fw->st.total++;
 	c->connecting = true;
 	struct tapir_addr ns = tapir_addr_v4(g->env.ns_addr);
-	int rc = tapir_tcp_connect(g->env.st, &ns, fw->ns_port, NULL, on_ns_connected, c);
+	int rc = tapir_tcp_connect(g->env.st, &ns, fw->ns_port, &pool->opts, on_ns_connected, c);
 	if (rc) {
 		c->connecting = false;
 		g->stats.tcp_limit++;
 		fw->st.refused++;
-		conn_close_host(c, true);
+		splice_end(&c->sp, false, true);
 	}
 	kick(g);
 }
@@ -458,6 +218,7 @@ static void uflow_free(struct uflow *u)
 		}
 	fw->st.active--;
 	g->nflows--;
+	g->env.pool->nflows--;
 	g->stats.udp_active = g->nflows;
 	free(u);
 }
@@ -490,7 +251,7 @@ static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 static struct uflow *uflow_new(struct fwd *fw, const struct sockaddr_in *peer)
 {
 	struct gw_fwd *g = fw->g;
-	if (g->nflows >= GW_FWD_MAX_UDP_FLOWS) {
+	if (g->env.pool->nflows >= g->env.pool->max_flows) {
 		g->stats.udp_limit++;
 		fw->st.refused++;
 		return NULL;
@@ -510,6 +271,7 @@ static struct uflow *uflow_new(struct fwd *fw, const struct sockaddr_in *peer)
 			fw->st.active++;
 			fw->st.total++;
 			g->nflows++;
+			g->env.pool->nflows++;
 			g->stats.udp_flows++;
 			g->stats.udp_active = g->nflows;
 			return u;
@@ -553,7 +315,7 @@ static void on_sweep(uv_timer_t *t)
 		struct uflow *u = fw->flows;
 		while (u) {
 			struct uflow *next = u->next;
-			if (now - u->last > GW_FWD_UDP_IDLE_NS) {
+			if (now - u->last > g->env.udp_idle_ns) {
 				g->stats.udp_expired++;
 				uflow_free(u);
 			}
@@ -686,6 +448,11 @@ size_t gw_fwd_list(const struct gw_fwd *g, struct gw_fwd_info *out, size_t max)
 	size_t n = 0;
 	for (const struct fwd *fw = g->fwds; fw && n < max; fw = fw->next) {
 		out[n] = fw->st;
+		for (const struct fconn *c = g->conns; c; c = c->next)
+			if (c->f == fw) {
+				out[n].bytes_in += c->sp.bytes_to_ns;
+				out[n].bytes_out += c->sp.bytes_to_host;
+			}
 		out[n].proto = fw->proto;
 		out[n].host_port = fw->host_port;
 		out[n].ns_port = fw->ns_port;
@@ -700,23 +467,39 @@ void gw_fwd_get_stats(const struct gw_fwd *g, struct gw_fwd_stats *s)
 	*s = g->stats;
 }
 
+void gw_fwd_each_conn(const struct gw_fwd *g,
+		      void (*fn)(void *ctx, const struct gw_fwd_conn_info *ci), void *ctx)
+{
+	for (const struct fconn *c = g->conns; c; c = c->next) {
+		struct gw_fwd_conn_info ci = { .host_port = c->host_port, .ns_port = c->ns_port,
+					       .bytes_to_ns = c->sp.bytes_to_ns,
+					       .bytes_to_host = c->sp.bytes_to_host };
+		int len = sizeof(ci.peer);
+		if (c->sp.closing || uv_tcp_getpeername(&c->sp.sock, (struct sockaddr *)&ci.peer,
+							&len))
+			ci.peer.ss_family = 0;
+		ci.state = c->sp.closing ? "CLOSING" : c->connecting ? "CONNECTING" : "OPEN";
+		fn(ctx, &ci);
+	}
+}
+
 void gw_fwd_free(struct gw_fwd *g)
 {
 	if (!g)
 		return;
 	while (g->fwds)
 		fwd_remove(g, &g->fwds);
-	for (struct fconn *c = g->conns; c; c = c->next) {
-		/* A connect still pending ends with the stack, freed after us */
-		c->dead = true;
-		c->connecting = false;
-		if (c->flow) {
-			struct tapir_tcp_flow *f = c->flow;
-			c->flow = NULL;
-			tapir_tcp_abort(f);
-		}
-		conn_close_host(c, true);
-	}
 	g->freeing = true;
+	for (struct fconn *c = g->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->connecting) {
+			tapir_tcp_connect_cancel(g->env.st, on_ns_connected, c);
+			c->connecting = false;
+		}
+		if (c->sp.closing)
+			conn_maybe_free(c);
+		else
+			splice_end(&c->sp, true, true);
+	}
 	uv_close((uv_handle_t *)&g->sweep, sweep_closed);
 }

@@ -23,16 +23,15 @@
 #include "tapir/stack.h"
 
 #define GW_FWD_MAX 64                    /* forwards at once */
-#define GW_FWD_MAX_TCP_CONNS 4096        /* spliced TCP connections, all forwards */
-#define GW_FWD_MAX_UDP_FLOWS 1024        /* UDP peers, all forwards */
-#define GW_FWD_UDP_IDLE_NS (60ull * 1000000000ull)
-#define GW_FWD_UP_BUF 65536              /* host -> namespace: one read held at most */
-#define GW_FWD_DOWN_MAX (256u * 1024)    /* namespace -> host: queued before reading pauses */
 
 enum { GW_FWD_TCP = 6, GW_FWD_UDP = 17 };
 
+struct splice_pool;
+
 struct gw_fwd_env {
 	uv_loop_t *loop;
+	struct splice_pool *pool;  /* the gateway's: budgets, max_flows, counters (splice.h) */
+	uint64_t udp_idle_ns;      /* a UDP flow idle this long ends ([gateway] udp_idle_timeout) */
 	struct tapir_stack *st;
 	struct tapir_logger *log;
 	uint32_t bind_addr;      /* host order: where host ports listen */
@@ -48,13 +47,21 @@ struct gw_fwd_info {
 	bool from_config;
 	uint64_t active;         /* TCP connections or UDP flows now */
 	uint64_t total;          /* accepted connections or UDP flows made */
-	uint64_t refused;        /* over the limits, or the namespace refused */
+	uint64_t refused;        /* over max_flows, or the namespace refused */
 	uint64_t bytes_in;       /* host -> namespace */
 	uint64_t bytes_out;      /* namespace -> host */
 };
 
+/* One spliced connection of a TCP forward (gw_fwd_each_conn()) */
+struct gw_fwd_conn_info {
+	uint16_t host_port, ns_port;     /* the forward's */
+	struct sockaddr_storage peer;    /* the host client (family 0: unknown) */
+	const char *state;               /* "CONNECTING" (to the namespace), "OPEN", "CLOSING" */
+	uint64_t bytes_to_ns, bytes_to_host;
+};
+
 struct gw_fwd_stats {
-	uint64_t tcp_accepted, tcp_active, tcp_limit, tcp_ns_refused, tcp_resets;
+	uint64_t tcp_accepted, tcp_active, tcp_limit, tcp_ns_refused;
 	uint64_t udp_flows, udp_active, udp_limit, udp_expired, udp_foreign, udp_send_errors;
 };
 
@@ -85,6 +92,10 @@ int gw_fwd_rm(struct gw_fwd *g, uint8_t proto, uint16_t host_port);
 size_t gw_fwd_list(const struct gw_fwd *g, struct gw_fwd_info *out, size_t max);
 
 void gw_fwd_get_stats(const struct gw_fwd *g, struct gw_fwd_stats *s);
+
+/* Call @fn for each TCP connection of the forwards (the info lent for the call) */
+void gw_fwd_each_conn(const struct gw_fwd *g,
+		      void (*fn)(void *ctx, const struct gw_fwd_conn_info *ci), void *ctx);
 
 /* Close everything (see the ownership note above).  NULL is fine. */
 void gw_fwd_free(struct gw_fwd *g);

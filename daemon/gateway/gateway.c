@@ -19,11 +19,22 @@
  *   icmp_echo.c   pings through unprivileged ping sockets (SOCK_DGRAM,
  *                 IPPROTO_ICMP) where net.ipv4.ping_group_range allows
  *
+ * IPv6: the stack takes TCP, UDP and ICMPv6 echo to foreign IPv6 addresses
+ * as it does IPv4 (tapir/forward.h); the host side of such a flow is an
+ * AF_INET6 socket (gw_host_sockaddr(): host_loopback6 stands for the host's
+ * ::1, which is otherwise refused with ::, link-local and IPv4-mapped
+ * addresses), a ping goes through an IPv6 ping socket, and host-side
+ * unreachable errors go back as ICMPv6 from tapird's address
+ * (gw_send_unreach_addr()).  The sandbox allows AF_INET6 sockets with the
+ * gateway on.
+ *
  * Destinations: host_loopback (when set) stands for the host's 127.0.0.1;
  * the stack never forwards 127/8 itself, so without it the host's loopback
  * cannot be reached.  Limits: max_flows flows of all kinds (pending connects
- * count); per TCP flow at most flow_buffer bytes held each way, and
- * total_buffer for all flows together (see splice_tcp.c); every refusal is
+ * count, and so do the port forwards' connections and UDP flows); per TCP
+ * flow at most flow_buffer bytes held each way, and total_buffer for all
+ * flows together, the forwards' included: the splice pool (splice.c) holds
+ * these budgets and copies every spliced connection; every refusal is
  * counted (gateway.* in stats).
  *
  * One timer (the sweep, once a second) ends connects past connect_timeout
@@ -38,6 +49,8 @@
 #include <string.h>
 
 #include "gw.h"
+#include "tapir/ipv6.h"
+#include "tapir/tcp.h"
 
 static const char *const gw_counter_names[GW__COUNT] = {
 #define X(id, name) [GW_##id] = name,
@@ -55,6 +68,58 @@ bool gw_host_addr(const struct gateway *gw, uint32_t dst, struct sockaddr_in *ou
 		return false;	/* never forwarded by the stack; refuse all the same */
 	out->sin_addr.s_addr = htonl(dst);
 	return true;
+}
+
+bool gw_host_sockaddr(const struct gateway *gw, const struct tapir_addr *dst, uint16_t port,
+		      struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (dst->family == TAPIR_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)out;
+		if (!gw_host_addr(gw, dst->v4, sin))
+			return false;
+		sin->sin_port = htons(port);
+		return true;
+	}
+	if (dst->family != TAPIR_AF_INET6)
+		return false;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	memcpy(&s6->sin6_addr, dst->v6, 16);
+	if (gw->cfg.host_loopback6_set && !memcmp(dst->v6, gw->cfg.host_loopback6, 16)) {
+		s6->sin6_addr = in6addr_loopback;
+		return true;
+	}
+	/* the host's loopback (only through host_loopback6), ::, ::ffff:0:0/96
+	 * (the host's IPv4 by a back door) and link-local (no scope here) */
+	return !IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) && !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) &&
+	       !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && !IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr);
+}
+
+json_t *gw_taddr_json(const struct tapir_addr *a)
+{
+	char buf[TAPIR_ADDR_STRLEN];
+
+	return json_string(tapir_addr_format(a, buf));
+}
+
+json_t *gw_sockaddr_json(const struct sockaddr_storage *ss)
+{
+	char buf[INET6_ADDRSTRLEN] = "";
+
+	if (ss->ss_family == AF_INET6)
+		uv_ip6_name((const struct sockaddr_in6 *)ss, buf, sizeof(buf));
+	else if (ss->ss_family == AF_INET)
+		uv_ip4_name((const struct sockaddr_in *)ss, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+uint16_t gw_sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
 }
 
 json_t *gw_addr_json(uint32_t a)
@@ -98,6 +163,31 @@ void gw_send_unreach(struct gateway *gw, uint8_t code, uint8_t proto, uint32_t s
 	(void)tapir_icmp_send_unreach(gw->st, code, q, sizeof(q));
 }
 
+void gw_send_unreach_addr(struct gateway *gw, uint8_t code, uint8_t proto,
+			  const struct tapir_addr *src, uint16_t sport,
+			  const struct tapir_addr *dst, uint16_t dport)
+{
+	/* ICMPv6 (RFC 4443 3.1): no route 0, address unreachable 3, port 4 */
+	uint8_t q[48] = { 0x60, 0, 0, 0, 0, 8, proto, 64 };
+	struct tapir_ipv6_rx_meta m = { .src = q + 8, .dst = q + 24, .proto = proto,
+					.hop_limit = 64, .packet = q, .packet_len = sizeof(q) };
+	uint8_t code6 = code == TAPIR_ICMP_UNREACH_PORT ? 4 :
+			code == TAPIR_ICMP_UNREACH_HOST ? 3 : 0;
+
+	if (src->family == TAPIR_AF_INET) {
+		gw_send_unreach(gw, code, proto, src->v4, sport, dst->v4, dport);
+		return;
+	}
+	memcpy(q + 8, src->v6, 16);
+	memcpy(q + 24, dst->v6, 16);
+	q[40] = (uint8_t)(sport >> 8);
+	q[41] = (uint8_t)sport;
+	q[42] = (uint8_t)(dport >> 8);
+	q[43] = (uint8_t)dport;
+	q[45] = 8;
+	tapir_ipv6_send_unreachable(gw->st, &m, code6);
+}
+
 static void on_sweep(uv_timer_t *t)
 {
 	struct gateway *gw = t->data;
@@ -131,6 +221,15 @@ int gateway_start(struct gateway **out, uv_loop_t *loop, struct tapir_stack *st,
 	gw->log = log;
 	gw->after = after;
 	gw->after_ctx = ctx;
+	gw->pool.flow_max = cfg->flow_buffer;
+	gw->pool.total_max = cfg->total_buffer;
+	gw->pool.max_flows = cfg->max_flows;
+	gw->pool.after = after;
+	gw->pool.ctx = ctx;
+	tapir_tcp_flow_opts_defaults(st, &gw->pool.opts);
+	gw->pool.opts.sndbuf = (size_t)cfg->flow_buffer;
+	gw->pool.opts.rcvbuf = (size_t)cfg->flow_buffer;
+	gw->pool.opts.nodelay = true;	/* the host side decides the segmenting */
 	/* a socket per flow: take the hard limit of descriptors (before the sandbox) */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -184,9 +283,21 @@ void gateway_stats_json(const struct gateway *gw, void *json_obj)
 	l = json_object();
 	for (int i = 0; i < GW__COUNT; i++)
 		json_object_set_new(l, gw_counter_names[i], json_integer((json_int_t)gw->ctr[i]));
-	json_object_set_new(l, "flows", json_integer((json_int_t)gw->nflows));
-	json_object_set_new(l, "buffered", json_integer((json_int_t)gw->buffered));
+	const struct splice_pool *p = &gw->pool;
+	const char *const pn[] = { "tcp_rst_to_host", "tcp_rst_to_ns", "tcp_ns_paused",
+				   "tcp_host_paused", "tcp_bytes_to_host", "tcp_bytes_to_ns" };
+	const uint64_t pv[] = { p->rst_to_host, p->rst_to_ns, p->ns_paused, p->host_paused,
+				p->bytes_to_host, p->bytes_to_ns };
+	for (size_t i = 0; i < sizeof(pv) / sizeof(pv[0]); i++)
+		json_object_set_new(l, pn[i], json_integer((json_int_t)pv[i]));
+	json_object_set_new(l, "flows", json_integer((json_int_t)p->nflows));
+	json_object_set_new(l, "buffered", json_integer((json_int_t)p->buffered));
 	json_object_set_new(json_obj, "gateway", l);
+}
+
+struct splice_pool *gateway_pool(struct gateway *gw)
+{
+	return gw ? &gw->pool : NULL;
 }
 
 void *gateway_flows_json(const struct gateway *gw)

@@ -42,6 +42,10 @@ void gateway_stop(struct gateway *gw);
 /* Free after gateway_stop() and a loop run.  NULL: nothing. */
 void gateway_free(struct gateway *gw);
 
+/* The splice pool (splice.h) the port forwards share with the gateway: its
+ * budgets, its count of flows against max_flows.  NULL: NULL. */
+struct splice_pool *gateway_pool(struct gateway *gw);
+
 /* Add the counters as the "gateway" layer of a stats object (a json_t *) */
 void gateway_stats_json(const struct gateway *gw, void *json_obj);
 /* A JSON array (json_t *) of the spliced flows: both ends, bytes, state */

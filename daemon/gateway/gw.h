@@ -13,11 +13,14 @@
 
 #include "config.h"
 #include "gateway.h"
+#include "splice.h"
 #include "tapir/forward.h"
 #include "tapir/log.h"
 #include "tapir/stack.h"
 
-/* Counters: one X-macro, "gateway.NAME" in stats */
+/* Counters: one X-macro, "gateway.NAME" in stats (with the splice pool's
+ * tcp_rst_to_host, tcp_rst_to_ns, tcp_ns_paused, tcp_host_paused,
+ * tcp_bytes_to_host and tcp_bytes_to_ns: splice.h) */
 #define GW_COUNTERS(X)                                                                     \
 	X(TCP_OPENED, "tcp_opened")             /* spliced connections established */    \
 	X(TCP_CLOSED, "tcp_closed")                                                         \
@@ -28,12 +31,6 @@
 	X(TCP_HOST_TIMEOUT, "tcp_host_timeout") /* connect_timeout: no answer */           \
 	X(TCP_HOST_ERRORS, "tcp_host_errors")   /* other connect errors */                 \
 	X(TCP_ACCEPT_FAILED, "tcp_accept_failed") /* the stack could not take it */        \
-	X(TCP_RST_TO_HOST, "tcp_rst_to_host")                                               \
-	X(TCP_RST_TO_NS, "tcp_rst_to_ns")                                                   \
-	X(TCP_NS_PAUSED, "tcp_ns_paused")       /* reading the namespace side stopped */   \
-	X(TCP_HOST_PAUSED, "tcp_host_paused")   /* reading the host socket stopped */      \
-	X(TCP_BYTES_TO_HOST, "tcp_bytes_to_host")                                           \
-	X(TCP_BYTES_TO_NS, "tcp_bytes_to_ns")                                               \
 	X(UDP_OPENED, "udp_opened")                                                         \
 	X(UDP_EXPIRED, "udp_expired")                                                       \
 	X(UDP_REFUSED_LIMIT, "udp_refused_limit")                                           \
@@ -71,19 +68,26 @@ struct gateway {
 	uv_timer_t sweep;              /* once a second: connect timeouts, idle UDP and pings */
 	bool stopping;
 	uint64_t ctr[GW__COUNT];
-	size_t nflows;                 /* TCP (pending included) + UDP + ping flows */
-	size_t buffered;               /* bytes held for either side by all TCP flows */
-	bool total_paused;             /* some flow is paused for the total budget */
+	struct splice_pool pool;       /* budgets, flows against max_flows (TCP with pending
+					* connects, UDP, pings, the forwards'), read buffer */
 	size_t handles;                /* open handles; gateway_free() waits for 0 */
 	struct gw_tcp *tcp;            /* every TCP flow (list) */
 	struct gw_udp *udp;
 	struct gw_ping *ping;
-	uint8_t rbuf[65536];           /* host reads land here and are consumed at once */
 };
 
 /* The host address for a namespace destination: host_loopback -> 127.0.0.1.
  * Return: false when the destination must be refused (the host's loopback) */
 bool gw_host_addr(const struct gateway *gw, uint32_t dst, struct sockaddr_in *out);
+/* The host socket address for a namespace destination of either family at
+ * @port: IPv4 as gw_host_addr(); IPv6 as it is, but the loopback (::1),
+ * unspecified, IPv4-mapped and link-local addresses are refused (false) */
+bool gw_host_sockaddr(const struct gateway *gw, const struct tapir_addr *dst, uint16_t port,
+		      struct sockaddr_storage *out);
+/* Addresses as JSON strings (tapir_addr_format()'s text) and a sockaddr's port */
+json_t *gw_taddr_json(const struct tapir_addr *a);
+json_t *gw_sockaddr_json(const struct sockaddr_storage *ss);
+uint16_t gw_sockaddr_port(const struct sockaddr_storage *ss);
 void gw_after(struct gateway *gw);
 /* An IPv4 address (host order) as a JSON string */
 json_t *gw_addr_json(uint32_t a);
@@ -91,6 +95,12 @@ json_t *gw_addr_json(uint32_t a);
  * from @src:@sport to @dst:@dport (the header quoted is rebuilt) */
 void gw_send_unreach(struct gateway *gw, uint8_t code, uint8_t proto, uint32_t src,
 		     uint16_t sport, uint32_t dst, uint16_t dport);
+/* The same for either family: over IPv6 an ICMPv6 destination unreachable
+ * (TAPIR_ICMP_UNREACH_PORT: port unreachable, _HOST: address unreachable,
+ * else no route) from the router's own address */
+void gw_send_unreach_addr(struct gateway *gw, uint8_t code, uint8_t proto,
+			  const struct tapir_addr *src, uint16_t sport,
+			  const struct tapir_addr *dst, uint16_t dport);
 void gw_handle_closed(uv_handle_t *h);   /* counts a handle gone; frees handle->data */
 
 /* splice_tcp.c */
@@ -98,8 +108,6 @@ int gw_tcp_start(struct gateway *gw);
 void gw_tcp_stop(struct gateway *gw);
 void gw_tcp_sweep(struct gateway *gw, uint64_t now);
 void gw_tcp_json(const struct gateway *gw, void *arr);
-/* Unpause flows paused for the total budget once it has room again */
-void gw_tcp_budget_room(struct gateway *gw);
 
 /* udp_flow.c */
 int gw_udp_start(struct gateway *gw);

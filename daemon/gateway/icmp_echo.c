@@ -1,13 +1,15 @@
 /*
  * icmp_echo.c - the gateway's pings: echo requests from the namespace go out
- * through unprivileged ping sockets (SOCK_DGRAM, IPPROTO_ICMP)
+ * through unprivileged ping sockets (SOCK_DGRAM, IPPROTO_ICMP; IPv6's
+ * IPPROTO_ICMPV6 ones for ICMPv6 echo)
  *
  * One ping socket per (namespace source, destination, echo identifier),
  * closed after udp_idle_timeout without traffic.  The kernel picks the
  * identifier on the wire (the socket's "port") and hands back only the
  * replies to it; the gateway answers the namespace with its own identifier
  * and the reply's sequence number and data, from the destination's address.
- * Where net.ipv4.ping_group_range does not include tapird's group the socket
+ * Where net.ipv4.ping_group_range (which governs IPv6 ping sockets as well)
+ * does not include tapird's group the socket
  * cannot be made: the request is dropped and counted (icmp_refused), as with
  * [gateway] icmp_echo = false.
  */
@@ -21,15 +23,16 @@
 #include <unistd.h>
 
 #include "gw.h"
+#include "tapir/ipv6.h"
 
 struct gw_ping {
 	struct gw_ping *next, *prev;
 	struct gateway *gw;
-	uint32_t ns_addr, dst;
+	struct tapir_addr ns_addr, dst;   /* both IPv4 or both IPv6 */
 	uint16_t id;
 	int fd;
 	uv_poll_t poll;
-	struct sockaddr_in to;
+	struct sockaddr_storage to;
 	uint64_t last;
 	uint64_t sent, replies;
 	bool closing;
@@ -47,7 +50,7 @@ static void ping_closed(uv_handle_t *h)
 		gw->ping = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
-	gw->nflows--;
+	gw->pool.nflows--;
 	gw->handles--;
 	free(p);
 }
@@ -72,41 +75,51 @@ static void on_reply(uv_poll_t *h, int status, int events)
 		ping_end(p);
 		return;
 	}
+	bool v6 = p->dst.family == TAPIR_AF_INET6;
+
 	for (int i = 0; i < 64; i++) {
-		struct sockaddr_in from;
+		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(p->fd, gw->rbuf, sizeof(gw->rbuf), MSG_DONTWAIT,
+		ssize_t n = recvfrom(p->fd, gw->pool.rbuf, sizeof(gw->pool.rbuf), MSG_DONTWAIT,
 				     (struct sockaddr *)&from, &fl);
+		const uint8_t *r = gw->pool.rbuf;
 
 		if (n < 0)
 			break;
-		if (n < 8 || gw->rbuf[0] != 0 /* echo reply */)
+		if (n < 8 || r[0] != (v6 ? 129 : 0) /* echo reply */)
 			continue;
 		p->last = uv_hrtime();
 		p->replies++;
 		GW_INC(gw, ICMP_ECHO_REPLIES);
-		(void)tapir_icmp_echo_reply_from(gw->st, p->dst, p->ns_addr, p->id,
-						 (uint16_t)(gw->rbuf[6] << 8 | gw->rbuf[7]),
-						 gw->rbuf + 8, (size_t)n - 8);
+		uint16_t seq = (uint16_t)(r[6] << 8 | r[7]);
+		if (v6)
+			(void)tapir_icmpv6_echo_reply_from(gw->st, p->dst.v6, p->ns_addr.v6, p->id,
+							   seq, r + 8, (size_t)n - 8);
+		else
+			(void)tapir_icmp_echo_reply_from(gw->st, p->dst.v4, p->ns_addr.v4, p->id,
+							 seq, r + 8, (size_t)n - 8);
 	}
 	gw_after(gw);
 }
 
-static struct gw_ping *ping_open(struct gateway *gw, uint32_t src, uint32_t dst, uint16_t id)
+static struct gw_ping *ping_open(struct gateway *gw, const struct tapir_addr *src,
+				 const struct tapir_addr *dst, uint16_t id)
 {
 	struct gw_ping *p;
-	struct sockaddr_in to;
+	struct sockaddr_storage to;
+	bool v6 = dst->family == TAPIR_AF_INET6;
 	int fd;
 
-	if (!gw->cfg.icmp_echo || !gw_host_addr(gw, dst, &to)) {
+	if (!gw->cfg.icmp_echo || !gw_host_sockaddr(gw, dst, 0, &to)) {
 		GW_INC(gw, ICMP_REFUSED);
 		return NULL;
 	}
-	if (gw->nflows >= gw->cfg.max_flows) {
+	if (gw->pool.nflows >= gw->pool.max_flows) {
 		GW_INC(gw, ICMP_REFUSED_LIMIT);
 		return NULL;
 	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 	if (fd < 0) {
 		/* EACCES: not in net.ipv4.ping_group_range */
 		GW_INC(gw, ICMP_REFUSED);
@@ -126,8 +139,8 @@ static struct gw_ping *ping_open(struct gateway *gw, uint32_t src, uint32_t dst,
 	}
 	p->gw = gw;
 	p->fd = fd;
-	p->ns_addr = src;
-	p->dst = dst;
+	p->ns_addr = *src;
+	p->dst = *dst;
 	p->id = id;
 	p->to = to;
 	p->poll.data = p;
@@ -136,27 +149,28 @@ static struct gw_ping *ping_open(struct gateway *gw, uint32_t src, uint32_t dst,
 	if (gw->ping)
 		gw->ping->prev = p;
 	gw->ping = p;
-	gw->nflows++;
+	gw->pool.nflows++;
 	uv_poll_start(&p->poll, UV_READABLE, on_reply);
 	return p;
 }
 
-static void fwd_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
-		     const uint8_t *data, size_t len)
+static void echo_out(struct gateway *gw, const struct tapir_addr *src, const struct tapir_addr *dst,
+		     uint16_t id, uint16_t seq, const uint8_t *data, size_t len)
 {
-	struct gateway *gw = ctx;
 	struct gw_ping *p;
 	uint8_t *msg;
 
 	if (gw->stopping || len > 65507 - 8)
 		return;
 	for (p = gw->ping; p; p = p->next)
-		if (!p->closing && p->ns_addr == src && p->dst == dst && p->id == id)
+		if (!p->closing && tapir_addr_eq(&p->ns_addr, src) && tapir_addr_eq(&p->dst, dst) &&
+		    p->id == id)
 			break;
 	if (!p && !(p = ping_open(gw, src, dst, id)))
 		return;
-	msg = gw->rbuf;
-	msg[0] = 8;	/* echo request; the kernel fills in the checksum and identifier */
+	msg = gw->pool.rbuf;
+	/* echo request; the kernel fills in the checksum and identifier */
+	msg[0] = dst->family == TAPIR_AF_INET6 ? 128 : 8;
 	msg[1] = 0;
 	msg[2] = msg[3] = 0;
 	msg[4] = (uint8_t)(id >> 8);
@@ -166,7 +180,8 @@ static void fwd_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_
 	memcpy(msg + 8, data, len);
 	p->last = uv_hrtime();
 	if (sendto(p->fd, msg, len + 8, MSG_DONTWAIT, (struct sockaddr *)&p->to,
-		   sizeof(p->to)) < 0) {
+		   p->to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						 sizeof(struct sockaddr_in)) < 0) {
 		GW_INC(gw, ICMP_DROP_SEND);
 		return;
 	}
@@ -174,14 +189,34 @@ static void fwd_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_
 	GW_INC(gw, ICMP_ECHO_SENT);
 }
 
+static void fwd_echo(void *ctx, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
+		     const uint8_t *data, size_t len)
+{
+	struct tapir_addr s = tapir_addr_v4(src), d = tapir_addr_v4(dst);
+
+	echo_out(ctx, &s, &d, id, seq, data, len);
+}
+
+static void fwd_echo6(void *ctx, const uint8_t src[16], const uint8_t dst[16], uint16_t id,
+		      uint16_t seq, const uint8_t *data, size_t len)
+{
+	struct tapir_addr s = { .family = TAPIR_AF_INET6 }, d = { .family = TAPIR_AF_INET6 };
+
+	memcpy(s.v6, src, 16);
+	memcpy(d.v6, dst, 16);
+	echo_out(ctx, &s, &d, id, seq, data, len);
+}
+
 int gw_ping_start(struct gateway *gw)
 {
+	(void)tapir_icmpv6_echo_forwarder_set(gw->st, fwd_echo6, gw);
 	return tapir_icmp_echo_forwarder_set(gw->st, fwd_echo, gw);
 }
 
 void gw_ping_stop(struct gateway *gw)
 {
 	(void)tapir_icmp_echo_forwarder_set(gw->st, NULL, NULL);
+	(void)tapir_icmpv6_echo_forwarder_set(gw->st, NULL, NULL);
 	for (struct gw_ping *p = gw->ping; p; p = p->next)
 		ping_end(p);
 }
@@ -198,12 +233,13 @@ void gw_ping_json(const struct gateway *gw, void *arr)
 	for (const struct gw_ping *p = gw->ping; p; p = p->next) {
 		json_t *e = json_object();
 
-		json_object_set_new(e, "proto", json_string("icmp"));
-		json_object_set_new(e, "ns_addr", gw_addr_json(p->ns_addr));
+		json_object_set_new(e, "proto", json_string(p->dst.family == TAPIR_AF_INET6 ?
+								"icmpv6" : "icmp"));
+		json_object_set_new(e, "ns_addr", gw_taddr_json(&p->ns_addr));
 		json_object_set_new(e, "ns_port", json_integer(p->id));
-		json_object_set_new(e, "dst_addr", gw_addr_json(p->dst));
+		json_object_set_new(e, "dst_addr", gw_taddr_json(&p->dst));
 		json_object_set_new(e, "dst_port", json_integer(0));
-		json_object_set_new(e, "host_peer_addr", gw_addr_json(ntohl(p->to.sin_addr.s_addr)));
+		json_object_set_new(e, "host_peer_addr", gw_sockaddr_json(&p->to));
 		json_object_set_new(e, "state", json_string(p->closing ? "CLOSING" : "OPEN"));
 		json_object_set_new(e, "echo_sent", json_integer((json_int_t)p->sent));
 		json_object_set_new(e, "echo_replies", json_integer((json_int_t)p->replies));

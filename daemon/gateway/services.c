@@ -64,7 +64,7 @@ int gw_services_forward(struct gw_services *s, const char *action, uint8_t proto
 }
 
 /* Read the host's resolvers (before the sandbox).  Return: how many */
-static size_t host_resolvers(uint32_t *out, size_t max)
+static size_t host_resolvers(struct tapir_addr *out, size_t max)
 {
 	char buf[16384];
 	FILE *f = fopen("/etc/resolv.conf", "r");
@@ -76,8 +76,8 @@ static size_t host_resolvers(uint32_t *out, size_t max)
 }
 
 int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_stack *st,
-		      const struct tapird_config *c, struct tapir_logger *log,
-		      void (*kick)(void *ctx), void *ctx)
+		      struct splice_pool *pool, const struct tapird_config *c,
+		      struct tapir_logger *log, void (*kick)(void *ctx), void *ctx)
 {
 	char err[256];
 	struct gw_services *s = calloc(1, sizeof(*s));
@@ -88,7 +88,8 @@ int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_st
 	s->cfg = c;
 	s->log = log;
 	*out = s;
-	struct gw_fwd_env fe = { .loop = loop, .st = st, .log = log,
+	struct gw_fwd_env fe = { .loop = loop, .pool = pool, .udp_idle_ns = c->gw.udp_idle_ns,
+				 .st = st, .log = log,
 				 .bind_addr = c->gw.forward_addr, .ns_addr = c->gateway,
 				 .kick = kick, .ctx = ctx };
 	s->fwd = gw_fwd_new(&fe);
@@ -104,12 +105,12 @@ int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_st
 		}
 	}
 	struct dns_relay_env de = { .loop = loop, .st = st, .log = log, .kick = kick, .ctx = ctx };
-	memcpy(de.servers, c->gw.dns, c->gw.ndns * sizeof(c->gw.dns[0]));
-	de.nservers = c->gw.ndns;
+	for (size_t i = 0; i < c->gw.ndns && i < DNS_RELAY_MAX_SERVERS; i++)
+		de.servers[de.nservers++] = tapir_addr_v4(c->gw.dns[i]);
 	if (!de.nservers)
 		de.nservers = host_resolvers(de.servers, DNS_RELAY_MAX_SERVERS);
 	if (!de.nservers) {
-		tapir_log_warn(log, "gateway: no IPv4 nameserver in /etc/resolv.conf and no "
+		tapir_log_warn(log, "gateway: no nameserver in /etc/resolv.conf and no "
 			       "[gateway] dns: no DNS relay");
 		return 0;
 	}
@@ -117,10 +118,55 @@ int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_st
 		tapir_log_err(log, "gateway: DNS relay: %s", err);
 		return -1;
 	}
-	char ab[16];
+	char ab[TAPIR_ADDR_STRLEN];
 	tapir_log_info(log, "gateway: DNS relay on port 53 to %s%s",
-		       tapir_ipv4_addr_format(de.servers[0], ab), de.nservers > 1 ? " and more" : "");
+		       tapir_addr_format(&de.servers[0], ab), de.nservers > 1 ? " and more" : "");
 	return 0;
+}
+
+struct conns_ctx {
+	const struct gw_services *s;
+	json_t *arr;
+};
+
+/* A forward's connection as a spliced flow of "conns": the namespace end is
+ * the forward's destination, the host socket the accepted one */
+static void conn_json(void *ctx, const struct gw_fwd_conn_info *ci)
+{
+	struct conns_ctx *cc = ctx;
+	const struct tapird_config *c = cc->s->cfg;
+	char ns[16], hl[16], pb[INET6_ADDRSTRLEN] = "?";
+	uint16_t pport = 0;
+	if (ci->peer.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ci->peer;
+		uv_ip4_name(sin, pb, sizeof(pb));
+		pport = ntohs(sin->sin_port);
+	}
+	tapir_ipv4_addr_format(c->gateway, ns);
+	tapir_ipv4_addr_format(c->gw.forward_addr, hl);
+	json_t *e = json_object();
+	json_object_set_new(e, "proto", json_string("tcp"));
+	json_object_set_new(e, "forward", json_true());
+	json_object_set_new(e, "ns_addr", json_string(ns));
+	json_object_set_new(e, "ns_port", json_integer(ci->ns_port));
+	json_object_set_new(e, "dst_addr", json_string(ns));
+	json_object_set_new(e, "dst_port", json_integer(ci->ns_port));
+	json_object_set_new(e, "host_local_addr", json_string(hl));
+	json_object_set_new(e, "host_local_port", json_integer(ci->host_port));
+	json_object_set_new(e, "host_peer_addr", json_string(pb));
+	json_object_set_new(e, "host_peer_port", json_integer(pport));
+	json_object_set_new(e, "state", json_string(ci->state));
+	json_object_set_new(e, "bytes_to_host", json_integer((json_int_t)ci->bytes_to_host));
+	json_object_set_new(e, "bytes_to_ns", json_integer((json_int_t)ci->bytes_to_ns));
+	json_array_append_new(cc->arr, e);
+}
+
+void gw_services_flows_json(const struct gw_services *s, void *json_arr)
+{
+	if (!s || !s->fwd || !json_arr)
+		return;
+	struct conns_ctx cc = { s, json_arr };
+	gw_fwd_each_conn(s->fwd, conn_json, &cc);
 }
 
 void gw_services_stop(struct gw_services *s)
@@ -147,11 +193,11 @@ void gw_services_stats_json(struct gw_services *s, void *json_obj)
 	struct gw_fwd_stats f;
 	gw_fwd_get_stats(s->fwd, &f);
 	static const char *const fn[] = { "fwd_tcp_accepted", "fwd_tcp_active", "fwd_tcp_limit",
-					  "fwd_tcp_ns_refused", "fwd_tcp_resets", "fwd_udp_flows",
+					  "fwd_tcp_ns_refused", "fwd_udp_flows",
 					  "fwd_udp_active", "fwd_udp_limit", "fwd_udp_expired",
 					  "fwd_udp_foreign", "fwd_udp_send_errors" };
 	const uint64_t fv[] = { f.tcp_accepted, f.tcp_active, f.tcp_limit, f.tcp_ns_refused,
-				f.tcp_resets, f.udp_flows, f.udp_active, f.udp_limit, f.udp_expired,
+				f.udp_flows, f.udp_active, f.udp_limit, f.udp_expired,
 				f.udp_foreign, f.udp_send_errors };
 	json_t *o = counters(fn, fv, sizeof(fv) / sizeof(fv[0]));
 	if (s->dns) {

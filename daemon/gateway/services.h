@@ -22,17 +22,20 @@
 #include "tapir/stack.h"
 
 struct gw_services;
+struct splice_pool;
 
 /**
  * gw_services_start() - Start the port forwards and the DNS relay
+ * @pool: The gateway's splice pool (gateway_pool()): the forwards' connections
+ *        are spliced by it and count against its budgets and max_flows
  * @kick: Called after work done from a libuv callback (flush, re-arm), with @ctx
  *
  * Return: 0 (and *@out), or -1 (logged: a forward could not listen, the
  *         relay could not take port 53, out of memory)
  */
 int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_stack *st,
-		      const struct tapird_config *c, struct tapir_logger *log,
-		      void (*kick)(void *ctx), void *ctx);
+		      struct splice_pool *pool, const struct tapird_config *c,
+		      struct tapir_logger *log, void (*kick)(void *ctx), void *ctx);
 
 /* Stop both (NULL is fine) */
 void gw_services_stop(struct gw_services *s);
@@ -42,6 +45,10 @@ void gw_services_stop(struct gw_services *s);
 int gw_services_forward(struct gw_services *s, const char *action, uint8_t proto,
 			uint16_t host_port, uint16_t ns_port, void *json_result, char *err,
 			size_t errlen);
+
+/* "conns": append the forwards' TCP connections (both ends, bytes, state,
+ * "forward": true) to @json_arr (a json_t * array of spliced flows) */
+void gw_services_flows_json(const struct gw_services *s, void *json_arr);
 
 /* "stats": the forwards' and the relay's counters as layer "gateway_relay"
  * of @json_obj (a json_t * object); nothing when @s is NULL */

@@ -4,13 +4,14 @@
  *
  * A datagram from the namespace finds its flow (source address and port,
  * destination address and port) or opens one: a UDP socket in tapird's
- * namespace, connected to the destination (host_loopback mapped to
- * 127.0.0.1), so the host's answers come back on it alone.  Sending uses
+ * namespace (AF_INET or AF_INET6 as the destination), connected to the
+ * destination (host_loopback mapped to 127.0.0.1, host_loopback6 to ::1), so
+ * the host's answers come back on it alone.  Sending uses
  * uv_udp_try_send(): a full socket buffer drops the datagram (counted), as a
  * router would, so nothing queues up.  Answers go to the namespace from the
  * destination's address and port (tapir_udp_sendto_from()).  An ICMP port
  * unreachable the host got for the flow (ECONNREFUSED on the connected
- * socket) goes back to the namespace as one.
+ * socket) goes back to the namespace as one (ICMPv6 for an IPv6 flow).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,10 +24,10 @@
 struct gw_udp {
 	struct gw_udp *next, *prev;
 	struct gateway *gw;
-	uint32_t ns_addr, dst;
+	struct tapir_addr ns_addr, dst;   /* both IPv4 or both IPv6 */
 	uint16_t ns_port, dst_port;
 	uv_udp_t sock;
-	struct sockaddr_in host_local, host_peer;
+	struct sockaddr_storage host_local, host_peer;
 	uint64_t last;
 	uint64_t dgrams_to_host, dgrams_to_ns, bytes_to_host, bytes_to_ns;
 	bool closing;
@@ -43,7 +44,7 @@ static void udp_closed(uv_handle_t *h)
 		gw->udp = u->next;
 	if (u->next)
 		u->next->prev = u->prev;
-	gw->nflows--;
+	gw->pool.nflows--;
 	gw->handles--;
 	free(u);
 }
@@ -61,7 +62,7 @@ static void host_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct gw_udp *u = h->data;
 
 	(void)suggested;
-	*buf = uv_buf_init((char *)u->gw->rbuf, sizeof(u->gw->rbuf));
+	*buf = uv_buf_init((char *)u->gw->pool.rbuf, sizeof(u->gw->pool.rbuf));
 }
 
 static void host_recv(uv_udp_t *s, ssize_t nread, const uv_buf_t *buf,
@@ -76,17 +77,16 @@ static void host_recv(uv_udp_t *s, ssize_t nread, const uv_buf_t *buf,
 		if (nread == UV_ECONNREFUSED) {
 			/* the host got a port unreachable for what we sent */
 			GW_INC(gw, UDP_PORT_UNREACH);
-			gw_send_unreach(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP,
-					u->ns_addr, u->ns_port, u->dst, u->dst_port);
+			gw_send_unreach_addr(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP,
+					     &u->ns_addr, u->ns_port, &u->dst, u->dst_port);
 			gw_after(gw);
 		}
 		return;
 	}
 	if (flags & UV_UDP_PARTIAL)
-		return;	/* larger than 64 KiB: cannot be an IPv4 datagram */
+		return;	/* larger than 64 KiB: cannot be one datagram */
 	u->last = uv_hrtime();
-	struct tapir_addr from = tapir_addr_v4(u->dst), to = tapir_addr_v4(u->ns_addr);
-	if (tapir_udp_sendto_from(gw->st, &from, u->dst_port, &to, u->ns_port, 0,
+	if (tapir_udp_sendto_from(gw->st, &u->dst, u->dst_port, &u->ns_addr, u->ns_port, 0,
 				  (const uint8_t *)buf->base, (size_t)nread) == 0) {
 		u->dgrams_to_ns++;
 		u->bytes_to_ns += (size_t)nread;
@@ -98,16 +98,16 @@ static void host_recv(uv_udp_t *s, ssize_t nread, const uv_buf_t *buf,
 static struct gw_udp *udp_open(struct gateway *gw, const struct tapir_udp_meta *m)
 {
 	struct gw_udp *u;
-	struct sockaddr_in to;
+	struct sockaddr_storage to;
 	int len = sizeof(u->host_local);
 
-	if (!gw_host_addr(gw, m->dst.v4, &to)) {
+	if (!gw_host_sockaddr(gw, &m->dst, m->dst_port, &to)) {
 		GW_INC(gw, UDP_REFUSED_LOOPBACK);
-		gw_send_unreach(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP, m->src.v4,
-				m->src_port, m->dst.v4, m->dst_port);
+		gw_send_unreach_addr(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP, &m->src,
+				     m->src_port, &m->dst, m->dst_port);
 		return NULL;
 	}
-	if (gw->nflows >= gw->cfg.max_flows) {
+	if (gw->pool.nflows >= gw->pool.max_flows) {
 		GW_INC(gw, UDP_REFUSED_LIMIT);
 		return NULL;
 	}
@@ -117,11 +117,10 @@ static struct gw_udp *udp_open(struct gateway *gw, const struct tapir_udp_meta *
 		return NULL;
 	}
 	u->gw = gw;
-	u->ns_addr = m->src.v4;
+	u->ns_addr = m->src;
 	u->ns_port = m->src_port;
-	u->dst = m->dst.v4;
+	u->dst = m->dst;
 	u->dst_port = m->dst_port;
-	to.sin_port = htons(m->dst_port);
 	u->host_peer = to;
 	uv_udp_init(gw->loop, &u->sock);
 	u->sock.data = u;
@@ -130,14 +129,14 @@ static struct gw_udp *udp_open(struct gateway *gw, const struct tapir_udp_meta *
 	if (gw->udp)
 		gw->udp->prev = u;
 	gw->udp = u;
-	gw->nflows++;
+	gw->pool.nflows++;
 	int rc = uv_udp_connect(&u->sock, (const struct sockaddr *)&to);
 	if (rc == 0)
 		rc = uv_udp_recv_start(&u->sock, host_alloc, host_recv);
 	if (rc < 0) {
-		gw_send_unreach(gw, rc == UV_EHOSTUNREACH ? TAPIR_ICMP_UNREACH_HOST :
-				    TAPIR_ICMP_UNREACH_NET, TAPIR_IP_PROTO_UDP, m->src.v4,
-				m->src_port, m->dst.v4, m->dst_port);
+		gw_send_unreach_addr(gw, rc == UV_EHOSTUNREACH ? TAPIR_ICMP_UNREACH_HOST :
+					 TAPIR_ICMP_UNREACH_NET, TAPIR_IP_PROTO_UDP, &m->src,
+				     m->src_port, &m->dst, m->dst_port);
 		GW_INC(gw, UDP_DROP_SEND);
 		udp_end(u);
 		return NULL;
@@ -154,11 +153,11 @@ static void fwd_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *da
 	uv_buf_t b;
 	int rc;
 
-	if (gw->stopping || m->src.family != TAPIR_AF_INET || m->dst.family != TAPIR_AF_INET)
-		return;	/* the gateway forwards IPv4 only */
+	if (gw->stopping || m->src.family != m->dst.family)
+		return;
 	for (u = gw->udp; u; u = u->next)
-		if (!u->closing && u->ns_addr == m->src.v4 && u->ns_port == m->src_port &&
-		    u->dst == m->dst.v4 && u->dst_port == m->dst_port)
+		if (!u->closing && tapir_addr_eq(&u->ns_addr, &m->src) && u->ns_port == m->src_port &&
+		    tapir_addr_eq(&u->dst, &m->dst) && u->dst_port == m->dst_port)
 			break;
 	if (!u && !(u = udp_open(gw, m)))
 		return;
@@ -168,8 +167,8 @@ static void fwd_udp(void *ctx, const struct tapir_udp_meta *m, const uint8_t *da
 	if (rc == UV_ECONNREFUSED) {
 		/* an earlier datagram was refused: say so, as the host would */
 		GW_INC(gw, UDP_PORT_UNREACH);
-		gw_send_unreach(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP, m->src.v4,
-				m->src_port, m->dst.v4, m->dst_port);
+		gw_send_unreach_addr(gw, TAPIR_ICMP_UNREACH_PORT, TAPIR_IP_PROTO_UDP, &m->src,
+				     m->src_port, &m->dst, m->dst_port);
 		return;
 	}
 	if (rc < 0) {
@@ -210,16 +209,15 @@ void gw_udp_json(const struct gateway *gw, void *arr)
 		json_t *e = json_object();
 
 		json_object_set_new(e, "proto", json_string("udp"));
-		json_object_set_new(e, "ns_addr", gw_addr_json(u->ns_addr));
+		json_object_set_new(e, "ns_addr", gw_taddr_json(&u->ns_addr));
 		json_object_set_new(e, "ns_port", json_integer(u->ns_port));
-		json_object_set_new(e, "dst_addr", gw_addr_json(u->dst));
+		json_object_set_new(e, "dst_addr", gw_taddr_json(&u->dst));
 		json_object_set_new(e, "dst_port", json_integer(u->dst_port));
-		json_object_set_new(e, "host_local_addr",
-				    gw_addr_json(ntohl(u->host_local.sin_addr.s_addr)));
-		json_object_set_new(e, "host_local_port", json_integer(ntohs(u->host_local.sin_port)));
-		json_object_set_new(e, "host_peer_addr",
-				    gw_addr_json(ntohl(u->host_peer.sin_addr.s_addr)));
-		json_object_set_new(e, "host_peer_port", json_integer(ntohs(u->host_peer.sin_port)));
+		json_object_set_new(e, "host_local_addr", gw_sockaddr_json(&u->host_local));
+		json_object_set_new(e, "host_local_port",
+				    json_integer(gw_sockaddr_port(&u->host_local)));
+		json_object_set_new(e, "host_peer_addr", gw_sockaddr_json(&u->host_peer));
+		json_object_set_new(e, "host_peer_port", json_integer(gw_sockaddr_port(&u->host_peer)));
 		json_object_set_new(e, "state", json_string(u->closing ? "CLOSING" : "OPEN"));
 		json_object_set_new(e, "bytes_to_host", json_integer((json_int_t)u->bytes_to_host));
 		json_object_set_new(e, "bytes_to_ns", json_integer((json_int_t)u->bytes_to_ns));

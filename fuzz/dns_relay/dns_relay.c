@@ -7,7 +7,8 @@
  * message and is at most DNS_QUESTION_MAX bytes, compares equal to itself
  * and to a case-flipped copy, the ID written back reads back, a SERVFAIL
  * made from it parses again with the same question and RCODE 2, and at most
- * @max nameservers come out of a resolv.conf.
+ * @max nameservers come out of a resolv.conf.  A truncated answer without a
+ * question (relay_msg_bare_tc()) rebuilt with one parses with TC and its ID.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,9 +22,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint32_t ns[4];
+	struct tapir_addr ns[4];
 	CHECK(dns_resolv_conf_parse((const char *)data, size, ns, 4) <= 4);
 	CHECK(dns_resolv_conf_parse((const char *)data, size, ns, 1) <= 1);
+
+	uint16_t tid;
+	if (relay_msg_bare_tc(data, size, &tid)) {
+		/* rebuilt with a question, it parses as a truncated answer with it */
+		static const uint8_t qn[] = { 1, 'a', 0, 0, 1, 0, 1 };
+		uint8_t out[DNS_HEADER_LEN + sizeof(qn)];
+		struct relay_msg_info t;
+		CHECK(size >= DNS_HEADER_LEN && tid == (data[0] << 8 | data[1]));
+		CHECK(relay_msg_tc_answer(out, data, qn, sizeof(qn)) == sizeof(out));
+		CHECK(relay_msg_parse(out, sizeof(out), &t) == 0 && t.qr && t.tc && t.id == tid);
+		CHECK(relay_question_eq(t.question, t.question_len, qn, sizeof(qn)));
+	}
 
 	struct relay_msg_info m;
 	if (relay_msg_parse(data, size, &m))

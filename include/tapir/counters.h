@@ -153,6 +153,8 @@
 	X(ICMPV6_ERRORS_SUPPRESSED, "icmpv6.errors_suppressed")            \
 	X(ICMPV6_DROP_UNMATCHED, "icmpv6.drop.unmatched")                  \
 	X(ICMPV6_ECHO_REPLIES_RX, "icmpv6.echo_replies_rx")                \
+	X(ICMPV6_FORWARD_ECHO, "icmpv6.forward_echo")                      \
+	X(ICMPV6_DROP_FORWARD, "icmpv6.drop.forward")                      \
 	/* NDP, addresses and MLD */                                       \
 	X(NDP_RX, "ndp.rx")                                                \
 	X(NDP_NS_SENT, "ndp.ns_sent")                                      \

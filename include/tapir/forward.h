@@ -9,10 +9,11 @@
  * broadcast).  Once any forwarder below is set, IPv4 also takes unicast
  * datagrams for other addresses (never for 0/8, 127/8, 240/4, multicast or a
  * link-layer broadcast) and hands them to the transport, which finds the flow
- * by the full 4-tuple, our side's address included.  With a TCP forwarder,
- * IPv6 likewise takes TCP packets for foreign unicast addresses (never ::/8,
+ * by the full 4-tuple, our side's address included.  IPv6 likewise takes
+ * TCP, UDP and ICMPv6 packets for foreign unicast addresses (never ::/8,
  * which holds ::, ::1 and the IPv4-mapped block, link-local fe80::/10,
- * multicast, or a link-layer multicast; hop limit 1 gets a Time Exceeded):
+ * multicast, or a link-layer multicast; hop limit 1 gets a Time Exceeded
+ * from our address, ipv6.drop.forward_hop_limit):
  *
  * - TCP: a SYN for a foreign address that matches no flow calls the
  *   forwarder's syn() with a request (the tuple and a copy of the SYN).  The
@@ -35,14 +36,16 @@
  *   foreign address and port.
  * - ICMP: an echo request for a foreign address goes to the echo forwarder;
  *   tapir_icmp_echo_reply_from() answers it from that address.  Other ICMP
- *   messages for foreign addresses are dropped (icmp.drop.forward).
+ *   messages for foreign addresses are dropped (icmp.drop.forward).  ICMPv6
+ *   has its own echo forwarder (tapir_icmpv6_echo_forwarder_set(),
+ *   tapir_icmpv6_echo_reply_from(); icmpv6.forward_echo, icmpv6.drop.forward).
  *
  * A datagram for a foreign address that arrives with TTL 1 or 0 would die at
  * this router: it gets an ICMP time exceeded (so traceroute shows tapird as
  * the first hop) and is dropped (ipv4.drop.forward_ttl).
  *
- * TCP requests carry struct tapir_addr (IPv4 or IPv6; the UDP and ICMP parts
- * are IPv4, host byte order, so far).
+ * TCP requests and UDP metas carry struct tapir_addr (IPv4 or IPv6); the ICMP
+ * echo forwarder is IPv4 (host byte order), the ICMPv6 one IPv6 (16 bytes).
  * All callbacks run from tapir_stack_input(); data is lent for the call only.
  */
 #ifndef TAPIR_FORWARD_H
@@ -142,7 +145,7 @@ void tapir_tcp_forward_refuse(struct tapir_stack *st, const struct tapir_tcp_fwd
  * @ctx: Passed to @cb
  *
  * Datagrams to the stack's own addresses still go to its listeners only.
- * IPv6 datagrams reach @cb once the IPv6 layer takes foreign addresses.
+ * IPv6 datagrams for foreign addresses reach @cb too (@m's addresses IPv6).
  * Return: 0
  */
 int tapir_udp_forwarder_set(struct tapir_stack *st, tapir_udp_recv_fn cb, void *ctx);
@@ -191,6 +194,26 @@ int tapir_icmp_echo_forwarder_set(struct tapir_stack *st, tapir_icmp_echo_fwd_fn
  */
 int tapir_icmp_echo_reply_from(struct tapir_stack *st, uint32_t src, uint32_t dst, uint16_t id,
 			       uint16_t seq, const uint8_t *data, size_t len);
+
+/* An ICMPv6 echo request to a foreign address @dst: id, sequence and data (lent) */
+typedef void (*tapir_icmpv6_echo_fwd_fn)(void *ctx, const uint8_t src[16], const uint8_t dst[16],
+					 uint16_t id, uint16_t seq, const uint8_t *data, size_t len);
+/* Take ICMPv6 echo requests for foreign addresses (@fn NULL: off).  Return: 0 */
+int tapir_icmpv6_echo_forwarder_set(struct tapir_stack *st, tapir_icmpv6_echo_fwd_fn fn, void *ctx);
+/**
+ * tapir_icmpv6_echo_reply_from() - Send an ICMPv6 echo reply from @src (a forwarded echo's answer)
+ * @st:   Stack
+ * @src:  The foreign address the request was sent to
+ * @dst:  The requester
+ * @id:   Identifier of the request
+ * @seq:  Its sequence number
+ * @data: Data to echo
+ * @len:  Its length
+ *
+ * Return: 0, -ENOTSUP (IPv6 off), -EMSGSIZE, or as tapir_ipv6_write()
+ */
+int tapir_icmpv6_echo_reply_from(struct tapir_stack *st, const uint8_t src[16], const uint8_t dst[16],
+				 uint16_t id, uint16_t seq, const uint8_t *data, size_t len);
 
 /* Return: true when any forwarder is set (the stack takes foreign addresses) */
 bool tapir_stack_forwarding(const struct tapir_stack *st);

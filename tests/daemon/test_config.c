@@ -1061,11 +1061,19 @@ static void test_gateway_section(void **state)
 		    "total_buffer = 1MiB\nudp_idle_timeout = 5s\nicmp_echo = false\n");
 	assert_true(c.gw.enabled);
 	assert_int_equal(c.gw.host_loopback, 0xc0000203);
+	assert_false(c.gw.host_loopback6_set);
 	assert_int_equal(c.gw.max_flows, 10);
 	assert_int_equal(c.gw.flow_buffer, 8192);
 	assert_int_equal(c.gw.total_buffer, 1 << 20);
 	assert_int_equal(c.gw.udp_idle_ns, 5 * SEC);
 	assert_false(c.gw.icmp_echo);
+	config_free(&c);
+
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[gateway]\nhost_loopback6 = 2001:db8:ff::1\n");
+	assert_true(c.gw.host_loopback6_set);
+	assert_int_equal(c.gw.host_loopback6[0], 0x20);
+	assert_int_equal(c.gw.host_loopback6[5], 0xff);
+	assert_int_equal(c.gw.host_loopback6[15], 1);
 	config_free(&c);
 
 	/* each text starts "[ipv4]\naddress = ...\n": the [gateway] lines are 3 and 4 */
@@ -1078,6 +1086,11 @@ static void test_gateway_section(void **state)
 		  "t.conf:4: [gateway] host_loopback: 'nope' is not an IPv4 address" },
 		{ "[gateway]\nhost_loopback = 192.0.2.2\n",
 		  "t.conf:4: [gateway] host_loopback: 192.0.2.2 is our own address" },
+		{ "[gateway]\nhost_loopback6 = ::1\n", "t.conf:4: [gateway] host_loopback6: ::1 is" },
+		{ "[gateway]\nhost_loopback6 = 192.0.2.9\n",
+		  "t.conf:4: [gateway] host_loopback6: '192.0.2.9' is not an IPv6 address" },
+		{ "[ipv6]\naddress = 2001:db8::2/64\n[gateway]\nhost_loopback6 = 2001:db8::2\n",
+		  "t.conf:6: [gateway] host_loopback6: our own IPv6 address" },
 		{ "[gateway]\nmax_flows = 0\n", "t.conf:4: [gateway] max_flows: 0 is out of range" },
 		{ "[gateway]\nflow_buffer = 1K\n", "t.conf:4: [gateway] flow_buffer:" },
 		{ "[gateway]\nwhat = 1\n",

@@ -177,24 +177,69 @@ static void test_dns_parse(void **state)
 	assert_int_equal(sf[2] & 0x01, 1);  /* RD kept */
 }
 
+/* A truncated answer without its question: recognised, and rebuilt with it */
+static void test_dns_bare_tc(void **state)
+{
+	uint8_t tc[12] = { 0xab, 0xcd, 0x83, 0x80, 0, 0, 0, 3, 0, 1, 0, 2 };  /* QR TC RD RA */
+	uint16_t id = 0;
+	assert_true(relay_msg_bare_tc(tc, sizeof(tc), &id));
+	assert_int_equal(id, 0xabcd);
+	for (size_t n = 0; n < sizeof(tc); n++)
+		assert_false(relay_msg_bare_tc(tc, n, &id));
+	uint8_t b[sizeof(tc)];
+	memcpy(b, tc, sizeof(tc));
+	b[2] &= (uint8_t)~0x02;  /* not truncated */
+	assert_false(relay_msg_bare_tc(b, sizeof(b), &id));
+	memcpy(b, tc, sizeof(tc));
+	b[2] &= 0x7f;  /* a query */
+	assert_false(relay_msg_bare_tc(b, sizeof(b), &id));
+	memcpy(b, tc, sizeof(tc));
+	b[5] = 1;  /* it has a question: relay_msg_parse()'s */
+	assert_false(relay_msg_bare_tc(b, sizeof(b), &id));
+
+	uint8_t out[12 + DNS_QUESTION_MAX];
+	memset(out, 0xa5, sizeof(out));
+	size_t n = relay_msg_tc_answer(out, tc, query + 12, sizeof(query) - 12);
+	assert_int_equal(n, sizeof(query));
+	struct relay_msg_info m;
+	assert_int_equal(relay_msg_parse(out, n, &m), 0);
+	assert_true(m.qr);
+	assert_true(m.tc);
+	assert_int_equal(m.id, 0xabcd);
+	assert_true(relay_question_eq(m.question, m.question_len, query + 12, sizeof(query) - 12));
+	assert_int_equal(out[3], 0x80);  /* RA, RCODE kept */
+	for (int i = 6; i < 12; i++)
+		assert_int_equal(out[i], 0);  /* no answers claimed */
+}
+
 static void test_resolv_conf(void **state)
 {
 	const char *t = "# resolv.conf\nsearch example.org\nnameserver 192.0.2.53\n"
 			"nameserver 2001:db8::53\n  nameserver\t198.51.100.53 # two\n"
 			"nameserver 0.0.0.0\nnameservers 192.0.2.1\noptions edns0\n"
 			"nameserver 192.0.2.54\nnameserver 192.0.2.55\nnameserver 192.0.2.56";
-	uint32_t a[4];
-	assert_int_equal(dns_resolv_conf_parse(t, strlen(t), a, 4), 4);
-	assert_int_equal(a[0], 0xc0000235);
-	assert_int_equal(a[1], 0xc6336435);
-	assert_int_equal(a[2], 0xc0000236);
-	assert_int_equal(a[3], 0xc0000237);
+	struct tapir_addr a[5];
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x53 };
+	assert_int_equal(dns_resolv_conf_parse(t, strlen(t), a, 5), 5);
+	assert_int_equal(a[0].family, TAPIR_AF_INET);
+	assert_int_equal(a[0].v4, 0xc0000235);
+	assert_int_equal(a[1].family, TAPIR_AF_INET6);
+	assert_memory_equal(a[1].v6, v6, 16);
+	assert_int_equal(a[2].v4, 0xc6336435);
+	assert_int_equal(a[3].v4, 0xc0000236);
+	assert_int_equal(a[4].v4, 0xc0000237);
+	/* ::, multicast and link-local IPv6 servers are skipped */
+	const char *w = "nameserver ::\nnameserver ff02::1\nnameserver fe80::1\n"
+			"nameserver fe80::1%eth0\nnameserver ::1\n";
+	assert_int_equal(dns_resolv_conf_parse(w, strlen(w), a, 4), 1);
+	assert_int_equal(a[0].family, TAPIR_AF_INET6);
+	assert_int_equal(a[0].v6[15], 1);
 	assert_int_equal(dns_resolv_conf_parse(t, strlen(t), a, 1), 1);
 	assert_int_equal(dns_resolv_conf_parse("", 0, a, 4), 0);
 	/* no NUL at the end: only @len bytes are read */
 	const char u[] = "nameserver 192.0.2.1";
 	assert_int_equal(dns_resolv_conf_parse(u, sizeof(u) - 1, a, 4), 1);
-	assert_int_equal(a[0], 0xc0000201);
+	assert_int_equal(a[0].v4, 0xc0000201);
 	/* cut to "nameserver 192.0.2": not an address */
 	assert_int_equal(dns_resolv_conf_parse(u, sizeof(u) - 3, a, 4), 0);
 }
@@ -205,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_gateway_keys),
 		cmocka_unit_test(test_gateway_errors),
 		cmocka_unit_test(test_dns_parse),
+		cmocka_unit_test(test_dns_bare_tc),
 		cmocka_unit_test(test_resolv_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,8 @@
 
 #include "sandbox.h"
 
-enum probe { P_ALLOWED, P_EXECVE, P_RAW_SOCKET, P_MOUNT, P_INET_SOCKET, P_GATEWAY_SOCKETS };
+enum probe { P_ALLOWED, P_EXECVE, P_RAW_SOCKET, P_MOUNT, P_INET_SOCKET, P_GATEWAY_SOCKETS,
+	     P_GATEWAY6_SOCKETS };
 
 /* Run @p in a sandboxed child.  Return: its wait status; *said = what it wrote first */
 static int run_child(enum probe p, bool gateway, char *said, size_t n)
@@ -87,6 +88,18 @@ static int run_child(enum probe p, bool gateway, char *said, size_t n)
 				_exit(90);
 			_exit(0);
 		}
+		case P_GATEWAY6_SOCKETS: {
+			/* IPv6: TCP, UDP and a ping socket (this may be refused by
+			 * ping_group_range or a kernel without IPv6, never killed) */
+			int t = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			int d = socket(AF_INET6, SOCK_DGRAM, 0);
+			int p6 = socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
+
+			(void)p6;
+			if ((t < 0 || d < 0) && errno != EAFNOSUPPORT)
+				_exit(88);
+			_exit(0);
+		}
 		}
 		_exit(92);
 	}
@@ -119,7 +132,7 @@ static void expect_killed_gw(enum probe p, bool gateway)
 
 static void expect_killed(enum probe p) { expect_killed_gw(p, false); }
 
-/* With the gateway on: AF_INET TCP/UDP sockets and connect() pass; raw
+/* With the gateway on: AF_INET and AF_INET6 TCP/UDP sockets and connect() pass; raw
  * sockets and execve still kill; without it the same sockets kill */
 static void test_gateway_sockets(void **state)
 {
@@ -130,6 +143,10 @@ static void test_gateway_sockets(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	expect_killed_gw(P_GATEWAY_SOCKETS, false);
+	st = run_child(P_GATEWAY6_SOCKETS, true, said, sizeof(said));
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	expect_killed_gw(P_GATEWAY6_SOCKETS, false);
 	expect_killed_gw(P_RAW_SOCKET, true);
 	expect_killed_gw(P_EXECVE, true);
 }

@@ -19,7 +19,18 @@
 #   - a UDP forward (config) echoes datagrams from two peers;
 #   - DNS through tapird's relay (UDP and TCP): `tapir exec` sees a
 #     resolv.conf naming tapird and getent resolves dnsmasq's host-record;
-#   - the counters move (stats gateway_relay).
+#   - the counters move (stats gateway_relay);
+#   - a truncated answer (dnsmasq's 60 A records over UDP without EDNS)
+#     reaches the client with TC set, and its retry over TCP (a python
+#     client's and glibc's) is relayed over TCP and gets all 60 records;
+#   - the forwards' UDP flows end after [gateway] udp_idle_timeout;
+#   - the forwards' connections count against [gateway] max_flows with the
+#     gateway's own flows: with max_flows = 2 and two held, a third host
+#     connection is reset, a new UDP peer dropped, a namespace connection
+#     refused, each counted; tapir conns lists the two held connections;
+#   - a resolver (python, on H's 127.0.0.2) whose UDP answer is a bare TC
+#     header (QDCOUNT 0): the relay hands it on with the question put back,
+#     and glibc's retry over TCP gets the address.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
@@ -45,7 +56,8 @@ NAME=gwf
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
 	--listen-address=127.0.0.1 --port=53 --user=root \
 	--pid-file="$TMP/dnsmasq.pid" --log-facility="$TMP/dnsmasq.log" \
-	--host-record=svc.gw.test,198.51.100.7 &
+	--host-record=svc.gw.test,198.51.100.7 \
+	$(for i in $(seq 100 159); do echo "--host-record=big.gw.test,198.51.100.$i"; done) &
 PIDS="$PIDS $!"
 
 cat >"$TMP/gw.conf" <<CONF
@@ -63,6 +75,7 @@ name = $NAME
 enabled = true
 forward = tcp/8080:80, udp/5353:7
 dns = 127.0.0.1
+udp_idle_timeout = 2s
 CONF
 
 "$TAPIR" up "$NAME" --config "$TMP/gw.conf" --netns new --gateway || fail "tapir up"
@@ -273,6 +286,178 @@ EOF
 [ "$(jq '.gateway_relay.dns_queries_tcp' "$TMP/stats.json")" -ge 1 ] || fail "dns_queries_tcp"
 [ "$(jq '.gateway_relay.fwd_tcp_ns_refused' "$TMP/stats.json")" -ge 1 ] || fail "ns_refused"
 pass "DNS relayed over UDP (getent via exec's resolv.conf) and TCP (ID restored); counters"
+
+# --- a truncated answer: the relay passes TC over UDP, the retry over TCP gets it all ---
+# dnsmasq holds 60 A records for big.gw.test: over 512 bytes, so its UDP
+# answer (no EDNS) has TC set; the client retries over TCP to tapird, which
+# relays the query over TCP to dnsmasq (RFC 7766)
+tcp0=$(jq '.gateway_relay.dns_queries_tcp' <("$TAPIR" --json stats "$NAME"))
+out=$("$TAPIR" exec "$NAME" -- "$PY" - <<'EOF'
+import socket, struct
+def query(name, qid):
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for l in name.split("."):
+        q += bytes([len(l)]) + l.encode()
+    return q + b"\0" + struct.pack(">HH", 1, 1)
+def show(how, a, qid):
+    flags, an = struct.unpack(">HH", a[2:4] + a[6:8])
+    assert struct.unpack(">H", a[:2])[0] == qid, "id not restored"
+    return "%s %s %d" % (how, "TC" if flags & 0x0200 else "whole", an)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.sendto(query("big.gw.test", 0x1111), ("192.0.2.2", 53))
+a, _ = u.recvfrom(65535)
+res = [show("udp", a, 0x1111)]
+s = socket.create_connection(("192.0.2.2", 53), timeout=5)
+m = query("big.gw.test", 0x2222)
+s.sendall(struct.pack(">H", len(m)) + m)
+n = struct.unpack(">H", s.recv(2, socket.MSG_WAITALL))[0]
+res.append(show("tcp", s.recv(n, socket.MSG_WAITALL), 0x2222))
+print(", ".join(res))
+EOF
+) || fail "the truncated answer client"
+[ "$out" = "udp TC 30, tcp whole 60" ] || fail "TC over UDP, then TCP: got '$out'"
+# glibc's resolver does the same retry by itself
+n=$("$TAPIR" exec "$NAME" -- getent ahostsv4 big.gw.test | awk '{print $1}' | sort -u | wc -l)
+[ "$n" = 60 ] || fail "getent through the relay got $n of the 60 addresses"
+tcp1=$(jq '.gateway_relay.dns_queries_tcp' <("$TAPIR" --json stats "$NAME"))
+[ $((tcp1 - tcp0)) -ge 2 ] || fail "dns_queries_tcp went from $tcp0 to $tcp1"
+pass "a truncated answer: TC passed over UDP, the TCP retries (ours and glibc's) get all 60 records"
+
+# --- the forwards' UDP flows end after udp_idle_timeout (2 s) ---
+sleep 3
+[ "$(jq '.gateway_relay.fwd_udp_expired' <("$TAPIR" --json stats "$NAME"))" -ge 2 ] ||
+	fail "the forward's two UDP flows did not expire after udp_idle_timeout"
+pass "the forward's UDP flows expired after udp_idle_timeout"
+
+# --- max_flows is one cap for the forwards and the gateway ---
+"$TAPIR" down "$NAME" >/dev/null || fail "tapir down"
+if grep -E "Sanitizer|runtime error" "$TAPIRD_LOG" >&2; then fail "sanitizer reports in the log"; fi
+# --- a truncated answer without its question (QDCOUNT 0, as some servers send) ---
+# A resolver of our own on H's 127.0.0.2 answers UDP with a bare TC header
+# and TCP with the address; the relay matches the bare TC by server and ID,
+# puts the question back in, and glibc's stub retries over TCP
+cat >"$TMP/baretc.py" <<'EOF'
+import socket, struct, sys, threading, os
+def answer(q):
+    qid = q[:2]
+    qd_end = 12
+    while q[qd_end]:
+        qd_end += 1 + q[qd_end]
+    question = q[12:qd_end + 5]
+    rr = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("198.51.100.77")
+    return qid + b"\x81\x80" + struct.pack(">HHHH", 1, 1, 0, 0) + question + rr
+def udp():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.2", 53))
+    while True:
+        q, a = u.recvfrom(4096)
+        u.sendto(q[:2] + b"\x83\x80" + b"\0" * 8, a)   # QR TC RD RA, every count 0
+def tcp():
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("127.0.0.2", 53))
+    l.listen(8)
+    open(sys.argv[1], "w").close()
+    while True:
+        c, _ = l.accept()
+        n = struct.unpack(">H", c.recv(2, socket.MSG_WAITALL))[0]
+        m = answer(c.recv(n, socket.MSG_WAITALL))
+        c.sendall(struct.pack(">H", len(m)) + m)
+        c.close()
+threading.Thread(target=udp, daemon=True).start()
+tcp()
+EOF
+"$PY" "$TMP/baretc.py" "$TMP/baretc.ready" &
+PIDS="$PIDS $!"
+for _ in $(seq 1 50); do [ -f "$TMP/baretc.ready" ] && break; sleep 0.1; done
+"$TAPIR" up "$NAME" --config "$TMP/gw.conf" --netns new --gateway -- --gateway.max_flows=2 \
+	--gateway.dns=127.0.0.2 >/dev/null || fail "tapir up with max_flows = 2"
+(exec "$TAPIR" exec "$NAME" -- socat TCP-LISTEN:80,bind=192.0.2.1,reuseaddr,fork SYSTEM:'cat') \
+	>/dev/null 2>&1 &
+PIDS="$PIDS $!"
+(exec "$TAPIR" exec "$NAME" -- socat UDP4-RECVFROM:7,bind=192.0.2.1,fork SYSTEM:'cat') \
+	>/dev/null 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 1 40); do
+	"$TAPIR" exec "$NAME" -- socat -T 1 /dev/null TCP4:192.0.2.1:80 2>/dev/null && break
+	sleep 0.25
+done
+sleep 0.5
+cat >"$TMP/hold2.py" <<'EOF'
+import os, socket, sys, time
+held = []
+for i in range(2):
+    s = socket.create_connection(("127.0.0.1", 8080), timeout=10)
+    s.sendall(b"held %d\n" % i)
+    assert s.recv(100) == b"held %d\n" % i
+    held.append(s)
+try:  # (the reset may come before connect() has returned)
+    s = socket.create_connection(("127.0.0.1", 8080), timeout=10)
+    s.sendall(b"third\n")
+    third = "data" if s.recv(100) else "eof"
+except ConnectionResetError:
+    third = "reset"
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(1)
+u.sendto(b"new peer", ("127.0.0.1", 5353))
+try:
+    u.recvfrom(100)
+    udp = "answered"
+except socket.timeout:
+    udp = "dropped"
+with open(sys.argv[1] + "/hold2.out", "w") as f:
+    f.write("%s %s\n" % (third, udp))
+# hold the two until the namespace side has been tried
+while not os.path.exists(sys.argv[1] + "/flows.done"):
+    time.sleep(0.1)
+EOF
+"$PY" "$TMP/hold2.py" "$TMP" &
+HOLDER=$!
+for _ in $(seq 1 100); do [ -s "$TMP/hold2.out" ] && break; sleep 0.1; done
+cat >"$TMP/connect.py" <<'EOF'
+import socket, sys, errno
+s = socket.socket()
+s.settimeout(10)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+EOF
+ns=$("$TAPIR" exec "$NAME" -- "$PY" "$TMP/connect.py" 198.51.100.9 80)
+"$TAPIR" --json conns "$NAME" >"$TMP/conns2.json"
+"$TAPIR" conns "$NAME" >"$TMP/conns2.txt"
+"$TAPIR" --json stats "$NAME" >"$TMP/stats2.json"
+touch "$TMP/flows.done"
+wait "$HOLDER" || fail "the holding client: $(cat "$TMP/hold2.out" 2>/dev/null);" \
+	"$(jq -c '.gateway, .gateway_relay' "$TMP/stats2.json")"
+[ "$(cat "$TMP/hold2.out")" = "reset dropped" ] ||
+	fail "past max_flows, the host saw '$(cat "$TMP/hold2.out")' (want: reset dropped)"
+[ "$ns" = ECONNREFUSED ] || fail "a namespace connection past max_flows: $ns"
+[ "$(jq '.gateway.flows' "$TMP/stats2.json")" = 2 ] ||
+	fail "the forwards' connections are not the gateway's flows: $(jq -c .gateway "$TMP/stats2.json")"
+[ "$(jq '.gateway_relay.fwd_tcp_limit' "$TMP/stats2.json")" = 1 ] || fail "fwd_tcp_limit"
+[ "$(jq '.gateway_relay.fwd_udp_limit' "$TMP/stats2.json")" = 1 ] || fail "fwd_udp_limit"
+[ "$(jq '.gateway.tcp_refused_limit' "$TMP/stats2.json")" = 1 ] || fail "tcp_refused_limit"
+[ "$(jq '[.spliced[] | select(.forward and .proto == "tcp" and .state == "OPEN"
+	and .host_local_addr == "127.0.0.1" and .host_local_port == 8080 and .host_peer_port > 0
+	and .ns_addr == "192.0.2.1" and .ns_port == 80 and .bytes_to_ns == 7
+	and .bytes_to_host == 7)] | length' "$TMP/conns2.json")" = 2 ] ||
+	fail "conns --json lacks the two forwarded connections: $(jq -c .spliced "$TMP/conns2.json")"
+[ "$(grep -c "^tcp   OPEN .*192.0.2.1:80 .*127.0.0.1:8080 " "$TMP/conns2.txt")" = 2 ] ||
+	fail "conns table: $(cat "$TMP/conns2.txt")"
+pass "tapir conns lists the two forwarded connections (both ends, bytes, state)"
+pass "max_flows = 2, two forwarded connections held: a third reset, a new UDP peer dropped, a namespace connection refused; each counted"
+
+out=$("$TAPIR" exec "$NAME" -- getent ahostsv4 bare.gw.test) ||
+	fail "getent through a bare TC answer: $(jq -c .gateway_relay <("$TAPIR" --json stats "$NAME"))"
+[ "$(echo "$out" | awk 'NR == 1 {print $1}')" = 198.51.100.77 ] || fail "bare TC, then TCP: '$out'"
+"$TAPIR" --json stats "$NAME" >"$TMP/stats3.json"
+[ "$(jq '.gateway_relay.dns_queries_tcp' "$TMP/stats3.json")" -ge 1 ] || fail "no TCP retry counted"
+[ "$(jq '.gateway_relay.dns_bad_answers' "$TMP/stats3.json")" = 0 ] ||
+	fail "the bare TC answer was dropped: $(jq -c .gateway_relay "$TMP/stats3.json")"
+pass "a truncated answer without its question: relayed with the question put in, the TCP retry answered"
 
 "$TAPIR" down "$NAME" >/dev/null || fail "tapir down"
 trap cleanup EXIT

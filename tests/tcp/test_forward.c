@@ -16,9 +16,13 @@
 #include <cmocka.h>
 
 #include "tapir/forward.h"
+#include "tapir/ipv6.h"
 #include "tcp_helper.h"
 #include "wire/eth.h"
+#include "wire/bytes.h"
+#include "wire/checksum.h"
 #include "wire/ipv4.h"
+#include "wire/ipv6.h"
 
 /* An IPv4 address (host order) as a struct tapir_addr pointer, for the UDP API */
 #define V4(a) (&(struct tapir_addr){ .family = TAPIR_AF_INET, .v4 = (a) })
@@ -564,6 +568,229 @@ static void test_tcp6_forward(void **state)
 	fx_free(x);
 }
 
+/* ICMPv6 echo forwarder: answers from the foreign address it was sent to */
+struct echo6 {
+	struct tapir_stack *st;
+	int n;
+	uint8_t src[16], dst[16];
+	uint16_t id, seq;
+};
+
+static void r_echo6(void *ctx, const uint8_t src[16], const uint8_t dst[16], uint16_t id,
+		    uint16_t seq, const uint8_t *data, size_t len)
+{
+	struct echo6 *e = ctx;
+
+	e->n++;
+	memcpy(e->src, src, 16);
+	memcpy(e->dst, dst, 16);
+	e->id = id;
+	e->seq = seq;
+	assert_int_equal(tapir_icmpv6_echo_reply_from(e->st, dst, src, id, seq, data, len), 0);
+}
+
+struct echo6_seen {
+	int n;
+	uint8_t from[16];
+	uint16_t id, seq;
+	uint8_t data[16];
+	size_t len;
+};
+
+static void c_echo6(void *ctx, const uint8_t src[16], uint16_t id, uint16_t seq,
+		    const uint8_t *data, size_t len, uint64_t now)
+{
+	struct echo6_seen *e = ctx;
+
+	(void)now;
+	e->n++;
+	memcpy(e->from, src, 16);
+	e->id = id;
+	e->seq = seq;
+	e->len = len < sizeof(e->data) ? len : sizeof(e->data);
+	memcpy(e->data, data, e->len);
+}
+
+/* UDP to a foreign IPv6 address: taken only with a UDP forwarder (a TCP one
+ * is not enough), the meta names both IPv6 ends, the reply comes from the
+ * foreign address; hop limit 1 dies here with a Time Exceeded from the
+ * router's own address */
+static void test_udp6_forward(void **state)
+{
+	struct fx *x = fx6_new();
+	struct tapir_addr to = { .family = TAPIR_AF_INET6 }, c6 = { .family = TAPIR_AF_INET6 };
+	struct crecv cr = { 0 };
+
+	(void)state;
+	memcpy(to.v6, FOREIGN6, 16);
+	memcpy(c6.v6, C6, 16);
+	assert_int_equal(tapir_udp_listen(x->c->st, 5000, c_udp, &cr), 0);
+	/* a TCP forwarder only: UDP has no taker, counted, nothing sent back */
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, &to, 53, 0, (const uint8_t *)"q", 1), 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(x->r.udp_n, 0);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_UDP_DROP_NO_FORWARDER), 1);
+
+	assert_int_equal(tapir_udp_forwarder_set(x->rt->st, r_udp, &x->r), 0);
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, &to, 53, 0, (const uint8_t *)"q6", 2), 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(x->r.udp_n, 1);
+	assert_true(tapir_addr_eq(&x->r.udp_m.src, &c6));
+	assert_true(tapir_addr_eq(&x->r.udp_m.dst, &to));
+	assert_int_equal(x->r.udp_m.src_port, 5000);
+	assert_int_equal(x->r.udp_m.dst_port, 53);
+	assert_int_equal(x->r.udp_len, 2);
+	assert_memory_equal(x->r.udp_data, "q6", 2);
+	assert_int_equal(tapir_udp_sendto_from(x->rt->st, &to, 53, &c6, 5000, 0,
+					       (const uint8_t *)"answer6", 7), 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(cr.n, 1);
+	assert_true(tapir_addr_eq(&cr.m.src, &to));
+	assert_int_equal(cr.m.src_port, 53);
+	assert_int_equal(cr.len, 7);
+	assert_memory_equal(cr.data, "answer6", 7);
+
+	/* hop limit 1: Time Exceeded back (from the router's address), not forwarded */
+	uint64_t errs = ctr(x->c, TAPIR_CTR_ICMPV6_ERRORS_RX);
+
+	assert_int_equal(tapir_udp_sendto(x->c->st, 5000, &to, 53, 1, (const uint8_t *)"q", 1), 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(x->r.udp_n, 1);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV6_DROP_FORWARD_HOP_LIMIT), 1);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_ICMPV6_ERRORS_SENT), 1);
+	assert_int_equal(ctr(x->c, TAPIR_CTR_ICMPV6_ERRORS_RX), errs + 1);
+	fx_free(x);
+}
+
+/* ICMPv6 echo to a foreign address: dropped without an echo forwarder (a TCP
+ * one set), answered from the foreign address with one; other ICMPv6 types
+ * to a foreign address are dropped; hop limit 1 gets Time Exceeded */
+static void test_echo6_forward(void **state)
+{
+	struct fx *x = fx6_new();
+	struct echo6 r6 = { .st = x->rt->st };
+	struct echo6_seen e = { 0 };
+
+	(void)state;
+	tapir_icmpv6_set_echo_reply_handler(x->c->st, c_echo6, &e);
+	assert_int_equal(tapir_icmpv6_send_echo(x->c->st, FOREIGN6, 9, 1, 0, (const uint8_t *)"x", 1),
+			 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_ICMPV6_DROP_FORWARD), 1);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_ICMPV6_ECHO_REPLIES_SENT), 0);
+
+	assert_int_equal(tapir_icmpv6_echo_forwarder_set(x->rt->st, r_echo6, &r6), 0);
+	assert_int_equal(tapir_icmpv6_send_echo(x->c->st, FOREIGN6, 9, 2, 0, (const uint8_t *)"hello6", 6),
+			 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(r6.n, 1);
+	assert_memory_equal(r6.src, C6, 16);
+	assert_memory_equal(r6.dst, FOREIGN6, 16);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_ICMPV6_FORWARD_ECHO), 1);
+	assert_int_equal(e.n, 1);
+	assert_memory_equal(e.from, FOREIGN6, 16);
+	assert_int_equal(e.id, 9);
+	assert_int_equal(e.seq, 2);
+	assert_int_equal(e.len, 6);
+	assert_memory_equal(e.data, "hello6", 6);
+
+	/* the router's own address still answers itself, not through the forwarder */
+	assert_int_equal(tapir_icmpv6_send_echo(x->c->st, RT6, 9, 3, 0, (const uint8_t *)"y", 1), 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(r6.n, 1);
+	assert_int_equal(e.n, 2);
+	assert_memory_equal(e.from, RT6, 16);
+
+	/* hop limit 1: Time Exceeded from the router, the forwarder not called */
+	assert_int_equal(tapir_icmpv6_send_echo(x->c->st, FOREIGN6, 9, 4, 1, (const uint8_t *)"z", 1),
+			 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(r6.n, 1);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV6_DROP_FORWARD_HOP_LIMIT), 1);
+
+	/* off again: no forwarder at all, the foreign address is nobody's */
+	assert_int_equal(tapir_icmpv6_echo_forwarder_set(x->rt->st, NULL, NULL), 0);
+	assert_int_equal(tapir_tcp_forwarder_set(x->rt->st, NULL, NULL), 0);
+	assert_false(tapir_stack_forwarding(x->rt->st));
+	uint64_t not_us = ctr(x->rt, TAPIR_CTR_IPV6_DROP_NOT_US);
+
+	assert_int_equal(tapir_icmpv6_send_echo(x->c->st, FOREIGN6, 9, 5, 0, (const uint8_t *)"x", 1),
+			 0);
+	world_advance(x->w, 10 * MSEC);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV6_DROP_NOT_US), not_us + 1);
+	assert_int_equal(r6.n, 1);
+	fx_free(x);
+}
+
+/* A UDP datagram over IPv6 from the raw port to @dst through @h's MAC */
+static void send6_via(struct world *w, struct host *h, const uint8_t dst[16])
+{
+	static const uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 };
+	uint8_t buf[ETH_HDR_LEN + 40 + 12];
+	uint8_t *ip = buf + ETH_HDR_LEN, *u = ip + 40;
+	struct eth_repr e;
+	uint64_t sum;
+
+	memcpy(e.dst, h->mac, 6);
+	memcpy(e.src, w->raw_mac, 6);
+	e.ethertype = TAPIR_ETHERTYPE_IPV6;
+	eth_repr_emit(&e, buf);
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	put_be16(ip + 4, 12);
+	ip[6] = 17;
+	ip[7] = 64;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	put_be16(u, 4000);
+	put_be16(u + 2, 53);
+	put_be16(u + 4, 12);
+	put_be16(u + 6, 0);
+	memcpy(u + 8, "abcd", 4);
+	sum = ipv6_csum_pseudo(src, dst, 12, 17);
+	sum = inet_csum_add(sum, u, 12);
+	put_be16(u + 6, inet_csum_fold(sum));
+	raw_send(w, buf, sizeof(buf));
+	world_pump(w);
+}
+
+/* Never taken with every forwarder set: ::, ::1, IPv4-mapped, link-local,
+ * a multicast group we are not in; a foreign unicast address is */
+static void test_bad_destinations6(void **state)
+{
+	struct fx *x = fx6_new();
+	static const uint8_t unspec[16] = { 0 }, loop[16] = { [15] = 1 },
+			     mapped[16] = { [10] = 0xff, [11] = 0xff, 198, 51, 100, 7 },
+			     ll[16] = { 0xfe, 0x80, [15] = 7 },
+			     mcast[16] = { 0xff, 0x0e, [15] = 0x77 };
+	struct echo6 r6 = { .st = x->rt->st };
+
+	(void)state;
+	assert_int_equal(tapir_udp_forwarder_set(x->rt->st, r_udp, &x->r), 0);
+	assert_int_equal(tapir_icmpv6_echo_forwarder_set(x->rt->st, r_echo6, &r6), 0);
+	send6_via(x->w, x->rt, unspec);
+	send6_via(x->w, x->rt, loop);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV6_DROP_BAD_SRC), 2);
+	send6_via(x->w, x->rt, mapped);
+	send6_via(x->w, x->rt, ll);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV6_DROP_FORWARD_ADDR), 2);
+	uint64_t not_us = ctr(x->rt, TAPIR_CTR_IPV6_DROP_NOT_US);
+
+	send6_via(x->w, x->rt, mcast);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV6_DROP_NOT_US), not_us + 1);
+	assert_int_equal(x->r.udp_n, 0);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV6_FORWARD_RX), 0);
+
+	send6_via(x->w, x->rt, FOREIGN6);
+	assert_int_equal(x->r.udp_n, 1);
+	assert_int_equal(x->r.udp_m.src_port, 4000);
+	assert_memory_equal(x->r.udp_data, "abcd", 4);
+	assert_int_equal(ctr(x->rt, TAPIR_CTR_IPV6_FORWARD_RX), 1);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +804,9 @@ int main(void)
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_off_by_default),
 		cmocka_unit_test(test_tcp6_forward),
+		cmocka_unit_test(test_udp6_forward),
+		cmocka_unit_test(test_echo6_forward),
+		cmocka_unit_test(test_bad_destinations6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
