@@ -195,6 +195,7 @@ static void flow_free_mem(struct tapir_tcp_flow *f)
 	free(f->sbuf);
 	free(f->rbuf);
 	free(f->loss);
+	free(f->sb);
 	free(f);
 }
 

@@ -258,14 +258,14 @@ struct tapir_tcp_flow {
 	uint32_t push_seq;                /* Nagle does not hold data below this */
 	uint32_t mss, peer_mss;
 	uint8_t *sbuf;
-	size_t scap, shead, slen;         /* ring: bytes from sbuf_seq */
-	size_t sres;                      /* reserved after the data (tapir_tcp_write_reserve) */
+	uint32_t scap, shead, slen;       /* ring: bytes from sbuf_seq (sndbuf < 4 GiB) */
+	uint32_t sres;                    /* reserved after the data (tapir_tcp_write_reserve) */
 	uint32_t sbuf_seq;
 
 	/* receive */
 	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent, rcv_mss;
 	uint8_t *rbuf;
-	size_t rcap, rhead, rlen;         /* in-order data not yet delivered */
+	uint32_t rcap, rhead, rlen;       /* in-order data not yet delivered */
 	struct tcp_ooo_queue ooo;         /* out-of-order data (ooo.h) */
 	bool ooo_fin;
 	uint32_t ooo_fin_seq;
@@ -286,8 +286,9 @@ struct tapir_tcp_flow {
 	const struct tcp_cc_ops *cc;      /* the algorithm (cc.h), from o.cc */
 	union tcp_cc_state ccs;           /* its per-flow state */
 
-	/* SACK scoreboard (sender side), sorted, merged */
-	struct tcp_sack_block sb[TCP_SB_MAX];
+	/* SACK scoreboard (sender side), sorted, merged: TCP_SB_MAX entries,
+	 * allocated only while nsb > 0 (sack.c) */
+	struct tcp_sack_block *sb;
 	unsigned nsb;
 	uint32_t sacked, high_sack, rexmit_nxt;
 	/* RACK's log, the retransmissions of a recovery, PRR (loss.h): only
@@ -313,8 +314,9 @@ struct tapir_tcp_flow {
 
 	int err;
 	/* statistics */
-	uint64_t bytes_sent, bytes_acked, bytes_received, segs_in, segs_out;
-	uint64_t retransmits, fast_retransmits, rto_timeouts, dup_acks_in, ooo_segs_in;
+	uint64_t bytes_sent, bytes_acked, bytes_received;
+	uint32_t segs_in, segs_out;       /* segment counters: 32 bits, wrap */
+	uint32_t retransmits, fast_retransmits, rto_timeouts, dup_acks_in, ooo_segs_in;
 };
 
 /* Lists of flows kept oldest first (tcp_flow.lq) */
@@ -555,6 +557,7 @@ void tcp_rtt_sample(struct tapir_tcp_flow *f, uint64_t rtt_ns);
 uint32_t tcp_skip_sacked(const struct tapir_tcp_flow *f, uint32_t seq, uint32_t *limit);
 void tcp_sb_prune(struct tapir_tcp_flow *f);
 void tcp_sb_add(struct tapir_tcp_flow *f, uint32_t l, uint32_t r);
+void tcp_sb_clear(struct tapir_tcp_flow *f);
 uint32_t tcp_sack_pipe(const struct tapir_tcp_flow *f);
 void tcp_rtx_check(struct tapir_tcp_flow *f);
 void tcp_enter_recovery(struct tapir_tcp_flow *f);

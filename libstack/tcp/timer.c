@@ -355,7 +355,7 @@ static void rtx_timeout(struct tapir_tcp_flow *f)
 	if (f->retries >= 2) {
 		/* a second timeout in a row: forget SACK info, in case the
 		 * receiver dropped what it SACKed (RFC 2018 8) */
-		f->nsb = 0;
+		tcp_sb_clear(f);
 		f->sacked = 0;
 		f->high_sack = f->snd_una;
 	}
