@@ -75,7 +75,7 @@ static const char *check_flow(const struct tcp_stack *t, const struct tapir_tcp_
 	if (orphan && d == UINT64_MAX)
 		return bad(f, "orphan without a timer");
 	if (d != UINT64_MAX && t->heap) {
-		if (f->heap_idx == SIZE_MAX) {
+		if (f->heap_idx == TCP_HEAP_NONE) {
 			if (t->nheap < t->heap_cap)
 				return bad(f, "timer set but not in the heap");
 		} else if (f->heap_idx >= t->nheap || t->heap[f->heap_idx] != f) {

@@ -343,7 +343,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip 
 		f->o.rcvbuf = TCP_RCVBUF_MIN;
 	if (f->o.rcvbuf > (65535u << TCP_MAX_WSCALE))
 		f->o.rcvbuf = 65535u << TCP_MAX_WSCALE;
-	f->heap_idx = SIZE_MAX;
+	f->heap_idx = TCP_HEAP_NONE;
 	f->rto = st->cfg.tcp.rto_initial_ns;
 	f->iss = make_isn(st, laddr, raddr, rport, lport);
 	f->snd_una = f->snd_nxt = f->snd_max = f->iss;

@@ -36,7 +36,7 @@ struct tcp_ooo {
  */
 struct tcp_ooo_queue {
 	struct tcp_ooo *head;
-	size_t bytes, charge;
+	uint32_t bytes, charge;   /* bounded by ooo_max_bytes (<= rcvbuf) */
 	uint32_t last_seq;
 };
 

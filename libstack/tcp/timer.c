@@ -52,9 +52,9 @@ void tcp_heap_remove(struct tcp_stack *t, struct tapir_tcp_flow *f)
 {
 	size_t i = f->heap_idx;
 
-	if (i == SIZE_MAX)
+	if (i == TCP_HEAP_NONE)
 		return;
-	f->heap_idx = SIZE_MAX;
+	f->heap_idx = TCP_HEAP_NONE;
 	t->nheap--;
 	if (i == t->nheap)
 		return;
@@ -89,7 +89,7 @@ void tcp_timer_update(struct tapir_tcp_flow *f)
 
 	if (f->zombie || d == UINT64_MAX)
 		return;
-	if (f->heap_idx != SIZE_MAX) {
+	if (f->heap_idx != TCP_HEAP_NONE) {
 		if (d < f->heap_key) {
 			f->heap_key = d;
 			heap_up(t, f->heap_idx);
