@@ -241,7 +241,7 @@ int tapir_tcp_connect(struct tapir_stack *st, const struct tapir_addr *to, uint1
 	f->state = TAPIR_TCP_STATE_SYN_SENT;
 	f->on_connect = cb;
 	f->connect_ctx = ctx;
-	f->rtt_start = st->now;
+	f->rtt_start = tcp_us32(st);
 	api_enter(st);
 	rc = tcp_send_syn(f);
 	if (rc == -ENETUNREACH || rc == -EINVAL || rc == -EADDRNOTAVAIL) {

@@ -46,7 +46,7 @@ static const char *check_flow(const struct tcp_stack *t, const struct tapir_tcp_
 			return bad(f, "cwnd below one MSS");
 		if (f->cwnd > TCP_CWND_MAX)
 			return bad(f, "cwnd above TCP_CWND_MAX");
-		if (f->mss == 0 || f->mss > 65535)	/* min_pmtu 68 allows 16 */
+		if (f->mss == 0)	/* 16 bits wide: never above 65535 */
 			return bad(f, "MSS out of range");
 		/* receive window: never more than the buffer (rounded up to the
 		 * scale) or what the 16-bit field can say */

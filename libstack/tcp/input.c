@@ -109,7 +109,7 @@ static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		tcp_ts_sample(f, seg->ts_ecr);
 	} else if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
 		f->rtt_timing = false;
-		tcp_rtt_sample(f, st->now - f->rtt_start);
+		tcp_rtt_sample(f, tcp_us32_since(st, f->rtt_start));
 	}
 	f->retries = 0;
 	f->first_rtx = 0;
@@ -320,7 +320,7 @@ static void syn_sent_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 		if (f->ts_ok && seg->ts_ecr)
 			tcp_ts_sample(f, seg->ts_ecr);
 		else if (f->retries == 0)
-			tcp_rtt_sample(f, st->now - f->rtt_start);
+			tcp_rtt_sample(f, tcp_us32_since(st, f->rtt_start));
 		f->t_rtx = 0;
 		f->retries = 0;
 		tcp_flow_established(f);
@@ -687,7 +687,7 @@ void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l, const stru
 	f->snd_wnd = seg->window;
 	f->max_snd_wnd = f->snd_wnd;
 	f->snd_wl1 = seg->seq;
-	f->rtt_start = st->now;
+	f->rtt_start = tcp_us32(st);
 	tcp_send_syn(f);
 }
 

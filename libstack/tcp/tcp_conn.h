@@ -258,17 +258,11 @@ struct tapir_tcp_flow {
 
 	/* RTT / RTO */
 	uint64_t rto;
-	uint64_t rtt_start;
 
 	/* timers (0 = off) */
 	uint64_t t_rtx, t_delack, t_ka, t_wait;
 	uint64_t heap_key;
-	uint64_t first_rtx;
 	uint64_t last_rcv;
-
-	/* RFC 5961 rate limit */
-	uint64_t chal_start;
-	uint64_t oow_last;                /* last rate-limited ACK to an unacceptable segment */
 
 	/* statistics */
 	uint64_t bytes_sent, bytes_acked, bytes_received;
@@ -278,7 +272,6 @@ struct tapir_tcp_flow {
 	/* send */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
 	uint32_t push_seq;                /* Nagle does not hold data below this */
-	uint32_t mss, peer_mss;
 	uint32_t scap, shead, slen;       /* ring: bytes from sbuf_seq (sndbuf < 4 GiB) */
 	uint32_t sres;                    /* reserved after the data (tapir_tcp_write_reserve) */
 	uint32_t sbuf_seq;
@@ -286,7 +279,7 @@ struct tapir_tcp_flow {
 	uint32_t probe_una;               /* orphan: SND.UNA at the last probe */
 
 	/* receive */
-	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent, rcv_mss;
+	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
 	uint32_t rcap, rhead, rlen;       /* in-order data not yet delivered */
 	uint32_t ooo_fin_seq;
 
@@ -296,6 +289,12 @@ struct tapir_tcp_flow {
 	/* RTT */
 	uint32_t srtt_us, rttvar_us;
 	uint32_t rtt_seq;
+	uint32_t rtt_start;               /* tcp_us32() when rtt_seq was sent */
+	uint32_t first_rtx;               /* tcp_ms32() of the series' first retransmission (0: none) */
+
+	/* RFC 5961 rate limit (tcp_ms32() clocks) */
+	uint32_t chal_start;
+	uint32_t oow_last;                /* last rate-limited ACK to an unacceptable segment (0: none) */
 
 	/* congestion control */
 	uint32_t cwnd, ssthresh, recover, bytes_acked_ca;
@@ -304,13 +303,14 @@ struct tapir_tcp_flow {
 
 	uint32_t heap_idx;                /* TCP_HEAP_NONE: not in the heap */
 	uint32_t chal_count;
-	int err;
 
 	/* statistics: segment counters, 32 bits, wrap */
 	uint32_t segs_in, segs_out;
 	uint32_t retransmits, fast_retransmits, rto_timeouts, dup_acks_in, ooo_segs_in;
 
 	uint16_t lport, rport;
+	uint16_t mss, peer_mss, rcv_mss;  /* send MSS, the peer's option, receive-MSS estimate */
+	int16_t err;                      /* -errno the flow ended with */
 	uint16_t retries, probes, ka_probes, backoff;
 	uint16_t orphan_probes;           /* orphan: probes since SND.UNA moved */
 	uint8_t state;
@@ -468,6 +468,24 @@ static inline size_t minsz(size_t a, size_t b) { return a < b ? a : b; }
 static inline struct tcp_stack *T(const struct tapir_stack *st)
 {
 	return st->tcp;
+}
+
+/* The stack's clock in 32 bits (wrapping): what a flow keeps for times it
+ * only compares over short spans (rate limits, RTT timing, the R2 floor) */
+static inline uint32_t tcp_ms32(const struct tapir_stack *st)
+{
+	return (uint32_t)(st->now / MS);
+}
+
+static inline uint32_t tcp_us32(const struct tapir_stack *st)
+{
+	return (uint32_t)(st->now / 1000);
+}
+
+/* Nanoseconds since @us (a tcp_us32() value) */
+static inline uint64_t tcp_us32_since(const struct tapir_stack *st, uint32_t us)
+{
+	return (uint64_t)(uint32_t)(tcp_us32(st) - us) * 1000;
 }
 
 static inline uint32_t ts_now(const struct tapir_tcp_flow *f)

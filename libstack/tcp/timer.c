@@ -333,8 +333,8 @@ static void rtx_timeout(struct tapir_tcp_flow *f)
 		return;
 	}
 	if (!f->first_rtx)
-		f->first_rtx = st->now;
-	if (f->retries >= c->max_retries && st->now - f->first_rtx >= TCP_R2_FLOOR) {
+		f->first_rtx = max32(tcp_ms32(st), 1);
+	if (f->retries >= c->max_retries && tcp_ms32(st) - f->first_rtx >= TCP_R2_FLOOR / MS) {
 		flow_timeout_abort(f);
 		return;
 	}
