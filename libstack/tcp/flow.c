@@ -355,7 +355,6 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip 
 	f->mss = TCP_DEFAULT_MSS;
 	f->rcv_ws = tcp_pick_wscale(f->o.rcvbuf);
 	f->ssthresh = UINT32_MAX;
-	f->cc = tcp_cc_select(f->o.cc);
 	f->ts_offset = (uint32_t)tcp_tuple_sip(t->isn_key, laddr, raddr, rport, lport, 1);
 	f->last_rcv = st->now;
 	h = hash_idx(t, laddr, raddr, rport, lport);

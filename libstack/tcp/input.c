@@ -231,13 +231,14 @@ static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		tcp_enter_recovery(f);	/* the probe arrived, something before it did not */
 	}
 	if (rack) {
-		if (dup)
+		if (dup && f->dupacks < UINT16_MAX)
 			f->dupacks++;
 		if (rack_lost && !f->in_recovery && seq_ge(f->snd_una, f->recover) &&
 		    f->snd_una != f->snd_max)
 			tcp_enter_recovery(f);
 	} else if (dup) {
-		f->dupacks++;
+		if (f->dupacks < UINT16_MAX)
+			f->dupacks++;
 		if (f->in_recovery && !f->sack_ok) {
 			if (f->cwnd < TCP_CWND_MAX - f->mss)
 				f->cwnd += f->mss;	/* NewReno inflation */
@@ -594,7 +595,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 				if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 					return;
 			}
-			if (f->ooo_fin && f->rcv_nxt == f->ooo_fin_seq && !f->ooo.head) {
+			if (f->ooo_fin && f->rcv_nxt == f->ooo.fin_seq && !f->ooo.head) {
 				f->ooo_fin = false;
 				fin_input(f);
 				if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
@@ -606,7 +607,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 			ooo_insert(f, seg);
 			if ((seg->flags & TCP_FIN) && !f->ooo_fin) {
 				f->ooo_fin = true;
-				f->ooo_fin_seq = seg->seq + (uint32_t)seg->payload_len;
+				f->ooo.fin_seq = seg->seq + (uint32_t)seg->payload_len;
 			}
 			schedule_ack(f, true);
 			tcp_output(f);

@@ -212,7 +212,7 @@ void tcp_challenge_ack(struct tapir_tcp_flow *f)
 		f->chal_start = tcp_ms32(st);
 		f->chal_count = 0;
 	}
-	if (f->chal_count >= st->cfg.tcp.challenge_ack_limit) {
+	if (f->chal_count >= min32(st->cfg.tcp.challenge_ack_limit, UINT16_MAX)) {
 		CTR_INC(st, TCP_CHALLENGE_ACKS_LIMITED);
 		return;
 	}

@@ -247,8 +247,7 @@ struct tapir_tcp_flow {
 	uint8_t *sbuf;                    /* send ring */
 	uint8_t *rbuf;                    /* receive ring */
 	struct tcp_ooo_queue ooo;         /* out-of-order data (ooo.h) */
-	const struct tcp_cc_ops *cc;      /* the algorithm (cc.h), from o.cc */
-	union tcp_cc_state ccs;           /* its per-flow state */
+	union tcp_cc_state ccs;           /* the state of the algorithm o.cc names (cc.h) */
 	/* SACK scoreboard (sender side), sorted, merged: TCP_SB_MAX entries,
 	 * allocated only while nsb > 0 (sack.c) */
 	struct tcp_sack_block *sb;
@@ -281,7 +280,6 @@ struct tapir_tcp_flow {
 	/* receive */
 	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
 	uint32_t rcap, rhead, rlen;       /* in-order data not yet delivered */
-	uint32_t ooo_fin_seq;
 
 	/* timestamps */
 	uint32_t ts_recent, ts_offset;
@@ -298,11 +296,9 @@ struct tapir_tcp_flow {
 
 	/* congestion control */
 	uint32_t cwnd, ssthresh, recover, bytes_acked_ca;
-	unsigned dupacks;
 	uint32_t sacked, high_sack, rexmit_nxt;
 
 	uint32_t heap_idx;                /* TCP_HEAP_NONE: not in the heap */
-	uint32_t chal_count;
 
 	/* statistics: segment counters, 32 bits, wrap */
 	uint32_t segs_in, segs_out;
@@ -311,6 +307,8 @@ struct tapir_tcp_flow {
 	uint16_t lport, rport;
 	uint16_t mss, peer_mss, rcv_mss;  /* send MSS, the peer's option, receive-MSS estimate */
 	int16_t err;                      /* -errno the flow ended with */
+	uint16_t dupacks;                 /* saturates */
+	uint16_t chal_count;              /* saturates */
 	uint16_t retries, probes, ka_probes, backoff;
 	uint16_t orphan_probes;           /* orphan: probes since SND.UNA moved */
 	uint8_t state;
@@ -330,7 +328,7 @@ struct tapir_tcp_flow {
 	bool in_tw : 1;                   /* a shell: its TIME_WAIT is in the tw set */
 	bool uncounted : 1;               /* no longer in nflows */
 	bool mem_wait : 1;                /* a write was refused for memory (buf.c) */
-	bool ooo_fin : 1;                 /* a FIN at ooo_fin_seq is held */
+	bool ooo_fin : 1;                 /* a FIN at ooo.fin_seq is held */
 	bool rtt_valid : 1;
 	bool reo_armed : 1;               /* t_rtx is RACK's reordering timer */
 	bool reord_seen : 1;              /* RACK.reord: reordering observed */
