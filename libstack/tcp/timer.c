@@ -56,6 +56,16 @@ void tcp_heap_remove(struct tcp_stack *t, struct tapir_tcp_flow *f)
 		return;
 	f->heap_idx = TCP_HEAP_NONE;
 	t->nheap--;
+	if (t->heap_cap > 1024 && t->nheap < t->heap_cap / 4) {
+		/* a burst of timers is over: give the array back (idle flows
+		 * are not in the heap), keeping twice what is in use */
+		struct tapir_tcp_flow **n = realloc(t->heap, t->heap_cap / 2 * sizeof(*n));
+
+		if (n) {
+			t->heap = n;
+			t->heap_cap /= 2;
+		}
+	}
 	if (i == t->nheap)
 		return;
 	t->heap[i] = t->heap[t->nheap];
