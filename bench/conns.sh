@@ -182,6 +182,9 @@ done
 RSS0=$(rss_kib "$TAPIRD_PID")
 mkfifo "$TMP/hold"
 NPROC=$(((N + PER_PROC - 1) / PER_PROC))
+# every source address in use, even in a small run
+[ "$NPROC" -ge "$NSRC" ] || NPROC=$((N < NSRC ? N : NSRC))
+PER_PROC=$(((N + NPROC - 1) / NPROC))
 T0=$(date +%s.%N)
 left=$N
 CLIENTS=""

@@ -114,6 +114,13 @@
  * Linux's tcp_orphan_retries); an orphan in FIN_WAIT_2 ends after
  * fin_wait2_ns.
  *
+ * Idle flows.  An established flow with nothing in flight and nothing
+ * queued holds only its struct (584 bytes on x86-64, laid out by size, flags
+ * as bits) and a hash slot: rings, the SACK scoreboard, the loss state and
+ * out-of-order pieces are allocated while needed and freed when empty, and
+ * it is in the timer heap only while a timer runs (the heap's array shrinks
+ * after a burst).  test_tcp_limits.c holds it to 600 bytes all told.
+ *
  * Memory (buf.c).  The bytes held in send rings, receive rings and
  * out-of-order pieces of all flows are counted in tcp_stack.mem
  * (tapir_tcp_mem_check() recounts them).  Above 3/4 of max_memory (pressure):
