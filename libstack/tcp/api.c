@@ -36,7 +36,7 @@ const char *tapir_tcp_state_name(int state)
 void tapir_tcp_config_defaults(struct tapir_tcp_config *c)
 {
 	c->max_connections = 16384;
-	c->backlog = 128;
+	c->backlog = 4096;
 	c->sndbuf = 256 * 1024;
 	c->rcvbuf = 256 * 1024;
 	c->ooo_max_bytes = 256 * 1024;
