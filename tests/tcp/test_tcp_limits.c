@@ -424,8 +424,10 @@ static size_t heap_bytes(size_t chunks)
 #if defined(__SANITIZE_ADDRESS__)
 	return __sanitizer_get_current_allocated_bytes() + chunks * sizeof(size_t);
 #else
+	struct mallinfo2 mi = mallinfo2();
+
 	(void)chunks;
-	return mallinfo2().uordblks;
+	return mi.uordblks + mi.hblkhd;	/* the arena's chunks and mmapped ones */
 #endif
 }
 
