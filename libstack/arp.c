@@ -21,6 +21,17 @@
  * life is refreshed with a unicast request (RFC 1122 2.3.2.1), so busy
  * neighbours do not expire while in use.  Expired entries are freed.
  *
+ * Resolution from a datagram (arp_ip_seen()): a unicast IPv4 datagram to our
+ * address from an on-link source whose entry is PENDING resolves it with the
+ * frame's source MAC and sends what was queued (arp.learned_frame): the
+ * peer just reached us from that MAC, so our question is answered (the
+ * spirit of RFC 826's merge for a packet addressed to us).  Without it, a
+ * burst of SYNs from a new source address (a client with many addresses,
+ * which resolved our address once) queued more SYN-ACKs than
+ * arp_pending_per_addr during the round trip and the rest were dropped.
+ * Only a pending entry is completed: resolved entries change only by ARP,
+ * and no entry is made from a datagram.
+ *
  * Queueing: up to cfg.arp_pending_per_addr datagrams per pending address
  * (the oldest is dropped beyond that) and cfg.arp_pending_bytes in all; they
  * are sent in order when the reply arrives.
@@ -328,6 +339,28 @@ void arp_input(struct tapir_stack *st, const uint8_t *payload, size_t len)
 		if (arp_send(st, ARP_OP_REPLY, r.sha, r.sha, r.spa, st->cfg.addr) == 0)
 			CTR_INC(st, ARP_REPLIES_SENT);
 	}
+}
+
+void arp_ip_seen(struct tapir_stack *st, const uint8_t sha[6], const uint8_t *ip, size_t len)
+{
+	struct arp_slot *s;
+	uint32_t spa;
+
+	if (len < 20 || ip[0] >> 4 != 4 || !st->cfg.addr || get_be32(ip + 16) != st->cfg.addr)
+		return;
+	spa = get_be32(ip + 12);
+	if (spa == st->cfg.addr || !stack_on_link(st, spa) || eth_addr_is_zero(sha))
+		return;
+	s = slot_find(st, spa);
+	if (!s || s->state != ARP_PENDING)
+		return;
+	memcpy(s->mac, sha, 6);
+	s->state = ARP_RESOLVED;
+	s->requests = 0;
+	s->expires = st->now + st->cfg.arp_timeout_ns;
+	deadline_lower(st, s->expires);
+	CTR_INC(st, ARP_LEARNED_FRAME);
+	pending_send(st, s);
 }
 
 int arp_resolve(struct tapir_stack *st, uint32_t ip, uint8_t mac[6])

@@ -39,6 +39,8 @@ void eth_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigne
 	}
 	switch (eth_ethertype(&v)) {
 	case TAPIR_ETHERTYPE_IPV4:
+		if (!group)
+			arp_ip_seen(st, eth_src(&v), eth_payload(&v), eth_payload_len(&v));
 		ipv4_input(st, eth_payload(&v), eth_payload_len(&v), group, flags);
 		break;
 	case TAPIR_ETHERTYPE_ARP:

@@ -161,6 +161,9 @@ int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size,
 int arp_init(struct tapir_stack *st);
 void arp_free(struct tapir_stack *st);
 void arp_input(struct tapir_stack *st, const uint8_t *payload, size_t len);
+/* A unicast IPv4 datagram @ip (@len bytes) arrived from @sha: completes a
+ * pending resolution of its on-link source (arp.c) */
+void arp_ip_seen(struct tapir_stack *st, const uint8_t sha[6], const uint8_t *ip, size_t len);
 void arp_poll(struct tapir_stack *st);
 void arp_announce(struct tapir_stack *st);
 /*

@@ -23,6 +23,7 @@
 	X(ARP_REPLIES_SENT, "arp.replies_sent")                                  \
 	X(ARP_GRATUITOUS_SENT, "arp.gratuitous_sent")                            \
 	X(ARP_LEARNED, "arp.learned")                                            \
+	X(ARP_LEARNED_FRAME, "arp.learned_frame")                                \
 	X(ARP_UPDATED, "arp.updated")                                            \
 	X(ARP_EXPIRED, "arp.expired")                                            \
 	X(ARP_DROP_MALFORMED, "arp.drop.malformed")                              \

@@ -87,12 +87,12 @@ enum tapir_tcp_state {
  *		a dual-stack BSD socket does; off by default (native IPv4)
  */
 struct tapir_tcp_flow_opts {
-	bool keepalive;
 	uint64_t ka_idle_ns, ka_intvl_ns;
-	unsigned ka_count;
-	bool nodelay;
 	size_t sndbuf, rcvbuf;
+	unsigned ka_count;
 	enum tapir_tcp_cc_algo cc;
+	bool keepalive;
+	bool nodelay;
 	bool v4mapped;
 };
 

@@ -12,7 +12,7 @@ enum tapir_tcp_cc_algo { TAPIR_TCP_CC_NEWRENO = 0, TAPIR_TCP_CC_CUBIC };
 
 struct tapir_tcp_config {
 	size_t max_connections;       /* all flows, listeners excluded: 16384 */
-	size_t backlog;               /* default SYN queue + accept queue per listener: 128 */
+	size_t backlog;               /* default SYN queue + accept queue per listener: 4096 */
 	size_t sndbuf, rcvbuf;        /* default buffer sizes per flow: 256 KiB, 256 KiB */
 	size_t ooo_max_bytes;         /* out-of-order data held per flow: = rcvbuf */
 	uint64_t msl_ns;              /* TIME_WAIT lasts 2 MSL; MSL 30 s */

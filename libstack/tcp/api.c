@@ -36,7 +36,7 @@ const char *tapir_tcp_state_name(int state)
 void tapir_tcp_config_defaults(struct tapir_tcp_config *c)
 {
 	c->max_connections = 16384;
-	c->backlog = 128;
+	c->backlog = 4096;
 	c->sndbuf = 256 * 1024;
 	c->rcvbuf = 256 * 1024;
 	c->ooo_max_bytes = 256 * 1024;
@@ -241,7 +241,7 @@ int tapir_tcp_connect(struct tapir_stack *st, const struct tapir_addr *to, uint1
 	f->state = TAPIR_TCP_STATE_SYN_SENT;
 	f->on_connect = cb;
 	f->connect_ctx = ctx;
-	f->rtt_start = st->now;
+	f->rtt_start = tcp_us32(st);
 	api_enter(st);
 	rc = tcp_send_syn(f);
 	if (rc == -ENETUNREACH || rc == -EINVAL || rc == -EADDRNOTAVAIL) {

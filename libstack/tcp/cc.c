@@ -15,10 +15,13 @@ const struct tcp_cc_ops *tcp_cc_select(enum tapir_tcp_cc_algo algo)
 	return &tcp_cc_reno;
 }
 
+/* A flow's algorithm: o.cc names it (no pointer kept per flow) */
+#define CC(f) tcp_cc_select((f)->o.cc)
+
 void tcp_cc_init(struct tapir_tcp_flow *f)
 {
-	if (f->cc->init)
-		f->cc->init(f);
+	if (CC(f)->init)
+		CC(f)->init(f);
 }
 
 /*
@@ -48,7 +51,7 @@ void tcp_cc_on_ack(struct tapir_tcp_flow *f, uint32_t acked)
 
 		f->cwnd = (uint32_t)(w < TCP_CWND_MAX ? w : TCP_CWND_MAX);
 	} else {
-		f->cc->cong_avoid(f, acked);
+		CC(f)->cong_avoid(f, acked);
 		if (f->cwnd > TCP_CWND_MAX)
 			f->cwnd = TCP_CWND_MAX;
 	}
@@ -59,11 +62,11 @@ void tcp_cc_on_ack(struct tapir_tcp_flow *f, uint32_t acked)
 /* ssthresh after a loss */
 uint32_t tcp_cc_ssthresh(struct tapir_tcp_flow *f)
 {
-	return f->cc->ssthresh(f);
+	return CC(f)->ssthresh(f);
 }
 
 void tcp_cc_on_rto(struct tapir_tcp_flow *f)
 {
-	if (f->cc->on_rto)
-		f->cc->on_rto(f);
+	if (CC(f)->on_rto)
+		CC(f)->on_rto(f);
 }

@@ -65,7 +65,7 @@ extern const struct tcp_cc_ops tcp_cc_cubic;
 /* Return: the algorithm for @algo (NewReno for an unknown value) */
 const struct tcp_cc_ops *tcp_cc_select(enum tapir_tcp_cc_algo algo);
 
-/* The calls the TCP code makes, through f->cc */
+/* The calls the TCP code makes, through the algorithm o.cc names */
 void tcp_cc_init(struct tapir_tcp_flow *f);
 void tcp_cc_on_ack(struct tapir_tcp_flow *f, uint32_t acked);
 uint32_t tcp_cc_ssthresh(struct tapir_tcp_flow *f);

@@ -46,7 +46,7 @@ static const char *check_flow(const struct tcp_stack *t, const struct tapir_tcp_
 			return bad(f, "cwnd below one MSS");
 		if (f->cwnd > TCP_CWND_MAX)
 			return bad(f, "cwnd above TCP_CWND_MAX");
-		if (f->mss == 0 || f->mss > 65535)	/* min_pmtu 68 allows 16 */
+		if (f->mss == 0)	/* 16 bits wide: never above 65535 */
 			return bad(f, "MSS out of range");
 		/* receive window: never more than the buffer (rounded up to the
 		 * scale) or what the 16-bit field can say */
@@ -75,7 +75,7 @@ static const char *check_flow(const struct tcp_stack *t, const struct tapir_tcp_
 	if (orphan && d == UINT64_MAX)
 		return bad(f, "orphan without a timer");
 	if (d != UINT64_MAX && t->heap) {
-		if (f->heap_idx == SIZE_MAX) {
+		if (f->heap_idx == TCP_HEAP_NONE) {
 			if (t->nheap < t->heap_cap)
 				return bad(f, "timer set but not in the heap");
 		} else if (f->heap_idx >= t->nheap || t->heap[f->heap_idx] != f) {

@@ -195,6 +195,7 @@ static void flow_free_mem(struct tapir_tcp_flow *f)
 	free(f->sbuf);
 	free(f->rbuf);
 	free(f->loss);
+	free(f->sb);
 	free(f);
 }
 
@@ -342,7 +343,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip 
 		f->o.rcvbuf = TCP_RCVBUF_MIN;
 	if (f->o.rcvbuf > (65535u << TCP_MAX_WSCALE))
 		f->o.rcvbuf = 65535u << TCP_MAX_WSCALE;
-	f->heap_idx = SIZE_MAX;
+	f->heap_idx = TCP_HEAP_NONE;
 	f->rto = st->cfg.tcp.rto_initial_ns;
 	f->iss = make_isn(st, laddr, raddr, rport, lport);
 	f->snd_una = f->snd_nxt = f->snd_max = f->iss;
@@ -354,7 +355,6 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip 
 	f->mss = TCP_DEFAULT_MSS;
 	f->rcv_ws = tcp_pick_wscale(f->o.rcvbuf);
 	f->ssthresh = UINT32_MAX;
-	f->cc = tcp_cc_select(f->o.cc);
 	f->ts_offset = (uint32_t)tcp_tuple_sip(t->isn_key, laddr, raddr, rport, lport, 1);
 	f->last_rcv = st->now;
 	h = hash_idx(t, laddr, raddr, rport, lport);

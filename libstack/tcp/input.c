@@ -109,7 +109,7 @@ static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		tcp_ts_sample(f, seg->ts_ecr);
 	} else if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
 		f->rtt_timing = false;
-		tcp_rtt_sample(f, st->now - f->rtt_start);
+		tcp_rtt_sample(f, tcp_us32_since(st, f->rtt_start));
 	}
 	f->retries = 0;
 	f->first_rtx = 0;
@@ -231,7 +231,7 @@ static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		tcp_enter_recovery(f);	/* the probe arrived, something before it did not */
 	}
 	if (rack) {
-		if (dup)
+		if (dup && f->dupacks < UINT16_MAX)
 			f->dupacks++;
 		if (rack_lost && !f->in_recovery && seq_ge(f->snd_una, f->recover) &&
 		    f->snd_una != f->snd_max)
@@ -239,7 +239,8 @@ static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		else
 			(void)tcp_rto_recovery(f);	/* a resend after a timeout lost */
 	} else if (dup) {
-		f->dupacks++;
+		if (f->dupacks < UINT16_MAX)
+			f->dupacks++;
 		if (f->in_recovery && !f->sack_ok) {
 			if (f->cwnd < TCP_CWND_MAX - f->mss)
 				f->cwnd += f->mss;	/* NewReno inflation */
@@ -322,7 +323,7 @@ static void syn_sent_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 		if (f->ts_ok && seg->ts_ecr)
 			tcp_ts_sample(f, seg->ts_ecr);
 		else if (f->retries == 0)
-			tcp_rtt_sample(f, st->now - f->rtt_start);
+			tcp_rtt_sample(f, tcp_us32_since(st, f->rtt_start));
 		f->t_rtx = 0;
 		f->retries = 0;
 		tcp_flow_established(f);
@@ -596,7 +597,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 				if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 					return;
 			}
-			if (f->ooo_fin && f->rcv_nxt == f->ooo_fin_seq && !f->ooo.head) {
+			if (f->ooo_fin && f->rcv_nxt == f->ooo.fin_seq && !f->ooo.head) {
 				f->ooo_fin = false;
 				fin_input(f);
 				if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
@@ -608,7 +609,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 			ooo_insert(f, seg);
 			if ((seg->flags & TCP_FIN) && !f->ooo_fin) {
 				f->ooo_fin = true;
-				f->ooo_fin_seq = seg->seq + (uint32_t)seg->payload_len;
+				f->ooo.fin_seq = seg->seq + (uint32_t)seg->payload_len;
 			}
 			schedule_ack(f, true);
 			tcp_output(f);
@@ -689,7 +690,7 @@ void tcp_listen_input(struct tapir_stack *st, struct tcp_listener *l, const stru
 	f->snd_wnd = seg->window;
 	f->max_snd_wnd = f->snd_wnd;
 	f->snd_wl1 = seg->seq;
-	f->rtt_start = st->now;
+	f->rtt_start = tcp_us32(st);
 	tcp_send_syn(f);
 }
 

@@ -36,8 +36,9 @@ struct tcp_ooo {
  */
 struct tcp_ooo_queue {
 	struct tcp_ooo *head;
-	size_t bytes, charge;
+	uint32_t bytes, charge;   /* bounded by ooo_max_bytes (<= rcvbuf) */
 	uint32_t last_seq;
+	uint32_t fin_seq;         /* the flow's out-of-order FIN, if ooo_fin (not ooo.c's) */
 };
 
 /* What tcp_ooo_insert() did */

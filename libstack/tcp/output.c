@@ -208,11 +208,11 @@ void tcp_challenge_ack(struct tapir_tcp_flow *f)
 {
 	struct tapir_stack *st = f->st;
 
-	if (st->now - f->chal_start >= SEC) {
-		f->chal_start = st->now;
+	if (tcp_ms32(st) - f->chal_start >= SEC / MS) {
+		f->chal_start = tcp_ms32(st);
 		f->chal_count = 0;
 	}
-	if (f->chal_count >= st->cfg.tcp.challenge_ack_limit) {
+	if (f->chal_count >= min32(st->cfg.tcp.challenge_ack_limit, UINT16_MAX)) {
 		CTR_INC(st, TCP_CHALLENGE_ACKS_LIMITED);
 		return;
 	}
@@ -234,11 +234,11 @@ void tcp_oow_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 	struct tapir_stack *st = f->st;
 
 	if (!(seg->payload_len || (seg->flags & TCP_FIN)) || (seg->flags & TCP_SYN)) {
-		if (f->oow_last && st->now - f->oow_last < SEC / 2) {
+		if (f->oow_last && tcp_ms32(st) - f->oow_last < SEC / 2 / MS) {
 			CTR_INC(st, TCP_OOW_ACKS_LIMITED);
 			return;
 		}
-		f->oow_last = st->now;
+		f->oow_last = max32(tcp_ms32(st), 1);
 	}
 	tcp_send_ack(f);
 }
@@ -382,7 +382,7 @@ uint32_t tcp_xmit_data(struct tapir_tcp_flow *f, uint32_t seq, uint32_t len, boo
 	} else if (!f->rtt_timing && len) {
 		f->rtt_timing = true;
 		f->rtt_seq = seq + len;
-		f->rtt_start = f->st->now;
+		f->rtt_start = tcp_us32(f->st);
 	}
 	sending = !rtx && len > f->mss ? len : 0;
 	if (!f->t_rtx || f->persist) {

@@ -241,6 +241,15 @@ bool tcp_rto_recovery(struct tapir_tcp_flow *f)
 
 /* ---- SACK scoreboard ---- */
 
+/* The scoreboard's array exists only while it holds a range (an idle flow
+ * pays the pointer) */
+void tcp_sb_clear(struct tapir_tcp_flow *f)
+{
+	free(f->sb);
+	f->sb = NULL;
+	f->nsb = 0;
+}
+
 void tcp_sb_prune(struct tapir_tcp_flow *f)
 {
 	unsigned j = 0;
@@ -257,6 +266,8 @@ void tcp_sb_prune(struct tapir_tcp_flow *f)
 		f->sacked += b.right - b.left;
 	}
 	f->nsb = j;
+	if (j == 0)
+		tcp_sb_clear(f);
 	if (seq_lt(f->high_sack, f->snd_una))
 		f->high_sack = f->snd_una;
 }
@@ -284,6 +295,8 @@ void tcp_sb_add(struct tapir_tcp_flow *f, uint32_t l, uint32_t r)
 	if (j == i) {
 		if (f->nsb == TCP_SB_MAX)
 			return;	/* full: ignore (conservative) */
+		if (!f->sb && !(f->sb = malloc(TCP_SB_MAX * sizeof(f->sb[0]))))
+			return;	/* no memory: ignore, as a full scoreboard */
 		memmove(&f->sb[i + 1], &f->sb[i], (f->nsb - i) * sizeof(f->sb[0]));
 		f->nsb++;
 	} else if (j > i + 1) {

@@ -114,6 +114,13 @@
  * Linux's tcp_orphan_retries); an orphan in FIN_WAIT_2 ends after
  * fin_wait2_ns.
  *
+ * Idle flows.  An established flow with nothing in flight and nothing
+ * queued holds only its struct (584 bytes on x86-64, laid out by size, flags
+ * as bits) and a hash slot: rings, the SACK scoreboard, the loss state and
+ * out-of-order pieces are allocated while needed and freed when empty, and
+ * it is in the timer heap only while a timer runs (the heap's array shrinks
+ * after a burst).  test_tcp_limits.c holds it to 600 bytes all told.
+ *
  * Memory (buf.c).  The bytes held in send rings, receive rings and
  * out-of-order pieces of all flows are counted in tcp_stack.mem
  * (tapir_tcp_mem_check() recounts them).  Above 3/4 of max_memory (pressure):
@@ -191,6 +198,7 @@
 #define TCP_COOKIE_PERIOD (64 * SEC)
 #define TCP_EPHEMERAL_LO 49152
 #define TCP_EPHEMERAL_N 16384
+#define TCP_HEAP_NONE UINT32_MAX /* tapir_tcp_flow.heap_idx: not in the heap */
 
 /*
  * An address as TCP keeps it (flows, TIME_WAIT, cookies, hashes): 16 bytes in
@@ -221,30 +229,20 @@ struct tcp_listener {
 	uint64_t last_cookie;     /* when we last answered with a cookie */
 };
 
+/*
+ * The flow.  Every idle connection pays for all of it, so it is laid out by
+ * size without holes, flags are bits, and what only a busy flow needs lives
+ * in parts allocated on demand: the rings (buf.c), the SACK scoreboard
+ * (sack.c), the loss state (loss.h) and out-of-order pieces (ooo.c).
+ * test_tcp_limits.c's footprint test fails if it grows past its budget.
+ */
 struct tapir_tcp_flow {
 	struct tapir_stack *st;
 	struct tapir_tcp_flow *hnext;           /* hash chain */
 	struct tapir_tcp_flow *next, *prev;     /* all flows */
 	struct tapir_tcp_flow *znext;           /* zombie list */
 	struct tcp_listener *lsn;         /* SYN_RECEIVED from a listener, not yet accepted */
-	struct tcp_ip laddr, raddr;
-	uint16_t lport, rport;
-	uint8_t state;
-	bool in_hash, zombie, known, app_closed, closed_reported;
-	bool rd_shut, fin_queued, fin_rcvd, eof_delivered, paused;
-	bool want_writable, ws_ok, sack_ok, ts_ok, persist, rtt_timing, in_recovery, ack_now;
-	bool sws_override;                /* persist timer: send a short segment */
-	bool pto_armed, tlp_out;          /* t_rtx is a tail loss probe; one is out */
-	bool in_deliver;                  /* deliver_queue() is running */
-	uint32_t tlp_end;                 /* end of the probe segment */
-	bool in_tw;                       /* a shell: its TIME_WAIT is in the tw set */
-	bool uncounted;                   /* no longer in nflows */
-	bool mem_wait;                    /* a write was refused for memory (buf.c) */
-	uint8_t lq;                       /* list it is on: enum tcp_lq */
-	struct tapir_tcp_flow *lnext, *lprev;   /* that list, oldest first */
-	uint32_t probe_una;               /* orphan: SND.UNA at the last probe */
-	unsigned orphan_probes;           /* orphan: probes since SND.UNA moved */
-	uint8_t snd_ws, rcv_ws;
+	struct tapir_tcp_flow *lnext, *lprev;   /* list lq, oldest first */
 	struct tapir_tcp_flow_opts o;
 
 	/* application */
@@ -253,68 +251,95 @@ struct tapir_tcp_flow {
 	tapir_tcp_connect_fn on_connect;
 	void *connect_ctx;
 
-	/* send */
-	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
-	uint32_t push_seq;                /* Nagle does not hold data below this */
-	uint32_t mss, peer_mss;
-	uint8_t *sbuf;
-	size_t scap, shead, slen;         /* ring: bytes from sbuf_seq */
-	size_t sres;                      /* reserved after the data (tapir_tcp_write_reserve) */
-	uint32_t sbuf_seq;
-
-	/* receive */
-	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent, rcv_mss;
-	uint8_t *rbuf;
-	size_t rcap, rhead, rlen;         /* in-order data not yet delivered */
+	uint8_t *sbuf;                    /* send ring */
+	uint8_t *rbuf;                    /* receive ring */
 	struct tcp_ooo_queue ooo;         /* out-of-order data (ooo.h) */
-	bool ooo_fin;
-	uint32_t ooo_fin_seq;
-
-	/* timestamps */
-	uint32_t ts_recent, ts_offset;
-
-	/* RTT / RTO */
-	uint32_t srtt_us, rttvar_us;
-	bool rtt_valid;
-	uint64_t rto;
-	uint32_t rtt_seq;
-	uint64_t rtt_start;
-
-	/* congestion control */
-	uint32_t cwnd, ssthresh, recover, bytes_acked_ca;
-	unsigned dupacks;
-	const struct tcp_cc_ops *cc;      /* the algorithm (cc.h), from o.cc */
-	union tcp_cc_state ccs;           /* its per-flow state */
-
-	/* SACK scoreboard (sender side), sorted, merged */
-	struct tcp_sack_block sb[TCP_SB_MAX];
-	unsigned nsb;
-	uint32_t sacked, high_sack, rexmit_nxt;
+	union tcp_cc_state ccs;           /* the state of the algorithm o.cc names (cc.h) */
+	/* SACK scoreboard (sender side), sorted, merged: TCP_SB_MAX entries,
+	 * allocated only while nsb > 0 (sack.c) */
+	struct tcp_sack_block *sb;
 	/* RACK's log, the retransmissions of a recovery, PRR (loss.h): only
 	 * while data is in flight */
 	struct tcp_loss *loss;
-	uint8_t reo_wnd_mult, reo_persist; /* RACK.reo_wnd_mult, recoveries it lasts */
-	bool reo_armed;                   /* t_rtx is RACK's reordering timer */
-	bool reord_seen;                  /* RACK.reord: reordering observed */
-	bool tlp_episode;                 /* a probe is out and no DSACK or ACK past it yet */
+
+	/* RTT / RTO */
+	uint64_t rto;
 
 	/* timers (0 = off) */
 	uint64_t t_rtx, t_delack, t_ka, t_wait;
 	uint64_t heap_key;
-	size_t heap_idx;                  /* SIZE_MAX: not in the heap */
-	unsigned retries, probes, ka_probes, backoff;
-	uint64_t first_rtx;
 	uint64_t last_rcv;
 
-	/* RFC 5961 rate limit */
-	uint64_t chal_start;
-	uint32_t chal_count;
-	uint64_t oow_last;                /* last rate-limited ACK to an unacceptable segment */
-
-	int err;
 	/* statistics */
-	uint64_t bytes_sent, bytes_acked, bytes_received, segs_in, segs_out;
-	uint64_t retransmits, fast_retransmits, rto_timeouts, dup_acks_in, ooo_segs_in;
+	uint64_t bytes_sent, bytes_acked, bytes_received;
+
+	struct tcp_ip laddr, raddr;
+
+	/* send */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
+	uint32_t push_seq;                /* Nagle does not hold data below this */
+	uint32_t scap, shead, slen;       /* ring: bytes from sbuf_seq (sndbuf < 4 GiB) */
+	uint32_t sres;                    /* reserved after the data (tapir_tcp_write_reserve) */
+	uint32_t sbuf_seq;
+	uint32_t tlp_end;                 /* end of the probe segment */
+	uint32_t probe_una;               /* orphan: SND.UNA at the last probe */
+
+	/* receive */
+	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
+	uint32_t rcap, rhead, rlen;       /* in-order data not yet delivered */
+
+	/* timestamps */
+	uint32_t ts_recent, ts_offset;
+
+	/* RTT */
+	uint32_t srtt_us, rttvar_us;
+	uint32_t rtt_seq;
+	uint32_t rtt_start;               /* tcp_us32() when rtt_seq was sent */
+	uint32_t first_rtx;               /* tcp_ms32() of the series' first retransmission (0: none) */
+
+	/* RFC 5961 rate limit (tcp_ms32() clocks) */
+	uint32_t chal_start;
+	uint32_t oow_last;                /* last rate-limited ACK to an unacceptable segment (0: none) */
+
+	/* congestion control */
+	uint32_t cwnd, ssthresh, recover, bytes_acked_ca;
+	uint32_t sacked, high_sack, rexmit_nxt;
+
+	uint32_t heap_idx;                /* TCP_HEAP_NONE: not in the heap */
+
+	/* statistics: segment counters, 32 bits, wrap */
+	uint32_t segs_in, segs_out;
+	uint32_t retransmits, fast_retransmits, rto_timeouts, dup_acks_in, ooo_segs_in;
+
+	uint16_t lport, rport;
+	uint16_t mss, peer_mss, rcv_mss;  /* send MSS, the peer's option, receive-MSS estimate */
+	int16_t err;                      /* -errno the flow ended with */
+	uint16_t dupacks;                 /* saturates */
+	uint16_t chal_count;              /* saturates */
+	uint16_t retries, probes, ka_probes, backoff;
+	uint16_t orphan_probes;           /* orphan: probes since SND.UNA moved */
+	uint8_t state;
+	uint8_t lq;                       /* list it is on: enum tcp_lq */
+	uint8_t snd_ws, rcv_ws;
+	uint8_t nsb;                      /* scoreboard ranges (<= TCP_SB_MAX) */
+	uint8_t reo_wnd_mult, reo_persist; /* RACK.reo_wnd_mult, recoveries it lasts */
+
+	/* flags */
+	bool in_hash : 1, zombie : 1, known : 1, app_closed : 1, closed_reported : 1;
+	bool rd_shut : 1, fin_queued : 1, fin_rcvd : 1, eof_delivered : 1, paused : 1;
+	bool want_writable : 1, ws_ok : 1, sack_ok : 1, ts_ok : 1, persist : 1;
+	bool rtt_timing : 1, in_recovery : 1, ack_now : 1;
+	bool sws_override : 1;            /* persist timer: send a short segment */
+	bool pto_armed : 1, tlp_out : 1;  /* t_rtx is a tail loss probe; one is out */
+	bool in_deliver : 1;              /* deliver_queue() is running */
+	bool in_tw : 1;                   /* a shell: its TIME_WAIT is in the tw set */
+	bool uncounted : 1;               /* no longer in nflows */
+	bool mem_wait : 1;                /* a write was refused for memory (buf.c) */
+	bool ooo_fin : 1;                 /* a FIN at ooo.fin_seq is held */
+	bool rtt_valid : 1;
+	bool reo_armed : 1;               /* t_rtx is RACK's reordering timer */
+	bool reord_seen : 1;              /* RACK.reord: reordering observed */
+	bool tlp_episode : 1;             /* a probe is out and no DSACK or ACK past it yet */
 };
 
 /* Lists of flows kept oldest first (tcp_flow.lq) */
@@ -450,6 +475,24 @@ static inline struct tcp_stack *T(const struct tapir_stack *st)
 	return st->tcp;
 }
 
+/* The stack's clock in 32 bits (wrapping): what a flow keeps for times it
+ * only compares over short spans (rate limits, RTT timing, the R2 floor) */
+static inline uint32_t tcp_ms32(const struct tapir_stack *st)
+{
+	return (uint32_t)(st->now / MS);
+}
+
+static inline uint32_t tcp_us32(const struct tapir_stack *st)
+{
+	return (uint32_t)(st->now / 1000);
+}
+
+/* Nanoseconds since @us (a tcp_us32() value) */
+static inline uint64_t tcp_us32_since(const struct tapir_stack *st, uint32_t us)
+{
+	return (uint64_t)(uint32_t)(tcp_us32(st) - us) * 1000;
+}
+
 static inline uint32_t ts_now(const struct tapir_tcp_flow *f)
 {
 	return (uint32_t)(f->st->now / MS) + f->ts_offset;
@@ -555,6 +598,7 @@ void tcp_rtt_sample(struct tapir_tcp_flow *f, uint64_t rtt_ns);
 uint32_t tcp_skip_sacked(const struct tapir_tcp_flow *f, uint32_t seq, uint32_t *limit);
 void tcp_sb_prune(struct tapir_tcp_flow *f);
 void tcp_sb_add(struct tapir_tcp_flow *f, uint32_t l, uint32_t r);
+void tcp_sb_clear(struct tapir_tcp_flow *f);
 uint32_t tcp_sack_pipe(const struct tapir_tcp_flow *f);
 void tcp_rtx_check(struct tapir_tcp_flow *f);
 void tcp_enter_recovery(struct tapir_tcp_flow *f);

@@ -52,10 +52,20 @@ void tcp_heap_remove(struct tcp_stack *t, struct tapir_tcp_flow *f)
 {
 	size_t i = f->heap_idx;
 
-	if (i == SIZE_MAX)
+	if (i == TCP_HEAP_NONE)
 		return;
-	f->heap_idx = SIZE_MAX;
+	f->heap_idx = TCP_HEAP_NONE;
 	t->nheap--;
+	if (t->heap_cap > 1024 && t->nheap < t->heap_cap / 4) {
+		/* a burst of timers is over: give the array back (idle flows
+		 * are not in the heap), keeping twice what is in use */
+		struct tapir_tcp_flow **n = realloc(t->heap, t->heap_cap / 2 * sizeof(*n));
+
+		if (n) {
+			t->heap = n;
+			t->heap_cap /= 2;
+		}
+	}
 	if (i == t->nheap)
 		return;
 	t->heap[i] = t->heap[t->nheap];
@@ -89,7 +99,7 @@ void tcp_timer_update(struct tapir_tcp_flow *f)
 
 	if (f->zombie || d == UINT64_MAX)
 		return;
-	if (f->heap_idx != SIZE_MAX) {
+	if (f->heap_idx != TCP_HEAP_NONE) {
 		if (d < f->heap_key) {
 			f->heap_key = d;
 			heap_up(t, f->heap_idx);
@@ -333,8 +343,8 @@ static void rtx_timeout(struct tapir_tcp_flow *f)
 		return;
 	}
 	if (!f->first_rtx)
-		f->first_rtx = st->now;
-	if (f->retries >= c->max_retries && st->now - f->first_rtx >= TCP_R2_FLOOR) {
+		f->first_rtx = max32(tcp_ms32(st), 1);
+	if (f->retries >= c->max_retries && tcp_ms32(st) - f->first_rtx >= TCP_R2_FLOOR / MS) {
 		flow_timeout_abort(f);
 		return;
 	}
@@ -355,7 +365,7 @@ static void rtx_timeout(struct tapir_tcp_flow *f)
 	if (f->retries >= 2) {
 		/* a second timeout in a row: forget SACK info, in case the
 		 * receiver dropped what it SACKed (RFC 2018 8) */
-		f->nsb = 0;
+		tcp_sb_clear(f);
 		f->sacked = 0;
 		f->high_sack = f->snd_una;
 	}

@@ -286,6 +286,60 @@ static void test_arp_rate_limit_and_pending_bound(void **state)
 	world_free(w);
 }
 
+/* A datagram from the source of a pending entry completes it with the frame's
+ * MAC (arp_ip_seen()); a datagram never makes an entry nor changes a resolved one */
+static void test_arp_pending_resolved_by_datagram(void **state)
+{
+	struct world *w = world_new();
+	struct host *a = world_add(w, 1, NULL);
+	const uint8_t m99[6] = { 2, 0, 0, 0, 0, 0x99 };
+	uint8_t f[256], echo[64], mac[6];
+	struct ipv4_repr ip;
+	size_t n;
+
+	(void)state;
+	w->raw_answers_arp = false;
+	world_pump(w);
+	raw_clear(w);
+	/* unknown source: the echo is answered after ARP, nothing learnt from the frame */
+	n = build_echo(echo, 7, 1, 8);
+	ip = ip_to(a, TAPIR_IP_PROTO_ICMP, n);
+	ip.src = IP(192, 0, 2, 98);
+	raw_send(w, f, build_ip(f, a->mac, &ip, echo, n));
+	world_pump(w);
+	assert_int_equal(CTR(a, ARP_LEARNED_FRAME), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, IP(192, 0, 2, 98), mac), -ENOENT);
+	assert_int_equal(CTR(a, ARP_PENDING_QUEUED), 1);
+	/* our own question for 192.0.2.99 is pending with one datagram queued */
+	assert_int_equal(tapir_udp_sendto(a->st, 1, A4(IP(192, 0, 2, 99)), 9, 0,
+					  (const uint8_t *)"q", 1), 0);
+	assert_int_equal(CTR(a, ARP_PENDING_QUEUED), 2);
+	assert_int_equal(tapir_arp_lookup(a->st, IP(192, 0, 2, 99), mac), -ENOENT);
+	/* a datagram from it resolves the entry and sends what waited, then the answer */
+	ip = ip_to(a, TAPIR_IP_PROTO_ICMP, n);
+	raw_send(w, f, build_ip(f, a->mac, &ip, echo, n));
+	world_pump(w);
+	assert_int_equal(CTR(a, ARP_LEARNED_FRAME), 1);
+	assert_int_equal(CTR(a, ARP_PENDING_SENT), 1);
+	assert_int_equal(CTR(a, ARP_DROP_PENDING_FULL), 0);
+	assert_int_equal(tapir_arp_lookup(a->st, IP(192, 0, 2, 99), mac), 0);
+	assert_memory_equal(mac, m99, 6);
+	assert_int_equal(raw_echo_replies(w, 7), 1);
+	/* a resolved entry is not moved by a datagram from another MAC */
+	{
+		uint8_t g[256];
+
+		n = build_ip(g, a->mac, &ip, echo, n);
+		g[11] = 0x55;	/* source MAC 02:00:00:00:00:55 */
+		raw_send(w, g, n);
+	}
+	world_pump(w);
+	assert_int_equal(CTR(a, ARP_LEARNED_FRAME), 1);
+	assert_int_equal(tapir_arp_lookup(a->st, IP(192, 0, 2, 99), mac), 0);
+	assert_memory_equal(mac, m99, 6);
+	world_free(w);
+}
+
 static size_t build_arp(uint8_t *buf, uint16_t op, const uint8_t *sha, uint32_t spa,
 			uint32_t tpa, const uint8_t *eth_dst)
 {
@@ -1295,6 +1349,7 @@ int main(void)
 		cmocka_unit_test(test_arp_refresh_while_in_use),
 		cmocka_unit_test(test_arp_rate_limit_and_pending_bound),
 		cmocka_unit_test(test_arp_learning_rules),
+		cmocka_unit_test(test_arp_pending_resolved_by_datagram),
 		cmocka_unit_test(test_arp_cache_bounded),
 		cmocka_unit_test(test_arp_pending_flood_keeps_neighbours),
 		cmocka_unit_test(test_ping_all_sizes),

@@ -63,7 +63,7 @@ static struct tapir_tcp_flow *ca_flow(struct th_case *t, uint32_t rtt_us)
 
 	(void)th_case_open(t, true, &ps);
 	f = t->a.flow;
-	assert_ptr_equal(f->cc, &tcp_cc_cubic);	/* the default */
+	assert_ptr_equal(tcp_cc_select(f->o.cc), &tcp_cc_cubic);	/* the default */
 	f->srtt_us = rtt_us;
 	f->rtt_valid = true;
 	f->snd_max = f->snd_una + 0x7fffffffu;

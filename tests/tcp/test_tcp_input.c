@@ -298,7 +298,7 @@ static void test_cwnd_clamp(void **state)
 
 		(void)state;
 		f = t->a.flow;
-		f->cc = tcp_cc_select(algo ? TAPIR_TCP_CC_CUBIC : TAPIR_TCP_CC_NEWRENO);
+		f->o.cc = algo ? TAPIR_TCP_CC_CUBIC : TAPIR_TCP_CC_NEWRENO;
 		memset(&f->ccs, 0, sizeof(f->ccs));
 		tapir_tcp_write(f, "0123456789", 10);
 		world_pump(t->w);

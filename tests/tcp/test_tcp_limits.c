@@ -2,7 +2,7 @@
  * test_tcp_limits.c - TCP resource limits: TIME_WAIT outside the connection
  *                     table (max_tw), SYN cookies when the table is full,
  *                     orphans (max_orphans, orphan_retries), the memory budget
- *                     (max_memory)
+ *                     (max_memory), the footprint of an idle flow
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <malloc.h>
+
+#include "tcp/tcp_conn.h"
 #include "tcp_helper.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+/* sanitizer/allocator_interface.h, not installed with every compiler */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 #define SEC TAPIR_STACK_NS_PER_SEC
 #define CTR(h, c) tapir_stack_counter((h)->st, TAPIR_CTR_##c)
@@ -403,6 +411,86 @@ static void test_memory_pressure(void **state)
 	th_case_free(t);
 }
 
+/* ---- the footprint of an idle flow ---- */
+
+#define IDLE_FLOWS 10000
+#define IDLE_BUDGET 600         /* bytes per idle flow, all told (issue 16) */
+
+/* Bytes the allocator hands out now, with its per-chunk overhead: glibc's
+ * mallinfo2(), or under ASan (which replaces malloc) the bytes asked for
+ * plus glibc's header as @chunks allocations would pay it */
+static size_t heap_bytes(size_t chunks)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return __sanitizer_get_current_allocated_bytes() + chunks * sizeof(size_t);
+#else
+	struct mallinfo2 mi = mallinfo2();
+
+	(void)chunks;
+	return mi.uordblks + mi.hblkhd;	/* the arena's chunks and mmapped ones */
+#endif
+}
+
+/*
+ * 10,000 established flows that exchanged data (100 bytes each way) and went
+ * idle: the allocations they hold (flows, what they allocated on the way and
+ * freed, the timer heap's growth), plus a hash slot each, stay within
+ * IDLE_BUDGET bytes per flow, and none holds a ring or other busy state.
+ */
+static void test_idle_flow_footprint(void **state)
+{
+	struct tapir_stack_config cfg;
+	struct th_case *t;
+	uint8_t data[100];
+	size_t before, after, per_flow;
+	struct tcp_stack *ts;
+
+	(void)state;
+	assert_true(sizeof(struct tapir_tcp_flow) <= IDLE_BUDGET - 2 * sizeof(void *));
+	cfg_init(&cfg);
+	cfg.tcp.max_connections = IDLE_FLOWS;
+	t = th_case_new(&cfg);
+	app_listen(&t->a, t->h, PORT, NULL);
+	memset(data, 'x', sizeof(data));
+	world_pump(t->w);
+	before = heap_bytes(0);
+	for (unsigned i = 0; i < IDLE_FLOWS; i++) {
+		uint16_t sport = (uint16_t)(10000 + i);
+		uint32_t peer, iss = th_handshake(t->w, t->h, sport, PORT, 1000u * i, false, &peer);
+		struct tcp_repr r = th_seg(sport, PORT, peer, iss + 1, TCP_ACK | TCP_PSH, 65535);
+
+		r.payload = data;
+		r.payload_len = sizeof(data);
+		th_send(t->w, t->h, &r);
+		assert_int_equal(tapir_tcp_write(t->a.flow, data, sizeof(data)), (int)sizeof(data));
+		world_pump(t->w);
+		r = th_seg(sport, PORT, peer + sizeof(data), iss + 1 + sizeof(data), TCP_ACK, 65535);
+		th_send(t->w, t->h, &r);
+		raw_clear(t->w);
+		t->a.len = 0;
+	}
+	world_advance(t->w, SEC);	/* delayed ACKs out: every flow idle */
+	raw_clear(t->w);
+	ts = T(t->h->st);
+	assert_int_equal(ts->nflows, IDLE_FLOWS);
+	assert_int_equal(tapir_tcp_mem_used(t->h->st), 0);
+	assert_true(tapir_tcp_mem_check(t->h->st));
+	for (const struct tapir_tcp_flow *f = ts->all; f; f = f->next) {
+		assert_int_equal(f->state, TAPIR_TCP_STATE_ESTABLISHED);
+		assert_null(f->sbuf);
+		assert_null(f->rbuf);
+		assert_null(f->sb);
+		assert_null(f->loss);
+		assert_null(f->ooo.head);
+	}
+	after = heap_bytes(IDLE_FLOWS);
+	per_flow = (after - before) / IDLE_FLOWS + sizeof(void *);
+	print_message("idle flow: sizeof %zu, %zu bytes all told (budget %d)\n",
+		      sizeof(struct tapir_tcp_flow), per_flow, IDLE_BUDGET);
+	assert_true(per_flow <= IDLE_BUDGET);
+	th_case_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_orphan_zero_window),
 		cmocka_unit_test(test_max_orphans),
 		cmocka_unit_test(test_memory_pressure),
+		cmocka_unit_test(test_idle_flow_footprint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,256 @@
+#!/bin/bash
+# bench/conns.sh - a million idle TCP connections held against tapird, and new connections per second next to nginx
+#
+# Usage: bench/conns.sh [TAPIRD [CONNHOLD]]   (defaults build/daemon/tapird,
+#        build/bench/connhold; as root or with user namespaces; needs wrk,
+#        curl and nginx-light: tools/deps --bench)
+#
+# Build without sanitizers for this:
+#   meson setup build-bench --buildtype=release && ninja -C build-bench
+#   bench/conns.sh build-bench/daemon/tapird build-bench/bench/connhold
+#
+# In a private network namespace made here (nothing outside it is touched):
+#   tap0 with 192.0.2.1 and 16 more addresses 192.0.2.10-25 (the clients'
+#   sources), txqueuelen 10000; tapird at 192.0.2.2 with its echo app
+#   (port 7) and http app (port 80, a dir store with 1k.bin, access log off),
+#   max_connections sized for the run;
+#   a veth pair to a second namespace where nginx (one worker, access log
+#   off, sendfile) serves the same file at 198.51.100.2, as bench/http.sh.
+# Held connections: BENCH_CONNS (default 1,000,000) connections from the
+#   kernel to tapird's echo port, by connhold processes of at most 19,000
+#   connections each, one source address each (16 addresses, round robin),
+#   at most BENCH_INFLIGHT (500) connects in flight per process, failures
+#   retried.  Printed: how many opened and failed (and why), the time to
+#   open them all, tapird's RSS before and with them held, bytes per idle
+#   connection (RSS growth / connections), and the time of an HTTP request
+#   on a new connection (curl: connect and total) while they are held.
+# New connections per second: wrk, 100 connections, "Connection: close"
+#   (open, one 1 KiB request, close), against tapird and against nginx.
+#   Ratio tapir/kernel, higher is better.
+#
+# Load: printed (bench/load.sh); the ratio is refused when other processes
+# used more than a core during the run.
+#
+# Environment: BENCH_CONNS (1000000), BENCH_INFLIGHT (500), BENCH_SECS
+# (seconds of the wrk runs, 10), BENCH_OPEN_SECS (the time allowed to open
+# them, 900), TAPIRD_ARGS (boot arguments for tapird).
+set -euo pipefail
+
+if [ -z "${TAPIR_BENCH_NS:-}" ]; then
+	export TAPIR_BENCH_OUTER_NS
+	TAPIR_BENCH_OUTER_NS=$(readlink /proc/self/ns/net)
+	if [ "$(id -u)" = 0 ]; then
+		TAPIR_BENCH_NS=1 exec unshare -n "$0" "$@"
+	fi
+	TAPIR_BENCH_NS=1 exec unshare -rn "$0" "$@"
+fi
+if [ "$(readlink /proc/self/ns/net)" = "${TAPIR_BENCH_OUTER_NS:-}" ]; then
+	echo "bench/conns.sh: still in the original network namespace, giving up" >&2
+	exit 1
+fi
+
+TAPIRD=$(realpath "${1:-build/daemon/tapird}")
+CONNHOLD=$(realpath "${2:-build/bench/connhold}")
+N=${BENCH_CONNS:-1000000}
+INFLIGHT=${BENCH_INFLIGHT:-500}
+SECS=${BENCH_SECS:-10}
+OPEN_SECS=${BENCH_OPEN_SECS:-900}
+PER_PROC=19000	# with INFLIGHT and stdio, under the 20,000 descriptors a process may have here
+NSRC=16
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$TAPIRD" ] || { echo "no tapird at $TAPIRD" >&2; exit 1; }
+[ -x "$CONNHOLD" ] || { echo "no connhold at $CONNHOLD" >&2; exit 1; }
+[ -x "$NGINX" ] || { echo "no nginx (apt-get install nginx-light)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "no wrk (apt-get install wrk)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "no curl" >&2; exit 1; }
+if grep -q __asan_init "$TAPIRD"; then
+	echo "warning: $TAPIRD is built with AddressSanitizer: figures are not meaningful" >&2
+fi
+MAXC=$((N + 20000))
+[ "$MAXC" -le $((1 << 20)) ] || MAXC=$((1 << 20))
+
+. "$(dirname "$(realpath "$0")")/load.sh"
+echo "connections benchmark: $(nproc) CPUs, $(uname -r), $N connections, $NSRC source addresses"
+echo "tapird: $TAPIRD"
+load_begin
+
+TMP=$(mktemp -d)
+PIDS=""
+HOLD_FD=
+cleanup() {
+	if [ -n "$HOLD_FD" ]; then exec {HOLD_FD}>&-; fi
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT	# through cleanup: tapird, nginx and the clients end too
+die() { echo "bench/conns.sh: $*" >&2; [ -f "$TMP/tapird.log" ] && tail -20 "$TMP/tapird.log" >&2; exit 1; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+ip link set lo up
+# the clients' ports: 64,512 per source address
+sysctl -qw net.ipv4.ip_local_port_range="1024 65535" 2>/dev/null ||
+	echo "warning: cannot widen ip_local_port_range" >&2
+mkdir -p "$TMP/www" "$TMP/nginx/logs"
+head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
+
+# ---- tapir
+ip tuntap add dev tap0 mode tap
+ip addr add 192.0.2.1/24 dev tap0
+for i in $(seq 0 $((NSRC - 1))); do
+	ip addr add "192.0.2.$((10 + i))/24" dev tap0
+done
+ip link set tap0 mtu 1500 txqueuelen 10000 up
+cat >"$TMP/tapird.conf" <<CONF
+[netif]
+name = tap0
+mtu = 1500
+[ipv4]
+address = 192.0.2.2/24
+[control]
+enabled = false
+[tcp]
+max_connections = $MAXC
+[kv.www]
+store = dir:$TMP/www
+[app.http]
+kv = www
+port = 80
+access_log = false
+[app.echo]
+port = 7
+CONF
+# shellcheck disable=SC2086  # TAPIRD_ARGS: boot arguments, split on spaces
+"$TAPIRD" --config "$TMP/tapird.conf" ${TAPIRD_ARGS:-} >"$TMP/tapird.log" 2>&1 &
+TAPIRD_PID=$!
+PIDS="$PIDS $TAPIRD_PID"
+
+# ---- kernel: veth into a second namespace, nginx there (as bench/http.sh)
+unshare -n sleep infinity &
+SRV_NS=$!
+PIDS="$PIDS $SRV_NS"
+for _ in $(seq 1 50); do
+	[ "$(readlink "/proc/$SRV_NS/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
+	sleep 0.1
+done
+[ "$(readlink "/proc/$SRV_NS/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
+	die "the server namespace did not come up"
+ip link add veth0 type veth peer name veth1 netns "$SRV_NS"
+ip addr add 198.51.100.1/24 dev veth0
+ip link set veth0 mtu 1500 up
+nsenter -t "$SRV_NS" -n sh -c 'ip link set lo up &&
+	ip addr add 198.51.100.2/24 dev veth1 && ip link set veth1 mtu 1500 up'
+cat >"$TMP/nginx/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes 1;
+user root root;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	client_body_temp_path $TMP/nginx/body;
+	proxy_temp_path $TMP/nginx/proxy;
+	fastcgi_temp_path $TMP/nginx/fastcgi;
+	uwsgi_temp_path $TMP/nginx/uwsgi;
+	scgi_temp_path $TMP/nginx/scgi;
+	default_type application/octet-stream;
+	server {
+		listen 198.51.100.2:80;
+		root $TMP/www;
+	}
+}
+CONF
+nsenter -t "$SRV_NS" -n "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" \
+	>"$TMP/nginx/out.log" 2>&1 &
+PIDS="$PIDS $!"
+
+for a in 192.0.2.2 198.51.100.2; do
+	ok=0
+	for _ in $(seq 1 40); do
+		if curl -sf -o /dev/null --max-time 1 "http://$a/1k.bin"; then ok=1; break; fi
+		sleep 0.25
+	done
+	[ "$ok" = 1 ] || die "http://$a/1k.bin does not answer"
+done
+
+# ---- hold N connections
+RSS0=$(rss_kib "$TAPIRD_PID")
+mkfifo "$TMP/hold"
+NPROC=$(((N + PER_PROC - 1) / PER_PROC))
+# every source address in use, even in a small run
+[ "$NPROC" -ge "$NSRC" ] || NPROC=$((N < NSRC ? N : NSRC))
+PER_PROC=$(((N + NPROC - 1) / NPROC))
+T0=$(date +%s.%N)
+left=$N
+CLIENTS=""
+for i in $(seq 0 $((NPROC - 1))); do
+	n=$((left < PER_PROC ? left : PER_PROC))
+	left=$((left - n))
+	"$CONNHOLD" "192.0.2.$((10 + i % NSRC))" 192.0.2.2 7 "$n" "$INFLIGHT" <"$TMP/hold" \
+		>"$TMP/c$i.out" 2>&1 &
+	PIDS="$PIDS $!"
+	CLIENTS="$CLIENTS $!"
+done
+exec {HOLD_FD}>"$TMP/hold"	# the clients hold until this closes
+deadline=$(($(date +%s) + OPEN_SECS))
+while :; do
+	done_n=$(cat "$TMP"/c*.out 2>/dev/null | grep -c '^opened' || true)
+	[ "$done_n" -ge "$NPROC" ] && break
+	kill -0 "$TAPIRD_PID" 2>/dev/null || die "tapird died"
+	[ "$(date +%s)" -lt "$deadline" ] || die "not all clients done after ${OPEN_SECS} s ($done_n of $NPROC)"
+	sleep 0.5
+done
+T1=$(date +%s.%N)
+OPENED=$(cat "$TMP"/c*.out | awk '/^opened/ { s += $2 } END { print s + 0 }')
+FAILED=$(cat "$TMP"/c*.out | awk '/^opened/ { s += $4 } END { print s + 0 }')
+RETRIES=$(cat "$TMP"/c*.out | awk '/^opened/ { s += $6 } END { print s + 0 }')
+WHY=$(cat "$TMP"/c*.out | awk '/^opened/ { for (i = 10; i <= NF; i++) { split($i, a, "="); e[a[1]] += a[2] } }
+	END { for (k in e) printf "%s=%d ", k, e[k] }')
+OPEN_S=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }')
+sleep 2	# the last ACKs in, tapird idle
+RSS1=$(rss_kib "$TAPIRD_PID")
+PER=$(awk -v a="$RSS0" -v b="$RSS1" -v n="$OPENED" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1024 / n; else print "-" }')
+# a new connection while they are held: connect and total time of one request
+RT=$(curl -sf -o /dev/null --max-time 5 -w '%{time_connect} %{time_total}' "http://192.0.2.2/1k.bin" ||
+	echo "- -")
+RT_CONNECT=$(echo "$RT" | awk '{ if ($1 == "-") print "-"; else printf "%.2f", $1 * 1000 }')
+RT_TOTAL=$(echo "$RT" | awk '{ if ($2 == "-") print "-"; else printf "%.2f", $2 * 1000 }')
+exec {HOLD_FD}>&-
+HOLD_FD=
+# the clients close the million and end; tapird sees the FINs before the
+# rate is timed
+for p in $CLIENTS; do wait "$p" 2>/dev/null || true; done
+sleep 5
+
+# ---- new connections per second (open, one request, close)
+wrk_rps() {
+	local out
+	out=$(wrk -t 1 -c 100 -d "${SECS}s" -H "Connection: close" "$1" 2>&1) || die "wrk $1: $out"
+	echo "$out" | grep -e 'Socket errors' -e 'Non-2xx' >&2 || true
+	echo "$out" | awk '/^Requests\/sec/ { print $2 }'
+}
+CPS_TAPIR=$(wrk_rps http://192.0.2.2/1k.bin)
+kill -0 "$TAPIRD_PID" 2>/dev/null || die "tapird died"
+CPS_KERNEL=$(wrk_rps http://198.51.100.2/1k.bin)
+load_end
+
+echo
+printf "%-44s %s\n" "connections asked for" "$N ($NPROC client processes, $NSRC source addresses)"
+printf "%-44s %s\n" "opened / failed / retried attempts" "$OPENED / $FAILED / $RETRIES"
+printf "%-44s %s\n" "failed attempts by cause" "${WHY:-none}"
+printf "%-44s %s\n" "time to open them all (s)" "$OPEN_S"
+printf "%-44s %s\n" "tapird RSS before / held (MiB)" "$((RSS0 / 1024)) / $((RSS1 / 1024))"
+printf "%-44s %s\n" "bytes per idle connection" "$PER"
+printf "%-44s %s\n" "new connection while held: connect / total (ms)" "$RT_CONNECT / $RT_TOTAL"
+echo
+printf "%-44s %12s %14s %8s\n" "test" "tapir" "kernel(nginx)" "ratio"
+printf "%-44s %12s %14s %8s\n" "connections/s (open, 1 KiB request, close)" "$CPS_TAPIR" "$CPS_KERNEL" \
+	"$(load_ratio "$CPS_TAPIR" "$CPS_KERNEL")"
+load_refusal
+[ "$OPENED" = "$N" ] || { echo "bench/conns.sh: only $OPENED of $N connections opened" >&2; exit 1; }
