@@ -40,14 +40,10 @@
 # tapir / slirp4netns and tapir / pasta (throughput and connections: higher
 # is better for tapir; latency: lower).
 #
-# Load: the load average is printed, and the CPU time used during the run by
-# everything but the benchmark: the processes that were already running when
-# it started (their user + system ticks from /proc/PID/stat, before and
-# after), kernel threads left out (they do the tools' network work).  What
-# the run starts (the tools, their detached daemons, tapird) and the servers
-# in H are the benchmark's.  If the others used more than one core (CPU seconds above the
-# wall-clock seconds of the run) the ratios are not printed: the figures
-# would say as much about them as about the tools.
+# Load: the load average and the CPU time everything else used during the
+# run are printed (bench/load.sh: the machine's time less this script's
+# descendants, the processes of H and the detached tapird); the ratios are
+# refused when that was more than a core.
 #
 # Environment: BENCH_SECS (bulk and connection seconds, default 5),
 # BENCH_RR (round trips, 20000), BENCH_MTUS ("1500 65520"), BENCH_TOOLS
@@ -220,7 +216,7 @@ CONF
 	all_flows tapir "$m" 198.51.100.254 "$TAPIR" exec "$NAME" --
 	local tp
 	tp=$(TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" --json status "$NAME" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
-	[ -n "$tp" ] && OURS_DETACHED=$((OURS_DETACHED + $(pid_ticks "$tp")))
+	[ -n "$tp" ] && load_keep "$tp"   # tapir up detached it: not reaped here
 	kill "$SRV_PID" 2>/dev/null || true
 	wait "$SRV_PID" 2>/dev/null || true
 	TAPIR_RUNTIME_DIR="$TMP/run" "$TAPIR" down "$NAME" >/dev/null || true
@@ -270,32 +266,12 @@ run_pasta() {
 	wait "$pp" 2>/dev/null || true
 }
 
-# ---- CPU used outside the benchmark ----
-# proc_ticks: "PID TICKS" (user + system) of every process but kernel threads
-# (children of kthreadd, pid 2)
-proc_ticks() {
-	# (a process gone between the glob and cat makes cat fail: not an error)
-	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } |
-		awk '{ pid = $1; sub(/^[^)]*\) /, ""); if ($2 != 2 && pid != 2) print pid, $12 + $13 }'
-}
-# pid_ticks PID: a live process's user + system ticks
-pid_ticks() { awk '{ sub(/^[^)]*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-OURS_DETACHED=0   # ticks of tapird (detached by tapir up, not our child)
-# children_ticks: user + system ticks of our waited-for children (bash's times)
-children_ticks() {
-	times | tail -1 | awk -v hz="$(getconf CLK_TCK)" '{
-		n = 0
-		for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += (a[1] * 60 + a[2]) * hz }
-		printf "%d\n", n }'
-}
+. "$(dirname "$(realpath "$0")")/load.sh"
 
 echo "gateway benchmark: $(nproc) CPUs, $(uname -r); bulk and connections ${SECS} s each, $RR round trips"
 echo "tapird: $TAPIRD"
 echo "slirp4netns: $(slirp4netns --version | head -1); pasta: $(dpkg-query -W -f='${Version}' passt 2>/dev/null || echo '?')"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-P0=$(proc_ticks)
-C0=$(children_ticks)
-T0=$(date +%s.%N)
+load_begin
 for m in $MTUS; do
 	for t in $TOOLS; do
 		case $t in
@@ -306,26 +282,9 @@ for m in $MTUS; do
 		esac
 	done
 done
-T1=$(date +%s.%N)
-P1=$(proc_ticks)
-C1=$(children_ticks)
-echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
-
-HZ=$(getconf CLK_TCK)
-WALL=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }')
-OURS=$(( (C1 - C0) + OURS_DETACHED + $(pid_ticks "$HSRV_PID") ))
-# the others: what the processes running before the run (not this script) used during it
-OTHERS=$(printf '%s\n--\n%s\n' "$P0" "$P1" | awk -v self=$$ -v hsrv="$HSRV_PID" -v hz="$HZ" '
-	$1 == "--" { after = 1; next }
-	!after { t0[$1] = $2; next }
-	($1 in t0) && $1 != self && $1 != hsrv { x += $2 - t0[$1] }
-	END { printf "%.1f", x / hz }')
-BUSY=$(awk -v x="$OTHERS" -v w="$WALL" 'BEGIN { if (x > w) print "busy" }')
-echo "run: ${WALL} s; CPU used by the benchmark: $(awk -v o="$OURS" -v hz="$HZ" 'BEGIN { printf "%.1f", o / hz }') s," \
-	"by everything else: ${OTHERS} s ($(awk -v x="$OTHERS" -v w="$WALL" 'BEGIN { printf "%.2f", x / w }') cores on average)"
+load_end
 echo
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 printf "%-44s %10s %12s %10s %12s %12s\n" "" tapir slirp4netns pasta tapir/slirp tapir/pasta
 for m in $MTUS; do
 	for k in "fwdsend:forward, host -> ns, Gbit/s" "fwdrecv:forward, ns -> host, Gbit/s" \
@@ -339,11 +298,7 @@ for m in $MTUS; do
 		 "vethcrr:veth, connections/s"; do
 		key=${k%%:*}
 		a=${R[${key}_tapir_$m]:-} b=${R[${key}_slirp4netns_$m]:-} c=${R[${key}_pasta_$m]:-}
-		if [ -n "$BUSY" ]; then
-			r1="(refused)" r2="(refused)"
-		else
-			r1=$(ratio "$a" "$b") r2=$(ratio "$a" "$c")
-		fi
+		r1=$(load_ratio "$a" "$b") r2=$(load_ratio "$a" "$c")
 		printf "%-44s %10s %12s %10s %12s %12s\n" "MTU $m ${k#*:}" "${a:--}" "${b:--}" "${c:--}" "$r1" "$r2"
 	done
 done
@@ -352,11 +307,7 @@ if grep -q failed "$TMP/clients.log" 2>/dev/null; then
 	echo "runs that failed (no figure): $(grep -c failed "$TMP/clients.log")"
 	grep -B3 failed "$TMP/clients.log" | sed 's/^/  /'
 fi
-if [ -n "$BUSY" ]; then
-	echo
-	echo "ratios not printed: other processes used more than a core during the run"
-	echo "(${OTHERS} CPU seconds in ${WALL} s): the figures say as much about them as about the tools."
-fi
+load_refusal
 echo
 echo "forward: a client in the host namespace H to the namespace N through each tool's port"
 echo "forwards (127.0.0.1:BASE+x -> N:500x).  loopback: a client in N to the address that"

@@ -10,6 +10,9 @@
 #                          wall-clock seconds and the CPU seconds of
 #                          everything else; sets LOAD_BUSY when those exceed
 #                          the wall-clock seconds (more than a core on average)
+#   load_keep PID          before a process of the run that was detached (not
+#                          this shell's child: it is not reaped here) ends:
+#                          counts what it used as the run's
 #   load_ratio A B         A / B with two decimals, "-" when either is
 #                          missing, "(refused)" when LOAD_BUSY
 #   load_refusal           prints why the ratios are missing, if they are
@@ -25,7 +28,7 @@
 # compiler, a test).
 
 LOAD_BUSY=
-_load_s0= _load_t0=
+_load_s0= _load_t0= _load_kept=0
 
 # "TOTAL KTHREADS OURS" in clock ticks: the machine's user + nice + system
 # time, the kernel threads' user + system, and the user + system (children's
@@ -61,7 +64,15 @@ _load_sample() {
 		}'
 }
 
+load_keep() {
+	local t
+
+	t=$(awk '{ sub(/^[^)]*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0)
+	_load_kept=$((_load_kept + t))
+}
+
 load_begin() {
+	_load_kept=0
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	_load_s0=$(_load_sample)
 	_load_t0=$(date +%s.%N)
@@ -75,8 +86,8 @@ load_end() {
 	hz=$(getconf CLK_TCK)
 	echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
 	wall=$(awk -v a="$_load_t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-	others=$(echo "$_load_s0 $s1" | awk -v hz="$hz" '{
-		x = ($4 - $1) - ($5 - $2) - ($6 - $3); if (x < 0) x = 0; printf "%.1f", x / hz }')
+	others=$(echo "$_load_s0 $s1" | awk -v hz="$hz" -v kept="$_load_kept" '{
+		x = ($4 - $1) - ($5 - $2) - ($6 - $3) - kept; if (x < 0) x = 0; printf "%.1f", x / hz }')
 	LOAD_BUSY=$(awk -v x="$others" -v w="$wall" 'BEGIN { if (x > w) print "busy" }')
 	LOAD_OTHERS=$others LOAD_WALL=$wall
 	echo "run: ${wall} s; CPU used by everything else: ${others} s" \

@@ -139,7 +139,7 @@ struct gateway_config {
 	struct config_forward forwards[CONFIG_MAX_FORWARDS];  /* forward = tcp/H:N, ... */
 	size_t nforwards;
 	uint32_t forward_addr;           /* forward_address (host order; default 127.0.0.1) */
-	uint32_t dns[CONFIG_MAX_DNS];    /* dns = A, ... (0 servers: the host's resolv.conf) */
+	struct tapir_addr dns[CONFIG_MAX_DNS];  /* dns = A, ... (0 servers: the host's resolv.conf) */
 	size_t ndns;
 };
 /* [dns] hosts = NAME=ADDR: one static name */

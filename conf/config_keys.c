@@ -294,39 +294,54 @@ static bool ipv6_unicast(const uint8_t a[16])
 	return a[0] != 0xff && (memcmp(a, zero, 15) || a[15] > 1);
 }
 
-/* [dns] servers = ADDR, ...: replaces the list; "" or none: no servers */
-static int set_dns_servers(void *base, const char *value, const char *where, char *msg,
-			   size_t msglen)
+/*
+ * A list of DNS servers, "A, B, ..." ("" or none: no servers), each a unicast
+ * IPv4 or IPv6 address: [dns] servers and [gateway] dns.
+ * Return: 0 with *@n set, or -EINVAL with @msg
+ */
+static int parse_servers(const char *value, struct tapir_addr *out, size_t max, size_t *n,
+			 char *msg, size_t msglen)
 {
-	struct tapird_config *c = base;
 	struct tapir_addr a[CONFIG_DNS_MAX_SERVERS];
 	char item[64];
-	size_t n = 0;
+	size_t k = 0;
 	int rc;
 
-	(void)where;
+	if (max > CONFIG_DNS_MAX_SERVERS)
+		max = CONFIG_DNS_MAX_SERVERS;
 	if (!strcmp(value, "none"))
 		value = "";
 	while ((rc = next_item(&value, item, sizeof(item))) > 0) {
-		if (n == CONFIG_DNS_MAX_SERVERS) {
-			snprintf(msg, msglen, "more than %d servers", CONFIG_DNS_MAX_SERVERS);
+		if (k == max) {
+			snprintf(msg, msglen, "more than %zu servers", max);
 			return -EINVAL;
 		}
-		if (tapir_addr_parse(item, &a[n]) ||
-		    (a[n].family == TAPIR_AF_INET && unicast_problem(a[n].v4)) ||
-		    (a[n].family == TAPIR_AF_INET6 && !ipv6_unicast(a[n].v6))) {
+		if (tapir_addr_parse(item, &a[k]) ||
+		    (a[k].family == TAPIR_AF_INET && unicast_problem(a[k].v4)) ||
+		    (a[k].family == TAPIR_AF_INET6 && !ipv6_unicast(a[k].v6))) {
 			snprintf(msg, msglen, "'%s' is not a unicast IPv4 or IPv6 address", item);
 			return -EINVAL;
 		}
-		n++;
+		k++;
 	}
 	if (rc < 0) {
 		snprintf(msg, msglen, "'%.60s' is not an address list", value);
 		return -EINVAL;
 	}
-	memcpy(c->dns_servers, a, n * sizeof(a[0]));
-	c->dns_nservers = n;
+	memcpy(out, a, k * sizeof(a[0]));
+	*n = k;
 	return 0;
+}
+
+/* [dns] servers = ADDR, ...: replaces the list; "" or none: no servers */
+static int set_dns_servers(void *base, const char *value, const char *where, char *msg,
+			   size_t msglen)
+{
+	struct tapird_config *c = base;
+
+	(void)where;
+	return parse_servers(value, c->dns_servers, CONFIG_DNS_MAX_SERVERS, &c->dns_nservers, msg,
+			     msglen);
 }
 
 /* [dns] search = DOMAIN ...: replaces the list */
@@ -628,42 +643,13 @@ static int set_forward_address(void *base, const char *value, const char *where,
 	return 0;
 }
 
-/* dns = A, B (up to CONFIG_MAX_DNS; "" or none: the host's resolv.conf) */
+/* dns = A, B (up to CONFIG_MAX_DNS, either family; "" or none: the host's resolv.conf) */
 static int set_dns(void *base, const char *value, const char *where, char *msg, size_t msglen)
 {
 	struct gateway_config *c = base;
-	uint32_t a[CONFIG_MAX_DNS];
-	size_t n = 0;
-	if (*value && strcmp(value, "none")) {
-		const char *p = value;
-		for (;;) {
-			while (*p == ' ' || *p == '\t')
-				p++;
-			const char *e = strchr(p, ',');
-			size_t len = e ? (size_t)(e - p) : strlen(p);
-			while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-				len--;
-			char one[20];
-			if (len >= sizeof(one) || n == CONFIG_MAX_DNS) {
-				snprintf(msg, msglen, len >= sizeof(one) ? "'%.30s' is not an IPv4 address" :
-					 "more than 4 servers (%.30s)", p);
-				return -EINVAL;
-			}
-			memcpy(one, p, len);
-			one[len] = 0;
-			if (units_parse_ipv4(one, &a[n]) || a[n] == 0 || (a[n] >> 28) >= 0xe) {
-				snprintf(msg, msglen, "'%s' is not a unicast IPv4 address", one);
-				return -EINVAL;
-			}
-			n++;
-			if (!e)
-				break;
-			p = e + 1;
-		}
-	}
-	memcpy(c->dns, a, n * sizeof(a[0]));
-	c->ndns = n;
-	return 0;
+
+	(void)where;
+	return parse_servers(value, c->dns, CONFIG_MAX_DNS, &c->ndns, msg, msglen);
 }
 
 /* ---- the fixed sections ---- */
@@ -940,7 +926,7 @@ static const struct tapir_conf_key gateway_keys[] = {
 	{ "forward_address", TAPIR_CONF_CUSTOM, .set = set_forward_address,
 	  .help = "the host address the forwarded ports bind to (default 127.0.0.1)" },
 	{ "dns", TAPIR_CONF_CUSTOM, .set = set_dns,
-	  .help = "resolvers the DNS relay asks: ADDR, ... (default: the host's resolv.conf)" },
+	  .help = "resolvers the DNS relay asks: IPv4 or IPv6 ADDR, ... (default: the host's resolv.conf)" },
 };
 
 const struct config_section config_sections[] = {

@@ -106,7 +106,7 @@ int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_st
 	}
 	struct dns_relay_env de = { .loop = loop, .st = st, .log = log, .kick = kick, .ctx = ctx };
 	for (size_t i = 0; i < c->gw.ndns && i < DNS_RELAY_MAX_SERVERS; i++)
-		de.servers[de.nservers++] = tapir_addr_v4(c->gw.dns[i]);
+		de.servers[de.nservers++] = c->gw.dns[i];
 	if (!de.nservers)
 		de.nservers = host_resolvers(de.servers, DNS_RELAY_MAX_SERVERS);
 	if (!de.nservers) {

@@ -1076,6 +1076,15 @@ static void test_gateway_section(void **state)
 	assert_int_equal(c.gw.host_loopback6[15], 1);
 	config_free(&c);
 
+	/* the relay's resolvers, either family */
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[gateway]\ndns = 2001:db8::53, 198.51.100.53\n");
+	assert_int_equal(c.gw.ndns, 2);
+	assert_int_equal(c.gw.dns[0].family, TAPIR_AF_INET6);
+	assert_int_equal(c.gw.dns[0].v6[15], 0x53);
+	assert_int_equal(c.gw.dns[1].family, TAPIR_AF_INET);
+	assert_int_equal(c.gw.dns[1].v4, 0xc6336435);
+	config_free(&c);
+
 	/* each text starts "[ipv4]\naddress = ...\n": the [gateway] lines are 3 and 4 */
 	static const struct {
 		const char *text, *msg;
@@ -1092,6 +1101,10 @@ static void test_gateway_section(void **state)
 		{ "[ipv6]\naddress = 2001:db8::2/64\n[gateway]\nhost_loopback6 = 2001:db8::2\n",
 		  "t.conf:6: [gateway] host_loopback6: our own IPv6 address" },
 		{ "[gateway]\nmax_flows = 0\n", "t.conf:4: [gateway] max_flows: 0 is out of range" },
+		{ "[gateway]\ndns = ff02::1\n",
+		  "t.conf:4: [gateway] dns: 'ff02::1' is not a unicast IPv4 or IPv6 address" },
+		{ "[gateway]\ndns = 1.1.1.1, 2.2.2.2, 3.3.3.3, 4.4.4.4, 5.5.5.5\n",
+		  "t.conf:4: [gateway] dns: more than 4 servers" },
 		{ "[gateway]\nflow_buffer = 1K\n", "t.conf:4: [gateway] flow_buffer:" },
 		{ "[gateway]\nwhat = 1\n",
 		  "t.conf:4: unknown key 'what' in [gateway] (expected enabled, host_loopback," },

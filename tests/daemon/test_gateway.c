@@ -56,8 +56,8 @@ static void test_gateway_keys(void **state)
 	assert_int_equal(c.gw.forwards[2].ns_port, 2222);
 	assert_int_equal(c.gw.forward_addr, 0);
 	assert_int_equal(c.gw.ndns, 2);
-	assert_int_equal(c.gw.dns[0], 0xc6336435);
-	assert_int_equal(c.gw.dns[1], 0xc0000235);
+	assert_int_equal(c.gw.dns[0].v4, 0xc6336435);
+	assert_int_equal(c.gw.dns[1].v4, 0xc0000235);
 	config_free(&c);
 
 	/* "none" clears a list */
@@ -89,8 +89,9 @@ static void test_gateway_errors(void **state)
 	expect_error(HEAD "forward = tcp/8080:80, tcp/8080:81\n", "t.conf:6", "forwarded twice");
 	expect_error(HEAD "forward_address = 224.0.0.1\n", "t.conf:6", "multicast");
 	expect_error(HEAD "forward_address = localhost\n", "t.conf:6", "not an IPv4 address");
-	expect_error(HEAD "dns = 0.0.0.0\n", "t.conf:6", "not a unicast IPv4 address");
-	expect_error(HEAD "dns = 2001:db8::1\n", "t.conf:6", "not a unicast IPv4 address");
+	expect_error(HEAD "dns = 0.0.0.0\n", "t.conf:6", "not a unicast IPv4 or IPv6 address");
+	expect_error(HEAD "dns = ff02::1\n", "t.conf:6", "not a unicast IPv4 or IPv6 address");
+	expect_error(HEAD "dns = ::\n", "t.conf:6", "not a unicast IPv4 or IPv6 address");
 	expect_error(HEAD "dns = 192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4,192.0.2.5\n", "t.conf:6",
 		     "more than 4");
 	/* forwards go to [ipv4] gateway, the namespace's kernel side */

@@ -2,7 +2,8 @@
 # tcp6.sh - tapird's TCP over IPv6 against the Linux kernel over a TAP
 # (kernel 2001:db8::1/64, tapird 2001:db8::2/64, and IPv4 beside it):
 #   * curl -6 against the http app gets the page curl -4 gets (one dual-stack
-#     listener serves both families);
+#     listener serves both families); a value PUT to the kvhttp app over IPv6
+#     is read back over IPv4 and deleted over IPv6;
 #   * a held connection is in the kernel's `ss -6` and in `tapir conns` with
 #     its IPv6 endpoints as [addr]:port (and in --json as plain addresses);
 #   * 100 MB kernel->tapird->kernel through echo and 100 MB tapird->kernel
@@ -24,6 +25,7 @@ command -v ss >/dev/null || fail "ss is not installed (iproute2)"
 SIZE=${TCP6_BULK_BYTES:-100000000}
 TCP_SOCAT="TCP6:[2001:db8::2]"
 
+mkdir -p "$TMP/data"
 cat >"$TMP/tapird.conf" <<CONF
 [netif]
 backend = tap
@@ -45,6 +47,16 @@ store = embedded:site
 kv = site
 port = 80
 access_log = false
+
+[kv.data]
+store = dir:$TMP/data
+writable = true
+
+[app.kv]
+type = kvhttp
+kv = data
+port = 8080
+token = s3cret
 
 [app.echo]
 port = 7
@@ -103,6 +115,20 @@ code=$(curl -4 -sS --max-time 10 -o "$TMP/page4" -w '%{http_code}' 'http://192.0
 [ -s "$TMP/page6" ] && cmp -s "$TMP/page4" "$TMP/page6" ||
 	fail "the page over IPv6 differs from the page over IPv4"
 pass "curl -6 'http://[2001:db8::2]/' answered 200 with the page curl -4 gets"
+
+# ---- kvhttp over IPv6: PUT over IPv6, GET over IPv4, DELETE over IPv6
+K=(curl -sS --max-time 10 -H "Authorization: Bearer s3cret")
+head -c 5000 /dev/urandom >"$TMP/v6val"
+code=$("${K[@]}" -6 -o /dev/null -w '%{http_code}' -T "$TMP/v6val" 'http://[2001:db8::2]:8080/six/v') ||
+	fail "kvhttp PUT over IPv6 failed"
+[ "$code" = 201 ] || [ "$code" = 204 ] || [ "$code" = 200 ] || fail "kvhttp PUT over IPv6 answered $code"
+"${K[@]}" -4 -o "$TMP/v6back" 'http://192.0.2.2:8080/six/v' || fail "kvhttp GET over IPv4 failed"
+cmp -s "$TMP/v6val" "$TMP/v6back" || fail "kvhttp: the value read over IPv4 differs from the one PUT over IPv6"
+code=$("${K[@]}" -6 -o /dev/null -w '%{http_code}' -X DELETE 'http://[2001:db8::2]:8080/six/v') ||
+	fail "kvhttp DELETE over IPv6 failed"
+code=$("${K[@]}" -6 -o /dev/null -w '%{http_code}' 'http://[2001:db8::2]:8080/six/v') || true
+[ "$code" = 404 ] || fail "kvhttp: GET after DELETE over IPv6 answered $code, not 404"
+pass "kvhttp over IPv6: PUT over IPv6, the same 5000 bytes over IPv4, DELETE over IPv6"
 
 # ---- a held connection: ss -6 and tapir conns show it with IPv6 endpoints
 $PY - <<'PY' &
