@@ -181,10 +181,12 @@ wait "$HOLD" || true
 pass "tapir conns shows the IPv6 spliced flow, [addr]:port both ends"
 
 # ---- port forwards over IPv6: H's [::1]:HOSTPORT -> G's [2001:db8::1]:NSPORT ----
-# (servers bound to G's IPv6 address only: what reaches them came over IPv6)
-in_g socat TCP6-LISTEN:80,bind=[2001:db8::1],reuseaddr,fork EXEC:cat &
+# (servers bound to G's IPv6 address only: what reaches them came over IPv6;
+# bounded by timeout and off our stdout: killing tapir exec leaves them in G)
+in_g timeout 300 socat TCP6-LISTEN:80,bind=[2001:db8::1],reuseaddr,fork EXEC:cat \
+	>/dev/null 2>&1 &
 PIDS="$PIDS $!"
-in_g socat UDP6-RECVFROM:7,bind=[2001:db8::1],fork SYSTEM:cat &
+in_g timeout 300 socat UDP6-RECVFROM:7,bind=[2001:db8::1],fork SYSTEM:cat >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 sleep 1
 head -c 1000000 /dev/urandom >"$TMP/mb"
