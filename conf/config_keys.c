@@ -9,6 +9,7 @@
  * each app type's (struct tapir_app_conf_type: apps/app_conf.h for the built-in
  * ones).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -637,8 +638,11 @@ static int set_forward_address(void *base, const char *value, const char *where,
 				snprintf(msg, msglen, "one IPv6 address at most");
 				return -EINVAL;
 			}
-			if (parse6(t, a6, msg, msglen))
+			/* (not parse6(): ::1 and :: are the point here) */
+			if (inet_pton(AF_INET6, t, a6) != 1) {
+				snprintf(msg, msglen, "'%s' is not an IPv4 or IPv6 address", t);
 				return -EINVAL;
+			}
 			if (a6[0] == 0xff) {
 				snprintf(msg, msglen, "%s is a multicast address", t);
 				return -EINVAL;
