@@ -736,12 +736,24 @@ static void forward_table(json_t *r, const char *arg)
 	size_t i;
 	json_t *e;
 	json_array_foreach(json_object_get(r, "forwards"), i, e) {
-		char h[32], n[32];
-		snprintf(h, sizeof(h), "%s:%lld", s_(e, "host_address"), i_(e, "host_port"));
-		snprintf(n, sizeof(n), "%s:%lld", s_(e, "ns_address"), i_(e, "ns_port"));
-		printf("%-5s %-21s %-21s %-7s %6lld %7lld %7lld %12lld %12lld\n", s_(e, "proto"), h, n,
-		       s_(e, "origin"), i_(e, "active"), i_(e, "total"), i_(e, "refused"),
-		       i_(e, "bytes_in"), i_(e, "bytes_out"));
+		/* A line per binding (IPv4, IPv6), the counters (both's) on the first */
+		size_t j;
+		json_t *b;
+		json_array_foreach(json_object_get(e, "bindings"), j, b) {
+			char h[64], n[64];
+			bool v6 = !strcmp(s_(b, "family"), "ipv6");
+			snprintf(h, sizeof(h), v6 ? "[%s]:%lld" : "%s:%lld", s_(b, "host_address"),
+				 i_(e, "host_port"));
+			snprintf(n, sizeof(n), v6 ? "[%s]:%lld" : "%s:%lld", s_(b, "ns_address"),
+				 i_(e, "ns_port"));
+			if (j)
+				printf("%-5s %-21s %-21s\n", "", h, n);
+			else
+				printf("%-5s %-21s %-21s %-7s %6lld %7lld %7lld %12lld %12lld\n",
+				       s_(e, "proto"), h, n, s_(e, "origin"), i_(e, "active"),
+				       i_(e, "total"), i_(e, "refused"), i_(e, "bytes_in"),
+				       i_(e, "bytes_out"));
+		}
 	}
 }
 
@@ -757,8 +769,9 @@ static int forward_main(int argc, char **argv)
 				"rm tcp|udp HOSTPORT  [--json]";
 	SIMPLE(argc, argv, U,
 	       "List, add or remove the gateway's port forwards: HOSTPORT on the host\n"
-	       "([gateway] forward_address) to NSPORT (default HOSTPORT) of the namespace's\n"
-	       "kernel-side address.  Needs [gateway] enabled = true.");
+	       "([gateway] forward_address: 127.0.0.1 and ::1) to NSPORT (default HOSTPORT)\n"
+	       "of the namespace's kernel-side address of the same family.\n"
+	       "Needs [gateway] enabled = true.");
 	if (argc < 2)
 		return usage_err("forward needs NAME", U);
 	if (argc == 2 || (argc == 3 && !strcmp(argv[2], "ls")))

@@ -15,7 +15,8 @@
  * the configured gateway with the configured prefix) and brings it and lo up,
  * then becomes tapird.  With IPv6 on in the configuration the kernel side
  * also gets 2001:db8::1/64 (no DAD) and tapird 2001:db8::2/64 (a boot
- * argument) unless the configuration gives it an address.  The namespace
+ * argument, with 2001:db8::1 as its [ipv6] gateway unless the configuration
+ * has one) unless the configuration gives it an address.  The namespace
  * lives as long as tapird.  With
  * --netns PATH (/run/netns/NAME, /proc/PID/ns/net) the child joins that
  * network namespace instead (setns; through its owning user namespace when
@@ -73,6 +74,7 @@
 /* `tapir up --netns new`: the IPv6 addresses of the two sides (RFC 3849 range) */
 #define UP_HOST_ADDR6 "2001:db8::1/64"
 #define UP_TAPIRD_ADDR6 "2001:db8::2/64"
+#define UP_HOST_GW6 "2001:db8::1"
 
 static int write_file(const char *path, const char *s)
 {
@@ -498,6 +500,11 @@ int up_main(int argc, char **argv)
 		/* tapird's IPv6 address in a new namespace, unless the config has one */
 		if (netns && !strcmp(netns, "new") && cfg.ipv6_enabled && !cfg.ipv6_addr_set)
 			av[n++] = "--ipv6.address=" UP_TAPIRD_ADDR6;
+		/* ... and its gateway, the kernel side (as [ipv4] gateway is): where
+		 * the port forwards' IPv6 connections go */
+		if (netns && !strcmp(netns, "new") && cfg.ipv6_enabled && !cfg.ipv6_gateway_set &&
+		    !cfg.ipv6_addr_set)
+			av[n++] = "--ipv6.gateway=" UP_HOST_GW6;
 		for (int i = extra; i < argc; i++)
 			av[n++] = argv[i];
 		av[n] = NULL;

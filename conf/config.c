@@ -68,6 +68,9 @@ void config_init(struct tapird_config *c)
 	impair_config_defaults(&c->impair);
 	c->prefix_len = 24;
 	c->gw.forward_addr = 0x7f000001;  /* 127.0.0.1 */
+	c->gw.forward_v4 = true;
+	c->gw.forward_v6 = true;
+	c->gw.forward_addr6[15] = 1;      /* ::1 */
 }
 
 void config_free(struct tapird_config *c)

@@ -138,7 +138,9 @@ struct gateway_config {
 	/* port forwards and the DNS relay (daemon/gateway/forward.h, dns_relay.h) */
 	struct config_forward forwards[CONFIG_MAX_FORWARDS];  /* forward = tcp/H:N, ... */
 	size_t nforwards;
-	uint32_t forward_addr;           /* forward_address (host order; default 127.0.0.1) */
+	uint32_t forward_addr;           /* forward_address's IPv4 (host order; default 127.0.0.1) */
+	bool forward_v4, forward_v6;     /* forward_address has one of that family */
+	uint8_t forward_addr6[16];       /* its IPv6 (default ::1; used when IPv6 is on) */
 	struct tapir_addr dns[CONFIG_MAX_DNS];  /* dns = A, ... (0 servers: the host's resolv.conf) */
 	size_t ndns;
 };

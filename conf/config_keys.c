@@ -9,6 +9,7 @@
  * each app type's (struct tapir_app_conf_type: apps/app_conf.h for the built-in
  * ones).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -625,21 +626,68 @@ static int set_forward(void *base, const char *value, const char *where, char *m
 	return 0;
 }
 
-/* forward_address = A (any IPv4 address the host has, 0.0.0.0 for all) */
+/* forward_address = A[, B]: up to one address per family (any address the
+ * host has, 0.0.0.0 or :: for all); default 127.0.0.1,::1 */
 static int set_forward_address(void *base, const char *value, const char *where, char *msg,
 			       size_t msglen)
 {
 	struct gateway_config *c = base;
-	uint32_t a;
-	if (units_parse_ipv4(value, &a)) {
-		snprintf(msg, msglen, "'%s' is not an IPv4 address", value);
+	bool v4 = false, v6 = false;
+	uint32_t a = 0;
+	uint8_t a6[16] = { 0 };
+	char buf[128];
+	if (strlen(value) >= sizeof(buf)) {
+		snprintf(msg, msglen, "'%.40s...' is too long", value);
 		return -EINVAL;
 	}
-	if ((a >> 28) >= 0xe && a != 0) {
-		snprintf(msg, msglen, "%s is a multicast or reserved address", value);
+	strcpy(buf, value);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		char *e = t + strlen(t);
+		while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = 0;
+		if (strchr(t, ':')) {
+			if (v6) {
+				snprintf(msg, msglen, "one IPv6 address at most");
+				return -EINVAL;
+			}
+			/* (not parse6(): ::1 and :: are the point here) */
+			if (inet_pton(AF_INET6, t, a6) != 1) {
+				snprintf(msg, msglen, "'%s' is not an IPv4 or IPv6 address", t);
+				return -EINVAL;
+			}
+			if (a6[0] == 0xff) {
+				snprintf(msg, msglen, "%s is a multicast address", t);
+				return -EINVAL;
+			}
+			v6 = true;
+			continue;
+		}
+		if (v4) {
+			snprintf(msg, msglen, "one IPv4 address at most");
+			return -EINVAL;
+		}
+		if (units_parse_ipv4(t, &a)) {
+			snprintf(msg, msglen, "'%s' is not an IPv4 or IPv6 address", t);
+			return -EINVAL;
+		}
+		if ((a >> 28) >= 0xe && a != 0) {
+			snprintf(msg, msglen, "%s is a multicast or reserved address", t);
+			return -EINVAL;
+		}
+		v4 = true;
+	}
+	if (!v4 && !v6) {
+		snprintf(msg, msglen, "'%s': an IPv4 address, an IPv6 address, or one of each",
+			 value);
 		return -EINVAL;
 	}
+	c->forward_v4 = v4;
 	c->forward_addr = a;
+	c->forward_v6 = v6;
+	memcpy(c->forward_addr6, a6, 16);
 	return 0;
 }
 
@@ -924,7 +972,7 @@ static const struct tapir_conf_key gateway_keys[] = {
 	{ "forward", TAPIR_CONF_CUSTOM, .set = set_forward,
 	  .help = "host ports into the namespace: tcp/HOSTPORT:NSPORT, udp/HOSTPORT:NSPORT, ..." },
 	{ "forward_address", TAPIR_CONF_CUSTOM, .set = set_forward_address,
-	  .help = "the host address the forwarded ports bind to (default 127.0.0.1)" },
+	  .help = "the host addresses the forwarded ports bind to, one per family (default 127.0.0.1,::1)" },
 	{ "dns", TAPIR_CONF_CUSTOM, .set = set_dns,
 	  .help = "resolvers the DNS relay asks: IPv4 or IPv6 ADDR, ... (default: the host's resolv.conf)" },
 };

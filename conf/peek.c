@@ -61,6 +61,7 @@ int config_peek_file(const char *path, struct config_peek *out, char *err, size_
 	out->gateway_enabled = c.gw.enabled;
 	out->ipv6_enabled = c.ipv6.enabled;
 	out->ipv6_addr_set = c.ipv6.naddrs > 0;
+	out->ipv6_gateway_set = c.ipv6.gateway_set;
 	if (out->ipv6_addr_set)
 		memcpy(out->ipv6_addr, c.ipv6.addrs[0].addr, 16);
 	return 0;

@@ -27,6 +27,7 @@ struct config_peek {
 	bool ipv6_enabled;      /* [ipv6] enabled */
 	bool ipv6_addr_set;     /* [ipv6] has an address */
 	uint8_t ipv6_addr[16];  /* the first one (if ipv6_addr_set) */
+	bool ipv6_gateway_set;  /* [ipv6] gateway is set */
 };
 
 /**

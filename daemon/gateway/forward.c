@@ -3,6 +3,11 @@
  *
  * Theory of operation
  *
+ * A forward listens on the host port once per family of the env: on
+ * bind_addr, whose connections and datagrams go to ns_addr, and on
+ * bind_addr6 (::1 by default), whose go to ns_addr6 (as pasta does).  A host
+ * without that IPv6 address gets the IPv4 listener alone (a warning).
+ *
  * A TCP forward is a libuv listener on the host port.  Each accepted host
  * connection starts a tapir_tcp_connect() to the namespace (ns_addr:ns_port)
  * and reads nothing until it is established; then splice.c copies both ways,
@@ -46,10 +51,12 @@ struct fwd {
 	uint16_t host_port, ns_port;
 	bool from_config;
 	bool removed;
+	int nh;                  /* handles open or closing: 1 or 2 */
+	bool has[2];             /* h[0] (IPv4), h[1] (IPv6) listening */
 	union {
 		uv_tcp_t tcp;
 		uv_udp_t udp;
-	} h;
+	} h[2];
 	struct uflow *flows;
 	struct gw_fwd_info st;   /* counters (proto/ports filled at listing) */
 };
@@ -60,6 +67,7 @@ struct fconn {
 	struct gw_fwd *g;
 	struct fwd *f;           /* NULL once the forward is removed */
 	uint16_t host_port, ns_port;  /* the forward's */
+	bool v6;                 /* accepted on the IPv6 listener */
 	bool connecting;         /* tapir_tcp_connect() under way */
 	bool freed;              /* the splice is freed (host socket closed) */
 };
@@ -67,7 +75,12 @@ struct fconn {
 struct uflow {
 	struct uflow *next;
 	struct fwd *f;
-	struct sockaddr_in peer;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} peer;
+	bool v6;                 /* the peer came on the IPv6 socket */
 	uint16_t port;           /* ours on the stack */
 	uint64_t last;           /* uv_hrtime() of the last datagram */
 };
@@ -95,6 +108,16 @@ static void handle_closed(struct gw_fwd *g)
 {
 	if (--g->handles == 0 && g->freeing)
 		free(g);
+}
+
+/* The namespace's end for a host socket of the family */
+static struct tapir_addr ns_of(const struct gw_fwd *g, bool v6)
+{
+	if (!v6)
+		return tapir_addr_v4(g->env.ns_addr);
+	struct tapir_addr a = { .family = TAPIR_AF_INET6 };
+	memcpy(a.v6, g->env.ns_addr6, 16);
+	return a;
 }
 
 /* ---- TCP ---- */
@@ -156,6 +179,7 @@ static void on_tcp_connection(uv_stream_t *l, int status)
 	struct fwd *fw = l->data;
 	struct gw_fwd *g = fw->g;
 	struct splice_pool *pool = g->env.pool;
+	bool v6 = l == (uv_stream_t *)&fw->h[1].tcp;
 	if (status < 0)
 		return;
 	struct fconn *c = calloc(1, sizeof(*c));
@@ -176,6 +200,7 @@ static void on_tcp_connection(uv_stream_t *l, int status)
 	pool->nflows++;
 	g->stats.tcp_active = g->nconns;
 	c->f = fw;
+	c->v6 = v6;
 	c->host_port = fw->host_port;
 	c->ns_port = fw->ns_port;
 	fw->st.active++;
@@ -193,7 +218,7 @@ static void on_tcp_connection(uv_stream_t *l, int status)
 	g->stats.tcp_accepted++;
 	fw->st.total++;
 	c->connecting = true;
-	struct tapir_addr ns = tapir_addr_v4(g->env.ns_addr);
+	struct tapir_addr ns = ns_of(g, v6);
 	int rc = tapir_tcp_connect(g->env.st, &ns, fw->ns_port, &pool->opts, on_ns_connected, c);
 	if (rc) {
 		c->connecting = false;
@@ -229,14 +254,14 @@ static void uflow_rx(void *ctx, const struct tapir_udp_meta *m, const uint8_t *d
 	struct uflow *u = ctx;
 	struct fwd *fw = u->f;
 	struct gw_fwd *g = fw->g;
-	if (m->src.family != TAPIR_AF_INET || m->src.v4 != g->env.ns_addr ||
-	    m->src_port != fw->ns_port) {
+	struct tapir_addr ns = ns_of(g, u->v6);
+	if (!tapir_addr_eq(&m->src, &ns) || m->src_port != fw->ns_port) {
 		g->stats.udp_foreign++;
 		return;
 	}
 	u->last = uv_hrtime();
 	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-	if (uv_udp_try_send(&fw->h.udp, &b, 1, (const struct sockaddr *)&u->peer) < 0)
+	if (uv_udp_try_send(&fw->h[u->v6].udp, &b, 1, &u->peer.sa) < 0)
 		g->stats.udp_send_errors++;
 	else
 		fw->st.bytes_out += len;
@@ -248,7 +273,7 @@ static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	*b = uv_buf_init((char *)fw->g->udp_buf, sizeof(fw->g->udp_buf));
 }
 
-static struct uflow *uflow_new(struct fwd *fw, const struct sockaddr_in *peer)
+static struct uflow *uflow_new(struct fwd *fw, const struct sockaddr *peer)
 {
 	struct gw_fwd *g = fw->g;
 	if (g->env.pool->nflows >= g->env.pool->max_flows) {
@@ -260,7 +285,11 @@ static struct uflow *uflow_new(struct fwd *fw, const struct sockaddr_in *peer)
 	if (!u)
 		return NULL;
 	u->f = fw;
-	u->peer = *peer;
+	u->v6 = peer->sa_family == AF_INET6;
+	if (u->v6)
+		u->peer.in6 = *(const struct sockaddr_in6 *)peer;
+	else
+		u->peer.in = *(const struct sockaddr_in *)peer;
 	for (int i = 0; i < 32; i++) {
 		uint16_t r;
 		uv_random(NULL, NULL, &r, sizeof(r), 0, NULL);
@@ -288,17 +317,26 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct soc
 {
 	struct fwd *fw = h->data;
 	struct gw_fwd *g = fw->g;
-	if (n < 0 || !addr || addr->sa_family != AF_INET || (flags & UV_UDP_PARTIAL))
+	bool v6 = h == &fw->h[1].udp;
+	if (n < 0 || !addr || addr->sa_family != (v6 ? AF_INET6 : AF_INET) ||
+	    (flags & UV_UDP_PARTIAL))
 		return;
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
 	struct uflow *u = fw->flows;
-	while (u && (u->peer.sin_addr.s_addr != sin->sin_addr.s_addr ||
-		     u->peer.sin_port != sin->sin_port))
-		u = u->next;
-	if (!u && !(u = uflow_new(fw, sin)))
+	if (v6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)addr;
+		while (u && (!u->v6 || u->peer.in6.sin6_port != s6->sin6_port ||
+			     memcmp(&u->peer.in6.sin6_addr, &s6->sin6_addr, 16)))
+			u = u->next;
+	} else {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+		while (u && (u->v6 || u->peer.in.sin_addr.s_addr != sin->sin_addr.s_addr ||
+			     u->peer.in.sin_port != sin->sin_port))
+			u = u->next;
+	}
+	if (!u && !(u = uflow_new(fw, addr)))
 		return;
 	u->last = uv_hrtime();
-	struct tapir_addr ns = tapir_addr_v4(g->env.ns_addr);
+	struct tapir_addr ns = ns_of(g, v6);
 	if (tapir_udp_sendto(g->env.st, u->port, &ns, fw->ns_port, 0,
 			     (const uint8_t *)b->base, (size_t)n) < 0)
 		g->stats.udp_send_errors++;
@@ -349,8 +387,67 @@ static void fwd_closed(uv_handle_t *h)
 {
 	struct fwd *fw = h->data;
 	struct gw_fwd *g = fw->g;
-	free(fw);
+	if (--fw->nh == 0)
+		free(fw);
 	handle_closed(g);
+}
+
+static void fwd_close(struct fwd *fw)
+{
+	for (int i = 0; i < 2; i++)
+		if (fw->has[i])
+			uv_close((uv_handle_t *)&fw->h[i], fwd_closed);
+}
+
+/* Listen on one family's address (@i: 0 IPv4, 1 IPv6).  Return: 0 or a libuv
+ * error (the handle is then closing) */
+static int fwd_listen(struct fwd *fw, int i, char *err, size_t errlen)
+{
+	struct gw_fwd *g = fw->g;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} a = { 0 };
+	if (i == 0) {
+		a.in.sin_family = AF_INET;
+		a.in.sin_port = htons(fw->host_port);
+		a.in.sin_addr.s_addr = htonl(g->env.bind_addr);
+	} else {
+		a.in6.sin6_family = AF_INET6;
+		a.in6.sin6_port = htons(fw->host_port);
+		memcpy(&a.in6.sin6_addr, g->env.bind_addr6, 16);
+	}
+	int rc;
+	if (fw->proto == GW_FWD_TCP) {
+		uv_tcp_init(g->env.loop, &fw->h[i].tcp);
+		fw->h[i].tcp.data = fw;
+		rc = uv_tcp_bind(&fw->h[i].tcp, &a.sa, i ? UV_TCP_IPV6ONLY : 0);
+		if (!rc)
+			rc = uv_listen((uv_stream_t *)&fw->h[i].tcp, 128, on_tcp_connection);
+	} else {
+		uv_udp_init(g->env.loop, &fw->h[i].udp);
+		fw->h[i].udp.data = fw;
+		rc = uv_udp_bind(&fw->h[i].udp, &a.sa, i ? UV_UDP_IPV6ONLY : 0);
+		if (!rc)
+			rc = uv_udp_recv_start(&fw->h[i].udp, udp_alloc, udp_recv);
+	}
+	g->handles++;
+	fw->nh++;
+	if (rc) {
+		char ab[INET6_ADDRSTRLEN];
+		if (i == 0)
+			uv_ip4_name(&a.in, ab, sizeof(ab));
+		else
+			uv_ip6_name(&a.in6, ab, sizeof(ab));
+		snprintf(err, errlen, i ? "%s [%s]:%u: %s" : "%s %s:%u: %s",
+			 fw->proto == GW_FWD_TCP ? "tcp" : "udp", ab, fw->host_port,
+			 uv_strerror(rc));
+		uv_close((uv_handle_t *)&fw->h[i], fwd_closed);
+		return rc;
+	}
+	fw->has[i] = true;
+	return 0;
 }
 
 static struct fwd **find(struct gw_fwd *g, uint8_t proto, uint16_t host_port)
@@ -387,29 +484,29 @@ int gw_fwd_add(struct gw_fwd *g, uint8_t proto, uint16_t host_port, uint16_t ns_
 	fw->host_port = host_port;
 	fw->ns_port = ns_port;
 	fw->from_config = from_config;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(host_port),
-				 .sin_addr.s_addr = htonl(g->env.bind_addr) };
-	int rc;
-	if (proto == GW_FWD_TCP) {
-		uv_tcp_init(g->env.loop, &fw->h.tcp);
-		fw->h.tcp.data = fw;
-		rc = uv_tcp_bind(&fw->h.tcp, (const struct sockaddr *)&a, 0);
-		if (!rc)
-			rc = uv_listen((uv_stream_t *)&fw->h.tcp, 128, on_tcp_connection);
-	} else {
-		uv_udp_init(g->env.loop, &fw->h.udp);
-		fw->h.udp.data = fw;
-		rc = uv_udp_bind(&fw->h.udp, (const struct sockaddr *)&a, 0);
-		if (!rc)
-			rc = uv_udp_recv_start(&fw->h.udp, udp_alloc, udp_recv);
-	}
-	g->handles++;
-	if (rc) {
-		char ab[INET_ADDRSTRLEN];
-		uv_ip4_name(&a, ab, sizeof(ab));
-		snprintf(err, errlen, "%s %s:%u: %s", pn, ab, host_port, uv_strerror(rc));
-		uv_close((uv_handle_t *)&fw->h, fwd_closed);
+	int rc = 0;
+	if (g->env.v4 && (rc = fwd_listen(fw, 0, err, errlen))) {
+		/* fwd_closed() frees it */
 		return rc;
+	}
+	if (g->env.v6) {
+		char e6[160];
+		int rc6 = fwd_listen(fw, 1, e6, sizeof(e6));
+		if (rc6 && g->env.v4 && (rc6 == UV_EADDRNOTAVAIL || rc6 == UV_EAFNOSUPPORT)) {
+			tapir_log_warn(g->env.log, "gateway: forward %s: no IPv6 listener", e6);
+		} else if (rc6) {
+			snprintf(err, errlen, "%s", e6);
+			if (fw->has[0]) {
+				fw->has[0] = false;
+				uv_close((uv_handle_t *)&fw->h[0], fwd_closed);
+			}
+			return rc6;
+		}
+	}
+	if (!fw->has[0] && !fw->has[1]) {
+		snprintf(err, errlen, "%s/%u: no address to listen on", pn, host_port);
+		free(fw);
+		return -EINVAL;
 	}
 	*find(g, proto, host_port) = fw;  /* at the end: the order added */
 	g->nfwds++;
@@ -429,7 +526,7 @@ static void fwd_remove(struct gw_fwd *g, struct fwd **p)
 	for (struct fconn *c = g->conns; c; c = c->next)
 		if (c->f == fw)
 			c->f = NULL;
-	uv_close((uv_handle_t *)&fw->h, fwd_closed);
+	fwd_close(fw);
 }
 
 int gw_fwd_rm(struct gw_fwd *g, uint8_t proto, uint16_t host_port)
@@ -457,6 +554,8 @@ size_t gw_fwd_list(const struct gw_fwd *g, struct gw_fwd_info *out, size_t max)
 		out[n].host_port = fw->host_port;
 		out[n].ns_port = fw->ns_port;
 		out[n].from_config = fw->from_config;
+		out[n].v4 = fw->has[0];
+		out[n].v6 = fw->has[1];
 		n++;
 	}
 	return n;
@@ -472,6 +571,7 @@ void gw_fwd_each_conn(const struct gw_fwd *g,
 {
 	for (const struct fconn *c = g->conns; c; c = c->next) {
 		struct gw_fwd_conn_info ci = { .host_port = c->host_port, .ns_port = c->ns_port,
+					       .v6 = c->v6,
 					       .bytes_to_ns = c->sp.bytes_to_ns,
 					       .bytes_to_host = c->sp.bytes_to_host };
 		int len = sizeof(ci.peer);

@@ -34,8 +34,11 @@ struct gw_fwd_env {
 	uint64_t udp_idle_ns;      /* a UDP flow idle this long ends ([gateway] udp_idle_timeout) */
 	struct tapir_stack *st;
 	struct tapir_logger *log;
-	uint32_t bind_addr;      /* host order: where host ports listen */
+	bool v4, v6;             /* listen on bind_addr, on bind_addr6 */
+	uint32_t bind_addr;      /* host order: where host ports listen (IPv4) */
 	uint32_t ns_addr;        /* host order: the namespace's kernel side */
+	uint8_t bind_addr6[16];  /* where host ports listen (IPv6) */
+	uint8_t ns_addr6[16];    /* the namespace's kernel side over IPv6 */
 	/* After work done from a libuv callback: flush the stack, re-arm its timer */
 	void (*kick)(void *ctx);
 	void *ctx;
@@ -45,6 +48,7 @@ struct gw_fwd_info {
 	uint8_t proto;
 	uint16_t host_port, ns_port;
 	bool from_config;
+	bool v4, v6;             /* listening on the env's bind_addr, bind_addr6 */
 	uint64_t active;         /* TCP connections or UDP flows now */
 	uint64_t total;          /* accepted connections or UDP flows made */
 	uint64_t refused;        /* over max_flows, or the namespace refused */
@@ -55,6 +59,7 @@ struct gw_fwd_info {
 /* One spliced connection of a TCP forward (gw_fwd_each_conn()) */
 struct gw_fwd_conn_info {
 	uint16_t host_port, ns_port;     /* the forward's */
+	bool v6;                         /* on the IPv6 listener (to ns_addr6) */
 	struct sockaddr_storage peer;    /* the host client (family 0: unknown) */
 	const char *state;               /* "CONNECTING" (to the namespace), "OPEN", "CLOSING" */
 	uint64_t bytes_to_ns, bytes_to_host;
@@ -77,6 +82,10 @@ struct gw_fwd *gw_fwd_new(const struct gw_fwd_env *env);
  * @ns_port:     The namespace's port (not 0)
  * @from_config: Shown by the listing
  * @err:         Receives a message on failure
+ *
+ * The forward listens on each family of the env; an IPv6 address the host
+ * lacks (EADDRNOTAVAIL, EAFNOSUPPORT) is skipped with a warning when IPv4
+ * listens, any other failure fails the forward.
  *
  * Return: 0, -EEXIST (already forwarded), -ENOSPC (GW_FWD_MAX), -EINVAL, or
  *         the negative errno of the host socket (-EADDRINUSE, -EACCES...)

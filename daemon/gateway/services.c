@@ -40,17 +40,28 @@ int gw_services_forward(struct gw_services *s, const char *action, uint8_t proto
 	}
 	struct gw_fwd_info fi[GW_FWD_MAX];
 	size_t n = gw_fwd_list(s->fwd, fi, GW_FWD_MAX);
-	char ab[16];
+	char h4[16], n4[16], h6[INET6_ADDRSTRLEN], n6[INET6_ADDRSTRLEN];
+	tapir_ipv4_addr_format(s->cfg->gw.forward_addr, h4);
+	tapir_ipv4_addr_format(s->cfg->gateway, n4);
+	inet_ntop(AF_INET6, s->cfg->gw.forward_addr6, h6, sizeof(h6));
+	inet_ntop(AF_INET6, s->cfg->ipv6.gateway, n6, sizeof(n6));
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "proto", json_string(fi[i].proto == GW_FWD_TCP ? "tcp" : "udp"));
-		json_object_set_new(o, "host_address",
-				    json_string(tapir_ipv4_addr_format(s->cfg->gw.forward_addr, ab)));
+		/* host_address, ns_address: the first binding; bindings: each */
+		json_object_set_new(o, "host_address", json_string(fi[i].v4 ? h4 : h6));
 		json_object_set_new(o, "host_port", json_integer(fi[i].host_port));
-		json_object_set_new(o, "ns_address",
-				    json_string(tapir_ipv4_addr_format(s->cfg->gateway, ab)));
+		json_object_set_new(o, "ns_address", json_string(fi[i].v4 ? n4 : n6));
 		json_object_set_new(o, "ns_port", json_integer(fi[i].ns_port));
+		json_t *b = json_array();
+		if (fi[i].v4)
+			json_array_append_new(b, json_pack("{s:s,s:s,s:s}", "family", "ipv4",
+							   "host_address", h4, "ns_address", n4));
+		if (fi[i].v6)
+			json_array_append_new(b, json_pack("{s:s,s:s,s:s}", "family", "ipv6",
+							   "host_address", h6, "ns_address", n6));
+		json_object_set_new(o, "bindings", b);
 		json_object_set_new(o, "origin", json_string(fi[i].from_config ? "config" : "runtime"));
 		json_object_set_new(o, "active", json_integer((json_int_t)fi[i].active));
 		json_object_set_new(o, "total", json_integer((json_int_t)fi[i].total));
@@ -90,8 +101,19 @@ int gw_services_start(struct gw_services **out, uv_loop_t *loop, struct tapir_st
 	*out = s;
 	struct gw_fwd_env fe = { .loop = loop, .pool = pool, .udp_idle_ns = c->gw.udp_idle_ns,
 				 .st = st, .log = log,
+				 .v4 = c->gw.forward_v4,
 				 .bind_addr = c->gw.forward_addr, .ns_addr = c->gateway,
 				 .kick = kick, .ctx = ctx };
+	/* IPv6: to [ipv6] gateway, the kernel side (tapir up --netns new sets it) */
+	if (c->gw.forward_v6 && c->ipv6.enabled && c->ipv6.gateway_set) {
+		fe.v6 = true;
+		memcpy(fe.bind_addr6, c->gw.forward_addr6, 16);
+		memcpy(fe.ns_addr6, c->ipv6.gateway, 16);
+	} else if (c->gw.forward_v6 && !c->gw.forward_v4) {
+		tapir_log_err(log, "gateway: forward_address is IPv6 but IPv6 is off or "
+			      "[ipv6] gateway unset");
+		return -1;
+	}
 	s->fwd = gw_fwd_new(&fe);
 	if (!s->fwd) {
 		tapir_log_err(log, "gateway: out of memory");
@@ -135,15 +157,24 @@ static void conn_json(void *ctx, const struct gw_fwd_conn_info *ci)
 {
 	struct conns_ctx *cc = ctx;
 	const struct tapird_config *c = cc->s->cfg;
-	char ns[16], hl[16], pb[INET6_ADDRSTRLEN] = "?";
+	char ns[INET6_ADDRSTRLEN], hl[INET6_ADDRSTRLEN], pb[INET6_ADDRSTRLEN] = "?";
 	uint16_t pport = 0;
 	if (ci->peer.ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ci->peer;
 		uv_ip4_name(sin, pb, sizeof(pb));
 		pport = ntohs(sin->sin_port);
+	} else if (ci->peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ci->peer;
+		uv_ip6_name(s6, pb, sizeof(pb));
+		pport = ntohs(s6->sin6_port);
 	}
-	tapir_ipv4_addr_format(c->gateway, ns);
-	tapir_ipv4_addr_format(c->gw.forward_addr, hl);
+	if (ci->v6) {
+		inet_ntop(AF_INET6, c->ipv6.gateway, ns, sizeof(ns));
+		inet_ntop(AF_INET6, c->gw.forward_addr6, hl, sizeof(hl));
+	} else {
+		tapir_ipv4_addr_format(c->gateway, ns);
+		tapir_ipv4_addr_format(c->gw.forward_addr, hl);
+	}
 	json_t *e = json_object();
 	json_object_set_new(e, "proto", json_string("tcp"));
 	json_object_set_new(e, "forward", json_true());

@@ -38,6 +38,8 @@ static void test_gateway_keys(void **state)
 	assert_false(c.gw.enabled);
 	assert_int_equal(c.gw.nforwards, 0);
 	assert_int_equal(c.gw.forward_addr, 0x7f000001);
+	assert_true(c.gw.forward_v4 && c.gw.forward_v6);  /* 127.0.0.1,::1 */
+	assert_int_equal(c.gw.forward_addr6[15], 1);
 	assert_int_equal(c.gw.ndns, 0);
 	config_free(&c);
 
@@ -55,9 +57,17 @@ static void test_gateway_keys(void **state)
 	assert_int_equal(c.gw.forwards[2].host_port, 2222);
 	assert_int_equal(c.gw.forwards[2].ns_port, 2222);
 	assert_int_equal(c.gw.forward_addr, 0);
+	assert_true(c.gw.forward_v4 && !c.gw.forward_v6);  /* an IPv4 alone: no IPv6 */
 	assert_int_equal(c.gw.ndns, 2);
 	assert_int_equal(c.gw.dns[0].v4, 0xc6336435);
 	assert_int_equal(c.gw.dns[1].v4, 0xc0000235);
+	config_free(&c);
+
+	/* one address per family, either order */
+	assert_int_equal(load(&c, HEAD "forward_address = ::, 192.0.2.2\n", err, sizeof(err)), 0);
+	assert_true(c.gw.forward_v4 && c.gw.forward_v6);
+	assert_int_equal(c.gw.forward_addr, 0xc0000202);
+	assert_int_equal(c.gw.forward_addr6[15], 0);
 	config_free(&c);
 
 	/* "none" clears a list */
@@ -88,7 +98,12 @@ static void test_gateway_errors(void **state)
 	expect_error(HEAD "forward = tcp/80, , tcp/81\n", "t.conf:6", "not a forward");
 	expect_error(HEAD "forward = tcp/8080:80, tcp/8080:81\n", "t.conf:6", "forwarded twice");
 	expect_error(HEAD "forward_address = 224.0.0.1\n", "t.conf:6", "multicast");
-	expect_error(HEAD "forward_address = localhost\n", "t.conf:6", "not an IPv4 address");
+	expect_error(HEAD "forward_address = localhost\n", "t.conf:6",
+		     "not an IPv4 or IPv6 address");
+	expect_error(HEAD "forward_address = ::1, ::2\n", "t.conf:6", "one IPv6 address at most");
+	expect_error(HEAD "forward_address = 127.0.0.1,127.0.0.2\n", "t.conf:6",
+		     "one IPv4 address at most");
+	expect_error(HEAD "forward_address = ff02::1\n", "t.conf:6", "multicast");
 	expect_error(HEAD "dns = 0.0.0.0\n", "t.conf:6", "not a unicast IPv4 or IPv6 address");
 	expect_error(HEAD "dns = ff02::1\n", "t.conf:6", "not a unicast IPv4 or IPv6 address");
 	expect_error(HEAD "dns = ::\n", "t.conf:6", "not a unicast IPv4 or IPv6 address");

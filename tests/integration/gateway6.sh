@@ -12,8 +12,11 @@
 # over IPv6, a refused IPv6 port (ECONNREFUSED), an unreachable IPv6 address
 # (ENETUNREACH from the ICMPv6 tapird sends), ping -6 through IPv6 ping
 # sockets, the DNS relay answering on tapird's IPv6 address and relaying to
-# the IPv6 resolver of its resolv.conf, and tapir conns
-# showing [v6]:port ends.  Nothing leaves H.
+# the IPv6 resolver of its resolv.conf, tapir conns
+# showing [v6]:port ends, and the port forwards over IPv6: H's [::1]:HOSTPORT
+# to a server on G's 2001:db8::1 (TCP, 1 MB each way, SHA-256 equal; UDP),
+# one added at run time (listed with both bindings, used, removed).  Nothing
+# leaves H.
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
@@ -83,6 +86,7 @@ gateway = 192.0.2.1
 
 [gateway]
 host_loopback6 = 2001:db8:ff::1
+forward = tcp/8080:80, udp/5353:7
 CONF
 printf 'nameserver 2001:db8:1::2\n' >"$TMP/resolv.conf"
 unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && exec "$2" up "$3" --config "$4" --netns new --gateway' \
@@ -175,3 +179,48 @@ grep -q "^tcp   OPEN .*\[2001:db8::1\]:.*\[2001:db8:1::2\]:9003" <<<"$table" ||
 	fail "conns table: $table"
 wait "$HOLD" || true
 pass "tapir conns shows the IPv6 spliced flow, [addr]:port both ends"
+
+# ---- port forwards over IPv6: H's [::1]:HOSTPORT -> G's [2001:db8::1]:NSPORT ----
+# (servers bound to G's IPv6 address only: what reaches them came over IPv6;
+# bounded by timeout and off our stdout: killing tapir exec leaves them in G)
+in_g timeout 300 socat TCP6-LISTEN:80,bind=[2001:db8::1],reuseaddr,fork EXEC:cat \
+	>/dev/null 2>&1 &
+PIDS="$PIDS $!"
+in_g timeout 300 socat UDP6-RECVFROM:7,bind=[2001:db8::1],fork SYSTEM:cat >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+sleep 1
+head -c 1000000 /dev/urandom >"$TMP/mb"
+WANT1=$(sha256sum <"$TMP/mb" | cut -d' ' -f1)
+GOT1=$(socat -t 30 - "TCP6:[::1]:8080" <"$TMP/mb" | sha256sum | cut -d' ' -f1)
+[ "$GOT1" = "$WANT1" ] || fail "TCP forward [::1]:8080 -> [2001:db8::1]:80: sha256 $GOT1, want $WANT1"
+# the listing has both bindings (--json and the table) and counted the bytes
+"$TAPIR" --json forward "$INST" ls >"$TMP/fls.json"
+jq -e '.forwards[] | select(.proto == "tcp" and .host_port == 8080 and .bytes_in >= 1000000
+	and .bytes_out >= 1000000 and ([.bindings[] | select(.family == "ipv6" and
+	.host_address == "::1" and .ns_address == "2001:db8::1")] | length) == 1 and
+	([.bindings[] | select(.family == "ipv4" and .host_address == "127.0.0.1" and
+	.ns_address == "192.0.2.1")] | length) == 1)' "$TMP/fls.json" >/dev/null ||
+	fail "forward ls --json: $(cat "$TMP/fls.json")"
+pass "TCP forward from [::1]:8080 to [2001:db8::1]:80: 1 MB each way, SHA-256 equal, counted"
+
+out=$(echo "udp over a v6 forward" | socat -t 2 - "UDP6:[::1]:5353")
+[ "$out" = "udp over a v6 forward" ] || fail "UDP forward [::1]:5353 -> [2001:db8::1]:7: got '$out'"
+[ "$("$TAPIR" stats "$INST" --json | jq -r '.gateway_relay.fwd_udp_flows')" -ge 1 ] ||
+	fail "no forward UDP flow counted"
+pass "UDP forward from [::1]:5353 to [2001:db8::1]:7"
+
+# at run time: add, list (both bindings), use over IPv6, remove
+"$TAPIR" forward "$INST" add tcp 9090 80 >/dev/null || fail "forward add tcp 9090 80"
+table=$("$TAPIR" forward "$INST" ls)
+grep -q "^tcp .*127.0.0.1:9090 .*192.0.2.1:80 .*runtime" <<<"$table" ||
+	fail "forward ls table lacks 9090's IPv4 binding: $table"
+grep -A1 "127.0.0.1:9090 " <<<"$table" | grep -q "^ .*\[::1\]:9090 .*\[2001:db8::1\]:80" ||
+	fail "forward ls table lacks 9090's IPv6 binding: $table"
+out=$(echo "runtime v6 forward" | socat -t 5 - "TCP6:[::1]:9090")
+[ "$out" = "runtime v6 forward" ] || fail "runtime forward over IPv6: got '$out'"
+"$TAPIR" forward "$INST" rm tcp 9090 >/dev/null || fail "forward rm tcp 9090"
+out=$($PY "$TMP/connect.py" ::1 9090)
+[ "$out" = ECONNREFUSED ] || fail "[::1]:9090 after rm: got $out"
+[ "$("$TAPIR" --json forward "$INST" ls | jq '[.forwards[] | select(.host_port == 9090)] | length')" = 0 ] ||
+	fail "9090 still listed after rm"
+pass "runtime forward: added (both bindings listed), used over IPv6, removed (then ECONNREFUSED)"
