@@ -297,11 +297,12 @@ static bool ipv6_unicast(const uint8_t a[16])
 
 /*
  * A list of DNS servers, "A, B, ..." ("" or none: no servers), each a unicast
- * IPv4 or IPv6 address: [dns] servers and [gateway] dns.
+ * IPv4 or IPv6 address: [dns] servers (the stack's: never loopback) and
+ * [gateway] dns (the host's resolvers: @loopback, 127/8 and ::1 allowed).
  * Return: 0 with *@n set, or -EINVAL with @msg
  */
-static int parse_servers(const char *value, struct tapir_addr *out, size_t max, size_t *n,
-			 char *msg, size_t msglen)
+static int parse_servers(const char *value, bool loopback, struct tapir_addr *out, size_t max,
+			 size_t *n, char *msg, size_t msglen)
 {
 	struct tapir_addr a[CONFIG_DNS_MAX_SERVERS];
 	char item[64];
@@ -317,9 +318,14 @@ static int parse_servers(const char *value, struct tapir_addr *out, size_t max, 
 			snprintf(msg, msglen, "more than %zu servers", max);
 			return -EINVAL;
 		}
-		if (tapir_addr_parse(item, &a[k]) ||
-		    (a[k].family == TAPIR_AF_INET && unicast_problem(a[k].v4)) ||
-		    (a[k].family == TAPIR_AF_INET6 && !ipv6_unicast(a[k].v6))) {
+		static const uint8_t lo6[16] = { [15] = 1 };
+		bool lo = loopback && !tapir_addr_parse(item, &a[k]) &&
+			  (a[k].family == TAPIR_AF_INET ? (a[k].v4 >> 24) == 127 :
+							  !memcmp(a[k].v6, lo6, 16));
+
+		if (!lo && (tapir_addr_parse(item, &a[k]) ||
+			    (a[k].family == TAPIR_AF_INET && unicast_problem(a[k].v4)) ||
+			    (a[k].family == TAPIR_AF_INET6 && !ipv6_unicast(a[k].v6)))) {
 			snprintf(msg, msglen, "'%s' is not a unicast IPv4 or IPv6 address", item);
 			return -EINVAL;
 		}
@@ -341,8 +347,8 @@ static int set_dns_servers(void *base, const char *value, const char *where, cha
 	struct tapird_config *c = base;
 
 	(void)where;
-	return parse_servers(value, c->dns_servers, CONFIG_DNS_MAX_SERVERS, &c->dns_nservers, msg,
-			     msglen);
+	return parse_servers(value, false, c->dns_servers, CONFIG_DNS_MAX_SERVERS, &c->dns_nservers,
+			     msg, msglen);
 }
 
 /* [dns] search = DOMAIN ...: replaces the list */
@@ -697,7 +703,7 @@ static int set_dns(void *base, const char *value, const char *where, char *msg, 
 	struct gateway_config *c = base;
 
 	(void)where;
-	return parse_servers(value, c->dns, CONFIG_MAX_DNS, &c->ndns, msg, msglen);
+	return parse_servers(value, true, c->dns, CONFIG_MAX_DNS, &c->ndns, msg, msglen);
 }
 
 /* ---- the fixed sections ---- */

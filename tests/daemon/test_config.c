@@ -1084,6 +1084,12 @@ static void test_gateway_section(void **state)
 	assert_int_equal(c.gw.dns[1].family, TAPIR_AF_INET);
 	assert_int_equal(c.gw.dns[1].v4, 0xc6336435);
 	config_free(&c);
+	/* the host's resolvers may be its loopback (dnsmasq, systemd-resolved) */
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n[gateway]\ndns = 127.0.0.53, ::1\n");
+	assert_int_equal(c.gw.ndns, 2);
+	assert_int_equal(c.gw.dns[0].v4, 0x7f000035);
+	assert_int_equal(c.gw.dns[1].v6[15], 1);
+	config_free(&c);
 
 	/* each text starts "[ipv4]\naddress = ...\n": the [gateway] lines are 3 and 4 */
 	static const struct {
