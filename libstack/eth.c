@@ -105,6 +105,44 @@ int tapir_eth_write(struct tapir_stack *st, const uint8_t *src, const uint8_t ds
 	return 0;
 }
 
+void ip_gather(uint8_t *dst, const struct tapir_stack_iov *pieces, int npieces, size_t off,
+	       size_t len)
+{
+	for (int i = 0; i < npieces && len; i++) {
+		size_t pl = pieces[i].len, n;
+
+		if (off >= pl) {
+			off -= pl;
+			continue;
+		}
+		n = pl - off < len ? pl - off : len;
+		memcpy(dst, (const uint8_t *)pieces[i].base + off, n);
+		dst += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+int ip_tcp_gso(struct tapir_netif_gso *g, int type, const struct tapir_stack_iov *pieces,
+	       int npieces, size_t total, size_t iphl, size_t mtu, uint16_t gso_size)
+{
+	uint8_t th[13];
+	size_t thl;
+
+	if (total < sizeof(th))
+		return -EMSGSIZE;
+	ip_gather(th, pieces, npieces, 0, sizeof(th));
+	thl = (size_t)(th[12] >> 4) * 4;
+	if (thl < 20 || thl > total || iphl + thl + gso_size > mtu)
+		return -EMSGSIZE;
+	g->type = (uint8_t)type;
+	g->hdr_len = (uint16_t)(ETH_HDR_LEN + iphl + thl);
+	g->gso_size = gso_size;
+	g->csum_start = (uint16_t)(ETH_HDR_LEN + iphl);
+	g->csum_offset = 16;  /* the TCP checksum */
+	return 0;
+}
+
 int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size,
 		  const struct tapir_netif_gso *g, tapir_netif_fill_fn fill, void *ctx)
 {

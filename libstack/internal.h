@@ -156,6 +156,13 @@ void eth_input(struct tapir_stack *st, const uint8_t *frame, size_t len, unsigne
  * Ethernet header (netif_gso) */
 int eth_write_gso(struct tapir_stack *st, const uint8_t dst[6], size_t size,
 		  const struct tapir_netif_gso *g, tapir_netif_fill_fn fill, void *ctx);
+/* Copy @len bytes starting @off bytes into the gathered @pieces (ipv4.c, ipv6.c) */
+void ip_gather(uint8_t *dst, const struct tapir_stack_iov *pieces, int npieces, size_t off,
+	       size_t len);
+/* The TSO descriptor of a TCP segment in @pieces (@total bytes after an IP header of
+ * @iphl bytes) cut into @gso_size payloads, each within @mtu.  Return: 0 or -EMSGSIZE */
+int ip_tcp_gso(struct tapir_netif_gso *g, int type, const struct tapir_stack_iov *pieces,
+	       int npieces, size_t total, size_t iphl, size_t mtu, uint16_t gso_size);
 
 /* arp.c */
 int arp_init(struct tapir_stack *st);

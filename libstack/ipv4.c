@@ -262,26 +262,6 @@ struct frag_fill_ctx {
 	size_t len;      /* bytes of payload in this frame */
 };
 
-/* Copy @len bytes starting @off bytes into the gathered @pieces. */
-static void gather(uint8_t *dst, const struct tapir_stack_iov *pieces, int npieces, size_t off,
-		   size_t len)
-{
-	for (int i = 0; i < npieces && len; i++) {
-		size_t pl = pieces[i].len;
-
-		if (off >= pl) {
-			off -= pl;
-			continue;
-		}
-		size_t n = pl - off < len ? pl - off : len;
-
-		memcpy(dst, (const uint8_t *)pieces[i].base + off, n);
-		dst += n;
-		len -= n;
-		off = 0;
-	}
-}
-
 static size_t frag_fill(uint8_t *buf, size_t size, void *arg)
 {
 	struct frag_fill_ctx *c = arg;
@@ -290,7 +270,7 @@ static size_t frag_fill(uint8_t *buf, size_t size, void *arg)
 	(void)size;
 	c->hdr.payload_len = c->len;
 	ipv4_repr_emit(&c->hdr, buf);
-	gather(buf + hl, c->pieces, c->npieces, c->offset, c->len);
+	ip_gather(buf + hl, c->pieces, c->npieces, c->offset, c->len);
 	return hl + c->len;
 }
 
@@ -330,26 +310,15 @@ static int write_gso(struct tapir_stack *st, const struct tapir_ipv4_write_opts 
 		     size_t mtu)
 {
 	struct tapir_netif_gso g;
-	uint8_t th[13];
-	size_t thl;
 	int rc;
 
-	if (!st->tso || c->hdr.proto != TAPIR_IP_PROTO_TCP || opts->fragment || total < sizeof(th)) {
-		CTR_INC(st, IPV4_DROP_TX_TOO_BIG);
-		return -EMSGSIZE;
-	}
-	gather(th, c->pieces, c->npieces, 0, sizeof(th));
-	thl = (size_t)(th[12] >> 4) * 4;
-	if (thl < 20 || thl > total || hl + thl + opts->gso_size > mtu) {
+	if (!st->tso || c->hdr.proto != TAPIR_IP_PROTO_TCP || opts->fragment ||
+	    ip_tcp_gso(&g, TAPIR_NETIF_GSO_TCPV4, c->pieces, c->npieces, total, hl, mtu,
+		       opts->gso_size)) {
 		CTR_INC(st, IPV4_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
 	c->len = total;
-	g.type = TAPIR_NETIF_GSO_TCPV4;
-	g.hdr_len = (uint16_t)(ETH_HDR_LEN + hl + thl);
-	g.gso_size = opts->gso_size;
-	g.csum_start = (uint16_t)(ETH_HDR_LEN + hl);
-	g.csum_offset = 16;
 	rc = eth_write_gso(st, mac, hl + total, &g, frag_fill, c);
 	if (rc == 0)
 		CTR_INC(st, IPV4_TX);

@@ -247,24 +247,6 @@ struct frag6_ctx {
 	size_t offset, len;
 };
 
-static void gather(uint8_t *dst, const struct tapir_stack_iov *pieces, int npieces, size_t off,
-		   size_t len)
-{
-	for (int i = 0; i < npieces && len; i++) {
-		size_t pl = pieces[i].len, n;
-
-		if (off >= pl) {
-			off -= pl;
-			continue;
-		}
-		n = pl - off < len ? pl - off : len;
-		memcpy(dst, (const uint8_t *)pieces[i].base + off, n);
-		dst += n;
-		len -= n;
-		off = 0;
-	}
-}
-
 static size_t frag6_fill(uint8_t *buf, size_t size, void *arg)
 {
 	struct frag6_ctx *c = arg;
@@ -284,7 +266,7 @@ static size_t frag6_fill(uint8_t *buf, size_t size, void *arg)
 		ipv6_frag_emit(&c->fh, buf + hl);
 		hl += 8;
 	}
-	gather(buf + hl, c->pieces, c->npieces, c->offset, c->len);
+	ip_gather(buf + hl, c->pieces, c->npieces, c->offset, c->len);
 	return hl + c->len;
 }
 
@@ -304,27 +286,15 @@ static int send_gso(struct tapir_stack *st, const struct tapir_ipv6_write_opts *
 		    struct frag6_ctx *c, const uint8_t mac[6], size_t total, size_t mtu)
 {
 	struct tapir_netif_gso g;
-	uint8_t th[13];
-	size_t thl;
 	int rc;
 
 	if (!st->tso6 || c->proto != TAPIR_IP_PROTO_TCP || opts->fragment || c->hbh ||
-	    total < sizeof(th)) {
-		CTR_INC(st, IPV6_DROP_TX_TOO_BIG);
-		return -EMSGSIZE;
-	}
-	gather(th, c->pieces, c->npieces, 0, sizeof(th));
-	thl = (size_t)(th[12] >> 4) * 4;
-	if (thl < 20 || thl > total || IPV6_HDR_LEN + thl + opts->gso_size > mtu) {
+	    ip_tcp_gso(&g, TAPIR_NETIF_GSO_TCPV6, c->pieces, c->npieces, total, IPV6_HDR_LEN, mtu,
+		       opts->gso_size)) {
 		CTR_INC(st, IPV6_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
 	c->len = total;
-	g.type = TAPIR_NETIF_GSO_TCPV6;
-	g.hdr_len = (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN + thl);
-	g.gso_size = opts->gso_size;
-	g.csum_start = (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN);
-	g.csum_offset = 16;
 	rc = eth_write_gso(st, mac, IPV6_HDR_LEN + total, &g, frag6_fill, c);
 	if (rc == 0)
 		CTR_INC(st, IPV6_TX);
@@ -464,7 +434,7 @@ int tapir_ipv6_write(struct tapir_stack *st, const struct tapir_ipv6_write_opts 
 			memcpy(p->dst, dst, 16);
 			p->proto = proto;
 			p->len = total;
-			gather(p->data, pieces, npieces, 0, total);
+			ip_gather(p->data, pieces, npieces, 0, total);
 			rc = ndp_queue(st, hop, p);  /* takes @p either way */
 		}
 	} else {
