@@ -47,6 +47,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,12 +609,22 @@ static int write_resolv_conf(const char *name, const char *addr, char *path, siz
 	if (control_runtime_dir(dir, sizeof(dir)))
 		return -1;
 	snprintf(path, len, "%s/%s.resolv.conf", dir, name);
+	/* a temporary file of its own: execs run side by side (a shared name
+	 * let one rename the other's file away, and that exec failed) */
 	char tmp[4300];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f || fprintf(f, "# tapir exec %s: the gateway's DNS relay\nnameserver %s\n", name,
-			  addr) < 0 || fclose(f) || chmod(tmp, 0644) || rename(tmp, path)) {
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f && fd >= 0)
+		close(fd);
+	bool ok = f && fprintf(f, "# tapir exec %s: the gateway's DNS relay\nnameserver %s\n",
+			       name, addr) >= 0 && fchmod(fileno(f), 0644) == 0;
+	if (f && fclose(f))
+		ok = false;
+	if (!ok || rename(tmp, path)) {
 		fprintf(stderr, "tapir: %s: %s\n", tmp, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
 		return -1;
 	}
 	return 0;

@@ -165,6 +165,9 @@ static void on_ns_connected(void *ctx, struct tapir_tcp_flow *f, int err)
 		return;
 	}
 	if (err < 0 || !f) {
+		tapir_log_debug(c->g->env.log, "gateway: forward %s/%u: namespace port %u: %s",
+				c->v6 ? "tcp6" : "tcp", c->host_port, c->ns_port,
+				strerror(err < 0 ? -err : ECONNABORTED));
 		c->g->stats.tcp_ns_refused++;
 		if (c->f)
 			c->f->st.refused++;

@@ -6,6 +6,7 @@
 # the TAP with its kernel side 192.0.2.1 (where forwards go) and tapird at
 # 192.0.2.2 keeps its host sockets in H; dnsmasq on H's 127.0.0.1 is the
 # host's resolver.  Checks:
+#   - 64 concurrent `tapir exec`s all run (each writes its own resolv.conf);
 #   - a TCP forward from the config (H:127.0.0.1:8080 -> 192.0.2.1:80) carries an
 #     HTTP GET of a 2 MB file to a python http.server, SHA-256 equal;
 #   - a runtime forward (tapir forward add) works, is listed (table, --json),
@@ -76,10 +77,20 @@ enabled = true
 forward = tcp/8080:80, udp/5353:7
 dns = 127.0.0.1
 udp_idle_timeout = 2s
+
+[log]
+level = debug
 CONF
 
 "$TAPIR" up "$NAME" --config "$TMP/gw.conf" --netns new --gateway || fail "tapir up"
 TAPIRD_LOG="$TMP/run/$NAME.log"
+# on a failure: the stack's nonzero TCP, ARP and IPv4 counters (the log is
+# at level debug, so a forward's failed namespace connect names its errno)
+fail_hook() {
+	echo "--- tapir stats (nonzero tcp, arp, ipv4, gateway):"
+	"$TAPIR" --json stats "$NAME" | jq -c '{tcp, arp, ipv4, gateway} | map_values(
+		if type == "object" then with_entries(select(.value != 0)) else . end)'
+}
 cleanup_gw() { "$TAPIR" down "$NAME" >/dev/null 2>&1 || true; cleanup; }
 trap cleanup_gw EXIT
 for _ in $(seq 1 20); do
@@ -87,6 +98,20 @@ for _ in $(seq 1 20); do
 	sleep 0.5
 done
 "$TAPIR" exec "$NAME" -- ping -c 1 -W 1 192.0.2.2 >/dev/null || fail "tapird never answered ping"
+
+# --- execs side by side: each writes the resolv.conf it bind-mounts (they
+# once shared one temporary file, and one of two concurrent execs failed) ---
+execs=""
+NEXEC=64
+for i in $(seq 1 "$NEXEC"); do
+	"$TAPIR" exec "$NAME" -- sh -c 'grep -q "^nameserver 192.0.2.2$" /etc/resolv.conf' \
+		2>"$TMP/exec.$i.err" &
+	execs="$execs $!"
+done
+nfail=0
+for p in $execs; do wait "$p" || nfail=$((nfail + 1)); done
+[ "$nfail" = 0 ] || fail "$nfail of $NEXEC concurrent execs failed: $(cat "$TMP"/exec.*.err | sort | uniq -c)"
+pass "$NEXEC concurrent tapir execs, each in the namespace with tapird's resolv.conf"
 
 # --- TCP forward from the config: a 2 MB file over HTTP ---
 mkdir "$TMP/www"

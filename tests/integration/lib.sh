@@ -42,6 +42,8 @@ trap cleanup EXIT
 
 fail() {
 	echo "FAIL: $*" >&2
+	# a test may define fail_hook to print what it knows (counters, captures)
+	if declare -F fail_hook >/dev/null; then fail_hook >&2 || true; fi
 	if [ -n "${TAPIRD_LOG:-}" ] && [ -f "$TAPIRD_LOG" ]; then
 		echo "--- tapird log:" >&2
 		tail -50 "$TAPIRD_LOG" >&2
