@@ -20,7 +20,8 @@
 #   bulk kernel->peer (send to discard), bulk peer->kernel (receive from
 #   source), and 64-byte echo round trips (median, p99).  Then the same over
 #   IPv6 (tapird at 2001:db8::2 on tap0, the kernel server at 2001:db8:1::2 on
-#   the veth), with tapir's IPv6 figures next to its IPv4 ones too.  Then again
+#   the veth), and tapir's IPv6 bulk against its IPv4 bulk from runs side by
+#   side (BENCH_FAMILY_ROUNDS rounds, 3, the median of each).  Then again
 #   with 1 % random loss each way, dropped by nftables on the client's side;
 #   then the bulk runs with 0.1 % and with 5 % loss each way, and with 20 ms of
 #   delay and 1 % loss of frames each way: tapird's impair wrapper delays and
@@ -43,7 +44,7 @@
 # lossless bulk about 40 Gbit/s with cubic).
 #
 # Environment: BENCH_SECS (bulk seconds, 5), BENCH_LOSS_SECS (10),
-# BENCH_RR (round trips, 20000), BENCH_IMPAIRED=0 to skip the 0.1 %, 5 % and
+# BENCH_RR (round trips, 20000), BENCH_FAMILY_ROUNDS (3), BENCH_IMPAIRED=0 to skip the 0.1 %, 5 % and
 # delay rows.
 set -euo pipefail
 
@@ -209,19 +210,46 @@ load_refusal
 measure "6" "$SECS" 6
 echo
 echo "over IPv6 (the same client, tapird at $TAPIR6, the kernel at $KERNEL6):"
-LOAD_BUSY=${BUSY[base]}${BUSY[6]}
-row "test" "tapir" "kernel(veth)" "ratio" "tapir IPv6/IPv4"
+LOAD_BUSY=${BUSY[6]}
+row "test" "tapir" "kernel(veth)" "ratio" "tapir IPv6/IPv4 (below)"
 for d in send recv; do
 	if [ "$d" = send ]; then name="bulk kernel->tapird (Gbit/s)"; else name="bulk tapird->kernel (Gbit/s)"; fi
-	r46=$(ratio "${R[${d}_tapir6]}" "${R[${d}_tapir]}")
 	row "$name" "${R[${d}_tapir6]}" "${R[${d}_kernel6]}" \
-		"$(ratio "${R[${d}_tapir6]}" "${R[${d}_kernel6]}")" \
-		"$r46 $([ -n "$LOAD_BUSY" ] || awk -v x="$r46" 'BEGIN { print (x >= 0.9 ? "(target >= 0.90: met)" : "(target >= 0.90: MISSED)") }')"
+		"$(ratio "${R[${d}_tapir6]}" "${R[${d}_kernel6]}")" ""
 done
 row "echo 64 B round trip median (us)" "${R[rr50_tapir6]}" "${R[rr50_kernel6]}" \
 	"$(ratio "${R[rr50_tapir6]}" "${R[rr50_kernel6]}")" "$(ratio "${R[rr50_tapir6]}" "${R[rr50_tapir]}")"
 row "echo 64 B round trip p99 (us)" "${R[rr99_tapir6]}" "${R[rr99_kernel6]}" \
 	"$(ratio "${R[rr99_tapir6]}" "${R[rr99_kernel6]}")" "$(ratio "${R[rr99_tapir6]}" "${R[rr99_tapir]}")"
+load_refusal
+# tapir's IPv6/IPv4 ratio from runs side by side: FAMILY_ROUNDS rounds of
+# IPv4 then IPv6 bulk each way, the median of each (single runs minutes
+# apart varied by a quarter on this shared machine, both ways)
+FAMILY_ROUNDS=${BENCH_FAMILY_ROUNDS:-3}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+load_begin
+declare -A FAM
+for _ in $(seq 1 "$FAMILY_ROUNDS"); do
+	for d in send recv; do
+		if [ "$d" = send ]; then port=9; else port=19; fi
+		FAM[${d}4]="${FAM[${d}4]:-} $(run "$d" "$TAPIR" "$port" "$SECS" | field gbps)"
+		FAM[${d}6]="${FAM[${d}6]:-} $(run "$d" "$TAPIR6" "$port" "$SECS" | field gbps)"
+	done
+done
+load_end
+BUSY[fam]=$LOAD_BUSY
+echo
+echo "tapir over IPv6 against tapir over IPv4, $FAMILY_ROUNDS rounds side by side (median; each run):"
+LOAD_BUSY=${BUSY[fam]}
+row "test" "IPv6" "IPv4" "ratio" ""
+for d in send recv; do
+	if [ "$d" = send ]; then name="bulk kernel->tapird (Gbit/s)"; else name="bulk tapird->kernel (Gbit/s)"; fi
+	m6=$(echo "${FAM[${d}6]}" | median)
+	m4=$(echo "${FAM[${d}4]}" | median)
+	r46=$(ratio "$m6" "$m4")
+	row "$name" "$m6" "$m4" "$r46" \
+		"$([ -n "$LOAD_BUSY" ] || awk -v x="$r46" 'BEGIN { print (x >= 0.9 ? "target >= 0.90: met" : "target >= 0.90: MISSED") }') (v6:${FAM[${d}6]}; v4:${FAM[${d}4]})"
+done
 load_refusal
 
 # ---- random loss each way, on the client's side of both links
