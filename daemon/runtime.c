@@ -24,12 +24,14 @@
  *     timer, tapir_timer)
  *   uv_signal INT, TERM    -> stop the apps, close the handles; main frees
  *                             everything and exits 0
- *   uv_signal HUP          -> reload_stores() (as the control "reload")
+ *   uv_signal HUP          -> stores_reload() (stores.c; as the control "reload")
  *
  * After every event the one timer is re-armed from the earlier of
  * tapir_stack_next_deadline(), tapir_dns_next_deadline() and impair_next_deadline().  Time is uv_hrtime()
  * (monotonic ns); the stack's randomness comes from OpenSSL's RAND_bytes() (through
- * a 256-byte pool: random_bytes()).
+ * a 256-byte pool: runtime_random()).  The apps' devices (timers, stores, clocks)
+ * are in app_ctx.c, the stores' opening and reload in stores.c; runtime.h holds
+ * the state the three share.
  *
  * Exit status: 0 after SIGINT/SIGTERM or --help/--version, 2 for a bad
  * configuration or argument, 1 when the network cannot be set up or fails.
@@ -48,6 +50,7 @@
 #include <time.h>
 
 #include "apps.h"
+#include "runtime.h"
 #include "config.h"
 #include "gateway.h"
 #include "dhcp.h"
@@ -65,51 +68,6 @@
 #include "tapird_ctl.h"
 #include "wire/eth.h"
 
-struct running_app {
-	const struct tapir_app_type *type;
-	struct tapir_app_ctx ctx;
-	void *state;
-};
-
-struct open_kv {
-	const struct kv_config *cfg;
-	struct tapir_kv_store *store;
-};
-
-struct daemon {
-	uv_loop_t loop;
-	uv_poll_t poll;
-	uv_timer_t timer;
-	uv_signal_t sigint, sigterm, sighup;
-	bool handles_open;
-	struct tapird_config cfg;
-	struct tapir_logger log;
-	struct tap *tap;
-	struct impair *im;
-	struct tapir_netif_rx rx;      /* bottom of the netif chain: received frames go here */
-	struct tapir_stack *st;
-	struct tapir_dns *dns;         /* the instance's resolver (tapir/dns.h) */
-	struct running_app *apps;
-	size_t napps;
-	struct open_kv *kvs;
-	size_t nkvs;
-	/* Every app type: the built-in ones (apps.h), then tapir_run()'s
-	 * caller's; and their configuration sides, in the same order, for
-	 * config_finish() (an app's type_index is into both) */
-	const struct tapir_app_type **types;
-	const struct tapir_app_conf_type **confs;
-	size_t ntypes;
-	uint64_t now;
-	int exit_code;
-	bool stopping;
-	struct tapird_ctl *ctl;  /* control socket + capture (tapird_ctl.h) */
-	struct gw_services *svc; /* [gateway]: port forwards, DNS relay (gateway/services.h) */
-	struct gateway *gw;      /* [gateway] enabled (gateway/gateway.h) */
-	struct tapird_dhcp *dh;  /* [ipv4] address = dhcp: lease file and hooks (dhcp.h) */
-	uint32_t addr;           /* the address the apps were last told of */
-	uint8_t rnd[256];        /* random_bytes(): RAND_bytes() output not handed out yet */
-	size_t rnd_left;         /* at the end of @rnd */
-};
 
 /* ---- randomness and logging for the stack ---- */
 
@@ -119,7 +77,7 @@ struct daemon {
  * (each RAND_bytes() call costs a getpid() and a DRBG run); bytes handed out
  * are wiped from the pool.  tapird never forks, so no copy of it is shared.
  */
-static void random_bytes(void *ctx, void *buf, size_t len)
+void runtime_random(void *ctx, void *buf, size_t len)
 {
 	struct daemon *d = ctx;
 	if (d && len <= sizeof(d->rnd) / 4) {
@@ -154,133 +112,11 @@ static void stack_log(void *ctx, enum tapir_stack_log_level level, const char *m
 	tapir_log_msg(&d->log, (enum tapir_log_level)level, "stack: %s", msg);
 }
 
-/* ---- the app context's devices ---- */
-
-static void app_random(void *buf, size_t len)
-{
-	random_bytes(NULL, buf, len);
-}
-
-static uint64_t app_mono_ns(void)
-{
-	return uv_hrtime();
-}
-
-static struct timespec app_wall(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return t;
-}
-
-static struct tapir_kv_store *app_kv(struct tapir_app_ctx *ctx, const char *name)
-{
-	struct daemon *d = ctx->runtime;
-	for (size_t i = 0; i < d->nkvs; i++)
-		if (!strcmp(d->kvs[i].cfg->name, name))
-			return d->kvs[i].store;
-	return NULL;
-}
-
-static bool app_kv_writable(struct tapir_app_ctx *ctx, const char *name)
-{
-	struct daemon *d = ctx->runtime;
-	for (size_t i = 0; i < d->nkvs; i++)
-		if (!strcmp(d->kvs[i].cfg->name, name))
-			return d->kvs[i].cfg->writable;
-	return false;
-}
-
-static const char *app_arg(const struct tapir_app_ctx *ctx, const char *key)
-{
-	const struct app_config *a = ctx->cfg;
-	const char *v = NULL;
-	for (size_t i = 0; i < a->nkeys; i++)
-		if (!strcmp(a->keys[i].key, key))
-			v = a->keys[i].value;
-	return v;
-}
-
-static int app_resolve(struct tapir_app_ctx *ctx, const char *name, enum tapir_family family,
-		       tapir_dns_cb cb, void *arg, struct tapir_dns_query **q)
-{
-	struct daemon *d = ctx->runtime;
-
-	return tapir_dns_resolve_owner(d->dns, ctx, name, family, cb, arg, q);
-}
-
-struct tapir_timer {
-	uv_timer_t h;
-	struct daemon *d;
-	tapir_timer_fn fn;
-	void *arg;
-};
-
-static void rearm(struct daemon *d);
-
-static void app_timer_cb(uv_timer_t *h)
-{
-	struct tapir_timer *t = h->data;
-	struct daemon *d = t->d;  /* @t may be freed by the callback */
-	d->now = uv_hrtime();
-	t->fn(t->arg);
-	if (!d->stopping) {
-		tapir_stack_flush(d->st);
-		rearm(d);
-	}
-}
-
-/* ctx->metrics: the control's metrics text (tapird_ctl.c) */
-static char *app_metrics(struct tapir_app_ctx *ctx, bool openmetrics, size_t *len,
-			 const char **ctype)
-{
-	struct daemon *d = ctx->runtime;
-	return tapird_ctl_metrics(d->ctl, uv_hrtime(), openmetrics, len, ctype);
-}
-
-static struct tapir_timer *app_timer_new(struct tapir_app_ctx *ctx, tapir_timer_fn fn, void *arg)
-{
-	struct daemon *d = ctx->runtime;
-	struct tapir_timer *t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	uv_timer_init(&d->loop, &t->h);  /* cannot fail on an initialised loop */
-	t->h.data = t;
-	t->d = d;
-	t->fn = fn;
-	t->arg = arg;
-	return t;
-}
-
-static void app_timer_arm(struct tapir_timer *t, uint64_t after_ns)
-{
-	uv_update_time(&t->d->loop);
-	uv_timer_start(&t->h, app_timer_cb, (after_ns + 999999) / 1000000, 0);
-}
-
-static void app_timer_stop(struct tapir_timer *t)
-{
-	uv_timer_stop(&t->h);
-}
-
-static void timer_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void app_timer_free(struct tapir_timer *t)
-{
-	if (!t)
-		return;
-	uv_timer_stop(&t->h);
-	uv_close((uv_handle_t *)&t->h, timer_closed);
-}
-
 /* ---- the loop ---- */
 
 static void on_timer(uv_timer_t *t);
 
-static void rearm(struct daemon *d)
+void runtime_rearm(struct daemon *d)
 {
 	if (d->stopping)
 		return;
@@ -335,7 +171,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
 		stop(d, 1);
 		return;
 	}
-	rearm(d);
+	runtime_rearm(d);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -348,7 +184,7 @@ static void on_timer(uv_timer_t *t)
 	tapir_dns_poll(d->dns, d->now);
 	tapird_ctl_poll(d->ctl, d->now);
 	tapir_stack_flush(d->st);
-	rearm(d);
+	runtime_rearm(d);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -380,110 +216,6 @@ static void stop_apps(struct daemon *d)
 	free(d->kvs);
 	d->kvs = NULL;
 	d->nkvs = 0;
-}
-
-/* Open the [kv.NAME] stores.  Return: 0, or -1 (logged, as "WHERE: ...") */
-static int open_stores(struct daemon *d)
-{
-	struct tapird_config *c = &d->cfg;
-	d->kvs = calloc(c->nkvs ? c->nkvs : 1, sizeof(*d->kvs));
-	if (!d->kvs) {
-		tapir_log_err(&d->log, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < c->nkvs; i++) {
-		char err[CONFIG_ERR_MAX] = "";
-		int rc = tapir_kv_open(c->kvs[i].spec, c->kvs[i].writable, &d->kvs[d->nkvs].store, err,
-				 sizeof(err));
-		if (rc) {
-			tapir_log_err(&d->log, "%s: [kv.%s] store: cannot open '%s'%s: %s",
-				c->kvs[i].where_spec.text, c->kvs[i].name, c->kvs[i].spec,
-				c->kvs[i].writable ? " writable" : "", *err ? err : tapir_kv_strerror(rc));
-			return -1;
-		}
-		tapird_ctl_add_kv(d->ctl, c->kvs[i].name, d->kvs[d->nkvs].store);
-		d->kvs[d->nkvs++].cfg = &c->kvs[i];
-		tapir_log_info(&d->log, "kv %s: %s%s", c->kvs[i].name, c->kvs[i].spec,
-			 c->kvs[i].writable ? " (writable)" : "");
-	}
-	return 0;
-}
-
-/*
- * Re-open the read-only stores (control "reload", SIGHUP): the operator put
- * a new site tar file in place or changed the directory.  Every one opens
- * before any is swapped, so a store that fails leaves all as they were.
- * Writable stores are kept as they are: their contents are tapir's own and
- * already current (and a mem: store would lose them).  A value still being
- * streamed goes on from the store it started on (tapir_kv_retain()), which closes
- * with the last such response.  Apps drop their caches (reloaded()).
- * Return: 0, or a negative errno with @err set
- */
-static int reload_stores(struct daemon *d, json_t *res, char *err, size_t errlen)
-{
-	struct tapir_kv_store **fresh = calloc(d->nkvs ? d->nkvs : 1, sizeof(*fresh));
-	json_t *reopened = json_array(), *kept = json_array();
-	if (!fresh || !reopened || !kept) {
-		free(fresh);
-		json_decref(reopened);
-		json_decref(kept);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < d->nkvs; i++) {
-		const struct kv_config *kc = d->kvs[i].cfg;
-		if (kc->writable || !strncmp(kc->spec, "mem:", 4)) {
-			json_array_append_new(kept, json_pack("{s:s, s:s}", "name", kc->name,
-				"reason", kc->writable ? "writable" : "mem: has nothing to re-read"));
-			continue;
-		}
-		char e[CONFIG_ERR_MAX] = "";
-		int rc = tapir_kv_open(kc->spec, false, &fresh[i], e, sizeof(e));
-		if (rc) {
-			snprintf(err, errlen, "[kv.%s] store: cannot re-open '%s': %s (no store "
-				 "was changed)", kc->name, kc->spec, *e ? e : tapir_kv_strerror(rc));
-			for (size_t j = 0; j < i; j++)
-				tapir_kv_close(fresh[j]);
-			free(fresh);
-			json_decref(reopened);
-			json_decref(kept);
-			return rc == -TAPIR_KV_E_NOT_FOUND ? -ENOENT : -EIO;
-		}
-	}
-	for (size_t i = 0; i < d->nkvs; i++) {
-		if (!fresh[i])
-			continue;
-		tapir_kv_close(d->kvs[i].store);  /* streams still reading hold their own */
-		d->kvs[i].store = fresh[i];
-		tapird_ctl_add_kv(d->ctl, d->kvs[i].cfg->name, fresh[i]);
-		json_array_append_new(reopened, json_string(d->kvs[i].cfg->name));
-	}
-	free(fresh);
-	for (size_t i = 0; i < d->napps; i++)
-		if (d->apps[i].type->reloaded)
-			d->apps[i].type->reloaded(d->apps[i].state);
-	/* What apps load from the stores themselves (TLS certificates): one
-	 * that fails keeps what it had, and the reload says why. */
-	int failed = 0;
-	for (size_t i = 0; i < d->napps; i++) {
-		char e[CONFIG_ERR_MAX] = "";
-		int rc = d->apps[i].type->reread ?
-			d->apps[i].type->reread(d->apps[i].state, e, sizeof(e)) : 0;
-		if (rc && !failed) {
-			failed = rc;
-			snprintf(err, errlen, "%s", *e ? e : strerror(-rc));
-		}
-	}
-	if (failed) {
-		json_decref(reopened);
-		json_decref(kept);
-		return failed == -ENOMEM ? -ENOMEM : -EINVAL;
-	}
-	tapir_log_info(&d->log, "reload: %zu store(s) re-opened, %zu kept", json_array_size(reopened),
-		 json_array_size(kept));
-	json_object_set_new(res, "reopened", reopened);
-	json_object_set_new(res, "kept", kept);
-	return 0;
 }
 
 static void stop(struct daemon *d, int code)
@@ -589,7 +321,7 @@ static void gateway_after(void *ctx)
 	struct daemon *d = ctx;
 
 	tapir_stack_flush(d->st);
-	rearm(d);
+	runtime_rearm(d);
 }
 
 /* The resolver and its [dns] configuration.  Return: 0 or -1 (logged) */
@@ -636,7 +368,7 @@ static int start_network(struct daemon *d)
 	char mac[18], addr[16];
 
 	if (!c->mac_set) {
-		random_bytes(NULL, c->mac, 6);
+		runtime_random(NULL, c->mac, 6);
 		c->mac[0] = (uint8_t)((c->mac[0] & 0xfe) | 0x02);  /* unicast, local */
 	}
 	/* Offloads change frames (super-segments, partial checksums) that the
@@ -686,7 +418,7 @@ static int start_network(struct daemon *d)
 		filters[nfilters++] = tapird_ctl_filter(d->ctl);
 	if (impair_config_active(&c->impair)) {
 		if (!c->impair_seed_set)
-			random_bytes(NULL, &c->impair.seed, sizeof(c->impair.seed));
+			runtime_random(NULL, &c->impair.seed, sizeof(c->impair.seed));
 		d->im = impair_new(&c->impair);
 		if (!d->im) {
 			tapir_log_err(&d->log, "out of memory");
@@ -730,9 +462,9 @@ static int start_network(struct daemon *d)
 	if (sc.ipv6.enabled && sc.ipv6.addr_gen == TAPIR_IPV6_ADDR_GEN_STABLE_PRIVACY &&
 	    !memcmp(sc.ipv6.stable_secret, no_secret, 16) &&
 	    tapird_ipv6_secret(c->control_name[0] ? c->control_name : ifn, sc.ipv6.stable_secret,
-			       random_bytes, &d->log))
+			       runtime_random, &d->log))
 		return -1;
-	sc.random = random_bytes;
+	sc.random = runtime_random;
 	sc.random_ctx = d;  /* its pool */
 	sc.log = stack_log;
 	sc.log_ctx = d;
@@ -765,7 +497,7 @@ static int start_network(struct daemon *d)
 	if (start_dns(d) < 0)
 		return -1;
 	service_raise_nofile();  /* streamed values hold their files open */
-	if (open_stores(d) < 0)
+	if (stores_open(d) < 0)
 		return -2;
 	d->apps = calloc(c->napps ? c->napps : 1, sizeof(*d->apps));
 	if (!d->apps) {
@@ -781,21 +513,10 @@ static int start_network(struct daemon *d)
 			.params = c->apps[i].params,
 			.st = d->st,
 			.log = &d->log,
-			.kv = app_kv,
-			.kv_writable = app_kv_writable,
-			.arg = app_arg,
-			.mono_ns = app_mono_ns,
-			.wall = app_wall,
-			.random = app_random,
-			.timer_new = app_timer_new,
-			.timer_arm = app_timer_arm,
-			.timer_stop = app_timer_stop,
-			.timer_free = app_timer_free,
-			.metrics = app_metrics,
 			.runtime = d,
 			.dns = d->dns,
-			.resolve = app_resolve,
 		};
+		app_ctx_devices(&ra->ctx);
 		rc = t->start(&ra->ctx, &ra->state);
 		if (rc)
 			return -1;
@@ -835,12 +556,12 @@ static void ctl_shutdown(void *ctx)
 
 static void ctl_rearm(void *ctx)
 {
-	rearm(ctx);
+	runtime_rearm(ctx);
 }
 
 static int ctl_reload(void *ctx, void *json_result, char *err, size_t errlen)
 {
-	return reload_stores(ctx, json_result, err, errlen);
+	return stores_reload(ctx, json_result, err, errlen);
 }
 
 static void on_sighup(uv_signal_t *s, int signum)
@@ -851,7 +572,7 @@ static void on_sighup(uv_signal_t *s, int signum)
 		return;
 	json_t *o = json_object();
 	tapir_log_info(&d->log, "SIGHUP: reloading");
-	if (o && reload_stores(d, o, err, sizeof(err)))
+	if (o && stores_reload(d, o, err, sizeof(err)))
 		tapir_log_err(&d->log, "reload: %s", err);
 	json_decref(o);
 }
@@ -911,7 +632,7 @@ static void gw_kick(void *ctx)
 		return;
 	d->now = uv_hrtime();
 	tapir_stack_flush(d->st);
-	rearm(d);
+	runtime_rearm(d);
 }
 
 static int ctl_forward(void *ctx, const char *action, uint8_t proto, uint16_t host_port,
@@ -992,7 +713,7 @@ static int start_loop(struct daemon *d)
 				      .flow_extra = ctl_flow_extra };
 	if (tapird_ctl_start(d->ctl, &d->loop, d->st, &d->log, tap_name(d->tap), &h) < 0)
 		return -1;
-	rearm(d);
+	runtime_rearm(d);
 	return 0;
 }
 
