@@ -11,17 +11,6 @@
 #include "cli.h"
 #include "top.h"
 
-static const char *s_(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "-";
-}
-
-static long long i_(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
 /* " expires 12s", or "" when the member is null (forever) */
 static const char *expires(json_t *o, const char *k, char *buf, size_t len)
 {
@@ -39,24 +28,24 @@ static void route_table(json_t *r, const char *arg)
 	char b[48];
 	size_t i;
 	json_t *e;
-	printf("default via %s mtu %lld\n", s_(r, "gateway"), i_(r, "mtu"));
+	printf("default via %s mtu %lld\n", cli_s(r, "gateway"), cli_i(r, "mtu"));
 	json_array_foreach(json_object_get(r, "entries"), i, e)
-		printf("%s pmtu %lld expires %.0fs\n", s_(e, "dst"), i_(e, "mtu"),
-		       (double)i_(e, "expires_ms") / 1000);
+		printf("%s pmtu %lld expires %.0fs\n", cli_s(e, "dst"), cli_i(e, "mtu"),
+		       (double)cli_i(e, "expires_ms") / 1000);
 	json_t *v6 = json_object_get(r, "ipv6");
 	if (!json_is_object(v6))
 		return;
 	json_array_foreach(json_object_get(v6, "routers"), i, e)
-		printf("default via %s proto %s%s%s\n", s_(e, "address"), s_(e, "origin"),
+		printf("default via %s proto %s%s%s\n", cli_s(e, "address"), cli_s(e, "origin"),
 		       expires(e, "expires_ms", b, sizeof(b)),
 		       json_is_true(json_object_get(e, "default")) ? " (in use)" : "");
 	json_array_foreach(json_object_get(v6, "prefixes"), i, e)
-		printf("%s on-link proto %s%s\n", s_(e, "prefix"), s_(e, "origin"),
+		printf("%s on-link proto %s%s\n", cli_s(e, "prefix"), cli_s(e, "origin"),
 		       expires(e, "expires_ms", b, sizeof(b)));
-	printf("ipv6 mtu %lld\n", i_(v6, "mtu"));
+	printf("ipv6 mtu %lld\n", cli_i(v6, "mtu"));
 	json_array_foreach(json_object_get(v6, "pmtu"), i, e)
-		printf("%s pmtu %lld expires %.0fs\n", s_(e, "dst"), i_(e, "mtu"),
-		       (double)i_(e, "expires_ms") / 1000);
+		printf("%s pmtu %lld expires %.0fs\n", cli_s(e, "dst"), cli_i(e, "mtu"),
+		       (double)cli_i(e, "expires_ms") / 1000);
 }
 
 int route_main(int argc, char **argv)
@@ -83,9 +72,9 @@ static void reasm_table(json_t *r, const char *arg)
 	json_array_foreach(json_object_get(r, "datagrams"), i, e) {
 		char proto[8] = "-";
 		if (json_is_integer(json_object_get(e, "proto")))
-			snprintf(proto, sizeof(proto), "%lld", i_(e, "proto"));
-		printf("%-24s %-24s %10lld %5s %8lld %.1fs%s\n", s_(e, "src"), s_(e, "dst"),
-		       i_(e, "id"), proto, i_(e, "bytes_held"), (double)i_(e, "expires_ms") / 1000,
+			snprintf(proto, sizeof(proto), "%lld", cli_i(e, "proto"));
+		printf("%-24s %-24s %10lld %5s %8lld %.1fs%s\n", cli_s(e, "src"), cli_s(e, "dst"),
+		       cli_i(e, "id"), proto, cli_i(e, "bytes_held"), (double)cli_i(e, "expires_ms") / 1000,
 		       json_is_true(json_object_get(e, "dead")) ? " dead" : "");
 	}
 }
@@ -106,10 +95,10 @@ int reasm_main(int argc, char **argv)
 /* traceroute's !N, !H, !X, !P ... for a Destination Unreachable that is not the end */
 static const char *unreach_mark(json_t *r, json_t *hop)
 {
-	bool v6 = i_(r, "family") == 6;
-	long long code = i_(hop, "icmp_code");
+	bool v6 = cli_i(r, "family") == 6;
+	long long code = cli_i(hop, "icmp_code");
 	if (json_is_true(json_object_get(hop, "reached")) ||
-	    i_(hop, "icmp_type") != (v6 ? 1 : 3))
+	    cli_i(hop, "icmp_type") != (v6 ? 1 : 3))
 		return "";
 	if (v6)  /* RFC 4443 3.1 */
 		return code == 0 ? " !N" : code == 1 ? " !X" : code == 3 ? " !H" : " !U";
@@ -162,24 +151,24 @@ static int probe_main(int argc, char **argv, bool trace)
 		if (!json_out) {
 			json_array_foreach(json_object_get(r, "replies"), i, e) {
 				if (json_is_null(json_object_get(e, "from")))
-					printf("seq=%lld timeout\n", i_(e, "seq"));
+					printf("seq=%lld timeout\n", cli_i(e, "seq"));
 				else
 					printf("%lld bytes from %s: seq=%lld time=%.3f ms\n",
-					       i_(e, "bytes"), s_(e, "from"), i_(e, "seq"),
-					       (double)i_(e, "rtt_us") / 1000);
+					       cli_i(e, "bytes"), cli_s(e, "from"), cli_i(e, "seq"),
+					       (double)cli_i(e, "rtt_us") / 1000);
 			}
-			printf("%lld sent, %lld received\n", i_(r, "sent"), i_(r, "received"));
+			printf("%lld sent, %lld received\n", cli_i(r, "sent"), cli_i(r, "received"));
 		}
-		if (i_(r, "received") == 0)
+		if (cli_i(r, "received") == 0)
 			code = CLI_EXIT_RUNTIME;
 	} else {
 		if (!json_out)
 			json_array_foreach(json_object_get(r, "hops"), i, e) {
 				if (json_is_null(json_object_get(e, "from")))
-					printf("%2lld  *\n", i_(e, "ttl"));
+					printf("%2lld  *\n", cli_i(e, "ttl"));
 				else
-					printf("%2lld  %s  %.3f ms%s\n", i_(e, "ttl"), s_(e, "from"),
-					       (double)i_(e, "rtt_us") / 1000,
+					printf("%2lld  %s  %.3f ms%s\n", cli_i(e, "ttl"), cli_s(e, "from"),
+					       (double)cli_i(e, "rtt_us") / 1000,
 					       unreach_mark(r, e));
 			}
 		if (!json_is_true(json_object_get(r, "reached")))

@@ -23,7 +23,6 @@
 
 #include "proto.h"
 #include "tapir_version.h"
-#include "units.h"
 #include "cli.h"
 #include "top.h"
 #include "up.h"
@@ -171,17 +170,6 @@ static void field(json_t *o, const char *key, const char *label)
 		printf("%-12s %s\n", label, json_is_true(v) ? "yes" : "no");
 }
 
-static const char *s_(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "-";
-}
-
-static long long i_(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
 /* Usage checks */
 static int usage_err(const char *msg, const char *usage)
 {
@@ -248,7 +236,7 @@ static int show(const char *name, const char *cmd, json_t *args,
 static void dhcp_table(json_t *r, const char *arg)
 {
 	(void)arg;
-	printf("%-12s %s\n", "dhcp:", s_(r, "state"));
+	printf("%-12s %s\n", "dhcp:", cli_s(r, "state"));
 	if (!json_object_get(r, "server"))
 		return;
 	field(r, "server", "  server:");
@@ -285,12 +273,12 @@ static void status_table(json_t *r, const char *arg)
 	field(r, "name", "name:");
 	field(r, "version", "version:");
 	field(r, "pid", "pid:");
-	printf("%-12s %.1f s\n", "uptime:", (double)i_(r, "uptime_ms") / 1000);
+	printf("%-12s %.1f s\n", "uptime:", (double)cli_i(r, "uptime_ms") / 1000);
 	field(r, "backend", "backend:");
 	field(r, "interface", "interface:");
 	field(r, "mac", "mac:");
 	if (json_is_string(json_object_get(r, "address")))
-		printf("%-12s %s/%lld\n", "address:", s_(r, "address"), i_(r, "prefix_len"));
+		printf("%-12s %s/%lld\n", "address:", cli_s(r, "address"), cli_i(r, "prefix_len"));
 	else
 		printf("%-12s -\n", "address:");  /* DHCP: none yet */
 	field(r, "gateway", "gateway:");
@@ -304,14 +292,14 @@ static void status_table(json_t *r, const char *arg)
 	json_array_foreach(json_object_get(r, "ipv6_addresses"), i, a) {
 		char pl[32] = "forever", vl[32] = "forever";
 		if (json_is_integer(json_object_get(a, "preferred_ms")))
-			snprintf(pl, sizeof(pl), "%.0fs", (double)i_(a, "preferred_ms") / 1000);
+			snprintf(pl, sizeof(pl), "%.0fs", (double)cli_i(a, "preferred_ms") / 1000);
 		if (json_is_integer(json_object_get(a, "valid_ms")))
-			snprintf(vl, sizeof(vl), "%.0fs", (double)i_(a, "valid_ms") / 1000);
+			snprintf(vl, sizeof(vl), "%.0fs", (double)cli_i(a, "valid_ms") / 1000);
 		printf("%-12s %s/%lld %s %s preferred %s valid %s\n", i ? "" : "ipv6:",
-		       s_(a, "address"), i_(a, "prefix_len"), s_(a, "origin"), s_(a, "state"), pl, vl);
+		       cli_s(a, "address"), cli_i(a, "prefix_len"), cli_s(a, "origin"), cli_s(a, "state"), pl, vl);
 	}
 	json_array_foreach(json_object_get(r, "ipv6_routers"), i, a)
-		printf("%-12s %s%s\n", i ? "" : "ipv6 router:", s_(a, "address"),
+		printf("%-12s %s%s\n", i ? "" : "ipv6 router:", cli_s(a, "address"),
 		       json_is_true(json_object_get(a, "default")) ? " (default)" : "");
 	field(r, "gateway_enabled", "gateway on:");
 }
@@ -362,8 +350,8 @@ static void arp_table(json_t *r, const char *arg)
 	json_array_foreach(json_object_get(r, "entries"), i, e) {
 		char exp[32] = "-";
 		if (json_is_integer(json_object_get(e, "expires_ms")))
-			snprintf(exp, sizeof(exp), "%.1fs", (double)i_(e, "expires_ms") / 1000);
-		printf("%-40s %-18s %-10s %s%s\n", s_(e, "ip"), s_(e, "mac"), s_(e, "state"), exp,
+			snprintf(exp, sizeof(exp), "%.1fs", (double)cli_i(e, "expires_ms") / 1000);
+		printf("%-40s %-18s %-10s %s%s\n", cli_s(e, "ip"), cli_s(e, "mac"), cli_s(e, "state"), exp,
 		       json_is_true(json_object_get(e, "router")) ? " router" : "");
 	}
 }
@@ -397,18 +385,18 @@ static void conns_table(json_t *r, const char *arg)
 	json_t *e;
 	json_array_foreach(json_object_get(r, "connections"), i, e) {
 		char l[64], p[64];
-		cli_endpoint(l, sizeof(l), s_(e, "local"), i_(e, "local_port"));
-		cli_endpoint(p, sizeof(p), s_(e, "remote"), i_(e, "remote_port"));
-		printf("%-12s %8lld %8lld %-22s %-22s\n", s_(e, "state"), i_(e, "recv_queue"),
-		       i_(e, "send_queue"), l, p);
+		cli_endpoint(l, sizeof(l), cli_s(e, "local"), cli_i(e, "local_port"));
+		cli_endpoint(p, sizeof(p), cli_s(e, "remote"), cli_i(e, "remote_port"));
+		printf("%-12s %8lld %8lld %-22s %-22s\n", cli_s(e, "state"), cli_i(e, "recv_queue"),
+		       cli_i(e, "send_queue"), l, p);
 		printf("\t rtt:%.3f/%.3f rto:%lld mss:%lld cwnd:%lld ssthresh:%lld "
 		       "bytes_sent:%lld bytes_received:%lld retrans:%lld\n",
-		       (double)i_(e, "rtt_us") / 1000, (double)i_(e, "rttvar_us") / 1000,
-		       i_(e, "rto_ms"), i_(e, "mss"), i_(e, "cwnd"), i_(e, "ssthresh"),
-		       i_(e, "bytes_sent"), i_(e, "bytes_received"), i_(e, "retransmits"));
+		       (double)cli_i(e, "rtt_us") / 1000, (double)cli_i(e, "rttvar_us") / 1000,
+		       cli_i(e, "rto_ms"), cli_i(e, "mss"), cli_i(e, "cwnd"), cli_i(e, "ssthresh"),
+		       cli_i(e, "bytes_sent"), cli_i(e, "bytes_received"), cli_i(e, "retransmits"));
 		if (json_object_get(e, "tls_version"))
-			printf("\t tls %s %s sni:%s resumed:%s\n", s_(e, "tls_version"),
-			       s_(e, "tls_cipher"), s_(e, "tls_sni"), s_(e, "tls_resumed"));
+			printf("\t tls %s %s sni:%s resumed:%s\n", cli_s(e, "tls_version"),
+			       cli_s(e, "tls_cipher"), cli_s(e, "tls_sni"), cli_s(e, "tls_resumed"));
 	}
 	json_t *sp = json_object_get(r, "spliced");
 	if (!json_is_array(sp))
@@ -418,18 +406,18 @@ static void conns_table(json_t *r, const char *arg)
 	       "NAMESPACE", "DESTINATION", "HOST SOCKET", "TO-HOST", "TO-NS");
 	json_array_foreach(sp, i, e) {
 		char n[64], d[64], h[64];
-		cli_endpoint(n, sizeof(n), s_(e, "ns_addr"), i_(e, "ns_port"));
-		cli_endpoint(d, sizeof(d), s_(e, "dst_addr"), i_(e, "dst_port"));
+		cli_endpoint(n, sizeof(n), cli_s(e, "ns_addr"), cli_i(e, "ns_port"));
+		cli_endpoint(d, sizeof(d), cli_s(e, "dst_addr"), cli_i(e, "dst_port"));
 		if (json_object_get(e, "host_local_addr"))
-			cli_endpoint(h, sizeof(h), s_(e, "host_local_addr"), i_(e, "host_local_port"));
+			cli_endpoint(h, sizeof(h), cli_s(e, "host_local_addr"), cli_i(e, "host_local_port"));
 		else
-			snprintf(h, sizeof(h), "ping %s", s_(e, "host_peer_addr"));
-		printf("%-5s %-10s %-22s %-22s %-22s %12lld %12lld\n", s_(e, "proto"),
-		       s_(e, "state"), n, d, h,
-		       json_object_get(e, "bytes_to_host") ? i_(e, "bytes_to_host")
-							   : i_(e, "echo_sent"),
-		       json_object_get(e, "bytes_to_ns") ? i_(e, "bytes_to_ns")
-							 : i_(e, "echo_replies"));
+			snprintf(h, sizeof(h), "ping %s", cli_s(e, "host_peer_addr"));
+		printf("%-5s %-10s %-22s %-22s %-22s %12lld %12lld\n", cli_s(e, "proto"),
+		       cli_s(e, "state"), n, d, h,
+		       json_object_get(e, "bytes_to_host") ? cli_i(e, "bytes_to_host")
+							   : cli_i(e, "echo_sent"),
+		       json_object_get(e, "bytes_to_ns") ? cli_i(e, "bytes_to_ns")
+							 : cli_i(e, "echo_replies"));
 	}
 }
 
@@ -454,11 +442,11 @@ static void udp_table(json_t *r, const char *arg)
 	size_t i;
 	json_t *e;
 	json_array_foreach(json_object_get(r, "listeners"), i, e) {
-		const char *ep = s_(e, "endpoint");
+		const char *ep = cli_s(e, "endpoint");
 		if (strcmp(ep, "-"))
 			printf("%s\n", ep);
 		else   /* an older tapird */
-			printf("%s:%lld\n", s_(e, "local"), i_(e, "port"));
+			printf("%s:%lld\n", cli_s(e, "local"), cli_i(e, "port"));
 	}
 }
 
@@ -488,7 +476,7 @@ static int log_main(int argc, char **argv)
 	if (json_out)
 		print_json(r);
 	else
-		printf("%s\n", s_(r, "level"));
+		printf("%s\n", cli_s(r, "level"));
 	json_decref(rep);
 	return 0;
 }
@@ -502,7 +490,7 @@ static void reload_table(json_t *r, const char *arg)
 	json_array_foreach(json_object_get(r, "reopened"), i, e)
 		printf("re-opened %s\n", json_string_value(e));
 	json_array_foreach(json_object_get(r, "kept"), i, e)
-		printf("kept      %s (%s)\n", s_(e, "name"), s_(e, "reason"));
+		printf("kept      %s (%s)\n", cli_s(e, "name"), cli_s(e, "reason"));
 }
 
 static int reload_main(int argc, char **argv)
@@ -517,185 +505,6 @@ static int reload_main(int argc, char **argv)
 	return show(argv[1], "reload", NULL, reload_table, NULL);
 }
 
-static int kv_main(int argc, char **argv)
-{
-	static const char U[] =
-		"tapir kv NAME stores | ls [KEY] | get KEY | put KEY VALUE | rm KEY  [--store S] [--json]";
-	SIMPLE(argc, argv, U,
-	       "Read and change the instance's key-value stores ([kv.NAME]); --store picks one\n"
-	       "(default: the first).");
-	const char *store = NULL;
-	int n = 0;
-	char *pos[5];
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--store")) {
-			if (++i == argc)
-				return usage_err("--store needs a name", U);
-			store = argv[i];
-		} else if (n < 5) {
-			pos[n++] = argv[i];
-		} else {
-			return usage_err("too many arguments", U);
-		}
-	}
-	if (n < 2)
-		return usage_err("kv needs NAME and an action", U);
-	const char *act = pos[1];
-	int want = !strcmp(act, "stores") ? 2 : !strcmp(act, "ls") ? -1 : !strcmp(act, "put") ? 4 :
-		   (!strcmp(act, "get") || !strcmp(act, "rm")) ? 3 : 0;
-	if (!want)
-		return usage_err("kv: expected stores, ls, get, put or rm", U);
-	if ((want > 0 && n != want) || (want < 0 && n > 3))
-		return usage_err("kv: wrong number of arguments", U);
-	json_t *args = json_pack("{s:s}", "action", act);
-	if (store)
-		json_object_set_new(args, "store", json_string(store));
-	if (n >= 3)
-		json_object_set_new(args, "key", json_string(pos[2]));
-	if (n == 4)
-		json_object_set_new(args, "value", json_string(pos[3]));
-	json_t *rep, *r = call(pos[0], "kv", args, &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
-	}
-	if (json_out) {
-		print_json(r);
-	} else if (!strcmp(act, "stores")) {
-		size_t i;
-		json_t *e;
-		json_array_foreach(json_object_get(r, "stores"), i, e)
-			printf("%s\n", json_string_value(e));
-	} else if (!strcmp(act, "ls")) {
-		size_t i;
-		json_t *e;
-		json_array_foreach(json_object_get(r, "entries"), i, e)
-			printf("%s%s\n", s_(e, "name"), !strcmp(s_(e, "kind"), "dict") ? "/" : "");
-	} else if (!strcmp(act, "get")) {
-		json_t *v = json_object_get(r, "value");
-		if (!json_is_string(v)) {
-			fprintf(stderr, "tapir: the value is not text; use --json\n");
-			json_decref(rep);
-			return EXIT_RUNTIME;
-		}
-		fwrite(json_string_value(v), 1, json_string_length(v), stdout);
-	}
-	json_decref(rep);
-	return 0;
-}
-
-/* Human form of a capture reply */
-static void capture_table(json_t *r)
-{
-	static const struct {
-		const char *end, *text;
-	} ends[] = {
-		{ "stop", "stopped" },
-		{ "count", "count limit reached" },
-		{ "size", "file full (no rotation)" },
-		{ "error", "error" },
-	};
-	bool active = json_is_true(json_object_get(r, "active"));
-	printf("%s %s: %lld frames, %lld bytes\n", active ? "capturing to" : "captured to",
-	       s_(r, "file"), i_(r, "frames"), i_(r, "bytes"));
-	printf("files %lld (%lld rotations", i_(r, "files"), i_(r, "rotations"));
-	if (i_(r, "max_files"))
-		printf(", keeping %lld", i_(r, "max_files"));
-	printf("); current file %lld frames, %lld bytes\n", i_(r, "file_frames"),
-	       i_(r, "file_bytes"));
-	if (i_(r, "max_bytes"))
-		printf("size limit %lld bytes per file", i_(r, "max_bytes"));
-	else
-		printf("size limit none");
-	if (i_(r, "max_frames"))
-		printf("; count limit %lld frames", i_(r, "max_frames"));
-	else
-		printf("; count limit none");
-	printf("; snaplen %lld (%lld frames cut)\n", i_(r, "snaplen"), i_(r, "truncated"));
-	const char *end = json_string_value(json_object_get(r, "end"));
-	for (size_t i = 0; end && i < sizeof(ends) / sizeof(ends[0]); i++)
-		if (!strcmp(end, ends[i].end))
-			printf("ended: %s\n", ends[i].text);
-	if (json_is_string(json_object_get(r, "error")))
-		printf("error: %s\n", s_(r, "error"));
-}
-
-static int capture_main(int argc, char **argv)
-{
-	static const char U[] = "tapir capture NAME start FILE [--count N] [--snaplen N] "
-				"[--size BYTES [--files N]] | stop | status [--json]";
-	SIMPLE(argc, argv, U,
-	       "Record every frame the instance sends and receives (both directions, with\n"
-	       "wall-clock timestamps) to a pcap FILE that opens in tcpdump/tshark.\n"
-	       "\n"
-	       "start FILE        FILE is made absolute from the current directory\n"
-	       "  --count N       stop after N frames in all (over all files)\n"
-	       "  --snaplen N     keep at most N bytes of each frame: 60 to 262144\n"
-	       "                  (default 262144); frames keep their original length\n"
-	       "  --size BYTES    limit each file to BYTES, headers included (suffixes K/k,\n"
-	       "                  M, G: powers of 1024; --max-bytes is the same); a file\n"
-	       "                  always takes at least one frame, frames are never split\n"
-	       "  --files N       with --size: rotate instead of stopping when the file is\n"
-	       "                  full, keeping N files (2 to 1000): FILE is the newest,\n"
-	       "                  then FILE.1 ... FILE.(N-1), the oldest is replaced\n"
-	       "                  (like tcpdump -C -W, logrotate)\n"
-	       "Without --files the capture stops when the file is full.\n"
-	       "stop              end the capture\n"
-	       "status            frames and bytes (in all and in the current file),\n"
-	       "                  files written and rotations, limits, snaplen, and why\n"
-	       "                  the capture ended (stop, count, size or an error)");
-	if (argc < 3)
-		return usage_err("capture needs NAME and start, stop or status", U);
-	const char *act = argv[2];
-	json_t *args = json_pack("{s:s}", "action", act);
-	if (!strcmp(act, "start")) {
-		if (argc < 4)
-			return json_decref(args), usage_err("capture start needs FILE", U);
-		char *abs = realpath(".", NULL);
-		char file[4096];
-		if (argv[3][0] == '/' || !abs)
-			snprintf(file, sizeof(file), "%s", argv[3]);
-		else
-			snprintf(file, sizeof(file), "%s/%s", abs, argv[3]);
-		free(abs);
-		json_object_set_new(args, "file", json_string(file));
-		for (int i = 4; i < argc; i += 2) {
-			const char *o = argv[i];
-			bool size = !strcmp(o, "--size") || !strcmp(o, "--max-bytes");
-			const char *key = !strcmp(o, "--count") ? "count" :
-					  !strcmp(o, "--snaplen") ? "snaplen" :
-					  !strcmp(o, "--files") ? "files" :
-					  size ? "max_bytes" : NULL;
-			uint64_t v;
-			if (!key || i + 1 == argc) {
-				json_decref(args);
-				return usage_err("capture start: bad option", U);
-			}
-			if (size ? units_parse_size(argv[i + 1], &v) || v > (UINT64_MAX >> 1)
-				 : parse_u64(argv[i + 1], UINT32_MAX, &v) != 0) {
-				fprintf(stderr, "tapir: capture start: %s: '%s' is not %s\n", o,
-					argv[i + 1], size ? "a size (e.g. 20000, 64K, 10M)" : "a number");
-				json_decref(args);
-				return usage_err("capture start: bad option", U);
-			}
-			json_object_set_new(args, key, json_integer((json_int_t)v));
-		}
-	} else if ((strcmp(act, "stop") && strcmp(act, "status")) || argc != 3) {
-		json_decref(args);
-		return usage_err("capture: expected start FILE, stop or status", U);
-	}
-	json_t *rep, *r = call(argv[1], "capture", args, &rep);
-	if (!r) {
-		json_decref(rep);
-		return EXIT_RUNTIME;
-	}
-	if (json_out)
-		print_json(r);
-	else
-		capture_table(r);
-	json_decref(rep);
-	return 0;
-}
 
 static int resolve_main(int argc, char **argv)
 {
@@ -718,88 +527,13 @@ static int resolve_main(int argc, char **argv)
 	} else {
 		size_t i;
 		json_t *e;
-		if (strcmp(s_(r, "canonical"), s_(r, "name")))
-			printf("%s is %s\n", s_(r, "name"), s_(r, "canonical"));
+		if (strcmp(cli_s(r, "canonical"), cli_s(r, "name")))
+			printf("%s is %s\n", cli_s(r, "name"), cli_s(r, "canonical"));
 		json_array_foreach(json_object_get(r, "addresses"), i, e)
-			printf("%s\tttl %lld\n", s_(e, "addr"), i_(e, "ttl"));
+			printf("%s\tttl %lld\n", cli_s(e, "addr"), cli_i(e, "ttl"));
 	}
 	json_decref(rep);
 	return 0;
-}
-
-/* The human table of `tapir forward NAME ls` */
-static void forward_table(json_t *r, const char *arg)
-{
-	(void)arg;
-	printf("%-5s %-21s %-21s %-7s %6s %7s %7s %12s %12s\n", "PROTO", "HOST", "NAMESPACE",
-	       "ORIGIN", "ACTIVE", "TOTAL", "REFUSED", "BYTES_IN", "BYTES_OUT");
-	size_t i;
-	json_t *e;
-	json_array_foreach(json_object_get(r, "forwards"), i, e) {
-		/* A line per binding (IPv4, IPv6), the counters (both's) on the first */
-		size_t j;
-		json_t *b;
-		json_array_foreach(json_object_get(e, "bindings"), j, b) {
-			char h[64], n[64];
-			bool v6 = !strcmp(s_(b, "family"), "ipv6");
-			snprintf(h, sizeof(h), v6 ? "[%s]:%lld" : "%s:%lld", s_(b, "host_address"),
-				 i_(e, "host_port"));
-			snprintf(n, sizeof(n), v6 ? "[%s]:%lld" : "%s:%lld", s_(b, "ns_address"),
-				 i_(e, "ns_port"));
-			if (j)
-				printf("%-5s %-21s %-21s\n", "", h, n);
-			else
-				printf("%-5s %-21s %-21s %-7s %6lld %7lld %7lld %12lld %12lld\n",
-				       s_(e, "proto"), h, n, s_(e, "origin"), i_(e, "active"),
-				       i_(e, "total"), i_(e, "refused"), i_(e, "bytes_in"),
-				       i_(e, "bytes_out"));
-		}
-	}
-}
-
-static void forward_done(json_t *r, const char *arg)
-{
-	(void)r;
-	printf("%s\n", arg);
-}
-
-static int forward_main(int argc, char **argv)
-{
-	static const char U[] = "tapir forward NAME ls | add tcp|udp HOSTPORT [NSPORT] | "
-				"rm tcp|udp HOSTPORT  [--json]";
-	SIMPLE(argc, argv, U,
-	       "List, add or remove the gateway's port forwards: HOSTPORT on the host\n"
-	       "([gateway] forward_address: 127.0.0.1 and ::1) to NSPORT (default HOSTPORT)\n"
-	       "of the namespace's kernel-side address of the same family.\n"
-	       "Needs [gateway] enabled = true.");
-	if (argc < 2)
-		return usage_err("forward needs NAME", U);
-	if (argc == 2 || (argc == 3 && !strcmp(argv[2], "ls")))
-		return show(argv[1], "forward", json_pack("{s:s}", "action", "ls"), forward_table,
-			    NULL);
-	bool add = !strcmp(argv[2], "add"), rm = !strcmp(argv[2], "rm");
-	if ((!add && !rm) || argc < 5 || argc > (add ? 6 : 5))
-		return usage_err("forward needs ls, add tcp|udp HOSTPORT [NSPORT] or "
-				 "rm tcp|udp HOSTPORT", U);
-	if (strcmp(argv[3], "tcp") && strcmp(argv[3], "udp"))
-		return usage_err("the protocol is tcp or udp", U);
-	uint64_t hp, np;
-	if (parse_u64(argv[4], 65535, &hp) || hp == 0 ||
-	    (argc == 6 && (parse_u64(argv[5], 65535, &np) || np == 0)))
-		return usage_err("ports are 1 to 65535", U);
-	if (argc != 6)
-		np = hp;
-	json_t *args = json_pack("{s:s,s:s,s:I}", "action", argv[2], "proto", argv[3], "host_port",
-				 (json_int_t)hp);
-	if (add)
-		json_object_set_new(args, "ns_port", json_integer((json_int_t)np));
-	char msg[96];
-	if (add)
-		snprintf(msg, sizeof(msg), "%s/%llu -> namespace port %llu", argv[3],
-			 (unsigned long long)hp, (unsigned long long)np);
-	else
-		snprintf(msg, sizeof(msg), "%s/%llu removed", argv[3], (unsigned long long)hp);
-	return show(argv[1], "forward", args, forward_done, msg);
 }
 
 static int down_main(int argc, char **argv)
@@ -861,9 +595,9 @@ static int list_main(int argc, char **argv)
 		json_t *e;
 		json_array_foreach(arr, i, e) {
 			char a[40];
-			snprintf(a, sizeof(a), "%s/%lld", s_(e, "address"), i_(e, "prefix_len"));
-			printf("%-16s %8lld %-10s %-20s %.0fs\n", s_(e, "name"), i_(e, "pid"),
-			       s_(e, "backend"), a, (double)i_(e, "uptime_ms") / 1000);
+			snprintf(a, sizeof(a), "%s/%lld", cli_s(e, "address"), cli_i(e, "prefix_len"));
+			printf("%-16s %8lld %-10s %-20s %.0fs\n", cli_s(e, "name"), cli_i(e, "pid"),
+			       cli_s(e, "backend"), a, (double)cli_i(e, "uptime_ms") / 1000);
 		}
 	}
 	json_decref(arr);
@@ -920,7 +654,7 @@ static int metrics_main(int argc, char **argv)
 	if (r && json_out)
 		print_json(r);
 	else if (r)
-		fputs(s_(r, "text"), stdout);
+		fputs(cli_s(r, "text"), stdout);
 	json_decref(rep);
 	return r ? 0 : EXIT_RUNTIME;
 }
