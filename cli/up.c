@@ -37,7 +37,8 @@
  * `tapir exec NAME -- CMD...` asks the instance for its pid, joins its user
  * namespace (when it is not ours) and its network namespace, and execs CMD;
  * for a gateway instance, the holder's (RUNDIR/NAME.netns, checked to be a
- * child of the instance).
+ * child of the instance; without one, exec refuses rather than run CMD in
+ * tapird's own namespace, which is the host's).
  * When the instance is a gateway ([gateway] enabled) CMD runs in a private
  * mount namespace too, with RUNDIR/NAME.resolv.conf (naming tapird's DNS
  * relay) bind-mounted over /etc/resolv.conf.
@@ -650,23 +651,29 @@ static int bind_resolv_conf(const char *path)
 	return 0;
 }
 
-/* A gateway instance's namespaces are its holder's (RUNDIR/NAME.netns), a
- * child of the instance.  Return: the holder's pid, or @pid */
-static long netns_holder(const char *name, long pid)
+/*
+ * A gateway instance's namespaces are its holder's (RUNDIR/NAME.netns), a
+ * child of the instance; tapird itself runs in the caller's namespace, so
+ * without its holder a command would run there, outside the namespace:
+ * that is refused.  Other instances run in their own namespace.
+ * Return: the pid whose namespaces to join, or -1 (printed)
+ */
+static long netns_holder(const char *name, long pid, bool gateway)
 {
 	char dir[4096], path[8192], line[256];
 	long holder = -1, ppid = -1;
 	FILE *f;
 
 	if (control_runtime_dir(dir, sizeof(dir)))
-		return pid;
+		return gateway ? -1 : pid;
 	snprintf(path, sizeof(path), "%s/%s.netns", dir, name);
 	f = fopen(path, "r");
-	if (!f)
+	if (!f && !gateway)
 		return pid;
-	if (fscanf(f, "%ld", &holder) != 1)
+	if (f && fscanf(f, "%ld", &holder) != 1)
 		holder = -1;
-	fclose(f);
+	if (f)
+		fclose(f);
 	snprintf(path, sizeof(path), "/proc/%ld/status", holder);
 	f = holder > 0 ? fopen(path, "r") : NULL;
 	while (f && fgets(line, sizeof(line), f))
@@ -674,7 +681,13 @@ static long netns_holder(const char *name, long pid)
 			break;
 	if (f)
 		fclose(f);
-	return ppid == pid ? holder : pid;
+	if (ppid == pid)
+		return holder;
+	fprintf(stderr, "tapir: %s: %s\n", name,
+		holder > 0 ? "the process holding its namespace is gone (not a child of tapird)" :
+		"a gateway whose namespace `tapir up --netns new` did not make: no namespace to "
+		"run in (tapird's own is the host's)");
+	return -1;
 }
 
 static bool same_ns(const char *a, const char *b)
@@ -698,9 +711,11 @@ int exec_main(int argc, char **argv)
 	long pid = instance_pid(argv[1], dns, sizeof(dns));
 	if (pid < 0)
 		return EXIT_RUNTIME;
+	pid = netns_holder(argv[1], pid, dns[0] != 0);
+	if (pid < 0)
+		return EXIT_RUNTIME;
 	if (dns[0] && write_resolv_conf(argv[1], dns, resolv, sizeof(resolv)))
 		return EXIT_RUNTIME;
-	pid = netns_holder(argv[1], pid);
 	char user[64], net[64];
 	snprintf(user, sizeof(user), "/proc/%ld/ns/user", pid);
 	snprintf(net, sizeof(net), "/proc/%ld/ns/net", pid);

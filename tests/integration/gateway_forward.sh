@@ -7,6 +7,7 @@
 # 192.0.2.2 keeps its host sockets in H; dnsmasq on H's 127.0.0.1 is the
 # host's resolver.  Checks:
 #   - 64 concurrent `tapir exec`s all run (each writes its own resolv.conf);
+#     exec refuses when the namespace's holder is gone (never runs in H);
 #   - a TCP forward from the config (H:127.0.0.1:8080 -> 192.0.2.1:80) carries an
 #     HTTP GET of a 2 MB file to a python http.server, SHA-256 equal;
 #   - a runtime forward (tapir forward add) works, is listed (table, --json),
@@ -483,6 +484,21 @@ out=$("$TAPIR" exec "$NAME" -- getent ahostsv4 bare.gw.test) ||
 [ "$(jq '.gateway_relay.dns_bad_answers' "$TMP/stats3.json")" = 0 ] ||
 	fail "the bare TC answer was dropped: $(jq -c .gateway_relay "$TMP/stats3.json")"
 pass "a truncated answer without its question: relayed with the question put in, the TCP retry answered"
+
+# exec without the namespace's holder (RUNDIR/NAME.netns naming a process
+# that is not tapird's child): refused, not run in tapird's namespace (H)
+NSFILE="$TMP/run/$NAME.netns"
+cp "$NSFILE" "$TMP/netns.saved"
+echo $$ >"$NSFILE"
+if "$TAPIR" exec "$NAME" -- touch "$TMP/ran" 2>"$TMP/exec.err"; then fail "exec ran without its holder"; fi
+[ ! -e "$TMP/ran" ] || fail "exec without its holder ran the command"
+grep_q "namespace is gone" "$TMP/exec.err" || fail "exec without its holder said: $(cat "$TMP/exec.err")"
+rm -f "$NSFILE"
+if "$TAPIR" exec "$NAME" -- touch "$TMP/ran" 2>"$TMP/exec.err"; then fail "exec ran without NAME.netns"; fi
+[ ! -e "$TMP/ran" ] || fail "exec without NAME.netns ran the command"
+cp "$TMP/netns.saved" "$NSFILE"
+"$TAPIR" exec "$NAME" -- true || fail "exec with its holder back"
+pass "exec refuses a gateway instance whose namespace holder is gone or unknown (nothing runs in the host's namespace)"
 
 "$TAPIR" down "$NAME" >/dev/null || fail "tapir down"
 trap cleanup EXIT
