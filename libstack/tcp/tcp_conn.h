@@ -72,7 +72,8 @@
  * no recv callback yet.
  *
  * Output (tcp_output): the send buffer is a ring that grows by doubling from
- * 2 KiB up to sndbuf and is freed whenever everything is acked (an idle flow
+ * 2 KiB up to sndbuf (which autotuning raises with cwnd, buf.c) and is
+ * freed whenever everything is acked (an idle flow
  * holds no buffer; nor does a reader that keeps up, see Input); a
  * segment is gathered from the ring (one or two pieces) into the device
  * buffer by tapir_ipv4_write (DF set).  Sending obeys the peer's window, cwnd,
@@ -89,7 +90,8 @@
  * every second full segment, else after delack_ns; immediately for
  * out-of-order data or a filled hole.  The receive window's right edge only
  * moves in steps of min(rcvbuf/2, MSS) (receiver SWS avoidance) and never
- * back; window scaling offers at least rcvbuf.
+ * back; window scaling offers at least rcvbuf, or rcvbuf_max when the
+ * window is autotuned (buf.c: dynamic right-sizing, measured in input.c).
  *
  * TIME_WAIT (tw.c).  A flow that reaches TIME_WAIT leaves the flow table:
  * a compact entry (4-tuple, SND.NXT, RCV.NXT, the window, TS.Recent, the
