@@ -295,6 +295,7 @@ struct tapir_tcp_flow_info {
 	size_t snd_queue;               /* bytes in the send buffer (unacked + unsent) */
 	size_t rcv_queue;               /* bytes received in order, not yet delivered */
 	size_t ooo_bytes;               /* out-of-order bytes held */
+	size_t sndbuf, rcvbuf;          /* the buffers' current limits (autotuning grows them) */
 	uint32_t srtt_us, rttvar_us, rto_ms;
 	uint32_t cwnd, ssthresh;        /* bytes */
 	uint32_t mss;                   /* payload bytes per full segment we send */

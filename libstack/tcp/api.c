@@ -595,6 +595,8 @@ int tapir_tcp_flow_info(const struct tapir_tcp_flow *f, struct tapir_tcp_flow_in
 	o->snd_queue = f->slen;
 	o->rcv_queue = f->rlen;
 	o->ooo_bytes = f->ooo.bytes;
+	o->sndbuf = f->o.sndbuf;
+	o->rcvbuf = f->o.rcvbuf;
 	o->srtt_us = f->srtt_us;
 	o->rttvar_us = f->rttvar_us;
 	o->rto_ms = (uint32_t)(f->rto / MS);

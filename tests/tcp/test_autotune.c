@@ -197,6 +197,7 @@ static double window_rate(size_t bytes)
 static void test_rcv_grows_to_max(void **state)
 {
 	struct run r = { 0 };
+	struct tapir_tcp_flow_info fi;
 	double rate;
 
 	(void)state;
@@ -212,6 +213,10 @@ static void test_rcv_grows_to_max(void **state)
 		      r.rx->o.rcvbuf, r.tx->o.sndbuf, r.tx->cwnd, r.max_wnd, rate / 1e6,
 		      window_rate(INIT) / 1e6, (unsigned long long)r.acks);
 	assert_int_equal(r.rx->o.rcvbuf, 6u << 20);	/* at the max, not beyond */
+	assert_int_equal(tapir_tcp_flow_info(r.rx, &fi), 0);
+	assert_int_equal(fi.rcvbuf, 6u << 20);	/* and tapir_tcp_flow_info() says so */
+	assert_int_equal(tapir_tcp_flow_info(r.tx, &fi), 0);
+	assert_int_equal(fi.sndbuf, 4u << 20);
 	assert_true(r.max_wnd > 4 * INIT);
 	assert_true(r.max_wnd <= (6u << 20) + (1u << r.rx->rcv_ws));
 	/* now a's send buffer (4 MiB, sndbuf_max) is the limit: at least 60 % of
