@@ -314,6 +314,8 @@ int control_cmd_conns(struct control *c, json_t *args, uint64_t now, json_t **re
 		json_object_set_new(e, "send_queue", json_integer((json_int_t)f[i].snd_queue));
 		json_object_set_new(e, "recv_queue", json_integer((json_int_t)f[i].rcv_queue));
 		json_object_set_new(e, "ooo_bytes", json_integer((json_int_t)f[i].ooo_bytes));
+		json_object_set_new(e, "sndbuf", json_integer((json_int_t)f[i].sndbuf));
+		json_object_set_new(e, "rcvbuf", json_integer((json_int_t)f[i].rcvbuf));
 		json_object_set_new(e, "rtt_us", json_integer(f[i].srtt_us));
 		json_object_set_new(e, "rttvar_us", json_integer(f[i].rttvar_us));
 		json_object_set_new(e, "rto_ms", json_integer(f[i].rto_ms));

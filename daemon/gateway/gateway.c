@@ -227,6 +227,8 @@ int gateway_start(struct gateway **out, uv_loop_t *loop, struct tapir_stack *st,
 	gw->pool.after = after;
 	gw->pool.ctx = ctx;
 	tapir_tcp_flow_opts_defaults(st, &gw->pool.opts);
+	/* set, so fixed (no autotuning): a splice holds at most flow_buffer
+	 * each way, which total_buffer and max_flows are reckoned on */
 	gw->pool.opts.sndbuf = (size_t)cfg->flow_buffer;
 	gw->pool.opts.rcvbuf = (size_t)cfg->flow_buffer;
 	gw->pool.opts.nodelay = true;	/* the host side decides the segmenting */

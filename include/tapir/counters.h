@@ -246,6 +246,9 @@
 	X(TCP_MEM_WINDOW_CLAMPED, "tcp.mem_window_clamped")               \
 	X(TCP_MEM_WRITE_REFUSED, "tcp.mem_write_refused")                 \
 	X(TCP_DROP_OOO_MEM, "tcp.drop.ooo_mem")                            \
+	X(TCP_RCVBUF_GROWN, "tcp.autotune.rcvbuf_grown")                   \
+	X(TCP_SNDBUF_GROWN, "tcp.autotune.sndbuf_grown")                   \
+	X(TCP_AUTOTUNE_REFUSED, "tcp.autotune.refused_mem")                \
 	X(TCP_FORWARD_SYNS, "tcp.forward_syns")                            \
 	X(TCP_FORWARD_ACCEPTED, "tcp.forward_accepted")                    \
 	X(TCP_FORWARD_REFUSED, "tcp.forward_refused")                      \

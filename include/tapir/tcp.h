@@ -21,7 +21,10 @@
  * Receiving: in-order data is handed to recv() straight from the received
  * frame (no copy) unless reading is paused (tapir_tcp_read_pause()) or no recv
  * callback is set yet, in which case it is queued (at most rcvbuf bytes; the
- * advertised window closes as the queue fills).  recv() with len == 0 means
+ * advertised window closes as the queue fills).  Unless the application set
+ * them, rcvbuf and sndbuf grow while the flow needs them (autotuning, as
+ * Linux's): the window to about twice what the application takes per round
+ * trip, the send buffer to about twice the congestion window.  recv() with len == 0 means
  * end of stream (the peer's FIN).  Sending: tapir_tcp_write() copies into the
  * flow's send buffer (a ring of sndbuf bytes) and returns how much it took;
  * when it took less than asked, writable() is called once there is room
@@ -75,12 +78,18 @@ enum tapir_tcp_state {
  * @ka_intvl_ns: Time between probes
  * @ka_count:	Unanswered probes before the connection is dropped
  * @nodelay:	Disable Nagle's algorithm
- * @sndbuf:	Send buffer, bytes (at least 4 KiB is used).  Allocated as
- *		needed: it starts at 2 KiB, doubles, and is freed when
- *		everything sent is acknowledged
+ * @sndbuf:	Send buffer, bytes (at least 4 KiB is used), or 0 (the
+ *		default): [tcp] sndbuf to begin with, then autotuned (it grows
+ *		with the congestion window up to [tcp] sndbuf_max).  A size
+ *		set here stays fixed, as SO_SNDBUF turns Linux's autotuning
+ *		off.  Allocated as needed: the ring starts at 2 KiB, doubles,
+ *		and is freed when everything sent is acknowledged
  * @rcvbuf:	Receive buffer: the largest window offered, bytes (4 KiB to
- *		65535 << 14).  Memory is used only for data the application
- *		has not taken (paused, or no recv callback yet)
+ *		65535 << 14), or 0 (the default): [tcp] rcvbuf to begin with,
+ *		then autotuned (it grows with what the application takes per
+ *		round trip, up to [tcp] rcvbuf_max).  A size set here stays
+ *		fixed (as SO_RCVBUF).  Memory is used only for data the
+ *		application has not taken (paused, or no recv callback yet)
  * @cc:		Congestion control: TAPIR_TCP_CC_CUBIC (the default) or TAPIR_TCP_CC_NEWRENO
  * @v4mapped:	Report an IPv4 peer (and our IPv4 address) as an IPv4-mapped
  *		IPv6 address ::ffff:a.b.c.d in struct tapir_tcp_flow_info, as
@@ -96,7 +105,8 @@ struct tapir_tcp_flow_opts {
 	bool v4mapped;
 };
 
-/* Fill @o with the stack's defaults (stack_config.tcp). */
+/* Fill @o with the stack's defaults (stack_config.tcp); sndbuf and rcvbuf
+ * are 0: the stack's sizes, autotuned unless [tcp] autotune is off. */
 void tapir_tcp_flow_opts_defaults(const struct tapir_stack *st, struct tapir_tcp_flow_opts *o);
 
 /**
@@ -285,6 +295,7 @@ struct tapir_tcp_flow_info {
 	size_t snd_queue;               /* bytes in the send buffer (unacked + unsent) */
 	size_t rcv_queue;               /* bytes received in order, not yet delivered */
 	size_t ooo_bytes;               /* out-of-order bytes held */
+	size_t sndbuf, rcvbuf;          /* the buffers' current limits (autotuning grows them) */
 	uint32_t srtt_us, rttvar_us, rto_ms;
 	uint32_t cwnd, ssthresh;        /* bytes */
 	uint32_t mss;                   /* payload bytes per full segment we send */

@@ -13,7 +13,12 @@ enum tapir_tcp_cc_algo { TAPIR_TCP_CC_NEWRENO = 0, TAPIR_TCP_CC_CUBIC };
 struct tapir_tcp_config {
 	size_t max_connections;       /* all flows, listeners excluded: 16384 */
 	size_t backlog;               /* default SYN queue + accept queue per listener: 4096 */
-	size_t sndbuf, rcvbuf;        /* default buffer sizes per flow: 256 KiB, 256 KiB */
+	size_t sndbuf, rcvbuf;        /* initial buffer sizes per flow: 256 KiB, 256 KiB (the
+				       * fixed sizes when autotune is off) */
+	size_t sndbuf_max, rcvbuf_max; /* autotuning grows a flow's buffers up to these:
+				       * 4 MiB, 6 MiB (Linux's tcp_wmem[2], tcp_rmem[2]) */
+	bool autotune;                /* grow the buffers of flows that did not set theirs:
+				       * true (tcp.h, struct tapir_tcp_flow_opts) */
 	size_t ooo_max_bytes;         /* out-of-order data held per flow: = rcvbuf */
 	uint64_t msl_ns;              /* TIME_WAIT lasts 2 MSL; MSL 30 s */
 	uint64_t fin_wait2_ns;        /* orphaned FIN_WAIT_2 timeout: 60 s */

@@ -39,6 +39,9 @@ void tapir_tcp_config_defaults(struct tapir_tcp_config *c)
 	c->backlog = 4096;
 	c->sndbuf = 256 * 1024;
 	c->rcvbuf = 256 * 1024;
+	c->sndbuf_max = 4u << 20;
+	c->rcvbuf_max = 6u << 20;
+	c->autotune = true;
 	c->ooo_max_bytes = 256 * 1024;
 	c->msl_ns = 30 * SEC;
 	c->fin_wait2_ns = 60 * SEC;
@@ -71,8 +74,8 @@ void tapir_tcp_flow_opts_defaults(const struct tapir_stack *st, struct tapir_tcp
 	o->ka_intvl_ns = c->keepalive_intvl_ns;
 	o->ka_count = c->keepalive_count;
 	o->nodelay = c->nodelay;
-	o->sndbuf = c->sndbuf;
-	o->rcvbuf = c->rcvbuf;
+	o->sndbuf = 0;	/* the stack's [tcp] sndbuf, autotuned */
+	o->rcvbuf = 0;
 	o->cc = c->cc;
 	o->v4mapped = false;
 }
@@ -592,6 +595,8 @@ int tapir_tcp_flow_info(const struct tapir_tcp_flow *f, struct tapir_tcp_flow_in
 	o->snd_queue = f->slen;
 	o->rcv_queue = f->rlen;
 	o->ooo_bytes = f->ooo.bytes;
+	o->sndbuf = f->o.sndbuf;
+	o->rcvbuf = f->o.rcvbuf;
 	o->srtt_us = f->srtt_us;
 	o->rttvar_us = f->rttvar_us;
 	o->rto_ms = (uint32_t)(f->rto / MS);

@@ -1,7 +1,40 @@
 /*
  * buf.c - TCP send and receive buffers: rings that grow by doubling, delivery of
- * in-order data to the application, and the memory budget of all flows
- * (max_memory, tapir_tcp_mem_check())
+ * in-order data to the application, the memory budget of all flows
+ * (max_memory, tapir_tcp_mem_check()), and buffer autotuning
+ *
+ * Theory of operation (autotuning)
+ *
+ * A flow's limits are f->o.sndbuf (the most its send ring may hold) and
+ * f->o.rcvbuf (the most window it offers, and the most its receive queue may
+ * hold).  A flow whose options left them 0 starts at [tcp] sndbuf / rcvbuf
+ * and, with [tcp] autotune on, has them grow (snd_auto, rcv_auto); a flow
+ * given sizes keeps them (as SO_SNDBUF / SO_RCVBUF turn Linux's autotuning
+ * off).  Limits only grow; memory is spent only by what a ring holds, and
+ * rings are freed when they drain, so a large limit costs nothing while the
+ * application keeps up.
+ *
+ * Receive (dynamic right-sizing, as Linux's tcp_rcv_space_adjust()): once
+ * per receiver RTT (from the timestamp echo of the segment at hand: our
+ * clock less the TSecr it carries; else the flow's srtt; at least 1 ms), the
+ * bytes the application took during it (RCV.NXT less the queue) are
+ * measured.  If twice that plus 16 segments of headroom (reordering, loss)
+ * exceeds rcvbuf, rcvbuf becomes that, up to [tcp] rcvbuf_max.  A sender
+ * that fills the window each RTT so doubles it each RTT, as slow start
+ * does; a reader that does not take the data (paused) measures nothing and
+ * the window stays.  The window's right edge never moves back (output.c);
+ * growth only lets it move further.  The window scale offered in the SYN is
+ * chosen for rcvbuf_max, and the out-of-order bound follows rcvbuf.
+ *
+ * Send (as Linux's tcp_sndbuf_expand()): on every ACK, sndbuf grows to the
+ * larger of 2 x cwnd and what is in flight plus cwnd (the ring must hold
+ * the unacknowledged data, SACKed pieces included, and a cwnd more), up to
+ * [tcp] sndbuf_max.  The writable() threshold is a quarter of the current
+ * limit, so a writer blocked on the old limit is woken when it grows.
+ *
+ * Memory: no limit grows while max_memory is under pressure (3/4 used);
+ * under pressure a ring does not grow past the initial size (or the size it
+ * has) either.  Each refusal counts tcp.autotune.refused_mem.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +257,8 @@ void tcp_deliver_queue(struct tapir_tcp_flow *f)
 		f->cb.recv(f->cb_ctx, f, NULL, 0);
 	}
 	f->in_deliver = false;
+	if (before && f->rlen < before && !f->zombie)
+		tcp_rcv_space_adjust(f, 0);
 	if (before && !f->zombie && synchronized(f) && f->state != TAPIR_TCP_STATE_TIME_WAIT &&
 	    f->rlen < before) {
 		/* the window opened: tell the peer if it moved enough */
@@ -253,17 +288,27 @@ void tcp_deliver_data(struct tapir_tcp_flow *f, const uint8_t *data, size_t len)
 
 bool tcp_sbuf_reserve(struct tapir_tcp_flow *f, size_t want)
 {
-	size_t cap = f->scap, need = f->slen + want;
+	size_t cap = f->scap, need = f->slen + want, lim = f->o.sndbuf;
 	uint8_t *n;
 
 	if (need <= cap)
 		return true;
-	if (cap == f->o.sndbuf)
+	if (f->snd_auto && lim > f->st->cfg.tcp.sndbuf && tcp_mem_under_pressure(f->st)) {
+		/* a limit that grew: not past the initial size under pressure */
+		size_t floor = f->scap > f->st->cfg.tcp.sndbuf ? f->scap : f->st->cfg.tcp.sndbuf;
+
+		if (floor < lim) {
+			if (need > floor)
+				CTR_INC(f->st, TCP_AUTOTUNE_REFUSED);
+			lim = floor;
+		}
+	}
+	if (cap >= lim)
 		return false;
 	if (cap == 0)
-		cap = minsz(2048, f->o.sndbuf);
-	while (cap < need && cap < f->o.sndbuf)
-		cap = minsz(cap * 2, f->o.sndbuf);
+		cap = minsz(2048, lim);
+	while (cap < need && cap < lim)
+		cap = minsz(cap * 2, lim);
 	if (!mem_may_grow(f, cap - f->scap))
 		return false;
 	n = ring_regrow(f->sbuf, f->scap, f->shead, f->slen, cap);
@@ -285,4 +330,162 @@ void tcp_sbuf_free(struct tapir_tcp_flow *f)
 	free(f->sbuf);
 	f->sbuf = NULL;
 	f->scap = f->shead = 0;
+}
+
+/* ---- autotuning (see the theory above) ---- */
+
+#define TCP_RCV_RTT_FLOOR_MS 1          /* the timestamp clock's tick */
+#define TCP_RCV_RTT_MAX_MS 30000        /* the 16-bit rcvq_time spans 65 s */
+#define TCP_RCV_HEADROOM_SEGS 16        /* Linux: 16 * advmss */
+
+static size_t clamp_rcvbuf(size_t b)
+{
+	if (b < TCP_RCVBUF_MIN)
+		return TCP_RCVBUF_MIN;
+	return minsz(b, (size_t)65535 << TCP_MAX_WSCALE);
+}
+
+/* The send ring's length is 32 bits: keep well below */
+static size_t clamp_sndbuf(size_t b)
+{
+	if (b < TCP_SNDBUF_MIN)
+		return TCP_SNDBUF_MIN;
+	return minsz(b, (size_t)1 << 30);
+}
+
+/* Does a flow with options @o autotune its receive buffer? */
+static bool opts_rcv_auto(const struct tapir_stack *st, const struct tapir_tcp_flow_opts *o)
+{
+	const struct tapir_tcp_config *c = &st->cfg.tcp;
+
+	return !o->rcvbuf && c->autotune && clamp_rcvbuf(c->rcvbuf_max) > clamp_rcvbuf(c->rcvbuf);
+}
+
+/**
+ * tcp_opts_rcvbuf() - The receive buffer a flow with options @o starts with
+ * @st: Stack
+ * @o:  Options (rcvbuf 0: the stack's [tcp] rcvbuf)
+ *
+ * Return: bytes, within what window scaling can offer
+ */
+size_t tcp_opts_rcvbuf(const struct tapir_stack *st, const struct tapir_tcp_flow_opts *o)
+{
+	return clamp_rcvbuf(o->rcvbuf ? o->rcvbuf : st->cfg.tcp.rcvbuf);
+}
+
+/**
+ * tcp_opts_wscale() - The window scale a flow with options @o offers
+ * @st: Stack
+ * @o:  Options
+ *
+ * Return: the shift that lets the window reach rcvbuf_max for an autotuned
+ *         flow, else rcvbuf
+ */
+uint8_t tcp_opts_wscale(const struct tapir_stack *st, const struct tapir_tcp_flow_opts *o)
+{
+	if (opts_rcv_auto(st, o))
+		return tcp_pick_wscale(clamp_rcvbuf(st->cfg.tcp.rcvbuf_max));
+	return tcp_pick_wscale(tcp_opts_rcvbuf(st, o));
+}
+
+/**
+ * tcp_buf_opts() - Take a new flow's buffer options
+ * @f: Flow (f->o not yet set)
+ * @o: Options: sndbuf / rcvbuf 0 for the stack's sizes, autotuned
+ */
+void tcp_buf_opts(struct tapir_tcp_flow *f, const struct tapir_tcp_flow_opts *o)
+{
+	const struct tapir_tcp_config *c = &f->st->cfg.tcp;
+
+	f->o = *o;
+	f->o.sndbuf = clamp_sndbuf(o->sndbuf ? o->sndbuf : c->sndbuf);
+	f->o.rcvbuf = tcp_opts_rcvbuf(f->st, o);
+	f->snd_auto = !o->sndbuf && c->autotune && clamp_sndbuf(c->sndbuf_max) > f->o.sndbuf;
+	f->rcv_auto = opts_rcv_auto(f->st, o);
+	f->rcv_ws = tcp_opts_wscale(f->st, o);
+}
+
+/* Start the first receive measurement (the flow is established). */
+void tcp_autotune_init(struct tapir_tcp_flow *f)
+{
+	f->rcvq_seq = f->rcv_nxt - f->rlen;
+	f->rcvq_time = (uint16_t)tcp_ms32(f->st);
+}
+
+/* The out-of-order data @f may hold: [tcp] ooo_max_bytes, plus what
+ * autotuning added to its window */
+size_t tcp_ooo_limit(const struct tapir_tcp_flow *f)
+{
+	const struct tapir_tcp_config *c = &f->st->cfg.tcp;
+	size_t lim = c->ooo_max_bytes, init = clamp_rcvbuf(c->rcvbuf);
+
+	return f->rcv_auto && f->o.rcvbuf > init ? lim + (f->o.rcvbuf - init) : lim;
+}
+
+/**
+ * tcp_rcv_space_adjust() - Measure what the application took; grow rcvbuf
+ * @f:          Flow
+ * @ts_rtt_ms:  The receiver's RTT sample from the segment at hand's
+ *              timestamp echo, ms (at least 1), or 0 for none
+ *
+ * Dynamic right-sizing: see the theory above.
+ */
+void tcp_rcv_space_adjust(struct tapir_tcp_flow *f, uint32_t ts_rtt_ms)
+{
+	const struct tapir_tcp_config *c = &f->st->cfg.tcp;
+	uint32_t taken = f->rcv_nxt - f->rlen, copied, rtt_ms;
+	uint16_t now = (uint16_t)tcp_ms32(f->st);
+	uint32_t seg = f->rcv_mss ? f->rcv_mss : f->mss;
+	size_t want, max;
+
+	if (!f->rcv_auto)
+		return;
+	if (ts_rtt_ms)
+		rtt_ms = ts_rtt_ms;
+	else if (f->srtt_us)
+		rtt_ms = (f->srtt_us + 999) / 1000;
+	else
+		return;	/* no estimate yet */
+	rtt_ms = min32(max32(rtt_ms, TCP_RCV_RTT_FLOOR_MS), TCP_RCV_RTT_MAX_MS);
+	if ((uint16_t)(now - f->rcvq_time) < rtt_ms)
+		return;
+	copied = taken - f->rcvq_seq;
+	f->rcvq_seq = taken;
+	f->rcvq_time = now;
+	want = 2 * (size_t)copied + (size_t)TCP_RCV_HEADROOM_SEGS * seg;
+	max = clamp_rcvbuf(c->rcvbuf_max);
+	if (want <= f->o.rcvbuf || f->o.rcvbuf >= max)
+		return;
+	if (tcp_mem_under_pressure(f->st)) {
+		CTR_INC(f->st, TCP_AUTOTUNE_REFUSED);
+		return;
+	}
+	f->o.rcvbuf = minsz(want, max);
+	CTR_INC(f->st, TCP_RCVBUF_GROWN);
+}
+
+/**
+ * tcp_sndbuf_adjust() - Let the send limit follow cwnd (after an ACK)
+ * @f: Flow
+ */
+void tcp_sndbuf_adjust(struct tapir_tcp_flow *f)
+{
+	size_t want, max;
+
+	if (!f->snd_auto)
+		return;
+	max = clamp_sndbuf(f->st->cfg.tcp.sndbuf_max);
+	if (f->o.sndbuf >= max)
+		return;
+	want = 2 * (size_t)f->cwnd;
+	if ((size_t)flight(f) + f->cwnd > want)
+		want = (size_t)flight(f) + f->cwnd;
+	if (want <= f->o.sndbuf)
+		return;
+	if (tcp_mem_under_pressure(f->st)) {
+		CTR_INC(f->st, TCP_AUTOTUNE_REFUSED);
+		return;
+	}
+	f->o.sndbuf = minsz(want, max);
+	CTR_INC(f->st, TCP_SNDBUF_GROWN);
 }

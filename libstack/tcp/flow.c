@@ -336,13 +336,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip 
 	f->raddr = *raddr;
 	f->rport = rport;
 	f->lport = lport;
-	f->o = *o;
-	if (f->o.sndbuf < TCP_SNDBUF_MIN)
-		f->o.sndbuf = TCP_SNDBUF_MIN;
-	if (f->o.rcvbuf < TCP_RCVBUF_MIN)
-		f->o.rcvbuf = TCP_RCVBUF_MIN;
-	if (f->o.rcvbuf > (65535u << TCP_MAX_WSCALE))
-		f->o.rcvbuf = 65535u << TCP_MAX_WSCALE;
+	tcp_buf_opts(f, o);	/* f->o, the buffer sizes, autotuning, rcv_ws */
 	f->heap_idx = TCP_HEAP_NONE;
 	f->rto = st->cfg.tcp.rto_initial_ns;
 	f->iss = make_isn(st, laddr, raddr, rport, lport);
@@ -353,7 +347,6 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip 
 	f->high_sack = f->rexmit_nxt = f->iss;
 	f->peer_mss = TCP_DEFAULT_MSS;
 	f->mss = TCP_DEFAULT_MSS;
-	f->rcv_ws = tcp_pick_wscale(f->o.rcvbuf);
 	f->ssthresh = UINT32_MAX;
 	f->ts_offset = (uint32_t)tcp_tuple_sip(t->isn_key, laddr, raddr, rport, lport, 1);
 	f->last_rcv = st->now;
@@ -430,6 +423,7 @@ void tcp_flow_established(struct tapir_tcp_flow *f)
 	/* RFC 6928 initial window */
 	f->cwnd = min32(10 * f->mss, max32(2 * f->mss, 14600));
 	tcp_cc_init(f);
+	tcp_autotune_init(f);
 	f->last_rcv = st->now;
 	if (f->o.keepalive) {
 		f->t_ka = st->now + f->o.ka_idle_ns;

@@ -23,7 +23,7 @@ static void ooo_insert(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		return;
 	}
 	rc = tcp_ooo_insert(&f->ooo, seg->seq, seg->payload, (uint32_t)seg->payload_len,
-			    f->st->cfg.tcp.ooo_max_bytes);
+			    tcp_ooo_limit(f));
 	tcp_mem_add(f->st, (long)f->ooo.bytes - (long)before);
 	switch (rc) {
 	case TCP_OOO_QUEUED:
@@ -63,6 +63,24 @@ static void ooo_drain(struct tapir_tcp_flow *f)
 }
 
 /* ---- input ---- */
+
+/*
+ * The receiver's RTT sample of a data segment (RFC 7323 4.1 run from the
+ * receiving side, as Linux's tcp_rcv_rtt_measure_ts()): TSecr echoes our
+ * clock of the ACK that let the peer send it.  Return: ms (at least 1), or
+ * 0 when the segment says nothing (no timestamps, no echo, or a bogus one)
+ */
+static uint32_t rcv_rtt_sample(const struct tapir_tcp_flow *f, const struct tcp_repr *seg)
+{
+	uint32_t d;
+
+	if (!f->ts_ok || !seg->has_ts || !seg->ts_ecr)
+		return 0;
+	d = ts_now(f) - seg->ts_ecr;
+	if (d > 60000)
+		return 0;	/* from the future, or older than a minute */
+	return d ? d : 1;
+}
 
 static void take_options(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
@@ -141,6 +159,7 @@ static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		f->dupacks = 0;
 		tcp_cc_on_ack(f, acked);
 	}
+	tcp_sndbuf_adjust(f);	/* the send limit follows cwnd (buf.c) */
 	/* retransmission timer (RFC 6298 5.2, 5.3) */
 	f->tlp_out = false;
 	if (f->snd_una == f->snd_max) {
@@ -603,6 +622,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 				if (f->zombie || f->state == TAPIR_TCP_STATE_CLOSED)
 					return;
 			}
+			tcp_rcv_space_adjust(f, rcv_rtt_sample(f, seg));
 			schedule_ack(f, was_ooo || f->ooo.head || f->rlen);
 		} else {
 			f->ooo_segs_in++;

@@ -35,7 +35,7 @@ void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l,
 		cookie_hash(t, laddr, src, seg->src_port, seg->dst_port, seg->seq, count & 31, mssidx);
 	r.ack = seg->seq + 1;
 	r.flags = TCP_SYN | TCP_ACK;
-	r.window = (uint16_t)min32((uint32_t)l->o.rcvbuf, 65535);
+	r.window = (uint16_t)min32((uint32_t)tcp_opts_rcvbuf(st, &l->o), 65535);
 	r.has_mss = true;
 	r.mss = (uint16_t)(mtu - tcp_ip_hdrs(src));
 	if (seg->has_ts) {
@@ -51,7 +51,7 @@ void tcp_syncookie_send(struct tapir_stack *st, struct tcp_listener *l,
 		r.ts_ecr = seg->ts_val;
 		r.sack_perm = seg->sack_perm;
 		if (seg->wscale >= 0)
-			r.wscale = (int8_t)tcp_pick_wscale(l->o.rcvbuf);
+			r.wscale = (int8_t)tcp_opts_wscale(st, &l->o);
 	}
 	l->last_cookie = st->now ? st->now : 1;
 	if (tcp_send_repr(st, laddr, src, &r) == 0)
@@ -95,7 +95,7 @@ struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_li
 	f->sbuf_seq = f->push_seq = f->recover = f->high_sack = f->rexmit_nxt = seg->ack;
 	f->irs = peer_isn;
 	f->rcv_nxt = f->last_ack_sent = seg->seq;
-	f->rcv_adv = f->rcv_nxt + min32((uint32_t)l->o.rcvbuf, 65535);
+	f->rcv_adv = f->rcv_nxt + min32((uint32_t)f->o.rcvbuf, 65535);
 	f->peer_mss = cookie_mss[mssidx];
 	if (seg->has_ts) {
 		uint32_t bits = seg->ts_ecr & 31, ws = bits >> 1;
@@ -107,7 +107,7 @@ struct tapir_tcp_flow *tcp_syncookie_check(struct tapir_stack *st, struct tcp_li
 		if (ws != 15) {
 			f->ws_ok = true;
 			f->snd_ws = (uint8_t)(ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : ws);
-			f->rcv_ws = tcp_pick_wscale(f->o.rcvbuf);
+			f->rcv_ws = tcp_opts_wscale(st, &l->o);	/* what the cookie's SYN-ACK said */
 		} else {
 			f->rcv_ws = 0;
 		}

@@ -72,7 +72,8 @@
  * no recv callback yet.
  *
  * Output (tcp_output): the send buffer is a ring that grows by doubling from
- * 2 KiB up to sndbuf and is freed whenever everything is acked (an idle flow
+ * 2 KiB up to sndbuf (which autotuning raises with cwnd, buf.c) and is
+ * freed whenever everything is acked (an idle flow
  * holds no buffer; nor does a reader that keeps up, see Input); a
  * segment is gathered from the ring (one or two pieces) into the device
  * buffer by tapir_ipv4_write (DF set).  Sending obeys the peer's window, cwnd,
@@ -89,7 +90,8 @@
  * every second full segment, else after delack_ns; immediately for
  * out-of-order data or a filled hole.  The receive window's right edge only
  * moves in steps of min(rcvbuf/2, MSS) (receiver SWS avoidance) and never
- * back; window scaling offers at least rcvbuf.
+ * back; window scaling offers at least rcvbuf, or rcvbuf_max when the
+ * window is autotuned (buf.c: dynamic right-sizing, measured in input.c).
  *
  * TIME_WAIT (tw.c).  A flow that reaches TIME_WAIT leaves the flow table:
  * a compact entry (4-tuple, SND.NXT, RCV.NXT, the window, TS.Recent, the
@@ -310,6 +312,9 @@ struct tapir_tcp_flow {
 	/* statistics: segment counters, 32 bits, wrap */
 	uint32_t segs_in, segs_out;
 	uint32_t retransmits, fast_retransmits, rto_timeouts, dup_acks_in, ooo_segs_in;
+	/* receive autotuning (buf.c): RCV.NXT less the queue (what the
+	 * application took) when this measurement began */
+	uint32_t rcvq_seq;
 
 	uint16_t lport, rport;
 	uint16_t mss, peer_mss, rcv_mss;  /* send MSS, the peer's option, receive-MSS estimate */
@@ -318,6 +323,7 @@ struct tapir_tcp_flow {
 	uint16_t chal_count;              /* saturates */
 	uint16_t retries, probes, ka_probes, backoff;
 	uint16_t orphan_probes;           /* orphan: probes since SND.UNA moved */
+	uint16_t rcvq_time;               /* tcp_ms32(), low 16 bits, when it began */
 	uint8_t state;
 	uint8_t lq;                       /* list it is on: enum tcp_lq */
 	uint8_t snd_ws, rcv_ws;
@@ -340,6 +346,7 @@ struct tapir_tcp_flow {
 	bool reo_armed : 1;               /* t_rtx is RACK's reordering timer */
 	bool reord_seen : 1;              /* RACK.reord: reordering observed */
 	bool tlp_episode : 1;             /* a probe is out and no DSACK or ACK past it yet */
+	bool rcv_auto : 1, snd_auto : 1;  /* o.rcvbuf, o.sndbuf autotuned (buf.c) */
 };
 
 /* Lists of flows kept oldest first (tcp_flow.lq) */
@@ -606,6 +613,13 @@ void tcp_output_recovery(struct tapir_tcp_flow *f);
 
 /* buf.c: send and receive buffers */
 bool tcp_sbuf_reserve(struct tapir_tcp_flow *f, size_t want);
+void tcp_buf_opts(struct tapir_tcp_flow *f, const struct tapir_tcp_flow_opts *o);
+size_t tcp_opts_rcvbuf(const struct tapir_stack *st, const struct tapir_tcp_flow_opts *o);
+uint8_t tcp_opts_wscale(const struct tapir_stack *st, const struct tapir_tcp_flow_opts *o);
+void tcp_autotune_init(struct tapir_tcp_flow *f);
+void tcp_rcv_space_adjust(struct tapir_tcp_flow *f, uint32_t ts_rtt_ms);
+void tcp_sndbuf_adjust(struct tapir_tcp_flow *f);
+size_t tcp_ooo_limit(const struct tapir_tcp_flow *f);
 void tcp_sbuf_free(struct tapir_tcp_flow *f);
 void tcp_mem_add(struct tapir_stack *st, long delta);
 bool tcp_mem_under_pressure(const struct tapir_stack *st);

@@ -703,7 +703,8 @@ static void test_tcp_section(void **state)
 		    "congestion_control = newreno\nsndbuf = 1MiB\nrcvbuf = 512KiB\nmsl = 1s\n"
 		    "backlog = 1000\nmax_connections = 20000\nmax_retries = 8\n"
 		    "syn_retries = 2\nnodelay = true\nsyn_cookies = false\n"
-		    "fin_wait2_timeout = 5s\n");
+		    "fin_wait2_timeout = 5s\nautotune = false\nsndbuf_max = 2MiB\n"
+		    "rcvbuf_max = 16MiB\n");
 	assert_true(c.tcp.keepalive);
 	assert_true(c.tcp.keepalive_idle_ns == 10 * SEC);
 	assert_true(c.tcp.keepalive_intvl_ns == 2 * SEC);
@@ -719,12 +720,24 @@ static void test_tcp_section(void **state)
 	assert_true(c.tcp.nodelay);
 	assert_false(c.tcp.syn_cookies);
 	assert_true(c.tcp.fin_wait2_ns == 5 * SEC);
+	assert_false(c.tcp.autotune);
+	assert_int_equal(c.tcp.sndbuf_max, 2 << 20);
+	assert_int_equal(c.tcp.rcvbuf_max, 16 << 20);
+	config_free(&c);
+	/* the defaults: autotuning on, up to Linux's tcp_wmem[2] and tcp_rmem[2] */
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_true(c.tcp.autotune);
+	assert_int_equal(c.tcp.sndbuf_max, 4 << 20);
+	assert_int_equal(c.tcp.rcvbuf_max, 6 << 20);
 	config_free(&c);
 
 	static const struct { const char *text, *want; } bad[] = {
 		{ "[tcp]\ncongestion_control = bbr\n", "t.conf:2: [tcp] congestion_control" },
 		{ "[tcp]\n\nmax_retries = 3\n", "t.conf:3: [tcp] max_retries: 3 is out of range" },
 		{ "[tcp]\nsndbuf = 12\n", "t.conf:2: [tcp] sndbuf: 12 is out of range" },
+		{ "[tcp]\n\nrcvbuf_max = 2GiB\n", "t.conf:3: [tcp] rcvbuf_max: 2GiB is out of range" },
+		{ "[tcp]\nsndbuf_max = 1\n", "t.conf:2: [tcp] sndbuf_max: 1 is out of range" },
+		{ "[tcp]\nautotune = sometimes\n", "t.conf:2: [tcp] autotune" },
 		{ "[tcp]\nkeepalive = maybe\n", "t.conf:2: [tcp] keepalive" },
 		{ "[tcp]\nmsl = fast\n", "t.conf:2: [tcp] msl: 'fast' is not a duration" },
 		{ "[tcp]\nwindow = 3\n", "t.conf:2: unknown key 'window' in [tcp]" },

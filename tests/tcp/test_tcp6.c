@@ -529,6 +529,7 @@ static void test_packet_too_big(void **state)
 	struct bulk *x = calloc(1, sizeof(*x));
 	struct tapir_addr to = addr_of(p, p->a, TAPIR_AF_INET6);
 	struct tapir_tcp_flow_info fi;
+	struct tapir_tcp_flow_opts o;
 	uint64_t invalid;
 
 	(void)state;
@@ -536,7 +537,11 @@ static void test_packet_too_big(void **state)
 	x->b_up = p->b->rx;
 	p->b->rx = (struct tapir_netif_rx){ b_spy, x };
 	x->a_port = 5001;
-	assert_int_equal(tapir_tcp_listen(p->a->st, 5001, NULL, bulk_accept, x), 0);
+	/* fixed buffers: the transfer must still have data to send after the
+	 * PTB (an autotuned send buffer would take all BULK bytes at once) */
+	tapir_tcp_flow_opts_defaults(p->a->st, &o);
+	o.sndbuf = o.rcvbuf = 256 << 10;
+	assert_int_equal(tapir_tcp_listen(p->a->st, 5001, &o, bulk_accept, x), 0);
 	assert_int_equal(tapir_tcp_connect(p->b->st, &to, 5001, NULL, bulk_connect, x), 0);
 	world_advance(p->w, 10 * MSEC);
 	assert_non_null(x->tx);
