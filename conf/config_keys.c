@@ -848,7 +848,7 @@ static const struct tapir_conf_key tcp_keys[] = {
 	  .help = "grow each flow's buffers with its delivery rate and cwnd (as Linux)" },
 	{ "sndbuf_max", TAPIR_CONF_SIZE, TAPIR_CONF_AT(TCPC, sndbuf_max), .min = 4096,
 	  .max = 1u << 30, .range = "4KiB to 1GiB",
-	  .help = "the most autotune grows a flow's send buffer to (as tcp_wmem[2])" },
+	  .help = "the most autotune grows a flow's send buffer to (a quarter of Linux's tcp_wmem[2]: no TSQ)" },
 	{ "rcvbuf_max", TAPIR_CONF_SIZE, TAPIR_CONF_AT(TCPC, rcvbuf_max), .min = 4096,
 	  .max = 1u << 30, .range = "4KiB to 1GiB",
 	  .help = "the most autotune grows a flow's receive window to (as tcp_rmem[2])" },

@@ -16,7 +16,8 @@ struct tapir_tcp_config {
 	size_t sndbuf, rcvbuf;        /* initial buffer sizes per flow: 256 KiB, 256 KiB (the
 				       * fixed sizes when autotune is off) */
 	size_t sndbuf_max, rcvbuf_max; /* autotuning grows a flow's buffers up to these:
-				       * 4 MiB, 6 MiB (Linux's tcp_wmem[2], tcp_rmem[2]) */
+				       * 1 MiB (a quarter of Linux's tcp_wmem[2]: see
+				       * tapird.conf), 6 MiB (Linux's tcp_rmem[2]) */
 	bool autotune;                /* grow the buffers of flows that did not set theirs:
 				       * true (tcp.h, struct tapir_tcp_flow_opts) */
 	size_t ooo_max_bytes;         /* out-of-order data held per flow: = rcvbuf */

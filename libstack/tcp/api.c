@@ -39,7 +39,7 @@ void tapir_tcp_config_defaults(struct tapir_tcp_config *c)
 	c->backlog = 4096;
 	c->sndbuf = 256 * 1024;
 	c->rcvbuf = 256 * 1024;
-	c->sndbuf_max = 4u << 20;
+	c->sndbuf_max = 1u << 20;
 	c->rcvbuf_max = 6u << 20;
 	c->autotune = true;
 	c->ooo_max_bytes = 256 * 1024;

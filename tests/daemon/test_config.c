@@ -727,7 +727,7 @@ static void test_tcp_section(void **state)
 	/* the defaults: autotuning on, up to Linux's tcp_wmem[2] and tcp_rmem[2] */
 	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n");
 	assert_true(c.tcp.autotune);
-	assert_int_equal(c.tcp.sndbuf_max, 4 << 20);
+	assert_int_equal(c.tcp.sndbuf_max, 1 << 20);
 	assert_int_equal(c.tcp.rcvbuf_max, 6 << 20);
 	config_free(&c);
 

@@ -192,16 +192,20 @@ static double window_rate(size_t bytes)
 /*
  * The reader takes everything at once: b's window grows past 256 KiB to
  * rcvbuf_max (6 MiB, never beyond), and the rate with it; a's send buffer
- * follows its cwnd.  Every ACK is checked: no retraction.
+ * (sndbuf_max set to 4 MiB here) follows its cwnd.  Every ACK is checked: no retraction.
  */
 static void test_rcv_grows_to_max(void **state)
 {
 	struct run r = { 0 };
 	struct tapir_tcp_flow_info fi;
+	struct tapir_stack_config acfg;
 	double rate;
 
 	(void)state;
-	run_start(&r, NULL, NULL);
+	tapir_stack_config_defaults(&acfg);
+	assert_int_equal(acfg.tcp.sndbuf_max, 1u << 20);	/* the default */
+	acfg.tcp.sndbuf_max = 4u << 20;	/* (Linux's tcp_wmem[2]) */
+	run_start(&r, &acfg, NULL);
 	assert_true(r.rx->rcv_auto && r.tx->snd_auto);
 	/* the SYN offered a scale that lets the window reach 6 MiB */
 	assert_int_equal(r.rx->rcv_ws, tcp_pick_wscale(6u << 20));

@@ -235,7 +235,7 @@ static void run(uint16_t mtu, uint32_t min_pmtu, enum forge forge, struct outcom
 		break;
 	case TCP_OUT_OF_WINDOW:
 		/* 1 GiB ahead: beyond any flight, however far autotuning
-		 * grows the buffers (sndbuf_max is 4 MiB) */
+		 * grows the buffers (sndbuf_max is 1 MiB by default) */
 		tcp_quote(l4, PORT, b_port(x), x->next_seq + (1u << 30));
 		frag_needed(w, a, b->ip, TAPIR_IP_PROTO_TCP, l4, 1500, mtu);
 		break;
