@@ -577,3 +577,25 @@ void tcp_fini(struct tapir_stack *st)
 	free(t);
 	st->tcp = NULL;
 }
+
+size_t tapir_tcp_close_ctx(struct tapir_stack *st, void *ctx)
+{
+	struct tcp_stack *t = T(st);
+	size_t n = 0;
+
+	if (!t || !ctx)
+		return 0;
+	/* nothing is freed before the walk ends (a closed flow, or an orphan
+	 * the limit drops, becomes a zombie and keeps its next pointer) */
+	t->depth++;
+	for (struct tapir_tcp_flow *f = t->all, *next; f; f = next) {
+		next = f->next;
+		if (f->zombie || f->app_closed || !f->known || f->cb_ctx != ctx)
+			continue;
+		tapir_tcp_close(f);
+		n++;
+	}
+	t->depth--;
+	tcp_reap(t);
+	return n;
+}
