@@ -100,7 +100,7 @@ static void lq_add(struct tapir_tcp_flow *f, enum tcp_lq q)
 {
 	struct tcp_stack *t = T(f->st);
 
-	if (f->lq)
+	if (f->lq || f->zombie)  /* (a zombie's lnext is its znext) */
 		return;
 	f->lq = (uint8_t)q;
 	f->lnext = NULL;

@@ -240,9 +240,12 @@ struct tapir_tcp_flow {
 	struct tapir_stack *st;
 	struct tapir_tcp_flow *hnext;           /* hash chain */
 	struct tapir_tcp_flow *next, *prev;     /* all flows */
-	struct tapir_tcp_flow *znext;           /* zombie list */
 	struct tcp_listener *lsn;         /* SYN_RECEIVED from a listener, not yet accepted */
-	struct tapir_tcp_flow *lnext, *lprev;   /* list lq, oldest first */
+	union {
+		struct tapir_tcp_flow *lnext;   /* list lq, oldest first */
+		struct tapir_tcp_flow *znext;   /* zombie list (a zombie is on no lq) */
+	};
+	struct tapir_tcp_flow *lprev;
 	struct tapir_tcp_flow_opts o;
 
 	/* application */
