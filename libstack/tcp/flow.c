@@ -196,7 +196,7 @@ static void flow_free_mem(struct tapir_tcp_flow *f)
 	free(f->rbuf);
 	free(f->loss);
 	free(f->sb);
-	free(f);
+	tcp_pool_free(&T(f->st)->pool, f);
 }
 
 void tcp_reap(struct tcp_stack *t)
@@ -326,7 +326,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip 
 		CTR_INC(st, TCP_DROP_CONN_LIMIT);
 		return NULL;
 	}
-	f = calloc(1, sizeof(*f));
+	f = tcp_pool_alloc(&t->pool);
 	if (!f) {
 		CTR_INC(st, TCP_DROP_NOMEM);
 		return NULL;
@@ -531,6 +531,7 @@ int tcp_init(struct tapir_stack *st)
 		return -ENOMEM;
 	}
 	t->hmask = n - 1;
+	tcp_pool_init(&t->pool, sizeof(struct tapir_tcp_flow));
 	if (tcp_tw_init(t, st->cfg.tcp.max_tw) < 0) {
 		free(t->hash);
 		free(t);
@@ -566,6 +567,7 @@ void tcp_fini(struct tapir_stack *st)
 	}
 	t->depth = 0;
 	tcp_reap(t);
+	tcp_pool_fini(&t->pool);
 	tcp_tw_fini(t);
 	tcp_fwd_fini(t);
 	for (size_t i = 0; i < t->nlsn; i++)

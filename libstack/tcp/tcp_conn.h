@@ -180,6 +180,7 @@
 #include "tcp/cc.h"
 #include "tcp/loss.h"
 #include "tcp/ooo.h"
+#include "tcp/pool.h"
 #include "wire/bytes.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
@@ -322,7 +323,6 @@ struct tapir_tcp_flow {
 	uint16_t retries, probes, ka_probes, backoff;
 	uint16_t orphan_probes;           /* orphan: probes since SND.UNA moved */
 	uint8_t state;
-	uint8_t lq;                       /* list it is on: enum tcp_lq */
 	uint8_t snd_ws, rcv_ws;
 	uint8_t nsb;                      /* scoreboard ranges (<= TCP_SB_MAX) */
 	uint8_t reo_wnd_mult, reo_persist; /* RACK.reo_wnd_mult, recoveries it lasts */
@@ -343,6 +343,7 @@ struct tapir_tcp_flow {
 	bool reo_armed : 1;               /* t_rtx is RACK's reordering timer */
 	bool reord_seen : 1;              /* RACK.reord: reordering observed */
 	bool tlp_episode : 1;             /* a probe is out and no DSACK or ACK past it yet */
+	uint8_t lq : 2;                   /* list it is on: enum tcp_lq (in the flags' last byte) */
 };
 
 /* Lists of flows kept oldest first (tcp_flow.lq) */
@@ -352,6 +353,7 @@ enum tcp_lq {
 	TCP_LQ_ORPHAN,                    /* closed by the application, not yet over */
 	TCP_LQ__N
 };
+_Static_assert(TCP_LQ__N <= 4, "tcp_flow.lq is 2 bits");
 
 /* A TIME_WAIT entry (tw.c) */
 struct tcp_tw {
@@ -387,6 +389,7 @@ struct tcp_stack {
 	size_t mem;                       /* bytes held by rings and OOO pieces (buf.c) */
 	size_t mem_waiters;               /* flows with mem_wait */
 	bool mem_pressure;
+	struct tcp_pool pool;             /* the flows' memory (pool.c) */
 	struct tcp_listener *fwd;         /* forwarder mode: port 0, not in lsn (forward.c) */
 	void (*fwd_syn)(void *ctx, const struct tapir_tcp_fwd_req *req);
 };

@@ -186,7 +186,7 @@ static void test_echo_idle_costs_nothing(void **state)
 	assert_int_equal(tapir_tcp_flow_count(fx->t->h->st), 2 * NCONN);
 	assert_int_equal(tapir_tcp_mem_used(fx->t->h->st), 0);
 	app_per_conn = ((long)(h2 - h1) - (long)(h1 - h0)) / NCONN;
-	print_message("per idle connection: plain flow %zu bytes, echo %zu bytes (app: %ld)\n",
+	print_message("heap per idle connection (flows: TCP pool): plain %zu, echo %zu (app: %ld)\n",
 		      (h1 - h0) / NCONN, (h2 - h1) / NCONN, app_per_conn);
 	/* (the timer heap's doubling may fall in either half: a pointer) */
 	assert_true(app_per_conn <= (long)sizeof(void *));
