@@ -1,13 +1,14 @@
 #!/bin/bash
 # bench/conns.sh - a million idle TCP connections held against tapird, and new connections per second next to nginx
 #
-# Usage: bench/conns.sh [TAPIRD [CONNHOLD]]   (defaults build/daemon/tapird,
-#        build/bench/connhold; as root or with user namespaces; needs wrk,
-#        curl and nginx-light: tools/deps --bench)
+# Usage: bench/conns.sh [TAPIRD [CONNHOLD [TAPIR]]]   (defaults
+#        build/daemon/tapird, build/bench/connhold, build/cli/tapir; as root
+#        or with user namespaces; needs wrk, curl, jq and nginx-light:
+#        tools/deps --bench)
 #
 # Build without sanitizers for this:
 #   meson setup build-bench --buildtype=release && ninja -C build-bench
-#   bench/conns.sh build-bench/daemon/tapird build-bench/bench/connhold
+#   bench/conns.sh build-bench/daemon/tapird build-bench/bench/connhold build-bench/cli/tapir
 #
 # In a private network namespace made here (nothing outside it is touched):
 #   tap0 with 192.0.2.1 and 16 more addresses 192.0.2.10-25 (the clients'
@@ -24,6 +25,11 @@
 #   open them all, tapird's RSS before and with them held, bytes per idle
 #   connection (RSS growth / connections), and the time of an HTTP request
 #   on a new connection (curl: connect and total) while they are held.
+#   Where attempts went (tapird's counters through its control socket, and
+#   the kernel's): SYN cookies sent/accepted/failed, SYNs dropped for the
+#   backlog, the connection limit or memory, half-open flows evicted, ARP
+#   pending-queue drops, frames tapird could not send, and frames the
+#   kernel dropped on tap0's queue.
 # New connections per second: wrk, 100 connections, "Connection: close"
 #   (open, one 1 KiB request, close), against tapird and against nginx.
 #   Ratio tapir/kernel, higher is better.
@@ -51,6 +57,7 @@ fi
 
 TAPIRD=$(realpath "${1:-build/daemon/tapird}")
 CONNHOLD=$(realpath "${2:-build/bench/connhold}")
+TAPIR=$(realpath "${3:-build/cli/tapir}")
 N=${BENCH_CONNS:-1000000}
 INFLIGHT=${BENCH_INFLIGHT:-500}
 SECS=${BENCH_SECS:-10}
@@ -60,6 +67,8 @@ NSRC=16
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$TAPIRD" ] || { echo "no tapird at $TAPIRD" >&2; exit 1; }
 [ -x "$CONNHOLD" ] || { echo "no connhold at $CONNHOLD" >&2; exit 1; }
+[ -x "$TAPIR" ] || { echo "no tapir CLI at $TAPIR" >&2; exit 1; }
+command -v jq >/dev/null || { echo "no jq (apt-get install jq)" >&2; exit 1; }
 [ -x "$NGINX" ] || { echo "no nginx (apt-get install nginx-light)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "no wrk (apt-get install wrk)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "no curl" >&2; exit 1; }
@@ -87,6 +96,12 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT	# through cleanup: tapird, nginx and the clients end too
 die() { echo "bench/conns.sh: $*" >&2; [ -f "$TMP/tapird.log" ] && tail -20 "$TMP/tapird.log" >&2; exit 1; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# tapird's counters as "layer.name value" lines (the instance "ctl" is $TMP/ctl.sock)
+stats() {
+	TAPIR_RUNTIME_DIR=$TMP "$TAPIR" --json stats ctl |
+		jq -r 'paths(scalars) as $p | "\($p | map(tostring) | join(".")) \(getpath($p))"'
+}
+ctr() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "-" }' "$TMP/stats"; }
 
 ip link set lo up
 # the clients' ports: 64,512 per source address
@@ -109,7 +124,7 @@ mtu = 1500
 [ipv4]
 address = 192.0.2.2/24
 [control]
-enabled = false
+socket = $TMP/ctl.sock
 [tcp]
 max_connections = $MAXC
 [kv.www]
@@ -219,6 +234,8 @@ PER=$(awk -v a="$RSS0" -v b="$RSS1" -v n="$OPENED" 'BEGIN { if (n > 0) printf "%
 # a new connection while they are held: connect and total time of one request
 RT=$(curl -sf -o /dev/null --max-time 5 -w '%{time_connect} %{time_total}' "http://192.0.2.2/1k.bin" ||
 	echo "- -")
+stats >"$TMP/stats" || echo "warning: no counters from tapird" >&2
+TAP_TX_DROPPED=$(ip -s -j link show tap0 | jq '.[0].stats64.tx.dropped')
 RT_CONNECT=$(echo "$RT" | awk '{ if ($1 == "-") print "-"; else printf "%.2f", $1 * 1000 }')
 RT_TOTAL=$(echo "$RT" | awk '{ if ($2 == "-") print "-"; else printf "%.2f", $2 * 1000 }')
 exec {HOLD_FD}>&-
@@ -244,6 +261,17 @@ echo
 printf "%-44s %s\n" "connections asked for" "$N ($NPROC client processes, $NSRC source addresses)"
 printf "%-44s %s\n" "opened / failed / retried attempts" "$OPENED / $FAILED / $RETRIES"
 printf "%-44s %s\n" "failed attempts by cause" "${WHY:-none}"
+printf "%-44s %s\n" "tapird: SYN cookies sent / ok / failed" \
+	"$(ctr tcp.syncookies_sent) / $(ctr tcp.syncookies_ok) / $(ctr tcp.syncookies_failed)"
+printf "%-44s %s\n" "tapird: SYNs dropped: backlog / limit / memory" \
+	"$(ctr tcp.drop.backlog) / $(ctr tcp.drop.conn_limit) / $(ctr tcp.drop.nomem)"
+printf "%-44s %s\n" "tapird: half-open evicted / aborted" \
+	"$(ctr tcp.syn_recv_evicted) / $(ctr tcp.syn_received_aborted)"
+printf "%-44s %s\n" "tapird: ARP pending drops: full / timeout" \
+	"$(ctr arp.drop.pending_full) / $(ctr arp.drop.pending_timeout)"
+printf "%-44s %s\n" "tapird: frames not sent (tx drops / errors)" \
+	"$(ctr dev.tx_drops) / $(ctr dev.tx_errors)"
+printf "%-44s %s\n" "kernel: frames dropped on tap0's queue" "$TAP_TX_DROPPED"
 printf "%-44s %s\n" "time to open them all (s)" "$OPEN_S"
 printf "%-44s %s\n" "tapird RSS before / held (MiB)" "$((RSS0 / 1024)) / $((RSS1 / 1024))"
 printf "%-44s %s\n" "bytes per idle connection" "$PER"
