@@ -18,10 +18,11 @@
 #   a veth pair to a second namespace where nginx (one worker, access log
 #   off, sendfile) serves the same file at 198.51.100.2, as bench/http.sh.
 # Held connections: BENCH_CONNS (default 1,000,000) connections from the
-#   kernel to tapird's echo port, by connhold processes of at most 19,000
-#   connections each, one source address each (16 addresses, round robin),
-#   at most BENCH_INFLIGHT (500) connects in flight per process, failures
-#   retried.  Printed: how many opened and failed (and why), the time to
+#   kernel to tapird's echo port, N/16 from each of the 16 source
+#   addresses, by connhold processes of at most 19,000 connections each
+#   (those of one address split its ports 1024-65535 and bind their own:
+#   no kernel port search), BENCH_INFLIGHT (8,000) connects in flight in
+#   all, failures retried (5 tries, 10 s each).  Printed: how many opened and failed (and why), the time to
 #   open them all, tapird's RSS before and with them held, bytes per idle
 #   connection (RSS growth / connections), and the time of an HTTP request
 #   on a new connection (curl: connect and total) while they are held.
@@ -37,7 +38,7 @@
 # Load: printed (bench/load.sh); the ratio is refused when other processes
 # used more than a core during the run.
 #
-# Environment: BENCH_CONNS (1000000), BENCH_INFLIGHT (500), BENCH_SECS
+# Environment: BENCH_CONNS (1000000), BENCH_INFLIGHT (8000 in all), BENCH_SECS
 # (seconds of the wrk runs, 10), BENCH_OPEN_SECS (the time allowed to open
 # them, 900), TAPIRD_ARGS (boot arguments for tapird).
 set -euo pipefail
@@ -59,7 +60,7 @@ TAPIRD=$(realpath "${1:-build/daemon/tapird}")
 CONNHOLD=$(realpath "${2:-build/bench/connhold}")
 TAPIR=$(realpath "${3:-build/cli/tapir}")
 N=${BENCH_CONNS:-1000000}
-INFLIGHT=${BENCH_INFLIGHT:-500}
+INFLIGHT=${BENCH_INFLIGHT:-8000}
 SECS=${BENCH_SECS:-10}
 OPEN_SECS=${BENCH_OPEN_SECS:-900}
 PER_PROC=19000	# with INFLIGHT and stdio, under the 20,000 descriptors a process may have here
@@ -75,6 +76,7 @@ command -v curl >/dev/null || { echo "no curl" >&2; exit 1; }
 if grep -q __asan_init "$TAPIRD"; then
 	echo "warning: $TAPIRD is built with AddressSanitizer: figures are not meaningful" >&2
 fi
+[ "$N" -le $((NSRC * 64512)) ] || { echo "at most $((NSRC * 64512)) connections ($NSRC source addresses)" >&2; exit 1; }
 MAXC=$((N + 20000))
 [ "$MAXC" -le $((1 << 20)) ] || MAXC=$((1 << 20))
 
@@ -197,28 +199,49 @@ done
 # ---- hold N connections
 RSS0=$(rss_kib "$TAPIRD_PID")
 mkfifo "$TMP/hold"
-NPROC=$(((N + PER_PROC - 1) / PER_PROC))
-# every source address in use, even in a small run
-[ "$NPROC" -ge "$NSRC" ] || NPROC=$((N < NSRC ? N : NSRC))
-PER_PROC=$(((N + NPROC - 1) / NPROC))
+# Each source address takes N/NSRC connections (its 64,512 ports hold
+# them); its processes split them and its ports evenly (connhold binds its
+# own range: no kernel port search), and the connects in flight are
+# INFLIGHT in all.
 T0=$(date +%s.%N)
-left=$N
+NPROC=0
 CLIENTS=""
-for i in $(seq 0 $((NPROC - 1))); do
-	n=$((left < PER_PROC ? left : PER_PROC))
-	left=$((left - n))
-	"$CONNHOLD" "192.0.2.$((10 + i % NSRC))" 192.0.2.2 7 "$n" "$INFLIGHT" <"$TMP/hold" \
-		>"$TMP/c$i.out" 2>&1 &
+for s in $(seq 0 $((NSRC - 1))); do
+	ns=$((N / NSRC + (s < N % NSRC ? 1 : 0)))
+	[ "$ns" -gt 0 ] || continue
+	np=$(((ns + PER_PROC - 1) / PER_PROC))
+	span=$((64512 / np))
+	for j in $(seq 0 $((np - 1))); do
+		n=$((ns / np + (j < ns % np ? 1 : 0)))
+		lo=$((1024 + j * span))
+		echo "$s $n $lo $((lo + span - 1))"
+	done
+done >"$TMP/plan"
+NPROC=$(wc -l <"$TMP/plan")
+PER_INFLIGHT=$(((INFLIGHT + NPROC - 1) / NPROC))
+i=0
+while read -r s n lo hi; do
+	"$CONNHOLD" "192.0.2.$((10 + s))" 192.0.2.2 7 "$n" "$PER_INFLIGHT" 5 "$lo-$hi" \
+		<"$TMP/hold" >"$TMP/c$i.out" 2>&1 &
 	PIDS="$PIDS $!"
 	CLIENTS="$CLIENTS $!"
-done
+	i=$((i + 1))
+done <"$TMP/plan"
 exec {HOLD_FD}>"$TMP/hold"	# the clients hold until this closes
 deadline=$(($(date +%s) + OPEN_SECS))
 while :; do
 	done_n=$(cat "$TMP"/c*.out 2>/dev/null | grep -c '^opened' || true)
 	[ "$done_n" -ge "$NPROC" ] && break
 	kill -0 "$TAPIRD_PID" 2>/dev/null || die "tapird died"
-	[ "$(date +%s)" -lt "$deadline" ] || die "not all clients done after ${OPEN_SECS} s ($done_n of $NPROC)"
+	if [ "$(date +%s)" -ge "$deadline" ]; then
+		# where they are: each client's last progress line, tapird's counters
+		for f in "$TMP"/c*.out; do grep '^progress' "$f" | tail -1; done |
+			awk '{ o += $3; f += $5; i += $7; r += $9 }
+			END { printf "clients: opened %d failed %d in flight %d retries %d\n", o, f, i, r }' >&2
+		stats 2>/dev/null | grep -E '^(tcp\.(syncookies|drop\.(backlog|conn_limit|nomem)|syn_recv)|arp\.drop|dev\.tx_)' >&2 ||
+			true
+		die "not all clients done after ${OPEN_SECS} s ($done_n of $NPROC)"
+	fi
 	sleep 0.5
 done
 T1=$(date +%s.%N)
