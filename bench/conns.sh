@@ -256,9 +256,9 @@ sleep 2	# the last ACKs in, tapird idle
 RSS1=$(rss_kib "$TAPIRD_PID")
 PER=$(awk -v a="$RSS0" -v b="$RSS1" -v n="$OPENED" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1024 / n; else print "-" }')
 # new connections while they are held: connect and total time of an HTTP
-# request, 5 times, each from a port of its own below the holders' (the
-# kernel's ephemeral-port search over a range the holders fill takes
-# milliseconds of its own per connect: not tapird's time)
+# request, 5 times, each from a port of its own below the holders' (so the
+# figure does not depend on the kernel's search of a port range the holders
+# fill; one more with the port the kernel picks is printed for comparison)
 for k in 1 2 3 4 5; do
 	curl -sf -o /dev/null --max-time 5 --interface 192.0.2.1 --local-port $((1000 + k * 4))-$((1003 + k * 4)) \
 		-w '%{time_connect} %{time_total}\n' "http://192.0.2.2/1k.bin" || echo "- -"
