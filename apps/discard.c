@@ -121,12 +121,12 @@ static void source_push(struct tcp_conn *c)
 
 static void source_accepted(struct tcp_conn *c)
 {
-	c->app = calloc(1, sizeof(size_t));
-	if (!c->app) {
+	struct tcp_conn *k = tcp_conn_keep(c);  /* never idle: state from the start */
+	if (!k || !(k->app = calloc(1, sizeof(size_t)))) {
 		tcp_conn_close(c);
 		return;
 	}
-	source_push(c);
+	source_push(k);
 }
 
 static void source_recv(struct tcp_conn *c, const uint8_t *data, size_t len)

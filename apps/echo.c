@@ -16,7 +16,9 @@
  * does not read cannot make us buffer without bound.  Of the delivery that
  * filled the ring, the part it did not take is kept (struct echo_conn: a
  * delivery is lent for the call only) and written first; with reading
- * paused there is no other.  The peer's FIN is answered with ours once
+ * paused there is no other.  That is the only state a connection has: it
+ * is freed once written (an idle echo connection costs the app nothing,
+ * tcp_server.h).  The peer's FIN is answered with ours once
  * everything is echoed (the stack delivers it after the data, so after
  * reading resumes).
  */
@@ -64,7 +66,8 @@ static void echo_recv(void *ctx, const struct tapir_udp_meta *m, const uint8_t *
 	e->echoed++;
 }
 
-/* A connection's state while the ring is full: the rest of one delivery */
+/* A connection's state while the ring is full: the rest of one delivery
+ * (an idle connection has none: tcp_server.h) */
 struct echo_conn {
 	uint8_t *rest;
 	size_t len, off;
@@ -76,14 +79,14 @@ static void echo_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
 	struct echo_conn *ec = c->app;
 	if (len == 0) {
 		/* FIN, after the data: ours follows what is still to be echoed. */
-		if (ec && ec->rest)
+		if (ec)
 			ec->fin = true;
 		else
 			tapir_tcp_shutdown(c->flow, false, true);
 		return;
 	}
 	long n = 0;
-	if (!ec || !ec->rest) {  /* (reading is paused while there is a rest) */
+	if (!ec) {  /* (reading is paused while there is a rest) */
 		n = tapir_tcp_write(c->flow, data, len);
 		if (n < 0) {
 			tcp_conn_close(c);
@@ -94,13 +97,16 @@ static void echo_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
 	}
 	/* The ring is full: keep the rest of this delivery, read no more
 	 * until writable() has written it. */
-	if (!ec)
-		c->app = ec = calloc(1, sizeof(*ec));
-	size_t keep = ec && ec->rest ? ec->len - ec->off : 0;
+	struct tcp_conn *k = tcp_conn_keep(c);
+	if (k && !ec)
+		k->app = ec = calloc(1, sizeof(*ec));
+	size_t keep = ec ? ec->len - ec->off : 0;
 	uint8_t *rest = ec ? malloc(keep + len - (size_t)n) : NULL;
 	if (!rest) {
 		tapir_tcp_abort(c->flow);
 		c->flow = NULL;
+		if (k)
+			k->flow = NULL;
 		tcp_conn_close(c);
 		return;
 	}
@@ -111,13 +117,13 @@ static void echo_tcp_recv(struct tcp_conn *c, const uint8_t *data, size_t len)
 	ec->rest = rest;
 	ec->len = keep + len - (size_t)n;
 	ec->off = 0;
-	tapir_tcp_read_pause(c->flow, true);
+	tapir_tcp_read_pause(k->flow, true);
 }
 
 static void echo_tcp_writable(struct tcp_conn *c)
 {
 	struct echo_conn *ec = c->app;
-	if (!ec || !ec->rest)
+	if (!ec)
 		return;
 	long n = tapir_tcp_write(c->flow, ec->rest + ec->off, ec->len - ec->off);
 	if (n < 0) {
@@ -127,9 +133,12 @@ static void echo_tcp_writable(struct tcp_conn *c)
 	ec->off += (size_t)n;
 	if (ec->off < ec->len)
 		return;
+	/* all written: the connection is idle again (no state) */
+	bool fin = ec->fin;
 	free(ec->rest);
-	ec->rest = NULL;
-	if (ec->fin)
+	free(ec);
+	c->app = NULL;
+	if (fin)
 		tapir_tcp_shutdown(c->flow, false, true);
 	else
 		tapir_tcp_read_pause(c->flow, false);  /* may deliver what the stack held */

@@ -504,11 +504,13 @@ static void http_accepted(struct tcp_conn *c)
 		tcp_conn_close(c);
 		return;
 	}
-	struct hconn *h = calloc(1, sizeof(*h));
+	struct tcp_conn *k = tcp_conn_keep(c);  /* state for the connection's life */
+	struct hconn *h = k ? calloc(1, sizeof(*h)) : NULL;
 	if (!h) {
 		tcp_conn_close(c);
 		return;
 	}
+	c = k;
 	h->a = a;
 	h->c = c;
 	c->app = h;

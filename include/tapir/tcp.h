@@ -283,6 +283,17 @@ int tapir_tcp_shutdown(struct tapir_tcp_flow *f, bool rd, bool wr);
 void tapir_tcp_close(struct tapir_tcp_flow *f);
 /* Reset the connection (RST) and release the flow, as tapir_tcp_close(). */
 void tapir_tcp_abort(struct tapir_tcp_flow *f);
+/**
+ * tapir_tcp_close_ctx() - Close every flow whose callbacks' context is @ctx
+ * @st:  Stack
+ * @ctx: The context given to tapir_tcp_flow_set_callbacks()
+ *
+ * tapir_tcp_close() on each such flow the application holds (for a server
+ * that keeps no record of its idle connections and stops).
+ *
+ * Return: number of flows closed
+ */
+size_t tapir_tcp_close_ctx(struct tapir_stack *st, void *ctx);
 
 /* Stop (true) or resume (false) delivering data.  While paused, data is
  * queued up to rcvbuf and the window closes; resuming delivers the queue. */

@@ -30,7 +30,9 @@ struct tapir_tcp_flow;
 struct tcp_cubic {
 	uint32_t wmax, west;
 	uint32_t k_us;          /* K, microseconds */
-	uint64_t epoch;         /* ns; 0: a new epoch starts at the next ACK */
+	uint32_t epoch;         /* tcp_us32() at its start, never 0 (wraps after 71
+	                           minutes: the curve then restarts at K, it never
+	                           shrinks cwnd); 0: a new epoch starts at the next ACK */
 };
 
 /* RFC 9438 W_cubic(@t seconds), in segments of @mss (cc_cubic.c) */

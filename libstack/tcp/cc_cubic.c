@@ -67,7 +67,7 @@ static void cubic_cong_avoid(struct tapir_tcp_flow *f, uint32_t acked)
 
 	if (!c->epoch) {
 		/* a new epoch (4.2): K from W_max and the window now */
-		c->epoch = f->st->now;
+		c->epoch = max32(tcp_us32(f->st), 1);
 		if (cw < c->wmax)
 			c->k_us = (uint32_t)(cubic_cbrt(((double)(c->wmax - cw) / mss) / CUBIC_C) *
 					     1e6);
@@ -78,7 +78,7 @@ static void cubic_cong_avoid(struct tapir_tcp_flow *f, uint32_t acked)
 		c->west = cw;
 		f->bytes_acked_ca = 0;
 	}
-	t = (double)(f->st->now - c->epoch) / SEC;
+	t = (double)(uint32_t)(tcp_us32(f->st) - c->epoch) / 1e6;
 	rtt = f->rtt_valid ? f->srtt_us / 1e6 : 0;
 
 	/* Reno-friendly estimate (4.3): alpha segments per cwnd acknowledged */

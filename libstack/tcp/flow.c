@@ -100,7 +100,7 @@ static void lq_add(struct tapir_tcp_flow *f, enum tcp_lq q)
 {
 	struct tcp_stack *t = T(f->st);
 
-	if (f->lq)
+	if (f->lq || f->zombie)  /* (a zombie's lnext is its znext) */
 		return;
 	f->lq = (uint8_t)q;
 	f->lnext = NULL;
@@ -196,7 +196,7 @@ static void flow_free_mem(struct tapir_tcp_flow *f)
 	free(f->rbuf);
 	free(f->loss);
 	free(f->sb);
-	free(f);
+	tcp_pool_free(&T(f->st)->pool, f);
 }
 
 void tcp_reap(struct tcp_stack *t)
@@ -326,7 +326,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip 
 		CTR_INC(st, TCP_DROP_CONN_LIMIT);
 		return NULL;
 	}
-	f = calloc(1, sizeof(*f));
+	f = tcp_pool_alloc(&t->pool);
 	if (!f) {
 		CTR_INC(st, TCP_DROP_NOMEM);
 		return NULL;
@@ -349,7 +349,7 @@ struct tapir_tcp_flow *tcp_flow_new(struct tapir_stack *st, const struct tcp_ip 
 	f->mss = TCP_DEFAULT_MSS;
 	f->ssthresh = UINT32_MAX;
 	f->ts_offset = (uint32_t)tcp_tuple_sip(t->isn_key, laddr, raddr, rport, lport, 1);
-	f->last_rcv = st->now;
+	f->last_rcv_ms = tcp_ms32(st);
 	h = hash_idx(t, laddr, raddr, rport, lport);
 	f->hnext = t->hash[h];
 	t->hash[h] = f;
@@ -424,7 +424,7 @@ void tcp_flow_established(struct tapir_tcp_flow *f)
 	f->cwnd = min32(10 * f->mss, max32(2 * f->mss, 14600));
 	tcp_cc_init(f);
 	tcp_autotune_init(f);
-	f->last_rcv = st->now;
+	f->last_rcv_ms = tcp_ms32(st);
 	if (f->o.keepalive) {
 		f->t_ka = st->now + f->o.ka_idle_ns;
 		tcp_timer_update(f);
@@ -525,6 +525,7 @@ int tcp_init(struct tapir_stack *st)
 		return -ENOMEM;
 	}
 	t->hmask = n - 1;
+	tcp_pool_init(&t->pool, sizeof(struct tapir_tcp_flow));
 	if (tcp_tw_init(t, st->cfg.tcp.max_tw) < 0) {
 		free(t->hash);
 		free(t);
@@ -560,6 +561,7 @@ void tcp_fini(struct tapir_stack *st)
 	}
 	t->depth = 0;
 	tcp_reap(t);
+	tcp_pool_fini(&t->pool);
 	tcp_tw_fini(t);
 	tcp_fwd_fini(t);
 	for (size_t i = 0; i < t->nlsn; i++)
@@ -570,4 +572,26 @@ void tcp_fini(struct tapir_stack *st)
 	free(t->hash);
 	free(t);
 	st->tcp = NULL;
+}
+
+size_t tapir_tcp_close_ctx(struct tapir_stack *st, void *ctx)
+{
+	struct tcp_stack *t = T(st);
+	size_t n = 0;
+
+	if (!t || !ctx)
+		return 0;
+	/* nothing is freed before the walk ends (a closed flow, or an orphan
+	 * the limit drops, becomes a zombie and keeps its next pointer) */
+	t->depth++;
+	for (struct tapir_tcp_flow *f = t->all, *next; f; f = next) {
+		next = f->next;
+		if (f->zombie || f->app_closed || !f->known || f->cb_ctx != ctx)
+			continue;
+		tapir_tcp_close(f);
+		n++;
+	}
+	t->depth--;
+	tcp_reap(t);
+	return n;
 }

@@ -250,7 +250,7 @@ static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		tcp_enter_recovery(f);	/* the probe arrived, something before it did not */
 	}
 	if (rack) {
-		if (dup && f->dupacks < UINT16_MAX)
+		if (dup && f->dupacks < UINT8_MAX)
 			f->dupacks++;
 		if (rack_lost && !f->in_recovery && seq_ge(f->snd_una, f->recover) &&
 		    f->snd_una != f->snd_max)
@@ -258,7 +258,7 @@ static void process_ack(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		else
 			(void)tcp_rto_recovery(f);	/* a resend after a timeout lost */
 	} else if (dup) {
-		if (f->dupacks < UINT16_MAX)
+		if (f->dupacks < UINT8_MAX)
 			f->dupacks++;
 		if (f->in_recovery && !f->sack_ok) {
 			if (f->cwnd < TCP_CWND_MAX - f->mss)
@@ -546,7 +546,7 @@ static void flow_input(struct tapir_tcp_flow *f, struct tcp_repr *seg)
 	 * acknowledged, so a blind segment with a huge TSval cannot make PAWS
 	 * refuse the peer's later ones.
 	 */
-	f->last_rcv = st->now;
+	f->last_rcv_ms = tcp_ms32(st);
 	f->ka_probes = 0;
 	if (f->ts_ok && seg->has_ts && seq_le(seg->seq, f->last_ack_sent) &&
 	    seq_ge(seg->ts_val, f->ts_recent))

@@ -182,6 +182,7 @@
 #include "tcp/cc.h"
 #include "tcp/loss.h"
 #include "tcp/ooo.h"
+#include "tcp/pool.h"
 #include "wire/bytes.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
@@ -242,9 +243,12 @@ struct tapir_tcp_flow {
 	struct tapir_stack *st;
 	struct tapir_tcp_flow *hnext;           /* hash chain */
 	struct tapir_tcp_flow *next, *prev;     /* all flows */
-	struct tapir_tcp_flow *znext;           /* zombie list */
 	struct tcp_listener *lsn;         /* SYN_RECEIVED from a listener, not yet accepted */
-	struct tapir_tcp_flow *lnext, *lprev;   /* list lq, oldest first */
+	union {
+		struct tapir_tcp_flow *lnext;   /* list lq, oldest first */
+		struct tapir_tcp_flow *znext;   /* zombie list (a zombie is on no lq) */
+	};
+	struct tapir_tcp_flow *lprev;
 	struct tapir_tcp_flow_opts o;
 
 	/* application */
@@ -270,7 +274,6 @@ struct tapir_tcp_flow {
 	/* timers (0 = off) */
 	uint64_t t_rtx, t_delack, t_ka, t_wait;
 	uint64_t heap_key;
-	uint64_t last_rcv;
 
 	/* statistics */
 	uint64_t bytes_sent, bytes_acked, bytes_received;
@@ -312,6 +315,7 @@ struct tapir_tcp_flow {
 	/* statistics: segment counters, 32 bits, wrap */
 	uint32_t segs_in, segs_out;
 	uint32_t retransmits, fast_retransmits, rto_timeouts, dup_acks_in, ooo_segs_in;
+	uint32_t last_rcv_ms;             /* tcp_ms32() of the last segment received (keepalive) */
 	/* receive autotuning (buf.c): RCV.NXT less the queue (what the
 	 * application took) when this measurement began */
 	uint32_t rcvq_seq;
@@ -319,15 +323,15 @@ struct tapir_tcp_flow {
 	uint16_t lport, rport;
 	uint16_t mss, peer_mss, rcv_mss;  /* send MSS, the peer's option, receive-MSS estimate */
 	int16_t err;                      /* -errno the flow ended with */
-	uint16_t dupacks;                 /* saturates */
 	uint16_t chal_count;              /* saturates */
-	uint16_t retries, probes, ka_probes, backoff;
-	uint16_t orphan_probes;           /* orphan: probes since SND.UNA moved */
+	uint16_t retries, ka_probes, backoff;
 	uint16_t rcvq_time;               /* tcp_ms32(), low 16 bits, when it began */
 	uint8_t state;
-	uint8_t lq;                       /* list it is on: enum tcp_lq */
 	uint8_t snd_ws, rcv_ws;
 	uint8_t nsb;                      /* scoreboard ranges (<= TCP_SB_MAX) */
+	uint8_t probes;                   /* zero-window probes (<= [tcp] max_retries, 100) */
+	uint8_t orphan_probes;            /* orphan: probes since SND.UNA moved (<= orphan_retries, 100) */
+	uint8_t dupacks;                  /* saturates (only compared with 3) */
 	uint8_t reo_wnd_mult, reo_persist; /* RACK.reo_wnd_mult, recoveries it lasts */
 
 	/* flags */
@@ -347,6 +351,7 @@ struct tapir_tcp_flow {
 	bool reord_seen : 1;              /* RACK.reord: reordering observed */
 	bool tlp_episode : 1;             /* a probe is out and no DSACK or ACK past it yet */
 	bool rcv_auto : 1, snd_auto : 1;  /* o.rcvbuf, o.sndbuf autotuned (buf.c) */
+	uint8_t lq : 2;                   /* list it is on: enum tcp_lq (in the flags' last byte) */
 };
 
 /* Lists of flows kept oldest first (tcp_flow.lq) */
@@ -356,6 +361,7 @@ enum tcp_lq {
 	TCP_LQ_ORPHAN,                    /* closed by the application, not yet over */
 	TCP_LQ__N
 };
+_Static_assert(TCP_LQ__N <= 4, "tcp_flow.lq is 2 bits");
 
 /* A TIME_WAIT entry (tw.c) */
 struct tcp_tw {
@@ -391,6 +397,7 @@ struct tcp_stack {
 	size_t mem;                       /* bytes held by rings and OOO pieces (buf.c) */
 	size_t mem_waiters;               /* flows with mem_wait */
 	bool mem_pressure;
+	struct tcp_pool pool;             /* the flows' memory (pool.c) */
 	struct tcp_listener *fwd;         /* forwarder mode: port 0, not in lsn (forward.c) */
 	void (*fwd_syn)(void *ctx, const struct tapir_tcp_fwd_req *req);
 };

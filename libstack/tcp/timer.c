@@ -413,7 +413,9 @@ static void flow_timers(struct tapir_tcp_flow *f)
 		f->t_ka = 0;
 		if (f->o.keepalive && (f->state == TAPIR_TCP_STATE_ESTABLISHED ||
 				       f->state == TAPIR_TCP_STATE_CLOSE_WAIT)) {
-			uint64_t idle_end = f->last_rcv + f->o.ka_idle_ns;
+			/* idle since the last segment (ms clock, 49-day wrap) */
+			uint64_t idle = (uint64_t)(uint32_t)(tcp_ms32(f->st) - f->last_rcv_ms) * 1000000;
+			uint64_t idle_end = now + (idle < f->o.ka_idle_ns ? f->o.ka_idle_ns - idle : 0);
 
 			if (f->ka_probes == 0 && idle_end > now) {
 				f->t_ka = idle_end;
