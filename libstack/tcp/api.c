@@ -367,7 +367,7 @@ static long write_common(struct tapir_tcp_flow *f, const struct tapir_stack_iov 
 	}
 	if (push)
 		f->push_seq = f->sbuf_seq + (uint32_t)f->slen;
-	if (total || push) {
+	if ((total || push) && !f->in_writable) {	/* corked: tcp_maybe_writable() sends */
 		api_enter(f->st);
 		tcp_output(f);
 		api_leave(f->st);
@@ -468,7 +468,7 @@ long tapir_tcp_write_commit(struct tapir_tcp_flow *f, size_t n, bool push)
 	}
 	if (push)
 		f->push_seq = f->sbuf_seq + (uint32_t)f->slen;
-	if (n || push) {
+	if ((n || push) && !f->in_writable) {	/* corked: tcp_maybe_writable() sends */
 		api_enter(f->st);
 		tcp_output(f);
 		api_leave(f->st);

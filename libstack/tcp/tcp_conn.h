@@ -352,6 +352,7 @@ struct tapir_tcp_flow {
 	bool tlp_episode : 1;             /* a probe is out and no DSACK or ACK past it yet */
 	bool rcv_auto : 1, snd_auto : 1;  /* o.rcvbuf, o.sndbuf autotuned (buf.c) */
 	uint8_t lq : 2;                   /* list it is on: enum tcp_lq (in the flags' last byte) */
+	bool in_writable : 1;             /* the writable() callback runs: writes cork (flow.c) */
 };
 
 /* Lists of flows kept oldest first (tcp_flow.lq) */
