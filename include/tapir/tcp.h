@@ -113,7 +113,9 @@ void tapir_tcp_flow_opts_defaults(const struct tapir_stack *st, struct tapir_tcp
  * struct tapir_tcp_callbacks - what a flow tells its application
  * @recv:	Data in order; @data is lent for the call only.  len == 0: end
  *		of stream (FIN), delivered once, after all data
- * @writable:	Room in the send buffer again after a short tapir_tcp_write()
+ * @writable:	Room in the send buffer again after a short tapir_tcp_write();
+ *		what it writes goes out when it returns (autocork: one run of
+ *		full segments, not a short tail per write)
  * @closed:	The connection is over (see the theory above); called once
  *
  * Any member may be NULL.
