@@ -147,6 +147,11 @@ void runtime_rearm(struct daemon *d)
 static void to_stack(void *ctx, const uint8_t *frame, size_t len, unsigned flags)
 {
 	struct daemon *d = ctx;
+	/* Each frame's own time: what a batch's earlier frames made the stack
+	 * write (each TAP write runs the kernel's receive path, tens of µs for a
+	 * TSO frame) would otherwise make a batch's later ACKs look as old as
+	 * its first, and the timers armed from them fire early. */
+	d->now = uv_hrtime();
 	tapird_ctl_rx(d->ctl, frame, len, d->now);
 	tapir_stack_input(d->st, frame, len, flags, d->now);
 }
@@ -180,6 +185,18 @@ static void on_timer(uv_timer_t *t)
 	d->now = uv_hrtime();
 	if (d->im)
 		impair_poll(d->im, d->now);
+	/* libuv runs timers before it polls: after a long turn (a batch of ACKs
+	 * that each sent more) the kernel's next ACKs may be queued on the TAP
+	 * already.  Read them first, so that no timer (TLP, RACK, RTO) judges a
+	 * flow on a view older than the device's queue: a probe or a retransmit
+	 * sent then is spurious, and the duplicate ACKs it draws fill the queue. */
+	int n = tap_read_batch(d->tap, d->rx.input, d->rx.ctx);
+	if (n < 0) {
+		tapir_log_err(&d->log, "%s: read: %s", tap_name(d->tap), strerror(-n));
+		stop(d, 1);
+		return;
+	}
+	d->now = uv_hrtime();
 	tapir_stack_poll(d->st, d->now);
 	tapir_dns_poll(d->dns, d->now);
 	tapird_ctl_poll(d->ctl, d->now);

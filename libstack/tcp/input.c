@@ -99,6 +99,42 @@ static void take_options(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		f->ts_recent = seg->ts_val;
 }
 
+/*
+ * SND.UNA moved to @ack: bring up the marks that lag behind it.  Sequence
+ * numbers compare modulo 2^32, so a mark left 2^31 bytes behind SND.UNA turns
+ * into one ahead of it: recover (set only by a recovery or a timeout) would
+ * then say "still recovering", RACK's lost_end "lost up to here", and a flow
+ * that has sent 2 GiB since its last loss (a minute at 300 Mbit/s, a second
+ * over the TAP) started a recovery of data that was never lost, retransmitting
+ * what the peer had until SND.UNA came round to the stale mark, 2 GiB later.
+ * Each mark keeps its meaning: recover one byte below SND.UNA still says
+ * "SND.UNA has passed recover" (RFC 6582), the others mean nothing below
+ * SND.UNA.
+ */
+static void marks_follow_una(struct tapir_tcp_flow *f, uint32_t ack)
+{
+	if (seq_gt(ack, f->recover + 1))
+		f->recover = ack - 1;
+	if (seq_lt(f->rexmit_nxt, ack))
+		f->rexmit_nxt = ack;
+	if (seq_lt(f->high_sack, ack))
+		f->high_sack = ack;
+	if (seq_lt(f->push_seq, ack))
+		f->push_seq = ack;
+	if (f->loss) {
+		unsigned j = 0;
+
+		if (seq_lt(f->loss->lost_end, ack))
+			f->loss->lost_end = ack;
+		if (f->loss->dsack_end && seq_le(f->loss->dsack_end, ack))
+			f->loss->dsack_end = 0;
+		for (unsigned i = 0; i < f->loss->nrtx; i++)	/* a recovery's resends */
+			if (seq_gt(f->loss->rtx[i].end, ack))
+				f->loss->rtx[j++] = f->loss->rtx[i];
+		f->loss->nrtx = j;
+	}
+}
+
 /* A new ACK covering [snd_una, ack). */
 static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 {
@@ -120,6 +156,7 @@ static void ack_new(struct tapir_tcp_flow *f, const struct tcp_repr *seg)
 		}
 	}
 	f->snd_una = ack;
+	marks_follow_una(f, ack);
 	if (seq_lt(f->snd_nxt, ack))
 		f->snd_nxt = ack;
 	/* RTT: timestamps (RFC 7323 4.1), else the timed segment (Karn) */
