@@ -246,6 +246,31 @@ extern const size_t config_nsections;
 extern const struct tapir_conf_key config_kv_keys[];
 extern const size_t config_kv_nkeys;
 
+/*
+ * The checks and setters the key tables share across files (config_keys.c,
+ * config_servers.c).  The setters are TAPIR_CONF_CUSTOM's (tapir/conf.h):
+ * 0, or -EINVAL with what is wrong in @msg.
+ */
+const char *config_unicast_problem(uint32_t a);  /* why @a is no unicast address, or NULL */
+int config_unicast_or_none(const char *value, uint32_t *out, char *msg, size_t msglen);
+int config_parse6(const char *s, uint8_t out[16], char *msg, size_t msglen);
+int config_set_dns_servers(void *base, const char *value, const char *where, char *msg,
+			   size_t msglen);
+int config_set_dns_search(void *base, const char *value, const char *where, char *msg,
+			  size_t msglen);
+int config_set_dns_hosts(void *base, const char *value, const char *where, char *msg,
+			 size_t msglen);
+int config_set_forward(void *base, const char *value, const char *where, char *msg,
+		       size_t msglen);
+int config_set_forward_address(void *base, const char *value, const char *where, char *msg,
+			       size_t msglen);
+int config_set_gw_dns(void *base, const char *value, const char *where, char *msg,
+		      size_t msglen);
+int config_set_host_loopback(void *base, const char *value, const char *where, char *msg,
+			     size_t msglen);
+int config_set_host_loopback6(void *base, const char *value, const char *where, char *msg,
+			      size_t msglen);
+
 /* The built-in configuration (the same text as conf/tapird.conf). */
 extern const char config_default_ini[];
 

@@ -4,7 +4,8 @@
  * One struct tapir_conf_key table per section (tapir/conf.h): the name, the kind and
  * limits of the value, its default, where it goes, a line of help.  The
  * checks that a kind alone cannot say (a unicast address, an interface
- * name) are the small functions beside the tables.  [netif] impair.* keys
+ * name) are the small functions beside the tables, or, for the lists of
+ * [dns] and [gateway], config_servers.c's.  [netif] impair.* keys
  * are backends/impair's (config.c hands them over); the [app.NAME] keys are
  * each app type's (struct tapir_app_conf_type: apps/app_conf.h for the built-in
  * ones).
@@ -65,7 +66,7 @@ static int mac_check(const void *field, const char *value, char *msg, size_t msg
 }
 
 /* A usable unicast address (the address and the gateway) */
-static const char *unicast_problem(uint32_t a)
+const char *config_unicast_problem(uint32_t a)
 {
 	if ((a >> 24) == 0)
 		return "is in 0.0.0.0/8 (this network)";
@@ -112,7 +113,7 @@ static int set_address(void *base, const char *value, const char *where, char *m
 		snprintf(msg, msglen, "'%s' is not an IPv4 address", buf);
 	else if (units_parse_u64(slash + 1, 32, &p))
 		snprintf(msg, msglen, "prefix length '%s' is not 0 to 32", slash + 1);
-	else if ((why = unicast_problem(a)))
+	else if ((why = config_unicast_problem(a)))
 		snprintf(msg, msglen, "%s %s", buf, why);
 	else if (p <= 30 && (a & ~config_prefix_mask((uint8_t)p)) == 0)
 		snprintf(msg, msglen, "%s is the network address of /%u", buf, (unsigned)p);
@@ -129,7 +130,7 @@ static int set_address(void *base, const char *value, const char *where, char *m
 }
 
 /* A unicast IPv4 address, or "" / none (0) into *@out: 0 or -EINVAL with @msg */
-static int unicast_or_none(const char *value, uint32_t *out, char *msg, size_t msglen)
+int config_unicast_or_none(const char *value, uint32_t *out, char *msg, size_t msglen)
 {
 	const char *why;
 	*out = 0;
@@ -139,7 +140,7 @@ static int unicast_or_none(const char *value, uint32_t *out, char *msg, size_t m
 		snprintf(msg, msglen, "'%s' is not an IPv4 address", value);
 		return -EINVAL;
 	}
-	if ((why = unicast_problem(*out))) {
+	if ((why = config_unicast_problem(*out))) {
 		snprintf(msg, msglen, "%s %s", value, why);
 		return -EINVAL;
 	}
@@ -152,7 +153,7 @@ static int set_gateway(void *base, const char *value, const char *where, char *m
 {
 	struct tapird_config *c = base;
 	uint32_t a;
-	if (unicast_or_none(value, &a, msg, msglen))
+	if (config_unicast_or_none(value, &a, msg, msglen))
 		return -EINVAL;
 	c->gateway = a;
 	snprintf(c->w_gateway.text, sizeof(c->w_gateway.text), "%s", where);
@@ -255,177 +256,6 @@ static int set_store(void *base, const char *value, const char *where, char *msg
 	return 0;
 }
 
-/* ---- [dns] ---- */
-
-/* The next item of a list separated by commas and/or spaces into @buf.
- * Return: 1 with an item, 0 at the end, -EINVAL when one is too long */
-static int next_item(const char **p, char *buf, size_t len)
-{
-	const char *s = *p, *e;
-
-	while (*s == ',' || *s == ' ' || *s == '\t')
-		s++;
-	if (!*s)
-		return 0;
-	e = s;
-	while (*e && *e != ',' && *e != ' ' && *e != '\t')
-		e++;
-	if ((size_t)(e - s) >= len)
-		return -EINVAL;
-	memcpy(buf, s, (size_t)(e - s));
-	buf[e - s] = '\0';
-	*p = e;
-	return 1;
-}
-
-/* A host name as the resolver takes it (wire/dns.h): labels of 1..63
- * printable bytes, 253 in all */
-static bool dns_name_ok(const char *s)
-{
-	struct dns_name n;
-
-	return strlen(s) <= CONFIG_DNS_NAME_MAX && !dns_name_from_text(s, &n) && n.len > 1;
-}
-
-/* Not multicast, :: or ::1: an address a DNS server can have */
-static bool ipv6_unicast(const uint8_t a[16])
-{
-	static const uint8_t zero[15];
-
-	return a[0] != 0xff && (memcmp(a, zero, 15) || a[15] > 1);
-}
-
-/*
- * A list of DNS servers, "A, B, ..." ("" or none: no servers), each a unicast
- * IPv4 or IPv6 address: [dns] servers (the stack's: never loopback) and
- * [gateway] dns (the host's resolvers: @loopback, 127/8 and ::1 allowed).
- * Return: 0 with *@n set, or -EINVAL with @msg
- */
-static int parse_servers(const char *value, bool loopback, struct tapir_addr *out, size_t max,
-			 size_t *n, char *msg, size_t msglen)
-{
-	struct tapir_addr a[CONFIG_DNS_MAX_SERVERS];
-	char item[64];
-	size_t k = 0;
-	int rc;
-
-	if (max > CONFIG_DNS_MAX_SERVERS)
-		max = CONFIG_DNS_MAX_SERVERS;
-	if (!strcmp(value, "none"))
-		value = "";
-	while ((rc = next_item(&value, item, sizeof(item))) > 0) {
-		if (k == max) {
-			snprintf(msg, msglen, "more than %zu servers", max);
-			return -EINVAL;
-		}
-		static const uint8_t lo6[16] = { [15] = 1 };
-		bool lo = loopback && !tapir_addr_parse(item, &a[k]) &&
-			  (a[k].family == TAPIR_AF_INET ? (a[k].v4 >> 24) == 127 :
-							  !memcmp(a[k].v6, lo6, 16));
-
-		if (!lo && (tapir_addr_parse(item, &a[k]) ||
-			    (a[k].family == TAPIR_AF_INET && unicast_problem(a[k].v4)) ||
-			    (a[k].family == TAPIR_AF_INET6 && !ipv6_unicast(a[k].v6)))) {
-			snprintf(msg, msglen, "'%s' is not a unicast IPv4 or IPv6 address", item);
-			return -EINVAL;
-		}
-		k++;
-	}
-	if (rc < 0) {
-		snprintf(msg, msglen, "'%.60s' is not an address list", value);
-		return -EINVAL;
-	}
-	memcpy(out, a, k * sizeof(a[0]));
-	*n = k;
-	return 0;
-}
-
-/* [dns] servers = ADDR, ...: replaces the list; "" or none: no servers */
-static int set_dns_servers(void *base, const char *value, const char *where, char *msg,
-			   size_t msglen)
-{
-	struct tapird_config *c = base;
-
-	(void)where;
-	return parse_servers(value, false, c->dns_servers, CONFIG_DNS_MAX_SERVERS, &c->dns_nservers,
-			     msg, msglen);
-}
-
-/* [dns] search = DOMAIN ...: replaces the list */
-static int set_dns_search(void *base, const char *value, const char *where, char *msg,
-			  size_t msglen)
-{
-	struct tapird_config *c = base;
-	char list[CONFIG_DNS_MAX_SEARCH][CONFIG_DNS_NAME_MAX + 1];
-	char item[CONFIG_DNS_NAME_MAX + 2];
-	size_t n = 0;
-	int rc;
-
-	(void)where;
-	while ((rc = next_item(&value, item, sizeof(item))) > 0) {
-		if (n == CONFIG_DNS_MAX_SEARCH) {
-			snprintf(msg, msglen, "more than %d search domains", CONFIG_DNS_MAX_SEARCH);
-			return -EINVAL;
-		}
-		if (!dns_name_ok(item) || !strcmp(item, ".")) {
-			snprintf(msg, msglen, "'%.60s' is not a domain name", item);
-			return -EINVAL;
-		}
-		snprintf(list[n++], sizeof(list[0]), "%s", item);
-	}
-	if (rc < 0) {
-		snprintf(msg, msglen, "a search domain is longer than %d bytes", CONFIG_DNS_NAME_MAX);
-		return -EINVAL;
-	}
-	memcpy(c->dns_search, list, n * sizeof(list[0]));
-	c->dns_nsearch = n;
-	return 0;
-}
-
-/* [dns] hosts = NAME=ADDR, ...: adds to the table (the key may be repeated) */
-static int set_dns_hosts(void *base, const char *value, const char *where, char *msg,
-			 size_t msglen)
-{
-	struct tapird_config *c = base;
-	char item[CONFIG_DNS_NAME_MAX + 64];
-	int rc;
-
-	(void)where;
-	while ((rc = next_item(&value, item, sizeof(item))) > 0) {
-		char *eq = strchr(item, '=');
-		struct config_dns_host h = { 0 };
-
-		if (!eq) {
-			snprintf(msg, msglen, "'%.60s' is not NAME=ADDRESS", item);
-			return -EINVAL;
-		}
-		*eq = '\0';
-		if (!dns_name_ok(item)) {
-			snprintf(msg, msglen, "'%.60s' is not a host name", item);
-			return -EINVAL;
-		}
-		if (tapir_addr_parse(eq + 1, &h.addr)) {
-			snprintf(msg, msglen, "'%.60s' is not an IPv4 or IPv6 address", eq + 1);
-			return -EINVAL;
-		}
-		if (c->dns_nhosts >= CONFIG_DNS_MAX_HOSTS) {
-			snprintf(msg, msglen, "more than %d static hosts", CONFIG_DNS_MAX_HOSTS);
-			return -EINVAL;
-		}
-		snprintf(h.name, sizeof(h.name), "%s", item);
-		struct config_dns_host *nh = realloc(c->dns_hosts, (c->dns_nhosts + 1) * sizeof(*nh));
-		if (!nh)
-			return -ENOMEM;
-		c->dns_hosts = nh;
-		c->dns_hosts[c->dns_nhosts++] = h;
-	}
-	if (rc < 0) {
-		snprintf(msg, msglen, "an entry is longer than a name and an address");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* ---- [ipv6] ---- */
 
 /* A unicast IPv6 address fit to be ours or a gateway: why not, or NULL */
@@ -443,7 +273,7 @@ static const char *unicast6_problem(const uint8_t a[16])
 	return NULL;
 }
 
-static int parse6(const char *s, uint8_t out[16], char *msg, size_t msglen)
+int config_parse6(const char *s, uint8_t out[16], char *msg, size_t msglen)
 {
 	struct tapir_addr a;
 	const char *why;
@@ -485,7 +315,7 @@ static int set_address6(void *base, const char *value, const char *where, char *
 			return -EINVAL;
 		}
 		*slash = '\0';
-		if (parse6(tok, a, msg, msglen))
+		if (config_parse6(tok, a, msg, msglen))
 			return -EINVAL;
 		if (units_parse_u64(slash + 1, 128, &p) || p == 0) {
 			snprintf(msg, msglen, "prefix length '%s' is not 1 to 128", slash + 1);
@@ -520,7 +350,7 @@ static int set_gateway6(void *base, const char *value, const char *where, char *
 		c->gateway_set = false;
 		return 0;
 	}
-	if (parse6(value, c->gateway, msg, msglen))
+	if (config_parse6(value, c->gateway, msg, msglen))
 		return -EINVAL;
 	c->gateway_set = true;
 	return 0;
@@ -543,167 +373,6 @@ static int set_stable_secret(void *base, const char *value, const char *where, c
 	}
 	memcpy(c->stable_secret, k, 16);
 	return 0;
-}
-
-/* ---- [gateway] ---- */
-
-int config_forward_parse(const char *s, struct config_forward *out, char *msg, size_t msglen)
-{
-	char buf[64];
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	if (n == 0 || n >= sizeof(buf)) {
-		snprintf(msg, msglen, "'%.*s' is not a forward (tcp|udp/HOSTPORT[:NSPORT])",
-			 (int)(n < 60 ? n : 60), s);
-		return -EINVAL;
-	}
-	memcpy(buf, s, n);
-	buf[n] = 0;
-	struct config_forward f = { 0 };
-	char *p;
-	if (!strncmp(buf, "tcp/", 4))
-		f.proto = CONFIG_FWD_TCP;
-	else if (!strncmp(buf, "udp/", 4))
-		f.proto = CONFIG_FWD_UDP;
-	if (!f.proto) {
-		snprintf(msg, msglen, "'%s': a forward starts with tcp/ or udp/", buf);
-		return -EINVAL;
-	}
-	p = buf + 4;
-	char *colon = strchr(p, ':');
-	if (colon)
-		*colon = 0;
-	uint64_t hp, np;
-	if (units_parse_u64(p, 65535, &hp) || hp == 0 ||
-	    (colon && (units_parse_u64(colon + 1, 65535, &np) || np == 0))) {
-		snprintf(msg, msglen, "'%.*s': ports are 1 to 65535", (int)n, s);
-		return -EINVAL;
-	}
-	f.host_port = (uint16_t)hp;
-	f.ns_port = colon ? (uint16_t)np : (uint16_t)hp;
-	*out = f;
-	return 0;
-}
-
-/* forward = tcp/8080:80, udp/5353:53 (replaces the list; "" or none: none) */
-static int set_forward(void *base, const char *value, const char *where, char *msg,
-		       size_t msglen)
-{
-	struct gateway_config *c = base;
-	struct config_forward fw[CONFIG_MAX_FORWARDS];
-	size_t n = 0;
-	if (*value && strcmp(value, "none")) {
-		const char *p = value;
-		for (;;) {
-			const char *e = strchr(p, ',');
-			size_t len = e ? (size_t)(e - p) : strlen(p);
-			char one[64];
-			if (len >= sizeof(one)) {
-				snprintf(msg, msglen, "'%.40s...' is not a forward", p);
-				return -EINVAL;
-			}
-			memcpy(one, p, len);
-			one[len] = 0;
-			if (n == CONFIG_MAX_FORWARDS) {
-				snprintf(msg, msglen, "more than %d forwards", CONFIG_MAX_FORWARDS);
-				return -EINVAL;
-			}
-			int rc = config_forward_parse(one, &fw[n], msg, msglen);
-			if (rc)
-				return rc;
-			for (size_t i = 0; i < n; i++)
-				if (fw[i].proto == fw[n].proto && fw[i].host_port == fw[n].host_port) {
-					snprintf(msg, msglen, "%s/%u is forwarded twice",
-						 fw[n].proto == CONFIG_FWD_TCP ? "tcp" : "udp",
-						 fw[n].host_port);
-					return -EINVAL;
-				}
-			n++;
-			if (!e)
-				break;
-			p = e + 1;
-		}
-	}
-	memcpy(c->forwards, fw, n * sizeof(fw[0]));
-	c->nforwards = n;
-	return 0;
-}
-
-/* forward_address = A[, B]: up to one address per family (any address the
- * host has, 0.0.0.0 or :: for all); default 127.0.0.1,::1 */
-static int set_forward_address(void *base, const char *value, const char *where, char *msg,
-			       size_t msglen)
-{
-	struct gateway_config *c = base;
-	bool v4 = false, v6 = false;
-	uint32_t a = 0;
-	uint8_t a6[16] = { 0 };
-	char buf[128];
-	if (strlen(value) >= sizeof(buf)) {
-		snprintf(msg, msglen, "'%.40s...' is too long", value);
-		return -EINVAL;
-	}
-	strcpy(buf, value);
-	char *save = NULL;
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ' || *t == '\t')
-			t++;
-		char *e = t + strlen(t);
-		while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = 0;
-		if (strchr(t, ':')) {
-			if (v6) {
-				snprintf(msg, msglen, "one IPv6 address at most");
-				return -EINVAL;
-			}
-			/* (not parse6(): ::1 and :: are the point here) */
-			if (inet_pton(AF_INET6, t, a6) != 1) {
-				snprintf(msg, msglen, "'%s' is not an IPv4 or IPv6 address", t);
-				return -EINVAL;
-			}
-			if (a6[0] == 0xff) {
-				snprintf(msg, msglen, "%s is a multicast address", t);
-				return -EINVAL;
-			}
-			v6 = true;
-			continue;
-		}
-		if (v4) {
-			snprintf(msg, msglen, "one IPv4 address at most");
-			return -EINVAL;
-		}
-		if (units_parse_ipv4(t, &a)) {
-			snprintf(msg, msglen, "'%s' is not an IPv4 or IPv6 address", t);
-			return -EINVAL;
-		}
-		if ((a >> 28) >= 0xe && a != 0) {
-			snprintf(msg, msglen, "%s is a multicast or reserved address", t);
-			return -EINVAL;
-		}
-		v4 = true;
-	}
-	if (!v4 && !v6) {
-		snprintf(msg, msglen, "'%s': an IPv4 address, an IPv6 address, or one of each",
-			 value);
-		return -EINVAL;
-	}
-	c->forward_v4 = v4;
-	c->forward_addr = a;
-	c->forward_v6 = v6;
-	memcpy(c->forward_addr6, a6, 16);
-	return 0;
-}
-
-/* dns = A, B (up to CONFIG_MAX_DNS, either family; "" or none: the host's resolv.conf) */
-static int set_dns(void *base, const char *value, const char *where, char *msg, size_t msglen)
-{
-	struct gateway_config *c = base;
-
-	(void)where;
-	return parse_servers(value, true, c->dns, CONFIG_MAX_DNS, &c->ndns, msg, msglen);
 }
 
 /* ---- the fixed sections ---- */
@@ -879,11 +548,11 @@ static const struct tapir_conf_key tcp_keys[] = {
 };
 
 static const struct tapir_conf_key dns_keys[] = {
-	{ "servers", TAPIR_CONF_CUSTOM, .set = set_dns_servers,
+	{ "servers", TAPIR_CONF_CUSTOM, .set = config_set_dns_servers,
 	  .help = "resolvers, IPv4 or IPv6 ADDR, ... (up to 4; before DHCP's and RDNSS; none: none)" },
-	{ "search", TAPIR_CONF_CUSTOM, .set = set_dns_search,
+	{ "search", TAPIR_CONF_CUSTOM, .set = config_set_dns_search,
 	  .help = "search domains, DOMAIN ... (up to 6; before DHCP's)" },
-	{ "hosts", TAPIR_CONF_CUSTOM, .set = set_dns_hosts,
+	{ "hosts", TAPIR_CONF_CUSTOM, .set = config_set_dns_hosts,
 	  .help = "static names, NAME=ADDR, ... (repeat the key for more), asked first" },
 	{ "cache_size", TAPIR_CONF_UINT, TAPIR_CONF_AT(TC, dns_cache_size), .max = 16384,
 	  .def = "256", .help = "answers cached (positive and negative); 0: no cache" },
@@ -928,44 +597,14 @@ static const struct tapir_conf_key control_keys[] = {
 	  .help = "no capabilities, no new privileges, seccomp (sandbox.h)" },
 };
 
-/* [gateway] host_loopback = A, or "" / none */
-static int set_host_loopback(void *base, const char *value, const char *where, char *msg,
-			     size_t msglen)
-{
-	struct gateway_config *g = base;
-	uint32_t a;
-	if (unicast_or_none(value, &a, msg, msglen))
-		return -EINVAL;
-	g->host_loopback = a;
-	snprintf(g->w_host_loopback.text, sizeof(g->w_host_loopback.text), "%s", where);
-	return 0;
-}
-
-/* [gateway] host_loopback6 = A (IPv6), or "" / none */
-static int set_host_loopback6(void *base, const char *value, const char *where, char *msg,
-			      size_t msglen)
-{
-	struct gateway_config *g = base;
-
-	snprintf(g->w_host_loopback6.text, sizeof(g->w_host_loopback6.text), "%s", where);
-	if (!*value || !strcmp(value, "none")) {
-		g->host_loopback6_set = false;
-		return 0;
-	}
-	if (parse6(value, g->host_loopback6, msg, msglen))
-		return -EINVAL;
-	g->host_loopback6_set = true;
-	return 0;
-}
-
 #define GWC struct gateway_config
 
 static const struct tapir_conf_key gateway_keys[] = {
 	{ "enabled", TAPIR_CONF_BOOL, TAPIR_CONF_AT(GWC, enabled), .def = "false",
 	  .help = "be the namespace's router: splice flows to any address to host sockets" },
-	{ "host_loopback", TAPIR_CONF_CUSTOM, .set = set_host_loopback,
+	{ "host_loopback", TAPIR_CONF_CUSTOM, .set = config_set_host_loopback,
 	  .help = "flows to this address go to the host's 127.0.0.1 (default: none)" },
-	{ "host_loopback6", TAPIR_CONF_CUSTOM, .set = set_host_loopback6,
+	{ "host_loopback6", TAPIR_CONF_CUSTOM, .set = config_set_host_loopback6,
 	  .help = "flows to this IPv6 address go to the host's ::1 (default: none)" },
 	{ "max_flows", TAPIR_CONF_UINT, TAPIR_CONF_AT(GWC, max_flows), .min = 1, .max = 1u << 20,
 	  .def = "4096",
@@ -984,11 +623,11 @@ static const struct tapir_conf_key gateway_keys[] = {
 	  .help = "a host-side connect() not done by then: the namespace's SYN goes unanswered" },
 	{ "icmp_echo", TAPIR_CONF_BOOL, TAPIR_CONF_AT(GWC, icmp_echo), .def = "true",
 	  .help = "forward pings through ping sockets (where net.ipv4.ping_group_range allows)" },
-	{ "forward", TAPIR_CONF_CUSTOM, .set = set_forward,
+	{ "forward", TAPIR_CONF_CUSTOM, .set = config_set_forward,
 	  .help = "host ports into the namespace: tcp/HOSTPORT:NSPORT, udp/HOSTPORT:NSPORT, ..." },
-	{ "forward_address", TAPIR_CONF_CUSTOM, .set = set_forward_address,
+	{ "forward_address", TAPIR_CONF_CUSTOM, .set = config_set_forward_address,
 	  .help = "the host addresses the forwarded ports bind to, one per family (default 127.0.0.1,::1)" },
-	{ "dns", TAPIR_CONF_CUSTOM, .set = set_dns,
+	{ "dns", TAPIR_CONF_CUSTOM, .set = config_set_gw_dns,
 	  .help = "resolvers the DNS relay asks: IPv4 or IPv6 ADDR, ... (default: the host's resolv.conf)" },
 };
 
