@@ -34,18 +34,8 @@
 # arguments for tapird, e.g. --netif.offload=false).
 set -euo pipefail
 
-if [ -z "${TAPIR_BENCH_NS:-}" ]; then
-	export TAPIR_BENCH_OUTER_NS
-	TAPIR_BENCH_OUTER_NS=$(readlink /proc/self/ns/net)
-	if [ "$(id -u)" = 0 ]; then
-		TAPIR_BENCH_NS=1 exec unshare -n "$0" "$@"
-	fi
-	TAPIR_BENCH_NS=1 exec unshare -rn "$0" "$@"
-fi
-if [ "$(readlink /proc/self/ns/net)" = "${TAPIR_BENCH_OUTER_NS:-}" ]; then
-	echo "bench/http.sh: still in the original network namespace, giving up" >&2
-	exit 1
-fi
+. "$(dirname "$(realpath "$0")")/lib.sh"
+bench_own_ns "$@"
 
 TAPIRD=$(realpath "${1:-build/daemon/tapird}")
 SECS=${BENCH_SECS:-10}
@@ -57,7 +47,6 @@ if grep -q __asan_init "$TAPIRD"; then
 	echo "warning: $TAPIRD is built with AddressSanitizer: figures are not meaningful" >&2
 fi
 
-. "$(dirname "$(realpath "$0")")/load.sh"
 echo "http benchmark: $(nproc) CPUs, $(uname -r), MTU 1500, wrk ${SECS} s per run"
 echo "tapird: $TAPIRD"
 echo "nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //')"
@@ -125,64 +114,24 @@ TAPIRD_PID=$!
 PIDS="$PIDS $TAPIRD_PID"
 
 # ---- kernel: veth into a second namespace, nginx there
-unshare -n sleep infinity &
-SRV_NS=$!
-PIDS="$PIDS $SRV_NS"
-for _ in $(seq 1 50); do
-	[ "$(readlink "/proc/$SRV_NS/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
-	sleep 0.1
-done
-[ "$(readlink "/proc/$SRV_NS/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
-	die "the server namespace did not come up"
-ip link add veth0 type veth peer name veth1 netns "$SRV_NS"
-ip addr add 198.51.100.1/24 dev veth0
-ip link set veth0 mtu 1500 up
-nsenter -t "$SRV_NS" -n sh -c 'ip link set lo up &&
-	ip addr add 198.51.100.2/24 dev veth1 && ip link set veth1 mtu 1500 up'
-cat >"$TMP/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes 1;
-user root root;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 1000000;
-	client_body_temp_path $TMP/nginx/body;
-	proxy_temp_path $TMP/nginx/proxy;
-	fastcgi_temp_path $TMP/nginx/fastcgi;
-	uwsgi_temp_path $TMP/nginx/uwsgi;
-	scgi_temp_path $TMP/nginx/scgi;
-	default_type application/octet-stream;
-	server {
-		listen 198.51.100.2:80;
-		listen 198.51.100.2:443 ssl;
-		ssl_certificate $TMP/certs/default/cert.pem;
-		ssl_certificate_key $TMP/certs/default/key.pem;
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_ciphers $CIPHERS;
-		ssl_conf_command Ciphersuites $SUITES;
-		ssl_prefer_server_ciphers on;
-		ssl_session_cache shared:tls:1m;
-		root $TMP/www;
-	}
-}
-CONF
+bench_server_ns
+bench_nginx_conf "$TMP/nginx/nginx.conf" \
+	"listen 198.51.100.2:80;" \
+	"listen 198.51.100.2:443 ssl;" \
+	"ssl_certificate $TMP/certs/default/cert.pem;" \
+	"ssl_certificate_key $TMP/certs/default/key.pem;" \
+	"ssl_protocols TLSv1.2 TLSv1.3;" \
+	"ssl_ciphers $CIPHERS;" \
+	"ssl_conf_command Ciphersuites $SUITES;" \
+	"ssl_prefer_server_ciphers on;" \
+	"ssl_session_cache shared:tls:1m;" \
+	"root $TMP/www;"
 nsenter -t "$SRV_NS" -n "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" \
 	>"$TMP/nginx/out.log" 2>&1 &
 PIDS="$PIDS $!"
 
 for a in 192.0.2.2 198.51.100.2; do
-	ok=0
-	for _ in $(seq 1 40); do
-		if curl -sf -o /dev/null --max-time 1 "http://$a/1k.bin"; then ok=1; break; fi
-		sleep 0.25
-	done
-	[ "$ok" = 1 ] || die "http://$a/1k.bin does not answer ($(cat "$TMP/nginx/out.log" "$TMP/nginx/logs/error.log" 2>/dev/null | tail -3))"
+	bench_wait_http "http://$a/1k.bin"
 done
 for a in 192.0.2.2 198.51.100.2; do
 	[ "$(curl -sf "http://$a/100m.bin" | sha256sum)" = "$(sha256sum <"$TMP/www/100m.bin")" ] ||

@@ -18,7 +18,8 @@
 #           `tcpbench server` plays the same three apps at 198.51.100.2.
 # The same client (tcpbench, in the first namespace) measures both:
 #   bulk kernel->peer (send to discard), bulk peer->kernel (receive from
-#   source), and 64-byte echo round trips (median, p99).  Then the same over
+#   source), and 64-byte echo round trips (median, p99; BENCH_RR_ROUNDS runs
+#   of each, tapir's and the kernel's alternating, the median of each figure).  Then the same over
 #   IPv6 (tapird at 2001:db8::2 on tap0, the kernel server at 2001:db8:1::2 on
 #   the veth), and tapir's IPv6 bulk against its IPv4 bulk from runs side by
 #   side (BENCH_FAMILY_ROUNDS rounds, 3, the median of each).  Then again
@@ -44,23 +45,12 @@
 # lossless bulk about 40 Gbit/s with cubic).
 #
 # Environment: BENCH_SECS (bulk seconds, 5), BENCH_LOSS_SECS (10),
-# BENCH_RR (round trips, 20000), BENCH_FAMILY_ROUNDS (3), BENCH_IMPAIRED=0 to skip the 0.1 %, 5 % and
+# BENCH_RR (round trips per run, 20000), BENCH_RR_ROUNDS (3), BENCH_FAMILY_ROUNDS (3), BENCH_IMPAIRED=0 to skip the 0.1 %, 5 % and
 # delay rows.
 set -euo pipefail
 
-if [ -z "${TAPIR_BENCH_NS:-}" ]; then
-	export TAPIR_BENCH_OUTER_NS
-	TAPIR_BENCH_OUTER_NS=$(readlink /proc/self/ns/net)
-	if [ "$(id -u)" = 0 ]; then
-		TAPIR_BENCH_NS=1 exec unshare -n "$0" "$@"
-	fi
-	TAPIR_BENCH_NS=1 exec unshare -rn "$0" "$@"
-fi
-# Never run the rest in the namespace we were started in.
-if [ "$(readlink /proc/self/ns/net)" = "${TAPIR_BENCH_OUTER_NS:-}" ]; then
-	echo "bench/tcp.sh: still in the original network namespace, giving up" >&2
-	exit 1
-fi
+. "$(dirname "$(realpath "$0")")/lib.sh"
+bench_own_ns "$@"
 
 TAPIRD=$(realpath "${1:-build/daemon/tapird}")
 TCPBENCH=$(realpath "${2:-$(dirname "$TAPIRD")/../bench/tcpbench}")
@@ -68,6 +58,7 @@ TAPDELAY=$(dirname "$TCPBENCH")/tapdelay
 SECS=${BENCH_SECS:-5}
 LOSS_SECS=${BENCH_LOSS_SECS:-10}
 RR=${BENCH_RR:-20000}
+RR_ROUNDS=${BENCH_RR_ROUNDS:-3}
 [ -x "$TAPIRD" ] || { echo "no tapird at $TAPIRD" >&2; exit 1; }
 [ -x "$TCPBENCH" ] || { echo "no tcpbench at $TCPBENCH" >&2; exit 1; }
 if [ -n "${BENCH_KERNEL_CC:-}" ]; then
@@ -105,25 +96,7 @@ TAPIRD_PID=$!
 PIDS="$PIDS $TAPIRD_PID"
 
 # ---- kernel: a veth pair into a second namespace, tcpbench server there
-unshare -n sleep infinity &
-SRV_NS=$!
-PIDS="$PIDS $SRV_NS"
-srv_ns_ok=0
-for _ in $(seq 1 50); do
-	if [ "$(readlink "/proc/$SRV_NS/ns/net")" != "$(readlink /proc/self/ns/net)" ]; then
-		srv_ns_ok=1
-		break
-	fi
-	sleep 0.1
-done
-[ "$srv_ns_ok" = 1 ] || die "the server namespace did not come up"
-ip link add veth0 type veth peer name veth1 netns "$SRV_NS"
-ip addr add 198.51.100.1/24 dev veth0
-ip addr add 2001:db8:1::1/64 dev veth0 nodad
-ip link set veth0 mtu 1500 up
-nsenter -t "$SRV_NS" -n sh -c 'ip link set lo up &&
-	ip addr add 198.51.100.2/24 dev veth1 && ip addr add 2001:db8:1::2/64 dev veth1 nodad &&
-	ip link set veth1 mtu 1500 up'
+bench_server_ns 6
 nsenter -t "$SRV_NS" -n "$TCPBENCH" server >"$TMP/server.log" 2>&1 &
 PIDS="$PIDS $!"
 
@@ -155,7 +128,6 @@ run() {
 	"$TCPBENCH" "$1" "$2" "$3" "$4" || die "tcpbench $* failed"
 	kill -0 "$TAPIRD_PID" 2>/dev/null || die "tapird died"
 }
-. "$(dirname "$(realpath "$0")")/load.sh"
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 # ratio A B: load.sh's, refused when the section's measurement was disturbed
 ratio() { load_ratio "$1" "$2"; }
@@ -167,6 +139,8 @@ echo "tapird: $TAPIRD"
 echo
 
 declare -A R BUSY
+# median of the numbers on stdin
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # measure SUFFIX SECS [6]: fills R[send_tapir$1] ... (over IPv6 with 6), and
 # BUSY[SUFFIX or base] when others used more than a core meanwhile (load.sh)
 measure() {
@@ -179,13 +153,29 @@ measure() {
 		fi
 		R[send_$who$sfx]=$(run send "$addr" 9 "$secs" | field gbps)
 		R[recv_$who$sfx]=$(run recv "$addr" 19 "$secs" | field gbps)
-		if [ "$sfx" = "" ] || [ "$sfx" = "6" ]; then
-			local out
-			out=$(run rr "$addr" 7 "$RR")
-			R[rr50_$who$sfx]=$(echo "$out" | field median_us)
-			R[rr99_$who$sfx]=$(echo "$out" | field p99_us)
-		fi
 	done
+	if [ "$sfx" = "" ] || [ "$sfx" = "6" ]; then
+		# round trips: RR_ROUNDS runs of each, tapir's and the kernel's
+		# side by side; the median of their medians and of their p99s
+		local out r m50 m99
+		for r in $(seq 1 "$RR_ROUNDS"); do
+			for who in tapir kernel; do
+				if [ "$who" = tapir ]; then addr=$TAPIR; else addr=$KERNEL; fi
+				if [ -n "$v6" ]; then
+					if [ "$who" = tapir ]; then addr=$TAPIR6; else addr=$KERNEL6; fi
+				fi
+				out=$(run rr "$addr" 7 "$RR")
+				m50=$(echo "$out" | field median_us)
+				m99=$(echo "$out" | field p99_us)
+				R[rr50s_$who$sfx]="${R[rr50s_$who$sfx]:-} $m50"
+				R[rr99s_$who$sfx]="${R[rr99s_$who$sfx]:-} $m99"
+			done
+		done
+		for who in tapir kernel; do
+			R[rr50_$who$sfx]=$(echo "${R[rr50s_$who$sfx]}" | median)
+			R[rr99_$who$sfx]=$(echo "${R[rr99s_$who$sfx]}" | median)
+		done
+	fi
 	load_end
 	BUSY[${sfx:-base}]=$LOAD_BUSY
 }
@@ -203,7 +193,10 @@ row "echo 64 B round trip median (us)" "${R[rr50_tapir]}" "${R[rr50_kernel]}" \
 	"$(ratio "${R[rr50_tapir]}" "${R[rr50_kernel]}")" \
 	"$(awk -v a="${R[rr50_tapir]}" -v b="${R[rr50_kernel]}" 'BEGIN { print (a <= b ? "target <= kernel: met" : "target <= kernel: MISSED") }')"
 row "echo 64 B round trip p99 (us)" "${R[rr99_tapir]}" "${R[rr99_kernel]}" \
-	"$(ratio "${R[rr99_tapir]}" "${R[rr99_kernel]}")" ""
+	"$(ratio "${R[rr99_tapir]}" "${R[rr99_kernel]}")" \
+	"$(awk -v a="${R[rr99_tapir]}" -v b="${R[rr99_kernel]}" 'BEGIN { print (a <= b ? "target <= kernel: met" : "target <= kernel: MISSED") }')"
+echo "  round trips, $RR_ROUNDS runs each side by side (median us / p99 us):" \
+	"tapir${R[rr50s_tapir]} /${R[rr99s_tapir]}; kernel${R[rr50s_kernel]} /${R[rr99s_kernel]}"
 load_refusal
 
 # ---- the same over IPv6, and tapir's IPv6 figures against its IPv4 ones
@@ -226,7 +219,6 @@ load_refusal
 # IPv4 then IPv6 bulk each way, the median of each (single runs minutes
 # apart varied by a quarter on this shared machine, both ways)
 FAMILY_ROUNDS=${BENCH_FAMILY_ROUNDS:-3}
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 load_begin
 declare -A FAM
 for _ in $(seq 1 "$FAMILY_ROUNDS"); do
