@@ -18,8 +18,11 @@
  *                             the chain (d->rx), whose filters pass it up
  *                             to to_stack(): traceroute's watch, then
  *                             tapir_stack_input(); then tapir_stack_flush()
- *   uv_timer               -> impair_poll(), tapir_stack_poll(), tapir_dns_poll()
- *                             (the instance's resolver), tapir_stack_flush()
+ *   uv_timer               -> impair_poll(), tap_read_batch() (what is queued
+ *                             already: timers judge no flow on a view older
+ *                             than the TAP's queue), tapir_stack_poll(),
+ *                             tapir_dns_poll() (the instance's resolver),
+ *                             tapir_stack_flush()
  *   uv_timer (per app      -> the app's callback, then tapir_stack_flush()
  *     timer, tapir_timer)
  *   uv_signal INT, TERM    -> stop the apps, close the handles; main frees
@@ -28,7 +31,7 @@
  *
  * After every event the one timer is re-armed from the earlier of
  * tapir_stack_next_deadline(), tapir_dns_next_deadline() and impair_next_deadline().  Time is uv_hrtime()
- * (monotonic ns); the stack's randomness comes from OpenSSL's RAND_bytes() (through
+ * (monotonic ns), read again for every frame; the stack's randomness comes from OpenSSL's RAND_bytes() (through
  * a 256-byte pool: runtime_random()).  The apps' devices (timers, stores, clocks)
  * are in app_ctx.c, the stores' opening and reload in stores.c; runtime.h holds
  * the state the three share.
