@@ -175,14 +175,48 @@ void fdev_netif_offload(struct fdev *d, struct tapir_netif_offload *out)
 	out->dev = d;
 }
 
+void fdev_rx_area(struct fdev *d, void **buf, size_t *len)
+{
+	*buf = d->vnet ? d->rx_buf - VNET_HDR_LEN : d->rx_buf;
+	*len = d->vnet ? VNET_HDR_LEN + FDEV_RX_MAX : FDEV_RX_MAX;
+}
+
+int fdev_rx_frame(struct fdev *d, size_t n, fdev_rx_fn cb, void *ctx)
+{
+	const uint8_t *vh = d->rx_buf - VNET_HDR_LEN;
+	unsigned flags = 0;
+
+	if (d->vnet) {
+		if (n < VNET_HDR_LEN) {  /* cannot happen with a TAP: count, skip */
+			d->stats.rx_errors++;
+			return 0;
+		}
+		n -= VNET_HDR_LEN;
+		if (vh[0] & VNET_F_NEEDS_CSUM)
+			flags |= TAPIR_NETIF_RX_CSUM_PARTIAL;
+		if (vh[0] & VNET_F_DATA_VALID)
+			flags |= TAPIR_NETIF_RX_CSUM_VALID;
+		if (vh[1] != VNET_GSO_NONE)
+			flags |= TAPIR_NETIF_RX_GSO;
+	}
+	if (n == 0) {  /* nothing to pass on */
+		d->stats.rx_empty++;
+		return 0;
+	}
+	d->stats.rx_frames++;
+	d->stats.rx_bytes += n;
+	cb(ctx, d->rx_buf, n, flags);
+	return 1;
+}
+
 int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
 {
-	size_t got = 0;
-	const uint8_t *vh = d->rx_buf - VNET_HDR_LEN;
+	size_t got = 0, len;
+	void *buf;
+
+	fdev_rx_area(d, &buf, &len);
 	while (got < max) {
-		ssize_t n = d->vnet ? read(d->fd, d->rx_buf - VNET_HDR_LEN, VNET_HDR_LEN + FDEV_RX_MAX) :
-			read(d->fd, d->rx_buf, FDEV_RX_MAX);
-		unsigned flags = 0;
+		ssize_t n = read(d->fd, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -191,27 +225,13 @@ int fdev_read_batch(struct fdev *d, size_t max, fdev_rx_fn cb, void *ctx)
 			d->stats.rx_errors++;
 			return -errno;
 		}
-		if (d->vnet) {
-			if (n < VNET_HDR_LEN) {  /* cannot happen with a TAP: count, skip */
-				d->stats.rx_errors++;
-				continue;
-			}
-			n -= VNET_HDR_LEN;
-			if (vh[0] & VNET_F_NEEDS_CSUM)
-				flags |= TAPIR_NETIF_RX_CSUM_PARTIAL;
-			if (vh[0] & VNET_F_DATA_VALID)
-				flags |= TAPIR_NETIF_RX_CSUM_VALID;
-			if (vh[1] != VNET_GSO_NONE)
-				flags |= TAPIR_NETIF_RX_GSO;
-		}
-		if (n == 0) {  /* nothing to pass on; stop rather than spin */
+		if (n == 0 || (d->vnet && n == VNET_HDR_LEN)) {
+			/* nothing to pass on; stop rather than spin */
 			d->stats.rx_empty++;
 			return (int)got;
 		}
-		got++;
-		d->stats.rx_frames++;
-		d->stats.rx_bytes += (size_t)n;
-		cb(ctx, d->rx_buf, (size_t)n, flags);
+		if (fdev_rx_frame(d, (size_t)n, cb, ctx))
+			got++;
 	}
 	d->stats.rx_capped++;
 	return (int)got;

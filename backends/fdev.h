@@ -96,6 +96,22 @@ void fdev_netif(struct fdev *d, struct tapir_netif *out);
 void fdev_netif_offload(struct fdev *d, struct tapir_netif_offload *out);
 
 /**
+ * fdev_rx_area() - Where a read of one frame goes, for a reader of its own
+ * (daemon/uring.c): *@buf, *@len bytes (the virtio-net header first when
+ * enabled).  The area is fdev_read_batch()'s too: one read into it at a time.
+ */
+void fdev_rx_area(struct fdev *d, void **buf, size_t *len);
+
+/**
+ * fdev_rx_frame() - Pass on what a read of @n bytes into fdev_rx_area() got,
+ * as fdev_read_batch() does with each of its reads (header flags, counters)
+ *
+ * Return: 1 if a frame went to @cb, 0 if the read held none (counted as
+ * empty, or as an error when shorter than the header)
+ */
+int fdev_rx_frame(struct fdev *d, size_t n, fdev_rx_fn cb, void *ctx);
+
+/**
  * fdev_read_batch() - Read frames until none is left or @max were read
  * @d:   Device
  * @max: Most frames to read in this call

@@ -412,6 +412,19 @@ int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx)
 	return fdev_read_batch(&t->dev, TAP_BATCH_MAX, cb, ctx);
 }
 
+int tap_rx_area(struct tap *t, void **buf, size_t *len)
+{
+	if (t->pc)
+		return -ENOTSUP;
+	fdev_rx_area(&t->dev, buf, len);
+	return 0;
+}
+
+int tap_rx_frame(struct tap *t, size_t n, tap_rx_fn cb, void *ctx)
+{
+	return fdev_rx_frame(&t->dev, n, cb, ctx);
+}
+
 void tap_get_stats(const struct tap *t, struct fdev_stats *out)
 {
 	if (t->pc) {

@@ -143,6 +143,19 @@ int tap_kernel_mtu(const struct tap *t);
  */
 int tap_read_batch(struct tap *t, tap_rx_fn cb, void *ctx);
 
+/**
+ * tap_rx_area() - For a reader of its own (daemon/uring.c): where one read of
+ * the TAP's descriptor goes (fdev_rx_area()); the frame it gets is passed on
+ * with tap_rx_frame().  Only for a TAP read through its descriptor.
+ *
+ * Return: 0, or -ENOTSUP (libpcap reads for itself)
+ */
+int tap_rx_area(struct tap *t, void **buf, size_t *len);
+
+/* tap_rx_frame() - Pass on what a read of @n bytes into tap_rx_area() got, as
+ * tap_read_batch() does (fdev_rx_frame()).  Return: 1 if a frame went to @cb */
+int tap_rx_frame(struct tap *t, size_t n, tap_rx_fn cb, void *ctx);
+
 /* Copy the device's counters into @out (vmnet: the bridge's own failures are
  * added: frames vmnet delivered that the socketpair could not take count as
  * rx_errors, vmnet_write() failures as tx_errors; see vmnet.h). */

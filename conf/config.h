@@ -167,6 +167,7 @@ struct tapird_config {
 	bool mac_set;                    /* false: the daemon picks a random one */
 	uint32_t mtu;
 	bool offload;                    /* true: TAP offloads (virtio-net header, TSO) */
+	bool io_uring;                   /* true: wait in io_uring (daemon/uring.h) if the kernel lets us */
 	struct impair_config impair;
 	bool impair_seed_set;            /* false: the daemon picks a random seed */
 	/* [ipv4] (addresses in host order) */

@@ -12,7 +12,10 @@
  * (tapir_netif_chain(), netif.h: the capture next to the device, then the
  * impairment when one is configured), creates the stack on the top of the
  * chain, opens the [kv.NAME] stores, starts the apps (each with a struct
- * tapir_app_ctx, tapir/app.h) and runs a libuv loop:
+ * tapir_app_ctx, tapir/app.h) and runs a libuv loop, waiting in io_uring with
+ * the TAP's read queued where the kernel allows it (uring.h; a frame then
+ * comes to on_uring_frame(), already read, and libuv runs when its own
+ * descriptor or timer says so), else in libuv's epoll:
  *
  *   uv_poll (TAP readable) -> tap_read_batch(): each frame to the bottom of
  *                             the chain (d->rx), whose filters pass it up
@@ -61,6 +64,7 @@
 #include "impair.h"
 #include "tapir/dns.h"
 #include "service.h"
+#include "uring.h"
 #include "services.h"
 #include "tapir/kv.h"
 #include "tapir/log.h"
@@ -179,6 +183,25 @@ static void on_readable(uv_poll_t *p, int status, int events)
 		stop(d, 1);
 		return;
 	}
+	runtime_rearm(d);
+}
+
+/* A frame read by the ring (uring.h): as on_readable(), without the read */
+static void on_uring_frame(void *ctx, int res)
+{
+	struct daemon *d = ctx;
+	if (d->stopping)
+		return;
+	if (res < 0) {
+		tapir_log_err(&d->log, "%s: read: %s", tap_name(d->tap), strerror(-res));
+		stop(d, 1);
+		return;
+	}
+	d->now = uv_hrtime();
+	if (d->im)
+		impair_poll(d->im, d->now);
+	tap_rx_frame(d->tap, (size_t)res, d->rx.input, d->rx.ctx);
+	tapir_stack_flush(d->st);
 	runtime_rearm(d);
 }
 
@@ -714,7 +737,21 @@ static int start_loop(struct daemon *d)
 	}
 	d->handles_open = true;
 	d->poll.data = d->timer.data = d->sigint.data = d->sigterm.data = d->sighup.data = d;
-	if ((rc = uv_poll_start(&d->poll, UV_READABLE, on_readable)) ||
+	if (d->cfg.io_uring) {
+		/* made before the sandbox (tapird_ctl_start()), which allows
+		 * io_uring_enter() only */
+		void *buf;
+		size_t len;
+		rc = tap_rx_area(d->tap, &buf, &len);
+		if (!rc)
+			rc = uring_loop_open(&d->uring, tap_fd(d->tap), buf, len);
+		if (rc)
+			tapir_log_info(&d->log, "%s: waiting in epoll (io_uring: %s)", tap_name(d->tap),
+				       strerror(-rc));
+		else
+			tapir_log_info(&d->log, "%s: waiting in io_uring", tap_name(d->tap));
+	}
+	if ((!d->uring && (rc = uv_poll_start(&d->poll, UV_READABLE, on_readable))) ||
 	    (rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) ||
 	    (rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM)) ||
 	    (rc = uv_signal_start(&d->sighup, on_sighup, SIGHUP))) {
@@ -763,6 +800,7 @@ static void cleanup(struct daemon *d, bool loop_ok)
 	tapird_dhcp_free(d->dh);
 	tapird_ctl_free(d->ctl);
 	impair_free(d->im);
+	uring_loop_close(d->uring);
 	tap_close(d->tap);
 	config_free(&d->cfg);
 	free(d->confs);
@@ -892,6 +930,17 @@ int tapir_run(int argc, char **argv, const struct tapir_app_type *const *types, 
 		cleanup(d, true);
 		free(d);
 		return 1;
+	}
+	if (d->uring) {
+		rc = uring_loop_run(d->uring, &d->loop, on_uring_frame, d);
+		if (rc < 0 && !d->stopping) {
+			tapir_log_err(&d->log, "io_uring: %s; waiting in epoll from now on", strerror(-rc));
+			rc = uv_poll_start(&d->poll, UV_READABLE, on_readable);
+			if (rc) {
+				tapir_log_err(&d->log, "libuv: %s", uv_strerror(rc));
+				stop(d, 1);
+			}
+		}
 	}
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	code = d->exit_code;

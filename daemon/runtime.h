@@ -32,7 +32,8 @@ struct open_kv {
 
 struct daemon {
 	uv_loop_t loop;
-	uv_poll_t poll;
+	uv_poll_t poll;                  /* the TAP, when not waiting in @uring */
+	struct uring_loop *uring;        /* uring.h: the wait, when the kernel allows it */
 	uv_timer_t timer;
 	uv_signal_t sigint, sigterm, sighup;
 	bool handles_open;

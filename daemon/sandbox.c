@@ -34,6 +34,7 @@ static const int allowed[] = {
 	SCMP_SYS(getpeername), SCMP_SYS(shutdown),
 	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
 	SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2), SCMP_SYS(poll), SCMP_SYS(ppoll),
+	SCMP_SYS(io_uring_enter),  /* uring.h: the ring is made before the filter */
 	SCMP_SYS(eventfd2), SCMP_SYS(pipe2), SCMP_SYS(close), SCMP_SYS(dup), SCMP_SYS(dup3),
 	SCMP_SYS(fcntl), SCMP_SYS(ioctl),
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday),

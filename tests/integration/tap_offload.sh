@@ -4,7 +4,9 @@
 # offloads on the TAP) on a persistent tap0, stopped, then tapird with
 # --netif.offload=false on the same tap0 must get frames with full checksums:
 # TCP works (curl to the http app, a TCP echo) and tcp.drop.checksum stays 0.
-# Then offloads on again: still fine.  In a private namespace (lib.sh).
+# Then offloads on again: still fine.  Each of these once waiting in io_uring
+# (daemon/uring.h, the default: the log must say so, since this kernel allows
+# it) and once in epoll (--netif.io_uring=false).  In a private namespace (lib.sh).
 set -euo pipefail
 TAPIRD=$(realpath "$1")
 TAPIR=$(realpath "$2")
@@ -73,10 +75,16 @@ PY
 		"$TMP/stats.json")
 	[ "$drops" = 0 ] || fail "$label: $drops segments dropped for their checksum ($(features))"
 	stop_tapird
-	pass "$label: TCP works, no checksum drops ($(features))"
+	local wait=epoll
+	grep -q "tap0: waiting in io_uring" "$TAPIRD_LOG" && wait=io_uring
+	[ "$wait" = "$WANT_WAIT" ] || fail "$label: waited in $wait, not $WANT_WAIT ($(grep -m1 waiting "$TAPIRD_LOG"))"
+	pass "$label: TCP works, no checksum drops ($(features)), waiting in $wait"
 }
 
-run_once "offloads on"
-run_once "offloads off after an instance with offloads" --netif.offload=false
-run_once "offloads on again" --netif.offload=true
-run_once "offloads off again" --netif.offload=false
+for WANT_WAIT in io_uring epoll; do
+	if [ "$WANT_WAIT" = io_uring ]; then u=true; else u=false; fi
+	run_once "offloads on" --netif.io_uring=$u
+	run_once "offloads off after an instance with offloads" --netif.offload=false --netif.io_uring=$u
+	run_once "offloads on again" --netif.offload=true --netif.io_uring=$u
+	run_once "offloads off again" --netif.offload=false --netif.io_uring=$u
+done
