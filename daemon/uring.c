@@ -93,7 +93,9 @@ int uring_loop_run(struct uring_loop *u, uv_loop_t *loop, uring_frame_fn on_fram
 			io_uring_cqe_seen(&u->ring, cqe);
 			if (op == OP_READ) {
 				reading = false;
-				if (res != -EAGAIN && res != -EINTR)
+				if (res == -EAGAIN)
+					return -EAGAIN;	/* see uring.h: it would spin */
+				if (res != -EINTR)
 					on_frame(ctx, res);
 			} else if (op == OP_POLL) {
 				polling = false;
