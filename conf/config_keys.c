@@ -397,7 +397,7 @@ static const struct tapir_conf_key netif_keys[] = {
 	{ "offload", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TC, offload), .def = "true",
 	  .help = "TAP offloads (virtio-net header, TSO out, GRO'd frames in)" },
 	{ "io_uring", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TC, io_uring), .def = "true",
-	  .help = "wait in io_uring with the TAP's read queued, where the kernel allows it" },
+	  .help = "wait in io_uring with the TAP's read queued, where the kernel allows it (not with the gateway)" },
 };
 
 static const struct tapir_conf_key ipv4_keys[] = {

@@ -737,7 +737,12 @@ static int start_loop(struct daemon *d)
 	}
 	d->handles_open = true;
 	d->poll.data = d->timer.data = d->sigint.data = d->sigterm.data = d->sighup.data = d;
-	if (d->cfg.io_uring) {
+	if (d->cfg.io_uring && d->cfg.gw.enabled) {
+		/* the gateway's host sockets are libuv's: each of their wake-ups
+		 * would cost the ring's return and then epoll_wait() (uring.h) */
+		tapir_log_info(&d->log, "%s: waiting in epoll (the gateway's sockets are libuv's)",
+			       tap_name(d->tap));
+	} else if (d->cfg.io_uring) {
 		/* made before the sandbox (tapird_ctl_start()), which allows
 		 * io_uring_enter() only */
 		void *buf;

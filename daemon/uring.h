@@ -19,6 +19,11 @@
  * callbacks (the timer's drain of the TAP, tap_read_batch()) run only between
  * waits.
  *
+ * A wake-up for libuv costs the ring's return and then epoll_wait(): one
+ * system call more than waiting in epoll.  So the gateway, whose host sockets
+ * are libuv's and wake it as often as the TAP does, waits in epoll (runtime.c);
+ * a plain instance has only the control socket there.
+ *
  * Needs Linux 6.1 (DEFER_TASKRUN) and io_uring allowed (kernel.io_uring_disabled,
  * containers' seccomp profiles): uring_loop_open() says no, and tapird waits
  * in libuv as before.  The TAP's descriptor is non-blocking (the batch reads
