@@ -19,7 +19,8 @@
 # The same client (tcpbench, in the first namespace) measures both:
 #   bulk kernel->peer (send to discard), bulk peer->kernel (receive from
 #   source), and 64-byte echo round trips (median, p99; BENCH_RR_ROUNDS runs
-#   of each, tapir's and the kernel's alternating, the median of each figure).  Then the same over
+#   of each, tapir's and the kernel's alternating, the median of each figure;
+#   both servers on CPU 1 and the client on CPU 0 meanwhile, BENCH_RR_PIN=0: not).  Then the same over
 #   IPv6 (tapird at 2001:db8::2 on tap0, the kernel server at 2001:db8:1::2 on
 #   the veth), and tapir's IPv6 bulk against its IPv4 bulk from runs side by
 #   side (BENCH_FAMILY_ROUNDS rounds, 3, the median of each).  Then again
@@ -45,7 +46,7 @@
 # lossless bulk about 40 Gbit/s with cubic).
 #
 # Environment: BENCH_SECS (bulk seconds, 5), BENCH_LOSS_SECS (10),
-# BENCH_RR (round trips per run, 20000), BENCH_RR_ROUNDS (3), BENCH_FAMILY_ROUNDS (3), BENCH_IMPAIRED=0 to skip the 0.1 %, 5 % and
+# BENCH_RR (round trips per run, 20000), BENCH_RR_ROUNDS (3), BENCH_RR_PIN (1), BENCH_FAMILY_ROUNDS (3), BENCH_IMPAIRED=0 to skip the 0.1 %, 5 % and
 # delay rows.
 set -euo pipefail
 
@@ -59,6 +60,8 @@ SECS=${BENCH_SECS:-5}
 LOSS_SECS=${BENCH_LOSS_SECS:-10}
 RR=${BENCH_RR:-20000}
 RR_ROUNDS=${BENCH_RR_ROUNDS:-3}
+RR_PIN=${BENCH_RR_PIN:-1}
+[ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null || RR_PIN=0
 [ -x "$TAPIRD" ] || { echo "no tapird at $TAPIRD" >&2; exit 1; }
 [ -x "$TCPBENCH" ] || { echo "no tcpbench at $TCPBENCH" >&2; exit 1; }
 if [ -n "${BENCH_KERNEL_CC:-}" ]; then
@@ -98,7 +101,8 @@ PIDS="$PIDS $TAPIRD_PID"
 # ---- kernel: a veth pair into a second namespace, tcpbench server there
 bench_server_ns 6
 nsenter -t "$SRV_NS" -n "$TCPBENCH" server >"$TMP/server.log" 2>&1 &
-PIDS="$PIDS $!"
+SERVER_PID=$!
+PIDS="$PIDS $SERVER_PID"
 
 for a in 192.0.2.2 198.51.100.2; do
 	ok=0
@@ -125,8 +129,25 @@ KERNEL6=2001:db8:1::2
 
 # run MODE ADDR PORT ARG: one tcpbench client run, its output line
 run() {
-	"$TCPBENCH" "$1" "$2" "$3" "$4" || die "tcpbench $* failed"
+	$CLIENT_PIN "$TCPBENCH" "$1" "$2" "$3" "$4" || die "tcpbench $* failed"
 	kill -0 "$TAPIRD_PID" 2>/dev/null || die "tapird died"
+}
+# rr_pin on|off: during the round trips both servers (tapird and the kernel's
+# tcpbench server; nsenter exec'd it, so its PID is the server's) run on CPU 1
+# and the client on CPU 0 (BENCH_RR_PIN=0: not), the same placement for both,
+# so that neither figure depends on where the scheduler put whom
+CLIENT_PIN=
+rr_pin() {
+	[ "$RR_PIN" = 1 ] || return 0
+	if [ "$1" = on ]; then
+		taskset -apc 1 "$TAPIRD_PID" >/dev/null && taskset -apc 1 "$SERVER_PID" >/dev/null ||
+			die "taskset failed"
+		CLIENT_PIN="taskset -c 0"
+	else
+		taskset -apc "0-$(($(nproc) - 1))" "$TAPIRD_PID" >/dev/null
+		taskset -apc "0-$(($(nproc) - 1))" "$SERVER_PID" >/dev/null
+		CLIENT_PIN=
+	fi
 }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 # ratio A B: load.sh's, refused when the section's measurement was disturbed
@@ -158,6 +179,7 @@ measure() {
 		# round trips: RR_ROUNDS runs of each, tapir's and the kernel's
 		# side by side; the median of their medians and of their p99s
 		local out r m50 m99
+		rr_pin on
 		for r in $(seq 1 "$RR_ROUNDS"); do
 			for who in tapir kernel; do
 				if [ "$who" = tapir ]; then addr=$TAPIR; else addr=$KERNEL; fi
@@ -171,6 +193,7 @@ measure() {
 				R[rr99s_$who$sfx]="${R[rr99s_$who$sfx]:-} $m99"
 			done
 		done
+		rr_pin off
 		for who in tapir kernel; do
 			R[rr50_$who$sfx]=$(echo "${R[rr50s_$who$sfx]}" | median)
 			R[rr99_$who$sfx]=$(echo "${R[rr99s_$who$sfx]}" | median)
@@ -195,7 +218,7 @@ row "echo 64 B round trip median (us)" "${R[rr50_tapir]}" "${R[rr50_kernel]}" \
 row "echo 64 B round trip p99 (us)" "${R[rr99_tapir]}" "${R[rr99_kernel]}" \
 	"$(ratio "${R[rr99_tapir]}" "${R[rr99_kernel]}")" \
 	"$(awk -v a="${R[rr99_tapir]}" -v b="${R[rr99_kernel]}" 'BEGIN { print (a <= b ? "target <= kernel: met" : "target <= kernel: MISSED") }')"
-echo "  round trips, $RR_ROUNDS runs each side by side (median us / p99 us):" \
+echo "  round trips, $RR_ROUNDS runs each side by side$([ "$RR_PIN" = 1 ] && echo ", servers on CPU 1, client on CPU 0") (median us / p99 us):" \
 	"tapir${R[rr50s_tapir]} /${R[rr99s_tapir]}; kernel${R[rr50s_kernel]} /${R[rr99s_kernel]}"
 load_refusal
 
