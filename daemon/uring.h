@@ -31,9 +31,9 @@
  * instead of waiting for the frame (as some have done for O_NONBLOCK files)
  * would make this loop spin: the first such answer ends uring_loop_run()
  * with -EAGAIN, and tapird goes on in epoll (measured here, Linux 6.18: the
- * read waits; idle tapird uses 0.1 % of a CPU).  Under tapird's seccomp filter only io_uring_enter() is
- * allowed; the ring is made before the filter, and holds only these two
- * operations.
+ * read waits; idle tapird uses 0.1 % of a CPU).  Under tapird's seccomp
+ * filter only io_uring_enter() is allowed; the ring is made before the
+ * filter, and holds only these two operations.
  */
 #ifndef TAPIRD_URING_H
 #define TAPIRD_URING_H
