@@ -205,20 +205,10 @@ pass "UDP echo through the gateway"
 
 # A refused port is ECONNREFUSED (the host's refusal as a RST), an
 # unreachable host is EHOSTUNREACH (the ICMP host unreachable we send)
-cat >"$TMP/connect.py" <<'PY'
-import socket, sys, errno
-s = socket.socket()
-s.settimeout(20)
-try:
-    s.connect((sys.argv[1], int(sys.argv[2])))
-    print("connected")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e)))
-PY
-out=$(in_g $PY "$TMP/connect.py" $HOST 8999)
+out=$(in_g $PY "$CONNECT" $HOST 8999)
 [ "$out" = ECONNREFUSED ] || fail "refused port: got $out"
 [ "$(stat_of tcp_host_refused)" -ge 1 ] || fail "tcp_host_refused not counted"
-out=$(in_g $PY "$TMP/connect.py" 198.51.100.77 80)
+out=$(in_g $PY "$CONNECT" 198.51.100.77 80)
 [ "$out" = EHOSTUNREACH ] || fail "unreachable host: got $out"
 [ "$(stat_of tcp_host_unreach)" -ge 1 ] || fail "tcp_host_unreach not counted"
 pass "refused port: ECONNREFUSED; unreachable host: EHOSTUNREACH"
@@ -416,7 +406,7 @@ H1=$!
 in_g $PY "$TMP/hold.py" $HOST 3 &
 H2=$!
 sleep 1.5
-out=$(in_g $PY "$TMP/connect.py" $HOST 9003)
+out=$(in_g $PY "$CONNECT" $HOST 9003)
 [ "$out" = ECONNREFUSED ] || fail "a third flow past max_flows: got $out"
 [ "$(stat_of tcp_refused_limit)" = 1 ] || fail "tcp_refused_limit: $(stat_of tcp_refused_limit)"
 wait "$H1" "$H2" || fail "the two held connections"

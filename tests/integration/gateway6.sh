@@ -121,22 +121,12 @@ out=$(echo "ping over udp6" | in_g socat -t 2 - "UDP6:[$HOST]:7007")
 pass "UDP echo over IPv6 through the gateway"
 
 # Refused port: ECONNREFUSED; unreachable address: EHOSTUNREACH (ICMPv6)
-cat >"$TMP/connect.py" <<'PY'
-import socket, sys, errno
-s = socket.socket(socket.AF_INET6)
-s.settimeout(20)
-try:
-    s.connect((sys.argv[1], int(sys.argv[2])))
-    print("connected")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e)))
-PY
-out=$(in_g $PY "$TMP/connect.py" $HOST 8999)
+out=$(in_g $PY "$CONNECT" $HOST 8999)
 [ "$out" = ECONNREFUSED ] || fail "refused IPv6 port: got $out"
 [ "$(stat_of tcp_host_refused)" -ge 1 ] || fail "tcp_host_refused not counted"
 # (H has no route to 2001:db8:2::/48: its connect() fails with ENETUNREACH,
 # which comes back as an ICMPv6 no-route unreachable)
-out=$(in_g $PY "$TMP/connect.py" 2001:db8:2::77 80)
+out=$(in_g $PY "$CONNECT" 2001:db8:2::77 80)
 [ "$out" = ENETUNREACH ] || fail "unreachable IPv6 address: got $out"
 [ "$(stat_of tcp_host_unreach)" -ge 1 ] || fail "tcp_host_unreach not counted"
 pass "refused IPv6 port: ECONNREFUSED; unreachable IPv6 address: ENETUNREACH"
@@ -219,7 +209,7 @@ grep -A1 "127.0.0.1:9090 " <<<"$table" | grep -q "^ .*\[::1\]:9090 .*\[2001:db8:
 out=$(echo "runtime v6 forward" | socat -t 5 - "TCP6:[::1]:9090")
 [ "$out" = "runtime v6 forward" ] || fail "runtime forward over IPv6: got '$out'"
 "$TAPIR" forward "$INST" rm tcp 9090 >/dev/null || fail "forward rm tcp 9090"
-out=$($PY "$TMP/connect.py" ::1 9090)
+out=$($PY "$CONNECT" ::1 9090)
 [ "$out" = ECONNREFUSED ] || fail "[::1]:9090 after rm: got $out"
 [ "$("$TAPIR" --json forward "$INST" ls | jq '[.forwards[] | select(.host_port == 9090)] | length')" = 0 ] ||
 	fail "9090 still listed after rm"

@@ -441,17 +441,7 @@ EOF
 "$PY" "$TMP/hold2.py" "$TMP" &
 HOLDER=$!
 for _ in $(seq 1 100); do [ -s "$TMP/hold2.out" ] && break; sleep 0.1; done
-cat >"$TMP/connect.py" <<'EOF'
-import socket, sys, errno
-s = socket.socket()
-s.settimeout(10)
-try:
-    s.connect((sys.argv[1], int(sys.argv[2])))
-    print("connected")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e)))
-EOF
-ns=$("$TAPIR" exec "$NAME" -- "$PY" "$TMP/connect.py" 198.51.100.9 80)
+ns=$("$TAPIR" exec "$NAME" -- "$PY" "$CONNECT" 198.51.100.9 80 10)
 "$TAPIR" --json conns "$NAME" >"$TMP/conns2.json"
 "$TAPIR" conns "$NAME" >"$TMP/conns2.txt"
 "$TAPIR" --json stats "$NAME" >"$TMP/stats2.json"

@@ -86,3 +86,5 @@ wait_ping() {
 }
 
 PY=/usr/bin/python3
+# connect_errno.py ADDR PORT [TIMEOUT]: "connected" or the errno's name
+CONNECT="$(dirname "$(realpath "${BASH_SOURCE[0]}")")/connect_errno.py"
