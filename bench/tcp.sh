@@ -20,7 +20,10 @@
 #   bulk kernel->peer (send to discard), bulk peer->kernel (receive from
 #   source), and 64-byte echo round trips (median, p99; BENCH_RR_ROUNDS runs
 #   of each, tapir's and the kernel's alternating, the median of each figure;
-#   both servers on CPU 1 and the client on CPU 0 meanwhile, BENCH_RR_PIN=0: not).  Then the same over
+#   both servers on CPU 1 and the client on CPU 0 meanwhile, BENCH_RR_PIN=0: not;
+#   with the CPU time each server used per round trip), and the round trips
+#   again with tapird sleeping as soon as it is idle (--netif.busy_poll=0:
+#   tapird polls before it sleeps by default, daemon/uring.h).  Then the same over
 #   IPv6 (tapird at 2001:db8::2 on tap0, the kernel server at 2001:db8:1::2 on
 #   the veth), and tapir's IPv6 bulk against its IPv4 bulk from runs side by
 #   side (BENCH_FAMILY_ROUNDS rounds, 3, the median of each).  Then again
@@ -91,12 +94,33 @@ ip tuntap add dev tap0 mode tap
 ip addr add 192.0.2.1/24 dev tap0
 ip addr add 2001:db8::1/64 dev tap0 nodad
 ip link set tap0 mtu 1500 up
-# shellcheck disable=SC2086 # TAPIRD_ARGS: extra boot arguments, split on spaces
-"$TAPIRD" --netif.name=tap0 --netif.mtu=1500 --netif.mac=02:00:00:00:00:02 \
-	--ipv4.address=192.0.2.2/24 --ipv6.address=2001:db8::2/64 --ipv6.dad=false \
-	${TAPIRD_ARGS:-} >"$TMP/tapird.log" 2>&1 &
-TAPIRD_PID=$!
-PIDS="$PIDS $TAPIRD_PID"
+# start_tapird ARGS...: tapird on tap0 at 192.0.2.2 with ARGS, then TAPIRD_ARGS
+start_tapird() {
+	# shellcheck disable=SC2086 # TAPIRD_ARGS: extra boot arguments, split on spaces
+	"$TAPIRD" --netif.name=tap0 --netif.mtu=1500 --netif.mac=02:00:00:00:00:02 \
+		--ipv4.address=192.0.2.2/24 "$@" ${TAPIRD_ARGS:-} >"$TMP/tapird.log" 2>&1 &
+	TAPIRD_PID=$!
+	PIDS="$PIDS $TAPIRD_PID"
+}
+stop_tapird() {
+	kill -TERM "$TAPIRD_PID"
+	wait "$TAPIRD_PID" || die "tapird exited with $? on SIGTERM"
+}
+# wait_ping ADDR...: dies unless each answers ping within 10 s
+wait_ping() {
+	local a ok
+	for a in "$@"; do
+		ok=0
+		for _ in $(seq 1 40); do
+			if ping -c 1 -W 1 "$a" >/dev/null 2>&1; then ok=1; break; fi
+			sleep 0.25
+		done
+		[ "$ok" = 1 ] || die "$a does not answer ping"
+	done
+}
+TAPIRD_V6="--ipv6.address=2001:db8::2/64 --ipv6.dad=false"
+# shellcheck disable=SC2086 # two arguments
+start_tapird $TAPIRD_V6
 
 # ---- kernel: a veth pair into a second namespace, tcpbench server there
 bench_server_ns 6
@@ -104,22 +128,7 @@ nsenter -t "$SRV_NS" -n "$TCPBENCH" server >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 PIDS="$PIDS $SERVER_PID"
 
-for a in 192.0.2.2 198.51.100.2; do
-	ok=0
-	for _ in $(seq 1 40); do
-		if ping -c 1 -W 1 "$a" >/dev/null 2>&1; then ok=1; break; fi
-		sleep 0.25
-	done
-	[ "$ok" = 1 ] || die "$a does not answer ping"
-done
-for a in 2001:db8::2 2001:db8:1::2; do
-	ok=0
-	for _ in $(seq 1 40); do
-		if ping -6 -c 1 -W 1 "$a" >/dev/null 2>&1; then ok=1; break; fi
-		sleep 0.25
-	done
-	[ "$ok" = 1 ] || die "$a does not answer ping -6"
-done
+wait_ping 192.0.2.2 198.51.100.2 2001:db8::2 2001:db8:1::2
 sleep 0.5
 
 TAPIR=192.0.2.2
@@ -162,6 +171,40 @@ echo
 declare -A R BUSY
 # median of the numbers on stdin
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# cpu_us PID: the CPU time PID has used so far (user and system, all its
+# threads), in microseconds
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+cpu_us() { awk -v t="$TICK_US" '{ sub(/^.*\) /, ""); print ($12 + $13) * t }' "/proc/$1/stat"; }
+# rr_rounds SUFFIX [6]: RR_ROUNDS runs of round trips, tapir's and the
+# kernel's side by side; R[rr50_WHO$SUFFIX] and R[rr99_...] the median of
+# their medians and of their p99s, R[rrcpu_...] the CPU time the server
+# (tapird, or the kernel's tcpbench server) used per round trip (us)
+rr_rounds() {
+	local sfx=$1 v6=${2:-} out m50 m99 who addr pid c0
+	rr_pin on
+	for _ in $(seq 1 "$RR_ROUNDS"); do
+		for who in tapir kernel; do
+			if [ "$who" = tapir ]; then addr=$TAPIR pid=$TAPIRD_PID; else addr=$KERNEL pid=$SERVER_PID; fi
+			if [ -n "$v6" ]; then
+				if [ "$who" = tapir ]; then addr=$TAPIR6; else addr=$KERNEL6; fi
+			fi
+			c0=$(cpu_us "$pid")
+			out=$(run rr "$addr" 7 "$RR")
+			R[rrcpu_$who$sfx]=$(( ${R[rrcpu_$who$sfx]:-0} + $(cpu_us "$pid") - c0 ))
+			m50=$(echo "$out" | field median_us)
+			m99=$(echo "$out" | field p99_us)
+			R[rr50s_$who$sfx]="${R[rr50s_$who$sfx]:-} $m50"
+			R[rr99s_$who$sfx]="${R[rr99s_$who$sfx]:-} $m99"
+		done
+	done
+	rr_pin off
+	for who in tapir kernel; do
+		R[rr50_$who$sfx]=$(echo "${R[rr50s_$who$sfx]}" | median)
+		R[rr99_$who$sfx]=$(echo "${R[rr99s_$who$sfx]}" | median)
+		R[rrcpu_$who$sfx]=$(awk -v c="${R[rrcpu_$who$sfx]}" -v n="$((RR * RR_ROUNDS))" \
+			'BEGIN { printf "%.1f", c / n }')
+	done
+}
 # measure SUFFIX SECS [6]: fills R[send_tapir$1] ... (over IPv6 with 6), and
 # BUSY[SUFFIX or base] when others used more than a core meanwhile (load.sh)
 measure() {
@@ -176,28 +219,7 @@ measure() {
 		R[recv_$who$sfx]=$(run recv "$addr" 19 "$secs" | field gbps)
 	done
 	if [ "$sfx" = "" ] || [ "$sfx" = "6" ]; then
-		# round trips: RR_ROUNDS runs of each, tapir's and the kernel's
-		# side by side; the median of their medians and of their p99s
-		local out r m50 m99
-		rr_pin on
-		for r in $(seq 1 "$RR_ROUNDS"); do
-			for who in tapir kernel; do
-				if [ "$who" = tapir ]; then addr=$TAPIR; else addr=$KERNEL; fi
-				if [ -n "$v6" ]; then
-					if [ "$who" = tapir ]; then addr=$TAPIR6; else addr=$KERNEL6; fi
-				fi
-				out=$(run rr "$addr" 7 "$RR")
-				m50=$(echo "$out" | field median_us)
-				m99=$(echo "$out" | field p99_us)
-				R[rr50s_$who$sfx]="${R[rr50s_$who$sfx]:-} $m50"
-				R[rr99s_$who$sfx]="${R[rr99s_$who$sfx]:-} $m99"
-			done
-		done
-		rr_pin off
-		for who in tapir kernel; do
-			R[rr50_$who$sfx]=$(echo "${R[rr50s_$who$sfx]}" | median)
-			R[rr99_$who$sfx]=$(echo "${R[rr99s_$who$sfx]}" | median)
-		done
+		rr_rounds "$sfx" "$v6"
 	fi
 	load_end
 	BUSY[${sfx:-base}]=$LOAD_BUSY
@@ -220,6 +242,34 @@ row "echo 64 B round trip p99 (us)" "${R[rr99_tapir]}" "${R[rr99_kernel]}" \
 	"$(awk -v a="${R[rr99_tapir]}" -v b="${R[rr99_kernel]}" 'BEGIN { print (a <= b ? "target <= kernel: met" : "target <= kernel: MISSED") }')"
 echo "  round trips, $RR_ROUNDS runs each side by side$([ "$RR_PIN" = 1 ] && echo ", servers on CPU 1, client on CPU 0") (median us / p99 us):" \
 	"tapir${R[rr50s_tapir]} /${R[rr99s_tapir]}; kernel${R[rr50s_kernel]} /${R[rr99s_kernel]}"
+echo "  CPU per round trip (us, the server process's own): tapird ${R[rrcpu_tapir]}, the kernel's server ${R[rrcpu_kernel]}"
+load_refusal
+
+# ---- the round trips again with tapird sleeping as soon as it is idle: its
+# polling (daemon/uring.h) is what a sleeping CPU's wake-up costs
+WAIT_LINE=$(grep -o "waiting in .*" "$TMP/tapird.log" | head -1)
+stop_tapird
+# shellcheck disable=SC2086 # two arguments
+start_tapird $TAPIRD_V6 --netif.busy_poll=0
+wait_ping 192.0.2.2 2001:db8::2
+load_begin
+rr_rounds "_np"
+load_end
+BUSY[_np]=$LOAD_BUSY
+stop_tapird
+# shellcheck disable=SC2086 # two arguments
+start_tapird $TAPIRD_V6
+wait_ping 192.0.2.2 2001:db8::2
+echo
+echo "round trips with tapird not polling ([netif] busy_poll = 0; above, tapird: $WAIT_LINE):"
+LOAD_BUSY=${BUSY[_np]}
+row "test" "tapir" "kernel(veth)" "ratio" ""
+row "echo 64 B round trip median (us)" "${R[rr50_tapir_np]}" "${R[rr50_kernel_np]}" \
+	"$(ratio "${R[rr50_tapir_np]}" "${R[rr50_kernel_np]}")" ""
+row "echo 64 B round trip p99 (us)" "${R[rr99_tapir_np]}" "${R[rr99_kernel_np]}" \
+	"$(ratio "${R[rr99_tapir_np]}" "${R[rr99_kernel_np]}")" ""
+echo "  runs (median us / p99 us): tapir${R[rr50s_tapir_np]} /${R[rr99s_tapir_np]}; kernel${R[rr50s_kernel_np]} /${R[rr99s_kernel_np]}"
+echo "  CPU per round trip (us): tapird ${R[rrcpu_tapir_np]} (polling: ${R[rrcpu_tapir]}), the kernel's server ${R[rrcpu_kernel_np]}"
 load_refusal
 
 # ---- the same over IPv6, and tapir's IPv6 figures against its IPv4 ones
@@ -311,15 +361,8 @@ if [ "${BENCH_IMPAIRED:-1}" != 0 ]; then
 	# ---- 20 ms of delay and 1 % loss of frames each way: tapird again with the
 	# impair wrapper; the kernel's path through tapdelay instead of the veth
 	[ -x "$TAPDELAY" ] || die "no tapdelay at $TAPDELAY"
-	kill -TERM "$TAPIRD_PID"
-	wait "$TAPIRD_PID" || die "tapird exited with $? on SIGTERM"
-	# shellcheck disable=SC2086 # TAPIRD_ARGS: extra boot arguments, split on spaces
-	"$TAPIRD" --netif.name=tap0 --netif.mtu=1500 --netif.mac=02:00:00:00:00:02 \
-		--ipv4.address=192.0.2.2/24 --netif.impair.delay=20ms --netif.impair.loss=1% \
-		--netif.impair.seed=1 ${TAPIRD_ARGS:-} \
-		>"$TMP/tapird.log" 2>&1 &
-	TAPIRD_PID=$!
-	PIDS="$PIDS $TAPIRD_PID"
+	stop_tapird
+	start_tapird --netif.impair.delay=20ms --netif.impair.loss=1% --netif.impair.seed=1
 	ip link del veth0
 	"$TAPDELAY" tapk0 "$SRV_NS" tapk1 20000 10000 >"$TMP/tapdelay.log" 2>&1 &
 	TAPDELAY_PID=$!
@@ -330,14 +373,7 @@ if [ "${BENCH_IMPAIRED:-1}" != 0 ]; then
 	ip link set tapk0 mtu 1500 up
 	nsenter -t "$SRV_NS" -n sh -c 'ip addr add 198.51.100.2/24 dev tapk1 &&
 		ip link set tapk1 mtu 1500 up'
-	for a in 192.0.2.2 198.51.100.2; do
-		ok=0
-		for _ in $(seq 1 40); do
-			if ping -c 1 -W 1 "$a" >/dev/null 2>&1; then ok=1; break; fi
-			sleep 0.25
-		done
-		[ "$ok" = 1 ] || die "$a does not answer ping (20 ms delay)"
-	done
+	wait_ping 192.0.2.2 198.51.100.2
 	measure "_d20" "$LOSS_SECS"
 
 	echo
@@ -357,5 +393,4 @@ if [ "${BENCH_IMPAIRED:-1}" != 0 ]; then
 	LOAD_BUSY=${BUSY[_l01]}${BUSY[_l5]}${BUSY[_d20]}
 	load_refusal
 fi
-kill -TERM "$TAPIRD_PID"
-wait "$TAPIRD_PID" || die "tapird exited with $? on SIGTERM"
+stop_tapird

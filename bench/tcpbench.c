@@ -72,6 +72,17 @@ static void set_cc(int fd)
 	if (cc && *cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)))
 		die("TCP_CONGESTION (TCPBENCH_CC)");
 }
+/* TCPBENCH_BUSY_POLL in the environment: microseconds the echo server's
+ * reads busy-poll the device before sleeping (SO_BUSY_POLL, as the sysctl
+ * net.core.busy_read; a veth polls only with its NAPI, GRO on) */
+static void set_busy_poll(int fd)
+{
+	const char *us = getenv("TCPBENCH_BUSY_POLL");
+
+	if (us && *us && setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &(int){ atoi(us) }, sizeof(int)))
+		die("SO_BUSY_POLL (TCPBENCH_BUSY_POLL)");
+}
+
 static int dial(const char *host, const char *port, int nodelay)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -269,6 +280,7 @@ static void *serve(void *arg)
 	switch (c.role) {
 	case ECHO:
 		setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		set_busy_poll(c.fd);
 		for (;;) {
 			ssize_t n = read(c.fd, buf, BUFSZ);
 

@@ -168,6 +168,7 @@ struct tapird_config {
 	uint32_t mtu;
 	bool offload;                    /* true: TAP offloads (virtio-net header, TSO) */
 	bool io_uring;                   /* true: wait in io_uring (daemon/uring.h) if the kernel lets us */
+	uint64_t busy_poll_ns;           /* longest poll before sleeping in io_uring; 0: none */
 	struct impair_config impair;
 	bool impair_seed_set;            /* false: the daemon picks a random seed */
 	/* [ipv4] (addresses in host order) */

@@ -43,6 +43,7 @@
  * configuration or argument, 1 when the network cannot be set up or fails.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -642,6 +643,13 @@ static void ctl_dev_stats(void *ctx, void *json_obj)
 	const uint64_t fv[] = { f.rx_frames, f.rx_bytes, f.tx_frames, f.tx_bytes, f.tx_drops,
 				f.tx_errors, f.rx_errors, f.rx_empty, f.rx_capped };
 	json_object_set_new(json_obj, "dev", counters_json(fn, fv, 9));
+	if (d->uring) {  /* the wait's polling (uring.h) */
+		struct uring_stats w;
+		uring_loop_get_stats(d->uring, &w);
+		static const char *const wn[] = { "sleeps", "polls", "poll_hits", "poll_ns" };
+		const uint64_t wv[] = { w.sleeps, w.polls, w.poll_hits, w.poll_ns };
+		json_object_set_new(json_obj, "wait", counters_json(wn, wv, 4));
+	}
 	forward_stats(d, json_obj);
 	gateway_stats_json(d->gw, json_obj);
 	for (size_t i = 0; i < d->napps; i++) {  /* the apps' own (tls.NAME) */
@@ -749,12 +757,17 @@ static int start_loop(struct daemon *d)
 		size_t len;
 		rc = tap_rx_area(d->tap, &buf, &len);
 		if (!rc)
-			rc = uring_loop_open(&d->uring, tap_fd(d->tap), buf, len);
+			rc = uring_loop_open(&d->uring, tap_fd(d->tap), buf, len, d->cfg.busy_poll_ns);
 		if (rc)
 			tapir_log_info(&d->log, "%s: waiting in epoll (io_uring: %s)", tap_name(d->tap),
 				       strerror(-rc));
-		else
-			tapir_log_info(&d->log, "%s: waiting in io_uring", tap_name(d->tap));
+		else {
+			struct uring_stats w;
+			uring_loop_get_stats(d->uring, &w);
+			tapir_log_info(&d->log, "%s: waiting in io_uring, polling for at most %" PRIu64
+				       " us before sleeping%s", tap_name(d->tap), w.poll_max_ns / 1000,
+				       w.poll_max_ns < d->cfg.busy_poll_ns ? " (allowed one CPU only)" : "");
+		}
 	}
 	if ((!d->uring && (rc = uv_poll_start(&d->poll, UV_READABLE, on_readable))) ||
 	    (rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) ||

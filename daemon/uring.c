@@ -3,10 +3,26 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "uring.h"
+
+uint64_t uring_poll_adapt(uint64_t window, uint64_t max, uint64_t idle_ns)
+{
+	uint64_t start = max < URING_POLL_START_NS ? max : URING_POLL_START_NS;
+
+	if (idle_ns > max) {		/* polling would not have paid: less */
+		window /= 2;
+		return window < start ? 0 : window;
+	}
+	if (idle_ns <= window)		/* it paid (or would have): keep it */
+		return window;
+	window = window ? window * 2 : start;	/* a little more would have paid */
+	return window > max ? max : window;
+}
 
 #ifdef TAPIR_HAVE_LIBURING
 #include <liburing.h>
@@ -18,9 +34,21 @@ struct uring_loop {
 	int fd;
 	void *buf;
 	size_t len;
+	uint64_t poll_max;	/* ns; 0: never poll */
+	uint64_t window;	/* ns we poll before the next sleep (uring_poll_adapt()) */
+	struct uring_stats stats;
 };
 
-int uring_loop_open(struct uring_loop **out, int fd, void *buf, size_t len)
+/* Allowed to run on one CPU only: whatever would send the next frame needs
+ * this CPU, so polling would only delay it */
+static bool one_cpu(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) == 1;
+}
+
+int uring_loop_open(struct uring_loop **out, int fd, void *buf, size_t len, uint64_t poll_max_ns)
 {
 	struct io_uring_params p = { 0 };
 	struct uring_loop *u = calloc(1, sizeof(*u));
@@ -37,6 +65,7 @@ int uring_loop_open(struct uring_loop **out, int fd, void *buf, size_t len)
 	u->fd = fd;
 	u->buf = buf;
 	u->len = len;
+	u->poll_max = one_cpu() ? 0 : poll_max_ns;
 	*out = u;
 	return 0;
 }
@@ -55,6 +84,46 @@ static int queue(struct uring_loop *u, int op, int backend_fd)
 	return 0;
 }
 
+/* Submit what is queued and sleep until a completion or @timeout ms (< 0:
+ * none) */
+static int wait_for(struct uring_loop *u, int timeout)
+{
+	struct __kernel_timespec ts = { timeout / 1000, (long long)(timeout % 1000) * 1000000 };
+	struct io_uring_cqe *cqe;
+
+	if (timeout < 0)
+		return io_uring_submit_and_wait(&u->ring, 1);
+	return io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
+}
+
+/* Submit what is queued and look for completions, without sleeping, until
+ * one comes or @ns have passed (from @start; uv_hrtime()).  Each look is an
+ * io_uring_enter() (with DEFER_TASKRUN the read completes only in one), then
+ * sched_yield(): a task that wants this CPU (the peer tapird waits for, on a
+ * busy machine) runs rather than waits for our polling, as KVM's
+ * halt-polling stops when another task is runnable.
+ * Return: 1 if a completion is ready, 0 if none came, a negative errno */
+static int poll_for(struct uring_loop *u, uint64_t start, uint64_t ns)
+{
+	uint64_t now;
+	int rc;
+
+	u->stats.polls++;
+	do {
+		rc = io_uring_submit_and_get_events(&u->ring);
+		now = uv_hrtime();
+		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+			break;
+		rc = io_uring_cq_ready(&u->ring) ? 1 : 0;
+		if (!rc)
+			sched_yield();	/* anyone else runnable here goes first */
+	} while (!rc && now - start < ns);
+	u->stats.poll_ns += now - start;
+	if (rc > 0)
+		u->stats.poll_hits++;
+	return rc;
+}
+
 int uring_loop_run(struct uring_loop *u, uv_loop_t *loop, uring_frame_fn on_frame, void *ctx)
 {
 	bool reading = false, polling = false;
@@ -66,23 +135,32 @@ int uring_loop_run(struct uring_loop *u, uv_loop_t *loop, uring_frame_fn on_fram
 		bool run_uv = false;
 		int timeout;
 
-		if (!reading && (rc = queue(u, OP_READ, backend)) == 0)
+		if (!reading && queue(u, OP_READ, backend) == 0)
 			reading = true;
-		if (!polling && (rc = queue(u, OP_POLL, backend)) == 0)
+		if (!polling && queue(u, OP_POLL, backend) == 0)
 			polling = true;
 		uv_update_time(loop);
 		timeout = uv_backend_timeout(loop);
 		if (timeout == 0) {
 			rc = io_uring_submit_and_get_events(&u->ring);
 			run_uv = true;
-		} else if (timeout < 0) {
-			rc = io_uring_submit_and_wait(&u->ring, 1);
 		} else {
-			struct __kernel_timespec ts = { timeout / 1000, (long long)(timeout % 1000) * 1000000 };
+			uint64_t start = uv_hrtime(), budget = u->window;
 
-			rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
-			if (rc == -ETIME)
-				run_uv = true;
+			if (timeout > 0 && budget > (uint64_t)timeout * 1000000)
+				budget = (uint64_t)timeout * 1000000;
+			rc = budget ? poll_for(u, start, budget) : 0;
+			if (rc == 0) {
+				u->stats.sleeps++;
+				rc = wait_for(u, timeout);
+				if (rc == -ETIME)
+					run_uv = true;
+				/* a timer's expiry says nothing of when frames come
+				 * unless it came after a long idle */
+				if (u->poll_max && (rc != -ETIME || uv_hrtime() - start > u->poll_max))
+					u->window = uring_poll_adapt(u->window, u->poll_max,
+								     uv_hrtime() - start);
+			}
 		}
 		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
 			return rc;
@@ -108,6 +186,13 @@ int uring_loop_run(struct uring_loop *u, uv_loop_t *loop, uring_frame_fn on_fram
 	return 0;
 }
 
+void uring_loop_get_stats(const struct uring_loop *u, struct uring_stats *out)
+{
+	*out = u->stats;
+	out->window_ns = u->window;
+	out->poll_max_ns = u->poll_max;
+}
+
 void uring_loop_close(struct uring_loop *u)
 {
 	if (!u)
@@ -118,9 +203,9 @@ void uring_loop_close(struct uring_loop *u)
 
 #else /* !TAPIR_HAVE_LIBURING */
 
-int uring_loop_open(struct uring_loop **out, int fd, void *buf, size_t len)
+int uring_loop_open(struct uring_loop **out, int fd, void *buf, size_t len, uint64_t poll_max_ns)
 {
-	(void)out, (void)fd, (void)buf, (void)len;
+	(void)out, (void)fd, (void)buf, (void)len, (void)poll_max_ns;
 	return -ENOSYS;
 }
 
@@ -128,6 +213,12 @@ int uring_loop_run(struct uring_loop *u, uv_loop_t *loop, uring_frame_fn on_fram
 {
 	(void)u, (void)loop, (void)on_frame, (void)ctx;
 	return -ENOSYS;
+}
+
+void uring_loop_get_stats(const struct uring_loop *u, struct uring_stats *out)
+{
+	(void)u;
+	memset(out, 0, sizeof(*out));
 }
 
 void uring_loop_close(struct uring_loop *u)
