@@ -24,6 +24,8 @@
  *
  * TCPBENCH_CC=NAME in the environment sets the kernel's congestion control
  * (TCP_CONGESTION) of every socket, the servers' and the clients'.
+ * TCPBENCH_BUSY_POLL=US makes the echo server's reads busy-poll for US
+ * microseconds (SO_BUSY_POLL; bench/tcp.sh's BENCH_KERNEL_BUSY_POLL).
  *
  * Output, one line on stdout:  "gbps=X bytes=N secs=T" for send and recv,
  * "median_us=X p99_us=Y min_us=Z n=COUNT" for rr, "cps=X n=N secs=T" for crr.  Errors go to stderr and
