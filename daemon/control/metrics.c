@@ -6,7 +6,8 @@
  * The counters are exactly those of the "stats" command (control_cmd_stats():
  * every stack counter of include/tapir/counters.h, by layer, plus the
  * device's "dev", the wait's "wait" (daemon/uring.h) and the impairment's
- * "impair"), so a counter added there appears here with no change.  A stats name becomes a metric by one rule:
+ * "impair"), so a counter added there appears here with no change.  A stats
+ * name becomes a metric by one rule:
  *
  *   LAYER.NAME          tapir_NAME_total{instance="I",layer="LAYER"}
  *   LAYER.drop.REASON   tapir_drops_total{instance="I",layer="LAYER",reason="REASON"}

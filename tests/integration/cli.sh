@@ -105,6 +105,11 @@ jqok '.name == "one" and .address == "192.0.2.2" and .mtu == 1500 and .backend =
 human status one "192.0.2.2/24"
 jqok '.eth.rx > 0 and .arp.rx > 0 and .icmp != null' stats one
 human stats one "eth.rx"
+# the wait's counters (daemon/uring.h) when tapird waits in io_uring
+if grep -q "waiting in io_uring" "$LOG1"; then
+	jqok '.wait.sleeps > 0 and .wait.polls >= .wait.poll_hits and (.wait.poll_ns|type) == "number"' stats one
+	human stats one "wait.sleeps"
+fi
 jqok '[.entries[] | select(.ip == "192.0.2.1" and .state == "reachable")] | length == 1' arp one
 human arp one "192.0.2.1"
 jqok '. == {}' arp one flush
