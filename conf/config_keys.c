@@ -398,7 +398,8 @@ static const struct tapir_conf_key netif_keys[] = {
 	  .help = "TAP offloads (virtio-net header, TSO out, GRO'd frames in)" },
 	{ "io_uring", TAPIR_CONF_BOOL, TAPIR_CONF_AT(TC, io_uring), .def = "true",
 	  .help = "wait in io_uring with the TAP's read queued, where the kernel allows it (not with the gateway)" },
-	{ "busy_poll", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TC, busy_poll_ns), .max = 1000000, .def = "50us",
+	{ "busy_poll", TAPIR_CONF_DURATION, TAPIR_CONF_AT(TC, busy_poll_ns), .max = 1000000,
+	  .range = "0 to 1ms", .def = "50us",
 	  .help = "waiting in io_uring, poll for the next frame before sleeping for at most this long, "
 		  "as long as frames come within it (adaptive: an idle tapird never polls); 0: never" },
 };

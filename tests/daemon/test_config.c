@@ -456,6 +456,35 @@ static void test_backend(void **state)
 	config_free(&c);
 }
 
+/* [netif] busy_poll: a duration, 50us by default, 0 to 1ms, also as a boot
+ * argument */
+static void test_busy_poll(void **state)
+{
+	struct tapird_config c;
+	char err[CONFIG_ERR_MAX];
+	(void)state;
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_int_equal(c.busy_poll_ns, 50000);
+	config_free(&c);
+	load_ok(&c, "[netif]\nbusy_poll = 0\n[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_int_equal(c.busy_poll_ns, 0);
+	config_free(&c);
+	load_ok(&c, "[netif]\nbusy_poll = 1ms\n[ipv4]\naddress = 192.0.2.2/24\n");
+	assert_int_equal(c.busy_poll_ns, 1000000);
+	config_free(&c);
+	assert_int_equal(load(&c, "[netif]\nbusy_poll = 1001us\n", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.conf:2: [netif] busy_poll: 1001us is out of range (0 to 1ms)");
+	config_free(&c);
+	assert_int_equal(load(&c, "[netif]\nbusy_poll = 50\n", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t.conf:2: [netif] busy_poll: '50' is not a duration"));
+	config_free(&c);
+	load_ok(&c, "[ipv4]\naddress = 192.0.2.2/24\n");
+	const char *args[] = { "--netif.busy_poll=200us" };
+	assert_int_equal(config_apply_args(&c, (char *const *)args, 1, err, sizeof(err)), 0);
+	assert_int_equal(c.busy_poll_ns, 200000);
+	config_free(&c);
+}
+
 /* [netif] offload: a boolean, true by default, also as a boot argument */
 static void test_offload(void **state)
 {
@@ -1238,6 +1267,7 @@ int main(void)
 		cmocka_unit_test(test_backend),
 		cmocka_unit_test(test_dhcp),
 		cmocka_unit_test(test_offload),
+		cmocka_unit_test(test_busy_poll),
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bootargs),
