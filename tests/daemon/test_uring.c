@@ -47,8 +47,7 @@ static void test_adapt(void **state)
 	assert_int_equal(uring_poll_adapt(5 * US, 5 * US, 6 * US), 0);
 }
 
-/* A partner thread: answers each frame the loop sends with the next, until
- * it reads a zero-length frame */
+/* The loop reads sp[0] into buf; the partner thread holds sp[1] */
 struct fixture {
 	int sp[2];
 	uint8_t buf[256];
@@ -60,6 +59,8 @@ struct fixture {
 	bool partner_running;
 };
 
+/* The partner thread: sends the first frame, then answers each frame the
+ * loop sends with the next, until it reads end of file */
 static void *partner(void *arg)
 {
 	struct fixture *f = arg;
