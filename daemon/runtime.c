@@ -766,7 +766,8 @@ static int start_loop(struct daemon *d)
 			uring_loop_get_stats(d->uring, &w);
 			tapir_log_info(&d->log, "%s: waiting in io_uring, polling for at most %" PRIu64
 				       " us before sleeping%s", tap_name(d->tap), w.poll_max_ns / 1000,
-				       w.poll_max_ns < d->cfg.busy_poll_ns ? " (allowed one CPU only)" : "");
+				       w.poll_max_ns < d->cfg.busy_poll_ns ?
+				       " (allowed less than two CPUs: affinity or cgroup quota)" : "");
 		}
 	}
 	if ((!d->uring && (rc = uv_poll_start(&d->poll, UV_READABLE, on_readable))) ||

@@ -2,9 +2,11 @@
  * uring.c - tapird's loop waiting in io_uring (theory in uring.h)
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +26,85 @@ uint64_t uring_poll_adapt(uint64_t window, uint64_t max, uint64_t idle_ns)
 	return window > max ? max : window;
 }
 
+/* The quota in @dir (cgroup v2 cpu.max "QUOTA PERIOD" or "max PERIOD"; v1
+ * cpu.cfs_quota_us, -1 for none, and cpu.cfs_period_us), in CPUs; 0: none */
+static double quota_in(const char *dir, bool v2)
+{
+	char path[PATH_MAX], q[32] = "", per[32] = "";
+	FILE *f;
+	double cpus = 0;
+
+	if (v2) {
+		if (snprintf(path, sizeof(path), "%s/cpu.max", dir) >= (int)sizeof(path) ||
+		    !(f = fopen(path, "re")))
+			return 0;
+		if (fscanf(f, "%31s %31s", q, per) != 2)
+			q[0] = '\0';
+		fclose(f);
+	} else {
+		if (snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir) >= (int)sizeof(path) ||
+		    !(f = fopen(path, "re")))
+			return 0;
+		if (fscanf(f, "%31s", q) != 1)
+			q[0] = '\0';
+		fclose(f);
+		if (snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir) >= (int)sizeof(path) ||
+		    !(f = fopen(path, "re")))
+			return 0;
+		if (fscanf(f, "%31s", per) != 1)
+			per[0] = '\0';
+		fclose(f);
+	}
+	if (q[0] >= '0' && q[0] <= '9' && per[0] >= '1' && per[0] <= '9')
+		cpus = strtod(q, NULL) / strtod(per, NULL);
+	return cpus;
+}
+
+double uring_cpu_quota(const char *proc_cgroup, const char *cgroup_root)
+{
+	char line[PATH_MAX], dir[PATH_MAX];
+	double least = 0;
+	FILE *f = fopen(proc_cgroup, "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL, *end;
+		bool v2, has_cpu = false;
+		size_t base;
+
+		if (!cg)
+			continue;
+		*cg++ = '\0';
+		*ctl++ = '\0';
+		cg[strcspn(cg, "\n")] = '\0';
+		v2 = !strcmp(line, "0") && !*ctl;
+		for (char *sv, *t = strtok_r(ctl, ",", &sv); t && !v2; t = strtok_r(NULL, ",", &sv))
+			has_cpu |= !strcmp(t, "cpu");
+		if (!v2 && !has_cpu)
+			continue;
+		/* v1: the cpu hierarchy is mounted at ROOT/cpu (alone, or a
+		 * link to cpu,cpuacct) */
+		base = (size_t)snprintf(dir, sizeof(dir), "%s%s", cgroup_root, v2 ? "" : "/cpu");
+		if (base + strlen(cg) >= sizeof(dir))
+			continue;
+		strcpy(dir + base, cg);
+		/* this cgroup and each above it, up to the hierarchy's root */
+		for (;;) {
+			double q = quota_in(dir, v2);
+
+			if (q > 0 && (least == 0 || q < least))
+				least = q;
+			end = strrchr(dir + base, '/');
+			if (!end)
+				break;
+			*end = '\0';
+		}
+	}
+	fclose(f);
+	return least;
+}
+
 #ifdef TAPIR_HAVE_LIBURING
 #include <liburing.h>
 
@@ -39,13 +120,19 @@ struct uring_loop {
 	struct uring_stats stats;
 };
 
-/* Allowed to run on one CPU only: whatever would send the next frame needs
- * this CPU, so polling would only delay it */
-static bool one_cpu(void)
+/* Allowed less than two CPUs' worth: one CPU (whatever would send the next
+ * frame needs it, so polling would only delay that), or a cgroup CPU quota
+ * below two CPUs (polling would spend the time the work itself needs, and
+ * the kernel would then throttle tapird for the rest of the period) */
+static bool under_two_cpus(void)
 {
 	cpu_set_t set;
+	double quota;
 
-	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) == 1;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2)
+		return true;
+	quota = uring_cpu_quota("/proc/self/cgroup", "/sys/fs/cgroup");
+	return quota > 0 && quota < 2;
 }
 
 int uring_loop_open(struct uring_loop **out, int fd, void *buf, size_t len, uint64_t poll_max_ns)
@@ -65,7 +152,7 @@ int uring_loop_open(struct uring_loop **out, int fd, void *buf, size_t len, uint
 	u->fd = fd;
 	u->buf = buf;
 	u->len = len;
-	u->poll_max = one_cpu() ? 0 : poll_max_ns;
+	u->poll_max = under_two_cpus() ? 0 : poll_max_ns;
 	*out = u;
 	return 0;
 }

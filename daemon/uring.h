@@ -46,8 +46,9 @@
  * nothing while they come later than busy_poll.  An idle tapird, or one
  * whose frames come seldom, never polls; one in a quick exchange uses a CPU
  * while it lasts, as busy polling does, but gives way to any other task that
- * wants that CPU (poll_for()), and one allowed a single CPU never polls.  The
- * polling is counted (the stats' layer "wait": uring_stats).
+ * wants that CPU (poll_for()); one allowed less than two CPUs' worth (one CPU
+ * by affinity, or a cgroup CPU quota below two: uring_cpu_quota()) never
+ * polls.  The polling is counted (the stats' layer "wait": uring_stats).
  */
 #ifndef TAPIRD_URING_H
 #define TAPIRD_URING_H
@@ -67,7 +68,7 @@ struct uring_stats {
 	uint64_t poll_hits;    /* polls a completion ended (no sleep) */
 	uint64_t poll_ns;      /* time spent polling, hits and misses */
 	uint64_t window_ns;    /* the window now (not a counter) */
-	uint64_t poll_max_ns;  /* busy_poll; 0 if allowed one CPU only (not a counter) */
+	uint64_t poll_max_ns;  /* busy_poll; 0 if allowed less than two CPUs (not a counter) */
 };
 
 /* A frame read: @res bytes in the area given to uring_loop_open(), or a
@@ -108,5 +109,17 @@ void uring_loop_close(struct uring_loop *u);
  * it ended after @max
  */
 uint64_t uring_poll_adapt(uint64_t window, uint64_t max, uint64_t idle_ns);
+
+/**
+ * uring_cpu_quota() - The CPU time our cgroups allow, in CPUs
+ * @proc_cgroup: /proc/self/cgroup
+ * @cgroup_root: Where the cgroup hierarchies are mounted (/sys/fs/cgroup)
+ *
+ * Reads the quota of our cgroup and of each above it: cgroup v2 cpu.max, v1
+ * cpu.cfs_quota_us / cpu.cfs_period_us (under @cgroup_root/cpu).
+ *
+ * Return: the smallest quota in CPUs (0.5: half a CPU), 0 if there is none
+ */
+double uring_cpu_quota(const char *proc_cgroup, const char *cgroup_root);
 
 #endif

@@ -2,7 +2,8 @@
  * test_uring.c - tapird's wait in io_uring (daemon/uring.h): the window of
  * polling before a sleep, and the loop against a partner thread over a
  * socketpair: frames all delivered, an idle loop never polls, a quick
- * exchange does, busy_poll = 0 never does, nor a loop allowed one CPU
+ * exchange does, busy_poll = 0 never does, nor a loop allowed one CPU; the
+ * cgroup CPU quota that also stops it, from fake cgroup trees
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "uring.h"
@@ -45,6 +48,66 @@ static void test_adapt(void **state)
 	assert_int_equal(uring_poll_adapt(0, 5 * US, 3 * US), 5 * US);
 	assert_int_equal(uring_poll_adapt(5 * US, 5 * US, 4 * US), 5 * US);
 	assert_int_equal(uring_poll_adapt(5 * US, 5 * US, 6 * US), 0);
+}
+
+/* put(DIR, REL, TEXT): DIR/REL holds TEXT, its directories made */
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		assert_true(mkdir(path, 0700) == 0 || errno == EEXIST);
+		*p = '/';
+	}
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The cgroup CPU quota (v2 cpu.max, v1 cfs): the least of our cgroup and
+ * those above it, in CPUs */
+static void test_cpu_quota(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/test_uring.XXXXXX", proc[600], sys[600];
+	assert_non_null(mkdtemp(root));
+	snprintf(proc, sizeof(proc), "%s/cgroup", root);
+	snprintf(sys, sizeof(sys), "%s/sys", root);
+	/* no /proc/self/cgroup, no files: no quota */
+	assert_true(uring_cpu_quota(proc, sys) == 0);
+	put(root, "cgroup", "0::/\n");
+	assert_true(uring_cpu_quota(proc, sys) == 0);
+	/* v2: ours unlimited, the parent 1.5 CPUs */
+	put(root, "cgroup", "0::/a/b\n");
+	put(root, "sys/a/b/cpu.max", "max 100000\n");
+	assert_true(uring_cpu_quota(proc, sys) == 0);
+	put(root, "sys/a/cpu.max", "150000 100000\n");
+	assert_true(uring_cpu_quota(proc, sys) == 1.5);
+	/* ours tighter: 0.25 */
+	put(root, "sys/a/b/cpu.max", "25000 100000\n");
+	assert_true(uring_cpu_quota(proc, sys) == 0.25);
+	/* a cgroup namespace's root (the path "/") has its own cpu.max */
+	put(root, "cgroup", "0::/\n");
+	put(root, "sys/cpu.max", "50000 100000\n");
+	assert_true(uring_cpu_quota(proc, sys) == 0.5);
+	/* v1, cpu with cpuacct: ours -1 (none), the parent half a CPU; the
+	 * memory hierarchy's line is not the cpu one */
+	put(root, "cgroup", "4:memory:/m\n3:cpu,cpuacct:/x/y\n");
+	put(root, "sys/cpu/x/y/cpu.cfs_quota_us", "-1\n");
+	put(root, "sys/cpu/x/y/cpu.cfs_period_us", "100000\n");
+	assert_true(uring_cpu_quota(proc, sys) == 0);
+	put(root, "sys/cpu/x/cpu.cfs_quota_us", "300000\n");
+	put(root, "sys/cpu/x/cpu.cfs_period_us", "100000\n");
+	assert_true(uring_cpu_quota(proc, sys) == 3);
+	/* nonsense is no quota */
+	put(root, "sys/cpu/x/cpu.cfs_quota_us", "abc\n");
+	put(root, "sys/cpu/x/cpu.cfs_period_us", "0\n");
+	assert_true(uring_cpu_quota(proc, sys) == 0);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* The loop reads sp[0] into buf; the partner thread holds sp[1] */
@@ -235,6 +298,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_adapt),
+		cmocka_unit_test(test_cpu_quota),
 		cmocka_unit_test_setup_teardown(test_idle_never_polls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exchange_polls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exchange_no_poll, setup, teardown),
