@@ -767,7 +767,7 @@ static int start_loop(struct daemon *d)
 			tapir_log_info(&d->log, "%s: waiting in io_uring, polling for at most %" PRIu64
 				       " us before sleeping%s", tap_name(d->tap), w.poll_max_ns / 1000,
 				       w.poll_max_ns < d->cfg.busy_poll_ns ?
-				       " (allowed less than two CPUs: affinity or cgroup quota)" : "");
+				       " (less than two CPUs: the machine's, or a cgroup quota)" : "");
 		}
 	}
 	if ((!d->uring && (rc = uv_poll_start(&d->poll, UV_READABLE, on_readable))) ||

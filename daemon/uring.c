@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "uring.h"
 
@@ -120,16 +121,17 @@ struct uring_loop {
 	struct uring_stats stats;
 };
 
-/* Allowed less than two CPUs' worth: one CPU (whatever would send the next
- * frame needs it, so polling would only delay that), or a cgroup CPU quota
- * below two CPUs (polling would spend the time the work itself needs, and
- * the kernel would then throttle tapird for the rest of the period) */
+/* Less than two CPUs' worth: a machine of one CPU (whatever would send the
+ * next frame needs it, so polling would only delay that), or a cgroup CPU
+ * quota below two CPUs (polling would spend the time the work itself needs,
+ * and the kernel would then throttle tapird for the rest of the period).
+ * Not the affinity: tapird pinned to a CPU of its own is where polling pays
+ * most, and on a CPU it shares sched_yield() lets the others run */
 static bool under_two_cpus(void)
 {
-	cpu_set_t set;
 	double quota;
 
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2)
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return true;
 	quota = uring_cpu_quota("/proc/self/cgroup", "/sys/fs/cgroup");
 	return quota > 0 && quota < 2;

@@ -47,7 +47,7 @@
  * whose frames come seldom, never polls; one in a quick exchange uses a CPU
  * while it lasts, as busy polling does, but gives way to any other task that
  * wants that CPU (poll_for()); one allowed less than two CPUs' worth when
- * it starts (one CPU by affinity, or a cgroup CPU quota below two:
+ * it starts (a machine of one CPU, or a cgroup CPU quota below two:
  * uring_cpu_quota()) never polls.  The polling is counted (the stats' layer "wait": uring_stats).
  */
 #ifndef TAPIRD_URING_H

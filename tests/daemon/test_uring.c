@@ -2,8 +2,8 @@
  * test_uring.c - tapird's wait in io_uring (daemon/uring.h): the window of
  * polling before a sleep, and the loop against a partner thread over a
  * socketpair: frames all delivered, an idle loop never polls, a quick
- * exchange does, busy_poll = 0 never does, nor a loop allowed one CPU; the
- * cgroup CPU quota that also stops it, from fake cgroup trees
+ * exchange does, busy_poll = 0 never does, one sharing its CPU with the
+ * partner gives way; the cgroup CPU quota that stops it, from fake trees
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -243,7 +243,7 @@ static void test_exchange_polls(void **state)
 	struct fixture *f = *state;
 	struct uring_stats s;
 	exchange(f, 1000 * US, &s);
-	if (!s.poll_max_ns) {  /* this test runs on one CPU: see test_one_cpu */
+	if (!s.poll_max_ns) {  /* a machine of one CPU, or a CPU quota */
 		assert_int_equal(s.polls, 0);
 		return;
 	}
@@ -266,7 +266,8 @@ static void test_exchange_no_poll(void **state)
 	assert_true(s.sleeps > 0);
 }
 
-/* Allowed one CPU only: never polls, whatever busy_poll says */
+/* Pinned to one CPU with its partner: polling gives way (sched_yield()) so
+ * the partner answers while the loop polls; every frame comes */
 static void test_one_cpu(void **state)
 {
 	struct fixture *f = *state;
@@ -281,17 +282,21 @@ static void test_one_cpu(void **state)
 		}
 	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
 	open_ring(f, 1000 * US);
-	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
-	uring_loop_get_stats(f->u, &s);
-	assert_int_equal(s.poll_max_ns, 0);
-	f->want = 200;
+	f->want = 500;
 	uv_timer_start(&f->guard, on_guard, 30000, 0);
 	assert_int_equal(pthread_create(&f->partner, NULL, partner, f), 0);
 	f->partner_running = true;
-	assert_int_equal(uring_loop_run(f->u, &f->loop, on_frame, f), 0);
+	int rc = uring_loop_run(f->u, &f->loop, on_frame, f);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+	assert_int_equal(rc, 0);
 	assert_int_equal(f->frames, f->want);
 	uring_loop_get_stats(f->u, &s);
-	assert_int_equal(s.polls, 0);
+	if (!s.poll_max_ns)  /* a machine of one CPU, or a CPU quota */
+		return;
+	assert_true(s.poll_hits > 0);
+	print_message("one CPU, %u frames: %llu sleeps, %llu polls, %llu hits, %llu us polling\n",
+		      f->frames, (unsigned long long)s.sleeps, (unsigned long long)s.polls,
+		      (unsigned long long)s.poll_hits, (unsigned long long)(s.poll_ns / US));
 }
 
 int main(void)
