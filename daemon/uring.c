@@ -27,38 +27,35 @@ uint64_t uring_poll_adapt(uint64_t window, uint64_t max, uint64_t idle_ns)
 	return window > max ? max : window;
 }
 
+/* The first word of DIR/NAME into @w (32 bytes), and the second into @w2 if
+ * not NULL.  Return: whether they were there */
+static bool read_words(const char *dir, const char *name, char *w, char *w2)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	bool ok;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+	    !(f = fopen(path, "re")))
+		return false;
+	ok = w2 ? fscanf(f, "%31s %31s", w, w2) == 2 : fscanf(f, "%31s", w) == 1;
+	fclose(f);
+	return ok;
+}
+
 /* The quota in @dir (cgroup v2 cpu.max "QUOTA PERIOD" or "max PERIOD"; v1
  * cpu.cfs_quota_us, -1 for none, and cpu.cfs_period_us), in CPUs; 0: none */
 static double quota_in(const char *dir, bool v2)
 {
-	char path[PATH_MAX], q[32] = "", per[32] = "";
-	FILE *f;
-	double cpus = 0;
+	char q[32], per[32];
 
-	if (v2) {
-		if (snprintf(path, sizeof(path), "%s/cpu.max", dir) >= (int)sizeof(path) ||
-		    !(f = fopen(path, "re")))
-			return 0;
-		if (fscanf(f, "%31s %31s", q, per) != 2)
-			q[0] = '\0';
-		fclose(f);
-	} else {
-		if (snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir) >= (int)sizeof(path) ||
-		    !(f = fopen(path, "re")))
-			return 0;
-		if (fscanf(f, "%31s", q) != 1)
-			q[0] = '\0';
-		fclose(f);
-		if (snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir) >= (int)sizeof(path) ||
-		    !(f = fopen(path, "re")))
-			return 0;
-		if (fscanf(f, "%31s", per) != 1)
-			per[0] = '\0';
-		fclose(f);
-	}
-	if (q[0] >= '0' && q[0] <= '9' && per[0] >= '1' && per[0] <= '9')
-		cpus = strtod(q, NULL) / strtod(per, NULL);
-	return cpus;
+	if (!(v2 ? read_words(dir, "cpu.max", q, per) :
+		   read_words(dir, "cpu.cfs_quota_us", q, NULL) &&
+		   read_words(dir, "cpu.cfs_period_us", per, NULL)))
+		return 0;
+	if (q[0] < '0' || q[0] > '9' || per[0] < '1' || per[0] > '9')
+		return 0;	/* "max", -1, nonsense */
+	return strtod(q, NULL) / strtod(per, NULL);
 }
 
 double uring_cpu_quota(const char *proc_cgroup, const char *cgroup_root)

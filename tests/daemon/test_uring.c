@@ -223,10 +223,11 @@ static void test_idle_never_polls(void **state)
 	assert_int_equal(s.poll_ns, 0);
 }
 
-static void exchange(struct fixture *f, uint64_t poll_max, struct uring_stats *s)
+/* @want frames back and forth with the partner thread, all delivered */
+static void exchange(struct fixture *f, uint64_t poll_max, unsigned want, struct uring_stats *s)
 {
 	open_ring(f, poll_max);
-	f->want = 2000;
+	f->want = want;
 	uv_timer_start(&f->guard, on_guard, 30000, 0);
 	assert_int_equal(pthread_create(&f->partner, NULL, partner, f), 0);
 	f->partner_running = true;
@@ -242,7 +243,7 @@ static void test_exchange_polls(void **state)
 {
 	struct fixture *f = *state;
 	struct uring_stats s;
-	exchange(f, 1000 * US, &s);
+	exchange(f, 1000 * US, 2000, &s);
 	if (!s.poll_max_ns) {  /* a machine of one CPU, or a CPU quota */
 		assert_int_equal(s.polls, 0);
 		return;
@@ -260,7 +261,7 @@ static void test_exchange_no_poll(void **state)
 {
 	struct fixture *f = *state;
 	struct uring_stats s;
-	exchange(f, 0, &s);
+	exchange(f, 0, 2000, &s);
 	assert_int_equal(s.polls, 0);
 	assert_int_equal(s.poll_ns, 0);
 	assert_true(s.sleeps > 0);
@@ -281,16 +282,8 @@ static void test_one_cpu(void **state)
 			break;
 		}
 	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
-	open_ring(f, 1000 * US);
-	f->want = 500;
-	uv_timer_start(&f->guard, on_guard, 30000, 0);
-	assert_int_equal(pthread_create(&f->partner, NULL, partner, f), 0);
-	f->partner_running = true;
-	int rc = uring_loop_run(f->u, &f->loop, on_frame, f);
+	exchange(f, 1000 * US, 500, &s);  /* the partner inherits the one CPU */
 	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
-	assert_int_equal(rc, 0);
-	assert_int_equal(f->frames, f->want);
-	uring_loop_get_stats(f->u, &s);
 	if (!s.poll_max_ns)  /* a machine of one CPU, or a CPU quota */
 		return;
 	assert_true(s.poll_hits > 0);
